@@ -1,0 +1,168 @@
+//! GetOAuthToken built with the Rust builder API instead of TOML. It compiles to the same bytes as
+//! `templates/get-oauth-token.toml` (a test checks it).
+//!
+//! Run: `cargo run --example get_oauth_token > GetOAuthToken.flow.json`
+
+use wxcflow::spec::builder::*;
+use wxcflow::spec::Spec;
+
+/// The GetOAuthToken flow, node for node as in the TOML template.
+pub fn get_oauth_token() -> Spec {
+    let not_empty = |variable: &str| cond(variable, "not_equals", "");
+    FlowBuilder::new("GetOAuthToken")
+        .description("Hands a bearer token to the parent flow in JDSToken: from the token service, else from StaticToken.")
+        .webhook("CCEP_GetOAuthToken", r#"{"hook": "null"}"#, "token_source")
+        .variable(
+            "Token-Service-URL",
+            Var::new().default_value("").externalize().note(
+                "The whole token-service URL, query included: https://<region>-<project>.cloudfunctions.net/token-service?name=<tokenName>. Empty: use StaticToken.",
+            ),
+        )
+        .variable(
+            "x-token-passphrase",
+            Var::new()
+                .default_value("")
+                .externalize()
+                .secret()
+                .note("Sent to the token service in the x-token-passphrase header."),
+        )
+        .variable(
+            "StaticToken",
+            Var::new().default_value("").externalize().secret().note(
+                "A pasted access token, used when the token service is not set or fails. Replace it every 12 hours.",
+            ),
+        )
+        .variable(
+            "JDSToken",
+            Var::new()
+                .default_value("")
+                .secret()
+                .result()
+                .note("Set by this flow; the parent flow reads it. Leave empty."),
+        )
+        .variable(
+            "Debug-URL",
+            Var::new().default_value("").externalize().note(
+                "Optional request catcher that receives a debug report (never the token). Empty: no report.",
+            ),
+        )
+        .variable(
+            "TokenSource",
+            Var::new()
+                .default_value("none")
+                .note("Set by this flow for the debug report: service, static or none."),
+        )
+        .variable(
+            "TokenStatus",
+            Var::new()
+                .default_value("")
+                .note("Set by this flow for the debug report: the token service's HTTP status code."),
+        )
+        .variable(
+            "TokenMessage",
+            Var::new()
+                .default_value("")
+                .note("Set by this flow for the debug report: why the token service gave no token."),
+        )
+        .node(
+            "token_source",
+            branch()
+                .branch("TokenService", JoinWith::All, vec![not_empty("$(Token-Service-URL)")])
+                .next("TokenService", "fetch_token")
+                .next("none", "static_token")
+                .next("onError", "static_token"),
+        )
+        .node(
+            "fetch_token",
+            http("GET", "$(Token-Service-URL)")
+                .header("x-token-passphrase", "$(x-token-passphrase)")
+                .timeouts(5000, 10000)
+                .output("token", "$.token")
+                .output("status", "$.status")
+                .output("message", "$.message")
+                .on_leave(
+                    Some("onSuccess"),
+                    [
+                        ("TokenStatus", "$(fetch_token.https.statusCode)"),
+                        ("TokenMessage", "$(fetch_token.message)"),
+                    ],
+                )
+                .on_leave(Some("onError"), [("TokenMessage", "token service unreachable")])
+                .on_leave(Some("onTimeout"), [("TokenMessage", "token service timed out")])
+                .next("onSuccess", "check_reply")
+                .next("onError", "static_token")
+                .next("onTimeout", "static_token"),
+        )
+        .node(
+            "check_reply",
+            branch()
+                .branch(
+                    "TokenIssued",
+                    JoinWith::All,
+                    vec![
+                        cond("$(fetch_token.https.statusCode)", "equals", "200"),
+                        not_empty("$(fetch_token.token)"),
+                    ],
+                )
+                .on_leave(
+                    Some("TokenIssued"),
+                    [("JDSToken", "$(fetch_token.token)"), ("TokenSource", "service")],
+                )
+                .next("TokenIssued", "debug_gate")
+                .next("none", "static_token")
+                .next("onError", "static_token"),
+        )
+        .node(
+            "static_token",
+            branch()
+                .branch("StaticTokenSet", JoinWith::All, vec![not_empty("$(StaticToken)")])
+                .on_leave(
+                    Some("StaticTokenSet"),
+                    [("JDSToken", "$(StaticToken)"), ("TokenSource", "static")],
+                )
+                .next("StaticTokenSet", "debug_gate")
+                .next("none", "debug_gate")
+                .next("onError", "debug_gate"),
+        )
+        .node(
+            "debug_gate",
+            branch()
+                .branch("DebugOn", JoinWith::All, vec![not_empty("$(Debug-URL)")])
+                .next("DebugOn", "debug_report")
+                .next("none", "result")
+                .next("onError", "result"),
+        )
+        .node(
+            "debug_report",
+            http("POST", "$(Debug-URL)")
+                .header("Content-Type", "application/json")
+                .body(r#"{"flow": "GetOAuthToken", "flid": "$(flid)", "tokenSource": "$(TokenSource)", "statusCode": "$(TokenStatus)", "message": "$(TokenMessage)"}"#)
+                .timeouts(3000, 5000)
+                .next("onSuccess", "result")
+                .next("onError", "result")
+                .next("onTimeout", "result"),
+        )
+        .node(
+            "result",
+            branch()
+                .branch("HasToken", JoinWith::All, vec![not_empty("$(JDSToken)")])
+                .next("HasToken", "end:Success")
+                .next("none", "end:Error")
+                .next("onError", "end:Error"),
+        )
+        .build()
+}
+
+#[allow(dead_code)] // The test suite includes this file for `get_oauth_token` alone.
+fn main() {
+    let validator = wxcflow::schema::DocumentValidator::new();
+    let build = wxcflow::build_spec(&get_oauth_token(), None, &validator);
+    match build.output {
+        Some((_, json)) => print!("{json}"),
+        None => {
+            let report = wxcflow::diagnostic::render_human(&build.diagnostics, None);
+            eprint!("{report}");
+            std::process::exit(1);
+        }
+    }
+}

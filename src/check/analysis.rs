@@ -1,0 +1,309 @@
+//! Whole-graph checks on a structurally sound flow: reachability, status-code checks, secrets sent
+//! in requests, result variables on every Success path, unused variables.
+
+use super::context::{Ctx, Help};
+use crate::diagnostic::Code;
+use crate::flow::*;
+use crate::refs;
+use crate::spec::model::{Spec, S};
+use std::collections::{BTreeSet, HashSet, VecDeque};
+
+pub fn analyse(flow: &Flow, spec: &Spec, cx: &mut Ctx) {
+    let reachable = reachable_from(flow, &flow.trigger.next);
+    unreachable_nodes(flow, spec, &reachable, cx);
+    unchecked_status(flow, spec, cx);
+    secrets_in_requests(flow, spec, cx);
+    results_assigned(flow, spec, cx);
+    unused_variables(flow, spec, cx);
+}
+
+fn key_span(spec: &Spec, key: &str, cx: &Ctx) -> Option<crate::diagnostic::Span> {
+    spec.nodes.get_key_value(key).and_then(|(k, _)| cx.span(k))
+}
+
+fn targets(node: &Node) -> impl Iterator<Item = NodeId> + '_ {
+    node.exits.iter().filter_map(|e| match e.target {
+        Target::Node(id) => Some(id),
+        Target::End(_) => None,
+    })
+}
+
+/// Node ids reachable from a target (the target included).
+fn reachable_from(flow: &Flow, from: &Target) -> BTreeSet<NodeId> {
+    let mut seen = BTreeSet::new();
+    any_reachable(flow, from, |node| {
+        seen.insert(node.id);
+        false
+    });
+    seen
+}
+
+/// Breadth-first from a target; stops at the first node for which `found` is true.
+fn any_reachable(flow: &Flow, from: &Target, mut found: impl FnMut(&Node) -> bool) -> bool {
+    let mut seen = HashSet::new();
+    let mut queue: VecDeque<NodeId> = match from {
+        Target::Node(id) => VecDeque::from([*id]),
+        Target::End(_) => VecDeque::new(),
+    };
+    while let Some(id) = queue.pop_front() {
+        if !seen.insert(id) {
+            continue;
+        }
+        let Some(node) = flow.node(id) else { continue };
+        if found(node) {
+            return true;
+        }
+        queue.extend(targets(node).filter(|t| !seen.contains(t)));
+    }
+    false
+}
+
+fn unreachable_nodes(flow: &Flow, spec: &Spec, reachable: &BTreeSet<NodeId>, cx: &mut Ctx) {
+    for node in flow.nodes.iter().filter(|n| !reachable.contains(&n.id)) {
+        cx.report(
+            Code::UnreachableNode,
+            format!(
+                "node `{}` ({}) is never reached from the Start node",
+                node.key, node.id
+            ),
+            key_span(spec, &node.key, cx),
+        )
+        .help("wire an outcome to it, or delete it");
+    }
+}
+
+/// Every string a node reads, for reference scans.
+fn node_strings(node: &Node) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::new();
+    match &node.kind {
+        NodeKind::Http(h) => {
+            out.push(&h.url);
+            out.extend(h.headers.values().map(String::as_str));
+            out.extend(h.body.as_deref());
+            out.extend(h.proxy.as_deref());
+        }
+        NodeKind::Branch(b) => {
+            for c in b.branches.iter().flat_map(|a| &a.conditions) {
+                out.push(&c.variable);
+                out.push(&c.value);
+                out.extend(c.upper.as_deref());
+            }
+        }
+        NodeKind::Evaluate(e) => out.push(&e.script),
+        NodeKind::CallFlow(_) => {}
+    }
+    for action in node.on_enter.iter().chain(&node.on_leave) {
+        out.extend(action.set.values().map(String::as_str));
+    }
+    out
+}
+
+fn reads(text: &str, name: &str) -> bool {
+    refs::references(text).is_ok_and(|found| found.iter().any(|r| r.name == name))
+}
+
+/// An HTTP node whose outputs are read must have its status code checked on the success path:
+/// the platform sends 4xx and 5xx replies through onSuccess.
+fn unchecked_status(flow: &Flow, spec: &Spec, cx: &mut Ctx) {
+    for node in &flow.nodes {
+        let NodeKind::Http(http) = &node.kind else {
+            continue;
+        };
+        if http.outputs.is_empty() {
+            continue;
+        }
+        let Some(success) = node.exits.iter().find(|e| e.outcome == "onSuccess") else {
+            continue;
+        };
+        let status = format!("{}.https.statusCode", node.id);
+        // Usually the check is the next node, so the search ends at once.
+        let checked = any_reachable(flow, &success.target, |n| match &n.kind {
+            NodeKind::Branch(b) => b
+                .branches
+                .iter()
+                .flat_map(|a| &a.conditions)
+                .any(|c| reads(&c.variable, &status) || reads(&c.value, &status)),
+            NodeKind::Evaluate(e) => reads(&e.script, &status),
+            _ => false,
+        });
+        if !checked {
+            cx.report(
+                Code::UncheckedStatus,
+                format!(
+                    "`{}` reads its response but nothing after it checks `$({}.https.statusCode)`",
+                    node.key, node.key
+                ),
+                key_span(spec, &node.key, cx),
+            )
+            .help("4xx and 5xx replies leave through onSuccess; add a branch on the status code");
+        }
+    }
+}
+
+/// A part of a request: its name, its compiled text, and the spec string it came from.
+type RequestPart<'a> = (&'a str, Option<&'a str>, Option<&'a S<String>>);
+
+/// A secret in a URL or body ends up in access logs and request catchers; headers are where
+/// credentials belong (the token service reads its passphrase from a header).
+fn secrets_in_requests(flow: &Flow, spec: &Spec, cx: &mut Ctx) {
+    let secrets: Vec<&str> = flow
+        .variables
+        .iter()
+        .filter(|v| v.secret)
+        .map(|v| v.name.as_str())
+        .collect();
+    for node in &flow.nodes {
+        let NodeKind::Http(http) = &node.kind else {
+            continue;
+        };
+        let Some((_, node_spec)) = spec.nodes.get_key_value(node.key.as_str()) else {
+            continue;
+        };
+        let parts: [RequestPart; 2] = [
+            ("URL", Some(&http.url), node_spec.url.as_ref()),
+            ("body", http.body.as_deref(), node_spec.body.as_ref()),
+        ];
+        for (part, text, spanned) in parts {
+            let Some(text) = text else { continue };
+            for secret in secrets.iter().filter(|s| reads(text, s)) {
+                let span = spanned.and_then(|s| {
+                    let at = s.get_ref().find(&format!("$({secret})"))?;
+                    cx.span_in(s, at..at + secret.len() + 3)
+                });
+                cx.report(
+                    Code::SecretInRequest,
+                    format!(
+                        "secret variable `{secret}` is sent in the {part} of `{}`",
+                        node.key
+                    ),
+                    span,
+                )
+                .help("send credentials in a header; keep tokens out of URLs and debug bodies");
+            }
+        }
+    }
+}
+
+/// Every path from Start to an end with outcome Success must assign each `result` variable.
+/// A branch outcome whose conditions (joined by all) include `$(V) not_equals ""` counts as
+/// proof that V holds a value on that outcome.
+fn results_assigned(flow: &Flow, spec: &Spec, cx: &mut Ctx) {
+    let results: Vec<&str> = flow
+        .variables
+        .iter()
+        .filter(|v| v.result)
+        .map(|v| v.name.as_str())
+        .collect();
+    if results.is_empty() || results.len() > 64 {
+        return;
+    }
+    let bit = |name: &str| results.iter().position(|r| *r == name).map(|i| 1u64 << i);
+    let all = if results.len() == 64 {
+        u64::MAX
+    } else {
+        (1u64 << results.len()) - 1
+    };
+    let assigns = |actions: &[Action], outcome: Option<&str>| -> u64 {
+        actions
+            .iter()
+            .filter(|a| a.outcome.is_none() || a.outcome.as_deref() == outcome)
+            .flat_map(|a| a.set.keys())
+            .filter_map(|k| bit(k))
+            .fold(0, |acc, b| acc | b)
+    };
+    // Breadth-first over (node, assigned set); each state is visited once, so loops end.
+    let mut seen: HashSet<(NodeId, u64)> = HashSet::new();
+    let mut reported: BTreeSet<(NodeId, String, &str)> = BTreeSet::new();
+    let mut queue: VecDeque<(NodeId, u64)> = VecDeque::new();
+    if let Target::Node(id) = flow.trigger.next {
+        queue.push_back((id, 0));
+    }
+    while let Some((id, mask)) = queue.pop_front() {
+        if !seen.insert((id, mask)) {
+            continue;
+        }
+        let Some(node) = flow.node(id) else { continue };
+        let entered = mask | assigns(&node.on_enter, None);
+        for exit in &node.exits {
+            let mut left = entered | assigns(&node.on_leave, Some(&exit.outcome));
+            if let NodeKind::Branch(b) = &node.kind {
+                if let Some(arm) = b
+                    .branches
+                    .iter()
+                    .find(|a| a.name == exit.outcome && a.join == Join::All)
+                {
+                    for c in &arm.conditions {
+                        if c.operator == Operator::NotEquals && c.value.is_empty() {
+                            if let Some(b) = refs::references(&c.variable)
+                                .ok()
+                                .and_then(|r| (r.len() == 1).then(|| bit(r[0].name)).flatten())
+                            {
+                                left |= b;
+                            }
+                        }
+                    }
+                }
+            }
+            match &exit.target {
+                Target::Node(next) => queue.push_back((*next, left)),
+                Target::End(outcome) if outcome == "Success" && left & all != all => {
+                    for (i, name) in results.iter().enumerate() {
+                        if left & (1 << i) == 0
+                            && reported.insert((id, exit.outcome.clone(), *name))
+                        {
+                            let span = spec
+                                .nodes
+                                .get_key_value(node.key.as_str())
+                                .and_then(|(_, n)| n.next.as_ref())
+                                .and_then(|next| {
+                                    next.get_ref().get_key_value(exit.outcome.as_str())
+                                })
+                                .and_then(|(_, target)| cx.span(target))
+                                .or_else(|| key_span(spec, &node.key, cx));
+                            cx.report(
+                                Code::ResultNotAssigned,
+                                format!(
+                                    "a path ends in Success through `{}.{}` without assigning result variable `{name}`",
+                                    node.key, exit.outcome
+                                ),
+                                span,
+                            )
+                            .help(format!("assign `{name}` on that path (on_enter/on_leave `set`), or end it with end:Error"));
+                        }
+                    }
+                }
+                Target::End(_) => {}
+            }
+        }
+    }
+}
+
+fn unused_variables(flow: &Flow, spec: &Spec, cx: &mut Ctx) {
+    let mut texts: Vec<&str> = flow.nodes.iter().flat_map(node_strings).collect();
+    texts.extend(flow.correlation_id.as_deref());
+    texts.extend(flow.outcomes.iter().filter_map(|o| o.notify_url.as_deref()));
+    let read: HashSet<&str> = texts
+        .iter()
+        .filter_map(|t| refs::references(t).ok())
+        .flatten()
+        .map(|r| r.name)
+        .collect();
+    for v in flow
+        .variables
+        .iter()
+        .filter(|v| !v.result && !read.contains(v.name.as_str()))
+    {
+        let span = spec
+            .variables
+            .get_key_value(v.name.as_str())
+            .and_then(|(k, _)| cx.span(k));
+        cx.report(
+            Code::UnusedVariable,
+            format!("custom variable `{}` is never read", v.name),
+            span,
+        )
+        .help(
+            "use it as $(name), mark it `result = true` if the parent flow reads it, or delete it",
+        );
+    }
+}

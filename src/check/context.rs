@@ -1,0 +1,86 @@
+//! Shared state of one check run: the source for spans and the diagnostics collected so far.
+
+use crate::diagnostic::{Code, Diagnostic, SourceFile, Span};
+use crate::spec::model::S;
+use std::ops::Range;
+
+pub struct Ctx<'a> {
+    source: Option<&'a SourceFile>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(source: Option<&'a SourceFile>) -> Self {
+        Ctx {
+            source,
+            diagnostics: Vec::new(),
+        }
+    }
+
+    /// The located span of a spanned value; `None` for values built in Rust (no source).
+    pub fn span<T>(&self, value: &S<T>) -> Option<Span> {
+        self.source.map(|s| s.span(value.span()))
+    }
+
+    /// The span of `inner` (a byte range of the string's value) inside a spanned string. When the
+    /// source text does not hold the value verbatim there (escapes), the whole string is used.
+    pub fn span_in(&self, value: &S<String>, inner: Range<usize>) -> Option<Span> {
+        let source = self.source?;
+        let outer = value.span();
+        let raw = source.text.get(outer.clone()).unwrap_or("");
+        let mut offset = if raw.starts_with("\"\"\"") || raw.starts_with("'''") {
+            3
+        } else if raw.starts_with('"') || raw.starts_with('\'') {
+            1
+        } else {
+            0
+        };
+        // TOML drops a newline right after the opening delimiter of a multi-line string.
+        if offset == 3 {
+            if raw[3..].starts_with("\r\n") {
+                offset += 2;
+            } else if raw[3..].starts_with('\n') {
+                offset += 1;
+            }
+        }
+        let start = outer.start + offset + inner.start;
+        let wanted = value.get_ref().get(inner.clone()).unwrap_or("");
+        if source.text.get(start..start + wanted.len()) == Some(wanted) {
+            Some(source.span(start..start + wanted.len()))
+        } else {
+            Some(source.span(outer))
+        }
+    }
+
+    pub fn report(
+        &mut self,
+        code: Code,
+        message: impl Into<String>,
+        span: Option<Span>,
+    ) -> &mut Diagnostic {
+        self.diagnostics
+            .push(Diagnostic::new(code, message).with_span(span));
+        self.diagnostics.last_mut().expect("just pushed")
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Extension for adding help to a just-reported diagnostic.
+pub trait Help {
+    fn help(&mut self, help: impl Into<String>);
+    fn maybe_help(&mut self, help: Option<String>);
+}
+
+impl Help for Diagnostic {
+    fn help(&mut self, help: impl Into<String>) {
+        self.help = Some(help.into());
+    }
+    fn maybe_help(&mut self, help: Option<String>) {
+        if help.is_some() {
+            self.help = help;
+        }
+    }
+}

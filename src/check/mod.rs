@@ -1,0 +1,36 @@
+//! Semantic checks: spec in, validated [`Flow`] out, with every diagnostic found on the way.
+
+mod analysis;
+mod context;
+pub mod lower;
+
+use crate::diagnostic::{Diagnostic, SourceFile};
+use crate::flow::Flow;
+use crate::spec::model::Spec;
+use context::Ctx;
+
+/// What checking a spec found.
+#[derive(Debug)]
+pub struct Checked {
+    /// The flow, when no diagnostic is an error.
+    pub flow: Option<Flow>,
+    /// Errors and warnings, in the order of the checks that found them.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Checks a spec. `source` is the text it was parsed from (for spans); `None` for specs built in
+/// Rust. Field-level and reference problems are all collected; the whole-graph analyses run once
+/// the structure is sound, since a broken wiring would only make them report noise.
+pub fn check(spec: &Spec, source: Option<&SourceFile>) -> Checked {
+    let mut cx = Ctx::new(source);
+    let flow = lower::lower(spec, &mut cx);
+    if !cx.has_errors() {
+        analysis::analyse(&flow, spec, &mut cx);
+    }
+    let flow = (!cx.has_errors()).then_some(flow);
+    let mut diagnostics = cx.diagnostics;
+    // Top to bottom through the file, as a reader goes; unlocated ones last. The sort is stable,
+    // so diagnostics at one place keep the order of the checks that found them.
+    diagnostics.sort_by_key(|d| d.span.as_ref().map_or(usize::MAX, |s| s.bytes.start));
+    Checked { flow, diagnostics }
+}

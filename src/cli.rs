@@ -1,0 +1,265 @@
+//! Command-line surface: argument definitions, file I/O, printing and exit codes. Everything that
+//! decides anything lives in the library.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use wxcflow::diagnostic::{self, Code, Diagnostic, SourceFile};
+use wxcflow::schema::{DocumentValidator, DOCUMENT_SCHEMA};
+
+/// Exit codes: 0 ok, 1 problems in the input, 2 usage or I/O error.
+const EXIT_PROBLEMS: u8 = 1;
+const EXIT_USAGE: u8 = 2;
+
+#[derive(Parser)]
+#[command(name = "wxcflow", version, about = "A compiler for Cisco Webex Connect flows", long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Compile a spec into a flow document (without SPEC: the embedded GetOAuthToken).
+    Build {
+        /// The spec to compile.
+        spec: Option<PathBuf>,
+        /// Where to write the document; `-` for stdout. Default: `<flow name>.flow.json`.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// How to print diagnostics.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// Check specs and report every problem, without writing anything.
+    Check {
+        #[arg(required = true)]
+        specs: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// Print a JSON Schema.
+    Schema {
+        #[arg(value_enum)]
+        which: SchemaKind,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Human,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SchemaKind {
+    /// The flow document that `build` writes.
+    Document,
+}
+
+pub fn run() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { 0 });
+        }
+    };
+    match cli.command {
+        Command::Build {
+            spec,
+            output,
+            format,
+        } => build(spec.as_deref(), output.as_deref(), format),
+        Command::Check { specs, format } => check(&specs, format),
+        Command::Schema {
+            which: SchemaKind::Document,
+        } => {
+            print!("{DOCUMENT_SCHEMA}");
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+fn read_source(path: &Path) -> Result<SourceFile, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "{} is not UTF-8 text (invalid byte at offset {})",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        )
+    })?;
+    Ok(SourceFile::new(path.display().to_string(), text))
+}
+
+fn usage_error(message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(EXIT_USAGE)
+}
+
+fn print_diagnostics(
+    diagnostics: &[Diagnostic],
+    source: Option<&SourceFile>,
+    format: Format,
+    to_stdout: bool,
+) {
+    if diagnostics.is_empty() && matches!(format, Format::Human) {
+        return;
+    }
+    let text = match format {
+        Format::Human => diagnostic::render_human(diagnostics, source),
+        Format::Json => diagnostic::render_json(diagnostics),
+    };
+    if to_stdout {
+        print!("{text}");
+    } else {
+        eprint!("{text}");
+    }
+}
+
+fn is_workflow_path(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    name.ends_with(".workflow") || name.ends_with(".workflow.zip")
+}
+
+fn build(spec: Option<&Path>, output: Option<&Path>, format: Format) -> ExitCode {
+    if let Some(out) = output.filter(|o| is_workflow_path(o)) {
+        let d = Diagnostic::new(
+            Code::WorkflowOutput,
+            format!("refusing to write {}: .workflow exports are encrypted with a key only Cisco holds", out.display()),
+        )
+        .with_help("write the flow document (.flow.json) and follow its build sheet in Flow Builder; see the README, section \".workflow files\"");
+        print_diagnostics(&[d], None, format, false);
+        return ExitCode::from(EXIT_USAGE);
+    }
+    let source = match spec {
+        Some(path) => match read_source(path) {
+            Ok(s) => s,
+            Err(e) => return usage_error(&e),
+        },
+        None => SourceFile::new(wxcflow::DEFAULT_SPEC_NAME, wxcflow::DEFAULT_SPEC),
+    };
+    let validator = DocumentValidator::new();
+    let result = wxcflow::build_source(&source, &validator);
+    print_diagnostics(&result.diagnostics, Some(&source), format, false);
+    let holds_secret = result.holds_secret();
+    let Some((document, json)) = result.output else {
+        if matches!(format, Format::Human) {
+            eprintln!("build failed: {}", diagnostic::summary(&result.diagnostics));
+        }
+        return ExitCode::from(EXIT_PROBLEMS);
+    };
+    let target = output.map_or_else(
+        || PathBuf::from(default_output_name(&document.flow.name)),
+        Path::to_path_buf,
+    );
+    if target.as_os_str() == "-" {
+        if holds_secret {
+            return usage_error("the document holds secret values; write it to a file (created with mode 0600), not to stdout");
+        }
+        print!("{json}");
+        return ExitCode::SUCCESS;
+    }
+    if let Err(e) = write_atomic(&target, json.as_bytes(), holds_secret) {
+        return usage_error(&format!("cannot write {}: {e}", target.display()));
+    }
+    if matches!(format, Format::Human) {
+        eprintln!(
+            "wrote {} ({} nodes{})",
+            target.display(),
+            document.flow.nodes.len() + 1,
+            if holds_secret {
+                ", mode 0600: it holds secret values"
+            } else {
+                ""
+            }
+        );
+    }
+    ExitCode::SUCCESS
+}
+
+/// `<flow name>.flow.json`, with characters that do not belong in a file name replaced.
+fn default_output_name(flow_name: &str) -> String {
+    let safe: String = flow_name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let safe = safe.trim_start_matches('.');
+    format!("{}.flow.json", if safe.is_empty() { "flow" } else { safe })
+}
+
+/// Writes to a temporary file in the target's folder, then renames it over the target: readers
+/// see the old file or the new one, never a part. Secret-bearing files are private (0600).
+pub fn write_atomic(path: &Path, bytes: &[u8], private: bool) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut file = tempfile::Builder::new()
+        .prefix(".wxcflow-")
+        .tempfile_in(dir)?;
+    file.write_all(bytes)?;
+    file.as_file().sync_all()?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = if private { 0o600 } else { 0o644 };
+        file.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(mode))?;
+    }
+    file.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+fn check(specs: &[PathBuf], format: Format) -> ExitCode {
+    let validator = DocumentValidator::new();
+    let mut all = Vec::new();
+    let mut io_failed = false;
+    let mut human = String::new();
+    for path in specs {
+        let source = match read_source(path) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("error: {e}");
+                io_failed = true;
+                continue;
+            }
+        };
+        let result = wxcflow::build_source(&source, &validator);
+        human.push_str(&diagnostic::render_human(
+            &result.diagnostics,
+            Some(&source),
+        ));
+        all.extend(result.diagnostics);
+    }
+    match format {
+        Format::Human => {
+            print!("{human}");
+            eprintln!(
+                "checked {} spec{}: {}",
+                specs.len(),
+                if specs.len() == 1 { "" } else { "s" },
+                diagnostic::summary(&all)
+            );
+        }
+        Format::Json => print!("{}", diagnostic::render_json(&all)),
+    }
+    if io_failed {
+        ExitCode::from(EXIT_USAGE)
+    } else if all.iter().any(Diagnostic::is_error) {
+        ExitCode::from(EXIT_PROBLEMS)
+    } else {
+        ExitCode::SUCCESS
+    }
+}

@@ -1,0 +1,326 @@
+//! Diagnostics are data: a stable code, a severity, a message, where it is, and help.
+//! Renderers turn them into text for people or JSON for machines; nothing here prints.
+
+use serde::Serialize;
+use std::fmt::Write as _;
+use std::ops::Range;
+
+/// How bad a problem is. Errors stop a build; warnings do not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+macro_rules! codes {
+    ($($variant:ident => $code:literal, $severity:ident, $summary:literal;)*) => {
+        /// Every diagnostic wxcflow can emit. The string form is stable: CI scripts match on it.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Code { $($variant,)* }
+
+        impl Code {
+            /// All codes, in documentation order.
+            pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
+
+            /// The stable string, e.g. `wxc::unknown-target`.
+            pub fn as_str(self) -> &'static str {
+                match self { $(Code::$variant => $code,)* }
+            }
+
+            /// The severity this code always carries.
+            pub fn severity(self) -> Severity {
+                match self { $(Code::$variant => Severity::$severity,)* }
+            }
+
+            /// One line on what the code means, for the README and `--explain`-style listings.
+            pub fn summary(self) -> &'static str {
+                match self { $(Code::$variant => $summary,)* }
+            }
+        }
+    };
+}
+
+codes! {
+    TomlSyntax => "wxc::toml-syntax", Error, "The spec is not valid TOML.";
+    UnknownKey => "wxc::unknown-key", Error, "A key the spec format does not have (often a typo).";
+    MissingKey => "wxc::missing-key", Error, "A required key is missing.";
+    WrongType => "wxc::wrong-type", Error, "A value has the wrong type (a number where text is expected, ...).";
+    InvalidName => "wxc::invalid-name", Error, "A flow name, node key, output or branch name breaks the naming rules.";
+    InvalidVariableName => "wxc::invalid-variable-name", Error, "A custom variable name uses characters other than letters, digits, `_` and `-`.";
+    TooLong => "wxc::too-long", Error, "A value is longer than the platform allows (correlation id: 250 characters).";
+    UnknownNodeType => "wxc::unknown-node-type", Error, "A node `type` other than http, branch, evaluate, call_flow.";
+    FieldNotAllowed => "wxc::field-not-allowed", Error, "A field that belongs to another node type.";
+    InvalidTrigger => "wxc::invalid-trigger", Error, "The trigger is not a webhook, or its sample body is not a JSON object.";
+    InvalidMethod => "wxc::invalid-method", Error, "An HTTP method other than GET, POST, PUT, PATCH, DELETE.";
+    BodyNotAllowed => "wxc::body-not-allowed", Error, "A request body on GET or DELETE (the platform sends bodies only for POST, PUT, PATCH).";
+    InvalidTimeout => "wxc::invalid-timeout", Error, "A connection or request timeout outside 1..=20000 ms.";
+    InvalidJsonPath => "wxc::invalid-jsonpath", Error, "An output JSONPath that does not parse.";
+    InvalidUrl => "wxc::invalid-url", Error, "A URL that is neither http(s) nor a `$(variable)`.";
+    InvalidCondition => "wxc::invalid-condition", Error, "A branch condition with an unknown operator or a missing value.";
+    DuplicateName => "wxc::duplicate-name", Error, "Two branches, choices, outputs or outcomes share a name.";
+    InvalidId => "wxc::invalid-id", Error, "A pinned node id below 3 (n2 is the Start node) or used twice.";
+    UnknownOutcome => "wxc::unknown-outcome", Error, "`next` or an action names an outcome the node does not have.";
+    UnwiredOutcome => "wxc::unwired-outcome", Error, "A node outcome that leads nowhere (Flow Builder refuses to save it).";
+    UnknownTarget => "wxc::unknown-target", Error, "An outcome leads to a node or flow outcome that does not exist.";
+    UnreachableNode => "wxc::unreachable-node", Warning, "No path from the Start node reaches this node.";
+    UnterminatedReference => "wxc::unterminated-reference", Error, "A `$(` without its closing `)`.";
+    UndefinedVariable => "wxc::undefined-variable", Error, "`$(name)` names no custom or system variable.";
+    UnknownNode => "wxc::unknown-node", Error, "`$(node.output)` names a node that does not exist.";
+    UnknownOutput => "wxc::unknown-output", Error, "`$(node.output)` names an output the node does not produce.";
+    InvalidAssignment => "wxc::invalid-assignment", Error, "A transition action assigns something other than a custom variable.";
+    TooManyAssignments => "wxc::too-many-assignments", Warning, "More than 30 assignments in one transition action.";
+    InvalidOutcome => "wxc::invalid-outcome", Error, "A flow outcome with a bad name, status code or notify URL.";
+    UncheckedStatus => "wxc::unchecked-status", Warning, "An HTTP node's outputs are used but no later branch checks `https.statusCode` (4xx/5xx leave through onSuccess).";
+    SecretInRequest => "wxc::secret-in-request", Warning, "A secret variable is sent in a request URL or body, where logs and request catchers see it.";
+    ResultNotAssigned => "wxc::result-not-assigned", Error, "A path ends in Success without assigning a `result` variable.";
+    UnusedVariable => "wxc::unused-variable", Warning, "A custom variable that nothing reads.";
+    SchemaViolation => "wxc::schema-violation", Error, "The emitted document breaks the flow-document schema (a wxcflow bug: please report it).";
+    WorkflowOutput => "wxc::workflow-output", Error, "Writing a `.workflow` export was requested; those are encrypted with Cisco's key.";
+}
+
+/// Where a diagnostic points: a file and a 1-based line and column (in characters), plus the byte range.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Span {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    #[serde(skip)]
+    pub bytes: Range<usize>,
+}
+
+/// One problem found in the input.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    #[serde(serialize_with = "serialize_code")]
+    pub code: Code,
+    pub severity: Severity,
+    pub message: String,
+    pub span: Option<Span>,
+    pub help: Option<String>,
+}
+
+fn serialize_code<S: serde::Serializer>(code: &Code, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(code.as_str())
+}
+
+impl Diagnostic {
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
+        Diagnostic {
+            code,
+            severity: code.severity(),
+            message: message.into(),
+            span: None,
+            help: None,
+        }
+    }
+
+    pub fn with_span(mut self, span: Option<Span>) -> Self {
+        self.span = span;
+        self
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn with_optional_help(mut self, help: Option<String>) -> Self {
+        if help.is_some() {
+            self.help = help;
+        }
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+/// A named text that spans point into.
+#[derive(Clone, Debug)]
+pub struct SourceFile {
+    pub name: String,
+    pub text: String,
+    /// Byte offset of each line's start, so that locating a span is a binary search.
+    line_starts: Vec<usize>,
+}
+
+impl SourceFile {
+    pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
+        let text = text.into();
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        SourceFile {
+            name: name.into(),
+            text,
+            line_starts,
+        }
+    }
+
+    /// Resolves a byte range to a located span. Out-of-range offsets are clamped, never a panic.
+    pub fn span(&self, bytes: Range<usize>) -> Span {
+        let start = floor_char_boundary(&self.text, bytes.start.min(self.text.len()));
+        let end = floor_char_boundary(&self.text, bytes.end.clamp(start, self.text.len()));
+        let line = self.line_starts.partition_point(|&s| s <= start);
+        let line_start = self.line_starts[line - 1];
+        let column = self.text[line_start..start].chars().count() + 1;
+        Span {
+            file: self.name.clone(),
+            line,
+            column,
+            bytes: start..end,
+        }
+    }
+}
+
+fn floor_char_boundary(text: &str, mut index: usize) -> usize {
+    while index > 0 && !text.is_char_boundary(index) {
+        index -= 1;
+    }
+    index
+}
+
+/// Renders diagnostics for a person: `error[code]: message`, the location, the source line with a
+/// caret underline, and help. Plain text (no colour) so it reads the same in a log and a terminal.
+pub fn render_human(diagnostics: &[Diagnostic], source: Option<&SourceFile>) -> String {
+    let mut out = String::new();
+    for d in diagnostics {
+        let severity = match d.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let _ = writeln!(out, "{severity}[{}]: {}", d.code.as_str(), d.message);
+        if let Some(span) = &d.span {
+            let _ = writeln!(out, "  --> {}:{}:{}", span.file, span.line, span.column);
+            if let Some(src) = source.filter(|s| s.name == span.file) {
+                render_excerpt(&mut out, src, span);
+            }
+        }
+        if let Some(help) = &d.help {
+            let _ = writeln!(out, "  = help: {help}");
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn render_excerpt(out: &mut String, src: &SourceFile, span: &Span) {
+    let Some(line_text) = src.text.lines().nth(span.line - 1) else {
+        return;
+    };
+    let line_text = line_text.trim_end_matches('\r');
+    let number = span.line.to_string();
+    let gutter = " ".repeat(number.len());
+    let shown: String = line_text.chars().take(160).collect();
+    // Underline the span on this line only; a span that runs on is marked to the line's end.
+    let line_chars = line_text.chars().count();
+    let span_chars = src.text[span.bytes.clone()].chars().count().max(1);
+    let width = span_chars.min(line_chars.saturating_sub(span.column - 1).max(1));
+    let _ = writeln!(out, " {gutter} |");
+    let _ = writeln!(out, " {number} | {shown}");
+    let _ = writeln!(
+        out,
+        " {gutter} | {}{}",
+        " ".repeat(span.column - 1),
+        "^".repeat(width.min(160))
+    );
+}
+
+/// Renders diagnostics as a JSON array, one object per diagnostic, for CI.
+pub fn render_json(diagnostics: &[Diagnostic]) -> String {
+    // Serialising plain data with string keys cannot fail.
+    serde_json::to_string_pretty(diagnostics).expect("diagnostics serialise") + "\n"
+}
+
+/// Edit distance, for "did you mean" suggestions.
+pub fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous + usize::from(ca != *cb);
+            previous = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(previous + 1);
+        }
+    }
+    row[b.len()]
+}
+
+/// The closest candidate within a third of the word's length (case-insensitive match counts as 0).
+pub fn did_you_mean<'a, I>(word: &str, candidates: I) -> Option<String>
+where
+    I: IntoIterator<Item = &'a str>,
+{
+    let lower = word.to_lowercase();
+    candidates
+        .into_iter()
+        .map(|c| {
+            let distance = if c.to_lowercase() == lower {
+                0
+            } else {
+                levenshtein(&lower, &c.to_lowercase())
+            };
+            (distance, c)
+        })
+        .filter(|(d, c)| *d <= (word.chars().count().max(c.chars().count()) / 3).max(1))
+        .min()
+        .map(|(_, c)| format!("did you mean `{c}`?"))
+}
+
+/// A short summary: "2 errors, 1 warning".
+pub fn summary(diagnostics: &[Diagnostic]) -> String {
+    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+    let warnings = diagnostics.len() - errors;
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    format!(
+        "{}, {}",
+        plural(errors, "error"),
+        plural(warnings, "warning")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_kebab_case() {
+        let mut seen = std::collections::HashSet::new();
+        for code in Code::ALL {
+            let s = code.as_str();
+            assert!(seen.insert(s), "duplicate code {s}");
+            let rest = s.strip_prefix("wxc::").expect("prefix");
+            assert!(rest.chars().all(|c| c.is_ascii_lowercase() || c == '-'));
+        }
+    }
+
+    #[test]
+    fn levenshtein_counts_edits() {
+        assert_eq!(levenshtein("onSucess", "onSuccess"), 1);
+        assert_eq!(levenshtein("", "abc"), 3);
+        assert_eq!(levenshtein("kitten", "sitting"), 3);
+    }
+
+    #[test]
+    fn suggestions_stay_close() {
+        assert_eq!(
+            did_you_mean("onSucess", ["onSuccess", "onError"]),
+            Some("did you mean `onSuccess`?".into())
+        );
+        assert_eq!(did_you_mean("zzz", ["onSuccess", "onError"]), None);
+    }
+
+    #[test]
+    fn spans_resolve_lines_and_columns_in_characters() {
+        let src = SourceFile::new("a.toml", "x = 1\né = \"$(y)\"\n");
+        let offset = src.text.find("$(").unwrap();
+        let span = src.span(offset..offset + 4);
+        assert_eq!((span.line, span.column), (2, 6));
+        // Offsets past the end are clamped.
+        assert_eq!(src.span(999..1000).line, 3);
+    }
+}

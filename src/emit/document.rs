@@ -1,0 +1,69 @@
+//! The flow document: canonical JSON of a validated flow plus its canvas layout.
+
+use crate::flow::{Document, Flow, NodeId, Position, Target, FORMAT};
+use std::collections::{BTreeMap, VecDeque};
+
+/// Horizontal distance between layers and vertical distance between nodes of one layer.
+const COLUMN: i64 = 280;
+const ROW: i64 = 160;
+const MARGIN: i64 = 80;
+
+/// Wraps a flow into a document with a layout computed from the graph alone.
+pub fn document(flow: Flow) -> Document {
+    let layout = layout(&flow);
+    Document {
+        format: FORMAT.to_string(),
+        flow,
+        layout,
+    }
+}
+
+/// Layers by breadth-first distance from Start, rows by id within a layer; unreachable nodes go
+/// in a last column. Deterministic, and independent of anything but the graph.
+pub fn layout(flow: &Flow) -> BTreeMap<NodeId, Position> {
+    let mut depth: BTreeMap<NodeId, i64> = BTreeMap::new();
+    depth.insert(flow.trigger.id, 0);
+    let mut queue = VecDeque::new();
+    if let Target::Node(first) = flow.trigger.next {
+        depth.insert(first, 1);
+        queue.push_back(first);
+    }
+    while let Some(id) = queue.pop_front() {
+        let d = depth[&id];
+        let Some(node) = flow.node(id) else { continue };
+        for exit in &node.exits {
+            if let Target::Node(next) = exit.target {
+                if let std::collections::btree_map::Entry::Vacant(slot) = depth.entry(next) {
+                    slot.insert(d + 1);
+                    queue.push_back(next);
+                }
+            }
+        }
+    }
+    let last = depth.values().copied().max().unwrap_or(0) + 1;
+    for node in &flow.nodes {
+        depth.entry(node.id).or_insert(last);
+    }
+    let mut rows: BTreeMap<i64, i64> = BTreeMap::new();
+    depth
+        .into_iter()
+        .map(|(id, d)| {
+            let row = rows.entry(d).or_insert(0);
+            let position = Position {
+                x: MARGIN + d * COLUMN,
+                y: MARGIN + *row * ROW,
+            };
+            *row += 1;
+            (id, position)
+        })
+        .collect()
+}
+
+/// Canonical JSON: two-space indentation, keys in the types' declared order (maps sorted), a
+/// trailing newline. Same document, same bytes.
+pub fn to_json(document: &Document) -> String {
+    // The document is plain data with string keys; serialising it cannot fail.
+    let mut text = serde_json::to_string_pretty(document).expect("documents serialise");
+    text.push('\n');
+    text
+}

@@ -1,0 +1,3 @@
+//! Everything produced from a validated flow.
+
+pub mod document;

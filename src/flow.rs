@@ -1,0 +1,355 @@
+//! The validated flow: what `check` produces from a spec and what the flow document serialises.
+//! Node keys are kept beside platform ids so that documents stay readable and diffable; every
+//! `$(key.output)` reference in its strings has already been rewritten to `$(n<id>.output)`.
+//!
+//! Field order here is the key order of the canonical document: do not reorder casually.
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// The document format this build writes. Bump on any incompatible change.
+pub const FORMAT: &str = "wxcflow.flow/1";
+
+/// The Start node's platform id: Cisco documents the Start node as `n2`.
+pub const START_ID: NodeId = NodeId(2);
+
+/// A platform node id, written `n<integer>`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct NodeId(pub u32);
+
+impl fmt::Display for NodeId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "n{}", self.0)
+    }
+}
+
+impl NodeId {
+    /// Parses `n<integer>`.
+    pub fn parse(text: &str) -> Option<NodeId> {
+        let digits = text.strip_prefix('n')?;
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        digits.parse().ok().map(NodeId)
+    }
+}
+
+impl Serialize for NodeId {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for NodeId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        NodeId::parse(&text).ok_or_else(|| {
+            serde::de::Error::custom(format!("`{text}` is not a node id (n<integer>)"))
+        })
+    }
+}
+
+/// A flow document: format version, the flow's logic, and its canvas layout kept apart.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Document {
+    pub format: String,
+    pub flow: Flow,
+    /// Canvas positions by node id. Moving a node changes only this part.
+    pub layout: BTreeMap<NodeId, Position>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Position {
+    pub x: i64,
+    pub y: i64,
+}
+
+/// The flow's logic.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Flow {
+    pub name: String,
+    pub description: Option<String>,
+    pub correlation_id: Option<String>,
+    pub trigger: Trigger,
+    /// Sorted by name.
+    pub variables: Vec<Variable>,
+    /// Success, Error, Incomplete first, then custom outcomes by name.
+    pub outcomes: Vec<FlowOutcome>,
+    /// Sorted by id.
+    pub nodes: Vec<Node>,
+}
+
+/// The Start node of a webhook-triggered flow.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Trigger {
+    pub id: NodeId,
+    #[serde(rename = "type")]
+    pub kind: TriggerKind,
+    pub event: String,
+    pub sample: serde_json::Value,
+    /// The Start node's output variables derived from the sample, e.g. `n2.hook`.
+    pub outputs: Vec<String>,
+    pub next: Target,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TriggerKind {
+    Webhook,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Variable {
+    pub name: String,
+    pub default: String,
+    pub externalize: bool,
+    pub secret: bool,
+    pub result: bool,
+    pub note: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlowOutcome {
+    pub name: String,
+    pub code: i64,
+    pub description: String,
+    pub notify_url: Option<String>,
+}
+
+/// Where an outcome leads: another node, or the end of the flow with a flow outcome.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Target {
+    Node(NodeId),
+    End(String),
+}
+
+// No `deny_unknown_fields` here: serde does not support it beside `flatten`; the document schema
+// rejects unknown node fields instead.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Node {
+    pub id: NodeId,
+    /// The readable name from the spec.
+    pub key: String,
+    pub note: Option<String>,
+    #[serde(flatten)]
+    pub kind: NodeKind,
+    pub on_enter: Vec<Action>,
+    pub on_leave: Vec<Action>,
+    /// Every outcome of the node, in the node type's fixed order, each wired.
+    pub exits: Vec<Exit>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "config", rename_all = "snake_case")]
+pub enum NodeKind {
+    Http(Http),
+    Branch(Branch),
+    Evaluate(Evaluate),
+    CallFlow(CallFlow),
+}
+
+impl NodeKind {
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            NodeKind::Http(_) => "http",
+            NodeKind::Branch(_) => "branch",
+            NodeKind::Evaluate(_) => "evaluate",
+            NodeKind::CallFlow(_) => "call_flow",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Exit {
+    pub outcome: String,
+    pub target: Target,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Action {
+    /// On leaving: only when the node leaves through this outcome. `None`: always.
+    pub outcome: Option<String>,
+    /// Custom variable -> value, sorted by variable.
+    pub set: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Method {
+    #[serde(rename = "GET")]
+    Get,
+    #[serde(rename = "POST")]
+    Post,
+    #[serde(rename = "PUT")]
+    Put,
+    #[serde(rename = "PATCH")]
+    Patch,
+    #[serde(rename = "DELETE")]
+    Delete,
+}
+
+impl Method {
+    pub const ALL: [(&'static str, Method); 5] = [
+        ("GET", Method::Get),
+        ("POST", Method::Post),
+        ("PUT", Method::Put),
+        ("PATCH", Method::Patch),
+        ("DELETE", Method::Delete),
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        Method::ALL
+            .iter()
+            .find(|(_, m)| *m == self)
+            .map_or("GET", |(s, _)| s)
+    }
+
+    /// Cisco's HTTP Request node sends a body only for these.
+    pub fn allows_body(self) -> bool {
+        matches!(self, Method::Post | Method::Put | Method::Patch)
+    }
+}
+
+/// The HTTP Request node's built-in outputs, readable as `$(n<id>.https.statusCode)` and so on.
+pub const HTTP_BUILTIN_OUTPUTS: [&str; 4] = [
+    "https.statusCode",
+    "https.statusText",
+    "https.responseBody",
+    "https.responseHeaders",
+];
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Http {
+    pub method: Method,
+    pub url: String,
+    pub headers: BTreeMap<String, String>,
+    pub body: Option<String>,
+    pub connect_timeout_ms: Option<u32>,
+    pub request_timeout_ms: Option<u32>,
+    pub proxy: Option<String>,
+    /// Output name -> JSONPath.
+    pub outputs: BTreeMap<String, String>,
+}
+
+/// The Branch node's output: which branch matched.
+pub const BRANCH_OUTPUT: &str = "branch.output";
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Branch {
+    /// Checked top to bottom; the first match wins.
+    pub branches: Vec<BranchArm>,
+    pub none_label: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BranchArm {
+    pub name: String,
+    pub join: Join,
+    pub conditions: Vec<Condition>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Join {
+    All,
+    Any,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Condition {
+    pub variable: String,
+    pub operator: Operator,
+    pub value: String,
+    /// The upper bound, for `between` only.
+    pub upper: Option<String>,
+}
+
+macro_rules! operators {
+    ($($variant:ident => $name:literal, $label:literal;)*) => {
+        /// The 15 comparison operators Cisco documents for Branch conditions.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+        pub enum Operator { $(#[serde(rename = $name)] $variant,)* }
+
+        impl Operator {
+            pub const ALL: &'static [Operator] = &[$(Operator::$variant,)*];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $(Operator::$variant => $name,)* }
+            }
+
+            /// The label Flow Builder shows.
+            pub fn label(self) -> &'static str {
+                match self { $(Operator::$variant => $label,)* }
+            }
+
+            pub fn parse(text: &str) -> Option<Operator> {
+                Operator::ALL.iter().copied().find(|o| o.as_str() == text)
+            }
+        }
+    };
+}
+
+operators! {
+    Equals => "equals", "equals";
+    NotEquals => "not_equals", "not equals";
+    LessThan => "less_than", "less than";
+    GreaterThan => "greater_than", "greater than";
+    LessOrEqual => "less_or_equal", "less than or equal to";
+    GreaterOrEqual => "greater_or_equal", "greater than or equal to";
+    Regex => "regex", "regular expression";
+    EqualsIgnoreCase => "equals_ignore_case", "equals ignore case";
+    Contains => "contains", "contains";
+    ContainsIgnoreCase => "contains_ignore_case", "contains ignore case";
+    In => "in", "in";
+    NotIn => "not_in", "not in";
+    StartsWith => "starts_with", "starts with";
+    EndsWith => "ends_with", "ends with";
+    Between => "between", "between";
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Evaluate {
+    pub script: String,
+    pub output: String,
+    pub choices: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallFlow {
+    pub flow: String,
+    /// `None`: the child's Start node (Flow Builder's "--All--"); otherwise a node id of the child.
+    pub entry: Option<String>,
+}
+
+/// The fixed outcome names of each node type (branch and evaluate add their own names first).
+pub mod outcome_names {
+    pub const HTTP: [&str; 3] = ["onSuccess", "onError", "onTimeout"];
+    pub const BRANCH_TAIL: [&str; 2] = ["none", "onError"];
+    pub const EVALUATE_TAIL: [&str; 2] = ["onInvalidChoice", "onError"];
+    /// How the Call Flow node hands control back is not documented by Cisco; this is our model.
+    pub const CALL_FLOW: [&str; 2] = ["onSuccess", "onError"];
+}
+
+impl Flow {
+    pub fn node(&self, id: NodeId) -> Option<&Node> {
+        self.nodes
+            .binary_search_by_key(&id, |n| n.id)
+            .ok()
+            .map(|i| &self.nodes[i])
+    }
+}

@@ -1,0 +1,339 @@
+//! Build a spec in Rust instead of TOML. The builder makes the same [`Spec`] values the parser
+//! makes (without source spans), so both compile through the same checks to the same bytes.
+//!
+//! ```
+//! use wxcflow::spec::builder::*;
+//! let spec = FlowBuilder::new("Ping")
+//!     .webhook("Ping", r#"{"id": "1"}"#, "call")
+//!     .variable("PingURL", Var::new().externalize())
+//!     .node(
+//!         "call",
+//!         http("GET", "$(PingURL)")
+//!             .next("onSuccess", "end:Success")
+//!             .next("onError", "end:Error")
+//!             .next("onTimeout", "end:Error"),
+//!     )
+//!     .build();
+//! let build = wxcflow::build_spec(&spec, None, &wxcflow::schema::DocumentValidator::new());
+//! assert!(!build.has_errors());
+//! ```
+
+use super::model::*;
+
+fn sp<T>(value: T) -> S<T> {
+    Spanned::new(0..0, value)
+}
+
+fn sps(value: impl Into<String>) -> S<String> {
+    sp(value.into())
+}
+
+/// Builds a whole flow spec.
+pub struct FlowBuilder {
+    spec: Spec,
+}
+
+impl FlowBuilder {
+    pub fn new(name: impl Into<String>) -> Self {
+        FlowBuilder {
+            spec: Spec {
+                flow: FlowSection {
+                    name: sps(name),
+                    description: None,
+                    correlation_id: None,
+                },
+                trigger: TriggerSpec {
+                    kind: sps("webhook"),
+                    event: sps(""),
+                    sample: sps("{}"),
+                    next: sps(""),
+                },
+                variables: Default::default(),
+                outcomes: Default::default(),
+                nodes: Default::default(),
+            },
+        }
+    }
+
+    pub fn description(mut self, text: impl Into<String>) -> Self {
+        self.spec.flow.description = Some(sps(text));
+        self
+    }
+
+    pub fn correlation_id(mut self, text: impl Into<String>) -> Self {
+        self.spec.flow.correlation_id = Some(sps(text));
+        self
+    }
+
+    /// An inbound webhook trigger: event name, the sample JSON body, the first node.
+    pub fn webhook(
+        mut self,
+        event: impl Into<String>,
+        sample: impl Into<String>,
+        next: impl Into<String>,
+    ) -> Self {
+        self.spec.trigger = TriggerSpec {
+            kind: sps("webhook"),
+            event: sps(event),
+            sample: sps(sample),
+            next: sps(next),
+        };
+        self
+    }
+
+    pub fn variable(mut self, name: impl Into<String>, var: Var) -> Self {
+        self.spec.variables.insert(sps(name), var.0);
+        self
+    }
+
+    /// Adds a flow outcome or changes a default one.
+    pub fn outcome(
+        mut self,
+        name: impl Into<String>,
+        code: i64,
+        description: impl Into<String>,
+    ) -> Self {
+        self.spec.outcomes.insert(
+            sps(name),
+            OutcomeSpec {
+                code: Some(sp(code)),
+                description: Some(description.into()),
+                notify_url: None,
+            },
+        );
+        self
+    }
+
+    pub fn node(mut self, key: impl Into<String>, node: NodeBuilder) -> Self {
+        self.spec.nodes.insert(sps(key), node.0);
+        self
+    }
+
+    pub fn build(self) -> Spec {
+        self.spec
+    }
+}
+
+/// A custom variable.
+#[derive(Default)]
+pub struct Var(VariableSpec);
+
+impl Var {
+    pub fn new() -> Self {
+        Var::default()
+    }
+    pub fn default_value(mut self, value: impl Into<String>) -> Self {
+        self.0.default = Some(sps(value));
+        self
+    }
+    pub fn externalize(mut self) -> Self {
+        self.0.externalize = true;
+        self
+    }
+    pub fn secret(mut self) -> Self {
+        self.0.secret = true;
+        self
+    }
+    pub fn result(mut self) -> Self {
+        self.0.result = true;
+        self
+    }
+    pub fn note(mut self, note: impl Into<String>) -> Self {
+        self.0.note = Some(note.into());
+        self
+    }
+}
+
+/// One node; start from [`http`], [`branch`], [`evaluate`] or [`call_flow`].
+pub struct NodeBuilder(NodeSpec);
+
+fn node(kind: &str) -> NodeBuilder {
+    NodeBuilder(NodeSpec {
+        kind: sps(kind),
+        ..NodeSpec::default()
+    })
+}
+
+/// An HTTP Request node.
+pub fn http(method: impl Into<String>, url: impl Into<String>) -> NodeBuilder {
+    let mut n = node("http");
+    n.0.method = Some(sps(method));
+    n.0.url = Some(sps(url));
+    n
+}
+
+/// A Branch node; add branches with [`NodeBuilder::branch`].
+pub fn branch() -> NodeBuilder {
+    node("branch")
+}
+
+/// An Evaluate node with its script and the choices its result is compared with.
+pub fn evaluate<I, C>(script: impl Into<String>, choices: I) -> NodeBuilder
+where
+    I: IntoIterator<Item = C>,
+    C: Into<String>,
+{
+    let mut n = node("evaluate");
+    n.0.script = Some(sps(script));
+    n.0.choices = Some(choices.into_iter().map(sps).collect());
+    n
+}
+
+/// A Call Flow node entering the child at its Start node.
+pub fn call_flow(flow: impl Into<String>) -> NodeBuilder {
+    let mut n = node("call_flow");
+    n.0.flow = Some(sps(flow));
+    n
+}
+
+/// A condition `variable operator value` (operator names as in the spec, e.g. `not_equals`).
+pub fn cond(
+    variable: impl Into<String>,
+    operator: &str,
+    value: impl Into<String>,
+) -> ConditionSpec {
+    ConditionSpec {
+        variable: sps(variable),
+        operator: sps(operator),
+        value: Some(sps(value)),
+        upper: None,
+    }
+}
+
+/// `variable between low and high`.
+pub fn between(
+    variable: impl Into<String>,
+    low: impl Into<String>,
+    high: impl Into<String>,
+) -> ConditionSpec {
+    ConditionSpec {
+        upper: Some(sps(high)),
+        ..cond(variable, "between", low)
+    }
+}
+
+/// How a branch joins its conditions.
+#[derive(Clone, Copy)]
+pub enum JoinWith {
+    All,
+    Any,
+}
+
+fn pairs<I, K, V>(set: I) -> SpannedMap
+where
+    I: IntoIterator<Item = (K, V)>,
+    K: Into<String>,
+    V: Into<String>,
+{
+    set.into_iter().map(|(k, v)| (sps(k), sps(v))).collect()
+}
+
+impl NodeBuilder {
+    pub fn id(mut self, id: i64) -> Self {
+        self.0.id = Some(sp(id));
+        self
+    }
+    pub fn note(mut self, note: impl Into<String>) -> Self {
+        self.0.note = Some(note.into());
+        self
+    }
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.0
+            .headers
+            .get_or_insert_with(Default::default)
+            .insert(sps(name), sps(value));
+        self
+    }
+    pub fn body(mut self, body: impl Into<String>) -> Self {
+        self.0.body = Some(sps(body));
+        self
+    }
+    pub fn timeouts(mut self, connect_ms: i64, request_ms: i64) -> Self {
+        self.0.connect_timeout_ms = Some(sp(connect_ms));
+        self.0.request_timeout_ms = Some(sp(request_ms));
+        self
+    }
+    pub fn proxy(mut self, proxy: impl Into<String>) -> Self {
+        self.0.proxy = Some(sps(proxy));
+        self
+    }
+    /// An output read from the response body by JSONPath.
+    pub fn output(mut self, name: impl Into<String>, path: impl Into<String>) -> Self {
+        self.0
+            .outputs
+            .get_or_insert_with(Default::default)
+            .insert(sps(name), sps(path));
+        self
+    }
+    /// A named branch; branches are checked in the order they are added.
+    pub fn branch(
+        mut self,
+        name: impl Into<String>,
+        join: JoinWith,
+        conditions: Vec<ConditionSpec>,
+    ) -> Self {
+        let mut arm = BranchSpec {
+            name: sps(name),
+            all: None,
+            any: None,
+        };
+        match join {
+            JoinWith::All => arm.all = Some(conditions),
+            JoinWith::Any => arm.any = Some(conditions),
+        }
+        self.0.branches.get_or_insert_with(Vec::new).push(arm);
+        self
+    }
+    pub fn none_label(mut self, label: impl Into<String>) -> Self {
+        self.0.none_label = Some(sps(label));
+        self
+    }
+    /// The Evaluate node's output name (default `result`).
+    pub fn script_output(mut self, name: impl Into<String>) -> Self {
+        self.0.output = Some(sps(name));
+        self
+    }
+    /// A child node id to enter instead of the child's Start node.
+    pub fn entry(mut self, entry: impl Into<String>) -> Self {
+        self.0.entry = Some(sps(entry));
+        self
+    }
+    /// Assignments made on entering the node.
+    pub fn on_enter<I, K, V>(mut self, set: I) -> Self
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        self.0
+            .on_enter
+            .get_or_insert_with(Vec::new)
+            .push(ActionSpec {
+                outcome: None,
+                set: pairs(set),
+            });
+        self
+    }
+    /// Assignments made on leaving the node; `outcome` limits them to one outcome.
+    pub fn on_leave<I, K, V>(mut self, outcome: Option<&str>, set: I) -> Self
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        self.0
+            .on_leave
+            .get_or_insert_with(Vec::new)
+            .push(ActionSpec {
+                outcome: outcome.map(sps),
+                set: pairs(set),
+            });
+        self
+    }
+    /// Wires an outcome to a node key or to `end:<flow outcome>`.
+    pub fn next(mut self, outcome: impl Into<String>, target: impl Into<String>) -> Self {
+        let next = self.0.next.get_or_insert_with(|| sp(SpannedMap::new()));
+        next.get_mut().insert(sps(outcome), sps(target));
+        self
+    }
+}

@@ -1,0 +1,8 @@
+//! The spec: TOML read into spanned values, and the Rust builder API that makes the same values.
+
+pub mod builder;
+pub mod model;
+mod parse;
+
+pub use model::Spec;
+pub use parse::parse_spec;

@@ -1,0 +1,176 @@
+//! The spec as written: TOML tables read into spanned values, so every later check can point at
+//! the line and column it is about. Nothing here is validated beyond TOML types; `check` does that.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+pub use toml::Spanned;
+
+/// A value with the byte range it came from (`0..0` when built in Rust rather than parsed).
+pub type S<T> = Spanned<T>;
+
+/// Spanned text keyed by spanned names, e.g. headers or outputs.
+pub type SpannedMap = BTreeMap<S<String>, S<String>>;
+
+/// A whole flow spec.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {
+    pub flow: FlowSection,
+    pub trigger: TriggerSpec,
+    #[serde(default)]
+    pub variables: BTreeMap<S<String>, VariableSpec>,
+    #[serde(default)]
+    pub outcomes: BTreeMap<S<String>, OutcomeSpec>,
+    #[serde(default)]
+    pub nodes: BTreeMap<S<String>, NodeSpec>,
+}
+
+/// `[flow]`: the flow settings Cisco documents under the gear icon.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlowSection {
+    pub name: S<String>,
+    pub description: Option<S<String>>,
+    pub correlation_id: Option<S<String>>,
+}
+
+/// `[trigger]`: the Start node. Only the inbound webhook trigger is modelled today.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TriggerSpec {
+    #[serde(rename = "type")]
+    pub kind: S<String>,
+    pub event: S<String>,
+    /// The sample JSON body pasted into the Start node before pressing Parse.
+    pub sample: S<String>,
+    pub next: S<String>,
+}
+
+/// `[variables.NAME]`: a custom variable in flow settings.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VariableSpec {
+    pub default: Option<S<String>>,
+    #[serde(default)]
+    pub externalize: bool,
+    /// Never printed; files holding its value are written with mode 0600.
+    #[serde(default)]
+    pub secret: bool,
+    /// Set by this flow for its parent to read (TeamCCEP's `JDSToken`); must be assigned on every
+    /// path that ends in Success.
+    #[serde(default)]
+    pub result: bool,
+    pub note: Option<String>,
+}
+
+/// `[outcomes.NAME]`: a flow outcome (Success, Error, Incomplete exist by default).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutcomeSpec {
+    pub code: Option<S<i64>>,
+    pub description: Option<String>,
+    pub notify_url: Option<S<String>>,
+}
+
+/// `[nodes.KEY]`: one node. The fields of every node type live side by side so that a field given
+/// to the wrong type is reported by name (`wxc::field-not-allowed`) rather than as a shape error.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeSpec {
+    #[serde(rename = "type")]
+    pub kind: S<String>,
+    /// Pins the platform id (`n<id>`); otherwise the compiler assigns one.
+    pub id: Option<S<i64>>,
+    pub note: Option<String>,
+
+    // http
+    pub method: Option<S<String>>,
+    pub url: Option<S<String>>,
+    pub headers: Option<SpannedMap>,
+    pub body: Option<S<String>>,
+    pub connect_timeout_ms: Option<S<i64>>,
+    pub request_timeout_ms: Option<S<i64>>,
+    pub proxy: Option<S<String>>,
+    /// Output name -> JSONPath into the response body.
+    pub outputs: Option<SpannedMap>,
+
+    // branch
+    pub branches: Option<Vec<BranchSpec>>,
+    /// Label of the default outcome (Flow Builder's "None of the above", which can be renamed).
+    pub none_label: Option<S<String>>,
+
+    // evaluate
+    pub script: Option<S<String>>,
+    pub choices: Option<Vec<S<String>>>,
+    /// Name of the script's output variable.
+    pub output: Option<S<String>>,
+
+    // call_flow
+    pub flow: Option<S<String>>,
+    /// `start` (Flow Builder's "--All--") or a node id of the child flow, e.g. `n5`.
+    pub entry: Option<S<String>>,
+
+    // every node
+    pub on_enter: Option<Vec<ActionSpec>>,
+    pub on_leave: Option<Vec<ActionSpec>>,
+    /// Outcome -> node key, or `end:<flow outcome>`.
+    pub next: Option<S<SpannedMap>>,
+}
+
+/// One named branch of a Branch node; conditions joined by `all` (AND) or `any` (OR).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BranchSpec {
+    pub name: S<String>,
+    pub all: Option<Vec<ConditionSpec>>,
+    pub any: Option<Vec<ConditionSpec>>,
+}
+
+/// `variable operator value`, as in Flow Builder; `upper` is the second bound of `between`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConditionSpec {
+    pub variable: S<String>,
+    pub operator: S<String>,
+    pub value: Option<S<String>>,
+    pub upper: Option<S<String>>,
+}
+
+/// A transition action: assignments to custom variables on entering or leaving a node.
+/// On leaving, `outcome` limits the action to one outcome.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionSpec {
+    pub outcome: Option<S<String>>,
+    pub set: SpannedMap,
+}
+
+/// An empty node of no type, for the builder to fill in.
+impl Default for NodeSpec {
+    fn default() -> Self {
+        NodeSpec {
+            kind: Spanned::new(0..0, String::new()),
+            id: None,
+            note: None,
+            method: None,
+            url: None,
+            headers: None,
+            body: None,
+            connect_timeout_ms: None,
+            request_timeout_ms: None,
+            proxy: None,
+            outputs: None,
+            branches: None,
+            none_label: None,
+            script: None,
+            choices: None,
+            output: None,
+            flow: None,
+            entry: None,
+            on_enter: None,
+            on_leave: None,
+            next: None,
+        }
+    }
+}

@@ -1,0 +1,193 @@
+//! The commands a user runs, end to end through the binary.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn wxcflow(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_wxcflow"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("RUST_BACKTRACE")
+        .output()
+        .expect("the binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Exit code, stdout and stderr in one snapshot-friendly string.
+fn transcript(out: &Output) -> String {
+    format!(
+        "exit: {}\n--- stdout ---\n{}--- stderr ---\n{}",
+        out.status.code().unwrap_or(-1),
+        text(&out.stdout),
+        text(&out.stderr)
+    )
+}
+
+fn fixtures() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+fn copy_fixture(dir: &Path, relative: &str) -> String {
+    let name = Path::new(relative)
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    std::fs::copy(fixtures().join(relative), dir.join(&name)).unwrap();
+    name
+}
+
+#[test]
+fn build_without_a_spec_writes_get_oauth_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = wxcflow(dir.path(), &["build"]);
+    insta::assert_snapshot!(transcript(&out));
+    let written = std::fs::read_to_string(dir.path().join("GetOAuthToken.flow.json")).unwrap();
+    let source =
+        wxcflow::diagnostic::SourceFile::new(wxcflow::DEFAULT_SPEC_NAME, wxcflow::DEFAULT_SPEC);
+    let expected = wxcflow::build_source(&source, &wxcflow::schema::DocumentValidator::new());
+    assert_eq!(written, expected.output.unwrap().1);
+    // Nothing else (no temporary file) is left behind.
+    let entries: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(entries.len(), 1);
+}
+
+#[test]
+fn build_to_stdout_prints_the_document_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = wxcflow(dir.path(), &["build", "-o", "-"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stdout).starts_with("{\n  \"format\": \"wxcflow.flow/1\""));
+    assert_eq!(text(&out.stderr), "");
+}
+
+#[test]
+fn build_is_deterministic() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = wxcflow(dir.path(), &["build", "-o", "-"]).stdout;
+    let second = wxcflow(dir.path(), &["build", "-o", "-"]).stdout;
+    assert_eq!(first, second);
+}
+
+#[test]
+fn build_refuses_to_write_a_workflow_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = wxcflow(dir.path(), &["build", "-o", "GetOAuthToken.workflow"]);
+    insta::assert_snapshot!(transcript(&out));
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "nothing is written"
+    );
+}
+
+#[test]
+fn a_failing_build_leaves_the_existing_output_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = copy_fixture(dir.path(), "invalid/many-problems.toml");
+    std::fs::write(dir.path().join("out.flow.json"), "previous build\n").unwrap();
+    let out = wxcflow(dir.path(), &["build", &spec, "-o", "out.flow.json"]);
+    insta::assert_snapshot!(transcript(&out));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("out.flow.json")).unwrap(),
+        "previous build\n"
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        2,
+        "no temporary file left"
+    );
+}
+
+#[test]
+fn a_successful_build_replaces_the_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = copy_fixture(dir.path(), "valid/parent-flow.toml");
+    std::fs::write(dir.path().join("out.flow.json"), "previous build\n").unwrap();
+    let out = wxcflow(dir.path(), &["build", &spec, "-o", "out.flow.json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+    let written = std::fs::read_to_string(dir.path().join("out.flow.json")).unwrap();
+    assert!(written.contains("\"name\": \"PublishJourneyEvent\""));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_document_holding_a_secret_is_private_and_never_printed() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let secret = "s3cr3t-static-token_PF84_0000";
+    let spec = wxcflow::DEFAULT_SPEC.replacen(
+        "[variables.StaticToken]\ndefault = \"\"",
+        &format!("[variables.StaticToken]\ndefault = \"{secret}\""),
+        1,
+    );
+    assert!(spec.contains(secret));
+    std::fs::write(dir.path().join("spec.toml"), spec).unwrap();
+    let out = wxcflow(
+        dir.path(),
+        &["build", "spec.toml", "-o", "tenant.flow.json"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+    assert!(!text(&out.stdout).contains(secret) && !text(&out.stderr).contains(secret));
+    let mode = std::fs::metadata(dir.path().join("tenant.flow.json"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    // To stdout it is refused rather than printed.
+    let out = wxcflow(dir.path(), &["build", "spec.toml", "-o", "-"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!text(&out.stdout).contains(secret) && !text(&out.stderr).contains(secret));
+}
+
+#[test]
+fn check_reports_every_problem_with_location() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = copy_fixture(dir.path(), "invalid/many-problems.toml");
+    let b = copy_fixture(dir.path(), "valid/warnings.toml");
+    let out = wxcflow(dir.path(), &["check", &a, &b]);
+    insta::assert_snapshot!(transcript(&out));
+}
+
+#[test]
+fn check_json_is_machine_readable() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = copy_fixture(dir.path(), "invalid/unknown-target.toml");
+    let out = wxcflow(dir.path(), &["check", "--format", "json", &a]);
+    assert_eq!(out.status.code(), Some(1));
+    let parsed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(parsed[0]["code"], "wxc::unknown-target");
+    assert_eq!(parsed[0]["span"]["line"], 21);
+    assert_eq!(parsed[0]["help"], "did you mean `check`?");
+}
+
+#[test]
+fn warnings_alone_pass_the_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = copy_fixture(dir.path(), "valid/warnings.toml");
+    assert_eq!(wxcflow(dir.path(), &["check", &a]).status.code(), Some(0));
+}
+
+#[test]
+fn io_and_usage_errors_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = wxcflow(dir.path(), &["check", "missing.toml"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(text(&missing.stderr).contains("cannot read missing.toml"));
+    assert_eq!(wxcflow(dir.path(), &["frobnicate"]).status.code(), Some(2));
+    std::fs::write(dir.path().join("binary.toml"), [0x66, 0xff, 0xfe]).unwrap();
+    let binary = wxcflow(dir.path(), &["build", "binary.toml"]);
+    assert_eq!(binary.status.code(), Some(2));
+    assert!(text(&binary.stderr).contains("not UTF-8"));
+}
+
+#[test]
+fn schema_document_prints_the_embedded_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = wxcflow(dir.path(), &["schema", "document"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(text(&out.stdout), wxcflow::schema::DOCUMENT_SCHEMA);
+}

@@ -1,0 +1,190 @@
+//! The embedded flow-document schema: strict, and in step with what the compiler emits.
+
+mod common;
+
+use common::{fixture, validator};
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+use wxcflow::diagnostic::SourceFile;
+
+fn documents() -> Vec<String> {
+    let mut sources = vec![SourceFile::new(
+        wxcflow::DEFAULT_SPEC_NAME,
+        wxcflow::DEFAULT_SPEC,
+    )];
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/valid");
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    paths.sort();
+    sources.extend(paths.iter().map(|p| fixture(p)));
+    sources
+        .iter()
+        .map(|s| {
+            wxcflow::build_source(s, validator())
+                .output
+                .expect("valid fixture")
+                .1
+        })
+        .collect()
+}
+
+fn default_document() -> Value {
+    serde_json::from_str(&documents()[0]).unwrap()
+}
+
+/// Objects whose keys are data (names chosen by the spec author), not fields.
+const FREE_MAPS: [&str; 4] = ["sample", "headers", "outputs", "set"];
+
+fn emitted_keys(value: &Value, out: &mut BTreeSet<String>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                out.insert(k.clone());
+                if k == "layout" {
+                    // Keyed by node id; the positions inside are fields.
+                    v.as_object()
+                        .into_iter()
+                        .flat_map(|m| m.values())
+                        .for_each(|p| emitted_keys(p, out));
+                } else if !FREE_MAPS.contains(&k.as_str()) {
+                    emitted_keys(v, out);
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| emitted_keys(v, out)),
+        _ => {}
+    }
+}
+
+fn schema_properties(value: &Value, out: &mut BTreeSet<String>) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::Object(props)) = map.get("properties") {
+                out.extend(props.keys().cloned());
+            }
+            map.values().for_each(|v| schema_properties(v, out));
+        }
+        Value::Array(items) => items.iter().for_each(|v| schema_properties(v, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn every_schema_property_is_emitted_and_every_emitted_key_is_in_the_schema() {
+    // Fields the compiler adds fail validation (additionalProperties: false); this catches the
+    // other direction, a schema property the compiler no longer writes.
+    let mut emitted = BTreeSet::new();
+    for doc in documents() {
+        emitted_keys(&serde_json::from_str(&doc).unwrap(), &mut emitted);
+    }
+    let schema: Value = serde_json::from_str(wxcflow::schema::DOCUMENT_SCHEMA).unwrap();
+    let mut declared = BTreeSet::new();
+    schema_properties(&schema, &mut declared);
+    let never_emitted: Vec<_> = declared.difference(&emitted).collect();
+    let undeclared: Vec<_> = emitted.difference(&declared).collect();
+    assert!(
+        never_emitted.is_empty(),
+        "schema properties never emitted: {never_emitted:?}"
+    );
+    assert!(
+        undeclared.is_empty(),
+        "emitted keys missing from the schema: {undeclared:?}"
+    );
+}
+
+#[test]
+fn documents_round_trip_through_the_rust_types() {
+    for doc in documents() {
+        let parsed: wxcflow::flow::Document = serde_json::from_str(&doc).unwrap();
+        assert_eq!(wxcflow::emit::document::to_json(&parsed), doc);
+    }
+}
+
+fn rejects(mutate: impl FnOnce(&mut Value), expected: &str) {
+    let mut doc = default_document();
+    assert!(validator().validate(&doc).is_empty());
+    mutate(&mut doc);
+    let errors = validator().validate(&doc);
+    assert!(
+        errors.iter().any(|e| e.contains(expected)),
+        "expected an error containing {expected:?}, got {errors:#?}"
+    );
+}
+
+#[test]
+fn a_dangling_edge_fails() {
+    rejects(
+        |d| d["flow"]["nodes"][0]["exits"][0]["target"] = json!({"node": "n99"}),
+        "leads to node n99, which does not exist",
+    );
+}
+
+#[test]
+fn an_end_with_an_undefined_outcome_fails() {
+    rejects(
+        |d| d["flow"]["nodes"][6]["exits"][0]["target"] = json!({"end": "Done"}),
+        "ends with flow outcome `Done`",
+    );
+}
+
+#[test]
+fn a_missing_required_field_fails() {
+    rejects(
+        |d| {
+            d["flow"]["nodes"][1]["config"]
+                .as_object_mut()
+                .unwrap()
+                .remove("url");
+        },
+        "\"url\" is a required property",
+    );
+}
+
+#[test]
+fn an_unknown_field_fails() {
+    rejects(|d| d["flow"]["trigger"]["colour"] = json!("red"), "colour");
+}
+
+#[test]
+fn a_body_on_get_fails() {
+    rejects(
+        |d| d["flow"]["nodes"][1]["config"]["body"] = json!("{}"),
+        "/flow/nodes/1/config/body",
+    );
+}
+
+#[test]
+fn a_timeout_above_20_seconds_fails() {
+    rejects(
+        |d| d["flow"]["nodes"][1]["config"]["request_timeout_ms"] = json!(20001),
+        "20001 is greater than the maximum of 20000",
+    );
+}
+
+#[test]
+fn a_duplicate_node_id_fails() {
+    rejects(
+        |d| d["flow"]["nodes"][1]["id"] = json!("n3"),
+        "node id n3 is used twice",
+    );
+}
+
+#[test]
+fn layout_for_a_missing_node_fails() {
+    rejects(
+        |d| d["layout"]["n42"] = json!({"x": 1, "y": 2}),
+        "layout places node n42",
+    );
+}
+
+#[test]
+fn the_committed_schema_file_is_the_embedded_one() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/flow-document.schema.json");
+    assert_eq!(
+        std::fs::read_to_string(path).unwrap(),
+        wxcflow::schema::DOCUMENT_SCHEMA
+    );
+}
