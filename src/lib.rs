@@ -6,6 +6,7 @@
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod check;
+pub mod container;
 pub mod diagnostic;
 pub mod emit;
 pub mod flow;
