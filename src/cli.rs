@@ -40,6 +40,19 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
     },
+    /// Draw a flow (without SPEC: the embedded GetOAuthToken).
+    Graph {
+        spec: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
+        format: GraphFormat,
+    },
+    /// Write the build sheet: the Markdown runbook for creating the flow in Flow Builder.
+    Sheet {
+        spec: Option<PathBuf>,
+        /// Where to write it; default: stdout.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
     /// Recognise and measure Webex Connect exports (.workflow, .workflow.zip); compare two.
     Inspect {
         #[arg(required = true)]
@@ -49,6 +62,16 @@ enum Command {
     },
     /// Print a line-oriented rendering for `git diff` (a git textconv driver).
     Textconv { file: PathBuf },
+    /// Write a starter spec (GetOAuthToken) and the editor schema into DIR; never overwrites.
+    Init {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
+    /// Print a shell completion script.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
     /// Print a JSON Schema.
     Schema {
         #[arg(value_enum)]
@@ -63,9 +86,17 @@ enum Format {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum GraphFormat {
+    Mermaid,
+    Dot,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum SchemaKind {
     /// The flow document that `build` writes.
     Document,
+    /// The TOML spec format, for editors (Taplo, Even Better TOML).
+    Spec,
 }
 
 pub fn run() -> ExitCode {
@@ -84,11 +115,25 @@ pub fn run() -> ExitCode {
         } => build(spec.as_deref(), output.as_deref(), format),
         Command::Check { specs, format } => check(&specs, format),
         Command::Inspect { files, format } => inspect(&files, format),
+        Command::Graph { spec, format } => graph(spec.as_deref(), format),
+        Command::Sheet { spec, output } => sheet(spec.as_deref(), output.as_deref()),
         Command::Textconv { file } => textconv(&file),
-        Command::Schema {
-            which: SchemaKind::Document,
-        } => {
-            print!("{DOCUMENT_SCHEMA}");
+        Command::Init { dir } => init(&dir),
+        Command::Completions { shell } => {
+            use clap::CommandFactory as _;
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "wxcflow",
+                &mut std::io::stdout(),
+            );
+            ExitCode::SUCCESS
+        }
+        Command::Schema { which } => {
+            match which {
+                SchemaKind::Document => print!("{DOCUMENT_SCHEMA}"),
+                SchemaKind::Spec => print!("{}", wxcflow::schema::spec_schema()),
+            }
             ExitCode::SUCCESS
         }
     }
@@ -104,6 +149,60 @@ fn read_source(path: &Path) -> Result<SourceFile, String> {
         )
     })?;
     Ok(SourceFile::new(path.display().to_string(), text))
+}
+
+/// The spec at `path`, or the embedded GetOAuthToken when none is given.
+fn load_spec(path: Option<&Path>) -> Result<SourceFile, ExitCode> {
+    match path {
+        Some(path) => read_source(path).map_err(|e| usage_error(&e)),
+        None => Ok(SourceFile::new(
+            wxcflow::DEFAULT_SPEC_NAME,
+            wxcflow::DEFAULT_SPEC,
+        )),
+    }
+}
+
+/// Loads and compiles a spec, printing diagnostics; the flow when it compiled.
+fn compile(spec: Option<&Path>) -> Result<(SourceFile, wxcflow::flow::Flow), ExitCode> {
+    let source = load_spec(spec)?;
+    let result = wxcflow::build_source(&source, &DocumentValidator::new());
+    print_diagnostics(&result.diagnostics, Some(&source), Format::Human, false);
+    match result.output {
+        Some((document, _)) => Ok((source, document.flow)),
+        None => {
+            eprintln!("build failed: {}", diagnostic::summary(&result.diagnostics));
+            Err(ExitCode::from(EXIT_PROBLEMS))
+        }
+    }
+}
+
+fn graph(spec: Option<&Path>, format: GraphFormat) -> ExitCode {
+    let (_, flow) = match compile(spec) {
+        Ok(compiled) => compiled,
+        Err(code) => return code,
+    };
+    match format {
+        GraphFormat::Mermaid => print!("{}", wxcflow::emit::graph::mermaid(&flow)),
+        GraphFormat::Dot => print!("{}", wxcflow::emit::graph::dot(&flow)),
+    }
+    ExitCode::SUCCESS
+}
+
+fn sheet(spec: Option<&Path>, output: Option<&Path>) -> ExitCode {
+    let (source, flow) = match compile(spec) {
+        Ok(compiled) => compiled,
+        Err(code) => return code,
+    };
+    let text = wxcflow::emit::sheet::sheet(&flow, &source.name);
+    match output {
+        None => print!("{text}"),
+        Some(path) => {
+            if let Err(e) = write_atomic(path, text.as_bytes(), false) {
+                return usage_error(&format!("cannot write {}: {e}", path.display()));
+            }
+        }
+    }
+    ExitCode::SUCCESS
 }
 
 fn usage_error(message: &str) -> ExitCode {
@@ -149,12 +248,9 @@ fn build(spec: Option<&Path>, output: Option<&Path>, format: Format) -> ExitCode
         print_diagnostics(&[d], None, format, false);
         return ExitCode::from(EXIT_USAGE);
     }
-    let source = match spec {
-        Some(path) => match read_source(path) {
-            Ok(s) => s,
-            Err(e) => return usage_error(&e),
-        },
-        None => SourceFile::new(wxcflow::DEFAULT_SPEC_NAME, wxcflow::DEFAULT_SPEC),
+    let source = match load_spec(spec) {
+        Ok(s) => s,
+        Err(code) => return code,
     };
     let validator = DocumentValidator::new();
     let result = wxcflow::build_source(&source, &validator);
@@ -355,5 +451,54 @@ fn textconv(path: &Path) -> ExitCode {
         other => container::render_inspection("export", &other),
     };
     print!("{text}");
+    ExitCode::SUCCESS
+}
+
+/// The files `init` writes: the GetOAuthToken spec, pointing its `#:schema` line at the schema
+/// written beside it, and that schema.
+fn init_files() -> [(&'static str, String); 2] {
+    let spec = match wxcflow::DEFAULT_SPEC.split_once('\n') {
+        Some((first, rest)) if first.starts_with("#:schema ") => {
+            format!("#:schema ./flow-spec.schema.json\n{rest}")
+        }
+        _ => wxcflow::DEFAULT_SPEC.to_string(),
+    };
+    [
+        ("get-oauth-token.toml", spec),
+        ("flow-spec.schema.json", wxcflow::schema::spec_schema()),
+    ]
+}
+
+fn init(dir: &Path) -> ExitCode {
+    let files = init_files();
+    let existing: Vec<String> = files
+        .iter()
+        .map(|(name, _)| dir.join(name))
+        .filter(|p| p.symlink_metadata().is_ok())
+        .map(|p| p.display().to_string())
+        .collect();
+    if !existing.is_empty() {
+        return usage_error(&format!(
+            "refusing to overwrite {}; nothing was written",
+            existing.join(", ")
+        ));
+    }
+    if let Err(e) = std::fs::create_dir_all(dir) {
+        return usage_error(&format!("cannot create {}: {e}", dir.display()));
+    }
+    for (name, text) in &files {
+        let path = dir.join(name);
+        // create_new: a file that appeared since the check above is not overwritten either.
+        let written = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .and_then(|mut f| f.write_all(text.as_bytes()));
+        if let Err(e) = written {
+            return usage_error(&format!("cannot write {}: {e}", path.display()));
+        }
+        eprintln!("wrote {}", path.display());
+    }
+    eprintln!("next: wxcflow build {}", dir.join(files[0].0).display());
     ExitCode::SUCCESS
 }

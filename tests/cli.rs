@@ -191,3 +191,63 @@ fn schema_document_prints_the_embedded_schema() {
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(text(&out.stdout), wxcflow::schema::DOCUMENT_SCHEMA);
 }
+
+#[test]
+fn init_writes_a_starter_that_builds_and_never_overwrites() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = wxcflow(dir.path(), &["init", "flows"]);
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+    let spec = std::fs::read_to_string(dir.path().join("flows/get-oauth-token.toml")).unwrap();
+    assert!(spec.starts_with("#:schema ./flow-spec.schema.json\n"));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("flows/flow-spec.schema.json")).unwrap(),
+        wxcflow::schema::spec_schema()
+    );
+    let built = wxcflow(
+        dir.path(),
+        &["build", "flows/get-oauth-token.toml", "-o", "-"],
+    );
+    assert_eq!(built.status.code(), Some(0));
+    std::fs::write(dir.path().join("flows/get-oauth-token.toml"), "mine\n").unwrap();
+    std::fs::remove_file(dir.path().join("flows/flow-spec.schema.json")).unwrap();
+    let again = wxcflow(dir.path(), &["init", "flows"]);
+    insta::assert_snapshot!(transcript(&again));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("flows/get-oauth-token.toml")).unwrap(),
+        "mine\n"
+    );
+    assert!(
+        !dir.path().join("flows/flow-spec.schema.json").exists(),
+        "nothing is written"
+    );
+}
+
+#[test]
+fn completions_exist_for_every_shell() {
+    let dir = tempfile::tempdir().unwrap();
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let out = wxcflow(dir.path(), &["completions", shell]);
+        assert_eq!(out.status.code(), Some(0));
+        assert!(
+            text(&out.stdout).contains("inspect"),
+            "{shell} completion lists the commands"
+        );
+    }
+}
+
+#[test]
+fn graph_and_sheet_run_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let graph = wxcflow(dir.path(), &["graph", "--format", "dot"]);
+    assert_eq!(graph.status.code(), Some(0));
+    assert!(text(&graph.stdout).starts_with("digraph \"GetOAuthToken\""));
+    let sheet = wxcflow(dir.path(), &["sheet", "-o", "sheet.md"]);
+    assert_eq!(sheet.status.code(), Some(0));
+    assert!(std::fs::read_to_string(dir.path().join("sheet.md"))
+        .unwrap()
+        .starts_with("# Build sheet: GetOAuthToken"));
+    let spec = copy_fixture(dir.path(), "invalid/unknown-target.toml");
+    let broken = wxcflow(dir.path(), &["graph", &spec]);
+    assert_eq!(broken.status.code(), Some(1));
+    assert!(text(&broken.stderr).contains("wxc::unknown-target"));
+}

@@ -188,3 +188,44 @@ fn the_committed_schema_file_is_the_embedded_one() {
         wxcflow::schema::DOCUMENT_SCHEMA
     );
 }
+
+#[test]
+fn the_committed_spec_schema_is_generated_from_the_spec_types() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/flow-spec.schema.json");
+    let committed = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        committed == wxcflow::schema::spec_schema(),
+        "schemas/flow-spec.schema.json is stale: run `cargo run -- schema spec > schemas/flow-spec.schema.json`"
+    );
+}
+
+fn spec_as_json(text: &str) -> Value {
+    let table: toml::Table = toml::from_str(text).unwrap();
+    serde_json::to_value(table).unwrap()
+}
+
+#[test]
+fn every_valid_spec_satisfies_the_editor_schema_and_a_typo_does_not() {
+    let schema: Value = serde_json::from_str(&wxcflow::schema::spec_schema()).unwrap();
+    let validator = jsonschema::options().build(&schema).unwrap();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/valid");
+    let mut texts = vec![wxcflow::DEFAULT_SPEC.to_string()];
+    texts.extend(
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap()),
+    );
+    for text in &texts {
+        let errors: Vec<String> = validator
+            .iter_errors(&spec_as_json(text))
+            .map(|e| e.to_string())
+            .collect();
+        assert!(errors.is_empty(), "{errors:#?}");
+    }
+    let typo = wxcflow::DEFAULT_SPEC.replacen("method = \"GET\"", "metod = \"GET\"", 1);
+    assert!(!validator.is_valid(&spec_as_json(&typo)));
+    let bad_operator =
+        wxcflow::DEFAULT_SPEC.replacen("operator = \"equals\"", "operator = \"equal\"", 1);
+    assert!(!validator.is_valid(&spec_as_json(&bad_operator)));
+}

@@ -1,3 +1,5 @@
 //! Everything produced from a validated flow.
 
 pub mod document;
+pub mod graph;
+pub mod sheet;

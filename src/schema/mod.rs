@@ -144,3 +144,19 @@ fn reference_problems(document: &Value) -> Vec<String> {
     }
     problems
 }
+
+/// The spec format's JSON Schema, generated from the spec types, for editors (Taplo / Even Better
+/// TOML read it through a `#:schema` line). Draft-07, pretty-printed, with a trailing newline;
+/// `schemas/flow-spec.schema.json` is this text, and a test keeps it so.
+pub fn spec_schema() -> String {
+    let generator = schemars::generate::SchemaSettings::draft07().into_generator();
+    let mut schema = generator.into_root_schema_for::<crate::spec::Spec>();
+    schema.insert("title".into(), "wxcflow flow spec".into());
+    schema.insert(
+        "description".into(),
+        "A Webex Connect flow written for wxcflow: `wxcflow build` compiles it into a flow document.".into(),
+    );
+    let mut text = serde_json::to_string_pretty(&schema).expect("schemas serialise");
+    text.push('\n');
+    text
+}

@@ -21,7 +21,7 @@
 use super::model::*;
 
 fn sp<T>(value: T) -> S<T> {
-    Spanned::new(0..0, value)
+    S::new(0..0, value)
 }
 
 fn sps(value: impl Into<String>) -> S<String> {

@@ -1,19 +1,71 @@
 //! The spec as written: TOML tables read into spanned values, so every later check can point at
 //! the line and column it is about. Nothing here is validated beyond TOML types; `check` does that.
 
-use serde::Deserialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Deserializer};
 use std::collections::BTreeMap;
+use std::ops::{Deref, DerefMut};
 
 pub use toml::Spanned;
 
 /// A value with the byte range it came from (`0..0` when built in Rust rather than parsed).
-pub type S<T> = Spanned<T>;
+///
+/// A thin wrapper over TOML's `Spanned`, so that the spec types can also describe themselves as
+/// a JSON Schema (the editor schema is generated from these types).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct S<T>(Spanned<T>);
+
+impl<T> S<T> {
+    pub fn new(range: std::ops::Range<usize>, value: T) -> Self {
+        S(Spanned::new(range, value))
+    }
+}
+
+impl<T> Deref for S<T> {
+    type Target = Spanned<T>;
+    fn deref(&self) -> &Spanned<T> {
+        &self.0
+    }
+}
+
+impl<T> DerefMut for S<T> {
+    fn deref_mut(&mut self) -> &mut Spanned<T> {
+        &mut self.0
+    }
+}
+
+impl std::borrow::Borrow<str> for S<String> {
+    fn borrow(&self) -> &str {
+        self.0.get_ref()
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for S<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Spanned::<T>::deserialize(deserializer).map(S)
+    }
+}
+
+impl<T: JsonSchema> JsonSchema for S<T> {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        T::schema_name()
+    }
+    fn schema_id() -> std::borrow::Cow<'static, str> {
+        T::schema_id()
+    }
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        T::json_schema(generator)
+    }
+    fn inline_schema() -> bool {
+        T::inline_schema()
+    }
+}
 
 /// Spanned text keyed by spanned names, e.g. headers or outputs.
 pub type SpannedMap = BTreeMap<S<String>, S<String>>;
 
 /// A whole flow spec.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Spec {
     pub flow: FlowSection,
@@ -27,7 +79,7 @@ pub struct Spec {
 }
 
 /// `[flow]`: the flow settings Cisco documents under the gear icon.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FlowSection {
     pub name: S<String>,
@@ -36,10 +88,11 @@ pub struct FlowSection {
 }
 
 /// `[trigger]`: the Start node. Only the inbound webhook trigger is modelled today.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TriggerSpec {
     #[serde(rename = "type")]
+    #[schemars(extend("enum" = ["webhook"]))]
     pub kind: S<String>,
     pub event: S<String>,
     /// The sample JSON body pasted into the Start node before pressing Parse.
@@ -48,7 +101,7 @@ pub struct TriggerSpec {
 }
 
 /// `[variables.NAME]`: a custom variable in flow settings.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VariableSpec {
     pub default: Option<S<String>>,
@@ -65,7 +118,7 @@ pub struct VariableSpec {
 }
 
 /// `[outcomes.NAME]`: a flow outcome (Success, Error, Incomplete exist by default).
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OutcomeSpec {
     pub code: Option<S<i64>>,
@@ -75,16 +128,18 @@ pub struct OutcomeSpec {
 
 /// `[nodes.KEY]`: one node. The fields of every node type live side by side so that a field given
 /// to the wrong type is reported by name (`wxc::field-not-allowed`) rather than as a shape error.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NodeSpec {
     #[serde(rename = "type")]
+    #[schemars(extend("enum" = ["http", "branch", "evaluate", "call_flow"]))]
     pub kind: S<String>,
     /// Pins the platform id (`n<id>`); otherwise the compiler assigns one.
     pub id: Option<S<i64>>,
     pub note: Option<String>,
 
     // http
+    #[schemars(extend("enum" = ["GET", "POST", "PUT", "PATCH", "DELETE"]))]
     pub method: Option<S<String>>,
     pub url: Option<S<String>>,
     pub headers: Option<SpannedMap>,
@@ -119,7 +174,7 @@ pub struct NodeSpec {
 }
 
 /// One named branch of a Branch node; conditions joined by `all` (AND) or `any` (OR).
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BranchSpec {
     pub name: S<String>,
@@ -128,10 +183,15 @@ pub struct BranchSpec {
 }
 
 /// `variable operator value`, as in Flow Builder; `upper` is the second bound of `between`.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConditionSpec {
     pub variable: S<String>,
+    #[schemars(extend("enum" = [
+        "equals", "not_equals", "less_than", "greater_than", "less_or_equal", "greater_or_equal",
+        "regex", "equals_ignore_case", "contains", "contains_ignore_case", "in", "not_in",
+        "starts_with", "ends_with", "between"
+    ]))]
     pub operator: S<String>,
     pub value: Option<S<String>>,
     pub upper: Option<S<String>>,
@@ -139,7 +199,7 @@ pub struct ConditionSpec {
 
 /// A transition action: assignments to custom variables on entering or leaving a node.
 /// On leaving, `outcome` limits the action to one outcome.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ActionSpec {
     pub outcome: Option<S<String>>,
@@ -150,7 +210,7 @@ pub struct ActionSpec {
 impl Default for NodeSpec {
     fn default() -> Self {
         NodeSpec {
-            kind: Spanned::new(0..0, String::new()),
+            kind: S::new(0..0, String::new()),
             id: None,
             note: None,
             method: None,

@@ -1,0 +1,146 @@
+//! Graphs and build sheets: snapshots for every flow, secrets kept out, DOT accepted by Graphviz,
+//! and the committed GetOAuthToken sheet in step with a fresh render.
+
+mod common;
+
+use common::{fixture, validator};
+use wxcflow::diagnostic::SourceFile;
+use wxcflow::emit::{graph, sheet};
+use wxcflow::flow::Flow;
+
+fn compile(source: &SourceFile) -> Flow {
+    wxcflow::build_source(source, validator())
+        .output
+        .expect("compiles")
+        .0
+        .flow
+}
+
+fn default_source() -> SourceFile {
+    SourceFile::new(wxcflow::DEFAULT_SPEC_NAME, wxcflow::DEFAULT_SPEC)
+}
+
+#[test]
+fn get_oauth_token_drawings_and_sheet() {
+    let flow = compile(&default_source());
+    insta::assert_snapshot!("get_oauth_token_mermaid", graph::mermaid(&flow));
+    insta::assert_snapshot!("get_oauth_token_dot", graph::dot(&flow));
+    insta::assert_snapshot!(
+        "get_oauth_token_sheet",
+        sheet::sheet(&flow, wxcflow::DEFAULT_SPEC_NAME)
+    );
+}
+
+#[test]
+fn fixture_drawings_and_sheets() {
+    insta::glob!("../fixtures/valid", "*.toml", |path| {
+        let source = fixture(path);
+        let flow = compile(&source);
+        let text = format!(
+            "{}\n--- dot ---\n{}\n--- sheet ---\n{}",
+            graph::mermaid(&flow),
+            graph::dot(&flow),
+            sheet::sheet(&flow, &source.name)
+        );
+        insta::assert_snapshot!(text);
+    });
+}
+
+#[test]
+fn secret_values_never_appear_in_graphs_or_sheets() {
+    let secrets = ["passphrase-Zq81", "static-token_PF84_f0e1d2c3"];
+    let spec = wxcflow::DEFAULT_SPEC
+        .replacen(
+            "[variables.x-token-passphrase]\ndefault = \"\"",
+            &format!(
+                "[variables.x-token-passphrase]\ndefault = \"{}\"",
+                secrets[0]
+            ),
+            1,
+        )
+        .replacen(
+            "[variables.StaticToken]\ndefault = \"\"",
+            &format!("[variables.StaticToken]\ndefault = \"{}\"", secrets[1]),
+            1,
+        );
+    let flow = compile(&SourceFile::new("tenant.toml", spec));
+    assert_eq!(
+        flow.variables
+            .iter()
+            .filter(|v| secrets.contains(&v.default.as_str()))
+            .count(),
+        2
+    );
+    let sheet = sheet::sheet(&flow, "tenant.toml");
+    for text in [graph::mermaid(&flow), graph::dot(&flow), sheet.clone()] {
+        for secret in secrets {
+            assert!(!text.contains(secret), "secret leaked");
+        }
+    }
+    assert!(sheet.contains("*secret, not shown: the `StaticToken` value you were given*"));
+}
+
+#[test]
+fn graphviz_accepts_the_dot_output() {
+    let Ok(probe) = std::process::Command::new("dot").arg("-V").output() else {
+        eprintln!("graphviz is not installed; .ci/run installs it");
+        return;
+    };
+    assert!(probe.status.success());
+    let mut sources = vec![default_source()];
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/valid");
+    sources.extend(
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| fixture(&e.unwrap().path())),
+    );
+    for source in sources {
+        let dot = graph::dot(&compile(&source));
+        let mut child = std::process::Command::new("dot")
+            .arg("-Tsvg")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write as _;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(dot.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            source.name,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains("<svg"));
+    }
+}
+
+#[test]
+fn the_committed_build_sheet_is_fresh() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/get-oauth-token-sheet.md");
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    let fresh = sheet::sheet(&compile(&default_source()), wxcflow::DEFAULT_SPEC_NAME);
+    assert!(
+        committed == fresh,
+        "docs/get-oauth-token-sheet.md is stale: run `cargo run -- sheet -o docs/get-oauth-token-sheet.md`"
+    );
+}
+
+#[test]
+fn the_readme_shows_the_current_graph() {
+    let readme =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .unwrap();
+    let graph = graph::mermaid(&compile(&default_source()));
+    assert!(
+        readme.contains(&format!("```mermaid\n{graph}```")),
+        "the README's GetOAuthToken graph is stale: paste the output of `cargo run -- graph`"
+    );
+}
