@@ -9,6 +9,22 @@ use wxcflow::container::{self, Inspection};
 use wxcflow::diagnostic::{self, Code, Diagnostic, SourceFile};
 use wxcflow::schema::{DocumentValidator, DOCUMENT_SCHEMA};
 
+/// Like `print!`, but a closed pipe (`wxcflow graph | head`) ends the output quietly instead of
+/// panicking.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 /// Exit codes: 0 ok, 1 problems in the input, 2 usage or I/O error.
 const EXIT_PROBLEMS: u8 = 1;
 const EXIT_USAGE: u8 = 2;
@@ -53,6 +69,28 @@ enum Command {
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
+    /// Show what changed in a flow's logic between two revisions (specs or flow documents;
+    /// two .workflow exports are compared block by block). Exit 0: no logic change, 1: changes.
+    Diff {
+        old: PathBuf,
+        new: PathBuf,
+        #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+        format: DiffFormat,
+    },
+    /// Format specs canonically, keeping comments; `--check` only lists files that would change.
+    Fmt {
+        #[arg(long)]
+        check: bool,
+        #[arg(required = true)]
+        specs: Vec<PathBuf>,
+    },
+    /// Turn a flow document back into a spec, node keys restored.
+    Decompile {
+        document: PathBuf,
+        /// Where to write the spec; default: stdout.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
     /// Recognise and measure Webex Connect exports (.workflow, .workflow.zip); compare two.
     Inspect {
         #[arg(required = true)]
@@ -83,6 +121,13 @@ enum Command {
 enum Format {
     Human,
     Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum DiffFormat {
+    Text,
+    Json,
+    Markdown,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -118,6 +163,9 @@ pub fn run() -> ExitCode {
         Command::Graph { spec, format } => graph(spec.as_deref(), format),
         Command::Sheet { spec, output } => sheet(spec.as_deref(), output.as_deref()),
         Command::Textconv { file } => textconv(&file),
+        Command::Diff { old, new, format } => diff(&old, &new, format),
+        Command::Fmt { check, specs } => fmt(&specs, check),
+        Command::Decompile { document, output } => decompile(&document, output.as_deref()),
         Command::Init { dir } => init(&dir),
         Command::Completions { shell } => {
             use clap::CommandFactory as _;
@@ -131,8 +179,8 @@ pub fn run() -> ExitCode {
         }
         Command::Schema { which } => {
             match which {
-                SchemaKind::Document => print!("{DOCUMENT_SCHEMA}"),
-                SchemaKind::Spec => print!("{}", wxcflow::schema::spec_schema()),
+                SchemaKind::Document => out!("{DOCUMENT_SCHEMA}"),
+                SchemaKind::Spec => out!("{}", wxcflow::schema::spec_schema()),
             }
             ExitCode::SUCCESS
         }
@@ -182,8 +230,8 @@ fn graph(spec: Option<&Path>, format: GraphFormat) -> ExitCode {
         Err(code) => return code,
     };
     match format {
-        GraphFormat::Mermaid => print!("{}", wxcflow::emit::graph::mermaid(&flow)),
-        GraphFormat::Dot => print!("{}", wxcflow::emit::graph::dot(&flow)),
+        GraphFormat::Mermaid => out!("{}", wxcflow::emit::graph::mermaid(&flow)),
+        GraphFormat::Dot => out!("{}", wxcflow::emit::graph::dot(&flow)),
     }
     ExitCode::SUCCESS
 }
@@ -195,7 +243,7 @@ fn sheet(spec: Option<&Path>, output: Option<&Path>) -> ExitCode {
     };
     let text = wxcflow::emit::sheet::sheet(&flow, &source.name);
     match output {
-        None => print!("{text}"),
+        None => out!("{text}"),
         Some(path) => {
             if let Err(e) = write_atomic(path, text.as_bytes(), false) {
                 return usage_error(&format!("cannot write {}: {e}", path.display()));
@@ -224,7 +272,7 @@ fn print_diagnostics(
         Format::Json => diagnostic::render_json(diagnostics),
     };
     if to_stdout {
-        print!("{text}");
+        out!("{text}");
     } else {
         eprint!("{text}");
     }
@@ -270,7 +318,7 @@ fn build(spec: Option<&Path>, output: Option<&Path>, format: Format) -> ExitCode
         if holds_secret {
             return usage_error("the document holds secret values; write it to a file (created with mode 0600), not to stdout");
         }
-        print!("{json}");
+        out!("{json}");
         return ExitCode::SUCCESS;
     }
     if let Err(e) = write_atomic(&target, json.as_bytes(), holds_secret) {
@@ -353,7 +401,7 @@ fn check(specs: &[PathBuf], format: Format) -> ExitCode {
     }
     match format {
         Format::Human => {
-            print!("{human}");
+            out!("{human}");
             eprintln!(
                 "checked {} spec{}: {}",
                 specs.len(),
@@ -361,7 +409,7 @@ fn check(specs: &[PathBuf], format: Format) -> ExitCode {
                 diagnostic::summary(&all)
             );
         }
-        Format::Json => print!("{}", diagnostic::render_json(&all)),
+        Format::Json => out!("{}", diagnostic::render_json(&all)),
     }
     if io_failed {
         ExitCode::from(EXIT_USAGE)
@@ -398,10 +446,10 @@ fn inspect(files: &[PathBuf], format: Format) -> ExitCode {
     match format {
         Format::Human => {
             for (name, inspection) in &inspected {
-                print!("{}", container::render_inspection(name, inspection));
+                out!("{}", container::render_inspection(name, inspection));
             }
             if let Some(c) = &comparison {
-                print!(
+                out!(
                     "{}",
                     container::render_comparison(&inspected[0].0, &inspected[1].0, c)
                 );
@@ -413,7 +461,7 @@ fn inspect(files: &[PathBuf], format: Format) -> ExitCode {
                 .map(|(path, inspection)| serde_json::json!({ "path": path, "inspection": inspection }))
                 .collect();
             let report = serde_json::json!({ "files": files, "comparison": comparison });
-            println!(
+            outln!(
                 "{}",
                 serde_json::to_string_pretty(&report).expect("reports serialise")
             );
@@ -433,24 +481,27 @@ fn textconv(path: &Path) -> ExitCode {
         Ok(b) => b,
         Err(e) => return usage_error(&format!("cannot read {}: {e}", path.display())),
     };
-    let name = path.display().to_string();
     // Git hands textconv temporary paths; a fixed label keeps them out of the diff.
+    // Specs and documents: the canonical line view; a file that does not compile, verbatim.
+    let verbatim = || String::from_utf8_lossy(&bytes).into_owned();
     let text = match container::inspect(&bytes) {
         Inspection::Spec { .. } => {
-            let source =
-                SourceFile::new(name.clone(), String::from_utf8_lossy(&bytes).into_owned());
+            let source = SourceFile::new(path.display().to_string(), verbatim());
             match wxcflow::build_source(&source, &DocumentValidator::new()).output {
-                Some((_, json)) => json,
+                Some((document, _)) => wxcflow::diff::render_lines(&document.flow),
                 None => source.text,
             }
         }
-        Inspection::FlowDocument { .. } => String::from_utf8_lossy(&bytes).into_owned(),
+        Inspection::FlowDocument { .. } => {
+            serde_json::from_slice::<wxcflow::flow::Document>(&bytes)
+                .map_or_else(|_| verbatim(), |d| wxcflow::diff::render_lines(&d.flow))
+        }
         Inspection::Rejected(_) if !bytes.is_empty() && std::str::from_utf8(&bytes).is_ok() => {
-            String::from_utf8_lossy(&bytes).into_owned()
+            verbatim()
         }
         other => container::render_inspection("export", &other),
     };
-    print!("{text}");
+    out!("{text}");
     ExitCode::SUCCESS
 }
 
@@ -501,4 +552,165 @@ fn init(dir: &Path) -> ExitCode {
     }
     eprintln!("next: wxcflow build {}", dir.join(files[0].0).display());
     ExitCode::SUCCESS
+}
+
+/// One side of a diff.
+enum Revision {
+    Flow(wxcflow::flow::Flow),
+    Export(container::Export),
+}
+
+/// Reads a spec (compiled), a flow document or an export. Errors are already printed.
+fn load_flow(path: &Path, bytes: &[u8]) -> Result<Revision, ExitCode> {
+    let name = path.display().to_string();
+    match container::inspect(bytes) {
+        Inspection::FlowDocument { .. } => serde_json::from_slice::<wxcflow::flow::Document>(bytes)
+            .map(|d| Revision::Flow(d.flow))
+            .map_err(|e| usage_error(&format!("{name} is not a valid flow document: {e}"))),
+        Inspection::Spec { .. } => {
+            let text = String::from_utf8_lossy(bytes).into_owned();
+            let source = SourceFile::new(name, text);
+            let result = wxcflow::build_source(&source, &DocumentValidator::new());
+            print_diagnostics(&result.diagnostics, Some(&source), Format::Human, false);
+            result
+                .output
+                .map(|(d, _)| Revision::Flow(d.flow))
+                .ok_or_else(|| ExitCode::from(EXIT_USAGE))
+        }
+        other => match single_export(&other) {
+            Some(e) => Ok(Revision::Export(e.clone())),
+            None => {
+                let why = match other {
+                    Inspection::Rejected(r) => r.describe(),
+                    _ => "not a single flow".into(),
+                };
+                Err(usage_error(&format!("{name}: {why}")))
+            }
+        },
+    }
+}
+
+fn diff(old: &Path, new: &Path, format: DiffFormat) -> ExitCode {
+    let mut sides = Vec::new();
+    for path in [old, new] {
+        let bytes = match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) => return usage_error(&format!("cannot read {}: {e}", path.display())),
+        };
+        match load_flow(path, &bytes) {
+            Ok(side) => sides.push(side),
+            Err(code) => return code,
+        }
+    }
+    let (old_name, new_name) = (old.display().to_string(), new.display().to_string());
+    match (&sides[0], &sides[1]) {
+        (Revision::Flow(a), Revision::Flow(b)) => {
+            let changes = wxcflow::diff::diff(a, b);
+            let text = match format {
+                DiffFormat::Text => {
+                    use std::io::IsTerminal as _;
+                    wxcflow::diff::render_text(&changes, std::io::stdout().is_terminal())
+                }
+                DiffFormat::Json => wxcflow::diff::render_json(&changes),
+                DiffFormat::Markdown => {
+                    wxcflow::diff::render_markdown(&changes, &old_name, &new_name)
+                }
+            };
+            out!("{text}");
+            ExitCode::from(u8::from(!changes.is_empty()))
+        }
+        (Revision::Export(a), Revision::Export(b)) => {
+            let comparison = container::compare(a, b);
+            match format {
+                DiffFormat::Json => outln!(
+                    "{}",
+                    serde_json::to_string_pretty(&comparison).expect("serialises")
+                ),
+                _ => out!(
+                    "{}",
+                    container::render_comparison(&old_name, &new_name, &comparison)
+                ),
+            }
+            ExitCode::from(u8::from(!comparison.identical))
+        }
+        _ => usage_error("cannot compare an export with a spec or document: exports are encrypted"),
+    }
+}
+
+fn decompile(document: &Path, output: Option<&Path>) -> ExitCode {
+    let bytes = match std::fs::read(document) {
+        Ok(b) => b,
+        Err(e) => return usage_error(&format!("cannot read {}: {e}", document.display())),
+    };
+    let parsed: wxcflow::flow::Document = match serde_json::from_slice(&bytes) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: {} is not a flow document: {e}", document.display());
+            return ExitCode::from(EXIT_PROBLEMS);
+        }
+    };
+    let value = serde_json::to_value(&parsed).expect("documents convert to JSON values");
+    let violations = DocumentValidator::new().validate(&value);
+    if !violations.is_empty() {
+        for v in &violations {
+            eprintln!("error: {}: {v}", document.display());
+        }
+        return ExitCode::from(EXIT_PROBLEMS);
+    }
+    let spec = wxcflow::decompile::decompile(&parsed);
+    let private = parsed
+        .flow
+        .variables
+        .iter()
+        .any(|v| v.secret && !v.default.is_empty());
+    match output {
+        None if private => usage_error("the document holds secret values; write the spec to a file with -o (created with mode 0600)"),
+        None => {
+            out!("{spec}");
+            ExitCode::SUCCESS
+        }
+        Some(path) => match write_atomic(path, spec.as_bytes(), private) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => usage_error(&format!("cannot write {}: {e}", path.display())),
+        },
+    }
+}
+
+fn fmt(specs: &[PathBuf], check_only: bool) -> ExitCode {
+    let mut problems = false;
+    for path in specs {
+        let source = match read_source(path) {
+            Ok(s) => s,
+            Err(e) => return usage_error(&e),
+        };
+        let formatted = match wxcflow::fmt::format_spec(&source) {
+            Ok(f) => f,
+            Err(d) => {
+                print_diagnostics(&[d], Some(&source), Format::Human, false);
+                problems = true;
+                continue;
+            }
+        };
+        if formatted == source.text {
+            continue;
+        }
+        if check_only {
+            outln!("{}", path.display());
+            problems = true;
+            continue;
+        }
+        // Keep the file's own permissions: a spec holding secrets stays private.
+        #[cfg(unix)]
+        let private = {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o077 == 0)
+        };
+        #[cfg(not(unix))]
+        let private = false;
+        if let Err(e) = write_atomic(path, formatted.as_bytes(), private) {
+            return usage_error(&format!("cannot write {}: {e}", path.display()));
+        }
+        eprintln!("formatted {}", path.display());
+    }
+    ExitCode::from(u8::from(problems))
 }

@@ -7,9 +7,12 @@
 
 pub mod check;
 pub mod container;
+pub mod decompile;
 pub mod diagnostic;
+pub mod diff;
 pub mod emit;
 pub mod flow;
+pub mod fmt;
 pub mod jsonpath;
 pub mod refs;
 pub mod schema;

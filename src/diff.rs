@@ -1,0 +1,691 @@
+//! Semantic diff of two flow documents: what changed in the flow's logic, by name.
+//!
+//! Nodes are matched by key, then by platform id (a rename), then by a heuristic (same type,
+//! mostly the same settings). References are compared by node key, so renumbering is not a
+//! change; layout, key order and whitespace never are. Secret values are masked.
+
+use crate::flow::*;
+use crate::refs;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+/// What is shown instead of a secret value.
+pub const MASK: &str = "•••";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChangeKind {
+    FlowChanged,
+    TriggerChanged,
+    VariableAdded,
+    VariableRemoved,
+    VariableChanged,
+    OutcomeAdded,
+    OutcomeRemoved,
+    OutcomeChanged,
+    NodeAdded,
+    NodeRemoved,
+    NodeRenamed,
+    NodeChanged,
+    EdgeRewired,
+}
+
+/// One logic change. `path` names the place, e.g. `fetch_token.headers.x-token-passphrase`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Change {
+    pub kind: ChangeKind,
+    pub path: String,
+    pub old: Option<String>,
+    pub new: Option<String>,
+}
+
+fn change(
+    kind: ChangeKind,
+    path: impl Into<String>,
+    old: Option<String>,
+    new: Option<String>,
+) -> Change {
+    Change {
+        kind,
+        path: path.into(),
+        old,
+        new,
+    }
+}
+
+/// A flat view of one side: references spelled with node keys, secrets masked.
+struct Side<'a> {
+    flow: &'a Flow,
+    keys: BTreeMap<NodeId, &'a str>,
+    secrets: BTreeSet<&'a str>,
+}
+
+impl<'a> Side<'a> {
+    fn new(flow: &'a Flow) -> Self {
+        Side {
+            flow,
+            keys: flow.nodes.iter().map(|n| (n.id, n.key.as_str())).collect(),
+            secrets: flow
+                .variables
+                .iter()
+                .filter(|v| v.secret)
+                .map(|v| v.name.as_str())
+                .collect(),
+        }
+    }
+
+    /// A string with `$(n4.x)` spelled `$(fetch_token.x)`.
+    fn text(&self, text: &str) -> String {
+        refs::rewrite(text, |name| {
+            let (head, rest) = refs::split_node_reference(name)?;
+            let id = NodeId::parse(head)?;
+            if id == START_ID {
+                return Some(format!("start.{rest}"));
+            }
+            self.keys.get(&id).map(|k| format!("{k}.{rest}"))
+        })
+    }
+
+    fn target(&self, target: &Target) -> String {
+        match target {
+            Target::Node(id) => self
+                .keys
+                .get(id)
+                .map_or_else(|| id.to_string(), |k| k.to_string()),
+            Target::End(outcome) => format!("end:{outcome}"),
+        }
+    }
+
+    /// A node's settings as path -> value (exits apart), for field-by-field comparison.
+    fn fields(&self, node: &Node) -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        let q = |s: &str| format!("{:?}", self.text(s));
+        if let Some(n) = &node.note {
+            out.insert("note".into(), format!("{n:?}"));
+        }
+        match &node.kind {
+            NodeKind::Http(h) => {
+                out.insert("method".into(), h.method.as_str().into());
+                out.insert("url".into(), q(&h.url));
+                for (k, v) in &h.headers {
+                    out.insert(format!("headers.{k}"), q(v));
+                }
+                if let Some(b) = &h.body {
+                    out.insert("body".into(), q(b));
+                }
+                for (what, ms) in [
+                    ("connect_timeout_ms", h.connect_timeout_ms),
+                    ("request_timeout_ms", h.request_timeout_ms),
+                ] {
+                    if let Some(ms) = ms {
+                        out.insert(what.into(), ms.to_string());
+                    }
+                }
+                if let Some(p) = &h.proxy {
+                    out.insert("proxy".into(), q(p));
+                }
+                for (k, v) in &h.outputs {
+                    out.insert(format!("outputs.{k}"), format!("{v:?}"));
+                }
+            }
+            NodeKind::Branch(b) => {
+                for (i, arm) in b.branches.iter().enumerate() {
+                    let at = format!("branches.{}", arm.name);
+                    out.insert(format!("{at}.position"), (i + 1).to_string());
+                    out.insert(
+                        format!("{at}.join"),
+                        format!("{:?}", arm.join).to_lowercase(),
+                    );
+                    for (j, c) in arm.conditions.iter().enumerate() {
+                        let upper = c
+                            .upper
+                            .as_deref()
+                            .map_or(String::new(), |u| format!(" .. {}", q(u)));
+                        out.insert(
+                            format!("{at}.conditions[{j}]"),
+                            format!(
+                                "{} {} {}{upper}",
+                                q(&c.variable),
+                                c.operator.as_str(),
+                                q(&c.value)
+                            ),
+                        );
+                    }
+                }
+                out.insert("none_label".into(), format!("{:?}", b.none_label));
+            }
+            NodeKind::Evaluate(e) => {
+                out.insert("script".into(), q(&e.script));
+                out.insert("output".into(), format!("{:?}", e.output));
+                out.insert("choices".into(), format!("{:?}", e.choices));
+            }
+            NodeKind::CallFlow(c) => {
+                out.insert("flow".into(), format!("{:?}", c.flow));
+                out.insert(
+                    "entry".into(),
+                    c.entry.clone().unwrap_or_else(|| "start".into()),
+                );
+            }
+        }
+        for (when, actions) in [("on_enter", &node.on_enter), ("on_leave", &node.on_leave)] {
+            for a in actions {
+                let scope = a
+                    .outcome
+                    .as_deref()
+                    .map_or(String::new(), |o| format!("[{o}]"));
+                for (var, value) in &a.set {
+                    let shown = if self.secrets.contains(var.as_str()) {
+                        MASK.to_string()
+                    } else {
+                        q(value)
+                    };
+                    out.insert(format!("{when}{scope}.set.{var}"), shown);
+                }
+            }
+        }
+        out
+    }
+
+    fn exits(&self, node: &Node) -> BTreeMap<String, String> {
+        node.exits
+            .iter()
+            .map(|e| (e.outcome.clone(), self.target(&e.target)))
+            .collect()
+    }
+}
+
+/// How alike two nodes of the same type are, from 0 to 1 (shared settings over all settings).
+fn similarity(a: &BTreeMap<String, String>, b: &BTreeMap<String, String>) -> f64 {
+    let keys: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+    if keys.is_empty() {
+        return 1.0;
+    }
+    let same = keys.iter().filter(|k| a.get(**k) == b.get(**k)).count();
+    same as f64 / keys.len() as f64
+}
+
+/// Below this similarity two unmatched nodes are an addition and a removal, not a rename.
+const RENAME_THRESHOLD: f64 = 0.6;
+
+/// The logic changes from `old` to `new`, in a stable order.
+pub fn diff(old: &Flow, new: &Flow) -> Vec<Change> {
+    let (a, b) = (Side::new(old), Side::new(new));
+    let mut changes = Vec::new();
+    for (field, x, y) in [
+        ("flow.name", Some(&old.name), Some(&new.name)),
+        (
+            "flow.description",
+            old.description.as_ref(),
+            new.description.as_ref(),
+        ),
+        (
+            "flow.correlation_id",
+            old.correlation_id.as_ref(),
+            new.correlation_id.as_ref(),
+        ),
+    ] {
+        if x != y {
+            changes.push(change(
+                ChangeKind::FlowChanged,
+                field,
+                x.map(|s| format!("{s:?}")),
+                y.map(|s| format!("{s:?}")),
+            ));
+        }
+    }
+    diff_trigger(&a, &b, &mut changes);
+    diff_variables(old, new, &mut changes);
+    diff_outcomes(old, new, &mut changes);
+    diff_nodes(&a, &b, &mut changes);
+    changes
+}
+
+fn diff_trigger(a: &Side, b: &Side, changes: &mut Vec<Change>) {
+    let (x, y) = (&a.flow.trigger, &b.flow.trigger);
+    if x.event != y.event {
+        changes.push(change(
+            ChangeKind::TriggerChanged,
+            "trigger.event",
+            Some(x.event.clone()),
+            Some(y.event.clone()),
+        ));
+    }
+    let (sx, sy) = (flatten_json(&x.sample), flatten_json(&y.sample));
+    for path in sx.keys().chain(sy.keys()).collect::<BTreeSet<_>>() {
+        let (vx, vy) = (sx.get(path), sy.get(path));
+        if vx != vy {
+            changes.push(change(
+                ChangeKind::TriggerChanged,
+                format!("trigger.sample{path}"),
+                vx.cloned(),
+                vy.cloned(),
+            ));
+        }
+    }
+    let (nx, ny) = (a.target(&x.next), b.target(&y.next));
+    if nx != ny {
+        changes.push(change(
+            ChangeKind::EdgeRewired,
+            "start.next",
+            Some(nx),
+            Some(ny),
+        ));
+    }
+}
+
+/// JSON leaves by path (`.order.id`, `[0]`), values as JSON text.
+fn flatten_json(value: &serde_json::Value) -> BTreeMap<String, String> {
+    fn walk(v: &serde_json::Value, path: String, out: &mut BTreeMap<String, String>) {
+        match v {
+            serde_json::Value::Object(m) if !m.is_empty() => {
+                for (k, x) in m {
+                    walk(x, format!("{path}.{k}"), out);
+                }
+            }
+            serde_json::Value::Array(items) if !items.is_empty() => {
+                for (i, x) in items.iter().enumerate() {
+                    walk(x, format!("{path}[{i}]"), out);
+                }
+            }
+            leaf => {
+                out.insert(path, leaf.to_string());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(value, String::new(), &mut out);
+    out
+}
+
+fn diff_variables(old: &Flow, new: &Flow, changes: &mut Vec<Change>) {
+    let by_name = |f: &'_ Flow| {
+        f.variables
+            .iter()
+            .map(|v| (v.name.clone(), v.clone()))
+            .collect::<BTreeMap<_, _>>()
+    };
+    let (x, y) = (by_name(old), by_name(new));
+    for name in x.keys().chain(y.keys()).collect::<BTreeSet<_>>() {
+        match (x.get(name), y.get(name)) {
+            (Some(_), None) => changes.push(change(
+                ChangeKind::VariableRemoved,
+                format!("variables.{name}"),
+                None,
+                None,
+            )),
+            (None, Some(_)) => changes.push(change(
+                ChangeKind::VariableAdded,
+                format!("variables.{name}"),
+                None,
+                None,
+            )),
+            (Some(p), Some(q)) => {
+                let secret = p.secret || q.secret;
+                let shown = |v: &Variable| {
+                    if secret {
+                        MASK.to_string()
+                    } else {
+                        format!("{:?}", v.default)
+                    }
+                };
+                let fields = [
+                    ("default", shown(p), shown(q), p.default != q.default),
+                    (
+                        "externalize",
+                        p.externalize.to_string(),
+                        q.externalize.to_string(),
+                        p.externalize != q.externalize,
+                    ),
+                    (
+                        "secret",
+                        p.secret.to_string(),
+                        q.secret.to_string(),
+                        p.secret != q.secret,
+                    ),
+                    (
+                        "result",
+                        p.result.to_string(),
+                        q.result.to_string(),
+                        p.result != q.result,
+                    ),
+                    (
+                        "note",
+                        format!("{:?}", p.note),
+                        format!("{:?}", q.note),
+                        p.note != q.note,
+                    ),
+                ];
+                for (field, vp, vq, differs) in fields {
+                    if differs {
+                        changes.push(change(
+                            ChangeKind::VariableChanged,
+                            format!("variables.{name}.{field}"),
+                            Some(vp),
+                            Some(vq),
+                        ));
+                    }
+                }
+            }
+            (None, None) => {}
+        }
+    }
+}
+
+fn diff_outcomes(old: &Flow, new: &Flow, changes: &mut Vec<Change>) {
+    let by_name = |f: &'_ Flow| {
+        f.outcomes
+            .iter()
+            .map(|o| (o.name.clone(), o.clone()))
+            .collect::<BTreeMap<_, _>>()
+    };
+    let (x, y) = (by_name(old), by_name(new));
+    for name in x.keys().chain(y.keys()).collect::<BTreeSet<_>>() {
+        match (x.get(name), y.get(name)) {
+            (Some(_), None) => changes.push(change(
+                ChangeKind::OutcomeRemoved,
+                format!("outcomes.{name}"),
+                None,
+                None,
+            )),
+            (None, Some(_)) => changes.push(change(
+                ChangeKind::OutcomeAdded,
+                format!("outcomes.{name}"),
+                None,
+                None,
+            )),
+            (Some(p), Some(q)) => {
+                for (field, vp, vq) in [
+                    ("code", p.code.to_string(), q.code.to_string()),
+                    (
+                        "description",
+                        format!("{:?}", p.description),
+                        format!("{:?}", q.description),
+                    ),
+                    (
+                        "notify_url",
+                        format!("{:?}", p.notify_url),
+                        format!("{:?}", q.notify_url),
+                    ),
+                ] {
+                    if vp != vq {
+                        changes.push(change(
+                            ChangeKind::OutcomeChanged,
+                            format!("outcomes.{name}.{field}"),
+                            Some(vp),
+                            Some(vq),
+                        ));
+                    }
+                }
+            }
+            (None, None) => {}
+        }
+    }
+}
+
+fn diff_nodes(a: &Side, b: &Side, changes: &mut Vec<Change>) {
+    let (old, new) = (&a.flow.nodes, &b.flow.nodes);
+    let mut pairs: Vec<(usize, usize)> = Vec::new();
+    let mut free_old: BTreeSet<usize> = (0..old.len()).collect();
+    let mut free_new: BTreeSet<usize> = (0..new.len()).collect();
+    let mut pair = |i: usize, j: usize, fo: &mut BTreeSet<usize>, fnew: &mut BTreeSet<usize>| {
+        fo.remove(&i);
+        fnew.remove(&j);
+        pairs.push((i, j));
+    };
+    // 1. Same key.
+    for (i, node) in old.iter().enumerate() {
+        if let Some(j) = new.iter().position(|n| n.key == node.key) {
+            pair(i, j, &mut free_old, &mut free_new);
+        }
+    }
+    // 2. Same platform id and type: renamed in the spec.
+    for i in free_old.clone() {
+        if let Some(j) = free_new
+            .iter()
+            .copied()
+            .find(|&j| new[j].id == old[i].id && same_type(&old[i], &new[j]))
+        {
+            pair(i, j, &mut free_old, &mut free_new);
+        }
+    }
+    // 3. Same type and mostly the same settings: renamed and renumbered.
+    for i in free_old.clone() {
+        let fields = a.fields(&old[i]);
+        let best = free_new
+            .iter()
+            .copied()
+            .filter(|&j| same_type(&old[i], &new[j]))
+            .map(|j| (similarity(&fields, &b.fields(&new[j])), j))
+            .filter(|(s, _)| *s >= RENAME_THRESHOLD)
+            .max_by(|x, y| x.0.total_cmp(&y.0).then(y.1.cmp(&x.1)));
+        if let Some((_, j)) = best {
+            pair(i, j, &mut free_old, &mut free_new);
+        }
+    }
+    for &i in &free_old {
+        changes.push(change(
+            ChangeKind::NodeRemoved,
+            old[i].key.clone(),
+            Some(format!("{} {}", old[i].id, old[i].kind.type_name())),
+            None,
+        ));
+    }
+    for &j in &free_new {
+        changes.push(change(
+            ChangeKind::NodeAdded,
+            new[j].key.clone(),
+            None,
+            Some(format!("{} {}", new[j].id, new[j].kind.type_name())),
+        ));
+    }
+    pairs.sort_by_key(|&(_, j)| new[j].id);
+    // Read the old side with renamed nodes already under their new keys, so that a rename
+    // shows once, not again in every edge and reference that names the node.
+    let mut a = Side::new(a.flow);
+    for &(i, j) in &pairs {
+        a.keys.insert(old[i].id, new[j].key.as_str());
+    }
+    let a = &a;
+    for (i, j) in pairs {
+        let (x, y) = (&old[i], &new[j]);
+        if x.key != y.key {
+            changes.push(change(
+                ChangeKind::NodeRenamed,
+                y.key.clone(),
+                Some(x.key.clone()),
+                Some(y.key.clone()),
+            ));
+        }
+        if !same_type(x, y) {
+            changes.push(change(
+                ChangeKind::NodeChanged,
+                format!("{}.type", y.key),
+                Some(x.kind.type_name().into()),
+                Some(y.kind.type_name().into()),
+            ));
+        }
+        let (fx, fy) = (a.fields(x), b.fields(y));
+        for path in fx.keys().chain(fy.keys()).collect::<BTreeSet<_>>() {
+            let (vx, vy) = (fx.get(path), fy.get(path));
+            if vx != vy {
+                changes.push(change(
+                    ChangeKind::NodeChanged,
+                    format!("{}.{path}", y.key),
+                    vx.cloned(),
+                    vy.cloned(),
+                ));
+            }
+        }
+        let (ex, ey) = (a.exits(x), b.exits(y));
+        for outcome in ex.keys().chain(ey.keys()).collect::<BTreeSet<_>>() {
+            let (vx, vy) = (ex.get(outcome), ey.get(outcome));
+            if vx != vy {
+                changes.push(change(
+                    ChangeKind::EdgeRewired,
+                    format!("{}.{outcome}", y.key),
+                    vx.cloned(),
+                    vy.cloned(),
+                ));
+            }
+        }
+    }
+}
+
+fn same_type(x: &Node, y: &Node) -> bool {
+    x.kind.type_name() == y.kind.type_name()
+}
+
+/// Plain text, one change a line; `colour` adds ANSI colours (for a terminal only).
+pub fn render_text(changes: &[Change], colour: bool) -> String {
+    let mut out = String::new();
+    if changes.is_empty() {
+        out.push_str("no logic changes\n");
+        return out;
+    }
+    for c in changes {
+        let (sign, paint) = match c.kind {
+            ChangeKind::NodeAdded | ChangeKind::VariableAdded | ChangeKind::OutcomeAdded => {
+                ('+', "32")
+            }
+            ChangeKind::NodeRemoved | ChangeKind::VariableRemoved | ChangeKind::OutcomeRemoved => {
+                ('-', "31")
+            }
+            _ => ('~', "33"),
+        };
+        let line = format!("{sign} {}", describe(c));
+        if colour {
+            let _ = writeln!(out, "\u{1b}[{paint}m{line}\u{1b}[0m");
+        } else {
+            let _ = writeln!(out, "{line}");
+        }
+    }
+    out
+}
+
+fn describe(c: &Change) -> String {
+    let arrow = |c: &Change| {
+        format!(
+            "{} → {}",
+            c.old.as_deref().unwrap_or("(none)"),
+            c.new.as_deref().unwrap_or("(none)")
+        )
+    };
+    match c.kind {
+        ChangeKind::NodeAdded => {
+            format!("node {} added ({})", c.path, c.new.as_deref().unwrap_or(""))
+        }
+        ChangeKind::NodeRemoved => format!(
+            "node {} removed (was {})",
+            c.path,
+            c.old.as_deref().unwrap_or("")
+        ),
+        ChangeKind::NodeRenamed => format!("node renamed: {}", arrow(c)),
+        ChangeKind::VariableAdded => format!(
+            "custom variable {} added",
+            c.path.trim_start_matches("variables.")
+        ),
+        ChangeKind::VariableRemoved => format!(
+            "custom variable {} removed",
+            c.path.trim_start_matches("variables.")
+        ),
+        ChangeKind::OutcomeAdded => format!(
+            "flow outcome {} added",
+            c.path.trim_start_matches("outcomes.")
+        ),
+        ChangeKind::OutcomeRemoved => format!(
+            "flow outcome {} removed",
+            c.path.trim_start_matches("outcomes.")
+        ),
+        ChangeKind::EdgeRewired => format!("edge {}: {}", c.path, arrow(c)),
+        _ => format!("{}: {}", c.path, arrow(c)),
+    }
+}
+
+/// Markdown for a pull-request comment.
+pub fn render_markdown(changes: &[Change], old_name: &str, new_name: &str) -> String {
+    let mut out = format!("### Flow changes: `{old_name}` → `{new_name}`\n\n");
+    if changes.is_empty() {
+        out.push_str("No logic changes.\n");
+        return out;
+    }
+    out.push_str("| change | where | before | after |\n|---|---|---|---|\n");
+    let cell = |s: Option<&str>| {
+        s.map_or("".to_string(), |s| {
+            format!("`{}`", s.replace('|', "\\|").replace('`', "'"))
+        })
+    };
+    for c in changes {
+        let kind = serde_json::to_value(c.kind)
+            .ok()
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "| {kind} | `{}` | {} | {} |",
+            c.path,
+            cell(c.old.as_deref()),
+            cell(c.new.as_deref())
+        );
+    }
+    out
+}
+
+/// A JSON array of changes.
+pub fn render_json(changes: &[Change]) -> String {
+    serde_json::to_string_pretty(changes).expect("changes serialise") + "\n"
+}
+
+/// A canonical, line-oriented rendering of a flow for `git diff` (textconv): one fact a line,
+/// each line carrying its full path, references by node key, secrets masked, layout left out.
+pub fn render_lines(flow: &Flow) -> String {
+    let side = Side::new(flow);
+    let mut out = String::new();
+    let _ = writeln!(out, "flow.name = {:?}", flow.name);
+    if let Some(d) = &flow.description {
+        let _ = writeln!(out, "flow.description = {d:?}");
+    }
+    if let Some(c) = &flow.correlation_id {
+        let _ = writeln!(out, "flow.correlation_id = {:?}", side.text(c));
+    }
+    let _ = writeln!(out, "trigger.event = {}", flow.trigger.event);
+    for (path, value) in flatten_json(&flow.trigger.sample) {
+        let _ = writeln!(out, "trigger.sample{path} = {value}");
+    }
+    let _ = writeln!(out, "start.next -> {}", side.target(&flow.trigger.next));
+    for v in &flow.variables {
+        let default = if v.secret {
+            MASK.to_string()
+        } else {
+            format!("{:?}", v.default)
+        };
+        let flags: Vec<&str> = [
+            ("externalize", v.externalize),
+            ("secret", v.secret),
+            ("result", v.result),
+        ]
+        .iter()
+        .filter(|(_, on)| *on)
+        .map(|(f, _)| *f)
+        .collect();
+        let _ = writeln!(
+            out,
+            "variables.{} = {default} [{}]",
+            v.name,
+            flags.join(", ")
+        );
+    }
+    for o in &flow.outcomes {
+        let _ = writeln!(out, "outcomes.{} = {} {:?}", o.name, o.code, o.description);
+    }
+    for node in &flow.nodes {
+        let _ = writeln!(out, "{} = {} {}", node.key, node.kind.type_name(), node.id);
+        for (path, value) in side.fields(node) {
+            let _ = writeln!(out, "{}.{path} = {value}", node.key);
+        }
+        for (outcome, target) in side.exits(node) {
+            let _ = writeln!(out, "{}.{outcome} -> {target}", node.key);
+        }
+    }
+    out
+}

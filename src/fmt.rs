@@ -1,0 +1,154 @@
+//! Canonical formatting of specs, keeping every comment.
+//!
+//! The rules: tables in the order `[flow]`, `[trigger]`, `[variables.*]`, `[outcomes.*]`,
+//! `[nodes.*]` (the author's order within each group); one blank line before each table header
+//! and none inside a table; `key = value` with one space around `=`; a trailing comment kept as
+//! `value  # comment`; no trailing spaces; one newline at the end. Values themselves (quoting,
+//! inline tables, multi-line arrays) are left as written. Formatting is idempotent.
+
+use crate::diagnostic::{Code, Diagnostic, SourceFile};
+use toml_edit::{DocumentMut, Item, RawString, Table};
+
+/// Formats a spec's text, or says where it is not valid TOML.
+pub fn format_spec(source: &SourceFile) -> Result<String, Diagnostic> {
+    let mut doc: DocumentMut = source.text.parse().map_err(|e: toml_edit::TomlError| {
+        Diagnostic::new(
+            Code::TomlSyntax,
+            format!("invalid TOML: {}", e.message().trim_end()),
+        )
+        .with_span(e.span().map(|r| source.span(r)))
+    })?;
+    reorder(doc.as_table_mut());
+    let mut first = true;
+    normalise_table(doc.as_table_mut(), &mut first);
+    let trailing = comments(doc.trailing().as_str().unwrap_or(""));
+    doc.set_trailing(if trailing.is_empty() {
+        String::new()
+    } else {
+        format!("\n{trailing}")
+    });
+    let mut text = doc.to_string();
+    while text.ends_with("\n\n") {
+        text.pop();
+    }
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    Ok(text)
+}
+
+fn rank(section: &str) -> usize {
+    ["flow", "trigger", "variables", "outcomes", "nodes"]
+        .iter()
+        .position(|s| *s == section)
+        .unwrap_or(5)
+}
+
+/// Gives every table header a new position: by section rank, then by its old position.
+fn reorder(root: &mut Table) {
+    let mut headers: Vec<(usize, isize, Vec<String>)> = Vec::new();
+    collect_headers(root, &mut Vec::new(), &mut headers);
+    headers.sort_by_key(|(rank, position, _)| (*rank, *position));
+    for (new_position, (_, _, path)) in headers.into_iter().enumerate() {
+        if let Some(table) = table_at(root, &path) {
+            table.set_position(Some(new_position as isize));
+        }
+    }
+}
+
+fn collect_headers(
+    table: &Table,
+    path: &mut Vec<String>,
+    out: &mut Vec<(usize, isize, Vec<String>)>,
+) {
+    for (key, item) in table.iter() {
+        if let Item::Table(sub) = item {
+            path.push(key.to_string());
+            if let Some(position) = sub.position().filter(|_| !sub.is_implicit()) {
+                out.push((rank(&path[0]), position, path.clone()));
+            }
+            collect_headers(sub, path, out);
+            path.pop();
+        }
+    }
+}
+
+fn table_at<'a>(root: &'a mut Table, path: &[String]) -> Option<&'a mut Table> {
+    let mut table = root;
+    for key in path {
+        table = table.get_mut(key)?.as_table_mut()?;
+    }
+    Some(table)
+}
+
+/// The comment lines of a decor, each trimmed of trailing spaces and ended by a newline.
+fn comments(raw: &str) -> String {
+    raw.lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with('#'))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+/// A same-line trailing comment, as `  # ...`, or nothing.
+fn trailing_comment(raw: Option<&RawString>) -> String {
+    let text = raw.and_then(RawString::as_str).unwrap_or("");
+    match text.trim() {
+        t if t.starts_with('#') => format!("  {t}"),
+        _ => String::new(),
+    }
+}
+
+fn normalise_table(table: &mut Table, first: &mut bool) {
+    if table.position().is_some() && !table.is_implicit() {
+        let decor = table.decor_mut();
+        let above = comments(decor.prefix().and_then(RawString::as_str).unwrap_or(""));
+        let blank = if *first { "" } else { "\n" };
+        decor.set_prefix(format!("{blank}{above}"));
+        let after = trailing_comment(decor.suffix());
+        decor.set_suffix(after);
+        *first = false;
+    }
+    let keys: Vec<String> = table.iter().map(|(k, _)| k.to_string()).collect();
+    let mut subtables = Vec::new();
+    for key in keys {
+        let Some((mut key_mut, item)) = table.get_key_value_mut(&key) else {
+            continue;
+        };
+        match item {
+            Item::Value(value) => {
+                let decor = key_mut.leaf_decor_mut();
+                let above = comments(decor.prefix().and_then(RawString::as_str).unwrap_or(""));
+                decor.set_prefix(above);
+                decor.set_suffix(" ");
+                let value_decor = value.decor_mut();
+                let after = trailing_comment(value_decor.suffix());
+                value_decor.set_prefix(" ");
+                value_decor.set_suffix(after);
+            }
+            Item::Table(_) => subtables.push(key),
+            _ => {}
+        }
+    }
+    // Headers are written in position order; normalise them in that order so that only the
+    // first header printed goes without a blank line before it.
+    let mut ordered: Vec<(isize, String)> = subtables
+        .into_iter()
+        .map(|k| {
+            (
+                table
+                    .get(&k)
+                    .and_then(Item::as_table)
+                    .and_then(Table::position)
+                    .unwrap_or(isize::MAX),
+                k,
+            )
+        })
+        .collect();
+    ordered.sort();
+    for (_, key) in ordered {
+        if let Some(sub) = table.get_mut(&key).and_then(Item::as_table_mut) {
+            normalise_table(sub, first);
+        }
+    }
+}

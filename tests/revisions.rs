@@ -1,0 +1,202 @@
+//! Semantic diffs of flow revisions, in every format, and git integration.
+
+mod common;
+
+use common::{fixture, validator};
+use std::path::Path;
+use std::process::Command;
+use wxcflow::diff::{diff, render_json, render_markdown, render_text};
+use wxcflow::flow::Flow;
+
+fn compile(path: &Path) -> Flow {
+    let source = fixture(path);
+    wxcflow::build_source(&source, validator())
+        .output
+        .expect("revision compiles")
+        .0
+        .flow
+}
+
+#[test]
+fn every_revision_pair_in_every_format() {
+    insta::glob!("../fixtures/revisions", "*/old.toml", |old| {
+        let new = old.with_file_name("new.toml");
+        let changes = diff(&compile(old), &compile(&new));
+        let case = old
+            .parent()
+            .unwrap()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        assert_eq!(changes.is_empty(), case == "layout-only", "{case}");
+        let text = format!(
+            "--- text ---\n{}--- markdown ---\n{}--- json ---\n{}",
+            render_text(&changes, false),
+            render_markdown(
+                &changes,
+                &format!("{case}/old.toml"),
+                &format!("{case}/new.toml")
+            ),
+            render_json(&changes)
+        );
+        insta::assert_snapshot!(text);
+    });
+}
+
+#[test]
+fn moving_nodes_on_the_canvas_is_not_a_logic_change() {
+    let source = wxcflow::diagnostic::SourceFile::new("s.toml", wxcflow::DEFAULT_SPEC);
+    let (document, _) = wxcflow::build_source(&source, validator()).output.unwrap();
+    let mut moved = document.clone();
+    for position in moved.layout.values_mut() {
+        position.x += 500;
+        position.y -= 40;
+    }
+    assert_ne!(document, moved);
+    assert_eq!(diff(&document.flow, &moved.flow), vec![]);
+}
+
+#[test]
+fn secrets_are_masked_in_every_format() {
+    let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/revisions/secret-changed");
+    let changes = diff(
+        &compile(&case.join("old.toml")),
+        &compile(&case.join("new.toml")),
+    );
+    let secret = "c2VjcmV0_PF84_0f9e8d7c";
+    for text in [
+        render_text(&changes, false),
+        render_markdown(&changes, "a", "b"),
+        render_json(&changes),
+    ] {
+        assert!(!text.contains(secret));
+        assert!(text.contains(wxcflow::diff::MASK));
+    }
+}
+
+fn wxcflow_cmd(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_wxcflow"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn the_cli_diffs_specs_and_documents_with_diff_exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/revisions/edge-rewired");
+    std::fs::copy(case.join("old.toml"), dir.path().join("old.toml")).unwrap();
+    std::fs::copy(case.join("new.toml"), dir.path().join("new.toml")).unwrap();
+    assert_eq!(
+        wxcflow_cmd(dir.path(), &["build", "old.toml", "-o", "old.flow.json"])
+            .status
+            .code(),
+        Some(0)
+    );
+    // Mixed: a document against a spec.
+    let out = wxcflow_cmd(dir.path(), &["diff", "old.flow.json", "new.toml"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "~ edge fetch_token.onTimeout: static_token → debug_gate\n"
+    );
+    let same = wxcflow_cmd(dir.path(), &["diff", "old.toml", "old.flow.json"]);
+    assert_eq!(same.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&same.stdout), "no logic changes\n");
+    let missing = wxcflow_cmd(dir.path(), &["diff", "old.toml", "missing.toml"]);
+    assert_eq!(missing.status.code(), Some(2));
+}
+
+#[test]
+fn decompile_restores_a_spec_that_builds_the_same_document() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(wxcflow_cmd(dir.path(), &["build"]).status.code(), Some(0));
+    let out = wxcflow_cmd(
+        dir.path(),
+        &[
+            "decompile",
+            "GetOAuthToken.flow.json",
+            "-o",
+            "restored.toml",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        wxcflow_cmd(
+            dir.path(),
+            &["build", "restored.toml", "-o", "again.flow.json"]
+        )
+        .status
+        .code(),
+        Some(0)
+    );
+    let first = std::fs::read(dir.path().join("GetOAuthToken.flow.json")).unwrap();
+    assert_eq!(
+        first,
+        std::fs::read(dir.path().join("again.flow.json")).unwrap()
+    );
+    std::fs::write(dir.path().join("broken.flow.json"), "{\"format\": 1}").unwrap();
+    assert_eq!(
+        wxcflow_cmd(dir.path(), &["decompile", "broken.flow.json"])
+            .status
+            .code(),
+        Some(1)
+    );
+}
+
+#[test]
+fn git_diff_shows_logic_changes_through_textconv() {
+    let dir = tempfile::tempdir().unwrap();
+    let git = |args: &[&str]| {
+        let out = Command::new("git")
+            .args([
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@example.com",
+                "-c",
+                "core.autocrlf=false",
+            ])
+            .args(args)
+            .current_dir(dir.path())
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("HOME", dir.path())
+            .output()
+            .expect("git runs");
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/revisions/node-renamed");
+    git(&["init", "-q"]);
+    std::fs::write(
+        dir.path().join(".gitattributes"),
+        "*.toml diff=wxcflow\n*.flow.json diff=wxcflow\n",
+    )
+    .unwrap();
+    std::fs::copy(case.join("old.toml"), dir.path().join("flow.toml")).unwrap();
+    git(&["add", "."]);
+    git(&["commit", "-qm", "old"]);
+    std::fs::copy(case.join("new.toml"), dir.path().join("flow.toml")).unwrap();
+    let driver = format!(
+        "diff.wxcflow.textconv={} textconv",
+        env!("CARGO_BIN_EXE_wxcflow")
+    );
+    let diff = git(&["-c", &driver, "diff", "--no-color", "flow.toml"]);
+    let body: String = diff
+        .lines()
+        .skip_while(|l| !l.starts_with("@@"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    insta::assert_snapshot!(body);
+}
