@@ -64,14 +64,7 @@ struct Writer<'a> {
 impl Writer<'_> {
     /// `$(n4.token)` back to `$(fetch_token.token)`, `$(n2.hook)` to `$(start.hook)`.
     fn text(&self, text: &str) -> String {
-        string(&refs::rewrite(text, |name| {
-            let (head, rest) = refs::split_node_reference(name)?;
-            let id = NodeId::parse(head)?;
-            if id == START_ID {
-                return Some(format!("start.{rest}"));
-            }
-            self.keys.get(&id).map(|k| format!("{k}.{rest}"))
-        }))
+        string(&refs::spell_with_keys(text, &self.keys))
     }
 
     fn target(&self, target: &Target) -> String {

@@ -77,14 +77,7 @@ impl<'a> Side<'a> {
 
     /// A string with `$(n4.x)` spelled `$(fetch_token.x)`.
     fn text(&self, text: &str) -> String {
-        refs::rewrite(text, |name| {
-            let (head, rest) = refs::split_node_reference(name)?;
-            let id = NodeId::parse(head)?;
-            if id == START_ID {
-                return Some(format!("start.{rest}"));
-            }
-            self.keys.get(&id).map(|k| format!("{k}.{rest}"))
-        })
+        refs::spell_with_keys(text, &self.keys)
     }
 
     fn target(&self, target: &Target) -> String {

@@ -1,5 +1,7 @@
 //! `$(...)` references inside string values: finding them and rewriting node keys to platform ids.
 
+use crate::flow::{NodeId, START_ID};
+use std::collections::BTreeMap;
 use std::ops::Range;
 
 /// One `$(...)` found in a string.
@@ -56,6 +58,19 @@ pub fn rewrite(text: &str, mut rewrite: impl FnMut(&str) -> Option<String>) -> S
     }
     out.push_str(&text[last..]);
     out
+}
+
+/// The reverse of compiling: `$(n4.token)` spelled `$(fetch_token.token)` and `$(n2.hook)`
+/// spelled `$(start.hook)`, given each id's key. Unknown ids stay as they are.
+pub fn spell_with_keys(text: &str, keys: &BTreeMap<NodeId, &str>) -> String {
+    rewrite(text, |name| {
+        let (head, rest) = split_node_reference(name)?;
+        let id = NodeId::parse(head)?;
+        if id == START_ID {
+            return Some(format!("start.{rest}"));
+        }
+        keys.get(&id).map(|k| format!("{k}.{rest}"))
+    })
 }
 
 /// Splits `key.output.path` into the node part and the output part.

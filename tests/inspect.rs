@@ -2,6 +2,8 @@
 //! bytes below the measured bound, hex-encoded as Webex Connect writes them. Nothing is read from
 //! outside the repository.
 
+mod common;
+
 use std::io::Write as _;
 use std::process::Command;
 use wxcflow::container::{
@@ -241,29 +243,7 @@ fn the_cli_inspects_compares_and_textconverts() {
 #[test]
 fn git_diff_shows_export_changes_through_textconv() {
     let dir = tempfile::tempdir().unwrap();
-    let git = |args: &[&str]| {
-        let out = Command::new("git")
-            .args([
-                "-c",
-                "user.name=t",
-                "-c",
-                "user.email=t@example.com",
-                "-c",
-                "core.autocrlf=false",
-            ])
-            .args(args)
-            .current_dir(dir.path())
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("HOME", dir.path())
-            .output()
-            .expect("git runs");
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
+    let git = |args: &[&str]| common::git(dir.path(), args);
     git(&["init", "-q"]);
     std::fs::write(
         dir.path().join(".gitattributes"),
@@ -276,13 +256,6 @@ fn git_diff_shows_export_changes_through_textconv() {
     let mut changed = blocks(12, 5);
     changed.push(blocks(13, 1)[0]);
     std::fs::write(dir.path().join("flow.workflow"), export(&changed)).unwrap();
-    let textconv = format!("{} textconv", env!("CARGO_BIN_EXE_wxcflow"));
-    let driver = format!("diff.wxcflow.textconv={textconv}");
-    let diff = git(&["-c", &driver, "diff", "--no-color", "flow.workflow"]);
-    let body: String = diff
-        .lines()
-        .skip_while(|l| !l.starts_with("@@"))
-        .map(|l| format!("{l}\n"))
-        .collect();
+    let body = common::textconv_diff(dir.path(), "flow.workflow");
     insta::assert_snapshot!(body);
 }

@@ -154,29 +154,7 @@ fn decompile_restores_a_spec_that_builds_the_same_document() {
 #[test]
 fn git_diff_shows_logic_changes_through_textconv() {
     let dir = tempfile::tempdir().unwrap();
-    let git = |args: &[&str]| {
-        let out = Command::new("git")
-            .args([
-                "-c",
-                "user.name=t",
-                "-c",
-                "user.email=t@example.com",
-                "-c",
-                "core.autocrlf=false",
-            ])
-            .args(args)
-            .current_dir(dir.path())
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("HOME", dir.path())
-            .output()
-            .expect("git runs");
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
+    let git = |args: &[&str]| common::git(dir.path(), args);
     let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/revisions/node-renamed");
     git(&["init", "-q"]);
     std::fs::write(
@@ -188,15 +166,6 @@ fn git_diff_shows_logic_changes_through_textconv() {
     git(&["add", "."]);
     git(&["commit", "-qm", "old"]);
     std::fs::copy(case.join("new.toml"), dir.path().join("flow.toml")).unwrap();
-    let driver = format!(
-        "diff.wxcflow.textconv={} textconv",
-        env!("CARGO_BIN_EXE_wxcflow")
-    );
-    let diff = git(&["-c", &driver, "diff", "--no-color", "flow.toml"]);
-    let body: String = diff
-        .lines()
-        .skip_while(|l| !l.starts_with("@@"))
-        .map(|l| format!("{l}\n"))
-        .collect();
+    let body = common::textconv_diff(dir.path(), "flow.toml");
     insta::assert_snapshot!(body);
 }

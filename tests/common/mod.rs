@@ -19,3 +19,41 @@ pub fn fixture(path: &Path) -> SourceFile {
     let text = std::fs::read_to_string(path).expect("fixture is readable");
     SourceFile::new(name.to_string_lossy().replace('\\', "/"), text)
 }
+
+/// Runs git in `dir` with a fixed identity and no user or system configuration.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@example.com",
+            "-c",
+            "core.autocrlf=false",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", dir)
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// `git diff` of one file through wxcflow's textconv driver, from the first hunk on.
+pub fn textconv_diff(dir: &Path, file: &str) -> String {
+    let driver = format!(
+        "diff.wxcflow.textconv={} textconv",
+        env!("CARGO_BIN_EXE_wxcflow")
+    );
+    let diff = git(dir, &["-c", &driver, "diff", "--no-color", file]);
+    diff.lines()
+        .skip_while(|l| !l.starts_with("@@"))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
