@@ -34,5 +34,56 @@ fn build_chains(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, build_get_oauth_token, build_chains);
+/// `n` tenants of GetOAuthToken, each with its own URL, passphrase and debug switch.
+fn tenants(n: usize) -> Vec<wxcflow::template::Tenant> {
+    (0..n)
+        .map(|i| {
+            let text = format!(
+                "token_service_url = \"https://us-central1-t{i}.cloudfunctions.net/token-service?name=t{i}\"\n\
+                 token_passphrase = {{ env = \"PASSPHRASE\" }}\ndebug_url = \"https://webhook.site/t{i}\"\n"
+            );
+            let source = SourceFile::new(format!("t{i}.toml"), text);
+            wxcflow::template::Tenant::parse(format!("t{i}"), source).expect("tenant parses")
+        })
+        .collect()
+}
+
+struct BenchSecrets;
+
+impl wxcflow::template::SecretStore for BenchSecrets {
+    fn env(&self, _: &str) -> Option<String> {
+        Some("bench-passphrase".into())
+    }
+    fn file(&self, path: &str) -> Result<String, String> {
+        Err(path.into())
+    }
+}
+
+fn render_tenants(c: &mut Criterion) {
+    let validator = DocumentValidator::new();
+    let source = SourceFile::new(wxcflow::DEFAULT_SPEC_NAME, wxcflow::DEFAULT_SPEC);
+    let spec = wxcflow::spec::parse_spec(&source).expect("template parses");
+    let renderer =
+        wxcflow::template::Renderer::new(&spec, Some(&source)).expect("template compiles");
+    let mut group = c.benchmark_group("render/tenants");
+    group.sample_size(10);
+    for n in [1000, 2000, 4000] {
+        let tenants = tenants(n);
+        group.throughput(Throughput::Elements(n as u64));
+        group.bench_with_input(BenchmarkId::from_parameter(n), &tenants, |b, tenants| {
+            b.iter(|| {
+                wxcflow::build_many(
+                    &renderer,
+                    tenants,
+                    &BenchSecrets,
+                    &validator,
+                    &|_, build| build.output.is_some(),
+                )
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, build_get_oauth_token, build_chains, render_tenants);
 criterion_main!(benches);

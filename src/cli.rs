@@ -42,12 +42,27 @@ enum Command {
     Build {
         /// The spec to compile.
         spec: Option<PathBuf>,
+        /// A tenant file with the template's parameter values.
+        #[arg(long)]
+        values: Option<PathBuf>,
         /// Where to write the document; `-` for stdout. Default: `<flow name>.flow.json`.
         #[arg(short, long)]
         output: Option<PathBuf>,
         /// How to print diagnostics.
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
+    },
+    /// Render a template for every tenant file (`*.toml`) in a folder, in parallel.
+    Render {
+        template: PathBuf,
+        #[arg(long)]
+        tenants: PathBuf,
+        /// Output folder: one `<tenant>.flow.json` per tenant.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Parallel jobs (default: one per core).
+        #[arg(long)]
+        jobs: Option<usize>,
     },
     /// Check specs and report every problem, without writing anything.
     Check {
@@ -59,12 +74,18 @@ enum Command {
     /// Draw a flow (without SPEC: the embedded GetOAuthToken).
     Graph {
         spec: Option<PathBuf>,
+        /// A tenant file with the template's parameter values.
+        #[arg(long)]
+        values: Option<PathBuf>,
         #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
         format: GraphFormat,
     },
     /// Write the build sheet: the Markdown runbook for creating the flow in Flow Builder.
     Sheet {
         spec: Option<PathBuf>,
+        /// A tenant file with the template's parameter values.
+        #[arg(long)]
+        values: Option<PathBuf>,
         /// Where to write it; default: stdout.
         #[arg(short, long)]
         output: Option<PathBuf>,
@@ -153,15 +174,35 @@ pub fn run() -> ExitCode {
         }
     };
     match cli.command {
+        Command::Render {
+            template,
+            tenants,
+            output,
+            jobs,
+        } => render(&template, &tenants, &output, jobs),
         Command::Build {
             spec,
+            values,
             output,
             format,
-        } => build(spec.as_deref(), output.as_deref(), format),
+        } => build(
+            spec.as_deref(),
+            values.as_deref(),
+            output.as_deref(),
+            format,
+        ),
         Command::Check { specs, format } => check(&specs, format),
         Command::Inspect { files, format } => inspect(&files, format),
-        Command::Graph { spec, format } => graph(spec.as_deref(), format),
-        Command::Sheet { spec, output } => sheet(spec.as_deref(), output.as_deref()),
+        Command::Graph {
+            spec,
+            values,
+            format,
+        } => graph(spec.as_deref(), values.as_deref(), format),
+        Command::Sheet {
+            spec,
+            values,
+            output,
+        } => sheet(spec.as_deref(), values.as_deref(), output.as_deref()),
         Command::Textconv { file } => textconv(&file),
         Command::Diff { old, new, format } => diff(&old, &new, format),
         Command::Fmt { check, specs } => fmt(&specs, check),
@@ -211,10 +252,17 @@ fn load_spec(path: Option<&Path>) -> Result<SourceFile, ExitCode> {
 }
 
 /// Loads and compiles a spec, printing diagnostics; the flow when it compiled.
-fn compile(spec: Option<&Path>) -> Result<(SourceFile, wxcflow::flow::Flow), ExitCode> {
+fn compile(
+    spec: Option<&Path>,
+    values: Option<&Path>,
+) -> Result<(SourceFile, wxcflow::flow::Flow), ExitCode> {
     let source = load_spec(spec)?;
-    let result = wxcflow::build_source(&source, &DocumentValidator::new());
-    print_diagnostics(&result.diagnostics, Some(&source), Format::Human, false);
+    let tenant = values.map(load_tenant).transpose()?;
+    let store = FsSecrets::beside(values);
+    let result = wxcflow::build_tenant(&source, tenant.as_ref(), &store, &DocumentValidator::new());
+    let mut sources = vec![&source];
+    sources.extend(tenant.as_ref().map(|t| &t.source));
+    print_diagnostics(&result.diagnostics, &sources, Format::Human, false);
     match result.output {
         Some((document, _)) => Ok((source, document.flow)),
         None => {
@@ -224,8 +272,8 @@ fn compile(spec: Option<&Path>) -> Result<(SourceFile, wxcflow::flow::Flow), Exi
     }
 }
 
-fn graph(spec: Option<&Path>, format: GraphFormat) -> ExitCode {
-    let (_, flow) = match compile(spec) {
+fn graph(spec: Option<&Path>, values: Option<&Path>, format: GraphFormat) -> ExitCode {
+    let (_, flow) = match compile(spec, values) {
         Ok(compiled) => compiled,
         Err(code) => return code,
     };
@@ -236,8 +284,8 @@ fn graph(spec: Option<&Path>, format: GraphFormat) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn sheet(spec: Option<&Path>, output: Option<&Path>) -> ExitCode {
-    let (source, flow) = match compile(spec) {
+fn sheet(spec: Option<&Path>, values: Option<&Path>, output: Option<&Path>) -> ExitCode {
+    let (source, flow) = match compile(spec, values) {
         Ok(compiled) => compiled,
         Err(code) => return code,
     };
@@ -245,7 +293,7 @@ fn sheet(spec: Option<&Path>, output: Option<&Path>) -> ExitCode {
     match output {
         None => out!("{text}"),
         Some(path) => {
-            if let Err(e) = write_atomic(path, text.as_bytes(), false) {
+            if let Err(e) = write_atomic(path, text.as_bytes(), false, true) {
                 return usage_error(&format!("cannot write {}: {e}", path.display()));
             }
         }
@@ -260,7 +308,7 @@ fn usage_error(message: &str) -> ExitCode {
 
 fn print_diagnostics(
     diagnostics: &[Diagnostic],
-    source: Option<&SourceFile>,
+    sources: &[&SourceFile],
     format: Format,
     to_stdout: bool,
 ) {
@@ -268,7 +316,7 @@ fn print_diagnostics(
         return;
     }
     let text = match format {
-        Format::Human => diagnostic::render_human(diagnostics, source),
+        Format::Human => diagnostic::render_human(diagnostics, sources),
         Format::Json => diagnostic::render_json(diagnostics),
     };
     if to_stdout {
@@ -286,23 +334,35 @@ fn is_workflow_path(path: &Path) -> bool {
     name.ends_with(".workflow") || name.ends_with(".workflow.zip")
 }
 
-fn build(spec: Option<&Path>, output: Option<&Path>, format: Format) -> ExitCode {
+fn build(
+    spec: Option<&Path>,
+    values: Option<&Path>,
+    output: Option<&Path>,
+    format: Format,
+) -> ExitCode {
     if let Some(out) = output.filter(|o| is_workflow_path(o)) {
         let d = Diagnostic::new(
             Code::WorkflowOutput,
             format!("refusing to write {}: .workflow exports are encrypted with a key only Cisco holds", out.display()),
         )
         .with_help("write the flow document (.flow.json) and follow its build sheet in Flow Builder; see the README, section \".workflow files\"");
-        print_diagnostics(&[d], None, format, false);
+        print_diagnostics(&[d], &[], format, false);
         return ExitCode::from(EXIT_USAGE);
     }
     let source = match load_spec(spec) {
         Ok(s) => s,
         Err(code) => return code,
     };
+    let tenant = match values.map(load_tenant).transpose() {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    let store = FsSecrets::beside(values);
     let validator = DocumentValidator::new();
-    let result = wxcflow::build_source(&source, &validator);
-    print_diagnostics(&result.diagnostics, Some(&source), format, false);
+    let result = wxcflow::build_tenant(&source, tenant.as_ref(), &store, &validator);
+    let mut sources = vec![&source];
+    sources.extend(tenant.as_ref().map(|t| &t.source));
+    print_diagnostics(&result.diagnostics, &sources, format, false);
     let holds_secret = result.holds_secret();
     let Some((document, json)) = result.output else {
         if matches!(format, Format::Human) {
@@ -321,7 +381,7 @@ fn build(spec: Option<&Path>, output: Option<&Path>, format: Format) -> ExitCode
         out!("{json}");
         return ExitCode::SUCCESS;
     }
-    if let Err(e) = write_atomic(&target, json.as_bytes(), holds_secret) {
+    if let Err(e) = write_atomic(&target, json.as_bytes(), holds_secret, true) {
         return usage_error(&format!("cannot write {}: {e}", target.display()));
     }
     if matches!(format, Format::Human) {
@@ -357,25 +417,51 @@ fn default_output_name(flow_name: &str) -> String {
 
 /// Writes to a temporary file in the target's folder, then renames it over the target: readers
 /// see the old file or the new one, never a part. Secret-bearing files are private (0600).
-pub fn write_atomic(path: &Path, bytes: &[u8], private: bool) -> std::io::Result<()> {
+/// `durable` also flushes the data to disk before the rename (skipped in large batches, where
+/// thousands of flushes would cost seconds and atomicity does not depend on them).
+pub fn write_atomic(
+    path: &Path,
+    bytes: &[u8],
+    private: bool,
+    durable: bool,
+) -> std::io::Result<()> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let mut file = tempfile::Builder::new()
-        .prefix(".wxcflow-")
-        .tempfile_in(dir)?;
-    file.write_all(bytes)?;
-    file.as_file().sync_all()?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    // One temporary name per target and process: concurrent writers of different targets never
+    // meet, and a stale one left by a killed run with the same pid is replaced.
+    let temporary = dir.join(format!(".{name}.{}.wxcflow-tmp", std::process::id()));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    // The mode is set as the file is created: no moment in which a secret is readable.
     #[cfg(unix)]
     {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = if private { 0o600 } else { 0o644 };
-        file.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(mode))?;
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(if private { 0o600 } else { 0o644 });
     }
-    file.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    let mut file = match options.open(&temporary) {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            std::fs::remove_file(&temporary)?;
+            options.open(&temporary)?
+        }
+        other => other?,
+    };
+    let written = file
+        .write_all(bytes)
+        .and_then(|()| if durable { file.sync_all() } else { Ok(()) })
+        .and_then(|()| {
+            drop(file);
+            std::fs::rename(&temporary, path)
+        });
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    written
 }
 
 fn check(specs: &[PathBuf], format: Format) -> ExitCode {
@@ -393,10 +479,7 @@ fn check(specs: &[PathBuf], format: Format) -> ExitCode {
             }
         };
         let result = wxcflow::build_source(&source, &validator);
-        human.push_str(&diagnostic::render_human(
-            &result.diagnostics,
-            Some(&source),
-        ));
+        human.push_str(&diagnostic::render_human(&result.diagnostics, &[&source]));
         all.extend(result.diagnostics);
     }
     match format {
@@ -571,7 +654,7 @@ fn load_flow(path: &Path, bytes: &[u8]) -> Result<Revision, ExitCode> {
             let text = String::from_utf8_lossy(bytes).into_owned();
             let source = SourceFile::new(name, text);
             let result = wxcflow::build_source(&source, &DocumentValidator::new());
-            print_diagnostics(&result.diagnostics, Some(&source), Format::Human, false);
+            print_diagnostics(&result.diagnostics, &[&source], Format::Human, false);
             result
                 .output
                 .map(|(d, _)| Revision::Flow(d.flow))
@@ -669,7 +752,7 @@ fn decompile(document: &Path, output: Option<&Path>) -> ExitCode {
             out!("{spec}");
             ExitCode::SUCCESS
         }
-        Some(path) => match write_atomic(path, spec.as_bytes(), private) {
+        Some(path) => match write_atomic(path, spec.as_bytes(), private, true) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => usage_error(&format!("cannot write {}: {e}", path.display())),
         },
@@ -686,7 +769,7 @@ fn fmt(specs: &[PathBuf], check_only: bool) -> ExitCode {
         let formatted = match wxcflow::fmt::format_spec(&source) {
             Ok(f) => f,
             Err(d) => {
-                print_diagnostics(&[d], Some(&source), Format::Human, false);
+                print_diagnostics(&[d], &[&source], Format::Human, false);
                 problems = true;
                 continue;
             }
@@ -707,10 +790,217 @@ fn fmt(specs: &[PathBuf], check_only: bool) -> ExitCode {
         };
         #[cfg(not(unix))]
         let private = false;
-        if let Err(e) = write_atomic(path, formatted.as_bytes(), private) {
+        if let Err(e) = write_atomic(path, formatted.as_bytes(), private, true) {
             return usage_error(&format!("cannot write {}: {e}", path.display()));
         }
         eprintln!("formatted {}", path.display());
     }
     ExitCode::from(u8::from(problems))
+}
+
+/// Secrets from the process environment and from files named relative to the tenant file.
+struct FsSecrets {
+    base: PathBuf,
+}
+
+impl FsSecrets {
+    /// A store reading secret files relative to the folder of `tenant_file`.
+    fn beside(tenant_file: Option<&Path>) -> FsSecrets {
+        let base = tenant_file
+            .and_then(Path::parent)
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        FsSecrets { base }
+    }
+}
+
+impl wxcflow::template::SecretStore for FsSecrets {
+    fn env(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
+
+    fn file(&self, path: &str) -> Result<String, String> {
+        std::fs::read_to_string(self.base.join(path)).map_err(|e| e.to_string())
+    }
+}
+
+fn load_tenant(path: &Path) -> Result<wxcflow::template::Tenant, ExitCode> {
+    let source = read_source(path).map_err(|e| usage_error(&e))?;
+    let name = path
+        .file_stem()
+        .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+    wxcflow::template::Tenant::parse(name, source.clone()).map_err(|d| {
+        print_diagnostics(&[d], &[&source], Format::Human, false);
+        ExitCode::from(EXIT_PROBLEMS)
+    })
+}
+
+/// A tenant file read and parsed, or why not (with its text, when it could be read).
+type LoadedTenant = Result<wxcflow::template::Tenant, TenantFailure>;
+
+enum TenantFailure {
+    Unreadable(String),
+    Invalid(SourceFile, Diagnostic),
+}
+
+/// A tenant name becomes a file name: letters, digits, `_`, `-` and `.`, not starting with `.`.
+fn safe_tenant_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+}
+
+fn render(template: &Path, tenants_dir: &Path, out_dir: &Path, jobs: Option<usize>) -> ExitCode {
+    use rayon::prelude::*;
+    let source = match read_source(template) {
+        Ok(s) => s,
+        Err(e) => return usage_error(&e),
+    };
+    let spec = match wxcflow::spec::parse_spec(&source) {
+        Ok(s) => s,
+        Err(d) => {
+            print_diagnostics(&[d], &[&source], Format::Human, false);
+            return ExitCode::from(EXIT_PROBLEMS);
+        }
+    };
+    let renderer = match wxcflow::template::Renderer::new(&spec, Some(&source)) {
+        Ok(r) => r,
+        Err(diagnostics) => {
+            print_diagnostics(&diagnostics, &[&source], Format::Human, false);
+            return ExitCode::from(EXIT_PROBLEMS);
+        }
+    };
+    let mut paths: Vec<PathBuf> = match std::fs::read_dir(tenants_dir) {
+        Ok(entries) => entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "toml") && p.is_file())
+            .collect(),
+        Err(e) => return usage_error(&format!("cannot read {}: {e}", tenants_dir.display())),
+    };
+    paths.sort();
+    // Names become file names: refuse any that could escape OUTDIR or collide (also on
+    // case-insensitive file systems).
+    let mut seen = std::collections::BTreeMap::new();
+    for path in &paths {
+        let name = path
+            .file_stem()
+            .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+        if !safe_tenant_name(&name) {
+            return usage_error(&format!("tenant name `{name}` ({}) is not a safe file name: use letters, digits, _, - and .", path.display()));
+        }
+        if let Some(other) = seen.insert(name.to_lowercase(), name.clone()) {
+            return usage_error(&format!("tenants `{other}` and `{name}` would write the same file on a case-insensitive disk"));
+        }
+    }
+    if let Err(e) = std::fs::create_dir_all(out_dir) {
+        return usage_error(&format!("cannot create {}: {e}", out_dir.display()));
+    }
+    let pool = match rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs.unwrap_or(0))
+        .build()
+    {
+        Ok(p) => p,
+        Err(e) => return usage_error(&format!("cannot start {} jobs: {e}", jobs.unwrap_or(0))),
+    };
+    let store = FsSecrets::beside(paths.first().map(PathBuf::as_path));
+    let validator = DocumentValidator::new();
+    let progress = progress_bar(paths.len());
+    // Read and parse every tenant (a bad tenant file is that tenant's failure, not the batch's).
+    let loaded: Vec<(String, LoadedTenant)> = pool.install(|| {
+        paths
+            .par_iter()
+            .map(|path| {
+                let name = path
+                    .file_stem()
+                    .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+                let tenant = match read_source(path) {
+                    Err(e) => Err(TenantFailure::Unreadable(e)),
+                    Ok(src) => wxcflow::template::Tenant::parse(name.clone(), src.clone())
+                        .map_err(|d| TenantFailure::Invalid(src, d)),
+                };
+                (name, tenant)
+            })
+            .collect()
+    });
+    let (ok, bad): (Vec<_>, Vec<_>) = loaded.into_iter().partition(|(_, t)| t.is_ok());
+    let tenants: Vec<wxcflow::template::Tenant> =
+        ok.into_iter().filter_map(|(_, t)| t.ok()).collect();
+    // Each document is written as soon as it is built and then dropped; only diagnostics stay.
+    let outcomes: Vec<(Vec<Diagnostic>, Result<(), String>)> = pool.install(|| {
+        wxcflow::build_many(&renderer, &tenants, &store, &validator, &|tenant, build| {
+            let private = build.holds_secret();
+            let written = match &build.output {
+                Some((_, json)) => {
+                    let target = out_dir.join(format!("{}.flow.json", tenant.name));
+                    write_atomic(&target, json.as_bytes(), private, false)
+                        .map_err(|e| format!("cannot write {}: {e}", target.display()))
+                }
+                None => Err(String::new()),
+            };
+            progress.inc(1);
+            (build.diagnostics, written)
+        })
+    });
+    progress.finish_and_clear();
+    let mut failures = Vec::new();
+    for (name, failure) in bad {
+        match failure {
+            Err(TenantFailure::Unreadable(why)) => eprintln!("error: {why}"),
+            Err(TenantFailure::Invalid(src, d)) => {
+                print_diagnostics(&[d], &[&src], Format::Human, false)
+            }
+            Ok(_) => {}
+        }
+        failures.push(name);
+    }
+    for (tenant, (diagnostics, written)) in tenants.iter().zip(&outcomes) {
+        if !diagnostics.is_empty() {
+            eprintln!("tenant {} ({}):", tenant.name, tenant.source.name);
+        }
+        print_diagnostics(
+            diagnostics,
+            &[&source, &tenant.source],
+            Format::Human,
+            false,
+        );
+        if let Err(why) = written {
+            if !why.is_empty() {
+                eprintln!("error: {why}");
+            }
+            failures.push(tenant.name.clone());
+        }
+    }
+    failures.sort();
+    let total = paths.len();
+    eprintln!(
+        "rendered {total} tenant{}: {} written to {}, {} failed",
+        if total == 1 { "" } else { "s" },
+        total - failures.len(),
+        out_dir.display(),
+        failures.len()
+    );
+    if failures.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        eprintln!("failed: {}", failures.join(", "));
+        ExitCode::from(EXIT_PROBLEMS)
+    }
+}
+
+/// A progress bar on a terminal for batches long enough to want one; nothing on a pipe.
+fn progress_bar(len: usize) -> indicatif::ProgressBar {
+    use std::io::IsTerminal as _;
+    if len < 200 || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(len as u64);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} tenants {elapsed}")
+    {
+        bar.set_style(style);
+    }
+    bar
 }

@@ -32,6 +32,12 @@ fn string(text: &str) -> String {
     toml::Value::String(text.to_string()).to_string()
 }
 
+/// A string literal for a value that templates render: text that would read as a template
+/// (`{{`, `{%`, `{#`) is escaped so that rendering gives it back unchanged.
+fn templated(text: &str) -> String {
+    string(&crate::template::escape(text))
+}
+
 /// A bare key when TOML allows one, otherwise a quoted key.
 fn key(name: &str) -> String {
     if !name.is_empty()
@@ -64,7 +70,7 @@ struct Writer<'a> {
 impl Writer<'_> {
     /// `$(n4.token)` back to `$(fetch_token.token)`, `$(n2.hook)` to `$(start.hook)`.
     fn text(&self, text: &str) -> String {
-        string(&refs::spell_with_keys(text, &self.keys))
+        templated(&refs::spell_with_keys(text, &self.keys))
     }
 
     fn target(&self, target: &Target) -> String {
@@ -81,9 +87,9 @@ fn write_spec(flow: &Flow, pin_ids: bool) -> String {
     };
     let mut out = String::new();
     let o = &mut out;
-    let _ = writeln!(o, "[flow]\nname = {}", string(&flow.name));
+    let _ = writeln!(o, "[flow]\nname = {}", templated(&flow.name));
     if let Some(d) = &flow.description {
-        let _ = writeln!(o, "description = {}", string(d));
+        let _ = writeln!(o, "description = {}", templated(d));
     }
     if let Some(c) = &flow.correlation_id {
         let _ = writeln!(o, "correlation_id = {}", w.text(c));
@@ -93,8 +99,8 @@ fn write_spec(flow: &Flow, pin_ids: bool) -> String {
     let _ = writeln!(
         o,
         "\n[trigger]\ntype = \"webhook\"\nevent = {}\nsample = {}\nnext = {}",
-        string(&t.event),
-        string(&sample),
+        templated(&t.event),
+        templated(&sample),
         w.target(&t.next)
     );
     for v in &flow.variables {
@@ -102,7 +108,7 @@ fn write_spec(flow: &Flow, pin_ids: bool) -> String {
             o,
             "\n[variables.{}]\ndefault = {}",
             key(&v.name),
-            string(&v.default)
+            templated(&v.default)
         );
         for (flag, on) in [
             ("externalize", v.externalize),
@@ -190,7 +196,7 @@ fn write_node(o: &mut String, w: &Writer, node: &Node, pin_id: bool) {
                 let _ = writeln!(
                     o,
                     "outputs = {}",
-                    inline_table(h.outputs.iter().map(|(k, v)| (k, string(v))))
+                    inline_table(h.outputs.iter().map(|(k, v)| (k, templated(v))))
                 );
             }
         }
@@ -219,7 +225,7 @@ fn write_node(o: &mut String, w: &Writer, node: &Node, pin_id: bool) {
             }
             let _ = writeln!(o, "]");
             if b.none_label != "None of the above" {
-                let _ = writeln!(o, "none_label = {}", string(&b.none_label));
+                let _ = writeln!(o, "none_label = {}", templated(&b.none_label));
             }
         }
         NodeKind::Evaluate(e) => {
@@ -231,9 +237,9 @@ fn write_node(o: &mut String, w: &Writer, node: &Node, pin_id: bool) {
             let _ = writeln!(o, "choices = [{}]", choices.join(", "));
         }
         NodeKind::CallFlow(c) => {
-            let _ = writeln!(o, "flow = {}", string(&c.flow));
+            let _ = writeln!(o, "flow = {}", templated(&c.flow));
             if let Some(entry) = &c.entry {
-                let _ = writeln!(o, "entry = {}", string(entry));
+                let _ = writeln!(o, "entry = {}", templated(entry));
             }
         }
     }

@@ -77,6 +77,15 @@ codes! {
     UnusedVariable => "wxc::unused-variable", Warning, "A custom variable that nothing reads.";
     SchemaViolation => "wxc::schema-violation", Error, "The emitted document breaks the flow-document schema (a wxcflow bug: please report it).";
     WorkflowOutput => "wxc::workflow-output", Error, "Writing a `.workflow` export was requested; those are encrypted with Cisco's key.";
+    InvalidParam => "wxc::invalid-param", Error, "A `[params]` declaration with an unknown type or a default of the wrong type.";
+    MissingParam => "wxc::missing-param", Error, "A tenant file lacks a required parameter.";
+    UnknownParam => "wxc::unknown-param", Error, "A tenant file sets a parameter the template does not declare.";
+    ParamType => "wxc::param-type", Error, "A tenant value has the wrong type for its parameter.";
+    SecretUnavailable => "wxc::secret-unavailable", Error, "A secret's environment variable is unset or its file cannot be read.";
+    UndefinedTemplateVariable => "wxc::undefined-template-variable", Error, "A template names a parameter that does not exist.";
+    TemplateError => "wxc::template-error", Error, "A template does not parse, fails, or runs out of fuel.";
+    InvalidSwitch => "wxc::invalid-switch", Error, "A node's `enabled` switch is not true or false, or its `bypass` outcome is missing.";
+    LiteralSecret => "wxc::literal-secret", Warning, "A secret (or what looks like a Webex access token) written literally in a tenant file.";
 }
 
 /// Where a diagnostic points: a file and a 1-based line and column (in characters), plus the byte range.
@@ -159,6 +168,34 @@ impl SourceFile {
         }
     }
 
+    /// The span of `inner` (a byte range of `value`) inside the string literal at `outer`. When
+    /// the source does not hold the value verbatim there (escapes), the whole literal is used.
+    pub fn span_in_string(&self, outer: Range<usize>, value: &str, inner: Range<usize>) -> Span {
+        let raw = self.text.get(outer.clone()).unwrap_or("");
+        let mut offset = if raw.starts_with("\"\"\"") || raw.starts_with("'''") {
+            3
+        } else if raw.starts_with('"') || raw.starts_with('\'') {
+            1
+        } else {
+            0
+        };
+        // TOML drops a newline right after the opening delimiter of a multi-line string.
+        if offset == 3 {
+            if raw[3..].starts_with("\r\n") {
+                offset += 2;
+            } else if raw[3..].starts_with('\n') {
+                offset += 1;
+            }
+        }
+        let start = outer.start + offset + inner.start;
+        let wanted = value.get(inner).unwrap_or("");
+        if self.text.get(start..start + wanted.len()) == Some(wanted) {
+            self.span(start..start + wanted.len())
+        } else {
+            self.span(outer)
+        }
+    }
+
     /// Resolves a byte range to a located span. Out-of-range offsets are clamped, never a panic.
     pub fn span(&self, bytes: Range<usize>) -> Span {
         let start = floor_char_boundary(&self.text, bytes.start.min(self.text.len()));
@@ -184,7 +221,7 @@ fn floor_char_boundary(text: &str, mut index: usize) -> usize {
 
 /// Renders diagnostics for a person: `error[code]: message`, the location, the source line with a
 /// caret underline, and help. Plain text (no colour) so it reads the same in a log and a terminal.
-pub fn render_human(diagnostics: &[Diagnostic], source: Option<&SourceFile>) -> String {
+pub fn render_human(diagnostics: &[Diagnostic], sources: &[&SourceFile]) -> String {
     let mut out = String::new();
     for d in diagnostics {
         let severity = match d.severity {
@@ -194,7 +231,7 @@ pub fn render_human(diagnostics: &[Diagnostic], source: Option<&SourceFile>) -> 
         let _ = writeln!(out, "{severity}[{}]: {}", d.code.as_str(), d.message);
         if let Some(span) = &d.span {
             let _ = writeln!(out, "  --> {}:{}:{}", span.file, span.line, span.column);
-            if let Some(src) = source.filter(|s| s.name == span.file) {
+            if let Some(src) = sources.iter().find(|s| s.name == span.file) {
                 render_excerpt(&mut out, src, span);
             }
         }

@@ -1,6 +1,6 @@
 //! Canonical formatting of specs, keeping every comment.
 //!
-//! The rules: tables in the order `[flow]`, `[trigger]`, `[variables.*]`, `[outcomes.*]`,
+//! The rules: tables in the order `[params.*]`, `[flow]`, `[trigger]`, `[variables.*]`, `[outcomes.*]`,
 //! `[nodes.*]` (the author's order within each group); one blank line before each table header
 //! and none inside a table; `key = value` with one space around `=`; a trailing comment kept as
 //! `value  # comment`; no trailing spaces; one newline at the end. Values themselves (quoting,
@@ -19,8 +19,7 @@ pub fn format_spec(source: &SourceFile) -> Result<String, Diagnostic> {
         .with_span(e.span().map(|r| source.span(r)))
     })?;
     reorder(doc.as_table_mut());
-    let mut first = true;
-    normalise_table(doc.as_table_mut(), &mut first);
+    normalise_table(doc.as_table_mut());
     let trailing = comments(doc.trailing().as_str().unwrap_or(""));
     doc.set_trailing(if trailing.is_empty() {
         String::new()
@@ -38,10 +37,17 @@ pub fn format_spec(source: &SourceFile) -> Result<String, Diagnostic> {
 }
 
 fn rank(section: &str) -> usize {
-    ["flow", "trigger", "variables", "outcomes", "nodes"]
-        .iter()
-        .position(|s| *s == section)
-        .unwrap_or(5)
+    [
+        "params",
+        "flow",
+        "trigger",
+        "variables",
+        "outcomes",
+        "nodes",
+    ]
+    .iter()
+    .position(|s| *s == section)
+    .unwrap_or(5)
 }
 
 /// Gives every table header a new position: by section rank, then by its old position.
@@ -99,15 +105,19 @@ fn trailing_comment(raw: Option<&RawString>) -> String {
     }
 }
 
-fn normalise_table(table: &mut Table, first: &mut bool) {
+fn normalise_table(table: &mut Table) {
     if table.position().is_some() && !table.is_implicit() {
+        // After `reorder`, the header printed first is the one at position 0.
+        let blank = if table.position() == Some(0) {
+            ""
+        } else {
+            "\n"
+        };
         let decor = table.decor_mut();
         let above = comments(decor.prefix().and_then(RawString::as_str).unwrap_or(""));
-        let blank = if *first { "" } else { "\n" };
         decor.set_prefix(format!("{blank}{above}"));
         let after = trailing_comment(decor.suffix());
         decor.set_suffix(after);
-        *first = false;
     }
     let keys: Vec<String> = table.iter().map(|(k, _)| k.to_string()).collect();
     let mut subtables = Vec::new();
@@ -130,25 +140,9 @@ fn normalise_table(table: &mut Table, first: &mut bool) {
             _ => {}
         }
     }
-    // Headers are written in position order; normalise them in that order so that only the
-    // first header printed goes without a blank line before it.
-    let mut ordered: Vec<(isize, String)> = subtables
-        .into_iter()
-        .map(|k| {
-            (
-                table
-                    .get(&k)
-                    .and_then(Item::as_table)
-                    .and_then(Table::position)
-                    .unwrap_or(isize::MAX),
-                k,
-            )
-        })
-        .collect();
-    ordered.sort();
-    for (_, key) in ordered {
+    for key in subtables {
         if let Some(sub) = table.get_mut(&key).and_then(Item::as_table_mut) {
-            normalise_table(sub, first);
+            normalise_table(sub);
         }
     }
 }

@@ -17,6 +17,7 @@ pub mod jsonpath;
 pub mod refs;
 pub mod schema;
 pub mod spec;
+pub mod template;
 
 use diagnostic::{Code, Diagnostic, SourceFile};
 use flow::Document;
@@ -35,17 +36,20 @@ pub struct Build {
     pub output: Option<(Document, String)>,
     /// Every error and warning, errors first in the order found.
     pub diagnostics: Vec<Diagnostic>,
+    /// Secret values that tenant values brought in; they appear in no diagnostic.
+    pub secrets: Vec<String>,
 }
 
 impl Build {
-    /// Whether the document holds a secret value (a secret variable with a default), so that a
-    /// file holding it must be private.
+    /// Whether the document holds a secret value (a secret variable with a default, or a secret
+    /// tenant value anywhere), so that a file holding it must be private.
     pub fn holds_secret(&self) -> bool {
-        self.output.as_ref().is_some_and(|(doc, _)| {
+        self.output.as_ref().is_some_and(|(doc, json)| {
             doc.flow
                 .variables
                 .iter()
                 .any(|v| v.secret && !v.default.is_empty())
+                || self.secrets.iter().any(|s| json.contains(s.as_str()))
         })
     }
 
@@ -54,15 +58,97 @@ impl Build {
     }
 }
 
-/// Parses, checks, emits and validates a spec given as text.
+/// Parses, renders with parameter defaults, checks, emits and validates a spec given as text.
 pub fn build_source(source: &SourceFile, validator: &DocumentValidator) -> Build {
-    match spec::parse_spec(source) {
-        Ok(spec) => build_spec(&spec, Some(source), validator),
-        Err(diagnostic) => Build {
-            output: None,
-            diagnostics: vec![diagnostic],
-        },
+    build_tenant(source, None, &template::NoSecrets, validator)
+}
+
+/// As [`build_source`], with one tenant's parameter values.
+pub fn build_tenant(
+    source: &SourceFile,
+    tenant: Option<&template::Tenant>,
+    secrets: &dyn template::SecretStore,
+    validator: &DocumentValidator,
+) -> Build {
+    let spec = match spec::parse_spec(source) {
+        Ok(spec) => spec,
+        Err(diagnostic) => return failed(vec![diagnostic]),
+    };
+    match template::Renderer::new(&spec, Some(source)) {
+        Ok(renderer) => build_rendered(&renderer, tenant, secrets, validator),
+        Err(diagnostics) => failed(diagnostics),
     }
+}
+
+/// Renders a compiled template for one tenant, then checks, emits and validates the result.
+/// Batch rendering compiles the template once and calls this for every tenant.
+pub fn build_rendered(
+    renderer: &template::Renderer,
+    tenant: Option<&template::Tenant>,
+    secrets: &dyn template::SecretStore,
+    validator: &DocumentValidator,
+) -> Build {
+    let rendered = renderer.render(tenant, secrets);
+    let mut build = match &rendered.spec {
+        Some(spec) => build_spec(spec, renderer.source(), validator),
+        None => failed(Vec::new()),
+    };
+    let mut diagnostics = rendered.diagnostics;
+    diagnostics.append(&mut build.diagnostics);
+    build.diagnostics = mask(diagnostics, &rendered.secrets);
+    build.secrets = rendered.secrets;
+    build
+}
+
+/// Builds one compiled template for many tenants in parallel on rayon's current thread pool,
+/// handing each build to `each` as soon as it is done (so that a batch never holds every
+/// document at once). Results come back in the tenants' order, whatever the scheduling.
+pub fn build_many<R: Send>(
+    renderer: &template::Renderer,
+    tenants: &[template::Tenant],
+    secrets: &dyn template::SecretStore,
+    validator: &DocumentValidator,
+    each: &(dyn Fn(&template::Tenant, Build) -> R + Sync),
+) -> Vec<R> {
+    use rayon::prelude::*;
+    tenants
+        .par_iter()
+        .map(|tenant| {
+            each(
+                tenant,
+                build_rendered(renderer, Some(tenant), secrets, validator),
+            )
+        })
+        .collect()
+}
+
+fn failed(diagnostics: Vec<Diagnostic>) -> Build {
+    Build {
+        output: None,
+        diagnostics,
+        secrets: Vec::new(),
+    }
+}
+
+/// Replaces every secret value in diagnostic text with a fixed mask.
+fn mask(mut diagnostics: Vec<Diagnostic>, secrets: &[String]) -> Vec<Diagnostic> {
+    if secrets.is_empty() {
+        return diagnostics;
+    }
+    let hide = |text: &mut String| {
+        for secret in secrets {
+            if text.contains(secret.as_str()) {
+                *text = text.replace(secret.as_str(), template::SECRET_MASK);
+            }
+        }
+    };
+    for d in &mut diagnostics {
+        hide(&mut d.message);
+        if let Some(help) = &mut d.help {
+            hide(help);
+        }
+    }
+    diagnostics
 }
 
 /// Checks, emits and validates a spec (parsed, or made with [`spec::builder`]).
@@ -74,10 +160,7 @@ pub fn build_spec(
     let checked = check::check(spec, source);
     let mut diagnostics = checked.diagnostics;
     let Some(flow) = checked.flow else {
-        return Build {
-            output: None,
-            diagnostics,
-        };
+        return failed(diagnostics);
     };
     let document = emit::document::document(flow);
     let json = emit::document::to_json(&document);
@@ -89,13 +172,11 @@ pub fn build_spec(
                 "the compiler emitted a document its own schema rejects; please report this",
             )
         }));
-        return Build {
-            output: None,
-            diagnostics,
-        };
+        return failed(diagnostics);
     }
     Build {
         output: Some((document, json)),
         diagnostics,
+        secrets: Vec::new(),
     }
 }

@@ -120,7 +120,7 @@ fn a_document_holding_a_secret_is_private_and_never_printed() {
     let dir = tempfile::tempdir().unwrap();
     let secret = "s3cr3t-static-token_PF84_0000";
     let spec = wxcflow::DEFAULT_SPEC.replacen(
-        "[variables.StaticToken]\ndefault = \"\"",
+        "[variables.StaticToken]\ndefault = \"{{ static_token }}\"",
         &format!("[variables.StaticToken]\ndefault = \"{secret}\""),
         1,
     );

@@ -51,7 +51,7 @@ fn secret_values_never_appear_in_graphs_or_sheets() {
     let secrets = ["passphrase-Zq81", "static-token_PF84_f0e1d2c3"];
     let spec = wxcflow::DEFAULT_SPEC
         .replacen(
-            "[variables.x-token-passphrase]\ndefault = \"\"",
+            "[variables.x-token-passphrase]\ndefault = \"{{ token_passphrase }}\"",
             &format!(
                 "[variables.x-token-passphrase]\ndefault = \"{}\"",
                 secrets[0]
@@ -59,7 +59,7 @@ fn secret_values_never_appear_in_graphs_or_sheets() {
             1,
         )
         .replacen(
-            "[variables.StaticToken]\ndefault = \"\"",
+            "[variables.StaticToken]\ndefault = \"{{ static_token }}\"",
             &format!("[variables.StaticToken]\ndefault = \"{}\"", secrets[1]),
             1,
         );

@@ -13,7 +13,7 @@ fn embedded_get_oauth_token_builds_clean() {
         build.diagnostics,
         vec![],
         "{}",
-        render_human(&build.diagnostics, Some(&source))
+        render_human(&build.diagnostics, &[&source])
     );
     let (document, json) = build.output.expect("document");
     assert_eq!(document.flow.trigger.event, "CCEP_GetOAuthToken");
@@ -28,12 +28,12 @@ fn valid_fixtures_compile_to_documents() {
         assert!(
             !build.has_errors(),
             "{}",
-            render_human(&build.diagnostics, Some(&source))
+            render_human(&build.diagnostics, &[&source])
         );
         let (_, json) = build.output.expect("document");
         let report = format!(
             "{}--- document ---\n{json}",
-            render_human(&build.diagnostics, Some(&source))
+            render_human(&build.diagnostics, &[&source])
         );
         insta::assert_snapshot!(report);
     });
@@ -55,7 +55,7 @@ fn invalid_fixtures_report_exact_diagnostics() {
             .iter()
             .any(|d| d.severity == Severity::Error);
         assert_eq!(build.output.is_none(), has_errors);
-        insta::assert_snapshot!(render_human(&build.diagnostics, Some(&source)));
+        insta::assert_snapshot!(render_human(&build.diagnostics, &[&source]));
     });
 }
 
@@ -72,6 +72,25 @@ fn every_check_code_is_exercised_by_the_corpus() {
                 seen.insert(d.code.as_str());
             }
         }
+    }
+    // Tenant files against the small template, and broken templates with one tenant.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let ping = fixture(&root.join("fixtures/templates/ping.toml"));
+    let literal = fixture(&root.join("fixtures/tenant-errors/literal-secret.toml"));
+    let literal = wxcflow::template::Tenant::parse("literal", literal).unwrap();
+    let none = wxcflow::template::NoSecrets;
+    for entry in std::fs::read_dir(root.join("fixtures/tenant-errors")).unwrap() {
+        let source = fixture(&entry.unwrap().path());
+        let diagnostics = match wxcflow::template::Tenant::parse("t", source) {
+            Ok(t) => wxcflow::build_tenant(&ping, Some(&t), &none, validator()).diagnostics,
+            Err(d) => vec![d],
+        };
+        seen.extend(diagnostics.iter().map(|d| d.code.as_str()));
+    }
+    for entry in std::fs::read_dir(root.join("fixtures/template-errors")).unwrap() {
+        let template = fixture(&entry.unwrap().path());
+        let build = wxcflow::build_tenant(&template, Some(&literal), &none, validator());
+        seen.extend(build.diagnostics.iter().map(|d| d.code.as_str()));
     }
     let missing: Vec<&str> = wxcflow::diagnostic::Code::ALL
         .iter()

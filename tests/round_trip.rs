@@ -17,7 +17,7 @@ fn round_trip(source: &SourceFile) -> (String, String, String) {
     let second = again.output.unwrap_or_else(|| {
         panic!(
             "{}\n{spec}",
-            wxcflow::diagnostic::render_human(&again.diagnostics, None)
+            wxcflow::diagnostic::render_human(&again.diagnostics, &[])
         )
     });
     (first.1, spec, second.1)
@@ -231,11 +231,11 @@ mod generated {
         ) {
             let spec = flow(&kinds, &picks, &description);
             let build = wxcflow::build_spec(&spec, None, validator());
-            prop_assert!(!build.has_errors(), "{}", wxcflow::diagnostic::render_human(&build.diagnostics, None));
+            prop_assert!(!build.has_errors(), "{}", wxcflow::diagnostic::render_human(&build.diagnostics, &[]));
             let (document, first) = build.output.unwrap();
             let decompiled = wxcflow::decompile::decompile(&document);
             let again = wxcflow::build_source(&SourceFile::new("d.toml", decompiled.clone()), validator());
-            prop_assert!(again.output.is_some(), "{}\n{decompiled}", wxcflow::diagnostic::render_human(&again.diagnostics, None));
+            prop_assert!(again.output.is_some(), "{}\n{decompiled}", wxcflow::diagnostic::render_human(&again.diagnostics, &[]));
             prop_assert_eq!(first, again.output.unwrap().1);
         }
     }

@@ -25,31 +25,8 @@ impl<'a> Ctx<'a> {
     /// The span of `inner` (a byte range of the string's value) inside a spanned string. When the
     /// source text does not hold the value verbatim there (escapes), the whole string is used.
     pub fn span_in(&self, value: &S<String>, inner: Range<usize>) -> Option<Span> {
-        let source = self.source?;
-        let outer = value.span();
-        let raw = source.text.get(outer.clone()).unwrap_or("");
-        let mut offset = if raw.starts_with("\"\"\"") || raw.starts_with("'''") {
-            3
-        } else if raw.starts_with('"') || raw.starts_with('\'') {
-            1
-        } else {
-            0
-        };
-        // TOML drops a newline right after the opening delimiter of a multi-line string.
-        if offset == 3 {
-            if raw[3..].starts_with("\r\n") {
-                offset += 2;
-            } else if raw[3..].starts_with('\n') {
-                offset += 1;
-            }
-        }
-        let start = outer.start + offset + inner.start;
-        let wanted = value.get_ref().get(inner.clone()).unwrap_or("");
-        if source.text.get(start..start + wanted.len()) == Some(wanted) {
-            Some(source.span(start..start + wanted.len()))
-        } else {
-            Some(source.span(outer))
-        }
+        self.source
+            .map(|source| source.span_in_string(value.span(), value.get_ref(), inner))
     }
 
     pub fn report(

@@ -48,6 +48,7 @@ impl FlowBuilder {
                     sample: sps("{}"),
                     next: sps(""),
                 },
+                params: Default::default(),
                 variables: Default::default(),
                 outcomes: Default::default(),
                 nodes: Default::default(),

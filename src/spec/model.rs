@@ -68,6 +68,9 @@ pub type SpannedMap = BTreeMap<S<String>, S<String>>;
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Spec {
+    /// Template parameters: values that differ per tenant, given in a tenant file.
+    #[serde(default)]
+    pub params: BTreeMap<S<String>, ParamSpec>,
     pub flow: FlowSection,
     pub trigger: TriggerSpec,
     #[serde(default)]
@@ -76,6 +79,32 @@ pub struct Spec {
     pub outcomes: BTreeMap<S<String>, OutcomeSpec>,
     #[serde(default)]
     pub nodes: BTreeMap<S<String>, NodeSpec>,
+}
+
+/// `[params.NAME]`: a template parameter, used as `{{ NAME }}` inside string values.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ParamSpec {
+    #[serde(rename = "type")]
+    #[schemars(extend("enum" = ["string", "integer", "boolean", "url"]))]
+    pub kind: S<String>,
+    /// A tenant file must give a value (no default).
+    #[serde(default)]
+    pub required: bool,
+    #[schemars(with = "Option<serde_json::Value>")]
+    pub default: Option<S<toml::Value>>,
+    /// Never printed; should come from `{ env = "..." }` or `{ file = "..." }` in tenant files.
+    #[serde(default)]
+    pub secret: bool,
+    pub description: Option<String>,
+}
+
+/// A node's per-tenant switch: a boolean, or a template that renders to `true` or `false`.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Switch {
+    Fixed(bool),
+    Template(String),
 }
 
 /// `[flow]`: the flow settings Cisco documents under the gear icon.
@@ -167,6 +196,11 @@ pub struct NodeSpec {
     pub entry: Option<S<String>>,
 
     // every node
+    /// Per-tenant switch: when false the node is left out and every edge into it goes where
+    /// its `bypass` outcome leads.
+    pub enabled: Option<S<Switch>>,
+    /// The outcome whose target replaces the node when it is switched off.
+    pub bypass: Option<S<String>>,
     pub on_enter: Option<Vec<ActionSpec>>,
     pub on_leave: Option<Vec<ActionSpec>>,
     /// Outcome -> node key, or `end:<flow outcome>`.
@@ -228,6 +262,8 @@ impl Default for NodeSpec {
             output: None,
             flow: None,
             entry: None,
+            enabled: None,
+            bypass: None,
             on_enter: None,
             on_leave: None,
             next: None,

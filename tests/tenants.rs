@@ -1,0 +1,339 @@
+//! Per-tenant variants: typed parameters, secrets, switches, batch rendering.
+
+mod common;
+
+use common::{fixture, validator};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+use wxcflow::diagnostic::{render_human, SourceFile};
+use wxcflow::template::{SecretStore, Tenant};
+
+/// Secrets for the tests: a fixed environment, and no files.
+struct FakeSecrets(BTreeMap<&'static str, &'static str>);
+
+impl SecretStore for FakeSecrets {
+    fn env(&self, name: &str) -> Option<String> {
+        self.0.get(name).map(|v| v.to_string())
+    }
+    fn file(&self, path: &str) -> Result<String, String> {
+        Err(format!("{path}: No such file or directory (os error 2)"))
+    }
+}
+
+fn secrets() -> FakeSecrets {
+    FakeSecrets(BTreeMap::from([
+        ("ACME_TOKEN_PASSPHRASE", "acme-passphrase-7Qx"),
+        (
+            "GLOBEX_STATIC_TOKEN",
+            "Z2xvYmV4LXN0YXRpYw_PF84_2c1d7e5a-0c1e-4a36-9f8b-6f0e8d3c2b1a",
+        ),
+        ("INITECH_TOKEN_PASSPHRASE", "initech-passphrase-3Kd"),
+        (
+            "INITECH_STATIC_TOKEN",
+            "aW5pdGVjaA_PF84_0b9f0a2e-7c9d-4c61-8e2a-3d5e6f7a8b9c",
+        ),
+        ("UMBRELLA_TOKEN_PASSPHRASE", "umbrella-passphrase-9Lm"),
+    ]))
+}
+
+fn tenant(path: &Path) -> Tenant {
+    let source = fixture(path);
+    let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+    Tenant::parse(name, source).expect("tenant file parses")
+}
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn get_oauth_token_for_every_tenant() {
+    let template = SourceFile::new(wxcflow::DEFAULT_SPEC_NAME, wxcflow::DEFAULT_SPEC);
+    let store = secrets();
+    insta::glob!("../fixtures/tenants", "*.toml", |path| {
+        let t = tenant(path);
+        let build = wxcflow::build_tenant(&template, Some(&t), &store, validator());
+        let report = render_human(&build.diagnostics, &[&template, &t.source]);
+        let (_, json) = build.output.as_ref().expect("builds");
+        // Secret values are in the document (it is what a tenant deploys) but never in diagnostics.
+        for secret in store.0.values() {
+            assert!(!report.contains(secret));
+        }
+        insta::assert_snapshot!(format!("{report}--- document ---\n{json}"));
+    });
+}
+
+#[test]
+fn every_tenant_error_names_the_tenant_file_and_key() {
+    let template = fixture(&root().join("fixtures/templates/ping.toml"));
+    let store = secrets();
+    insta::glob!("../fixtures/tenant-errors", "*.toml", |path| {
+        let source = fixture(path);
+        let report = match Tenant::parse("t", source.clone()) {
+            Err(d) => render_human(&[d], &[&source]),
+            Ok(t) => {
+                let build = wxcflow::build_tenant(&template, Some(&t), &store, validator());
+                assert!(!build.diagnostics.is_empty());
+                for d in &build.diagnostics {
+                    assert!(
+                        d.message.contains(&source.name),
+                        "{} does not name the tenant file",
+                        d.message
+                    );
+                }
+                render_human(&build.diagnostics, &[&template, &t.source])
+            }
+        };
+        insta::assert_snapshot!(report);
+    });
+}
+
+#[test]
+fn template_errors_point_into_the_template() {
+    let store = secrets();
+    let t = tenant(&root().join("fixtures/tenant-errors/literal-secret.toml"));
+    insta::glob!("../fixtures/template-errors", "*.toml", |path| {
+        let template = fixture(path);
+        let build = wxcflow::build_tenant(&template, Some(&t), &store, validator());
+        assert!(build.has_errors());
+        insta::assert_snapshot!(render_human(&build.diagnostics, &[&template, &t.source]));
+    });
+}
+
+#[test]
+fn a_hostile_value_stays_inside_its_string() {
+    let hostile = "x\" ]] {{ debug_url }} {% raw %}\n[nodes.evil]\ntype = \"http\"\n'''\"\"\"";
+    let template = SourceFile::new("t.toml", wxcflow::DEFAULT_SPEC);
+    let mut text = String::from("static_token = ");
+    text.push_str(&toml::Value::String(hostile.into()).to_string());
+    text.push('\n');
+    let t = Tenant::parse("hostile", SourceFile::new("hostile.toml", text)).unwrap();
+    let build = wxcflow::build_tenant(&template, Some(&t), &secrets(), validator());
+    let (document, _) = build.output.expect("builds");
+    let plain = wxcflow::build_source(&template, validator())
+        .output
+        .unwrap()
+        .0;
+    // The value landed verbatim in StaticToken's default, and nothing else changed.
+    let mut expected = plain.clone();
+    for v in &mut expected.flow.variables {
+        if v.name == "StaticToken" {
+            v.default = hostile.to_string();
+        }
+    }
+    assert_eq!(document, expected);
+}
+
+#[test]
+fn switches_remove_nodes_and_rewire_their_edges() {
+    let template = SourceFile::new("t.toml", wxcflow::DEFAULT_SPEC);
+    let t = tenant(&root().join("fixtures/tenants/umbrella.toml"));
+    let (document, _) = wxcflow::build_tenant(&template, Some(&t), &secrets(), validator())
+        .output
+        .unwrap();
+    let keys: Vec<&str> = document.flow.nodes.iter().map(|n| n.key.as_str()).collect();
+    assert!(!keys.contains(&"debug_gate") && !keys.contains(&"debug_report"));
+    let check = document
+        .flow
+        .nodes
+        .iter()
+        .find(|n| n.key == "check_reply")
+        .unwrap();
+    let result = document
+        .flow
+        .nodes
+        .iter()
+        .find(|n| n.key == "result")
+        .unwrap();
+    assert_eq!(
+        check.exits[0].target,
+        wxcflow::flow::Target::Node(result.id)
+    );
+}
+
+fn wxcflow(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_wxcflow"))
+        .args(args)
+        .current_dir(dir)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap()
+}
+
+fn copy_tenants(dir: &Path) {
+    std::fs::create_dir_all(dir.join("tenants")).unwrap();
+    for entry in std::fs::read_dir(root().join("fixtures/tenants")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, dir.join("tenants").join(path.file_name().unwrap())).unwrap();
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn secrets_from_the_environment_never_reach_output_and_files_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    copy_tenants(dir.path());
+    let env: Vec<(&str, &str)> = secrets().0.into_iter().collect();
+    let out = wxcflow(
+        dir.path(),
+        &[
+            "build",
+            "--values",
+            "tenants/acme.toml",
+            "-o",
+            "acme.flow.json",
+        ],
+        &env,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mode = std::fs::metadata(dir.path().join("acme.flow.json"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let batch = wxcflow(
+        dir.path(),
+        &[
+            "render",
+            wxcflow_template(dir.path()),
+            "--tenants",
+            "tenants",
+            "-o",
+            "out",
+        ],
+        &env,
+    );
+    assert_eq!(
+        batch.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&batch.stderr)
+    );
+    for (_, secret) in &env {
+        for stream in [&out.stdout, &out.stderr, &batch.stdout, &batch.stderr] {
+            assert!(!String::from_utf8_lossy(stream).contains(secret));
+        }
+    }
+    for (name, private) in [
+        ("acme", true),
+        ("globex", true),
+        ("initech", true),
+        ("umbrella", true),
+    ] {
+        let mode = std::fs::metadata(dir.path().join(format!("out/{name}.flow.json")))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777 == 0o600, private, "{name}");
+    }
+    insta::assert_snapshot!(String::from_utf8_lossy(&batch.stderr));
+}
+
+/// Writes the embedded template into `dir` and returns its name.
+fn wxcflow_template(dir: &Path) -> &'static str {
+    std::fs::write(dir.join("get-oauth-token.toml"), wxcflow::DEFAULT_SPEC).unwrap();
+    "get-oauth-token.toml"
+}
+
+#[test]
+fn batch_output_does_not_depend_on_jobs() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tenants(dir.path());
+    let env: Vec<(&str, &str)> = secrets().0.into_iter().collect();
+    let template = wxcflow_template(dir.path());
+    for (jobs, out) in [("1", "one"), ("4", "four")] {
+        let run = wxcflow(
+            dir.path(),
+            &[
+                "render",
+                template,
+                "--tenants",
+                "tenants",
+                "-o",
+                out,
+                "--jobs",
+                jobs,
+            ],
+            &env,
+        );
+        assert_eq!(run.status.code(), Some(0));
+    }
+    for name in ["acme", "globex", "initech", "umbrella"] {
+        let a = std::fs::read(dir.path().join(format!("one/{name}.flow.json"))).unwrap();
+        let b = std::fs::read(dir.path().join(format!("four/{name}.flow.json"))).unwrap();
+        assert_eq!(a, b, "{name}");
+    }
+}
+
+#[test]
+fn one_failing_tenant_does_not_stop_the_others_and_leaves_no_file() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tenants(dir.path());
+    std::fs::write(
+        dir.path().join("tenants/broken.toml"),
+        "token_service_url = \"ftp://nope\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("tenants/typo.toml"),
+        "debug_urll = \"https://x.example\"\n",
+    )
+    .unwrap();
+    let env: Vec<(&str, &str)> = secrets().0.into_iter().collect();
+    let template = wxcflow_template(dir.path());
+    let run = wxcflow(
+        dir.path(),
+        &["render", template, "--tenants", "tenants", "-o", "out"],
+        &env,
+    );
+    assert_eq!(run.status.code(), Some(1));
+    let mut written: Vec<String> = std::fs::read_dir(dir.path().join("out"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    written.sort();
+    assert_eq!(
+        written,
+        [
+            "acme.flow.json",
+            "globex.flow.json",
+            "initech.flow.json",
+            "umbrella.flow.json"
+        ]
+    );
+    insta::assert_snapshot!(String::from_utf8_lossy(&run.stderr));
+}
+
+#[test]
+fn unsafe_or_colliding_tenant_names_are_refused() {
+    for (files, expected) in [
+        (&[".hidden.toml"][..], "is not a safe file name"),
+        (&["Acme.toml", "acme.toml"][..], "would write the same file"),
+        (&["bad name.toml"][..], "is not a safe file name"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("tenants")).unwrap();
+        for f in files {
+            std::fs::write(dir.path().join("tenants").join(f), "").unwrap();
+        }
+        let template = wxcflow_template(dir.path());
+        let run = wxcflow(
+            dir.path(),
+            &["render", template, "--tenants", "tenants", "-o", "out"],
+            &[],
+        );
+        assert_eq!(run.status.code(), Some(2));
+        assert!(
+            String::from_utf8_lossy(&run.stderr).contains(expected),
+            "{files:?}"
+        );
+        assert!(!dir.path().join("out").exists());
+    }
+}
