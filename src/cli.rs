@@ -251,11 +251,15 @@ fn load_spec(path: Option<&Path>) -> Result<SourceFile, ExitCode> {
     }
 }
 
+/// A compiled flow, with where its secret variables' values came from.
+struct Compiled {
+    source: SourceFile,
+    flow: wxcflow::flow::Flow,
+    origins: std::collections::BTreeMap<String, String>,
+}
+
 /// Loads and compiles a spec, printing diagnostics; the flow when it compiled.
-fn compile(
-    spec: Option<&Path>,
-    values: Option<&Path>,
-) -> Result<(SourceFile, wxcflow::flow::Flow), ExitCode> {
+fn compile(spec: Option<&Path>, values: Option<&Path>) -> Result<Compiled, ExitCode> {
     let source = load_spec(spec)?;
     let tenant = values.map(load_tenant).transpose()?;
     let store = FsSecrets::beside(values);
@@ -263,8 +267,13 @@ fn compile(
     let mut sources = vec![&source];
     sources.extend(tenant.as_ref().map(|t| &t.source));
     print_diagnostics(&result.diagnostics, &sources, Format::Human, false);
+    let origins = result.secret_origins();
     match result.output {
-        Some((document, _)) => Ok((source, document.flow)),
+        Some((document, _)) => Ok(Compiled {
+            source,
+            flow: document.flow,
+            origins,
+        }),
         None => {
             eprintln!("build failed: {}", diagnostic::summary(&result.diagnostics));
             Err(ExitCode::from(EXIT_PROBLEMS))
@@ -273,8 +282,8 @@ fn compile(
 }
 
 fn graph(spec: Option<&Path>, values: Option<&Path>, format: GraphFormat) -> ExitCode {
-    let (_, flow) = match compile(spec, values) {
-        Ok(compiled) => compiled,
+    let flow = match compile(spec, values) {
+        Ok(compiled) => compiled.flow,
         Err(code) => return code,
     };
     match format {
@@ -285,11 +294,12 @@ fn graph(spec: Option<&Path>, values: Option<&Path>, format: GraphFormat) -> Exi
 }
 
 fn sheet(spec: Option<&Path>, values: Option<&Path>, output: Option<&Path>) -> ExitCode {
-    let (source, flow) = match compile(spec, values) {
+    let compiled = match compile(spec, values) {
         Ok(compiled) => compiled,
         Err(code) => return code,
     };
-    let text = wxcflow::emit::sheet::sheet(&flow, &source.name);
+    let text =
+        wxcflow::emit::sheet::sheet(&compiled.flow, &compiled.source.name, &compiled.origins);
     match output {
         None => out!("{text}"),
         Some(path) => {
@@ -589,8 +599,8 @@ fn textconv(path: &Path) -> ExitCode {
 }
 
 /// The files `init` writes: the GetOAuthToken spec, pointing its `#:schema` line at the schema
-/// written beside it, and that schema.
-fn init_files() -> [(&'static str, String); 2] {
+/// written beside it, that schema, and an example tenant.
+fn init_files() -> [(&'static str, String); 3] {
     let spec = match wxcflow::DEFAULT_SPEC.split_once('\n') {
         Some((first, rest)) if first.starts_with("#:schema ") => {
             format!("#:schema ./flow-spec.schema.json\n{rest}")
@@ -600,6 +610,7 @@ fn init_files() -> [(&'static str, String); 2] {
     [
         ("get-oauth-token.toml", spec),
         ("flow-spec.schema.json", wxcflow::schema::spec_schema()),
+        ("tenants/example.toml", wxcflow::TENANT_EXAMPLE.to_string()),
     ]
 }
 
@@ -617,7 +628,7 @@ fn init(dir: &Path) -> ExitCode {
             existing.join(", ")
         ));
     }
-    if let Err(e) = std::fs::create_dir_all(dir) {
+    if let Err(e) = std::fs::create_dir_all(dir.join("tenants")) {
         return usage_error(&format!("cannot create {}: {e}", dir.display()));
     }
     for (name, text) in &files {

@@ -26,6 +26,8 @@ use spec::Spec;
 
 /// The GetOAuthToken spec that `wxcflow build` compiles when given no spec.
 pub const DEFAULT_SPEC: &str = include_str!("../templates/get-oauth-token.toml");
+/// An example tenant file for the GetOAuthToken template, written by `wxcflow init`.
+pub const TENANT_EXAMPLE: &str = include_str!("../templates/tenant-example.toml");
 /// The name diagnostics give the embedded spec.
 pub const DEFAULT_SPEC_NAME: &str = "templates/get-oauth-token.toml";
 
@@ -37,7 +39,7 @@ pub struct Build {
     /// Every error and warning, errors first in the order found.
     pub diagnostics: Vec<Diagnostic>,
     /// Secret values that tenant values brought in; they appear in no diagnostic.
-    pub secrets: Vec<String>,
+    pub secrets: Vec<template::Secret>,
 }
 
 impl Build {
@@ -49,8 +51,29 @@ impl Build {
                 .variables
                 .iter()
                 .any(|v| v.secret && !v.default.is_empty())
-                || self.secrets.iter().any(|s| json.contains(s.as_str()))
+                || self.secrets.iter().any(|s| json.contains(s.value.as_str()))
         })
+    }
+
+    /// Where each secret variable's value came from, for placeholders in sheets:
+    /// variable name -> origin (`environment variable ACME_TOKEN_PASSPHRASE`).
+    pub fn secret_origins(&self) -> std::collections::BTreeMap<String, String> {
+        let Some((document, _)) = &self.output else {
+            return Default::default();
+        };
+        document
+            .flow
+            .variables
+            .iter()
+            .filter(|v| v.secret && !v.default.is_empty())
+            .filter_map(|v| {
+                let secret = self
+                    .secrets
+                    .iter()
+                    .find(|s| v.default.contains(s.value.as_str()))?;
+                Some((v.name.clone(), secret.origin.clone()))
+            })
+            .collect()
     }
 
     pub fn has_errors(&self) -> bool {
@@ -131,14 +154,14 @@ fn failed(diagnostics: Vec<Diagnostic>) -> Build {
 }
 
 /// Replaces every secret value in diagnostic text with a fixed mask.
-fn mask(mut diagnostics: Vec<Diagnostic>, secrets: &[String]) -> Vec<Diagnostic> {
+fn mask(mut diagnostics: Vec<Diagnostic>, secrets: &[template::Secret]) -> Vec<Diagnostic> {
     if secrets.is_empty() {
         return diagnostics;
     }
     let hide = |text: &mut String| {
         for secret in secrets {
-            if text.contains(secret.as_str()) {
-                *text = text.replace(secret.as_str(), template::SECRET_MASK);
+            if text.contains(secret.value.as_str()) {
+                *text = text.replace(secret.value.as_str(), template::SECRET_MASK);
             }
         }
     };

@@ -131,7 +131,15 @@ pub struct Rendered {
     pub spec: Option<Spec>,
     pub diagnostics: Vec<Diagnostic>,
     /// Secret values given by the tenant, so that callers can keep them out of every output.
-    pub secrets: Vec<String>,
+    pub secrets: Vec<Secret>,
+}
+
+/// A secret value a tenant brought in, and where it came from (for placeholders).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Secret {
+    pub value: String,
+    /// E.g. `environment variable ACME_TOKEN_PASSPHRASE` or `file secrets/acme`.
+    pub origin: String,
 }
 
 /// Escapes text so that, rendered as a template, it comes out unchanged: every `{` that would
@@ -313,7 +321,7 @@ impl<'s> Renderer<'s> {
         tenant: Option<&Tenant>,
         store: &dyn SecretStore,
         out: &mut Vec<Diagnostic>,
-        secrets: &mut Vec<String>,
+        secrets: &mut Vec<Secret>,
     ) -> Value {
         let mut values: BTreeMap<String, Value> = BTreeMap::new();
         // Parameters whose tenant value was wrong: reported once, not again as missing.
@@ -341,10 +349,13 @@ impl<'s> Renderer<'s> {
                     continue;
                 };
                 let value_span = Some(t.source.span(value.span()));
-                let raw = match value.get_ref() {
+                let (raw, origin) = match value.get_ref() {
                     toml::Value::Table(table) => match secret_reference(table) {
                         Some(SecretRef::Env(var)) => match store.env(&var) {
-                            Some(v) => toml::Value::String(v),
+                            Some(v) => (
+                                toml::Value::String(v),
+                                format!("environment variable {var}"),
+                            ),
                             None => {
                                 out.push(
                                     Diagnostic::new(Code::SecretUnavailable, format!("{}: `{}` comes from environment variable {var}, which is not set", t.source.name, param.name))
@@ -355,9 +366,10 @@ impl<'s> Renderer<'s> {
                             }
                         },
                         Some(SecretRef::File(path)) => match store.file(&path) {
-                            Ok(v) => {
-                                toml::Value::String(v.trim_end_matches(['\n', '\r']).to_string())
-                            }
+                            Ok(v) => (
+                                toml::Value::String(v.trim_end_matches(['\n', '\r']).to_string()),
+                                format!("file {path}"),
+                            ),
                             Err(why) => {
                                 out.push(
                                     Diagnostic::new(
@@ -384,7 +396,10 @@ impl<'s> Renderer<'s> {
                     },
                     literal => {
                         lint_literal(param, literal, &t.source.name, value_span.clone(), out);
-                        literal.clone()
+                        (
+                            literal.clone(),
+                            format!("`{}` in {}", param.name, t.source.name),
+                        )
                     }
                 };
                 match param.kind.convert(&raw) {
@@ -392,7 +407,10 @@ impl<'s> Renderer<'s> {
                         if param.secret {
                             if let toml::Value::String(s) = &raw {
                                 if !s.is_empty() {
-                                    secrets.push(s.clone());
+                                    secrets.push(Secret {
+                                        value: s.clone(),
+                                        origin,
+                                    });
                                 }
                             }
                         }

@@ -27,7 +27,7 @@ fn get_oauth_token_drawings_and_sheet() {
     insta::assert_snapshot!("get_oauth_token_dot", graph::dot(&flow));
     insta::assert_snapshot!(
         "get_oauth_token_sheet",
-        sheet::sheet(&flow, wxcflow::DEFAULT_SPEC_NAME)
+        sheet::sheet(&flow, wxcflow::DEFAULT_SPEC_NAME, &Default::default())
     );
 }
 
@@ -40,7 +40,7 @@ fn fixture_drawings_and_sheets() {
             "{}\n--- dot ---\n{}\n--- sheet ---\n{}",
             graph::mermaid(&flow),
             graph::dot(&flow),
-            sheet::sheet(&flow, &source.name)
+            sheet::sheet(&flow, &source.name, &Default::default())
         );
         insta::assert_snapshot!(text);
     });
@@ -71,7 +71,7 @@ fn secret_values_never_appear_in_graphs_or_sheets() {
             .count(),
         2
     );
-    let sheet = sheet::sheet(&flow, "tenant.toml");
+    let sheet = sheet::sheet(&flow, "tenant.toml", &Default::default());
     for text in [graph::mermaid(&flow), graph::dot(&flow), sheet.clone()] {
         for secret in secrets {
             assert!(!text.contains(secret), "secret leaked");
@@ -126,7 +126,11 @@ fn the_committed_build_sheet_is_fresh() {
     let path =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/get-oauth-token-sheet.md");
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    let fresh = sheet::sheet(&compile(&default_source()), wxcflow::DEFAULT_SPEC_NAME);
+    let fresh = sheet::sheet(
+        &compile(&default_source()),
+        wxcflow::DEFAULT_SPEC_NAME,
+        &Default::default(),
+    );
     assert!(
         committed == fresh,
         "docs/get-oauth-token-sheet.md is stale: run `cargo run -- sheet -o docs/get-oauth-token-sheet.md`"
@@ -143,4 +147,26 @@ fn the_readme_shows_the_current_graph() {
         readme.contains(&format!("```mermaid\n{graph}```")),
         "the README's GetOAuthToken graph is stale: paste the output of `cargo run -- graph`"
     );
+}
+
+#[test]
+fn tenant_drawings_and_sheets_name_secret_sources_not_values() {
+    let template = default_source();
+    let store = common::secrets();
+    insta::glob!("../fixtures/tenants", "*.toml", |path| {
+        let t = common::tenant(path);
+        let build = wxcflow::build_tenant(&template, Some(&t), &store, validator());
+        let origins = build.secret_origins();
+        let flow = build.output.expect("builds").0.flow;
+        let text = format!(
+            "{}\n--- dot ---\n{}\n--- sheet ---\n{}",
+            graph::mermaid(&flow),
+            graph::dot(&flow),
+            sheet::sheet(&flow, wxcflow::DEFAULT_SPEC_NAME, &origins)
+        );
+        for secret in store.0.values() {
+            assert!(!text.contains(secret), "a secret value leaked");
+        }
+        insta::assert_snapshot!(text);
+    });
 }

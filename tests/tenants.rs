@@ -3,45 +3,12 @@
 mod common;
 
 use common::{fixture, validator};
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 use wxcflow::diagnostic::{render_human, SourceFile};
-use wxcflow::template::{SecretStore, Tenant};
+use wxcflow::template::Tenant;
 
-/// Secrets for the tests: a fixed environment, and no files.
-struct FakeSecrets(BTreeMap<&'static str, &'static str>);
-
-impl SecretStore for FakeSecrets {
-    fn env(&self, name: &str) -> Option<String> {
-        self.0.get(name).map(|v| v.to_string())
-    }
-    fn file(&self, path: &str) -> Result<String, String> {
-        Err(format!("{path}: No such file or directory (os error 2)"))
-    }
-}
-
-fn secrets() -> FakeSecrets {
-    FakeSecrets(BTreeMap::from([
-        ("ACME_TOKEN_PASSPHRASE", "acme-passphrase-7Qx"),
-        (
-            "GLOBEX_STATIC_TOKEN",
-            "Z2xvYmV4LXN0YXRpYw_PF84_2c1d7e5a-0c1e-4a36-9f8b-6f0e8d3c2b1a",
-        ),
-        ("INITECH_TOKEN_PASSPHRASE", "initech-passphrase-3Kd"),
-        (
-            "INITECH_STATIC_TOKEN",
-            "aW5pdGVjaA_PF84_0b9f0a2e-7c9d-4c61-8e2a-3d5e6f7a8b9c",
-        ),
-        ("UMBRELLA_TOKEN_PASSPHRASE", "umbrella-passphrase-9Lm"),
-    ]))
-}
-
-fn tenant(path: &Path) -> Tenant {
-    let source = fixture(path);
-    let name = path.file_stem().unwrap().to_string_lossy().into_owned();
-    Tenant::parse(name, source).expect("tenant file parses")
-}
+use common::{secrets, tenant};
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -4,10 +4,12 @@
 
 use super::graph::{mermaid, outcome_label};
 use crate::flow::{Action, Flow, Join, Node, NodeKind, Target, Variable};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-/// Renders the sheet. `spec_name` says where the flow came from.
-pub fn sheet(flow: &Flow, spec_name: &str) -> String {
+/// Renders the sheet. `spec_name` says where the flow came from; `origins` says, for secret
+/// variables, where their value comes from (shown instead of the value).
+pub fn sheet(flow: &Flow, spec_name: &str, origins: &BTreeMap<String, String>) -> String {
     let mut out = String::new();
     let w = &mut out;
     let _ = writeln!(w, "# Build sheet: {}\n", flow.name);
@@ -84,7 +86,7 @@ pub fn sheet(flow: &Flow, spec_name: &str) -> String {
             w,
             "| `{}` | {} | {} | {} |",
             v.name,
-            default_text(v),
+            default_text(v, origins),
             if v.externalize { "yes" } else { "no" },
             variable_notes(v)
         );
@@ -133,7 +135,7 @@ pub fn sheet(flow: &Flow, spec_name: &str) -> String {
         let _ = writeln!(out, "   | variable | value |");
         let _ = writeln!(out, "   |---|---|");
         for v in externalized {
-            let _ = writeln!(out, "   | `{}` | {} |", v.name, default_text(v));
+            let _ = writeln!(out, "   | `{}` | {} |", v.name, default_text(v, origins));
         }
         out.push('\n');
     }
@@ -195,10 +197,13 @@ fn cell(text: &str) -> String {
         .replace('>', "&gt;")
 }
 
-/// A variable's default as the sheet shows it; secrets only as a placeholder.
-fn default_text(v: &Variable) -> String {
+/// A variable's default as the sheet shows it; secrets only as a placeholder naming their source.
+fn default_text(v: &Variable, origins: &BTreeMap<String, String>) -> String {
     match (v.secret, v.default.is_empty()) {
-        (true, false) => format!("*secret, not shown: the `{}` value you were given*", v.name),
+        (true, false) => match origins.get(&v.name) {
+            Some(origin) => format!("*secret, not shown: take it from {}*", cell(origin)),
+            None => format!("*secret, not shown: the `{}` value you were given*", v.name),
+        },
         (true, true) => "(empty; secret)".into(),
         _ => code(&v.default),
     }
