@@ -85,5 +85,41 @@ fn render_tenants(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, build_get_oauth_token, build_chains, render_tenants);
+/// Mocked runs of GetOAuthToken through the token-service path, on one thread.
+fn simulate(c: &mut Criterion) {
+    let validator = DocumentValidator::new();
+    let source = SourceFile::new(wxcflow::DEFAULT_SPEC_NAME, wxcflow::DEFAULT_SPEC);
+    let tenant = &tenants(1)[0];
+    let build = wxcflow::build_tenant(&source, Some(tenant), &BenchSecrets, &validator);
+    let flow = build.output.expect("builds").0.flow;
+    let exchange: wxcflow::sim::mock::MockExchange = toml::from_str(
+        "url = \"https://*\"\nbody = '{\"status\": \"200\", \"token\": \"t_PF84_x\"}'\n",
+    )
+    .expect("mock parses");
+    let mut http = wxcflow::sim::mock::MockClient {
+        exchanges: vec![exchange],
+    };
+    let body = serde_json::json!({"hook": "null"});
+    let mut group = c.benchmark_group("sim");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("get_oauth_token_mocked", |b| {
+        b.iter(|| {
+            wxcflow::sim::run(
+                black_box(&flow),
+                &body,
+                &mut http,
+                &wxcflow::sim::NoChildren,
+            )
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    build_get_oauth_token,
+    build_chains,
+    render_tenants,
+    simulate
+);
 criterion_main!(benches);

@@ -103,9 +103,113 @@ fn bracket(chars: &[char], open: usize) -> Result<usize, String> {
     Ok(i + 1)
 }
 
+/// One step of a path, for [`select`].
+enum Segment {
+    Field(String),
+    Index(i64),
+    Wildcard,
+    Descendant(String),
+}
+
+fn segments(path: &str) -> Option<Vec<Segment>> {
+    validate(path).ok()?;
+    let chars: Vec<char> = path.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 1;
+    while i < chars.len() {
+        if chars[i] == '.' {
+            i += 1;
+            let descendant = chars.get(i) == Some(&'.');
+            if descendant {
+                i += 1;
+            }
+            if chars.get(i) == Some(&'*') {
+                i += 1;
+                out.push(Segment::Wildcard);
+                continue;
+            }
+            let start = i;
+            while i < chars.len() && is_name_char(chars[i]) {
+                i += 1;
+            }
+            let name: String = chars[start..i].iter().collect();
+            out.push(if descendant {
+                Segment::Descendant(name)
+            } else {
+                Segment::Field(name)
+            });
+        } else {
+            // `[...]`: validated above, so it closes.
+            let close = (i..chars.len()).find(|&j| chars[j] == ']')?;
+            let inner: String = chars[i + 1..close].iter().collect();
+            let inner = inner.trim();
+            out.push(if inner == "*" {
+                Segment::Wildcard
+            } else if let Some(q) = inner.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')) {
+                Segment::Field(q.to_string())
+            } else if let Some(q) = inner.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
+                Segment::Field(q.to_string())
+            } else {
+                Segment::Index(inner.parse().ok()?)
+            });
+            i = close + 1;
+        }
+    }
+    Some(out)
+}
+
+/// The first value a path selects (wildcards and descendant searches take the first match).
+/// Filters and slices select nothing: the simulator treats them as absent outputs.
+pub fn select<'v>(value: &'v serde_json::Value, path: &str) -> Option<&'v serde_json::Value> {
+    let mut current = value;
+    for segment in segments(path)? {
+        current = match segment {
+            Segment::Field(name) => current.get(name.as_str())?,
+            Segment::Index(i) => {
+                let items = current.as_array()?;
+                let at = if i < 0 {
+                    items.len().checked_sub(i.unsigned_abs() as usize)?
+                } else {
+                    i as usize
+                };
+                items.get(at)?
+            }
+            Segment::Wildcard => match current {
+                serde_json::Value::Array(items) => items.first()?,
+                serde_json::Value::Object(map) => map.values().next()?,
+                _ => return None,
+            },
+            Segment::Descendant(name) => descendant(current, &name)?,
+        };
+    }
+    Some(current)
+}
+
+fn descendant<'v>(value: &'v serde_json::Value, name: &str) -> Option<&'v serde_json::Value> {
+    match value {
+        serde_json::Value::Object(map) => map
+            .get(name)
+            .or_else(|| map.values().find_map(|v| descendant(v, name))),
+        serde_json::Value::Array(items) => items.iter().find_map(|v| descendant(v, name)),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::validate;
+    use super::{select, validate};
+
+    #[test]
+    fn selects_what_the_token_service_returns() {
+        let reply = serde_json::json!({"status": "200", "token": "t", "a": {"b": [1, {"c": "x"}]}, "odd key": 2});
+        assert_eq!(select(&reply, "$.token"), Some(&serde_json::json!("t")));
+        assert_eq!(select(&reply, "$.a.b[1].c"), Some(&serde_json::json!("x")));
+        assert_eq!(select(&reply, "$..c"), Some(&serde_json::json!("x")));
+        assert_eq!(select(&reply, "$['odd key']"), Some(&serde_json::json!(2)));
+        assert_eq!(select(&reply, "$.a.b[-1].c"), Some(&serde_json::json!("x")));
+        assert_eq!(select(&reply, "$.message"), None);
+        assert_eq!(select(&reply, "$.a.b[*]"), Some(&serde_json::json!(1)));
+    }
 
     #[test]
     fn accepts_common_paths() {

@@ -16,6 +16,7 @@ pub mod fmt;
 pub mod jsonpath;
 pub mod refs;
 pub mod schema;
+pub mod sim;
 pub mod spec;
 pub mod template;
 

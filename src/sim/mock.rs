@@ -1,0 +1,121 @@
+//! Mocked HTTP for runs and scenarios: requests matched by method, URL and headers, answered
+//! with a status, headers and body, a delay, or a failed connection.
+
+use super::{HttpClient, Reply, Request, DEFAULT_REQUEST_TIMEOUT_MS};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// One expected request and its answer.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MockExchange {
+    /// Any method when absent.
+    pub method: Option<String>,
+    /// The whole URL; a trailing `*` matches any URL with that prefix.
+    pub url: String,
+    /// Headers the request must carry, with these values.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default = "ok")]
+    pub status: u16,
+    pub status_text: Option<String>,
+    #[serde(default)]
+    pub reply_headers: BTreeMap<String, String>,
+    #[serde(default)]
+    pub body: String,
+    /// How long the reply takes; at or past the node's request timeout it times out.
+    pub delay_ms: Option<u32>,
+    /// `"connection"`: the connection fails (refused, unreachable).
+    pub fail: Option<String>,
+}
+
+fn ok() -> u16 {
+    200
+}
+
+/// A mock file: `[[http]]` exchanges.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MockFile {
+    #[serde(default)]
+    pub http: Vec<MockExchange>,
+}
+
+/// Answers from a list of exchanges, the first that matches; a request nothing matches fails
+/// to connect, and says so.
+pub struct MockClient {
+    pub exchanges: Vec<MockExchange>,
+}
+
+impl MockExchange {
+    fn matches(&self, request: &Request) -> bool {
+        let method = self
+            .method
+            .as_deref()
+            .is_none_or(|m| m.eq_ignore_ascii_case(&request.method));
+        let url = match self.url.strip_suffix('*') {
+            Some(prefix) => request.url.starts_with(prefix),
+            None => request.url == self.url,
+        };
+        let headers = self.headers.iter().all(|(k, v)| {
+            request
+                .headers
+                .iter()
+                .any(|(name, value)| name.eq_ignore_ascii_case(k) && value == v)
+        });
+        method && url && headers
+    }
+}
+
+impl HttpClient for MockClient {
+    fn send(&mut self, request: &Request) -> Reply {
+        let Some(x) = self.exchanges.iter().find(|x| x.matches(request)) else {
+            return Reply::ConnectionFailed {
+                reason: format!(
+                    "no mocked exchange matches {} {}",
+                    request.method, request.url
+                ),
+            };
+        };
+        if x.fail.is_some() {
+            return Reply::ConnectionFailed {
+                reason: "connection refused (mocked)".into(),
+            };
+        }
+        let limit = request
+            .request_timeout_ms
+            .unwrap_or(DEFAULT_REQUEST_TIMEOUT_MS);
+        if x.delay_ms.is_some_and(|d| d >= limit) {
+            return Reply::Timeout;
+        }
+        Reply::Response {
+            status: x.status,
+            status_text: x
+                .status_text
+                .clone()
+                .unwrap_or_else(|| reason(x.status).to_string()),
+            headers: x.reply_headers.clone(),
+            body: x.body.clone(),
+        }
+    }
+}
+
+/// The usual reason phrase of a status code.
+pub fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        201 => "Created",
+        202 => "Accepted",
+        204 => "No Content",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => "",
+    }
+}

@@ -1,0 +1,639 @@
+//! Local execution of a flow, with the semantics Cisco documents: `$(...)` substitution, Branch
+//! conditions top to bottom with "None of the above", HTTP requests (mocked or real, through a
+//! client the caller supplies) with JSONPath outputs and the built-in `https.*` outputs,
+//! transition actions, Call Flow into child flows, and End with a flow outcome.
+//!
+//! The Evaluate node's JavaScript is not run: there is no faithful, sandboxed engine for the
+//! platform's Rhino-like runtime here, so a run that reaches one stops with an error naming it.
+
+pub mod mock;
+pub mod scenario;
+
+use crate::flow::*;
+use crate::jsonpath;
+use crate::refs;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+
+/// Steps after which a run is cut (a loop without an exit).
+pub const STEP_LIMIT: usize = 1_000;
+/// How deep Call Flow may nest.
+pub const CALL_DEPTH_LIMIT: usize = 8;
+/// The request timeout the simulator assumes when a node sets none (the platform's default
+/// is not published).
+pub const DEFAULT_REQUEST_TIMEOUT_MS: u32 = 10_000;
+
+/// An HTTP request as the flow would send it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Request {
+    pub method: String,
+    pub url: String,
+    pub headers: BTreeMap<String, String>,
+    pub body: Option<String>,
+    #[serde(skip)]
+    pub connect_timeout_ms: Option<u32>,
+    #[serde(skip)]
+    pub request_timeout_ms: Option<u32>,
+}
+
+/// What came back.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Reply {
+    Response {
+        status: u16,
+        status_text: String,
+        headers: BTreeMap<String, String>,
+        body: String,
+    },
+    /// Refused, unreachable, or the connection timeout passed: the node leaves through onError.
+    ConnectionFailed { reason: String },
+    /// The request timeout passed: the node leaves through onTimeout.
+    Timeout,
+}
+
+/// Sends requests: a mock in tests and scenarios, a real client under `--live`.
+pub trait HttpClient {
+    fn send(&mut self, request: &Request) -> Reply;
+}
+
+/// Finds child flows for Call Flow nodes, by flow name.
+pub trait FlowResolver {
+    fn resolve(&self, flow: &str) -> Result<Flow, String>;
+}
+
+/// A resolver that knows no flows.
+pub struct NoChildren;
+
+impl FlowResolver for NoChildren {
+    fn resolve(&self, flow: &str) -> Result<Flow, String> {
+        Err(format!("no flow named `{flow}` is known to the simulator"))
+    }
+}
+
+/// One node executed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Step {
+    /// `n4 fetch_token`, or `GetOAuthToken/n4 fetch_token` inside a called flow.
+    pub node: String,
+    pub outcome: String,
+    /// Custom variables assigned by the node's transition actions, in order.
+    pub assigned: Vec<(String, String)>,
+    pub request: Option<Exchange>,
+}
+
+/// A request made and its reply.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Exchange {
+    pub request: Request,
+    pub reply: Reply,
+}
+
+/// The result of a run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Run {
+    pub flow: String,
+    /// The flow outcome it ended with; `None` when the run stopped with an error.
+    pub outcome: Option<String>,
+    pub error: Option<String>,
+    pub steps: Vec<Step>,
+    /// Custom variables at the end.
+    pub variables: BTreeMap<String, String>,
+    /// Names of secret variables, whose values are masked when shown.
+    #[serde(skip)]
+    pub secret_names: Vec<String>,
+}
+
+impl Run {
+    /// Every request made, in order.
+    pub fn requests(&self) -> impl Iterator<Item = &Exchange> {
+        self.steps.iter().filter_map(|s| s.request.as_ref())
+    }
+
+    /// Keys of the nodes visited, in order (called flows' nodes prefixed with the flow name).
+    pub fn visited(&self) -> Vec<String> {
+        self.steps
+            .iter()
+            .map(|s| {
+                let (prefix, node) = s
+                    .node
+                    .rsplit_once('/')
+                    .map_or(("", s.node.as_str()), |(p, n)| (p, n));
+                let key = node.split_once(' ').map_or(node, |(_, k)| k);
+                if prefix.is_empty() {
+                    key.to_string()
+                } else {
+                    format!("{prefix}/{key}")
+                }
+            })
+            .collect()
+    }
+}
+
+/// Runs a flow from its Start node with a webhook body.
+pub fn run(
+    flow: &Flow,
+    trigger: &serde_json::Value,
+    http: &mut dyn HttpClient,
+    children: &dyn FlowResolver,
+) -> Run {
+    let mut vars: HashMap<String, String> = flow
+        .variables
+        .iter()
+        .map(|v| (v.name.clone(), v.default.clone()))
+        .collect();
+    let mut steps = Vec::new();
+    let mut machine = Machine {
+        http,
+        children,
+        regexes: HashMap::new(),
+        steps_taken: 0,
+    };
+    let result = machine.execute(flow, trigger, &mut vars, &mut steps, "", 0);
+    let (outcome, error) = match result {
+        Ok(outcome) => (Some(outcome), None),
+        Err(e) => (None, Some(e)),
+    };
+    Run {
+        flow: flow.name.clone(),
+        outcome,
+        error,
+        steps,
+        variables: vars.into_iter().collect(),
+        secret_names: flow
+            .variables
+            .iter()
+            .filter(|v| v.secret)
+            .map(|v| v.name.clone())
+            .collect(),
+    }
+}
+
+struct Machine<'a> {
+    http: &'a mut dyn HttpClient,
+    children: &'a dyn FlowResolver,
+    regexes: HashMap<String, Result<regex::Regex, String>>,
+    steps_taken: usize,
+}
+
+/// Node outputs of one flow execution: `n4.token` -> value.
+type Outputs = HashMap<String, String>;
+
+impl Machine<'_> {
+    fn execute(
+        &mut self,
+        flow: &Flow,
+        trigger: &serde_json::Value,
+        vars: &mut HashMap<String, String>,
+        steps: &mut Vec<Step>,
+        prefix: &str,
+        depth: usize,
+    ) -> Result<String, String> {
+        let mut outputs: Outputs = HashMap::new();
+        for (path, value) in leaves(trigger) {
+            outputs.insert(format!("{START_ID}.{path}"), value);
+        }
+        let flid = "sim-flid-0001".to_string();
+        let mut at = flow.trigger.next.clone();
+        loop {
+            let id = match &at {
+                Target::End(outcome) => return Ok(outcome.clone()),
+                Target::Node(id) => *id,
+            };
+            self.steps_taken += 1;
+            if self.steps_taken > STEP_LIMIT {
+                return Err(format!("stopped after {STEP_LIMIT} steps: the flow loops without reaching an end (last node {id})"));
+            }
+            let node = flow
+                .node(id)
+                .ok_or_else(|| format!("edge to missing node {id}"))?;
+            let label = format!("{prefix}{} {}", node.id, node.key);
+            let scope = Scope {
+                vars: &*vars,
+                outputs: &outputs,
+                flid: &flid,
+            };
+            let mut assigned = assign(&node.on_enter, None, &scope);
+            apply(vars, &assigned);
+            let scope = Scope {
+                vars: &*vars,
+                outputs: &outputs,
+                flid: &flid,
+            };
+            let mut request = None;
+            // A Call Flow step is listed before the called flow's steps.
+            let mut call_step = None;
+            let outcome = match &node.kind {
+                NodeKind::Http(h) => {
+                    let req = Request {
+                        method: h.method.as_str().to_string(),
+                        url: scope.substitute(&h.url),
+                        headers: h
+                            .headers
+                            .iter()
+                            .map(|(k, v)| (k.clone(), scope.substitute(v)))
+                            .collect(),
+                        body: h.body.as_ref().map(|b| scope.substitute(b)),
+                        connect_timeout_ms: h.connect_timeout_ms,
+                        request_timeout_ms: h.request_timeout_ms,
+                    };
+                    let reply = self.http.send(&req);
+                    let outcome = record_http(node.id, h, &reply, &mut outputs);
+                    request = Some(Exchange {
+                        request: req,
+                        reply,
+                    });
+                    outcome
+                }
+                NodeKind::Branch(b) => {
+                    let chosen = self.branch(b, &scope);
+                    let outcome = match chosen {
+                        Ok(Some(name)) => name,
+                        Ok(None) => "none".to_string(),
+                        Err(_) => "onError".to_string(),
+                    };
+                    let shown = if outcome == "none" {
+                        b.none_label.clone()
+                    } else {
+                        outcome.clone()
+                    };
+                    outputs.insert(format!("{}.{BRANCH_OUTPUT}", node.id), shown);
+                    outcome
+                }
+                NodeKind::Evaluate(_) => {
+                    steps.push(Step {
+                        node: label,
+                        outcome: String::new(),
+                        assigned,
+                        request: None,
+                    });
+                    return Err(format!(
+                        "node `{}` ({}) is an Evaluate node: its JavaScript is not supported in simulation",
+                        node.key, node.id
+                    ));
+                }
+                NodeKind::CallFlow(c) => {
+                    if depth + 1 > CALL_DEPTH_LIMIT {
+                        return Err(format!(
+                            "Call Flow nested deeper than {CALL_DEPTH_LIMIT} at `{}`",
+                            node.key
+                        ));
+                    }
+                    if c.entry.is_some() {
+                        return Err(format!(
+                            "node `{}` enters `{}` at a node id: only entry at Start is simulated",
+                            node.key, c.flow
+                        ));
+                    }
+                    let child = self
+                        .children
+                        .resolve(&c.flow)
+                        .map_err(|e| format!("node `{}`: {e}", node.key))?;
+                    call_step = Some(steps.len());
+                    steps.push(Step {
+                        node: label.clone(),
+                        outcome: String::new(),
+                        assigned: Vec::new(),
+                        request: None,
+                    });
+                    self.call(
+                        &child,
+                        trigger,
+                        vars,
+                        steps,
+                        &format!("{prefix}{}/", c.flow),
+                        depth,
+                    )?
+                }
+            };
+            let scope = Scope {
+                vars: &*vars,
+                outputs: &outputs,
+                flid: &flid,
+            };
+            let leaving = assign(&node.on_leave, Some(&outcome), &scope);
+            apply(vars, &leaving);
+            assigned.extend(leaving);
+            let step = Step {
+                node: label,
+                outcome: outcome.clone(),
+                assigned,
+                request,
+            };
+            match call_step {
+                Some(i) => steps[i] = step,
+                None => steps.push(step),
+            }
+            at = node
+                .exits
+                .iter()
+                .find(|e| e.outcome == outcome)
+                .map(|e| e.target.clone())
+                .ok_or_else(|| format!("node `{}` has no exit `{outcome}`", node.key))?;
+        }
+    }
+
+    /// Runs a child flow in the caller's context: variables both flows declare pass in (when
+    /// set) and come back, as TeamCCEP's flows rely on for `JDSToken`. Success -> onSuccess,
+    /// any other flow outcome -> onError (Cisco does not document this node's outcomes).
+    fn call(
+        &mut self,
+        child: &Flow,
+        trigger: &serde_json::Value,
+        vars: &mut HashMap<String, String>,
+        steps: &mut Vec<Step>,
+        prefix: &str,
+        depth: usize,
+    ) -> Result<String, String> {
+        let mut child_vars: HashMap<String, String> = child
+            .variables
+            .iter()
+            .map(|v| {
+                let passed = vars.get(&v.name).filter(|s| !s.is_empty()).cloned();
+                (v.name.clone(), passed.unwrap_or_else(|| v.default.clone()))
+            })
+            .collect();
+        let outcome = self.execute(child, trigger, &mut child_vars, steps, prefix, depth + 1)?;
+        for (name, value) in child_vars {
+            if let Some(slot) = vars.get_mut(&name) {
+                *slot = value;
+            }
+        }
+        Ok(if outcome == "Success" {
+            "onSuccess".into()
+        } else {
+            "onError".into()
+        })
+    }
+
+    /// The first branch whose conditions hold; `None` for "None of the above"; an error when a
+    /// condition cannot be evaluated (an invalid regular expression), which leaves via onError.
+    fn branch(&mut self, b: &Branch, scope: &Scope) -> Result<Option<String>, String> {
+        for arm in &b.branches {
+            let mut results = Vec::with_capacity(arm.conditions.len());
+            for c in &arm.conditions {
+                results.push(self.condition(c, scope)?);
+            }
+            let holds = match arm.join {
+                Join::All => results.iter().all(|r| *r),
+                Join::Any => results.iter().any(|r| *r),
+            };
+            if holds {
+                return Ok(Some(arm.name.clone()));
+            }
+        }
+        Ok(None)
+    }
+
+    fn condition(&mut self, c: &Condition, scope: &Scope) -> Result<bool, String> {
+        let left = scope.substitute(&c.variable);
+        let right = scope.substitute(&c.value);
+        let numbers =
+            |a: &str, b: &str| Some((a.trim().parse::<f64>().ok()?, b.trim().parse::<f64>().ok()?));
+        let list = |r: &str| {
+            r.split(',')
+                .map(str::trim)
+                .map(String::from)
+                .collect::<Vec<_>>()
+        };
+        Ok(match c.operator {
+            Operator::Equals => left == right,
+            Operator::NotEquals => left != right,
+            Operator::EqualsIgnoreCase => left.to_lowercase() == right.to_lowercase(),
+            Operator::Contains => left.contains(&right),
+            Operator::ContainsIgnoreCase => left.to_lowercase().contains(&right.to_lowercase()),
+            Operator::StartsWith => left.starts_with(&right),
+            Operator::EndsWith => left.ends_with(&right),
+            Operator::In => list(&right).contains(&left.trim().to_string()),
+            Operator::NotIn => !list(&right).contains(&left.trim().to_string()),
+            Operator::LessThan => numbers(&left, &right).is_some_and(|(a, b)| a < b),
+            Operator::GreaterThan => numbers(&left, &right).is_some_and(|(a, b)| a > b),
+            Operator::LessOrEqual => numbers(&left, &right).is_some_and(|(a, b)| a <= b),
+            Operator::GreaterOrEqual => numbers(&left, &right).is_some_and(|(a, b)| a >= b),
+            Operator::Between => {
+                let upper = scope.substitute(c.upper.as_deref().unwrap_or(""));
+                match (numbers(&left, &right), numbers(&left, &upper)) {
+                    (Some((x, low)), Some((_, high))) => low <= x && x <= high,
+                    _ => false,
+                }
+            }
+            Operator::Regex => {
+                let compiled = self
+                    .regexes
+                    .entry(right.clone())
+                    .or_insert_with(|| regex::Regex::new(&right).map_err(|e| e.to_string()));
+                compiled.as_ref().map_err(Clone::clone)?.is_match(&left)
+            }
+        })
+    }
+}
+
+/// Sets the node's outputs from a reply and picks the outcome: any HTTP response (4xx and 5xx
+/// included) is onSuccess, a failed connection onError, a request timeout onTimeout.
+fn record_http(id: NodeId, h: &Http, reply: &Reply, outputs: &mut Outputs) -> String {
+    match reply {
+        Reply::Response {
+            status,
+            status_text,
+            headers,
+            body,
+        } => {
+            outputs.insert(format!("{id}.https.statusCode"), status.to_string());
+            outputs.insert(format!("{id}.https.statusText"), status_text.clone());
+            outputs.insert(format!("{id}.https.responseBody"), body.clone());
+            outputs.insert(
+                format!("{id}.https.responseHeaders"),
+                serde_json::to_string(headers).unwrap_or_default(),
+            );
+            let parsed = serde_json::from_str::<serde_json::Value>(body).ok();
+            for (name, path) in &h.outputs {
+                let value = parsed
+                    .as_ref()
+                    .and_then(|v| jsonpath::select(v, path))
+                    .map(text_of)
+                    .unwrap_or_default();
+                outputs.insert(format!("{id}.{name}"), value);
+            }
+            "onSuccess".into()
+        }
+        Reply::ConnectionFailed { .. } => "onError".into(),
+        Reply::Timeout => "onTimeout".into(),
+    }
+}
+
+/// A JSON value as a flow variable holds it: strings bare, everything else as JSON text.
+fn text_of(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Field paths of a webhook body (`customer.id`), objects included, as the Start node's outputs.
+fn leaves(value: &serde_json::Value) -> Vec<(String, String)> {
+    fn walk(v: &serde_json::Value, path: &str, out: &mut Vec<(String, String)>) {
+        if let serde_json::Value::Object(map) = v {
+            for (k, x) in map {
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                walk(x, &p, out);
+                out.push((p, text_of(x)));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(value, "", &mut out);
+    out
+}
+
+struct Scope<'a> {
+    vars: &'a HashMap<String, String>,
+    outputs: &'a Outputs,
+    flid: &'a str,
+}
+
+impl Scope<'_> {
+    /// Replaces every `$(...)` with its value; a name with no value yet becomes empty, as a
+    /// variable nobody set reads on the platform.
+    fn substitute(&self, text: &str) -> String {
+        if !text.contains("$(") {
+            return text.to_string();
+        }
+        let Ok(found) = refs::references(text) else {
+            return text.to_string();
+        };
+        let mut out = String::with_capacity(text.len());
+        let mut last = 0;
+        for r in found {
+            out.push_str(&text[last..r.range.start]);
+            let value = if r.name == "flid" {
+                Some(self.flid)
+            } else {
+                self.vars
+                    .get(r.name)
+                    .or_else(|| self.outputs.get(r.name))
+                    .map(String::as_str)
+            };
+            out.push_str(value.unwrap_or(""));
+            last = r.range.end;
+        }
+        out.push_str(&text[last..]);
+        out
+    }
+}
+
+/// The assignments of the actions that apply (all on enter; on leave, those for `outcome` or
+/// for every outcome). Values are read before any is written, as one action sets them together.
+fn assign(actions: &[Action], outcome: Option<&str>, scope: &Scope) -> Vec<(String, String)> {
+    actions
+        .iter()
+        .filter(|a| a.outcome.is_none() || a.outcome.as_deref() == outcome)
+        .flat_map(|a| a.set.iter().map(|(k, v)| (k.clone(), scope.substitute(v))))
+        .collect()
+}
+
+fn apply(vars: &mut HashMap<String, String>, assigned: &[(String, String)]) {
+    for (k, v) in assigned {
+        vars.insert(k.clone(), v.clone());
+    }
+}
+
+/// Replaces secret values in text: the values of secret variables at the end of the run and
+/// any extra ones (tenant secrets) given.
+pub fn masker(run: &Run, extra: &[String]) -> impl Fn(&str) -> String {
+    let mut secrets: Vec<String> = run
+        .secret_names
+        .iter()
+        .filter_map(|n| run.variables.get(n))
+        .filter(|v| !v.is_empty())
+        .cloned()
+        .chain(extra.iter().filter(|s| !s.is_empty()).cloned())
+        .collect();
+    // Longest first, so that a secret containing another is masked whole.
+    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    secrets.dedup();
+    move |text: &str| {
+        let mut out = text.to_string();
+        for s in &secrets {
+            if out.contains(s.as_str()) {
+                out = out.replace(s.as_str(), crate::template::SECRET_MASK);
+            }
+        }
+        out
+    }
+}
+
+/// The run as text: each step with its outcome, assignments and request; then the end.
+pub fn render_text(run: &Run, extra_secrets: &[String]) -> String {
+    use std::fmt::Write as _;
+    let mask = masker(run, extra_secrets);
+    let mut out = String::new();
+    let _ = writeln!(out, "run {}", run.flow);
+    for step in &run.steps {
+        let _ = writeln!(out, "  {} -> {}", step.node, step.outcome);
+        if let Some(x) = &step.request {
+            let _ = writeln!(out, "      {} {}", x.request.method, mask(&x.request.url));
+            for (k, v) in &x.request.headers {
+                let _ = writeln!(out, "        {k}: {}", mask(v));
+            }
+            if let Some(b) = &x.request.body {
+                let _ = writeln!(out, "        body: {}", mask(b));
+            }
+            let reply = match &x.reply {
+                Reply::Response { status, body, .. } => format!("{status} {}", mask(body)),
+                Reply::ConnectionFailed { reason } => format!("connection failed: {reason}"),
+                Reply::Timeout => "timed out".into(),
+            };
+            let _ = writeln!(out, "      <- {reply}");
+        }
+        for (k, v) in &step.assigned {
+            let shown = if run.secret_names.contains(k) && !v.is_empty() {
+                crate::template::SECRET_MASK.to_string()
+            } else {
+                mask(v)
+            };
+            let _ = writeln!(out, "      set {k} = {shown:?}");
+        }
+    }
+    match (&run.outcome, &run.error) {
+        (Some(o), _) => {
+            let _ = writeln!(out, "outcome: {o}");
+        }
+        (None, Some(e)) => {
+            let _ = writeln!(out, "stopped: {}", mask(e));
+        }
+        _ => {}
+    }
+    let _ = writeln!(out, "variables:");
+    for (k, v) in &run.variables {
+        let shown = if run.secret_names.contains(k) && !v.is_empty() {
+            crate::template::SECRET_MASK.to_string()
+        } else {
+            mask(v)
+        };
+        let _ = writeln!(out, "  {k} = {shown:?}");
+    }
+    out
+}
+
+/// The run as JSON, secrets masked.
+pub fn render_json(run: &Run, extra_secrets: &[String]) -> String {
+    let mask = masker(run, extra_secrets);
+    let text = serde_json::to_string_pretty(run).expect("runs serialise");
+    // Masking the serialised text also catches secrets inside requests and replies; a secret
+    // with characters JSON escapes is masked in its escaped form too.
+    let mut masked = mask(&text);
+    for name in &run.secret_names {
+        if let Some(value) = run.variables.get(name).filter(|v| !v.is_empty()) {
+            let escaped = serde_json::to_string(value).unwrap_or_default();
+            let inner = escaped.trim_matches('"');
+            if !inner.is_empty() {
+                masked = masked.replace(inner, crate::template::SECRET_MASK);
+            }
+        }
+    }
+    masked + "\n"
+}

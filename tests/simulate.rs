@@ -1,0 +1,462 @@
+//! Running flows locally: semantics, scenarios, the CLI, and a real token service on 127.0.0.1.
+
+mod common;
+
+use common::validator;
+use serde_json::json;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::Command;
+use wxcflow::sim::mock::{MockClient, MockExchange};
+use wxcflow::sim::{run, NoChildren};
+use wxcflow::spec::builder::*;
+
+fn wxcflow(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_wxcflow"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn the_get_oauth_token_scenarios_pass() {
+    let out = wxcflow(root(), &["test", "fixtures/scenarios"]);
+    insta::assert_snapshot!(text(&out.stdout));
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn a_failing_scenario_shows_expected_against_actual() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("wrong.toml"),
+        "name = \"expects the wrong things\"\n[values]\nstatic_token = \"s-1\"\n\n[expect]\noutcome = \"Error\"\n\
+         variables = { TokenSource = \"service\", JDSToken = \"other\" }\nvisited = [\"token_source\"]\nrequests = [{ method = \"GET\" }]\n",
+    )
+    .unwrap();
+    let out = wxcflow(dir.path(), &["test", "wrong.toml"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    assert!(!stdout.contains("s-1"), "a secret value is shown");
+    insta::assert_snapshot!(stdout);
+}
+
+/// A flow with one branch per operator, each true for the trigger body below.
+fn operators_flow() -> wxcflow::flow::Flow {
+    let cases: [(&str, &str, &str); 15] = [
+        ("$(start.name)", "equals", "Ada"),
+        ("$(start.name)", "not_equals", "Bob"),
+        ("$(start.n)", "less_than", "10"),
+        ("$(start.n)", "greater_than", "2.5"),
+        ("$(start.n)", "less_or_equal", "7"),
+        ("$(start.n)", "greater_or_equal", "7"),
+        ("$(start.name)", "regex", "^A[a-z]+$"),
+        ("$(start.name)", "equals_ignore_case", "ADA"),
+        ("$(start.name)", "contains", "d"),
+        ("$(start.name)", "contains_ignore_case", "DA"),
+        ("$(start.tier)", "in", "gold, silver"),
+        ("$(start.tier)", "not_in", "bronze,tin"),
+        ("$(start.name)", "starts_with", "Ad"),
+        ("$(start.name)", "ends_with", "da"),
+        ("$(start.n)", "between", "5"),
+    ];
+    let mut b = FlowBuilder::new("Operators").webhook(
+        "Ops",
+        r#"{"name": "Ada", "n": "7", "tier": "gold"}"#,
+        "op0",
+    );
+    for (i, (variable, operator, value)) in cases.iter().enumerate() {
+        let c = if *operator == "between" {
+            between(*variable, *value, "9")
+        } else {
+            cond(*variable, operator, *value)
+        };
+        // Branch "Yes" must hold; a false one would go to end:Error.
+        let next = if i + 1 < cases.len() {
+            format!("op{}", i + 1)
+        } else {
+            "end:Success".into()
+        };
+        b = b.node(
+            format!("op{i}"),
+            branch()
+                .branch("Yes", JoinWith::All, vec![c])
+                .next("Yes", next)
+                .next("none", "end:Error")
+                .next("onError", "end:Error"),
+        );
+    }
+    wxcflow::build_spec(&b.build(), None, validator())
+        .output
+        .expect("builds")
+        .0
+        .flow
+}
+
+#[test]
+fn all_fifteen_operators_hold_where_they_should() {
+    let flow = operators_flow();
+    let body = json!({"name": "Ada", "n": "7", "tier": "gold"});
+    let result = run(
+        &flow,
+        &body,
+        &mut MockClient { exchanges: vec![] },
+        &NoChildren,
+    );
+    assert_eq!(
+        result.outcome.as_deref(),
+        Some("Success"),
+        "{}",
+        wxcflow::sim::render_text(&result, &[])
+    );
+    assert_eq!(result.steps.len(), 15);
+    // And fail where they should: a different body leaves at the first branch.
+    let other = json!({"name": "Bob", "n": "70", "tier": "tin"});
+    let result = run(
+        &flow,
+        &other,
+        &mut MockClient { exchanges: vec![] },
+        &NoChildren,
+    );
+    assert_eq!(result.outcome.as_deref(), Some("Error"));
+    assert_eq!(result.steps[0].outcome, "none");
+}
+
+#[test]
+fn an_invalid_regex_leaves_through_on_error() {
+    let spec = FlowBuilder::new("Re")
+        .webhook("Re", r#"{"a": "x"}"#, "check")
+        .node(
+            "check",
+            branch()
+                .branch(
+                    "Match",
+                    JoinWith::All,
+                    vec![cond("$(start.a)", "regex", "(unclosed")],
+                )
+                .next("Match", "end:Success")
+                .next("none", "end:Success")
+                .next("onError", "end:Error"),
+        )
+        .build();
+    let flow = wxcflow::build_spec(&spec, None, validator())
+        .output
+        .unwrap()
+        .0
+        .flow;
+    let result = run(
+        &flow,
+        &json!({"a": "x"}),
+        &mut MockClient { exchanges: vec![] },
+        &NoChildren,
+    );
+    assert_eq!(result.steps[0].outcome, "onError");
+}
+
+#[test]
+fn a_loop_is_cut_with_a_clear_error() {
+    let spec = FlowBuilder::new("Loop")
+        .webhook("Loop", "{}", "a")
+        .node(
+            "a",
+            call_flow("Child")
+                .next("onSuccess", "b")
+                .next("onError", "b"),
+        )
+        .node(
+            "b",
+            branch()
+                .branch("Again", JoinWith::All, vec![cond("x", "equals", "x")])
+                .next("Again", "a")
+                .next("none", "end:Success")
+                .next("onError", "end:Error"),
+        )
+        .build();
+    let flow = wxcflow::build_spec(&spec, None, validator())
+        .output
+        .unwrap()
+        .0
+        .flow;
+    struct Child(wxcflow::flow::Flow);
+    impl wxcflow::sim::FlowResolver for Child {
+        fn resolve(&self, _: &str) -> Result<wxcflow::flow::Flow, String> {
+            Ok(self.0.clone())
+        }
+    }
+    let child_spec = FlowBuilder::new("Child")
+        .webhook("Child", "{}", "c")
+        .node(
+            "c",
+            branch()
+                .branch("Go", JoinWith::All, vec![cond("1", "equals", "1")])
+                .next("Go", "end:Success")
+                .next("none", "end:Error")
+                .next("onError", "end:Error"),
+        )
+        .build();
+    let child = wxcflow::build_spec(&child_spec, None, validator())
+        .output
+        .unwrap()
+        .0
+        .flow;
+    let result = run(
+        &flow,
+        &json!({}),
+        &mut MockClient { exchanges: vec![] },
+        &Child(child),
+    );
+    assert_eq!(result.outcome, None);
+    assert!(
+        result
+            .error
+            .as_deref()
+            .unwrap()
+            .starts_with("stopped after 1000 steps"),
+        "{:?}",
+        result.error
+    );
+}
+
+#[test]
+fn an_evaluate_node_stops_the_run_by_name() {
+    let spec = FlowBuilder::new("Eval")
+        .webhook("Eval", "{}", "score")
+        .node(
+            "score",
+            evaluate("1 + 1", ["two"])
+                .next("two", "end:Success")
+                .next("onInvalidChoice", "end:Error")
+                .next("onError", "end:Error"),
+        )
+        .build();
+    let flow = wxcflow::build_spec(&spec, None, validator())
+        .output
+        .unwrap()
+        .0
+        .flow;
+    let result = run(
+        &flow,
+        &json!({}),
+        &mut MockClient { exchanges: vec![] },
+        &NoChildren,
+    );
+    assert_eq!(
+        result.error.as_deref(),
+        Some(
+            "node `score` (n3) is an Evaluate node: its JavaScript is not supported in simulation"
+        )
+    );
+}
+
+#[test]
+fn http_outputs_and_built_ins_are_set() {
+    let spec = FlowBuilder::new("Out")
+        .webhook("Out", "{}", "get")
+        .variable("Got", Var::new())
+        .node(
+            "get",
+            http("GET", "https://api.example.com/x")
+                .output("deep", "$.a.b[1]")
+                .on_leave(
+                    Some("onSuccess"),
+                    [(
+                        "Got",
+                        "$(get.deep)|$(get.https.statusCode)|$(get.https.statusText)",
+                    )],
+                )
+                .next("onSuccess", "end:Success")
+                .next("onError", "end:Error")
+                .next("onTimeout", "end:Error"),
+        )
+        .build();
+    let flow = wxcflow::build_spec(&spec, None, validator())
+        .output
+        .unwrap()
+        .0
+        .flow;
+    let exchange: MockExchange = toml::from_str("url = \"https://api.example.com/x\"\nstatus = 404\nbody = '{\"a\": {\"b\": [1, {\"c\": 2}]}}'\n").unwrap();
+    let result = run(
+        &flow,
+        &json!({}),
+        &mut MockClient {
+            exchanges: vec![exchange],
+        },
+        &NoChildren,
+    );
+    assert_eq!(result.variables["Got"], r#"{"c":2}|404|Not Found"#);
+    assert_eq!(
+        result.steps[0].outcome, "onSuccess",
+        "a 404 still leaves through onSuccess"
+    );
+}
+
+#[test]
+fn the_run_command_prints_a_masked_trace_as_text_and_json() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("mock.toml"),
+        "[[http]]\nurl = \"https://token.example.com/t\"\nbody = '{\"status\": \"200\", \"token\": \"tok-secret-1\"}'\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("tenant.toml"),
+        "token_service_url = \"https://token.example.com/t\"\ntoken_passphrase = { env = \"RUN_PASSPHRASE\" }\n",
+    )
+    .unwrap();
+    let mut outputs = String::new();
+    for format in ["human", "json"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_wxcflow"))
+            .args([
+                "run",
+                "--values",
+                "tenant.toml",
+                "--mock",
+                "mock.toml",
+                "--format",
+                format,
+            ])
+            .current_dir(dir.path())
+            .env("RUN_PASSPHRASE", "pp-secret-2")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let stdout = text(&out.stdout);
+        for secret in ["tok-secret-1", "pp-secret-2"] {
+            assert!(
+                !stdout.contains(secret) && !text(&out.stderr).contains(secret),
+                "{secret} leaked in {format}"
+            );
+        }
+        outputs.push_str(&format!("--- {format} ---\n{stdout}"));
+    }
+    insta::assert_snapshot!(outputs);
+}
+
+/// A token service with the contract of the TeamCCEP sample: `GET ?name=`, passphrase header,
+/// 200 `{"status":"200","token":...}` or 500 `{"status":"500","message":...}`.
+fn token_service(requests: usize) -> (String, std::thread::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!(
+        "http://{}/token-service?name=jds",
+        listener.local_addr().unwrap()
+    );
+    let handle = std::thread::spawn(move || {
+        for stream in listener.incoming().take(requests) {
+            let mut stream = stream.unwrap();
+            stream
+                .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+                .unwrap();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request_line = String::new();
+            reader.read_line(&mut request_line).unwrap();
+            let mut passphrase = None;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap() == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some((k, v)) = line.split_once(':') {
+                    if k.eq_ignore_ascii_case("x-token-passphrase") {
+                        passphrase = Some(v.trim().to_string());
+                    }
+                }
+            }
+            let (status, body) = if !request_line.contains("name=") {
+                (
+                    "500 Internal Server Error",
+                    r#"{"status":"500","message":"Missing Token Name"}"#,
+                )
+            } else {
+                match passphrase.as_deref() {
+                    None => (
+                        "500 Internal Server Error",
+                        r#"{"status":"500","message":"Missing Passphrase"}"#,
+                    ),
+                    Some("right-passphrase") => (
+                        "200 OK",
+                        r#"{"status":"200","token":"live_PF84_1eb65fdf-9643-417f-9974-ad72cae0e10f"}"#,
+                    ),
+                    Some(_) => (
+                        "500 Internal Server Error",
+                        r#"{"status":"500","message":"Invalid Token Passphrase"}"#,
+                    ),
+                }
+            };
+            let reply = format!("HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+            stream.write_all(reply.as_bytes()).unwrap();
+            let _ = reader.read_to_end(&mut Vec::new());
+        }
+    });
+    (url, handle)
+}
+
+fn live_run(dir: &Path, url: &str, passphrase: &str) -> serde_json::Value {
+    std::fs::write(
+        dir.join("tenant.toml"),
+        format!("token_service_url = \"{url}\"\ntoken_passphrase = {{ env = \"LIVE_PASSPHRASE\" }}\nstatic_token = {{ env = \"LIVE_STATIC\" }}\n"),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_wxcflow"))
+        .args([
+            "run",
+            "--live",
+            "--values",
+            "tenant.toml",
+            "--format",
+            "json",
+        ])
+        .current_dir(dir)
+        .env("LIVE_PASSPHRASE", passphrase)
+        .env("LIVE_STATIC", "static-live-fallback")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn live_runs_against_a_local_token_service() {
+    let dir = tempfile::tempdir().unwrap();
+    // The right passphrase: the service's token (masked in output, so check the source).
+    let (url, server) = token_service(1);
+    let right = live_run(dir.path(), &url, "right-passphrase");
+    server.join().unwrap();
+    assert_eq!(right["outcome"], "Success");
+    assert_eq!(right["variables"]["TokenSource"], "service");
+    assert_eq!(right["variables"]["TokenStatus"], "200");
+    // The wrong passphrase: 500 Invalid Token Passphrase, so the static token.
+    let (url, server) = token_service(1);
+    let wrong = live_run(dir.path(), &url, "wrong-passphrase");
+    server.join().unwrap();
+    assert_eq!(wrong["variables"]["TokenSource"], "static");
+    assert_eq!(wrong["variables"]["TokenStatus"], "500");
+    assert_eq!(
+        wrong["variables"]["TokenMessage"],
+        "Invalid Token Passphrase"
+    );
+    // The service down: the connection fails, so the static token.
+    let closed = {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        format!(
+            "http://{}/token-service?name=jds",
+            listener.local_addr().unwrap()
+        )
+    };
+    let down = live_run(dir.path(), &closed, "right-passphrase");
+    assert_eq!(down["variables"]["TokenSource"], "static");
+    assert_eq!(
+        down["variables"]["TokenMessage"],
+        "token service unreachable"
+    );
+    assert_eq!(down["outcome"], "Success");
+}
