@@ -275,6 +275,12 @@ pub fn run() -> ExitCode {
 }
 
 fn read_source(path: &Path) -> Result<SourceFile, String> {
+    // Refuse an oversized file before reading it into memory.
+    if let Ok(meta) = std::fs::metadata(path) {
+        if let Some(d) = wxcflow::too_large(&path.display().to_string(), meta.len() as usize) {
+            return Err(d.message);
+        }
+    }
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let text = String::from_utf8(bytes).map_err(|e| {
         format!(
@@ -575,7 +581,14 @@ fn single_export(inspection: &Inspection) -> Option<&container::Export> {
 fn inspect(files: &[PathBuf], format: Format) -> ExitCode {
     let mut inspected = Vec::new();
     for path in files {
-        match std::fs::read(path) {
+        // Read at most one byte past the limit: a huge file is rejected without loading it all.
+        let limit = container::MAX_EXPORT_BYTES as u64 + 1;
+        let read = std::fs::File::open(path).and_then(|f| {
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::Read::take(f, limit), &mut bytes)
+                .map(|_| bytes)
+        });
+        match read {
             Ok(bytes) => inspected.push((path.display().to_string(), container::inspect(&bytes))),
             Err(e) => return usage_error(&format!("cannot read {}: {e}", path.display())),
         }

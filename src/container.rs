@@ -75,6 +75,10 @@ pub enum Rejection {
     UnreadableZip {
         message: String,
     },
+    /// Over [`MAX_EXPORT_BYTES`].
+    TooLarge {
+        bytes: usize,
+    },
     /// Recognised as something else (JSON, TOML, ...), named here.
     NotAnExport {
         what: String,
@@ -106,6 +110,9 @@ impl Rejection {
                 hex(&BLOCK_BOUND)
             ),
             Rejection::UnreadableZip { message } => format!("unreadable zip archive: {message}"),
+            Rejection::TooLarge { .. } => format!(
+                "over {MAX_EXPORT_BYTES} bytes: larger than any export of a flow within the platform's 10 MB limit"
+            ),
             Rejection::NotAnExport { what } => format!("not a Webex Connect export: {what}"),
         }
     }
@@ -149,8 +156,14 @@ impl Inspection {
     }
 }
 
+/// The largest export read: a 10 MB flow (the platform's limit) is at most about 22 MB of hex.
+pub const MAX_EXPORT_BYTES: usize = 24 * 1024 * 1024;
+
 /// Inspects a file's bytes: an export, a zip of exports, a wxcflow file, or a precise rejection.
 pub fn inspect(bytes: &[u8]) -> Inspection {
+    if bytes.len() > MAX_EXPORT_BYTES {
+        return Inspection::Rejected(Rejection::TooLarge { bytes: bytes.len() });
+    }
     if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
         return inspect_zip(bytes);
     }

@@ -85,6 +85,7 @@ codes! {
     UndefinedTemplateVariable => "wxc::undefined-template-variable", Error, "A template names a parameter that does not exist.";
     TemplateError => "wxc::template-error", Error, "A template does not parse, fails, or runs out of fuel.";
     InvalidSwitch => "wxc::invalid-switch", Error, "A node's `enabled` switch is not true or false, or its `bypass` outcome is missing.";
+    TooLarge => "wxc::too-large", Error, "An input over wxcflow's limits: 10 MB a file (the platform's own flow size limit), 10,000 nodes.";
     LiteralSecret => "wxc::literal-secret", Warning, "A secret (or what looks like a Webex access token) written literally in a tenant file.";
 }
 
@@ -250,7 +251,18 @@ fn render_excerpt(out: &mut String, src: &SourceFile, span: &Span) {
     let line_text = line_text.trim_end_matches('\r');
     let number = span.line.to_string();
     let gutter = " ".repeat(number.len());
-    let shown: String = line_text.chars().take(160).collect();
+    // Control characters (a NUL, an escape) would corrupt the terminal: shown as U+FFFD.
+    let shown: String = line_text
+        .chars()
+        .take(160)
+        .map(|c| {
+            if c.is_control() && c != '\t' {
+                '\u{fffd}'
+            } else {
+                c
+            }
+        })
+        .collect();
     // Underline the span on this line only; a span that runs on is marked to the line's end.
     let line_chars = line_text.chars().count();
     let span_chars = src.text[span.bytes.clone()].chars().count().max(1);
@@ -266,6 +278,8 @@ fn render_excerpt(out: &mut String, src: &SourceFile, span: &Span) {
 }
 
 /// Renders diagnostics as a JSON array, one object per diagnostic, for CI.
+// `expect` below: Plain data with string keys always serialises.
+#[allow(clippy::expect_used)]
 pub fn render_json(diagnostics: &[Diagnostic]) -> String {
     // Serialising plain data with string keys cannot fail.
     serde_json::to_string_pretty(diagnostics).expect("diagnostics serialise") + "\n"

@@ -625,6 +625,8 @@ pub fn render_markdown(changes: &[Change], old_name: &str, new_name: &str) -> St
 }
 
 /// A JSON array of changes.
+// `expect` below: Plain data with string keys always serialises.
+#[allow(clippy::expect_used)]
 pub fn render_json(changes: &[Change]) -> String {
     serde_json::to_string_pretty(changes).expect("changes serialise") + "\n"
 }

@@ -4,6 +4,12 @@
 //! `spec text --parse--> Spec --check--> Flow --emit--> Document --schema--> canonical JSON`.
 //! The library never prints and never touches files; the `wxcflow` binary does both.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
+// No panic is reachable from input: errors are returned. The few `expect`s state a proven
+// invariant and carry an `allow` with the reason.
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 pub mod check;
 pub mod container;
@@ -31,6 +37,19 @@ pub const DEFAULT_SPEC: &str = include_str!("../templates/get-oauth-token.toml")
 pub const TENANT_EXAMPLE: &str = include_str!("../templates/tenant-example.toml");
 /// The name diagnostics give the embedded spec.
 pub const DEFAULT_SPEC_NAME: &str = "templates/get-oauth-token.toml";
+
+/// The largest spec, tenant file or flow document read: the platform's own flow size limit.
+pub const MAX_INPUT_BYTES: usize = 10 * 1024 * 1024;
+
+/// A diagnostic for an input over [`MAX_INPUT_BYTES`], or `None`.
+pub fn too_large(name: &str, len: usize) -> Option<Diagnostic> {
+    (len > MAX_INPUT_BYTES).then(|| {
+        Diagnostic::new(
+            Code::TooLarge,
+            format!("{name} is {len} bytes; wxcflow reads at most {MAX_INPUT_BYTES} (10 MB, the platform's flow size limit)"),
+        )
+    })
+}
 
 /// The result of building one spec.
 #[derive(Debug)]
@@ -94,6 +113,9 @@ pub fn build_tenant(
     secrets: &dyn template::SecretStore,
     validator: &DocumentValidator,
 ) -> Build {
+    if let Some(d) = too_large(&source.name, source.text.len()) {
+        return failed(vec![d]);
+    }
     let spec = match spec::parse_spec(source) {
         Ok(spec) => spec,
         Err(diagnostic) => return failed(vec![diagnostic]),
@@ -176,6 +198,8 @@ fn mask(mut diagnostics: Vec<Diagnostic>, secrets: &[template::Secret]) -> Vec<D
 }
 
 /// Checks, emits and validates a spec (parsed, or made with [`spec::builder`]).
+// `expect` below: A document is plain data with string keys: it always converts.
+#[allow(clippy::expect_used)]
 pub fn build_spec(
     spec: &Spec,
     source: Option<&SourceFile>,

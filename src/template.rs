@@ -45,6 +45,9 @@ pub struct Tenant {
 
 impl Tenant {
     pub fn parse(name: impl Into<String>, source: SourceFile) -> Result<Tenant, Diagnostic> {
+        if let Some(d) = crate::too_large(&source.name, source.text.len()) {
+            return Err(d);
+        }
         let values = toml::from_str(&source.text).map_err(|e| {
             Diagnostic::new(
                 Code::TomlSyntax,
@@ -238,6 +241,8 @@ impl<'s> Renderer<'s> {
     }
 
     /// Renders for one tenant (or with defaults alone when `tenant` is `None`).
+    // `expect` below: Every index in `templated` was added to the environment in `new`.
+    #[allow(clippy::expect_used)]
     pub fn render(&self, tenant: Option<&Tenant>, store: &dyn SecretStore) -> Rendered {
         let mut diagnostics = Vec::new();
         let mut secrets = Vec::new();

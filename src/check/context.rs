@@ -29,6 +29,8 @@ impl<'a> Ctx<'a> {
             .map(|source| source.span_in_string(value.span(), value.get_ref(), inner))
     }
 
+    // `expect` below: The vector was pushed to on the line before.
+    #[allow(clippy::expect_used)]
     pub fn report(
         &mut self,
         code: Code,

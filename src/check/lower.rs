@@ -9,6 +9,8 @@ use crate::refs;
 use crate::spec::model::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
+/// The most nodes a flow may have: far beyond any hand-built flow, low enough to bound the work.
+pub const MAX_NODES: usize = 10_000;
 /// The most assignments one transition action takes before Flow Builder is known to struggle.
 pub const MAX_ASSIGNMENTS: usize = 30;
 /// Flow settings: the correlation id is at most 250 characters.
@@ -55,6 +57,16 @@ pub fn lower(spec: &Spec, cx: &mut Ctx) -> Flow {
         c.get_ref().clone()
     });
 
+    if spec.nodes.len() > MAX_NODES {
+        cx.report(
+            Code::TooLarge,
+            format!(
+                "the flow has {} nodes; wxcflow takes at most {MAX_NODES}",
+                spec.nodes.len()
+            ),
+            None,
+        );
+    }
     let variables = lower_variables(spec, cx);
     let outcomes = lower_outcomes(spec, cx);
     let (sample, trigger_outputs) = lower_sample(&spec.trigger, cx);

@@ -61,6 +61,8 @@ pub fn layout(flow: &Flow) -> BTreeMap<NodeId, Position> {
 
 /// Canonical JSON: two-space indentation, keys in the types' declared order (maps sorted), a
 /// trailing newline. Same document, same bytes.
+// `expect` below: A document is plain data with string keys: it always serialises.
+#[allow(clippy::expect_used)]
 pub fn to_json(document: &Document) -> String {
     // The document is plain data with string keys; serialising it cannot fail.
     let mut text = serde_json::to_string_pretty(document).expect("documents serialise");

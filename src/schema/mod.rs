@@ -20,6 +20,8 @@ pub struct DocumentValidator {
 }
 
 impl DocumentValidator {
+    // `expect` below: The schema is embedded at build time and compiled by every test run.
+    #[allow(clippy::expect_used)]
     pub fn new() -> Self {
         // The schema is embedded and tested; failing to compile it is a build defect.
         let schema: Value = serde_json::from_str(DOCUMENT_SCHEMA).expect("embedded schema is JSON");
@@ -148,6 +150,8 @@ fn reference_problems(document: &Value) -> Vec<String> {
 /// The spec format's JSON Schema, generated from the spec types, for editors (Taplo / Even Better
 /// TOML read it through a `#:schema` line). Draft-07, pretty-printed, with a trailing newline;
 /// `schemas/flow-spec.schema.json` is this text, and a test keeps it so.
+// `expect` below: A generated schema is plain JSON: it always serialises.
+#[allow(clippy::expect_used)]
 pub fn spec_schema() -> String {
     let generator = schemars::generate::SchemaSettings::draft07().into_generator();
     let mut schema = generator.into_root_schema_for::<crate::spec::Spec>();

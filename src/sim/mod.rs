@@ -620,6 +620,8 @@ pub fn render_text(run: &Run, extra_secrets: &[String]) -> String {
 }
 
 /// The run as JSON, secrets masked.
+// `expect` below: A run is plain data with string keys: it always serialises.
+#[allow(clippy::expect_used)]
 pub fn render_json(run: &Run, extra_secrets: &[String]) -> String {
     let mask = masker(run, extra_secrets);
     let text = serde_json::to_string_pretty(run).expect("runs serialise");

@@ -1,0 +1,26 @@
+//! Any bytes as a flow document: validate, decompile, and rebuild what decompiles.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use std::sync::OnceLock;
+use wxcflow::schema::DocumentValidator;
+
+fuzz_target!(|data: &[u8]| {
+    static VALIDATOR: OnceLock<DocumentValidator> = OnceLock::new();
+    let validator = VALIDATOR.get_or_init(DocumentValidator::new);
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(data) else {
+        return;
+    };
+    let _ = validator.validate(&value);
+    let Ok(document) = serde_json::from_value::<wxcflow::flow::Document>(value.clone()) else {
+        return;
+    };
+    // The CLI decompiles only documents the schema accepts; so does this target.
+    if !validator.validate(&value).is_empty() {
+        return;
+    }
+    let spec = wxcflow::decompile::decompile(&document);
+    let source = wxcflow::diagnostic::SourceFile::new("decompiled.toml", spec);
+    let _ = wxcflow::build_source(&source, validator);
+    let _ = wxcflow::diff::diff(&document.flow, &document.flow);
+});

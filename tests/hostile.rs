@@ -1,0 +1,124 @@
+//! Hostile input: every file in fixtures/hostile gets its exact, located answer; nothing panics,
+//! hangs or writes where it should not.
+
+use std::path::Path;
+use std::process::Command;
+
+fn wxcflow(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_wxcflow"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+fn transcript(out: &std::process::Output) -> String {
+    format!(
+        "exit: {}\n--- stdout ---\n{}--- stderr ---\n{}",
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[test]
+fn every_hostile_file_gets_its_exact_answer() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    insta::glob!("../fixtures/hostile", "*.toml", |path| {
+        let relative = path
+            .strip_prefix(root)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        let out = wxcflow(root, &["check", &relative]);
+        // A crash would exit 101 (panic) or by signal (no code).
+        assert!(
+            matches!(out.status.code(), Some(0..=2)),
+            "{relative}: {}",
+            transcript(&out)
+        );
+        insta::assert_snapshot!(transcript(&out));
+    });
+}
+
+#[test]
+fn crlf_and_bom_specs_compile_to_the_same_document() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let plain = wxcflow(root, &["build", "-o", "-"]).stdout;
+    for file in [
+        "fixtures/hostile/crlf-line-endings.toml",
+        "fixtures/hostile/byte-order-mark.toml",
+    ] {
+        let out = wxcflow(root, &["build", file, "-o", "-"]);
+        assert_eq!(out.stdout, plain, "{file}");
+    }
+}
+
+#[test]
+fn inputs_over_10_mb_are_refused_before_reading() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = "x".repeat(wxcflow::MAX_INPUT_BYTES + 1);
+    std::fs::write(dir.path().join("big.toml"), format!("# {big}\n")).unwrap();
+    std::fs::write(
+        dir.path().join("big.workflow"),
+        "a".repeat(wxcflow::container::MAX_EXPORT_BYTES + 2),
+    )
+    .unwrap();
+    let spec = wxcflow(dir.path(), &["check", "big.toml"]);
+    assert_eq!(spec.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&spec.stderr).contains("wxcflow reads at most 10485760"));
+    let export = wxcflow(dir.path(), &["inspect", "big.workflow"]);
+    assert_eq!(export.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&export.stdout).contains("larger than any export"));
+    // The library refuses as well, for callers that read files themselves.
+    let source = wxcflow::diagnostic::SourceFile::new("big.toml", format!("# {big}\n"));
+    let build = wxcflow::build_source(&source, &wxcflow::schema::DocumentValidator::new());
+    assert_eq!(build.diagnostics[0].code.as_str(), "wxc::too-large");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symlink_in_the_output_folder_is_replaced_not_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("tenants")).unwrap();
+    std::fs::create_dir_all(dir.path().join("out")).unwrap();
+    std::fs::write(
+        dir.path().join("tenants/acme.toml"),
+        "debug_report = false\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("precious.txt"), "keep me\n").unwrap();
+    std::os::unix::fs::symlink(
+        dir.path().join("precious.txt"),
+        dir.path().join("out/acme.flow.json"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("t.toml"), wxcflow::DEFAULT_SPEC).unwrap();
+    let out = wxcflow(
+        dir.path(),
+        &["render", "t.toml", "--tenants", "tenants", "-o", "out"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("precious.txt")).unwrap(),
+        "keep me\n"
+    );
+    let written = std::fs::symlink_metadata(dir.path().join("out/acme.flow.json")).unwrap();
+    assert!(written.file_type().is_file());
+}
+
+#[test]
+fn a_traversing_tenant_name_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("tenants")).unwrap();
+    std::fs::write(dir.path().join("tenants/..toml"), "").unwrap();
+    std::fs::write(dir.path().join("t.toml"), wxcflow::DEFAULT_SPEC).unwrap();
+    let out = wxcflow(
+        dir.path(),
+        &["render", "t.toml", "--tenants", "tenants", "-o", "out"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("tenant name `.` (tenants/..toml) is not a safe file name"));
+    assert!(!dir.path().join("out").exists());
+}
