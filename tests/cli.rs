@@ -1,29 +1,13 @@
 //! The commands a user runs, end to end through the binary.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
-fn wxcflow(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_wxcflow"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("RUST_BACKTRACE")
-        .output()
-        .expect("the binary runs")
-}
+use common::{transcript, wxcflow};
+
+use std::path::Path;
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// Exit code, stdout and stderr in one snapshot-friendly string.
-fn transcript(out: &Output) -> String {
-    format!(
-        "exit: {}\n--- stdout ---\n{}--- stderr ---\n{}",
-        out.status.code().unwrap_or(-1),
-        text(&out.stdout),
-        text(&out.stderr)
-    )
 }
 
 fn fixtures() -> std::path::PathBuf {
@@ -208,6 +192,22 @@ fn init_writes_a_starter_that_builds_and_never_overwrites() {
         &["build", "flows/get-oauth-token.toml", "-o", "-"],
     );
     assert_eq!(built.status.code(), Some(0));
+    // The example tenant builds once its secrets are in the environment.
+    let tenant = std::process::Command::new(env!("CARGO_BIN_EXE_wxcflow"))
+        .args([
+            "build",
+            "flows/get-oauth-token.toml",
+            "--values",
+            "flows/tenants/example.toml",
+            "-o",
+            "example.flow.json",
+        ])
+        .current_dir(dir.path())
+        .env("EXAMPLE_TOKEN_PASSPHRASE", "p")
+        .env("EXAMPLE_STATIC_TOKEN", "s")
+        .output()
+        .unwrap();
+    assert_eq!(tenant.status.code(), Some(0), "{}", transcript(&tenant));
     std::fs::write(dir.path().join("flows/get-oauth-token.toml"), "mine\n").unwrap();
     std::fs::remove_file(dir.path().join("flows/flow-spec.schema.json")).unwrap();
     let again = wxcflow(dir.path(), &["init", "flows"]);

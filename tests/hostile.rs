@@ -1,25 +1,11 @@
 //! Hostile input: every file in fixtures/hostile gets its exact, located answer; nothing panics,
 //! hangs or writes where it should not.
 
+mod common;
+
+use common::{transcript, wxcflow};
+
 use std::path::Path;
-use std::process::Command;
-
-fn wxcflow(dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_wxcflow"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap()
-}
-
-fn transcript(out: &std::process::Output) -> String {
-    format!(
-        "exit: {}\n--- stdout ---\n{}--- stderr ---\n{}",
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
 
 #[test]
 fn every_hostile_file_gets_its_exact_answer() {

@@ -2,6 +2,8 @@
 
 mod common;
 
+use common::wxcflow;
+
 use common::validator;
 use serde_json::json;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -12,12 +14,26 @@ use wxcflow::sim::mock::{MockClient, MockExchange};
 use wxcflow::sim::{run, NoChildren};
 use wxcflow::spec::builder::*;
 
-fn wxcflow(dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_wxcflow"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap()
+/// Compiles a spec built in Rust.
+fn flow_of(spec: &wxcflow::spec::Spec) -> wxcflow::flow::Flow {
+    wxcflow::build_spec(spec, None, validator())
+        .output
+        .expect("builds")
+        .0
+        .flow
+}
+
+/// Runs a flow with an empty body and no HTTP answers.
+fn run_without_http(
+    flow: &wxcflow::flow::Flow,
+    children: &dyn wxcflow::sim::FlowResolver,
+) -> wxcflow::sim::Run {
+    run(
+        flow,
+        &json!({}),
+        &mut MockClient { exchanges: vec![] },
+        children,
+    )
 }
 
 fn root() -> &'static Path {
@@ -96,11 +112,7 @@ fn operators_flow() -> wxcflow::flow::Flow {
                 .next("onError", "end:Error"),
         );
     }
-    wxcflow::build_spec(&b.build(), None, validator())
-        .output
-        .expect("builds")
-        .0
-        .flow
+    flow_of(&b.build())
 }
 
 #[test]
@@ -149,11 +161,7 @@ fn an_invalid_regex_leaves_through_on_error() {
                 .next("onError", "end:Error"),
         )
         .build();
-    let flow = wxcflow::build_spec(&spec, None, validator())
-        .output
-        .unwrap()
-        .0
-        .flow;
+    let flow = flow_of(&spec);
     let result = run(
         &flow,
         &json!({"a": "x"}),
@@ -182,11 +190,7 @@ fn a_loop_is_cut_with_a_clear_error() {
                 .next("onError", "end:Error"),
         )
         .build();
-    let flow = wxcflow::build_spec(&spec, None, validator())
-        .output
-        .unwrap()
-        .0
-        .flow;
+    let flow = flow_of(&spec);
     struct Child(wxcflow::flow::Flow);
     impl wxcflow::sim::FlowResolver for Child {
         fn resolve(&self, _: &str) -> Result<wxcflow::flow::Flow, String> {
@@ -204,17 +208,8 @@ fn a_loop_is_cut_with_a_clear_error() {
                 .next("onError", "end:Error"),
         )
         .build();
-    let child = wxcflow::build_spec(&child_spec, None, validator())
-        .output
-        .unwrap()
-        .0
-        .flow;
-    let result = run(
-        &flow,
-        &json!({}),
-        &mut MockClient { exchanges: vec![] },
-        &Child(child),
-    );
+    let child = flow_of(&child_spec);
+    let result = run_without_http(&flow, &Child(child));
     assert_eq!(result.outcome, None);
     assert!(
         result
@@ -239,17 +234,8 @@ fn an_evaluate_node_stops_the_run_by_name() {
                 .next("onError", "end:Error"),
         )
         .build();
-    let flow = wxcflow::build_spec(&spec, None, validator())
-        .output
-        .unwrap()
-        .0
-        .flow;
-    let result = run(
-        &flow,
-        &json!({}),
-        &mut MockClient { exchanges: vec![] },
-        &NoChildren,
-    );
+    let flow = flow_of(&spec);
+    let result = run_without_http(&flow, &NoChildren);
     assert_eq!(
         result.error.as_deref(),
         Some(
@@ -279,11 +265,7 @@ fn http_outputs_and_built_ins_are_set() {
                 .next("onTimeout", "end:Error"),
         )
         .build();
-    let flow = wxcflow::build_spec(&spec, None, validator())
-        .output
-        .unwrap()
-        .0
-        .flow;
+    let flow = flow_of(&spec);
     let exchange: MockExchange = toml::from_str("url = \"https://api.example.com/x\"\nstatus = 404\nbody = '{\"a\": {\"b\": [1, {\"c\": 2}]}}'\n").unwrap();
     let result = run(
         &flow,

@@ -93,3 +93,23 @@ pub fn tenant(path: &Path) -> wxcflow::template::Tenant {
     let name = path.file_stem().unwrap().to_string_lossy().into_owned();
     wxcflow::template::Tenant::parse(name, source).expect("tenant file parses")
 }
+
+/// Runs the `wxcflow` binary in `dir`.
+pub fn wxcflow(dir: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_wxcflow"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("RUST_BACKTRACE")
+        .output()
+        .expect("the binary runs")
+}
+
+/// Exit code, stdout and stderr in one snapshot-friendly string.
+pub fn transcript(out: &std::process::Output) -> String {
+    format!(
+        "exit: {}\n--- stdout ---\n{}--- stderr ---\n{}",
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
