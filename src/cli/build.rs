@@ -1,0 +1,211 @@
+//! build, check, graph, sheet, init: one spec at a time.
+
+use super::*;
+
+pub(super) fn graph(spec: Option<&Path>, values: Option<&Path>, format: GraphFormat) -> ExitCode {
+    let flow = match compile(spec, values) {
+        Ok(compiled) => compiled.flow,
+        Err(code) => return code,
+    };
+    match format {
+        GraphFormat::Mermaid => out!("{}", wxcflow::emit::graph::mermaid(&flow)),
+        GraphFormat::Dot => out!("{}", wxcflow::emit::graph::dot(&flow)),
+    }
+    ExitCode::SUCCESS
+}
+
+pub(super) fn sheet(spec: Option<&Path>, values: Option<&Path>, output: Option<&Path>) -> ExitCode {
+    let compiled = match compile(spec, values) {
+        Ok(compiled) => compiled,
+        Err(code) => return code,
+    };
+    let text =
+        wxcflow::emit::sheet::sheet(&compiled.flow, &compiled.source.name, &compiled.origins);
+    match output {
+        None => out!("{text}"),
+        Some(path) => {
+            if let Err(e) = write_atomic(path, text.as_bytes(), false, true) {
+                return usage_error(&format!("cannot write {}: {e}", path.display()));
+            }
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+fn is_workflow_path(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    name.ends_with(".workflow") || name.ends_with(".workflow.zip")
+}
+
+pub(super) fn build(
+    spec: Option<&Path>,
+    values: Option<&Path>,
+    output: Option<&Path>,
+    format: Format,
+) -> ExitCode {
+    if let Some(out) = output.filter(|o| is_workflow_path(o)) {
+        let d = Diagnostic::new(
+            Code::WorkflowOutput,
+            format!("refusing to write {}: .workflow exports are encrypted with a key only Cisco holds", out.display()),
+        )
+        .with_help("write the flow document (.flow.json) and follow its build sheet in Flow Builder; see the README, section \".workflow files\"");
+        print_diagnostics(&[d], &[], format, false);
+        return ExitCode::from(EXIT_USAGE);
+    }
+    let source = match load_spec(spec) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let tenant = match values.map(load_tenant).transpose() {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    let store = FsSecrets::beside(values);
+    let validator = DocumentValidator::new();
+    let result = wxcflow::build_tenant(&source, tenant.as_ref(), &store, &validator);
+    let mut sources = vec![&source];
+    sources.extend(tenant.as_ref().map(|t| &t.source));
+    print_diagnostics(&result.diagnostics, &sources, format, false);
+    let holds_secret = result.holds_secret();
+    let Some((document, json)) = result.output else {
+        if matches!(format, Format::Human) {
+            eprintln!("build failed: {}", diagnostic::summary(&result.diagnostics));
+        }
+        return ExitCode::from(EXIT_PROBLEMS);
+    };
+    let target = output.map_or_else(
+        || PathBuf::from(default_output_name(&document.flow.name)),
+        Path::to_path_buf,
+    );
+    if target.as_os_str() == "-" {
+        if holds_secret {
+            return usage_error("the document holds secret values; write it to a file (created with mode 0600), not to stdout");
+        }
+        out!("{json}");
+        return ExitCode::SUCCESS;
+    }
+    if let Err(e) = write_atomic(&target, json.as_bytes(), holds_secret, true) {
+        return usage_error(&format!("cannot write {}: {e}", target.display()));
+    }
+    if matches!(format, Format::Human) {
+        eprintln!(
+            "wrote {} ({} nodes{})",
+            target.display(),
+            document.flow.nodes.len() + 1,
+            if holds_secret {
+                ", mode 0600: it holds secret values"
+            } else {
+                ""
+            }
+        );
+    }
+    ExitCode::SUCCESS
+}
+
+/// `<flow name>.flow.json`, with characters that do not belong in a file name replaced.
+fn default_output_name(flow_name: &str) -> String {
+    let safe: String = flow_name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let safe = safe.trim_start_matches('.');
+    format!("{}.flow.json", if safe.is_empty() { "flow" } else { safe })
+}
+
+pub(super) fn check(specs: &[PathBuf], format: Format) -> ExitCode {
+    let validator = DocumentValidator::new();
+    let mut all = Vec::new();
+    let mut io_failed = false;
+    let mut human = String::new();
+    for path in specs {
+        let source = match read_source(path) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("error: {e}");
+                io_failed = true;
+                continue;
+            }
+        };
+        let result = wxcflow::build_source(&source, &validator);
+        human.push_str(&diagnostic::render_human(&result.diagnostics, &[&source]));
+        all.extend(result.diagnostics);
+    }
+    match format {
+        Format::Human => {
+            out!("{human}");
+            eprintln!(
+                "checked {} spec{}: {}",
+                specs.len(),
+                if specs.len() == 1 { "" } else { "s" },
+                diagnostic::summary(&all)
+            );
+        }
+        Format::Json => out!("{}", diagnostic::render_json(&all)),
+    }
+    if io_failed {
+        ExitCode::from(EXIT_USAGE)
+    } else if all.iter().any(Diagnostic::is_error) {
+        ExitCode::from(EXIT_PROBLEMS)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// The files `init` writes: the GetOAuthToken spec, pointing its `#:schema` line at the schema
+/// written beside it, that schema, and an example tenant.
+fn init_files() -> [(&'static str, String); 3] {
+    let spec = match wxcflow::DEFAULT_SPEC.split_once('\n') {
+        Some((first, rest)) if first.starts_with("#:schema ") => {
+            format!("#:schema ./flow-spec.schema.json\n{rest}")
+        }
+        _ => wxcflow::DEFAULT_SPEC.to_string(),
+    };
+    [
+        ("get-oauth-token.toml", spec),
+        ("flow-spec.schema.json", wxcflow::schema::spec_schema()),
+        ("tenants/example.toml", wxcflow::TENANT_EXAMPLE.to_string()),
+    ]
+}
+
+pub(super) fn init(dir: &Path) -> ExitCode {
+    let files = init_files();
+    let existing: Vec<String> = files
+        .iter()
+        .map(|(name, _)| dir.join(name))
+        .filter(|p| p.symlink_metadata().is_ok())
+        .map(|p| p.display().to_string())
+        .collect();
+    if !existing.is_empty() {
+        return usage_error(&format!(
+            "refusing to overwrite {}; nothing was written",
+            existing.join(", ")
+        ));
+    }
+    if let Err(e) = std::fs::create_dir_all(dir.join("tenants")) {
+        return usage_error(&format!("cannot create {}: {e}", dir.display()));
+    }
+    for (name, text) in &files {
+        let path = dir.join(name);
+        // create_new: a file that appeared since the check above is not overwritten either.
+        let written = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .and_then(|mut f| f.write_all(text.as_bytes()));
+        if let Err(e) = written {
+            return usage_error(&format!("cannot write {}: {e}", path.display()));
+        }
+        eprintln!("wrote {}", path.display());
+    }
+    eprintln!("next: wxcflow build {}", dir.join(files[0].0).display());
+    ExitCode::SUCCESS
+}

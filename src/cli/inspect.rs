@@ -1,0 +1,95 @@
+//! inspect and textconv: what a file is, and a line view of it for git.
+
+use super::*;
+
+/// The one export inside an inspection, if it holds exactly one (a file or a one-member zip).
+pub(super) fn single_export(inspection: &Inspection) -> Option<&container::Export> {
+    match inspection {
+        Inspection::Export(e) => Some(e),
+        Inspection::Zip { members } if members.len() == 1 => single_export(&members[0].inspection),
+        _ => None,
+    }
+}
+
+pub(super) fn inspect(files: &[PathBuf], format: Format) -> ExitCode {
+    let mut inspected = Vec::new();
+    for path in files {
+        // Read at most one byte past the limit: a huge file is rejected without loading it all.
+        let limit = container::MAX_EXPORT_BYTES as u64 + 1;
+        let read = std::fs::File::open(path).and_then(|f| {
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::Read::take(f, limit), &mut bytes)
+                .map(|_| bytes)
+        });
+        match read {
+            Ok(bytes) => inspected.push((path.display().to_string(), container::inspect(&bytes))),
+            Err(e) => return usage_error(&format!("cannot read {}: {e}", path.display())),
+        }
+    }
+    let comparison = match inspected.as_slice() {
+        [(_, a), (_, b)] => single_export(a)
+            .zip(single_export(b))
+            .map(|(a, b)| container::compare(a, b)),
+        _ => None,
+    };
+    match format {
+        Format::Human => {
+            for (name, inspection) in &inspected {
+                out!("{}", container::render_inspection(name, inspection));
+            }
+            if let Some(c) = &comparison {
+                out!(
+                    "{}",
+                    container::render_comparison(&inspected[0].0, &inspected[1].0, c)
+                );
+            }
+        }
+        Format::Json => {
+            let files: Vec<_> = inspected
+                .iter()
+                .map(|(path, inspection)| serde_json::json!({ "path": path, "inspection": inspection }))
+                .collect();
+            let report = serde_json::json!({ "files": files, "comparison": comparison });
+            outln!(
+                "{}",
+                serde_json::to_string_pretty(&report).expect("reports serialise")
+            );
+        }
+    }
+    if inspected.iter().all(|(_, i)| i.is_recognised()) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_PROBLEMS)
+    }
+}
+
+/// Git calls this with one file and shows what it prints; so it prints something for any file
+/// and fails only when the file cannot be read.
+pub(super) fn textconv(path: &Path) -> ExitCode {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => return usage_error(&format!("cannot read {}: {e}", path.display())),
+    };
+    // Git hands textconv temporary paths; a fixed label keeps them out of the diff.
+    // Specs and documents: the canonical line view; a file that does not compile, verbatim.
+    let verbatim = || String::from_utf8_lossy(&bytes).into_owned();
+    let text = match container::inspect(&bytes) {
+        Inspection::Spec { .. } => {
+            let source = SourceFile::new(path.display().to_string(), verbatim());
+            match wxcflow::build_source(&source, &DocumentValidator::new()).output {
+                Some((document, _)) => wxcflow::diff::render_lines(&document.flow),
+                None => source.text,
+            }
+        }
+        Inspection::FlowDocument { .. } => {
+            serde_json::from_slice::<wxcflow::flow::Document>(&bytes)
+                .map_or_else(|_| verbatim(), |d| wxcflow::diff::render_lines(&d.flow))
+        }
+        Inspection::Rejected(_) if !bytes.is_empty() && std::str::from_utf8(&bytes).is_ok() => {
+            verbatim()
+        }
+        other => container::render_inspection("export", &other),
+    };
+    out!("{text}");
+    ExitCode::SUCCESS
+}

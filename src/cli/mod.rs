@@ -1,0 +1,457 @@
+//! Command-line surface: argument definitions, file I/O, printing and exit codes. Everything that
+//! decides anything lives in the library.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use wxcflow::container::{self, Inspection};
+use wxcflow::diagnostic::{self, Code, Diagnostic, SourceFile};
+use wxcflow::schema::{DocumentValidator, DOCUMENT_SCHEMA};
+
+/// Like `print!`, but a closed pipe (`wxcflow graph | head`) ends the output quietly instead of
+/// panicking.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
+mod build;
+mod inspect;
+mod render;
+mod revisions;
+mod simulate;
+
+/// Exit codes: 0 ok, 1 problems in the input, 2 usage or I/O error.
+const EXIT_PROBLEMS: u8 = 1;
+const EXIT_USAGE: u8 = 2;
+
+#[derive(Parser)]
+#[command(name = "wxcflow", version, about = "A compiler for Cisco Webex Connect flows", long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Compile a spec into a flow document (without SPEC: the embedded GetOAuthToken).
+    Build {
+        /// The spec to compile.
+        spec: Option<PathBuf>,
+        /// A tenant file with the template's parameter values.
+        #[arg(long)]
+        values: Option<PathBuf>,
+        /// Where to write the document; `-` for stdout. Default: `<flow name>.flow.json`.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// How to print diagnostics.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// Render a template for every tenant file (`*.toml`) in a folder, in parallel.
+    Render {
+        template: PathBuf,
+        #[arg(long)]
+        tenants: PathBuf,
+        /// Output folder: one `<tenant>.flow.json` per tenant.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Parallel jobs (default: one per core).
+        #[arg(long)]
+        jobs: Option<usize>,
+    },
+    /// Run a flow locally: HTTP from a mock file, or real with --live (without either, every
+    /// request fails to connect).
+    Run {
+        spec: Option<PathBuf>,
+        /// The webhook body, as JSON; default: the spec's sample.
+        #[arg(long)]
+        trigger: Option<String>,
+        #[arg(long)]
+        values: Option<PathBuf>,
+        /// A TOML file of `[[http]]` mocked exchanges.
+        #[arg(long, conflicts_with = "live")]
+        mock: Option<PathBuf>,
+        /// Send real HTTP requests, with each node's timeouts.
+        #[arg(long)]
+        live: bool,
+        /// Folders to look for flows called by Call Flow nodes (the spec's folder always).
+        #[arg(long)]
+        flows: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// Run scenario files (or every `*.toml` in the folders given) and check their expectations.
+    Test {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[arg(long)]
+        flows: Vec<PathBuf>,
+    },
+    /// Check specs and report every problem, without writing anything.
+    Check {
+        #[arg(required = true)]
+        specs: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// Draw a flow (without SPEC: the embedded GetOAuthToken).
+    Graph {
+        spec: Option<PathBuf>,
+        /// A tenant file with the template's parameter values.
+        #[arg(long)]
+        values: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
+        format: GraphFormat,
+    },
+    /// Write the build sheet: the Markdown runbook for creating the flow in Flow Builder.
+    Sheet {
+        spec: Option<PathBuf>,
+        /// A tenant file with the template's parameter values.
+        #[arg(long)]
+        values: Option<PathBuf>,
+        /// Where to write it; default: stdout.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Show what changed in a flow's logic between two revisions (specs or flow documents;
+    /// two .workflow exports are compared block by block). Exit 0: no logic change, 1: changes.
+    Diff {
+        old: PathBuf,
+        new: PathBuf,
+        #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+        format: DiffFormat,
+    },
+    /// Format specs canonically, keeping comments; `--check` only lists files that would change.
+    Fmt {
+        #[arg(long)]
+        check: bool,
+        #[arg(required = true)]
+        specs: Vec<PathBuf>,
+    },
+    /// Turn a flow document back into a spec, node keys restored.
+    Decompile {
+        document: PathBuf,
+        /// Where to write the spec; default: stdout.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Recognise and measure Webex Connect exports (.workflow, .workflow.zip); compare two.
+    Inspect {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// Print a line-oriented rendering for `git diff` (a git textconv driver).
+    Textconv { file: PathBuf },
+    /// Write a starter spec (GetOAuthToken) and the editor schema into DIR; never overwrites.
+    Init {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
+    /// Print a shell completion script.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print a JSON Schema.
+    Schema {
+        #[arg(value_enum)]
+        which: SchemaKind,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Human,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum DiffFormat {
+    Text,
+    Json,
+    Markdown,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum GraphFormat {
+    Mermaid,
+    Dot,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SchemaKind {
+    /// The flow document that `build` writes.
+    Document,
+    /// The TOML spec format, for editors (Taplo, Even Better TOML).
+    Spec,
+}
+
+pub fn run() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { 0 });
+        }
+    };
+    match cli.command {
+        Command::Render {
+            template,
+            tenants,
+            output,
+            jobs,
+        } => render::render(&template, &tenants, &output, jobs),
+        Command::Build {
+            spec,
+            values,
+            output,
+            format,
+        } => build::build(
+            spec.as_deref(),
+            values.as_deref(),
+            output.as_deref(),
+            format,
+        ),
+        Command::Check { specs, format } => build::check(&specs, format),
+        Command::Run {
+            spec,
+            trigger,
+            values,
+            mock,
+            live,
+            flows,
+            format,
+        } => simulate::simulate(
+            spec.as_deref(),
+            trigger.as_deref(),
+            values.as_deref(),
+            mock.as_deref(),
+            live,
+            &flows,
+            format,
+        ),
+        Command::Test { paths, flows } => simulate::test(&paths, &flows),
+        Command::Inspect { files, format } => inspect::inspect(&files, format),
+        Command::Graph {
+            spec,
+            values,
+            format,
+        } => build::graph(spec.as_deref(), values.as_deref(), format),
+        Command::Sheet {
+            spec,
+            values,
+            output,
+        } => build::sheet(spec.as_deref(), values.as_deref(), output.as_deref()),
+        Command::Textconv { file } => inspect::textconv(&file),
+        Command::Diff { old, new, format } => revisions::diff(&old, &new, format),
+        Command::Fmt { check, specs } => revisions::fmt(&specs, check),
+        Command::Decompile { document, output } => {
+            revisions::decompile(&document, output.as_deref())
+        }
+        Command::Init { dir } => build::init(&dir),
+        Command::Completions { shell } => {
+            use clap::CommandFactory as _;
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "wxcflow",
+                &mut std::io::stdout(),
+            );
+            ExitCode::SUCCESS
+        }
+        Command::Schema { which } => {
+            match which {
+                SchemaKind::Document => out!("{DOCUMENT_SCHEMA}"),
+                SchemaKind::Spec => out!("{}", wxcflow::schema::spec_schema()),
+            }
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+fn read_source(path: &Path) -> Result<SourceFile, String> {
+    // Refuse an oversized file before reading it into memory.
+    if let Ok(meta) = std::fs::metadata(path) {
+        if let Some(d) = wxcflow::too_large(&path.display().to_string(), meta.len() as usize) {
+            return Err(d.message);
+        }
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "{} is not UTF-8 text (invalid byte at offset {})",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        )
+    })?;
+    Ok(SourceFile::new(path.display().to_string(), text))
+}
+
+/// The spec at `path`, or the embedded GetOAuthToken when none is given.
+fn load_spec(path: Option<&Path>) -> Result<SourceFile, ExitCode> {
+    match path {
+        Some(path) => read_source(path).map_err(|e| usage_error(&e)),
+        None => Ok(SourceFile::new(
+            wxcflow::DEFAULT_SPEC_NAME,
+            wxcflow::DEFAULT_SPEC,
+        )),
+    }
+}
+
+/// A compiled flow, with where its secret variables' values came from.
+struct Compiled {
+    source: SourceFile,
+    flow: wxcflow::flow::Flow,
+    origins: std::collections::BTreeMap<String, String>,
+    /// Secret values the tenant brought in, to mask in anything shown.
+    secrets: Vec<String>,
+}
+
+/// Loads and compiles a spec, printing diagnostics; the flow when it compiled.
+fn compile(spec: Option<&Path>, values: Option<&Path>) -> Result<Compiled, ExitCode> {
+    let source = load_spec(spec)?;
+    let tenant = values.map(load_tenant).transpose()?;
+    let store = FsSecrets::beside(values);
+    let result = wxcflow::build_tenant(&source, tenant.as_ref(), &store, &DocumentValidator::new());
+    let mut sources = vec![&source];
+    sources.extend(tenant.as_ref().map(|t| &t.source));
+    print_diagnostics(&result.diagnostics, &sources, Format::Human, false);
+    let origins = result.secret_origins();
+    let secrets = result.secrets.iter().map(|s| s.value.clone()).collect();
+    match result.output {
+        Some((document, _)) => Ok(Compiled {
+            source,
+            flow: document.flow,
+            origins,
+            secrets,
+        }),
+        None => {
+            eprintln!("build failed: {}", diagnostic::summary(&result.diagnostics));
+            Err(ExitCode::from(EXIT_PROBLEMS))
+        }
+    }
+}
+
+fn usage_error(message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(EXIT_USAGE)
+}
+
+fn print_diagnostics(
+    diagnostics: &[Diagnostic],
+    sources: &[&SourceFile],
+    format: Format,
+    to_stdout: bool,
+) {
+    if diagnostics.is_empty() && matches!(format, Format::Human) {
+        return;
+    }
+    let text = match format {
+        Format::Human => diagnostic::render_human(diagnostics, sources),
+        Format::Json => diagnostic::render_json(diagnostics),
+    };
+    if to_stdout {
+        out!("{text}");
+    } else {
+        eprint!("{text}");
+    }
+}
+
+/// Writes to a temporary file in the target's folder, then renames it over the target: readers
+/// see the old file or the new one, never a part. Secret-bearing files are private (0600).
+/// `durable` also flushes the data to disk before the rename (skipped in large batches, where
+/// thousands of flushes would cost seconds and atomicity does not depend on them).
+pub fn write_atomic(
+    path: &Path,
+    bytes: &[u8],
+    private: bool,
+    durable: bool,
+) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    // One temporary name per target and process: concurrent writers of different targets never
+    // meet, and a stale one left by a killed run with the same pid is replaced.
+    let temporary = dir.join(format!(".{name}.{}.wxcflow-tmp", std::process::id()));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    // The mode is set as the file is created: no moment in which a secret is readable.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(if private { 0o600 } else { 0o644 });
+    }
+    let mut file = match options.open(&temporary) {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            std::fs::remove_file(&temporary)?;
+            options.open(&temporary)?
+        }
+        other => other?,
+    };
+    let written = file
+        .write_all(bytes)
+        .and_then(|()| if durable { file.sync_all() } else { Ok(()) })
+        .and_then(|()| {
+            drop(file);
+            std::fs::rename(&temporary, path)
+        });
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    written
+}
+
+/// Secrets from the process environment and from files named relative to the tenant file.
+struct FsSecrets {
+    base: PathBuf,
+}
+
+impl FsSecrets {
+    /// A store reading secret files relative to the folder of `tenant_file`.
+    fn beside(tenant_file: Option<&Path>) -> FsSecrets {
+        let base = tenant_file
+            .and_then(Path::parent)
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        FsSecrets { base }
+    }
+}
+
+impl wxcflow::template::SecretStore for FsSecrets {
+    fn env(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
+
+    fn file(&self, path: &str) -> Result<String, String> {
+        std::fs::read_to_string(self.base.join(path)).map_err(|e| e.to_string())
+    }
+}
+
+fn load_tenant(path: &Path) -> Result<wxcflow::template::Tenant, ExitCode> {
+    let source = read_source(path).map_err(|e| usage_error(&e))?;
+    let name = path
+        .file_stem()
+        .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+    wxcflow::template::Tenant::parse(name, source.clone()).map_err(|d| {
+        print_diagnostics(&[d], &[&source], Format::Human, false);
+        ExitCode::from(EXIT_PROBLEMS)
+    })
+}

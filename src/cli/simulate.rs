@@ -1,0 +1,323 @@
+//! run and test: flows executed locally.
+
+use super::*;
+
+/// Finds called flows: `<dir>/<FlowName>.toml`, else any spec in the folders whose `[flow]`
+/// name matches, else the embedded GetOAuthToken.
+struct FsFlows {
+    dirs: Vec<PathBuf>,
+}
+
+impl FsFlows {
+    fn new(spec: Option<&Path>, extra: &[PathBuf]) -> FsFlows {
+        let mut dirs: Vec<PathBuf> = spec
+            .and_then(Path::parent)
+            .map(|p| {
+                if p.as_os_str().is_empty() {
+                    PathBuf::from(".")
+                } else {
+                    p.to_path_buf()
+                }
+            })
+            .into_iter()
+            .collect();
+        dirs.extend(extra.iter().cloned());
+        FsFlows { dirs }
+    }
+
+    fn compile(source: &SourceFile) -> Result<wxcflow::flow::Flow, String> {
+        let result = wxcflow::build_source(source, &DocumentValidator::new());
+        result.output.map(|(d, _)| d.flow).ok_or_else(|| {
+            format!(
+                "{} does not compile: {}",
+                source.name,
+                diagnostic::summary(&result.diagnostics)
+            )
+        })
+    }
+}
+
+impl wxcflow::sim::FlowResolver for FsFlows {
+    fn resolve(&self, flow: &str) -> Result<wxcflow::flow::Flow, String> {
+        for dir in &self.dirs {
+            let direct = dir.join(format!("{flow}.toml"));
+            if let Ok(source) = read_source(&direct) {
+                return FsFlows::compile(&source);
+            }
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                continue;
+            };
+            let mut paths: Vec<PathBuf> = entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+                .collect();
+            paths.sort();
+            for path in paths {
+                let Ok(source) = read_source(&path) else {
+                    continue;
+                };
+                if let Ok(spec) = wxcflow::spec::parse_spec(&source) {
+                    if spec.flow.name.get_ref() == flow {
+                        return FsFlows::compile(&source);
+                    }
+                }
+            }
+        }
+        if flow == "GetOAuthToken" {
+            return FsFlows::compile(&SourceFile::new(
+                wxcflow::DEFAULT_SPEC_NAME,
+                wxcflow::DEFAULT_SPEC,
+            ));
+        }
+        let searched: Vec<String> = self.dirs.iter().map(|d| d.display().to_string()).collect();
+        Err(format!("no flow named `{flow}` in {}", searched.join(", ")))
+    }
+}
+
+/// Real HTTP for `run --live`, with the node's connection and request timeouts.
+struct LiveHttp;
+
+impl wxcflow::sim::HttpClient for LiveHttp {
+    fn send(&mut self, r: &wxcflow::sim::Request) -> wxcflow::sim::Reply {
+        use std::time::Duration;
+        use wxcflow::sim::Reply;
+        let request_ms = r
+            .request_timeout_ms
+            .unwrap_or(wxcflow::sim::DEFAULT_REQUEST_TIMEOUT_MS);
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_connect(
+                r.connect_timeout_ms
+                    .map(|ms| Duration::from_millis(ms.into())),
+            )
+            .timeout_global(Some(Duration::from_millis(request_ms.into())))
+            .build()
+            .into();
+        let mut builder = ureq::http::Request::builder()
+            .method(r.method.as_str())
+            .uri(r.url.as_str());
+        for (k, v) in &r.headers {
+            builder = builder.header(k.as_str(), v.as_str());
+        }
+        let request = match builder.body(r.body.clone().unwrap_or_default()) {
+            Ok(request) => request,
+            Err(e) => {
+                return Reply::ConnectionFailed {
+                    reason: format!("invalid request: {e}"),
+                }
+            }
+        };
+        match agent.run(request) {
+            Ok(mut response) => {
+                let status = response.status();
+                let headers = response
+                    .headers()
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
+                    .collect();
+                match response.body_mut().read_to_string() {
+                    Ok(body) => Reply::Response {
+                        status: status.as_u16(),
+                        status_text: status.canonical_reason().unwrap_or("").to_string(),
+                        headers,
+                        body,
+                    },
+                    Err(ureq::Error::Timeout(_)) => Reply::Timeout,
+                    Err(e) => Reply::ConnectionFailed {
+                        reason: e.to_string(),
+                    },
+                }
+            }
+            // A connection that cannot be set up in time fails like a refused one (onError).
+            Err(ureq::Error::Timeout(ureq::Timeout::Connect | ureq::Timeout::Resolve)) => {
+                Reply::ConnectionFailed {
+                    reason: "connection timed out".into(),
+                }
+            }
+            Err(ureq::Error::Timeout(_)) => Reply::Timeout,
+            Err(e) => Reply::ConnectionFailed {
+                reason: e.to_string(),
+            },
+        }
+    }
+}
+
+pub(super) fn simulate(
+    spec: Option<&Path>,
+    trigger: Option<&str>,
+    values: Option<&Path>,
+    mock: Option<&Path>,
+    live: bool,
+    flows: &[PathBuf],
+    format: Format,
+) -> ExitCode {
+    let compiled = match compile(spec, values) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let body: serde_json::Value = match trigger {
+        None => compiled.flow.trigger.sample.clone(),
+        Some(text) => match serde_json::from_str(text) {
+            Ok(v) => v,
+            Err(e) => return usage_error(&format!("--trigger is not JSON: {e}")),
+        },
+    };
+    let resolver = FsFlows::new(spec, flows);
+    let run = if live {
+        wxcflow::sim::run(&compiled.flow, &body, &mut LiveHttp, &resolver)
+    } else {
+        let exchanges = match mock {
+            None => Vec::new(),
+            Some(path) => {
+                let source = match read_source(path) {
+                    Ok(s) => s,
+                    Err(e) => return usage_error(&e),
+                };
+                match toml::from_str::<wxcflow::sim::mock::MockFile>(&source.text) {
+                    Ok(file) => file.http,
+                    Err(e) => {
+                        let d = Diagnostic::new(
+                            Code::WrongType,
+                            format!("invalid mock file: {}", e.message().trim_end()),
+                        )
+                        .with_span(e.span().map(|r| source.span(r)));
+                        print_diagnostics(&[d], &[&source], Format::Human, false);
+                        return ExitCode::from(EXIT_PROBLEMS);
+                    }
+                }
+            }
+        };
+        wxcflow::sim::run(
+            &compiled.flow,
+            &body,
+            &mut wxcflow::sim::mock::MockClient { exchanges },
+            &resolver,
+        )
+    };
+    let secrets: Vec<String> = compiled.secrets.clone();
+    match format {
+        Format::Human => out!("{}", wxcflow::sim::render_text(&run, &secrets)),
+        Format::Json => out!("{}", wxcflow::sim::render_json(&run, &secrets)),
+    }
+    if run.error.is_some() {
+        ExitCode::from(EXIT_PROBLEMS)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// Scenario files under the paths given: files as they are, a folder's `*.toml` (not its
+/// subfolders, where the flows that scenarios run can live).
+fn scenario_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let entries = std::fs::read_dir(path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            files.extend(
+                entries
+                    .filter_map(Result::ok)
+                    .map(|e| e.path())
+                    .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "toml")),
+            );
+        } else if path.exists() {
+            files.push(path.clone());
+        } else {
+            return Err(format!("no scenario at {}", path.display()));
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+pub(super) fn test(paths: &[PathBuf], flows: &[PathBuf]) -> ExitCode {
+    let files = match scenario_files(paths) {
+        Ok(f) => f,
+        Err(e) => return usage_error(&e),
+    };
+    let validator = DocumentValidator::new();
+    let (mut passed, mut failed) = (0, 0);
+    for file in &files {
+        let name = file.display().to_string();
+        match run_scenario(file, flows, &validator) {
+            Ok((label, failures)) if failures.is_empty() => {
+                passed += 1;
+                outln!("ok    {name}: {label}");
+            }
+            Ok((label, failures)) => {
+                failed += 1;
+                outln!("FAIL  {name}: {label}");
+                for f in failures {
+                    outln!(
+                        "      {}: expected {}, got {}",
+                        f.what,
+                        f.expected,
+                        f.actual
+                    );
+                }
+            }
+            Err(why) => {
+                failed += 1;
+                outln!("FAIL  {name}: {why}");
+            }
+        }
+    }
+    outln!("{passed} passed, {failed} failed");
+    ExitCode::from(u8::from(failed > 0))
+}
+
+/// Loads, builds and runs one scenario; its label and unmet expectations.
+fn run_scenario(
+    file: &Path,
+    flows: &[PathBuf],
+    validator: &DocumentValidator,
+) -> Result<(String, Vec<wxcflow::sim::scenario::Failure>), String> {
+    let source = read_source(file)?;
+    let scenario: wxcflow::sim::scenario::Scenario = toml::from_str(&source.text).map_err(|e| {
+        let at = e
+            .span()
+            .map(|r| source.span(r))
+            .map_or(String::new(), |s| format!(" at {}:{}", s.line, s.column));
+        format!("invalid scenario{at}: {}", e.message().trim_end())
+    })?;
+    let base = file.parent().unwrap_or(Path::new("."));
+    let spec_path = scenario.spec.as_ref().map(|s| base.join(s));
+    let spec_source = match &spec_path {
+        Some(p) => read_source(p)?,
+        None => SourceFile::new(wxcflow::DEFAULT_SPEC_NAME, wxcflow::DEFAULT_SPEC),
+    };
+    let values = toml::to_string(&scenario.values).map_err(|e| e.to_string())?;
+    let tenant = wxcflow::template::Tenant::parse(
+        "scenario",
+        SourceFile::new(format!("{} [values]", source.name), values),
+    )
+    .map_err(|d| d.message)?;
+    let store = FsSecrets::beside(Some(file));
+    let build = wxcflow::build_tenant(&spec_source, Some(&tenant), &store, validator);
+    let Some((document, _)) = build.output else {
+        let errors: Vec<String> = build
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| format!("{}: {}", d.code.as_str(), d.message))
+            .collect();
+        return Err(format!("the spec does not build: {}", errors.join("; ")));
+    };
+    let body: serde_json::Value = match &scenario.trigger {
+        None => document.flow.trigger.sample.clone(),
+        Some(text) => {
+            serde_json::from_str(text).map_err(|e| format!("trigger is not JSON: {e}"))?
+        }
+    };
+    let resolver = FsFlows::new(spec_path.as_deref(), flows);
+    let mut http = wxcflow::sim::mock::MockClient {
+        exchanges: scenario.http.clone(),
+    };
+    let run = wxcflow::sim::run(&document.flow, &body, &mut http, &resolver);
+    let label = scenario
+        .name
+        .clone()
+        .unwrap_or_else(|| document.flow.name.clone());
+    Ok((label, wxcflow::sim::scenario::check(&run, &scenario.expect)))
+}
