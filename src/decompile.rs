@@ -11,16 +11,21 @@ use std::fmt::Write as _;
 /// number the nodes differently.
 pub fn decompile(document: &Document) -> String {
     let unpinned = write_spec(&document.flow, false);
-    let validator = crate::schema::DocumentValidator::new();
-    let source = crate::diagnostic::SourceFile::new("decompiled.toml", unpinned.clone());
-    let same_ids = crate::build_source(&source, &validator)
-        .output
-        .is_some_and(|(doc, _)| ids(&doc.flow) == ids(&document.flow));
-    if same_ids {
+    if assigned_ids(&unpinned).is_some_and(|flow| ids(&flow) == ids(&document.flow)) {
         unpinned
     } else {
         write_spec(&document.flow, true)
     }
+}
+
+/// The ids the compiler gives a spec's nodes: parse, render and check, without the schema
+/// validation (which changes no id and costs a validator).
+fn assigned_ids(spec_text: &str) -> Option<Flow> {
+    let source = crate::diagnostic::SourceFile::new("decompiled.toml", spec_text);
+    let spec = crate::spec::parse_spec(&source).ok()?;
+    let renderer = crate::template::Renderer::new(&spec, None).ok()?;
+    let rendered = renderer.render(None, &crate::template::NoSecrets).spec?;
+    crate::check::check(&rendered, None).flow
 }
 
 fn ids(flow: &Flow) -> Vec<(String, NodeId)> {

@@ -4,12 +4,17 @@ use super::*;
 
 /// Finds called flows: `<dir>/<FlowName>.toml`, else any spec in the folders whose `[flow]`
 /// name matches, else the embedded GetOAuthToken.
-struct FsFlows {
+struct FsFlows<'v> {
+    validator: &'v DocumentValidator,
     dirs: Vec<PathBuf>,
 }
 
-impl FsFlows {
-    fn new(spec: Option<&Path>, extra: &[PathBuf]) -> FsFlows {
+impl<'v> FsFlows<'v> {
+    fn new(
+        spec: Option<&Path>,
+        extra: &[PathBuf],
+        validator: &'v DocumentValidator,
+    ) -> FsFlows<'v> {
         let mut dirs: Vec<PathBuf> = spec
             .and_then(Path::parent)
             .map(|p| {
@@ -22,11 +27,11 @@ impl FsFlows {
             .into_iter()
             .collect();
         dirs.extend(extra.iter().cloned());
-        FsFlows { dirs }
+        FsFlows { validator, dirs }
     }
 
-    fn compile(source: &SourceFile) -> Result<wxcflow::flow::Flow, String> {
-        let result = wxcflow::build_source(source, &DocumentValidator::new());
+    fn compile(&self, source: &SourceFile) -> Result<wxcflow::flow::Flow, String> {
+        let result = wxcflow::build_source(source, self.validator);
         result.output.map(|(d, _)| d.flow).ok_or_else(|| {
             format!(
                 "{} does not compile: {}",
@@ -37,12 +42,12 @@ impl FsFlows {
     }
 }
 
-impl wxcflow::sim::FlowResolver for FsFlows {
+impl wxcflow::sim::FlowResolver for FsFlows<'_> {
     fn resolve(&self, flow: &str) -> Result<wxcflow::flow::Flow, String> {
         for dir in &self.dirs {
             let direct = dir.join(format!("{flow}.toml"));
             if let Ok(source) = read_source(&direct) {
-                return FsFlows::compile(&source);
+                return self.compile(&source);
             }
             let Ok(entries) = std::fs::read_dir(dir) else {
                 continue;
@@ -59,13 +64,13 @@ impl wxcflow::sim::FlowResolver for FsFlows {
                 };
                 if let Ok(spec) = wxcflow::spec::parse_spec(&source) {
                     if spec.flow.name.get_ref() == flow {
-                        return FsFlows::compile(&source);
+                        return self.compile(&source);
                     }
                 }
             }
         }
         if flow == "GetOAuthToken" {
-            return FsFlows::compile(&SourceFile::new(
+            return self.compile(&SourceFile::new(
                 wxcflow::DEFAULT_SPEC_NAME,
                 wxcflow::DEFAULT_SPEC,
             ));
@@ -163,7 +168,8 @@ pub(super) fn simulate(
             Err(e) => return usage_error(&format!("--trigger is not JSON: {e}")),
         },
     };
-    let resolver = FsFlows::new(spec, flows);
+    let validator = DocumentValidator::new();
+    let resolver = FsFlows::new(spec, flows, &validator);
     let run = if live {
         wxcflow::sim::run(&compiled.flow, &body, &mut LiveHttp, &resolver)
     } else {
@@ -310,7 +316,7 @@ fn run_scenario(
             serde_json::from_str(text).map_err(|e| format!("trigger is not JSON: {e}"))?
         }
     };
-    let resolver = FsFlows::new(spec_path.as_deref(), flows);
+    let resolver = FsFlows::new(spec_path.as_deref(), flows, validator);
     let mut http = wxcflow::sim::mock::MockClient {
         exchanges: scenario.http.clone(),
     };
