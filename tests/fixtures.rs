@@ -116,3 +116,16 @@ fn json_diagnostics_carry_code_severity_span_and_help() {
     let build = wxcflow::build_source(&source, validator());
     insta::assert_snapshot!(render_json(&build.diagnostics));
 }
+
+#[test]
+fn the_readme_documents_every_code() {
+    let readme =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .unwrap();
+    let missing: Vec<&str> = wxcflow::diagnostic::Code::ALL
+        .iter()
+        .map(|c| c.as_str())
+        .filter(|c| !readme.contains(&format!("| `{c}` |")))
+        .collect();
+    assert_eq!(missing, Vec::<&str>::new());
+}
