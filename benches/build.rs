@@ -10,10 +10,10 @@ use wxcflow::schema::DocumentValidator;
 mod chain;
 
 fn build_get_oauth_token(c: &mut Criterion) {
-    let validator = DocumentValidator::new();
+    let compiler = wxcflow::Compiler::new();
     let source = SourceFile::new(wxcflow::DEFAULT_SPEC_NAME, wxcflow::DEFAULT_SPEC);
     c.bench_function("build/get_oauth_token", |b| {
-        b.iter(|| wxcflow::build_source(black_box(&source), &validator))
+        b.iter(|| compiler.build(black_box(&source)))
     });
     c.bench_function("schema/compile_validator", |b| {
         b.iter(DocumentValidator::new)
@@ -21,14 +21,14 @@ fn build_get_oauth_token(c: &mut Criterion) {
 }
 
 fn build_chains(c: &mut Criterion) {
-    let validator = DocumentValidator::new();
+    let compiler = wxcflow::Compiler::new();
     let mut group = c.benchmark_group("build/chain");
     group.sample_size(20);
     for nodes in [250, 500, 1000, 2000] {
         let source = SourceFile::new("chain.toml", chain::chain_spec(nodes));
         group.throughput(Throughput::Elements(nodes as u64));
         group.bench_with_input(BenchmarkId::from_parameter(nodes), &source, |b, source| {
-            b.iter(|| wxcflow::build_source(black_box(source), &validator))
+            b.iter(|| compiler.build(black_box(source)))
         });
     }
     group.finish();
@@ -60,7 +60,7 @@ impl wxcflow::template::SecretStore for BenchSecrets {
 }
 
 fn render_tenants(c: &mut Criterion) {
-    let validator = DocumentValidator::new();
+    let compiler = wxcflow::Compiler::new();
     let source = SourceFile::new(wxcflow::DEFAULT_SPEC_NAME, wxcflow::DEFAULT_SPEC);
     let spec = wxcflow::spec::parse_spec(&source).expect("template parses");
     let renderer =
@@ -72,13 +72,9 @@ fn render_tenants(c: &mut Criterion) {
         group.throughput(Throughput::Elements(n as u64));
         group.bench_with_input(BenchmarkId::from_parameter(n), &tenants, |b, tenants| {
             b.iter(|| {
-                wxcflow::build_many(
-                    &renderer,
-                    tenants,
-                    &BenchSecrets,
-                    &validator,
-                    &|_, build| build.output.is_some(),
-                )
+                compiler.build_many(&renderer, tenants, &BenchSecrets, &|_, build| {
+                    build.output.is_some()
+                })
             })
         });
     }
@@ -87,10 +83,10 @@ fn render_tenants(c: &mut Criterion) {
 
 /// Mocked runs of GetOAuthToken through the token-service path, on one thread.
 fn simulate(c: &mut Criterion) {
-    let validator = DocumentValidator::new();
+    let compiler = wxcflow::Compiler::new();
     let source = SourceFile::new(wxcflow::DEFAULT_SPEC_NAME, wxcflow::DEFAULT_SPEC);
     let tenant = &tenants(1)[0];
-    let build = wxcflow::build_tenant(&source, Some(tenant), &BenchSecrets, &validator);
+    let build = compiler.build_tenant(&source, Some(tenant), &BenchSecrets);
     let flow = build.output.expect("builds").0.flow;
     let exchange: wxcflow::sim::mock::MockExchange = toml::from_str(
         "url = \"https://*\"\nbody = '{\"status\": \"200\", \"token\": \"t_PF84_x\"}'\n",

@@ -11,6 +11,7 @@ pub fn get_oauth_token() -> Spec {
     let not_empty = |variable: &str| cond(variable, "not_equals", "");
     FlowBuilder::new("GetOAuthToken")
         .description("Hands a bearer token to the parent flow in JDSToken: from the token service, else from StaticToken.")
+        .credential_headers(["x-token-passphrase", "Authorization"])
         .webhook("CCEP_GetOAuthToken", r#"{"hook": "null"}"#, "token_source")
         .variable(
             "Token-Service-URL",
@@ -24,6 +25,7 @@ pub fn get_oauth_token() -> Spec {
                 .default_value("")
                 .externalize()
                 .secret()
+                .send_to("$(Token-Service-URL)")
                 .note("Sent to the token service in the x-token-passphrase header."),
         )
         .variable(
@@ -80,6 +82,7 @@ pub fn get_oauth_token() -> Spec {
                 .output("token", "$.token")
                 .output("status", "$.status")
                 .output("message", "$.message")
+                .secret_output("token")
                 .on_leave(
                     Some("onSuccess"),
                     [
@@ -155,8 +158,8 @@ pub fn get_oauth_token() -> Spec {
 
 #[allow(dead_code)] // The test suite includes this file for `get_oauth_token` alone.
 fn main() {
-    let validator = wxcflow::schema::DocumentValidator::new();
-    let build = wxcflow::build_spec(&get_oauth_token(), None, &validator);
+    let compiler = wxcflow::Compiler::new();
+    let build = compiler.build_spec(&get_oauth_token(), None);
     match build.output {
         Some((_, json)) => print!("{json}"),
         None => {

@@ -28,6 +28,12 @@ fn assigned_ids(spec_text: &str) -> Option<Flow> {
     crate::check::check(&rendered, None).flow
 }
 
+/// A TOML array of strings, each written by `each`.
+fn list(items: &[String], each: impl Fn(&str) -> String) -> String {
+    let items: Vec<String> = items.iter().map(|i| each(i)).collect();
+    format!("[{}]", items.join(", "))
+}
+
 fn ids(flow: &Flow) -> Vec<(String, NodeId)> {
     flow.nodes.iter().map(|n| (n.key.clone(), n.id)).collect()
 }
@@ -99,6 +105,13 @@ fn write_spec(flow: &Flow, pin_ids: bool) -> String {
     if let Some(c) = &flow.correlation_id {
         let _ = writeln!(o, "correlation_id = {}", w.text(c));
     }
+    if !flow.credential_headers.is_empty() {
+        let _ = writeln!(
+            o,
+            "credential_headers = {}",
+            list(&flow.credential_headers, string)
+        );
+    }
     let t = &flow.trigger;
     let sample = serde_json::to_string(&t.sample).unwrap_or_else(|_| "{}".into());
     let _ = writeln!(
@@ -123,6 +136,9 @@ fn write_spec(flow: &Flow, pin_ids: bool) -> String {
             if on {
                 let _ = writeln!(o, "{flag} = true");
             }
+        }
+        if !v.send_to.is_empty() {
+            let _ = writeln!(o, "send_to = {}", list(&v.send_to, |u| w.text(u)));
         }
         if let Some(n) = &v.note {
             let _ = writeln!(o, "note = {}", string(n));
@@ -203,6 +219,9 @@ fn write_node(o: &mut String, w: &Writer, node: &Node, pin_id: bool) {
                     "outputs = {}",
                     inline_table(h.outputs.iter().map(|(k, v)| (k, templated(v))))
                 );
+            }
+            if !h.secret_outputs.is_empty() {
+                let _ = writeln!(o, "secret_outputs = {}", list(&h.secret_outputs, string));
             }
         }
         NodeKind::Branch(b) => {

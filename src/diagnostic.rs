@@ -72,7 +72,10 @@ codes! {
     TooManyAssignments => "wxc::too-many-assignments", Warning, "More than 30 assignments in one transition action.";
     InvalidOutcome => "wxc::invalid-outcome", Error, "A flow outcome with a bad name, status code or notify URL.";
     UncheckedStatus => "wxc::unchecked-status", Warning, "An HTTP node's outputs are used but no later branch checks `https.statusCode` (4xx/5xx leave through onSuccess).";
-    SecretInRequest => "wxc::secret-in-request", Warning, "A secret variable is sent in a request URL or body, where logs and request catchers see it.";
+    SecretInRequest => "wxc::secret-in-request", Error, "A secret (variable, output, or a value derived from one) is sent in a URL, body or non-credential header, or put in the correlation id or a notify URL.";
+    SecretToPlainVariable => "wxc::secret-to-plain-variable", Error, "A secret reaches a custom variable that is not declared secret (through a template or a transition action).";
+    SecretOutsideVariable => "wxc::secret-outside-variable", Error, "A secret template parameter is rendered somewhere other than a secret variable's default.";
+    SecretToOtherDestination => "wxc::secret-to-other-destination", Error, "A secret is sent in a credential header to a URL its variable's `send_to` does not name (secret outputs are never sent).";
     ResultNotAssigned => "wxc::result-not-assigned", Error, "A path ends in Success without assigning a `result` variable.";
     UnusedVariable => "wxc::unused-variable", Warning, "A custom variable that nothing reads.";
     SchemaViolation => "wxc::schema-violation", Error, "The emitted document breaks the flow-document schema (a wxcflow bug: please report it).";
@@ -81,7 +84,7 @@ codes! {
     MissingParam => "wxc::missing-param", Error, "A tenant file lacks a required parameter.";
     UnknownParam => "wxc::unknown-param", Error, "A tenant file sets a parameter the template does not declare.";
     ParamType => "wxc::param-type", Error, "A tenant value has the wrong type for its parameter.";
-    SecretUnavailable => "wxc::secret-unavailable", Error, "A secret's environment variable is unset or its file cannot be read.";
+    SecretUnavailable => "wxc::secret-unavailable", Error, "A secret's environment variable is unset or empty, or its file cannot be read or is empty.";
     UndefinedTemplateVariable => "wxc::undefined-template-variable", Error, "A template names a parameter that does not exist.";
     TemplateError => "wxc::template-error", Error, "A template does not parse, fails, or runs out of fuel.";
     InvalidSwitch => "wxc::invalid-switch", Error, "A node's `enabled` switch is not true or false, or its `bypass` outcome is missing.";

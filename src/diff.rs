@@ -10,8 +10,8 @@ use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-/// What is shown instead of a secret value.
-pub const MASK: &str = "•••";
+use crate::secret::Text;
+pub use crate::secret::MASK;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -66,12 +66,7 @@ impl<'a> Side<'a> {
         Side {
             flow,
             keys: flow.nodes.iter().map(|n| (n.id, n.key.as_str())).collect(),
-            secrets: flow
-                .variables
-                .iter()
-                .filter(|v| v.secret)
-                .map(|v| v.name.as_str())
-                .collect(),
+            secrets: flow.secret_variables().map(|v| v.name.as_str()).collect(),
         }
     }
 
@@ -168,11 +163,9 @@ impl<'a> Side<'a> {
                     .as_deref()
                     .map_or(String::new(), |o| format!("[{o}]"));
                 for (var, value) in &a.set {
-                    let shown = if self.secrets.contains(var.as_str()) {
-                        MASK.to_string()
-                    } else {
-                        q(value)
-                    };
+                    // What a secret variable is set to is secret, whatever it is written as.
+                    let secret = self.secrets.contains(var.as_str());
+                    let shown = Text::new(q(value), secret).shown().to_string();
                     out.insert(format!("{when}{scope}.set.{var}"), shown);
                 }
             }
@@ -315,13 +308,7 @@ fn diff_variables(old: &Flow, new: &Flow, changes: &mut Vec<Change>) {
             )),
             (Some(p), Some(q)) => {
                 let secret = p.secret || q.secret;
-                let shown = |v: &Variable| {
-                    if secret {
-                        MASK.to_string()
-                    } else {
-                        format!("{:?}", v.default)
-                    }
-                };
+                let shown = |v: &Variable| format!("{:?}", Text::new(v.default.clone(), secret));
                 let fields = [
                     ("default", shown(p), shown(q), p.default != q.default),
                     (
@@ -649,11 +636,7 @@ pub fn render_lines(flow: &Flow) -> String {
     }
     let _ = writeln!(out, "start.next -> {}", side.target(&flow.trigger.next));
     for v in &flow.variables {
-        let default = if v.secret {
-            MASK.to_string()
-        } else {
-            format!("{:?}", v.default)
-        };
+        let default = format!("{:?}", v.default_text());
         let flags: Vec<&str> = [
             ("externalize", v.externalize),
             ("secret", v.secret),

@@ -74,6 +74,9 @@ pub struct Flow {
     pub name: String,
     pub description: Option<String>,
     pub correlation_id: Option<String>,
+    /// Request headers that carry credentials; see [`crate::spec::model::FlowSection`].
+    #[serde(default)]
+    pub credential_headers: Vec<String>,
     pub trigger: Trigger,
     /// Sorted by name.
     pub variables: Vec<Variable>,
@@ -110,8 +113,23 @@ pub struct Variable {
     pub default: String,
     pub externalize: bool,
     pub secret: bool,
+    /// Where a secret variable may be sent (request URLs), in a credential header only.
+    #[serde(default)]
+    pub send_to: Vec<String>,
     pub result: bool,
     pub note: Option<String>,
+}
+
+impl Variable {
+    /// Whether the variable's default holds a secret value, so that a file holding it is private.
+    pub fn holds_secret(&self) -> bool {
+        self.secret && !self.default.is_empty()
+    }
+
+    /// The default, as a value that knows whether it is secret.
+    pub fn default_text(&self) -> crate::secret::Text {
+        crate::secret::Text::new(self.default.clone(), self.secret)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -239,7 +257,21 @@ pub struct Http {
     pub proxy: Option<String>,
     /// Output name -> JSONPath.
     pub outputs: BTreeMap<String, String>,
+    /// Outputs that hold a secret; with any, the response body and headers are secret too.
+    #[serde(default)]
+    pub secret_outputs: Vec<String>,
 }
+
+impl Http {
+    /// Whether output `name` (`token`, `https.responseBody`) of this node holds a secret.
+    pub fn output_is_secret(&self, name: &str) -> bool {
+        self.secret_outputs.iter().any(|o| o == name)
+            || (!self.secret_outputs.is_empty() && SECRET_BEARING_BUILTINS.contains(&name))
+    }
+}
+
+/// Built-in outputs that carry a reply's content, secret when any named output is.
+pub const SECRET_BEARING_BUILTINS: [&str; 2] = ["https.responseBody", "https.responseHeaders"];
 
 /// The Branch node's output: which branch matched.
 pub const BRANCH_OUTPUT: &str = "branch.output";
@@ -346,6 +378,33 @@ pub mod outcome_names {
 }
 
 impl Flow {
+    /// The secret variables, by declaration.
+    pub fn secret_variables(&self) -> impl Iterator<Item = &Variable> {
+        self.variables.iter().filter(|v| v.secret)
+    }
+
+    /// Whether the document holds a secret value anywhere. Rendering lets secret values land only
+    /// in secret variables' defaults, so this is exact.
+    pub fn holds_secret(&self) -> bool {
+        self.variables.iter().any(Variable::holds_secret)
+    }
+
+    /// Whether `$(name)` (`JDSToken`, `n4.token`) reads a secret in this flow.
+    pub fn reads_secret(&self, name: &str) -> bool {
+        if let Some(v) = self.variables.iter().find(|v| v.name == name) {
+            return v.secret;
+        }
+        let Some((id, output)) = name.split_once('.') else {
+            return false;
+        };
+        NodeId::parse(id)
+            .and_then(|id| self.node(id))
+            .is_some_and(|node| match &node.kind {
+                NodeKind::Http(h) => h.output_is_secret(output),
+                _ => false,
+            })
+    }
+
     pub fn node(&self, id: NodeId) -> Option<&Node> {
         self.nodes
             .binary_search_by_key(&id, |n| n.id)

@@ -39,6 +39,24 @@ pub fn references(text: &str) -> Result<Vec<Reference<'_>>, Unterminated> {
 /// Replaces each reference's name through `rewrite`, keeping everything else verbatim.
 /// A string with an unterminated reference comes back unchanged (checks report it).
 pub fn rewrite(text: &str, mut rewrite: impl FnMut(&str) -> Option<String>) -> String {
+    splice(text, |r| match rewrite(r.name) {
+        Some(new) => format!("$({new})"),
+        None => text[r.range.clone()].to_string(),
+    })
+}
+
+/// Replaces each reference with its value; a name with no value becomes empty, as a variable
+/// nobody set reads on the platform. A string with an unterminated reference comes back
+/// unchanged.
+pub fn substitute(text: &str, mut value: impl FnMut(&str) -> Option<String>) -> String {
+    splice(text, |r| value(r.name).unwrap_or_default())
+}
+
+/// Replaces each whole `$(...)` with what `with` makes of it.
+fn splice(text: &str, mut with: impl FnMut(&Reference) -> String) -> String {
+    if !text.contains("$(") {
+        return text.to_string();
+    }
     let Ok(refs) = references(text) else {
         return text.to_string();
     };
@@ -46,14 +64,7 @@ pub fn rewrite(text: &str, mut rewrite: impl FnMut(&str) -> Option<String>) -> S
     let mut last = 0;
     for r in refs {
         out.push_str(&text[last..r.range.start]);
-        match rewrite(r.name) {
-            Some(new) => {
-                out.push_str("$(");
-                out.push_str(&new);
-                out.push(')');
-            }
-            None => out.push_str(&text[r.range.clone()]),
-        }
+        out.push_str(&with(&r));
         last = r.range.end;
     }
     out.push_str(&text[last..]);

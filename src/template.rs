@@ -13,14 +13,35 @@ use std::collections::{BTreeMap, BTreeSet};
 /// Template instructions one string may spend; a runaway loop stops with an error instead.
 pub const FUEL: u64 = 50_000;
 
-/// What a secret's value is shown as.
-pub const SECRET_MASK: &str = "•••";
-
 /// Where secrets come from: the environment and files. The CLI implements it; tests fake it.
 pub trait SecretStore: Sync {
     fn env(&self, name: &str) -> Option<String>;
     /// Reads a secret file named in a tenant file (relative to that file's folder).
     fn file(&self, path: &str) -> Result<String, String>;
+    /// `false` for outputs that show only where secrets come from (sheets, graphs): then no
+    /// secret is read at all, and a placeholder stands in for each value.
+    fn reads_values(&self) -> bool {
+        true
+    }
+}
+
+/// A store that reads nothing: secrets given as `{ env = ... }` or `{ file = ... }` render as a
+/// placeholder, for outputs that only say where each secret comes from.
+pub struct OriginsOnly;
+
+/// What stands in for a secret that [`OriginsOnly`] does not read.
+pub const SECRET_PLACEHOLDER: &str = "(secret, not read)";
+
+impl SecretStore for OriginsOnly {
+    fn env(&self, _: &str) -> Option<String> {
+        None
+    }
+    fn file(&self, path: &str) -> Result<String, String> {
+        Err(format!("secret files are not read here ({path})"))
+    }
+    fn reads_values(&self) -> bool {
+        false
+    }
 }
 
 /// A store with nothing in it, for building without tenant values.
@@ -124,8 +145,9 @@ pub struct Renderer<'s> {
     source: Option<&'s SourceFile>,
     params: Vec<Param>,
     env: Environment<'static>,
-    /// Index (in visiting order) of each string that holds a template.
-    templated: BTreeSet<usize>,
+    /// Index (in visiting order) of each string that holds a template, with the secret
+    /// parameters it reads: its provenance, known before any value is rendered.
+    templated: BTreeMap<usize, Vec<String>>,
 }
 
 /// The result of rendering for one tenant.
@@ -133,16 +155,18 @@ pub struct Rendered {
     /// The spec with values filled in and switched-off nodes removed; `None` on errors.
     pub spec: Option<Spec>,
     pub diagnostics: Vec<Diagnostic>,
-    /// Secret values given by the tenant, so that callers can keep them out of every output.
-    pub secrets: Vec<Secret>,
+    /// For each secret variable whose default a secret parameter filled: where the values came
+    /// from (`environment variable ACME_TOKEN_PASSPHRASE`), for placeholders in sheets.
+    pub secret_origins: BTreeMap<String, Vec<String>>,
 }
 
-/// A secret value a tenant brought in, and where it came from (for placeholders).
+/// Where a string of the spec sits, for tracing secrets: a variable's default, or elsewhere.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Secret {
-    pub value: String,
-    /// E.g. `environment variable ACME_TOKEN_PASSPHRASE` or `file secrets/acme`.
-    pub origin: String,
+pub enum Place {
+    /// `[variables.NAME] default`.
+    VariableDefault { name: String, secret: bool },
+    /// Any other value, by its path (`nodes.fetch_token.url`).
+    Other(String),
 }
 
 /// Escapes text so that, rendered as a template, it comes out unchanged: every `{` that would
@@ -196,10 +220,17 @@ impl<'s> Renderer<'s> {
                 minijinja::escape_formatter(out, state, value)
             }
         });
-        let mut templated = BTreeSet::new();
+        // `debug()` prints every parameter, secrets included: a template cannot call it.
+        env.remove_global("debug");
+        let secret_params: BTreeSet<&str> = params
+            .iter()
+            .filter(|p| p.secret)
+            .map(|p| p.name.as_str())
+            .collect();
+        let mut templated = BTreeMap::new();
         let mut scratch = spec.clone();
         let mut index = 0;
-        visit_strings(&mut scratch, &mut |s| {
+        visit_strings(&mut scratch, &mut |s, _| {
             if is_template(s.get_ref()) {
                 if let Err(e) = env.add_template_owned(index.to_string(), s.get_ref().clone()) {
                     let at = e.range().map_or_else(
@@ -217,7 +248,18 @@ impl<'s> Renderer<'s> {
                         .with_span(at),
                     );
                 } else {
-                    templated.insert(index);
+                    // Which secret parameters the string reads decides whether its value is
+                    // secret: provenance, read from the template, never from what it renders.
+                    let reads = env
+                        .get_template(&index.to_string())
+                        .map(|t| t.undeclared_variables(false))
+                        .unwrap_or_default();
+                    let mut uses: Vec<String> = reads
+                        .into_iter()
+                        .filter(|name| secret_params.contains(name.as_str()))
+                        .collect();
+                    uses.sort();
+                    templated.insert(index, uses);
                 }
             }
             index += 1;
@@ -240,26 +282,38 @@ impl<'s> Renderer<'s> {
         self.source
     }
 
-    /// Renders for one tenant (or with defaults alone when `tenant` is `None`).
+    /// Renders for one tenant (or with defaults alone when `tenant` is `None`). A secret
+    /// parameter may fill only a secret variable's default; anywhere else it is an error, so
+    /// that a document holds secret values in secret variables and nowhere else.
     // `expect` below: Every index in `templated` was added to the environment in `new`.
     #[allow(clippy::expect_used)]
     pub fn render(&self, tenant: Option<&Tenant>, store: &dyn SecretStore) -> Rendered {
         let mut diagnostics = Vec::new();
-        let mut secrets = Vec::new();
-        let context = self.context(tenant, store, &mut diagnostics, &mut secrets);
+        let mut origins: BTreeMap<String, String> = BTreeMap::new();
+        let context = self.context(tenant, store, &mut diagnostics, &mut origins);
         if diagnostics.iter().any(Diagnostic::is_error) {
             return Rendered {
                 spec: None,
                 diagnostics,
-                secrets,
+                secret_origins: BTreeMap::new(),
             };
         }
         let names: Vec<&str> = self.params.iter().map(|p| p.name.as_str()).collect();
         let tenant_note = tenant.map_or(String::new(), |t| format!(" (tenant {})", t.source.name));
+        let mut secret_origins: BTreeMap<String, Vec<String>> = BTreeMap::new();
         let mut spec = self.spec.clone();
         let mut index = 0;
-        visit_strings(&mut spec, &mut |s| {
-            if self.templated.contains(&index) {
+        visit_strings(&mut spec, &mut |s, place| {
+            if let Some(uses) = self.templated.get(&index) {
+                if !uses.is_empty() {
+                    match place {
+                        Place::VariableDefault { name, secret: true } => {
+                            let from = secret_origins.entry(name.clone()).or_default();
+                            from.extend(uses.iter().filter_map(|p| origins.get(p).cloned()));
+                        }
+                        _ => diagnostics.push(self.secret_misplaced(s, &place, uses)),
+                    }
+                }
                 let template = self
                     .env
                     .get_template(&index.to_string())
@@ -278,7 +332,40 @@ impl<'s> Renderer<'s> {
         Rendered {
             spec: ok.then_some(spec),
             diagnostics,
-            secrets,
+            secret_origins: if ok { secret_origins } else { BTreeMap::new() },
+        }
+    }
+
+    /// A secret parameter rendered into a place that is not a secret variable's default.
+    fn secret_misplaced(&self, s: &S<String>, place: &Place, uses: &[String]) -> Diagnostic {
+        let at = self.source.map(|src| src.span(s.span()));
+        let params = uses
+            .iter()
+            .map(|p| format!("`{p}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let noun = if uses.len() == 1 {
+            "secret parameter"
+        } else {
+            "secret parameters"
+        };
+        match place {
+            Place::VariableDefault { name, .. } => Diagnostic::new(
+                Code::SecretToPlainVariable,
+                format!("{noun} {params} → variable `{name}` (its default), which is not secret"),
+            )
+            .with_span(at)
+            .with_help(format!(
+                "declare `secret = true` on [variables.{name}], or keep the parameter out of it"
+            )),
+            Place::Other(path) => Diagnostic::new(
+                Code::SecretOutsideVariable,
+                format!("{noun} {params} → `{path}`, where every output would show it"),
+            )
+            .with_span(at)
+            .with_help(
+                "pass a secret through a secret variable: [variables.NAME] secret = true, default = \"{{ param }}\", then write $(NAME) here",
+            ),
         }
     }
 
@@ -312,6 +399,7 @@ impl<'s> Renderer<'s> {
         let what = if e.kind() == minijinja::ErrorKind::OutOfFuel {
             format!("template ran out of fuel ({FUEL} instructions){tenant_note}: is there a runaway loop?")
         } else {
+            // minijinja's detail names what failed (an operator, a filter), never a value.
             format!(
                 "template failed{tenant_note}: {}",
                 e.detail().unwrap_or("error")
@@ -321,12 +409,13 @@ impl<'s> Renderer<'s> {
     }
 
     /// Parameter values: the tenant's, else defaults; checked for name, type and presence.
+    /// `origins` receives, for each secret parameter, where its value came from.
     fn context(
         &self,
         tenant: Option<&Tenant>,
         store: &dyn SecretStore,
         out: &mut Vec<Diagnostic>,
-        secrets: &mut Vec<Secret>,
+        origins: &mut BTreeMap<String, String>,
     ) -> Value {
         let mut values: BTreeMap<String, Value> = BTreeMap::new();
         // Parameters whose tenant value was wrong: reported once, not again as missing.
@@ -354,42 +443,16 @@ impl<'s> Renderer<'s> {
                     continue;
                 };
                 let value_span = Some(t.source.span(value.span()));
-                let (raw, origin) = match value.get_ref() {
+                let unavailable = |why: String| {
+                    Diagnostic::new(
+                        Code::SecretUnavailable,
+                        format!("{}: `{}` {why}", t.source.name, param.name),
+                    )
+                    .with_span(value_span.clone())
+                };
+                let resolved = match value.get_ref() {
                     toml::Value::Table(table) => match secret_reference(table) {
-                        Some(SecretRef::Env(var)) => match store.env(&var) {
-                            Some(v) => (
-                                toml::Value::String(v),
-                                format!("environment variable {var}"),
-                            ),
-                            None => {
-                                out.push(
-                                    Diagnostic::new(Code::SecretUnavailable, format!("{}: `{}` comes from environment variable {var}, which is not set", t.source.name, param.name))
-                                        .with_span(value_span),
-                                );
-                                failed.insert(param.name.clone());
-                                continue;
-                            }
-                        },
-                        Some(SecretRef::File(path)) => match store.file(&path) {
-                            Ok(v) => (
-                                toml::Value::String(v.trim_end_matches(['\n', '\r']).to_string()),
-                                format!("file {path}"),
-                            ),
-                            Err(why) => {
-                                out.push(
-                                    Diagnostic::new(
-                                        Code::SecretUnavailable,
-                                        format!(
-                                            "{}: `{}` comes from file {path}: {why}",
-                                            t.source.name, param.name
-                                        ),
-                                    )
-                                    .with_span(value_span),
-                                );
-                                failed.insert(param.name.clone());
-                                continue;
-                            }
-                        },
+                        Some(reference) => resolve_secret(&reference, store),
                         None => {
                             out.push(
                                 Diagnostic::new(Code::ParamType, format!("{}: `{}` is a table; give a value, {{ env = \"NAME\" }} or {{ file = \"PATH\" }}", t.source.name, param.name))
@@ -401,23 +464,31 @@ impl<'s> Renderer<'s> {
                     },
                     literal => {
                         lint_literal(param, literal, &t.source.name, value_span.clone(), out);
-                        (
+                        Resolved::Value(
                             literal.clone(),
                             format!("`{}` in {}", param.name, t.source.name),
                         )
                     }
                 };
+                let (raw, origin) = match resolved {
+                    Resolved::Value(raw, origin) => (raw, origin),
+                    Resolved::Placeholder(origin) => {
+                        if param.secret {
+                            origins.insert(param.name.clone(), origin);
+                        }
+                        values.insert(param.name.clone(), Value::from(SECRET_PLACEHOLDER));
+                        continue;
+                    }
+                    Resolved::Unavailable(why) => {
+                        out.push(unavailable(why));
+                        failed.insert(param.name.clone());
+                        continue;
+                    }
+                };
                 match param.kind.convert(&raw) {
                     Ok(v) => {
                         if param.secret {
-                            if let toml::Value::String(s) = &raw {
-                                if !s.is_empty() {
-                                    secrets.push(Secret {
-                                        value: s.clone(),
-                                        origin,
-                                    });
-                                }
-                            }
+                            origins.insert(param.name.clone(), origin);
                         }
                         values.insert(param.name.clone(), v);
                     }
@@ -445,6 +516,12 @@ impl<'s> Renderer<'s> {
             }
             match (&param.default, param.required) {
                 (Some(v), false) => {
+                    if param.secret {
+                        origins.insert(
+                            param.name.clone(),
+                            format!("the default of parameter `{}`", param.name),
+                        );
+                    }
                     values.insert(param.name.clone(), v.clone());
                 }
                 _ => {
@@ -462,6 +539,45 @@ impl<'s> Renderer<'s> {
             }
         }
         Value::from(values)
+    }
+}
+
+/// A tenant value after looking up `{ env = ... }` or `{ file = ... }`.
+enum Resolved {
+    /// The value and where it came from.
+    Value(toml::Value, String),
+    /// Not read (the store shows origins only); where it would come from.
+    Placeholder(String),
+    /// Why it cannot be had.
+    Unavailable(String),
+}
+
+/// Reads a secret from the store. An empty value is refused: CI systems expand a missing secret
+/// to an empty string, and a flow built without its passphrase fails only in production. A
+/// tenant that means "no secret" writes `""`.
+fn resolve_secret(reference: &SecretRef, store: &dyn SecretStore) -> Resolved {
+    let origin = match reference {
+        SecretRef::Env(var) => format!("environment variable {var}"),
+        SecretRef::File(path) => format!("file {path}"),
+    };
+    if !store.reads_values() {
+        return Resolved::Placeholder(origin);
+    }
+    let read = match reference {
+        SecretRef::Env(var) => store
+            .env(var)
+            .ok_or_else(|| format!("comes from environment variable {var}, which is not set")),
+        SecretRef::File(path) => store
+            .file(path)
+            .map(|v| v.trim_end_matches(['\n', '\r']).to_string())
+            .map_err(|why| format!("comes from file {path}: {why}")),
+    };
+    match read {
+        Ok(v) if v.is_empty() => Resolved::Unavailable(format!(
+            "comes from {origin}, which is empty; write `\"\"` in the tenant file if it has no such secret"
+        )),
+        Ok(v) => Resolved::Value(toml::Value::String(v), origin),
+        Err(why) => Resolved::Unavailable(why),
     }
 }
 
@@ -600,56 +716,95 @@ fn declare(
     })
 }
 
-/// Visits every string value that templates may fill, always in the same order. Keys, types
-/// and wiring (`next`, `bypass`) are structure and are never rendered.
-pub fn visit_strings(spec: &mut Spec, f: &mut dyn FnMut(&mut S<String>)) {
-    f(&mut spec.flow.name);
-    spec.flow.description.iter_mut().for_each(&mut *f);
-    spec.flow.correlation_id.iter_mut().for_each(&mut *f);
-    f(&mut spec.trigger.event);
-    f(&mut spec.trigger.sample);
-    for v in spec.variables.values_mut() {
-        v.default.iter_mut().for_each(&mut *f);
+/// Visits every string value that templates may fill, always in the same order, with where it
+/// sits. Keys, types and wiring (`next`, `bypass`) are structure and are never rendered.
+pub fn visit_strings(spec: &mut Spec, f: &mut dyn FnMut(&mut S<String>, Place)) {
+    let other = |path: &str| Place::Other(path.to_string());
+    f(&mut spec.flow.name, other("flow.name"));
+    if let Some(s) = &mut spec.flow.description {
+        f(s, other("flow.description"));
     }
-    for o in spec.outcomes.values_mut() {
-        o.notify_url.iter_mut().for_each(&mut *f);
+    if let Some(s) = &mut spec.flow.correlation_id {
+        f(s, other("flow.correlation_id"));
     }
-    for node in spec.nodes.values_mut() {
-        visit_node(node, f);
+    f(&mut spec.trigger.event, other("trigger.event"));
+    f(&mut spec.trigger.sample, other("trigger.sample"));
+    for (name, v) in spec.variables.iter_mut() {
+        let place = Place::VariableDefault {
+            name: name.get_ref().clone(),
+            secret: v.secret,
+        };
+        if let Some(s) = &mut v.default {
+            f(s, place);
+        }
+        for url in v.send_to.iter_mut().flatten() {
+            f(
+                url,
+                Place::Other(format!("variables.{}.send_to", name.get_ref())),
+            );
+        }
+    }
+    for (name, o) in spec.outcomes.iter_mut() {
+        if let Some(s) = &mut o.notify_url {
+            f(
+                s,
+                Place::Other(format!("outcomes.{}.notify_url", name.get_ref())),
+            );
+        }
+    }
+    for (key, node) in spec.nodes.iter_mut() {
+        visit_node(key.get_ref(), node, f);
     }
 }
 
-fn visit_node(n: &mut NodeSpec, f: &mut dyn FnMut(&mut S<String>)) {
-    for field in [
-        &mut n.method,
-        &mut n.url,
-        &mut n.body,
-        &mut n.proxy,
-        &mut n.script,
-        &mut n.flow,
-        &mut n.entry,
-        &mut n.none_label,
+fn visit_node(key: &str, n: &mut NodeSpec, f: &mut dyn FnMut(&mut S<String>, Place)) {
+    let at = |field: &str| Place::Other(format!("nodes.{key}.{field}"));
+    for (name, field) in [
+        ("method", &mut n.method),
+        ("url", &mut n.url),
+        ("body", &mut n.body),
+        ("proxy", &mut n.proxy),
+        ("script", &mut n.script),
+        ("flow", &mut n.flow),
+        ("entry", &mut n.entry),
+        ("none_label", &mut n.none_label),
     ] {
-        field.iter_mut().for_each(&mut *f);
-    }
-    for map in [&mut n.headers, &mut n.outputs].into_iter().flatten() {
-        map.values_mut().for_each(&mut *f);
-    }
-    for arm in n.branches.iter_mut().flatten() {
-        for c in arm.all.iter_mut().chain(arm.any.iter_mut()).flatten() {
-            f(&mut c.variable);
-            c.value.iter_mut().for_each(&mut *f);
-            c.upper.iter_mut().for_each(&mut *f);
+        if let Some(s) = field {
+            f(s, at(name));
         }
     }
-    for action in n.on_enter.iter_mut().chain(n.on_leave.iter_mut()).flatten() {
-        action.set.values_mut().for_each(&mut *f);
+    for (name, map) in [("headers", &mut n.headers), ("outputs", &mut n.outputs)] {
+        for (k, v) in map.iter_mut().flatten() {
+            let place = at(&format!("{name}.{}", k.get_ref()));
+            f(v, place);
+        }
+    }
+    for arm in n.branches.iter_mut().flatten() {
+        let arm_name = arm.name.get_ref().clone();
+        for c in arm.all.iter_mut().chain(arm.any.iter_mut()).flatten() {
+            let place = || at(&format!("branches.{arm_name}"));
+            f(&mut c.variable, place());
+            if let Some(v) = &mut c.value {
+                f(v, place());
+            }
+            if let Some(u) = &mut c.upper {
+                f(u, place());
+            }
+        }
+    }
+    for (when, actions) in [("on_enter", &mut n.on_enter), ("on_leave", &mut n.on_leave)] {
+        for action in actions.iter_mut().flatten() {
+            for (k, v) in action.set.iter_mut() {
+                let place = at(&format!("{when}.set.{}", k.get_ref()));
+                f(v, place);
+            }
+        }
     }
     if let Some(switch) = &mut n.enabled {
         let span = switch.span();
         if let Switch::Template(text) = switch.get_mut() {
             let mut s = S::new(span, std::mem::take(text));
-            f(&mut s);
+            f(&mut s, at("enabled"));
             *text = s.get_ref().clone();
         }
     }

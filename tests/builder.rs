@@ -5,15 +5,14 @@ mod common;
 #[path = "../examples/get_oauth_token.rs"]
 mod example;
 
-use common::validator;
 use wxcflow::diagnostic::SourceFile;
 
 #[test]
 fn rust_built_and_toml_built_get_oauth_token_are_byte_identical() {
-    let from_rust = wxcflow::build_spec(&example::get_oauth_token(), None, validator());
+    let from_rust = common::compiler().build_spec(&example::get_oauth_token(), None);
     assert_eq!(from_rust.diagnostics, vec![]);
     let source = SourceFile::new(wxcflow::DEFAULT_SPEC_NAME, wxcflow::DEFAULT_SPEC);
-    let from_toml = wxcflow::build_source(&source, validator());
+    let from_toml = common::compiler().build(&source);
     let (_, rust_json) = from_rust.output.expect("rust-built document");
     let (_, toml_json) = from_toml.output.expect("toml-built document");
     assert_eq!(rust_json, toml_json);
@@ -29,7 +28,7 @@ fn builder_specs_get_the_same_checks_without_spans() {
             http("GET", "$(Nowhere)").next("onSuccess", "end:Success"),
         )
         .build();
-    let build = wxcflow::build_spec(&spec, None, validator());
+    let build = common::compiler().build_spec(&spec, None);
     let codes: Vec<&str> = build.diagnostics.iter().map(|d| d.code.as_str()).collect();
     assert_eq!(
         codes,

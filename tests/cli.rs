@@ -32,7 +32,7 @@ fn build_without_a_spec_writes_get_oauth_token() {
     let written = std::fs::read_to_string(dir.path().join("GetOAuthToken.flow.json")).unwrap();
     let source =
         wxcflow::diagnostic::SourceFile::new(wxcflow::DEFAULT_SPEC_NAME, wxcflow::DEFAULT_SPEC);
-    let expected = wxcflow::build_source(&source, &wxcflow::schema::DocumentValidator::new());
+    let expected = common::compiler().build(&source);
     assert_eq!(written, expected.output.unwrap().1);
     // Nothing else (no temporary file) is left behind.
     let entries: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();

@@ -2,13 +2,13 @@
 
 mod common;
 
-use common::{fixture, validator};
+use common::fixture;
 use wxcflow::diagnostic::{render_human, render_json, Severity, SourceFile};
 
 #[test]
 fn embedded_get_oauth_token_builds_clean() {
     let source = SourceFile::new(wxcflow::DEFAULT_SPEC_NAME, wxcflow::DEFAULT_SPEC);
-    let build = wxcflow::build_source(&source, validator());
+    let build = common::compiler().build(&source);
     assert_eq!(
         build.diagnostics,
         vec![],
@@ -24,7 +24,7 @@ fn embedded_get_oauth_token_builds_clean() {
 fn valid_fixtures_compile_to_documents() {
     insta::glob!("../fixtures/valid", "*.toml", |path| {
         let source = fixture(path);
-        let build = wxcflow::build_source(&source, validator());
+        let build = common::compiler().build(&source);
         assert!(
             !build.has_errors(),
             "{}",
@@ -43,7 +43,7 @@ fn valid_fixtures_compile_to_documents() {
 fn invalid_fixtures_report_exact_diagnostics() {
     insta::glob!("../fixtures/invalid", "*.toml", |path| {
         let source = fixture(path);
-        let build = wxcflow::build_source(&source, validator());
+        let build = common::compiler().build(&source);
         assert!(
             !build.diagnostics.is_empty(),
             "{} produced no diagnostic",
@@ -66,7 +66,7 @@ fn every_check_code_is_exercised_by_the_corpus() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
         for entry in std::fs::read_dir(dir).unwrap() {
             let source = fixture(&entry.unwrap().path());
-            for d in wxcflow::build_source(&source, validator()).diagnostics {
+            for d in common::compiler().build(&source).diagnostics {
                 seen.insert(d.code.as_str());
             }
         }
@@ -80,14 +80,18 @@ fn every_check_code_is_exercised_by_the_corpus() {
     for entry in std::fs::read_dir(root.join("fixtures/tenant-errors")).unwrap() {
         let source = fixture(&entry.unwrap().path());
         let diagnostics = match wxcflow::template::Tenant::parse("t", source) {
-            Ok(t) => wxcflow::build_tenant(&ping, Some(&t), &none, validator()).diagnostics,
+            Ok(t) => {
+                common::compiler()
+                    .build_tenant(&ping, Some(&t), &none)
+                    .diagnostics
+            }
             Err(d) => vec![d],
         };
         seen.extend(diagnostics.iter().map(|d| d.code.as_str()));
     }
     for entry in std::fs::read_dir(root.join("fixtures/template-errors")).unwrap() {
         let template = fixture(&entry.unwrap().path());
-        let build = wxcflow::build_tenant(&template, Some(&literal), &none, validator());
+        let build = common::compiler().build_tenant(&template, Some(&literal), &none);
         seen.extend(build.diagnostics.iter().map(|d| d.code.as_str()));
     }
     let missing: Vec<&str> = wxcflow::diagnostic::Code::ALL
@@ -113,7 +117,7 @@ fn json_diagnostics_carry_code_severity_span_and_help() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fixtures/invalid/many-problems.toml");
     let source = fixture(&path);
-    let build = wxcflow::build_source(&source, validator());
+    let build = common::compiler().build(&source);
     insta::assert_snapshot!(render_json(&build.diagnostics));
 }
 

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{fixture, validator};
+use common::fixture;
 use wxcflow::diagnostic::SourceFile;
 use wxcflow::fmt::format_spec;
 
@@ -50,9 +50,8 @@ fn formatting_is_idempotent_and_keeps_logic_and_comments() {
         before.sort();
         after.sort();
         assert_eq!(before, after, "{} lost or changed comments", source.name);
-        let original = wxcflow::build_source(&source, validator());
-        let formatted =
-            wxcflow::build_source(&SourceFile::new(source.name.clone(), once), validator());
+        let original = common::compiler().build(&source);
+        let formatted = common::compiler().build(&SourceFile::new(source.name.clone(), once));
         assert_eq!(
             original.output.map(|o| o.1),
             formatted.output.map(|o| o.1),

@@ -58,7 +58,7 @@ fn inputs_over_10_mb_are_refused_before_reading() {
     assert!(String::from_utf8_lossy(&export.stdout).contains("larger than any export"));
     // The library refuses as well, for callers that read files themselves.
     let source = wxcflow::diagnostic::SourceFile::new("big.toml", format!("# {big}\n"));
-    let build = wxcflow::build_source(&source, &wxcflow::schema::DocumentValidator::new());
+    let build = common::compiler().build(&source);
     assert_eq!(build.diagnostics[0].code.as_str(), "wxc::too-large");
 }
 

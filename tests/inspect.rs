@@ -106,10 +106,7 @@ fn wxcflow_files_are_named_not_rejected() {
         }
     );
     let source = wxcflow::diagnostic::SourceFile::new("s", wxcflow::DEFAULT_SPEC);
-    let doc = wxcflow::build_source(&source, &wxcflow::schema::DocumentValidator::new())
-        .output
-        .unwrap()
-        .1;
+    let doc = common::compiler().build(&source).output.unwrap().1;
     assert_eq!(
         inspect(doc.as_bytes()),
         Inspection::FlowDocument {

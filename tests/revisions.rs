@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{fixture, validator};
+use common::fixture;
 use std::path::Path;
 use std::process::Command;
 use wxcflow::diff::{diff, render_json, render_markdown, render_text};
@@ -10,7 +10,8 @@ use wxcflow::flow::Flow;
 
 fn compile(path: &Path) -> Flow {
     let source = fixture(path);
-    wxcflow::build_source(&source, validator())
+    common::compiler()
+        .build(&source)
         .output
         .expect("revision compiles")
         .0
@@ -47,7 +48,7 @@ fn every_revision_pair_in_every_format() {
 #[test]
 fn moving_nodes_on_the_canvas_is_not_a_logic_change() {
     let source = wxcflow::diagnostic::SourceFile::new("s.toml", wxcflow::DEFAULT_SPEC);
-    let (document, _) = wxcflow::build_source(&source, validator()).output.unwrap();
+    let (document, _) = common::compiler().build(&source).output.unwrap();
     let mut moved = document.clone();
     for position in moved.layout.values_mut() {
         position.x += 500;

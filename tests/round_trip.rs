@@ -2,18 +2,13 @@
 
 mod common;
 
-use common::{fixture, validator};
+use common::fixture;
 use wxcflow::diagnostic::SourceFile;
 
 fn round_trip(source: &SourceFile) -> (String, String, String) {
-    let first = wxcflow::build_source(source, validator())
-        .output
-        .expect("compiles");
+    let first = common::compiler().build(source).output.expect("compiles");
     let spec = wxcflow::decompile::decompile(&first.0);
-    let again = wxcflow::build_source(
-        &SourceFile::new("decompiled.toml", spec.clone()),
-        validator(),
-    );
+    let again = common::compiler().build(&SourceFile::new("decompiled.toml", spec.clone()));
     let second = again.output.unwrap_or_else(|| {
         panic!(
             "{}\n{spec}",
@@ -230,11 +225,11 @@ mod generated {
             description in text(),
         ) {
             let spec = flow(&kinds, &picks, &description);
-            let build = wxcflow::build_spec(&spec, None, validator());
+            let build = common::compiler().build_spec(&spec, None);
             prop_assert!(!build.has_errors(), "{}", wxcflow::diagnostic::render_human(&build.diagnostics, &[]));
             let (document, first) = build.output.unwrap();
             let decompiled = wxcflow::decompile::decompile(&document);
-            let again = wxcflow::build_source(&SourceFile::new("d.toml", decompiled.clone()), validator());
+            let again = common::compiler().build(&SourceFile::new("d.toml", decompiled.clone()));
             prop_assert!(again.output.is_some(), "{}\n{decompiled}", wxcflow::diagnostic::render_human(&again.diagnostics, &[]));
             prop_assert_eq!(first, again.output.unwrap().1);
         }

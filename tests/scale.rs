@@ -8,7 +8,7 @@ mod chain;
 #[test]
 fn a_thousand_node_flow_compiles_without_diagnostics() {
     let source = wxcflow::diagnostic::SourceFile::new("chain.toml", chain::chain_spec(1000));
-    let build = wxcflow::build_source(&source, common::validator());
+    let build = common::compiler().build(&source);
     assert_eq!(build.diagnostics, vec![]);
     let (document, _) = build.output.unwrap();
     assert_eq!(document.flow.nodes.len(), 1000);

@@ -21,12 +21,7 @@ fn documents() -> Vec<String> {
     sources.extend(paths.iter().map(|p| fixture(p)));
     sources
         .iter()
-        .map(|s| {
-            wxcflow::build_source(s, validator())
-                .output
-                .expect("valid fixture")
-                .1
-        })
+        .map(|s| common::compiler().build(s).output.expect("valid fixture").1)
         .collect()
 }
 

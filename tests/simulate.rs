@@ -4,7 +4,6 @@ mod common;
 
 use common::wxcflow;
 
-use common::validator;
 use serde_json::json;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
@@ -16,7 +15,8 @@ use wxcflow::spec::builder::*;
 
 /// Compiles a spec built in Rust.
 fn flow_of(spec: &wxcflow::spec::Spec) -> wxcflow::flow::Flow {
-    wxcflow::build_spec(spec, None, validator())
+    common::compiler()
+        .build_spec(spec, None)
         .output
         .expect("builds")
         .0
@@ -129,7 +129,7 @@ fn all_fifteen_operators_hold_where_they_should() {
         result.outcome.as_deref(),
         Some("Success"),
         "{}",
-        wxcflow::sim::render_text(&result, &[])
+        wxcflow::sim::render_text(&result)
     );
     assert_eq!(result.steps.len(), 15);
     // And fail where they should: a different body leaves at the first branch.
@@ -275,7 +275,7 @@ fn http_outputs_and_built_ins_are_set() {
         },
         &NoChildren,
     );
-    assert_eq!(result.variables["Got"], r#"{"c":2}|404|Not Found"#);
+    assert_eq!(result.variables["Got"].expose(), r#"{"c":2}|404|Not Found"#);
     assert_eq!(
         result.steps[0].outcome, "onSuccess",
         "a 404 still leaves through onSuccess"

@@ -3,11 +3,12 @@
 
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
-use wxcflow::schema::DocumentValidator;
+use wxcflow::Compiler;
 
 fuzz_target!(|data: &[u8]| {
-    static VALIDATOR: OnceLock<DocumentValidator> = OnceLock::new();
-    let validator = VALIDATOR.get_or_init(DocumentValidator::new);
+    static COMPILER: OnceLock<Compiler> = OnceLock::new();
+    let compiler = COMPILER.get_or_init(Compiler::new);
+    let validator = compiler.validator();
     let Ok(value) = serde_json::from_slice::<serde_json::Value>(data) else {
         return;
     };
@@ -21,6 +22,6 @@ fuzz_target!(|data: &[u8]| {
     }
     let spec = wxcflow::decompile::decompile(&document);
     let source = wxcflow::diagnostic::SourceFile::new("decompiled.toml", spec);
-    let _ = wxcflow::build_source(&source, validator);
+    let _ = compiler.build(&source);
     let _ = wxcflow::diff::diff(&document.flow, &document.flow);
 });

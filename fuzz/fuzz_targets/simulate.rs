@@ -5,19 +5,17 @@
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 use wxcflow::diagnostic::SourceFile;
-use wxcflow::schema::DocumentValidator;
+use wxcflow::Compiler;
 use wxcflow::sim::mock::{MockClient, MockExchange};
 
 fuzz_target!(|data: &[u8]| {
-    static VALIDATOR: OnceLock<DocumentValidator> = OnceLock::new();
+    static COMPILER: OnceLock<Compiler> = OnceLock::new();
+    let compiler = COMPILER.get_or_init(Compiler::new);
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
     let (spec, body) = text.split_once('\0').unwrap_or((text, "{}"));
-    let Some((document, _)) = wxcflow::build_source(
-        &SourceFile::new("s.toml", spec),
-        VALIDATOR.get_or_init(DocumentValidator::new),
-    )
+    let Some((document, _)) = compiler.build(&SourceFile::new("s.toml", spec))
     .output
     else {
         return;
@@ -42,5 +40,5 @@ fuzz_target!(|data: &[u8]| {
         },
         &wxcflow::sim::NoChildren,
     );
-    let _ = wxcflow::sim::render_text(&run, &[]);
+    let _ = wxcflow::sim::render_text(&run);
 });

@@ -4,15 +4,16 @@
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 use wxcflow::diagnostic::SourceFile;
-use wxcflow::schema::DocumentValidator;
+use wxcflow::Compiler;
 
 fuzz_target!(|data: &[u8]| {
-    static VALIDATOR: OnceLock<DocumentValidator> = OnceLock::new();
+    static COMPILER: OnceLock<Compiler> = OnceLock::new();
+    let compiler = COMPILER.get_or_init(Compiler::new);
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
     let source = SourceFile::new("fuzz.toml", text);
-    let build = wxcflow::build_source(&source, VALIDATOR.get_or_init(DocumentValidator::new));
+    let build = compiler.build(&source);
     let _ = wxcflow::diagnostic::render_human(&build.diagnostics, &[&source]);
     let _ = wxcflow::fmt::format_spec(&source);
     if let Some((document, _)) = build.output {

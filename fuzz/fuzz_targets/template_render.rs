@@ -4,7 +4,7 @@
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 use wxcflow::diagnostic::SourceFile;
-use wxcflow::schema::DocumentValidator;
+use wxcflow::Compiler;
 use wxcflow::template::{SecretStore, Tenant};
 
 struct Env;
@@ -19,7 +19,8 @@ impl SecretStore for Env {
 }
 
 fuzz_target!(|data: &[u8]| {
-    static VALIDATOR: OnceLock<DocumentValidator> = OnceLock::new();
+    static COMPILER: OnceLock<Compiler> = OnceLock::new();
+    let compiler = COMPILER.get_or_init(Compiler::new);
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
@@ -30,12 +31,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(tenant) = Tenant::parse("fuzz", SourceFile::new("fuzz.toml", tenant)) else {
         return;
     };
-    let build = wxcflow::build_tenant(
-        &template,
-        Some(&tenant),
-        &Env,
-        VALIDATOR.get_or_init(DocumentValidator::new),
-    );
+    let build = compiler.build_tenant(&template, Some(&tenant), &Env);
     let _ = build.holds_secret();
-    let _ = build.secret_origins();
+    let _ = build.secret_origins.len();
 });

@@ -5,14 +5,14 @@ use super::context::{Ctx, Help};
 use crate::diagnostic::Code;
 use crate::flow::*;
 use crate::refs;
-use crate::spec::model::{Spec, S};
+use crate::spec::model::Spec;
 use std::collections::{BTreeSet, HashSet, VecDeque};
 
 pub fn analyse(flow: &Flow, spec: &Spec, cx: &mut Ctx) {
     let reachable = reachable_from(flow, &flow.trigger.next);
     unreachable_nodes(flow, spec, &reachable, cx);
     unchecked_status(flow, spec, cx);
-    secrets_in_requests(flow, spec, cx);
+    super::secrets::analyse(flow, spec, cx);
     results_assigned(flow, spec, cx);
     unused_variables(flow, spec, cx);
 }
@@ -136,50 +136,6 @@ fn unchecked_status(flow: &Flow, spec: &Spec, cx: &mut Ctx) {
                 key_span(spec, &node.key, cx),
             )
             .help("4xx and 5xx replies leave through onSuccess; add a branch on the status code");
-        }
-    }
-}
-
-/// A part of a request: its name, its compiled text, and the spec string it came from.
-type RequestPart<'a> = (&'a str, Option<&'a str>, Option<&'a S<String>>);
-
-/// A secret in a URL or body ends up in access logs and request catchers; headers are where
-/// credentials belong (the token service reads its passphrase from a header).
-fn secrets_in_requests(flow: &Flow, spec: &Spec, cx: &mut Ctx) {
-    let secrets: Vec<&str> = flow
-        .variables
-        .iter()
-        .filter(|v| v.secret)
-        .map(|v| v.name.as_str())
-        .collect();
-    for node in &flow.nodes {
-        let NodeKind::Http(http) = &node.kind else {
-            continue;
-        };
-        let Some((_, node_spec)) = spec.nodes.get_key_value(node.key.as_str()) else {
-            continue;
-        };
-        let parts: [RequestPart; 2] = [
-            ("URL", Some(&http.url), node_spec.url.as_ref()),
-            ("body", http.body.as_deref(), node_spec.body.as_ref()),
-        ];
-        for (part, text, spanned) in parts {
-            let Some(text) = text else { continue };
-            for secret in secrets.iter().filter(|s| reads(text, s)) {
-                let span = spanned.and_then(|s| {
-                    let at = s.get_ref().find(&format!("$({secret})"))?;
-                    cx.span_in(s, at..at + secret.len() + 3)
-                });
-                cx.report(
-                    Code::SecretInRequest,
-                    format!(
-                        "secret variable `{secret}` is sent in the {part} of `{}`",
-                        node.key
-                    ),
-                    span,
-                )
-                .help("send credentials in a header; keep tokens out of URLs and debug bodies");
-            }
         }
     }
 }

@@ -129,6 +129,13 @@ pub fn lower(spec: &Spec, cx: &mut Ctx) -> Flow {
         name,
         description: spec.flow.description.as_ref().map(|d| d.get_ref().clone()),
         correlation_id,
+        credential_headers: spec
+            .flow
+            .credential_headers
+            .iter()
+            .flatten()
+            .map(|h| h.get_ref().clone())
+            .collect(),
         trigger,
         variables,
         outcomes,
@@ -188,6 +195,12 @@ fn lower_variables(spec: &Spec, cx: &mut Ctx) -> Vec<Variable> {
                     .unwrap_or_default(),
                 externalize: v.externalize,
                 secret: v.secret,
+                send_to: v
+                    .send_to
+                    .iter()
+                    .flatten()
+                    .map(|u| u.get_ref().clone())
+                    .collect(),
                 result: v.result,
                 note: v.note.clone(),
             }
@@ -391,7 +404,7 @@ fn lower_node<'s>(key: &'s S<String>, spec: &'s NodeSpec, cx: &mut Ctx) -> Pendi
 
 /// Which of the type-specific fields each node type takes.
 fn check_fields_allowed(key: &S<String>, spec: &NodeSpec, type_name: &str, cx: &mut Ctx) {
-    let present: [(&str, bool, &[&str]); 14] = [
+    let present: [(&str, bool, &[&str]); 15] = [
         ("method", spec.method.is_some(), &["http"]),
         ("url", spec.url.is_some(), &["http"]),
         ("headers", spec.headers.is_some(), &["http"]),
@@ -408,6 +421,7 @@ fn check_fields_allowed(key: &S<String>, spec: &NodeSpec, type_name: &str, cx: &
         ),
         ("proxy", spec.proxy.is_some(), &["http"]),
         ("outputs", spec.outputs.is_some(), &["http"]),
+        ("secret_outputs", spec.secret_outputs.is_some(), &["http"]),
         ("branches", spec.branches.is_some(), &["branch"]),
         ("none_label", spec.none_label.is_some(), &["branch"]),
         ("script", spec.script.is_some(), &["evaluate"]),
@@ -547,6 +561,12 @@ fn lower_http(key: &S<String>, spec: &NodeSpec, cx: &mut Ctx) -> Lowered {
             request_timeout_ms,
             proxy: spec.proxy.as_ref().map(|p| p.get_ref().clone()),
             outputs: spanned_map(spec.outputs.as_ref()),
+            secret_outputs: spec
+                .secret_outputs
+                .iter()
+                .flatten()
+                .map(|o| o.get_ref().clone())
+                .collect(),
         })
     });
     (kind, outputs, names(&outcome_names::HTTP))
@@ -791,7 +811,7 @@ fn lower_call_flow(key: &S<String>, spec: &NodeSpec, cx: &mut Ctx) -> Lowered {
     (kind, Vec::new(), names(&outcome_names::CALL_FLOW))
 }
 
-fn check_url(url: &S<String>, what: &str, cx: &mut Ctx) {
+pub(super) fn check_url(url: &S<String>, what: &str, cx: &mut Ctx) {
     let u = url.get_ref();
     if !(u.starts_with("https://") || u.starts_with("http://") || u.starts_with("$(")) {
         cx.report(

@@ -3,6 +3,9 @@
 mod analysis;
 mod context;
 pub mod lower;
+mod secrets;
+
+pub use secrets::url_allowed;
 
 use crate::diagnostic::{Diagnostic, SourceFile};
 use crate::flow::Flow;
@@ -24,6 +27,7 @@ pub struct Checked {
 pub fn check(spec: &Spec, source: Option<&SourceFile>) -> Checked {
     let mut cx = Ctx::new(source);
     let flow = lower::lower(spec, &mut cx);
+    secrets::validate(spec, &mut cx);
     if !cx.has_errors() {
         analysis::analyse(&flow, spec, &mut cx);
     }

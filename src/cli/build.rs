@@ -3,7 +3,7 @@
 use super::*;
 
 pub(super) fn graph(spec: Option<&Path>, values: Option<&Path>, format: GraphFormat) -> ExitCode {
-    let flow = match compile(spec, values) {
+    let flow = match compile(spec, values, Secrets::OriginsOnly) {
         Ok(compiled) => compiled.flow,
         Err(code) => return code,
     };
@@ -15,7 +15,7 @@ pub(super) fn graph(spec: Option<&Path>, values: Option<&Path>, format: GraphFor
 }
 
 pub(super) fn sheet(spec: Option<&Path>, values: Option<&Path>, output: Option<&Path>) -> ExitCode {
-    let compiled = match compile(spec, values) {
+    let compiled = match compile(spec, values, Secrets::OriginsOnly) {
         Ok(compiled) => compiled,
         Err(code) => return code,
     };
@@ -64,8 +64,7 @@ pub(super) fn build(
         Err(code) => return code,
     };
     let store = FsSecrets::beside(values);
-    let validator = DocumentValidator::new();
-    let result = wxcflow::build_tenant(&source, tenant.as_ref(), &store, &validator);
+    let result = compiler().build_tenant(&source, tenant.as_ref(), &store);
     let mut sources = vec![&source];
     sources.extend(tenant.as_ref().map(|t| &t.source));
     print_diagnostics(&result.diagnostics, &sources, format, false);
@@ -122,7 +121,6 @@ fn default_output_name(flow_name: &str) -> String {
 }
 
 pub(super) fn check(specs: &[PathBuf], format: Format) -> ExitCode {
-    let validator = DocumentValidator::new();
     let mut all = Vec::new();
     let mut io_failed = false;
     let mut human = String::new();
@@ -135,7 +133,7 @@ pub(super) fn check(specs: &[PathBuf], format: Format) -> ExitCode {
                 continue;
             }
         };
-        let result = wxcflow::build_source(&source, &validator);
+        let result = compiler().build(&source);
         human.push_str(&diagnostic::render_human(&result.diagnostics, &[&source]));
         all.extend(result.diagnostics);
     }

@@ -76,7 +76,7 @@ pub(super) fn textconv(path: &Path) -> ExitCode {
     let text = match container::inspect(&bytes) {
         Inspection::Spec { .. } => {
             let source = SourceFile::new(path.display().to_string(), verbatim());
-            match wxcflow::build_source(&source, &DocumentValidator::new()).output {
+            match compiler().build(&source).output {
                 Some((document, _)) => wxcflow::diff::render_lines(&document.flow),
                 None => source.text,
             }

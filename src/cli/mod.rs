@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use wxcflow::container::{self, Inspection};
 use wxcflow::diagnostic::{self, Code, Diagnostic, SourceFile};
-use wxcflow::schema::{DocumentValidator, DOCUMENT_SCHEMA};
+use wxcflow::schema::DOCUMENT_SCHEMA;
+use wxcflow::Compiler;
 
 /// Like `print!`, but a closed pipe (`wxcflow graph | head`) ends the output quietly instead of
 /// panicking.
@@ -311,32 +312,50 @@ fn load_spec(path: Option<&Path>) -> Result<SourceFile, ExitCode> {
     }
 }
 
+/// The pipeline, built once per process on first use (commands that build nothing never pay
+/// for compiling the document schema).
+fn compiler() -> &'static Compiler {
+    static COMPILER: std::sync::OnceLock<Compiler> = std::sync::OnceLock::new();
+    COMPILER.get_or_init(Compiler::new)
+}
+
 /// A compiled flow, with where its secret variables' values came from.
 struct Compiled {
     source: SourceFile,
     flow: wxcflow::flow::Flow,
-    origins: std::collections::BTreeMap<String, String>,
-    /// Secret values the tenant brought in, to mask in anything shown.
-    secrets: Vec<String>,
+    origins: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+/// Whether a command needs secret values (running a flow) or only where they come from
+/// (sheets and graphs, which then read no secret at all).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Secrets {
+    Read,
+    OriginsOnly,
 }
 
 /// Loads and compiles a spec, printing diagnostics; the flow when it compiled.
-fn compile(spec: Option<&Path>, values: Option<&Path>) -> Result<Compiled, ExitCode> {
+fn compile(
+    spec: Option<&Path>,
+    values: Option<&Path>,
+    secrets: Secrets,
+) -> Result<Compiled, ExitCode> {
     let source = load_spec(spec)?;
     let tenant = values.map(load_tenant).transpose()?;
     let store = FsSecrets::beside(values);
-    let result = wxcflow::build_tenant(&source, tenant.as_ref(), &store, &DocumentValidator::new());
+    let store: &dyn wxcflow::template::SecretStore = match secrets {
+        Secrets::Read => &store,
+        Secrets::OriginsOnly => &wxcflow::template::OriginsOnly,
+    };
+    let result = compiler().build_tenant(&source, tenant.as_ref(), store);
     let mut sources = vec![&source];
     sources.extend(tenant.as_ref().map(|t| &t.source));
     print_diagnostics(&result.diagnostics, &sources, Format::Human, false);
-    let origins = result.secret_origins();
-    let secrets = result.secrets.iter().map(|s| s.value.clone()).collect();
     match result.output {
         Some((document, _)) => Ok(Compiled {
             source,
             flow: document.flow,
-            origins,
-            secrets,
+            origins: result.secret_origins,
         }),
         None => {
             eprintln!("build failed: {}", diagnostic::summary(&result.diagnostics));

@@ -78,7 +78,6 @@ pub(super) fn render(
         Err(e) => return usage_error(&format!("cannot start {} jobs: {e}", jobs.unwrap_or(0))),
     };
     let store = FsSecrets::beside(paths.first().map(PathBuf::as_path));
-    let validator = DocumentValidator::new();
     let progress = progress_bar(paths.len());
     // Read and parse every tenant (a bad tenant file is that tenant's failure, not the batch's).
     let loaded: Vec<(String, LoadedTenant)> = pool.install(|| {
@@ -102,7 +101,7 @@ pub(super) fn render(
         ok.into_iter().filter_map(|(_, t)| t.ok()).collect();
     // Each document is written as soon as it is built and then dropped; only diagnostics stay.
     let outcomes: Vec<(Vec<Diagnostic>, Result<(), String>)> = pool.install(|| {
-        wxcflow::build_many(&renderer, &tenants, &store, &validator, &|tenant, build| {
+        compiler().build_many(&renderer, &tenants, &store, &|tenant, build| {
             let private = build.holds_secret();
             let written = match &build.output {
                 Some((_, json)) => {

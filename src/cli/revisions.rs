@@ -19,7 +19,7 @@ fn load_flow(path: &Path, bytes: &[u8]) -> Result<Revision, ExitCode> {
         Inspection::Spec { .. } => {
             let text = String::from_utf8_lossy(bytes).into_owned();
             let source = SourceFile::new(name, text);
-            let result = wxcflow::build_source(&source, &DocumentValidator::new());
+            let result = compiler().build(&source);
             print_diagnostics(&result.diagnostics, &[&source], Format::Human, false);
             result
                 .output
@@ -99,7 +99,7 @@ pub(super) fn decompile(document: &Path, output: Option<&Path>) -> ExitCode {
         }
     };
     let value = serde_json::to_value(&parsed).expect("documents convert to JSON values");
-    let violations = DocumentValidator::new().validate(&value);
+    let violations = compiler().validator().validate(&value);
     if !violations.is_empty() {
         for v in &violations {
             eprintln!("error: {}: {v}", document.display());

@@ -4,17 +4,12 @@ use super::*;
 
 /// Finds called flows: `<dir>/<FlowName>.toml`, else any spec in the folders whose `[flow]`
 /// name matches, else the embedded GetOAuthToken.
-struct FsFlows<'v> {
-    validator: &'v DocumentValidator,
+struct FsFlows {
     dirs: Vec<PathBuf>,
 }
 
-impl<'v> FsFlows<'v> {
-    fn new(
-        spec: Option<&Path>,
-        extra: &[PathBuf],
-        validator: &'v DocumentValidator,
-    ) -> FsFlows<'v> {
+impl FsFlows {
+    fn new(spec: Option<&Path>, extra: &[PathBuf]) -> FsFlows {
         let mut dirs: Vec<PathBuf> = spec
             .and_then(Path::parent)
             .map(|p| {
@@ -27,11 +22,11 @@ impl<'v> FsFlows<'v> {
             .into_iter()
             .collect();
         dirs.extend(extra.iter().cloned());
-        FsFlows { validator, dirs }
+        FsFlows { dirs }
     }
 
     fn compile(&self, source: &SourceFile) -> Result<wxcflow::flow::Flow, String> {
-        let result = wxcflow::build_source(source, self.validator);
+        let result = compiler().build(source);
         result.output.map(|(d, _)| d.flow).ok_or_else(|| {
             format!(
                 "{} does not compile: {}",
@@ -42,7 +37,7 @@ impl<'v> FsFlows<'v> {
     }
 }
 
-impl wxcflow::sim::FlowResolver for FsFlows<'_> {
+impl wxcflow::sim::FlowResolver for FsFlows {
     fn resolve(&self, flow: &str) -> Result<wxcflow::flow::Flow, String> {
         for dir in &self.dirs {
             let direct = dir.join(format!("{flow}.toml"));
@@ -80,18 +75,29 @@ impl wxcflow::sim::FlowResolver for FsFlows<'_> {
     }
 }
 
-/// Real HTTP for `run --live`, with the node's connection and request timeouts.
+/// Real HTTP for `run --live`, with the node's connection and request timeouts. Redirects are
+/// followed by hand, so that each hop is in the trace and credential headers never reach
+/// another origin.
 struct LiveHttp;
 
+/// How many redirects one request follows.
+const MAX_REDIRECTS: usize = 10;
+
 impl wxcflow::sim::HttpClient for LiveHttp {
-    fn send(&mut self, r: &wxcflow::sim::Request) -> wxcflow::sim::Reply {
+    fn send(
+        &mut self,
+        r: &wxcflow::sim::Request,
+        hops: &mut Vec<wxcflow::sim::Hop>,
+    ) -> wxcflow::sim::Reply {
         use std::time::Duration;
-        use wxcflow::sim::Reply;
+        use wxcflow::secret::Text;
+        use wxcflow::sim::{Hop, Reply};
         let request_ms = r
             .request_timeout_ms
             .unwrap_or(wxcflow::sim::DEFAULT_REQUEST_TIMEOUT_MS);
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
+            .max_redirects(0)
             .timeout_connect(
                 r.connect_timeout_ms
                     .map(|ms| Duration::from_millis(ms.into())),
@@ -99,53 +105,142 @@ impl wxcflow::sim::HttpClient for LiveHttp {
             .timeout_global(Some(Duration::from_millis(request_ms.into())))
             .build()
             .into();
-        let mut builder = ureq::http::Request::builder()
-            .method(r.method.as_str())
-            .uri(r.url.as_str());
-        for (k, v) in &r.headers {
-            builder = builder.header(k.as_str(), v.as_str());
-        }
-        let request = match builder.body(r.body.clone().unwrap_or_default()) {
-            Ok(request) => request,
-            Err(e) => {
-                return Reply::ConnectionFailed {
-                    reason: format!("invalid request: {e}"),
-                }
-            }
+        // Whatever a failure says may quote the URL: it is as secret as the URL.
+        let failed = |reason: String| Reply::ConnectionFailed {
+            reason: Text::new(reason, r.url.is_secret()),
         };
-        match agent.run(request) {
-            Ok(mut response) => {
-                let status = response.status();
-                let headers = response
-                    .headers()
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
-                    .collect();
-                match response.body_mut().read_to_string() {
-                    Ok(body) => Reply::Response {
+        let mut url = r.url.expose().to_string();
+        let mut method = r.method.clone();
+        let mut body = r.body.as_ref().map(|b| b.expose().to_string());
+        let mut headers: Vec<(String, String)> = r
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), v.expose().to_string()))
+            .collect();
+        loop {
+            let mut builder = ureq::http::Request::builder()
+                .method(method.as_str())
+                .uri(url.as_str());
+            for (k, v) in &headers {
+                builder = builder.header(k.as_str(), v.as_str());
+            }
+            let request = match builder.body(body.clone().unwrap_or_default()) {
+                Ok(request) => request,
+                Err(e) => return failed(format!("invalid request: {e}")),
+            };
+            let mut response = match agent.run(request) {
+                Ok(response) => response,
+                // A connection that cannot be set up in time fails like a refused one (onError).
+                Err(ureq::Error::Timeout(ureq::Timeout::Connect | ureq::Timeout::Resolve)) => {
+                    return failed("connection timed out".into())
+                }
+                Err(ureq::Error::Timeout(_)) => return Reply::Timeout,
+                Err(e) => return failed(e.to_string()),
+            };
+            let status = response.status();
+            let location = response
+                .headers()
+                .get("location")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|l| resolve_location(&url, l));
+            if let (true, Some(next)) = (status.is_redirection(), location) {
+                let shown = Text::new(next.clone(), r.url.is_secret());
+                if hops.len() >= MAX_REDIRECTS {
+                    hops.push(Hop {
                         status: status.as_u16(),
-                        status_text: status.canonical_reason().unwrap_or("").to_string(),
-                        headers,
-                        body,
-                    },
-                    Err(ureq::Error::Timeout(_)) => Reply::Timeout,
-                    Err(e) => Reply::ConnectionFailed {
-                        reason: e.to_string(),
-                    },
+                        location: shown,
+                        action: format!("not followed: more than {MAX_REDIRECTS} redirects"),
+                    });
+                } else {
+                    let action = if same_origin(&url, &next) {
+                        "followed".to_string()
+                    } else {
+                        let dropped: Vec<String> = headers
+                            .iter()
+                            .filter(|(k, _)| {
+                                r.credential_headers
+                                    .iter()
+                                    .any(|c| c.eq_ignore_ascii_case(k))
+                            })
+                            .map(|(k, _)| k.clone())
+                            .collect();
+                        headers.retain(|(k, _)| !dropped.contains(k));
+                        if dropped.is_empty() {
+                            "followed to another origin".to_string()
+                        } else {
+                            format!(
+                                "followed to another origin without credential headers {}",
+                                dropped.join(", ")
+                            )
+                        }
+                    };
+                    hops.push(Hop {
+                        status: status.as_u16(),
+                        location: shown,
+                        action,
+                    });
+                    // 303, and 301/302 after a POST, continue as GET without the body, as
+                    // browsers and HTTP clients do.
+                    if status.as_u16() == 303
+                        || (matches!(status.as_u16(), 301 | 302) && method == "POST")
+                    {
+                        method = "GET".into();
+                        body = None;
+                    }
+                    url = next;
+                    continue;
                 }
             }
-            // A connection that cannot be set up in time fails like a refused one (onError).
-            Err(ureq::Error::Timeout(ureq::Timeout::Connect | ureq::Timeout::Resolve)) => {
-                Reply::ConnectionFailed {
-                    reason: "connection timed out".into(),
-                }
-            }
-            Err(ureq::Error::Timeout(_)) => Reply::Timeout,
-            Err(e) => Reply::ConnectionFailed {
-                reason: e.to_string(),
-            },
+            let reply_headers = response
+                .headers()
+                .iter()
+                .map(|(k, v)| (k.to_string(), Text::plain(v.to_str().unwrap_or(""))))
+                .collect();
+            return match response.body_mut().read_to_string() {
+                Ok(text) => Reply::Response {
+                    status: status.as_u16(),
+                    status_text: status.canonical_reason().unwrap_or("").to_string(),
+                    headers: reply_headers,
+                    body: Text::plain(text),
+                },
+                Err(ureq::Error::Timeout(_)) => Reply::Timeout,
+                Err(e) => failed(e.to_string()),
+            };
         }
     }
+}
+
+/// `scheme://host:port` of a URL, lower-cased, with the default port made explicit.
+fn origin(url: &str) -> Option<(String, String, u16)> {
+    let uri: ureq::http::Uri = url.parse().ok()?;
+    let scheme = uri.scheme_str()?.to_ascii_lowercase();
+    let host = uri.host()?.to_ascii_lowercase();
+    let port = uri
+        .port_u16()
+        .unwrap_or(if scheme == "https" { 443 } else { 80 });
+    Some((scheme, host, port))
+}
+
+fn same_origin(a: &str, b: &str) -> bool {
+    matches!((origin(a), origin(b)), (Some(x), Some(y)) if x == y)
+}
+
+/// A `Location` header made absolute against the URL it answered.
+fn resolve_location(base: &str, location: &str) -> Option<String> {
+    if location.starts_with("http://") || location.starts_with("https://") {
+        return Some(location.to_string());
+    }
+    let (scheme, host, port) = origin(base)?;
+    let authority = format!("{scheme}://{host}:{port}");
+    if let Some(rest) = location.strip_prefix("//") {
+        return Some(format!("{scheme}://{rest}"));
+    }
+    if location.starts_with('/') {
+        return Some(format!("{authority}{location}"));
+    }
+    let uri: ureq::http::Uri = base.parse().ok()?;
+    let dir = uri.path().rsplit_once('/').map_or("", |(d, _)| d);
+    Some(format!("{authority}{dir}/{location}"))
 }
 
 pub(super) fn simulate(
@@ -157,7 +252,7 @@ pub(super) fn simulate(
     flows: &[PathBuf],
     format: Format,
 ) -> ExitCode {
-    let compiled = match compile(spec, values) {
+    let compiled = match compile(spec, values, Secrets::Read) {
         Ok(c) => c,
         Err(code) => return code,
     };
@@ -168,8 +263,7 @@ pub(super) fn simulate(
             Err(e) => return usage_error(&format!("--trigger is not JSON: {e}")),
         },
     };
-    let validator = DocumentValidator::new();
-    let resolver = FsFlows::new(spec, flows, &validator);
+    let resolver = FsFlows::new(spec, flows);
     let run = if live {
         wxcflow::sim::run(&compiled.flow, &body, &mut LiveHttp, &resolver)
     } else {
@@ -201,10 +295,9 @@ pub(super) fn simulate(
             &resolver,
         )
     };
-    let secrets: Vec<String> = compiled.secrets.clone();
     match format {
-        Format::Human => out!("{}", wxcflow::sim::render_text(&run, &secrets)),
-        Format::Json => out!("{}", wxcflow::sim::render_json(&run, &secrets)),
+        Format::Human => out!("{}", wxcflow::sim::render_text(&run)),
+        Format::Json => out!("{}", wxcflow::sim::render_json(&run)),
     }
     if run.error.is_some() {
         ExitCode::from(EXIT_PROBLEMS)
@@ -242,11 +335,10 @@ pub(super) fn test(paths: &[PathBuf], flows: &[PathBuf]) -> ExitCode {
         Ok(f) => f,
         Err(e) => return usage_error(&e),
     };
-    let validator = DocumentValidator::new();
     let (mut passed, mut failed) = (0, 0);
     for file in &files {
         let name = file.display().to_string();
-        match run_scenario(file, flows, &validator) {
+        match run_scenario(file, flows) {
             Ok((label, failures)) if failures.is_empty() => {
                 passed += 1;
                 outln!("ok    {name}: {label}");
@@ -277,7 +369,6 @@ pub(super) fn test(paths: &[PathBuf], flows: &[PathBuf]) -> ExitCode {
 fn run_scenario(
     file: &Path,
     flows: &[PathBuf],
-    validator: &DocumentValidator,
 ) -> Result<(String, Vec<wxcflow::sim::scenario::Failure>), String> {
     let source = read_source(file)?;
     let scenario: wxcflow::sim::scenario::Scenario = toml::from_str(&source.text).map_err(|e| {
@@ -300,7 +391,7 @@ fn run_scenario(
     )
     .map_err(|d| d.message)?;
     let store = FsSecrets::beside(Some(file));
-    let build = wxcflow::build_tenant(&spec_source, Some(&tenant), &store, validator);
+    let build = compiler().build_tenant(&spec_source, Some(&tenant), &store);
     let Some((document, _)) = build.output else {
         let errors: Vec<String> = build
             .diagnostics
@@ -316,7 +407,7 @@ fn run_scenario(
             serde_json::from_str(text).map_err(|e| format!("trigger is not JSON: {e}"))?
         }
     };
-    let resolver = FsFlows::new(spec_path.as_deref(), flows, validator);
+    let resolver = FsFlows::new(spec_path.as_deref(), flows);
     let mut http = wxcflow::sim::mock::MockClient {
         exchanges: scenario.http.clone(),
     };

@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 
 /// Renders the sheet. `spec_name` says where the flow came from; `origins` says, for secret
 /// variables, where their value comes from (shown instead of the value).
-pub fn sheet(flow: &Flow, spec_name: &str, origins: &BTreeMap<String, String>) -> String {
+pub fn sheet(flow: &Flow, spec_name: &str, origins: &BTreeMap<String, Vec<String>>) -> String {
     let mut out = String::new();
     let w = &mut out;
     let _ = writeln!(w, "# Build sheet: {}\n", flow.name);
@@ -198,10 +198,13 @@ fn cell(text: &str) -> String {
 }
 
 /// A variable's default as the sheet shows it; secrets only as a placeholder naming their source.
-fn default_text(v: &Variable, origins: &BTreeMap<String, String>) -> String {
+fn default_text(v: &Variable, origins: &BTreeMap<String, Vec<String>>) -> String {
     match (v.secret, v.default.is_empty()) {
-        (true, false) => match origins.get(&v.name) {
-            Some(origin) => format!("*secret, not shown: take it from {}*", cell(origin)),
+        (true, false) => match origins.get(&v.name).filter(|o| !o.is_empty()) {
+            Some(from) => format!(
+                "*secret, not shown: take it from {}*",
+                cell(&from.join(" and "))
+            ),
             None => format!("*secret, not shown: the `{}` value you were given*", v.name),
         },
         (true, true) => "(empty; secret)".into(),

@@ -1,7 +1,8 @@
 //! Mocked HTTP for runs and scenarios: requests matched by method, URL and headers, answered
 //! with a status, headers and body, a delay, or a failed connection.
 
-use super::{HttpClient, Reply, Request, DEFAULT_REQUEST_TIMEOUT_MS};
+use super::{Hop, HttpClient, Reply, Request, DEFAULT_REQUEST_TIMEOUT_MS};
+use crate::secret::Text;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -54,32 +55,34 @@ impl MockExchange {
             .as_deref()
             .is_none_or(|m| m.eq_ignore_ascii_case(&request.method));
         let url = match self.url.strip_suffix('*') {
-            Some(prefix) => request.url.starts_with(prefix),
-            None => request.url == self.url,
+            Some(prefix) => request.url.expose().starts_with(prefix),
+            None => request.url.expose() == self.url,
         };
         let headers = self.headers.iter().all(|(k, v)| {
             request
                 .headers
                 .iter()
-                .any(|(name, value)| name.eq_ignore_ascii_case(k) && value == v)
+                .any(|(name, value)| name.eq_ignore_ascii_case(k) && value.expose() == v)
         });
         method && url && headers
     }
 }
 
 impl HttpClient for MockClient {
-    fn send(&mut self, request: &Request) -> Reply {
+    fn send(&mut self, request: &Request, _: &mut Vec<Hop>) -> Reply {
         let Some(x) = self.exchanges.iter().find(|x| x.matches(request)) else {
+            // The URL as it is shown: masked whole when it holds a secret.
             return Reply::ConnectionFailed {
-                reason: format!(
+                reason: Text::plain(format!(
                     "no mocked exchange matches {} {}",
-                    request.method, request.url
-                ),
+                    request.method,
+                    request.url.shown()
+                )),
             };
         };
         if x.fail.is_some() {
             return Reply::ConnectionFailed {
-                reason: "connection refused (mocked)".into(),
+                reason: Text::plain("connection refused (mocked)"),
             };
         }
         let limit = request
@@ -94,8 +97,12 @@ impl HttpClient for MockClient {
                 .status_text
                 .clone()
                 .unwrap_or_else(|| reason(x.status).to_string()),
-            headers: x.reply_headers.clone(),
-            body: x.body.clone(),
+            headers: x
+                .reply_headers
+                .iter()
+                .map(|(k, v)| (k.clone(), Text::plain(v.clone())))
+                .collect(),
+            body: Text::plain(x.body.clone()),
         }
     }
 }

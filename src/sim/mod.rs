@@ -12,6 +12,7 @@ pub mod scenario;
 use crate::flow::*;
 use crate::jsonpath;
 use crate::refs;
+use crate::secret::Text;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -23,13 +24,18 @@ pub const CALL_DEPTH_LIMIT: usize = 8;
 /// is not published).
 pub const DEFAULT_REQUEST_TIMEOUT_MS: u32 = 10_000;
 
-/// An HTTP request as the flow would send it.
+/// An HTTP request as the flow would send it. Each part knows whether it derives from a secret,
+/// and shows (in traces, JSON and failures) masked if it does.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Request {
     pub method: String,
-    pub url: String,
-    pub headers: BTreeMap<String, String>,
-    pub body: Option<String>,
+    pub url: Text,
+    pub headers: BTreeMap<String, Text>,
+    pub body: Option<Text>,
+    /// Headers that carry credentials (the flow's `credential_headers`): a client never sends
+    /// them to another origin.
+    #[serde(skip)]
+    pub credential_headers: Vec<String>,
     #[serde(skip)]
     pub connect_timeout_ms: Option<u32>,
     #[serde(skip)]
@@ -43,18 +49,53 @@ pub enum Reply {
     Response {
         status: u16,
         status_text: String,
-        headers: BTreeMap<String, String>,
-        body: String,
+        headers: BTreeMap<String, Text>,
+        body: Text,
     },
     /// Refused, unreachable, or the connection timeout passed: the node leaves through onError.
-    ConnectionFailed { reason: String },
+    /// A client quotes no secret part of the request in `reason`.
+    ConnectionFailed { reason: Text },
     /// The request timeout passed: the node leaves through onTimeout.
     Timeout,
 }
 
+impl Reply {
+    /// The reply of a node with secret outputs: its body and headers hold the secret too.
+    fn tainted_by(self, secret: bool) -> Reply {
+        match self {
+            Reply::Response {
+                status,
+                status_text,
+                headers,
+                body,
+            } => Reply::Response {
+                status,
+                status_text,
+                headers: headers
+                    .into_iter()
+                    .map(|(k, v)| (k, v.tainted_by(secret)))
+                    .collect(),
+                body: body.tainted_by(secret),
+            },
+            other => other,
+        }
+    }
+}
+
+/// A redirect the client met on the way to the reply.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Hop {
+    pub status: u16,
+    /// Where it pointed (secret when the request's URL was).
+    pub location: Text,
+    /// `followed`, `followed without credential headers`, or why not.
+    pub action: String,
+}
+
 /// Sends requests: a mock in tests and scenarios, a real client under `--live`.
 pub trait HttpClient {
-    fn send(&mut self, request: &Request) -> Reply;
+    /// Sends one request; redirects met on the way are pushed to `hops`, in order.
+    fn send(&mut self, request: &Request, hops: &mut Vec<Hop>) -> Reply;
 }
 
 /// Finds child flows for Call Flow nodes, by flow name.
@@ -78,14 +119,16 @@ pub struct Step {
     pub node: String,
     pub outcome: String,
     /// Custom variables assigned by the node's transition actions, in order.
-    pub assigned: Vec<(String, String)>,
+    pub assigned: Vec<(String, Text)>,
     pub request: Option<Exchange>,
 }
 
-/// A request made and its reply.
+/// A request made, the redirects met, and the reply.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Exchange {
     pub request: Request,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub redirects: Vec<Hop>,
     pub reply: Reply,
 }
 
@@ -97,11 +140,8 @@ pub struct Run {
     pub outcome: Option<String>,
     pub error: Option<String>,
     pub steps: Vec<Step>,
-    /// Custom variables at the end.
-    pub variables: BTreeMap<String, String>,
-    /// Names of secret variables, whose values are masked when shown.
-    #[serde(skip)]
-    pub secret_names: Vec<String>,
+    /// Custom variables at the end, each knowing whether it holds a secret.
+    pub variables: BTreeMap<String, Text>,
 }
 
 impl Run {
@@ -137,10 +177,10 @@ pub fn run(
     http: &mut dyn HttpClient,
     children: &dyn FlowResolver,
 ) -> Run {
-    let mut vars: HashMap<String, String> = flow
+    let mut vars: Vars = flow
         .variables
         .iter()
-        .map(|v| (v.name.clone(), v.default.clone()))
+        .map(|v| (v.name.clone(), v.default_text()))
         .collect();
     let mut steps = Vec::new();
     let mut machine = Machine {
@@ -160,14 +200,11 @@ pub fn run(
         error,
         steps,
         variables: vars.into_iter().collect(),
-        secret_names: flow
-            .variables
-            .iter()
-            .filter(|v| v.secret)
-            .map(|v| v.name.clone())
-            .collect(),
     }
 }
+
+/// Custom variables of one flow execution.
+type Vars = HashMap<String, Text>;
 
 struct Machine<'a> {
     http: &'a mut dyn HttpClient,
@@ -177,21 +214,21 @@ struct Machine<'a> {
 }
 
 /// Node outputs of one flow execution: `n4.token` -> value.
-type Outputs = HashMap<String, String>;
+type Outputs = HashMap<String, Text>;
 
 impl Machine<'_> {
     fn execute(
         &mut self,
         flow: &Flow,
         trigger: &serde_json::Value,
-        vars: &mut HashMap<String, String>,
+        vars: &mut Vars,
         steps: &mut Vec<Step>,
         prefix: &str,
         depth: usize,
     ) -> Result<String, String> {
         let mut outputs: Outputs = HashMap::new();
         for (path, value) in leaves(trigger) {
-            outputs.insert(format!("{START_ID}.{path}"), value);
+            outputs.insert(format!("{START_ID}.{path}"), Text::plain(value));
         }
         let flid = "sim-flid-0001".to_string();
         let mut at = flow.trigger.next.clone();
@@ -214,7 +251,7 @@ impl Machine<'_> {
                 flid: &flid,
             };
             let mut assigned = assign(&node.on_enter, None, &scope);
-            apply(vars, &assigned);
+            apply(flow, vars, &mut assigned);
             let scope = Scope {
                 vars: &*vars,
                 outputs: &outputs,
@@ -234,13 +271,19 @@ impl Machine<'_> {
                             .map(|(k, v)| (k.clone(), scope.substitute(v)))
                             .collect(),
                         body: h.body.as_ref().map(|b| scope.substitute(b)),
+                        credential_headers: flow.credential_headers.clone(),
                         connect_timeout_ms: h.connect_timeout_ms,
                         request_timeout_ms: h.request_timeout_ms,
                     };
-                    let reply = self.http.send(&req);
+                    let mut redirects = Vec::new();
+                    let reply = self
+                        .http
+                        .send(&req, &mut redirects)
+                        .tainted_by(!h.secret_outputs.is_empty());
                     let outcome = record_http(node.id, h, &reply, &mut outputs);
                     request = Some(Exchange {
                         request: req,
+                        redirects,
                         reply,
                     });
                     outcome
@@ -257,7 +300,7 @@ impl Machine<'_> {
                     } else {
                         outcome.clone()
                     };
-                    outputs.insert(format!("{}.{BRANCH_OUTPUT}", node.id), shown);
+                    outputs.insert(format!("{}.{BRANCH_OUTPUT}", node.id), Text::plain(shown));
                     outcome
                 }
                 NodeKind::Evaluate(_) => {
@@ -311,8 +354,8 @@ impl Machine<'_> {
                 outputs: &outputs,
                 flid: &flid,
             };
-            let leaving = assign(&node.on_leave, Some(&outcome), &scope);
-            apply(vars, &leaving);
+            let mut leaving = assign(&node.on_leave, Some(&outcome), &scope);
+            apply(flow, vars, &mut leaving);
             assigned.extend(leaving);
             let step = Step {
                 node: label,
@@ -340,23 +383,30 @@ impl Machine<'_> {
         &mut self,
         child: &Flow,
         trigger: &serde_json::Value,
-        vars: &mut HashMap<String, String>,
+        vars: &mut Vars,
         steps: &mut Vec<Step>,
         prefix: &str,
         depth: usize,
     ) -> Result<String, String> {
-        let mut child_vars: HashMap<String, String> = child
+        // A value keeps its provenance across the call: a secret stays secret in either flow,
+        // whichever of them declares the variable secret.
+        let mut child_vars: Vars = child
             .variables
             .iter()
             .map(|v| {
-                let passed = vars.get(&v.name).filter(|s| !s.is_empty()).cloned();
-                (v.name.clone(), passed.unwrap_or_else(|| v.default.clone()))
+                let passed = vars
+                    .get(&v.name)
+                    .filter(|s| !s.expose().is_empty())
+                    .cloned();
+                let value = passed.unwrap_or_else(|| v.default_text());
+                (v.name.clone(), value.tainted_by(v.secret))
             })
             .collect();
         let outcome = self.execute(child, trigger, &mut child_vars, steps, prefix, depth + 1)?;
         for (name, value) in child_vars {
             if let Some(slot) = vars.get_mut(&name) {
-                *slot = value;
+                let secret = slot.is_secret();
+                *slot = value.tainted_by(secret);
             }
         }
         Ok(if outcome == "Success" {
@@ -388,6 +438,7 @@ impl Machine<'_> {
     fn condition(&mut self, c: &Condition, scope: &Scope) -> Result<bool, String> {
         let left = scope.substitute(&c.variable);
         let right = scope.substitute(&c.value);
+        let (left, right) = (left.expose(), right.expose());
         let numbers =
             |a: &str, b: &str| Some((a.trim().parse::<f64>().ok()?, b.trim().parse::<f64>().ok()?));
         let list = |r: &str| {
@@ -400,19 +451,19 @@ impl Machine<'_> {
             Operator::Equals => left == right,
             Operator::NotEquals => left != right,
             Operator::EqualsIgnoreCase => left.to_lowercase() == right.to_lowercase(),
-            Operator::Contains => left.contains(&right),
+            Operator::Contains => left.contains(right),
             Operator::ContainsIgnoreCase => left.to_lowercase().contains(&right.to_lowercase()),
-            Operator::StartsWith => left.starts_with(&right),
-            Operator::EndsWith => left.ends_with(&right),
-            Operator::In => list(&right).contains(&left.trim().to_string()),
-            Operator::NotIn => !list(&right).contains(&left.trim().to_string()),
-            Operator::LessThan => numbers(&left, &right).is_some_and(|(a, b)| a < b),
-            Operator::GreaterThan => numbers(&left, &right).is_some_and(|(a, b)| a > b),
-            Operator::LessOrEqual => numbers(&left, &right).is_some_and(|(a, b)| a <= b),
-            Operator::GreaterOrEqual => numbers(&left, &right).is_some_and(|(a, b)| a >= b),
+            Operator::StartsWith => left.starts_with(right),
+            Operator::EndsWith => left.ends_with(right),
+            Operator::In => list(right).contains(&left.trim().to_string()),
+            Operator::NotIn => !list(right).contains(&left.trim().to_string()),
+            Operator::LessThan => numbers(left, right).is_some_and(|(a, b)| a < b),
+            Operator::GreaterThan => numbers(left, right).is_some_and(|(a, b)| a > b),
+            Operator::LessOrEqual => numbers(left, right).is_some_and(|(a, b)| a <= b),
+            Operator::GreaterOrEqual => numbers(left, right).is_some_and(|(a, b)| a >= b),
             Operator::Between => {
                 let upper = scope.substitute(c.upper.as_deref().unwrap_or(""));
-                match (numbers(&left, &right), numbers(&left, &upper)) {
+                match (numbers(left, right), numbers(left, upper.expose())) {
                     (Some((x, low)), Some((_, high))) => low <= x && x <= high,
                     _ => false,
                 }
@@ -420,9 +471,9 @@ impl Machine<'_> {
             Operator::Regex => {
                 let compiled = self
                     .regexes
-                    .entry(right.clone())
-                    .or_insert_with(|| regex::Regex::new(&right).map_err(|e| e.to_string()));
-                compiled.as_ref().map_err(Clone::clone)?.is_match(&left)
+                    .entry(right.to_string())
+                    .or_insert_with(|| regex::Regex::new(right).map_err(|e| e.to_string()));
+                compiled.as_ref().map_err(Clone::clone)?.is_match(left)
             }
         })
     }
@@ -438,21 +489,37 @@ fn record_http(id: NodeId, h: &Http, reply: &Reply, outputs: &mut Outputs) -> St
             headers,
             body,
         } => {
-            outputs.insert(format!("{id}.https.statusCode"), status.to_string());
-            outputs.insert(format!("{id}.https.statusText"), status_text.clone());
+            outputs.insert(
+                format!("{id}.https.statusCode"),
+                Text::plain(status.to_string()),
+            );
+            outputs.insert(
+                format!("{id}.https.statusText"),
+                Text::plain(status_text.clone()),
+            );
             outputs.insert(format!("{id}.https.responseBody"), body.clone());
+            let plain_headers: BTreeMap<&str, &str> = headers
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.expose()))
+                .collect();
             outputs.insert(
                 format!("{id}.https.responseHeaders"),
-                serde_json::to_string(headers).unwrap_or_default(),
+                Text::new(
+                    serde_json::to_string(&plain_headers).unwrap_or_default(),
+                    h.output_is_secret("https.responseHeaders"),
+                ),
             );
-            let parsed = serde_json::from_str::<serde_json::Value>(body).ok();
+            let parsed = serde_json::from_str::<serde_json::Value>(body.expose()).ok();
             for (name, path) in &h.outputs {
                 let value = parsed
                     .as_ref()
                     .and_then(|v| jsonpath::select(v, path))
                     .map(text_of)
                     .unwrap_or_default();
-                outputs.insert(format!("{id}.{name}"), value);
+                outputs.insert(
+                    format!("{id}.{name}"),
+                    Text::new(value, h.output_is_secret(name)),
+                );
             }
             "onSuccess".into()
         }
@@ -490,44 +557,31 @@ fn leaves(value: &serde_json::Value) -> Vec<(String, String)> {
 }
 
 struct Scope<'a> {
-    vars: &'a HashMap<String, String>,
+    vars: &'a Vars,
     outputs: &'a Outputs,
     flid: &'a str,
 }
 
 impl Scope<'_> {
     /// Replaces every `$(...)` with its value; a name with no value yet becomes empty, as a
-    /// variable nobody set reads on the platform.
-    fn substitute(&self, text: &str) -> String {
-        if !text.contains("$(") {
-            return text.to_string();
-        }
-        let Ok(found) = refs::references(text) else {
-            return text.to_string();
-        };
-        let mut out = String::with_capacity(text.len());
-        let mut last = 0;
-        for r in found {
-            out.push_str(&text[last..r.range.start]);
-            let value = if r.name == "flid" {
-                Some(self.flid)
-            } else {
-                self.vars
-                    .get(r.name)
-                    .or_else(|| self.outputs.get(r.name))
-                    .map(String::as_str)
-            };
-            out.push_str(value.unwrap_or(""));
-            last = r.range.end;
-        }
-        out.push_str(&text[last..]);
-        out
+    /// variable nobody set reads on the platform. The result is secret when any value read is.
+    fn substitute(&self, text: &str) -> Text {
+        let mut secret = false;
+        let value = refs::substitute(text, |name| {
+            if name == "flid" {
+                return Some(self.flid.to_string());
+            }
+            let value = self.vars.get(name).or_else(|| self.outputs.get(name))?;
+            secret |= value.is_secret();
+            Some(value.expose().to_string())
+        });
+        Text::new(value, secret)
     }
 }
 
 /// The assignments of the actions that apply (all on enter; on leave, those for `outcome` or
 /// for every outcome). Values are read before any is written, as one action sets them together.
-fn assign(actions: &[Action], outcome: Option<&str>, scope: &Scope) -> Vec<(String, String)> {
+fn assign(actions: &[Action], outcome: Option<&str>, scope: &Scope) -> Vec<(String, Text)> {
     actions
         .iter()
         .filter(|a| a.outcome.is_none() || a.outcome.as_deref() == outcome)
@@ -535,67 +589,52 @@ fn assign(actions: &[Action], outcome: Option<&str>, scope: &Scope) -> Vec<(Stri
         .collect()
 }
 
-fn apply(vars: &mut HashMap<String, String>, assigned: &[(String, String)]) {
-    for (k, v) in assigned {
+/// Stores assignments; a variable declared secret makes what it holds secret.
+fn apply(flow: &Flow, vars: &mut Vars, assigned: &mut [(String, Text)]) {
+    for (k, v) in assigned.iter_mut() {
+        let declared = flow.variables.iter().any(|d| &d.name == k && d.secret);
+        let held = vars.get(k).is_some_and(Text::is_secret);
+        *v = std::mem::take(v).tainted_by(declared || held);
         vars.insert(k.clone(), v.clone());
     }
 }
 
-/// Replaces secret values in text: the values of secret variables at the end of the run and
-/// any extra ones (tenant secrets) given.
-pub fn masker(run: &Run, extra: &[String]) -> impl Fn(&str) -> String {
-    let mut secrets: Vec<String> = run
-        .secret_names
-        .iter()
-        .filter_map(|n| run.variables.get(n))
-        .filter(|v| !v.is_empty())
-        .cloned()
-        .chain(extra.iter().filter(|s| !s.is_empty()).cloned())
-        .collect();
-    // Longest first, so that a secret containing another is masked whole.
-    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
-    secrets.dedup();
-    move |text: &str| {
-        let mut out = text.to_string();
-        for s in &secrets {
-            if out.contains(s.as_str()) {
-                out = out.replace(s.as_str(), crate::template::SECRET_MASK);
-            }
-        }
-        out
-    }
-}
-
-/// The run as text: each step with its outcome, assignments and request; then the end.
-pub fn render_text(run: &Run, extra_secrets: &[String]) -> String {
+/// The run as text: each step with its outcome, assignments and request; then the end. Every
+/// value shows as its provenance allows.
+pub fn render_text(run: &Run) -> String {
     use std::fmt::Write as _;
-    let mask = masker(run, extra_secrets);
     let mut out = String::new();
     let _ = writeln!(out, "run {}", run.flow);
     for step in &run.steps {
         let _ = writeln!(out, "  {} -> {}", step.node, step.outcome);
         if let Some(x) = &step.request {
-            let _ = writeln!(out, "      {} {}", x.request.method, mask(&x.request.url));
+            let _ = writeln!(out, "      {} {}", x.request.method, x.request.url.shown());
             for (k, v) in &x.request.headers {
-                let _ = writeln!(out, "        {k}: {}", mask(v));
+                let _ = writeln!(out, "        {k}: {}", v.shown());
             }
             if let Some(b) = &x.request.body {
-                let _ = writeln!(out, "        body: {}", mask(b));
+                let _ = writeln!(out, "        body: {}", b.shown());
+            }
+            for hop in &x.redirects {
+                let _ = writeln!(
+                    out,
+                    "      <- {} redirect to {}: {}",
+                    hop.status,
+                    hop.location.shown(),
+                    hop.action
+                );
             }
             let reply = match &x.reply {
-                Reply::Response { status, body, .. } => format!("{status} {}", mask(body)),
-                Reply::ConnectionFailed { reason } => format!("connection failed: {reason}"),
+                Reply::Response { status, body, .. } => format!("{status} {}", body.shown()),
+                Reply::ConnectionFailed { reason } => {
+                    format!("connection failed: {}", reason.shown())
+                }
                 Reply::Timeout => "timed out".into(),
             };
             let _ = writeln!(out, "      <- {reply}");
         }
         for (k, v) in &step.assigned {
-            let shown = if run.secret_names.contains(k) && !v.is_empty() {
-                crate::template::SECRET_MASK.to_string()
-            } else {
-                mask(v)
-            };
-            let _ = writeln!(out, "      set {k} = {shown:?}");
+            let _ = writeln!(out, "      set {k} = {v:?}");
         }
     }
     match (&run.outcome, &run.error) {
@@ -603,39 +642,20 @@ pub fn render_text(run: &Run, extra_secrets: &[String]) -> String {
             let _ = writeln!(out, "outcome: {o}");
         }
         (None, Some(e)) => {
-            let _ = writeln!(out, "stopped: {}", mask(e));
+            let _ = writeln!(out, "stopped: {e}");
         }
         _ => {}
     }
     let _ = writeln!(out, "variables:");
     for (k, v) in &run.variables {
-        let shown = if run.secret_names.contains(k) && !v.is_empty() {
-            crate::template::SECRET_MASK.to_string()
-        } else {
-            mask(v)
-        };
-        let _ = writeln!(out, "  {k} = {shown:?}");
+        let _ = writeln!(out, "  {k} = {v:?}");
     }
     out
 }
 
-/// The run as JSON, secrets masked.
+/// The run as JSON; every value serialises as it is shown.
 // `expect` below: A run is plain data with string keys: it always serialises.
 #[allow(clippy::expect_used)]
-pub fn render_json(run: &Run, extra_secrets: &[String]) -> String {
-    let mask = masker(run, extra_secrets);
-    let text = serde_json::to_string_pretty(run).expect("runs serialise");
-    // Masking the serialised text also catches secrets inside requests and replies; a secret
-    // with characters JSON escapes is masked in its escaped form too.
-    let mut masked = mask(&text);
-    for name in &run.secret_names {
-        if let Some(value) = run.variables.get(name).filter(|v| !v.is_empty()) {
-            let escaped = serde_json::to_string(value).unwrap_or_default();
-            let inner = escaped.trim_matches('"');
-            if !inner.is_empty() {
-                masked = masked.replace(inner, crate::template::SECRET_MASK);
-            }
-        }
-    }
-    masked + "\n"
+pub fn render_json(run: &Run) -> String {
+    serde_json::to_string_pretty(run).expect("runs serialise") + "\n"
 }

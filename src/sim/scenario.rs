@@ -1,7 +1,8 @@
 //! Scenario files: a trigger body, tenant values, mocked HTTP, and what must come out.
 
 use super::mock::MockExchange;
-use super::Run;
+use super::{Request, Run};
+use crate::secret::Text;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -72,47 +73,39 @@ fn failure(
     }
 }
 
-/// Compares a run with the expectations. Secret values are never shown, only that they differ.
+/// Compares a run with the expectations. A value that derives from a secret is never shown,
+/// only that it differs; an expected value is shown only where the actual one may be.
 pub fn check(run: &Run, expect: &Expect) -> Vec<Failure> {
     let mut out = Vec::new();
-    let mask = super::masker(run, &[]);
     if let Some(outcome) = &expect.outcome {
         let actual = run
             .outcome
             .clone()
-            .unwrap_or_else(|| format!("(stopped: {})", mask(run.error.as_deref().unwrap_or(""))));
+            .unwrap_or_else(|| format!("(stopped: {})", run.error.as_deref().unwrap_or("")));
         if run.outcome.as_ref() != Some(outcome) {
             out.push(failure("flow outcome", outcome.clone(), actual));
         }
     }
     match (&expect.error, &run.error) {
         (Some(want), Some(got)) if !got.contains(want.as_str()) => {
-            out.push(failure("error", want.clone(), mask(got)))
+            out.push(failure("error", want.clone(), got.clone()))
         }
         (Some(want), None) => out.push(failure("error", want.clone(), "(the run ended normally)")),
         (None, Some(got)) if expect.outcome.is_none() => {
-            out.push(failure("run", "no error", mask(got)))
+            out.push(failure("run", "no error", got.clone()))
         }
         _ => {}
     }
     for (name, want) in &expect.variables {
         let got = run.variables.get(name);
-        if got != Some(want) {
-            let secret = run.secret_names.contains(name);
-            let (expected, actual) = if secret {
-                (
+        if got.map(Text::expose) != Some(want.as_str()) {
+            let (expected, actual) = match got {
+                None => (format!("{want:?}"), "(not a variable)".to_string()),
+                Some(g) if g.is_secret() => (
                     "(secret, not shown)".to_string(),
-                    if got.is_some() {
-                        "a different value (secret, not shown)".into()
-                    } else {
-                        "(not a variable)".to_string()
-                    },
-                )
-            } else {
-                (
-                    format!("{want:?}"),
-                    got.map_or("(not a variable)".into(), |g| format!("{g:?}")),
-                )
+                    "a different value (secret, not shown)".to_string(),
+                ),
+                Some(g) => (format!("{want:?}"), format!("{:?}", g.expose())),
             };
             out.push(failure(format!("variable {name}"), expected, actual));
         }
@@ -132,7 +125,7 @@ pub fn check(run: &Run, expect: &Expect) -> Vec<Failure> {
         if actual.len() != requests.len() {
             let list = actual
                 .iter()
-                .map(|x| format!("{} {}", x.request.method, mask(&x.request.url)))
+                .map(|x| format!("{} {}", x.request.method, x.request.url.shown()))
                 .collect::<Vec<_>>();
             out.push(failure(
                 "requests made",
@@ -141,60 +134,72 @@ pub fn check(run: &Run, expect: &Expect) -> Vec<Failure> {
             ));
         }
         for (i, (want, got)) in requests.iter().zip(&actual).enumerate() {
-            let at = format!("request {}", i + 1);
-            if let Some(m) = &want.method {
-                if !m.eq_ignore_ascii_case(&got.request.method) {
-                    out.push(failure(
-                        format!("{at} method"),
-                        m.clone(),
-                        got.request.method.clone(),
-                    ));
-                }
-            }
-            if let Some(u) = &want.url {
-                if u != &got.request.url {
-                    out.push(failure(
-                        format!("{at} url"),
-                        mask(u),
-                        mask(&got.request.url),
-                    ));
-                }
-            }
-            for (k, v) in &want.headers {
-                let actual = got
-                    .request
-                    .headers
-                    .iter()
-                    .find(|(name, _)| name.eq_ignore_ascii_case(k))
-                    .map(|(_, v)| v);
-                if actual != Some(v) {
-                    out.push(failure(
-                        format!("{at} header {k}"),
-                        mask(v),
-                        actual.map_or("(absent)".into(), |a| mask(a)),
-                    ));
-                }
-            }
-            let body = got.request.body.as_deref().unwrap_or("");
-            for part in &want.body_contains {
-                if !body.contains(part.as_str()) {
-                    out.push(failure(
-                        format!("{at} body"),
-                        format!("contains {:?}", mask(part)),
-                        mask(body),
-                    ));
-                }
-            }
-            for part in &want.body_excludes {
-                if body.contains(part.as_str()) {
-                    out.push(failure(
-                        format!("{at} body"),
-                        format!("without {:?}", mask(part)),
-                        "contains it".to_string(),
-                    ));
-                }
-            }
+            check_request(&format!("request {}", i + 1), want, &got.request, &mut out);
         }
     }
     out
+}
+
+/// An expected value as it may be shown beside an actual one: hidden when the actual is secret.
+fn expected_shown(want: &str, actual: Option<&Text>) -> String {
+    if actual.is_some_and(Text::is_secret) {
+        "(secret, not shown)".to_string()
+    } else {
+        want.to_string()
+    }
+}
+
+fn check_request(at: &str, want: &ExpectedRequest, got: &Request, out: &mut Vec<Failure>) {
+    if let Some(m) = &want.method {
+        if !m.eq_ignore_ascii_case(&got.method) {
+            out.push(failure(
+                format!("{at} method"),
+                m.clone(),
+                got.method.clone(),
+            ));
+        }
+    }
+    if let Some(u) = &want.url {
+        if u != got.url.expose() {
+            out.push(failure(
+                format!("{at} url"),
+                expected_shown(u, Some(&got.url)),
+                got.url.shown(),
+            ));
+        }
+    }
+    for (k, v) in &want.headers {
+        let actual = got
+            .headers
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(k))
+            .map(|(_, v)| v);
+        if actual.map(Text::expose) != Some(v.as_str()) {
+            out.push(failure(
+                format!("{at} header {k}"),
+                expected_shown(v, actual),
+                actual.map_or("(absent)".into(), |a| a.shown().to_string()),
+            ));
+        }
+    }
+    let body = got.body.clone().unwrap_or_default();
+    for part in &want.body_contains {
+        if !body.expose().contains(part.as_str()) {
+            out.push(failure(
+                format!("{at} body"),
+                format!("contains {:?}", expected_shown(part, Some(&body))),
+                body.shown(),
+            ));
+        }
+    }
+    for part in &want.body_excludes {
+        if body.expose().contains(part.as_str()) {
+            // The excluded text may itself be a secret the author wants kept out: not shown.
+            out.push(failure(
+                format!("{at} body"),
+                "without the text given in body_excludes".to_string(),
+                "contains it".to_string(),
+            ));
+        }
+    }
 }

@@ -14,7 +14,7 @@
 //!             .next("onTimeout", "end:Error"),
 //!     )
 //!     .build();
-//! let build = wxcflow::build_spec(&spec, None, &wxcflow::schema::DocumentValidator::new());
+//! let build = wxcflow::Compiler::new().build_spec(&spec, None);
 //! assert!(!build.has_errors());
 //! ```
 
@@ -41,6 +41,7 @@ impl FlowBuilder {
                     name: sps(name),
                     description: None,
                     correlation_id: None,
+                    credential_headers: None,
                 },
                 trigger: TriggerSpec {
                     kind: sps("webhook"),
@@ -67,6 +68,16 @@ impl FlowBuilder {
     }
 
     /// An inbound webhook trigger: event name, the sample JSON body, the first node.
+    /// Request headers that carry credentials (`x-token-passphrase`, `Authorization`).
+    pub fn credential_headers<I, H>(mut self, headers: I) -> Self
+    where
+        I: IntoIterator<Item = H>,
+        H: Into<String>,
+    {
+        self.spec.flow.credential_headers = Some(headers.into_iter().map(sps).collect());
+        self
+    }
+
     pub fn webhook(
         mut self,
         event: impl Into<String>,
@@ -135,6 +146,12 @@ impl Var {
         self.0.secret = true;
         self
     }
+    /// A URL this secret variable may be sent to, in a credential header.
+    pub fn send_to(mut self, url: impl Into<String>) -> Self {
+        self.0.send_to.get_or_insert_with(Vec::new).push(sps(url));
+        self
+    }
+
     pub fn result(mut self) -> Self {
         self.0.result = true;
         self
@@ -267,6 +284,15 @@ impl NodeBuilder {
         self
     }
     /// A named branch; branches are checked in the order they are added.
+    /// Marks an output as holding a secret.
+    pub fn secret_output(mut self, name: impl Into<String>) -> Self {
+        self.0
+            .secret_outputs
+            .get_or_insert_with(Vec::new)
+            .push(sps(name));
+        self
+    }
+
     pub fn branch(
         mut self,
         name: impl Into<String>,

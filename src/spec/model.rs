@@ -114,6 +114,9 @@ pub struct FlowSection {
     pub name: S<String>,
     pub description: Option<S<String>>,
     pub correlation_id: Option<S<String>>,
+    /// Request headers that carry credentials (`x-token-passphrase`, `Authorization`): the one
+    /// place a secret may be sent, and only to the URLs its variable's `send_to` names.
+    pub credential_headers: Option<Vec<S<String>>>,
 }
 
 /// `[trigger]`: the Start node. Only the inbound webhook trigger is modelled today.
@@ -139,6 +142,9 @@ pub struct VariableSpec {
     /// Never printed; files holding its value are written with mode 0600.
     #[serde(default)]
     pub secret: bool,
+    /// For a secret variable: the request URLs (`$(Token-Service-URL)` or `https://host`) it may be
+    /// sent to, in a credential header. Sent anywhere else, or with none given, is an error.
+    pub send_to: Option<Vec<S<String>>>,
     /// Set by this flow for its parent to read (TeamCCEP's `JDSToken`); must be assigned on every
     /// path that ends in Success.
     #[serde(default)]
@@ -178,6 +184,9 @@ pub struct NodeSpec {
     pub proxy: Option<S<String>>,
     /// Output name -> JSONPath into the response body.
     pub outputs: Option<SpannedMap>,
+    /// Outputs that hold a secret (the token a token service returns): never shown, assigned
+    /// only to secret variables. The response body and headers then count as secret too.
+    pub secret_outputs: Option<Vec<S<String>>>,
 
     // branch
     pub branches: Option<Vec<BranchSpec>>,
@@ -255,6 +264,7 @@ impl Default for NodeSpec {
             request_timeout_ms: None,
             proxy: None,
             outputs: None,
+            secret_outputs: None,
             branches: None,
             none_label: None,
             script: None,

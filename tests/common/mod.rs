@@ -5,11 +5,17 @@ use std::path::Path;
 use std::sync::OnceLock;
 use wxcflow::diagnostic::SourceFile;
 use wxcflow::schema::DocumentValidator;
+use wxcflow::Compiler;
 
-/// One validator for the whole test binary, as the CLI does per process.
+/// One pipeline for the whole test binary, as the CLI has one per process.
+pub fn compiler() -> &'static Compiler {
+    static COMPILER: OnceLock<Compiler> = OnceLock::new();
+    COMPILER.get_or_init(Compiler::new)
+}
+
+/// The pipeline's document validator.
 pub fn validator() -> &'static DocumentValidator {
-    static VALIDATOR: OnceLock<DocumentValidator> = OnceLock::new();
-    VALIDATOR.get_or_init(DocumentValidator::new)
+    compiler().validator()
 }
 
 /// Reads a fixture with a name relative to the crate root, so snapshots do not hold local paths.
@@ -84,6 +90,8 @@ pub fn secrets() -> FakeSecrets {
             "aW5pdGVjaA_PF84_0b9f0a2e-7c9d-4c61-8e2a-3d5e6f7a8b9c",
         ),
         ("UMBRELLA_TOKEN_PASSPHRASE", "umbrella-passphrase-9Lm"),
+        // Set but empty, as CI systems expand a secret they do not have.
+        ("WXCFLOW_TEST_EMPTY_VARIABLE", ""),
     ]))
 }
 

@@ -1,0 +1,409 @@
+//! Where secrets may go. A secret is a secret variable, a secret output of an HTTP node (its
+//! reply body and headers too), or any value computed from one. The checks follow values along
+//! references and transition actions, and report the path a secret takes to a place where it
+//! would be shown or sent astray:
+//! - assigned to a variable that is not secret (`wxc::secret-to-plain-variable`);
+//! - sent in a URL, body or non-credential header, or put in the correlation id or a notify URL
+//!   (`wxc::secret-in-request`);
+//! - sent in a credential header to a URL its variable's `send_to` does not name, or, for a
+//!   secret output, sent at all (`wxc::secret-to-other-destination`).
+//!
+//! Secret template parameters are traced earlier, while rendering (see `template`).
+
+use super::context::{Ctx, Help};
+use crate::diagnostic::{Code, Span};
+use crate::flow::*;
+use crate::refs;
+use crate::spec::model::{ActionSpec, NodeSpec, Spec, S};
+use std::collections::BTreeSet;
+
+/// Checks the secret settings themselves: credential header names, `send_to`, `secret_outputs`.
+pub fn validate(spec: &Spec, cx: &mut Ctx) {
+    let mut seen = BTreeSet::new();
+    for header in spec.flow.credential_headers.iter().flatten() {
+        let name = header.get_ref();
+        if name.is_empty() || !name.bytes().all(is_header_byte) {
+            cx.report(
+                Code::InvalidName,
+                format!("`{name}` is not an HTTP header name"),
+                cx.span(header),
+            )
+            .help("header names use letters, digits and !#$%&'*+-.^_`|~");
+        } else if !seen.insert(name.to_ascii_lowercase()) {
+            cx.report(
+                Code::DuplicateName,
+                format!("credential header `{name}` is listed twice (header names ignore case)"),
+                cx.span(header),
+            );
+        }
+    }
+    for (name, v) in &spec.variables {
+        let Some(send_to) = &v.send_to else { continue };
+        if !v.secret {
+            if let Some(first) = send_to.first() {
+                cx.report(
+                    Code::FieldNotAllowed,
+                    format!("`send_to` on `{}`, which is not secret", name.get_ref()),
+                    cx.span(first),
+                )
+                .help("send_to says where a secret may be sent; add `secret = true` or drop it");
+            }
+        }
+        for url in send_to {
+            super::lower::check_url(url, "send_to URL", cx);
+        }
+    }
+    for (key, node) in &spec.nodes {
+        let mut named = BTreeSet::new();
+        for output in node.secret_outputs.iter().flatten() {
+            let name = output.get_ref();
+            let declared = node
+                .outputs
+                .as_ref()
+                .is_some_and(|o| o.contains_key(name.as_str()));
+            if !declared {
+                cx.report(
+                    Code::UnknownOutput,
+                    format!(
+                        "`{name}` in `secret_outputs` is not an output of `{}`",
+                        key.get_ref()
+                    ),
+                    cx.span(output),
+                )
+                .help("list names from the node's `outputs`");
+            } else if !named.insert(name) {
+                cx.report(
+                    Code::DuplicateName,
+                    format!("secret output `{name}` is listed twice"),
+                    cx.span(output),
+                );
+            }
+        }
+    }
+}
+
+fn is_header_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// The secrets a string reads, as readable names (`x-token-passphrase`, `fetch_token.token`).
+fn secrets_read(flow: &Flow, text: &str) -> Vec<Secret> {
+    let Ok(found) = refs::references(text) else {
+        return Vec::new();
+    };
+    let mut out: Vec<Secret> = Vec::new();
+    for r in found {
+        if !flow.reads_secret(r.name) || out.iter().any(|s| s.reference == r.name) {
+            continue;
+        }
+        out.push(Secret::of(flow, r.name, r.range.clone()));
+    }
+    out
+}
+
+/// One secret a string reads.
+struct Secret {
+    /// As written in the document: `x-token-passphrase` or `n4.token`.
+    reference: String,
+    /// As a reader knows it: `secret variable `x-token-passphrase`` or `secret output `fetch_token.token``.
+    described: String,
+    /// The variable, when it is one.
+    variable: Option<Variable>,
+    /// Where the reference sits in the string.
+    range: std::ops::Range<usize>,
+}
+
+impl Secret {
+    fn of(flow: &Flow, reference: &str, range: std::ops::Range<usize>) -> Secret {
+        let variable = flow.variables.iter().find(|v| v.name == reference).cloned();
+        let described = match &variable {
+            Some(v) => format!("secret variable `{}`", v.name),
+            None => {
+                let readable = reference
+                    .split_once('.')
+                    .and_then(|(id, out)| {
+                        let node = NodeId::parse(id).and_then(|id| flow.node(id))?;
+                        Some(format!("{}.{out}", node.key))
+                    })
+                    .unwrap_or_else(|| reference.to_string());
+                format!("secret output `{readable}`")
+            }
+        };
+        Secret {
+            reference: reference.to_string(),
+            described,
+            variable,
+            range,
+        }
+    }
+}
+
+/// The span of a secret's reference inside a spec string, else of the whole string.
+fn span_of(cx: &Ctx, value: Option<&S<String>>, secret: &Secret, compiled: &str) -> Option<Span> {
+    let value = value?;
+    // The spec spells node references by key; find the reference by its readable name first.
+    let readable = secret
+        .described
+        .split('`')
+        .nth(1)
+        .unwrap_or(&secret.reference);
+    let needle = format!("$({readable})");
+    match value.get_ref().find(&needle) {
+        Some(at) => cx.span_in(value, at..at + needle.len()),
+        None if value.get_ref() == compiled => cx.span_in(value, secret.range.clone()),
+        None => cx.span(value),
+    }
+}
+
+/// Follows secrets through every node and flow setting.
+pub fn analyse(flow: &Flow, spec: &Spec, cx: &mut Ctx) {
+    let credential = |header: &str| {
+        flow.credential_headers
+            .iter()
+            .any(|c| c.eq_ignore_ascii_case(header))
+    };
+    if let Some(correlation) = &flow.correlation_id {
+        for secret in secrets_read(flow, correlation) {
+            let span = span_of(cx, spec.flow.correlation_id.as_ref(), &secret, correlation);
+            cx.report(
+                Code::SecretInRequest,
+                format!(
+                    "{} is put in the correlation id, which the platform logs",
+                    secret.described
+                ),
+                span,
+            )
+            .help("keep secrets out of the correlation id");
+        }
+    }
+    for outcome in &flow.outcomes {
+        let Some(url) = &outcome.notify_url else {
+            continue;
+        };
+        let spanned = spec
+            .outcomes
+            .get(outcome.name.as_str())
+            .and_then(|o| o.notify_url.as_ref());
+        for secret in secrets_read(flow, url) {
+            let span = span_of(cx, spanned, &secret, url);
+            cx.report(
+                Code::SecretInRequest,
+                format!(
+                    "{} is sent in the notify URL of flow outcome `{}`",
+                    secret.described, outcome.name
+                ),
+                span,
+            )
+            .help("keep secrets out of URLs: servers and proxies log them");
+        }
+    }
+    for node in &flow.nodes {
+        let Some(node_spec) = spec.nodes.get(node.key.as_str()) else {
+            continue;
+        };
+        actions(flow, node, node_spec, cx);
+        if let NodeKind::Http(http) = &node.kind {
+            request(flow, node, http, node_spec, &credential, cx);
+        }
+    }
+}
+
+/// A secret assigned to a variable that is not secret.
+fn actions(flow: &Flow, node: &Node, node_spec: &NodeSpec, cx: &mut Ctx) {
+    let spec_actions: Vec<&ActionSpec> = node_spec
+        .on_enter
+        .iter()
+        .chain(node_spec.on_leave.iter())
+        .flatten()
+        .collect();
+    for (when, action) in node
+        .on_enter
+        .iter()
+        .map(|a| ("on enter", a))
+        .chain(node.on_leave.iter().map(|a| ("on leave", a)))
+    {
+        for (target, value) in &action.set {
+            let plain = flow
+                .variables
+                .iter()
+                .any(|v| &v.name == target && !v.secret);
+            if !plain {
+                continue;
+            }
+            let spanned = spec_actions
+                .iter()
+                .find_map(|a| a.set.get_key_value(target.as_str()).map(|(_, v)| v));
+            for secret in secrets_read(flow, value) {
+                let span = span_of(cx, spanned, &secret, value);
+                cx.report(
+                    Code::SecretToPlainVariable,
+                    format!(
+                        "{} reaches variable `{target}` ({when} `{}`), which is not secret",
+                        secret.described, node.key
+                    ),
+                    span,
+                )
+                .help(format!(
+                    "declare `secret = true` on [variables.{target}], or assign it something that holds no secret"
+                ));
+            }
+        }
+    }
+}
+
+/// Secrets in a request: only in a credential header, and only to their `send_to` URLs.
+fn request(
+    flow: &Flow,
+    node: &Node,
+    http: &Http,
+    node_spec: &NodeSpec,
+    credential: &dyn Fn(&str) -> bool,
+    cx: &mut Ctx,
+) {
+    let mut exposed: Vec<(String, &str, Option<&S<String>>)> =
+        vec![("URL".into(), http.url.as_str(), node_spec.url.as_ref())];
+    exposed.extend(
+        http.body
+            .as_deref()
+            .map(|b| ("body".into(), b, node_spec.body.as_ref())),
+    );
+    exposed.extend(
+        http.proxy
+            .as_deref()
+            .map(|p| ("proxy address".into(), p, node_spec.proxy.as_ref())),
+    );
+    let header_spec = |name: &str| {
+        node_spec
+            .headers
+            .as_ref()
+            .and_then(|h| h.get_key_value(name).map(|(_, v)| v))
+    };
+    let mut credentials = Vec::new();
+    for (name, value) in &http.headers {
+        if credential(name) {
+            credentials.push((name, value.as_str(), header_spec(name)));
+        } else {
+            exposed.push((
+                format!("header `{name}`"),
+                value.as_str(),
+                header_spec(name),
+            ));
+        }
+    }
+    for (part, text, spanned) in exposed {
+        for secret in secrets_read(flow, text) {
+            let span = span_of(cx, spanned, &secret, text);
+            let hint = if part.starts_with("header") {
+                "if this header carries a credential, list it in [flow] credential_headers"
+            } else {
+                "send credentials in a credential header; keep secrets out of URLs and bodies"
+            };
+            cx.report(
+                Code::SecretInRequest,
+                format!(
+                    "{} is sent in the {part} of `{}`",
+                    secret.described, node.key
+                ),
+                span,
+            )
+            .help(hint);
+        }
+    }
+    for (header, text, spanned) in credentials {
+        for secret in secrets_read(flow, text) {
+            let span = span_of(cx, spanned, &secret, text);
+            match &secret.variable {
+                Some(v)
+                    if v.send_to
+                        .iter()
+                        .any(|allowed| url_allowed(&http.url, allowed)) => {}
+                Some(v) => {
+                    let allowed = if v.send_to.is_empty() {
+                        "it names no destination (`send_to`)".to_string()
+                    } else {
+                        format!("it may go only to {}", quoted(&v.send_to))
+                    };
+                    cx.report(
+                        Code::SecretToOtherDestination,
+                        format!(
+                            "{} is sent in header `{header}` of `{}` to `{}`; {allowed}",
+                            secret.described, node.key, readable_url(flow, &http.url)
+                        ),
+                        span,
+                    )
+                    .help(format!(
+                        "add the URL to `send_to` of [variables.{}] only if this service is meant to receive it",
+                        v.name
+                    ));
+                }
+                None => {
+                    cx.report(
+                        Code::SecretToOtherDestination,
+                        format!(
+                            "{} is sent in header `{header}` of `{}`; secret outputs are never sent",
+                            secret.described, node.key
+                        ),
+                        span,
+                    )
+                    .help("assign it to a secret variable whose `send_to` names where it may go");
+                }
+            }
+        }
+    }
+}
+
+/// Whether a request URL is one a secret may be sent to: the same text, or below it (`allowed`
+/// followed by `/`, `?` or `#`).
+pub fn url_allowed(url: &str, allowed: &str) -> bool {
+    if allowed.is_empty() {
+        return false;
+    }
+    url == allowed
+        || url
+            .strip_prefix(allowed)
+            .is_some_and(|rest| allowed.ends_with(['/', '?']) || rest.starts_with(['/', '?', '#']))
+}
+
+fn quoted(list: &[String]) -> String {
+    list.iter()
+        .map(|u| format!("`{u}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A URL with node references spelled by key.
+fn readable_url(flow: &Flow, url: &str) -> String {
+    refs::rewrite(url, |name| {
+        let (id, out) = name.split_once('.')?;
+        let node = NodeId::parse(id).and_then(|id| flow.node(id))?;
+        Some(format!("{}.{out}", node.key))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::url_allowed;
+
+    #[test]
+    fn a_send_to_url_allows_itself_and_what_lies_below_it() {
+        assert!(url_allowed("$(Token-Service-URL)", "$(Token-Service-URL)"));
+        assert!(url_allowed(
+            "https://jds.example/v1?x=1",
+            "https://jds.example"
+        ));
+        assert!(url_allowed(
+            "https://jds.example/v1",
+            "https://jds.example/"
+        ));
+        assert!(!url_allowed(
+            "https://jds.example.evil/v1",
+            "https://jds.example"
+        ));
+        assert!(!url_allowed(
+            "$(Token-Service-URL)x",
+            "$(Token-Service-URL)"
+        ));
+        assert!(!url_allowed("$(Debug-URL)", "$(Token-Service-URL)"));
+        assert!(!url_allowed("anything", ""));
+    }
+}
