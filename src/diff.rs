@@ -113,6 +113,9 @@ impl<'a> Side<'a> {
                 if let Some(p) = &h.proxy {
                     out.insert("proxy".into(), q(p));
                 }
+                if !h.secret_outputs.is_empty() {
+                    out.insert("secret_outputs".into(), h.secret_outputs.join(", "));
+                }
                 for (k, v) in &h.outputs {
                     out.insert(format!("outputs.{k}"), format!("{v:?}"));
                 }
@@ -220,6 +223,14 @@ pub fn diff(old: &Flow, new: &Flow) -> Vec<Change> {
             ));
         }
     }
+    if old.credential_headers != new.credential_headers {
+        changes.push(change(
+            ChangeKind::FlowChanged,
+            "flow.credential_headers",
+            Some(old.credential_headers.join(", ")),
+            Some(new.credential_headers.join(", ")),
+        ));
+    }
     diff_trigger(&a, &b, &mut changes);
     diff_variables(old, new, &mut changes);
     diff_outcomes(old, new, &mut changes);
@@ -322,6 +333,12 @@ fn diff_variables(old: &Flow, new: &Flow, changes: &mut Vec<Change>) {
                         p.secret.to_string(),
                         q.secret.to_string(),
                         p.secret != q.secret,
+                    ),
+                    (
+                        "send_to",
+                        p.send_to.join(", "),
+                        q.send_to.join(", "),
+                        p.send_to != q.send_to,
                     ),
                     (
                         "result",
@@ -630,6 +647,13 @@ pub fn render_lines(flow: &Flow) -> String {
     if let Some(c) = &flow.correlation_id {
         let _ = writeln!(out, "flow.correlation_id = {:?}", side.text(c));
     }
+    if !flow.credential_headers.is_empty() {
+        let _ = writeln!(
+            out,
+            "flow.credential_headers = {}",
+            flow.credential_headers.join(", ")
+        );
+    }
     let _ = writeln!(out, "trigger.event = {}", flow.trigger.event);
     for (path, value) in flatten_json(&flow.trigger.sample) {
         let _ = writeln!(out, "trigger.sample{path} = {value}");
@@ -652,6 +676,14 @@ pub fn render_lines(flow: &Flow) -> String {
             v.name,
             flags.join(", ")
         );
+        if !v.send_to.is_empty() {
+            let _ = writeln!(
+                out,
+                "variables.{}.send_to = {}",
+                v.name,
+                v.send_to.join(", ")
+            );
+        }
     }
     for o in &flow.outcomes {
         let _ = writeln!(out, "outcomes.{} = {} {:?}", o.name, o.code, o.description);

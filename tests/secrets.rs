@@ -1,0 +1,684 @@
+//! The leak suite: every command, run with secrets of many lengths and shapes, must print the
+//! same bytes whatever the secrets are. Output that does not depend on a secret's value can
+//! neither show it nor be garbled by it (a one-letter secret masked by text search turned
+//! `https` into `htt•••s`). The same holds when a template routes a secret where it must not
+//! go: the build fails, and its diagnostics depend on the routing, not on the value.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// (passphrase, static token) pairs: one, two, three, eight and forty characters, letters that
+/// occur everywhere in output (`p`, `t`, `s`), and secrets that contain one another.
+const SECRET_SETS: &[(&str, &str)] = &[
+    ("p", "t"),
+    ("pa", "js"),
+    ("htt", "son"),
+    ("passphra", "applicat"),
+    (
+        "Q2xpZW50U2VjcmV0LTQwLWNoYXJhY3RlcnMtbG9uZw",
+        "c3RhdGljLXRva2VuLTQwLWNoYXJhY3RlcnMtbG9uZ2",
+    ),
+    ("secret", "secret-and-more"),
+    ("secret-and-more", "secret"),
+];
+
+/// The template, and the same template with a secret routed where it must not go.
+fn variants() -> Vec<(&'static str, String)> {
+    let shipped = wxcflow::DEFAULT_SPEC.to_string();
+    let routed = |from: &str, to: &str| {
+        assert!(shipped.contains(from), "the template still holds {from}");
+        shipped.replace(from, to)
+    };
+    vec![
+        ("shipped", shipped.clone()),
+        (
+            "passphrase in a plain variable",
+            routed(
+                r#"default = "{{ debug_url }}""#,
+                r#"default = "{{ debug_url }}?k={{ token_passphrase }}""#,
+            ),
+        ),
+        (
+            "passphrase in the request URL",
+            routed(
+                r#"url = "$(Token-Service-URL)""#,
+                r#"url = "https://ts.example/t?pass={{ token_passphrase }}""#,
+            ),
+        ),
+        (
+            "static token in the debug body",
+            routed(
+                r#""message": "$(TokenMessage)"}'"#,
+                r#""message": "{{ static_token }}"}'"#,
+            ),
+        ),
+        (
+            "every parameter dumped",
+            routed(
+                r#"description = "Hands a bearer token"#,
+                r#"description = "{{ debug() }} Hands a bearer token"#,
+            ),
+        ),
+        (
+            "token in the debug body",
+            routed(
+                r#""message": "$(TokenMessage)"}'"#,
+                r#""message": "$(JDSToken)"}'"#,
+            ),
+        ),
+        (
+            "passphrase sent to the debug URL",
+            routed(
+                r#"headers = { Content-Type = "application/json" }"#,
+                r#"headers = { Content-Type = "application/json", x-token-passphrase = "$(x-token-passphrase)" }"#,
+            ),
+        ),
+    ]
+}
+
+const TENANT: &str = r#"token_service_url = "https://ts.example/token-service?name=jds"
+token_passphrase = { env = "LEAK_PASSPHRASE" }
+static_token = { env = "LEAK_STATIC" }
+debug_url = "https://catcher.example/debug"
+"#;
+
+/// The token service answers with a token (itself a secret: a secret output).
+const MOCK: &str = r#"[[http]]
+url = "https://ts.example/*"
+body = '{"status": "200", "token": "svc-token-from-the-service"}'
+
+[[http]]
+url = "https://catcher.example/debug"
+status = 200
+"#;
+
+fn run(dir: &Path, args: &[&str], secrets: (&str, &str)) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_wxcflow"))
+        .args(args)
+        .current_dir(dir)
+        .env("LEAK_PASSPHRASE", secrets.0)
+        .env("LEAK_STATIC", secrets.1)
+        .env_remove("RUST_BACKTRACE")
+        .output()
+        .expect("the binary runs")
+}
+
+/// A scenario with the secrets written in it, and expectations that fail, so that the failure
+/// report is printed too.
+fn scenario(secrets: (&str, &str)) -> String {
+    format!(
+        r#"name = "leak check"
+spec = "template.toml"
+
+[values]
+token_service_url = "https://ts.example/token-service?name=jds"
+token_passphrase = "{}"
+static_token = "{}"
+debug_url = "https://catcher.example/debug"
+
+{MOCK}
+[expect]
+outcome = "Error"
+variables = {{ JDSToken = "not-the-token", x-token-passphrase = "not-it" }}
+
+[[expect.requests]]
+url = "https://ts.example/elsewhere"
+headers = {{ x-token-passphrase = "not-it" }}
+body_contains = ["{}"]
+"#,
+        secrets.0, secrets.1, secrets.0
+    )
+}
+
+/// Every command a user runs, with what each printed.
+fn transcript(dir: &Path, secrets: (&str, &str)) -> String {
+    std::fs::write(dir.join("scenario.toml"), scenario(secrets)).unwrap();
+    let _ = std::fs::remove_file(dir.join("out.flow.json"));
+    let commands: &[&[&str]] = &[
+        &[
+            "build",
+            "template.toml",
+            "--values",
+            "tenant.toml",
+            "-o",
+            "out.flow.json",
+        ],
+        &[
+            "build",
+            "template.toml",
+            "--values",
+            "tenant.toml",
+            "-o",
+            "-",
+        ],
+        &["graph", "template.toml", "--values", "tenant.toml"],
+        &[
+            "graph",
+            "template.toml",
+            "--values",
+            "tenant.toml",
+            "--format",
+            "dot",
+        ],
+        &["sheet", "template.toml", "--values", "tenant.toml"],
+        &[
+            "run",
+            "template.toml",
+            "--values",
+            "tenant.toml",
+            "--mock",
+            "mock.toml",
+        ],
+        &[
+            "run",
+            "template.toml",
+            "--values",
+            "tenant.toml",
+            "--mock",
+            "mock.toml",
+            "--format",
+            "json",
+        ],
+        // No mock: every request fails to connect, and the failure names the URL.
+        &["run", "template.toml", "--values", "tenant.toml"],
+        &["test", "scenario.toml"],
+        &["textconv", "out.flow.json"],
+        &["diff", "template.toml", "out.flow.json"],
+        &["diff", "template.toml", "out.flow.json", "--format", "json"],
+        &["decompile", "out.flow.json"],
+        &["inspect", "out.flow.json"],
+        &[
+            "render",
+            "template.toml",
+            "--tenants",
+            "tenants",
+            "-o",
+            "rendered",
+        ],
+    ];
+    let mut out = String::new();
+    for args in commands {
+        let o = run(dir, args, secrets);
+        out.push_str(&format!(
+            "$ wxcflow {}\n{}\n",
+            args.join(" "),
+            common::transcript(&o)
+        ));
+    }
+    out
+}
+
+fn setup(dir: &Path, template: &str) {
+    std::fs::write(dir.join("template.toml"), template).unwrap();
+    std::fs::write(dir.join("tenant.toml"), TENANT).unwrap();
+    std::fs::write(dir.join("mock.toml"), MOCK).unwrap();
+    std::fs::create_dir_all(dir.join("tenants")).unwrap();
+    std::fs::write(dir.join("tenants/acme.toml"), TENANT).unwrap();
+}
+
+#[test]
+fn no_command_prints_anything_that_depends_on_a_secret() {
+    for (variant, template) in variants() {
+        let dir = tempfile::tempdir().unwrap();
+        setup(dir.path(), &template);
+        let reference = transcript(dir.path(), ("REFERENCE-PASSPHRASE", "REFERENCE-STATIC"));
+        for secrets in SECRET_SETS {
+            let got = transcript(dir.path(), *secrets);
+            if got != reference {
+                let first = got
+                    .lines()
+                    .zip(reference.lines())
+                    .find(|(a, b)| a != b)
+                    .map(|(a, b)| format!("\n  got:      {a}\n  expected: {b}"))
+                    .unwrap_or_default();
+                panic!("{variant}: output depends on the secrets {secrets:?}{first}");
+            }
+            // Redundant given the equality, but plain: a secret that is no word of the output
+            // anyway (`passphra` is part of `x-token-passphrase`) is absent.
+            for secret in [secrets.0, secrets.1]
+                .into_iter()
+                .filter(|s| !reference.contains(s))
+            {
+                assert!(!got.contains(secret), "{variant}: {secret} leaked");
+            }
+        }
+        if variant == "shipped" {
+            insta::assert_snapshot!("leak_suite_shipped", reference);
+        }
+    }
+}
+
+#[test]
+fn routed_secrets_are_refused_with_the_path_they_take() {
+    let mut report = String::new();
+    for (variant, template) in variants().into_iter().skip(1) {
+        let dir = tempfile::tempdir().unwrap();
+        setup(dir.path(), &template);
+        let out = run(
+            dir.path(),
+            &[
+                "build",
+                "template.toml",
+                "--values",
+                "tenant.toml",
+                "-o",
+                "out.flow.json",
+            ],
+            ("a-passphrase", "a-static-token"),
+        );
+        assert_eq!(out.status.code(), Some(1), "{variant}");
+        assert!(!dir.path().join("out.flow.json").exists(), "{variant}");
+        report.push_str(&format!("## {variant}\n{}\n", common::transcript(&out)));
+    }
+    insta::assert_snapshot!(report);
+}
+
+#[cfg(unix)]
+#[test]
+fn documents_holding_secrets_are_private_and_never_printed() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    setup(dir.path(), wxcflow::DEFAULT_SPEC);
+    let secrets = ("a-passphrase", "a-static-token");
+    let built = run(
+        dir.path(),
+        &[
+            "build",
+            "template.toml",
+            "--values",
+            "tenant.toml",
+            "-o",
+            "out.flow.json",
+        ],
+        secrets,
+    );
+    assert_eq!(built.status.code(), Some(0));
+    let mode = std::fs::metadata(dir.path().join("out.flow.json"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let document = std::fs::read_to_string(dir.path().join("out.flow.json")).unwrap();
+    assert!(
+        document.contains(secrets.0),
+        "the document is what a tenant deploys"
+    );
+    for args in [
+        &[
+            "build",
+            "template.toml",
+            "--values",
+            "tenant.toml",
+            "-o",
+            "-",
+        ][..],
+        &["decompile", "out.flow.json"][..],
+    ] {
+        let out = run(dir.path(), args, secrets);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+}
+
+#[test]
+fn an_empty_secret_is_refused_and_an_unset_one_named() {
+    let dir = tempfile::tempdir().unwrap();
+    setup(dir.path(), wxcflow::DEFAULT_SPEC);
+    let empty = run(
+        dir.path(),
+        &[
+            "build",
+            "template.toml",
+            "--values",
+            "tenant.toml",
+            "-o",
+            "out.flow.json",
+        ],
+        ("", "a-static-token"),
+    );
+    assert_eq!(empty.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&empty.stderr);
+    assert!(
+        stderr.contains("environment variable LEAK_PASSPHRASE, which is empty"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("out.flow.json").exists());
+    // A tenant that has no such secret says so with a literal "".
+    let literal = TENANT.replace(r#"{ env = "LEAK_PASSPHRASE" }"#, r#""""#);
+    std::fs::write(dir.path().join("tenant.toml"), literal).unwrap();
+    let ok = run(
+        dir.path(),
+        &[
+            "build",
+            "template.toml",
+            "--values",
+            "tenant.toml",
+            "-o",
+            "out.flow.json",
+        ],
+        ("", "a-static-token"),
+    );
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+}
+
+#[test]
+fn sheets_and_graphs_read_no_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    setup(dir.path(), wxcflow::DEFAULT_SPEC);
+    // Neither environment variable is set, and no secret file exists: both still work.
+    std::fs::write(
+        dir.path().join("tenant.toml"),
+        TENANT.replace(
+            r#"static_token = { env = "LEAK_STATIC" }"#,
+            r#"static_token = { file = "no-such-file" }"#,
+        ),
+    )
+    .unwrap();
+    for args in [
+        &["sheet", "template.toml", "--values", "tenant.toml"][..],
+        &["graph", "template.toml", "--values", "tenant.toml"][..],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_wxcflow"))
+            .args(args)
+            .current_dir(dir.path())
+            .env_remove("LEAK_PASSPHRASE")
+            .env_remove("LEAK_STATIC")
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        if args[0] == "sheet" {
+            assert!(stdout.contains("take it from environment variable LEAK_PASSPHRASE"));
+            assert!(stdout.contains("take it from file no-such-file"));
+        }
+    }
+}
+
+mod routings {
+    //! A property over random routings: a secret parameter rendered, and a secret variable
+    //! referenced, anywhere a spec has a string. Whatever the routing, nothing printed depends
+    //! on the secret's value: diagnostics, the document's text lines, the run trace, the sheet.
+    use proptest::prelude::*;
+    use std::collections::BTreeMap;
+    use wxcflow::diagnostic::{render_human, SourceFile};
+    use wxcflow::sim::mock::{MockClient, MockExchange};
+
+    /// Places a `{{ key }}` may go (the first is the one that is allowed).
+    const RENDERED: &[(&str, &str)] = &[
+        ("secret variable default", "SECRET_DEFAULT"),
+        ("plain variable default", "PLAIN_DEFAULT"),
+        ("URL", "URL"),
+        ("plain header", "HEADER"),
+        ("credential header", "CREDENTIAL"),
+        ("body", "BODY"),
+        ("condition", "CONDITION"),
+        ("assignment to a secret variable", "SET_SECRET"),
+        ("assignment to a plain variable", "SET_PLAIN"),
+        ("description", "DESCRIPTION"),
+        ("correlation id", "CORRELATION"),
+    ];
+
+    const TEMPLATE: &str = r#"
+[params.key]
+type = "string"
+secret = true
+default = ""
+
+[flow]
+name = "Routed"
+description = "d DESCRIPTION"
+correlation_id = "c CORRELATION"
+credential_headers = ["Authorization"]
+
+[trigger]
+type = "webhook"
+event = "Routed"
+sample = '{"id": "1"}'
+next = "call"
+
+[variables.Key]
+default = "SECRET_DEFAULT"
+secret = true
+send_to = ["https://api.example.com"]
+
+[variables.Plain]
+default = "PLAIN_DEFAULT"
+
+[variables.Held]
+default = ""
+secret = true
+
+[nodes.call]
+type = "http"
+method = "POST"
+url = "https://api.example.com/x?q=URL"
+headers = { Authorization = "Bearer $(Key) CREDENTIAL", x-note = "n HEADER" }
+body = '{"b": "BODY"}'
+on_leave = [{ set = { Held = "h SET_SECRET", Plain = "p $(Plain) SET_PLAIN" } }]
+next = { onSuccess = "check", onError = "end:Error", onTimeout = "end:Error" }
+
+[nodes.check]
+type = "branch"
+branches = [{ name = "Ok", all = [{ variable = "$(call.https.statusCode)", operator = "equals", value = "200 CONDITION" }] }]
+next = { Ok = "end:Success", none = "end:Error", onError = "end:Error" }
+"#;
+
+    /// Where `$(Key)` may be referenced (the credential header already holds it).
+    const REFERENCED: &[&str] = &[
+        "",
+        "URL",
+        "HEADER",
+        "BODY",
+        "SET_PLAIN",
+        "SET_SECRET",
+        "CONDITION",
+    ];
+
+    fn template(rendered: &[usize], referenced: usize) -> String {
+        let mut t = TEMPLATE.to_string();
+        for (i, (_, marker)) in RENDERED.iter().enumerate() {
+            let with = if rendered.contains(&i) {
+                "{{ key }}"
+            } else {
+                ""
+            };
+            let with = if REFERENCED[referenced] == *marker {
+                format!("{with}$(Key)")
+            } else {
+                with.to_string()
+            };
+            t = t.replace(marker, &with);
+        }
+        t
+    }
+
+    struct Env(String);
+    impl wxcflow::template::SecretStore for Env {
+        fn env(&self, _: &str) -> Option<String> {
+            Some(self.0.clone())
+        }
+        fn file(&self, path: &str) -> Result<String, String> {
+            Err(format!("no file {path}"))
+        }
+    }
+
+    /// Everything a user could see for one secret value.
+    fn shown(template: &SourceFile, secret: &str) -> String {
+        let tenant = wxcflow::template::Tenant::parse(
+            "t",
+            SourceFile::new("t.toml", "key = { env = \"KEY\" }\n"),
+        )
+        .unwrap();
+        let build =
+            super::common::compiler().build_tenant(template, Some(&tenant), &Env(secret.into()));
+        let mut out = render_human(&build.diagnostics, &[template, &tenant.source]);
+        if let Some((document, _)) = &build.output {
+            let flow = &document.flow;
+            out.push_str(&wxcflow::diff::render_lines(flow));
+            out.push_str(&wxcflow::emit::sheet::sheet(
+                flow,
+                "t",
+                &build.secret_origins,
+            ));
+            let exchange: MockExchange =
+                toml::from_str("url = \"https://api.example.com/*\"\nbody = '{\"echo\": 1}'\n")
+                    .unwrap();
+            let run = wxcflow::sim::run(
+                flow,
+                &serde_json::json!({"id": "1"}),
+                &mut MockClient {
+                    exchanges: vec![exchange],
+                },
+                &wxcflow::sim::NoChildren,
+            );
+            out.push_str(&wxcflow::sim::render_text(&run));
+            out.push_str(&wxcflow::sim::render_json(&run));
+        }
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(96))]
+        #[test]
+        fn nothing_shown_depends_on_the_secret(
+            rendered in proptest::sample::subsequence((0..RENDERED.len()).collect::<Vec<_>>(), 0..=3),
+            referenced in 0..REFERENCED.len(),
+            a in "[a-zA-Z0-9:/._-]{1,12}",
+            b in "[a-zA-Z0-9:/._-]{1,40}",
+        ) {
+            let source = SourceFile::new("routed.toml", template(&rendered, referenced));
+            let (x, y) = (shown(&source, &a), shown(&source, &b));
+            prop_assert_eq!(&x, &y);
+            // And the routings that must fail, fail.
+            let allowed: BTreeMap<usize, bool> = [(0, true), (6, false)].into();
+            let refused = rendered.iter().any(|i| !allowed.get(i).copied().unwrap_or(false))
+                || ["URL", "HEADER", "BODY", "SET_PLAIN"].contains(&REFERENCED[referenced]);
+            prop_assert_eq!(refused, x.contains("error["), "{}", x);
+        }
+    }
+}
+
+/// A server on 127.0.0.1 that answers `requests` connections with `reply(request head)` and
+/// returns the request heads it saw.
+fn server(
+    requests: usize,
+    reply: impl Fn(&str) -> String + Send + 'static,
+) -> (String, std::thread::JoinHandle<Vec<String>>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let handle = std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        for stream in listener.incoming().take(requests) {
+            let mut stream = stream.unwrap();
+            stream
+                .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+                .unwrap();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut head = String::new();
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                head.push_str(&line);
+            }
+            stream.write_all(reply(&head).as_bytes()).unwrap();
+            seen.push(head);
+        }
+        seen
+    });
+    (base, handle)
+}
+
+fn redirect_to(location: &str) -> String {
+    format!("HTTP/1.1 302 Found\r\nLocation: {location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+}
+
+fn token_reply() -> String {
+    let body = r#"{"status":"200","token":"redirected-token"}"#;
+    format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+fn live_trace(dir: &Path, url: &str) -> String {
+    std::fs::write(
+        dir.join("tenant.toml"),
+        format!("token_service_url = \"{url}\"\ntoken_passphrase = {{ env = \"LEAK_PASSPHRASE\" }}\nstatic_token = \"\"\n"),
+    )
+    .unwrap();
+    let out = run(
+        dir,
+        &["run", "--values", "tenant.toml", "--live"],
+        ("live-passphrase-0001", ""),
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn a_live_redirect_to_another_origin_loses_the_credential_headers() {
+    let dir = tempfile::tempdir().unwrap();
+    let (elsewhere, landing) = server(1, |_| token_reply());
+    let target = format!("{elsewhere}/landing");
+    let (origin, first) = server(1, move |_| redirect_to(&target));
+    let trace = live_trace(dir.path(), &format!("{origin}/token-service?name=jds"));
+    let first = first.join().unwrap();
+    let landing = landing.join().unwrap();
+    assert!(first[0]
+        .to_ascii_lowercase()
+        .contains("x-token-passphrase: live-passphrase-0001"));
+    assert!(
+        !landing[0]
+            .to_ascii_lowercase()
+            .contains("x-token-passphrase"),
+        "{}",
+        landing[0]
+    );
+    assert!(
+        trace.contains(&format!(
+            "<- 302 redirect to {elsewhere}/landing: followed to another origin without credential headers x-token-passphrase"
+        )),
+        "{trace}"
+    );
+    assert!(!trace.contains("live-passphrase-0001") && !trace.contains("redirected-token"));
+}
+
+#[test]
+fn a_live_redirect_within_the_origin_keeps_them_and_every_hop_is_traced() {
+    let dir = tempfile::tempdir().unwrap();
+    let (base, seen) = server(2, |head| {
+        if head.starts_with("GET /token-service") {
+            redirect_to("/landing")
+        } else {
+            token_reply()
+        }
+    });
+    let trace = live_trace(dir.path(), &format!("{base}/token-service?name=jds"));
+    let seen = seen.join().unwrap();
+    assert!(seen[1].starts_with("GET /landing"), "{}", seen[1]);
+    assert!(seen[1]
+        .to_ascii_lowercase()
+        .contains("x-token-passphrase: live-passphrase-0001"));
+    let port = base.rsplit(':').next().unwrap();
+    assert!(
+        trace.contains(&format!(
+            "<- 302 redirect to http://127.0.0.1:{port}/landing: followed"
+        )),
+        "{trace}"
+    );
+    assert!(trace.contains("set TokenSource = \"service\""), "{trace}");
+}
