@@ -107,11 +107,7 @@ pub(super) fn decompile(document: &Path, output: Option<&Path>) -> ExitCode {
         return ExitCode::from(EXIT_PROBLEMS);
     }
     let spec = wxcflow::decompile::decompile(&parsed);
-    let private = parsed
-        .flow
-        .variables
-        .iter()
-        .any(|v| v.secret && !v.default.is_empty());
+    let private = parsed.flow.holds_secret();
     match output {
         None if private => usage_error("the document holds secret values; write the spec to a file with -o (created with mode 0600)"),
         None => {
