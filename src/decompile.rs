@@ -79,7 +79,7 @@ struct Writer<'a> {
 }
 
 impl Writer<'_> {
-    /// `$(n4.token)` back to `$(fetch_token.token)`, `$(n2.hook)` to `$(start.hook)`.
+    /// `$(n4.token)` back to `$(fetch_token.token)`, `$(n2.inboundWebhook.hook)` to `$(start.inboundWebhook.hook)`.
     fn text(&self, text: &str) -> String {
         templated(&refs::spell_with_keys(text, &self.keys))
     }

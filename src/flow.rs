@@ -86,6 +86,35 @@ pub struct Flow {
     pub nodes: Vec<Node>,
 }
 
+/// The webhook Start node's outputs are `n2.inboundWebhook.<path>`: TeamCCEP's flows read
+/// `$(n2.inboundWebhook.MobNum)`, Cisco's labs `$(n2.inboundWebhook.data.taskId)`.
+pub const WEBHOOK_OUTPUT_PREFIX: &str = "inboundWebhook";
+
+/// The Start node's outputs for a webhook body, with their values: every field path through
+/// nested objects, under [`WEBHOOK_OUTPUT_PREFIX`] (`{"a": {"b": 1}}` gives
+/// `inboundWebhook.a` and `inboundWebhook.a.b`), sorted by name. Which intermediate objects
+/// Parse offers is not published; offering every path is wxcflow's documented choice. The
+/// checker takes the names from the sample, the simulator the values from the body it runs.
+pub fn webhook_outputs(body: &serde_json::Value) -> Vec<(String, &serde_json::Value)> {
+    fn walk<'v>(
+        value: &'v serde_json::Value,
+        path: &str,
+        out: &mut Vec<(String, &'v serde_json::Value)>,
+    ) {
+        if let serde_json::Value::Object(map) = value {
+            for (k, v) in map {
+                let p = format!("{path}.{k}");
+                walk(v, &p, out);
+                out.push((p, v));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(body, WEBHOOK_OUTPUT_PREFIX, &mut out);
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
 /// The Start node of a webhook-triggered flow.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -95,7 +124,7 @@ pub struct Trigger {
     pub kind: TriggerKind,
     pub event: String,
     pub sample: serde_json::Value,
-    /// The Start node's output variables derived from the sample, e.g. `n2.hook`.
+    /// The Start node's output variables derived from the sample, e.g. `n2.inboundWebhook.hook`.
     pub outputs: Vec<String>,
     pub next: Target,
 }

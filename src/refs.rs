@@ -71,8 +71,9 @@ fn splice(text: &str, mut with: impl FnMut(&Reference) -> String) -> String {
     out
 }
 
-/// The reverse of compiling: `$(n4.token)` spelled `$(fetch_token.token)` and `$(n2.hook)`
-/// spelled `$(start.hook)`, given each id's key. Unknown ids stay as they are.
+/// The reverse of compiling: `$(n4.token)` spelled `$(fetch_token.token)` and
+/// `$(n2.inboundWebhook.hook)`
+/// spelled `$(start.inboundWebhook.hook)`, given each id's key. Unknown ids stay as they are.
 pub fn spell_with_keys(text: &str, keys: &BTreeMap<NodeId, &str>) -> String {
     rewrite(text, |name| {
         let (head, rest) = split_node_reference(name)?;

@@ -155,7 +155,7 @@ mod generated {
                     timeout,
                 } => {
                     let m = ["GET", "POST", "PUT", "PATCH", "DELETE"][*method];
-                    let mut h = http(m, format!("$(Base)/{path}?id=$(start.id)"))
+                    let mut h = http(m, format!("$(Base)/{path}?id=$(start.inboundWebhook.id)"))
                         .header("X-Note", header.clone());
                     if matches!(m, "POST" | "PUT" | "PATCH") {
                         h = h.body(format!("{body} $(Note)"));
@@ -178,7 +178,7 @@ mod generated {
                     let mut br = branch();
                     for a in 0..*arms {
                         let c = if op == "between" {
-                            between("$(start.order.total)", value.clone(), "9")
+                            between("$(start.inboundWebhook.order.total)", value.clone(), "9")
                         } else {
                             cond("$(Note)", op, value.clone())
                         };

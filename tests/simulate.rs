@@ -70,21 +70,21 @@ fn a_failing_scenario_shows_expected_against_actual() {
 /// A flow with one branch per operator, each true for the trigger body below.
 fn operators_flow() -> wxcflow::flow::Flow {
     let cases: [(&str, &str, &str); 15] = [
-        ("$(start.name)", "equals", "Ada"),
-        ("$(start.name)", "not_equals", "Bob"),
-        ("$(start.n)", "less_than", "10"),
-        ("$(start.n)", "greater_than", "2.5"),
-        ("$(start.n)", "less_or_equal", "7"),
-        ("$(start.n)", "greater_or_equal", "7"),
-        ("$(start.name)", "regex", "^A[a-z]+$"),
-        ("$(start.name)", "equals_ignore_case", "ADA"),
-        ("$(start.name)", "contains", "d"),
-        ("$(start.name)", "contains_ignore_case", "DA"),
-        ("$(start.tier)", "in", "gold, silver"),
-        ("$(start.tier)", "not_in", "bronze,tin"),
-        ("$(start.name)", "starts_with", "Ad"),
-        ("$(start.name)", "ends_with", "da"),
-        ("$(start.n)", "between", "5"),
+        ("$(start.inboundWebhook.name)", "equals", "Ada"),
+        ("$(start.inboundWebhook.name)", "not_equals", "Bob"),
+        ("$(start.inboundWebhook.n)", "less_than", "10"),
+        ("$(start.inboundWebhook.n)", "greater_than", "2.5"),
+        ("$(start.inboundWebhook.n)", "less_or_equal", "7"),
+        ("$(start.inboundWebhook.n)", "greater_or_equal", "7"),
+        ("$(start.inboundWebhook.name)", "regex", "^A[a-z]+$"),
+        ("$(start.inboundWebhook.name)", "equals_ignore_case", "ADA"),
+        ("$(start.inboundWebhook.name)", "contains", "d"),
+        ("$(start.inboundWebhook.name)", "contains_ignore_case", "DA"),
+        ("$(start.inboundWebhook.tier)", "in", "gold, silver"),
+        ("$(start.inboundWebhook.tier)", "not_in", "bronze,tin"),
+        ("$(start.inboundWebhook.name)", "starts_with", "Ad"),
+        ("$(start.inboundWebhook.name)", "ends_with", "da"),
+        ("$(start.inboundWebhook.n)", "between", "5"),
     ];
     let mut b = FlowBuilder::new("Operators").webhook(
         "Ops",
@@ -154,7 +154,7 @@ fn an_invalid_regex_leaves_through_on_error() {
                 .branch(
                     "Match",
                     JoinWith::All,
-                    vec![cond("$(start.a)", "regex", "(unclosed")],
+                    vec![cond("$(start.inboundWebhook.a)", "regex", "(unclosed")],
                 )
                 .next("Match", "end:Success")
                 .next("none", "end:Success")

@@ -18,7 +18,7 @@ pub fn chain_spec(nodes: usize) -> String {
         };
         let _ = write!(
             spec,
-            "[nodes.call_{i}]\ntype = \"http\"\nmethod = \"GET\"\nurl = \"$(Base)/items/{i}?id=$(start.id)\"\n\
+            "[nodes.call_{i}]\ntype = \"http\"\nmethod = \"GET\"\nurl = \"$(Base)/items/{i}?id=$(start.inboundWebhook.id)\"\n\
              headers = {{ Accept = \"application/json\" }}\nrequest_timeout_ms = 5000\n\
              outputs = {{ value = \"$.value\" }}\n\
              next = {{ onSuccess = \"check_{i}\", onError = \"end:Error\", onTimeout = \"end:Error\" }}\n\n\

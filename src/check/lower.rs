@@ -19,7 +19,7 @@ pub const MAX_CORRELATION_ID: usize = 250;
 pub const MAX_TIMEOUT_MS: i64 = 20_000;
 /// Variables the platform provides in every flow.
 pub const SYSTEM_VARIABLES: [&str; 1] = ["flid"];
-/// The key that names the Start node in references: `$(start.hook)`.
+/// The key that names the Start node in references: `$(start.inboundWebhook.hook)`.
 pub const START_KEY: &str = "start";
 /// Prefix of a target that ends the flow: `end:Success`.
 pub const END_PREFIX: &str = "end:";
@@ -299,15 +299,14 @@ fn lower_trigger_fields(trigger: &TriggerSpec, cx: &mut Ctx) {
     }
 }
 
-/// Parses the sample body and derives the Start node's outputs: every field path through nested
-/// objects, joined with `.` (`{"a": {"b": 1}}` gives `a` and `a.b`). Cisco does not publish the
-/// names Parse derives; this is wxcflow's documented choice.
+/// Parses the sample body and derives the Start node's outputs ([`webhook_outputs`]).
 fn lower_sample(trigger: &TriggerSpec, cx: &mut Ctx) -> (serde_json::Value, Vec<String>) {
     match serde_json::from_str::<serde_json::Value>(trigger.sample.get_ref()) {
         Ok(value @ serde_json::Value::Object(_)) => {
-            let mut outputs = Vec::new();
-            collect_paths(&value, "", &mut outputs);
-            outputs.sort();
+            let outputs = webhook_outputs(&value)
+                .into_iter()
+                .map(|(p, _)| p)
+                .collect();
             (value, outputs)
         }
         Ok(_) => {
@@ -327,20 +326,6 @@ fn lower_sample(trigger: &TriggerSpec, cx: &mut Ctx) -> (serde_json::Value, Vec<
             )
             .help("write the sample as a TOML literal string: sample = '{\"hook\": \"null\"}'");
             (serde_json::Value::Object(Default::default()), Vec::new())
-        }
-    }
-}
-
-fn collect_paths(value: &serde_json::Value, prefix: &str, out: &mut Vec<String>) {
-    if let serde_json::Value::Object(map) = value {
-        for (k, v) in map {
-            let path = if prefix.is_empty() {
-                k.clone()
-            } else {
-                format!("{prefix}.{k}")
-            };
-            collect_paths(v, &path, out);
-            out.push(path);
         }
     }
 }

@@ -227,8 +227,8 @@ impl Machine<'_> {
         depth: usize,
     ) -> Result<String, String> {
         let mut outputs: Outputs = HashMap::new();
-        for (path, value) in leaves(trigger) {
-            outputs.insert(format!("{START_ID}.{path}"), Text::plain(value));
+        for (path, value) in webhook_outputs(trigger) {
+            outputs.insert(format!("{START_ID}.{path}"), Text::plain(text_of(value)));
         }
         let flid = "sim-flid-0001".to_string();
         let mut at = flow.trigger.next.clone();
@@ -534,26 +534,6 @@ fn text_of(value: &serde_json::Value) -> String {
         serde_json::Value::String(s) => s.clone(),
         other => other.to_string(),
     }
-}
-
-/// Field paths of a webhook body (`customer.id`), objects included, as the Start node's outputs.
-fn leaves(value: &serde_json::Value) -> Vec<(String, String)> {
-    fn walk(v: &serde_json::Value, path: &str, out: &mut Vec<(String, String)>) {
-        if let serde_json::Value::Object(map) = v {
-            for (k, x) in map {
-                let p = if path.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{path}.{k}")
-                };
-                walk(x, &p, out);
-                out.push((p, text_of(x)));
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(value, "", &mut out);
-    out
 }
 
 struct Scope<'a> {
