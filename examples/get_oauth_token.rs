@@ -84,17 +84,15 @@ pub fn get_oauth_token() -> Spec {
                 .output("message", "$.message")
                 .secret_output("token")
                 .on_leave(
-                    Some("onSuccess"),
+                    None,
                     [
                         ("TokenStatus", "$(fetch_token.https.statusCode)"),
                         ("TokenMessage", "$(fetch_token.message)"),
                     ],
                 )
-                .on_leave(Some("onError"), [("TokenMessage", "token service unreachable")])
-                .on_leave(Some("onTimeout"), [("TokenMessage", "token service timed out")])
                 .next("onSuccess", "check_reply")
-                .next("onError", "static_token")
-                .next("onTimeout", "static_token"),
+                .next("onError", "service_unreachable")
+                .next("onTimeout", "service_timed_out"),
         )
         .node(
             "check_reply",
@@ -107,25 +105,26 @@ pub fn get_oauth_token() -> Spec {
                         not_empty("$(fetch_token.token)"),
                     ],
                 )
-                .on_leave(
-                    Some("TokenIssued"),
-                    [("JDSToken", "$(fetch_token.token)"), ("TokenSource", "service")],
-                )
-                .next("TokenIssued", "debug_gate")
+                .next("TokenIssued", "use_service_token")
                 .next("none", "static_token")
                 .next("onError", "static_token"),
         )
         .node(
-            "static_token",
-            branch()
-                .branch("StaticTokenSet", JoinWith::All, vec![not_empty("$(StaticToken)")])
-                .on_leave(
-                    Some("StaticTokenSet"),
-                    [("JDSToken", "$(StaticToken)"), ("TokenSource", "static")],
-                )
-                .next("StaticTokenSet", "debug_gate")
-                .next("none", "debug_gate")
-                .next("onError", "debug_gate"),
+            "use_service_token",
+            assignment([("JDSToken", "$(fetch_token.token)"), ("TokenSource", "service")]),
+        )
+        .node(
+            "service_unreachable",
+            static_fallback().on_enter([("TokenMessage", "token service unreachable")]),
+        )
+        .node(
+            "service_timed_out",
+            static_fallback().on_enter([("TokenMessage", "token service timed out")]),
+        )
+        .node("static_token", static_fallback())
+        .node(
+            "use_static_token",
+            assignment([("JDSToken", "$(StaticToken)"), ("TokenSource", "static")]),
         )
         .node(
             "debug_gate",
@@ -154,6 +153,34 @@ pub fn get_oauth_token() -> Spec {
                 .next("onError", "end:Error"),
         )
         .build()
+}
+
+/// A branch entered only on the right path, whose on-enter actions make the assignment (Flow
+/// Builder runs on-leave actions for every outcome); every outcome goes on to the debug gate.
+fn assignment<const N: usize>(set: [(&str, &str); N]) -> NodeBuilder {
+    branch()
+        .on_enter(set)
+        .branch(
+            "Assigned",
+            JoinWith::All,
+            vec![cond("$(JDSToken)", "not_equals", "")],
+        )
+        .next("Assigned", "debug_gate")
+        .next("none", "debug_gate")
+        .next("onError", "debug_gate")
+}
+
+/// Falls back to the static token when there is one.
+fn static_fallback() -> NodeBuilder {
+    branch()
+        .branch(
+            "StaticTokenSet",
+            JoinWith::All,
+            vec![cond("$(StaticToken)", "not_equals", "")],
+        )
+        .next("StaticTokenSet", "use_static_token")
+        .next("none", "debug_gate")
+        .next("onError", "debug_gate")
 }
 
 #[allow(dead_code)] // The test suite includes this file for `get_oauth_token` alone.

@@ -105,6 +105,9 @@ fn write_spec(flow: &Flow, pin_ids: bool) -> String {
     if let Some(c) = &flow.correlation_id {
         let _ = writeln!(o, "correlation_id = {}", w.text(c));
     }
+    if flow.per_outcome_actions {
+        let _ = writeln!(o, "per_outcome_actions = true");
+    }
     if !flow.credential_headers.is_empty() {
         let _ = writeln!(
             o,

@@ -76,6 +76,8 @@ codes! {
     SecretToPlainVariable => "wxc::secret-to-plain-variable", Error, "A secret reaches a custom variable that is not declared secret (through a template or a transition action).";
     SecretOutsideVariable => "wxc::secret-outside-variable", Error, "A secret template parameter is rendered somewhere other than a secret variable's default.";
     SecretToOtherDestination => "wxc::secret-to-other-destination", Error, "A secret is sent in a credential header to a URL its variable's `send_to` does not name (secret outputs are never sent).";
+    PerOutcomeAction => "wxc::per-outcome-action", Error, "An on-leave action names an outcome, which Flow Builder documents no way to choose, without `[flow] per_outcome_actions = true`.";
+    Assumption => "wxc::assumption", Warning, "The flow relies on behaviour Cisco does not document (an assumption the spec opted into).";
     ResultNotAssigned => "wxc::result-not-assigned", Error, "A path ends in Success without assigning a `result` variable.";
     UnusedVariable => "wxc::unused-variable", Warning, "A custom variable that nothing reads.";
     SchemaViolation => "wxc::schema-violation", Error, "The emitted document breaks the flow-document schema (a wxcflow bug: please report it).";

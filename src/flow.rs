@@ -77,6 +77,10 @@ pub struct Flow {
     /// Request headers that carry credentials; see [`crate::spec::model::FlowSection`].
     #[serde(default)]
     pub credential_headers: Vec<String>,
+    /// An assumption, off by default: on-leave actions run only for the outcome they name.
+    /// Cisco documents on-leave actions that run whichever outcome the node leaves by.
+    #[serde(default)]
+    pub per_outcome_actions: bool,
     pub trigger: Trigger,
     /// Sorted by name.
     pub variables: Vec<Variable>,

@@ -743,6 +743,8 @@ pub fn visit_strings(spec: &mut Spec, f: &mut dyn FnMut(&mut S<String>, Place)) 
                 Place::Other(format!("variables.{}.send_to", name.get_ref())),
             );
         }
+        let place = Place::Other(format!("variables.{}.enabled", name.get_ref()));
+        visit_switch(&mut v.enabled, place, f);
     }
     for (name, o) in spec.outcomes.iter_mut() {
         if let Some(s) = &mut o.notify_url {
@@ -800,12 +802,75 @@ fn visit_node(key: &str, n: &mut NodeSpec, f: &mut dyn FnMut(&mut S<String>, Pla
             }
         }
     }
-    if let Some(switch) = &mut n.enabled {
+    visit_switch(&mut n.enabled, at("enabled"), f);
+}
+
+/// A switch written as a template is rendered like any string.
+fn visit_switch(
+    switch: &mut Option<S<Switch>>,
+    place: Place,
+    f: &mut dyn FnMut(&mut S<String>, Place),
+) {
+    if let Some(switch) = switch {
         let span = switch.span();
         if let Switch::Template(text) = switch.get_mut() {
             let mut s = S::new(span, std::mem::take(text));
-            f(&mut s, at("enabled"));
+            f(&mut s, place);
             *text = s.get_ref().clone();
+        }
+    }
+}
+
+/// Whether a switch is on; `None` (reported) when a template rendered something else.
+fn switch_state(
+    switch: &S<Switch>,
+    what: &str,
+    source: Option<&SourceFile>,
+    out: &mut Vec<Diagnostic>,
+) -> Option<bool> {
+    match switch.get_ref() {
+        Switch::Fixed(b) => Some(*b),
+        Switch::Template(t) => match t.trim() {
+            "true" => Some(true),
+            "false" => Some(false),
+            other => {
+                out.push(
+                    Diagnostic::new(
+                        Code::InvalidSwitch,
+                        format!("`enabled` of {what} rendered to `{other}`, not true or false"),
+                    )
+                    .with_span(source.map(|s| s.span(switch.span()))),
+                );
+                None
+            }
+        },
+    }
+}
+
+/// Removes switched-off variables and every assignment to them: a feature that is off takes
+/// its variables with it. A reference to one left anywhere is then an undefined variable.
+fn switch_variables(spec: &mut Spec, source: Option<&SourceFile>, out: &mut Vec<Diagnostic>) {
+    let mut off = BTreeSet::new();
+    for (name, v) in &spec.variables {
+        let Some(switch) = &v.enabled else { continue };
+        let what = format!("variable `{}`", name.get_ref());
+        if switch_state(switch, &what, source, out) == Some(false) {
+            off.insert(name.get_ref().clone());
+        }
+    }
+    if off.is_empty() {
+        return;
+    }
+    spec.variables.retain(|k, _| !off.contains(k.get_ref()));
+    for node in spec.nodes.values_mut() {
+        for actions in [&mut node.on_enter, &mut node.on_leave]
+            .into_iter()
+            .flatten()
+        {
+            for action in actions.iter_mut() {
+                action.set.retain(|k, _| !off.contains(k.get_ref()));
+            }
+            actions.retain(|a| !a.set.is_empty());
         }
     }
 }
@@ -813,6 +878,7 @@ fn visit_node(key: &str, n: &mut NodeSpec, f: &mut dyn FnMut(&mut S<String>, Pla
 /// Removes switched-off nodes; every edge into one goes where its `bypass` outcome leads
 /// (following chains of switched-off nodes).
 pub fn apply_switches(spec: &mut Spec, source: Option<&SourceFile>, out: &mut Vec<Diagnostic>) {
+    switch_variables(spec, source, out);
     let span = |r: std::ops::Range<usize>| source.map(|s| s.span(r));
     let mut off: BTreeMap<String, String> = BTreeMap::new();
     for (key, node) in &spec.nodes {
@@ -828,21 +894,9 @@ pub fn apply_switches(spec: &mut Spec, source: Option<&SourceFile>, out: &mut Ve
             }
             continue;
         };
-        let enabled = match switch.get_ref() {
-            Switch::Fixed(b) => *b,
-            Switch::Template(t) => {
-                match t.trim() {
-                    "true" => true,
-                    "false" => false,
-                    other => {
-                        out.push(
-                        Diagnostic::new(Code::InvalidSwitch, format!("`enabled` of node `{}` rendered to `{other}`, not true or false", key.get_ref()))
-                            .with_span(span(switch.span())),
-                    );
-                        continue;
-                    }
-                }
-            }
+        let what = format!("node `{}`", key.get_ref());
+        let Some(enabled) = switch_state(switch, &what, source, out) else {
+            continue;
         };
         let Some(bypass) = &node.bypass else {
             out.push(

@@ -111,7 +111,7 @@ fn wxcflow_files_are_named_not_rejected() {
         inspect(doc.as_bytes()),
         Inspection::FlowDocument {
             name: "GetOAuthToken".into(),
-            nodes: 8
+            nodes: 12
         }
     );
     insta::assert_snapshot!(format!(

@@ -207,7 +207,7 @@ mod generated {
                     }
                     c.next("onSuccess", target(i + 1))
                         .next("onError", target(i + 1))
-                        .on_leave(Some("onSuccess"), [("Note", "done")])
+                        .on_leave(None, [("Note", "done")])
                 }
             };
             b = b.node(format!("node_{i}"), node);

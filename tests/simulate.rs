@@ -254,7 +254,7 @@ fn http_outputs_and_built_ins_are_set() {
             http("GET", "https://api.example.com/x")
                 .output("deep", "$.a.b[1]")
                 .on_leave(
-                    Some("onSuccess"),
+                    None,
                     [(
                         "Got",
                         "$(get.deep)|$(get.https.statusCode)|$(get.https.statusText)",

@@ -99,11 +99,12 @@ fn switches_remove_nodes_and_rewire_their_edges() {
         .unwrap();
     let keys: Vec<&str> = document.flow.nodes.iter().map(|n| n.key.as_str()).collect();
     assert!(!keys.contains(&"debug_gate") && !keys.contains(&"debug_report"));
+    // The switched-off debug gate is bypassed: the token's assignment node leads to the result.
     let check = document
         .flow
         .nodes
         .iter()
-        .find(|n| n.key == "check_reply")
+        .find(|n| n.key == "use_service_token")
         .unwrap();
     let result = document
         .flow
@@ -115,6 +116,19 @@ fn switches_remove_nodes_and_rewire_their_edges() {
         check.exits[0].target,
         wxcflow::flow::Target::Node(result.id)
     );
+    // And the debug report's variables went with it, with every assignment to them.
+    let names: Vec<&str> = document
+        .flow
+        .variables
+        .iter()
+        .map(|v| v.name.as_str())
+        .collect();
+    for gone in ["Debug-URL", "TokenSource", "TokenStatus", "TokenMessage"] {
+        assert!(!names.contains(&gone), "{gone} is still declared");
+        assert!(!serde_json::to_string(&document.flow.nodes)
+            .unwrap()
+            .contains(gone));
+    }
 }
 
 fn wxcflow(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {

@@ -24,7 +24,7 @@ pub fn chain_spec(nodes: usize) -> String {
              next = {{ onSuccess = \"check_{i}\", onError = \"end:Error\", onTimeout = \"end:Error\" }}\n\n\
              [nodes.check_{i}]\ntype = \"branch\"\n\
              branches = [{{ name = \"Ok\", all = [{{ variable = \"$(call_{i}.https.statusCode)\", operator = \"equals\", value = \"200\" }}] }}]\n\
-             on_leave = [{{ outcome = \"Ok\", set = {{ Last = \"$(call_{i}.value)\" }} }}]\n\
+             on_leave = [{{ set = {{ Last = \"$(call_{i}.value)\" }} }}]\n\
              next = {{ Ok = \"{next}\", none = \"end:Error\", onError = \"end:Error\" }}\n\n"
         );
     }

@@ -136,6 +136,11 @@ pub fn lower(spec: &Spec, cx: &mut Ctx) -> Flow {
             .flatten()
             .map(|h| h.get_ref().clone())
             .collect(),
+        per_outcome_actions: spec
+            .flow
+            .per_outcome_actions
+            .as_ref()
+            .is_some_and(|b| *b.get_ref()),
         trigger,
         variables,
         outcomes,

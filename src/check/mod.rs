@@ -1,6 +1,7 @@
 //! Semantic checks: spec in, validated [`Flow`] out, with every diagnostic found on the way.
 
 mod analysis;
+mod assumptions;
 mod context;
 pub mod lower;
 mod secrets;
@@ -28,6 +29,7 @@ pub fn check(spec: &Spec, source: Option<&SourceFile>) -> Checked {
     let mut cx = Ctx::new(source);
     let flow = lower::lower(spec, &mut cx);
     secrets::validate(spec, &mut cx);
+    assumptions::per_outcome_actions(spec, &mut cx);
     if !cx.has_errors() {
         analysis::analyse(&flow, spec, &mut cx);
     }

@@ -28,8 +28,15 @@ impl FsFlows {
     fn compile(&self, source: &SourceFile) -> Result<wxcflow::flow::Flow, String> {
         let result = compiler().build(source);
         result.output.map(|(d, _)| d.flow).ok_or_else(|| {
+            let first = result
+                .diagnostics
+                .iter()
+                .find(|d| d.is_error())
+                .map_or(String::new(), |d| {
+                    format!(" (first: {}: {})", d.code.as_str(), d.message)
+                });
             format!(
-                "{} does not compile: {}",
+                "{} does not compile: {}{first}",
                 source.name,
                 diagnostic::summary(&result.diagnostics)
             )

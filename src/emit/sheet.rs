@@ -356,9 +356,16 @@ fn node_section(out: &mut String, flow: &Flow, node: &Node) {
 
 fn actions(out: &mut String, when: &str, list: &[Action], node: &Node) {
     for action in list {
-        let scope = action.outcome.as_deref().map_or(String::new(), |o| {
-            format!(" (outcome {})", outcome_label(node, o))
-        });
+        // Flow Builder documents no choice of outcome for an action: an on-leave action runs
+        // whichever outcome the node leaves by. A spec may opt into per-outcome actions.
+        let scope = match action.outcome.as_deref() {
+            Some(o) => format!(
+                " (outcome {}; *assumed: Flow Builder documents no choice of outcome, so check that the action runs only for it*)",
+                outcome_label(node, o)
+            ),
+            None if when == "on leave" => " (runs whichever outcome the node leaves by)".into(),
+            None => String::new(),
+        };
         let sets: Vec<String> = action
             .set
             .iter()

@@ -42,6 +42,7 @@ impl FlowBuilder {
                     description: None,
                     correlation_id: None,
                     credential_headers: None,
+                    per_outcome_actions: None,
                 },
                 trigger: TriggerSpec {
                     kind: sps("webhook"),

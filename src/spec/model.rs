@@ -117,6 +117,10 @@ pub struct FlowSection {
     /// Request headers that carry credentials (`x-token-passphrase`, `Authorization`): the one
     /// place a secret may be sent, and only to the URLs its variable's `send_to` names.
     pub credential_headers: Option<Vec<S<String>>>,
+    /// An assumption, off by default: on-leave actions may name the one outcome they run for.
+    /// Cisco documents on-leave actions that run whichever outcome the node leaves by.
+    #[serde(default)]
+    pub per_outcome_actions: Option<S<bool>>,
 }
 
 /// `[trigger]`: the Start node. Only the inbound webhook trigger is modelled today.
@@ -137,6 +141,9 @@ pub struct TriggerSpec {
 #[serde(deny_unknown_fields)]
 pub struct VariableSpec {
     pub default: Option<S<String>>,
+    /// Per-tenant switch: when false the variable is left out, with every assignment to it
+    /// (a switched-off feature takes its variables with it).
+    pub enabled: Option<S<Switch>>,
     #[serde(default)]
     pub externalize: bool,
     /// Never printed; files holding its value are written with mode 0600.
