@@ -75,6 +75,8 @@ codes! {
     SecretInRequest => "wxc::secret-in-request", Error, "A secret (variable, output, or a value derived from one) is sent in a URL, body or non-credential header, or put in the correlation id or a notify URL.";
     SecretToPlainVariable => "wxc::secret-to-plain-variable", Error, "A secret reaches a custom variable that is not declared secret (through a template or a transition action).";
     SecretOutsideVariable => "wxc::secret-outside-variable", Error, "A secret template parameter is rendered somewhere other than a secret variable's default.";
+    SecretComputed => "wxc::secret-computed", Error, "A template computes with a secret parameter (conditions, filters, slices, includes) instead of substituting it whole.";
+    SecretInCondition => "wxc::secret-in-condition", Error, "A branch condition or script compares a secret with anything but emptiness: the branch taken would tell the secret.";
     SecretToOtherDestination => "wxc::secret-to-other-destination", Error, "A secret is sent in a credential header to a URL its variable's `send_to` does not name (secret outputs are never sent).";
     PerOutcomeAction => "wxc::per-outcome-action", Error, "An on-leave action names an outcome, which Flow Builder documents no way to choose, without `[flow] per_outcome_actions = true`.";
     Assumption => "wxc::assumption", Warning, "The flow relies on behaviour Cisco does not document (an assumption the spec opted into).";
@@ -159,6 +161,9 @@ pub struct SourceFile {
     pub text: String,
     /// Byte offset of each line's start, so that locating a span is a binary search.
     line_starts: Vec<usize>,
+    /// Byte ranges that hold secret values (a secret written literally): a quoted line shows
+    /// them as the mask.
+    secret: Vec<Range<usize>>,
 }
 
 impl SourceFile {
@@ -171,7 +176,27 @@ impl SourceFile {
             name: name.into(),
             text,
             line_starts,
+            secret: Vec::new(),
         }
+    }
+
+    /// Marks a byte range as holding a secret value: never quoted.
+    pub fn hide(&mut self, range: Range<usize>) {
+        self.secret.push(range);
+    }
+
+    /// Copies of `sources` with the spans in `secret` hidden, each in the file it names.
+    pub fn hiding(sources: &[&SourceFile], secret: &[Span]) -> Vec<SourceFile> {
+        sources
+            .iter()
+            .map(|s| {
+                let mut copy = (*s).clone();
+                for span in secret.iter().filter(|span| span.file == s.name) {
+                    copy.hide(span.bytes.clone());
+                }
+                copy
+            })
+            .collect()
     }
 
     /// The span of `inner` (a byte range of `value`) inside the string literal at `outer`. When
@@ -254,30 +279,57 @@ fn render_excerpt(out: &mut String, src: &SourceFile, span: &Span) {
         return;
     };
     let line_text = line_text.trim_end_matches('\r');
+    let line_start = src.line_starts.get(span.line - 1).copied().unwrap_or(0);
     let number = span.line.to_string();
     let gutter = " ".repeat(number.len());
-    // Control characters (a NUL, an escape) would corrupt the terminal: shown as U+FFFD.
-    let shown: String = line_text
-        .chars()
-        .take(160)
-        .map(|c| {
-            if c.is_control() && c != '\t' {
+    // The line as shown: a secret written literally becomes the mask, whole; control
+    // characters (a NUL, an escape) would corrupt the terminal and show as U+FFFD. `columns`
+    // maps each byte of the line to its column in what is shown, so the caret still points.
+    let mut shown = String::new();
+    let mut columns = Vec::with_capacity(line_text.len() + 1);
+    let mut column = 0;
+    let mut masked_until = 0;
+    for (offset, c) in line_text.char_indices() {
+        let at = line_start + offset;
+        if at < masked_until {
+            columns.extend(std::iter::repeat_n(column, c.len_utf8()));
+            continue;
+        }
+        if let Some(secret) = src.secret.iter().find(|r| r.contains(&at)) {
+            masked_until = secret.end;
+            columns.extend(std::iter::repeat_n(column, c.len_utf8()));
+            shown.push_str(crate::secret::MASK);
+            column += crate::secret::MASK.chars().count();
+            continue;
+        }
+        columns.extend(std::iter::repeat_n(column, c.len_utf8()));
+        if column < 160 {
+            shown.push(if c.is_control() && c != '\t' {
                 '\u{fffd}'
             } else {
                 c
-            }
-        })
-        .collect();
+            });
+        }
+        column += 1;
+    }
+    columns.push(column);
+    let shown: String = shown.chars().take(160).collect();
     // Underline the span on this line only; a span that runs on is marked to the line's end.
-    let line_chars = line_text.chars().count();
-    let span_chars = src.text[span.bytes.clone()].chars().count().max(1);
-    let width = span_chars.min(line_chars.saturating_sub(span.column - 1).max(1));
+    let local = |byte: usize| {
+        columns
+            .get(byte.saturating_sub(line_start).min(line_text.len()))
+            .copied()
+            .unwrap_or(column)
+    };
+    let start = local(span.bytes.start);
+    let end = local(span.bytes.end.max(span.bytes.start)).max(start + 1);
+    let width = (end - start).min(column.saturating_sub(start).max(1));
     let _ = writeln!(out, " {gutter} |");
     let _ = writeln!(out, " {number} | {shown}");
     let _ = writeln!(
         out,
         " {gutter} | {}{}",
-        " ".repeat(span.column - 1),
+        " ".repeat(start),
         "^".repeat(width.min(160))
     );
 }

@@ -296,11 +296,43 @@ pub struct Http {
 }
 
 impl Http {
-    /// Whether output `name` (`token`, `https.responseBody`) of this node holds a secret.
+    /// Whether output `name` (`token`, `https.responseBody`) of this node holds a secret: a
+    /// secret output, the reply's body and headers when there is one, and any other output
+    /// whose JSONPath reaches the same part of the reply (`$`, `$.data` above `$.data.token`, a
+    /// second name for `$.token`). Paths with wildcards, filters or brackets may reach
+    /// anything, so they count as secret beside a secret output.
     pub fn output_is_secret(&self, name: &str) -> bool {
-        self.secret_outputs.iter().any(|o| o == name)
-            || (!self.secret_outputs.is_empty() && SECRET_BEARING_BUILTINS.contains(&name))
+        if self.secret_outputs.is_empty() {
+            return false;
+        }
+        if self.secret_outputs.iter().any(|o| o == name) || SECRET_BEARING_BUILTINS.contains(&name)
+        {
+            return true;
+        }
+        let Some(path) = self.outputs.get(name) else {
+            return false;
+        };
+        self.secret_outputs
+            .iter()
+            .filter_map(|s| self.outputs.get(s))
+            .any(|secret| jsonpaths_overlap(path, secret))
     }
+}
+
+/// Whether two JSONPaths may select the same part of a document: one is the other, or lies
+/// above or below it; anything not a plain `$.a.b` path may select anything.
+fn jsonpaths_overlap(a: &str, b: &str) -> bool {
+    let plain =
+        |p: &str| p.starts_with('$') && !p.contains(['*', '[', '?', '(']) && !p.contains("..");
+    let (a, b) = (a.trim(), b.trim());
+    if !plain(a) || !plain(b) {
+        return true;
+    }
+    let below = |long: &str, short: &str| {
+        long.strip_prefix(short)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+    };
+    below(a, b) || below(b, a)
 }
 
 /// Built-in outputs that carry a reply's content, secret when any named output is.

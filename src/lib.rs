@@ -63,6 +63,9 @@ pub struct Build {
     /// For each secret variable that tenant values filled: where its value came from
     /// (`environment variable ACME_TOKEN_PASSPHRASE`), for placeholders in sheets.
     pub secret_origins: BTreeMap<String, Vec<String>>,
+    /// Where the spec or the tenant file holds a secret written literally: quote their lines
+    /// through [`diagnostic::SourceFile::hiding`].
+    pub secret_spans: Vec<diagnostic::Span>,
 }
 
 impl Build {
@@ -124,10 +127,13 @@ impl Compiler {
             Ok(spec) => spec,
             Err(diagnostic) => return failed(vec![diagnostic]),
         };
-        match template::Renderer::new(&spec, Some(source)) {
+        let literal = template::literal_secrets(&spec, source);
+        let mut build = match template::Renderer::new(&spec, Some(source)) {
             Ok(renderer) => self.build_rendered(&renderer, tenant, secrets),
             Err(diagnostics) => failed(diagnostics),
-        }
+        };
+        build.secret_spans.extend(literal);
+        build
     }
 
     /// Renders a compiled template for one tenant, then checks, emits and validates the result.
@@ -147,6 +153,7 @@ impl Compiler {
         diagnostics.append(&mut build.diagnostics);
         build.diagnostics = diagnostics;
         build.secret_origins = rendered.secret_origins;
+        build.secret_spans = rendered.secret_spans;
         build
     }
 
@@ -192,6 +199,7 @@ impl Compiler {
             output: Some((document, json)),
             diagnostics,
             secret_origins: BTreeMap::new(),
+            secret_spans: Vec::new(),
         }
     }
 }
@@ -201,5 +209,6 @@ fn failed(diagnostics: Vec<Diagnostic>) -> Build {
         output: None,
         diagnostics,
         secret_origins: BTreeMap::new(),
+        secret_spans: Vec::new(),
     }
 }

@@ -7,8 +7,10 @@
 
 use crate::diagnostic::{did_you_mean, Code, Diagnostic, SourceFile, Span};
 use crate::spec::model::{NodeSpec, ParamSpec, Spec, Switch, S};
+use minijinja::value::Object;
 use minijinja::{Environment, UndefinedBehavior, Value};
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
 
 /// Template instructions one string may spend; a runaway loop stops with an error instead.
 pub const FUEL: u64 = 50_000;
@@ -112,6 +114,24 @@ impl ParamType {
         }
     }
 
+    /// A value read as text (from the environment or a file) as this type's TOML value, so that
+    /// `42` and `true` can come from where secrets do; anything else stays text for `convert`
+    /// to refuse.
+    fn typed_text(self, value: toml::Value) -> toml::Value {
+        let toml::Value::String(text) = &value else {
+            return value;
+        };
+        match self {
+            ParamType::Integer => text.trim().parse().map_or(value, toml::Value::Integer),
+            ParamType::Boolean => match text.trim() {
+                "true" => toml::Value::Boolean(true),
+                "false" => toml::Value::Boolean(false),
+                _ => value,
+            },
+            ParamType::String | ParamType::Url => value,
+        }
+    }
+
     /// The value as a template value, or why it does not fit.
     fn convert(self, value: &toml::Value) -> Result<Value, String> {
         match (self, value) {
@@ -158,6 +178,61 @@ pub struct Rendered {
     /// For each secret variable whose default a secret parameter filled: where the values came
     /// from (`environment variable ACME_TOKEN_PASSPHRASE`), for placeholders in sheets.
     pub secret_origins: BTreeMap<String, Vec<String>>,
+    /// Where the tenant file holds secret values written literally, so that a quoted source
+    /// line never shows them.
+    pub secret_spans: Vec<Span>,
+}
+
+/// The parameters as a template sees them. Every name a template looks up is recorded, so
+/// which secret parameters a string read is known from the rendering itself, whatever
+/// construct read it (`include` arguments escape minijinja's static scan).
+struct Lookups {
+    values: Arc<BTreeMap<String, Value>>,
+    read: Mutex<BTreeSet<String>>,
+}
+
+/// Never shows the values: some are secret.
+impl std::fmt::Debug for Lookups {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("template parameters")
+    }
+}
+
+impl Object for Lookups {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let name = key.as_str()?;
+        if let Ok(mut read) = self.read.lock() {
+            read.insert(name.to_string());
+        }
+        self.values.get(name).cloned()
+    }
+}
+
+/// Whether a template only substitutes names: literal text and `{{ name }}`, nothing computed.
+/// A template that reads a secret must be this simple, so that nothing it renders or fails
+/// with (which branch of an `if`, an error on one character) depends on the secret's value.
+fn is_plain_substitution(text: &str) -> bool {
+    if text.contains("{%") || text.contains("{#") {
+        return false;
+    }
+    let mut rest = text;
+    while let Some(open) = rest.find("{{") {
+        let after = &rest[open + 2..];
+        let Some(close) = after.find("}}") else {
+            return false;
+        };
+        let name = after[..close].trim();
+        let identifier = name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !identifier {
+            return false;
+        }
+        rest = &after[close + 2..];
+    }
+    true
 }
 
 /// Where a string of the spec sits, for tracing secrets: a variable's default, or elsewhere.
@@ -167,6 +242,26 @@ pub enum Place {
     VariableDefault { name: String, secret: bool },
     /// Any other value, by its path (`nodes.fetch_token.url`).
     Other(String),
+}
+
+/// Where a spec holds secret values written literally: the defaults of secret variables and
+/// of secret parameters that are plain text rather than templates.
+pub fn literal_secrets(spec: &Spec, source: &SourceFile) -> Vec<Span> {
+    let variables = spec
+        .variables
+        .values()
+        .filter(|v| v.secret)
+        .filter_map(|v| v.default.as_ref())
+        .filter(|d| !d.get_ref().is_empty() && !is_template(d.get_ref()))
+        .map(|d| source.span(d.span()));
+    let params = spec
+        .params
+        .values()
+        .filter(|p| p.secret)
+        .filter_map(|p| p.default.as_ref())
+        .filter(|d| !matches!(d.get_ref(), toml::Value::String(s) if s.is_empty()))
+        .map(|d| source.span(d.span()));
+    variables.chain(params).collect()
 }
 
 /// Escapes text so that, rendered as a template, it comes out unchanged: every `{` that would
@@ -290,37 +385,74 @@ impl<'s> Renderer<'s> {
     pub fn render(&self, tenant: Option<&Tenant>, store: &dyn SecretStore) -> Rendered {
         let mut diagnostics = Vec::new();
         let mut origins: BTreeMap<String, String> = BTreeMap::new();
-        let context = self.context(tenant, store, &mut diagnostics, &mut origins);
+        let mut secret_spans = Vec::new();
+        let values = self.context(
+            tenant,
+            store,
+            &mut diagnostics,
+            &mut origins,
+            &mut secret_spans,
+        );
         if diagnostics.iter().any(Diagnostic::is_error) {
             return Rendered {
                 spec: None,
                 diagnostics,
                 secret_origins: BTreeMap::new(),
+                secret_spans,
             };
         }
+        let values = Arc::new(values);
+        let secret_params: BTreeSet<&str> = self
+            .params
+            .iter()
+            .filter(|p| p.secret)
+            .map(|p| p.name.as_str())
+            .collect();
         let names: Vec<&str> = self.params.iter().map(|p| p.name.as_str()).collect();
         let tenant_note = tenant.map_or(String::new(), |t| format!(" (tenant {})", t.source.name));
         let mut secret_origins: BTreeMap<String, Vec<String>> = BTreeMap::new();
         let mut spec = self.spec.clone();
         let mut index = 0;
         visit_strings(&mut spec, &mut |s, place| {
-            if let Some(uses) = self.templated.get(&index) {
-                if !uses.is_empty() {
-                    match place {
-                        Place::VariableDefault { name, secret: true } => {
-                            let from = secret_origins.entry(name.clone()).or_default();
-                            from.extend(uses.iter().filter_map(|p| origins.get(p).cloned()));
-                        }
-                        _ => diagnostics.push(self.secret_misplaced(s, &place, uses)),
-                    }
-                }
+            if let Some(declared) = self.templated.get(&index) {
                 let template = self
                     .env
                     .get_template(&index.to_string())
                     .expect("compiled in new()");
-                match template.render(&context) {
-                    Ok(text) => *s.get_mut() = text,
-                    Err(e) => diagnostics.push(self.render_error(&e, s, &names, &tenant_note)),
+                let lookups = Arc::new(Lookups {
+                    values: Arc::clone(&values),
+                    read: Mutex::new(BTreeSet::new()),
+                });
+                let rendered = template.render(Value::from_dyn_object(Arc::clone(&lookups)));
+                // The secret parameters the string reads: named in it, or looked up as it ran.
+                let mut uses: BTreeSet<String> = declared.iter().cloned().collect();
+                if let Ok(read) = lookups.read.lock() {
+                    uses.extend(
+                        read.iter()
+                            .filter(|n| secret_params.contains(n.as_str()))
+                            .cloned(),
+                    );
+                }
+                let uses: Vec<String> = uses.into_iter().collect();
+                if uses.is_empty() {
+                    match rendered {
+                        Ok(text) => *s.get_mut() = text,
+                        Err(e) => diagnostics.push(self.render_error(&e, s, &names, &tenant_note)),
+                    }
+                } else if !is_plain_substitution(s.get_ref()) {
+                    // Neither the text nor the error of such a template may be shown.
+                    diagnostics.push(self.secret_computed(s, &uses));
+                } else {
+                    match &place {
+                        Place::VariableDefault { name, secret: true } => {
+                            let from = secret_origins.entry(name.clone()).or_default();
+                            from.extend(uses.iter().filter_map(|p| origins.get(p).cloned()));
+                        }
+                        _ => diagnostics.push(self.secret_misplaced(s, &place, &uses)),
+                    }
+                    if let Ok(text) = rendered {
+                        *s.get_mut() = text;
+                    }
                 }
             }
             index += 1;
@@ -333,7 +465,24 @@ impl<'s> Renderer<'s> {
             spec: ok.then_some(spec),
             diagnostics,
             secret_origins: if ok { secret_origins } else { BTreeMap::new() },
+            secret_spans,
         }
+    }
+
+    /// A template that computes with a secret parameter instead of substituting it.
+    fn secret_computed(&self, s: &S<String>, uses: &[String]) -> Diagnostic {
+        let at = self.source.map(|src| src.span(s.span()));
+        let params = uses
+            .iter()
+            .map(|p| format!("`{p}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        Diagnostic::new(
+            Code::SecretComputed,
+            format!("this template computes with secret parameter {params}: what it renders or fails with would tell something of the secret"),
+        )
+        .with_span(at)
+        .with_help("a secret may only be substituted whole, as `{{ name }}` in a secret variable's default")
     }
 
     /// A secret parameter rendered into a place that is not a secret variable's default.
@@ -380,12 +529,31 @@ impl<'s> Renderer<'s> {
             Some(r) => src.span_in_string(s.span(), s.get_ref(), r),
             None => src.span(s.span()),
         });
+        if matches!(
+            e.kind(),
+            minijinja::ErrorKind::TemplateNotFound | minijinja::ErrorKind::BadInclude
+        ) {
+            return Diagnostic::new(
+                Code::TemplateError,
+                format!("templates cannot include, import or extend other templates{tenant_note}"),
+            )
+            .with_span(at);
+        }
         if e.kind() == minijinja::ErrorKind::UndefinedError {
             let name = e
                 .range()
                 .and_then(|r| s.get_ref().get(r))
                 .map(|t| t.trim().to_string())
                 .unwrap_or_default();
+            let is_name =
+                !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !is_name {
+                return Diagnostic::new(
+                    Code::UndefinedTemplateVariable,
+                    format!("`{name}` is undefined{tenant_note}"),
+                )
+                .with_span(at);
+            }
             return Diagnostic::new(
                 Code::UndefinedTemplateVariable,
                 format!("`{name}` is not a parameter of this template{tenant_note}"),
@@ -416,7 +584,8 @@ impl<'s> Renderer<'s> {
         store: &dyn SecretStore,
         out: &mut Vec<Diagnostic>,
         origins: &mut BTreeMap<String, String>,
-    ) -> Value {
+        secret_spans: &mut Vec<Span>,
+    ) -> BTreeMap<String, Value> {
         let mut values: BTreeMap<String, Value> = BTreeMap::new();
         // Parameters whose tenant value was wrong: reported once, not again as missing.
         let mut failed: BTreeSet<String> = BTreeSet::new();
@@ -463,6 +632,9 @@ impl<'s> Renderer<'s> {
                         }
                     },
                     literal => {
+                        if param.secret {
+                            secret_spans.extend(value_span.clone());
+                        }
                         lint_literal(param, literal, &t.source.name, value_span.clone(), out);
                         Resolved::Value(
                             literal.clone(),
@@ -471,7 +643,7 @@ impl<'s> Renderer<'s> {
                     }
                 };
                 let (raw, origin) = match resolved {
-                    Resolved::Value(raw, origin) => (raw, origin),
+                    Resolved::Value(raw, origin) => (param.kind.typed_text(raw), origin),
                     Resolved::Placeholder(origin) => {
                         if param.secret {
                             origins.insert(param.name.clone(), origin);
@@ -538,7 +710,7 @@ impl<'s> Renderer<'s> {
                 }
             }
         }
-        Value::from(values)
+        values
     }
 }
 
@@ -573,8 +745,8 @@ fn resolve_secret(reference: &SecretRef, store: &dyn SecretStore) -> Resolved {
             .map_err(|why| format!("comes from file {path}: {why}")),
     };
     match read {
-        Ok(v) if v.is_empty() => Resolved::Unavailable(format!(
-            "comes from {origin}, which is empty; write `\"\"` in the tenant file if it has no such secret"
+        Ok(v) if v.trim().is_empty() => Resolved::Unavailable(format!(
+            "comes from {origin}, which is empty or blank; write `\"\"` in the tenant file if it has no such secret"
         )),
         Ok(v) => Resolved::Value(toml::Value::String(v), origin),
         Err(why) => Resolved::Unavailable(why),

@@ -345,6 +345,21 @@ fn an_empty_secret_is_refused_and_an_unset_one_named() {
         "{stderr}"
     );
     assert!(!dir.path().join("out.flow.json").exists());
+    // Blank is empty too: " " or a newline is what a broken CI expansion leaves.
+    let blank = run(
+        dir.path(),
+        &[
+            "build",
+            "template.toml",
+            "--values",
+            "tenant.toml",
+            "-o",
+            "out.flow.json",
+        ],
+        (" \n", "a-static-token"),
+    );
+    assert_eq!(blank.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&blank.stderr).contains("which is empty or blank"));
     // A tenant that has no such secret says so with a literal "".
     let literal = TENANT.replace(r#"{ env = "LEAK_PASSPHRASE" }"#, r#""""#);
     std::fs::write(dir.path().join("tenant.toml"), literal).unwrap();
@@ -564,7 +579,7 @@ next = { Ok = "end:Success", none = "end:Error", onError = "end:Error" }
             // And the routings that must fail, fail.
             let allowed: BTreeMap<usize, bool> = [(0, true), (6, false)].into();
             let refused = rendered.iter().any(|i| !allowed.get(i).copied().unwrap_or(false))
-                || ["URL", "HEADER", "BODY", "SET_PLAIN"].contains(&REFERENCED[referenced]);
+                || ["URL", "HEADER", "BODY", "SET_PLAIN", "CONDITION"].contains(&REFERENCED[referenced]);
             prop_assert_eq!(refused, x.contains("error["), "{}", x);
         }
     }
@@ -648,10 +663,12 @@ fn a_live_redirect_to_another_origin_loses_the_credential_headers() {
         "{}",
         landing[0]
     );
+    // The token service's reply headers are secret (it has a secret output): so is its
+    // Location, and the hop shows what was done, not where it led.
     assert!(
-        trace.contains(&format!(
-            "<- 302 redirect to {elsewhere}/landing: followed to another origin without credential headers x-token-passphrase"
-        )),
+        trace.contains(
+            "<- 302 redirect to •••: followed to another origin without credential headers x-token-passphrase"
+        ),
         "{trace}"
     );
     assert!(!trace.contains("live-passphrase-0001") && !trace.contains("redirected-token"));
@@ -673,11 +690,8 @@ fn a_live_redirect_within_the_origin_keeps_them_and_every_hop_is_traced() {
     assert!(seen[1]
         .to_ascii_lowercase()
         .contains("x-token-passphrase: live-passphrase-0001"));
-    let port = base.rsplit(':').next().unwrap();
     assert!(
-        trace.contains(&format!(
-            "<- 302 redirect to http://127.0.0.1:{port}/landing: followed"
-        )),
+        trace.contains("<- 302 redirect to •••: followed\n"),
         "{trace}"
     );
     assert!(trace.contains("set TokenSource = \"service\""), "{trace}");

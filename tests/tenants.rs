@@ -49,7 +49,9 @@ fn every_tenant_error_names_the_tenant_file_and_key() {
                         d.message
                     );
                 }
-                render_human(&build.diagnostics, &[&template, &t.source])
+                // As the CLI quotes them: secrets written literally are hidden.
+                let hidden = SourceFile::hiding(&[&template, &t.source], &build.secret_spans);
+                render_human(&build.diagnostics, &hidden.iter().collect::<Vec<_>>())
             }
         };
         insta::assert_snapshot!(report);
@@ -64,7 +66,11 @@ fn template_errors_point_into_the_template() {
         let template = fixture(path);
         let build = common::compiler().build_tenant(&template, Some(&t), &store);
         assert!(build.has_errors());
-        insta::assert_snapshot!(render_human(&build.diagnostics, &[&template, &t.source]));
+        let hidden = SourceFile::hiding(&[&template, &t.source], &build.secret_spans);
+        insta::assert_snapshot!(render_human(
+            &build.diagnostics,
+            &hidden.iter().collect::<Vec<_>>()
+        ));
     });
 }
 

@@ -202,9 +202,70 @@ pub fn analyse(flow: &Flow, spec: &Spec, cx: &mut Ctx) {
             continue;
         };
         actions(flow, node, node_spec, cx);
-        if let NodeKind::Http(http) = &node.kind {
-            request(flow, node, http, node_spec, &credential, cx);
+        match &node.kind {
+            NodeKind::Http(http) => request(flow, node, http, node_spec, &credential, cx),
+            NodeKind::Branch(branch) => conditions(flow, node, branch, node_spec, cx),
+            NodeKind::Evaluate(evaluate) => script(flow, node, evaluate, node_spec, cx),
+            NodeKind::CallFlow(_) => {}
         }
+    }
+}
+
+/// Which branch a flow takes is shown everywhere (traces, logs, the flow's outcome): a branch
+/// may test whether a secret is set, and nothing else of it.
+fn conditions(flow: &Flow, node: &Node, branch: &Branch, node_spec: &NodeSpec, cx: &mut Ctx) {
+    let arms = node_spec.branches.iter().flatten();
+    for (arm, arm_spec) in branch.branches.iter().zip(arms) {
+        let specs = arm_spec.all.iter().chain(arm_spec.any.iter()).flatten();
+        for (c, c_spec) in arm.conditions.iter().zip(specs) {
+            let emptiness = matches!(c.operator, Operator::Equals | Operator::NotEquals);
+            let empty = String::new();
+            let sides = [
+                (&c.variable, Some(&c_spec.variable), &c.value),
+                (&c.value, c_spec.value.as_ref(), &c.variable),
+                (
+                    c.upper.as_ref().unwrap_or(&empty),
+                    c_spec.upper.as_ref(),
+                    &empty,
+                ),
+            ];
+            for (text, spanned, other) in sides {
+                // `$(Name)` alone against "": whether it is set, which is no secret.
+                let whole_reference = refs::references(text)
+                    .is_ok_and(|r| r.len() == 1 && r[0].range == (0..text.len()));
+                if emptiness && other.is_empty() && whole_reference {
+                    continue;
+                }
+                for secret in secrets_read(flow, text) {
+                    let span = span_of(cx, spanned, &secret, text);
+                    cx.report(
+                        Code::SecretInCondition,
+                        format!(
+                            "{} is compared in branch `{}` of `{}`: the branch taken would tell something of it",
+                            secret.described, arm.name, node.key
+                        ),
+                        span,
+                    )
+                    .help("a branch may test only whether a secret is set: `$(Name)` equals or not_equals \"\"");
+                }
+            }
+        }
+    }
+}
+
+/// An Evaluate node's choice is its outcome, shown like a branch: no secret may decide it.
+fn script(flow: &Flow, node: &Node, evaluate: &Evaluate, node_spec: &NodeSpec, cx: &mut Ctx) {
+    for secret in secrets_read(flow, &evaluate.script) {
+        let span = span_of(cx, node_spec.script.as_ref(), &secret, &evaluate.script);
+        cx.report(
+            Code::SecretInCondition,
+            format!(
+                "{} is read by the script of `{}`, whose choice of outcome would tell something of it",
+                secret.described, node.key
+            ),
+            span,
+        )
+        .help("keep secrets out of Evaluate scripts; test only whether a secret is set, in a branch");
     }
 }
 

@@ -67,6 +67,8 @@ pub(super) fn build(
     let result = compiler().build_tenant(&source, tenant.as_ref(), &store);
     let mut sources = vec![&source];
     sources.extend(tenant.as_ref().map(|t| &t.source));
+    let hidden = SourceFile::hiding(&sources, &result.secret_spans);
+    let sources: Vec<&SourceFile> = hidden.iter().collect();
     print_diagnostics(&result.diagnostics, &sources, format, false);
     let holds_secret = result.holds_secret();
     let Some((document, json)) = result.output else {
@@ -134,7 +136,11 @@ pub(super) fn check(specs: &[PathBuf], format: Format) -> ExitCode {
             }
         };
         let result = compiler().build(&source);
-        human.push_str(&diagnostic::render_human(&result.diagnostics, &[&source]));
+        let hidden = SourceFile::hiding(&[&source], &result.secret_spans);
+        human.push_str(&diagnostic::render_human(
+            &result.diagnostics,
+            &hidden.iter().collect::<Vec<_>>(),
+        ));
         all.extend(result.diagnostics);
     }
     match format {

@@ -350,6 +350,8 @@ fn compile(
     let result = compiler().build_tenant(&source, tenant.as_ref(), store);
     let mut sources = vec![&source];
     sources.extend(tenant.as_ref().map(|t| &t.source));
+    let hidden = SourceFile::hiding(&sources, &result.secret_spans);
+    let sources: Vec<&SourceFile> = hidden.iter().collect();
     print_diagnostics(&result.diagnostics, &sources, Format::Human, false);
     match result.output {
         Some((document, _)) => Ok(Compiled {

@@ -100,7 +100,13 @@ pub(super) fn render(
     let tenants: Vec<wxcflow::template::Tenant> =
         ok.into_iter().filter_map(|(_, t)| t.ok()).collect();
     // Each document is written as soon as it is built and then dropped; only diagnostics stay.
-    let outcomes: Vec<(Vec<Diagnostic>, Result<(), String>)> = pool.install(|| {
+    let literal = wxcflow::template::literal_secrets(&spec, &source);
+    type Outcome = (
+        Vec<Diagnostic>,
+        Vec<wxcflow::diagnostic::Span>,
+        Result<(), String>,
+    );
+    let outcomes: Vec<Outcome> = pool.install(|| {
         compiler().build_many(&renderer, &tenants, &store, &|tenant, build| {
             let private = build.holds_secret();
             let written = match &build.output {
@@ -112,7 +118,7 @@ pub(super) fn render(
                 None => Err(String::new()),
             };
             progress.inc(1);
-            (build.diagnostics, written)
+            (build.diagnostics, build.secret_spans, written)
         })
     });
     progress.finish_and_clear();
@@ -127,13 +133,15 @@ pub(super) fn render(
         }
         failures.push(name);
     }
-    for (tenant, (diagnostics, written)) in tenants.iter().zip(&outcomes) {
+    for (tenant, (diagnostics, secret_spans, written)) in tenants.iter().zip(&outcomes) {
         if !diagnostics.is_empty() {
             eprintln!("tenant {} ({}):", tenant.name, tenant.source.name);
         }
+        let spans: Vec<_> = literal.iter().chain(secret_spans).cloned().collect();
+        let hidden = SourceFile::hiding(&[&source, &tenant.source], &spans);
         print_diagnostics(
             diagnostics,
-            &[&source, &tenant.source],
+            &hidden.iter().collect::<Vec<_>>(),
             Format::Human,
             false,
         );

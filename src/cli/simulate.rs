@@ -234,7 +234,8 @@ fn same_origin(a: &str, b: &str) -> bool {
 
 /// A `Location` header made absolute against the URL it answered.
 fn resolve_location(base: &str, location: &str) -> Option<String> {
-    if location.starts_with("http://") || location.starts_with("https://") {
+    let lower = location.to_ascii_lowercase();
+    if lower.starts_with("http://") || lower.starts_with("https://") {
         return Some(location.to_string());
     }
     let (scheme, host, port) = origin(base)?;

@@ -276,10 +276,15 @@ impl Machine<'_> {
                         request_timeout_ms: h.request_timeout_ms,
                     };
                     let mut redirects = Vec::new();
+                    let secret_reply = !h.secret_outputs.is_empty();
                     let reply = self
                         .http
                         .send(&req, &mut redirects)
-                        .tainted_by(!h.secret_outputs.is_empty());
+                        .tainted_by(secret_reply);
+                    // A redirect's Location is a reply header like any other.
+                    for hop in &mut redirects {
+                        hop.location = std::mem::take(&mut hop.location).tainted_by(secret_reply);
+                    }
                     let outcome = record_http(node.id, h, &reply, &mut outputs);
                     request = Some(Exchange {
                         request: req,
