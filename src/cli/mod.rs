@@ -28,6 +28,7 @@ macro_rules! outln {
 mod build;
 mod check;
 mod inspect;
+mod man;
 mod render;
 mod revisions;
 mod simulate;
@@ -180,6 +181,8 @@ enum Command {
         #[arg(value_enum)]
         which: SchemaKind,
     },
+    /// Write man pages, one per command (wxcflow.1, wxcflow-build.1, ...), into DIR.
+    Man { dir: PathBuf },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -299,6 +302,7 @@ pub fn run() -> ExitCode {
             );
             ExitCode::SUCCESS
         }
+        Command::Man { dir } => man::man(&dir),
         Command::Schema { which } => {
             match which {
                 SchemaKind::Document => out!("{DOCUMENT_SCHEMA}"),
