@@ -5,6 +5,8 @@ use serde::Serialize;
 use std::fmt::Write as _;
 use std::ops::Range;
 
+pub mod sarif;
+
 /// How bad a problem is. Errors stop a build; warnings do not.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -94,6 +96,67 @@ codes! {
     InvalidSwitch => "wxc::invalid-switch", Error, "A node's `enabled` switch is not true or false, or its `bypass` outcome is missing.";
     TooLarge => "wxc::too-large", Error, "An input over wxcflow's limits: 10 MB a file (the platform's own flow size limit), 10,000 nodes.";
     LiteralSecret => "wxc::literal-secret", Warning, "A secret (or what looks like a Webex access token) written literally in a tenant file.";
+}
+
+impl Code {
+    /// What to do about a diagnostic with this code, for listings and code-scanning rules (each
+    /// diagnostic may carry more specific help of its own).
+    pub fn help(self) -> &'static str {
+        match self {
+            Code::TomlSyntax => "Fix the TOML at the place shown (an unclosed quote, bracket or table header is the usual cause); nothing after it is checked until the file parses.",
+            Code::UnknownKey => "Remove the key or correct its spelling; the diagnostic lists the keys allowed at that place.",
+            Code::MissingKey => "Add the key the message names; the README's section \"The spec\" shows every table with its keys.",
+            Code::WrongType => "Write the value with the type the message names: text in quotes, numbers and true/false bare, lists in [ ].",
+            Code::InvalidName => "Rename it following the rule in the message; node keys are what diffs and references use, so pick a short, stable name.",
+            Code::InvalidVariableName => "Rename the custom variable using only letters, digits, `_` and `-`, and update every `$(...)` that reads it.",
+            Code::TooLong => "Shorten the value to the platform's limit (a correlation id takes at most 250 characters).",
+            Code::UnknownNodeType => "Use one of the node types wxcflow models: http, branch, evaluate or call_flow.",
+            Code::FieldNotAllowed => "Move the field to a node of the type it belongs to, or remove it; the README's node table lists each type's fields.",
+            Code::InvalidTrigger => "Use `type = \"webhook\"` with an `event`, and a `sample` that is a JSON object such as '{\"hook\": \"null\"}'.",
+            Code::InvalidMethod => "Use GET, POST, PUT, PATCH or DELETE.",
+            Code::BodyNotAllowed => "Remove the body, or use POST, PUT or PATCH: the platform sends no body with GET or DELETE.",
+            Code::InvalidTimeout => "Give the timeout in milliseconds, from 1 to 20000.",
+            Code::InvalidJsonPath => "Write the output as a JSONPath starting with `$`, e.g. `$.token` or `$.items[0].id`.",
+            Code::InvalidUrl => "Write a whole http:// or https:// URL, or a `$(variable)` that holds one.",
+            Code::InvalidCondition => "Use one of the 15 operators listed in the README and give every condition its value (`between` also needs `upper`).",
+            Code::DuplicateName => "Give each branch, choice, output or outcome of one node (or each flow outcome) its own name.",
+            Code::InvalidId => "Pin ids from n3 upwards (n2 is the Start node), each at most once, or leave `id` out and let wxcflow number the node.",
+            Code::UnknownOutcome => "Use an outcome the node type has (the README's node table lists them), or the name of one of its branches or choices.",
+            Code::UnwiredOutcome => "Wire the outcome in the node's `next`, to a node key or to `end:<flow outcome>`.",
+            Code::UnknownTarget => "Point the outcome at an existing node key, or at `end:` followed by a flow outcome (Success, Error, Incomplete or one under [outcomes]).",
+            Code::UnreachableNode => "Wire an outcome of a reachable node to it, or remove the node if it is no longer needed.",
+            Code::UnterminatedReference => "Close the reference with `)`; write the text `$(` literally only where no reference is meant.",
+            Code::UndefinedVariable => "Declare the variable under [variables], or correct the name to an existing custom or system variable.",
+            Code::UnknownNode => "Name an existing node key before the `.`, or `start` for a field of the webhook body.",
+            Code::UnknownOutput => "Use an output the node declares under `outputs` (or, for HTTP nodes, one of the `https.*` outputs), or declare it.",
+            Code::InvalidAssignment => "Assign only custom variables declared under [variables] in `set`.",
+            Code::TooManyAssignments => "Split the assignments over `on_enter` and `on_leave`, or over more than one node.",
+            Code::InvalidOutcome => "Name the flow outcome with letters, digits, spaces, `_` and `-`, give it a status code from 0 to 999999 and, if any, an http(s) notify URL.",
+            Code::UncheckedStatus => "Add a branch after the HTTP node that checks `$(node.https.statusCode)` before its outputs are used: 4xx and 5xx replies also leave through onSuccess.",
+            Code::SecretInRequest => "Send the secret in a header listed under [flow] credential_headers, to a URL its variable's `send_to` names; keep it out of URLs, bodies and other headers.",
+            Code::SecretToPlainVariable => "Declare the receiving variable `secret = true`, or assign it something that holds no secret.",
+            Code::SecretOutsideVariable => "Put the secret parameter in a secret variable's default (`default = \"{{ name }}\"`, `secret = true`) and write `$(Variable)` where it is needed.",
+            Code::SecretComputed => "Substitute the secret whole, as `{{ name }}` in a secret variable's default; compute nothing with it in templates.",
+            Code::SecretInCondition => "Test only whether the secret is set (`equals` or `not_equals` \"\"); keep it out of Evaluate scripts.",
+            Code::SecretToOtherDestination => "Add the URL to the secret variable's `send_to` if that service is meant to receive it; assign a secret output to such a variable before sending it.",
+            Code::PerOutcomeAction => "Set the variable on entering a node that only that outcome leads to, or opt into the assumption with [flow] per_outcome_actions = true.",
+            Code::Assumption => "Check in Flow Builder that it behaves as assumed, then keep the spec as it is.",
+            Code::ResultNotAssigned => "Assign the `result` variable on every path that ends in Success, in an action or behind a branch that checks it is not empty.",
+            Code::UnusedVariable => "Remove the variable, or read it where it was meant to be used.",
+            Code::SchemaViolation => "This is a wxcflow bug, not a problem in the spec: please report it with the spec that triggers it.",
+            Code::WorkflowOutput => "Write the flow document (.flow.json) and follow its build sheet (`wxcflow sheet`) in Flow Builder instead.",
+            Code::InvalidParam => "Use a parameter type of string, integer, boolean or url, with a default of that type or `required = true`.",
+            Code::MissingParam => "Add the parameter to the tenant file, or give it a default in the template.",
+            Code::UnknownParam => "Remove the key from the tenant file or correct its spelling to a parameter the template declares.",
+            Code::ParamType => "Write the tenant value with the parameter's type, or as { env = \"NAME\" } or { file = \"PATH\" } for a secret.",
+            Code::SecretUnavailable => "Set the environment variable, or create the file (read relative to the tenant file), before building for this tenant.",
+            Code::UndefinedTemplateVariable => "Declare the parameter under [params], or correct the name in the template.",
+            Code::TemplateError => "Fix the template expression shown; write `{{ \"{\" }}{` for a literal `{{`.",
+            Code::InvalidSwitch => "Make `enabled` render to true or false, and give the node a `bypass` outcome that is wired in its `next`.",
+            Code::TooLarge => "Split the input: a file may hold at most 10 MB and a flow at most 10,000 nodes.",
+            Code::LiteralSecret => "Take the value from the environment or a file outside the repository: { env = \"NAME\" } or { file = \"PATH\" }.",
+        }
+    }
 }
 
 /// Where a diagnostic points: a file and a 1-based line and column (in characters), plus the byte range.

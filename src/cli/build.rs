@@ -122,48 +122,6 @@ fn default_output_name(flow_name: &str) -> String {
     format!("{}.flow.json", if safe.is_empty() { "flow" } else { safe })
 }
 
-pub(super) fn check(specs: &[PathBuf], format: Format) -> ExitCode {
-    let mut all = Vec::new();
-    let mut io_failed = false;
-    let mut human = String::new();
-    for path in specs {
-        let source = match read_source(path) {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!("error: {e}");
-                io_failed = true;
-                continue;
-            }
-        };
-        let result = compiler().build(&source);
-        let hidden = SourceFile::hiding(&[&source], &result.secret_spans);
-        human.push_str(&diagnostic::render_human(
-            &result.diagnostics,
-            &hidden.iter().collect::<Vec<_>>(),
-        ));
-        all.extend(result.diagnostics);
-    }
-    match format {
-        Format::Human => {
-            out!("{human}");
-            eprintln!(
-                "checked {} spec{}: {}",
-                specs.len(),
-                if specs.len() == 1 { "" } else { "s" },
-                diagnostic::summary(&all)
-            );
-        }
-        Format::Json => out!("{}", diagnostic::render_json(&all)),
-    }
-    if io_failed {
-        ExitCode::from(EXIT_USAGE)
-    } else if all.iter().any(Diagnostic::is_error) {
-        ExitCode::from(EXIT_PROBLEMS)
-    } else {
-        ExitCode::SUCCESS
-    }
-}
-
 /// The files `init` writes: the GetOAuthToken spec, pointing its `#:schema` line at the schema
 /// written beside it, that schema, and an example tenant.
 fn init_files() -> [(&'static str, String); 3] {

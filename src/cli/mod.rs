@@ -27,7 +27,9 @@ macro_rules! outln {
 }
 
 mod build;
+mod check;
 mod inspect;
+mod man;
 mod render;
 mod revisions;
 mod simulate;
@@ -65,8 +67,12 @@ enum Command {
         #[arg(long)]
         tenants: PathBuf,
         /// Output folder: one `<tenant>.flow.json` per tenant.
-        #[arg(short, long)]
-        output: PathBuf,
+        #[arg(short, long, required_unless_present = "check")]
+        output: Option<PathBuf>,
+        /// Render into a scratch folder that is removed afterwards, keeping nothing: exit 1 on
+        /// any tenant error (for pre-commit hooks and CI).
+        #[arg(long, conflicts_with = "output")]
+        check: bool,
         /// Parallel jobs (default: one per core).
         #[arg(long)]
         jobs: Option<usize>,
@@ -103,8 +109,13 @@ enum Command {
     Check {
         #[arg(required = true)]
         specs: Vec<PathBuf>,
-        #[arg(long, value_enum, default_value_t = Format::Human)]
-        format: Format,
+        /// Check each spec rendered for every tenant file (`*.toml`) in this folder instead of
+        /// with its parameters' defaults.
+        #[arg(long)]
+        tenants: Option<PathBuf>,
+        /// How to report: text, a JSON array, or a SARIF 2.1.0 log for code scanning.
+        #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+        format: ReportFormat,
     },
     /// Draw a flow (without SPEC: the embedded GetOAuthToken).
     Graph {
@@ -171,12 +182,23 @@ enum Command {
         #[arg(value_enum)]
         which: SchemaKind,
     },
+    /// Write man pages, one per command (wxcflow.1, wxcflow-build.1, ...), into DIR.
+    Man { dir: PathBuf },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
 enum Format {
     Human,
     Json,
+}
+
+/// How `check` reports diagnostics.
+#[derive(Clone, Copy, ValueEnum)]
+enum ReportFormat {
+    Human,
+    Json,
+    /// SARIF 2.1.0, for code-scanning views.
+    Sarif,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -213,8 +235,12 @@ pub fn run() -> ExitCode {
             template,
             tenants,
             output,
+            check,
             jobs,
-        } => render::render(&template, &tenants, &output, jobs),
+        } => match output {
+            Some(output) if !check => render::render(&template, &tenants, &output, jobs),
+            _ => check::render_in_scratch(&template, &tenants, jobs),
+        },
         Command::Build {
             spec,
             values,
@@ -226,7 +252,11 @@ pub fn run() -> ExitCode {
             output.as_deref(),
             format,
         ),
-        Command::Check { specs, format } => build::check(&specs, format),
+        Command::Check {
+            specs,
+            tenants,
+            format,
+        } => check::check(&specs, tenants.as_deref(), format),
         Command::Run {
             spec,
             trigger,
@@ -273,6 +303,7 @@ pub fn run() -> ExitCode {
             );
             ExitCode::SUCCESS
         }
+        Command::Man { dir } => man::man(&dir),
         Command::Schema { which } => {
             match which {
                 SchemaKind::Document => out!("{DOCUMENT_SCHEMA}"),

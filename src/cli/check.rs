@@ -1,0 +1,219 @@
+//! check (specs, and specs rendered for each tenant; as text, JSON or SARIF) and `render --check`:
+//! the commands pre-commit hooks and CI run.
+
+use super::*;
+use wxcflow::diagnostic::sarif::SarifLog;
+
+/// Everything one `check` found, kept for whichever format is printed at the end.
+#[derive(Default)]
+struct Report {
+    diagnostics: Vec<Diagnostic>,
+    human: String,
+    sarif: SarifLog,
+    unreadable: bool,
+    /// Where the current spec's diagnostics start in `diagnostics`.
+    spec_start: usize,
+}
+
+impl Report {
+    /// An input that could not be read: said on stderr at once, and in the SARIF log.
+    fn unreadable(&mut self, message: &str) {
+        eprintln!("error: {message}");
+        self.sarif.add_failure(message);
+        self.unreadable = true;
+    }
+
+    fn start_spec(&mut self) {
+        self.spec_start = self.diagnostics.len();
+    }
+
+    /// Adds diagnostics found in `input`, skipping any already reported for this spec: a
+    /// template's own problems come back unchanged for every tenant and are worth one line, not
+    /// forty.
+    fn add(
+        &mut self,
+        found: Vec<Diagnostic>,
+        sources: &[&SourceFile],
+        input: &str,
+        heading: Option<String>,
+    ) {
+        self.add_hiding(found, sources, &[], input, heading);
+    }
+
+    /// As `add`, quoting the sources with the secrets they hold literally hidden.
+    fn add_hiding(
+        &mut self,
+        found: Vec<Diagnostic>,
+        sources: &[&SourceFile],
+        secret: &[wxcflow::diagnostic::Span],
+        input: &str,
+        heading: Option<String>,
+    ) {
+        let hidden = SourceFile::hiding(sources, secret);
+        let sources: Vec<&SourceFile> = hidden.iter().collect();
+        let sources = sources.as_slice();
+        let new: Vec<Diagnostic> = found
+            .into_iter()
+            .filter(|d| !self.diagnostics[self.spec_start..].contains(d))
+            .collect();
+        if new.is_empty() {
+            return;
+        }
+        if let Some(heading) = heading {
+            self.human.push_str(&heading);
+            self.human.push('\n');
+        }
+        self.human
+            .push_str(&diagnostic::render_human(&new, sources));
+        self.sarif.add(&new, sources, Some(input));
+        self.diagnostics.extend(new);
+    }
+}
+
+/// The tenant files (`*.toml`) of a folder, sorted by name.
+fn tenant_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml") && p.is_file())
+        .collect();
+    paths.sort();
+    Ok(paths)
+}
+
+pub(super) fn check(specs: &[PathBuf], tenants: Option<&Path>, format: ReportFormat) -> ExitCode {
+    let mut report = Report::default();
+    // Tenant files are read and parsed once; one that does not parse is reported once.
+    let mut loaded = Vec::new();
+    if let Some(dir) = tenants {
+        let paths = match tenant_files(dir) {
+            Ok(paths) => paths,
+            Err(e) => return usage_error(&e),
+        };
+        for path in paths {
+            let source = match read_source(&path) {
+                Ok(s) => s,
+                Err(e) => {
+                    report.unreadable(&e);
+                    continue;
+                }
+            };
+            let name = path
+                .file_stem()
+                .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+            match wxcflow::template::Tenant::parse(name, source.clone()) {
+                Ok(tenant) => loaded.push((path, tenant)),
+                Err(d) => report.add(vec![d], &[&source], &source.name, None),
+            }
+        }
+    }
+    for path in specs {
+        report.start_spec();
+        let source = match read_source(path) {
+            Ok(s) => s,
+            Err(e) => {
+                report.unreadable(&e);
+                continue;
+            }
+        };
+        if tenants.is_none() {
+            let result = compiler().build(&source);
+            report.add_hiding(
+                result.diagnostics,
+                &[&source],
+                &result.secret_spans,
+                &source.name,
+                None,
+            );
+            continue;
+        }
+        for (tenant_path, tenant) in &loaded {
+            let store = FsSecrets::beside(Some(tenant_path));
+            let result = compiler().build_tenant(&source, Some(tenant), &store);
+            let heading = format!(
+                "{} for tenant {} ({}):",
+                source.name, tenant.name, tenant.source.name
+            );
+            report.add_hiding(
+                result.diagnostics,
+                &[&source, &tenant.source],
+                &result.secret_spans,
+                &tenant.source.name,
+                Some(heading),
+            );
+        }
+    }
+    match format {
+        ReportFormat::Human => {
+            out!("{}", report.human);
+            let tenants_part = match tenants {
+                Some(_) => format!(
+                    " for {} tenant{}",
+                    loaded.len(),
+                    if loaded.len() == 1 { "" } else { "s" }
+                ),
+                None => String::new(),
+            };
+            eprintln!(
+                "checked {} spec{}{tenants_part}: {}",
+                specs.len(),
+                if specs.len() == 1 { "" } else { "s" },
+                diagnostic::summary(&report.diagnostics)
+            );
+        }
+        ReportFormat::Json => out!("{}", diagnostic::render_json(&report.diagnostics)),
+        ReportFormat::Sarif => out!("{}", report.sarif.render()),
+    }
+    if report.unreadable {
+        ExitCode::from(EXIT_USAGE)
+    } else if report.diagnostics.iter().any(Diagnostic::is_error) {
+        ExitCode::from(EXIT_PROBLEMS)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// `render --check`: renders every tenant into a fresh private scratch folder under the system's
+/// temporary folder, then removes it, so a hook proves every tenant renders and writes without
+/// leaving documents (which may hold secrets) behind.
+pub(super) fn render_in_scratch(template: &Path, tenants: &Path, jobs: Option<usize>) -> ExitCode {
+    let scratch = match make_scratch_dir() {
+        Ok(dir) => dir,
+        Err(e) => return usage_error(&format!("cannot create a scratch folder: {e}")),
+    };
+    let code = render::render(template, tenants, &scratch, jobs);
+    match std::fs::remove_dir_all(&scratch) {
+        Ok(()) => eprintln!("removed the scratch folder {}", scratch.display()),
+        Err(e) => {
+            eprintln!(
+                "error: cannot remove the scratch folder {}: {e}",
+                scratch.display()
+            );
+            return ExitCode::from(EXIT_USAGE);
+        }
+    }
+    code
+}
+
+/// A new folder only this user can read; never one that already existed.
+fn make_scratch_dir() -> std::io::Result<PathBuf> {
+    let base = std::env::temp_dir();
+    let mut builder = std::fs::DirBuilder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    let mut attempt = 0u32;
+    loop {
+        let dir = base.join(format!("wxcflow-render-{}-{attempt}", std::process::id()));
+        match builder.create(&dir) {
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 100 => {
+                attempt += 1;
+            }
+            other => return other.map(|()| dir),
+        }
+    }
+}

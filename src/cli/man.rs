@@ -1,0 +1,113 @@
+//! man: manual pages generated from the command-line definitions.
+
+use super::*;
+use clap::CommandFactory as _;
+
+/// Every page: `wxcflow.1`, then `wxcflow-<command>.1` for each command (and their own commands,
+/// should any get some), as roff text.
+fn pages() -> std::io::Result<Vec<(String, Vec<u8>)>> {
+    // `help` is clap's own command, documented by every page's synopsis, not a page of its own.
+    let mut command = Cli::command().disable_help_subcommand(true);
+    // Building gives each command its display name, `wxcflow-build`, used as the page title.
+    command.build();
+    let mut pages = Vec::new();
+    collect(&command, &mut pages)?;
+    Ok(pages)
+}
+
+fn collect(command: &clap::Command, pages: &mut Vec<(String, Vec<u8>)>) -> std::io::Result<()> {
+    let name = command
+        .get_display_name()
+        .unwrap_or_else(|| command.get_name())
+        .to_string();
+    let source = format!("wxcflow {}", env!("CARGO_PKG_VERSION"));
+    let mut roff = Vec::new();
+    clap_mangen::Man::new(command.clone())
+        .source(source.clone())
+        .manual("wxcflow")
+        .render(&mut roff)?;
+    // clap_mangen leaves out an empty date, which moves the source into the date's place; the
+    // date stays empty (pages do not change from day to day) but keeps its place.
+    let roff = String::from_utf8_lossy(&roff).replacen(
+        &format!(".TH {name} 1  \"{source}\" wxcflow\n"),
+        &format!(".TH {name} 1 \"\" \"{source}\" \"wxcflow\"\n"),
+        1,
+    );
+    pages.push((format!("{name}.1"), roff.into_bytes()));
+    for sub in command.get_subcommands().filter(|s| !s.is_hide_set()) {
+        collect(sub, pages)?;
+    }
+    Ok(())
+}
+
+pub(super) fn man(dir: &Path) -> ExitCode {
+    let pages = match pages() {
+        Ok(pages) => pages,
+        Err(e) => return usage_error(&format!("cannot generate the man pages: {e}")),
+    };
+    if let Err(e) = std::fs::create_dir_all(dir) {
+        return usage_error(&format!("cannot create {}: {e}", dir.display()));
+    }
+    for (name, roff) in &pages {
+        let path = dir.join(name);
+        if let Err(e) = write_atomic(&path, roff, false, true) {
+            return usage_error(&format!("cannot write {}: {e}", path.display()));
+        }
+    }
+    eprintln!("wrote {} man pages to {}", pages.len(), dir.display());
+    ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every command in the clap tree, as its page's file name.
+    fn command_names(command: &clap::Command, prefix: &str, names: &mut Vec<String>) {
+        let name = if prefix.is_empty() {
+            command.get_name().to_string()
+        } else {
+            format!("{prefix}-{}", command.get_name())
+        };
+        for sub in command.get_subcommands() {
+            if sub.get_name() != "help" {
+                command_names(sub, &name, names);
+            }
+        }
+        names.push(format!("{name}.1"));
+    }
+
+    #[test]
+    fn every_command_has_a_roff_page() {
+        let mut expected = Vec::new();
+        command_names(&Cli::command(), "", &mut expected);
+        expected.sort();
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(man(dir.path()), ExitCode::SUCCESS);
+        let mut written: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        written.sort();
+        assert_eq!(written, expected);
+        assert!(expected.contains(&"wxcflow-check.1".to_string()));
+        assert!(expected.contains(&"wxcflow-man.1".to_string()));
+        for name in &written {
+            let page = std::fs::read_to_string(dir.path().join(name)).unwrap();
+            let title = name.trim_end_matches(".1");
+            let th = format!(
+                ".TH {title} 1 \"\" \"wxcflow {}\" \"wxcflow\"",
+                env!("CARGO_PKG_VERSION")
+            );
+            assert!(page.lines().any(|l| l == th), "{name} has no line {th}");
+            for section in [".SH NAME", ".SH SYNOPSIS", ".SH DESCRIPTION"] {
+                assert!(page.contains(section), "{name} lacks {section}");
+            }
+        }
+    }
+
+    #[test]
+    fn pages_are_the_same_every_time() {
+        assert_eq!(pages().unwrap(), pages().unwrap());
+    }
+}

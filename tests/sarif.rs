@@ -1,0 +1,221 @@
+//! SARIF 2.1.0 output: valid against the SARIF schema, one result per diagnostic on the right
+//! lines, and the code table as its rules.
+
+mod common;
+
+use common::{fixture, secrets, wxcflow};
+use serde_json::Value;
+use std::path::Path;
+use wxcflow::diagnostic::sarif::SarifLog;
+use wxcflow::diagnostic::{Code, SourceFile};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The SARIF 2.1.0 schema as the SARIF SDK ships it (tests/schemas/README.md says from where).
+fn sarif_schema() -> jsonschema::Validator {
+    let text = std::fs::read_to_string(root().join("tests/schemas/sarif-2.1.0.json")).unwrap();
+    let schema: Value = serde_json::from_str(&text).unwrap();
+    jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap()
+}
+
+fn assert_valid_sarif(log: &Value) {
+    let schema = sarif_schema();
+    let errors: Vec<String> = schema
+        .iter_errors(log)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "invalid SARIF: {errors:#?}");
+}
+
+fn sources_in(folder: &str) -> Vec<SourceFile> {
+    let mut paths: Vec<_> = std::fs::read_dir(root().join(folder))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    paths.sort();
+    paths
+        .iter()
+        .filter_map(|p| {
+            // The hostile corpus holds a file that is not UTF-8 on purpose; the CLI refuses it
+            // before any diagnostic exists.
+            let text = String::from_utf8(std::fs::read(p).unwrap()).ok()?;
+            let name = p
+                .strip_prefix(root())
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            Some(SourceFile::new(name, text))
+        })
+        .collect()
+}
+
+#[test]
+fn every_bad_input_gives_a_valid_log_with_one_result_per_diagnostic() {
+    let mut log = SarifLog::new();
+    let mut count = 0;
+    for folder in [
+        "fixtures/invalid",
+        "fixtures/hostile",
+        "fixtures/template-errors",
+    ] {
+        for source in sources_in(folder) {
+            let build = common::compiler().build(&source);
+            count += build.diagnostics.len();
+            log.add(&build.diagnostics, &[&source], Some(&source.name));
+        }
+    }
+    let template = fixture(&root().join("fixtures/templates/ping.toml"));
+    for source in sources_in("fixtures/tenant-errors") {
+        let diagnostics = match wxcflow::template::Tenant::parse("t", source.clone()) {
+            Ok(tenant) => {
+                common::compiler()
+                    .build_tenant(&template, Some(&tenant), &secrets())
+                    .diagnostics
+            }
+            Err(d) => vec![d],
+        };
+        count += diagnostics.len();
+        log.add(&diagnostics, &[&template, &source], Some(&source.name));
+    }
+    log.add_failure("cannot read missing.toml: No such file or directory (os error 2)");
+    let value = log.to_value();
+    assert_valid_sarif(&value);
+    let results = value["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), count);
+    assert!(count > 60, "the corpus gives {count} diagnostics");
+    let rules = value["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
+    for result in results {
+        let rule = &rules[result["ruleIndex"].as_u64().unwrap() as usize];
+        assert_eq!(rule["id"], result["ruleId"]);
+        let region = &result["locations"][0]["physicalLocation"]["region"];
+        assert!(region["startLine"].as_u64().unwrap() >= 1, "{result}");
+        assert!(region["startColumn"].as_u64().unwrap() >= 1, "{result}");
+    }
+}
+
+#[test]
+fn the_rules_are_the_code_table() {
+    let value = SarifLog::new().to_value();
+    let driver = &value["runs"][0]["tool"]["driver"];
+    assert_eq!(driver["name"], "wxcflow");
+    assert_eq!(driver["version"], env!("CARGO_PKG_VERSION"));
+    let rules = driver["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), Code::ALL.len());
+    for (rule, code) in rules.iter().zip(Code::ALL) {
+        assert_eq!(rule["id"], code.as_str());
+        assert_eq!(rule["shortDescription"]["text"], code.summary());
+        assert_eq!(rule["help"]["text"], code.help());
+        let level = match code.severity() {
+            wxcflow::diagnostic::Severity::Error => "error",
+            wxcflow::diagnostic::Severity::Warning => "warning",
+        };
+        assert_eq!(rule["defaultConfiguration"]["level"], level);
+    }
+    assert_eq!(value["version"], "2.1.0");
+    assert_eq!(
+        value["$schema"],
+        "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+    );
+}
+
+#[test]
+fn every_code_has_its_own_help() {
+    let mut seen = std::collections::HashSet::new();
+    for code in Code::ALL {
+        let help = code.help();
+        assert!(help.ends_with('.'), "{}: {help}", code.as_str());
+        assert!(
+            seen.insert(help),
+            "{} repeats another code's help",
+            code.as_str()
+        );
+    }
+}
+
+#[test]
+fn the_schema_rejects_what_sarif_forbids() {
+    // The schema is really applied: a level SARIF does not know and a 0 line are refused.
+    let mut log = SarifLog::new();
+    let source = fixture(&root().join("fixtures/invalid/unknown-target.toml"));
+    let build = common::compiler().build(&source);
+    log.add(&build.diagnostics, &[&source], None);
+    let good = log.to_value();
+    assert_valid_sarif(&good);
+    let mut bad_level = good.clone();
+    bad_level["runs"][0]["results"][0]["level"] = "fatal".into();
+    assert!(!sarif_schema().is_valid(&bad_level));
+    let mut bad_line = good.clone();
+    bad_line["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"] =
+        0.into();
+    assert!(!sarif_schema().is_valid(&bad_line));
+}
+
+/// The parts of a log that differ from input to input, for snapshots.
+fn results_and_invocations(stdout: &[u8]) -> String {
+    let log: Value = serde_json::from_slice(stdout).unwrap();
+    assert_valid_sarif(&log);
+    let run = &log["runs"][0];
+    serde_json::to_string_pretty(&serde_json::json!({
+        "invocations": run["invocations"],
+        "results": run["results"],
+    }))
+    .unwrap()
+}
+
+#[test]
+fn check_prints_sarif_for_specs() {
+    let out = wxcflow(
+        root(),
+        &[
+            "check",
+            "--format",
+            "sarif",
+            "fixtures/invalid/unknown-target.toml",
+            "./fixtures/valid/warnings.toml",
+            "fixtures/no-such-spec.toml",
+        ],
+    );
+    // An unreadable spec is a usage error; the log still covers the others and says so.
+    assert_eq!(out.status.code(), Some(2));
+    insta::assert_snapshot!(results_and_invocations(&out.stdout));
+}
+
+#[test]
+fn check_prints_sarif_for_tenant_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let tenants = dir.path().join("tenants");
+    std::fs::create_dir(&tenants).unwrap();
+    for name in ["not-a-url.toml", "unknown-param.toml", "bad-toml.toml"] {
+        std::fs::copy(
+            root().join("fixtures/tenant-errors").join(name),
+            tenants.join(name),
+        )
+        .unwrap();
+    }
+    std::fs::copy(
+        root().join("fixtures/templates/ping.toml"),
+        dir.path().join("ping.toml"),
+    )
+    .unwrap();
+    let out = wxcflow(
+        dir.path(),
+        &[
+            "check",
+            "--format",
+            "sarif",
+            "--tenants",
+            "tenants",
+            "ping.toml",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    insta::assert_snapshot!(results_and_invocations(&out.stdout));
+}
