@@ -87,6 +87,11 @@ codes! {
     InvalidSwitch => "wxc::invalid-switch", Error, "A node's `enabled` switch is not true or false, or its `bypass` outcome is missing.";
     TooLarge => "wxc::too-large", Error, "An input over wxcflow's limits: 10 MB a file (the platform's own flow size limit), 10,000 nodes.";
     LiteralSecret => "wxc::literal-secret", Warning, "A secret (or what looks like a Webex access token) written literally in a tenant file.";
+    InvalidFlowDesigner => "wxc::invalid-flow-designer", Error, "A Flow Designer export or spec without the FlowVersionRes shape: a missing or mistyped field, a link to an activity that does not exist.";
+    CleartextCredential => "wxc::cleartext-credential", Warning, "A credential typed in clear in a Flow Designer flow: a passphrase or token in a header or URL, or in a variable not marked secure.";
+    HttpWithoutErrorPath => "wxc::http-without-error-path", Warning, "A Flow Designer HTTP activity whose failure nothing tests: no condition reads its `httpStatusCode`.";
+    UnreachableActivity => "wxc::unreachable-activity", Warning, "A Flow Designer activity that no path from a start or event activity reaches.";
+    UnknownPort => "wxc::unknown-port", Error, "A Flow Designer link leaves from a port its activity does not have.";
 }
 
 /// Where a diagnostic points: a file and a 1-based line and column (in characters), plus the byte range.

@@ -90,6 +90,16 @@ fn every_check_code_is_exercised_by_the_corpus() {
         let build = wxcflow::build_tenant(&template, Some(&literal), &none, validator());
         seen.extend(build.diagnostics.iter().map(|d| d.code.as_str()));
     }
+    // Flow Designer: lint and read errors of its fixtures.
+    use wxcflow::flow_designer as fd;
+    for dir in ["lint", "invalid", "specs"] {
+        for entry in std::fs::read_dir(root.join("fixtures/flow-designer").join(dir)).unwrap() {
+            let source = fixture(&entry.unwrap().path());
+            let diagnostics = fd::read_any(&source)
+                .map_or_else(|d| d, |flow| fd::lint::lint(&flow, Some(&source)));
+            seen.extend(diagnostics.iter().map(|d| d.code.as_str()));
+        }
+    }
     let missing: Vec<&str> = wxcflow::diagnostic::Code::ALL
         .iter()
         .map(|c| c.as_str())

@@ -32,7 +32,7 @@ pub(super) fn sheet(spec: Option<&Path>, values: Option<&Path>, output: Option<&
     ExitCode::SUCCESS
 }
 
-fn is_workflow_path(path: &Path) -> bool {
+pub(super) fn is_workflow_path(path: &Path) -> bool {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().to_lowercase())
@@ -122,6 +122,9 @@ fn default_output_name(flow_name: &str) -> String {
 }
 
 pub(super) fn check(specs: &[PathBuf], format: Format) -> ExitCode {
+    if let Some(code) = super::flow_designer::check(specs, format) {
+        return code;
+    }
     let validator = DocumentValidator::new();
     let mut all = Vec::new();
     let mut io_failed = false;

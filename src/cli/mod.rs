@@ -26,6 +26,7 @@ macro_rules! outln {
 }
 
 mod build;
+mod flow_designer;
 mod inspect;
 mod render;
 mod revisions;
@@ -57,6 +58,9 @@ enum Command {
         /// How to print diagnostics.
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
+        /// What to write: the flow document, or a Flow Designer subflow (`<flow name>.fd.json`).
+        #[arg(long, value_enum, default_value_t = flow_designer::Target::Document)]
+        target: flow_designer::Target,
     },
     /// Render a template for every tenant file (`*.toml`) in a folder, in parallel.
     Render {
@@ -197,6 +201,8 @@ enum SchemaKind {
     Document,
     /// The TOML spec format, for editors (Taplo, Even Better TOML).
     Spec,
+    /// The Flow Designer file that `build --target flow-designer` writes.
+    FlowDesigner,
 }
 
 pub fn run() -> ExitCode {
@@ -215,10 +221,28 @@ pub fn run() -> ExitCode {
             jobs,
         } => render::render(&template, &tenants, &output, jobs),
         Command::Build {
+            target: flow_designer::Target::FlowDesigner,
             spec,
             values,
             output,
             format,
+        } => flow_designer::build(
+            spec.as_deref(),
+            values.as_deref(),
+            output.as_deref(),
+            format,
+        ),
+        Command::Build { spec, .. }
+            if flow_designer::refuse_document_target(spec.as_deref()).is_some() =>
+        {
+            ExitCode::from(EXIT_USAGE)
+        }
+        Command::Build {
+            spec,
+            values,
+            output,
+            format,
+            ..
         } => build::build(
             spec.as_deref(),
             values.as_deref(),
@@ -276,6 +300,9 @@ pub fn run() -> ExitCode {
             match which {
                 SchemaKind::Document => out!("{DOCUMENT_SCHEMA}"),
                 SchemaKind::Spec => out!("{}", wxcflow::schema::spec_schema()),
+                SchemaKind::FlowDesigner => {
+                    out!("{}", wxcflow::flow_designer::schema::FLOW_DESIGNER_SCHEMA)
+                }
             }
             ExitCode::SUCCESS
         }

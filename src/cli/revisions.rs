@@ -40,6 +40,9 @@ fn load_flow(path: &Path, bytes: &[u8]) -> Result<Revision, ExitCode> {
 }
 
 pub(super) fn diff(old: &Path, new: &Path, format: DiffFormat) -> ExitCode {
+    if let Some(code) = super::flow_designer::diff(old, new, format) {
+        return code;
+    }
     let mut sides = Vec::new();
     for path in [old, new] {
         let bytes = match std::fs::read(path) {
@@ -87,6 +90,9 @@ pub(super) fn diff(old: &Path, new: &Path, format: DiffFormat) -> ExitCode {
 }
 
 pub(super) fn decompile(document: &Path, output: Option<&Path>) -> ExitCode {
+    if let Some(code) = super::flow_designer::decompile(document, output) {
+        return code;
+    }
     let bytes = match std::fs::read(document) {
         Ok(b) => b,
         Err(e) => return usage_error(&format!("cannot read {}: {e}", document.display())),

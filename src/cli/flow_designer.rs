@@ -1,0 +1,342 @@
+//! Flow Designer files in every command: inspect, textconv, diff, decompile, check, and build
+//! and sheet for `--target flow-designer`. Each entry point returns `None` when the files are
+//! not Flow Designer's, so that the command goes on as before.
+
+use super::*;
+use wxcflow::flow_designer::{self as fd, model::FdFlow, schema::FdValidator, FdFile};
+
+/// Which target `build` writes for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub(super) enum Target {
+    /// The flow document (Webex Connect).
+    #[default]
+    Document,
+    /// A Webex Contact Center Flow Designer subflow (FlowVersionRes JSON).
+    FlowDesigner,
+}
+
+/// A Flow Designer file read from disk.
+struct FdSource {
+    source: SourceFile,
+    kind: FdFile,
+}
+
+/// Reads a file and tells whether it is a Flow Designer export or spec.
+fn read_fd(path: &Path) -> Result<Option<FdSource>, ExitCode> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| usage_error(&format!("cannot read {}: {e}", path.display())))?;
+    let Some(kind) = fd::recognise(&bytes) else {
+        return Ok(None);
+    };
+    let source = read_source(path).map_err(|e| usage_error(&e))?;
+    Ok(Some(FdSource { source, kind }))
+}
+
+/// Prints read errors of a Flow Designer file.
+fn print_problems(diagnostics: &[Diagnostic], source: &SourceFile) {
+    print_diagnostics(diagnostics, &[source], Format::Human, false);
+}
+
+pub(super) fn inspect(files: &[PathBuf], format: Format) -> Option<ExitCode> {
+    let mut read = Vec::new();
+    for path in files {
+        match read_fd(path) {
+            Ok(Some(f)) => read.push(f),
+            Ok(None) => return None,
+            Err(code) => return Some(code),
+        }
+    }
+    let mut reports = Vec::new();
+    let mut failed = false;
+    for f in &read {
+        let kind = if f.kind == FdFile::Spec {
+            "spec"
+        } else {
+            "export"
+        };
+        match fd::read_any(&f.source) {
+            Ok(flow) => reports.push((
+                f.source.name.clone(),
+                Some(fd::inspect::summary(&flow, kind)),
+            )),
+            Err(problems) => {
+                print_problems(&problems, &f.source);
+                failed = true;
+                reports.push((f.source.name.clone(), None));
+            }
+        }
+    }
+    match format {
+        Format::Human => {
+            for (name, summary) in &reports {
+                match summary {
+                    Some(s) => out!("{}", fd::inspect::render(name, s)),
+                    None => outln!("{name}: not a readable Flow Designer file (see above)"),
+                }
+            }
+        }
+        Format::Json => {
+            let files: Vec<_> = reports
+                .iter()
+                .map(|(path, s)| serde_json::json!({ "path": path, "flow_designer": s }))
+                .collect();
+            outln!(
+                "{}",
+                serde_json::to_string_pretty(&serde_json::json!({ "files": files }))
+                    .expect("reports serialise")
+            );
+        }
+    }
+    Some(ExitCode::from(if failed { EXIT_PROBLEMS } else { 0 }))
+}
+
+pub(super) fn textconv(path: &Path, bytes: &[u8]) -> Option<ExitCode> {
+    fd::recognise(bytes)?;
+    let text = String::from_utf8_lossy(bytes).into_owned();
+    let source = SourceFile::new(path.display().to_string(), text);
+    // A file that does not read is shown verbatim, as for specs.
+    let shown = match fd::read_any(&source) {
+        Ok(flow) => fd::textconv::render_lines(&flow),
+        Err(_) => source.text,
+    };
+    out!("{shown}");
+    Some(ExitCode::SUCCESS)
+}
+
+/// One side of a Flow Designer diff: a Flow Designer file. Errors are printed.
+fn side(path: &Path) -> Result<FdFlow, ExitCode> {
+    let Some(f) = read_fd(path)? else {
+        return Err(usage_error(&format!(
+            "{}: cannot compare a Flow Designer flow with this file",
+            path.display()
+        )));
+    };
+    fd::read_any(&f.source).map_err(|problems| {
+        print_problems(&problems, &f.source);
+        ExitCode::from(EXIT_USAGE)
+    })
+}
+
+pub(super) fn diff(old: &Path, new: &Path, format: DiffFormat) -> Option<ExitCode> {
+    let is_fd = |p: &Path| {
+        std::fs::read(p)
+            .ok()
+            .is_some_and(|b| fd::recognise(&b).is_some())
+    };
+    if !is_fd(old) && !is_fd(new) {
+        return None;
+    }
+    let (a, b) = match (side(old), side(new)) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(code), _) | (_, Err(code)) => return Some(code),
+    };
+    let changes = fd::diff::diff(&a, &b);
+    let text = match format {
+        DiffFormat::Text => {
+            use std::io::IsTerminal as _;
+            fd::diff::render_text(&changes, std::io::stdout().is_terminal())
+        }
+        DiffFormat::Json => fd::diff::render_json(&changes),
+        DiffFormat::Markdown => fd::diff::render_markdown(
+            &changes,
+            &old.display().to_string(),
+            &new.display().to_string(),
+        ),
+    };
+    out!("{text}");
+    Some(ExitCode::from(u8::from(!changes.is_empty())))
+}
+
+pub(super) fn decompile(path: &Path, output: Option<&Path>) -> Option<ExitCode> {
+    let f = match read_fd(path) {
+        Ok(f) => f?,
+        Err(code) => return Some(code),
+    };
+    let flow = match fd::read_any(&f.source) {
+        Ok(flow) => flow,
+        Err(problems) => {
+            print_problems(&problems, &f.source);
+            return Some(ExitCode::from(EXIT_PROBLEMS));
+        }
+    };
+    let origin = path
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let spec = fd::decompile::decompile(&flow, &origin);
+    let private = fd::lint::holds_secret(&flow);
+    Some(match output {
+        None if private => usage_error("the flow holds secret values (a secure variable's value or a credential typed in clear); write the spec to a file with -o (created with mode 0600)"),
+        None => {
+            out!("{spec}");
+            ExitCode::SUCCESS
+        }
+        Some(target) => match write_atomic(target, spec.as_bytes(), private, true) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => usage_error(&format!("cannot write {}: {e}", target.display())),
+        },
+    })
+}
+
+/// `check` when any file is a Flow Designer file: those are read and linted, the others built
+/// as specs, all reported together.
+pub(super) fn check(paths: &[PathBuf], format: Format) -> Option<ExitCode> {
+    let mut files = Vec::new();
+    for path in paths {
+        match read_fd(path) {
+            Ok(f) => files.push((path, f)),
+            Err(code) => return Some(code),
+        }
+    }
+    if files.iter().all(|(_, f)| f.is_none()) {
+        return None;
+    }
+    let validator = DocumentValidator::new();
+    let mut all = Vec::new();
+    let mut human = String::new();
+    for (path, f) in files {
+        match f {
+            Some(f) => {
+                let diagnostics = match fd::read_any(&f.source) {
+                    Ok(flow) => {
+                        let mut d = fd::lint::lint(&flow, Some(&f.source));
+                        // A spec is also built, so that what the schema refuses shows here too.
+                        if f.kind == FdFile::Spec {
+                            d.extend(fd::build_spec(&f.source, &FdValidator::new()).diagnostics);
+                        }
+                        // Excerpts only for readable lines: most exports are one long line.
+                        let shown = fd::lint::masked_source(&f.source, &flow);
+                        let readable = shown.text.lines().all(|l| l.len() <= 240);
+                        let sources: Vec<&SourceFile> =
+                            if readable { vec![&shown] } else { Vec::new() };
+                        human.push_str(&diagnostic::render_human(&d, &sources));
+                        d
+                    }
+                    Err(d) => {
+                        human.push_str(&diagnostic::render_human(&d, &[&f.source]));
+                        d
+                    }
+                };
+                all.extend(diagnostics);
+            }
+            None => {
+                let source = match read_source(path) {
+                    Ok(s) => s,
+                    Err(e) => return Some(usage_error(&e)),
+                };
+                let result = wxcflow::build_source(&source, &validator);
+                human.push_str(&diagnostic::render_human(&result.diagnostics, &[&source]));
+                all.extend(result.diagnostics);
+            }
+        }
+    }
+    match format {
+        Format::Human => {
+            out!("{human}");
+            eprintln!(
+                "checked {} file{}: {}",
+                paths.len(),
+                if paths.len() == 1 { "" } else { "s" },
+                diagnostic::summary(&all)
+            );
+        }
+        Format::Json => out!("{}", diagnostic::render_json(&all)),
+    }
+    Some(ExitCode::from(if all.iter().any(Diagnostic::is_error) {
+        EXIT_PROBLEMS
+    } else {
+        0
+    }))
+}
+
+/// Builds a Flow Designer spec for Flow Designer.
+fn build_fd(
+    spec: Option<&Path>,
+    values: Option<&Path>,
+    format: Format,
+) -> Result<fd::FdBuild, ExitCode> {
+    let source = load_spec(spec)?;
+    if !fd::spec::is_spec(&source.text) || values.is_some() {
+        return Err(usage_error(
+            "--target flow-designer builds Flow Designer specs (written by `wxcflow decompile`)",
+        ));
+    }
+    let build = fd::build_spec(&source, &FdValidator::new());
+    print_diagnostics(&build.diagnostics, &[&source], format, false);
+    Ok(build)
+}
+
+/// `<flow name>.fd.json`, with characters that do not belong in a file name replaced.
+fn default_output_name(flow_name: &str) -> String {
+    let safe: String = flow_name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let safe = safe.trim_start_matches('.');
+    format!("{}.fd.json", if safe.is_empty() { "flow" } else { safe })
+}
+
+pub(super) fn build(
+    spec: Option<&Path>,
+    values: Option<&Path>,
+    output: Option<&Path>,
+    format: Format,
+) -> ExitCode {
+    if let Some(out) = output.filter(|o| super::build::is_workflow_path(o)) {
+        return usage_error(&format!(
+            "refusing to write {}: a Flow Designer file is JSON; name it .json",
+            out.display()
+        ));
+    }
+    let build = match build_fd(spec, values, format) {
+        Ok(b) => b,
+        Err(code) => return code,
+    };
+    let holds_secret = build.holds_secret;
+    let Some((flow, json)) = build.output else {
+        if matches!(format, Format::Human) {
+            eprintln!("build failed: {}", diagnostic::summary(&build.diagnostics));
+        }
+        return ExitCode::from(EXIT_PROBLEMS);
+    };
+    let target = output.map_or_else(
+        || PathBuf::from(default_output_name(&flow.name)),
+        Path::to_path_buf,
+    );
+    if target.as_os_str() == "-" {
+        if holds_secret {
+            return usage_error("the Flow Designer file holds secret values; write it to a file (created with mode 0600), not to stdout");
+        }
+        out!("{json}");
+        return ExitCode::SUCCESS;
+    }
+    if let Err(e) = write_atomic(&target, json.as_bytes(), holds_secret, true) {
+        return usage_error(&format!("cannot write {}: {e}", target.display()));
+    }
+    if matches!(format, Format::Human) {
+        eprintln!(
+            "wrote {} (Flow Designer {}, {} activities{})",
+            target.display(),
+            flow.flow_type.as_deref().unwrap_or("FLOW"),
+            flow.process.activities.len(),
+            if holds_secret {
+                ", mode 0600: it holds secret values"
+            } else {
+                ""
+            }
+        );
+    }
+    ExitCode::SUCCESS
+}
+
+/// `build` and `sheet` for the document target refuse a Flow Designer spec with the reason.
+pub(super) fn refuse_document_target(spec: Option<&Path>) -> Option<ExitCode> {
+    let text = std::fs::read_to_string(spec?).ok()?;
+    fd::spec::is_spec(&text)
+        .then(|| usage_error("this is a Flow Designer spec: build it with --target flow-designer"))
+}
