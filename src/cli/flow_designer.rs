@@ -5,7 +5,7 @@
 use super::*;
 use wxcflow::flow_designer::{self as fd, model::FdFlow, schema::FdValidator, FdFile};
 
-/// Which target `build` writes for.
+/// Which target `build` and `sheet` write for.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
 pub(super) enum Target {
     /// The flow document (Webex Connect).
@@ -103,18 +103,56 @@ pub(super) fn textconv(path: &Path, bytes: &[u8]) -> Option<ExitCode> {
     Some(ExitCode::SUCCESS)
 }
 
-/// One side of a Flow Designer diff: a Flow Designer file. Errors are printed.
+/// One side of a Flow Designer diff: a Flow Designer file, or a Webex Connect spec or document
+/// lowered to a subflow. Errors are printed.
 fn side(path: &Path) -> Result<FdFlow, ExitCode> {
-    let Some(f) = read_fd(path)? else {
-        return Err(usage_error(&format!(
-            "{}: cannot compare a Flow Designer flow with this file",
-            path.display()
-        )));
+    if let Some(f) = read_fd(path)? {
+        return fd::read_any(&f.source).map_err(|problems| {
+            print_problems(&problems, &f.source);
+            ExitCode::from(EXIT_USAGE)
+        });
+    }
+    let bytes = std::fs::read(path)
+        .map_err(|e| usage_error(&format!("cannot read {}: {e}", path.display())))?;
+    let (build, source) = match container::inspect(&bytes) {
+        Inspection::FlowDocument { .. } => {
+            let document: wxcflow::flow::Document =
+                serde_json::from_slice(&bytes).map_err(|e| {
+                    usage_error(&format!(
+                        "{} is not a valid flow document: {e}",
+                        path.display()
+                    ))
+                })?;
+            let build = wxcflow::Build {
+                output: Some((document, String::new())),
+                diagnostics: Vec::new(),
+                secrets: Vec::new(),
+            };
+            (build, None)
+        }
+        Inspection::Spec { .. } => {
+            let source = read_source(path).map_err(|e| usage_error(&e))?;
+            (
+                wxcflow::build_source(&source, &DocumentValidator::new()),
+                Some(source),
+            )
+        }
+        _ => {
+            return Err(usage_error(&format!(
+                "{}: cannot compare a Flow Designer flow with this file",
+                path.display()
+            )))
+        }
     };
-    fd::read_any(&f.source).map_err(|problems| {
-        print_problems(&problems, &f.source);
-        ExitCode::from(EXIT_USAGE)
-    })
+    let lowered = fd::lower_build(&build, source.as_ref(), &FdValidator::new());
+    let mut diagnostics = build.diagnostics;
+    diagnostics.extend(lowered.diagnostics);
+    let sources: Vec<&SourceFile> = source.iter().collect();
+    print_diagnostics(&diagnostics, &sources, Format::Human, false);
+    lowered
+        .output
+        .map(|(flow, _)| flow)
+        .ok_or_else(|| ExitCode::from(EXIT_USAGE))
 }
 
 pub(super) fn diff(old: &Path, new: &Path, format: DiffFormat) -> Option<ExitCode> {
@@ -248,21 +286,57 @@ pub(super) fn check(paths: &[PathBuf], format: Format) -> Option<ExitCode> {
     }))
 }
 
-/// Builds a Flow Designer spec for Flow Designer.
+/// Builds for Flow Designer: a Flow Designer spec as it is, a Webex Connect spec (default:
+/// the embedded GetOAuthToken) lowered to a subflow.
 fn build_fd(
     spec: Option<&Path>,
     values: Option<&Path>,
     format: Format,
-) -> Result<fd::FdBuild, ExitCode> {
+) -> Result<(fd::FdBuild, Vec<SourceFile>, Origins), ExitCode> {
     let source = load_spec(spec)?;
-    if !fd::spec::is_spec(&source.text) || values.is_some() {
-        return Err(usage_error(
-            "--target flow-designer builds Flow Designer specs (written by `wxcflow decompile`)",
-        ));
+    let validator = FdValidator::new();
+    if fd::spec::is_spec(&source.text) {
+        if values.is_some() {
+            return Err(usage_error(
+                "--values applies to Webex Connect templates, not to Flow Designer specs",
+            ));
+        }
+        let build = fd::build_spec(&source, &validator);
+        print_diagnostics(&build.diagnostics, &[&source], format, false);
+        return Ok((build, vec![source], Default::default()));
     }
-    let build = fd::build_spec(&source, &FdValidator::new());
-    print_diagnostics(&build.diagnostics, &[&source], format, false);
-    Ok(build)
+    let tenant = values.map(load_tenant).transpose()?;
+    let store = FsSecrets::beside(values);
+    let connect =
+        wxcflow::build_tenant(&source, tenant.as_ref(), &store, &DocumentValidator::new());
+    let lowered = fd::lower_build(&connect, Some(&source), &validator);
+    let origins = connect
+        .secret_origins()
+        .into_iter()
+        .map(|(name, origin)| (fd::lower::fd_name(&name), origin))
+        .collect();
+    let secrets = connect.secrets.iter().map(|s| s.value.clone()).collect();
+    let mut diagnostics = connect.diagnostics;
+    diagnostics.extend(lowered.diagnostics);
+    let mut sources = vec![source];
+    sources.extend(tenant.map(|t| t.source));
+    let refs: Vec<&SourceFile> = sources.iter().collect();
+    print_diagnostics(&diagnostics, &refs, format, false);
+    Ok((
+        fd::FdBuild {
+            diagnostics,
+            ..lowered
+        },
+        sources,
+        Origins { origins, secrets },
+    ))
+}
+
+/// Where secret values came from, and the values themselves (for masking).
+#[derive(Default)]
+struct Origins {
+    origins: std::collections::BTreeMap<String, String>,
+    secrets: Vec<String>,
 }
 
 /// `<flow name>.fd.json`, with characters that do not belong in a file name replaced.
@@ -293,7 +367,7 @@ pub(super) fn build(
             out.display()
         ));
     }
-    let build = match build_fd(spec, values, format) {
+    let (build, _, _) = match build_fd(spec, values, format) {
         Ok(b) => b,
         Err(code) => return code,
     };
@@ -330,6 +404,35 @@ pub(super) fn build(
                 ""
             }
         );
+    }
+    ExitCode::SUCCESS
+}
+
+pub(super) fn sheet(spec: Option<&Path>, values: Option<&Path>, output: Option<&Path>) -> ExitCode {
+    let (build, sources, origins) = match build_fd(spec, values, Format::Human) {
+        Ok(b) => b,
+        Err(code) => return code,
+    };
+    let Some((flow, _)) = &build.output else {
+        eprintln!("build failed: {}", diagnostic::summary(&build.diagnostics));
+        return ExitCode::from(EXIT_PROBLEMS);
+    };
+    let file_name = default_output_name(&flow.name);
+    let text = fd::sheet::sheet(&fd::sheet::SheetInput {
+        flow,
+        source_name: &sources[0].name,
+        file_name: &file_name,
+        origins: &origins.origins,
+        diagnostics: &build.diagnostics,
+        secrets: &origins.secrets,
+    });
+    match output {
+        None => out!("{text}"),
+        Some(path) => {
+            if let Err(e) = write_atomic(path, text.as_bytes(), false, true) {
+                return usage_error(&format!("cannot write {}: {e}", path.display()));
+            }
+        }
     }
     ExitCode::SUCCESS
 }

@@ -127,6 +127,9 @@ enum Command {
         /// Where to write it; default: stdout.
         #[arg(short, long)]
         output: Option<PathBuf>,
+        /// The sheet for the flow document (Flow Builder) or for a Flow Designer import.
+        #[arg(long, value_enum, default_value_t = flow_designer::Target::Document)]
+        target: flow_designer::Target,
     },
     /// Show what changed in a flow's logic between two revisions (specs or flow documents;
     /// two .workflow exports are compared block by block). Exit 0: no logic change, 1: changes.
@@ -275,9 +278,16 @@ pub fn run() -> ExitCode {
             format,
         } => build::graph(spec.as_deref(), values.as_deref(), format),
         Command::Sheet {
+            target: flow_designer::Target::FlowDesigner,
             spec,
             values,
             output,
+        } => flow_designer::sheet(spec.as_deref(), values.as_deref(), output.as_deref()),
+        Command::Sheet {
+            spec,
+            values,
+            output,
+            ..
         } => build::sheet(spec.as_deref(), values.as_deref(), output.as_deref()),
         Command::Textconv { file } => inspect::textconv(&file),
         Command::Diff { old, new, format } => revisions::diff(&old, &new, format),

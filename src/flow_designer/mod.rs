@@ -6,6 +6,7 @@
 //!
 //! ```text
 //! export JSON --read--> FdFlow --decompile--> Flow Designer spec (TOML) --spec--> FdFlow
+//! checked Flow (a Webex Connect spec) --lower--> FdFlow (a SUBFLOW)
 //! FdFlow --emit--> FlowVersionRes JSON --schema--> checked on every output
 //! two FdFlows --diff--> logic changes;  FdFlow --lint--> what a reviewer should know
 //! ```
@@ -13,13 +14,16 @@
 pub mod decompile;
 pub mod diff;
 pub mod emit;
+pub mod expr;
 pub mod inspect;
 pub mod layout;
 pub mod lint;
 pub mod locate;
+pub mod lower;
 pub mod model;
 pub mod read;
 pub mod schema;
+pub mod sheet;
 pub mod spec;
 pub mod textconv;
 
@@ -144,5 +148,32 @@ pub fn build_spec(source: &SourceFile, validator: &FdValidator) -> FdBuild {
     match spec::read_spec(source) {
         Ok(flow) => finish(flow, Vec::new(), &[], Origin::Spec, validator),
         Err(diagnostics) => FdBuild::failed(diagnostics),
+    }
+}
+
+/// Lowers a built Webex Connect spec to a Flow Designer SUBFLOW. `source` is the spec's text,
+/// re-read for the locations of what Flow Designer cannot express.
+pub fn lower_build(
+    build: &crate::Build,
+    source: Option<&SourceFile>,
+    validator: &FdValidator,
+) -> FdBuild {
+    let Some((document, _)) = &build.output else {
+        return FdBuild::failed(Vec::new());
+    };
+    let spec = source.and_then(|s| crate::spec::parse_spec(s).ok());
+    let located = spec.as_ref().zip(source);
+    let (model, diagnostics) = lower::lower(&document.flow, located);
+    let secrets: Vec<String> = build.secrets.iter().map(|s| s.value.clone()).collect();
+    let diagnostics = diagnostics
+        .into_iter()
+        .map(|mut d| {
+            d.message = lint::mask(&d.message, &secrets);
+            d
+        })
+        .collect();
+    match model {
+        Some(model) => finish(model, diagnostics, &secrets, Origin::Lowered, validator),
+        None => FdBuild::failed(diagnostics),
     }
 }
