@@ -443,3 +443,145 @@ pub(super) fn refuse_document_target(spec: Option<&Path>) -> Option<ExitCode> {
     fd::spec::is_spec(&text)
         .then(|| usage_error("this is a Flow Designer spec: build it with --target flow-designer"))
 }
+
+/// What `push` is given.
+pub(super) struct Push<'a> {
+    pub file: &'a Path,
+    pub org: &'a str,
+    pub region: &'a str,
+    pub token_env: &'a str,
+    pub publish: bool,
+    pub project: &'a str,
+    pub api_url: Option<&'a str>,
+}
+
+/// Imports a Flow Designer file into Webex Contact Center, and publishes it on request.
+pub(super) fn push(args: &Push) -> ExitCode {
+    use fd::push;
+    let base = match push::api_base(args.region, args.api_url) {
+        Ok(base) => base,
+        Err(e) => return usage_error(&e),
+    };
+    if !push::valid_id(args.org) || !push::valid_id(args.project) {
+        return usage_error("--org and --project take ids: letters, digits and `-`");
+    }
+    let token = match std::env::var(args.token_env) {
+        Ok(t) if !t.trim().is_empty() => t.trim().to_string(),
+        _ => {
+            return usage_error(&format!(
+                "environment variable {} is not set: it holds the Webex access token (contact-center scopes)",
+                args.token_env
+            ))
+        }
+    };
+    let source = match read_source(args.file) {
+        Ok(s) => s,
+        Err(e) => return usage_error(&e),
+    };
+    let value: serde_json::Value = match serde_json::from_str(&source.text) {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("error: {} is not JSON: {e}", source.name);
+            return ExitCode::from(EXIT_PROBLEMS);
+        }
+    };
+    let violations = FdValidator::new().validate(&value);
+    if !violations.is_empty() {
+        for v in &violations {
+            eprintln!("error: {}: {v}", source.name);
+        }
+        eprintln!("push sends only files that pass the Flow Designer schema (`wxcflow build --target flow-designer` writes them)");
+        return ExitCode::from(EXIT_PROBLEMS);
+    }
+    let flow_type = value["flowType"].as_str().unwrap_or("FLOW");
+    let file_name = args.file.file_name().map_or_else(
+        || "flow.json".to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let shown = |text: &str| text.replace(token.as_str(), wxcflow::diff::MASK);
+    let import = push::import_call(
+        &base,
+        args.org,
+        args.project,
+        &file_name,
+        &source.text,
+        flow_type,
+        &token,
+    );
+    let answer = match send(&import) {
+        Ok((status, body)) if (200..300).contains(&status) => body,
+        Ok((status, body)) => {
+            eprintln!(
+                "error: the import was refused: HTTP {status}: {}",
+                shown(&excerpt(&body))
+            );
+            return ExitCode::from(EXIT_PROBLEMS);
+        }
+        Err(e) => return usage_error(&shown(&format!("cannot reach {base}: {e}"))),
+    };
+    let flow_id = push::imported_flow_id(&answer);
+    eprintln!(
+        "imported {file_name} as a {flow_type}{}",
+        flow_id
+            .as_ref()
+            .map_or(String::new(), |id| format!(" (flow id {id})"))
+    );
+    if !args.publish {
+        return ExitCode::SUCCESS;
+    }
+    let Some(flow_id) = flow_id else {
+        eprintln!("error: the import's answer names no flow id, so the flow cannot be published; publish it in Flow Designer");
+        return ExitCode::from(EXIT_PROBLEMS);
+    };
+    match send(&push::publish_call(
+        &base,
+        args.org,
+        args.project,
+        &flow_id,
+        &token,
+    )) {
+        Ok((status, _)) if (200..300).contains(&status) => {
+            eprintln!("published flow {flow_id}");
+            ExitCode::SUCCESS
+        }
+        Ok((status, body)) => {
+            eprintln!(
+                "error: publishing was refused: HTTP {status}: {}",
+                shown(&excerpt(&body))
+            );
+            ExitCode::from(EXIT_PROBLEMS)
+        }
+        Err(e) => usage_error(&shown(&format!("cannot reach {base}: {e}"))),
+    }
+}
+
+/// The start of an answer, on one line.
+fn excerpt(body: &str) -> String {
+    let line: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    let cut: String = line.chars().take(300).collect();
+    if cut.len() < line.len() {
+        format!("{cut}…")
+    } else {
+        cut
+    }
+}
+
+/// Sends one request; the status and body, or why it could not be sent.
+fn send(call: &fd::push::Call) -> Result<(u16, String), String> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(std::time::Duration::from_secs(60)))
+        .build()
+        .into();
+    let mut builder = ureq::http::Request::builder()
+        .method(call.method)
+        .uri(call.url.as_str());
+    for (k, v) in &call.headers {
+        builder = builder.header(k.as_str(), v.as_str());
+    }
+    let request = builder.body(call.body.clone()).map_err(|e| e.to_string())?;
+    let mut response = agent.run(request).map_err(|e| e.to_string())?;
+    let status = response.status().as_u16();
+    let body = response.body_mut().read_to_string().unwrap_or_default();
+    Ok((status, body))
+}

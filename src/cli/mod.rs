@@ -160,6 +160,28 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
     },
+    /// Import a Flow Designer file into Webex Contact Center (`flows:import`), and publish it.
+    Push {
+        file: PathBuf,
+        /// The organization id.
+        #[arg(long)]
+        org: String,
+        /// The region of the API host: us1, eu1, eu2, anz1, ca1, jp1, sg1, ...
+        #[arg(long)]
+        region: String,
+        /// The environment variable that holds the Webex access token.
+        #[arg(long)]
+        token_env: String,
+        /// Publish the imported flow too.
+        #[arg(long)]
+        publish: bool,
+        /// The flow-store project id (Cisco's examples use this one).
+        #[arg(long, default_value = wxcflow::flow_designer::push::DEFAULT_PROJECT)]
+        project: String,
+        /// Another API base URL: https, or http to this machine (a stand-in server, a proxy).
+        #[arg(long)]
+        api_url: Option<String>,
+    },
     /// Print a line-oriented rendering for `git diff` (a git textconv driver).
     Textconv { file: PathBuf },
     /// Write a starter spec (GetOAuthToken) and the editor schema into DIR; never overwrites.
@@ -290,6 +312,23 @@ pub fn run() -> ExitCode {
             ..
         } => build::sheet(spec.as_deref(), values.as_deref(), output.as_deref()),
         Command::Textconv { file } => inspect::textconv(&file),
+        Command::Push {
+            file,
+            org,
+            region,
+            token_env,
+            publish,
+            project,
+            api_url,
+        } => flow_designer::push(&flow_designer::Push {
+            file: &file,
+            org: &org,
+            region: &region,
+            token_env: &token_env,
+            publish,
+            project: &project,
+            api_url: api_url.as_deref(),
+        }),
         Command::Diff { old, new, format } => revisions::diff(&old, &new, format),
         Command::Fmt { check, specs } => revisions::fmt(&specs, check),
         Command::Decompile { document, output } => {

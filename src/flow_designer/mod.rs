@@ -21,6 +21,7 @@ pub mod lint;
 pub mod locate;
 pub mod lower;
 pub mod model;
+pub mod push;
 pub mod read;
 pub mod schema;
 pub mod sheet;
