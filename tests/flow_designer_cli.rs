@@ -215,6 +215,14 @@ fn decompile_and_build_back_round_trip_through_the_binary() {
     assert_eq!(out.status.code(), Some(0), "{}", shown(&out));
     #[cfg(unix)]
     assert_eq!(mode(&dir.path().join("voice.toml")), 0o600);
+    // fmt leaves a Flow Designer spec as decompile wrote it.
+    let spec = std::fs::read_to_string(dir.path().join("voice.toml")).unwrap();
+    let fmt = wxcflow(dir.path(), &["fmt", "voice.toml"]);
+    assert_eq!(fmt.status.code(), Some(0));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("voice.toml")).unwrap(),
+        spec
+    );
     let refused = wxcflow(dir.path(), &["build", "voice.toml"]);
     assert_eq!(
         refused.status.code(),

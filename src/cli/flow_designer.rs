@@ -585,3 +585,16 @@ fn send(call: &fd::push::Call) -> Result<(u16, String), String> {
     let body = response.body_mut().read_to_string().unwrap_or_default();
     Ok((status, body))
 }
+
+/// `fmt` leaves Flow Designer specs as they are (their canonical form is what `decompile`
+/// writes), and says so.
+pub(super) fn fmt_skips(source: &SourceFile) -> bool {
+    let skip = fd::spec::is_spec(&source.text);
+    if skip {
+        eprintln!(
+            "skipped {}: a Flow Designer spec (`wxcflow decompile` writes its canonical form)",
+            source.name
+        );
+    }
+    skip
+}

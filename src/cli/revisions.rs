@@ -138,6 +138,9 @@ pub(super) fn fmt(specs: &[PathBuf], check_only: bool) -> ExitCode {
             Ok(s) => s,
             Err(e) => return usage_error(&e),
         };
+        if super::flow_designer::fmt_skips(&source) {
+            continue;
+        }
         let formatted = match wxcflow::fmt::format_spec(&source) {
             Ok(f) => f,
             Err(d) => {

@@ -303,6 +303,16 @@ impl<'a> Lowering<'a> {
 
     fn run(&mut self) {
         self.lower_variables();
+        if self.flow.correlation_id.is_some() {
+            let span = self.located.and_then(|(spec, source)| {
+                Some(source.span(spec.flow.correlation_id.as_ref()?.span()))
+            });
+            self.refuse(
+                "the flow sets a correlation id; Flow Designer has no such setting".into(),
+                span,
+                Some("remove `correlation_id` for this target"),
+            );
+        }
         for outcome in &self.flow.outcomes {
             if outcome.notify_url.is_some() {
                 let span = self.located.and_then(|(spec, source)| {
@@ -359,7 +369,8 @@ impl<'a> Lowering<'a> {
             description.push(' ');
         }
         description.push_str(&format!(
-            "Compiled by wxcflow from a Webex Connect spec; the flow outcome is returned in {OUTCOME_VARIABLE}."
+            "Compiled by wxcflow from a Webex Connect spec (started there by webhook {}); the flow outcome is returned in {OUTCOME_VARIABLE}.",
+            self.flow.trigger.event
         ));
         FdFlow {
             name: self.flow.name.clone(),
@@ -532,17 +543,17 @@ impl<'a> Lowering<'a> {
         let set = format!("outcome_{}", fd_name(outcome));
         let end = format!("end_{}", fd_name(outcome));
         self.ends.insert(outcome.to_string(), set.clone());
-        let code = self
+        let (code, meaning) = self
             .flow
             .outcomes
             .iter()
             .find(|o| o.name == outcome)
-            .map_or(0, |o| o.code);
+            .map_or((0, String::new()), |o| (o.code, o.description.clone()));
         self.add(
             set.clone(),
             SET_VARIABLE,
             vec![
-                ("description", json!(format!("Webex Connect flow outcome {outcome} (status code {code}), returned to the parent in {OUTCOME_VARIABLE}."))),
+                ("description", json!(format!("Webex Connect flow outcome {outcome} (status code {code}: {meaning}), returned to the parent in {OUTCOME_VARIABLE}."))),
                 ("srcVariable", json!(OUTCOME_VARIABLE)),
                 ("expr", json!(format!("{{{{ {} }}}}", expr::string_literal(outcome).unwrap_or_default()))),
             ],
