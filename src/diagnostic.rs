@@ -96,6 +96,13 @@ codes! {
     InvalidSwitch => "wxc::invalid-switch", Error, "A node's `enabled` switch is not true or false, or its `bypass` outcome is missing.";
     TooLarge => "wxc::too-large", Error, "An input over wxcflow's limits: 10 MB a file (the platform's own flow size limit), 10,000 nodes.";
     LiteralSecret => "wxc::literal-secret", Warning, "A secret (or what looks like a Webex access token) written literally in a tenant file.";
+    InvalidFlowDesigner => "wxc::invalid-flow-designer", Error, "A Flow Designer export or spec without the FlowVersionRes shape: a missing or mistyped field, a link to an activity that does not exist.";
+    CleartextCredential => "wxc::cleartext-credential", Warning, "A credential typed in clear in a Flow Designer flow: a passphrase or token in a header or URL, or in a variable not marked secure.";
+    HttpWithoutErrorPath => "wxc::http-without-error-path", Warning, "A Flow Designer HTTP activity whose failure nothing tests: no condition reads its `httpStatusCode`.";
+    UnreachableActivity => "wxc::unreachable-activity", Warning, "A Flow Designer activity that no path from a start or event activity reaches.";
+    UnknownPort => "wxc::unknown-port", Error, "A Flow Designer link leaves from a port its activity does not have.";
+    NotExpressible => "wxc::not-expressible", Error, "The spec says something Flow Designer cannot express; the message names the construct.";
+    Approximated => "wxc::approximated", Warning, "Flow Designer carries a spec setting only approximately; the message says what and how.";
 }
 
 impl Code {
@@ -154,6 +161,13 @@ impl Code {
             Code::TemplateError => "Fix the template expression shown; write `{{ \"{\" }}{` for a literal `{{`.",
             Code::InvalidSwitch => "Make `enabled` render to true or false, and give the node a `bypass` outcome that is wired in its `next`.",
             Code::TooLarge => "Split the input: a file may hold at most 10 MB and a flow at most 10,000 nodes.",
+            Code::InvalidFlowDesigner => "Export the flow again from Flow Designer, or fix the field or link the message names.",
+            Code::CleartextCredential => "Move the credential into a variable marked secure (isSecure) and reference it, or take it from a secure subflow input.",
+            Code::HttpWithoutErrorPath => "Add a condition after the HTTP activity that tests its `httpStatusCode`, so a failed request takes its own path.",
+            Code::UnreachableActivity => "Link the activity from a reachable one, or remove it.",
+            Code::UnknownPort => "Link from a port the activity has (the message lists them); the export may have been edited by hand.",
+            Code::NotExpressible => "Change the spec so it uses what Flow Designer can carry (the message names the construct), or keep this flow on Webex Connect.",
+            Code::Approximated => "Check the setting in Flow Designer after importing; the message says how it was carried.",
             Code::LiteralSecret => "Take the value from the environment or a file outside the repository: { env = \"NAME\" } or { file = \"PATH\" }.",
         }
     }

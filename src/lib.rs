@@ -18,6 +18,7 @@ pub mod diagnostic;
 pub mod diff;
 pub mod emit;
 pub mod flow;
+pub mod flow_designer;
 pub mod fmt;
 pub mod jsonpath;
 pub mod refs;

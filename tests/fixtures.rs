@@ -94,6 +94,28 @@ fn every_check_code_is_exercised_by_the_corpus() {
         let build = common::compiler().build_tenant(&template, Some(&literal), &none);
         seen.extend(build.diagnostics.iter().map(|d| d.code.as_str()));
     }
+    // Flow Designer: lint and read errors of its fixtures; specs it cannot express, lowered.
+    use wxcflow::flow_designer as fd;
+    for dir in ["lint", "invalid", "specs"] {
+        for entry in std::fs::read_dir(root.join("fixtures/flow-designer").join(dir)).unwrap() {
+            let source = fixture(&entry.unwrap().path());
+            let diagnostics = fd::read_any(&source)
+                .map_or_else(|d| d, |flow| fd::lint::lint(&flow, Some(&source)));
+            seen.extend(diagnostics.iter().map(|d| d.code.as_str()));
+        }
+    }
+    let fd_validator = fd::schema::FdValidator::new();
+    for entry in std::fs::read_dir(root.join("fixtures/flow-designer/not-expressible")).unwrap() {
+        let source = fixture(&entry.unwrap().path());
+        let build = common::compiler().build(&source);
+        let lowered = fd::lower_build(&build, Some(&source), &fd_validator);
+        seen.extend(lowered.diagnostics.iter().map(|d| d.code.as_str()));
+    }
+    let embedded =
+        wxcflow::diagnostic::SourceFile::new(wxcflow::DEFAULT_SPEC_NAME, wxcflow::DEFAULT_SPEC);
+    let build = common::compiler().build(&embedded);
+    let lowered = fd::lower_build(&build, Some(&embedded), &fd_validator);
+    seen.extend(lowered.diagnostics.iter().map(|d| d.code.as_str()));
     let missing: Vec<&str> = wxcflow::diagnostic::Code::ALL
         .iter()
         .map(|c| c.as_str())

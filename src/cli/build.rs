@@ -32,7 +32,7 @@ pub(super) fn sheet(spec: Option<&Path>, values: Option<&Path>, output: Option<&
     ExitCode::SUCCESS
 }
 
-fn is_workflow_path(path: &Path) -> bool {
+pub(super) fn is_workflow_path(path: &Path) -> bool {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().to_lowercase())

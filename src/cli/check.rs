@@ -111,6 +111,18 @@ pub(super) fn check(specs: &[PathBuf], tenants: Option<&Path>, format: ReportFor
     }
     for path in specs {
         report.start_spec();
+        match super::flow_designer::lint_file(path) {
+            Ok(Some((found, quoted))) => {
+                let name = path.display().to_string();
+                report.add(found, &quoted.iter().collect::<Vec<_>>(), &name, None);
+                continue;
+            }
+            Ok(None) => {}
+            Err(e) => {
+                report.unreadable(&e);
+                continue;
+            }
+        }
         let source = match read_source(path) {
             Ok(s) => s,
             Err(e) => {

@@ -12,6 +12,9 @@ pub(super) fn single_export(inspection: &Inspection) -> Option<&container::Expor
 }
 
 pub(super) fn inspect(files: &[PathBuf], format: Format) -> ExitCode {
+    if let Some(code) = super::flow_designer::inspect(files, format) {
+        return code;
+    }
     let mut inspected = Vec::new();
     for path in files {
         // Read at most one byte past the limit: a huge file is rejected without loading it all.
@@ -70,6 +73,9 @@ pub(super) fn textconv(path: &Path) -> ExitCode {
         Ok(b) => b,
         Err(e) => return usage_error(&format!("cannot read {}: {e}", path.display())),
     };
+    if let Some(code) = super::flow_designer::textconv(path, &bytes) {
+        return code;
+    }
     // Git hands textconv temporary paths; a fixed label keeps them out of the diff.
     // Specs and documents: the canonical line view; a file that does not compile, verbatim.
     let verbatim = || String::from_utf8_lossy(&bytes).into_owned();

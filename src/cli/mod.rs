@@ -28,6 +28,7 @@ macro_rules! outln {
 
 mod build;
 mod check;
+mod flow_designer;
 mod inspect;
 mod man;
 mod render;
@@ -60,6 +61,9 @@ enum Command {
         /// How to print diagnostics.
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
+        /// What to write: the flow document, or a Flow Designer subflow (`<flow name>.fd.json`).
+        #[arg(long, value_enum, default_value_t = flow_designer::Target::Document)]
+        target: flow_designer::Target,
     },
     /// Render a template for every tenant file (`*.toml`) in a folder, in parallel.
     Render {
@@ -135,6 +139,9 @@ enum Command {
         /// Where to write it; default: stdout.
         #[arg(short, long)]
         output: Option<PathBuf>,
+        /// The sheet for the flow document (Flow Builder) or for a Flow Designer import.
+        #[arg(long, value_enum, default_value_t = flow_designer::Target::Document)]
+        target: flow_designer::Target,
     },
     /// Show what changed in a flow's logic between two revisions (specs or flow documents;
     /// two .workflow exports are compared block by block). Exit 0: no logic change, 1: changes.
@@ -164,6 +171,28 @@ enum Command {
         files: Vec<PathBuf>,
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
+    },
+    /// Import a Flow Designer file into Webex Contact Center (`flows:import`), and publish it.
+    Push {
+        file: PathBuf,
+        /// The organization id.
+        #[arg(long)]
+        org: String,
+        /// The region of the API host: us1, eu1, eu2, anz1, ca1, jp1, sg1, ...
+        #[arg(long)]
+        region: String,
+        /// The environment variable that holds the Webex access token.
+        #[arg(long)]
+        token_env: String,
+        /// Publish the imported flow too.
+        #[arg(long)]
+        publish: bool,
+        /// The flow-store project id (Cisco's examples use this one).
+        #[arg(long, default_value = wxcflow::flow_designer::push::DEFAULT_PROJECT)]
+        project: String,
+        /// Another API base URL: https, or http to this machine (a stand-in server, a proxy).
+        #[arg(long)]
+        api_url: Option<String>,
     },
     /// Print a line-oriented rendering for `git diff` (a git textconv driver).
     Textconv { file: PathBuf },
@@ -220,6 +249,8 @@ enum SchemaKind {
     Document,
     /// The TOML spec format, for editors (Taplo, Even Better TOML).
     Spec,
+    /// The Flow Designer file that `build --target flow-designer` writes.
+    FlowDesigner,
 }
 
 pub fn run() -> ExitCode {
@@ -242,10 +273,28 @@ pub fn run() -> ExitCode {
             _ => check::render_in_scratch(&template, &tenants, jobs),
         },
         Command::Build {
+            target: flow_designer::Target::FlowDesigner,
             spec,
             values,
             output,
             format,
+        } => flow_designer::build(
+            spec.as_deref(),
+            values.as_deref(),
+            output.as_deref(),
+            format,
+        ),
+        Command::Build { spec, .. }
+            if flow_designer::refuse_document_target(spec.as_deref()).is_some() =>
+        {
+            ExitCode::from(EXIT_USAGE)
+        }
+        Command::Build {
+            spec,
+            values,
+            output,
+            format,
+            ..
         } => build::build(
             spec.as_deref(),
             values.as_deref(),
@@ -282,11 +331,35 @@ pub fn run() -> ExitCode {
             format,
         } => build::graph(spec.as_deref(), values.as_deref(), format),
         Command::Sheet {
+            target: flow_designer::Target::FlowDesigner,
             spec,
             values,
             output,
+        } => flow_designer::sheet(spec.as_deref(), values.as_deref(), output.as_deref()),
+        Command::Sheet {
+            spec,
+            values,
+            output,
+            ..
         } => build::sheet(spec.as_deref(), values.as_deref(), output.as_deref()),
         Command::Textconv { file } => inspect::textconv(&file),
+        Command::Push {
+            file,
+            org,
+            region,
+            token_env,
+            publish,
+            project,
+            api_url,
+        } => flow_designer::push(&flow_designer::Push {
+            file: &file,
+            org: &org,
+            region: &region,
+            token_env: &token_env,
+            publish,
+            project: &project,
+            api_url: api_url.as_deref(),
+        }),
         Command::Diff { old, new, format } => revisions::diff(&old, &new, format),
         Command::Fmt { check, specs } => revisions::fmt(&specs, check),
         Command::Decompile { document, output } => {
@@ -308,6 +381,9 @@ pub fn run() -> ExitCode {
             match which {
                 SchemaKind::Document => out!("{DOCUMENT_SCHEMA}"),
                 SchemaKind::Spec => out!("{}", wxcflow::schema::spec_schema()),
+                SchemaKind::FlowDesigner => {
+                    out!("{}", wxcflow::flow_designer::schema::FLOW_DESIGNER_SCHEMA)
+                }
             }
             ExitCode::SUCCESS
         }

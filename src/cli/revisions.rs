@@ -40,6 +40,9 @@ fn load_flow(path: &Path, bytes: &[u8]) -> Result<Revision, ExitCode> {
 }
 
 pub(super) fn diff(old: &Path, new: &Path, format: DiffFormat) -> ExitCode {
+    if let Some(code) = super::flow_designer::diff(old, new, format) {
+        return code;
+    }
     let mut sides = Vec::new();
     for path in [old, new] {
         let bytes = match std::fs::read(path) {
@@ -87,6 +90,9 @@ pub(super) fn diff(old: &Path, new: &Path, format: DiffFormat) -> ExitCode {
 }
 
 pub(super) fn decompile(document: &Path, output: Option<&Path>) -> ExitCode {
+    if let Some(code) = super::flow_designer::decompile(document, output) {
+        return code;
+    }
     let bytes = match std::fs::read(document) {
         Ok(b) => b,
         Err(e) => return usage_error(&format!("cannot read {}: {e}", document.display())),
@@ -128,6 +134,9 @@ pub(super) fn fmt(specs: &[PathBuf], check_only: bool) -> ExitCode {
             Ok(s) => s,
             Err(e) => return usage_error(&e),
         };
+        if super::flow_designer::fmt_skips(&source) {
+            continue;
+        }
         let formatted = match wxcflow::fmt::format_spec(&source) {
             Ok(f) => f,
             Err(d) => {

@@ -1,0 +1,559 @@
+//! Flow Designer files in every command: inspect, textconv, diff, decompile, check, and build
+//! and sheet for `--target flow-designer`. Each entry point returns `None` when the files are
+//! not Flow Designer's, so that the command goes on as before.
+
+use super::*;
+use wxcflow::flow_designer::{self as fd, model::FdFlow, schema::FdValidator, FdFile};
+
+/// Which target `build` and `sheet` write for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub(super) enum Target {
+    /// The flow document (Webex Connect).
+    #[default]
+    Document,
+    /// A Webex Contact Center Flow Designer subflow (FlowVersionRes JSON).
+    FlowDesigner,
+}
+
+/// A Flow Designer file read from disk.
+struct FdSource {
+    source: SourceFile,
+    kind: FdFile,
+}
+
+/// Reads a file and tells whether it is a Flow Designer export or spec.
+fn read_fd(path: &Path) -> Result<Option<FdSource>, ExitCode> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| usage_error(&format!("cannot read {}: {e}", path.display())))?;
+    let Some(kind) = fd::recognise(&bytes) else {
+        return Ok(None);
+    };
+    let source = read_source(path).map_err(|e| usage_error(&e))?;
+    Ok(Some(FdSource { source, kind }))
+}
+
+/// Prints read errors of a Flow Designer file.
+fn print_problems(diagnostics: &[Diagnostic], source: &SourceFile) {
+    print_diagnostics(diagnostics, &[source], Format::Human, false);
+}
+
+pub(super) fn inspect(files: &[PathBuf], format: Format) -> Option<ExitCode> {
+    let mut read = Vec::new();
+    for path in files {
+        match read_fd(path) {
+            Ok(Some(f)) => read.push(f),
+            Ok(None) => return None,
+            Err(code) => return Some(code),
+        }
+    }
+    let mut reports = Vec::new();
+    let mut failed = false;
+    for f in &read {
+        let kind = if f.kind == FdFile::Spec {
+            "spec"
+        } else {
+            "export"
+        };
+        match fd::read_any(&f.source) {
+            Ok(flow) => reports.push((
+                f.source.name.clone(),
+                Some(fd::inspect::summary(&flow, kind)),
+            )),
+            Err(problems) => {
+                print_problems(&problems, &f.source);
+                failed = true;
+                reports.push((f.source.name.clone(), None));
+            }
+        }
+    }
+    match format {
+        Format::Human => {
+            for (name, summary) in &reports {
+                match summary {
+                    Some(s) => out!("{}", fd::inspect::render(name, s)),
+                    None => outln!("{name}: not a readable Flow Designer file (see above)"),
+                }
+            }
+        }
+        Format::Json => {
+            let files: Vec<_> = reports
+                .iter()
+                .map(|(path, s)| serde_json::json!({ "path": path, "flow_designer": s }))
+                .collect();
+            outln!(
+                "{}",
+                serde_json::to_string_pretty(&serde_json::json!({ "files": files }))
+                    .expect("reports serialise")
+            );
+        }
+    }
+    Some(ExitCode::from(if failed { EXIT_PROBLEMS } else { 0 }))
+}
+
+pub(super) fn textconv(path: &Path, bytes: &[u8]) -> Option<ExitCode> {
+    fd::recognise(bytes)?;
+    let text = String::from_utf8_lossy(bytes).into_owned();
+    let source = SourceFile::new(path.display().to_string(), text);
+    // A file that does not read is shown verbatim, as for specs.
+    let shown = match fd::read_any(&source) {
+        Ok(flow) => fd::textconv::render_lines(&flow),
+        Err(_) => source.text,
+    };
+    out!("{shown}");
+    Some(ExitCode::SUCCESS)
+}
+
+/// One side of a Flow Designer diff: a Flow Designer file, or a Webex Connect spec or document
+/// lowered to a subflow. Errors are printed.
+fn side(path: &Path) -> Result<FdFlow, ExitCode> {
+    if let Some(f) = read_fd(path)? {
+        return fd::read_any(&f.source).map_err(|problems| {
+            print_problems(&problems, &f.source);
+            ExitCode::from(EXIT_USAGE)
+        });
+    }
+    let bytes = std::fs::read(path)
+        .map_err(|e| usage_error(&format!("cannot read {}: {e}", path.display())))?;
+    let (build, source) = match container::inspect(&bytes) {
+        Inspection::FlowDocument { .. } => {
+            let document: wxcflow::flow::Document =
+                serde_json::from_slice(&bytes).map_err(|e| {
+                    usage_error(&format!(
+                        "{} is not a valid flow document: {e}",
+                        path.display()
+                    ))
+                })?;
+            let build = wxcflow::Build {
+                output: Some((document, String::new())),
+                diagnostics: Vec::new(),
+                secret_origins: Default::default(),
+                secret_spans: Vec::new(),
+            };
+            (build, None)
+        }
+        Inspection::Spec { .. } => {
+            let source = read_source(path).map_err(|e| usage_error(&e))?;
+            (compiler().build(&source), Some(source))
+        }
+        _ => {
+            return Err(usage_error(&format!(
+                "{}: cannot compare a Flow Designer flow with this file",
+                path.display()
+            )))
+        }
+    };
+    let lowered = fd::lower_build(&build, source.as_ref(), &FdValidator::new());
+    let mut diagnostics = build.diagnostics;
+    diagnostics.extend(lowered.diagnostics);
+    let sources: Vec<&SourceFile> = source.iter().collect();
+    print_diagnostics(&diagnostics, &sources, Format::Human, false);
+    lowered
+        .output
+        .map(|(flow, _)| flow)
+        .ok_or_else(|| ExitCode::from(EXIT_USAGE))
+}
+
+pub(super) fn diff(old: &Path, new: &Path, format: DiffFormat) -> Option<ExitCode> {
+    let is_fd = |p: &Path| {
+        std::fs::read(p)
+            .ok()
+            .is_some_and(|b| fd::recognise(&b).is_some())
+    };
+    if !is_fd(old) && !is_fd(new) {
+        return None;
+    }
+    let (a, b) = match (side(old), side(new)) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(code), _) | (_, Err(code)) => return Some(code),
+    };
+    let changes = fd::diff::diff(&a, &b);
+    let text = match format {
+        DiffFormat::Text => {
+            use std::io::IsTerminal as _;
+            fd::diff::render_text(&changes, std::io::stdout().is_terminal())
+        }
+        DiffFormat::Json => fd::diff::render_json(&changes),
+        DiffFormat::Markdown => fd::diff::render_markdown(
+            &changes,
+            &old.display().to_string(),
+            &new.display().to_string(),
+        ),
+    };
+    out!("{text}");
+    Some(ExitCode::from(u8::from(!changes.is_empty())))
+}
+
+pub(super) fn decompile(path: &Path, output: Option<&Path>) -> Option<ExitCode> {
+    let f = match read_fd(path) {
+        Ok(f) => f?,
+        Err(code) => return Some(code),
+    };
+    let flow = match fd::read_any(&f.source) {
+        Ok(flow) => flow,
+        Err(problems) => {
+            print_problems(&problems, &f.source);
+            return Some(ExitCode::from(EXIT_PROBLEMS));
+        }
+    };
+    let origin = path
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let spec = fd::decompile::decompile(&flow, &origin);
+    let private = fd::lint::holds_secret(&flow);
+    Some(match output {
+        None if private => usage_error("the flow holds secret values (a secure variable's value or a credential typed in clear); write the spec to a file with -o (created with mode 0600)"),
+        None => {
+            out!("{spec}");
+            ExitCode::SUCCESS
+        }
+        Some(target) => match write_atomic(target, spec.as_bytes(), private, true) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => usage_error(&format!("cannot write {}: {e}", target.display())),
+        },
+    })
+}
+
+/// A Flow Designer file's diagnostics and the sources to quote them from.
+pub(super) type Linted = (Vec<Diagnostic>, Vec<SourceFile>);
+
+/// What `check` finds in a Flow Designer export or spec: its diagnostics, and the sources to
+/// quote them from (none for an export on one long line); `None` for any other file.
+pub(super) fn lint_file(path: &Path) -> Result<Option<Linted>, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let Some(kind) = fd::recognise(&bytes) else {
+        return Ok(None);
+    };
+    let source = read_source(path)?;
+    Ok(Some(match fd::read_any(&source) {
+        Ok(flow) => {
+            let mut d = fd::lint::lint(&flow, Some(&source));
+            // A spec is also built, so that what the schema refuses shows here too.
+            if kind == FdFile::Spec {
+                d.extend(fd::build_spec(&source, &FdValidator::new()).diagnostics);
+            }
+            // Excerpts only for readable lines: most exports are one long line.
+            let shown = fd::lint::masked_source(&source, &flow);
+            let readable = shown.text.lines().all(|l| l.len() <= 240);
+            (d, if readable { vec![shown] } else { Vec::new() })
+        }
+        Err(d) => (d, vec![source]),
+    }))
+}
+
+/// Builds for Flow Designer: a Flow Designer spec as it is, a Webex Connect spec (default:
+/// the embedded GetOAuthToken) lowered to a subflow.
+fn build_fd(
+    spec: Option<&Path>,
+    values: Option<&Path>,
+    format: Format,
+) -> Result<(fd::FdBuild, Vec<SourceFile>, Origins), ExitCode> {
+    let source = load_spec(spec)?;
+    let validator = FdValidator::new();
+    if fd::spec::is_spec(&source.text) {
+        if values.is_some() {
+            return Err(usage_error(
+                "--values applies to Webex Connect templates, not to Flow Designer specs",
+            ));
+        }
+        let build = fd::build_spec(&source, &validator);
+        print_diagnostics(&build.diagnostics, &[&source], format, false);
+        return Ok((build, vec![source], Default::default()));
+    }
+    let tenant = values.map(load_tenant).transpose()?;
+    let store = FsSecrets::beside(values);
+    let connect = compiler().build_tenant(&source, tenant.as_ref(), &store);
+    let lowered = fd::lower_build(&connect, Some(&source), &validator);
+    let origins = connect
+        .secret_origins
+        .iter()
+        .map(|(name, from)| (fd::lower::fd_name(name), from.join(" and ")))
+        .collect();
+    let secrets = connect
+        .output
+        .iter()
+        .flat_map(|(document, _)| document.flow.secret_variables())
+        .filter(|v| v.holds_secret())
+        .map(|v| v.default.clone())
+        .collect();
+    let mut diagnostics = connect.diagnostics;
+    diagnostics.extend(lowered.diagnostics);
+    let mut sources = vec![source];
+    sources.extend(tenant.map(|t| t.source));
+    let refs: Vec<&SourceFile> = sources.iter().collect();
+    print_diagnostics(&diagnostics, &refs, format, false);
+    Ok((
+        fd::FdBuild {
+            diagnostics,
+            ..lowered
+        },
+        sources,
+        Origins { origins, secrets },
+    ))
+}
+
+/// Where secret values came from, and the values themselves (for masking).
+#[derive(Default)]
+struct Origins {
+    origins: std::collections::BTreeMap<String, String>,
+    secrets: Vec<String>,
+}
+
+/// `<flow name>.fd.json`, with characters that do not belong in a file name replaced.
+fn default_output_name(flow_name: &str) -> String {
+    let safe: String = flow_name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let safe = safe.trim_start_matches('.');
+    format!("{}.fd.json", if safe.is_empty() { "flow" } else { safe })
+}
+
+pub(super) fn build(
+    spec: Option<&Path>,
+    values: Option<&Path>,
+    output: Option<&Path>,
+    format: Format,
+) -> ExitCode {
+    if let Some(out) = output.filter(|o| super::build::is_workflow_path(o)) {
+        return usage_error(&format!(
+            "refusing to write {}: a Flow Designer file is JSON; name it .json",
+            out.display()
+        ));
+    }
+    let (build, _, _) = match build_fd(spec, values, format) {
+        Ok(b) => b,
+        Err(code) => return code,
+    };
+    let holds_secret = build.holds_secret;
+    let Some((flow, json)) = build.output else {
+        if matches!(format, Format::Human) {
+            eprintln!("build failed: {}", diagnostic::summary(&build.diagnostics));
+        }
+        return ExitCode::from(EXIT_PROBLEMS);
+    };
+    let target = output.map_or_else(
+        || PathBuf::from(default_output_name(&flow.name)),
+        Path::to_path_buf,
+    );
+    if target.as_os_str() == "-" {
+        if holds_secret {
+            return usage_error("the Flow Designer file holds secret values; write it to a file (created with mode 0600), not to stdout");
+        }
+        out!("{json}");
+        return ExitCode::SUCCESS;
+    }
+    if let Err(e) = write_atomic(&target, json.as_bytes(), holds_secret, true) {
+        return usage_error(&format!("cannot write {}: {e}", target.display()));
+    }
+    if matches!(format, Format::Human) {
+        eprintln!(
+            "wrote {} (Flow Designer {}, {} activities{})",
+            target.display(),
+            flow.flow_type.as_deref().unwrap_or("FLOW"),
+            flow.process.activities.len(),
+            if holds_secret {
+                ", mode 0600: it holds secret values"
+            } else {
+                ""
+            }
+        );
+    }
+    ExitCode::SUCCESS
+}
+
+pub(super) fn sheet(spec: Option<&Path>, values: Option<&Path>, output: Option<&Path>) -> ExitCode {
+    let (build, sources, origins) = match build_fd(spec, values, Format::Human) {
+        Ok(b) => b,
+        Err(code) => return code,
+    };
+    let Some((flow, _)) = &build.output else {
+        eprintln!("build failed: {}", diagnostic::summary(&build.diagnostics));
+        return ExitCode::from(EXIT_PROBLEMS);
+    };
+    let file_name = default_output_name(&flow.name);
+    let text = fd::sheet::sheet(&fd::sheet::SheetInput {
+        flow,
+        source_name: &sources[0].name,
+        file_name: &file_name,
+        origins: &origins.origins,
+        diagnostics: &build.diagnostics,
+        secrets: &origins.secrets,
+    });
+    match output {
+        None => out!("{text}"),
+        Some(path) => {
+            if let Err(e) = write_atomic(path, text.as_bytes(), false, true) {
+                return usage_error(&format!("cannot write {}: {e}", path.display()));
+            }
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+/// `build` and `sheet` for the document target refuse a Flow Designer spec with the reason.
+pub(super) fn refuse_document_target(spec: Option<&Path>) -> Option<ExitCode> {
+    let text = std::fs::read_to_string(spec?).ok()?;
+    fd::spec::is_spec(&text)
+        .then(|| usage_error("this is a Flow Designer spec: build it with --target flow-designer"))
+}
+
+/// What `push` is given.
+pub(super) struct Push<'a> {
+    pub file: &'a Path,
+    pub org: &'a str,
+    pub region: &'a str,
+    pub token_env: &'a str,
+    pub publish: bool,
+    pub project: &'a str,
+    pub api_url: Option<&'a str>,
+}
+
+/// Imports a Flow Designer file into Webex Contact Center, and publishes it on request.
+pub(super) fn push(args: &Push) -> ExitCode {
+    use fd::push;
+    let base = match push::api_base(args.region, args.api_url) {
+        Ok(base) => base,
+        Err(e) => return usage_error(&e),
+    };
+    if !push::valid_id(args.org) || !push::valid_id(args.project) {
+        return usage_error("--org and --project take ids: letters, digits and `-`");
+    }
+    let token = match std::env::var(args.token_env) {
+        Ok(t) if !t.trim().is_empty() => t.trim().to_string(),
+        _ => {
+            return usage_error(&format!(
+                "environment variable {} is not set: it holds the Webex access token (contact-center scopes)",
+                args.token_env
+            ))
+        }
+    };
+    let source = match read_source(args.file) {
+        Ok(s) => s,
+        Err(e) => return usage_error(&e),
+    };
+    let value: serde_json::Value = match serde_json::from_str(&source.text) {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("error: {} is not JSON: {e}", source.name);
+            return ExitCode::from(EXIT_PROBLEMS);
+        }
+    };
+    let violations = FdValidator::new().validate(&value);
+    if !violations.is_empty() {
+        for v in &violations {
+            eprintln!("error: {}: {v}", source.name);
+        }
+        eprintln!("push sends only files that pass the Flow Designer schema (`wxcflow build --target flow-designer` writes them)");
+        return ExitCode::from(EXIT_PROBLEMS);
+    }
+    let flow_type = value["flowType"].as_str().unwrap_or("FLOW");
+    let file_name = args.file.file_name().map_or_else(
+        || "flow.json".to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let shown = |text: &str| text.replace(token.as_str(), wxcflow::diff::MASK);
+    let import = push::import_call(
+        &base,
+        args.org,
+        args.project,
+        &file_name,
+        &source.text,
+        flow_type,
+        &token,
+    );
+    let answer = match send(&import) {
+        Ok((status, body)) if (200..300).contains(&status) => body,
+        Ok((status, body)) => {
+            eprintln!(
+                "error: the import was refused: HTTP {status}: {}",
+                shown(&excerpt(&body))
+            );
+            return ExitCode::from(EXIT_PROBLEMS);
+        }
+        Err(e) => return usage_error(&shown(&format!("cannot reach {base}: {e}"))),
+    };
+    let flow_id = push::imported_flow_id(&answer);
+    eprintln!(
+        "imported {file_name} as a {flow_type}{}",
+        flow_id
+            .as_ref()
+            .map_or(String::new(), |id| format!(" (flow id {id})"))
+    );
+    if !args.publish {
+        return ExitCode::SUCCESS;
+    }
+    let Some(flow_id) = flow_id else {
+        eprintln!("error: the import's answer names no flow id, so the flow cannot be published; publish it in Flow Designer");
+        return ExitCode::from(EXIT_PROBLEMS);
+    };
+    match send(&push::publish_call(
+        &base,
+        args.org,
+        args.project,
+        &flow_id,
+        &token,
+    )) {
+        Ok((status, _)) if (200..300).contains(&status) => {
+            eprintln!("published flow {flow_id}");
+            ExitCode::SUCCESS
+        }
+        Ok((status, body)) => {
+            eprintln!(
+                "error: publishing was refused: HTTP {status}: {}",
+                shown(&excerpt(&body))
+            );
+            ExitCode::from(EXIT_PROBLEMS)
+        }
+        Err(e) => usage_error(&shown(&format!("cannot reach {base}: {e}"))),
+    }
+}
+
+/// The start of an answer, on one line.
+fn excerpt(body: &str) -> String {
+    let line: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    let cut: String = line.chars().take(300).collect();
+    if cut.len() < line.len() {
+        format!("{cut}…")
+    } else {
+        cut
+    }
+}
+
+/// Sends one request; the status and body, or why it could not be sent.
+fn send(call: &fd::push::Call) -> Result<(u16, String), String> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(std::time::Duration::from_secs(60)))
+        .build()
+        .into();
+    let mut builder = ureq::http::Request::builder()
+        .method(call.method)
+        .uri(call.url.as_str());
+    for (k, v) in &call.headers {
+        builder = builder.header(k.as_str(), v.as_str());
+    }
+    let request = builder.body(call.body.clone()).map_err(|e| e.to_string())?;
+    let mut response = agent.run(request).map_err(|e| e.to_string())?;
+    let status = response.status().as_u16();
+    let body = response.body_mut().read_to_string().unwrap_or_default();
+    Ok((status, body))
+}
+
+/// `fmt` leaves Flow Designer specs as they are (their canonical form is what `decompile`
+/// writes), and says so.
+pub(super) fn fmt_skips(source: &SourceFile) -> bool {
+    let skip = fd::spec::is_spec(&source.text);
+    if skip {
+        eprintln!(
+            "skipped {}: a Flow Designer spec (`wxcflow decompile` writes its canonical form)",
+            source.name
+        );
+    }
+    skip
+}

@@ -1,0 +1,378 @@
+//! The model written as a `FlowVersionRes`: every activity with the full property set real
+//! exports carry for its kind (the `:type` / `_type` twins included), every link, and a
+//! complete, consistent diagram (a widget per activity and per link, every port joined).
+//!
+//! Ids are UUIDs derived from the flow's name and the activity, port and link names (sha256,
+//! shaped as RFC 9562 version 8), never random: same model, same bytes.
+//!
+//! Server-assigned fields are left empty for import to fill [inferred: the reference notes that
+//! real exports carry them and that the server assigns them]: `orgId`, `id`, `flowId`,
+//! `createdBy`, `lastModifiedBy` are "", the dates null, `version` 1.
+
+use super::layout::{self, PORT_STEP, PORT_TOP, WIDTH};
+use super::model::*;
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+
+/// The diagram label real exports give every activity widget.
+const WIDGET_LABEL: &str = "New Activity Widget in Diagram";
+
+/// Writes the model as a `FlowVersionRes` value.
+pub fn emit(flow: &FdFlow) -> Value {
+    let main = emit_process(&flow.name, "main", &flow.process);
+    let mut events = Map::new();
+    for event_flow in &flow.event_flows {
+        let scope = format!("event:{}", event_flow.key);
+        let emitted = emit_process(&flow.name, &scope, &event_flow.process);
+        let on_events: Map<String, Value> = event_flow
+            .on_events
+            .iter()
+            .filter_map(|(event, name)| Some((event.clone(), json!(emitted.ids.get(name)?))))
+            .collect();
+        events.insert(
+            event_flow.key.clone(),
+            json!({
+                "id": event_flow.key,
+                "name": event_flow.name,
+                "description": event_flow.description,
+                "process": emitted.process,
+                "onEvents": on_events,
+                "diagram": { "widgets": emitted.widgets, "properties": {} },
+            }),
+        );
+    }
+    let mut top = Map::new();
+    let mut put = |key: &str, value: Value| {
+        top.insert(key.to_string(), value);
+    };
+    put("orgId", json!(""));
+    put("version", json!(1));
+    put("id", json!(""));
+    put("flowId", json!(""));
+    if let Some(t) = &flow.flow_type {
+        put("flowType", json!(t));
+    }
+    put("name", json!(flow.name));
+    put("description", json!(flow.description));
+    put("comment", json!(flow.comment));
+    put(
+        "variables",
+        Value::Array(flow.variables.iter().map(variable).collect()),
+    );
+    put("process", main.process);
+    put(
+        "diagram",
+        json!({ "widgets": main.widgets, "properties": canvas() }),
+    );
+    put(
+        "eventFlows",
+        json!({ "eventsMap": events, "properties": canvas() }),
+    );
+    put(
+        "runtimeVariables",
+        Value::Array(flow.runtime_variables.clone()),
+    );
+    put(
+        "variableOrders",
+        flow.variable_orders
+            .clone()
+            .unwrap_or_else(empty_variable_orders),
+    );
+    put("validating", json!(true));
+    put("persist", json!(true));
+    put("validationResults", json!([]));
+    put("createdBy", json!(""));
+    put("createdDate", Value::Null);
+    put("lastModifiedBy", json!(""));
+    put("lastModifiedDate", Value::Null);
+    Value::Object(top)
+}
+
+/// Pretty JSON with a trailing newline.
+// `expect` below: a `Value` always serialises.
+#[allow(clippy::expect_used)]
+pub fn to_json(value: &Value) -> String {
+    let mut text = serde_json::to_string_pretty(value).expect("values serialise");
+    text.push('\n');
+    text
+}
+
+fn canvas() -> Value {
+    json!({ "offsetX": 0, "offsetY": 0, "zoom": 100, "gridSize": 0 })
+}
+
+fn variable(v: &Variable) -> Value {
+    json!({
+        "name": v.name,
+        "description": v.description,
+        "type": v.kind,
+        "value": v.value,
+        "isCAD": v.is_cad,
+        "desktopLabel": v.desktop_label,
+        "isAgentEditable": v.is_agent_editable,
+        "source": v.source,
+        "isReportable": v.is_reportable,
+        "overwrite": v.overwrite,
+        "isSecure": v.is_secure,
+        "id": "",
+    })
+}
+
+/// A UUID from a sha256 of the parts: version 8 (custom), RFC 9562 variant.
+pub fn uuid(parts: &[&str]) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(b"wxcflow.flow-designer");
+    for part in parts {
+        hasher.update([0x1f]);
+        hasher.update(part.as_bytes());
+    }
+    let mut b: [u8; 16] = [0; 16];
+    b.copy_from_slice(&hasher.finalize()[..16]);
+    b[6] = (b[6] & 0x0f) | 0x80;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+struct Emitted {
+    process: Value,
+    widgets: Map<String, Value>,
+    /// Activity name -> id.
+    ids: BTreeMap<String, String>,
+}
+
+/// An activity's properties: name and type keys, then the kind's full set with the
+/// activity's own settings over it, and every colon twin's underscore copy.
+pub fn properties(a: &Activity) -> Map<String, Value> {
+    let kind = a.kind();
+    let mut props = Map::new();
+    props.insert("name".into(), json!(a.name));
+    if let Some(n) = &a.activity_name {
+        props.insert("activityName".into(), json!(n));
+    }
+    if let Some(id) = &a.activity_id {
+        props.insert("activityId".into(), json!(id));
+    }
+    // Exports carry a render timestamp; 0 keeps the bytes fixed.
+    props.insert("_renderRequestTimestamp".into(), json!(0));
+    for (key, value) in full_settings(kind) {
+        props.insert(key.into(), value);
+    }
+    for (key, value) in &a.settings {
+        props.insert(key.clone(), value.clone());
+    }
+    let twins: Vec<(String, Value)> = props
+        .iter()
+        .filter_map(|(k, v)| {
+            let (base, suffix) = k.split_once(':')?;
+            Some((format!("{base}_{suffix}"), v.clone()))
+        })
+        .collect();
+    for (key, value) in twins {
+        props.entry(key).or_insert(value);
+    }
+    props
+}
+
+/// The output ports drawn for an activity: its kind's, else those given, plus any port a link
+/// leaves from (so that every link has its port).
+fn drawn_ports(a: &Activity, process: &Process) -> Vec<String> {
+    let mut ports = a.output_ports().unwrap_or_default();
+    for link in process.links_from(&a.name) {
+        if !ports.contains(&link.port) {
+            ports.push(link.port.clone());
+        }
+    }
+    ports
+}
+
+fn emit_process(flow: &str, scope: &str, process: &Process) -> Emitted {
+    let id = |parts: &[&str]| {
+        let mut all = vec![flow, scope];
+        all.extend_from_slice(parts);
+        uuid(&all)
+    };
+    let positions = layout::place(process);
+    let ids: BTreeMap<String, String> = process
+        .activities
+        .iter()
+        .map(|a| (a.name.clone(), id(&["activity", &a.name])))
+        .collect();
+    let widget_id = |name: &str| id(&["widget", name]);
+    let port_id = |name: &str, port: &str| id(&["port", name, port]);
+    let link_id = |l: &Link| id(&["link", &l.source, &l.port, &l.target]);
+    let link_widget_id = |l: &Link| id(&["link-widget", &l.source, &l.port, &l.target]);
+
+    // Port positions: `in` on the left, outputs stacked on the right.
+    let mut port_at: BTreeMap<(String, String), (i64, i64)> = BTreeMap::new();
+    let mut ports_of: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for a in &process.activities {
+        let (x, y) = positions.get(&a.name).copied().unwrap_or((0, 0));
+        port_at.insert((a.name.clone(), "in".into()), (x - 8, y + PORT_TOP));
+        let ports = drawn_ports(a, process);
+        for (i, port) in ports.iter().enumerate() {
+            port_at.insert(
+                (a.name.clone(), port.clone()),
+                (x + WIDTH, y + PORT_TOP + PORT_STEP * i as i64),
+            );
+        }
+        ports_of.insert(a.name.clone(), ports);
+    }
+
+    let mut activities = Map::new();
+    let mut widgets = Map::new();
+    for a in &process.activities {
+        let props = properties(a);
+        let group = a.kind().group().map_or(a.group.clone(), String::from);
+        let aid = &ids[&a.name];
+        activities.insert(
+            aid.clone(),
+            json!({ "id": aid, "name": a.name, "group": group, "properties": props }),
+        );
+        let mut ports = Vec::new();
+        let port = |name: &str, source: bool, links: Vec<String>, alignment: &str| {
+            let (x, y) = port_at[&(a.name.clone(), name.to_string())];
+            json!({
+                "portId": port_id(&a.name, name),
+                "isSourcePort": source,
+                "linkId": links.first(),
+                "type": "arrow",
+                "links": links,
+                "properties": { "x": x, "y": y, "name": name, "label": name, "alignment": alignment },
+            })
+        };
+        if !a.kind().is_entry() {
+            let incoming: Vec<String> = process
+                .links
+                .iter()
+                .filter(|l| l.target == a.name)
+                .map(link_widget_id)
+                .collect();
+            // Real exports mark the `in` port as the source port and outputs as not.
+            ports.push(port("in", true, incoming, "left"));
+        }
+        for name in &ports_of[&a.name] {
+            let outgoing: Vec<String> = process
+                .links_from(&a.name)
+                .filter(|l| &l.port == name)
+                .map(link_widget_id)
+                .collect();
+            ports.push(port(name, false, outgoing, "right"));
+        }
+        let (x, y) = positions.get(&a.name).copied().unwrap_or((0, 0));
+        let shown: Map<String, Value> = props
+            .iter()
+            .filter(|(k, _)| {
+                !k.rsplit_once('_')
+                    .is_some_and(|(base, s)| props.contains_key(&format!("{base}:{s}")))
+            })
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        widgets.insert(
+            aid.clone(),
+            json!({
+                "id": widget_id(&a.name),
+                "type": group,
+                "widgetType": "activity",
+                "label": WIDGET_LABEL,
+                "point": { "x": x, "y": y },
+                "ports": ports,
+                "properties": shown,
+            }),
+        );
+    }
+
+    let mut links = Vec::new();
+    for l in &process.links {
+        let (Some(source), Some(target)) = (ids.get(&l.source), ids.get(&l.target)) else {
+            continue;
+        };
+        let lid = link_id(l);
+        links.push(json!({
+            "id": lid,
+            "sourceActivityId": source,
+            "targetActivityId": target,
+            "conditionExpr": l.port,
+            "properties": { "value": l.port },
+        }));
+        let from = port_at[&(l.source.clone(), l.port.clone())];
+        let to = port_at[&(l.target.clone(), "in".to_string())];
+        let bend = from.0 + 22;
+        let points: Vec<Value> = [from, (bend, from.1), (bend, to.1), to]
+            .iter()
+            .enumerate()
+            .map(|(i, (x, y))| {
+                json!({
+                    "id": id(&["point", &l.source, &l.port, &l.target, &i.to_string()]),
+                    "type": "point",
+                    "x": x,
+                    "y": y,
+                })
+            })
+            .collect();
+        widgets.insert(
+            lid,
+            json!({
+                "id": link_widget_id(l),
+                "type": "arrow",
+                "widgetType": "link",
+                "label": "",
+                "properties": {
+                    "curvyness": 50,
+                    "selected": false,
+                    "color": "gray",
+                    "points": points,
+                    "width": 1,
+                    "selectedColor": "rgb(0,192,255)",
+                },
+                "points": [],
+                "sourcePort": {
+                    "id": port_id(&l.source, &l.port),
+                    "activeWidgetId": widget_id(&l.source),
+                    "point": { "x": from.0, "y": from.1 },
+                },
+                "targetPort": {
+                    "id": port_id(&l.target, "in"),
+                    "activeWidgetId": widget_id(&l.target),
+                    "point": { "x": to.0, "y": to.1 },
+                },
+            }),
+        );
+    }
+    Emitted {
+        process: json!({ "activities": activities, "links": links }),
+        widgets,
+        ids,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uuids_are_stable_and_shaped_as_version_8() {
+        let a = uuid(&["GetOAuthToken", "main", "activity", "fetch_token"]);
+        assert_eq!(
+            a,
+            uuid(&["GetOAuthToken", "main", "activity", "fetch_token"])
+        );
+        assert_ne!(
+            a,
+            uuid(&["GetOAuthToken", "main", "activity", "fetch_tokens"])
+        );
+        // Parts are separated: ("ab", "c") is not ("a", "bc").
+        assert_ne!(uuid(&["ab", "c"]), uuid(&["a", "bc"]));
+        assert_eq!(a.len(), 36);
+        assert_eq!(&a[14..15], "8");
+        assert!(matches!(&a[19..20], "8" | "9" | "a" | "b"));
+    }
+}

@@ -1,0 +1,257 @@
+//! Webex Connect text and conditions written as Flow Designer (Pebble) templates and
+//! expressions. Only what has a clear Pebble equivalent is translated; everything else is
+//! refused with the reason, for the caller to report where it stands in the spec.
+
+use crate::flow::{Condition, Join, Operator};
+use crate::refs;
+
+/// How a Webex Connect reference reads in Flow Designer: a variable name or `Activity.output`,
+/// and whether it is a number (`httpStatusCode`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resolved {
+    pub expression: String,
+    pub numeric: bool,
+}
+
+/// Resolves `$(name)` references; `Err` says why one has no Flow Designer equivalent.
+pub trait Resolver {
+    fn resolve(&mut self, reference: &str) -> Result<Resolved, String>;
+}
+
+/// Text that Pebble would read as a template of its own.
+fn check_literal(text: &str) -> Result<(), String> {
+    for marker in ["{{", "{%", "{#"] {
+        if text.contains(marker) {
+            return Err(format!(
+                "the text holds `{marker}`, which Flow Designer would read as a template"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A Webex Connect string as a Flow Designer template: literal text kept, `$(x)` as `{{x}}`.
+pub fn template(text: &str, resolver: &mut dyn Resolver) -> Result<String, String> {
+    let found = refs::references(text).map_err(|_| "a `$(` without its closing `)`".to_string())?;
+    let mut out = String::new();
+    let mut last = 0;
+    for r in found {
+        let literal = &text[last..r.range.start];
+        check_literal(literal)?;
+        out.push_str(literal);
+        let resolved = resolver.resolve(r.name)?;
+        out.push_str("{{");
+        out.push_str(&resolved.expression);
+        out.push_str("}}");
+        last = r.range.end;
+    }
+    check_literal(&text[last..])?;
+    out.push_str(&text[last..]);
+    Ok(out)
+}
+
+/// A literal as a Pebble string: double quotes, or single when the text holds a double quote.
+pub fn string_literal(text: &str) -> Result<String, String> {
+    if text.contains('\\') {
+        return Err(
+            "a backslash in a compared value (Pebble's escaping is not documented by Cisco)".into(),
+        );
+    }
+    if !text.contains('"') {
+        Ok(format!("\"{text}\""))
+    } else if !text.contains('\'') {
+        Ok(format!("'{text}'"))
+    } else {
+        Err("a compared value holding both kinds of quote".into())
+    }
+}
+
+/// The value a set-variable activity assigns: a single reference as `{{name}}`, a literal as
+/// `{{ "text" }}` (the form real exports use), mixed text as a template.
+pub fn assignment(text: &str, resolver: &mut dyn Resolver) -> Result<String, String> {
+    let found = refs::references(text).map_err(|_| "a `$(` without its closing `)`".to_string())?;
+    match found.as_slice() {
+        [] => Ok(format!("{{{{ {} }}}}", string_literal(text)?)),
+        [only] if only.range == (0..text.len()) => Ok(format!(
+            "{{{{{}}}}}",
+            resolver.resolve(only.name)?.expression
+        )),
+        _ => template(text, resolver),
+    }
+}
+
+/// One side of a comparison.
+enum Operand {
+    Expression(Resolved),
+    Literal(String),
+}
+
+fn operand(text: &str, resolver: &mut dyn Resolver) -> Result<Operand, String> {
+    let found = refs::references(text).map_err(|_| "a `$(` without its closing `)`".to_string())?;
+    match found.as_slice() {
+        [] => Ok(Operand::Literal(text.to_string())),
+        [only] if only.range == (0..text.len()) => {
+            Ok(Operand::Expression(resolver.resolve(only.name)?))
+        }
+        _ => Err(format!(
+            "`{text}` mixes references and text; Flow Designer conditions compare one value"
+        )),
+    }
+}
+
+fn side(o: &Operand, numeric: bool) -> Result<String, String> {
+    match o {
+        Operand::Expression(r) => Ok(r.expression.clone()),
+        Operand::Literal(text) if numeric => text
+            .trim()
+            .parse::<i64>()
+            .map(|n| n.to_string())
+            .map_err(|_| format!("`{text}` is compared with a number but is not an integer")),
+        Operand::Literal(text) => string_literal(text),
+    }
+}
+
+/// One condition as a Pebble comparison.
+fn comparison(c: &Condition, resolver: &mut dyn Resolver) -> Result<String, String> {
+    let left = operand(&c.variable, resolver)?;
+    let right = operand(&c.value, resolver)?;
+    let numeric = matches!(&left, Operand::Expression(r) if r.numeric);
+    let l = side(&left, false)?;
+    let is_empty_literal = matches!(&right, Operand::Literal(t) if t.is_empty());
+    Ok(match c.operator {
+        // Webex Connect reads an unset variable as empty text; `is empty` covers null and "".
+        Operator::Equals if is_empty_literal && !numeric => format!("{l} is empty"),
+        Operator::NotEquals if is_empty_literal && !numeric => format!("{l} is not empty"),
+        Operator::Equals => format!("{l} == {}", side(&right, numeric)?),
+        Operator::NotEquals => format!("{l} != {}", side(&right, numeric)?),
+        Operator::EqualsIgnoreCase if !numeric => {
+            let r = match &right {
+                Operand::Literal(t) => string_literal(&t.to_lowercase())?,
+                Operand::Expression(r) => format!("{} | lower", r.expression),
+            };
+            format!("{l} | lower == {r}")
+        }
+        Operator::LessThan | Operator::GreaterThan | Operator::LessOrEqual | Operator::GreaterOrEqual if numeric => {
+            let op = match c.operator {
+                Operator::LessThan => "<",
+                Operator::GreaterThan => ">",
+                Operator::LessOrEqual => "<=",
+                _ => ">=",
+            };
+            format!("{l} {op} {}", side(&right, true)?)
+        }
+        Operator::LessThan | Operator::GreaterThan | Operator::LessOrEqual | Operator::GreaterOrEqual => {
+            return Err(format!(
+                "operator `{}` on text: Flow Designer variables here are STRING, and Pebble's numeric comparison of text is not documented",
+                c.operator.as_str()
+            ))
+        }
+        other => {
+            return Err(format!(
+                "operator `{}` has no documented Flow Designer expression (equals, not_equals, equals_ignore_case, and numeric comparisons of a status code have)",
+                other.as_str()
+            ))
+        }
+    })
+}
+
+/// A branch's conditions as one condition-activity expression, `{{ ... }}`.
+pub fn condition(
+    join: Join,
+    conditions: &[Condition],
+    resolver: &mut dyn Resolver,
+) -> Result<String, String> {
+    let mut parts = Vec::new();
+    for c in conditions {
+        parts.push(comparison(c, resolver)?);
+    }
+    let joined = match parts.as_slice() {
+        [one] => one.clone(),
+        many => {
+            let glue = if join == Join::All { " and " } else { " or " };
+            many.iter()
+                .map(|p| format!("({p})"))
+                .collect::<Vec<_>>()
+                .join(glue)
+        }
+    };
+    Ok(format!("{{{{ {joined} }}}}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Names;
+    impl Resolver for Names {
+        fn resolve(&mut self, reference: &str) -> Result<Resolved, String> {
+            match reference {
+                "n4.https.statusCode" => Ok(Resolved {
+                    expression: "fetch.httpStatusCode".into(),
+                    numeric: true,
+                }),
+                "n4.statusText" => Err("no such output".into()),
+                other => Ok(Resolved {
+                    expression: other.replace('-', "_"),
+                    numeric: false,
+                }),
+            }
+        }
+    }
+
+    fn cond(variable: &str, operator: Operator, value: &str) -> Condition {
+        Condition {
+            variable: variable.into(),
+            operator,
+            value: value.into(),
+            upper: None,
+        }
+    }
+
+    #[test]
+    fn conditions_become_pebble_expressions() {
+        let r = &mut Names;
+        assert_eq!(
+            condition(Join::All, &[cond("$(A-B)", Operator::NotEquals, "")], r).unwrap(),
+            "{{ A_B is not empty }}"
+        );
+        assert_eq!(
+            condition(
+                Join::All,
+                &[
+                    cond("$(n4.https.statusCode)", Operator::Equals, "200"),
+                    cond("$(T)", Operator::Equals, "x\"y")
+                ],
+                r
+            )
+            .unwrap(),
+            "{{ (fetch.httpStatusCode == 200) and (T == 'x\"y') }}"
+        );
+        assert_eq!(
+            condition(
+                Join::Any,
+                &[cond("$(T)", Operator::EqualsIgnoreCase, "OK")],
+                r
+            )
+            .unwrap(),
+            "{{ T | lower == \"ok\" }}"
+        );
+        assert!(
+            condition(Join::All, &[cond("$(T)", Operator::Regex, "a.*")], r)
+                .unwrap_err()
+                .contains("regex")
+        );
+        assert!(condition(Join::All, &[cond("$(T)", Operator::LessThan, "3")], r).is_err());
+        assert!(condition(Join::All, &[cond("x $(T)", Operator::Equals, "3")], r).is_err());
+    }
+
+    #[test]
+    fn text_becomes_templates() {
+        let r = &mut Names;
+        assert_eq!(template("Bearer $(Tok)", r).unwrap(), "Bearer {{Tok}}");
+        assert_eq!(assignment("service", r).unwrap(), "{{ \"service\" }}");
+        assert_eq!(assignment("$(Tok)", r).unwrap(), "{{Tok}}");
+        assert!(template("{{ raw }}", r).is_err());
+        assert!(template("$(n4.statusText)", r).is_err());
+    }
+}

@@ -1,0 +1,144 @@
+//! What a Flow Designer file holds, measured: for `wxcflow inspect`.
+
+use super::lint::{lint, processes};
+use super::model::*;
+use crate::diagnostic::Severity;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// `export` or `spec`.
+    pub kind: &'static str,
+    pub name: String,
+    pub flow_type: Option<String>,
+    /// Activities by type, typed kinds and those kept generically apart.
+    pub typed: BTreeMap<String, usize>,
+    pub generic: BTreeMap<String, usize>,
+    pub links: usize,
+    pub variables: usize,
+    pub secure_variables: usize,
+    pub inputs: Vec<String>,
+    pub outputs: Vec<String>,
+    /// Event flow -> number of handlers.
+    pub event_flows: BTreeMap<String, usize>,
+    pub errors: usize,
+    pub warnings: usize,
+}
+
+pub fn summary(flow: &FdFlow, kind: &'static str) -> Summary {
+    let mut typed = BTreeMap::new();
+    let mut generic = BTreeMap::new();
+    let mut links = 0;
+    for (_, process) in processes(flow) {
+        links += process.links.len();
+        for a in &process.activities {
+            let bucket = if a.kind() == Kind::Other {
+                &mut generic
+            } else {
+                &mut typed
+            };
+            *bucket.entry(a.type_name().to_string()).or_insert(0) += 1;
+        }
+    }
+    let diagnostics = lint(flow, None);
+    let errors = diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
+    let by_source = |s: &str| -> Vec<String> {
+        flow.variables
+            .iter()
+            .filter(|v| v.source == s)
+            .map(|v| v.name.clone())
+            .collect()
+    };
+    Summary {
+        kind,
+        name: flow.name.clone(),
+        flow_type: flow.flow_type.clone(),
+        typed,
+        generic,
+        links,
+        variables: flow.variables.len(),
+        secure_variables: flow.variables.iter().filter(|v| v.is_secure).count(),
+        inputs: by_source("SUBFLOW_INPUT"),
+        outputs: by_source("SUBFLOW_OUTPUT"),
+        event_flows: flow
+            .event_flows
+            .iter()
+            .map(|e| (e.key.clone(), e.on_events.len()))
+            .collect(),
+        errors,
+        warnings: diagnostics.len() - errors,
+    }
+}
+
+pub fn render(path: &str, s: &Summary) -> String {
+    let counts = |m: &BTreeMap<String, usize>| {
+        m.iter()
+            .map(|(k, n)| {
+                if *n == 1 {
+                    k.clone()
+                } else {
+                    format!("{k} ×{n}")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut out = String::new();
+    let what = if s.kind == "spec" {
+        "Flow Designer spec"
+    } else {
+        "Flow Designer export (FlowVersionRes)"
+    };
+    let _ = writeln!(out, "{path}: {what}");
+    let _ = writeln!(
+        out,
+        "  flow: {} ({})",
+        s.name,
+        s.flow_type.as_deref().unwrap_or("type not given: a flow")
+    );
+    let total: usize = s.typed.values().chain(s.generic.values()).sum();
+    let _ = writeln!(out, "  activities: {total}");
+    if !s.typed.is_empty() {
+        let _ = writeln!(out, "    typed: {}", counts(&s.typed));
+    }
+    if !s.generic.is_empty() {
+        let _ = writeln!(
+            out,
+            "    kept generically, every setting: {}",
+            counts(&s.generic)
+        );
+    }
+    let _ = writeln!(out, "  links: {}", s.links);
+    let _ = writeln!(
+        out,
+        "  variables: {} ({} secure)",
+        s.variables, s.secure_variables
+    );
+    if !s.inputs.is_empty() {
+        let _ = writeln!(out, "    inputs: {}", s.inputs.join(", "));
+    }
+    if !s.outputs.is_empty() {
+        let _ = writeln!(out, "    outputs: {}", s.outputs.join(", "));
+    }
+    for (key, handlers) in &s.event_flows {
+        let _ = writeln!(
+            out,
+            "  event flow {key}: {handlers} handler{}",
+            if *handlers == 1 { "" } else { "s" }
+        );
+    }
+    let _ = writeln!(
+        out,
+        "  review: {} error{}, {} warning{} (`wxcflow check` shows them)",
+        s.errors,
+        if s.errors == 1 { "" } else { "s" },
+        s.warnings,
+        if s.warnings == 1 { "" } else { "s" }
+    );
+    out
+}

@@ -1,0 +1,70 @@
+//! A readable automatic layout for the diagram: left to right by distance from the entry
+//! activities (breadth first), one column per step, activities stacked in the order reached.
+//! Integer coordinates only, so the bytes never depend on float formatting.
+
+use super::model::Process;
+use std::collections::{BTreeMap, VecDeque};
+
+/// Horizontal and vertical distance between widgets, in canvas units.
+const COLUMN: i64 = 280;
+const ROW: i64 = 170;
+const ORIGIN: (i64, i64) = (80, 80);
+/// A widget's width as real exports place its ports (the `in` port sits 8 to the left, output
+/// ports about 168 to the right of the widget's point).
+pub const WIDTH: i64 = 168;
+/// The first port's offset below the widget's point, and the distance between ports.
+pub const PORT_TOP: i64 = 18;
+pub const PORT_STEP: i64 = 30;
+
+/// Each activity's position, by name.
+pub fn place(process: &Process) -> BTreeMap<String, (i64, i64)> {
+    let order = breadth_first(process);
+    let mut rows: BTreeMap<usize, i64> = BTreeMap::new();
+    order
+        .into_iter()
+        .map(|(name, column)| {
+            let row = rows.entry(column).or_insert(0);
+            let at = (ORIGIN.0 + column as i64 * COLUMN, ORIGIN.1 + *row * ROW);
+            *row += 1;
+            (name, at)
+        })
+        .collect()
+}
+
+/// Activities in breadth-first order from the entries (links followed in port order), each
+/// with its column; activities no entry reaches come last, by name, in a column of their own.
+pub fn breadth_first(process: &Process) -> Vec<(String, usize)> {
+    let mut column: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut order = Vec::new();
+    let mut queue = VecDeque::new();
+    // Entries and unreached activities by name: the order never depends on ids in a file.
+    let mut by_name: Vec<&str> = process.activities.iter().map(|a| a.name.as_str()).collect();
+    by_name.sort_unstable();
+    for &name in &by_name {
+        if process.activity(name).is_some_and(|a| a.kind().is_entry()) {
+            column.insert(name, 0);
+            queue.push_back(name);
+        }
+    }
+    let mut deepest = 0;
+    while let Some(name) = queue.pop_front() {
+        let here = column[name];
+        deepest = deepest.max(here);
+        order.push((name.to_string(), here));
+        for link in process.links_in_port_order(name) {
+            if !column.contains_key(link.target.as_str())
+                && process.activity(&link.target).is_some()
+            {
+                column.insert(&link.target, here + 1);
+                queue.push_back(&link.target);
+            }
+        }
+    }
+    let unreached = if order.is_empty() { 0 } else { deepest + 1 };
+    for name in by_name {
+        if !column.contains_key(name) {
+            order.push((name.to_string(), unreached));
+        }
+    }
+    order
+}

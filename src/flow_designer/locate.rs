@@ -1,0 +1,254 @@
+//! Where a JSON value sits in its text, so that diagnostics about an export carry a line and
+//! column. serde_json's `Value` keeps no positions; this scanner walks the text to one path.
+
+use std::ops::Range;
+
+/// One step of a path: an object member or an array index.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Step {
+    Key(String),
+    Index(usize),
+}
+
+impl From<&str> for Step {
+    fn from(key: &str) -> Step {
+        Step::Key(key.to_string())
+    }
+}
+
+impl From<&String> for Step {
+    fn from(key: &String) -> Step {
+        Step::Key(key.clone())
+    }
+}
+
+impl From<usize> for Step {
+    fn from(index: usize) -> Step {
+        Step::Index(index)
+    }
+}
+
+/// A path of steps, built as `path!["process", "activities", id]`.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! fd_path {
+    ($($step:expr),* $(,)?) => {
+        [$($crate::flow_designer::locate::Step::from($step)),*]
+    };
+}
+
+/// The byte range of the value at `path` (of the member's key when `key` is set), or of the
+/// deepest enclosing value found when the path does not exist all the way down.
+pub fn locate(text: &str, path: &[Step], key: bool) -> Option<Range<usize>> {
+    let mut scanner = Scanner {
+        bytes: text.as_bytes(),
+        at: 0,
+    };
+    scanner.skip_ws();
+    let mut found = None;
+    scanner.find(path, key, &mut found).ok()?;
+    found
+}
+
+struct Scanner<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+/// The scan stops at the first malformed byte; the caller then has no position.
+struct Malformed;
+
+impl Scanner<'_> {
+    fn skip_ws(&mut self) {
+        while self.at < self.bytes.len() && self.bytes[self.at].is_ascii_whitespace() {
+            self.at += 1;
+        }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.at).copied()
+    }
+
+    fn expect(&mut self, byte: u8) -> Result<(), Malformed> {
+        self.skip_ws();
+        if self.peek() == Some(byte) {
+            self.at += 1;
+            Ok(())
+        } else {
+            Err(Malformed)
+        }
+    }
+
+    /// Scans the value here, recording in `found` the range of the value at `path` (or of the
+    /// deepest enclosing one).
+    fn find(
+        &mut self,
+        path: &[Step],
+        key: bool,
+        found: &mut Option<Range<usize>>,
+    ) -> Result<(), Malformed> {
+        self.skip_ws();
+        let start = self.at;
+        match (self.peek(), path.first()) {
+            (Some(b'{'), Some(Step::Key(wanted))) => {
+                *found = Some(start..self.value_end()?);
+                self.at = start + 1;
+                loop {
+                    self.skip_ws();
+                    if self.peek() == Some(b'}') {
+                        self.at += 1;
+                        return Ok(());
+                    }
+                    let key_start = self.at;
+                    let name = self.string()?;
+                    let key_range = key_start..self.at;
+                    self.expect(b':')?;
+                    if &name == wanted {
+                        if key && path.len() == 1 {
+                            *found = Some(key_range);
+                            self.skip_value()?;
+                        } else {
+                            self.find(&path[1..], key, found)?;
+                        }
+                    } else {
+                        self.skip_value()?;
+                    }
+                    self.skip_ws();
+                    match self.peek() {
+                        Some(b',') => self.at += 1,
+                        Some(b'}') => {}
+                        _ => return Err(Malformed),
+                    }
+                }
+            }
+            (Some(b'['), Some(Step::Index(wanted))) => {
+                *found = Some(start..self.value_end()?);
+                self.at = start + 1;
+                let mut index = 0;
+                loop {
+                    self.skip_ws();
+                    if self.peek() == Some(b']') {
+                        self.at += 1;
+                        return Ok(());
+                    }
+                    if index == *wanted {
+                        self.find(&path[1..], key, found)?;
+                    } else {
+                        self.skip_value()?;
+                    }
+                    index += 1;
+                    self.skip_ws();
+                    match self.peek() {
+                        Some(b',') => self.at += 1,
+                        Some(b']') => {}
+                        _ => return Err(Malformed),
+                    }
+                }
+            }
+            _ => {
+                self.skip_value()?;
+                if path.is_empty() {
+                    *found = Some(start..self.at);
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// The end of the value starting here, without moving.
+    fn value_end(&mut self) -> Result<usize, Malformed> {
+        let start = self.at;
+        self.skip_value()?;
+        let end = self.at;
+        self.at = start;
+        Ok(end)
+    }
+
+    fn skip_value(&mut self) -> Result<(), Malformed> {
+        self.skip_ws();
+        match self.peek().ok_or(Malformed)? {
+            b'"' => self.string().map(drop),
+            open @ (b'{' | b'[') => {
+                let close = if open == b'{' { b'}' } else { b']' };
+                self.at += 1;
+                loop {
+                    self.skip_ws();
+                    if self.peek() == Some(close) {
+                        self.at += 1;
+                        return Ok(());
+                    }
+                    if open == b'{' {
+                        self.string()?;
+                        self.expect(b':')?;
+                    }
+                    self.skip_value()?;
+                    self.skip_ws();
+                    match self.peek() {
+                        Some(b',') => self.at += 1,
+                        Some(c) if c == close => {}
+                        _ => return Err(Malformed),
+                    }
+                }
+            }
+            _ => {
+                let start = self.at;
+                while self.at < self.bytes.len()
+                    && !matches!(self.bytes[self.at], b',' | b'}' | b']')
+                    && !self.bytes[self.at].is_ascii_whitespace()
+                {
+                    self.at += 1;
+                }
+                if self.at == start {
+                    Err(Malformed)
+                } else {
+                    Ok(())
+                }
+            }
+        }
+    }
+
+    /// A string literal, decoded (escapes resolved), the scanner left after its closing quote.
+    fn string(&mut self) -> Result<String, Malformed> {
+        self.skip_ws();
+        let start = self.at;
+        if self.peek() != Some(b'"') {
+            return Err(Malformed);
+        }
+        self.at += 1;
+        while self.at < self.bytes.len() {
+            match self.bytes[self.at] {
+                b'\\' => self.at += 2,
+                b'"' => {
+                    self.at += 1;
+                    let literal =
+                        std::str::from_utf8(&self.bytes[start..self.at]).map_err(|_| Malformed)?;
+                    return serde_json::from_str(literal).map_err(|_| Malformed);
+                }
+                _ => self.at += 1,
+            }
+        }
+        Err(Malformed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_values_and_keys_by_path() {
+        let text = r#"{ "a": {"b\"x": [1, {"c": "here"}]}, "d": 2 }"#;
+        let at = locate(text, &fd_path!["a", "b\"x", 1usize, "c"], false).unwrap();
+        assert_eq!(&text[at], "\"here\"");
+        let at = locate(text, &fd_path!["d"], true).unwrap();
+        assert_eq!(&text[at], "\"d\"");
+        // A missing member: the deepest enclosing value.
+        let at = locate(text, &fd_path!["a", "zzz"], false).unwrap();
+        assert!(text[at].starts_with("{\"b"));
+    }
+
+    #[test]
+    fn malformed_text_has_no_position() {
+        assert_eq!(locate("{\"a\": ", &fd_path!["a"], false), None);
+    }
+}

@@ -1,0 +1,630 @@
+//! The checked Webex Connect [`Flow`] lowered to a Flow Designer SUBFLOW.
+//!
+//! - Variables asked for at Make Live (`externalize`) become `SUBFLOW_INPUT`s, `result`
+//!   variables `SUBFLOW_OUTPUT`s, the rest local; `secret` becomes `isSecure`. Names take `_`
+//!   for characters Pebble would misread (`Token-Service-URL` -> `Token_Service_URL`).
+//! - What Webex Connect's runtime provides and a subflow has not becomes an input the parent
+//!   maps: the webhook's fields (`$(start.inboundWebhook.hook)` -> `hook`) and `$(flid)` -> `flid`.
+//! - The trigger becomes the subflow start; each HTTP node an `http-request-v2` whose outputs
+//!   land in variables `<node>_<output>`; each branch a chain of `condition-activity`s (one per
+//!   named branch: true to it, false to the next, error to `onError`); transition actions
+//!   `set-variable` activities on the link they belong to.
+//! - Flow outcomes have no subflow equivalent: an end `end:X` becomes a `set-variable` of the
+//!   output `FlowOutcome` to `"X"`, then an `end-subflow`. The parent reads `FlowOutcome`.
+//! - Flow Designer's HTTP activity has one exit (`default`, the only port exports show). When a
+//!   node's onError or onTimeout go elsewhere than onSuccess, a condition `<node>_failed`,
+//!   `{{ <node>.httpStatusCode is empty }}`, follows it [assumed: a request that got no answer
+//!   leaves without a status code]; onTimeout then shares onError's path.
+//!
+//! Anything else the spec says that Flow Designer cannot express is a located error
+//! (`wxc::not-expressible`); settings carried only approximately are warnings
+//! (`wxc::approximated`).
+
+use super::expr::{self, Resolved, Resolver};
+use super::model::*;
+use crate::diagnostic::{Code, Diagnostic, SourceFile, Span};
+use crate::flow::{
+    outcome_names, Action, Branch, Flow, Http, Node, NodeId, NodeKind, Target, START_ID,
+};
+use crate::spec::Spec;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+/// The output variable that tells the parent which flow outcome the subflow ended with.
+pub const OUTCOME_VARIABLE: &str = "FlowOutcome";
+/// The subflow start activity's name.
+pub const START_NAME: &str = "SubflowStart";
+
+/// A spec's source and parsed form, for locating diagnostics.
+pub type Located<'a> = Option<(&'a Spec, &'a SourceFile)>;
+
+/// Lowers a checked flow; the model comes back when nothing was refused.
+pub fn lower(flow: &Flow, located: Located) -> (Option<FdFlow>, Vec<Diagnostic>) {
+    let mut cx = Lowering::new(flow, located);
+    cx.run();
+    // A value reached through several exits is reported once.
+    let mut seen = Vec::new();
+    cx.diagnostics.retain(|d| {
+        let key = (d.code, d.message.clone(), d.span.clone());
+        let first = !seen.contains(&key);
+        seen.push(key);
+        first
+    });
+    let has_errors = cx.diagnostics.iter().any(Diagnostic::is_error);
+    let model = if has_errors { None } else { Some(cx.model()) };
+    (model, cx.diagnostics)
+}
+
+/// Nodes that a path from Start reaches only through an HTTP node's onTimeout that leads
+/// elsewhere than its onError: in Flow Designer a timeout takes onError's path, so they are left
+/// out (and the HTTP node's warning names them).
+pub fn timeout_only_nodes(flow: &Flow) -> std::collections::BTreeSet<NodeId> {
+    let reach = |skip_split_timeouts: bool| {
+        let mut seen = std::collections::BTreeSet::new();
+        let mut queue = vec![flow.trigger.next.clone()];
+        while let Some(target) = queue.pop() {
+            let Target::Node(id) = target else { continue };
+            let Some(node) = flow.node(id) else { continue };
+            if !seen.insert(id) {
+                continue;
+            }
+            let on_error = node.exits.iter().find(|e| e.outcome == "onError");
+            for exit in &node.exits {
+                let split = matches!(node.kind, NodeKind::Http(_))
+                    && exit.outcome == "onTimeout"
+                    && on_error.is_some_and(|e| e.target != exit.target);
+                if !(skip_split_timeouts && split) {
+                    queue.push(exit.target.clone());
+                }
+            }
+        }
+        seen
+    };
+    let all = reach(false);
+    let without = reach(true);
+    all.difference(&without).copied().collect()
+}
+
+/// A Flow Designer name: `_` for every character other than letters, digits and `_`.
+pub fn fd_name(name: &str) -> String {
+    let mut out: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) {
+        out.insert(0, '_');
+    }
+    out
+}
+
+struct Lowering<'a> {
+    flow: &'a Flow,
+    located: Located<'a>,
+    diagnostics: Vec<Diagnostic>,
+    /// Spec variable name -> Flow Designer name.
+    names: BTreeMap<String, String>,
+    variables: Vec<Variable>,
+    /// Variables made for node outputs, start fields, flid and the outcome, by name.
+    extra: BTreeMap<String, Variable>,
+    activities: Vec<Activity>,
+    links: Vec<Link>,
+    /// (node key, outcome) -> the name of the activity that path enters, once built.
+    paths: BTreeMap<(String, String), String>,
+    /// Flow outcome -> its set-variable's name.
+    ends: BTreeMap<String, String>,
+}
+
+impl<'a> Lowering<'a> {
+    fn new(flow: &'a Flow, located: Located<'a>) -> Self {
+        Lowering {
+            flow,
+            located,
+            diagnostics: Vec::new(),
+            names: BTreeMap::new(),
+            variables: Vec::new(),
+            extra: BTreeMap::new(),
+            activities: Vec::new(),
+            links: Vec::new(),
+            paths: BTreeMap::new(),
+            ends: BTreeMap::new(),
+        }
+    }
+
+    fn report(&mut self, code: Code, message: String, span: Option<Span>, help: Option<&str>) {
+        let mut d = Diagnostic::new(code, message).with_span(span);
+        if let Some(h) = help {
+            d = d.with_help(h);
+        }
+        self.diagnostics.push(d);
+    }
+
+    fn refuse(&mut self, message: String, span: Option<Span>, help: Option<&str>) {
+        self.report(Code::NotExpressible, message, span, help);
+    }
+
+    // --- Locating in the spec -------------------------------------------------------------
+
+    fn source(&self) -> Option<&'a SourceFile> {
+        self.located.map(|(_, s)| s)
+    }
+
+    fn node_spec(
+        &self,
+        key: &str,
+    ) -> Option<(
+        &'a crate::spec::model::S<String>,
+        &'a crate::spec::model::NodeSpec,
+    )> {
+        self.located?
+            .0
+            .nodes
+            .iter()
+            .find(|(k, _)| k.get_ref() == key)
+    }
+
+    fn at_node(&self, key: &str) -> Option<Span> {
+        let (k, _) = self.node_spec(key)?;
+        Some(self.source()?.span(k.span()))
+    }
+
+    /// The span of a node field, else of the node.
+    fn at_field(&self, key: &str, field: &str) -> Option<Span> {
+        let found = self.node_spec(key).and_then(|(_, n)| {
+            let range = match field {
+                "type" => n.kind.span(),
+                "url" => n.url.as_ref()?.span(),
+                "body" => n.body.as_ref()?.span(),
+                "proxy" => n.proxy.as_ref()?.span(),
+                "connect_timeout_ms" => n.connect_timeout_ms.as_ref()?.span(),
+                "next" => n.next.as_ref()?.span(),
+                "headers" => n.headers.as_ref()?.keys().next()?.span(),
+                "outputs" => n.outputs.as_ref()?.keys().next()?.span(),
+                "branches" => n.branches.as_ref()?.first()?.name.span(),
+                arm if arm.starts_with("branches.") => {
+                    let index: usize = arm["branches.".len()..].parse().ok()?;
+                    n.branches.as_ref()?.get(index)?.name.span()
+                }
+                "on_enter" => n.on_enter.as_ref()?.first()?.set.keys().next()?.span(),
+                "on_leave" => n.on_leave.as_ref()?.first()?.set.keys().next()?.span(),
+                outcome => n
+                    .next
+                    .as_ref()?
+                    .get_ref()
+                    .keys()
+                    .find(|k| k.get_ref() == outcome)?
+                    .span(),
+            };
+            Some(self.source()?.span(range))
+        });
+        found.or_else(|| self.at_node(key))
+    }
+
+    fn at_variable(&self, name: &str) -> Option<Span> {
+        let (spec, source) = self.located?;
+        let (k, _) = spec.variables.iter().find(|(k, _)| k.get_ref() == name)?;
+        Some(source.span(k.span()))
+    }
+
+    // --- Variables ----------------------------------------------------------------------------
+
+    fn lower_variables(&mut self) {
+        let mut taken: BTreeMap<String, String> = BTreeMap::new();
+        for v in &self.flow.variables {
+            let name = fd_name(&v.name);
+            if let Some(other) = taken.insert(name.clone(), v.name.clone()) {
+                let span = self.at_variable(&v.name);
+                self.refuse(
+                    format!(
+                        "variables `{other}` and `{}` would both be `{name}` in Flow Designer",
+                        v.name
+                    ),
+                    span,
+                    Some("Flow Designer names take letters, digits and `_`; rename one of them"),
+                );
+            }
+            self.names.insert(v.name.clone(), name.clone());
+            let source = if v.result {
+                "SUBFLOW_OUTPUT"
+            } else if v.externalize {
+                "SUBFLOW_INPUT"
+            } else {
+                ""
+            };
+            if v.result && v.externalize {
+                let span = self.at_variable(&v.name);
+                self.report(Code::Approximated, format!("variable `{}` is both asked for at Make Live and a result; in Flow Designer it is a SUBFLOW_OUTPUT only", v.name), span, Some("a subflow variable is an input or an output; the parent can still set an output before the handoff"));
+            }
+            let mut description = v.note.clone().unwrap_or_default();
+            if name != v.name {
+                let was = format!("Webex Connect name: {}.", v.name);
+                description = if description.is_empty() {
+                    was
+                } else {
+                    format!("{description} {was}")
+                };
+            }
+            self.variables.push(Variable {
+                name,
+                description,
+                value: if v.default.is_empty() {
+                    Value::Null
+                } else {
+                    json!(v.default)
+                },
+                source: source.to_string(),
+                is_secure: v.secret,
+                ..Variable::local("")
+            });
+        }
+    }
+
+    /// Adds a variable the lowering needs (once); refuses a clash with a spec variable.
+    fn extra_variable(&mut self, name: &str, source: &str, description: String) -> String {
+        if !self.extra.contains_key(name) {
+            if self.variables.iter().any(|v| v.name == name) {
+                let span = self.at_variable(name);
+                self.refuse(
+                    format!(
+                        "variable `{name}` is also the name wxcflow gives a generated variable"
+                    ),
+                    span,
+                    Some("rename the spec's variable"),
+                );
+            }
+            self.extra.insert(
+                name.to_string(),
+                Variable {
+                    description,
+                    source: source.to_string(),
+                    ..Variable::local(name)
+                },
+            );
+        }
+        name.to_string()
+    }
+
+    // --- Activities and links -----------------------------------------------------------------
+
+    fn add(
+        &mut self,
+        name: String,
+        kind_name: &str,
+        settings: Vec<(&str, Value)>,
+        origin: Option<&str>,
+    ) -> String {
+        if self.activities.iter().any(|a| a.name == name) {
+            let span = origin.and_then(|k| self.at_node(k));
+            self.refuse(
+                format!("two activities would be named `{name}` in Flow Designer"),
+                span,
+                Some("rename the node whose key makes the clash"),
+            );
+        }
+        let kind = Kind::of(Some(kind_name), "");
+        self.activities.push(Activity {
+            name: name.clone(),
+            group: kind.group().unwrap_or("action").to_string(),
+            activity_name: Some(kind_name.to_string()),
+            activity_id: Some(default_activity_id(kind, kind_name)),
+            settings: settings
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+            ports: None,
+            origin: None,
+        });
+        name
+    }
+
+    fn link(&mut self, source: &str, port: &str, target: &str) {
+        self.links.push(Link {
+            source: source.to_string(),
+            port: port.to_string(),
+            target: target.to_string(),
+            origin: None,
+        });
+    }
+
+    fn run(&mut self) {
+        self.lower_variables();
+        if self.flow.correlation_id.is_some() {
+            let span = self.located.and_then(|(spec, source)| {
+                Some(source.span(spec.flow.correlation_id.as_ref()?.span()))
+            });
+            self.refuse(
+                "the flow sets a correlation id; Flow Designer has no such setting".into(),
+                span,
+                Some("remove `correlation_id` for this target"),
+            );
+        }
+        for outcome in &self.flow.outcomes {
+            if outcome.notify_url.is_some() {
+                let span = self.located.and_then(|(spec, source)| {
+                    let (_, o) = spec
+                        .outcomes
+                        .iter()
+                        .find(|(k, _)| k.get_ref() == &outcome.name)?;
+                    Some(source.span(o.notify_url.as_ref()?.span()))
+                });
+                self.refuse(format!("flow outcome `{}` notifies a URL; a Flow Designer subflow has no outcome notification", outcome.name), span, Some("remove `notify_url`, or call the URL with an HTTP node before the end"));
+            }
+        }
+        for node in &self.flow.nodes {
+            let why = match &node.kind {
+                NodeKind::Evaluate(_) => Some(("runs JavaScript", "Flow Designer has no script activity; express the logic with condition and set-variable activities")),
+                NodeKind::CallFlow(_) => Some(("calls another flow", "build the child as its own subflow and call it with a Subflow handoff activity in Flow Designer")),
+                _ => None,
+            };
+            if let Some((what, help)) = why {
+                let span = self.at_field(&node.key, "type");
+                self.refuse(
+                    format!(
+                        "node `{}` ({}) {what}; Flow Designer cannot express it here",
+                        node.key,
+                        node.kind.type_name()
+                    ),
+                    span,
+                    Some(help),
+                );
+            }
+            if let NodeKind::Http(h) = &node.kind {
+                if h.proxy.is_some() {
+                    let span = self.at_field(&node.key, "proxy");
+                    self.refuse(format!("node `{}` sends through a proxy; Flow Designer's HTTP Request has no proxy setting", node.key), span, Some("remove `proxy`"));
+                }
+            }
+        }
+        let start = self.add(START_NAME.to_string(), SUBFLOW_START, Vec::new(), None);
+        let flow = self.flow;
+        let first = self.enter(&flow.trigger.next);
+        self.link(&start, "out", &first);
+        // Nodes no path reaches are written too (Flow Designer's check shows them), never dropped;
+        // but a node only a timeout reached has no way in once timeouts share onError's path.
+        let timeout_only = timeout_only_nodes(flow);
+        for node in flow.nodes.iter().filter(|n| !timeout_only.contains(&n.id)) {
+            self.enter(&Target::Node(node.id));
+        }
+        self.outcome_variable();
+    }
+
+    fn model(&mut self) -> FdFlow {
+        let mut variables = std::mem::take(&mut self.variables);
+        variables.extend(std::mem::take(&mut self.extra).into_values());
+        let mut description = self.flow.description.clone().unwrap_or_default();
+        if !description.is_empty() {
+            description.push(' ');
+        }
+        description.push_str(&format!(
+            "Compiled by wxcflow from a Webex Connect spec (started there by webhook {}); the flow outcome is returned in {OUTCOME_VARIABLE}.",
+            self.flow.trigger.event
+        ));
+        FdFlow {
+            name: self.flow.name.clone(),
+            description,
+            comment: String::new(),
+            flow_type: Some("SUBFLOW".into()),
+            variables,
+            variable_orders: None,
+            runtime_variables: Vec::new(),
+            process: Process {
+                activities: std::mem::take(&mut self.activities),
+                links: std::mem::take(&mut self.links),
+            },
+            // [assumed] the empty event-flow shell every export carries.
+            event_flows: vec![EventFlow {
+                key: "GLOBAL_EVENTS".into(),
+                name: "name".into(),
+                description: "description".into(),
+                process: Process::default(),
+                on_events: BTreeMap::new(),
+            }],
+        }
+    }
+
+    fn outcome_variable(&mut self) {
+        // The outcomes the subflow can end with, in the flow's outcome order.
+        let names: Vec<&str> = self
+            .flow
+            .outcomes
+            .iter()
+            .map(|o| o.name.as_str())
+            .filter(|o| self.ends.contains_key(*o))
+            .collect();
+        self.extra_variable(
+            OUTCOME_VARIABLE,
+            "SUBFLOW_OUTPUT",
+            format!("Set by this subflow to the Webex Connect flow outcome it ended with ({}): test it after the handoff.", names.join(", ")),
+        );
+    }
+
+    /// The activity a target is entered by, building it (and what follows) on first use.
+    fn enter(&mut self, target: &Target) -> String {
+        match target {
+            Target::End(outcome) => self.end(outcome),
+            Target::Node(id) => {
+                let flow = self.flow;
+                let Some(node) = flow.node(*id) else {
+                    return START_NAME.to_string();
+                };
+                let key = (node.key.clone(), "<enter>".to_string());
+                if let Some(name) = self.paths.get(&key) {
+                    return name.clone();
+                }
+                // Reserve the entry name first: loops come back here.
+                let assignments = self.assignments(node, &node.on_enter, None, "on_enter");
+                let head = assignments
+                    .first()
+                    .map_or(node.key.clone(), |(n, ..)| n.clone());
+                self.paths.insert(key, head.clone());
+                self.set_chain(&assignments, &node.key);
+                if let Some((last, ..)) = assignments.last() {
+                    self.link(last, "out", &node.key);
+                    self.link(last, "error", &node.key);
+                }
+                self.lower_node(node);
+                head
+            }
+        }
+    }
+
+    /// The chain of set-variable activities for a node's actions (on entering, or on leaving by
+    /// `outcome`): (activity name, variable, value template).
+    fn assignments(
+        &mut self,
+        node: &Node,
+        actions: &[Action],
+        outcome: Option<&str>,
+        field: &str,
+    ) -> Vec<(String, String, String)> {
+        let mut out = Vec::new();
+        for action in actions {
+            if outcome.is_some() && action.outcome.is_some() && action.outcome.as_deref() != outcome
+            {
+                continue;
+            }
+            for (var, value) in &action.set {
+                let fd_var = self.names.get(var).cloned().unwrap_or_else(|| fd_name(var));
+                let stage = outcome.map_or("enter".to_string(), fd_name);
+                let mut name = format!("{}_{stage}_{fd_var}", node.key);
+                let mut n = 2;
+                while out
+                    .iter()
+                    .any(|(o, ..): &(String, String, String)| o == &name)
+                {
+                    name = format!("{}_{stage}_{fd_var}_{n}", node.key);
+                    n += 1;
+                }
+                let expr = match expr::assignment(value, self) {
+                    Ok(e) => e,
+                    Err(why) => {
+                        let span = self.at_field(&node.key, field);
+                        self.refuse(format!("node `{}` assigns `{var}` a value Flow Designer cannot express: {why}", node.key), span, None);
+                        String::new()
+                    }
+                };
+                out.push((name, fd_var, expr));
+            }
+        }
+        out
+    }
+
+    /// Adds a chain of set-variable activities and links them in order (the last is linked by
+    /// the caller).
+    fn set_chain(&mut self, chain: &[(String, String, String)], node_key: &str) {
+        for (i, (name, var, value)) in chain.iter().enumerate() {
+            self.add(
+                name.clone(),
+                SET_VARIABLE,
+                vec![
+                    (
+                        "description",
+                        json!(format!("Transition action of `{node_key}`: sets {var}.")),
+                    ),
+                    ("srcVariable", json!(var)),
+                    ("expr", json!(value)),
+                ],
+                Some(node_key),
+            );
+            if let Some((next, ..)) = chain.get(i + 1) {
+                self.link(name, "out", next);
+                self.link(name, "error", next);
+            }
+        }
+    }
+
+    /// The activity that leaving `node` by `outcome` enters: its actions, then its target.
+    fn exit(&mut self, node: &Node, outcome: &str) -> String {
+        let key = (node.key.clone(), outcome.to_string());
+        if let Some(name) = self.paths.get(&key) {
+            return name.clone();
+        }
+        let target = node
+            .exits
+            .iter()
+            .find(|e| e.outcome == outcome)
+            .map(|e| e.target.clone());
+        let chain = self.assignments(node, &node.on_leave, Some(outcome), "on_leave");
+        if let Some((head, ..)) = chain.first() {
+            self.paths.insert(key, head.clone());
+        }
+        self.set_chain(&chain, &node.key);
+        let entered = match &target {
+            Some(t) => self.enter(t),
+            None => START_NAME.to_string(),
+        };
+        if let Some((last, ..)) = chain.last() {
+            self.link(last, "out", &entered);
+            self.link(last, "error", &entered);
+        }
+        let head = chain.first().map_or(entered, |(n, ..)| n.clone());
+        self.paths
+            .insert((node.key.clone(), outcome.to_string()), head.clone());
+        head
+    }
+
+    fn end(&mut self, outcome: &str) -> String {
+        if let Some(name) = self.ends.get(outcome) {
+            return name.clone();
+        }
+        let set = format!("outcome_{}", fd_name(outcome));
+        let end = format!("end_{}", fd_name(outcome));
+        self.ends.insert(outcome.to_string(), set.clone());
+        let (code, meaning) = self
+            .flow
+            .outcomes
+            .iter()
+            .find(|o| o.name == outcome)
+            .map_or((0, String::new()), |o| (o.code, o.description.clone()));
+        self.add(
+            set.clone(),
+            SET_VARIABLE,
+            vec![
+                ("description", json!(format!("Webex Connect flow outcome {outcome} (status code {code}: {meaning}), returned to the parent in {OUTCOME_VARIABLE}."))),
+                ("srcVariable", json!(OUTCOME_VARIABLE)),
+                ("expr", json!(format!("{{{{ {} }}}}", expr::string_literal(outcome).unwrap_or_default()))),
+            ],
+            None,
+        );
+        self.add(end.clone(), SUBFLOW_END, Vec::new(), None);
+        self.link(&set, "out", &end);
+        self.link(&set, "error", &end);
+        set
+    }
+
+    fn lower_node(&mut self, node: &Node) {
+        match &node.kind {
+            NodeKind::Http(h) => self.lower_http(node, h),
+            NodeKind::Branch(b) => self.lower_branch(node, b),
+            // Refused in `run`; an end keeps the graph whole.
+            NodeKind::Evaluate(_) | NodeKind::CallFlow(_) => {
+                self.add(node.key.clone(), SUBFLOW_END, Vec::new(), Some(&node.key));
+            }
+        }
+    }
+
+    fn text(&mut self, node: &Node, field: &str, text: &str) -> String {
+        match expr::template(text, self) {
+            Ok(t) => t,
+            Err(why) => {
+                let span = self.at_field(&node.key, field);
+                self.refuse(
+                    format!(
+                        "`{}.{field}` cannot be written for Flow Designer: {why}",
+                        node.key
+                    ),
+                    span,
+                    None,
+                );
+                String::new()
+            }
+        }
+    }
+}
+
+mod nodes;

@@ -1,0 +1,281 @@
+//! HTTP and branch nodes, and how references resolve in Flow Designer.
+
+use super::*;
+
+impl Resolver for Lowering<'_> {
+    fn resolve(&mut self, reference: &str) -> Result<Resolved, String> {
+        let plain = |expression: String| {
+            Ok(Resolved {
+                expression,
+                numeric: false,
+            })
+        };
+        if let Some(name) = self.names.get(reference) {
+            return plain(name.clone());
+        }
+        if crate::check::lower::SYSTEM_VARIABLES.contains(&reference) {
+            let name = self.extra_variable(
+                &fd_name(reference),
+                "SUBFLOW_INPUT",
+                format!("Webex Connect's `$({reference})` (the flow transaction id) has no subflow equivalent: the parent maps a value, e.g. its interaction id."),
+            );
+            return plain(name);
+        }
+        let Some((head, rest)) = crate::refs::split_node_reference(reference) else {
+            return Err(format!("`$({reference})` names nothing Flow Designer has"));
+        };
+        let id = NodeId::parse(head)
+            .ok_or_else(|| format!("`$({reference})` names nothing Flow Designer has"))?;
+        if id == START_ID {
+            let name = self.extra_variable(
+                &fd_name(rest),
+                "SUBFLOW_INPUT",
+                format!("Webex Connect webhook field `{rest}`: in Flow Designer the parent maps it in the subflow handoff."),
+            );
+            return plain(name);
+        }
+        let flow = self.flow;
+        let node = flow
+            .node(id)
+            .ok_or_else(|| format!("`$({reference})` names no node"))?;
+        match &node.kind {
+            NodeKind::Http(h) => match rest {
+                "https.statusCode" => Ok(Resolved { expression: format!("{}.httpStatusCode", node.key), numeric: true }),
+                "https.responseBody" => plain(format!("{}.httpResponseBody", node.key)),
+                "https.statusText" | "https.responseHeaders" => Err(format!(
+                    "`{}.{rest}`: Flow Designer's HTTP Request gives httpStatusCode and httpResponseBody only (as real exports read them)",
+                    node.key
+                )),
+                output if h.outputs.contains_key(output) => plain(output_variable(&node.key, output)),
+                _ => Err(format!("`{}` has no output `{rest}`", node.key)),
+            },
+            _ => Err(format!(
+                "`{}.{rest}`: a {} node's outputs have no Flow Designer equivalent",
+                node.key,
+                node.kind.type_name()
+            )),
+        }
+    }
+}
+
+/// The variable an HTTP node's output lands in.
+fn output_variable(key: &str, output: &str) -> String {
+    fd_name(&format!("{key}_{output}"))
+}
+
+impl Lowering<'_> {
+    pub(super) fn lower_http(&mut self, node: &Node, h: &Http) {
+        let mut notes: Vec<String> = node.note.iter().cloned().collect();
+        if let Some(ms) = h.connect_timeout_ms {
+            let span = self.at_field(&node.key, "connect_timeout_ms");
+            let bound = h
+                .request_timeout_ms
+                .map_or("the editor's default".to_string(), |t| format!("{t} ms"));
+            self.report(
+                Code::Approximated,
+                format!("`{}.connect_timeout_ms` ({ms} ms) has no Flow Designer field; the request is bounded by httpResponseTimeout alone ({bound})", node.key),
+                span,
+                Some("Flow Designer's HTTP Request has one response timeout"),
+            );
+            notes.push(format!(
+                "Webex Connect connect timeout {ms} ms not carried: one response timeout here."
+            ));
+        }
+        let url = self.text(node, "url", &h.url);
+        let mut headers = serde_json::Map::new();
+        for (name, value) in &h.headers {
+            let v = self.text(node, "headers", value);
+            headers.insert(name.clone(), json!(v));
+        }
+        let body = h.body.as_ref().map(|b| self.text(node, "body", b));
+        let mut outputs = Vec::new();
+        for (output, path) in &h.outputs {
+            let var = output_variable(&node.key, output);
+            let secret = self.feeds_secret(&node.key, output);
+            self.extra_variable(
+                &var,
+                "",
+                format!("Output `{output}` of `{}` ({path}).", node.key),
+            );
+            if let Some(v) = self.extra.get_mut(&var) {
+                v.is_secure = secret;
+            }
+            outputs.push(json!({ "outputVariable": var, "jsonPathExp": path }));
+        }
+        let mut settings = vec![
+            ("httpRequestMethod", json!(h.method.as_str())),
+            ("httpRequestUrl", json!(url)),
+            ("httpRequestHeaders", Value::Object(headers)),
+            ("outputVariableArray", Value::Array(outputs)),
+        ];
+        if let Some(b) = body {
+            settings.push(("httpRequestBody", json!(b)));
+        }
+        if let Some(ms) = h.request_timeout_ms {
+            settings.push(("httpResponseTimeout", json!(ms)));
+        }
+
+        let exits: Vec<(String, Option<Target>, Vec<&Action>)> = outcome_names::HTTP
+            .iter()
+            .map(|o| {
+                let target = node
+                    .exits
+                    .iter()
+                    .find(|e| e.outcome == *o)
+                    .map(|e| e.target.clone());
+                let actions = node
+                    .on_leave
+                    .iter()
+                    .filter(|a| a.outcome.as_deref().is_none_or(|x| x == *o))
+                    .collect();
+                (o.to_string(), target, actions)
+            })
+            .collect();
+        let same = |a: usize, b: usize| exits[a].1 == exits[b].1 && exits[a].2 == exits[b].2;
+        let needs_check = !(same(0, 1) && same(0, 2));
+        if needs_check && !same(1, 2) {
+            let span = self.at_field(&node.key, "onTimeout");
+            if exits[1].1 != exits[2].1 {
+                let left_out: Vec<String> = super::timeout_only_nodes(self.flow)
+                    .into_iter()
+                    .filter_map(|id| self.flow.node(id).map(|n| format!("`{}`", n.key)))
+                    .collect();
+                let left_out = if left_out.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "; left out, as only a timeout reached them: {}",
+                        left_out.join(", ")
+                    )
+                };
+                self.report(
+                    Code::Approximated,
+                    format!("`{}`: a timeout takes onError's path in Flow Designer, which does not tell a timeout from a failed connection{left_out}", node.key),
+                    span,
+                    Some("in Flow Designer both failures take the onError path; check the subflow's failure handling after importing"),
+                );
+                notes.push("A timeout takes the onError path.".into());
+            } else {
+                self.report(
+                    Code::Approximated,
+                    format!("`{}`: onTimeout shares onError's path in Flow Designer, so its own transition actions are not carried", node.key),
+                    span,
+                    Some("Flow Designer does not tell a timeout from a failed connection; both take onError's path"),
+                );
+                notes.push(
+                    "A timeout takes the onError path (its own actions are not carried).".into(),
+                );
+            }
+        }
+        if !notes.is_empty() {
+            settings.push(("description", json!(notes.join(" "))));
+        }
+        let name = self.add(node.key.clone(), HTTP, settings, Some(&node.key));
+        if needs_check {
+            let check = format!("{}_failed", node.key);
+            self.add(
+                check.clone(),
+                CONDITION,
+                vec![
+                    ("description", json!(format!("True when `{}` got no answer (no status code) [assumed]: Webex Connect's onError/onTimeout.", node.key))),
+                    ("expression", json!(format!("{{{{ {}.httpStatusCode is empty }}}}", node.key))),
+                ],
+                Some(&node.key),
+            );
+            self.link(&name, "default", &check);
+            let failed = self.exit(node, "onError");
+            let answered = self.exit(node, "onSuccess");
+            self.link(&check, "true", &failed);
+            self.link(&check, "false", &answered);
+            self.link(&check, "error", &failed);
+        } else {
+            let next = self.exit(node, "onSuccess");
+            self.link(&name, "default", &next);
+        }
+    }
+
+    /// Whether an assignment copies this output into a secret variable.
+    fn feeds_secret(&self, key: &str, output: &str) -> bool {
+        let Some(id) = self.flow.nodes.iter().find(|n| n.key == key).map(|n| n.id) else {
+            return false;
+        };
+        let reference = format!("$({id}.{output})");
+        self.flow.nodes.iter().any(|n| {
+            n.on_enter.iter().chain(&n.on_leave).any(|a| {
+                a.set.iter().any(|(var, value)| {
+                    value.contains(&reference)
+                        && self
+                            .flow
+                            .variables
+                            .iter()
+                            .any(|v| &v.name == var && v.secret)
+                })
+            })
+        })
+    }
+
+    pub(super) fn lower_branch(&mut self, node: &Node, b: &Branch) {
+        let names: Vec<String> = b
+            .branches
+            .iter()
+            .enumerate()
+            .map(|(i, arm)| {
+                if i == 0 {
+                    node.key.clone()
+                } else {
+                    format!("{}_{}", node.key, fd_name(&arm.name))
+                }
+            })
+            .collect();
+        for (i, arm) in b.branches.iter().enumerate() {
+            let expression = match expr::condition(arm.join, &arm.conditions, self) {
+                Ok(e) => e,
+                Err(why) => {
+                    let span = self.at_field(&node.key, &format!("branches.{i}"));
+                    self.refuse(
+                        format!(
+                            "branch `{}` of `{}` cannot be written for Flow Designer: {why}",
+                            arm.name, node.key
+                        ),
+                        span,
+                        None,
+                    );
+                    String::new()
+                }
+            };
+            let mut description = format!(
+                "Branch `{}` of `{}`; false: {}.",
+                arm.name,
+                node.key,
+                if i + 1 < names.len() {
+                    "the next branch"
+                } else {
+                    b.none_label.as_str()
+                }
+            );
+            if let Some(note) = node.note.as_ref().filter(|_| i == 0) {
+                description = format!("{note} {description}");
+            }
+            self.add(
+                names[i].clone(),
+                CONDITION,
+                vec![
+                    ("description", json!(description)),
+                    ("expression", json!(expression)),
+                ],
+                Some(&node.key),
+            );
+        }
+        for (i, arm) in b.branches.iter().enumerate() {
+            let chosen = self.exit(node, &arm.name);
+            self.link(&names[i], "true", &chosen);
+            let otherwise = match names.get(i + 1) {
+                Some(next) => next.clone(),
+                None => self.exit(node, "none"),
+            };
+            self.link(&names[i], "false", &otherwise);
+            let failed = self.exit(node, "onError");
+            self.link(&names[i], "error", &failed);
+        }
+    }
+}

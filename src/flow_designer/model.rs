@@ -1,0 +1,465 @@
+//! The Flow Designer model: one flow or subflow as logic, without the noise of an export.
+//!
+//! Activities are identified by name (unique in a flow) and links by their source's port, so that
+//! two exports of the same logic give equal models whatever their UUIDs. Every property of every
+//! activity is kept in `settings`, typed kinds included: nothing read is lost. The typed views
+//! ([`Activity::kind`], [`Activity::http`], ...) read those settings; they never replace them.
+//!
+//! What the reference marks as seen in real exports is modelled as fact; what only a third-party
+//! toolkit reports (the subflow start, end and handoff) is marked `[community]`; what wxcflow
+//! had to choose is marked `[assumed]`.
+
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+/// A whole Flow Designer flow: the `FlowVersionRes` minus server stamps and the diagram.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FdFlow {
+    pub name: String,
+    pub description: String,
+    pub comment: String,
+    /// `FLOW` or `SUBFLOW`; absent in most real exports (which are flows).
+    pub flow_type: Option<String>,
+    /// In the file's order.
+    pub variables: Vec<Variable>,
+    /// The agent desktop's variable order (`pop-over`, `interaction-panel`), kept as given.
+    pub variable_orders: Option<Value>,
+    /// Kept as given; empty in every export seen.
+    pub runtime_variables: Vec<Value>,
+    pub process: Process,
+    /// Event handlers (`GLOBAL_EVENTS` in every export seen).
+    pub event_flows: Vec<EventFlow>,
+}
+
+/// A flow variable, with the flags Flow Designer keeps for it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Variable {
+    pub name: String,
+    pub description: String,
+    /// STRING, INTEGER, DATETIME, DECIMAL, JSON, BOOLEAN.
+    pub kind: String,
+    /// `null` when not set.
+    pub value: Value,
+    pub is_cad: bool,
+    pub desktop_label: String,
+    pub is_agent_editable: bool,
+    /// "" (local), `GLOBAL`, `SUBFLOW_INPUT`, `SUBFLOW_OUTPUT`.
+    pub source: String,
+    pub is_reportable: bool,
+    pub overwrite: bool,
+    pub is_secure: bool,
+}
+
+impl Variable {
+    /// A local STRING variable with every flag off.
+    pub fn local(name: impl Into<String>) -> Variable {
+        Variable {
+            name: name.into(),
+            description: String::new(),
+            kind: "STRING".into(),
+            value: Value::Null,
+            is_cad: false,
+            desktop_label: String::new(),
+            is_agent_editable: false,
+            source: String::new(),
+            is_reportable: false,
+            overwrite: false,
+            is_secure: false,
+        }
+    }
+
+    /// Whether the variable carries a value (not null, not empty).
+    pub fn has_value(&self) -> bool {
+        match &self.value {
+            Value::Null => false,
+            Value::String(s) => !s.is_empty(),
+            _ => true,
+        }
+    }
+}
+
+/// An event flow: handlers started by events (`ContactEnded`, `OnGlobalError`, ...).
+#[derive(Clone, Debug, PartialEq)]
+pub struct EventFlow {
+    /// The key in `eventsMap`, e.g. `GLOBAL_EVENTS`.
+    pub key: String,
+    pub name: String,
+    pub description: String,
+    pub process: Process,
+    /// Event name -> the name of the event activity that handles it.
+    pub on_events: BTreeMap<String, String>,
+}
+
+/// Activities and the links between them.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Process {
+    pub activities: Vec<Activity>,
+    pub links: Vec<Link>,
+}
+
+impl Process {
+    pub fn activity(&self, name: &str) -> Option<&Activity> {
+        self.activities.iter().find(|a| a.name == name)
+    }
+
+    /// The links leaving `name`, in the model's order.
+    pub fn links_from<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Link> + 'a {
+        self.links.iter().filter(move |l| l.source == name)
+    }
+
+    /// The links leaving `name` in a canonical order: the activity's ports in their order
+    /// (`true`, `false`, `error`; a case's values then `default`), then other ports by name.
+    pub fn links_in_port_order<'a>(&'a self, name: &'a str) -> Vec<&'a Link> {
+        let ports = self
+            .activity(name)
+            .and_then(Activity::output_ports)
+            .unwrap_or_default();
+        let mut links: Vec<&Link> = self.links_from(name).collect();
+        links.sort_by_key(|l| {
+            let rank = ports
+                .iter()
+                .position(|p| p == &l.port)
+                .unwrap_or(ports.len());
+            (rank, l.port.clone(), l.target.clone())
+        });
+        links
+    }
+}
+
+/// The agent desktop order an export carries when nothing is ordered.
+pub fn empty_variable_orders() -> Value {
+    json!({ "pop-over": [], "interaction-panel": [] })
+}
+
+/// One activity. `settings` holds every property but `name` and `_renderRequestTimestamp`
+/// (render noise), and but `activityName` and `activityId`, which are kept apart.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Activity {
+    pub name: String,
+    pub group: String,
+    /// `properties.activityName`: the activity type (absent on event activities).
+    pub activity_name: Option<String>,
+    /// `properties.activityId`: a second type key (a catalog id for voice activities).
+    pub activity_id: Option<String>,
+    pub settings: BTreeMap<String, Value>,
+    /// The output ports its diagram widget draws, when known (read from a file, or given in a
+    /// spec for kinds wxcflow does not type). Typed kinds derive theirs.
+    pub ports: Option<Vec<String>>,
+    /// Where it came from, for locating diagnostics: the activity's id in the file.
+    pub origin: Option<String>,
+}
+
+/// One link: from a port of one activity to another activity.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Link {
+    pub source: String,
+    /// `conditionExpr`: the source's port (`out`, `default`, `true`, `0`, ...).
+    pub port: String,
+    pub target: String,
+    /// The link's id in the file, for locating diagnostics.
+    pub origin: Option<String>,
+}
+
+/// The activity kinds wxcflow types; every other kind is [`Kind::Other`], kept generically.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
+    /// A flow's start (`NewPhoneContact` and siblings, group `start`).
+    Start,
+    /// `NewSubFlowStart` [community].
+    SubflowStart,
+    Http,
+    SetVariable,
+    Condition,
+    Case,
+    Parse,
+    End,
+    /// `end-subflow` [community].
+    SubflowEnd,
+    /// `subflow-handoff` [community].
+    Handoff,
+    Disconnect,
+    /// An event handler's entry in an event flow (group `event`).
+    Event,
+    Other,
+}
+
+pub const HTTP: &str = "http-request-v2";
+pub const SET_VARIABLE: &str = "set-variable";
+pub const CONDITION: &str = "condition-activity";
+pub const CASE: &str = "case-statement";
+pub const PARSE: &str = "parse-activity";
+pub const END: &str = "end";
+pub const SUBFLOW_START: &str = "NewSubFlowStart";
+pub const SUBFLOW_END: &str = "end-subflow";
+pub const HANDOFF: &str = "subflow-handoff";
+pub const DISCONNECT: &str = "disconnect-contact";
+
+impl Kind {
+    /// The kind of an activity from its type keys and group.
+    pub fn of(activity_name: Option<&str>, group: &str) -> Kind {
+        match activity_name {
+            Some(HTTP) => Kind::Http,
+            Some(SET_VARIABLE) => Kind::SetVariable,
+            Some(CONDITION) => Kind::Condition,
+            Some(CASE) => Kind::Case,
+            Some(PARSE) => Kind::Parse,
+            Some(END) => Kind::End,
+            Some(SUBFLOW_START) => Kind::SubflowStart,
+            Some(SUBFLOW_END) => Kind::SubflowEnd,
+            Some(HANDOFF) => Kind::Handoff,
+            Some(DISCONNECT) => Kind::Disconnect,
+            Some("NewPhoneContact") => Kind::Start,
+            _ if group == "start" => Kind::Start,
+            _ if group == "event" => Kind::Event,
+            _ => Kind::Other,
+        }
+    }
+
+    /// Where a path begins: a flow or subflow start, or an event handler.
+    pub fn is_entry(self) -> bool {
+        matches!(self, Kind::Start | Kind::SubflowStart | Kind::Event)
+    }
+
+    /// The group real exports give the kind (`[assumed]` for the subflow kinds, taken from their
+    /// flow siblings).
+    pub fn group(self) -> Option<&'static str> {
+        Some(match self {
+            Kind::Start | Kind::SubflowStart => "start",
+            Kind::Http | Kind::Parse | Kind::Handoff => "action",
+            Kind::SetVariable => "set-variable",
+            Kind::Condition | Kind::Case => "enum-gateway",
+            Kind::End | Kind::SubflowEnd => "end",
+            Kind::Disconnect => "terminating-action",
+            Kind::Event => "event",
+            Kind::Other => return None,
+        })
+    }
+}
+
+/// Output ports each kind draws, as seen on the widgets of real exports; `None` when not known.
+/// (`in` is every non-entry activity's input port and is not listed.)
+pub fn known_ports(kind: Kind, settings: &BTreeMap<String, Value>) -> Option<Vec<String>> {
+    let list = |names: &[&str]| Some(names.iter().map(|s| s.to_string()).collect());
+    match kind {
+        Kind::Start | Kind::SubflowStart | Kind::Event => list(&["out"]),
+        // Seen: http-request-v2 and parse-activity draw `default` only, no `error` port.
+        Kind::Http | Kind::Parse => list(&["default"]),
+        Kind::SetVariable => list(&["out", "error"]),
+        Kind::Condition => list(&["true", "false", "error"]),
+        Kind::Case => {
+            let mut ports: Vec<String> = settings
+                .get("menuLinks")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(String::from))
+                        .collect()
+                })
+                .unwrap_or_default();
+            ports.extend(["default".to_string(), "error".to_string()]);
+            Some(ports)
+        }
+        Kind::End | Kind::SubflowEnd | Kind::Disconnect => Some(Vec::new()),
+        Kind::Handoff | Kind::Other => None,
+    }
+}
+
+/// Whether a property key is noise for comparisons: render timestamps, the UI's `X:type` and
+/// `X_type` twins, and the underscore copy `X_Y` of a colon key `X:Y` (`menuLinks_input`).
+pub fn is_noise_key(key: &str, settings: &BTreeMap<String, Value>) -> bool {
+    if key == "_renderRequestTimestamp" || key.ends_with(":type") || key.ends_with("_type") {
+        return true;
+    }
+    key.rsplit_once('_')
+        .is_some_and(|(base, suffix)| settings.contains_key(&format!("{base}:{suffix}")))
+}
+
+/// Whether a key is an underscore twin that the emitter writes from its colon twin.
+pub fn is_underscore_twin(key: &str, settings: &BTreeMap<String, Value>) -> bool {
+    key.rsplit_once('_').is_some_and(|(base, suffix)| {
+        settings.get(&format!("{base}:{suffix}")) == settings.get(key)
+    })
+}
+
+impl Activity {
+    pub fn kind(&self) -> Kind {
+        Kind::of(
+            self.activity_name
+                .as_deref()
+                .or(self.activity_id.as_deref()),
+            &self.group,
+        )
+    }
+
+    /// The type shown to people: `activityName`, else `activityId`.
+    pub fn type_name(&self) -> &str {
+        self.activity_name
+            .as_deref()
+            .or(self.activity_id.as_deref())
+            .unwrap_or("?")
+    }
+
+    /// The output ports this activity has: its kind's, else those its widget drew.
+    pub fn output_ports(&self) -> Option<Vec<String>> {
+        known_ports(self.kind(), &self.settings).or_else(|| self.ports.clone())
+    }
+
+    pub fn text(&self, key: &str) -> Option<&str> {
+        self.settings.get(key).and_then(Value::as_str)
+    }
+
+    pub fn description(&self) -> &str {
+        self.text("description").unwrap_or("")
+    }
+
+    /// The HTTP view, for `http-request-v2`.
+    pub fn http(&self) -> Option<HttpView<'_>> {
+        (self.kind() == Kind::Http).then_some(HttpView(self))
+    }
+}
+
+/// Typed reading of an `http-request-v2` activity's settings.
+pub struct HttpView<'a>(&'a Activity);
+
+impl<'a> HttpView<'a> {
+    pub fn method(&self) -> &'a str {
+        self.0.text("httpRequestMethod").unwrap_or("")
+    }
+    pub fn url(&self) -> &'a str {
+        self.0.text("httpRequestUrl").unwrap_or("")
+    }
+    /// Header name -> value (non-text values skipped).
+    pub fn headers(&self) -> Vec<(&'a str, &'a str)> {
+        self.0
+            .settings
+            .get("httpRequestHeaders")
+            .and_then(Value::as_object)
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| Some((k.as_str(), v.as_str()?)))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+    /// Query parameter name -> value.
+    pub fn query(&self) -> Vec<(&'a str, &'a str)> {
+        self.0
+            .settings
+            .get("httpQueryParameters")
+            .and_then(Value::as_object)
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| Some((k.as_str(), v.as_str()?)))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+    /// `(variable, JSONPath)` pairs of `outputVariableArray`.
+    pub fn outputs(&self) -> Vec<(&'a str, &'a str)> {
+        output_array(self.0)
+    }
+}
+
+/// `(outputVariable, jsonPathExp)` pairs of an activity's `outputVariableArray`.
+pub fn output_array(activity: &Activity) -> Vec<(&str, &str)> {
+    activity
+        .settings
+        .get("outputVariableArray")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|o| {
+                    Some((
+                        o.get("outputVariable")?.as_str()?,
+                        o.get("jsonPathExp")?.as_str().unwrap_or(""),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Every property key real exports carry for a typed kind, with the value a new activity takes
+/// (most are null until set). The `:type` / `_type` twins are included, as exports carry them.
+/// `name`, `activityName`, `activityId` and `_renderRequestTimestamp` are written apart.
+pub fn full_settings(kind: Kind) -> Vec<(&'static str, Value)> {
+    let null = Value::Null;
+    match kind {
+        Kind::Http => vec![
+            ("description", json!("")),
+            ("authenticated", json!(false)),
+            ("connectorId", null.clone()),
+            ("contentType", json!("JSON")),
+            ("contentType:type", null.clone()),
+            ("contentType_type", null.clone()),
+            ("httpContentType", json!("Application/JSON")),
+            ("httpContentType:type", null.clone()),
+            ("httpContentType_type", null.clone()),
+            ("httpQueryParameters", json!({})),
+            ("httpRequestBody", null.clone()),
+            ("httpRequestBodyFiles", null.clone()),
+            ("httpRequestHeaders", json!({})),
+            ("httpRequestMethod", json!("GET")),
+            ("httpRequestMethod:type", null.clone()),
+            ("httpRequestMethod_type", null.clone()),
+            ("httpRequestPath", null.clone()),
+            ("httpRequestUrl", json!("")),
+            ("httpResponseTimeout", json!(2000)),
+            ("outputVariableArray", json!([])),
+            // 1 in every export seen: the editor's default; whether it counts attempts or
+            // retries is not published.
+            ("retryAttempts", json!(1)),
+        ],
+        Kind::SetVariable => vec![
+            ("description", json!("")),
+            ("srcVariable", json!("")),
+            ("srcVariableType", json!("STRING")),
+            ("setTo", json!("set-to-literal")),
+            ("expr", json!("")),
+            ("literal_invalid_error", json!(false)),
+        ],
+        Kind::Condition => vec![("description", json!("")), ("expression", json!(""))],
+        Kind::Case => vec![
+            ("description", json!("")),
+            ("expression", json!("")),
+            ("expression:radioName", json!("setToVariable")),
+            ("expression_radioName", json!("setToVariable")),
+            ("menuLinks", json!([])),
+            ("menuLinks:input", json!([])),
+            ("menuLinks_input", json!([])),
+        ],
+        Kind::Parse => vec![
+            ("description", json!("")),
+            ("inputVariable", json!("")),
+            ("contentType", json!("JSON")),
+            ("contentType:type", null.clone()),
+            ("contentType_type", null.clone()),
+            ("outputVariableArray", json!([])),
+        ],
+        // [community] `subflowVersion {id, tag}`, input and output mappings.
+        Kind::Handoff => vec![
+            ("description", json!("")),
+            ("subflowVersion", json!({"id": "", "tag": "Latest"})),
+            ("subflowInputVariables", json!([])),
+            ("subflowOutputVariables", json!([])),
+        ],
+        Kind::Start => vec![("event", json!("")), ("flowType", json!({}))],
+        Kind::SubflowStart
+        | Kind::End
+        | Kind::SubflowEnd
+        | Kind::Disconnect
+        | Kind::Event
+        | Kind::Other => Vec::new(),
+    }
+}
+
+/// The `activityId` real exports give a kind whose activityId is not its activityName.
+pub fn default_activity_id(kind: Kind, activity_name: &str) -> String {
+    match kind {
+        // [assumed] for NewSubFlowStart: the flow start's `start`.
+        Kind::Start | Kind::SubflowStart => "start".into(),
+        // Catalog id seen in every export.
+        Kind::Disconnect => "5faa898c8bf5b65b82f0706b".into(),
+        _ => activity_name.into(),
+    }
+}

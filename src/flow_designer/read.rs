@@ -1,0 +1,384 @@
+//! Reading a Flow Designer export (a `FlowVersionRes` JSON) into the model, with located errors.
+
+use super::locate::{locate, Step};
+use super::model::*;
+use crate::diagnostic::{Code, Diagnostic, SourceFile};
+use crate::fd_path;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+/// Whether bytes look like a Flow Designer export: a JSON object with a `process` object and a
+/// `diagram` or `variables` member. Cheap enough to call on any file.
+pub fn is_export(bytes: &[u8]) -> bool {
+    let start = bytes.iter().position(|b| !b.is_ascii_whitespace());
+    if start.map(|i| bytes[i]) != Some(b'{') {
+        return false;
+    }
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(Value::Object(map)) => {
+            map.get("process").is_some_and(Value::is_object)
+                && (map.contains_key("diagram") || map.contains_key("variables"))
+        }
+        // Broken JSON that still reads like an export: reading it reports where it breaks.
+        Err(_) => {
+            let text = String::from_utf8_lossy(bytes);
+            text.contains("\"process\"") && text.contains("\"activities\"")
+        }
+        _ => false,
+    }
+}
+
+/// Reads an export. Every problem found is reported, each with the line and column of the
+/// value it is about; the model comes back only when there were none.
+pub fn read_export(source: &SourceFile) -> Result<FdFlow, Vec<Diagnostic>> {
+    if let Some(d) = crate::too_large(&source.name, source.text.len()) {
+        return Err(vec![d]);
+    }
+    let value: Value = serde_json::from_str(&source.text).map_err(|e| {
+        let offset = offset_of(&source.text, e.line(), e.column());
+        vec![
+            Diagnostic::new(Code::InvalidFlowDesigner, format!("invalid JSON: {e}"))
+                .with_span(Some(source.span(offset..offset))),
+        ]
+    })?;
+    let mut reader = Reader {
+        source,
+        problems: Vec::new(),
+    };
+    let flow = reader.flow(&value);
+    if reader.problems.is_empty() {
+        Ok(flow)
+    } else {
+        Err(reader.problems)
+    }
+}
+
+/// The byte offset of a 1-based line and column (serde_json counts columns in bytes).
+fn offset_of(text: &str, line: usize, column: usize) -> usize {
+    let line_start: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
+    (line_start + column.saturating_sub(1)).min(text.len())
+}
+
+struct Reader<'a> {
+    source: &'a SourceFile,
+    problems: Vec<Diagnostic>,
+}
+
+static EMPTY_MAP: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
+
+/// An empty object, for members that are missing.
+fn empty() -> &'static Map<String, Value> {
+    EMPTY_MAP.get_or_init(Map::new)
+}
+
+impl Reader<'_> {
+    fn problem(&mut self, path: &[Step], message: impl Into<String>) {
+        let span = locate(&self.source.text, path, false).map(|r| self.source.span(r));
+        self.problems
+            .push(Diagnostic::new(Code::InvalidFlowDesigner, message).with_span(span));
+    }
+
+    fn object<'v>(
+        &mut self,
+        value: Option<&'v Value>,
+        path: &[Step],
+        what: &str,
+    ) -> &'v Map<String, Value> {
+        match value {
+            Some(Value::Object(map)) => map,
+            Some(_) => {
+                self.problem(path, format!("{what} is not an object"));
+                empty()
+            }
+            None => {
+                self.problem(
+                    &path[..path.len().saturating_sub(1)],
+                    format!("{what} is missing"),
+                );
+                empty()
+            }
+        }
+    }
+
+    /// A text member; null counts as empty (exports write both).
+    fn text(&mut self, map: &Map<String, Value>, key: &str, path: &[Step]) -> String {
+        match map.get(key) {
+            Some(Value::String(s)) => s.clone(),
+            None | Some(Value::Null) => String::new(),
+            Some(_) => {
+                let mut at = path.to_vec();
+                at.push(key.into());
+                self.problem(&at, format!("`{key}` is not text"));
+                String::new()
+            }
+        }
+    }
+
+    fn flag(&mut self, map: &Map<String, Value>, key: &str, path: &[Step]) -> bool {
+        match map.get(key) {
+            Some(Value::Bool(b)) => *b,
+            None | Some(Value::Null) => false,
+            Some(_) => {
+                let mut at = path.to_vec();
+                at.push(key.into());
+                self.problem(&at, format!("`{key}` is not true or false"));
+                false
+            }
+        }
+    }
+
+    fn flow(&mut self, value: &Value) -> FdFlow {
+        let top = self.object(Some(value), &[], "the export");
+        let flow_type = match top.get("flowType") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(t)) if t == "FLOW" || t == "SUBFLOW" => Some(t.clone()),
+            Some(_) => {
+                self.problem(
+                    &fd_path!["flowType"],
+                    "`flowType` is neither FLOW nor SUBFLOW",
+                );
+                None
+            }
+        };
+        let variables = match top.get("variables") {
+            Some(Value::Array(items)) => items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| self.variable(v, i))
+                .collect(),
+            None | Some(Value::Null) => Vec::new(),
+            Some(_) => {
+                self.problem(&fd_path!["variables"], "`variables` is not a list");
+                Vec::new()
+            }
+        };
+        let process = self.process(top.get("process"), &fd_path!["process"], top.get("diagram"));
+        let mut event_flows = Vec::new();
+        if let Some(events) = top.get("eventFlows").filter(|v| !v.is_null()) {
+            let events = self.object(Some(events), &fd_path!["eventFlows"], "`eventFlows`");
+            let map = self.object(
+                events.get("eventsMap"),
+                &fd_path!["eventFlows", "eventsMap"],
+                "`eventFlows.eventsMap`",
+            );
+            for (key, flow) in map {
+                let at = fd_path!["eventFlows", "eventsMap", key];
+                event_flows.push(self.event_flow(key, flow, &at));
+            }
+        }
+        FdFlow {
+            name: self.text(top, "name", &[]),
+            description: self.text(top, "description", &[]),
+            comment: self.text(top, "comment", &[]),
+            flow_type,
+            variables,
+            variable_orders: top.get("variableOrders").filter(|v| !v.is_null()).cloned(),
+            runtime_variables: top
+                .get("runtimeVariables")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default(),
+            process,
+            event_flows,
+        }
+    }
+
+    fn variable(&mut self, value: &Value, index: usize) -> Variable {
+        let path = fd_path!["variables", index];
+        let map = self.object(Some(value), &path, "a variable");
+        let name = self.text(map, "name", &path);
+        if name.is_empty() {
+            self.problem(&path, "a variable has no name");
+        }
+        Variable {
+            description: self.text(map, "description", &path),
+            kind: match self.text(map, "type", &path) {
+                t if t.is_empty() => "STRING".into(),
+                t => t,
+            },
+            value: map.get("value").cloned().unwrap_or(Value::Null),
+            is_cad: self.flag(map, "isCAD", &path),
+            desktop_label: self.text(map, "desktopLabel", &path),
+            is_agent_editable: self.flag(map, "isAgentEditable", &path),
+            source: self.text(map, "source", &path),
+            is_reportable: self.flag(map, "isReportable", &path),
+            overwrite: self.flag(map, "overwrite", &path),
+            is_secure: self.flag(map, "isSecure", &path),
+            name,
+        }
+    }
+
+    fn event_flow(&mut self, key: &str, value: &Value, path: &[Step]) -> EventFlow {
+        let map = self.object(Some(value), path, "an event flow");
+        let mut at = path.to_vec();
+        at.push("process".into());
+        let process = self.process(map.get("process"), &at, map.get("diagram"));
+        let ids: BTreeMap<&str, &str> = map
+            .get("process")
+            .and_then(|p| p.get("activities"))
+            .and_then(Value::as_object)
+            .map(|acts| {
+                acts.iter()
+                    .filter_map(|(id, a)| Some((id.as_str(), a.get("name")?.as_str()?)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut on_events = BTreeMap::new();
+        for (event, id) in map
+            .get("onEvents")
+            .and_then(Value::as_object)
+            .unwrap_or(empty())
+        {
+            let id = id.as_str().unwrap_or("");
+            match ids.get(id) {
+                Some(name) => {
+                    on_events.insert(event.clone(), name.to_string());
+                }
+                None => {
+                    let mut at = path.to_vec();
+                    at.extend(["onEvents".into(), event.into()]);
+                    self.problem(
+                        &at,
+                        format!(
+                            "event `{event}` is handled by activity `{id}`, which does not exist"
+                        ),
+                    );
+                }
+            }
+        }
+        EventFlow {
+            key: key.to_string(),
+            name: self.text(map, "name", path),
+            description: self.text(map, "description", path),
+            process,
+            on_events,
+        }
+    }
+
+    fn process(
+        &mut self,
+        value: Option<&Value>,
+        path: &[Step],
+        diagram: Option<&Value>,
+    ) -> Process {
+        let map = self.object(value, path, "`process`");
+        let mut at = path.to_vec();
+        at.push("activities".into());
+        let activities = self.object(map.get("activities"), &at, "`process.activities`");
+        let widgets = diagram
+            .and_then(|d| d.get("widgets"))
+            .and_then(Value::as_object)
+            .unwrap_or(empty());
+        let mut names: BTreeMap<String, String> = BTreeMap::new();
+        let mut out = Process::default();
+        for (id, activity) in activities {
+            let mut at = at.clone();
+            at.push(id.into());
+            if let Some(a) = self.activity(id, activity, &at, widgets.get(id)) {
+                if names.insert(id.clone(), a.name.clone()).is_some()
+                    || out.activities.iter().any(|b| b.name == a.name)
+                {
+                    self.problem(&at, format!("two activities are named `{}`", a.name));
+                }
+                out.activities.push(a);
+            }
+        }
+        let mut at = path.to_vec();
+        at.push("links".into());
+        let links = match map.get("links") {
+            Some(Value::Array(links)) => links.as_slice(),
+            None | Some(Value::Null) => &[],
+            Some(_) => {
+                self.problem(&at, "`links` is not a list");
+                &[]
+            }
+        };
+        for (i, link) in links.iter().enumerate() {
+            let mut at = at.clone();
+            at.push(i.into());
+            let map = self.object(Some(link), &at, "a link");
+            let end = |reader: &mut Self, key: &str| -> Option<String> {
+                let id = map.get(key).and_then(Value::as_str).unwrap_or("");
+                let found = names.get(id).cloned();
+                if found.is_none() {
+                    let mut at = at.clone();
+                    at.push(key.into());
+                    reader.problem(
+                        &at,
+                        format!("`{key}` names activity `{id}`, which does not exist"),
+                    );
+                }
+                found
+            };
+            let source = end(self, "sourceActivityId");
+            let target = end(self, "targetActivityId");
+            let port = self.text(map, "conditionExpr", &at);
+            if let (Some(source), Some(target)) = (source, target) {
+                out.links.push(Link {
+                    source,
+                    port,
+                    target,
+                    // The link's index: links are a list, located by position.
+                    origin: Some(i.to_string()),
+                });
+            }
+        }
+        out
+    }
+
+    fn activity(
+        &mut self,
+        id: &str,
+        value: &Value,
+        path: &[Step],
+        widget: Option<&Value>,
+    ) -> Option<Activity> {
+        let map = self.object(Some(value), path, "an activity");
+        let mut at = path.to_vec();
+        at.push("properties".into());
+        let properties = self.object(map.get("properties"), &at, "the activity's `properties`");
+        let name = match self.text(map, "name", path) {
+            n if n.is_empty() => {
+                self.problem(path, format!("activity `{id}` has no name"));
+                return None;
+            }
+            n => n,
+        };
+        let mut settings: BTreeMap<String, Value> = properties
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        settings.remove("name");
+        settings.remove("_renderRequestTimestamp");
+        let take = |settings: &mut BTreeMap<String, Value>, key: &str| match settings.remove(key) {
+            Some(Value::String(s)) => Some(s),
+            _ => None,
+        };
+        let activity_name = take(&mut settings, "activityName");
+        let activity_id = take(&mut settings, "activityId");
+        let ports = widget
+            .and_then(|w| w.get("ports"))
+            .and_then(Value::as_array)
+            .map(|ports| {
+                ports
+                    .iter()
+                    .filter_map(|p| p.get("properties")?.get("name")?.as_str())
+                    .filter(|n| *n != "in")
+                    .map(String::from)
+                    .collect()
+            });
+        Some(Activity {
+            name,
+            group: self.text(map, "group", path),
+            activity_name,
+            activity_id,
+            settings,
+            ports,
+            origin: Some(id.to_string()),
+        })
+    }
+}

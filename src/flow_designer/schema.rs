@@ -1,0 +1,256 @@
+//! `schemas/flow-designer.schema.json`, embedded, and validation of every file wxcflow writes
+//! for Flow Designer against it. A custom keyword, `x-wxcflow-fd-references`, checks what JSON
+//! Schema cannot: links, widgets and ports that refer to each other consistently.
+
+use jsonschema::{Keyword, ValidationError, Validator};
+use serde_json::{Map, Value};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The Flow Designer schema, as committed in `schemas/flow-designer.schema.json`.
+pub const FLOW_DESIGNER_SCHEMA: &str = include_str!("../../schemas/flow-designer.schema.json");
+
+/// A compiled validator; build it once and reuse it.
+pub struct FdValidator {
+    validator: Validator,
+}
+
+impl FdValidator {
+    // `expect` below: the schema is embedded at build time and compiled by every test run.
+    #[allow(clippy::expect_used)]
+    pub fn new() -> Self {
+        let schema: Value =
+            serde_json::from_str(FLOW_DESIGNER_SCHEMA).expect("embedded schema is JSON");
+        #[allow(clippy::result_large_err)]
+        let validator = jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft7)
+            .with_keyword("x-wxcflow-fd-references", |_, _, _| {
+                Ok(Box::new(References) as Box<dyn for<'i> Keyword<'i>>)
+            })
+            .build(&schema)
+            .expect("embedded schema compiles");
+        FdValidator { validator }
+    }
+
+    /// Every violation, as `instance path: message`, sorted.
+    pub fn validate(&self, value: &Value) -> Vec<String> {
+        let mut errors: Vec<String> = self
+            .validator
+            .iter_errors(value)
+            .map(|e| {
+                let path = e.instance_path().to_string();
+                format!("{}: {}", if path.is_empty() { "/" } else { &path }, e)
+            })
+            .collect();
+        errors.sort();
+        errors.dedup();
+        errors
+    }
+}
+
+impl Default for FdValidator {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+struct References;
+
+impl<'i> Keyword<'i> for References {
+    fn validate(&self, instance: &'i Value) -> Result<(), ValidationError<'i>> {
+        match reference_problems(instance).into_iter().next() {
+            None => Ok(()),
+            Some(problem) => Err(ValidationError::custom(problem)),
+        }
+    }
+
+    fn is_valid(&self, instance: &'i Value) -> bool {
+        reference_problems(instance).is_empty()
+    }
+}
+
+static EMPTY_MAP: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
+
+/// An empty object, for members that are missing.
+fn empty() -> &'static Map<String, Value> {
+    EMPTY_MAP.get_or_init(Map::new)
+}
+
+fn object(value: Option<&Value>) -> &Map<String, Value> {
+    value.and_then(Value::as_object).unwrap_or(empty())
+}
+
+/// Problems with cross-references in a whole file: the main process and every event flow.
+pub fn reference_problems(document: &Value) -> Vec<String> {
+    let mut problems = Vec::new();
+    process_problems(
+        "process",
+        document.get("process"),
+        document.get("diagram"),
+        &mut problems,
+    );
+    for (key, flow) in object(document.pointer("/eventFlows/eventsMap")) {
+        let at = format!("eventFlows.{key}");
+        process_problems(&at, flow.get("process"), flow.get("diagram"), &mut problems);
+        let activities = object(flow.pointer("/process/activities"));
+        for (event, id) in object(flow.get("onEvents")) {
+            if !id.as_str().is_some_and(|id| activities.contains_key(id)) {
+                problems.push(format!(
+                    "{at}: event `{event}` is handled by an activity that does not exist"
+                ));
+            }
+        }
+    }
+    problems
+}
+
+fn process_problems(
+    at: &str,
+    process: Option<&Value>,
+    diagram: Option<&Value>,
+    problems: &mut Vec<String>,
+) {
+    let activities = object(process.and_then(|p| p.get("activities")));
+    let links: &[Value] = process
+        .and_then(|p| p.get("links"))
+        .and_then(Value::as_array)
+        .map_or(&[], Vec::as_slice);
+    let widgets = object(diagram.and_then(|d| d.get("widgets")));
+    let mut names = BTreeSet::new();
+    // Port id -> (widget id, port name, the link widget ids it lists).
+    let mut ports: BTreeMap<&str, (&str, &str, Vec<&str>)> = BTreeMap::new();
+    for (id, activity) in activities {
+        let name = activity.get("name").and_then(Value::as_str).unwrap_or("");
+        if !names.insert(name) {
+            problems.push(format!("{at}: two activities are named `{name}`"));
+        }
+        if activity.get("id").and_then(Value::as_str) != Some(id) {
+            problems.push(format!("{at}: activity `{name}` is filed under another id"));
+        }
+        let Some(widget) = widgets.get(id) else {
+            problems.push(format!("{at}: activity `{name}` has no diagram widget"));
+            continue;
+        };
+        let widget_id = widget.get("id").and_then(Value::as_str).unwrap_or("");
+        for port in widget
+            .get("ports")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let port_id = port.get("portId").and_then(Value::as_str).unwrap_or("");
+            let port_name = port
+                .pointer("/properties/name")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            let listed = port
+                .get("links")
+                .and_then(Value::as_array)
+                .map(|l| l.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            ports.insert(port_id, (widget_id, port_name, listed));
+        }
+    }
+    let link_ids: BTreeSet<&str> = links
+        .iter()
+        .filter_map(|l| l.get("id").and_then(Value::as_str))
+        .collect();
+    for (key, widget) in widgets {
+        let kind = widget.get("widgetType").and_then(Value::as_str);
+        let known = match kind {
+            Some("activity") => activities.contains_key(key),
+            Some("link") => link_ids.contains(key.as_str()),
+            _ => false,
+        };
+        if !known {
+            problems.push(format!(
+                "{at}: diagram widget {key} draws nothing in the process"
+            ));
+        }
+    }
+    let mut drawn_links = BTreeSet::new();
+    for link in links {
+        let id = link.get("id").and_then(Value::as_str).unwrap_or("");
+        let source = link
+            .get("sourceActivityId")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let target = link
+            .get("targetActivityId")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let port = link
+            .get("conditionExpr")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        for end in [source, target] {
+            if !activities.contains_key(end) {
+                problems.push(format!(
+                    "{at}: link {id} joins activity {end}, which does not exist"
+                ));
+            }
+        }
+        let Some(widget) = widgets.get(id) else {
+            problems.push(format!("{at}: link {id} has no diagram widget"));
+            continue;
+        };
+        let link_widget = widget.get("id").and_then(Value::as_str).unwrap_or("");
+        drawn_links.insert(link_widget);
+        let source_widget = widgets
+            .get(source)
+            .and_then(|w| w.get("id"))
+            .and_then(Value::as_str);
+        let target_widget = widgets
+            .get(target)
+            .and_then(|w| w.get("id"))
+            .and_then(Value::as_str);
+        let from = widget
+            .pointer("/sourcePort/id")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        match ports.get(from) {
+            Some((owner, name, listed)) => {
+                if Some(*owner) != source_widget || *name != port {
+                    problems.push(format!(
+                        "{at}: link {id} leaves from port `{port}` but its widget starts elsewhere"
+                    ));
+                }
+                if !listed.contains(&link_widget) {
+                    problems.push(format!(
+                        "{at}: port `{port}` of link {id}'s source does not list the link"
+                    ));
+                }
+            }
+            None => problems.push(format!(
+                "{at}: link {id} leaves from a port that no widget has"
+            )),
+        }
+        let to = widget
+            .pointer("/targetPort/id")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        match ports.get(to) {
+            Some((owner, name, listed)) => {
+                if Some(*owner) != target_widget || *name != "in" {
+                    problems.push(format!(
+                        "{at}: link {id} does not end at its target's `in` port"
+                    ));
+                }
+                if !listed.contains(&link_widget) {
+                    problems.push(format!(
+                        "{at}: the `in` port of link {id}'s target does not list the link"
+                    ));
+                }
+            }
+            None => problems.push(format!("{at}: link {id} ends at a port that no widget has")),
+        }
+    }
+    for (port_id, (_, name, listed)) in &ports {
+        for link in listed {
+            if !drawn_links.contains(link) {
+                problems.push(format!(
+                    "{at}: port `{name}` ({port_id}) lists link {link}, which is not drawn"
+                ));
+            }
+        }
+    }
+}

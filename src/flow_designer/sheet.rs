@@ -1,0 +1,274 @@
+//! The build sheet for the Flow Designer target: how to import the file, what to check after
+//! importing, its inputs and outputs, and how a parent flow calls it (a subflow handoff with
+//! input and output mappings). Secret values never appear: only where to take them from.
+
+use super::layout::breadth_first;
+use super::lint::{mask, secret_values};
+use super::lower::OUTCOME_VARIABLE;
+use super::model::*;
+use crate::diagnostic::{Code, Diagnostic};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+/// The project id in Cisco's examples of the flow-store API.
+pub const PROJECT_ID: &str = "5e5c9ad6d61f870d6d778c1b";
+
+/// What the sheet is written from.
+pub struct SheetInput<'a> {
+    pub flow: &'a FdFlow,
+    /// The spec it was built from, as diagnostics name it.
+    pub source_name: &'a str,
+    /// The file `build --target flow-designer` writes by default.
+    pub file_name: &'a str,
+    /// Flow Designer variable name -> where its secret value comes from.
+    pub origins: &'a BTreeMap<String, String>,
+    /// The build's diagnostics (approximations are listed).
+    pub diagnostics: &'a [Diagnostic],
+    /// Tenant secret values, masked wherever they would appear.
+    pub secrets: &'a [String],
+}
+
+pub fn sheet(input: &SheetInput) -> String {
+    let flow = input.flow;
+    let mut secrets = secret_values(flow);
+    secrets.extend(input.secrets.iter().filter(|s| !s.is_empty()).cloned());
+    let shown = |text: &str| mask(text, &secrets).replace('|', "\\|");
+    let subflow = flow.flow_type.as_deref() == Some("SUBFLOW");
+    let what = if subflow { "subflow" } else { "flow" };
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# Build sheet: {} as a Flow Designer {what}\n",
+        flow.name
+    );
+    let _ = writeln!(
+        out,
+        "Built from `{}` by `wxcflow build --target flow-designer` into `{}`: a {} in Flow Designer's export shape (FlowVersionRes), checked against wxcflow's Flow Designer schema. wxcflow has not imported it into a live tenant; check it after importing (step 2).\n",
+        input.source_name,
+        input.file_name,
+        flow.flow_type.as_deref().unwrap_or("FLOW")
+    );
+
+    out.push_str("## 1. Import it\n\n");
+    let _ = writeln!(
+        out,
+        "In Webex Contact Center, open Flow Designer's **{}** list, choose **Import**, and pick `{}`. Or through the API (use your region's host: `api.wxcc-us1.cisco.com`, `api.wxcc-eu1.cisco.com`, ...):\n",
+        if subflow { "Subflows" } else { "Flows" },
+        input.file_name
+    );
+    let _ = writeln!(
+        out,
+        "```sh\ncurl -X POST \"https://api.wxcc-us1.cisco.com/flow-store/$ORG_ID/project/{PROJECT_ID}/flows:import\" \\\n  -H \"Authorization: Bearer $WEBEX_TOKEN\" \\\n  -F \"file=@{}\" -F \"flowType={}\"\n```\n",
+        input.file_name,
+        flow.flow_type.as_deref().unwrap_or("FLOW")
+    );
+    let _ = writeln!(
+        out,
+        "Then publish it (`POST .../flows/{{flowId}}:publish`, the id the import returned). `wxcflow push {} --org ORG --region REGION --token-env VAR --publish` does both.\n",
+        input.file_name
+    );
+
+    out.push_str("## 2. Check after importing\n\n");
+    out.push_str("- Every activity and link is drawn (the layout is automatic: left to right from the start).\n");
+    out.push_str("- **Validate** shows no errors, and the flow publishes.\n");
+    let secure: Vec<&str> = flow
+        .variables
+        .iter()
+        .filter(|v| v.is_secure)
+        .map(|v| v.name.as_str())
+        .collect();
+    if !secure.is_empty() {
+        let _ = writeln!(
+            out,
+            "- These variables show as secure: {}.",
+            secure
+                .iter()
+                .map(|s| format!("`{s}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    for a in &flow.process.activities {
+        if let Some(http) = a.http() {
+            let _ = writeln!(
+                out,
+                "- `{}` sends {} to `{}`{}.",
+                a.name,
+                http.method(),
+                shown(http.url()),
+                headers_text(&http.headers(), &shown)
+            );
+        }
+    }
+    if flow
+        .process
+        .activities
+        .iter()
+        .any(|a| a.name.ends_with("_failed") && a.kind() == Kind::Condition)
+    {
+        out.push_str("- The `..._failed` conditions assume that a request which got no answer (a failed connection, a timeout) leaves the HTTP activity without a status code; try the subflow once with the service unreachable and see which path it takes.\n");
+    }
+    out.push('\n');
+
+    let section = |out: &mut String, title: &str, source: &str| {
+        let vars: Vec<&Variable> = flow
+            .variables
+            .iter()
+            .filter(|v| v.source == source)
+            .collect();
+        if vars.is_empty() {
+            return;
+        }
+        let _ = writeln!(out, "## {title}\n\n| variable | type | secure | value in the file | what it is |\n|---|---|---|---|---|");
+        for v in vars {
+            let value = match (&v.value, input.origins.get(&v.name)) {
+                (_, Some(origin)) => format!("secret: take it from {origin}"),
+                (Value::Null, _) => "(none)".to_string(),
+                (Value::String(s), _) if s.is_empty() => "(none)".to_string(),
+                _ if v.is_secure => "(set, secret)".to_string(),
+                (value, _) => format!(
+                    "`{}`",
+                    shown(value.as_str().map_or(&value.to_string(), |s| s))
+                ),
+            };
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {} | {value} | {} |",
+                v.name,
+                v.kind,
+                if v.is_secure { "yes" } else { "no" },
+                shown(&v.description)
+            );
+        }
+        out.push('\n');
+    };
+    section(&mut out, "3. Inputs (SUBFLOW_INPUT)", "SUBFLOW_INPUT");
+    section(&mut out, "4. Outputs (SUBFLOW_OUTPUT)", "SUBFLOW_OUTPUT");
+
+    if subflow {
+        handoff(&mut out, flow);
+    }
+
+    let notes: Vec<&Diagnostic> = input
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == Code::Approximated)
+        .collect();
+    if !notes.is_empty() {
+        out.push_str("## 6. Carried approximately\n\n");
+        for d in notes {
+            let at = d
+                .span
+                .as_ref()
+                .map_or(String::new(), |s| format!(" ({}:{})", s.file, s.line));
+            let _ = writeln!(out, "- {}{at}", shown(&d.message));
+        }
+        out.push('\n');
+    }
+
+    out.push_str(
+        "## 7. Activities\n\n| activity | type | what it does | exits |\n|---|---|---|---|\n",
+    );
+    for (name, _) in breadth_first(&flow.process) {
+        let Some(a) = flow.process.activity(&name) else {
+            continue;
+        };
+        let does = match a.kind() {
+            Kind::Http => {
+                let http = a
+                    .http()
+                    .map(|h| format!("{} `{}`", h.method(), h.url()))
+                    .unwrap_or_default();
+                let outputs: Vec<String> = output_array(a)
+                    .iter()
+                    .map(|(v, p)| format!("{v} ← {p}"))
+                    .collect();
+                if outputs.is_empty() {
+                    http
+                } else {
+                    format!("{http}; {}", outputs.join(", "))
+                }
+            }
+            Kind::Condition => format!("`{}`", a.text("expression").unwrap_or("")),
+            Kind::SetVariable => format!(
+                "{} = `{}`",
+                a.text("srcVariable").unwrap_or(""),
+                a.text("expr").unwrap_or("")
+            ),
+            Kind::SubflowStart => "started by the parent's subflow handoff".into(),
+            Kind::SubflowEnd => "returns to the parent".into(),
+            _ => a.description().to_string(),
+        };
+        let exits: Vec<String> = flow
+            .process
+            .links_in_port_order(&name)
+            .into_iter()
+            .map(|l| format!("{} → {}", l.port, l.target))
+            .collect();
+        let _ = writeln!(
+            out,
+            "| `{name}` | {} | {} | {} |",
+            a.type_name(),
+            shown(&does),
+            exits.join(", ")
+        );
+    }
+    out
+}
+
+fn headers_text(headers: &[(&str, &str)], shown: &dyn Fn(&str) -> String) -> String {
+    if headers.is_empty() {
+        return String::new();
+    }
+    let list: Vec<String> = headers
+        .iter()
+        .map(|(k, v)| format!("`{k}: {}`", shown(v)))
+        .collect();
+    format!(" with {}", list.join(", "))
+}
+
+fn handoff(out: &mut String, flow: &FdFlow) {
+    let _ = writeln!(out, "## 5. Call it from a parent flow\n");
+    let _ = writeln!(out, "1. In the parent flow, add a **Subflow** activity (a subflow handoff) where the value is needed, choose subflow `{}` and its version label (Latest while testing, then the published label).", flow.name);
+    let inputs: Vec<&Variable> = flow
+        .variables
+        .iter()
+        .filter(|v| v.source == "SUBFLOW_INPUT")
+        .collect();
+    if !inputs.is_empty() {
+        out.push_str("2. **Input mappings**, each subflow input from a parent variable or a value:\n\n   | subflow input | map from |\n   |---|---|\n");
+        for v in inputs {
+            let from = if v.is_secure {
+                "a parent variable marked secure, holding the value (never typed in clear)"
+            } else {
+                "a parent variable or a literal"
+            };
+            let _ = writeln!(out, "   | `{}` | {from} |", v.name);
+        }
+        out.push('\n');
+    }
+    let outputs: Vec<&Variable> = flow
+        .variables
+        .iter()
+        .filter(|v| v.source == "SUBFLOW_OUTPUT")
+        .collect();
+    if !outputs.is_empty() {
+        out.push_str("3. **Output mappings**, each subflow output into a parent variable:\n\n   | subflow output | into |\n   |---|---|\n");
+        for v in &outputs {
+            let into = if v.is_secure {
+                "a parent variable marked secure"
+            } else {
+                "a parent variable"
+            };
+            let _ = writeln!(out, "   | `{}` | {into} |", v.name);
+        }
+        out.push('\n');
+    }
+    if outputs.iter().any(|v| v.name == OUTCOME_VARIABLE) {
+        let _ = writeln!(
+            out,
+            "4. **Success or failure.** A subflow has no flow outcome of its own: `{OUTCOME_VARIABLE}` carries the Webex Connect outcome the subflow ended with (`Success`, `Error`, ...). Map it into a parent variable, say `TokenOutcome`, and follow the handoff with a Condition activity `{{{{ TokenOutcome == \"Success\" }}}}`: true goes on (an HTTP activity sends `Authorization: Bearer {{{{Token}}}}`), false takes the parent's error path.\n"
+        );
+    }
+}

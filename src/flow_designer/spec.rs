@@ -1,0 +1,452 @@
+//! The Flow Designer spec: a flow as readable TOML, activities by name, links as each
+//! activity's `next = { port = "target" }`, every setting kept. `wxcflow decompile` writes one
+//! from an export; `wxcflow build --target flow-designer` builds it back.
+//!
+//! It exists because Flow Designer and Webex Connect do not share their activities: a voice
+//! flow's queue, menu and prompt activities have no Webex Connect node to become. So the round
+//! trip of a real export is defined at the Flow Designer level (export -> this spec -> export),
+//! while a Webex Connect spec reaches Flow Designer through [`super::lower`].
+//!
+//! ```toml
+//! [flow_designer]
+//! name = "bmclella_Voice_JDS_1"
+//!
+//! [variables.Token]
+//! isSecure = true
+//!
+//! [activities.get_JDSToken]
+//! type = "http-request-v2"
+//! next = { default = "UpdateJDS" }
+//!
+//! [activities.get_JDSToken.settings]
+//! httpRequestUrl = "https://getJDSToken"
+//! httpRequestHeaders = { x-email-address = "me@example.com" }
+//! ```
+//!
+//! Settings a typed kind takes by default (see [`super::model::full_settings`]) are left out;
+//! settings that are null where the default is not are listed in `nulls`.
+
+use super::model::*;
+use crate::diagnostic::{did_you_mean, Code, Diagnostic, SourceFile};
+use crate::spec::model::S;
+use serde::Deserialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// The table that marks a TOML file as a Flow Designer spec.
+pub const MARKER: &str = "flow_designer";
+
+/// Whether a text is a Flow Designer spec: TOML with a `[flow_designer]` table.
+pub fn is_spec(text: &str) -> bool {
+    text.lines().any(|l| l.trim() == "[flow_designer]")
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SpecFile {
+    flow_designer: Header,
+    #[serde(default)]
+    variables: BTreeMap<S<String>, VariableSpec>,
+    #[serde(default)]
+    activities: BTreeMap<S<String>, ActivitySpec>,
+    #[serde(default)]
+    event_flows: BTreeMap<S<String>, EventFlowSpec>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Header {
+    name: S<String>,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    comment: String,
+    #[serde(rename = "type")]
+    flow_type: Option<S<String>>,
+    variable_orders: Option<toml::Value>,
+    #[serde(default)]
+    runtime_variables: Vec<toml::Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct VariableSpec {
+    #[serde(rename = "type")]
+    kind: Option<S<String>>,
+    value: Option<toml::Value>,
+    #[serde(default)]
+    description: String,
+    #[serde(default, rename = "isCAD")]
+    is_cad: bool,
+    #[serde(default)]
+    desktop_label: String,
+    #[serde(default)]
+    is_agent_editable: bool,
+    source: Option<S<String>>,
+    #[serde(default)]
+    is_reportable: bool,
+    #[serde(default)]
+    overwrite: bool,
+    #[serde(default)]
+    is_secure: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ActivitySpec {
+    #[serde(rename = "type")]
+    kind: S<String>,
+    group: Option<S<String>>,
+    activity_id: Option<String>,
+    description: Option<String>,
+    next: Option<BTreeMap<S<String>, S<String>>>,
+    ports: Option<Vec<String>>,
+    settings: Option<toml::Table>,
+    #[serde(default)]
+    nulls: Vec<String>,
+    /// Settings holding a null inside a list or table, as JSON text (TOML has no null).
+    #[serde(default)]
+    json: BTreeMap<String, S<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EventFlowSpec {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    description: String,
+    /// Event name -> activity; by default every event activity handles the event of its name.
+    on_events: Option<BTreeMap<String, S<String>>>,
+    #[serde(default)]
+    activities: BTreeMap<S<String>, ActivitySpec>,
+}
+
+/// Reads a Flow Designer spec into the model, reporting every problem with its location.
+pub fn read_spec(source: &SourceFile) -> Result<FdFlow, Vec<Diagnostic>> {
+    if let Some(d) = crate::too_large(&source.name, source.text.len()) {
+        return Err(vec![d]);
+    }
+    let locate = |e: &toml::de::Error| e.span().map(|r| source.span(r));
+    let deserializer = toml::de::Deserializer::parse(&source.text).map_err(|e| {
+        vec![Diagnostic::new(
+            Code::TomlSyntax,
+            format!("invalid TOML: {}", e.message().trim_end()),
+        )
+        .with_span(locate(&e))]
+    })?;
+    let file = SpecFile::deserialize(deserializer).map_err(|e| {
+        vec![Diagnostic::new(
+            Code::InvalidFlowDesigner,
+            e.message().trim_end().to_string(),
+        )
+        .with_span(locate(&e))]
+    })?;
+    let mut cx = Cx {
+        source,
+        problems: Vec::new(),
+    };
+    let flow_type = file.flow_designer.flow_type.as_ref().and_then(|t| {
+        if matches!(t.get_ref().as_str(), "FLOW" | "SUBFLOW") {
+            Some(t.get_ref().clone())
+        } else {
+            cx.problem(
+                Code::InvalidFlowDesigner,
+                t.span(),
+                "`type` is neither FLOW nor SUBFLOW",
+                None,
+            );
+            None
+        }
+    });
+    let variables = file
+        .variables
+        .iter()
+        .map(|(name, v)| cx.variable(name, v))
+        .collect();
+    let process = cx.process(&file.activities);
+    let event_flows = file
+        .event_flows
+        .iter()
+        .map(|(key, e)| {
+            let process = cx.process(&e.activities);
+            let on_events = match &e.on_events {
+                Some(map) => map
+                    .iter()
+                    .filter_map(|(event, name)| {
+                        if process.activity(name.get_ref()).is_none() {
+                            cx.problem(
+                                Code::InvalidFlowDesigner,
+                                name.span(),
+                                format!(
+                                    "no activity named `{}` in this event flow",
+                                    name.get_ref()
+                                ),
+                                None,
+                            );
+                            return None;
+                        }
+                        Some((event.clone(), name.get_ref().clone()))
+                    })
+                    .collect(),
+                None => default_on_events(&process),
+            };
+            EventFlow {
+                key: key.get_ref().clone(),
+                name: e.name.clone(),
+                description: e.description.clone(),
+                process,
+                on_events,
+            }
+        })
+        .collect();
+    let flow = FdFlow {
+        name: file.flow_designer.name.get_ref().clone(),
+        description: file.flow_designer.description.clone(),
+        comment: file.flow_designer.comment.clone(),
+        flow_type,
+        variables,
+        variable_orders: file.flow_designer.variable_orders.as_ref().map(json_of),
+        runtime_variables: file
+            .flow_designer
+            .runtime_variables
+            .iter()
+            .map(json_of)
+            .collect(),
+        process,
+        event_flows,
+    };
+    if cx.problems.is_empty() {
+        Ok(flow)
+    } else {
+        Err(cx.problems)
+    }
+}
+
+/// Every event activity handles the event of its own name, as in every export seen.
+pub fn default_on_events(process: &Process) -> BTreeMap<String, String> {
+    process
+        .activities
+        .iter()
+        .filter(|a| a.kind() == Kind::Event)
+        .map(|a| (a.name.clone(), a.name.clone()))
+        .collect()
+}
+
+// `expect` below: a TOML value always converts to JSON (dates become text).
+#[allow(clippy::expect_used)]
+fn json_of(value: &toml::Value) -> Value {
+    serde_json::to_value(value).expect("TOML values convert to JSON")
+}
+
+/// Variable names as every export writes them; a hyphen would read as a minus in expressions.
+pub fn is_variable_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+struct Cx<'a> {
+    source: &'a SourceFile,
+    problems: Vec<Diagnostic>,
+}
+
+impl Cx<'_> {
+    fn problem(
+        &mut self,
+        code: Code,
+        at: std::ops::Range<usize>,
+        message: impl Into<String>,
+        help: Option<String>,
+    ) {
+        self.problems.push(
+            Diagnostic::new(code, message)
+                .with_span(Some(self.source.span(at)))
+                .with_optional_help(help),
+        );
+    }
+
+    fn variable(&mut self, name: &S<String>, v: &VariableSpec) -> Variable {
+        if !is_variable_name(name.get_ref()) {
+            self.problem(
+                Code::InvalidFlowDesigner,
+                name.span(),
+                format!("`{}` is not a Flow Designer variable name", name.get_ref()),
+                Some("letters, digits and `_`, not starting with a digit".into()),
+            );
+        }
+        let kind = v
+            .kind
+            .as_ref()
+            .map_or_else(|| "STRING".to_string(), |k| k.get_ref().clone());
+        if let Some(k) = &v.kind {
+            const TYPES: [&str; 6] = [
+                "STRING", "INTEGER", "DATETIME", "DECIMAL", "JSON", "BOOLEAN",
+            ];
+            if !TYPES.contains(&k.get_ref().as_str()) {
+                self.problem(
+                    Code::InvalidFlowDesigner,
+                    k.span(),
+                    format!("unknown variable type `{}`", k.get_ref()),
+                    did_you_mean(k.get_ref(), TYPES),
+                );
+            }
+        }
+        let source = v
+            .source
+            .as_ref()
+            .map_or_else(String::new, |s| s.get_ref().clone());
+        if let Some(s) = &v.source {
+            const SOURCES: [&str; 4] = ["", "GLOBAL", "SUBFLOW_INPUT", "SUBFLOW_OUTPUT"];
+            if !SOURCES.contains(&s.get_ref().as_str()) {
+                self.problem(
+                    Code::InvalidFlowDesigner,
+                    s.span(),
+                    format!("unknown variable source `{}`", s.get_ref()),
+                    Some("\"\" (local), GLOBAL, SUBFLOW_INPUT or SUBFLOW_OUTPUT".into()),
+                );
+            }
+        }
+        Variable {
+            name: name.get_ref().clone(),
+            description: v.description.clone(),
+            kind,
+            value: v.value.as_ref().map_or(Value::Null, json_of),
+            is_cad: v.is_cad,
+            desktop_label: v.desktop_label.clone(),
+            is_agent_editable: v.is_agent_editable,
+            source,
+            is_reportable: v.is_reportable,
+            overwrite: v.overwrite,
+            is_secure: v.is_secure,
+        }
+    }
+
+    fn process(&mut self, activities: &BTreeMap<S<String>, ActivitySpec>) -> Process {
+        let mut process = Process::default();
+        for (name, spec) in activities {
+            let activity = self.activity(name.get_ref(), spec);
+            process.activities.push(activity);
+        }
+        let names: Vec<&str> = activities.keys().map(|k| k.get_ref().as_str()).collect();
+        for (name, spec) in activities {
+            let activity = process.activity(name.get_ref()).cloned();
+            for (port, target) in spec.next.iter().flatten() {
+                if !names.contains(&target.get_ref().as_str()) {
+                    self.problem(
+                        Code::InvalidFlowDesigner,
+                        target.span(),
+                        format!("no activity named `{}`", target.get_ref()),
+                        did_you_mean(target.get_ref(), names.iter().copied()),
+                    );
+                    continue;
+                }
+                let ports = activity.as_ref().and_then(Activity::output_ports);
+                if let Some(ports) = ports.filter(|p| !p.contains(port.get_ref())) {
+                    let help = did_you_mean(port.get_ref(), ports.iter().map(String::as_str))
+                        .unwrap_or_else(|| {
+                            if ports.is_empty() {
+                                "it has no output ports".to_string()
+                            } else {
+                                format!("its ports: {}", ports.join(", "))
+                            }
+                        });
+                    self.problem(
+                        Code::UnknownPort,
+                        port.span(),
+                        format!(
+                            "`{}` ({}) has no port `{}`",
+                            name.get_ref(),
+                            spec.kind.get_ref(),
+                            port.get_ref()
+                        ),
+                        Some(help),
+                    );
+                    continue;
+                }
+                process.links.push(Link {
+                    source: name.get_ref().clone(),
+                    port: port.get_ref().clone(),
+                    target: target.get_ref().clone(),
+                    origin: None,
+                });
+            }
+        }
+        process
+    }
+
+    fn activity(&mut self, name: &str, spec: &ActivitySpec) -> Activity {
+        let type_name = spec.kind.get_ref().clone();
+        if type_name.is_empty() {
+            self.problem(
+                Code::InvalidFlowDesigner,
+                spec.kind.span(),
+                "an activity `type` is empty",
+                None,
+            );
+        }
+        let group = spec.group.as_ref().map(|g| g.get_ref().clone());
+        let event = group.as_deref() == Some("event") || type_name == "event";
+        let kind = Kind::of(
+            (!event).then_some(type_name.as_str()),
+            if event {
+                "event"
+            } else {
+                group.as_deref().unwrap_or("")
+            },
+        );
+        let group = match (group, kind.group()) {
+            (Some(g), _) => g,
+            (None, Some(g)) => g.to_string(),
+            (None, None) => {
+                self.problem(Code::InvalidFlowDesigner, spec.kind.span(), format!("`{name}` is of type `{type_name}`, which wxcflow does not know: give its `group` too"), Some("the group Flow Designer files it under, e.g. \"action\"".into()));
+                String::new()
+            }
+        };
+        let mut settings: BTreeMap<String, Value> = spec
+            .settings
+            .iter()
+            .flatten()
+            .map(|(k, v)| (k.clone(), json_of(v)))
+            .collect();
+        for key in &spec.nulls {
+            settings.insert(key.clone(), Value::Null);
+        }
+        for (key, text) in &spec.json {
+            match serde_json::from_str(text.get_ref()) {
+                Ok(v) => {
+                    settings.insert(key.clone(), v);
+                }
+                Err(e) => self.problem(
+                    Code::InvalidFlowDesigner,
+                    text.span(),
+                    format!("`json.{key}` is not JSON: {e}"),
+                    None,
+                ),
+            }
+        }
+        if let Some(d) = &spec.description {
+            settings.insert("description".into(), Value::String(d.clone()));
+        }
+        let (activity_name, activity_id) = if event {
+            (None, Some(spec.activity_id.clone().unwrap_or(type_name)))
+        } else {
+            let id = spec
+                .activity_id
+                .clone()
+                .unwrap_or_else(|| default_activity_id(kind, &type_name));
+            (Some(type_name), Some(id))
+        };
+        Activity {
+            name: name.to_string(),
+            group,
+            activity_name,
+            activity_id,
+            settings,
+            ports: spec.ports.clone(),
+            origin: None,
+        }
+    }
+}

@@ -1,0 +1,464 @@
+//! The Flow Designer target and reader: GetOAuthToken as a subflow, schema, determinism,
+//! secrets, lint and diff fixtures, round trips.
+
+mod common;
+
+use common::{fixture, secrets, tenant};
+use serde_json::Value;
+use std::path::Path;
+use wxcflow::diagnostic::{render_human, Code, SourceFile};
+use wxcflow::flow_designer::{self as fd, schema::FdValidator};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn fd_validator() -> &'static FdValidator {
+    static VALIDATOR: std::sync::OnceLock<FdValidator> = std::sync::OnceLock::new();
+    VALIDATOR.get_or_init(FdValidator::new)
+}
+
+fn embedded() -> SourceFile {
+    SourceFile::new(wxcflow::DEFAULT_SPEC_NAME, wxcflow::DEFAULT_SPEC)
+}
+
+/// Builds a Webex Connect spec (optionally for a tenant) for Flow Designer.
+fn lowered(source: &SourceFile, tenant_file: Option<&str>) -> fd::FdBuild {
+    let tenant = tenant_file.map(|t| tenant(&root().join(t)));
+    let build = common::compiler().build_tenant(source, tenant.as_ref(), &secrets());
+    let mut lowered = fd::lower_build(&build, Some(source), fd_validator());
+    let mut all = build.diagnostics;
+    all.append(&mut lowered.diagnostics);
+    lowered.diagnostics = all;
+    lowered
+}
+
+#[test]
+fn get_oauth_token_is_a_subflow_in_the_export_shape() {
+    let build = lowered(&embedded(), None);
+    let (flow, json) = build.output.expect("GetOAuthToken lowers");
+    insta::assert_snapshot!("get_oauth_token_subflow", json);
+    insta::assert_snapshot!(
+        "get_oauth_token_subflow_diagnostics",
+        render_human(&build.diagnostics, &[&embedded()])
+    );
+    // Only approximations: nothing refused.
+    assert!(build
+        .diagnostics
+        .iter()
+        .all(|d| d.code == Code::Approximated));
+    assert!(!build.holds_secret, "no tenant: no secret value");
+
+    let value: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(fd_validator().validate(&value), Vec::<String>::new());
+    assert_eq!(value["flowType"], "SUBFLOW");
+    let variable = |name: &str| {
+        flow.variables
+            .iter()
+            .find(|v| v.name == name)
+            .unwrap_or_else(|| panic!("variable {name}"))
+    };
+    for (name, source, secure) in [
+        ("Token_Service_URL", "SUBFLOW_INPUT", false),
+        ("x_token_passphrase", "SUBFLOW_INPUT", true),
+        ("StaticToken", "SUBFLOW_INPUT", true),
+        ("JDSToken", "SUBFLOW_OUTPUT", true),
+        ("FlowOutcome", "SUBFLOW_OUTPUT", false),
+    ] {
+        assert_eq!(
+            (variable(name).source.as_str(), variable(name).is_secure),
+            (source, secure),
+            "{name}"
+        );
+    }
+    let fetch = flow
+        .process
+        .activity("fetch_token")
+        .unwrap()
+        .http()
+        .unwrap();
+    assert_eq!(
+        fetch.headers(),
+        vec![("x-token-passphrase", "{{x_token_passphrase}}")]
+    );
+    let kinds: Vec<&str> = flow
+        .process
+        .activities
+        .iter()
+        .map(|a| a.type_name())
+        .collect();
+    for kind in [
+        "NewSubFlowStart",
+        "http-request-v2",
+        "condition-activity",
+        "set-variable",
+        "end-subflow",
+    ] {
+        assert!(kinds.contains(&kind), "{kind}");
+    }
+}
+
+#[test]
+fn every_activity_and_link_is_drawn_and_every_port_linked() {
+    let (_, json) = lowered(&embedded(), None).output.unwrap();
+    let value: Value = serde_json::from_str(&json).unwrap();
+    let activities = value["process"]["activities"].as_object().unwrap();
+    let links = value["process"]["links"].as_array().unwrap();
+    let widgets = value["diagram"]["widgets"].as_object().unwrap();
+    assert_eq!(widgets.len(), activities.len() + links.len());
+    assert_eq!(fd::schema::reference_problems(&value), Vec::<String>::new());
+    for (id, activity) in activities {
+        let widget = &widgets[id];
+        assert_eq!(widget["widgetType"], "activity");
+        assert_eq!(widget["type"], activity["group"]);
+        for port in widget["ports"].as_array().unwrap() {
+            let links = port["links"].as_array().unwrap();
+            assert!(
+                !links.is_empty(),
+                "{} port {} is not linked",
+                activity["name"],
+                port["properties"]["name"]
+            );
+            assert_eq!(port["linkId"], links[0]);
+        }
+        // The activity's properties carry every twin; the widget's copy leaves `_type` out.
+        let props = activity["properties"].as_object().unwrap();
+        for key in props.keys().filter(|k| k.ends_with(":type")) {
+            assert!(props.contains_key(&key.replace(":type", "_type")), "{key}");
+        }
+    }
+    // No two widgets share a point: the layout is readable.
+    let mut points: Vec<(i64, i64)> = widgets
+        .values()
+        .filter(|w| w["widgetType"] == "activity")
+        .map(|w| {
+            (
+                w["point"]["x"].as_i64().unwrap(),
+                w["point"]["y"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    points.sort();
+    points.dedup();
+    assert_eq!(points.len(), activities.len());
+}
+
+#[test]
+fn the_same_spec_gives_the_same_bytes() {
+    let first = lowered(&embedded(), None).output.unwrap().1;
+    let second = lowered(&embedded(), None).output.unwrap().1;
+    assert_eq!(first, second);
+    // Tables in another order: the same subflow.
+    let text = wxcflow::DEFAULT_SPEC;
+    let (head, nodes) = text.split_at(text.find("# Is the token service configured?").unwrap());
+    let mut tables: Vec<&str> = nodes.split("\n\n").collect();
+    tables.reverse();
+    let shuffled = format!("{head}{}\n", tables.join("\n\n").trim_end());
+    let reordered = lowered(&SourceFile::new(wxcflow::DEFAULT_SPEC_NAME, shuffled), None);
+    assert_eq!(reordered.output.expect("reordered spec lowers").1, first);
+    // Ids are derived, never random: the start activity's id is fixed.
+    let value: Value = serde_json::from_str(&first).unwrap();
+    let start = value["process"]["activities"]
+        .as_object()
+        .unwrap()
+        .values()
+        .find(|a| a["name"] == "SubflowStart")
+        .unwrap();
+    assert_eq!(
+        start["id"],
+        fd::emit::uuid(&["GetOAuthToken", "main", "activity", "SubflowStart"])
+    );
+}
+
+#[test]
+fn secret_values_only_with_a_tenant_and_then_private() {
+    let acme = lowered(&embedded(), Some("fixtures/tenants/acme.toml"));
+    let (_, json) = acme.output.as_ref().unwrap();
+    assert!(acme.holds_secret);
+    assert!(
+        json.contains("acme-passphrase-7Qx"),
+        "the tenant's passphrase is the input's value"
+    );
+    for d in &acme.diagnostics {
+        assert!(!d.message.contains("acme-passphrase-7Qx"));
+    }
+    let plain = lowered(&embedded(), None);
+    let (_, json) = plain.output.as_ref().unwrap();
+    assert!(!plain.holds_secret);
+    for (_, secret) in secrets().0.into_iter().filter(|(_, s)| !s.is_empty()) {
+        assert!(!json.contains(secret));
+    }
+}
+
+#[test]
+fn specs_flow_designer_cannot_express_are_refused_where_they_say_it() {
+    let mut files: Vec<std::path::PathBuf> =
+        std::fs::read_dir(root().join("fixtures/flow-designer/not-expressible"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+    files.push(root().join("fixtures/valid/every-node-type.toml"));
+    files.sort();
+    for path in files {
+        let source = fixture(&path);
+        let build = lowered(&source, None);
+        assert!(build.output.is_none(), "{}", path.display());
+        assert!(build
+            .diagnostics
+            .iter()
+            .any(|d| d.code == Code::NotExpressible));
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        insta::assert_snapshot!(
+            format!("not_expressible_{name}"),
+            render_human(&build.diagnostics, &[&source])
+        );
+    }
+}
+
+/// Lint (or read errors) for a Flow Designer file, rendered as `check` renders them.
+fn checked(path: &Path) -> String {
+    let source = fixture(path);
+    match fd::read_any(&source) {
+        Ok(flow) => {
+            let mut diagnostics = fd::lint::lint(&flow, Some(&source));
+            if fd::recognise(source.text.as_bytes()) == Some(fd::FdFile::Spec) {
+                diagnostics.extend(fd::build_spec(&source, fd_validator()).diagnostics);
+            }
+            let shown = fd::lint::masked_source(&source, &flow);
+            render_human(&diagnostics, &[&shown])
+        }
+        Err(diagnostics) => render_human(&diagnostics, &[&source]),
+    }
+}
+
+#[test]
+fn lint_fixtures_report_exact_diagnostics() {
+    insta::glob!(
+        "../fixtures/flow-designer",
+        "{lint,invalid,specs}/*.*",
+        |path| {
+            let text = checked(path);
+            assert!(
+                !text.contains("open-sesame")
+                    && !text.contains("k-123-secret")
+                    && !text.contains("hunter2")
+            );
+            insta::assert_snapshot!(text);
+        }
+    );
+}
+
+#[test]
+fn exports_and_their_review() {
+    insta::glob!("../fixtures/flow-designer/exports", "*.json", |path| {
+        let source = fixture(path);
+        let flow = fd::read::read_export(&source).expect("fixture reads");
+        let summary = fd::inspect::summary(&flow, "export");
+        let text = format!(
+            "{}--- check ---\n{}--- textconv ---\n{}",
+            fd::inspect::render(&source.name, &summary),
+            checked(path),
+            fd::textconv::render_lines(&flow)
+        );
+        assert!(!text.contains("open-sesame"), "secrets are masked");
+        insta::assert_snapshot!(text);
+    });
+}
+
+fn read(path: &Path) -> fd::model::FdFlow {
+    fd::read_any(&fixture(path)).expect("fixture reads")
+}
+
+#[test]
+fn diff_fixtures_in_every_format() {
+    insta::glob!("../fixtures/flow-designer/diff", "*/old.json", |old| {
+        let new = old.with_file_name("new.json");
+        let changes = fd::diff::diff(&read(old), &read(&new));
+        let case = old
+            .parent()
+            .unwrap()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        assert_eq!(changes.is_empty(), case == "noise-only", "{case}");
+        let text = format!(
+            "--- text ---\n{}--- markdown ---\n{}--- json ---\n{}",
+            fd::diff::render_text(&changes, false),
+            fd::diff::render_markdown(
+                &changes,
+                &format!("{case}/old.json"),
+                &format!("{case}/new.json")
+            ),
+            fd::diff::render_json(&changes)
+        );
+        assert!(!text.contains("open-sesame"), "credentials are masked");
+        insta::assert_snapshot!(text);
+    });
+}
+
+/// Export -> Flow Designer spec -> export: no logic change, and the file passes the schema.
+fn round_trip(source: &SourceFile) -> (String, fd::diff::Change) {
+    let original = fd::read::read_export(source).expect("export reads");
+    let spec = fd::decompile::decompile(&original, "test");
+    let spec_source = SourceFile::new("decompiled.toml", spec.clone());
+    let rebuilt = fd::build_spec(&spec_source, fd_validator());
+    assert!(!rebuilt.has_errors(), "{:?}", rebuilt.diagnostics);
+    let (_, json) = rebuilt.output.unwrap();
+    let again = fd::read::read_export(&SourceFile::new("rebuilt.json", json.clone())).unwrap();
+    let changes = fd::diff::diff(&original, &again);
+    assert_eq!(changes, Vec::new(), "{}", source.name);
+    // The spec of the rebuilt file is the same spec.
+    assert_eq!(fd::decompile::decompile(&again, "test"), spec);
+    // A change to the spec is seen.
+    let changed = spec.replacen(
+        &format!("name = {:?}", original.name),
+        "name = \"Renamed\"",
+        1,
+    );
+    let renamed = fd::build_spec(&SourceFile::new("changed.toml", changed), fd_validator())
+        .output
+        .unwrap()
+        .0;
+    let seen = fd::diff::diff(&original, &renamed);
+    (
+        spec,
+        seen.into_iter().next().expect("the rename is a change"),
+    )
+}
+
+#[test]
+fn fixture_exports_round_trip_through_a_spec() {
+    insta::glob!("../fixtures/flow-designer/exports", "*.json", |path| {
+        let (spec, change) = round_trip(&fixture(path));
+        assert_eq!(change.path, "flow.name");
+        insta::assert_snapshot!(spec);
+    });
+}
+
+#[test]
+fn the_subflow_wxcflow_writes_reads_back_as_itself() {
+    let (flow, json) = lowered(&embedded(), None).output.unwrap();
+    let source = SourceFile::new("GetOAuthToken.fd.json", json);
+    let read = fd::read::read_export(&source).unwrap();
+    assert_eq!(fd::diff::diff(&flow, &read), Vec::new());
+    assert_eq!(
+        fd::lint::lint(&read, None)
+            .iter()
+            .map(|d| d.code)
+            .collect::<Vec<_>>(),
+        vec![Code::HttpWithoutErrorPath]
+    );
+    round_trip(&source);
+}
+
+#[test]
+fn a_hand_written_flow_designer_spec_builds() {
+    let source = fixture(&root().join("fixtures/flow-designer/specs/subflow.toml"));
+    let build = fd::build_spec(&source, fd_validator());
+    assert!(build.diagnostics.is_empty(), "{:?}", build.diagnostics);
+    assert!(!build.holds_secret);
+    let (flow, json) = build.output.unwrap();
+    assert_eq!(flow.flow_type.as_deref(), Some("SUBFLOW"));
+    let value: Value = serde_json::from_str(&json).unwrap();
+    let http = value["process"]["activities"]
+        .as_object()
+        .unwrap()
+        .values()
+        .find(|a| a["name"] == "Ask")
+        .unwrap();
+    // The kind's full property set, twins included, around what the spec gave.
+    for key in [
+        "httpRequestMethod",
+        "httpRequestMethod:type",
+        "httpRequestMethod_type",
+        "retryAttempts",
+        "contentType_type",
+    ] {
+        assert!(http["properties"].get(key).is_some(), "{key}");
+    }
+    assert_eq!(
+        http["properties"]["httpRequestUrl"],
+        "https://api.example.com/known?caller={{Caller | urlencode}}"
+    );
+}
+
+#[test]
+fn the_build_sheet_says_how_to_import_and_call_the_subflow() {
+    let source = embedded();
+    let build = common::compiler().build_tenant(
+        &source,
+        Some(&tenant(&root().join("fixtures/tenants/acme.toml"))),
+        &secrets(),
+    );
+    let origins = build
+        .secret_origins
+        .iter()
+        .map(|(name, from)| (fd::lower::fd_name(name), from.join(" and ")))
+        .collect();
+    let values: Vec<String> = common::secrets()
+        .0
+        .values()
+        .filter(|v| !v.is_empty())
+        .map(|v| v.to_string())
+        .collect();
+    let lowered = fd::lower_build(&build, Some(&source), fd_validator());
+    let (flow, _) = lowered.output.as_ref().unwrap();
+    let sheet = fd::sheet::sheet(&fd::sheet::SheetInput {
+        flow,
+        source_name: &source.name,
+        file_name: "GetOAuthToken.fd.json",
+        origins: &origins,
+        diagnostics: &lowered.diagnostics,
+        secrets: &values,
+    });
+    for secret in &values {
+        assert!(
+            !sheet.contains(secret.as_str()),
+            "the sheet holds no secret value"
+        );
+    }
+    insta::assert_snapshot!(sheet);
+}
+
+#[test]
+fn the_committed_schema_is_the_embedded_one_and_rejects_what_it_should() {
+    let committed =
+        std::fs::read_to_string(root().join("schemas/flow-designer.schema.json")).unwrap();
+    assert_eq!(committed, fd::schema::FLOW_DESIGNER_SCHEMA);
+    let (_, json) = lowered(&embedded(), None).output.unwrap();
+    let good: Value = serde_json::from_str(&json).unwrap();
+    let broken = |pointer: &str, value: Value| {
+        let mut v = good.clone();
+        *v.pointer_mut(pointer).unwrap() = value;
+        fd_validator().validate(&v)
+    };
+    // A variable name with a hyphen, an unknown source, a link to nowhere, a missing key.
+    assert!(!broken("/variables/0/name", "Token-Service-URL".into()).is_empty());
+    assert!(!broken("/variables/0/source", "INPUT".into()).is_empty());
+    assert!(!broken(
+        "/process/links/0/targetActivityId",
+        "00000000-0000-8000-8000-000000000000".into()
+    )
+    .is_empty());
+    let mut missing = good.clone();
+    missing.as_object_mut().unwrap().remove("eventFlows");
+    assert!(!fd_validator().validate(&missing).is_empty());
+    // A key an http-request-v2 never carries.
+    let id = good["process"]["activities"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(_, a)| a["name"] == "fetch_token")
+        .unwrap()
+        .0
+        .clone();
+    assert!(!broken(
+        &format!("/process/activities/{id}/properties/retryAttempts"),
+        "once".into()
+    )
+    .is_empty());
+    let mut extra = good.clone();
+    extra["process"]["activities"][&id]["properties"]["proxy"] = "http://proxy".into();
+    assert!(!fd_validator().validate(&extra).is_empty());
+}

@@ -1,0 +1,286 @@
+//! Flow Designer files through the binary: build, inspect, check, diff, decompile, textconv,
+//! sheet and schema, with exit codes, file modes and secrets.
+
+mod common;
+
+use common::{secrets, transcript, wxcflow};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn fd_fixture(relative: &str) -> PathBuf {
+    root().join("fixtures/flow-designer").join(relative)
+}
+
+/// Runs the binary in `dir` with extra environment variables.
+fn run_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_wxcflow"))
+        .args(args)
+        .current_dir(dir)
+        .envs(env.iter().copied())
+        .env_remove("RUST_BACKTRACE")
+        .output()
+        .unwrap()
+}
+
+/// A transcript with the crate's path written as `$ROOT`.
+fn shown(out: &std::process::Output) -> String {
+    transcript(out).replace(&root().display().to_string(), "$ROOT")
+}
+
+#[cfg(unix)]
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn build_for_flow_designer_writes_the_subflow() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = wxcflow(dir.path(), &["build", "--target", "flow-designer"]);
+    insta::assert_snapshot!(shown(&out));
+    let written = std::fs::read_to_string(dir.path().join("GetOAuthToken.fd.json")).unwrap();
+    let again = wxcflow(
+        dir.path(),
+        &["build", "--target", "flow-designer", "-o", "-"],
+    );
+    assert_eq!(again.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&again.stdout),
+        written,
+        "same spec, same bytes"
+    );
+    #[cfg(unix)]
+    assert_eq!(mode(&dir.path().join("GetOAuthToken.fd.json")), 0o644);
+    // The file checks clean but for the debug report, whose failure is deliberately ignored.
+    let check = wxcflow(dir.path(), &["check", "GetOAuthToken.fd.json"]);
+    assert_eq!(check.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&check.stderr).ends_with("0 errors, 1 warning\n"));
+}
+
+#[test]
+fn a_subflow_holding_a_secret_is_private_and_never_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("tenants")).unwrap();
+    std::fs::copy(
+        root().join("fixtures/tenants/acme.toml"),
+        dir.path().join("tenants/acme.toml"),
+    )
+    .unwrap();
+    let env: Vec<(&str, &str)> = secrets().0.into_iter().collect();
+    let args = [
+        "build",
+        "--target",
+        "flow-designer",
+        "--values",
+        "tenants/acme.toml",
+    ];
+    let refused = run_with(dir.path(), &[&args[..], &["-o", "-"]].concat(), &env);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(refused.stdout.is_empty());
+    let written = run_with(
+        dir.path(),
+        &[&args[..], &["-o", "acme.fd.json"]].concat(),
+        &env,
+    );
+    assert_eq!(written.status.code(), Some(0), "{}", shown(&written));
+    for out in [&refused, &written] {
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!all.contains("acme-passphrase-7Qx"));
+    }
+    assert!(std::fs::read_to_string(dir.path().join("acme.fd.json"))
+        .unwrap()
+        .contains("acme-passphrase-7Qx"));
+    #[cfg(unix)]
+    assert_eq!(mode(&dir.path().join("acme.fd.json")), 0o600);
+    // Its sheet names where the secret comes from, never the secret.
+    let sheet = run_with(
+        dir.path(),
+        &[
+            "sheet",
+            "--target",
+            "flow-designer",
+            "--values",
+            "tenants/acme.toml",
+        ],
+        &env,
+    );
+    let text = String::from_utf8_lossy(&sheet.stdout);
+    assert!(text.contains("take it from environment variable ACME_TOKEN_PASSPHRASE"));
+    assert!(!text.contains("acme-passphrase-7Qx"));
+}
+
+#[test]
+fn inspect_check_and_textconv_read_exports() {
+    let dir = tempfile::tempdir().unwrap();
+    let voice = fd_fixture("exports/voice-lookup.json");
+    let subflow = fd_fixture("exports/token-subflow.json");
+    let (voice, subflow) = (voice.to_str().unwrap(), subflow.to_str().unwrap());
+    let mut text = String::new();
+    for args in [
+        vec!["inspect", voice, subflow],
+        vec!["inspect", "--format", "json", subflow],
+        vec!["check", subflow],
+        vec!["check", "--format", "json", voice],
+        vec!["textconv", subflow],
+    ] {
+        let out = wxcflow(dir.path(), &args);
+        text.push_str(&format!("$ wxcflow {}\n{}\n", args.join(" "), shown(&out)));
+    }
+    let text = text.replace(&root().display().to_string(), "$ROOT");
+    assert!(!text.contains("open-sesame"));
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn check_fails_on_errors_and_names_every_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = fd_fixture("lint/unknown-port.json");
+    let spec = root().join("fixtures/valid/warnings.toml");
+    let out = wxcflow(
+        dir.path(),
+        &["check", port.to_str().unwrap(), spec.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    insta::assert_snapshot!(shown(&out));
+}
+
+#[test]
+fn diff_exit_codes_follow_diff1() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = |name: &str, side: &str| {
+        fd_fixture(&format!("diff/{name}/{side}.json"))
+            .display()
+            .to_string()
+    };
+    let same = wxcflow(
+        dir.path(),
+        &[
+            "diff",
+            &case("noise-only", "old"),
+            &case("noise-only", "new"),
+        ],
+    );
+    assert_eq!(
+        (
+            same.status.code(),
+            String::from_utf8_lossy(&same.stdout).as_ref()
+        ),
+        (Some(0), "no logic changes\n")
+    );
+    let changed = wxcflow(
+        dir.path(),
+        &[
+            "diff",
+            &case("header-changed", "old"),
+            &case("header-changed", "new"),
+        ],
+    );
+    assert_eq!(changed.status.code(), Some(1));
+    assert!(!String::from_utf8_lossy(&changed.stdout).contains("open-sesame"));
+    // A Webex Connect spec against the subflow built from it: no logic change.
+    wxcflow(dir.path(), &["build", "--target", "flow-designer"]);
+    std::fs::write(dir.path().join("spec.toml"), wxcflow::DEFAULT_SPEC).unwrap();
+    let lowered = wxcflow(dir.path(), &["diff", "spec.toml", "GetOAuthToken.fd.json"]);
+    assert_eq!(lowered.status.code(), Some(0), "{}", shown(&lowered));
+    let broken = wxcflow(
+        dir.path(),
+        &[
+            "diff",
+            &fd_fixture("invalid/truncated.json").display().to_string(),
+            "GetOAuthToken.fd.json",
+        ],
+    );
+    assert_eq!(broken.status.code(), Some(2));
+}
+
+#[test]
+fn decompile_and_build_back_round_trip_through_the_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = fd_fixture("exports/voice-lookup.json")
+        .display()
+        .to_string();
+    // It holds a credential typed in clear: not to stdout, and the spec is private.
+    let refused = wxcflow(dir.path(), &["decompile", &export]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(refused.stdout.is_empty());
+    let out = wxcflow(dir.path(), &["decompile", &export, "-o", "voice.toml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", shown(&out));
+    #[cfg(unix)]
+    assert_eq!(mode(&dir.path().join("voice.toml")), 0o600);
+    // fmt leaves a Flow Designer spec as decompile wrote it.
+    let spec = std::fs::read_to_string(dir.path().join("voice.toml")).unwrap();
+    let fmt = wxcflow(dir.path(), &["fmt", "voice.toml"]);
+    assert_eq!(fmt.status.code(), Some(0));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("voice.toml")).unwrap(),
+        spec
+    );
+    let refused = wxcflow(dir.path(), &["build", "voice.toml"]);
+    assert_eq!(
+        refused.status.code(),
+        Some(2),
+        "a Flow Designer spec needs its target"
+    );
+    let built = wxcflow(
+        dir.path(),
+        &[
+            "build",
+            "voice.toml",
+            "--target",
+            "flow-designer",
+            "-o",
+            "voice.json",
+        ],
+    );
+    assert_eq!(built.status.code(), Some(0), "{}", shown(&built));
+    #[cfg(unix)]
+    assert_eq!(mode(&dir.path().join("voice.json")), 0o600);
+    let diff = wxcflow(dir.path(), &["diff", &export, "voice.json"]);
+    assert_eq!(
+        shown(&diff),
+        "exit: 0\n--- stdout ---\nno logic changes\n--- stderr ---\n"
+    );
+    // A clean export decompiles to stdout.
+    let clean = wxcflow(
+        dir.path(),
+        &[
+            "decompile",
+            &fd_fixture("exports/token-subflow.json")
+                .display()
+                .to_string(),
+        ],
+    );
+    assert_eq!(clean.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&clean.stdout).contains("[flow_designer]\nname = \"TokenSubflow\"")
+    );
+}
+
+#[test]
+fn what_flow_designer_cannot_express_is_refused_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = fd_fixture("not-expressible/timeout-elsewhere.toml")
+        .display()
+        .to_string();
+    let out = wxcflow(dir.path(), &["build", &spec, "--target", "flow-designer"]);
+    insta::assert_snapshot!(shown(&out));
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn the_flow_designer_schema_is_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = wxcflow(dir.path(), &["schema", "flow-designer"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        std::fs::read_to_string(root().join("schemas/flow-designer.schema.json")).unwrap()
+    );
+}

@@ -1,0 +1,139 @@
+//! Real Flow Designer exports, read from `../shared/real-exports/flow-designer` beside the
+//! repository (or `WXCFLOW_REAL_EXPORTS`): each is read, linted, decompiled to a spec, built
+//! back and compared with the original, which must show no logic change. The exports are not
+//! part of the project; without the folder this test says so and passes.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use wxcflow::diagnostic::{Code, SourceFile};
+use wxcflow::flow_designer::{self as fd, schema::FdValidator};
+
+fn exports_dir() -> PathBuf {
+    std::env::var_os("WXCFLOW_REAL_EXPORTS").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/real-exports/flow-designer"),
+        PathBuf::from,
+    )
+}
+
+fn exports() -> Vec<PathBuf> {
+    let dir = exports_dir();
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        eprintln!("skipped: no real exports at {}", dir.display());
+        return Vec::new();
+    };
+    let mut files: Vec<PathBuf> = entries
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn real_exports_round_trip_with_no_logic_change() {
+    let validator = FdValidator::new();
+    for path in exports() {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let source = SourceFile::new(path.display().to_string(), text.clone());
+        assert_eq!(
+            fd::recognise(text.as_bytes()),
+            Some(fd::FdFile::Export),
+            "{}",
+            path.display()
+        );
+        let original = fd::read::read_export(&source).expect("a real export reads");
+        // What wxcflow understands of the diagram holds for Cisco's own files.
+        let value: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            fd::schema::reference_problems(&value),
+            Vec::<String>::new(),
+            "{}",
+            path.display()
+        );
+
+        let spec = fd::decompile::decompile(&original, "real export");
+        let rebuilt = fd::build_spec(&SourceFile::new("spec.toml", spec.clone()), &validator);
+        assert!(
+            !rebuilt.has_errors(),
+            "{}: {:?}",
+            path.display(),
+            rebuilt.diagnostics
+        );
+        let (_, json) = rebuilt.output.unwrap();
+        let again = fd::read::read_export(&SourceFile::new("rebuilt.json", json)).unwrap();
+        assert_eq!(
+            fd::diff::diff(&original, &again),
+            Vec::new(),
+            "{}",
+            path.display()
+        );
+        assert_eq!(fd::decompile::decompile(&again, "real export"), spec);
+        // Every activity and every setting survived, the generic ones included.
+        let count = |f: &fd::model::FdFlow| {
+            fd::lint::processes(f)
+                .iter()
+                .map(|(_, p)| p.activities.len())
+                .sum::<usize>()
+        };
+        assert_eq!(count(&original), count(&again));
+    }
+}
+
+#[test]
+fn the_jds_sample_shows_its_passphrase_typed_in_clear() {
+    let Some(path) = exports()
+        .into_iter()
+        .find(|p| p.ends_with("bmclella_Voice_JDS_1.json"))
+    else {
+        return;
+    };
+    let source = SourceFile::new(
+        path.display().to_string(),
+        std::fs::read_to_string(&path).unwrap(),
+    );
+    let flow = fd::read::read_export(&source).unwrap();
+    let diagnostics = fd::lint::lint(&flow, Some(&source));
+    assert!(diagnostics.iter().any(|d| d.code == Code::CleartextCredential
+        && d.message == "header `x-token-passphrase` of `get_JDSToken` holds a credential typed in clear"));
+    let textconv = fd::textconv::render_lines(&flow);
+    assert!(textconv.contains("get_JDSToken.httpRequestHeaders.x-token-passphrase = \"•••\""));
+    assert!(fd::lint::holds_secret(&flow));
+}
+
+#[test]
+fn the_binary_round_trips_real_exports() {
+    let dir = tempfile::tempdir().unwrap();
+    for path in exports() {
+        let run = |args: &[&str]| {
+            let out = Command::new(env!("CARGO_BIN_EXE_wxcflow"))
+                .args(args)
+                .current_dir(dir.path())
+                .output()
+                .unwrap();
+            (
+                out.status.code(),
+                String::from_utf8_lossy(&out.stdout).into_owned(),
+            )
+        };
+        let export = path.display().to_string();
+        assert_eq!(run(&["decompile", &export, "-o", "spec.toml"]).0, Some(0));
+        assert_eq!(
+            run(&[
+                "build",
+                "spec.toml",
+                "--target",
+                "flow-designer",
+                "-o",
+                "rebuilt.json"
+            ])
+            .0,
+            Some(0)
+        );
+        assert_eq!(
+            run(&["diff", &export, "rebuilt.json"]),
+            (Some(0), "no logic changes\n".to_string()),
+            "{export}"
+        );
+    }
+}
