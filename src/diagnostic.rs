@@ -80,6 +80,10 @@ codes! {
     SecretComputed => "wxc::secret-computed", Error, "A template computes with a secret parameter (conditions, filters, slices, includes) instead of substituting it whole.";
     SecretInCondition => "wxc::secret-in-condition", Error, "A branch condition or script compares a secret with anything but emptiness: the branch taken would tell the secret.";
     SecretToOtherDestination => "wxc::secret-to-other-destination", Error, "A secret is sent in a credential header to a URL its variable's `send_to` does not name (secret outputs are never sent).";
+    OutputBeforeRun => "wxc::output-before-run", Error, "A node output is read on a path where that node has not run.";
+    EndlessLoop => "wxc::endless-loop", Error, "Nodes that lead only to one another: a run that enters the loop never ends.";
+    CaseCollision => "wxc::case-collision", Warning, "Two variables, node keys or branch names differ only by case.";
+    ReservedVariableName => "wxc::reserved-variable-name", Error, "A custom variable named like a system variable (`flid`).";
     PerOutcomeAction => "wxc::per-outcome-action", Error, "An on-leave action names an outcome, which Flow Builder documents no way to choose, without `[flow] per_outcome_actions = true`.";
     Assumption => "wxc::assumption", Warning, "The flow relies on behaviour Cisco does not document (an assumption the spec opted into).";
     ResultNotAssigned => "wxc::result-not-assigned", Error, "A path ends in Success without assigning a `result` variable.";
@@ -146,6 +150,10 @@ impl Code {
             Code::SecretComputed => "Substitute the secret whole, as `{{ name }}` in a secret variable's default; compute nothing with it in templates.",
             Code::SecretInCondition => "Test only whether the secret is set (`equals` or `not_equals` \"\"); keep it out of Evaluate scripts.",
             Code::SecretToOtherDestination => "Add the URL to the secret variable's `send_to` if that service is meant to receive it; assign a secret output to such a variable before sending it.",
+            Code::OutputBeforeRun => "Read the output only after the node on every path (or copy it into a variable where it is set and test that).",
+            Code::EndlessLoop => "Give one node of the loop an outcome that leaves it, to another node or an end.",
+            Code::CaseCollision => "Rename one of them so that the names differ by more than case.",
+            Code::ReservedVariableName => "Rename the custom variable: `$(flid)` reads the platform's own value.",
             Code::PerOutcomeAction => "Set the variable on entering a node that only that outcome leads to, or opt into the assumption with [flow] per_outcome_actions = true.",
             Code::Assumption => "Check in Flow Builder that it behaves as assumed, then keep the spec as it is.",
             Code::ResultNotAssigned => "Assign the `result` variable on every path that ends in Success, in an action or behind a branch that checks it is not empty.",

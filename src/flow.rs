@@ -11,6 +11,10 @@ use std::fmt;
 /// The document format this build writes. Bump on any incompatible change.
 pub const FORMAT: &str = "wxcflow.flow/1";
 
+/// Variables the platform provides in every flow (Cisco documents `$(flid)`, the flow
+/// transaction id).
+pub const SYSTEM_VARIABLES: [&str; 1] = ["flid"];
+
 /// The Start node's platform id: Cisco documents the Start node as `n2`.
 pub const START_ID: NodeId = NodeId(2);
 

@@ -13,6 +13,8 @@ pub fn analyse(flow: &Flow, spec: &Spec, cx: &mut Ctx) {
     unreachable_nodes(flow, spec, &reachable, cx);
     unchecked_status(flow, spec, cx);
     super::secrets::analyse(flow, spec, cx);
+    super::paths::outputs_read_before_run(flow, spec, cx);
+    super::paths::endless_loops(flow, spec, cx);
     results_assigned(flow, spec, cx);
     unused_variables(flow, spec, cx);
 }

@@ -17,8 +17,6 @@ pub const MAX_ASSIGNMENTS: usize = 30;
 pub const MAX_CORRELATION_ID: usize = 250;
 /// The HTTP Request node's connection and request timeouts are each at most 20 s.
 pub const MAX_TIMEOUT_MS: i64 = 20_000;
-/// Variables the platform provides in every flow.
-pub const SYSTEM_VARIABLES: [&str; 1] = ["flid"];
 /// The key that names the Start node in references: `$(start.inboundWebhook.hook)`.
 pub const START_KEY: &str = "start";
 /// Prefix of a target that ends the flow: `end:Success`.

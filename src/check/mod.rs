@@ -4,6 +4,8 @@ mod analysis;
 mod assumptions;
 mod context;
 pub mod lower;
+mod names;
+mod paths;
 mod secrets;
 
 pub use secrets::url_allowed;
@@ -30,6 +32,7 @@ pub fn check(spec: &Spec, source: Option<&SourceFile>) -> Checked {
     let flow = lower::lower(spec, &mut cx);
     secrets::validate(spec, &mut cx);
     assumptions::per_outcome_actions(spec, &mut cx);
+    names::check(spec, &mut cx);
     if !cx.has_errors() {
         analysis::analyse(&flow, spec, &mut cx);
     }

@@ -266,8 +266,11 @@ pub(super) fn simulate(
     };
     let body: serde_json::Value = match trigger {
         None => compiled.flow.trigger.sample.clone(),
-        Some(text) => match serde_json::from_str(text) {
-            Ok(v) => v,
+        Some(text) => match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(v) if v.is_object() => v,
+            Ok(_) => return usage_error(
+                "--trigger must be a JSON object, as the webhook receives: '{\"hook\": \"null\"}'",
+            ),
             Err(e) => return usage_error(&format!("--trigger is not JSON: {e}")),
         },
     };
@@ -411,9 +414,11 @@ fn run_scenario(
     };
     let body: serde_json::Value = match &scenario.trigger {
         None => document.flow.trigger.sample.clone(),
-        Some(text) => {
-            serde_json::from_str(text).map_err(|e| format!("trigger is not JSON: {e}"))?
-        }
+        Some(text) => match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(v) if v.is_object() => v,
+            Ok(_) => return Err("trigger must be a JSON object".into()),
+            Err(e) => return Err(format!("trigger is not JSON: {e}")),
+        },
     };
     let resolver = FsFlows::new(spec_path.as_deref(), flows);
     let mut http = wxcflow::sim::mock::MockClient {

@@ -13,7 +13,7 @@ impl Resolver for Lowering<'_> {
         if let Some(name) = self.names.get(reference) {
             return plain(name.clone());
         }
-        if crate::check::lower::SYSTEM_VARIABLES.contains(&reference) {
+        if crate::flow::SYSTEM_VARIABLES.contains(&reference) {
             let name = self.extra_variable(
                 &fd_name(reference),
                 "SUBFLOW_INPUT",
