@@ -83,6 +83,8 @@ pub fn get_oauth_token() -> Spec {
                 .output("status", "$.status")
                 .output("message", "$.message")
                 .secret_output("token")
+                .sample(r#"{"status": "200", "token": "<token>"}"#)
+                .sample(r#"{"status": "500", "message": "Invalid Token Passphrase"}"#)
                 .on_leave(
                     None,
                     [

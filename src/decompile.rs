@@ -148,7 +148,7 @@ fn write_spec(flow: &Flow, pin_ids: bool) -> String {
         }
     }
     for outcome in &flow.outcomes {
-        let default = crate::check::lower::DEFAULT_OUTCOMES
+        let default = DEFAULT_OUTCOMES
             .iter()
             .find(|(name, _, _)| *name == outcome.name);
         let unchanged = default.is_some_and(|(_, code, description)| {
@@ -223,6 +223,14 @@ fn write_node(o: &mut String, w: &Writer, node: &Node, pin_id: bool) {
                     inline_table(h.outputs.iter().map(|(k, v)| (k, templated(v))))
                 );
             }
+            if !h.samples.is_empty() {
+                let samples: Vec<String> = h
+                    .samples
+                    .iter()
+                    .map(|s| serde_json::to_string(s).unwrap_or_default())
+                    .collect();
+                let _ = writeln!(o, "samples = {}", list(&samples, templated));
+            }
             if !h.secret_outputs.is_empty() {
                 let _ = writeln!(o, "secret_outputs = {}", list(&h.secret_outputs, string));
             }
@@ -267,6 +275,9 @@ fn write_node(o: &mut String, w: &Writer, node: &Node, pin_id: bool) {
             let _ = writeln!(o, "flow = {}", templated(&c.flow));
             if let Some(entry) = &c.entry {
                 let _ = writeln!(o, "entry = {}", templated(entry));
+            }
+            if let Some(name) = &c.node_name {
+                let _ = writeln!(o, "node_name = {}", templated(name));
             }
         }
     }

@@ -80,6 +80,8 @@ codes! {
     SecretComputed => "wxc::secret-computed", Error, "A template computes with a secret parameter (conditions, filters, slices, includes) instead of substituting it whole.";
     SecretInCondition => "wxc::secret-in-condition", Error, "A branch condition or script compares a secret with anything but emptiness: the branch taken would tell the secret.";
     SecretToOtherDestination => "wxc::secret-to-other-destination", Error, "A secret is sent in a credential header to a URL its variable's `send_to` does not name (secret outputs are never sent).";
+    InvalidSample => "wxc::invalid-sample", Error, "An HTTP node's sample reply is not valid JSON.";
+    OutputNotInSample => "wxc::output-not-in-sample", Warning, "An HTTP output's JSONPath finds nothing in the node's sample replies, so Parse would not offer it.";
     OutputBeforeRun => "wxc::output-before-run", Error, "A node output is read on a path where that node has not run.";
     EndlessLoop => "wxc::endless-loop", Error, "Nodes that lead only to one another: a run that enters the loop never ends.";
     CaseCollision => "wxc::case-collision", Warning, "Two variables, node keys or branch names differ only by case.";
@@ -150,6 +152,8 @@ impl Code {
             Code::SecretComputed => "Substitute the secret whole, as `{{ name }}` in a secret variable's default; compute nothing with it in templates.",
             Code::SecretInCondition => "Test only whether the secret is set (`equals` or `not_equals` \"\"); keep it out of Evaluate scripts.",
             Code::SecretToOtherDestination => "Add the URL to the secret variable's `send_to` if that service is meant to receive it; assign a secret output to such a variable before sending it.",
+            Code::InvalidSample => "Paste the reply body exactly as the service sends it, as JSON.",
+            Code::OutputNotInSample => "Add a sample reply that holds the path, or correct the output's JSONPath.",
             Code::OutputBeforeRun => "Read the output only after the node on every path (or copy it into a variable where it is set and test that).",
             Code::EndlessLoop => "Give one node of the loop an outcome that leaves it, to another node or an end.",
             Code::CaseCollision => "Rename one of them so that the names differ by more than case.",

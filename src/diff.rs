@@ -116,6 +116,11 @@ impl<'a> Side<'a> {
                 if !h.secret_outputs.is_empty() {
                     out.insert("secret_outputs".into(), h.secret_outputs.join(", "));
                 }
+                for (i, sample) in h.samples.iter().enumerate() {
+                    for (path, value) in flatten_json(sample) {
+                        out.insert(format!("samples[{i}]{path}"), value);
+                    }
+                }
                 for (k, v) in &h.outputs {
                     out.insert(format!("outputs.{k}"), format!("{v:?}"));
                 }
@@ -157,6 +162,9 @@ impl<'a> Side<'a> {
                     "entry".into(),
                     c.entry.clone().unwrap_or_else(|| "start".into()),
                 );
+                if let Some(name) = &c.node_name {
+                    out.insert("node_name".into(), format!("{name:?}"));
+                }
             }
         }
         for (when, actions) in [("on_enter", &node.on_enter), ("on_leave", &node.on_leave)] {

@@ -11,6 +11,14 @@ use std::fmt;
 /// The document format this build writes. Bump on any incompatible change.
 pub const FORMAT: &str = "wxcflow.flow/1";
 
+/// The three flow outcomes every flow has, with wxcflow's default codes (Cisco documents that
+/// each has a status code but not which; override them under `[outcomes]`).
+pub const DEFAULT_OUTCOMES: [(&str, i64, &str); 3] = [
+    ("Success", 200, "The flow completed."),
+    ("Error", 500, "The flow failed."),
+    ("Incomplete", 206, "The flow stopped before completing."),
+];
+
 /// Variables the platform provides in every flow (Cisco documents `$(flid)`, the flow
 /// transaction id).
 pub const SYSTEM_VARIABLES: [&str; 1] = ["flid"];
@@ -297,6 +305,9 @@ pub struct Http {
     /// Outputs that hold a secret; with any, the response body and headers are secret too.
     #[serde(default)]
     pub secret_outputs: Vec<String>,
+    /// Sample replies pasted into the node before Parse.
+    #[serde(default)]
+    pub samples: Vec<serde_json::Value>,
 }
 
 impl Http {
@@ -435,6 +446,9 @@ pub struct CallFlow {
     pub flow: String,
     /// `None`: the child's Start node (Flow Builder's "--All--"); otherwise a node id of the child.
     pub entry: Option<String>,
+    /// Flow Builder's "Node Name" for the entry, e.g. "Configure Webhook-2".
+    #[serde(default)]
+    pub node_name: Option<String>,
 }
 
 /// The fixed outcome names of each node type (branch and evaluate add their own names first).

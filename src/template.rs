@@ -941,6 +941,7 @@ fn visit_node(key: &str, n: &mut NodeSpec, f: &mut dyn FnMut(&mut S<String>, Pla
         ("script", &mut n.script),
         ("flow", &mut n.flow),
         ("entry", &mut n.entry),
+        ("node_name", &mut n.node_name),
         ("none_label", &mut n.none_label),
     ] {
         if let Some(s) = field {
@@ -952,6 +953,9 @@ fn visit_node(key: &str, n: &mut NodeSpec, f: &mut dyn FnMut(&mut S<String>, Pla
             let place = at(&format!("{name}.{}", k.get_ref()));
             f(v, place);
         }
+    }
+    for sample in n.samples.iter_mut().flatten() {
+        f(sample, at("samples"));
     }
     for arm in n.branches.iter_mut().flatten() {
         let arm_name = arm.name.get_ref().clone();

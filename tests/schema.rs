@@ -30,7 +30,7 @@ fn default_document() -> Value {
 }
 
 /// Objects whose keys are data (names chosen by the spec author), not fields.
-const FREE_MAPS: [&str; 4] = ["sample", "headers", "outputs", "set"];
+const FREE_MAPS: [&str; 5] = ["sample", "samples", "headers", "outputs", "set"];
 
 fn emitted_keys(value: &Value, out: &mut BTreeSet<String>) {
     match value {

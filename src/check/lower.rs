@@ -26,14 +26,6 @@ const NODE_TYPES: [&str; 4] = ["http", "branch", "evaluate", "call_flow"];
 const DEFAULT_NONE_LABEL: &str = "None of the above";
 const DEFAULT_EVALUATE_OUTPUT: &str = "result";
 
-/// The three flow outcomes every flow has, with wxcflow's default codes (Cisco documents that
-/// each has a status code but not which; override them under `[outcomes]`).
-pub const DEFAULT_OUTCOMES: [(&str, i64, &str); 3] = [
-    ("Success", 200, "The flow completed."),
-    ("Error", 500, "The flow failed."),
-    ("Incomplete", 206, "The flow stopped before completing."),
-];
-
 pub fn lower(spec: &Spec, cx: &mut Ctx) -> Flow {
     let name = spec.flow.name.get_ref().clone();
     if name.trim().is_empty() {
@@ -392,7 +384,7 @@ fn lower_node<'s>(key: &'s S<String>, spec: &'s NodeSpec, cx: &mut Ctx) -> Pendi
 
 /// Which of the type-specific fields each node type takes.
 fn check_fields_allowed(key: &S<String>, spec: &NodeSpec, type_name: &str, cx: &mut Ctx) {
-    let present: [(&str, bool, &[&str]); 15] = [
+    let present: [(&str, bool, &[&str]); 16] = [
         ("method", spec.method.is_some(), &["http"]),
         ("url", spec.url.is_some(), &["http"]),
         ("headers", spec.headers.is_some(), &["http"]),
@@ -410,6 +402,7 @@ fn check_fields_allowed(key: &S<String>, spec: &NodeSpec, type_name: &str, cx: &
         ("proxy", spec.proxy.is_some(), &["http"]),
         ("outputs", spec.outputs.is_some(), &["http"]),
         ("secret_outputs", spec.secret_outputs.is_some(), &["http"]),
+        ("samples", spec.samples.is_some(), &["http"]),
         ("branches", spec.branches.is_some(), &["branch"]),
         ("none_label", spec.none_label.is_some(), &["branch"]),
         ("script", spec.script.is_some(), &["evaluate"]),
@@ -418,10 +411,11 @@ fn check_fields_allowed(key: &S<String>, spec: &NodeSpec, type_name: &str, cx: &
         ("flow", spec.flow.is_some(), &["call_flow"]),
     ];
     let entry = ("entry", spec.entry.is_some(), &["call_flow"][..]);
+    let node_name = ("node_name", spec.node_name.is_some(), &["call_flow"][..]);
     if !NODE_TYPES.contains(&type_name) {
         return;
     }
-    for (field, is_present, types) in present.iter().copied().chain(std::iter::once(entry)) {
+    for (field, is_present, types) in present.iter().copied().chain([entry, node_name]) {
         if is_present && !types.contains(&type_name) {
             cx.report(
                 Code::FieldNotAllowed,
@@ -538,6 +532,7 @@ fn lower_http(key: &S<String>, spec: &NodeSpec, cx: &mut Ctx) -> Lowered {
         }
         outputs.push(n.clone());
     }
+    let samples = lower_samples(spec, cx);
     outputs.extend(HTTP_BUILTIN_OUTPUTS.iter().map(|s| s.to_string()));
     let kind = method.zip(url).map(|(method, url)| {
         NodeKind::Http(Http {
@@ -555,9 +550,50 @@ fn lower_http(key: &S<String>, spec: &NodeSpec, cx: &mut Ctx) -> Lowered {
                 .flatten()
                 .map(|o| o.get_ref().clone())
                 .collect(),
+            samples,
         })
     });
     (kind, outputs, names(&outcome_names::HTTP))
+}
+
+/// Parses the sample replies and checks that each output's path finds something in one of them:
+/// Flow Builder offers only the paths Parse found in the pasted sample.
+fn lower_samples(spec: &NodeSpec, cx: &mut Ctx) -> Vec<serde_json::Value> {
+    let mut parsed = Vec::new();
+    for sample in spec.samples.iter().flatten() {
+        match serde_json::from_str::<serde_json::Value>(sample.get_ref()) {
+            Ok(value) => parsed.push(value),
+            Err(e) => {
+                cx.report(
+                    Code::InvalidSample,
+                    format!("the sample reply is not valid JSON: {e}"),
+                    cx.span(sample),
+                )
+                .help("paste the reply body as the service sends it, as a TOML literal string: '{\"status\": \"200\"}'");
+            }
+        }
+    }
+    if parsed.is_empty() {
+        return parsed;
+    }
+    for (name, path) in spec.outputs.iter().flatten() {
+        let found = parsed
+            .iter()
+            .any(|sample| jsonpath::select(sample, path.get_ref()).is_some());
+        if !found && jsonpath::validate(path.get_ref()).is_ok() {
+            cx.report(
+                Code::OutputNotInSample,
+                format!(
+                    "output `{}` ({}) finds nothing in the node's sample replies",
+                    name.get_ref(),
+                    path.get_ref()
+                ),
+                cx.span(path),
+            )
+            .help("Flow Builder offers only the paths Parse finds in the sample: add a sample that has it, or fix the path");
+        }
+    }
+    parsed
 }
 
 fn spanned_map(map: Option<&SpannedMap>) -> BTreeMap<String, String> {
@@ -794,6 +830,7 @@ fn lower_call_flow(key: &S<String>, spec: &NodeSpec, cx: &mut Ctx) -> Lowered {
         NodeKind::CallFlow(CallFlow {
             flow: f.get_ref().clone(),
             entry,
+            node_name: spec.node_name.as_ref().map(|n| n.get_ref().clone()),
         })
     });
     (kind, Vec::new(), names(&outcome_names::CALL_FLOW))
@@ -1128,6 +1165,7 @@ fn finish_node(p: &Pending, id: NodeId, scope: &Scope, cx: &mut Ctx) -> Node {
         kind: kind.unwrap_or(NodeKind::CallFlow(CallFlow {
             flow: String::new(),
             entry: None,
+            node_name: None,
         })),
         on_enter,
         on_leave,

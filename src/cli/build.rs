@@ -19,8 +19,18 @@ pub(super) fn sheet(spec: Option<&Path>, values: Option<&Path>, output: Option<&
         Ok(compiled) => compiled,
         Err(code) => return code,
     };
-    let text =
-        wxcflow::emit::sheet::sheet(&compiled.flow, &compiled.source.name, &compiled.origins);
+    let text = match values.and_then(Path::file_stem) {
+        // A tenant's sheet names its tenant (the tenant file's stem, as render names documents).
+        Some(tenant) => wxcflow::emit::sheet::tenant_sheet(
+            &compiled.flow,
+            &compiled.source.name,
+            &tenant.to_string_lossy(),
+            &compiled.origins,
+        ),
+        None => {
+            wxcflow::emit::sheet::sheet(&compiled.flow, &compiled.source.name, &compiled.origins)
+        }
+    };
     match output {
         None => out!("{text}"),
         Some(path) => {

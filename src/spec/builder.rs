@@ -285,6 +285,18 @@ impl NodeBuilder {
         self
     }
     /// A named branch; branches are checked in the order they are added.
+    /// A sample reply (JSON) pasted into the node before Parse.
+    pub fn sample(mut self, json: impl Into<String>) -> Self {
+        self.0.samples.get_or_insert_with(Vec::new).push(sps(json));
+        self
+    }
+
+    /// Flow Builder's Node Name for a Call Flow's entry (e.g. "Configure Webhook-2").
+    pub fn node_name(mut self, name: impl Into<String>) -> Self {
+        self.0.node_name = Some(sps(name));
+        self
+    }
+
     /// Marks an output as holding a secret.
     pub fn secret_output(mut self, name: impl Into<String>) -> Self {
         self.0

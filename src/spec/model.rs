@@ -191,6 +191,9 @@ pub struct NodeSpec {
     pub proxy: Option<S<String>>,
     /// Output name -> JSONPath into the response body.
     pub outputs: Option<SpannedMap>,
+    /// Sample replies, as pasted into the node before pressing Parse (JSON): the checker
+    /// knows which output paths exist, and the sheet says what to paste.
+    pub samples: Option<Vec<S<String>>>,
     /// Outputs that hold a secret (the token a token service returns): never shown, assigned
     /// only to secret variables. The response body and headers then count as secret too.
     pub secret_outputs: Option<Vec<S<String>>>,
@@ -210,6 +213,9 @@ pub struct NodeSpec {
     pub flow: Option<S<String>>,
     /// `start` (Flow Builder's "--All--") or a node id of the child flow, e.g. `n5`.
     pub entry: Option<S<String>>,
+    /// Flow Builder's "Node Name" setting, filled in from the entry (e.g. "Configure
+    /// Webhook-2" for a webhook Start node).
+    pub node_name: Option<S<String>>,
 
     // every node
     /// Per-tenant switch: when false the node is left out and every edge into it goes where
@@ -272,6 +278,7 @@ impl Default for NodeSpec {
             proxy: None,
             outputs: None,
             secret_outputs: None,
+            samples: None,
             branches: None,
             none_label: None,
             script: None,
@@ -279,6 +286,7 @@ impl Default for NodeSpec {
             output: None,
             flow: None,
             entry: None,
+            node_name: None,
             enabled: None,
             bypass: None,
             on_enter: None,

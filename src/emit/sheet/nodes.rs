@@ -1,0 +1,194 @@
+//! One section per node: its settings as Flow Builder shows them, its outcomes and its
+//! transition actions.
+
+use super::text::{assumed, cell, code};
+use crate::emit::graph::outcome_label;
+use crate::flow::{Action, Flow, Join, Node, NodeKind, Target};
+use std::fmt::Write as _;
+
+pub fn target_text(flow: &Flow, target: &Target) -> String {
+    match target {
+        Target::Node(id) => flow
+            .node(*id)
+            .map_or_else(|| id.to_string(), |n| format!("**{}** `{}`", n.id, n.key)),
+        Target::End(outcome) => format!("**End** with flow outcome **{outcome}**"),
+    }
+}
+
+pub fn node_section(out: &mut String, flow: &Flow, node: &Node) {
+    let type_name = match &node.kind {
+        NodeKind::Http(_) => "HTTP Request",
+        NodeKind::Branch(_) => "Branch",
+        NodeKind::Evaluate(_) => "Evaluate",
+        NodeKind::CallFlow(_) => "Call Flow",
+    };
+    let _ = writeln!(out, "### {} · `{}` · {type_name}\n", node.id, node.key);
+    if let Some(note) = &node.note {
+        let _ = writeln!(out, "{note}\n");
+    }
+    let _ = writeln!(out, "| setting | value |");
+    let _ = writeln!(out, "|---|---|");
+    match &node.kind {
+        NodeKind::Http(h) => {
+            let _ = writeln!(out, "| Method | {} |", h.method.as_str());
+            let _ = writeln!(out, "| Endpoint URL | {} |", code(&h.url));
+            for (name, value) in &h.headers {
+                let _ = writeln!(out, "| Header `{}` | {} |", cell(name), code(value));
+            }
+            if let Some(body) = &h.body {
+                let _ = writeln!(out, "| Body | {} |", code(body));
+            }
+            let ms = |v: Option<u32>| v.map_or("(platform default)".into(), |v| format!("{v} ms"));
+            let _ = writeln!(out, "| Connection timeout | {} |", ms(h.connect_timeout_ms));
+            let _ = writeln!(out, "| Request timeout | {} |", ms(h.request_timeout_ms));
+            if let Some(proxy) = &h.proxy {
+                let _ = writeln!(out, "| Proxy | {} |", code(proxy));
+            }
+            if !h.outputs.is_empty() {
+                let paste = if h.samples.is_empty() {
+                    "paste a sample reply of the service, Parse, and tick:".to_string()
+                } else {
+                    "paste the sample replies below, Parse, and tick:".to_string()
+                };
+                let _ = writeln!(out, "| Output variables | response type JSON; {paste} |");
+                for (name, path) in &h.outputs {
+                    let _ = writeln!(
+                        out,
+                        "| ↳ `{}` | {} (read as `$({}.{})`) |",
+                        cell(name),
+                        code(path),
+                        node.id,
+                        cell(name)
+                    );
+                }
+            }
+        }
+        NodeKind::Branch(b) => {
+            for (i, arm) in b.branches.iter().enumerate() {
+                let join = match arm.join {
+                    Join::All => "all of (AND)",
+                    Join::Any => "any of (OR)",
+                };
+                let conditions: Vec<String> = arm
+                    .conditions
+                    .iter()
+                    .map(|c| {
+                        let upper = c
+                            .upper
+                            .as_deref()
+                            .map_or(String::new(), |u| format!(" and {}", code(u)));
+                        let value = if c.value.is_empty() {
+                            format!(
+                                "(empty: leave the value blank, {})",
+                                assumed("how Flow Builder takes an empty value is not documented")
+                            )
+                        } else {
+                            code(&c.value)
+                        };
+                        format!(
+                            "{} *{}* {value}{upper}",
+                            code(&c.variable),
+                            c.operator.label()
+                        )
+                    })
+                    .collect();
+                let _ = writeln!(
+                    out,
+                    "| Branch {} `{}` | {join}: {} |",
+                    i + 1,
+                    cell(&arm.name),
+                    conditions.join("; ")
+                );
+            }
+            let _ = writeln!(out, "| Default branch label | {} |", cell(&b.none_label));
+        }
+        NodeKind::Evaluate(e) => {
+            let _ = writeln!(out, "| Script output name | `{}` |", cell(&e.output));
+            let _ = writeln!(
+                out,
+                "| Branch names | {} |",
+                e.choices
+                    .iter()
+                    .map(|c| code(c))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+        NodeKind::CallFlow(c) => {
+            let _ = writeln!(out, "| Workflow Name | `{}` |", cell(&c.flow));
+            let _ = writeln!(
+                out,
+                "| Node Type | {} |",
+                c.entry.as_deref().map_or("--All--".into(), code)
+            );
+            let _ = writeln!(
+                out,
+                "| Node Name | {} |",
+                c.node_name.as_deref().map_or(
+                    "as Flow Builder fills it in (for a webhook Start node: `Configure Webhook-2`)"
+                        .into(),
+                    code
+                )
+            );
+        }
+    }
+    out.push('\n');
+    if let NodeKind::Http(h) = &node.kind {
+        for (i, sample) in h.samples.iter().enumerate() {
+            let text = serde_json::to_string_pretty(sample).unwrap_or_default();
+            let _ = writeln!(out, "Sample reply {}:\n\n```json\n{text}\n```\n", i + 1);
+        }
+    }
+    if let NodeKind::CallFlow(_) = &node.kind {
+        let _ = writeln!(
+            out,
+            "Outcomes onSuccess and onError: {}.\n",
+            assumed("Cisco does not document the Call Flow node's outcomes")
+        );
+    }
+    if let NodeKind::Evaluate(e) = &node.kind {
+        let _ = writeln!(
+            out,
+            "Script:\n\n```javascript\n{}\n```\n",
+            e.script.trim_end()
+        );
+    }
+    let _ = writeln!(out, "| outcome | goes to |");
+    let _ = writeln!(out, "|---|---|");
+    for exit in &node.exits {
+        let _ = writeln!(
+            out,
+            "| {} | {} |",
+            cell(outcome_label(node, &exit.outcome)),
+            target_text(flow, &exit.target)
+        );
+    }
+    out.push('\n');
+    actions(out, "on enter", &node.on_enter, node);
+    actions(out, "on leave", &node.on_leave, node);
+}
+
+fn actions(out: &mut String, when: &str, list: &[Action], node: &Node) {
+    for action in list {
+        // Flow Builder documents no choice of outcome for an action: an on-leave action runs
+        // whichever outcome the node leaves by. A spec may opt into per-outcome actions.
+        let scope = match action.outcome.as_deref() {
+            Some(o) => format!(
+                " (outcome {}; *assumed: Flow Builder documents no choice of outcome, so check that the action runs only for it*)",
+                outcome_label(node, o)
+            ),
+            None if when == "on leave" => " (runs whichever outcome the node leaves by)".into(),
+            None => String::new(),
+        };
+        let sets: Vec<String> = action
+            .set
+            .iter()
+            .map(|(k, v)| format!("`{k}` = {}", code(v)))
+            .collect();
+        let _ = writeln!(
+            out,
+            "Transition action, {when}{scope}: set {}.\n",
+            sets.join(", ")
+        );
+    }
+}
