@@ -248,12 +248,13 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// A wxcflow document or spec, or a named kind of file that is plainly not an export.
+/// A wxcflow document or spec, or a named kind of file that is plainly not an export. Each
+/// format is tried in turn: the first byte decides nothing (a spec may start with `[`, as every
+/// `decompile` output does, and so may JSON).
 fn recognise_other(bytes: &[u8]) -> Option<Inspection> {
     let text = std::str::from_utf8(bytes).ok()?;
-    let trimmed = text.trim_start_matches('\u{feff}').trim_start();
-    if trimmed.starts_with('{') || trimmed.starts_with('[') {
-        let value: serde_json::Value = serde_json::from_str(trimmed).ok()?;
+    let trimmed = text.trim_start_matches('\u{feff}');
+    if let Ok(value) = serde_json::from_str::<serde_json::Value>(trimmed) {
         if value.get("format").and_then(|f| f.as_str()) == Some(crate::flow::FORMAT) {
             let flow = &value["flow"];
             return Some(Inspection::FlowDocument {
@@ -261,11 +262,14 @@ fn recognise_other(bytes: &[u8]) -> Option<Inspection> {
                 nodes: flow["nodes"].as_array().map_or(0, Vec::len) + 1,
             });
         }
-        return Some(Inspection::Rejected(Rejection::NotAnExport {
-            what: "a JSON file that is not a wxcflow flow document".into(),
-        }));
+        // A bare number or string is more likely a damaged export than a JSON file.
+        if value.is_object() || value.is_array() {
+            return Some(Inspection::Rejected(Rejection::NotAnExport {
+                what: "a JSON file that is not a wxcflow flow document".into(),
+            }));
+        }
     }
-    let table: toml::Table = toml::from_str(text).ok()?;
+    let table: toml::Table = toml::from_str(trimmed).ok()?;
     if let (Some(flow), Some(_)) = (
         table.get("flow").and_then(|f| f.as_table()),
         table.get("trigger"),
@@ -317,6 +321,12 @@ fn inspect_zip(bytes: &[u8]) -> Inspection {
             .read_to_end(&mut content)
         {
             return unreadable(&e);
+        }
+        // The declared size can lie; what was read cannot.
+        if content.len() as u64 > MAX_ZIP_MEMBER {
+            return unreadable(&format!(
+                "{name} is over the {MAX_ZIP_MEMBER}-byte limit once decompressed"
+            ));
         }
         let inspection = match read_export(&content) {
             Ok(export) => Inspection::Export(export),

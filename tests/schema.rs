@@ -19,7 +19,7 @@ fn documents() -> Vec<String> {
         .collect();
     paths.sort();
     sources.extend(paths.iter().map(|p| fixture(p)));
-    sources
+    let mut documents: Vec<String> = sources
         .iter()
         .map(|s| {
             wxcflow::build_source(s, validator())
@@ -27,7 +27,16 @@ fn documents() -> Vec<String> {
                 .expect("valid fixture")
                 .1
         })
-        .collect()
+        .collect();
+    // As `build` and `render` write them: with their provenance.
+    let mut stamped: wxcflow::flow::Document = serde_json::from_str(&documents[0]).unwrap();
+    let provenance = wxcflow::emit::provenance::source;
+    documents.push(wxcflow::emit::provenance::stamp(
+        &mut stamped,
+        provenance("templates/get-oauth-token.toml", b"template"),
+        Some(provenance("tenants/acme.toml", b"tenant")),
+    ));
+    documents
 }
 
 fn default_document() -> Value {

@@ -1,6 +1,7 @@
 //! build, check, graph, sheet, init: one spec at a time.
 
 use super::*;
+use std::io::Write as _;
 
 pub(super) fn graph(spec: Option<&Path>, values: Option<&Path>, format: GraphFormat) -> ExitCode {
     let flow = match compile(spec, values) {
@@ -19,13 +20,21 @@ pub(super) fn sheet(spec: Option<&Path>, values: Option<&Path>, output: Option<&
         Ok(compiled) => compiled,
         Err(code) => return code,
     };
-    let text =
+    let mut text =
         wxcflow::emit::sheet::sheet(&compiled.flow, &compiled.source.name, &compiled.origins);
+    if let Some(values) = values {
+        let tenant = values
+            .file_stem()
+            .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+        text =
+            wxcflow::emit::provenance::name_tenant(&text, &tenant, &values.display().to_string());
+    }
     match output {
         None => out!("{text}"),
         Some(path) => {
-            if let Err(e) = write_atomic(path, text.as_bytes(), false, true) {
-                return usage_error(&format!("cannot write {}: {e}", path.display()));
+            if let Err(e) = io::write_output(path, text.as_bytes(), io::WriteOptions::output(false))
+            {
+                return usage_error(&e);
             }
         }
     }
@@ -70,12 +79,19 @@ pub(super) fn build(
     sources.extend(tenant.as_ref().map(|t| &t.source));
     print_diagnostics(&result.diagnostics, &sources, format, false);
     let holds_secret = result.holds_secret();
-    let Some((document, json)) = result.output else {
+    let Some((mut document, _)) = result.output else {
         if matches!(format, Format::Human) {
             eprintln!("build failed: {}", diagnostic::summary(&result.diagnostics));
         }
         return ExitCode::from(EXIT_PROBLEMS);
     };
+    let json = wxcflow::emit::provenance::stamp(
+        &mut document,
+        wxcflow::emit::provenance::source(&source.name, source.text.as_bytes()),
+        tenant
+            .as_ref()
+            .map(|t| wxcflow::emit::provenance::source(&t.source.name, t.source.text.as_bytes())),
+    );
     let target = output.map_or_else(
         || PathBuf::from(default_output_name(&document.flow.name)),
         Path::to_path_buf,
@@ -87,8 +103,12 @@ pub(super) fn build(
         out!("{json}");
         return ExitCode::SUCCESS;
     }
-    if let Err(e) = write_atomic(&target, json.as_bytes(), holds_secret, true) {
-        return usage_error(&format!("cannot write {}: {e}", target.display()));
+    if let Err(e) = io::write_output(
+        &target,
+        json.as_bytes(),
+        io::WriteOptions::output(holds_secret),
+    ) {
+        return usage_error(&e);
     }
     if matches!(format, Format::Human) {
         eprintln!(
@@ -129,8 +149,15 @@ pub(super) fn check(specs: &[PathBuf], format: Format) -> ExitCode {
     for path in specs {
         let source = match read_source(path) {
             Ok(s) => s,
+            // Too large is a finding about the input, reported with the others.
+            Err(e) if e.too_large => {
+                let d = Diagnostic::new(Code::TooLarge, e.message);
+                human.push_str(&diagnostic::render_human(std::slice::from_ref(&d), &[]));
+                all.push(d);
+                continue;
+            }
             Err(e) => {
-                eprintln!("error: {e}");
+                let _ = e.report();
                 io_failed = true;
                 continue;
             }

@@ -1,12 +1,15 @@
-//! render: one template, a folder of tenants, in parallel.
+//! render: one template, a folder of tenants, in parallel. Afterwards the output folder
+//! describes exactly this run: its documents, a manifest, and no document of an earlier run
+//! that this one did not confirm.
 
 use super::*;
+use wxcflow::emit::provenance::{self, Manifest, ManifestEntry, Status};
 
 /// A tenant file read and parsed, or why not (with its text, when it could be read).
 type LoadedTenant = Result<wxcflow::template::Tenant, TenantFailure>;
 
 enum TenantFailure {
-    Unreadable(String),
+    Unreadable(io::ReadError),
     Invalid(SourceFile, Diagnostic),
 }
 
@@ -19,6 +22,90 @@ fn safe_tenant_name(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
 }
 
+/// A tenant file found in the folder: its path and its name (the file stem).
+struct TenantFile {
+    path: PathBuf,
+    name: String,
+}
+
+/// The tenant files of a folder, and every other entry with why it is not one. A tenant file
+/// is a regular file (or a link to one) whose name ends in `.toml`, in any case (`ACME.TOML`
+/// is tenant `ACME`): files copied from case-insensitive disks keep their meaning.
+fn scan_tenants(dir: &Path) -> Result<(Vec<TenantFile>, Vec<String>), String> {
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    let mut found: Vec<(PathBuf, String)> = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+        found.push((
+            entry.path(),
+            entry.file_name().to_string_lossy().into_owned(),
+        ));
+    }
+    found.sort();
+    let mut tenants = Vec::new();
+    let mut skipped = Vec::new();
+    for (path, file_name) in found {
+        let shown = path.display();
+        let is_toml = file_name.len() > 5
+            && file_name.is_char_boundary(file_name.len() - 5)
+            && file_name[file_name.len() - 5..].eq_ignore_ascii_case(".toml");
+        if !is_toml {
+            skipped.push(format!("{shown}: not a .toml file"));
+            continue;
+        }
+        if file_name.starts_with("._") {
+            skipped.push(format!(
+                "{shown}: macOS metadata (AppleDouble), not a tenant file"
+            ));
+            continue;
+        }
+        match std::fs::metadata(&path) {
+            Ok(meta) if meta.is_file() => tenants.push(TenantFile {
+                name: file_name[..file_name.len() - 5].to_string(),
+                path,
+            }),
+            Ok(meta) => skipped.push(format!("{shown}: {}", not_a_file(&meta))),
+            Err(e) => skipped.push(format!("{shown}: a link that cannot be followed ({e})")),
+        }
+    }
+    Ok((tenants, skipped))
+}
+
+/// What a directory entry is, when it is not a regular file.
+fn not_a_file(meta: &std::fs::Metadata) -> &'static str {
+    if meta.is_dir() {
+        return "a directory, not a file";
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        let kind = meta.file_type();
+        if kind.is_fifo() {
+            return "a FIFO, not a regular file (it could block the batch)";
+        }
+        if kind.is_socket() {
+            return "a socket, not a regular file";
+        }
+        if kind.is_char_device() || kind.is_block_device() {
+            return "a device, not a regular file";
+        }
+    }
+    "not a regular file"
+}
+
+/// Parallel jobs: as asked, but never more threads than tenants, nor more than four per core
+/// (a thread per tenant of a large batch only costs memory and start-up time).
+fn pool_size(asked: Option<usize>, tenants: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    asked
+        .filter(|&n| n > 0)
+        .unwrap_or(cores)
+        .min(cores * 4)
+        .min(tenants)
+        .max(1)
+}
+
 pub(super) fn render(
     template: &Path,
     tenants_dir: &Path,
@@ -28,7 +115,7 @@ pub(super) fn render(
     use rayon::prelude::*;
     let source = match read_source(template) {
         Ok(s) => s,
-        Err(e) => return usage_error(&e),
+        Err(e) => return e.report(),
     };
     let spec = match wxcflow::spec::parse_spec(&source) {
         Ok(s) => s,
@@ -44,24 +131,27 @@ pub(super) fn render(
             return ExitCode::from(EXIT_PROBLEMS);
         }
     };
-    let mut paths: Vec<PathBuf> = match std::fs::read_dir(tenants_dir) {
-        Ok(entries) => entries
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|x| x == "toml") && p.is_file())
-            .collect(),
-        Err(e) => return usage_error(&format!("cannot read {}: {e}", tenants_dir.display())),
+    let (files, skipped) = match scan_tenants(tenants_dir) {
+        Ok(found) => found,
+        Err(e) => return usage_error(&e),
     };
-    paths.sort();
+    for why in &skipped {
+        eprintln!("note: skipped {why}");
+    }
+    if files.is_empty() {
+        eprintln!(
+            "error: no tenant files (*.toml) in {}; nothing was rendered",
+            tenants_dir.display()
+        );
+        return ExitCode::from(EXIT_PROBLEMS);
+    }
     // Names become file names: refuse any that could escape OUTDIR or collide (also on
     // case-insensitive file systems).
     let mut seen = std::collections::BTreeMap::new();
-    for path in &paths {
-        let name = path
-            .file_stem()
-            .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
-        if !safe_tenant_name(&name) {
-            return usage_error(&format!("tenant name `{name}` ({}) is not a safe file name: use letters, digits, _, - and .", path.display()));
+    for file in &files {
+        let name = &file.name;
+        if !safe_tenant_name(name) {
+            return usage_error(&format!("tenant name `{name}` ({}) is not a safe file name: use letters, digits, _, - and .", file.path.display()));
         }
         if let Some(other) = seen.insert(name.to_lowercase(), name.clone()) {
             return usage_error(&format!("tenants `{other}` and `{name}` would write the same file on a case-insensitive disk"));
@@ -70,65 +160,91 @@ pub(super) fn render(
     if let Err(e) = std::fs::create_dir_all(out_dir) {
         return usage_error(&format!("cannot create {}: {e}", out_dir.display()));
     }
-    let pool = match rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs.unwrap_or(0))
-        .build()
-    {
+    let threads = pool_size(jobs, files.len());
+    let pool = match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
         Ok(p) => p,
-        Err(e) => return usage_error(&format!("cannot start {} jobs: {e}", jobs.unwrap_or(0))),
+        Err(e) => return usage_error(&format!("cannot start {threads} jobs: {e}")),
     };
-    let store = FsSecrets::beside(paths.first().map(PathBuf::as_path));
+    let store = FsSecrets::beside(files.first().map(|f| f.path.as_path()));
     let validator = DocumentValidator::new();
-    let progress = progress_bar(paths.len());
+    let progress = progress_bar(files.len());
+    let template_source = provenance::source(&source.name, source.text.as_bytes());
     // Read and parse every tenant (a bad tenant file is that tenant's failure, not the batch's).
-    let loaded: Vec<(String, LoadedTenant)> = pool.install(|| {
-        paths
+    let loaded: Vec<(String, Option<wxcflow::flow::Source>, LoadedTenant)> = pool.install(|| {
+        files
             .par_iter()
-            .map(|path| {
-                let name = path
-                    .file_stem()
-                    .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
-                let tenant = match read_source(path) {
-                    Err(e) => Err(TenantFailure::Unreadable(e)),
-                    Ok(src) => wxcflow::template::Tenant::parse(name.clone(), src.clone())
-                        .map_err(|d| TenantFailure::Invalid(src, d)),
-                };
-                (name, tenant)
+            .map(|file| {
+                let name = file.name.clone();
+                match read_source(&file.path) {
+                    Err(e) => (name, None, Err(TenantFailure::Unreadable(e))),
+                    Ok(src) => {
+                        let stamp = provenance::source(&src.name, src.text.as_bytes());
+                        let tenant = wxcflow::template::Tenant::parse(name.clone(), src.clone())
+                            .map_err(|d| TenantFailure::Invalid(src, d));
+                        (name, Some(stamp), tenant)
+                    }
+                }
             })
             .collect()
     });
-    let (ok, bad): (Vec<_>, Vec<_>) = loaded.into_iter().partition(|(_, t)| t.is_ok());
-    let tenants: Vec<wxcflow::template::Tenant> =
-        ok.into_iter().filter_map(|(_, t)| t.ok()).collect();
+    let mut manifest = Manifest::new(template_source.clone());
+    let mut failures = Vec::new();
+    let mut tenants = Vec::new();
+    let mut stamps = Vec::new();
+    for (name, stamp, tenant) in loaded {
+        match tenant {
+            Ok(t) => {
+                tenants.push(t);
+                stamps.push(stamp);
+            }
+            Err(TenantFailure::Unreadable(why)) => {
+                let code = if why.too_large { "wxc::too-large" } else { "" };
+                let _ = why.report();
+                manifest
+                    .tenants
+                    .push(failed_entry(&name, stamp, vec![code.to_string()]));
+                failures.push(name);
+            }
+            Err(TenantFailure::Invalid(src, d)) => {
+                print_diagnostics(std::slice::from_ref(&d), &[&src], Format::Human, false);
+                manifest.tenants.push(failed_entry(
+                    &name,
+                    stamp,
+                    vec![d.code.as_str().to_string()],
+                ));
+                failures.push(name);
+            }
+        }
+    }
     // Each document is written as soon as it is built and then dropped; only diagnostics stay.
-    let outcomes: Vec<(Vec<Diagnostic>, Result<(), String>)> = pool.install(|| {
-        wxcflow::build_many(&renderer, &tenants, &store, &validator, &|tenant, build| {
-            let private = build.holds_secret();
-            let written = match &build.output {
-                Some((_, json)) => {
-                    let target = out_dir.join(format!("{}.flow.json", tenant.name));
-                    write_atomic(&target, json.as_bytes(), private, false)
-                        .map_err(|e| format!("cannot write {}: {e}", target.display()))
-                }
-                None => Err(String::new()),
-            };
-            progress.inc(1);
-            (build.diagnostics, written)
-        })
+    let outcomes: Vec<(Vec<Diagnostic>, Result<Written, String>)> = pool.install(|| {
+        let indexed: Vec<(usize, &wxcflow::template::Tenant)> =
+            tenants.iter().enumerate().collect();
+        indexed
+            .par_iter()
+            .map(|&(i, tenant)| {
+                let build = wxcflow::build_rendered(&renderer, Some(tenant), &store, &validator);
+                let private = build.holds_secret();
+                let written = match build.output {
+                    Some((mut document, _)) => {
+                        let stamp = stamps[i].clone().unwrap_or_else(|| {
+                            provenance::source(&tenant.source.name, tenant.source.text.as_bytes())
+                        });
+                        let json =
+                            provenance::stamp(&mut document, template_source.clone(), Some(stamp));
+                        let target = out_dir.join(format!("{}.flow.json", tenant.name));
+                        write_if_changed(&target, json.as_bytes(), private)
+                    }
+                    None => Err(String::new()),
+                };
+                progress.inc(1);
+                (build.diagnostics, written)
+            })
+            .collect()
     });
     progress.finish_and_clear();
-    let mut failures = Vec::new();
-    for (name, failure) in bad {
-        match failure {
-            Err(TenantFailure::Unreadable(why)) => eprintln!("error: {why}"),
-            Err(TenantFailure::Invalid(src, d)) => {
-                print_diagnostics(&[d], &[&src], Format::Human, false)
-            }
-            Ok(_) => {}
-        }
-        failures.push(name);
-    }
-    for (tenant, (diagnostics, written)) in tenants.iter().zip(&outcomes) {
+    let mut unchanged = 0;
+    for ((tenant, stamp), (diagnostics, written)) in tenants.iter().zip(&stamps).zip(&outcomes) {
         if !diagnostics.is_empty() {
             eprintln!("tenant {} ({}):", tenant.name, tenant.source.name);
         }
@@ -138,28 +254,185 @@ pub(super) fn render(
             Format::Human,
             false,
         );
-        if let Err(why) = written {
-            if !why.is_empty() {
-                eprintln!("error: {why}");
+        match written {
+            Ok(w) => {
+                unchanged += usize::from(!w.changed);
+                manifest.tenants.push(ManifestEntry {
+                    name: tenant.name.clone(),
+                    source: stamp.clone().unwrap_or_else(|| template_source.clone()),
+                    output: format!("{}.flow.json", tenant.name),
+                    status: Status::Ok,
+                    output_sha256: (!w.private).then(|| w.sha256.clone()),
+                    private: w.private,
+                    errors: Vec::new(),
+                });
             }
-            failures.push(tenant.name.clone());
+            Err(why) => {
+                if !why.is_empty() {
+                    eprintln!("error: {why}");
+                }
+                let codes = diagnostics
+                    .iter()
+                    .filter(|d| d.is_error())
+                    .map(|d| d.code.as_str().to_string())
+                    .collect();
+                manifest
+                    .tenants
+                    .push(failed_entry(&tenant.name, stamp.clone(), codes));
+                failures.push(tenant.name.clone());
+            }
         }
     }
+    let removed = remove_stale(out_dir, &manifest);
+    manifest.removed = removed.clone();
+    let manifest_path = out_dir.join(provenance::MANIFEST_NAME);
+    let options = io::WriteOptions {
+        private: false,
+        durable: true,
+        links: io::Links::Replace,
+        keep_mode: false,
+        in_place: false,
+    };
+    if let Err(e) = io::write_output(&manifest_path, manifest.to_json().as_bytes(), options) {
+        return usage_error(&e);
+    }
     failures.sort();
-    let total = paths.len();
+    let total = files.len();
+    let ok = total - failures.len();
     eprintln!(
-        "rendered {total} tenant{}: {} written to {}, {} failed",
+        "rendered {total} tenant{}: {} written, {unchanged} unchanged, {} failed, in {}",
         if total == 1 { "" } else { "s" },
-        total - failures.len(),
+        ok - unchanged,
+        failures.len(),
         out_dir.display(),
-        failures.len()
     );
+    if !removed.is_empty() {
+        eprintln!(
+            "removed stale document{}: {}",
+            if removed.len() == 1 { "" } else { "s" },
+            removed.join(", ")
+        );
+    }
     if failures.is_empty() {
         ExitCode::SUCCESS
     } else {
         eprintln!("failed: {}", failures.join(", "));
         ExitCode::from(EXIT_PROBLEMS)
     }
+}
+
+fn failed_entry(
+    name: &str,
+    stamp: Option<wxcflow::flow::Source>,
+    codes: Vec<String>,
+) -> ManifestEntry {
+    let mut errors: Vec<String> = codes.into_iter().filter(|c| !c.is_empty()).collect();
+    errors.sort();
+    errors.dedup();
+    ManifestEntry {
+        name: name.to_string(),
+        // An unreadable tenant has no content to hash: its name alone, and the digest of nothing.
+        source: stamp.unwrap_or_else(|| wxcflow::flow::Source {
+            name: format!("{name}.toml"),
+            sha256: provenance::sha256_hex(b""),
+        }),
+        output: format!("{name}.flow.json"),
+        status: Status::Failed,
+        output_sha256: None,
+        private: false,
+        errors,
+    }
+}
+
+/// A document as written (or found already written).
+struct Written {
+    changed: bool,
+    private: bool,
+    sha256: String,
+}
+
+/// Writes a document unless the file already holds exactly these bytes with the right privacy:
+/// an unchanged tenant keeps its file and its modification time.
+fn write_if_changed(target: &Path, bytes: &[u8], private: bool) -> Result<Written, String> {
+    let sha256 = provenance::sha256_hex(bytes);
+    if same_file_content(target, bytes, private) {
+        return Ok(Written {
+            changed: false,
+            private,
+            sha256,
+        });
+    }
+    let options = io::WriteOptions {
+        private,
+        durable: false,
+        links: io::Links::Replace,
+        keep_mode: false,
+        in_place: false,
+    };
+    io::write_output(target, bytes, options)?;
+    Ok(Written {
+        changed: true,
+        private,
+        sha256,
+    })
+}
+
+/// Whether `target` is a regular file (not a link) holding `bytes`, private when it must be.
+fn same_file_content(target: &Path, bytes: &[u8], private: bool) -> bool {
+    let Ok(meta) = std::fs::symlink_metadata(target) else {
+        return false;
+    };
+    if !meta.is_file() || meta.len() != bytes.len() as u64 {
+        return false;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        // A document that now holds a secret must not stay readable by others.
+        if private && meta.permissions().mode() & 0o077 != 0 {
+            return false;
+        }
+    }
+    std::fs::read(target).is_ok_and(|old| old == bytes)
+}
+
+/// Removes the documents that do not belong to this run: those of tenants that failed, and
+/// those an earlier manifest lists for tenants that are gone. Files wxcflow never wrote are left
+/// alone. Gives the names removed.
+fn remove_stale(out_dir: &Path, manifest: &Manifest) -> Vec<String> {
+    let ok: std::collections::BTreeSet<&str> = manifest
+        .tenants
+        .iter()
+        .filter(|t| t.status == Status::Ok)
+        .map(|t| t.output.as_str())
+        .collect();
+    let mut candidates: Vec<String> = manifest
+        .tenants
+        .iter()
+        .filter(|t| t.status == Status::Failed)
+        .map(|t| t.output.clone())
+        .collect();
+    if let Ok(previous) = std::fs::read_to_string(out_dir.join(provenance::MANIFEST_NAME)) {
+        candidates.extend(Manifest::outputs_listed(&previous));
+    }
+    candidates.sort();
+    candidates.dedup();
+    candidates
+        .into_iter()
+        // Only plain document names: an edited manifest cannot point outside the folder.
+        .filter(|name| !ok.contains(name.as_str()) && is_document_name(name))
+        // A failed write may have been a refusal to replace an input: never delete one.
+        .filter(|name| !io::is_input(&out_dir.join(name)))
+        .filter(|name| {
+            let path = out_dir.join(name);
+            std::fs::symlink_metadata(&path).is_ok() && std::fs::remove_file(&path).is_ok()
+        })
+        .collect()
+}
+
+fn is_document_name(name: &str) -> bool {
+    name.strip_suffix(".flow.json")
+        .is_some_and(safe_tenant_name)
 }
 
 /// A progress bar on a terminal for batches long enough to want one; nothing on a pipe.

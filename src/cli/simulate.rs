@@ -178,7 +178,7 @@ pub(super) fn simulate(
             Some(path) => {
                 let source = match read_source(path) {
                     Ok(s) => s,
-                    Err(e) => return usage_error(&e),
+                    Err(e) => return e.report(),
                 };
                 match toml::from_str::<wxcflow::sim::mock::MockFile>(&source.text) {
                     Ok(file) => file.http,
@@ -279,7 +279,7 @@ fn run_scenario(
     flows: &[PathBuf],
     validator: &DocumentValidator,
 ) -> Result<(String, Vec<wxcflow::sim::scenario::Failure>), String> {
-    let source = read_source(file)?;
+    let source = read_source(file).map_err(|e| e.message)?;
     let scenario: wxcflow::sim::scenario::Scenario = toml::from_str(&source.text).map_err(|e| {
         let at = e
             .span()
@@ -290,7 +290,7 @@ fn run_scenario(
     let base = file.parent().unwrap_or(Path::new("."));
     let spec_path = scenario.spec.as_ref().map(|s| base.join(s));
     let spec_source = match &spec_path {
-        Some(p) => read_source(p)?,
+        Some(p) => read_source(p).map_err(|e| e.message)?,
         None => SourceFile::new(wxcflow::DEFAULT_SPEC_NAME, wxcflow::DEFAULT_SPEC),
     };
     let values = toml::to_string(&scenario.values).map_err(|e| e.to_string())?;

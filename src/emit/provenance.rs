@@ -1,0 +1,126 @@
+//! Where outputs came from: a document's provenance, a render's manifest, a tenant's sheet
+//! heading. No timestamps and no folders: the same inputs give the same bytes anywhere.
+
+use crate::flow::{Document, Provenance, Source};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+/// The tool and version that wrote an output.
+pub const TOOL: &str = concat!("wxcflow ", env!("CARGO_PKG_VERSION"));
+
+/// The manifest's format version.
+pub const MANIFEST_FORMAT: &str = "wxcflow.manifest/1";
+
+/// The manifest's file name inside a render's output folder.
+pub const MANIFEST_NAME: &str = "wxcflow-manifest.json";
+
+/// Lowercase hex sha256.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// An input by its file name (the folder is left out: it differs between machines) and content.
+pub fn source(path: &str, bytes: &[u8]) -> Source {
+    let name = path.rsplit(['/', '\\']).next().unwrap_or(path).to_string();
+    Source {
+        name,
+        sha256: sha256_hex(bytes),
+    }
+}
+
+/// Sets the document's provenance and gives its canonical JSON.
+pub fn stamp(document: &mut Document, template: Source, tenant: Option<Source>) -> String {
+    document.provenance = Some(Provenance {
+        tool: TOOL.to_string(),
+        template,
+        tenant,
+    });
+    super::document::to_json(document)
+}
+
+/// A build sheet made for one tenant says so under its title.
+pub fn name_tenant(sheet: &str, tenant: &str, tenant_file: &str) -> String {
+    let line = format!("Tenant: **{tenant}** (values from `{tenant_file}`).\n\n");
+    match sheet.split_once("\n\n") {
+        Some((title, rest)) => format!("{title}\n\n{line}{rest}"),
+        None => format!("{sheet}\n\n{line}"),
+    }
+}
+
+/// What a render did, written to `OUTDIR/wxcflow-manifest.json`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Manifest {
+    pub format: &'static str,
+    pub tool: &'static str,
+    pub template: Source,
+    /// Every tenant of the run, by name.
+    pub tenants: Vec<ManifestEntry>,
+    /// Outputs of earlier runs removed by this one (failed or vanished tenants).
+    pub removed: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ManifestEntry {
+    pub name: String,
+    pub source: Source,
+    /// The document's file name in the output folder.
+    pub output: String,
+    /// `ok`: the document is this run's; `failed`: there is no document.
+    pub status: Status,
+    /// The document's sha256; `null` when it failed, or when it holds a secret (a digest of a
+    /// short secret could be guessed offline).
+    pub output_sha256: Option<String>,
+    /// The document holds secret values and is mode 0600.
+    pub private: bool,
+    /// Codes of the errors that failed it.
+    pub errors: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    Ok,
+    Failed,
+}
+
+impl Manifest {
+    /// A new manifest for a template.
+    pub fn new(template: Source) -> Manifest {
+        Manifest {
+            format: MANIFEST_FORMAT,
+            tool: TOOL,
+            template,
+            tenants: Vec::new(),
+            removed: Vec::new(),
+        }
+    }
+
+    /// Canonical JSON (entries sorted by name), with a trailing newline.
+    // `expect` below: the manifest is plain data with string keys: it always serialises.
+    #[allow(clippy::expect_used)]
+    pub fn to_json(&self) -> String {
+        let mut sorted = self.clone();
+        sorted.tenants.sort_by(|a, b| a.name.cmp(&b.name));
+        sorted.removed.sort();
+        let mut text = serde_json::to_string_pretty(&sorted).expect("manifests serialise");
+        text.push('\n');
+        text
+    }
+
+    /// The outputs an earlier manifest lists, from its JSON (nothing when unreadable).
+    pub fn outputs_listed(json: &str) -> Vec<String> {
+        let value: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
+        if value.get("format").and_then(|f| f.as_str()) != Some(MANIFEST_FORMAT) {
+            return Vec::new();
+        }
+        value["tenants"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|t| t["output"].as_str().map(str::to_string))
+            .collect()
+    }
+}
