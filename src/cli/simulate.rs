@@ -242,6 +242,14 @@ pub(super) fn test(paths: &[PathBuf], flows: &[PathBuf]) -> ExitCode {
         Ok(f) => f,
         Err(e) => return usage_error(&e),
     };
+    if files.is_empty() {
+        let searched: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        eprintln!(
+            "error: no scenario files (*.toml) in {}; nothing was tested",
+            searched.join(", ")
+        );
+        return ExitCode::from(EXIT_PROBLEMS);
+    }
     let validator = DocumentValidator::new();
     let (mut passed, mut failed) = (0, 0);
     for file in &files {
