@@ -21,6 +21,7 @@ pub mod flow;
 pub mod fmt;
 pub mod jsonpath;
 pub mod refs;
+pub mod render_limits;
 pub mod schema;
 pub mod sim;
 pub mod spec;

@@ -244,6 +244,7 @@ impl<'s> Renderer<'s> {
     // `expect` below: Every index in `templated` was added to the environment in `new`.
     #[allow(clippy::expect_used)]
     pub fn render(&self, tenant: Option<&Tenant>, store: &dyn SecretStore) -> Rendered {
+        let _budget = crate::render_limits::RenderBudget::start();
         let mut diagnostics = Vec::new();
         let mut secrets = Vec::new();
         let context = self.context(tenant, store, &mut diagnostics, &mut secrets);
@@ -264,7 +265,7 @@ impl<'s> Renderer<'s> {
                     .env
                     .get_template(&index.to_string())
                     .expect("compiled in new()");
-                match template.render(&context) {
+                match crate::render_limits::render(&template, &context) {
                     Ok(text) => *s.get_mut() = text,
                     Err(e) => diagnostics.push(self.render_error(&e, s, &names, &tenant_note)),
                 }
