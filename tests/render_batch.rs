@@ -178,7 +178,8 @@ fn the_output_folder_describes_exactly_the_last_run() {
                 "status": "ok",
                 "output_sha256": sha256(&a_output),
                 "private": false,
-                "errors": []
+                "errors": [],
+                "warnings": ["wxc::unused-variable"]
             },
             {
                 "name": "b",
@@ -187,7 +188,8 @@ fn the_output_folder_describes_exactly_the_last_run() {
                 "status": "failed",
                 "output_sha256": null,
                 "private": false,
-                "errors": ["wxc::param-type"]
+                "errors": ["wxc::param-type"],
+                "warnings": []
             }
         ],
         "removed": ["b.flow.json", "c.flow.json"]
@@ -249,8 +251,12 @@ fn re_rendering_rewrites_exactly_the_changed_tenants() {
     std::fs::write(dir.path().join("tenants/b.toml"), ON).unwrap();
     let out = render(dir.path(), &[]);
     assert_eq!(out.status.code(), Some(0));
-    assert!(String::from_utf8_lossy(&out.stderr)
-        .contains("rendered 3 tenants: 1 written, 2 unchanged, 0 failed, in out\n"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("rendered 3 tenants: 1 written, 2 unchanged, 0 failed, in out\n"));
+    // Unchanged inputs are not even rebuilt; their warnings are in the manifest.
+    assert!(stderr.contains(
+        "note: 2 tenants unchanged since the last render were not rebuilt; 2 of them had warnings, listed in out/wxcflow-manifest.json\n"
+    ), "{stderr}");
     let modified = |name: &str| {
         std::fs::metadata(dir.path().join(format!("out/{name}.flow.json")))
             .unwrap()
@@ -331,4 +337,33 @@ fn every_decompiled_spec_is_recognised_as_a_spec() {
         let from_document = wxcflow(dir.path(), &["textconv", doc]).stdout;
         assert_eq!(from_spec, from_document, "{name}");
     }
+}
+
+#[test]
+fn values_from_outside_the_tenant_file_and_edited_documents_are_rebuilt() {
+    let dir = batch(&[
+        ("a.toml", "debug_url = { env = \"A_DEBUG_URL\" }\n"),
+        ("b.toml", ON),
+    ]);
+    let run = |url: &str| {
+        Command::new(env!("CARGO_BIN_EXE_wxcflow"))
+            .args(["render", "t.toml", "--tenants", "tenants", "-o", "out"])
+            .current_dir(dir.path())
+            .env("A_DEBUG_URL", url)
+            .output()
+            .unwrap()
+    };
+    assert_eq!(run("https://one.example/").status.code(), Some(0));
+    // The tenant file is the same; the environment is not.
+    std::fs::write(dir.path().join("out/b.flow.json"), "edited by hand\n").unwrap();
+    let out = run("https://two.example/");
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("rendered 2 tenants: 2 written, 0 unchanged, 0 failed, in out\n"));
+    assert!(std::fs::read_to_string(dir.path().join("out/a.flow.json"))
+        .unwrap()
+        .contains("https://two.example/"));
+    assert!(std::fs::read_to_string(dir.path().join("out/b.flow.json"))
+        .unwrap()
+        .contains("GetOAuthToken"));
 }

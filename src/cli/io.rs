@@ -38,6 +38,16 @@ static INPUTS: Mutex<Vec<(u64, u64, PathBuf)>> = Mutex::new(Vec::new());
 /// Reads at most `limit` bytes of any kind of file (regular, device, pipe): one byte more and it
 /// is refused as too large, so `/dev/zero` costs `limit + 1` bytes of memory, not all of it.
 pub fn read_bounded(path: &Path, limit: usize) -> Result<Vec<u8>, ReadError> {
+    read_limited(path, limit, true)
+}
+
+/// Reads one of this run's own outputs (a render's earlier documents and manifest), bounded
+/// like any read, without counting it as an input that no output may replace.
+pub fn read_output(path: &Path, limit: usize) -> Result<Vec<u8>, ReadError> {
+    read_limited(path, limit, false)
+}
+
+fn read_limited(path: &Path, limit: usize, input: bool) -> Result<Vec<u8>, ReadError> {
     let io_error = |e: std::io::Error| ReadError {
         message: format!("cannot read {}: {e}", path.display()),
         too_large: false,
@@ -47,7 +57,9 @@ pub fn read_bounded(path: &Path, limit: usize) -> Result<Vec<u8>, ReadError> {
         if meta.is_dir() {
             return Err(io_error(std::io::Error::other("it is a directory")));
         }
-        remember_input(path, &meta);
+        if input {
+            remember_input(path, &meta);
+        }
     }
     let mut bytes = Vec::new();
     file.take(limit as u64 + 1)

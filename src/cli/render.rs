@@ -217,34 +217,62 @@ pub(super) fn render(
         }
     }
     // Each document is written as soon as it is built and then dropped; only diagnostics stay.
-    let outcomes: Vec<(Vec<Diagnostic>, Result<Written, String>)> = pool.install(|| {
+    // What the last render into this folder did, if it used this tool and this template.
+    let previous = read_manifest(out_dir);
+    let reusable: std::collections::HashMap<&str, &ManifestEntry> = previous
+        .iter()
+        .filter(|m| m.tool == provenance::TOOL && m.template == template_source)
+        .flat_map(|m| &m.tenants)
+        .filter(|t| t.status == Status::Ok)
+        .map(|t| (t.name.as_str(), t))
+        .collect();
+    let outcomes: Vec<Outcome> = pool.install(|| {
         let indexed: Vec<(usize, &wxcflow::template::Tenant)> =
             tenants.iter().enumerate().collect();
         indexed
             .par_iter()
             .map(|&(i, tenant)| {
+                let target = out_dir.join(format!("{}.flow.json", tenant.name));
+                let stamp = stamps[i].clone().unwrap_or_else(|| {
+                    provenance::source(&tenant.source.name, tenant.source.text.as_bytes())
+                });
+                if let Some(entry) = reusable.get(tenant.name.as_str()) {
+                    if let Some(sha256) = still_current(entry, &stamp, tenant, &target) {
+                        progress.inc(1);
+                        return Outcome {
+                            diagnostics: Vec::new(),
+                            written: Ok(Written {
+                                changed: false,
+                                private: false,
+                                sha256,
+                            }),
+                            reused_warnings: Some(entry.warnings.clone()),
+                        };
+                    }
+                }
                 let build = wxcflow::build_rendered(&renderer, Some(tenant), &store, &validator);
                 let private = build.holds_secret();
                 let written = match build.output {
                     Some((mut document, _)) => {
-                        let stamp = stamps[i].clone().unwrap_or_else(|| {
-                            provenance::source(&tenant.source.name, tenant.source.text.as_bytes())
-                        });
                         let json =
                             provenance::stamp(&mut document, template_source.clone(), Some(stamp));
-                        let target = out_dir.join(format!("{}.flow.json", tenant.name));
                         write_if_changed(&target, json.as_bytes(), private)
                     }
                     None => Err(String::new()),
                 };
                 progress.inc(1);
-                (build.diagnostics, written)
+                Outcome {
+                    diagnostics: build.diagnostics,
+                    written,
+                    reused_warnings: None,
+                }
             })
             .collect()
     });
     progress.finish_and_clear();
-    let mut unchanged = 0;
-    for ((tenant, stamp), (diagnostics, written)) in tenants.iter().zip(&stamps).zip(&outcomes) {
+    let (mut unchanged, mut reused, mut reused_with_warnings) = (0, 0, 0);
+    for ((tenant, stamp), outcome) in tenants.iter().zip(&stamps).zip(&outcomes) {
+        let diagnostics = &outcome.diagnostics;
         if !diagnostics.is_empty() {
             eprintln!("tenant {} ({}):", tenant.name, tenant.source.name);
         }
@@ -254,7 +282,15 @@ pub(super) fn render(
             Format::Human,
             false,
         );
-        match written {
+        let warnings = match &outcome.reused_warnings {
+            Some(previous) => {
+                reused += 1;
+                reused_with_warnings += usize::from(!previous.is_empty());
+                previous.clone()
+            }
+            None => codes(diagnostics.iter().filter(|d| !d.is_error())),
+        };
+        match &outcome.written {
             Ok(w) => {
                 unchanged += usize::from(!w.changed);
                 manifest.tenants.push(ManifestEntry {
@@ -265,25 +301,40 @@ pub(super) fn render(
                     output_sha256: (!w.private).then(|| w.sha256.clone()),
                     private: w.private,
                     errors: Vec::new(),
+                    warnings,
                 });
             }
             Err(why) => {
                 if !why.is_empty() {
                     eprintln!("error: {why}");
                 }
-                let codes = diagnostics
-                    .iter()
-                    .filter(|d| d.is_error())
-                    .map(|d| d.code.as_str().to_string())
-                    .collect();
-                manifest
-                    .tenants
-                    .push(failed_entry(&tenant.name, stamp.clone(), codes));
+                let mut entry = failed_entry(
+                    &tenant.name,
+                    stamp.clone(),
+                    codes(diagnostics.iter().filter(|d| d.is_error())),
+                );
+                entry.warnings = warnings;
+                manifest.tenants.push(entry);
                 failures.push(tenant.name.clone());
             }
         }
     }
-    let removed = remove_stale(out_dir, &manifest);
+    if reused > 0 {
+        eprintln!(
+            "note: {reused} tenant{} unchanged since the last render {} not rebuilt{}",
+            if reused == 1 { "" } else { "s" },
+            if reused == 1 { "was" } else { "were" },
+            if reused_with_warnings > 0 {
+                format!(
+                    "; {reused_with_warnings} of them had warnings, listed in {}",
+                    out_dir.join(provenance::MANIFEST_NAME).display()
+                )
+            } else {
+                String::new()
+            }
+        );
+    }
+    let removed = remove_stale(out_dir, &manifest, previous.as_ref());
     manifest.removed = removed.clone();
     let manifest_path = out_dir.join(provenance::MANIFEST_NAME);
     let options = io::WriteOptions {
@@ -321,6 +372,62 @@ pub(super) fn render(
     }
 }
 
+/// Diagnostic codes, sorted, once each.
+fn codes<'d>(diagnostics: impl Iterator<Item = &'d Diagnostic>) -> Vec<String> {
+    let mut codes: Vec<String> = diagnostics.map(|d| d.code.as_str().to_string()).collect();
+    codes.sort();
+    codes.dedup();
+    codes
+}
+
+/// What became of one tenant.
+struct Outcome {
+    diagnostics: Vec<Diagnostic>,
+    written: Result<Written, String>,
+    /// Not rebuilt: the warnings the last render recorded for it.
+    reused_warnings: Option<Vec<String>>,
+}
+
+/// The manifest a previous render left in the folder, if any.
+fn read_manifest(out_dir: &Path) -> Option<Manifest> {
+    // A manifest lists every tenant in a few hundred bytes each: 64 MiB is ample.
+    let path = out_dir.join(provenance::MANIFEST_NAME);
+    if !std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file()) {
+        return None;
+    }
+    let bytes = io::read_output(&path, 64 * 1024 * 1024).ok()?;
+    Manifest::parse(std::str::from_utf8(&bytes).ok()?)
+}
+
+/// The document's sha256 when the last render's document for this tenant is still valid: same
+/// tool and template (checked by the caller), same tenant file, no values taken from the
+/// environment or secret files (which can change without the tenant file changing), and the
+/// document still the file that render wrote. Rendering is deterministic, so it would come out
+/// byte for byte the same.
+fn still_current(
+    entry: &ManifestEntry,
+    stamp: &wxcflow::flow::Source,
+    tenant: &wxcflow::template::Tenant,
+    target: &Path,
+) -> Option<String> {
+    let expected = entry.output_sha256.as_ref()?;
+    if &entry.source != stamp || entry.private || takes_outside_values(&tenant.source.text) {
+        return None;
+    }
+    if !std::fs::symlink_metadata(target).is_ok_and(|m| m.is_file()) {
+        return None;
+    }
+    let bytes = io::read_output(target, wxcflow::MAX_INPUT_BYTES).ok()?;
+    (&provenance::sha256_hex(&bytes) == expected).then(|| expected.clone())
+}
+
+/// Whether a tenant file takes a value from the environment or a file (`{ env = ... }`).
+fn takes_outside_values(text: &str) -> bool {
+    toml::from_str::<toml::Table>(text).map_or(true, |table| {
+        table.values().any(|v| matches!(v, toml::Value::Table(_)))
+    })
+}
+
 fn failed_entry(
     name: &str,
     stamp: Option<wxcflow::flow::Source>,
@@ -329,6 +436,7 @@ fn failed_entry(
     let mut errors: Vec<String> = codes.into_iter().filter(|c| !c.is_empty()).collect();
     errors.sort();
     errors.dedup();
+    let warnings = Vec::new();
     ManifestEntry {
         name: name.to_string(),
         // An unreadable tenant has no content to hash: its name alone, and the digest of nothing.
@@ -341,6 +449,7 @@ fn failed_entry(
         output_sha256: None,
         private: false,
         errors,
+        warnings,
     }
 }
 
@@ -393,13 +502,13 @@ fn same_file_content(target: &Path, bytes: &[u8], private: bool) -> bool {
             return false;
         }
     }
-    std::fs::read(target).is_ok_and(|old| old == bytes)
+    io::read_output(target, bytes.len()).is_ok_and(|old| old == bytes)
 }
 
 /// Removes the documents that do not belong to this run: those of tenants that failed, and
 /// those an earlier manifest lists for tenants that are gone. Files wxcflow never wrote are left
 /// alone. Gives the names removed.
-fn remove_stale(out_dir: &Path, manifest: &Manifest) -> Vec<String> {
+fn remove_stale(out_dir: &Path, manifest: &Manifest, previous: Option<&Manifest>) -> Vec<String> {
     let ok: std::collections::BTreeSet<&str> = manifest
         .tenants
         .iter()
@@ -412,9 +521,12 @@ fn remove_stale(out_dir: &Path, manifest: &Manifest) -> Vec<String> {
         .filter(|t| t.status == Status::Failed)
         .map(|t| t.output.clone())
         .collect();
-    if let Ok(previous) = std::fs::read_to_string(out_dir.join(provenance::MANIFEST_NAME)) {
-        candidates.extend(Manifest::outputs_listed(&previous));
-    }
+    candidates.extend(
+        previous
+            .into_iter()
+            .flat_map(|m| &m.tenants)
+            .map(|t| t.output.clone()),
+    );
     candidates.sort();
     candidates.dedup();
     candidates

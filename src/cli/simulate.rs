@@ -45,9 +45,12 @@ impl<'v> FsFlows<'v> {
 impl wxcflow::sim::FlowResolver for FsFlows<'_> {
     fn resolve(&self, flow: &str) -> Result<wxcflow::flow::Flow, String> {
         for dir in &self.dirs {
+            // Only regular files are searched: a FIFO in the folder would block the run.
             let direct = dir.join(format!("{flow}.toml"));
-            if let Ok(source) = read_source(&direct) {
-                return self.compile(&source);
+            if direct.is_file() {
+                if let Ok(source) = read_source(&direct) {
+                    return self.compile(&source);
+                }
             }
             let Ok(entries) = std::fs::read_dir(dir) else {
                 continue;
@@ -55,7 +58,7 @@ impl wxcflow::sim::FlowResolver for FsFlows<'_> {
             let mut paths: Vec<PathBuf> = entries
                 .filter_map(Result::ok)
                 .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+                .filter(|p| p.extension().is_some_and(|x| x == "toml") && p.is_file())
                 .collect();
             paths.sort();
             for path in paths {

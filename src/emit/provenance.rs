@@ -2,7 +2,7 @@
 //! heading. No timestamps and no folders: the same inputs give the same bytes anywhere.
 
 use crate::flow::{Document, Provenance, Source};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 /// The tool and version that wrote an output.
@@ -51,10 +51,10 @@ pub fn name_tenant(sheet: &str, tenant: &str, tenant_file: &str) -> String {
 }
 
 /// What a render did, written to `OUTDIR/wxcflow-manifest.json`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Manifest {
-    pub format: &'static str,
-    pub tool: &'static str,
+    pub format: String,
+    pub tool: String,
     pub template: Source,
     /// Every tenant of the run, by name.
     pub tenants: Vec<ManifestEntry>,
@@ -62,7 +62,7 @@ pub struct Manifest {
     pub removed: Vec<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ManifestEntry {
     pub name: String,
     pub source: Source,
@@ -77,9 +77,12 @@ pub struct ManifestEntry {
     pub private: bool,
     /// Codes of the errors that failed it.
     pub errors: Vec<String>,
+    /// Codes of its warnings, once each: a later render that finds the tenant unchanged does
+    /// not rebuild it, and points here for them.
+    pub warnings: Vec<String>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Status {
     Ok,
@@ -90,8 +93,8 @@ impl Manifest {
     /// A new manifest for a template.
     pub fn new(template: Source) -> Manifest {
         Manifest {
-            format: MANIFEST_FORMAT,
-            tool: TOOL,
+            format: MANIFEST_FORMAT.to_string(),
+            tool: TOOL.to_string(),
             template,
             tenants: Vec::new(),
             removed: Vec::new(),
@@ -110,17 +113,10 @@ impl Manifest {
         text
     }
 
-    /// The outputs an earlier manifest lists, from its JSON (nothing when unreadable).
-    pub fn outputs_listed(json: &str) -> Vec<String> {
-        let value: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
-        if value.get("format").and_then(|f| f.as_str()) != Some(MANIFEST_FORMAT) {
-            return Vec::new();
-        }
-        value["tenants"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|t| t["output"].as_str().map(str::to_string))
-            .collect()
+    /// An earlier manifest, from its JSON; `None` when it is not one this version reads.
+    pub fn parse(json: &str) -> Option<Manifest> {
+        serde_json::from_str::<Manifest>(json)
+            .ok()
+            .filter(|m| m.format == MANIFEST_FORMAT)
     }
 }
