@@ -330,3 +330,31 @@ fn fmt_says_when_line_endings_change() {
         "[flow]\nname = \"A\"\n"
     );
 }
+
+#[test]
+fn a_zip_member_over_its_limit_is_refused_within_bounded_memory() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.workflow.zip");
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+    zip.start_file(
+        "big.workflow",
+        zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated)
+            .large_file(false),
+    )
+    .unwrap();
+    let chunk = vec![b'a'; 1024 * 1024];
+    for _ in 0..33 {
+        zip.write_all(&chunk).unwrap();
+    }
+    zip.finish().unwrap();
+    // One byte repeated compresses to almost nothing: the archive is small, its member is not.
+    assert!(std::fs::metadata(&path).unwrap().len() < 1024 * 1024);
+    let out = wxcflow_limited(dir.path(), &["inspect", "big.workflow.zip"]);
+    assert_eq!(out.status.code(), Some(1), "{}", transcript(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "big.workflow.zip: unreadable zip archive: big.workflow is 34603008 bytes, over the 33554432-byte limit\n"
+    );
+}
