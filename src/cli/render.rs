@@ -253,9 +253,15 @@ pub(super) fn render(
                 let build = wxcflow::build_rendered(&renderer, Some(tenant), &store, &validator);
                 let private = build.holds_secret();
                 let written = match build.output {
-                    Some((mut document, _)) => {
-                        let json =
-                            provenance::stamp(&mut document, template_source.clone(), Some(stamp));
+                    Some((mut document, json)) => {
+                        let json = provenance::stamp_json(
+                            &json,
+                            template_source.clone(),
+                            Some(stamp.clone()),
+                        )
+                        .unwrap_or_else(|| {
+                            provenance::stamp(&mut document, template_source.clone(), Some(stamp))
+                        });
                         write_if_changed(&target, json.as_bytes(), private)
                     }
                     None => Err(String::new()),
