@@ -24,9 +24,9 @@ pub const BLOCK_BOUND: [u8; 3] = [0xab, 0x4f, 0xaf];
 const CHUNK_MIN: usize = 245;
 const CHUNK_MAX: usize = 256;
 
-/// Largest member of a `.workflow.zip` that is read (the platform's own flow limit is 10 MB,
-/// which is 20 MB of hex).
-pub const MAX_ZIP_MEMBER: u64 = 32 * 1024 * 1024;
+/// Largest member of a `.workflow.zip` that is read, once decompressed: an export, like a bare
+/// one (see [`MAX_EXPORT_BYTES`]).
+pub const MAX_ZIP_MEMBER: u64 = MAX_EXPORT_BYTES as u64;
 
 /// What a measured export is.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -111,7 +111,7 @@ impl Rejection {
             ),
             Rejection::UnreadableZip { message } => format!("unreadable zip archive: {message}"),
             Rejection::TooLarge { .. } => format!(
-                "over {MAX_EXPORT_BYTES} bytes: larger than any export of a flow within the platform's 10 MB limit"
+                "too large (wxc::too-large): over {MAX_EXPORT_BYTES} bytes, larger than any export of a flow within the platform's 10 MB limit"
             ),
             Rejection::NotAnExport { what } => format!("not a Webex Connect export: {what}"),
         }
@@ -285,6 +285,15 @@ fn recognise_other(bytes: &[u8]) -> Option<Inspection> {
     None
 }
 
+fn too_large_member(name: String, bytes: u64) -> ZipMember {
+    ZipMember {
+        name,
+        inspection: Inspection::Rejected(Rejection::TooLarge {
+            bytes: usize::try_from(bytes).unwrap_or(usize::MAX),
+        }),
+    }
+}
+
 fn inspect_zip(bytes: &[u8]) -> Inspection {
     let unreadable = |e: &dyn std::fmt::Display| {
         Inspection::Rejected(Rejection::UnreadableZip {
@@ -309,11 +318,11 @@ fn inspect_zip(bytes: &[u8]) -> Inspection {
         {
             continue;
         }
+        // The declared size is checked first, and what is read is bounded anyway: a declared
+        // size can lie.
         if file.size() > MAX_ZIP_MEMBER {
-            return unreadable(&format!(
-                "{name} is {} bytes, over the {MAX_ZIP_MEMBER}-byte limit",
-                file.size()
-            ));
+            members.push(too_large_member(name, file.size()));
+            continue;
         }
         let mut content = Vec::new();
         if let Err(e) = (&mut file)
@@ -322,11 +331,9 @@ fn inspect_zip(bytes: &[u8]) -> Inspection {
         {
             return unreadable(&e);
         }
-        // The declared size can lie; what was read cannot.
         if content.len() as u64 > MAX_ZIP_MEMBER {
-            return unreadable(&format!(
-                "{name} is over the {MAX_ZIP_MEMBER}-byte limit once decompressed"
-            ));
+            members.push(too_large_member(name, content.len() as u64));
+            continue;
         }
         let inspection = match read_export(&content) {
             Ok(export) => Inspection::Export(export),
