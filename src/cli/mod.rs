@@ -2,7 +2,6 @@
 //! decides anything lives in the library.
 
 use clap::{Parser, Subcommand, ValueEnum};
-
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use wxcflow::container::{self, Inspection};

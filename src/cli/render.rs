@@ -194,8 +194,11 @@ pub(super) fn render(
     for (name, stamp, tenant) in loaded {
         match tenant {
             Ok(t) => {
+                // A parsed tenant was read, so it has its digest.
+                stamps.push(stamp.unwrap_or_else(|| {
+                    provenance::source(&t.source.name, t.source.text.as_bytes())
+                }));
                 tenants.push(t);
-                stamps.push(stamp);
             }
             Err(TenantFailure::Unreadable(why)) => {
                 let code = if why.too_large { "wxc::too-large" } else { "" };
@@ -216,7 +219,6 @@ pub(super) fn render(
             }
         }
     }
-    // Each document is written as soon as it is built and then dropped; only diagnostics stay.
     // What the last render into this folder did, if it used this tool and this template.
     let previous = read_manifest(out_dir);
     let reusable: std::collections::HashMap<&str, &ManifestEntry> = previous
@@ -226,6 +228,7 @@ pub(super) fn render(
         .filter(|t| t.status == Status::Ok)
         .map(|t| (t.name.as_str(), t))
         .collect();
+    // Each document is written as soon as it is built and then dropped; only diagnostics stay.
     let outcomes: Vec<Outcome> = pool.install(|| {
         let indexed: Vec<(usize, &wxcflow::template::Tenant)> =
             tenants.iter().enumerate().collect();
@@ -233,9 +236,7 @@ pub(super) fn render(
             .par_iter()
             .map(|&(i, tenant)| {
                 let target = out_dir.join(format!("{}.flow.json", tenant.name));
-                let stamp = stamps[i].clone().unwrap_or_else(|| {
-                    provenance::source(&tenant.source.name, tenant.source.text.as_bytes())
-                });
+                let stamp = stamps[i].clone();
                 if let Some(entry) = reusable.get(tenant.name.as_str()) {
                     if let Some(sha256) = still_current(entry, &stamp, tenant, &target) {
                         progress.inc(1);
@@ -301,7 +302,7 @@ pub(super) fn render(
                 unchanged += usize::from(!w.changed);
                 manifest.tenants.push(ManifestEntry {
                     name: tenant.name.clone(),
-                    source: stamp.clone().unwrap_or_else(|| template_source.clone()),
+                    source: stamp.clone(),
                     output: format!("{}.flow.json", tenant.name),
                     status: Status::Ok,
                     output_sha256: (!w.private).then(|| w.sha256.clone()),
@@ -316,7 +317,7 @@ pub(super) fn render(
                 }
                 let mut entry = failed_entry(
                     &tenant.name,
-                    stamp.clone(),
+                    Some(stamp.clone()),
                     codes(diagnostics.iter().filter(|d| d.is_error())),
                 );
                 entry.warnings = warnings;
