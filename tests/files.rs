@@ -358,3 +358,41 @@ fn a_zip_member_over_its_limit_is_refused_within_bounded_memory() {
         "big.workflow.zip: zip archive with 1 .workflow file(s)\nbig.workflow.zip!big.workflow: too large (wxc::too-large): over 25165824 bytes, larger than any export of a flow within the platform's 10 MB limit\n"
     );
 }
+
+#[test]
+fn secrets_go_to_regular_files_or_the_null_device_only() {
+    let dir = workspace();
+    std::fs::write(
+        dir.path().join("secret.toml"),
+        "token_passphrase = { env = \"T_PASSPHRASE\" }\n",
+    )
+    .unwrap();
+    let fifo = dir.path().join("pipe");
+    mkfifo(&fifo);
+    let build = |target: &str| {
+        Command::new(BIN)
+            .args(["build", "s.toml", "--values", "secret.toml", "-o", target])
+            .current_dir(dir.path())
+            .env("T_PASSPHRASE", "pass-7Qx")
+            .output()
+            .unwrap()
+    };
+    // Refused before the FIFO is opened: no reader is needed for the test to end.
+    let out = build("pipe");
+    assert_eq!(out.status.code(), Some(2), "{}", transcript(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(
+        "refusing to write pipe: the output holds secret values and it is not a regular file"
+    ));
+    if let Some(null) = device(dir.path(), "null", "3") {
+        let out = build(null.to_str().unwrap());
+        assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+        assert!(is_char_device(&null));
+    }
+    let out = build("private.flow.json");
+    assert_eq!(out.status.code(), Some(0));
+    let mode = std::fs::metadata(dir.path().join("private.flow.json"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+}

@@ -201,11 +201,32 @@ pub fn write_output(path: &Path, bytes: &[u8], options: WriteOptions) -> Result<
             return Err(fail(&"it is a directory"));
         }
         if !meta.is_file() && !meta.file_type().is_symlink() {
+            // Secrets go to private files only: never to a terminal, a pipe or another device,
+            // where anyone may read them. Discarding them (`-o /dev/null`) is fine.
+            if options.private && !is_null_device(meta) {
+                return Err(format!(
+                    "refusing to write {}: the output holds secret values and it is not a regular file; write it to a file (created with mode 0600)",
+                    path.display()
+                ));
+            }
             return write_through(&target, bytes).map_err(|e| fail(&e));
         }
     }
     let existing = existing.filter(std::fs::Metadata::is_file);
     replace(&target, bytes, options, existing.as_ref()).map_err(|e| fail(&e))
+}
+
+/// Whether `meta` is the null device (the same device as `/dev/null`).
+#[cfg(unix)]
+fn is_null_device(meta: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::{FileTypeExt as _, MetadataExt as _};
+    meta.file_type().is_char_device()
+        && std::fs::metadata("/dev/null").is_ok_and(|null| null.rdev() == meta.rdev())
+}
+
+#[cfg(not(unix))]
+fn is_null_device(_: &std::fs::Metadata) -> bool {
+    false
 }
 
 /// A device or a pipe: opened and written like `>` does, never replaced.
