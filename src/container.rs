@@ -24,9 +24,9 @@ pub const BLOCK_BOUND: [u8; 3] = [0xab, 0x4f, 0xaf];
 const CHUNK_MIN: usize = 245;
 const CHUNK_MAX: usize = 256;
 
-/// Largest member of a `.workflow.zip` that is read (the platform's own flow limit is 10 MB,
-/// which is 20 MB of hex).
-pub const MAX_ZIP_MEMBER: u64 = 32 * 1024 * 1024;
+/// Largest member of a `.workflow.zip` that is read, once decompressed: an export, like a bare
+/// one (see [`MAX_EXPORT_BYTES`]).
+pub const MAX_ZIP_MEMBER: u64 = MAX_EXPORT_BYTES as u64;
 
 /// What a measured export is.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -111,7 +111,7 @@ impl Rejection {
             ),
             Rejection::UnreadableZip { message } => format!("unreadable zip archive: {message}"),
             Rejection::TooLarge { .. } => format!(
-                "over {MAX_EXPORT_BYTES} bytes: larger than any export of a flow within the platform's 10 MB limit"
+                "too large (wxc::too-large): over {MAX_EXPORT_BYTES} bytes, larger than any export of a flow within the platform's 10 MB limit"
             ),
             Rejection::NotAnExport { what } => format!("not a Webex Connect export: {what}"),
         }
@@ -248,12 +248,13 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// A wxcflow document or spec, or a named kind of file that is plainly not an export.
+/// A wxcflow document or spec, or a named kind of file that is plainly not an export. Each
+/// format is tried in turn: the first byte decides nothing (a spec may start with `[`, as every
+/// `decompile` output does, and so may JSON).
 fn recognise_other(bytes: &[u8]) -> Option<Inspection> {
     let text = std::str::from_utf8(bytes).ok()?;
-    let trimmed = text.trim_start_matches('\u{feff}').trim_start();
-    if trimmed.starts_with('{') || trimmed.starts_with('[') {
-        let value: serde_json::Value = serde_json::from_str(trimmed).ok()?;
+    let trimmed = text.trim_start_matches('\u{feff}');
+    if let Ok(value) = serde_json::from_str::<serde_json::Value>(trimmed) {
         if value.get("format").and_then(|f| f.as_str()) == Some(crate::flow::FORMAT) {
             let flow = &value["flow"];
             return Some(Inspection::FlowDocument {
@@ -261,11 +262,14 @@ fn recognise_other(bytes: &[u8]) -> Option<Inspection> {
                 nodes: flow["nodes"].as_array().map_or(0, Vec::len) + 1,
             });
         }
-        return Some(Inspection::Rejected(Rejection::NotAnExport {
-            what: "a JSON file that is not a wxcflow flow document".into(),
-        }));
+        // A bare number or string is more likely a damaged export than a JSON file.
+        if value.is_object() || value.is_array() {
+            return Some(Inspection::Rejected(Rejection::NotAnExport {
+                what: "a JSON file that is not a wxcflow flow document".into(),
+            }));
+        }
     }
-    let table: toml::Table = toml::from_str(text).ok()?;
+    let table: toml::Table = toml::from_str(trimmed).ok()?;
     if let (Some(flow), Some(_)) = (
         table.get("flow").and_then(|f| f.as_table()),
         table.get("trigger"),
@@ -279,6 +283,15 @@ fn recognise_other(bytes: &[u8]) -> Option<Inspection> {
         });
     }
     None
+}
+
+fn too_large_member(name: String, bytes: u64) -> ZipMember {
+    ZipMember {
+        name,
+        inspection: Inspection::Rejected(Rejection::TooLarge {
+            bytes: usize::try_from(bytes).unwrap_or(usize::MAX),
+        }),
+    }
 }
 
 fn inspect_zip(bytes: &[u8]) -> Inspection {
@@ -305,11 +318,11 @@ fn inspect_zip(bytes: &[u8]) -> Inspection {
         {
             continue;
         }
+        // The declared size is checked first, and what is read is bounded anyway: a declared
+        // size can lie.
         if file.size() > MAX_ZIP_MEMBER {
-            return unreadable(&format!(
-                "{name} is {} bytes, over the {MAX_ZIP_MEMBER}-byte limit",
-                file.size()
-            ));
+            members.push(too_large_member(name, file.size()));
+            continue;
         }
         let mut content = Vec::new();
         if let Err(e) = (&mut file)
@@ -317,6 +330,10 @@ fn inspect_zip(bytes: &[u8]) -> Inspection {
             .read_to_end(&mut content)
         {
             return unreadable(&e);
+        }
+        if content.len() as u64 > MAX_ZIP_MEMBER {
+            members.push(too_large_member(name, content.len() as u64));
+            continue;
         }
         let inspection = match read_export(&content) {
             Ok(export) => Inspection::Export(export),

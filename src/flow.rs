@@ -70,6 +70,30 @@ pub struct Document {
     pub flow: Flow,
     /// Canvas positions by node id. Moving a node changes only this part.
     pub layout: BTreeMap<NodeId, Position>,
+    /// Where the document came from, when it was built from files; never part of the logic
+    /// (diff and textconv read `flow` alone). Absent in documents built in memory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<Provenance>,
+}
+
+/// The inputs a document was built from: no timestamps or paths, so that the same inputs give
+/// the same bytes on any machine.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Provenance {
+    /// `wxcflow <version>`.
+    pub tool: String,
+    pub template: Source,
+    /// The tenant file, when the document is one tenant's.
+    pub tenant: Option<Source>,
+}
+
+/// One input file, by name (its file name alone) and content.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Source {
+    pub name: String,
+    pub sha256: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -22,6 +22,7 @@ pub mod flow_designer;
 pub mod fmt;
 pub mod jsonpath;
 pub mod refs;
+pub mod render_limits;
 pub mod schema;
 pub mod secret;
 pub mod sim;

@@ -383,6 +383,7 @@ impl<'s> Renderer<'s> {
     // `expect` below: Every index in `templated` was added to the environment in `new`.
     #[allow(clippy::expect_used)]
     pub fn render(&self, tenant: Option<&Tenant>, store: &dyn SecretStore) -> Rendered {
+        let _budget = crate::render_limits::RenderBudget::start();
         let mut diagnostics = Vec::new();
         let mut origins: BTreeMap<String, String> = BTreeMap::new();
         let mut secret_spans = Vec::new();
@@ -423,7 +424,8 @@ impl<'s> Renderer<'s> {
                     values: Arc::clone(&values),
                     read: Mutex::new(BTreeSet::new()),
                 });
-                let rendered = template.render(Value::from_dyn_object(Arc::clone(&lookups)));
+                let context = Value::from_dyn_object(Arc::clone(&lookups));
+                let rendered = crate::render_limits::render(&template, &context);
                 // The secret parameters the string reads: named in it, or looked up as it ran.
                 let mut uses: BTreeSet<String> = declared.iter().cloned().collect();
                 if let Ok(read) = lookups.read.lock() {

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{transcript, wxcflow};
+use common::{logic, transcript, wxcflow};
 
 use std::path::Path;
 
@@ -33,7 +33,13 @@ fn build_without_a_spec_writes_get_oauth_token() {
     let source =
         wxcflow::diagnostic::SourceFile::new(wxcflow::DEFAULT_SPEC_NAME, wxcflow::DEFAULT_SPEC);
     let expected = common::compiler().build(&source);
-    assert_eq!(written, expected.output.unwrap().1);
+    assert_eq!(logic(written.as_bytes()), expected.output.unwrap().1);
+    let document: wxcflow::flow::Document = serde_json::from_str(&written).unwrap();
+    let provenance = document
+        .provenance
+        .expect("a built document says where it came from");
+    assert_eq!(provenance.template.name, "get-oauth-token.toml");
+    assert_eq!(provenance.tenant, None);
     // Nothing else (no temporary file) is left behind.
     let entries: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
     assert_eq!(entries.len(), 1);

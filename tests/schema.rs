@@ -19,10 +19,19 @@ fn documents() -> Vec<String> {
         .collect();
     paths.sort();
     sources.extend(paths.iter().map(|p| fixture(p)));
-    sources
+    let mut documents: Vec<String> = sources
         .iter()
         .map(|s| common::compiler().build(s).output.expect("valid fixture").1)
-        .collect()
+        .collect();
+    // As `build` and `render` write them: with their provenance.
+    let mut stamped: wxcflow::flow::Document = serde_json::from_str(&documents[0]).unwrap();
+    let provenance = wxcflow::emit::provenance::source;
+    documents.push(wxcflow::emit::provenance::stamp(
+        &mut stamped,
+        provenance("templates/get-oauth-token.toml", b"template"),
+        Some(provenance("tenants/acme.toml", b"tenant")),
+    ));
+    documents
 }
 
 fn default_document() -> Value {
@@ -223,4 +232,28 @@ fn every_valid_spec_satisfies_the_editor_schema_and_a_typo_does_not() {
     let bad_operator =
         wxcflow::DEFAULT_SPEC.replacen("operator = \"equals\"", "operator = \"equal\"", 1);
     assert!(!validator.is_valid(&spec_as_json(&bad_operator)));
+}
+
+#[test]
+fn appending_provenance_to_the_json_gives_the_bytes_of_serialising_it() {
+    let provenance = wxcflow::emit::provenance::source;
+    for json in documents().iter().take(4) {
+        let mut document: wxcflow::flow::Document = serde_json::from_str(json).unwrap();
+        if document.provenance.is_some() {
+            continue;
+        }
+        let template = provenance("templates/a \"quoted\" name.toml", b"template");
+        let tenant = Some(provenance("tenants/acme.toml", b"tenant"));
+        let appended =
+            wxcflow::emit::provenance::stamp_json(json, template.clone(), tenant.clone()).unwrap();
+        let serialised = wxcflow::emit::provenance::stamp(&mut document, template, tenant);
+        assert_eq!(appended, serialised);
+        let appended = wxcflow::emit::provenance::stamp_json(json, template_only(), None).unwrap();
+        let serialised = wxcflow::emit::provenance::stamp(&mut document, template_only(), None);
+        assert_eq!(appended, serialised);
+    }
+}
+
+fn template_only() -> wxcflow::flow::Source {
+    wxcflow::emit::provenance::source("t.toml", b"")
 }

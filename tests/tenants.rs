@@ -290,7 +290,8 @@ fn one_failing_tenant_does_not_stop_the_others_and_leaves_no_file() {
             "acme.flow.json",
             "globex.flow.json",
             "initech.flow.json",
-            "umbrella.flow.json"
+            "umbrella.flow.json",
+            "wxcflow-manifest.json"
         ]
     );
     insta::assert_snapshot!(String::from_utf8_lossy(&run.stderr));

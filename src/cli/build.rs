@@ -1,6 +1,7 @@
 //! build, check, graph, sheet, init: one spec at a time.
 
 use super::*;
+use std::io::Write as _;
 
 pub(super) fn graph(spec: Option<&Path>, values: Option<&Path>, format: GraphFormat) -> ExitCode {
     let flow = match compile(spec, values, Secrets::OriginsOnly) {
@@ -34,8 +35,9 @@ pub(super) fn sheet(spec: Option<&Path>, values: Option<&Path>, output: Option<&
     match output {
         None => out!("{text}"),
         Some(path) => {
-            if let Err(e) = write_atomic(path, text.as_bytes(), false, true) {
-                return usage_error(&format!("cannot write {}: {e}", path.display()));
+            if let Err(e) = io::write_output(path, text.as_bytes(), io::WriteOptions::output(false))
+            {
+                return usage_error(&e);
             }
         }
     }
@@ -81,12 +83,19 @@ pub(super) fn build(
     let sources: Vec<&SourceFile> = hidden.iter().collect();
     print_diagnostics(&result.diagnostics, &sources, format, false);
     let holds_secret = result.holds_secret();
-    let Some((document, json)) = result.output else {
+    let Some((mut document, _)) = result.output else {
         if matches!(format, Format::Human) {
             eprintln!("build failed: {}", diagnostic::summary(&result.diagnostics));
         }
         return ExitCode::from(EXIT_PROBLEMS);
     };
+    let json = wxcflow::emit::provenance::stamp(
+        &mut document,
+        wxcflow::emit::provenance::source(&source.name, source.text.as_bytes()),
+        tenant
+            .as_ref()
+            .map(|t| wxcflow::emit::provenance::source(&t.source.name, t.source.text.as_bytes())),
+    );
     let target = output.map_or_else(
         || PathBuf::from(default_output_name(&document.flow.name)),
         Path::to_path_buf,
@@ -98,8 +107,12 @@ pub(super) fn build(
         out!("{json}");
         return ExitCode::SUCCESS;
     }
-    if let Err(e) = write_atomic(&target, json.as_bytes(), holds_secret, true) {
-        return usage_error(&format!("cannot write {}: {e}", target.display()));
+    if let Err(e) = io::write_output(
+        &target,
+        json.as_bytes(),
+        io::WriteOptions::output(holds_secret),
+    ) {
+        return usage_error(&e);
     }
     if matches!(format, Format::Human) {
         eprintln!(

@@ -16,10 +16,16 @@ struct Report {
 }
 
 impl Report {
-    /// An input that could not be read: said on stderr at once, and in the SARIF log.
-    fn unreadable(&mut self, message: &str) {
-        eprintln!("error: {message}");
-        self.sarif.add_failure(message);
+    /// An input that could not be read: said on stderr at once, and in the SARIF log. One over
+    /// the limits is a finding about the input (`wxc::too-large`), reported with the others.
+    fn unreadable(&mut self, error: &super::io::ReadError) {
+        if error.too_large {
+            let d = Diagnostic::new(Code::TooLarge, error.message.clone());
+            self.add(vec![d], &[], "", None);
+            return;
+        }
+        eprintln!("error: {}", error.message);
+        self.sarif.add_failure(&error.message);
         self.unreadable = true;
     }
 

@@ -23,12 +23,16 @@ struct FdSource {
 
 /// Reads a file and tells whether it is a Flow Designer export or spec.
 fn read_fd(path: &Path) -> Result<Option<FdSource>, ExitCode> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| usage_error(&format!("cannot read {}: {e}", path.display())))?;
+    // Too large for a Flow Designer file: left to the other readers, which say why.
+    let bytes = match super::io::read_bounded(path, wxcflow::MAX_INPUT_BYTES) {
+        Ok(bytes) => bytes,
+        Err(e) if e.too_large => return Ok(None),
+        Err(e) => return Err(e.report()),
+    };
     let Some(kind) = fd::recognise(&bytes) else {
         return Ok(None);
     };
-    let source = read_source(path).map_err(|e| usage_error(&e))?;
+    let source = read_source(path).map_err(|e| e.report())?;
     Ok(Some(FdSource { source, kind }))
 }
 
@@ -112,8 +116,7 @@ fn side(path: &Path) -> Result<FdFlow, ExitCode> {
             ExitCode::from(EXIT_USAGE)
         });
     }
-    let bytes = std::fs::read(path)
-        .map_err(|e| usage_error(&format!("cannot read {}: {e}", path.display())))?;
+    let bytes = super::io::read_bounded(path, wxcflow::MAX_INPUT_BYTES).map_err(|e| e.report())?;
     let (build, source) = match container::inspect(&bytes) {
         Inspection::FlowDocument { .. } => {
             let document: wxcflow::flow::Document =
@@ -132,7 +135,7 @@ fn side(path: &Path) -> Result<FdFlow, ExitCode> {
             (build, None)
         }
         Inspection::Spec { .. } => {
-            let source = read_source(path).map_err(|e| usage_error(&e))?;
+            let source = read_source(path).map_err(|e| e.report())?;
             (compiler().build(&source), Some(source))
         }
         _ => {
@@ -155,7 +158,7 @@ fn side(path: &Path) -> Result<FdFlow, ExitCode> {
 
 pub(super) fn diff(old: &Path, new: &Path, format: DiffFormat) -> Option<ExitCode> {
     let is_fd = |p: &Path| {
-        std::fs::read(p)
+        super::io::read_bounded(p, wxcflow::MAX_INPUT_BYTES)
             .ok()
             .is_some_and(|b| fd::recognise(&b).is_some())
     };
@@ -206,10 +209,12 @@ pub(super) fn decompile(path: &Path, output: Option<&Path>) -> Option<ExitCode> 
             out!("{spec}");
             ExitCode::SUCCESS
         }
-        Some(target) => match write_atomic(target, spec.as_bytes(), private, true) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => usage_error(&format!("cannot write {}: {e}", target.display())),
-        },
+        Some(target) => {
+            match super::io::write_output(target, spec.as_bytes(), super::io::WriteOptions::output(private)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => usage_error(&e),
+            }
+        }
     })
 }
 
@@ -218,8 +223,12 @@ pub(super) type Linted = (Vec<Diagnostic>, Vec<SourceFile>);
 
 /// What `check` finds in a Flow Designer export or spec: its diagnostics, and the sources to
 /// quote them from (none for an export on one long line); `None` for any other file.
-pub(super) fn lint_file(path: &Path) -> Result<Option<Linted>, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+pub(super) fn lint_file(path: &Path) -> Result<Option<Linted>, super::io::ReadError> {
+    let bytes = match super::io::read_bounded(path, wxcflow::MAX_INPUT_BYTES) {
+        Ok(bytes) => bytes,
+        Err(e) if e.too_large => return Ok(None),
+        Err(e) => return Err(e),
+    };
     let Some(kind) = fd::recognise(&bytes) else {
         return Ok(None);
     };
@@ -348,8 +357,12 @@ pub(super) fn build(
         out!("{json}");
         return ExitCode::SUCCESS;
     }
-    if let Err(e) = write_atomic(&target, json.as_bytes(), holds_secret, true) {
-        return usage_error(&format!("cannot write {}: {e}", target.display()));
+    if let Err(e) = super::io::write_output(
+        &target,
+        json.as_bytes(),
+        super::io::WriteOptions::output(holds_secret),
+    ) {
+        return usage_error(&e);
     }
     if matches!(format, Format::Human) {
         eprintln!(
@@ -388,8 +401,12 @@ pub(super) fn sheet(spec: Option<&Path>, values: Option<&Path>, output: Option<&
     match output {
         None => out!("{text}"),
         Some(path) => {
-            if let Err(e) = write_atomic(path, text.as_bytes(), false, true) {
-                return usage_error(&format!("cannot write {}: {e}", path.display()));
+            if let Err(e) = super::io::write_output(
+                path,
+                text.as_bytes(),
+                super::io::WriteOptions::output(false),
+            ) {
+                return usage_error(&e);
             }
         }
     }
@@ -398,7 +415,7 @@ pub(super) fn sheet(spec: Option<&Path>, values: Option<&Path>, output: Option<&
 
 /// `build` and `sheet` for the document target refuse a Flow Designer spec with the reason.
 pub(super) fn refuse_document_target(spec: Option<&Path>) -> Option<ExitCode> {
-    let text = std::fs::read_to_string(spec?).ok()?;
+    let text = super::io::read_text(spec?, wxcflow::MAX_INPUT_BYTES).ok()?;
     fd::spec::is_spec(&text)
         .then(|| usage_error("this is a Flow Designer spec: build it with --target flow-designer"))
 }
@@ -435,7 +452,7 @@ pub(super) fn push(args: &Push) -> ExitCode {
     };
     let source = match read_source(args.file) {
         Ok(s) => s,
-        Err(e) => return usage_error(&e),
+        Err(e) => return e.report(),
     };
     let value: serde_json::Value = match serde_json::from_str(&source.text) {
         Ok(v) => v,

@@ -17,16 +17,17 @@ pub(super) fn inspect(files: &[PathBuf], format: Format) -> ExitCode {
     }
     let mut inspected = Vec::new();
     for path in files {
-        // Read at most one byte past the limit: a huge file is rejected without loading it all.
-        let limit = container::MAX_EXPORT_BYTES as u64 + 1;
-        let read = std::fs::File::open(path).and_then(|f| {
-            let mut bytes = Vec::new();
-            std::io::Read::read_to_end(&mut std::io::Read::take(f, limit), &mut bytes)
-                .map(|_| bytes)
-        });
-        match read {
-            Ok(bytes) => inspected.push((path.display().to_string(), container::inspect(&bytes))),
-            Err(e) => return usage_error(&format!("cannot read {}: {e}", path.display())),
+        let name = path.display().to_string();
+        match io::read_bounded(path, container::MAX_EXPORT_BYTES) {
+            Ok(bytes) => inspected.push((name, container::inspect(&bytes))),
+            // Too large is a finding about the file, reported like any other rejection.
+            Err(e) if e.too_large => inspected.push((
+                name,
+                Inspection::Rejected(container::Rejection::TooLarge {
+                    bytes: container::MAX_EXPORT_BYTES + 1,
+                }),
+            )),
+            Err(e) => return e.report(),
         }
     }
     let comparison = match inspected.as_slice() {
@@ -69,9 +70,9 @@ pub(super) fn inspect(files: &[PathBuf], format: Format) -> ExitCode {
 /// Git calls this with one file and shows what it prints; so it prints something for any file
 /// and fails only when the file cannot be read.
 pub(super) fn textconv(path: &Path) -> ExitCode {
-    let bytes = match std::fs::read(path) {
+    let bytes = match io::read_bounded(path, container::MAX_EXPORT_BYTES) {
         Ok(b) => b,
-        Err(e) => return usage_error(&format!("cannot read {}: {e}", path.display())),
+        Err(e) => return e.report(),
     };
     if let Some(code) = super::flow_designer::textconv(path, &bytes) {
         return code;

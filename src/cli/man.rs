@@ -50,8 +50,9 @@ pub(super) fn man(dir: &Path) -> ExitCode {
     }
     for (name, roff) in &pages {
         let path = dir.join(name);
-        if let Err(e) = write_atomic(&path, roff, false, true) {
-            return usage_error(&format!("cannot write {}: {e}", path.display()));
+        if let Err(e) = super::io::write_output(&path, roff, super::io::WriteOptions::output(false))
+        {
+            return usage_error(&e);
         }
     }
     eprintln!("wrote {} man pages to {}", pages.len(), dir.display());

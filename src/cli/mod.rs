@@ -2,7 +2,6 @@
 //! decides anything lives in the library.
 
 use clap::{Parser, Subcommand, ValueEnum};
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use wxcflow::container::{self, Inspection};
@@ -11,18 +10,16 @@ use wxcflow::schema::DOCUMENT_SCHEMA;
 use wxcflow::Compiler;
 
 /// Like `print!`, but a closed pipe (`wxcflow graph | head`) ends the output quietly instead of
-/// panicking.
+/// panicking, and any other failure makes the exit code 2 (see `io::stdout_write`).
 macro_rules! out {
     ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = write!(std::io::stdout().lock(), $($arg)*);
+        $crate::cli::io::stdout_write(format_args!($($arg)*));
     }};
 }
 
 macro_rules! outln {
     ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+        $crate::cli::io::stdout_write(format_args!("{}\n", format_args!($($arg)*)));
     }};
 }
 
@@ -30,6 +27,7 @@ mod build;
 mod check;
 mod flow_designer;
 mod inspect;
+mod io;
 mod man;
 mod render;
 mod revisions;
@@ -254,6 +252,14 @@ enum SchemaKind {
 }
 
 pub fn run() -> ExitCode {
+    let code = run_command();
+    match io::stdout_failure() {
+        Some(e) => usage_error(&format!("cannot write to stdout: {e}")),
+        None => code,
+    }
+}
+
+fn run_command() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -368,12 +374,9 @@ pub fn run() -> ExitCode {
         Command::Init { dir } => build::init(&dir),
         Command::Completions { shell } => {
             use clap::CommandFactory as _;
-            clap_complete::generate(
-                shell,
-                &mut Cli::command(),
-                "wxcflow",
-                &mut std::io::stdout(),
-            );
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "wxcflow", &mut script);
+            out!("{}", String::from_utf8_lossy(&script));
             ExitCode::SUCCESS
         }
         Command::Man { dir } => man::man(&dir),
@@ -390,28 +393,16 @@ pub fn run() -> ExitCode {
     }
 }
 
-fn read_source(path: &Path) -> Result<SourceFile, String> {
-    // Refuse an oversized file before reading it into memory.
-    if let Ok(meta) = std::fs::metadata(path) {
-        if let Some(d) = wxcflow::too_large(&path.display().to_string(), meta.len() as usize) {
-            return Err(d.message);
-        }
-    }
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let text = String::from_utf8(bytes).map_err(|e| {
-        format!(
-            "{} is not UTF-8 text (invalid byte at offset {})",
-            path.display(),
-            e.utf8_error().valid_up_to()
-        )
-    })?;
+/// Reads a spec, tenant file, scenario or mock: UTF-8, at most [`wxcflow::MAX_INPUT_BYTES`].
+fn read_source(path: &Path) -> Result<SourceFile, io::ReadError> {
+    let text = io::read_text(path, wxcflow::MAX_INPUT_BYTES)?;
     Ok(SourceFile::new(path.display().to_string(), text))
 }
 
 /// The spec at `path`, or the embedded GetOAuthToken when none is given.
 fn load_spec(path: Option<&Path>) -> Result<SourceFile, ExitCode> {
     match path {
-        Some(path) => read_source(path).map_err(|e| usage_error(&e)),
+        Some(path) => read_source(path).map_err(|e| e.report()),
         None => Ok(SourceFile::new(
             wxcflow::DEFAULT_SPEC_NAME,
             wxcflow::DEFAULT_SPEC,
@@ -498,55 +489,6 @@ fn print_diagnostics(
     }
 }
 
-/// Writes to a temporary file in the target's folder, then renames it over the target: readers
-/// see the old file or the new one, never a part. Secret-bearing files are private (0600).
-/// `durable` also flushes the data to disk before the rename (skipped in large batches, where
-/// thousands of flushes would cost seconds and atomicity does not depend on them).
-pub fn write_atomic(
-    path: &Path,
-    bytes: &[u8],
-    private: bool,
-    durable: bool,
-) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    // One temporary name per target and process: concurrent writers of different targets never
-    // meet, and a stale one left by a killed run with the same pid is replaced.
-    let temporary = dir.join(format!(".{name}.{}.wxcflow-tmp", std::process::id()));
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    // The mode is set as the file is created: no moment in which a secret is readable.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(if private { 0o600 } else { 0o644 });
-    }
-    let mut file = match options.open(&temporary) {
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            std::fs::remove_file(&temporary)?;
-            options.open(&temporary)?
-        }
-        other => other?,
-    };
-    let written = file
-        .write_all(bytes)
-        .and_then(|()| if durable { file.sync_all() } else { Ok(()) })
-        .and_then(|()| {
-            drop(file);
-            std::fs::rename(&temporary, path)
-        });
-    if written.is_err() {
-        let _ = std::fs::remove_file(&temporary);
-    }
-    written
-}
-
 /// Secrets from the process environment and from files named relative to the tenant file.
 struct FsSecrets {
     base: PathBuf,
@@ -569,12 +511,13 @@ impl wxcflow::template::SecretStore for FsSecrets {
     }
 
     fn file(&self, path: &str) -> Result<String, String> {
-        std::fs::read_to_string(self.base.join(path)).map_err(|e| e.to_string())
+        // Bounded like every input: a secret `{ file = "/dev/zero" }` is refused, not read.
+        io::read_text(&self.base.join(path), wxcflow::MAX_INPUT_BYTES).map_err(|e| e.message)
     }
 }
 
 fn load_tenant(path: &Path) -> Result<wxcflow::template::Tenant, ExitCode> {
-    let source = read_source(path).map_err(|e| usage_error(&e))?;
+    let source = read_source(path).map_err(|e| e.report())?;
     let name = path
         .file_stem()
         .map_or_else(String::new, |s| s.to_string_lossy().into_owned());

@@ -16,15 +16,13 @@ fn load_flow(path: &Path, bytes: &[u8]) -> Result<Revision, ExitCode> {
         Inspection::FlowDocument { .. } => serde_json::from_slice::<wxcflow::flow::Document>(bytes)
             .map(|d| Revision::Flow(d.flow))
             .map_err(|e| usage_error(&format!("{name} is not a valid flow document: {e}"))),
-        Inspection::Spec { .. } => {
-            let text = String::from_utf8_lossy(bytes).into_owned();
-            let source = SourceFile::new(name, text);
-            let result = compiler().build(&source);
-            print_diagnostics(&result.diagnostics, &[&source], Format::Human, false);
-            result
-                .output
-                .map(|(d, _)| Revision::Flow(d.flow))
-                .ok_or_else(|| ExitCode::from(EXIT_USAGE))
+        Inspection::Spec { .. } => compile_revision(name, bytes),
+        // Text that is neither an export nor JSON is taken for a spec, so that its problems
+        // are shown with their line and column.
+        Inspection::Rejected(container::Rejection::NonHex { .. })
+            if std::str::from_utf8(bytes).is_ok() =>
+        {
+            compile_revision(name, bytes)
         }
         other => match single_export(&other) {
             Some(e) => Ok(Revision::Export(e.clone())),
@@ -39,15 +37,28 @@ fn load_flow(path: &Path, bytes: &[u8]) -> Result<Revision, ExitCode> {
     }
 }
 
+fn compile_revision(name: String, bytes: &[u8]) -> Result<Revision, ExitCode> {
+    let text = String::from_utf8_lossy(bytes).into_owned();
+    let source = SourceFile::new(name, text);
+    let result = compiler().build(&source);
+    print_diagnostics(&result.diagnostics, &[&source], Format::Human, false);
+    result
+        .output
+        .map(|(d, _)| Revision::Flow(d.flow))
+        .ok_or_else(|| ExitCode::from(EXIT_USAGE))
+}
+
 pub(super) fn diff(old: &Path, new: &Path, format: DiffFormat) -> ExitCode {
     if let Some(code) = super::flow_designer::diff(old, new, format) {
         return code;
     }
     let mut sides = Vec::new();
     for path in [old, new] {
-        let bytes = match std::fs::read(path) {
+        // Either side may be an export, the largest kind of input; specs and documents are held
+        // to their own limit once recognised.
+        let bytes = match io::read_bounded(path, container::MAX_EXPORT_BYTES) {
             Ok(b) => b,
-            Err(e) => return usage_error(&format!("cannot read {}: {e}", path.display())),
+            Err(e) => return e.report(),
         };
         match load_flow(path, &bytes) {
             Ok(side) => sides.push(side),
@@ -93,9 +104,9 @@ pub(super) fn decompile(document: &Path, output: Option<&Path>) -> ExitCode {
     if let Some(code) = super::flow_designer::decompile(document, output) {
         return code;
     }
-    let bytes = match std::fs::read(document) {
+    let bytes = match io::read_bounded(document, wxcflow::MAX_INPUT_BYTES) {
         Ok(b) => b,
-        Err(e) => return usage_error(&format!("cannot read {}: {e}", document.display())),
+        Err(e) => return e.report(),
     };
     let parsed: wxcflow::flow::Document = match serde_json::from_slice(&bytes) {
         Ok(d) => d,
@@ -120,9 +131,9 @@ pub(super) fn decompile(document: &Path, output: Option<&Path>) -> ExitCode {
             out!("{spec}");
             ExitCode::SUCCESS
         }
-        Some(path) => match write_atomic(path, spec.as_bytes(), private, true) {
+        Some(path) => match io::write_output(path, spec.as_bytes(), io::WriteOptions::output(private)) {
             Ok(()) => ExitCode::SUCCESS,
-            Err(e) => usage_error(&format!("cannot write {}: {e}", path.display())),
+            Err(e) => usage_error(&e),
         },
     }
 }
@@ -132,7 +143,7 @@ pub(super) fn fmt(specs: &[PathBuf], check_only: bool) -> ExitCode {
     for path in specs {
         let source = match read_source(path) {
             Ok(s) => s,
-            Err(e) => return usage_error(&e),
+            Err(e) => return e.report(),
         };
         if super::flow_designer::fmt_skips(&source) {
             continue;
@@ -148,23 +159,33 @@ pub(super) fn fmt(specs: &[PathBuf], check_only: bool) -> ExitCode {
         if formatted == source.text {
             continue;
         }
+        // Formatting writes LF line endings; a CRLF file is told, not converted silently.
+        let endings = if source.text.contains("\r\n") && !formatted.contains("\r\n") {
+            " (line endings: CRLF to LF)"
+        } else {
+            ""
+        };
         if check_only {
             outln!("{}", path.display());
+            if !endings.is_empty() {
+                eprintln!("{} would change{endings}", path.display());
+            }
             problems = true;
             continue;
         }
-        // Keep the file's own permissions: a spec holding secrets stays private.
-        #[cfg(unix)]
-        let private = {
-            use std::os::unix::fs::PermissionsExt as _;
-            std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o077 == 0)
+        // A linked spec is formatted where it lives, and keeps its mode (a spec holding secrets
+        // stays private; a read-only one stays read-only) and, where allowed, its owner.
+        let options = io::WriteOptions {
+            private: false,
+            durable: true,
+            links: io::Links::Follow,
+            keep_mode: true,
+            in_place: true,
         };
-        #[cfg(not(unix))]
-        let private = false;
-        if let Err(e) = write_atomic(path, formatted.as_bytes(), private, true) {
-            return usage_error(&format!("cannot write {}: {e}", path.display()));
+        if let Err(e) = io::write_output(path, formatted.as_bytes(), options) {
+            return usage_error(&e);
         }
-        eprintln!("formatted {}", path.display());
+        eprintln!("formatted {}{endings}", path.display());
     }
     ExitCode::from(u8::from(problems))
 }

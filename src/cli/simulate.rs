@@ -47,9 +47,12 @@ impl FsFlows {
 impl wxcflow::sim::FlowResolver for FsFlows {
     fn resolve(&self, flow: &str) -> Result<wxcflow::flow::Flow, String> {
         for dir in &self.dirs {
+            // Only regular files are searched: a FIFO in the folder would block the run.
             let direct = dir.join(format!("{flow}.toml"));
-            if let Ok(source) = read_source(&direct) {
-                return self.compile(&source);
+            if direct.is_file() {
+                if let Ok(source) = read_source(&direct) {
+                    return self.compile(&source);
+                }
             }
             let Ok(entries) = std::fs::read_dir(dir) else {
                 continue;
@@ -57,7 +60,7 @@ impl wxcflow::sim::FlowResolver for FsFlows {
             let mut paths: Vec<PathBuf> = entries
                 .filter_map(Result::ok)
                 .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+                .filter(|p| p.extension().is_some_and(|x| x == "toml") && p.is_file())
                 .collect();
             paths.sort();
             for path in paths {
@@ -283,7 +286,7 @@ pub(super) fn simulate(
             Some(path) => {
                 let source = match read_source(path) {
                     Ok(s) => s,
-                    Err(e) => return usage_error(&e),
+                    Err(e) => return e.report(),
                 };
                 match toml::from_str::<wxcflow::sim::mock::MockFile>(&source.text) {
                     Ok(file) => file.http,
@@ -346,6 +349,14 @@ pub(super) fn test(paths: &[PathBuf], flows: &[PathBuf]) -> ExitCode {
         Ok(f) => f,
         Err(e) => return usage_error(&e),
     };
+    if files.is_empty() {
+        let searched: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        eprintln!(
+            "error: no scenario files (*.toml) in {}; nothing was tested",
+            searched.join(", ")
+        );
+        return ExitCode::from(EXIT_PROBLEMS);
+    }
     let (mut passed, mut failed) = (0, 0);
     for file in &files {
         let name = file.display().to_string();
@@ -381,7 +392,7 @@ fn run_scenario(
     file: &Path,
     flows: &[PathBuf],
 ) -> Result<(String, Vec<wxcflow::sim::scenario::Failure>), String> {
-    let source = read_source(file)?;
+    let source = read_source(file).map_err(|e| e.message)?;
     let scenario: wxcflow::sim::scenario::Scenario = toml::from_str(&source.text).map_err(|e| {
         let at = e
             .span()
@@ -392,7 +403,7 @@ fn run_scenario(
     let base = file.parent().unwrap_or(Path::new("."));
     let spec_path = scenario.spec.as_ref().map(|s| base.join(s));
     let spec_source = match &spec_path {
-        Some(p) => read_source(p)?,
+        Some(p) => read_source(p).map_err(|e| e.message)?,
         None => SourceFile::new(wxcflow::DEFAULT_SPEC_NAME, wxcflow::DEFAULT_SPEC),
     };
     let values = toml::to_string(&scenario.values).map_err(|e| e.to_string())?;

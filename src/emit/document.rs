@@ -15,6 +15,7 @@ pub fn document(flow: Flow) -> Document {
         format: FORMAT.to_string(),
         flow,
         layout,
+        provenance: None,
     }
 }
 

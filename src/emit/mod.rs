@@ -2,4 +2,5 @@
 
 pub mod document;
 pub mod graph;
+pub mod provenance;
 pub mod sheet;

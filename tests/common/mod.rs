@@ -121,3 +121,12 @@ pub fn transcript(out: &std::process::Output) -> String {
         String::from_utf8_lossy(&out.stderr)
     )
 }
+
+/// A document's canonical JSON without its provenance: what two builds of the same flow from
+/// different files have in common.
+pub fn logic(json: &[u8]) -> String {
+    let mut document: wxcflow::flow::Document =
+        serde_json::from_slice(json).expect("a flow document");
+    document.provenance = None;
+    wxcflow::emit::document::to_json(&document)
+}

@@ -1,0 +1,60 @@
+//! `wxcflow render` of 10,000 tenant files, whole process: a first render into an empty folder,
+//! and a re-render of the same tenants, which finds every document unchanged and writes none.
+//! Run: `cargo bench --bench render_files` (about two minutes).
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use std::path::Path;
+use std::process::Command;
+
+const TENANTS: usize = 10_000;
+
+/// A folder with the GetOAuthToken template and `TENANTS` tenant files, each its own.
+fn workspace() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    std::fs::write(dir.path().join("t.toml"), wxcflow::DEFAULT_SPEC).expect("template written");
+    let tenants = dir.path().join("tenants");
+    std::fs::create_dir(&tenants).expect("tenants folder");
+    for i in 0..TENANTS {
+        let text = format!(
+            "token_service_url = \"https://us-central1-t{i}.cloudfunctions.net/token-service?name=t{i}\"\n\
+             debug_url = \"https://webhook.site/t{i}\"\ndebug_report = {}\n",
+            i % 2 == 0
+        );
+        std::fs::write(tenants.join(format!("t{i:05}.toml")), text).expect("tenant written");
+    }
+    dir
+}
+
+fn render(dir: &Path) {
+    let out = Command::new(env!("CARGO_BIN_EXE_wxcflow"))
+        .args(["render", "t.toml", "--tenants", "tenants", "-o", "out"])
+        .current_dir(dir)
+        .output()
+        .expect("wxcflow runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn render_10000(c: &mut Criterion) {
+    let dir = workspace();
+    let mut group = c.benchmark_group("render_files/10000");
+    group.sample_size(10);
+    group.bench_function("first", |b| {
+        b.iter_batched(
+            || {
+                let _ = std::fs::remove_dir_all(dir.path().join("out"));
+            },
+            |()| render(dir.path()),
+            BatchSize::PerIteration,
+        )
+    });
+    render(dir.path());
+    group.bench_function("unchanged", |b| b.iter(|| render(dir.path())));
+    group.finish();
+}
+
+criterion_group!(benches, render_10000);
+criterion_main!(benches);

@@ -1,0 +1,331 @@
+//! Every file the command reads or writes goes through here: reads are bounded whatever the
+//! kind of file (a device or a pipe has no size to check beforehand), writes never destroy an
+//! input and never replace a device node, and stdout failures are reported.
+
+use std::io::{Read as _, Write as _};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// Why a file could not be read.
+#[derive(Debug)]
+pub struct ReadError {
+    pub message: String,
+    /// Over the limit: an input problem (`wxc::too-large`, exit 1), not an I/O failure.
+    pub too_large: bool,
+}
+
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl ReadError {
+    /// Prints the error and gives the exit code: 1 for an input over the limits, 2 otherwise.
+    pub fn report(&self) -> std::process::ExitCode {
+        if self.too_large {
+            eprintln!("error[wxc::too-large]: {}", self.message);
+            std::process::ExitCode::from(super::EXIT_PROBLEMS)
+        } else {
+            super::usage_error(&self.message)
+        }
+    }
+}
+
+/// The files read so far in this process, by (device, inode): no output may replace one.
+static INPUTS: Mutex<Vec<(u64, u64, PathBuf)>> = Mutex::new(Vec::new());
+
+/// Reads at most `limit` bytes of any kind of file (regular, device, pipe): one byte more and it
+/// is refused as too large, so `/dev/zero` costs `limit + 1` bytes of memory, not all of it.
+pub fn read_bounded(path: &Path, limit: usize) -> Result<Vec<u8>, ReadError> {
+    read_limited(path, limit, true)
+}
+
+/// Reads one of this run's own outputs (a render's earlier documents and manifest), bounded
+/// like any read, without counting it as an input that no output may replace.
+pub fn read_output(path: &Path, limit: usize) -> Result<Vec<u8>, ReadError> {
+    read_limited(path, limit, false)
+}
+
+fn read_limited(path: &Path, limit: usize, input: bool) -> Result<Vec<u8>, ReadError> {
+    let io_error = |e: std::io::Error| ReadError {
+        message: format!("cannot read {}: {e}", path.display()),
+        too_large: false,
+    };
+    let file = std::fs::File::open(path).map_err(io_error)?;
+    if let Ok(meta) = file.metadata() {
+        if meta.is_dir() {
+            return Err(io_error(std::io::Error::other("it is a directory")));
+        }
+        if input {
+            remember_input(path, &meta);
+        }
+    }
+    let mut bytes = Vec::new();
+    file.take(limit as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io_error)?;
+    if bytes.len() > limit {
+        return Err(too_large(&path.display().to_string(), limit));
+    }
+    Ok(bytes)
+}
+
+/// The refusal of an input over `limit` bytes.
+pub fn too_large(name: &str, limit: usize) -> ReadError {
+    ReadError {
+        message: format!("{name} is over {limit} bytes: wxcflow reads at most {limit} bytes of it"),
+        too_large: true,
+    }
+}
+
+/// Reads a UTF-8 text file of at most `limit` bytes.
+pub fn read_text(path: &Path, limit: usize) -> Result<String, ReadError> {
+    let bytes = read_bounded(path, limit)?;
+    String::from_utf8(bytes).map_err(|e| ReadError {
+        message: format!(
+            "{} is not UTF-8 text (invalid byte at offset {})",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        ),
+        too_large: false,
+    })
+}
+
+#[cfg(unix)]
+fn remember_input(path: &Path, meta: &std::fs::Metadata) {
+    use std::os::unix::fs::MetadataExt as _;
+    // Only regular files can be destroyed by replacing them; a device read and written (say
+    // /dev/null for both) is harmless.
+    if meta.is_file() {
+        if let Ok(mut inputs) = INPUTS.lock() {
+            inputs.push((meta.dev(), meta.ino(), path.to_path_buf()));
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn remember_input(_: &Path, _: &std::fs::Metadata) {}
+
+/// The input that `meta` (an output's target) is, if it is one.
+#[cfg(unix)]
+fn input_at(meta: &std::fs::Metadata) -> Option<PathBuf> {
+    use std::os::unix::fs::MetadataExt as _;
+    let inputs = INPUTS.lock().ok()?;
+    inputs
+        .iter()
+        .find(|(dev, ino, _)| *dev == meta.dev() && *ino == meta.ino())
+        .map(|(_, _, path)| path.clone())
+}
+
+#[cfg(not(unix))]
+fn input_at(_: &std::fs::Metadata) -> Option<PathBuf> {
+    None
+}
+
+/// Whether the file at `path` (links followed) is one of this run's inputs.
+pub fn is_input(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| input_at(&m).is_some())
+}
+
+/// What to do with a symbolic link at the output path.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Links {
+    /// Write to what it points at, as `>` in a shell does (`-o`, and `fmt` of a linked spec).
+    Follow,
+    /// Replace the link itself: a link planted in a render's output folder is never written
+    /// through.
+    Replace,
+}
+
+/// How an output file is written.
+#[derive(Clone, Copy)]
+pub struct WriteOptions {
+    /// Holds secrets: created 0600.
+    pub private: bool,
+    /// Flush to disk before the rename (skipped in large batches).
+    pub durable: bool,
+    pub links: Links,
+    /// Give the new file the mode (and, where allowed, the owner) of the file it replaces.
+    pub keep_mode: bool,
+    /// The output is meant to replace its own input (`fmt`).
+    pub in_place: bool,
+}
+
+impl WriteOptions {
+    /// An output named with `-o`: links followed, mode by content.
+    pub fn output(private: bool) -> WriteOptions {
+        WriteOptions {
+            private,
+            durable: true,
+            links: Links::Follow,
+            keep_mode: false,
+            in_place: false,
+        }
+    }
+}
+
+/// Writes `bytes` to `path` without destroying anything it was not asked to replace:
+/// - an output that is one of this run's input files is refused;
+/// - anything that is not a regular file (`/dev/null`, `/dev/full`, a FIFO) is written
+///   through, never replaced;
+/// - a regular file or a new path gets a temporary file beside it, renamed over it, so that
+///   readers see the old file or the new one, never a part.
+pub fn write_output(path: &Path, bytes: &[u8], options: WriteOptions) -> Result<(), String> {
+    let fail = |e: &dyn std::fmt::Display| format!("cannot write {}: {e}", path.display());
+    let (target, existing) = match std::fs::symlink_metadata(path) {
+        Ok(link) if link.file_type().is_symlink() && options.links == Links::Follow => {
+            // Classified by what the link leads to, as the kernel follows it (this also works for
+            // /dev/stdout, whose target is no path).
+            match std::fs::metadata(path) {
+                Ok(followed) if followed.is_file() => (
+                    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
+                    Some(followed),
+                ),
+                Ok(followed) => (path.to_path_buf(), Some(followed)),
+                // A dangling link is replaced.
+                Err(_) => (path.to_path_buf(), None),
+            }
+        }
+        other => (path.to_path_buf(), other.ok()),
+    };
+    if let Some(meta) = &existing {
+        if let Some(input) = input_at(meta).filter(|_| !options.in_place) {
+            return Err(format!(
+                "refusing to write {}: it is the input {}; nothing was written",
+                path.display(),
+                input.display()
+            ));
+        }
+        if meta.is_dir() {
+            return Err(fail(&"it is a directory"));
+        }
+        if !meta.is_file() && !meta.file_type().is_symlink() {
+            // Secrets go to private files only: never to a terminal, a pipe or another device,
+            // where anyone may read them. Discarding them (`-o /dev/null`) is fine.
+            if options.private && !is_null_device(meta) {
+                return Err(format!(
+                    "refusing to write {}: the output holds secret values and it is not a regular file; write it to a file (created with mode 0600)",
+                    path.display()
+                ));
+            }
+            return write_through(&target, bytes).map_err(|e| fail(&e));
+        }
+    }
+    let existing = existing.filter(std::fs::Metadata::is_file);
+    replace(&target, bytes, options, existing.as_ref()).map_err(|e| fail(&e))
+}
+
+/// Whether `meta` is the null device (the same device as `/dev/null`).
+#[cfg(unix)]
+fn is_null_device(meta: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::{FileTypeExt as _, MetadataExt as _};
+    meta.file_type().is_char_device()
+        && std::fs::metadata("/dev/null").is_ok_and(|null| null.rdev() == meta.rdev())
+}
+
+#[cfg(not(unix))]
+fn is_null_device(_: &std::fs::Metadata) -> bool {
+    false
+}
+
+/// A device or a pipe: opened and written like `>` does, never replaced.
+fn write_through(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(path)?;
+    file.write_all(bytes)?;
+    file.flush()
+}
+
+/// Temporary file beside the target, renamed over it.
+fn replace(
+    path: &Path,
+    bytes: &[u8],
+    options: WriteOptions,
+    existing: Option<&std::fs::Metadata>,
+) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    // One temporary name per target and process: concurrent writers of different targets never
+    // meet, and a stale one left by a killed run with the same pid is replaced.
+    let temporary = dir.join(format!(".{name}.{}.wxcflow-tmp", std::process::id()));
+    let mut open = std::fs::OpenOptions::new();
+    open.write(true).create_new(true);
+    // The mode is set as the file is created: no moment in which a secret is readable.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+        let mut mode = if options.private { 0o600 } else { 0o644 };
+        if options.keep_mode {
+            if let Some(meta) = existing {
+                mode = meta.permissions().mode() & 0o7777;
+            }
+        }
+        open.mode(mode);
+    }
+    let mut file = match open.open(&temporary) {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            std::fs::remove_file(&temporary)?;
+            open.open(&temporary)?
+        }
+        other => other?,
+    };
+    let written = (|| {
+        file.write_all(bytes)?;
+        #[cfg(unix)]
+        if options.keep_mode {
+            if let Some(meta) = existing {
+                use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
+                // The umask may have narrowed the mode; and root keeps the owner. Best effort:
+                // an unprivileged user cannot give a file away, and keeps it as their own.
+                let _ = std::os::unix::fs::fchown(&file, Some(meta.uid()), Some(meta.gid()));
+                file.set_permissions(std::fs::Permissions::from_mode(
+                    meta.permissions().mode() & 0o7777,
+                ))?;
+            }
+        }
+        if options.durable {
+            file.sync_all()?;
+        }
+        drop(file);
+        std::fs::rename(&temporary, path)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    written
+}
+
+/// The first failure to write to stdout (other than a closed pipe), reported at exit.
+static STDOUT_FAILURE: Mutex<Option<String>> = Mutex::new(None);
+
+/// Writes to stdout. A closed pipe (`wxcflow graph | head`) ends the output quietly; any other
+/// failure (`> /dev/full`) is remembered and turns the exit code into 2.
+pub fn stdout_write(args: std::fmt::Arguments<'_>) {
+    let written = std::io::stdout().lock().write_fmt(args);
+    record_stdout(written);
+}
+
+fn record_stdout(result: std::io::Result<()>) {
+    if let Err(e) = result {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            if let Ok(mut failure) = STDOUT_FAILURE.lock() {
+                failure.get_or_insert_with(|| e.to_string());
+            }
+        }
+    }
+}
+
+/// Flushes stdout; the failure to report, if writing to it failed at any point.
+pub fn stdout_failure() -> Option<String> {
+    record_stdout(std::io::stdout().lock().flush());
+    STDOUT_FAILURE.lock().ok().and_then(|f| f.clone())
+}

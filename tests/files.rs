@@ -1,0 +1,398 @@
+//! Files the command reads and writes: devices, pipes, links, outputs that are inputs, reads
+//! that never end, and stdout that cannot be written.
+#![cfg(unix)]
+
+mod common;
+
+use common::{transcript, wxcflow};
+use std::os::unix::fs::{FileTypeExt as _, PermissionsExt as _};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_wxcflow");
+
+/// Runs the binary with its address space limited to 1.5 GB, as `ulimit -v 1500000` does: an
+/// unbounded read or allocation dies (SIGABRT, exit 134) instead of passing.
+fn wxcflow_limited(dir: &Path, args: &[&str]) -> Output {
+    Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -v 1500000 && exec \"$0\" \"$@\"")
+        .arg(BIN)
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .expect("sh runs")
+}
+
+/// A folder with the GetOAuthToken spec as `s.toml` and a tenant as `t.toml`.
+fn workspace() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("s.toml"), wxcflow::DEFAULT_SPEC).unwrap();
+    std::fs::write(dir.path().join("t.toml"), "debug_report = false\n").unwrap();
+    dir
+}
+
+fn mkfifo(path: &Path) {
+    let status = Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("mkfifo runs");
+    assert!(status.success());
+}
+
+/// A character device node made for the test (root can; elsewhere the test is skipped with a
+/// note), so that a regression replaces this node, never the machine's own /dev/null.
+fn device(dir: &Path, name: &str, minor: &str) -> Option<std::path::PathBuf> {
+    let path = dir.join(name);
+    let made = Command::new("mknod")
+        .arg(&path)
+        .args(["c", "1", minor])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !made {
+        eprintln!("note: cannot create device nodes here; {name} case skipped");
+    }
+    made.then_some(path)
+}
+
+fn is_char_device(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_char_device())
+}
+
+#[test]
+fn outputs_to_a_null_device_are_written_through_not_replaced() {
+    let dir = workspace();
+    let Some(null) = device(dir.path(), "null", "3") else {
+        return;
+    };
+    let null = null.to_str().unwrap();
+    let document = wxcflow(dir.path(), &["build", "s.toml", "-o", "-"]).stdout;
+    std::fs::write(dir.path().join("d.json"), &document).unwrap();
+    for args in [
+        &["build", "s.toml", "-o", null][..],
+        &["build", "s.toml", "--values", "t.toml", "-o", null],
+        &["sheet", "s.toml", "-o", null],
+        &["decompile", "d.json", "-o", null],
+    ] {
+        let out = wxcflow(dir.path(), args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", transcript(&out));
+        assert!(
+            is_char_device(Path::new(null)),
+            "{args:?} replaced the device"
+        );
+    }
+}
+
+#[test]
+fn a_full_device_fails_the_write_with_exit_2_and_stays_a_device() {
+    let dir = workspace();
+    let Some(full) = device(dir.path(), "full", "7") else {
+        return;
+    };
+    let full = full.to_str().unwrap();
+    for args in [&["build", "s.toml", "-o", full][..], &["sheet", "-o", full]] {
+        let out = wxcflow(dir.path(), args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("No space left on device"));
+        assert!(is_char_device(Path::new(full)));
+    }
+}
+
+#[test]
+fn an_output_fifo_is_written_through_to_its_reader() {
+    let dir = workspace();
+    let fifo = dir.path().join("pipe");
+    mkfifo(&fifo);
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read(fifo).unwrap())
+    };
+    let out = wxcflow(dir.path(), &["build", "s.toml", "-o", "pipe"]);
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+    let received = reader.join().unwrap();
+    let document: wxcflow::flow::Document = serde_json::from_slice(&received).unwrap();
+    assert_eq!(document.flow.name, "GetOAuthToken");
+    assert!(std::fs::symlink_metadata(&fifo)
+        .unwrap()
+        .file_type()
+        .is_fifo());
+}
+
+#[test]
+fn an_output_that_is_an_input_is_refused_and_the_input_kept() {
+    let dir = workspace();
+    let document = wxcflow(dir.path(), &["build", "s.toml", "-o", "-"]).stdout;
+    std::fs::write(dir.path().join("d.json"), &document).unwrap();
+    std::os::unix::fs::symlink("s.toml", dir.path().join("link.toml")).unwrap();
+    std::fs::hard_link(dir.path().join("t.toml"), dir.path().join("hard.toml")).unwrap();
+    let before: Vec<Vec<u8>> = ["s.toml", "t.toml", "d.json"]
+        .iter()
+        .map(|f| std::fs::read(dir.path().join(f)).unwrap())
+        .collect();
+    for (args, input) in [
+        (&["build", "s.toml", "-o", "s.toml"][..], "s.toml"),
+        (&["sheet", "s.toml", "-o", "s.toml"], "s.toml"),
+        (&["decompile", "d.json", "-o", "d.json"], "d.json"),
+        (&["build", "--values", "t.toml", "-o", "t.toml"], "t.toml"),
+        // Through a symbolic link, either way round, and through a hard link.
+        (&["build", "link.toml", "-o", "s.toml"], "link.toml"),
+        (&["build", "s.toml", "-o", "link.toml"], "s.toml"),
+        (
+            &["build", "--values", "hard.toml", "-o", "t.toml"],
+            "hard.toml",
+        ),
+        (
+            &["sheet", "--values", "t.toml", "-o", "hard.toml"],
+            "t.toml",
+        ),
+    ] {
+        let out = wxcflow(dir.path(), args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", transcript(&out));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(&format!("it is the input {input}; nothing was written")),
+            "{args:?}: {stderr}"
+        );
+    }
+    let after: Vec<Vec<u8>> = ["s.toml", "t.toml", "d.json"]
+        .iter()
+        .map(|f| std::fs::read(dir.path().join(f)).unwrap())
+        .collect();
+    assert_eq!(before, after);
+    assert!(std::fs::symlink_metadata(dir.path().join("link.toml"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+}
+
+#[test]
+fn an_output_through_a_symlink_replaces_the_target_and_keeps_the_link() {
+    let dir = workspace();
+    std::fs::write(dir.path().join("old.json"), "old\n").unwrap();
+    std::os::unix::fs::symlink("old.json", dir.path().join("out.json")).unwrap();
+    let out = wxcflow(dir.path(), &["build", "s.toml", "-o", "out.json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+    assert!(std::fs::symlink_metadata(dir.path().join("out.json"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert!(std::fs::read_to_string(dir.path().join("old.json"))
+        .unwrap()
+        .contains("GetOAuthToken"));
+}
+
+#[test]
+fn endless_inputs_are_refused_as_too_large_within_bounded_memory() {
+    let dir = workspace();
+    std::os::unix::fs::symlink("/dev/zero", dir.path().join("zero.toml")).unwrap();
+    std::fs::write(
+        dir.path().join("secret.toml"),
+        "token_passphrase = { file = \"/dev/zero\" }\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("scenario.toml"), "spec = \"/dev/zero\"\n").unwrap();
+    let cases: [(&[&str], i32, &str); 10] = [
+        (
+            &["check", "/dev/zero"],
+            1,
+            "error[wxc::too-large]: /dev/zero is over",
+        ),
+        (&["build", "/dev/zero"], 1, "error[wxc::too-large]"),
+        (
+            &["build", "s.toml", "--values", "zero.toml"],
+            1,
+            "zero.toml is over",
+        ),
+        (
+            &["build", "s.toml", "--values", "secret.toml"],
+            1,
+            "/dev/zero is over",
+        ),
+        (&["run", "--mock", "/dev/zero"], 1, "error[wxc::too-large]"),
+        (&["test", "scenario.toml"], 1, "/dev/zero is over"),
+        (&["decompile", "/dev/zero"], 1, "error[wxc::too-large]"),
+        (&["diff", "/dev/zero", "s.toml"], 1, "error[wxc::too-large]"),
+        (&["textconv", "/dev/zero"], 1, "error[wxc::too-large]"),
+        (&["fmt", "zero.toml"], 1, "error[wxc::too-large]"),
+    ];
+    for (args, code, expected) in cases {
+        let out = wxcflow_limited(dir.path(), args);
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{args:?}: {}",
+            transcript(&out)
+        );
+        assert!(
+            transcript(&out).contains(expected),
+            "{args:?}: {}",
+            transcript(&out)
+        );
+    }
+    let inspect = wxcflow_limited(dir.path(), &["inspect", "/dev/zero"]);
+    assert_eq!(inspect.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&inspect.stdout).contains("larger than any export"));
+}
+
+#[test]
+fn a_failed_write_to_stdout_is_exit_2_with_a_message() {
+    let dir = workspace();
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    for args in [
+        &["build", "s.toml", "-o", "-"][..],
+        &["schema", "document"],
+        &["graph"],
+        &["run"],
+        &["completions", "bash"],
+    ] {
+        let out = Command::new(BIN)
+            .args(args)
+            .current_dir(dir.path())
+            .stdout(full.try_clone().unwrap())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr)
+                .contains("error: cannot write to stdout: No space left on device"),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn a_closed_pipe_on_stdout_stays_quiet() {
+    let dir = workspace();
+    // `head -c 1` closes the pipe after one byte; the completion script is larger than a pipe
+    // buffer, so the command meets the closed pipe.
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg("\"$0\" completions bash | head -c 1 >/dev/null; echo \"exit=$?\"")
+        .arg(BIN)
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}
+
+#[test]
+fn fmt_formats_a_linked_spec_in_place_and_keeps_its_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let messy = "[flow]\nname  =  \"A\"\n";
+    std::fs::write(dir.path().join("real.toml"), messy).unwrap();
+    std::os::unix::fs::symlink("real.toml", dir.path().join("link.toml")).unwrap();
+    std::fs::set_permissions(
+        dir.path().join("real.toml"),
+        std::fs::Permissions::from_mode(0o444),
+    )
+    .unwrap();
+    let out = wxcflow(dir.path(), &["fmt", "link.toml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+    assert!(std::fs::symlink_metadata(dir.path().join("link.toml"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("real.toml")).unwrap(),
+        "[flow]\nname = \"A\"\n"
+    );
+    let mode = std::fs::metadata(dir.path().join("real.toml"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o444);
+}
+
+#[test]
+fn fmt_says_when_line_endings_change() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.toml"), "[flow]\r\nname = \"A\"\r\n").unwrap();
+    let check = wxcflow(dir.path(), &["fmt", "--check", "a.toml"]);
+    assert_eq!(check.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&check.stderr),
+        "a.toml would change (line endings: CRLF to LF)\n"
+    );
+    let out = wxcflow(dir.path(), &["fmt", "a.toml"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "formatted a.toml (line endings: CRLF to LF)\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("a.toml")).unwrap(),
+        "[flow]\nname = \"A\"\n"
+    );
+}
+
+#[test]
+fn a_zip_member_over_its_limit_is_refused_within_bounded_memory() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.workflow.zip");
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+    zip.start_file(
+        "big.workflow",
+        zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated)
+            .large_file(false),
+    )
+    .unwrap();
+    let chunk = vec![b'a'; 1024 * 1024];
+    for _ in 0..25 {
+        zip.write_all(&chunk).unwrap();
+    }
+    zip.finish().unwrap();
+    // One byte repeated compresses to almost nothing: the archive is small, its member is not.
+    assert!(std::fs::metadata(&path).unwrap().len() < 1024 * 1024);
+    let out = wxcflow_limited(dir.path(), &["inspect", "big.workflow.zip"]);
+    assert_eq!(out.status.code(), Some(1), "{}", transcript(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "big.workflow.zip: zip archive with 1 .workflow file(s)\nbig.workflow.zip!big.workflow: too large (wxc::too-large): over 25165824 bytes, larger than any export of a flow within the platform's 10 MB limit\n"
+    );
+}
+
+#[test]
+fn secrets_go_to_regular_files_or_the_null_device_only() {
+    let dir = workspace();
+    std::fs::write(
+        dir.path().join("secret.toml"),
+        "token_passphrase = { env = \"T_PASSPHRASE\" }\n",
+    )
+    .unwrap();
+    let fifo = dir.path().join("pipe");
+    mkfifo(&fifo);
+    let build = |target: &str| {
+        Command::new(BIN)
+            .args(["build", "s.toml", "--values", "secret.toml", "-o", target])
+            .current_dir(dir.path())
+            .env("T_PASSPHRASE", "pass-7Qx")
+            .output()
+            .unwrap()
+    };
+    // Refused before the FIFO is opened: no reader is needed for the test to end.
+    let out = build("pipe");
+    assert_eq!(out.status.code(), Some(2), "{}", transcript(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(
+        "refusing to write pipe: the output holds secret values and it is not a regular file"
+    ));
+    if let Some(null) = device(dir.path(), "null", "3") {
+        let out = build(null.to_str().unwrap());
+        assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+        assert!(is_char_device(&null));
+    }
+    let out = build("private.flow.json");
+    assert_eq!(out.status.code(), Some(0));
+    let mode = std::fs::metadata(dir.path().join("private.flow.json"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+}

@@ -1,0 +1,369 @@
+//! `render` batches: what is skipped and why, what a run leaves in its output folder (its own
+//! documents, a manifest, nothing stale), provenance, and incremental re-rendering.
+#![cfg(unix)]
+
+mod common;
+
+use common::{transcript, wxcflow};
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, SystemTime};
+
+/// A folder with the GetOAuthToken template as `t.toml` and the given tenant files.
+fn batch(tenants: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("t.toml"), wxcflow::DEFAULT_SPEC).unwrap();
+    std::fs::create_dir(dir.path().join("tenants")).unwrap();
+    for (name, text) in tenants {
+        std::fs::write(dir.path().join("tenants").join(name), text).unwrap();
+    }
+    dir
+}
+
+fn render(dir: &Path, extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["render", "t.toml", "--tenants", "tenants", "-o", "out"];
+    args.extend_from_slice(extra);
+    wxcflow(dir, &args)
+}
+
+fn listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+fn manifest(dir: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(dir.join("out/wxcflow-manifest.json")).unwrap()).unwrap()
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    wxcflow::emit::provenance::sha256_hex(bytes)
+}
+
+const OFF: &str = "debug_report = false\n";
+const ON: &str = "debug_report = true\n";
+
+#[test]
+fn every_skipped_entry_is_reported_with_its_reason() {
+    let dir = batch(&[
+        ("acme.toml", OFF),
+        ("GLOBEX.TOML", OFF),
+        ("._acme.toml", "\u{0}\u{5}\u{16}\u{7}binary resource fork"),
+        ("README.md", "notes\n"),
+    ]);
+    let tenants = dir.path().join("tenants");
+    std::fs::create_dir(tenants.join("folder.toml")).unwrap();
+    std::os::unix::fs::symlink("missing.toml", tenants.join("dangling.toml")).unwrap();
+    std::os::unix::fs::symlink("loop.toml", tenants.join("loop.toml")).unwrap();
+    assert!(Command::new("mkfifo")
+        .arg(tenants.join("pipe.toml"))
+        .status()
+        .unwrap()
+        .success());
+    // A FIFO that were opened would block the run for ever: wait with a deadline.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wxcflow"))
+        .args(["render", "t.toml", "--tenants", "tenants", "-o", "out"])
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("render blocked on a FIFO");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let notes: Vec<&str> = stderr.lines().filter(|l| l.starts_with("note:")).collect();
+    assert_eq!(
+        notes,
+        [
+            "note: skipped tenants/._acme.toml: macOS metadata (AppleDouble), not a tenant file",
+            "note: skipped tenants/README.md: not a .toml file",
+            "note: skipped tenants/dangling.toml: a link that cannot be followed (No such file or directory (os error 2))",
+            "note: skipped tenants/folder.toml: a directory, not a file",
+            "note: skipped tenants/loop.toml: a link that cannot be followed (Too many levels of symbolic links (os error 40))",
+            "note: skipped tenants/pipe.toml: a FIFO, not a regular file (it could block the batch)",
+        ]
+    );
+    // `*.TOML` is a tenant like any other: its name is the stem as written.
+    assert_eq!(
+        listing(&dir.path().join("out")),
+        [
+            "GLOBEX.flow.json",
+            "acme.flow.json",
+            "wxcflow-manifest.json"
+        ]
+    );
+}
+
+#[test]
+fn no_tenants_or_no_scenarios_is_exit_1() {
+    let dir = batch(&[("README.md", "notes\n")]);
+    let out = render(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .ends_with("error: no tenant files (*.toml) in tenants; nothing was rendered\n"));
+    std::fs::create_dir(dir.path().join("scenarios")).unwrap();
+    let test = wxcflow(dir.path(), &["test", "scenarios"]);
+    assert_eq!(test.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&test.stderr),
+        "error: no scenario files (*.toml) in scenarios; nothing was tested\n"
+    );
+}
+
+#[test]
+fn a_huge_job_count_is_capped_and_changes_no_byte() {
+    let tenants: Vec<(String, &str)> = (0..40).map(|i| (format!("t{i:02}.toml"), OFF)).collect();
+    let refs: Vec<(&str, &str)> = tenants.iter().map(|(n, t)| (n.as_str(), *t)).collect();
+    let dir = batch(&refs);
+    let many = render(dir.path(), &["--jobs", "100000"]);
+    assert_eq!(many.status.code(), Some(0), "{}", transcript(&many));
+    let first = std::fs::read(dir.path().join("out/t07.flow.json")).unwrap();
+    std::fs::remove_dir_all(dir.path().join("out")).unwrap();
+    let one = render(dir.path(), &["--jobs", "1"]);
+    assert_eq!(one.status.code(), Some(0));
+    assert_eq!(
+        first,
+        std::fs::read(dir.path().join("out/t07.flow.json")).unwrap()
+    );
+}
+
+#[test]
+fn the_output_folder_describes_exactly_the_last_run() {
+    let dir = batch(&[("a.toml", OFF), ("b.toml", OFF), ("c.toml", ON)]);
+    assert_eq!(render(dir.path(), &[]).status.code(), Some(0));
+    // A file wxcflow never wrote stays, whatever its name.
+    std::fs::write(dir.path().join("out/notes.flow.json"), "mine\n").unwrap();
+    // b now fails, c is gone.
+    std::fs::write(
+        dir.path().join("tenants/b.toml"),
+        "debug_report = \"maybe\"\n",
+    )
+    .unwrap();
+    std::fs::remove_file(dir.path().join("tenants/c.toml")).unwrap();
+    let out = render(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("removed stale documents: b.flow.json, c.flow.json\n"),
+        "{stderr}"
+    );
+    assert_eq!(
+        listing(&dir.path().join("out")),
+        ["a.flow.json", "notes.flow.json", "wxcflow-manifest.json"]
+    );
+    let template = std::fs::read(dir.path().join("t.toml")).unwrap();
+    let a_source = std::fs::read(dir.path().join("tenants/a.toml")).unwrap();
+    let a_output = std::fs::read(dir.path().join("out/a.flow.json")).unwrap();
+    let b_source = std::fs::read(dir.path().join("tenants/b.toml")).unwrap();
+    let expected = serde_json::json!({
+        "format": "wxcflow.manifest/1",
+        "tool": concat!("wxcflow ", env!("CARGO_PKG_VERSION")),
+        "template": { "name": "t.toml", "sha256": sha256(&template) },
+        "tenants": [
+            {
+                "name": "a",
+                "source": { "name": "a.toml", "sha256": sha256(&a_source) },
+                "output": "a.flow.json",
+                "status": "ok",
+                "output_sha256": sha256(&a_output),
+                "private": false,
+                "errors": [],
+                "warnings": []
+            },
+            {
+                "name": "b",
+                "source": { "name": "b.toml", "sha256": sha256(&b_source) },
+                "output": "b.flow.json",
+                "status": "failed",
+                "output_sha256": null,
+                "private": false,
+                "errors": ["wxc::param-type"],
+                "warnings": []
+            }
+        ],
+        "removed": ["b.flow.json", "c.flow.json"]
+    });
+    assert_eq!(manifest(dir.path()), expected);
+}
+
+#[test]
+fn documents_carry_their_provenance_and_diff_ignores_it() {
+    let dir = batch(&[("a.toml", OFF), ("b.toml", OFF)]);
+    assert_eq!(render(dir.path(), &[]).status.code(), Some(0));
+    let a = std::fs::read(dir.path().join("out/a.flow.json")).unwrap();
+    let document: wxcflow::flow::Document = serde_json::from_slice(&a).unwrap();
+    let provenance = document.provenance.unwrap();
+    assert_eq!(
+        provenance.tool,
+        concat!("wxcflow ", env!("CARGO_PKG_VERSION"))
+    );
+    assert_eq!(provenance.template.name, "t.toml");
+    let tenant = provenance.tenant.unwrap();
+    assert_eq!(
+        (tenant.name.as_str(), tenant.sha256),
+        ("a.toml", sha256(OFF.as_bytes()))
+    );
+    // Same inputs, same bytes: a second folder gets identical documents.
+    let again = wxcflow(
+        dir.path(),
+        &["render", "t.toml", "--tenants", "tenants", "-o", "again"],
+    );
+    assert_eq!(again.status.code(), Some(0));
+    assert_eq!(
+        a,
+        std::fs::read(dir.path().join("again/a.flow.json")).unwrap()
+    );
+    // a and b differ only in provenance: no logic change.
+    let diff = wxcflow(dir.path(), &["diff", "out/a.flow.json", "out/b.flow.json"]);
+    assert_eq!(diff.status.code(), Some(0), "{}", transcript(&diff));
+    // And the document validates against the published schema, provenance included.
+    let value: serde_json::Value = serde_json::from_slice(&a).unwrap();
+    assert_eq!(
+        wxcflow::schema::DocumentValidator::new().validate(&value),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn re_rendering_rewrites_exactly_the_changed_tenants() {
+    let dir = batch(&[("a.toml", OFF), ("b.toml", OFF), ("c.toml", OFF)]);
+    assert_eq!(render(dir.path(), &[]).status.code(), Some(0));
+    let old = SystemTime::UNIX_EPOCH + Duration::from_secs(946_684_800);
+    for name in ["a", "b", "c"] {
+        std::fs::File::options()
+            .write(true)
+            .open(dir.path().join(format!("out/{name}.flow.json")))
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+    }
+    std::fs::write(dir.path().join("tenants/b.toml"), ON).unwrap();
+    let out = render(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("rendered 3 tenants: 1 written, 2 unchanged, 0 failed, in out\n"));
+    // Unchanged inputs are not even rebuilt (with the debug report off, GetOAuthToken has no
+    // warnings to list from the manifest).
+    assert!(
+        stderr.contains("note: 2 tenants unchanged since the last render were not rebuilt\n"),
+        "{stderr}"
+    );
+    let modified = |name: &str| {
+        std::fs::metadata(dir.path().join(format!("out/{name}.flow.json")))
+            .unwrap()
+            .modified()
+            .unwrap()
+    };
+    assert_eq!(modified("a"), old);
+    assert_eq!(modified("c"), old);
+    assert_ne!(modified("b"), old);
+    let b = std::fs::read_to_string(dir.path().join("out/b.flow.json")).unwrap();
+    assert!(
+        b.contains("debug_report"),
+        "b was rebuilt with the debug report"
+    );
+}
+
+#[test]
+fn a_tenant_sheet_names_its_tenant() {
+    let dir = batch(&[("acme.toml", OFF)]);
+    let out = wxcflow(
+        dir.path(),
+        &["sheet", "t.toml", "--values", "tenants/acme.toml"],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let sheet = String::from_utf8_lossy(&out.stdout);
+    assert!(sheet.starts_with("# Build sheet: GetOAuthToken for tenant acme\n"));
+    let plain = wxcflow(dir.path(), &["sheet", "t.toml"]);
+    assert!(String::from_utf8_lossy(&plain.stdout).starts_with("# Build sheet: GetOAuthToken\n"));
+}
+
+#[test]
+fn every_decompiled_spec_is_recognised_as_a_spec() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    let mut specs: Vec<_> = std::fs::read_dir(root.join("fixtures/valid"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    specs.sort();
+    for spec in specs {
+        let name = spec.file_stem().unwrap().to_string_lossy().into_owned();
+        let document = dir.path().join(format!("{name}.flow.json"));
+        let restored = dir.path().join(format!("{name}.toml"));
+        let build = wxcflow(
+            dir.path(),
+            &[
+                "build",
+                spec.to_str().unwrap(),
+                "-o",
+                document.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(build.status.code(), Some(0), "{name}");
+        let decompile = wxcflow(
+            dir.path(),
+            &[
+                "decompile",
+                document.to_str().unwrap(),
+                "-o",
+                restored.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(decompile.status.code(), Some(0), "{name}");
+        let text = std::fs::read_to_string(&restored).unwrap();
+        assert!(text.starts_with('['), "{name}: the case under test");
+        let (doc, spec) = (document.to_str().unwrap(), restored.to_str().unwrap());
+        let diff = wxcflow(dir.path(), &["diff", spec, doc]);
+        assert_eq!(diff.status.code(), Some(0), "{name}: {}", transcript(&diff));
+        let inspect = wxcflow(dir.path(), &["inspect", spec]);
+        assert!(
+            String::from_utf8_lossy(&inspect.stdout).contains(": wxcflow spec for `"),
+            "{name}: {}",
+            transcript(&inspect)
+        );
+        let from_spec = wxcflow(dir.path(), &["textconv", spec]).stdout;
+        let from_document = wxcflow(dir.path(), &["textconv", doc]).stdout;
+        assert_eq!(from_spec, from_document, "{name}");
+    }
+}
+
+#[test]
+fn values_from_outside_the_tenant_file_and_edited_documents_are_rebuilt() {
+    let dir = batch(&[
+        ("a.toml", "debug_url = { env = \"A_DEBUG_URL\" }\n"),
+        ("b.toml", ON),
+    ]);
+    let run = |url: &str| {
+        Command::new(env!("CARGO_BIN_EXE_wxcflow"))
+            .args(["render", "t.toml", "--tenants", "tenants", "-o", "out"])
+            .current_dir(dir.path())
+            .env("A_DEBUG_URL", url)
+            .output()
+            .unwrap()
+    };
+    assert_eq!(run("https://one.example/").status.code(), Some(0));
+    // The tenant file is the same; the environment is not.
+    std::fs::write(dir.path().join("out/b.flow.json"), "edited by hand\n").unwrap();
+    let out = run("https://two.example/");
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("rendered 2 tenants: 2 written, 0 unchanged, 0 failed, in out\n"));
+    assert!(std::fs::read_to_string(dir.path().join("out/a.flow.json"))
+        .unwrap()
+        .contains("https://two.example/"));
+    assert!(std::fs::read_to_string(dir.path().join("out/b.flow.json"))
+        .unwrap()
+        .contains("GetOAuthToken"));
+}
