@@ -269,6 +269,24 @@ impl SourceFile {
         }
     }
 
+    /// The text with every hidden range shown as the mask, for printing a whole file.
+    pub fn shown_text(&self) -> String {
+        let mut ranges = self.secret.clone();
+        ranges.sort_by_key(|r| r.start);
+        let mut out = String::with_capacity(self.text.len());
+        let mut at = 0;
+        for r in ranges {
+            if r.start < at || r.end > self.text.len() {
+                continue;
+            }
+            out.push_str(&self.text[at..r.start]);
+            out.push_str(crate::secret::MASK);
+            at = r.end;
+        }
+        out.push_str(&self.text[at..]);
+        out
+    }
+
     /// Marks a byte range as holding a secret value: never quoted.
     pub fn hide(&mut self, range: Range<usize>) {
         self.secret.push(range);

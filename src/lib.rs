@@ -138,6 +138,35 @@ impl Compiler {
         build
     }
 
+    /// A template as revisions read it, without any tenant: string parameters stand for
+    /// themselves as template text (see [`template::Renderer::render_symbolic`]); a spec
+    /// without parameters builds as usual. No secret is read.
+    pub fn build_symbolic(&self, source: &SourceFile) -> Build {
+        if let Some(d) = too_large(&source.name, source.text.len()) {
+            return failed(vec![d]);
+        }
+        let spec = match spec::parse_spec(source) {
+            Ok(spec) => spec,
+            Err(diagnostic) => return failed(vec![diagnostic]),
+        };
+        if spec.params.is_empty() {
+            return self.build(source);
+        }
+        let renderer = match template::Renderer::new(&spec, Some(source)) {
+            Ok(renderer) => renderer,
+            Err(diagnostics) => return failed(diagnostics),
+        };
+        let rendered = renderer.render_symbolic();
+        let mut build = match &rendered.spec {
+            Some(spec) => self.build_spec(spec, Some(source)),
+            None => failed(Vec::new()),
+        };
+        let mut diagnostics = rendered.diagnostics;
+        diagnostics.append(&mut build.diagnostics);
+        build.diagnostics = diagnostics;
+        build
+    }
+
     /// Renders a compiled template for one tenant, then checks, emits and validates the result.
     /// Batch rendering compiles the template once and calls this for every tenant.
     pub fn build_rendered(

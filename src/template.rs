@@ -402,6 +402,23 @@ impl<'s> Renderer<'s> {
                 secret_spans,
             };
         }
+        let mut rendered = self.render_values(values, origins, secret_spans, tenant);
+        diagnostics.append(&mut rendered.diagnostics);
+        rendered.diagnostics = diagnostics;
+        rendered
+    }
+
+    /// Renders every template string with these parameter values, then applies the switches.
+    // `expect` below: Every index in `templated` was added to the environment in `new`.
+    #[allow(clippy::expect_used)]
+    fn render_values(
+        &self,
+        values: BTreeMap<String, Value>,
+        origins: BTreeMap<String, String>,
+        secret_spans: Vec<Span>,
+        tenant: Option<&Tenant>,
+    ) -> Rendered {
+        let mut diagnostics = Vec::new();
         let values = Arc::new(values);
         let secret_params: BTreeSet<&str> = self
             .params
@@ -485,6 +502,24 @@ impl<'s> Renderer<'s> {
         )
         .with_span(at)
         .with_help("a secret may only be substituted whole, as `{{ name }}` in a secret variable's default")
+    }
+
+    /// Renders for reading revisions rather than for a tenant: each string and URL parameter
+    /// stands for itself as template text (`{{ debug_url }}`), so that a value's change shows as
+    /// the template text that changed; integers and booleans (which decide switches) take their
+    /// defaults, or `0` and `true` when required. No secret is read.
+    pub fn render_symbolic(&self) -> Rendered {
+        let _budget = crate::render_limits::RenderBudget::start();
+        let mut values: BTreeMap<String, Value> = BTreeMap::new();
+        for p in &self.params {
+            let value = match p.kind {
+                ParamType::String | ParamType::Url => Value::from(format!("{{{{ {} }}}}", p.name)),
+                ParamType::Integer => p.default.clone().unwrap_or(Value::from(0)),
+                ParamType::Boolean => p.default.clone().unwrap_or(Value::from(true)),
+            };
+            values.insert(p.name.clone(), value);
+        }
+        self.render_values(values, BTreeMap::new(), Vec::new(), None)
     }
 
     /// A secret parameter rendered into a place that is not a secret variable's default.

@@ -8,21 +8,25 @@ use std::process::Command;
 use wxcflow::diff::{diff, render_json, render_markdown, render_text};
 use wxcflow::flow::Flow;
 
-fn compile(path: &Path) -> Flow {
+/// A revision as `diff` reads it: a template without a tenant, parameters as template text.
+fn compile(path: &Path) -> (Flow, wxcflow::spec::Spec) {
     let source = fixture(path);
-    common::compiler()
-        .build(&source)
+    let flow = common::compiler()
+        .build_symbolic(&source)
         .output
         .expect("revision compiles")
         .0
-        .flow
+        .flow;
+    (flow, wxcflow::spec::parse_spec(&source).unwrap())
 }
 
 #[test]
 fn every_revision_pair_in_every_format() {
     insta::glob!("../fixtures/revisions", "*/old.toml", |old| {
         let new = old.with_file_name("new.toml");
-        let changes = diff(&compile(old), &compile(&new));
+        let ((a, spec_a), (b, spec_b)) = (compile(old), compile(&new));
+        let mut changes = wxcflow::diff::param_changes(&spec_a, &spec_b);
+        changes.extend(diff(&a, &b));
         let case = old
             .parent()
             .unwrap()
@@ -62,8 +66,8 @@ fn moving_nodes_on_the_canvas_is_not_a_logic_change() {
 fn secrets_are_masked_in_every_format() {
     let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/revisions/secret-changed");
     let changes = diff(
-        &compile(&case.join("old.toml")),
-        &compile(&case.join("new.toml")),
+        &compile(&case.join("old.toml")).0,
+        &compile(&case.join("new.toml")).0,
     );
     let secret = "c2VjcmV0_PF84_0f9e8d7c";
     for text in [

@@ -83,9 +83,25 @@ pub(super) fn textconv(path: &Path) -> ExitCode {
     let text = match container::inspect(&bytes) {
         Inspection::Spec { .. } => {
             let source = SourceFile::new(path.display().to_string(), verbatim());
-            match compiler().build(&source).output {
-                Some((document, _)) => wxcflow::diff::render_lines(&document.flow),
-                None => source.text,
+            let build = compiler().build_symbolic(&source);
+            let spec = wxcflow::spec::parse_spec(&source).ok();
+            match build.output {
+                Some((document, _)) => {
+                    let params = spec
+                        .as_ref()
+                        .map_or(String::new(), wxcflow::diff::param_lines);
+                    params + &wxcflow::diff::render_lines(&document.flow)
+                }
+                // A spec that does not build is shown as it is, secrets written in it hidden.
+                None => {
+                    let mut shown = source.clone();
+                    if let Some(spec) = &spec {
+                        for span in wxcflow::template::literal_secrets(spec, &source) {
+                            shown.hide(span.bytes);
+                        }
+                    }
+                    shown.shown_text()
+                }
             }
         }
         Inspection::FlowDocument { .. } => {

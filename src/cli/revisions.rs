@@ -3,9 +3,10 @@
 use super::inspect::single_export;
 use super::*;
 
-/// One side of a diff.
+/// One side of a diff: a flow (with its spec when it came from one, for template parameters),
+/// or an export.
 enum Revision {
-    Flow(wxcflow::flow::Flow),
+    Flow(wxcflow::flow::Flow, Option<Box<wxcflow::spec::Spec>>),
     Export(container::Export),
 }
 
@@ -14,7 +15,7 @@ fn load_flow(path: &Path, bytes: &[u8]) -> Result<Revision, ExitCode> {
     let name = path.display().to_string();
     match container::inspect(bytes) {
         Inspection::FlowDocument { .. } => serde_json::from_slice::<wxcflow::flow::Document>(bytes)
-            .map(|d| Revision::Flow(d.flow))
+            .map(|d| Revision::Flow(d.flow, None))
             .map_err(|e| usage_error(&format!("{name} is not a valid flow document: {e}"))),
         Inspection::Spec { .. } => compile_revision(name, bytes),
         // Text that is neither an export nor JSON is taken for a spec, so that its problems
@@ -37,14 +38,23 @@ fn load_flow(path: &Path, bytes: &[u8]) -> Result<Revision, ExitCode> {
     }
 }
 
+/// A spec as a revision: a template without a tenant, its parameters standing as template text.
 fn compile_revision(name: String, bytes: &[u8]) -> Result<Revision, ExitCode> {
     let text = String::from_utf8_lossy(bytes).into_owned();
     let source = SourceFile::new(name, text);
-    let result = compiler().build(&source);
-    print_diagnostics(&result.diagnostics, &[&source], Format::Human, false);
+    let result = compiler().build_symbolic(&source);
+    let hidden = SourceFile::hiding(&[&source], &result.secret_spans);
+    print_diagnostics(
+        &result.diagnostics,
+        &hidden.iter().collect::<Vec<_>>(),
+        Format::Human,
+        false,
+    );
+    let spec = wxcflow::spec::parse_spec(&source).ok().map(Box::new);
     result
         .output
-        .map(|(d, _)| Revision::Flow(d.flow))
+        .map(|(d, _)| Revision::Flow(d.flow, spec))
+        // Exit 1 means "changes" to diff(1) users: a side that does not build is trouble, 2.
         .ok_or_else(|| ExitCode::from(EXIT_USAGE))
 }
 
@@ -67,8 +77,12 @@ pub(super) fn diff(old: &Path, new: &Path, format: DiffFormat) -> ExitCode {
     }
     let (old_name, new_name) = (old.display().to_string(), new.display().to_string());
     match (&sides[0], &sides[1]) {
-        (Revision::Flow(a), Revision::Flow(b)) => {
-            let changes = wxcflow::diff::diff(a, b);
+        (Revision::Flow(a, spec_a), Revision::Flow(b, spec_b)) => {
+            let mut changes = match (spec_a, spec_b) {
+                (Some(x), Some(y)) => wxcflow::diff::param_changes(x, y),
+                _ => Vec::new(),
+            };
+            changes.extend(wxcflow::diff::diff(a, b));
             let text = match format {
                 DiffFormat::Text => {
                     use std::io::IsTerminal as _;

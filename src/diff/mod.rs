@@ -11,7 +11,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use crate::secret::Text;
+mod params;
+
 pub use crate::secret::MASK;
+pub use params::{param_changes, param_lines};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -29,6 +32,9 @@ pub enum ChangeKind {
     NodeRenamed,
     NodeChanged,
     EdgeRewired,
+    ParamAdded,
+    ParamRemoved,
+    ParamChanged,
 }
 
 /// One logic change. `path` names the place, e.g. `fetch_token.headers.x-token-passphrase`.
@@ -550,12 +556,14 @@ pub fn render_text(changes: &[Change], colour: bool) -> String {
     }
     for c in changes {
         let (sign, paint) = match c.kind {
-            ChangeKind::NodeAdded | ChangeKind::VariableAdded | ChangeKind::OutcomeAdded => {
-                ('+', "32")
-            }
-            ChangeKind::NodeRemoved | ChangeKind::VariableRemoved | ChangeKind::OutcomeRemoved => {
-                ('-', "31")
-            }
+            ChangeKind::NodeAdded
+            | ChangeKind::VariableAdded
+            | ChangeKind::OutcomeAdded
+            | ChangeKind::ParamAdded => ('+', "32"),
+            ChangeKind::NodeRemoved
+            | ChangeKind::VariableRemoved
+            | ChangeKind::OutcomeRemoved
+            | ChangeKind::ParamRemoved => ('-', "31"),
             _ => ('~', "33"),
         };
         let line = format!("{sign} {}", describe(c));
@@ -603,6 +611,14 @@ fn describe(c: &Change) -> String {
             c.path.trim_start_matches("outcomes.")
         ),
         ChangeKind::EdgeRewired => format!("edge {}: {}", c.path, arrow(c)),
+        ChangeKind::ParamAdded => format!(
+            "template parameter {} added",
+            c.path.trim_start_matches("params.")
+        ),
+        ChangeKind::ParamRemoved => format!(
+            "template parameter {} removed",
+            c.path.trim_start_matches("params.")
+        ),
         _ => format!("{}: {}", c.path, arrow(c)),
     }
 }
