@@ -6,7 +6,7 @@ use super::*;
 /// One side of a diff: a flow (with its spec when it came from one, for template parameters),
 /// or an export.
 enum Revision {
-    Flow(wxcflow::flow::Flow, Option<Box<wxcflow::spec::Spec>>),
+    Flow(Box<wxcflow::flow::Flow>, Option<Box<wxcflow::spec::Spec>>),
     Export(container::Export),
 }
 
@@ -15,7 +15,7 @@ fn load_flow(path: &Path, bytes: &[u8]) -> Result<Revision, ExitCode> {
     let name = path.display().to_string();
     match container::inspect(bytes) {
         Inspection::FlowDocument { .. } => serde_json::from_slice::<wxcflow::flow::Document>(bytes)
-            .map(|d| Revision::Flow(d.flow, None))
+            .map(|d| Revision::Flow(Box::new(d.flow), None))
             .map_err(|e| usage_error(&format!("{name} is not a valid flow document: {e}"))),
         Inspection::Spec { .. } => compile_revision(name, bytes),
         // Text that is neither an export nor JSON is taken for a spec, so that its problems
@@ -53,7 +53,7 @@ fn compile_revision(name: String, bytes: &[u8]) -> Result<Revision, ExitCode> {
     let spec = wxcflow::spec::parse_spec(&source).ok().map(Box::new);
     result
         .output
-        .map(|(d, _)| Revision::Flow(d.flow, spec))
+        .map(|(d, _)| Revision::Flow(Box::new(d.flow), spec))
         // Exit 1 means "changes" to diff(1) users: a side that does not build is trouble, 2.
         .ok_or_else(|| ExitCode::from(EXIT_USAGE))
 }
