@@ -11,10 +11,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use crate::secret::Text;
+mod lines;
 mod params;
+mod render;
 
 pub use crate::secret::MASK;
+pub use lines::render_lines;
 pub use params::{param_changes, param_lines};
+pub use render::{render_json, render_markdown, render_text};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -545,181 +549,4 @@ fn diff_nodes(a: &Side, b: &Side, changes: &mut Vec<Change>) {
 
 fn same_type(x: &Node, y: &Node) -> bool {
     x.kind.type_name() == y.kind.type_name()
-}
-
-/// Plain text, one change a line; `colour` adds ANSI colours (for a terminal only).
-pub fn render_text(changes: &[Change], colour: bool) -> String {
-    let mut out = String::new();
-    if changes.is_empty() {
-        out.push_str("no logic changes\n");
-        return out;
-    }
-    for c in changes {
-        let (sign, paint) = match c.kind {
-            ChangeKind::NodeAdded
-            | ChangeKind::VariableAdded
-            | ChangeKind::OutcomeAdded
-            | ChangeKind::ParamAdded => ('+', "32"),
-            ChangeKind::NodeRemoved
-            | ChangeKind::VariableRemoved
-            | ChangeKind::OutcomeRemoved
-            | ChangeKind::ParamRemoved => ('-', "31"),
-            _ => ('~', "33"),
-        };
-        let line = format!("{sign} {}", describe(c));
-        if colour {
-            let _ = writeln!(out, "\u{1b}[{paint}m{line}\u{1b}[0m");
-        } else {
-            let _ = writeln!(out, "{line}");
-        }
-    }
-    out
-}
-
-fn describe(c: &Change) -> String {
-    let arrow = |c: &Change| {
-        format!(
-            "{} → {}",
-            c.old.as_deref().unwrap_or("(none)"),
-            c.new.as_deref().unwrap_or("(none)")
-        )
-    };
-    match c.kind {
-        ChangeKind::NodeAdded => {
-            format!("node {} added ({})", c.path, c.new.as_deref().unwrap_or(""))
-        }
-        ChangeKind::NodeRemoved => format!(
-            "node {} removed (was {})",
-            c.path,
-            c.old.as_deref().unwrap_or("")
-        ),
-        ChangeKind::NodeRenamed => format!("node renamed: {}", arrow(c)),
-        ChangeKind::VariableAdded => format!(
-            "custom variable {} added",
-            c.path.trim_start_matches("variables.")
-        ),
-        ChangeKind::VariableRemoved => format!(
-            "custom variable {} removed",
-            c.path.trim_start_matches("variables.")
-        ),
-        ChangeKind::OutcomeAdded => format!(
-            "flow outcome {} added",
-            c.path.trim_start_matches("outcomes.")
-        ),
-        ChangeKind::OutcomeRemoved => format!(
-            "flow outcome {} removed",
-            c.path.trim_start_matches("outcomes.")
-        ),
-        ChangeKind::EdgeRewired => format!("edge {}: {}", c.path, arrow(c)),
-        ChangeKind::ParamAdded => format!(
-            "template parameter {} added",
-            c.path.trim_start_matches("params.")
-        ),
-        ChangeKind::ParamRemoved => format!(
-            "template parameter {} removed",
-            c.path.trim_start_matches("params.")
-        ),
-        _ => format!("{}: {}", c.path, arrow(c)),
-    }
-}
-
-/// Markdown for a pull-request comment.
-pub fn render_markdown(changes: &[Change], old_name: &str, new_name: &str) -> String {
-    let mut out = format!("### Flow changes: `{old_name}` → `{new_name}`\n\n");
-    if changes.is_empty() {
-        out.push_str("No logic changes.\n");
-        return out;
-    }
-    out.push_str("| change | where | before | after |\n|---|---|---|---|\n");
-    let cell = |s: Option<&str>| {
-        s.map_or("".to_string(), |s| {
-            format!("`{}`", s.replace('|', "\\|").replace('`', "'"))
-        })
-    };
-    for c in changes {
-        let kind = serde_json::to_value(c.kind)
-            .ok()
-            .and_then(|v| v.as_str().map(String::from))
-            .unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "| {kind} | `{}` | {} | {} |",
-            c.path,
-            cell(c.old.as_deref()),
-            cell(c.new.as_deref())
-        );
-    }
-    out
-}
-
-/// A JSON array of changes.
-// `expect` below: Plain data with string keys always serialises.
-#[allow(clippy::expect_used)]
-pub fn render_json(changes: &[Change]) -> String {
-    serde_json::to_string_pretty(changes).expect("changes serialise") + "\n"
-}
-
-/// A canonical, line-oriented rendering of a flow for `git diff` (textconv): one fact a line,
-/// each line carrying its full path, references by node key, secrets masked, layout left out.
-pub fn render_lines(flow: &Flow) -> String {
-    let side = Side::new(flow);
-    let mut out = String::new();
-    let _ = writeln!(out, "flow.name = {:?}", flow.name);
-    if let Some(d) = &flow.description {
-        let _ = writeln!(out, "flow.description = {d:?}");
-    }
-    if let Some(c) = &flow.correlation_id {
-        let _ = writeln!(out, "flow.correlation_id = {:?}", side.text(c));
-    }
-    if !flow.credential_headers.is_empty() {
-        let _ = writeln!(
-            out,
-            "flow.credential_headers = {}",
-            flow.credential_headers.join(", ")
-        );
-    }
-    let _ = writeln!(out, "trigger.event = {}", flow.trigger.event);
-    for (path, value) in flatten_json(&flow.trigger.sample) {
-        let _ = writeln!(out, "trigger.sample{path} = {value}");
-    }
-    let _ = writeln!(out, "start.next -> {}", side.target(&flow.trigger.next));
-    for v in &flow.variables {
-        let default = format!("{:?}", v.default_text());
-        let flags: Vec<&str> = [
-            ("externalize", v.externalize),
-            ("secret", v.secret),
-            ("result", v.result),
-        ]
-        .iter()
-        .filter(|(_, on)| *on)
-        .map(|(f, _)| *f)
-        .collect();
-        let _ = writeln!(
-            out,
-            "variables.{} = {default} [{}]",
-            v.name,
-            flags.join(", ")
-        );
-        if !v.send_to.is_empty() {
-            let _ = writeln!(
-                out,
-                "variables.{}.send_to = {}",
-                v.name,
-                v.send_to.join(", ")
-            );
-        }
-    }
-    for o in &flow.outcomes {
-        let _ = writeln!(out, "outcomes.{} = {} {:?}", o.name, o.code, o.description);
-    }
-    for node in &flow.nodes {
-        let _ = writeln!(out, "{} = {} {}", node.key, node.kind.type_name(), node.id);
-        for (path, value) in side.fields(node) {
-            let _ = writeln!(out, "{}.{path} = {value}", node.key);
-        }
-        for (outcome, target) in side.exits(node) {
-            let _ = writeln!(out, "{}.{outcome} -> {target}", node.key);
-        }
-    }
-    out
 }

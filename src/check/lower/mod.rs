@@ -1,0 +1,337 @@
+//! Spec to flow: validates every field, assigns platform ids, wires outcomes and resolves
+//! references, collecting every problem it meets instead of stopping at the first.
+
+use super::context::{Ctx, Help};
+use crate::diagnostic::{did_you_mean, Code};
+use crate::flow::*;
+use crate::jsonpath;
+use crate::refs;
+use crate::spec::model::*;
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+
+mod names;
+mod nodes;
+mod scope;
+mod wiring;
+
+pub use names::*;
+pub(super) use nodes::check_url;
+use nodes::*;
+use scope::*;
+use wiring::*;
+
+/// The most nodes a flow may have: far beyond any hand-built flow, low enough to bound the work.
+pub const MAX_NODES: usize = 10_000;
+/// The most assignments one transition action takes before Flow Builder is known to struggle.
+pub const MAX_ASSIGNMENTS: usize = 30;
+/// Flow settings: the correlation id is at most 250 characters.
+pub const MAX_CORRELATION_ID: usize = 250;
+/// The HTTP Request node's connection and request timeouts are each at most 20 s.
+pub const MAX_TIMEOUT_MS: i64 = 20_000;
+/// The key that names the Start node in references: `$(start.inboundWebhook.hook)`.
+pub const START_KEY: &str = "start";
+/// Prefix of a target that ends the flow: `end:Success`.
+pub const END_PREFIX: &str = "end:";
+
+const NODE_TYPES: [&str; 4] = ["http", "branch", "evaluate", "call_flow"];
+const DEFAULT_NONE_LABEL: &str = "None of the above";
+const DEFAULT_EVALUATE_OUTPUT: &str = "result";
+
+pub fn lower(spec: &Spec, cx: &mut Ctx) -> Flow {
+    let name = spec.flow.name.get_ref().clone();
+    if name.trim().is_empty() {
+        cx.report(
+            Code::InvalidName,
+            "the flow name is empty",
+            cx.span(&spec.flow.name),
+        );
+    }
+    let correlation_id = spec.flow.correlation_id.as_ref().map(|c| {
+        let len = c.get_ref().chars().count();
+        if len > MAX_CORRELATION_ID {
+            cx.report(
+                Code::TooLong,
+                format!("the correlation id is {len} characters; the platform allows {MAX_CORRELATION_ID}"),
+                cx.span(c),
+            );
+        }
+        c.get_ref().clone()
+    });
+
+    if spec.nodes.len() > MAX_NODES {
+        cx.report(
+            Code::TooLarge,
+            format!(
+                "the flow has {} nodes; wxcflow takes at most {MAX_NODES}",
+                spec.nodes.len()
+            ),
+            None,
+        );
+    }
+    let variables = lower_variables(spec, cx);
+    let outcomes = lower_outcomes(spec, cx);
+    let (sample, trigger_outputs) = lower_sample(&spec.trigger, cx);
+
+    let mut nodes: Vec<Pending> = spec
+        .nodes
+        .iter()
+        .map(|(key, node)| lower_node(key, node, cx))
+        .collect();
+    let keys: BTreeMap<&str, usize> = nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.key.get_ref().as_str(), i))
+        .collect();
+
+    // Wire outcomes by key, then assign ids in the order a reader meets the nodes.
+    let outcome_names: Vec<&str> = outcomes.iter().map(|o| o.name.as_str()).collect();
+    let resolve =
+        |target: &S<String>, cx: &mut Ctx| resolve_target(target, &keys, &outcome_names, cx);
+    let start_next = resolve(&spec.trigger.next, cx);
+    for node in &mut nodes {
+        wire(node, &resolve, cx);
+    }
+    let ids = assign_ids(&nodes, start_next.as_ref(), cx);
+
+    let scope = Scope {
+        variables: &variables,
+        keys: &keys,
+        nodes: &nodes,
+        ids: &ids,
+        trigger_outputs: &trigger_outputs,
+    };
+    let mut by_id: Vec<Node> = nodes
+        .iter()
+        .enumerate()
+        .map(|(i, pending)| finish_node(pending, ids[i], &scope, cx))
+        .collect();
+    by_id.sort_by_key(|n| n.id);
+
+    let to_target = |t: &Option<KeyTarget>| match t {
+        Some(KeyTarget::Node(i)) => Target::Node(ids[*i]),
+        Some(KeyTarget::End(o)) => Target::End(o.clone()),
+        None => Target::End(String::new()),
+    };
+    let trigger = Trigger {
+        id: START_ID,
+        kind: TriggerKind::Webhook,
+        event: spec.trigger.event.get_ref().clone(),
+        sample,
+        outputs: trigger_outputs
+            .iter()
+            .map(|o| format!("{START_ID}.{o}"))
+            .collect(),
+        next: to_target(&start_next),
+    };
+    lower_trigger_fields(&spec.trigger, cx);
+    let correlation_id =
+        correlation_id.map(|c: String| scope.rewrite(&c, spec.flow.correlation_id.as_ref(), cx));
+    let mut flow = Flow {
+        name,
+        description: spec.flow.description.as_ref().map(|d| d.get_ref().clone()),
+        correlation_id,
+        credential_headers: spec
+            .flow
+            .credential_headers
+            .iter()
+            .flatten()
+            .map(|h| h.get_ref().clone())
+            .collect(),
+        per_outcome_actions: spec
+            .flow
+            .per_outcome_actions
+            .as_ref()
+            .is_some_and(|b| *b.get_ref()),
+        trigger,
+        variables,
+        outcomes,
+        nodes: by_id,
+    };
+    // Exits were stored by key index; translate them to ids now that every id is known.
+    for node in &mut flow.nodes {
+        let pending = &nodes[keys[node.key.as_str()]];
+        node.exits = pending
+            .exits
+            .iter()
+            .map(|(outcome, target)| Exit {
+                outcome: outcome.clone(),
+                target: to_target(target),
+            })
+            .collect();
+    }
+    flow
+}
+
+/// A node between validation and id assignment.
+pub(super) struct Pending<'s> {
+    key: &'s S<String>,
+    spec: &'s NodeSpec,
+    kind: Option<NodeKind>,
+    /// Names a `$(key.<output>)` reference may use.
+    outputs: Vec<String>,
+    /// Outcome names in the type's fixed order, then their resolved targets.
+    outcome_names: Vec<String>,
+    exits: Vec<(String, Option<KeyTarget>)>,
+}
+
+#[derive(Clone, Debug)]
+pub(super) enum KeyTarget {
+    Node(usize),
+    End(String),
+}
+
+fn lower_variables(spec: &Spec, cx: &mut Ctx) -> Vec<Variable> {
+    spec.variables
+        .iter()
+        .map(|(name, v)| {
+            if !is_variable_name(name.get_ref()) {
+                cx.report(
+                    Code::InvalidVariableName,
+                    format!("`{}` is not a valid custom variable name", name.get_ref()),
+                    cx.span(name),
+                )
+                .help("use letters, digits, `_` and `-` only");
+            }
+            Variable {
+                name: name.get_ref().clone(),
+                default: v
+                    .default
+                    .as_ref()
+                    .map(|d| d.get_ref().clone())
+                    .unwrap_or_default(),
+                externalize: v.externalize,
+                secret: v.secret,
+                send_to: v
+                    .send_to
+                    .iter()
+                    .flatten()
+                    .map(|u| u.get_ref().clone())
+                    .collect(),
+                result: v.result,
+                note: v.note.clone(),
+            }
+        })
+        .collect()
+}
+
+fn lower_outcomes(spec: &Spec, cx: &mut Ctx) -> Vec<FlowOutcome> {
+    let mut outcomes: Vec<FlowOutcome> = DEFAULT_OUTCOMES
+        .iter()
+        .map(|(name, code, description)| FlowOutcome {
+            name: name.to_string(),
+            code: *code,
+            description: description.to_string(),
+            notify_url: None,
+        })
+        .collect();
+    let mut lowered_names: HashMap<String, String> = HashMap::new();
+    for (name, o) in &spec.outcomes {
+        let n = name.get_ref();
+        if !is_outcome_name(n) {
+            cx.report(
+                Code::InvalidOutcome,
+                format!("`{n}` is not a valid flow outcome name"),
+                cx.span(name),
+            )
+            .help("use letters, digits, spaces, `_` and `-`");
+        }
+        if let Some(other) = lowered_names.insert(n.to_lowercase(), n.clone()) {
+            cx.report(
+                Code::DuplicateName,
+                format!("flow outcomes `{other}` and `{n}` differ only in case"),
+                cx.span(name),
+            );
+        }
+        let code = o.code.as_ref().map(|c| {
+            if !(0..=999_999).contains(c.get_ref()) {
+                cx.report(
+                    Code::InvalidOutcome,
+                    format!("status code {} is out of range", c.get_ref()),
+                    cx.span(c),
+                )
+                .help("use a whole number from 0 to 999999");
+            }
+            *c.get_ref()
+        });
+        if let Some(url) = &o.notify_url {
+            check_url(url, "notify URL", cx);
+        }
+        let notify_url = o.notify_url.as_ref().map(|u| u.get_ref().clone());
+        match outcomes.iter_mut().find(|d| &d.name == n) {
+            Some(existing) => {
+                if let Some(code) = code {
+                    existing.code = code;
+                }
+                if let Some(d) = &o.description {
+                    existing.description = d.clone();
+                }
+                existing.notify_url = notify_url;
+            }
+            None => outcomes.push(FlowOutcome {
+                name: n.clone(),
+                code: code.unwrap_or(0),
+                description: o.description.clone().unwrap_or_default(),
+                notify_url,
+            }),
+        }
+    }
+    // Defaults first in their documented order, then custom outcomes by name.
+    let defaults = DEFAULT_OUTCOMES.len();
+    outcomes[defaults..].sort_by(|a, b| a.name.cmp(&b.name));
+    outcomes
+}
+
+fn lower_trigger_fields(trigger: &TriggerSpec, cx: &mut Ctx) {
+    if trigger.kind.get_ref() != "webhook" {
+        cx.report(
+            Code::InvalidTrigger,
+            format!("trigger type `{}` is not supported", trigger.kind.get_ref()),
+            cx.span(&trigger.kind),
+        )
+        .help("wxcflow models the inbound webhook trigger: type = \"webhook\"");
+    }
+    let event = trigger.event.get_ref();
+    if event.is_empty()
+        || !event
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        cx.report(
+            Code::InvalidTrigger,
+            format!("`{event}` is not a valid webhook event name"),
+            cx.span(&trigger.event),
+        )
+        .help("use letters, digits, `_` and `-`, e.g. CCEP_GetOAuthToken");
+    }
+}
+
+/// Parses the sample body and derives the Start node's outputs ([`webhook_outputs`]).
+fn lower_sample(trigger: &TriggerSpec, cx: &mut Ctx) -> (serde_json::Value, Vec<String>) {
+    match serde_json::from_str::<serde_json::Value>(trigger.sample.get_ref()) {
+        Ok(value @ serde_json::Value::Object(_)) => {
+            let outputs = webhook_outputs(&value)
+                .into_iter()
+                .map(|(p, _)| p)
+                .collect();
+            (value, outputs)
+        }
+        Ok(_) => {
+            cx.report(
+                Code::InvalidTrigger,
+                "the webhook sample must be a JSON object",
+                cx.span(&trigger.sample),
+            )
+            .help("paste the body the webhook receives, e.g. '{\"hook\": \"null\"}'");
+            (serde_json::Value::Object(Default::default()), Vec::new())
+        }
+        Err(e) => {
+            cx.report(
+                Code::InvalidTrigger,
+                format!("the webhook sample is not valid JSON: {e}"),
+                cx.span(&trigger.sample),
+            )
+            .help("write the sample as a TOML literal string: sample = '{\"hook\": \"null\"}'");
+            (serde_json::Value::Object(Default::default()), Vec::new())
+        }
+    }
+}

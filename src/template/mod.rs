@@ -1,0 +1,542 @@
+//! Templates and tenants: one spec serves many tenants.
+//!
+//! A spec declares `[params]`; its string values may hold minijinja expressions (`{{ debug_url }}`).
+//! Rendering happens inside the string values of the parsed spec, never on its text, so a tenant
+//! value with quotes, newlines or `{{` ends up verbatim inside one string and cannot change the
+//! flow's structure. Node switches (`enabled` / `bypass`) are the one declared way structure varies.
+
+use crate::diagnostic::{did_you_mean, Code, Diagnostic, SourceFile, Span};
+use crate::spec::model::{NodeSpec, ParamSpec, Spec, Switch, S};
+use minijinja::value::Object;
+use minijinja::{Environment, UndefinedBehavior, Value};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+
+mod params;
+mod switches;
+mod visit;
+
+pub use params::looks_like_webex_token;
+use params::{declare, Param, ParamType};
+pub use switches::apply_switches;
+pub use visit::{visit_strings, Place};
+
+/// Template instructions one string may spend; a runaway loop stops with an error instead.
+pub const FUEL: u64 = 50_000;
+
+/// Where secrets come from: the environment and files. The CLI implements it; tests fake it.
+pub trait SecretStore: Sync {
+    fn env(&self, name: &str) -> Option<String>;
+    /// Reads a secret file named in a tenant file (relative to that file's folder).
+    fn file(&self, path: &str) -> Result<String, String>;
+    /// `false` for outputs that show only where secrets come from (sheets, graphs): then no
+    /// secret is read at all, and a placeholder stands in for each value.
+    fn reads_values(&self) -> bool {
+        true
+    }
+}
+
+/// A store that reads nothing: secrets given as `{ env = ... }` or `{ file = ... }` render as a
+/// placeholder, for outputs that only say where each secret comes from.
+pub struct OriginsOnly;
+
+/// What stands in for a secret that [`OriginsOnly`] does not read.
+pub const SECRET_PLACEHOLDER: &str = "(secret, not read)";
+
+impl SecretStore for OriginsOnly {
+    fn env(&self, _: &str) -> Option<String> {
+        None
+    }
+    fn file(&self, path: &str) -> Result<String, String> {
+        Err(format!("secret files are not read here ({path})"))
+    }
+    fn reads_values(&self) -> bool {
+        false
+    }
+}
+
+/// A store with nothing in it, for building without tenant values.
+pub struct NoSecrets;
+
+impl SecretStore for NoSecrets {
+    fn env(&self, _: &str) -> Option<String> {
+        None
+    }
+    fn file(&self, path: &str) -> Result<String, String> {
+        Err(format!("no secret file can be read here ({path})"))
+    }
+}
+
+/// A parsed tenant file: parameter values by name.
+pub struct Tenant {
+    /// The file stem, e.g. `acme` for `acme.toml`.
+    pub name: String,
+    pub source: SourceFile,
+    values: BTreeMap<S<String>, S<toml::Value>>,
+}
+
+impl Tenant {
+    pub fn parse(name: impl Into<String>, source: SourceFile) -> Result<Tenant, Diagnostic> {
+        if let Some(d) = crate::too_large(&source.name, source.text.len()) {
+            return Err(d);
+        }
+        let values = toml::from_str(&source.text).map_err(|e| {
+            Diagnostic::new(
+                Code::TomlSyntax,
+                format!("invalid tenant file: {}", e.message().trim_end()),
+            )
+            .with_span(e.span().map(|r| source.span(r)))
+        })?;
+        Ok(Tenant {
+            name: name.into(),
+            source,
+            values,
+        })
+    }
+}
+
+/// A template compiled once, rendered for any number of tenants.
+pub struct Renderer<'s> {
+    spec: &'s Spec,
+    source: Option<&'s SourceFile>,
+    params: Vec<Param>,
+    env: Environment<'static>,
+    /// Index (in visiting order) of each string that holds a template, with the secret
+    /// parameters it reads: its provenance, known before any value is rendered.
+    templated: BTreeMap<usize, Vec<String>>,
+}
+
+/// The result of rendering for one tenant.
+pub struct Rendered {
+    /// The spec with values filled in and switched-off nodes removed; `None` on errors.
+    pub spec: Option<Spec>,
+    pub diagnostics: Vec<Diagnostic>,
+    /// For each secret variable whose default a secret parameter filled: where the values came
+    /// from (`environment variable ACME_TOKEN_PASSPHRASE`), for placeholders in sheets.
+    pub secret_origins: BTreeMap<String, Vec<String>>,
+    /// Where the tenant file holds secret values written literally, so that a quoted source
+    /// line never shows them.
+    pub secret_spans: Vec<Span>,
+}
+
+/// The parameters as a template sees them. Every name a template looks up is recorded, so
+/// which secret parameters a string read is known from the rendering itself, whatever
+/// construct read it (`include` arguments escape minijinja's static scan).
+struct Lookups {
+    values: Arc<BTreeMap<String, Value>>,
+    read: Mutex<BTreeSet<String>>,
+}
+
+/// Never shows the values: some are secret.
+impl std::fmt::Debug for Lookups {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("template parameters")
+    }
+}
+
+impl Object for Lookups {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let name = key.as_str()?;
+        if let Ok(mut read) = self.read.lock() {
+            read.insert(name.to_string());
+        }
+        self.values.get(name).cloned()
+    }
+}
+
+/// Whether a template only substitutes names: literal text and `{{ name }}`, nothing computed.
+/// A template that reads a secret must be this simple, so that nothing it renders or fails
+/// with (which branch of an `if`, an error on one character) depends on the secret's value.
+fn is_plain_substitution(text: &str) -> bool {
+    if text.contains("{%") || text.contains("{#") {
+        return false;
+    }
+    let mut rest = text;
+    while let Some(open) = rest.find("{{") {
+        let after = &rest[open + 2..];
+        let Some(close) = after.find("}}") else {
+            return false;
+        };
+        let name = after[..close].trim();
+        let identifier = name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !identifier {
+            return false;
+        }
+        rest = &after[close + 2..];
+    }
+    true
+}
+
+/// Where a spec holds secret values written literally: the defaults of secret variables and
+/// of secret parameters that are plain text rather than templates.
+pub fn literal_secrets(spec: &Spec, source: &SourceFile) -> Vec<Span> {
+    let variables = spec
+        .variables
+        .values()
+        .filter(|v| v.secret)
+        .filter_map(|v| v.default.as_ref())
+        .filter(|d| !d.get_ref().is_empty() && !is_template(d.get_ref()))
+        .map(|d| source.span(d.span()));
+    let params = spec
+        .params
+        .values()
+        .filter(|p| p.secret)
+        .filter_map(|p| p.default.as_ref())
+        .filter(|d| !matches!(d.get_ref(), toml::Value::String(s) if s.is_empty()))
+        .map(|d| source.span(d.span()));
+    variables.chain(params).collect()
+}
+
+/// Escapes text so that, rendered as a template, it comes out unchanged: every `{` that would
+/// open a tag becomes `{{ "{" }}`.
+pub fn escape(text: &str) -> String {
+    if !is_template(text) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '{' && matches!(chars.peek(), Some('{' | '%' | '#')) {
+            out.push_str("{{ \"{\" }}");
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn is_template(text: &str) -> bool {
+    text.contains("{{") || text.contains("{%") || text.contains("{#")
+}
+
+impl<'s> Renderer<'s> {
+    /// Checks the `[params]` declarations and compiles every template string of the spec.
+    pub fn new(
+        spec: &'s Spec,
+        source: Option<&'s SourceFile>,
+    ) -> Result<Renderer<'s>, Vec<Diagnostic>> {
+        let mut diagnostics = Vec::new();
+        let span = |s: &S<String>| source.map(|src| src.span(s.span()));
+        let mut params = Vec::new();
+        for (name, p) in &spec.params {
+            match declare(name, p, source) {
+                Ok(param) => params.push(param),
+                Err(d) => diagnostics.push(d),
+            }
+        }
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_fuel(Some(FUEL));
+        // A value's last newline is part of the value.
+        env.set_keep_trailing_newline(true);
+        // Booleans render as TOML and JSON write them (`true`), not as Python does (`True`).
+        env.set_formatter(|out, state, value| {
+            if value.kind() == minijinja::value::ValueKind::Bool {
+                let text = if value.is_true() { "true" } else { "false" };
+                out.write_str(text).map_err(minijinja::Error::from)
+            } else {
+                minijinja::escape_formatter(out, state, value)
+            }
+        });
+        // `debug()` prints every parameter, secrets included: a template cannot call it.
+        env.remove_global("debug");
+        let secret_params: BTreeSet<&str> = params
+            .iter()
+            .filter(|p| p.secret)
+            .map(|p| p.name.as_str())
+            .collect();
+        let mut templated = BTreeMap::new();
+        let mut scratch = spec.clone();
+        let mut index = 0;
+        visit_strings(&mut scratch, &mut |s, _| {
+            if is_template(s.get_ref()) {
+                if let Err(e) = env.add_template_owned(index.to_string(), s.get_ref().clone()) {
+                    let at = e.range().map_or_else(
+                        || span(s),
+                        |r| source.map(|src| src.span_in_string(s.span(), s.get_ref(), r)),
+                    );
+                    diagnostics.push(
+                        Diagnostic::new(
+                            Code::TemplateError,
+                            format!(
+                                "template does not parse: {}",
+                                e.detail().unwrap_or("syntax error")
+                            ),
+                        )
+                        .with_span(at),
+                    );
+                } else {
+                    // Which secret parameters the string reads decides whether its value is
+                    // secret: provenance, read from the template, never from what it renders.
+                    let reads = env
+                        .get_template(&index.to_string())
+                        .map(|t| t.undeclared_variables(false))
+                        .unwrap_or_default();
+                    let mut uses: Vec<String> = reads
+                        .into_iter()
+                        .filter(|name| secret_params.contains(name.as_str()))
+                        .collect();
+                    uses.sort();
+                    templated.insert(index, uses);
+                }
+            }
+            index += 1;
+        });
+        if diagnostics.is_empty() {
+            Ok(Renderer {
+                spec,
+                source,
+                params,
+                env,
+                templated,
+            })
+        } else {
+            Err(diagnostics)
+        }
+    }
+
+    /// The spec's source, for locating diagnostics.
+    pub fn source(&self) -> Option<&'s SourceFile> {
+        self.source
+    }
+
+    /// Renders for one tenant (or with defaults alone when `tenant` is `None`). A secret
+    /// parameter may fill only a secret variable's default; anywhere else it is an error, so
+    /// that a document holds secret values in secret variables and nowhere else.
+    // `expect` below: Every index in `templated` was added to the environment in `new`.
+    #[allow(clippy::expect_used)]
+    pub fn render(&self, tenant: Option<&Tenant>, store: &dyn SecretStore) -> Rendered {
+        let _budget = crate::render_limits::RenderBudget::start();
+        let mut diagnostics = Vec::new();
+        let mut origins: BTreeMap<String, String> = BTreeMap::new();
+        let mut secret_spans = Vec::new();
+        let values = self.context(
+            tenant,
+            store,
+            &mut diagnostics,
+            &mut origins,
+            &mut secret_spans,
+        );
+        if diagnostics.iter().any(Diagnostic::is_error) {
+            return Rendered {
+                spec: None,
+                diagnostics,
+                secret_origins: BTreeMap::new(),
+                secret_spans,
+            };
+        }
+        let mut rendered = self.render_values(values, origins, secret_spans, tenant);
+        diagnostics.append(&mut rendered.diagnostics);
+        rendered.diagnostics = diagnostics;
+        rendered
+    }
+
+    /// Renders every template string with these parameter values, then applies the switches.
+    // `expect` below: Every index in `templated` was added to the environment in `new`.
+    #[allow(clippy::expect_used)]
+    fn render_values(
+        &self,
+        values: BTreeMap<String, Value>,
+        origins: BTreeMap<String, String>,
+        secret_spans: Vec<Span>,
+        tenant: Option<&Tenant>,
+    ) -> Rendered {
+        let mut diagnostics = Vec::new();
+        let values = Arc::new(values);
+        let secret_params: BTreeSet<&str> = self
+            .params
+            .iter()
+            .filter(|p| p.secret)
+            .map(|p| p.name.as_str())
+            .collect();
+        let names: Vec<&str> = self.params.iter().map(|p| p.name.as_str()).collect();
+        let tenant_note = tenant.map_or(String::new(), |t| format!(" (tenant {})", t.source.name));
+        let mut secret_origins: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let mut spec = self.spec.clone();
+        let mut index = 0;
+        visit_strings(&mut spec, &mut |s, place| {
+            if let Some(declared) = self.templated.get(&index) {
+                let template = self
+                    .env
+                    .get_template(&index.to_string())
+                    .expect("compiled in new()");
+                let lookups = Arc::new(Lookups {
+                    values: Arc::clone(&values),
+                    read: Mutex::new(BTreeSet::new()),
+                });
+                let context = Value::from_dyn_object(Arc::clone(&lookups));
+                let rendered = crate::render_limits::render(&template, &context);
+                // The secret parameters the string reads: named in it, or looked up as it ran.
+                let mut uses: BTreeSet<String> = declared.iter().cloned().collect();
+                if let Ok(read) = lookups.read.lock() {
+                    uses.extend(
+                        read.iter()
+                            .filter(|n| secret_params.contains(n.as_str()))
+                            .cloned(),
+                    );
+                }
+                let uses: Vec<String> = uses.into_iter().collect();
+                if uses.is_empty() {
+                    match rendered {
+                        Ok(text) => *s.get_mut() = text,
+                        Err(e) => diagnostics.push(self.render_error(&e, s, &names, &tenant_note)),
+                    }
+                } else if !is_plain_substitution(s.get_ref()) {
+                    // Neither the text nor the error of such a template may be shown.
+                    diagnostics.push(self.secret_computed(s, &uses));
+                } else {
+                    match &place {
+                        Place::VariableDefault { name, secret: true } => {
+                            let from = secret_origins.entry(name.clone()).or_default();
+                            from.extend(uses.iter().filter_map(|p| origins.get(p).cloned()));
+                        }
+                        _ => diagnostics.push(self.secret_misplaced(s, &place, &uses)),
+                    }
+                    if let Ok(text) = rendered {
+                        *s.get_mut() = text;
+                    }
+                }
+            }
+            index += 1;
+        });
+        if !diagnostics.iter().any(Diagnostic::is_error) {
+            apply_switches(&mut spec, self.source, &mut diagnostics);
+        }
+        let ok = !diagnostics.iter().any(Diagnostic::is_error);
+        Rendered {
+            spec: ok.then_some(spec),
+            diagnostics,
+            secret_origins: if ok { secret_origins } else { BTreeMap::new() },
+            secret_spans,
+        }
+    }
+
+    /// A template that computes with a secret parameter instead of substituting it.
+    fn secret_computed(&self, s: &S<String>, uses: &[String]) -> Diagnostic {
+        let at = self.source.map(|src| src.span(s.span()));
+        let params = uses
+            .iter()
+            .map(|p| format!("`{p}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        Diagnostic::new(
+            Code::SecretComputed,
+            format!("this template computes with secret parameter {params}: what it renders or fails with would tell something of the secret"),
+        )
+        .with_span(at)
+        .with_help("a secret may only be substituted whole, as `{{ name }}` in a secret variable's default")
+    }
+
+    /// Renders for reading revisions rather than for a tenant: each string and URL parameter
+    /// stands for itself as template text (`{{ debug_url }}`), so that a value's change shows as
+    /// the template text that changed; integers and booleans (which decide switches) take their
+    /// defaults, or `0` and `true` when required. No secret is read.
+    pub fn render_symbolic(&self) -> Rendered {
+        let _budget = crate::render_limits::RenderBudget::start();
+        let mut values: BTreeMap<String, Value> = BTreeMap::new();
+        for p in &self.params {
+            let value = match p.kind {
+                ParamType::String | ParamType::Url => Value::from(format!("{{{{ {} }}}}", p.name)),
+                ParamType::Integer => p.default.clone().unwrap_or(Value::from(0)),
+                ParamType::Boolean => p.default.clone().unwrap_or(Value::from(true)),
+            };
+            values.insert(p.name.clone(), value);
+        }
+        self.render_values(values, BTreeMap::new(), Vec::new(), None)
+    }
+
+    /// A secret parameter rendered into a place that is not a secret variable's default.
+    fn secret_misplaced(&self, s: &S<String>, place: &Place, uses: &[String]) -> Diagnostic {
+        let at = self.source.map(|src| src.span(s.span()));
+        let params = uses
+            .iter()
+            .map(|p| format!("`{p}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let noun = if uses.len() == 1 {
+            "secret parameter"
+        } else {
+            "secret parameters"
+        };
+        match place {
+            Place::VariableDefault { name, .. } => Diagnostic::new(
+                Code::SecretToPlainVariable,
+                format!("{noun} {params} → variable `{name}` (its default), which is not secret"),
+            )
+            .with_span(at)
+            .with_help(format!(
+                "declare `secret = true` on [variables.{name}], or keep the parameter out of it"
+            )),
+            Place::Other(path) => Diagnostic::new(
+                Code::SecretOutsideVariable,
+                format!("{noun} {params} → `{path}`, where every output would show it"),
+            )
+            .with_span(at)
+            .with_help(
+                "pass a secret through a secret variable: [variables.NAME] secret = true, default = \"{{ param }}\", then write $(NAME) here",
+            ),
+        }
+    }
+
+    fn render_error(
+        &self,
+        e: &minijinja::Error,
+        s: &S<String>,
+        names: &[&str],
+        tenant_note: &str,
+    ) -> Diagnostic {
+        let at = self.source.map(|src| match e.range() {
+            Some(r) => src.span_in_string(s.span(), s.get_ref(), r),
+            None => src.span(s.span()),
+        });
+        if matches!(
+            e.kind(),
+            minijinja::ErrorKind::TemplateNotFound | minijinja::ErrorKind::BadInclude
+        ) {
+            return Diagnostic::new(
+                Code::TemplateError,
+                format!("templates cannot include, import or extend other templates{tenant_note}"),
+            )
+            .with_span(at);
+        }
+        if e.kind() == minijinja::ErrorKind::UndefinedError {
+            let name = e
+                .range()
+                .and_then(|r| s.get_ref().get(r))
+                .map(|t| t.trim().to_string())
+                .unwrap_or_default();
+            let is_name =
+                !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !is_name {
+                return Diagnostic::new(
+                    Code::UndefinedTemplateVariable,
+                    format!("`{name}` is undefined{tenant_note}"),
+                )
+                .with_span(at);
+            }
+            return Diagnostic::new(
+                Code::UndefinedTemplateVariable,
+                format!("`{name}` is not a parameter of this template{tenant_note}"),
+            )
+            .with_span(at)
+            .with_optional_help(
+                did_you_mean(&name, names.iter().copied())
+                    .or_else(|| Some(format!("declare it under [params.{name}]"))),
+            );
+        }
+        let what = if e.kind() == minijinja::ErrorKind::OutOfFuel {
+            format!("template ran out of fuel ({FUEL} instructions){tenant_note}: is there a runaway loop?")
+        } else {
+            // minijinja's detail names what failed (an operator, a filter), never a value.
+            format!(
+                "template failed{tenant_note}: {}",
+                e.detail().unwrap_or("error")
+            )
+        };
+        Diagnostic::new(Code::TemplateError, what).with_span(at)
+    }
+}

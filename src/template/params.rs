@@ -1,0 +1,390 @@
+//! Template parameters: their declarations, and the values a tenant file gives them, from the
+//! file itself, the environment or a secret file.
+
+use super::*;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum ParamType {
+    String,
+    Integer,
+    Boolean,
+    Url,
+}
+
+impl ParamType {
+    pub(super) fn parse(text: &str) -> Option<ParamType> {
+        Some(match text {
+            "string" => ParamType::String,
+            "integer" => ParamType::Integer,
+            "boolean" => ParamType::Boolean,
+            "url" => ParamType::Url,
+            _ => return None,
+        })
+    }
+
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            ParamType::String => "string",
+            ParamType::Integer => "integer",
+            ParamType::Boolean => "boolean",
+            ParamType::Url => "url",
+        }
+    }
+
+    /// A value read as text (from the environment or a file) as this type's TOML value, so that
+    /// `42` and `true` can come from where secrets do; anything else stays text for `convert`
+    /// to refuse.
+    pub(super) fn typed_text(self, value: toml::Value) -> toml::Value {
+        let toml::Value::String(text) = &value else {
+            return value;
+        };
+        match self {
+            ParamType::Integer => text.trim().parse().map_or(value, toml::Value::Integer),
+            ParamType::Boolean => match text.trim() {
+                "true" => toml::Value::Boolean(true),
+                "false" => toml::Value::Boolean(false),
+                _ => value,
+            },
+            ParamType::String | ParamType::Url => value,
+        }
+    }
+
+    /// The value as a template value, or why it does not fit.
+    pub(super) fn convert(self, value: &toml::Value) -> Result<Value, String> {
+        match (self, value) {
+            (ParamType::String, toml::Value::String(s)) => Ok(Value::from(s.as_str())),
+            (ParamType::Url, toml::Value::String(s)) => {
+                if s.is_empty() || s.starts_with("https://") || s.starts_with("http://") {
+                    Ok(Value::from(s.as_str()))
+                } else {
+                    Err("a url starts with http:// or https:// (or is empty)".into())
+                }
+            }
+            (ParamType::Integer, toml::Value::Integer(i)) => Ok(Value::from(*i)),
+            (ParamType::Boolean, toml::Value::Boolean(b)) => Ok(Value::from(*b)),
+            (t, other) => Err(format!("expected {}, found {}", t.name(), other.type_str())),
+        }
+    }
+}
+
+pub(super) struct Param {
+    pub(super) name: String,
+    pub(super) kind: ParamType,
+    pub(super) required: bool,
+    pub(super) default: Option<Value>,
+    pub(super) secret: bool,
+    pub(super) declared: Option<Span>,
+}
+
+impl Renderer<'_> {
+    /// Parameter values: the tenant's, else defaults; checked for name, type and presence.
+    /// `origins` receives, for each secret parameter, where its value came from.
+    pub(super) fn context(
+        &self,
+        tenant: Option<&Tenant>,
+        store: &dyn SecretStore,
+        out: &mut Vec<Diagnostic>,
+        origins: &mut BTreeMap<String, String>,
+        secret_spans: &mut Vec<Span>,
+    ) -> BTreeMap<String, Value> {
+        let mut values: BTreeMap<String, Value> = BTreeMap::new();
+        // Parameters whose tenant value was wrong: reported once, not again as missing.
+        let mut failed: BTreeSet<String> = BTreeSet::new();
+        let names: Vec<&str> = self.params.iter().map(|p| p.name.as_str()).collect();
+        if let Some(t) = tenant {
+            for (key, value) in &t.values {
+                let span = Some(t.source.span(key.span()));
+                let Some(param) = self.params.iter().find(|p| &p.name == key.get_ref()) else {
+                    out.push(
+                        Diagnostic::new(
+                            Code::UnknownParam,
+                            format!(
+                                "{}: `{}` is not a parameter of this template",
+                                t.source.name,
+                                key.get_ref()
+                            ),
+                        )
+                        .with_span(span)
+                        .with_optional_help(
+                            did_you_mean(key.get_ref(), names.iter().copied())
+                                .or_else(|| Some(format!("parameters: {}", names.join(", ")))),
+                        ),
+                    );
+                    continue;
+                };
+                let value_span = Some(t.source.span(value.span()));
+                let unavailable = |why: String| {
+                    Diagnostic::new(
+                        Code::SecretUnavailable,
+                        format!("{}: `{}` {why}", t.source.name, param.name),
+                    )
+                    .with_span(value_span.clone())
+                };
+                let resolved = match value.get_ref() {
+                    toml::Value::Table(table) => match secret_reference(table) {
+                        Some(reference) => resolve_secret(&reference, store),
+                        None => {
+                            out.push(
+                                Diagnostic::new(Code::ParamType, format!("{}: `{}` is a table; give a value, {{ env = \"NAME\" }} or {{ file = \"PATH\" }}", t.source.name, param.name))
+                                    .with_span(value_span),
+                            );
+                            failed.insert(param.name.clone());
+                            continue;
+                        }
+                    },
+                    literal => {
+                        if param.secret {
+                            secret_spans.extend(value_span.clone());
+                        }
+                        lint_literal(param, literal, &t.source.name, value_span.clone(), out);
+                        Resolved::Value(
+                            literal.clone(),
+                            format!("`{}` in {}", param.name, t.source.name),
+                        )
+                    }
+                };
+                let (raw, origin) = match resolved {
+                    Resolved::Value(raw, origin) => (param.kind.typed_text(raw), origin),
+                    Resolved::Placeholder(origin) => {
+                        if param.secret {
+                            origins.insert(param.name.clone(), origin);
+                        }
+                        values.insert(param.name.clone(), Value::from(SECRET_PLACEHOLDER));
+                        continue;
+                    }
+                    Resolved::Unavailable(why) => {
+                        out.push(unavailable(why));
+                        failed.insert(param.name.clone());
+                        continue;
+                    }
+                };
+                match param.kind.convert(&raw) {
+                    Ok(v) => {
+                        if param.secret {
+                            origins.insert(param.name.clone(), origin);
+                        }
+                        values.insert(param.name.clone(), v);
+                    }
+                    Err(why) => {
+                        let shown = if param.secret {
+                            String::new()
+                        } else {
+                            format!(" ({})", show(&raw))
+                        };
+                        out.push(
+                            Diagnostic::new(
+                                Code::ParamType,
+                                format!("{}: `{}`{shown}: {why}", t.source.name, param.name),
+                            )
+                            .with_span(value_span),
+                        );
+                        failed.insert(param.name.clone());
+                    }
+                }
+            }
+        }
+        for param in &self.params {
+            if values.contains_key(&param.name) || failed.contains(&param.name) {
+                continue;
+            }
+            match (&param.default, param.required) {
+                (Some(v), false) => {
+                    if param.secret {
+                        origins.insert(
+                            param.name.clone(),
+                            format!("the default of parameter `{}`", param.name),
+                        );
+                    }
+                    values.insert(param.name.clone(), v.clone());
+                }
+                _ => {
+                    let file =
+                        tenant.map_or("no tenant file".to_string(), |t| t.source.name.clone());
+                    out.push(
+                        Diagnostic::new(
+                            Code::MissingParam,
+                            format!("{file}: required parameter `{}` is not set", param.name),
+                        )
+                        .with_span(param.declared.clone())
+                        .with_help(format!("add `{} = ...` to the tenant file", param.name)),
+                    );
+                }
+            }
+        }
+        values
+    }
+}
+
+/// A tenant value after looking up `{ env = ... }` or `{ file = ... }`.
+enum Resolved {
+    /// The value and where it came from.
+    Value(toml::Value, String),
+    /// Not read (the store shows origins only); where it would come from.
+    Placeholder(String),
+    /// Why it cannot be had.
+    Unavailable(String),
+}
+
+/// Reads a secret from the store. An empty value is refused: CI systems expand a missing secret
+/// to an empty string, and a flow built without its passphrase fails only in production. A
+/// tenant that means "no secret" writes `""`.
+fn resolve_secret(reference: &SecretRef, store: &dyn SecretStore) -> Resolved {
+    let origin = match reference {
+        SecretRef::Env(var) => format!("environment variable {var}"),
+        SecretRef::File(path) => format!("file {path}"),
+    };
+    if !store.reads_values() {
+        return Resolved::Placeholder(origin);
+    }
+    let read = match reference {
+        SecretRef::Env(var) => store
+            .env(var)
+            .ok_or_else(|| format!("comes from environment variable {var}, which is not set")),
+        SecretRef::File(path) => store
+            .file(path)
+            .map(|v| v.trim_end_matches(['\n', '\r']).to_string())
+            .map_err(|why| format!("comes from file {path}: {why}")),
+    };
+    match read {
+        Ok(v) if v.trim().is_empty() => Resolved::Unavailable(format!(
+            "comes from {origin}, which is empty or blank; write `\"\"` in the tenant file if it has no such secret"
+        )),
+        Ok(v) => Resolved::Value(toml::Value::String(v), origin),
+        Err(why) => Resolved::Unavailable(why),
+    }
+}
+
+fn show(value: &toml::Value) -> String {
+    value.to_string()
+}
+
+enum SecretRef {
+    Env(String),
+    File(String),
+}
+
+fn secret_reference(table: &toml::Table) -> Option<SecretRef> {
+    if table.len() != 1 {
+        return None;
+    }
+    match table.iter().next()? {
+        (k, toml::Value::String(v)) if k == "env" => Some(SecretRef::Env(v.clone())),
+        (k, toml::Value::String(v)) if k == "file" => Some(SecretRef::File(v.clone())),
+        _ => None,
+    }
+}
+
+/// Secrets belong in the environment or a file, not in a tenant file that lives in git.
+fn lint_literal(
+    param: &Param,
+    value: &toml::Value,
+    file: &str,
+    span: Option<Span>,
+    out: &mut Vec<Diagnostic>,
+) {
+    let toml::Value::String(text) = value else {
+        return;
+    };
+    let message = if param.secret && !text.is_empty() {
+        format!(
+            "{file}: secret parameter `{}` is written literally in the tenant file",
+            param.name
+        )
+    } else if looks_like_webex_token(text) {
+        format!(
+            "{file}: `{}` looks like a Webex access token written literally",
+            param.name
+        )
+    } else {
+        return;
+    };
+    out.push(
+        Diagnostic::new(Code::LiteralSecret, message)
+            .with_span(span)
+            .with_help(format!("use {} = {{ env = \"NAME\" }} or {{ file = \"PATH\" }} and keep the value out of git", param.name)),
+    );
+}
+
+/// `<opaque>_<cluster>_<org UUID>`, e.g. `ZjA..._PF84_1eb65fdf-9643-417f-9974-ad72cae0e10f`.
+pub fn looks_like_webex_token(text: &str) -> bool {
+    let parts: Vec<&str> = text.rsplitn(3, '_').collect();
+    let [uuid, cluster, opaque] = parts[..] else {
+        return false;
+    };
+    let uuid_ok = uuid.len() == 36
+        && uuid.char_indices().all(|(i, c)| {
+            if [8, 13, 18, 23].contains(&i) {
+                c == '-'
+            } else {
+                c.is_ascii_hexdigit()
+            }
+        });
+    let cluster_ok = (3..=6).contains(&cluster.len())
+        && cluster
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        && cluster.chars().any(|c| c.is_ascii_digit());
+    uuid_ok && cluster_ok && opaque.len() >= 8
+}
+
+pub(super) fn declare(
+    name: &S<String>,
+    p: &ParamSpec,
+    source: Option<&SourceFile>,
+) -> Result<Param, Diagnostic> {
+    let span = |r: std::ops::Range<usize>| source.map(|s| s.span(r));
+    let Some(kind) = ParamType::parse(p.kind.get_ref()) else {
+        return Err(Diagnostic::new(
+            Code::InvalidParam,
+            format!(
+                "parameter `{}` has unknown type `{}`",
+                name.get_ref(),
+                p.kind.get_ref()
+            ),
+        )
+        .with_span(span(p.kind.span()))
+        .with_optional_help(
+            did_you_mean(p.kind.get_ref(), ["string", "integer", "boolean", "url"])
+                .or_else(|| Some("types: string, integer, boolean, url".into())),
+        ));
+    };
+    let default = match &p.default {
+        None => None,
+        Some(d) => Some(kind.convert(d.get_ref()).map_err(|why| {
+            Diagnostic::new(
+                Code::InvalidParam,
+                format!("default of parameter `{}`: {why}", name.get_ref()),
+            )
+            .with_span(span(d.span()))
+        })?),
+    };
+    if p.required && p.default.is_some() {
+        return Err(Diagnostic::new(
+            Code::InvalidParam,
+            format!(
+                "parameter `{}` is required and has a default",
+                name.get_ref()
+            ),
+        )
+        .with_span(span(name.span()))
+        .with_help("a required parameter has no default; drop one of them"));
+    }
+    if !p.required && default.is_none() {
+        return Err(Diagnostic::new(
+            Code::InvalidParam,
+            format!(
+                "parameter `{}` needs a default or `required = true`",
+                name.get_ref()
+            ),
+        )
+        .with_span(span(name.span())));
+    }
+    Ok(Param {
+        name: name.get_ref().clone(),
+        kind,
+        required: p.required,
+        default,
+        secret: p.secret,
+        declared: span(name.span()),
+    })
+}

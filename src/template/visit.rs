@@ -1,0 +1,121 @@
+//! Every string of a spec that templates may fill, with where it sits.
+
+use super::*;
+
+/// Where a string of the spec sits, for tracing secrets: a variable's default, or elsewhere.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Place {
+    /// `[variables.NAME] default`.
+    VariableDefault { name: String, secret: bool },
+    /// Any other value, by its path (`nodes.fetch_token.url`).
+    Other(String),
+}
+
+/// Visits every string value that templates may fill, always in the same order, with where it
+/// sits. Keys, types and wiring (`next`, `bypass`) are structure and are never rendered.
+pub fn visit_strings(spec: &mut Spec, f: &mut dyn FnMut(&mut S<String>, Place)) {
+    let other = |path: &str| Place::Other(path.to_string());
+    f(&mut spec.flow.name, other("flow.name"));
+    if let Some(s) = &mut spec.flow.description {
+        f(s, other("flow.description"));
+    }
+    if let Some(s) = &mut spec.flow.correlation_id {
+        f(s, other("flow.correlation_id"));
+    }
+    f(&mut spec.trigger.event, other("trigger.event"));
+    f(&mut spec.trigger.sample, other("trigger.sample"));
+    for (name, v) in spec.variables.iter_mut() {
+        let place = Place::VariableDefault {
+            name: name.get_ref().clone(),
+            secret: v.secret,
+        };
+        if let Some(s) = &mut v.default {
+            f(s, place);
+        }
+        for url in v.send_to.iter_mut().flatten() {
+            f(
+                url,
+                Place::Other(format!("variables.{}.send_to", name.get_ref())),
+            );
+        }
+        let place = Place::Other(format!("variables.{}.enabled", name.get_ref()));
+        visit_switch(&mut v.enabled, place, f);
+    }
+    for (name, o) in spec.outcomes.iter_mut() {
+        if let Some(s) = &mut o.notify_url {
+            f(
+                s,
+                Place::Other(format!("outcomes.{}.notify_url", name.get_ref())),
+            );
+        }
+    }
+    for (key, node) in spec.nodes.iter_mut() {
+        visit_node(key.get_ref(), node, f);
+    }
+}
+
+fn visit_node(key: &str, n: &mut NodeSpec, f: &mut dyn FnMut(&mut S<String>, Place)) {
+    let at = |field: &str| Place::Other(format!("nodes.{key}.{field}"));
+    for (name, field) in [
+        ("method", &mut n.method),
+        ("url", &mut n.url),
+        ("body", &mut n.body),
+        ("proxy", &mut n.proxy),
+        ("script", &mut n.script),
+        ("flow", &mut n.flow),
+        ("entry", &mut n.entry),
+        ("node_name", &mut n.node_name),
+        ("none_label", &mut n.none_label),
+    ] {
+        if let Some(s) = field {
+            f(s, at(name));
+        }
+    }
+    for (name, map) in [("headers", &mut n.headers), ("outputs", &mut n.outputs)] {
+        for (k, v) in map.iter_mut().flatten() {
+            let place = at(&format!("{name}.{}", k.get_ref()));
+            f(v, place);
+        }
+    }
+    for sample in n.samples.iter_mut().flatten() {
+        f(sample, at("samples"));
+    }
+    for arm in n.branches.iter_mut().flatten() {
+        let arm_name = arm.name.get_ref().clone();
+        for c in arm.all.iter_mut().chain(arm.any.iter_mut()).flatten() {
+            let place = || at(&format!("branches.{arm_name}"));
+            f(&mut c.variable, place());
+            if let Some(v) = &mut c.value {
+                f(v, place());
+            }
+            if let Some(u) = &mut c.upper {
+                f(u, place());
+            }
+        }
+    }
+    for (when, actions) in [("on_enter", &mut n.on_enter), ("on_leave", &mut n.on_leave)] {
+        for action in actions.iter_mut().flatten() {
+            for (k, v) in action.set.iter_mut() {
+                let place = at(&format!("{when}.set.{}", k.get_ref()));
+                f(v, place);
+            }
+        }
+    }
+    visit_switch(&mut n.enabled, at("enabled"), f);
+}
+
+/// A switch written as a template is rendered like any string.
+fn visit_switch(
+    switch: &mut Option<S<Switch>>,
+    place: Place,
+    f: &mut dyn FnMut(&mut S<String>, Place),
+) {
+    if let Some(switch) = switch {
+        let span = switch.span();
+        if let Switch::Template(text) = switch.get_mut() {
+            let mut s = S::new(span, std::mem::take(text));
+            f(&mut s, place);
+            *text = s.get_ref().clone();
+        }
+    }
+}
