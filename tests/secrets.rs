@@ -94,6 +94,22 @@ url = "https://catcher.example/debug"
 status = 200
 "#;
 
+/// `build` for the tenant into `out.flow.json`.
+fn build(dir: &Path, secrets: (&str, &str)) -> Output {
+    run(
+        dir,
+        &[
+            "build",
+            "template.toml",
+            "--values",
+            "tenant.toml",
+            "-o",
+            "out.flow.json",
+        ],
+        secrets,
+    )
+}
+
 fn run(dir: &Path, args: &[&str], secrets: (&str, &str)) -> Output {
     Command::new(env!("CARGO_BIN_EXE_wxcflow"))
         .args(args)
@@ -256,18 +272,7 @@ fn routed_secrets_are_refused_with_the_path_they_take() {
     for (variant, template) in variants().into_iter().skip(1) {
         let dir = tempfile::tempdir().unwrap();
         setup(dir.path(), &template);
-        let out = run(
-            dir.path(),
-            &[
-                "build",
-                "template.toml",
-                "--values",
-                "tenant.toml",
-                "-o",
-                "out.flow.json",
-            ],
-            ("a-passphrase", "a-static-token"),
-        );
+        let out = build(dir.path(), ("a-passphrase", "a-static-token"));
         assert_eq!(out.status.code(), Some(1), "{variant}");
         assert!(!dir.path().join("out.flow.json").exists(), "{variant}");
         report.push_str(&format!("## {variant}\n{}\n", common::transcript(&out)));
@@ -282,18 +287,7 @@ fn documents_holding_secrets_are_private_and_never_printed() {
     let dir = tempfile::tempdir().unwrap();
     setup(dir.path(), wxcflow::DEFAULT_SPEC);
     let secrets = ("a-passphrase", "a-static-token");
-    let built = run(
-        dir.path(),
-        &[
-            "build",
-            "template.toml",
-            "--values",
-            "tenant.toml",
-            "-o",
-            "out.flow.json",
-        ],
-        secrets,
-    );
+    let built = build(dir.path(), secrets);
     assert_eq!(built.status.code(), Some(0));
     let mode = std::fs::metadata(dir.path().join("out.flow.json"))
         .unwrap()
@@ -326,18 +320,7 @@ fn documents_holding_secrets_are_private_and_never_printed() {
 fn an_empty_secret_is_refused_and_an_unset_one_named() {
     let dir = tempfile::tempdir().unwrap();
     setup(dir.path(), wxcflow::DEFAULT_SPEC);
-    let empty = run(
-        dir.path(),
-        &[
-            "build",
-            "template.toml",
-            "--values",
-            "tenant.toml",
-            "-o",
-            "out.flow.json",
-        ],
-        ("", "a-static-token"),
-    );
+    let empty = build(dir.path(), ("", "a-static-token"));
     assert_eq!(empty.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&empty.stderr);
     assert!(
@@ -346,35 +329,13 @@ fn an_empty_secret_is_refused_and_an_unset_one_named() {
     );
     assert!(!dir.path().join("out.flow.json").exists());
     // Blank is empty too: " " or a newline is what a broken CI expansion leaves.
-    let blank = run(
-        dir.path(),
-        &[
-            "build",
-            "template.toml",
-            "--values",
-            "tenant.toml",
-            "-o",
-            "out.flow.json",
-        ],
-        (" \n", "a-static-token"),
-    );
+    let blank = build(dir.path(), (" \n", "a-static-token"));
     assert_eq!(blank.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&blank.stderr).contains("which is empty or blank"));
     // A tenant that has no such secret says so with a literal "".
     let literal = TENANT.replace(r#"{ env = "LEAK_PASSPHRASE" }"#, r#""""#);
     std::fs::write(dir.path().join("tenant.toml"), literal).unwrap();
-    let ok = run(
-        dir.path(),
-        &[
-            "build",
-            "template.toml",
-            "--values",
-            "tenant.toml",
-            "-o",
-            "out.flow.json",
-        ],
-        ("", "a-static-token"),
-    );
+    let ok = build(dir.path(), ("", "a-static-token"));
     assert_eq!(
         ok.status.code(),
         Some(0),

@@ -74,29 +74,15 @@ fn unreachable_nodes(flow: &Flow, spec: &Spec, reachable: &BTreeSet<NodeId>, cx:
     }
 }
 
-/// Every string a node reads, for reference scans.
+/// Every string a node reads, for reference scans: what it reads before it leaves, and its
+/// on-leave actions.
 fn node_strings(node: &Node) -> Vec<&str> {
-    let mut out: Vec<&str> = Vec::new();
-    match &node.kind {
-        NodeKind::Http(h) => {
-            out.push(&h.url);
-            out.extend(h.headers.values().map(String::as_str));
-            out.extend(h.body.as_deref());
-            out.extend(h.proxy.as_deref());
-        }
-        NodeKind::Branch(b) => {
-            for c in b.branches.iter().flat_map(|a| &a.conditions) {
-                out.push(&c.variable);
-                out.push(&c.value);
-                out.extend(c.upper.as_deref());
-            }
-        }
-        NodeKind::Evaluate(e) => out.push(&e.script),
-        NodeKind::CallFlow(_) => {}
-    }
-    for action in node.on_enter.iter().chain(&node.on_leave) {
-        out.extend(action.set.values().map(String::as_str));
-    }
+    let mut out = super::paths::reads_before_leaving(node);
+    out.extend(
+        node.on_leave
+            .iter()
+            .flat_map(|a| a.set.values().map(String::as_str)),
+    );
     out
 }
 

@@ -218,7 +218,7 @@ fn spec_strings(n: &crate::spec::model::NodeSpec) -> Vec<&crate::spec::model::S<
 }
 
 /// What a node reads before it leaves: its settings and its on-enter actions.
-fn reads_before_leaving(node: &Node) -> Vec<&str> {
+pub(super) fn reads_before_leaving(node: &Node) -> Vec<&str> {
     let mut out: Vec<&str> = Vec::new();
     match &node.kind {
         NodeKind::Http(h) => {

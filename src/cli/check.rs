@@ -76,26 +76,19 @@ impl Report {
     }
 }
 
-/// The tenant files (`*.toml`) of a folder, sorted by name.
-fn tenant_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
-    let entries =
-        std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
-    let mut paths: Vec<PathBuf> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "toml") && p.is_file())
-        .collect();
-    paths.sort();
-    Ok(paths)
-}
-
 pub(super) fn check(specs: &[PathBuf], tenants: Option<&Path>, format: ReportFormat) -> ExitCode {
     let mut report = Report::default();
     // Tenant files are read and parsed once; one that does not parse is reported once.
     let mut loaded = Vec::new();
     if let Some(dir) = tenants {
-        let paths = match tenant_files(dir) {
-            Ok(paths) => paths,
+        // The same tenant files `render` takes, and a note for every other entry.
+        let paths = match super::render::scan_tenants(dir) {
+            Ok((files, skipped)) => {
+                for why in &skipped {
+                    eprintln!("note: skipped {why}");
+                }
+                files.into_iter().map(|f| f.path).collect::<Vec<_>>()
+            }
             Err(e) => return usage_error(&e),
         };
         for path in paths {

@@ -23,15 +23,15 @@ fn safe_tenant_name(name: &str) -> bool {
 }
 
 /// A tenant file found in the folder: its path and its name (the file stem).
-struct TenantFile {
-    path: PathBuf,
-    name: String,
+pub(super) struct TenantFile {
+    pub(super) path: PathBuf,
+    pub(super) name: String,
 }
 
 /// The tenant files of a folder, and every other entry with why it is not one. A tenant file
 /// is a regular file (or a link to one) whose name ends in `.toml`, in any case (`ACME.TOML`
 /// is tenant `ACME`): files copied from case-insensitive disks keep their meaning.
-fn scan_tenants(dir: &Path) -> Result<(Vec<TenantFile>, Vec<String>), String> {
+pub(super) fn scan_tenants(dir: &Path) -> Result<(Vec<TenantFile>, Vec<String>), String> {
     let entries =
         std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
     let mut found: Vec<(PathBuf, String)> = Vec::new();

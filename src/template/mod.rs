@@ -191,6 +191,15 @@ pub fn literal_secrets(spec: &Spec, source: &SourceFile) -> Vec<Span> {
     variables.chain(params).collect()
 }
 
+/// Names as `a`, `b`.
+fn quoted(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|p| format!("`{p}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Escapes text so that, rendered as a template, it comes out unchanged: every `{` that would
 /// open a tag becomes `{{ "{" }}`.
 pub fn escape(text: &str) -> String {
@@ -418,11 +427,7 @@ impl<'s> Renderer<'s> {
     /// A template that computes with a secret parameter instead of substituting it.
     fn secret_computed(&self, s: &S<String>, uses: &[String]) -> Diagnostic {
         let at = self.source.map(|src| src.span(s.span()));
-        let params = uses
-            .iter()
-            .map(|p| format!("`{p}`"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let params = quoted(uses);
         Diagnostic::new(
             Code::SecretComputed,
             format!("this template computes with secret parameter {params}: what it renders or fails with would tell something of the secret"),
@@ -452,11 +457,7 @@ impl<'s> Renderer<'s> {
     /// A secret parameter rendered into a place that is not a secret variable's default.
     fn secret_misplaced(&self, s: &S<String>, place: &Place, uses: &[String]) -> Diagnostic {
         let at = self.source.map(|src| src.span(s.span()));
-        let params = uses
-            .iter()
-            .map(|p| format!("`{p}`"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let params = quoted(uses);
         let noun = if uses.len() == 1 {
             "secret parameter"
         } else {
