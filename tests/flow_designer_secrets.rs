@@ -157,6 +157,14 @@ fn setup(dir: &Path, secrets: (&str, &str)) {
         "spec-broken.toml",
         &spec.replacen(&value, &format!("{value} oops"), 1),
     );
+    // Without the start's one long line, so that `check` quotes the spec's lines.
+    let short: String = spec
+        .lines()
+        .filter(|l| !l.starts_with("flowType = {"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert!(short.len() < spec.len());
+    write("spec-short.toml", &short);
 }
 
 fn run(dir: &Path, args: &[&str], secrets: (&str, &str)) -> Output {
@@ -237,6 +245,7 @@ fn transcript(dir: &Path, secrets: (&str, &str)) -> Vec<(String, String)> {
         "broken.min.json",
         "shape.json",
         "spec.toml",
+        "spec-short.toml",
         "spec-broken.toml",
     ];
     let mut commands: Vec<Vec<&str>> = vec![

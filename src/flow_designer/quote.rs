@@ -289,7 +289,23 @@ fn may_hold_secret(path: &[Step], string: Option<&str>) -> bool {
         Some(Step::Key(k)) => Some(k.as_str()),
         _ => None,
     };
-    if key(0) == Some("variables") && key(2) == Some("value") {
+    // A variable's value, or anything under a variable that is not one of its known flags and
+    // labels (a mistyped `valeu = "..."` is quoted by the error about it).
+    const LABELS: [&str; 11] = [
+        "name",
+        "description",
+        "type",
+        "source",
+        "desktopLabel",
+        "id",
+        "isCAD",
+        "isAgentEditable",
+        "isReportable",
+        "overwrite",
+        "isSecure",
+    ];
+    if key(0) == Some("variables") && path.len() > 2 && !key(2).is_some_and(|k| LABELS.contains(&k))
+    {
         return true;
     }
     (0..path.len()).any(|i| match key(i) {
@@ -392,9 +408,16 @@ mod tests {
             shown.contains("{ x-api-key = •••, Accept = \"json\" }"),
             "{shown}"
         );
-        // Broken: every variable value is hidden, as secure ones cannot be told.
-        let broken = SourceFile::new("f.toml", format!("{text}[[[\n"));
+        // Broken: every variable value is hidden, as secure ones cannot be told, and so is
+        // what a mistyped key holds.
+        let broken = SourceFile::new(
+            "f.toml",
+            format!("{text}[variables.Typo]\nvaleu = \"t4\"\nisSecure = true\n[[[\n"),
+        );
         let shown = quoted_partial(&broken, None).text();
-        assert!(!shown.contains("s3") && !shown.contains("k1") && !shown.contains("shown"));
+        for hidden in ["s3", "k1", "shown", "t4"] {
+            assert!(!shown.contains(hidden), "{shown}");
+        }
+        assert!(shown.contains("valeu = •••\nisSecure = true"), "{shown}");
     }
 }
