@@ -117,9 +117,14 @@ impl Quoted {
                 .find(|h| h.start >= start && h.start < span.bytes.end)
                 .map_or(span.bytes.end, |h| h.start)
                 .max(start);
-            let line_start = self.source.text[..start].rfind('\n').map_or(0, |i| i + 1);
-            span.bytes = start..end;
-            span.column = self.width(line_start..start) + 1;
+            // Moved to a hidden value's start, the span may be on an earlier line.
+            let located = self.source.span(start..end);
+            let line_start = self.source.text[..located.bytes.start]
+                .rfind('\n')
+                .map_or(0, |i| i + 1);
+            span.line = located.line;
+            span.column = self.width(line_start..located.bytes.start) + 1;
+            span.bytes = located.bytes;
         }
     }
 
