@@ -3,7 +3,9 @@
 //! not Flow Designer's, so that the command goes on as before.
 
 use super::*;
-use wxcflow::flow_designer::{self as fd, model::FdFlow, schema::FdValidator, FdFile};
+use wxcflow::flow_designer::{
+    self as fd, model::FdFlow, quote::Quoted, schema::FdValidator, secrets::Secrets, FdFile,
+};
 
 /// Which target `build` and `sheet` write for.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
@@ -36,9 +38,9 @@ fn read_fd(path: &Path) -> Result<Option<FdSource>, ExitCode> {
     Ok(Some(FdSource { source, kind }))
 }
 
-/// Prints read errors of a Flow Designer file.
-fn print_problems(diagnostics: &[Diagnostic], source: &SourceFile) {
-    print_diagnostics(diagnostics, &[source], Format::Human, false);
+/// Prints read errors of a Flow Designer file, quoting it with its secret values hidden.
+fn print_problems(diagnostics: &[Diagnostic], quoted: &Quoted) {
+    print_diagnostics(diagnostics, &[&quoted.source], Format::Human, false);
 }
 
 pub(super) fn inspect(files: &[PathBuf], format: Format) -> Option<ExitCode> {
@@ -58,13 +60,13 @@ pub(super) fn inspect(files: &[PathBuf], format: Format) -> Option<ExitCode> {
         } else {
             "export"
         };
-        match fd::read_any(&f.source) {
-            Ok(flow) => reports.push((
+        match fd::read_quoted(&f.source) {
+            (Ok(flow), _) => reports.push((
                 f.source.name.clone(),
                 Some(fd::inspect::summary(&flow, kind)),
             )),
-            Err(problems) => {
-                print_problems(&problems, &f.source);
+            (Err(problems), quoted) => {
+                print_problems(&problems, &quoted);
                 failed = true;
                 reports.push((f.source.name.clone(), None));
             }
@@ -98,10 +100,10 @@ pub(super) fn textconv(path: &Path, bytes: &[u8]) -> Option<ExitCode> {
     fd::recognise(bytes)?;
     let text = String::from_utf8_lossy(bytes).into_owned();
     let source = SourceFile::new(path.display().to_string(), text);
-    // A file that does not read is shown verbatim, as for specs.
-    let shown = match fd::read_any(&source) {
-        Ok(flow) => fd::textconv::render_lines(&flow),
-        Err(_) => source.text,
+    // A file that does not read is shown as it is, as for specs, but for its secret values.
+    let shown = match fd::read_quoted(&source) {
+        (Ok(flow), _) => fd::textconv::render_lines(&flow),
+        (Err(_), quoted) => quoted.text(),
     };
     out!("{shown}");
     Some(ExitCode::SUCCESS)
@@ -111,8 +113,9 @@ pub(super) fn textconv(path: &Path, bytes: &[u8]) -> Option<ExitCode> {
 /// lowered to a subflow. Errors are printed.
 fn side(path: &Path) -> Result<FdFlow, ExitCode> {
     if let Some(f) = read_fd(path)? {
-        return fd::read_any(&f.source).map_err(|problems| {
-            print_problems(&problems, &f.source);
+        let (read, quoted) = fd::read_quoted(&f.source);
+        return read.map_err(|problems| {
+            print_problems(&problems, &quoted);
             ExitCode::from(EXIT_USAGE)
         });
     }
@@ -149,6 +152,8 @@ fn side(path: &Path) -> Result<FdFlow, ExitCode> {
     let mut diagnostics = build.diagnostics;
     diagnostics.extend(lowered.diagnostics);
     let sources: Vec<&SourceFile> = source.iter().collect();
+    let hidden = SourceFile::hiding(&sources, &build.secret_spans);
+    let sources: Vec<&SourceFile> = hidden.iter().collect();
     print_diagnostics(&diagnostics, &sources, Format::Human, false);
     lowered
         .output
@@ -191,10 +196,10 @@ pub(super) fn decompile(path: &Path, output: Option<&Path>) -> Option<ExitCode> 
         Ok(f) => f?,
         Err(code) => return Some(code),
     };
-    let flow = match fd::read_any(&f.source) {
-        Ok(flow) => flow,
-        Err(problems) => {
-            print_problems(&problems, &f.source);
+    let flow = match fd::read_quoted(&f.source) {
+        (Ok(flow), _) => flow,
+        (Err(problems), quoted) => {
+            print_problems(&problems, &quoted);
             return Some(ExitCode::from(EXIT_PROBLEMS));
         }
     };
@@ -202,7 +207,7 @@ pub(super) fn decompile(path: &Path, output: Option<&Path>) -> Option<ExitCode> 
         .file_name()
         .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
     let spec = fd::decompile::decompile(&flow, &origin);
-    let private = fd::lint::holds_secret(&flow);
+    let private = Secrets::of(&flow).any();
     Some(match output {
         None if private => usage_error("the flow holds secret values (a secure variable's value or a credential typed in clear); write the spec to a file with -o (created with mode 0600)"),
         None => {
@@ -233,20 +238,30 @@ pub(super) fn lint_file(path: &Path) -> Result<Option<Linted>, super::io::ReadEr
         return Ok(None);
     };
     let source = read_source(path)?;
-    Ok(Some(match fd::read_any(&source) {
+    // Quoted with secret values hidden; excerpts only when every line, as shown, is readable
+    // (most exports are one long line).
+    let (read, quoted) = fd::read_quoted(&source);
+    let readable = quoted.lines_within(240);
+    let d = match read {
         Ok(flow) => {
             let mut d = fd::lint::lint(&flow, Some(&source));
             // A spec is also built, so that what the schema refuses shows here too.
             if kind == FdFile::Spec {
                 d.extend(fd::build_spec(&source, &FdValidator::new()).diagnostics);
             }
-            // Excerpts only for readable lines: most exports are one long line.
-            let shown = fd::lint::masked_source(&source, &flow);
-            let readable = shown.text.lines().all(|l| l.len() <= 240);
-            (d, if readable { vec![shown] } else { Vec::new() })
+            quoted.place(&mut d);
+            d
         }
-        Err(d) => (d, vec![source]),
-    }))
+        Err(d) => d,
+    };
+    Ok(Some((
+        d,
+        if readable {
+            vec![quoted.source]
+        } else {
+            Vec::new()
+        },
+    )))
 }
 
 /// Builds for Flow Designer: a Flow Designer spec as it is, a Webex Connect spec (default:
@@ -264,9 +279,11 @@ fn build_fd(
                 "--values applies to Webex Connect templates, not to Flow Designer specs",
             ));
         }
-        let build = fd::build_spec(&source, &validator);
-        print_diagnostics(&build.diagnostics, &[&source], format, false);
-        return Ok((build, vec![source], Default::default()));
+        let mut build = fd::build_spec(&source, &validator);
+        let (_, quoted) = fd::read_quoted(&source);
+        quoted.place(&mut build.diagnostics);
+        print_diagnostics(&build.diagnostics, &[&quoted.source], format, false);
+        return Ok((build, vec![quoted.source], Default::default()));
     }
     let tenant = values.map(load_tenant).transpose()?;
     let store = FsSecrets::beside(values);
@@ -277,17 +294,13 @@ fn build_fd(
         .iter()
         .map(|(name, from)| (fd::lower::fd_name(name), from.join(" and ")))
         .collect();
-    let secrets = connect
-        .output
-        .iter()
-        .flat_map(|(document, _)| document.flow.secret_variables())
-        .filter(|v| v.holds_secret())
-        .map(|v| v.default.clone())
-        .collect();
     let mut diagnostics = connect.diagnostics;
     diagnostics.extend(lowered.diagnostics);
     let mut sources = vec![source];
     sources.extend(tenant.map(|t| t.source));
+    // The spec and the tenant file quoted with the secrets they hold literally hidden.
+    let refs: Vec<&SourceFile> = sources.iter().collect();
+    let sources = SourceFile::hiding(&refs, &connect.secret_spans);
     let refs: Vec<&SourceFile> = sources.iter().collect();
     print_diagnostics(&diagnostics, &refs, format, false);
     Ok((
@@ -296,16 +309,12 @@ fn build_fd(
             ..lowered
         },
         sources,
-        Origins { origins, secrets },
+        origins,
     ))
 }
 
-/// Where secret values came from, and the values themselves (for masking).
-#[derive(Default)]
-struct Origins {
-    origins: std::collections::BTreeMap<String, String>,
-    secrets: Vec<String>,
-}
+/// Flow Designer variable name -> where its secret value comes from (names, never values).
+type Origins = std::collections::BTreeMap<String, String>;
 
 /// `<flow name>.fd.json`, with characters that do not belong in a file name replaced.
 fn default_output_name(flow_name: &str) -> String {
@@ -394,9 +403,8 @@ pub(super) fn sheet(spec: Option<&Path>, values: Option<&Path>, output: Option<&
         flow,
         source_name: &sources[0].name,
         file_name: &file_name,
-        origins: &origins.origins,
+        origins: &origins,
         diagnostics: &build.diagnostics,
-        secrets: &origins.secrets,
     });
     match output {
         None => out!("{text}"),
@@ -457,11 +465,22 @@ pub(super) fn push(args: &Push) -> ExitCode {
     let value: serde_json::Value = match serde_json::from_str(&source.text) {
         Ok(v) => v,
         Err(e) => {
-            eprintln!("error: {} is not JSON: {e}", source.name);
+            eprintln!(
+                "error: {}:{}: not JSON: {}",
+                source.name,
+                e.line(),
+                fd::read::json_error(&e)
+            );
             return ExitCode::from(EXIT_PROBLEMS);
         }
     };
-    let violations = FdValidator::new().validate(&value);
+    // Schema problems say where, without the secret values the file may hold.
+    let violations = match fd::read::read_export_partial(&source) {
+        (Some(flow), _) => {
+            fd::validate_export(&value, &flow, &FdValidator::new(), &|_, a| a.origin.clone())
+        }
+        (None, _) => FdValidator::new().validate_hiding(&value, &|_| true),
+    };
     if !violations.is_empty() {
         for v in &violations {
             eprintln!("error: {}: {v}", source.name);
@@ -474,7 +493,10 @@ pub(super) fn push(args: &Push) -> ExitCode {
         || "flow.json".to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
-    let shown = |text: &str| text.replace(token.as_str(), wxcflow::diff::MASK);
+    // The token is in the requests only. Nothing printed below comes from the server but the
+    // status code, the flow id (letters, digits and `-`, at most 64: see `imported_flow_id`)
+    // and which of a fixed list of error field names its answer has (`push::refusal`); a
+    // failure to send is described by its kind (`failure`), not by the error's own text.
     let import = push::import_call(
         &base,
         args.org,
@@ -488,12 +510,12 @@ pub(super) fn push(args: &Push) -> ExitCode {
         Ok((status, body)) if (200..300).contains(&status) => body,
         Ok((status, body)) => {
             eprintln!(
-                "error: the import was refused: HTTP {status}: {}",
-                shown(&excerpt(&body))
+                "error: the import was refused: {}",
+                push::refusal(status, &body)
             );
             return ExitCode::from(EXIT_PROBLEMS);
         }
-        Err(e) => return usage_error(&shown(&format!("cannot reach {base}: {e}"))),
+        Err(e) => return usage_error(&format!("cannot reach {base}: {e}")),
     };
     let flow_id = push::imported_flow_id(&answer);
     eprintln!(
@@ -522,23 +544,25 @@ pub(super) fn push(args: &Push) -> ExitCode {
         }
         Ok((status, body)) => {
             eprintln!(
-                "error: publishing was refused: HTTP {status}: {}",
-                shown(&excerpt(&body))
+                "error: publishing was refused: {}",
+                push::refusal(status, &body)
             );
             ExitCode::from(EXIT_PROBLEMS)
         }
-        Err(e) => usage_error(&shown(&format!("cannot reach {base}: {e}"))),
+        Err(e) => usage_error(&format!("cannot reach {base}: {e}")),
     }
 }
 
-/// The start of an answer, on one line.
-fn excerpt(body: &str) -> String {
-    let line: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
-    let cut: String = line.chars().take(300).collect();
-    if cut.len() < line.len() {
-        format!("{cut}…")
-    } else {
-        cut
+/// Why a request could not be sent, by the kind of failure: an error's own text may quote
+/// what was sent.
+fn failure(e: &ureq::Error) -> String {
+    match e {
+        ureq::Error::Timeout(_) => "timed out".into(),
+        ureq::Error::HostNotFound => "host not found".into(),
+        ureq::Error::ConnectionFailed => "connection failed".into(),
+        ureq::Error::Io(io) => io.kind().to_string(),
+        ureq::Error::Tls(_) | ureq::Error::Rustls(_) => "TLS failed".into(),
+        _ => "the request failed".into(),
     }
 }
 
@@ -555,8 +579,10 @@ fn send(call: &fd::push::Call) -> Result<(u16, String), String> {
     for (k, v) in &call.headers {
         builder = builder.header(k.as_str(), v.as_str());
     }
-    let request = builder.body(call.body.clone()).map_err(|e| e.to_string())?;
-    let mut response = agent.run(request).map_err(|e| e.to_string())?;
+    let request = builder.body(call.body.clone()).map_err(|_| {
+        "the request could not be made (a header holds characters HTTP does not allow)".to_string()
+    })?;
+    let mut response = agent.run(request).map_err(|e| failure(&e))?;
     let status = response.status().as_u16();
     let body = response.body_mut().read_to_string().unwrap_or_default();
     Ok((status, body))

@@ -5,11 +5,13 @@
 //! event flows by their handlers. UUIDs, diagram coordinates, `_renderRequestTimestamp`,
 //! created/modified stamps and the UI's `X:type` / `X_type` twins are never a change; nor is
 //! a setting that is absent on one side and the kind's default (or null) on the other. Secret
-//! values (secure variables, credentials typed in clear) show as `•••`.
+//! values (secure variables, credentials typed in clear: see [`super::secrets`]) show as `•••`,
+//! on both sides when either side's is secret.
 
-use super::lint::{mask, processes, secret_values, Scope};
+use super::lint::{processes, Scope};
 use super::model::*;
-use crate::diff::MASK;
+use super::secrets::{fields, Secrets};
+use crate::secret::Text;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -33,19 +35,24 @@ pub enum ChangeKind {
 }
 
 /// One logic change; `path` names the place, e.g. `get_JDSToken.httpRequestHeaders.x-key`.
+/// Values know whether they are secret, and serialise as they are shown.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Change {
     pub kind: ChangeKind,
     pub path: String,
-    pub old: Option<String>,
-    pub new: Option<String>,
+    pub old: Option<Text>,
+    pub new: Option<Text>,
+}
+
+fn plain(value: impl Into<String>) -> Option<Text> {
+    Some(Text::plain(value))
 }
 
 fn change(
     kind: ChangeKind,
     path: impl Into<String>,
-    old: Option<String>,
-    new: Option<String>,
+    old: Option<Text>,
+    new: Option<Text>,
 ) -> Change {
     Change {
         kind,
@@ -57,29 +64,26 @@ fn change(
 
 /// Every logic change from `old` to `new`.
 pub fn diff(old: &FdFlow, new: &FdFlow) -> Vec<Change> {
-    let mut secrets = secret_values(old);
-    secrets.extend(secret_values(new));
-    secrets.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
-    secrets.dedup();
-    let shown = |v: &str| mask(v, &secrets);
+    let secrets = (Secrets::of(old), Secrets::of(new));
     let mut out = Vec::new();
-    let flow_fields = |f: &FdFlow| -> BTreeMap<String, String> {
+    let flow_fields = |f: &FdFlow| -> Fields {
         let mut m = BTreeMap::new();
-        m.insert("name".into(), format!("{:?}", f.name));
-        m.insert("description".into(), format!("{:?}", f.description));
-        m.insert("comment".into(), format!("{:?}", f.comment));
-        m.insert(
-            "type".into(),
+        let mut put = |k: &str, v: String| m.insert(k.to_string(), Text::plain(v));
+        put("name", format!("{:?}", f.name));
+        put("description", format!("{:?}", f.description));
+        put("comment", format!("{:?}", f.comment));
+        put(
+            "type",
             f.flow_type.clone().unwrap_or_else(|| "(not given)".into()),
         );
         let orders = f
             .variable_orders
             .clone()
             .unwrap_or_else(empty_variable_orders);
-        m.insert("variable_orders".into(), orders.to_string());
+        put("variable_orders", orders.to_string());
         if !f.runtime_variables.is_empty() {
-            m.insert(
-                "runtime_variables".into(),
+            put(
+                "runtime_variables",
                 Value::Array(f.runtime_variables.clone()).to_string(),
             );
         }
@@ -90,10 +94,9 @@ pub fn diff(old: &FdFlow, new: &FdFlow) -> Vec<Change> {
         &flow_fields(new),
         "flow.",
         ChangeKind::FlowChanged,
-        &shown,
         &mut out,
     );
-    diff_variables(old, new, &shown, &mut out);
+    diff_variables(old, new, &secrets, &mut out);
     let old_scopes = processes(old);
     let new_scopes = processes(new);
     let empty = Process::default();
@@ -111,27 +114,27 @@ pub fn diff(old: &FdFlow, new: &FdFlow) -> Vec<Change> {
             Scope::Main => String::new(),
             Scope::Event(key) => format!("event_flows.{key}."),
         };
-        diff_process(
-            find(&old_scopes, scope).unwrap_or(&empty),
-            find(&new_scopes, scope).unwrap_or(&empty),
-            &prefix,
-            &shown,
-            &mut out,
-        );
+        let old_process = find(&old_scopes, scope).unwrap_or(&empty);
+        let new_process = find(&new_scopes, scope).unwrap_or(&empty);
+        let sides = Side::pair(old_process, new_process, &secrets, scope);
+        diff_process(sides, &prefix, &mut out);
     }
-    let events = |f: &FdFlow| -> BTreeMap<String, String> {
+    let events = |f: &FdFlow| -> Fields {
         let mut m = BTreeMap::new();
         for e in &f.event_flows {
             m.insert(
                 format!("event_flows.{}.name", e.key),
-                format!("{:?}", e.name),
+                Text::plain(format!("{:?}", e.name)),
             );
             m.insert(
                 format!("event_flows.{}.description", e.key),
-                format!("{:?}", e.description),
+                Text::plain(format!("{:?}", e.description)),
             );
             for (event, handler) in &e.on_events {
-                m.insert(format!("event_flows.{}.on.{event}", e.key), handler.clone());
+                m.insert(
+                    format!("event_flows.{}.on.{event}", e.key),
+                    Text::plain(handler.as_str()),
+                );
             }
         }
         m
@@ -141,50 +144,51 @@ pub fn diff(old: &FdFlow, new: &FdFlow) -> Vec<Change> {
         &events(new),
         "",
         ChangeKind::EventChanged,
-        &shown,
         &mut out,
     );
     out
 }
 
-fn compare_maps(
-    a: &BTreeMap<String, String>,
-    b: &BTreeMap<String, String>,
-    prefix: &str,
-    kind: ChangeKind,
-    shown: &dyn Fn(&str) -> String,
-    out: &mut Vec<Change>,
-) {
+/// A thing's compared fields: path -> value.
+type Fields = BTreeMap<String, Text>;
+
+/// What an empty text value reads as in [`Fields`].
+const EMPTY: &str = "\"\"";
+
+/// Reports each field whose value differs. A field secret on either side is secret on both:
+/// a value that became secret must not show as it was (an empty one shows as empty: that it
+/// was empty is no secret).
+fn compare_maps(a: &Fields, b: &Fields, prefix: &str, kind: ChangeKind, out: &mut Vec<Change>) {
     let keys: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
     for k in keys {
-        if a.get(k) != b.get(k) {
+        let (x, y) = (a.get(k), b.get(k));
+        if x.map(Text::expose) != y.map(Text::expose) {
+            let secret = x.is_some_and(Text::is_secret) || y.is_some_and(Text::is_secret);
+            let shown = |v: &Text| {
+                let empty = v.expose() == EMPTY;
+                v.clone().tainted_by(secret && !empty)
+            };
             out.push(change(
                 kind,
                 format!("{prefix}{k}"),
-                a.get(k).map(|v| shown(v)),
-                b.get(k).map(|v| shown(v)),
+                x.map(shown),
+                y.map(shown),
             ));
         }
     }
 }
 
-fn variable_fields(v: &Variable) -> BTreeMap<String, String> {
+fn variable_fields(v: &Variable, secrets: &Secrets) -> Fields {
     let mut m = BTreeMap::new();
-    let value = match &v.value {
-        Value::Null => String::new(),
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    };
-    let value = if v.is_secure && !value.is_empty() {
-        MASK.to_string()
-    } else {
-        format!("{value:?}")
-    };
+    let value = secrets
+        .variable_value(v)
+        .unwrap_or_else(|| Text::plain(EMPTY));
     m.insert("value".into(), value);
-    m.insert("type".into(), v.kind.clone());
-    m.insert("description".into(), format!("{:?}", v.description));
-    m.insert("source".into(), format!("{:?}", v.source));
-    m.insert("desktopLabel".into(), format!("{:?}", v.desktop_label));
+    let mut put = |k: &str, v: String| m.insert(k.to_string(), Text::plain(v));
+    put("type", v.kind.clone());
+    put("description", format!("{:?}", v.description));
+    put("source", format!("{:?}", v.source));
+    put("desktopLabel", format!("{:?}", v.desktop_label));
     for (name, on) in [
         ("isSecure", v.is_secure),
         ("isCAD", v.is_cad),
@@ -192,24 +196,19 @@ fn variable_fields(v: &Variable) -> BTreeMap<String, String> {
         ("isReportable", v.is_reportable),
         ("overwrite", v.overwrite),
     ] {
-        m.insert(name.into(), on.to_string());
+        put(name, on.to_string());
     }
     m
 }
 
-fn diff_variables(
-    old: &FdFlow,
-    new: &FdFlow,
-    shown: &dyn Fn(&str) -> String,
-    out: &mut Vec<Change>,
-) {
-    let by_name = |f: &FdFlow| -> BTreeMap<String, BTreeMap<String, String>> {
+fn diff_variables(old: &FdFlow, new: &FdFlow, secrets: &(Secrets, Secrets), out: &mut Vec<Change>) {
+    let by_name = |f: &FdFlow, s: &Secrets| -> BTreeMap<String, Fields> {
         f.variables
             .iter()
-            .map(|v| (v.name.clone(), variable_fields(v)))
+            .map(|v| (v.name.clone(), variable_fields(v, s)))
             .collect()
     };
-    let (a, b) = (by_name(old), by_name(new));
+    let (a, b) = (by_name(old, &secrets.0), by_name(new, &secrets.1));
     for (name, fields) in &a {
         match b.get(name) {
             None => out.push(change(
@@ -223,7 +222,6 @@ fn diff_variables(
                 other,
                 &format!("variables.{name}."),
                 ChangeKind::VariableChanged,
-                shown,
                 out,
             ),
         }
@@ -240,74 +238,55 @@ fn diff_variables(
     }
 }
 
-/// An activity's logic as path -> value: type keys, then settings over the kind's defaults,
-/// noise and nulls left out, nested values flattened.
-pub fn fields(a: &Activity) -> BTreeMap<String, String> {
-    let mut merged: BTreeMap<String, Value> = full_settings(a.kind())
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect();
-    for (k, v) in &a.settings {
-        merged.insert(k.clone(), v.clone());
-    }
-    let mut out = BTreeMap::new();
-    out.insert("type".into(), a.type_name().to_string());
-    if let Some(id) = &a.activity_id {
-        out.insert("activityId".into(), id.clone());
-    }
-    out.insert(
-        "group".into(),
-        a.kind().group().map_or(a.group.clone(), String::from),
-    );
-    for (k, v) in &merged {
-        if v.is_null() || is_noise_key(k, &merged) {
-            continue;
-        }
-        flatten(v, k.clone(), &mut out);
-    }
-    out
+/// One side of a process comparison: the process, and the secrets of its flow.
+#[derive(Clone, Copy)]
+struct Side<'a> {
+    process: &'a Process,
+    secrets: &'a Secrets,
+    scope: &'a Scope,
 }
 
-fn flatten(v: &Value, path: String, out: &mut BTreeMap<String, String>) {
-    match v {
-        Value::Object(m) if !m.is_empty() => {
-            for (k, v) in m {
-                flatten(v, format!("{path}.{k}"), out);
-            }
-        }
-        Value::Array(a) if !a.is_empty() => {
-            for (i, v) in a.iter().enumerate() {
-                flatten(v, format!("{path}[{i}]"), out);
-            }
-        }
-        Value::Null => {}
-        Value::String(s) => {
-            out.insert(path, format!("{s:?}"));
-        }
-        other => {
-            out.insert(path, other.to_string());
-        }
+impl<'a> Side<'a> {
+    fn pair(
+        old: &'a Process,
+        new: &'a Process,
+        secrets: &'a (Secrets, Secrets),
+        scope: &'a Scope,
+    ) -> (Side<'a>, Side<'a>) {
+        (
+            Side {
+                process: old,
+                secrets: &secrets.0,
+                scope,
+            },
+            Side {
+                process: new,
+                secrets: &secrets.1,
+                scope,
+            },
+        )
+    }
+
+    fn fields(&self, a: &Activity) -> Fields {
+        fields(a, self.secrets.settings(self.scope, &a.name))
     }
 }
 
-fn similarity(a: &BTreeMap<String, String>, b: &BTreeMap<String, String>) -> f64 {
+fn similarity(a: &Fields, b: &Fields) -> f64 {
     let keys: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
     if keys.is_empty() {
         return 1.0;
     }
-    keys.iter().filter(|k| a.get(**k) == b.get(**k)).count() as f64 / keys.len() as f64
+    let same = |k: &String| a.get(k).map(Text::expose) == b.get(k).map(Text::expose);
+    keys.iter().filter(|k| same(k)).count() as f64 / keys.len() as f64
 }
 
-fn diff_process(
-    old: &Process,
-    new: &Process,
-    prefix: &str,
-    shown: &dyn Fn(&str) -> String,
-    out: &mut Vec<Change>,
-) {
-    let exits = |p: &Process, name: &str| -> BTreeMap<String, String> {
+fn diff_process(sides: (Side, Side), prefix: &str, out: &mut Vec<Change>) {
+    let (old_side, new_side) = sides;
+    let (old, new) = (old_side.process, new_side.process);
+    let exits = |p: &Process, name: &str| -> Fields {
         p.links_from(name)
-            .map(|l| (format!("->{}", l.port), l.target.clone()))
+            .map(|l| (format!("->{}", l.port), Text::plain(l.target.as_str())))
             .collect()
     };
     // old name -> new name
@@ -328,13 +307,13 @@ fn diff_process(
         .iter()
         .filter(|a| new.activity(&a.name).is_none())
     {
-        let mut fa = fields(a);
+        let mut fa = old_side.fields(a);
         fa.extend(exits(old, &a.name));
         for b in &unmatched_new {
             if a.type_name() != b.type_name() {
                 continue;
             }
-            let mut fb = fields(b);
+            let mut fb = new_side.fields(b);
             fb.extend(exits(new, &b.name));
             let score = similarity(&fa, &fb);
             if score >= 0.6 {
@@ -352,8 +331,8 @@ fn diff_process(
             out.push(change(
                 ChangeKind::ActivityRenamed,
                 format!("{prefix}{a}"),
-                Some(a.to_string()),
-                Some(b.to_string()),
+                plain(a),
+                plain(b),
             ));
         }
     }
@@ -363,18 +342,17 @@ fn diff_process(
             None => out.push(change(
                 ChangeKind::ActivityRemoved,
                 format!("{prefix}{}", a.name),
-                Some(a.type_name().to_string()),
+                plain(a.type_name()),
                 None,
             )),
             Some(b) => {
                 let Some(b) = new.activity(b) else { continue };
-                let (fa, fb) = (fields(a), fields(b));
+                let (fa, fb) = (old_side.fields(a), new_side.fields(b));
                 compare_maps(
                     &fa,
                     &fb,
                     &format!("{prefix}{}.", b.name),
                     ChangeKind::ActivityChanged,
-                    shown,
                     out,
                 );
             }
@@ -387,7 +365,7 @@ fn diff_process(
                 ChangeKind::ActivityAdded,
                 format!("{prefix}{}", b.name),
                 None,
-                Some(b.type_name().to_string()),
+                plain(b.type_name()),
             ));
         }
     }
@@ -411,16 +389,11 @@ fn diff_process(
     for key in keys {
         let path = format!("{prefix}{}.{}", key.0, key.1);
         match (old_links.get(key), new_links.get(key)) {
-            (Some(a), Some(b)) if a != b => out.push(change(
-                ChangeKind::LinkRewired,
-                path,
-                Some(a.clone()),
-                Some(b.clone()),
-            )),
-            (Some(a), None) => {
-                out.push(change(ChangeKind::LinkRemoved, path, Some(a.clone()), None))
+            (Some(a), Some(b)) if a != b => {
+                out.push(change(ChangeKind::LinkRewired, path, plain(a), plain(b)))
             }
-            (None, Some(b)) => out.push(change(ChangeKind::LinkAdded, path, None, Some(b.clone()))),
+            (Some(a), None) => out.push(change(ChangeKind::LinkRemoved, path, plain(a), None)),
+            (None, Some(b)) => out.push(change(ChangeKind::LinkAdded, path, None, plain(b))),
             _ => {}
         }
     }
@@ -453,8 +426,8 @@ pub fn render_text(changes: &[Change], colour: bool) -> String {
 }
 
 fn describe(c: &Change) -> String {
-    let old = c.old.as_deref().unwrap_or("(none)");
-    let new = c.new.as_deref().unwrap_or("(none)");
+    let old = c.old.as_ref().map_or("(none)", Text::shown);
+    let new = c.new.as_ref().map_or("(none)", Text::shown);
     match c.kind {
         ChangeKind::ActivityAdded => format!("activity {} added ({new})", c.path),
         ChangeKind::ActivityRemoved => format!("activity {} removed (was {old})", c.path),
@@ -482,9 +455,9 @@ pub fn render_markdown(changes: &[Change], old_name: &str, new_name: &str) -> St
         return out;
     }
     out.push_str("| change | where | before | after |\n|---|---|---|---|\n");
-    let cell = |s: Option<&str>| {
+    let cell = |s: Option<&Text>| {
         s.map_or(String::new(), |s| {
-            format!("`{}`", s.replace('|', "\\|").replace('`', "'"))
+            format!("`{}`", s.shown().replace('|', "\\|").replace('`', "'"))
         })
     };
     for c in changes {
@@ -496,8 +469,8 @@ pub fn render_markdown(changes: &[Change], old_name: &str, new_name: &str) -> St
             out,
             "| {kind} | `{}` | {} | {} |",
             c.path,
-            cell(c.old.as_deref()),
-            cell(c.new.as_deref())
+            cell(c.old.as_ref()),
+            cell(c.new.as_ref())
         );
     }
     out

@@ -4,6 +4,7 @@
 
 use super::locate::{locate, Step};
 use super::model::*;
+use super::secrets::{credentials, secret_variables};
 use crate::diagnostic::{Code, Diagnostic, SourceFile, Span};
 use std::collections::{BTreeSet, VecDeque};
 
@@ -41,56 +42,6 @@ pub fn lint(flow: &FdFlow, source: Option<&SourceFile>) -> Vec<Diagnostic> {
     out
 }
 
-/// The values a flow holds that must never be shown: secure variables' values and credentials
-/// typed in clear.
-pub fn secret_values(flow: &FdFlow) -> Vec<String> {
-    let mut values = BTreeSet::new();
-    for v in &flow.variables {
-        if v.is_secure || is_credential_name(&v.name) {
-            if let Some(s) = v.value.as_str().filter(|s| !s.is_empty()) {
-                values.insert(s.to_string());
-            }
-        }
-    }
-    for (_, process) in processes(flow) {
-        for a in &process.activities {
-            for (_, literal, _) in credentials(a) {
-                values.insert(literal);
-            }
-        }
-    }
-    // Longest first, so that masking a value never leaves part of a longer one.
-    let mut values: Vec<String> = values.into_iter().collect();
-    values.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
-    values
-}
-
-/// Whether a written file would hold a secret value.
-pub fn holds_secret(flow: &FdFlow) -> bool {
-    !secret_values(flow).is_empty()
-}
-
-/// A copy of a source with every secret value replaced by `*` of the same length, so that
-/// excerpts under diagnostics show the place but not the value (offsets are unchanged).
-pub fn masked_source(source: &SourceFile, flow: &FdFlow) -> SourceFile {
-    let mut text = source.text.clone();
-    for value in secret_values(flow) {
-        text = text.replace(value.as_str(), &"*".repeat(value.len()));
-    }
-    SourceFile::new(source.name.clone(), text)
-}
-
-/// Replaces every secret value in a text with the diff mask.
-pub fn mask(text: &str, secrets: &[String]) -> String {
-    let mut text = text.to_string();
-    for s in secrets {
-        if text.contains(s.as_str()) {
-            text = text.replace(s.as_str(), crate::diff::MASK);
-        }
-    }
-    text
-}
-
 /// The main process and each event flow's, with the scope name used in places.
 pub fn processes(flow: &FdFlow) -> Vec<(Scope, &Process)> {
     let mut all = vec![(Scope::Main, &flow.process)];
@@ -103,7 +54,7 @@ pub fn processes(flow: &FdFlow) -> Vec<(Scope, &Process)> {
 }
 
 /// Which process of a flow.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Scope {
     Main,
     Event(String),
@@ -160,30 +111,8 @@ pub fn is_credential_name(name: &str) -> bool {
 }
 
 /// A header name that carries a credential: a credential name, or a key (`key`, `x-api-key`).
-fn is_credential_header(name: &str) -> bool {
+pub fn is_credential_header(name: &str) -> bool {
     is_credential_name(name) || words(name).last().is_some_and(|w| w == "key")
-}
-
-/// The text of a value outside `{{ ... }}` templates and auth scheme words: what was typed.
-fn literal_part(value: &str) -> String {
-    let mut out = String::new();
-    let mut rest = value;
-    while let Some(open) = rest.find("{{") {
-        out.push_str(&rest[..open]);
-        rest = rest[open..]
-            .find("}}")
-            .map_or("", |close| &rest[open + close + 2..]);
-    }
-    out.push_str(rest);
-    out.split_whitespace()
-        .filter(|w| {
-            !matches!(
-                w.to_ascii_lowercase().as_str(),
-                "bearer" | "basic" | "token" | "digest"
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// Variable names read in `{{ ... }}` templates of a value (`{{Token}}`, `{{ a.b|upper }}` gives
@@ -207,54 +136,6 @@ pub fn template_names(value: &str) -> Vec<String> {
     names
 }
 
-/// Where an HTTP activity carries a credential in clear: (place, the literal typed, the
-/// setting it is in).
-fn credentials(a: &Activity) -> Vec<(String, String, Vec<String>)> {
-    let Some(http) = a.http() else {
-        return Vec::new();
-    };
-    let mut found = Vec::new();
-    for (name, value) in http.headers() {
-        let literal = literal_part(value);
-        if is_credential_header(name) && !literal.is_empty() {
-            let at = vec!["httpRequestHeaders".to_string(), name.to_string()];
-            found.push((format!("header `{name}`"), literal, at));
-        }
-    }
-    for (name, value) in http.query() {
-        let literal = literal_part(value);
-        if is_credential_name(name) && !literal.is_empty() {
-            let at = vec!["httpQueryParameters".to_string(), name.to_string()];
-            found.push((format!("query parameter `{name}`"), literal, at));
-        }
-    }
-    let url = http.url();
-    if let Some((_, query)) = url.split_once('?') {
-        for pair in query.split('&') {
-            if let Some((name, value)) = pair.split_once('=') {
-                let literal = literal_part(value);
-                if is_credential_header(name) && !literal.is_empty() {
-                    let at = vec!["httpRequestUrl".to_string()];
-                    found.push((format!("URL parameter `{name}`"), literal, at));
-                }
-            }
-        }
-    }
-    if let Some(rest) = url.split_once("://").map(|(_, r)| r) {
-        let authority = rest.split('/').next().unwrap_or("");
-        if let Some((userinfo, _)) = authority.rsplit_once('@') {
-            if let Some((_, password)) = userinfo.split_once(':') {
-                let literal = literal_part(password);
-                if !literal.is_empty() {
-                    let at = vec!["httpRequestUrl".to_string()];
-                    found.push(("URL password".to_string(), literal, at));
-                }
-            }
-        }
-    }
-    found
-}
-
 fn lint_process(
     flow: &FdFlow,
     scope: &Scope,
@@ -262,11 +143,12 @@ fn lint_process(
     place: &Place,
     out: &mut Vec<Diagnostic>,
 ) {
+    let secret_variables = secret_variables(flow);
     for a in &process.activities {
-        for (what, _, setting) in credentials(a) {
+        for found in credentials(a, &secret_variables) {
             out.push(
-                Diagnostic::new(Code::CleartextCredential, format!("{what} of `{}` holds a credential typed in clear", a.name))
-                    .with_span(place.setting(scope, a, &setting))
+                Diagnostic::new(Code::CleartextCredential, format!("{} of `{}` holds a credential typed in clear", found.place, a.name))
+                    .with_span(place.setting(scope, a, &found.setting))
                     .with_help("keep it in a variable marked secure (isSecure), given where the flow is configured, and write {{thatVariable}} here"),
             );
         }
@@ -522,10 +404,7 @@ mod tests {
     }
 
     #[test]
-    fn literal_parts_leave_templates_and_schemes_out() {
-        assert_eq!(literal_part("Bearer {{Token}}"), "");
-        assert_eq!(literal_part("Bearer abc.def"), "abc.def");
-        assert_eq!(literal_part("{{a}}x{{b}}"), "x");
+    fn template_names_are_the_heads_of_templates() {
         assert_eq!(
             template_names("Bearer {{ Token | trim }} {{a.b}}"),
             vec!["Token", "a"]

@@ -10,6 +10,16 @@ pub enum Step {
     Index(usize),
 }
 
+/// A step as a JSON pointer's segment spells it (unescaped): a key, or an index in digits.
+impl std::fmt::Display for Step {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Step::Key(k) => f.write_str(k),
+            Step::Index(i) => write!(f, "{i}"),
+        }
+    }
+}
+
 impl From<&str> for Step {
     fn from(key: &str) -> Step {
         Step::Key(key.to_string())
@@ -48,6 +58,35 @@ pub fn locate(text: &str, path: &[Step], key: bool) -> Option<Range<usize>> {
     let mut found = None;
     scanner.find(path, key, &mut found).ok()?;
     found
+}
+
+/// A value found in a JSON text: where it sits, its byte range (a string's with its quotes) and,
+/// for a string, its decoded text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Found {
+    pub path: Vec<Step>,
+    pub range: Range<usize>,
+    pub string: Option<String>,
+}
+
+/// Every value of a JSON text, members before the object or array holding them, and where the
+/// text stops being JSON, if it does. In a text that breaks off, the values before the break,
+/// and a string the break falls in up to the end of its line: a broken file is still quoted,
+/// so what it holds must still be found.
+pub fn values(text: &str) -> (Vec<Found>, Option<usize>) {
+    let mut scanner = Scanner {
+        bytes: text.as_bytes(),
+        at: 0,
+    };
+    let mut out = Vec::new();
+    let broken = match scanner.walk(&mut Vec::new(), &mut out) {
+        Ok(()) => {
+            scanner.skip_ws();
+            (scanner.at < text.len()).then_some(scanner.at)
+        }
+        Err(Malformed) => Some(scanner.at.min(text.len())),
+    };
+    (out, broken)
 }
 
 struct Scanner<'a> {
@@ -155,6 +194,79 @@ impl Scanner<'_> {
         }
     }
 
+    /// Records every value from here (see [`values`]).
+    fn walk(&mut self, path: &mut Vec<Step>, out: &mut Vec<Found>) -> Result<(), Malformed> {
+        self.skip_ws();
+        let start = self.at;
+        let open = self.peek().ok_or(Malformed)?;
+        match open {
+            b'{' | b'[' => {
+                let close = if open == b'{' { b'}' } else { b']' };
+                self.at += 1;
+                let mut index = 0;
+                loop {
+                    self.skip_ws();
+                    if self.peek() == Some(close) {
+                        self.at += 1;
+                        break;
+                    }
+                    let step = if open == b'{' {
+                        let name = self.string()?;
+                        self.expect(b':')?;
+                        Step::Key(name)
+                    } else {
+                        Step::Index(index)
+                    };
+                    index += 1;
+                    path.push(step);
+                    let walked = self.walk(path, out);
+                    path.pop();
+                    walked?;
+                    self.skip_ws();
+                    match self.peek() {
+                        Some(b',') => self.at += 1,
+                        Some(c) if c == close => {}
+                        _ => return Err(Malformed),
+                    }
+                }
+                out.push(Found {
+                    path: path.clone(),
+                    range: start..self.at,
+                    string: None,
+                });
+            }
+            b'"' => match self.string() {
+                Ok(s) => out.push(Found {
+                    path: path.clone(),
+                    range: start..self.at,
+                    string: Some(s),
+                }),
+                Err(Malformed) => {
+                    self.at = start;
+                    let line_end = self.bytes[start..]
+                        .iter()
+                        .position(|b| *b == b'\n')
+                        .map_or(self.bytes.len(), |i| start + i);
+                    out.push(Found {
+                        path: path.clone(),
+                        range: start..line_end,
+                        string: None,
+                    });
+                    return Err(Malformed);
+                }
+            },
+            _ => {
+                self.skip_value()?;
+                out.push(Found {
+                    path: path.clone(),
+                    range: start..self.at,
+                    string: None,
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// The end of the value starting here, without moving.
     fn value_end(&mut self) -> Result<usize, Malformed> {
         let start = self.at;
@@ -245,6 +357,34 @@ mod tests {
         // A missing member: the deepest enclosing value.
         let at = locate(text, &fd_path!["a", "zzz"], false).unwrap();
         assert!(text[at].starts_with("{\"b"));
+    }
+
+    #[test]
+    fn every_value_is_found_even_in_a_broken_text() {
+        let text = r#"{"a": [1, "x\"y"], "b": {"c": true}}"#;
+        let (found, broken) = values(text);
+        assert_eq!(broken, None);
+        let found: Vec<(Vec<Step>, &str)> = found
+            .into_iter()
+            .map(|f| (f.path, &text[f.range]))
+            .collect();
+        assert_eq!(
+            found,
+            vec![
+                (fd_path!["a", 0usize].to_vec(), "1"),
+                (fd_path!["a", 1usize].to_vec(), r#""x\"y""#),
+                (fd_path!["a"].to_vec(), r#"[1, "x\"y"]"#),
+                (fd_path!["b", "c"].to_vec(), "true"),
+                (fd_path!["b"].to_vec(), r#"{"c": true}"#),
+                (Vec::new(), text),
+            ]
+        );
+        let broken = "{\"a\": \"one\", \"b\": \"unterminated\n\"c\": 1}";
+        let (found, at) = values(broken);
+        assert_eq!(found.len(), 2);
+        assert_eq!(&broken[found[1].range.clone()], "\"unterminated");
+        assert_eq!(at, broken.find("\"unterminated"));
+        assert_eq!(values("{} x").1, Some(3));
     }
 
     #[test]

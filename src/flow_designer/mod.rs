@@ -22,8 +22,10 @@ pub mod locate;
 pub mod lower;
 pub mod model;
 pub mod push;
+pub mod quote;
 pub mod read;
 pub mod schema;
+pub mod secrets;
 pub mod sheet;
 pub mod spec;
 pub mod textconv;
@@ -52,9 +54,34 @@ pub fn recognise(bytes: &[u8]) -> Option<FdFile> {
 
 /// Reads either kind of Flow Designer file into the model.
 pub fn read_any(source: &SourceFile) -> Result<FdFlow, Vec<Diagnostic>> {
+    match read_any_partial(source) {
+        (Some(flow), problems) if problems.is_empty() => Ok(flow),
+        (_, problems) => Err(problems),
+    }
+}
+
+/// Reads either kind of file as far as it goes (see [`read::read_export_partial`]).
+pub fn read_any_partial(source: &SourceFile) -> (Option<FdFlow>, Vec<Diagnostic>) {
     match recognise(source.text.as_bytes()) {
-        Some(FdFile::Spec) => spec::read_spec(source),
-        _ => read::read_export(source),
+        Some(FdFile::Spec) => spec::read_spec_partial(source),
+        _ => read::read_export_partial(source),
+    }
+}
+
+/// Reads either kind of file, with the file as diagnostics about it quote it: secret values
+/// hidden by their place, and the read problems placed in it (columns counted as shown).
+pub fn read_quoted(source: &SourceFile) -> (Result<FdFlow, Vec<Diagnostic>>, quote::Quoted) {
+    let (flow, mut problems) = read_any_partial(source);
+    match flow {
+        Some(flow) if problems.is_empty() => {
+            let quoted = quote::quoted(source, &flow);
+            (Ok(flow), quoted)
+        }
+        partial => {
+            let quoted = quote::quoted_partial(source, partial.as_ref());
+            quoted.place(&mut problems);
+            (Err(problems), quoted)
+        }
     }
 }
 
@@ -91,12 +118,11 @@ pub enum Origin {
     Spec,
 }
 
-/// Emits a model, validates it against the schema and decides whether it must be private.
-/// `secrets` are values that must make the file private wherever they appear.
+/// Emits a model, validates it against the schema and decides whether it must be private: by
+/// the secrets' places in the model ([`secrets::Secrets`]), never by searching the text.
 pub fn finish(
     flow: FdFlow,
     mut diagnostics: Vec<Diagnostic>,
-    secrets: &[String],
     origin: Origin,
     validator: &FdValidator,
 ) -> FdBuild {
@@ -111,8 +137,22 @@ pub fn finish(
                 .collect()
         })
         .unwrap_or_default();
-    let violations: Vec<String> = validator
-        .validate(&value)
+    // Each activity by the id it was written with.
+    let written_id = |scope: &lint::Scope, a: &model::Activity| -> Option<String> {
+        let process = match scope {
+            lint::Scope::Main => value.get("process"),
+            lint::Scope::Event(key) => value
+                .pointer("/eventFlows/eventsMap")?
+                .get(key)?
+                .get("process"),
+        };
+        let activities = process?.get("activities")?.as_object()?;
+        activities
+            .iter()
+            .find(|(_, written)| written.get("name").and_then(|n| n.as_str()) == Some(&a.name))
+            .map(|(id, _)| id.clone())
+    };
+    let violations: Vec<String> = validate_export(&value, &flow, validator, &written_id)
         .into_iter()
         .map(|v| {
             names.iter().fold(v, |v, (id, name)| {
@@ -133,10 +173,7 @@ pub fn finish(
         return FdBuild::failed(diagnostics);
     }
     let json = emit::to_json(&value);
-    let holds_secret = lint::holds_secret(&flow)
-        || secrets
-            .iter()
-            .any(|s| !s.is_empty() && json.contains(s.as_str()));
+    let holds_secret = secrets::Secrets::of(&flow).any();
     FdBuild {
         output: Some((flow, json)),
         diagnostics,
@@ -144,16 +181,43 @@ pub fn finish(
     }
 }
 
+/// Validates an export's JSON (`value`, read as `flow`) against the schema. A problem with a
+/// value that holds a secret, or with one inside it, is said without the value. `id` gives an
+/// activity's id in `value`.
+pub fn validate_export(
+    value: &serde_json::Value,
+    flow: &FdFlow,
+    validator: &FdValidator,
+    id: &dyn Fn(&lint::Scope, &model::Activity) -> Option<String>,
+) -> Vec<String> {
+    let secrets = secrets::Secrets::of(flow);
+    let hidden: Vec<Vec<String>> = quote::export_places(flow, &secrets, id)
+        .into_iter()
+        .map(|place| place.into_iter().map(|step| step.to_string()).collect())
+        .collect();
+    let hides = |path: &[String]| {
+        hidden
+            .iter()
+            .any(|h| path.starts_with(h) || h.starts_with(path))
+    };
+    validator.validate_hiding(value, &hides)
+}
+
 /// Builds a Flow Designer spec back into a `FlowVersionRes`.
 pub fn build_spec(source: &SourceFile, validator: &FdValidator) -> FdBuild {
     match spec::read_spec(source) {
-        Ok(flow) => finish(flow, Vec::new(), &[], Origin::Spec, validator),
+        Ok(flow) => finish(flow, Vec::new(), Origin::Spec, validator),
         Err(diagnostics) => FdBuild::failed(diagnostics),
     }
 }
 
 /// Lowers a built Webex Connect spec to a Flow Designer SUBFLOW. `source` is the spec's text,
 /// re-read for the locations of what Flow Designer cannot express.
+///
+/// The built document holds secret values only in secret variables' defaults, and they become
+/// secure variables' values. No lowering diagnostic quotes a variable's default (they name
+/// nodes, fields and variables, and quote only templates, which render no secret), so none
+/// holds a secret and nothing here needs masking.
 pub fn lower_build(
     build: &crate::Build,
     source: Option<&SourceFile>,
@@ -165,21 +229,8 @@ pub fn lower_build(
     let spec = source.and_then(|s| crate::spec::parse_spec(s).ok());
     let located = spec.as_ref().zip(source);
     let (model, diagnostics) = lower::lower(&document.flow, located);
-    let secrets: Vec<String> = document
-        .flow
-        .secret_variables()
-        .filter(|v| v.holds_secret())
-        .map(|v| v.default.clone())
-        .collect();
-    let diagnostics = diagnostics
-        .into_iter()
-        .map(|mut d| {
-            d.message = lint::mask(&d.message, &secrets);
-            d
-        })
-        .collect();
     match model {
-        Some(model) => finish(model, diagnostics, &secrets, Origin::Lowered, validator),
+        Some(model) => finish(model, diagnostics, Origin::Lowered, validator),
         None => FdBuild::failed(diagnostics),
     }
 }

@@ -322,8 +322,9 @@ impl Activity {
 pub struct HttpView<'a>(&'a Activity);
 
 impl<'a> HttpView<'a> {
+    /// The method; GET, the kind's default, when not given (a spec leaves defaults out).
     pub fn method(&self) -> &'a str {
-        self.0.text("httpRequestMethod").unwrap_or("")
+        self.0.text("httpRequestMethod").unwrap_or("GET")
     }
     pub fn url(&self) -> &'a str {
         self.0.text("httpRequestUrl").unwrap_or("")

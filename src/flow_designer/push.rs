@@ -138,6 +138,47 @@ pub fn imported_flow_id(answer: &str) -> Option<String> {
     })
 }
 
+/// Field names Webex APIs put errors in (`message`, `errors`, `trackingId`, ...). A refused
+/// call is summarised by which of these its answer has, never by their values nor by any other
+/// name the answer holds: a server may echo the request, bearer token included, and these
+/// names are wxcflow's own text.
+const ERROR_FIELDS: [&str; 10] = [
+    "error",
+    "errors",
+    "message",
+    "description",
+    "details",
+    "reason",
+    "code",
+    "errorCode",
+    "key",
+    "trackingId",
+];
+
+/// The error fields (of [`ERROR_FIELDS`]) an answer's top-level object has, in that order.
+pub fn error_fields(answer: &str) -> Vec<&'static str> {
+    let Ok(serde_json::Value::Object(map)) = serde_json::from_str(answer) else {
+        return Vec::new();
+    };
+    ERROR_FIELDS
+        .into_iter()
+        .filter(|f| map.contains_key(*f))
+        .collect()
+}
+
+/// What is said of a refused call: its status, and which error fields its answer has; the
+/// answer itself is not shown, as it may echo the token.
+pub fn refusal(status: u16, answer: &str) -> String {
+    match error_fields(answer).as_slice() {
+        [] => format!("HTTP {status} (the answer is not shown: it may echo the token)"),
+        fields => format!(
+            "HTTP {status}; the answer has {} {} (not shown: it may echo the token)",
+            if fields.len() == 1 { "field" } else { "fields" },
+            fields.join(", ")
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -172,5 +213,17 @@ mod tests {
             Some("f-9")
         );
         assert_eq!(imported_flow_id("{\"flowId\": \"../x\"}"), None);
+    }
+
+    #[test]
+    fn a_refusal_names_known_fields_only() {
+        assert_eq!(
+            refusal(401, r#"{"message": "token abc", "trackingId": "t", "abc": 1}"#),
+            "HTTP 401; the answer has fields message, trackingId (not shown: it may echo the token)"
+        );
+        assert_eq!(
+            refusal(500, "token abc"),
+            "HTTP 500 (the answer is not shown: it may echo the token)"
+        );
     }
 }

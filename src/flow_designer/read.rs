@@ -31,26 +31,45 @@ pub fn is_export(bytes: &[u8]) -> bool {
 /// Reads an export. Every problem found is reported, each with the line and column of the
 /// value it is about; the model comes back only when there were none.
 pub fn read_export(source: &SourceFile) -> Result<FdFlow, Vec<Diagnostic>> {
-    if let Some(d) = crate::too_large(&source.name, source.text.len()) {
-        return Err(vec![d]);
+    match read_export_partial(source) {
+        (Some(flow), problems) if problems.is_empty() => Ok(flow),
+        (_, problems) => Err(problems),
     }
-    let value: Value = serde_json::from_str(&source.text).map_err(|e| {
-        let offset = offset_of(&source.text, e.line(), e.column());
-        vec![
-            Diagnostic::new(Code::InvalidFlowDesigner, format!("invalid JSON: {e}"))
-                .with_span(Some(source.span(offset..offset))),
-        ]
-    })?;
+}
+
+/// Reads an export as far as it goes: the model whenever the text is JSON, with the problems
+/// found in it (a model with problems still tells where the file holds what, for quoting it).
+pub fn read_export_partial(source: &SourceFile) -> (Option<FdFlow>, Vec<Diagnostic>) {
+    if let Some(d) = crate::too_large(&source.name, source.text.len()) {
+        return (None, vec![d]);
+    }
+    let value: Value = match serde_json::from_str(&source.text) {
+        Ok(value) => value,
+        Err(e) => {
+            let offset = offset_of(&source.text, e.line(), e.column());
+            let d = Diagnostic::new(
+                Code::InvalidFlowDesigner,
+                format!("invalid JSON: {}", json_error(&e)),
+            )
+            .with_span(Some(source.span(offset..offset)));
+            return (None, vec![d]);
+        }
+    };
     let mut reader = Reader {
         source,
         problems: Vec::new(),
     };
     let flow = reader.flow(&value);
-    if reader.problems.is_empty() {
-        Ok(flow)
-    } else {
-        Err(reader.problems)
-    }
+    (Some(flow), reader.problems)
+}
+
+/// A JSON error without its position (`at line 1 column 4120`): the diagnostic's span carries
+/// it, counted as the line is shown, while the column in serde_json's text would count the
+/// characters of any secret before it on the line.
+pub fn json_error(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let position = format!(" at line {} column {}", e.line(), e.column());
+    text.strip_suffix(&position).unwrap_or(&text).to_string()
 }
 
 /// The byte offset of a 1-based line and column (serde_json counts columns in bytes).

@@ -33,12 +33,29 @@ impl FdValidator {
 
     /// Every violation, as `instance path: message`, sorted.
     pub fn validate(&self, value: &Value) -> Vec<String> {
+        self.validate_hiding(value, &|_| false)
+    }
+
+    /// As [`FdValidator::validate`], but a problem with a value that `hides` (given the value's
+    /// path, e.g. `["variables", "0", "value"]`) is said without the value, which is shown as
+    /// the mask: a file that holds secrets is checked without quoting them.
+    pub fn validate_hiding(&self, value: &Value, hides: &dyn Fn(&[String]) -> bool) -> Vec<String> {
         let mut errors: Vec<String> = self
             .validator
             .iter_errors(value)
             .map(|e| {
                 let path = e.instance_path().to_string();
-                format!("{}: {}", if path.is_empty() { "/" } else { &path }, e)
+                let steps: Vec<String> = path
+                    .split('/')
+                    .skip(1)
+                    .map(|s| s.replace("~1", "/").replace("~0", "~"))
+                    .collect();
+                let at = if path.is_empty() { "/" } else { &path };
+                if hides(&steps) {
+                    format!("{at}: {}", e.masked_with(crate::secret::MASK))
+                } else {
+                    format!("{at}: {e}")
+                }
             })
             .collect();
         errors.sort();

@@ -1,12 +1,16 @@
 //! The build sheet for the Flow Designer target: how to import the file, what to check after
 //! importing, its inputs and outputs, and how a parent flow calls it (a subflow handoff with
-//! input and output mappings). Secret values never appear: only where to take them from.
+//! input and output mappings). Secret values never appear: only where to take them from. Which
+//! values are secret is decided by their place (see [`super::secrets`]); the build's
+//! diagnostics quote none by construction (the lowering quotes no variable's value).
 
 use super::layout::breadth_first;
-use super::lint::{mask, secret_values};
+use super::lint::Scope;
 use super::lower::OUTCOME_VARIABLE;
 use super::model::*;
+use super::secrets::{covers, Secrets};
 use crate::diagnostic::{Code, Diagnostic};
+use crate::secret::Text;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -25,15 +29,22 @@ pub struct SheetInput<'a> {
     pub origins: &'a BTreeMap<String, String>,
     /// The build's diagnostics (approximations are listed).
     pub diagnostics: &'a [Diagnostic],
-    /// Tenant secret values, masked wherever they would appear.
-    pub secrets: &'a [String],
+}
+
+/// Text as a table cell shows it.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|")
 }
 
 pub fn sheet(input: &SheetInput) -> String {
     let flow = input.flow;
-    let mut secrets = secret_values(flow);
-    secrets.extend(input.secrets.iter().filter(|s| !s.is_empty()).cloned());
-    let shown = |text: &str| mask(text, &secrets).replace('|', "\\|");
+    let secrets = Secrets::of(flow);
+    // A main-process activity's setting, as shown.
+    let setting = |a: &Activity, path: &[&str], value: &str| -> String {
+        let path: Vec<String> = path.iter().map(|s| s.to_string()).collect();
+        let secret = covers(secrets.settings(&Scope::Main, &a.name), &path);
+        cell(Text::new(value, secret).shown())
+    };
     let subflow = flow.flow_type.as_deref() == Some("SUBFLOW");
     let what = if subflow { "subflow" } else { "flow" };
     let mut out = String::new();
@@ -91,13 +102,22 @@ pub fn sheet(input: &SheetInput) -> String {
     }
     for a in &flow.process.activities {
         if let Some(http) = a.http() {
+            let headers: Vec<String> = http
+                .headers()
+                .iter()
+                .map(|(k, v)| format!("`{k}: {}`", setting(a, &["httpRequestHeaders", k], v)))
+                .collect();
             let _ = writeln!(
                 out,
                 "- `{}` sends {} to `{}`{}.",
                 a.name,
                 http.method(),
-                shown(http.url()),
-                headers_text(&http.headers(), &shown)
+                setting(a, &["httpRequestUrl"], http.url()),
+                if headers.is_empty() {
+                    String::new()
+                } else {
+                    format!(" with {}", headers.join(", "))
+                }
             );
         }
     }
@@ -126,10 +146,10 @@ pub fn sheet(input: &SheetInput) -> String {
                 (_, Some(origin)) => format!("secret: take it from {origin}"),
                 (Value::Null, _) => "(none)".to_string(),
                 (Value::String(s), _) if s.is_empty() => "(none)".to_string(),
-                _ if v.is_secure => "(set, secret)".to_string(),
+                _ if secrets.variable(&v.name) => "(set, secret)".to_string(),
                 (value, _) => format!(
                     "`{}`",
-                    shown(value.as_str().map_or(&value.to_string(), |s| s))
+                    cell(value.as_str().map_or(&value.to_string(), |s| s))
                 ),
             };
             let _ = writeln!(
@@ -138,7 +158,7 @@ pub fn sheet(input: &SheetInput) -> String {
                 v.name,
                 v.kind,
                 if v.is_secure { "yes" } else { "no" },
-                shown(&v.description)
+                cell(&v.description)
             );
         }
         out.push('\n');
@@ -162,7 +182,7 @@ pub fn sheet(input: &SheetInput) -> String {
                 .span
                 .as_ref()
                 .map_or(String::new(), |s| format!(" ({}:{})", s.file, s.line));
-            let _ = writeln!(out, "- {}{at}", shown(&d.message));
+            let _ = writeln!(out, "- {}{at}", cell(&d.message));
         }
         out.push('\n');
     }
@@ -178,11 +198,14 @@ pub fn sheet(input: &SheetInput) -> String {
             Kind::Http => {
                 let http = a
                     .http()
-                    .map(|h| format!("{} `{}`", h.method(), h.url()))
+                    .map(|h| {
+                        let url = setting(a, &["httpRequestUrl"], h.url());
+                        format!("{} `{url}`", cell(h.method()))
+                    })
                     .unwrap_or_default();
                 let outputs: Vec<String> = output_array(a)
                     .iter()
-                    .map(|(v, p)| format!("{v} ← {p}"))
+                    .map(|(v, p)| cell(&format!("{v} ← {p}")))
                     .collect();
                 if outputs.is_empty() {
                     http
@@ -190,15 +213,15 @@ pub fn sheet(input: &SheetInput) -> String {
                     format!("{http}; {}", outputs.join(", "))
                 }
             }
-            Kind::Condition => format!("`{}`", a.text("expression").unwrap_or("")),
+            Kind::Condition => format!("`{}`", cell(a.text("expression").unwrap_or(""))),
             Kind::SetVariable => format!(
                 "{} = `{}`",
-                a.text("srcVariable").unwrap_or(""),
-                a.text("expr").unwrap_or("")
+                cell(a.text("srcVariable").unwrap_or("")),
+                setting(a, &["expr"], a.text("expr").unwrap_or(""))
             ),
             Kind::SubflowStart => "started by the parent's subflow handoff".into(),
             Kind::SubflowEnd => "returns to the parent".into(),
-            _ => a.description().to_string(),
+            _ => cell(a.description()),
         };
         let exits: Vec<String> = flow
             .process
@@ -210,22 +233,11 @@ pub fn sheet(input: &SheetInput) -> String {
             out,
             "| `{name}` | {} | {} | {} |",
             a.type_name(),
-            shown(&does),
+            does,
             exits.join(", ")
         );
     }
     out
-}
-
-fn headers_text(headers: &[(&str, &str)], shown: &dyn Fn(&str) -> String) -> String {
-    if headers.is_empty() {
-        return String::new();
-    }
-    let list: Vec<String> = headers
-        .iter()
-        .map(|(k, v)| format!("`{k}: {}`", shown(v)))
-        .collect();
-    format!(" with {}", list.join(", "))
 }
 
 fn handoff(out: &mut String, flow: &FdFlow) {

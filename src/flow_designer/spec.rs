@@ -124,24 +124,42 @@ struct EventFlowSpec {
 
 /// Reads a Flow Designer spec into the model, reporting every problem with its location.
 pub fn read_spec(source: &SourceFile) -> Result<FdFlow, Vec<Diagnostic>> {
+    match read_spec_partial(source) {
+        (Some(flow), problems) if problems.is_empty() => Ok(flow),
+        (_, problems) => Err(problems),
+    }
+}
+
+/// Reads a spec as far as it goes: the model whenever the TOML has the spec's shape, with the
+/// problems found in it (for quoting the file, a model with problems still tells where it
+/// holds what).
+pub fn read_spec_partial(source: &SourceFile) -> (Option<FdFlow>, Vec<Diagnostic>) {
     if let Some(d) = crate::too_large(&source.name, source.text.len()) {
-        return Err(vec![d]);
+        return (None, vec![d]);
     }
     let locate = |e: &toml::de::Error| e.span().map(|r| source.span(r));
-    let deserializer = toml::de::Deserializer::parse(&source.text).map_err(|e| {
-        vec![Diagnostic::new(
-            Code::TomlSyntax,
-            format!("invalid TOML: {}", e.message().trim_end()),
-        )
-        .with_span(locate(&e))]
-    })?;
-    let file = SpecFile::deserialize(deserializer).map_err(|e| {
-        vec![Diagnostic::new(
-            Code::InvalidFlowDesigner,
-            e.message().trim_end().to_string(),
-        )
-        .with_span(locate(&e))]
-    })?;
+    let deserializer = match toml::de::Deserializer::parse(&source.text) {
+        Ok(d) => d,
+        Err(e) => {
+            let d = Diagnostic::new(
+                Code::TomlSyntax,
+                format!("invalid TOML: {}", e.message().trim_end()),
+            )
+            .with_span(locate(&e));
+            return (None, vec![d]);
+        }
+    };
+    let file = match SpecFile::deserialize(deserializer) {
+        Ok(file) => file,
+        Err(e) => {
+            let d = Diagnostic::new(
+                Code::InvalidFlowDesigner,
+                e.message().trim_end().to_string(),
+            )
+            .with_span(locate(&e));
+            return (None, vec![d]);
+        }
+    };
     let mut cx = Cx {
         source,
         problems: Vec::new(),
@@ -216,11 +234,7 @@ pub fn read_spec(source: &SourceFile) -> Result<FdFlow, Vec<Diagnostic>> {
         process,
         event_flows,
     };
-    if cx.problems.is_empty() {
-        Ok(flow)
-    } else {
-        Err(cx.problems)
-    }
+    (Some(flow), cx.problems)
 }
 
 /// Every event activity handles the event of its own name, as in every export seen.
@@ -422,7 +436,7 @@ impl Cx<'_> {
                 Err(e) => self.problem(
                     Code::InvalidFlowDesigner,
                     text.span(),
-                    format!("`json.{key}` is not JSON: {e}"),
+                    format!("`json.{key}` is not JSON: {}", super::read::json_error(&e)),
                     None,
                 ),
             }

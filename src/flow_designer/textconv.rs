@@ -1,17 +1,16 @@
 //! A Flow Designer flow as one fact a line, for `git diff` (textconv) and for reading: activities
 //! in breadth-first order, settings by path, links as `source.port -> target`; UUIDs, the
-//! diagram and render stamps left out, secret values masked.
+//! diagram and render stamps left out, secret values (by place: see [`super::secrets`]) shown
+//! as `•••`, whole.
 
-use super::diff::fields;
 use super::layout::breadth_first;
-use super::lint::{mask, processes, secret_values, Scope};
+use super::lint::{processes, Scope};
 use super::model::*;
-use crate::diff::MASK;
+use super::secrets::{fields, Secrets};
 use std::fmt::Write as _;
 
 pub fn render_lines(flow: &FdFlow) -> String {
-    let secrets = secret_values(flow);
-    let shown = |text: &str| mask(text, &secrets);
+    let secrets = Secrets::of(flow);
     let mut out = String::new();
     let _ = writeln!(out, "flow.name = {:?}", flow.name);
     if !flow.description.is_empty() {
@@ -26,12 +25,8 @@ pub fn render_lines(flow: &FdFlow) -> String {
     let mut variables: Vec<&Variable> = flow.variables.iter().collect();
     variables.sort_by(|a, b| a.name.cmp(&b.name));
     for v in variables {
-        let value = match &v.value {
-            serde_json::Value::Null => "null".to_string(),
-            _ if v.is_secure && v.has_value() => MASK.to_string(),
-            serde_json::Value::String(s) => shown(&format!("{s:?}")),
-            other => shown(&other.to_string()),
-        };
+        let value = secrets.variable_value(v);
+        let value = value.as_ref().map_or("null", |t| t.shown());
         let flags: Vec<&str> = [
             ("secure", v.is_secure),
             ("cad", v.is_cad),
@@ -74,11 +69,11 @@ pub fn render_lines(flow: &FdFlow) -> String {
                 continue;
             };
             let _ = writeln!(out, "{prefix}{name} = {}", a.type_name());
-            for (path, value) in fields(a) {
+            for (path, value) in fields(a, secrets.settings(&scope, &name)) {
                 if matches!(path.as_str(), "type" | "group" | "activityId") {
                     continue;
                 }
-                let _ = writeln!(out, "{prefix}{name}.{path} = {}", shown(&value));
+                let _ = writeln!(out, "{prefix}{name}.{path} = {}", value.shown());
             }
             for link in process.links_in_port_order(&name) {
                 let _ = writeln!(out, "{prefix}{name}.{} -> {}", link.port, link.target);

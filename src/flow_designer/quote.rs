@@ -1,0 +1,428 @@
+//! A Flow Designer file as diagnostics quote it: the byte ranges that hold secret values are
+//! hidden ([`SourceFile::hide`]), found by their place in the file, never by their text.
+//!
+//! A file that reads gives its model, and [`Secrets`] says which places are secret. A file that
+//! does not read (broken JSON or TOML, or a shape the reader refuses) has no model to ask: then
+//! every place that could hold a secret is hidden (every variable's value, every credential
+//! header or parameter, every URL, every set-variable's value), as whether a variable is
+//! secure cannot be told; and in JSON that breaks off, everything from the break on.
+//!
+//! Columns are counted as the line is shown, a hidden value as wide as the mask, so that no
+//! location tells a secret's length; a span that would run into a hidden value stops before it.
+
+use super::lint::{is_credential_header, is_credential_name, processes, Scope};
+use super::locate::{values, Step};
+use super::model::{Activity, FdFlow};
+use super::secrets::{url_credentials, Secrets};
+use crate::diagnostic::{Diagnostic, SourceFile};
+use crate::secret::MASK;
+use std::ops::Range;
+
+/// A file with its secret values hidden.
+#[derive(Clone, Debug)]
+pub struct Quoted {
+    /// The file, to quote diagnostics from.
+    pub source: SourceFile,
+    /// The hidden byte ranges, sorted and disjoint.
+    hidden: Vec<Range<usize>>,
+}
+
+/// One value of the file: where it sits and its byte range (for a string, with its quotes).
+struct Placed {
+    path: Vec<Step>,
+    range: Range<usize>,
+    /// A string's text, when it could be decoded.
+    string: Option<String>,
+}
+
+/// The file `source` as diagnostics may quote it; `flow` is what it reads as.
+pub fn quoted(source: &SourceFile, flow: &FdFlow) -> Quoted {
+    quote(source, Some(flow), false)
+}
+
+/// A file that did not read as a whole: `partial` is what could be read of it (its places are
+/// still the file's), and every place that could hold a secret is hidden too.
+pub fn quoted_partial(source: &SourceFile, partial: Option<&FdFlow>) -> Quoted {
+    quote(source, partial, true)
+}
+
+fn quote(source: &SourceFile, flow: Option<&FdFlow>, unsure: bool) -> Quoted {
+    let json = source.text.trim_start().starts_with('{');
+    let (placed, broken) = if json {
+        let (found, broken) = values(&source.text);
+        let placed = found
+            .into_iter()
+            .map(|f| Placed {
+                path: f.path,
+                range: f.range,
+                string: f.string,
+            })
+            .collect();
+        (placed, broken)
+    } else {
+        (toml_values(&source.text), None)
+    };
+    let secret: Vec<Vec<Step>> = match flow {
+        Some(flow) if json => export_places(flow, &Secrets::of(flow), &|_, a| a.origin.clone()),
+        Some(flow) => spec_places(flow),
+        None => Vec::new(),
+    };
+    let mut ranges: Vec<Range<usize>> = placed
+        .into_iter()
+        .filter(|p| {
+            secret.iter().any(|s| p.path.starts_with(s))
+                || unsure && may_hold_secret(&p.path, p.string.as_deref())
+        })
+        .map(|p| p.range)
+        // Where JSON breaks off, what follows cannot be told apart: it is hidden whole.
+        .chain(broken.map(|at| at..source.text.len()))
+        .filter(|r| !r.is_empty())
+        .collect();
+    ranges.sort_by_key(|r| (r.start, r.end));
+    let mut hidden: Vec<Range<usize>> = Vec::new();
+    for r in ranges {
+        match hidden.last_mut() {
+            Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+            _ => hidden.push(r),
+        }
+    }
+    let mut source = source.clone();
+    for r in &hidden {
+        source.hide(r.clone());
+    }
+    Quoted { source, hidden }
+}
+
+impl Quoted {
+    /// Counts the columns of diagnostics located in this file as its lines are shown, and stops
+    /// a span before a hidden value it would run into.
+    pub fn place(&self, diagnostics: &mut [Diagnostic]) {
+        for d in diagnostics {
+            let Some(span) = d.span.as_mut() else {
+                continue;
+            };
+            if span.file != self.source.name {
+                continue;
+            }
+            let start = span.bytes.start;
+            // Starting inside a hidden value: at the mask, and empty.
+            let start = self
+                .hidden
+                .iter()
+                .find(|h| h.contains(&start))
+                .map_or(start, |h| h.start);
+            let end = self
+                .hidden
+                .iter()
+                .find(|h| h.start >= start && h.start < span.bytes.end)
+                .map_or(span.bytes.end, |h| h.start)
+                .max(start);
+            // Moved to a hidden value's start, the span may be on an earlier line.
+            let located = self.source.span(start..end);
+            let line_start = self.source.text[..located.bytes.start]
+                .rfind('\n')
+                .map_or(0, |i| i + 1);
+            span.line = located.line;
+            span.column = self.width(line_start..located.bytes.start) + 1;
+            span.bytes = located.bytes;
+        }
+    }
+
+    /// The number of characters `range` shows as, each hidden value as the mask.
+    fn width(&self, range: Range<usize>) -> usize {
+        let mut width = 0;
+        let mut at = range.start;
+        for h in self
+            .hidden
+            .iter()
+            .filter(|h| h.end > range.start && h.start < range.end)
+        {
+            if h.start > at {
+                width += self.source.text[at..h.start].chars().count();
+            }
+            width += MASK.chars().count();
+            at = h.end.max(at);
+        }
+        if at < range.end {
+            width += self.source.text[at..range.end].chars().count();
+        }
+        width
+    }
+
+    /// The file's text with each hidden value shown as the mask.
+    pub fn text(&self) -> String {
+        let text = &self.source.text;
+        let mut out = String::with_capacity(text.len());
+        let mut at = 0;
+        for h in &self.hidden {
+            out.push_str(&text[at..h.start]);
+            out.push_str(MASK);
+            at = h.end;
+        }
+        out.push_str(&text[at..]);
+        out
+    }
+
+    /// Whether every line, as shown, is at most `max` characters long (most exports are one
+    /// long line, not worth quoting).
+    pub fn lines_within(&self, max: usize) -> bool {
+        let mut start = 0;
+        let text = &self.source.text;
+        while start <= text.len() {
+            let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+            if self.width(start..end) > max {
+                return false;
+            }
+            start = end + 1;
+        }
+        true
+    }
+}
+
+/// Every value of a TOML text; in a text that does not parse, what the parser recovered.
+fn toml_values(text: &str) -> Vec<Placed> {
+    use toml::de::{DeTable, DeValue};
+    fn walk(value: &DeValue, range: Range<usize>, path: &mut Vec<Step>, out: &mut Vec<Placed>) {
+        match value {
+            DeValue::Table(table) => {
+                for (key, v) in table.iter() {
+                    path.push(Step::Key(key.get_ref().to_string()));
+                    walk(v.get_ref(), v.span(), path, out);
+                    path.pop();
+                }
+            }
+            DeValue::Array(items) => {
+                for (i, v) in items.iter().enumerate() {
+                    path.push(Step::Index(i));
+                    walk(v.get_ref(), v.span(), path, out);
+                    path.pop();
+                }
+            }
+            _ => {}
+        }
+        out.push(Placed {
+            path: path.clone(),
+            range,
+            string: value.as_str().map(String::from),
+        });
+    }
+    let (root, _) = DeTable::parse_recoverable(text);
+    let mut out = Vec::new();
+    let span = root.span();
+    walk(
+        &DeValue::Table(root.into_inner()),
+        span,
+        &mut Vec::new(),
+        &mut out,
+    );
+    // A table made by a `[header]` has no value text of its own: only its members are hidden.
+    out.retain(|p| !p.path.is_empty());
+    out
+}
+
+fn keys(path: &[&str]) -> Vec<Step> {
+    path.iter().map(|k| Step::Key(k.to_string())).collect()
+}
+
+/// The places of an export that hold secrets: secret variables' values, and secret settings in
+/// the process and in the diagram's copy of each activity's properties. `id` gives an
+/// activity's id in the file.
+pub fn export_places(
+    flow: &FdFlow,
+    secrets: &Secrets,
+    id: &dyn Fn(&Scope, &Activity) -> Option<String>,
+) -> Vec<Vec<Step>> {
+    let mut places: Vec<Vec<Step>> = flow
+        .variables
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| secrets.variable(&v.name))
+        .map(|(i, _)| vec!["variables".into(), Step::Index(i), "value".into()])
+        .collect();
+    for (scope, process) in processes(flow) {
+        let root = match &scope {
+            Scope::Main => Vec::new(),
+            Scope::Event(key) => keys(&["eventFlows", "eventsMap", key]),
+        };
+        for a in &process.activities {
+            let Some(id) = id(&scope, a) else { continue };
+            for setting in secrets.settings(&scope, &a.name) {
+                for (part, list) in [("process", "activities"), ("diagram", "widgets")] {
+                    let mut place = root.clone();
+                    place.extend(keys(&[part, list, &id, "properties"]));
+                    place.extend(setting.iter().map(Step::from));
+                    places.push(place);
+                }
+            }
+        }
+    }
+    places
+}
+
+/// The places of a Flow Designer spec that hold secrets: secret variables' values, and secret
+/// settings under `settings` (or whole, when written as JSON text under `json`).
+fn spec_places(flow: &FdFlow) -> Vec<Vec<Step>> {
+    let secrets = Secrets::of(flow);
+    let mut places: Vec<Vec<Step>> = secrets
+        .variables()
+        .map(|name| keys(&["variables", name, "value"]))
+        .collect();
+    for (scope, name, settings) in secrets.activities() {
+        let mut root = match scope {
+            Scope::Main => Vec::new(),
+            Scope::Event(key) => keys(&["event_flows", key]),
+        };
+        root.extend(keys(&["activities", name]));
+        for setting in settings {
+            let mut place = root.clone();
+            place.push("settings".into());
+            place.extend(setting.iter().map(Step::from));
+            places.push(place);
+            if let Some(first) = setting.first() {
+                let mut place = root.clone();
+                place.extend(keys(&["json", first]));
+                places.push(place);
+            }
+        }
+    }
+    places
+}
+
+/// For a file that does not read: whether the value at `path` could hold a secret.
+fn may_hold_secret(path: &[Step], string: Option<&str>) -> bool {
+    let key = |i: usize| match path.get(i) {
+        Some(Step::Key(k)) => Some(k.as_str()),
+        _ => None,
+    };
+    // A variable's value, or anything under a variable that is not one of its known flags and
+    // labels (a mistyped `valeu = "..."` is quoted by the error about it).
+    const LABELS: [&str; 11] = [
+        "name",
+        "description",
+        "type",
+        "source",
+        "desktopLabel",
+        "id",
+        "isCAD",
+        "isAgentEditable",
+        "isReportable",
+        "overwrite",
+        "isSecure",
+    ];
+    if key(0) == Some("variables") && path.len() > 2 && !key(2).is_some_and(|k| LABELS.contains(&k))
+    {
+        return true;
+    }
+    (0..path.len()).any(|i| match key(i) {
+        Some("properties" | "settings") => setting_may_hold(&path[i + 1..], string),
+        Some("json") => {
+            path.len() == i + 2
+                && matches!(
+                    key(i + 1),
+                    Some("httpRequestHeaders" | "httpQueryParameters" | "httpRequestUrl" | "expr")
+                )
+        }
+        _ => false,
+    })
+}
+
+fn setting_may_hold(setting: &[Step], string: Option<&str>) -> bool {
+    let key = |i: usize| match setting.get(i) {
+        Some(Step::Key(k)) => Some(k.as_str()),
+        _ => None,
+    };
+    match (key(0), key(1)) {
+        (Some("httpRequestHeaders"), Some(name)) => is_credential_header(name),
+        (Some("httpQueryParameters"), Some(name)) => is_credential_name(name),
+        // A URL that could not be decoded may hold anything.
+        (Some("httpRequestUrl"), _) => string.is_none_or(|url| !url_credentials(url).is_empty()),
+        (Some("expr"), _) => true,
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostic::{render_human, Code};
+
+    #[test]
+    fn a_hidden_value_is_as_wide_as_the_mask_wherever_it_is() {
+        use super::super::model::Variable;
+        let mut shown = Vec::new();
+        for secret in ["p", "pass", &"x".repeat(40)] {
+            let text = format!(
+                "{{\"variables\": [{{\"name\": \"Pass\", \"value\": \"{secret}\", \"isSecure\": true}}], \"after\": 1}}"
+            );
+            let source = SourceFile::new("f.json", text.clone());
+            let mut flow = FdFlow {
+                name: String::new(),
+                description: String::new(),
+                comment: String::new(),
+                flow_type: None,
+                variables: vec![Variable {
+                    value: serde_json::json!(secret),
+                    is_secure: true,
+                    ..Variable::local("Pass")
+                }],
+                variable_orders: None,
+                runtime_variables: Vec::new(),
+                process: Default::default(),
+                event_flows: Vec::new(),
+            };
+            // Known by the model, and, for a file that does not read, by place alone.
+            for q in [quoted(&source, &flow), quoted_partial(&source, None)] {
+                let after = text.find("\"after\"").unwrap();
+                let mut d = vec![Diagnostic::new(Code::InvalidFlowDesigner, "here")
+                    .with_span(Some(source.span(after..after + 7)))];
+                q.place(&mut d);
+                shown.push(format!("{}{}", render_human(&d, &[&q.source]), q.text()));
+            }
+            flow.variables[0].is_secure = false;
+            assert!(quoted(&source, &flow).text().contains(secret));
+        }
+        assert!(shown[0].contains("f.json:1:67"), "{}", shown[0]);
+        assert!(shown[0].contains("\"value\": •••, \"isSecure\""));
+        assert!(shown.iter().all(|s| s == &shown[0]), "{shown:#?}");
+    }
+
+    #[test]
+    fn a_span_stops_before_a_hidden_value() {
+        let text = "{\"variables\": [{\"name\": \"apiPassword\", \"value\": \"hunter2\"}]}";
+        let source = SourceFile::new("f.json", text);
+        let q = quoted_partial(&source, None);
+        let mut d = vec![Diagnostic::new(Code::InvalidFlowDesigner, "here")
+            .with_span(Some(source.span(0..text.len())))];
+        q.place(&mut d);
+        let span = d[0].span.as_ref().unwrap();
+        assert_eq!(
+            &text[span.bytes.clone()],
+            &text[..text.find("\"hunter2").unwrap()]
+        );
+    }
+
+    #[test]
+    fn specs_hide_secret_values_and_credentials_by_place() {
+        let text = "[flow_designer]\nname = \"x\"\n\n[variables.Pass]\nvalue = \"s3\"\nisSecure = true\n\n[variables.Plain]\nvalue = \"shown\"\n\n[activities.Call]\ntype = \"http-request-v2\"\n\n[activities.Call.settings]\nhttpRequestHeaders = { x-api-key = \"k1\", Accept = \"json\" }\n";
+        let source = SourceFile::new("f.toml", text);
+        let flow = super::super::spec::read_spec(&source).unwrap();
+        let shown = quoted(&source, &flow).text();
+        assert!(shown.contains("value = •••\n"), "{shown}");
+        assert!(shown.contains("value = \"shown\""), "{shown}");
+        assert!(
+            shown.contains("{ x-api-key = •••, Accept = \"json\" }"),
+            "{shown}"
+        );
+        // Broken: every variable value is hidden, as secure ones cannot be told, and so is
+        // what a mistyped key holds.
+        let broken = SourceFile::new(
+            "f.toml",
+            format!("{text}[variables.Typo]\nvaleu = \"t4\"\nisSecure = true\n[[[\n"),
+        );
+        let shown = quoted_partial(&broken, None).text();
+        for hidden in ["s3", "k1", "shown", "t4"] {
+            assert!(!shown.contains(hidden), "{shown}");
+        }
+        assert!(shown.contains("valeu = •••\nisSecure = true"), "{shown}");
+    }
+}

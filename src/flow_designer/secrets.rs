@@ -1,0 +1,350 @@
+//! Which values of a Flow Designer flow are secret, decided by where they sit in the model and
+//! never by their text: a variable marked secure (or named as a credential) holds a secret
+//! value; so does a setting that carries a credential typed in clear (a credential header, query
+//! parameter or URL parameter, a URL's password) and the value a set-variable types into a
+//! secret variable. Printers take values from here as [`Text`] and show the secret ones as
+//! [`crate::secret::MASK`], whole; [`super::quote`] hides the same places in quoted source lines.
+
+use super::lint::{is_credential_header, is_credential_name, processes, Scope};
+use super::model::*;
+use crate::secret::Text;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The secret places of one flow.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Secrets {
+    /// Variables whose value is secret, by name.
+    variables: BTreeSet<String>,
+    /// (scope, activity name) -> the settings that hold a secret, as paths into the activity's
+    /// settings (`["httpRequestHeaders", "x-api-key"]`, `["httpRequestUrl"]`).
+    settings: BTreeMap<(Scope, String), Vec<Vec<String>>>,
+}
+
+/// One place where an activity carries a credential typed in clear.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Credential {
+    /// The place as a reviewer reads it: ``header `x-api-key` ``.
+    pub place: String,
+    /// The setting that holds it, as a path into the activity's settings.
+    pub setting: Vec<String>,
+}
+
+impl Secrets {
+    /// The secret places of a flow.
+    pub fn of(flow: &FdFlow) -> Secrets {
+        let holders = secret_variables(flow);
+        let mut secrets = Secrets {
+            variables: flow
+                .variables
+                .iter()
+                .filter(|v| holders.contains(&v.name) && v.has_value())
+                .map(|v| v.name.clone())
+                .collect(),
+            settings: BTreeMap::new(),
+        };
+        for (scope, process) in processes(flow) {
+            for a in &process.activities {
+                let found: Vec<Vec<String>> = credentials(a, &holders)
+                    .into_iter()
+                    .map(|c| c.setting)
+                    .collect();
+                if !found.is_empty() {
+                    secrets
+                        .settings
+                        .insert((scope.clone(), a.name.clone()), found);
+                }
+            }
+        }
+        secrets
+    }
+
+    /// Whether the flow holds any secret value, so that a file holding it must be private.
+    pub fn any(&self) -> bool {
+        !self.variables.is_empty() || !self.settings.is_empty()
+    }
+
+    /// Whether a variable's value is secret.
+    pub fn variable(&self, name: &str) -> bool {
+        self.variables.contains(name)
+    }
+
+    /// The variables whose values are secret, by name.
+    pub fn variables(&self) -> impl Iterator<Item = &str> {
+        self.variables.iter().map(String::as_str)
+    }
+
+    /// The settings of an activity that hold a secret.
+    pub fn settings(&self, scope: &Scope, activity: &str) -> &[Vec<String>] {
+        self.settings
+            .get(&(scope.clone(), activity.to_string()))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// Every activity with secret settings: (scope, activity name, settings).
+    pub fn activities(&self) -> impl Iterator<Item = (&Scope, &str, &[Vec<String>])> {
+        self.settings
+            .iter()
+            .map(|((scope, name), settings)| (scope, name.as_str(), settings.as_slice()))
+    }
+
+    /// A variable's value as printers show it: `"text"` quoted, other JSON as written, secret
+    /// values whole as the mask. `None` when it has no value (null).
+    pub fn variable_value(&self, v: &Variable) -> Option<Text> {
+        let text = match &v.value {
+            Value::Null => return None,
+            Value::String(s) => format!("{s:?}"),
+            other => other.to_string(),
+        };
+        Some(Text::new(text, self.variable(&v.name)))
+    }
+}
+
+/// The variables that hold secrets whenever they are set: those marked secure, and those named
+/// as a credential (`apiPassword`), whether or not the file gives them a value.
+pub fn secret_variables(flow: &FdFlow) -> BTreeSet<String> {
+    flow.variables
+        .iter()
+        .filter(|v| v.is_secure || is_credential_name(&v.name))
+        .map(|v| v.name.clone())
+        .collect()
+}
+
+/// Whether a setting at `path` holds a secret, given the activity's secret settings: it is one,
+/// lies inside one, or holds one (a string or table holding a secret anywhere is secret whole).
+pub fn covers(secret: &[Vec<String>], path: &[String]) -> bool {
+    secret
+        .iter()
+        .any(|s| path.starts_with(s) || s.starts_with(path))
+}
+
+/// The text of a value outside `{{ ... }}` templates and auth scheme words: what was typed.
+pub fn literal_part(value: &str) -> String {
+    let mut out = String::new();
+    let mut rest = value;
+    while let Some(open) = rest.find("{{") {
+        out.push_str(&rest[..open]);
+        rest = rest[open..]
+            .find("}}")
+            .map_or("", |close| &rest[open + close + 2..]);
+    }
+    out.push_str(rest);
+    out.split_whitespace()
+        .filter(|w| {
+            !matches!(
+                w.to_ascii_lowercase().as_str(),
+                "bearer" | "basic" | "token" | "digest"
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Whether an expression types a value: text outside `{{ ... }}`, or a quoted literal inside
+/// one (`{{ "abc" }}`, as Flow Designer writes literals).
+fn types_a_value(expression: &str) -> bool {
+    if !literal_part(expression).is_empty() {
+        return true;
+    }
+    let mut rest = expression;
+    while let Some(open) = rest.find("{{") {
+        let inner = &rest[open + 2..];
+        let close = inner.find("}}").unwrap_or(inner.len());
+        if inner[..close].contains(['"', '\'']) {
+            return true;
+        }
+        rest = inner.get(close + 2..).unwrap_or("");
+    }
+    false
+}
+
+/// Where a URL carries a credential in clear: a credential-named query parameter with a typed
+/// value (`?apikey=...`), or a password (`https://user:pass@host`). Places as reviewers read
+/// them.
+pub fn url_credentials(url: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    if let Some((_, query)) = url.split_once('?') {
+        for pair in query.split('&') {
+            if let Some((name, value)) = pair.split_once('=') {
+                if is_credential_header(name) && !literal_part(value).is_empty() {
+                    found.push(format!("URL parameter `{name}`"));
+                }
+            }
+        }
+    }
+    if let Some(rest) = url.split_once("://").map(|(_, r)| r) {
+        let authority = rest.split('/').next().unwrap_or("");
+        if let Some((userinfo, _)) = authority.rsplit_once('@') {
+            if let Some((_, password)) = userinfo.split_once(':') {
+                if !literal_part(password).is_empty() {
+                    found.push("URL password".to_string());
+                }
+            }
+        }
+    }
+    found
+}
+
+/// Where an activity carries a credential typed in clear. `secret_variables` are the variables
+/// that hold secrets (a set-variable typing a value into one types a credential).
+pub fn credentials(a: &Activity, secret_variables: &BTreeSet<String>) -> Vec<Credential> {
+    let setting = |path: &[&str]| path.iter().map(|s| s.to_string()).collect();
+    let mut found = Vec::new();
+    if a.kind() == Kind::SetVariable {
+        let target = a.text("srcVariable").unwrap_or("");
+        if secret_variables.contains(target) && types_a_value(a.text("expr").unwrap_or("")) {
+            found.push(Credential {
+                place: format!("the value for `{target}`"),
+                setting: setting(&["expr"]),
+            });
+        }
+    }
+    let Some(http) = a.http() else {
+        return found;
+    };
+    for (name, value) in http.headers() {
+        if is_credential_header(name) && !literal_part(value).is_empty() {
+            found.push(Credential {
+                place: format!("header `{name}`"),
+                setting: setting(&["httpRequestHeaders", name]),
+            });
+        }
+    }
+    for (name, value) in http.query() {
+        if is_credential_name(name) && !literal_part(value).is_empty() {
+            found.push(Credential {
+                place: format!("query parameter `{name}`"),
+                setting: setting(&["httpQueryParameters", name]),
+            });
+        }
+    }
+    for place in url_credentials(http.url()) {
+        found.push(Credential {
+            place,
+            setting: setting(&["httpRequestUrl"]),
+        });
+    }
+    found
+}
+
+/// An activity's logic as path -> value: type keys, then settings over the kind's defaults,
+/// noise and nulls left out, nested values flattened (`httpRequestHeaders.x-key`). Text values
+/// are quoted; a value in or holding a secret setting (`secret`) is secret.
+pub fn fields(a: &Activity, secret: &[Vec<String>]) -> BTreeMap<String, Text> {
+    let mut merged: BTreeMap<String, Value> = full_settings(a.kind())
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    for (k, v) in &a.settings {
+        merged.insert(k.clone(), v.clone());
+    }
+    let mut out = BTreeMap::new();
+    out.insert("type".into(), Text::plain(a.type_name()));
+    if let Some(id) = &a.activity_id {
+        out.insert("activityId".into(), Text::plain(id.as_str()));
+    }
+    out.insert(
+        "group".into(),
+        Text::plain(a.kind().group().map_or(a.group.clone(), String::from)),
+    );
+    for (k, v) in &merged {
+        if v.is_null() || is_noise_key(k, &merged) {
+            continue;
+        }
+        let mut at = vec![k.clone()];
+        flatten(v, k.clone(), &mut at, secret, &mut out);
+    }
+    out
+}
+
+fn flatten(
+    v: &Value,
+    path: String,
+    at: &mut Vec<String>,
+    secret: &[Vec<String>],
+    out: &mut BTreeMap<String, Text>,
+) {
+    match v {
+        Value::Object(m) if !m.is_empty() => {
+            for (k, v) in m {
+                at.push(k.clone());
+                flatten(v, format!("{path}.{k}"), at, secret, out);
+                at.pop();
+            }
+        }
+        Value::Array(a) if !a.is_empty() => {
+            for (i, v) in a.iter().enumerate() {
+                at.push(i.to_string());
+                flatten(v, format!("{path}[{i}]"), at, secret, out);
+                at.pop();
+            }
+        }
+        Value::Null => {}
+        Value::String(s) => {
+            out.insert(path, Text::new(format!("{s:?}"), covers(secret, at)));
+        }
+        other => {
+            out.insert(path, Text::new(other.to_string(), covers(secret, at)));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literal_parts_leave_templates_and_schemes_out() {
+        assert_eq!(literal_part("Bearer {{Token}}"), "");
+        assert_eq!(literal_part("Bearer abc.def"), "abc.def");
+        assert_eq!(literal_part("{{a}}x{{b}}"), "x");
+        assert!(types_a_value("{{ \"hunter2\" }}") && types_a_value("x{{a}}"));
+        assert!(!types_a_value("{{fetch_token_token}}"));
+    }
+
+    #[test]
+    fn urls_carry_credentials_in_parameters_and_passwords() {
+        assert_eq!(
+            url_credentials("https://a.example/x?apikey=k1&lang=en"),
+            vec!["URL parameter `apikey`"]
+        );
+        assert_eq!(
+            url_credentials("https://u:p@a.example/"),
+            vec!["URL password"]
+        );
+        assert!(url_credentials("https://a.example/x?apikey={{Key}}").is_empty());
+    }
+
+    #[test]
+    fn a_value_typed_into_a_secret_variable_is_a_credential() {
+        let set = |target: &str, expr: &str| Activity {
+            name: "Set".into(),
+            group: "set-variable".into(),
+            activity_name: Some(SET_VARIABLE.into()),
+            activity_id: Some(SET_VARIABLE.into()),
+            settings: [
+                ("srcVariable".to_string(), Value::from(target)),
+                ("expr".to_string(), Value::from(expr)),
+            ]
+            .into(),
+            ports: None,
+            origin: None,
+        };
+        let secret: BTreeSet<String> = ["Pass".to_string()].into();
+        let found = credentials(&set("Pass", "{{ \"hunter2\" }}"), &secret);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].setting, vec!["expr".to_string()]);
+        assert!(credentials(&set("Pass", "{{Other}}"), &secret).is_empty());
+        assert!(credentials(&set("Plain", "{{ \"x\" }}"), &secret).is_empty());
+    }
+
+    #[test]
+    fn a_setting_holding_a_secret_is_secret_whole() {
+        let secret = vec![vec!["httpRequestHeaders".to_string(), "x-key".to_string()]];
+        let path = |p: &[&str]| p.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(covers(&secret, &path(&["httpRequestHeaders", "x-key"])));
+        assert!(covers(&secret, &path(&["httpRequestHeaders"])));
+        assert!(!covers(&secret, &path(&["httpRequestHeaders", "Accept"])));
+        assert!(!covers(&secret, &path(&["httpRequestUrl"])));
+    }
+}

@@ -1,0 +1,422 @@
+//! The Flow Designer leak suite: every Flow Designer command, run on files that hold secrets of
+//! many lengths and shapes, must print the same bytes whatever the secrets are. Output that does
+//! not depend on a secret's value can neither show it nor tell its length.
+//!
+//! The secrets sit where Flow Designer files hold them: a variable marked secure, a credential
+//! header and a URL's API key typed in clear, a credential-named variable that is not secure, a
+//! tenant's secret lowered into a subflow, and the bearer token `push` sends (to a stand-in on
+//! 127.0.0.1 that echoes the whole request back, in its status line's answer, error fields and
+//! field names). The files come pretty-printed and on one line, and broken in their syntax and
+//! their shape right beside a secret.
+
+mod common;
+
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// (first, second) secret: one, two, three, eight and forty characters, letters that occur
+/// everywhere in output (`p`, `s`, `t`), and secrets that contain one another.
+const SECRET_SETS: &[(&str, &str)] = &[
+    ("p", "t"),
+    ("pa", "js"),
+    ("htt", "son"),
+    ("passphra", "applicat"),
+    (
+        "Q2xpZW50U2VjcmV0LTQwLWNoYXJhY3RlcnMtbG9uZw",
+        "c3RhdGljLXRva2VuLTQwLWNoYXJhY3RlcnMtbG9uZ2",
+    ),
+    ("s", "secret-and-more"),
+    ("secret-and-more", "s"),
+];
+
+const REFERENCE: (&str, &str) = ("REFERENCE-FIRST-SECRET", "REFERENCE-SECOND");
+
+const TENANT: &str = r#"token_service_url = "https://ts.example/token-service?name=jds"
+token_passphrase = { env = "LEAK_PASSPHRASE" }
+static_token = { env = "LEAK_STATIC" }
+debug_url = "https://catcher.example/debug"
+"#;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Sets an activity's property, and its copy on the diagram's widget, in an export.
+fn set_property(export: &mut Value, activity: &str, path: &[&str], value: Value) {
+    let id = export["process"]["activities"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(_, a)| a["name"] == activity)
+        .unwrap()
+        .0
+        .clone();
+    for part in ["/process/activities", "/diagram/widgets"] {
+        let properties = export
+            .pointer_mut(&format!("{part}/{id}/properties"))
+            .unwrap();
+        let (last, parents) = path.split_last().unwrap();
+        let mut at = properties;
+        for key in parents {
+            at = &mut at[*key];
+        }
+        at[*last] = value.clone();
+    }
+}
+
+fn variable(name: &str, value: &str, secure: bool) -> Value {
+    json!({
+        "name": name, "description": "", "type": "STRING", "value": value, "isCAD": false,
+        "desktopLabel": "", "isAgentEditable": false, "source": "", "isReportable": false,
+        "overwrite": false, "isSecure": secure, "id": ""
+    })
+}
+
+/// The voice-lookup fixture with `secure` as a secure variable's value and as a variable that
+/// is named as a credential but not secure, and `clear` typed in clear in the token request's
+/// credential header and as the lookup URL's API key.
+fn export_holding(secure: &str, clear: &str) -> Value {
+    let text =
+        std::fs::read_to_string(root().join("fixtures/flow-designer/exports/voice-lookup.json"))
+            .unwrap();
+    let mut export: Value = serde_json::from_str(&text).unwrap();
+    let variables = export["variables"].as_array_mut().unwrap();
+    variables.push(variable("CrmKey", secure, true));
+    variables.push(variable("backupPassword", secure, false));
+    set_property(
+        &mut export,
+        "GetToken",
+        &["httpRequestHeaders", "x-token-passphrase"],
+        json!(clear),
+    );
+    set_property(
+        &mut export,
+        "Lookup",
+        &["httpRequestUrl"],
+        json!(format!(
+            "https://crm.example.com/customers?phone={{{{NewPhoneContact.ANI | urlencode}}}}&apikey={clear}"
+        )),
+    );
+    export
+}
+
+/// Writes every input file for one pair of secrets.
+fn setup(dir: &Path, secrets: (&str, &str)) {
+    let (first, second) = secrets;
+    let export = export_holding(first, second);
+    let pretty = serde_json::to_string_pretty(&export).unwrap();
+    let one_line = serde_json::to_string(&export).unwrap();
+    let write = |name: &str, text: &str| std::fs::write(dir.join(name), text).unwrap();
+    write("export.json", &pretty);
+    write("export.min.json", &one_line);
+    // The secrets swapped and a timeout changed: a diff sees secret values change.
+    let mut changed = export_holding(second, first);
+    set_property(
+        &mut changed,
+        "Lookup",
+        &["httpResponseTimeout"],
+        json!(4000),
+    );
+    write(
+        "changed.json",
+        &serde_json::to_string_pretty(&changed).unwrap(),
+    );
+    // Broken right after the secure value, on its line; and at the end of the one line.
+    let value = format!("\"value\": \"{first}\"");
+    assert!(pretty.contains(&value));
+    write(
+        "broken.json",
+        &pretty.replacen(&value, &format!("{value} x"), 1),
+    );
+    assert!(one_line.ends_with('}'));
+    write(
+        "broken.min.json",
+        &format!("{},}}", &one_line[..one_line.len() - 1]),
+    );
+    // A shape the reader refuses, beside the secure value.
+    let mut shape = export.clone();
+    let last = shape["variables"].as_array().unwrap().len() - 2;
+    shape["variables"][last]["isCAD"] = json!("no");
+    write("shape.json", &serde_json::to_string_pretty(&shape).unwrap());
+    write("template.toml", wxcflow::DEFAULT_SPEC);
+    write("tenant.toml", TENANT);
+    // The export as a Flow Designer spec, and that spec broken beside the secure value.
+    let decompiled = run(
+        dir,
+        &["decompile", "export.json", "-o", "spec.toml"],
+        secrets,
+    );
+    assert_eq!(decompiled.status.code(), Some(0));
+    let spec = std::fs::read_to_string(dir.join("spec.toml")).unwrap();
+    let value = format!("value = \"{first}\"");
+    assert!(spec.contains(&value), "{spec}");
+    write(
+        "spec-broken.toml",
+        &spec.replacen(&value, &format!("{value} oops"), 1),
+    );
+    // Without the start's one long line, so that `check` quotes the spec's lines.
+    let short: String = spec
+        .lines()
+        .filter(|l| !l.starts_with("flowType = {"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert!(short.len() < spec.len());
+    write("spec-short.toml", &short);
+}
+
+fn run(dir: &Path, args: &[&str], secrets: (&str, &str)) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_wxcflow"))
+        .args(args)
+        .current_dir(dir)
+        .env("LEAK_PASSPHRASE", secrets.0)
+        .env("LEAK_STATIC", secrets.1)
+        .env("WXCC_TOKEN", secrets.0)
+        .env_remove("RUST_BACKTRACE")
+        .output()
+        .expect("the binary runs")
+}
+
+/// A stand-in for the flow API on 127.0.0.1: answers each connection with the next status, and
+/// a body that echoes the whole request (token, file and all) in error fields, in a field name
+/// and, on success, beside the flow id.
+fn echoing_stand_in(statuses: Vec<u16>) -> (String, std::thread::JoinHandle<usize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let handle = std::thread::spawn(move || {
+        let mut served = 0;
+        for status in statuses {
+            let Ok((stream, _)) = listener.accept() else {
+                break;
+            };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut head = String::new();
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                head.push_str(&line);
+            }
+            let length = head
+                .lines()
+                .find_map(|l| {
+                    let (k, v) = l.split_once(':')?;
+                    k.eq_ignore_ascii_case("content-length")
+                        .then(|| v.trim().parse::<usize>().ok())?
+                })
+                .unwrap_or(0);
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            let request = format!("{head}\r\n{}", String::from_utf8_lossy(&body));
+            let mut answer = json!({
+                "message": request,
+                "errors": [{ "description": request }],
+                "trackingId": request,
+            });
+            answer[head.as_str()] = json!(true);
+            if (200..300).contains(&status) {
+                answer["flowId"] = json!("flow-1");
+            }
+            let answer = answer.to_string();
+            let mut stream = stream;
+            write!(
+                stream,
+                "HTTP/1.1 {status} Answer\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+                answer.len()
+            )
+            .unwrap();
+            served += 1;
+        }
+        served
+    });
+    (url, handle)
+}
+
+/// Every Flow Designer command, with what each printed.
+fn transcript(dir: &Path, secrets: (&str, &str)) -> Vec<(String, String)> {
+    let files = [
+        "export.json",
+        "export.min.json",
+        "changed.json",
+        "broken.json",
+        "broken.min.json",
+        "shape.json",
+        "spec.toml",
+        "spec-short.toml",
+        "spec-broken.toml",
+    ];
+    let mut commands: Vec<Vec<&str>> = vec![
+        [&["check"][..], &files].concat(),
+        [&["check", "--format", "json"][..], &files].concat(),
+        [&["check", "--format", "sarif"][..], &files].concat(),
+        [&["inspect"][..], &files].concat(),
+        vec![
+            "inspect",
+            "--format",
+            "json",
+            "export.min.json",
+            "spec.toml",
+        ],
+    ];
+    for file in files {
+        commands.push(vec!["textconv", file]);
+    }
+    for format in ["text", "json", "markdown"] {
+        commands.push(vec![
+            "diff",
+            "export.json",
+            "changed.json",
+            "--format",
+            format,
+        ]);
+    }
+    commands.extend([
+        vec!["diff", "export.min.json", "spec.toml"],
+        vec!["diff", "broken.json", "spec.toml"],
+        vec!["decompile", "export.json"],
+        vec!["decompile", "export.min.json", "-o", "again.toml"],
+        vec!["decompile", "shape.json", "-o", "shape.toml"],
+        vec![
+            "build",
+            "spec.toml",
+            "--target",
+            "flow-designer",
+            "-o",
+            "rebuilt.json",
+        ],
+        vec!["build", "spec.toml", "--target", "flow-designer", "-o", "-"],
+        vec![
+            "build",
+            "spec-broken.toml",
+            "--target",
+            "flow-designer",
+            "-o",
+            "never.json",
+        ],
+        vec!["sheet", "spec.toml", "--target", "flow-designer"],
+        vec![
+            "build",
+            "--target",
+            "flow-designer",
+            "--values",
+            "tenant.toml",
+            "-o",
+            "sub.fd.json",
+        ],
+        vec![
+            "build",
+            "--target",
+            "flow-designer",
+            "--values",
+            "tenant.toml",
+            "-o",
+            "-",
+        ],
+        vec![
+            "sheet",
+            "--target",
+            "flow-designer",
+            "--values",
+            "tenant.toml",
+        ],
+        vec!["check", "sub.fd.json"],
+        vec!["textconv", "sub.fd.json"],
+        vec!["diff", "template.toml", "sub.fd.json"],
+    ]);
+    let mut out = Vec::new();
+    for args in &commands {
+        let o = run(dir, args, secrets);
+        out.push((args.join(" "), common::transcript(&o)));
+    }
+    // Imported, then publishing refused; and the import refused.
+    for (statuses, publish) in [(vec![200, 403], true), (vec![401], false)] {
+        let (url, server) = echoing_stand_in(statuses.clone());
+        let mut args = vec![
+            "push",
+            "sub.fd.json",
+            "--org",
+            "org-1",
+            "--region",
+            "us1",
+            "--token-env",
+            "WXCC_TOKEN",
+            "--api-url",
+            &url,
+        ];
+        if publish {
+            args.push("--publish");
+        }
+        let o = run(dir, &args, secrets);
+        assert_eq!(
+            server.join().unwrap(),
+            statuses.len(),
+            "every call was made"
+        );
+        let command = format!(
+            "push sub.fd.json{}",
+            if publish { " --publish" } else { "" }
+        );
+        out.push((command, common::transcript(&o)));
+    }
+    out
+}
+
+/// A transcript as text, each command's output cut after `lines` lines (all of it with none).
+fn text(transcript: &[(String, String)], lines: Option<usize>) -> String {
+    let mut out = String::new();
+    for (command, output) in transcript {
+        out.push_str(&format!("$ wxcflow {command}\n"));
+        let total = output.lines().count();
+        let shown = lines.unwrap_or(total);
+        for line in output.lines().take(shown) {
+            out.push_str(line);
+            out.push('\n');
+        }
+        if total > shown {
+            out.push_str(&format!("[{} more lines]\n", total - shown));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn no_flow_designer_command_prints_anything_that_depends_on_a_secret() {
+    let reference_dir = tempfile::tempdir().unwrap();
+    setup(reference_dir.path(), REFERENCE);
+    let reference = transcript(reference_dir.path(), REFERENCE);
+    let snapshot = text(&reference, Some(140));
+    let reference = text(&reference, None);
+    for secret in [REFERENCE.0, REFERENCE.1] {
+        assert!(!reference.contains(secret), "{secret} leaked:\n{reference}");
+    }
+    for secrets in SECRET_SETS {
+        let dir = tempfile::tempdir().unwrap();
+        setup(dir.path(), *secrets);
+        let got = text(&transcript(dir.path(), *secrets), None);
+        if got != reference {
+            let first = got
+                .lines()
+                .zip(reference.lines())
+                .find(|(a, b)| a != b)
+                .map(|(a, b)| format!("\n  got:      {a}\n  expected: {b}"))
+                .unwrap_or_default();
+            panic!("output depends on the secrets {secrets:?}{first}");
+        }
+        // What holds the secrets is private.
+        #[cfg(unix)]
+        for file in ["spec.toml", "rebuilt.json", "sub.fd.json", "again.toml"] {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join(file))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "{file}");
+        }
+    }
+    // What is shown, for review: each command's first lines (the comparison above saw all).
+    insta::assert_snapshot!("flow_designer_leak_suite", snapshot);
+}
