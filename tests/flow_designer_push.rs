@@ -1,6 +1,7 @@
 //! `wxcflow push` against a stand-in for the flow API on 127.0.0.1, which checks what it is
 //! sent: the multipart `file`, `flowType`, the bearer token, then the publish call. Nothing here
 //! talks to Cisco.
+#![cfg(feature = "live")]
 
 mod common;
 

@@ -546,6 +546,7 @@ next = { Ok = "end:Success", none = "end:Error", onError = "end:Error" }
     }
 }
 
+#[cfg(feature = "live")]
 /// A server on 127.0.0.1 that answers `requests` connections with `reply(request head)` and
 /// returns the request heads it saw.
 fn server(
@@ -579,10 +580,12 @@ fn server(
     (base, handle)
 }
 
+#[cfg(feature = "live")]
 fn redirect_to(location: &str) -> String {
     format!("HTTP/1.1 302 Found\r\nLocation: {location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
 }
 
+#[cfg(feature = "live")]
 fn token_reply() -> String {
     let body = r#"{"status":"200","token":"redirected-token"}"#;
     format!(
@@ -591,6 +594,7 @@ fn token_reply() -> String {
     )
 }
 
+#[cfg(feature = "live")]
 fn live_trace(dir: &Path, url: &str) -> String {
     std::fs::write(
         dir.join("tenant.toml"),
@@ -605,6 +609,7 @@ fn live_trace(dir: &Path, url: &str) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+#[cfg(feature = "live")]
 #[test]
 fn a_live_redirect_to_another_origin_loses_the_credential_headers() {
     let dir = tempfile::tempdir().unwrap();
@@ -635,6 +640,7 @@ fn a_live_redirect_to_another_origin_loses_the_credential_headers() {
     assert!(!trace.contains("live-passphrase-0001") && !trace.contains("redirected-token"));
 }
 
+#[cfg(feature = "live")]
 #[test]
 fn a_live_redirect_within_the_origin_keeps_them_and_every_hop_is_traced() {
     let dir = tempfile::tempdir().unwrap();

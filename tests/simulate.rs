@@ -1,5 +1,7 @@
 //! Running flows locally: semantics, scenarios, the CLI, and a real token service on 127.0.0.1.
 
+#![cfg_attr(not(feature = "live"), allow(unused_imports))]
+
 mod common;
 
 use common::wxcflow;
@@ -326,6 +328,7 @@ fn the_run_command_prints_a_masked_trace_as_text_and_json() {
 
 /// A token service with the contract of the TeamCCEP sample: `GET ?name=`, passphrase header,
 /// 200 `{"status":"200","token":...}` or 500 `{"status":"500","message":...}`.
+#[cfg(feature = "live")]
 fn token_service(requests: usize) -> (String, std::thread::JoinHandle<()>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!(
@@ -382,6 +385,7 @@ fn token_service(requests: usize) -> (String, std::thread::JoinHandle<()>) {
     (url, handle)
 }
 
+#[cfg(feature = "live")]
 fn live_run(dir: &Path, url: &str, passphrase: &str) -> serde_json::Value {
     std::fs::write(
         dir.join("tenant.toml"),
@@ -406,6 +410,7 @@ fn live_run(dir: &Path, url: &str, passphrase: &str) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+#[cfg(feature = "live")]
 #[test]
 fn live_runs_against_a_local_token_service() {
     let dir = tempfile::tempdir().unwrap();

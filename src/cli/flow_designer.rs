@@ -506,7 +506,7 @@ pub(super) fn push(args: &Push) -> ExitCode {
         flow_type,
         &token,
     );
-    let answer = match send(&import) {
+    let answer = match super::live::send(&import) {
         Ok((status, body)) if (200..300).contains(&status) => body,
         Ok((status, body)) => {
             eprintln!(
@@ -531,7 +531,7 @@ pub(super) fn push(args: &Push) -> ExitCode {
         eprintln!("error: the import's answer names no flow id, so the flow cannot be published; publish it in Flow Designer");
         return ExitCode::from(EXIT_PROBLEMS);
     };
-    match send(&push::publish_call(
+    match super::live::send(&push::publish_call(
         &base,
         args.org,
         args.project,
@@ -551,41 +551,6 @@ pub(super) fn push(args: &Push) -> ExitCode {
         }
         Err(e) => usage_error(&format!("cannot reach {base}: {e}")),
     }
-}
-
-/// Why a request could not be sent, by the kind of failure: an error's own text may quote
-/// what was sent.
-fn failure(e: &ureq::Error) -> String {
-    match e {
-        ureq::Error::Timeout(_) => "timed out".into(),
-        ureq::Error::HostNotFound => "host not found".into(),
-        ureq::Error::ConnectionFailed => "connection failed".into(),
-        ureq::Error::Io(io) => io.kind().to_string(),
-        ureq::Error::Tls(_) | ureq::Error::Rustls(_) => "TLS failed".into(),
-        _ => "the request failed".into(),
-    }
-}
-
-/// Sends one request; the status and body, or why it could not be sent.
-fn send(call: &fd::push::Call) -> Result<(u16, String), String> {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(std::time::Duration::from_secs(60)))
-        .build()
-        .into();
-    let mut builder = ureq::http::Request::builder()
-        .method(call.method)
-        .uri(call.url.as_str());
-    for (k, v) in &call.headers {
-        builder = builder.header(k.as_str(), v.as_str());
-    }
-    let request = builder.body(call.body.clone()).map_err(|_| {
-        "the request could not be made (a header holds characters HTTP does not allow)".to_string()
-    })?;
-    let mut response = agent.run(request).map_err(|e| failure(&e))?;
-    let status = response.status().as_u16();
-    let body = response.body_mut().read_to_string().unwrap_or_default();
-    Ok((status, body))
 }
 
 /// `fmt` leaves Flow Designer specs as they are (their canonical form is what `decompile`

@@ -28,6 +28,7 @@ mod check;
 mod flow_designer;
 mod inspect;
 mod io;
+mod live;
 mod man;
 mod render;
 mod revisions;

@@ -1,0 +1,247 @@
+//! Real HTTP: `run --live` and `push`. Built with the default `live` cargo feature; without it
+//! (`cargo build --no-default-features`) both commands say so and nothing links a TLS stack.
+
+#[cfg(feature = "live")]
+mod real {
+    /// Real HTTP for `run --live`, with the node's connection and request timeouts. Redirects are
+    /// followed by hand, so that each hop is in the trace and credential headers never reach
+    /// another origin.
+    pub(in crate::cli) struct LiveHttp;
+
+    /// How many redirects one request follows.
+    const MAX_REDIRECTS: usize = 10;
+
+    impl wxcflow::sim::HttpClient for LiveHttp {
+        fn send(
+            &mut self,
+            r: &wxcflow::sim::Request,
+            hops: &mut Vec<wxcflow::sim::Hop>,
+        ) -> wxcflow::sim::Reply {
+            use std::time::Duration;
+            use wxcflow::secret::Text;
+            use wxcflow::sim::{Hop, Reply};
+            let request_ms = r
+                .request_timeout_ms
+                .unwrap_or(wxcflow::sim::DEFAULT_REQUEST_TIMEOUT_MS);
+            let agent: ureq::Agent = ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .max_redirects(0)
+                .timeout_connect(
+                    r.connect_timeout_ms
+                        .map(|ms| Duration::from_millis(ms.into())),
+                )
+                .timeout_global(Some(Duration::from_millis(request_ms.into())))
+                .build()
+                .into();
+            // Whatever a failure says may quote the URL: it is as secret as the URL.
+            let failed = |reason: String| Reply::ConnectionFailed {
+                reason: Text::new(reason, r.url.is_secret()),
+            };
+            let mut url = r.url.expose().to_string();
+            let mut method = r.method.clone();
+            let mut body = r.body.as_ref().map(|b| b.expose().to_string());
+            let mut headers: Vec<(String, String)> = r
+                .headers
+                .iter()
+                .map(|(k, v)| (k.clone(), v.expose().to_string()))
+                .collect();
+            loop {
+                let mut builder = ureq::http::Request::builder()
+                    .method(method.as_str())
+                    .uri(url.as_str());
+                for (k, v) in &headers {
+                    builder = builder.header(k.as_str(), v.as_str());
+                }
+                let request = match builder.body(body.clone().unwrap_or_default()) {
+                    Ok(request) => request,
+                    Err(e) => return failed(format!("invalid request: {e}")),
+                };
+                let mut response = match agent.run(request) {
+                    Ok(response) => response,
+                    // A connection that cannot be set up in time fails like a refused one (onError).
+                    Err(ureq::Error::Timeout(ureq::Timeout::Connect | ureq::Timeout::Resolve)) => {
+                        return failed("connection timed out".into())
+                    }
+                    Err(ureq::Error::Timeout(_)) => return Reply::Timeout,
+                    Err(e) => return failed(e.to_string()),
+                };
+                let status = response.status();
+                let location = response
+                    .headers()
+                    .get("location")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|l| resolve_location(&url, l));
+                if let (true, Some(next)) = (status.is_redirection(), location) {
+                    let shown = Text::new(next.clone(), r.url.is_secret());
+                    if hops.len() >= MAX_REDIRECTS {
+                        hops.push(Hop {
+                            status: status.as_u16(),
+                            location: shown,
+                            action: format!("not followed: more than {MAX_REDIRECTS} redirects"),
+                        });
+                    } else {
+                        let action = if same_origin(&url, &next) {
+                            "followed".to_string()
+                        } else {
+                            let dropped: Vec<String> = headers
+                                .iter()
+                                .filter(|(k, _)| {
+                                    r.credential_headers
+                                        .iter()
+                                        .any(|c| c.eq_ignore_ascii_case(k))
+                                })
+                                .map(|(k, _)| k.clone())
+                                .collect();
+                            headers.retain(|(k, _)| !dropped.contains(k));
+                            if dropped.is_empty() {
+                                "followed to another origin".to_string()
+                            } else {
+                                format!(
+                                    "followed to another origin without credential headers {}",
+                                    dropped.join(", ")
+                                )
+                            }
+                        };
+                        hops.push(Hop {
+                            status: status.as_u16(),
+                            location: shown,
+                            action,
+                        });
+                        // 303, and 301/302 after a POST, continue as GET without the body, as
+                        // browsers and HTTP clients do.
+                        if status.as_u16() == 303
+                            || (matches!(status.as_u16(), 301 | 302) && method == "POST")
+                        {
+                            method = "GET".into();
+                            body = None;
+                        }
+                        url = next;
+                        continue;
+                    }
+                }
+                let reply_headers = response
+                    .headers()
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), Text::plain(v.to_str().unwrap_or(""))))
+                    .collect();
+                return match response.body_mut().read_to_string() {
+                    Ok(text) => Reply::Response {
+                        status: status.as_u16(),
+                        status_text: status.canonical_reason().unwrap_or("").to_string(),
+                        headers: reply_headers,
+                        body: Text::plain(text),
+                    },
+                    Err(ureq::Error::Timeout(_)) => Reply::Timeout,
+                    Err(e) => failed(e.to_string()),
+                };
+            }
+        }
+    }
+
+    /// `scheme://host:port` of a URL, lower-cased, with the default port made explicit.
+    fn origin(url: &str) -> Option<(String, String, u16)> {
+        let uri: ureq::http::Uri = url.parse().ok()?;
+        let scheme = uri.scheme_str()?.to_ascii_lowercase();
+        let host = uri.host()?.to_ascii_lowercase();
+        let port = uri
+            .port_u16()
+            .unwrap_or(if scheme == "https" { 443 } else { 80 });
+        Some((scheme, host, port))
+    }
+
+    fn same_origin(a: &str, b: &str) -> bool {
+        matches!((origin(a), origin(b)), (Some(x), Some(y)) if x == y)
+    }
+
+    /// A `Location` header made absolute against the URL it answered.
+    fn resolve_location(base: &str, location: &str) -> Option<String> {
+        let lower = location.to_ascii_lowercase();
+        if lower.starts_with("http://") || lower.starts_with("https://") {
+            return Some(location.to_string());
+        }
+        let (scheme, host, port) = origin(base)?;
+        let authority = format!("{scheme}://{host}:{port}");
+        if let Some(rest) = location.strip_prefix("//") {
+            return Some(format!("{scheme}://{rest}"));
+        }
+        if location.starts_with('/') {
+            return Some(format!("{authority}{location}"));
+        }
+        let uri: ureq::http::Uri = base.parse().ok()?;
+        let dir = uri.path().rsplit_once('/').map_or("", |(d, _)| d);
+        Some(format!("{authority}{dir}/{location}"))
+    }
+
+    /// Why a request could not be sent, by the kind of failure: an error's own text may quote
+    /// what was sent.
+    fn failure(e: &ureq::Error) -> String {
+        match e {
+            ureq::Error::Timeout(_) => "timed out".into(),
+            ureq::Error::HostNotFound => "host not found".into(),
+            ureq::Error::ConnectionFailed => "connection failed".into(),
+            ureq::Error::Io(io) => io.kind().to_string(),
+            ureq::Error::Tls(_) | ureq::Error::Rustls(_) => "TLS failed".into(),
+            _ => "the request failed".into(),
+        }
+    }
+
+    /// Sends one request; the status and body, or why it could not be sent.
+    pub(in crate::cli) fn send(
+        call: &wxcflow::flow_designer::push::Call,
+    ) -> Result<(u16, String), String> {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(std::time::Duration::from_secs(60)))
+            .build()
+            .into();
+        let mut builder = ureq::http::Request::builder()
+            .method(call.method)
+            .uri(call.url.as_str());
+        for (k, v) in &call.headers {
+            builder = builder.header(k.as_str(), v.as_str());
+        }
+        let request = builder.body(call.body.clone()).map_err(|_| {
+            "the request could not be made (a header holds characters HTTP does not allow)"
+                .to_string()
+        })?;
+        let mut response = agent.run(request).map_err(|e| failure(&e))?;
+        let status = response.status().as_u16();
+        let body = response.body_mut().read_to_string().unwrap_or_default();
+        Ok((status, body))
+    }
+}
+
+#[cfg(feature = "live")]
+pub(super) use real::{send, LiveHttp};
+
+#[cfg(not(feature = "live"))]
+mod off {
+    /// The reason every live request fails in a build without the `live` feature.
+    pub(in crate::cli) const OFF: &str =
+        "this wxcflow was built without live HTTP (cargo feature `live`)";
+
+    /// Fails every request with [`OFF`].
+    pub(in crate::cli) struct LiveHttp;
+
+    impl wxcflow::sim::HttpClient for LiveHttp {
+        fn send(
+            &mut self,
+            _: &wxcflow::sim::Request,
+            _: &mut Vec<wxcflow::sim::Hop>,
+        ) -> wxcflow::sim::Reply {
+            wxcflow::sim::Reply::ConnectionFailed {
+                reason: wxcflow::secret::Text::plain(OFF),
+            }
+        }
+    }
+
+    /// Sends nothing.
+    pub(in crate::cli) fn send(
+        _: &wxcflow::flow_designer::push::Call,
+    ) -> Result<(u16, String), String> {
+        Err(OFF.to_string())
+    }
+}
+
+#[cfg(not(feature = "live"))]
+pub(super) use off::{send, LiveHttp};
