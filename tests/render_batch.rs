@@ -367,3 +367,32 @@ fn values_from_outside_the_tenant_file_and_edited_documents_are_rebuilt() {
         .unwrap()
         .contains("GetOAuthToken"));
 }
+
+#[test]
+fn a_fifo_planted_in_outdir_or_as_a_secret_file_fails_that_tenant_and_blocks_nothing() {
+    let dir = batch(&[
+        ("a.toml", OFF),
+        ("b.toml", OFF),
+        ("c.toml", "static_token = { file = \"pipe\" }\n"),
+    ]);
+    std::fs::create_dir(dir.path().join("out")).unwrap();
+    for fifo in ["out/a.flow.json", "tenants/pipe"] {
+        let status = std::process::Command::new("mkfifo")
+            .arg(dir.path().join(fifo))
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    let out = render(dir.path(), &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("out/a.flow.json: it is not a regular file"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("comes from file pipe: not a regular file"),
+        "{stderr}"
+    );
+    assert!(dir.path().join("out/b.flow.json").is_file());
+}

@@ -174,3 +174,20 @@ fn git_diff_shows_logic_changes_through_textconv() {
     let body = common::textconv_diff(dir.path(), "flow.toml");
     insta::assert_snapshot!(body);
 }
+
+#[test]
+fn a_changed_assignment_to_a_secret_variable_is_a_change() {
+    let old = wxcflow::diagnostic::SourceFile::new("old.toml", wxcflow::DEFAULT_SPEC);
+    let changed = wxcflow::DEFAULT_SPEC.replace(
+        r#"JDSToken = "$(StaticToken)""#,
+        r#"JDSToken = "Bearer $(x-token-passphrase)""#,
+    );
+    assert_ne!(changed, wxcflow::DEFAULT_SPEC);
+    let new = wxcflow::diagnostic::SourceFile::new("new.toml", changed);
+    let flow = |s| common::compiler().build_symbolic(s).output.unwrap().0.flow;
+    let changes = diff(&flow(&old), &flow(&new));
+    assert_eq!(
+        render_text(&changes, false),
+        "~ use_static_token.on_enter.set.JDSToken: \"$(StaticToken)\" → \"Bearer $(x-token-passphrase)\"\n"
+    );
+}

@@ -179,6 +179,9 @@ mod generated {
                     for a in 0..*arms {
                         let c = if op == "between" {
                             between("$(start.inboundWebhook.order.total)", value.clone(), "9")
+                        } else if op == "regex" {
+                            // A written regular expression must compile (the check says so).
+                            cond("$(Note)", op, regex::escape(value))
                         } else {
                             cond("$(Note)", op, value.clone())
                         };

@@ -148,15 +148,17 @@ fn all_fifteen_operators_hold_where_they_should() {
 
 #[test]
 fn an_invalid_regex_leaves_through_on_error() {
+    // Written out, the check refuses it; taken from a variable, the run meets it.
     let spec = FlowBuilder::new("Re")
         .webhook("Re", r#"{"a": "x"}"#, "check")
+        .variable("Pattern", Var::new().default_value("(unclosed"))
         .node(
             "check",
             branch()
                 .branch(
                     "Match",
                     JoinWith::All,
-                    vec![cond("$(start.inboundWebhook.a)", "regex", "(unclosed")],
+                    vec![cond("$(start.inboundWebhook.a)", "regex", "$(Pattern)")],
                 )
                 .next("Match", "end:Success")
                 .next("none", "end:Success")
@@ -446,4 +448,36 @@ fn live_runs_against_a_local_token_service() {
         "token service unreachable"
     );
     assert_eq!(down["outcome"], "Success");
+}
+
+#[test]
+fn actions_run_in_order_each_seeing_the_ones_before() {
+    let spec = FlowBuilder::new("Order")
+        .webhook("Order", r#"{"a": "x"}"#, "b")
+        .variable("S", Var::new().default_value("init"))
+        .variable("T", Var::new())
+        .node(
+            "b",
+            branch()
+                .on_enter([("S", "one")])
+                .on_enter([("S", "$(S)-two")])
+                .on_enter([("T", "$(S)")])
+                .branch(
+                    "Both",
+                    JoinWith::All,
+                    vec![cond("$(T)", "equals", "one-two")],
+                )
+                .next("Both", "end:Success")
+                .next("none", "end:Error")
+                .next("onError", "end:Error"),
+        )
+        .build();
+    let result = run(
+        &flow_of(&spec),
+        &json!({"a": "x"}),
+        &mut MockClient { exchanges: vec![] },
+        &NoChildren,
+    );
+    assert_eq!(result.outcome.as_deref(), Some("Success"));
+    assert_eq!(result.variables["T"].expose(), "one-two");
 }

@@ -271,13 +271,20 @@ pub fn endless_loops(flow: &Flow, spec: &Spec, cx: &mut Ctx) {
             .and_then(|(k, _)| cx.span(k));
         cx.report(
             Code::EndlessLoop,
-            format!(
-                "{} lead only to one another: a run that enters never ends",
-                keys.iter()
-                    .map(|k| format!("`{k}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
+            if keys.len() == 1 {
+                format!(
+                    "`{}` leads only to itself: a run that enters never ends",
+                    keys[0]
+                )
+            } else {
+                format!(
+                    "{} lead only to one another: a run that enters never ends",
+                    keys.iter()
+                        .map(|k| format!("`{k}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            },
             span,
         )
         .help("give one of them an outcome that leaves the loop: to another node or an end");

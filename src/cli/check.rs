@@ -91,6 +91,14 @@ pub(super) fn check(specs: &[PathBuf], tenants: Option<&Path>, format: ReportFor
             }
             Err(e) => return usage_error(&e),
         };
+        // As for `render`: no tenant is a mistake, not a pass.
+        if paths.is_empty() {
+            eprintln!(
+                "error: no tenant files (*.toml) in {}; nothing was checked",
+                dir.display()
+            );
+            return ExitCode::from(EXIT_PROBLEMS);
+        }
         for path in paths {
             let source = match read_source(&path) {
                 Ok(s) => s,

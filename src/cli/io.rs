@@ -183,8 +183,19 @@ pub fn write_output(path: &Path, bytes: &[u8], options: WriteOptions) -> Result<
                     Some(followed),
                 ),
                 Ok(followed) => (path.to_path_buf(), Some(followed)),
-                // A dangling link is replaced.
-                Err(_) => (path.to_path_buf(), None),
+                // A link that leads nowhere yet: the file is created where it points, and the
+                // link kept. A link that loops leads nowhere at all.
+                Err(e) if e.raw_os_error() == Some(40) => {
+                    return Err(fail(&"it is a symbolic link that loops"))
+                }
+                Err(_) => {
+                    let to = std::fs::read_link(path).map_err(|e| fail(&e))?;
+                    let to = match path.parent() {
+                        Some(dir) if to.is_relative() => dir.join(to),
+                        _ => to,
+                    };
+                    (to, None)
+                }
             }
         }
         other => (path.to_path_buf(), other.ok()),
@@ -199,6 +210,11 @@ pub fn write_output(path: &Path, bytes: &[u8], options: WriteOptions) -> Result<
         }
         if meta.is_dir() {
             return Err(fail(&"it is a directory"));
+        }
+        // In a folder wxcflow writes as a whole (render's OUTDIR, man's DIR), anything but a
+        // file is someone else's: refused, never written through (a FIFO would block).
+        if !meta.is_file() && !meta.file_type().is_symlink() && options.links == Links::Replace {
+            return Err(fail(&"it is not a regular file; remove it first"));
         }
         if !meta.is_file() && !meta.file_type().is_symlink() {
             // Secrets go to private files only: never to a terminal, a pipe or another device,

@@ -50,8 +50,12 @@ pub(super) fn man(dir: &Path) -> ExitCode {
     }
     for (name, roff) in &pages {
         let path = dir.join(name);
-        if let Err(e) = super::io::write_output(&path, roff, super::io::WriteOptions::output(false))
-        {
+        // DIR is written as a whole: a link planted there is replaced, not followed out of it.
+        let options = super::io::WriteOptions {
+            links: super::io::Links::Replace,
+            ..super::io::WriteOptions::output(false)
+        };
+        if let Err(e) = super::io::write_output(&path, roff, options) {
             return usage_error(&e);
         }
     }

@@ -512,8 +512,16 @@ impl wxcflow::template::SecretStore for FsSecrets {
     }
 
     fn file(&self, path: &str) -> Result<String, String> {
+        let full = self.base.join(path);
+        // A FIFO or device would block or never end: a secret file is a regular file.
+        match std::fs::metadata(&full) {
+            Ok(meta) if !meta.is_file() => {
+                return Err("not a regular file (a secret file is read whole, once)".into())
+            }
+            _ => {}
+        }
         // Bounded like every input: a secret `{ file = "/dev/zero" }` is refused, not read.
-        io::read_text(&self.base.join(path), wxcflow::MAX_INPUT_BYTES).map_err(|e| e.message)
+        io::read_text(&full, wxcflow::MAX_INPUT_BYTES).map_err(|e| e.message)
     }
 }
 

@@ -14,9 +14,21 @@ enum Revision {
 fn load_flow(path: &Path, bytes: &[u8]) -> Result<Revision, ExitCode> {
     let name = path.display().to_string();
     match container::inspect(bytes) {
-        Inspection::FlowDocument { .. } => serde_json::from_slice::<wxcflow::flow::Document>(bytes)
-            .map(|d| Revision::Flow(Box::new(d.flow), None))
-            .map_err(|e| usage_error(&format!("{name} is not a valid flow document: {e}"))),
+        Inspection::FlowDocument { .. } => {
+            // A document is read as the schema describes it: an edge to a node that does not
+            // exist would make the diff misleading.
+            let value: serde_json::Value = serde_json::from_slice(bytes)
+                .map_err(|e| usage_error(&format!("{name} is not a valid flow document: {e}")))?;
+            let violations = compiler().validator().validate(&value);
+            if let Some(first) = violations.first() {
+                return Err(usage_error(&format!(
+                    "{name} is not a valid flow document: {first}"
+                )));
+            }
+            serde_json::from_value::<wxcflow::flow::Document>(value)
+                .map(|d| Revision::Flow(Box::new(d.flow), None))
+                .map_err(|e| usage_error(&format!("{name} is not a valid flow document: {e}")))
+        }
         Inspection::Spec { .. } => compile_revision(name, bytes),
         // Text that is neither an export nor JSON is taken for a spec, so that its problems
         // are shown with their line and column.
@@ -68,7 +80,11 @@ pub(super) fn diff(old: &Path, new: &Path, format: DiffFormat) -> ExitCode {
         // to their own limit once recognised.
         let bytes = match io::read_bounded(path, container::MAX_EXPORT_BYTES) {
             Ok(b) => b,
-            Err(e) => return e.report(),
+            Err(e) => {
+                // Exit 1 means "changes" to diff(1) users: any trouble with a side is 2.
+                let _ = e.report();
+                return ExitCode::from(EXIT_USAGE);
+            }
         };
         match load_flow(path, &bytes) {
             Ok(side) => sides.push(side),

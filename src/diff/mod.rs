@@ -64,11 +64,10 @@ fn change(
     }
 }
 
-/// A flat view of one side: references spelled with node keys, secrets masked.
+/// A flat view of one side: references spelled with node keys.
 struct Side<'a> {
     flow: &'a Flow,
     keys: BTreeMap<NodeId, &'a str>,
-    secrets: BTreeSet<&'a str>,
 }
 
 impl<'a> Side<'a> {
@@ -76,7 +75,6 @@ impl<'a> Side<'a> {
         Side {
             flow,
             keys: flow.nodes.iter().map(|n| (n.id, n.key.as_str())).collect(),
-            secrets: flow.secret_variables().map(|v| v.name.as_str()).collect(),
         }
     }
 
@@ -183,11 +181,11 @@ impl<'a> Side<'a> {
                     .outcome
                     .as_deref()
                     .map_or(String::new(), |o| format!("[{o}]"));
+                // An assignment is an expression written in the spec (`$(StaticToken)`): secret
+                // values never reach node fields (rendering keeps them in secret variables'
+                // defaults), so it is shown and compared as written.
                 for (var, value) in &a.set {
-                    // What a secret variable is set to is secret, whatever it is written as.
-                    let secret = self.secrets.contains(var.as_str());
-                    let shown = Text::new(q(value), secret).shown().to_string();
-                    out.insert(format!("{when}{scope}.set.{var}"), shown);
+                    out.insert(format!("{when}{scope}.set.{var}"), q(value));
                 }
             }
         }

@@ -245,13 +245,7 @@ impl Machine<'_> {
                 .node(id)
                 .ok_or_else(|| format!("edge to missing node {id}"))?;
             let label = format!("{prefix}{} {}", node.id, node.key);
-            let scope = Scope {
-                vars: &*vars,
-                outputs: &outputs,
-                flid: &flid,
-            };
-            let mut assigned = assign(&node.on_enter, None, &scope);
-            apply(flow, vars, &mut assigned);
+            let mut assigned = run_actions(flow, vars, &outputs, &flid, &node.on_enter, None);
             let scope = Scope {
                 vars: &*vars,
                 outputs: &outputs,
@@ -354,13 +348,7 @@ impl Machine<'_> {
                     )?
                 }
             };
-            let scope = Scope {
-                vars: &*vars,
-                outputs: &outputs,
-                flid: &flid,
-            };
-            let mut leaving = assign(&node.on_leave, Some(&outcome), &scope);
-            apply(flow, vars, &mut leaving);
+            let leaving = run_actions(flow, vars, &outputs, &flid, &node.on_leave, Some(&outcome));
             assigned.extend(leaving);
             let step = Step {
                 node: label,
@@ -564,14 +552,38 @@ impl Scope<'_> {
     }
 }
 
-/// The assignments of the actions that apply (all on enter; on leave, those for `outcome` or
-/// for every outcome). Values are read before any is written, as one action sets them together.
-fn assign(actions: &[Action], outcome: Option<&str>, scope: &Scope) -> Vec<(String, Text)> {
-    actions
+/// Runs the actions that apply (all on enter; on leave, those for every outcome, and with the
+/// per-outcome assumption those for `outcome`) in order, each seeing what the ones before it
+/// set, as Flow Builder lists them and as the Flow Designer target chains them. Within one
+/// action, values are read before any is written: its assignments are one step (wxcflow's
+/// choice; Cisco does not say). Returns what was assigned, in order.
+fn run_actions(
+    flow: &Flow,
+    vars: &mut Vars,
+    outputs: &Outputs,
+    flid: &str,
+    actions: &[Action],
+    outcome: Option<&str>,
+) -> Vec<(String, Text)> {
+    let mut assigned = Vec::new();
+    for action in actions
         .iter()
         .filter(|a| a.outcome.is_none() || a.outcome.as_deref() == outcome)
-        .flat_map(|a| a.set.iter().map(|(k, v)| (k.clone(), scope.substitute(v))))
-        .collect()
+    {
+        let scope = Scope {
+            vars: &*vars,
+            outputs,
+            flid,
+        };
+        let mut set: Vec<(String, Text)> = action
+            .set
+            .iter()
+            .map(|(k, v)| (k.clone(), scope.substitute(v)))
+            .collect();
+        apply(flow, vars, &mut set);
+        assigned.extend(set);
+    }
+    assigned
 }
 
 /// Stores assignments; a variable declared secret makes what it holds secret.

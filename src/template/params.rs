@@ -124,6 +124,10 @@ impl Renderer<'_> {
                     toml::Value::Table(table) => match secret_reference(table) {
                         Some(reference) => resolve_secret(&reference, store),
                         None => {
+                            // Whatever it holds may be the secret, written in the wrong shape.
+                            if param.secret {
+                                secret_spans.extend(value_span.clone());
+                            }
                             out.push(
                                 Diagnostic::new(Code::ParamType, format!("{}: `{}` is a table; give a value, {{ env = \"NAME\" }} or {{ file = \"PATH\" }}", t.source.name, param.name))
                                     .with_span(value_span),

@@ -375,6 +375,21 @@ pub(super) fn lower_condition(c: &ConditionSpec, cx: &mut Ctx) -> Condition {
             cx.span(&c.operator),
         );
     }
+    // A regular expression written out (no `$(...)` in it) must compile: Flow Builder would
+    // take the branch's error outcome on every run.
+    if let (Operator::Regex, Some(value)) = (operator, &c.value) {
+        if !value.get_ref().contains("$(") {
+            if let Err(e) = regex::Regex::new(value.get_ref()) {
+                let why = e.to_string();
+                let why = why.lines().last().unwrap_or("").trim();
+                cx.report(
+                    Code::InvalidCondition,
+                    format!("`{}` is not a regular expression: {why}", value.get_ref()),
+                    cx.span(value),
+                );
+            }
+        }
+    }
     match (operator, &c.upper) {
         (Operator::Between, None) => {
             cx.report(
