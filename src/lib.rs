@@ -158,7 +158,8 @@ impl Compiler {
         };
         let rendered = renderer.render_symbolic();
         let mut build = match &rendered.spec {
-            Some(spec) => self.build_spec(spec, Some(source)),
+            // A view for reading, never written: template text need not pass the schema.
+            Some(spec) => self.emit(check::check_template_text(spec, Some(source)), false),
             None => failed(Vec::new()),
         };
         let mut diagnostics = rendered.diagnostics;
@@ -209,7 +210,13 @@ impl Compiler {
     // `expect` below: A document is plain data with string keys: it always converts.
     #[allow(clippy::expect_used)]
     pub fn build_spec(&self, spec: &Spec, source: Option<&SourceFile>) -> Build {
-        let checked = check::check(spec, source);
+        self.emit(check::check(spec, source), true)
+    }
+
+    /// Emits and validates a checked flow.
+    // `expect` below: A document is plain data with string keys: it always converts.
+    #[allow(clippy::expect_used)]
+    fn emit(&self, checked: check::Checked, validate: bool) -> Build {
         let mut diagnostics = checked.diagnostics;
         let Some(flow) = checked.flow else {
             return failed(diagnostics);
@@ -217,7 +224,11 @@ impl Compiler {
         let document = emit::document::document(flow);
         let json = emit::document::to_json(&document);
         let value = serde_json::to_value(&document).expect("documents convert to JSON values");
-        let violations = self.validator.validate(&value);
+        let violations = if validate {
+            self.validator.validate(&value)
+        } else {
+            Vec::new()
+        };
         if !violations.is_empty() {
             diagnostics.extend(violations.into_iter().map(|v| {
                 Diagnostic::new(Code::SchemaViolation, v).with_help(

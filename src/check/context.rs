@@ -7,6 +7,8 @@ use std::ops::Range;
 pub struct Ctx<'a> {
     source: Option<&'a SourceFile>,
     pub diagnostics: Vec<Diagnostic>,
+    /// Checking a template as revisions read it: values may still be template text.
+    pub template_text: bool,
 }
 
 impl<'a> Ctx<'a> {
@@ -14,6 +16,7 @@ impl<'a> Ctx<'a> {
         Ctx {
             source,
             diagnostics: Vec::new(),
+            template_text: false,
         }
     }
 

@@ -28,7 +28,18 @@ pub struct Checked {
 /// Rust. Field-level and reference problems are all collected; the whole-graph analyses run once
 /// the structure is sound, since a broken wiring would only make them report noise.
 pub fn check(spec: &Spec, source: Option<&SourceFile>) -> Checked {
+    check_with(spec, source, false)
+}
+
+/// As [`check`], for a template whose values are still template text (revisions read without a
+/// tenant): a URL that is a template is taken as one.
+pub fn check_template_text(spec: &Spec, source: Option<&SourceFile>) -> Checked {
+    check_with(spec, source, true)
+}
+
+fn check_with(spec: &Spec, source: Option<&SourceFile>, template_text: bool) -> Checked {
     let mut cx = Ctx::new(source);
+    cx.template_text = template_text;
     let flow = lower::lower(spec, &mut cx);
     secrets::validate(spec, &mut cx);
     assumptions::per_outcome_actions(spec, &mut cx);

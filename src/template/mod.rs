@@ -191,6 +191,33 @@ pub fn literal_secrets(spec: &Spec, source: &SourceFile) -> Vec<Span> {
     variables.chain(params).collect()
 }
 
+/// Puts back the template text of every string of `rendered` that `original` wrote as a
+/// template. Switches were applied already (nodes and variables left out), so strings are
+/// matched by where they sit, not by order.
+fn restore_template_text(rendered: &mut Spec, original: &Spec) {
+    let mut texts: BTreeMap<String, String> = BTreeMap::new();
+    let mut scratch = original.clone();
+    visit_strings(&mut scratch, &mut |s, place| {
+        if is_template(s.get_ref()) {
+            texts.insert(place_key(&place, s), s.get_ref().clone());
+        }
+    });
+    visit_strings(rendered, &mut |s, place| {
+        if let Some(text) = texts.get(&place_key(&place, s)) {
+            *s.get_mut() = text.clone();
+        }
+    });
+}
+
+/// Where a string sits, with its byte range to tell apart strings that share a place.
+fn place_key(place: &Place, s: &S<String>) -> String {
+    let at = s.span();
+    match place {
+        Place::VariableDefault { name, .. } => format!("variables.{name}@{}", at.start),
+        Place::Other(path) => format!("{path}@{}", at.start),
+    }
+}
+
 /// Names as `a`, `b`.
 fn quoted(names: &[String]) -> String {
     names
@@ -451,7 +478,13 @@ impl<'s> Renderer<'s> {
             };
             values.insert(p.name.clone(), value);
         }
-        self.render_values(values, BTreeMap::new(), Vec::new(), None)
+        let mut rendered = self.render_values(values, BTreeMap::new(), Vec::new(), None);
+        // Every string but a switch shows as its template text, computations included
+        // (`{{ n * 2 }}`), so that a change to a template is a change to its text.
+        if let Some(spec) = &mut rendered.spec {
+            restore_template_text(spec, self.spec);
+        }
+        rendered
     }
 
     /// A secret parameter rendered into a place that is not a secret variable's default.

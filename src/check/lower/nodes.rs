@@ -535,7 +535,9 @@ pub(super) fn lower_call_flow(key: &S<String>, spec: &NodeSpec, cx: &mut Ctx) ->
 
 pub(crate) fn check_url(url: &S<String>, what: &str, cx: &mut Ctx) {
     let u = url.get_ref();
-    if !(u.starts_with("https://") || u.starts_with("http://") || u.starts_with("$(")) {
+    // A template read as text (`{{ base }}/x`) is checked once it is rendered for a tenant.
+    let template = cx.template_text && u.starts_with("{{");
+    if !(u.starts_with("https://") || u.starts_with("http://") || u.starts_with("$(") || template) {
         cx.report(
             Code::InvalidUrl,
             format!("{what} `{u}` is neither an http(s) URL nor a variable"),

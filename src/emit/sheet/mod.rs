@@ -13,7 +13,7 @@ use crate::flow::{Flow, Target, Variable};
 use nodes::{node_section, target_text};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use text::{assumed, cell, code, default_text, variable_notes};
+use text::{assumed, cell, code, code_inline, default_text, variable_notes};
 
 /// What a sheet is written for.
 struct Context<'a> {
@@ -130,7 +130,11 @@ fn create_flow(w: &mut String, flow: &Flow) {
             "The sample has no fields, so the Start node has no output variables.\n"
         );
     } else {
-        let outputs: Vec<String> = t.outputs.iter().map(|o| code(&format!("$({o})"))).collect();
+        let outputs: Vec<String> = t
+            .outputs
+            .iter()
+            .map(|o| code_inline(&format!("$({o})")))
+            .collect();
         let _ = writeln!(w, "Output variables after Parse: {}.\n", outputs.join(", "));
     }
     let _ = writeln!(
@@ -142,12 +146,16 @@ fn create_flow(w: &mut String, flow: &Flow) {
     let _ = writeln!(
         w,
         "- Description: {}",
-        flow.description.as_deref().map_or("(none)".into(), code)
+        flow.description
+            .as_deref()
+            .map_or("(none)".into(), code_inline)
     );
     let _ = writeln!(
         w,
         "- Correlation id: {}\n",
-        flow.correlation_id.as_deref().map_or("(none)".into(), code)
+        flow.correlation_id
+            .as_deref()
+            .map_or("(none)".into(), code_inline)
     );
 }
 
@@ -337,7 +345,7 @@ fn test_it(w: &mut String, flow: &Flow) {
         .variables
         .iter()
         .filter(|v| !v.secret && v.name.to_ascii_lowercase().contains("debug"))
-        .map(|v| code(&v.name))
+        .map(|v| code_inline(&v.name))
         .collect();
     if debug_urls.is_empty() {
         let _ = writeln!(
@@ -359,7 +367,7 @@ fn parent_flow(w: &mut String, flow: &Flow) {
     if results.is_empty() {
         return;
     }
-    let names: Vec<String> = results.iter().map(|v| code(&v.name)).collect();
+    let names: Vec<String> = results.iter().map(|v| code_inline(&v.name)).collect();
     let _ = writeln!(w, "## 10. Calling this flow from a parent flow\n");
     let _ = writeln!(
         w,

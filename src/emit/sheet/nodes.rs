@@ -36,7 +36,12 @@ pub fn node_section(out: &mut String, flow: &Flow, node: &Node) {
                 let _ = writeln!(out, "| Header `{}` | {} |", cell(name), code(value));
             }
             if let Some(body) = &h.body {
-                let _ = writeln!(out, "| Body | {} |", code(body));
+                // A body of several lines is typed as it is: shown whole below the table.
+                if body.contains('\n') {
+                    let _ = writeln!(out, "| Body | (several lines: see below) |");
+                } else {
+                    let _ = writeln!(out, "| Body | {} |", code(body));
+                }
             }
             let ms = |v: Option<u32>| v.map_or("(platform default)".into(), |v| format!("{v} ms"));
             let _ = writeln!(out, "| Connection timeout | {} |", ms(h.connect_timeout_ms));
@@ -134,6 +139,14 @@ pub fn node_section(out: &mut String, flow: &Flow, node: &Node) {
     }
     out.push('\n');
     if let NodeKind::Http(h) = &node.kind {
+        if let Some(body) = h.body.as_deref().filter(|b| b.contains('\n')) {
+            let fence = "`".repeat(3.max(longest_backtick_run(body) + 1));
+            let _ = writeln!(
+                out,
+                "Body:\n\n{fence}\n{}\n{fence}\n",
+                body.trim_end_matches('\n')
+            );
+        }
         for (i, sample) in h.samples.iter().enumerate() {
             let text = serde_json::to_string_pretty(sample).unwrap_or_default();
             let _ = writeln!(out, "Sample reply {}:\n\n```json\n{text}\n```\n", i + 1);
@@ -191,4 +204,9 @@ fn actions(out: &mut String, when: &str, list: &[Action], node: &Node) {
             sets.join(", ")
         );
     }
+}
+
+/// The longest run of backticks in a text, for a fence that holds it.
+fn longest_backtick_run(text: &str) -> usize {
+    text.split(|c| c != '`').map(str::len).max().unwrap_or(0)
 }

@@ -8,20 +8,34 @@ pub fn assumed(why: &str) -> String {
     format!("*assumed: {why}*")
 }
 
+/// Text as a Markdown code span in a table cell: pipes escaped (GitHub tables split on them).
 pub fn code(text: &str) -> String {
+    span(text, true)
+}
+
+/// Text as a Markdown code span outside tables, where a `\|` would show its backslash.
+pub fn code_inline(text: &str) -> String {
+    span(text, false)
+}
+
+/// A code span that holds any text: fenced with one more backtick than the longest run in it
+/// (CommonMark), padded when it starts or ends with one, on one line.
+fn span(text: &str, in_table: bool) -> String {
     if text.is_empty() {
         return "(empty)".into();
     }
-    let ticks = if text.contains('`') { "``" } else { "`" };
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let ticks = "`".repeat(longest + 1);
     let pad = if text.starts_with('`') || text.ends_with('`') {
         " "
     } else {
         ""
     };
-    format!(
-        "{ticks}{pad}{}{pad}{ticks}",
-        text.replace('|', "\\|").replace('\n', " ")
-    )
+    let mut body = text.replace(['\r', '\n'], " ");
+    if in_table {
+        body = body.replace('|', "\\|");
+    }
+    format!("{ticks}{pad}{body}{pad}{ticks}")
 }
 
 /// Text for a table cell: pipes escaped, one line, and no `<...>` that GitHub would take as HTML.
@@ -59,4 +73,18 @@ pub fn variable_notes(v: &Variable) -> String {
         notes.push(cell(n));
     }
     notes.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{code, code_inline};
+
+    #[test]
+    fn a_code_span_holds_backticks_and_pipes_as_typed() {
+        assert_eq!(code("a|b`c``d"), "```a\\|b`c``d```");
+        assert_eq!(code_inline("A | B"), "`A | B`");
+        assert_eq!(code("`x`"), "`` `x` ``");
+        assert_eq!(code_inline("one\ntwo"), "`one two`");
+        assert_eq!(code(""), "(empty)");
+    }
 }
