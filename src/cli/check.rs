@@ -137,6 +137,21 @@ pub(super) fn check(specs: &[PathBuf], tenants: Option<&Path>, format: ReportFor
                 continue;
             }
         };
+        // A flow document is wxcflow's output: checked against its schema, not read as TOML.
+        if let Inspection::FlowDocument { .. } = container::inspect(source.text.as_bytes()) {
+            let problems = serde_json::from_str::<serde_json::Value>(&source.text)
+                .map(|value| compiler().validator().validate(&value))
+                .unwrap_or_else(|e| vec![e.to_string()]);
+            let found = problems
+                .into_iter()
+                .map(|p| {
+                    Diagnostic::new(Code::SchemaViolation, format!("{}: {p}", source.name))
+                        .with_help("a flow document is what `wxcflow build` writes; check the spec it was built from")
+                })
+                .collect();
+            report.add(found, &[], &source.name, None);
+            continue;
+        }
         if tenants.is_none() {
             let result = compiler().build(&source);
             report.add_hiding(

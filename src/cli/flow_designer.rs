@@ -86,11 +86,7 @@ pub(super) fn inspect(files: &[PathBuf], format: Format) -> Option<ExitCode> {
                 .iter()
                 .map(|(path, s)| serde_json::json!({ "path": path, "flow_designer": s }))
                 .collect();
-            outln!(
-                "{}",
-                serde_json::to_string_pretty(&serde_json::json!({ "files": files }))
-                    .expect("reports serialise")
-            );
+            outln!("{}", pretty_json(&serde_json::json!({ "files": files })));
         }
     }
     Some(ExitCode::from(if failed { EXIT_PROBLEMS } else { 0 }))

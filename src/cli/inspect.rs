@@ -54,10 +54,7 @@ pub(super) fn inspect(files: &[PathBuf], format: Format) -> ExitCode {
                 .map(|(path, inspection)| serde_json::json!({ "path": path, "inspection": inspection }))
                 .collect();
             let report = serde_json::json!({ "files": files, "comparison": comparison });
-            outln!(
-                "{}",
-                serde_json::to_string_pretty(&report).expect("reports serialise")
-            );
+            outln!("{}", pretty_json(&report));
         }
     }
     if inspected.iter().all(|(_, i)| i.is_recognised()) {

@@ -465,6 +465,20 @@ fn compile(
     }
 }
 
+/// Plain data (string keys, no maps keyed by anything else) as pretty JSON.
+// `expect` below: serialising such data cannot fail.
+#[allow(clippy::expect_used)]
+fn pretty_json(value: &impl serde::Serialize) -> String {
+    serde_json::to_string_pretty(value).expect("plain data serialises")
+}
+
+/// Plain data as a JSON value, for the schema validator.
+// `expect` below: converting such data cannot fail.
+#[allow(clippy::expect_used)]
+fn json_value(value: &impl serde::Serialize) -> serde_json::Value {
+    serde_json::to_value(value).expect("plain data converts")
+}
+
 fn usage_error(message: &str) -> ExitCode {
     eprintln!("error: {message}");
     ExitCode::from(EXIT_USAGE)

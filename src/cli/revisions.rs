@@ -115,10 +115,7 @@ pub(super) fn diff(old: &Path, new: &Path, format: DiffFormat) -> ExitCode {
         (Revision::Export(a), Revision::Export(b)) => {
             let comparison = container::compare(a, b);
             match format {
-                DiffFormat::Json => outln!(
-                    "{}",
-                    serde_json::to_string_pretty(&comparison).expect("serialises")
-                ),
+                DiffFormat::Json => outln!("{}", pretty_json(&comparison)),
                 _ => out!(
                     "{}",
                     container::render_comparison(&old_name, &new_name, &comparison)
@@ -145,7 +142,7 @@ pub(super) fn decompile(document: &Path, output: Option<&Path>) -> ExitCode {
             return ExitCode::from(EXIT_PROBLEMS);
         }
     };
-    let value = serde_json::to_value(&parsed).expect("documents convert to JSON values");
+    let value = json_value(&parsed);
     let violations = compiler().validator().validate(&value);
     if !violations.is_empty() {
         for v in &violations {
