@@ -169,18 +169,25 @@ pub fn outputs_read_before_run(flow: &Flow, spec: &Spec, cx: &mut Ctx) {
                 }
                 let producer_key = flow.node(id).map_or(head, |n| n.key.as_str());
                 let needle = format!("$({producer_key}.{output})");
-                let span = spec
-                    .nodes
-                    .get_key_value(node.key.as_str())
-                    .and_then(|(k, n)| {
-                        spec_strings(n)
-                            .into_iter()
-                            .find_map(|s| {
-                                let at = s.get_ref().find(&needle)?;
-                                cx.span_in(s, at..at + needle.len())
-                            })
-                            .or_else(|| cx.span(k))
-                    });
+                // Every place the spec writes the read, so that one pass reports them all (a
+                // node's own outputs are fine in its on-leave actions).
+                let mut spans: Vec<Option<crate::diagnostic::Span>> = Vec::new();
+                if let Some((k, n)) = spec.nodes.get_key_value(node.key.as_str()) {
+                    let (before, leave) = spec_strings(n);
+                    let places = before
+                        .into_iter()
+                        .chain(leave.into_iter().filter(|_| producer != reader));
+                    for s in places {
+                        if let Some(at) = s.get_ref().find(&needle) {
+                            spans.push(cx.span_in(s, at..at + needle.len()));
+                        }
+                    }
+                    if spans.is_empty() {
+                        spans.push(cx.span(k));
+                    }
+                } else {
+                    spans.push(None);
+                }
                 let message = if producer == reader {
                     format!(
                         "`{}` reads its own output `{output}` before it has run",
@@ -192,29 +199,38 @@ pub fn outputs_read_before_run(flow: &Flow, spec: &Spec, cx: &mut Ctx) {
                         node.key
                     )
                 };
-                cx.report(Code::OutputBeforeRun, message, span).help(
-                    "read a node's outputs only where every path has passed it, or copy them into a variable there",
-                );
+                for span in spans {
+                    cx.report(Code::OutputBeforeRun, message.clone(), span).help(
+                        "read a node's outputs only where every path has passed it, or copy them into a variable there",
+                    );
+                }
             }
         }
     }
 }
 
-/// Every string of a node's spec, for locating a reference in it.
-fn spec_strings(n: &crate::spec::model::NodeSpec) -> Vec<&crate::spec::model::S<String>> {
-    let mut out: Vec<&crate::spec::model::S<String>> = Vec::new();
-    out.extend(n.url.iter().chain(&n.body).chain(&n.proxy).chain(&n.script));
-    out.extend(n.headers.iter().flat_map(|h| h.values()));
+/// The strings of a node's spec, for locating a reference: what the node reads before it
+/// leaves (settings, conditions, on-enter actions), and its on-leave actions.
+type SpecStrings<'n> = Vec<&'n crate::spec::model::S<String>>;
+
+fn spec_strings(n: &crate::spec::model::NodeSpec) -> (SpecStrings<'_>, SpecStrings<'_>) {
+    let mut before: SpecStrings = Vec::new();
+    before.extend(n.url.iter().chain(&n.body).chain(&n.proxy).chain(&n.script));
+    before.extend(n.headers.iter().flat_map(|h| h.values()));
     for arm in n.branches.iter().flatten() {
         for c in arm.all.iter().chain(arm.any.iter()).flatten() {
-            out.push(&c.variable);
-            out.extend(c.value.iter().chain(&c.upper));
+            before.push(&c.variable);
+            before.extend(c.value.iter().chain(&c.upper));
         }
     }
-    for action in n.on_enter.iter().chain(n.on_leave.iter()).flatten() {
-        out.extend(action.set.values());
-    }
-    out
+    before.extend(n.on_enter.iter().flatten().flat_map(|a| a.set.values()));
+    let leave = n
+        .on_leave
+        .iter()
+        .flatten()
+        .flat_map(|a| a.set.values())
+        .collect();
+    (before, leave)
 }
 
 /// What a node reads before it leaves: its settings and its on-enter actions.
