@@ -191,3 +191,21 @@ fn a_changed_assignment_to_a_secret_variable_is_a_change() {
         "~ use_static_token.on_enter.set.JDSToken: \"$(StaticToken)\" → \"Bearer $(x-token-passphrase)\"\n"
     );
 }
+
+#[test]
+fn colour_follows_the_color_option_and_never_reaches_a_pipe_by_itself() {
+    let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/revisions/header-changed");
+    let (old, new) = (case.join("old.toml"), case.join("new.toml"));
+    let run = |extra: &[&str]| {
+        let mut args = vec!["diff"];
+        args.extend_from_slice(extra);
+        args.extend([old.to_str().unwrap(), new.to_str().unwrap()]);
+        let out = common::wxcflow(&case, &args);
+        assert_eq!(out.status.code(), Some(1));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert!(run(&["--color", "always"]).contains("\u{1b}[33m"));
+    assert!(!run(&["--color", "never"]).contains('\u{1b}'));
+    // Auto on a pipe (as here): no colour.
+    assert!(!run(&[]).contains('\u{1b}'));
+}

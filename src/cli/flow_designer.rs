@@ -172,10 +172,7 @@ pub(super) fn diff(old: &Path, new: &Path, format: DiffFormat) -> Option<ExitCod
     };
     let changes = fd::diff::diff(&a, &b);
     let text = match format {
-        DiffFormat::Text => {
-            use std::io::IsTerminal as _;
-            fd::diff::render_text(&changes, std::io::stdout().is_terminal())
-        }
+        DiffFormat::Text => fd::diff::render_text(&changes, colour_stdout()),
         DiffFormat::Json => fd::diff::render_json(&changes),
         DiffFormat::Markdown => fd::diff::render_markdown(
             &changes,

@@ -41,8 +41,35 @@ const EXIT_USAGE: u8 = 2;
 #[derive(Parser)]
 #[command(name = "wxcflow", version, about = "A compiler for Cisco Webex Connect flows", long_about = None)]
 struct Cli {
+    /// Colour in text output: `auto` on a terminal unless NO_COLOR is set.
+    #[arg(long, value_enum, global = true, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// The colour choice of this run, set once from the command line.
+static COLOR: std::sync::OnceLock<ColorChoice> = std::sync::OnceLock::new();
+
+/// Whether text for stdout is coloured: `--color`, else a terminal without NO_COLOR
+/// (https://no-color.org: any non-empty value).
+fn colour_stdout() -> bool {
+    use std::io::IsTerminal as _;
+    match COLOR.get().copied().unwrap_or(ColorChoice::Auto) {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -268,6 +295,7 @@ fn run_command() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { 0 });
         }
     };
+    let _ = COLOR.set(cli.color);
     match cli.command {
         Command::Render {
             template,

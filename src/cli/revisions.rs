@@ -100,10 +100,7 @@ pub(super) fn diff(old: &Path, new: &Path, format: DiffFormat) -> ExitCode {
             };
             changes.extend(wxcflow::diff::diff(a, b));
             let text = match format {
-                DiffFormat::Text => {
-                    use std::io::IsTerminal as _;
-                    wxcflow::diff::render_text(&changes, std::io::stdout().is_terminal())
-                }
+                DiffFormat::Text => wxcflow::diff::render_text(&changes, colour_stdout()),
                 DiffFormat::Json => wxcflow::diff::render_json(&changes),
                 DiffFormat::Markdown => {
                     wxcflow::diff::render_markdown(&changes, &old_name, &new_name)
