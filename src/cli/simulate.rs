@@ -74,11 +74,10 @@ impl wxcflow::sim::FlowResolver for FsFlows {
                 }
             }
         }
-        if flow == "GetOAuthToken" {
-            return self.compile(&SourceFile::new(
-                wxcflow::DEFAULT_SPEC_NAME,
-                wxcflow::DEFAULT_SPEC,
-            ));
+        // Last, the flows wxcflow carries, by the name their own spec gives them.
+        let embedded = SourceFile::new(wxcflow::DEFAULT_SPEC_NAME, wxcflow::DEFAULT_SPEC);
+        if wxcflow::spec::parse_spec(&embedded).is_ok_and(|spec| spec.flow.name.get_ref() == flow) {
+            return self.compile(&embedded);
         }
         let searched: Vec<String> = self.dirs.iter().map(|d| d.display().to_string()).collect();
         Err(format!("no flow named `{flow}` in {}", searched.join(", ")))
