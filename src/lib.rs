@@ -1,8 +1,9 @@
 //! wxcflow: a compiler for Cisco Webex Connect flows.
 //!
-//! The pipeline, one pure function a stage:
-//! `spec text --parse--> Spec --check--> Flow --emit--> Document --schema--> canonical JSON`.
-//! The library never prints and never touches files; the `wxcflow` binary does both.
+//! The pipeline, one pure function a stage, run by a [`Compiler`]:
+//! `spec text --parse--> Spec --render(tenant)--> Spec --check--> Flow --emit--> Document
+//! --validate--> canonical JSON`. Secret values carry their provenance through every stage
+//! ([`secret`]). The library never prints and never touches files; the `wxcflow` binary does both.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 // No panic is reachable from input: errors are returned. The few `expect`s state a proven
 // invariant and carry an `allow` with the reason.
