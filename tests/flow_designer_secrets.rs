@@ -17,20 +17,7 @@ use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Command, Output};
 
-/// (first, second) secret: one, two, three, eight and forty characters, letters that occur
-/// everywhere in output (`p`, `s`, `t`), and secrets that contain one another.
-const SECRET_SETS: &[(&str, &str)] = &[
-    ("p", "t"),
-    ("pa", "js"),
-    ("htt", "son"),
-    ("passphra", "applicat"),
-    (
-        "Q2xpZW50U2VjcmV0LTQwLWNoYXJhY3RlcnMtbG9uZw",
-        "c3RhdGljLXRva2VuLTQwLWNoYXJhY3RlcnMtbG9uZ2",
-    ),
-    ("s", "secret-and-more"),
-    ("secret-and-more", "s"),
-];
+use common::SECRET_SETS;
 
 const REFERENCE: (&str, &str) = ("REFERENCE-FIRST-SECRET", "REFERENCE-SECOND");
 

@@ -9,20 +9,7 @@ mod common;
 use std::path::Path;
 use std::process::{Command, Output};
 
-/// (passphrase, static token) pairs: one, two, three, eight and forty characters, letters that
-/// occur everywhere in output (`p`, `t`, `s`), and secrets that contain one another.
-const SECRET_SETS: &[(&str, &str)] = &[
-    ("p", "t"),
-    ("pa", "js"),
-    ("htt", "son"),
-    ("passphra", "applicat"),
-    (
-        "Q2xpZW50U2VjcmV0LTQwLWNoYXJhY3RlcnMtbG9uZw",
-        "c3RhdGljLXRva2VuLTQwLWNoYXJhY3RlcnMtbG9uZ2",
-    ),
-    ("secret", "secret-and-more"),
-    ("secret-and-more", "secret"),
-];
+use common::SECRET_SETS;
 
 /// The template, and the same template with a secret routed where it must not go.
 fn variants() -> Vec<(&'static str, String)> {

@@ -130,3 +130,19 @@ pub fn logic(json: &[u8]) -> String {
     document.provenance = None;
     wxcflow::emit::document::to_json(&document)
 }
+
+/// Pairs of secret values for the leak suites: one, two, three, eight and forty characters,
+/// letters that occur everywhere in output (`p`, `s`, `t`), and secrets that contain one
+/// another. Every output must be the same bytes whichever pair is used.
+pub const SECRET_SETS: &[(&str, &str)] = &[
+    ("p", "t"),
+    ("pa", "js"),
+    ("htt", "son"),
+    ("passphra", "applicat"),
+    (
+        "Q2xpZW50U2VjcmV0LTQwLWNoYXJhY3RlcnMtbG9uZw",
+        "c3RhdGljLXRva2VuLTQwLWNoYXJhY3RlcnMtbG9uZ2",
+    ),
+    ("s", "secret-and-more"),
+    ("secret-and-more", "secret"),
+];
