@@ -39,7 +39,7 @@ fn ids(flow: &Flow) -> Vec<(String, NodeId)> {
 }
 
 /// A TOML string literal: the toml crate's own quoting, so any text round-trips.
-fn string(text: &str) -> String {
+pub(crate) fn string(text: &str) -> String {
     toml::Value::String(text.to_string()).to_string()
 }
 
@@ -50,7 +50,7 @@ fn templated(text: &str) -> String {
 }
 
 /// A bare key when TOML allows one, otherwise a quoted key.
-fn key(name: &str) -> String {
+pub(crate) fn key(name: &str) -> String {
     if !name.is_empty()
         && name
             .chars()

@@ -97,7 +97,7 @@ pub(super) fn build(
             .map(|t| wxcflow::emit::provenance::source(&t.source.name, t.source.text.as_bytes())),
     );
     let target = output.map_or_else(
-        || PathBuf::from(default_output_name(&document.flow.name)),
+        || PathBuf::from(default_output_name(&document.flow.name, ".flow.json")),
         Path::to_path_buf,
     );
     if target.as_os_str() == "-" {
@@ -129,8 +129,9 @@ pub(super) fn build(
     ExitCode::SUCCESS
 }
 
-/// `<flow name>.flow.json`, with characters that do not belong in a file name replaced.
-fn default_output_name(flow_name: &str) -> String {
+/// `<flow name><extension>` (`.flow.json`, `.fd.json`), with characters that do not belong in a
+/// file name replaced.
+pub(super) fn default_output_name(flow_name: &str, extension: &str) -> String {
     let safe: String = flow_name
         .chars()
         .map(|c| {
@@ -142,7 +143,7 @@ fn default_output_name(flow_name: &str) -> String {
         })
         .collect();
     let safe = safe.trim_start_matches('.');
-    format!("{}.flow.json", if safe.is_empty() { "flow" } else { safe })
+    format!("{}{extension}", if safe.is_empty() { "flow" } else { safe })
 }
 
 /// The files `init` writes: the GetOAuthToken spec, pointing its `#:schema` line at the schema

@@ -309,22 +309,6 @@ fn build_fd(
 /// Flow Designer variable name -> where its secret value comes from (names, never values).
 type Origins = std::collections::BTreeMap<String, String>;
 
-/// `<flow name>.fd.json`, with characters that do not belong in a file name replaced.
-fn default_output_name(flow_name: &str) -> String {
-    let safe: String = flow_name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let safe = safe.trim_start_matches('.');
-    format!("{}.fd.json", if safe.is_empty() { "flow" } else { safe })
-}
-
 pub(super) fn build(
     spec: Option<&Path>,
     values: Option<&Path>,
@@ -349,7 +333,7 @@ pub(super) fn build(
         return ExitCode::from(EXIT_PROBLEMS);
     };
     let target = output.map_or_else(
-        || PathBuf::from(default_output_name(&flow.name)),
+        || PathBuf::from(super::build::default_output_name(&flow.name, ".fd.json")),
         Path::to_path_buf,
     );
     if target.as_os_str() == "-" {
@@ -391,7 +375,7 @@ pub(super) fn sheet(spec: Option<&Path>, values: Option<&Path>, output: Option<&
         eprintln!("build failed: {}", diagnostic::summary(&build.diagnostics));
         return ExitCode::from(EXIT_PROBLEMS);
     };
-    let file_name = default_output_name(&flow.name);
+    let file_name = super::build::default_output_name(&flow.name, ".fd.json");
     let text = fd::sheet::sheet(&fd::sheet::SheetInput {
         flow,
         source_name: &sources[0].name,

@@ -18,7 +18,10 @@ mod render;
 pub use crate::secret::MASK;
 pub use lines::render_lines;
 pub use params::{param_changes, param_lines};
-pub use render::{render_json, render_markdown, render_text};
+pub use render::{
+    kind_name, markdown_table, render_json, render_markdown, render_text, text_lines, MarkdownRow,
+    Sign,
+};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]

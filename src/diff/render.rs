@@ -2,33 +2,89 @@
 
 use super::*;
 
+/// How a change reads at the start of its line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sign {
+    Added,
+    Removed,
+    Changed,
+}
+
+/// Changes as text, one a line (`+`, `-`, `~`); `colour` adds ANSI colours (a terminal only).
+/// Flow documents and Flow Designer files both print through it.
+pub fn text_lines(lines: impl IntoIterator<Item = (Sign, String)>, colour: bool) -> String {
+    let mut out = String::new();
+    for (sign, text) in lines {
+        let (mark, paint) = match sign {
+            Sign::Added => ('+', "32"),
+            Sign::Removed => ('-', "31"),
+            Sign::Changed => ('~', "33"),
+        };
+        if colour {
+            let _ = writeln!(out, "\u{1b}[{paint}m{mark} {text}\u{1b}[0m");
+        } else {
+            let _ = writeln!(out, "{mark} {text}");
+        }
+    }
+    if out.is_empty() {
+        out.push_str("no logic changes\n");
+    }
+    out
+}
+
+/// One row of a Markdown change table: kind, path, before, after.
+pub type MarkdownRow<'a> = (String, &'a str, Option<&'a str>, Option<&'a str>);
+
+/// Changes as a Markdown table under `heading`, for a pull-request comment.
+pub fn markdown_table<'a>(
+    heading: &str,
+    rows: impl IntoIterator<Item = MarkdownRow<'a>>,
+) -> String {
+    let mut out = format!("{heading}\n\n");
+    let cell = |s: Option<&str>| {
+        s.map_or(String::new(), |s| {
+            format!("`{}`", s.replace('|', "\\|").replace('`', "'"))
+        })
+    };
+    let mut any = false;
+    for (kind, path, old, new) in rows {
+        if !any {
+            out.push_str("| change | where | before | after |\n|---|---|---|---|\n");
+            any = true;
+        }
+        let _ = writeln!(out, "| {kind} | `{path}` | {} | {} |", cell(old), cell(new));
+    }
+    if !any {
+        out.push_str("No logic changes.\n");
+    }
+    out
+}
+
+/// A change kind's stable name (`node-added`), as JSON writes it.
+pub fn kind_name(kind: &impl Serialize) -> String {
+    serde_json::to_value(kind)
+        .ok()
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default()
+}
+
 /// Plain text, one change a line; `colour` adds ANSI colours (for a terminal only).
 pub fn render_text(changes: &[Change], colour: bool) -> String {
-    let mut out = String::new();
-    if changes.is_empty() {
-        out.push_str("no logic changes\n");
-        return out;
-    }
-    for c in changes {
-        let (sign, paint) = match c.kind {
+    let lines = changes.iter().map(|c| {
+        let sign = match c.kind {
             ChangeKind::NodeAdded
             | ChangeKind::VariableAdded
             | ChangeKind::OutcomeAdded
-            | ChangeKind::ParamAdded => ('+', "32"),
+            | ChangeKind::ParamAdded => Sign::Added,
             ChangeKind::NodeRemoved
             | ChangeKind::VariableRemoved
             | ChangeKind::OutcomeRemoved
-            | ChangeKind::ParamRemoved => ('-', "31"),
-            _ => ('~', "33"),
+            | ChangeKind::ParamRemoved => Sign::Removed,
+            _ => Sign::Changed,
         };
-        let line = format!("{sign} {}", describe(c));
-        if colour {
-            let _ = writeln!(out, "\u{1b}[{paint}m{line}\u{1b}[0m");
-        } else {
-            let _ = writeln!(out, "{line}");
-        }
-    }
-    out
+        (sign, describe(c))
+    });
+    text_lines(lines, colour)
 }
 
 fn describe(c: &Change) -> String {
@@ -80,31 +136,17 @@ fn describe(c: &Change) -> String {
 
 /// Markdown for a pull-request comment.
 pub fn render_markdown(changes: &[Change], old_name: &str, new_name: &str) -> String {
-    let mut out = format!("### Flow changes: `{old_name}` → `{new_name}`\n\n");
-    if changes.is_empty() {
-        out.push_str("No logic changes.\n");
-        return out;
-    }
-    out.push_str("| change | where | before | after |\n|---|---|---|---|\n");
-    let cell = |s: Option<&str>| {
-        s.map_or("".to_string(), |s| {
-            format!("`{}`", s.replace('|', "\\|").replace('`', "'"))
-        })
-    };
-    for c in changes {
-        let kind = serde_json::to_value(c.kind)
-            .ok()
-            .and_then(|v| v.as_str().map(String::from))
-            .unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "| {kind} | `{}` | {} | {} |",
-            c.path,
-            cell(c.old.as_deref()),
-            cell(c.new.as_deref())
-        );
-    }
-    out
+    markdown_table(
+        &format!("### Flow changes: `{old_name}` → `{new_name}`"),
+        changes.iter().map(|c| {
+            (
+                kind_name(&c.kind),
+                c.path.as_str(),
+                c.old.as_deref(),
+                c.new.as_deref(),
+            )
+        }),
+    )
 }
 
 /// A JSON array of changes.

@@ -5,6 +5,7 @@
 use super::layout::breadth_first;
 use super::model::*;
 use super::spec::default_on_events;
+use crate::decompile::{key, string};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -191,24 +192,6 @@ fn holds_null(v: &Value) -> bool {
         Value::Array(a) => a.iter().any(holds_null),
         Value::Object(m) => m.values().any(holds_null),
         _ => false,
-    }
-}
-
-/// A TOML string literal, the toml crate's own quoting.
-fn string(text: &str) -> String {
-    toml::Value::String(text.to_string()).to_string()
-}
-
-/// A bare key when TOML allows one, otherwise quoted.
-fn key(name: &str) -> String {
-    if !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-    {
-        name.to_string()
-    } else {
-        string(name)
     }
 }
 

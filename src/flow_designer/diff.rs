@@ -11,11 +11,11 @@
 use super::lint::{processes, Scope};
 use super::model::*;
 use super::secrets::{fields, Secrets};
+use crate::diff::{kind_name, markdown_table, text_lines, Sign};
 use crate::secret::Text;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write as _;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -401,28 +401,19 @@ fn diff_process(sides: (Side, Side), prefix: &str, out: &mut Vec<Change>) {
 
 /// Plain text, one change a line; `colour` adds ANSI colours (for a terminal only).
 pub fn render_text(changes: &[Change], colour: bool) -> String {
-    if changes.is_empty() {
-        return "no logic changes\n".into();
-    }
-    let mut out = String::new();
-    for c in changes {
-        let (sign, paint) = match c.kind {
+    let lines = changes.iter().map(|c| {
+        let sign = match c.kind {
             ChangeKind::ActivityAdded | ChangeKind::VariableAdded | ChangeKind::LinkAdded => {
-                ('+', "32")
+                Sign::Added
             }
             ChangeKind::ActivityRemoved | ChangeKind::VariableRemoved | ChangeKind::LinkRemoved => {
-                ('-', "31")
+                Sign::Removed
             }
-            _ => ('~', "33"),
+            _ => Sign::Changed,
         };
-        let line = format!("{sign} {}", describe(c));
-        if colour {
-            let _ = writeln!(out, "\u{1b}[{paint}m{line}\u{1b}[0m");
-        } else {
-            let _ = writeln!(out, "{line}");
-        }
-    }
-    out
+        (sign, describe(c))
+    });
+    text_lines(lines, colour)
 }
 
 fn describe(c: &Change) -> String {
@@ -447,33 +438,19 @@ fn describe(c: &Change) -> String {
     }
 }
 
-/// Markdown for a pull-request comment.
+/// Markdown for a pull-request comment; values as they are shown.
 pub fn render_markdown(changes: &[Change], old_name: &str, new_name: &str) -> String {
-    let mut out = format!("### Flow Designer changes: `{old_name}` → `{new_name}`\n\n");
-    if changes.is_empty() {
-        out.push_str("No logic changes.\n");
-        return out;
-    }
-    out.push_str("| change | where | before | after |\n|---|---|---|---|\n");
-    let cell = |s: Option<&Text>| {
-        s.map_or(String::new(), |s| {
-            format!("`{}`", s.shown().replace('|', "\\|").replace('`', "'"))
-        })
-    };
-    for c in changes {
-        let kind = serde_json::to_value(c.kind)
-            .ok()
-            .and_then(|v| v.as_str().map(String::from))
-            .unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "| {kind} | `{}` | {} | {} |",
-            c.path,
-            cell(c.old.as_ref()),
-            cell(c.new.as_ref())
-        );
-    }
-    out
+    markdown_table(
+        &format!("### Flow Designer changes: `{old_name}` → `{new_name}`"),
+        changes.iter().map(|c| {
+            (
+                kind_name(&c.kind),
+                c.path.as_str(),
+                c.old.as_ref().map(Text::shown),
+                c.new.as_ref().map(Text::shown),
+            )
+        }),
+    )
 }
 
 /// A JSON array of changes.

@@ -237,19 +237,6 @@ fn lint_process(
     }
 }
 
-/// A TOML key as the spec writes it: bare when it can be, else quoted.
-fn key_text(name: &str) -> String {
-    if !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-    {
-        name.to_string()
-    } else {
-        toml::Value::String(name.to_string()).to_string()
-    }
-}
-
 /// Locates places in the file a flow was read from.
 struct Place<'a> {
     source: Option<&'a SourceFile>,
@@ -327,9 +314,13 @@ impl Place<'_> {
     /// In a spec: the line of a setting under `[...activities.NAME.settings]`.
     fn spec_setting(&self, scope: &Scope, a: &Activity, setting: &str) -> Option<Span> {
         let source = self.source?;
-        let table = format!("{}.{}", Self::spec_table(scope), key_text(&a.name));
+        let table = format!(
+            "{}.{}",
+            Self::spec_table(scope),
+            crate::decompile::key(&a.name)
+        );
         let header = self.table(&table, "settings")?;
-        let key = key_text(setting);
+        let key = crate::decompile::key(setting);
         let mut at = header.bytes.end;
         for line in source.text[at..].split_inclusive('\n') {
             if line.starts_with('[') && at > header.bytes.end + 1 {

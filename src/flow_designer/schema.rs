@@ -2,7 +2,7 @@
 //! for Flow Designer against it. A custom keyword, `x-wxcflow-fd-references`, checks what JSON
 //! Schema cannot: links, widgets and ports that refer to each other consistently.
 
-use jsonschema::{Keyword, ValidationError, Validator};
+use jsonschema::{Keyword, Validator};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -24,7 +24,8 @@ impl FdValidator {
         let validator = jsonschema::options()
             .with_draft(jsonschema::Draft::Draft7)
             .with_keyword("x-wxcflow-fd-references", |_, _, _| {
-                Ok(Box::new(References) as Box<dyn for<'i> Keyword<'i>>)
+                Ok(Box::new(crate::schema::Problems(reference_problems))
+                    as Box<dyn for<'i> Keyword<'i>>)
             })
             .build(&schema)
             .expect("embedded schema compiles");
@@ -67,21 +68,6 @@ impl FdValidator {
 impl Default for FdValidator {
     fn default() -> Self {
         Self::new()
-    }
-}
-
-struct References;
-
-impl<'i> Keyword<'i> for References {
-    fn validate(&self, instance: &'i Value) -> Result<(), ValidationError<'i>> {
-        match reference_problems(instance).into_iter().next() {
-            None => Ok(()),
-            Some(problem) => Err(ValidationError::custom(problem)),
-        }
-    }
-
-    fn is_valid(&self, instance: &'i Value) -> bool {
-        reference_problems(instance).is_empty()
     }
 }
 

@@ -30,7 +30,7 @@ impl DocumentValidator {
         let validator = jsonschema::options()
             .with_draft(jsonschema::Draft::Draft7)
             .with_keyword("x-wxcflow-references", |_, _, _| {
-                Ok(Box::new(References) as Box<dyn for<'i> Keyword<'i>>)
+                Ok(Box::new(Problems(reference_problems)) as Box<dyn for<'i> Keyword<'i>>)
             })
             .build(&schema)
             .expect("embedded schema compiles");
@@ -59,18 +59,21 @@ impl Default for DocumentValidator {
     }
 }
 
-struct References;
+/// A custom schema keyword backed by a function that lists a document's problems (the
+/// cross-references JSON Schema cannot express); the flow document and the Flow Designer file
+/// each register one.
+pub(crate) struct Problems(pub(crate) fn(&Value) -> Vec<String>);
 
-impl<'i> Keyword<'i> for References {
+impl<'i> Keyword<'i> for Problems {
     fn validate(&self, instance: &'i Value) -> Result<(), ValidationError<'i>> {
-        match reference_problems(instance).into_iter().next() {
+        match (self.0)(instance).into_iter().next() {
             None => Ok(()),
             Some(problem) => Err(ValidationError::custom(problem)),
         }
     }
 
     fn is_valid(&self, instance: &'i Value) -> bool {
-        reference_problems(instance).is_empty()
+        (self.0)(instance).is_empty()
     }
 }
 
