@@ -357,6 +357,20 @@ fn floor_char_boundary(text: &str, mut index: usize) -> usize {
     index
 }
 
+/// Text safe to print to a terminal: control characters other than line breaks and tabs (an
+/// escape sequence in a value would recolour, retitle or rewrite the terminal) show as U+FFFD.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| c.is_control() && c != '\n' && c != '\t';
+    if text.chars().any(unsafe_char) {
+        text.chars()
+            .map(|c| if unsafe_char(c) { '\u{fffd}' } else { c })
+            .collect::<String>()
+            .into()
+    } else {
+        text.into()
+    }
+}
+
 /// Renders diagnostics for a person: `error[code]: message`, the location, the source line with a
 /// caret underline, and help. Plain text (no colour) so it reads the same in a log and a terminal.
 pub fn render_human(diagnostics: &[Diagnostic], sources: &[&SourceFile]) -> String {
@@ -366,7 +380,12 @@ pub fn render_human(diagnostics: &[Diagnostic], sources: &[&SourceFile]) -> Stri
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        let _ = writeln!(out, "{severity}[{}]: {}", d.code.as_str(), d.message);
+        let _ = writeln!(
+            out,
+            "{severity}[{}]: {}",
+            d.code.as_str(),
+            printable(&d.message)
+        );
         if let Some(span) = &d.span {
             let _ = writeln!(out, "  --> {}:{}:{}", span.file, span.line, span.column);
             if let Some(src) = sources.iter().find(|s| s.name == span.file) {
@@ -374,7 +393,7 @@ pub fn render_human(diagnostics: &[Diagnostic], sources: &[&SourceFile]) -> Stri
             }
         }
         if let Some(help) = &d.help {
-            let _ = writeln!(out, "  = help: {help}");
+            let _ = writeln!(out, "  = help: {}", printable(help));
         }
         out.push('\n');
     }

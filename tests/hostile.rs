@@ -110,3 +110,27 @@ fn a_traversing_tenant_name_is_refused() {
         .contains("tenant name `.` (tenants/..toml) is not a safe file name"));
     assert!(!dir.path().join("out").exists());
 }
+
+#[test]
+fn terminal_escapes_in_values_never_reach_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = "[flow]\nname = \"E\"\n[trigger]\ntype = \"webhook\"\nevent = \"E\"\nsample = '{\"a\": 1}'\nnext = \"f\"\n[nodes.f]\ntype = \"http\"\nmethod = \"GE\\u001b[31mT\"\nurl = \"https://x.example/\\u001b]0;title\\u0007\"\nnext = { onSuccess = \"end:Success\", onError = \"end:Error\", onTimeout = \"end:Error\" }\n";
+    std::fs::write(dir.path().join("esc.toml"), spec).unwrap();
+    std::fs::write(
+        dir.path().join("run.toml"),
+        spec.replace("GE\\u001b[31mT", "GET"),
+    )
+    .unwrap();
+    for args in [
+        &["check", "esc.toml"][..],
+        &["run", "run.toml"][..],
+        &["sheet", "run.toml"][..],
+        &["textconv", "run.toml"][..],
+    ] {
+        let out = common::wxcflow(dir.path(), args);
+        let all = [out.stdout, out.stderr].concat();
+        assert!(!all.contains(&0x1b) && !all.contains(&0x07), "{args:?}");
+    }
+    let check = common::wxcflow(dir.path(), &["check", "esc.toml"]);
+    assert!(String::from_utf8_lossy(&check.stdout).contains("GE\u{fffd}[31mT"));
+}

@@ -193,23 +193,23 @@ pub(super) fn test(paths: &[PathBuf], flows: &[PathBuf]) -> ExitCode {
         match run_scenario(file, flows) {
             Ok((label, failures)) if failures.is_empty() => {
                 passed += 1;
-                outln!("ok    {name}: {label}");
+                outln!("ok    {name}: {}", diagnostic::printable(&label));
             }
             Ok((label, failures)) => {
                 failed += 1;
-                outln!("FAIL  {name}: {label}");
+                outln!("FAIL  {name}: {}", diagnostic::printable(&label));
                 for f in failures {
                     outln!(
                         "      {}: expected {}, got {}",
-                        f.what,
-                        f.expected,
-                        f.actual
+                        diagnostic::printable(&f.what),
+                        diagnostic::printable(&f.expected),
+                        diagnostic::printable(&f.actual)
                     );
                 }
             }
             Err(why) => {
                 failed += 1;
-                outln!("FAIL  {name}: {why}");
+                outln!("FAIL  {name}: {}", diagnostic::printable(&why));
             }
         }
     }

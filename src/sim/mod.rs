@@ -599,32 +599,40 @@ fn apply(flow: &Flow, vars: &mut Vars, assigned: &mut [(String, Text)]) {
 /// The run as text: each step with its outcome, assignments and request; then the end. Every
 /// value shows as its provenance allows.
 pub fn render_text(run: &Run) -> String {
+    use crate::diagnostic::printable;
     use std::fmt::Write as _;
     let mut out = String::new();
     let _ = writeln!(out, "run {}", run.flow);
     for step in &run.steps {
         let _ = writeln!(out, "  {} -> {}", step.node, step.outcome);
         if let Some(x) = &step.request {
-            let _ = writeln!(out, "      {} {}", x.request.method, x.request.url.shown());
+            let _ = writeln!(
+                out,
+                "      {} {}",
+                x.request.method,
+                printable(x.request.url.shown())
+            );
             for (k, v) in &x.request.headers {
-                let _ = writeln!(out, "        {k}: {}", v.shown());
+                let _ = writeln!(out, "        {k}: {}", printable(v.shown()));
             }
             if let Some(b) = &x.request.body {
-                let _ = writeln!(out, "        body: {}", b.shown());
+                let _ = writeln!(out, "        body: {}", printable(b.shown()));
             }
             for hop in &x.redirects {
                 let _ = writeln!(
                     out,
                     "      <- {} redirect to {}: {}",
                     hop.status,
-                    hop.location.shown(),
+                    printable(hop.location.shown()),
                     hop.action
                 );
             }
             let reply = match &x.reply {
-                Reply::Response { status, body, .. } => format!("{status} {}", body.shown()),
+                Reply::Response { status, body, .. } => {
+                    format!("{status} {}", printable(body.shown()))
+                }
                 Reply::ConnectionFailed { reason } => {
-                    format!("connection failed: {}", reason.shown())
+                    format!("connection failed: {}", printable(reason.shown()))
                 }
                 Reply::Timeout => "timed out".into(),
             };

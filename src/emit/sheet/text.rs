@@ -31,7 +31,7 @@ fn span(text: &str, in_table: bool) -> String {
     } else {
         ""
     };
-    let mut body = text.replace(['\r', '\n'], " ");
+    let mut body = crate::diagnostic::printable(&text.replace(['\r', '\n'], " ")).into_owned();
     if in_table {
         body = body.replace('|', "\\|");
     }
@@ -40,7 +40,8 @@ fn span(text: &str, in_table: bool) -> String {
 
 /// Text for a table cell: pipes escaped, one line, and no `<...>` that GitHub would take as HTML.
 pub fn cell(text: &str) -> String {
-    text.replace('|', "\\|")
+    crate::diagnostic::printable(text)
+        .replace('|', "\\|")
         .replace('\n', " ")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
