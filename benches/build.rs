@@ -4,7 +4,7 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
 use wxcflow::diagnostic::SourceFile;
-use wxcflow::schema::DocumentValidator;
+use wxcflow::validate::DocumentValidator;
 
 #[path = "support/chain.rs"]
 mod chain;
@@ -35,7 +35,7 @@ fn build_chains(c: &mut Criterion) {
 }
 
 /// `n` tenants of GetOAuthToken, each with its own URL, passphrase and debug switch.
-fn tenants(n: usize) -> Vec<wxcflow::template::Tenant> {
+fn tenants(n: usize) -> Vec<wxcflow::render::Tenant> {
     (0..n)
         .map(|i| {
             let text = format!(
@@ -43,14 +43,14 @@ fn tenants(n: usize) -> Vec<wxcflow::template::Tenant> {
                  token_passphrase = {{ env = \"PASSPHRASE\" }}\ndebug_url = \"https://webhook.site/t{i}\"\n"
             );
             let source = SourceFile::new(format!("t{i}.toml"), text);
-            wxcflow::template::Tenant::parse(format!("t{i}"), source).expect("tenant parses")
+            wxcflow::render::Tenant::parse(format!("t{i}"), source).expect("tenant parses")
         })
         .collect()
 }
 
 struct BenchSecrets;
 
-impl wxcflow::template::SecretStore for BenchSecrets {
+impl wxcflow::render::SecretStore for BenchSecrets {
     fn env(&self, _: &str) -> Option<String> {
         Some("bench-passphrase".into())
     }
@@ -63,8 +63,7 @@ fn render_tenants(c: &mut Criterion) {
     let compiler = wxcflow::Compiler::new();
     let source = SourceFile::new(wxcflow::DEFAULT_SPEC_NAME, wxcflow::DEFAULT_SPEC);
     let spec = wxcflow::spec::parse_spec(&source).expect("template parses");
-    let renderer =
-        wxcflow::template::Renderer::new(&spec, Some(&source)).expect("template compiles");
+    let renderer = wxcflow::render::Renderer::new(&spec, Some(&source)).expect("template compiles");
     let mut group = c.benchmark_group("render/tenants");
     group.sample_size(10);
     for n in [1000, 2000, 4000] {
@@ -88,11 +87,11 @@ fn simulate(c: &mut Criterion) {
     let tenant = &tenants(1)[0];
     let build = compiler.build_tenant(&source, Some(tenant), &BenchSecrets);
     let flow = build.output.expect("builds").0.flow;
-    let exchange: wxcflow::sim::mock::MockExchange = toml::from_str(
+    let exchange: wxcflow::tools::simulate::mock::MockExchange = toml::from_str(
         "url = \"https://*\"\nbody = '{\"status\": \"200\", \"token\": \"t_PF84_x\"}'\n",
     )
     .expect("mock parses");
-    let mut http = wxcflow::sim::mock::MockClient {
+    let mut http = wxcflow::tools::simulate::mock::MockClient {
         exchanges: vec![exchange],
     };
     let body = serde_json::json!({"hook": "null"});
@@ -100,11 +99,11 @@ fn simulate(c: &mut Criterion) {
     group.throughput(Throughput::Elements(1));
     group.bench_function("get_oauth_token_mocked", |b| {
         b.iter(|| {
-            wxcflow::sim::run(
+            wxcflow::tools::simulate::run(
                 black_box(&flow),
                 &body,
                 &mut http,
-                &wxcflow::sim::NoChildren,
+                &wxcflow::tools::simulate::NoChildren,
             )
         })
     });

@@ -179,7 +179,7 @@ fn schema_document_prints_the_embedded_schema() {
     let dir = tempfile::tempdir().unwrap();
     let out = wxcflow(dir.path(), &["schema", "document"]);
     assert_eq!(out.status.code(), Some(0));
-    assert_eq!(text(&out.stdout), wxcflow::schema::DOCUMENT_SCHEMA);
+    assert_eq!(text(&out.stdout), wxcflow::validate::DOCUMENT_SCHEMA);
 }
 
 #[test]
@@ -191,7 +191,7 @@ fn init_writes_a_starter_that_builds_and_never_overwrites() {
     assert!(spec.starts_with("#:schema ./flow-spec.schema.json\n"));
     assert_eq!(
         std::fs::read_to_string(dir.path().join("flows/flow-spec.schema.json")).unwrap(),
-        wxcflow::schema::spec_schema()
+        wxcflow::validate::spec_schema()
     );
     let built = wxcflow(
         dir.path(),

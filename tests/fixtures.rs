@@ -75,11 +75,11 @@ fn every_check_code_is_exercised_by_the_corpus() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let ping = fixture(&root.join("fixtures/templates/ping.toml"));
     let literal = fixture(&root.join("fixtures/tenant-errors/literal-secret.toml"));
-    let literal = wxcflow::template::Tenant::parse("literal", literal).unwrap();
-    let none = wxcflow::template::NoSecrets;
+    let literal = wxcflow::render::Tenant::parse("literal", literal).unwrap();
+    let none = wxcflow::render::NoSecrets;
     for entry in std::fs::read_dir(root.join("fixtures/tenant-errors")).unwrap() {
         let source = fixture(&entry.unwrap().path());
-        let diagnostics = match wxcflow::template::Tenant::parse("t", source) {
+        let diagnostics = match wxcflow::render::Tenant::parse("t", source) {
             Ok(t) => {
                 common::compiler()
                     .build_tenant(&ping, Some(&t), &none)

@@ -4,7 +4,7 @@ mod common;
 
 use common::fixture;
 use wxcflow::diagnostic::SourceFile;
-use wxcflow::fmt::format_spec;
+use wxcflow::tools::format::format_spec;
 
 fn specs() -> Vec<SourceFile> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));

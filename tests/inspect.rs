@@ -6,7 +6,7 @@ mod common;
 
 use std::io::Write as _;
 use std::process::Command;
-use wxcflow::container::{
+use wxcflow::tools::workflow::{
     compare, inspect, read_export, render_comparison, render_inspection, Inspection, Rejection,
 };
 
@@ -92,7 +92,7 @@ fn broken_exports_are_rejected_with_the_reason() {
 #[test]
 fn a_block_exactly_at_the_bound_is_accepted() {
     let mut at = blocks(4, 2);
-    at[0][..3].copy_from_slice(&wxcflow::container::BLOCK_BOUND);
+    at[0][..3].copy_from_slice(&wxcflow::tools::workflow::BLOCK_BOUND);
     assert!(read_export(&export(&at)).is_ok());
 }
 

@@ -230,7 +230,7 @@ fn documents_carry_their_provenance_and_diff_ignores_it() {
     // And the document validates against the published schema, provenance included.
     let value: serde_json::Value = serde_json::from_slice(&a).unwrap();
     assert_eq!(
-        wxcflow::schema::DocumentValidator::new().validate(&value),
+        wxcflow::validate::DocumentValidator::new().validate(&value),
         Vec::<String>::new()
     );
 }

@@ -5,8 +5,8 @@ mod common;
 use common::fixture;
 use std::path::Path;
 use std::process::Command;
-use wxcflow::diff::{diff, render_json, render_markdown, render_text};
 use wxcflow::flow::Flow;
+use wxcflow::tools::diff::{diff, render_json, render_markdown, render_text};
 
 /// A revision as `diff` reads it: a template without a tenant, parameters as template text.
 fn compile(path: &Path) -> (Flow, wxcflow::spec::Spec) {
@@ -25,7 +25,7 @@ fn every_revision_pair_in_every_format() {
     insta::glob!("../fixtures/revisions", "*/old.toml", |old| {
         let new = old.with_file_name("new.toml");
         let ((a, spec_a), (b, spec_b)) = (compile(old), compile(&new));
-        let mut changes = wxcflow::diff::param_changes(&spec_a, &spec_b);
+        let mut changes = wxcflow::tools::diff::param_changes(&spec_a, &spec_b);
         changes.extend(diff(&a, &b));
         let case = old
             .parent()
@@ -76,7 +76,7 @@ fn secrets_are_masked_in_every_format() {
         render_json(&changes),
     ] {
         assert!(!text.contains(secret));
-        assert!(text.contains(wxcflow::diff::MASK));
+        assert!(text.contains(wxcflow::tools::diff::MASK));
     }
 }
 

@@ -7,7 +7,7 @@ use wxcflow::diagnostic::SourceFile;
 
 fn round_trip(source: &SourceFile) -> (String, String, String) {
     let first = common::compiler().build(source).output.expect("compiles");
-    let spec = wxcflow::decompile::decompile(&first.0);
+    let spec = wxcflow::tools::decompile::decompile(&first.0);
     let again = common::compiler().build(&SourceFile::new("decompiled.toml", spec.clone()));
     let second = again.output.unwrap_or_else(|| {
         panic!(
@@ -231,7 +231,7 @@ mod generated {
             let build = common::compiler().build_spec(&spec, None);
             prop_assert!(!build.has_errors(), "{}", wxcflow::diagnostic::render_human(&build.diagnostics, &[]));
             let (document, first) = build.output.unwrap();
-            let decompiled = wxcflow::decompile::decompile(&document);
+            let decompiled = wxcflow::tools::decompile::decompile(&document);
             let again = common::compiler().build(&SourceFile::new("d.toml", decompiled.clone()));
             prop_assert!(again.output.is_some(), "{}\n{decompiled}", wxcflow::diagnostic::render_human(&again.diagnostics, &[]));
             prop_assert_eq!(first, again.output.unwrap().1);

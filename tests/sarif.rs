@@ -72,7 +72,7 @@ fn every_bad_input_gives_a_valid_log_with_one_result_per_diagnostic() {
     }
     let template = fixture(&root().join("fixtures/templates/ping.toml"));
     for source in sources_in("fixtures/tenant-errors") {
-        let diagnostics = match wxcflow::template::Tenant::parse("t", source.clone()) {
+        let diagnostics = match wxcflow::render::Tenant::parse("t", source.clone()) {
             Ok(tenant) => {
                 common::compiler()
                     .build_tenant(&template, Some(&tenant), &secrets())

@@ -83,7 +83,7 @@ fn every_schema_property_is_emitted_and_every_emitted_key_is_in_the_schema() {
     for doc in documents() {
         emitted_keys(&serde_json::from_str(&doc).unwrap(), &mut emitted);
     }
-    let schema: Value = serde_json::from_str(wxcflow::schema::DOCUMENT_SCHEMA).unwrap();
+    let schema: Value = serde_json::from_str(wxcflow::validate::DOCUMENT_SCHEMA).unwrap();
     let mut declared = BTreeSet::new();
     schema_properties(&schema, &mut declared);
     let never_emitted: Vec<_> = declared.difference(&emitted).collect();
@@ -189,7 +189,7 @@ fn the_committed_schema_file_is_the_embedded_one() {
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/flow-document.schema.json");
     assert_eq!(
         std::fs::read_to_string(path).unwrap(),
-        wxcflow::schema::DOCUMENT_SCHEMA
+        wxcflow::validate::DOCUMENT_SCHEMA
     );
 }
 
@@ -199,7 +199,7 @@ fn the_committed_spec_schema_is_generated_from_the_spec_types() {
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/flow-spec.schema.json");
     let committed = std::fs::read_to_string(path).unwrap_or_default();
     assert!(
-        committed == wxcflow::schema::spec_schema(),
+        committed == wxcflow::validate::spec_schema(),
         "schemas/flow-spec.schema.json is stale: run `cargo run -- schema spec > schemas/flow-spec.schema.json`"
     );
 }
@@ -211,7 +211,7 @@ fn spec_as_json(text: &str) -> Value {
 
 #[test]
 fn every_valid_spec_satisfies_the_editor_schema_and_a_typo_does_not() {
-    let schema: Value = serde_json::from_str(&wxcflow::schema::spec_schema()).unwrap();
+    let schema: Value = serde_json::from_str(&wxcflow::validate::spec_schema()).unwrap();
     let validator = jsonschema::options().build(&schema).unwrap();
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/valid");
     let mut texts = vec![wxcflow::DEFAULT_SPEC.to_string()];

@@ -376,7 +376,7 @@ mod routings {
     use proptest::prelude::*;
     use std::collections::BTreeMap;
     use wxcflow::diagnostic::{render_human, SourceFile};
-    use wxcflow::sim::mock::{MockClient, MockExchange};
+    use wxcflow::tools::simulate::mock::{MockClient, MockExchange};
 
     /// Places a `{{ key }}` may go (the first is the one that is allowed).
     const RENDERED: &[(&str, &str)] = &[
@@ -468,7 +468,7 @@ next = { Ok = "end:Success", none = "end:Error", onError = "end:Error" }
     }
 
     struct Env(String);
-    impl wxcflow::template::SecretStore for Env {
+    impl wxcflow::render::SecretStore for Env {
         fn env(&self, _: &str) -> Option<String> {
             Some(self.0.clone())
         }
@@ -479,7 +479,7 @@ next = { Ok = "end:Success", none = "end:Error", onError = "end:Error" }
 
     /// Everything a user could see for one secret value.
     fn shown(template: &SourceFile, secret: &str) -> String {
-        let tenant = wxcflow::template::Tenant::parse(
+        let tenant = wxcflow::render::Tenant::parse(
             "t",
             SourceFile::new("t.toml", "key = { env = \"KEY\" }\n"),
         )
@@ -489,7 +489,7 @@ next = { Ok = "end:Success", none = "end:Error", onError = "end:Error" }
         let mut out = render_human(&build.diagnostics, &[template, &tenant.source]);
         if let Some((document, _)) = &build.output {
             let flow = &document.flow;
-            out.push_str(&wxcflow::diff::render_lines(flow));
+            out.push_str(&wxcflow::tools::diff::render_lines(flow));
             out.push_str(&wxcflow::emit::sheet::sheet(
                 flow,
                 "t",
@@ -498,16 +498,16 @@ next = { Ok = "end:Success", none = "end:Error", onError = "end:Error" }
             let exchange: MockExchange =
                 toml::from_str("url = \"https://api.example.com/*\"\nbody = '{\"echo\": 1}'\n")
                     .unwrap();
-            let run = wxcflow::sim::run(
+            let run = wxcflow::tools::simulate::run(
                 flow,
                 &serde_json::json!({"id": "1"}),
                 &mut MockClient {
                     exchanges: vec![exchange],
                 },
-                &wxcflow::sim::NoChildren,
+                &wxcflow::tools::simulate::NoChildren,
             );
-            out.push_str(&wxcflow::sim::render_text(&run));
-            out.push_str(&wxcflow::sim::render_json(&run));
+            out.push_str(&wxcflow::tools::simulate::render_text(&run));
+            out.push_str(&wxcflow::tools::simulate::render_json(&run));
         }
         out
     }

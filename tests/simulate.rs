@@ -11,9 +11,9 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::Command;
-use wxcflow::sim::mock::{MockClient, MockExchange};
-use wxcflow::sim::{run, NoChildren};
 use wxcflow::spec::builder::*;
+use wxcflow::tools::simulate::mock::{MockClient, MockExchange};
+use wxcflow::tools::simulate::{run, NoChildren};
 
 /// Compiles a spec built in Rust.
 fn flow_of(spec: &wxcflow::spec::Spec) -> wxcflow::flow::Flow {
@@ -28,8 +28,8 @@ fn flow_of(spec: &wxcflow::spec::Spec) -> wxcflow::flow::Flow {
 /// Runs a flow with an empty body and no HTTP answers.
 fn run_without_http(
     flow: &wxcflow::flow::Flow,
-    children: &dyn wxcflow::sim::FlowResolver,
-) -> wxcflow::sim::Run {
+    children: &dyn wxcflow::tools::simulate::FlowResolver,
+) -> wxcflow::tools::simulate::Run {
     run(
         flow,
         &json!({}),
@@ -131,7 +131,7 @@ fn all_fifteen_operators_hold_where_they_should() {
         result.outcome.as_deref(),
         Some("Success"),
         "{}",
-        wxcflow::sim::render_text(&result)
+        wxcflow::tools::simulate::render_text(&result)
     );
     assert_eq!(result.steps.len(), 15);
     // And fail where they should: a different body leaves at the first branch.
@@ -196,7 +196,7 @@ fn a_loop_is_cut_with_a_clear_error() {
         .build();
     let flow = flow_of(&spec);
     struct Child(wxcflow::flow::Flow);
-    impl wxcflow::sim::FlowResolver for Child {
+    impl wxcflow::tools::simulate::FlowResolver for Child {
         fn resolve(&self, _: &str) -> Result<wxcflow::flow::Flow, String> {
             Ok(self.0.clone())
         }

@@ -6,7 +6,7 @@ use common::fixture;
 use std::path::Path;
 use std::process::Command;
 use wxcflow::diagnostic::{render_human, SourceFile};
-use wxcflow::template::Tenant;
+use wxcflow::render::Tenant;
 
 use common::{secrets, tenant};
 

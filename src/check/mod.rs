@@ -2,8 +2,7 @@
 
 mod analysis;
 mod assumptions;
-mod context;
-pub mod lower;
+pub(crate) mod context;
 mod names;
 mod paths;
 mod secrets;
@@ -12,6 +11,7 @@ pub use secrets::url_allowed;
 
 use crate::diagnostic::{Diagnostic, SourceFile};
 use crate::flow::Flow;
+use crate::lower;
 use crate::spec::model::Spec;
 use context::Ctx;
 

@@ -3,8 +3,8 @@
 
 use super::context::{Ctx, Help};
 use crate::diagnostic::Code;
+use crate::flow::refs;
 use crate::flow::*;
-use crate::refs;
 use crate::spec::model::Spec;
 
 /// The graph of node ids, with the Start node as index 0.

@@ -12,8 +12,8 @@
 
 use super::context::{Ctx, Help};
 use crate::diagnostic::{Code, Span};
+use crate::flow::refs;
 use crate::flow::*;
-use crate::refs;
 use crate::spec::model::{ActionSpec, NodeSpec, Spec, S};
 use std::collections::BTreeSet;
 

@@ -157,7 +157,7 @@ fn init_files() -> [(&'static str, String); 3] {
     };
     [
         ("get-oauth-token.toml", spec),
-        ("flow-spec.schema.json", wxcflow::schema::spec_schema()),
+        ("flow-spec.schema.json", wxcflow::validate::spec_schema()),
         ("tenants/example.toml", wxcflow::TENANT_EXAMPLE.to_string()),
     ]
 }

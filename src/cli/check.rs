@@ -110,7 +110,7 @@ pub(super) fn check(specs: &[PathBuf], tenants: Option<&Path>, format: ReportFor
             let name = path
                 .file_stem()
                 .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
-            match wxcflow::template::Tenant::parse(name, source.clone()) {
+            match wxcflow::render::Tenant::parse(name, source.clone()) {
                 Ok(tenant) => loaded.push((path, tenant)),
                 Err(d) => report.add(vec![d], &[&source], &source.name, None),
             }
@@ -138,7 +138,7 @@ pub(super) fn check(specs: &[PathBuf], tenants: Option<&Path>, format: ReportFor
             }
         };
         // A flow document is wxcflow's output: checked against its schema, not read as TOML.
-        if let Inspection::FlowDocument { .. } = container::inspect(source.text.as_bytes()) {
+        if let Inspection::FlowDocument { .. } = workflow::inspect(source.text.as_bytes()) {
             let problems = serde_json::from_str::<serde_json::Value>(&source.text)
                 .map(|value| compiler().validator().validate(&value))
                 .unwrap_or_else(|e| vec![e.to_string()]);

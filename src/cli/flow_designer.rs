@@ -116,7 +116,7 @@ fn side(path: &Path) -> Result<FdFlow, ExitCode> {
         });
     }
     let bytes = super::io::read_bounded(path, wxcflow::MAX_INPUT_BYTES).map_err(|e| e.report())?;
-    let (build, source) = match container::inspect(&bytes) {
+    let (build, source) = match workflow::inspect(&bytes) {
         Inspection::FlowDocument { .. } => {
             let document: wxcflow::flow::Document =
                 serde_json::from_slice(&bytes).map_err(|e| {

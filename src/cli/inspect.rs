@@ -3,7 +3,7 @@
 use super::*;
 
 /// The one export inside an inspection, if it holds exactly one (a file or a one-member zip).
-pub(super) fn single_export(inspection: &Inspection) -> Option<&container::Export> {
+pub(super) fn single_export(inspection: &Inspection) -> Option<&workflow::Export> {
     match inspection {
         Inspection::Export(e) => Some(e),
         Inspection::Zip { members } if members.len() == 1 => single_export(&members[0].inspection),
@@ -18,13 +18,13 @@ pub(super) fn inspect(files: &[PathBuf], format: Format) -> ExitCode {
     let mut inspected = Vec::new();
     for path in files {
         let name = path.display().to_string();
-        match io::read_bounded(path, container::MAX_EXPORT_BYTES) {
-            Ok(bytes) => inspected.push((name, container::inspect(&bytes))),
+        match io::read_bounded(path, workflow::MAX_EXPORT_BYTES) {
+            Ok(bytes) => inspected.push((name, workflow::inspect(&bytes))),
             // Too large is a finding about the file, reported like any other rejection.
             Err(e) if e.too_large => inspected.push((
                 name,
-                Inspection::Rejected(container::Rejection::TooLarge {
-                    bytes: container::MAX_EXPORT_BYTES + 1,
+                Inspection::Rejected(workflow::Rejection::TooLarge {
+                    bytes: workflow::MAX_EXPORT_BYTES + 1,
                 }),
             )),
             Err(e) => return e.report(),
@@ -33,18 +33,18 @@ pub(super) fn inspect(files: &[PathBuf], format: Format) -> ExitCode {
     let comparison = match inspected.as_slice() {
         [(_, a), (_, b)] => single_export(a)
             .zip(single_export(b))
-            .map(|(a, b)| container::compare(a, b)),
+            .map(|(a, b)| workflow::compare(a, b)),
         _ => None,
     };
     match format {
         Format::Human => {
             for (name, inspection) in &inspected {
-                out!("{}", container::render_inspection(name, inspection));
+                out!("{}", workflow::render_inspection(name, inspection));
             }
             if let Some(c) = &comparison {
                 out!(
                     "{}",
-                    container::render_comparison(&inspected[0].0, &inspected[1].0, c)
+                    workflow::render_comparison(&inspected[0].0, &inspected[1].0, c)
                 );
             }
         }
@@ -67,7 +67,7 @@ pub(super) fn inspect(files: &[PathBuf], format: Format) -> ExitCode {
 /// Git calls this with one file and shows what it prints; so it prints something for any file
 /// and fails only when the file cannot be read.
 pub(super) fn textconv(path: &Path) -> ExitCode {
-    let bytes = match io::read_bounded(path, container::MAX_EXPORT_BYTES) {
+    let bytes = match io::read_bounded(path, workflow::MAX_EXPORT_BYTES) {
         Ok(b) => b,
         Err(e) => return e.report(),
     };
@@ -77,7 +77,7 @@ pub(super) fn textconv(path: &Path) -> ExitCode {
     // Git hands textconv temporary paths; a fixed label keeps them out of the diff.
     // Specs and documents: the canonical line view; a file that does not compile, verbatim.
     let verbatim = || String::from_utf8_lossy(&bytes).into_owned();
-    let text = match container::inspect(&bytes) {
+    let text = match workflow::inspect(&bytes) {
         Inspection::Spec { .. } => {
             let source = SourceFile::new(path.display().to_string(), verbatim());
             let build = compiler().build_symbolic(&source);
@@ -86,14 +86,14 @@ pub(super) fn textconv(path: &Path) -> ExitCode {
                 Some((document, _)) => {
                     let params = spec
                         .as_ref()
-                        .map_or(String::new(), wxcflow::diff::param_lines);
-                    params + &wxcflow::diff::render_lines(&document.flow)
+                        .map_or(String::new(), wxcflow::tools::diff::param_lines);
+                    params + &wxcflow::tools::diff::render_lines(&document.flow)
                 }
                 // A spec that does not build is shown as it is, secrets written in it hidden.
                 None => {
                     let mut shown = source.clone();
                     if let Some(spec) = &spec {
-                        for span in wxcflow::template::literal_secrets(spec, &source) {
+                        for span in wxcflow::render::literal_secrets(spec, &source) {
                             shown.hide(span.bytes);
                         }
                     }
@@ -102,13 +102,15 @@ pub(super) fn textconv(path: &Path) -> ExitCode {
             }
         }
         Inspection::FlowDocument { .. } => {
-            serde_json::from_slice::<wxcflow::flow::Document>(&bytes)
-                .map_or_else(|_| verbatim(), |d| wxcflow::diff::render_lines(&d.flow))
+            serde_json::from_slice::<wxcflow::flow::Document>(&bytes).map_or_else(
+                |_| verbatim(),
+                |d| wxcflow::tools::diff::render_lines(&d.flow),
+            )
         }
         Inspection::Rejected(_) if !bytes.is_empty() && std::str::from_utf8(&bytes).is_ok() => {
             verbatim()
         }
-        other => container::render_inspection("export", &other),
+        other => workflow::render_inspection("export", &other),
     };
     out!("{text}");
     ExitCode::SUCCESS

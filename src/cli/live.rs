@@ -11,18 +11,18 @@ mod real {
     /// How many redirects one request follows.
     const MAX_REDIRECTS: usize = 10;
 
-    impl wxcflow::sim::HttpClient for LiveHttp {
+    impl wxcflow::tools::simulate::HttpClient for LiveHttp {
         fn send(
             &mut self,
-            r: &wxcflow::sim::Request,
-            hops: &mut Vec<wxcflow::sim::Hop>,
-        ) -> wxcflow::sim::Reply {
+            r: &wxcflow::tools::simulate::Request,
+            hops: &mut Vec<wxcflow::tools::simulate::Hop>,
+        ) -> wxcflow::tools::simulate::Reply {
             use std::time::Duration;
             use wxcflow::secret::Text;
-            use wxcflow::sim::{Hop, Reply};
+            use wxcflow::tools::simulate::{Hop, Reply};
             let request_ms = r
                 .request_timeout_ms
-                .unwrap_or(wxcflow::sim::DEFAULT_REQUEST_TIMEOUT_MS);
+                .unwrap_or(wxcflow::tools::simulate::DEFAULT_REQUEST_TIMEOUT_MS);
             let agent: ureq::Agent = ureq::Agent::config_builder()
                 .http_status_as_error(false)
                 .max_redirects(0)
@@ -223,13 +223,13 @@ mod off {
     /// Fails every request with [`OFF`].
     pub(in crate::cli) struct LiveHttp;
 
-    impl wxcflow::sim::HttpClient for LiveHttp {
+    impl wxcflow::tools::simulate::HttpClient for LiveHttp {
         fn send(
             &mut self,
-            _: &wxcflow::sim::Request,
-            _: &mut Vec<wxcflow::sim::Hop>,
-        ) -> wxcflow::sim::Reply {
-            wxcflow::sim::Reply::ConnectionFailed {
+            _: &wxcflow::tools::simulate::Request,
+            _: &mut Vec<wxcflow::tools::simulate::Hop>,
+        ) -> wxcflow::tools::simulate::Reply {
+            wxcflow::tools::simulate::Reply::ConnectionFailed {
                 reason: wxcflow::secret::Text::plain(OFF),
             }
         }

@@ -4,9 +4,9 @@
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use wxcflow::container::{self, Inspection};
 use wxcflow::diagnostic::{self, Code, Diagnostic, SourceFile};
-use wxcflow::schema::DOCUMENT_SCHEMA;
+use wxcflow::tools::workflow::{self, Inspection};
+use wxcflow::validate::DOCUMENT_SCHEMA;
 use wxcflow::Compiler;
 
 /// Like `print!`, but a closed pipe (`wxcflow graph | head`) ends the output quietly instead of
@@ -412,7 +412,7 @@ fn run_command() -> ExitCode {
         Command::Schema { which } => {
             match which {
                 SchemaKind::Document => out!("{DOCUMENT_SCHEMA}"),
-                SchemaKind::Spec => out!("{}", wxcflow::schema::spec_schema()),
+                SchemaKind::Spec => out!("{}", wxcflow::validate::spec_schema()),
                 SchemaKind::FlowDesigner => {
                     out!("{}", wxcflow::flow_designer::schema::FLOW_DESIGNER_SCHEMA)
                 }
@@ -470,9 +470,9 @@ fn compile(
     let source = load_spec(spec)?;
     let tenant = values.map(load_tenant).transpose()?;
     let store = FsSecrets::beside(values);
-    let store: &dyn wxcflow::template::SecretStore = match secrets {
+    let store: &dyn wxcflow::render::SecretStore = match secrets {
         Secrets::Read => &store,
-        Secrets::OriginsOnly => &wxcflow::template::OriginsOnly,
+        Secrets::OriginsOnly => &wxcflow::render::OriginsOnly,
     };
     let result = compiler().build_tenant(&source, tenant.as_ref(), store);
     let mut sources = vec![&source];
@@ -548,7 +548,7 @@ impl FsSecrets {
     }
 }
 
-impl wxcflow::template::SecretStore for FsSecrets {
+impl wxcflow::render::SecretStore for FsSecrets {
     fn env(&self, name: &str) -> Option<String> {
         std::env::var(name).ok()
     }
@@ -567,12 +567,12 @@ impl wxcflow::template::SecretStore for FsSecrets {
     }
 }
 
-fn load_tenant(path: &Path) -> Result<wxcflow::template::Tenant, ExitCode> {
+fn load_tenant(path: &Path) -> Result<wxcflow::render::Tenant, ExitCode> {
     let source = read_source(path).map_err(|e| e.report())?;
     let name = path
         .file_stem()
         .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
-    wxcflow::template::Tenant::parse(name, source.clone()).map_err(|d| {
+    wxcflow::render::Tenant::parse(name, source.clone()).map_err(|d| {
         print_diagnostics(&[d], &[&source], Format::Human, false);
         ExitCode::from(EXIT_PROBLEMS)
     })

@@ -6,7 +6,7 @@ use super::*;
 use wxcflow::emit::provenance::{self, Manifest, ManifestEntry, Status};
 
 /// A tenant file read and parsed, or why not (with its text, when it could be read).
-type LoadedTenant = Result<wxcflow::template::Tenant, TenantFailure>;
+type LoadedTenant = Result<wxcflow::render::Tenant, TenantFailure>;
 
 enum TenantFailure {
     Unreadable(io::ReadError),
@@ -124,7 +124,7 @@ pub(super) fn render(
             return ExitCode::from(EXIT_PROBLEMS);
         }
     };
-    let renderer = match wxcflow::template::Renderer::new(&spec, Some(&source)) {
+    let renderer = match wxcflow::render::Renderer::new(&spec, Some(&source)) {
         Ok(r) => r,
         Err(diagnostics) => {
             print_diagnostics(&diagnostics, &[&source], Format::Human, false);
@@ -178,7 +178,7 @@ pub(super) fn render(
                     Err(e) => (name, None, Err(TenantFailure::Unreadable(e))),
                     Ok(src) => {
                         let stamp = provenance::source(&src.name, src.text.as_bytes());
-                        let tenant = wxcflow::template::Tenant::parse(name.clone(), src.clone())
+                        let tenant = wxcflow::render::Tenant::parse(name.clone(), src.clone())
                             .map_err(|d| TenantFailure::Invalid(src, d));
                         (name, Some(stamp), tenant)
                     }
@@ -228,10 +228,9 @@ pub(super) fn render(
         .map(|t| (t.name.as_str(), t))
         .collect();
     // Each document is written as soon as it is built and then dropped; only diagnostics stay.
-    let literal = wxcflow::template::literal_secrets(&spec, &source);
+    let literal = wxcflow::render::literal_secrets(&spec, &source);
     let outcomes: Vec<Outcome> = pool.install(|| {
-        let indexed: Vec<(usize, &wxcflow::template::Tenant)> =
-            tenants.iter().enumerate().collect();
+        let indexed: Vec<(usize, &wxcflow::render::Tenant)> = tenants.iter().enumerate().collect();
         indexed
             .par_iter()
             .map(|&(i, tenant)| {
@@ -424,7 +423,7 @@ fn read_manifest(out_dir: &Path) -> Option<Manifest> {
 fn still_current(
     entry: &ManifestEntry,
     stamp: &wxcflow::flow::Source,
-    tenant: &wxcflow::template::Tenant,
+    tenant: &wxcflow::render::Tenant,
     target: &Path,
 ) -> Option<String> {
     let expected = entry.output_sha256.as_ref()?;

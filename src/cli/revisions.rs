@@ -7,13 +7,13 @@ use super::*;
 /// or an export.
 enum Revision {
     Flow(Box<wxcflow::flow::Flow>, Option<Box<wxcflow::spec::Spec>>),
-    Export(container::Export),
+    Export(workflow::Export),
 }
 
 /// Reads a spec (compiled), a flow document or an export. Errors are already printed.
 fn load_flow(path: &Path, bytes: &[u8]) -> Result<Revision, ExitCode> {
     let name = path.display().to_string();
-    match container::inspect(bytes) {
+    match workflow::inspect(bytes) {
         Inspection::FlowDocument { .. } => {
             // A document is read as the schema describes it: an edge to a node that does not
             // exist would make the diff misleading.
@@ -32,7 +32,7 @@ fn load_flow(path: &Path, bytes: &[u8]) -> Result<Revision, ExitCode> {
         Inspection::Spec { .. } => compile_revision(name, bytes),
         // Text that is neither an export nor JSON is taken for a spec, so that its problems
         // are shown with their line and column.
-        Inspection::Rejected(container::Rejection::NonHex { .. })
+        Inspection::Rejected(workflow::Rejection::NonHex { .. })
             if std::str::from_utf8(bytes).is_ok() =>
         {
             compile_revision(name, bytes)
@@ -78,7 +78,7 @@ pub(super) fn diff(old: &Path, new: &Path, format: DiffFormat) -> ExitCode {
     for path in [old, new] {
         // Either side may be an export, the largest kind of input; specs and documents are held
         // to their own limit once recognised.
-        let bytes = match io::read_bounded(path, container::MAX_EXPORT_BYTES) {
+        let bytes = match io::read_bounded(path, workflow::MAX_EXPORT_BYTES) {
             Ok(b) => b,
             Err(e) => {
                 // Exit 1 means "changes" to diff(1) users: any trouble with a side is 2.
@@ -95,27 +95,27 @@ pub(super) fn diff(old: &Path, new: &Path, format: DiffFormat) -> ExitCode {
     match (&sides[0], &sides[1]) {
         (Revision::Flow(a, spec_a), Revision::Flow(b, spec_b)) => {
             let mut changes = match (spec_a, spec_b) {
-                (Some(x), Some(y)) => wxcflow::diff::param_changes(x, y),
+                (Some(x), Some(y)) => wxcflow::tools::diff::param_changes(x, y),
                 _ => Vec::new(),
             };
-            changes.extend(wxcflow::diff::diff(a, b));
+            changes.extend(wxcflow::tools::diff::diff(a, b));
             let text = match format {
-                DiffFormat::Text => wxcflow::diff::render_text(&changes, colour_stdout()),
-                DiffFormat::Json => wxcflow::diff::render_json(&changes),
+                DiffFormat::Text => wxcflow::tools::diff::render_text(&changes, colour_stdout()),
+                DiffFormat::Json => wxcflow::tools::diff::render_json(&changes),
                 DiffFormat::Markdown => {
-                    wxcflow::diff::render_markdown(&changes, &old_name, &new_name)
+                    wxcflow::tools::diff::render_markdown(&changes, &old_name, &new_name)
                 }
             };
             out!("{text}");
             ExitCode::from(u8::from(!changes.is_empty()))
         }
         (Revision::Export(a), Revision::Export(b)) => {
-            let comparison = container::compare(a, b);
+            let comparison = workflow::compare(a, b);
             match format {
                 DiffFormat::Json => outln!("{}", pretty_json(&comparison)),
                 _ => out!(
                     "{}",
-                    container::render_comparison(&old_name, &new_name, &comparison)
+                    workflow::render_comparison(&old_name, &new_name, &comparison)
                 ),
             }
             ExitCode::from(u8::from(!comparison.identical))
@@ -147,7 +147,7 @@ pub(super) fn decompile(document: &Path, output: Option<&Path>) -> ExitCode {
         }
         return ExitCode::from(EXIT_PROBLEMS);
     }
-    let spec = wxcflow::decompile::decompile(&parsed);
+    let spec = wxcflow::tools::decompile::decompile(&parsed);
     let private = parsed.flow.holds_secret();
     match output {
         None if private => usage_error("the document holds secret values; write the spec to a file with -o (created with mode 0600)"),
@@ -172,7 +172,7 @@ pub(super) fn fmt(specs: &[PathBuf], check_only: bool) -> ExitCode {
         if super::flow_designer::fmt_skips(&source) {
             continue;
         }
-        let formatted = match wxcflow::fmt::format_spec(&source) {
+        let formatted = match wxcflow::tools::format::format_spec(&source) {
             Ok(f) => f,
             Err(d) => {
                 print_diagnostics(&[d], &[&source], Format::Human, false);

@@ -44,7 +44,7 @@ impl FsFlows {
     }
 }
 
-impl wxcflow::sim::FlowResolver for FsFlows {
+impl wxcflow::tools::simulate::FlowResolver for FsFlows {
     fn resolve(&self, flow: &str) -> Result<wxcflow::flow::Flow, String> {
         for dir in &self.dirs {
             // Only regular files are searched: a FIFO in the folder would block the run.
@@ -109,7 +109,7 @@ pub(super) fn simulate(
     };
     let resolver = FsFlows::new(spec, flows);
     let run = if live {
-        wxcflow::sim::run(&compiled.flow, &body, &mut super::live::LiveHttp, &resolver)
+        wxcflow::tools::simulate::run(&compiled.flow, &body, &mut super::live::LiveHttp, &resolver)
     } else {
         let exchanges = match mock {
             None => Vec::new(),
@@ -118,7 +118,7 @@ pub(super) fn simulate(
                     Ok(s) => s,
                     Err(e) => return e.report(),
                 };
-                match toml::from_str::<wxcflow::sim::mock::MockFile>(&source.text) {
+                match toml::from_str::<wxcflow::tools::simulate::mock::MockFile>(&source.text) {
                     Ok(file) => file.http,
                     Err(e) => {
                         let d = Diagnostic::new(
@@ -132,16 +132,16 @@ pub(super) fn simulate(
                 }
             }
         };
-        wxcflow::sim::run(
+        wxcflow::tools::simulate::run(
             &compiled.flow,
             &body,
-            &mut wxcflow::sim::mock::MockClient { exchanges },
+            &mut wxcflow::tools::simulate::mock::MockClient { exchanges },
             &resolver,
         )
     };
     match format {
-        Format::Human => out!("{}", wxcflow::sim::render_text(&run)),
-        Format::Json => out!("{}", wxcflow::sim::render_json(&run)),
+        Format::Human => out!("{}", wxcflow::tools::simulate::render_text(&run)),
+        Format::Json => out!("{}", wxcflow::tools::simulate::render_json(&run)),
     }
     if run.error.is_some() {
         ExitCode::from(EXIT_PROBLEMS)
@@ -221,15 +221,16 @@ pub(super) fn test(paths: &[PathBuf], flows: &[PathBuf]) -> ExitCode {
 fn run_scenario(
     file: &Path,
     flows: &[PathBuf],
-) -> Result<(String, Vec<wxcflow::sim::scenario::Failure>), String> {
+) -> Result<(String, Vec<wxcflow::tools::simulate::scenario::Failure>), String> {
     let source = read_source(file).map_err(|e| e.message)?;
-    let scenario: wxcflow::sim::scenario::Scenario = toml::from_str(&source.text).map_err(|e| {
-        let at = e
-            .span()
-            .map(|r| source.span(r))
-            .map_or(String::new(), |s| format!(" at {}:{}", s.line, s.column));
-        format!("invalid scenario{at}: {}", e.message().trim_end())
-    })?;
+    let scenario: wxcflow::tools::simulate::scenario::Scenario = toml::from_str(&source.text)
+        .map_err(|e| {
+            let at = e
+                .span()
+                .map(|r| source.span(r))
+                .map_or(String::new(), |s| format!(" at {}:{}", s.line, s.column));
+            format!("invalid scenario{at}: {}", e.message().trim_end())
+        })?;
     let base = file.parent().unwrap_or(Path::new("."));
     let spec_path = scenario.spec.as_ref().map(|s| base.join(s));
     let spec_source = match &spec_path {
@@ -237,7 +238,7 @@ fn run_scenario(
         None => SourceFile::new(wxcflow::DEFAULT_SPEC_NAME, wxcflow::DEFAULT_SPEC),
     };
     let values = toml::to_string(&scenario.values).map_err(|e| e.to_string())?;
-    let tenant = wxcflow::template::Tenant::parse(
+    let tenant = wxcflow::render::Tenant::parse(
         "scenario",
         SourceFile::new(format!("{} [values]", source.name), values),
     )
@@ -262,13 +263,16 @@ fn run_scenario(
         },
     };
     let resolver = FsFlows::new(spec_path.as_deref(), flows);
-    let mut http = wxcflow::sim::mock::MockClient {
+    let mut http = wxcflow::tools::simulate::mock::MockClient {
         exchanges: scenario.http.clone(),
     };
-    let run = wxcflow::sim::run(&document.flow, &body, &mut http, &resolver);
+    let run = wxcflow::tools::simulate::run(&document.flow, &body, &mut http, &resolver);
     let label = scenario
         .name
         .clone()
         .unwrap_or_else(|| document.flow.name.clone());
-    Ok((label, wxcflow::sim::scenario::check(&run, &scenario.expect)))
+    Ok((
+        label,
+        wxcflow::tools::simulate::scenario::check(&run, &scenario.expect),
+    ))
 }

@@ -5,7 +5,7 @@
 use super::layout::breadth_first;
 use super::model::*;
 use super::spec::default_on_events;
-use crate::decompile::{key, string};
+use crate::tools::decompile::{key, string};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

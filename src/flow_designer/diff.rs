@@ -11,8 +11,8 @@
 use super::lint::{processes, Scope};
 use super::model::*;
 use super::secrets::{fields, Secrets};
-use crate::diff::{kind_name, markdown_table, text_lines, Sign};
 use crate::secret::Text;
+use crate::tools::diff::{kind_name, markdown_table, text_lines, Sign};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};

@@ -2,8 +2,8 @@
 //! expressions. Only what has a clear Pebble equivalent is translated; everything else is
 //! refused with the reason, for the caller to report where it stands in the spec.
 
+use crate::flow::refs;
 use crate::flow::{Condition, Join, Operator};
-use crate::refs;
 
 /// How a Webex Connect reference reads in Flow Designer: a variable name or `Activity.output`,
 /// and whether it is a number (`httpStatusCode`).

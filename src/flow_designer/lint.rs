@@ -317,10 +317,10 @@ impl Place<'_> {
         let table = format!(
             "{}.{}",
             Self::spec_table(scope),
-            crate::decompile::key(&a.name)
+            crate::tools::decompile::key(&a.name)
         );
         let header = self.table(&table, "settings")?;
-        let key = crate::decompile::key(setting);
+        let key = crate::tools::decompile::key(setting);
         let mut at = header.bytes.end;
         for line in source.text[at..].split_inclusive('\n') {
             if line.starts_with('[') && at > header.bytes.end + 1 {

@@ -24,7 +24,7 @@ impl FdValidator {
         let validator = jsonschema::options()
             .with_draft(jsonschema::Draft::Draft7)
             .with_keyword("x-wxcflow-fd-references", |_, _, _| {
-                Ok(Box::new(crate::schema::Problems(reference_problems))
+                Ok(Box::new(crate::validate::Problems(reference_problems))
                     as Box<dyn for<'i> Keyword<'i>>)
             })
             .build(&schema)

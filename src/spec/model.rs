@@ -12,6 +12,15 @@ pub use toml::Spanned;
 ///
 /// A thin wrapper over TOML's `Spanned`, so that the spec types can also describe themselves as
 /// a JSON Schema (the editor schema is generated from these types).
+/// The key that names the Start node in references: `$(start.inboundWebhook.hook)`.
+pub const START_KEY: &str = "start";
+/// Prefix of a target that ends the flow: `end:Success`.
+pub const END_PREFIX: &str = "end:";
+/// The values of a node's `type`.
+pub const NODE_TYPES: [&str; 4] = ["http", "branch", "evaluate", "call_flow"];
+/// The output an Evaluate node's result goes to when the spec names none.
+pub const DEFAULT_EVALUATE_OUTPUT: &str = "result";
+
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct S<T>(Spanned<T>);
 

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::sync::OnceLock;
 use wxcflow::diagnostic::SourceFile;
-use wxcflow::schema::DocumentValidator;
+use wxcflow::validate::DocumentValidator;
 use wxcflow::Compiler;
 
 /// One pipeline for the whole test binary, as the CLI has one per process.
@@ -67,7 +67,7 @@ pub fn textconv_diff(dir: &Path, file: &str) -> String {
 /// Secrets for the tests: a fixed environment, and no files.
 pub struct FakeSecrets(pub std::collections::BTreeMap<&'static str, &'static str>);
 
-impl wxcflow::template::SecretStore for FakeSecrets {
+impl wxcflow::render::SecretStore for FakeSecrets {
     fn env(&self, name: &str) -> Option<String> {
         self.0.get(name).map(|v| v.to_string())
     }
@@ -96,10 +96,10 @@ pub fn secrets() -> FakeSecrets {
 }
 
 /// A tenant fixture, named by its file stem.
-pub fn tenant(path: &Path) -> wxcflow::template::Tenant {
+pub fn tenant(path: &Path) -> wxcflow::render::Tenant {
     let source = fixture(path);
     let name = path.file_stem().unwrap().to_string_lossy().into_owned();
-    wxcflow::template::Tenant::parse(name, source).expect("tenant file parses")
+    wxcflow::render::Tenant::parse(name, source).expect("tenant file parses")
 }
 
 /// Runs the `wxcflow` binary in `dir`.

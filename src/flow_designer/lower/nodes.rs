@@ -21,7 +21,7 @@ impl Resolver for Lowering<'_> {
             );
             return plain(name);
         }
-        let Some((head, rest)) = crate::refs::split_node_reference(reference) else {
+        let Some((head, rest)) = crate::flow::refs::split_node_reference(reference) else {
             return Err(format!("`$({reference})` names nothing Flow Designer has"));
         };
         let id = NodeId::parse(head)

@@ -1,11 +1,12 @@
 //! Spec to flow: validates every field, assigns platform ids, wires outcomes and resolves
 //! references, collecting every problem it meets instead of stopping at the first.
 
-use super::context::{Ctx, Help};
+use crate::check::context::{Ctx, Help};
 use crate::diagnostic::{did_you_mean, Code};
+use crate::flow::jsonpath;
+use crate::flow::limits::*;
+use crate::flow::refs;
 use crate::flow::*;
-use crate::jsonpath;
-use crate::refs;
 use crate::spec::model::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
@@ -19,23 +20,6 @@ pub(super) use nodes::check_url;
 use nodes::*;
 use scope::*;
 use wiring::*;
-
-/// The most nodes a flow may have: far beyond any hand-built flow, low enough to bound the work.
-pub const MAX_NODES: usize = 10_000;
-/// The most assignments one transition action takes before Flow Builder is known to struggle.
-pub const MAX_ASSIGNMENTS: usize = 30;
-/// Flow settings: the correlation id is at most 250 characters.
-pub const MAX_CORRELATION_ID: usize = 250;
-/// The HTTP Request node's connection and request timeouts are each at most 20 s.
-pub const MAX_TIMEOUT_MS: i64 = 20_000;
-/// The key that names the Start node in references: `$(start.inboundWebhook.hook)`.
-pub const START_KEY: &str = "start";
-/// Prefix of a target that ends the flow: `end:Success`.
-pub const END_PREFIX: &str = "end:";
-
-const NODE_TYPES: [&str; 4] = ["http", "branch", "evaluate", "call_flow"];
-const DEFAULT_NONE_LABEL: &str = "None of the above";
-const DEFAULT_EVALUATE_OUTPUT: &str = "result";
 
 pub fn lower(spec: &Spec, cx: &mut Ctx) -> Flow {
     let name = spec.flow.name.get_ref().clone();

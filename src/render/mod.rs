@@ -12,6 +12,7 @@ use minijinja::{Environment, UndefinedBehavior, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
+pub mod limits;
 mod params;
 mod switches;
 mod visit;
@@ -77,7 +78,7 @@ pub struct Tenant {
 
 impl Tenant {
     pub fn parse(name: impl Into<String>, source: SourceFile) -> Result<Tenant, Diagnostic> {
-        if let Some(d) = crate::too_large(&source.name, source.text.len()) {
+        if let Some(d) = crate::diagnostic::too_large(&source.name, source.text.len()) {
             return Err(d);
         }
         let values = toml::from_str(&source.text).map_err(|e| {
@@ -346,7 +347,7 @@ impl<'s> Renderer<'s> {
     // `expect` below: Every index in `templated` was added to the environment in `new`.
     #[allow(clippy::expect_used)]
     pub fn render(&self, tenant: Option<&Tenant>, store: &dyn SecretStore) -> Rendered {
-        let _budget = crate::render_limits::RenderBudget::start();
+        let _budget = crate::render::limits::RenderBudget::start();
         let mut diagnostics = Vec::new();
         let mut origins: BTreeMap<String, String> = BTreeMap::new();
         let mut secret_spans = Vec::new();
@@ -405,7 +406,7 @@ impl<'s> Renderer<'s> {
                     read: Mutex::new(BTreeSet::new()),
                 });
                 let context = Value::from_dyn_object(Arc::clone(&lookups));
-                let rendered = crate::render_limits::render(&template, &context);
+                let rendered = crate::render::limits::render(&template, &context);
                 // The secret parameters the string reads: named in it, or looked up as it ran.
                 let mut uses: BTreeSet<String> = declared.iter().cloned().collect();
                 if let Ok(read) = lookups.read.lock() {
@@ -468,7 +469,7 @@ impl<'s> Renderer<'s> {
     /// the template text that changed; integers and booleans (which decide switches) take their
     /// defaults, or `0` and `true` when required. No secret is read.
     pub fn render_symbolic(&self) -> Rendered {
-        let _budget = crate::render_limits::RenderBudget::start();
+        let _budget = crate::render::limits::RenderBudget::start();
         let mut values: BTreeMap<String, Value> = BTreeMap::new();
         for p in &self.params {
             let value = match p.kind {

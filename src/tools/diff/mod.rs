@@ -4,8 +4,8 @@
 //! mostly the same settings). References are compared by node key, so renumbering is not a
 //! change; layout, key order and whitespace never are. Secret values are masked.
 
+use crate::flow::refs;
 use crate::flow::*;
-use crate::refs;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;

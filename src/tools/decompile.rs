@@ -2,8 +2,8 @@
 //! Compiling the result gives the same document, byte for byte (tests check every fixture and
 //! generated flows).
 
+use crate::flow::refs;
 use crate::flow::*;
-use crate::refs;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -23,8 +23,8 @@ pub fn decompile(document: &Document) -> String {
 fn assigned_ids(spec_text: &str) -> Option<Flow> {
     let source = crate::diagnostic::SourceFile::new("decompiled.toml", spec_text);
     let spec = crate::spec::parse_spec(&source).ok()?;
-    let renderer = crate::template::Renderer::new(&spec, None).ok()?;
-    let rendered = renderer.render(None, &crate::template::NoSecrets).spec?;
+    let renderer = crate::render::Renderer::new(&spec, None).ok()?;
+    let rendered = renderer.render(None, &crate::render::NoSecrets).spec?;
     crate::check::check(&rendered, None).flow
 }
 
@@ -46,7 +46,7 @@ pub(crate) fn string(text: &str) -> String {
 /// A string literal for a value that templates render: text that would read as a template
 /// (`{{`, `{%`, `{#`) is escaped so that rendering gives it back unchanged.
 fn templated(text: &str) -> String {
-    string(&crate::template::escape(text))
+    string(&crate::render::escape(text))
 }
 
 /// A bare key when TOML allows one, otherwise a quoted key.
@@ -259,7 +259,7 @@ fn write_node(o: &mut String, w: &Writer, node: &Node, pin_id: bool) {
                 let _ = writeln!(o, "  ] }},");
             }
             let _ = writeln!(o, "]");
-            if b.none_label != "None of the above" {
+            if b.none_label != DEFAULT_NONE_LABEL {
                 let _ = writeln!(o, "none_label = {}", templated(&b.none_label));
             }
         }

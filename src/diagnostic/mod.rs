@@ -1,6 +1,7 @@
 //! Diagnostics are data: a stable code, a severity, a message, where it is, and help.
 //! Renderers turn them into text for people or JSON for machines; nothing here prints.
 
+use crate::flow::limits::MAX_INPUT_BYTES;
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::ops::Range;
@@ -499,6 +500,16 @@ pub fn summary(diagnostics: &[Diagnostic]) -> String {
         plural(errors, "error"),
         plural(warnings, "warning")
     )
+}
+
+/// A diagnostic for an input over [`MAX_INPUT_BYTES`], or `None`.
+pub fn too_large(name: &str, len: usize) -> Option<Diagnostic> {
+    (len > MAX_INPUT_BYTES).then(|| {
+        Diagnostic::new(
+            Code::TooLarge,
+            format!("{name} is {len} bytes; wxcflow reads at most {MAX_INPUT_BYTES} (10 MB, the platform's flow size limit)"),
+        )
+    })
 }
 
 #[cfg(test)]

@@ -4,6 +4,10 @@
 //!
 //! Field order here is the key order of the canonical document: do not reorder casually.
 
+pub mod jsonpath;
+pub mod limits;
+pub mod refs;
+
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -376,6 +380,9 @@ fn jsonpaths_overlap(a: &str, b: &str) -> bool {
 
 /// Built-in outputs that carry a reply's content, secret when any named output is.
 pub const SECRET_BEARING_BUILTINS: [&str; 2] = ["https.responseBody", "https.responseHeaders"];
+
+/// The label Flow Builder gives a branch's default outcome until it is renamed.
+pub const DEFAULT_NONE_LABEL: &str = "None of the above";
 
 /// The Branch node's output: which branch matched.
 pub const BRANCH_OUTPUT: &str = "branch.output";

@@ -9,9 +9,9 @@
 pub mod mock;
 pub mod scenario;
 
+use crate::flow::jsonpath;
+use crate::flow::refs;
 use crate::flow::*;
-use crate::jsonpath;
-use crate::refs;
 use crate::secret::Text;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};

@@ -1,0 +1,7 @@
+//! Tools that read what the pipeline makes, or what Flow Builder exported.
+
+pub mod decompile;
+pub mod diff;
+pub mod format;
+pub mod simulate;
+pub mod workflow;
