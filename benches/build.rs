@@ -1,5 +1,7 @@
 //! Build benchmarks: GetOAuthToken, and generated flows of growing size to show linear cost.
 //! Run: `cargo bench --bench build`.
+// A test stops at the first thing that is not as expected.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;

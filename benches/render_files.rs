@@ -1,6 +1,8 @@
 //! `wxcflow render` of 10,000 tenant files, whole process: a first render into an empty folder,
 //! and a re-render of the same tenants, which finds every document unchanged and writes none.
 //! Run: `cargo bench --bench render_files` (about two minutes).
+// A test stops at the first thing that is not as expected.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use std::path::Path;

@@ -1,5 +1,7 @@
 //! The routes into other tools: the pre-commit hooks and the CI workflow are run from their own
 //! files against a repository laid out from the fixtures; man pages come from the binary.
+// A test stops at the first thing that is not as expected.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 

@@ -1,4 +1,6 @@
 //! The commands a user runs, end to end through the binary.
+// A test stops at the first thing that is not as expected.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 

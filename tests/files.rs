@@ -1,5 +1,7 @@
 //! Files the command reads and writes: devices, pipes, links, outputs that are inputs, reads
 //! that never end, and stdout that cannot be written.
+// A test stops at the first thing that is not as expected.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![cfg(unix)]
 
 mod common;

@@ -1,4 +1,6 @@
 //! One snapshot per fixture: documents for valid specs, exact diagnostics for broken ones.
+// A test stops at the first thing that is not as expected.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 

@@ -8,6 +8,8 @@
 //! 127.0.0.1 that echoes the whole request back, in its status line's answer, error fields and
 //! field names). The files come pretty-printed and on one line, and broken in their syntax and
 //! their shape right beside a secret.
+// A test stops at the first thing that is not as expected.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 

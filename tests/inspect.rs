@@ -1,6 +1,8 @@
 //! Reading `.workflow` exports. The exports here are made by the tests: blocks of pseudo-random
 //! bytes below the measured bound, hex-encoded as Webex Connect writes them. Nothing is read from
 //! outside the repository.
+// A test stops at the first thing that is not as expected.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 

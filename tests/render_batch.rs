@@ -1,5 +1,7 @@
 //! `render` batches: what is skipped and why, what a run leaves in its output folder (its own
 //! documents, a manifest, nothing stale), provenance, and incremental re-rendering.
+// A test stops at the first thing that is not as expected.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![cfg(unix)]
 
 mod common;

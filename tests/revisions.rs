@@ -1,4 +1,6 @@
 //! Semantic diffs of flow revisions, in every format, and git integration.
+// A test stops at the first thing that is not as expected.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 

@@ -1,4 +1,6 @@
 //! spec -> document -> spec -> document is byte-identical.
+// A test stops at the first thing that is not as expected.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 

@@ -1,5 +1,7 @@
 //! SARIF 2.1.0 output: valid against the SARIF schema, one result per diagnostic on the right
 //! lines, and the code table as its rules.
+// A test stops at the first thing that is not as expected.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 

@@ -3,23 +3,20 @@
 use super::*;
 use std::io::Write as _;
 
-pub(super) fn graph(spec: Option<&Path>, values: Option<&Path>, format: GraphFormat) -> ExitCode {
+pub(super) fn graph(spec: Option<&Path>, values: Option<&Path>, format: GraphFormat) -> Outcome {
     let flow = match compile(spec, values, Secrets::OriginsOnly) {
         Ok(compiled) => compiled.flow,
-        Err(code) => return code,
+        Err(failure) => return Err(failure),
     };
     match format {
         GraphFormat::Mermaid => out!("{}", wxcflow::emit::graph::mermaid(&flow)),
         GraphFormat::Dot => out!("{}", wxcflow::emit::graph::dot(&flow)),
     }
-    ExitCode::SUCCESS
+    Ok(Done::Clean)
 }
 
-pub(super) fn sheet(spec: Option<&Path>, values: Option<&Path>, output: Option<&Path>) -> ExitCode {
-    let compiled = match compile(spec, values, Secrets::OriginsOnly) {
-        Ok(compiled) => compiled,
-        Err(code) => return code,
-    };
+pub(super) fn sheet(spec: Option<&Path>, values: Option<&Path>, output: Option<&Path>) -> Outcome {
+    let compiled = compile(spec, values, Secrets::OriginsOnly)?;
     let text = match values.and_then(Path::file_stem) {
         // A tenant's sheet names its tenant (the tenant file's stem, as render names documents).
         Some(tenant) => wxcflow::emit::sheet::tenant_sheet(
@@ -37,11 +34,11 @@ pub(super) fn sheet(spec: Option<&Path>, values: Option<&Path>, output: Option<&
         Some(path) => {
             if let Err(e) = io::write_output(path, text.as_bytes(), io::WriteOptions::output(false))
             {
-                return usage_error(&e);
+                return Err(Failure::usage(e));
             }
         }
     }
-    ExitCode::SUCCESS
+    Ok(Done::Clean)
 }
 
 pub(super) fn is_workflow_path(path: &Path) -> bool {
@@ -57,7 +54,7 @@ pub(super) fn build(
     values: Option<&Path>,
     output: Option<&Path>,
     format: Format,
-) -> ExitCode {
+) -> Outcome {
     if let Some(out) = output.filter(|o| is_workflow_path(o)) {
         let d = Diagnostic::new(
             Code::WorkflowOutput,
@@ -65,16 +62,10 @@ pub(super) fn build(
         )
         .with_help("write the flow document (.flow.json) and follow its build sheet in Flow Builder; see the README, section \".workflow files\"");
         print_diagnostics(&[d], &[], format, false);
-        return ExitCode::from(EXIT_USAGE);
+        return Err(Failure::Unusable(None));
     }
-    let source = match load_spec(spec) {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
-    let tenant = match values.map(load_tenant).transpose() {
-        Ok(t) => t,
-        Err(code) => return code,
-    };
+    let source = load_spec(spec)?;
+    let tenant = values.map(load_tenant).transpose()?;
     let store = FsSecrets::beside(values);
     let result = compiler().build_tenant(&source, tenant.as_ref(), &store);
     let mut sources = vec![&source];
@@ -84,10 +75,13 @@ pub(super) fn build(
     print_diagnostics(&result.diagnostics, &sources, format, false);
     let holds_secret = result.holds_secret();
     let Some((mut document, _)) = result.output else {
-        if matches!(format, Format::Human) {
-            eprintln!("build failed: {}", diagnostic::summary(&result.diagnostics));
-        }
-        return ExitCode::from(EXIT_PROBLEMS);
+        return Err(match format {
+            Format::Human => Failure::problems_with(format!(
+                "build failed: {}",
+                diagnostic::summary(&result.diagnostics)
+            )),
+            Format::Json => Failure::problems(),
+        });
     };
     let json = wxcflow::emit::provenance::stamp(
         &mut document,
@@ -102,17 +96,17 @@ pub(super) fn build(
     );
     if target.as_os_str() == "-" {
         if holds_secret {
-            return usage_error("the document holds secret values; write it to a file (created with mode 0600), not to stdout");
+            return Err(Failure::usage("the document holds secret values; write it to a file (created with mode 0600), not to stdout"));
         }
         out!("{json}");
-        return ExitCode::SUCCESS;
+        return Ok(Done::Clean);
     }
     if let Err(e) = io::write_output(
         &target,
         json.as_bytes(),
         io::WriteOptions::output(holds_secret),
     ) {
-        return usage_error(&e);
+        return Err(Failure::usage(e));
     }
     if matches!(format, Format::Human) {
         eprintln!(
@@ -126,7 +120,7 @@ pub(super) fn build(
             }
         );
     }
-    ExitCode::SUCCESS
+    Ok(Done::Clean)
 }
 
 /// `<flow name><extension>` (`.flow.json`, `.fd.json`), with characters that do not belong in a
@@ -162,7 +156,7 @@ fn init_files() -> [(&'static str, String); 3] {
     ]
 }
 
-pub(super) fn init(dir: &Path) -> ExitCode {
+pub(super) fn init(dir: &Path) -> Outcome {
     let files = init_files();
     let existing: Vec<String> = files
         .iter()
@@ -171,13 +165,16 @@ pub(super) fn init(dir: &Path) -> ExitCode {
         .map(|p| p.display().to_string())
         .collect();
     if !existing.is_empty() {
-        return usage_error(&format!(
+        return Err(Failure::usage(format!(
             "refusing to overwrite {}; nothing was written",
             existing.join(", ")
-        ));
+        )));
     }
     if let Err(e) = std::fs::create_dir_all(dir.join("tenants")) {
-        return usage_error(&format!("cannot create {}: {e}", dir.display()));
+        return Err(Failure::usage(format!(
+            "cannot create {}: {e}",
+            dir.display()
+        )));
     }
     for (name, text) in &files {
         let path = dir.join(name);
@@ -188,10 +185,13 @@ pub(super) fn init(dir: &Path) -> ExitCode {
             .open(&path)
             .and_then(|mut f| f.write_all(text.as_bytes()));
         if let Err(e) = written {
-            return usage_error(&format!("cannot write {}: {e}", path.display()));
+            return Err(Failure::usage(format!(
+                "cannot write {}: {e}",
+                path.display()
+            )));
         }
         eprintln!("wrote {}", path.display());
     }
     eprintln!("next: wxcflow build {}", dir.join(files[0].0).display());
-    ExitCode::SUCCESS
+    Ok(Done::Clean)
 }

@@ -76,7 +76,7 @@ impl Report {
     }
 }
 
-pub(super) fn check(specs: &[PathBuf], tenants: Option<&Path>, format: ReportFormat) -> ExitCode {
+pub(super) fn check(specs: &[PathBuf], tenants: Option<&Path>, format: ReportFormat) -> Outcome {
     let mut report = Report::default();
     // Tenant files are read and parsed once; one that does not parse is reported once.
     let mut loaded = Vec::new();
@@ -89,15 +89,14 @@ pub(super) fn check(specs: &[PathBuf], tenants: Option<&Path>, format: ReportFor
                 }
                 files.into_iter().map(|f| f.path).collect::<Vec<_>>()
             }
-            Err(e) => return usage_error(&e),
+            Err(e) => return Err(Failure::usage(e)),
         };
         // As for `render`: no tenant is a mistake, not a pass.
         if paths.is_empty() {
-            eprintln!(
-                "error: no tenant files (*.toml) in {}; nothing was checked",
+            return Err(Failure::input(format!(
+                "no tenant files (*.toml) in {}; nothing was checked",
                 dir.display()
-            );
-            return ExitCode::from(EXIT_PROBLEMS);
+            )));
         }
         for path in paths {
             let source = match read_source(&path) {
@@ -201,34 +200,37 @@ pub(super) fn check(specs: &[PathBuf], tenants: Option<&Path>, format: ReportFor
         ReportFormat::Sarif => out!("{}", report.sarif.render()),
     }
     if report.unreadable {
-        ExitCode::from(EXIT_USAGE)
+        Err(Failure::Unusable(None))
     } else if report.diagnostics.iter().any(Diagnostic::is_error) {
-        ExitCode::from(EXIT_PROBLEMS)
+        Err(Failure::problems())
     } else {
-        ExitCode::SUCCESS
+        Ok(Done::Clean)
     }
 }
 
 /// `render --check`: renders every tenant into a fresh private scratch folder under the system's
 /// temporary folder, then removes it, so a hook proves every tenant renders and writes without
 /// leaving documents (which may hold secrets) behind.
-pub(super) fn render_in_scratch(template: &Path, tenants: &Path, jobs: Option<usize>) -> ExitCode {
+pub(super) fn render_in_scratch(template: &Path, tenants: &Path, jobs: Option<usize>) -> Outcome {
     let scratch = match make_scratch_dir() {
         Ok(dir) => dir,
-        Err(e) => return usage_error(&format!("cannot create a scratch folder: {e}")),
+        Err(e) => {
+            return Err(Failure::usage(format!(
+                "cannot create a scratch folder: {e}"
+            )))
+        }
     };
-    let code = render::render(template, tenants, &scratch, jobs);
+    let outcome = render::render(template, tenants, &scratch, jobs);
     match std::fs::remove_dir_all(&scratch) {
         Ok(()) => eprintln!("removed the scratch folder {}", scratch.display()),
         Err(e) => {
-            eprintln!(
-                "error: cannot remove the scratch folder {}: {e}",
+            return Err(Failure::usage(format!(
+                "cannot remove the scratch folder {}: {e}",
                 scratch.display()
-            );
-            return ExitCode::from(EXIT_USAGE);
+            )))
         }
     }
-    code
+    outcome
 }
 
 /// A new folder only this user can read; never one that already existed.

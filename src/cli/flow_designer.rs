@@ -24,17 +24,17 @@ struct FdSource {
 }
 
 /// Reads a file and tells whether it is a Flow Designer export or spec.
-fn read_fd(path: &Path) -> Result<Option<FdSource>, ExitCode> {
+fn read_fd(path: &Path) -> Result<Option<FdSource>, Failure> {
     // Too large for a Flow Designer file: left to the other readers, which say why.
     let bytes = match super::io::read_bounded(path, wxcflow::MAX_INPUT_BYTES) {
         Ok(bytes) => bytes,
         Err(e) if e.too_large => return Ok(None),
-        Err(e) => return Err(e.report()),
+        Err(e) => return Err(e.into()),
     };
     let Some(kind) = fd::recognise(&bytes) else {
         return Ok(None);
     };
-    let source = read_source(path).map_err(|e| e.report())?;
+    let source = read_source(path)?;
     Ok(Some(FdSource { source, kind }))
 }
 
@@ -43,13 +43,13 @@ fn print_problems(diagnostics: &[Diagnostic], quoted: &Quoted) {
     print_diagnostics(diagnostics, &[&quoted.source], Format::Human, false);
 }
 
-pub(super) fn inspect(files: &[PathBuf], format: Format) -> Option<ExitCode> {
+pub(super) fn inspect(files: &[PathBuf], format: Format) -> Option<Outcome> {
     let mut read = Vec::new();
     for path in files {
         match read_fd(path) {
             Ok(Some(f)) => read.push(f),
             Ok(None) => return None,
-            Err(code) => return Some(code),
+            Err(failure) => return Some(Err(failure)),
         }
     }
     let mut reports = Vec::new();
@@ -89,10 +89,14 @@ pub(super) fn inspect(files: &[PathBuf], format: Format) -> Option<ExitCode> {
             outln!("{}", pretty_json(&serde_json::json!({ "files": files })));
         }
     }
-    Some(ExitCode::from(if failed { EXIT_PROBLEMS } else { 0 }))
+    Some(if failed {
+        Err(Failure::problems())
+    } else {
+        Ok(Done::Clean)
+    })
 }
 
-pub(super) fn textconv(path: &Path, bytes: &[u8]) -> Option<ExitCode> {
+pub(super) fn textconv(path: &Path, bytes: &[u8]) -> Option<Outcome> {
     fd::recognise(bytes)?;
     let text = String::from_utf8_lossy(bytes).into_owned();
     let source = SourceFile::new(path.display().to_string(), text);
@@ -102,25 +106,25 @@ pub(super) fn textconv(path: &Path, bytes: &[u8]) -> Option<ExitCode> {
         (Err(_), quoted) => quoted.text(),
     };
     out!("{shown}");
-    Some(ExitCode::SUCCESS)
+    Some(Ok(Done::Clean))
 }
 
 /// One side of a Flow Designer diff: a Flow Designer file, or a Webex Connect spec or document
 /// lowered to a subflow. Errors are printed.
-fn side(path: &Path) -> Result<FdFlow, ExitCode> {
+fn side(path: &Path) -> Result<FdFlow, Failure> {
     if let Some(f) = read_fd(path)? {
         let (read, quoted) = fd::read_quoted(&f.source);
         return read.map_err(|problems| {
             print_problems(&problems, &quoted);
-            ExitCode::from(EXIT_USAGE)
+            Failure::Unusable(None)
         });
     }
-    let bytes = super::io::read_bounded(path, wxcflow::MAX_INPUT_BYTES).map_err(|e| e.report())?;
+    let bytes = super::io::read_bounded(path, wxcflow::MAX_INPUT_BYTES)?;
     let (build, source) = match workflow::inspect(&bytes) {
         Inspection::FlowDocument { .. } => {
             let document: wxcflow::flow::Document =
                 serde_json::from_slice(&bytes).map_err(|e| {
-                    usage_error(&format!(
+                    Failure::usage(format!(
                         "{} is not a valid flow document: {e}",
                         path.display()
                     ))
@@ -134,11 +138,11 @@ fn side(path: &Path) -> Result<FdFlow, ExitCode> {
             (build, None)
         }
         Inspection::Spec { .. } => {
-            let source = read_source(path).map_err(|e| e.report())?;
+            let source = read_source(path)?;
             (compiler().build(&source), Some(source))
         }
         _ => {
-            return Err(usage_error(&format!(
+            return Err(Failure::usage(format!(
                 "{}: cannot compare a Flow Designer flow with this file",
                 path.display()
             )))
@@ -154,10 +158,10 @@ fn side(path: &Path) -> Result<FdFlow, ExitCode> {
     lowered
         .output
         .map(|(flow, _)| flow)
-        .ok_or_else(|| ExitCode::from(EXIT_USAGE))
+        .ok_or(Failure::Unusable(None))
 }
 
-pub(super) fn diff(old: &Path, new: &Path, format: DiffFormat) -> Option<ExitCode> {
+pub(super) fn diff(old: &Path, new: &Path, format: DiffFormat) -> Option<Outcome> {
     let is_fd = |p: &Path| {
         super::io::read_bounded(p, wxcflow::MAX_INPUT_BYTES)
             .ok()
@@ -168,7 +172,7 @@ pub(super) fn diff(old: &Path, new: &Path, format: DiffFormat) -> Option<ExitCod
     }
     let (a, b) = match (side(old), side(new)) {
         (Ok(a), Ok(b)) => (a, b),
-        (Err(code), _) | (_, Err(code)) => return Some(code),
+        (Err(failure), _) | (_, Err(failure)) => return Some(Err(failure)),
     };
     let changes = fd::diff::diff(&a, &b);
     let text = match format {
@@ -181,19 +185,19 @@ pub(super) fn diff(old: &Path, new: &Path, format: DiffFormat) -> Option<ExitCod
         ),
     };
     out!("{text}");
-    Some(ExitCode::from(u8::from(!changes.is_empty())))
+    Some(Ok(Done::found_if(!changes.is_empty())))
 }
 
-pub(super) fn decompile(path: &Path, output: Option<&Path>) -> Option<ExitCode> {
+pub(super) fn decompile(path: &Path, output: Option<&Path>) -> Option<Outcome> {
     let f = match read_fd(path) {
         Ok(f) => f?,
-        Err(code) => return Some(code),
+        Err(failure) => return Some(Err(failure)),
     };
     let flow = match fd::read_quoted(&f.source) {
         (Ok(flow), _) => flow,
         (Err(problems), quoted) => {
             print_problems(&problems, &quoted);
-            return Some(ExitCode::from(EXIT_PROBLEMS));
+            return Some(Err(Failure::problems()));
         }
     };
     let origin = path
@@ -202,15 +206,15 @@ pub(super) fn decompile(path: &Path, output: Option<&Path>) -> Option<ExitCode> 
     let spec = fd::decompile::decompile(&flow, &origin);
     let private = Secrets::of(&flow).any();
     Some(match output {
-        None if private => usage_error("the flow holds secret values (a secure variable's value or a credential typed in clear); write the spec to a file with -o (created with mode 0600)"),
+        None if private => Err(Failure::usage("the flow holds secret values (a secure variable's value or a credential typed in clear); write the spec to a file with -o (created with mode 0600)")),
         None => {
             out!("{spec}");
-            ExitCode::SUCCESS
+            Ok(Done::Clean)
         }
         Some(target) => {
             match super::io::write_output(target, spec.as_bytes(), super::io::WriteOptions::output(private)) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => usage_error(&e),
+                Ok(()) => Ok(Done::Clean),
+                Err(e) => Err(Failure::usage(e)),
             }
         }
     })
@@ -263,12 +267,12 @@ fn build_fd(
     spec: Option<&Path>,
     values: Option<&Path>,
     format: Format,
-) -> Result<(fd::FdBuild, Vec<SourceFile>, Origins), ExitCode> {
+) -> Result<(fd::FdBuild, Vec<SourceFile>, Origins), Failure> {
     let source = load_spec(spec)?;
     let validator = FdValidator::new();
     if fd::spec::is_spec(&source.text) {
         if values.is_some() {
-            return Err(usage_error(
+            return Err(Failure::usage(
                 "--values applies to Webex Connect templates, not to Flow Designer specs",
             ));
         }
@@ -314,23 +318,23 @@ pub(super) fn build(
     values: Option<&Path>,
     output: Option<&Path>,
     format: Format,
-) -> ExitCode {
+) -> Outcome {
     if let Some(out) = output.filter(|o| super::build::is_workflow_path(o)) {
-        return usage_error(&format!(
+        return Err(Failure::usage(format!(
             "refusing to write {}: a Flow Designer file is JSON; name it .json",
             out.display()
-        ));
+        )));
     }
-    let (build, _, _) = match build_fd(spec, values, format) {
-        Ok(b) => b,
-        Err(code) => return code,
-    };
+    let (build, _, _) = build_fd(spec, values, format)?;
     let holds_secret = build.holds_secret;
     let Some((flow, json)) = build.output else {
-        if matches!(format, Format::Human) {
-            eprintln!("build failed: {}", diagnostic::summary(&build.diagnostics));
-        }
-        return ExitCode::from(EXIT_PROBLEMS);
+        return Err(match format {
+            Format::Human => Failure::problems_with(format!(
+                "build failed: {}",
+                diagnostic::summary(&build.diagnostics)
+            )),
+            Format::Json => Failure::problems(),
+        });
     };
     let target = output.map_or_else(
         || PathBuf::from(super::build::default_output_name(&flow.name, ".fd.json")),
@@ -338,17 +342,17 @@ pub(super) fn build(
     );
     if target.as_os_str() == "-" {
         if holds_secret {
-            return usage_error("the Flow Designer file holds secret values; write it to a file (created with mode 0600), not to stdout");
+            return Err(Failure::usage("the Flow Designer file holds secret values; write it to a file (created with mode 0600), not to stdout"));
         }
         out!("{json}");
-        return ExitCode::SUCCESS;
+        return Ok(Done::Clean);
     }
     if let Err(e) = super::io::write_output(
         &target,
         json.as_bytes(),
         super::io::WriteOptions::output(holds_secret),
     ) {
-        return usage_error(&e);
+        return Err(Failure::usage(e));
     }
     if matches!(format, Format::Human) {
         eprintln!(
@@ -363,17 +367,16 @@ pub(super) fn build(
             }
         );
     }
-    ExitCode::SUCCESS
+    Ok(Done::Clean)
 }
 
-pub(super) fn sheet(spec: Option<&Path>, values: Option<&Path>, output: Option<&Path>) -> ExitCode {
-    let (build, sources, origins) = match build_fd(spec, values, Format::Human) {
-        Ok(b) => b,
-        Err(code) => return code,
-    };
+pub(super) fn sheet(spec: Option<&Path>, values: Option<&Path>, output: Option<&Path>) -> Outcome {
+    let (build, sources, origins) = build_fd(spec, values, Format::Human)?;
     let Some((flow, _)) = &build.output else {
-        eprintln!("build failed: {}", diagnostic::summary(&build.diagnostics));
-        return ExitCode::from(EXIT_PROBLEMS);
+        return Err(Failure::problems_with(format!(
+            "build failed: {}",
+            diagnostic::summary(&build.diagnostics)
+        )));
     };
     let file_name = super::build::default_output_name(&flow.name, ".fd.json");
     let text = fd::sheet::sheet(&fd::sheet::SheetInput {
@@ -391,18 +394,21 @@ pub(super) fn sheet(spec: Option<&Path>, values: Option<&Path>, output: Option<&
                 text.as_bytes(),
                 super::io::WriteOptions::output(false),
             ) {
-                return usage_error(&e);
+                return Err(Failure::usage(e));
             }
         }
     }
-    ExitCode::SUCCESS
+    Ok(Done::Clean)
 }
 
 /// `build` and `sheet` for the document target refuse a Flow Designer spec with the reason.
-pub(super) fn refuse_document_target(spec: Option<&Path>) -> Option<ExitCode> {
+pub(super) fn refuse_document_target(spec: Option<&Path>) -> Option<Outcome> {
     let text = super::io::read_text(spec?, wxcflow::MAX_INPUT_BYTES).ok()?;
-    fd::spec::is_spec(&text)
-        .then(|| usage_error("this is a Flow Designer spec: build it with --target flow-designer"))
+    fd::spec::is_spec(&text).then(|| {
+        Err(Failure::usage(
+            "this is a Flow Designer spec: build it with --target flow-designer",
+        ))
+    })
 }
 
 /// What `push` is given.
@@ -417,38 +423,36 @@ pub(super) struct Push<'a> {
 }
 
 /// Imports a Flow Designer file into Webex Contact Center, and publishes it on request.
-pub(super) fn push(args: &Push) -> ExitCode {
+pub(super) fn push(args: &Push) -> Outcome {
     use fd::push;
     let base = match push::api_base(args.region, args.api_url) {
         Ok(base) => base,
-        Err(e) => return usage_error(&e),
+        Err(e) => return Err(Failure::usage(e)),
     };
     if !push::valid_id(args.org) || !push::valid_id(args.project) {
-        return usage_error("--org and --project take ids: letters, digits and `-`");
+        return Err(Failure::usage(
+            "--org and --project take ids: letters, digits and `-`",
+        ));
     }
     let token = match std::env::var(args.token_env) {
         Ok(t) if !t.trim().is_empty() => t.trim().to_string(),
         _ => {
-            return usage_error(&format!(
+            return Err(Failure::usage(format!(
                 "environment variable {} is not set: it holds the Webex access token (contact-center scopes)",
                 args.token_env
-            ))
+            )))
         }
     };
-    let source = match read_source(args.file) {
-        Ok(s) => s,
-        Err(e) => return e.report(),
-    };
+    let source = read_source(args.file)?;
     let value: serde_json::Value = match serde_json::from_str(&source.text) {
         Ok(v) => v,
         Err(e) => {
-            eprintln!(
-                "error: {}:{}: not JSON: {}",
+            return Err(Failure::input(format!(
+                "{}:{}: not JSON: {}",
                 source.name,
                 e.line(),
                 fd::read::json_error(&e)
-            );
-            return ExitCode::from(EXIT_PROBLEMS);
+            )));
         }
     };
     // Schema problems say where, without the secret values the file may hold.
@@ -462,8 +466,7 @@ pub(super) fn push(args: &Push) -> ExitCode {
         for v in &violations {
             eprintln!("error: {}: {v}", source.name);
         }
-        eprintln!("push sends only files that pass the Flow Designer schema (`wxcflow build --target flow-designer` writes them)");
-        return ExitCode::from(EXIT_PROBLEMS);
+        return Err(Failure::problems_with("push sends only files that pass the Flow Designer schema (`wxcflow build --target flow-designer` writes them)"));
     }
     let flow_type = value["flowType"].as_str().unwrap_or("FLOW");
     let file_name = args.file.file_name().map_or_else(
@@ -486,13 +489,12 @@ pub(super) fn push(args: &Push) -> ExitCode {
     let answer = match super::live::send(&import) {
         Ok((status, body)) if (200..300).contains(&status) => body,
         Ok((status, body)) => {
-            eprintln!(
-                "error: the import was refused: {}",
+            return Err(Failure::input(format!(
+                "the import was refused: {}",
                 push::refusal(status, &body)
-            );
-            return ExitCode::from(EXIT_PROBLEMS);
+            )));
         }
-        Err(e) => return usage_error(&format!("cannot reach {base}: {e}")),
+        Err(e) => return Err(Failure::usage(format!("cannot reach {base}: {e}"))),
     };
     let flow_id = push::imported_flow_id(&answer);
     eprintln!(
@@ -502,11 +504,10 @@ pub(super) fn push(args: &Push) -> ExitCode {
             .map_or(String::new(), |id| format!(" (flow id {id})"))
     );
     if !args.publish {
-        return ExitCode::SUCCESS;
+        return Ok(Done::Clean);
     }
     let Some(flow_id) = flow_id else {
-        eprintln!("error: the import's answer names no flow id, so the flow cannot be published; publish it in Flow Designer");
-        return ExitCode::from(EXIT_PROBLEMS);
+        return Err(Failure::input("the import's answer names no flow id, so the flow cannot be published; publish it in Flow Designer"));
     };
     match super::live::send(&push::publish_call(
         &base,
@@ -517,16 +518,13 @@ pub(super) fn push(args: &Push) -> ExitCode {
     )) {
         Ok((status, _)) if (200..300).contains(&status) => {
             eprintln!("published flow {flow_id}");
-            ExitCode::SUCCESS
+            Ok(Done::Clean)
         }
-        Ok((status, body)) => {
-            eprintln!(
-                "error: publishing was refused: {}",
-                push::refusal(status, &body)
-            );
-            ExitCode::from(EXIT_PROBLEMS)
-        }
-        Err(e) => usage_error(&format!("cannot reach {base}: {e}")),
+        Ok((status, body)) => Err(Failure::input(format!(
+            "publishing was refused: {}",
+            push::refusal(status, &body)
+        ))),
+        Err(e) => Err(Failure::usage(format!("cannot reach {base}: {e}"))),
     }
 }
 

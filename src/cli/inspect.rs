@@ -11,7 +11,7 @@ pub(super) fn single_export(inspection: &Inspection) -> Option<&workflow::Export
     }
 }
 
-pub(super) fn inspect(files: &[PathBuf], format: Format) -> ExitCode {
+pub(super) fn inspect(files: &[PathBuf], format: Format) -> Outcome {
     if let Some(code) = super::flow_designer::inspect(files, format) {
         return code;
     }
@@ -27,7 +27,7 @@ pub(super) fn inspect(files: &[PathBuf], format: Format) -> ExitCode {
                     bytes: workflow::MAX_EXPORT_BYTES + 1,
                 }),
             )),
-            Err(e) => return e.report(),
+            Err(e) => return Err(e.into()),
         }
     }
     let comparison = match inspected.as_slice() {
@@ -58,19 +58,16 @@ pub(super) fn inspect(files: &[PathBuf], format: Format) -> ExitCode {
         }
     }
     if inspected.iter().all(|(_, i)| i.is_recognised()) {
-        ExitCode::SUCCESS
+        Ok(Done::Clean)
     } else {
-        ExitCode::from(EXIT_PROBLEMS)
+        Err(Failure::problems())
     }
 }
 
 /// Git calls this with one file and shows what it prints; so it prints something for any file
 /// and fails only when the file cannot be read.
-pub(super) fn textconv(path: &Path) -> ExitCode {
-    let bytes = match io::read_bounded(path, workflow::MAX_EXPORT_BYTES) {
-        Ok(b) => b,
-        Err(e) => return e.report(),
-    };
+pub(super) fn textconv(path: &Path) -> Outcome {
+    let bytes = io::read_bounded(path, workflow::MAX_EXPORT_BYTES)?;
     if let Some(code) = super::flow_designer::textconv(path, &bytes) {
         return code;
     }
@@ -113,5 +110,5 @@ pub(super) fn textconv(path: &Path) -> ExitCode {
         other => workflow::render_inspection("export", &other),
     };
     out!("{text}");
-    ExitCode::SUCCESS
+    Ok(Done::Clean)
 }

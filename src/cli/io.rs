@@ -20,18 +20,6 @@ impl std::fmt::Display for ReadError {
     }
 }
 
-impl ReadError {
-    /// Prints the error and gives the exit code: 1 for an input over the limits, 2 otherwise.
-    pub fn report(&self) -> std::process::ExitCode {
-        if self.too_large {
-            eprintln!("error[wxc::too-large]: {}", self.message);
-            std::process::ExitCode::from(super::EXIT_PROBLEMS)
-        } else {
-            super::usage_error(&self.message)
-        }
-    }
-}
-
 /// The files read so far in this process, by (device, inode): no output may replace one.
 static INPUTS: Mutex<Vec<(u64, u64, PathBuf)>> = Mutex::new(Vec::new());
 

@@ -40,13 +40,20 @@ fn collect(command: &clap::Command, pages: &mut Vec<(String, Vec<u8>)>) -> std::
     Ok(())
 }
 
-pub(super) fn man(dir: &Path) -> ExitCode {
+pub(super) fn man(dir: &Path) -> Outcome {
     let pages = match pages() {
         Ok(pages) => pages,
-        Err(e) => return usage_error(&format!("cannot generate the man pages: {e}")),
+        Err(e) => {
+            return Err(Failure::usage(format!(
+                "cannot generate the man pages: {e}"
+            )))
+        }
     };
     if let Err(e) = std::fs::create_dir_all(dir) {
-        return usage_error(&format!("cannot create {}: {e}", dir.display()));
+        return Err(Failure::usage(format!(
+            "cannot create {}: {e}",
+            dir.display()
+        )));
     }
     for (name, roff) in &pages {
         let path = dir.join(name);
@@ -56,11 +63,11 @@ pub(super) fn man(dir: &Path) -> ExitCode {
             ..super::io::WriteOptions::output(false)
         };
         if let Err(e) = super::io::write_output(&path, roff, options) {
-            return usage_error(&e);
+            return Err(Failure::usage(e));
         }
     }
     eprintln!("wrote {} man pages to {}", pages.len(), dir.display());
-    ExitCode::SUCCESS
+    Ok(Done::Clean)
 }
 
 #[cfg(test)]
@@ -88,7 +95,7 @@ mod tests {
         command_names(&Cli::command(), "", &mut expected);
         expected.sort();
         let dir = tempfile::tempdir().unwrap();
-        assert_eq!(man(dir.path()), ExitCode::SUCCESS);
+        assert!(matches!(man(dir.path()), Ok(Done::Clean)));
         let mut written: Vec<String> = std::fs::read_dir(dir.path())
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

@@ -25,6 +25,7 @@ macro_rules! outln {
 
 mod build;
 mod check;
+mod error;
 mod flow_designer;
 mod inspect;
 mod io;
@@ -34,9 +35,7 @@ mod render;
 mod revisions;
 mod simulate;
 
-/// Exit codes: 0 ok, 1 problems in the input, 2 usage or I/O error.
-const EXIT_PROBLEMS: u8 = 1;
-const EXIT_USAGE: u8 = 2;
+use error::{Done, Failure, Outcome};
 
 #[derive(Parser)]
 #[command(name = "wxcflow", version, about = "A compiler for Cisco Webex Connect flows", long_about = None)]
@@ -279,22 +278,25 @@ enum SchemaKind {
     FlowDesigner,
 }
 
+/// Runs the command line and gives the exit code: the one place a command's [`Outcome`]
+/// becomes one ([`error::finish`]).
 pub fn run() -> ExitCode {
-    let code = run_command();
-    match io::stdout_failure() {
-        Some(e) => usage_error(&format!("cannot write to stdout: {e}")),
-        None => code,
-    }
-}
-
-fn run_command() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { 0 });
+            return error::usage_exit(e.use_stderr());
         }
     };
+    let code = error::finish(run_command(cli));
+    // A closed pipe is quiet; any other failure to write stdout makes the run a failure.
+    match io::stdout_failure() {
+        Some(e) => error::finish(Err(Failure::usage(format!("cannot write to stdout: {e}")))),
+        None => code,
+    }
+}
+
+fn run_command(cli: Cli) -> Outcome {
     let _ = COLOR.set(cli.color);
     match cli.command {
         Command::Render {
@@ -322,7 +324,7 @@ fn run_command() -> ExitCode {
         Command::Build { spec, .. }
             if flow_designer::refuse_document_target(spec.as_deref()).is_some() =>
         {
-            ExitCode::from(EXIT_USAGE)
+            Err(Failure::Unusable(None))
         }
         Command::Build {
             spec,
@@ -406,7 +408,7 @@ fn run_command() -> ExitCode {
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "wxcflow", &mut script);
             out!("{}", String::from_utf8_lossy(&script));
-            ExitCode::SUCCESS
+            Ok(Done::Clean)
         }
         Command::Man { dir } => man::man(&dir),
         Command::Schema { which } => {
@@ -417,7 +419,7 @@ fn run_command() -> ExitCode {
                     out!("{}", wxcflow::flow_designer::schema::FLOW_DESIGNER_SCHEMA)
                 }
             }
-            ExitCode::SUCCESS
+            Ok(Done::Clean)
         }
     }
 }
@@ -429,9 +431,9 @@ fn read_source(path: &Path) -> Result<SourceFile, io::ReadError> {
 }
 
 /// The spec at `path`, or the embedded GetOAuthToken when none is given.
-fn load_spec(path: Option<&Path>) -> Result<SourceFile, ExitCode> {
+fn load_spec(path: Option<&Path>) -> Result<SourceFile, Failure> {
     match path {
-        Some(path) => read_source(path).map_err(|e| e.report()),
+        Some(path) => Ok(read_source(path)?),
         None => Ok(SourceFile::new(
             wxcflow::DEFAULT_SPEC_NAME,
             wxcflow::DEFAULT_SPEC,
@@ -466,7 +468,7 @@ fn compile(
     spec: Option<&Path>,
     values: Option<&Path>,
     secrets: Secrets,
-) -> Result<Compiled, ExitCode> {
+) -> Result<Compiled, Failure> {
     let source = load_spec(spec)?;
     let tenant = values.map(load_tenant).transpose()?;
     let store = FsSecrets::beside(values);
@@ -486,10 +488,10 @@ fn compile(
             flow: document.flow,
             origins: result.secret_origins,
         }),
-        None => {
-            eprintln!("build failed: {}", diagnostic::summary(&result.diagnostics));
-            Err(ExitCode::from(EXIT_PROBLEMS))
-        }
+        None => Err(Failure::problems_with(format!(
+            "build failed: {}",
+            diagnostic::summary(&result.diagnostics)
+        ))),
     }
 }
 
@@ -505,11 +507,6 @@ fn pretty_json(value: &impl serde::Serialize) -> String {
 #[allow(clippy::expect_used)]
 fn json_value(value: &impl serde::Serialize) -> serde_json::Value {
     serde_json::to_value(value).expect("plain data converts")
-}
-
-fn usage_error(message: &str) -> ExitCode {
-    eprintln!("error: {message}");
-    ExitCode::from(EXIT_USAGE)
 }
 
 fn print_diagnostics(
@@ -567,13 +564,13 @@ impl wxcflow::render::SecretStore for FsSecrets {
     }
 }
 
-fn load_tenant(path: &Path) -> Result<wxcflow::render::Tenant, ExitCode> {
-    let source = read_source(path).map_err(|e| e.report())?;
+fn load_tenant(path: &Path) -> Result<wxcflow::render::Tenant, Failure> {
+    let source = read_source(path)?;
     let name = path
         .file_stem()
         .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
     wxcflow::render::Tenant::parse(name, source.clone()).map_err(|d| {
         print_diagnostics(&[d], &[&source], Format::Human, false);
-        ExitCode::from(EXIT_PROBLEMS)
+        Failure::problems()
     })
 }

@@ -111,39 +111,35 @@ pub(super) fn render(
     tenants_dir: &Path,
     out_dir: &Path,
     jobs: Option<usize>,
-) -> ExitCode {
+) -> Outcome {
     use rayon::prelude::*;
-    let source = match read_source(template) {
-        Ok(s) => s,
-        Err(e) => return e.report(),
-    };
+    let source = read_source(template)?;
     let spec = match wxcflow::spec::parse_spec(&source) {
         Ok(s) => s,
         Err(d) => {
             print_diagnostics(&[d], &[&source], Format::Human, false);
-            return ExitCode::from(EXIT_PROBLEMS);
+            return Err(Failure::problems());
         }
     };
     let renderer = match wxcflow::render::Renderer::new(&spec, Some(&source)) {
         Ok(r) => r,
         Err(diagnostics) => {
             print_diagnostics(&diagnostics, &[&source], Format::Human, false);
-            return ExitCode::from(EXIT_PROBLEMS);
+            return Err(Failure::problems());
         }
     };
     let (files, skipped) = match scan_tenants(tenants_dir) {
         Ok(found) => found,
-        Err(e) => return usage_error(&e),
+        Err(e) => return Err(Failure::usage(e)),
     };
     for why in &skipped {
         eprintln!("note: skipped {why}");
     }
     if files.is_empty() {
-        eprintln!(
-            "error: no tenant files (*.toml) in {}; nothing was rendered",
+        return Err(Failure::input(format!(
+            "no tenant files (*.toml) in {}; nothing was rendered",
             tenants_dir.display()
-        );
-        return ExitCode::from(EXIT_PROBLEMS);
+        )));
     }
     // Names become file names: refuse any that could escape OUTDIR or collide (also on
     // case-insensitive file systems).
@@ -151,19 +147,22 @@ pub(super) fn render(
     for file in &files {
         let name = &file.name;
         if !safe_tenant_name(name) {
-            return usage_error(&format!("tenant name `{name}` ({}) is not a safe file name: use letters, digits, _, - and .", file.path.display()));
+            return Err(Failure::usage(format!("tenant name `{name}` ({}) is not a safe file name: use letters, digits, _, - and .", file.path.display())));
         }
         if let Some(other) = seen.insert(name.to_lowercase(), name.clone()) {
-            return usage_error(&format!("tenants `{other}` and `{name}` would write the same file on a case-insensitive disk"));
+            return Err(Failure::usage(format!("tenants `{other}` and `{name}` would write the same file on a case-insensitive disk")));
         }
     }
     if let Err(e) = std::fs::create_dir_all(out_dir) {
-        return usage_error(&format!("cannot create {}: {e}", out_dir.display()));
+        return Err(Failure::usage(format!(
+            "cannot create {}: {e}",
+            out_dir.display()
+        )));
     }
     let threads = pool_size(jobs, files.len());
     let pool = match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
         Ok(p) => p,
-        Err(e) => return usage_error(&format!("cannot start {threads} jobs: {e}")),
+        Err(e) => return Err(Failure::usage(format!("cannot start {threads} jobs: {e}"))),
     };
     let store = FsSecrets::beside(files.first().map(|f| f.path.as_path()));
     let progress = progress_bar(files.len());
@@ -201,7 +200,7 @@ pub(super) fn render(
             }
             Err(TenantFailure::Unreadable(why)) => {
                 let code = if why.too_large { "wxc::too-large" } else { "" };
-                let _ = why.report();
+                eprintln!("{}", error::describe_read(&why));
                 manifest
                     .tenants
                     .push(failed_entry(&name, stamp, vec![code.to_string()]));
@@ -229,7 +228,7 @@ pub(super) fn render(
         .collect();
     // Each document is written as soon as it is built and then dropped; only diagnostics stay.
     let literal = wxcflow::render::literal_secrets(&spec, &source);
-    let outcomes: Vec<Outcome> = pool.install(|| {
+    let outcomes: Vec<TenantOutcome> = pool.install(|| {
         let indexed: Vec<(usize, &wxcflow::render::Tenant)> = tenants.iter().enumerate().collect();
         indexed
             .par_iter()
@@ -239,7 +238,7 @@ pub(super) fn render(
                 if let Some(entry) = reusable.get(tenant.name.as_str()) {
                     if let Some(sha256) = still_current(entry, &stamp, tenant, &target) {
                         progress.inc(1);
-                        return Outcome {
+                        return TenantOutcome {
                             diagnostics: Vec::new(),
                             secret_spans: Vec::new(),
                             written: Ok(Written {
@@ -268,7 +267,7 @@ pub(super) fn render(
                     None => Err(String::new()),
                 };
                 progress.inc(1);
-                Outcome {
+                TenantOutcome {
                     diagnostics: build.diagnostics,
                     secret_spans: build.secret_spans,
                     written,
@@ -359,7 +358,7 @@ pub(super) fn render(
         in_place: false,
     };
     if let Err(e) = io::write_output(&manifest_path, manifest.to_json().as_bytes(), options) {
-        return usage_error(&e);
+        return Err(Failure::usage(e));
     }
     failures.sort();
     let total = files.len();
@@ -379,10 +378,12 @@ pub(super) fn render(
         );
     }
     if failures.is_empty() {
-        ExitCode::SUCCESS
+        Ok(Done::Clean)
     } else {
-        eprintln!("failed: {}", failures.join(", "));
-        ExitCode::from(EXIT_PROBLEMS)
+        Err(Failure::problems_with(format!(
+            "failed: {}",
+            failures.join(", ")
+        )))
     }
 }
 
@@ -395,7 +396,7 @@ fn codes<'d>(diagnostics: impl Iterator<Item = &'d Diagnostic>) -> Vec<String> {
 }
 
 /// What became of one tenant.
-struct Outcome {
+struct TenantOutcome {
     diagnostics: Vec<Diagnostic>,
     /// Where the tenant file holds secrets written literally: hidden when quoted.
     secret_spans: Vec<wxcflow::diagnostic::Span>,

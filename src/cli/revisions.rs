@@ -11,23 +11,23 @@ enum Revision {
 }
 
 /// Reads a spec (compiled), a flow document or an export. Errors are already printed.
-fn load_flow(path: &Path, bytes: &[u8]) -> Result<Revision, ExitCode> {
+fn load_flow(path: &Path, bytes: &[u8]) -> Result<Revision, Failure> {
     let name = path.display().to_string();
     match workflow::inspect(bytes) {
         Inspection::FlowDocument { .. } => {
             // A document is read as the schema describes it: an edge to a node that does not
             // exist would make the diff misleading.
             let value: serde_json::Value = serde_json::from_slice(bytes)
-                .map_err(|e| usage_error(&format!("{name} is not a valid flow document: {e}")))?;
+                .map_err(|e| Failure::usage(format!("{name} is not a valid flow document: {e}")))?;
             let violations = compiler().validator().validate(&value);
             if let Some(first) = violations.first() {
-                return Err(usage_error(&format!(
+                return Err(Failure::usage(format!(
                     "{name} is not a valid flow document: {first}"
                 )));
             }
             serde_json::from_value::<wxcflow::flow::Document>(value)
                 .map(|d| Revision::Flow(Box::new(d.flow), None))
-                .map_err(|e| usage_error(&format!("{name} is not a valid flow document: {e}")))
+                .map_err(|e| Failure::usage(format!("{name} is not a valid flow document: {e}")))
         }
         Inspection::Spec { .. } => compile_revision(name, bytes),
         // Text that is neither an export nor JSON is taken for a spec, so that its problems
@@ -44,14 +44,14 @@ fn load_flow(path: &Path, bytes: &[u8]) -> Result<Revision, ExitCode> {
                     Inspection::Rejected(r) => r.describe(),
                     _ => "not a single flow".into(),
                 };
-                Err(usage_error(&format!("{name}: {why}")))
+                Err(Failure::usage(format!("{name}: {why}")))
             }
         },
     }
 }
 
 /// A spec as a revision: a template without a tenant, its parameters standing as template text.
-fn compile_revision(name: String, bytes: &[u8]) -> Result<Revision, ExitCode> {
+fn compile_revision(name: String, bytes: &[u8]) -> Result<Revision, Failure> {
     let text = String::from_utf8_lossy(bytes).into_owned();
     let source = SourceFile::new(name, text);
     let result = compiler().build_symbolic(&source);
@@ -67,10 +67,10 @@ fn compile_revision(name: String, bytes: &[u8]) -> Result<Revision, ExitCode> {
         .output
         .map(|(d, _)| Revision::Flow(Box::new(d.flow), spec))
         // Exit 1 means "changes" to diff(1) users: a side that does not build is trouble, 2.
-        .ok_or_else(|| ExitCode::from(EXIT_USAGE))
+        .ok_or(Failure::Unusable(None))
 }
 
-pub(super) fn diff(old: &Path, new: &Path, format: DiffFormat) -> ExitCode {
+pub(super) fn diff(old: &Path, new: &Path, format: DiffFormat) -> Outcome {
     if let Some(code) = super::flow_designer::diff(old, new, format) {
         return code;
     }
@@ -80,15 +80,12 @@ pub(super) fn diff(old: &Path, new: &Path, format: DiffFormat) -> ExitCode {
         // to their own limit once recognised.
         let bytes = match io::read_bounded(path, workflow::MAX_EXPORT_BYTES) {
             Ok(b) => b,
-            Err(e) => {
-                // Exit 1 means "changes" to diff(1) users: any trouble with a side is 2.
-                let _ = e.report();
-                return ExitCode::from(EXIT_USAGE);
-            }
+            // Exit 1 means "changes" to diff(1) users: any trouble with a side is 2.
+            Err(e) => return Err(Failure::Unusable(Some(error::describe_read(&e)))),
         };
         match load_flow(path, &bytes) {
             Ok(side) => sides.push(side),
-            Err(code) => return code,
+            Err(failure) => return Err(failure),
         }
     }
     let (old_name, new_name) = (old.display().to_string(), new.display().to_string());
@@ -107,7 +104,7 @@ pub(super) fn diff(old: &Path, new: &Path, format: DiffFormat) -> ExitCode {
                 }
             };
             out!("{text}");
-            ExitCode::from(u8::from(!changes.is_empty()))
+            Ok(Done::found_if(!changes.is_empty()))
         }
         (Revision::Export(a), Revision::Export(b)) => {
             let comparison = workflow::compare(a, b);
@@ -118,25 +115,26 @@ pub(super) fn diff(old: &Path, new: &Path, format: DiffFormat) -> ExitCode {
                     workflow::render_comparison(&old_name, &new_name, &comparison)
                 ),
             }
-            ExitCode::from(u8::from(!comparison.identical))
+            Ok(Done::found_if(!comparison.identical))
         }
-        _ => usage_error("cannot compare an export with a spec or document: exports are encrypted"),
+        _ => Err(Failure::usage(
+            "cannot compare an export with a spec or document: exports are encrypted",
+        )),
     }
 }
 
-pub(super) fn decompile(document: &Path, output: Option<&Path>) -> ExitCode {
+pub(super) fn decompile(document: &Path, output: Option<&Path>) -> Outcome {
     if let Some(code) = super::flow_designer::decompile(document, output) {
         return code;
     }
-    let bytes = match io::read_bounded(document, wxcflow::MAX_INPUT_BYTES) {
-        Ok(b) => b,
-        Err(e) => return e.report(),
-    };
+    let bytes = io::read_bounded(document, wxcflow::MAX_INPUT_BYTES)?;
     let parsed: wxcflow::flow::Document = match serde_json::from_slice(&bytes) {
         Ok(d) => d,
         Err(e) => {
-            eprintln!("error: {} is not a flow document: {e}", document.display());
-            return ExitCode::from(EXIT_PROBLEMS);
+            return Err(Failure::input(format!(
+                "{} is not a flow document: {e}",
+                document.display()
+            )))
         }
     };
     let value = json_value(&parsed);
@@ -145,30 +143,27 @@ pub(super) fn decompile(document: &Path, output: Option<&Path>) -> ExitCode {
         for v in &violations {
             eprintln!("error: {}: {v}", document.display());
         }
-        return ExitCode::from(EXIT_PROBLEMS);
+        return Err(Failure::problems());
     }
     let spec = wxcflow::tools::decompile::decompile(&parsed);
     let private = parsed.flow.holds_secret();
     match output {
-        None if private => usage_error("the document holds secret values; write the spec to a file with -o (created with mode 0600)"),
+        None if private => Err(Failure::usage("the document holds secret values; write the spec to a file with -o (created with mode 0600)")),
         None => {
             out!("{spec}");
-            ExitCode::SUCCESS
+            Ok(Done::Clean)
         }
         Some(path) => match io::write_output(path, spec.as_bytes(), io::WriteOptions::output(private)) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => usage_error(&e),
+            Ok(()) => Ok(Done::Clean),
+            Err(e) => Err(Failure::usage(e)),
         },
     }
 }
 
-pub(super) fn fmt(specs: &[PathBuf], check_only: bool) -> ExitCode {
+pub(super) fn fmt(specs: &[PathBuf], check_only: bool) -> Outcome {
     let mut problems = false;
     for path in specs {
-        let source = match read_source(path) {
-            Ok(s) => s,
-            Err(e) => return e.report(),
-        };
+        let source = read_source(path)?;
         if super::flow_designer::fmt_skips(&source) {
             continue;
         }
@@ -207,9 +202,9 @@ pub(super) fn fmt(specs: &[PathBuf], check_only: bool) -> ExitCode {
             in_place: true,
         };
         if let Err(e) = io::write_output(path, formatted.as_bytes(), options) {
-            return usage_error(&e);
+            return Err(Failure::usage(e));
         }
         eprintln!("formatted {}{endings}", path.display());
     }
-    ExitCode::from(u8::from(problems))
+    Ok(Done::found_if(problems))
 }

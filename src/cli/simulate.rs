@@ -92,19 +92,16 @@ pub(super) fn simulate(
     live: bool,
     flows: &[PathBuf],
     format: Format,
-) -> ExitCode {
-    let compiled = match compile(spec, values, Secrets::Read) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
+) -> Outcome {
+    let compiled = compile(spec, values, Secrets::Read)?;
     let body: serde_json::Value = match trigger {
         None => compiled.flow.trigger.sample.clone(),
         Some(text) => match serde_json::from_str::<serde_json::Value>(text) {
             Ok(v) if v.is_object() => v,
-            Ok(_) => return usage_error(
+            Ok(_) => return Err(Failure::usage(
                 "--trigger must be a JSON object, as the webhook receives: '{\"hook\": \"null\"}'",
-            ),
-            Err(e) => return usage_error(&format!("--trigger is not JSON: {e}")),
+            )),
+            Err(e) => return Err(Failure::usage(format!("--trigger is not JSON: {e}"))),
         },
     };
     let resolver = FsFlows::new(spec, flows);
@@ -114,10 +111,7 @@ pub(super) fn simulate(
         let exchanges = match mock {
             None => Vec::new(),
             Some(path) => {
-                let source = match read_source(path) {
-                    Ok(s) => s,
-                    Err(e) => return e.report(),
-                };
+                let source = read_source(path)?;
                 match toml::from_str::<wxcflow::tools::simulate::mock::MockFile>(&source.text) {
                     Ok(file) => file.http,
                     Err(e) => {
@@ -127,7 +121,7 @@ pub(super) fn simulate(
                         )
                         .with_span(e.span().map(|r| source.span(r)));
                         print_diagnostics(&[d], &[&source], Format::Human, false);
-                        return ExitCode::from(EXIT_PROBLEMS);
+                        return Err(Failure::problems());
                     }
                 }
             }
@@ -144,9 +138,9 @@ pub(super) fn simulate(
         Format::Json => out!("{}", wxcflow::tools::simulate::render_json(&run)),
     }
     if run.error.is_some() {
-        ExitCode::from(EXIT_PROBLEMS)
+        Err(Failure::problems())
     } else {
-        ExitCode::SUCCESS
+        Ok(Done::Clean)
     }
 }
 
@@ -174,18 +168,17 @@ fn scenario_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     Ok(files)
 }
 
-pub(super) fn test(paths: &[PathBuf], flows: &[PathBuf]) -> ExitCode {
+pub(super) fn test(paths: &[PathBuf], flows: &[PathBuf]) -> Outcome {
     let files = match scenario_files(paths) {
         Ok(f) => f,
-        Err(e) => return usage_error(&e),
+        Err(e) => return Err(Failure::usage(e)),
     };
     if files.is_empty() {
         let searched: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-        eprintln!(
-            "error: no scenario files (*.toml) in {}; nothing was tested",
+        return Err(Failure::input(format!(
+            "no scenario files (*.toml) in {}; nothing was tested",
             searched.join(", ")
-        );
-        return ExitCode::from(EXIT_PROBLEMS);
+        )));
     }
     let (mut passed, mut failed) = (0, 0);
     for file in &files {
@@ -214,7 +207,11 @@ pub(super) fn test(paths: &[PathBuf], flows: &[PathBuf]) -> ExitCode {
         }
     }
     outln!("{passed} passed, {failed} failed");
-    ExitCode::from(u8::from(failed > 0))
+    if failed > 0 {
+        Err(Failure::problems())
+    } else {
+        Ok(Done::Clean)
+    }
 }
 
 /// Loads, builds and runs one scenario; its label and unmet expectations.
