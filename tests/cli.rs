@@ -259,3 +259,24 @@ fn graph_and_sheet_run_from_the_command_line() {
     assert_eq!(broken.status.code(), Some(1));
     assert!(text(&broken.stderr).contains("wxc::unknown-target"));
 }
+
+#[test]
+fn diagnostics_are_coloured_only_when_asked() {
+    let spec =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/invalid/undefined-variable.toml");
+    let dir = tempfile::tempdir().unwrap();
+    let stderr = |extra: &[&str]| {
+        let mut args = vec!["build", spec.to_str().unwrap(), "-o", "out.json"];
+        args.extend_from_slice(extra);
+        let out = common::wxcflow(dir.path(), &args);
+        assert_eq!(out.status.code(), Some(1));
+        String::from_utf8(out.stderr).unwrap()
+    };
+    let coloured = stderr(&["--color", "always"]);
+    assert!(coloured.contains("\u{1b}["), "{coloured}");
+    let plain = stderr(&["--color", "never"]);
+    assert!(!plain.contains('\u{1b}'));
+    assert!(plain.contains("error[wxc::undefined-variable]"));
+    // Auto on a pipe (as here): no colour.
+    assert!(!stderr(&[]).contains('\u{1b}'));
+}

@@ -69,8 +69,11 @@ impl Report {
             self.human.push_str(&heading);
             self.human.push('\n');
         }
-        self.human
-            .push_str(&diagnostic::render_human(&new, sources));
+        self.human.push_str(&diagnostic::render_human_styled(
+            &new,
+            sources,
+            colour_stdout(),
+        ));
         self.sarif.add(&new, sources, Some(input));
         self.diagnostics.extend(new);
     }

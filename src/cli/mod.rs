@@ -2,6 +2,7 @@
 //! decides anything lives in the library.
 
 use clap::{Parser, Subcommand, ValueEnum};
+use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use wxcflow::diagnostic::{self, Code, Diagnostic, SourceFile};
@@ -60,14 +61,27 @@ static COLOR: std::sync::OnceLock<ColorChoice> = std::sync::OnceLock::new();
 /// Whether text for stdout is coloured: `--color`, else a terminal without NO_COLOR
 /// (https://no-color.org: any non-empty value).
 fn colour_stdout() -> bool {
-    use std::io::IsTerminal as _;
+    colour(std::io::stdout().is_terminal())
+}
+
+/// As [`colour_stdout`], for stderr (diagnostics).
+fn colour_stderr() -> bool {
+    colour(std::io::stderr().is_terminal())
+}
+
+fn colour_stdout_or_stderr(stdout: bool) -> bool {
+    if stdout {
+        colour_stdout()
+    } else {
+        colour_stderr()
+    }
+}
+
+fn colour(terminal: bool) -> bool {
     match COLOR.get().copied().unwrap_or(ColorChoice::Auto) {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        }
+        ColorChoice::Auto => terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     }
 }
 
@@ -519,7 +533,11 @@ fn print_diagnostics(
         return;
     }
     let text = match format {
-        Format::Human => diagnostic::render_human(diagnostics, sources),
+        Format::Human => diagnostic::render_human_styled(
+            diagnostics,
+            sources,
+            colour_stdout_or_stderr(to_stdout),
+        ),
         Format::Json => diagnostic::render_json(diagnostics),
     };
     if to_stdout {

@@ -3,10 +3,12 @@
 
 use crate::flow::limits::MAX_INPUT_BYTES;
 use serde::Serialize;
-use std::fmt::Write as _;
 use std::ops::Range;
 
+mod human;
 pub mod sarif;
+
+pub use human::{render_human, render_human_styled};
 
 /// How bad a problem is. Errors stop a build; warnings do not.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -370,95 +372,6 @@ pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
     } else {
         text.into()
     }
-}
-
-/// Renders diagnostics for a person: `error[code]: message`, the location, the source line with a
-/// caret underline, and help. Plain text (no colour) so it reads the same in a log and a terminal.
-pub fn render_human(diagnostics: &[Diagnostic], sources: &[&SourceFile]) -> String {
-    let mut out = String::new();
-    for d in diagnostics {
-        let severity = match d.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        };
-        let _ = writeln!(
-            out,
-            "{severity}[{}]: {}",
-            d.code.as_str(),
-            printable(&d.message)
-        );
-        if let Some(span) = &d.span {
-            let _ = writeln!(out, "  --> {}:{}:{}", span.file, span.line, span.column);
-            if let Some(src) = sources.iter().find(|s| s.name == span.file) {
-                render_excerpt(&mut out, src, span);
-            }
-        }
-        if let Some(help) = &d.help {
-            let _ = writeln!(out, "  = help: {}", printable(help));
-        }
-        out.push('\n');
-    }
-    out
-}
-
-fn render_excerpt(out: &mut String, src: &SourceFile, span: &Span) {
-    let Some(line_text) = src.text.lines().nth(span.line - 1) else {
-        return;
-    };
-    let line_text = line_text.trim_end_matches('\r');
-    let line_start = src.line_starts.get(span.line - 1).copied().unwrap_or(0);
-    let number = span.line.to_string();
-    let gutter = " ".repeat(number.len());
-    // The line as shown: a secret written literally becomes the mask, whole; control
-    // characters (a NUL, an escape) would corrupt the terminal and show as U+FFFD. `columns`
-    // maps each byte of the line to its column in what is shown, so the caret still points.
-    let mut shown = String::new();
-    let mut columns = Vec::with_capacity(line_text.len() + 1);
-    let mut column = 0;
-    let mut masked_until = 0;
-    for (offset, c) in line_text.char_indices() {
-        let at = line_start + offset;
-        if at < masked_until {
-            columns.extend(std::iter::repeat_n(column, c.len_utf8()));
-            continue;
-        }
-        if let Some(secret) = src.secret.iter().find(|r| r.contains(&at)) {
-            masked_until = secret.end;
-            columns.extend(std::iter::repeat_n(column, c.len_utf8()));
-            shown.push_str(crate::secret::MASK);
-            column += crate::secret::MASK.chars().count();
-            continue;
-        }
-        columns.extend(std::iter::repeat_n(column, c.len_utf8()));
-        if column < 160 {
-            shown.push(if c.is_control() && c != '\t' {
-                '\u{fffd}'
-            } else {
-                c
-            });
-        }
-        column += 1;
-    }
-    columns.push(column);
-    let shown: String = shown.chars().take(160).collect();
-    // Underline the span on this line only; a span that runs on is marked to the line's end.
-    let local = |byte: usize| {
-        columns
-            .get(byte.saturating_sub(line_start).min(line_text.len()))
-            .copied()
-            .unwrap_or(column)
-    };
-    let start = local(span.bytes.start);
-    let end = local(span.bytes.end.max(span.bytes.start)).max(start + 1);
-    let width = (end - start).min(column.saturating_sub(start).max(1));
-    let _ = writeln!(out, " {gutter} |");
-    let _ = writeln!(out, " {number} | {shown}");
-    let _ = writeln!(
-        out,
-        " {gutter} | {}{}",
-        " ".repeat(start),
-        "^".repeat(width.min(160))
-    );
 }
 
 /// Renders diagnostics as a JSON array, one object per diagnostic, for CI.

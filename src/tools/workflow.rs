@@ -200,13 +200,13 @@ pub fn read_export(bytes: &[u8]) -> Result<Export, Rejection> {
     if let Some(offset) = bytes.iter().position(u8::is_ascii_uppercase) {
         return Err(Rejection::Uppercase { offset });
     }
-    if bytes.len() % 2 != 0 {
+    if !bytes.len().is_multiple_of(2) {
         return Err(Rejection::OddLength {
             hex_digits: bytes.len(),
         });
     }
     let decoded_bytes = bytes.len() / 2;
-    if decoded_bytes % BLOCK != 0 {
+    if !decoded_bytes.is_multiple_of(BLOCK) {
         return Err(Rejection::NotWholeBlocks { decoded_bytes });
     }
     let mut block_digests = Vec::with_capacity(decoded_bytes / BLOCK);

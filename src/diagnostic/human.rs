@@ -1,0 +1,106 @@
+//! Diagnostics for people, drawn by annotate-snippets (the renderer rustc and cargo use): it
+//! places the caret by display width, so it points at the right character after tabs and wide
+//! (CJK) characters, and trims long lines around the span.
+
+use super::{printable, Diagnostic, Severity, SourceFile, Span};
+use annotate_snippets::{AnnotationKind, Group, Level, Origin, Renderer, Snippet};
+use std::ops::Range;
+
+/// Renders diagnostics for a terminal, plain, quoting each one's line from `sources`: file,
+/// line, column, the line with the span underlined, and help.
+pub fn render_human(diagnostics: &[Diagnostic], sources: &[&SourceFile]) -> String {
+    render_human_styled(diagnostics, sources, false)
+}
+
+/// As [`render_human`], in colour when `styled`.
+pub fn render_human_styled(
+    diagnostics: &[Diagnostic],
+    sources: &[&SourceFile],
+    styled: bool,
+) -> String {
+    let renderer = if styled {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    };
+    let mut out = String::new();
+    for d in diagnostics {
+        let message = printable(&d.message);
+        let level = match d.severity {
+            Severity::Error => Level::ERROR,
+            Severity::Warning => Level::WARNING,
+        };
+        let title = level.primary_title(message.as_ref()).id(d.code.as_str());
+        let excerpt = d.span.as_ref().and_then(|span| {
+            let source = sources.iter().find(|s| s.name == span.file)?;
+            shown_line(source, span)
+        });
+        let mut group = match (&d.span, &excerpt) {
+            (Some(span), Some(line)) => title.element(
+                Snippet::source(line.text.as_str())
+                    .line_start(span.line)
+                    .path(span.file.as_str())
+                    .annotation(AnnotationKind::Primary.span(line.span.clone())),
+            ),
+            (Some(span), None) => title.element(
+                Origin::path(span.file.as_str())
+                    .line(span.line)
+                    .char_column(span.column),
+            ),
+            (None, _) => Group::with_title(title),
+        };
+        let help = d.help.as_deref().map(printable);
+        if let Some(help) = &help {
+            group = group.element(Level::HELP.message(help.as_ref()));
+        }
+        out.push_str(&renderer.render(&[group]));
+        out.push_str("\n\n");
+    }
+    out
+}
+
+/// A span's first line as it is shown, and the span's place in it.
+struct ShownLine {
+    text: String,
+    span: Range<usize>,
+}
+
+/// The line a span starts on, as it may be shown: a secret written literally becomes the
+/// mask, whole (its length never shows, in the text or in the columns); control characters (a
+/// NUL, an escape) would corrupt the terminal and show as U+FFFD. A span that runs on past
+/// the line is marked to the line's end.
+fn shown_line(source: &SourceFile, span: &Span) -> Option<ShownLine> {
+    let start = *source.line_starts.get(span.line.checked_sub(1)?)?;
+    let end = source.text[start..]
+        .find('\n')
+        .map_or(source.text.len(), |i| start + i);
+    let line = source.text[start..end].trim_end_matches('\r');
+    let mut text = String::with_capacity(line.len());
+    // For each byte of the line, where it lands in `text`.
+    let mut shown_at = Vec::with_capacity(line.len() + 1);
+    let mut masked_until = 0;
+    for (offset, c) in line.char_indices() {
+        let at = start + offset;
+        if at < masked_until {
+            shown_at.extend(std::iter::repeat_n(text.len(), c.len_utf8()));
+            continue;
+        }
+        shown_at.extend(std::iter::repeat_n(text.len(), c.len_utf8()));
+        if let Some(secret) = source.secret.iter().find(|r| r.contains(&at)) {
+            masked_until = secret.end;
+            text.push_str(crate::secret::MASK);
+        } else if c.is_control() && c != '\t' {
+            text.push('\u{fffd}');
+        } else {
+            text.push(c);
+        }
+    }
+    shown_at.push(text.len());
+    let local = |byte: usize| shown_at[byte.saturating_sub(start).min(line.len())];
+    let from = local(span.bytes.start);
+    let to = local(span.bytes.end.max(span.bytes.start)).max(from);
+    Some(ShownLine {
+        text,
+        span: from..to,
+    })
+}
