@@ -12,6 +12,7 @@ use super::lint::{processes, Scope};
 use super::model::*;
 use super::secrets::{fields, Secrets};
 use crate::secret::Text;
+use crate::tools::diff::merge::{merge_keyed, Pair};
 use crate::tools::diff::{kind_name, markdown_table, text_lines, Sign};
 use serde::Serialize;
 use serde_json::Value;
@@ -159,9 +160,8 @@ const EMPTY: &str = "\"\"";
 /// a value that became secret must not show as it was (an empty one shows as empty: that it
 /// was empty is no secret).
 fn compare_maps(a: &Fields, b: &Fields, prefix: &str, kind: ChangeKind, out: &mut Vec<Change>) {
-    let keys: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
-    for k in keys {
-        let (x, y) = (a.get(k), b.get(k));
+    for (k, pair) in merge_keyed(a, b) {
+        let (x, y) = pair.sides();
         if x.map(Text::expose) != y.map(Text::expose) {
             let secret = x.is_some_and(Text::is_secret) || y.is_some_and(Text::is_secret);
             let shown = |v: &Text| {
@@ -201,41 +201,43 @@ fn variable_fields(v: &Variable, secrets: &Secrets) -> Fields {
     m
 }
 
-fn diff_variables(old: &FdFlow, new: &FdFlow, secrets: &(Secrets, Secrets), out: &mut Vec<Change>) {
-    let by_name = |f: &FdFlow, s: &Secrets| -> BTreeMap<String, Fields> {
+fn diff_variables<'a>(
+    old: &'a FdFlow,
+    new: &'a FdFlow,
+    secrets: &'a (Secrets, Secrets),
+    out: &mut Vec<Change>,
+) {
+    let by_name = |f: &'a FdFlow, s: &'a Secrets| {
         f.variables
             .iter()
-            .map(|v| (v.name.clone(), variable_fields(v, s)))
-            .collect()
+            .map(move |v| (v.name.as_str(), variable_fields(v, s)))
     };
-    let (a, b) = (by_name(old, &secrets.0), by_name(new, &secrets.1));
-    for (name, fields) in &a {
-        match b.get(name) {
-            None => out.push(change(
+    // Additions are listed after every removal and change.
+    let mut added = Vec::new();
+    for (name, pair) in merge_keyed(by_name(old, &secrets.0), by_name(new, &secrets.1)) {
+        match pair {
+            Pair::Removed(fields) => out.push(change(
                 ChangeKind::VariableRemoved,
                 format!("variables.{name}"),
                 Some(fields["type"].clone()),
                 None,
             )),
-            Some(other) => compare_maps(
-                fields,
-                other,
+            Pair::Both(fields, other) => compare_maps(
+                &fields,
+                &other,
                 &format!("variables.{name}."),
                 ChangeKind::VariableChanged,
                 out,
             ),
-        }
-    }
-    for (name, fields) in &b {
-        if !a.contains_key(name) {
-            out.push(change(
+            Pair::Added(fields) => added.push(change(
                 ChangeKind::VariableAdded,
                 format!("variables.{name}"),
                 None,
                 Some(fields["type"].clone()),
-            ));
+            )),
         }
     }
+    out.extend(added);
 }
 
 /// One side of a process comparison: the process, and the secrets of its flow.
@@ -273,12 +275,15 @@ impl<'a> Side<'a> {
 }
 
 fn similarity(a: &Fields, b: &Fields) -> f64 {
-    let keys: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
-    if keys.is_empty() {
+    let (mut all, mut same) = (0, 0);
+    for (_, pair) in merge_keyed(a, b) {
+        all += 1;
+        same += usize::from(matches!(pair, Pair::Both(x, y) if x.expose() == y.expose()));
+    }
+    if all == 0 {
         return 1.0;
     }
-    let same = |k: &String| a.get(k).map(Text::expose) == b.get(k).map(Text::expose);
-    keys.iter().filter(|k| same(k)).count() as f64 / keys.len() as f64
+    same as f64 / all as f64
 }
 
 fn diff_process(sides: (Side, Side), prefix: &str, out: &mut Vec<Change>) {
@@ -375,26 +380,23 @@ fn diff_process(sides: (Side, Side), prefix: &str, out: &mut Vec<Change>) {
             .get(name)
             .map_or(name.to_string(), |n| n.to_string())
     };
-    let old_links: BTreeMap<(String, String), String> = old
+    let old_links = old
         .links
         .iter()
-        .map(|l| ((spell(&l.source), l.port.clone()), spell(&l.target)))
-        .collect();
-    let new_links: BTreeMap<(String, String), String> = new
+        .map(|l| ((spell(&l.source), l.port.as_str()), spell(&l.target)));
+    let new_links = new
         .links
         .iter()
-        .map(|l| ((l.source.clone(), l.port.clone()), l.target.clone()))
-        .collect();
-    let keys: BTreeSet<&(String, String)> = old_links.keys().chain(new_links.keys()).collect();
-    for key in keys {
-        let path = format!("{prefix}{}.{}", key.0, key.1);
-        match (old_links.get(key), new_links.get(key)) {
-            (Some(a), Some(b)) if a != b => {
+        .map(|l| ((l.source.clone(), l.port.as_str()), l.target.clone()));
+    for ((source, port), pair) in merge_keyed(old_links, new_links) {
+        let path = format!("{prefix}{source}.{port}");
+        match pair {
+            Pair::Both(a, b) if a != b => {
                 out.push(change(ChangeKind::LinkRewired, path, plain(a), plain(b)))
             }
-            (Some(a), None) => out.push(change(ChangeKind::LinkRemoved, path, plain(a), None)),
-            (None, Some(b)) => out.push(change(ChangeKind::LinkAdded, path, None, plain(b))),
-            _ => {}
+            Pair::Removed(a) => out.push(change(ChangeKind::LinkRemoved, path, plain(a), None)),
+            Pair::Added(b) => out.push(change(ChangeKind::LinkAdded, path, None, plain(b))),
+            Pair::Both(..) => {}
         }
     }
 }

@@ -12,8 +12,11 @@ use std::fmt::Write as _;
 
 use crate::secret::Text;
 mod lines;
+pub(crate) mod merge;
 mod params;
 mod render;
+
+use merge::{merge_keyed, Pair};
 
 pub use crate::secret::MASK;
 pub use lines::render_lines;
@@ -205,12 +208,26 @@ impl<'a> Side<'a> {
 
 /// How alike two nodes of the same type are, from 0 to 1 (shared settings over all settings).
 fn similarity(a: &BTreeMap<String, String>, b: &BTreeMap<String, String>) -> f64 {
-    let keys: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
-    if keys.is_empty() {
+    let (mut all, mut same) = (0, 0);
+    for (_, pair) in merge_keyed(a, b) {
+        all += 1;
+        same += usize::from(matches!(pair, Pair::Both(x, y) if x == y));
+    }
+    if all == 0 {
         return 1.0;
     }
-    let same = keys.iter().filter(|k| a.get(**k) == b.get(**k)).count();
-    same as f64 / keys.len() as f64
+    same as f64 / all as f64
+}
+
+/// Each path whose value differs between two flat views, with its value on each side.
+fn differing<'a>(
+    old: &'a BTreeMap<String, String>,
+    new: &'a BTreeMap<String, String>,
+) -> impl Iterator<Item = (&'a String, Option<&'a String>, Option<&'a String>)> {
+    merge_keyed(old, new).filter_map(|(path, pair)| {
+        let (x, y) = pair.sides();
+        (x != y).then_some((path, x, y))
+    })
 }
 
 /// Below this similarity two unmatched nodes are an addition and a removal, not a rename.
@@ -268,16 +285,13 @@ fn diff_trigger(a: &Side, b: &Side, changes: &mut Vec<Change>) {
         ));
     }
     let (sx, sy) = (flatten_json(&x.sample), flatten_json(&y.sample));
-    for path in sx.keys().chain(sy.keys()).collect::<BTreeSet<_>>() {
-        let (vx, vy) = (sx.get(path), sy.get(path));
-        if vx != vy {
-            changes.push(change(
-                ChangeKind::TriggerChanged,
-                format!("trigger.sample{path}"),
-                vx.cloned(),
-                vy.cloned(),
-            ));
-        }
+    for (path, vx, vy) in differing(&sx, &sy) {
+        changes.push(change(
+            ChangeKind::TriggerChanged,
+            format!("trigger.sample{path}"),
+            vx.cloned(),
+            vy.cloned(),
+        ));
     }
     let (nx, ny) = (a.target(&x.next), b.target(&y.next));
     if nx != ny {
@@ -314,29 +328,23 @@ fn flatten_json(value: &serde_json::Value) -> BTreeMap<String, String> {
     out
 }
 
-fn diff_variables(old: &Flow, new: &Flow, changes: &mut Vec<Change>) {
-    let by_name = |f: &'_ Flow| {
-        f.variables
-            .iter()
-            .map(|v| (v.name.clone(), v.clone()))
-            .collect::<BTreeMap<_, _>>()
-    };
-    let (x, y) = (by_name(old), by_name(new));
-    for name in x.keys().chain(y.keys()).collect::<BTreeSet<_>>() {
-        match (x.get(name), y.get(name)) {
-            (Some(_), None) => changes.push(change(
+fn diff_variables<'a>(old: &'a Flow, new: &'a Flow, changes: &mut Vec<Change>) {
+    let by_name = |f: &'a Flow| f.variables.iter().map(|v| (v.name.as_str(), v));
+    for (name, pair) in merge_keyed(by_name(old), by_name(new)) {
+        match pair {
+            Pair::Removed(_) => changes.push(change(
                 ChangeKind::VariableRemoved,
                 format!("variables.{name}"),
                 None,
                 None,
             )),
-            (None, Some(_)) => changes.push(change(
+            Pair::Added(_) => changes.push(change(
                 ChangeKind::VariableAdded,
                 format!("variables.{name}"),
                 None,
                 None,
             )),
-            (Some(p), Some(q)) => {
+            Pair::Both(p, q) => {
                 let secret = p.secret || q.secret;
                 let shown = |v: &Variable| format!("{:?}", Text::new(v.default.clone(), secret));
                 let fields = [
@@ -383,34 +391,27 @@ fn diff_variables(old: &Flow, new: &Flow, changes: &mut Vec<Change>) {
                     }
                 }
             }
-            (None, None) => {}
         }
     }
 }
 
-fn diff_outcomes(old: &Flow, new: &Flow, changes: &mut Vec<Change>) {
-    let by_name = |f: &'_ Flow| {
-        f.outcomes
-            .iter()
-            .map(|o| (o.name.clone(), o.clone()))
-            .collect::<BTreeMap<_, _>>()
-    };
-    let (x, y) = (by_name(old), by_name(new));
-    for name in x.keys().chain(y.keys()).collect::<BTreeSet<_>>() {
-        match (x.get(name), y.get(name)) {
-            (Some(_), None) => changes.push(change(
+fn diff_outcomes<'a>(old: &'a Flow, new: &'a Flow, changes: &mut Vec<Change>) {
+    let by_name = |f: &'a Flow| f.outcomes.iter().map(|o| (o.name.as_str(), o));
+    for (name, pair) in merge_keyed(by_name(old), by_name(new)) {
+        match pair {
+            Pair::Removed(_) => changes.push(change(
                 ChangeKind::OutcomeRemoved,
                 format!("outcomes.{name}"),
                 None,
                 None,
             )),
-            (None, Some(_)) => changes.push(change(
+            Pair::Added(_) => changes.push(change(
                 ChangeKind::OutcomeAdded,
                 format!("outcomes.{name}"),
                 None,
                 None,
             )),
-            (Some(p), Some(q)) => {
+            Pair::Both(p, q) => {
                 for (field, vp, vq) in [
                     ("code", p.code.to_string(), q.code.to_string()),
                     (
@@ -434,7 +435,6 @@ fn diff_outcomes(old: &Flow, new: &Flow, changes: &mut Vec<Change>) {
                     }
                 }
             }
-            (None, None) => {}
         }
     }
 }
@@ -522,28 +522,22 @@ fn diff_nodes(a: &Side, b: &Side, changes: &mut Vec<Change>) {
             ));
         }
         let (fx, fy) = (a.fields(x), b.fields(y));
-        for path in fx.keys().chain(fy.keys()).collect::<BTreeSet<_>>() {
-            let (vx, vy) = (fx.get(path), fy.get(path));
-            if vx != vy {
-                changes.push(change(
-                    ChangeKind::NodeChanged,
-                    format!("{}.{path}", y.key),
-                    vx.cloned(),
-                    vy.cloned(),
-                ));
-            }
+        for (path, vx, vy) in differing(&fx, &fy) {
+            changes.push(change(
+                ChangeKind::NodeChanged,
+                format!("{}.{path}", y.key),
+                vx.cloned(),
+                vy.cloned(),
+            ));
         }
         let (ex, ey) = (a.exits(x), b.exits(y));
-        for outcome in ex.keys().chain(ey.keys()).collect::<BTreeSet<_>>() {
-            let (vx, vy) = (ex.get(outcome), ey.get(outcome));
-            if vx != vy {
-                changes.push(change(
-                    ChangeKind::EdgeRewired,
-                    format!("{}.{outcome}", y.key),
-                    vx.cloned(),
-                    vy.cloned(),
-                ));
-            }
+        for (outcome, vx, vy) in differing(&ex, &ey) {
+            changes.push(change(
+                ChangeKind::EdgeRewired,
+                format!("{}.{outcome}", y.key),
+                vx.cloned(),
+                vy.cloned(),
+            ));
         }
     }
 }

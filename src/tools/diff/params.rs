@@ -2,6 +2,7 @@
 //! reviewer must read (a parameter made required, a default changed, a secret no longer
 //! secret), even though no flow holds it.
 
+use super::merge::{merge_keyed, Pair};
 use super::{change, Change, ChangeKind};
 use crate::secret::Text;
 use crate::spec::model::{ParamSpec, Spec};
@@ -30,20 +31,15 @@ fn fields(p: &ParamSpec) -> BTreeMap<&'static str, String> {
 }
 
 /// What changed in `[params]` between two revisions of a template.
-pub fn param_changes(old: &Spec, new: &Spec) -> Vec<Change> {
-    let names: std::collections::BTreeSet<&str> = old
-        .params
-        .keys()
-        .chain(new.params.keys())
-        .map(|k| k.get_ref().as_str())
-        .collect();
+pub fn param_changes<'a>(old: &'a Spec, new: &'a Spec) -> Vec<Change> {
+    let by_name = |s: &'a Spec| s.params.iter().map(|(k, p)| (k.get_ref().as_str(), p));
     let mut changes = Vec::new();
-    for name in names {
+    for (name, pair) in merge_keyed(by_name(old), by_name(new)) {
         let path = format!("params.{name}");
-        match (old.params.get(name), new.params.get(name)) {
-            (Some(_), None) => changes.push(change(ChangeKind::ParamRemoved, path, None, None)),
-            (None, Some(_)) => changes.push(change(ChangeKind::ParamAdded, path, None, None)),
-            (Some(p), Some(q)) => {
+        match pair {
+            Pair::Removed(_) => changes.push(change(ChangeKind::ParamRemoved, path, None, None)),
+            Pair::Added(_) => changes.push(change(ChangeKind::ParamAdded, path, None, None)),
+            Pair::Both(p, q) => {
                 let (a, b) = (fields(p), fields(q));
                 for (field, before) in &a {
                     let after = &b[field];
@@ -64,7 +60,6 @@ pub fn param_changes(old: &Spec, new: &Spec) -> Vec<Change> {
                     }
                 }
             }
-            (None, None) => {}
         }
     }
     changes
