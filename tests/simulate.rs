@@ -482,3 +482,75 @@ fn actions_run_in_order_each_seeing_the_ones_before() {
     assert_eq!(result.outcome.as_deref(), Some("Success"));
     assert_eq!(result.variables["T"].expose(), "one-two");
 }
+
+#[test]
+fn steps_of_called_flows_name_the_flows_that_led_there() {
+    struct Children(Vec<wxcflow::flow::Flow>);
+    impl wxcflow::tools::simulate::FlowResolver for Children {
+        fn resolve(&self, name: &str) -> Result<wxcflow::flow::Flow, String> {
+            self.0
+                .iter()
+                .find(|f| f.name == name)
+                .cloned()
+                .ok_or_else(|| format!("no flow `{name}`"))
+        }
+    }
+    let done = || {
+        branch()
+            .branch("Go", JoinWith::All, vec![cond("1", "equals", "1")])
+            .next("Go", "end:Success")
+            .next("none", "end:Error")
+            .next("onError", "end:Error")
+    };
+    let parent = FlowBuilder::new("Parent")
+        .webhook("Parent", "{}", "call_child")
+        .node(
+            "call_child",
+            call_flow("Child")
+                .next("onSuccess", "after")
+                .next("onError", "end:Error"),
+        )
+        .node("after", done())
+        .build();
+    let child = FlowBuilder::new("Child")
+        .webhook("Child", "{}", "call_grand")
+        .node(
+            "call_grand",
+            call_flow("Grand")
+                .next("onSuccess", "end:Success")
+                .next("onError", "end:Error"),
+        )
+        .build();
+    let grand = FlowBuilder::new("Grand")
+        .webhook("Grand", "{}", "g")
+        .node("g", done())
+        .build();
+    let children = Children(vec![flow_of(&child), flow_of(&grand)]);
+    let result = run_without_http(&flow_of(&parent), &children);
+    assert_eq!(result.outcome.as_deref(), Some("Success"), "{result:?}");
+    assert_eq!(
+        result.visited(),
+        ["call_child", "Child/call_grand", "Child/Grand/g", "after"]
+    );
+    let grand_step = &result.steps[2].node;
+    assert_eq!(grand_step.call_chain, ["Child", "Grand"]);
+    assert_eq!(grand_step.key, "g");
+    let labels: Vec<String> = result.steps.iter().map(|s| s.node.to_string()).collect();
+    let json = serde_json::to_value(&result).unwrap();
+    let json_labels: Vec<&str> = json["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["node"].as_str().unwrap())
+        .collect();
+    assert_eq!(labels, json_labels);
+    assert_eq!(
+        labels,
+        [
+            "n3 call_child",
+            "Child/n3 call_grand",
+            "Child/Grand/n3 g",
+            "n4 after"
+        ]
+    );
+}

@@ -115,12 +115,48 @@ impl FlowResolver for NoChildren {
 /// One node executed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Step {
-    /// `n4 fetch_token`, or `GetOAuthToken/n4 fetch_token` inside a called flow.
-    pub node: String,
+    pub node: StepNode,
     pub outcome: String,
     /// Custom variables assigned by the node's transition actions, in order.
     pub assigned: Vec<(String, Text)>,
     pub request: Option<Exchange>,
+}
+
+/// The node a step executed, and the Call Flow nodes' flows it was reached through. It shows
+/// (in traces, and as a string in JSON) as `n4 fetch_token`, or `GetOAuthToken/n4 fetch_token`
+/// inside a called flow.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StepNode {
+    /// The flows called on the way to the node, outermost first; empty in the flow run.
+    pub call_chain: Vec<String>,
+    pub id: NodeId,
+    pub key: String,
+}
+
+impl StepNode {
+    /// The node's key after the called flows': `fetch_token`, `GetOAuthToken/fetch_token`.
+    pub fn key_path(&self) -> String {
+        let mut path = self.call_chain.join("/");
+        if !path.is_empty() {
+            path.push('/');
+        }
+        path + &self.key
+    }
+}
+
+impl std::fmt::Display for StepNode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for flow in &self.call_chain {
+            write!(f, "{flow}/")?;
+        }
+        write!(f, "{} {}", self.id, self.key)
+    }
+}
+
+impl Serialize for StepNode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
 }
 
 /// A request made, the redirects met, and the reply.
@@ -150,23 +186,9 @@ impl Run {
         self.steps.iter().filter_map(|s| s.request.as_ref())
     }
 
-    /// Keys of the nodes visited, in order (called flows' nodes prefixed with the flow name).
+    /// Keys of the nodes visited, in order (called flows' nodes prefixed with the flow names).
     pub fn visited(&self) -> Vec<String> {
-        self.steps
-            .iter()
-            .map(|s| {
-                let (prefix, node) = s
-                    .node
-                    .rsplit_once('/')
-                    .map_or(("", s.node.as_str()), |(p, n)| (p, n));
-                let key = node.split_once(' ').map_or(node, |(_, k)| k);
-                if prefix.is_empty() {
-                    key.to_string()
-                } else {
-                    format!("{prefix}/{key}")
-                }
-            })
-            .collect()
+        self.steps.iter().map(|s| s.node.key_path()).collect()
     }
 }
 
@@ -189,7 +211,7 @@ pub fn run(
         regexes: HashMap::new(),
         steps_taken: 0,
     };
-    let result = machine.execute(flow, trigger, &mut vars, &mut steps, "", 0);
+    let result = machine.execute(flow, trigger, &mut vars, &mut steps, &[], 0);
     let (outcome, error) = match result {
         Ok(outcome) => (Some(outcome), None),
         Err(e) => (None, Some(e)),
@@ -223,7 +245,7 @@ impl Machine<'_> {
         trigger: &serde_json::Value,
         vars: &mut Vars,
         steps: &mut Vec<Step>,
-        prefix: &str,
+        call_chain: &[String],
         depth: usize,
     ) -> Result<String, String> {
         let mut outputs: Outputs = HashMap::new();
@@ -244,7 +266,11 @@ impl Machine<'_> {
             let node = flow
                 .node(id)
                 .ok_or_else(|| format!("edge to missing node {id}"))?;
-            let label = format!("{prefix}{} {}", node.id, node.key);
+            let label = StepNode {
+                call_chain: call_chain.to_vec(),
+                id: node.id,
+                key: node.key.clone(),
+            };
             let mut assigned = run_actions(flow, vars, &outputs, &flid, &node.on_enter, None);
             let scope = Scope {
                 vars: &*vars,
@@ -338,14 +364,8 @@ impl Machine<'_> {
                         assigned: Vec::new(),
                         request: None,
                     });
-                    self.call(
-                        &child,
-                        trigger,
-                        vars,
-                        steps,
-                        &format!("{prefix}{}/", c.flow),
-                        depth,
-                    )?
+                    let inner_chain = [call_chain, std::slice::from_ref(&c.flow)].concat();
+                    self.call(&child, trigger, vars, steps, &inner_chain, depth)?
                 }
             };
             let leaving = run_actions(flow, vars, &outputs, &flid, &node.on_leave, Some(&outcome));
@@ -378,7 +398,7 @@ impl Machine<'_> {
         trigger: &serde_json::Value,
         vars: &mut Vars,
         steps: &mut Vec<Step>,
-        prefix: &str,
+        call_chain: &[String],
         depth: usize,
     ) -> Result<String, String> {
         // A value keeps its provenance across the call: a secret stays secret in either flow,
@@ -395,7 +415,14 @@ impl Machine<'_> {
                 (v.name.clone(), value.tainted_by(v.secret))
             })
             .collect();
-        let outcome = self.execute(child, trigger, &mut child_vars, steps, prefix, depth + 1)?;
+        let outcome = self.execute(
+            child,
+            trigger,
+            &mut child_vars,
+            steps,
+            call_chain,
+            depth + 1,
+        )?;
         for (name, value) in child_vars {
             if let Some(slot) = vars.get_mut(&name) {
                 let secret = slot.is_secret();
