@@ -18,7 +18,7 @@ pub mod secret;
 pub mod check;
 mod compiler;
 pub mod emit;
-pub mod lower;
+pub(crate) mod lower;
 pub mod render;
 pub mod spec;
 pub mod validate;

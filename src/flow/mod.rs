@@ -4,9 +4,9 @@
 //!
 //! Field order here is the key order of the canonical document: do not reorder casually.
 
-pub mod jsonpath;
+pub(crate) mod jsonpath;
 pub mod limits;
-pub mod refs;
+pub(crate) mod refs;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::BTreeMap;
