@@ -1,0 +1,202 @@
+//! The README's command table, run: every example as a case with its output snapshotted, and
+//! every flag of every synopsis checked against the binary's own help, so the README cannot
+//! drift from the binary.
+// A test stops at the first thing that is not as expected.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::Path;
+use std::process::Command;
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+/// One row of the command table: its synopsis and its example.
+struct Row {
+    synopsis: String,
+    example: String,
+}
+
+fn command_table() -> Vec<Row> {
+    let readme = std::fs::read_to_string(Path::new(ROOT).join("README.md")).unwrap();
+    let section = readme.split("\n## Commands\n").nth(1).unwrap();
+    let code_spans = |cell: &str| -> Vec<String> {
+        cell.split('`')
+            .skip(1)
+            .step_by(2)
+            .map(|s| s.replace("\\|", "|"))
+            .collect()
+    };
+    section
+        .lines()
+        .skip_while(|l| !l.starts_with("| command"))
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+        .map(|line| {
+            // Cells split on `|` that is not escaped as `\|`.
+            let cells: Vec<&str> = split_cells(line);
+            let synopsis = code_spans(cells[0]).remove(0);
+            let example = code_spans(cells[2]).remove(0);
+            Row { synopsis, example }
+        })
+        .collect()
+}
+
+fn split_cells(line: &str) -> Vec<&str> {
+    let mut cells = Vec::new();
+    let mut start = 1;
+    let bytes = line.as_bytes();
+    for i in 1..bytes.len() {
+        if bytes[i] == b'|' && bytes[i - 1] != b'\\' {
+            cells.push(&line[start..i]);
+            start = i + 1;
+        }
+    }
+    cells
+}
+
+/// A copy of what the examples read (the repository's fixtures and templates).
+fn workspace() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for folder in ["fixtures", "templates"] {
+        copy_tree(&Path::new(ROOT).join(folder), &dir.path().join(folder));
+    }
+    dir
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// Runs one example in `dir` as a user would from the repository's root, with the tenants'
+/// secrets in the environment.
+fn run(dir: &Path, example: &str) -> std::process::Output {
+    let mut words = example.split_whitespace();
+    assert_eq!(words.next(), Some("wxcflow"), "{example}");
+    Command::new(env!("CARGO_BIN_EXE_wxcflow"))
+        .args(words)
+        .current_dir(dir)
+        .env_remove("RUST_BACKTRACE")
+        .env_remove("WEBEX_TOKEN")
+        .env("ACME_TOKEN_PASSPHRASE", "acme-passphrase")
+        .env("GLOBEX_STATIC_TOKEN", "globex-static-token")
+        .env("INITECH_TOKEN_PASSPHRASE", "initech-passphrase")
+        .env("INITECH_STATIC_TOKEN", "initech-static-token")
+        .env("UMBRELLA_TOKEN_PASSPHRASE", "umbrella-passphrase")
+        .output()
+        .unwrap()
+}
+
+/// What a snapshot keeps of a run: the exit code, stdout's first lines (long outputs such as
+/// schemas are covered by their own tests) and stderr, with the run's scratch folder named
+/// generically.
+fn transcript(output: &std::process::Output) -> String {
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    let shown = lines
+        .iter()
+        .take(15)
+        .copied()
+        .collect::<Vec<_>>()
+        .join("\n");
+    let more = match lines.len() {
+        n if n > 15 => format!("\n[... {} lines in all]", n),
+        _ => String::new(),
+    };
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = name_scratch_folder(&stderr);
+    format!(
+        "exit: {:?}\n--- stdout ---\n{shown}{more}\n--- stderr ---\n{stderr}",
+        output.status.code()
+    )
+}
+
+/// `render --check`'s scratch folder has a fresh name each run.
+fn name_scratch_folder(text: &str) -> String {
+    text.split_inclusive(char::is_whitespace)
+        .map(|word| match word.contains("wxcflow-render-") {
+            true => format!("[scratch]{}", &word[word.trim_end().len()..]),
+            false => word.to_string(),
+        })
+        .collect()
+}
+
+#[test]
+fn every_example_in_the_command_table_runs_as_shown() {
+    let rows = command_table();
+    assert!(
+        rows.len() >= 19,
+        "the command table has {} rows",
+        rows.len()
+    );
+    let dir = workspace();
+    for (i, row) in rows.iter().enumerate() {
+        let output = run(dir.path(), &row.example);
+        let subcommand = row.example.split_whitespace().nth(1).unwrap_or("");
+        let name = format!("{:02}-{subcommand}", i + 1);
+        insta::with_settings!({ description => row.example.as_str(), omit_expression => true }, {
+            insta::assert_snapshot!(name, transcript(&output));
+        });
+    }
+}
+
+#[test]
+fn every_flag_in_a_synopsis_is_one_the_command_takes() {
+    for row in command_table() {
+        let words: Vec<&str> = row.synopsis.split_whitespace().collect();
+        let subcommand = words[1];
+        let help = Command::new(env!("CARGO_BIN_EXE_wxcflow"))
+            .args([subcommand, "--help"])
+            .output()
+            .unwrap();
+        assert!(help.status.success(), "{subcommand} --help");
+        let help = String::from_utf8(help.stdout).unwrap();
+        for flag in row
+            .synopsis
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+            .filter(|w| w.starts_with("--") || (w.len() == 2 && w.starts_with('-')))
+        {
+            assert!(
+                help.contains(flag),
+                "README: `{}` names {flag}, which `wxcflow {subcommand}` does not take",
+                row.synopsis
+            );
+        }
+    }
+}
+
+#[test]
+fn every_command_is_in_the_table() {
+    let help = Command::new(env!("CARGO_BIN_EXE_wxcflow"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    let help = String::from_utf8(help.stdout).unwrap();
+    let listed: Vec<String> = command_table()
+        .iter()
+        .map(|r| r.synopsis.split_whitespace().nth(1).unwrap().to_string())
+        .collect();
+    let commands: Vec<&str> = help
+        .split("Commands:\n")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|c| *c != "help")
+        .collect();
+    assert!(commands.len() >= 17, "{help}");
+    for command in commands {
+        assert!(
+            listed.iter().any(|l| l == command),
+            "`wxcflow {command}` is not in the README's command table"
+        );
+    }
+}
