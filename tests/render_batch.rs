@@ -124,10 +124,66 @@ fn no_tenants_or_no_scenarios_is_exit_1() {
 }
 
 #[test]
+fn a_stale_document_changed_since_it_was_written_is_kept() {
+    let dir = batch(&[("a.toml", OFF), ("b.toml", OFF), ("c.toml", OFF)]);
+    assert_eq!(render(dir.path(), &[]).status.code(), Some(0));
+    // Someone edits b's document by hand; then b and c leave.
+    let b = dir.path().join("out/b.flow.json");
+    let edited = std::fs::read_to_string(&b)
+        .unwrap()
+        .replace("GetOAuthToken", "Mine");
+    std::fs::write(&b, &edited).unwrap();
+    std::fs::remove_file(dir.path().join("tenants/b.toml")).unwrap();
+    std::fs::remove_file(dir.path().join("tenants/c.toml")).unwrap();
+    let out = render(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("removed stale document: c.flow.json\n"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "kept b.flow.json: changed since wxcflow wrote it; remove it by hand if stale\n"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read_to_string(&b).unwrap(), edited);
+    assert_eq!(
+        manifest(dir.path())["removed"],
+        serde_json::json!(["c.flow.json"])
+    );
+}
+
+#[test]
+fn a_stale_document_holding_secrets_is_recognised_by_its_provenance() {
+    let secret = "token_service_url = \"https://t.example.com/x\"\ntoken_passphrase = { file = \"../pass.txt\" }\n";
+    let dir = batch(&[("a.toml", OFF), ("s.toml", secret)]);
+    std::fs::write(dir.path().join("pass.txt"), "pass-123\n").unwrap();
+    let first = render(dir.path(), &[]);
+    assert_eq!(first.status.code(), Some(0), "{}", transcript(&first));
+    assert_eq!(manifest(dir.path())["tenants"][1]["private"], true);
+    std::fs::remove_file(dir.path().join("tenants/s.toml")).unwrap();
+    let out = render(dir.path(), &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("removed stale document: s.flow.json\n"),
+        "{stderr}"
+    );
+    assert_eq!(
+        listing(&dir.path().join("out")),
+        ["a.flow.json", "wxcflow-manifest.json"]
+    );
+}
+
+#[test]
 fn a_huge_job_count_is_capped_and_changes_no_byte() {
     let tenants: Vec<(String, &str)> = (0..40).map(|i| (format!("t{i:02}.toml"), OFF)).collect();
     let refs: Vec<(&str, &str)> = tenants.iter().map(|(n, t)| (n.as_str(), *t)).collect();
     let dir = batch(&refs);
+    let none = render(dir.path(), &["--jobs", "0"]);
+    assert_eq!(none.status.code(), Some(2), "{}", transcript(&none));
+    assert!(!dir.path().join("out").exists());
     let many = render(dir.path(), &["--jobs", "100000"]);
     assert_eq!(many.status.code(), Some(0), "{}", transcript(&many));
     let first = std::fs::read(dir.path().join("out/t07.flow.json")).unwrap();

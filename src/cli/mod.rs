@@ -116,8 +116,8 @@ enum Command {
         /// any tenant error (for pre-commit hooks and CI).
         #[arg(long, conflicts_with = "output")]
         check: bool,
-        /// Parallel jobs (default: one per core).
-        #[arg(long)]
+        /// Parallel jobs (default: one per core); at least 1.
+        #[arg(long, value_parser = parse_jobs)]
         jobs: Option<usize>,
     },
     /// Run a flow locally: HTTP from a mock file, or real with --live (without either, every
@@ -252,6 +252,15 @@ enum Command {
     },
     /// Write man pages, one per command (wxcflow.1, wxcflow-build.1, ...), into DIR.
     Man { dir: PathBuf },
+}
+
+/// `--jobs`: a whole number of at least 1 (0 jobs would render nothing, forever).
+fn parse_jobs(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("at least 1 job is needed".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]

@@ -347,7 +347,7 @@ pub(super) fn render(
             }
         );
     }
-    let removed = remove_stale(out_dir, &manifest, previous.as_ref());
+    let Stale { removed, kept } = remove_stale(out_dir, &manifest, previous.as_ref());
     manifest.removed = removed.clone();
     let manifest_path = out_dir.join(provenance::MANIFEST_NAME);
     let options = io::WriteOptions {
@@ -375,6 +375,14 @@ pub(super) fn render(
             "removed stale document{}: {}",
             if removed.len() == 1 { "" } else { "s" },
             removed.join(", ")
+        );
+    }
+    if !kept.is_empty() {
+        eprintln!(
+            "kept {}: changed since wxcflow wrote {}; remove {} by hand if stale",
+            kept.join(", "),
+            if kept.len() == 1 { "it" } else { "them" },
+            if kept.len() == 1 { "it" } else { "them" },
         );
     }
     if failures.is_empty() {
@@ -522,41 +530,64 @@ fn same_file_content(target: &Path, bytes: &[u8], private: bool) -> bool {
     io::read_output(target, bytes.len()).is_ok_and(|old| old == bytes)
 }
 
-/// Removes the documents that do not belong to this run: those of tenants that failed, and
-/// those an earlier manifest lists for tenants that are gone. Files wxcflow never wrote are left
-/// alone. Gives the names removed.
-fn remove_stale(out_dir: &Path, manifest: &Manifest, previous: Option<&Manifest>) -> Vec<String> {
+/// What became of the documents that do not belong to this run.
+#[derive(Default)]
+struct Stale {
+    removed: Vec<String>,
+    /// Changed since wxcflow wrote them: left for their owner to look at.
+    kept: Vec<String>,
+}
+
+/// Removes the documents that do not belong to this run (those of tenants that failed or are
+/// gone) that the last render wrote and that are still as it wrote them. A file wxcflow never
+/// wrote, or one changed since (by hand, by another tool), is never deleted: the first is left
+/// alone, the second listed as kept.
+fn remove_stale(out_dir: &Path, manifest: &Manifest, previous: Option<&Manifest>) -> Stale {
     let ok: std::collections::BTreeSet<&str> = manifest
         .tenants
         .iter()
         .filter(|t| t.status == Status::Ok)
         .map(|t| t.output.as_str())
         .collect();
-    let mut candidates: Vec<String> = manifest
-        .tenants
-        .iter()
-        .filter(|t| t.status == Status::Failed)
-        .map(|t| t.output.clone())
-        .collect();
-    candidates.extend(
-        previous
-            .into_iter()
-            .flat_map(|m| &m.tenants)
-            .map(|t| t.output.clone()),
-    );
-    candidates.sort();
-    candidates.dedup();
-    candidates
+    let mut candidates: Vec<&ManifestEntry> = previous
         .into_iter()
+        .flat_map(|m| &m.tenants)
+        .filter(|t| t.status == Status::Ok)
         // Only plain document names: an edited manifest cannot point outside the folder.
-        .filter(|name| !ok.contains(name.as_str()) && is_document_name(name))
+        .filter(|t| !ok.contains(t.output.as_str()) && is_document_name(&t.output))
+        .collect();
+    candidates.sort_by(|a, b| a.output.cmp(&b.output));
+    candidates.dedup_by(|a, b| a.output == b.output);
+    let mut stale = Stale::default();
+    for entry in candidates {
+        let path = out_dir.join(&entry.output);
         // A failed write may have been a refusal to replace an input: never delete one.
-        .filter(|name| !io::is_input(&out_dir.join(name)))
-        .filter(|name| {
-            let path = out_dir.join(name);
-            std::fs::symlink_metadata(&path).is_ok() && std::fs::remove_file(&path).is_ok()
-        })
-        .collect()
+        if io::is_input(&path) || !std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file()) {
+            continue;
+        }
+        if !as_written(&path, entry) {
+            stale.kept.push(entry.output.clone());
+        } else if std::fs::remove_file(&path).is_ok() {
+            stale.removed.push(entry.output.clone());
+        }
+    }
+    stale
+}
+
+/// Whether the document at `path` is still the one the last render wrote for `entry`: its
+/// digest when the manifest has one; for a document holding secrets (no digest is kept, see
+/// [`ManifestEntry::output_sha256`]), a flow document whose provenance names the same tenant file.
+fn as_written(path: &Path, entry: &ManifestEntry) -> bool {
+    let Ok(bytes) = io::read_output(path, wxcflow::MAX_INPUT_BYTES) else {
+        return false;
+    };
+    match &entry.output_sha256 {
+        Some(expected) => &provenance::sha256_hex(&bytes) == expected,
+        None => serde_json::from_slice::<wxcflow::flow::Document>(&bytes).is_ok_and(|d| {
+            d.provenance
+                .is_some_and(|p| p.tenant.as_ref() == Some(&entry.source))
+        }),
+    }
 }
 
 fn is_document_name(name: &str) -> bool {
