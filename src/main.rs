@@ -1,4 +1,6 @@
 //! The `wxcflow` command: parses arguments, calls the library, prints, sets the exit code.
+// Output goes through `out!` and `report!` (cli/mod.rs), which never panic on a failed write.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 mod cli;
 

@@ -271,6 +271,32 @@ fn a_failed_write_to_stdout_is_exit_2_with_a_message() {
 }
 
 #[test]
+fn an_unwritable_stderr_changes_no_exit_code() {
+    let dir = workspace();
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    // Reports are lost (there is nowhere left to tell them), never a panic: each command ends
+    // as it would have.
+    for (args, code) in [
+        (&["build", "s.toml", "-o", "out.json"][..], 0),
+        (&["check", "missing.toml"], 2),
+        (&["build", "/dev/zero"], 1),
+        (&["init", "starter"], 0),
+    ] {
+        let out = Command::new(BIN)
+            .args(args)
+            .current_dir(dir.path())
+            .stderr(full.try_clone().unwrap())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(code), "{args:?}");
+    }
+    assert!(dir.path().join("out.json").is_file());
+}
+
+#[test]
 fn a_closed_pipe_on_stdout_stays_quiet() {
     let dir = workspace();
     // `head -c 1` closes the pipe after one byte; the completion script is larger than a pipe

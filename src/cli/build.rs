@@ -109,7 +109,7 @@ pub(super) fn build(
         return Err(Failure::usage(e));
     }
     if matches!(format, Format::Human) {
-        eprintln!(
+        reportln!(
             "wrote {} ({} nodes{})",
             target.display(),
             document.flow.nodes.len() + 1,
@@ -190,8 +190,8 @@ pub(super) fn init(dir: &Path) -> Outcome {
                 path.display()
             )));
         }
-        eprintln!("wrote {}", path.display());
+        reportln!("wrote {}", path.display());
     }
-    eprintln!("next: wxcflow build {}", dir.join(files[0].0).display());
+    reportln!("next: wxcflow build {}", dir.join(files[0].0).display());
     Ok(Done::Clean)
 }

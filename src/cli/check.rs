@@ -24,7 +24,7 @@ impl Report {
             self.add(vec![d], &[], "", None);
             return;
         }
-        eprintln!("error: {}", error.message);
+        reportln!("error: {}", error.message);
         self.sarif.add_failure(&error.message);
         self.unreadable = true;
     }
@@ -88,7 +88,7 @@ pub(super) fn check(specs: &[PathBuf], tenants: Option<&Path>, format: ReportFor
         let paths = match super::render::scan_tenants(dir) {
             Ok((files, skipped)) => {
                 for why in &skipped {
-                    eprintln!("note: skipped {why}");
+                    reportln!("note: skipped {why}");
                 }
                 files.into_iter().map(|f| f.path).collect::<Vec<_>>()
             }
@@ -192,7 +192,7 @@ pub(super) fn check(specs: &[PathBuf], tenants: Option<&Path>, format: ReportFor
                 ),
                 None => String::new(),
             };
-            eprintln!(
+            reportln!(
                 "checked {} spec{}{tenants_part}: {}",
                 specs.len(),
                 if specs.len() == 1 { "" } else { "s" },
@@ -225,7 +225,7 @@ pub(super) fn render_in_scratch(template: &Path, tenants: &Path, jobs: Option<us
     };
     let outcome = render::render(template, tenants, &scratch, jobs);
     match std::fs::remove_dir_all(&scratch) {
-        Ok(()) => eprintln!("removed the scratch folder {}", scratch.display()),
+        Ok(()) => reportln!("removed the scratch folder {}", scratch.display()),
         Err(e) => {
             return Err(Failure::usage(format!(
                 "cannot remove the scratch folder {}: {e}",

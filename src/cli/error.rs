@@ -92,16 +92,16 @@ pub(super) fn finish(outcome: Outcome) -> ExitCode {
         Ok(Done::Found) => EXIT_FOUND,
         Err(Failure::Problems { summary }) => {
             if let Some(summary) = summary {
-                eprintln!("{summary}");
+                reportln!("{summary}");
             }
             EXIT_PROBLEMS
         }
         Err(Failure::Input(message)) => {
-            eprintln!("error: {message}");
+            reportln!("error: {message}");
             EXIT_PROBLEMS
         }
         Err(Failure::Read(e)) => {
-            eprintln!("{}", describe_read(&e));
+            reportln!("{}", describe_read(&e));
             if e.too_large {
                 EXIT_PROBLEMS
             } else {
@@ -109,12 +109,12 @@ pub(super) fn finish(outcome: Outcome) -> ExitCode {
             }
         }
         Err(Failure::Usage(message)) => {
-            eprintln!("error: {message}");
+            reportln!("error: {message}");
             EXIT_USAGE
         }
         Err(Failure::Unusable(report)) => {
             if let Some(report) = report {
-                eprintln!("{report}");
+                reportln!("{report}");
             }
             EXIT_USAGE
         }

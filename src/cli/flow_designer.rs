@@ -355,7 +355,7 @@ pub(super) fn build(
         return Err(Failure::usage(e));
     }
     if matches!(format, Format::Human) {
-        eprintln!(
+        reportln!(
             "wrote {} (Flow Designer {}, {} activities{})",
             target.display(),
             flow.flow_type.as_deref().unwrap_or("FLOW"),
@@ -464,7 +464,7 @@ pub(super) fn push(args: &Push) -> Outcome {
     };
     if !violations.is_empty() {
         for v in &violations {
-            eprintln!("error: {}: {v}", source.name);
+            reportln!("error: {}: {v}", source.name);
         }
         return Err(Failure::problems_with("push sends only files that pass the Flow Designer schema (`wxcflow build --target flow-designer` writes them)"));
     }
@@ -497,7 +497,7 @@ pub(super) fn push(args: &Push) -> Outcome {
         Err(e) => return Err(Failure::usage(format!("cannot reach {base}: {e}"))),
     };
     let flow_id = push::imported_flow_id(&answer);
-    eprintln!(
+    reportln!(
         "imported {file_name} as a {flow_type}{}",
         flow_id
             .as_ref()
@@ -517,7 +517,7 @@ pub(super) fn push(args: &Push) -> Outcome {
         &token,
     )) {
         Ok((status, _)) if (200..300).contains(&status) => {
-            eprintln!("published flow {flow_id}");
+            reportln!("published flow {flow_id}");
             Ok(Done::Clean)
         }
         Ok((status, body)) => Err(Failure::input(format!(
@@ -533,7 +533,7 @@ pub(super) fn push(args: &Push) -> Outcome {
 pub(super) fn fmt_skips(source: &SourceFile) -> bool {
     let skip = fd::spec::is_spec(&source.text);
     if skip {
-        eprintln!(
+        reportln!(
             "skipped {}: a Flow Designer spec (`wxcflow decompile` writes its canonical form)",
             source.name
         );

@@ -328,6 +328,12 @@ fn record_stdout(result: std::io::Result<()>) {
     }
 }
 
+/// Writes to stderr, where reports go. A failure (`2>/dev/full`) leaves nowhere to tell it, so
+/// it is ignored: the exit code still says how the command ended.
+pub fn stderr_write(args: std::fmt::Arguments<'_>) {
+    let _ = std::io::stderr().lock().write_fmt(args);
+}
+
 /// Flushes stdout; the failure to report, if writing to it failed at any point.
 pub fn stdout_failure() -> Option<String> {
     record_stdout(std::io::stdout().lock().flush());

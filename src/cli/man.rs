@@ -66,7 +66,7 @@ pub(super) fn man(dir: &Path) -> Outcome {
             return Err(Failure::usage(e));
         }
     }
-    eprintln!("wrote {} man pages to {}", pages.len(), dir.display());
+    reportln!("wrote {} man pages to {}", pages.len(), dir.display());
     Ok(Done::Clean)
 }
 

@@ -24,6 +24,20 @@ macro_rules! outln {
     }};
 }
 
+/// Like `report!`, but a stderr that cannot be written (`2>/dev/full`) does not panic: see
+/// `io::stderr_write`.
+macro_rules! report {
+    ($($arg:tt)*) => {{
+        $crate::cli::io::stderr_write(format_args!($($arg)*));
+    }};
+}
+
+macro_rules! reportln {
+    ($($arg:tt)*) => {{
+        $crate::cli::io::stderr_write(format_args!("{}\n", format_args!($($arg)*)));
+    }};
+}
+
 mod build;
 mod check;
 mod error;
@@ -552,7 +566,7 @@ fn print_diagnostics(
     if to_stdout {
         out!("{text}");
     } else {
-        eprint!("{text}");
+        report!("{text}");
     }
 }
 

@@ -133,7 +133,7 @@ pub(super) fn render(
         Err(e) => return Err(Failure::usage(e)),
     };
     for why in &skipped {
-        eprintln!("note: skipped {why}");
+        reportln!("note: skipped {why}");
     }
     if files.is_empty() {
         return Err(Failure::input(format!(
@@ -200,7 +200,7 @@ pub(super) fn render(
             }
             Err(TenantFailure::Unreadable(why)) => {
                 let code = if why.too_large { "wxc::too-large" } else { "" };
-                eprintln!("{}", error::describe_read(&why));
+                reportln!("{}", error::describe_read(&why));
                 manifest
                     .tenants
                     .push(failed_entry(&name, stamp, vec![code.to_string()]));
@@ -281,7 +281,7 @@ pub(super) fn render(
     for ((tenant, stamp), outcome) in tenants.iter().zip(&stamps).zip(&outcomes) {
         let diagnostics = &outcome.diagnostics;
         if !diagnostics.is_empty() {
-            eprintln!("tenant {} ({}):", tenant.name, tenant.source.name);
+            reportln!("tenant {} ({}):", tenant.name, tenant.source.name);
         }
         let spans: Vec<_> = literal
             .iter()
@@ -319,7 +319,7 @@ pub(super) fn render(
             }
             Err(why) => {
                 if !why.is_empty() {
-                    eprintln!("error: {why}");
+                    reportln!("error: {why}");
                 }
                 let mut entry = failed_entry(
                     &tenant.name,
@@ -333,7 +333,7 @@ pub(super) fn render(
         }
     }
     if reused > 0 {
-        eprintln!(
+        reportln!(
             "note: {reused} tenant{} unchanged since the last render {} not rebuilt{}",
             if reused == 1 { "" } else { "s" },
             if reused == 1 { "was" } else { "were" },
@@ -363,7 +363,7 @@ pub(super) fn render(
     failures.sort();
     let total = files.len();
     let ok = total - failures.len();
-    eprintln!(
+    reportln!(
         "rendered {total} tenant{}: {} written, {unchanged} unchanged, {} failed, in {}",
         if total == 1 { "" } else { "s" },
         ok - unchanged,
@@ -371,14 +371,14 @@ pub(super) fn render(
         out_dir.display(),
     );
     if !removed.is_empty() {
-        eprintln!(
+        reportln!(
             "removed stale document{}: {}",
             if removed.len() == 1 { "" } else { "s" },
             removed.join(", ")
         );
     }
     if !kept.is_empty() {
-        eprintln!(
+        reportln!(
             "kept {}: changed since wxcflow wrote {}; remove {} by hand if stale",
             kept.join(", "),
             if kept.len() == 1 { "it" } else { "them" },

@@ -141,7 +141,7 @@ pub(super) fn decompile(document: &Path, output: Option<&Path>) -> Outcome {
     let violations = compiler().validator().validate(&value);
     if !violations.is_empty() {
         for v in &violations {
-            eprintln!("error: {}: {v}", document.display());
+            reportln!("error: {}: {v}", document.display());
         }
         return Err(Failure::problems());
     }
@@ -187,7 +187,7 @@ pub(super) fn fmt(specs: &[PathBuf], check_only: bool) -> Outcome {
         if check_only {
             outln!("{}", path.display());
             if !endings.is_empty() {
-                eprintln!("{} would change{endings}", path.display());
+                reportln!("{} would change{endings}", path.display());
             }
             problems = true;
             continue;
@@ -204,7 +204,7 @@ pub(super) fn fmt(specs: &[PathBuf], check_only: bool) -> Outcome {
         if let Err(e) = io::write_output(path, formatted.as_bytes(), options) {
             return Err(Failure::usage(e));
         }
-        eprintln!("formatted {}{endings}", path.display());
+        reportln!("formatted {}{endings}", path.display());
     }
     Ok(Done::found_if(problems))
 }
