@@ -4,9 +4,10 @@
 use super::context::{Ctx, Help};
 use crate::diagnostic::Code;
 use crate::flow::refs;
+use crate::flow::walk::breadth_first;
 use crate::flow::*;
 use crate::spec::model::Spec;
-use std::collections::{BTreeSet, HashSet, VecDeque};
+use std::collections::{BTreeSet, HashSet};
 
 pub fn analyse(flow: &Flow, spec: &Spec, cx: &mut Ctx) {
     let reachable = reachable_from(flow, &flow.trigger.next);
@@ -41,23 +42,15 @@ fn reachable_from(flow: &Flow, from: &Target) -> BTreeSet<NodeId> {
 }
 
 /// Breadth-first from a target; stops at the first node for which `found` is true.
-fn any_reachable(flow: &Flow, from: &Target, mut found: impl FnMut(&Node) -> bool) -> bool {
-    let mut seen = HashSet::new();
-    let mut queue: VecDeque<NodeId> = match from {
-        Target::Node(id) => VecDeque::from([*id]),
-        Target::End(_) => VecDeque::new(),
+fn any_reachable(flow: &Flow, from: &Target, found: impl FnMut(&Node) -> bool) -> bool {
+    let start = match from {
+        Target::Node(id) => Some(*id),
+        Target::End(_) => None,
     };
-    while let Some(id) = queue.pop_front() {
-        if !seen.insert(id) {
-            continue;
-        }
-        let Some(node) = flow.node(id) else { continue };
-        if found(node) {
-            return true;
-        }
-        queue.extend(targets(node).filter(|t| !seen.contains(t)));
-    }
-    false
+    let successors = |id: &NodeId| flow.node(*id).into_iter().flat_map(targets);
+    breadth_first(start, successors)
+        .filter_map(|reached| flow.node(reached.node))
+        .any(found)
 }
 
 fn unreachable_nodes(flow: &Flow, spec: &Spec, reachable: &BTreeSet<NodeId>, cx: &mut Ctx) {
@@ -155,68 +148,74 @@ fn results_assigned(flow: &Flow, spec: &Spec, cx: &mut Ctx) {
             .filter_map(|k| bit(k))
             .fold(0, |acc, b| acc | b)
     };
-    // Breadth-first over (node, assigned set); each state is visited once, so loops end.
-    let mut seen: HashSet<(NodeId, u64)> = HashSet::new();
-    let mut reported: BTreeSet<(NodeId, String, &str)> = BTreeSet::new();
-    let mut queue: VecDeque<(NodeId, u64)> = VecDeque::new();
-    if let Target::Node(id) = flow.trigger.next {
-        queue.push_back((id, 0));
-    }
-    while let Some((id, mask)) = queue.pop_front() {
-        if !seen.insert((id, mask)) {
-            continue;
-        }
-        let Some(node) = flow.node(id) else { continue };
-        let entered = mask | assigns(&node.on_enter, None);
-        for exit in &node.exits {
-            let mut left = entered | assigns(&node.on_leave, Some(&exit.outcome));
-            if let NodeKind::Branch(b) = &node.kind {
-                if let Some(arm) = b
-                    .branches
-                    .iter()
-                    .find(|a| a.name == exit.outcome && a.join == Join::All)
-                {
-                    for c in &arm.conditions {
-                        if c.operator == Operator::NotEquals && c.value.is_empty() {
-                            if let Some(b) = refs::references(&c.variable)
-                                .ok()
-                                .and_then(|r| (r.len() == 1).then(|| bit(r[0].name)).flatten())
-                            {
-                                left |= b;
-                            }
+    // What is assigned on leaving a node by an exit, having entered it with `mask` assigned.
+    let left_by = |node: &Node, mask: u64, exit: &Exit| -> u64 {
+        let mut left =
+            mask | assigns(&node.on_enter, None) | assigns(&node.on_leave, Some(&exit.outcome));
+        if let NodeKind::Branch(b) = &node.kind {
+            if let Some(arm) = b
+                .branches
+                .iter()
+                .find(|a| a.name == exit.outcome && a.join == Join::All)
+            {
+                for c in &arm.conditions {
+                    if c.operator == Operator::NotEquals && c.value.is_empty() {
+                        if let Some(b) = refs::references(&c.variable)
+                            .ok()
+                            .and_then(|r| (r.len() == 1).then(|| bit(r[0].name)).flatten())
+                        {
+                            left |= b;
                         }
                     }
                 }
             }
-            match &exit.target {
-                Target::Node(next) => queue.push_back((*next, left)),
-                Target::End(outcome) if outcome == "Success" && left & all != all => {
-                    for (i, name) in results.iter().enumerate() {
-                        if left & (1 << i) == 0
-                            && reported.insert((id, exit.outcome.clone(), *name))
-                        {
-                            let span = spec
-                                .nodes
-                                .get_key_value(node.key.as_str())
-                                .and_then(|(_, n)| n.next.as_ref())
-                                .and_then(|next| {
-                                    next.get_ref().get_key_value(exit.outcome.as_str())
-                                })
-                                .and_then(|(_, target)| cx.span(target))
-                                .or_else(|| key_span(spec, &node.key, cx));
-                            cx.report(
-                                Code::ResultNotAssigned,
-                                format!(
-                                    "a path ends in Success through `{}.{}` without assigning result variable `{name}`",
-                                    node.key, exit.outcome
-                                ),
-                                span,
-                            )
-                            .help(format!("assign `{name}` on that path (on_enter/on_leave `set`), or end it with end:Error"));
-                        }
-                    }
+        }
+        left
+    };
+    // Breadth-first over (node, assigned set); each state is visited once, so loops end.
+    let start = match flow.trigger.next {
+        Target::Node(id) => Some((id, 0)),
+        Target::End(_) => None,
+    };
+    let successors = |&(id, mask): &(NodeId, u64)| {
+        flow.node(id).into_iter().flat_map(move |node| {
+            node.exits.iter().filter_map(move |exit| match exit.target {
+                Target::Node(next) => Some((next, left_by(node, mask, exit))),
+                Target::End(_) => None,
+            })
+        })
+    };
+    let mut reported: BTreeSet<(NodeId, String, &str)> = BTreeSet::new();
+    for reached in breadth_first(start, successors) {
+        let (id, mask) = reached.node;
+        let Some(node) = flow.node(id) else { continue };
+        for exit in &node.exits {
+            if !matches!(&exit.target, Target::End(outcome) if outcome == "Success") {
+                continue;
+            }
+            let left = left_by(node, mask, exit);
+            if left & all == all {
+                continue;
+            }
+            for (i, name) in results.iter().enumerate() {
+                if left & (1 << i) == 0 && reported.insert((id, exit.outcome.clone(), *name)) {
+                    let span = spec
+                        .nodes
+                        .get_key_value(node.key.as_str())
+                        .and_then(|(_, n)| n.next.as_ref())
+                        .and_then(|next| next.get_ref().get_key_value(exit.outcome.as_str()))
+                        .and_then(|(_, target)| cx.span(target))
+                        .or_else(|| key_span(spec, &node.key, cx));
+                    cx.report(
+                        Code::ResultNotAssigned,
+                        format!(
+                            "a path ends in Success through `{}.{}` without assigning result variable `{name}`",
+                            node.key, exit.outcome
+                        ),
+                        span,
+                    )
+                    .help(format!("assign `{name}` on that path (on_enter/on_leave `set`), or end it with end:Error"));
                 }
-                Target::End(_) => {}
             }
         }
     }

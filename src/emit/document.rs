@@ -1,7 +1,8 @@
 //! The flow document: canonical JSON of a validated flow plus its canvas layout.
 
+use crate::flow::walk::breadth_first;
 use crate::flow::{Document, Flow, NodeId, Position, Target, FORMAT};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 
 /// Horizontal distance between layers and vertical distance between nodes of one layer.
 const COLUMN: i64 = 280;
@@ -24,22 +25,22 @@ pub fn document(flow: Flow) -> Document {
 pub fn layout(flow: &Flow) -> BTreeMap<NodeId, Position> {
     let mut depth: BTreeMap<NodeId, i64> = BTreeMap::new();
     depth.insert(flow.trigger.id, 0);
-    let mut queue = VecDeque::new();
-    if let Target::Node(first) = flow.trigger.next {
-        depth.insert(first, 1);
-        queue.push_back(first);
-    }
-    while let Some(id) = queue.pop_front() {
-        let d = depth[&id];
-        let Some(node) = flow.node(id) else { continue };
-        for exit in &node.exits {
-            if let Target::Node(next) = exit.target {
-                if let std::collections::btree_map::Entry::Vacant(slot) = depth.entry(next) {
-                    slot.insert(d + 1);
-                    queue.push_back(next);
-                }
-            }
-        }
+    let first = match flow.trigger.next {
+        Target::Node(first) => Some(first),
+        Target::End(_) => None,
+    };
+    // Start already has its column: an edge back to it never moves it.
+    let successors = |id: &NodeId| {
+        flow.node(*id)
+            .into_iter()
+            .flat_map(|node| &node.exits)
+            .filter_map(|exit| match exit.target {
+                Target::Node(next) if next != flow.trigger.id => Some(next),
+                _ => None,
+            })
+    };
+    for reached in breadth_first(first, successors) {
+        depth.insert(reached.node, reached.depth as i64 + 1);
     }
     let last = depth.values().copied().max().unwrap_or(0) + 1;
     for node in &flow.nodes {

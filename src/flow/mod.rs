@@ -7,6 +7,7 @@
 pub(crate) mod jsonpath;
 pub mod limits;
 pub(crate) mod refs;
+pub(crate) mod walk;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::BTreeMap;

@@ -3,7 +3,8 @@
 //! Integer coordinates only, so the bytes never depend on float formatting.
 
 use super::model::Process;
-use std::collections::{BTreeMap, VecDeque};
+use crate::flow::walk;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Horizontal and vertical distance between widgets, in canvas units.
 const COLUMN: i64 = 280;
@@ -34,35 +35,30 @@ pub fn place(process: &Process) -> BTreeMap<String, (i64, i64)> {
 /// Activities in breadth-first order from the entries (links followed in port order), each
 /// with its column; activities no entry reaches come last, by name, in a column of their own.
 pub fn breadth_first(process: &Process) -> Vec<(String, usize)> {
-    let mut column: BTreeMap<&str, usize> = BTreeMap::new();
-    let mut order = Vec::new();
-    let mut queue = VecDeque::new();
     // Entries and unreached activities by name: the order never depends on ids in a file.
     let mut by_name: Vec<&str> = process.activities.iter().map(|a| a.name.as_str()).collect();
     by_name.sort_unstable();
-    for &name in &by_name {
-        if process.activity(name).is_some_and(|a| a.kind().is_entry()) {
-            column.insert(name, 0);
-            queue.push_back(name);
-        }
+    let entries = by_name
+        .iter()
+        .copied()
+        .filter(|&name| process.activity(name).is_some_and(|a| a.kind().is_entry()));
+    let mut reached: BTreeSet<&str> = BTreeSet::new();
+    let mut order = Vec::new();
+    let steps = walk::breadth_first(entries, |name| {
+        process
+            .links_in_port_order(name)
+            .into_iter()
+            .map(|link| link.target.as_str())
+            .filter(|&target| process.activity(target).is_some())
+    });
+    for step in steps {
+        reached.insert(step.node);
+        order.push((step.node.to_string(), step.depth));
     }
-    let mut deepest = 0;
-    while let Some(name) = queue.pop_front() {
-        let here = column[name];
-        deepest = deepest.max(here);
-        order.push((name.to_string(), here));
-        for link in process.links_in_port_order(name) {
-            if !column.contains_key(link.target.as_str())
-                && process.activity(&link.target).is_some()
-            {
-                column.insert(&link.target, here + 1);
-                queue.push_back(&link.target);
-            }
-        }
-    }
-    let unreached = if order.is_empty() { 0 } else { deepest + 1 };
+    let deepest = order.iter().map(|(_, column)| *column).max();
+    let unreached = deepest.map_or(0, |deepest| deepest + 1);
     for name in by_name {
-        if !column.contains_key(name) {
+        if !reached.contains(name) {
             order.push((name.to_string(), unreached));
         }
     }

@@ -6,7 +6,8 @@ use super::locate::{locate, Step};
 use super::model::*;
 use super::secrets::{credentials, secret_variables};
 use crate::diagnostic::{Code, Diagnostic, SourceFile, Span};
-use std::collections::{BTreeSet, VecDeque};
+use crate::flow::walk::breadth_first;
+use std::collections::BTreeSet;
 
 /// Every diagnostic for a flow; `source` is the file it was read from (an export or a spec), for
 /// locations.
@@ -182,18 +183,16 @@ fn lint_process(
             }
         }
     }
-    let mut reached: BTreeSet<&str> = BTreeSet::new();
-    let mut queue: VecDeque<&str> = process
+    let entries = process
         .activities
         .iter()
         .filter(|a| a.kind().is_entry())
-        .map(|a| a.name.as_str())
-        .collect();
-    while let Some(name) = queue.pop_front() {
-        if reached.insert(name) {
-            queue.extend(process.links_from(name).map(|l| l.target.as_str()));
-        }
-    }
+        .map(|a| a.name.as_str());
+    let reached: BTreeSet<&str> = breadth_first(entries, |name| {
+        process.links_from(name).map(|l| l.target.as_str())
+    })
+    .map(|step| step.node)
+    .collect();
     for a in &process.activities {
         if !reached.contains(a.name.as_str()) {
             out.push(

@@ -23,6 +23,7 @@
 use super::expr::{self, Resolved, Resolver};
 use super::model::*;
 use crate::diagnostic::{Code, Diagnostic, SourceFile, Span};
+use crate::flow::walk::breadth_first;
 use crate::flow::{
     outcome_names, Action, Branch, Flow, Http, Node, NodeId, NodeKind, Target, START_ID,
 };
@@ -60,29 +61,41 @@ pub fn lower(flow: &Flow, located: Located) -> (Option<FdFlow>, Vec<Diagnostic>)
 /// out (and the HTTP node's warning names them).
 pub fn timeout_only_nodes(flow: &Flow) -> std::collections::BTreeSet<NodeId> {
     let reach = |skip_split_timeouts: bool| {
-        let mut seen = std::collections::BTreeSet::new();
-        let mut queue = vec![flow.trigger.next.clone()];
-        while let Some(target) = queue.pop() {
-            let Target::Node(id) = target else { continue };
-            let Some(node) = flow.node(id) else { continue };
-            if !seen.insert(id) {
-                continue;
-            }
-            let on_error = node.exits.iter().find(|e| e.outcome == "onError");
-            for exit in &node.exits {
-                let split = matches!(node.kind, NodeKind::Http(_))
-                    && exit.outcome == "onTimeout"
-                    && on_error.is_some_and(|e| e.target != exit.target);
-                if !(skip_split_timeouts && split) {
-                    queue.push(exit.target.clone());
-                }
-            }
-        }
-        seen
+        let start = match flow.trigger.next {
+            Target::Node(id) => Some(id),
+            Target::End(_) => None,
+        };
+        let successors = |id: &NodeId| {
+            flow.node(*id)
+                .into_iter()
+                .flat_map(|node| followed(node, skip_split_timeouts))
+        };
+        breadth_first(start, successors)
+            .map(|reached| reached.node)
+            .filter(|id| flow.node(*id).is_some())
+            .collect::<std::collections::BTreeSet<NodeId>>()
     };
     let all = reach(false);
     let without = reach(true);
     all.difference(&without).copied().collect()
+}
+
+/// The nodes a run goes on to from `node`; with `skip_split_timeouts`, not through an HTTP
+/// node's onTimeout that leads elsewhere than its onError.
+fn followed(node: &Node, skip_split_timeouts: bool) -> impl Iterator<Item = NodeId> + '_ {
+    let on_error = node.exits.iter().find(|e| e.outcome == "onError");
+    node.exits
+        .iter()
+        .filter(move |exit| {
+            let split = matches!(node.kind, NodeKind::Http(_))
+                && exit.outcome == "onTimeout"
+                && on_error.is_some_and(|e| e.target != exit.target);
+            !(skip_split_timeouts && split)
+        })
+        .filter_map(|exit| match exit.target {
+            Target::Node(next) => Some(next),
+            Target::End(_) => None,
+        })
 }
 
 /// A Flow Designer name: `_` for every character other than letters, digits and `_`.

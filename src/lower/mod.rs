@@ -6,9 +6,10 @@ use crate::diagnostic::{did_you_mean, Code};
 use crate::flow::jsonpath;
 use crate::flow::limits::*;
 use crate::flow::refs;
+use crate::flow::walk::breadth_first;
 use crate::flow::*;
 use crate::spec::model::*;
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 mod names;
 mod nodes;

@@ -126,25 +126,25 @@ pub(super) fn assign_ids(
             }
         }
     }
-    let mut order = Vec::new();
-    let mut queue = VecDeque::new();
-    let mut seen = vec![false; nodes.len()];
-    if let Some(KeyTarget::Node(i)) = start {
-        queue.push_back(*i);
-        seen[*i] = true;
+    let start = match start {
+        Some(KeyTarget::Node(i)) => Some(*i),
+        _ => None,
+    };
+    let successors = |&i: &usize| {
+        nodes[i]
+            .exits
+            .iter()
+            .filter_map(|(_, target)| match target {
+                Some(KeyTarget::Node(j)) => Some(*j),
+                _ => None,
+            })
+    };
+    let mut order: Vec<usize> = breadth_first(start, successors).map(|r| r.node).collect();
+    let mut reached = vec![false; nodes.len()];
+    for &i in &order {
+        reached[i] = true;
     }
-    while let Some(i) = queue.pop_front() {
-        order.push(i);
-        for (_, target) in &nodes[i].exits {
-            if let Some(KeyTarget::Node(j)) = target {
-                if !seen[*j] {
-                    seen[*j] = true;
-                    queue.push_back(*j);
-                }
-            }
-        }
-    }
-    order.extend((0..nodes.len()).filter(|i| !seen[*i]));
+    order.extend((0..nodes.len()).filter(|i| !reached[*i]));
     let mut next = 3u32;
     for i in order {
         if ids[i].is_none() {
