@@ -6,22 +6,24 @@ use crate::diagnostic::Code;
 use crate::flow::refs;
 use crate::flow::walk::breadth_first;
 use crate::flow::*;
-use crate::spec::model::Spec;
+use crate::lower::Origins;
 use std::collections::{BTreeSet, HashSet};
 
-pub fn analyse(flow: &Flow, spec: &Spec, cx: &mut Ctx) {
+/// `origins` tells where the spec wrote each part of the flow, for locating what is found.
+pub fn analyse(flow: &Flow, origins: &Origins, cx: &mut Ctx) {
     let reachable = reachable_from(flow, &flow.trigger.next);
-    unreachable_nodes(flow, spec, &reachable, cx);
-    unchecked_status(flow, spec, cx);
-    super::secrets::analyse(flow, spec, cx);
-    super::paths::outputs_read_before_run(flow, spec, cx);
-    super::paths::endless_loops(flow, spec, cx);
-    results_assigned(flow, spec, cx);
-    unused_variables(flow, spec, cx);
+    unreachable_nodes(flow, origins, &reachable, cx);
+    unchecked_status(flow, origins, cx);
+    super::secrets::analyse(flow, origins, cx);
+    super::paths::outputs_read_before_run(flow, origins, cx);
+    super::paths::endless_loops(flow, origins, cx);
+    results_assigned(flow, origins, cx);
+    unused_variables(flow, origins, cx);
 }
 
-fn key_span(spec: &Spec, key: &str, cx: &Ctx) -> Option<crate::diagnostic::Span> {
-    spec.nodes.get_key_value(key).and_then(|(k, _)| cx.span(k))
+/// The span of a node's key.
+pub(super) fn key_span(origins: &Origins, id: NodeId, cx: &Ctx) -> Option<crate::diagnostic::Span> {
+    origins.node(id).and_then(|origin| cx.span(origin.key))
 }
 
 fn targets(node: &Node) -> impl Iterator<Item = NodeId> + '_ {
@@ -53,7 +55,7 @@ fn any_reachable(flow: &Flow, from: &Target, found: impl FnMut(&Node) -> bool) -
         .any(found)
 }
 
-fn unreachable_nodes(flow: &Flow, spec: &Spec, reachable: &BTreeSet<NodeId>, cx: &mut Ctx) {
+fn unreachable_nodes(flow: &Flow, origins: &Origins, reachable: &BTreeSet<NodeId>, cx: &mut Ctx) {
     for node in flow.nodes.iter().filter(|n| !reachable.contains(&n.id)) {
         cx.report(
             Code::UnreachableNode,
@@ -61,7 +63,7 @@ fn unreachable_nodes(flow: &Flow, spec: &Spec, reachable: &BTreeSet<NodeId>, cx:
                 "node `{}` ({}) is never reached from the Start node",
                 node.key, node.id
             ),
-            key_span(spec, &node.key, cx),
+            key_span(origins, node.id, cx),
         )
         .help("wire an outcome to it, or delete it");
     }
@@ -85,7 +87,7 @@ fn reads(text: &str, name: &str) -> bool {
 
 /// An HTTP node whose outputs are read must have its status code checked on the success path:
 /// the platform sends 4xx and 5xx replies through onSuccess.
-fn unchecked_status(flow: &Flow, spec: &Spec, cx: &mut Ctx) {
+fn unchecked_status(flow: &Flow, origins: &Origins, cx: &mut Ctx) {
     for node in &flow.nodes {
         let NodeKind::Http(http) = &node.kind else {
             continue;
@@ -114,7 +116,7 @@ fn unchecked_status(flow: &Flow, spec: &Spec, cx: &mut Ctx) {
                     "`{}` reads its response but nothing after it checks `$({}.https.statusCode)`",
                     node.key, node.key
                 ),
-                key_span(spec, &node.key, cx),
+                key_span(origins, node.id, cx),
             )
             .help("4xx and 5xx replies leave through onSuccess; add a branch on the status code");
         }
@@ -124,7 +126,7 @@ fn unchecked_status(flow: &Flow, spec: &Spec, cx: &mut Ctx) {
 /// Every path from Start to an end with outcome Success must assign each `result` variable.
 /// A branch outcome whose conditions (joined by all) include `$(V) not_equals ""` counts as
 /// proof that V holds a value on that outcome.
-fn results_assigned(flow: &Flow, spec: &Spec, cx: &mut Ctx) {
+fn results_assigned(flow: &Flow, origins: &Origins, cx: &mut Ctx) {
     let results: Vec<&str> = flow
         .variables
         .iter()
@@ -199,13 +201,11 @@ fn results_assigned(flow: &Flow, spec: &Spec, cx: &mut Ctx) {
             }
             for (i, name) in results.iter().enumerate() {
                 if left & (1 << i) == 0 && reported.insert((id, exit.outcome.clone(), *name)) {
-                    let span = spec
-                        .nodes
-                        .get_key_value(node.key.as_str())
-                        .and_then(|(_, n)| n.next.as_ref())
-                        .and_then(|next| next.get_ref().get_key_value(exit.outcome.as_str()))
-                        .and_then(|(_, target)| cx.span(target))
-                        .or_else(|| key_span(spec, &node.key, cx));
+                    let span = origins
+                        .node(id)
+                        .and_then(|origin| origin.target(&exit.outcome))
+                        .and_then(|target| cx.span(target))
+                        .or_else(|| key_span(origins, id, cx));
                     cx.report(
                         Code::ResultNotAssigned,
                         format!(
@@ -221,7 +221,7 @@ fn results_assigned(flow: &Flow, spec: &Spec, cx: &mut Ctx) {
     }
 }
 
-fn unused_variables(flow: &Flow, spec: &Spec, cx: &mut Ctx) {
+fn unused_variables(flow: &Flow, origins: &Origins, cx: &mut Ctx) {
     let mut texts: Vec<&str> = flow.nodes.iter().flat_map(node_strings).collect();
     texts.extend(flow.correlation_id.as_deref());
     texts.extend(flow.outcomes.iter().filter_map(|o| o.notify_url.as_deref()));
@@ -236,10 +236,7 @@ fn unused_variables(flow: &Flow, spec: &Spec, cx: &mut Ctx) {
         .iter()
         .filter(|v| !v.result && !read.contains(v.name.as_str()))
     {
-        let span = spec
-            .variables
-            .get_key_value(v.name.as_str())
-            .and_then(|(k, _)| cx.span(k));
+        let span = origins.variable(&v.name).and_then(|name| cx.span(name));
         cx.report(
             Code::UnusedVariable,
             format!("custom variable `{}` is never read", v.name),

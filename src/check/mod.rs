@@ -40,12 +40,12 @@ pub fn check_template_text(spec: &Spec, source: Option<&SourceFile>) -> Checked 
 fn check_with(spec: &Spec, source: Option<&SourceFile>, template_text: bool) -> Checked {
     let mut cx = Ctx::new(source);
     cx.template_text = template_text;
-    let flow = lower::lower(spec, &mut cx);
+    let lower::Lowered { flow, origins } = lower::lower(spec, &mut cx);
     secrets::validate(spec, &mut cx);
     assumptions::per_outcome_actions(spec, &mut cx);
     names::check(spec, &mut cx);
     if !cx.has_errors() {
-        analysis::analyse(&flow, spec, &mut cx);
+        analysis::analyse(&flow, &origins, &mut cx);
     }
     let flow = (!cx.has_errors()).then_some(flow);
     let mut diagnostics = cx.diagnostics;

@@ -5,7 +5,7 @@ use super::context::{Ctx, Help};
 use crate::diagnostic::Code;
 use crate::flow::refs;
 use crate::flow::*;
-use crate::spec::model::Spec;
+use crate::lower::Origins;
 
 /// The graph of node ids, with the Start node as index 0.
 struct Graph {
@@ -123,7 +123,7 @@ fn dominates(idom: &[Option<usize>], dominator: usize, mut node: usize) -> bool 
 
 /// An output read on a path where its node has not run reads nothing: every path from Start to
 /// the reader must pass the node first (its own outputs: from on-leave actions only).
-pub fn outputs_read_before_run(flow: &Flow, spec: &Spec, cx: &mut Ctx) {
+pub fn outputs_read_before_run(flow: &Flow, origins: &Origins, cx: &mut Ctx) {
     let graph = Graph::new(flow);
     let idom = graph.dominators();
     let position = |id: NodeId| graph.ids.iter().position(|&i| i == id);
@@ -172,8 +172,8 @@ pub fn outputs_read_before_run(flow: &Flow, spec: &Spec, cx: &mut Ctx) {
                 // Every place the spec writes the read, so that one pass reports them all (a
                 // node's own outputs are fine in its on-leave actions).
                 let mut spans: Vec<Option<crate::diagnostic::Span>> = Vec::new();
-                if let Some((k, n)) = spec.nodes.get_key_value(node.key.as_str()) {
-                    let (before, leave) = spec_strings(n);
+                if let Some(origin) = origins.node(node.id) {
+                    let (before, leave) = spec_strings(origin.spec);
                     let places = before
                         .into_iter()
                         .chain(leave.into_iter().filter(|_| producer != reader));
@@ -183,7 +183,7 @@ pub fn outputs_read_before_run(flow: &Flow, spec: &Spec, cx: &mut Ctx) {
                         }
                     }
                     if spans.is_empty() {
-                        spans.push(cx.span(k));
+                        spans.push(cx.span(origin.key));
                     }
                 } else {
                     spans.push(None);
@@ -263,7 +263,7 @@ pub(super) fn reads_before_leaving(node: &Node) -> Vec<&str> {
 
 /// A loop no run can leave: a set of nodes that lead only to one another (a strongly connected
 /// component with no exit to an end or another node). Such a run stops at the platform's limit.
-pub fn endless_loops(flow: &Flow, spec: &Spec, cx: &mut Ctx) {
+pub fn endless_loops(flow: &Flow, origins: &Origins, cx: &mut Ctx) {
     let graph = Graph::new(flow);
     for component in strongly_connected(&graph.successors) {
         let cyclic = component.len() > 1 || graph.successors[component[0]].contains(&component[0]);
@@ -276,15 +276,13 @@ pub fn endless_loops(flow: &Flow, spec: &Spec, cx: &mut Ctx) {
         if leaves {
             continue;
         }
-        let mut keys: Vec<&str> = component
+        let mut nodes: Vec<&Node> = component
             .iter()
-            .filter_map(|&v| flow.node(graph.ids[v]).map(|n| n.key.as_str()))
+            .filter_map(|&v| flow.node(graph.ids[v]))
             .collect();
-        keys.sort();
-        let span = spec
-            .nodes
-            .get_key_value(keys[0])
-            .and_then(|(k, _)| cx.span(k));
+        nodes.sort_by(|a, b| a.key.cmp(&b.key));
+        let keys: Vec<&str> = nodes.iter().map(|n| n.key.as_str()).collect();
+        let span = super::analysis::key_span(origins, nodes[0].id, cx);
         cx.report(
             Code::EndlessLoop,
             if keys.len() == 1 {

@@ -14,6 +14,7 @@ use super::context::{Ctx, Help};
 use crate::diagnostic::{Code, Span};
 use crate::flow::refs;
 use crate::flow::*;
+use crate::lower::Origins;
 use crate::spec::model::{ActionSpec, NodeSpec, Spec, S};
 use std::collections::BTreeSet;
 
@@ -156,7 +157,7 @@ fn span_of(cx: &Ctx, value: Option<&S<String>>, secret: &Secret, compiled: &str)
 }
 
 /// Follows secrets through every node and flow setting.
-pub fn analyse(flow: &Flow, spec: &Spec, cx: &mut Ctx) {
+pub fn analyse(flow: &Flow, origins: &Origins, cx: &mut Ctx) {
     let credential = |header: &str| {
         flow.credential_headers
             .iter()
@@ -164,7 +165,7 @@ pub fn analyse(flow: &Flow, spec: &Spec, cx: &mut Ctx) {
     };
     if let Some(correlation) = &flow.correlation_id {
         for secret in secrets_read(flow, correlation) {
-            let span = span_of(cx, spec.flow.correlation_id.as_ref(), &secret, correlation);
+            let span = span_of(cx, origins.correlation_id(), &secret, correlation);
             cx.report(
                 Code::SecretInRequest,
                 format!(
@@ -180,10 +181,7 @@ pub fn analyse(flow: &Flow, spec: &Spec, cx: &mut Ctx) {
         let Some(url) = &outcome.notify_url else {
             continue;
         };
-        let spanned = spec
-            .outcomes
-            .get(outcome.name.as_str())
-            .and_then(|o| o.notify_url.as_ref());
+        let spanned = origins.notify_url(&outcome.name);
         for secret in secrets_read(flow, url) {
             let span = span_of(cx, spanned, &secret, url);
             cx.report(
@@ -198,7 +196,7 @@ pub fn analyse(flow: &Flow, spec: &Spec, cx: &mut Ctx) {
         }
     }
     for node in &flow.nodes {
-        let Some(node_spec) = spec.nodes.get(node.key.as_str()) else {
+        let Some(node_spec) = origins.node(node.id).map(|origin| origin.spec) else {
             continue;
         };
         actions(flow, node, node_spec, cx);

@@ -13,16 +13,28 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 mod names;
 mod nodes;
+mod origins;
 mod scope;
 mod wiring;
 
 pub use names::*;
 pub(super) use nodes::check_url;
 use nodes::*;
+pub use origins::{NodeOrigin, Origins};
 use scope::*;
 use wiring::*;
 
-pub fn lower(spec: &Spec, cx: &mut Ctx) -> Flow {
+/// A lowered flow and where its parts were written.
+pub struct Lowered<'s> {
+    pub flow: Flow,
+    pub origins: Origins<'s>,
+}
+
+pub fn lower<'s>(spec: &'s Spec, cx: &mut Ctx) -> Lowered<'s> {
+    let mut origins = Origins {
+        correlation_id: spec.flow.correlation_id.as_ref(),
+        ..Origins::default()
+    };
     let name = spec.flow.name.get_ref().clone();
     if name.trim().is_empty() {
         cx.report(
@@ -53,8 +65,8 @@ pub fn lower(spec: &Spec, cx: &mut Ctx) -> Flow {
             None,
         );
     }
-    let variables = lower_variables(spec, cx);
-    let outcomes = lower_outcomes(spec, cx);
+    let variables = lower_variables(spec, &mut origins, cx);
+    let outcomes = lower_outcomes(spec, &mut origins, cx);
     let (sample, trigger_outputs) = lower_sample(&spec.trigger, cx);
 
     let mut nodes: Vec<Pending> = spec
@@ -138,13 +150,26 @@ pub fn lower(spec: &Spec, cx: &mut Ctx) -> Flow {
         node.exits = pending
             .exits
             .iter()
-            .map(|(outcome, target)| Exit {
-                outcome: outcome.clone(),
-                target: to_target(target),
+            .map(|exit| Exit {
+                outcome: exit.outcome.clone(),
+                target: to_target(&exit.target),
             })
             .collect();
     }
-    flow
+    for (pending, id) in nodes.iter().zip(&ids) {
+        let targets = pending
+            .exits
+            .iter()
+            .filter_map(|exit| Some((exit.outcome.clone(), exit.written?)))
+            .collect();
+        let origin = NodeOrigin {
+            key: pending.key,
+            spec: pending.spec,
+            targets,
+        };
+        origins.nodes.insert(*id, origin);
+    }
+    Lowered { flow, origins }
 }
 
 /// A node between validation and id assignment.
@@ -156,7 +181,16 @@ pub(super) struct Pending<'s> {
     outputs: Vec<String>,
     /// Outcome names in the type's fixed order, then their resolved targets.
     outcome_names: Vec<String>,
-    exits: Vec<(String, Option<KeyTarget>)>,
+    exits: Vec<Wired<'s>>,
+}
+
+/// One outcome of a node, wired.
+pub(super) struct Wired<'s> {
+    outcome: String,
+    /// Where it leads; `None` when that could not be resolved (already reported).
+    target: Option<KeyTarget>,
+    /// The target as `next` writes it; `None` when `next` does not wire the outcome.
+    written: Option<&'s S<String>>,
 }
 
 #[derive(Clone, Debug)]
@@ -165,7 +199,7 @@ pub(super) enum KeyTarget {
     End(String),
 }
 
-fn lower_variables(spec: &Spec, cx: &mut Ctx) -> Vec<Variable> {
+fn lower_variables<'s>(spec: &'s Spec, origins: &mut Origins<'s>, cx: &mut Ctx) -> Vec<Variable> {
     spec.variables
         .iter()
         .map(|(name, v)| {
@@ -177,6 +211,7 @@ fn lower_variables(spec: &Spec, cx: &mut Ctx) -> Vec<Variable> {
                 )
                 .help("use letters, digits, `_` and `-` only");
             }
+            origins.variables.insert(name.get_ref().clone(), name);
             Variable {
                 name: name.get_ref().clone(),
                 default: v
@@ -199,7 +234,7 @@ fn lower_variables(spec: &Spec, cx: &mut Ctx) -> Vec<Variable> {
         .collect()
 }
 
-fn lower_outcomes(spec: &Spec, cx: &mut Ctx) -> Vec<FlowOutcome> {
+fn lower_outcomes<'s>(spec: &'s Spec, origins: &mut Origins<'s>, cx: &mut Ctx) -> Vec<FlowOutcome> {
     let mut outcomes: Vec<FlowOutcome> = DEFAULT_OUTCOMES
         .iter()
         .map(|(name, code, description)| FlowOutcome {
@@ -240,6 +275,7 @@ fn lower_outcomes(spec: &Spec, cx: &mut Ctx) -> Vec<FlowOutcome> {
         });
         if let Some(url) = &o.notify_url {
             check_url(url, "notify URL", cx);
+            origins.notify_urls.insert(n.clone(), url);
         }
         let notify_url = o.notify_url.as_ref().map(|u| u.get_ref().clone());
         match outcomes.iter_mut().find(|d| &d.name == n) {

@@ -38,17 +38,17 @@ pub(super) fn resolve_target(
     None
 }
 
-pub(super) fn wire(
-    node: &mut Pending,
+pub(super) fn wire<'s>(
+    node: &mut Pending<'s>,
     resolve: &dyn Fn(&S<String>, &mut Ctx) -> Option<KeyTarget>,
     cx: &mut Ctx,
 ) {
     if node.kind.is_none() && node.outcome_names.is_empty() {
         return; // unknown type: already reported, nothing to wire against
     }
-    let empty = SpannedMap::new();
-    let next = node.spec.next.as_ref().map_or(&empty, |n| n.get_ref());
-    for (outcome, target) in next {
+    let spec: &'s NodeSpec = node.spec;
+    let next = spec.next.as_ref().map(|n| n.get_ref());
+    for (outcome, target) in next.into_iter().flatten() {
         if !node.outcome_names.contains(outcome.get_ref()) {
             cx.report(
                 Code::UnknownOutcome,
@@ -72,11 +72,14 @@ pub(super) fn wire(
     }
     let mut exits = Vec::new();
     for outcome in &node.outcome_names {
-        match next.get(outcome.as_str()) {
-            Some(target) => exits.push((outcome.clone(), resolve(target, cx))),
+        match next.and_then(|n| n.get(outcome.as_str())) {
+            Some(target) => exits.push(Wired {
+                outcome: outcome.clone(),
+                target: resolve(target, cx),
+                written: Some(target),
+            }),
             None => {
-                let span = node
-                    .spec
+                let span = spec
                     .next
                     .as_ref()
                     .map_or_else(|| cx.span(node.key), |n| cx.span(n));
@@ -91,7 +94,11 @@ pub(super) fn wire(
                 .help(format!(
                     "add `{outcome} = \"<node>\"` or `{outcome} = \"end:Error\"` to its `next`"
                 ));
-                exits.push((outcome.clone(), None));
+                exits.push(Wired {
+                    outcome: outcome.clone(),
+                    target: None,
+                    written: None,
+                });
             }
         }
     }
@@ -131,13 +138,10 @@ pub(super) fn assign_ids(
         _ => None,
     };
     let successors = |&i: &usize| {
-        nodes[i]
-            .exits
-            .iter()
-            .filter_map(|(_, target)| match target {
-                Some(KeyTarget::Node(j)) => Some(*j),
-                _ => None,
-            })
+        nodes[i].exits.iter().filter_map(|exit| match exit.target {
+            Some(KeyTarget::Node(j)) => Some(j),
+            _ => None,
+        })
     };
     let mut order: Vec<usize> = breadth_first(start, successors).map(|r| r.node).collect();
     let mut reached = vec![false; nodes.len()];
