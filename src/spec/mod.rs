@@ -3,6 +3,7 @@
 pub mod builder;
 pub mod model;
 mod parse;
+mod shape;
 
 pub use model::Spec;
 pub use parse::parse_spec;

@@ -3,6 +3,7 @@
 //! collect every problem in one pass.
 
 use super::model::Spec;
+use super::shape::{shape_at, Shape};
 use crate::diagnostic::{did_you_mean, Code, Diagnostic, SourceFile};
 use serde::Deserialize as _;
 
@@ -23,39 +24,30 @@ fn located(code: Code, e: &toml::de::Error, source: &SourceFile, message: String
 }
 
 fn shape_error(e: &toml::de::Error, source: &SourceFile) -> Diagnostic {
-    // serde speaks of Rust types; say "an integer" where it says "i64".
-    let message = e
-        .message()
-        .trim_end()
-        .replace("expected i64", "expected an integer");
-    if let Some(rest) = message.strip_prefix("unknown field `") {
-        let (field, expected) = rest.split_once('`').unwrap_or((rest, ""));
-        let candidates: Vec<&str> = expected
-            .split('`')
-            .skip(1)
-            .step_by(2)
-            .filter(|s| !s.is_empty())
-            .collect();
-        let help = did_you_mean(field, candidates.iter().copied()).or_else(|| {
-            (!candidates.is_empty()).then(|| format!("expected one of: {}", candidates.join(", ")))
-        });
-        return located(
-            Code::UnknownKey,
-            e,
-            source,
-            format!("unknown key `{field}`"),
-        )
-        .with_optional_help(help);
-    }
-    if let Some(rest) = message.strip_prefix("missing field `") {
-        let field = rest.split('`').next().unwrap_or(rest);
-        return located(
+    let shape = e.span().and_then(|span| shape_at(&source.text, span));
+    match shape {
+        Some(Shape::UnknownKey { key, expected }) => {
+            let help = did_you_mean(&key, expected.iter().copied()).or_else(|| {
+                (!expected.is_empty()).then(|| format!("expected one of: {}", expected.join(", ")))
+            });
+            located(Code::UnknownKey, e, source, format!("unknown key `{key}`"))
+                .with_optional_help(help)
+        }
+        Some(Shape::MissingKey { key }) => located(
             Code::MissingKey,
             e,
             source,
-            format!("missing required key `{field}`"),
-        );
+            format!("missing required key `{key}`"),
+        ),
+        // A wrong type ("invalid type: ...", "invalid value: ..."): what was found and what was
+        // expected live only in serde's message, which speaks of Rust types; say "an integer"
+        // where it says "i64".
+        None => {
+            let message = e
+                .message()
+                .trim_end()
+                .replace("expected i64", "expected an integer");
+            located(Code::WrongType, e, source, message)
+        }
     }
-    // "invalid type: ...", "invalid value: ..." and the rest of serde's shape complaints.
-    located(Code::WrongType, e, source, message)
 }
