@@ -33,7 +33,10 @@ pub const START_ID: NodeId = NodeId(2);
 
 /// A platform node id, written `n<integer>`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct NodeId(pub u32);
+pub struct NodeId(
+    /// The integer after `n`.
+    pub u32,
+);
 
 impl fmt::Display for NodeId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -71,7 +74,9 @@ impl<'de> Deserialize<'de> for NodeId {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Document {
+    /// [`FORMAT`]: which version of the document format this is.
     pub format: String,
+    /// The flow's logic: everything `diff` compares.
     pub flow: Flow,
     /// Canvas positions by node id. Moving a node changes only this part.
     pub layout: BTreeMap<NodeId, Position>,
@@ -88,6 +93,7 @@ pub struct Document {
 pub struct Provenance {
     /// `wxcflow <version>`.
     pub tool: String,
+    /// The spec or template it was compiled from.
     pub template: Source,
     /// The tenant file, when the document is one tenant's.
     pub tenant: Option<Source>,
@@ -97,14 +103,19 @@ pub struct Provenance {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Source {
+    /// The file's name, without its folder.
     pub name: String,
+    /// The sha256 of its bytes, in lowercase hex.
     pub sha256: String,
 }
 
+/// A node's place on the Flow Builder canvas.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Position {
+    /// Left to right.
     pub x: i64,
+    /// Top to bottom.
     pub y: i64,
 }
 
@@ -112,8 +123,11 @@ pub struct Position {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Flow {
+    /// The flow's name in Flow Builder (and what a Call Flow node calls it by).
     pub name: String,
+    /// The flow's description in Flow Builder's flow settings.
     pub description: Option<String>,
+    /// The flow settings' correlation id (at most 250 characters), with `$(...)` references.
     pub correlation_id: Option<String>,
     /// Request headers that carry credentials; see [`crate::spec::model::FlowSection`].
     #[serde(default)]
@@ -122,6 +136,7 @@ pub struct Flow {
     /// Cisco documents on-leave actions that run whichever outcome the node leaves by.
     #[serde(default)]
     pub per_outcome_actions: bool,
+    /// The Start node.
     pub trigger: Trigger,
     /// Sorted by name.
     pub variables: Vec<Variable>,
@@ -164,33 +179,47 @@ pub fn webhook_outputs(body: &serde_json::Value) -> Vec<(String, &serde_json::Va
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Trigger {
+    /// Always [`START_ID`].
     pub id: NodeId,
+    /// What starts the flow.
     #[serde(rename = "type")]
     pub kind: TriggerKind,
+    /// The webhook's event name (`CCEP_GetOAuthToken`), as created in the Create Flow wizard.
     pub event: String,
+    /// The sample body pasted into the wizard, from which the Start node's outputs come.
     pub sample: serde_json::Value,
     /// The Start node's output variables derived from the sample, e.g. `n2.inboundWebhook.hook`.
     pub outputs: Vec<String>,
+    /// Where the Start node leads.
     pub next: Target,
 }
 
+/// What starts a flow; wxcflow models the webhook trigger alone.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TriggerKind {
+    /// An inbound webhook event (Flow Builder's "Configure Webhook").
     Webhook,
 }
 
+/// A custom variable, read as `$(name)`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Variable {
+    /// The variable's name.
     pub name: String,
+    /// Its default value (empty when none).
     pub default: String,
+    /// Whether the flow exposes it to its caller (Flow Builder's "externalize").
     pub externalize: bool,
+    /// Whether it holds a secret (a token, a passphrase): never shown, files holding it are 0600.
     pub secret: bool,
     /// Where a secret variable may be sent (request URLs), in a credential header only.
     #[serde(default)]
     pub send_to: Vec<String>,
+    /// Whether the parent flow reads it after a Call Flow (GetOAuthToken's `JDSToken`).
     pub result: bool,
+    /// A note for the reader; not a platform setting.
     pub note: Option<String>,
 }
 
@@ -206,12 +235,17 @@ impl Variable {
     }
 }
 
+/// A flow outcome: how the flow ended, with the status code it reports.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FlowOutcome {
+    /// `Success`, `Error`, `Incomplete`, or a custom name.
     pub name: String,
+    /// The status code reported for it.
     pub code: i64,
+    /// What it means.
     pub description: String,
+    /// A URL the platform notifies when the flow ends with it.
     pub notify_url: Option<String>,
 }
 
@@ -219,36 +253,50 @@ pub struct FlowOutcome {
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Target {
+    /// The node with this id.
     Node(NodeId),
+    /// The end of the flow, with this flow outcome.
     End(String),
 }
 
 // No `deny_unknown_fields` here: serde does not support it beside `flatten`; the document schema
 // rejects unknown node fields instead.
+/// A node other than Start: its type and settings, its transition actions and its wired outcomes.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Node {
+    /// The platform id, `n<integer>`.
     pub id: NodeId,
     /// The readable name from the spec.
     pub key: String,
+    /// A note for the reader; not a platform setting.
     pub note: Option<String>,
+    /// The node type and its settings.
     #[serde(flatten)]
     pub kind: NodeKind,
+    /// Transition actions run on entering the node, in order.
     pub on_enter: Vec<Action>,
+    /// Transition actions run on leaving it, in order.
     pub on_leave: Vec<Action>,
     /// Every outcome of the node, in the node type's fixed order, each wired.
     pub exits: Vec<Exit>,
 }
 
+/// The node types wxcflow models, each with its settings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "config", rename_all = "snake_case")]
 pub enum NodeKind {
+    /// An HTTP Request node.
     Http(Http),
+    /// A Branch node.
     Branch(Branch),
+    /// An Evaluate node (a JavaScript snippet choosing an outcome).
     Evaluate(Evaluate),
+    /// A Call Flow node, running another flow.
     CallFlow(CallFlow),
 }
 
 impl NodeKind {
+    /// The type's name in specs and documents (`http`, `call_flow`).
     pub fn type_name(&self) -> &'static str {
         match self {
             NodeKind::Http(_) => "http",
@@ -259,13 +307,17 @@ impl NodeKind {
     }
 }
 
+/// One outcome of a node and where it leads.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Exit {
+    /// The outcome's name (`onSuccess`, a branch's name, `none`).
     pub outcome: String,
+    /// Where it leads.
     pub target: Target,
 }
 
+/// A transition action: custom variables set as a node is entered or left.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Action {
@@ -275,7 +327,9 @@ pub struct Action {
     pub set: BTreeMap<String, String>,
 }
 
+/// The HTTP Request node's methods.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)] // the HTTP methods, as named
 pub enum Method {
     #[serde(rename = "GET")]
     Get,
@@ -290,6 +344,7 @@ pub enum Method {
 }
 
 impl Method {
+    /// Every method with its name, in Flow Builder's order.
     pub const ALL: [(&'static str, Method); 5] = [
         ("GET", Method::Get),
         ("POST", Method::Post),
@@ -298,6 +353,7 @@ impl Method {
         ("DELETE", Method::Delete),
     ];
 
+    /// The method's name (`GET`).
     pub fn as_str(self) -> &'static str {
         Method::ALL
             .iter()
@@ -319,15 +375,23 @@ pub const HTTP_BUILTIN_OUTPUTS: [&str; 4] = [
     "https.responseHeaders",
 ];
 
+/// The HTTP Request node's settings. Strings may hold `$(...)` references.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Http {
+    /// The request method.
     pub method: Method,
+    /// The request URL.
     pub url: String,
+    /// Request headers, by name.
     pub headers: BTreeMap<String, String>,
+    /// The request body (POST, PUT and PATCH only).
     pub body: Option<String>,
+    /// The connection timeout, at most 20,000 ms.
     pub connect_timeout_ms: Option<u32>,
+    /// The request timeout, at most 20,000 ms.
     pub request_timeout_ms: Option<u32>,
+    /// A proxy URL, when the request goes through one.
     pub proxy: Option<String>,
     /// Output name -> JSONPath.
     pub outputs: BTreeMap<String, String>,
@@ -388,34 +452,47 @@ pub const DEFAULT_NONE_LABEL: &str = "None of the above";
 /// The Branch node's output: which branch matched.
 pub const BRANCH_OUTPUT: &str = "branch.output";
 
+/// The Branch node's settings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Branch {
     /// Checked top to bottom; the first match wins.
     pub branches: Vec<BranchArm>,
+    /// The label of the default outcome ([`DEFAULT_NONE_LABEL`] unless renamed).
     pub none_label: String,
 }
 
+/// One branch: an outcome taken when its conditions hold.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BranchArm {
+    /// The outcome's name.
     pub name: String,
+    /// Whether all conditions must hold, or any.
     pub join: Join,
+    /// The conditions, in order.
     pub conditions: Vec<Condition>,
 }
 
+/// How a branch combines its conditions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Join {
+    /// Every condition holds.
     All,
+    /// At least one holds.
     Any,
 }
 
+/// One comparison in a branch.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Condition {
+    /// What is compared, usually a `$(...)` reference.
     pub variable: String,
+    /// How it is compared.
     pub operator: Operator,
+    /// What it is compared with.
     pub value: String,
     /// The upper bound, for `between` only.
     pub upper: Option<String>,
@@ -425,11 +502,13 @@ macro_rules! operators {
     ($($variant:ident => $name:literal, $label:literal;)*) => {
         /// The 15 comparison operators Cisco documents for Branch conditions.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-        pub enum Operator { $(#[serde(rename = $name)] $variant,)* }
+        pub enum Operator { $(#[doc = $label] #[serde(rename = $name)] $variant,)* }
 
         impl Operator {
+            /// Every operator, in Flow Builder's order.
             pub const ALL: &'static [Operator] = &[$(Operator::$variant,)*];
 
+            /// The operator's name in specs and documents (`not_equals`).
             pub fn as_str(self) -> &'static str {
                 match self { $(Operator::$variant => $name,)* }
             }
@@ -439,6 +518,7 @@ macro_rules! operators {
                 match self { $(Operator::$variant => $label,)* }
             }
 
+            /// The operator a spec names, if any.
             pub fn parse(text: &str) -> Option<Operator> {
                 Operator::ALL.iter().copied().find(|o| o.as_str() == text)
             }
@@ -464,17 +544,23 @@ operators! {
     Between => "between", "between";
 }
 
+/// The Evaluate node's settings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Evaluate {
+    /// The JavaScript snippet; what it returns chooses the outcome.
     pub script: String,
+    /// The output that holds the returned value.
     pub output: String,
+    /// The values it may return, each an outcome.
     pub choices: Vec<String>,
 }
 
+/// The Call Flow node's settings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CallFlow {
+    /// The name of the flow it runs.
     pub flow: String,
     /// `None`: the child's Start node (Flow Builder's "--All--"); otherwise a node id of the child.
     pub entry: Option<String>,
@@ -485,8 +571,11 @@ pub struct CallFlow {
 
 /// The fixed outcome names of each node type (branch and evaluate add their own names first).
 pub mod outcome_names {
+    /// The HTTP Request node's outcomes.
     pub const HTTP: [&str; 3] = ["onSuccess", "onError", "onTimeout"];
+    /// The Branch node's outcomes after its branches: "None of the above" and an error.
     pub const BRANCH_TAIL: [&str; 2] = ["none", "onError"];
+    /// The Evaluate node's outcomes after its choices.
     pub const EVALUATE_TAIL: [&str; 2] = ["onInvalidChoice", "onError"];
     /// How the Call Flow node hands control back is not documented by Cisco; this is our model.
     pub const CALL_FLOW: [&str; 2] = ["onSuccess", "onError"];
@@ -520,6 +609,7 @@ impl Flow {
             })
     }
 
+    /// The node with this id.
     pub fn node(&self, id: NodeId) -> Option<&Node> {
         self.nodes
             .binary_search_by_key(&id, |n| n.id)

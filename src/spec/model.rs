@@ -8,10 +8,6 @@ use std::ops::{Deref, DerefMut};
 
 pub use toml::Spanned;
 
-/// A value with the byte range it came from (`0..0` when built in Rust rather than parsed).
-///
-/// A thin wrapper over TOML's `Spanned`, so that the spec types can also describe themselves as
-/// a JSON Schema (the editor schema is generated from these types).
 /// The key that names the Start node in references: `$(start.inboundWebhook.hook)`.
 pub const START_KEY: &str = "start";
 /// Prefix of a target that ends the flow: `end:Success`.
@@ -21,10 +17,15 @@ pub const NODE_TYPES: [&str; 4] = ["http", "branch", "evaluate", "call_flow"];
 /// The output an Evaluate node's result goes to when the spec names none.
 pub const DEFAULT_EVALUATE_OUTPUT: &str = "result";
 
+/// A value with the byte range it came from (`0..0` when built in Rust rather than parsed).
+///
+/// A thin wrapper over TOML's `Spanned`, so that the spec types can also describe themselves as
+/// a JSON Schema (the editor schema is generated from these types).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct S<T>(Spanned<T>);
 
 impl<T> S<T> {
+    /// A value from the bytes `range` of its file.
     pub fn new(range: std::ops::Range<usize>, value: T) -> Self {
         S(Spanned::new(range, value))
     }
@@ -80,12 +81,17 @@ pub struct Spec {
     /// Template parameters: values that differ per tenant, given in a tenant file.
     #[serde(default)]
     pub params: BTreeMap<S<String>, ParamSpec>,
+    /// The flow settings.
     pub flow: FlowSection,
+    /// The Start node.
     pub trigger: TriggerSpec,
+    /// Custom variables, by name.
     #[serde(default)]
     pub variables: BTreeMap<S<String>, VariableSpec>,
+    /// Flow outcomes beyond the three defaults, or the defaults' codes, by name.
     #[serde(default)]
     pub outcomes: BTreeMap<S<String>, OutcomeSpec>,
+    /// The nodes, by key (the name references use: `$(fetch_token.token)`).
     #[serde(default)]
     pub nodes: BTreeMap<S<String>, NodeSpec>,
 }
@@ -94,17 +100,20 @@ pub struct Spec {
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ParamSpec {
+    /// `string`, `integer`, `boolean` or `url`.
     #[serde(rename = "type")]
     #[schemars(extend("enum" = ["string", "integer", "boolean", "url"]))]
     pub kind: S<String>,
     /// A tenant file must give a value (no default).
     #[serde(default)]
     pub required: bool,
+    /// The value when a tenant file gives none.
     #[schemars(with = "Option<serde_json::Value>")]
     pub default: Option<S<toml::Value>>,
     /// Never printed; should come from `{ env = "..." }` or `{ file = "..." }` in tenant files.
     #[serde(default)]
     pub secret: bool,
+    /// What the parameter is for, for whoever writes tenant files.
     pub description: Option<String>,
 }
 
@@ -112,7 +121,9 @@ pub struct ParamSpec {
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum Switch {
+    /// On or off for every tenant.
     Fixed(bool),
+    /// A template (`{{ debug_report }}`) each tenant renders to `true` or `false`.
     Template(String),
 }
 
@@ -120,8 +131,11 @@ pub enum Switch {
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FlowSection {
+    /// The flow's name in Flow Builder.
     pub name: S<String>,
+    /// The flow's description.
     pub description: Option<S<String>>,
+    /// The correlation id (at most 250 characters); may hold `$(...)` references.
     pub correlation_id: Option<S<String>>,
     /// Request headers that carry credentials (`x-token-passphrase`, `Authorization`): the one
     /// place a secret may be sent, and only to the URLs its variable's `send_to` names.
@@ -137,11 +151,14 @@ pub struct FlowSection {
 #[serde(deny_unknown_fields)]
 pub struct TriggerSpec {
     #[serde(rename = "type")]
+    /// `webhook`.
     #[schemars(extend("enum" = ["webhook"]))]
     pub kind: S<String>,
+    /// The webhook's event name, e.g. `CCEP_GetOAuthToken`.
     pub event: S<String>,
     /// The sample JSON body pasted into the Start node before pressing Parse.
     pub sample: S<String>,
+    /// The key of the first node.
     pub next: S<String>,
 }
 
@@ -149,10 +166,12 @@ pub struct TriggerSpec {
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VariableSpec {
+    /// The default value.
     pub default: Option<S<String>>,
     /// Per-tenant switch: when false the variable is left out, with every assignment to it
     /// (a switched-off feature takes its variables with it).
     pub enabled: Option<S<Switch>>,
+    /// Expose the variable to the flow's caller (Flow Builder's "externalize").
     #[serde(default)]
     pub externalize: bool,
     /// Never printed; files holding its value are written with mode 0600.
@@ -165,6 +184,7 @@ pub struct VariableSpec {
     /// path that ends in Success.
     #[serde(default)]
     pub result: bool,
+    /// A note for the reader; not a platform setting.
     pub note: Option<String>,
 }
 
@@ -172,8 +192,11 @@ pub struct VariableSpec {
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OutcomeSpec {
+    /// The status code the flow reports when it ends with this outcome.
     pub code: Option<S<i64>>,
+    /// What the outcome means.
     pub description: Option<String>,
+    /// A URL notified when the flow ends with this outcome.
     pub notify_url: Option<S<String>>,
 }
 
@@ -183,20 +206,29 @@ pub struct OutcomeSpec {
 #[serde(deny_unknown_fields)]
 pub struct NodeSpec {
     #[serde(rename = "type")]
+    /// The node type: `http`, `branch`, `evaluate` or `call_flow`.
     #[schemars(extend("enum" = ["http", "branch", "evaluate", "call_flow"]))]
     pub kind: S<String>,
     /// Pins the platform id (`n<id>`); otherwise the compiler assigns one.
     pub id: Option<S<i64>>,
+    /// A note for the reader; not a platform setting.
     pub note: Option<String>,
 
     // http
+    /// HTTP Request: the method.
     #[schemars(extend("enum" = ["GET", "POST", "PUT", "PATCH", "DELETE"]))]
     pub method: Option<S<String>>,
+    /// HTTP Request: the URL, http(s) or a custom variable holding one.
     pub url: Option<S<String>>,
+    /// HTTP Request: request headers, by name.
     pub headers: Option<SpannedMap>,
+    /// HTTP Request: the body (POST, PUT and PATCH only).
     pub body: Option<S<String>>,
+    /// HTTP Request: the connection timeout in ms (at most 20,000).
     pub connect_timeout_ms: Option<S<i64>>,
+    /// HTTP Request: the request timeout in ms (at most 20,000).
     pub request_timeout_ms: Option<S<i64>>,
+    /// HTTP Request: a proxy URL.
     pub proxy: Option<S<String>>,
     /// Output name -> JSONPath into the response body.
     pub outputs: Option<SpannedMap>,
@@ -208,17 +240,21 @@ pub struct NodeSpec {
     pub secret_outputs: Option<Vec<S<String>>>,
 
     // branch
+    /// Branch: the branches, checked top to bottom.
     pub branches: Option<Vec<BranchSpec>>,
     /// Label of the default outcome (Flow Builder's "None of the above", which can be renamed).
     pub none_label: Option<S<String>>,
 
     // evaluate
+    /// Evaluate: the JavaScript snippet.
     pub script: Option<S<String>>,
+    /// Evaluate: the values the script may return, each an outcome.
     pub choices: Option<Vec<S<String>>>,
     /// Name of the script's output variable.
     pub output: Option<S<String>>,
 
     // call_flow
+    /// Call Flow: the name of the flow to run.
     pub flow: Option<S<String>>,
     /// `start` (Flow Builder's "--All--") or a node id of the child flow, e.g. `n5`.
     pub entry: Option<S<String>>,
@@ -232,7 +268,9 @@ pub struct NodeSpec {
     pub enabled: Option<S<Switch>>,
     /// The outcome whose target replaces the node when it is switched off.
     pub bypass: Option<S<String>>,
+    /// Transition actions on entering the node.
     pub on_enter: Option<Vec<ActionSpec>>,
+    /// Transition actions on leaving it.
     pub on_leave: Option<Vec<ActionSpec>>,
     /// Outcome -> node key, or `end:<flow outcome>`.
     pub next: Option<S<SpannedMap>>,
@@ -242,8 +280,11 @@ pub struct NodeSpec {
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BranchSpec {
+    /// The branch's outcome name.
     pub name: S<String>,
+    /// Conditions that must all hold.
     pub all: Option<Vec<ConditionSpec>>,
+    /// Conditions of which one must hold.
     pub any: Option<Vec<ConditionSpec>>,
 }
 
@@ -251,14 +292,18 @@ pub struct BranchSpec {
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConditionSpec {
+    /// What is compared, usually a `$(...)` reference.
     pub variable: S<String>,
+    /// How it is compared.
     #[schemars(extend("enum" = [
         "equals", "not_equals", "less_than", "greater_than", "less_or_equal", "greater_or_equal",
         "regex", "equals_ignore_case", "contains", "contains_ignore_case", "in", "not_in",
         "starts_with", "ends_with", "between"
     ]))]
     pub operator: S<String>,
+    /// What it is compared with.
     pub value: Option<S<String>>,
+    /// The upper bound, for `between`.
     pub upper: Option<S<String>>,
 }
 
@@ -267,7 +312,10 @@ pub struct ConditionSpec {
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ActionSpec {
+    /// On leaving: the one outcome the action runs for (an assumption; see
+    /// `[flow] per_outcome_actions`).
     pub outcome: Option<S<String>>,
+    /// Custom variable -> value.
     pub set: SpannedMap,
 }
 
