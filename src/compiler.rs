@@ -33,6 +33,7 @@ impl Build {
             .is_some_and(|(doc, _)| doc.flow.holds_secret())
     }
 
+    /// Whether any diagnostic is an error, in which case there is no document.
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
     }

@@ -47,6 +47,7 @@ impl Text {
         &self.value
     }
 
+    /// Whether the value derives from a secret, and so shows as the mask.
     pub fn is_secret(&self) -> bool {
         self.secret
     }

@@ -14,7 +14,9 @@ pub use human::{render_human, render_human_styled};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// The build fails and nothing is written.
     Error,
+    /// Worth a look; the build still succeeds.
     Warning,
 }
 
@@ -22,7 +24,7 @@ macro_rules! codes {
     ($($variant:ident => $code:literal, $severity:ident, $summary:literal;)*) => {
         /// Every diagnostic wxcflow can emit. The string form is stable: CI scripts match on it.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-        pub enum Code { $($variant,)* }
+        pub enum Code { $(#[doc = $summary] $variant,)* }
 
         impl Code {
             /// All codes, in documentation order.
@@ -191,9 +193,13 @@ impl Code {
 /// Where a diagnostic points: a file and a 1-based line and column (in characters), plus the byte range.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Span {
+    /// The name of the file, as the command was given it.
     pub file: String,
+    /// The 1-based line.
     pub line: usize,
+    /// The 1-based column, counted in characters.
     pub column: usize,
+    /// The byte range in the file's text; not part of the JSON output.
     #[serde(skip)]
     pub bytes: Range<usize>,
 }
@@ -201,11 +207,16 @@ pub struct Span {
 /// One problem found in the input.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Diagnostic {
+    /// The stable code, serialised as its string (`wxc::unknown-key`).
     #[serde(serialize_with = "serialize_code")]
     pub code: Code,
+    /// Whether it stops the build; always the code's own severity.
     pub severity: Severity,
+    /// What is wrong, in one sentence that names the offending value.
     pub message: String,
+    /// Where in the input, when the problem has a place.
     pub span: Option<Span>,
+    /// How to fix it, when there is more to say than the message.
     pub help: Option<String>,
 }
 
@@ -214,6 +225,7 @@ fn serialize_code<S: serde::Serializer>(code: &Code, s: S) -> Result<S::Ok, S::E
 }
 
 impl Diagnostic {
+    /// A diagnostic with the code's severity, no place and no help.
     pub fn new(code: Code, message: impl Into<String>) -> Self {
         Diagnostic {
             code,
@@ -224,23 +236,26 @@ impl Diagnostic {
         }
     }
 
+    /// Points the diagnostic at a place in the input (or at none).
     pub fn with_span(mut self, span: Option<Span>) -> Self {
         self.span = span;
         self
     }
 
+    /// Adds how to fix the problem.
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self
     }
 
-    pub fn with_optional_help(mut self, help: Option<String>) -> Self {
+    pub(crate) fn with_optional_help(mut self, help: Option<String>) -> Self {
         if help.is_some() {
             self.help = help;
         }
         self
     }
 
+    /// Whether the diagnostic fails the build.
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
@@ -249,7 +264,9 @@ impl Diagnostic {
 /// A named text that spans point into.
 #[derive(Clone, Debug)]
 pub struct SourceFile {
+    /// The name diagnostics show: the path as given, or a name such as `<stdin>`.
     pub name: String,
+    /// The whole text, as read.
     pub text: String,
     /// Byte offset of each line's start, so that locating a span is a binary search.
     line_starts: Vec<usize>,
@@ -259,6 +276,7 @@ pub struct SourceFile {
 }
 
 impl SourceFile {
+    /// A named text, indexed by line so that spans can be located.
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
         let text = text.into();
         let line_starts = std::iter::once(0)

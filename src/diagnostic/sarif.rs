@@ -17,6 +17,7 @@ pub struct SarifLog {
 }
 
 impl SarifLog {
+    /// An empty log: no results yet, and a successful run.
     pub fn new() -> Self {
         SarifLog::default()
     }

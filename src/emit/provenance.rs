@@ -62,8 +62,11 @@ pub fn stamp_json(document_json: &str, template: Source, tenant: Option<Source>)
 /// What a render did, written to `OUTDIR/wxcflow-manifest.json`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Manifest {
+    /// The manifest format, [`MANIFEST_FORMAT`]; a manifest in another is not read back.
     pub format: String,
+    /// The tool and version that rendered ([`TOOL`]): outputs of another version are rebuilt.
     pub tool: String,
+    /// The template every tenant was rendered from, by file name and sha256.
     pub template: Source,
     /// Every tenant of the run, by name.
     pub tenants: Vec<ManifestEntry>,
@@ -71,9 +74,12 @@ pub struct Manifest {
     pub removed: Vec<String>,
 }
 
+/// One tenant of a render: where its values came from and what became of its document.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ManifestEntry {
+    /// The tenant's name (its file name without `.toml`).
     pub name: String,
+    /// The tenant file, by file name and sha256.
     pub source: Source,
     /// The document's file name in the output folder.
     pub output: String,
@@ -91,10 +97,13 @@ pub struct ManifestEntry {
     pub warnings: Vec<String>,
 }
 
+/// Whether a tenant's document was built.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Status {
+    /// The document in the output folder is this run's.
     Ok,
+    /// The tenant had errors; there is no document for it.
     Failed,
 }
 

@@ -20,13 +20,14 @@ mod visit;
 pub use params::looks_like_webex_token;
 use params::{declare, Param, ParamType};
 pub use switches::apply_switches;
-pub use visit::{visit_strings, Place};
+pub(crate) use visit::{visit_strings, Place};
 
 /// Template instructions one string may spend; a runaway loop stops with an error instead.
 pub const FUEL: u64 = 50_000;
 
 /// Where secrets come from: the environment and files. The CLI implements it; tests fake it.
 pub trait SecretStore: Sync {
+    /// The value of an environment variable named in a tenant file; `None` when it is unset.
     fn env(&self, name: &str) -> Option<String>;
     /// Reads a secret file named in a tenant file (relative to that file's folder).
     fn file(&self, path: &str) -> Result<String, String>;
@@ -72,11 +73,13 @@ impl SecretStore for NoSecrets {
 pub struct Tenant {
     /// The file stem, e.g. `acme` for `acme.toml`.
     pub name: String,
+    /// The tenant file's text, which diagnostics about its values point into.
     pub source: SourceFile,
     values: BTreeMap<S<String>, S<toml::Value>>,
 }
 
 impl Tenant {
+    /// Reads a tenant file; fails when it is over the size limit or not valid TOML.
     pub fn parse(name: impl Into<String>, source: SourceFile) -> Result<Tenant, Diagnostic> {
         if let Some(d) = crate::diagnostic::too_large(&source.name, source.text.len()) {
             return Err(d);
@@ -111,6 +114,7 @@ pub struct Renderer<'s> {
 pub struct Rendered {
     /// The spec with values filled in and switched-off nodes removed; `None` on errors.
     pub spec: Option<Spec>,
+    /// Every error and warning of rendering for this tenant.
     pub diagnostics: Vec<Diagnostic>,
     /// For each secret variable whose default a secret parameter filled: where the values came
     /// from (`environment variable ACME_TOKEN_PASSPHRASE`), for placeholders in sheets.

@@ -34,6 +34,7 @@ pub struct FlowBuilder {
 }
 
 impl FlowBuilder {
+    /// A flow of that name, with the default outcomes and an empty webhook trigger.
     pub fn new(name: impl Into<String>) -> Self {
         FlowBuilder {
             spec: Spec {
@@ -58,17 +59,18 @@ impl FlowBuilder {
         }
     }
 
+    /// The flow's description in Flow Builder's settings.
     pub fn description(mut self, text: impl Into<String>) -> Self {
         self.spec.flow.description = Some(sps(text));
         self
     }
 
+    /// The flow's correlation id (at most 250 characters), as flow settings take it.
     pub fn correlation_id(mut self, text: impl Into<String>) -> Self {
         self.spec.flow.correlation_id = Some(sps(text));
         self
     }
 
-    /// An inbound webhook trigger: event name, the sample JSON body, the first node.
     /// Request headers that carry credentials (`x-token-passphrase`, `Authorization`).
     pub fn credential_headers<I, H>(mut self, headers: I) -> Self
     where
@@ -79,6 +81,7 @@ impl FlowBuilder {
         self
     }
 
+    /// An inbound webhook trigger: event name, the sample JSON body, the first node.
     pub fn webhook(
         mut self,
         event: impl Into<String>,
@@ -94,6 +97,7 @@ impl FlowBuilder {
         self
     }
 
+    /// Adds a custom variable.
     pub fn variable(mut self, name: impl Into<String>, var: Var) -> Self {
         self.spec.variables.insert(sps(name), var.0);
         self
@@ -117,11 +121,13 @@ impl FlowBuilder {
         self
     }
 
+    /// Adds a node under its key; edges name nodes by key.
     pub fn node(mut self, key: impl Into<String>, node: NodeBuilder) -> Self {
         self.spec.nodes.insert(sps(key), node.0);
         self
     }
 
+    /// The spec, ready for [`crate::Compiler::build_spec`].
     pub fn build(self) -> Spec {
         self.spec
     }
@@ -132,17 +138,21 @@ impl FlowBuilder {
 pub struct Var(VariableSpec);
 
 impl Var {
+    /// A variable with no default, not externalized, not secret.
     pub fn new() -> Self {
         Var::default()
     }
+    /// The value the variable starts with.
     pub fn default_value(mut self, value: impl Into<String>) -> Self {
         self.0.default = Some(sps(value));
         self
     }
+    /// Externalizes it: Webex Connect asks for its value at Make Live.
     pub fn externalize(mut self) -> Self {
         self.0.externalize = true;
         self
     }
+    /// Marks it secret: never printed, and files holding its value are private.
     pub fn secret(mut self) -> Self {
         self.0.secret = true;
         self
@@ -153,10 +163,13 @@ impl Var {
         self
     }
 
+    /// Marks it as set by this flow for its parent to read; it must be assigned on every path
+    /// that ends in Success.
     pub fn result(mut self) -> Self {
         self.0.result = true;
         self
     }
+    /// A note for people, shown in the build sheet.
     pub fn note(mut self, note: impl Into<String>) -> Self {
         self.0.note = Some(note.into());
         self
@@ -234,7 +247,9 @@ pub fn between(
 /// How a branch joins its conditions.
 #[derive(Clone, Copy)]
 pub enum JoinWith {
+    /// The branch is taken when every condition holds.
     All,
+    /// The branch is taken when any condition holds.
     Any,
 }
 
@@ -248,14 +263,17 @@ where
 }
 
 impl NodeBuilder {
+    /// Pins the node's platform id (`n<id>`) instead of letting the compiler assign one.
     pub fn id(mut self, id: i64) -> Self {
         self.0.id = Some(sp(id));
         self
     }
+    /// A note for people, shown in the build sheet.
     pub fn note(mut self, note: impl Into<String>) -> Self {
         self.0.note = Some(note.into());
         self
     }
+    /// A request header of an HTTP node.
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.0
             .headers
@@ -263,15 +281,18 @@ impl NodeBuilder {
             .insert(sps(name), sps(value));
         self
     }
+    /// The request body of an HTTP node.
     pub fn body(mut self, body: impl Into<String>) -> Self {
         self.0.body = Some(sps(body));
         self
     }
+    /// An HTTP node's connect and request timeouts, in milliseconds.
     pub fn timeouts(mut self, connect_ms: i64, request_ms: i64) -> Self {
         self.0.connect_timeout_ms = Some(sp(connect_ms));
         self.0.request_timeout_ms = Some(sp(request_ms));
         self
     }
+    /// The proxy an HTTP node sends its request through.
     pub fn proxy(mut self, proxy: impl Into<String>) -> Self {
         self.0.proxy = Some(sps(proxy));
         self
@@ -284,7 +305,6 @@ impl NodeBuilder {
             .insert(sps(name), sps(path));
         self
     }
-    /// A named branch; branches are checked in the order they are added.
     /// A sample reply (JSON) pasted into the node before Parse.
     pub fn sample(mut self, json: impl Into<String>) -> Self {
         self.0.samples.get_or_insert_with(Vec::new).push(sps(json));
@@ -306,6 +326,7 @@ impl NodeBuilder {
         self
     }
 
+    /// A named branch; branches are checked in the order they are added.
     pub fn branch(
         mut self,
         name: impl Into<String>,
@@ -324,6 +345,7 @@ impl NodeBuilder {
         self.0.branches.get_or_insert_with(Vec::new).push(arm);
         self
     }
+    /// Renames a Branch node's default outcome (Flow Builder's "None of the above").
     pub fn none_label(mut self, label: impl Into<String>) -> Self {
         self.0.none_label = Some(sps(label));
         self

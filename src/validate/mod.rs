@@ -20,6 +20,7 @@ pub struct DocumentValidator {
 }
 
 impl DocumentValidator {
+    /// Compiles the embedded flow document schema with its reference checks.
     // `expect` below: The schema is embedded at build time and compiled by every test run.
     #[allow(clippy::expect_used)]
     pub fn new() -> Self {
