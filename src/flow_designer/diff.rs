@@ -18,20 +18,33 @@ use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
+/// What kind of logic change a [`Change`] is; serialised in kebab case (`activity-added`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ChangeKind {
+    /// A flow-level field: name, description, comment, type, variable order, runtime variables.
     FlowChanged,
+    /// A flow variable only the new flow has.
     VariableAdded,
+    /// A flow variable only the old flow has.
     VariableRemoved,
+    /// A flow variable's value, type or flags.
     VariableChanged,
+    /// An activity only the new flow has.
     ActivityAdded,
+    /// An activity only the old flow has.
     ActivityRemoved,
+    /// The same activity (same type, mostly the same settings and links) under a new name.
     ActivityRenamed,
+    /// One setting of an activity both flows have.
     ActivityChanged,
+    /// A link from a port that had none.
     LinkAdded,
+    /// A link from a port that now has none.
     LinkRemoved,
+    /// A port that now links to another activity.
     LinkRewired,
+    /// An event flow's name, description or handlers.
     EventChanged,
 }
 
@@ -39,9 +52,13 @@ pub enum ChangeKind {
 /// Values know whether they are secret, and serialise as they are shown.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Change {
+    /// What changed.
     pub kind: ChangeKind,
+    /// Where: the flow field, variable, activity setting or port.
     pub path: String,
+    /// The old flow's value; `None` for something added.
     pub old: Option<Text>,
+    /// The new flow's value; `None` for something removed.
     pub new: Option<Text>,
 }
 

@@ -7,26 +7,38 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+/// What `wxcflow inspect` reports about a Flow Designer file; serialised as its JSON.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Summary {
     /// `export` or `spec`.
     pub kind: &'static str,
+    /// The flow's name.
     pub name: String,
+    /// `FLOW` or `SUBFLOW`, when the file says.
     pub flow_type: Option<String>,
     /// Activities by type, typed kinds and those kept generically apart.
     pub typed: BTreeMap<String, usize>,
+    /// Activities of kinds wxcflow does not type, by type.
     pub generic: BTreeMap<String, usize>,
+    /// Links, in the main process and every event flow.
     pub links: usize,
+    /// Flow variables.
     pub variables: usize,
+    /// Flow variables marked secure.
     pub secure_variables: usize,
+    /// The subflow's inputs (`SUBFLOW_INPUT` variables), by name.
     pub inputs: Vec<String>,
+    /// The subflow's outputs (`SUBFLOW_OUTPUT` variables), by name.
     pub outputs: Vec<String>,
     /// Event flow -> number of handlers.
     pub event_flows: BTreeMap<String, usize>,
+    /// Lint errors.
     pub errors: usize,
+    /// Lint warnings.
     pub warnings: usize,
 }
 
+/// Measures a flow; `kind` is `export` or `spec`, as the file was recognised.
 pub fn summary(flow: &FdFlow, kind: &'static str) -> Summary {
     let mut typed = BTreeMap::new();
     let mut generic = BTreeMap::new();
@@ -75,6 +87,7 @@ pub fn summary(flow: &FdFlow, kind: &'static str) -> Summary {
     }
 }
 
+/// The summary as `inspect` prints it for people, headed by the file's path.
 pub fn render(path: &str, s: &Summary) -> String {
     let counts = |m: &BTreeMap<String, usize>| {
         m.iter()

@@ -57,7 +57,9 @@ pub fn processes(flow: &FdFlow) -> Vec<(Scope, &Process)> {
 /// Which process of a flow.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Scope {
+    /// The flow's main process.
     Main,
+    /// An event flow's process, by its key in `eventsMap` (`GLOBAL_EVENTS`).
     Event(String),
 }
 

@@ -14,11 +14,11 @@
 pub mod decompile;
 pub mod diff;
 pub mod emit;
-pub mod expr;
+pub(crate) mod expr;
 pub mod inspect;
-pub mod layout;
+pub(crate) mod layout;
 pub mod lint;
-pub mod locate;
+pub(crate) mod locate;
 pub mod lower;
 pub mod model;
 pub mod push;
@@ -90,6 +90,7 @@ pub fn read_quoted(source: &SourceFile) -> (Result<FdFlow, Vec<Diagnostic>>, quo
 pub struct FdBuild {
     /// The model and its JSON, when there were no errors.
     pub output: Option<(FdFlow, String)>,
+    /// Every error and warning about the file.
     pub diagnostics: Vec<Diagnostic>,
     /// Whether the file holds a secret value (a secure variable's value, a credential typed in
     /// clear, or a secret a tenant brought in), so that it must be private.
@@ -97,7 +98,7 @@ pub struct FdBuild {
 }
 
 impl FdBuild {
-    pub fn failed(diagnostics: Vec<Diagnostic>) -> FdBuild {
+    pub(crate) fn failed(diagnostics: Vec<Diagnostic>) -> FdBuild {
         FdBuild {
             output: None,
             diagnostics,
@@ -105,6 +106,7 @@ impl FdBuild {
         }
     }
 
+    /// Whether any diagnostic is an error, in which case nothing is written.
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
     }
@@ -113,14 +115,16 @@ impl FdBuild {
 /// Who is to blame when the written file breaks the schema: wxcflow (a flow it lowered) or the
 /// Flow Designer spec it was given (settings the schema does not allow).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Origin {
+pub(crate) enum Origin {
+    /// A Webex Connect flow that wxcflow lowered.
     Lowered,
+    /// A Flow Designer spec, whose settings pass through as written.
     Spec,
 }
 
 /// Emits a model, validates it against the schema and decides whether it must be private: by
 /// the secrets' places in the model ([`secrets::Secrets`]), never by searching the text.
-pub fn finish(
+pub(crate) fn finish(
     flow: FdFlow,
     mut diagnostics: Vec<Diagnostic>,
     origin: Origin,

@@ -3,7 +3,8 @@
 //! Activities are identified by name (unique in a flow) and links by their source's port, so that
 //! two exports of the same logic give equal models whatever their UUIDs. Every property of every
 //! activity is kept in `settings`, typed kinds included: nothing read is lost. The typed views
-//! ([`Activity::kind`], [`Activity::http`], ...) read those settings; they never replace them.
+//! ([`Activity::http`], [`Activity::output_ports`], ...) read those settings; they never
+//! replace them.
 //!
 //! What the reference marks as seen in real exports is modelled as fact; what only a third-party
 //! toolkit reports (the subflow start, end and handoff) is marked `[community]`; what wxcflow
@@ -15,8 +16,11 @@ use std::collections::BTreeMap;
 /// A whole Flow Designer flow: the `FlowVersionRes` minus server stamps and the diagram.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FdFlow {
+    /// The flow's name, as Flow Designer lists it.
     pub name: String,
+    /// The description shown in Flow Designer's flow list.
     pub description: String,
+    /// The version comment the export was saved with.
     pub comment: String,
     /// `FLOW` or `SUBFLOW`; absent in most real exports (which are flows).
     pub flow_type: Option<String>,
@@ -26,6 +30,7 @@ pub struct FdFlow {
     pub variable_orders: Option<Value>,
     /// Kept as given; empty in every export seen.
     pub runtime_variables: Vec<Value>,
+    /// The main flow's activities and links.
     pub process: Process,
     /// Event handlers (`GLOBAL_EVENTS` in every export seen).
     pub event_flows: Vec<EventFlow>,
@@ -34,19 +39,27 @@ pub struct FdFlow {
 /// A flow variable, with the flags Flow Designer keeps for it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Variable {
+    /// The variable's name, as expressions refer to it (`{{name}}`).
     pub name: String,
+    /// The description shown in the variable's panel.
     pub description: String,
     /// STRING, INTEGER, DATETIME, DECIMAL, JSON, BOOLEAN.
     pub kind: String,
     /// `null` when not set.
     pub value: Value,
+    /// Whether the agent desktop sees it (a CAD variable, `isCAD`).
     pub is_cad: bool,
+    /// The label the agent desktop shows it under.
     pub desktop_label: String,
+    /// Whether the agent may change it on the desktop.
     pub is_agent_editable: bool,
     /// "" (local), `GLOBAL`, `SUBFLOW_INPUT`, `SUBFLOW_OUTPUT`.
     pub source: String,
+    /// Whether its value is kept for reports (Analyzer's "reportable").
     pub is_reportable: bool,
+    /// The variable's `overwrite` flag, kept as given.
     pub overwrite: bool,
+    /// Whether the value is secret (`isSecure`): masked in every output, and the file private.
     pub is_secure: bool,
 }
 
@@ -83,8 +96,11 @@ impl Variable {
 pub struct EventFlow {
     /// The key in `eventsMap`, e.g. `GLOBAL_EVENTS`.
     pub key: String,
+    /// The event flow's name.
     pub name: String,
+    /// Its description.
     pub description: String,
+    /// The handlers' activities and links.
     pub process: Process,
     /// Event name -> the name of the event activity that handles it.
     pub on_events: BTreeMap<String, String>,
@@ -93,11 +109,14 @@ pub struct EventFlow {
 /// Activities and the links between them.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Process {
+    /// In the file's order.
     pub activities: Vec<Activity>,
+    /// In the file's order.
     pub links: Vec<Link>,
 }
 
 impl Process {
+    /// The activity of that name, if there is one.
     pub fn activity(&self, name: &str) -> Option<&Activity> {
         self.activities.iter().find(|a| a.name == name)
     }
@@ -135,12 +154,15 @@ pub fn empty_variable_orders() -> Value {
 /// (render noise), and but `activityName` and `activityId`, which are kept apart.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Activity {
+    /// The activity's name, unique in its flow; links and diagnostics refer to it.
     pub name: String,
+    /// The palette group its widget belongs to (`action`, `start`, `end`, `event`, ...).
     pub group: String,
     /// `properties.activityName`: the activity type (absent on event activities).
     pub activity_name: Option<String>,
     /// `properties.activityId`: a second type key (a catalog id for voice activities).
     pub activity_id: Option<String>,
+    /// Every other property, as the export spells it (`httpRequestUrl`), values as given.
     pub settings: BTreeMap<String, Value>,
     /// The output ports its diagram widget draws, when known (read from a file, or given in a
     /// spec for kinds wxcflow does not type). Typed kinds derive theirs.
@@ -152,9 +174,11 @@ pub struct Activity {
 /// One link: from a port of one activity to another activity.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Link {
+    /// The name of the activity it leaves.
     pub source: String,
     /// `conditionExpr`: the source's port (`out`, `default`, `true`, `0`, ...).
     pub port: String,
+    /// The name of the activity it enters.
     pub target: String,
     /// The link's id in the file, for locating diagnostics.
     pub origin: Option<String>,
@@ -162,7 +186,7 @@ pub struct Link {
 
 /// The activity kinds wxcflow types; every other kind is [`Kind::Other`], kept generically.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Kind {
+pub(crate) enum Kind {
     /// A flow's start (`NewPhoneContact` and siblings, group `start`).
     Start,
     /// `NewSubFlowStart` [community].
@@ -183,16 +207,16 @@ pub enum Kind {
     Other,
 }
 
-pub const HTTP: &str = "http-request-v2";
-pub const SET_VARIABLE: &str = "set-variable";
-pub const CONDITION: &str = "condition-activity";
-pub const CASE: &str = "case-statement";
-pub const PARSE: &str = "parse-activity";
-pub const END: &str = "end";
-pub const SUBFLOW_START: &str = "NewSubFlowStart";
-pub const SUBFLOW_END: &str = "end-subflow";
-pub const HANDOFF: &str = "subflow-handoff";
-pub const DISCONNECT: &str = "disconnect-contact";
+pub(crate) const HTTP: &str = "http-request-v2";
+pub(crate) const SET_VARIABLE: &str = "set-variable";
+pub(crate) const CONDITION: &str = "condition-activity";
+pub(crate) const CASE: &str = "case-statement";
+pub(crate) const PARSE: &str = "parse-activity";
+pub(crate) const END: &str = "end";
+pub(crate) const SUBFLOW_START: &str = "NewSubFlowStart";
+pub(crate) const SUBFLOW_END: &str = "end-subflow";
+pub(crate) const HANDOFF: &str = "subflow-handoff";
+pub(crate) const DISCONNECT: &str = "disconnect-contact";
 
 impl Kind {
     /// The kind of an activity from its type keys and group.
@@ -238,7 +262,7 @@ impl Kind {
 
 /// Output ports each kind draws, as seen on the widgets of real exports; `None` when not known.
 /// (`in` is every non-entry activity's input port and is not listed.)
-pub fn known_ports(kind: Kind, settings: &BTreeMap<String, Value>) -> Option<Vec<String>> {
+pub(crate) fn known_ports(kind: Kind, settings: &BTreeMap<String, Value>) -> Option<Vec<String>> {
     let list = |names: &[&str]| Some(names.iter().map(|s| s.to_string()).collect());
     match kind {
         Kind::Start | Kind::SubflowStart | Kind::Event => list(&["out"]),
@@ -282,7 +306,7 @@ pub fn is_underscore_twin(key: &str, settings: &BTreeMap<String, Value>) -> bool
 }
 
 impl Activity {
-    pub fn kind(&self) -> Kind {
+    pub(crate) fn kind(&self) -> Kind {
         Kind::of(
             self.activity_name
                 .as_deref()
@@ -304,11 +328,11 @@ impl Activity {
         known_ports(self.kind(), &self.settings).or_else(|| self.ports.clone())
     }
 
-    pub fn text(&self, key: &str) -> Option<&str> {
+    pub(crate) fn text(&self, key: &str) -> Option<&str> {
         self.settings.get(key).and_then(Value::as_str)
     }
 
-    pub fn description(&self) -> &str {
+    pub(crate) fn description(&self) -> &str {
         self.text("description").unwrap_or("")
     }
 
@@ -326,6 +350,7 @@ impl<'a> HttpView<'a> {
     pub fn method(&self) -> &'a str {
         self.0.text("httpRequestMethod").unwrap_or("GET")
     }
+    /// The request URL, `{{variable}}` templates included; empty when not given.
     pub fn url(&self) -> &'a str {
         self.0.text("httpRequestUrl").unwrap_or("")
     }
@@ -383,7 +408,7 @@ pub fn output_array(activity: &Activity) -> Vec<(&str, &str)> {
 /// Every property key real exports carry for a typed kind, with the value a new activity takes
 /// (most are null until set). The `:type` / `_type` twins are included, as exports carry them.
 /// `name`, `activityName`, `activityId` and `_renderRequestTimestamp` are written apart.
-pub fn full_settings(kind: Kind) -> Vec<(&'static str, Value)> {
+pub(crate) fn full_settings(kind: Kind) -> Vec<(&'static str, Value)> {
     let null = Value::Null;
     match kind {
         Kind::Http => vec![
@@ -455,7 +480,7 @@ pub fn full_settings(kind: Kind) -> Vec<(&'static str, Value)> {
 }
 
 /// The `activityId` real exports give a kind whose activityId is not its activityName.
-pub fn default_activity_id(kind: Kind, activity_name: &str) -> String {
+pub(crate) fn default_activity_id(kind: Kind, activity_name: &str) -> String {
     match kind {
         // [assumed] for NewSubFlowStart: the flow start's `start`.
         Kind::Start | Kind::SubflowStart => "start".into(),

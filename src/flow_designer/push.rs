@@ -9,9 +9,13 @@ pub const DEFAULT_PROJECT: &str = super::sheet::PROJECT_ID;
 
 /// One HTTP request. It holds the bearer token: never print it.
 pub struct Call {
+    /// The HTTP method (`POST`).
     pub method: &'static str,
+    /// The flow-store endpoint, on the region's API base.
     pub url: String,
+    /// Header name and value pairs, the `Authorization: Bearer` token among them.
     pub headers: Vec<(String, String)>,
+    /// The request body: the multipart import form, or `{}` for a publish.
     pub body: String,
 }
 

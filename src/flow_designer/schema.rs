@@ -15,6 +15,7 @@ pub struct FdValidator {
 }
 
 impl FdValidator {
+    /// Compiles the embedded Flow Designer schema with its link and port checks.
     // `expect` below: the schema is embedded at build time and compiled by every test run.
     #[allow(clippy::expect_used)]
     pub fn new() -> Self {

@@ -20,6 +20,7 @@ pub const PROJECT_ID: &str = "5e5c9ad6d61f870d6d778c1b";
 
 /// What the sheet is written from.
 pub struct SheetInput<'a> {
+    /// The flow or subflow the build wrote.
     pub flow: &'a FdFlow,
     /// The spec it was built from, as diagnostics name it.
     pub source_name: &'a str,
@@ -36,6 +37,8 @@ fn cell(text: &str) -> String {
     text.replace('|', "\\|")
 }
 
+/// The build sheet, as Markdown: how to import the file into Flow Designer, what to check
+/// afterwards, its variables, and how a parent flow calls it.
 pub fn sheet(input: &SheetInput) -> String {
     let flow = input.flow;
     let secrets = Secrets::of(flow);

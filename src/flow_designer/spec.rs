@@ -23,7 +23,7 @@
 //! httpRequestHeaders = { x-email-address = "me@example.com" }
 //! ```
 //!
-//! Settings a typed kind takes by default (see [`super::model::full_settings`]) are left out;
+//! Settings a typed kind takes by default (see `model::full_settings`) are left out;
 //! settings that are null where the default is not are listed in `nulls`.
 
 use super::model::*;

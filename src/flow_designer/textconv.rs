@@ -9,6 +9,7 @@ use super::model::*;
 use super::secrets::{fields, Secrets};
 use std::fmt::Write as _;
 
+/// The flow's lines, one fact each, in a stable order: what `git diff` compares.
 pub fn render_lines(flow: &FdFlow) -> String {
     let secrets = Secrets::of(flow);
     let mut out = String::new();
