@@ -31,11 +31,15 @@ pub const MAX_ZIP_MEMBER: u64 = MAX_EXPORT_BYTES as u64;
 /// What a measured export is.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Export {
+    /// The file's size: its hex digits.
     pub file_bytes: usize,
+    /// The bytes the hex decodes to.
     pub decoded_bytes: usize,
+    /// The number of RSA blocks ([`BLOCK`] bytes each).
     pub blocks: usize,
     /// The plaintext size this implies, in bytes (see [`CHUNK_MIN`] and [`CHUNK_MAX`]).
     pub plaintext_bytes: Range<usize>,
+    /// The file's sha256, in lowercase hex.
     pub sha256: String,
     /// A short digest of each block, for comparisons.
     #[serde(skip)]
@@ -46,41 +50,57 @@ pub struct Export {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "reason", rename_all = "kebab-case")]
 pub enum Rejection {
+    /// The file is empty.
     Empty,
     /// A byte that is not lowercase hex, at this offset of the file.
     NonHex {
+        /// Where, from the file's start.
         offset: usize,
+        /// The byte found.
         byte: u8,
     },
     /// Uppercase hex: exports are lowercase.
     Uppercase {
+        /// Where the first uppercase digit is.
         offset: usize,
     },
     /// Bytes after the hex line, e.g. a trailing newline that an editor added.
     TrailingData {
+        /// Where the hex line ends.
         offset: usize,
+        /// How many bytes follow it.
         bytes: usize,
     },
+    /// An odd number of hex digits: the file is cut inside a byte.
     OddLength {
+        /// How many hex digits there are.
         hex_digits: usize,
     },
+    /// The decoded bytes are not a whole number of blocks: truncated or padded.
     NotWholeBlocks {
+        /// How many bytes the hex decodes to.
         decoded_bytes: usize,
     },
     /// A block at or above the bound measured on real exports.
     BlockAboveBound {
+        /// The block's index, from 0.
         block: usize,
+        /// Its leading three bytes, in hex.
         leading: String,
     },
+    /// A `.workflow.zip` that cannot be read, or that holds no `.workflow`.
     UnreadableZip {
+        /// Why: the zip reader's error, or that there is no `.workflow` inside.
         message: String,
     },
     /// Over [`MAX_EXPORT_BYTES`].
     TooLarge {
+        /// The file's size.
         bytes: usize,
     },
     /// Recognised as something else (JSON, TOML, ...), named here.
     NotAnExport {
+        /// What the file looks like instead.
         what: String,
     },
 }
@@ -122,24 +142,35 @@ impl Rejection {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Inspection {
+    /// A genuine `.workflow` export, measured.
     Export(Export),
     /// A `.workflow.zip`: each `.workflow` inside it, by name.
     Zip {
+        /// The archive's `.workflow` members, in archive order.
         members: Vec<ZipMember>,
     },
+    /// A flow document that `wxcflow build` writes.
     FlowDocument {
+        /// The flow's name.
         name: String,
+        /// How many nodes it has.
         nodes: usize,
     },
+    /// A wxcflow spec.
     Spec {
+        /// The flow's name.
         name: String,
     },
+    /// Not an export, nor anything else wxcflow reads.
     Rejected(Rejection),
 }
 
+/// One `.workflow` inside a `.workflow.zip`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ZipMember {
+    /// Its path in the archive.
     pub name: String,
+    /// What it turned out to be.
     pub inspection: Inspection,
 }
 
@@ -352,15 +383,19 @@ fn inspect_zip(bytes: &[u8]) -> Inspection {
 /// How two exports differ, block by block.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Comparison {
+    /// Whether every block is equal, in the same order.
     pub identical: bool,
+    /// The old file's block count.
     pub old_blocks: usize,
+    /// The new file's block count.
     pub new_blocks: usize,
     /// Blocks equal at the start of both files.
     pub same_leading_blocks: usize,
     /// Blocks equal at the end of both files (not overlapping the leading ones).
     pub same_trailing_blocks: usize,
-    /// The differing region, as block ranges in each file.
+    /// The differing region's blocks in the old file.
     pub changed_old: Range<usize>,
+    /// The differing region's blocks in the new file.
     pub changed_new: Range<usize>,
     /// Approximate plaintext byte range of the change in the new file (from the chunk sizes).
     pub changed_plaintext: Range<usize>,

@@ -21,38 +21,57 @@ use merge::{merge_keyed, Pair};
 pub use crate::secret::MASK;
 pub use lines::render_lines;
 pub use params::{param_changes, param_lines};
-pub use render::{
-    kind_name, markdown_table, render_json, render_markdown, render_text, text_lines, MarkdownRow,
-    Sign,
-};
+pub(crate) use render::{kind_name, markdown_table, text_lines, Sign};
+pub use render::{render_json, render_markdown, render_text};
 
+/// What kind of logic change a [`Change`] is; serialised in kebab case (`node-added`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ChangeKind {
+    /// A flow setting: name, description, correlation id, credential headers.
     FlowChanged,
+    /// The webhook trigger's event, or a field of its sample body.
     TriggerChanged,
+    /// A custom variable only the new flow has.
     VariableAdded,
+    /// A custom variable only the old flow has.
     VariableRemoved,
+    /// A custom variable's default, flags, `send_to` or note.
     VariableChanged,
+    /// A flow outcome only the new flow has.
     OutcomeAdded,
+    /// A flow outcome only the old flow has.
     OutcomeRemoved,
+    /// A flow outcome's code, description or notify URL.
     OutcomeChanged,
+    /// A node only the new flow has.
     NodeAdded,
+    /// A node only the old flow has.
     NodeRemoved,
+    /// The same node (same platform id, or mostly the same settings) under a new key.
     NodeRenamed,
+    /// A node's type or one of its settings.
     NodeChanged,
+    /// Where the Start node or one of a node's exits leads.
     EdgeRewired,
+    /// A template parameter only the new template has.
     ParamAdded,
+    /// A template parameter only the old template has.
     ParamRemoved,
+    /// A template parameter's type, default, requirement, secrecy or description.
     ParamChanged,
 }
 
 /// One logic change. `path` names the place, e.g. `fetch_token.headers.x-token-passphrase`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Change {
+    /// What changed.
     pub kind: ChangeKind,
+    /// Where: the flow setting, variable, outcome, node field, exit or parameter.
     pub path: String,
+    /// The old value as shown, secret values masked; `None` for something added.
     pub old: Option<String>,
+    /// The new value as shown, secret values masked; `None` for something removed.
     pub new: Option<String>,
 }
 

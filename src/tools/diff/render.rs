@@ -5,8 +5,11 @@ use super::*;
 /// How a change reads at the start of its line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Sign {
+    /// `+`, in green.
     Added,
+    /// `-`, in red.
     Removed,
+    /// `~`, in yellow.
     Changed,
 }
 

@@ -17,11 +17,15 @@ pub struct MockExchange {
     /// Headers the request must carry, with these values.
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
+    /// The reply's status code; 200 when absent.
     #[serde(default = "ok")]
     pub status: u16,
+    /// The reply's reason phrase (`Not Found`); the code's standard one when absent.
     pub status_text: Option<String>,
+    /// The reply's headers.
     #[serde(default)]
     pub reply_headers: BTreeMap<String, String>,
+    /// The reply's body; empty when absent.
     #[serde(default)]
     pub body: String,
     /// How long the reply takes; at or past the node's request timeout it times out.
@@ -38,6 +42,7 @@ fn ok() -> u16 {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MockFile {
+    /// The exchanges, tried in order.
     #[serde(default)]
     pub http: Vec<MockExchange>,
 }
@@ -45,6 +50,7 @@ pub struct MockFile {
 /// Answers from a list of exchanges, the first that matches; a request nothing matches fails
 /// to connect, and says so.
 pub struct MockClient {
+    /// The exchanges, tried in order.
     pub exchanges: Vec<MockExchange>,
 }
 

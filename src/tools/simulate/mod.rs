@@ -7,6 +7,7 @@
 //! platform's Rhino-like runtime here, so a run that reaches one stops with an error naming it.
 
 pub mod mock;
+mod render;
 pub mod scenario;
 
 use crate::flow::jsonpath;
@@ -15,6 +16,8 @@ use crate::flow::*;
 use crate::secret::Text;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
+
+pub use render::{render_json, render_text};
 
 /// Steps after which a run is cut (a loop without an exit).
 pub const STEP_LIMIT: usize = 1_000;
@@ -28,16 +31,22 @@ pub const DEFAULT_REQUEST_TIMEOUT_MS: u32 = 10_000;
 /// and shows (in traces, JSON and failures) masked if it does.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Request {
+    /// The HTTP method, as the node gives it (`POST`).
     pub method: String,
+    /// The URL, references filled in.
     pub url: Text,
+    /// Header name -> value, references filled in.
     pub headers: BTreeMap<String, Text>,
+    /// The body, references filled in; `None` when the node sends none.
     pub body: Option<Text>,
     /// Headers that carry credentials (the flow's `credential_headers`): a client never sends
     /// them to another origin.
     #[serde(skip)]
     pub credential_headers: Vec<String>,
+    /// The node's connect timeout, when it sets one.
     #[serde(skip)]
     pub connect_timeout_ms: Option<u32>,
+    /// The node's request timeout, when it sets one ([`DEFAULT_REQUEST_TIMEOUT_MS`] otherwise).
     #[serde(skip)]
     pub request_timeout_ms: Option<u32>,
 }
@@ -46,15 +55,23 @@ pub struct Request {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Reply {
+    /// A response, whatever its status: the node's status outputs read it.
     Response {
+        /// The status code.
         status: u16,
+        /// The reason phrase (`Not Found`).
         status_text: String,
+        /// Header name -> value.
         headers: BTreeMap<String, Text>,
+        /// The body, as text.
         body: Text,
     },
     /// Refused, unreachable, or the connection timeout passed: the node leaves through onError.
     /// A client quotes no secret part of the request in `reason`.
-    ConnectionFailed { reason: Text },
+    ConnectionFailed {
+        /// What went wrong, for the trace.
+        reason: Text,
+    },
     /// The request timeout passed: the node leaves through onTimeout.
     Timeout,
 }
@@ -85,6 +102,7 @@ impl Reply {
 /// A redirect the client met on the way to the reply.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Hop {
+    /// The redirect's status code (a 3xx).
     pub status: u16,
     /// Where it pointed (secret when the request's URL was).
     pub location: Text,
@@ -100,6 +118,7 @@ pub trait HttpClient {
 
 /// Finds child flows for Call Flow nodes, by flow name.
 pub trait FlowResolver {
+    /// The checked flow of that name; `Err` says why there is none.
     fn resolve(&self, flow: &str) -> Result<Flow, String>;
 }
 
@@ -115,10 +134,13 @@ impl FlowResolver for NoChildren {
 /// One node executed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Step {
+    /// The node executed.
     pub node: StepNode,
+    /// The outcome it left by (`onSuccess`, `onError`, a branch's name, ...).
     pub outcome: String,
     /// Custom variables assigned by the node's transition actions, in order.
     pub assigned: Vec<(String, Text)>,
+    /// The HTTP exchange, for an HTTP Request node.
     pub request: Option<Exchange>,
 }
 
@@ -129,7 +151,9 @@ pub struct Step {
 pub struct StepNode {
     /// The flows called on the way to the node, outermost first; empty in the flow run.
     pub call_chain: Vec<String>,
+    /// The node's platform id (`n4`).
     pub id: NodeId,
+    /// The node's key in the spec (`fetch_token`).
     pub key: String,
 }
 
@@ -162,19 +186,26 @@ impl Serialize for StepNode {
 /// A request made, the redirects met, and the reply.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Exchange {
+    /// The request as the node sent it.
     pub request: Request,
+    /// Redirects met on the way, in order.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub redirects: Vec<Hop>,
+    /// What came back in the end.
     pub reply: Reply,
 }
 
 /// The result of a run.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Run {
+    /// The name of the flow run.
     pub flow: String,
     /// The flow outcome it ended with; `None` when the run stopped with an error.
     pub outcome: Option<String>,
+    /// Why the run stopped without an outcome (a loop past [`STEP_LIMIT`], an unknown child
+    /// flow, ...); `None` when it ended.
     pub error: Option<String>,
+    /// Every node executed, in order, called flows' nodes included.
     pub steps: Vec<Step>,
     /// Custom variables at the end, each knowing whether it holds a secret.
     pub variables: BTreeMap<String, Text>,
@@ -621,73 +652,4 @@ fn apply(flow: &Flow, vars: &mut Vars, assigned: &mut [(String, Text)]) {
         *v = std::mem::take(v).tainted_by(declared || held);
         vars.insert(k.clone(), v.clone());
     }
-}
-
-/// The run as text: each step with its outcome, assignments and request; then the end. Every
-/// value shows as its provenance allows.
-pub fn render_text(run: &Run) -> String {
-    use crate::diagnostic::printable;
-    use std::fmt::Write as _;
-    let mut out = String::new();
-    let _ = writeln!(out, "run {}", run.flow);
-    for step in &run.steps {
-        let _ = writeln!(out, "  {} -> {}", step.node, step.outcome);
-        if let Some(x) = &step.request {
-            let _ = writeln!(
-                out,
-                "      {} {}",
-                x.request.method,
-                printable(x.request.url.shown())
-            );
-            for (k, v) in &x.request.headers {
-                let _ = writeln!(out, "        {k}: {}", printable(v.shown()));
-            }
-            if let Some(b) = &x.request.body {
-                let _ = writeln!(out, "        body: {}", printable(b.shown()));
-            }
-            for hop in &x.redirects {
-                let _ = writeln!(
-                    out,
-                    "      <- {} redirect to {}: {}",
-                    hop.status,
-                    printable(hop.location.shown()),
-                    hop.action
-                );
-            }
-            let reply = match &x.reply {
-                Reply::Response { status, body, .. } => {
-                    format!("{status} {}", printable(body.shown()))
-                }
-                Reply::ConnectionFailed { reason } => {
-                    format!("connection failed: {}", printable(reason.shown()))
-                }
-                Reply::Timeout => "timed out".into(),
-            };
-            let _ = writeln!(out, "      <- {reply}");
-        }
-        for (k, v) in &step.assigned {
-            let _ = writeln!(out, "      set {k} = {v:?}");
-        }
-    }
-    match (&run.outcome, &run.error) {
-        (Some(o), _) => {
-            let _ = writeln!(out, "outcome: {o}");
-        }
-        (None, Some(e)) => {
-            let _ = writeln!(out, "stopped: {e}");
-        }
-        _ => {}
-    }
-    let _ = writeln!(out, "variables:");
-    for (k, v) in &run.variables {
-        let _ = writeln!(out, "  {k} = {v:?}");
-    }
-    out
-}
-
-/// The run as JSON; every value serialises as it is shown.
-// `expect` below: A run is plain data with string keys: it always serialises.
-#[allow(clippy::expect_used)]
-pub fn render_json(run: &Run) -> String {
-    serde_json::to_string_pretty(run).expect("runs serialise") + "\n"
 }

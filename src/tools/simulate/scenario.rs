@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
+    /// The scenario's name in the report; the flow's name when absent.
     pub name: Option<String>,
     /// The spec to run, relative to the scenario file; the embedded GetOAuthToken when absent.
     pub spec: Option<String>,
@@ -18,8 +19,10 @@ pub struct Scenario {
     /// Tenant values for the spec's parameters (test data: literal secrets are fine here).
     #[serde(default)]
     pub values: toml::Table,
+    /// The mocked HTTP exchanges, tried in order (`[[http]]`, as in a mock file).
     #[serde(default)]
     pub http: Vec<MockExchange>,
+    /// What the run must show.
     #[serde(default)]
     pub expect: Expect,
 }
@@ -28,6 +31,7 @@ pub struct Scenario {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Expect {
+    /// The flow outcome the run ends with (`Success`).
     pub outcome: Option<String>,
     /// Custom variables and their final values.
     #[serde(default)]
@@ -40,15 +44,21 @@ pub struct Expect {
     pub error: Option<String>,
 }
 
+/// One request the run must make. Each part is checked only when given.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExpectedRequest {
+    /// The method, in any case.
     pub method: Option<String>,
+    /// The whole URL, exactly.
     pub url: Option<String>,
+    /// Headers the request must carry, with these values (names in any case).
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
+    /// Texts the body must contain; a failure does not echo them.
     #[serde(default)]
     pub body_contains: Vec<String>,
+    /// Texts the body must not contain; a failure does not echo them.
     #[serde(default)]
     pub body_excludes: Vec<String>,
 }
@@ -56,8 +66,11 @@ pub struct ExpectedRequest {
 /// One unmet expectation.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Failure {
+    /// What was checked (`flow outcome`, `variable JDSToken`, `request 1 url`).
     pub what: String,
+    /// What the scenario expected; not shown when the actual value is secret.
     pub expected: String,
+    /// What the run showed, secret values masked.
     pub actual: String,
 }
 

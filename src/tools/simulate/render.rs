@@ -1,0 +1,72 @@
+//! A run as people read it, and as JSON.
+
+use super::{Reply, Run};
+use crate::diagnostic::printable;
+use std::fmt::Write as _;
+
+/// The run as text: each step with its outcome, assignments and request; then the end. Every
+/// value shows as its provenance allows.
+pub fn render_text(run: &Run) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "run {}", run.flow);
+    for step in &run.steps {
+        let _ = writeln!(out, "  {} -> {}", step.node, step.outcome);
+        if let Some(x) = &step.request {
+            let _ = writeln!(
+                out,
+                "      {} {}",
+                x.request.method,
+                printable(x.request.url.shown())
+            );
+            for (k, v) in &x.request.headers {
+                let _ = writeln!(out, "        {k}: {}", printable(v.shown()));
+            }
+            if let Some(b) = &x.request.body {
+                let _ = writeln!(out, "        body: {}", printable(b.shown()));
+            }
+            for hop in &x.redirects {
+                let _ = writeln!(
+                    out,
+                    "      <- {} redirect to {}: {}",
+                    hop.status,
+                    printable(hop.location.shown()),
+                    hop.action
+                );
+            }
+            let reply = match &x.reply {
+                Reply::Response { status, body, .. } => {
+                    format!("{status} {}", printable(body.shown()))
+                }
+                Reply::ConnectionFailed { reason } => {
+                    format!("connection failed: {}", printable(reason.shown()))
+                }
+                Reply::Timeout => "timed out".into(),
+            };
+            let _ = writeln!(out, "      <- {reply}");
+        }
+        for (k, v) in &step.assigned {
+            let _ = writeln!(out, "      set {k} = {v:?}");
+        }
+    }
+    match (&run.outcome, &run.error) {
+        (Some(o), _) => {
+            let _ = writeln!(out, "outcome: {o}");
+        }
+        (None, Some(e)) => {
+            let _ = writeln!(out, "stopped: {e}");
+        }
+        _ => {}
+    }
+    let _ = writeln!(out, "variables:");
+    for (k, v) in &run.variables {
+        let _ = writeln!(out, "  {k} = {v:?}");
+    }
+    out
+}
+
+/// The run as JSON; every value serialises as it is shown.
+// `expect` below: A run is plain data with string keys: it always serialises.
+#[allow(clippy::expect_used)]
+pub fn render_json(run: &Run) -> String {
+    serde_json::to_string_pretty(run).expect("runs serialise") + "\n"
+}
