@@ -8,6 +8,7 @@
 //! Secret values carry their provenance through every stage ([`secret`]). The library never
 //! prints and never touches files; the `wxcflow` binary does both.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
+#![warn(missing_docs)]
 
 // The model every stage shares.
 pub mod diagnostic;

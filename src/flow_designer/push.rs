@@ -146,7 +146,7 @@ pub fn imported_flow_id(answer: &str) -> Option<String> {
 /// call is summarised by which of these its answer has, never by their values nor by any other
 /// name the answer holds: a server may echo the request, bearer token included, and these
 /// names are wxcflow's own text.
-const ERROR_FIELDS: [&str; 10] = [
+pub const ERROR_FIELDS: [&str; 10] = [
     "error",
     "errors",
     "message",

@@ -19,10 +19,11 @@ pub const BLOCK: usize = 256;
 /// this is taken as a sign of corruption or of a file that is not an export.
 pub const BLOCK_BOUND: [u8; 3] = [0xab, 0x4f, 0xaf];
 
-/// Plaintext bytes one block can carry: at most 256 without padding; at least 245 when the chunks
-/// use PKCS#1 v1.5 padding. The chunking scheme is not published, so sizes are given as a range.
-const CHUNK_MIN: usize = 245;
-const CHUNK_MAX: usize = 256;
+/// Plaintext bytes one block can carry: at least 245 when the chunks use PKCS#1 v1.5 padding.
+/// The chunking scheme is not published, so sizes are given as a range.
+pub const CHUNK_MIN: usize = 245;
+/// Plaintext bytes one block can carry: at most 256, without padding.
+pub const CHUNK_MAX: usize = 256;
 
 /// Largest member of a `.workflow.zip` that is read, once decompressed: an export, like a bare
 /// one (see [`MAX_EXPORT_BYTES`]).
