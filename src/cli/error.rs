@@ -1,9 +1,10 @@
 //! How a command ends: every command returns an [`Outcome`], and [`finish`] is the one place
 //! that prints a failure and maps it to the exit code.
 //!
-//! Exit codes: 0 done; 1 the input has problems (or, for `diff`, `fmt --check` and `inspect`,
-//! the comparison found what it looks for); 2 usage, I/O, or an input a command cannot start
-//! from (for `diff`, any revision that does not build, since 1 means "changes", as in diff(1)).
+//! Exit codes: 0 done; 1 the input has problems (or, for `diff` and `fmt --check`, the command
+//! found what it looks for: changes); 2 usage, I/O, or an input a command cannot start from
+//! (for `diff`, any revision that cannot be read or does not build, since 1 means "changes",
+//! as in diff(1)).
 
 use super::io::ReadError;
 use std::process::ExitCode;
@@ -21,7 +22,7 @@ pub(super) enum Done {
     /// Nothing to report: exit 0.
     Clean,
     /// The job was done and found what the command exists to find: logic changes (`diff`),
-    /// files to format (`fmt --check`), exports that differ or are not exports (`inspect`): exit 1.
+    /// files to format (`fmt --check`): exit 1.
     Found,
 }
 
