@@ -4,7 +4,7 @@
 
 use super::context::{Ctx, Help};
 use crate::diagnostic::Code;
-use crate::flow::SYSTEM_VARIABLES;
+use crate::flow::{DEFAULT_OUTCOMES, SYSTEM_VARIABLES};
 use crate::spec::model::{Spec, S};
 use std::collections::BTreeMap;
 
@@ -12,6 +12,16 @@ pub fn check(spec: &Spec, cx: &mut Ctx) {
     flow_name(&spec.flow.name, cx);
     case_collisions(spec.variables.keys(), "custom variables", cx);
     case_collisions(spec.nodes.keys(), "node keys", cx);
+    // The default outcomes exist whether declared or not: `[outcomes.success]` collides too.
+    let defaults: Vec<S<String>> = DEFAULT_OUTCOMES
+        .iter()
+        .map(|(name, _, _)| S::new(0..0, name.to_string()))
+        .collect();
+    case_collisions(
+        defaults.iter().chain(spec.outcomes.keys()),
+        "flow outcomes",
+        cx,
+    );
     for node in spec.nodes.values() {
         case_collisions(
             node.branches.iter().flatten().map(|b| &b.name),

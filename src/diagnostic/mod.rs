@@ -89,7 +89,7 @@ codes! {
     OutputNotInSample => "wxc::output-not-in-sample", Warning, "An HTTP output's JSONPath finds nothing in the node's sample replies, so Parse would not offer it.";
     OutputBeforeRun => "wxc::output-before-run", Error, "A node output is read on a path where that node has not run.";
     EndlessLoop => "wxc::endless-loop", Error, "Nodes that lead only to one another: a run that enters the loop never ends.";
-    CaseCollision => "wxc::case-collision", Warning, "Two variables, node keys or branch names differ only by case.";
+    CaseCollision => "wxc::case-collision", Warning, "Two variables, node keys, branch names or flow outcomes differ only by case.";
     ReservedVariableName => "wxc::reserved-variable-name", Error, "A custom variable named like a system variable (`flid`).";
     PerOutcomeAction => "wxc::per-outcome-action", Error, "An on-leave action names an outcome, which Flow Builder documents no way to choose, without `[flow] per_outcome_actions = true`.";
     Assumption => "wxc::assumption", Warning, "The flow relies on behaviour Cisco does not document (an assumption the spec opted into).";
