@@ -34,6 +34,13 @@ impl Build {
     }
 
     /// Whether any diagnostic is an error, in which case there is no document.
+    /// The build, with more places that hold a secret written literally.
+    fn hiding(mut self, spans: Vec<diagnostic::Span>) -> Build {
+        self.secret_spans.extend(spans);
+        self
+    }
+
+    /// Whether any diagnostic is an error.
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
     }
@@ -79,17 +86,17 @@ impl Compiler {
         if let Some(d) = too_large(&source.name, source.text.len()) {
             return failed(vec![d]);
         }
+        // Found from the TOML alone: a spec whose shape is wrong quotes its lines hidden too.
+        let literal = render::literal_secrets(source);
         let spec = match spec::parse_spec(source) {
             Ok(spec) => spec,
-            Err(diagnostic) => return failed(vec![diagnostic]),
+            Err(diagnostic) => return failed(vec![diagnostic]).hiding(literal),
         };
-        let literal = render::literal_secrets(&spec, source);
-        let mut build = match render::Renderer::new(&spec, Some(source)) {
+        let build = match render::Renderer::new(&spec, Some(source)) {
             Ok(renderer) => self.build_rendered(&renderer, tenant, secrets),
             Err(diagnostics) => failed(diagnostics),
         };
-        build.secret_spans.extend(literal);
-        build
+        build.hiding(literal)
     }
 
     /// A template as revisions read it, without any tenant: string parameters stand for
@@ -99,16 +106,17 @@ impl Compiler {
         if let Some(d) = too_large(&source.name, source.text.len()) {
             return failed(vec![d]);
         }
+        let literal = render::literal_secrets(source);
         let spec = match spec::parse_spec(source) {
             Ok(spec) => spec,
-            Err(diagnostic) => return failed(vec![diagnostic]),
+            Err(diagnostic) => return failed(vec![diagnostic]).hiding(literal),
         };
         if spec.params.is_empty() {
             return self.build(source);
         }
         let renderer = match render::Renderer::new(&spec, Some(source)) {
             Ok(renderer) => renderer,
-            Err(diagnostics) => return failed(diagnostics),
+            Err(diagnostics) => return failed(diagnostics).hiding(literal),
         };
         let rendered = renderer.render_symbolic();
         let mut build = match &rendered.spec {
@@ -119,7 +127,7 @@ impl Compiler {
         let mut diagnostics = rendered.diagnostics;
         diagnostics.append(&mut build.diagnostics);
         build.diagnostics = diagnostics;
-        build
+        build.hiding(literal)
     }
 
     /// Renders a compiled template for one tenant, then checks, emits and validates the result.

@@ -142,7 +142,7 @@ fn json_diagnostics_carry_code_severity_span_and_help() {
         .join("fixtures/invalid/many-problems.toml");
     let source = fixture(&path);
     let build = common::compiler().build(&source);
-    insta::assert_snapshot!(render_json(&build.diagnostics));
+    insta::assert_snapshot!(render_json(&build.diagnostics, &[&source]));
 }
 
 #[test]

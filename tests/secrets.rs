@@ -652,3 +652,42 @@ fn a_live_redirect_within_the_origin_keeps_them_and_every_hop_is_traced() {
     );
     assert!(trace.contains("set TokenSource = \"service\""), "{trace}");
 }
+
+/// A spec whose shape is wrong beside a secret default written literally, on the same line.
+fn misshapen_spec(secret: &str) -> String {
+    format!(
+        "[flow]\nname = \"Leak\"\n\n[trigger]\ntype = \"webhook\"\nevent = \"Leak\"\nsample = '{{\"id\": \"1\"}}'\nnext = \"end:Success\"\n\n[variables]\nPass = {{ secret = true, default = \"{secret}\", bogus = 1 }}\n"
+    )
+}
+
+#[test]
+fn a_misshapen_spec_hides_its_literal_secrets_and_their_length() {
+    let outputs = |secret: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("s.toml"), misshapen_spec(secret)).unwrap();
+        let mut all = String::new();
+        for args in [
+            &["check", "s.toml"][..],
+            &["check", "s.toml", "--format", "json"],
+            &["check", "s.toml", "--format", "sarif"],
+            &["build", "s.toml", "--format", "json"],
+            &["textconv", "s.toml"],
+            &["diff", "s.toml", "s.toml"],
+        ] {
+            let out = common::wxcflow(dir.path(), args);
+            all.push_str(&common::transcript(&out));
+        }
+        assert!(all.contains("unknown key `bogus`"), "{all}");
+        all
+    };
+    let reference = outputs(SECRET_SETS[0].0);
+    for (secret, _) in SECRET_SETS {
+        // Equal output whatever the secret rules out showing it, garbling it or telling its
+        // length.
+        assert_eq!(
+            outputs(secret),
+            reference,
+            "output depends on the secret {secret:?}"
+        );
+    }
+}

@@ -8,6 +8,8 @@ use wxcflow::diagnostic::sarif::SarifLog;
 #[derive(Default)]
 struct Report {
     diagnostics: Vec<Diagnostic>,
+    /// The same, with columns counted as the lines are shown (secrets as the mask), for JSON.
+    shown: Vec<Diagnostic>,
     human: String,
     sarif: SarifLog,
     unreadable: bool,
@@ -75,6 +77,7 @@ impl Report {
             colour_stdout(),
         ));
         self.sarif.add(&new, sources, Some(input));
+        self.shown.extend(diagnostic::shown(&new, sources));
         self.diagnostics.extend(new);
     }
 }
@@ -199,7 +202,7 @@ pub(super) fn check(specs: &[PathBuf], tenants: Option<&Path>, format: ReportFor
                 diagnostic::summary(&report.diagnostics)
             );
         }
-        ReportFormat::Json => out!("{}", diagnostic::render_json(&report.diagnostics)),
+        ReportFormat::Json => out!("{}", diagnostic::render_json(&report.shown, &[])),
         ReportFormat::Sarif => out!("{}", report.sarif.render()),
     }
     if report.unreadable {

@@ -89,10 +89,8 @@ pub(super) fn textconv(path: &Path) -> Outcome {
                 // A spec that does not build is shown as it is, secrets written in it hidden.
                 None => {
                     let mut shown = source.clone();
-                    if let Some(spec) = &spec {
-                        for span in wxcflow::render::literal_secrets(spec, &source) {
-                            shown.hide(span.bytes);
-                        }
+                    for span in build.secret_spans {
+                        shown.hide(span.bytes);
                     }
                     shown.shown_text()
                 }

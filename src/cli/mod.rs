@@ -561,7 +561,7 @@ fn print_diagnostics(
             sources,
             colour_stdout_or_stderr(to_stdout),
         ),
-        Format::Json => diagnostic::render_json(diagnostics),
+        Format::Json => diagnostic::render_json(diagnostics, sources),
     };
     if to_stdout {
         out!("{text}");

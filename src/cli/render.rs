@@ -227,7 +227,7 @@ pub(super) fn render(
         .map(|t| (t.name.as_str(), t))
         .collect();
     // Each document is written as soon as it is built and then dropped; only diagnostics stay.
-    let literal = wxcflow::render::literal_secrets(&spec, &source);
+    let literal = wxcflow::render::literal_secrets(&source);
     let outcomes: Vec<TenantOutcome> = pool.install(|| {
         let indexed: Vec<(usize, &wxcflow::render::Tenant)> = tenants.iter().enumerate().collect();
         indexed

@@ -308,6 +308,30 @@ impl SourceFile {
         out
     }
 
+    /// The line and column (1-based, in characters) at which `byte` shows once every hidden
+    /// range is shown as the mask. A place inside a hidden range shows at the mask's start.
+    pub fn shown_position(&self, byte: usize) -> (usize, usize) {
+        let place = self.span(byte..byte);
+        let line_start = self.line_starts[place.line - 1];
+        let target = place.bytes.start;
+        let mask_width = crate::secret::MASK.chars().count();
+        let mut column = 1;
+        let mut at = line_start;
+        while at < target {
+            if let Some(hidden) = self.secret.iter().find(|r| r.contains(&at)) {
+                if hidden.end > target {
+                    break;
+                }
+                column += mask_width;
+                at = hidden.end;
+                continue;
+            }
+            at += self.text[at..].chars().next().map_or(1, char::len_utf8);
+            column += 1;
+        }
+        (place.line, column)
+    }
+
     /// Marks a byte range as holding a secret value: never quoted.
     pub fn hide(&mut self, range: Range<usize>) {
         self.secret.push(range);
@@ -392,12 +416,31 @@ pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// Renders diagnostics as a JSON array, one object per diagnostic, for CI.
+/// Renders diagnostics as a JSON array, one object per diagnostic, for CI. Columns are counted
+/// as the line is shown (see [`shown`]), `sources` being the files as quoted.
 // `expect` below: Plain data with string keys always serialises.
 #[allow(clippy::expect_used)]
-pub fn render_json(diagnostics: &[Diagnostic]) -> String {
+pub fn render_json(diagnostics: &[Diagnostic], sources: &[&SourceFile]) -> String {
     // Serialising plain data with string keys cannot fail.
-    serde_json::to_string_pretty(diagnostics).expect("diagnostics serialise") + "\n"
+    serde_json::to_string_pretty(&shown(diagnostics, sources)).expect("diagnostics serialise")
+        + "\n"
+}
+
+/// The diagnostics with each column counted as its line is shown: a secret hidden in `sources`
+/// counts as wide as the mask, so that no column tells a secret's length.
+pub fn shown(diagnostics: &[Diagnostic], sources: &[&SourceFile]) -> Vec<Diagnostic> {
+    diagnostics
+        .iter()
+        .map(|d| {
+            let mut d = d.clone();
+            if let Some(span) = &mut d.span {
+                if let Some(source) = sources.iter().find(|s| s.name == span.file) {
+                    span.column = source.shown_position(span.bytes.start).1;
+                }
+            }
+            d
+        })
+        .collect()
 }
 
 /// The closest candidate within a third of the word's length (case-insensitive match counts as 0).

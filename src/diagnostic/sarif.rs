@@ -151,15 +151,18 @@ fn result(d: &Diagnostic, sources: &[&SourceFile], input: Option<&str>) -> Value
 
 /// Start line and column (1-based, in characters), and the end when the source is at hand and the
 /// span is not empty. SARIF's end column is that of the character after the region.
+/// Columns are counted as the line is shown: a secret hidden in its source counts as wide as the
+/// mask, so that no region tells a secret's length.
 fn region(span: &Span, sources: &[&SourceFile]) -> Value {
-    let mut region = json!({ "startLine": span.line, "startColumn": span.column });
-    let source = sources.iter().find(|s| s.name == span.file);
-    if let (Some(source), Some(object)) = (source, region.as_object_mut()) {
-        if span.bytes.end > span.bytes.start {
-            let end = source.span(span.bytes.end..span.bytes.end);
-            object.insert("endLine".into(), end.line.into());
-            object.insert("endColumn".into(), end.column.into());
-        }
+    let Some(source) = sources.iter().find(|s| s.name == span.file) else {
+        return json!({ "startLine": span.line, "startColumn": span.column });
+    };
+    let (line, column) = source.shown_position(span.bytes.start);
+    let mut region = json!({ "startLine": line, "startColumn": column });
+    if let (true, Some(object)) = (span.bytes.end > span.bytes.start, region.as_object_mut()) {
+        let (end_line, end_column) = source.shown_position(span.bytes.end);
+        object.insert("endLine".into(), end_line.into());
+        object.insert("endColumn".into(), end_column.into());
     }
     region
 }

@@ -177,23 +177,48 @@ fn is_plain_substitution(text: &str) -> bool {
 }
 
 /// Where a spec holds secret values written literally: the defaults of secret variables and
-/// of secret parameters that are plain text rather than templates.
-pub fn literal_secrets(spec: &Spec, source: &SourceFile) -> Vec<Span> {
-    let variables = spec
-        .variables
-        .values()
-        .filter(|v| v.secret)
-        .filter_map(|v| v.default.as_ref())
-        .filter(|d| !d.get_ref().is_empty() && !is_template(d.get_ref()))
-        .map(|d| source.span(d.span()));
-    let params = spec
-        .params
-        .values()
-        .filter(|p| p.secret)
-        .filter_map(|p| p.default.as_ref())
-        .filter(|d| !matches!(d.get_ref(), toml::Value::String(s) if s.is_empty()))
-        .map(|d| source.span(d.span()));
-    variables.chain(params).collect()
+/// of secret parameters that are plain text rather than templates. Read from the TOML alone, so
+/// that a spec whose shape is wrong (an unknown key beside a secret default) hides them too.
+pub fn literal_secrets(source: &SourceFile) -> Vec<Span> {
+    use toml::de::{DeTable, DeValue};
+    fn entry<'t, 'i>(table: &'t DeTable<'i>, key: &str) -> Option<&'t toml::Spanned<DeValue<'i>>> {
+        table
+            .iter()
+            .find(|(k, _)| k.get_ref() == key)
+            .map(|(_, v)| v)
+    }
+    let Ok(root) = DeTable::parse(&source.text) else {
+        return Vec::new();
+    };
+    let mut spans = Vec::new();
+    for (section, templates_allowed) in [("variables", true), ("params", false)] {
+        let Some(DeValue::Table(entries)) = entry(root.get_ref(), section).map(|v| v.get_ref())
+        else {
+            continue;
+        };
+        for (_, declaration) in entries.iter() {
+            let DeValue::Table(declaration) = declaration.get_ref() else {
+                continue;
+            };
+            let secret = matches!(
+                entry(declaration, "secret").map(|v| v.get_ref()),
+                Some(DeValue::Boolean(true))
+            );
+            let Some(default) = entry(declaration, "default").filter(|_| secret) else {
+                continue;
+            };
+            let literal = match default.get_ref() {
+                DeValue::String(text) => {
+                    !text.is_empty() && !(templates_allowed && is_template(text))
+                }
+                _ => true,
+            };
+            if literal {
+                spans.push(source.span(default.span()));
+            }
+        }
+    }
+    spans
 }
 
 /// Puts back the template text of every string of `rendered` that `original` wrote as a
