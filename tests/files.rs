@@ -127,9 +127,16 @@ fn an_output_that_is_an_input_is_refused_and_the_input_kept() {
     let dir = workspace();
     let document = wxcflow(dir.path(), &["build", "s.toml", "-o", "-"]).stdout;
     std::fs::write(dir.path().join("d.json"), &document).unwrap();
+    // A secret file the tenant names, which a sheet never reads.
+    std::fs::write(dir.path().join("sec.txt"), "s3cret\n").unwrap();
+    std::fs::write(
+        dir.path().join("u.toml"),
+        "static_token = { file = \"sec.txt\" }\n",
+    )
+    .unwrap();
     std::os::unix::fs::symlink("s.toml", dir.path().join("link.toml")).unwrap();
     std::fs::hard_link(dir.path().join("t.toml"), dir.path().join("hard.toml")).unwrap();
-    let before: Vec<Vec<u8>> = ["s.toml", "t.toml", "d.json"]
+    let before: Vec<Vec<u8>> = ["s.toml", "t.toml", "d.json", "sec.txt"]
         .iter()
         .map(|f| std::fs::read(dir.path().join(f)).unwrap())
         .collect();
@@ -149,6 +156,14 @@ fn an_output_that_is_an_input_is_refused_and_the_input_kept() {
             &["sheet", "--values", "t.toml", "-o", "hard.toml"],
             "t.toml",
         ),
+        (
+            &["sheet", "--values", "u.toml", "-o", "sec.txt"],
+            "./sec.txt",
+        ),
+        (
+            &["build", "--values", "u.toml", "-o", "sec.txt"],
+            "./sec.txt",
+        ),
     ] {
         let out = wxcflow(dir.path(), args);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", transcript(&out));
@@ -158,7 +173,7 @@ fn an_output_that_is_an_input_is_refused_and_the_input_kept() {
             "{args:?}: {stderr}"
         );
     }
-    let after: Vec<Vec<u8>> = ["s.toml", "t.toml", "d.json"]
+    let after: Vec<Vec<u8>> = ["s.toml", "t.toml", "d.json", "sec.txt"]
         .iter()
         .map(|f| std::fs::read(dir.path().join(f)).unwrap())
         .collect();

@@ -80,6 +80,14 @@ pub fn read_text(path: &Path, limit: usize) -> Result<String, ReadError> {
     })
 }
 
+/// Counts a file the run names but does not read (a tenant's secret file when only its origin
+/// is shown) as an input all the same: no output may replace it.
+pub fn protect(path: &Path) {
+    if let Ok(meta) = std::fs::metadata(path) {
+        remember_input(path, &meta);
+    }
+}
+
 #[cfg(unix)]
 fn remember_input(path: &Path, meta: &std::fs::Metadata) {
     use std::os::unix::fs::MetadataExt as _;

@@ -610,8 +610,14 @@ fn load_tenant(path: &Path) -> Result<wxcflow::render::Tenant, Failure> {
     let name = path
         .file_stem()
         .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
-    wxcflow::render::Tenant::parse(name, source.clone()).map_err(|d| {
+    let tenant = wxcflow::render::Tenant::parse(name, source.clone()).map_err(|d| {
         print_diagnostics(&[d], &[&source], Format::Human, false);
         Failure::problems()
-    })
+    })?;
+    // A sheet or graph reads no secret file, yet must not be written over one.
+    let base = FsSecrets::beside(Some(path)).base;
+    for file in tenant.secret_files() {
+        io::protect(&base.join(file));
+    }
+    Ok(tenant)
 }

@@ -97,6 +97,21 @@ impl Tenant {
             values,
         })
     }
+
+    /// The secret files the tenant file names (`{ file = "..." }`), as written (relative to the
+    /// tenant file's folder), whether or not a command reads them.
+    pub fn secret_files(&self) -> Vec<&str> {
+        self.values
+            .values()
+            .filter_map(|v| match v.get_ref() {
+                toml::Value::Table(table) => match params::secret_reference(table) {
+                    Some(params::SecretRef::File(_)) => table.get("file")?.as_str(),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect()
+    }
 }
 
 /// A template compiled once, rendered for any number of tenants.

@@ -262,12 +262,12 @@ fn show(value: &toml::Value) -> String {
     value.to_string()
 }
 
-enum SecretRef {
+pub(super) enum SecretRef {
     Env(String),
     File(String),
 }
 
-fn secret_reference(table: &toml::Table) -> Option<SecretRef> {
+pub(super) fn secret_reference(table: &toml::Table) -> Option<SecretRef> {
     if table.len() != 1 {
         return None;
     }
