@@ -223,9 +223,8 @@ pub fn literal_secrets(source: &SourceFile) -> Vec<Span> {
                 continue;
             };
             let literal = match default.get_ref() {
-                DeValue::String(text) => {
-                    !text.is_empty() && !(templates_allowed && is_template(text))
-                }
+                DeValue::String(text) if text.is_empty() => false,
+                DeValue::String(text) => !(templates_allowed && is_template(text)),
                 _ => true,
             };
             if literal {
