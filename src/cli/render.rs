@@ -347,7 +347,11 @@ pub(super) fn render(
             }
         );
     }
-    let Stale { removed, kept } = remove_stale(out_dir, &manifest, previous.as_ref());
+    let Stale {
+        removed,
+        kept,
+        kept_private,
+    } = remove_stale(out_dir, &manifest, previous.as_ref());
     manifest.removed = removed.clone();
     let manifest_path = out_dir.join(provenance::MANIFEST_NAME);
     let options = io::WriteOptions {
@@ -375,6 +379,14 @@ pub(super) fn render(
             "removed stale document{}: {}",
             if removed.len() == 1 { "" } else { "s" },
             removed.join(", ")
+        );
+    }
+    if !kept_private.is_empty() {
+        reportln!(
+            "kept {}: {} secrets, so an edit cannot be told (no digest is kept); remove {} by hand if stale",
+            kept_private.join(", "),
+            if kept_private.len() == 1 { "it holds" } else { "they hold" },
+            if kept_private.len() == 1 { "it" } else { "them" },
         );
     }
     if !kept.is_empty() {
@@ -536,12 +548,15 @@ struct Stale {
     removed: Vec<String>,
     /// Changed since wxcflow wrote them: left for their owner to look at.
     kept: Vec<String>,
+    /// Holding secrets, so with no digest to tell an edit by: left for their owner too.
+    kept_private: Vec<String>,
 }
 
 /// Removes the documents that do not belong to this run (those of tenants that failed or are
-/// gone) that the last render wrote and that are still as it wrote them. A file wxcflow never
-/// wrote, or one changed since (by hand, by another tool), is never deleted: the first is left
-/// alone, the second listed as kept.
+/// gone) that the last render wrote and that are still as it wrote them, by their digest. A file
+/// wxcflow never wrote is left alone; one changed since (by hand, by another tool), or one
+/// holding secrets (the manifest keeps no digest of it, so an edit cannot be told), is kept and
+/// listed.
 fn remove_stale(out_dir: &Path, manifest: &Manifest, previous: Option<&Manifest>) -> Stale {
     let ok: std::collections::BTreeSet<&str> = manifest
         .tenants
@@ -565,29 +580,19 @@ fn remove_stale(out_dir: &Path, manifest: &Manifest, previous: Option<&Manifest>
         if io::is_input(&path) || !std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file()) {
             continue;
         }
-        if !as_written(&path, entry) {
+        let Some(expected) = &entry.output_sha256 else {
+            stale.kept_private.push(entry.output.clone());
+            continue;
+        };
+        let as_written = io::read_output(&path, wxcflow::MAX_INPUT_BYTES)
+            .is_ok_and(|bytes| &provenance::sha256_hex(&bytes) == expected);
+        if !as_written {
             stale.kept.push(entry.output.clone());
         } else if std::fs::remove_file(&path).is_ok() {
             stale.removed.push(entry.output.clone());
         }
     }
     stale
-}
-
-/// Whether the document at `path` is still the one the last render wrote for `entry`: its
-/// digest when the manifest has one; for a document holding secrets (no digest is kept, see
-/// [`ManifestEntry::output_sha256`]), a flow document whose provenance names the same tenant file.
-fn as_written(path: &Path, entry: &ManifestEntry) -> bool {
-    let Ok(bytes) = io::read_output(path, wxcflow::MAX_INPUT_BYTES) else {
-        return false;
-    };
-    match &entry.output_sha256 {
-        Some(expected) => &provenance::sha256_hex(&bytes) == expected,
-        None => serde_json::from_slice::<wxcflow::flow::Document>(&bytes).is_ok_and(|d| {
-            d.provenance
-                .is_some_and(|p| p.tenant.as_ref() == Some(&entry.source))
-        }),
-    }
 }
 
 fn is_document_name(name: &str) -> bool {
