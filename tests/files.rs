@@ -7,6 +7,7 @@
 mod common;
 
 use common::{transcript, wxcflow};
+use std::io::Write as _;
 use std::os::unix::fs::{FileTypeExt as _, PermissionsExt as _};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -309,6 +310,62 @@ fn an_unwritable_stderr_changes_no_exit_code() {
         assert_eq!(out.status.code(), Some(code), "{args:?}");
     }
     assert!(dir.path().join("out.json").is_file());
+}
+
+#[test]
+fn a_spec_from_a_pipe_or_a_fifo_is_read_once() {
+    let dir = workspace();
+    // /dev/stdin is a pipe here: each command looks at the spec (a Flow Designer file?) before
+    // building it, and a second read of a pipe is empty.
+    for args in [
+        &["check", "/dev/stdin"][..],
+        &["build", "/dev/stdin", "-o", "out.json"],
+        &["diff", "/dev/stdin", "s.toml"],
+        &["decompile", "/dev/stdin"],
+    ] {
+        let input = if args[0] == "decompile" {
+            std::fs::read(dir.path().join("out.json")).unwrap()
+        } else {
+            wxcflow::DEFAULT_SPEC.as_bytes().to_vec()
+        };
+        let mut child = Command::new(BIN)
+            .args(args)
+            .current_dir(dir.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(&input).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", transcript(&out));
+    }
+    // A FIFO: a second open would wait for a writer that never comes.
+    let fifo = dir.path().join("f.toml");
+    mkfifo(&fifo);
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::write(fifo, wxcflow::DEFAULT_SPEC).unwrap())
+    };
+    let mut child = Command::new(BIN)
+        .args(["check", "f.toml"])
+        .current_dir(dir.path())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("check of a FIFO hangs");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    writer.join().unwrap();
+    assert_eq!(status.code(), Some(0));
 }
 
 #[test]
