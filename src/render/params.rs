@@ -137,7 +137,10 @@ impl Renderer<'_> {
                         }
                     },
                     literal => {
-                        if param.secret {
+                        // A value that looks like an access token is warned about, never quoted.
+                        let token =
+                            matches!(literal, toml::Value::String(t) if looks_like_webex_token(t));
+                        if param.secret || token {
                             secret_spans.extend(value_span.clone());
                         }
                         lint_literal(param, literal, &t.source.name, value_span.clone(), out);
