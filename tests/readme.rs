@@ -173,6 +173,56 @@ fn every_flag_in_a_synopsis_is_one_the_command_takes() {
 }
 
 #[test]
+fn every_option_a_command_takes_is_in_its_synopsis() {
+    let rows = command_table();
+    for row in &rows {
+        let subcommand = row.synopsis.split_whitespace().nth(1).unwrap();
+        let help = Command::new(env!("CARGO_BIN_EXE_wxcflow"))
+            .args([subcommand, "--help"])
+            .output()
+            .unwrap();
+        let help = String::from_utf8(help.stdout).unwrap();
+        let synopses: String = rows
+            .iter()
+            .filter(|r| r.synopsis.split_whitespace().nth(1) == Some(subcommand))
+            .map(|r| format!("{} ", r.synopsis))
+            .collect();
+        // Option lines of --help: `  -o, --output <OUTPUT>` or `      --values <VALUES>`.
+        for line in help
+            .lines()
+            .map(str::trim_start)
+            .filter(|l| l.starts_with('-'))
+        {
+            let names: Vec<&str> = line
+                .split([' ', ','])
+                .take_while(|w| w.is_empty() || w.starts_with('-'))
+                .filter(|w| w.len() >= 2 && w.as_bytes()[1] != b' ')
+                .filter(|w| {
+                    w.trim_start_matches('-')
+                        .starts_with(|c: char| c.is_ascii_alphabetic())
+                })
+                .collect();
+            if names.is_empty() {
+                continue;
+            }
+            if names
+                .iter()
+                .any(|n| matches!(*n, "--help" | "--color" | "--version" | "-h" | "-V"))
+            {
+                continue;
+            }
+            assert!(
+                names
+                    .iter()
+                    .any(|n| synopses.contains(&format!("{n} "))
+                        || synopses.contains(&format!("{n}]"))),
+                "README: no synopsis of `wxcflow {subcommand}` names {names:?}"
+            );
+        }
+    }
+}
+
+#[test]
 fn every_command_is_in_the_table() {
     let help = Command::new(env!("CARGO_BIN_EXE_wxcflow"))
         .arg("--help")
