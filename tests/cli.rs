@@ -280,3 +280,35 @@ fn diagnostics_are_coloured_only_when_asked() {
     // Auto on a pipe (as here): no colour.
     assert!(!stderr(&[]).contains('\u{1b}'));
 }
+
+#[test]
+fn small_mistakes_are_said_once_with_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = wxcflow(dir.path(), &["run", "--flows", "no-such-folder"]);
+    assert_eq!(run.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&run.stderr),
+        "error: --flows no-such-folder: not a folder\n"
+    );
+    let test = wxcflow(dir.path(), &["test", "x", "--flows", "no-such-folder"]);
+    assert_eq!(test.status.code(), Some(2));
+    let check = wxcflow(dir.path(), &["check", "missing.toml"]);
+    assert_eq!(check.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&check.stderr),
+        "error: cannot read missing.toml: No such file or directory (os error 2)\n\
+         checked 1 spec: 0 errors, 0 warnings; 1 input could not be read\n"
+    );
+    // --help goes to stdout: a failed write is a failure.
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let help = std::process::Command::new(env!("CARGO_BIN_EXE_wxcflow"))
+        .arg("--help")
+        .stdout(full)
+        .output()
+        .unwrap();
+    assert_eq!(help.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&help.stderr).contains("error: cannot write to stdout"));
+}

@@ -208,6 +208,10 @@ fn push_checks_its_input_before_sending_anything() {
     let dir = built();
     let no_token = push(dir.path(), &["--api-url", "http://127.0.0.1:9"], None);
     assert_eq!(no_token.status.code(), Some(2));
+    let empty_token = push(dir.path(), &["--api-url", "http://127.0.0.1:9"], Some(""));
+    assert_eq!(empty_token.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&empty_token.stderr)
+        .contains("environment variable WXCC_TOKEN is empty"));
     let plain_http = push(
         dir.path(),
         &["--api-url", "http://flows.example.com"],
@@ -228,7 +232,30 @@ fn push_checks_its_input_before_sending_anything() {
     assert_eq!(export.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&export.stderr)
         .contains("push sends only files that pass the Flow Designer schema"));
-    for out in [&no_token, &plain_http, &export] {
+    // A flow document is not a Flow Designer file: said once, not schema error by schema error.
+    std::fs::write(
+        dir.path().join("GetOAuthToken.fd.json"),
+        common::compiler()
+            .build(&wxcflow::diagnostic::SourceFile::new(
+                "s.toml",
+                wxcflow::DEFAULT_SPEC,
+            ))
+            .output
+            .unwrap()
+            .1,
+    )
+    .unwrap();
+    let document = push(
+        dir.path(),
+        &["--api-url", "http://127.0.0.1:9"],
+        Some(TOKEN),
+    );
+    assert_eq!(document.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&document.stderr),
+        "error: GetOAuthToken.fd.json is not a Flow Designer file: push sends what `wxcflow build --target flow-designer` writes, or a Flow Designer export\n"
+    );
+    for out in [&no_token, &plain_http, &export, &document] {
         assert!(!all_output(out).contains(TOKEN));
     }
 }

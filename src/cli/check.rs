@@ -12,7 +12,8 @@ struct Report {
     shown: Vec<Diagnostic>,
     human: String,
     sarif: SarifLog,
-    unreadable: bool,
+    /// Inputs that could not be read (told on stderr as each was met).
+    unreadable: usize,
     /// Where the current spec's diagnostics start in `diagnostics`.
     spec_start: usize,
 }
@@ -28,7 +29,7 @@ impl Report {
         }
         reportln!("error: {}", error.message);
         self.sarif.add_failure(&error.message);
-        self.unreadable = true;
+        self.unreadable += 1;
     }
 
     fn start_spec(&mut self) {
@@ -195,8 +196,15 @@ pub(super) fn check(specs: &[PathBuf], tenants: Option<&Path>, format: ReportFor
                 ),
                 None => String::new(),
             };
+            let unread = match report.unreadable {
+                0 => String::new(),
+                n => format!(
+                    "; {n} input{} could not be read",
+                    if n == 1 { "" } else { "s" }
+                ),
+            };
             reportln!(
-                "checked {} spec{}{tenants_part}: {}",
+                "checked {} spec{}{tenants_part}: {}{unread}",
                 specs.len(),
                 if specs.len() == 1 { "" } else { "s" },
                 diagnostic::summary(&report.diagnostics)
@@ -205,7 +213,7 @@ pub(super) fn check(specs: &[PathBuf], tenants: Option<&Path>, format: ReportFor
         ReportFormat::Json => out!("{}", diagnostic::render_json(&report.shown, &[])),
         ReportFormat::Sarif => out!("{}", report.sarif.render()),
     }
-    if report.unreadable {
+    if report.unreadable > 0 {
         Err(Failure::Unusable(None))
     } else if report.diagnostics.iter().any(Diagnostic::is_error) {
         Err(Failure::problems())

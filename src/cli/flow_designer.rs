@@ -436,14 +436,23 @@ pub(super) fn push(args: &Push) -> Outcome {
     }
     let token = match std::env::var(args.token_env) {
         Ok(t) if !t.trim().is_empty() => t.trim().to_string(),
-        _ => {
+        found => {
+            let state = if found.is_ok() { "empty" } else { "not set" };
             return Err(Failure::usage(format!(
-                "environment variable {} is not set: it holds the Webex access token (contact-center scopes)",
+                "environment variable {} is {state}: it holds the Webex access token (contact-center scopes)",
                 args.token_env
-            )))
+            )));
         }
     };
     let source = read_source(args.file)?;
+    // Only an export goes to flows:import: a flow document or a spec would be refused by the
+    // schema key by key, when the one thing to say is what the file is.
+    if fd::recognise(source.text.as_bytes()) != Some(FdFile::Export) {
+        return Err(Failure::usage(format!(
+            "{} is not a Flow Designer file: push sends what `wxcflow build --target flow-designer` writes, or a Flow Designer export",
+            source.name
+        )));
+    }
     let value: serde_json::Value = match serde_json::from_str(&source.text) {
         Ok(v) => v,
         Err(e) => {

@@ -321,7 +321,14 @@ pub fn run() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let _ = e.print();
+            // --help and --version go to stdout: a failure to write them is a failure too.
+            if let Err(write) = e.print() {
+                if !e.use_stderr() && write.kind() != std::io::ErrorKind::BrokenPipe {
+                    return error::finish(Err(Failure::usage(format!(
+                        "cannot write to stdout: {write}"
+                    ))));
+                }
+            }
             return error::usage_exit(e.use_stderr());
         }
     };

@@ -8,6 +8,17 @@ struct FsFlows {
     dirs: Vec<PathBuf>,
 }
 
+/// `--flows` names folders: a mistyped one would leave a Call Flow unresolved with no word why.
+fn flow_folders_exist(flows: &[PathBuf]) -> Result<(), Failure> {
+    match flows.iter().find(|dir| !dir.is_dir()) {
+        Some(dir) => Err(Failure::usage(format!(
+            "--flows {}: not a folder",
+            dir.display()
+        ))),
+        None => Ok(()),
+    }
+}
+
 impl FsFlows {
     fn new(spec: Option<&Path>, extra: &[PathBuf]) -> FsFlows {
         let mut dirs: Vec<PathBuf> = spec
@@ -93,6 +104,7 @@ pub(super) fn simulate(
     flows: &[PathBuf],
     format: Format,
 ) -> Outcome {
+    flow_folders_exist(flows)?;
     let compiled = compile(spec, values, Secrets::Read)?;
     let body: serde_json::Value = match trigger {
         None => compiled.flow.trigger.sample.clone(),
@@ -169,6 +181,7 @@ fn scenario_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
 }
 
 pub(super) fn test(paths: &[PathBuf], flows: &[PathBuf]) -> Outcome {
+    flow_folders_exist(flows)?;
     let files = match scenario_files(paths) {
         Ok(f) => f,
         Err(e) => return Err(Failure::usage(e)),
