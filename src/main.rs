@@ -1,5 +1,5 @@
 //! The `wxcflow` command: parses arguments, calls the library, prints, sets the exit code.
-// Output goes through `out!` and `report!` (cli/mod.rs), which never panic on a failed write.
+// Output goes through `out!` and `reportln!` (cli/mod.rs), which never panic on a failed write.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 mod cli;

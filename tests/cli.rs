@@ -312,3 +312,36 @@ fn small_mistakes_are_said_once_with_exit_2() {
     assert_eq!(help.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&help.stderr).contains("error: cannot write to stdout"));
 }
+
+#[test]
+fn control_characters_in_names_and_values_never_reach_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    // A file name with an escape sequence, and a flow description with U+009B (an 8-bit CSI).
+    let spec = wxcflow::DEFAULT_SPEC.replacen(
+        "description = \"Hands a bearer token",
+        "description = \"a\u{9b}31mb Hands a bearer token",
+        1,
+    );
+    assert_ne!(spec, wxcflow::DEFAULT_SPEC);
+    let name = "x\u{1b}[31mred.toml";
+    std::fs::write(dir.path().join(name), spec).unwrap();
+    std::fs::write(dir.path().join("bad\u{1b}[2J.toml"), "[flow\n").unwrap();
+    for args in [
+        &["check", name][..],
+        &["check", "bad\u{1b}[2J.toml"],
+        &["build", name, "-o", "out.json"],
+        &["build", name, "-o", "-"],
+        &["sheet", name],
+        &["textconv", name],
+    ] {
+        let out = wxcflow(dir.path(), args);
+        let all = transcript(&out);
+        assert!(
+            !all.contains('\u{1b}') && !all.contains('\u{9b}'),
+            "{args:?}: {all:?}"
+        );
+    }
+    // The document keeps the character, escaped.
+    let document = std::fs::read_to_string(dir.path().join("out.json")).unwrap();
+    assert!(document.contains("a\\u009b31mb Hands"), "{document}");
+}

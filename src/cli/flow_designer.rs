@@ -105,7 +105,7 @@ pub(super) fn textconv(path: &Path, bytes: &[u8]) -> Option<Outcome> {
         (Ok(flow), _) => fd::textconv::render_lines(&flow),
         (Err(_), quoted) => quoted.text(),
     };
-    out!("{shown}");
+    out!("{}", diagnostic::printable(&shown));
     Some(Ok(Done::Clean))
 }
 

@@ -107,6 +107,7 @@ pub(super) fn textconv(path: &Path) -> Outcome {
         }
         other => workflow::render_inspection("export", &other),
     };
-    out!("{text}");
+    // For display only: control characters a file holds never reach the terminal.
+    out!("{}", diagnostic::printable(&text));
     Ok(Done::Clean)
 }

@@ -361,8 +361,19 @@ fn record_stdout(result: std::io::Result<()>) {
 
 /// Writes to stderr, where reports go. A failure (`2>/dev/full`) leaves nowhere to tell it, so
 /// it is ignored: the exit code still says how the command ended.
+/// Control characters in what it is given (a file name, a value from a spec) show as U+FFFD,
+/// so that nothing a user typed can recolour or rewrite the terminal.
 pub fn stderr_write(args: std::fmt::Arguments<'_>) {
-    let _ = std::io::stderr().lock().write_fmt(args);
+    let text = args.to_string();
+    let _ = std::io::stderr()
+        .lock()
+        .write_all(wxcflow::diagnostic::printable(&text).as_bytes());
+}
+
+/// Writes text whose escape sequences are the command's own (coloured diagnostics, built from
+/// sanitized parts) to stderr as it is.
+pub fn stderr_write_styled(text: &str) {
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
 
 /// Flushes stdout; the failure to report, if writing to it failed at any point.

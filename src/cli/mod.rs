@@ -24,14 +24,8 @@ macro_rules! outln {
     }};
 }
 
-/// Like `report!`, but a stderr that cannot be written (`2>/dev/full`) does not panic: see
-/// `io::stderr_write`.
-macro_rules! report {
-    ($($arg:tt)*) => {{
-        $crate::cli::io::stderr_write(format_args!($($arg)*));
-    }};
-}
-
+/// Like `eprintln!`, but a stderr that cannot be written (`2>/dev/full`) does not panic, and
+/// control characters in what is reported never reach the terminal: see `io::stderr_write`.
 macro_rules! reportln {
     ($($arg:tt)*) => {{
         $crate::cli::io::stderr_write(format_args!("{}\n", format_args!($($arg)*)));
@@ -543,7 +537,7 @@ fn compile(
 // `expect` below: serialising such data cannot fail.
 #[allow(clippy::expect_used)]
 fn pretty_json(value: &impl serde::Serialize) -> String {
-    serde_json::to_string_pretty(value).expect("plain data serialises")
+    diagnostic::escape_c1(serde_json::to_string_pretty(value).expect("plain data serialises"))
 }
 
 /// Plain data as a JSON value, for the schema validator.
@@ -573,7 +567,7 @@ fn print_diagnostics(
     if to_stdout {
         out!("{text}");
     } else {
-        report!("{text}");
+        io::stderr_write_styled(&text);
     }
 }
 

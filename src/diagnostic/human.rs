@@ -39,11 +39,11 @@ pub fn render_human_styled(
             (Some(span), Some(line)) => title.element(
                 Snippet::source(line.text.as_str())
                     .line_start(span.line)
-                    .path(span.file.as_str())
+                    .path(printable(&span.file))
                     .annotation(AnnotationKind::Primary.span(line.span.clone())),
             ),
             (Some(span), None) => title.element(
-                Origin::path(span.file.as_str())
+                Origin::path(printable(&span.file))
                     .line(span.line)
                     .char_column(span.column),
             ),

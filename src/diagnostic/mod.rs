@@ -53,7 +53,7 @@ codes! {
     UnknownKey => "wxc::unknown-key", Error, "A key the spec format does not have (often a typo).";
     MissingKey => "wxc::missing-key", Error, "A required key is missing.";
     WrongType => "wxc::wrong-type", Error, "A value has the wrong type (a number where text is expected, ...).";
-    InvalidName => "wxc::invalid-name", Error, "A flow name, node key, output or branch name breaks the naming rules.";
+    InvalidName => "wxc::invalid-name", Error, "A flow name, node key, output, branch or header name breaks the naming rules.";
     InvalidVariableName => "wxc::invalid-variable-name", Error, "A custom variable name uses characters other than letters, digits, `_` and `-`.";
     TooLong => "wxc::too-long", Error, "A value is longer than the platform allows (correlation id: 250 characters).";
     UnknownNodeType => "wxc::unknown-node-type", Error, "A node `type` other than http, branch, evaluate, call_flow.";
@@ -63,7 +63,7 @@ codes! {
     BodyNotAllowed => "wxc::body-not-allowed", Error, "A request body on GET or DELETE (the platform sends bodies only for POST, PUT, PATCH).";
     InvalidTimeout => "wxc::invalid-timeout", Error, "A connection or request timeout outside 1..=20000 ms.";
     InvalidJsonPath => "wxc::invalid-jsonpath", Error, "An output JSONPath that does not parse.";
-    InvalidUrl => "wxc::invalid-url", Error, "A URL that is neither http(s) nor a `$(variable)`.";
+    InvalidUrl => "wxc::invalid-url", Error, "A URL that is neither http(s) nor a `$(variable)`, or holds a control character.";
     InvalidCondition => "wxc::invalid-condition", Error, "A branch condition with an unknown operator or a missing value.";
     DuplicateName => "wxc::duplicate-name", Error, "Two branches, choices, outputs or outcomes share a name.";
     InvalidId => "wxc::invalid-id", Error, "A pinned node id below 3 (n2 is the Start node) or used twice.";
@@ -422,8 +422,27 @@ pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
 #[allow(clippy::expect_used)]
 pub fn render_json(diagnostics: &[Diagnostic], sources: &[&SourceFile]) -> String {
     // Serialising plain data with string keys cannot fail.
-    serde_json::to_string_pretty(&shown(diagnostics, sources)).expect("diagnostics serialise")
-        + "\n"
+    escape_c1(
+        serde_json::to_string_pretty(&shown(diagnostics, sources)).expect("diagnostics serialise"),
+    ) + "\n"
+}
+
+/// JSON text with DEL and the C1 control characters (U+007F to U+009F) written as `\u` escapes:
+/// serde_json writes them raw, and some terminals take U+009B for the start of an escape
+/// sequence. Outside strings JSON holds none, so the text means the same.
+pub fn escape_c1(json: String) -> String {
+    if !json.chars().any(|c| ('\u{7f}'..='\u{9f}').contains(&c)) {
+        return json;
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if ('\u{7f}'..='\u{9f}').contains(&c) {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// The diagnostics with each column counted as its line is shown: a secret hidden in `sources`

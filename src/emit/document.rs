@@ -67,7 +67,9 @@ pub fn layout(flow: &Flow) -> BTreeMap<NodeId, Position> {
 #[allow(clippy::expect_used)]
 pub fn to_json(document: &Document) -> String {
     // The document is plain data with string keys; serialising it cannot fail.
-    let mut text = serde_json::to_string_pretty(document).expect("documents serialise");
+    let mut text = crate::diagnostic::escape_c1(
+        serde_json::to_string_pretty(document).expect("documents serialise"),
+    );
     text.push('\n');
     text
 }

@@ -214,6 +214,9 @@ pub(super) fn lower_http(key: &S<String>, spec: &NodeSpec, cx: &mut Ctx) -> Lowe
         }
         outputs.push(n.clone());
     }
+    for name in spec.headers.iter().flat_map(|h| h.keys()) {
+        check_header_name(name, cx);
+    }
     let samples = lower_samples(spec, cx);
     outputs.extend(HTTP_BUILTIN_OUTPUTS.iter().map(|s| s.to_string()));
     let kind = method.zip(url).map(|(method, url)| {
@@ -533,8 +536,32 @@ pub(super) fn lower_call_flow(key: &S<String>, spec: &NodeSpec, cx: &mut Ctx) ->
     (kind, Vec::new(), names(&outcome_names::CALL_FLOW))
 }
 
+/// A header name is an HTTP token (RFC 9110): anything else is refused by servers, or was never
+/// meant (a pasted escape sequence).
+fn check_header_name(name: &S<String>, cx: &mut Ctx) {
+    let n = name.get_ref();
+    let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+    if n.is_empty() || !n.chars().all(token) {
+        cx.report(
+            Code::InvalidName,
+            format!("header name `{n}` is not an HTTP header name"),
+            cx.span(name),
+        )
+        .help("header names use letters, digits and !#$%&'*+-.^_`|~ (no spaces or control characters)");
+    }
+}
+
 pub(crate) fn check_url(url: &S<String>, what: &str, cx: &mut Ctx) {
     let u = url.get_ref();
+    if u.chars().any(char::is_control) {
+        cx.report(
+            Code::InvalidUrl,
+            format!("{what} `{u}` holds a control character"),
+            cx.span(url),
+        )
+        .help("a URL holds no line breaks, tabs or escape characters");
+        return;
+    }
     // A template read as text (`{{ base }}/x`) is checked once it is rendered for a tenant.
     let template = cx.template_text && u.starts_with("{{");
     if !(u.starts_with("https://") || u.starts_with("http://") || u.starts_with("$(") || template) {

@@ -52,7 +52,13 @@ pub fn tenant_sheet(
     )
 }
 
+/// The whole sheet, with any control character a name or value holds shown as U+FFFD: a sheet is
+/// read on screens, and an escape sequence in a file name or a note would act on the terminal.
 fn render(flow: &Flow, cx: &Context) -> String {
+    crate::diagnostic::printable(&write_sheet(flow, cx)).into_owned()
+}
+
+fn write_sheet(flow: &Flow, cx: &Context) -> String {
     let mut out = String::new();
     let w = &mut out;
     match cx.tenant {

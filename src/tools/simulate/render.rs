@@ -19,7 +19,7 @@ pub fn render_text(run: &Run) -> String {
                 printable(x.request.url.shown())
             );
             for (k, v) in &x.request.headers {
-                let _ = writeln!(out, "        {k}: {}", printable(v.shown()));
+                let _ = writeln!(out, "        {}: {}", printable(k), printable(v.shown()));
             }
             if let Some(b) = &x.request.body {
                 let _ = writeln!(out, "        body: {}", printable(b.shown()));
