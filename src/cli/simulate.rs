@@ -129,7 +129,10 @@ pub(super) fn simulate(
                     Err(e) => {
                         let d = Diagnostic::new(
                             Code::WrongType,
-                            format!("invalid mock file: {}", e.message().trim_end()),
+                            format!(
+                                "invalid mock file: {}",
+                                diagnostic::in_toml_terms(e.message().trim_end())
+                            ),
                         )
                         .with_span(e.span().map(|r| source.span(r)));
                         print_diagnostics(&[d], &[&source], Format::Human, false);

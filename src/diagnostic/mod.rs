@@ -427,6 +427,34 @@ pub fn render_json(diagnostics: &[Diagnostic], sources: &[&SourceFile]) -> Strin
     ) + "\n"
 }
 
+/// A serde message about a TOML value in TOML's words: tables and arrays rather than maps and
+/// sequences, "an integer" rather than `i64`, "a table" rather than the Rust struct that reads it.
+pub fn in_toml_terms(message: &str) -> String {
+    // Whole phrases only: the message also quotes the value found, which may hold any word.
+    let mut text = message
+        .replace(
+            "data did not match any variant of untagged enum Switch",
+            "expected true, false or a template (\"{{ name }}\")",
+        )
+        .replace("invalid type: map,", "invalid type: table,")
+        .replace("invalid type: sequence,", "invalid type: array,")
+        .replace("expected a map", "expected a table")
+        .replace("expected a sequence", "expected an array");
+    for rust in ["i64", "i32", "u64", "u32", "u16", "u8", "usize"] {
+        if let Some(rest) = text.strip_suffix(&format!("expected {rust}")) {
+            text = format!("{rest}expected an integer");
+        }
+    }
+    // `expected struct FlowSection` names the Rust type that reads the table; it ends the message.
+    if let Some(at) = text.rfind("expected struct ") {
+        let name = &text[at + "expected struct ".len()..];
+        if name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            text.replace_range(at.., "expected a table");
+        }
+    }
+    text
+}
+
 /// JSON text with DEL and the C1 control characters (U+007F to U+009F) written as `\u` escapes:
 /// serde_json writes them raw, and some terminals take U+009B for the start of an escape
 /// sequence. Outside strings JSON holds none, so the text means the same.

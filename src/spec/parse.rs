@@ -40,14 +40,12 @@ fn shape_error(e: &toml::de::Error, source: &SourceFile) -> Diagnostic {
             format!("missing required key `{key}`"),
         ),
         // A wrong type ("invalid type: ...", "invalid value: ..."): what was found and what was
-        // expected live only in serde's message, which speaks of Rust types; say "an integer"
-        // where it says "i64".
-        None => {
-            let message = e
-                .message()
-                .trim_end()
-                .replace("expected i64", "expected an integer");
-            located(Code::WrongType, e, source, message)
-        }
+        // expected live only in serde's message, which speaks of Rust types.
+        None => located(
+            Code::WrongType,
+            e,
+            source,
+            crate::diagnostic::in_toml_terms(e.message().trim_end()),
+        ),
     }
 }
