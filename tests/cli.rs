@@ -345,3 +345,27 @@ fn control_characters_in_names_and_values_never_reach_the_terminal() {
     let document = std::fs::read_to_string(dir.path().join("out.json")).unwrap();
     assert!(document.contains("a\\u009b31mb Hands"), "{document}");
 }
+
+#[test]
+fn build_with_json_format_reports_unreadable_inputs_as_json() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("bad.toml"), "x = \n").unwrap();
+    for (args, code) in [
+        (
+            &["build", "/dev/zero", "--format", "json"][..],
+            "wxc::too-large",
+        ),
+        (
+            &[
+                "build", "--values", "bad.toml", "--format", "json", "-o", "o.json",
+            ],
+            "wxc::toml-syntax",
+        ),
+    ] {
+        let out = wxcflow(dir.path(), args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let report: serde_json::Value = serde_json::from_slice(&out.stderr)
+            .unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {}", transcript(&out)));
+        assert_eq!(report[0]["code"], code, "{args:?}");
+    }
+}

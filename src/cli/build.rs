@@ -64,8 +64,8 @@ pub(super) fn build(
         print_diagnostics(&[d], &[], format, false);
         return Err(Failure::Unusable(None));
     }
-    let source = load_spec(spec)?;
-    let tenant = values.map(load_tenant).transpose()?;
+    let source = in_format(load_spec(spec), format)?;
+    let tenant = values.map(|v| load_tenant_as(v, format)).transpose()?;
     let store = FsSecrets::beside(values);
     let result = compiler().build_tenant(&source, tenant.as_ref(), &store);
     let mut sources = vec![&source];

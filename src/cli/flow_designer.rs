@@ -268,7 +268,7 @@ fn build_fd(
     values: Option<&Path>,
     format: Format,
 ) -> Result<(fd::FdBuild, Vec<SourceFile>, Origins), Failure> {
-    let source = load_spec(spec)?;
+    let source = in_format(load_spec(spec), format)?;
     let validator = FdValidator::new();
     if fd::spec::is_spec(&source.text) {
         if values.is_some() {
@@ -282,7 +282,7 @@ fn build_fd(
         print_diagnostics(&build.diagnostics, &[&quoted.source], format, false);
         return Ok((build, vec![quoted.source], Default::default()));
     }
-    let tenant = values.map(load_tenant).transpose()?;
+    let tenant = values.map(|v| load_tenant_as(v, format)).transpose()?;
     let store = FsSecrets::beside(values);
     let connect = compiler().build_tenant(&source, tenant.as_ref(), &store);
     let lowered = fd::lower_build(&connect, Some(&source), &validator);

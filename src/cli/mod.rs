@@ -468,6 +468,23 @@ fn read_source(path: &Path) -> Result<SourceFile, io::ReadError> {
     Ok(SourceFile::new(path.display().to_string(), text))
 }
 
+/// A read that failed for being over the size limit, reported as a diagnostic in `format` (so a
+/// `--format json` run prints JSON for it too); any other outcome as it is.
+fn in_format<T>(read: Result<T, Failure>, format: Format) -> Result<T, Failure> {
+    match (read, format) {
+        (Err(Failure::Read(e)), Format::Json) if e.too_large => {
+            print_diagnostics(
+                &[Diagnostic::new(Code::TooLarge, e.message)],
+                &[],
+                format,
+                false,
+            );
+            Err(Failure::problems())
+        }
+        (other, _) => other,
+    }
+}
+
 /// The spec at `path`, or the embedded GetOAuthToken when none is given.
 fn load_spec(path: Option<&Path>) -> Result<SourceFile, Failure> {
     match path {
@@ -607,12 +624,17 @@ impl wxcflow::render::SecretStore for FsSecrets {
 }
 
 fn load_tenant(path: &Path) -> Result<wxcflow::render::Tenant, Failure> {
-    let source = read_source(path)?;
+    load_tenant_as(path, Format::Human)
+}
+
+/// As [`load_tenant`], a problem reported in `format`.
+fn load_tenant_as(path: &Path, format: Format) -> Result<wxcflow::render::Tenant, Failure> {
+    let source = in_format(read_source(path).map_err(Failure::from), format)?;
     let name = path
         .file_stem()
         .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
     let tenant = wxcflow::render::Tenant::parse(name, source.clone()).map_err(|d| {
-        print_diagnostics(&[d], &[&source], Format::Human, false);
+        print_diagnostics(&[d], &[&source], format, false);
         Failure::problems()
     })?;
     // A sheet or graph reads no secret file, yet must not be written over one.
