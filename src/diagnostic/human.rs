@@ -86,6 +86,10 @@ fn shown_line(source: &SourceFile, span: &Span) -> Option<ShownLine> {
             continue;
         }
         shown_at.extend(std::iter::repeat_n(text.len(), c.len_utf8()));
+        if at == 0 && c == '\u{feff}' {
+            // A byte order mark: not shown, as editors do not show it.
+            continue;
+        }
         if let Some(secret) = source.secret.iter().find(|r| r.contains(&at)) {
             masked_until = secret.end;
             text.push_str(crate::secret::MASK);

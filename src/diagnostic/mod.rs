@@ -317,6 +317,9 @@ impl SourceFile {
         let mask_width = crate::secret::MASK.chars().count();
         let mut column = 1;
         let mut at = line_start;
+        if line_start == 0 && self.text.starts_with('\u{feff}') {
+            at = '\u{feff}'.len_utf8();
+        }
         while at < target {
             if let Some(hidden) = self.secret.iter().find(|r| r.contains(&at)) {
                 if hidden.end > target {
@@ -385,7 +388,12 @@ impl SourceFile {
         let end = floor_char_boundary(&self.text, bytes.end.clamp(start, self.text.len()));
         let line = self.line_starts.partition_point(|&s| s <= start);
         let line_start = self.line_starts[line - 1];
-        let column = self.text[line_start..start].chars().count() + 1;
+        // A byte order mark is no column: editors do not show it.
+        let column = self.text[line_start..start]
+            .trim_start_matches('\u{feff}')
+            .chars()
+            .count()
+            + 1;
         Span {
             file: self.name.clone(),
             line,
@@ -536,6 +544,22 @@ pub fn too_large(name: &str, len: usize) -> Option<Diagnostic> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_byte_order_mark_is_no_column() {
+        let src = SourceFile::new("a.toml", "\u{feff}[flwo]\n");
+        let at = src.text.find("flwo").unwrap();
+        assert_eq!(
+            (src.span(at..at + 4).line, src.span(at..at + 4).column),
+            (1, 2)
+        );
+        assert_eq!(src.shown_position(at), (1, 2));
+        let d = Diagnostic::new(Code::UnknownKey, "unknown key `flwo`")
+            .with_span(Some(src.span(at..at + 4)));
+        let text = render_human(&[d], &[&src]);
+        assert!(text.contains("1 | [flwo]\n  |  ^^^^\n"), "{text}");
+        assert!(!text.contains('\u{feff}'));
+    }
 
     #[test]
     fn codes_are_unique_and_kebab_case() {
