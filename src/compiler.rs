@@ -83,14 +83,9 @@ impl Compiler {
         tenant: Option<&render::Tenant>,
         secrets: &dyn render::SecretStore,
     ) -> Build {
-        if let Some(d) = too_large(&source.name, source.text.len()) {
-            return failed(vec![d]);
-        }
-        // Found from the TOML alone: a spec whose shape is wrong quotes its lines hidden too.
-        let literal = render::literal_secrets(source);
-        let spec = match spec::parse_spec(source) {
-            Ok(spec) => spec,
-            Err(diagnostic) => return failed(vec![diagnostic]).hiding(literal),
+        let (spec, literal) = match parse(source) {
+            Ok(parsed) => parsed,
+            Err(failure) => return *failure,
         };
         let build = match render::Renderer::new(&spec, Some(source)) {
             Ok(renderer) => self.build_rendered(&renderer, tenant, secrets),
@@ -103,13 +98,9 @@ impl Compiler {
     /// themselves as template text (see [`render::Renderer::render_symbolic`]); a spec
     /// without parameters builds as usual. No secret is read.
     pub fn build_symbolic(&self, source: &SourceFile) -> Build {
-        if let Some(d) = too_large(&source.name, source.text.len()) {
-            return failed(vec![d]);
-        }
-        let literal = render::literal_secrets(source);
-        let spec = match spec::parse_spec(source) {
-            Ok(spec) => spec,
-            Err(diagnostic) => return failed(vec![diagnostic]).hiding(literal),
+        let (spec, literal) = match parse(source) {
+            Ok(parsed) => parsed,
+            Err(failure) => return *failure,
         };
         if spec.params.is_empty() {
             return self.build(source);
@@ -205,6 +196,20 @@ impl Compiler {
             secret_origins: BTreeMap::new(),
             secret_spans: Vec::new(),
         }
+    }
+}
+
+/// The first stage: a spec's text, within the size limit, parsed; with where it writes secrets
+/// literally (found from the TOML alone, so that a spec whose shape is wrong quotes its lines
+/// hidden too). A failure is a finished build.
+fn parse(source: &SourceFile) -> Result<(Spec, Vec<diagnostic::Span>), Box<Build>> {
+    if let Some(d) = too_large(&source.name, source.text.len()) {
+        return Err(Box::new(failed(vec![d])));
+    }
+    let literal = render::literal_secrets(source);
+    match spec::parse_spec(source) {
+        Ok(spec) => Ok((spec, literal)),
+        Err(diagnostic) => Err(Box::new(failed(vec![diagnostic]).hiding(literal))),
     }
 }
 

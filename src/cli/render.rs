@@ -381,22 +381,29 @@ pub(super) fn render(
             removed.join(", ")
         );
     }
-    if !kept_private.is_empty() {
-        reportln!(
-            "kept {}: {} secrets, so an edit cannot be told (no digest is kept); remove {} by hand if stale",
-            kept_private.join(", "),
-            if kept_private.len() == 1 { "it holds" } else { "they hold" },
-            if kept_private.len() == 1 { "it" } else { "them" },
-        );
-    }
-    if !kept.is_empty() {
-        reportln!(
-            "kept {}: changed since wxcflow wrote {}; remove {} by hand if stale",
-            kept.join(", "),
-            if kept.len() == 1 { "it" } else { "them" },
-            if kept.len() == 1 { "it" } else { "them" },
-        );
-    }
+    let report_kept = |names: &[String], one: &str, many: &str| {
+        if !names.is_empty() {
+            let (why, it) = if names.len() == 1 {
+                (one, "it")
+            } else {
+                (many, "them")
+            };
+            reportln!(
+                "kept {}: {why}; remove {it} by hand if stale",
+                names.join(", ")
+            );
+        }
+    };
+    report_kept(
+        &kept_private,
+        "it holds secrets, so an edit cannot be told (no digest is kept)",
+        "they hold secrets, so an edit cannot be told (no digest is kept)",
+    );
+    report_kept(
+        &kept,
+        "changed since wxcflow wrote it",
+        "changed since wxcflow wrote them",
+    );
     if failures.is_empty() {
         Ok(Done::Clean)
     } else {
