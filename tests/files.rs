@@ -412,6 +412,26 @@ fn fmt_formats_a_linked_spec_in_place_and_keeps_its_mode() {
 }
 
 #[test]
+fn fmt_says_when_it_removes_a_byte_order_mark() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("a.toml"),
+        "\u{feff}[flow]\r\nname = \"A\"\r\n",
+    )
+    .unwrap();
+    let out = wxcflow(dir.path(), &["fmt", "a.toml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "formatted a.toml (line endings: CRLF to LF; byte order mark removed)\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("a.toml")).unwrap(),
+        "[flow]\nname = \"A\"\n"
+    );
+}
+
+#[test]
 fn fmt_says_when_line_endings_change() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("a.toml"), "[flow]\r\nname = \"A\"\r\n").unwrap();

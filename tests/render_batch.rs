@@ -121,6 +121,14 @@ fn no_tenants_or_no_scenarios_is_exit_1() {
         String::from_utf8_lossy(&test.stderr),
         "error: no scenario files (*.toml) in scenarios; nothing was tested\n"
     );
+    // A scenario that expects nothing would pass whatever the flow does.
+    std::fs::write(dir.path().join("scenarios/empty.toml"), "").unwrap();
+    let empty = wxcflow(dir.path(), &["test", "scenarios"]);
+    assert_eq!(empty.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&empty.stdout),
+        "FAIL  scenarios/empty.toml: it expects nothing: give [expect] an outcome, variables, visited nodes, requests or an error\n0 passed, 1 failed\n"
+    );
 }
 
 #[test]

@@ -178,16 +178,23 @@ pub(super) fn fmt(specs: &[PathBuf], check_only: bool) -> Outcome {
         if formatted == source.text {
             continue;
         }
-        // Formatting writes LF line endings; a CRLF file is told, not converted silently.
-        let endings = if source.text.contains("\r\n") && !formatted.contains("\r\n") {
-            " (line endings: CRLF to LF)"
-        } else {
-            ""
+        // Formatting writes LF line endings and no byte order mark; either change is told, not
+        // made silently.
+        let mut told: Vec<&str> = Vec::new();
+        if source.text.contains("\r\n") && !formatted.contains("\r\n") {
+            told.push("line endings: CRLF to LF");
+        }
+        if source.text.starts_with('\u{feff}') && !formatted.starts_with('\u{feff}') {
+            told.push("byte order mark removed");
+        }
+        let what_changed = match told.is_empty() {
+            true => String::new(),
+            false => format!(" ({})", told.join("; ")),
         };
         if check_only {
             outln!("{}", path.display());
-            if !endings.is_empty() {
-                reportln!("{} would change{endings}", path.display());
+            if !what_changed.is_empty() {
+                reportln!("{} would change{what_changed}", path.display());
             }
             problems = true;
             continue;
@@ -204,7 +211,7 @@ pub(super) fn fmt(specs: &[PathBuf], check_only: bool) -> Outcome {
         if let Err(e) = io::write_output(path, formatted.as_bytes(), options) {
             return Err(Failure::usage(e));
         }
-        reportln!("formatted {}{endings}", path.display());
+        reportln!("formatted {}{what_changed}", path.display());
     }
     Ok(Done::found_if(problems))
 }

@@ -242,8 +242,15 @@ fn run_scenario(
                 .span()
                 .map(|r| source.span(r))
                 .map_or(String::new(), |s| format!(" at {}:{}", s.line, s.column));
-            format!("invalid scenario{at}: {}", e.message().trim_end())
+            format!(
+                "invalid scenario{at}: {}",
+                diagnostic::in_toml_terms(e.message().trim_end())
+            )
         })?;
+    // A scenario that expects nothing passes whatever the flow does: a mistake, not a test.
+    if scenario.expect.is_empty() {
+        return Err("it expects nothing: give [expect] an outcome, variables, visited nodes, requests or an error".into());
+    }
     let base = file.parent().unwrap_or(Path::new("."));
     let spec_path = scenario.spec.as_ref().map(|s| base.join(s));
     let spec_source = match &spec_path {

@@ -44,6 +44,17 @@ pub struct Expect {
     pub error: Option<String>,
 }
 
+impl Expect {
+    /// Whether nothing is expected at all.
+    pub fn is_empty(&self) -> bool {
+        self.outcome.is_none()
+            && self.variables.is_empty()
+            && self.visited.is_none()
+            && self.requests.is_none()
+            && self.error.is_none()
+    }
+}
+
 /// One request the run must make. Each part is checked only when given.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
