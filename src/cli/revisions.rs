@@ -11,7 +11,7 @@ enum Revision {
 }
 
 /// Reads a spec (compiled), a flow document or an export. Errors are already printed.
-fn load_flow(path: &Path, bytes: &[u8]) -> Result<Revision, Failure> {
+fn load_flow(path: &Path, bytes: &[u8], told: &mut Vec<Diagnostic>) -> Result<Revision, Failure> {
     let name = path.display().to_string();
     match workflow::inspect(bytes) {
         Inspection::FlowDocument { .. } => {
@@ -29,13 +29,13 @@ fn load_flow(path: &Path, bytes: &[u8]) -> Result<Revision, Failure> {
                 .map(|d| Revision::Flow(Box::new(d.flow), None))
                 .map_err(|e| Failure::usage(format!("{name} is not a valid flow document: {e}")))
         }
-        Inspection::Spec { .. } => compile_revision(name, bytes),
+        Inspection::Spec { .. } => compile_revision(name, bytes, told),
         // Text that is neither an export nor JSON is taken for a spec, so that its problems
         // are shown with their line and column.
         Inspection::Rejected(workflow::Rejection::NonHex { .. })
             if std::str::from_utf8(bytes).is_ok() =>
         {
-            compile_revision(name, bytes)
+            compile_revision(name, bytes, told)
         }
         other => match single_export(&other) {
             Some(e) => Ok(Revision::Export(e.clone())),
@@ -51,17 +51,29 @@ fn load_flow(path: &Path, bytes: &[u8]) -> Result<Revision, Failure> {
 }
 
 /// A spec as a revision: a template without a tenant, its parameters standing as template text.
-fn compile_revision(name: String, bytes: &[u8]) -> Result<Revision, Failure> {
+/// `told`: the diagnostics printed for the other side, not printed again (`diff a.toml a.toml`).
+fn compile_revision(
+    name: String,
+    bytes: &[u8],
+    told: &mut Vec<Diagnostic>,
+) -> Result<Revision, Failure> {
     let text = String::from_utf8_lossy(bytes).into_owned();
     let source = SourceFile::new(name, text);
     let result = compiler().build_symbolic(&source);
     let hidden = SourceFile::hiding(&[&source], &result.secret_spans);
+    let new: Vec<Diagnostic> = result
+        .diagnostics
+        .iter()
+        .filter(|d| !told.contains(d))
+        .cloned()
+        .collect();
     print_diagnostics(
-        &result.diagnostics,
+        &new,
         &hidden.iter().collect::<Vec<_>>(),
         Format::Human,
         false,
     );
+    told.extend(new);
     let spec = wxcflow::spec::parse_spec(&source).ok().map(Box::new);
     result
         .output
@@ -74,6 +86,7 @@ pub(super) fn diff(old: &Path, new: &Path, format: DiffFormat) -> Outcome {
     if let Some(code) = super::flow_designer::diff(old, new, format) {
         return code;
     }
+    let mut told = Vec::new();
     let mut sides = Vec::new();
     for path in [old, new] {
         // Either side may be an export, the largest kind of input; specs and documents are held
@@ -83,7 +96,7 @@ pub(super) fn diff(old: &Path, new: &Path, format: DiffFormat) -> Outcome {
             // Exit 1 means "changes" to diff(1) users: any trouble with a side is 2.
             Err(e) => return Err(Failure::Unusable(Some(error::describe_read(&e)))),
         };
-        match load_flow(path, &bytes) {
+        match load_flow(path, &bytes, &mut told) {
             Ok(side) => sides.push(side),
             Err(failure) => return Err(failure),
         }
