@@ -332,7 +332,11 @@ fn control_characters_in_names_and_values_never_reach_the_terminal() {
         &["build", name, "-o", "out.json"],
         &["build", name, "-o", "-"],
         &["sheet", name],
+        &["sheet", name, "--target", "flow-designer"],
         &["textconv", name],
+        &["check", name, "--format", "sarif"],
+        &["run", name, "--format", "json"],
+        &["inspect", name],
     ] {
         let out = wxcflow(dir.path(), args);
         let all = transcript(&out);
@@ -341,9 +345,17 @@ fn control_characters_in_names_and_values_never_reach_the_terminal() {
             "{args:?}: {all:?}"
         );
     }
-    // The document keeps the character, escaped.
+    // The document keeps the character, escaped; so does its decompiled spec on stdout.
     let document = std::fs::read_to_string(dir.path().join("out.json")).unwrap();
     assert!(document.contains("a\\u009b31mb Hands"), "{document}");
+    let spec = wxcflow(dir.path(), &["decompile", "out.json"]);
+    let spec = String::from_utf8(spec.stdout).unwrap();
+    assert!(spec.contains("a\\u009b31mb Hands"), "{spec}");
+    let back: toml::Table = toml::from_str(&spec).unwrap();
+    assert!(back["flow"]["description"]
+        .as_str()
+        .unwrap()
+        .starts_with("a\u{9b}31mb"));
 }
 
 #[test]

@@ -216,10 +216,16 @@ fn colour_follows_the_color_option_and_never_reaches_a_pipe_by_itself() {
 fn a_file_diffed_with_itself_tells_each_warning_once() {
     let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/revisions/header-changed");
     let old = case.join("old.toml");
-    let out = common::wxcflow(&case, &["diff", old.to_str().unwrap(), old.to_str().unwrap()]);
+    let out = common::wxcflow(
+        &case,
+        &["diff", old.to_str().unwrap(), old.to_str().unwrap()],
+    );
     assert_eq!(out.status.code(), Some(0));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    let warnings: Vec<&str> = stderr.lines().filter(|l| l.starts_with("warning")).collect();
+    let warnings: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("warning"))
+        .collect();
     let mut unique = warnings.clone();
     unique.sort();
     unique.dedup();

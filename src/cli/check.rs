@@ -69,7 +69,7 @@ impl Report {
             return;
         }
         if let Some(heading) = heading {
-            self.human.push_str(&heading);
+            self.human.push_str(&diagnostic::printable(&heading));
             self.human.push('\n');
         }
         self.human.push_str(&diagnostic::render_human_styled(

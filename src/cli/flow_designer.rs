@@ -76,7 +76,7 @@ pub(super) fn inspect(files: &[PathBuf], format: Format) -> Option<Outcome> {
         Format::Human => {
             for (name, summary) in &reports {
                 match summary {
-                    Some(s) => out!("{}", fd::inspect::render(name, s)),
+                    Some(s) => out!("{}", diagnostic::printable(&fd::inspect::render(name, s))),
                     None => outln!("{name}: not a readable Flow Designer file (see above)"),
                 }
             }

@@ -39,12 +39,19 @@ pub(super) fn inspect(files: &[PathBuf], format: Format) -> Outcome {
     match format {
         Format::Human => {
             for (name, inspection) in &inspected {
-                out!("{}", workflow::render_inspection(name, inspection));
+                out!(
+                    "{}",
+                    diagnostic::printable(&workflow::render_inspection(name, inspection))
+                );
             }
             if let Some(c) = &comparison {
                 out!(
                     "{}",
-                    workflow::render_comparison(&inspected[0].0, &inspected[1].0, c)
+                    diagnostic::printable(&workflow::render_comparison(
+                        &inspected[0].0,
+                        &inspected[1].0,
+                        c
+                    ))
                 );
             }
         }

@@ -344,8 +344,14 @@ static STDOUT_FAILURE: Mutex<Option<String>> = Mutex::new(None);
 
 /// Writes to stdout. A closed pipe (`wxcflow graph | head`) ends the output quietly; any other
 /// failure (`> /dev/full`) is remembered and turns the exit code into 2.
+/// DEL and the C1 control characters (U+009B starts an escape sequence in some terminals) are
+/// written as `\u00XX`: a valid escape in the JSON and TOML strings that carry them, and plain
+/// text elsewhere.
 pub fn stdout_write(args: std::fmt::Arguments<'_>) {
-    let written = std::io::stdout().lock().write_fmt(args);
+    let text = args.to_string();
+    let written = std::io::stdout()
+        .lock()
+        .write_all(wxcflow::diagnostic::escape_c1(text).as_bytes());
     record_stdout(written);
 }
 

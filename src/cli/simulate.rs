@@ -247,16 +247,16 @@ fn run_scenario(
                 diagnostic::in_toml_terms(e.message().trim_end())
             )
         })?;
-    // A scenario that expects nothing passes whatever the flow does: a mistake, not a test.
-    if scenario.expect.is_empty() {
-        return Err("it expects nothing: give [expect] an outcome, variables, visited nodes, requests or an error".into());
-    }
     let base = file.parent().unwrap_or(Path::new("."));
     let spec_path = scenario.spec.as_ref().map(|s| base.join(s));
     let spec_source = match &spec_path {
         Some(p) => read_source(p).map_err(|e| e.message)?,
         None => SourceFile::new(wxcflow::DEFAULT_SPEC_NAME, wxcflow::DEFAULT_SPEC),
     };
+    // A scenario that expects nothing passes whatever the flow does: a mistake, not a test.
+    if scenario.expect.is_empty() {
+        return Err("it expects nothing: give [expect] an outcome, variables, visited nodes, requests or an error".into());
+    }
     let values = toml::to_string(&scenario.values).map_err(|e| e.to_string())?;
     let tenant = wxcflow::render::Tenant::parse(
         "scenario",

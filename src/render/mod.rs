@@ -215,10 +215,9 @@ pub fn literal_secrets(source: &SourceFile) -> Vec<Span> {
             let DeValue::Table(declaration) = declaration.get_ref() else {
                 continue;
             };
-            let secret = matches!(
-                entry(declaration, "secret").map(|v| v.get_ref()),
-                Some(DeValue::Boolean(true))
-            );
+            // `secret = 1` or `"yes"` is a shape error, and still meant: only `false` is not.
+            let secret = entry(declaration, "secret")
+                .is_some_and(|v| !matches!(v.get_ref(), DeValue::Boolean(false)));
             let Some(default) = entry(declaration, "default").filter(|_| secret) else {
                 continue;
             };
