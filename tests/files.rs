@@ -432,6 +432,39 @@ fn fmt_says_when_it_removes_a_byte_order_mark() {
 }
 
 #[test]
+fn fmt_formats_files_in_place_and_only_checks_a_pipe() {
+    let dir = workspace();
+    for check in [false, true] {
+        let mut args = vec!["fmt", "/dev/stdin"];
+        if check {
+            args.insert(1, "--check");
+        }
+        let mut child = Command::new(BIN)
+            .args(&args)
+            .current_dir(dir.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The writer may find the pipe closed when fmt refuses at once.
+        let _ = child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"[flow]\nname =    \"F\"\n");
+        let out = child.wait_with_output().unwrap();
+        if check {
+            assert_eq!(out.status.code(), Some(1), "{}", transcript(&out));
+        } else {
+            assert_eq!(out.status.code(), Some(2), "{}", transcript(&out));
+            assert!(String::from_utf8_lossy(&out.stderr)
+                .contains("is not a regular file: fmt formats specs in place"));
+        }
+    }
+}
+
+#[test]
 fn fmt_says_when_line_endings_change() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("a.toml"), "[flow]\r\nname = \"A\"\r\n").unwrap();
