@@ -176,13 +176,6 @@ pub(super) fn decompile(document: &Path, output: Option<&Path>) -> Outcome {
 pub(super) fn fmt(specs: &[PathBuf], check_only: bool) -> Outcome {
     let mut problems = false;
     for path in specs {
-        // In place means a file: formatting a pipe or a FIFO would write into it, not to a spec.
-        if !check_only && !std::fs::metadata(path).is_ok_and(|m| m.is_file()) && path.exists() {
-            return Err(Failure::usage(format!(
-                "{} is not a regular file: fmt formats specs in place (fmt --check reads any file)",
-                path.display()
-            )));
-        }
         let source = read_source(path)?;
         if super::flow_designer::fmt_skips(&source) {
             continue;
@@ -218,6 +211,13 @@ pub(super) fn fmt(specs: &[PathBuf], check_only: bool) -> Outcome {
             }
             problems = true;
             continue;
+        }
+        // In place means a file: formatting a pipe or a FIFO would write into it, not to a spec.
+        if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+            return Err(Failure::usage(format!(
+                "{} is not a regular file: fmt formats specs in place (fmt --check reads any file)",
+                path.display()
+            )));
         }
         // A linked spec is formatted where it lives, and keeps its mode (a spec holding secrets
         // stays private; a read-only one stays read-only) and, where allowed, its owner.
