@@ -36,6 +36,21 @@ fn workspace() -> tempfile::TempDir {
     dir
 }
 
+/// Runs the command with `input` on a pipe as its stdin (read as `/dev/stdin`).
+fn with_stdin(dir: &Path, args: &[&str], input: &[u8]) -> Output {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // A command may close the pipe before reading it all (a refusal): not the test's failure.
+    let _ = child.stdin.take().unwrap().write_all(input);
+    child.wait_with_output().unwrap()
+}
+
 fn mkfifo(path: &Path) {
     let status = Command::new("mkfifo")
         .arg(path)
@@ -328,16 +343,7 @@ fn a_spec_from_a_pipe_or_a_fifo_is_read_once() {
         } else {
             wxcflow::DEFAULT_SPEC.as_bytes().to_vec()
         };
-        let mut child = Command::new(BIN)
-            .args(args)
-            .current_dir(dir.path())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child.stdin.take().unwrap().write_all(&input).unwrap();
-        let out = child.wait_with_output().unwrap();
+        let out = with_stdin(dir.path(), args, &input);
         assert_eq!(out.status.code(), Some(0), "{args:?}: {}", transcript(&out));
     }
     // A FIFO: a second open would wait for a writer that never comes.
@@ -439,21 +445,7 @@ fn fmt_formats_files_in_place_and_only_checks_a_pipe() {
         if check {
             args.insert(1, "--check");
         }
-        let mut child = Command::new(BIN)
-            .args(&args)
-            .current_dir(dir.path())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        // The writer may find the pipe closed when fmt refuses at once.
-        let _ = child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(b"[flow]\nname =    \"F\"\n");
-        let out = child.wait_with_output().unwrap();
+        let out = with_stdin(dir.path(), &args, b"[flow]\nname =    \"F\"\n");
         if check {
             assert_eq!(out.status.code(), Some(1), "{}", transcript(&out));
         } else {

@@ -14,7 +14,7 @@
 mod common;
 
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Read, Write};
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Command, Output};
@@ -181,14 +181,7 @@ fn echoing_stand_in(statuses: Vec<u16>) -> (String, std::thread::JoinHandle<usiz
                 break;
             };
             let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut head = String::new();
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                head.push_str(&line);
-            }
+            let head = common::read_request_head(&mut reader);
             let length = head
                 .lines()
                 .find_map(|l| {

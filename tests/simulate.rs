@@ -8,7 +8,7 @@ mod common;
 use common::wxcflow;
 
 use serde_json::json;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Read, Write};
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::Command;
@@ -345,20 +345,13 @@ fn token_service(requests: usize) -> (String, std::thread::JoinHandle<()>) {
                 .set_read_timeout(Some(std::time::Duration::from_secs(5)))
                 .unwrap();
             let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut request_line = String::new();
-            reader.read_line(&mut request_line).unwrap();
-            let mut passphrase = None;
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap() == 0 || line == "\r\n" {
-                    break;
-                }
-                if let Some((k, v)) = line.split_once(':') {
-                    if k.eq_ignore_ascii_case("x-token-passphrase") {
-                        passphrase = Some(v.trim().to_string());
-                    }
-                }
-            }
+            let head = common::read_request_head(&mut reader);
+            let request_line = head.lines().next().unwrap_or("");
+            let passphrase = head.lines().skip(1).find_map(|line| {
+                let (k, v) = line.split_once(':')?;
+                k.eq_ignore_ascii_case("x-token-passphrase")
+                    .then(|| v.trim().to_string())
+            });
             let (status, body) = if !request_line.contains("name=") {
                 (
                     "500 Internal Server Error",

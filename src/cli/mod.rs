@@ -554,7 +554,8 @@ fn compile(
 // `expect` below: serialising such data cannot fail.
 #[allow(clippy::expect_used)]
 fn pretty_json(value: &impl serde::Serialize) -> String {
-    diagnostic::escape_c1(serde_json::to_string_pretty(value).expect("plain data serialises"))
+    // Printed through `out!`, which writes C1 characters as escapes.
+    serde_json::to_string_pretty(value).expect("plain data serialises")
 }
 
 /// Plain data as a JSON value, for the schema validator.

@@ -112,6 +112,19 @@ pub fn wxcflow(dir: &Path, args: &[&str]) -> std::process::Output {
         .expect("the binary runs")
 }
 
+/// A local test server's read of one HTTP request head: the request line and headers, up to the
+/// blank line (or the end of the stream).
+pub fn read_request_head(reader: &mut impl std::io::BufRead) -> String {
+    let mut head = String::new();
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+            return head;
+        }
+        head.push_str(&line);
+    }
+}
+
 /// Exit code, stdout and stderr in one snapshot-friendly string.
 pub fn transcript(out: &std::process::Output) -> String {
     format!(
