@@ -206,8 +206,9 @@ fn parse(source: &SourceFile) -> Result<(Spec, Vec<diagnostic::Span>), Box<Build
     if let Some(d) = too_large(&source.name, source.text.len()) {
         return Err(Box::new(failed(vec![d])));
     }
-    let literal = render::literal_secrets(source);
-    match spec::parse_spec(source) {
+    let toml = spec::parse_toml(source).map_err(|d| Box::new(failed(vec![d])))?;
+    let literal = render::literal_secrets_in(&toml, source);
+    match spec::spec_from_toml(toml, source) {
         Ok(spec) => Ok((spec, literal)),
         Err(diagnostic) => Err(Box::new(failed(vec![diagnostic]).hiding(literal))),
     }

@@ -195,6 +195,17 @@ fn is_plain_substitution(text: &str) -> bool {
 /// of secret parameters that are plain text rather than templates. Read from the TOML alone, so
 /// that a spec whose shape is wrong (an unknown key beside a secret default) hides them too.
 pub fn literal_secrets(source: &SourceFile) -> Vec<Span> {
+    match toml::de::DeTable::parse(&source.text) {
+        Ok(root) => literal_secrets_in(&root, source),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// As [`literal_secrets`], from the spec's TOML already parsed.
+pub(crate) fn literal_secrets_in(
+    root: &toml::Spanned<toml::de::DeTable<'_>>,
+    source: &SourceFile,
+) -> Vec<Span> {
     use toml::de::{DeTable, DeValue};
     fn entry<'t, 'i>(table: &'t DeTable<'i>, key: &str) -> Option<&'t toml::Spanned<DeValue<'i>>> {
         table
@@ -202,9 +213,6 @@ pub fn literal_secrets(source: &SourceFile) -> Vec<Span> {
             .find(|(k, _)| k.get_ref() == key)
             .map(|(_, v)| v)
     }
-    let Ok(root) = DeTable::parse(&source.text) else {
-        return Vec::new();
-    };
     let mut spans = Vec::new();
     for (section, templates_allowed) in [("variables", true), ("params", false)] {
         let Some(DeValue::Table(entries)) = entry(root.get_ref(), section).map(|v| v.get_ref())

@@ -7,3 +7,4 @@ mod shape;
 
 pub use model::Spec;
 pub use parse::parse_spec;
+pub(crate) use parse::{parse_toml, spec_from_toml};

@@ -6,13 +6,28 @@ use super::model::Spec;
 use super::shape::{shape_at, Shape};
 use crate::diagnostic::{did_you_mean, Code, Diagnostic, SourceFile};
 use serde::Deserialize as _;
+use toml::de::DeTable;
+use toml::Spanned;
 
 /// Parses a spec. The source's name is what diagnostics show as the file.
 pub fn parse_spec(source: &SourceFile) -> Result<Spec, Diagnostic> {
-    // Syntax first, then shape, from one parse: a syntax error is never taken for a shape error.
-    let deserializer = toml::de::Deserializer::parse(&source.text)
-        .map_err(|e| located(Code::TomlSyntax, &e, source, syntax_message(&e)))?;
-    Spec::deserialize(deserializer).map_err(|e| shape_error(&e, source))
+    spec_from_toml(parse_toml(source)?, source)
+}
+
+/// The spec's TOML syntax, parsed once for every reader of it (the spec's shape, and where it
+/// writes secrets literally).
+pub(crate) fn parse_toml(source: &SourceFile) -> Result<Spanned<DeTable<'_>>, Diagnostic> {
+    DeTable::parse(&source.text)
+        .map_err(|e| located(Code::TomlSyntax, &e, source, syntax_message(&e)))
+}
+
+/// The spec's shape, read from its parsed TOML: syntax first, then shape, so a syntax error is
+/// never taken for a shape error.
+pub(crate) fn spec_from_toml(
+    toml: Spanned<DeTable<'_>>,
+    source: &SourceFile,
+) -> Result<Spec, Diagnostic> {
+    Spec::deserialize(toml::de::Deserializer::from(toml)).map_err(|e| shape_error(&e, source))
 }
 
 fn syntax_message(e: &toml::de::Error) -> String {
