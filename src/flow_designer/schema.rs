@@ -123,7 +123,7 @@ fn process_problems(
     // Port id -> (widget id, port name, the link widget ids it lists).
     let mut ports: BTreeMap<&str, (&str, &str, Vec<&str>)> = BTreeMap::new();
     for (id, activity) in activities {
-        let name = activity.get("name").and_then(Value::as_str).unwrap_or("");
+        let name = text_at(activity, "/name");
         if !names.insert(name) {
             problems.push(format!("{at}: two activities are named `{name}`"));
         }
@@ -134,18 +134,15 @@ fn process_problems(
             problems.push(format!("{at}: activity `{name}` has no diagram widget"));
             continue;
         };
-        let widget_id = widget.get("id").and_then(Value::as_str).unwrap_or("");
+        let widget_id = text_at(widget, "/id");
         for port in widget
             .get("ports")
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
         {
-            let port_id = port.get("portId").and_then(Value::as_str).unwrap_or("");
-            let port_name = port
-                .pointer("/properties/name")
-                .and_then(Value::as_str)
-                .unwrap_or("");
+            let port_id = text_at(port, "/portId");
+            let port_name = text_at(port, "/properties/name");
             let listed = port
                 .get("links")
                 .and_then(Value::as_array)
@@ -173,19 +170,10 @@ fn process_problems(
     }
     let mut drawn_links = BTreeSet::new();
     for link in links {
-        let id = link.get("id").and_then(Value::as_str).unwrap_or("");
-        let source = link
-            .get("sourceActivityId")
-            .and_then(Value::as_str)
-            .unwrap_or("");
-        let target = link
-            .get("targetActivityId")
-            .and_then(Value::as_str)
-            .unwrap_or("");
-        let port = link
-            .get("conditionExpr")
-            .and_then(Value::as_str)
-            .unwrap_or("");
+        let id = text_at(link, "/id");
+        let source = text_at(link, "/sourceActivityId");
+        let target = text_at(link, "/targetActivityId");
+        let port = text_at(link, "/conditionExpr");
         for end in [source, target] {
             if !activities.contains_key(end) {
                 problems.push(format!(
@@ -197,7 +185,7 @@ fn process_problems(
             problems.push(format!("{at}: link {id} has no diagram widget"));
             continue;
         };
-        let link_widget = widget.get("id").and_then(Value::as_str).unwrap_or("");
+        let link_widget = text_at(widget, "/id");
         drawn_links.insert(link_widget);
         let source_widget = widgets
             .get(source)
@@ -207,10 +195,7 @@ fn process_problems(
             .get(target)
             .and_then(|w| w.get("id"))
             .and_then(Value::as_str);
-        let from = widget
-            .pointer("/sourcePort/id")
-            .and_then(Value::as_str)
-            .unwrap_or("");
+        let from = text_at(widget, "/sourcePort/id");
         match ports.get(from) {
             Some((owner, name, listed)) => {
                 if Some(*owner) != source_widget || *name != port {
@@ -228,10 +213,7 @@ fn process_problems(
                 "{at}: link {id} leaves from a port that no widget has"
             )),
         }
-        let to = widget
-            .pointer("/targetPort/id")
-            .and_then(Value::as_str)
-            .unwrap_or("");
+        let to = text_at(widget, "/targetPort/id");
         match ports.get(to) {
             Some((owner, name, listed)) => {
                 if Some(*owner) != target_widget || *name != "in" {
@@ -257,4 +239,9 @@ fn process_problems(
             }
         }
     }
+}
+
+/// The string at a JSON pointer, or `""` where there is none (the schema reports the absence).
+fn text_at<'v>(value: &'v Value, pointer: &str) -> &'v str {
+    value.pointer(pointer).and_then(Value::as_str).unwrap_or("")
 }
