@@ -1,18 +1,26 @@
 //! `wxcflow push` against a stand-in for the flow API on 127.0.0.1, which checks what it is
-//! sent: the multipart `file`, `flowType`, the bearer token, then the publish call. Nothing here
-//! talks to Cisco.
+//! sent (the multipart `file`, `flowType` and `overwrite` in the query, the bearer token, the
+//! publish call's JSON body) and answers as a real API, or as what may sit in its place (a
+//! redirect to a login page, an HTML page, JSON without ids, a huge answer, 429s), which push
+//! must not believe. Nothing here talks to Cisco.
 // A test stops at the first thing that is not as expected.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![cfg(feature = "live")]
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Read, Write};
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 const TOKEN: &str = "NjFhYTest_token_PF84_not-a-real-one";
+/// Ids of the shape the flow API gives (24 hex digits).
+const FLOW_ID: &str = "6a1e35a078a3f98ba463c7d5";
+const VERSION_ID: &str = "6a343b578d89fd6390b574f0";
+const PROJECT: &str = "5e5c9ad6d61f870d6d778c1b";
 
 /// One request as the stand-in received it.
 #[derive(Debug)]
@@ -31,72 +39,128 @@ impl Seen {
     }
 }
 
-/// Serves one answer per connection, in order, and hands back what it was sent. It gives up
-/// waiting for a connection after a while so that a test never hangs.
-fn stand_in(answers: Vec<(u16, &'static str)>) -> (String, std::thread::JoinHandle<Vec<Seen>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    listener.set_nonblocking(true).unwrap();
-    let handle = std::thread::spawn(move || {
-        let mut seen = Vec::new();
-        for (status, answer) in answers {
-            let mut waited = 0;
-            let stream = loop {
-                match listener.accept() {
-                    Ok((stream, _)) => break Some(stream),
-                    Err(_) if waited < 3000 => {
-                        std::thread::sleep(std::time::Duration::from_millis(10));
-                        waited += 1;
-                    }
-                    Err(_) => break None,
-                }
-            };
-            let Some(stream) = stream else { break };
-            stream.set_nonblocking(false).unwrap();
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut request_line = String::new();
-            reader.read_line(&mut request_line).unwrap();
-            let mut headers = Vec::new();
-            loop {
-                let mut line = String::new();
-                reader.read_line(&mut line).unwrap();
-                let line = line.trim_end();
-                if line.is_empty() {
-                    break;
-                }
-                let (k, v) = line.split_once(':').unwrap();
-                headers.push((k.trim().to_string(), v.trim().to_string()));
-            }
-            let length: usize = headers
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
-                .map_or(0, |(_, v)| v.parse().unwrap());
-            let mut body = vec![0; length];
-            reader.read_exact(&mut body).unwrap();
-            let mut stream = stream;
-            write!(
-                stream,
-                "HTTP/1.1 {status} Answer\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
-                answer.len()
-            )
-            .unwrap();
-            seen.push(Seen {
-                request_line: request_line.trim_end().to_string(),
-                headers,
-                body: String::from_utf8(body).unwrap(),
-            });
-        }
-        seen
-    });
-    (url, handle)
+/// One answer of the stand-in.
+struct Reply {
+    status: u16,
+    headers: Vec<(&'static str, String)>,
+    body: Vec<u8>,
 }
 
-fn push(dir: &Path, extra: &[&str], token: Option<&str>) -> std::process::Output {
+fn json(status: u16, body: &str) -> Reply {
+    Reply {
+        status,
+        headers: vec![("Content-Type", "application/json;charset=UTF-8".into())],
+        body: body.as_bytes().to_vec(),
+    }
+}
+
+fn imported() -> Reply {
+    json(
+        201,
+        &format!(r#"{{"id": "{VERSION_ID}", "flowId": "{FLOW_ID}", "name": "GetOAuthToken"}}"#),
+    )
+}
+
+fn busy(retry_after: &str) -> Reply {
+    let mut reply = json(429, r#"{"message": "slow down"}"#);
+    reply.headers.push(("Retry-After", retry_after.into()));
+    reply
+}
+
+/// A stand-in server: answers each connection with the next reply (a 500 once they run out),
+/// and hands back what it was sent when the test is done with it.
+struct StandIn {
+    url: String,
+    port: u16,
+    stop: Arc<AtomicBool>,
+    handle: std::thread::JoinHandle<Vec<Seen>>,
+}
+
+impl StandIn {
+    fn start(replies: Vec<Reply>) -> StandIn {
+        StandIn::on("127.0.0.1", replies).unwrap()
+    }
+
+    /// On another loopback address; `None` where this machine does not have it.
+    fn on(address: &str, replies: Vec<Reply>) -> Option<StandIn> {
+        let listener = TcpListener::bind((address, 0)).ok()?;
+        let port = listener.local_addr().unwrap().port();
+        let host = if address.contains(':') {
+            format!("[{address}]")
+        } else {
+            address.to_string()
+        };
+        listener.set_nonblocking(true).unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = stop.clone();
+        let handle = std::thread::spawn(move || {
+            let mut seen = Vec::new();
+            let mut replies = replies.into_iter();
+            while !stopped.load(Ordering::SeqCst) {
+                let Ok((stream, _)) = listener.accept() else {
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                    continue;
+                };
+                stream.set_nonblocking(false).unwrap();
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let head = common::read_request_head(&mut reader);
+                let mut lines = head.lines();
+                let request_line = lines.next().unwrap_or("").to_string();
+                let headers: Vec<(String, String)> = lines
+                    .filter_map(|l| l.split_once(':'))
+                    .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                    .collect();
+                let length: usize = headers
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+                    .map_or(0, |(_, v)| v.parse().unwrap());
+                let mut body = vec![0; length];
+                reader.read_exact(&mut body).unwrap();
+                seen.push(Seen {
+                    request_line,
+                    headers,
+                    body: String::from_utf8(body).unwrap(),
+                });
+                let reply = replies
+                    .next()
+                    .unwrap_or_else(|| json(500, r#"{"message": "unexpected request"}"#));
+                let mut answer = format!("HTTP/1.1 {} Answer\r\n", reply.status);
+                for (k, v) in &reply.headers {
+                    answer.push_str(&format!("{k}: {v}\r\n"));
+                }
+                answer.push_str(&format!(
+                    "Content-Length: {}\r\nConnection: close\r\n\r\n",
+                    reply.body.len()
+                ));
+                let mut stream = stream;
+                // A client that stops reading a huge answer closes the connection mid-write.
+                let _ = stream
+                    .write_all(answer.as_bytes())
+                    .and_then(|()| stream.write_all(&reply.body));
+            }
+            seen
+        });
+        Some(StandIn {
+            url: format!("http://{host}:{port}"),
+            port,
+            stop,
+            handle,
+        })
+    }
+
+    /// What it was sent; called once the command has exited.
+    fn finish(self) -> Vec<Seen> {
+        self.stop.store(true, Ordering::SeqCst);
+        self.handle.join().unwrap()
+    }
+}
+
+fn push_file(dir: &Path, file: &str, extra: &[&str], token: Option<&str>) -> std::process::Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_wxcflow"));
     command
         .args([
             "push",
-            "GetOAuthToken.fd.json",
+            file,
             "--org",
             "org-1",
             "--region",
@@ -111,6 +175,10 @@ fn push(dir: &Path, extra: &[&str], token: Option<&str>) -> std::process::Output
         command.env("WXCC_TOKEN", t);
     }
     command.output().unwrap()
+}
+
+fn push(dir: &Path, extra: &[&str], token: Option<&str>) -> std::process::Output {
+    push_file(dir, "GetOAuthToken.fd.json", extra, token)
 }
 
 fn built() -> tempfile::TempDir {
@@ -128,28 +196,35 @@ fn all_output(out: &std::process::Output) -> String {
     )
 }
 
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn import_line(flow_type: &str, overwrite: &str) -> String {
+    format!("POST /flow-store/org-1/project/{PROJECT}/flows:import?flowType={flow_type}&overwrite={overwrite} HTTP/1.1")
+}
+
 #[test]
 fn push_imports_the_subflow_then_publishes_it() {
     let dir = built();
-    let (url, server) = stand_in(vec![
-        (200, r#"{"id": "version-1", "flowId": "flow-123"}"#),
-        (200, "{}"),
-    ]);
-    let out = push(dir.path(), &["--publish", "--api-url", &url], Some(TOKEN));
-    let seen = server.join().unwrap();
+    let server = StandIn::start(vec![imported(), json(200, "{}")]);
+    let out = push(
+        dir.path(),
+        &["--publish", "--api-url", &server.url],
+        Some(TOKEN),
+    );
+    let seen = server.finish();
     assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
     assert_eq!(
-        String::from_utf8_lossy(&out.stderr),
-        "imported GetOAuthToken.fd.json as a SUBFLOW (flow id flow-123)\npublished flow flow-123\n"
+        stderr(&out),
+        format!("imported GetOAuthToken.fd.json as a SUBFLOW (flow id {FLOW_ID}, version id {VERSION_ID})\npublished flow {FLOW_ID}\n")
     );
     assert!(!all_output(&out).contains(TOKEN));
     assert_eq!(seen.len(), 2);
 
+    // flowType and overwrite are query parameters; the form has the file only.
     let import = &seen[0];
-    assert_eq!(
-        import.request_line,
-        "POST /flow-store/org-1/project/5e5c9ad6d61f870d6d778c1b/flows:import HTTP/1.1"
-    );
+    assert_eq!(import.request_line, import_line("SUBFLOW", "no"));
     assert_eq!(
         import.header("authorization"),
         Some(format!("Bearer {TOKEN}").as_str())
@@ -160,25 +235,191 @@ fn push_imports_the_subflow_then_publishes_it() {
         .expect("multipart");
     let file = std::fs::read_to_string(dir.path().join("GetOAuthToken.fd.json")).unwrap();
     let parts: Vec<&str> = import.body.split(&format!("--{boundary}")).collect();
-    assert_eq!(parts.len(), 4, "file, flowType, and the closing boundary");
+    assert_eq!(parts.len(), 3, "the file, and the closing boundary");
     assert_eq!(
         parts[1],
         format!("\r\nContent-Disposition: form-data; name=\"file\"; filename=\"GetOAuthToken.fd.json\"\r\nContent-Type: application/json\r\n\r\n{file}\r\n")
     );
-    assert_eq!(
-        parts[2],
-        "\r\nContent-Disposition: form-data; name=\"flowType\"\r\n\r\nSUBFLOW\r\n"
-    );
-    assert_eq!(parts[3], "--\r\n");
+    assert_eq!(parts[2], "--\r\n");
 
+    // The publish call names the flow the import answered with, and carries PublishParameters.
     let publish = &seen[1];
     assert_eq!(
         publish.request_line,
-        "POST /flow-store/org-1/project/5e5c9ad6d61f870d6d778c1b/flows/flow-123:publish HTTP/1.1"
+        format!("POST /flow-store/org-1/project/{PROJECT}/flows/{FLOW_ID}:publish?flowType=SUBFLOW HTTP/1.1")
     );
     assert_eq!(
         publish.header("authorization"),
         Some(format!("Bearer {TOKEN}").as_str())
+    );
+    assert_eq!(publish.header("content-type"), Some("application/json"));
+    let parameters: serde_json::Value = serde_json::from_str(&publish.body).unwrap();
+    assert_eq!(
+        parameters,
+        serde_json::json!({"comment": "Published by wxcflow push"})
+    );
+}
+
+#[test]
+fn overwrite_and_the_comment_are_sent_as_given() {
+    let dir = built();
+    let server = StandIn::start(vec![imported(), json(200, "{}")]);
+    let out = push(
+        dir.path(),
+        &[
+            "--overwrite",
+            "--publish",
+            "--comment",
+            "release 7: \"token\" subflow",
+            "--api-url",
+            &server.url,
+        ],
+        Some(TOKEN),
+    );
+    let seen = server.finish();
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+    assert_eq!(seen[0].request_line, import_line("SUBFLOW", "yes"));
+    let parameters: serde_json::Value = serde_json::from_str(&seen[1].body).unwrap();
+    assert_eq!(
+        parameters,
+        serde_json::json!({"comment": "release 7: \"token\" subflow"})
+    );
+}
+
+#[test]
+fn a_flow_is_imported_as_a_flow() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/flow-designer/exports/voice-lookup.json");
+    let export = export.to_str().unwrap();
+    for args in [
+        &["decompile", export, "-o", "voice.toml"][..],
+        &[
+            "build",
+            "voice.toml",
+            "--target",
+            "flow-designer",
+            "-o",
+            "voice.fd.json",
+        ][..],
+    ] {
+        let out = common::wxcflow(dir.path(), args);
+        assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+    }
+    let server = StandIn::start(vec![imported()]);
+    let out = push_file(
+        dir.path(),
+        "voice.fd.json",
+        &["--api-url", &server.url],
+        Some(TOKEN),
+    );
+    let seen = server.finish();
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].request_line, import_line("FLOW", "no"));
+}
+
+#[test]
+fn a_redirect_is_not_followed_and_its_host_is_named() {
+    let dir = built();
+    let elsewhere = StandIn::start(vec![json(200, &format!(r#"{{"flowId": "{FLOW_ID}"}}"#))]);
+    let mut redirect = json(302, "");
+    redirect.headers.push((
+        "Location",
+        format!("http://localhost:{}/login", elsewhere.port),
+    ));
+    let server = StandIn::start(vec![redirect]);
+    let out = push(
+        dir.path(),
+        &["--publish", "--api-url", &server.url],
+        Some(TOKEN),
+    );
+    assert_eq!(server.finish().len(), 1);
+    assert_eq!(
+        elsewhere.finish().len(),
+        0,
+        "nothing goes where the redirect points"
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        "error: the import was answered with HTTP 302, a redirect to localhost: push follows no redirect (the token and the file would go with it); give --api-url or --region the API's own address\n"
+    );
+}
+
+#[test]
+fn an_answer_that_is_not_an_import_is_not_believed() {
+    let dir = built();
+    let html = Reply {
+        status: 200,
+        headers: vec![("Content-Type", "text/html".into())],
+        body: format!("<html><form>Sign in</form><!-- {FLOW_ID} --></html>").into_bytes(),
+    };
+    let huge = json(
+        200,
+        &format!(
+            r#"{{"flowId": "{FLOW_ID}", "pad": "{}"}}"#,
+            "x".repeat(2 * 1024 * 1024)
+        ),
+    );
+    let bad_ids = json(
+        200,
+        r#"{"flowId": "../../../admin?x=NOT-AN-ID", "id": "NOT-AN-ID-EITHER"}"#,
+    );
+    for (reply, says) in [
+        (html, "error: the import was answered with HTTP 200, but not with JSON (a login page or a proxy's?); the answer is not shown. Check --api-url or --region\n"),
+        (json(200, r#"{"name": "GetOAuthToken", "status": "ok"}"#), "error: the import was answered with HTTP 200, but the answer names no flow (no `flowId` or `id`): nothing shows the flow was imported\n"),
+        (huge, "error: the import was answered with HTTP 200, but the answer is longer than 1024 KiB (not read further); it is not shown, and is not the flow API's\n"),
+        (bad_ids, "error: the import was answered with HTTP 200, but its `flowId` is not an id (24 hex digits, as real ids are); it is not shown\n"),
+    ] {
+        let server = StandIn::start(vec![reply]);
+        let out = push(dir.path(), &["--publish", "--api-url", &server.url], Some(TOKEN));
+        assert_eq!(server.finish().len(), 1, "no publish: {says}");
+        assert_eq!(out.status.code(), Some(2), "{says}");
+        assert_eq!(stderr(&out), says);
+        assert!(out.stdout.is_empty());
+        let all = all_output(&out);
+        assert!(!all.contains("NOT-AN-ID") && !all.contains("admin") && !all.contains(FLOW_ID));
+    }
+}
+
+#[test]
+fn too_many_requests_is_retried_as_asked_then_given_up() {
+    let dir = built();
+    let server = StandIn::start(vec![busy("0"), busy("0"), imported(), json(200, "{}")]);
+    let out = push(
+        dir.path(),
+        &["--publish", "--api-url", &server.url],
+        Some(TOKEN),
+    );
+    let seen = server.finish();
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+    assert_eq!(
+        stderr(&out),
+        format!("HTTP 429 (too many requests): sending again in 0 s (1 of 3)\nHTTP 429 (too many requests): sending again in 0 s (2 of 3)\nimported GetOAuthToken.fd.json as a SUBFLOW (flow id {FLOW_ID}, version id {VERSION_ID})\npublished flow {FLOW_ID}\n")
+    );
+    assert_eq!(seen.len(), 4);
+    assert!(seen[..3]
+        .iter()
+        .all(|s| s.request_line == import_line("SUBFLOW", "no")));
+
+    // A server that always says 429 gets the import once and three times again, no more.
+    let server = StandIn::start((0..10).map(|_| busy("0")).collect());
+    let out = push(dir.path(), &["--api-url", &server.url], Some(TOKEN));
+    assert_eq!(server.finish().len(), 4);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).ends_with(
+        "error: the import was refused: HTTP 429 (too many requests), 4 times; try again later\n"
+    ));
+
+    // A wait longer than a minute is not waited for.
+    let server = StandIn::start(vec![busy("3600")]);
+    let out = push(dir.path(), &["--api-url", &server.url], Some(TOKEN));
+    assert_eq!(server.finish().len(), 1);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        "error: the import was refused: HTTP 429 (too many requests), Retry-After 3600 s is longer than push waits (60 s); try again later\n"
     );
 }
 
@@ -186,21 +427,73 @@ fn push_imports_the_subflow_then_publishes_it() {
 fn a_refused_import_says_why_without_the_token() {
     let dir = built();
     // A server that echoes the token back must not make wxcflow print it.
-    let answer: &'static str = Box::leak(
-        format!(r#"{{"error": "token {TOKEN} has no contact-center scope"}}"#).into_boxed_str(),
+    let answer = format!(r#"{{"error": "token {TOKEN} has no contact-center scope"}}"#);
+    let server = StandIn::start(vec![json(401, &answer)]);
+    let out = push(
+        dir.path(),
+        &["--publish", "--api-url", &server.url],
+        Some(TOKEN),
     );
-    let (url, server) = stand_in(vec![(401, answer)]);
-    let out = push(dir.path(), &["--publish", "--api-url", &url], Some(TOKEN));
     assert_eq!(
-        server.join().unwrap().len(),
+        server.finish().len(),
         1,
         "no publish after a refused import"
     );
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
-        String::from_utf8_lossy(&out.stderr),
+        stderr(&out),
         "error: the import was refused: HTTP 401; the answer has field error (not shown: it may echo the token)\n"
     );
+}
+
+#[test]
+fn the_api_url_is_parsed_and_plain_http_goes_to_loopback_only() {
+    let dir = built();
+    let plain_http =
+        "plain http goes only to localhost or a loopback address (127.0.0.0/8, [::1]); use https\n";
+    for (url, says) in [
+        // A prefix check took this for localhost: the host is 192.0.2.2 (TEST-NET-1).
+        (
+            "http://localhost:1@192.0.2.2:18200",
+            "error: --api-url: a user name or password in the URL (`user:pass@`) is refused: the token goes in a header, and the host is what follows the `@`\n".to_string(),
+        ),
+        (
+            "https://user:hunter2@192.0.2.3",
+            "error: --api-url: a user name or password in the URL (`user:pass@`) is refused: the token goes in a header, and the host is what follows the `@`\n".to_string(),
+        ),
+        (
+            "http://192.0.2.2:18200",
+            format!("error: --api-url: http://192.0.2.2:18200: {plain_http}"),
+        ),
+        (
+            "http://localhost.evil.com",
+            format!("error: --api-url: http://localhost.evil.com: {plain_http}"),
+        ),
+        (
+            "http://flows.example.com",
+            format!("error: --api-url: http://flows.example.com: {plain_http}"),
+        ),
+    ] {
+        let out = push(dir.path(), &["--api-url", url], Some(TOKEN));
+        assert_eq!(out.status.code(), Some(2), "{url}");
+        assert_eq!(stderr(&out), says, "{url}");
+        assert!(!all_output(&out).contains("hunter2"));
+    }
+    // Other loopback addresses are this machine too, where it has them.
+    for address in ["127.0.0.2", "::1"] {
+        let Some(server) = StandIn::on(address, vec![imported()]) else {
+            eprintln!("skipped {address}: this machine does not listen on it");
+            continue;
+        };
+        let out = push(dir.path(), &["--api-url", &server.url], Some(TOKEN));
+        assert_eq!(server.finish().len(), 1, "{address}");
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{address}: {}",
+            all_output(&out)
+        );
+    }
 }
 
 #[test]
@@ -210,16 +503,14 @@ fn push_checks_its_input_before_sending_anything() {
     assert_eq!(no_token.status.code(), Some(2));
     let empty_token = push(dir.path(), &["--api-url", "http://127.0.0.1:9"], Some(""));
     assert_eq!(empty_token.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&empty_token.stderr)
-        .contains("environment variable WXCC_TOKEN is empty"));
-    let plain_http = push(
+    assert!(stderr(&empty_token).contains("environment variable WXCC_TOKEN is empty"));
+    // A comment goes with a publish only.
+    let comment = push(
         dir.path(),
-        &["--api-url", "http://flows.example.com"],
+        &["--comment", "x", "--api-url", "http://127.0.0.1:9"],
         Some(TOKEN),
     );
-    assert_eq!(plain_http.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&plain_http.stderr)
-        .contains("use https, or http to 127.0.0.1 or localhost only"));
+    assert_eq!(comment.status.code(), Some(2));
     // A file that is not what `build --target flow-designer` writes is not sent.
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fixtures/flow-designer/exports/token-subflow.json");
@@ -230,8 +521,7 @@ fn push_checks_its_input_before_sending_anything() {
         Some(TOKEN),
     );
     assert_eq!(export.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&export.stderr)
-        .contains("push sends only files that pass the Flow Designer schema"));
+    assert!(stderr(&export).contains("push sends only files that pass the Flow Designer schema"));
     // A flow document is not a Flow Designer file: said once, not schema error by schema error.
     std::fs::write(
         dir.path().join("GetOAuthToken.fd.json"),
@@ -252,10 +542,10 @@ fn push_checks_its_input_before_sending_anything() {
     );
     assert_eq!(document.status.code(), Some(2));
     assert_eq!(
-        String::from_utf8_lossy(&document.stderr),
+        stderr(&document),
         "error: GetOAuthToken.fd.json is not a Flow Designer file: push sends what `wxcflow build --target flow-designer` writes, or a Flow Designer export\n"
     );
-    for out in [&no_token, &plain_http, &export, &document] {
+    for out in [&no_token, &comment, &export, &document] {
         assert!(!all_output(out).contains(TOKEN));
     }
 }

@@ -200,7 +200,7 @@ fn echoing_stand_in(statuses: Vec<u16>) -> (String, std::thread::JoinHandle<usiz
             });
             answer[head.as_str()] = json!(true);
             if (200..300).contains(&status) {
-                answer["flowId"] = json!("flow-1");
+                answer["flowId"] = json!("6a1e35a078a3f98ba463c7d5");
             }
             let answer = answer.to_string();
             let mut stream = stream;

@@ -418,8 +418,51 @@ pub(super) struct Push<'a> {
     pub region: &'a str,
     pub token_env: &'a str,
     pub publish: bool,
+    pub comment: Option<&'a str>,
+    pub overwrite: bool,
     pub project: &'a str,
     pub api_url: Option<&'a str>,
+}
+
+/// Sends one call until the library's verdict on its answer is final: a 429 is sent again
+/// after the wait it asks for (bounded by `push::judge_*`), nothing else is. A failure's exit
+/// code says who failed: the flow API refused (1), or what answered is not the flow API or
+/// could not be reached (2).
+fn converse<T>(
+    call: &fd::push::Call,
+    base: &str,
+    judge: impl Fn(&fd::push::Answer, u32) -> fd::push::Verdict<T>,
+) -> Result<T, Failure> {
+    use fd::push::{FailureKind, Verdict, MAX_RETRIES};
+    let mut attempt = 0;
+    loop {
+        let answer = match super::live::send(call) {
+            Ok(answer) => answer,
+            Err(e) => return Err(Failure::usage(format!("cannot reach {base}: {e}"))),
+        };
+        match judge(&answer, attempt) {
+            Verdict::Accepted(t) => return Ok(t),
+            // The library refuses a retry past MAX_RETRIES; the bound is kept here too.
+            Verdict::RetryAfter(secs) if attempt < MAX_RETRIES => {
+                attempt += 1;
+                reportln!(
+                    "HTTP 429 (too many requests): sending again in {secs} s ({attempt} of {MAX_RETRIES})"
+                );
+                std::thread::sleep(std::time::Duration::from_secs(secs));
+            }
+            Verdict::RetryAfter(_) => {
+                return Err(Failure::input(
+                    "HTTP 429 (too many requests): try again later",
+                ))
+            }
+            Verdict::Failed(f) => {
+                return Err(match f.kind {
+                    FailureKind::Refused => Failure::input(f.message),
+                    FailureKind::NotTheApi => Failure::usage(f.message),
+                })
+            }
+        }
+    }
 }
 
 /// Imports a Flow Designer file into Webex Contact Center, and publishes it on request.
@@ -477,64 +520,58 @@ pub(super) fn push(args: &Push) -> Outcome {
         }
         return Err(Failure::problems_with("push sends only files that pass the Flow Designer schema (`wxcflow build --target flow-designer` writes them)"));
     }
-    let flow_type = value["flowType"].as_str().unwrap_or("FLOW");
+    let flow_type = push::FlowType::of_file(&value)
+        .map_err(|e| Failure::input(format!("{}: {e}", source.name)))?;
     let file_name = args.file.file_name().map_or_else(
         || "flow.json".to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
     // The token is in the requests only. Nothing printed below comes from the server but the
-    // status code, the flow id (letters, digits and `-`, at most 64: see `imported_flow_id`)
-    // and which of a fixed list of error field names its answer has (`push::refusal`); a
-    // failure to send is described by its kind (`failure`), not by the error's own text.
+    // status code, the ids (24 hex digits: see `push::judge_import`), which of a fixed list of
+    // error field names an answer has (`push::refusal`), a redirect's host and a Retry-After's
+    // seconds; a failure to send is described by its kind (`live::failure`), not by the
+    // error's own text.
     let import = push::import_call(
         &base,
         args.org,
         args.project,
         &file_name,
         &source.text,
-        flow_type,
+        &push::ImportOptions {
+            flow_type,
+            overwrite: args.overwrite,
+        },
         &token,
     );
-    let answer = match super::live::send(&import) {
-        Ok((status, body)) if (200..300).contains(&status) => body,
-        Ok((status, body)) => {
-            return Err(Failure::input(format!(
-                "the import was refused: {}",
-                push::refusal(status, &body)
-            )));
-        }
-        Err(e) => return Err(Failure::usage(format!("cannot reach {base}: {e}"))),
-    };
-    let flow_id = push::imported_flow_id(&answer);
+    let imported = converse(&import, &base, |answer, attempt| {
+        push::judge_import(answer, attempt, &import.url)
+    })?;
     reportln!(
-        "imported {file_name} as a {flow_type}{}",
-        flow_id
+        "imported {file_name} as a {} (flow id {}{})",
+        flow_type.as_str(),
+        imported.flow_id,
+        imported
+            .version_id
             .as_ref()
-            .map_or(String::new(), |id| format!(" (flow id {id})"))
+            .map_or(String::new(), |v| format!(", version id {v}"))
     );
     if !args.publish {
         return Ok(Done::Clean);
     }
-    let Some(flow_id) = flow_id else {
-        return Err(Failure::input("the import's answer names no flow id, so the flow cannot be published; publish it in Flow Designer"));
-    };
-    match super::live::send(&push::publish_call(
+    let publish = push::publish_call(
         &base,
         args.org,
         args.project,
-        &flow_id,
+        &imported.flow_id,
+        flow_type,
+        args.comment.unwrap_or(push::DEFAULT_COMMENT),
         &token,
-    )) {
-        Ok((status, _)) if (200..300).contains(&status) => {
-            reportln!("published flow {flow_id}");
-            Ok(Done::Clean)
-        }
-        Ok((status, body)) => Err(Failure::input(format!(
-            "publishing was refused: {}",
-            push::refusal(status, &body)
-        ))),
-        Err(e) => Err(Failure::usage(format!("cannot reach {base}: {e}"))),
-    }
+    );
+    converse(&publish, &base, |answer, attempt| {
+        push::judge_publish(answer, attempt, &publish.url)
+    })?;
+    reportln!("published flow {}", imported.flow_id);
+    Ok(Done::Clean)
 }
 
 /// `fmt` leaves Flow Designer specs as they are (their canonical form is what `decompile`

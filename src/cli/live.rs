@@ -185,12 +185,16 @@ mod real {
         }
     }
 
-    /// Sends one request; the status and body, or why it could not be sent.
+    /// Sends one request, following no redirect (a 3xx is the answer: `push` refuses it and
+    /// names its Location's host), and reads at most `MAX_ANSWER_BYTES` of the answer; the
+    /// answer, or why it could not be sent.
     pub(in crate::cli) fn send(
         call: &wxcflow::flow_designer::push::Call,
-    ) -> Result<(u16, String), String> {
+    ) -> Result<wxcflow::flow_designer::push::Answer, String> {
+        use wxcflow::flow_designer::push::{Answer, Body, MAX_ANSWER_BYTES};
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
+            .max_redirects(0)
             .timeout_global(Some(std::time::Duration::from_secs(60)))
             .build()
             .into();
@@ -205,9 +209,36 @@ mod real {
                 .to_string()
         })?;
         let mut response = agent.run(request).map_err(|e| failure(&e))?;
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(String::from)
+        };
+        let (content_type, location, retry_after) = (
+            header("content-type"),
+            header("location"),
+            header("retry-after"),
+        );
         let status = response.status().as_u16();
-        let body = response.body_mut().read_to_string().unwrap_or_default();
-        Ok((status, body))
+        let body = match response
+            .body_mut()
+            .with_config()
+            .limit(MAX_ANSWER_BYTES)
+            .read_to_vec()
+        {
+            Ok(bytes) => String::from_utf8(bytes).map_or(Body::NotText, Body::Text),
+            Err(ureq::Error::BodyExceedsLimit(_)) => Body::TooLarge,
+            Err(e) => return Err(format!("the answer could not be read: {}", failure(&e))),
+        };
+        Ok(Answer {
+            status,
+            content_type,
+            location,
+            retry_after,
+            body,
+        })
     }
 }
 
@@ -238,7 +269,7 @@ mod off {
     /// Sends nothing.
     pub(in crate::cli) fn send(
         _: &wxcflow::flow_designer::push::Call,
-    ) -> Result<(u16, String), String> {
+    ) -> Result<wxcflow::flow_designer::push::Answer, String> {
         Err(OFF.to_string())
     }
 }

@@ -234,10 +234,16 @@ enum Command {
         /// Publish the imported flow too.
         #[arg(long)]
         publish: bool,
+        /// The comment the publish carries (with --publish).
+        #[arg(long, requires = "publish")]
+        comment: Option<String>,
+        /// Replace a flow of the same name; without it, the API refuses one (409).
+        #[arg(long)]
+        overwrite: bool,
         /// The flow-store project id (Cisco's examples use this one).
         #[arg(long, default_value = wxcflow::flow_designer::push::DEFAULT_PROJECT)]
         project: String,
-        /// Another API base URL: https, or http to this machine (a stand-in server, a proxy).
+        /// Another API base URL: https, or http to localhost or a loopback address; no user:pass@.
         #[arg(long)]
         api_url: Option<String>,
     },
@@ -424,6 +430,8 @@ fn run_command(cli: Cli) -> Outcome {
             region,
             token_env,
             publish,
+            comment,
+            overwrite,
             project,
             api_url,
         } => flow_designer::push(&flow_designer::Push {
@@ -432,6 +440,8 @@ fn run_command(cli: Cli) -> Outcome {
             region: &region,
             token_env: &token_env,
             publish,
+            comment: comment.as_deref(),
+            overwrite,
             project: &project,
             api_url: api_url.as_deref(),
         }),

@@ -1,51 +1,104 @@
-//! The requests `wxcflow push` sends to Webex Contact Center's flow API, built here without any
-//! I/O: `POST .../flows:import` (multipart: `file`, `flowType`) and, on request,
-//! `POST .../flows/{flowId}:publish`, both with a bearer token. The CLI sends them.
+//! What `wxcflow push` sends to Webex Contact Center's flow API and what it believes of the
+//! answers, decided here without any I/O; the CLI sends the calls and prints the verdicts.
+//!
+//! - Where: [`api_base`], the region's host, or an `--api-url` parsed as a URL: no user name or
+//!   password in it, https, or plain http only to `localhost` or a loopback address.
+//! - What: `POST .../flows:import?flowType=..&overwrite=..` (multipart, one part `file`) and, on
+//!   request, `POST .../flows/{flowId}:publish?flowType=..` with a JSON `PublishParameters`
+//!   body; both with a bearer token ([`import_call`], [`publish_call`]).
+//! - What is believed: [`judge_import`] and [`judge_publish`]. No redirect is followed; a 429
+//!   with `Retry-After` is retried a bounded number of times; an answer is read up to
+//!   [`MAX_ANSWER_BYTES`]; an import succeeded only when a 2xx JSON answer names the flow by an
+//!   id of the shape real ids have (24 hex digits).
 
 use sha2::{Digest, Sha256};
+use std::net::IpAddr;
+use url::{Host, Url};
 
 /// The project id in Cisco's examples of the flow-store API.
 pub const DEFAULT_PROJECT: &str = super::sheet::PROJECT_ID;
+
+/// The most of an answer that is read; a longer one is a failure, and is not shown.
+pub const MAX_ANSWER_BYTES: u64 = 1024 * 1024;
+
+/// How many times a call answered 429 is sent again.
+pub const MAX_RETRIES: u32 = 3;
+
+/// The longest `Retry-After` waited for, in seconds; a longer one ends the push.
+pub const MAX_RETRY_AFTER_SECS: u64 = 60;
+
+/// The comment a publish carries unless `--comment` gives one.
+pub const DEFAULT_COMMENT: &str = "Published by wxcflow push";
 
 /// One HTTP request. It holds the bearer token: never print it.
 pub struct Call {
     /// The HTTP method (`POST`).
     pub method: &'static str,
-    /// The flow-store endpoint, on the region's API base.
+    /// The flow-store endpoint, on the region's API base, with its query.
     pub url: String,
     /// Header name and value pairs, the `Authorization: Bearer` token among them.
     pub headers: Vec<(String, String)>,
-    /// The request body: the multipart import form, or `{}` for a publish.
+    /// The request body: the multipart import form, or the publish parameters.
     pub body: String,
 }
 
-/// The API's base URL: the region's (`us1` -> `https://api.wxcc-us1.cisco.com`), or one given,
-/// which must be https, or http to this machine only (a stand-in server, a local proxy), so
-/// that the token never travels in clear over a network.
-pub fn api_base(region: &str, api_url: Option<&str>) -> Result<String, String> {
-    if let Some(url) = api_url {
-        let url = url.trim_end_matches('/');
-        let loopback = ["http://127.0.0.1", "http://localhost", "http://[::1]"]
-            .iter()
-            .any(|p| {
-                url == *p || url.starts_with(&format!("{p}:")) || url.starts_with(&format!("{p}/"))
-            });
-        return if url.starts_with("https://") || loopback {
-            Ok(url.to_string())
-        } else {
-            Err(format!(
-                "--api-url {url}: use https, or http to 127.0.0.1 or localhost only"
-            ))
-        };
+/// Why an `--api-url` is refused. The messages never quote a user name or password.
+fn refused_url(why: &str) -> String {
+    format!("--api-url: {why}")
+}
+
+/// Whether plain http may go to this host: `localhost` or a loopback address (127.0.0.0/8,
+/// `[::1]`), so that the token and the file never cross a network in clear.
+pub fn is_loopback(host: &Host<&str>) -> bool {
+    match host {
+        Host::Domain(name) => name.eq_ignore_ascii_case("localhost"),
+        Host::Ipv4(ip) => IpAddr::V4(*ip).is_loopback(),
+        Host::Ipv6(ip) => IpAddr::V6(*ip).is_loopback(),
     }
-    let mut chars = region.chars();
-    let letters: String = chars
-        .by_ref()
-        .take_while(char::is_ascii_lowercase)
-        .collect();
-    let valid = !letters.is_empty()
-        && region.len() > letters.len()
-        && region[letters.len()..].chars().all(|c| c.is_ascii_digit());
+}
+
+/// The API's base URL, without a trailing `/`: the region's (`us1` ->
+/// `https://api.wxcc-us1.cisco.com`), or the one given. A given URL is parsed (WHATWG rules, as
+/// the HTTP client reads it) and refused when it has a user name or password, a query or a
+/// fragment, or when it is plain http to anything but `localhost` or a loopback address; https
+/// goes anywhere. A prefix match would let `http://localhost:1@192.0.2.2` through: the host is
+/// what the parser says it is.
+pub fn api_base(region: &str, api_url: Option<&str>) -> Result<String, String> {
+    if let Some(given) = api_url {
+        // The parser's error is its own fixed text, never the URL (which may hold a password).
+        let url = Url::parse(given.trim())
+            .map_err(|e| refused_url(&format!("not an absolute URL ({e})")))?;
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(refused_url(
+                "a user name or password in the URL (`user:pass@`) is refused: the token goes in a header, and the host is what follows the `@`",
+            ));
+        }
+        let scheme = url.scheme();
+        if scheme != "https" && scheme != "http" {
+            return Err(refused_url(&format!(
+                "`{scheme}:` URLs are refused: use https (or http to localhost)"
+            )));
+        }
+        let Some(host) = url.host() else {
+            return Err(refused_url("the URL names no host"));
+        };
+        let origin = url.origin().ascii_serialization();
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(refused_url(&format!(
+                "{origin}: give the API's base URL, without `?` or `#`"
+            )));
+        }
+        if scheme == "http" && !is_loopback(&host) {
+            return Err(refused_url(&format!(
+                "{origin}: plain http goes only to localhost or a loopback address (127.0.0.0/8, [::1]); use https"
+            )));
+        }
+        return Ok(url.as_str().trim_end_matches('/').to_string());
+    }
+    let letters = region.chars().take_while(char::is_ascii_lowercase).count();
+    let valid = letters > 0
+        && region.len() > letters
+        && region[letters..].chars().all(|c| c.is_ascii_digit());
     if !valid {
         return Err(format!("`{region}` is not a Webex Contact Center region (us1, eu1, eu2, anz1, ca1, jp1, sg1, ...)"));
     }
@@ -57,13 +110,51 @@ pub fn valid_id(id: &str) -> bool {
     !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
 }
 
+/// Whether a flow or version id the server answers with has the shape real ones have: 24 hex
+/// digits (a MongoDB ObjectId; every id in Cisco's exports, e.g. `6a1e35a078a3f98ba463c7d5`).
+/// Only such an id is printed or put in a URL.
+pub fn is_flow_id(id: &str) -> bool {
+    id.len() == 24 && id.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// A flow file's type, sent as the `flowType` query parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlowType {
+    /// `FLOW`, the API's default.
+    Flow,
+    /// `SUBFLOW`: without it, a subflow is created as a flow [api].
+    Subflow,
+}
+
+impl FlowType {
+    /// The type a file's top-level `flowType` says: `FLOW` or `SUBFLOW`; absent or null (2023
+    /// exports) is a FLOW, the API's default. Anything else is refused: it would be sent to the
+    /// server as a query parameter.
+    pub fn of_file(value: &serde_json::Value) -> Result<FlowType, String> {
+        match value.get("flowType") {
+            None | Some(serde_json::Value::Null) => Ok(FlowType::Flow),
+            Some(serde_json::Value::String(s)) if s == "FLOW" => Ok(FlowType::Flow),
+            Some(serde_json::Value::String(s)) if s == "SUBFLOW" => Ok(FlowType::Subflow),
+            Some(_) => Err("the file's `flowType` is neither FLOW nor SUBFLOW".into()),
+        }
+    }
+
+    /// The value the API takes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FlowType::Flow => "FLOW",
+            FlowType::Subflow => "SUBFLOW",
+        }
+    }
+}
+
 fn flows_url(base: &str, org: &str, project: &str) -> String {
     format!("{base}/flow-store/{org}/project/{project}/flows")
 }
 
-/// A multipart form with the file and the flow type; the boundary is derived from the file,
-/// so that it never occurs in it.
-pub fn multipart(file_name: &str, json: &str, flow_type: &str) -> (String, String) {
+/// A multipart form with one part, `file`; the boundary is derived from the file, so that it
+/// never occurs in it.
+pub fn multipart(file_name: &str, json: &str) -> (String, String) {
     let digest = Sha256::digest(json.as_bytes());
     let boundary: String = format!(
         "wxcflow-{}",
@@ -85,7 +176,6 @@ pub fn multipart(file_name: &str, json: &str, flow_type: &str) -> (String, Strin
         .collect();
     let body = format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{safe_name}\"\r\nContent-Type: application/json\r\n\r\n{json}\r\n\
-         --{boundary}\r\nContent-Disposition: form-data; name=\"flowType\"\r\n\r\n{flow_type}\r\n\
          --{boundary}--\r\n"
     );
     (format!("multipart/form-data; boundary={boundary}"), body)
@@ -99,47 +189,324 @@ fn authorised(token: &str, content_type: String) -> Vec<(String, String)> {
     ]
 }
 
-/// `POST .../flows:import` with the file and its flow type (`FLOW` or `SUBFLOW`).
+/// What an import is given besides the file.
+pub struct ImportOptions {
+    /// The file's type, sent as `flowType`.
+    pub flow_type: FlowType,
+    /// Replace a flow of the same name (`overwrite=yes`) instead of being refused (409).
+    pub overwrite: bool,
+}
+
+/// `POST .../flows:import?flowType=FLOW|SUBFLOW&overwrite=yes|no`, the file as the one form
+/// part `file` [api: `flowType` and `overwrite` are query parameters]. `overwrite` takes `yes`
+/// or `no` [assumed from the live contract, which types it as a string with those values and
+/// `no` as default; community].
 pub fn import_call(
     base: &str,
     org: &str,
     project: &str,
     file_name: &str,
     json: &str,
-    flow_type: &str,
+    options: &ImportOptions,
     token: &str,
 ) -> Call {
-    let (content_type, body) = multipart(file_name, json, flow_type);
+    let (content_type, body) = multipart(file_name, json);
     Call {
         method: "POST",
-        url: format!("{}:import", flows_url(base, org, project)),
+        url: format!(
+            "{}:import?flowType={}&overwrite={}",
+            flows_url(base, org, project),
+            options.flow_type.as_str(),
+            if options.overwrite { "yes" } else { "no" }
+        ),
         headers: authorised(token, content_type),
         body,
     }
 }
 
-/// `POST .../flows/{flowId}:publish`. The body is not published by Cisco [assumed: none needed,
-/// an empty JSON object is sent].
-pub fn publish_call(base: &str, org: &str, project: &str, flow_id: &str, token: &str) -> Call {
+/// The publish call's JSON body, `PublishParameters` [api]: `{"comment": ...}`. Cisco names the
+/// schema but publishes no field names [assumed: `comment`, as in a FlowVersionRes; no tag ids
+/// are sent, so the server applies its default tag].
+pub fn publish_parameters(comment: &str) -> String {
+    serde_json::json!({ "comment": comment }).to_string()
+}
+
+/// `POST .../flows/{flowId}:publish?flowType=..` with [`publish_parameters`]. The `flowType`
+/// query parameter is in the live contract [community]. `flow_id` is one [`judge_import`]
+/// accepted (24 hex digits), so it is safe in the path.
+pub fn publish_call(
+    base: &str,
+    org: &str,
+    project: &str,
+    flow_id: &str,
+    flow_type: FlowType,
+    comment: &str,
+    token: &str,
+) -> Call {
     Call {
         method: "POST",
-        url: format!("{}/{flow_id}:publish", flows_url(base, org, project)),
+        url: format!(
+            "{}/{flow_id}:publish?flowType={}",
+            flows_url(base, org, project),
+            flow_type.as_str()
+        ),
         headers: authorised(token, "application/json".into()),
-        body: "{}".into(),
+        body: publish_parameters(comment),
     }
 }
 
-/// The flow id an import answers with: `flowId`, else `id` [assumed: the answer is the
-/// imported FlowVersionRes, whose `flowId` names the flow].
-pub fn imported_flow_id(answer: &str) -> Option<String> {
-    let value: serde_json::Value = serde_json::from_str(answer).ok()?;
-    ["flowId", "id"].iter().find_map(|k| {
-        value
-            .get(*k)?
-            .as_str()
-            .filter(|s| valid_id(s))
-            .map(String::from)
-    })
+/// An answer's body, read up to [`MAX_ANSWER_BYTES`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Body {
+    /// The whole body, as text.
+    Text(String),
+    /// The whole body, not UTF-8.
+    NotText,
+    /// Longer than [`MAX_ANSWER_BYTES`]: not read further.
+    TooLarge,
+}
+
+/// What a server answered, as the CLI read it. Header values are the server's own text: they
+/// are judged here, and only what the verdicts say of them is printed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    /// The status code.
+    pub status: u16,
+    /// The `Content-Type` header.
+    pub content_type: Option<String>,
+    /// The `Location` header.
+    pub location: Option<String>,
+    /// The `Retry-After` header.
+    pub retry_after: Option<String>,
+    /// The body.
+    pub body: Body,
+}
+
+/// What a failed call means for the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    /// The flow API refused the call (4xx, 5xx, 429 past the retries): exit 1.
+    Refused,
+    /// What answered is not the flow API as documented (a redirect, an answer that is not JSON
+    /// or names no flow, one too large): exit 2, as for a network failure.
+    NotTheApi,
+}
+
+/// A call that failed, said without the answer's content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// What the failure means for the exit code.
+    pub kind: FailureKind,
+    /// The message, without `error:`.
+    pub message: String,
+}
+
+/// What to do after an answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict<T> {
+    /// The call did what it is for.
+    Accepted(T),
+    /// Sent again after this many seconds (a 429 with an acceptable `Retry-After`).
+    RetryAfter(u64),
+    /// The call failed.
+    Failed(Failure),
+}
+
+/// The ids an import answered with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Imported {
+    /// The flow's id (`flowId`, else `id`): 24 hex digits.
+    pub flow_id: String,
+    /// The imported version's id (`id`, when `flowId` is there too): 24 hex digits.
+    pub version_id: Option<String>,
+}
+
+/// Which call an answer is for, in messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// `flows:import`.
+    Import,
+    /// `flows/{flowId}:publish`.
+    Publish,
+}
+
+impl Step {
+    fn noun(self) -> &'static str {
+        match self {
+            Step::Import => "the import",
+            Step::Publish => "publishing",
+        }
+    }
+}
+
+fn failed<T>(kind: FailureKind, message: String) -> Verdict<T> {
+    Verdict::Failed(Failure { kind, message })
+}
+
+/// Whether a `Content-Type` is JSON: `application/json` or `application/<x>+json`, any
+/// parameters.
+pub fn is_json_type(content_type: &str) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || essence
+            .strip_prefix("application/")
+            .is_some_and(|sub| sub.ends_with("+json"))
+}
+
+/// The host a redirect points to, resolved against the URL that answered (`Location` may be
+/// relative). `None` when it names no host.
+pub fn redirect_host(request_url: &str, location: &str) -> Option<String> {
+    let base = Url::parse(request_url).ok()?;
+    let target = base.join(location.trim()).ok()?;
+    target.host_str().map(str::to_string)
+}
+
+/// How long a `Retry-After` asks to wait, in seconds: the delta-seconds form only (an HTTP
+/// date is not read).
+pub fn retry_after_secs(value: &str) -> Option<u64> {
+    let value = value.trim();
+    if value.is_empty() || value.len() > 19 || !value.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    value.parse().ok()
+}
+
+/// What every call's answer must be, whatever the call: no redirect, a 429 retried with bounds,
+/// a 2xx, a JSON body of bounded size. The JSON object, when accepted. `attempt` counts from 0.
+fn judge_common(
+    step: Step,
+    answer: &Answer,
+    attempt: u32,
+    request_url: &str,
+) -> Verdict<serde_json::Map<String, serde_json::Value>> {
+    use FailureKind::{NotTheApi, Refused};
+    let noun = step.noun();
+    let status = answer.status;
+    if (300..400).contains(&status) {
+        let to = match answer.location.as_deref() {
+            Some(location) => match redirect_host(request_url, location) {
+                Some(host) => format!("a redirect to {host}"),
+                None => "a redirect to a URL with no host".to_string(),
+            },
+            None => "a redirect with no Location".to_string(),
+        };
+        return failed(
+            NotTheApi,
+            format!("{noun} was answered with HTTP {status}, {to}: push follows no redirect (the token and the file would go with it); give --api-url or --region the API's own address"),
+        );
+    }
+    if status == 429 {
+        let asked = answer.retry_after.as_deref().map(retry_after_secs);
+        return match asked {
+            _ if attempt >= MAX_RETRIES => failed(
+                Refused,
+                format!("{noun} was refused: HTTP 429 (too many requests), {} times; try again later", attempt + 1),
+            ),
+            Some(Some(secs)) if secs <= MAX_RETRY_AFTER_SECS => Verdict::RetryAfter(secs),
+            Some(Some(secs)) => failed(
+                Refused,
+                format!("{noun} was refused: HTTP 429 (too many requests), Retry-After {secs} s is longer than push waits ({MAX_RETRY_AFTER_SECS} s); try again later"),
+            ),
+            _ => failed(
+                Refused,
+                format!("{noun} was refused: HTTP 429 (too many requests) without a Retry-After in seconds; try again later"),
+            ),
+        };
+    }
+    let text = match &answer.body {
+        Body::Text(text) => Some(text.as_str()),
+        Body::NotText | Body::TooLarge => None,
+    };
+    if !(200..300).contains(&status) {
+        return failed(
+            Refused,
+            format!(
+                "{noun} was refused: {}",
+                refusal(status, text.unwrap_or(""))
+            ),
+        );
+    }
+    let Some(text) = text else {
+        let why = if answer.body == Body::TooLarge {
+            format!(
+                "longer than {} KiB (not read further)",
+                MAX_ANSWER_BYTES / 1024
+            )
+        } else {
+            "not text".to_string()
+        };
+        return failed(
+            NotTheApi,
+            format!("{noun} was answered with HTTP {status}, but the answer is {why}; it is not shown, and is not the flow API's"),
+        );
+    };
+    if !answer.content_type.as_deref().is_some_and(is_json_type) {
+        return failed(
+            NotTheApi,
+            format!("{noun} was answered with HTTP {status}, but not with JSON (a login page or a proxy's?); the answer is not shown. Check --api-url or --region"),
+        );
+    }
+    match serde_json::from_str(text) {
+        Ok(serde_json::Value::Object(map)) => Verdict::Accepted(map),
+        _ => failed(
+            NotTheApi,
+            format!("{noun} was answered with HTTP {status}, but the answer is not a JSON object; it is not shown"),
+        ),
+    }
+}
+
+/// What an import's answer means. Accepted only as a 2xx JSON object naming the flow by an id
+/// of the shape real ids have: `flowId` (and `id`, the version, when both are there), else `id`
+/// [assumed: the live contract answers a `BasicFlowDTO` and publishes none of its fields; an
+/// export, a FlowVersionRes, has `flowId` for the flow and `id` for the version]. An id field
+/// that is there but not 24 hex digits fails the import and is not printed.
+pub fn judge_import(answer: &Answer, attempt: u32, request_url: &str) -> Verdict<Imported> {
+    let map = match judge_common(Step::Import, answer, attempt, request_url) {
+        Verdict::Accepted(map) => map,
+        Verdict::RetryAfter(secs) => return Verdict::RetryAfter(secs),
+        Verdict::Failed(f) => return Verdict::Failed(f),
+    };
+    let status = answer.status;
+    for field in ["flowId", "id"] {
+        if let Some(value) = map.get(field) {
+            if !value.as_str().is_some_and(is_flow_id) {
+                return failed(
+                    FailureKind::NotTheApi,
+                    format!("the import was answered with HTTP {status}, but its `{field}` is not an id (24 hex digits, as real ids are); it is not shown"),
+                );
+            }
+        }
+    }
+    let id = |field: &str| map.get(field).and_then(|v| v.as_str()).map(String::from);
+    match (id("flowId"), id("id")) {
+        (Some(flow_id), version_id) => Verdict::Accepted(Imported {
+            flow_id,
+            version_id,
+        }),
+        (None, Some(flow_id)) => Verdict::Accepted(Imported {
+            flow_id,
+            version_id: None,
+        }),
+        (None, None) => failed(
+            FailureKind::NotTheApi,
+            format!("the import was answered with HTTP {status}, but the answer names no flow (no `flowId` or `id`): nothing shows the flow was imported"),
+        ),
+    }
+}
+
+/// What a publish's answer means: accepted as a 2xx JSON object (the published flow [community];
+/// its fields are not read).
+pub fn judge_publish(answer: &Answer, attempt: u32, request_url: &str) -> Verdict<()> {
+    match judge_common(Step::Publish, answer, attempt, request_url) {
+        Verdict::Accepted(_) => Verdict::Accepted(()),
+        Verdict::RetryAfter(secs) => Verdict::RetryAfter(secs),
+        Verdict::Failed(f) => Verdict::Failed(f),
+    }
 }
 
 /// Field names Webex APIs put errors in (`message`, `errors`, `trackingId`, ...). A refused
@@ -187,6 +554,31 @@ pub fn refusal(status: u16, answer: &str) -> String {
 mod tests {
     use super::*;
 
+    const FLOW: &str = "6a1e35a078a3f98ba463c7d5";
+    const VERSION: &str = "6a343b578d89fd6390b574f0";
+    const IMPORT: &str = "https://api.wxcc-us1.cisco.com/flow-store/o/project/p/flows:import";
+
+    fn answer(status: u16, content_type: Option<&str>, body: &str) -> Answer {
+        Answer {
+            status,
+            content_type: content_type.map(String::from),
+            location: None,
+            retry_after: None,
+            body: Body::Text(body.into()),
+        }
+    }
+
+    fn json(status: u16, body: &str) -> Answer {
+        answer(status, Some("application/json;charset=UTF-8"), body)
+    }
+
+    fn failure<T: std::fmt::Debug>(verdict: Verdict<T>) -> Failure {
+        match verdict {
+            Verdict::Failed(f) => f,
+            other => panic!("not a failure: {other:?}"),
+        }
+    }
+
     #[test]
     fn regions_and_stand_ins() {
         assert_eq!(
@@ -194,29 +586,190 @@ mod tests {
             "https://api.wxcc-eu2.cisco.com"
         );
         assert!(api_base("eu-2", None).is_err() && api_base("1", None).is_err());
-        assert_eq!(
-            api_base("us1", Some("http://127.0.0.1:8080/")).unwrap(),
-            "http://127.0.0.1:8080"
-        );
-        assert!(api_base("us1", Some("http://example.com")).is_err());
-        assert!(api_base("us1", Some("http://127.0.0.1.example.com")).is_err());
-        assert!(api_base("us1", Some("https://proxy.example.com")).is_ok());
+        for (given, base) in [
+            ("http://127.0.0.1:8080/", "http://127.0.0.1:8080"),
+            ("http://127.0.0.2:8080", "http://127.0.0.2:8080"),
+            ("http://127.1:8080", "http://127.0.0.1:8080"),
+            ("http://[::1]:8080", "http://[::1]:8080"),
+            ("http://LOCALHOST:8080/wxcc/", "http://localhost:8080/wxcc"),
+            ("https://proxy.example.com", "https://proxy.example.com"),
+            (
+                "https://proxy.example.com/base",
+                "https://proxy.example.com/base",
+            ),
+        ] {
+            assert_eq!(api_base("us1", Some(given)).as_deref(), Ok(base), "{given}");
+        }
     }
 
     #[test]
-    fn the_form_carries_the_file_and_the_type() {
-        let (content_type, body) = multipart("a.fd.json", "{\"name\": \"x\"}", "SUBFLOW");
+    fn plain_http_goes_to_loopback_only_and_no_url_carries_credentials() {
+        for (given, says) in [
+            ("http://example.com", "--api-url: http://example.com: plain http goes only to localhost or a loopback address (127.0.0.0/8, [::1]); use https"),
+            ("http://192.0.2.2:18200", "--api-url: http://192.0.2.2:18200: plain http goes only to localhost or a loopback address (127.0.0.0/8, [::1]); use https"),
+            ("http://127.0.0.1.example.com", "--api-url: http://127.0.0.1.example.com: plain http goes only to localhost or a loopback address (127.0.0.0/8, [::1]); use https"),
+            ("http://localhost.evil.com", "--api-url: http://localhost.evil.com: plain http goes only to localhost or a loopback address (127.0.0.0/8, [::1]); use https"),
+            ("http://[::ffff:c000:202]", "--api-url: http://[::ffff:c000:202]: plain http goes only to localhost or a loopback address (127.0.0.0/8, [::1]); use https"),
+            ("ftp://127.0.0.1", "--api-url: `ftp:` URLs are refused: use https (or http to localhost)"),
+            ("https://x.example.com/?a=b", "--api-url: https://x.example.com: give the API's base URL, without `?` or `#`"),
+            ("localhost:8080", "--api-url: `localhost:` URLs are refused: use https (or http to localhost)"),
+            ("127.0.0.1:8080", "--api-url: not an absolute URL (relative URL without a base)"),
+            ("flows", "--api-url: not an absolute URL (relative URL without a base)"),
+        ] {
+            assert_eq!(api_base("us1", Some(given)).unwrap_err(), says, "{given}");
+        }
+        // The user name and password are refused, and not repeated.
+        for given in [
+            "http://localhost:1@192.0.2.2:18200",
+            "http://127.0.0.1@192.0.2.2",
+            "https://user:hunter2@api.wxcc-us1.cisco.com",
+            "http://u@localhost:8080",
+        ] {
+            let said = api_base("us1", Some(given)).unwrap_err();
+            assert!(
+                said.starts_with("--api-url: a user name or password"),
+                "{said}"
+            );
+            assert!(
+                !said.contains("hunter2") && !said.contains("192.0.2.2"),
+                "{said}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_import_carries_its_type_and_overwrite_in_the_query_and_only_the_file_in_the_form() {
+        let call = import_call(
+            "http://127.0.0.1:1",
+            "org-1",
+            "p-1",
+            "a.fd.json",
+            "{\"name\": \"x\"}",
+            &ImportOptions {
+                flow_type: FlowType::Subflow,
+                overwrite: true,
+            },
+            "tok",
+        );
+        assert_eq!(
+            call.url,
+            "http://127.0.0.1:1/flow-store/org-1/project/p-1/flows:import?flowType=SUBFLOW&overwrite=yes"
+        );
+        let content_type = &call.headers[1].1;
         let boundary = content_type
             .strip_prefix("multipart/form-data; boundary=")
             .unwrap();
-        assert!(body.contains("name=\"file\"; filename=\"a.fd.json\"\r\nContent-Type: application/json\r\n\r\n{\"name\": \"x\"}\r\n"));
-        assert!(body.contains("name=\"flowType\"\r\n\r\nSUBFLOW\r\n"));
-        assert!(body.ends_with(&format!("--{boundary}--\r\n")));
         assert_eq!(
-            imported_flow_id("{\"id\": \"v1\", \"flowId\": \"f-9\"}").as_deref(),
-            Some("f-9")
+            call.body,
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.fd.json\"\r\nContent-Type: application/json\r\n\r\n{{\"name\": \"x\"}}\r\n--{boundary}--\r\n")
         );
-        assert_eq!(imported_flow_id("{\"flowId\": \"../x\"}"), None);
+        let publish = publish_call(
+            "https://h",
+            "o",
+            "p",
+            FLOW,
+            FlowType::Flow,
+            "a \"b\"\n",
+            "t",
+        );
+        assert_eq!(
+            publish.url,
+            format!("https://h/flow-store/o/project/p/flows/{FLOW}:publish?flowType=FLOW")
+        );
+        assert_eq!(publish.body, r#"{"comment":"a \"b\"\n"}"#);
+    }
+
+    #[test]
+    fn a_file_says_its_type() {
+        use serde_json::json;
+        assert_eq!(
+            FlowType::of_file(&json!({"flowType": "SUBFLOW"})),
+            Ok(FlowType::Subflow)
+        );
+        assert_eq!(
+            FlowType::of_file(&json!({"flowType": null})),
+            Ok(FlowType::Flow)
+        );
+        assert_eq!(FlowType::of_file(&json!({})), Ok(FlowType::Flow));
+        assert!(FlowType::of_file(&json!({"flowType": "FLOW&overwrite=yes"})).is_err());
+    }
+
+    #[test]
+    fn an_import_is_believed_only_with_ids_of_the_real_shape() {
+        let both = format!(r#"{{"id": "{VERSION}", "flowId": "{FLOW}", "name": "x"}}"#);
+        assert_eq!(
+            judge_import(&json(201, &both), 0, IMPORT),
+            Verdict::Accepted(Imported {
+                flow_id: FLOW.into(),
+                version_id: Some(VERSION.into())
+            })
+        );
+        assert_eq!(
+            judge_import(&json(200, &format!(r#"{{"id": "{FLOW}"}}"#)), 0, IMPORT),
+            Verdict::Accepted(Imported {
+                flow_id: FLOW.into(),
+                version_id: None
+            })
+        );
+        for (answer, says) in [
+            (json(200, "{}"), "the import was answered with HTTP 200, but the answer names no flow (no `flowId` or `id`): nothing shows the flow was imported"),
+            (json(200, r#"{"flowId": "flow-123"}"#), "the import was answered with HTTP 200, but its `flowId` is not an id (24 hex digits, as real ids are); it is not shown"),
+            (json(200, &format!(r#"{{"flowId": "{FLOW}", "id": 7}}"#)), "the import was answered with HTTP 200, but its `id` is not an id (24 hex digits, as real ids are); it is not shown"),
+            (json(200, &format!(r#"{{"flowId": "{FLOW}x"}}"#)), "the import was answered with HTTP 200, but its `flowId` is not an id (24 hex digits, as real ids are); it is not shown"),
+            (json(200, "[1]"), "the import was answered with HTTP 200, but the answer is not a JSON object; it is not shown"),
+            (answer(200, Some("text/html"), "<html>sign in</html>"), "the import was answered with HTTP 200, but not with JSON (a login page or a proxy's?); the answer is not shown. Check --api-url or --region"),
+            (answer(200, None, &format!(r#"{{"flowId": "{FLOW}"}}"#)), "the import was answered with HTTP 200, but not with JSON (a login page or a proxy's?); the answer is not shown. Check --api-url or --region"),
+            (Answer { body: Body::TooLarge, ..json(200, "") }, "the import was answered with HTTP 200, but the answer is longer than 1024 KiB (not read further); it is not shown, and is not the flow API's"),
+            (Answer { body: Body::NotText, ..json(200, "") }, "the import was answered with HTTP 200, but the answer is not text; it is not shown, and is not the flow API's"),
+        ] {
+            let f = failure(judge_import(&answer, 0, IMPORT));
+            assert_eq!((f.kind, f.message.as_str()), (FailureKind::NotTheApi, says));
+        }
+        assert!(is_json_type("application/problem+json") && !is_json_type("text/json"));
+    }
+
+    #[test]
+    fn no_redirect_is_followed_and_its_host_is_named() {
+        let redirect = |status, location: Option<&str>| Answer {
+            location: location.map(String::from),
+            ..json(status, "")
+        };
+        for (status, location, says) in [
+            (302, Some("https://login.example.net/sso?x=1"), "the import was answered with HTTP 302, a redirect to login.example.net: push follows no redirect (the token and the file would go with it); give --api-url or --region the API's own address"),
+            (307, Some("/elsewhere"), "the import was answered with HTTP 307, a redirect to api.wxcc-us1.cisco.com: push follows no redirect (the token and the file would go with it); give --api-url or --region the API's own address"),
+            (301, None, "the import was answered with HTTP 301, a redirect with no Location: push follows no redirect (the token and the file would go with it); give --api-url or --region the API's own address"),
+            (308, Some("data:,x"), "the import was answered with HTTP 308, a redirect to a URL with no host: push follows no redirect (the token and the file would go with it); give --api-url or --region the API's own address"),
+        ] {
+            let f = failure(judge_import(&redirect(status, location), 0, IMPORT));
+            assert_eq!((f.kind, f.message.as_str()), (FailureKind::NotTheApi, says));
+        }
+    }
+
+    #[test]
+    fn too_many_requests_is_retried_a_bounded_number_of_times_for_a_bounded_wait() {
+        let busy = |retry_after: Option<&str>| Answer {
+            retry_after: retry_after.map(String::from),
+            ..json(429, "{}")
+        };
+        assert_eq!(
+            judge_import(&busy(Some("0")), 0, IMPORT),
+            Verdict::RetryAfter(0)
+        );
+        assert_eq!(
+            judge_publish(&busy(Some(" 60 ")), 2, IMPORT),
+            Verdict::RetryAfter(60)
+        );
+        for (retry_after, attempt, says) in [
+            (Some("1"), MAX_RETRIES, "the import was refused: HTTP 429 (too many requests), 4 times; try again later"),
+            (Some("61"), 0, "the import was refused: HTTP 429 (too many requests), Retry-After 61 s is longer than push waits (60 s); try again later"),
+            (Some("99999999999999999999999"), 0, "the import was refused: HTTP 429 (too many requests) without a Retry-After in seconds; try again later"),
+            (Some("Wed, 21 Oct 2015 07:28:00 GMT"), 0, "the import was refused: HTTP 429 (too many requests) without a Retry-After in seconds; try again later"),
+            (Some("-1"), 0, "the import was refused: HTTP 429 (too many requests) without a Retry-After in seconds; try again later"),
+            (None, 0, "the import was refused: HTTP 429 (too many requests) without a Retry-After in seconds; try again later"),
+        ] {
+            let f = failure(judge_import(&busy(retry_after), attempt, IMPORT));
+            assert_eq!((f.kind, f.message.as_str()), (FailureKind::Refused, says));
+        }
     }
 
     #[test]
@@ -228,6 +781,25 @@ mod tests {
         assert_eq!(
             refusal(500, "token abc"),
             "HTTP 500 (the answer is not shown: it may echo the token)"
+        );
+        let f = failure(judge_publish(
+            &Answer {
+                body: Body::TooLarge,
+                ..json(503, "")
+            },
+            0,
+            IMPORT,
+        ));
+        assert_eq!(
+            (f.kind, f.message.as_str()),
+            (
+                FailureKind::Refused,
+                "publishing was refused: HTTP 503 (the answer is not shown: it may echo the token)"
+            )
+        );
+        assert_eq!(
+            judge_publish(&json(200, "{}"), 0, IMPORT),
+            Verdict::Accepted(())
         );
     }
 }
