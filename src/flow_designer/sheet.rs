@@ -78,9 +78,9 @@ fn write_sheet(input: &SheetInput) -> String {
     );
     let _ = writeln!(
         out,
-        "```sh\ncurl -X POST \"https://api.wxcc-us1.cisco.com/flow-store/$ORG_ID/project/{PROJECT_ID}/flows:import\" \\\n  -H \"Authorization: Bearer $WEBEX_TOKEN\" \\\n  -F \"file=@{}\" -F \"flowType={}\"\n```\n",
-        input.file_name,
-        flow.flow_type.as_deref().unwrap_or("FLOW")
+        "```sh\ncurl -X POST \"https://api.wxcc-us1.cisco.com/flow-store/$ORG_ID/project/{PROJECT_ID}/flows:import?flowType={}\" \\\n  -H \"Authorization: Bearer $WEBEX_TOKEN\" \\\n  -F \"file=@{}\"\n```\n",
+        flow.flow_type.as_deref().unwrap_or("FLOW"),
+        input.file_name
     );
     let _ = writeln!(
         out,
