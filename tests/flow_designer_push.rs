@@ -348,6 +348,33 @@ fn a_redirect_is_not_followed_and_its_host_is_named() {
 }
 
 #[test]
+fn a_publish_is_believed_only_as_a_json_answer_from_the_api() {
+    let dir = built();
+    let mut redirect = json(307, "");
+    redirect
+        .headers
+        .push(("Location", "https://sso.example.net/login?next=x".into()));
+    let html = Reply {
+        status: 200,
+        headers: vec![("Content-Type", "text/html".into())],
+        body: b"<html>Sign in</html>".to_vec(),
+    };
+    for (reply, says) in [
+        (redirect, "publishing was answered with HTTP 307, a redirect to sso.example.net: push follows no redirect (the token and the file would go with it); give --api-url or --region the API's own address"),
+        (html, "publishing was answered with HTTP 200, but not with JSON (a login page or a proxy's?); the answer is not shown. Check --api-url or --region"),
+    ] {
+        let server = StandIn::start(vec![imported(), reply]);
+        let out = push(dir.path(), &["--publish", "--api-url", &server.url], Some(TOKEN));
+        assert_eq!(server.finish().len(), 2, "{says}");
+        assert_eq!(out.status.code(), Some(2), "{says}");
+        assert_eq!(
+            stderr(&out),
+            format!("imported GetOAuthToken.fd.json as a SUBFLOW (flow id {FLOW_ID}, version id {VERSION_ID})\nerror: {says}\n")
+        );
+    }
+}
+
+#[test]
 fn an_answer_that_is_not_an_import_is_not_believed() {
     let dir = built();
     let html = Reply {
