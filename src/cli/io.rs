@@ -103,6 +103,57 @@ pub fn read_text(path: &Path, limit: usize) -> Result<String, ReadError> {
     })
 }
 
+/// Why a secret file gave no value.
+pub enum SecretReadError {
+    /// What was opened is not a regular file, or not the file that was checked (it was
+    /// replaced, say by a link, in between).
+    NotRegular,
+    /// It cannot be read, is too large or is not UTF-8: a message that quotes none of it.
+    Failed(String),
+}
+
+/// Reads a secret file at `path` (canonical, already judged by the rules of where secret files
+/// may be): the opened handle must be a regular file, and the same one as `path` names without
+/// following links, before a byte is read. Bounded like every input, and counted as one (no
+/// output may replace it). A file that is not UTF-8 is refused without saying where: the offset
+/// of its first bad byte would tell something of the secret.
+pub fn read_secret_file(path: &Path, limit: usize) -> Result<String, SecretReadError> {
+    let failed =
+        |e: std::io::Error| SecretReadError::Failed(format!("cannot read {}: {e}", path.display()));
+    let file = std::fs::File::open(path).map_err(failed)?;
+    let meta = file.metadata().map_err(failed)?;
+    if !meta.is_file() || !same_file(&meta, path) {
+        return Err(SecretReadError::NotRegular);
+    }
+    remember_input(path, &meta);
+    let mut bytes = Vec::new();
+    file.take(limit as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(failed)?;
+    if bytes.len() > limit {
+        return Err(SecretReadError::Failed(
+            too_large(&path.display().to_string(), limit).message,
+        ));
+    }
+    String::from_utf8(bytes)
+        .map_err(|_| SecretReadError::Failed(format!("{} is not UTF-8 text", path.display())))
+}
+
+/// Whether `opened` (an open handle's metadata) is the file `path` names itself, not through a
+/// link.
+#[cfg(unix)]
+fn same_file(opened: &std::fs::Metadata, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    std::fs::symlink_metadata(path).is_ok_and(|named| {
+        named.is_file() && named.dev() == opened.dev() && named.ino() == opened.ino()
+    })
+}
+
+#[cfg(not(unix))]
+fn same_file(_: &std::fs::Metadata, path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|named| named.is_file())
+}
+
 /// Counts a file the run names but does not read (a tenant's secret file when only its origin
 /// is shown) as an input all the same: no output may replace it.
 pub fn protect(path: &Path) {

@@ -102,6 +102,8 @@ codes! {
     UnknownParam => "wxc::unknown-param", Error, "A tenant file sets a parameter the template does not declare.";
     ParamType => "wxc::param-type", Error, "A tenant value has the wrong type for its parameter.";
     SecretUnavailable => "wxc::secret-unavailable", Error, "A secret's environment variable is unset or empty, or its file cannot be read or is empty.";
+    SecretFileNotAllowed => "wxc::secret-file-not-allowed", Error, "A secret file outside the tenant file's folder and every `--secrets-dir` (links followed), under /proc, /sys or /dev, or not a regular file.";
+    SecretValueInvalid => "wxc::secret-value-invalid", Error, "A secret value (from the environment or a file) holds a byte order mark, NUL or other control character, beyond one trailing newline.";
     UndefinedTemplateVariable => "wxc::undefined-template-variable", Error, "A template names a parameter that does not exist.";
     TemplateError => "wxc::template-error", Error, "A template does not parse, fails, or runs out of fuel.";
     InvalidSwitch => "wxc::invalid-switch", Error, "A node's `enabled` switch is not true or false, or its `bypass` outcome is missing.";
@@ -173,7 +175,9 @@ impl Code {
             Code::MissingParam => "Add the parameter to the tenant file, or give it a default in the template.",
             Code::UnknownParam => "Remove the key from the tenant file or correct its spelling to a parameter the template declares.",
             Code::ParamType => "Write the tenant value with the parameter's type, or as { env = \"NAME\" } or { file = \"PATH\" } for a secret.",
-            Code::SecretUnavailable => "Set the environment variable, or create the file (read relative to the tenant file), before building for this tenant.",
+            Code::SecretUnavailable => "Set the environment variable, or create the file (read relative to the tenant file, inside its folder or a --secrets-dir), before building for this tenant.",
+            Code::SecretFileNotAllowed => "Keep the secret file in the tenant file's folder or below it, or name its folder with --secrets-dir (never /proc, /sys or /dev).",
+            Code::SecretValueInvalid => "Write the secret as one line without control characters (tab included) or byte order mark; one trailing newline, LF or CRLF, is removed.",
             Code::UndefinedTemplateVariable => "Declare the parameter under [params], or correct the name in the template.",
             Code::TemplateError => "Fix the template expression shown; write `{{ \"{\" }}{` for a literal `{{`.",
             Code::InvalidSwitch => "Make `enabled` render to true or false, and give the node a `bypass` outcome that is wired in its `next`.",
