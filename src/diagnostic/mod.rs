@@ -102,8 +102,6 @@ codes! {
     UnknownParam => "wxc::unknown-param", Error, "A tenant file sets a parameter the template does not declare.";
     ParamType => "wxc::param-type", Error, "A tenant value has the wrong type for its parameter.";
     SecretUnavailable => "wxc::secret-unavailable", Error, "A secret's environment variable is unset or empty, or its file cannot be read or is empty.";
-    SecretFileNotAllowed => "wxc::secret-file-not-allowed", Error, "A secret file outside the tenant file's folder and every `--secrets-dir` (links followed), under /proc, /sys or /dev, or not a regular file.";
-    SecretValueInvalid => "wxc::secret-value-invalid", Error, "A secret value (from the environment or a file) holds a byte order mark, NUL or other control character, beyond one trailing newline.";
     UndefinedTemplateVariable => "wxc::undefined-template-variable", Error, "A template names a parameter that does not exist.";
     TemplateError => "wxc::template-error", Error, "A template does not parse, fails, or runs out of fuel.";
     InvalidSwitch => "wxc::invalid-switch", Error, "A node's `enabled` switch is not true or false, or its `bypass` outcome is missing.";
@@ -116,6 +114,8 @@ codes! {
     UnknownPort => "wxc::unknown-port", Error, "A Flow Designer link leaves from a port its activity does not have.";
     NotExpressible => "wxc::not-expressible", Error, "The spec says something Flow Designer cannot express; the message names the construct.";
     Approximated => "wxc::approximated", Warning, "Flow Designer carries a spec setting only approximately; the message says what and how.";
+    SecretFileNotAllowed => "wxc::secret-file-not-allowed", Error, "A secret file outside the tenant file's folder and every `--secrets-dir` (links followed), under /proc, /sys or /dev, or not a regular file.";
+    SecretValueInvalid => "wxc::secret-value-invalid", Error, "A secret value (from the environment or a file) holds a byte order mark, NUL or other control character, beyond one trailing newline.";
 }
 
 impl Code {
