@@ -682,18 +682,17 @@ impl wxcflow::render::SecretStore for FsSecrets {
             SecretFileError::Unreadable(format!("cannot read {}: {e}", full.display()))
         })?;
         check_secret_path(&canonical, &self.allowed).map_err(SecretFileError::NotAllowed)?;
-        // A FIFO or device would block or never end: a secret file is a regular file, and the
-        // one opened is checked again (a file swapped in since cannot be read instead).
+        // A FIFO or device would block or never end: a secret file is a regular file. The one
+        // opened is checked again (a file or folder swapped for a link since is not read).
         match std::fs::metadata(&canonical) {
             Ok(meta) if !meta.is_file() => {
                 return Err(SecretFileError::NotAllowed(FileRule::NotRegularFile))
             }
             _ => {}
         }
-        io::read_secret_file(&canonical, wxcflow::MAX_INPUT_BYTES).map_err(|e| match e {
-            io::SecretReadError::NotRegular => {
-                SecretFileError::NotAllowed(FileRule::NotRegularFile)
-            }
+        let rules = |real: &Path| check_secret_path(real, &self.allowed);
+        io::read_secret_file(&canonical, wxcflow::MAX_INPUT_BYTES, &rules).map_err(|e| match e {
+            io::SecretReadError::NotAllowed(rule) => SecretFileError::NotAllowed(rule),
             io::SecretReadError::Failed(message) => SecretFileError::Unreadable(message),
         })
     }
