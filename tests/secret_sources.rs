@@ -355,3 +355,36 @@ fn scenario_values_follow_the_same_rules() {
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
     assert!(!text.contains("wxc::secret-file-not-allowed"), "{text}");
 }
+
+#[test]
+fn sheets_and_graphs_read_no_secret_for_either_target() {
+    let dir = layout();
+    let d = dir.path();
+    std::fs::write(
+        d.join("tenants/t.toml"),
+        "token_passphrase = { env = \"WXCFLOW_TEST_UNSET_VARIABLE\" }\nstatic_token = { file = \"/proc/self/environ\" }\n",
+    )
+    .unwrap();
+    for args in [
+        &["sheet", "--values", "tenants/t.toml"][..],
+        &[
+            "sheet",
+            "--target",
+            "flow-designer",
+            "--values",
+            "tenants/t.toml",
+        ],
+        &["graph", "--values", "tenants/t.toml"],
+    ] {
+        let out = wxcflow(d, args, &[]);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        if args[0] == "sheet" {
+            assert!(
+                stdout.contains("environment variable WXCFLOW_TEST_UNSET_VARIABLE"),
+                "{args:?}: {stdout}"
+            );
+            assert!(stdout.contains("file /proc/self/environ"), "{args:?}");
+        }
+    }
+}
