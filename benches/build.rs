@@ -56,8 +56,8 @@ impl wxcflow::render::SecretStore for BenchSecrets {
     fn env(&self, _: &str) -> Option<String> {
         Some("bench-passphrase".into())
     }
-    fn file(&self, path: &str) -> Result<String, String> {
-        Err(path.into())
+    fn file(&self, path: &str) -> Result<String, wxcflow::render::SecretFileError> {
+        Err(wxcflow::render::SecretFileError::Unreadable(path.into()))
     }
 }
 

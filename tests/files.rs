@@ -238,11 +238,11 @@ fn endless_inputs_are_refused_as_too_large_within_bounded_memory() {
             1,
             "zero.toml is over",
         ),
-        // A secret file is a regular file: a device is refused before it is opened.
+        // No secret file is read under /dev: a device is refused before it is opened.
         (
             &["build", "s.toml", "--values", "secret.toml"],
             1,
-            "/dev/zero: not a regular file",
+            "/dev/zero: not allowed: it lies under /proc, /sys or /dev",
         ),
         (&["run", "--mock", "/dev/zero"], 1, "error[wxc::too-large]"),
         (&["test", "scenario.toml"], 1, "/dev/zero is over"),

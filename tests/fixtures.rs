@@ -79,12 +79,13 @@ fn every_check_code_is_exercised_by_the_corpus() {
     let literal = fixture(&root.join("fixtures/tenant-errors/literal-secret.toml"));
     let literal = wxcflow::render::Tenant::parse("literal", literal).unwrap();
     let none = wxcflow::render::NoSecrets;
+    let store = common::secrets();
     for entry in std::fs::read_dir(root.join("fixtures/tenant-errors")).unwrap() {
         let source = fixture(&entry.unwrap().path());
         let diagnostics = match wxcflow::render::Tenant::parse("t", source) {
             Ok(t) => {
                 common::compiler()
-                    .build_tenant(&ping, Some(&t), &none)
+                    .build_tenant(&ping, Some(&t), &store)
                     .diagnostics
             }
             Err(d) => vec![d],

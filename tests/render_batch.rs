@@ -168,7 +168,8 @@ fn a_stale_document_holding_secrets_is_kept_and_named() {
     let secret = "token_service_url = \"https://t.example.com/x\"\ntoken_passphrase = { file = \"../pass.txt\" }\n";
     let dir = batch(&[("a.toml", OFF), ("s.toml", secret)]);
     std::fs::write(dir.path().join("pass.txt"), "pass-123\n").unwrap();
-    let first = render(dir.path(), &[]);
+    // The secret file lies beside the tenants' folder: allowed by --secrets-dir.
+    let first = render(dir.path(), &["--secrets-dir", "."]);
     assert_eq!(first.status.code(), Some(0), "{}", transcript(&first));
     assert_eq!(manifest(dir.path())["tenants"][1]["private"], true);
     // Edited by hand, then its tenant leaves: with no digest, an edit cannot be told apart.

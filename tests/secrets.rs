@@ -474,8 +474,10 @@ next = { Ok = "end:Success", none = "end:Error", onError = "end:Error" }
         fn env(&self, _: &str) -> Option<String> {
             Some(self.0.clone())
         }
-        fn file(&self, path: &str) -> Result<String, String> {
-            Err(format!("no file {path}"))
+        fn file(&self, path: &str) -> Result<String, wxcflow::render::SecretFileError> {
+            Err(wxcflow::render::SecretFileError::Unreadable(format!(
+                "no file {path}"
+            )))
         }
     }
 

@@ -267,6 +267,7 @@ fn build_fd(
     spec: Option<&Path>,
     values: Option<&Path>,
     format: Format,
+    reads: super::Secrets,
 ) -> Result<(fd::FdBuild, Vec<SourceFile>, Origins), Failure> {
     let source = in_format(load_spec(spec), format)?;
     let validator = FdValidator::new();
@@ -284,7 +285,12 @@ fn build_fd(
     }
     let tenant = values.map(|v| load_tenant_as(v, format)).transpose()?;
     let store = FsSecrets::beside(values);
-    let connect = compiler().build_tenant(&source, tenant.as_ref(), &store);
+    // A sheet says where each secret comes from and reads none, as for the document target.
+    let store: &dyn wxcflow::render::SecretStore = match reads {
+        super::Secrets::Read => &store,
+        super::Secrets::OriginsOnly => &wxcflow::render::OriginsOnly,
+    };
+    let connect = compiler().build_tenant(&source, tenant.as_ref(), store);
     let lowered = fd::lower_build(&connect, Some(&source), &validator);
     let origins = connect
         .secret_origins
@@ -325,7 +331,7 @@ pub(super) fn build(
             out.display()
         )));
     }
-    let (build, _, _) = build_fd(spec, values, format)?;
+    let (build, _, _) = build_fd(spec, values, format, super::Secrets::Read)?;
     let holds_secret = build.holds_secret;
     let Some((flow, json)) = build.output else {
         return Err(match format {
@@ -371,7 +377,8 @@ pub(super) fn build(
 }
 
 pub(super) fn sheet(spec: Option<&Path>, values: Option<&Path>, output: Option<&Path>) -> Outcome {
-    let (build, sources, origins) = build_fd(spec, values, Format::Human)?;
+    let (build, sources, origins) =
+        build_fd(spec, values, Format::Human, super::Secrets::OriginsOnly)?;
     let Some((flow, _)) = &build.output else {
         return Err(Failure::problems_with(format!(
             "build failed: {}",

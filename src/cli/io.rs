@@ -103,6 +103,79 @@ pub fn read_text(path: &Path, limit: usize) -> Result<String, ReadError> {
     })
 }
 
+/// Why a secret file gave no value.
+pub enum SecretReadError {
+    /// What was opened breaks a rule of where secret files may be: not a regular file, not the
+    /// file that was checked (replaced, say by a link, in between), or, on Linux, a file whose
+    /// real path the rules refuse (a folder on the way swapped for a link since).
+    NotAllowed(wxcflow::render::sources::FileRule),
+    /// It cannot be read, is too large or is not UTF-8: a message that quotes none of it.
+    Failed(String),
+}
+
+/// Reads a secret file at `path` (canonical, already judged by the rules of where secret files
+/// may be): the opened handle must be a regular file, the same one as `path` names without
+/// following links, and (on Linux, where the kernel tells an open file's path) still pass
+/// `rules`, before a byte is read. Bounded like every input, and counted as one (no output may
+/// replace it). A file that is not UTF-8 is refused without saying where: the offset of its
+/// first bad byte would tell something of the secret.
+pub fn read_secret_file(
+    path: &Path,
+    limit: usize,
+    rules: &dyn Fn(&Path) -> Result<(), wxcflow::render::sources::FileRule>,
+) -> Result<String, SecretReadError> {
+    use wxcflow::render::sources::FileRule;
+    let failed =
+        |e: std::io::Error| SecretReadError::Failed(format!("cannot read {}: {e}", path.display()));
+    let file = std::fs::File::open(path).map_err(failed)?;
+    let meta = file.metadata().map_err(failed)?;
+    if !meta.is_file() || !same_file(&meta, path) {
+        return Err(SecretReadError::NotAllowed(FileRule::NotRegularFile));
+    }
+    if let Some(real) = opened_path(&file) {
+        rules(&real).map_err(SecretReadError::NotAllowed)?;
+    }
+    remember_input(path, &meta);
+    let mut bytes = Vec::new();
+    file.take(limit as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(failed)?;
+    if bytes.len() > limit {
+        return Err(SecretReadError::Failed(
+            too_large(&path.display().to_string(), limit).message,
+        ));
+    }
+    String::from_utf8(bytes)
+        .map_err(|_| SecretReadError::Failed(format!("{} is not UTF-8 text", path.display())))
+}
+
+/// The path the kernel holds for an open file, where it tells one (Linux, with /proc mounted).
+#[cfg(target_os = "linux")]
+fn opened_path(file: &std::fs::File) -> Option<PathBuf> {
+    use std::os::fd::AsRawFd as _;
+    std::fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd())).ok()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn opened_path(_: &std::fs::File) -> Option<PathBuf> {
+    None
+}
+
+/// Whether `opened` (an open handle's metadata) is the file `path` names itself, not through a
+/// link.
+#[cfg(unix)]
+fn same_file(opened: &std::fs::Metadata, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    std::fs::symlink_metadata(path).is_ok_and(|named| {
+        named.is_file() && named.dev() == opened.dev() && named.ino() == opened.ino()
+    })
+}
+
+#[cfg(not(unix))]
+fn same_file(_: &std::fs::Metadata, path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|named| named.is_file())
+}
+
 /// Counts a file the run names but does not read (a tenant's secret file when only its origin
 /// is shown) as an input all the same: no output may replace it.
 pub fn protect(path: &Path) {
@@ -386,4 +459,49 @@ pub fn stderr_write_styled(text: &str) {
 pub fn stdout_failure() -> Option<String> {
     record_stdout(std::io::stdout().lock().flush());
     STDOUT_FAILURE.lock().ok().and_then(|f| f.clone())
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+    use super::*;
+    use wxcflow::render::sources::FileRule;
+
+    fn read(path: &Path, rules: &dyn Fn(&Path) -> Result<(), FileRule>) -> Result<String, String> {
+        read_secret_file(path, 100, rules).map_err(|e| match e {
+            SecretReadError::NotAllowed(rule) => format!("not allowed: {rule:?}"),
+            SecretReadError::Failed(why) => why,
+        })
+    }
+
+    #[test]
+    fn a_secret_file_is_checked_again_once_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("key");
+        std::fs::write(&file, "k-1\n").unwrap();
+        let anywhere = |_: &Path| Ok(());
+        assert_eq!(read(&file, &anywhere).unwrap(), "k-1\n");
+        // A link where the checked file was is not followed.
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&file, &link).unwrap();
+        assert_eq!(
+            read(&link, &anywhere).unwrap_err(),
+            "not allowed: NotRegularFile"
+        );
+        // Where the kernel tells the opened file's path, the rules judge it again.
+        let nowhere = |_: &Path| Err(FileRule::OutsideAllowedFolders);
+        let again = read(&file, &nowhere);
+        if cfg!(target_os = "linux") {
+            assert_eq!(again.unwrap_err(), "not allowed: OutsideAllowedFolders");
+        }
+        // Too large, or not UTF-8: said without any of the contents or where they break.
+        std::fs::write(&file, [b'a'; 101]).unwrap();
+        assert!(read(&file, &anywhere)
+            .unwrap_err()
+            .contains("is over 100 bytes"));
+        std::fs::write(&file, b"abc\xff").unwrap();
+        assert!(read(&file, &anywhere)
+            .unwrap_err()
+            .ends_with("is not UTF-8 text"));
+    }
 }

@@ -111,6 +111,8 @@ enum Command {
         /// What to write: the flow document, or a Flow Designer subflow (`<flow name>.fd.json`).
         #[arg(long, value_enum, default_value_t = flow_designer::Target::Document)]
         target: flow_designer::Target,
+        #[command(flatten)]
+        secrets: SecretsDirs,
     },
     /// Render a template for every tenant file (`*.toml`) in a folder, in parallel.
     Render {
@@ -127,6 +129,8 @@ enum Command {
         /// Parallel jobs (default: one per core); at least 1.
         #[arg(long, value_parser = parse_jobs)]
         jobs: Option<usize>,
+        #[command(flatten)]
+        secrets: SecretsDirs,
     },
     /// Run a flow locally: HTTP from a mock file, or real with --live (without either, every
     /// request fails to connect).
@@ -148,6 +152,8 @@ enum Command {
         flows: Vec<PathBuf>,
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
+        #[command(flatten)]
+        secrets: SecretsDirs,
     },
     /// Run scenario files (or every `*.toml` in the folders given) and check their expectations.
     Test {
@@ -155,6 +161,8 @@ enum Command {
         paths: Vec<PathBuf>,
         #[arg(long)]
         flows: Vec<PathBuf>,
+        #[command(flatten)]
+        secrets: SecretsDirs,
     },
     /// Check specs and report every problem, without writing anything.
     Check {
@@ -167,6 +175,8 @@ enum Command {
         /// How to report: text, a JSON array, or a SARIF 2.1.0 log for code scanning.
         #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
         format: ReportFormat,
+        #[command(flatten)]
+        secrets: SecretsDirs,
     },
     /// Draw a flow (without SPEC: the embedded GetOAuthToken).
     Graph {
@@ -340,8 +350,16 @@ pub fn run() -> ExitCode {
     }
 }
 
-fn run_command(cli: Cli) -> Outcome {
+fn run_command(mut cli: Cli) -> Outcome {
     let _ = COLOR.set(cli.color);
+    match &mut cli.command {
+        Command::Build { secrets, .. }
+        | Command::Render { secrets, .. }
+        | Command::Check { secrets, .. }
+        | Command::Run { secrets, .. }
+        | Command::Test { secrets, .. } => std::mem::take(secrets).set(),
+        _ => {}
+    }
     match cli.command {
         Command::Render {
             template,
@@ -349,6 +367,7 @@ fn run_command(cli: Cli) -> Outcome {
             output,
             check,
             jobs,
+            ..
         } => match output {
             Some(output) if !check => render::render(&template, &tenants, &output, jobs),
             _ => check::render_in_scratch(&template, &tenants, jobs),
@@ -359,6 +378,7 @@ fn run_command(cli: Cli) -> Outcome {
             values,
             output,
             format,
+            ..
         } => flow_designer::build(
             spec.as_deref(),
             values.as_deref(),
@@ -386,6 +406,7 @@ fn run_command(cli: Cli) -> Outcome {
             specs,
             tenants,
             format,
+            ..
         } => check::check(&specs, tenants.as_deref(), format),
         Command::Run {
             spec,
@@ -395,6 +416,7 @@ fn run_command(cli: Cli) -> Outcome {
             live,
             flows,
             format,
+            ..
         } => simulate::simulate(
             spec.as_deref(),
             trigger.as_deref(),
@@ -404,7 +426,7 @@ fn run_command(cli: Cli) -> Outcome {
             &flows,
             format,
         ),
-        Command::Test { paths, flows } => simulate::test(&paths, &flows),
+        Command::Test { paths, flows, .. } => simulate::test(&paths, &flows),
         Command::Inspect { files, format } => inspect::inspect(&files, format),
         Command::Graph {
             spec,
@@ -599,9 +621,48 @@ fn print_diagnostics(
     }
 }
 
-/// Secrets from the process environment and from files named relative to the tenant file.
+/// The folders given with `--secrets-dir`, canonical, set once from the command line (like the
+/// colour choice): every store of the run reads secret files from them too.
+static SECRETS_DIRS: std::sync::OnceLock<Vec<PathBuf>> = std::sync::OnceLock::new();
+
+/// `--secrets-dir`, shared by the commands that read secret values.
+#[derive(clap::Args, Default)]
+struct SecretsDirs {
+    /// A folder secret files may also be read from (repeatable), besides the tenant file's own
+    /// folder and its subfolders; never one under /proc, /sys or /dev.
+    #[arg(long = "secrets-dir", value_name = "DIR", value_parser = parse_secrets_dir)]
+    secrets_dir: Vec<PathBuf>,
+}
+
+impl SecretsDirs {
+    /// Makes these the run's secret folders.
+    fn set(self) {
+        let _ = SECRETS_DIRS.set(self.secrets_dir);
+    }
+}
+
+/// `--secrets-dir`: an existing directory, made canonical (links resolved) so that secret files
+/// are compared with where it really is; one under /proc, /sys or /dev is refused.
+fn parse_secrets_dir(text: &str) -> Result<PathBuf, String> {
+    let dir = std::fs::canonicalize(text).map_err(|e| format!("cannot use {text}: {e}"))?;
+    if !dir.is_dir() {
+        return Err(format!("{text} is not a directory"));
+    }
+    if wxcflow::render::sources::is_system_path(&dir) {
+        return Err(format!(
+            "{text} lies under /proc, /sys or /dev, where no secret file is read"
+        ));
+    }
+    Ok(dir)
+}
+
+/// Secrets from the process environment and from files named relative to the tenant file, read
+/// only where [`wxcflow::render::sources`] allows: the tenant file's folder tree and every
+/// `--secrets-dir`.
 struct FsSecrets {
     base: PathBuf,
+    /// Canonical folders secret files may lie in.
+    allowed: Vec<PathBuf>,
 }
 
 impl FsSecrets {
@@ -611,7 +672,9 @@ impl FsSecrets {
             .and_then(Path::parent)
             .filter(|p| !p.as_os_str().is_empty())
             .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-        FsSecrets { base }
+        let mut allowed: Vec<PathBuf> = std::fs::canonicalize(&base).into_iter().collect();
+        allowed.extend(SECRETS_DIRS.get().into_iter().flatten().cloned());
+        FsSecrets { base, allowed }
     }
 }
 
@@ -620,17 +683,28 @@ impl wxcflow::render::SecretStore for FsSecrets {
         std::env::var(name).ok()
     }
 
-    fn file(&self, path: &str) -> Result<String, String> {
+    fn file(&self, path: &str) -> Result<String, wxcflow::render::SecretFileError> {
+        use wxcflow::render::sources::{check_secret_path, FileRule};
+        use wxcflow::render::SecretFileError;
         let full = self.base.join(path);
-        // A FIFO or device would block or never end: a secret file is a regular file.
-        match std::fs::metadata(&full) {
+        // Where it really is, every link resolved, is what the rules judge.
+        let canonical = std::fs::canonicalize(&full).map_err(|e| {
+            SecretFileError::Unreadable(format!("cannot read {}: {e}", full.display()))
+        })?;
+        check_secret_path(&canonical, &self.allowed).map_err(SecretFileError::NotAllowed)?;
+        // A FIFO or device would block or never end: a secret file is a regular file. The one
+        // opened is checked again (a file or folder swapped for a link since is not read).
+        match std::fs::metadata(&canonical) {
             Ok(meta) if !meta.is_file() => {
-                return Err("not a regular file (a secret file is read whole, once)".into())
+                return Err(SecretFileError::NotAllowed(FileRule::NotRegularFile))
             }
             _ => {}
         }
-        // Bounded like every input: a secret `{ file = "/dev/zero" }` is refused, not read.
-        io::read_text(&full, wxcflow::MAX_INPUT_BYTES).map_err(|e| e.message)
+        let rules = |real: &Path| check_secret_path(real, &self.allowed);
+        io::read_secret_file(&canonical, wxcflow::MAX_INPUT_BYTES, &rules).map_err(|e| match e {
+            io::SecretReadError::NotAllowed(rule) => SecretFileError::NotAllowed(rule),
+            io::SecretReadError::Failed(message) => SecretFileError::Unreadable(message),
+        })
     }
 }
 

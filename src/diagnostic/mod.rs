@@ -114,6 +114,8 @@ codes! {
     UnknownPort => "wxc::unknown-port", Error, "A Flow Designer link leaves from a port its activity does not have.";
     NotExpressible => "wxc::not-expressible", Error, "The spec says something Flow Designer cannot express; the message names the construct.";
     Approximated => "wxc::approximated", Warning, "Flow Designer carries a spec setting only approximately; the message says what and how.";
+    SecretFileNotAllowed => "wxc::secret-file-not-allowed", Error, "A secret file outside the tenant file's folder and every `--secrets-dir` (links followed), under /proc, /sys or /dev, or not a regular file.";
+    SecretValueInvalid => "wxc::secret-value-invalid", Error, "A secret value (from the environment or a file) holds a byte order mark, NUL or other control character, beyond one trailing newline.";
 }
 
 impl Code {
@@ -173,7 +175,9 @@ impl Code {
             Code::MissingParam => "Add the parameter to the tenant file, or give it a default in the template.",
             Code::UnknownParam => "Remove the key from the tenant file or correct its spelling to a parameter the template declares.",
             Code::ParamType => "Write the tenant value with the parameter's type, or as { env = \"NAME\" } or { file = \"PATH\" } for a secret.",
-            Code::SecretUnavailable => "Set the environment variable, or create the file (read relative to the tenant file), before building for this tenant.",
+            Code::SecretUnavailable => "Set the environment variable, or create the file (read relative to the tenant file, inside its folder or a --secrets-dir), before building for this tenant.",
+            Code::SecretFileNotAllowed => "Keep the secret file in the tenant file's folder or below it, or name its folder with --secrets-dir (never /proc, /sys or /dev).",
+            Code::SecretValueInvalid => "Write the secret as one line without control characters (tab included) or byte order mark; one trailing newline, LF or CRLF, is removed.",
             Code::UndefinedTemplateVariable => "Declare the parameter under [params], or correct the name in the template.",
             Code::TemplateError => "Fix the template expression shown; write `{{ \"{\" }}{` for a literal `{{`.",
             Code::InvalidSwitch => "Make `enabled` render to true or false, and give the node a `bypass` outcome that is wired in its `next`.",

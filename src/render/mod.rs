@@ -14,11 +14,13 @@ use std::sync::{Arc, Mutex};
 
 pub(crate) mod limits;
 mod params;
+pub mod sources;
 mod switches;
 mod visit;
 
 pub use params::looks_like_webex_token;
 use params::{declare, Param, ParamType};
+pub use sources::SecretFileError;
 pub use switches::apply_switches;
 pub(crate) use visit::{visit_strings, Place};
 
@@ -29,8 +31,10 @@ pub const FUEL: u64 = 50_000;
 pub trait SecretStore: Sync {
     /// The value of an environment variable named in a tenant file; `None` when it is unset.
     fn env(&self, name: &str) -> Option<String>;
-    /// Reads a secret file named in a tenant file (relative to that file's folder).
-    fn file(&self, path: &str) -> Result<String, String>;
+    /// Reads a secret file named in a tenant file (relative to that file's folder), refusing one
+    /// that breaks a rule of [`sources`]. The value is returned as read: the caller applies
+    /// [`sources::clean_secret_value`].
+    fn file(&self, path: &str) -> Result<String, SecretFileError>;
     /// `false` for outputs that show only where secrets come from (sheets, graphs): then no
     /// secret is read at all, and a placeholder stands in for each value.
     fn reads_values(&self) -> bool {
@@ -49,8 +53,10 @@ impl SecretStore for OriginsOnly {
     fn env(&self, _: &str) -> Option<String> {
         None
     }
-    fn file(&self, path: &str) -> Result<String, String> {
-        Err(format!("secret files are not read here ({path})"))
+    fn file(&self, path: &str) -> Result<String, SecretFileError> {
+        Err(SecretFileError::Unreadable(format!(
+            "secret files are not read here ({path})"
+        )))
     }
     fn reads_values(&self) -> bool {
         false
@@ -64,8 +70,10 @@ impl SecretStore for NoSecrets {
     fn env(&self, _: &str) -> Option<String> {
         None
     }
-    fn file(&self, path: &str) -> Result<String, String> {
-        Err(format!("no secret file can be read here ({path})"))
+    fn file(&self, path: &str) -> Result<String, SecretFileError> {
+        Err(SecretFileError::Unreadable(format!(
+            "no secret file can be read here ({path})"
+        )))
     }
 }
 

@@ -1,6 +1,7 @@
 //! Template parameters: their declarations, and the values a tenant file gives them, from the
 //! file itself, the environment or a secret file.
 
+use super::sources::{self, SecretFileError};
 use super::*;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -113,12 +114,10 @@ impl Renderer<'_> {
                     continue;
                 };
                 let value_span = Some(t.source.span(value.span()));
-                let unavailable = |why: String| {
-                    Diagnostic::new(
-                        Code::SecretUnavailable,
-                        format!("{}: `{}` {why}", t.source.name, param.name),
-                    )
-                    .with_span(value_span.clone())
+                let unavailable = |code: Code, why: String, help: Option<&str>| {
+                    Diagnostic::new(code, format!("{}: `{}` {why}", t.source.name, param.name))
+                        .with_span(value_span.clone())
+                        .with_optional_help(help.map(str::to_string))
                 };
                 let resolved = match value.get_ref() {
                     toml::Value::Table(table) => match secret_reference(table) {
@@ -159,8 +158,8 @@ impl Renderer<'_> {
                         values.insert(param.name.clone(), Value::from(SECRET_PLACEHOLDER));
                         continue;
                     }
-                    Resolved::Unavailable(why) => {
-                        out.push(unavailable(why));
+                    Resolved::Unavailable(code, why, help) => {
+                        out.push(unavailable(code, why, help));
                         failed.insert(param.name.clone());
                         continue;
                     }
@@ -228,13 +227,16 @@ enum Resolved {
     Value(toml::Value, String),
     /// Not read (the store shows origins only); where it would come from.
     Placeholder(String),
-    /// Why it cannot be had.
-    Unavailable(String),
+    /// Why it cannot be had, the code that says so, and what to do about it.
+    Unavailable(Code, String, Option<&'static str>),
 }
 
-/// Reads a secret from the store. An empty value is refused: CI systems expand a missing secret
-/// to an empty string, and a flow built without its passphrase fails only in production. A
-/// tenant that means "no secret" writes `""`.
+/// Reads a secret from the store, and applies the one rule of secret values whatever their
+/// source ([`sources::clean_secret_value`]): one trailing newline is removed; a byte order mark,
+/// NUL or other control character is refused, naming the source and the rule, never the value
+/// (not even which character, or where). An empty value is refused: CI systems expand a missing
+/// secret to an empty string, and a flow built without its passphrase fails only in production.
+/// A tenant that means "no secret" writes `""`.
 fn resolve_secret(reference: &SecretRef, store: &dyn SecretStore) -> Resolved {
     let origin = match reference {
         SecretRef::Env(var) => format!("environment variable {var}"),
@@ -244,20 +246,39 @@ fn resolve_secret(reference: &SecretRef, store: &dyn SecretStore) -> Resolved {
         return Resolved::Placeholder(origin);
     }
     let read = match reference {
-        SecretRef::Env(var) => store
-            .env(var)
-            .ok_or_else(|| format!("comes from environment variable {var}, which is not set")),
-        SecretRef::File(path) => store
-            .file(path)
-            .map(|v| v.trim_end_matches(['\n', '\r']).to_string())
-            .map_err(|why| format!("comes from file {path}: {why}")),
+        SecretRef::Env(var) => store.env(var).ok_or_else(|| {
+            (
+                Code::SecretUnavailable,
+                format!("comes from environment variable {var}, which is not set"),
+                None,
+            )
+        }),
+        SecretRef::File(path) => store.file(path).map_err(|e| match e {
+            SecretFileError::NotAllowed(rule) => (
+                Code::SecretFileNotAllowed,
+                format!("comes from file {path}: {}", rule.describe()),
+                rule.help(),
+            ),
+            SecretFileError::Unreadable(why) => (
+                Code::SecretUnavailable,
+                format!("comes from file {path}: {why}"),
+                None,
+            ),
+        }),
     };
-    match read {
-        Ok(v) if v.trim().is_empty() => Resolved::Unavailable(format!(
-            "comes from {origin}, which is empty or blank; write `\"\"` in the tenant file if it has no such secret"
-        )),
-        Ok(v) => Resolved::Value(toml::Value::String(v), origin),
-        Err(why) => Resolved::Unavailable(why),
+    match read.map(|raw| sources::clean_secret_value(&raw)) {
+        Ok(Ok(v)) => Resolved::Value(toml::Value::String(v), origin),
+        Ok(Err(sources::ValueProblem::Blank)) => Resolved::Unavailable(
+            Code::SecretUnavailable,
+            format!("comes from {origin}, which is empty or blank; write `\"\"` in the tenant file if it has no such secret"),
+            None,
+        ),
+        Ok(Err(sources::ValueProblem::ControlCharacter)) => Resolved::Unavailable(
+            Code::SecretValueInvalid,
+            format!("comes from {origin}, whose value holds a byte order mark, NUL or other control character (tab and newline included; only one trailing newline is removed)"),
+            None,
+        ),
+        Err((code, why, help)) => Resolved::Unavailable(code, why, help),
     }
 }
 

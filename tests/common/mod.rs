@@ -71,8 +71,25 @@ impl wxcflow::render::SecretStore for FakeSecrets {
     fn env(&self, name: &str) -> Option<String> {
         self.0.get(name).map(|v| v.to_string())
     }
-    fn file(&self, path: &str) -> Result<String, String> {
-        Err(format!("{path}: No such file or directory (os error 2)"))
+    /// As the command's store judges a path, without a file system: the tenant file's folder is
+    /// `/tenants`, a path is taken as written (no links), and no file exists.
+    fn file(&self, path: &str) -> Result<String, wxcflow::render::SecretFileError> {
+        use std::path::{Component, PathBuf};
+        let mut resolved = PathBuf::from("/tenants");
+        for part in Path::new(path).components() {
+            match part {
+                Component::ParentDir => {
+                    resolved.pop();
+                }
+                Component::CurDir => {}
+                other => resolved.push(other),
+            }
+        }
+        wxcflow::render::sources::check_secret_path(&resolved, &[PathBuf::from("/tenants")])
+            .map_err(wxcflow::render::SecretFileError::NotAllowed)?;
+        Err(wxcflow::render::SecretFileError::Unreadable(format!(
+            "{path}: No such file or directory (os error 2)"
+        )))
     }
 }
 
@@ -92,6 +109,9 @@ pub fn secrets() -> FakeSecrets {
         ("UMBRELLA_TOKEN_PASSPHRASE", "umbrella-passphrase-9Lm"),
         // Set but empty, as CI systems expand a secret they do not have.
         ("WXCFLOW_TEST_EMPTY_VARIABLE", ""),
+        // Values a secret may not hold: a byte order mark, a control character.
+        ("WXCFLOW_TEST_BOM_VARIABLE", "\u{feff}bom-secret-4Tz"),
+        ("WXCFLOW_TEST_ESCAPE_VARIABLE", "escape\u{1b}[2J-secret-8Wq"),
     ]))
 }
 
