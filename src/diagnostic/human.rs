@@ -53,6 +53,14 @@ pub fn render_human_styled(
         if let Some(help) = &help {
             group = group.element(Level::HELP.message(help.as_ref()));
         }
+        let related: Vec<String> = d
+            .related
+            .iter()
+            .map(|r| format!("declared at {}:{}:{}", printable(&r.file), r.line, r.column))
+            .collect();
+        for note in &related {
+            group = group.element(Level::NOTE.message(note.as_str()));
+        }
         out.push_str(&renderer.render(&[group]));
         out.push_str("\n\n");
     }

@@ -218,6 +218,10 @@ pub struct Diagnostic {
     pub span: Option<Span>,
     /// How to fix it, when there is more to say than the message.
     pub help: Option<String>,
+    /// Other places the problem involves: for a tenant's problem (located in the tenant file),
+    /// the template's declaration of the parameter.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub related: Vec<Span>,
 }
 
 fn serialize_code<S: serde::Serializer>(code: &Code, s: S) -> Result<S::Ok, S::Error> {
@@ -233,7 +237,14 @@ impl Diagnostic {
             message: message.into(),
             span: None,
             help: None,
+            related: Vec::new(),
         }
+    }
+
+    /// Adds a related place (when there is one).
+    pub fn with_related(mut self, span: Option<Span>) -> Self {
+        self.related.extend(span);
+        self
     }
 
     /// Points the diagnostic at a place in the input (or at none).

@@ -119,6 +119,7 @@ impl Renderer<'_> {
                         format!("{}: `{}` {why}", t.source.name, param.name),
                     )
                     .with_span(value_span.clone())
+                    .with_related(param.declared.clone())
                 };
                 let resolved = match value.get_ref() {
                     toml::Value::Table(table) => match secret_reference(table) {
@@ -130,7 +131,8 @@ impl Renderer<'_> {
                             }
                             out.push(
                                 Diagnostic::new(Code::ParamType, format!("{}: `{}` is a table; give a value, {{ env = \"NAME\" }} or {{ file = \"PATH\" }}", t.source.name, param.name))
-                                    .with_span(value_span),
+                                    .with_span(value_span)
+                                    .with_related(param.declared.clone()),
                             );
                             failed.insert(param.name.clone());
                             continue;
@@ -183,7 +185,8 @@ impl Renderer<'_> {
                                 Code::ParamType,
                                 format!("{}: `{}`{shown}: {why}", t.source.name, param.name),
                             )
-                            .with_span(value_span),
+                            .with_span(value_span)
+                            .with_related(param.declared.clone()),
                         );
                         failed.insert(param.name.clone());
                     }
@@ -207,14 +210,19 @@ impl Renderer<'_> {
                 _ => {
                     let file =
                         tenant.map_or("no tenant file".to_string(), |t| t.source.name.clone());
-                    out.push(
-                        Diagnostic::new(
-                            Code::MissingParam,
-                            format!("{file}: required parameter `{}` is not set", param.name),
-                        )
-                        .with_span(param.declared.clone())
-                        .with_help(format!("add `{} = ...` to the tenant file", param.name)),
-                    );
+                    let d = Diagnostic::new(
+                        Code::MissingParam,
+                        format!("{file}: required parameter `{}` is not set", param.name),
+                    )
+                    .with_help(format!("add `{} = ...` to the tenant file", param.name));
+                    // The tenant's problem is in the tenant file (at its start: there is no key
+                    // to point at); the template's declaration is where it comes from.
+                    out.push(match tenant {
+                        Some(t) => d
+                            .with_span(Some(t.source.span(0..0)))
+                            .with_related(param.declared.clone()),
+                        None => d.with_span(param.declared.clone()),
+                    });
                 }
             }
         }
@@ -308,6 +316,7 @@ fn lint_literal(
     out.push(
         Diagnostic::new(Code::LiteralSecret, message)
             .with_span(span)
+            .with_related(param.declared.clone())
             .with_help(format!("use {} = {{ env = \"NAME\" }} or {{ file = \"PATH\" }} and keep the value out of git", param.name)),
     );
 }
