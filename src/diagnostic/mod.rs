@@ -218,10 +218,10 @@ pub struct Diagnostic {
     pub span: Option<Span>,
     /// How to fix it, when there is more to say than the message.
     pub help: Option<String>,
-    /// Other places the problem involves: for a tenant's problem (located in the tenant file),
-    /// the template's declaration of the parameter.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub related: Vec<Span>,
+    /// Another place the problem involves: for a tenant's problem (located in the tenant file),
+    /// the template's declaration of the parameter. Boxed: most diagnostics have none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub related: Option<Box<Span>>,
 }
 
 fn serialize_code<S: serde::Serializer>(code: &Code, s: S) -> Result<S::Ok, S::Error> {
@@ -237,13 +237,15 @@ impl Diagnostic {
             message: message.into(),
             span: None,
             help: None,
-            related: Vec::new(),
+            related: None,
         }
     }
 
     /// Adds a related place (when there is one).
     pub fn with_related(mut self, span: Option<Span>) -> Self {
-        self.related.extend(span);
+        if let Some(span) = span {
+            self.related = Some(Box::new(span));
+        }
         self
     }
 

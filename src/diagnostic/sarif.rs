@@ -165,6 +165,7 @@ fn result(d: &Diagnostic, sources: &[&SourceFile], input: Option<&str>) -> Value
     let related: Vec<Value> = d
         .related
         .iter()
+        .map(|span| span.as_ref())
         .enumerate()
         .map(|(i, span)| {
             json!({
