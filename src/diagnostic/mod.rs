@@ -112,6 +112,8 @@ codes! {
     HttpWithoutErrorPath => "wxc::http-without-error-path", Warning, "A Flow Designer HTTP activity whose failure nothing tests: no condition reads its `httpStatusCode`.";
     UnreachableActivity => "wxc::unreachable-activity", Warning, "A Flow Designer activity that no path from a start or event activity reaches.";
     UnknownPort => "wxc::unknown-port", Error, "A Flow Designer link leaves from a port its activity does not have.";
+    UnknownReference => "wxc::unknown-reference", Warning, "A Flow Designer expression reads a variable or activity the flow does not have.";
+    SecretNotSecure => "wxc::secret-not-secure", Warning, "A Flow Designer variable named as holding a card number, CVV, PIN, password, passphrase, token, secret or API key is not marked Secure.";
     NotExpressible => "wxc::not-expressible", Error, "The spec says something Flow Designer cannot express; the message names the construct.";
     Approximated => "wxc::approximated", Warning, "Flow Designer carries a spec setting only approximately; the message says what and how.";
 }
@@ -183,6 +185,8 @@ impl Code {
             Code::HttpWithoutErrorPath => "Add a condition after the HTTP activity that tests its `httpStatusCode`, so a failed request takes its own path.",
             Code::UnreachableActivity => "Link the activity from a reachable one, or remove it.",
             Code::UnknownPort => "Link from a port the activity has (the message lists them); the export may have been edited by hand.",
+            Code::UnknownReference => "Correct the name to a variable or activity of the flow (names are case-sensitive), or declare the variable; Pebble reads an unknown name as empty, silently.",
+            Code::SecretNotSecure => "Mark the variable Secure in Flow Designer (`isSecure` in the export), as Cisco's templates tell users to for sensitive inputs; rename it if it holds nothing sensitive.",
             Code::NotExpressible => "Change the spec so it uses what Flow Designer can carry (the message names the construct), or keep this flow on Webex Connect.",
             Code::Approximated => "Check the setting in Flow Designer after importing; the message says how it was carried.",
             Code::LiteralSecret => "Take the value from the environment or a file outside the repository: { env = \"NAME\" } or { file = \"PATH\" }.",
