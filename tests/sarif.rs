@@ -332,3 +332,66 @@ fn fingerprints_survive_lines_moving() {
         assert_eq!(fingerprint(b), fingerprint(a), "{b}");
     }
 }
+
+#[test]
+fn a_bad_value_a_template_string_uses_is_found_in_each_tenant_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let tenants = dir.path().join("tenants");
+    std::fs::create_dir(&tenants).unwrap();
+    // `label` goes into the flow name, where `/` is refused.
+    for (name, text) in [
+        ("acme", "url = \"https://a.example.com\"\nlabel = \"a/b\"\n"),
+        (
+            "globex",
+            "# moved down\n\nurl = \"https://g.example.com\"\nlabel = \"c/d\"\n",
+        ),
+        ("initech", "url = \"https://i.example.com\"\n"),
+    ] {
+        std::fs::write(tenants.join(format!("{name}.toml")), text).unwrap();
+    }
+    std::fs::copy(
+        root().join("fixtures/templates/ping.toml"),
+        dir.path().join("ping.toml"),
+    )
+    .unwrap();
+    let results = tenant_results(dir.path());
+    let places: Vec<(String, u64, String, u64)> = results
+        .iter()
+        .map(|r| {
+            let at = &r["locations"][0]["physicalLocation"];
+            let related = &r["relatedLocations"][0];
+            assert_eq!(related["message"]["text"], "the template uses the value");
+            (
+                at["artifactLocation"]["uri"].as_str().unwrap().to_string(),
+                at["region"]["startLine"].as_u64().unwrap(),
+                related["physicalLocation"]["artifactLocation"]["uri"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+                related["physicalLocation"]["region"]["startLine"]
+                    .as_u64()
+                    .unwrap(),
+            )
+        })
+        .collect();
+    let name_line = std::fs::read_to_string(dir.path().join("ping.toml"))
+        .unwrap()
+        .lines()
+        .position(|l| l.starts_with("name = "))
+        .unwrap() as u64
+        + 1;
+    assert_eq!(
+        places,
+        [
+            ("tenants/acme.toml".into(), 2, "ping.toml".into(), name_line),
+            (
+                "tenants/globex.toml".into(),
+                4,
+                "ping.toml".into(),
+                name_line
+            ),
+        ]
+    );
+    assert!(results.iter().all(|r| r["ruleId"] == "wxc::invalid-name"));
+    assert_ne!(fingerprint(&results[0]), fingerprint(&results[1]));
+}

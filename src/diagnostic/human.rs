@@ -56,7 +56,15 @@ pub fn render_human_styled(
         let related: Vec<String> = d
             .related
             .iter()
-            .map(|r| format!("declared at {}:{}:{}", printable(&r.file), r.line, r.column))
+            .map(|r| {
+                format!(
+                    "{} at {}:{}:{}",
+                    printable(&r.note),
+                    printable(&r.span.file),
+                    r.span.line,
+                    r.span.column
+                )
+            })
             .collect();
         for note in &related {
             group = group.element(Level::NOTE.message(note.as_str()));

@@ -225,7 +225,16 @@ pub struct Diagnostic {
     /// Another place the problem involves: for a tenant's problem (located in the tenant file),
     /// the template's declaration of the parameter. Boxed: most diagnostics have none.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub related: Option<Box<Span>>,
+    pub related: Option<Box<Related>>,
+}
+
+/// A place a diagnostic involves besides its own, and what it is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Related {
+    /// Where.
+    pub span: Span,
+    /// What is there: "the template declares the parameter here".
+    pub note: String,
 }
 
 fn serialize_code<S: serde::Serializer>(code: &Code, s: S) -> Result<S::Ok, S::Error> {
@@ -245,10 +254,13 @@ impl Diagnostic {
         }
     }
 
-    /// Adds a related place (when there is one).
-    pub fn with_related(mut self, span: Option<Span>) -> Self {
+    /// Adds a related place (when there is one) and what it is.
+    pub fn with_related(mut self, span: Option<Span>, note: impl Into<String>) -> Self {
         if let Some(span) = span {
-            self.related = Some(Box::new(span));
+            self.related = Some(Box::new(Related {
+                span,
+                note: note.into(),
+            }));
         }
         self
     }

@@ -165,16 +165,15 @@ fn result(d: &Diagnostic, sources: &[&SourceFile], input: Option<&str>) -> Value
     let related: Vec<Value> = d
         .related
         .iter()
-        .map(|span| span.as_ref())
         .enumerate()
-        .map(|(i, span)| {
+        .map(|(i, related)| {
             json!({
                 "id": i,
                 "physicalLocation": {
-                    "artifactLocation": { "uri": artifact_uri(&span.file) },
-                    "region": region(span, sources),
+                    "artifactLocation": { "uri": artifact_uri(&related.span.file) },
+                    "region": region(&related.span, sources),
                 },
-                "message": { "text": "where the template declares the parameter" },
+                "message": { "text": related.note },
             })
         })
         .collect();

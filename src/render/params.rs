@@ -67,6 +67,9 @@ impl ParamType {
     }
 }
 
+/// What a tenant's diagnostic says of its related place, the parameter's declaration.
+const DECLARED: &str = "the template declares the parameter";
+
 pub(super) struct Param {
     pub(super) name: String,
     pub(super) kind: ParamType,
@@ -119,7 +122,7 @@ impl Renderer<'_> {
                         format!("{}: `{}` {why}", t.source.name, param.name),
                     )
                     .with_span(value_span.clone())
-                    .with_related(param.declared.clone())
+                    .with_related(param.declared.clone(), DECLARED)
                 };
                 let resolved = match value.get_ref() {
                     toml::Value::Table(table) => match secret_reference(table) {
@@ -132,7 +135,7 @@ impl Renderer<'_> {
                             out.push(
                                 Diagnostic::new(Code::ParamType, format!("{}: `{}` is a table; give a value, {{ env = \"NAME\" }} or {{ file = \"PATH\" }}", t.source.name, param.name))
                                     .with_span(value_span)
-                                    .with_related(param.declared.clone()),
+                                    .with_related(param.declared.clone(), DECLARED),
                             );
                             failed.insert(param.name.clone());
                             continue;
@@ -186,7 +189,7 @@ impl Renderer<'_> {
                                 format!("{}: `{}`{shown}: {why}", t.source.name, param.name),
                             )
                             .with_span(value_span)
-                            .with_related(param.declared.clone()),
+                            .with_related(param.declared.clone(), DECLARED),
                         );
                         failed.insert(param.name.clone());
                     }
@@ -220,7 +223,7 @@ impl Renderer<'_> {
                     out.push(match tenant {
                         Some(t) => d
                             .with_span(Some(t.source.span(0..0)))
-                            .with_related(param.declared.clone()),
+                            .with_related(param.declared.clone(), DECLARED),
                         None => d.with_span(param.declared.clone()),
                     });
                 }
@@ -316,7 +319,7 @@ fn lint_literal(
     out.push(
         Diagnostic::new(Code::LiteralSecret, message)
             .with_span(span)
-            .with_related(param.declared.clone())
+            .with_related(param.declared.clone(), DECLARED)
             .with_help(format!("use {} = {{ env = \"NAME\" }} or {{ file = \"PATH\" }} and keep the value out of git", param.name)),
     );
 }
