@@ -517,7 +517,8 @@ pub fn shown(diagnostics: &[Diagnostic], sources: &[&SourceFile]) -> Vec<Diagnos
         .iter()
         .map(|d| {
             let mut d = d.clone();
-            if let Some(span) = &mut d.span {
+            let related = d.related.as_mut().map(|r| &mut r.span);
+            for span in d.span.iter_mut().chain(related) {
                 if let Some(source) = sources.iter().find(|s| s.name == span.file) {
                     span.column = source.shown_position(span.bytes.start).1;
                 }
