@@ -7,9 +7,9 @@
 
 use std::ops::Range;
 
-/// Pebble's word operators and literals (pebbletemplates.io, "Basic usage": `and`, `or`,
-/// `not`, `is`, `contains`, `equals`, `in`; `true`, `false`, `null`, `none`), and the words a
-/// ternary or a test may leave in place.
+/// Words taken as Pebble's operators and literals, never as names (`and`, `or`, `not`, `is`,
+/// `contains`, `true`, `false`, `null`, ...). Assumption: the list follows Pebble's own
+/// documentation, not Cisco's; a variable named like one of these would go unchecked.
 const KEYWORDS: [&str; 14] = [
     "and", "or", "not", "is", "in", "contains", "equals", "matches", "true", "false", "null",
     "none", "if", "else",
@@ -79,11 +79,16 @@ fn tag_reads<'a>(text: &'a str, range: Range<usize>, locals: &mut Vec<&'a str>) 
         .take_while(|b| is_name_char(*b))
         .count();
     let after = range.start + lead + word_len;
-    match &inner[lead..lead + word_len] {
+    let keyword = &inner[lead..lead + word_len];
+    match keyword {
         "if" | "elseif" => expression_reads(text, after..range.end),
         "for" | "set" => {
             let mut names = expression_reads(text, after..range.end).into_iter();
             locals.extend(names.next().map(|r| r.name));
+            if keyword == "for" {
+                // Pebble's loop variable (`loop.index`) exists inside every `for`.
+                locals.push("loop");
+            }
             names.collect()
         }
         _ => Vec::new(),
@@ -195,7 +200,7 @@ mod tests {
         let (found, locals) = reads("{% for item in items %}{{ item.id }}{% endfor %}");
         let found: Vec<&str> = found.iter().map(|r| r.name).collect();
         assert_eq!(found, ["items", "item"]);
-        assert_eq!(locals, ["item"]);
+        assert_eq!(locals, ["item", "loop"]);
         assert_eq!(
             names("{% if Status == 'x' %}y{% elseif b %}"),
             ["Status", "b"]
