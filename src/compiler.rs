@@ -134,6 +134,9 @@ impl Compiler {
             Some(spec) => self.build_spec(spec, renderer.source()),
             None => failed(Vec::new()),
         };
+        if let Some(template) = renderer.source() {
+            rendered.place_on_tenant(&template.name, &mut build.diagnostics);
+        }
         let mut diagnostics = rendered.diagnostics;
         diagnostics.append(&mut build.diagnostics);
         build.diagnostics = diagnostics;

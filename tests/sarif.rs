@@ -221,3 +221,177 @@ fn check_prints_sarif_for_tenant_files() {
     assert_eq!(out.status.code(), Some(1));
     insta::assert_snapshot!(results_and_invocations(&out.stdout));
 }
+
+/// Runs `check --format sarif --tenants tenants ping.toml` in `dir` and returns the results.
+fn tenant_results(dir: &Path) -> Vec<Value> {
+    let out = wxcflow(
+        dir,
+        &[
+            "check",
+            "--format",
+            "sarif",
+            "--tenants",
+            "tenants",
+            "ping.toml",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let log: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_valid_sarif(&log);
+    log["runs"][0]["results"].as_array().unwrap().clone()
+}
+
+fn fingerprint(result: &Value) -> String {
+    result["partialFingerprints"]["wxcflow/v1"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn a_parameter_missing_in_three_tenants_is_three_results_in_the_tenant_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let tenants = dir.path().join("tenants");
+    std::fs::create_dir(&tenants).unwrap();
+    for name in ["acme", "globex", "initech"] {
+        std::fs::write(tenants.join(format!("{name}.toml")), "retries = 2\n").unwrap();
+    }
+    std::fs::copy(
+        root().join("fixtures/templates/ping.toml"),
+        dir.path().join("ping.toml"),
+    )
+    .unwrap();
+    let results = tenant_results(dir.path());
+    assert_eq!(results.len(), 3);
+    let files: Vec<&str> = results
+        .iter()
+        .map(|r| {
+            assert_eq!(r["ruleId"], "wxc::missing-param");
+            // The template's declaration is the related place.
+            let related = &r["relatedLocations"][0]["physicalLocation"];
+            assert_eq!(related["artifactLocation"]["uri"], "ping.toml");
+            assert_eq!(related["region"]["startLine"], 3);
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                .as_str()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(
+        files,
+        [
+            "tenants/acme.toml",
+            "tenants/globex.toml",
+            "tenants/initech.toml"
+        ]
+    );
+    let prints: std::collections::BTreeSet<String> = results.iter().map(fingerprint).collect();
+    assert_eq!(prints.len(), 3, "{prints:?}");
+    insta::assert_snapshot!(serde_json::to_string_pretty(&results).unwrap());
+}
+
+#[test]
+fn fingerprints_survive_lines_moving() {
+    let dir = tempfile::tempdir().unwrap();
+    let tenants = dir.path().join("tenants");
+    std::fs::create_dir(&tenants).unwrap();
+    for name in [
+        "unknown-param.toml",
+        "wrong-type.toml",
+        "missing-required.toml",
+    ] {
+        std::fs::copy(
+            root().join("fixtures/tenant-errors").join(name),
+            tenants.join(name),
+        )
+        .unwrap();
+    }
+    let template = std::fs::read_to_string(root().join("fixtures/templates/ping.toml")).unwrap();
+    std::fs::write(dir.path().join("ping.toml"), &template).unwrap();
+    let before = tenant_results(dir.path());
+    // Unrelated edits: comments above everything, in the template and in every tenant file.
+    std::fs::write(
+        dir.path().join("ping.toml"),
+        format!("# one\n# two\n{template}"),
+    )
+    .unwrap();
+    for entry in std::fs::read_dir(&tenants).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, format!("# edited\n\n{text}")).unwrap();
+    }
+    let after = tenant_results(dir.path());
+    assert_eq!(before.len(), after.len());
+    assert!(before.len() >= 3);
+    let moved = before
+        .iter()
+        .zip(&after)
+        .filter(|(b, a)| b["locations"] != a["locations"])
+        .count();
+    assert!(moved >= 2, "the edit moved the findings at keys");
+    for (b, a) in before.iter().zip(&after) {
+        assert_eq!(fingerprint(b), fingerprint(a), "{b}");
+    }
+}
+
+#[test]
+fn a_bad_value_a_template_string_uses_is_found_in_each_tenant_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let tenants = dir.path().join("tenants");
+    std::fs::create_dir(&tenants).unwrap();
+    // `label` goes into the flow name, where `/` is refused.
+    for (name, text) in [
+        ("acme", "url = \"https://a.example.com\"\nlabel = \"a/b\"\n"),
+        (
+            "globex",
+            "# moved down\n\nurl = \"https://g.example.com\"\nlabel = \"c/d\"\n",
+        ),
+        ("initech", "url = \"https://i.example.com\"\n"),
+    ] {
+        std::fs::write(tenants.join(format!("{name}.toml")), text).unwrap();
+    }
+    std::fs::copy(
+        root().join("fixtures/templates/ping.toml"),
+        dir.path().join("ping.toml"),
+    )
+    .unwrap();
+    let results = tenant_results(dir.path());
+    let places: Vec<(String, u64, String, u64)> = results
+        .iter()
+        .map(|r| {
+            let at = &r["locations"][0]["physicalLocation"];
+            let related = &r["relatedLocations"][0];
+            assert_eq!(related["message"]["text"], "the template uses the value");
+            (
+                at["artifactLocation"]["uri"].as_str().unwrap().to_string(),
+                at["region"]["startLine"].as_u64().unwrap(),
+                related["physicalLocation"]["artifactLocation"]["uri"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+                related["physicalLocation"]["region"]["startLine"]
+                    .as_u64()
+                    .unwrap(),
+            )
+        })
+        .collect();
+    let name_line = std::fs::read_to_string(dir.path().join("ping.toml"))
+        .unwrap()
+        .lines()
+        .position(|l| l.starts_with("name = "))
+        .unwrap() as u64
+        + 1;
+    assert_eq!(
+        places,
+        [
+            ("tenants/acme.toml".into(), 2, "ping.toml".into(), name_line),
+            (
+                "tenants/globex.toml".into(),
+                4,
+                "ping.toml".into(),
+                name_line
+            ),
+        ]
+    );
+    assert!(results.iter().all(|r| r["ruleId"] == "wxc::invalid-name"));
+    assert_ne!(fingerprint(&results[0]), fingerprint(&results[1]));
+}

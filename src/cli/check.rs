@@ -122,10 +122,13 @@ pub(super) fn check(specs: &[PathBuf], tenants: Option<&Path>, format: ReportFor
             }
         }
     }
+    // Flow Designer exports are counted as exports in the summary; everything else as specs.
+    let mut exports = 0;
     for path in specs {
         report.start_spec();
         match super::flow_designer::lint_file(path) {
-            Ok(Some((found, quoted))) => {
+            Ok(Some((found, quoted, export))) => {
+                exports += usize::from(export);
                 let name = path.display().to_string();
                 report.add(found, &quoted.iter().collect::<Vec<_>>(), &name, None);
                 continue;
@@ -204,9 +207,8 @@ pub(super) fn check(specs: &[PathBuf], tenants: Option<&Path>, format: ReportFor
                 ),
             };
             reportln!(
-                "checked {} spec{}{tenants_part}: {}{unread}",
-                specs.len(),
-                if specs.len() == 1 { "" } else { "s" },
+                "checked {}{tenants_part}: {}{unread}",
+                inputs(specs.len() - exports, exports),
                 diagnostic::summary(&report.diagnostics)
             );
         }
@@ -219,6 +221,16 @@ pub(super) fn check(specs: &[PathBuf], tenants: Option<&Path>, format: ReportFor
         Err(Failure::problems())
     } else {
         Ok(Done::Clean)
+    }
+}
+
+/// What a check ran over: "1 spec", "2 exports", "1 spec and 2 exports".
+fn inputs(specs: usize, exports: usize) -> String {
+    let count = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    match (specs, exports) {
+        (s, 0) => count(s, "spec"),
+        (0, e) => count(e, "export"),
+        (s, e) => format!("{} and {}", count(s, "spec"), count(e, "export")),
     }
 }
 

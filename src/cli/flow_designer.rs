@@ -220,8 +220,9 @@ pub(super) fn decompile(path: &Path, output: Option<&Path>) -> Option<Outcome> {
     })
 }
 
-/// A Flow Designer file's diagnostics and the sources to quote them from.
-pub(super) type Linted = (Vec<Diagnostic>, Vec<SourceFile>);
+/// A Flow Designer file's diagnostics, the sources to quote them from, and whether it was an
+/// export (else a Flow Designer spec).
+pub(super) type Linted = (Vec<Diagnostic>, Vec<SourceFile>, bool);
 
 /// What `check` finds in a Flow Designer export or spec: its diagnostics, and the sources to
 /// quote them from (none for an export on one long line); `None` for any other file.
@@ -258,6 +259,7 @@ pub(super) fn lint_file(path: &Path) -> Result<Option<Linted>, super::io::ReadEr
         } else {
             Vec::new()
         },
+        kind == FdFile::Export,
     )))
 }
 

@@ -53,6 +53,22 @@ pub fn render_human_styled(
         if let Some(help) = &help {
             group = group.element(Level::HELP.message(help.as_ref()));
         }
+        let related: Vec<String> = d
+            .related
+            .iter()
+            .map(|r| {
+                format!(
+                    "{} at {}:{}:{}",
+                    printable(&r.note),
+                    printable(&r.span.file),
+                    r.span.line,
+                    r.span.column
+                )
+            })
+            .collect();
+        for note in &related {
+            group = group.element(Level::NOTE.message(note.as_str()));
+        }
         out.push_str(&renderer.render(&[group]));
         out.push_str("\n\n");
     }

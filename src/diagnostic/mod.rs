@@ -112,6 +112,8 @@ codes! {
     HttpWithoutErrorPath => "wxc::http-without-error-path", Warning, "A Flow Designer HTTP activity whose failure nothing tests: no condition reads its `httpStatusCode`.";
     UnreachableActivity => "wxc::unreachable-activity", Warning, "A Flow Designer activity that no path from a start or event activity reaches.";
     UnknownPort => "wxc::unknown-port", Error, "A Flow Designer link leaves from a port its activity does not have.";
+    UnknownReference => "wxc::unknown-reference", Warning, "A Flow Designer expression reads a variable or activity the flow does not have.";
+    SecretNotSecure => "wxc::secret-not-secure", Warning, "A Flow Designer variable named as holding a card number, CVV, PIN, password, passphrase, token, secret or API key is not marked Secure.";
     NotExpressible => "wxc::not-expressible", Error, "The spec says something Flow Designer cannot express; the message names the construct.";
     Approximated => "wxc::approximated", Warning, "Flow Designer carries a spec setting only approximately; the message says what and how.";
     SecretFileNotAllowed => "wxc::secret-file-not-allowed", Error, "A secret file outside the tenant file's folder and every `--secrets-dir` (links followed), under /proc, /sys or /dev, or not a regular file.";
@@ -187,6 +189,8 @@ impl Code {
             Code::HttpWithoutErrorPath => "Add a condition after the HTTP activity that tests its `httpStatusCode`, so a failed request takes its own path.",
             Code::UnreachableActivity => "Link the activity from a reachable one, or remove it.",
             Code::UnknownPort => "Link from a port the activity has (the message lists them); the export may have been edited by hand.",
+            Code::UnknownReference => "Correct the name to a variable or activity of the flow (names are case-sensitive), or declare the variable; Pebble reads an unknown name as empty, silently.",
+            Code::SecretNotSecure => "Mark the variable Secure in Flow Designer (`isSecure` in the export), as Cisco's templates tell users to for sensitive inputs; rename it if it holds nothing sensitive.",
             Code::NotExpressible => "Change the spec so it uses what Flow Designer can carry (the message names the construct), or keep this flow on Webex Connect.",
             Code::Approximated => "Check the setting in Flow Designer after importing; the message says how it was carried.",
             Code::LiteralSecret => "Take the value from the environment or a file outside the repository: { env = \"NAME\" } or { file = \"PATH\" }.",
@@ -222,6 +226,19 @@ pub struct Diagnostic {
     pub span: Option<Span>,
     /// How to fix it, when there is more to say than the message.
     pub help: Option<String>,
+    /// Another place the problem involves: for a tenant's problem (located in the tenant file),
+    /// the template's declaration of the parameter. Boxed: most diagnostics have none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub related: Option<Box<Related>>,
+}
+
+/// A place a diagnostic involves besides its own, and what it is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Related {
+    /// Where.
+    pub span: Span,
+    /// What is there: "the template declares the parameter here".
+    pub note: String,
 }
 
 fn serialize_code<S: serde::Serializer>(code: &Code, s: S) -> Result<S::Ok, S::Error> {
@@ -237,7 +254,19 @@ impl Diagnostic {
             message: message.into(),
             span: None,
             help: None,
+            related: None,
         }
+    }
+
+    /// Adds a related place (when there is one) and what it is.
+    pub fn with_related(mut self, span: Option<Span>, note: impl Into<String>) -> Self {
+        if let Some(span) = span {
+            self.related = Some(Box::new(Related {
+                span,
+                note: note.into(),
+            }));
+        }
+        self
     }
 
     /// Points the diagnostic at a place in the input (or at none).
@@ -492,7 +521,8 @@ pub fn shown(diagnostics: &[Diagnostic], sources: &[&SourceFile]) -> Vec<Diagnos
         .iter()
         .map(|d| {
             let mut d = d.clone();
-            if let Some(span) = &mut d.span {
+            let related = d.related.as_mut().map(|r| &mut r.span);
+            for span in d.span.iter_mut().chain(related) {
                 if let Some(source) = sources.iter().find(|s| s.name == span.file) {
                     span.column = source.shown_position(span.bytes.start).1;
                 }

@@ -14,7 +14,13 @@ pub const SARIF_SCHEMA_URI: &str =
 pub struct SarifLog {
     results: Vec<Value>,
     notifications: Vec<Value>,
+    /// How many results so far had each fingerprint digest, to number repeats.
+    seen: std::collections::HashMap<String, usize>,
 }
+
+/// The `partialFingerprints` key wxcflow's fingerprints are given under; the version changes
+/// whenever what goes into them does, so that old and new ones are never compared.
+pub const FINGERPRINT_KEY: &str = "wxcflow/v1";
 
 impl SarifLog {
     /// An empty log: no results yet, and a successful run.
@@ -32,7 +38,17 @@ impl SarifLog {
         input: Option<&str>,
     ) {
         for d in diagnostics {
-            self.results.push(result(d, sources, input));
+            let mut result = result(d, sources, input);
+            let digest = fingerprint_digest(d, input);
+            let count = self.seen.entry(digest.clone()).or_insert(0);
+            *count += 1;
+            if let Some(object) = result.as_object_mut() {
+                object.insert(
+                    "partialFingerprints".into(),
+                    json!({ FINGERPRINT_KEY: format!("{digest}:{count}") }),
+                );
+            }
+            self.results.push(result);
         }
     }
 
@@ -146,7 +162,78 @@ fn result(d: &Diagnostic, sources: &[&SourceFile], input: Option<&str>) -> Value
     if let (Some(location), Some(object)) = (location, result.as_object_mut()) {
         object.insert("locations".into(), json!([location]));
     }
+    let related: Vec<Value> = d
+        .related
+        .iter()
+        .enumerate()
+        .map(|(i, related)| {
+            json!({
+                "id": i,
+                "physicalLocation": {
+                    "artifactLocation": { "uri": artifact_uri(&related.span.file) },
+                    "region": region(&related.span, sources),
+                },
+                "message": { "text": related.note },
+            })
+        })
+        .collect();
+    if let (false, Some(object)) = (related.is_empty(), result.as_object_mut()) {
+        object.insert("relatedLocations".into(), Value::Array(related));
+    }
     result
+}
+
+/// What identifies a finding across runs: its rule, the file it is in and its message with
+/// numbers and double-quoted text left out, hashed (sha256, hex). Never a line or column (an
+/// edit above would move every finding below it), never a quoted line of the source (which may
+/// hold a secret; messages never do, and the quoted values they name are left out anyway). Two
+/// findings alike in all three are told apart by the `:N` suffix, their order in the file.
+fn fingerprint_digest(d: &Diagnostic, input: Option<&str>) -> String {
+    use sha2::{Digest, Sha256};
+    let file = d.span.as_ref().map(|s| s.file.as_str()).or(input);
+    let mut hasher = Sha256::new();
+    hasher.update(d.code.as_str().as_bytes());
+    hasher.update([0]);
+    hasher.update(file.map(artifact_uri).unwrap_or_default().as_bytes());
+    hasher.update([0]);
+    hasher.update(stable_message(&d.message).as_bytes());
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A message without what may change while the finding stays the same: numbers standing alone
+/// (line numbers, counts, sizes; `n4` and `HTTPRequest_2` keep theirs) and double-quoted text
+/// (a literal value, which may be long or change with each tenant edit).
+fn stable_message(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut quoted = false;
+    let mut previous: Option<char> = None;
+    let mut chars = message.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '"' {
+            if !quoted {
+                out.push_str("\"\"");
+            }
+            quoted = !quoted;
+        } else if quoted {
+            // left out
+        } else if c.is_ascii_digit() && !previous.is_some_and(|p| p.is_alphanumeric() || p == '_') {
+            while chars
+                .peek()
+                .is_some_and(|n| n.is_ascii_digit() || *n == '.')
+            {
+                chars.next();
+            }
+            out.push('#');
+        } else {
+            out.push(c);
+        }
+        previous = Some(c);
+    }
+    out
 }
 
 /// Start line and column (1-based, in characters), and the end when the source is at hand and the
@@ -236,6 +323,37 @@ mod tests {
         assert_eq!(artifact_uri("/tmp/a b.toml"), "file:///tmp/a%20b.toml");
         assert_eq!(artifact_uri("C:\\flows\\a.toml"), "file:///C:/flows/a.toml");
         assert_eq!(artifact_uri("../a%.toml"), "../a%25.toml");
+    }
+
+    #[test]
+    fn fingerprints_leave_out_numbers_and_quoted_values() {
+        assert_eq!(
+            stable_message("a.toml: `port` (\"80a\"): expected integer, 3 found at line 12"),
+            "a.toml: `port` (\"\"): expected integer, # found at line #"
+        );
+        assert_eq!(
+            stable_message("node `n4` port `HTTP_2`"),
+            "node `n4` port `HTTP_2`"
+        );
+        let source = SourceFile::new("t/acme.toml", "\n\nx = 1\n");
+        let at = |line: usize| {
+            Diagnostic::new(Code::UnknownParam, "t/acme.toml: `x` is not a parameter")
+                .with_span(Some(source.span(line..line + 1)))
+        };
+        let mut log = SarifLog::new();
+        log.add(&[at(2), at(3)], &[&source], None);
+        let mut moved = SarifLog::new();
+        moved.add(&[at(0)], &[&source], None);
+        let print = |log: &SarifLog, i: usize| {
+            log.to_value()["runs"][0]["results"][i]["partialFingerprints"][FINGERPRINT_KEY]
+                .as_str()
+                .unwrap()
+                .to_string()
+        };
+        // The same finding moved to another line keeps its fingerprint; a repeat is numbered.
+        assert_eq!(print(&log, 0), print(&moved, 0));
+        assert!(print(&log, 0).ends_with(":1") && print(&log, 1).ends_with(":2"));
+        assert_eq!(print(&log, 0)[..64], print(&log, 1)[..64]);
     }
 
     #[test]

@@ -7,6 +7,7 @@ use super::model::*;
 use super::secrets::{credentials, secret_variables};
 use crate::diagnostic::{Code, Diagnostic, SourceFile, Span};
 use crate::flow::walk::breadth_first;
+use serde_json::Value;
 use std::collections::BTreeSet;
 
 /// Every diagnostic for a flow; `source` is the file it was read from (an export or a spec), for
@@ -31,8 +32,27 @@ pub fn lint(flow: &FdFlow, source: Option<&SourceFile>) -> Vec<Diagnostic> {
             );
         }
     }
+    for (at, v) in flow.variables.iter().enumerate() {
+        // One with a value typed in clear is told above, with the same advice.
+        let told = is_credential_name(&v.name) && v.has_value();
+        if v.is_secure || told {
+            continue;
+        }
+        if let Some(what) = sensitive_name(&v.name) {
+            out.push(
+                Diagnostic::new(
+                    Code::SecretNotSecure,
+                    format!("variable `{}` is named as holding {what} but is not marked Secure", v.name),
+                )
+                .with_span(place.variable_flag(at, &v.name))
+                .with_help("mark it Secure in Flow Designer (`isSecure` in the export), so that its value is masked wherever the flow shows it; Cisco's templates tell users to do so for such inputs"),
+            );
+        }
+    }
+    let known = known_names(flow);
     for (scope, process) in processes(flow) {
         lint_process(flow, &scope, process, &place, &mut out);
+        unknown_references(&known, &scope, process, &place, &mut out);
     }
     // In file order; the sort is stable, so unlocated ones keep the order found.
     out.sort_by_key(|d| {
@@ -111,6 +131,170 @@ pub fn is_credential_name(name: &str) -> bool {
         || w.windows(2)
             .last()
             .is_some_and(|p| p[0] == "api" && p[1] == "key")
+}
+
+/// What a variable's name says it holds, when that is sensitive: a card number, a CVV or CVC,
+/// a PIN, a password or passphrase, a token, a secret or an API key. Told by the words of the
+/// name (`subFlowCVV_makePayment` -> sub, flow, cvv, make, payment), so that `shipping` is no
+/// PIN; a name whose last word says it is about the thing rather than the thing itself
+/// (`tokenUrl`, `TokenSource`, `pinLength`, `passwordPolicy`) is not taken.
+pub fn sensitive_name(name: &str) -> Option<&'static str> {
+    const ABOUT: [&str; 20] = [
+        "url", "uri", "endpoint", "host", "source", "status", "type", "length", "len", "count",
+        "attempts", "retries", "policy", "hint", "prompt", "label", "message", "error", "expiry",
+        "expires",
+    ];
+    let w = words(name);
+    if w.last().is_some_and(|last| ABOUT.contains(&last.as_str())) {
+        return None;
+    }
+    let has = |word: &str| w.iter().any(|x| x == word);
+    let pair = |a: &str, b: &str| w.windows(2).any(|p| p[0] == a && p[1] == b);
+    Some(
+        if pair("card", "number") || has("cardnumber") || (has("pan") && has("card")) {
+            "a card number"
+        } else if has("cvv") || has("cvc") || has("cvv2") || has("cvc2") {
+            "a card security code"
+        } else if has("pin") {
+            "a PIN"
+        } else if has("password") || has("passwd") || has("pwd") {
+            "a password"
+        } else if has("passphrase") {
+            "a passphrase"
+        } else if has("token") {
+            "a token"
+        } else if has("secret") {
+            "a secret"
+        } else if has("apikey") || pair("api", "key") {
+            "an API key"
+        } else {
+            return None;
+        },
+    )
+}
+
+/// Every name an expression of `flow` may read: its variables and the activities of all its
+/// processes (an event flow reads the start activity's outputs, `NewPhoneContact.ANI`).
+/// Evidence: in the real exports (Cisco's 2023 samples and 2024-2026 templates) every name
+/// read is one of these; Flow Designer's global variables (`Global_Language`) are declared in
+/// the export with `source` GLOBAL. No undeclared system name was seen, so none is allowed:
+/// an assumption until an export shows one.
+fn known_names(flow: &FdFlow) -> BTreeSet<&str> {
+    let mut known: BTreeSet<&str> = flow.variables.iter().map(|v| v.name.as_str()).collect();
+    for (_, process) in processes(flow) {
+        known.extend(process.activities.iter().map(|a| a.name.as_str()));
+    }
+    known
+}
+
+/// Names read in an activity's settings that the flow does not have, each where it is read,
+/// with the closest known name. A text met twice in one activity is told once (a 2026
+/// set-variable repeats its first assignment in single keys).
+fn unknown_references(
+    known: &BTreeSet<&str>,
+    scope: &Scope,
+    process: &Process,
+    place: &Place,
+    out: &mut Vec<Diagnostic>,
+) {
+    for a in &process.activities {
+        let mut told: BTreeSet<(&str, &str)> = BTreeSet::new();
+        let mut strings = Vec::new();
+        for (key, value) in &a.settings {
+            if is_noise_key(key, &a.settings) {
+                continue;
+            }
+            collect_strings(value, vec![Step::Key(key.clone())], &mut strings);
+        }
+        for (path, text) in strings {
+            let (reads, locals) = super::pebble::reads(text);
+            // A Parse activity names the value it parses without braces.
+            let reads = if path == [Step::Key("inputVariable".into())] && reads.is_empty() {
+                super::pebble::expression(text)
+            } else {
+                reads
+            };
+            for read in reads {
+                if known.contains(read.name)
+                    || locals.contains(&read.name)
+                    || !told.insert((read.name, text))
+                {
+                    continue;
+                }
+                let help = crate::diagnostic::did_you_mean(read.name, known.iter().copied())
+                    .unwrap_or_else(|| "no variable or activity of this flow has a name close to it; declare the variable if it is meant to be new".into());
+                out.push(
+                    Diagnostic::new(
+                        Code::UnknownReference,
+                        format!(
+                            "`{}` reads `{}`, which is neither a variable nor an activity of this flow",
+                            a.name, read.name
+                        ),
+                    )
+                    .with_span(place.within(scope, a, &path, read.range))
+                    .with_help(help),
+                );
+            }
+        }
+    }
+}
+
+/// Where byte `offset` of a JSON string's value stands in its literal `raw` (quotes and escapes
+/// as written: `"a\"b"`), or `None` when `raw` is not such a literal or the offset falls inside
+/// an escape.
+fn escaped_offset(raw: &str, offset: usize) -> Option<usize> {
+    let bytes = raw.as_bytes();
+    if bytes.first() != Some(&b'"') {
+        return None;
+    }
+    let mut at = 1;
+    let mut decoded = 0;
+    while decoded < offset {
+        let (raw_len, decoded_len) = match *bytes.get(at)? {
+            b'"' => return None,
+            b'\\' => match *bytes.get(at + 1)? {
+                b'u' => {
+                    let unit = u32::from_str_radix(raw.get(at + 2..at + 6)?, 16).ok()?;
+                    if (0xD800..0xDC00).contains(&unit) {
+                        // A surrogate pair: twelve characters for one four-byte character.
+                        (12, 4)
+                    } else {
+                        (6, char::from_u32(unit).map_or(3, char::len_utf8))
+                    }
+                }
+                _ => (2, 1),
+            },
+            _ => {
+                let c = raw[at..].chars().next()?;
+                (c.len_utf8(), c.len_utf8())
+            }
+        };
+        at += raw_len;
+        decoded += decoded_len;
+    }
+    (decoded == offset).then_some(at)
+}
+
+/// The strings in a setting's value, with their paths below the setting.
+fn collect_strings<'a>(value: &'a Value, path: Vec<Step>, out: &mut Vec<(Vec<Step>, &'a str)>) {
+    match value {
+        Value::String(s) => out.push((path, s)),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let mut p = path.clone();
+                p.push(Step::Index(i));
+                collect_strings(item, p, out);
+            }
+        }
+        Value::Object(map) => {
+            for (k, v) in map {
+                let mut p = path.clone();
+                p.push(Step::Key(k.clone()));
+                collect_strings(v, p, out);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// A header name that carries a credential: a credential name, or a key (`key`, `x-api-key`).
@@ -335,6 +519,60 @@ impl Place<'_> {
         None
     }
 
+    /// The bytes `inner` of the string value at `path` below an activity's properties,
+    /// else the whole setting, else the activity.
+    fn within(
+        &self,
+        scope: &Scope,
+        a: &Activity,
+        path: &[Step],
+        inner: std::ops::Range<usize>,
+    ) -> Option<Span> {
+        let found = if self.is_json() {
+            let source = self.source?;
+            let mut full = Self::export_path(scope);
+            full.extend([
+                "activities".into(),
+                Step::Key(a.origin.clone()?),
+                "properties".into(),
+            ]);
+            full.extend(path.iter().cloned());
+            locate(&source.text, &full, false)
+                .filter(|r| source.text[r.clone()].starts_with('"'))
+                .map(|outer| {
+                    let raw = &source.text[outer.clone()];
+                    match (
+                        escaped_offset(raw, inner.start),
+                        escaped_offset(raw, inner.end),
+                    ) {
+                        (Some(start), Some(end)) => {
+                            source.span(outer.start + start..outer.start + end)
+                        }
+                        _ => source.span(outer),
+                    }
+                })
+        } else {
+            match path.first() {
+                Some(Step::Key(key)) => self.spec_setting(scope, a, key),
+                _ => None,
+            }
+        };
+        found.or_else(|| self.activity(scope, a))
+    }
+
+    /// Where a variable's `isSecure` flag is (in a spec: its table).
+    fn variable_flag(&self, index: usize, name: &str) -> Option<Span> {
+        if self.is_json() {
+            self.json(&[
+                Step::Key("variables".into()),
+                Step::Index(index),
+                Step::Key("isSecure".into()),
+            ])
+        } else {
+            self.table("variables", name)
+        }
+    }
+
     fn link(&self, scope: &Scope, link: &Link) -> Option<Span> {
         if !self.is_json() {
             return None;
@@ -393,6 +631,52 @@ mod tests {
                 && is_credential_header("X-Key")
                 && !is_credential_header("keyboard")
         );
+    }
+
+    #[test]
+    fn offsets_in_a_value_are_found_in_its_escaped_literal() {
+        let raw = r#""{\"a\": \"{{ X }}\", \u00e9\ud83d\ude00 {{Y}}""#;
+        let value = "{\"a\": \"{{ X }}\", \u{e9}\u{1f600} {{Y}}";
+        let x = value.find('X').unwrap();
+        assert_eq!(&raw[escaped_offset(raw, x).unwrap()..][..1], "X");
+        let y = value.find('Y').unwrap();
+        assert_eq!(&raw[escaped_offset(raw, y).unwrap()..][..1], "Y");
+        assert_eq!(escaped_offset(raw, 1), Some(2));
+        // Inside the two bytes of `é`, written `\u00e9`.
+        assert_eq!(escaped_offset(raw, value.find('\u{e9}').unwrap() + 1), None);
+        assert_eq!(escaped_offset("{}", 0), None);
+    }
+
+    #[test]
+    fn sensitive_names_are_told_by_their_words() {
+        for (yes, what) in [
+            ("cardNumber", "a card number"),
+            ("subFlowCardNumber_makePayment", "a card number"),
+            ("subFlowCVV_makePayment", "a card security code"),
+            ("cvc", "a card security code"),
+            ("customerPin", "a PIN"),
+            ("PIN", "a PIN"),
+            ("db_password", "a password"),
+            ("x-token-passphrase", "a passphrase"),
+            ("Token", "a token"),
+            ("clientSecret", "a secret"),
+            ("apiKey", "an API key"),
+        ] {
+            assert_eq!(sensitive_name(yes), Some(what), "{yes}");
+        }
+        for no in [
+            "shippingAddress",
+            "spinCount",
+            "pinned",
+            "tokenUrl",
+            "TokenSource",
+            "pinLength",
+            "MainFlowAccountNumber",
+            "hostKey",
+            "expiry",
+        ] {
+            assert_eq!(sensitive_name(no), None, "{no}");
+        }
     }
 
     #[test]

@@ -21,6 +21,7 @@ pub mod lint;
 pub(crate) mod locate;
 pub mod lower;
 pub mod model;
+pub(crate) mod pebble;
 pub mod push;
 pub mod quote;
 pub mod read;

@@ -5,7 +5,7 @@
 //! value with quotes, newlines or `{{` ends up verbatim inside one string and cannot change the
 //! flow's structure. Node switches (`enabled` / `bypass`) are the one declared way structure varies.
 
-use crate::diagnostic::{did_you_mean, Code, Diagnostic, SourceFile, Span};
+use crate::diagnostic::{did_you_mean, Code, Diagnostic, Related, SourceFile, Span};
 use crate::spec::model::{NodeSpec, ParamSpec, Spec, Switch, S};
 use minijinja::value::Object;
 use minijinja::{Environment, UndefinedBehavior, Value};
@@ -106,6 +106,14 @@ impl Tenant {
         })
     }
 
+    /// Where the tenant file sets parameter `name`: its key.
+    pub fn key_span(&self, name: &str) -> Option<Span> {
+        self.values
+            .keys()
+            .find(|k| k.get_ref() == name)
+            .map(|k| self.source.span(k.span()))
+    }
+
     /// The secret files the tenant file names (`{ file = "..." }`), as written (relative to the
     /// tenant file's folder), whether or not a command reads them.
     pub fn secret_files(&self) -> Vec<&str> {
@@ -145,6 +153,34 @@ pub struct Rendered {
     /// Where the tenant file holds secret values written literally, so that a quoted source
     /// line never shows them.
     pub secret_spans: Vec<Span>,
+    /// Template strings that read a value the tenant file sets: the string's bytes in the
+    /// template, and the tenant file's key for the first such parameter (by name). A problem
+    /// later found in such a string is the tenant's: see [`Rendered::place_on_tenant`].
+    pub tenant_reads: Vec<(std::ops::Range<usize>, Span)>,
+}
+
+impl Rendered {
+    /// Moves diagnostics found in a template string that read a tenant's value to the tenant
+    /// file's key, keeping the template string as their related place: the problem is that
+    /// tenant's (three tenants with a bad value are three problems, each in its own file).
+    /// `template` is the template's file name.
+    pub fn place_on_tenant(&self, template: &str, diagnostics: &mut [Diagnostic]) {
+        for d in diagnostics.iter_mut() {
+            let Some(span) = d.span.clone().filter(|s| s.file == template) else {
+                continue;
+            };
+            let Some((_, key)) = self.tenant_reads.iter().find(|(string, _)| {
+                string.start <= span.bytes.start && span.bytes.end <= string.end
+            }) else {
+                continue;
+            };
+            d.span = Some(key.clone());
+            d.related = Some(Box::new(Related {
+                span,
+                note: "the template uses the value".into(),
+            }));
+        }
+    }
 }
 
 /// The parameters as a template sees them. Every name a template looks up is recorded, so
@@ -422,6 +458,7 @@ impl<'s> Renderer<'s> {
                 diagnostics,
                 secret_origins: BTreeMap::new(),
                 secret_spans,
+                tenant_reads: Vec::new(),
             };
         }
         let mut rendered = self.render_values(values, origins, secret_spans, tenant);
@@ -453,6 +490,7 @@ impl<'s> Renderer<'s> {
         let mut secret_origins: BTreeMap<String, Vec<String>> = BTreeMap::new();
         let mut spec = self.spec.clone();
         let mut index = 0;
+        let mut tenant_reads = Vec::new();
         visit_strings(&mut spec, &mut |s, place| {
             if let Some(declared) = self.templated.get(&index) {
                 let template = self
@@ -473,6 +511,10 @@ impl<'s> Renderer<'s> {
                             .filter(|n| secret_params.contains(n.as_str()))
                             .cloned(),
                     );
+                }
+                if let (Some(t), Ok(read)) = (tenant, lookups.read.lock()) {
+                    let set = read.iter().find_map(|name| t.key_span(name));
+                    tenant_reads.extend(set.map(|key| (s.span(), key)));
                 }
                 let uses: Vec<String> = uses.into_iter().collect();
                 if uses.is_empty() {
@@ -507,6 +549,7 @@ impl<'s> Renderer<'s> {
             diagnostics,
             secret_origins: if ok { secret_origins } else { BTreeMap::new() },
             secret_spans,
+            tenant_reads,
         }
     }
 

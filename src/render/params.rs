@@ -68,6 +68,9 @@ impl ParamType {
     }
 }
 
+/// What a tenant's diagnostic says of its related place, the parameter's declaration.
+const DECLARED: &str = "the template declares the parameter";
+
 pub(super) struct Param {
     pub(super) name: String,
     pub(super) kind: ParamType,
@@ -118,6 +121,7 @@ impl Renderer<'_> {
                     Diagnostic::new(code, format!("{}: `{}` {why}", t.source.name, param.name))
                         .with_span(value_span.clone())
                         .with_optional_help(help.map(str::to_string))
+                        .with_related(param.declared.clone(), DECLARED)
                 };
                 let resolved = match value.get_ref() {
                     toml::Value::Table(table) => match secret_reference(table) {
@@ -129,7 +133,8 @@ impl Renderer<'_> {
                             }
                             out.push(
                                 Diagnostic::new(Code::ParamType, format!("{}: `{}` is a table; give a value, {{ env = \"NAME\" }} or {{ file = \"PATH\" }}", t.source.name, param.name))
-                                    .with_span(value_span),
+                                    .with_span(value_span)
+                                    .with_related(param.declared.clone(), DECLARED),
                             );
                             failed.insert(param.name.clone());
                             continue;
@@ -182,7 +187,8 @@ impl Renderer<'_> {
                                 Code::ParamType,
                                 format!("{}: `{}`{shown}: {why}", t.source.name, param.name),
                             )
-                            .with_span(value_span),
+                            .with_span(value_span)
+                            .with_related(param.declared.clone(), DECLARED),
                         );
                         failed.insert(param.name.clone());
                     }
@@ -206,14 +212,19 @@ impl Renderer<'_> {
                 _ => {
                     let file =
                         tenant.map_or("no tenant file".to_string(), |t| t.source.name.clone());
-                    out.push(
-                        Diagnostic::new(
-                            Code::MissingParam,
-                            format!("{file}: required parameter `{}` is not set", param.name),
-                        )
-                        .with_span(param.declared.clone())
-                        .with_help(format!("add `{} = ...` to the tenant file", param.name)),
-                    );
+                    let d = Diagnostic::new(
+                        Code::MissingParam,
+                        format!("{file}: required parameter `{}` is not set", param.name),
+                    )
+                    .with_help(format!("add `{} = ...` to the tenant file", param.name));
+                    // The tenant's problem is in the tenant file (at its start: there is no key
+                    // to point at); the template's declaration is where it comes from.
+                    out.push(match tenant {
+                        Some(t) => d
+                            .with_span(Some(t.source.span(0..0)))
+                            .with_related(param.declared.clone(), DECLARED),
+                        None => d.with_span(param.declared.clone()),
+                    });
                 }
             }
         }
@@ -329,6 +340,7 @@ fn lint_literal(
     out.push(
         Diagnostic::new(Code::LiteralSecret, message)
             .with_span(span)
+            .with_related(param.declared.clone(), DECLARED)
             .with_help(format!("use {} = {{ env = \"NAME\" }} or {{ file = \"PATH\" }} and keep the value out of git", param.name)),
     );
 }

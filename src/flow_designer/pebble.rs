@@ -1,0 +1,216 @@
+//! The names a Flow Designer (Pebble) template reads: `{{ Token }}`, `{{ Get.httpStatusCode ==
+//! 200 }}`, `{{ NewPhoneContact.ANI | slice(1) }}`, `{% if Status == 'done' %}`. Only the head
+//! of each name is taken (`Get` of `Get.httpStatusCode`): a variable or an activity. What is not
+//! a read is left out: members after `.`, filters and their arguments' names after `|`, tests
+//! after `is` / `is not`, functions (a name before `(`), keywords, numbers and string literals.
+//! Names a `{% for x in ... %}` or `{% set x = ... %}` introduces are locals, never reported.
+
+use std::ops::Range;
+
+/// Words taken as Pebble's operators and literals, never as names (`and`, `or`, `not`, `is`,
+/// `contains`, `true`, `false`, `null`, ...). Assumption: the list follows Pebble's own
+/// documentation, not Cisco's; a variable named like one of these would go unchecked.
+const KEYWORDS: [&str; 14] = [
+    "and", "or", "not", "is", "in", "contains", "equals", "matches", "true", "false", "null",
+    "none", "if", "else",
+];
+
+/// One name read by a template, with its byte range in the text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Read<'a> {
+    /// The name's head, e.g. `HTTPRequest_x` of `HTTPRequest_x.httpStatusCode`.
+    pub name: &'a str,
+    /// Where the head stands in the text.
+    pub range: Range<usize>,
+}
+
+/// Every name `text` reads in its `{{ ... }}` and `{% ... %}` blocks, and the locals it
+/// introduces (`for` and `set` tags).
+pub fn reads(text: &str) -> (Vec<Read<'_>>, Vec<&str>) {
+    let mut found = Vec::new();
+    let mut locals = Vec::new();
+    let mut at = 0;
+    while let Some(open) = next_open(text, at) {
+        let (close_marker, is_tag) = if text[open..].starts_with("{{") {
+            ("}}", false)
+        } else {
+            ("%}", true)
+        };
+        let start = open + 2;
+        let Some(len) = text[start..].find(close_marker) else {
+            break;
+        };
+        let end = start + len;
+        if is_tag {
+            found.extend(tag_reads(text, start..end, &mut locals));
+        } else {
+            found.extend(expression_reads(text, start..end));
+        }
+        at = end + 2;
+    }
+    (found, locals)
+}
+
+/// The whole of `text` read as one expression (a setting that names a value without braces,
+/// such as a Parse activity's `inputVariable`).
+pub fn expression(text: &str) -> Vec<Read<'_>> {
+    expression_reads(text, 0..text.len())
+}
+
+fn next_open(text: &str, from: usize) -> Option<usize> {
+    let rest = text.get(from..)?;
+    let expr = rest.find("{{");
+    let tag = rest.find("{%");
+    match (expr, tag) {
+        (Some(a), Some(b)) => Some(from + a.min(b)),
+        (Some(a), None) | (None, Some(a)) => Some(from + a),
+        (None, None) => None,
+    }
+}
+
+/// The names a tag (`text[range]`, inside `{% %}`) reads: `if` and `elseif` read their
+/// condition; `for x in list` and `set x = value` read the list or value and introduce `x`;
+/// every other tag (`endif`, `else`, a macro, a block) reads nothing here.
+fn tag_reads<'a>(text: &'a str, range: Range<usize>, locals: &mut Vec<&'a str>) -> Vec<Read<'a>> {
+    let inner = &text[range.clone()];
+    let lead = inner.len() - inner.trim_start().len();
+    let word_len = inner[lead..]
+        .bytes()
+        .take_while(|b| is_name_char(*b))
+        .count();
+    let after = range.start + lead + word_len;
+    let keyword = &inner[lead..lead + word_len];
+    match keyword {
+        "if" | "elseif" => expression_reads(text, after..range.end),
+        "for" | "set" => {
+            let mut names = expression_reads(text, after..range.end).into_iter();
+            locals.extend(names.next().map(|r| r.name));
+            if keyword == "for" {
+                // Pebble's loop variable (`loop.index`) exists inside every `for`.
+                locals.push("loop");
+            }
+            names.collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
+fn is_name_start(c: u8) -> bool {
+    c.is_ascii_alphabetic() || c == b'_'
+}
+
+fn is_name_char(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_'
+}
+
+/// The names read in `text[range]`.
+fn expression_reads(text: &str, range: Range<usize>) -> Vec<Read<'_>> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = range.start;
+    // The last significant character before a word, and the last two words.
+    let mut previous: Option<u8> = None;
+    let mut words: [&str; 2] = ["", ""];
+    while i < range.end {
+        let c = bytes[i];
+        if c == b'"' || c == b'\'' {
+            // A string literal: skipped whole (a backslash escapes the next character).
+            i += 1;
+            while i < range.end && bytes[i] != c {
+                i += if bytes[i] == b'\\' { 2 } else { 1 };
+            }
+            i += 1;
+            previous = Some(c);
+            words = ["", ""];
+            continue;
+        }
+        if c.is_ascii_digit() {
+            while i < range.end && (is_name_char(bytes[i]) || bytes[i] == b'.') {
+                i += 1;
+            }
+            previous = Some(b'0');
+            continue;
+        }
+        if !is_name_start(c) {
+            if !c.is_ascii_whitespace() {
+                previous = Some(c);
+                words = ["", ""];
+            }
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < range.end && is_name_char(bytes[i]) {
+            i += 1;
+        }
+        let word = &text[start..i];
+        let next = bytes[i..range.end]
+            .iter()
+            .find(|b| !b.is_ascii_whitespace())
+            .copied();
+        let member_or_filter = matches!(previous, Some(b'.') | Some(b'|'));
+        let test = words[1] == "is" || (words[1] == "not" && words[0] == "is");
+        let keyword = KEYWORDS.contains(&word);
+        let function = next == Some(b'(');
+        if !(member_or_filter || test || keyword || function) {
+            out.push(Read {
+                name: word,
+                range: start..i,
+            });
+        }
+        words = [words[1], word];
+        previous = Some(b'a');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(text: &str) -> Vec<&str> {
+        reads(text).0.into_iter().map(|r| r.name).collect()
+    }
+
+    #[test]
+    fn heads_of_names_are_read() {
+        assert_eq!(names("Bearer {{Token}}"), ["Token"]);
+        assert_eq!(
+            names("{{ GetIdentity.httpStatusCode == 200 }}"),
+            ["GetIdentity"]
+        );
+        assert_eq!(
+            names("{{NewPhoneContact.ANI|slice(1)}} {{ NewPhoneContact.ANI |  urlencode }}"),
+            ["NewPhoneContact", "NewPhoneContact"]
+        );
+        assert_eq!(names("{{Status=='complete'}}"), ["Status"]);
+        assert_eq!(names("{{ \"english\" }}"), Vec::<&str>::new());
+        assert_eq!(
+            names("{{ a is not empty and b is null or not c }}"),
+            ["a", "b", "c"]
+        );
+        assert_eq!(names("{{ x | default(y) }}"), ["x", "y"]);
+        assert_eq!(names("{{ range(1, 3) }} {{ 2.5 }}"), Vec::<&str>::new());
+        assert_eq!(names("{{ m['k'].v }}"), ["m"]);
+        assert_eq!(names("{\"a\": {\"b\": 1}}"), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn tags_read_and_introduce_names() {
+        let (found, locals) = reads("{% for item in items %}{{ item.id }}{% endfor %}");
+        let found: Vec<&str> = found.iter().map(|r| r.name).collect();
+        assert_eq!(found, ["items", "item"]);
+        assert_eq!(locals, ["item", "loop"]);
+        assert_eq!(
+            names("{% if Status == 'x' %}y{% elseif b %}"),
+            ["Status", "b"]
+        );
+    }
+
+    #[test]
+    fn ranges_point_at_the_name() {
+        let text = "Bearer {{ Tok.en }}";
+        let r = &reads(text).0[0];
+        assert_eq!(&text[r.range.clone()], "Tok");
+    }
+}
