@@ -7,54 +7,85 @@ use std::path::Path;
 use wxcflow::emit::provenance::{self, Manifest};
 use wxcflow::render::batch::{self, LOCK_NAME};
 
-/// A render's hold on its output folder, released when dropped (or by the kernel when the
-/// process dies: an flock, so a killed render never blocks the next one).
+/// A render's hold on its output folder: an flock on `OUTDIR/.wxcflow-render.lock`, released
+/// by the kernel when the process dies, so a killed render never blocks the next one. The lock
+/// file is removed when the run ends (while still held).
 pub(super) struct Lock {
-    _file: std::fs::File,
+    file: std::fs::File,
+    path: std::path::PathBuf,
+}
+
+impl Lock {
+    /// Ends the hold: the lock file is removed first, then the lock released. A render that
+    /// opened the file just before finds, once it has the lock, that the path no longer leads to
+    /// it, and starts over on a new file (see [`lock`]).
+    pub(super) fn release(self) {
+        let _ = std::fs::remove_file(&self.path);
+        drop(self.file);
+    }
 }
 
 /// Takes the folder's lock for the whole run, or says who holds it.
 pub(super) fn lock(dir: &Path) -> Result<Lock, String> {
     let path = dir.join(LOCK_NAME);
-    if std::fs::symlink_metadata(&path).is_ok_and(|m| !m.is_file()) {
-        return Err(format!(
-            "cannot lock {}: {} is not a regular file; remove it",
-            dir.display(),
-            path.display()
-        ));
-    }
-    let mut file = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&path)
-        .map_err(|e| format!("cannot lock {}: {e}", dir.display()))?;
-    match file.try_lock() {
-        Ok(()) => {}
-        Err(std::fs::TryLockError::WouldBlock) => {
-            return Err(format!(
-                "{} is being rendered by {}; nothing was written (wait for it to finish, then render again)",
-                dir.display(),
-                holder_text(&mut file)
-            ))
+    let fail = |e: &dyn std::fmt::Display| format!("cannot lock {}: {e}", dir.display());
+    for _ in 0..100 {
+        if std::fs::symlink_metadata(&path).is_ok_and(|m| !m.is_file()) {
+            return Err(fail(&format!(
+                "{} is not a regular file; remove it",
+                path.display()
+            )));
         }
-        Err(std::fs::TryLockError::Error(e)) => {
-            return Err(format!("cannot lock {}: {e}", dir.display()))
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| fail(&e))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(format!(
+                    "{} is being rendered by {}; nothing was written (wait for it to finish, then render again)",
+                    dir.display(),
+                    holder_text(&mut file)
+                ))
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(fail(&e)),
         }
+        // The holder before may have removed the file between our open and our lock.
+        if !same_file(&file, &path) {
+            continue;
+        }
+        let holder = format!(
+            "pid {} on {} since {}",
+            std::process::id(),
+            host(),
+            utc_now()
+        );
+        file.set_len(0)
+            .and_then(|()| file.rewind())
+            .and_then(|()| file.write_all(holder.as_bytes()))
+            .map_err(|e| fail(&e))?;
+        return Ok(Lock { file, path });
     }
-    let holder = format!(
-        "pid {} on {} since {}",
-        std::process::id(),
-        host(),
-        utc_now()
-    );
-    let written = file
-        .set_len(0)
-        .and_then(|()| file.rewind())
-        .and_then(|()| file.write_all(holder.as_bytes()));
-    written.map_err(|e| format!("cannot lock {}: {e}", dir.display()))?;
-    Ok(Lock { _file: file })
+    Err(fail(&"the lock file keeps changing"))
+}
+
+/// Whether `path` still leads to the open `file`.
+#[cfg(unix)]
+fn same_file(file: &std::fs::File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    match (file.metadata(), std::fs::symlink_metadata(path)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn same_file(_: &std::fs::File, path: &Path) -> bool {
+    path.exists()
 }
 
 /// Who holds the folder's lock right now, if a render does. Takes a shared lock for an

@@ -424,7 +424,9 @@ pub(super) fn render(
     manifest.kept = kept.iter().map(|(e, _)| e.clone()).collect();
     // Last: the manifest that says the run completed.
     outdir::write_manifest(out_dir, &manifest).map_err(Failure::usage)?;
-    drop(held);
+    if let Some(lock) = held {
+        lock.release();
+    }
     reportln!(
         "rendered {total} tenant{}: {} written, {unchanged} unchanged, {} failed, in {}",
         if total == 1 { "" } else { "s" },
