@@ -32,7 +32,8 @@ fn main() {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    println!("cargo:rustc-env=WXCFLOW_SOURCE_SHA256={digest}");
+    // 64 bits of it tell builds apart and keep the id readable.
+    println!("cargo:rustc-env=WXCFLOW_SOURCE_ID={}", &digest[..16]);
     println!("cargo:rustc-env=WXCFLOW_COMMIT={}", commit(&root));
 }
 

@@ -11,11 +11,11 @@ pub const TOOL: &str = concat!("wxcflow ", env!("CARGO_PKG_VERSION"));
 
 /// The build that wrote a render: the version and a digest of the sources fixed when the binary
 /// was built (`build.rs`), e.g. `0.1.0+src.1f2e3d4c5b6a7988`. Two builds of different sources
-/// that both say 0.1.0 have different ids, so a render never reuses the other's documents.
+/// (the first 16 hex digits of a sha256 over them) that both say 0.1.0 have different ids, so a render never reuses the other's documents.
 pub const BUILD_ID: &str = concat!(
     env!("CARGO_PKG_VERSION"),
     "+src.",
-    env!("WXCFLOW_SOURCE_SHA256")
+    env!("WXCFLOW_SOURCE_ID")
 );
 
 /// The git commit the binary was built from; empty when built without git (a crate tarball).
