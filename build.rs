@@ -82,7 +82,10 @@ fn commit(root: &Path) -> String {
                     println!("cargo:rerun-if-changed={}", candidate.display());
                 }
             }
-            println!("cargo:rerun-if-changed={}", common.join("packed-refs").display());
+            println!(
+                "cargo:rerun-if-changed={}",
+                common.join("packed-refs").display()
+            );
         }
     }
     std::process::Command::new("git")

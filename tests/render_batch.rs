@@ -189,7 +189,11 @@ fn a_gone_tenants_secret_document_is_named_on_every_render_until_pruned() {
     for _ in 0..2 {
         let out = render(dir.path(), &[]);
         assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
-        assert!(String::from_utf8_lossy(&out.stderr).contains(named), "{}", transcript(&out));
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(named),
+            "{}",
+            transcript(&out)
+        );
         assert_eq!(std::fs::read(&document).unwrap(), bytes);
         assert_eq!(manifest(dir.path())["kept"][0]["output"], "s.flow.json");
         // verify fails on it.
@@ -205,7 +209,10 @@ fn a_gone_tenants_secret_document_is_named_on_every_render_until_pruned() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("removed stale document: s.flow.json\n"));
     assert!(!document.exists());
     assert_eq!(manifest(dir.path())["kept"], serde_json::json!([]));
-    assert_eq!(wxcflow(dir.path(), &["verify", "out"]).status.code(), Some(0));
+    assert_eq!(
+        wxcflow(dir.path(), &["verify", "out"]).status.code(),
+        Some(0)
+    );
 }
 
 #[test]

@@ -34,7 +34,10 @@ fn render(dir: &Path, extra: &[&str]) -> std::process::Output {
 
 fn verify(dir: &Path) -> (Option<i32>, String) {
     let out = wxcflow(dir, &["verify", "out"]);
-    (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned())
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
 }
 
 fn manifest(dir: &Path) -> serde_json::Value {
@@ -133,18 +136,21 @@ fn an_in_progress_manifest_keeps_what_the_folder_held_and_is_never_reused() {
         sha256: "0".repeat(64),
     };
     let mut previous = wxcflow::emit::provenance::Manifest::new(template.clone());
-    previous.tenants.push(wxcflow::emit::provenance::ManifestEntry {
-        name: "a".into(),
-        source: template.clone(),
-        output: "a.flow.json".into(),
-        status: wxcflow::emit::provenance::Status::Ok,
-        output_sha256: Some("1".repeat(64)),
-        private: false,
-        secret_places: Default::default(),
-        errors: vec![],
-        warnings: vec![],
-    });
-    let marker = wxcflow::emit::provenance::Manifest::in_progress(template.clone(), Some(&previous));
+    previous
+        .tenants
+        .push(wxcflow::emit::provenance::ManifestEntry {
+            name: "a".into(),
+            source: template.clone(),
+            output: "a.flow.json".into(),
+            status: wxcflow::emit::provenance::Status::Ok,
+            output_sha256: Some("1".repeat(64)),
+            private: false,
+            secret_places: Default::default(),
+            errors: vec![],
+            warnings: vec![],
+        });
+    let marker =
+        wxcflow::emit::provenance::Manifest::in_progress(template.clone(), Some(&previous));
     assert_eq!(marker.state, wxcflow::emit::provenance::State::InProgress);
     assert_eq!(marker.build, wxcflow::emit::provenance::BUILD_ID);
     // It keeps what the folder held, so a killed run still knows what wxcflow wrote there ...
@@ -156,7 +162,12 @@ fn an_in_progress_manifest_keeps_what_the_folder_held_and_is_never_reused() {
 
 #[test]
 fn verify_passes_a_clean_folder_and_names_each_problem() {
-    let dir = batch(&[("a.toml", OFF), ("b.toml", OFF), ("c.toml", OFF), ("s.toml", SECRET)]);
+    let dir = batch(&[
+        ("a.toml", OFF),
+        ("b.toml", OFF),
+        ("c.toml", OFF),
+        ("s.toml", SECRET),
+    ]);
     let out = render(dir.path(), &[]);
     assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
     let (code, report) = verify(dir.path());
@@ -173,10 +184,18 @@ fn verify_passes_a_clean_folder_and_names_each_problem() {
     // secret, and one made readable by others.
     std::fs::write(out_dir.join("extra.flow.json"), "{}\n").unwrap();
     let b = std::fs::read_to_string(out_dir.join("b.flow.json")).unwrap();
-    std::fs::write(out_dir.join("b.flow.json"), b.replace("GetOAuthToken", "Other")).unwrap();
+    std::fs::write(
+        out_dir.join("b.flow.json"),
+        b.replace("GetOAuthToken", "Other"),
+    )
+    .unwrap();
     std::fs::remove_file(out_dir.join("c.flow.json")).unwrap();
     let s = std::fs::read_to_string(out_dir.join("s.flow.json")).unwrap();
-    std::fs::write(out_dir.join("s.flow.json"), s.replace("GetOAuthToken", "Other")).unwrap();
+    std::fs::write(
+        out_dir.join("s.flow.json"),
+        s.replace("GetOAuthToken", "Other"),
+    )
+    .unwrap();
     let (code, report) = verify(dir.path());
     assert_eq!(code, Some(1));
     assert_eq!(
@@ -249,7 +268,9 @@ fn reuse_is_keyed_on_the_build_id_recorded_in_the_manifest() {
     assert_eq!(manifest(dir.path())["build"], build);
     assert!(build.starts_with(concat!(env!("CARGO_PKG_VERSION"), "+src.")));
     let again = render(dir.path(), &[]);
-    assert!(stderr(&again).contains("note: 1 tenant unchanged since the last render was not rebuilt\n"));
+    assert!(
+        stderr(&again).contains("note: 1 tenant unchanged since the last render was not rebuilt\n")
+    );
     // Another build with the same version: nothing is reused.
     let mut value = manifest(dir.path());
     value["build"] = concat!(env!("CARGO_PKG_VERSION"), "+src.0000").into();
@@ -260,13 +281,21 @@ fn reuse_is_keyed_on_the_build_id_recorded_in_the_manifest() {
     .unwrap();
     let other = render(dir.path(), &[]);
     assert_eq!(other.status.code(), Some(0));
-    assert!(!stderr(&other).contains("not rebuilt"), "{}", stderr(&other));
+    assert!(
+        !stderr(&other).contains("not rebuilt"),
+        "{}",
+        stderr(&other)
+    );
     assert_eq!(manifest(dir.path())["build"], build);
 }
 
 #[test]
 fn render_check_writes_nothing_anywhere() {
-    let dir = batch(&[("a.toml", OFF), ("s.toml", SECRET), ("bad.toml", "debug_report = \"maybe\"\n")]);
+    let dir = batch(&[
+        ("a.toml", OFF),
+        ("s.toml", SECRET),
+        ("bad.toml", "debug_report = \"maybe\"\n"),
+    ]);
     let tmp = tempfile::tempdir().unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_wxcflow"))
         .args(["render", "t.toml", "--tenants", "tenants", "--check"])
@@ -275,7 +304,12 @@ fn render_check_writes_nothing_anywhere() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", transcript(&out));
-    assert!(stderr(&out).ends_with("checked 3 tenants: 2 built, 1 failed; nothing was written\nfailed: bad\n"), "{}", stderr(&out));
+    assert!(
+        stderr(&out)
+            .ends_with("checked 3 tenants: 2 built, 1 failed; nothing was written\nfailed: bad\n"),
+        "{}",
+        stderr(&out)
+    );
     assert!(!stderr(&out).contains("pass-123"));
     // No scratch folder, no output folder.
     assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
@@ -295,7 +329,11 @@ fn a_240_byte_tenant_name_renders() {
     assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
     assert!(dir.path().join(format!("out/{name}.flow.json")).is_file());
     // Rendered again with a change: replaced through a temporary file, which fits as well.
-    std::fs::write(dir.path().join(format!("tenants/{name}.toml")), "debug_report = true\n").unwrap();
+    std::fs::write(
+        dir.path().join(format!("tenants/{name}.toml")),
+        "debug_report = true\n",
+    )
+    .unwrap();
     let out = render(dir.path(), &[]);
     assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
     assert!(stderr(&out).contains("1 written"));
@@ -339,9 +377,18 @@ fn many_skipped_entries_are_summarised() {
     let err = stderr(&out);
     let notes: Vec<&str> = err.lines().filter(|l| l.starts_with("note:")).collect();
     assert_eq!(notes.len(), 11, "{err}");
-    assert_eq!(notes[0], "note: skipped tenants/note-0000.txt: not a .toml file");
-    assert_eq!(notes[9], "note: skipped tenants/note-0009.txt: not a .toml file");
-    assert_eq!(notes[10], "note: and 995 more skipped (990 not .toml, 5 directories)");
+    assert_eq!(
+        notes[0],
+        "note: skipped tenants/note-0000.txt: not a .toml file"
+    );
+    assert_eq!(
+        notes[9],
+        "note: skipped tenants/note-0009.txt: not a .toml file"
+    );
+    assert_eq!(
+        notes[10],
+        "note: and 995 more skipped (990 not .toml, 5 directories)"
+    );
 }
 
 #[test]
@@ -366,7 +413,10 @@ fn a_tenant_link_out_of_the_folder_is_refused_without_reading_it() {
     let check = wxcflow(dir.path(), &["check", "t.toml", "--tenants", "tenants"]);
     assert_eq!(check.status.code(), Some(2));
     let err = stderr(&check);
-    assert!(!err.contains("ghp_secret") && err.contains("outside the tenants folder"), "{err}");
+    assert!(
+        !err.contains("ghp_secret") && err.contains("outside the tenants folder"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -380,7 +430,9 @@ fn a_tenant_file_that_is_not_utf8_is_refused_without_quoting_it() {
     let err = stderr(&out);
     assert!(!err.contains("hunter2"), "{err}");
     assert!(
-        err.starts_with("error: tenants/latin.toml is not UTF-8 text (invalid byte at offset 33)\n"),
+        err.starts_with(
+            "error: tenants/latin.toml is not UTF-8 text (invalid byte at offset 33)\n"
+        ),
         "{err}"
     );
     assert!(err.ends_with("failed: latin\n"), "{err}");

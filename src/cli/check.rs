@@ -222,4 +222,3 @@ pub(super) fn check(specs: &[PathBuf], tenants: Option<&Path>, format: ReportFor
         Ok(Done::Clean)
     }
 }
-

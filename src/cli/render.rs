@@ -35,12 +35,15 @@ impl TenantFile {
     }
 }
 
+/// Entries of a tenants folder that are not tenant files, with why.
+pub(super) type Skipped = Vec<(String, SkipReason)>;
+
 /// The tenant files of a folder, and every other entry with why it is not one. A tenant file
 /// is a regular file (or a link to one inside the folder) whose name ends in `.toml`, in any
 /// case (`ACME.TOML` is tenant `ACME`): files copied from case-insensitive disks keep their
 /// meaning. A link that leads out of the folder is a tenant the user meant, refused without
 /// reading what it points at.
-pub(super) fn scan_tenants(dir: &Path) -> Result<(Vec<TenantFile>, Vec<(String, SkipReason)>), String> {
+pub(super) fn scan_tenants(dir: &Path) -> Result<(Vec<TenantFile>, Skipped), String> {
     let entries =
         std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
     let mut found: Vec<(PathBuf, String)> = Vec::new();
@@ -70,7 +73,8 @@ pub(super) fn scan_tenants(dir: &Path) -> Result<(Vec<TenantFile>, Vec<(String, 
         }
         match std::fs::metadata(&path) {
             Ok(meta) if meta.is_file() => {
-                let is_link = std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink());
+                let is_link =
+                    std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink());
                 let refused = if is_link {
                     let target = std::fs::canonicalize(&path).ok();
                     let stays = match (&inside, &target) {
@@ -206,7 +210,10 @@ pub(super) fn render(
     let mut previous = None;
     if let Some(dir) = out_dir {
         if let Err(e) = std::fs::create_dir_all(dir) {
-            return Err(Failure::usage(format!("cannot create {}: {e}", dir.display())));
+            return Err(Failure::usage(format!(
+                "cannot create {}: {e}",
+                dir.display()
+            )));
         }
         held = Some(outdir::lock(dir).map_err(Failure::usage)?);
         // A manifest this version cannot read describes nothing it may reuse or remove.
@@ -285,7 +292,9 @@ pub(super) fn render(
                 let file_name = format!("{}{}", tenant.name, batch::DOCUMENT_SUFFIX);
                 let stamp = stamps[i].clone();
                 if let (Some(entry), Some(dir)) = (reusable.get(tenant.name.as_str()), out_dir) {
-                    if let Some(sha256) = still_current(entry, &stamp, tenant, &dir.join(&file_name)) {
+                    if let Some(sha256) =
+                        still_current(entry, &stamp, tenant, &dir.join(&file_name))
+                    {
                         progress.inc(1);
                         return TenantOutcome {
                             diagnostics: Vec::new(),
@@ -314,7 +323,12 @@ pub(super) fn render(
                             provenance::stamp(&mut document, template_source.clone(), Some(stamp))
                         });
                         match out_dir {
-                            Some(dir) => write_if_changed(&dir.join(&file_name), json.as_bytes(), private, places),
+                            Some(dir) => write_if_changed(
+                                &dir.join(&file_name),
+                                json.as_bytes(),
+                                private,
+                                places,
+                            ),
                             // --check: built, checked and validated in memory, then dropped.
                             None => Ok(Written {
                                 changed: true,
@@ -572,9 +586,17 @@ fn write_if_changed(
     private: bool,
     secret_places: std::collections::BTreeMap<String, String>,
 ) -> Result<Written, String> {
-    let secret_places = if private { secret_places } else { Default::default() };
-    let sha256 = batch::document_digest(bytes, private, &secret_places)
-        .ok_or_else(|| format!("cannot write {}: its secret values have no declared place", target.display()))?;
+    let secret_places = if private {
+        secret_places
+    } else {
+        Default::default()
+    };
+    let sha256 = batch::document_digest(bytes, private, &secret_places).ok_or_else(|| {
+        format!(
+            "cannot write {}: its secret values have no declared place",
+            target.display()
+        )
+    })?;
     let written = |changed| Written {
         changed,
         private,

@@ -148,7 +148,11 @@ pub fn skipped_notes(skipped: &[(String, SkipReason)]) -> Vec<String> {
 
 /// The digest a manifest entry records for a document's bytes: its sha256, or for a document
 /// holding secrets the digest with each secret replaced by its declared place.
-pub fn document_digest(bytes: &[u8], private: bool, places: &BTreeMap<String, String>) -> Option<String> {
+pub fn document_digest(
+    bytes: &[u8],
+    private: bool,
+    places: &BTreeMap<String, String>,
+) -> Option<String> {
     if private {
         provenance::redacted_sha256(bytes, places)
     } else {
@@ -174,7 +178,12 @@ pub fn stale_candidates(current: &Manifest, previous: Option<&Manifest>) -> Vec<
         .collect();
     let mut candidates: Vec<ManifestEntry> = previous
         .into_iter()
-        .flat_map(|m| m.tenants.iter().filter(|t| t.status == Status::Ok).chain(&m.kept))
+        .flat_map(|m| {
+            m.tenants
+                .iter()
+                .filter(|t| t.status == Status::Ok)
+                .chain(&m.kept)
+        })
         .filter(|t| !ok.contains(t.output.as_str()) && is_document_name(&t.output))
         .cloned()
         .collect();
@@ -214,9 +223,9 @@ pub fn stale_action(entry: &ManifestEntry, found: &Found, prune: bool) -> StaleA
         Found::File(bytes) if !as_written(entry, bytes) => {
             StaleAction::Keep("changed since wxcflow wrote it")
         }
-        Found::File(_) if entry.private && !prune => {
-            StaleAction::Keep("its tenant is gone or failed and it holds secrets; `render --prune` removes it")
-        }
+        Found::File(_) if entry.private && !prune => StaleAction::Keep(
+            "its tenant is gone or failed and it holds secrets; `render --prune` removes it",
+        ),
         Found::File(_) => StaleAction::Remove,
     }
 }
@@ -294,7 +303,10 @@ pub fn verify_manifest(manifest: &Manifest) -> Vec<Finding> {
             found.push(Finding::new(
                 Problem::Failed,
                 &entry.output,
-                format!("tenant {} failed in the last render: it has no document", entry.name),
+                format!(
+                    "tenant {} failed in the last render: it has no document",
+                    entry.name
+                ),
             ));
         }
     }
@@ -302,7 +314,12 @@ pub fn verify_manifest(manifest: &Manifest) -> Vec<Finding> {
 }
 
 /// Findings about one document the manifest lists (a tenant rendered `ok`, or a kept one).
-pub fn verify_document(manifest: &Manifest, entry: &ManifestEntry, kept: bool, document: &Document) -> Vec<Finding> {
+pub fn verify_document(
+    manifest: &Manifest,
+    entry: &ManifestEntry,
+    kept: bool,
+    document: &Document,
+) -> Vec<Finding> {
     let file = entry.output.as_str();
     let mut found = Vec::new();
     let (bytes, readable_by_others) = match document {
@@ -326,7 +343,11 @@ pub fn verify_document(manifest: &Manifest, entry: &ManifestEntry, kept: bool, d
             format!(
                 "a document of tenant {}, which is gone or failed{}; `render --prune` removes it",
                 entry.name,
-                if entry.private { ", holding secrets" } else { "" }
+                if entry.private {
+                    ", holding secrets"
+                } else {
+                    ""
+                }
             ),
         ));
         return found;
@@ -362,13 +383,22 @@ fn provenance_mismatch(manifest: &Manifest, entry: &ManifestEntry, bytes: &[u8])
         serde_json::from_value(stamp.get(key)?.clone()).ok()
     };
     if stamp.get("tool").and_then(|t| t.as_str()) != Some(manifest.tool.as_str()) {
-        return Some(format!("written by another tool than the manifest's ({})", manifest.tool));
+        return Some(format!(
+            "written by another tool than the manifest's ({})",
+            manifest.tool
+        ));
     }
     if source("template").as_ref() != Some(&manifest.template) {
-        return Some(format!("rendered from another template than {}", manifest.template.name));
+        return Some(format!(
+            "rendered from another template than {}",
+            manifest.template.name
+        ));
     }
     if source("tenant").as_ref() != Some(&entry.source) {
-        return Some(format!("rendered from another tenant file than {}", entry.source.name));
+        return Some(format!(
+            "rendered from another tenant file than {}",
+            entry.source.name
+        ));
     }
     None
 }
@@ -409,7 +439,14 @@ mod tests {
             let found = unsafe_name_rule(name).unwrap_or_default();
             assert!(found.contains(rule), "{name}: {found}");
         }
-        for name in ["acme", "COM10", "CONSOLE", "com0", "a.b-c_d", &"x".repeat(245)] {
+        for name in [
+            "acme",
+            "COM10",
+            "CONSOLE",
+            "com0",
+            "a.b-c_d",
+            &"x".repeat(245),
+        ] {
             assert_eq!(unsafe_name_rule(name), None, "{name}");
         }
         assert!(unsafe_name_rule(&"x".repeat(246)).is_some());
@@ -419,12 +456,19 @@ mod tests {
     fn skipped_entries_beyond_ten_are_counted_by_reason() {
         let skipped: Vec<(String, SkipReason)> = (0..25)
             .map(|i| {
-                let why = if i % 5 == 0 { SkipReason::Directory } else { SkipReason::NotToml };
+                let why = if i % 5 == 0 {
+                    SkipReason::Directory
+                } else {
+                    SkipReason::NotToml
+                };
                 (format!("t/{i:02}"), why)
             })
             .collect();
         let notes = skipped_notes(&skipped);
         assert_eq!(notes.len(), 11);
-        assert_eq!(notes[10], "note: and 15 more skipped (12 not .toml, 3 directories)");
+        assert_eq!(
+            notes[10],
+            "note: and 15 more skipped (12 not .toml, 3 directories)"
+        );
     }
 }
