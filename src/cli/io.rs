@@ -402,3 +402,16 @@ pub fn stdout_failure() -> Option<String> {
     record_stdout(std::io::stdout().lock().flush());
     STDOUT_FAILURE.lock().ok().and_then(|f| f.clone())
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_temporary_name_is_never_longer_than_its_target() {
+        for target in [2, 5, 16, 17, 100, 250, 255] {
+            let name = super::temporary_name(target);
+            assert_eq!(name.len(), target.min(16), "{name}");
+            assert!(name.starts_with('.'));
+        }
+        assert_ne!(super::temporary_name(255), super::temporary_name(255));
+    }
+}

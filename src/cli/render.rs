@@ -515,32 +515,19 @@ struct TenantOutcome {
     reused_warnings: Option<Vec<String>>,
 }
 
-/// The document's sha256 when the last render's document for this tenant is still valid: same
-/// build and template (checked by the caller), same tenant file, no values taken from the
-/// environment or secret files (which can change without the tenant file changing), and the
-/// document still the file that render wrote. Rendering is deterministic, so it would come out
-/// byte for byte the same.
+/// The document's digest when the last render's document for this tenant is still valid: see
+/// [`batch::reusable_digest`].
 fn still_current(
     entry: &ManifestEntry,
     stamp: &wxcflow::flow::Source,
     tenant: &wxcflow::render::Tenant,
     target: &Path,
 ) -> Option<String> {
-    let expected = entry.output_sha256.as_ref()?;
-    if &entry.source != stamp || entry.private || takes_outside_values(&tenant.source.text) {
-        return None;
-    }
-    if !std::fs::symlink_metadata(target).is_ok_and(|m| m.is_file()) {
-        return None;
-    }
-    let bytes = io::read_output(target, wxcflow::MAX_INPUT_BYTES).ok()?;
-    (&provenance::sha256_hex(&bytes) == expected).then(|| expected.clone())
-}
-
-/// Whether a tenant file takes a value from the environment or a file (`{ env = ... }`).
-fn takes_outside_values(text: &str) -> bool {
-    toml::from_str::<toml::Table>(text).map_or(true, |table| {
-        table.values().any(|v| matches!(v, toml::Value::Table(_)))
+    batch::reusable_digest(entry, stamp, &tenant.source.text, || {
+        if !std::fs::symlink_metadata(target).is_ok_and(|m| m.is_file()) {
+            return None;
+        }
+        io::read_output(target, wxcflow::MAX_INPUT_BYTES).ok()
     })
 }
 

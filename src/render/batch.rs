@@ -166,6 +166,37 @@ pub fn as_written(entry: &ManifestEntry, bytes: &[u8]) -> bool {
         && document_digest(bytes, entry.private, &entry.secret_places) == entry.output_sha256
 }
 
+/// Whether a tenant need not be rebuilt: its document's digest when the last completed render's
+/// document for it is still valid. The caller has checked that render was this build's of this
+/// template ([`Manifest::reusable_for`]); here: the same tenant file, no values taken from the
+/// environment or secret files (which can change while the tenant file does not), and the
+/// document (read by `document`, only when all else allows reuse: a regular file's bytes, or
+/// `None`) still the bytes that render wrote. Rendering is deterministic, so it would come out
+/// byte for byte the same. A document holding secrets is always rebuilt.
+pub fn reusable_digest(
+    entry: &ManifestEntry,
+    tenant: &crate::flow::Source,
+    tenant_text: &str,
+    document: impl FnOnce() -> Option<Vec<u8>>,
+) -> Option<String> {
+    let expected = entry.output_sha256.as_ref()?;
+    if entry.status != Status::Ok
+        || &entry.source != tenant
+        || entry.private
+        || takes_outside_values(tenant_text)
+    {
+        return None;
+    }
+    (&provenance::sha256_hex(&document()?) == expected).then(|| expected.clone())
+}
+
+/// Whether a tenant file takes a value from the environment or a file (`{ env = ... }`).
+fn takes_outside_values(text: &str) -> bool {
+    toml::from_str::<toml::Table>(text).map_or(true, |table| {
+        table.values().any(|v| matches!(v, toml::Value::Table(_)))
+    })
+}
+
 /// Documents an earlier run wrote that this run did not: earlier documents of tenants that
 /// failed or are gone, and documents kept by earlier runs. Only plain document names: an edited
 /// manifest cannot point outside the folder.
@@ -469,6 +500,67 @@ mod tests {
         assert_eq!(
             notes[10],
             "note: and 15 more skipped (12 not .toml, 3 directories)"
+        );
+    }
+
+    fn entry(private: bool, bytes: &[u8]) -> ManifestEntry {
+        ManifestEntry {
+            name: "a".into(),
+            source: provenance::source("a.toml", b"x = 1\n"),
+            output: "a.flow.json".into(),
+            status: Status::Ok,
+            output_sha256: Some(provenance::sha256_hex(bytes)),
+            private,
+            secret_places: BTreeMap::new(),
+            errors: vec![],
+            warnings: vec![],
+        }
+    }
+
+    #[test]
+    fn a_stale_secret_document_needs_prune_and_an_edited_one_is_never_removed() {
+        let plain = entry(false, b"doc");
+        let found = Found::File(b"doc".to_vec());
+        assert_eq!(stale_action(&plain, &found, false), StaleAction::Remove);
+        assert_eq!(
+            stale_action(&plain, &Found::Absent, true),
+            StaleAction::Forget
+        );
+        let edited = Found::File(b"edited".to_vec());
+        assert!(matches!(
+            stale_action(&plain, &edited, true),
+            StaleAction::Keep(_)
+        ));
+        // A private entry's digest is over the redacted canonical document: these bytes are
+        // none, so it counts as edited, even with --prune.
+        let private = entry(true, b"doc");
+        assert!(
+            matches!(stale_action(&private, &found, true), StaleAction::Keep(w) if w.starts_with("changed"))
+        );
+    }
+
+    #[test]
+    fn reuse_needs_the_same_tenant_file_no_outside_values_and_the_same_document() {
+        let e = entry(false, b"doc");
+        let source = e.source.clone();
+        let doc = || Some(b"doc".to_vec());
+        assert_eq!(
+            reusable_digest(&e, &source, "x = 1\n", doc),
+            e.output_sha256
+        );
+        let other = provenance::source("a.toml", b"x = 2\n");
+        assert_eq!(reusable_digest(&e, &other, "x = 2\n", doc), None);
+        assert_eq!(
+            reusable_digest(&e, &source, "x = { env = \"X\" }\n", doc),
+            None
+        );
+        assert_eq!(
+            reusable_digest(&e, &source, "x = 1\n", || Some(b"new".to_vec())),
+            None
+        );
+        assert_eq!(
+            reusable_digest(&entry(true, b"doc"), &source, "x = 1\n", doc),
+            None
         );
     }
 }
