@@ -437,3 +437,43 @@ fn a_tenant_file_that_is_not_utf8_is_refused_without_quoting_it() {
     );
     assert!(err.ends_with("failed: latin\n"), "{err}");
 }
+
+#[test]
+fn verify_tells_a_document_whose_provenance_is_not_the_manifests() {
+    let dir = batch(&[("a.toml", OFF), ("b.toml", "debug_report = true\n")]);
+    assert_eq!(render(dir.path(), &[]).status.code(), Some(0));
+    // a's document put in b's place, and the manifest's digest for b made to match: the digest
+    // agrees, but the document was rendered from another tenant file.
+    let out_dir = dir.path().join("out");
+    std::fs::copy(out_dir.join("a.flow.json"), out_dir.join("b.flow.json")).unwrap();
+    let mut value = manifest(dir.path());
+    value["tenants"][1]["output_sha256"] = value["tenants"][0]["output_sha256"].clone();
+    std::fs::write(
+        out_dir.join("wxcflow-manifest.json"),
+        serde_json::to_string_pretty(&value).unwrap(),
+    )
+    .unwrap();
+    let (code, report) = verify(dir.path());
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        report,
+        "stale: b.flow.json: rendered from another tenant file than b.toml\nout: 1 problem\n"
+    );
+}
+
+#[test]
+fn a_manifest_this_version_cannot_read_is_named_and_replaced() {
+    let dir = batch(&[("a.toml", OFF)]);
+    std::fs::create_dir(dir.path().join("out")).unwrap();
+    std::fs::write(
+        dir.path().join("out/wxcflow-manifest.json"),
+        "{\"format\": \"wxcflow.manifest/1\"}\n",
+    )
+    .unwrap();
+    let out = render(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+    assert!(stderr(&out).starts_with(
+        "note: out/wxcflow-manifest.json is not a manifest this version reads (wxcflow.manifest/2): nothing in the folder is reused or removed"
+    ), "{}", stderr(&out));
+    assert_eq!(verify(dir.path()).0, Some(0));
+}

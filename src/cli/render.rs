@@ -217,7 +217,13 @@ pub(super) fn render(
         }
         held = Some(outdir::lock(dir).map_err(Failure::usage)?);
         // A manifest this version cannot read describes nothing it may reuse or remove.
-        previous = outdir::read_manifest(dir).ok().flatten();
+        previous = match outdir::read_manifest(dir) {
+            Ok(found) => found,
+            Err(why) => {
+                reportln!("note: {why}: nothing in the folder is reused or removed; `wxcflow verify` lists what this render did not write");
+                None
+            }
+        };
         let marker = Manifest::in_progress(template_source.clone(), previous.as_ref());
         outdir::write_manifest(dir, &marker).map_err(Failure::usage)?;
     }
