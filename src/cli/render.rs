@@ -206,27 +206,13 @@ pub(super) fn render(
         Target::Folder { dir, prune } => (Some(dir), prune),
         Target::Memory => (None, false),
     };
-    let mut held = None;
-    let mut previous = None;
-    if let Some(dir) = out_dir {
-        if let Err(e) = std::fs::create_dir_all(dir) {
-            return Err(Failure::usage(format!(
-                "cannot create {}: {e}",
-                dir.display()
-            )));
+    let (held, previous) = match out_dir {
+        Some(dir) => {
+            let (lock, previous) = begin(dir, &template_source)?;
+            (Some(lock), previous)
         }
-        held = Some(outdir::lock(dir).map_err(Failure::usage)?);
-        // A manifest this version cannot read describes nothing it may reuse or remove.
-        previous = match outdir::read_manifest(dir) {
-            Ok(found) => found,
-            Err(why) => {
-                reportln!("note: {why}: nothing in the folder is reused or removed; `wxcflow verify` lists what this render did not write");
-                None
-            }
-        };
-        let marker = Manifest::in_progress(template_source.clone(), previous.as_ref());
-        outdir::write_manifest(dir, &marker).map_err(Failure::usage)?;
-    }
+        None => (None, None),
+    };
     let store = FsSecrets::beside(files.first().map(|f| f.path.as_path()));
     let progress = progress_bar(files.len());
     // Read and parse every tenant (a bad tenant file is that tenant's failure, not the batch's).
@@ -465,6 +451,32 @@ pub(super) fn render(
         reportln!("kept {}: {why}", entry.output);
     }
     finished(failures)
+}
+
+/// Takes OUTDIR for a run: creates it, locks it, reads what the last render left, and marks the
+/// manifest in progress before anything else in the folder changes.
+fn begin(
+    dir: &Path,
+    template: &wxcflow::flow::Source,
+) -> Result<(outdir::Lock, Option<Manifest>), Failure> {
+    if let Err(e) = std::fs::create_dir_all(dir) {
+        return Err(Failure::usage(format!(
+            "cannot create {}: {e}",
+            dir.display()
+        )));
+    }
+    let lock = outdir::lock(dir).map_err(Failure::usage)?;
+    // A manifest this version cannot read describes nothing it may reuse or remove.
+    let previous = match outdir::read_manifest(dir) {
+        Ok(found) => found,
+        Err(why) => {
+            reportln!("note: {why}: nothing in the folder is reused or removed; `wxcflow verify` lists what this render did not write");
+            None
+        }
+    };
+    let marker = Manifest::in_progress(template.clone(), previous.as_ref());
+    outdir::write_manifest(dir, &marker).map_err(Failure::usage)?;
+    Ok((lock, previous))
 }
 
 /// The outcome of a run whose failed tenants were reported one by one.
