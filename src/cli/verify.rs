@@ -69,7 +69,9 @@ pub(super) fn verify(dir: &Path, format: Format) -> Outcome {
         }
         Format::Human => {
             for f in &findings {
-                outln!("{}: {}: {}", kebab(&f.problem), f.file, f.message);
+                // File names come from the folder: nothing in one may drive the terminal.
+                let line = format!("{}: {}: {}", kebab(&f.problem), f.file, f.message);
+                outln!("{}", wxcflow::diagnostic::printable(&line));
             }
             if ok {
                 outln!(
