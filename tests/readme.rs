@@ -95,8 +95,7 @@ fn run(dir: &Path, example: &str) -> std::process::Output {
 }
 
 /// What a snapshot keeps of a run: the exit code, stdout's first lines (long outputs such as
-/// schemas are covered by their own tests) and stderr, with the run's scratch folder named
-/// generically.
+/// schemas are covered by their own tests) and stderr, with the build id named generically.
 fn transcript(output: &std::process::Output) -> String {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let lines: Vec<&str> = stdout.lines().collect();
@@ -111,21 +110,12 @@ fn transcript(output: &std::process::Output) -> String {
         _ => String::new(),
     };
     let stderr = String::from_utf8_lossy(&output.stderr);
-    let stderr = name_scratch_folder(&stderr);
+    // The build id changes with every source edit.
+    let shown = shown.replace(wxcflow::emit::provenance::BUILD_ID, "[build id]");
     format!(
         "exit: {:?}\n--- stdout ---\n{shown}{more}\n--- stderr ---\n{stderr}",
         output.status.code()
     )
-}
-
-/// `render --check`'s scratch folder has a fresh name each run.
-fn name_scratch_folder(text: &str) -> String {
-    text.split_inclusive(char::is_whitespace)
-        .map(|word| match word.contains("wxcflow-render-") {
-            true => format!("[scratch]{}", &word[word.trim_end().len()..]),
-            false => word.to_string(),
-        })
-        .collect()
 }
 
 #[test]

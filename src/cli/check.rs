@@ -91,10 +91,10 @@ pub(super) fn check(specs: &[PathBuf], tenants: Option<&Path>, format: ReportFor
         // The same tenant files `render` takes, and a note for every other entry.
         let paths = match super::render::scan_tenants(dir) {
             Ok((files, skipped)) => {
-                for why in &skipped {
-                    reportln!("note: skipped {why}");
+                for note in wxcflow::render::batch::skipped_notes(&skipped) {
+                    reportln!("{note}");
                 }
-                files.into_iter().map(|f| f.path).collect::<Vec<_>>()
+                files
             }
             Err(e) => return Err(Failure::usage(e)),
         };
@@ -105,8 +105,9 @@ pub(super) fn check(specs: &[PathBuf], tenants: Option<&Path>, format: ReportFor
                 dir.display()
             )));
         }
-        for path in paths {
-            let source = match read_source(&path) {
+        for file in paths {
+            let path = file.path.clone();
+            let source = match file.read() {
                 Ok(s) => s,
                 Err(e) => {
                     report.unreadable(&e);
@@ -231,51 +232,5 @@ fn inputs(specs: usize, exports: usize) -> String {
         (s, 0) => count(s, "spec"),
         (0, e) => count(e, "export"),
         (s, e) => format!("{} and {}", count(s, "spec"), count(e, "export")),
-    }
-}
-
-/// `render --check`: renders every tenant into a fresh private scratch folder under the system's
-/// temporary folder, then removes it, so a hook proves every tenant renders and writes without
-/// leaving documents (which may hold secrets) behind.
-pub(super) fn render_in_scratch(template: &Path, tenants: &Path, jobs: Option<usize>) -> Outcome {
-    let scratch = match make_scratch_dir() {
-        Ok(dir) => dir,
-        Err(e) => {
-            return Err(Failure::usage(format!(
-                "cannot create a scratch folder: {e}"
-            )))
-        }
-    };
-    let outcome = render::render(template, tenants, &scratch, jobs);
-    match std::fs::remove_dir_all(&scratch) {
-        Ok(()) => reportln!("removed the scratch folder {}", scratch.display()),
-        Err(e) => {
-            return Err(Failure::usage(format!(
-                "cannot remove the scratch folder {}: {e}",
-                scratch.display()
-            )))
-        }
-    }
-    outcome
-}
-
-/// A new folder only this user can read; never one that already existed.
-fn make_scratch_dir() -> std::io::Result<PathBuf> {
-    let base = std::env::temp_dir();
-    let mut builder = std::fs::DirBuilder::new();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
-    }
-    let mut attempt = 0u32;
-    loop {
-        let dir = base.join(format!("wxcflow-render-{}-{attempt}", std::process::id()));
-        match builder.create(&dir) {
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 100 => {
-                attempt += 1;
-            }
-            other => return other.map(|()| dir),
-        }
     }
 }

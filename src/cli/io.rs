@@ -358,13 +358,7 @@ fn replace(
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    // One temporary name per target and process: concurrent writers of different targets never
-    // meet, and a stale one left by a killed run with the same pid is replaced.
-    let temporary = dir.join(format!(".{name}.{}.wxcflow-tmp", std::process::id()));
+    let name_len = path.file_name().map_or(0, |n| n.as_encoded_bytes().len());
     let mut open = std::fs::OpenOptions::new();
     open.write(true).create_new(true);
     // The mode is set as the file is created: no moment in which a secret is readable.
@@ -379,12 +373,16 @@ fn replace(
         }
         open.mode(mode);
     }
-    let mut file = match open.open(&temporary) {
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            std::fs::remove_file(&temporary)?;
-            open.open(&temporary)?
+    // A fresh name each attempt, never an existing file's: created exclusively.
+    let mut attempt = 0;
+    let (temporary, mut file) = loop {
+        let temporary = dir.join(temporary_name(name_len));
+        match open.open(&temporary) {
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 100 => {
+                attempt += 1;
+            }
+            other => break (temporary, other?),
         }
-        other => other?,
     };
     let written = (|| {
         file.write_all(bytes)?;
@@ -410,6 +408,23 @@ fn replace(
         let _ = std::fs::remove_file(&temporary);
     }
     written
+}
+
+/// A temporary name for a target whose name is `target_len` bytes long: `.` and hex digits,
+/// never longer than the target's name (a target of 255 bytes, the most a file system takes,
+/// still gets a temporary name it takes), at most 16 bytes, and at least 2 (`.` and a digit;
+/// only a one-byte target's is longer). Unique enough: made from the process id, a counter and
+/// the clock, and created exclusively, so a clash only costs another attempt.
+pub fn temporary_name(target_len: usize) -> String {
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let count = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let seed = format!("{} {count} {nanos}", std::process::id());
+    let hex = wxcflow::emit::provenance::sha256_hex(seed.as_bytes());
+    let digits = target_len.saturating_sub(1).clamp(1, 15);
+    format!(".{}", &hex[..digits])
 }
 
 /// The first failure to write to stdout (other than a closed pipe), reported at exit.
@@ -503,5 +518,18 @@ mod tests {
         assert!(read(&file, &anywhere)
             .unwrap_err()
             .ends_with("is not UTF-8 text"));
+    }
+}
+
+#[cfg(test)]
+mod temporary_name_tests {
+    #[test]
+    fn a_temporary_name_is_never_longer_than_its_target() {
+        for target in [2, 5, 16, 17, 100, 250, 255] {
+            let name = super::temporary_name(target);
+            assert_eq!(name.len(), target.min(16), "{name}");
+            assert!(name.starts_with('.'));
+        }
+        assert_ne!(super::temporary_name(255), super::temporary_name(255));
     }
 }

@@ -40,9 +40,11 @@ mod inspect;
 mod io;
 mod live;
 mod man;
+mod outdir;
 mod render;
 mod revisions;
 mod simulate;
+mod verify;
 
 use error::{Done, Failure, Outcome};
 
@@ -122,15 +124,28 @@ enum Command {
         /// Output folder: one `<tenant>.flow.json` per tenant.
         #[arg(short, long, required_unless_present = "check")]
         output: Option<PathBuf>,
-        /// Render into a scratch folder that is removed afterwards, keeping nothing: exit 1 on
-        /// any tenant error (for pre-commit hooks and CI).
+        /// Render every tenant in memory and write nothing: exit 1 on any tenant error (for
+        /// pre-commit hooks and CI).
         #[arg(long, conflicts_with = "output")]
         check: bool,
+        /// Also remove documents of gone or failed tenants that hold secrets (only documents
+        /// the manifest says wxcflow wrote, still as it wrote them).
+        #[arg(long, conflicts_with = "check")]
+        prune: bool,
         /// Parallel jobs (default: one per core); at least 1.
         #[arg(long, value_parser = parse_jobs)]
         jobs: Option<usize>,
         #[command(flatten)]
         secrets: SecretsDirs,
+    },
+    /// Check that a render folder is exactly what one completed render wrote: exit 0 if so, 1
+    /// when a document is missing, changed, unlisted, stale or kept, or the run was interrupted.
+    Verify {
+        /// The render's output folder (with its wxcflow-manifest.json).
+        dir: PathBuf,
+        /// How to print the findings.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
     },
     /// Run a flow locally: HTTP from a mock file, or real with --live (without either, every
     /// request fails to connect).
@@ -366,12 +381,17 @@ fn run_command(mut cli: Cli) -> Outcome {
             tenants,
             output,
             check,
+            prune,
             jobs,
             ..
-        } => match output {
-            Some(output) if !check => render::render(&template, &tenants, &output, jobs),
-            _ => check::render_in_scratch(&template, &tenants, jobs),
-        },
+        } => {
+            let target = match &output {
+                Some(dir) if !check => render::Target::Folder { dir, prune },
+                _ => render::Target::Memory,
+            };
+            render::render(&template, &tenants, target, jobs)
+        }
+        Command::Verify { dir, format } => verify::verify(&dir, format),
         Command::Build {
             target: flow_designer::Target::FlowDesigner,
             spec,

@@ -4,6 +4,7 @@
 
 use super::*;
 use wxcflow::emit::provenance::{self, Manifest, ManifestEntry, Status};
+use wxcflow::render::batch::{self, SkipReason, StaleAction};
 
 /// A tenant file read and parsed, or why not (with its text, when it could be read).
 type LoadedTenant = Result<wxcflow::render::Tenant, TenantFailure>;
@@ -13,25 +14,36 @@ enum TenantFailure {
     Invalid(SourceFile, Diagnostic),
 }
 
-/// A tenant name becomes a file name: letters, digits, `_`, `-` and `.`, not starting with `.`.
-fn safe_tenant_name(name: &str) -> bool {
-    !name.is_empty()
-        && !name.starts_with('.')
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
-}
-
-/// A tenant file found in the folder: its path and its name (the file stem).
+/// A tenant file found in the folder: its path and its name (the file stem), or why it is
+/// refused without being read.
 pub(super) struct TenantFile {
     pub(super) path: PathBuf,
     pub(super) name: String,
+    pub(super) refused: Option<String>,
 }
 
+impl TenantFile {
+    /// Reads the tenant file, unless it is refused (then nothing of it is read).
+    pub(super) fn read(&self) -> Result<SourceFile, io::ReadError> {
+        match &self.refused {
+            Some(why) => Err(io::ReadError {
+                message: format!("{}: {why}; it was not read", self.path.display()),
+                too_large: false,
+            }),
+            None => read_source(&self.path),
+        }
+    }
+}
+
+/// Entries of a tenants folder that are not tenant files, with why.
+pub(super) type Skipped = Vec<(String, SkipReason)>;
+
 /// The tenant files of a folder, and every other entry with why it is not one. A tenant file
-/// is a regular file (or a link to one) whose name ends in `.toml`, in any case (`ACME.TOML`
-/// is tenant `ACME`): files copied from case-insensitive disks keep their meaning.
-pub(super) fn scan_tenants(dir: &Path) -> Result<(Vec<TenantFile>, Vec<String>), String> {
+/// is a regular file (or a link to one inside the folder) whose name ends in `.toml`, in any
+/// case (`ACME.TOML` is tenant `ACME`): files copied from case-insensitive disks keep their
+/// meaning. A link that leads out of the folder is a tenant the user meant, refused without
+/// reading what it points at.
+pub(super) fn scan_tenants(dir: &Path) -> Result<(Vec<TenantFile>, Skipped), String> {
     let entries =
         std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
     let mut found: Vec<(PathBuf, String)> = Vec::new();
@@ -43,55 +55,69 @@ pub(super) fn scan_tenants(dir: &Path) -> Result<(Vec<TenantFile>, Vec<String>),
         ));
     }
     found.sort();
+    let inside = std::fs::canonicalize(dir).ok();
     let mut tenants = Vec::new();
     let mut skipped = Vec::new();
     for (path, file_name) in found {
-        let shown = path.display();
+        let shown = path.display().to_string();
         let is_toml = file_name.len() > 5
             && file_name.is_char_boundary(file_name.len() - 5)
             && file_name[file_name.len() - 5..].eq_ignore_ascii_case(".toml");
         if !is_toml {
-            skipped.push(format!("{shown}: not a .toml file"));
+            skipped.push((shown, SkipReason::NotToml));
             continue;
         }
         if file_name.starts_with("._") {
-            skipped.push(format!(
-                "{shown}: macOS metadata (AppleDouble), not a tenant file"
-            ));
+            skipped.push((shown, SkipReason::AppleDouble));
             continue;
         }
         match std::fs::metadata(&path) {
-            Ok(meta) if meta.is_file() => tenants.push(TenantFile {
-                name: file_name[..file_name.len() - 5].to_string(),
-                path,
-            }),
-            Ok(meta) => skipped.push(format!("{shown}: {}", not_a_file(&meta))),
-            Err(e) => skipped.push(format!("{shown}: a link that cannot be followed ({e})")),
+            Ok(meta) if meta.is_file() => {
+                let is_link =
+                    std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink());
+                let refused = if is_link {
+                    let target = std::fs::canonicalize(&path).ok();
+                    let stays = match (&inside, &target) {
+                        (Some(dir), Some(target)) => target.starts_with(dir),
+                        _ => false,
+                    };
+                    (!stays).then(|| "a symbolic link to a file outside the tenants folder (a tenant file is a regular file inside it; links must stay inside)".to_string())
+                } else {
+                    None
+                };
+                tenants.push(TenantFile {
+                    name: file_name[..file_name.len() - 5].to_string(),
+                    path,
+                    refused,
+                });
+            }
+            Ok(meta) => skipped.push((shown, not_a_file(&meta))),
+            Err(_) => skipped.push((shown, SkipReason::BrokenLink)),
         }
     }
     Ok((tenants, skipped))
 }
 
 /// What a directory entry is, when it is not a regular file.
-fn not_a_file(meta: &std::fs::Metadata) -> &'static str {
+fn not_a_file(meta: &std::fs::Metadata) -> SkipReason {
     if meta.is_dir() {
-        return "a directory, not a file";
+        return SkipReason::Directory;
     }
     #[cfg(unix)]
     {
         use std::os::unix::fs::FileTypeExt as _;
         let kind = meta.file_type();
         if kind.is_fifo() {
-            return "a FIFO, not a regular file (it could block the batch)";
+            return SkipReason::Fifo;
         }
         if kind.is_socket() {
-            return "a socket, not a regular file";
+            return SkipReason::Socket;
         }
         if kind.is_char_device() || kind.is_block_device() {
-            return "a device, not a regular file";
+            return SkipReason::Device;
         }
     }
-    "not a regular file"
+    SkipReason::Other
 }
 
 /// Parallel jobs: as asked, but never more threads than tenants, nor more than four per core
@@ -106,10 +132,23 @@ fn pool_size(asked: Option<usize>, tenants: usize) -> usize {
         .max(1)
 }
 
+/// Where a render's documents go.
+#[derive(Clone, Copy)]
+pub(super) enum Target<'a> {
+    /// Into this folder, locked for the run, described by its manifest.
+    Folder {
+        dir: &'a Path,
+        /// Also remove documents of gone tenants that hold secrets.
+        prune: bool,
+    },
+    /// Nowhere: `--check` builds every document in memory and writes nothing.
+    Memory,
+}
+
 pub(super) fn render(
     template: &Path,
     tenants_dir: &Path,
-    out_dir: &Path,
+    target: Target<'_>,
     jobs: Option<usize>,
 ) -> Outcome {
     use rayon::prelude::*;
@@ -132,8 +171,8 @@ pub(super) fn render(
         Ok(found) => found,
         Err(e) => return Err(Failure::usage(e)),
     };
-    for why in &skipped {
-        reportln!("note: skipped {why}");
+    for note in batch::skipped_notes(&skipped) {
+        reportln!("{note}");
     }
     if files.is_empty() {
         return Err(Failure::input(format!(
@@ -141,39 +180,48 @@ pub(super) fn render(
             tenants_dir.display()
         )));
     }
-    // Names become file names: refuse any that could escape OUTDIR or collide (also on
-    // case-insensitive file systems).
+    // Names become file names: refuse any that could escape OUTDIR, collide (also on
+    // case-insensitive file systems) or mean something else on another system.
     let mut seen = std::collections::BTreeMap::new();
     for file in &files {
         let name = &file.name;
-        if !safe_tenant_name(name) {
-            return Err(Failure::usage(format!("tenant name `{name}` ({}) is not a safe file name: use letters, digits, _, - and .", file.path.display())));
+        if let Some(rule) = batch::unsafe_name_rule(name) {
+            return Err(Failure::usage(format!(
+                "tenant name `{name}` ({}) is not a safe file name: {rule}",
+                file.path.display()
+            )));
         }
         if let Some(other) = seen.insert(name.to_lowercase(), name.clone()) {
             return Err(Failure::usage(format!("tenants `{other}` and `{name}` would write the same file on a case-insensitive disk")));
         }
-    }
-    if let Err(e) = std::fs::create_dir_all(out_dir) {
-        return Err(Failure::usage(format!(
-            "cannot create {}: {e}",
-            out_dir.display()
-        )));
     }
     let threads = pool_size(jobs, files.len());
     let pool = match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
         Ok(p) => p,
         Err(e) => return Err(Failure::usage(format!("cannot start {threads} jobs: {e}"))),
     };
+    let template_source = provenance::source(&source.name, source.text.as_bytes());
+    // The folder is locked, and its manifest marked in progress, before anything in it changes.
+    let (out_dir, prune) = match target {
+        Target::Folder { dir, prune } => (Some(dir), prune),
+        Target::Memory => (None, false),
+    };
+    let (held, previous) = match out_dir {
+        Some(dir) => {
+            let (lock, previous) = begin(dir, &template_source)?;
+            (Some(lock), previous)
+        }
+        None => (None, None),
+    };
     let store = FsSecrets::beside(files.first().map(|f| f.path.as_path()));
     let progress = progress_bar(files.len());
-    let template_source = provenance::source(&source.name, source.text.as_bytes());
     // Read and parse every tenant (a bad tenant file is that tenant's failure, not the batch's).
     let loaded: Vec<(String, Option<wxcflow::flow::Source>, LoadedTenant)> = pool.install(|| {
         files
             .par_iter()
             .map(|file| {
                 let name = file.name.clone();
-                match read_source(&file.path) {
+                match file.read() {
                     Err(e) => (name, None, Err(TenantFailure::Unreadable(e))),
                     Ok(src) => {
                         let stamp = provenance::source(&src.name, src.text.as_bytes());
@@ -217,11 +265,11 @@ pub(super) fn render(
             }
         }
     }
-    // What the last render into this folder did, if it used this tool and this template.
-    let previous = read_manifest(out_dir);
+    // What the last completed render into this folder did, if it was this build's of this
+    // template: an in-progress manifest is never trusted for reuse.
     let reusable: std::collections::HashMap<&str, &ManifestEntry> = previous
         .iter()
-        .filter(|m| m.tool == provenance::TOOL && m.template == template_source)
+        .filter(|m| m.reusable_for(&template_source))
         .flat_map(|m| &m.tenants)
         .filter(|t| t.status == Status::Ok)
         .map(|t| (t.name.as_str(), t))
@@ -233,10 +281,12 @@ pub(super) fn render(
         indexed
             .par_iter()
             .map(|&(i, tenant)| {
-                let target = out_dir.join(format!("{}.flow.json", tenant.name));
+                let file_name = format!("{}{}", tenant.name, batch::DOCUMENT_SUFFIX);
                 let stamp = stamps[i].clone();
-                if let Some(entry) = reusable.get(tenant.name.as_str()) {
-                    if let Some(sha256) = still_current(entry, &stamp, tenant, &target) {
+                if let (Some(entry), Some(dir)) = (reusable.get(tenant.name.as_str()), out_dir) {
+                    if let Some(sha256) =
+                        still_current(entry, &stamp, tenant, &dir.join(&file_name))
+                    {
                         progress.inc(1);
                         return TenantOutcome {
                             diagnostics: Vec::new(),
@@ -245,6 +295,7 @@ pub(super) fn render(
                                 changed: false,
                                 private: false,
                                 sha256,
+                                secret_places: Default::default(),
                             }),
                             reused_warnings: Some(entry.warnings.clone()),
                         };
@@ -254,6 +305,7 @@ pub(super) fn render(
                 let private = build.holds_secret();
                 let written = match build.output {
                     Some((mut document, json)) => {
+                        let places = provenance::secret_places(&document, &build.secret_origins);
                         let json = provenance::stamp_json(
                             &json,
                             template_source.clone(),
@@ -262,7 +314,21 @@ pub(super) fn render(
                         .unwrap_or_else(|| {
                             provenance::stamp(&mut document, template_source.clone(), Some(stamp))
                         });
-                        write_if_changed(&target, json.as_bytes(), private)
+                        match out_dir {
+                            Some(dir) => write_if_changed(
+                                &dir.join(&file_name),
+                                json.as_bytes(),
+                                private,
+                                places,
+                            ),
+                            // --check: built, checked and validated in memory, then dropped.
+                            None => Ok(Written {
+                                changed: true,
+                                private,
+                                sha256: String::new(),
+                                secret_places: Default::default(),
+                            }),
+                        }
                     }
                     None => Err(String::new()),
                 };
@@ -278,7 +344,7 @@ pub(super) fn render(
     });
     progress.finish_and_clear();
     let (mut unchanged, mut reused, mut reused_with_warnings) = (0, 0, 0);
-    for ((tenant, stamp), outcome) in tenants.iter().zip(&stamps).zip(&outcomes) {
+    for ((tenant, stamp), outcome) in tenants.iter().zip(&stamps).zip(outcomes) {
         let diagnostics = &outcome.diagnostics;
         if !diagnostics.is_empty() {
             reportln!("tenant {} ({}):", tenant.name, tenant.source.name);
@@ -303,16 +369,17 @@ pub(super) fn render(
             }
             None => codes(diagnostics.iter().filter(|d| !d.is_error())),
         };
-        match &outcome.written {
+        match outcome.written {
             Ok(w) => {
                 unchanged += usize::from(!w.changed);
                 manifest.tenants.push(ManifestEntry {
                     name: tenant.name.clone(),
                     source: stamp.clone(),
-                    output: format!("{}.flow.json", tenant.name),
+                    output: format!("{}{}", tenant.name, batch::DOCUMENT_SUFFIX),
                     status: Status::Ok,
-                    output_sha256: (!w.private).then(|| w.sha256.clone()),
+                    output_sha256: Some(w.sha256),
                     private: w.private,
+                    secret_places: w.secret_places,
                     errors: Vec::new(),
                     warnings,
                 });
@@ -332,6 +399,17 @@ pub(super) fn render(
             }
         }
     }
+    failures.sort();
+    let total = files.len();
+    let ok = total - failures.len();
+    let Some(out_dir) = out_dir else {
+        reportln!(
+            "checked {total} tenant{}: {ok} built, {} failed; nothing was written",
+            if total == 1 { "" } else { "s" },
+            failures.len(),
+        );
+        return finished(failures);
+    };
     if reused > 0 {
         reportln!(
             "note: {reused} tenant{} unchanged since the last render {} not rebuilt{}",
@@ -347,26 +425,14 @@ pub(super) fn render(
             }
         );
     }
-    let Stale {
-        removed,
-        kept,
-        kept_private,
-    } = remove_stale(out_dir, &manifest, previous.as_ref());
-    manifest.removed = removed.clone();
-    let manifest_path = out_dir.join(provenance::MANIFEST_NAME);
-    let options = io::WriteOptions {
-        private: false,
-        durable: true,
-        links: io::Links::Replace,
-        keep_mode: false,
-        in_place: false,
-    };
-    if let Err(e) = io::write_output(&manifest_path, manifest.to_json().as_bytes(), options) {
-        return Err(Failure::usage(e));
+    let (removed, kept) = settle_stale(out_dir, &manifest, previous.as_ref(), prune);
+    manifest.removed = removed.iter().map(|e| e.output.clone()).collect();
+    manifest.kept = kept.iter().map(|(e, _)| e.clone()).collect();
+    // Last: the manifest that says the run completed.
+    outdir::write_manifest(out_dir, &manifest).map_err(Failure::usage)?;
+    if let Some(lock) = held {
+        lock.release();
     }
-    failures.sort();
-    let total = files.len();
-    let ok = total - failures.len();
     reportln!(
         "rendered {total} tenant{}: {} written, {unchanged} unchanged, {} failed, in {}",
         if total == 1 { "" } else { "s" },
@@ -378,32 +444,43 @@ pub(super) fn render(
         reportln!(
             "removed stale document{}: {}",
             if removed.len() == 1 { "" } else { "s" },
-            removed.join(", ")
+            manifest.removed.join(", ")
         );
     }
-    let report_kept = |names: &[String], one: &str, many: &str| {
-        if !names.is_empty() {
-            let (why, it) = if names.len() == 1 {
-                (one, "it")
-            } else {
-                (many, "them")
-            };
-            reportln!(
-                "kept {}: {why}; remove {it} by hand if stale",
-                names.join(", ")
-            );
+    for (entry, why) in &kept {
+        reportln!("kept {}: {why}", entry.output);
+    }
+    finished(failures)
+}
+
+/// Takes OUTDIR for a run: creates it, locks it, reads what the last render left, and marks the
+/// manifest in progress before anything else in the folder changes.
+fn begin(
+    dir: &Path,
+    template: &wxcflow::flow::Source,
+) -> Result<(outdir::Lock, Option<Manifest>), Failure> {
+    if let Err(e) = std::fs::create_dir_all(dir) {
+        return Err(Failure::usage(format!(
+            "cannot create {}: {e}",
+            dir.display()
+        )));
+    }
+    let lock = outdir::lock(dir).map_err(Failure::usage)?;
+    // A manifest this version cannot read describes nothing it may reuse or remove.
+    let previous = match outdir::read_manifest(dir) {
+        Ok(found) => found,
+        Err(why) => {
+            reportln!("note: {why}: nothing in the folder is reused or removed; `wxcflow verify` lists what this render did not write");
+            None
         }
     };
-    report_kept(
-        &kept_private,
-        "it holds secrets, so an edit cannot be told (no digest is kept)",
-        "they hold secrets, so an edit cannot be told (no digest is kept)",
-    );
-    report_kept(
-        &kept,
-        "changed since wxcflow wrote it",
-        "changed since wxcflow wrote them",
-    );
+    let marker = Manifest::in_progress(template.clone(), previous.as_ref());
+    outdir::write_manifest(dir, &marker).map_err(Failure::usage)?;
+    Ok((lock, previous))
+}
+
+/// The outcome of a run whose failed tenants were reported one by one.
+fn finished(failures: Vec<String>) -> Outcome {
     if failures.is_empty() {
         Ok(Done::Clean)
     } else {
@@ -412,6 +489,30 @@ pub(super) fn render(
             failures.join(", ")
         )))
     }
+}
+
+/// Removes the documents that do not belong to this run and may go; gives those removed and
+/// those kept (with why). See [`batch::stale_action`].
+fn settle_stale(
+    out_dir: &Path,
+    manifest: &Manifest,
+    previous: Option<&Manifest>,
+    prune: bool,
+) -> (Vec<ManifestEntry>, Vec<(ManifestEntry, &'static str)>) {
+    let mut removed = Vec::new();
+    let mut kept = Vec::new();
+    for entry in batch::stale_candidates(manifest, previous) {
+        let path = out_dir.join(&entry.output);
+        match batch::stale_action(&entry, &outdir::found(&path), prune) {
+            StaleAction::Forget => {}
+            StaleAction::Remove => match std::fs::remove_file(&path) {
+                Ok(()) => removed.push(entry),
+                Err(_) => kept.push((entry, "could not be removed")),
+            },
+            StaleAction::Keep(why) => kept.push((entry, why)),
+        }
+    }
+    (removed, kept)
 }
 
 /// Diagnostic codes, sorted, once each.
@@ -432,43 +533,19 @@ struct TenantOutcome {
     reused_warnings: Option<Vec<String>>,
 }
 
-/// The manifest a previous render left in the folder, if any.
-fn read_manifest(out_dir: &Path) -> Option<Manifest> {
-    // A manifest lists every tenant in a few hundred bytes each: 64 MiB is ample.
-    let path = out_dir.join(provenance::MANIFEST_NAME);
-    if !std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file()) {
-        return None;
-    }
-    let bytes = io::read_output(&path, 64 * 1024 * 1024).ok()?;
-    Manifest::parse(std::str::from_utf8(&bytes).ok()?)
-}
-
-/// The document's sha256 when the last render's document for this tenant is still valid: same
-/// tool and template (checked by the caller), same tenant file, no values taken from the
-/// environment or secret files (which can change without the tenant file changing), and the
-/// document still the file that render wrote. Rendering is deterministic, so it would come out
-/// byte for byte the same.
+/// The document's digest when the last render's document for this tenant is still valid: see
+/// [`batch::reusable_digest`].
 fn still_current(
     entry: &ManifestEntry,
     stamp: &wxcflow::flow::Source,
     tenant: &wxcflow::render::Tenant,
     target: &Path,
 ) -> Option<String> {
-    let expected = entry.output_sha256.as_ref()?;
-    if &entry.source != stamp || entry.private || takes_outside_values(&tenant.source.text) {
-        return None;
-    }
-    if !std::fs::symlink_metadata(target).is_ok_and(|m| m.is_file()) {
-        return None;
-    }
-    let bytes = io::read_output(target, wxcflow::MAX_INPUT_BYTES).ok()?;
-    (&provenance::sha256_hex(&bytes) == expected).then(|| expected.clone())
-}
-
-/// Whether a tenant file takes a value from the environment or a file (`{ env = ... }`).
-fn takes_outside_values(text: &str) -> bool {
-    toml::from_str::<toml::Table>(text).map_or(true, |table| {
-        table.values().any(|v| matches!(v, toml::Value::Table(_)))
+    batch::reusable_digest(entry, stamp, &tenant.source.text, || {
+        if !std::fs::symlink_metadata(target).is_ok_and(|m| m.is_file()) {
+            return None;
+        }
+        io::read_output(target, wxcflow::MAX_INPUT_BYTES).ok()
     })
 }
 
@@ -480,7 +557,6 @@ fn failed_entry(
     let mut errors: Vec<String> = codes.into_iter().filter(|c| !c.is_empty()).collect();
     errors.sort();
     errors.dedup();
-    let warnings = Vec::new();
     ManifestEntry {
         name: name.to_string(),
         // An unreadable tenant has no content to hash: its name alone, and the digest of nothing.
@@ -488,12 +564,13 @@ fn failed_entry(
             name: format!("{name}.toml"),
             sha256: provenance::sha256_hex(b""),
         }),
-        output: format!("{name}.flow.json"),
+        output: format!("{name}{}", batch::DOCUMENT_SUFFIX),
         status: Status::Failed,
         output_sha256: None,
         private: false,
+        secret_places: Default::default(),
         errors,
-        warnings,
+        warnings: Vec::new(),
     }
 }
 
@@ -501,19 +578,38 @@ fn failed_entry(
 struct Written {
     changed: bool,
     private: bool,
+    /// Its digest as the manifest records it (see [`batch::document_digest`]).
     sha256: String,
+    secret_places: std::collections::BTreeMap<String, String>,
 }
 
 /// Writes a document unless the file already holds exactly these bytes with the right privacy:
 /// an unchanged tenant keeps its file and its modification time.
-fn write_if_changed(target: &Path, bytes: &[u8], private: bool) -> Result<Written, String> {
-    let sha256 = provenance::sha256_hex(bytes);
+fn write_if_changed(
+    target: &Path,
+    bytes: &[u8],
+    private: bool,
+    secret_places: std::collections::BTreeMap<String, String>,
+) -> Result<Written, String> {
+    let secret_places = if private {
+        secret_places
+    } else {
+        Default::default()
+    };
+    let sha256 = batch::document_digest(bytes, private, &secret_places).ok_or_else(|| {
+        format!(
+            "cannot write {}: its secret values have no declared place",
+            target.display()
+        )
+    })?;
+    let written = |changed| Written {
+        changed,
+        private,
+        sha256: sha256.clone(),
+        secret_places: secret_places.clone(),
+    };
     if same_file_content(target, bytes, private) {
-        return Ok(Written {
-            changed: false,
-            private,
-            sha256,
-        });
+        return Ok(written(false));
     }
     let options = io::WriteOptions {
         private,
@@ -523,11 +619,7 @@ fn write_if_changed(target: &Path, bytes: &[u8], private: bool) -> Result<Writte
         in_place: false,
     };
     io::write_output(target, bytes, options)?;
-    Ok(Written {
-        changed: true,
-        private,
-        sha256,
-    })
+    Ok(written(true))
 }
 
 /// Whether `target` is a regular file (not a link) holding `bytes`, private when it must be.
@@ -547,64 +639,6 @@ fn same_file_content(target: &Path, bytes: &[u8], private: bool) -> bool {
         }
     }
     io::read_output(target, bytes.len()).is_ok_and(|old| old == bytes)
-}
-
-/// What became of the documents that do not belong to this run.
-#[derive(Default)]
-struct Stale {
-    removed: Vec<String>,
-    /// Changed since wxcflow wrote them: left for their owner to look at.
-    kept: Vec<String>,
-    /// Holding secrets, so with no digest to tell an edit by: left for their owner too.
-    kept_private: Vec<String>,
-}
-
-/// Removes the documents that do not belong to this run (those of tenants that failed or are
-/// gone) that the last render wrote and that are still as it wrote them, by their digest. A file
-/// wxcflow never wrote is left alone; one changed since (by hand, by another tool), or one
-/// holding secrets (the manifest keeps no digest of it, so an edit cannot be told), is kept and
-/// listed.
-fn remove_stale(out_dir: &Path, manifest: &Manifest, previous: Option<&Manifest>) -> Stale {
-    let ok: std::collections::BTreeSet<&str> = manifest
-        .tenants
-        .iter()
-        .filter(|t| t.status == Status::Ok)
-        .map(|t| t.output.as_str())
-        .collect();
-    let mut candidates: Vec<&ManifestEntry> = previous
-        .into_iter()
-        .flat_map(|m| &m.tenants)
-        .filter(|t| t.status == Status::Ok)
-        // Only plain document names: an edited manifest cannot point outside the folder.
-        .filter(|t| !ok.contains(t.output.as_str()) && is_document_name(&t.output))
-        .collect();
-    candidates.sort_by(|a, b| a.output.cmp(&b.output));
-    candidates.dedup_by(|a, b| a.output == b.output);
-    let mut stale = Stale::default();
-    for entry in candidates {
-        let path = out_dir.join(&entry.output);
-        // A failed write may have been a refusal to replace an input: never delete one.
-        if io::is_input(&path) || !std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file()) {
-            continue;
-        }
-        let Some(expected) = &entry.output_sha256 else {
-            stale.kept_private.push(entry.output.clone());
-            continue;
-        };
-        let as_written = io::read_output(&path, wxcflow::MAX_INPUT_BYTES)
-            .is_ok_and(|bytes| &provenance::sha256_hex(&bytes) == expected);
-        if !as_written {
-            stale.kept.push(entry.output.clone());
-        } else if std::fs::remove_file(&path).is_ok() {
-            stale.removed.push(entry.output.clone());
-        }
-    }
-    stale
-}
-
-fn is_document_name(name: &str) -> bool {
-    name.strip_suffix(".flow.json")
-        .is_some_and(safe_tenant_name)
 }
 
 /// A progress bar on a terminal for batches long enough to want one; nothing on a pipe.

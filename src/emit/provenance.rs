@@ -4,12 +4,27 @@
 use crate::flow::{Document, Provenance, Source};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 
 /// The tool and version that wrote an output.
 pub const TOOL: &str = concat!("wxcflow ", env!("CARGO_PKG_VERSION"));
 
+/// The build that wrote a render: the version and a digest of the sources fixed when the binary
+/// was built (`build.rs`), e.g. `0.1.0+src.1f2e3d4c5b6a7988`. Two builds of different sources
+/// (the first 16 hex digits of a sha256 over them) that both say 0.1.0 have different ids, so a render never reuses the other's documents.
+pub const BUILD_ID: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    "+src.",
+    env!("WXCFLOW_SOURCE_ID")
+);
+
+/// The git commit the binary was built from; empty when built without git (a crate tarball).
+/// Informational: a commit that changes no source (a README edit) changes no output, so reuse is
+/// keyed on [`BUILD_ID`], not on this.
+pub const COMMIT: &str = env!("WXCFLOW_COMMIT");
+
 /// The manifest's format version.
-pub const MANIFEST_FORMAT: &str = "wxcflow.manifest/1";
+pub const MANIFEST_FORMAT: &str = "wxcflow.manifest/2";
 
 /// The manifest's file name inside a render's output folder.
 pub const MANIFEST_NAME: &str = "wxcflow-manifest.json";
@@ -64,14 +79,36 @@ pub fn stamp_json(document_json: &str, template: Source, tenant: Option<Source>)
 pub struct Manifest {
     /// The manifest format, [`MANIFEST_FORMAT`]; a manifest in another is not read back.
     pub format: String,
-    /// The tool and version that rendered ([`TOOL`]): outputs of another version are rebuilt.
+    /// `in-progress` from before the first document is replaced until the run completes;
+    /// `complete` once it did. A manifest left in progress describes no run.
+    pub state: State,
+    /// The tool and version that rendered ([`TOOL`]).
     pub tool: String,
+    /// The build that rendered ([`BUILD_ID`]): documents of another build are rebuilt.
+    pub build: String,
+    /// The commit of that build ([`COMMIT`]), `""` when unknown.
+    pub commit: String,
     /// The template every tenant was rendered from, by file name and sha256.
     pub template: Source,
-    /// Every tenant of the run, by name.
+    /// Every tenant of the run, by name. In an in-progress manifest: the documents the folder
+    /// held before the run began (what wxcflow may have written there), never trusted for reuse.
     pub tenants: Vec<ManifestEntry>,
     /// Outputs of earlier runs removed by this one (failed or vanished tenants).
     pub removed: Vec<String>,
+    /// Documents wxcflow wrote for tenants that are gone or failed, still in the folder: named
+    /// by every render and by `verify` until `render --prune` (or their owner) removes them.
+    #[serde(default)]
+    pub kept: Vec<ManifestEntry>,
+}
+
+/// Whether a manifest describes a completed run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum State {
+    /// A render began and has not completed (it is running, or it was killed).
+    InProgress,
+    /// The render completed: the manifest lists what it wrote.
+    Complete,
 }
 
 /// One tenant of a render: where its values came from and what became of its document.
@@ -85,11 +122,16 @@ pub struct ManifestEntry {
     pub output: String,
     /// `ok`: the document is this run's; `failed`: there is no document.
     pub status: Status,
-    /// The document's sha256; `null` when it failed, or when it holds a secret (a digest of a
-    /// short secret could be guessed offline).
+    /// The document's sha256; `null` when it failed. For a document holding secrets, the sha256
+    /// of the document with each secret value replaced by its declared place
+    /// ([`redacted_sha256`]): a digest of a short secret could be guessed offline.
     pub output_sha256: Option<String>,
     /// The document holds secret values and is mode 0600.
     pub private: bool,
+    /// For a private document: each secret variable's declared place (`environment variable
+    /// ACME_TOKEN`), which stands in for its value in the digest. Never a value.
+    #[serde(default)]
+    pub secret_places: BTreeMap<String, String>,
     /// Codes of the errors that failed it.
     pub errors: Vec<String>,
     /// Codes of its warnings, once each: a later render that finds the tenant unchanged does
@@ -112,11 +154,42 @@ impl Manifest {
     pub fn new(template: Source) -> Manifest {
         Manifest {
             format: MANIFEST_FORMAT.to_string(),
+            state: State::Complete,
             tool: TOOL.to_string(),
+            build: BUILD_ID.to_string(),
+            commit: COMMIT.to_string(),
             template,
             tenants: Vec::new(),
             removed: Vec::new(),
+            kept: Vec::new(),
         }
+    }
+
+    /// The manifest written before a run replaces its first document: this run's build and
+    /// template, in progress, listing what the folder held before (`previous`'s documents and
+    /// kept documents), so that a run killed half-way still knows what wxcflow wrote there.
+    pub fn in_progress(template: Source, previous: Option<&Manifest>) -> Manifest {
+        let mut manifest = Manifest::new(template);
+        manifest.state = State::InProgress;
+        if let Some(previous) = previous {
+            manifest.tenants = previous
+                .tenants
+                .iter()
+                .filter(|t| t.status == Status::Ok)
+                .cloned()
+                .collect();
+            manifest.kept = previous.kept.clone();
+        }
+        manifest
+    }
+
+    /// Whether documents listed here may be reused by a render of `template` by this build: a
+    /// completed run of the same build and template.
+    pub fn reusable_for(&self, template: &Source) -> bool {
+        self.state == State::Complete
+            && self.tool == TOOL
+            && self.build == BUILD_ID
+            && &self.template == template
     }
 
     /// Canonical JSON (entries sorted by name), with a trailing newline.
@@ -126,6 +199,7 @@ impl Manifest {
         let mut sorted = self.clone();
         sorted.tenants.sort_by(|a, b| a.name.cmp(&b.name));
         sorted.removed.sort();
+        sorted.kept.sort_by(|a, b| a.output.cmp(&b.output));
         let mut text = serde_json::to_string_pretty(&sorted).expect("manifests serialise");
         text.push('\n');
         text
@@ -137,4 +211,55 @@ impl Manifest {
             .ok()
             .filter(|m| m.format == MANIFEST_FORMAT)
     }
+}
+
+/// The declared place of each secret value a document holds, by variable: where the render took
+/// it from (`origins`, from the build), or the template or tenant file when it was written there.
+pub fn secret_places(
+    document: &Document,
+    origins: &BTreeMap<String, Vec<String>>,
+) -> BTreeMap<String, String> {
+    document
+        .flow
+        .variables
+        .iter()
+        .filter(|v| v.holds_secret())
+        .map(|v| {
+            let place = match origins.get(&v.name) {
+                Some(from) if !from.is_empty() => from.join(", "),
+                _ => "written in the template or the tenant file".to_string(),
+            };
+            (v.name.clone(), place)
+        })
+        .collect()
+}
+
+/// The digest of a document that holds secrets, telling nothing of them: the sha256 of its
+/// canonical JSON with each secret variable's default replaced by `(secret: <place>)`. `None`
+/// when the bytes are not a canonical flow document (an edited file): it is then not the one
+/// wxcflow wrote. It cannot tell a changed secret value from the old one: that is its price.
+pub fn redacted_sha256(bytes: &[u8], places: &BTreeMap<String, String>) -> Option<String> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let mut document: Document = serde_json::from_str(text).ok()?;
+    // Only the canonical bytes count: any other spelling of the same document was edited.
+    if super::document::to_json(&document) != text {
+        return None;
+    }
+    for variable in &mut document.flow.variables {
+        if variable.holds_secret() {
+            let place = places.get(&variable.name)?;
+            variable.default = format!("(secret: {place})");
+        }
+    }
+    // A secret variable the manifest does not name, or a name it names that holds none.
+    let holding = document
+        .flow
+        .variables
+        .iter()
+        .filter(|v| v.secret && v.default.starts_with("(secret: "))
+        .count();
+    if holding != places.len() {
+        return None;
+    }
+    Some(sha256_hex(super::document::to_json(&document).as_bytes()))
 }

@@ -12,6 +12,7 @@ use minijinja::{Environment, UndefinedBehavior, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
+pub mod batch;
 pub(crate) mod limits;
 mod params;
 pub mod sources;

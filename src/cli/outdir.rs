@@ -1,0 +1,241 @@
+//! The render folder on disk: its lock, its manifest, its listing and its documents. Small on
+//! purpose: what to do with what is found is decided in `wxcflow::render::batch`.
+
+use super::io;
+use std::io::{Read as _, Seek as _, Write as _};
+use std::path::Path;
+use wxcflow::emit::provenance::{self, Manifest};
+use wxcflow::render::batch::{self, LOCK_NAME};
+
+/// A render's hold on its output folder: an flock on `OUTDIR/.wxcflow-render.lock`, released
+/// by the kernel when the process dies, so a killed render never blocks the next one. The lock
+/// file is removed when the run ends (while still held).
+pub(super) struct Lock {
+    file: std::fs::File,
+    path: std::path::PathBuf,
+}
+
+impl Lock {
+    /// Ends the hold: the lock file is removed first, then the lock released. A render that
+    /// opened the file just before finds, once it has the lock, that the path no longer leads to
+    /// it, and starts over on a new file (see [`lock`]).
+    pub(super) fn release(self) {
+        let _ = std::fs::remove_file(&self.path);
+        drop(self.file);
+    }
+}
+
+/// Takes the folder's lock for the whole run, or says who holds it.
+pub(super) fn lock(dir: &Path) -> Result<Lock, String> {
+    let path = dir.join(LOCK_NAME);
+    let fail = |e: &dyn std::fmt::Display| format!("cannot lock {}: {e}", dir.display());
+    for _ in 0..100 {
+        if std::fs::symlink_metadata(&path).is_ok_and(|m| !m.is_file()) {
+            return Err(fail(&format!(
+                "{} is not a regular file; remove it",
+                path.display()
+            )));
+        }
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| fail(&e))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(format!(
+                    "{} is being rendered by {}; nothing was written (wait for it to finish, then render again)",
+                    dir.display(),
+                    holder_text(&mut file)
+                ))
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(fail(&e)),
+        }
+        // The holder before may have removed the file between our open and our lock.
+        if !same_file(&file, &path) {
+            continue;
+        }
+        let holder = format!(
+            "pid {} on {} since {}",
+            std::process::id(),
+            host(),
+            utc_now()
+        );
+        file.set_len(0)
+            .and_then(|()| file.rewind())
+            .and_then(|()| file.write_all(holder.as_bytes()))
+            .map_err(|e| fail(&e))?;
+        return Ok(Lock { file, path });
+    }
+    Err(fail(&"the lock file keeps changing"))
+}
+
+/// Whether `path` still leads to the open `file`.
+#[cfg(unix)]
+fn same_file(file: &std::fs::File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    match (file.metadata(), std::fs::symlink_metadata(path)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn same_file(_: &std::fs::File, path: &Path) -> bool {
+    path.exists()
+}
+
+/// Who holds the folder's lock right now, if a render does. Takes a shared lock for an
+/// instant, and never creates the lock file.
+pub(super) fn holder(dir: &Path) -> Option<String> {
+    let path = dir.join(LOCK_NAME);
+    if !std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file()) {
+        return None;
+    }
+    let mut file = std::fs::File::open(&path).ok()?;
+    match file.try_lock_shared() {
+        Err(std::fs::TryLockError::WouldBlock) => Some(holder_text(&mut file)),
+        _ => None,
+    }
+}
+
+/// What a lock file says of its holder (a short line; anything else is not shown).
+fn holder_text(file: &mut std::fs::File) -> String {
+    let mut text = String::new();
+    let _ = file.take(200).read_to_string(&mut text);
+    let text = text.trim();
+    if text.is_empty() || text.chars().any(char::is_control) {
+        "another render".to_string()
+    } else {
+        text.to_string()
+    }
+}
+
+fn host() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .or_else(|| std::env::var("COMPUTERNAME").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "this host".to_string())
+}
+
+/// The time now as `2026-12-03T23:20:00Z` (for the lock's holder line only).
+fn utc_now() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (days, rest) = ((secs / 86_400) as i64, secs % 86_400);
+    // Days to a civil date (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
+}
+
+/// The manifest in the folder: `Ok(None)` when there is none, an error when there is one that
+/// this version cannot read.
+pub(super) fn read_manifest(dir: &Path) -> Result<Option<Manifest>, String> {
+    // A manifest lists every tenant in a few hundred bytes each: 64 MiB is ample.
+    let path = dir.join(provenance::MANIFEST_NAME);
+    match std::fs::symlink_metadata(&path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+        Ok(meta) if !meta.is_file() => {
+            return Err(format!("{} is not a regular file", path.display()))
+        }
+        Ok(_) => {}
+    }
+    let bytes = io::read_output(&path, 64 * 1024 * 1024).map_err(|e| e.message)?;
+    std::str::from_utf8(&bytes)
+        .ok()
+        .and_then(Manifest::parse)
+        .map(Some)
+        .ok_or_else(|| {
+            format!(
+                "{} is not a manifest this version reads ({})",
+                path.display(),
+                provenance::MANIFEST_FORMAT
+            )
+        })
+}
+
+/// Writes the manifest atomically (a temporary file renamed over it).
+pub(super) fn write_manifest(dir: &Path, manifest: &Manifest) -> Result<(), String> {
+    let options = io::WriteOptions {
+        private: false,
+        durable: true,
+        links: io::Links::Replace,
+        keep_mode: false,
+        in_place: false,
+    };
+    io::write_output(
+        &dir.join(provenance::MANIFEST_NAME),
+        manifest.to_json().as_bytes(),
+        options,
+    )
+}
+
+/// The names of every entry of the folder, sorted.
+pub(super) fn listing(dir: &Path) -> Result<Vec<String>, String> {
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    let mut names = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+        names.push(entry.file_name().to_string_lossy().into_owned());
+    }
+    names.sort();
+    Ok(names)
+}
+
+/// A document of the folder as `verify` sees it (links are not followed: wxcflow writes files).
+pub(super) fn document(path: &Path) -> batch::Document {
+    let Ok(meta) = std::fs::symlink_metadata(path) else {
+        return batch::Document::Missing;
+    };
+    if !meta.is_file() {
+        return batch::Document::Missing;
+    }
+    let Ok(bytes) = io::read_output(path, wxcflow::MAX_INPUT_BYTES) else {
+        return batch::Document::Missing;
+    };
+    #[cfg(unix)]
+    let readable_by_others = {
+        use std::os::unix::fs::PermissionsExt as _;
+        meta.permissions().mode() & 0o077 != 0
+    };
+    #[cfg(not(unix))]
+    let readable_by_others = false;
+    batch::Document::File {
+        bytes,
+        readable_by_others,
+    }
+}
+
+/// A stale document as found, for deciding its fate.
+pub(super) fn found(path: &Path) -> batch::Found {
+    if io::is_input(path) || !std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file()) {
+        return batch::Found::Absent;
+    }
+    match io::read_output(path, wxcflow::MAX_INPUT_BYTES) {
+        Ok(bytes) => batch::Found::File(bytes),
+        // Unreadable: not known to be as written, so kept.
+        Err(_) => batch::Found::File(Vec::new()),
+    }
+}

@@ -1,0 +1,103 @@
+//! verify: whether a render folder is exactly what one completed render wrote. The findings are
+//! the library's (`wxcflow::render::batch`); this reads the folder and prints them.
+
+use super::*;
+use wxcflow::emit::provenance::Status;
+use wxcflow::render::batch::{self, Finding, Problem};
+
+pub(super) fn verify(dir: &Path, format: Format) -> Outcome {
+    if !std::fs::metadata(dir).is_ok_and(|m| m.is_dir()) {
+        return Err(Failure::usage(format!("{} is not a folder", dir.display())));
+    }
+    let manifest = match outdir::read_manifest(dir) {
+        Ok(Some(m)) => m,
+        Ok(None) => {
+            return Err(Failure::usage(format!(
+                "{} has no {}: it is not a render folder",
+                dir.display(),
+                wxcflow::emit::provenance::MANIFEST_NAME
+            )))
+        }
+        Err(e) => return Err(Failure::usage(e)),
+    };
+    let mut findings: Vec<Finding> = Vec::new();
+    if let Some(holder) = outdir::holder(dir) {
+        findings.push(Finding {
+            problem: Problem::Locked,
+            file: batch::LOCK_NAME.to_string(),
+            message: format!("a render is writing the folder now: {holder}"),
+        });
+    }
+    findings.extend(batch::verify_manifest(&manifest));
+    let mut documents = 0;
+    let listed = manifest
+        .tenants
+        .iter()
+        .filter(|t| t.status == Status::Ok)
+        .map(|t| (t, false))
+        .chain(manifest.kept.iter().map(|t| (t, true)));
+    for (entry, kept) in listed {
+        if !batch::is_document_name(&entry.output) {
+            findings.push(Finding {
+                problem: Problem::Changed,
+                file: entry.output.clone(),
+                message: "the manifest names a file wxcflow never writes".into(),
+            });
+            continue;
+        }
+        documents += usize::from(!kept);
+        let found = outdir::document(&dir.join(&entry.output));
+        findings.extend(batch::verify_document(&manifest, entry, kept, &found));
+    }
+    let names = outdir::listing(dir).map_err(Failure::usage)?;
+    findings.extend(batch::unlisted(&manifest, &names));
+    findings.sort_by(|a, b| a.file.cmp(&b.file).then(a.message.cmp(&b.message)));
+    let ok = findings.is_empty();
+    match format {
+        Format::Json => {
+            let report = serde_json::json!({
+                "folder": dir.display().to_string(),
+                "ok": ok,
+                "state": manifest.state,
+                "build": manifest.build,
+                "commit": manifest.commit,
+                "template": manifest.template,
+                "documents": documents,
+                "problems": findings,
+            });
+            outln!("{}", pretty_json(&report));
+        }
+        Format::Human => {
+            for f in &findings {
+                // File names come from the folder: nothing in one may drive the terminal.
+                let line = format!("{}: {}: {}", kebab(&f.problem), f.file, f.message);
+                outln!("{}", wxcflow::diagnostic::printable(&line));
+            }
+            if ok {
+                outln!(
+                    "{}: {documents} document{} as one completed render wrote {} (build {})",
+                    dir.display(),
+                    if documents == 1 { "" } else { "s" },
+                    if documents == 1 { "it" } else { "them" },
+                    manifest.build
+                );
+            } else {
+                outln!(
+                    "{}: {} problem{}",
+                    dir.display(),
+                    findings.len(),
+                    if findings.len() == 1 { "" } else { "s" }
+                );
+            }
+        }
+    }
+    Ok(Done::found_if(!ok))
+}
+
+/// A problem's name as JSON spells it (`not-private`).
+fn kebab(problem: &Problem) -> String {
+    serde_json::to_value(problem)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}

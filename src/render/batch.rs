@@ -1,0 +1,566 @@
+//! The decisions of a render batch and of `verify`, on data the caller read: which tenant names
+//! may become file names, how skipped entries are summarised, which documents of an earlier run
+//! are removed, kept or pruned, and whether a render folder is exactly what one completed render
+//! wrote. No file is touched here: the command reads the folder and hands over what it found.
+
+use crate::emit::provenance::{self, Manifest, ManifestEntry, State, Status};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What a document's file name adds to a tenant's name.
+pub const DOCUMENT_SUFFIX: &str = ".flow.json";
+
+/// The lock file a render holds in its output folder for the whole run.
+pub const LOCK_NAME: &str = ".wxcflow-render.lock";
+
+/// The longest file name most file systems take (ext4, APFS, NTFS: 255 bytes).
+const NAME_MAX: usize = 255;
+
+/// Windows device names: a file so named (with any extension) opens the device instead.
+const RESERVED: [&str; 4] = ["CON", "PRN", "AUX", "NUL"];
+
+/// Why a tenant name cannot be a file name, as the rule it breaks; `None` when it is safe.
+/// Names become `OUTDIR/<name>.flow.json` on any system a render folder is copied to.
+pub fn unsafe_name_rule(name: &str) -> Option<String> {
+    if name.is_empty() {
+        return Some("a tenant name must not be empty".into());
+    }
+    if name.starts_with('.') {
+        return Some("a tenant name must not start with `.` (a hidden file)".into());
+    }
+    if name.starts_with('-') {
+        return Some("a tenant name must not start with `-` (read as an option by tools)".into());
+    }
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+    {
+        return Some("a tenant name is made of letters, digits, `_`, `-` and `.`".into());
+    }
+    if name.ends_with('.') || name.ends_with(' ') {
+        return Some("a tenant name must not end with `.` or a space (Windows drops them)".into());
+    }
+    let stem = name.split('.').next().unwrap_or(name).to_ascii_uppercase();
+    let device = RESERVED.contains(&stem.as_str())
+        || ["COM", "LPT"].iter().any(|p| {
+            stem.strip_prefix(p)
+                .is_some_and(|n| n.len() == 1 && matches!(n.as_bytes()[0], b'1'..=b'9'))
+        });
+    if device {
+        return Some(format!(
+            "a tenant name must not be a Windows device name (`{stem}`: CON, PRN, AUX, NUL, COM1-9, LPT1-9, with any extension)"
+        ));
+    }
+    if name.len() + DOCUMENT_SUFFIX.len() > NAME_MAX {
+        return Some(format!(
+            "a tenant name is at most {} bytes (`<name>{DOCUMENT_SUFFIX}` must fit in {NAME_MAX})",
+            NAME_MAX - DOCUMENT_SUFFIX.len()
+        ));
+    }
+    None
+}
+
+/// Whether `name` is a document file name a render writes (`<safe tenant name>.flow.json`).
+pub fn is_document_name(name: &str) -> bool {
+    name.strip_suffix(DOCUMENT_SUFFIX)
+        .is_some_and(|t| unsafe_name_rule(t).is_none())
+}
+
+/// Why an entry of a tenants folder is not a tenant file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SkipReason {
+    /// Its name does not end in `.toml`.
+    NotToml,
+    /// `._name.toml`: macOS metadata.
+    AppleDouble,
+    /// A directory.
+    Directory,
+    /// A FIFO, never opened (it could block the batch).
+    Fifo,
+    /// A socket.
+    Socket,
+    /// A device.
+    Device,
+    /// A link that leads nowhere, or loops.
+    BrokenLink,
+    /// Anything else that is not a regular file.
+    Other,
+}
+
+impl SkipReason {
+    /// The note for one entry: `<path>: <this>`.
+    pub fn describe(self) -> &'static str {
+        match self {
+            SkipReason::NotToml => "not a .toml file",
+            SkipReason::AppleDouble => "macOS metadata (AppleDouble), not a tenant file",
+            SkipReason::Directory => "a directory, not a file",
+            SkipReason::Fifo => "a FIFO, not a regular file (it could block the batch)",
+            SkipReason::Socket => "a socket, not a regular file",
+            SkipReason::Device => "a device, not a regular file",
+            SkipReason::BrokenLink => "a link that cannot be followed",
+            SkipReason::Other => "not a regular file",
+        }
+    }
+
+    /// Counted in the summary as `K <this>`.
+    fn counted(self) -> &'static str {
+        match self {
+            SkipReason::NotToml => "not .toml",
+            SkipReason::AppleDouble => "macOS metadata",
+            SkipReason::Directory => "directories",
+            SkipReason::Fifo => "FIFOs",
+            SkipReason::Socket => "sockets",
+            SkipReason::Device => "devices",
+            SkipReason::BrokenLink => "broken links",
+            SkipReason::Other => "not regular files",
+        }
+    }
+}
+
+/// Notes shown one by one before the rest are summarised.
+pub const SKIPPED_SHOWN: usize = 10;
+
+/// The notes for skipped entries (`(path, reason)`, in folder order): the first
+/// [`SKIPPED_SHOWN`] one by one, then one line counting the rest by reason.
+pub fn skipped_notes(skipped: &[(String, SkipReason)]) -> Vec<String> {
+    let mut notes: Vec<String> = skipped
+        .iter()
+        .take(SKIPPED_SHOWN)
+        .map(|(path, why)| format!("note: skipped {path}: {}", why.describe()))
+        .collect();
+    let rest = &skipped[skipped.len().min(SKIPPED_SHOWN)..];
+    if !rest.is_empty() {
+        let mut counts: BTreeMap<SkipReason, usize> = BTreeMap::new();
+        for (_, why) in rest {
+            *counts.entry(*why).or_default() += 1;
+        }
+        let by_reason: Vec<String> = counts
+            .iter()
+            .map(|(why, n)| format!("{n} {}", why.counted()))
+            .collect();
+        notes.push(format!(
+            "note: and {} more skipped ({})",
+            rest.len(),
+            by_reason.join(", ")
+        ));
+    }
+    notes
+}
+
+/// The digest a manifest entry records for a document's bytes: its sha256, or for a document
+/// holding secrets the digest with each secret replaced by its declared place.
+pub fn document_digest(
+    bytes: &[u8],
+    private: bool,
+    places: &BTreeMap<String, String>,
+) -> Option<String> {
+    if private {
+        provenance::redacted_sha256(bytes, places)
+    } else {
+        Some(provenance::sha256_hex(bytes))
+    }
+}
+
+/// Whether `bytes` are the document `entry` says wxcflow wrote.
+pub fn as_written(entry: &ManifestEntry, bytes: &[u8]) -> bool {
+    entry.output_sha256.is_some()
+        && document_digest(bytes, entry.private, &entry.secret_places) == entry.output_sha256
+}
+
+/// Whether a tenant need not be rebuilt: its document's digest when the last completed render's
+/// document for it is still valid. The caller has checked that render was this build's of this
+/// template ([`Manifest::reusable_for`]); here: the same tenant file, no values taken from the
+/// environment or secret files (which can change while the tenant file does not), and the
+/// document (read by `document`, only when all else allows reuse: a regular file's bytes, or
+/// `None`) still the bytes that render wrote. Rendering is deterministic, so it would come out
+/// byte for byte the same. A document holding secrets is always rebuilt.
+pub fn reusable_digest(
+    entry: &ManifestEntry,
+    tenant: &crate::flow::Source,
+    tenant_text: &str,
+    document: impl FnOnce() -> Option<Vec<u8>>,
+) -> Option<String> {
+    let expected = entry.output_sha256.as_ref()?;
+    if entry.status != Status::Ok
+        || &entry.source != tenant
+        || entry.private
+        || takes_outside_values(tenant_text)
+    {
+        return None;
+    }
+    (&provenance::sha256_hex(&document()?) == expected).then(|| expected.clone())
+}
+
+/// Whether a tenant file takes a value from the environment or a file (`{ env = ... }`).
+fn takes_outside_values(text: &str) -> bool {
+    toml::from_str::<toml::Table>(text).map_or(true, |table| {
+        table.values().any(|v| matches!(v, toml::Value::Table(_)))
+    })
+}
+
+/// Documents an earlier run wrote that this run did not: earlier documents of tenants that
+/// failed or are gone, and documents kept by earlier runs. Only plain document names: an edited
+/// manifest cannot point outside the folder.
+pub fn stale_candidates(current: &Manifest, previous: Option<&Manifest>) -> Vec<ManifestEntry> {
+    let ok: BTreeSet<&str> = current
+        .tenants
+        .iter()
+        .filter(|t| t.status == Status::Ok)
+        .map(|t| t.output.as_str())
+        .collect();
+    let mut candidates: Vec<ManifestEntry> = previous
+        .into_iter()
+        .flat_map(|m| {
+            m.tenants
+                .iter()
+                .filter(|t| t.status == Status::Ok)
+                .chain(&m.kept)
+        })
+        .filter(|t| !ok.contains(t.output.as_str()) && is_document_name(&t.output))
+        .cloned()
+        .collect();
+    candidates.sort_by(|a, b| a.output.cmp(&b.output));
+    candidates.dedup_by(|a, b| a.output == b.output);
+    candidates
+}
+
+/// A stale document as found in the folder.
+pub enum Found {
+    /// No regular file there (gone, or replaced by something wxcflow did not write).
+    Absent,
+    /// One of this run's inputs: never removed.
+    Input,
+    /// A regular file with these bytes.
+    File(Vec<u8>),
+}
+
+/// What to do with a stale document.
+#[derive(Debug, PartialEq, Eq)]
+pub enum StaleAction {
+    /// Gone already: forget it.
+    Forget,
+    /// Remove it: still as wxcflow wrote it, and holding no secret (or `--prune`).
+    Remove,
+    /// Keep it and name it, with why; the manifest lists it so every later render does too.
+    Keep(&'static str),
+}
+
+/// Decides a stale document's fate. A document still as wxcflow wrote it is removed, except one
+/// holding secrets, which only `--prune` removes (a deleted tenant's secret document may be the
+/// only copy of a deployed credential set; it is named on every render until then). A document
+/// changed since wxcflow wrote it is someone's: kept and named, even with `--prune`.
+pub fn stale_action(entry: &ManifestEntry, found: &Found, prune: bool) -> StaleAction {
+    match found {
+        Found::Absent | Found::Input => StaleAction::Forget,
+        Found::File(bytes) if !as_written(entry, bytes) => {
+            StaleAction::Keep("changed since wxcflow wrote it")
+        }
+        Found::File(_) if entry.private && !prune => StaleAction::Keep(
+            "its tenant is gone or failed and it holds secrets; `render --prune` removes it",
+        ),
+        Found::File(_) => StaleAction::Remove,
+    }
+}
+
+/// What `verify` found wrong with a render folder.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Problem {
+    /// The manifest is in progress: a render is running, or was killed.
+    Interrupted,
+    /// A render holds the folder's lock right now.
+    Locked,
+    /// A document the manifest lists is not there (or not a regular file).
+    Missing,
+    /// A document is not what the manifest says was written.
+    Changed,
+    /// A document's provenance names another template, tenant file or tool than the manifest.
+    Stale,
+    /// A document holding secrets is readable by others.
+    NotPrivate,
+    /// A file the manifest does not list.
+    Unlisted,
+    /// A document of a tenant that is gone or failed, kept by the last render.
+    Kept,
+    /// A tenant failed in the last render: it has no document.
+    Failed,
+}
+
+/// One finding of `verify`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Finding {
+    /// What kind of problem.
+    pub problem: Problem,
+    /// The file it is about, relative to the folder (the manifest for the folder as a whole).
+    pub file: String,
+    /// What was found, for people.
+    pub message: String,
+}
+
+impl Finding {
+    fn new(problem: Problem, file: &str, message: impl Into<String>) -> Finding {
+        Finding {
+            problem,
+            file: file.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+/// A document as `verify` found it.
+pub enum Document {
+    /// Not there, or not a regular file.
+    Missing,
+    /// A regular file: its bytes, and whether others may read it.
+    File {
+        /// Its content.
+        bytes: Vec<u8>,
+        /// Mode allows group or others to read or write it.
+        readable_by_others: bool,
+    },
+}
+
+/// Findings about the manifest as a whole.
+pub fn verify_manifest(manifest: &Manifest) -> Vec<Finding> {
+    let mut found = Vec::new();
+    if manifest.state == State::InProgress {
+        found.push(Finding::new(
+            Problem::Interrupted,
+            provenance::MANIFEST_NAME,
+            "the manifest is in progress: a render began and did not complete (killed, or still running); render again",
+        ));
+    }
+    for entry in &manifest.tenants {
+        if entry.status == Status::Failed {
+            found.push(Finding::new(
+                Problem::Failed,
+                &entry.output,
+                format!(
+                    "tenant {} failed in the last render: it has no document",
+                    entry.name
+                ),
+            ));
+        }
+    }
+    found
+}
+
+/// Findings about one document the manifest lists (a tenant rendered `ok`, or a kept one).
+pub fn verify_document(
+    manifest: &Manifest,
+    entry: &ManifestEntry,
+    kept: bool,
+    document: &Document,
+) -> Vec<Finding> {
+    let file = entry.output.as_str();
+    let mut found = Vec::new();
+    let (bytes, readable_by_others) = match document {
+        Document::Missing if kept => return found,
+        Document::Missing => {
+            return vec![Finding::new(
+                Problem::Missing,
+                file,
+                format!("tenant {}'s document is not in the folder", entry.name),
+            )]
+        }
+        Document::File {
+            bytes,
+            readable_by_others,
+        } => (bytes, *readable_by_others),
+    };
+    if kept {
+        found.push(Finding::new(
+            Problem::Kept,
+            file,
+            format!(
+                "a document of tenant {}, which is gone or failed{}; `render --prune` removes it",
+                entry.name,
+                if entry.private {
+                    ", holding secrets"
+                } else {
+                    ""
+                }
+            ),
+        ));
+        return found;
+    }
+    if !as_written(entry, bytes) {
+        found.push(Finding::new(
+            Problem::Changed,
+            file,
+            if entry.private {
+                "changed since wxcflow wrote it (outside its secret values, which its digest does not cover)"
+            } else {
+                "changed since wxcflow wrote it (its sha256 is not the manifest's)"
+            },
+        ));
+    } else if let Some(why) = provenance_mismatch(manifest, entry, bytes) {
+        found.push(Finding::new(Problem::Stale, file, why));
+    }
+    if entry.private && readable_by_others {
+        found.push(Finding::new(
+            Problem::NotPrivate,
+            file,
+            "it holds secrets and others may read it (it must be mode 0600)",
+        ));
+    }
+    found
+}
+
+/// How a document's own provenance disagrees with the manifest, if it does.
+fn provenance_mismatch(manifest: &Manifest, entry: &ManifestEntry, bytes: &[u8]) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    let stamp = value.get("provenance")?;
+    let source = |key: &str| -> Option<crate::flow::Source> {
+        serde_json::from_value(stamp.get(key)?.clone()).ok()
+    };
+    if stamp.get("tool").and_then(|t| t.as_str()) != Some(manifest.tool.as_str()) {
+        return Some(format!(
+            "written by another tool than the manifest's ({})",
+            manifest.tool
+        ));
+    }
+    if source("template").as_ref() != Some(&manifest.template) {
+        return Some(format!(
+            "rendered from another template than {}",
+            manifest.template.name
+        ));
+    }
+    if source("tenant").as_ref() != Some(&entry.source) {
+        return Some(format!(
+            "rendered from another tenant file than {}",
+            entry.source.name
+        ));
+    }
+    None
+}
+
+/// Files in the folder that the manifest does not list (its own files and the lock aside).
+pub fn unlisted(manifest: &Manifest, names: &[String]) -> Vec<Finding> {
+    let listed: BTreeSet<&str> = manifest
+        .tenants
+        .iter()
+        .filter(|t| t.status == Status::Ok)
+        .chain(&manifest.kept)
+        .map(|t| t.output.as_str())
+        .chain([provenance::MANIFEST_NAME, LOCK_NAME])
+        .collect();
+    names
+        .iter()
+        .filter(|n| !listed.contains(n.as_str()))
+        .map(|n| Finding::new(Problem::Unlisted, n, "a file the manifest does not list"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unsafe_names_name_their_rule() {
+        for (name, rule) in [
+            ("-rf", "start with `-`"),
+            ("CON", "Windows device name"),
+            ("con.backup", "Windows device name"),
+            ("Com7", "Windows device name"),
+            ("lpt1", "Windows device name"),
+            ("acme.", "end with `.`"),
+            ("a b", "letters, digits"),
+            (".hidden", "start with `.`"),
+        ] {
+            let found = unsafe_name_rule(name).unwrap_or_default();
+            assert!(found.contains(rule), "{name}: {found}");
+        }
+        for name in [
+            "acme",
+            "COM10",
+            "CONSOLE",
+            "com0",
+            "a.b-c_d",
+            &"x".repeat(245),
+        ] {
+            assert_eq!(unsafe_name_rule(name), None, "{name}");
+        }
+        assert!(unsafe_name_rule(&"x".repeat(246)).is_some());
+    }
+
+    #[test]
+    fn skipped_entries_beyond_ten_are_counted_by_reason() {
+        let skipped: Vec<(String, SkipReason)> = (0..25)
+            .map(|i| {
+                let why = if i % 5 == 0 {
+                    SkipReason::Directory
+                } else {
+                    SkipReason::NotToml
+                };
+                (format!("t/{i:02}"), why)
+            })
+            .collect();
+        let notes = skipped_notes(&skipped);
+        assert_eq!(notes.len(), 11);
+        assert_eq!(
+            notes[10],
+            "note: and 15 more skipped (12 not .toml, 3 directories)"
+        );
+    }
+
+    fn entry(private: bool, bytes: &[u8]) -> ManifestEntry {
+        ManifestEntry {
+            name: "a".into(),
+            source: provenance::source("a.toml", b"x = 1\n"),
+            output: "a.flow.json".into(),
+            status: Status::Ok,
+            output_sha256: Some(provenance::sha256_hex(bytes)),
+            private,
+            secret_places: BTreeMap::new(),
+            errors: vec![],
+            warnings: vec![],
+        }
+    }
+
+    #[test]
+    fn a_stale_secret_document_needs_prune_and_an_edited_one_is_never_removed() {
+        let plain = entry(false, b"doc");
+        let found = Found::File(b"doc".to_vec());
+        assert_eq!(stale_action(&plain, &found, false), StaleAction::Remove);
+        assert_eq!(
+            stale_action(&plain, &Found::Absent, true),
+            StaleAction::Forget
+        );
+        let edited = Found::File(b"edited".to_vec());
+        assert!(matches!(
+            stale_action(&plain, &edited, true),
+            StaleAction::Keep(_)
+        ));
+        // A private entry's digest is over the redacted canonical document: these bytes are
+        // none, so it counts as edited, even with --prune.
+        let private = entry(true, b"doc");
+        assert!(
+            matches!(stale_action(&private, &found, true), StaleAction::Keep(w) if w.starts_with("changed"))
+        );
+    }
+
+    #[test]
+    fn reuse_needs_the_same_tenant_file_no_outside_values_and_the_same_document() {
+        let e = entry(false, b"doc");
+        let source = e.source.clone();
+        let doc = || Some(b"doc".to_vec());
+        assert_eq!(
+            reusable_digest(&e, &source, "x = 1\n", doc),
+            e.output_sha256
+        );
+        let other = provenance::source("a.toml", b"x = 2\n");
+        assert_eq!(reusable_digest(&e, &other, "x = 2\n", doc), None);
+        assert_eq!(
+            reusable_digest(&e, &source, "x = { env = \"X\" }\n", doc),
+            None
+        );
+        assert_eq!(
+            reusable_digest(&e, &source, "x = 1\n", || Some(b"new".to_vec())),
+            None
+        );
+        assert_eq!(
+            reusable_digest(&entry(true, b"doc"), &source, "x = 1\n", doc),
+            None
+        );
+    }
+}

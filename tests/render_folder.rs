@@ -1,0 +1,497 @@
+//! A render folder that tells the truth: the render lock, the manifest in progress, `verify`,
+//! the build id, `render --check` in memory, tenant names as file names, skipped entries
+//! summarised, and tenant files that are links out of the folder or not UTF-8.
+// A test stops at the first thing that is not as expected.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![cfg(unix)]
+
+mod common;
+
+use common::{transcript, wxcflow};
+use std::path::Path;
+
+const OFF: &str = "debug_report = false\n";
+const SECRET: &str = "token_service_url = \"https://t.example.com/x\"\ntoken_passphrase = { file = \"../pass.txt\" }\n";
+
+/// A folder with the GetOAuthToken template as `t.toml`, the given tenant files, and a secret
+/// file `pass.txt` for tenants written with [`SECRET`].
+fn batch(tenants: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("t.toml"), wxcflow::DEFAULT_SPEC).unwrap();
+    std::fs::write(dir.path().join("pass.txt"), "pass-123\n").unwrap();
+    std::fs::create_dir(dir.path().join("tenants")).unwrap();
+    for (name, text) in tenants {
+        std::fs::write(dir.path().join("tenants").join(name), text).unwrap();
+    }
+    dir
+}
+
+fn render(dir: &Path, extra: &[&str]) -> std::process::Output {
+    // The tenants' secret file lies beside their folder: allowed by --secrets-dir.
+    let mut args = vec![
+        "render",
+        "t.toml",
+        "--tenants",
+        "tenants",
+        "-o",
+        "out",
+        "--secrets-dir",
+        ".",
+    ];
+    args.extend_from_slice(extra);
+    wxcflow(dir, &args)
+}
+
+fn verify(dir: &Path) -> (Option<i32>, String) {
+    let out = wxcflow(dir, &["verify", "out"]);
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+fn manifest(dir: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(dir.join("out/wxcflow-manifest.json")).unwrap()).unwrap()
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Every file of a folder with its bytes, sorted by name.
+fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap_or_default(),
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn a_second_render_into_a_locked_folder_exits_2_naming_the_holder() {
+    let dir = batch(&[("a.toml", OFF)]);
+    assert_eq!(render(dir.path(), &[]).status.code(), Some(0));
+    let before = snapshot(&dir.path().join("out"));
+    // Another render holds the folder: the test takes the lock as a render does.
+    let path = dir.path().join("out/.wxcflow-render.lock");
+    let lock = std::fs::File::create(&path).unwrap();
+    lock.lock().unwrap();
+    std::fs::write(&path, "pid 4242 on build-host since 2026-12-03T23:00:00Z").unwrap();
+    std::fs::write(dir.path().join("tenants/a.toml"), "debug_report = true\n").unwrap();
+    let out = render(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", transcript(&out));
+    assert_eq!(
+        stderr(&out),
+        "error: out is being rendered by pid 4242 on build-host since 2026-12-03T23:00:00Z; nothing was written (wait for it to finish, then render again)\n"
+    );
+    // Nothing changed, the lock file aside.
+    let mut after = snapshot(&dir.path().join("out"));
+    after.retain(|(n, _)| n != ".wxcflow-render.lock");
+    assert_eq!(after, before);
+    // verify sees the render at work.
+    let (code, report) = verify(dir.path());
+    assert_eq!(code, Some(1));
+    assert!(report.contains(
+        "locked: .wxcflow-render.lock: a render is writing the folder now: pid 4242 on build-host since 2026-12-03T23:00:00Z\n"
+    ), "{report}");
+    // Once the holder is gone (killed: the kernel drops its lock), the next render goes ahead
+    // and leaves no lock file behind.
+    drop(lock);
+    let out = render(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+    assert!(!path.exists());
+    assert_eq!(verify(dir.path()).0, Some(0));
+}
+
+#[test]
+fn a_manifest_left_in_progress_is_reported_and_the_next_render_recovers() {
+    let dir = batch(&[("a.toml", OFF), ("b.toml", OFF)]);
+    assert_eq!(render(dir.path(), &[]).status.code(), Some(0));
+    // A render killed half-way: its manifest says in progress, one document is new.
+    let mut value = manifest(dir.path());
+    value["state"] = "in-progress".into();
+    std::fs::write(
+        dir.path().join("out/wxcflow-manifest.json"),
+        serde_json::to_string_pretty(&value).unwrap(),
+    )
+    .unwrap();
+    let (code, report) = verify(dir.path());
+    assert_eq!(code, Some(1));
+    assert!(report.starts_with(
+        "interrupted: wxcflow-manifest.json: the manifest is in progress: a render began and did not complete (killed, or still running); render again\n"
+    ), "{report}");
+    // The next render trusts nothing of it for reuse: every tenant is rebuilt (and, the bytes
+    // being the same, none rewritten).
+    let out = render(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+    assert!(!stderr(&out).contains("not rebuilt"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("rendered 2 tenants: 0 written, 2 unchanged, 0 failed, in out\n"));
+    assert_eq!(manifest(dir.path())["state"], "complete");
+    assert_eq!(verify(dir.path()).0, Some(0));
+}
+
+#[test]
+fn an_in_progress_manifest_keeps_what_the_folder_held_and_is_never_reused() {
+    // What a render writes before its first document (a run cannot be stopped half-way from a
+    // test without timing it, so the marker is checked through the library that makes it).
+    let template = wxcflow::flow::Source {
+        name: "t.toml".into(),
+        sha256: "0".repeat(64),
+    };
+    let mut previous = wxcflow::emit::provenance::Manifest::new(template.clone());
+    previous
+        .tenants
+        .push(wxcflow::emit::provenance::ManifestEntry {
+            name: "a".into(),
+            source: template.clone(),
+            output: "a.flow.json".into(),
+            status: wxcflow::emit::provenance::Status::Ok,
+            output_sha256: Some("1".repeat(64)),
+            private: false,
+            secret_places: Default::default(),
+            errors: vec![],
+            warnings: vec![],
+        });
+    let marker =
+        wxcflow::emit::provenance::Manifest::in_progress(template.clone(), Some(&previous));
+    assert_eq!(marker.state, wxcflow::emit::provenance::State::InProgress);
+    assert_eq!(marker.build, wxcflow::emit::provenance::BUILD_ID);
+    // It keeps what the folder held, so a killed run still knows what wxcflow wrote there ...
+    assert_eq!(marker.tenants, previous.tenants);
+    // ... and nothing of it is reused.
+    assert!(!marker.reusable_for(&template));
+    assert!(previous.reusable_for(&template));
+}
+
+#[test]
+fn verify_passes_a_clean_folder_and_names_each_problem() {
+    let dir = batch(&[
+        ("a.toml", OFF),
+        ("b.toml", OFF),
+        ("c.toml", OFF),
+        ("s.toml", SECRET),
+    ]);
+    let out = render(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+    let (code, report) = verify(dir.path());
+    assert_eq!(code, Some(0), "{report}");
+    assert_eq!(
+        report,
+        format!(
+            "out: 4 documents as one completed render wrote them (build {})\n",
+            wxcflow::emit::provenance::BUILD_ID
+        )
+    );
+    let out_dir = dir.path().join("out");
+    // An extra file, a changed document, a missing one, a secret document changed outside its
+    // secret, and one made readable by others.
+    std::fs::write(out_dir.join("extra.flow.json"), "{}\n").unwrap();
+    let b = std::fs::read_to_string(out_dir.join("b.flow.json")).unwrap();
+    std::fs::write(
+        out_dir.join("b.flow.json"),
+        b.replace("GetOAuthToken", "Other"),
+    )
+    .unwrap();
+    std::fs::remove_file(out_dir.join("c.flow.json")).unwrap();
+    let s = std::fs::read_to_string(out_dir.join("s.flow.json")).unwrap();
+    std::fs::write(
+        out_dir.join("s.flow.json"),
+        s.replace("GetOAuthToken", "Other"),
+    )
+    .unwrap();
+    let (code, report) = verify(dir.path());
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        report,
+        "changed: b.flow.json: changed since wxcflow wrote it (its sha256 is not the manifest's)\n\
+         missing: c.flow.json: tenant c's document is not in the folder\n\
+         unlisted: extra.flow.json: a file the manifest does not list\n\
+         changed: s.flow.json: changed since wxcflow wrote it (outside its secret values, which its digest does not cover)\n\
+         out: 4 problems\n"
+    );
+    // JSON: the same findings, for CI.
+    let json = wxcflow(dir.path(), &["verify", "out", "--format", "json"]);
+    assert_eq!(json.status.code(), Some(1));
+    let value: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(value["ok"], false);
+    assert_eq!(value["state"], "complete");
+    assert_eq!(value["build"], wxcflow::emit::provenance::BUILD_ID);
+    assert_eq!(value["documents"], 4);
+    assert_eq!(
+        value["problems"][1],
+        serde_json::json!({
+            "problem": "missing",
+            "file": "c.flow.json",
+            "message": "tenant c's document is not in the folder"
+        })
+    );
+}
+
+#[test]
+fn verify_cannot_tell_a_changed_secret_value_but_tells_a_readable_secret_document() {
+    let dir = batch(&[("s.toml", SECRET)]);
+    assert_eq!(render(dir.path(), &[]).status.code(), Some(0));
+    let path = dir.path().join("out/s.flow.json");
+    // The digest covers the document with the secret replaced by its place: a new value of the
+    // secret is not seen (the price of a digest that tells nothing of the secret).
+    let s = std::fs::read_to_string(&path).unwrap();
+    assert!(s.contains("pass-123"));
+    std::fs::write(&path, s.replace("pass-123", "pass-456")).unwrap();
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    assert_eq!(verify(dir.path()).0, Some(0));
+    // Nor is the secret anywhere in the manifest.
+    let text = std::fs::read_to_string(dir.path().join("out/wxcflow-manifest.json")).unwrap();
+    assert!(!text.contains("pass-"));
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let (code, report) = verify(dir.path());
+    assert_eq!(code, Some(1));
+    assert!(report.contains(
+        "not-private: s.flow.json: it holds secrets and others may read it (it must be mode 0600)\n"
+    ), "{report}");
+}
+
+#[test]
+fn verify_without_a_manifest_is_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("out")).unwrap();
+    let out = wxcflow(dir.path(), &["verify", "out"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        "error: out has no wxcflow-manifest.json: it is not a render folder\n"
+    );
+}
+
+#[test]
+fn reuse_is_keyed_on_the_build_id_recorded_in_the_manifest() {
+    let dir = batch(&[("a.toml", OFF)]);
+    assert_eq!(render(dir.path(), &[]).status.code(), Some(0));
+    let build = wxcflow::emit::provenance::BUILD_ID;
+    assert_eq!(manifest(dir.path())["build"], build);
+    assert!(build.starts_with(concat!(env!("CARGO_PKG_VERSION"), "+src.")));
+    let again = render(dir.path(), &[]);
+    assert!(
+        stderr(&again).contains("note: 1 tenant unchanged since the last render was not rebuilt\n")
+    );
+    // Another build with the same version: nothing is reused.
+    let mut value = manifest(dir.path());
+    value["build"] = concat!(env!("CARGO_PKG_VERSION"), "+src.0000").into();
+    std::fs::write(
+        dir.path().join("out/wxcflow-manifest.json"),
+        serde_json::to_string_pretty(&value).unwrap(),
+    )
+    .unwrap();
+    let other = render(dir.path(), &[]);
+    assert_eq!(other.status.code(), Some(0));
+    assert!(
+        !stderr(&other).contains("not rebuilt"),
+        "{}",
+        stderr(&other)
+    );
+    assert_eq!(manifest(dir.path())["build"], build);
+}
+
+#[test]
+fn render_check_writes_nothing_anywhere() {
+    let dir = batch(&[
+        ("a.toml", OFF),
+        ("s.toml", SECRET),
+        ("bad.toml", "debug_report = \"maybe\"\n"),
+    ]);
+    let tmp = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wxcflow"))
+        .args([
+            "render",
+            "t.toml",
+            "--tenants",
+            "tenants",
+            "--check",
+            "--secrets-dir",
+            ".",
+        ])
+        .current_dir(dir.path())
+        .env("TMPDIR", tmp.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", transcript(&out));
+    assert!(
+        stderr(&out)
+            .ends_with("checked 3 tenants: 2 built, 1 failed; nothing was written\nfailed: bad\n"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!stderr(&out).contains("pass-123"));
+    // No scratch folder, no output folder.
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["pass.txt", "t.toml", "tenants"]);
+}
+
+#[test]
+fn a_240_byte_tenant_name_renders() {
+    let name = "t".repeat(240);
+    let dir = batch(&[(&format!("{name}.toml"), OFF)]);
+    let out = render(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+    assert!(dir.path().join(format!("out/{name}.flow.json")).is_file());
+    // Rendered again with a change: replaced through a temporary file, which fits as well.
+    std::fs::write(
+        dir.path().join(format!("tenants/{name}.toml")),
+        "debug_report = true\n",
+    )
+    .unwrap();
+    let out = render(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+    assert!(stderr(&out).contains("1 written"));
+    assert_eq!(verify(dir.path()).0, Some(0));
+}
+
+#[test]
+fn tenant_names_unsafe_elsewhere_are_refused_with_the_rule_named() {
+    for (file, rule) in [
+        ("-rf.toml", "a tenant name must not start with `-` (read as an option by tools)"),
+        ("CON.toml", "a tenant name must not be a Windows device name (`CON`: CON, PRN, AUX, NUL, COM1-9, LPT1-9, with any extension)"),
+        ("aux.backup.toml", "a tenant name must not be a Windows device name (`AUX`: CON, PRN, AUX, NUL, COM1-9, LPT1-9, with any extension)"),
+        ("com3.toml", "a tenant name must not be a Windows device name (`COM3`: CON, PRN, AUX, NUL, COM1-9, LPT1-9, with any extension)"),
+        ("acme..toml", "a tenant name must not end with `.` or a space (Windows drops them)"),
+        ("acme .toml", "a tenant name is made of letters, digits, `_`, `-` and `.`"),
+    ] {
+        let dir = batch(&[("ok.toml", OFF), (file, OFF)]);
+        let out = render(dir.path(), &[]);
+        assert_eq!(out.status.code(), Some(2), "{file}: {}", transcript(&out));
+        let stem = &file[..file.len() - 5];
+        assert_eq!(
+            stderr(&out),
+            format!("error: tenant name `{stem}` (tenants/{file}) is not a safe file name: {rule}\n"),
+        );
+        assert!(!dir.path().join("out").exists(), "{file}: nothing written");
+    }
+}
+
+#[test]
+fn many_skipped_entries_are_summarised() {
+    let dir = batch(&[("a.toml", OFF)]);
+    let tenants = dir.path().join("tenants");
+    for i in 0..1000 {
+        std::fs::write(tenants.join(format!("note-{i:04}.txt")), "").unwrap();
+    }
+    for i in 0..5 {
+        std::fs::create_dir(tenants.join(format!("z-{i}.toml"))).unwrap();
+    }
+    let out = render(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+    let err = stderr(&out);
+    let notes: Vec<&str> = err.lines().filter(|l| l.starts_with("note:")).collect();
+    assert_eq!(notes.len(), 11, "{err}");
+    assert_eq!(
+        notes[0],
+        "note: skipped tenants/note-0000.txt: not a .toml file"
+    );
+    assert_eq!(
+        notes[9],
+        "note: skipped tenants/note-0009.txt: not a .toml file"
+    );
+    assert_eq!(
+        notes[10],
+        "note: and 995 more skipped (990 not .toml, 5 directories)"
+    );
+}
+
+#[test]
+fn a_tenant_link_out_of_the_folder_is_refused_without_reading_it() {
+    let dir = batch(&[("a.toml", OFF)]);
+    let credential = "https://user:ghp_secret0123456789@github.com\n";
+    std::fs::write(dir.path().join("git-credentials"), credential).unwrap();
+    std::os::unix::fs::symlink("../git-credentials", dir.path().join("tenants/evil.toml")).unwrap();
+    // A link inside the folder is a tenant like any other.
+    std::os::unix::fs::symlink("a.toml", dir.path().join("tenants/alias.toml")).unwrap();
+    let out = render(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", transcript(&out));
+    let err = stderr(&out);
+    assert!(!err.contains("ghp_secret"), "{err}");
+    assert!(!err.contains("github.com"), "{err}");
+    assert!(err.contains(
+        "error: tenants/evil.toml: a symbolic link to a file outside the tenants folder (a tenant file is a regular file inside it; links must stay inside); it was not read\n"
+    ), "{err}");
+    assert!(err.ends_with("failed: evil\n"), "{err}");
+    assert!(dir.path().join("out/alias.flow.json").is_file());
+    // `check --tenants` refuses it the same way (as a tenant it cannot read: exit 2).
+    let check = wxcflow(dir.path(), &["check", "t.toml", "--tenants", "tenants"]);
+    assert_eq!(check.status.code(), Some(2));
+    let err = stderr(&check);
+    assert!(
+        !err.contains("ghp_secret") && err.contains("outside the tenants folder"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_tenant_file_that_is_not_utf8_is_refused_without_quoting_it() {
+    let dir = batch(&[("a.toml", OFF)]);
+    let mut bytes = b"password = \"hunter2-very-secret\"\n".to_vec();
+    bytes.extend_from_slice(&[0xff, 0xfe, b'\n']);
+    std::fs::write(dir.path().join("tenants/latin.toml"), &bytes).unwrap();
+    let out = render(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", transcript(&out));
+    let err = stderr(&out);
+    assert!(!err.contains("hunter2"), "{err}");
+    assert!(
+        err.starts_with(
+            "error: tenants/latin.toml is not UTF-8 text (invalid byte at offset 33)\n"
+        ),
+        "{err}"
+    );
+    assert!(err.ends_with("failed: latin\n"), "{err}");
+}
+
+#[test]
+fn verify_tells_a_document_whose_provenance_is_not_the_manifests() {
+    let dir = batch(&[("a.toml", OFF), ("b.toml", "debug_report = true\n")]);
+    assert_eq!(render(dir.path(), &[]).status.code(), Some(0));
+    // a's document put in b's place, and the manifest's digest for b made to match: the digest
+    // agrees, but the document was rendered from another tenant file.
+    let out_dir = dir.path().join("out");
+    std::fs::copy(out_dir.join("a.flow.json"), out_dir.join("b.flow.json")).unwrap();
+    let mut value = manifest(dir.path());
+    value["tenants"][1]["output_sha256"] = value["tenants"][0]["output_sha256"].clone();
+    std::fs::write(
+        out_dir.join("wxcflow-manifest.json"),
+        serde_json::to_string_pretty(&value).unwrap(),
+    )
+    .unwrap();
+    let (code, report) = verify(dir.path());
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        report,
+        "stale: b.flow.json: rendered from another tenant file than b.toml\nout: 1 problem\n"
+    );
+}
+
+#[test]
+fn a_manifest_this_version_cannot_read_is_named_and_replaced() {
+    let dir = batch(&[("a.toml", OFF)]);
+    std::fs::create_dir(dir.path().join("out")).unwrap();
+    std::fs::write(
+        dir.path().join("out/wxcflow-manifest.json"),
+        "{\"format\": \"wxcflow.manifest/1\"}\n",
+    )
+    .unwrap();
+    let out = render(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+    assert!(stderr(&out).starts_with(
+        "note: out/wxcflow-manifest.json is not a manifest this version reads (wxcflow.manifest/2): nothing in the folder is reused or removed"
+    ), "{}", stderr(&out));
+    assert_eq!(verify(dir.path()).0, Some(0));
+}
