@@ -455,7 +455,7 @@ fn the_committed_schema_is_the_embedded_one_and_rejects_what_it_should() {
         .clone();
     assert!(!broken(
         &format!("/process/activities/{id}/properties/retryAttempts"),
-        "once".into()
+        true.into()
     )
     .is_empty());
     let mut extra = good.clone();

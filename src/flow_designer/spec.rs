@@ -66,6 +66,11 @@ struct Header {
     variable_orders: Option<toml::Value>,
     #[serde(default)]
     runtime_variables: Vec<toml::Value>,
+    /// Top-level members of the export it came from, written back as given (`id`, `flowId`,
+    /// `orgId`, `version`, ...); those holding a null in `export_json`, as JSON text.
+    export: Option<toml::Table>,
+    #[serde(default)]
+    export_json: BTreeMap<String, S<String>>,
 }
 
 #[derive(Deserialize)]
@@ -89,6 +94,10 @@ struct VariableSpec {
     overwrite: bool,
     #[serde(default)]
     is_secure: bool,
+    /// Members of the export's variable written back as given (`isExternalized`, ...).
+    export: Option<toml::Table>,
+    #[serde(default)]
+    export_json: BTreeMap<String, S<String>>,
 }
 
 #[derive(Deserialize)]
@@ -107,6 +116,15 @@ struct ActivitySpec {
     /// Settings holding a null inside a list or table, as JSON text (TOML has no null).
     #[serde(default)]
     json: BTreeMap<String, S<String>>,
+    /// The activity's id in the export it came from (kept, so a re-import can match it).
+    id: Option<String>,
+    /// Its widget's position in the export's diagram, `[x, y]`.
+    at: Option<[i64; 2]>,
+    /// Each port's link id in the export, by port.
+    link_ids: Option<BTreeMap<String, String>>,
+    /// Properties of the kind's full set the export's activity did not carry.
+    #[serde(default)]
+    absent: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -182,12 +200,15 @@ pub fn read_spec_partial(source: &SourceFile) -> (Option<FdFlow>, Vec<Diagnostic
         .iter()
         .map(|(name, v)| cx.variable(name, v))
         .collect();
-    let process = cx.process(&file.activities);
+    let mut kept = Kept::default();
+    let (process, main_kept) = cx.process(&file.activities);
+    kept.main = main_kept;
     let event_flows = file
         .event_flows
         .iter()
         .map(|(key, e)| {
-            let process = cx.process(&e.activities);
+            let (process, process_kept) = cx.process(&e.activities);
+            kept.events.insert(key.get_ref().clone(), process_kept);
             let on_events = match &e.on_events {
                 Some(map) => map
                     .iter()
@@ -218,6 +239,21 @@ pub fn read_spec_partial(source: &SourceFile) -> (Option<FdFlow>, Vec<Diagnostic
             }
         })
         .collect();
+    kept.top = cx.kept_members(
+        file.flow_designer.export.as_ref(),
+        &file.flow_designer.export_json,
+        "flow_designer.export_json",
+    );
+    for (name, v) in &file.variables {
+        let members = cx.kept_members(
+            v.export.as_ref(),
+            &v.export_json,
+            &format!("variables.{}.export_json", name.get_ref()),
+        );
+        if !members.is_empty() {
+            kept.variables.insert(name.get_ref().clone(), members);
+        }
+    }
     let flow = FdFlow {
         name: file.flow_designer.name.get_ref().clone(),
         description: file.flow_designer.description.clone(),
@@ -233,6 +269,7 @@ pub fn read_spec_partial(source: &SourceFile) -> (Option<FdFlow>, Vec<Diagnostic
             .collect(),
         process,
         event_flows,
+        kept,
     };
     (Some(flow), cx.problems)
 }
@@ -338,11 +375,65 @@ impl Cx<'_> {
         }
     }
 
-    fn process(&mut self, activities: &BTreeMap<S<String>, ActivitySpec>) -> Process {
+    /// Members kept from an export: plain TOML values, and JSON text for those holding a null.
+    fn kept_members(
+        &mut self,
+        plain: Option<&toml::Table>,
+        json: &BTreeMap<String, S<String>>,
+        table: &str,
+    ) -> BTreeMap<String, Value> {
+        let mut out: BTreeMap<String, Value> = plain
+            .iter()
+            .flat_map(|t| t.iter())
+            .map(|(k, v)| (k.clone(), json_of(v)))
+            .collect();
+        for (key, text) in json {
+            match serde_json::from_str(text.get_ref()) {
+                Ok(v) => {
+                    out.insert(key.clone(), v);
+                }
+                Err(e) => self.problem(
+                    Code::InvalidFlowDesigner,
+                    text.span(),
+                    format!(
+                        "`{table}.{key}` is not JSON: {}",
+                        super::read::json_error(&e)
+                    ),
+                    None,
+                ),
+            }
+        }
+        out
+    }
+
+    fn process(
+        &mut self,
+        activities: &BTreeMap<S<String>, ActivitySpec>,
+    ) -> (Process, ProcessKept) {
         let mut process = Process::default();
+        let mut kept = ProcessKept::default();
         for (name, spec) in activities {
             let activity = self.activity(name.get_ref(), spec);
             process.activities.push(activity);
+            let activity_kept = ActivityKept {
+                id: spec.id.clone(),
+                at: spec.at.map(|[x, y]| (x, y)),
+                absent: spec.absent.clone(),
+            };
+            if activity_kept != ActivityKept::default() {
+                kept.activities
+                    .insert(name.get_ref().clone(), activity_kept);
+            }
+            for (port, id) in spec.link_ids.iter().flatten() {
+                if let Some(target) = spec.next.as_ref().and_then(|n| {
+                    n.iter()
+                        .find(|(p, _)| p.get_ref() == port)
+                        .map(|(_, t)| t.get_ref().clone())
+                }) {
+                    kept.links
+                        .insert((name.get_ref().clone(), port.clone(), target), id.clone());
+                }
+            }
         }
         let names: Vec<&str> = activities.keys().map(|k| k.get_ref().as_str()).collect();
         for (name, spec) in activities {
@@ -388,7 +479,7 @@ impl Cx<'_> {
                 });
             }
         }
-        process
+        (process, kept)
     }
 
     fn activity(&mut self, name: &str, spec: &ActivitySpec) -> Activity {
@@ -445,7 +536,11 @@ impl Cx<'_> {
             settings.insert("description".into(), Value::String(d.clone()));
         }
         let (activity_name, activity_id) = if event {
-            (None, Some(spec.activity_id.clone().unwrap_or(type_name)))
+            match &spec.activity_id {
+                // Newer exports name the kind (`activityName` "Event") beside the event.
+                Some(id) if *id != type_name => (Some(type_name), Some(id.clone())),
+                _ => (None, Some(type_name)),
+            }
         } else {
             let id = spec
                 .activity_id
