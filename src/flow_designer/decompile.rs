@@ -54,10 +54,8 @@ pub fn decompile(flow: &FdFlow, origin: &str) -> String {
         "[flow_designer.export_json]",
         &flow.kept.top,
     );
-    // By name, as the spec reads them back.
-    let mut variables: Vec<&Variable> = flow.variables.iter().collect();
-    variables.sort_by(|a, b| a.name.cmp(&b.name));
-    for v in variables {
+    // In the file's order, as the spec reads them back.
+    for v in &flow.variables {
         let _ = writeln!(out, "\n[variables.{}]", key(&v.name));
         if v.kind != "STRING" {
             let _ = writeln!(out, "type = {}", string(&v.kind));

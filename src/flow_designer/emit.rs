@@ -96,11 +96,19 @@ pub fn emit(flow: &FdFlow) -> Value {
     kept_over(Value::Object(top), Some(&flow.kept.top))
 }
 
-/// `value` (an object) with the kept members over its own.
+/// `value` (an object) with the kept members over its own: a key is a member's name, or a JSON
+/// pointer (`/diagram/properties`) to a member deeper in, whose parent object is written.
 fn kept_over(mut value: Value, kept: Option<&BTreeMap<String, Value>>) -> Value {
-    if let (Value::Object(map), Some(kept)) = (&mut value, kept) {
-        for (k, v) in kept {
-            map.insert(k.clone(), v.clone());
+    for (k, v) in kept.into_iter().flatten() {
+        let (parent, member) = match k.strip_prefix('/') {
+            Some(_) => match k.rsplit_once('/') {
+                Some((parent, last)) => (parent, last.replace("~1", "/").replace("~0", "~")),
+                None => continue,
+            },
+            None => ("", k.clone()),
+        };
+        if let Some(Value::Object(map)) = value.pointer_mut(parent) {
+            map.insert(member, v.clone());
         }
     }
     value

@@ -46,7 +46,8 @@ pub struct FdFlow {
 pub struct Kept {
     /// Top-level members as the export gives them, where wxcflow's own would differ:
     /// `id`, `flowId`, `orgId`, `version`, server stamps, `settings`, `associatedChannels`,
-    /// `flowOutcome`, and any member a newer export adds.
+    /// `flowOutcome`, and any member a newer export adds; members deeper in (the canvas's
+    /// `/diagram/properties`, an event flow's) by JSON pointer.
     pub top: BTreeMap<String, Value>,
     /// Per variable name, its members as the export gives them where wxcflow's would differ
     /// (`isExternalized`, `resourceType`, a null where a text is modelled, ...).

@@ -435,11 +435,40 @@ fn keep_beside_logic(flow: &mut FdFlow, value: &Value) {
         flow.kept.events.insert(e.key.clone(), kept);
     }
     let written = super::emit::emit(flow);
-    // The members the logic is read from are kept by the model itself.
-    const MODELLED: [&str; 4] = ["variables", "process", "diagram", "eventFlows"];
-    for (key, original) in top {
-        if !MODELLED.contains(&key.as_str()) && written.get(key) != Some(original) {
-            flow.kept.top.insert(key.clone(), original.clone());
+    // Each object that holds members beside the logic, and the members the model reads the
+    // logic from (kept by the model itself). Top-level members are kept by name, deeper ones
+    // by JSON pointer (`/diagram/properties`: the canvas's pan and zoom).
+    let mut places: Vec<(String, &[&str])> = vec![
+        (
+            String::new(),
+            &["variables", "process", "diagram", "eventFlows"],
+        ),
+        ("/diagram".into(), &["widgets"]),
+        ("/eventFlows".into(), &["eventsMap"]),
+    ];
+    for key in event_maps.into_iter().flat_map(|m| m.keys()) {
+        let at = format!(
+            "/eventFlows/eventsMap/{}",
+            key.replace('~', "~0").replace('/', "~1")
+        );
+        places.push((format!("{at}/diagram"), &["widgets"]));
+        places.push((at, &["process", "diagram", "onEvents"]));
+    }
+    for (at, modelled) in places {
+        let (Some(Value::Object(original)), Some(Value::Object(ours))) =
+            (value.pointer(&at), written.pointer(&at))
+        else {
+            continue;
+        };
+        for (key, member) in original {
+            if !modelled.contains(&key.as_str()) && ours.get(key) != Some(member) {
+                let name = if at.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{at}/{}", key.replace('~', "~0").replace('/', "~1"))
+                };
+                flow.kept.top.insert(name, member.clone());
+            }
         }
     }
     let originals = top.get("variables").and_then(Value::as_array);

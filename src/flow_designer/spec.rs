@@ -46,7 +46,7 @@ pub fn is_spec(text: &str) -> bool {
 struct SpecFile {
     flow_designer: Header,
     #[serde(default)]
-    variables: BTreeMap<S<String>, VariableSpec>,
+    variables: InOrder<VariableSpec>,
     #[serde(default)]
     activities: BTreeMap<S<String>, ActivitySpec>,
     #[serde(default)]
@@ -138,6 +138,46 @@ struct EventFlowSpec {
     on_events: Option<BTreeMap<String, S<String>>>,
     #[serde(default)]
     activities: BTreeMap<S<String>, ActivitySpec>,
+}
+
+/// Tables in the order the file writes them (a variable's place in Flow Designer's list).
+struct InOrder<T>(Vec<(S<String>, T)>);
+
+impl<T> Default for InOrder<T> {
+    fn default() -> Self {
+        InOrder(Vec::new())
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for InOrder<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for Visit<T> {
+            type Value = InOrder<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a table")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(entry) = map.next_entry::<S<String>, T>()? {
+                    entries.push(entry);
+                }
+                // The parser may hand tables over sorted: their places say the file's order.
+                entries.sort_by_key(|(k, _)| k.span().start);
+                Ok(InOrder(entries))
+            }
+        }
+        deserializer.deserialize_map(Visit(std::marker::PhantomData))
+    }
+}
+
+impl<T> InOrder<T> {
+    fn iter(&self) -> impl Iterator<Item = (&S<String>, &T)> {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
 }
 
 /// Reads a Flow Designer spec into the model, reporting every problem with its location.
@@ -244,7 +284,7 @@ pub fn read_spec_partial(source: &SourceFile) -> (Option<FdFlow>, Vec<Diagnostic
         &file.flow_designer.export_json,
         "flow_designer.export_json",
     );
-    for (name, v) in &file.variables {
+    for (name, v) in file.variables.iter() {
         let members = cx.kept_members(
             v.export.as_ref(),
             &v.export_json,
