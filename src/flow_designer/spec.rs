@@ -96,7 +96,7 @@ struct VariableSpec {
     is_secure: bool,
     /// Members of the export's variable written back as given (`isExternalized`, ...).
     export: Option<toml::Table>,
-    #[serde(default)]
+    #[serde(default, rename = "export_json")]
     export_json: BTreeMap<String, S<String>>,
 }
 
