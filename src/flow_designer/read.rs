@@ -446,11 +446,20 @@ fn keep_beside_logic(flow: &mut FdFlow, value: &Value) {
         ("/diagram".into(), &["widgets"]),
         ("/eventFlows".into(), &["eventsMap"]),
     ];
-    for key in event_maps.into_iter().flat_map(|m| m.keys()) {
-        let at = format!(
-            "/eventFlows/eventsMap/{}",
-            key.replace('~', "~0").replace('/', "~1")
-        );
+    // Each activity's members beside its id, name, group and properties (none seen yet).
+    const ACTIVITY: &[&str] = &["id", "name", "group", "properties"];
+    let activities_at = |at: &str, process: &Process| -> Vec<(String, &'static [&'static str])> {
+        process
+            .activities
+            .iter()
+            .filter_map(|a| a.origin.as_deref())
+            .map(|id| (format!("{at}/process/activities/{}", escape(id)), ACTIVITY))
+            .collect()
+    };
+    places.extend(activities_at("", &flow.process));
+    for e in &flow.event_flows {
+        let at = format!("/eventFlows/eventsMap/{}", escape(&e.key));
+        places.extend(activities_at(&at, &e.process));
         places.push((format!("{at}/diagram"), &["widgets"]));
         places.push((at, &["process", "diagram", "onEvents"]));
     }
@@ -465,7 +474,7 @@ fn keep_beside_logic(flow: &mut FdFlow, value: &Value) {
                 let name = if at.is_empty() {
                     key.clone()
                 } else {
-                    format!("{at}/{}", key.replace('~', "~0").replace('/', "~1"))
+                    format!("{at}/{}", escape(key))
                 };
                 flow.kept.top.insert(name, member.clone());
             }
@@ -491,6 +500,11 @@ fn keep_beside_logic(flow: &mut FdFlow, value: &Value) {
     }
 }
 
+/// A key as a JSON pointer step.
+fn escape(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
 /// The ids, widget points and absent properties of one process's activities, and its links'
 /// ids, as the export gives them.
 fn keep_process(process: &Process, value: Option<&Value>, diagram: Option<&Value>) -> ProcessKept {
@@ -508,7 +522,10 @@ fn keep_process(process: &Process, value: Option<&Value>, diagram: Option<&Value
         };
         names.insert(id, &a.name);
         let point = widgets.and_then(|w| w.get(id)).and_then(|w| w.get("point"));
-        let at = point.and_then(|p| Some((p.get("x")?.as_i64()?, p.get("y")?.as_i64()?)));
+        // Integers in every export seen; a fraction is rounded (the diagram is laid out in
+        // whole units).
+        let whole = |v: &Value| v.as_i64().or_else(|| v.as_f64().map(|f| f.round() as i64));
+        let at = point.and_then(|p| Some((whole(p.get("x")?)?, whole(p.get("y")?)?)));
         let original = activities
             .and_then(|m| m.get(id))
             .and_then(|a| a.get("properties"))

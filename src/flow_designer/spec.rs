@@ -121,7 +121,7 @@ struct ActivitySpec {
     /// Its widget's position in the export's diagram, `[x, y]`.
     at: Option<[i64; 2]>,
     /// Each port's link id in the export, by port.
-    link_ids: Option<BTreeMap<String, String>>,
+    link_ids: Option<BTreeMap<S<String>, String>>,
     /// Properties of the kind's full set the export's activity did not carry.
     #[serde(default)]
     absent: Vec<String>,
@@ -465,13 +465,25 @@ impl Cx<'_> {
                     .insert(name.get_ref().clone(), activity_kept);
             }
             for (port, id) in spec.link_ids.iter().flatten() {
-                if let Some(target) = spec.next.as_ref().and_then(|n| {
+                let target = spec.next.as_ref().and_then(|n| {
                     n.iter()
-                        .find(|(p, _)| p.get_ref() == port)
+                        .find(|(p, _)| p.get_ref() == port.get_ref())
                         .map(|(_, t)| t.get_ref().clone())
-                }) {
-                    kept.links
-                        .insert((name.get_ref().clone(), port.clone(), target), id.clone());
+                });
+                match target {
+                    Some(target) => {
+                        let key = (name.get_ref().clone(), port.get_ref().clone(), target);
+                        kept.links.insert(key, id.clone());
+                    }
+                    None => self.problem(
+                        Code::InvalidFlowDesigner,
+                        port.span(),
+                        format!(
+                            "`link_ids` gives an id to port `{}`, which `next` does not link",
+                            port.get_ref()
+                        ),
+                        Some("give ids only to the ports in `next`".into()),
+                    ),
                 }
             }
         }
