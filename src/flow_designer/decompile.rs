@@ -1,6 +1,8 @@
 //! A Flow Designer model written as a Flow Designer spec (see [`super::spec`]): activities in
 //! breadth-first order from the entries, settings a typed kind takes by default left out, the
-//! UI's underscore twins left out (the builder writes them back from their colon twins).
+//! UI's underscore twins left out (the builder writes them back from their colon twins). Left
+//! out only where the builder writes the same value back: the spec builds back to every
+//! property as it came, with the ids, positions and members kept from the export.
 
 use super::layout::breadth_first;
 use super::model::*;

@@ -3,7 +3,9 @@
 //! complete, consistent diagram (a widget per activity and per link, every port joined).
 //!
 //! Ids are UUIDs derived from the flow's name and the activity, port and link names (sha256,
-//! shaped as RFC 9562 version 8), never random: same model, same bytes.
+//! shaped as RFC 9562 version 8), never random: same model, same bytes. A model read from an
+//! export (or a spec decompiled from one) keeps the export's activity and link ids, widget
+//! points and members beside the logic ([`Kept`]), and those are written instead.
 //!
 //! Server-assigned fields are left empty for import to fill [inferred: the reference notes that
 //! real exports carry them and that the server assigns them]: `orgId`, `id`, `flowId`,
