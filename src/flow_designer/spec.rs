@@ -125,11 +125,11 @@ struct ActivitySpec {
     #[serde(default)]
     json: BTreeMap<String, S<String>>,
     /// The activity's id in the export it came from (kept, so a re-import can match it).
-    id: Option<String>,
+    id: Option<S<String>>,
     /// Its widget's position in the export's diagram, `[x, y]`.
     at: Option<[i64; 2]>,
     /// Each port's link id in the export, by port.
-    link_ids: Option<BTreeMap<S<String>, String>>,
+    link_ids: Option<BTreeMap<S<String>, S<String>>>,
     /// Properties of the kind's full set the export's activity did not carry.
     #[serde(default)]
     absent: Vec<String>,
@@ -464,7 +464,7 @@ impl Cx<'_> {
             let activity = self.activity(name.get_ref(), spec);
             process.activities.push(activity);
             let activity_kept = ActivityKept {
-                id: spec.id.clone(),
+                id: spec.id.as_ref().map(|id| id.get_ref().clone()),
                 at: spec.at.map(|[x, y]| (x, y)),
                 absent: spec.absent.clone(),
             };
@@ -481,7 +481,7 @@ impl Cx<'_> {
                 match target {
                     Some(target) => {
                         let key = (name.get_ref().clone(), port.get_ref().clone(), target);
-                        kept.links.insert(key, id.clone());
+                        kept.links.insert(key, id.get_ref().clone());
                     }
                     None => self.problem(
                         Code::InvalidFlowDesigner,
@@ -492,6 +492,27 @@ impl Cx<'_> {
                         ),
                         Some("give ids only to the ports in `next`".into()),
                     ),
+                }
+            }
+        }
+        // Activities and links share the diagram's widget map: one id, one thing.
+        let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+        for (name, spec) in activities {
+            let ids = spec
+                .id
+                .iter()
+                .chain(spec.link_ids.iter().flat_map(|m| m.values()));
+            for id in ids {
+                match seen.get(id.get_ref().as_str()) {
+                    Some(first) => self.problem(
+                        Code::InvalidFlowDesigner,
+                        id.span(),
+                        format!("id `{}` is given twice (first at `{first}`)", id.get_ref()),
+                        Some("every activity and link of a process needs its own id".into()),
+                    ),
+                    None => {
+                        seen.insert(id.get_ref(), name.get_ref());
+                    }
                 }
             }
         }
