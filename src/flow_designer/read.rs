@@ -446,8 +446,9 @@ fn keep_beside_logic(flow: &mut FdFlow, value: &Value) {
         ("/diagram".into(), &["widgets"]),
         ("/eventFlows".into(), &["eventsMap"]),
     ];
-    // Each activity's members beside its id, name, group and properties (none seen yet).
-    const ACTIVITY: &[&str] = &["id", "name", "group", "properties"];
+    // Each activity's members beside its properties: a group or id written otherwise than the
+    // model would (a null), members no export has shown yet.
+    const ACTIVITY: &[&str] = &["properties"];
     let activities_at = |at: &str, process: &Process| -> Vec<(String, &'static [&'static str])> {
         process
             .activities
