@@ -141,6 +141,15 @@ fn the_binary_round_trips_real_exports() {
             (Some(0), "no logic changes\n".to_string()),
             "{export}"
         );
+        // What the commands wrote, property by property.
+        let read = |p: &Path| -> Value {
+            serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+        };
+        assert_eq!(
+            fd_compare::losses(&read(&path), &read(&dir.path().join("rebuilt.json"))),
+            Vec::<String>::new(),
+            "{export}"
+        );
     }
 }
 
