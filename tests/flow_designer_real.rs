@@ -1,9 +1,13 @@
 //! Real Flow Designer exports, read from `../shared/real-exports/flow-designer` beside the
 //! repository (or `WXCFLOW_REAL_EXPORTS`): each is read, linted, decompiled to a spec, built
-//! back and compared with the original, which must show no logic change. The exports are not
-//! part of the project; without the folder this test says so and passes.
+//! back and compared with the original, which must show no logic change and, property by
+//! property, no loss. The exports are not part of the project; without the folder this test
+//! says "skipped" and passes, but under `CI=true` it fails rather than pass having tested nothing.
 // A test stops at the first thing that is not as expected.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "common/fd_compare.rs"]
+mod fd_compare;
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -137,6 +141,15 @@ fn the_binary_round_trips_real_exports() {
             (Some(0), "no logic changes\n".to_string()),
             "{export}"
         );
+        // What the commands wrote, property by property.
+        let read = |p: &Path| -> Value {
+            serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+        };
+        assert_eq!(
+            fd_compare::losses(&read(&path), &read(&dir.path().join("rebuilt.json"))),
+            Vec::<String>::new(),
+            "{export}"
+        );
     }
 }
 
@@ -189,4 +202,62 @@ fn real_exports_read_only_names_they_have_and_leave_card_data_unsecured() {
             .collect();
         assert_eq!(found, messages, "{file}");
     }
+}
+
+/// Every `*.json` under the folder, subfolders (Cisco's own exports in `cisco/`) included. Under
+/// `CI=true` a missing or empty folder fails the test.
+fn all_exports() -> Vec<PathBuf> {
+    let dir = exports_dir();
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+    let mut files = Vec::new();
+    let mut folders = vec![dir.clone()];
+    while let Some(folder) = folders.pop() {
+        let Ok(entries) = std::fs::read_dir(&folder) else {
+            continue;
+        };
+        for path in entries.map(|e| e.unwrap().path()) {
+            if path.is_dir() {
+                folders.push(path);
+            } else if path.extension().is_some_and(|e| e == "json") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    if files.is_empty() {
+        assert!(
+            !ci,
+            "CI=true but no real Flow Designer exports at {} (set WXCFLOW_REAL_EXPORTS)",
+            dir.display()
+        );
+        eprintln!("skipped: no real exports at {}", dir.display());
+    }
+    files
+}
+
+#[test]
+fn real_exports_round_trip_property_by_property() {
+    let mut failures = Vec::new();
+    for path in all_exports() {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let original: Value = serde_json::from_str(&text).unwrap();
+        let (spec, rebuilt) = fd_compare::rebuilt(&SourceFile::new("export.json", text));
+        let losses = fd_compare::losses(&original, &rebuilt);
+        if !losses.is_empty() {
+            failures.push(format!("{}:\n  {}", path.display(), losses.join("\n  ")));
+        }
+        // Read back, the rebuilt file decompiles to the same spec: ids and positions included.
+        let again = fd::read::read_export(&SourceFile::new(
+            "rebuilt.json",
+            fd::emit::to_json(&rebuilt),
+        ))
+        .unwrap();
+        assert_eq!(
+            fd::decompile::decompile(&again, "test"),
+            spec,
+            "{}",
+            path.display()
+        );
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

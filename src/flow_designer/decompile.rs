@@ -1,6 +1,8 @@
 //! A Flow Designer model written as a Flow Designer spec (see [`super::spec`]): activities in
 //! breadth-first order from the entries, settings a typed kind takes by default left out, the
-//! UI's underscore twins left out (the builder writes them back from their colon twins).
+//! UI's underscore twins left out (the builder writes them back from their colon twins). Left
+//! out only where the builder writes the same value back: the spec builds back to every
+//! property as it came, with the ids, positions and members kept from the export.
 
 use super::layout::breadth_first;
 use super::model::*;
@@ -48,10 +50,14 @@ pub fn decompile(flow: &FdFlow, origin: &str) -> String {
             let _ = writeln!(out, "{} = {}", key(k), inline(v));
         }
     }
-    // By name, as the spec reads them back.
-    let mut variables: Vec<&Variable> = flow.variables.iter().collect();
-    variables.sort_by(|a, b| a.name.cmp(&b.name));
-    for v in variables {
+    write_kept(
+        &mut out,
+        "[flow_designer.export]",
+        "[flow_designer.export_json]",
+        &flow.kept.top,
+    );
+    // In the file's order, as the spec reads them back.
+    for v in &flow.variables {
         let _ = writeln!(out, "\n[variables.{}]", key(&v.name));
         if v.kind != "STRING" {
             let _ = writeln!(out, "type = {}", string(&v.kind));
@@ -79,8 +85,17 @@ pub fn decompile(flow: &FdFlow, origin: &str) -> String {
         if !v.desktop_label.is_empty() {
             let _ = writeln!(out, "desktopLabel = {}", string(&v.desktop_label));
         }
+        if let Some(members) = flow.kept.variables.get(&v.name) {
+            let (plain, json) = split_plain(members);
+            if !plain.is_empty() {
+                let _ = writeln!(out, "export = {{ {} }}", plain.join(", "));
+            }
+            if !json.is_empty() {
+                let _ = writeln!(out, "export_json = {{ {} }}", json.join(", "));
+            }
+        }
     }
-    write_process(&mut out, "activities", &flow.process);
+    write_process(&mut out, "activities", &flow.process, &flow.kept.main);
     for e in &flow.event_flows {
         let at = format!("event_flows.{}", key(&e.key));
         let _ = writeln!(out, "\n[{at}]");
@@ -94,12 +109,45 @@ pub fn decompile(flow: &FdFlow, origin: &str) -> String {
                 .collect();
             let _ = writeln!(out, "on_events = {{ {} }}", pairs.join(", "));
         }
-        write_process(&mut out, &format!("{at}.activities"), &e.process);
+        let kept = flow.kept.events.get(&e.key).cloned().unwrap_or_default();
+        write_process(&mut out, &format!("{at}.activities"), &e.process, &kept);
     }
     out
 }
 
-fn write_process(out: &mut String, table: &str, process: &Process) {
+/// `key = value` lines for members kept from an export: plain TOML where it can say the value
+/// exactly, else JSON text (a null inside, an integer beyond TOML's range).
+fn split_plain(members: &BTreeMap<String, Value>) -> (Vec<String>, Vec<String>) {
+    let (mut plain, mut json) = (Vec::new(), Vec::new());
+    for (k, v) in members {
+        if is_plain(v) {
+            plain.push(format!("{} = {}", key(k), inline(v)));
+        } else {
+            json.push(format!("{} = {}", key(k), string(&v.to_string())));
+        }
+    }
+    (plain, json)
+}
+
+/// Kept members as two tables, the plain one and the JSON-text one.
+fn write_kept(
+    out: &mut String,
+    plain_table: &str,
+    json_table: &str,
+    members: &BTreeMap<String, Value>,
+) {
+    let (plain, json) = split_plain(members);
+    for (table, lines) in [(plain_table, plain), (json_table, json)] {
+        if !lines.is_empty() {
+            let _ = writeln!(out, "\n{table}");
+            for line in lines {
+                let _ = writeln!(out, "{line}");
+            }
+        }
+    }
+}
+
+fn write_process(out: &mut String, table: &str, process: &Process, kept: &ProcessKept) {
     for (name, _) in breadth_first(process) {
         let Some(a) = process.activity(&name) else {
             continue;
@@ -123,8 +171,16 @@ fn write_process(out: &mut String, table: &str, process: &Process) {
         if let Some(id) = a.activity_id.as_deref().filter(|id| *id != default_id) {
             let _ = writeln!(out, "activity_id = {}", string(id));
         }
+        let activity_kept = kept.activities.get(&a.name);
+        if let Some(id) = activity_kept.and_then(|k| k.id.as_deref()) {
+            let _ = writeln!(out, "id = {}", string(id));
+        }
+        if let Some((x, y)) = activity_kept.and_then(|k| k.at) {
+            let _ = writeln!(out, "at = [{x}, {y}]");
+        }
         let defaults: BTreeMap<&str, Value> = full_settings(kind).into_iter().collect();
-        let keep = |k: &str, v: &Value| -> bool {
+        let absent: &[String] = activity_kept.map_or(&[], |k| &k.absent);
+        let readable = |k: &str, v: &Value| -> bool {
             if is_underscore_twin(k, &a.settings) {
                 return false;
             }
@@ -133,6 +189,21 @@ fn write_process(out: &mut String, table: &str, process: &Process) {
                 None => true,
             }
         };
+        // What the builder writes from the settings a reader needs; every setting it would
+        // write otherwise (a twin that is no copy of its colon key, ...) is written as it is.
+        let mut shown = a.clone();
+        shown.settings.retain(|k, v| readable(k, v));
+        let mut written = super::emit::properties(&shown);
+        for key in absent {
+            written.remove(key);
+        }
+        let kept_keys: Vec<String> = a
+            .settings
+            .iter()
+            .filter(|(k, v)| written.get(*k) != Some(*v))
+            .map(|(k, _)| k.clone())
+            .collect();
+        let keep = |k: &str, v: &Value| readable(k, v) || kept_keys.iter().any(|x| x == k);
         match a.settings.get("description") {
             Some(Value::String(d)) if keep("description", &Value::String(d.clone())) => {
                 let _ = writeln!(out, "description = {}", string(d));
@@ -153,6 +224,23 @@ fn write_process(out: &mut String, table: &str, process: &Process) {
         if !links.is_empty() {
             let _ = writeln!(out, "next = {{ {} }}", links.join(", "));
         }
+        let link_ids: Vec<String> = process
+            .links_in_port_order(&a.name)
+            .into_iter()
+            .filter_map(|l| {
+                let id = kept
+                    .links
+                    .get(&(l.source.clone(), l.port.clone(), l.target.clone()))?;
+                Some(format!("{} = {}", key(&l.port), string(id)))
+            })
+            .collect();
+        if !link_ids.is_empty() {
+            let _ = writeln!(out, "link_ids = {{ {} }}", link_ids.join(", "));
+        }
+        if !absent.is_empty() {
+            let list: Vec<String> = absent.iter().map(|k| string(k)).collect();
+            let _ = writeln!(out, "absent = [{}]", list.join(", "));
+        }
         let mut nulls = Vec::new();
         let mut json = Vec::new();
         let mut plain = Vec::new();
@@ -162,7 +250,7 @@ fn write_process(out: &mut String, table: &str, process: &Process) {
             }
             if v.is_null() {
                 nulls.push(string(k));
-            } else if holds_null(v) {
+            } else if !is_plain(v) {
                 json.push(format!("{} = {}", key(k), string(&v.to_string())));
             } else {
                 plain.push(format!("{} = {}", key(k), inline(v)));
@@ -186,12 +274,15 @@ fn write_process(out: &mut String, table: &str, process: &Process) {
     }
 }
 
-fn holds_null(v: &Value) -> bool {
+/// Whether TOML says the value exactly: no null inside (TOML has none), no integer beyond
+/// TOML's 64-bit signed range, no float that is not finite.
+fn is_plain(v: &Value) -> bool {
     match v {
-        Value::Null => true,
-        Value::Array(a) => a.iter().any(holds_null),
-        Value::Object(m) => m.values().any(holds_null),
-        _ => false,
+        Value::Null => false,
+        Value::Number(n) => n.is_i64() || n.as_f64().is_some_and(f64::is_finite) && n.is_f64(),
+        Value::Array(a) => a.iter().all(is_plain),
+        Value::Object(m) => m.values().all(is_plain),
+        _ => true,
     }
 }
 

@@ -1,7 +1,9 @@
 //! Semantic diff of two Flow Designer flows: logic, not noise.
 //!
 //! Activities are matched by name, then by likeness (same type, at least 60% of settings and
-//! links equal: a rename). Links compare by their source's port; variables with their flags;
+//! links equal: a rename), and compare by their settings and group. A value's JSON type is
+//! part of it (`1` is not `"1"`) but for the keys of [`NUMBER_OR_TEXT`], which exports write
+//! both ways. Links compare by their source's port; variables with their flags;
 //! event flows by their handlers. UUIDs, diagram coordinates, `_renderRequestTimestamp`,
 //! created/modified stamps and the UI's `X:type` / `X_type` twins are never a change; nor is
 //! a setting that is absent on one side and the kind's default (or null) on the other. Secret
@@ -287,9 +289,39 @@ impl<'a> Side<'a> {
     }
 
     fn fields(&self, a: &Activity) -> Fields {
-        fields(a, self.secrets.settings(self.scope, &a.name))
+        let mut out = fields(a, self.secrets.settings(self.scope, &a.name));
+        // The activity's own group: moving it to another palette group is a change.
+        if !a.group.is_empty() {
+            out.insert("group".into(), Text::plain(a.group.as_str()));
+        }
+        for key in NUMBER_OR_TEXT {
+            let Some(Value::String(text)) = a.settings.get(*key) else {
+                continue;
+            };
+            if let (Ok(Value::Number(n)), Some(shown)) =
+                (serde_json::from_str::<Value>(text), out.get(*key))
+            {
+                let secret = shown.is_secret();
+                out.insert(key.to_string(), Text::new(n.to_string(), secret));
+            }
+        }
+        out
     }
 }
+
+/// Settings that exports write as a number in some files and as the same number in text in
+/// others, which Flow Designer therefore reads alike: `1` and `"1"` are one value for these,
+/// and for no other key (a number that became text elsewhere is a change).
+///
+/// Evidence (real exports in `real-exports/flow-designer`):
+/// - `httpResponseTimeout` (http-request-v2): `2000` in `VoiceFlow_InstantConnect.json`,
+///   `bmclella_Voice_JDS_1.json` and Cisco's `scripted_*_subflow.json`; `"5000"` in
+///   `VoiceFlow_InstantConnect.json` and `bmclella_Voice_JDS_1.json`.
+/// - `duration` (play-music): `-1` in `CCAI_Flow_DialogFlowES.json`, `"30"` in
+///   `VoiceFlow_InstantConnect.json`.
+/// - `retryAttempts` (http-request-v2): `1` in every export seen; `"3"` as reported with the
+///   issue that asked for this list [reported: no export at hand writes it as text].
+pub const NUMBER_OR_TEXT: &[&str] = &["duration", "httpResponseTimeout", "retryAttempts"];
 
 fn similarity(a: &Fields, b: &Fields) -> f64 {
     let (mut all, mut same) = (0, 0);

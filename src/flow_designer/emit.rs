@@ -3,7 +3,9 @@
 //! complete, consistent diagram (a widget per activity and per link, every port joined).
 //!
 //! Ids are UUIDs derived from the flow's name and the activity, port and link names (sha256,
-//! shaped as RFC 9562 version 8), never random: same model, same bytes.
+//! shaped as RFC 9562 version 8), never random: same model, same bytes. A model read from an
+//! export (or a spec decompiled from one) keeps the export's activity and link ids, widget
+//! points and members beside the logic ([`Kept`]), and those are written instead.
 //!
 //! Server-assigned fields are left empty for import to fill [inferred: the reference notes that
 //! real exports carry them and that the server assigns them]: `orgId`, `id`, `flowId`,
@@ -20,11 +22,12 @@ const WIDGET_LABEL: &str = "New Activity Widget in Diagram";
 
 /// Writes the model as a `FlowVersionRes` value.
 pub fn emit(flow: &FdFlow) -> Value {
-    let main = emit_process(&flow.name, "main", &flow.process);
+    let main = emit_process(&flow.name, "main", &flow.process, flow.kept.process(None));
     let mut events = Map::new();
     for event_flow in &flow.event_flows {
         let scope = format!("event:{}", event_flow.key);
-        let emitted = emit_process(&flow.name, &scope, &event_flow.process);
+        let kept = flow.kept.process(Some(&event_flow.key));
+        let emitted = emit_process(&flow.name, &scope, &event_flow.process, kept);
         let on_events: Map<String, Value> = event_flow
             .on_events
             .iter()
@@ -58,7 +61,12 @@ pub fn emit(flow: &FdFlow) -> Value {
     put("comment", json!(flow.comment));
     put(
         "variables",
-        Value::Array(flow.variables.iter().map(variable).collect()),
+        Value::Array(
+            flow.variables
+                .iter()
+                .map(|v| kept_over(variable(v), flow.kept.variables.get(&v.name)))
+                .collect(),
+        ),
     );
     put("process", main.process);
     put(
@@ -86,7 +94,26 @@ pub fn emit(flow: &FdFlow) -> Value {
     put("createdDate", Value::Null);
     put("lastModifiedBy", json!(""));
     put("lastModifiedDate", Value::Null);
-    Value::Object(top)
+    // What an export carried beside the logic (ids, stamps, newer members), as it came.
+    kept_over(Value::Object(top), Some(&flow.kept.top))
+}
+
+/// `value` (an object) with the kept members over its own: a key is a member's name, or a JSON
+/// pointer (`/diagram/properties`) to a member deeper in, whose parent object is written.
+fn kept_over(mut value: Value, kept: Option<&BTreeMap<String, Value>>) -> Value {
+    for (k, v) in kept.into_iter().flatten() {
+        let (parent, member) = match k.strip_prefix('/') {
+            Some(_) => match k.rsplit_once('/') {
+                Some((parent, last)) => (parent, last.replace("~1", "/").replace("~0", "~")),
+                None => continue,
+            },
+            None => ("", k.clone()),
+        };
+        if let Some(Value::Object(map)) = value.pointer_mut(parent) {
+            map.insert(member, v.clone());
+        }
+    }
+    value
 }
 
 /// Pretty JSON with a trailing newline.
@@ -194,21 +221,36 @@ fn drawn_ports(a: &Activity, process: &Process) -> Vec<String> {
     ports
 }
 
-fn emit_process(flow: &str, scope: &str, process: &Process) -> Emitted {
+fn emit_process(flow: &str, scope: &str, process: &Process, kept: Option<&ProcessKept>) -> Emitted {
     let id = |parts: &[&str]| {
         let mut all = vec![flow, scope];
         all.extend_from_slice(parts);
         uuid(&all)
     };
-    let positions = layout::place(process);
+    // Ids and positions an export gave (see `Kept`) win over derived ones.
+    let kept_activity = |name: &str| kept.and_then(|k| k.activities.get(name));
+    let mut positions = layout::place(process);
+    for a in &process.activities {
+        if let Some(at) = kept_activity(&a.name).and_then(|k| k.at) {
+            positions.insert(a.name.clone(), at);
+        }
+    }
     let ids: BTreeMap<String, String> = process
         .activities
         .iter()
-        .map(|a| (a.name.clone(), id(&["activity", &a.name])))
+        .map(|a| {
+            let kept_id = kept_activity(&a.name).and_then(|k| k.id.clone());
+            let aid = kept_id.unwrap_or_else(|| id(&["activity", &a.name]));
+            (a.name.clone(), aid)
+        })
         .collect();
     let widget_id = |name: &str| id(&["widget", name]);
     let port_id = |name: &str, port: &str| id(&["port", name, port]);
-    let link_id = |l: &Link| id(&["link", &l.source, &l.port, &l.target]);
+    let link_id = |l: &Link| {
+        let key = (l.source.clone(), l.port.clone(), l.target.clone());
+        kept.and_then(|k| k.links.get(&key).cloned())
+            .unwrap_or_else(|| id(&["link", &l.source, &l.port, &l.target]))
+    };
     let link_widget_id = |l: &Link| id(&["link-widget", &l.source, &l.port, &l.target]);
 
     // Port positions: `in` on the left, outputs stacked on the right.
@@ -230,8 +272,15 @@ fn emit_process(flow: &str, scope: &str, process: &Process) -> Emitted {
     let mut activities = Map::new();
     let mut widgets = Map::new();
     for a in &process.activities {
-        let props = properties(a);
-        let group = a.kind().group().map_or(a.group.clone(), String::from);
+        let mut props = properties(a);
+        for key in kept_activity(&a.name).map_or(&[][..], |k| &k.absent) {
+            props.remove(key);
+        }
+        // The activity's own group (an export's, kept); the kind's when it has none.
+        let group = match a.kind().group() {
+            Some(g) if a.group.is_empty() => g.to_string(),
+            _ => a.group.clone(),
+        };
         let aid = &ids[&a.name];
         activities.insert(
             aid.clone(),

@@ -437,6 +437,7 @@ impl<'a> Lowering<'a> {
                 process: Process::default(),
                 on_events: BTreeMap::new(),
             }],
+            kept: Kept::default(),
         }
     }
 

@@ -34,6 +34,60 @@ pub struct FdFlow {
     pub process: Process,
     /// Event handlers (`GLOBAL_EVENTS` in every export seen).
     pub event_flows: Vec<EventFlow>,
+    /// What an export carries beside the logic (its ids, positions, members wxcflow does not
+    /// model), kept so that the flow written back from it carries the same; empty for a flow
+    /// wxcflow lowered.
+    pub kept: Kept,
+}
+
+/// What an export carries beside the logic, kept verbatim for writing it back. None of it is
+/// compared by `diff` (ids and positions are noise there); all of it is written by `emit`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Kept {
+    /// Top-level members as the export gives them, where wxcflow's own would differ:
+    /// `id`, `flowId`, `orgId`, `version`, server stamps, `settings`, `associatedChannels`,
+    /// `flowOutcome`, and any member a newer export adds; members deeper in (the canvas's
+    /// `/diagram/properties`, an event flow's) by JSON pointer.
+    pub top: BTreeMap<String, Value>,
+    /// Per variable name, its members as the export gives them where wxcflow's would differ
+    /// (`isExternalized`, `resourceType`, a null where a text is modelled, ...).
+    pub variables: BTreeMap<String, BTreeMap<String, Value>>,
+    /// The main process's ids and positions.
+    pub main: ProcessKept,
+    /// Each event flow's (by its key in `eventsMap`).
+    pub events: BTreeMap<String, ProcessKept>,
+}
+
+/// The ids and positions of one process's activities and links.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ProcessKept {
+    /// Activity name -> its id, position and the kind's properties it does not carry.
+    pub activities: BTreeMap<String, ActivityKept>,
+    /// `(source, port, target)` (activity names) -> the link's id.
+    pub links: BTreeMap<(String, String, String), String>,
+}
+
+/// One activity's id, diagram position and absent properties.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ActivityKept {
+    /// The activity's id (its key in `process.activities` and `diagram.widgets`).
+    pub id: Option<String>,
+    /// Its widget's `point`, `(x, y)`.
+    pub at: Option<(i64, i64)>,
+    /// Properties the kind's full set has (see `full_settings`) that this activity does not
+    /// carry: written back without them.
+    pub absent: Vec<String>,
+}
+
+impl Kept {
+    /// The kept ids and positions of a scope: `None` for the main process, else an event flow's
+    /// key.
+    pub fn process(&self, event: Option<&str>) -> Option<&ProcessKept> {
+        match event {
+            None => Some(&self.main),
+            Some(key) => self.events.get(key),
+        }
+    }
 }
 
 /// A flow variable, with the flags Flow Designer keeps for it.

@@ -369,6 +369,7 @@ mod tests {
                 runtime_variables: Vec::new(),
                 process: Default::default(),
                 event_flows: Vec::new(),
+                kept: Default::default(),
             };
             // Known by the model, and, for a file that does not read, by place alone.
             for q in [quoted(&source, &flow), quoted_partial(&source, None)] {

@@ -189,7 +189,7 @@ impl Reader<'_> {
                 event_flows.push(self.event_flow(key, flow, &at));
             }
         }
-        FdFlow {
+        let mut flow = FdFlow {
             name: self.text(top, "name", &[]),
             description: self.text(top, "description", &[]),
             comment: self.text(top, "comment", &[]),
@@ -203,7 +203,10 @@ impl Reader<'_> {
                 .unwrap_or_default(),
             process,
             event_flows,
-        }
+            kept: Kept::default(),
+        };
+        keep_beside_logic(&mut flow, value);
+        flow
     }
 
     fn variable(&mut self, value: &Value, index: usize) -> Variable {
@@ -371,10 +374,18 @@ impl Reader<'_> {
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        settings.remove("name");
+        // `properties.name` repeats the activity's name; kept as a setting only when it does not.
+        if settings.get("name").and_then(Value::as_str) == Some(name.as_str()) {
+            settings.remove("name");
+        }
         settings.remove("_renderRequestTimestamp");
-        let take = |settings: &mut BTreeMap<String, Value>, key: &str| match settings.remove(key) {
-            Some(Value::String(s)) => Some(s),
+        // The type keys apart when they are text; anything else stays a setting, as it came.
+        let take = |settings: &mut BTreeMap<String, Value>, key: &str| match settings.get(key) {
+            Some(Value::String(s)) => {
+                let s = s.clone();
+                settings.remove(key);
+                Some(s)
+            }
             _ => None,
         };
         let activity_name = take(&mut settings, "activityName");
@@ -400,4 +411,158 @@ impl Reader<'_> {
             origin: Some(id.to_string()),
         })
     }
+}
+
+/// Fills `flow.kept` from the export `value` it was read from: whatever the export carries that
+/// the model does not, or that writing the model back would spell otherwise, as it came (see
+/// [`Kept`]). Generic on purpose: members a newer export adds are kept without knowing them.
+fn keep_beside_logic(flow: &mut FdFlow, value: &Value) {
+    let Some(top) = value.as_object() else {
+        return;
+    };
+    // Ids, positions and absent properties first: they shape what is written.
+    let event_maps = value
+        .pointer("/eventFlows/eventsMap")
+        .and_then(Value::as_object);
+    flow.kept.main = keep_process(&flow.process, top.get("process"), top.get("diagram"));
+    for e in &flow.event_flows {
+        let map = event_maps.and_then(|m| m.get(&e.key));
+        let kept = keep_process(
+            &e.process,
+            map.and_then(|m| m.get("process")),
+            map.and_then(|m| m.get("diagram")),
+        );
+        flow.kept.events.insert(e.key.clone(), kept);
+    }
+    let written = super::emit::emit(flow);
+    // Each object that holds members beside the logic, and the members the model reads the
+    // logic from (kept by the model itself). Top-level members are kept by name, deeper ones
+    // by JSON pointer (`/diagram/properties`: the canvas's pan and zoom).
+    let mut places: Vec<(String, &[&str])> = vec![
+        (
+            String::new(),
+            &["variables", "process", "diagram", "eventFlows"],
+        ),
+        ("/diagram".into(), &["widgets"]),
+        ("/eventFlows".into(), &["eventsMap"]),
+    ];
+    // Each activity's members beside its properties: a group or id written otherwise than the
+    // model would (a null), members no export has shown yet.
+    const ACTIVITY: &[&str] = &["properties"];
+    let activities_at = |at: &str, process: &Process| -> Vec<(String, &'static [&'static str])> {
+        process
+            .activities
+            .iter()
+            .filter_map(|a| a.origin.as_deref())
+            .map(|id| (format!("{at}/process/activities/{}", escape(id)), ACTIVITY))
+            .collect()
+    };
+    places.extend(activities_at("", &flow.process));
+    for e in &flow.event_flows {
+        let at = format!("/eventFlows/eventsMap/{}", escape(&e.key));
+        places.extend(activities_at(&at, &e.process));
+        places.push((format!("{at}/diagram"), &["widgets"]));
+        places.push((at, &["process", "diagram", "onEvents"]));
+    }
+    for (at, modelled) in places {
+        let (Some(Value::Object(original)), Some(Value::Object(ours))) =
+            (value.pointer(&at), written.pointer(&at))
+        else {
+            continue;
+        };
+        for (key, member) in original {
+            if !modelled.contains(&key.as_str()) && ours.get(key) != Some(member) {
+                let name = if at.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{at}/{}", escape(key))
+                };
+                flow.kept.top.insert(name, member.clone());
+            }
+        }
+    }
+    let originals = top.get("variables").and_then(Value::as_array);
+    let written_variables = written.get("variables").and_then(Value::as_array);
+    for (i, v) in flow.variables.iter().enumerate() {
+        let (Some(Value::Object(original)), Some(Value::Object(written))) = (
+            originals.and_then(|a| a.get(i)),
+            written_variables.and_then(|a| a.get(i)),
+        ) else {
+            continue;
+        };
+        let differing: BTreeMap<String, Value> = original
+            .iter()
+            .filter(|(k, o)| written.get(*k) != Some(*o))
+            .map(|(k, o)| (k.clone(), o.clone()))
+            .collect();
+        if !differing.is_empty() {
+            flow.kept.variables.insert(v.name.clone(), differing);
+        }
+    }
+}
+
+/// A key as a JSON pointer step.
+fn escape(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+/// The ids, widget points and absent properties of one process's activities, and its links'
+/// ids, as the export gives them.
+fn keep_process(process: &Process, value: Option<&Value>, diagram: Option<&Value>) -> ProcessKept {
+    let mut kept = ProcessKept::default();
+    let activities = value
+        .and_then(|p| p.get("activities"))
+        .and_then(Value::as_object);
+    let widgets = diagram
+        .and_then(|d| d.get("widgets"))
+        .and_then(Value::as_object);
+    let mut names: BTreeMap<&str, &str> = BTreeMap::new();
+    for a in &process.activities {
+        let Some(id) = a.origin.as_deref() else {
+            continue;
+        };
+        names.insert(id, &a.name);
+        let point = widgets.and_then(|w| w.get(id)).and_then(|w| w.get("point"));
+        // Integers in every export seen; a fraction is rounded (the diagram is laid out in
+        // whole units).
+        let whole = |v: &Value| v.as_i64().or_else(|| v.as_f64().map(|f| f.round() as i64));
+        let at = point.and_then(|p| Some((whole(p.get("x")?)?, whole(p.get("y")?)?)));
+        let original = activities
+            .and_then(|m| m.get(id))
+            .and_then(|a| a.get("properties"))
+            .and_then(Value::as_object);
+        let absent = match original {
+            Some(original) => super::emit::properties(a)
+                .keys()
+                .filter(|k| !original.contains_key(*k))
+                .cloned()
+                .collect(),
+            None => Vec::new(),
+        };
+        kept.activities.insert(
+            a.name.clone(),
+            ActivityKept {
+                id: Some(id.to_string()),
+                at,
+                absent,
+            },
+        );
+    }
+    let links = value.and_then(|p| p.get("links")).and_then(Value::as_array);
+    for link in links.into_iter().flatten() {
+        let text = |key: &str| link.get(key).and_then(Value::as_str);
+        let (Some(id), Some(source), Some(target)) = (
+            text("id"),
+            text("sourceActivityId").and_then(|s| names.get(s)),
+            text("targetActivityId").and_then(|t| names.get(t)),
+        ) else {
+            continue;
+        };
+        let port = text("conditionExpr").unwrap_or("").to_string();
+        kept.links.insert(
+            (source.to_string(), port, target.to_string()),
+            id.to_string(),
+        );
+    }
+    kept
 }

@@ -24,7 +24,15 @@
 //! ```
 //!
 //! Settings a typed kind takes by default (see `model::full_settings`) are left out;
-//! settings that are null where the default is not are listed in `nulls`.
+//! settings that are null where the default is not are listed in `nulls`, values TOML cannot
+//! say exactly (a null inside, an integer beyond 64 bits) in `json` as JSON text.
+//!
+//! A spec decompiled from an export also keeps what the export carries beside the logic (see
+//! [`Kept`]): per activity `id`, `at = [x, y]`, `link_ids = { port = "id" }` and `absent`
+//! (properties of the kind's full set the export did not carry); per variable `export` /
+//! `export_json`; and `[flow_designer.export]` / `[flow_designer.export_json]` for top-level
+//! members (deeper ones by JSON pointer: `"/diagram/properties"`). Built back, the file carries
+//! the export's ids and positions.
 
 use super::model::*;
 use crate::diagnostic::{did_you_mean, Code, Diagnostic, SourceFile};
@@ -46,7 +54,7 @@ pub fn is_spec(text: &str) -> bool {
 struct SpecFile {
     flow_designer: Header,
     #[serde(default)]
-    variables: BTreeMap<S<String>, VariableSpec>,
+    variables: InOrder<VariableSpec>,
     #[serde(default)]
     activities: BTreeMap<S<String>, ActivitySpec>,
     #[serde(default)]
@@ -66,6 +74,11 @@ struct Header {
     variable_orders: Option<toml::Value>,
     #[serde(default)]
     runtime_variables: Vec<toml::Value>,
+    /// Top-level members of the export it came from, written back as given (`id`, `flowId`,
+    /// `orgId`, `version`, ...); those holding a null in `export_json`, as JSON text.
+    export: Option<toml::Table>,
+    #[serde(default)]
+    export_json: BTreeMap<String, S<String>>,
 }
 
 #[derive(Deserialize)]
@@ -89,6 +102,10 @@ struct VariableSpec {
     overwrite: bool,
     #[serde(default)]
     is_secure: bool,
+    /// Members of the export's variable written back as given (`isExternalized`, ...).
+    export: Option<toml::Table>,
+    #[serde(default, rename = "export_json")]
+    export_json: BTreeMap<String, S<String>>,
 }
 
 #[derive(Deserialize)]
@@ -107,6 +124,15 @@ struct ActivitySpec {
     /// Settings holding a null inside a list or table, as JSON text (TOML has no null).
     #[serde(default)]
     json: BTreeMap<String, S<String>>,
+    /// The activity's id in the export it came from (kept, so a re-import can match it).
+    id: Option<S<String>>,
+    /// Its widget's position in the export's diagram, `[x, y]`.
+    at: Option<[i64; 2]>,
+    /// Each port's link id in the export, by port.
+    link_ids: Option<BTreeMap<S<String>, S<String>>>,
+    /// Properties of the kind's full set the export's activity did not carry.
+    #[serde(default)]
+    absent: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -120,6 +146,46 @@ struct EventFlowSpec {
     on_events: Option<BTreeMap<String, S<String>>>,
     #[serde(default)]
     activities: BTreeMap<S<String>, ActivitySpec>,
+}
+
+/// Tables in the order the file writes them (a variable's place in Flow Designer's list).
+struct InOrder<T>(Vec<(S<String>, T)>);
+
+impl<T> Default for InOrder<T> {
+    fn default() -> Self {
+        InOrder(Vec::new())
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for InOrder<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for Visit<T> {
+            type Value = InOrder<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a table")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(entry) = map.next_entry::<S<String>, T>()? {
+                    entries.push(entry);
+                }
+                // The parser may hand tables over sorted: their places say the file's order.
+                entries.sort_by_key(|(k, _)| k.span().start);
+                Ok(InOrder(entries))
+            }
+        }
+        deserializer.deserialize_map(Visit(std::marker::PhantomData))
+    }
+}
+
+impl<T> InOrder<T> {
+    fn iter(&self) -> impl Iterator<Item = (&S<String>, &T)> {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
 }
 
 /// Reads a Flow Designer spec into the model, reporting every problem with its location.
@@ -182,12 +248,15 @@ pub fn read_spec_partial(source: &SourceFile) -> (Option<FdFlow>, Vec<Diagnostic
         .iter()
         .map(|(name, v)| cx.variable(name, v))
         .collect();
-    let process = cx.process(&file.activities);
+    let mut kept = Kept::default();
+    let (process, main_kept) = cx.process(&file.activities);
+    kept.main = main_kept;
     let event_flows = file
         .event_flows
         .iter()
         .map(|(key, e)| {
-            let process = cx.process(&e.activities);
+            let (process, process_kept) = cx.process(&e.activities);
+            kept.events.insert(key.get_ref().clone(), process_kept);
             let on_events = match &e.on_events {
                 Some(map) => map
                     .iter()
@@ -218,6 +287,21 @@ pub fn read_spec_partial(source: &SourceFile) -> (Option<FdFlow>, Vec<Diagnostic
             }
         })
         .collect();
+    kept.top = cx.kept_members(
+        file.flow_designer.export.as_ref(),
+        &file.flow_designer.export_json,
+        "flow_designer.export_json",
+    );
+    for (name, v) in file.variables.iter() {
+        let members = cx.kept_members(
+            v.export.as_ref(),
+            &v.export_json,
+            &format!("variables.{}.export_json", name.get_ref()),
+        );
+        if !members.is_empty() {
+            kept.variables.insert(name.get_ref().clone(), members);
+        }
+    }
     let flow = FdFlow {
         name: file.flow_designer.name.get_ref().clone(),
         description: file.flow_designer.description.clone(),
@@ -233,6 +317,7 @@ pub fn read_spec_partial(source: &SourceFile) -> (Option<FdFlow>, Vec<Diagnostic
             .collect(),
         process,
         event_flows,
+        kept,
     };
     (Some(flow), cx.problems)
 }
@@ -338,11 +423,98 @@ impl Cx<'_> {
         }
     }
 
-    fn process(&mut self, activities: &BTreeMap<S<String>, ActivitySpec>) -> Process {
+    /// Members kept from an export: plain TOML values, and JSON text for those holding a null.
+    fn kept_members(
+        &mut self,
+        plain: Option<&toml::Table>,
+        json: &BTreeMap<String, S<String>>,
+        table: &str,
+    ) -> BTreeMap<String, Value> {
+        let mut out: BTreeMap<String, Value> = plain
+            .iter()
+            .flat_map(|t| t.iter())
+            .map(|(k, v)| (k.clone(), json_of(v)))
+            .collect();
+        for (key, text) in json {
+            match serde_json::from_str(text.get_ref()) {
+                Ok(v) => {
+                    out.insert(key.clone(), v);
+                }
+                Err(e) => self.problem(
+                    Code::InvalidFlowDesigner,
+                    text.span(),
+                    format!(
+                        "`{table}.{key}` is not JSON: {}",
+                        super::read::json_error(&e)
+                    ),
+                    None,
+                ),
+            }
+        }
+        out
+    }
+
+    fn process(
+        &mut self,
+        activities: &BTreeMap<S<String>, ActivitySpec>,
+    ) -> (Process, ProcessKept) {
         let mut process = Process::default();
+        let mut kept = ProcessKept::default();
         for (name, spec) in activities {
             let activity = self.activity(name.get_ref(), spec);
             process.activities.push(activity);
+            let activity_kept = ActivityKept {
+                id: spec.id.as_ref().map(|id| id.get_ref().clone()),
+                at: spec.at.map(|[x, y]| (x, y)),
+                absent: spec.absent.clone(),
+            };
+            if activity_kept != ActivityKept::default() {
+                kept.activities
+                    .insert(name.get_ref().clone(), activity_kept);
+            }
+            for (port, id) in spec.link_ids.iter().flatten() {
+                let target = spec.next.as_ref().and_then(|n| {
+                    n.iter()
+                        .find(|(p, _)| p.get_ref() == port.get_ref())
+                        .map(|(_, t)| t.get_ref().clone())
+                });
+                match target {
+                    Some(target) => {
+                        let key = (name.get_ref().clone(), port.get_ref().clone(), target);
+                        kept.links.insert(key, id.get_ref().clone());
+                    }
+                    None => self.problem(
+                        Code::InvalidFlowDesigner,
+                        port.span(),
+                        format!(
+                            "`link_ids` gives an id to port `{}`, which `next` does not link",
+                            port.get_ref()
+                        ),
+                        Some("give ids only to the ports in `next`".into()),
+                    ),
+                }
+            }
+        }
+        // Activities and links share the diagram's widget map: one id, one thing.
+        let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+        for (name, spec) in activities {
+            let ids = spec
+                .id
+                .iter()
+                .chain(spec.link_ids.iter().flat_map(|m| m.values()));
+            for id in ids {
+                match seen.get(id.get_ref().as_str()) {
+                    Some(first) => self.problem(
+                        Code::InvalidFlowDesigner,
+                        id.span(),
+                        format!("id `{}` is given twice (first at `{first}`)", id.get_ref()),
+                        Some("every activity and link of a process needs its own id".into()),
+                    ),
+                    None => {
+                        seen.insert(id.get_ref(), name.get_ref());
+                    }
+                }
+            }
         }
         let names: Vec<&str> = activities.keys().map(|k| k.get_ref().as_str()).collect();
         for (name, spec) in activities {
@@ -388,7 +560,7 @@ impl Cx<'_> {
                 });
             }
         }
-        process
+        (process, kept)
     }
 
     fn activity(&mut self, name: &str, spec: &ActivitySpec) -> Activity {
@@ -445,7 +617,11 @@ impl Cx<'_> {
             settings.insert("description".into(), Value::String(d.clone()));
         }
         let (activity_name, activity_id) = if event {
-            (None, Some(spec.activity_id.clone().unwrap_or(type_name)))
+            match &spec.activity_id {
+                // Newer exports name the kind (`activityName` "Event") beside the event.
+                Some(id) if *id != type_name => (Some(type_name), Some(id.clone())),
+                _ => (None, Some(type_name)),
+            }
         } else {
             let id = spec
                 .activity_id
