@@ -444,7 +444,8 @@ fn the_committed_schema_is_the_embedded_one_and_rejects_what_it_should() {
     let mut missing = good.clone();
     missing.as_object_mut().unwrap().remove("eventFlows");
     assert!(!fd_validator().validate(&missing).is_empty());
-    // A key an http-request-v2 never carries.
+    // A number written as neither a number nor a string; then a key the schema does not
+    // list, which is kept (newer exports add keys).
     let id = good["process"]["activities"]
         .as_object()
         .unwrap()
@@ -455,10 +456,22 @@ fn the_committed_schema_is_the_embedded_one_and_rejects_what_it_should() {
         .clone();
     assert!(!broken(
         &format!("/process/activities/{id}/properties/retryAttempts"),
-        "once".into()
+        true.into()
+    )
+    .is_empty());
+    assert!(broken(
+        &format!("/process/activities/{id}/properties/retryAttempts"),
+        "1".into()
     )
     .is_empty());
     let mut extra = good.clone();
-    extra["process"]["activities"][&id]["properties"]["proxy"] = "http://proxy".into();
-    assert!(!fd_validator().validate(&extra).is_empty());
+    extra["process"]["activities"][&id]["properties"]["httpRequestBodyNewKind"] = "x".into();
+    extra["associatedChannels"] = serde_json::json!(["voice"]);
+    assert_eq!(fd_validator().validate(&extra), Vec::<String>::new());
+    // The dates: absent, or strings; never null.
+    assert!(good.get("createdDate").is_none());
+    assert!(!broken("/createdBy", Value::Null).is_empty());
+    let mut dated = good.clone();
+    dated["createdDate"] = Value::Null;
+    assert!(!fd_validator().validate(&dated).is_empty());
 }

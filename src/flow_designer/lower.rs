@@ -35,6 +35,8 @@ use std::collections::BTreeMap;
 pub const OUTCOME_VARIABLE: &str = "FlowOutcome";
 /// The subflow start activity's name.
 pub const START_NAME: &str = "SubflowStart";
+/// The one End Subflow activity's name.
+pub const END_NAME: &str = "EndSubflow";
 
 /// A spec's source and parsed form, for locating diagnostics.
 pub type Located<'a> = Option<(&'a Spec, &'a SourceFile)>;
@@ -417,6 +419,12 @@ impl<'a> Lowering<'a> {
             "Compiled by wxcflow from a Webex Connect spec (started there by webhook {}); the flow outcome is returned in {OUTCOME_VARIABLE}.",
             self.flow.trigger.event
         ));
+        let mut process = Process {
+            activities: std::mem::take(&mut self.activities),
+            links: std::mem::take(&mut self.links),
+        };
+        tidy::tidy(&mut process);
+        tidy::finish_assignments(&self.flow.name, &mut process);
         FdFlow {
             name: self.flow.name.clone(),
             description,
@@ -425,18 +433,9 @@ impl<'a> Lowering<'a> {
             variables,
             variable_orders: None,
             runtime_variables: Vec::new(),
-            process: Process {
-                activities: std::mem::take(&mut self.activities),
-                links: std::mem::take(&mut self.links),
-            },
-            // [assumed] the empty event-flow shell every export carries.
-            event_flows: vec![EventFlow {
-                key: "GLOBAL_EVENTS".into(),
-                name: "name".into(),
-                description: "description".into(),
-                process: Process::default(),
-                on_events: BTreeMap::new(),
-            }],
+            process,
+            // [cisco] a 2026 subflow has no event flows: `eventsMap` is empty.
+            event_flows: Vec::new(),
         }
     }
 
@@ -504,7 +503,12 @@ impl<'a> Lowering<'a> {
             for (var, value) in &action.set {
                 let fd_var = self.names.get(var).cloned().unwrap_or_else(|| fd_name(var));
                 let stage = outcome.map_or("enter".to_string(), fd_name);
-                let mut name = format!("{}_{stage}_{fd_var}", node.key);
+                // The chain becomes one Set Variable, named by its first.
+                let mut name = if out.is_empty() {
+                    format!("{}_{stage}", node.key)
+                } else {
+                    format!("{}_{stage}_{fd_var}", node.key)
+                };
                 let mut n = 2;
                 while out
                     .iter()
@@ -539,8 +543,7 @@ impl<'a> Lowering<'a> {
                         "description",
                         json!(format!("Transition action of `{node_key}`: sets {var}.")),
                     ),
-                    ("srcVariable", json!(var)),
-                    ("expr", json!(value)),
+                    ("setVariablesArray", json!([tidy::assignment(var, value)])),
                 ],
                 Some(node_key),
             );
@@ -586,7 +589,6 @@ impl<'a> Lowering<'a> {
             return name.clone();
         }
         let set = format!("outcome_{}", fd_name(outcome));
-        let end = format!("end_{}", fd_name(outcome));
         self.ends.insert(outcome.to_string(), set.clone());
         let (code, meaning) = self
             .flow
@@ -599,14 +601,16 @@ impl<'a> Lowering<'a> {
             SET_VARIABLE,
             vec![
                 ("description", json!(format!("Webex Connect flow outcome {outcome} (status code {code}: {meaning}), returned to the parent in {OUTCOME_VARIABLE}."))),
-                ("srcVariable", json!(OUTCOME_VARIABLE)),
-                ("expr", json!(format!("{{{{ {} }}}}", expr::string_literal(outcome).unwrap_or_default()))),
+                ("setVariablesArray", json!([tidy::assignment(OUTCOME_VARIABLE, &format!("{{{{ {} }}}}", expr::string_literal(outcome).unwrap_or_default()))])),
             ],
             None,
         );
-        self.add(end.clone(), SUBFLOW_END, Vec::new(), None);
-        self.link(&set, "out", &end);
-        self.link(&set, "error", &end);
+        // One End Subflow, entered from every outcome [cisco: one End Subflow, several links].
+        if self.activities.iter().all(|a| a.name != END_NAME) {
+            self.add(END_NAME.to_string(), SUBFLOW_END, Vec::new(), None);
+        }
+        self.link(&set, "out", END_NAME);
+        self.link(&set, "error", END_NAME);
         set
     }
 
@@ -641,3 +645,4 @@ impl<'a> Lowering<'a> {
 }
 
 mod nodes;
+mod tidy;

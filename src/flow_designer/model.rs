@@ -290,11 +290,16 @@ pub(crate) fn known_ports(kind: Kind, settings: &BTreeMap<String, Value>) -> Opt
     }
 }
 
-/// Whether a property key is noise for comparisons: render timestamps, the UI's `X:type`,
+/// Whether a property key is noise for comparisons: render timestamps, the palette's
+/// `activityType` and `activityVersionNumber`, the UI's `X:type`,
 /// `X_type` and `X:name` twins, and the underscore copy `X_Y` of a colon key `X:Y` (`menuLinks_input`).
 pub fn is_noise_key(key: &str, settings: &BTreeMap<String, Value>) -> bool {
     // `:name` twins (2026 exports) repeat a picked value, as `:type` ones annotate it.
+    // `activityType` / `activityVersionNumber` (2026): the palette's label for the kind and
+    // its catalog version, not logic.
     if key == "_renderRequestTimestamp"
+        || key == "activityType"
+        || key == "activityVersionNumber"
         || key.ends_with(":type")
         || key.ends_with("_type")
         || key.ends_with(":name")

@@ -78,9 +78,9 @@ fn write_sheet(input: &SheetInput) -> String {
     );
     let _ = writeln!(
         out,
-        "```sh\ncurl -X POST \"https://api.wxcc-us1.cisco.com/flow-store/$ORG_ID/project/{PROJECT_ID}/flows:import\" \\\n  -H \"Authorization: Bearer $WEBEX_TOKEN\" \\\n  -F \"file=@{}\" -F \"flowType={}\"\n```\n",
-        input.file_name,
-        flow.flow_type.as_deref().unwrap_or("FLOW")
+        "```sh\ncurl -X POST \"https://api.wxcc-us1.cisco.com/flow-store/$ORG_ID/project/{PROJECT_ID}/flows:import?flowType={}\" \\\n  -H \"Authorization: Bearer $WEBEX_TOKEN\" \\\n  -F \"file=@{}\"\n```\n",
+        flow.flow_type.as_deref().unwrap_or("FLOW"),
+        input.file_name
     );
     let _ = writeln!(
         out,
@@ -135,7 +135,7 @@ fn write_sheet(input: &SheetInput) -> String {
         .iter()
         .any(|a| a.name.ends_with("_failed") && a.kind() == Kind::Condition)
     {
-        out.push_str("- The `..._failed` conditions assume that a request which got no answer (a failed connection, a timeout) leaves the HTTP activity without a status code; try the subflow once with the service unreachable and see which path it takes.\n");
+        out.push_str("- [assumed] Flow Designer's HTTP Request has one exit; as in Cisco's subflows, a Condition on its `httpStatusCode` follows it. The `..._failed` conditions (`httpStatusCode is empty`) assume that a request which got no answer (a refused connection, a timeout) goes on to that condition without a status code. Cisco does not document it: such a failure may raise the flow's OnGlobalError event instead, which a subflow cannot handle (it has no event flows). Try the subflow once with the service unreachable and see which path it takes; and see step 5 for what the parent adds.\n");
     }
     out.push('\n');
 
@@ -222,11 +222,7 @@ fn write_sheet(input: &SheetInput) -> String {
                 }
             }
             Kind::Condition => format!("`{}`", cell(a.text("expression").unwrap_or(""))),
-            Kind::SetVariable => format!(
-                "{} = `{}`",
-                cell(a.text("srcVariable").unwrap_or("")),
-                setting(a, &["expr"], a.text("expr").unwrap_or(""))
-            ),
+            Kind::SetVariable => assignments(a, &setting),
             Kind::SubflowStart => "started by the parent's subflow handoff".into(),
             Kind::SubflowEnd => "returns to the parent".into(),
             _ => cell(a.description()),
@@ -246,6 +242,43 @@ fn write_sheet(input: &SheetInput) -> String {
         );
     }
     out
+}
+
+/// A Set Variable's assignments in order (`setVariablesArray`, else its single keys).
+fn assignments(a: &Activity, setting: &dyn Fn(&Activity, &[&str], &str) -> String) -> String {
+    let all: Vec<(String, String)> = a
+        .settings
+        .get("setVariablesArray")
+        .and_then(Value::as_array)
+        .map(|entries| {
+            entries
+                .iter()
+                .map(|e| {
+                    let text = |k: &str| e.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+                    (text("srcVariable"), text("expr"))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if all.is_empty() {
+        return format!(
+            "{} = `{}`",
+            cell(a.text("srcVariable").unwrap_or("")),
+            setting(a, &["expr"], a.text("expr").unwrap_or(""))
+        );
+    }
+    all.iter()
+        .enumerate()
+        .map(|(i, (var, expr))| {
+            let index = i.to_string();
+            format!(
+                "{} = `{}`",
+                cell(var),
+                setting(a, &["setVariablesArray", &index, "expr"], expr)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 fn handoff(out: &mut String, flow: &FdFlow) {
@@ -290,5 +323,13 @@ fn handoff(out: &mut String, flow: &FdFlow) {
             out,
             "4. **Success or failure.** A subflow has no flow outcome of its own: `{OUTCOME_VARIABLE}` carries the Webex Connect outcome the subflow ended with (`Success`, `Error`, ...). Map it into a parent variable, say `TokenOutcome`, and follow the handoff with a Condition activity `{{{{ TokenOutcome == \"Success\" }}}}`: true goes on (an HTTP activity sends `Authorization: Bearer {{{{Token}}}}`), false takes the parent's error path.\n"
         );
+    }
+    if flow
+        .process
+        .activities
+        .iter()
+        .any(|a| a.name.ends_with("_failed") && a.kind() == Kind::Condition)
+    {
+        out.push_str("5. **A request that got no answer** [assumed]: if Flow Designer raises OnGlobalError for it rather than reaching the subflow's status condition (step 2), the parent's event flows handle it, not the subflow. Give the parent flow an **OnGlobalError** handler (Event Flows tab) that takes its error path, as a `false` from the condition above would.\n\n");
     }
 }
