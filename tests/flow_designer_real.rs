@@ -49,7 +49,9 @@ fn every_real_export_is_inside_the_schema_unchanged() {
         return;
     }
     // Cisco's 2024-2026 templates are among them.
-    assert!(all.iter().any(|p| p.parent().is_some_and(|d| d.ends_with("cisco"))));
+    assert!(all
+        .iter()
+        .any(|p| p.parent().is_some_and(|d| d.ends_with("cisco"))));
     for path in all {
         let value: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
         assert_eq!(

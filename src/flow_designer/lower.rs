@@ -5,16 +5,20 @@
 //!   for characters Pebble would misread (`Token-Service-URL` -> `Token_Service_URL`).
 //! - What Webex Connect's runtime provides and a subflow has not becomes an input the parent
 //!   maps: the webhook's fields (`$(start.inboundWebhook.hook)` -> `hook`) and `$(flid)` -> `flid`.
-//! - The trigger becomes the subflow start; each HTTP node an `http-request-v2` whose outputs
-//!   land in variables `<node>_<output>`; each branch a chain of `condition-activity`s (one per
-//!   named branch: true to it, false to the next, error to `onError`); transition actions
-//!   `set-variable` activities on the link they belong to.
+//! - The trigger becomes the subflow start (`start-subflow`); each HTTP node an `http-request-v2`
+//!   whose outputs land straight in variables `<node>_<output>`; each branch a chain of
+//!   `condition-activity`s (one per named branch: true to it, false to the next, error to
+//!   `onError`); the transition actions on a path one `set-variable` (`setVariablesArray`).
 //! - Flow outcomes have no subflow equivalent: an end `end:X` becomes a `set-variable` of the
-//!   output `FlowOutcome` to `"X"`, then an `end-subflow`. The parent reads `FlowOutcome`.
-//! - Flow Designer's HTTP activity has one exit (`default`, the only port exports show). When a
-//!   node's onError or onTimeout go elsewhere than onSuccess, a condition `<node>_failed`,
-//!   `{{ <node>.httpStatusCode is empty }}`, follows it [assumed: a request that got no answer
-//!   leaves without a status code]; onTimeout then shares onError's path.
+//!   output `FlowOutcome` to `"X"`, then the one `end-subflow` every path enters. The parent
+//!   reads `FlowOutcome`.
+//! - Flow Designer's HTTP activity has one exit (`default`, the only port exports show); Cisco's
+//!   subflows follow it with a Condition on `httpStatusCode`. When a node's onError or onTimeout
+//!   go elsewhere than onSuccess, a condition `<node>_failed`, `{{ <node>.httpStatusCode is
+//!   empty }}`, follows it [assumed: a request that got no answer reaches it without a status
+//!   code, rather than raising OnGlobalError]; onTimeout then shares onError's path.
+//! - The result is tidied as a person would build it (`tidy`): conditions that decide nothing
+//!   left out, chained assignments joined, duplicate activities written once.
 //!
 //! Anything else the spec says that Flow Designer cannot express is a located error
 //! (`wxc::not-expressible`); settings carried only approximately are warnings

@@ -181,6 +181,17 @@ fn merge_identical(process: &mut Process) {
         }
     }
     for (gone, to) in merged {
+        // The one left says what both were.
+        let said = process
+            .activity(&gone)
+            .map(|a| a.description().to_string())
+            .unwrap_or_default();
+        if let Some(kept) = process.activities.iter_mut().find(|a| a.name == to) {
+            if !said.is_empty() && kept.description() != said {
+                let both = format!("{} {said}", kept.description()).trim().to_string();
+                kept.settings.insert("description".into(), json!(both));
+            }
+        }
         replace(process, &gone, &to);
     }
 }
