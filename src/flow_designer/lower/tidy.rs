@@ -5,7 +5,14 @@
 //! - a Set Variable whose `out` and `error` both lead to a Set Variable that nothing else enters
 //!   takes over that one's assignments (`setVariablesArray` runs them in order, as the chain did);
 //! - two activities of the same kind with the same settings and the same outgoing links are one
-//!   (their descriptions aside): the second's incoming links enter the first.
+//!   (their descriptions aside): the second's incoming links enter the first;
+//! - a Condition whose `true` and `false` each enter a Set Variable of their own, assigning the
+//!   same variables, gets one Set Variable before it instead, each value chosen by the
+//!   condition (`{{ (c) ? (a) : (b) }}`), when neither the condition nor any value reads a
+//!   variable assigned there (so the order of evaluation changes nothing);
+//! - a failure check `{{ N.httpStatusCode is empty }}` whose `false` enters a Condition that
+//!   requires `N.httpStatusCode == <code>` and leaves by `false` and `error` where the check's
+//!   `true` goes is left out: with no status code that Condition takes the same path.
 //!
 //! Repeated until nothing changes; activities keep their order, so the bytes stay fixed.
 
@@ -41,6 +48,8 @@ pub(crate) fn tidy(process: &mut Process) {
         skip_pass_through_conditions(process);
         fuse_assignments(process);
         merge_identical(process);
+        hoist_branch_assignments(process);
+        skip_implied_failure_checks(process);
         if (process.activities.len(), process.links.len()) == before {
             break;
         }
@@ -219,5 +228,243 @@ pub(crate) fn finish_assignments(flow: &str, process: &mut Process) {
         }
         a.settings
             .insert("setVariablesArray".into(), Value::Array(all));
+    }
+}
+
+/// `{{ inner }}` -> `inner`, when the whole text is one expression block.
+fn inner(template: &str) -> Option<&str> {
+    let body = template.trim().strip_prefix("{{")?.strip_suffix("}}")?;
+    (!body.contains("{{") && !body.contains("}}")).then(|| body.trim())
+}
+
+/// The assignments of a Set Variable as variable -> value, last wins; `None` when a value reads
+/// a variable the same activity assigns (the order would then matter) or is not one block.
+fn final_values(a: &Activity) -> Option<Vec<(String, String)>> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for e in entries(a) {
+        let var = e.get("srcVariable")?.as_str()?.to_string();
+        let expr = e.get("expr")?.as_str()?.to_string();
+        inner(&expr)?;
+        out.retain(|(v, _)| v != &var);
+        out.push((var, expr));
+    }
+    let reads = out
+        .iter()
+        .any(|(_, expr)| out.iter().any(|(var, _)| expr.contains(var.as_str())));
+    (!reads && !out.is_empty()).then_some(out)
+}
+
+fn single_target(process: &Process, name: &str) -> Option<String> {
+    let targets: BTreeSet<&str> = process
+        .links_from(name)
+        .map(|l| l.target.as_str())
+        .collect();
+    (targets.len() == 1).then(|| targets.into_iter().next().map(String::from))?
+}
+
+fn only_entered_from(process: &Process, name: &str, from: &str) -> bool {
+    process
+        .links
+        .iter()
+        .filter(|l| l.target == name)
+        .all(|l| l.source == from)
+}
+
+fn port_target(process: &Process, name: &str, port: &str) -> Option<String> {
+    process
+        .links_from(name)
+        .find(|l| l.port == port)
+        .map(|l| l.target.clone())
+}
+
+fn hoist_branch_assignments(process: &mut Process) {
+    let found = process
+        .activities
+        .iter()
+        .filter(|c| c.kind() == Kind::Condition)
+        .find_map(|c| {
+            let condition = inner(c.text("expression")?)?.to_string();
+            let yes = port_target(process, &c.name, "true")?;
+            let no = port_target(process, &c.name, "false")?;
+            let error = port_target(process, &c.name, "error")?;
+            if yes == no
+                || (error != yes && error != no)
+                || process.links_from(&c.name).count() != 3
+            {
+                return None;
+            }
+            let (s1, s2) = (process.activity(&yes)?, process.activity(&no)?);
+            if s1.kind() != Kind::SetVariable || s2.kind() != Kind::SetVariable {
+                return None;
+            }
+            if !only_entered_from(process, &yes, &c.name)
+                || !only_entered_from(process, &no, &c.name)
+            {
+                return None;
+            }
+            let (v1, v2) = (final_values(s1)?, final_values(s2)?);
+            let vars1: BTreeSet<&str> = v1.iter().map(|(v, _)| v.as_str()).collect();
+            let vars2: BTreeSet<&str> = v2.iter().map(|(v, _)| v.as_str()).collect();
+            if vars1 != vars2 || vars1.iter().any(|v| condition.contains(v)) {
+                return None;
+            }
+            let a = single_target(process, &yes)?;
+            let b = single_target(process, &no)?;
+            let values: Vec<Value> = v1
+                .iter()
+                .filter_map(|(var, e1)| {
+                    let e2 = &v2.iter().find(|(v, _)| v == var)?.1;
+                    let expr = if e1 == e2 {
+                        e1.clone()
+                    } else {
+                        format!(
+                            "{{{{ ({condition}) ? ({}) : ({}) }}}}",
+                            inner(e1)?,
+                            inner(e2)?
+                        )
+                    };
+                    Some(assignment(var, &expr))
+                })
+                .collect();
+            let description = format!(
+                "Each value chosen by `{condition}`. When true: {} When false: {}",
+                s1.description(),
+                s2.description()
+            );
+            // Named by what the two had in common (`outcome_Success`, `outcome_Error` -> `outcome`).
+            let common: String = yes
+                .chars()
+                .zip(no.chars())
+                .take_while(|(x, y)| x == y)
+                .map(|(x, _)| x)
+                .collect();
+            let mut name = common
+                .rfind('_')
+                .map_or(String::new(), |i| common[..i].to_string());
+            if name.is_empty() || process.activity(&name).is_some() {
+                name = format!("{}_values", if name.is_empty() { &c.name } else { &name });
+            }
+            if process.activity(&name).is_some() {
+                return None;
+            }
+            let error_to = if error == yes { a.clone() } else { b.clone() };
+            Some((
+                c.name.clone(),
+                yes,
+                no,
+                a,
+                b,
+                error_to,
+                name,
+                values,
+                description,
+            ))
+        });
+    let Some((c, yes, no, a, b, error_to, name, values, description)) = found else {
+        return;
+    };
+    process
+        .links
+        .retain(|l| l.source != c && l.source != yes && l.source != no);
+    for l in &mut process.links {
+        if l.target == c {
+            l.target = name.clone();
+        }
+    }
+    let Some(template) = process.activity(&yes).cloned() else {
+        return;
+    };
+    let mut settings = template.settings.clone();
+    settings.insert("setVariablesArray".into(), Value::Array(values));
+    settings.insert("description".into(), json!(description.trim()));
+    let set = Activity {
+        name: name.clone(),
+        settings,
+        ..template
+    };
+    process.activities.retain(|x| x.name != yes && x.name != no);
+    let at = process
+        .activities
+        .iter()
+        .position(|x| x.name == c)
+        .unwrap_or(process.activities.len());
+    process.activities.insert(at, set);
+    let link = |source: &str, port: &str, target: &str| Link {
+        source: source.to_string(),
+        port: port.to_string(),
+        target: target.to_string(),
+        origin: None,
+    };
+    process.links.extend([
+        link(&name, "out", &c),
+        link(&name, "error", &c),
+        link(&c, "true", &a),
+        link(&c, "false", &b),
+        link(&c, "error", &error_to),
+    ]);
+}
+
+/// `(N.httpStatusCode == 200)` or `N.httpStatusCode == 200` among an expression's top-level
+/// `and` terms.
+fn requires_status(expression: &str, node: &str) -> bool {
+    let Some(body) = inner(expression) else {
+        return false;
+    };
+    let wanted = format!("{node}.httpStatusCode == ");
+    let mut depth = 0i32;
+    let mut terms = Vec::new();
+    let mut start = 0;
+    let bytes = body.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'(' => depth += 1,
+            b')' => depth -= 1,
+            b' ' if depth == 0 && body[i..].starts_with(" and ") => {
+                terms.push(&body[start..i]);
+                start = i + 5;
+                i += 4;
+            }
+            b' ' if depth == 0 && body[i..].starts_with(" or ") => return false,
+            _ => {}
+        }
+        i += 1;
+    }
+    terms.push(&body[start..]);
+    terms.iter().any(|t| {
+        let t = t.trim();
+        let t = t
+            .strip_prefix('(')
+            .and_then(|t| t.strip_suffix(')'))
+            .unwrap_or(t);
+        t.strip_prefix(&wanted)
+            .is_some_and(|code| !code.is_empty() && code.chars().all(|c| c.is_ascii_digit()))
+    })
+}
+
+fn skip_implied_failure_checks(process: &mut Process) {
+    let found = process
+        .activities
+        .iter()
+        .filter(|c| c.kind() == Kind::Condition)
+        .find_map(|c| {
+            let body = inner(c.text("expression")?)?;
+            let node = body.strip_suffix(".httpStatusCode is empty")?;
+            let failed = port_target(process, &c.name, "true")?;
+            let answered = port_target(process, &c.name, "false")?;
+            if port_target(process, &c.name, "error")? != failed {
+                return None;
+            }
+            let next = process.activity(&answered)?;
+            let same_failure = port_target(process, &answered, "false")? == failed
+                && port_target(process, &answered, "error")? == failed;
+            (next.kind() == Kind::Condition
+                && same_failure
+                && only_entered_from(process, &answered, &c.name)
+                && requires_status(next.text("expression")?, node))
+            .then(|| (c.name.clone(), answered))
+        });
+    if let Some((check, answered)) = found {
+        replace(process, &check, &answered);
     }
 }
