@@ -98,6 +98,51 @@ fn get_oauth_token_is_a_subflow_in_the_export_shape() {
     ] {
         assert!(kinds.contains(&kind), "{kind}");
     }
+    // Built as a person would: at most 12 activities, one End Subflow with several incoming
+    // links, Set Variables assigning several variables, as Cisco's 2026 subflows are shaped.
+    assert!(kinds.len() <= 12, "{} activities", kinds.len());
+    let ends: Vec<&str> = kinds
+        .iter()
+        .copied()
+        .filter(|k| *k == "end-subflow")
+        .collect();
+    assert_eq!(ends.len(), 1);
+    let end = flow
+        .process
+        .activities
+        .iter()
+        .find(|a| a.type_name() == "end-subflow")
+        .unwrap();
+    let incoming = flow
+        .process
+        .links
+        .iter()
+        .filter(|l| l.target == end.name)
+        .count();
+    assert!(incoming > 1, "{incoming} links into {}", end.name);
+    assert!(flow.process.activities.iter().any(|a| a
+        .settings
+        .get("setVariablesArray")
+        .and_then(Value::as_array)
+        .is_some_and(|all| all.len() > 1)));
+    let start = value["process"]["activities"]
+        .as_object()
+        .unwrap()
+        .values()
+        .find(|a| a["name"] == "SubflowStart")
+        .unwrap();
+    assert_eq!(start["group"], "start-subflow");
+    assert_eq!(start["properties"]["activityId"], "start-subflow");
+    assert_eq!(
+        value["eventFlows"],
+        serde_json::json!({"eventsMap": {}, "properties": {}})
+    );
+    for key in ["createdDate", "lastModifiedDate"] {
+        assert!(value.get(key).is_none(), "{key}");
+    }
+    for key in ["settings", "associatedChannels", "flowOutcome"] {
+        assert!(value.get(key).is_some(), "{key}");
+    }
 }
 
 #[test]

@@ -468,3 +468,168 @@ fn skip_implied_failure_checks(process: &mut Process) {
         replace(process, &check, &answered);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn activity(name: &str, kind: &str, settings: Value) -> Activity {
+        let k = Kind::of(Some(kind), "");
+        Activity {
+            name: name.into(),
+            group: k.group().unwrap_or("action").into(),
+            activity_name: Some(kind.into()),
+            activity_id: Some(kind.into()),
+            settings: settings
+                .as_object()
+                .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                .unwrap_or_default(),
+            ports: None,
+            origin: None,
+        }
+    }
+
+    fn set(name: &str, values: &[(&str, &str)]) -> Activity {
+        let all: Vec<Value> = values.iter().map(|(v, e)| assignment(v, e)).collect();
+        activity(name, SET_VARIABLE, json!({ "setVariablesArray": all }))
+    }
+
+    fn condition(name: &str, expression: &str) -> Activity {
+        activity(name, CONDITION, json!({ "expression": expression }))
+    }
+
+    fn process(activities: Vec<Activity>, links: &[(&str, &str, &str)]) -> Process {
+        Process {
+            activities,
+            links: links
+                .iter()
+                .map(|(s, p, t)| Link {
+                    source: s.to_string(),
+                    port: p.to_string(),
+                    target: t.to_string(),
+                    origin: None,
+                })
+                .collect(),
+        }
+    }
+
+    fn names(p: &Process) -> Vec<&str> {
+        p.activities.iter().map(|a| a.name.as_str()).collect()
+    }
+
+    fn start() -> Activity {
+        activity("Start", SUBFLOW_START, json!({}))
+    }
+
+    fn end() -> Activity {
+        activity("End", SUBFLOW_END, json!({}))
+    }
+
+    #[test]
+    fn a_condition_that_decides_nothing_is_left_out_and_chained_assignments_join() {
+        let mut p = process(
+            vec![
+                start(),
+                set("a", &[("X", "{{ 1 }}")]),
+                set("b", &[("Y", "{{ X }}")]),
+                condition("same", "{{ X == 1 }}"),
+                end(),
+            ],
+            &[
+                ("Start", "out", "a"),
+                ("a", "out", "b"),
+                ("a", "error", "b"),
+                ("b", "out", "same"),
+                ("b", "error", "same"),
+                ("same", "true", "End"),
+                ("same", "false", "End"),
+                ("same", "error", "End"),
+            ],
+        );
+        tidy(&mut p);
+        assert_eq!(names(&p), vec!["Start", "a", "End"]);
+        let a = p.activity("a").unwrap();
+        let vars: Vec<String> = entries(a)
+            .iter()
+            .map(|e| e["srcVariable"].as_str().unwrap().to_string())
+            .collect();
+        // In order: Y reads X, so X is assigned first.
+        assert_eq!(vars, vec!["X", "Y"]);
+        assert_eq!(p.links_from("a").count(), 2);
+    }
+
+    #[test]
+    fn branches_assigning_the_same_variables_become_one_choice_before_the_condition() {
+        let links = [
+            ("Start", "out", "c"),
+            ("c", "true", "yes_X"),
+            ("c", "false", "no_X"),
+            ("c", "error", "no_X"),
+            ("yes_X", "out", "End"),
+            ("yes_X", "error", "End"),
+            ("no_X", "out", "End"),
+            ("no_X", "error", "End"),
+        ];
+        let build = |expression: &str| {
+            process(
+                vec![
+                    start(),
+                    condition("c", expression),
+                    set("yes_X", &[("X", "{{ \"a\" }}")]),
+                    set("no_X", &[("X", "{{ \"b\" }}")]),
+                    end(),
+                ],
+                &links,
+            )
+        };
+        let mut p = build("{{ Y is empty }}");
+        tidy(&mut p);
+        // The choice is made in the Set Variable; the condition then decides nothing.
+        assert_eq!(names(&p), vec!["Start", "c_values", "End"]);
+        let chosen = p.activity("c_values").unwrap();
+        assert_eq!(
+            entries(chosen)[0]["expr"],
+            "{{ (Y is empty) ? (\"a\") : (\"b\") }}"
+        );
+        // A condition that reads what is assigned keeps its branches.
+        let mut p = build("{{ X is empty }}");
+        tidy(&mut p);
+        assert_eq!(names(&p), vec!["Start", "c", "yes_X", "no_X", "End"]);
+    }
+
+    #[test]
+    fn a_failure_check_the_status_condition_implies_is_left_out() {
+        let build = |status_test: &str| {
+            process(
+                vec![
+                    start(),
+                    activity("get", HTTP, json!({})),
+                    condition("get_failed", "{{ get.httpStatusCode is empty }}"),
+                    condition("ok", status_test),
+                    set("fallback", &[("X", "{{ 1 }}")]),
+                    end(),
+                ],
+                &[
+                    ("Start", "out", "get"),
+                    ("get", "default", "get_failed"),
+                    ("get_failed", "true", "fallback"),
+                    ("get_failed", "false", "ok"),
+                    ("get_failed", "error", "fallback"),
+                    ("ok", "true", "End"),
+                    ("ok", "false", "fallback"),
+                    ("ok", "error", "fallback"),
+                    ("fallback", "out", "End"),
+                    ("fallback", "error", "End"),
+                ],
+            )
+        };
+        let mut p = build("{{ (get.httpStatusCode == 200) and (T is not empty) }}");
+        tidy(&mut p);
+        assert!(p.activity("get_failed").is_none());
+        assert_eq!(p.links_from("get").next().unwrap().target, "ok");
+        // `or` does not require the status: the check stays.
+        let mut p = build("{{ (get.httpStatusCode == 200) or (T is not empty) }}");
+        tidy(&mut p);
+        assert!(p.activity("get_failed").is_some());
+    }
+}
