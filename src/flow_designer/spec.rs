@@ -445,7 +445,11 @@ impl Cx<'_> {
             settings.insert("description".into(), Value::String(d.clone()));
         }
         let (activity_name, activity_id) = if event {
-            (None, Some(spec.activity_id.clone().unwrap_or(type_name)))
+            // 2026 exports name event activities (`Event`) beside their id (`event`).
+            match spec.activity_id.clone() {
+                Some(id) if id != type_name => (Some(type_name), Some(id)),
+                _ => (None, Some(type_name)),
+            }
         } else {
             let id = spec
                 .activity_id

@@ -18,7 +18,7 @@
 
 use super::super::model::*;
 use serde_json::{json, Value};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// The single-assignment keys of a set-variable, as one `setVariablesArray` entry.
 pub(crate) fn assignment(variable: &str, expr: &str) -> Value {
@@ -41,31 +41,118 @@ fn entries(a: &Activity) -> Vec<Value> {
         .unwrap_or_default()
 }
 
-/// Tidies the process in place (see the module's notes).
+/// Tidies the process in place (see the module's notes). Each round looks every activity up in
+/// an index built once for it, so a round is linear in the flow (up to logarithms).
 pub(crate) fn tidy(process: &mut Process) {
+    let size = |p: &Process| (p.activities.len(), p.links.len());
     loop {
-        let before = (process.activities.len(), process.links.len());
+        let before = size(process);
         skip_pass_through_conditions(process);
-        fuse_assignments(process);
+        // Chains join pairwise, so a chain of n takes about log n rounds.
+        loop {
+            let chained = size(process);
+            fuse_assignments(process);
+            if size(process) == chained {
+                break;
+            }
+        }
         merge_identical(process);
+        if size(process) != before {
+            continue;
+        }
+        // Only once the simple rules are done: a choice is made between whole paths.
         hoist_branch_assignments(process);
         skip_implied_failure_checks(process);
-        if (process.activities.len(), process.links.len()) == before {
+        if size(process) == before {
             break;
         }
     }
     dedup_links(process);
 }
 
-/// Removes `gone`, its outgoing links, and sends its incoming links to `to`.
-fn replace(process: &mut Process, gone: &str, to: &str) {
-    process.links.retain(|l| l.source != gone);
-    for l in &mut process.links {
-        if l.target == gone {
-            l.target = to.to_string();
+/// Links by source and by target, activities by name: built once per round.
+struct Index<'p> {
+    out: HashMap<&'p str, Vec<&'p Link>>,
+    sources: HashMap<&'p str, BTreeSet<&'p str>>,
+    by_name: HashMap<&'p str, &'p Activity>,
+}
+
+impl<'p> Index<'p> {
+    fn of(process: &'p Process) -> Self {
+        let mut out: HashMap<&str, Vec<&Link>> = HashMap::new();
+        let mut sources: HashMap<&str, BTreeSet<&str>> = HashMap::new();
+        for l in &process.links {
+            out.entry(&l.source).or_default().push(l);
+            sources.entry(&l.target).or_default().insert(&l.source);
+        }
+        let by_name = process
+            .activities
+            .iter()
+            .map(|a| (a.name.as_str(), a))
+            .collect();
+        Index {
+            out,
+            sources,
+            by_name,
         }
     }
-    process.activities.retain(|a| a.name != gone);
+
+    fn links_from(&self, name: &str) -> &[&'p Link] {
+        self.out.get(name).map_or(&[], Vec::as_slice)
+    }
+
+    fn port(&self, name: &str, port: &str) -> Option<&'p str> {
+        self.links_from(name)
+            .iter()
+            .find(|l| l.port == port)
+            .map(|l| l.target.as_str())
+    }
+
+    fn single_target(&self, name: &str) -> Option<&'p str> {
+        let targets: BTreeSet<&str> = self
+            .links_from(name)
+            .iter()
+            .map(|l| l.target.as_str())
+            .collect();
+        (targets.len() == 1).then(|| targets.into_iter().next())?
+    }
+
+    fn only_entered_from(&self, name: &str, from: &str) -> bool {
+        self.sources
+            .get(name)
+            .is_none_or(|s| s.iter().all(|x| *x == from))
+    }
+
+    fn activity(&self, name: &str) -> Option<&'p Activity> {
+        self.by_name.get(name).copied()
+    }
+}
+
+/// Removes every `gone` activity and its outgoing links, and sends its incoming links where
+/// it is replaced (following replacements that are themselves replaced).
+fn replace_all(process: &mut Process, replaced: &BTreeMap<String, String>) {
+    if replaced.is_empty() {
+        return;
+    }
+    let resolve = |name: &str| -> String {
+        let mut at = name.to_string();
+        for _ in 0..=replaced.len() {
+            match replaced.get(&at) {
+                Some(next) => at = next.clone(),
+                None => break,
+            }
+        }
+        at
+    };
+    process.links.retain(|l| !replaced.contains_key(&l.source));
+    for l in &mut process.links {
+        if replaced.contains_key(&l.target) {
+            l.target = resolve(&l.target);
+        }
+    }
+    process
+        .activities
+        .retain(|a| !replaced.contains_key(&a.name));
 }
 
 fn dedup_links(process: &mut Process) {
@@ -76,104 +163,129 @@ fn dedup_links(process: &mut Process) {
 }
 
 fn skip_pass_through_conditions(process: &mut Process) {
-    let mut targets: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-    for l in &process.links {
-        targets.entry(&l.source).or_default().insert(&l.target);
-    }
-    let skipped: Vec<(String, String)> = process
+    let index = Index::of(process);
+    let mut skipped: BTreeMap<String, String> = BTreeMap::new();
+    for a in process
         .activities
         .iter()
         .filter(|a| a.kind() == Kind::Condition)
-        .filter_map(|a| {
-            let to = targets.get(a.name.as_str())?;
-            let ports: BTreeSet<&str> = process
-                .links_from(&a.name)
-                .map(|l| l.port.as_str())
-                .collect();
-            let all_ports = ["true", "false", "error"].iter().all(|p| ports.contains(p));
-            (all_ports && to.len() == 1)
-                .then(|| to.iter().next().map(|t| t.to_string()))
-                .flatten()
-                .filter(|t| t != &a.name)
-                .map(|t| (a.name.clone(), t))
-        })
-        .collect();
-    for (gone, to) in skipped {
-        // An earlier skip may have pointed `to` at a removed activity's successor already.
-        let to = process
-            .links_from(&gone)
-            .next()
-            .map_or(to, |l| l.target.clone());
-        replace(process, &gone, &to);
+    {
+        let ports: BTreeSet<&str> = index
+            .links_from(&a.name)
+            .iter()
+            .map(|l| l.port.as_str())
+            .collect();
+        let all_ports = ["true", "false", "error"].iter().all(|p| ports.contains(p));
+        if let Some(to) = index.single_target(&a.name).filter(|t| *t != a.name) {
+            if all_ports {
+                skipped.insert(a.name.clone(), to.to_string());
+            }
+        }
     }
+    // A condition skipped into one skipped into it would loop: keep both.
+    let looping: Vec<String> = skipped
+        .keys()
+        .filter(|k| {
+            let mut at = k.as_str();
+            (0..=skipped.len()).any(|_| match skipped.get(at) {
+                Some(next) if next == *k => true,
+                Some(next) => {
+                    at = next;
+                    false
+                }
+                None => false,
+            })
+        })
+        .cloned()
+        .collect();
+    for k in looping {
+        skipped.remove(&k);
+    }
+    replace_all(process, &skipped);
 }
 
 fn fuse_assignments(process: &mut Process) {
-    loop {
-        let mut incoming: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-        for l in &process.links {
-            incoming.entry(&l.target).or_default().insert(&l.source);
+    let index = Index::of(process);
+    let mut used: BTreeSet<&str> = BTreeSet::new();
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    for a in process
+        .activities
+        .iter()
+        .filter(|a| a.kind() == Kind::SetVariable)
+    {
+        let Some(next) = index.single_target(&a.name) else {
+            continue;
+        };
+        let Some(b) = index.activity(next) else {
+            continue;
+        };
+        if b.kind() == Kind::SetVariable
+            && b.name != a.name
+            && index.only_entered_from(next, &a.name)
+            && !used.contains(a.name.as_str())
+            && !used.contains(next)
+        {
+            used.insert(&a.name);
+            used.insert(next);
+            pairs.push((a.name.clone(), b.name.clone()));
         }
-        let pair = process
-            .activities
+    }
+    if pairs.is_empty() {
+        return;
+    }
+    let seconds: BTreeMap<String, String> =
+        pairs.iter().map(|(f, s)| (s.clone(), f.clone())).collect();
+    let firsts: BTreeMap<String, String> = pairs.iter().cloned().collect();
+    let taken: HashMap<String, Activity> = process
+        .activities
+        .iter()
+        .filter(|a| seconds.contains_key(&a.name))
+        .map(|a| (a.name.clone(), a.clone()))
+        .collect();
+    process.links.retain(|l| !firsts.contains_key(&l.source));
+    for l in &mut process.links {
+        if let Some(first) = seconds.get(&l.source) {
+            l.source = first.clone();
+        }
+    }
+    process
+        .activities
+        .retain(|a| !seconds.contains_key(&a.name));
+    for a in &mut process.activities {
+        let Some(b) = firsts.get(&a.name).and_then(|s| taken.get(s)) else {
+            continue;
+        };
+        let mut all = entries(a);
+        all.extend(entries(b));
+        a.settings
+            .insert("setVariablesArray".into(), Value::Array(all));
+        let joined = [a.description(), b.description()]
             .iter()
-            .filter(|a| a.kind() == Kind::SetVariable)
-            .find_map(|a| {
-                let out: BTreeSet<&str> = process
-                    .links_from(&a.name)
-                    .map(|l| l.target.as_str())
-                    .collect();
-                let next = (out.len() == 1).then(|| out.into_iter().next()).flatten()?;
-                let b = process.activity(next)?;
-                let only_from_a = incoming
-                    .get(next)
-                    .is_some_and(|s| s.len() == 1 && s.contains(a.name.as_str()));
-                (b.kind() == Kind::SetVariable && b.name != a.name && only_from_a)
-                    .then(|| (a.name.clone(), b.name.clone()))
-            });
-        let Some((first, second)) = pair else {
-            return;
-        };
-        let Some(b) = process.activity(&second).cloned() else {
-            return;
-        };
-        process.links.retain(|l| l.source != first);
-        for l in &mut process.links {
-            if l.source == second {
-                l.source = first.clone();
-            }
-        }
-        process.activities.retain(|a| a.name != second);
-        if let Some(a) = process.activities.iter_mut().find(|a| a.name == first) {
-            let mut all = entries(a);
-            all.extend(entries(&b));
-            a.settings
-                .insert("setVariablesArray".into(), Value::Array(all));
-            let joined = [a.description(), b.description()]
-                .iter()
-                .filter(|d| !d.is_empty())
-                .copied()
-                .collect::<Vec<_>>()
-                .join(" ");
-            a.settings.insert("description".into(), json!(joined));
-        }
+            .filter(|d| !d.is_empty())
+            .copied()
+            .collect::<Vec<_>>()
+            .join(" ");
+        a.settings.insert("description".into(), json!(joined));
     }
 }
 
 fn merge_identical(process: &mut Process) {
-    let mut first_of: BTreeMap<String, String> = BTreeMap::new();
-    let mut merged = Vec::new();
+    let index = Index::of(process);
+    let mut first_of: HashMap<String, &str> = HashMap::new();
+    let mut merged: BTreeMap<String, String> = BTreeMap::new();
+    let mut said: Vec<(String, String)> = Vec::new();
     for a in &process.activities {
         if a.kind().is_entry() {
             continue;
         }
         let mut settings = a.settings.clone();
         settings.remove("description");
-        let mut out: Vec<(String, String)> = process
+        let mut out: Vec<(&str, &str)> = index
             .links_from(&a.name)
-            .map(|l| (l.port.clone(), l.target.clone()))
+            .iter()
+            .map(|l| (l.port.as_str(), l.target.as_str()))
             .collect();
-        out.sort();
+        out.sort_unstable();
         let key = serde_json::to_string(&json!([
             a.activity_name,
             a.activity_id,
@@ -183,26 +295,27 @@ fn merge_identical(process: &mut Process) {
         ]))
         .unwrap_or_default();
         match first_of.get(&key) {
-            Some(first) => merged.push((a.name.clone(), first.clone())),
-            None => {
-                first_of.insert(key, a.name.clone());
+            Some(first) if !merged.contains_key(*first) => {
+                merged.insert(a.name.clone(), first.to_string());
+                said.push((first.to_string(), a.description().to_string()));
+            }
+            _ => {
+                first_of.insert(key, &a.name);
             }
         }
     }
-    for (gone, to) in merged {
-        // The one left says what both were.
-        let said = process
-            .activity(&gone)
-            .map(|a| a.description().to_string())
-            .unwrap_or_default();
-        if let Some(kept) = process.activities.iter_mut().find(|a| a.name == to) {
-            if !said.is_empty() && kept.description() != said {
-                let both = format!("{} {said}", kept.description()).trim().to_string();
-                kept.settings.insert("description".into(), json!(both));
+    // The one left says what both were.
+    for (kept, description) in said {
+        if let Some(k) = process.activities.iter_mut().find(|a| a.name == kept) {
+            if !description.is_empty() && !k.description().contains(&description) {
+                let both = format!("{} {description}", k.description())
+                    .trim()
+                    .to_string();
+                k.settings.insert("description".into(), json!(both));
             }
         }
-        replace(process, &gone, &to);
     }
+    replace_all(process, &merged);
 }
 
 /// Writes each set-variable's single-assignment keys from its first entry, and gives every
@@ -254,154 +367,170 @@ fn final_values(a: &Activity) -> Option<Vec<(String, String)>> {
     (!reads && !out.is_empty()).then_some(out)
 }
 
-fn single_target(process: &Process, name: &str) -> Option<String> {
-    let targets: BTreeSet<&str> = process
-        .links_from(name)
-        .map(|l| l.target.as_str())
-        .collect();
-    (targets.len() == 1).then(|| targets.into_iter().next().map(String::from))?
-}
-
-fn only_entered_from(process: &Process, name: &str, from: &str) -> bool {
-    process
-        .links
-        .iter()
-        .filter(|l| l.target == name)
-        .all(|l| l.source == from)
-}
-
-fn port_target(process: &Process, name: &str, port: &str) -> Option<String> {
-    process
-        .links_from(name)
-        .find(|l| l.port == port)
-        .map(|l| l.target.clone())
+struct Hoist {
+    condition: String,
+    yes: String,
+    no: String,
+    a: String,
+    b: String,
+    error_to: String,
+    set: Activity,
 }
 
 fn hoist_branch_assignments(process: &mut Process) {
-    let found = process
+    let index = Index::of(process);
+    let mut used: BTreeSet<String> = BTreeSet::new();
+    let mut names: BTreeSet<String> = BTreeSet::new();
+    let mut found: Vec<Hoist> = Vec::new();
+    for c in process
         .activities
         .iter()
         .filter(|c| c.kind() == Kind::Condition)
-        .find_map(|c| {
-            let condition = inner(c.text("expression")?)?.to_string();
-            let yes = port_target(process, &c.name, "true")?;
-            let no = port_target(process, &c.name, "false")?;
-            let error = port_target(process, &c.name, "error")?;
-            if yes == no
-                || (error != yes && error != no)
-                || process.links_from(&c.name).count() != 3
-            {
-                return None;
-            }
-            let (s1, s2) = (process.activity(&yes)?, process.activity(&no)?);
-            if s1.kind() != Kind::SetVariable || s2.kind() != Kind::SetVariable {
-                return None;
-            }
-            if !only_entered_from(process, &yes, &c.name)
-                || !only_entered_from(process, &no, &c.name)
-            {
-                return None;
-            }
-            let (v1, v2) = (final_values(s1)?, final_values(s2)?);
-            let vars1: BTreeSet<&str> = v1.iter().map(|(v, _)| v.as_str()).collect();
-            let vars2: BTreeSet<&str> = v2.iter().map(|(v, _)| v.as_str()).collect();
-            if vars1 != vars2 || vars1.iter().any(|v| condition.contains(v)) {
-                return None;
-            }
-            let a = single_target(process, &yes)?;
-            let b = single_target(process, &no)?;
-            let values: Vec<Value> = v1
-                .iter()
-                .filter_map(|(var, e1)| {
-                    let e2 = &v2.iter().find(|(v, _)| v == var)?.1;
-                    let expr = if e1 == e2 {
-                        e1.clone()
-                    } else {
-                        format!(
-                            "{{{{ ({condition}) ? ({}) : ({}) }}}}",
-                            inner(e1)?,
-                            inner(e2)?
-                        )
-                    };
-                    Some(assignment(var, &expr))
-                })
-                .collect();
-            let description = format!(
-                "Each value chosen by `{condition}`. When true: {} When false: {}",
-                s1.description(),
-                s2.description()
-            );
-            // Named by what the two had in common (`outcome_Success`, `outcome_Error` -> `outcome`).
-            let common: String = yes
-                .chars()
-                .zip(no.chars())
-                .take_while(|(x, y)| x == y)
-                .map(|(x, _)| x)
-                .collect();
-            let mut name = common
-                .rfind('_')
-                .map_or(String::new(), |i| common[..i].to_string());
-            if name.is_empty() || process.activity(&name).is_some() {
-                name = format!("{}_values", if name.is_empty() { &c.name } else { &name });
-            }
-            if process.activity(&name).is_some() {
-                return None;
-            }
-            let error_to = if error == yes { a.clone() } else { b.clone() };
-            Some((
-                c.name.clone(),
-                yes,
-                no,
-                a,
-                b,
-                error_to,
-                name,
-                values,
-                description,
-            ))
-        });
-    let Some((c, yes, no, a, b, error_to, name, values, description)) = found else {
+    {
+        let Some(h) = hoist_at(&index, c, &names) else {
+            continue;
+        };
+        if [&h.condition, &h.yes, &h.no]
+            .iter()
+            .any(|n| used.contains(*n))
+        {
+            continue;
+        }
+        used.extend([h.condition.clone(), h.yes.clone(), h.no.clone()]);
+        names.insert(h.set.name.clone());
+        found.push(h);
+    }
+    if found.is_empty() {
         return;
-    };
+    }
+    let mut gone_sources: BTreeSet<&str> = BTreeSet::new();
+    let mut into: BTreeMap<&str, &str> = BTreeMap::new();
+    for h in &found {
+        gone_sources.extend([h.condition.as_str(), h.yes.as_str(), h.no.as_str()]);
+        into.insert(&h.condition, &h.set.name);
+    }
     process
         .links
-        .retain(|l| l.source != c && l.source != yes && l.source != no);
+        .retain(|l| !gone_sources.contains(l.source.as_str()));
     for l in &mut process.links {
-        if l.target == c {
-            l.target = name.clone();
+        if let Some(set) = into.get(l.target.as_str()) {
+            l.target = set.to_string();
         }
     }
-    let Some(template) = process.activity(&yes).cloned() else {
-        return;
-    };
-    let mut settings = template.settings.clone();
-    settings.insert("setVariablesArray".into(), Value::Array(values));
-    settings.insert("description".into(), json!(description.trim()));
-    let set = Activity {
-        name: name.clone(),
-        settings,
-        ..template
-    };
-    process.activities.retain(|x| x.name != yes && x.name != no);
-    let at = process
-        .activities
+    let removed: BTreeSet<&str> = found
         .iter()
-        .position(|x| x.name == c)
-        .unwrap_or(process.activities.len());
-    process.activities.insert(at, set);
+        .flat_map(|h| [h.yes.as_str(), h.no.as_str()])
+        .collect();
+    let before: BTreeMap<&str, &Activity> = found
+        .iter()
+        .map(|h| (h.condition.as_str(), &h.set))
+        .collect();
+    let mut activities = Vec::with_capacity(process.activities.len());
+    for a in std::mem::take(&mut process.activities) {
+        if removed.contains(a.name.as_str()) {
+            continue;
+        }
+        if let Some(set) = before.get(a.name.as_str()) {
+            activities.push((*set).clone());
+        }
+        activities.push(a);
+    }
+    process.activities = activities;
     let link = |source: &str, port: &str, target: &str| Link {
         source: source.to_string(),
         port: port.to_string(),
         target: target.to_string(),
         origin: None,
     };
-    process.links.extend([
-        link(&name, "out", &c),
-        link(&name, "error", &c),
-        link(&c, "true", &a),
-        link(&c, "false", &b),
-        link(&c, "error", &error_to),
-    ]);
+    for h in &found {
+        process.links.extend([
+            link(&h.set.name, "out", &h.condition),
+            link(&h.set.name, "error", &h.condition),
+            link(&h.condition, "true", &h.a),
+            link(&h.condition, "false", &h.b),
+            link(&h.condition, "error", &h.error_to),
+        ]);
+    }
+}
+
+fn hoist_at(index: &Index, c: &Activity, taken: &BTreeSet<String>) -> Option<Hoist> {
+    let condition = inner(c.text("expression")?)?.to_string();
+    let yes = index.port(&c.name, "true")?;
+    let no = index.port(&c.name, "false")?;
+    let error = index.port(&c.name, "error")?;
+    if yes == no || (error != yes && error != no) || index.links_from(&c.name).len() != 3 {
+        return None;
+    }
+    let (s1, s2) = (index.activity(yes)?, index.activity(no)?);
+    if s1.kind() != Kind::SetVariable || s2.kind() != Kind::SetVariable {
+        return None;
+    }
+    if !index.only_entered_from(yes, &c.name) || !index.only_entered_from(no, &c.name) {
+        return None;
+    }
+    let (v1, v2) = (final_values(s1)?, final_values(s2)?);
+    let vars1: BTreeSet<&str> = v1.iter().map(|(v, _)| v.as_str()).collect();
+    let vars2: BTreeSet<&str> = v2.iter().map(|(v, _)| v.as_str()).collect();
+    if vars1 != vars2 || vars1.iter().any(|v| condition.contains(v)) {
+        return None;
+    }
+    let a = index.single_target(yes)?;
+    let b = index.single_target(no)?;
+    let values: Vec<Value> = v1
+        .iter()
+        .filter_map(|(var, e1)| {
+            let e2 = &v2.iter().find(|(v, _)| v == var)?.1;
+            let expr = if e1 == e2 {
+                e1.clone()
+            } else {
+                format!(
+                    "{{{{ ({condition}) ? ({}) : ({}) }}}}",
+                    inner(e1)?,
+                    inner(e2)?
+                )
+            };
+            Some(assignment(var, &expr))
+        })
+        .collect();
+    let description = format!(
+        "Each value chosen by `{condition}`. When true: {} When false: {}",
+        s1.description(),
+        s2.description()
+    );
+    // Named by what the two had in common (`outcome_Success`, `outcome_Error` -> `outcome`).
+    let common: String = yes
+        .chars()
+        .zip(no.chars())
+        .take_while(|(x, y)| x == y)
+        .map(|(x, _)| x)
+        .collect();
+    let mut name = common
+        .rfind('_')
+        .map_or(String::new(), |i| common[..i].to_string());
+    let free = |n: &str| index.activity(n).is_none() && !taken.contains(n);
+    if name.is_empty() || !free(&name) {
+        name = format!("{}_values", if name.is_empty() { &c.name } else { &name });
+    }
+    if !free(&name) {
+        return None;
+    }
+    let mut settings = s1.settings.clone();
+    settings.insert("setVariablesArray".into(), Value::Array(values));
+    settings.insert("description".into(), json!(description.trim()));
+    let set = Activity {
+        name,
+        settings,
+        ..s1.clone()
+    };
+    Some(Hoist {
+        condition: c.name.clone(),
+        yes: yes.to_string(),
+        no: no.to_string(),
+        a: a.to_string(),
+        b: b.to_string(),
+        error_to: if error == yes { a } else { b }.to_string(),
+        set,
+    })
 }
 
 /// `(N.httpStatusCode == 200)` or `N.httpStatusCode == 200` among an expression's top-level
@@ -443,30 +572,35 @@ fn requires_status(expression: &str, node: &str) -> bool {
 }
 
 fn skip_implied_failure_checks(process: &mut Process) {
-    let found = process
+    let index = Index::of(process);
+    let mut skipped: BTreeMap<String, String> = BTreeMap::new();
+    for c in process
         .activities
         .iter()
         .filter(|c| c.kind() == Kind::Condition)
-        .find_map(|c| {
+    {
+        let implied = (|| {
             let body = inner(c.text("expression")?)?;
             let node = body.strip_suffix(".httpStatusCode is empty")?;
-            let failed = port_target(process, &c.name, "true")?;
-            let answered = port_target(process, &c.name, "false")?;
-            if port_target(process, &c.name, "error")? != failed {
+            let failed = index.port(&c.name, "true")?;
+            let answered = index.port(&c.name, "false")?;
+            if index.port(&c.name, "error")? != failed {
                 return None;
             }
-            let next = process.activity(&answered)?;
-            let same_failure = port_target(process, &answered, "false")? == failed
-                && port_target(process, &answered, "error")? == failed;
+            let next = index.activity(answered)?;
+            let same_failure = index.port(answered, "false")? == failed
+                && index.port(answered, "error")? == failed;
             (next.kind() == Kind::Condition
                 && same_failure
-                && only_entered_from(process, &answered, &c.name)
+                && index.only_entered_from(answered, &c.name)
                 && requires_status(next.text("expression")?, node))
-            .then(|| (c.name.clone(), answered))
-        });
-    if let Some((check, answered)) = found {
-        replace(process, &check, &answered);
+            .then(|| answered.to_string())
+        })();
+        if let Some(answered) = implied {
+            skipped.insert(c.name.clone(), answered);
+        }
     }
+    replace_all(process, &skipped);
 }
 
 #[cfg(test)]
