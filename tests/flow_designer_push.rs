@@ -220,10 +220,17 @@ fn push_checks_its_input_before_sending_anything() {
     assert_eq!(plain_http.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&plain_http.stderr)
         .contains("use https, or http to 127.0.0.1 or localhost only"));
-    // A file that is not what `build --target flow-designer` writes is not sent.
+    // A file outside the Flow Designer schema is not sent: here an export with a null date,
+    // where Cisco's schema says string.
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fixtures/flow-designer/exports/token-subflow.json");
-    std::fs::copy(fixture, dir.path().join("GetOAuthToken.fd.json")).unwrap();
+    let text = std::fs::read_to_string(fixture).unwrap();
+    let nulled = text.replace(
+        "\"createdDate\":\"2024-01-19T10:00:00.000\"",
+        "\"createdDate\":null",
+    );
+    assert_ne!(nulled, text);
+    std::fs::write(dir.path().join("GetOAuthToken.fd.json"), nulled).unwrap();
     let export = push(
         dir.path(),
         &["--api-url", "http://127.0.0.1:9"],
