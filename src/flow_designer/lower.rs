@@ -137,6 +137,9 @@ struct Lowering<'a> {
     paths: BTreeMap<(String, String), String>,
     /// Flow outcome -> its set-variable's name.
     ends: BTreeMap<String, String>,
+    /// Nodes entered but not yet lowered: lowering takes them from here in turn, so that its
+    /// depth never grows with the flow.
+    pending: std::collections::VecDeque<NodeId>,
 }
 
 impl<'a> Lowering<'a> {
@@ -151,6 +154,7 @@ impl<'a> Lowering<'a> {
             activities: Vec::new(),
             links: Vec::new(),
             paths: BTreeMap::new(),
+            pending: std::collections::VecDeque::new(),
             ends: BTreeMap::new(),
         }
     }
@@ -403,13 +407,25 @@ impl<'a> Lowering<'a> {
         let flow = self.flow;
         let first = self.enter(&flow.trigger.next);
         self.link(&start, "out", &first);
+        self.lower_pending();
         // Nodes no path reaches are written too (Flow Designer's check shows them), never dropped;
         // but a node only a timeout reached has no way in once timeouts share onError's path.
         let timeout_only = timeout_only_nodes(flow);
         for node in flow.nodes.iter().filter(|n| !timeout_only.contains(&n.id)) {
             self.enter(&Target::Node(node.id));
+            self.lower_pending();
         }
         self.outcome_variable();
+    }
+
+    /// Lowers every node entered and not yet lowered, in the order entered.
+    fn lower_pending(&mut self) {
+        let flow = self.flow;
+        while let Some(id) = self.pending.pop_front() {
+            if let Some(node) = flow.node(id) {
+                self.lower_node(node);
+            }
+        }
     }
 
     fn model(&mut self) -> FdFlow {
@@ -483,7 +499,7 @@ impl<'a> Lowering<'a> {
                     self.link(last, "out", &node.key);
                     self.link(last, "error", &node.key);
                 }
-                self.lower_node(node);
+                self.pending.push_back(node.id);
                 head
             }
         }
