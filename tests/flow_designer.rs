@@ -100,6 +100,51 @@ fn get_oauth_token_is_a_subflow_in_the_export_shape() {
     ] {
         assert!(kinds.contains(&kind), "{kind}");
     }
+    // Built as a person would: at most 12 activities, one End Subflow with several incoming
+    // links, Set Variables assigning several variables, as Cisco's 2026 subflows are shaped.
+    assert!(kinds.len() <= 12, "{} activities", kinds.len());
+    let ends: Vec<&str> = kinds
+        .iter()
+        .copied()
+        .filter(|k| *k == "end-subflow")
+        .collect();
+    assert_eq!(ends.len(), 1);
+    let end = flow
+        .process
+        .activities
+        .iter()
+        .find(|a| a.type_name() == "end-subflow")
+        .unwrap();
+    let incoming = flow
+        .process
+        .links
+        .iter()
+        .filter(|l| l.target == end.name)
+        .count();
+    assert!(incoming > 1, "{incoming} links into {}", end.name);
+    assert!(flow.process.activities.iter().any(|a| a
+        .settings
+        .get("setVariablesArray")
+        .and_then(Value::as_array)
+        .is_some_and(|all| all.len() > 1)));
+    let start = value["process"]["activities"]
+        .as_object()
+        .unwrap()
+        .values()
+        .find(|a| a["name"] == "SubflowStart")
+        .unwrap();
+    assert_eq!(start["group"], "start-subflow");
+    assert_eq!(start["properties"]["activityId"], "start-subflow");
+    assert_eq!(
+        value["eventFlows"],
+        serde_json::json!({"eventsMap": {}, "properties": {}})
+    );
+    for key in ["createdDate", "lastModifiedDate"] {
+        assert!(value.get(key).is_none(), "{key}");
+    }
+    for key in ["settings", "associatedChannels", "flowOutcome"] {
+        assert!(value.get(key).is_some(), "{key}");
+    }
 }
 
 #[test]
@@ -455,7 +500,8 @@ fn the_committed_schema_is_the_embedded_one_and_rejects_what_it_should() {
     let mut missing = good.clone();
     missing.as_object_mut().unwrap().remove("eventFlows");
     assert!(!fd_validator().validate(&missing).is_empty());
-    // A key an http-request-v2 never carries.
+    // A count every export writes as a number, written otherwise; a timeout, which exports
+    // write as a number or a string; then a key the schema does not list, which is kept.
     let id = good["process"]["activities"]
         .as_object()
         .unwrap()
@@ -469,9 +515,32 @@ fn the_committed_schema_is_the_embedded_one_and_rejects_what_it_should() {
         true.into()
     )
     .is_empty());
+    // The issue that asked for this saw an export with `retryAttempts: "3"`: digits as text pass.
+    assert!(broken(
+        &format!("/process/activities/{id}/properties/retryAttempts"),
+        "3".into()
+    )
+    .is_empty());
+    assert!(!broken(
+        &format!("/process/activities/{id}/properties/retryAttempts"),
+        "three".into()
+    )
+    .is_empty());
+    assert!(broken(
+        &format!("/process/activities/{id}/properties/httpResponseTimeout"),
+        "5000".into()
+    )
+    .is_empty());
     let mut extra = good.clone();
-    extra["process"]["activities"][&id]["properties"]["proxy"] = "http://proxy".into();
-    assert!(!fd_validator().validate(&extra).is_empty());
+    extra["process"]["activities"][&id]["properties"]["httpRequestBodyNewKind"] = "x".into();
+    extra["associatedChannels"] = serde_json::json!(["voice"]);
+    assert_eq!(fd_validator().validate(&extra), Vec::<String>::new());
+    // The dates: absent, or strings; never null.
+    assert!(good.get("createdDate").is_none());
+    assert!(!broken("/createdBy", Value::Null).is_empty());
+    let mut dated = good.clone();
+    dated["createdDate"] = Value::Null;
+    assert!(!fd_validator().validate(&dated).is_empty());
 }
 
 /// Author-written exports with what a round trip used to lose: a case-statement whose

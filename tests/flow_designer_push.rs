@@ -538,14 +538,17 @@ fn push_checks_its_input_before_sending_anything() {
         Some(TOKEN),
     );
     assert_eq!(comment.status.code(), Some(2));
-    // A file that is not what `build --target flow-designer` writes is not sent: an export
-    // with a variable source Flow Designer does not have.
+    // A file outside the Flow Designer schema is not sent: here an export with a null date,
+    // where Cisco's schema says string.
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fixtures/flow-designer/exports/token-subflow.json");
-    let mut broken: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(fixture).unwrap()).unwrap();
-    broken["variables"][0]["source"] = "INPUT".into();
-    std::fs::write(dir.path().join("GetOAuthToken.fd.json"), broken.to_string()).unwrap();
+    let text = std::fs::read_to_string(fixture).unwrap();
+    let nulled = text.replace(
+        "\"createdDate\":\"2024-01-19T10:00:00.000\"",
+        "\"createdDate\":null",
+    );
+    assert_ne!(nulled, text);
+    std::fs::write(dir.path().join("GetOAuthToken.fd.json"), nulled).unwrap();
     let export = push(
         dir.path(),
         &["--api-url", "http://127.0.0.1:9"],

@@ -184,6 +184,13 @@ fn write_process(out: &mut String, table: &str, process: &Process, kept: &Proces
             if is_underscore_twin(k, &a.settings) {
                 return false;
             }
+            // A `:name` twin that repeats its key's value: the emitter writes it back.
+            let repeats = name_twins(kind).iter().any(|&(base, twin)| {
+                twin == k && a.settings.get(base).unwrap_or(&Value::Null) == v
+            });
+            if repeats {
+                return false;
+            }
             match defaults.get(k) {
                 Some(d) => d != v,
                 None => true,

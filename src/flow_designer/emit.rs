@@ -7,9 +7,15 @@
 //! export (or a spec decompiled from one) keeps the export's activity and link ids, widget
 //! points and members beside the logic ([`Kept`]), and those are written instead.
 //!
+//! The shape is that of Cisco's 2026 exports (the subflow templates in particular): their
+//! top-level keys (`settings`, `associatedChannels`, `flowOutcome`), their variable keys
+//! (`isExternalized`, `resourceType`) and, per activity, `activityType`,
+//! `activityVersionNumber`, `flowDecryptAccess` and the `:name` / `_name` twins.
+//!
 //! Server-assigned fields are left empty for import to fill [inferred: the reference notes that
 //! real exports carry them and that the server assigns them]: `orgId`, `id`, `flowId`,
-//! `createdBy`, `lastModifiedBy` are "", the dates null, `version` 1.
+//! `createdBy`, `lastModifiedBy` are "", `version` 1; the dates are left out, since Cisco's
+//! schema types them as strings and no value but the server's would be true.
 
 use super::layout::{self, PORT_STEP, PORT_TOP, WIDTH};
 use super::model::*;
@@ -45,6 +51,7 @@ pub fn emit(flow: &FdFlow) -> Value {
             }),
         );
     }
+    let subflow = flow.flow_type.as_deref() == Some("SUBFLOW");
     let mut top = Map::new();
     let mut put = |key: &str, value: Value| {
         top.insert(key.to_string(), value);
@@ -52,7 +59,6 @@ pub fn emit(flow: &FdFlow) -> Value {
     put("orgId", json!(""));
     put("version", json!(1));
     put("id", json!(""));
-    put("flowId", json!(""));
     if let Some(t) = &flow.flow_type {
         put("flowType", json!(t));
     }
@@ -73,27 +79,43 @@ pub fn emit(flow: &FdFlow) -> Value {
         "diagram",
         json!({ "widgets": main.widgets, "properties": canvas() }),
     );
+    put("flowId", json!(""));
+    // A 2026 subflow's event-flow shell is empty, its canvas too; flows keep theirs.
+    let event_canvas = if subflow && events.is_empty() {
+        json!({})
+    } else {
+        canvas()
+    };
     put(
         "eventFlows",
-        json!({ "eventsMap": events, "properties": canvas() }),
+        json!({ "eventsMap": events, "properties": event_canvas }),
     );
     put(
         "runtimeVariables",
         Value::Array(flow.runtime_variables.clone()),
     );
+    put("validating", json!(true));
+    put("persist", json!(true));
+    put("validationResults", json!([]));
+    // The dates are left out: Cisco's schema types them as strings, and only the server knows them.
+    put("createdBy", json!(""));
+    put("lastModifiedBy", json!(""));
     put(
         "variableOrders",
         flow.variable_orders
             .clone()
             .unwrap_or_else(empty_variable_orders),
     );
-    put("validating", json!(true));
-    put("persist", json!(true));
-    put("validationResults", json!([]));
-    put("createdBy", json!(""));
-    put("createdDate", Value::Null);
-    put("lastModifiedBy", json!(""));
-    put("lastModifiedDate", Value::Null);
+    // Cisco's 2026 subflows carry the decryption setting on (their activities read secure
+    // values); other flow settings (the activity-wait prompt) are left to the editor's defaults.
+    let settings = if subflow {
+        json!([{ "name": "flowDecryptAccess", "value": "true", "type": "BOOLEAN", "group": "decryption" }])
+    } else {
+        json!([])
+    };
+    put("settings", settings);
+    put("associatedChannels", json!([]));
+    put("flowOutcome", Value::Null);
     // What an export carried beside the logic (ids, stamps, newer members), as it came.
     kept_over(Value::Object(top), Some(&flow.kept.top))
 }
@@ -143,6 +165,8 @@ fn variable(v: &Variable) -> Value {
         "overwrite": v.overwrite,
         "isSecure": v.is_secure,
         "id": "",
+        "isExternalized": false,
+        "resourceType": "",
     })
 }
 
@@ -195,6 +219,19 @@ pub fn properties(a: &Activity) -> Map<String, Value> {
     }
     for (key, value) in &a.settings {
         props.insert(key.clone(), value.clone());
+    }
+    // 2026 exports repeat a picked value in a `:name` twin (`httpRequestMethod:name`).
+    for &(key, twin) in name_twins(kind) {
+        if !a.settings.contains_key(twin) {
+            if let Some(value) = props.get(key).cloned() {
+                props.insert(twin.to_string(), value);
+            }
+        }
+    }
+    // A description only when there is one to show (2026 exports leave the key out).
+    if props.get("description").is_some_and(|d| d == "") && !a.settings.contains_key("description")
+    {
+        props.remove("description");
     }
     let twins: Vec<(String, Value)> = props
         .iter()

@@ -5,16 +5,20 @@
 //!   for characters Pebble would misread (`Token-Service-URL` -> `Token_Service_URL`).
 //! - What Webex Connect's runtime provides and a subflow has not becomes an input the parent
 //!   maps: the webhook's fields (`$(start.inboundWebhook.hook)` -> `hook`) and `$(flid)` -> `flid`.
-//! - The trigger becomes the subflow start; each HTTP node an `http-request-v2` whose outputs
-//!   land in variables `<node>_<output>`; each branch a chain of `condition-activity`s (one per
-//!   named branch: true to it, false to the next, error to `onError`); transition actions
-//!   `set-variable` activities on the link they belong to.
+//! - The trigger becomes the subflow start (`start-subflow`); each HTTP node an `http-request-v2`
+//!   whose outputs land straight in variables `<node>_<output>`; each branch a chain of
+//!   `condition-activity`s (one per named branch: true to it, false to the next, error to
+//!   `onError`); the transition actions on a path one `set-variable` (`setVariablesArray`).
 //! - Flow outcomes have no subflow equivalent: an end `end:X` becomes a `set-variable` of the
-//!   output `FlowOutcome` to `"X"`, then an `end-subflow`. The parent reads `FlowOutcome`.
-//! - Flow Designer's HTTP activity has one exit (`default`, the only port exports show). When a
-//!   node's onError or onTimeout go elsewhere than onSuccess, a condition `<node>_failed`,
-//!   `{{ <node>.httpStatusCode is empty }}`, follows it [assumed: a request that got no answer
-//!   leaves without a status code]; onTimeout then shares onError's path.
+//!   output `FlowOutcome` to `"X"`, then the one `end-subflow` every path enters. The parent
+//!   reads `FlowOutcome`.
+//! - Flow Designer's HTTP activity has one exit (`default`, the only port exports show); Cisco's
+//!   subflows follow it with a Condition on `httpStatusCode`. When a node's onError or onTimeout
+//!   go elsewhere than onSuccess, a condition `<node>_failed`, `{{ <node>.httpStatusCode is
+//!   empty }}`, follows it [assumed: a request that got no answer reaches it without a status
+//!   code, rather than raising OnGlobalError]; onTimeout then shares onError's path.
+//! - The result is tidied as a person would build it (`tidy`): conditions that decide nothing
+//!   left out, chained assignments joined, duplicate activities written once.
 //!
 //! Anything else the spec says that Flow Designer cannot express is a located error
 //! (`wxc::not-expressible`); settings carried only approximately are warnings
@@ -35,6 +39,8 @@ use std::collections::BTreeMap;
 pub const OUTCOME_VARIABLE: &str = "FlowOutcome";
 /// The subflow start activity's name.
 pub const START_NAME: &str = "SubflowStart";
+/// The one End Subflow activity's name.
+pub const END_NAME: &str = "EndSubflow";
 
 /// A spec's source and parsed form, for locating diagnostics.
 pub type Located<'a> = Option<(&'a Spec, &'a SourceFile)>;
@@ -131,6 +137,9 @@ struct Lowering<'a> {
     paths: BTreeMap<(String, String), String>,
     /// Flow outcome -> its set-variable's name.
     ends: BTreeMap<String, String>,
+    /// Nodes entered but not yet lowered: lowering takes them from here in turn, so that its
+    /// depth never grows with the flow.
+    pending: std::collections::VecDeque<NodeId>,
 }
 
 impl<'a> Lowering<'a> {
@@ -145,6 +154,7 @@ impl<'a> Lowering<'a> {
             activities: Vec::new(),
             links: Vec::new(),
             paths: BTreeMap::new(),
+            pending: std::collections::VecDeque::new(),
             ends: BTreeMap::new(),
         }
     }
@@ -397,13 +407,25 @@ impl<'a> Lowering<'a> {
         let flow = self.flow;
         let first = self.enter(&flow.trigger.next);
         self.link(&start, "out", &first);
+        self.lower_pending();
         // Nodes no path reaches are written too (Flow Designer's check shows them), never dropped;
         // but a node only a timeout reached has no way in once timeouts share onError's path.
         let timeout_only = timeout_only_nodes(flow);
         for node in flow.nodes.iter().filter(|n| !timeout_only.contains(&n.id)) {
             self.enter(&Target::Node(node.id));
+            self.lower_pending();
         }
         self.outcome_variable();
+    }
+
+    /// Lowers every node entered and not yet lowered, in the order entered.
+    fn lower_pending(&mut self) {
+        let flow = self.flow;
+        while let Some(id) = self.pending.pop_front() {
+            if let Some(node) = flow.node(id) {
+                self.lower_node(node);
+            }
+        }
     }
 
     fn model(&mut self) -> FdFlow {
@@ -417,6 +439,12 @@ impl<'a> Lowering<'a> {
             "Compiled by wxcflow from a Webex Connect spec (started there by webhook {}); the flow outcome is returned in {OUTCOME_VARIABLE}.",
             self.flow.trigger.event
         ));
+        let mut process = Process {
+            activities: std::mem::take(&mut self.activities),
+            links: std::mem::take(&mut self.links),
+        };
+        tidy::tidy(&mut process);
+        tidy::finish_assignments(&self.flow.name, &mut process);
         FdFlow {
             name: self.flow.name.clone(),
             description,
@@ -425,18 +453,9 @@ impl<'a> Lowering<'a> {
             variables,
             variable_orders: None,
             runtime_variables: Vec::new(),
-            process: Process {
-                activities: std::mem::take(&mut self.activities),
-                links: std::mem::take(&mut self.links),
-            },
-            // [assumed] the empty event-flow shell every export carries.
-            event_flows: vec![EventFlow {
-                key: "GLOBAL_EVENTS".into(),
-                name: "name".into(),
-                description: "description".into(),
-                process: Process::default(),
-                on_events: BTreeMap::new(),
-            }],
+            process,
+            // [cisco] a 2026 subflow has no event flows: `eventsMap` is empty.
+            event_flows: Vec::new(),
             kept: Kept::default(),
         }
     }
@@ -481,7 +500,7 @@ impl<'a> Lowering<'a> {
                     self.link(last, "out", &node.key);
                     self.link(last, "error", &node.key);
                 }
-                self.lower_node(node);
+                self.pending.push_back(node.id);
                 head
             }
         }
@@ -505,7 +524,12 @@ impl<'a> Lowering<'a> {
             for (var, value) in &action.set {
                 let fd_var = self.names.get(var).cloned().unwrap_or_else(|| fd_name(var));
                 let stage = outcome.map_or("enter".to_string(), fd_name);
-                let mut name = format!("{}_{stage}_{fd_var}", node.key);
+                // The chain becomes one Set Variable, named by its first.
+                let mut name = if out.is_empty() {
+                    format!("{}_{stage}", node.key)
+                } else {
+                    format!("{}_{stage}_{fd_var}", node.key)
+                };
                 let mut n = 2;
                 while out
                     .iter()
@@ -540,8 +564,7 @@ impl<'a> Lowering<'a> {
                         "description",
                         json!(format!("Transition action of `{node_key}`: sets {var}.")),
                     ),
-                    ("srcVariable", json!(var)),
-                    ("expr", json!(value)),
+                    ("setVariablesArray", json!([tidy::assignment(var, value)])),
                 ],
                 Some(node_key),
             );
@@ -587,7 +610,6 @@ impl<'a> Lowering<'a> {
             return name.clone();
         }
         let set = format!("outcome_{}", fd_name(outcome));
-        let end = format!("end_{}", fd_name(outcome));
         self.ends.insert(outcome.to_string(), set.clone());
         let (code, meaning) = self
             .flow
@@ -600,14 +622,16 @@ impl<'a> Lowering<'a> {
             SET_VARIABLE,
             vec![
                 ("description", json!(format!("Webex Connect flow outcome {outcome} (status code {code}: {meaning}), returned to the parent in {OUTCOME_VARIABLE}."))),
-                ("srcVariable", json!(OUTCOME_VARIABLE)),
-                ("expr", json!(format!("{{{{ {} }}}}", expr::string_literal(outcome).unwrap_or_default()))),
+                ("setVariablesArray", json!([tidy::assignment(OUTCOME_VARIABLE, &format!("{{{{ {} }}}}", expr::string_literal(outcome).unwrap_or_default()))])),
             ],
             None,
         );
-        self.add(end.clone(), SUBFLOW_END, Vec::new(), None);
-        self.link(&set, "out", &end);
-        self.link(&set, "error", &end);
+        // One End Subflow, entered from every outcome [cisco: one End Subflow, several links].
+        if self.activities.iter().all(|a| a.name != END_NAME) {
+            self.add(END_NAME.to_string(), SUBFLOW_END, Vec::new(), None);
+        }
+        self.link(&set, "out", END_NAME);
+        self.link(&set, "error", END_NAME);
         set
     }
 
@@ -642,3 +666,4 @@ impl<'a> Lowering<'a> {
 }
 
 mod nodes;
+mod tidy;

@@ -302,7 +302,9 @@ impl Kind {
     /// flow siblings).
     pub fn group(self) -> Option<&'static str> {
         Some(match self {
-            Kind::Start | Kind::SubflowStart => "start",
+            Kind::Start => "start",
+            // [cisco] 2026 subflows: the start's group is its activityId.
+            Kind::SubflowStart => "start-subflow",
             Kind::Http | Kind::Parse | Kind::Handoff => "action",
             Kind::SetVariable => "set-variable",
             Kind::Condition | Kind::Case => "enum-gateway",
@@ -342,10 +344,20 @@ pub(crate) fn known_ports(kind: Kind, settings: &BTreeMap<String, Value>) -> Opt
     }
 }
 
-/// Whether a property key is noise for comparisons: render timestamps, the UI's `X:type` and
-/// `X_type` twins, and the underscore copy `X_Y` of a colon key `X:Y` (`menuLinks_input`).
+/// Whether a property key is noise for comparisons: render timestamps, the palette's
+/// `activityType` and `activityVersionNumber`, the UI's `X:type`,
+/// `X_type` and `X:name` twins, and the underscore copy `X_Y` of a colon key `X:Y` (`menuLinks_input`).
 pub fn is_noise_key(key: &str, settings: &BTreeMap<String, Value>) -> bool {
-    if key == "_renderRequestTimestamp" || key.ends_with(":type") || key.ends_with("_type") {
+    // `:name` twins (2026 exports) repeat a picked value, as `:type` ones annotate it.
+    // `activityType` / `activityVersionNumber` (2026): the palette's label for the kind and
+    // its catalog version, not logic.
+    if key == "_renderRequestTimestamp"
+        || key == "activityType"
+        || key == "activityVersionNumber"
+        || key.ends_with(":type")
+        || key.ends_with("_type")
+        || key.ends_with(":name")
+    {
         return true;
     }
     key.rsplit_once('_')
@@ -464,6 +476,44 @@ pub fn output_array(activity: &Activity) -> Vec<(&str, &str)> {
 /// `name`, `activityName`, `activityId` and `_renderRequestTimestamp` are written apart.
 pub(crate) fn full_settings(kind: Kind) -> Vec<(&'static str, Value)> {
     let null = Value::Null;
+    let mut all = kind_settings(kind);
+    // [cisco] 2026 exports: every activity says its palette type and version; the logic kinds
+    // say whether they may read secure values, on in Cisco's subflows [assumed: what the flag
+    // decides is not published; Cisco's subflows, whose setting `flowDecryptAccess` is on, set
+    // it on every activity that has it].
+    let (activity_type, decrypt) = match kind {
+        Kind::Http | Kind::SetVariable | Kind::Condition | Kind::Case | Kind::Parse => {
+            ("logic", true)
+        }
+        Kind::Handoff => ("subflow", true),
+        Kind::SubflowStart | Kind::SubflowEnd | Kind::End => ("logic", false),
+        Kind::Start | Kind::Disconnect | Kind::Event | Kind::Other => return all,
+    };
+    all.push(("activityType", json!(activity_type)));
+    all.push(("activityVersionNumber", null));
+    if decrypt {
+        all.push(("flowDecryptAccess", json!(true)));
+    }
+    all
+}
+
+/// The `:name` twins 2026 exports write beside a picked value: (key, twin). The twin repeats
+/// the key's value; its `_name` copy is written as every colon twin's is.
+pub(crate) fn name_twins(kind: Kind) -> &'static [(&'static str, &'static str)] {
+    match kind {
+        Kind::Http => &[
+            ("httpRequestMethod", "httpRequestMethod:name"),
+            ("contentType", "contentType:name"),
+            ("httpContentType", "httpContentType:name"),
+            ("connectorId", "connectorId:name"),
+        ],
+        Kind::Parse => &[("contentType", "contentType:name")],
+        _ => &[],
+    }
+}
+
+fn kind_settings(kind: Kind) -> Vec<(&'static str, Value)> {
+    let null = Value::Null;
     match kind {
         Kind::Http => vec![
             ("description", json!("")),
@@ -478,6 +528,10 @@ pub(crate) fn full_settings(kind: Kind) -> Vec<(&'static str, Value)> {
             ("httpQueryParameters", json!({})),
             ("httpRequestBody", null.clone()),
             ("httpRequestBodyFiles", null.clone()),
+            ("httpRequestBodyFormData", null.clone()),
+            ("httpRequestBodyGQL", null.clone()),
+            // [cisco] written so by 2026 exports beside the content type's `:name` twin.
+            ("httpContentType:name:name", json!("None")),
             ("httpRequestHeaders", json!({})),
             ("httpRequestMethod", json!("GET")),
             ("httpRequestMethod:type", null.clone()),
@@ -516,10 +570,17 @@ pub(crate) fn full_settings(kind: Kind) -> Vec<(&'static str, Value)> {
             ("contentType_type", null.clone()),
             ("outputVariableArray", json!([])),
         ],
-        // [community] `subflowVersion {id, tag}`, input and output mappings.
+        // [cisco] the parent flow's handoffs: the subflow's name and ids, its version by tag,
+        // input and output mappings.
         Kind::Handoff => vec![
             ("description", json!("")),
-            ("subflowVersion", json!({"id": "", "tag": "Latest"})),
+            ("subflowName", json!("")),
+            ("subflowId", json!("")),
+            (
+                "subflowVersion",
+                json!({"subflowId": "", "subflowTagId": "Latest", "subflowVersionId": ""}),
+            ),
+            ("automaticUpdates", json!(false)),
             ("subflowInputVariables", json!([])),
             ("subflowOutputVariables", json!([])),
         ],
@@ -536,8 +597,9 @@ pub(crate) fn full_settings(kind: Kind) -> Vec<(&'static str, Value)> {
 /// The `activityId` real exports give a kind whose activityId is not its activityName.
 pub(crate) fn default_activity_id(kind: Kind, activity_name: &str) -> String {
     match kind {
-        // [assumed] for NewSubFlowStart: the flow start's `start`.
-        Kind::Start | Kind::SubflowStart => "start".into(),
+        Kind::Start => "start".into(),
+        // [cisco] every subflow export.
+        Kind::SubflowStart => "start-subflow".into(),
         // Catalog id seen in every export.
         Kind::Disconnect => "5faa898c8bf5b65b82f0706b".into(),
         _ => activity_name.into(),

@@ -198,6 +198,27 @@ pub fn credentials(a: &Activity, secret_variables: &BTreeSet<String>) -> Vec<Cre
                 setting: setting(&["expr"]),
             });
         }
+        // 2026 exports: every assignment in `setVariablesArray` (its `expr` and `literal`).
+        let entries = a
+            .settings
+            .get("setVariablesArray")
+            .and_then(Value::as_array);
+        for (i, entry) in entries.into_iter().flatten().enumerate() {
+            let target = entry
+                .get("srcVariable")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            let index = i.to_string();
+            for key in ["expr", "literal"] {
+                let text = entry.get(key).and_then(Value::as_str).unwrap_or("");
+                if secret_variables.contains(target) && types_a_value(text) {
+                    found.push(Credential {
+                        place: format!("the value for `{target}`"),
+                        setting: setting(&["setVariablesArray", &index, key]),
+                    });
+                }
+            }
+        }
     }
     let Some(http) = a.http() else {
         return found;

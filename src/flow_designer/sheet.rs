@@ -129,13 +129,17 @@ fn write_sheet(input: &SheetInput) -> String {
             );
         }
     }
-    if flow
-        .process
-        .activities
-        .iter()
-        .any(|a| a.name.ends_with("_failed") && a.kind() == Kind::Condition)
-    {
-        out.push_str("- The `..._failed` conditions assume that a request which got no answer (a failed connection, a timeout) leaves the HTTP activity without a status code; try the subflow once with the service unreachable and see which path it takes.\n");
+    let tests_no_answer = no_answer_tests(flow);
+    if !tests_no_answer.is_empty() {
+        let _ = writeln!(
+            out,
+            "- [assumed] Flow Designer's HTTP Request has one exit; as in Cisco's subflows, a Condition on its `httpStatusCode` decides what follows. Where the subflow tells a request that got no answer (a refused connection, a timeout) by `httpStatusCode is empty` ({}), it assumes such a request goes on through the activity's exit without a status code (a Condition on the status code then takes its `false` path). Cisco does not document it: such a failure may raise the flow's OnGlobalError event instead, which a subflow cannot handle (it has no event flows). Try the subflow once with the service unreachable and see which path it takes; and see step 5 for what the parent adds. A value chosen in a Set Variable (`{{{{ (c) ? (a) : (b) }}}}`) is Pebble's conditional operator.",
+            tests_no_answer
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
     }
     out.push('\n');
 
@@ -222,11 +226,7 @@ fn write_sheet(input: &SheetInput) -> String {
                 }
             }
             Kind::Condition => format!("`{}`", cell(a.text("expression").unwrap_or(""))),
-            Kind::SetVariable => format!(
-                "{} = `{}`",
-                cell(a.text("srcVariable").unwrap_or("")),
-                setting(a, &["expr"], a.text("expr").unwrap_or(""))
-            ),
+            Kind::SetVariable => assignments(a, &setting),
             Kind::SubflowStart => "started by the parent's subflow handoff".into(),
             Kind::SubflowEnd => "returns to the parent".into(),
             _ => cell(a.description()),
@@ -246,6 +246,63 @@ fn write_sheet(input: &SheetInput) -> String {
         );
     }
     out
+}
+
+/// The activities that tell a request that got no answer by `httpStatusCode is empty`.
+fn no_answer_tests(flow: &FdFlow) -> Vec<&str> {
+    flow.process
+        .activities
+        .iter()
+        .filter(|a| {
+            let said = |text: &str| text.contains(".httpStatusCode is empty");
+            a.text("expression").is_some_and(said)
+                || a.settings
+                    .get("setVariablesArray")
+                    .and_then(Value::as_array)
+                    .is_some_and(|all| {
+                        all.iter()
+                            .any(|e| e.get("expr").and_then(Value::as_str).is_some_and(said))
+                    })
+        })
+        .map(|a| a.name.as_str())
+        .collect()
+}
+
+/// A Set Variable's assignments in order (`setVariablesArray`, else its single keys).
+fn assignments(a: &Activity, setting: &dyn Fn(&Activity, &[&str], &str) -> String) -> String {
+    let all: Vec<(String, String)> = a
+        .settings
+        .get("setVariablesArray")
+        .and_then(Value::as_array)
+        .map(|entries| {
+            entries
+                .iter()
+                .map(|e| {
+                    let text = |k: &str| e.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+                    (text("srcVariable"), text("expr"))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if all.is_empty() {
+        return format!(
+            "{} = `{}`",
+            cell(a.text("srcVariable").unwrap_or("")),
+            setting(a, &["expr"], a.text("expr").unwrap_or(""))
+        );
+    }
+    all.iter()
+        .enumerate()
+        .map(|(i, (var, expr))| {
+            let index = i.to_string();
+            format!(
+                "{} = `{}`",
+                cell(var),
+                setting(a, &["setVariablesArray", &index, "expr"], expr)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 fn handoff(out: &mut String, flow: &FdFlow) {
@@ -290,5 +347,8 @@ fn handoff(out: &mut String, flow: &FdFlow) {
             out,
             "4. **Success or failure.** A subflow has no flow outcome of its own: `{OUTCOME_VARIABLE}` carries the Webex Connect outcome the subflow ended with (`Success`, `Error`, ...). Map it into a parent variable, say `TokenOutcome`, and follow the handoff with a Condition activity `{{{{ TokenOutcome == \"Success\" }}}}`: true goes on (an HTTP activity sends `Authorization: Bearer {{{{Token}}}}`), false takes the parent's error path.\n"
         );
+    }
+    if !no_answer_tests(flow).is_empty() {
+        out.push_str("5. **A request that got no answer** [assumed]: if Flow Designer raises OnGlobalError for it rather than going on through the HTTP activity (step 2), the parent's event flows handle it, not the subflow. Give the parent flow an **OnGlobalError** handler (Event Flows tab) that takes its error path, as a `false` from the condition above would.\n\n");
     }
 }

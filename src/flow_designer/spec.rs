@@ -617,9 +617,9 @@ impl Cx<'_> {
             settings.insert("description".into(), Value::String(d.clone()));
         }
         let (activity_name, activity_id) = if event {
-            match &spec.activity_id {
-                // Newer exports name the kind (`activityName` "Event") beside the event.
-                Some(id) if *id != type_name => (Some(type_name), Some(id.clone())),
+            // 2026 exports name event activities (`Event`) beside their id (`event`).
+            match spec.activity_id.clone() {
+                Some(id) if id != type_name => (Some(type_name), Some(id)),
                 _ => (None, Some(type_name)),
             }
         } else {
