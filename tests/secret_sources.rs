@@ -388,3 +388,39 @@ fn sheets_and_graphs_read_no_secret_for_either_target() {
         }
     }
 }
+
+#[test]
+fn an_environment_value_that_is_not_utf8_is_named_as_such_not_as_unset() {
+    use std::os::unix::ffi::OsStrExt as _;
+    let dir = layout();
+    let d = dir.path();
+    std::fs::write(
+        d.join("tenants/t.toml"),
+        "static_token = { env = \"WXCFLOW_TEST_BYTES\" }\n",
+    )
+    .unwrap();
+    let run = |value: Option<&[u8]>| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_wxcflow"));
+        command
+            .args(["build", "--values", "tenants/t.toml", "-o", "out.json"])
+            .current_dir(d)
+            .env("NO_COLOR", "1")
+            .env_remove("WXCFLOW_TEST_BYTES");
+        if let Some(bytes) = value {
+            command.env("WXCFLOW_TEST_BYTES", std::ffi::OsStr::from_bytes(bytes));
+        }
+        command.output().unwrap()
+    };
+    let bad = run(Some(b"sec\xffret-7Zq"));
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        stderr(&bad).contains("WXCFLOW_TEST_BYTES, which is set but not UTF-8 text"),
+        "{}",
+        stderr(&bad)
+    );
+    assert!(!stderr(&bad).contains("ret-7Zq"));
+    let unset = run(None);
+    assert_eq!(unset.status.code(), Some(1));
+    assert!(stderr(&unset).contains("WXCFLOW_TEST_BYTES, which is not set"));
+    assert!(!d.join("out.json").exists());
+}

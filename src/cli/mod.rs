@@ -703,6 +703,10 @@ impl wxcflow::render::SecretStore for FsSecrets {
         std::env::var(name).ok()
     }
 
+    fn env_is_set(&self, name: &str) -> bool {
+        std::env::var_os(name).is_some()
+    }
+
     fn file(&self, path: &str) -> Result<String, wxcflow::render::SecretFileError> {
         use wxcflow::render::sources::{check_secret_path, FileRule};
         use wxcflow::render::SecretFileError;

@@ -32,6 +32,11 @@ pub const FUEL: u64 = 50_000;
 pub trait SecretStore: Sync {
     /// The value of an environment variable named in a tenant file; `None` when it is unset.
     fn env(&self, name: &str) -> Option<String>;
+    /// Whether the environment variable is set at all, for telling a value that is not UTF-8
+    /// text (`env` gives `None` for it too) from an unset variable.
+    fn env_is_set(&self, _name: &str) -> bool {
+        false
+    }
     /// Reads a secret file named in a tenant file (relative to that file's folder), refusing one
     /// that breaks a rule of [`sources`]. The value is returned as read: the caller applies
     /// [`sources::clean_secret_value`].

@@ -258,9 +258,14 @@ fn resolve_secret(reference: &SecretRef, store: &dyn SecretStore) -> Resolved {
     }
     let read = match reference {
         SecretRef::Env(var) => store.env(var).ok_or_else(|| {
+            let why = if store.env_is_set(var) {
+                "which is set but not UTF-8 text"
+            } else {
+                "which is not set"
+            };
             (
                 Code::SecretUnavailable,
-                format!("comes from environment variable {var}, which is not set"),
+                format!("comes from environment variable {var}, {why}"),
                 None,
             )
         }),
