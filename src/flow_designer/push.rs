@@ -122,7 +122,7 @@ pub fn is_flow_id(id: &str) -> bool {
 pub enum FlowType {
     /// `FLOW`, the API's default.
     Flow,
-    /// `SUBFLOW`: without it, a subflow is created as a flow [api].
+    /// `SUBFLOW`: without it, a subflow is created as a flow \[api\].
     Subflow,
 }
 
@@ -224,7 +224,7 @@ pub fn import_call(
     }
 }
 
-/// The publish call's JSON body, `PublishParameters` [api]: `{"comment": ...}`. Cisco names the
+/// The publish call's JSON body, `PublishParameters` \[api\]: `{"comment": ...}`. Cisco names the
 /// schema but publishes no field names [assumed: `comment`, as in a FlowVersionRes; no tag ids
 /// are sent, so the server applies its default tag].
 pub fn publish_parameters(comment: &str) -> String {
@@ -232,7 +232,7 @@ pub fn publish_parameters(comment: &str) -> String {
 }
 
 /// `POST .../flows/{flowId}:publish?flowType=..` with [`publish_parameters`]. The `flowType`
-/// query parameter is in the live contract [community]. `flow_id` is one [`judge_import`]
+/// query parameter is in the live contract \[community\]. `flow_id` is one [`judge_import`]
 /// accepted (24 hex digits), so it is safe in the path.
 pub fn publish_call(
     base: &str,
@@ -499,7 +499,7 @@ pub fn judge_import(answer: &Answer, attempt: u32, request_url: &str) -> Verdict
     }
 }
 
-/// What a publish's answer means: accepted as a 2xx JSON object (the published flow [community];
+/// What a publish's answer means: accepted as a 2xx JSON object (the published flow \[community\];
 /// its fields are not read).
 pub fn judge_publish(answer: &Answer, attempt: u32, request_url: &str) -> Verdict<()> {
     match judge_common(Step::Publish, answer, attempt, request_url) {
