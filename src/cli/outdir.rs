@@ -36,13 +36,19 @@ pub(super) fn lock(dir: &Path) -> Result<Lock, String> {
                 path.display()
             )));
         }
-        let mut file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(|e| fail(&e))?;
+        let mut options = std::fs::OpenOptions::new();
+        options.read(true).write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&path).map_err(|e| fail(&e))?;
+        // Checked on the opened file, before it is locked or written: a hard link planted as
+        // the lock file would make the render write the file it shares.
+        if !one_regular_file(&file) {
+            return Err(fail(&format!(
+                "{} is not a regular file with exactly one link (a link would make the render write another file); remove it",
+                path.display()
+            )));
+        }
         match file.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
@@ -71,6 +77,18 @@ pub(super) fn lock(dir: &Path) -> Result<Lock, String> {
         return Ok(Lock { file, path });
     }
     Err(fail(&"the lock file keeps changing"))
+}
+
+/// Whether the open `file` is a regular file with exactly one name.
+#[cfg(unix)]
+fn one_regular_file(file: &std::fs::File) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    file.metadata().is_ok_and(|m| m.is_file() && m.nlink() == 1)
+}
+
+#[cfg(not(unix))]
+fn one_regular_file(file: &std::fs::File) -> bool {
+    file.metadata().is_ok_and(|m| m.is_file())
 }
 
 /// Whether `path` still leads to the open `file`.
@@ -216,16 +234,13 @@ pub(super) fn document(path: &Path) -> batch::Document {
         return batch::Document::Missing;
     };
     #[cfg(unix)]
-    let readable_by_others = {
+    let mode = {
         use std::os::unix::fs::PermissionsExt as _;
-        meta.permissions().mode() & 0o077 != 0
+        Some(meta.permissions().mode() & 0o7777)
     };
     #[cfg(not(unix))]
-    let readable_by_others = false;
-    batch::Document::File {
-        bytes,
-        readable_by_others,
-    }
+    let mode = None;
+    batch::Document::File { bytes, mode }
 }
 
 /// A stale document as found, for deciding its fate.
