@@ -42,8 +42,13 @@ pub(super) fn lock(dir: &Path) -> Result<Lock, String> {
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
         let mut file = options.open(&path).map_err(|e| fail(&e))?;
         // Checked on the opened file, before it is locked or written: a hard link planted as
-        // the lock file would make the render write the file it shares.
-        if !one_regular_file(&file) {
+        // the lock file would make the render write the file it shares. No link at all: the
+        // holder before removed it just now; start over on a new file.
+        let links = links(&file);
+        if links == Some(0) {
+            continue;
+        }
+        if links != Some(1) {
             return Err(fail(&format!(
                 "{} is not a regular file with exactly one link (a link would make the render write another file); remove it",
                 path.display()
@@ -79,16 +84,22 @@ pub(super) fn lock(dir: &Path) -> Result<Lock, String> {
     Err(fail(&"the lock file keeps changing"))
 }
 
-/// Whether the open `file` is a regular file with exactly one name.
+/// How many names the open `file` has, when it is a regular file (`None` otherwise).
 #[cfg(unix)]
-fn one_regular_file(file: &std::fs::File) -> bool {
+fn links(file: &std::fs::File) -> Option<u64> {
     use std::os::unix::fs::MetadataExt as _;
-    file.metadata().is_ok_and(|m| m.is_file() && m.nlink() == 1)
+    file.metadata()
+        .ok()
+        .filter(std::fs::Metadata::is_file)
+        .map(|m| m.nlink())
 }
 
 #[cfg(not(unix))]
-fn one_regular_file(file: &std::fs::File) -> bool {
-    file.metadata().is_ok_and(|m| m.is_file())
+fn links(file: &std::fs::File) -> Option<u64> {
+    file.metadata()
+        .ok()
+        .filter(std::fs::Metadata::is_file)
+        .map(|_| 1)
 }
 
 /// Whether `path` still leads to the open `file`.
