@@ -662,6 +662,46 @@ mod tests {
     }
 
     #[test]
+    fn documents_a_killed_render_planned_are_candidates_that_only_prune_removes() {
+        let template = provenance::source("t.toml", b"");
+        let mut previous = Manifest::new(template.clone());
+        previous.tenants.push(entry(false, b"doc"));
+        previous.planned = vec![
+            "a.flow.json".into(),
+            "b.flow.json".into(),
+            "../x.flow.json".into(),
+        ];
+        let current = Manifest::new(template);
+        let candidates = stale_candidates(&current, Some(&previous));
+        // a keeps its digest and is marked planned; b has none; a name leading out is dropped.
+        assert_eq!(candidates.len(), 2);
+        assert_eq!(candidates[0].output, "a.flow.json");
+        assert_eq!(candidates[0].status, Status::Planned);
+        assert!(candidates[0].output_sha256.is_some());
+        assert_eq!(candidates[1].output, "b.flow.json");
+        assert_eq!(candidates[1].output_sha256, None);
+        // Still as written: removed as usual. Rewritten (or unknown): only --prune removes it.
+        let found = Found::File(b"doc".to_vec());
+        assert_eq!(
+            stale_action(&candidates[0], &found, false),
+            StaleAction::Remove
+        );
+        let other = Found::File(b"other".to_vec());
+        assert!(matches!(
+            stale_action(&candidates[1], &other, false),
+            StaleAction::Keep(_)
+        ));
+        assert_eq!(
+            stale_action(&candidates[1], &other, true),
+            StaleAction::Remove
+        );
+        assert_eq!(
+            stale_action(&candidates[0], &other, true),
+            StaleAction::Remove
+        );
+    }
+
+    #[test]
     fn reuse_needs_the_same_tenant_file_no_outside_values_and_the_same_document() {
         let e = entry(false, b"doc");
         let source = e.source.clone();
