@@ -686,3 +686,43 @@ fn a_manifest_this_version_cannot_read_is_named_and_replaced() {
     ), "{}", stderr(&out));
     assert_eq!(verify(dir.path()).0, Some(0));
 }
+
+#[test]
+fn a_tenant_whose_secret_file_is_its_own_document_fails_alone() {
+    let dir = batch(&[
+        ("a.toml", OFF),
+        (
+            "s.toml",
+            "token_service_url = \"https://t.example.com/x\"\ntoken_passphrase = { file = \"../out/s.flow.json\" }\n",
+        ),
+    ]);
+    // s reads its secret from the file it would write: that tenant fails (exit 1), the others
+    // are written and the manifest says so (as the README says).
+    std::fs::create_dir(dir.path().join("out")).unwrap();
+    std::fs::write(dir.path().join("out/s.flow.json"), "pass-123\n").unwrap();
+    let out = render(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", transcript(&out));
+    assert!(
+        stderr(&out).contains("refusing to write out/s.flow.json: it is the input"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("out/s.flow.json")).unwrap(),
+        "pass-123\n"
+    );
+    assert!(dir.path().join("out/a.flow.json").exists());
+    let value = manifest(dir.path());
+    assert_eq!(value["state"], "complete");
+    let status = |name: &str| {
+        value["tenants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"] == name)
+            .unwrap()["status"]
+            .clone()
+    };
+    assert_eq!(status("a"), "ok");
+    assert_eq!(status("s"), "failed");
+}
