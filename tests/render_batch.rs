@@ -151,7 +151,7 @@ fn a_stale_document_changed_since_it_was_written_is_kept() {
         "{stderr}"
     );
     assert!(
-        stderr.contains("kept b.flow.json: changed since wxcflow wrote it\n"),
+        stderr.contains("kept b.flow.json: changed since wxcflow wrote it: remove it by hand\n"),
         "{stderr}"
     );
     assert_eq!(std::fs::read_to_string(&b).unwrap(), edited);
@@ -234,7 +234,7 @@ fn prune_never_removes_a_file_wxcflow_did_not_write_or_one_edited_since() {
     let out = render(dir.path(), &["--prune"]);
     assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
     assert!(String::from_utf8_lossy(&out.stderr)
-        .contains("kept s.flow.json: changed since wxcflow wrote it\n"));
+        .contains("kept s.flow.json: changed since wxcflow wrote it: remove it by hand\n"));
     assert_eq!(std::fs::read_to_string(&document).unwrap(), edited);
     assert_eq!(
         std::fs::read_to_string(dir.path().join("out/mine.flow.json")).unwrap(),

@@ -159,12 +159,17 @@ fn an_in_progress_manifest_keeps_what_the_folder_held_and_is_never_reused() {
             errors: vec![],
             warnings: vec![],
         });
-    let marker =
-        wxcflow::emit::provenance::Manifest::in_progress(template.clone(), Some(&previous));
+    let marker = wxcflow::emit::provenance::Manifest::in_progress(
+        template.clone(),
+        Some(&previous),
+        &["b.flow.json".to_string()],
+    );
     assert_eq!(marker.state, wxcflow::emit::provenance::State::InProgress);
     assert_eq!(marker.build, wxcflow::emit::provenance::BUILD_ID);
     // It keeps what the folder held, so a killed run still knows what wxcflow wrote there ...
     assert_eq!(marker.tenants, previous.tenants);
+    // ... and every document this run may write, by name.
+    assert_eq!(marker.planned, ["b.flow.json"]);
     // ... and nothing of it is reused.
     assert!(!marker.reusable_for(&template));
     assert!(previous.reusable_for(&template));
@@ -254,8 +259,194 @@ fn verify_cannot_tell_a_changed_secret_value_but_tells_a_readable_secret_documen
     let (code, report) = verify(dir.path());
     assert_eq!(code, Some(1));
     assert!(report.contains(
-        "not-private: s.flow.json: it holds secrets and others may read it (it must be mode 0600)\n"
+        "not-private: s.flow.json: it holds secrets and its mode is 0644 (it must be 0600 exactly)\n"
     ), "{report}");
+    // Any mode but 0600 exactly: owner read-only, or setuid.
+    for (mode, shown) in [(0o400, "0400"), (0o4600, "4600")] {
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+        let (code, report) = verify(dir.path());
+        assert_eq!(code, Some(1), "{report}");
+        assert!(
+            report.contains(&format!("its mode is {shown} (it must be 0600 exactly)")),
+            "{report}"
+        );
+    }
+}
+
+#[test]
+fn a_document_a_killed_render_planned_is_named_until_prune_removes_it() {
+    let dir = batch(&[("a.toml", OFF), ("s.toml", SECRET)]);
+    assert_eq!(render(dir.path(), &[]).status.code(), Some(0));
+    // A render killed after writing a new tenant's document: its manifest in progress planned
+    // it; then the tenant is deleted.
+    let mut value = manifest(dir.path());
+    value["state"] = "in-progress".into();
+    value["planned"] = serde_json::json!(["a.flow.json", "new.flow.json", "s.flow.json"]);
+    std::fs::write(
+        dir.path().join("out/wxcflow-manifest.json"),
+        serde_json::to_string_pretty(&value).unwrap(),
+    )
+    .unwrap();
+    let doc = dir.path().join("out/new.flow.json");
+    std::fs::copy(dir.path().join("out/s.flow.json"), &doc).unwrap();
+    // verify knows the folder is mid-render, and lists the planned document as no stray.
+    let (code, report) = verify(dir.path());
+    assert_eq!(code, Some(1));
+    assert!(!report.contains("unlisted"), "{report}");
+    // Every render names it and lists it as kept; verify fails on it.
+    for _ in 0..2 {
+        let out = render(dir.path(), &[]);
+        assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+        assert!(stderr(&out).contains(
+            "kept new.flow.json: its tenant is gone or failed, and a render was stopped while it was about to write it (it may hold secrets); `render --prune` removes it\n"
+        ), "{}", stderr(&out));
+        let kept = &manifest(dir.path())["kept"];
+        assert_eq!(kept[0]["output"], "new.flow.json", "{kept}");
+        assert_eq!(kept[0]["status"], "planned", "{kept}");
+        assert!(manifest(dir.path()).get("planned").is_none());
+    }
+    let (code, report) = verify(dir.path());
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        report.lines().next().unwrap(),
+        "kept: new.flow.json: a document of tenant new, which is gone or failed, and a render was stopped while it was about to write it (it may hold secrets); `render --prune` removes it"
+    );
+    let out = render(dir.path(), &["--prune"]);
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+    assert!(
+        stderr(&out).contains("removed stale document: new.flow.json\n"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!doc.exists());
+    assert_eq!(verify(dir.path()).0, Some(0));
+}
+
+#[test]
+fn verify_says_what_prune_does_with_a_kept_document() {
+    let dir = batch(&[("a.toml", OFF), ("s.toml", SECRET), ("u.toml", SECRET)]);
+    assert_eq!(render(dir.path(), &[]).status.code(), Some(0));
+    std::fs::remove_file(dir.path().join("tenants/s.toml")).unwrap();
+    std::fs::remove_file(dir.path().join("tenants/u.toml")).unwrap();
+    assert_eq!(render(dir.path(), &[]).status.code(), Some(0));
+    // u's document is changed by hand: prune leaves it.
+    let u = dir.path().join("out/u.flow.json");
+    let text = std::fs::read_to_string(&u).unwrap();
+    std::fs::write(&u, text.replace("GetOAuthToken", "Other")).unwrap();
+    let (code, report) = verify(dir.path());
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        report,
+        "kept: s.flow.json: a document of tenant s, which is gone or failed, holding secrets; `render --prune` removes it\n\
+         kept: u.flow.json: a document of tenant u, which is gone or failed, holding secrets; changed since wxcflow wrote it: remove it by hand\n\
+         out: 2 problems\n"
+    );
+    let out = render(dir.path(), &["--prune"]);
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+    assert!(!dir.path().join("out/s.flow.json").exists());
+    assert!(u.exists());
+    assert!(stderr(&out)
+        .contains("kept u.flow.json: changed since wxcflow wrote it: remove it by hand\n"));
+}
+
+#[test]
+fn verify_decides_itself_which_documents_hold_secrets() {
+    let dir = batch(&[("a.toml", OFF), ("s.toml", SECRET)]);
+    assert_eq!(render(dir.path(), &[]).status.code(), Some(0));
+    // A forged manifest: s "not private", with the plain sha256 of its document; the document
+    // made world-readable.
+    let path = dir.path().join("out/s.flow.json");
+    let bytes = std::fs::read(&path).unwrap();
+    let mut value = manifest(dir.path());
+    let tenants = value["tenants"].as_array_mut().unwrap();
+    let s = tenants.iter_mut().find(|t| t["name"] == "s").unwrap();
+    s["private"] = false.into();
+    s["secret_places"] = serde_json::json!({});
+    s["output_sha256"] = wxcflow::emit::provenance::sha256_hex(&bytes).into();
+    // And a tenant listed twice, and one whose entry names another tenant's file.
+    let mut again = tenants[0].clone();
+    tenants.push(again.clone());
+    again["name"] = "b".into();
+    tenants.push(again);
+    std::fs::write(
+        dir.path().join("out/wxcflow-manifest.json"),
+        serde_json::to_string_pretty(&value).unwrap(),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let (code, report) = verify(dir.path());
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        report,
+        "inconsistent: a.flow.json: the manifest lists this document more than once\n\
+         inconsistent: a.flow.json: the manifest lists this document more than once\n\
+         inconsistent: a.flow.json: the manifest's entry for tenant b names this file, not b.flow.json\n\
+         not-private: s.flow.json: it holds secrets and its mode is 0644 (it must be 0600 exactly)\n\
+         inconsistent: s.flow.json: it holds secrets and the manifest says it does not (`\"private\": false`)\n\
+         out: 5 problems\n"
+    );
+}
+
+#[test]
+fn a_hard_link_planted_as_the_lock_file_is_refused() {
+    let dir = batch(&[("a.toml", OFF)]);
+    std::fs::create_dir(dir.path().join("out")).unwrap();
+    let victim = dir.path().join("victim.txt");
+    std::fs::write(&victim, "keep me\n").unwrap();
+    std::fs::hard_link(&victim, dir.path().join("out/.wxcflow-render.lock")).unwrap();
+    let out = render(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", transcript(&out));
+    assert_eq!(
+        stderr(&out),
+        "error: cannot lock out: out/.wxcflow-render.lock is not a regular file with exactly one link (a link would make the render write another file); remove it\n"
+    );
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me\n");
+    assert!(!dir.path().join("out/a.flow.json").exists());
+    // A lock file render creates is its own, mode 0600 (checked while a render holds it is not
+    // possible without timing; the mode is the one it is created with).
+}
+
+#[test]
+fn outdir_may_not_be_the_tenants_folder_inside_it_or_a_secrets_dir() {
+    let dir = batch(&[("a.toml", OFF)]);
+    std::fs::create_dir(dir.path().join("secrets")).unwrap();
+    for (out_dir, why) in [
+        ("tenants", "is the tenants folder or lies inside it"),
+        (
+            "tenants/../tenants",
+            "is the tenants folder or lies inside it",
+        ),
+        (
+            "tenants/out/deeper",
+            "is the tenants folder or lies inside it",
+        ),
+        ("secrets", "is a --secrets-dir"),
+    ] {
+        let out = wxcflow(
+            dir.path(),
+            &[
+                "render",
+                "t.toml",
+                "--tenants",
+                "tenants",
+                "-o",
+                out_dir,
+                "--secrets-dir",
+                ".",
+                "--secrets-dir",
+                "secrets",
+            ],
+        );
+        assert_eq!(out.status.code(), Some(2), "{}", transcript(&out));
+        assert!(stderr(&out).contains(why), "{}", stderr(&out));
+        assert!(!dir.path().join("tenants/out").exists());
+        assert!(!dir.path().join("tenants/a.flow.json").exists());
+        assert!(std::fs::read_dir(dir.path().join("secrets"))
+            .unwrap()
+            .next()
+            .is_none());
+    }
 }
 
 #[test]
@@ -494,4 +685,44 @@ fn a_manifest_this_version_cannot_read_is_named_and_replaced() {
         "note: out/wxcflow-manifest.json is not a manifest this version reads (wxcflow.manifest/2): nothing in the folder is reused or removed"
     ), "{}", stderr(&out));
     assert_eq!(verify(dir.path()).0, Some(0));
+}
+
+#[test]
+fn a_tenant_whose_secret_file_is_its_own_document_fails_alone() {
+    let dir = batch(&[
+        ("a.toml", OFF),
+        (
+            "s.toml",
+            "token_service_url = \"https://t.example.com/x\"\ntoken_passphrase = { file = \"../out/s.flow.json\" }\n",
+        ),
+    ]);
+    // s reads its secret from the file it would write: that tenant fails (exit 1), the others
+    // are written and the manifest says so (as the README says).
+    std::fs::create_dir(dir.path().join("out")).unwrap();
+    std::fs::write(dir.path().join("out/s.flow.json"), "pass-123\n").unwrap();
+    let out = render(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", transcript(&out));
+    assert!(
+        stderr(&out).contains("refusing to write out/s.flow.json: it is the input"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("out/s.flow.json")).unwrap(),
+        "pass-123\n"
+    );
+    assert!(dir.path().join("out/a.flow.json").exists());
+    let value = manifest(dir.path());
+    assert_eq!(value["state"], "complete");
+    let status = |name: &str| {
+        value["tenants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"] == name)
+            .unwrap()["status"]
+            .clone()
+    };
+    assert_eq!(status("a"), "ok");
+    assert_eq!(status("s"), "failed");
 }

@@ -36,13 +36,24 @@ pub(super) fn lock(dir: &Path) -> Result<Lock, String> {
                 path.display()
             )));
         }
-        let mut file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(|e| fail(&e))?;
+        let mut options = std::fs::OpenOptions::new();
+        options.read(true).write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&path).map_err(|e| fail(&e))?;
+        // Checked on the opened file, before it is locked or written: a hard link planted as
+        // the lock file would make the render write the file it shares. No link at all: the
+        // holder before removed it just now; start over on a new file.
+        let links = links(&file);
+        if links == Some(0) {
+            continue;
+        }
+        if links != Some(1) {
+            return Err(fail(&format!(
+                "{} is not a regular file with exactly one link (a link would make the render write another file); remove it",
+                path.display()
+            )));
+        }
         match file.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
@@ -71,6 +82,24 @@ pub(super) fn lock(dir: &Path) -> Result<Lock, String> {
         return Ok(Lock { file, path });
     }
     Err(fail(&"the lock file keeps changing"))
+}
+
+/// How many names the open `file` has, when it is a regular file (`None` otherwise).
+#[cfg(unix)]
+fn links(file: &std::fs::File) -> Option<u64> {
+    use std::os::unix::fs::MetadataExt as _;
+    file.metadata()
+        .ok()
+        .filter(std::fs::Metadata::is_file)
+        .map(|m| m.nlink())
+}
+
+#[cfg(not(unix))]
+fn links(file: &std::fs::File) -> Option<u64> {
+    file.metadata()
+        .ok()
+        .filter(std::fs::Metadata::is_file)
+        .map(|_| 1)
 }
 
 /// Whether `path` still leads to the open `file`.
@@ -216,16 +245,13 @@ pub(super) fn document(path: &Path) -> batch::Document {
         return batch::Document::Missing;
     };
     #[cfg(unix)]
-    let readable_by_others = {
+    let mode = {
         use std::os::unix::fs::PermissionsExt as _;
-        meta.permissions().mode() & 0o077 != 0
+        Some(meta.permissions().mode() & 0o7777)
     };
     #[cfg(not(unix))]
-    let readable_by_others = false;
-    batch::Document::File {
-        bytes,
-        readable_by_others,
-    }
+    let mode = None;
+    batch::Document::File { bytes, mode }
 }
 
 /// A stale document as found, for deciding its fate.

@@ -208,7 +208,12 @@ pub(super) fn render(
     };
     let (held, previous) = match out_dir {
         Some(dir) => {
-            let (lock, previous) = begin(dir, &template_source)?;
+            refuse_overlap(dir, tenants_dir)?;
+            let planned: Vec<String> = files
+                .iter()
+                .map(|f| format!("{}{}", f.name, batch::DOCUMENT_SUFFIX))
+                .collect();
+            let (lock, previous) = begin(dir, &template_source, &planned)?;
             (Some(lock), previous)
         }
         None => (None, None),
@@ -458,6 +463,7 @@ pub(super) fn render(
 fn begin(
     dir: &Path,
     template: &wxcflow::flow::Source,
+    planned: &[String],
 ) -> Result<(outdir::Lock, Option<Manifest>), Failure> {
     if let Err(e) = std::fs::create_dir_all(dir) {
         return Err(Failure::usage(format!(
@@ -474,9 +480,49 @@ fn begin(
             None
         }
     };
-    let marker = Manifest::in_progress(template.clone(), previous.as_ref());
+    let marker = Manifest::in_progress(template.clone(), previous.as_ref(), planned);
     outdir::write_manifest(dir, &marker).map_err(Failure::usage)?;
     Ok((lock, previous))
+}
+
+/// Refuses an OUTDIR that is the tenants folder, lies inside it, or is a `--secrets-dir`: the
+/// render would write documents where it reads tenants or secrets. Paths are compared canonical;
+/// an OUTDIR that does not exist yet by its nearest existing ancestor.
+fn refuse_overlap(out_dir: &Path, tenants_dir: &Path) -> Result<(), Failure> {
+    let out = canonical_or_planned(out_dir);
+    let inputs = std::fs::canonicalize(tenants_dir).ok();
+    if let (Some(out), Some(inputs)) = (&out, &inputs) {
+        if out.starts_with(inputs) {
+            return Err(Failure::usage(format!(
+                "{} is the tenants folder or lies inside it; render into a folder of its own",
+                out_dir.display()
+            )));
+        }
+    }
+    if let Some(out) = &out {
+        if SECRETS_DIRS.get().into_iter().flatten().any(|d| d == out) {
+            return Err(Failure::usage(format!(
+                "{} is a --secrets-dir; render into a folder of its own",
+                out_dir.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// `path` made canonical; when it does not exist, its nearest existing ancestor made canonical
+/// with the rest appended.
+fn canonical_or_planned(path: &Path) -> Option<PathBuf> {
+    let absolute = std::path::absolute(path).ok()?;
+    let mut rest = Vec::new();
+    let mut at = absolute.as_path();
+    loop {
+        if let Ok(found) = std::fs::canonicalize(at) {
+            return Some(rest.iter().rev().fold(found, |p, part| p.join(part)));
+        }
+        rest.push(at.file_name()?.to_os_string());
+        at = at.parent()?;
+    }
 }
 
 /// The outcome of a run whose failed tenants were reported one by one.
@@ -634,7 +680,7 @@ fn same_file_content(target: &Path, bytes: &[u8], private: bool) -> bool {
     {
         use std::os::unix::fs::PermissionsExt as _;
         // A document that now holds a secret must not stay readable by others.
-        if private && meta.permissions().mode() & 0o077 != 0 {
+        if private && meta.permissions().mode() & 0o7777 != 0o600 {
             return false;
         }
     }

@@ -99,6 +99,11 @@ pub struct Manifest {
     /// by every render and by `verify` until `render --prune` (or their owner) removes them.
     #[serde(default)]
     pub kept: Vec<ManifestEntry>,
+    /// In an in-progress manifest only: the file name of every document the run may write,
+    /// listed before it replaces the first one, so that a document written by a run that was
+    /// killed is still known to be wxcflow's (it has no digest: nothing confirmed it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub planned: Vec<String>,
 }
 
 /// Whether a manifest describes a completed run.
@@ -147,6 +152,9 @@ pub enum Status {
     Ok,
     /// The tenant had errors; there is no document for it.
     Failed,
+    /// Only in the `kept` list: a document a render planned to write and was stopped before it
+    /// confirmed it (killed). It has no digest; `render --prune` removes it.
+    Planned,
 }
 
 impl Manifest {
@@ -162,15 +170,29 @@ impl Manifest {
             tenants: Vec::new(),
             removed: Vec::new(),
             kept: Vec::new(),
+            planned: Vec::new(),
         }
     }
 
     /// The manifest written before a run replaces its first document: this run's build and
     /// template, in progress, listing what the folder held before (`previous`'s documents and
-    /// kept documents), so that a run killed half-way still knows what wxcflow wrote there.
-    pub fn in_progress(template: Source, previous: Option<&Manifest>) -> Manifest {
+    /// kept documents) and every document this run may write (`planned`, file names, with those
+    /// `previous` planned and never confirmed), so that a run killed half-way still knows what
+    /// wxcflow wrote there.
+    pub fn in_progress(
+        template: Source,
+        previous: Option<&Manifest>,
+        planned: &[String],
+    ) -> Manifest {
         let mut manifest = Manifest::new(template);
         manifest.state = State::InProgress;
+        manifest.planned = planned
+            .iter()
+            .chain(previous.iter().flat_map(|m| &m.planned))
+            .cloned()
+            .collect();
+        manifest.planned.sort();
+        manifest.planned.dedup();
         if let Some(previous) = previous {
             manifest.tenants = previous
                 .tenants

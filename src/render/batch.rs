@@ -198,8 +198,10 @@ fn takes_outside_values(text: &str) -> bool {
 }
 
 /// Documents an earlier run wrote that this run did not: earlier documents of tenants that
-/// failed or are gone, and documents kept by earlier runs. Only plain document names: an edited
-/// manifest cannot point outside the folder.
+/// failed or are gone, documents kept by earlier runs, and documents an earlier run planned to
+/// write and never confirmed (it was killed; see [`Manifest::planned`]): those come with
+/// [`Status::Planned`]. Only plain document names: an edited manifest cannot point outside the
+/// folder.
 pub fn stale_candidates(current: &Manifest, previous: Option<&Manifest>) -> Vec<ManifestEntry> {
     let ok: BTreeSet<&str> = current
         .tenants
@@ -207,6 +209,7 @@ pub fn stale_candidates(current: &Manifest, previous: Option<&Manifest>) -> Vec<
         .filter(|t| t.status == Status::Ok)
         .map(|t| t.output.as_str())
         .collect();
+    let stale = |output: &str| !ok.contains(output) && is_document_name(output);
     let mut candidates: Vec<ManifestEntry> = previous
         .into_iter()
         .flat_map(|m| {
@@ -215,12 +218,50 @@ pub fn stale_candidates(current: &Manifest, previous: Option<&Manifest>) -> Vec<
                 .filter(|t| t.status == Status::Ok)
                 .chain(&m.kept)
         })
-        .filter(|t| !ok.contains(t.output.as_str()) && is_document_name(&t.output))
+        .filter(|t| stale(&t.output))
         .cloned()
         .collect();
     candidates.sort_by(|a, b| a.output.cmp(&b.output));
     candidates.dedup_by(|a, b| a.output == b.output);
+    let planned: BTreeSet<&str> = previous
+        .into_iter()
+        .flat_map(|m| &m.planned)
+        .map(String::as_str)
+        .filter(|o| stale(o))
+        .collect();
+    for entry in &mut candidates {
+        if planned.contains(entry.output.as_str()) {
+            entry.status = Status::Planned;
+        }
+    }
+    let known: BTreeSet<String> = candidates.iter().map(|c| c.output.clone()).collect();
+    for output in planned {
+        if !known.contains(output) {
+            candidates.push(planned_entry(output));
+        }
+    }
+    candidates.sort_by(|a, b| a.output.cmp(&b.output));
     candidates
+}
+
+/// The entry of a document a render planned to write and never confirmed: no digest, and a
+/// tenant file known by name only (the digest of nothing stands in for its content).
+fn planned_entry(output: &str) -> ManifestEntry {
+    let name = output.strip_suffix(DOCUMENT_SUFFIX).unwrap_or(output);
+    ManifestEntry {
+        name: name.to_string(),
+        source: crate::flow::Source {
+            name: format!("{name}.toml"),
+            sha256: provenance::sha256_hex(b""),
+        },
+        output: output.to_string(),
+        status: Status::Planned,
+        output_sha256: None,
+        private: false,
+        secret_places: BTreeMap::new(),
+        errors: Vec::new(),
+        warnings: Vec::new(),
+    }
 }
 
 /// A stale document as found in the folder.
@@ -244,20 +285,38 @@ pub enum StaleAction {
     Keep(&'static str),
 }
 
+/// Why a document changed since wxcflow wrote it is kept, even with `--prune`.
+pub const CHANGED_KEPT: &str = "changed since wxcflow wrote it: remove it by hand";
+
 /// Decides a stale document's fate. A document still as wxcflow wrote it is removed, except one
 /// holding secrets, which only `--prune` removes (a deleted tenant's secret document may be the
-/// only copy of a deployed credential set; it is named on every render until then). A document
-/// changed since wxcflow wrote it is someone's: kept and named, even with `--prune`.
+/// only copy of a deployed credential set; it is named on every render until then). So is a
+/// document a killed render planned to write ([`Status::Planned`]): it has no digest, and may
+/// hold secrets; `--prune` removes it only because the manifest in progress said wxcflow was
+/// about to write it. A document changed since wxcflow wrote it is someone's: kept and named,
+/// even with `--prune`.
 pub fn stale_action(entry: &ManifestEntry, found: &Found, prune: bool) -> StaleAction {
     match found {
         Found::Absent | Found::Input => StaleAction::Forget,
-        Found::File(bytes) if !as_written(entry, bytes) => {
-            StaleAction::Keep("changed since wxcflow wrote it")
+        Found::File(bytes) if as_written(entry, bytes) => {
+            if entry.private && !prune {
+                StaleAction::Keep(
+                    "its tenant is gone or failed and it holds secrets; `render --prune` removes it",
+                )
+            } else {
+                StaleAction::Remove
+            }
         }
-        Found::File(_) if entry.private && !prune => StaleAction::Keep(
-            "its tenant is gone or failed and it holds secrets; `render --prune` removes it",
-        ),
-        Found::File(_) => StaleAction::Remove,
+        Found::File(_) if entry.status == Status::Planned => {
+            if prune {
+                StaleAction::Remove
+            } else {
+                StaleAction::Keep(
+                    "its tenant is gone or failed, and a render was stopped while it was about to write it (it may hold secrets); `render --prune` removes it",
+                )
+            }
+        }
+        Found::File(_) => StaleAction::Keep(CHANGED_KEPT),
     }
 }
 
@@ -275,8 +334,12 @@ pub enum Problem {
     Changed,
     /// A document's provenance names another template, tenant file or tool than the manifest.
     Stale,
-    /// A document holding secrets is readable by others.
+    /// A document holding secrets does not have mode 0600 exactly.
     NotPrivate,
+    /// The manifest contradicts itself or the folder: a tenant listed twice, an entry whose
+    /// name is not its document's, a document holding secrets that its entry calls not private
+    /// (or the other way round).
+    Inconsistent,
     /// A file the manifest does not list.
     Unlisted,
     /// A document of a tenant that is gone or failed, kept by the last render.
@@ -310,12 +373,12 @@ impl Finding {
 pub enum Document {
     /// Not there, or not a regular file.
     Missing,
-    /// A regular file: its bytes, and whether others may read it.
+    /// A regular file: its bytes and mode.
     File {
         /// Its content.
         bytes: Vec<u8>,
-        /// Mode allows group or others to read or write it.
-        readable_by_others: bool,
+        /// Its permission bits (`mode & 0o7777`); `None` where there are none (Windows).
+        mode: Option<u32>,
     },
 }
 
@@ -341,7 +404,37 @@ pub fn verify_manifest(manifest: &Manifest) -> Vec<Finding> {
             ));
         }
     }
+    // A tenant listed twice lists its document twice (or one entry names another's file).
+    let mut outputs = BTreeSet::new();
+    for entry in manifest.tenants.iter().chain(&manifest.kept) {
+        let own = format!("{}{DOCUMENT_SUFFIX}", entry.name);
+        if entry.output != own {
+            found.push(Finding::new(
+                Problem::Inconsistent,
+                &entry.output,
+                format!(
+                    "the manifest's entry for tenant {} names this file, not {own}",
+                    entry.name
+                ),
+            ));
+        }
+        if !outputs.insert(entry.output.as_str()) {
+            found.push(Finding::new(
+                Problem::Inconsistent,
+                &entry.output,
+                "the manifest lists this document more than once",
+            ));
+        }
+    }
     found
+}
+
+/// Whether a document holds a secret, decided from the document itself as the build decides it
+/// (a `secret` variable with a non-empty default); `None` when the bytes are not a flow document.
+pub fn holds_secret(bytes: &[u8]) -> Option<bool> {
+    serde_json::from_slice::<crate::flow::Document>(bytes)
+        .ok()
+        .map(|d| d.flow.holds_secret())
 }
 
 /// Findings about one document the manifest lists (a tenant rendered `ok`, or a kept one).
@@ -353,7 +446,7 @@ pub fn verify_document(
 ) -> Vec<Finding> {
     let file = entry.output.as_str();
     let mut found = Vec::new();
-    let (bytes, readable_by_others) = match document {
+    let (bytes, mode) = match document {
         Document::Missing if kept => return found,
         Document::Missing => {
             return vec![Finding::new(
@@ -362,27 +455,41 @@ pub fn verify_document(
                 format!("tenant {}'s document is not in the folder", entry.name),
             )]
         }
-        Document::File {
-            bytes,
-            readable_by_others,
-        } => (bytes, *readable_by_others),
+        Document::File { bytes, mode } => (bytes, *mode),
     };
     if kept {
+        // What `render --prune` would do with it, said as it is.
+        let fate = match stale_action(entry, &Found::File(bytes.clone()), true) {
+            StaleAction::Remove => "`render --prune` removes it",
+            _ => CHANGED_KEPT,
+        };
+        let what = if entry.status == Status::Planned {
+            ", and a render was stopped while it was about to write it (it may hold secrets)"
+        } else if entry.private {
+            ", holding secrets"
+        } else {
+            ""
+        };
         found.push(Finding::new(
             Problem::Kept,
             file,
             format!(
-                "a document of tenant {}, which is gone or failed{}; `render --prune` removes it",
-                entry.name,
-                if entry.private {
-                    ", holding secrets"
-                } else {
-                    ""
-                }
+                "a document of tenant {}, which is gone or failed{what}; {fate}",
+                entry.name
             ),
         ));
         return found;
     }
+    // Whether it holds secrets is the document's to say, not the manifest's: the manifest is
+    // not signed.
+    let Some(secret) = holds_secret(bytes) else {
+        found.push(Finding::new(
+            Problem::Changed,
+            file,
+            "not a flow document wxcflow writes",
+        ));
+        return found;
+    };
     if !as_written(entry, bytes) {
         found.push(Finding::new(
             Problem::Changed,
@@ -396,11 +503,25 @@ pub fn verify_document(
     } else if let Some(why) = provenance_mismatch(manifest, entry, bytes) {
         found.push(Finding::new(Problem::Stale, file, why));
     }
-    if entry.private && readable_by_others {
+    if secret != entry.private {
+        found.push(Finding::new(
+            Problem::Inconsistent,
+            file,
+            if secret {
+                "it holds secrets and the manifest says it does not (`\"private\": false`)"
+            } else {
+                "the manifest says it holds secrets (`\"private\": true`) and it holds none"
+            },
+        ));
+    }
+    if let Some(mode) = mode.filter(|&m| secret && m & 0o7777 != 0o600) {
         found.push(Finding::new(
             Problem::NotPrivate,
             file,
-            "it holds secrets and others may read it (it must be mode 0600)",
+            format!(
+                "it holds secrets and its mode is {:04o} (it must be 0600 exactly)",
+                mode & 0o7777
+            ),
         ));
     }
     found
@@ -442,6 +563,7 @@ pub fn unlisted(manifest: &Manifest, names: &[String]) -> Vec<Finding> {
         .filter(|t| t.status == Status::Ok)
         .chain(&manifest.kept)
         .map(|t| t.output.as_str())
+        .chain(manifest.planned.iter().map(String::as_str))
         .chain([provenance::MANIFEST_NAME, LOCK_NAME])
         .collect();
     names
@@ -536,6 +658,46 @@ mod tests {
         let private = entry(true, b"doc");
         assert!(
             matches!(stale_action(&private, &found, true), StaleAction::Keep(w) if w.starts_with("changed"))
+        );
+    }
+
+    #[test]
+    fn documents_a_killed_render_planned_are_candidates_that_only_prune_removes() {
+        let template = provenance::source("t.toml", b"");
+        let mut previous = Manifest::new(template.clone());
+        previous.tenants.push(entry(false, b"doc"));
+        previous.planned = vec![
+            "a.flow.json".into(),
+            "b.flow.json".into(),
+            "../x.flow.json".into(),
+        ];
+        let current = Manifest::new(template);
+        let candidates = stale_candidates(&current, Some(&previous));
+        // a keeps its digest and is marked planned; b has none; a name leading out is dropped.
+        assert_eq!(candidates.len(), 2);
+        assert_eq!(candidates[0].output, "a.flow.json");
+        assert_eq!(candidates[0].status, Status::Planned);
+        assert!(candidates[0].output_sha256.is_some());
+        assert_eq!(candidates[1].output, "b.flow.json");
+        assert_eq!(candidates[1].output_sha256, None);
+        // Still as written: removed as usual. Rewritten (or unknown): only --prune removes it.
+        let found = Found::File(b"doc".to_vec());
+        assert_eq!(
+            stale_action(&candidates[0], &found, false),
+            StaleAction::Remove
+        );
+        let other = Found::File(b"other".to_vec());
+        assert!(matches!(
+            stale_action(&candidates[1], &other, false),
+            StaleAction::Keep(_)
+        ));
+        assert_eq!(
+            stale_action(&candidates[1], &other, true),
+            StaleAction::Remove
+        );
+        assert_eq!(
+            stale_action(&candidates[0], &other, true),
+            StaleAction::Remove
         );
     }
 
