@@ -355,13 +355,12 @@ pub(super) fn build(
         out!("{json}");
         return Ok(Done::Clean);
     }
-    if let Err(e) = super::io::write_output(
+    let written = super::io::write_output_how(
         &target,
         json.as_bytes(),
         super::io::WriteOptions::output(holds_secret),
-    ) {
-        return Err(Failure::usage(e));
-    }
+    )
+    .map_err(Failure::usage)?;
     if matches!(format, Format::Human) {
         reportln!(
             "wrote {} (Flow Designer {}, {} activities{})",
@@ -369,7 +368,7 @@ pub(super) fn build(
             flow.flow_type.as_deref().unwrap_or("FLOW"),
             flow.process.activities.len(),
             if holds_secret {
-                ", mode 0600: it holds secret values"
+                written.private_note()
             } else {
                 ""
             }
