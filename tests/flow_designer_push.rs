@@ -155,8 +155,34 @@ impl StandIn {
     }
 }
 
+/// The variables a proxy is taken from; cleared for every push unless a test sets them.
+const PROXY_VARIABLES: [&str; 8] = [
+    "ALL_PROXY",
+    "all_proxy",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+    "NO_PROXY",
+    "no_proxy",
+];
+
 fn push_file(dir: &Path, file: &str, extra: &[&str], token: Option<&str>) -> std::process::Output {
+    push_with_env(dir, file, extra, token, &[])
+}
+
+fn push_with_env(
+    dir: &Path,
+    file: &str,
+    extra: &[&str],
+    token: Option<&str>,
+    env: &[(&str, &str)],
+) -> std::process::Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_wxcflow"));
+    for name in PROXY_VARIABLES {
+        command.env_remove(name);
+    }
+    command.envs(env.iter().copied());
     command
         .args([
             "push",
@@ -320,7 +346,7 @@ fn a_flow_is_imported_as_a_flow() {
 }
 
 #[test]
-fn a_redirect_is_not_followed_and_its_host_is_named() {
+fn a_redirect_is_not_followed_and_its_target_is_not_named() {
     let dir = built();
     let elsewhere = StandIn::start(vec![json(200, &format!(r#"{{"flowId": "{FLOW_ID}"}}"#))]);
     let mut redirect = json(302, "");
@@ -343,8 +369,45 @@ fn a_redirect_is_not_followed_and_its_host_is_named() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         stderr(&out),
-        "error: the import was answered with HTTP 302, a redirect to localhost: push follows no redirect (the token and the file would go with it); give --api-url or --region the API's own address\n"
+        "error: the import was answered with HTTP 302, a redirect to another host (not named: an answer may echo what push sent): push follows no redirect (the token and the file would go with it); give --api-url or --region the API's own address\n"
     );
+}
+
+#[test]
+fn a_redirect_that_echoes_the_token_does_not_print_it() {
+    let dir = built();
+    let echo = |location: String| {
+        let mut redirect = json(302, "");
+        redirect.headers.push(("Location", location));
+        redirect
+    };
+    for (location, to) in [
+        (
+            format!("https://{}/", TOKEN.to_lowercase()),
+            "another host (not named: an answer may echo what push sent), from http to https",
+        ),
+        (
+            format!("https://{TOKEN}.example.net/{TOKEN}"),
+            "another host (not named: an answer may echo what push sent), from http to https",
+        ),
+        (format!("/login?t={TOKEN}"), "the same host"),
+    ] {
+        let server = StandIn::start(vec![echo(location.clone())]);
+        let out = push(dir.path(), &["--api-url", &server.url], Some(TOKEN));
+        assert_eq!(server.finish().len(), 1, "{location}");
+        assert_eq!(out.status.code(), Some(2), "{location}");
+        assert_eq!(
+            stderr(&out),
+            format!("error: the import was answered with HTTP 302, a redirect to {to}: push follows no redirect (the token and the file would go with it); give --api-url or --region the API's own address\n")
+        );
+        let all = all_output(&out).into_bytes();
+        for secret in [TOKEN.to_string(), TOKEN.to_lowercase()] {
+            assert!(
+                !all.windows(secret.len()).any(|w| w == secret.as_bytes()),
+                "{location}"
+            );
+        }
+    }
 }
 
 #[test]
@@ -360,7 +423,7 @@ fn a_publish_is_believed_only_as_a_json_answer_from_the_api() {
         body: b"<html>Sign in</html>".to_vec(),
     };
     for (reply, says) in [
-        (redirect, "publishing was answered with HTTP 307, a redirect to sso.example.net: push follows no redirect (the token and the file would go with it); give --api-url or --region the API's own address"),
+        (redirect, "publishing was answered with HTTP 307, a redirect to another host (not named: an answer may echo what push sent), from http to https: push follows no redirect (the token and the file would go with it); give --api-url or --region the API's own address"),
         (html, "publishing was answered with HTTP 200, but not with JSON (a login page or a proxy's?); the answer is not shown. Check --api-url or --region"),
     ] {
         let server = StandIn::start(vec![imported(), reply]);
@@ -582,4 +645,93 @@ fn push_checks_its_input_before_sending_anything() {
     for out in [&no_token, &comment, &export, &document] {
         assert!(!all_output(out).contains(TOKEN));
     }
+}
+
+#[test]
+fn plain_http_never_goes_through_a_proxy_from_the_environment() {
+    let dir = built();
+    // A stand-in proxy: it records every connection (a CONNECT or a proxied request).
+    let proxy = StandIn::start(vec![json(200, "{}")]);
+    let server = StandIn::start(vec![imported()]);
+    let env: Vec<(&str, &str)> = PROXY_VARIABLES[..6]
+        .iter()
+        .map(|name| (*name, proxy.url.as_str()))
+        .collect();
+    let out = push_with_env(
+        dir.path(),
+        "GetOAuthToken.fd.json",
+        &["--api-url", &server.url],
+        Some(TOKEN),
+        &env,
+    );
+    assert_eq!(server.finish().len(), 1, "the API is reached directly");
+    assert_eq!(proxy.finish().len(), 0, "the proxy sees nothing");
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+}
+
+#[test]
+fn https_goes_through_the_environments_proxy_and_a_failure_names_it_without_its_password() {
+    let dir = built();
+    // A proxy that refuses every tunnel.
+    let proxy = StandIn::start(vec![json(403, "{}")]);
+    let port = proxy.port;
+    let with_password = format!("http://proxy-user:proxy-hunter2@127.0.0.1:{port}");
+    let out = push_with_env(
+        dir.path(),
+        "GetOAuthToken.fd.json",
+        &["--api-url", "https://api.example.invalid"],
+        Some(TOKEN),
+        &[("HTTPS_PROXY", &with_password)],
+    );
+    let seen = proxy.finish();
+    assert_eq!(seen.len(), 1);
+    assert!(
+        seen[0]
+            .request_line
+            .starts_with("CONNECT api.example.invalid:443 "),
+        "{}",
+        seen[0].request_line
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        format!("error: cannot reach https://api.example.invalid: the proxy did not open a tunnel, through the proxy http://127.0.0.1:{port} (from the environment: ALL_PROXY, HTTPS_PROXY or HTTP_PROXY; NO_PROXY lists hosts that go direct)\n")
+    );
+    let all = all_output(&out);
+    assert!(!all.contains("hunter2") && !all.contains("proxy-user") && !all.contains(TOKEN));
+}
+
+#[test]
+fn file_names_are_printed_within_their_line_and_sent_as_ascii() {
+    let dir = built();
+    let name = "evil\n\u{1b}[31mimported fake\".fd.json";
+    std::fs::copy(
+        dir.path().join("GetOAuthToken.fd.json"),
+        dir.path().join(name),
+    )
+    .unwrap();
+    let server = StandIn::start(vec![imported()]);
+    let out = push_file(dir.path(), name, &["--api-url", &server.url], Some(TOKEN));
+    let seen = server.finish();
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+    assert_eq!(
+        stderr(&out),
+        format!("imported evil\u{fffd}\u{fffd}[31mimported fake\".fd.json as a SUBFLOW (flow id {FLOW_ID}, version id {VERSION_ID})\n")
+    );
+    assert!(seen[0]
+        .body
+        .contains("Content-Disposition: form-data; name=\"file\"; filename=\"evil___31mimported_fake_.fd.json\"\r\n"));
+    // A name in an error is shown the same way.
+    std::fs::write(dir.path().join(name), "{}").unwrap();
+    let out = push_file(
+        dir.path(),
+        name,
+        &["--api-url", "http://127.0.0.1:9"],
+        Some(TOKEN),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        "error: evil\u{fffd}\u{fffd}[31mimported fake\".fd.json is not a Flow Designer file: push sends what `wxcflow build --target flow-designer` writes, or a Flow Designer export\n"
+    );
 }

@@ -402,3 +402,69 @@ fn no_flow_designer_command_prints_anything_that_depends_on_a_secret() {
     // What is shown, for review: each command's first lines (the comparison above saw all).
     insta::assert_snapshot!("flow_designer_leak_suite", snapshot);
 }
+
+/// "mode 0600" is said only of a regular file made with that mode: an output that is not a
+/// regular file (a null device, made for the test so that a regression never replaces the
+/// machine's own /dev/null) is written through, and its mode is its own.
+#[cfg(unix)]
+#[test]
+fn only_a_regular_file_is_said_to_be_mode_0600() {
+    let dir = tempfile::tempdir().unwrap();
+    setup(dir.path(), REFERENCE);
+    let made = Command::new("mknod")
+        .arg(dir.path().join("null"))
+        .args(["c", "1", "3"])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    for (target, document) in [("--target", "flow-designer"), ("--target", "document")] {
+        let build = |out: &str| {
+            run(
+                dir.path(),
+                &[
+                    "build",
+                    target,
+                    document,
+                    "--values",
+                    "tenant.toml",
+                    "-o",
+                    out,
+                ],
+                REFERENCE,
+            )
+        };
+        let file = build("out.json");
+        assert_eq!(file.status.code(), Some(0), "{document}");
+        // The last line: warnings about the flow come before it.
+        let said = last_line(&file);
+        assert!(
+            said.starts_with("wrote out.json (")
+                && said.ends_with(", mode 0600: it holds secret values)"),
+            "{said}"
+        );
+        if !made {
+            eprintln!("note: cannot create device nodes here; the device case is skipped");
+            continue;
+        }
+        let null = build("null");
+        assert_eq!(null.status.code(), Some(0), "{document}");
+        let said = last_line(&null);
+        assert!(said.starts_with("wrote null ("), "{said}");
+        assert!(
+            said.ends_with("; written through: not a regular file, its mode is its own (it holds secret values))"),
+            "{said}"
+        );
+        assert!(!said.contains("0600"), "{said}");
+        use std::os::unix::fs::FileTypeExt;
+        assert!(std::fs::symlink_metadata(dir.path().join("null"))
+            .unwrap()
+            .file_type()
+            .is_char_device());
+    }
+}
+
+#[cfg(unix)]
+fn last_line(out: &Output) -> String {
+    let text = String::from_utf8_lossy(&out.stderr).into_owned();
+    text.lines().last().unwrap_or("").to_string()
+}

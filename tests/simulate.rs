@@ -388,7 +388,26 @@ fn live_run(dir: &Path, url: &str, passphrase: &str) -> serde_json::Value {
         format!("token_service_url = \"{url}\"\ntoken_passphrase = {{ env = \"LIVE_PASSPHRASE\" }}\nstatic_token = {{ env = \"LIVE_STATIC\" }}\n"),
     )
     .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_wxcflow"))
+    // A proxy in the environment that nothing listens on: plain http never goes through one
+    // (it would read the passphrase header), so the service is still reached.
+    let no_proxy_here = {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", listener.local_addr().unwrap())
+    };
+    let mut command = Command::new(env!("CARGO_BIN_EXE_wxcflow"));
+    for name in [
+        "ALL_PROXY",
+        "all_proxy",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+    ] {
+        command.env(name, &no_proxy_here);
+    }
+    let out = command
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
         .args([
             "run",
             "--live",
@@ -413,9 +432,11 @@ fn live_runs_against_a_local_token_service() {
     // The right passphrase: the service's token (masked in output, so check the source).
     let (url, server) = token_service(1);
     let right = live_run(dir.path(), &url, "right-passphrase");
+    // Checked before waiting for the service: a request that went elsewhere (a proxy) fails
+    // here rather than leaving the service waiting.
+    assert_eq!(right["variables"]["TokenSource"], "service");
     server.join().unwrap();
     assert_eq!(right["outcome"], "Success");
-    assert_eq!(right["variables"]["TokenSource"], "service");
     assert_eq!(right["variables"]["TokenStatus"], "200");
     // The wrong passphrase: 500 Invalid Token Passphrase, so the static token.
     let (url, server) = token_service(1);

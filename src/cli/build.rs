@@ -101,20 +101,19 @@ pub(super) fn build(
         out!("{json}");
         return Ok(Done::Clean);
     }
-    if let Err(e) = io::write_output(
+    let written = io::write_output_how(
         &target,
         json.as_bytes(),
         io::WriteOptions::output(holds_secret),
-    ) {
-        return Err(Failure::usage(e));
-    }
+    )
+    .map_err(Failure::usage)?;
     if matches!(format, Format::Human) {
         reportln!(
             "wrote {} ({} nodes{})",
             target.display(),
             document.flow.nodes.len() + 1,
             if holds_secret {
-                ", mode 0600: it holds secret values"
+                written.private_note()
             } else {
                 ""
             }

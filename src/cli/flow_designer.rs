@@ -355,13 +355,12 @@ pub(super) fn build(
         out!("{json}");
         return Ok(Done::Clean);
     }
-    if let Err(e) = super::io::write_output(
+    let written = super::io::write_output_how(
         &target,
         json.as_bytes(),
         super::io::WriteOptions::output(holds_secret),
-    ) {
-        return Err(Failure::usage(e));
-    }
+    )
+    .map_err(Failure::usage)?;
     if matches!(format, Format::Human) {
         reportln!(
             "wrote {} (Flow Designer {}, {} activities{})",
@@ -369,7 +368,7 @@ pub(super) fn build(
             flow.flow_type.as_deref().unwrap_or("FLOW"),
             flow.process.activities.len(),
             if holds_secret {
-                ", mode 0600: it holds secret values"
+                written.private_note()
             } else {
                 ""
             }
@@ -496,13 +495,20 @@ pub(super) fn push(args: &Push) -> Outcome {
             )));
         }
     };
-    let source = read_source(args.file)?;
+    // Every file name push prints is shown within its line: a control character (a newline, an
+    // escape) shows as U+FFFD, so that a name cannot forge a line.
+    let raw_name = args.file.display().to_string();
+    let shown_name = diagnostic::printable_name(&raw_name).into_owned();
+    let source = read_source(args.file).map_err(|mut e| {
+        e.message = e.message.replace(&raw_name, &shown_name);
+        e
+    })?;
     // Only an export goes to flows:import: a flow document or a spec would be refused by the
     // schema key by key, when the one thing to say is what the file is.
     if fd::recognise(source.text.as_bytes()) != Some(FdFile::Export) {
         return Err(Failure::usage(format!(
             "{} is not a Flow Designer file: push sends what `wxcflow build --target flow-designer` writes, or a Flow Designer export",
-            source.name
+            shown_name
         )));
     }
     let value: serde_json::Value = match serde_json::from_str(&source.text) {
@@ -510,7 +516,7 @@ pub(super) fn push(args: &Push) -> Outcome {
         Err(e) => {
             return Err(Failure::input(format!(
                 "{}:{}: not JSON: {}",
-                source.name,
+                shown_name,
                 e.line(),
                 fd::read::json_error(&e)
             )));
@@ -525,19 +531,23 @@ pub(super) fn push(args: &Push) -> Outcome {
     };
     if !violations.is_empty() {
         for v in &violations {
-            reportln!("error: {}: {v}", source.name);
+            reportln!("error: {shown_name}: {v}");
         }
         return Err(Failure::problems_with("push sends only files that pass the Flow Designer schema (`wxcflow build --target flow-designer` writes them)"));
     }
     let flow_type = push::FlowType::of_file(&value)
-        .map_err(|e| Failure::input(format!("{}: {e}", source.name)))?;
+        .map_err(|e| Failure::input(format!("{shown_name}: {e}")))?;
+    // The form names the file by its base name made ASCII (`push::form_file_name`); what is
+    // printed is the name as given, shown safely.
     let file_name = args.file.file_name().map_or_else(
         || "flow.json".to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
+    let shown_file_name = diagnostic::printable_name(&file_name).into_owned();
     // The token is in the requests only. Nothing printed below comes from the server but the
     // status code, the ids (24 hex digits: see `push::judge_import`), which of a fixed list of
-    // error field names an answer has (`push::refusal`), a redirect's host and a Retry-After's
+    // error field names an answer has (`push::refusal`), a redirect's target in push's own words
+    // (`push::redirect_target`) and a Retry-After's
     // seconds; a failure to send is described by its kind (`live::failure`), not by the
     // error's own text.
     let import = push::import_call(
@@ -556,7 +566,7 @@ pub(super) fn push(args: &Push) -> Outcome {
         push::judge_import(answer, attempt, &import.url)
     })?;
     reportln!(
-        "imported {file_name} as a {} (flow id {}{})",
+        "imported {shown_file_name} as a {} (flow id {}{})",
         flow_type.as_str(),
         imported.flow_id,
         imported

@@ -264,6 +264,36 @@ impl WriteOptions {
 /// - a regular file or a new path gets a temporary file beside it, renamed over it, so that
 ///   readers see the old file or the new one, never a part.
 pub fn write_output(path: &Path, bytes: &[u8], options: WriteOptions) -> Result<(), String> {
+    write_output_how(path, bytes, options).map(|_| ())
+}
+
+/// How [`write_output_how`] wrote: what a report may say of the output's mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Written {
+    /// A regular file was created or replaced (mode 0600 when private).
+    Replaced,
+    /// Not a regular file (`/dev/null`): written through, its mode is its own.
+    Through,
+}
+
+impl Written {
+    /// What a report says of a private output's mode: 0600 only for a regular file made so.
+    pub fn private_note(self) -> &'static str {
+        match self {
+            Written::Replaced => ", mode 0600: it holds secret values",
+            Written::Through => {
+                "; written through: not a regular file, its mode is its own (it holds secret values)"
+            }
+        }
+    }
+}
+
+/// [`write_output`], saying whether a regular file was made or something else written through.
+pub fn write_output_how(
+    path: &Path,
+    bytes: &[u8],
+    options: WriteOptions,
+) -> Result<Written, String> {
     let fail = |e: &dyn std::fmt::Display| format!("cannot write {}: {e}", path.display());
     let (target, existing) = match std::fs::symlink_metadata(path) {
         Ok(link) if link.file_type().is_symlink() && options.links == Links::Follow => {
@@ -317,11 +347,15 @@ pub fn write_output(path: &Path, bytes: &[u8], options: WriteOptions) -> Result<
                     path.display()
                 ));
             }
-            return write_through(&target, bytes).map_err(|e| fail(&e));
+            return write_through(&target, bytes)
+                .map(|()| Written::Through)
+                .map_err(|e| fail(&e));
         }
     }
     let existing = existing.filter(std::fs::Metadata::is_file);
-    replace(&target, bytes, options, existing.as_ref()).map_err(|e| fail(&e))
+    replace(&target, bytes, options, existing.as_ref())
+        .map(|()| Written::Replaced)
+        .map_err(|e| fail(&e))
 }
 
 /// Whether `meta` is the null device (the same device as `/dev/null`).

@@ -23,16 +23,6 @@ mod real {
             let request_ms = r
                 .request_timeout_ms
                 .unwrap_or(wxcflow::tools::simulate::DEFAULT_REQUEST_TIMEOUT_MS);
-            let agent: ureq::Agent = ureq::Agent::config_builder()
-                .http_status_as_error(false)
-                .max_redirects(0)
-                .timeout_connect(
-                    r.connect_timeout_ms
-                        .map(|ms| Duration::from_millis(ms.into())),
-                )
-                .timeout_global(Some(Duration::from_millis(request_ms.into())))
-                .build()
-                .into();
             // Whatever a failure says may quote the URL: it is as secret as the URL.
             let failed = |reason: String| Reply::ConnectionFailed {
                 reason: Text::new(reason, r.url.is_secret()),
@@ -46,6 +36,18 @@ mod real {
                 .map(|(k, v)| (k.clone(), v.expose().to_string()))
                 .collect();
             loop {
+                // Built for each hop: whether a proxy is used depends on the hop's scheme.
+                let agent: ureq::Agent = ureq::Agent::config_builder()
+                    .http_status_as_error(false)
+                    .max_redirects(0)
+                    .proxy(proxy_for(&url))
+                    .timeout_connect(
+                        r.connect_timeout_ms
+                            .map(|ms| Duration::from_millis(ms.into())),
+                    )
+                    .timeout_global(Some(Duration::from_millis(request_ms.into())))
+                    .build()
+                    .into();
                 let mut builder = ureq::http::Request::builder()
                     .method(method.as_str())
                     .uri(url.as_str());
@@ -172,6 +174,24 @@ mod real {
         Some(format!("{authority}{dir}/{location}"))
     }
 
+    /// The proxy a request to `url` goes through: the one the environment names (`ALL_PROXY`,
+    /// `HTTPS_PROXY`, `HTTP_PROXY`, as ureq reads them; a host `NO_PROXY` lists goes direct),
+    /// for https only (`push::may_use_proxy`). Plain http never goes through a proxy, which
+    /// would read the request, credentials included. A SOCKS proxy, which this build cannot
+    /// use (ureq would go direct), is not named.
+    fn proxy_for(url: &str) -> Option<ureq::Proxy> {
+        if !wxcflow::flow_designer::push::may_use_proxy(url) {
+            return None;
+        }
+        let proxy = ureq::Proxy::try_from_env()?;
+        let uri: ureq::http::Uri = url.parse().ok()?;
+        let tunnels = matches!(
+            proxy.protocol(),
+            ureq::ProxyProtocol::Http | ureq::ProxyProtocol::Https
+        );
+        (tunnels && !proxy.is_no_proxy(&uri)).then_some(proxy)
+    }
+
     /// Why a request could not be sent, by the kind of failure: an error's own text may quote
     /// what was sent.
     fn failure(e: &ureq::Error) -> String {
@@ -181,20 +201,32 @@ mod real {
             ureq::Error::ConnectionFailed => "connection failed".into(),
             ureq::Error::Io(io) => io.kind().to_string(),
             ureq::Error::Tls(_) | ureq::Error::Rustls(_) => "TLS failed".into(),
+            ureq::Error::ConnectProxyFailed(_) => "the proxy did not open a tunnel".into(),
             _ => "the request failed".into(),
         }
     }
 
-    /// Sends one request, following no redirect (a 3xx is the answer: `push` refuses it and
-    /// names its Location's host), and reads at most `MAX_ANSWER_BYTES` of the answer; the
-    /// answer, or why it could not be sent.
+    /// Sends one request, following no redirect (a 3xx is the answer: `push` refuses it, see
+    /// `push::redirect_target`), and reads at most `MAX_ANSWER_BYTES` of the answer; the answer,
+    /// or why it could not be sent (naming the proxy it went through, if any: see [`proxy_for`]).
     pub(in crate::cli) fn send(
         call: &wxcflow::flow_designer::push::Call,
     ) -> Result<wxcflow::flow_designer::push::Answer, String> {
+        use wxcflow::flow_designer::push::proxy_shown;
         use wxcflow::flow_designer::push::{Answer, Body, MAX_ANSWER_BYTES};
+        let proxy = proxy_for(&call.url);
+        // Named by scheme, host and port only: the environment's URL may hold a password.
+        let through = proxy.as_ref().map_or(String::new(), |p| {
+            let scheme = p.uri().scheme_str().unwrap_or("http");
+            format!(
+                ", through the proxy {} (from the environment: ALL_PROXY, HTTPS_PROXY or HTTP_PROXY; NO_PROXY lists hosts that go direct)",
+                proxy_shown(scheme, p.host(), p.port())
+            )
+        });
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
+            .proxy(proxy)
             .timeout_global(Some(std::time::Duration::from_secs(60)))
             .build()
             .into();
@@ -208,7 +240,9 @@ mod real {
             "the request could not be made (a header holds characters HTTP does not allow)"
                 .to_string()
         })?;
-        let mut response = agent.run(request).map_err(|e| failure(&e))?;
+        let mut response = agent
+            .run(request)
+            .map_err(|e| format!("{}{through}", failure(&e)))?;
         let header = |name: &str| {
             response
                 .headers()
@@ -230,7 +264,12 @@ mod real {
         {
             Ok(bytes) => String::from_utf8(bytes).map_or(Body::NotText, Body::Text),
             Err(ureq::Error::BodyExceedsLimit(_)) => Body::TooLarge,
-            Err(e) => return Err(format!("the answer could not be read: {}", failure(&e))),
+            Err(e) => {
+                return Err(format!(
+                    "the answer could not be read: {}{through}",
+                    failure(&e)
+                ))
+            }
         };
         Ok(Answer {
             status,

@@ -457,6 +457,20 @@ pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// A name (a file's, a path) safe to print within a line: every control character, line breaks
+/// and tabs included, shows as U+FFFD, so that a name can neither forge a line of its own nor
+/// rewrite the terminal.
+pub fn printable_name(name: &str) -> std::borrow::Cow<'_, str> {
+    if name.chars().any(char::is_control) {
+        name.chars()
+            .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+            .collect::<String>()
+            .into()
+    } else {
+        name.into()
+    }
+}
+
 /// Renders diagnostics as a JSON array, one object per diagnostic, for CI. Columns are counted
 /// as the line is shown (see [`shown`]), `sources` being the files as quoted.
 // `expect` below: Plain data with string keys always serialises.

@@ -152,6 +152,28 @@ fn flows_url(base: &str, org: &str, project: &str) -> String {
     format!("{base}/flow-store/{org}/project/{project}/flows")
 }
 
+/// The name a file is sent under in the form's `filename=`: its base name in ASCII, anything but
+/// letters, digits, `.`, `_` and `-` made `_` (no quote, control character or path separator
+/// reaches the header); `flow.json` when nothing is left.
+pub fn form_file_name(file_name: &str) -> String {
+    let base = file_name.rsplit(['/', '\\']).next().unwrap_or("");
+    let safe: String = base
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if safe.trim_matches(['.', '_']).is_empty() {
+        "flow.json".to_string()
+    } else {
+        safe
+    }
+}
+
 /// A multipart form with one part, `file`; the boundary is derived from the file, so that it
 /// never occurs in it.
 pub fn multipart(file_name: &str, json: &str) -> (String, String) {
@@ -164,16 +186,7 @@ pub fn multipart(file_name: &str, json: &str) -> (String, String) {
             .map(|b| format!("{b:02x}"))
             .collect::<String>()
     );
-    let safe_name: String = file_name
-        .chars()
-        .map(|c| {
-            if c == '"' || c == '\r' || c == '\n' {
-                '_'
-            } else {
-                c
-            }
-        })
-        .collect();
+    let safe_name = form_file_name(file_name);
     let body = format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{safe_name}\"\r\nContent-Type: application/json\r\n\r\n{json}\r\n\
          --{boundary}--\r\n"
@@ -358,12 +371,81 @@ pub fn is_json_type(content_type: &str) -> bool {
             .is_some_and(|sub| sub.ends_with("+json"))
 }
 
-/// The host a redirect points to, resolved against the URL that answered (`Location` may be
-/// relative). `None` when it names no host.
-pub fn redirect_host(request_url: &str, location: &str) -> Option<String> {
-    let base = Url::parse(request_url).ok()?;
-    let target = base.join(location.trim()).ok()?;
-    target.host_str().map(str::to_string)
+/// The regions whose API hosts (`api.wxcc-<region>.cisco.com`) a redirect may be named by.
+pub const KNOWN_REGIONS: [&str; 7] = ["us1", "eu1", "eu2", "anz1", "ca1", "jp1", "sg1"];
+
+/// Where a redirect points, resolved against the URL that answered (`Location` may be
+/// relative), said without the server's text: a `Location` may echo what push sent, bearer
+/// token included (`https://<token>/`). The target is named only as "the same host" (its
+/// parsed host is the request's), or by its host when that is one of the API's own hosts
+/// (`api.wxcc-<region>.cisco.com`, a region of [`KNOWN_REGIONS`]); any other host is not
+/// named. A change of scheme is said.
+pub fn redirect_target(request_url: &str, location: &str) -> String {
+    let Ok(base) = Url::parse(request_url) else {
+        return "a redirect (not named: an answer may echo what push sent)".to_string();
+    };
+    let Some(target) = base.join(location.trim()).ok() else {
+        return "a redirect to a URL that does not parse (not named: an answer may echo what push sent)".to_string();
+    };
+    let Some(host) = target.host() else {
+        return "a redirect to a URL with no host".to_string();
+    };
+    let mut said = if base.host() == Some(host.clone()) {
+        "a redirect to the same host".to_string()
+    } else if let Some(api) = api_host(&host) {
+        format!("a redirect to {api}")
+    } else {
+        "a redirect to another host (not named: an answer may echo what push sent)".to_string()
+    };
+    if base.scheme() != target.scheme() {
+        // Both are push's own words: the parser lower-cases schemes, and only these are named.
+        let name = |scheme: &str| match scheme {
+            "https" => "https",
+            "http" => "http",
+            _ => "another scheme",
+        };
+        said.push_str(&format!(
+            ", from {} to {}",
+            name(base.scheme()),
+            name(target.scheme())
+        ));
+    }
+    said
+}
+
+/// The host, when it is one of the API's own: `api.wxcc-<region>.cisco.com` for a region of
+/// [`KNOWN_REGIONS`].
+fn api_host(host: &Host<&str>) -> Option<String> {
+    let Host::Domain(name) = host else {
+        return None;
+    };
+    let region = name.strip_prefix("api.wxcc-")?.strip_suffix(".cisco.com")?;
+    // Named from the list, not from the server's text.
+    let known = KNOWN_REGIONS.into_iter().find(|r| *r == region)?;
+    Some(format!("api.wxcc-{known}.cisco.com"))
+}
+
+/// Whether a call to `url` may go through a proxy named by the environment (`ALL_PROXY`,
+/// `HTTPS_PROXY`, `HTTP_PROXY`, and their lower-case forms; `NO_PROXY` lists hosts that go
+/// direct): https only, where the proxy sees a `CONNECT` and TLS runs end to end through it.
+/// Plain http, which goes to loopback only, never does: a proxy would read the request,
+/// bearer token included.
+pub fn may_use_proxy(url: &str) -> bool {
+    Url::parse(url).is_ok_and(|u| u.scheme() == "https")
+}
+
+/// How a proxy is named in messages: `scheme://host:port`, never a user name or password.
+pub fn proxy_shown(scheme: &str, host: &str, port: u16) -> String {
+    let scheme = if scheme.eq_ignore_ascii_case("https") {
+        "https"
+    } else {
+        "http"
+    };
+    let host: String = host
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+        .collect();
+    format!("{scheme}://{host}:{port}")
 }
 
 /// How long a `Retry-After` asks to wait, in seconds: the delta-seconds form only (an HTTP
@@ -389,10 +471,7 @@ fn judge_common(
     let status = answer.status;
     if (300..400).contains(&status) {
         let to = match answer.location.as_deref() {
-            Some(location) => match redirect_host(request_url, location) {
-                Some(host) => format!("a redirect to {host}"),
-                None => "a redirect to a URL with no host".to_string(),
-            },
+            Some(location) => redirect_target(request_url, location),
             None => "a redirect with no Location".to_string(),
         };
         return failed(
@@ -729,20 +808,51 @@ mod tests {
     }
 
     #[test]
-    fn no_redirect_is_followed_and_its_host_is_named() {
+    fn no_redirect_is_followed_and_its_target_is_named_only_when_it_cannot_echo() {
         let redirect = |status, location: Option<&str>| Answer {
             location: location.map(String::from),
             ..json(status, "")
         };
-        for (status, location, says) in [
-            (302, Some("https://login.example.net/sso?x=1"), "the import was answered with HTTP 302, a redirect to login.example.net: push follows no redirect (the token and the file would go with it); give --api-url or --region the API's own address"),
-            (307, Some("/elsewhere"), "the import was answered with HTTP 307, a redirect to api.wxcc-us1.cisco.com: push follows no redirect (the token and the file would go with it); give --api-url or --region the API's own address"),
-            (301, None, "the import was answered with HTTP 301, a redirect with no Location: push follows no redirect (the token and the file would go with it); give --api-url or --region the API's own address"),
-            (308, Some("data:,x"), "the import was answered with HTTP 308, a redirect to a URL with no host: push follows no redirect (the token and the file would go with it); give --api-url or --region the API's own address"),
+        let tail = ": push follows no redirect (the token and the file would go with it); give --api-url or --region the API's own address";
+        let other = "a redirect to another host (not named: an answer may echo what push sent)";
+        for (status, location, to) in [
+            (302, Some("https://login.example.net/sso?x=1"), other),
+            // A server that echoes the token as a host name.
+            (302, Some("https://NjFhYTest_token_PF84/"), other),
+            (302, Some("https://api.wxcc-abc123.cisco.com/"), other),
+            (302, Some("https://api.wxcc-us1.cisco.com.evil.example/"), other),
+            (307, Some("/elsewhere"), "a redirect to the same host"),
+            (307, Some("HTTPS://API.WXCC-US1.CISCO.COM:8443/x"), "a redirect to the same host"),
+            (308, Some("http://api.wxcc-us1.cisco.com/x"), "a redirect to the same host, from https to http"),
+            (301, Some("https://api.wxcc-eu2.cisco.com/x"), "a redirect to api.wxcc-eu2.cisco.com"),
+            (301, Some("http://login.example.net/"), "a redirect to another host (not named: an answer may echo what push sent), from https to http"),
+            (301, None, "a redirect with no Location"),
+            (308, Some("data:,x"), "a redirect to a URL with no host"),
         ] {
             let f = failure(judge_import(&redirect(status, location), 0, IMPORT));
-            assert_eq!((f.kind, f.message.as_str()), (FailureKind::NotTheApi, says));
+            let says = format!("the import was answered with HTTP {status}, {to}{tail}");
+            assert_eq!((f.kind, f.message), (FailureKind::NotTheApi, says));
         }
+    }
+
+    #[test]
+    fn a_file_is_sent_under_an_ascii_base_name_and_a_proxy_is_named_without_credentials() {
+        for (given, sent) in [
+            ("a.fd.json", "a.fd.json"),
+            ("dir/sub/Get Token.fd.json", "Get_Token.fd.json"),
+            ("x\"\r\nX-Evil: 1\u{1b}[2J.json", "x___X-Evil__1__2J.json"),
+            ("caf\u{e9}.json", "caf_.json"),
+            ("..", "flow.json"),
+            ("", "flow.json"),
+        ] {
+            assert_eq!(form_file_name(given), sent, "{given:?}");
+        }
+        assert!(may_use_proxy("https://api.wxcc-us1.cisco.com/x"));
+        assert!(!may_use_proxy("http://127.0.0.1:8080/x"));
+        assert_eq!(
+            proxy_shown("HTTP", "proxy.corp.example", 3128),
+            "http://proxy.corp.example:3128"
+        );
     }
 
     #[test]
