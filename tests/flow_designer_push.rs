@@ -735,3 +735,49 @@ fn file_names_are_printed_within_their_line_and_sent_as_ascii() {
         "error: evil\u{fffd}\u{fffd}[31mimported fake\".fd.json is not a Flow Designer file: push sends what `wxcflow build --target flow-designer` writes, or a Flow Designer export\n"
     );
 }
+
+#[test]
+fn a_proxy_the_environment_names_that_push_cannot_use_is_refused_not_gone_around() {
+    let dir = built();
+    // The API stand-in: nothing may reach it directly, around the proxy the user named.
+    let api = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    api.set_nonblocking(true).unwrap();
+    let api_url = format!("https://127.0.0.1:{}", api.local_addr().unwrap().port());
+    for (var, value, why) in [
+        (
+            "ALL_PROXY",
+            "socks5://proxy-user:proxy-hunter2@127.0.0.1:1",
+            "is not an http(s) proxy (this build cannot use SOCKS)",
+        ),
+        (
+            "HTTPS_PROXY",
+            "http://proxy-user:proxy-hunter2@127.0.0.1:99999",
+            "does not parse as a proxy URL with a valid port",
+        ),
+        (
+            "HTTPS_PROXY",
+            "http://proxy-user:proxy-hunter2@[::1",
+            "does not parse",
+        ),
+    ] {
+        let out = push_with_env(
+            dir.path(),
+            "GetOAuthToken.fd.json",
+            &["--api-url", &api_url],
+            Some(TOKEN),
+            &[(var, value)],
+        );
+        assert_eq!(out.status.code(), Some(2), "{value}: {}", all_output(&out));
+        assert!(
+            stderr(&out).contains(&format!("the proxy in {var} {why}; point {var} at an http:// or https:// proxy, or unset it")),
+            "{value}: {}",
+            stderr(&out)
+        );
+        let all = all_output(&out);
+        assert!(!all.contains("hunter2") && !all.contains("proxy-user") && !all.contains(TOKEN));
+        assert!(
+            api.accept().is_err(),
+            "{value}: push went around the proxy, straight to the API"
+        );
+    }
+}

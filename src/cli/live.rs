@@ -37,10 +37,14 @@ mod real {
                 .collect();
             loop {
                 // Built for each hop: whether a proxy is used depends on the hop's scheme.
+                let proxy = match proxy_for(&url) {
+                    Ok(proxy) => proxy,
+                    Err(why) => return failed(why),
+                };
                 let agent: ureq::Agent = ureq::Agent::config_builder()
                     .http_status_as_error(false)
                     .max_redirects(0)
-                    .proxy(proxy_for(&url))
+                    .proxy(proxy)
                     .timeout_connect(
                         r.connect_timeout_ms
                             .map(|ms| Duration::from_millis(ms.into())),
@@ -177,19 +181,60 @@ mod real {
     /// The proxy a request to `url` goes through: the one the environment names (`ALL_PROXY`,
     /// `HTTPS_PROXY`, `HTTP_PROXY`, as ureq reads them; a host `NO_PROXY` lists goes direct),
     /// for https only (`push::may_use_proxy`). Plain http never goes through a proxy, which
-    /// would read the request, credentials included. A SOCKS proxy, which this build cannot
-    /// use (ureq would go direct), is not named.
-    fn proxy_for(url: &str) -> Option<ureq::Proxy> {
+    /// would read the request, credentials included. A proxy the environment names that this
+    /// build cannot use (SOCKS, another scheme, a value that does not parse, a port ureq would
+    /// replace) is an error naming the variable: going around it, direct, is not what was meant.
+    fn proxy_for(url: &str) -> Result<Option<ureq::Proxy>, String> {
         if !wxcflow::flow_designer::push::may_use_proxy(url) {
-            return None;
+            return Ok(None);
         }
-        let proxy = ureq::Proxy::try_from_env()?;
-        let uri: ureq::http::Uri = url.parse().ok()?;
-        let tunnels = matches!(
+        // The variables in the order ureq reads them: the first one set is the one it uses.
+        let named = [
+            "ALL_PROXY",
+            "all_proxy",
+            "HTTPS_PROXY",
+            "https_proxy",
+            "HTTP_PROXY",
+            "http_proxy",
+        ]
+        .into_iter()
+        .find_map(|var| {
+            std::env::var(var)
+                .ok()
+                .filter(|v| !v.trim().is_empty())
+                .map(|v| (var, v))
+        });
+        let Some((var, value)) = named else {
+            return Ok(None);
+        };
+        let unusable = |why: &str| {
+            Err(format!(
+                "the proxy in {var} {why}; point {var} at an http:// or https:// proxy, or unset it"
+            ))
+        };
+        let Some(proxy) = ureq::Proxy::try_from_env() else {
+            return unusable("does not parse");
+        };
+        if !matches!(
             proxy.protocol(),
             ureq::ProxyProtocol::Http | ureq::ProxyProtocol::Https
-        );
-        (tunnels && !proxy.is_no_proxy(&uri)).then_some(proxy)
+        ) {
+            return unusable("is not an http(s) proxy (this build cannot use SOCKS)");
+        }
+        // The port as written must be the one ureq will use (it replaces one out of range).
+        let written = if value.contains("://") {
+            value.clone()
+        } else {
+            format!("http://{value}")
+        };
+        match url::Url::parse(&written) {
+            Ok(u) if u.port_or_known_default() == Some(proxy.port()) => {}
+            _ => return unusable("does not parse as a proxy URL with a valid port"),
+        }
+        let Ok(uri) = url.parse::<ureq::http::Uri>() else {
+            return Ok(None);
+        };
+        Ok((!proxy.is_no_proxy(&uri)).then_some(proxy))
     }
 
     /// Why a request could not be sent, by the kind of failure: an error's own text may quote
@@ -214,7 +259,7 @@ mod real {
     ) -> Result<wxcflow::flow_designer::push::Answer, String> {
         use wxcflow::flow_designer::push::proxy_shown;
         use wxcflow::flow_designer::push::{Answer, Body, MAX_ANSWER_BYTES};
-        let proxy = proxy_for(&call.url);
+        let proxy = proxy_for(&call.url)?;
         // Named by scheme, host and port only: the environment's URL may hold a password.
         let through = proxy.as_ref().map_or(String::new(), |p| {
             let scheme = p.uri().scheme_str().unwrap_or("http");
