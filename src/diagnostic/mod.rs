@@ -459,11 +459,19 @@ pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
 
 /// A name (a file's, a path) safe to print within a line: every control character, line breaks
 /// and tabs included, shows as U+FFFD, so that a name can neither forge a line of its own nor
-/// rewrite the terminal.
+/// rewrite the terminal; so do Unicode's line and paragraph separators (U+2028, U+2029), which
+/// some log viewers break lines on, and the bidirectional controls (U+200E, U+200F, U+202A to
+/// U+202E, U+2066 to U+2069), which make a name display as another.
 pub fn printable_name(name: &str) -> std::borrow::Cow<'_, str> {
-    if name.chars().any(char::is_control) {
+    fn unsafe_in_a_line(c: char) -> bool {
+        c.is_control()
+            || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}')
+            || ('\u{202a}'..='\u{202e}').contains(&c)
+            || ('\u{2066}'..='\u{2069}').contains(&c)
+    }
+    if name.chars().any(unsafe_in_a_line) {
         name.chars()
-            .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+            .map(|c| if unsafe_in_a_line(c) { '\u{fffd}' } else { c })
             .collect::<String>()
             .into()
     } else {
@@ -592,6 +600,16 @@ pub fn too_large(name: &str, len: usize) -> Option<Diagnostic> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_printable_name_keeps_to_its_line_and_its_reading_order() {
+        assert_eq!(printable_name("acme.fd.json"), "acme.fd.json");
+        assert_eq!(
+            printable_name("a\nb\u{1b}c\u{2028}d\u{202e}e\u{2067}f\u{200f}g"),
+            "a\u{fffd}b\u{fffd}c\u{fffd}d\u{fffd}e\u{fffd}f\u{fffd}g"
+        );
+        assert_eq!(printable_name("Zürich-東京.json"), "Zürich-東京.json");
+    }
 
     #[test]
     fn a_byte_order_mark_is_no_column() {
