@@ -155,17 +155,13 @@ impl StandIn {
     }
 }
 
-/// The variables a proxy is taken from; cleared for every push unless a test sets them.
-const PROXY_VARIABLES: [&str; 8] = [
-    "ALL_PROXY",
-    "all_proxy",
-    "HTTPS_PROXY",
-    "https_proxy",
-    "HTTP_PROXY",
-    "http_proxy",
-    "NO_PROXY",
-    "no_proxy",
-];
+/// The variables a proxy is taken from, and those that name hosts that go direct; cleared for
+/// every push unless a test sets them.
+fn proxy_variables() -> impl Iterator<Item = &'static str> {
+    wxcflow::flow_designer::push::PROXY_VARIABLES
+        .into_iter()
+        .chain(["NO_PROXY", "no_proxy"])
+}
 
 fn push_file(dir: &Path, file: &str, extra: &[&str], token: Option<&str>) -> std::process::Output {
     push_with_env(dir, file, extra, token, &[])
@@ -179,7 +175,7 @@ fn push_with_env(
     env: &[(&str, &str)],
 ) -> std::process::Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_wxcflow"));
-    for name in PROXY_VARIABLES {
+    for name in proxy_variables() {
         command.env_remove(name);
     }
     command.envs(env.iter().copied());
@@ -653,7 +649,7 @@ fn plain_http_never_goes_through_a_proxy_from_the_environment() {
     // A stand-in proxy: it records every connection (a CONNECT or a proxied request).
     let proxy = StandIn::start(vec![json(200, "{}")]);
     let server = StandIn::start(vec![imported()]);
-    let env: Vec<(&str, &str)> = PROXY_VARIABLES[..6]
+    let env: Vec<(&str, &str)> = wxcflow::flow_designer::push::PROXY_VARIABLES
         .iter()
         .map(|name| (*name, proxy.url.as_str()))
         .collect();

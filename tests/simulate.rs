@@ -395,14 +395,7 @@ fn live_run(dir: &Path, url: &str, passphrase: &str) -> serde_json::Value {
         format!("http://{}", listener.local_addr().unwrap())
     };
     let mut command = Command::new(env!("CARGO_BIN_EXE_wxcflow"));
-    for name in [
-        "ALL_PROXY",
-        "all_proxy",
-        "HTTPS_PROXY",
-        "https_proxy",
-        "HTTP_PROXY",
-        "http_proxy",
-    ] {
+    for name in wxcflow::flow_designer::push::PROXY_VARIABLES {
         command.env(name, &no_proxy_here);
     }
     let out = command

@@ -188,22 +188,14 @@ mod real {
         if !wxcflow::flow_designer::push::may_use_proxy(url) {
             return Ok(None);
         }
-        // The variables in the order ureq reads them: the first one set is the one it uses.
-        let named = [
-            "ALL_PROXY",
-            "all_proxy",
-            "HTTPS_PROXY",
-            "https_proxy",
-            "HTTP_PROXY",
-            "http_proxy",
-        ]
-        .into_iter()
-        .find_map(|var| {
-            std::env::var(var)
-                .ok()
-                .filter(|v| !v.trim().is_empty())
-                .map(|v| (var, v))
-        });
+        let named = wxcflow::flow_designer::push::PROXY_VARIABLES
+            .into_iter()
+            .find_map(|var| {
+                std::env::var(var)
+                    .ok()
+                    .filter(|v| !v.trim().is_empty())
+                    .map(|v| (var, v))
+            });
         let Some((var, value)) = named else {
             return Ok(None);
         };

@@ -425,6 +425,17 @@ fn api_host(host: &Host<&str>) -> Option<String> {
     Some(format!("api.wxcc-{known}.cisco.com"))
 }
 
+/// The environment variables a proxy is taken from, in the order they are read: the first
+/// one set is the proxy (as ureq reads them).
+pub const PROXY_VARIABLES: [&str; 6] = [
+    "ALL_PROXY",
+    "all_proxy",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+];
+
 /// Whether a call to `url` may go through a proxy named by the environment (`ALL_PROXY`,
 /// `HTTPS_PROXY`, `HTTP_PROXY`, and their lower-case forms; `NO_PROXY` lists hosts that go
 /// direct): https only, where the proxy sees a `CONNECT` and TLS runs end to end through it.
