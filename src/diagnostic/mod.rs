@@ -446,8 +446,12 @@ fn floor_char_boundary(text: &str, mut index: usize) -> usize {
 /// Text safe to print to a terminal: control characters other than line breaks and tabs (an
 /// escape sequence in a value would recolour, retitle or rewrite the terminal) show as U+FFFD.
 pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
-    let unsafe_char = |c: char| c.is_control() && c != '\n' && c != '\t';
-    if text.chars().any(unsafe_char) {
+    replacing(text, |c| c.is_control() && c != '\n' && c != '\t')
+}
+
+/// `text` with every character `unsafe_char` picks shown as U+FFFD; borrowed when there is none.
+fn replacing(text: &str, unsafe_char: impl Fn(char) -> bool) -> std::borrow::Cow<'_, str> {
+    if text.chars().any(&unsafe_char) {
         text.chars()
             .map(|c| if unsafe_char(c) { '\u{fffd}' } else { c })
             .collect::<String>()
@@ -463,20 +467,12 @@ pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
 /// some log viewers break lines on, and the bidirectional controls (U+200E, U+200F, U+202A to
 /// U+202E, U+2066 to U+2069), which make a name display as another.
 pub fn printable_name(name: &str) -> std::borrow::Cow<'_, str> {
-    fn unsafe_in_a_line(c: char) -> bool {
+    replacing(name, |c| {
         c.is_control()
             || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}')
             || ('\u{202a}'..='\u{202e}').contains(&c)
             || ('\u{2066}'..='\u{2069}').contains(&c)
-    }
-    if name.chars().any(unsafe_in_a_line) {
-        name.chars()
-            .map(|c| if unsafe_in_a_line(c) { '\u{fffd}' } else { c })
-            .collect::<String>()
-            .into()
-    } else {
-        name.into()
-    }
+    })
 }
 
 /// Renders diagnostics as a JSON array, one object per diagnostic, for CI. Columns are counted
