@@ -198,7 +198,10 @@ fn a_loop_is_cut_with_a_clear_error() {
     let flow = flow_of(&spec);
     struct Child(wxcflow::flow::Flow);
     impl wxcflow::tools::simulate::FlowResolver for Child {
-        fn resolve(&self, _: &str) -> Result<wxcflow::flow::Flow, String> {
+        fn resolve(
+            &self,
+            _: &str,
+        ) -> Result<wxcflow::flow::Flow, wxcflow::tools::simulate::ChildError> {
             Ok(self.0.clone())
         }
     }
@@ -219,8 +222,9 @@ fn a_loop_is_cut_with_a_clear_error() {
     assert!(
         result
             .error
-            .as_deref()
+            .as_ref()
             .unwrap()
+            .to_string()
             .starts_with("stopped after 1000 steps"),
         "{:?}",
         result.error
@@ -242,7 +246,7 @@ fn an_evaluate_node_stops_the_run_by_name() {
     let flow = flow_of(&spec);
     let result = run_without_http(&flow, &NoChildren);
     assert_eq!(
-        result.error.as_deref(),
+        result.error.map(|e| e.to_string()).as_deref(),
         Some(
             "node `score` (n3) is an Evaluate node: its JavaScript is not supported in simulation"
         )
@@ -494,12 +498,18 @@ fn actions_run_in_order_each_seeing_the_ones_before() {
 fn steps_of_called_flows_name_the_flows_that_led_there() {
     struct Children(Vec<wxcflow::flow::Flow>);
     impl wxcflow::tools::simulate::FlowResolver for Children {
-        fn resolve(&self, name: &str) -> Result<wxcflow::flow::Flow, String> {
+        fn resolve(
+            &self,
+            name: &str,
+        ) -> Result<wxcflow::flow::Flow, wxcflow::tools::simulate::ChildError> {
             self.0
                 .iter()
                 .find(|f| f.name == name)
                 .cloned()
-                .ok_or_else(|| format!("no flow `{name}`"))
+                .ok_or_else(|| wxcflow::tools::simulate::ChildError::NotFound {
+                    flow: name.to_string(),
+                    searched: Vec::new(),
+                })
         }
     }
     let done = || {

@@ -1,6 +1,7 @@
 //! run and test: flows executed locally.
 
 use super::*;
+use wxcflow::tools::simulate::ChildError;
 
 /// Finds called flows: `<dir>/<FlowName>.toml`, else any spec in the folders whose `[flow]`
 /// name matches, else the embedded GetOAuthToken.
@@ -36,27 +37,25 @@ impl FsFlows {
         FsFlows { dirs }
     }
 
-    fn compile(&self, source: &SourceFile) -> Result<wxcflow::flow::Flow, String> {
+    fn compile(&self, source: &SourceFile) -> Result<wxcflow::flow::Flow, ChildError> {
         let result = compiler().build(source);
-        result.output.map(|(d, _)| d.flow).ok_or_else(|| {
-            let first = result
-                .diagnostics
-                .iter()
-                .find(|d| d.is_error())
-                .map_or(String::new(), |d| {
-                    format!(" (first: {}: {})", d.code.as_str(), d.message)
-                });
-            format!(
-                "{} does not compile: {}{first}",
-                source.name,
-                diagnostic::summary(&result.diagnostics)
-            )
-        })
+        result
+            .output
+            .map(|(d, _)| d.flow)
+            .ok_or_else(|| ChildError::DoesNotCompile {
+                file: source.name.clone(),
+                summary: diagnostic::summary(&result.diagnostics),
+                first: result
+                    .diagnostics
+                    .iter()
+                    .find(|d| d.is_error())
+                    .map(|d| (d.code.as_str().to_string(), d.message.clone())),
+            })
     }
 }
 
 impl wxcflow::tools::simulate::FlowResolver for FsFlows {
-    fn resolve(&self, flow: &str) -> Result<wxcflow::flow::Flow, String> {
+    fn resolve(&self, flow: &str) -> Result<wxcflow::flow::Flow, ChildError> {
         for dir in &self.dirs {
             // Only regular files are searched: a FIFO in the folder would block the run.
             let direct = dir.join(format!("{flow}.toml"));
@@ -90,8 +89,10 @@ impl wxcflow::tools::simulate::FlowResolver for FsFlows {
         if wxcflow::spec::parse_spec(&embedded).is_ok_and(|spec| spec.flow.name.get_ref() == flow) {
             return self.compile(&embedded);
         }
-        let searched: Vec<String> = self.dirs.iter().map(|d| d.display().to_string()).collect();
-        Err(format!("no flow named `{flow}` in {}", searched.join(", ")))
+        Err(ChildError::NotFound {
+            flow: flow.to_string(),
+            searched: self.dirs.iter().map(|d| d.display().to_string()).collect(),
+        })
     }
 }
 

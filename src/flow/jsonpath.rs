@@ -2,11 +2,61 @@
 //! Accepted: `$`, then any of `.name`, `..name`, `.*`, `[n]`, `[*]`, `['name']`, `["name"]`,
 //! `[start:end]` and filters `[?(...)]`.
 
+/// What is wrong with a JSONPath, and at which character (counted from 1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JsonPathError {
+    /// The path does not start with `$`.
+    NoRoot,
+    /// `.` not followed by a field name.
+    ExpectedName(usize),
+    /// A character that starts no step.
+    Unexpected(char, usize),
+    /// A quote opened at this character is never closed.
+    UnclosedQuote(usize),
+    /// `['']`.
+    EmptyName(usize),
+    /// A `[` opened at this character is never closed.
+    UnclosedBracket(usize),
+    /// `[` followed by neither an index, `*` nor a quoted name.
+    ExpectedIndex(usize),
+    /// A `]` was expected here.
+    ExpectedClose(usize),
+}
+
+impl std::fmt::Display for JsonPathError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            JsonPathError::NoRoot => write!(f, "a JSONPath starts with `$` (e.g. `$.token`)"),
+            JsonPathError::ExpectedName(at) => {
+                write!(f, "expected a field name after `.` at character {at}")
+            }
+            JsonPathError::Unexpected(c, at) => write!(
+                f,
+                "unexpected `{c}` at character {at}: use `.name` or `['name']`"
+            ),
+            JsonPathError::UnclosedQuote(at) => {
+                write!(f, "unclosed quote opened at character {at}")
+            }
+            JsonPathError::EmptyName(at) => write!(f, "empty field name at character {at}"),
+            JsonPathError::UnclosedBracket(at) => write!(f, "unclosed `[` at character {at}"),
+            JsonPathError::ExpectedIndex(at) => {
+                write!(
+                    f,
+                    "expected an index, `*` or a quoted name at character {at}"
+                )
+            }
+            JsonPathError::ExpectedClose(at) => write!(f, "expected `]` at character {at}"),
+        }
+    }
+}
+
+impl std::error::Error for JsonPathError {}
+
 /// Checks a JSONPath; on failure says what is wrong and at which character.
-pub fn validate(path: &str) -> Result<(), String> {
+pub fn validate(path: &str) -> Result<(), JsonPathError> {
     let chars: Vec<char> = path.chars().collect();
     if chars.first() != Some(&'$') {
-        return Err("a JSONPath starts with `$` (e.g. `$.token`)".into());
+        return Err(JsonPathError::NoRoot);
     }
     let mut i = 1;
     while i < chars.len() {
@@ -25,19 +75,11 @@ pub fn validate(path: &str) -> Result<(), String> {
                     i += 1;
                 }
                 if i == start {
-                    return Err(format!(
-                        "expected a field name after `.` at character {}",
-                        i + 1
-                    ));
+                    return Err(JsonPathError::ExpectedName(i + 1));
                 }
             }
             '[' => i = bracket(&chars, i)?,
-            c => {
-                return Err(format!(
-                    "unexpected `{c}` at character {}: use `.name` or `['name']`",
-                    i + 1
-                ))
-            }
+            c => return Err(JsonPathError::Unexpected(c, i + 1)),
         }
     }
     Ok(())
@@ -48,8 +90,7 @@ fn is_name_char(c: char) -> bool {
 }
 
 /// Parses one `[...]` starting at `open`; returns the index after `]`.
-fn bracket(chars: &[char], open: usize) -> Result<usize, String> {
-    let at = |i: usize| format!("character {}", i + 1);
+fn bracket(chars: &[char], open: usize) -> Result<usize, JsonPathError> {
     let mut i = open + 1;
     match chars.get(i) {
         Some('\'') | Some('"') => {
@@ -60,10 +101,10 @@ fn bracket(chars: &[char], open: usize) -> Result<usize, String> {
                 i += 1;
             }
             if i >= chars.len() {
-                return Err(format!("unclosed quote opened at {}", at(start - 1)));
+                return Err(JsonPathError::UnclosedQuote(start));
             }
             if i == start {
-                return Err(format!("empty field name at {}", at(start)));
+                return Err(JsonPathError::EmptyName(start + 1));
             }
             i += 1;
         }
@@ -77,7 +118,7 @@ fn bracket(chars: &[char], open: usize) -> Result<usize, String> {
                     Some('[') => depth += 1,
                     Some(']') => depth -= 1,
                     Some(_) => {}
-                    None => return Err(format!("unclosed `[` at {}", at(open))),
+                    None => return Err(JsonPathError::UnclosedBracket(open + 1)),
                 }
             }
             return Ok(i + 1);
@@ -90,15 +131,12 @@ fn bracket(chars: &[char], open: usize) -> Result<usize, String> {
                 i += 1;
             }
             if i == start {
-                return Err(format!(
-                    "expected an index, `*` or a quoted name at {}",
-                    at(start)
-                ));
+                return Err(JsonPathError::ExpectedIndex(start + 1));
             }
         }
     }
     if chars.get(i) != Some(&']') {
-        return Err(format!("expected `]` at {}", at(i)));
+        return Err(JsonPathError::ExpectedClose(i + 1));
     }
     Ok(i + 1)
 }

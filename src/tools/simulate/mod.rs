@@ -119,15 +119,104 @@ pub trait HttpClient {
 /// Finds child flows for Call Flow nodes, by flow name.
 pub trait FlowResolver {
     /// The checked flow of that name; `Err` says why there is none.
-    fn resolve(&self, flow: &str) -> Result<Flow, String>;
+    fn resolve(&self, flow: &str) -> Result<Flow, ChildError>;
+}
+
+/// Why a Call Flow's child cannot be run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ChildError {
+    /// No flow of that name where the resolver looked (the folders, or nowhere).
+    NotFound {
+        /// The flow asked for.
+        flow: String,
+        /// Where it was looked for.
+        searched: Vec<String>,
+    },
+    /// The file holding it does not compile.
+    DoesNotCompile {
+        /// The file.
+        file: String,
+        /// How many errors and warnings ([`crate::diagnostic::summary`]).
+        summary: String,
+        /// The first error: its code and message.
+        first: Option<(String, String)>,
+    },
+}
+
+impl std::fmt::Display for ChildError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ChildError::NotFound { flow, searched } if searched.is_empty() => {
+                write!(f, "no flow named `{flow}` is known to the simulator")
+            }
+            ChildError::NotFound { flow, searched } => {
+                write!(f, "no flow named `{flow}` in {}", searched.join(", "))
+            }
+            ChildError::DoesNotCompile {
+                file,
+                summary,
+                first,
+            } => {
+                write!(f, "{file} does not compile: {summary}")?;
+                match first {
+                    Some((code, message)) => write!(f, " (first: {code}: {message})"),
+                    None => Ok(()),
+                }
+            }
+        }
+    }
+}
+
+/// Why a run stopped before reaching an end.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// [`STEP_LIMIT`] steps were taken; the node about to run.
+    Loop(NodeId),
+    /// An edge leads to a node the flow does not have.
+    MissingNode(NodeId),
+    /// An Evaluate node (key, id): its JavaScript is not run.
+    Evaluate(String, NodeId),
+    /// A Call Flow (key) nested deeper than [`CALL_DEPTH_LIMIT`].
+    TooDeep(String),
+    /// A Call Flow (key) entering its child (flow) at a node, not at Start.
+    EntryAtNode(String, String),
+    /// A Call Flow (key) whose child cannot be run.
+    Child(String, ChildError),
+    /// A node (key) left by an outcome it has no exit for.
+    NoExit(String, String),
+}
+
+impl std::fmt::Display for Stop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Stop::Loop(id) => write!(f, "stopped after {STEP_LIMIT} steps: the flow loops without reaching an end (last node {id})"),
+            Stop::MissingNode(id) => write!(f, "edge to missing node {id}"),
+            Stop::Evaluate(key, id) => write!(f, "node `{key}` ({id}) is an Evaluate node: its JavaScript is not supported in simulation"),
+            Stop::TooDeep(key) => write!(f, "Call Flow nested deeper than {CALL_DEPTH_LIMIT} at `{key}`"),
+            Stop::EntryAtNode(key, flow) => write!(f, "node `{key}` enters `{flow}` at a node id: only entry at Start is simulated"),
+            Stop::Child(key, why) => write!(f, "node `{key}`: {why}"),
+            Stop::NoExit(key, outcome) => write!(f, "node `{key}` has no exit `{outcome}`"),
+        }
+    }
+}
+
+impl std::error::Error for Stop {}
+
+impl Serialize for Stop {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
 }
 
 /// A resolver that knows no flows.
 pub struct NoChildren;
 
 impl FlowResolver for NoChildren {
-    fn resolve(&self, flow: &str) -> Result<Flow, String> {
-        Err(format!("no flow named `{flow}` is known to the simulator"))
+    fn resolve(&self, flow: &str) -> Result<Flow, ChildError> {
+        Err(ChildError::NotFound {
+            flow: flow.to_string(),
+            searched: Vec::new(),
+        })
     }
 }
 
@@ -204,7 +293,7 @@ pub struct Run {
     pub outcome: Option<String>,
     /// Why the run stopped without an outcome (a loop past [`STEP_LIMIT`], an unknown child
     /// flow, ...); `None` when it ended.
-    pub error: Option<String>,
+    pub error: Option<Stop>,
     /// Every node executed, in order, called flows' nodes included.
     pub steps: Vec<Step>,
     /// Custom variables at the end, each knowing whether it holds a secret.
@@ -262,7 +351,7 @@ type Vars = HashMap<String, Text>;
 struct Machine<'a> {
     http: &'a mut dyn HttpClient,
     children: &'a dyn FlowResolver,
-    regexes: HashMap<String, Result<regex::Regex, String>>,
+    regexes: HashMap<String, Option<regex::Regex>>,
     steps_taken: usize,
 }
 
@@ -278,7 +367,7 @@ impl Machine<'_> {
         steps: &mut Vec<Step>,
         call_chain: &[String],
         depth: usize,
-    ) -> Result<String, String> {
+    ) -> Result<String, Stop> {
         let mut outputs: Outputs = HashMap::new();
         for (path, value) in webhook_outputs(trigger) {
             outputs.insert(format!("{START_ID}.{path}"), Text::plain(text_of(value)));
@@ -292,11 +381,9 @@ impl Machine<'_> {
             };
             self.steps_taken += 1;
             if self.steps_taken > STEP_LIMIT {
-                return Err(format!("stopped after {STEP_LIMIT} steps: the flow loops without reaching an end (last node {id})"));
+                return Err(Stop::Loop(id));
             }
-            let node = flow
-                .node(id)
-                .ok_or_else(|| format!("edge to missing node {id}"))?;
+            let node = flow.node(id).ok_or(Stop::MissingNode(id))?;
             let label = StepNode {
                 call_chain: call_chain.to_vec(),
                 id: node.id,
@@ -366,28 +453,19 @@ impl Machine<'_> {
                         assigned,
                         request: None,
                     });
-                    return Err(format!(
-                        "node `{}` ({}) is an Evaluate node: its JavaScript is not supported in simulation",
-                        node.key, node.id
-                    ));
+                    return Err(Stop::Evaluate(node.key.clone(), node.id));
                 }
                 NodeKind::CallFlow(c) => {
                     if depth + 1 > CALL_DEPTH_LIMIT {
-                        return Err(format!(
-                            "Call Flow nested deeper than {CALL_DEPTH_LIMIT} at `{}`",
-                            node.key
-                        ));
+                        return Err(Stop::TooDeep(node.key.clone()));
                     }
                     if c.entry.is_some() {
-                        return Err(format!(
-                            "node `{}` enters `{}` at a node id: only entry at Start is simulated",
-                            node.key, c.flow
-                        ));
+                        return Err(Stop::EntryAtNode(node.key.clone(), c.flow.clone()));
                     }
                     let child = self
                         .children
                         .resolve(&c.flow)
-                        .map_err(|e| format!("node `{}`: {e}", node.key))?;
+                        .map_err(|e| Stop::Child(node.key.clone(), e))?;
                     call_step = Some(steps.len());
                     steps.push(Step {
                         node: label.clone(),
@@ -416,7 +494,7 @@ impl Machine<'_> {
                 .iter()
                 .find(|e| e.outcome == outcome)
                 .map(|e| e.target.clone())
-                .ok_or_else(|| format!("node `{}` has no exit `{outcome}`", node.key))?;
+                .ok_or_else(|| Stop::NoExit(node.key.clone(), outcome.clone()))?;
         }
     }
 
@@ -431,7 +509,7 @@ impl Machine<'_> {
         steps: &mut Vec<Step>,
         call_chain: &[String],
         depth: usize,
-    ) -> Result<String, String> {
+    ) -> Result<String, Stop> {
         // A value keeps its provenance across the call: a secret stays secret in either flow,
         // whichever of them declares the variable secret.
         let mut child_vars: Vars = child
@@ -469,7 +547,7 @@ impl Machine<'_> {
 
     /// The first branch whose conditions hold; `None` for "None of the above"; an error when a
     /// condition cannot be evaluated (an invalid regular expression), which leaves via onError.
-    fn branch(&mut self, b: &Branch, scope: &Scope) -> Result<Option<String>, String> {
+    fn branch(&mut self, b: &Branch, scope: &Scope) -> Result<Option<String>, InvalidRegex> {
         for arm in &b.branches {
             let mut results = Vec::with_capacity(arm.conditions.len());
             for c in &arm.conditions {
@@ -486,7 +564,7 @@ impl Machine<'_> {
         Ok(None)
     }
 
-    fn condition(&mut self, c: &Condition, scope: &Scope) -> Result<bool, String> {
+    fn condition(&mut self, c: &Condition, scope: &Scope) -> Result<bool, InvalidRegex> {
         let left = scope.substitute(&c.variable);
         let right = scope.substitute(&c.value);
         let (left, right) = (left.expose(), right.expose());
@@ -523,12 +601,15 @@ impl Machine<'_> {
                 let compiled = self
                     .regexes
                     .entry(right.to_string())
-                    .or_insert_with(|| regex::Regex::new(right).map_err(|e| e.to_string()));
-                compiled.as_ref().map_err(Clone::clone)?.is_match(left)
+                    .or_insert_with(|| regex::Regex::new(right).ok());
+                compiled.as_ref().ok_or(InvalidRegex)?.is_match(left)
             }
         })
     }
 }
+
+/// A branch condition's regular expression does not compile: the branch leaves via onError.
+struct InvalidRegex;
 
 /// Sets the node's outputs from a reply and picks the outcome: any HTTP response (4xx and 5xx
 /// included) is onSuccess, a failed connection onError, a request timeout onTimeout.

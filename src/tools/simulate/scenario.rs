@@ -102,22 +102,21 @@ fn failure(
 pub fn check(run: &Run, expect: &Expect) -> Vec<Failure> {
     let mut out = Vec::new();
     if let Some(outcome) = &expect.outcome {
-        let actual = run
-            .outcome
-            .clone()
-            .unwrap_or_else(|| format!("(stopped: {})", run.error.as_deref().unwrap_or("")));
+        let actual = run.outcome.clone().unwrap_or_else(|| {
+            let why = run.error.as_ref().map(ToString::to_string);
+            format!("(stopped: {})", why.unwrap_or_default())
+        });
         if run.outcome.as_ref() != Some(outcome) {
             out.push(failure("flow outcome", outcome.clone(), actual));
         }
     }
-    match (&expect.error, &run.error) {
+    let stop = run.error.as_ref().map(ToString::to_string);
+    match (&expect.error, stop) {
         (Some(want), Some(got)) if !got.contains(want.as_str()) => {
-            out.push(failure("error", want.clone(), got.clone()))
+            out.push(failure("error", want.clone(), got))
         }
         (Some(want), None) => out.push(failure("error", want.clone(), "(the run ended normally)")),
-        (None, Some(got)) if expect.outcome.is_none() => {
-            out.push(failure("run", "no error", got.clone()))
-        }
+        (None, Some(got)) if expect.outcome.is_none() => out.push(failure("run", "no error", got)),
         _ => {}
     }
     for (name, want) in &expect.variables {
