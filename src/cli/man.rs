@@ -118,6 +118,41 @@ mod tests {
         }
     }
 
+    /// Every command and every argument it takes, as `command: what is undescribed`.
+    fn undescribed(command: &clap::Command, path: &str, found: &mut Vec<String>) {
+        let path = format!("{path} {}", command.get_name()).trim().to_string();
+        if command.get_about().is_none() && command.get_long_about().is_none() {
+            found.push(format!("{path}: the command"));
+        }
+        for arg in command.get_arguments() {
+            if arg.get_help().is_none() && arg.get_long_help().is_none() {
+                found.push(format!("{path}: {}", arg.get_id()));
+            }
+        }
+        for sub in command.get_subcommands() {
+            undescribed(sub, &path, found);
+        }
+    }
+
+    #[test]
+    fn every_command_and_argument_has_a_description() {
+        let mut command = Cli::command();
+        // Built, the tree holds what --help shows: clap's own `help` command, --help, --version.
+        command.build();
+        let mut found = Vec::new();
+        undescribed(&command, "", &mut found);
+        assert_eq!(
+            found,
+            Vec::<String>::new(),
+            "--help shows these without a description"
+        );
+        // The test sees what it must: a command without a description would be found.
+        let bare = clap::Command::new("bare").arg(clap::Arg::new("path"));
+        let mut found = Vec::new();
+        undescribed(&bare, "", &mut found);
+        assert_eq!(found, ["bare: the command", "bare: path"]);
+    }
+
     #[test]
     fn pages_are_the_same_every_time() {
         assert_eq!(pages().unwrap(), pages().unwrap());

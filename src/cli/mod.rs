@@ -118,10 +118,13 @@ enum Command {
     },
     /// Render a template for every tenant file (`*.toml`) in a folder, in parallel.
     Render {
+        /// The template to render: a spec with `[params]` (required).
         template: PathBuf,
+        /// The folder of tenant files, one `<tenant>.toml` per tenant (required).
         #[arg(long)]
         tenants: PathBuf,
-        /// Output folder: one `<tenant>.flow.json` per tenant.
+        /// Output folder, required unless --check: one `<tenant>.flow.json` per tenant, and
+        /// `wxcflow-manifest.json`; locked for the run.
         #[arg(short, long, required_unless_present = "check")]
         output: Option<PathBuf>,
         /// Render every tenant in memory and write nothing: exit 1 on any tenant error (for
@@ -150,10 +153,12 @@ enum Command {
     /// Run a flow locally: HTTP from a mock file, or real with --live (without either, every
     /// request fails to connect).
     Run {
+        /// The spec to run; default: the embedded GetOAuthToken.
         spec: Option<PathBuf>,
         /// The webhook body, as JSON; default: the spec's sample.
         #[arg(long)]
         trigger: Option<String>,
+        /// A tenant file with the template's parameter values.
         #[arg(long)]
         values: Option<PathBuf>,
         /// A TOML file of `[[http]]` mocked exchanges.
@@ -165,6 +170,7 @@ enum Command {
         /// Folders to look for flows called by Call Flow nodes (the spec's folder always).
         #[arg(long)]
         flows: Vec<PathBuf>,
+        /// How to print the trace: text, or JSON (secrets masked in both).
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
         #[command(flatten)]
@@ -172,15 +178,20 @@ enum Command {
     },
     /// Run scenario files (or every `*.toml` in the folders given) and check their expectations.
     Test {
+        /// Scenario files, or folders whose `*.toml` files are scenarios (at least one).
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        /// Folders to look for flows called by Call Flow nodes (repeatable; each scenario's
+        /// spec's folder always).
         #[arg(long)]
         flows: Vec<PathBuf>,
         #[command(flatten)]
         secrets: SecretsDirs,
     },
-    /// Check specs and report every problem, without writing anything.
+    /// Check specs, and Flow Designer exports and specs, and report every problem, without
+    /// writing anything.
     Check {
+        /// Specs, Flow Designer specs or Flow Designer exports (JSON) to check (at least one).
         #[arg(required = true)]
         specs: Vec<PathBuf>,
         /// Check each spec rendered for every tenant file (`*.toml`) in this folder instead of
@@ -195,15 +206,18 @@ enum Command {
     },
     /// Draw a flow (without SPEC: the embedded GetOAuthToken).
     Graph {
+        /// The spec to draw; default: the embedded GetOAuthToken.
         spec: Option<PathBuf>,
         /// A tenant file with the template's parameter values.
         #[arg(long)]
         values: Option<PathBuf>,
+        /// The drawing's language: Mermaid (Markdown, GitHub) or Graphviz dot.
         #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
         format: GraphFormat,
     },
     /// Write the build sheet: the Markdown runbook for creating the flow in Flow Builder.
     Sheet {
+        /// The spec to write the sheet for; default: the embedded GetOAuthToken.
         spec: Option<PathBuf>,
         /// A tenant file with the template's parameter values.
         #[arg(long)]
@@ -215,37 +229,49 @@ enum Command {
         #[arg(long, value_enum, default_value_t = flow_designer::Target::Document)]
         target: flow_designer::Target,
     },
-    /// Show what changed in a flow's logic between two revisions (specs or flow documents;
-    /// two .workflow exports are compared block by block). Exit 0: no logic change, 1: changes.
+    /// Show what changed in a flow's logic between two revisions (specs, flow documents, Flow
+    /// Designer exports and specs; two .workflow exports are compared block by block). Exit 0: no
+    /// logic change, 1: changes.
     Diff {
+        /// The old revision.
         old: PathBuf,
+        /// The new revision.
         new: PathBuf,
+        /// How to print the changes: coloured text on a terminal, JSON, or Markdown.
         #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
         format: DiffFormat,
     },
     /// Format specs canonically, keeping comments; `--check` only lists files that would change.
     Fmt {
+        /// Write nothing: list the files that would change, and exit 1 if any would.
         #[arg(long)]
         check: bool,
+        /// The specs to format in place (at least one).
         #[arg(required = true)]
         specs: Vec<PathBuf>,
     },
-    /// Turn a flow document back into a spec, node keys restored.
+    /// Turn a flow document back into a spec, node keys restored, or a Flow Designer export
+    /// into a Flow Designer spec.
     Decompile {
+        /// A flow document (`.flow.json`) or a Flow Designer export (JSON).
         document: PathBuf,
         /// Where to write the spec; default: stdout.
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
-    /// Recognise and measure Webex Connect exports (.workflow, .workflow.zip); compare two.
+    /// Recognise and measure Webex Connect exports (.workflow, .workflow.zip), compare two, and
+    /// tell what a Flow Designer export holds.
     Inspect {
+        /// The exports to inspect (at least one); wxcflow's own files are named as such.
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// How to print the findings.
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
     },
     /// Import a Flow Designer file into Webex Contact Center (`flows:import`), and publish it.
     Push {
+        /// The Flow Designer file to import (`build --target flow-designer` writes one).
         file: PathBuf,
         /// The organization id.
         #[arg(long)]
@@ -272,25 +298,36 @@ enum Command {
         #[arg(long)]
         api_url: Option<String>,
     },
-    /// Print a line-oriented rendering for `git diff` (a git textconv driver).
-    Textconv { file: PathBuf },
-    /// Write a starter spec (GetOAuthToken) and the editor schema into DIR; never overwrites.
+    /// Print a line-oriented rendering for `git diff` (a git textconv driver) of a spec, tenant
+    /// file, flow document, .workflow export or Flow Designer export.
+    Textconv {
+        /// The file to render.
+        file: PathBuf,
+    },
+    /// Write a starter spec (GetOAuthToken), the editor schema and an example tenant into DIR;
+    /// never overwrites.
     Init {
+        /// The folder to write into (created if missing).
         #[arg(default_value = ".")]
         dir: PathBuf,
     },
     /// Print a shell completion script.
     Completions {
+        /// The shell to print the script for.
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
     /// Print a JSON Schema.
     Schema {
+        /// Which schema to print.
         #[arg(value_enum)]
         which: SchemaKind,
     },
     /// Write man pages, one per command (wxcflow.1, wxcflow-build.1, ...), into DIR.
-    Man { dir: PathBuf },
+    Man {
+        /// The folder to write the pages into (created if missing).
+        dir: PathBuf,
+    },
 }
 
 /// `--jobs`: a whole number of at least 1 (0 jobs would render nothing, forever).

@@ -40,7 +40,7 @@ macro_rules! codes {
                 match self { $(Code::$variant => Severity::$severity,)* }
             }
 
-            /// One line on what the code means, for the README and `--explain`-style listings.
+            /// One line on what the code means, for docs/diagnostics.md and `--explain`-style listings.
             pub fn summary(self) -> &'static str {
                 match self { $(Code::$variant => $summary,)* }
             }
@@ -127,23 +127,23 @@ impl Code {
         match self {
             Code::TomlSyntax => "Fix the TOML at the place shown (an unclosed quote, bracket or table header is the usual cause); nothing after it is checked until the file parses.",
             Code::UnknownKey => "Remove the key or correct its spelling; the diagnostic lists the keys allowed at that place.",
-            Code::MissingKey => "Add the key the message names; the README's section \"The spec\" shows every table with its keys.",
+            Code::MissingKey => "Add the key the message names; docs/spec.md shows every table with its keys.",
             Code::WrongType => "Write the value with the type the message names: text in quotes, numbers and true/false bare, lists in [ ].",
             Code::InvalidName => "Rename it following the rule in the message; node keys are what diffs and references use, so pick a short, stable name.",
             Code::InvalidVariableName => "Rename the custom variable using only letters, digits, `_` and `-`, and update every `$(...)` that reads it.",
             Code::TooLong => "Shorten the value to the platform's limit (a correlation id takes at most 250 characters).",
             Code::UnknownNodeType => "Use one of the node types wxcflow models: http, branch, evaluate or call_flow.",
-            Code::FieldNotAllowed => "Move the field to a node of the type it belongs to, or remove it; the README's node table lists each type's fields.",
+            Code::FieldNotAllowed => "Move the field to a node of the type it belongs to, or remove it; the node table in docs/spec.md lists each type's fields.",
             Code::InvalidTrigger => "Use `type = \"webhook\"` with an `event`, and a `sample` that is a JSON object such as '{\"hook\": \"null\"}'.",
             Code::InvalidMethod => "Use GET, POST, PUT, PATCH or DELETE.",
             Code::BodyNotAllowed => "Remove the body, or use POST, PUT or PATCH: the platform sends no body with GET or DELETE.",
             Code::InvalidTimeout => "Give the timeout in milliseconds, from 1 to 20000.",
             Code::InvalidJsonPath => "Write the output as a JSONPath starting with `$`, e.g. `$.token` or `$.items[0].id`.",
             Code::InvalidUrl => "Write a whole http:// or https:// URL, or a `$(variable)` that holds one.",
-            Code::InvalidCondition => "Use one of the 15 operators listed in the README and give every condition its value (`between` also needs `upper`).",
+            Code::InvalidCondition => "Use one of the 15 operators listed in docs/spec.md and give every condition its value (`between` also needs `upper`).",
             Code::DuplicateName => "Give each branch, choice, output or outcome of one node (or each flow outcome) its own name.",
             Code::InvalidId => "Pin ids from n3 upwards (n2 is the Start node), each at most once, or leave `id` out and let wxcflow number the node.",
-            Code::UnknownOutcome => "Use an outcome the node type has (the README's node table lists them), or the name of one of its branches or choices.",
+            Code::UnknownOutcome => "Use an outcome the node type has (the node table in docs/spec.md lists them), or the name of one of its branches or choices.",
             Code::UnwiredOutcome => "Wire the outcome in the node's `next`, to a node key or to `end:<flow outcome>`.",
             Code::UnknownTarget => "Point the outcome at an existing node key, or at `end:` followed by a flow outcome (Success, Error, Incomplete or one under [outcomes]).",
             Code::UnreachableNode => "Wire an outcome of a reachable node to it, or remove the node if it is no longer needed.",
