@@ -52,7 +52,10 @@ fn build_under_memory_limit(spec: &str) -> (Option<i32>, String) {
         .output()
         .unwrap();
     assert!(!dir.path().join("bomb.flow.json").exists());
-    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[cfg(unix)]
@@ -79,8 +82,16 @@ fn a_template_that_would_build_gigabytes_is_refused_without_an_abort_under_a_mem
 fn everything_but_substitution_and_choice_is_refused_with_its_place() {
     let cases = [
         ("{% set s = \"x\" %}{{ s }}", "`{% set %}`", 16),
-        ("x{% for i in range(3) %}{{ i }}{% endfor %}", "`{% for %}`", 17),
-        ("{% macro m(n) %}{{ m(n) }}{% endmacro %}{{ m(1) }}", "`{% macro %}`", 16),
+        (
+            "x{% for i in range(3) %}{{ i }}{% endfor %}",
+            "`{% for %}`",
+            17,
+        ),
+        (
+            "{% macro m(n) %}{{ m(n) }}{% endmacro %}{{ m(1) }}",
+            "`{% macro %}`",
+            16,
+        ),
         ("{% include debug_url %}", "`{% include %}`", 16),
         ("{% raw %}{{{% endraw %}", "`{% raw %}`", 16),
         ("{{ debug() }}", "calling a function", 19),
@@ -91,7 +102,11 @@ fn everything_but_substitution_and_choice_is_refused_with_its_place() {
         ("{{ debug_url ~ debug_url }}", "the operator `~`", 29),
         ("{{ [\"abcd\"] * 100000 }}", "a list", 19),
         ("{{ \"x\"|center(2000000) }}", "the filter `center`", 23),
-        ("{{ debug_url|replace(\"a\", \"bb\") }}", "the filter `replace`", 29),
+        (
+            "{{ debug_url|replace(\"a\", \"bb\") }}",
+            "the filter `replace`",
+            29,
+        ),
         ("{{ debug_url|trim(\"/\") }}", "arguments to a filter", 33),
         ("{% if debug_url is defined %}x{% endif %}", "`is` here", 32),
     ];
@@ -142,7 +157,9 @@ fn one_render_stays_under_ten_megabytes_in_all() {
     // Each value is within the per-value limit; eleven of them are not within the render's.
     let mut spec = with_description("{{ big }}");
     for i in 0..11 {
-        spec.push_str(&format!("\n[variables.Big{i}]\ndefault = '{{{{ big }}}}'\n"));
+        spec.push_str(&format!(
+            "\n[variables.Big{i}]\ndefault = '{{{{ big }}}}'\n"
+        ));
     }
     let errors = errors(&with_big_param(&spec, 1_000_000));
     assert!(

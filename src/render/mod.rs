@@ -471,7 +471,11 @@ impl<'s> Renderer<'s> {
                     left = left.saturating_sub(text.len() as u64);
                 }
                 if let Some(t) = tenant {
-                    let set = compiled.shape.names.iter().find_map(|name| t.key_span(name));
+                    let set = compiled
+                        .shape
+                        .names
+                        .iter()
+                        .find_map(|name| t.key_span(name));
                     tenant_reads.extend(set.map(|key| (s.span(), key)));
                 }
                 let uses = &compiled.secrets;

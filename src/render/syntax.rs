@@ -90,7 +90,9 @@ pub(super) fn check(text: &str) -> Result<Shape, Refusal> {
             Some(b'#') => {
                 shape.text += (open - literal_from) as u64;
                 shape.plain = false;
-                let end = text[open + 2..].find("#}").map_or(text.len(), |e| open + e + 4);
+                let end = text[open + 2..]
+                    .find("#}")
+                    .map_or(text.len(), |e| open + e + 4);
                 (at, literal_from) = (end, end);
                 continue;
             }
@@ -182,9 +184,9 @@ fn tokenize(text: &str, start: usize, close: u8) -> (Vec<(Token<'_>, Range<usize
             i = i.min(bytes.len());
             Token::Str(i - from)
         } else {
-            let two = text.get(i..i + 2).filter(|t| {
-                ["==", "!=", "<=", ">=", "//", "**"].contains(t)
-            });
+            let two = text
+                .get(i..i + 2)
+                .filter(|t| ["==", "!=", "<=", ">=", "//", "**"].contains(t));
             i += two.map_or(c.len_utf8(), str::len);
             Token::Op(&text[from..i])
         };
@@ -223,7 +225,10 @@ impl<'p, 't> Parser<'p, 't> {
         let after_value = self.next > 0;
         let (what, range) = match token {
             Token::Op("(") if after_value => {
-                let from = self.tokens.get(self.next - 1).map_or(range.start, |t| t.1.start);
+                let from = self
+                    .tokens
+                    .get(self.next - 1)
+                    .map_or(range.start, |t| t.1.start);
                 ("calling a function".to_string(), from..range.end)
             }
             Token::Op("." | "[") if after_value => {
@@ -352,7 +357,9 @@ mod tests {
 
     #[test]
     fn substitution_and_choice_are_read() {
-        let shape = check("a {{ x | upper }} {%- if y == 'b' and not (z) %}{{ \"{\" }}{% endif -%}").unwrap();
+        let shape =
+            check("a {{ x | upper }} {%- if y == 'b' and not (z) %}{{ \"{\" }}{% endif -%}")
+                .unwrap();
         assert_eq!(shape.names, ["x", "y", "z"].map(String::from).into());
         assert!(!shape.plain);
         let values = BTreeMap::from([("x".to_string(), Value::from("abcd"))]);
@@ -364,16 +371,37 @@ mod tests {
 
     #[test]
     fn everything_else_is_refused_where_it_is() {
-        assert_eq!(refused("x{% for i in y %}{% endfor %}"), ("`{% for %}`".into(), "{% for i in y %}"));
-        assert_eq!(refused("{{ debug() }}"), ("calling a function".into(), "debug("));
-        assert_eq!(refused("{{ a.b }}"), ("attribute and item access".into(), "."));
-        assert_eq!(refused("{{ a[0] }}"), ("attribute and item access".into(), "["));
+        assert_eq!(
+            refused("x{% for i in y %}{% endfor %}"),
+            ("`{% for %}`".into(), "{% for i in y %}")
+        );
+        assert_eq!(
+            refused("{{ debug() }}"),
+            ("calling a function".into(), "debug(")
+        );
+        assert_eq!(
+            refused("{{ a.b }}"),
+            ("attribute and item access".into(), ".")
+        );
+        assert_eq!(
+            refused("{{ a[0] }}"),
+            ("attribute and item access".into(), "[")
+        );
         assert_eq!(refused("{{ 'x' * 3 }}"), ("the operator `*`".into(), "*"));
         assert_eq!(refused("{{ a ~ a }}"), ("the operator `~`".into(), "~"));
-        assert_eq!(refused("{{ a|join(',') }}"), ("the filter `join`".into(), "join"));
-        assert_eq!(refused("{{ a|trim('x') }}"), ("arguments to a filter".into(), "("));
+        assert_eq!(
+            refused("{{ a|join(',') }}"),
+            ("the filter `join`".into(), "join")
+        );
+        assert_eq!(
+            refused("{{ a|trim('x') }}"),
+            ("arguments to a filter".into(), "(")
+        );
         assert_eq!(refused("{{ [1] }}"), ("a list".into(), "["));
         assert_eq!(refused("{{ a if b }}"), ("`if` here".into(), "if"));
-        assert_eq!(refused("{% if '}}' %}{% endif %}{{ 1.5 }}"), ("attribute and item access".into(), "."));
+        assert_eq!(
+            refused("{% if '}}' %}{% endif %}{{ 1.5 }}"),
+            ("attribute and item access".into(), ".")
+        );
     }
 }
