@@ -60,17 +60,13 @@ pub(super) fn scan_tenants(dir: &Path) -> Result<(Vec<TenantFile>, Skipped), Str
     let mut skipped = Vec::new();
     for (path, file_name) in found {
         let shown = path.display().to_string();
-        let is_toml = file_name.len() > 5
-            && file_name.is_char_boundary(file_name.len() - 5)
-            && file_name[file_name.len() - 5..].eq_ignore_ascii_case(".toml");
-        if !is_toml {
-            skipped.push((shown, SkipReason::NotToml));
-            continue;
-        }
-        if file_name.starts_with("._") {
-            skipped.push((shown, SkipReason::AppleDouble));
-            continue;
-        }
+        let name = match batch::tenant_name(&file_name) {
+            Ok(name) => name.to_string(),
+            Err(reason) => {
+                skipped.push((shown, reason));
+                continue;
+            }
+        };
         match std::fs::metadata(&path) {
             Ok(meta) if meta.is_file() => {
                 let is_link =
@@ -86,7 +82,7 @@ pub(super) fn scan_tenants(dir: &Path) -> Result<(Vec<TenantFile>, Skipped), Str
                     None
                 };
                 tenants.push(TenantFile {
-                    name: file_name[..file_name.len() - 5].to_string(),
+                    name,
                     path,
                     refused,
                 });
@@ -256,32 +252,20 @@ pub(super) fn render(
                         still_current(entry, &stamp, tenant, &dir.join(&file_name))
                     {
                         progress.inc(1);
-                        return TenantOutcome {
-                            diagnostics: Vec::new(),
-                            secret_spans: Vec::new(),
-                            written: Ok(Written {
-                                changed: false,
-                                private: false,
-                                sha256,
-                                secret_places: Default::default(),
-                            }),
-                            reused_warnings: Some(entry.warnings.clone()),
-                        };
+                        return TenantOutcome::reused(sha256, entry.warnings.clone());
                     }
                 }
                 let build = compiler().build_rendered(&renderer, Some(tenant), &store);
                 let private = build.holds_secret();
                 let written = match build.output {
-                    Some((mut document, json)) => {
-                        let places = provenance::secret_places(&document, &build.secret_origins);
-                        let json = provenance::stamp_json(
+                    Some((document, json)) => {
+                        let (json, places) = batch::stamped(
+                            document,
                             &json,
+                            &build.secret_origins,
                             template_source.clone(),
-                            Some(stamp.clone()),
-                        )
-                        .unwrap_or_else(|| {
-                            provenance::stamp(&mut document, template_source.clone(), Some(stamp))
-                        });
+                            stamp,
+                        );
                         match out_dir {
                             Some(dir) => write_if_changed(
                                 &dir.join(&file_name),

@@ -65,6 +65,25 @@ pub fn is_document_name(name: &str) -> bool {
         .is_some_and(|t| unsafe_name_rule(t).is_none())
 }
 
+/// The tenant a folder entry's file name names: `acme` for `acme.toml`, in any case (`ACME.TOML`
+/// is tenant `ACME`: files copied from case-insensitive disks keep their meaning); or why the
+/// name is not a tenant file's.
+pub fn tenant_name(file_name: &str) -> Result<&str, SkipReason> {
+    let stem = file_name.len().checked_sub(5).filter(|&n| n > 0);
+    let Some(stem) = stem.and_then(|n| {
+        let suffix = file_name.get(n..)?;
+        suffix
+            .eq_ignore_ascii_case(".toml")
+            .then(|| &file_name[..n])
+    }) else {
+        return Err(SkipReason::NotToml);
+    };
+    if file_name.starts_with("._") {
+        return Err(SkipReason::AppleDouble);
+    }
+    Ok(stem)
+}
+
 /// Why an entry of a tenants folder is not a tenant file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum SkipReason {
@@ -694,6 +713,38 @@ pub struct TenantOutcome {
     pub reused_warnings: Option<Vec<String>>,
 }
 
+impl TenantOutcome {
+    /// A tenant not rebuilt: the last render's document, with this digest, is still current.
+    pub fn reused(sha256: String, warnings: Vec<String>) -> TenantOutcome {
+        TenantOutcome {
+            diagnostics: Vec::new(),
+            secret_spans: Vec::new(),
+            written: Ok(Written {
+                changed: false,
+                private: false,
+                sha256,
+                secret_places: BTreeMap::new(),
+            }),
+            reused_warnings: Some(warnings),
+        }
+    }
+}
+
+/// A built document as a render writes it: its JSON stamped with the template and tenant it
+/// came from, and where each secret value it holds comes from (`origins`: the build's).
+pub fn stamped(
+    mut document: crate::flow::Document,
+    json: &str,
+    origins: &BTreeMap<String, Vec<String>>,
+    template: crate::flow::Source,
+    tenant: crate::flow::Source,
+) -> (String, BTreeMap<String, String>) {
+    let places = provenance::secret_places(&document, origins);
+    let json = provenance::stamp_json(json, template.clone(), Some(tenant.clone()))
+        .unwrap_or_else(|| provenance::stamp(&mut document, template, Some(tenant)));
+    (json, places)
+}
+
 /// The render folder as settling stale documents needs it.
 pub trait Folder {
     /// A stale document as found there.
@@ -1032,6 +1083,112 @@ mod tests {
         assert_eq!(
             reusable_digest(&entry(true, b"doc"), &source, "x = 1\n", doc),
             None
+        );
+    }
+
+    #[test]
+    fn tenant_files_are_named_by_their_stem_in_any_case() {
+        assert_eq!(tenant_name("ACME.TOML"), Ok("ACME"));
+        assert_eq!(tenant_name("a.toml"), Ok("a"));
+        assert_eq!(tenant_name(".toml"), Err(SkipReason::NotToml));
+        assert_eq!(tenant_name("notes.md"), Err(SkipReason::NotToml));
+        assert_eq!(tenant_name("x\u{e9}toml"), Err(SkipReason::NotToml));
+        assert_eq!(tenant_name("._acme.toml"), Err(SkipReason::AppleDouble));
+        assert_eq!(pool_size(Some(0), 3, 2), 2);
+        assert_eq!(pool_size(Some(100), 1000, 2), 8);
+        assert_eq!(pool_size(None, 0, 2), 1);
+    }
+
+    #[test]
+    fn names_are_refused_with_the_file_and_rule_or_the_collision() {
+        let names = |list: &[&'static str]| {
+            check_names(list.iter().map(|n| (*n, format!("t/{n}.toml")))).map_err(|p| p.to_string())
+        };
+        assert_eq!(names(&["a", "b"]), Ok(()));
+        assert_eq!(
+            names(&["a", "-x"]),
+            Err("tenant name `-x` (t/-x.toml) is not a safe file name: a tenant name must not start with `-` (read as an option by tools)".into())
+        );
+        assert_eq!(
+            names(&["Acme", "acme"]),
+            Err(
+                "tenants `Acme` and `acme` would write the same file on a case-insensitive disk"
+                    .into()
+            )
+        );
+    }
+
+    struct FakeFolder(BTreeMap<String, Vec<u8>>);
+
+    impl Folder for FakeFolder {
+        fn found(&self, output: &str) -> Found {
+            self.0
+                .get(output)
+                .map_or(Found::Absent, |b| Found::File(b.clone()))
+        }
+        fn remove(&self, output: &str) -> bool {
+            output != "stuck.flow.json"
+        }
+    }
+
+    #[test]
+    fn a_tally_records_every_tenant_and_reports_what_the_render_did() {
+        let template = provenance::source("t.toml", b"");
+        let mut previous = Manifest::new(template.clone());
+        for name in ["gone", "stuck", "edited"] {
+            let mut e = entry(false, name.as_bytes());
+            e.name = name.into();
+            e.output = format!("{name}{DOCUMENT_SUFFIX}");
+            previous.tenants.push(e);
+        }
+        let folder = FakeFolder(
+            ["gone", "stuck"]
+                .map(|n| (format!("{n}{DOCUMENT_SUFFIX}"), n.as_bytes().to_vec()))
+                .into_iter()
+                .chain([("edited.flow.json".to_string(), b"by hand".to_vec())])
+                .collect(),
+        );
+        let mut tally = Tally::new(template, 4);
+        tally.failed("bad", None, vec![String::new()], Vec::new());
+        let stamp = provenance::source("a.toml", b"");
+        let written = |changed| TenantOutcome {
+            diagnostics: Vec::new(),
+            secret_spans: Vec::new(),
+            written: Ok(Written {
+                changed,
+                private: false,
+                sha256: "00".into(),
+                secret_places: BTreeMap::new(),
+            }),
+            reused_warnings: None,
+        };
+        tally.record("a", &stamp, written(true));
+        tally.record("b", &stamp, written(false));
+        tally.record(
+            "c",
+            &stamp,
+            TenantOutcome::reused("00".into(), vec!["wxc::x".into()]),
+        );
+        tally.settle_stale(Some(&previous), false, &folder);
+        assert_eq!(tally.failures(), ["bad"]);
+        assert_eq!(tally.manifest.tenants[0].source.name, "bad.toml");
+        assert_eq!(tally.manifest.removed, ["gone.flow.json"]);
+        assert_eq!(
+            tally.reused_note("out/m.json").as_deref(),
+            Some("note: 1 tenant unchanged since the last render was not rebuilt; 1 of them had warnings, listed in out/m.json")
+        );
+        assert_eq!(
+            tally.report("out"),
+            [
+                "rendered 4 tenants: 1 written, 2 unchanged, 1 failed, in out",
+                "removed stale document: gone.flow.json",
+                "kept edited.flow.json: changed since wxcflow wrote it: remove it by hand",
+                "kept stuck.flow.json: could not be removed",
+            ]
+        );
+        assert_eq!(
+            tally.checked(),
+            "checked 4 tenants: 3 built, 1 failed; nothing was written"
         );
     }
 }
