@@ -146,7 +146,7 @@ fn tokenize(text: &str, start: usize, close: u8) -> (Vec<(Token<'_>, Range<usize
     let mut tokens = Vec::new();
     let mut i = start;
     while i < bytes.len() {
-        let Some(c) = text[i..].chars().next() else {
+        let Some(c) = text.get(i..).and_then(|t| t.chars().next()) else {
             break;
         };
         if c.is_whitespace() {
