@@ -269,6 +269,19 @@ fn place_key(place: &Place, s: &S<String>) -> String {
     }
 }
 
+/// A name a template reads that is not one of the spec's parameters.
+fn undefined(name: &str, at: Option<Span>, spec: &Spec) -> Diagnostic {
+    let params = spec.params.keys().map(|p| p.get_ref().as_str());
+    Diagnostic::new(
+        Code::UndefinedTemplateVariable,
+        format!("`{name}` is not a parameter of this template"),
+    )
+    .with_span(at)
+    .with_optional_help(
+        did_you_mean(name, params).or_else(|| Some(format!("declare it under [params.{name}]"))),
+    )
+}
+
 /// Names as `a`, `b`.
 fn quoted(names: &[String]) -> String {
     names
@@ -356,7 +369,15 @@ impl<'s> Renderer<'s> {
                 } else {
                     match syntax::check(s.get_ref()) {
                         Ok(shape) => {
-                            let secrets = (shape.names.iter())
+                            for (name, at) in &shape.names {
+                                if spec.params.keys().all(|p| p.get_ref() != name) {
+                                    let at = source.map(|src| {
+                                        src.span_in_string(s.span(), s.get_ref(), at.clone())
+                                    });
+                                    diagnostics.push(undefined(name, at, spec));
+                                }
+                            }
+                            let secrets = (shape.names.keys())
                                 .filter(|name| secret_params.contains(name.as_str()))
                                 .cloned()
                                 .collect();
@@ -436,7 +457,6 @@ impl<'s> Renderer<'s> {
     ) -> Rendered {
         let mut diagnostics = Vec::new();
         let context = Value::from_object(values.clone());
-        let names: Vec<&str> = self.params.iter().map(|p| p.name.as_str()).collect();
         let tenant_note = tenant.map_or(String::new(), |t| format!(" (tenant {})", t.source.name));
         let mut secret_origins: BTreeMap<String, Vec<String>> = BTreeMap::new();
         let mut spec = self.spec.clone();
@@ -465,17 +485,14 @@ impl<'s> Renderer<'s> {
                         .get_template(&index.to_string())
                         .expect("compiled in new()")
                         .render(&context)
-                        .map_err(|e| self.render_error(&e, s, &names, &tenant_note)),
+                        .map_err(|e| self.render_error(&e, s, &tenant_note)),
                 };
                 if let Ok(text) = &rendered {
                     left = left.saturating_sub(text.len() as u64);
                 }
                 if let Some(t) = tenant {
-                    let set = compiled
-                        .shape
-                        .names
-                        .iter()
-                        .find_map(|name| t.key_span(name));
+                    let mut names = compiled.shape.names.keys();
+                    let set = names.find_map(|name| t.key_span(name));
                     tenant_reads.extend(set.map(|key| (s.span(), key)));
                 }
                 let uses = &compiled.secrets;
@@ -579,42 +596,11 @@ impl<'s> Renderer<'s> {
         }
     }
 
-    fn render_error(
-        &self,
-        e: &minijinja::Error,
-        s: &S<String>,
-        names: &[&str],
-        tenant_note: &str,
-    ) -> Diagnostic {
+    fn render_error(&self, e: &minijinja::Error, s: &S<String>, tenant_note: &str) -> Diagnostic {
         let at = self.source.map(|src| match e.range() {
             Some(r) => src.span_in_string(s.span(), s.get_ref(), r),
             None => src.span(s.span()),
         });
-        if e.kind() == minijinja::ErrorKind::UndefinedError {
-            let name = e
-                .range()
-                .and_then(|r| s.get_ref().get(r))
-                .map(|t| t.trim().to_string())
-                .unwrap_or_default();
-            let is_name =
-                !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-            if !is_name {
-                return Diagnostic::new(
-                    Code::UndefinedTemplateVariable,
-                    format!("`{name}` is undefined{tenant_note}"),
-                )
-                .with_span(at);
-            }
-            return Diagnostic::new(
-                Code::UndefinedTemplateVariable,
-                format!("`{name}` is not a parameter of this template{tenant_note}"),
-            )
-            .with_span(at)
-            .with_optional_help(
-                did_you_mean(&name, names.iter().copied())
-                    .or_else(|| Some(format!("declare it under [params.{name}]"))),
-            );
-        }
         // minijinja's detail names what failed (an operator, a filter), never a value.
         let what = format!(
             "template failed{tenant_note}: {}",

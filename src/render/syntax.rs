@@ -8,7 +8,7 @@
 //! delimiters; minijinja has parsed it first, so tags and string literals are well formed.
 
 use minijinja::Value;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::ops::Range;
 
 /// The largest string one template value may render to.
@@ -37,8 +37,8 @@ pub(super) struct Shape {
     text: u64,
     /// Each `{{ }}`: the parameter or literal it shows, and how much its filters may grow it.
     shown: Vec<(Shown, u64)>,
-    /// Every parameter the string names, shown or tested.
-    pub(super) names: BTreeSet<String>,
+    /// Every parameter the string names, shown or tested, with where it first does.
+    pub(super) names: BTreeMap<String, Range<usize>>,
     /// Only literal text and `{{ name }}`: nothing computed.
     pub(super) plain: bool,
 }
@@ -310,7 +310,8 @@ impl<'p, 't> Parser<'p, 't> {
     fn value(&mut self) -> Result<(Shown, u64), Refusal> {
         let shown = match self.peek() {
             Some(Token::Name(name)) if !CONSTANTS.contains(name) => {
-                self.shape.names.insert(name.to_string());
+                let at = self.tokens.get(self.next).map_or(0..0, |t| t.1.clone());
+                self.shape.names.entry(name.to_string()).or_insert(at);
                 Shown::Name(name.to_string())
             }
             Some(Token::Name(name)) => Shown::Literal(name.len() as u64),
