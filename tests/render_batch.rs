@@ -526,3 +526,127 @@ fn a_fifo_planted_in_outdir_or_as_a_secret_file_fails_that_tenant_and_blocks_not
     );
     assert!(dir.path().join("out/b.flow.json").is_file());
 }
+
+/// The library's record of a batch, without a process: names, the tally and its report.
+mod tally {
+    use std::collections::BTreeMap;
+    use wxcflow::emit::provenance::{self, Manifest, ManifestEntry, Status};
+    use wxcflow::render::batch::*;
+
+    fn entry(name: &str) -> ManifestEntry {
+        ManifestEntry {
+            name: name.into(),
+            source: provenance::source(&format!("{name}.toml"), b"x = 1\n"),
+            output: format!("{name}{DOCUMENT_SUFFIX}"),
+            status: Status::Ok,
+            output_sha256: Some(provenance::sha256_hex(name.as_bytes())),
+            private: false,
+            secret_places: BTreeMap::new(),
+            errors: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn tenant_files_are_named_by_their_stem_in_any_case() {
+        assert_eq!(tenant_name("ACME.TOML"), Ok("ACME"));
+        assert_eq!(tenant_name("a.toml"), Ok("a"));
+        assert_eq!(tenant_name(".toml"), Err(SkipReason::NotToml));
+        assert_eq!(tenant_name("notes.md"), Err(SkipReason::NotToml));
+        assert_eq!(tenant_name("x\u{e9}toml"), Err(SkipReason::NotToml));
+        assert_eq!(tenant_name("._acme.toml"), Err(SkipReason::AppleDouble));
+        assert_eq!(pool_size(Some(0), 3, 2), 2);
+        assert_eq!(pool_size(Some(100), 1000, 2), 8);
+        assert_eq!(pool_size(None, 0, 2), 1);
+    }
+
+    #[test]
+    fn names_are_refused_with_the_file_and_rule_or_the_collision() {
+        let names = |list: &[&'static str]| {
+            check_names(list.iter().map(|n| (*n, format!("t/{n}.toml")))).map_err(|p| p.to_string())
+        };
+        assert_eq!(names(&["a", "b"]), Ok(()));
+        assert_eq!(
+        names(&["a", "-x"]),
+        Err("tenant name `-x` (t/-x.toml) is not a safe file name: a tenant name must not start with `-` (read as an option by tools)".into())
+    );
+        assert_eq!(
+            names(&["Acme", "acme"]),
+            Err(
+                "tenants `Acme` and `acme` would write the same file on a case-insensitive disk"
+                    .into()
+            )
+        );
+    }
+
+    struct FakeFolder(BTreeMap<String, Vec<u8>>);
+
+    impl Folder for FakeFolder {
+        fn found(&self, output: &str) -> Found {
+            self.0
+                .get(output)
+                .map_or(Found::Absent, |b| Found::File(b.clone()))
+        }
+        fn remove(&self, output: &str) -> bool {
+            output != "stuck.flow.json"
+        }
+    }
+
+    #[test]
+    fn a_tally_records_every_tenant_and_reports_what_the_render_did() {
+        let template = provenance::source("t.toml", b"");
+        let mut previous = Manifest::new(template.clone());
+        for name in ["gone", "stuck", "edited"] {
+            previous.tenants.push(entry(name));
+        }
+        let folder = FakeFolder(
+            ["gone", "stuck"]
+                .map(|n| (format!("{n}{DOCUMENT_SUFFIX}"), n.as_bytes().to_vec()))
+                .into_iter()
+                .chain([("edited.flow.json".to_string(), b"by hand".to_vec())])
+                .collect(),
+        );
+        let mut tally = Tally::new(template, 4);
+        tally.failed("bad", None, vec![String::new()], Vec::new());
+        let stamp = provenance::source("a.toml", b"");
+        let written = |changed| TenantOutcome {
+            diagnostics: Vec::new(),
+            secret_spans: Vec::new(),
+            written: Ok(Written {
+                changed,
+                private: false,
+                sha256: "00".into(),
+                secret_places: BTreeMap::new(),
+            }),
+            reused_warnings: None,
+        };
+        tally.record("a", &stamp, written(true));
+        tally.record("b", &stamp, written(false));
+        tally.record(
+            "c",
+            &stamp,
+            TenantOutcome::reused("00".into(), vec!["wxc::x".into()]),
+        );
+        tally.settle_stale(Some(&previous), false, &folder);
+        assert_eq!(tally.failures(), ["bad"]);
+        assert_eq!(tally.manifest.tenants[0].source.name, "bad.toml");
+        assert_eq!(tally.manifest.removed, ["gone.flow.json"]);
+        assert_eq!(
+        tally.reused_note("out/m.json").as_deref(),
+        Some("note: 1 tenant unchanged since the last render was not rebuilt; 1 of them had warnings, listed in out/m.json")
+    );
+        assert_eq!(
+            tally.report("out"),
+            [
+                "rendered 4 tenants: 1 written, 2 unchanged, 1 failed, in out",
+                "removed stale document: gone.flow.json",
+                "kept edited.flow.json: changed since wxcflow wrote it: remove it by hand",
+                "kept stuck.flow.json: could not be removed",
+            ]
+        );
+        assert_eq!(
+            tally.checked(),
+            "checked 4 tenants: 3 built, 1 failed; nothing was written"
+        );
+    }
+}

@@ -265,3 +265,15 @@ pub(super) fn found(path: &Path) -> batch::Found {
         Err(_) => batch::Found::File(Vec::new()),
     }
 }
+
+/// A render folder, for settling the stale documents of earlier runs.
+pub(super) struct Folder<'a>(pub(super) &'a Path);
+
+impl batch::Folder for Folder<'_> {
+    fn found(&self, output: &str) -> batch::Found {
+        found(&self.0.join(output))
+    }
+    fn remove(&self, output: &str) -> bool {
+        std::fs::remove_file(self.0.join(output)).is_ok()
+    }
+}

@@ -3,8 +3,8 @@
 //! that this one did not confirm.
 
 use super::*;
-use wxcflow::emit::provenance::{self, Manifest, ManifestEntry, Status};
-use wxcflow::render::batch::{self, SkipReason, StaleAction};
+use wxcflow::emit::provenance::{self, Manifest, ManifestEntry};
+use wxcflow::render::batch::{self, SkipReason, Tally, TenantOutcome, Written};
 
 /// A tenant file read and parsed, or why not (with its text, when it could be read).
 type LoadedTenant = Result<wxcflow::render::Tenant, TenantFailure>;
@@ -60,17 +60,13 @@ pub(super) fn scan_tenants(dir: &Path) -> Result<(Vec<TenantFile>, Skipped), Str
     let mut skipped = Vec::new();
     for (path, file_name) in found {
         let shown = path.display().to_string();
-        let is_toml = file_name.len() > 5
-            && file_name.is_char_boundary(file_name.len() - 5)
-            && file_name[file_name.len() - 5..].eq_ignore_ascii_case(".toml");
-        if !is_toml {
-            skipped.push((shown, SkipReason::NotToml));
-            continue;
-        }
-        if file_name.starts_with("._") {
-            skipped.push((shown, SkipReason::AppleDouble));
-            continue;
-        }
+        let name = match batch::tenant_name(&file_name) {
+            Ok(name) => name.to_string(),
+            Err(reason) => {
+                skipped.push((shown, reason));
+                continue;
+            }
+        };
         match std::fs::metadata(&path) {
             Ok(meta) if meta.is_file() => {
                 let is_link =
@@ -86,7 +82,7 @@ pub(super) fn scan_tenants(dir: &Path) -> Result<(Vec<TenantFile>, Skipped), Str
                     None
                 };
                 tenants.push(TenantFile {
-                    name: file_name[..file_name.len() - 5].to_string(),
+                    name,
                     path,
                     refused,
                 });
@@ -118,18 +114,6 @@ fn not_a_file(meta: &std::fs::Metadata) -> SkipReason {
         }
     }
     SkipReason::Other
-}
-
-/// Parallel jobs: as asked, but never more threads than tenants, nor more than four per core
-/// (a thread per tenant of a large batch only costs memory and start-up time).
-fn pool_size(asked: Option<usize>, tenants: usize) -> usize {
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-    asked
-        .filter(|&n| n > 0)
-        .unwrap_or(cores)
-        .min(cores * 4)
-        .min(tenants)
-        .max(1)
 }
 
 /// Where a render's documents go.
@@ -180,22 +164,14 @@ pub(super) fn render(
             tenants_dir.display()
         )));
     }
-    // Names become file names: refuse any that could escape OUTDIR, collide (also on
-    // case-insensitive file systems) or mean something else on another system.
-    let mut seen = std::collections::BTreeMap::new();
-    for file in &files {
-        let name = &file.name;
-        if let Some(rule) = batch::unsafe_name_rule(name) {
-            return Err(Failure::usage(format!(
-                "tenant name `{name}` ({}) is not a safe file name: {rule}",
-                file.path.display()
-            )));
-        }
-        if let Some(other) = seen.insert(name.to_lowercase(), name.clone()) {
-            return Err(Failure::usage(format!("tenants `{other}` and `{name}` would write the same file on a case-insensitive disk")));
-        }
-    }
-    let threads = pool_size(jobs, files.len());
+    batch::check_names(
+        files
+            .iter()
+            .map(|f| (f.name.as_str(), f.path.display().to_string())),
+    )
+    .map_err(|problem| Failure::usage(problem.to_string()))?;
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let threads = batch::pool_size(jobs, files.len(), cores);
     let pool = match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
         Ok(p) => p,
         Err(e) => return Err(Failure::usage(format!("cannot start {threads} jobs: {e}"))),
@@ -238,8 +214,7 @@ pub(super) fn render(
             })
             .collect()
     });
-    let mut manifest = Manifest::new(template_source.clone());
-    let mut failures = Vec::new();
+    let mut tally = Tally::new(template_source.clone(), files.len());
     let mut tenants = Vec::new();
     let mut stamps = Vec::new();
     for (name, stamp, tenant) in loaded {
@@ -254,31 +229,15 @@ pub(super) fn render(
             Err(TenantFailure::Unreadable(why)) => {
                 let code = if why.too_large { "wxc::too-large" } else { "" };
                 reportln!("{}", error::describe_read(&why));
-                manifest
-                    .tenants
-                    .push(failed_entry(&name, stamp, vec![code.to_string()]));
-                failures.push(name);
+                tally.failed(&name, stamp, vec![code.to_string()], Vec::new());
             }
             Err(TenantFailure::Invalid(src, d)) => {
                 print_diagnostics(std::slice::from_ref(&d), &[&src], Format::Human, false);
-                manifest.tenants.push(failed_entry(
-                    &name,
-                    stamp,
-                    vec![d.code.as_str().to_string()],
-                ));
-                failures.push(name);
+                tally.failed(&name, stamp, vec![d.code.as_str().to_string()], Vec::new());
             }
         }
     }
-    // What the last completed render into this folder did, if it was this build's of this
-    // template: an in-progress manifest is never trusted for reuse.
-    let reusable: std::collections::HashMap<&str, &ManifestEntry> = previous
-        .iter()
-        .filter(|m| m.reusable_for(&template_source))
-        .flat_map(|m| &m.tenants)
-        .filter(|t| t.status == Status::Ok)
-        .map(|t| (t.name.as_str(), t))
-        .collect();
+    let reusable = batch::reusable(previous.as_ref(), &template_source);
     // Each document is written as soon as it is built and then dropped; only diagnostics stay.
     let literal = wxcflow::render::literal_secrets(&source);
     let outcomes: Vec<TenantOutcome> = pool.install(|| {
@@ -293,32 +252,20 @@ pub(super) fn render(
                         still_current(entry, &stamp, tenant, &dir.join(&file_name))
                     {
                         progress.inc(1);
-                        return TenantOutcome {
-                            diagnostics: Vec::new(),
-                            secret_spans: Vec::new(),
-                            written: Ok(Written {
-                                changed: false,
-                                private: false,
-                                sha256,
-                                secret_places: Default::default(),
-                            }),
-                            reused_warnings: Some(entry.warnings.clone()),
-                        };
+                        return TenantOutcome::reused(sha256, entry.warnings.clone());
                     }
                 }
                 let build = compiler().build_rendered(&renderer, Some(tenant), &store);
                 let private = build.holds_secret();
                 let written = match build.output {
-                    Some((mut document, json)) => {
-                        let places = provenance::secret_places(&document, &build.secret_origins);
-                        let json = provenance::stamp_json(
+                    Some((document, json)) => {
+                        let (json, places) = batch::stamped(
+                            document,
                             &json,
+                            &build.secret_origins,
                             template_source.clone(),
-                            Some(stamp.clone()),
-                        )
-                        .unwrap_or_else(|| {
-                            provenance::stamp(&mut document, template_source.clone(), Some(stamp))
-                        });
+                            stamp,
+                        );
                         match out_dir {
                             Some(dir) => write_if_changed(
                                 &dir.join(&file_name),
@@ -348,7 +295,6 @@ pub(super) fn render(
             .collect()
     });
     progress.finish_and_clear();
-    let (mut unchanged, mut reused, mut reused_with_warnings) = (0, 0, 0);
     for ((tenant, stamp), outcome) in tenants.iter().zip(&stamps).zip(outcomes) {
         let diagnostics = &outcome.diagnostics;
         if !diagnostics.is_empty() {
@@ -366,96 +312,31 @@ pub(super) fn render(
             Format::Human,
             false,
         );
-        let warnings = match &outcome.reused_warnings {
-            Some(previous) => {
-                reused += 1;
-                reused_with_warnings += usize::from(!previous.is_empty());
-                previous.clone()
-            }
-            None => codes(diagnostics.iter().filter(|d| !d.is_error())),
-        };
-        match outcome.written {
-            Ok(w) => {
-                unchanged += usize::from(!w.changed);
-                manifest.tenants.push(ManifestEntry {
-                    name: tenant.name.clone(),
-                    source: stamp.clone(),
-                    output: format!("{}{}", tenant.name, batch::DOCUMENT_SUFFIX),
-                    status: Status::Ok,
-                    output_sha256: Some(w.sha256),
-                    private: w.private,
-                    secret_places: w.secret_places,
-                    errors: Vec::new(),
-                    warnings,
-                });
-            }
-            Err(why) => {
-                if !why.is_empty() {
-                    reportln!("error: {why}");
-                }
-                let mut entry = failed_entry(
-                    &tenant.name,
-                    Some(stamp.clone()),
-                    codes(diagnostics.iter().filter(|d| d.is_error())),
-                );
-                entry.warnings = warnings;
-                manifest.tenants.push(entry);
-                failures.push(tenant.name.clone());
+        if let Err(why) = &outcome.written {
+            if !why.is_empty() {
+                reportln!("error: {why}");
             }
         }
+        tally.record(&tenant.name, stamp, outcome);
     }
-    failures.sort();
-    let total = files.len();
-    let ok = total - failures.len();
     let Some(out_dir) = out_dir else {
-        reportln!(
-            "checked {total} tenant{}: {ok} built, {} failed; nothing was written",
-            if total == 1 { "" } else { "s" },
-            failures.len(),
-        );
-        return finished(failures);
+        reportln!("{}", tally.checked());
+        return finished(tally.failures());
     };
-    if reused > 0 {
-        reportln!(
-            "note: {reused} tenant{} unchanged since the last render {} not rebuilt{}",
-            if reused == 1 { "" } else { "s" },
-            if reused == 1 { "was" } else { "were" },
-            if reused_with_warnings > 0 {
-                format!(
-                    "; {reused_with_warnings} of them had warnings, listed in {}",
-                    out_dir.join(provenance::MANIFEST_NAME).display()
-                )
-            } else {
-                String::new()
-            }
-        );
+    let manifest_path = out_dir.join(provenance::MANIFEST_NAME);
+    if let Some(note) = tally.reused_note(&manifest_path.display().to_string()) {
+        reportln!("{note}");
     }
-    let (removed, kept) = settle_stale(out_dir, &manifest, previous.as_ref(), prune);
-    manifest.removed = removed.iter().map(|e| e.output.clone()).collect();
-    manifest.kept = kept.iter().map(|(e, _)| e.clone()).collect();
+    tally.settle_stale(previous.as_ref(), prune, &outdir::Folder(out_dir));
     // Last: the manifest that says the run completed.
-    outdir::write_manifest(out_dir, &manifest).map_err(Failure::usage)?;
+    outdir::write_manifest(out_dir, &tally.manifest).map_err(Failure::usage)?;
     if let Some(lock) = held {
         lock.release();
     }
-    reportln!(
-        "rendered {total} tenant{}: {} written, {unchanged} unchanged, {} failed, in {}",
-        if total == 1 { "" } else { "s" },
-        ok - unchanged,
-        failures.len(),
-        out_dir.display(),
-    );
-    if !removed.is_empty() {
-        reportln!(
-            "removed stale document{}: {}",
-            if removed.len() == 1 { "" } else { "s" },
-            manifest.removed.join(", ")
-        );
+    for line in tally.report(&out_dir.display().to_string()) {
+        reportln!("{line}");
     }
-    for (entry, why) in &kept {
-        reportln!("kept {}: {why}", entry.output);
-    }
-    finished(failures)
+    finished(tally.failures())
 }
 
 /// Takes OUTDIR for a run: creates it, locks it, reads what the last render left, and marks the
@@ -537,48 +418,6 @@ fn finished(failures: Vec<String>) -> Outcome {
     }
 }
 
-/// Removes the documents that do not belong to this run and may go; gives those removed and
-/// those kept (with why). See [`batch::stale_action`].
-fn settle_stale(
-    out_dir: &Path,
-    manifest: &Manifest,
-    previous: Option<&Manifest>,
-    prune: bool,
-) -> (Vec<ManifestEntry>, Vec<(ManifestEntry, &'static str)>) {
-    let mut removed = Vec::new();
-    let mut kept = Vec::new();
-    for entry in batch::stale_candidates(manifest, previous) {
-        let path = out_dir.join(&entry.output);
-        match batch::stale_action(&entry, &outdir::found(&path), prune) {
-            StaleAction::Forget => {}
-            StaleAction::Remove => match std::fs::remove_file(&path) {
-                Ok(()) => removed.push(entry),
-                Err(_) => kept.push((entry, "could not be removed")),
-            },
-            StaleAction::Keep(why) => kept.push((entry, why)),
-        }
-    }
-    (removed, kept)
-}
-
-/// Diagnostic codes, sorted, once each.
-fn codes<'d>(diagnostics: impl Iterator<Item = &'d Diagnostic>) -> Vec<String> {
-    let mut codes: Vec<String> = diagnostics.map(|d| d.code.as_str().to_string()).collect();
-    codes.sort();
-    codes.dedup();
-    codes
-}
-
-/// What became of one tenant.
-struct TenantOutcome {
-    diagnostics: Vec<Diagnostic>,
-    /// Where the tenant file holds secrets written literally: hidden when quoted.
-    secret_spans: Vec<wxcflow::diagnostic::Span>,
-    written: Result<Written, String>,
-    /// Not rebuilt: the warnings the last render recorded for it.
-    reused_warnings: Option<Vec<String>>,
-}
-
 /// The document's digest when the last render's document for this tenant is still valid: see
 /// [`batch::reusable_digest`].
 fn still_current(
@@ -593,40 +432,6 @@ fn still_current(
         }
         io::read_output(target, wxcflow::MAX_INPUT_BYTES).ok()
     })
-}
-
-fn failed_entry(
-    name: &str,
-    stamp: Option<wxcflow::flow::Source>,
-    codes: Vec<String>,
-) -> ManifestEntry {
-    let mut errors: Vec<String> = codes.into_iter().filter(|c| !c.is_empty()).collect();
-    errors.sort();
-    errors.dedup();
-    ManifestEntry {
-        name: name.to_string(),
-        // An unreadable tenant has no content to hash: its name alone, and the digest of nothing.
-        source: stamp.unwrap_or_else(|| wxcflow::flow::Source {
-            name: format!("{name}.toml"),
-            sha256: provenance::sha256_hex(b""),
-        }),
-        output: format!("{name}{}", batch::DOCUMENT_SUFFIX),
-        status: Status::Failed,
-        output_sha256: None,
-        private: false,
-        secret_places: Default::default(),
-        errors,
-        warnings: Vec::new(),
-    }
-}
-
-/// A document as written (or found already written).
-struct Written {
-    changed: bool,
-    private: bool,
-    /// Its digest as the manifest records it (see [`batch::document_digest`]).
-    sha256: String,
-    secret_places: std::collections::BTreeMap<String, String>,
 }
 
 /// Writes a document unless the file already holds exactly these bytes with the right privacy:

@@ -103,7 +103,7 @@ codes! {
     ParamType => "wxc::param-type", Error, "A tenant value has the wrong type for its parameter.";
     SecretUnavailable => "wxc::secret-unavailable", Error, "A secret's environment variable is unset or empty, or its file cannot be read or is empty.";
     UndefinedTemplateVariable => "wxc::undefined-template-variable", Error, "A template names a parameter that does not exist.";
-    TemplateError => "wxc::template-error", Error, "A template does not parse, fails, or runs out of fuel.";
+    TemplateError => "wxc::template-error", Error, "A template does not parse, fails, or uses more than substitution and choice.";
     InvalidSwitch => "wxc::invalid-switch", Error, "A node's `enabled` switch is not true or false, or its `bypass` outcome is missing.";
     TooLarge => "wxc::too-large", Error, "An input over wxcflow's limits: 10 MB a file (the platform's own flow size limit), 10,000 nodes.";
     LiteralSecret => "wxc::literal-secret", Warning, "A secret (or what looks like a Webex access token) written literally in a tenant file.";

@@ -65,6 +65,25 @@ pub fn is_document_name(name: &str) -> bool {
         .is_some_and(|t| unsafe_name_rule(t).is_none())
 }
 
+/// The tenant a folder entry's file name names: `acme` for `acme.toml`, in any case (`ACME.TOML`
+/// is tenant `ACME`: files copied from case-insensitive disks keep their meaning); or why the
+/// name is not a tenant file's.
+pub fn tenant_name(file_name: &str) -> Result<&str, SkipReason> {
+    let stem = file_name.len().checked_sub(5).filter(|&n| n > 0);
+    let Some(stem) = stem.and_then(|n| {
+        let suffix = file_name.get(n..)?;
+        suffix
+            .eq_ignore_ascii_case(".toml")
+            .then(|| &file_name[..n])
+    }) else {
+        return Err(SkipReason::NotToml);
+    };
+    if file_name.starts_with("._") {
+        return Err(SkipReason::AppleDouble);
+    }
+    Ok(stem)
+}
+
 /// Why an entry of a tenants folder is not a tenant file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum SkipReason {
@@ -571,6 +590,347 @@ pub fn unlisted(manifest: &Manifest, names: &[String]) -> Vec<Finding> {
         .filter(|n| !listed.contains(n.as_str()))
         .map(|n| Finding::new(Problem::Unlisted, n, "a file the manifest does not list"))
         .collect()
+}
+
+/// Why a folder of tenants cannot be rendered as named: names become file names.
+#[derive(Debug, PartialEq, Eq)]
+pub enum NameProblem {
+    /// A name that could escape OUTDIR or mean something else on another system.
+    Unsafe {
+        /// The tenant's name.
+        name: String,
+        /// The tenant file, as shown.
+        file: String,
+        /// The rule it breaks.
+        rule: String,
+    },
+    /// Two names that are one file on a case-insensitive disk.
+    Collision {
+        /// The name seen first.
+        first: String,
+        /// The name that collides with it.
+        second: String,
+    },
+}
+
+impl std::fmt::Display for NameProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NameProblem::Unsafe { name, file, rule } => write!(
+                f,
+                "tenant name `{name}` ({file}) is not a safe file name: {rule}"
+            ),
+            NameProblem::Collision { first, second } => write!(
+                f,
+                "tenants `{first}` and `{second}` would write the same file on a case-insensitive disk"
+            ),
+        }
+    }
+}
+
+/// Refuses the first tenant name (with its file, as shown) that could escape OUTDIR, collide
+/// with another (also on case-insensitive file systems) or mean something else on another system.
+pub fn check_names<'n>(
+    tenants: impl IntoIterator<Item = (&'n str, String)>,
+) -> Result<(), NameProblem> {
+    let mut seen = BTreeMap::new();
+    for (name, file) in tenants {
+        if let Some(rule) = unsafe_name_rule(name) {
+            return Err(NameProblem::Unsafe {
+                name: name.to_string(),
+                file,
+                rule,
+            });
+        }
+        if let Some(other) = seen.insert(name.to_lowercase(), name) {
+            return Err(NameProblem::Collision {
+                first: other.to_string(),
+                second: name.to_string(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Parallel jobs: as asked, but never more threads than tenants, nor more than four per core
+/// (a thread per tenant of a large batch only costs memory and start-up time).
+pub fn pool_size(asked: Option<usize>, tenants: usize, cores: usize) -> usize {
+    asked
+        .filter(|&n| n > 0)
+        .unwrap_or(cores)
+        .min(cores * 4)
+        .min(tenants)
+        .max(1)
+}
+
+/// The last completed render's entries this run may reuse, by tenant name: only when that render
+/// was this build's of this template (an in-progress manifest is never trusted), and only
+/// tenants it built.
+pub fn reusable<'m>(
+    previous: Option<&'m Manifest>,
+    template: &crate::flow::Source,
+) -> std::collections::HashMap<&'m str, &'m ManifestEntry> {
+    previous
+        .iter()
+        .filter(|m| m.reusable_for(template))
+        .flat_map(|m| &m.tenants)
+        .filter(|t| t.status == Status::Ok)
+        .map(|t| (t.name.as_str(), t))
+        .collect()
+}
+
+/// Diagnostic codes, sorted, once each.
+pub fn codes<'d>(
+    diagnostics: impl Iterator<Item = &'d crate::diagnostic::Diagnostic>,
+) -> Vec<String> {
+    let mut codes: Vec<String> = diagnostics.map(|d| d.code.as_str().to_string()).collect();
+    codes.sort();
+    codes.dedup();
+    codes
+}
+
+/// A document as written (or found already written).
+pub struct Written {
+    /// Whether the file changed (`false`: it held these bytes already, or was reused).
+    pub changed: bool,
+    /// Whether it holds secrets (written 0600).
+    pub private: bool,
+    /// Its digest as the manifest records it (see [`document_digest`]).
+    pub sha256: String,
+    /// Where each secret value it holds comes from, for the digest.
+    pub secret_places: BTreeMap<String, String>,
+}
+
+/// What became of one tenant that was read and parsed.
+pub struct TenantOutcome {
+    /// Every error and warning of building it.
+    pub diagnostics: Vec<crate::diagnostic::Diagnostic>,
+    /// Where the tenant file holds secrets written literally: hidden when quoted.
+    pub secret_spans: Vec<crate::diagnostic::Span>,
+    /// The document, or why there is none (empty when the diagnostics say it).
+    pub written: Result<Written, String>,
+    /// Not rebuilt: the warnings the last render recorded for it.
+    pub reused_warnings: Option<Vec<String>>,
+}
+
+impl TenantOutcome {
+    /// A tenant not rebuilt: the last render's document, with this digest, is still current.
+    pub fn reused(sha256: String, warnings: Vec<String>) -> TenantOutcome {
+        TenantOutcome {
+            diagnostics: Vec::new(),
+            secret_spans: Vec::new(),
+            written: Ok(Written {
+                changed: false,
+                private: false,
+                sha256,
+                secret_places: BTreeMap::new(),
+            }),
+            reused_warnings: Some(warnings),
+        }
+    }
+}
+
+/// A built document as a render writes it: its JSON stamped with the template and tenant it
+/// came from, and where each secret value it holds comes from (`origins`: the build's).
+pub fn stamped(
+    mut document: crate::flow::Document,
+    json: &str,
+    origins: &BTreeMap<String, Vec<String>>,
+    template: crate::flow::Source,
+    tenant: crate::flow::Source,
+) -> (String, BTreeMap<String, String>) {
+    let places = provenance::secret_places(&document, origins);
+    let json = provenance::stamp_json(json, template.clone(), Some(tenant.clone()))
+        .unwrap_or_else(|| provenance::stamp(&mut document, template, Some(tenant)));
+    (json, places)
+}
+
+/// The render folder as settling stale documents needs it.
+pub trait Folder {
+    /// A stale document as found there.
+    fn found(&self, output: &str) -> Found;
+    /// Removes a document; whether it is gone.
+    fn remove(&self, output: &str) -> bool;
+}
+
+/// A render's record as it goes: the manifest it writes last, and what it reports.
+pub struct Tally {
+    /// The manifest this run writes, complete once every tenant is recorded.
+    pub manifest: Manifest,
+    total: usize,
+    failures: Vec<String>,
+    unchanged: usize,
+    reused: usize,
+    reused_with_warnings: usize,
+    kept: Vec<(String, &'static str)>,
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+impl Tally {
+    /// A render of `total` tenants with this template.
+    pub fn new(template: crate::flow::Source, total: usize) -> Tally {
+        Tally {
+            manifest: Manifest::new(template),
+            total,
+            failures: Vec::new(),
+            unchanged: 0,
+            reused: 0,
+            reused_with_warnings: 0,
+            kept: Vec::new(),
+        }
+    }
+
+    /// A tenant that failed with these error codes (empty codes are dropped). An unreadable
+    /// tenant has no content to hash: its name alone, and the digest of nothing.
+    pub fn failed(
+        &mut self,
+        name: &str,
+        stamp: Option<crate::flow::Source>,
+        codes: Vec<String>,
+        warnings: Vec<String>,
+    ) {
+        let mut errors: Vec<String> = codes.into_iter().filter(|c| !c.is_empty()).collect();
+        errors.sort();
+        errors.dedup();
+        self.manifest.tenants.push(ManifestEntry {
+            name: name.to_string(),
+            source: stamp.unwrap_or_else(|| crate::flow::Source {
+                name: format!("{name}.toml"),
+                sha256: provenance::sha256_hex(b""),
+            }),
+            output: format!("{name}{DOCUMENT_SUFFIX}"),
+            status: Status::Failed,
+            output_sha256: None,
+            private: false,
+            secret_places: BTreeMap::new(),
+            errors,
+            warnings,
+        });
+        self.failures.push(name.to_string());
+    }
+
+    /// What became of a tenant that was read and parsed.
+    pub fn record(&mut self, name: &str, stamp: &crate::flow::Source, outcome: TenantOutcome) {
+        let warnings = match outcome.reused_warnings {
+            Some(previous) => {
+                self.reused += 1;
+                self.reused_with_warnings += usize::from(!previous.is_empty());
+                previous
+            }
+            None => codes(outcome.diagnostics.iter().filter(|d| !d.is_error())),
+        };
+        match outcome.written {
+            Ok(w) => {
+                self.unchanged += usize::from(!w.changed);
+                self.manifest.tenants.push(ManifestEntry {
+                    name: name.to_string(),
+                    source: stamp.clone(),
+                    output: format!("{name}{DOCUMENT_SUFFIX}"),
+                    status: Status::Ok,
+                    output_sha256: Some(w.sha256),
+                    private: w.private,
+                    secret_places: w.secret_places,
+                    errors: Vec::new(),
+                    warnings,
+                });
+            }
+            Err(_) => {
+                let errors = codes(outcome.diagnostics.iter().filter(|d| d.is_error()));
+                self.failed(name, Some(stamp.clone()), errors, warnings);
+            }
+        }
+    }
+
+    /// Removes the documents that do not belong to this run and may go, and records those
+    /// removed and those kept (with why) in the manifest. See [`stale_action`].
+    pub fn settle_stale(&mut self, previous: Option<&Manifest>, prune: bool, folder: &dyn Folder) {
+        for entry in stale_candidates(&self.manifest, previous) {
+            match stale_action(&entry, &folder.found(&entry.output), prune) {
+                StaleAction::Forget => {}
+                StaleAction::Remove if folder.remove(&entry.output) => {
+                    self.manifest.removed.push(entry.output);
+                }
+                StaleAction::Remove => self.keep(entry, "could not be removed"),
+                StaleAction::Keep(why) => self.keep(entry, why),
+            }
+        }
+    }
+
+    fn keep(&mut self, entry: ManifestEntry, why: &'static str) {
+        self.kept.push((entry.output.clone(), why));
+        self.manifest.kept.push(entry);
+    }
+
+    /// The failed tenants, sorted.
+    pub fn failures(&self) -> Vec<String> {
+        let mut failures = self.failures.clone();
+        failures.sort();
+        failures
+    }
+
+    /// The closing line of `render --check`.
+    pub fn checked(&self) -> String {
+        let (total, failed) = (self.total, self.failures.len());
+        format!(
+            "checked {total} tenant{}: {} built, {failed} failed; nothing was written",
+            plural(total),
+            total - failed,
+        )
+    }
+
+    /// The note on tenants not rebuilt, if any (`manifest` is the manifest's path, as shown).
+    pub fn reused_note(&self, manifest: &str) -> Option<String> {
+        let reused = self.reused;
+        let warned = if self.reused_with_warnings > 0 {
+            format!(
+                "; {} of them had warnings, listed in {manifest}",
+                self.reused_with_warnings
+            )
+        } else {
+            String::new()
+        };
+        (reused > 0).then(|| {
+            format!(
+                "note: {reused} tenant{} unchanged since the last render {} not rebuilt{warned}",
+                plural(reused),
+                if reused == 1 { "was" } else { "were" },
+            )
+        })
+    }
+
+    /// What a render into a folder reports once its manifest is written: the counts, removed
+    /// and kept documents.
+    pub fn report(&self, out_dir: &str) -> Vec<String> {
+        let mut lines = Vec::new();
+        let (total, failed) = (self.total, self.failures.len());
+        lines.push(format!(
+            "rendered {total} tenant{}: {} written, {} unchanged, {failed} failed, in {out_dir}",
+            plural(total),
+            total - failed - self.unchanged,
+            self.unchanged,
+        ));
+        let removed = &self.manifest.removed;
+        if !removed.is_empty() {
+            lines.push(format!(
+                "removed stale document{}: {}",
+                plural(removed.len()),
+                removed.join(", ")
+            ));
+        }
+        lines.extend(
+            self.kept
+                .iter()
+                .map(|(output, why)| format!("kept {output}: {why}")),
+        );
+        lines
+    }
 }
 
 #[cfg(test)]

@@ -7,26 +7,22 @@
 
 use crate::diagnostic::{did_you_mean, Code, Diagnostic, Related, SourceFile, Span};
 use crate::spec::model::{NodeSpec, ParamSpec, Spec, Switch, S};
-use minijinja::value::Object;
 use minijinja::{Environment, UndefinedBehavior, Value};
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, Mutex};
 
 pub mod batch;
-pub(crate) mod limits;
 mod params;
 pub mod sources;
 mod switches;
+mod syntax;
 mod visit;
 
 pub use params::looks_like_webex_token;
 use params::{declare, Param, ParamType};
 pub use sources::SecretFileError;
 pub use switches::apply_switches;
+pub use syntax::{MAX_RENDER_BYTES, MAX_VALUE_BYTES};
 pub(crate) use visit::{visit_strings, Place};
-
-/// Template instructions one string may spend; a runaway loop stops with an error instead.
-pub const FUEL: u64 = 50_000;
 
 /// Where secrets come from: the environment and files. The CLI implements it; tests fake it.
 pub trait SecretStore: Sync {
@@ -142,9 +138,15 @@ pub struct Renderer<'s> {
     source: Option<&'s SourceFile>,
     params: Vec<Param>,
     env: Environment<'static>,
-    /// Index (in visiting order) of each string that holds a template, with the secret
-    /// parameters it reads: its provenance, known before any value is rendered.
-    templated: BTreeMap<usize, Vec<String>>,
+    /// Index (in visiting order) of each string that holds a template, read once.
+    templated: BTreeMap<usize, Compiled>,
+}
+
+/// A template string as read when the template is compiled.
+struct Compiled {
+    shape: syntax::Shape,
+    /// The secret parameters it names: its provenance, known before any value is rendered.
+    secrets: Vec<String>,
 }
 
 /// The result of rendering for one tenant.
@@ -187,58 +189,6 @@ impl Rendered {
             }));
         }
     }
-}
-
-/// The parameters as a template sees them. Every name a template looks up is recorded, so
-/// which secret parameters a string read is known from the rendering itself, whatever
-/// construct read it (`include` arguments escape minijinja's static scan).
-struct Lookups {
-    values: Arc<BTreeMap<String, Value>>,
-    read: Mutex<BTreeSet<String>>,
-}
-
-/// Never shows the values: some are secret.
-impl std::fmt::Debug for Lookups {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("template parameters")
-    }
-}
-
-impl Object for Lookups {
-    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        let name = key.as_str()?;
-        if let Ok(mut read) = self.read.lock() {
-            read.insert(name.to_string());
-        }
-        self.values.get(name).cloned()
-    }
-}
-
-/// Whether a template only substitutes names: literal text and `{{ name }}`, nothing computed.
-/// A template that reads a secret must be this simple, so that nothing it renders or fails
-/// with (which branch of an `if`, an error on one character) depends on the secret's value.
-fn is_plain_substitution(text: &str) -> bool {
-    if text.contains("{%") || text.contains("{#") {
-        return false;
-    }
-    let mut rest = text;
-    while let Some(open) = rest.find("{{") {
-        let after = &rest[open + 2..];
-        let Some(close) = after.find("}}") else {
-            return false;
-        };
-        let name = after[..close].trim();
-        let identifier = name
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if !identifier {
-            return false;
-        }
-        rest = &after[close + 2..];
-    }
-    true
 }
 
 /// Where a spec holds secret values written literally: the defaults of secret variables and
@@ -319,6 +269,19 @@ fn place_key(place: &Place, s: &S<String>) -> String {
     }
 }
 
+/// A name a template reads that is not one of the spec's parameters.
+fn undefined(name: &str, at: Option<Span>, spec: &Spec) -> Diagnostic {
+    let params = spec.params.keys().map(|p| p.get_ref().as_str());
+    Diagnostic::new(
+        Code::UndefinedTemplateVariable,
+        format!("`{name}` is not a parameter of this template"),
+    )
+    .with_span(at)
+    .with_optional_help(
+        did_you_mean(name, params).or_else(|| Some(format!("declare it under [params.{name}]"))),
+    )
+}
+
 /// Names as `a`, `b`.
 fn quoted(names: &[String]) -> String {
     names
@@ -367,7 +330,6 @@ impl<'s> Renderer<'s> {
         }
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
-        env.set_fuel(Some(FUEL));
         // A value's last newline is part of the value.
         env.set_keep_trailing_newline(true);
         // Booleans render as TOML and JSON write them (`true`), not as Python does (`True`).
@@ -379,8 +341,6 @@ impl<'s> Renderer<'s> {
                 minijinja::escape_formatter(out, state, value)
             }
         });
-        // `debug()` prints every parameter, secrets included: a template cannot call it.
-        env.remove_global("debug");
         let secret_params: BTreeSet<&str> = params
             .iter()
             .filter(|p| p.secret)
@@ -407,18 +367,33 @@ impl<'s> Renderer<'s> {
                         .with_span(at),
                     );
                 } else {
-                    // Which secret parameters the string reads decides whether its value is
-                    // secret: provenance, read from the template, never from what it renders.
-                    let reads = env
-                        .get_template(&index.to_string())
-                        .map(|t| t.undeclared_variables(false))
-                        .unwrap_or_default();
-                    let mut uses: Vec<String> = reads
-                        .into_iter()
-                        .filter(|name| secret_params.contains(name.as_str()))
-                        .collect();
-                    uses.sort();
-                    templated.insert(index, uses);
+                    match syntax::check(s.get_ref()) {
+                        Ok(shape) => {
+                            for (name, at) in &shape.names {
+                                if spec.params.keys().all(|p| p.get_ref() != name) {
+                                    let at = source.map(|src| {
+                                        src.span_in_string(s.span(), s.get_ref(), at.clone())
+                                    });
+                                    diagnostics.push(undefined(name, at, spec));
+                                }
+                            }
+                            let secrets = (shape.names.keys())
+                                .filter(|name| secret_params.contains(name.as_str()))
+                                .cloned()
+                                .collect();
+                            templated.insert(index, Compiled { shape, secrets });
+                        }
+                        Err(refusal) => diagnostics.push(
+                            Diagnostic::new(
+                                Code::TemplateError,
+                                format!("{} is not allowed in flow templates", refusal.what),
+                            )
+                            .with_span(source.map(|src| {
+                                src.span_in_string(s.span(), s.get_ref(), refusal.range)
+                            }))
+                            .with_help(syntax::ALLOWED),
+                        ),
+                    }
                 }
             }
             index += 1;
@@ -444,10 +419,7 @@ impl<'s> Renderer<'s> {
     /// Renders for one tenant (or with defaults alone when `tenant` is `None`). A secret
     /// parameter may fill only a secret variable's default; anywhere else it is an error, so
     /// that a document holds secret values in secret variables and nowhere else.
-    // `expect` below: Every index in `templated` was added to the environment in `new`.
-    #[allow(clippy::expect_used)]
     pub fn render(&self, tenant: Option<&Tenant>, store: &dyn SecretStore) -> Rendered {
-        let _budget = crate::render::limits::RenderBudget::start();
         let mut diagnostics = Vec::new();
         let mut origins: BTreeMap<String, String> = BTreeMap::new();
         let mut secret_spans = Vec::new();
@@ -484,60 +456,61 @@ impl<'s> Renderer<'s> {
         tenant: Option<&Tenant>,
     ) -> Rendered {
         let mut diagnostics = Vec::new();
-        let values = Arc::new(values);
-        let secret_params: BTreeSet<&str> = self
-            .params
-            .iter()
-            .filter(|p| p.secret)
-            .map(|p| p.name.as_str())
-            .collect();
-        let names: Vec<&str> = self.params.iter().map(|p| p.name.as_str()).collect();
+        let context = Value::from_object(values.clone());
         let tenant_note = tenant.map_or(String::new(), |t| format!(" (tenant {})", t.source.name));
         let mut secret_origins: BTreeMap<String, Vec<String>> = BTreeMap::new();
         let mut spec = self.spec.clone();
         let mut index = 0;
         let mut tenant_reads = Vec::new();
+        // What the template values of this render may still add up to.
+        let mut left = MAX_RENDER_BYTES;
         visit_strings(&mut spec, &mut |s, place| {
-            if let Some(declared) = self.templated.get(&index) {
-                let template = self
-                    .env
-                    .get_template(&index.to_string())
-                    .expect("compiled in new()");
-                let lookups = Arc::new(Lookups {
-                    values: Arc::clone(&values),
-                    read: Mutex::new(BTreeSet::new()),
-                });
-                let context = Value::from_dyn_object(Arc::clone(&lookups));
-                let rendered = crate::render::limits::render(&template, &context);
-                // The secret parameters the string reads: named in it, or looked up as it ran.
-                let mut uses: BTreeSet<String> = declared.iter().cloned().collect();
-                if let Ok(read) = lookups.read.lock() {
-                    uses.extend(
-                        read.iter()
-                            .filter(|n| secret_params.contains(n.as_str()))
-                            .cloned(),
-                    );
+            if let Some(compiled) = self.templated.get(&index) {
+                let bound = compiled.shape.bound(&values);
+                let too_large = if bound > MAX_VALUE_BYTES {
+                    Some(format!("the template could render up to {bound} bytes; a value may be at most {MAX_VALUE_BYTES}"))
+                } else if bound > left {
+                    Some(format!("the template values of this render could add up to more than {MAX_RENDER_BYTES} bytes"))
+                } else {
+                    None
+                };
+                let rendered = match too_large {
+                    Some(why) => Err(Diagnostic::new(
+                        Code::TemplateError,
+                        format!("template failed{tenant_note}: {why}"),
+                    )
+                    .with_span(self.source.map(|src| src.span(s.span())))),
+                    None => self
+                        .env
+                        .get_template(&index.to_string())
+                        .expect("compiled in new()")
+                        .render(&context)
+                        .map_err(|e| self.render_error(&e, s, &tenant_note)),
+                };
+                if let Ok(text) = &rendered {
+                    left = left.saturating_sub(text.len() as u64);
                 }
-                if let (Some(t), Ok(read)) = (tenant, lookups.read.lock()) {
-                    let set = read.iter().find_map(|name| t.key_span(name));
+                if let Some(t) = tenant {
+                    let mut names = compiled.shape.names.keys();
+                    let set = names.find_map(|name| t.key_span(name));
                     tenant_reads.extend(set.map(|key| (s.span(), key)));
                 }
-                let uses: Vec<String> = uses.into_iter().collect();
+                let uses = &compiled.secrets;
                 if uses.is_empty() {
                     match rendered {
                         Ok(text) => *s.get_mut() = text,
-                        Err(e) => diagnostics.push(self.render_error(&e, s, &names, &tenant_note)),
+                        Err(d) => diagnostics.push(d),
                     }
-                } else if !is_plain_substitution(s.get_ref()) {
+                } else if !compiled.shape.plain {
                     // Neither the text nor the error of such a template may be shown.
-                    diagnostics.push(self.secret_computed(s, &uses));
+                    diagnostics.push(self.secret_computed(s, uses));
                 } else {
                     match &place {
                         Place::VariableDefault { name, secret: true } => {
                             let from = secret_origins.entry(name.clone()).or_default();
                             from.extend(uses.iter().filter_map(|p| origins.get(p).cloned()));
                         }
-                        _ => diagnostics.push(self.secret_misplaced(s, &place, &uses)),
+                        _ => diagnostics.push(self.secret_misplaced(s, &place, uses)),
                     }
                     if let Ok(text) = rendered {
                         *s.get_mut() = text;
@@ -576,7 +549,6 @@ impl<'s> Renderer<'s> {
     /// the template text that changed; integers and booleans (which decide switches) take their
     /// defaults, or `0` and `true` when required. No secret is read.
     pub fn render_symbolic(&self) -> Rendered {
-        let _budget = crate::render::limits::RenderBudget::start();
         let mut values: BTreeMap<String, Value> = BTreeMap::new();
         for p in &self.params {
             let value = match p.kind {
@@ -624,61 +596,16 @@ impl<'s> Renderer<'s> {
         }
     }
 
-    fn render_error(
-        &self,
-        e: &minijinja::Error,
-        s: &S<String>,
-        names: &[&str],
-        tenant_note: &str,
-    ) -> Diagnostic {
+    fn render_error(&self, e: &minijinja::Error, s: &S<String>, tenant_note: &str) -> Diagnostic {
         let at = self.source.map(|src| match e.range() {
             Some(r) => src.span_in_string(s.span(), s.get_ref(), r),
             None => src.span(s.span()),
         });
-        if matches!(
-            e.kind(),
-            minijinja::ErrorKind::TemplateNotFound | minijinja::ErrorKind::BadInclude
-        ) {
-            return Diagnostic::new(
-                Code::TemplateError,
-                format!("templates cannot include, import or extend other templates{tenant_note}"),
-            )
-            .with_span(at);
-        }
-        if e.kind() == minijinja::ErrorKind::UndefinedError {
-            let name = e
-                .range()
-                .and_then(|r| s.get_ref().get(r))
-                .map(|t| t.trim().to_string())
-                .unwrap_or_default();
-            let is_name =
-                !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-            if !is_name {
-                return Diagnostic::new(
-                    Code::UndefinedTemplateVariable,
-                    format!("`{name}` is undefined{tenant_note}"),
-                )
-                .with_span(at);
-            }
-            return Diagnostic::new(
-                Code::UndefinedTemplateVariable,
-                format!("`{name}` is not a parameter of this template{tenant_note}"),
-            )
-            .with_span(at)
-            .with_optional_help(
-                did_you_mean(&name, names.iter().copied())
-                    .or_else(|| Some(format!("declare it under [params.{name}]"))),
-            );
-        }
-        let what = if e.kind() == minijinja::ErrorKind::OutOfFuel {
-            format!("template ran out of fuel ({FUEL} instructions){tenant_note}: is there a runaway loop?")
-        } else {
-            // minijinja's detail names what failed (an operator, a filter), never a value.
-            format!(
-                "template failed{tenant_note}: {}",
-                e.detail().unwrap_or("error")
-            )
-        };
+        // minijinja's detail names what failed (an operator, a filter), never a value.
+        let what = format!(
+            "template failed{tenant_note}: {}",
+            e.detail().unwrap_or("error")
+        );
         Diagnostic::new(Code::TemplateError, what).with_span(at)
     }
 }

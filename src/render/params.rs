@@ -4,7 +4,7 @@
 use super::sources::{self, SecretFileError};
 use super::*;
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum ParamType {
     String,
     Integer,
@@ -51,19 +51,44 @@ impl ParamType {
     }
 
     /// The value as a template value, or why it does not fit.
-    pub(super) fn convert(self, value: &toml::Value) -> Result<Value, String> {
+    pub(super) fn convert(self, value: &toml::Value) -> Result<Value, Mismatch> {
         match (self, value) {
             (ParamType::String, toml::Value::String(s)) => Ok(Value::from(s.as_str())),
             (ParamType::Url, toml::Value::String(s)) => {
                 if s.is_empty() || s.starts_with("https://") || s.starts_with("http://") {
                     Ok(Value::from(s.as_str()))
                 } else {
-                    Err("a url starts with http:// or https:// (or is empty)".into())
+                    Err(Mismatch::NotAUrl)
                 }
             }
             (ParamType::Integer, toml::Value::Integer(i)) => Ok(Value::from(*i)),
             (ParamType::Boolean, toml::Value::Boolean(b)) => Ok(Value::from(*b)),
-            (t, other) => Err(format!("expected {}, found {}", t.name(), other.type_str())),
+            (expected, found) => Err(Mismatch::Type {
+                expected,
+                found: found.type_str(),
+            }),
+        }
+    }
+}
+
+/// Why a value does not fit its parameter's type.
+#[derive(Debug)]
+pub(super) enum Mismatch {
+    /// A `url` parameter's value that is neither empty nor an http(s) URL.
+    NotAUrl,
+    Type {
+        expected: ParamType,
+        found: &'static str,
+    },
+}
+
+impl std::fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Mismatch::NotAUrl => f.write_str("a url starts with http:// or https:// (or is empty)"),
+            Mismatch::Type { expected, found } => {
+                write!(f, "expected {}, found {found}", expected.name())
+            }
         }
     }
 }
