@@ -310,7 +310,7 @@ fn exports_and_their_review() {
             "{}--- check ---\n{}--- textconv ---\n{}",
             fd::inspect::render(&source.name, &summary),
             checked(path),
-            fd::textconv::render_lines(&flow)
+            fd::diff::render_lines(&flow)
         );
         assert!(!text.contains("open-sesame"), "secrets are masked");
         insta::assert_snapshot!(text);

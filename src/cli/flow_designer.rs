@@ -102,7 +102,7 @@ pub(super) fn textconv(path: &Path, bytes: &[u8]) -> Option<Outcome> {
     let source = SourceFile::new(path.display().to_string(), text);
     // A file that does not read is shown as it is, as for specs, but for its secret values.
     let shown = match fd::read_quoted(&source) {
-        (Ok(flow), _) => fd::textconv::render_lines(&flow),
+        (Ok(flow), _) => fd::diff::render_lines(&flow),
         (Err(_), quoted) => quoted.text(),
     };
     out!("{}", diagnostic::printable(&shown));
