@@ -29,7 +29,13 @@ use std::fmt::Write as _;
 pub fn diff(old: &FdFlow, new: &FdFlow) -> Vec<Change> {
     let secrets = (Secrets::of(old), Secrets::of(new));
     let mut out = Vec::new();
-    compare(&flow_fields(old), &flow_fields(new), "flow.", FlowChanged, &mut out);
+    compare(
+        &flow_fields(old),
+        &flow_fields(new),
+        "flow.",
+        FlowChanged,
+        &mut out,
+    );
     let variables = |f: &'_ FdFlow, s: &Secrets| -> Vec<(String, Fields)> {
         (f.variables.iter())
             .map(|v| (v.name.clone(), variable_fields(v, s)))
@@ -62,7 +68,10 @@ pub fn diff(old: &FdFlow, new: &FdFlow) -> Vec<Change> {
         };
         let a = find(&old_scopes).map_or(&empty, |i| old_scopes[i].1);
         let b = find(&new_scopes).map_or(&empty, |i| new_scopes[i].1);
-        let (a, b) = (Flat::new(a, &secrets.0, scope), Flat::new(b, &secrets.1, scope));
+        let (a, b) = (
+            Flat::new(a, &secrets.0, scope),
+            Flat::new(b, &secrets.1, scope),
+        );
         diff_process(&a, &b, &prefix, &mut out);
     }
     compare(&events(old), &events(new), "", EventChanged, &mut out);
@@ -75,15 +84,23 @@ pub fn render_markdown(changes: &[Change], old_name: &str, new_name: &str) -> St
 }
 
 fn flow_fields(f: &FdFlow) -> Fields {
-    let orders = f.variable_orders.clone().unwrap_or_else(empty_variable_orders);
-    let mut m = Fields::from([
-        ("name", format!("{:?}", f.name)),
-        ("description", format!("{:?}", f.description)),
-        ("comment", format!("{:?}", f.comment)),
-        ("type", f.flow_type.clone().unwrap_or_else(|| "(not given)".into())),
-        ("variable_orders", orders.to_string()),
-    ]
-    .map(|(k, v)| (k.to_string(), Text::plain(v))));
+    let orders = f
+        .variable_orders
+        .clone()
+        .unwrap_or_else(empty_variable_orders);
+    let mut m = Fields::from(
+        [
+            ("name", format!("{:?}", f.name)),
+            ("description", format!("{:?}", f.description)),
+            ("comment", format!("{:?}", f.comment)),
+            (
+                "type",
+                f.flow_type.clone().unwrap_or_else(|| "(not given)".into()),
+            ),
+            ("variable_orders", orders.to_string()),
+        ]
+        .map(|(k, v)| (k.to_string(), Text::plain(v))),
+    );
     if !f.runtime_variables.is_empty() {
         let all = Value::Array(f.runtime_variables.clone()).to_string();
         m.insert("runtime_variables".into(), Text::plain(all));
@@ -106,7 +123,9 @@ fn events(f: &FdFlow) -> Fields {
 }
 
 fn variable_fields(v: &Variable, secrets: &Secrets) -> Fields {
-    let value = secrets.variable_value(v).unwrap_or_else(|| Text::plain("\"\""));
+    let value = secrets
+        .variable_value(v)
+        .unwrap_or_else(|| Text::plain("\"\""));
     let mut m = Fields::from([("value".to_string(), value)]);
     let mut put = |k: &str, v: String| m.insert(k.to_string(), Text::plain(v));
     put("type", v.kind.clone());
@@ -136,8 +155,11 @@ struct Flat<'a> {
 impl<'a> Flat<'a> {
     fn new(process: &'a Process, secrets: &Secrets, scope: &Scope) -> Flat<'a> {
         let all = &process.activities;
-        let by_name: HashMap<&str, usize> =
-            all.iter().enumerate().map(|(i, a)| (a.name.as_str(), i)).collect();
+        let by_name: HashMap<&str, usize> = all
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.name.as_str(), i))
+            .collect();
         let mut exits = vec![Vec::new(); all.len()];
         for l in &process.links {
             if let Some(&i) = by_name.get(l.source.as_str()) {
@@ -219,14 +241,24 @@ fn diff_process(old: &Flat, new: &Flat, prefix: &str, out: &mut Vec<Change>) {
         if olds[i].name != news[j].name {
             let (a, b) = (&olds[i].name, &news[j].name);
             let (was, now) = (Some(Text::plain(a.as_str())), Some(Text::plain(b.as_str())));
-            out.push(Change::new(ActivityRenamed, format!("{prefix}{a}"), was, now));
+            out.push(Change::new(
+                ActivityRenamed,
+                format!("{prefix}{a}"),
+                was,
+                now,
+            ));
         }
     }
     for (i, a) in olds.iter().enumerate() {
         match to[i] {
             None => {
                 let was = Some(Text::plain(a.type_name()));
-                out.push(Change::new(ActivityRemoved, format!("{prefix}{}", a.name), was, None));
+                out.push(Change::new(
+                    ActivityRemoved,
+                    format!("{prefix}{}", a.name),
+                    was,
+                    None,
+                ));
             }
             Some(j) => {
                 let at = format!("{prefix}{}.", news[j].name);
@@ -236,17 +268,22 @@ fn diff_process(old: &Flat, new: &Flat, prefix: &str, out: &mut Vec<Change>) {
     }
     for (_, b) in news.iter().enumerate().filter(|(j, _)| !paired_new[*j]) {
         let now = Some(Text::plain(b.type_name()));
-        out.push(Change::new(ActivityAdded, format!("{prefix}{}", b.name), None, now));
+        out.push(Change::new(
+            ActivityAdded,
+            format!("{prefix}{}", b.name),
+            None,
+            now,
+        ));
     }
     // Links by (source, port), old names spelled as their new names.
     let spell = |name: &'_ str| -> String {
         (old.by_name.get(name).and_then(|&i| to[i]))
             .map_or(name.to_string(), |j| news[j].name.clone())
     };
-    let old_links = (old.process.links.iter())
-        .map(|l| ((spell(&l.source), l.port.as_str()), spell(&l.target)));
-    let new_links = (new.process.links.iter())
-        .map(|l| ((l.source.clone(), l.port.as_str()), l.target.clone()));
+    let old_links =
+        (old.process.links.iter()).map(|l| ((spell(&l.source), l.port.as_str()), spell(&l.target)));
+    let new_links =
+        (new.process.links.iter()).map(|l| ((l.source.clone(), l.port.as_str()), l.target.clone()));
     for ((source, port), pair) in merge_keyed(old_links, new_links) {
         let path = format!("{prefix}{source}.{port}");
         let (kind, a, b) = match pair {
@@ -255,7 +292,12 @@ fn diff_process(old: &Flat, new: &Flat, prefix: &str, out: &mut Vec<Change>) {
             Pair::Added(b) => (LinkAdded, None, Some(b)),
             Pair::Both(..) => continue,
         };
-        out.push(Change::new(kind, path, a.map(Text::plain), b.map(Text::plain)));
+        out.push(Change::new(
+            kind,
+            path,
+            a.map(Text::plain),
+            b.map(Text::plain),
+        ));
     }
 }
 
@@ -299,7 +341,10 @@ pub fn render_lines(flow: &FdFlow) -> String {
         };
         let comma = if flags.is_empty() { "" } else { ", " };
         let (name, kind, flags) = (&v.name, &v.kind, flags.join(", "));
-        let _ = writeln!(out, "variables.{name} = {kind} {value} [{source}{comma}{flags}]");
+        let _ = writeln!(
+            out,
+            "variables.{name} = {kind} {value} [{source}{comma}{flags}]"
+        );
     }
     for (scope, process) in processes(flow) {
         let prefix = match &scope {

@@ -17,7 +17,13 @@ const EMPTY: &str = "\"\"";
 /// Reports each path whose value differs, as a `kind` change at `prefix` + path. A value secret
 /// on either side is secret on both: a value that became secret must not show as it was (an
 /// empty one shows as empty: that it was empty is no secret).
-pub(crate) fn compare(a: &Fields, b: &Fields, prefix: &str, kind: ChangeKind, out: &mut Vec<Change>) {
+pub(crate) fn compare(
+    a: &Fields,
+    b: &Fields,
+    prefix: &str,
+    kind: ChangeKind,
+    out: &mut Vec<Change>,
+) {
     for (k, pair) in merge_keyed(a, b) {
         let (x, y) = pair.sides();
         if x.map(Text::expose) != y.map(Text::expose) {

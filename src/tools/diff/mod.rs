@@ -313,8 +313,17 @@ fn diff_trigger(a: &Side, b: &Side, changes: &mut Vec<Change>) {
             Some(y.event.clone()),
         ));
     }
-    let (sx, sy) = (texts(flatten_json(&x.sample)), texts(flatten_json(&y.sample)));
-    compare(&sx, &sy, "trigger.sample", ChangeKind::TriggerChanged, changes);
+    let (sx, sy) = (
+        texts(flatten_json(&x.sample)),
+        texts(flatten_json(&y.sample)),
+    );
+    compare(
+        &sx,
+        &sy,
+        "trigger.sample",
+        ChangeKind::TriggerChanged,
+        changes,
+    );
     let (nx, ny) = (a.target(&x.next), b.target(&y.next));
     if nx != ny {
         changes.push(change(
@@ -355,7 +364,10 @@ fn diff_variables(old: &Flow, new: &Flow, changes: &mut Vec<Change>) {
         let each = |v: &Variable| {
             let value = |x: String| Text::plain(x);
             Fields::from([
-                ("default".into(), Text::new(format!("{:?}", v.default), v.secret)),
+                (
+                    "default".into(),
+                    Text::new(format!("{:?}", v.default), v.secret),
+                ),
                 ("externalize".into(), value(v.externalize.to_string())),
                 ("secret".into(), value(v.secret.to_string())),
                 ("send_to".into(), value(v.send_to.join(", "))),
@@ -363,7 +375,10 @@ fn diff_variables(old: &Flow, new: &Flow, changes: &mut Vec<Change>) {
                 ("note".into(), value(format!("{:?}", v.note))),
             ])
         };
-        f.variables.iter().map(|v| (v.name.as_str(), each(v))).collect()
+        f.variables
+            .iter()
+            .map(|v| (v.name.as_str(), each(v)))
+            .collect()
     }
     use ChangeKind::*;
     let kinds = [VariableRemoved, VariableChanged, VariableAdded];
@@ -375,11 +390,20 @@ fn diff_outcomes(old: &Flow, new: &Flow, changes: &mut Vec<Change>) {
         let each = |o: &FlowOutcome| {
             Fields::from([
                 ("code".into(), Text::plain(o.code.to_string())),
-                ("description".into(), Text::plain(format!("{:?}", o.description))),
-                ("notify_url".into(), Text::plain(format!("{:?}", o.notify_url))),
+                (
+                    "description".into(),
+                    Text::plain(format!("{:?}", o.description)),
+                ),
+                (
+                    "notify_url".into(),
+                    Text::plain(format!("{:?}", o.notify_url)),
+                ),
             ])
         };
-        f.outcomes.iter().map(|o| (o.name.as_str(), each(o))).collect()
+        f.outcomes
+            .iter()
+            .map(|o| (o.name.as_str(), each(o)))
+            .collect()
     }
     use ChangeKind::*;
     let kinds = [OutcomeRemoved, OutcomeChanged, OutcomeAdded];
@@ -405,11 +429,21 @@ fn diff_nodes(a: &Side, b: &Side, changes: &mut Vec<Change>) {
     }
     for (_, x) in old.iter().enumerate().filter(|(i, _)| !paired_old[*i]) {
         let was = format!("{} {}", x.id, x.kind.type_name());
-        changes.push(change(ChangeKind::NodeRemoved, x.key.clone(), Some(was), None));
+        changes.push(change(
+            ChangeKind::NodeRemoved,
+            x.key.clone(),
+            Some(was),
+            None,
+        ));
     }
     for (_, y) in new.iter().enumerate().filter(|(j, _)| !paired_new[*j]) {
         let now = format!("{} {}", y.id, y.kind.type_name());
-        changes.push(change(ChangeKind::NodeAdded, y.key.clone(), None, Some(now)));
+        changes.push(change(
+            ChangeKind::NodeAdded,
+            y.key.clone(),
+            None,
+            Some(now),
+        ));
     }
     pairs.sort_by_key(|&(_, j)| new[j].id);
     // Read the old side with renamed nodes already under their new keys, so that a rename
@@ -438,8 +472,20 @@ fn diff_nodes(a: &Side, b: &Side, changes: &mut Vec<Change>) {
             ));
         }
         let (fx, fy) = (texts(a.fields(x)), texts(b.fields(y)));
-        compare(&fx, &fy, &format!("{}.", y.key), ChangeKind::NodeChanged, changes);
+        compare(
+            &fx,
+            &fy,
+            &format!("{}.", y.key),
+            ChangeKind::NodeChanged,
+            changes,
+        );
         let (ex, ey) = (texts(a.exits(x)), texts(b.exits(y)));
-        compare(&ex, &ey, &format!("{}.", y.key), ChangeKind::EdgeRewired, changes);
+        compare(
+            &ex,
+            &ey,
+            &format!("{}.", y.key),
+            ChangeKind::EdgeRewired,
+            changes,
+        );
     }
 }
