@@ -2,7 +2,7 @@
 //! activities whose failure nothing tests, activities nothing reaches, links from ports the
 //! activity does not have. Messages name places, never credential values.
 
-use super::locate::{locate, Step};
+use super::locate::{Places, Step};
 use super::model::*;
 use super::secrets::{credentials, secret_variables};
 use crate::diagnostic::{Code, Diagnostic, SourceFile, Span};
@@ -14,7 +14,10 @@ use std::collections::BTreeSet;
 /// locations.
 pub fn lint(flow: &FdFlow, source: Option<&SourceFile>) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    let place = Place { source };
+    let place = Place {
+        source,
+        places: Places::new(source.map_or("", |s| s.text.as_str())),
+    };
     for v in &flow.variables {
         if is_credential_name(&v.name) && !v.is_secure && v.has_value() {
             let at = flow
@@ -425,6 +428,8 @@ fn lint_process(
 /// Locates places in the file a flow was read from.
 struct Place<'a> {
     source: Option<&'a SourceFile>,
+    /// Where an export's values sit, found once for every diagnostic.
+    places: Places<'a>,
 }
 
 impl Place<'_> {
@@ -447,7 +452,7 @@ impl Place<'_> {
 
     fn json(&self, path: &[Step]) -> Option<Span> {
         let source = self.source?;
-        locate(&source.text, path, true).map(|r| source.span(r))
+        self.places.locate(path, true).map(|r| source.span(r))
     }
 
     /// In a spec: the table header of `[table.key]`.
@@ -537,7 +542,7 @@ impl Place<'_> {
                 "properties".into(),
             ]);
             full.extend(path.iter().cloned());
-            locate(&source.text, &full, false)
+            (self.places.locate(&full, false))
                 .filter(|r| source.text[r.clone()].starts_with('"'))
                 .map(|outer| {
                     let raw = &source.text[outer.clone()];

@@ -1,10 +1,13 @@
-//! Where a JSON value sits in its text, so that diagnostics about an export carry a line and
-//! column. serde_json's `Value` keeps no positions; this scanner walks the text to one path.
+//! Where each JSON value sits in its text, so that diagnostics about an export carry a line and
+//! column. serde_json's `Value` keeps no positions: one scan of the text finds every value's
+//! place ([`values`]), kept as the file's [`Places`] by what reads and checks it.
 
+use std::cell::OnceCell;
+use std::collections::HashMap;
 use std::ops::Range;
 
 /// One step of a path: an object member or an array index.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Step {
     Key(String),
     Index(usize),
@@ -47,17 +50,39 @@ macro_rules! fd_path {
     };
 }
 
-/// The byte range of the value at `path` (of the member's key when `key` is set), or of the
-/// deepest enclosing value found when the path does not exist all the way down.
-pub fn locate(text: &str, path: &[Step], key: bool) -> Option<Range<usize>> {
-    let mut scanner = Scanner {
-        bytes: text.as_bytes(),
-        at: 0,
-    };
-    scanner.skip_ws();
-    let mut found = None;
-    scanner.find(path, key, &mut found).ok()?;
-    found
+/// The places of a JSON text's values by path, found in one scan when first asked for.
+pub struct Places<'t> {
+    text: &'t str,
+    /// Path -> the value's byte range, and its member key's.
+    at: OnceCell<Option<HashMap<Vec<Step>, (Range<usize>, Option<Range<usize>>)>>>,
+}
+
+impl<'t> Places<'t> {
+    /// The places of `text`, scanned when first asked for.
+    pub fn new(text: &'t str) -> Places<'t> {
+        Places {
+            text,
+            at: OnceCell::new(),
+        }
+    }
+
+    /// The byte range of the value at `path` (of the member's key when `key` is set), or of the
+    /// deepest enclosing value found when the path does not exist all the way down; `None` in
+    /// a text that is no JSON.
+    pub fn locate(&self, path: &[Step], key: bool) -> Option<Range<usize>> {
+        let at = self.at.get_or_init(|| {
+            let (found, broken) = values(self.text);
+            let all = found.into_iter().map(|f| (f.path, (f.range, f.key)));
+            broken.is_none().then(|| all.collect())
+        });
+        let at = at.as_ref()?;
+        if let Some((value, name)) = at.get(path).filter(|_| key) {
+            return name.clone().or(Some(value.clone()));
+        }
+        (0..=path.len())
+            .rev()
+            .find_map(|n| at.get(&path[..n]).map(|(value, _)| value.clone()))
+    }
 }
 
 /// A value found in a JSON text: where it sits, its byte range (a string's with its quotes) and,
@@ -67,6 +92,8 @@ pub struct Found {
     pub path: Vec<Step>,
     pub range: Range<usize>,
     pub string: Option<String>,
+    /// A member's key, with its quotes.
+    pub key: Option<Range<usize>>,
 }
 
 /// Every value of a JSON text, members before the object or array holding them, and where the
@@ -79,7 +106,7 @@ pub fn values(text: &str) -> (Vec<Found>, Option<usize>) {
         at: 0,
     };
     let mut out = Vec::new();
-    let broken = match scanner.walk(&mut Vec::new(), &mut out) {
+    let broken = match scanner.walk(&mut Vec::new(), None, &mut out) {
         Ok(()) => {
             scanner.skip_ws();
             (scanner.at < text.len()).then_some(scanner.at)
@@ -118,84 +145,13 @@ impl Scanner<'_> {
         }
     }
 
-    /// Scans the value here, recording in `found` the range of the value at `path` (or of the
-    /// deepest enclosing one).
-    fn find(
-        &mut self,
-        path: &[Step],
-        key: bool,
-        found: &mut Option<Range<usize>>,
-    ) -> Result<(), Malformed> {
-        self.skip_ws();
-        let start = self.at;
-        match (self.peek(), path.first()) {
-            (Some(b'{'), Some(Step::Key(wanted))) => {
-                *found = Some(start..self.value_end()?);
-                self.at = start + 1;
-                loop {
-                    self.skip_ws();
-                    if self.peek() == Some(b'}') {
-                        self.at += 1;
-                        return Ok(());
-                    }
-                    let key_start = self.at;
-                    let name = self.string()?;
-                    let key_range = key_start..self.at;
-                    self.expect(b':')?;
-                    if &name == wanted {
-                        if key && path.len() == 1 {
-                            *found = Some(key_range);
-                            self.skip_value()?;
-                        } else {
-                            self.find(&path[1..], key, found)?;
-                        }
-                    } else {
-                        self.skip_value()?;
-                    }
-                    self.skip_ws();
-                    match self.peek() {
-                        Some(b',') => self.at += 1,
-                        Some(b'}') => {}
-                        _ => return Err(Malformed),
-                    }
-                }
-            }
-            (Some(b'['), Some(Step::Index(wanted))) => {
-                *found = Some(start..self.value_end()?);
-                self.at = start + 1;
-                let mut index = 0;
-                loop {
-                    self.skip_ws();
-                    if self.peek() == Some(b']') {
-                        self.at += 1;
-                        return Ok(());
-                    }
-                    if index == *wanted {
-                        self.find(&path[1..], key, found)?;
-                    } else {
-                        self.skip_value()?;
-                    }
-                    index += 1;
-                    self.skip_ws();
-                    match self.peek() {
-                        Some(b',') => self.at += 1,
-                        Some(b']') => {}
-                        _ => return Err(Malformed),
-                    }
-                }
-            }
-            _ => {
-                self.skip_value()?;
-                if path.is_empty() {
-                    *found = Some(start..self.at);
-                }
-                Ok(())
-            }
-        }
-    }
-
     /// Records every value from here (see [`values`]).
-    fn walk(&mut self, path: &mut Vec<Step>, out: &mut Vec<Found>) -> Result<(), Malformed> {
+    fn walk(
+        &mut self,
+        path: &mut Vec<Step>,
+        key: Option<Range<usize>>,
+        out: &mut Vec<Found>,
+    ) -> Result<(), Malformed> {
         self.skip_ws();
         let start = self.at;
         let open = self.peek().ok_or(Malformed)?;
@@ -210,16 +166,18 @@ impl Scanner<'_> {
                         self.at += 1;
                         break;
                     }
-                    let step = if open == b'{' {
+                    let (step, key) = if open == b'{' {
+                        let at = self.at;
                         let name = self.string()?;
+                        let key = at..self.at;
                         self.expect(b':')?;
-                        Step::Key(name)
+                        (Step::Key(name), Some(key))
                     } else {
-                        Step::Index(index)
+                        (Step::Index(index), None)
                     };
                     index += 1;
                     path.push(step);
-                    let walked = self.walk(path, out);
+                    let walked = self.walk(path, key, out);
                     path.pop();
                     walked?;
                     self.skip_ws();
@@ -233,6 +191,7 @@ impl Scanner<'_> {
                     path: path.clone(),
                     range: start..self.at,
                     string: None,
+                    key,
                 });
             }
             b'"' => match self.string() {
@@ -240,6 +199,7 @@ impl Scanner<'_> {
                     path: path.clone(),
                     range: start..self.at,
                     string: Some(s),
+                    key,
                 }),
                 Err(Malformed) => {
                     self.at = start;
@@ -251,6 +211,7 @@ impl Scanner<'_> {
                         path: path.clone(),
                         range: start..line_end,
                         string: None,
+                        key,
                     });
                     return Err(Malformed);
                 }
@@ -261,19 +222,11 @@ impl Scanner<'_> {
                     path: path.clone(),
                     range: start..self.at,
                     string: None,
+                    key,
                 });
             }
         }
         Ok(())
-    }
-
-    /// The end of the value starting here, without moving.
-    fn value_end(&mut self) -> Result<usize, Malformed> {
-        let start = self.at;
-        self.skip_value()?;
-        let end = self.at;
-        self.at = start;
-        Ok(end)
     }
 
     fn skip_value(&mut self) -> Result<(), Malformed> {
@@ -346,6 +299,10 @@ impl Scanner<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn locate(text: &str, path: &[Step], key: bool) -> Option<Range<usize>> {
+        Places::new(text).locate(path, key)
+    }
 
     #[test]
     fn finds_values_and_keys_by_path() {
