@@ -50,11 +50,14 @@ macro_rules! fd_path {
     };
 }
 
+/// Path -> a value's byte range, and its member key's.
+type ByPath = HashMap<Vec<Step>, (Range<usize>, Option<Range<usize>>)>;
+
 /// The places of a JSON text's values by path, found in one scan when first asked for.
 pub struct Places<'t> {
     text: &'t str,
-    /// Path -> the value's byte range, and its member key's.
-    at: OnceCell<Option<HashMap<Vec<Step>, (Range<usize>, Option<Range<usize>>)>>>,
+    /// `None` in a text that is no JSON.
+    at: OnceCell<Option<ByPath>>,
 }
 
 impl<'t> Places<'t> {
