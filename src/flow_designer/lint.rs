@@ -455,22 +455,19 @@ impl Place<'_> {
         self.places.locate(path, true).map(|r| source.span(r))
     }
 
-    /// In a spec: the table header of `[table.key]`.
-    fn table(&self, table: &str, key: &str) -> Option<Span> {
-        let source = self.source?;
-        let quoted = toml::Value::String(key.to_string()).to_string();
-        [format!("[{table}.{key}]"), format!("[{table}.{quoted}]")]
-            .iter()
-            .find_map(|header| {
-                let at = source.text.find(header.as_str())?;
-                Some(source.span(at..at + header.len()))
-            })
+    /// In a spec: the line of the key at `path` (a table's `[activities.Name]` header, a
+    /// setting's `key = value`).
+    fn spec(&self, path: &[&str]) -> Option<Span> {
+        let path: Vec<Step> = path.iter().map(|&k| k.into()).collect();
+        let line = self.places.key_line(&path)?;
+        Some(self.source?.span(line))
     }
 
-    fn spec_table(scope: &Scope) -> String {
+    /// In a spec: the path of an activity.
+    fn spec_path<'s>(scope: &'s Scope, name: &'s str) -> Vec<&'s str> {
         match scope {
-            Scope::Main => "activities".into(),
-            Scope::Event(key) => format!("event_flows.{key}.activities"),
+            Scope::Main => vec!["activities", name],
+            Scope::Event(key) => vec!["event_flows", key, "activities", name],
         }
     }
 
@@ -480,7 +477,7 @@ impl Place<'_> {
             path.extend(["activities".into(), Step::Key(a.origin.clone()?)]);
             self.json(&path)
         } else {
-            self.table(&Self::spec_table(scope), &a.name)
+            self.spec(&Self::spec_path(scope, &a.name))
         }
     }
 
@@ -503,25 +500,9 @@ impl Place<'_> {
 
     /// In a spec: the line of a setting under `[...activities.NAME.settings]`.
     fn spec_setting(&self, scope: &Scope, a: &Activity, setting: &str) -> Option<Span> {
-        let source = self.source?;
-        let table = format!(
-            "{}.{}",
-            Self::spec_table(scope),
-            crate::tools::decompile::key(&a.name)
-        );
-        let header = self.table(&table, "settings")?;
-        let key = crate::tools::decompile::key(setting);
-        let mut at = header.bytes.end;
-        for line in source.text[at..].split_inclusive('\n') {
-            if line.starts_with('[') && at > header.bytes.end + 1 {
-                break;
-            }
-            if line.starts_with(&format!("{key} =")) {
-                return Some(source.span(at..at + line.trim_end().len()));
-            }
-            at += line.len();
-        }
-        None
+        let mut path = Self::spec_path(scope, &a.name);
+        path.extend(["settings", setting]);
+        self.spec(&path)
     }
 
     /// The bytes `inner` of the string value at `path` below an activity's properties,
@@ -574,7 +555,7 @@ impl Place<'_> {
                 Step::Key("isSecure".into()),
             ])
         } else {
-            self.table("variables", name)
+            self.spec(&["variables", name])
         }
     }
 
@@ -599,7 +580,7 @@ impl Place<'_> {
                 Step::Key("value".into()),
             ])
         } else {
-            self.table("variables", name)
+            self.spec(&["variables", name])
         }
     }
 }

@@ -1,6 +1,7 @@
-//! Where each JSON value sits in its text, so that diagnostics about an export carry a line and
-//! column. serde_json's `Value` keeps no positions: one scan of the text finds every value's
-//! place ([`values`]), kept as the file's [`Places`] by what reads and checks it.
+//! Where each value of a Flow Designer file sits in its text, so that diagnostics carry a line
+//! and column and quotes hide secret values. serde_json's `Value` keeps no positions: one scan
+//! of an export finds every value's place; a spec's come from TOML's spanned parse. Both are
+//! kept as the file's [`Places`] by what reads and checks it.
 
 use std::cell::OnceCell;
 use std::collections::HashMap;
@@ -53,10 +54,10 @@ macro_rules! fd_path {
 /// Path -> a value's byte range, and its member key's.
 type ByPath = HashMap<Vec<Step>, (Range<usize>, Option<Range<usize>>)>;
 
-/// The places of a JSON text's values by path, found in one scan when first asked for.
+/// The places of a file's values by path, found in one pass when first asked for.
 pub struct Places<'t> {
     text: &'t str,
-    /// `None` in a text that is no JSON.
+    /// `None` in a JSON text that breaks off.
     at: OnceCell<Option<ByPath>>,
 }
 
@@ -71,14 +72,9 @@ impl<'t> Places<'t> {
 
     /// The byte range of the value at `path` (of the member's key when `key` is set), or of the
     /// deepest enclosing value found when the path does not exist all the way down; `None` in
-    /// a text that is no JSON.
+    /// JSON that breaks off.
     pub fn locate(&self, path: &[Step], key: bool) -> Option<Range<usize>> {
-        let at = self.at.get_or_init(|| {
-            let (found, broken) = values(self.text);
-            let all = found.into_iter().map(|f| (f.path, (f.range, f.key)));
-            broken.is_none().then(|| all.collect())
-        });
-        let at = at.as_ref()?;
+        let at = self.by_path()?;
         if let Some((value, name)) = at.get(path).filter(|_| key) {
             return name.clone().or(Some(value.clone()));
         }
@@ -86,6 +82,30 @@ impl<'t> Places<'t> {
             .rev()
             .find_map(|n| at.get(&path[..n]).map(|(value, _)| value.clone()))
     }
+
+    /// The line holding the key at `path`, without its line break and trailing blanks: a
+    /// spec's `[activities.Name]` header, or its `httpRequestUrl = "..."` setting.
+    pub fn key_line(&self, path: &[Step]) -> Option<Range<usize>> {
+        let key = self.by_path()?.get(path)?.1.clone()?;
+        let text = self.text;
+        let start = text[..key.start].rfind('\n').map_or(0, |i| i + 1);
+        let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+        Some(start..start + text[start..end].trim_end().len())
+    }
+
+    fn by_path(&self) -> Option<&ByPath> {
+        let at = self.at.get_or_init(|| {
+            let (found, broken) = values(self.text);
+            let all = found.into_iter().map(|f| (f.path, (f.range, f.key)));
+            broken.is_none().then(|| all.collect())
+        });
+        at.as_ref()
+    }
+}
+
+/// Whether a file is JSON (an export) rather than TOML (a spec).
+pub fn is_json(text: &str) -> bool {
+    text.trim_start().starts_with('{')
 }
 
 /// A value found in a JSON text: where it sits, its byte range (a string's with its quotes) and,
@@ -100,10 +120,14 @@ pub struct Found {
 }
 
 /// Every value of a JSON text, members before the object or array holding them, and where the
-/// text stops being JSON, if it does. In a text that breaks off, the values before the break,
+/// text stops being JSON, if it does (a TOML text: every value the parser recovered, see
+/// [`toml_values`]). In a text that breaks off, the values before the break,
 /// and a string the break falls in up to the end of its line: a broken file is still quoted,
 /// so what it holds must still be found.
 pub fn values(text: &str) -> (Vec<Found>, Option<usize>) {
+    if !is_json(text) {
+        return (toml_values(text), None);
+    }
     let mut scanner = Scanner {
         bytes: text.as_bytes(),
         at: 0,
@@ -117,6 +141,47 @@ pub fn values(text: &str) -> (Vec<Found>, Option<usize>) {
         Err(Malformed) => Some(scanner.at.min(text.len())),
     };
     (out, broken)
+}
+
+/// Every value of a TOML text; in a text that does not parse, what the parser recovered.
+fn toml_values(text: &str) -> Vec<Found> {
+    use toml::de::{DeTable, DeValue};
+    type At = (Range<usize>, Option<Range<usize>>);
+    fn walk(value: &DeValue, (range, key): At, path: &mut Vec<Step>, out: &mut Vec<Found>) {
+        match value {
+            DeValue::Table(table) => {
+                for (k, v) in table.iter() {
+                    path.push(Step::Key(k.get_ref().to_string()));
+                    walk(v.get_ref(), (v.span(), Some(k.span())), path, out);
+                    path.pop();
+                }
+            }
+            DeValue::Array(items) => {
+                for (i, v) in items.iter().enumerate() {
+                    path.push(Step::Index(i));
+                    walk(v.get_ref(), (v.span(), None), path, out);
+                    path.pop();
+                }
+            }
+            _ => {}
+        }
+        let string = value.as_str().map(String::from);
+        let path = path.clone();
+        out.push(Found {
+            path,
+            range,
+            string,
+            key,
+        });
+    }
+    let (root, _) = DeTable::parse_recoverable(text);
+    let mut out = Vec::new();
+    let span = root.span();
+    let root = DeValue::Table(root.into_inner());
+    walk(&root, (span, None), &mut Vec::new(), &mut out);
+    // A table made by a `[header]` has no value text of its own: only its members are hidden.
+    out.retain(|p| !p.path.is_empty());
+    out
 }
 
 struct Scanner<'a> {
