@@ -36,15 +36,14 @@ pub fn diff(old: &FdFlow, new: &FdFlow) -> Vec<Change> {
         FlowChanged,
         &mut out,
     );
-    let variables = |f: &'_ FdFlow, s: &Secrets| -> Vec<(String, Fields)> {
+    let variables = |f: &FdFlow, s: &Secrets| -> Vec<(String, Fields)> {
         (f.variables.iter())
             .map(|v| (v.name.clone(), variable_fields(v, s)))
             .collect()
     };
-    let (x, y) = (variables(old, &secrets.0), variables(new, &secrets.1));
     compare_keyed(
-        x.iter().map(|(k, v)| (k.as_str(), v.clone())),
-        y.iter().map(|(k, v)| (k.as_str(), v.clone())),
+        variables(old, &secrets.0),
+        variables(new, &secrets.1),
         "variables.",
         [VariableRemoved, VariableChanged, VariableAdded],
         Some("type"),

@@ -42,9 +42,9 @@ pub(crate) fn compare(
 /// Keyed things (variables, outcomes, parameters) on two sides: a removal or an addition for a
 /// name on one side only (valued by `summary` of its fields, when given), and each differing
 /// field of a name on both. Additions come after every removal and change.
-pub(crate) fn compare_keyed<'a>(
-    old: impl IntoIterator<Item = (&'a str, Fields)>,
-    new: impl IntoIterator<Item = (&'a str, Fields)>,
+pub(crate) fn compare_keyed<K: Ord + std::fmt::Display>(
+    old: impl IntoIterator<Item = (K, Fields)>,
+    new: impl IntoIterator<Item = (K, Fields)>,
     prefix: &str,
     kinds: [ChangeKind; 3],
     summary: Option<&str>,
