@@ -192,3 +192,71 @@ pub(crate) fn pair_items(old: &[Item], new: &[Item]) -> Vec<(usize, usize)> {
         .filter_map(|(i, j)| Some((i, (*j)?)))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item<'a>(key: &'a str, id: Option<u64>, facts: &[(&str, &str)]) -> Item<'a> {
+        let facts = facts.iter().map(|(k, v)| (k.to_string(), Text::plain(*v)));
+        Item {
+            key,
+            type_name: "t",
+            id,
+            facts: facts.collect(),
+        }
+    }
+
+    #[test]
+    fn items_pair_by_key_then_id_then_sameness_then_likeness() {
+        let old = [
+            item("kept", None, &[("a", "1")]),
+            item("by_id", Some(7), &[("a", "2")]),
+            item("same", None, &[("a", "3"), ("b", "3")]),
+            item(
+                "alike",
+                None,
+                &[("a", "4"), ("b", "4"), ("c", "4"), ("d", "x")],
+            ),
+            item("gone", None, &[("a", "5")]),
+        ];
+        let new = [
+            item(
+                "alike2",
+                None,
+                &[("a", "4"), ("b", "4"), ("c", "4"), ("d", "y")],
+            ),
+            item("same2", None, &[("a", "3"), ("b", "3")]),
+            item("by_id2", Some(7), &[("a", "other")]),
+            item("kept", None, &[("a", "changed")]),
+            item("new", None, &[("a", "6")]),
+        ];
+        assert_eq!(pair_items(&old, &new), [(0, 3), (1, 2), (2, 1), (3, 0)]);
+    }
+
+    #[test]
+    fn a_fact_many_share_suggests_no_candidate() {
+        // Every item shares `group`; only `x` tells them apart, and it changed: no rename.
+        let old: Vec<Item> = ["a", "b"]
+            .iter()
+            .map(|k| item(k, None, &[("group", "g"), ("x", k)]))
+            .collect();
+        let new: Vec<Item> = ["c", "d"]
+            .iter()
+            .map(|k| item(k, None, &[("group", "g"), ("x", k)]))
+            .collect();
+        assert_eq!(pair_items(&old, &new), []);
+        let crowd: Vec<String> = (0..=COMMON).map(|i| format!("n{i}")).collect();
+        let common = [("group", "g"), ("v", "1"), ("w", "1"), ("y", "1")];
+        let with = |z: &'static str| common.iter().copied().chain([("z", z)]).collect::<Vec<_>>();
+        let new: Vec<Item> = (crowd.iter())
+            .map(|k| item(k, None, &with("unique")))
+            .collect();
+        // 80% alike to each of them, but by facts too many share to tell which one it became.
+        let old = [item("o", None, &with("other"))];
+        assert_eq!(likeness(&old[0].facts, &new[0].facts), 0.8);
+        assert_eq!(pair_items(&old, &new), []);
+        // One fewer alike, and the shared facts tell again.
+        assert_eq!(pair_items(&old, &new[..COMMON]), [(0, 0)]);
+    }
+}

@@ -266,36 +266,28 @@ fn texts(map: BTreeMap<String, String>) -> Fields {
 pub fn diff(old: &Flow, new: &Flow) -> Vec<Change> {
     let (a, b) = (Side::new(old), Side::new(new));
     let mut changes = Vec::new();
-    for (field, x, y) in [
-        ("flow.name", Some(&old.name), Some(&new.name)),
-        (
-            "flow.description",
-            old.description.as_ref(),
-            new.description.as_ref(),
-        ),
-        (
-            "flow.correlation_id",
-            old.correlation_id.as_ref(),
-            new.correlation_id.as_ref(),
-        ),
-    ] {
-        if x != y {
-            changes.push(change(
-                ChangeKind::FlowChanged,
-                field,
-                x.map(|s| format!("{s:?}")),
-                y.map(|s| format!("{s:?}")),
-            ));
-        }
-    }
-    if old.credential_headers != new.credential_headers {
-        changes.push(change(
-            ChangeKind::FlowChanged,
-            "flow.credential_headers",
-            Some(old.credential_headers.join(", ")),
-            Some(new.credential_headers.join(", ")),
-        ));
-    }
+    let fields = |f: &Flow| -> Fields {
+        let quoted = [
+            ("name", Some(&f.name)),
+            ("description", f.description.as_ref()),
+        ];
+        let quoted = quoted
+            .into_iter()
+            .chain([("correlation_id", f.correlation_id.as_ref())]);
+        let mut m: Fields = quoted
+            .filter_map(|(k, v)| Some((k.to_string(), Text::plain(format!("{:?}", v?)))))
+            .collect();
+        let headers = Text::plain(f.credential_headers.join(", "));
+        m.insert("credential_headers".into(), headers);
+        m
+    };
+    compare(
+        &fields(old),
+        &fields(new),
+        "flow.",
+        ChangeKind::FlowChanged,
+        &mut changes,
+    );
     diff_trigger(&a, &b, &mut changes);
     diff_variables(old, new, &mut changes);
     diff_outcomes(old, new, &mut changes);
