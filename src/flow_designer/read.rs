@@ -93,7 +93,7 @@ struct Reader<'a> {
 static EMPTY_MAP: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
 
 /// An empty object, for members that are missing.
-fn empty() -> &'static Map<String, Value> {
+pub(crate) fn empty() -> &'static Map<String, Value> {
     EMPTY_MAP.get_or_init(Map::new)
 }
 
