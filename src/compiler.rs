@@ -46,10 +46,12 @@ impl Build {
     }
 }
 
-/// The pipeline, with what is built once per process: the compiled document validator. Every
-/// command builds through one `Compiler`; each stage returns a typed artifact.
+/// The pipeline, with what is built once per process: the compiled document validator, and the
+/// Flow Designer one when first needed. Every command builds through one `Compiler`; each
+/// stage returns a typed artifact.
 pub struct Compiler {
     validator: DocumentValidator,
+    fd_validator: std::sync::OnceLock<crate::flow_designer::schema::FdValidator>,
 }
 
 impl Default for Compiler {
@@ -63,7 +65,13 @@ impl Compiler {
     pub fn new() -> Compiler {
         Compiler {
             validator: DocumentValidator::new(),
+            fd_validator: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The Flow Designer validator, compiled the first time it is asked for.
+    pub fn fd_validator(&self) -> &crate::flow_designer::schema::FdValidator {
+        self.fd_validator.get_or_init(Default::default)
     }
 
     /// The document validator, for documents read from files.

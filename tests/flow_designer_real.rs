@@ -133,7 +133,7 @@ fn the_jds_sample_shows_its_passphrase_typed_in_clear() {
     let diagnostics = fd::lint::lint(&flow, Some(&source));
     assert!(diagnostics.iter().any(|d| d.code == Code::CleartextCredential
         && d.message == "header `x-token-passphrase` of `get_JDSToken` holds a credential typed in clear"));
-    let textconv = fd::textconv::render_lines(&flow);
+    let textconv = fd::diff::render_lines(&flow);
     assert!(textconv.contains("get_JDSToken.httpRequestHeaders.x-token-passphrase = •••\n"));
     assert!(fd::secrets::Secrets::of(&flow).any());
 }

@@ -3,9 +3,7 @@
 //! not Flow Designer's, so that the command goes on as before.
 
 use super::*;
-use wxcflow::flow_designer::{
-    self as fd, model::FdFlow, quote::Quoted, schema::FdValidator, secrets::Secrets, FdFile,
-};
+use wxcflow::flow_designer::{self as fd, model::FdFlow, quote::Quoted, secrets::Secrets, FdFile};
 
 /// Which target `build` and `sheet` write for.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
@@ -102,7 +100,7 @@ pub(super) fn textconv(path: &Path, bytes: &[u8]) -> Option<Outcome> {
     let source = SourceFile::new(path.display().to_string(), text);
     // A file that does not read is shown as it is, as for specs, but for its secret values.
     let shown = match fd::read_quoted(&source) {
-        (Ok(flow), _) => fd::textconv::render_lines(&flow),
+        (Ok(flow), _) => fd::diff::render_lines(&flow),
         (Err(_), quoted) => quoted.text(),
     };
     out!("{}", diagnostic::printable(&shown));
@@ -148,7 +146,7 @@ fn side(path: &Path) -> Result<FdFlow, Failure> {
             )))
         }
     };
-    let lowered = fd::lower_build(&build, source.as_ref(), &FdValidator::new());
+    let lowered = fd::lower_build(&build, source.as_ref(), compiler().fd_validator());
     let mut diagnostics = build.diagnostics;
     diagnostics.extend(lowered.diagnostics);
     let sources: Vec<&SourceFile> = source.iter().collect();
@@ -245,7 +243,7 @@ pub(super) fn lint_file(path: &Path) -> Result<Option<Linted>, super::io::ReadEr
             let mut d = fd::lint::lint(&flow, Some(&source));
             // A spec is also built, so that what the schema refuses shows here too.
             if kind == FdFile::Spec {
-                d.extend(fd::build_spec(&source, &FdValidator::new()).diagnostics);
+                d.extend(fd::build_spec(&source, compiler().fd_validator()).diagnostics);
             }
             quoted.place(&mut d);
             d
@@ -272,14 +270,14 @@ fn build_fd(
     reads: super::Secrets,
 ) -> Result<(fd::FdBuild, Vec<SourceFile>, Origins), Failure> {
     let source = in_format(load_spec(spec), format)?;
-    let validator = FdValidator::new();
+    let validator = compiler().fd_validator();
     if fd::spec::is_spec(&source.text) {
         if values.is_some() {
             return Err(Failure::usage(
                 "--values applies to Webex Connect templates, not to Flow Designer specs",
             ));
         }
-        let mut build = fd::build_spec(&source, &validator);
+        let mut build = fd::build_spec(&source, validator);
         let (_, quoted) = fd::read_quoted(&source);
         quoted.place(&mut build.diagnostics);
         print_diagnostics(&build.diagnostics, &[&quoted.source], format, false);
@@ -293,7 +291,7 @@ fn build_fd(
         super::Secrets::OriginsOnly => &wxcflow::render::OriginsOnly,
     };
     let connect = compiler().build_tenant(&source, tenant.as_ref(), store);
-    let lowered = fd::lower_build(&connect, Some(&source), &validator);
+    let lowered = fd::lower_build(&connect, Some(&source), validator);
     let origins = connect
         .secret_origins
         .iter()
@@ -525,9 +523,11 @@ pub(super) fn push(args: &Push) -> Outcome {
     // Schema problems say where, without the secret values the file may hold.
     let violations = match fd::read::read_export_partial(&source) {
         (Some(flow), _) => {
-            fd::validate_export(&value, &flow, &FdValidator::new(), &|_, a| a.origin.clone())
+            fd::validate_export(&value, &flow, compiler().fd_validator(), &|_, a| {
+                a.origin.clone()
+            })
         }
-        (None, _) => FdValidator::new().validate_hiding(&value, &|_| true),
+        (None, _) => compiler().fd_validator().validate_hiding(&value, &|_| true),
     };
     if !violations.is_empty() {
         for v in &violations {

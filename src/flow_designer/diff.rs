@@ -1,208 +1,131 @@
-//! Semantic diff of two Flow Designer flows: logic, not noise.
+//! Semantic diff of two Flow Designer flows, and a flow's textconv lines: logic, not noise.
+//! Both read one flattening of the flow (each activity's settings as facts: path -> value,
+//! see [`facts`]), and the diff compares it with the engine flow documents use
+//! ([`crate::tools::diff`]): activities pair by name, then by likeness (same type, at least 60%
+//! of settings and links equal: a rename).
 //!
-//! Activities are matched by name, then by likeness (same type, at least 60% of settings and
-//! links equal: a rename), and compare by their settings and group. A value's JSON type is
-//! part of it (`1` is not `"1"`) but for the keys of [`NUMBER_OR_TEXT`], which exports write
-//! both ways. Links compare by their source's port; variables with their flags;
-//! event flows by their handlers. UUIDs, diagram coordinates, `_renderRequestTimestamp`,
-//! created/modified stamps and the UI's `X:type` / `X_type` twins are never a change; nor is
-//! a setting that is absent on one side and the kind's default (or null) on the other. Secret
-//! values (secure variables, credentials typed in clear: see [`super::secrets`]) show as `•••`,
-//! on both sides when either side's is secret.
+//! A value's JSON type is part of it (`1` is not `"1"`) but for the keys of [`NUMBER_OR_TEXT`],
+//! which exports write both ways. Links compare by their source's port; variables with their
+//! flags; event flows by their handlers. UUIDs (of activities, and of each `setVariablesArray`
+//! entry), diagram coordinates, `_renderRequestTimestamp`, created/modified stamps and the UI's
+//! `X:type` / `X_type` twins are never a change; nor is a setting that is absent on one side
+//! and the kind's default (or null) on the other. Secret values (secure variables, credentials
+//! typed in clear: see [`super::secrets`]) show as `•••`, on both sides when either side's is.
 
+use super::layout::breadth_first;
 use super::lint::{processes, Scope};
 use super::model::*;
 use super::secrets::{fields, Secrets};
 use crate::secret::Text;
+use crate::tools::diff::facts::{compare, compare_keyed, pair_items, Fields, Item};
 use crate::tools::diff::merge::{merge_keyed, Pair};
-use crate::tools::diff::{kind_name, markdown_table, text_lines, Sign};
-use serde::Serialize;
+use crate::tools::diff::ChangeKind::*;
+pub use crate::tools::diff::{render_json, render_text, Change, ChangeKind};
 use serde_json::Value;
-use std::collections::{BTreeMap, BTreeSet};
-
-/// What kind of logic change a [`Change`] is; serialised in kebab case (`activity-added`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ChangeKind {
-    /// A flow-level field: name, description, comment, type, variable order, runtime variables.
-    FlowChanged,
-    /// A flow variable only the new flow has.
-    VariableAdded,
-    /// A flow variable only the old flow has.
-    VariableRemoved,
-    /// A flow variable's value, type or flags.
-    VariableChanged,
-    /// An activity only the new flow has.
-    ActivityAdded,
-    /// An activity only the old flow has.
-    ActivityRemoved,
-    /// The same activity (same type, mostly the same settings and links) under a new name.
-    ActivityRenamed,
-    /// One setting of an activity both flows have.
-    ActivityChanged,
-    /// A link from a port that had none.
-    LinkAdded,
-    /// A link from a port that now has none.
-    LinkRemoved,
-    /// A port that now links to another activity.
-    LinkRewired,
-    /// An event flow's name, description or handlers.
-    EventChanged,
-}
-
-/// One logic change; `path` names the place, e.g. `get_JDSToken.httpRequestHeaders.x-key`.
-/// Values know whether they are secret, and serialise as they are shown.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Change {
-    /// What changed.
-    pub kind: ChangeKind,
-    /// Where: the flow field, variable, activity setting or port.
-    pub path: String,
-    /// The old flow's value; `None` for something added.
-    pub old: Option<Text>,
-    /// The new flow's value; `None` for something removed.
-    pub new: Option<Text>,
-}
-
-fn plain(value: impl Into<String>) -> Option<Text> {
-    Some(Text::plain(value))
-}
-
-fn change(
-    kind: ChangeKind,
-    path: impl Into<String>,
-    old: Option<Text>,
-    new: Option<Text>,
-) -> Change {
-    Change {
-        kind,
-        path: path.into(),
-        old,
-        new,
-    }
-}
+use std::collections::HashMap;
+use std::fmt::Write as _;
 
 /// Every logic change from `old` to `new`.
 pub fn diff(old: &FdFlow, new: &FdFlow) -> Vec<Change> {
     let secrets = (Secrets::of(old), Secrets::of(new));
     let mut out = Vec::new();
-    let flow_fields = |f: &FdFlow| -> Fields {
-        let mut m = BTreeMap::new();
-        let mut put = |k: &str, v: String| m.insert(k.to_string(), Text::plain(v));
-        put("name", format!("{:?}", f.name));
-        put("description", format!("{:?}", f.description));
-        put("comment", format!("{:?}", f.comment));
-        put(
-            "type",
-            f.flow_type.clone().unwrap_or_else(|| "(not given)".into()),
-        );
-        let orders = f
-            .variable_orders
-            .clone()
-            .unwrap_or_else(empty_variable_orders);
-        put("variable_orders", orders.to_string());
-        if !f.runtime_variables.is_empty() {
-            put(
-                "runtime_variables",
-                Value::Array(f.runtime_variables.clone()).to_string(),
-            );
-        }
-        m
-    };
-    compare_maps(
+    compare(
         &flow_fields(old),
         &flow_fields(new),
         "flow.",
-        ChangeKind::FlowChanged,
+        FlowChanged,
         &mut out,
     );
-    diff_variables(old, new, &secrets, &mut out);
-    let old_scopes = processes(old);
-    let new_scopes = processes(new);
-    let empty = Process::default();
+    let variables = |f: &FdFlow, s: &Secrets| -> Vec<(String, Fields)> {
+        (f.variables.iter())
+            .map(|v| (v.name.clone(), variable_fields(v, s)))
+            .collect()
+    };
+    compare_keyed(
+        variables(old, &secrets.0),
+        variables(new, &secrets.1),
+        "variables.",
+        [VariableRemoved, VariableChanged, VariableAdded],
+        Some("type"),
+        &mut out,
+    );
+    let (old_scopes, new_scopes) = (processes(old), processes(new));
     let mut scopes: Vec<&Scope> = old_scopes.iter().map(|(s, _)| s).collect();
     for (s, _) in &new_scopes {
         if !scopes.contains(&s) {
             scopes.push(s);
         }
     }
+    let empty = Process::default();
     for scope in scopes {
-        fn find<'p>(all: &[(Scope, &'p Process)], scope: &Scope) -> Option<&'p Process> {
-            all.iter().find(|(s, _)| s == scope).map(|(_, p)| *p)
-        }
+        let find = |all: &[(Scope, &Process)]| -> Option<usize> {
+            all.iter().position(|(s, _)| s == scope)
+        };
         let prefix = match scope {
             Scope::Main => String::new(),
             Scope::Event(key) => format!("event_flows.{key}."),
         };
-        let old_process = find(&old_scopes, scope).unwrap_or(&empty);
-        let new_process = find(&new_scopes, scope).unwrap_or(&empty);
-        let sides = Side::pair(old_process, new_process, &secrets, scope);
-        diff_process(sides, &prefix, &mut out);
+        let a = find(&old_scopes).map_or(&empty, |i| old_scopes[i].1);
+        let b = find(&new_scopes).map_or(&empty, |i| new_scopes[i].1);
+        let (a, b) = (
+            Flat::new(a, &secrets.0, scope),
+            Flat::new(b, &secrets.1, scope),
+        );
+        diff_process(&a, &b, &prefix, &mut out);
     }
-    let events = |f: &FdFlow| -> Fields {
-        let mut m = BTreeMap::new();
-        for e in &f.event_flows {
-            m.insert(
-                format!("event_flows.{}.name", e.key),
-                Text::plain(format!("{:?}", e.name)),
-            );
-            m.insert(
-                format!("event_flows.{}.description", e.key),
-                Text::plain(format!("{:?}", e.description)),
-            );
-            for (event, handler) in &e.on_events {
-                m.insert(
-                    format!("event_flows.{}.on.{event}", e.key),
-                    Text::plain(handler.as_str()),
-                );
-            }
-        }
-        m
-    };
-    compare_maps(
-        &events(old),
-        &events(new),
-        "",
-        ChangeKind::EventChanged,
-        &mut out,
-    );
+    compare(&events(old), &events(new), "", EventChanged, &mut out);
     out
 }
 
-/// A thing's compared fields: path -> value.
-type Fields = BTreeMap<String, Text>;
+/// Markdown for a pull-request comment; values as they are shown.
+pub fn render_markdown(changes: &[Change], old_name: &str, new_name: &str) -> String {
+    crate::tools::diff::markdown(changes, "Flow Designer changes", old_name, new_name)
+}
 
-/// What an empty text value reads as in [`Fields`].
-const EMPTY: &str = "\"\"";
+fn flow_fields(f: &FdFlow) -> Fields {
+    let orders = f
+        .variable_orders
+        .clone()
+        .unwrap_or_else(empty_variable_orders);
+    let mut m = Fields::from(
+        [
+            ("name", format!("{:?}", f.name)),
+            ("description", format!("{:?}", f.description)),
+            ("comment", format!("{:?}", f.comment)),
+            (
+                "type",
+                f.flow_type.clone().unwrap_or_else(|| "(not given)".into()),
+            ),
+            ("variable_orders", orders.to_string()),
+        ]
+        .map(|(k, v)| (k.to_string(), Text::plain(v))),
+    );
+    if !f.runtime_variables.is_empty() {
+        let all = Value::Array(f.runtime_variables.clone()).to_string();
+        m.insert("runtime_variables".into(), Text::plain(all));
+    }
+    m
+}
 
-/// Reports each field whose value differs. A field secret on either side is secret on both:
-/// a value that became secret must not show as it was (an empty one shows as empty: that it
-/// was empty is no secret).
-fn compare_maps(a: &Fields, b: &Fields, prefix: &str, kind: ChangeKind, out: &mut Vec<Change>) {
-    for (k, pair) in merge_keyed(a, b) {
-        let (x, y) = pair.sides();
-        if x.map(Text::expose) != y.map(Text::expose) {
-            let secret = x.is_some_and(Text::is_secret) || y.is_some_and(Text::is_secret);
-            let shown = |v: &Text| {
-                let empty = v.expose() == EMPTY;
-                v.clone().tainted_by(secret && !empty)
-            };
-            out.push(change(
-                kind,
-                format!("{prefix}{k}"),
-                x.map(shown),
-                y.map(shown),
-            ));
+fn events(f: &FdFlow) -> Fields {
+    let mut m = Fields::new();
+    for e in &f.event_flows {
+        let at = format!("event_flows.{}", e.key);
+        m.insert(format!("{at}.name"), Text::plain(format!("{:?}", e.name)));
+        let description = format!("{:?}", e.description);
+        m.insert(format!("{at}.description"), Text::plain(description));
+        for (event, handler) in &e.on_events {
+            m.insert(format!("{at}.on.{event}"), Text::plain(handler.as_str()));
         }
     }
+    m
 }
 
 fn variable_fields(v: &Variable, secrets: &Secrets) -> Fields {
-    let mut m = BTreeMap::new();
     let value = secrets
         .variable_value(v)
-        .unwrap_or_else(|| Text::plain(EMPTY));
-    m.insert("value".into(), value);
+        .unwrap_or_else(|| Text::plain("\"\""));
+    let mut m = Fields::from([("value".to_string(), value)]);
     let mut put = |k: &str, v: String| m.insert(k.to_string(), Text::plain(v));
     put("type", v.kind.clone());
     put("description", format!("{:?}", v.description));
@@ -220,93 +143,77 @@ fn variable_fields(v: &Variable, secrets: &Secrets) -> Fields {
     m
 }
 
-fn diff_variables<'a>(
-    old: &'a FdFlow,
-    new: &'a FdFlow,
-    secrets: &'a (Secrets, Secrets),
-    out: &mut Vec<Change>,
-) {
-    let by_name = |f: &'a FdFlow, s: &'a Secrets| {
-        f.variables
-            .iter()
-            .map(move |v| (v.name.as_str(), variable_fields(v, s)))
-    };
-    // Additions are listed after every removal and change.
-    let mut added = Vec::new();
-    for (name, pair) in merge_keyed(by_name(old, &secrets.0), by_name(new, &secrets.1)) {
-        match pair {
-            Pair::Removed(fields) => out.push(change(
-                ChangeKind::VariableRemoved,
-                format!("variables.{name}"),
-                Some(fields["type"].clone()),
-                None,
-            )),
-            Pair::Both(fields, other) => compare_maps(
-                &fields,
-                &other,
-                &format!("variables.{name}."),
-                ChangeKind::VariableChanged,
-                out,
-            ),
-            Pair::Added(fields) => added.push(change(
-                ChangeKind::VariableAdded,
-                format!("variables.{name}"),
-                None,
-                Some(fields["type"].clone()),
-            )),
-        }
-    }
-    out.extend(added);
-}
-
-/// One side of a process comparison: the process, and the secrets of its flow.
-#[derive(Clone, Copy)]
-struct Side<'a> {
+/// One process flattened: each activity's facts, and its links by port, found once.
+struct Flat<'a> {
     process: &'a Process,
-    secrets: &'a Secrets,
-    scope: &'a Scope,
+    facts: Vec<Fields>,
+    by_name: HashMap<&'a str, usize>,
+    exits: Vec<Vec<&'a Link>>,
 }
 
-impl<'a> Side<'a> {
-    fn pair(
-        old: &'a Process,
-        new: &'a Process,
-        secrets: &'a (Secrets, Secrets),
-        scope: &'a Scope,
-    ) -> (Side<'a>, Side<'a>) {
-        (
-            Side {
-                process: old,
-                secrets: &secrets.0,
-                scope,
-            },
-            Side {
-                process: new,
-                secrets: &secrets.1,
-                scope,
-            },
-        )
-    }
-
-    fn fields(&self, a: &Activity) -> Fields {
-        let mut out = fields(a, self.secrets.settings(self.scope, &a.name));
-        // The activity's own group: moving it to another palette group is a change.
-        if !a.group.is_empty() {
-            out.insert("group".into(), Text::plain(a.group.as_str()));
-        }
-        for key in NUMBER_OR_TEXT {
-            let Some(Value::String(text)) = a.settings.get(*key) else {
-                continue;
-            };
-            if let (Ok(Value::Number(n)), Some(shown)) =
-                (serde_json::from_str::<Value>(text), out.get(*key))
-            {
-                let secret = shown.is_secret();
-                out.insert(key.to_string(), Text::new(n.to_string(), secret));
+impl<'a> Flat<'a> {
+    fn new(process: &'a Process, secrets: &Secrets, scope: &Scope) -> Flat<'a> {
+        let all = &process.activities;
+        let by_name: HashMap<&str, usize> = all
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.name.as_str(), i))
+            .collect();
+        let mut exits = vec![Vec::new(); all.len()];
+        for l in &process.links {
+            if let Some(&i) = by_name.get(l.source.as_str()) {
+                exits[i].push(l);
             }
         }
-        out
+        let facts = all.iter().map(|a| facts(a, secrets, scope)).collect();
+        Flat {
+            process,
+            facts,
+            by_name,
+            exits,
+        }
     }
+
+    /// Activities as rename matching sees them: their facts and where their ports lead.
+    fn items(&self) -> Vec<Item<'_>> {
+        let all = self.process.activities.iter().enumerate();
+        all.map(|(i, a)| {
+            let mut facts = self.facts[i].clone();
+            for l in &self.exits[i] {
+                facts.insert(format!("->{}", l.port), Text::plain(l.target.as_str()));
+            }
+            Item {
+                key: &a.name,
+                type_name: a.type_name(),
+                id: None,
+                facts,
+            }
+        })
+        .collect()
+    }
+}
+
+/// An activity's logic as facts (path -> value): its settings ([`fields`]: over the kind's
+/// defaults, noise left out, secret places secret), its own palette group, and the keys of
+/// [`NUMBER_OR_TEXT`] read as numbers.
+pub fn facts(a: &Activity, secrets: &Secrets, scope: &Scope) -> Fields {
+    let mut out = fields(a, secrets.settings(scope, &a.name));
+    // The activity's own group: moving it to another palette group is a change.
+    if !a.group.is_empty() {
+        out.insert("group".into(), Text::plain(a.group.as_str()));
+    }
+    for key in NUMBER_OR_TEXT {
+        let Some(Value::String(text)) = a.settings.get(*key) else {
+            continue;
+        };
+        if let (Ok(Value::Number(n)), Some(shown)) =
+            (serde_json::from_str::<Value>(text), out.get(*key))
+        {
+            let secret = shown.is_secret();
+            out.insert(key.to_string(), Text::new(n.to_string(), secret));
+        }
+    }
+    out
 }
 
 /// Settings that exports write as a number in some files and as the same number in text in
@@ -323,190 +230,150 @@ impl<'a> Side<'a> {
 ///   issue that asked for this list [reported: no export at hand writes it as text].
 pub const NUMBER_OR_TEXT: &[&str] = &["duration", "httpResponseTimeout", "retryAttempts"];
 
-fn similarity(a: &Fields, b: &Fields) -> f64 {
-    let (mut all, mut same) = (0, 0);
-    for (_, pair) in merge_keyed(a, b) {
-        all += 1;
-        same += usize::from(matches!(pair, Pair::Both(x, y) if x.expose() == y.expose()));
-    }
-    if all == 0 {
-        return 1.0;
-    }
-    same as f64 / all as f64
-}
-
-fn diff_process(sides: (Side, Side), prefix: &str, out: &mut Vec<Change>) {
-    let (old_side, new_side) = sides;
-    let (old, new) = (old_side.process, new_side.process);
-    let exits = |p: &Process, name: &str| -> Fields {
-        p.links_from(name)
-            .map(|l| (format!("->{}", l.port), Text::plain(l.target.as_str())))
-            .collect()
-    };
-    // old name -> new name
-    let mut pairs: BTreeMap<&str, &str> = BTreeMap::new();
-    for a in &old.activities {
-        if new.activity(&a.name).is_some() {
-            pairs.insert(&a.name, &a.name);
-        }
-    }
-    let unmatched_new: Vec<&Activity> = new
-        .activities
-        .iter()
-        .filter(|b| old.activity(&b.name).is_none())
-        .collect();
-    let mut candidates = Vec::new();
-    for a in old
-        .activities
-        .iter()
-        .filter(|a| new.activity(&a.name).is_none())
-    {
-        let mut fa = old_side.fields(a);
-        fa.extend(exits(old, &a.name));
-        for b in &unmatched_new {
-            if a.type_name() != b.type_name() {
-                continue;
-            }
-            let mut fb = new_side.fields(b);
-            fb.extend(exits(new, &b.name));
-            let score = similarity(&fa, &fb);
-            if score >= 0.6 {
-                candidates.push((score, a.name.as_str(), b.name.as_str()));
-            }
-        }
-    }
-    // Best pairs first; ties by name, so the result never depends on order.
-    candidates.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(y.1)).then(x.2.cmp(y.2)));
-    let mut taken: BTreeSet<&str> = BTreeSet::new();
-    for (_, a, b) in candidates {
-        if !pairs.contains_key(a) && !taken.contains(b) {
-            pairs.insert(a, b);
-            taken.insert(b);
-            out.push(change(
-                ChangeKind::ActivityRenamed,
+fn diff_process(old: &Flat, new: &Flat, prefix: &str, out: &mut Vec<Change>) {
+    let (olds, news) = (&old.process.activities, &new.process.activities);
+    let pairs = pair_items(&old.items(), &new.items());
+    let mut to: Vec<Option<usize>> = vec![None; olds.len()];
+    let mut paired_new = vec![false; news.len()];
+    for &(i, j) in &pairs {
+        (to[i], paired_new[j]) = (Some(j), true);
+        if olds[i].name != news[j].name {
+            let (a, b) = (&olds[i].name, &news[j].name);
+            let (was, now) = (Some(Text::plain(a.as_str())), Some(Text::plain(b.as_str())));
+            out.push(Change::new(
+                ActivityRenamed,
                 format!("{prefix}{a}"),
-                plain(a),
-                plain(b),
+                was,
+                now,
             ));
         }
     }
-    let renamed: BTreeMap<&str, &str> = pairs.clone();
-    for a in &old.activities {
-        match renamed.get(a.name.as_str()) {
-            None => out.push(change(
-                ChangeKind::ActivityRemoved,
-                format!("{prefix}{}", a.name),
-                plain(a.type_name()),
-                None,
-            )),
-            Some(b) => {
-                let Some(b) = new.activity(b) else { continue };
-                let (fa, fb) = (old_side.fields(a), new_side.fields(b));
-                compare_maps(
-                    &fa,
-                    &fb,
-                    &format!("{prefix}{}.", b.name),
-                    ChangeKind::ActivityChanged,
-                    out,
-                );
+    for (i, a) in olds.iter().enumerate() {
+        match to[i] {
+            None => {
+                let was = Some(Text::plain(a.type_name()));
+                out.push(Change::new(
+                    ActivityRemoved,
+                    format!("{prefix}{}", a.name),
+                    was,
+                    None,
+                ));
+            }
+            Some(j) => {
+                let at = format!("{prefix}{}.", news[j].name);
+                compare(&old.facts[i], &new.facts[j], &at, ActivityChanged, out);
             }
         }
     }
-    let targets: BTreeSet<&str> = renamed.values().copied().collect();
-    for b in &new.activities {
-        if !targets.contains(b.name.as_str()) {
-            out.push(change(
-                ChangeKind::ActivityAdded,
-                format!("{prefix}{}", b.name),
-                None,
-                plain(b.type_name()),
-            ));
-        }
+    for (_, b) in news.iter().enumerate().filter(|(j, _)| !paired_new[*j]) {
+        let now = Some(Text::plain(b.type_name()));
+        out.push(Change::new(
+            ActivityAdded,
+            format!("{prefix}{}", b.name),
+            None,
+            now,
+        ));
     }
     // Links by (source, port), old names spelled as their new names.
-    let spell = |name: &str| {
-        renamed
-            .get(name)
-            .map_or(name.to_string(), |n| n.to_string())
+    let spell = |name: &'_ str| -> String {
+        (old.by_name.get(name).and_then(|&i| to[i]))
+            .map_or(name.to_string(), |j| news[j].name.clone())
     };
-    let old_links = old
-        .links
-        .iter()
-        .map(|l| ((spell(&l.source), l.port.as_str()), spell(&l.target)));
-    let new_links = new
-        .links
-        .iter()
-        .map(|l| ((l.source.clone(), l.port.as_str()), l.target.clone()));
+    let old_links =
+        (old.process.links.iter()).map(|l| ((spell(&l.source), l.port.as_str()), spell(&l.target)));
+    let new_links =
+        (new.process.links.iter()).map(|l| ((l.source.clone(), l.port.as_str()), l.target.clone()));
     for ((source, port), pair) in merge_keyed(old_links, new_links) {
         let path = format!("{prefix}{source}.{port}");
-        match pair {
-            Pair::Both(a, b) if a != b => {
-                out.push(change(ChangeKind::LinkRewired, path, plain(a), plain(b)))
+        let (kind, a, b) = match pair {
+            Pair::Both(a, b) if a != b => (LinkRewired, Some(a), Some(b)),
+            Pair::Removed(a) => (LinkRemoved, Some(a), None),
+            Pair::Added(b) => (LinkAdded, None, Some(b)),
+            Pair::Both(..) => continue,
+        };
+        out.push(Change::new(
+            kind,
+            path,
+            a.map(Text::plain),
+            b.map(Text::plain),
+        ));
+    }
+}
+
+/// The flow's lines, one fact each, in a stable order: what `git diff` compares (textconv).
+/// Activities come in breadth-first order, settings by path as the diff reads them, links as
+/// `source.port -> target`; UUIDs, the diagram and render stamps left out, secret values
+/// shown as `•••`, whole.
+pub fn render_lines(flow: &FdFlow) -> String {
+    let secrets = Secrets::of(flow);
+    let mut out = String::new();
+    let _ = writeln!(out, "flow.name = {:?}", flow.name);
+    if !flow.description.is_empty() {
+        let _ = writeln!(out, "flow.description = {:?}", flow.description);
+    }
+    if !flow.comment.is_empty() {
+        let _ = writeln!(out, "flow.comment = {:?}", flow.comment);
+    }
+    if let Some(t) = &flow.flow_type {
+        let _ = writeln!(out, "flow.type = {t}");
+    }
+    let mut variables: Vec<&Variable> = flow.variables.iter().collect();
+    variables.sort_by(|a, b| a.name.cmp(&b.name));
+    for v in variables {
+        let value = secrets.variable_value(v);
+        let value = value.as_ref().map_or("null", |t| t.shown());
+        let flags: Vec<&str> = [
+            ("secure", v.is_secure),
+            ("cad", v.is_cad),
+            ("agent-editable", v.is_agent_editable),
+            ("reportable", v.is_reportable),
+            ("overwrite", v.overwrite),
+        ]
+        .iter()
+        .filter(|(_, on)| *on)
+        .map(|(f, _)| *f)
+        .collect();
+        let source = if v.source.is_empty() {
+            "local"
+        } else {
+            v.source.as_str()
+        };
+        let comma = if flags.is_empty() { "" } else { ", " };
+        let (name, kind, flags) = (&v.name, &v.kind, flags.join(", "));
+        let _ = writeln!(
+            out,
+            "variables.{name} = {kind} {value} [{source}{comma}{flags}]"
+        );
+    }
+    for (scope, process) in processes(flow) {
+        let prefix = match &scope {
+            Scope::Main => String::new(),
+            Scope::Event(key) => {
+                if let Some(e) = flow.event_flows.iter().find(|e| &e.key == key) {
+                    for (event, handler) in &e.on_events {
+                        let _ = writeln!(out, "event_flows.{key}.on.{event} -> {handler}");
+                    }
+                }
+                format!("event_flows.{key}.")
             }
-            Pair::Removed(a) => out.push(change(ChangeKind::LinkRemoved, path, plain(a), None)),
-            Pair::Added(b) => out.push(change(ChangeKind::LinkAdded, path, None, plain(b))),
-            Pair::Both(..) => {}
+        };
+        let flat = Flat::new(process, &secrets, &scope);
+        for (name, _) in breadth_first(process) {
+            let Some(&i) = flat.by_name.get(name.as_str()) else {
+                continue;
+            };
+            let a = &process.activities[i];
+            let _ = writeln!(out, "{prefix}{name} = {}", a.type_name());
+            for (path, value) in &flat.facts[i] {
+                if matches!(path.as_str(), "type" | "group" | "activityId") {
+                    continue;
+                }
+                let _ = writeln!(out, "{prefix}{name}.{path} = {}", value.shown());
+            }
+            for link in process.links_in_port_order(&name) {
+                let _ = writeln!(out, "{prefix}{name}.{} -> {}", link.port, link.target);
+            }
         }
     }
-}
-
-/// Plain text, one change a line; `colour` adds ANSI colours (for a terminal only).
-pub fn render_text(changes: &[Change], colour: bool) -> String {
-    let lines = changes.iter().map(|c| {
-        let sign = match c.kind {
-            ChangeKind::ActivityAdded | ChangeKind::VariableAdded | ChangeKind::LinkAdded => {
-                Sign::Added
-            }
-            ChangeKind::ActivityRemoved | ChangeKind::VariableRemoved | ChangeKind::LinkRemoved => {
-                Sign::Removed
-            }
-            _ => Sign::Changed,
-        };
-        (sign, describe(c))
-    });
-    text_lines(lines, colour)
-}
-
-fn describe(c: &Change) -> String {
-    let old = c.old.as_ref().map_or("(none)", Text::shown);
-    let new = c.new.as_ref().map_or("(none)", Text::shown);
-    match c.kind {
-        ChangeKind::ActivityAdded => format!("activity {} added ({new})", c.path),
-        ChangeKind::ActivityRemoved => format!("activity {} removed (was {old})", c.path),
-        ChangeKind::ActivityRenamed => format!("activity renamed: {old} → {new}"),
-        ChangeKind::VariableAdded => format!(
-            "variable {} added ({new})",
-            c.path.trim_start_matches("variables.")
-        ),
-        ChangeKind::VariableRemoved => format!(
-            "variable {} removed (was {old})",
-            c.path.trim_start_matches("variables.")
-        ),
-        ChangeKind::LinkAdded => format!("link {} → {new} added", c.path),
-        ChangeKind::LinkRemoved => format!("link {} → {old} removed", c.path),
-        ChangeKind::LinkRewired => format!("link {}: {old} → {new}", c.path),
-        _ => format!("{}: {old} → {new}", c.path),
-    }
-}
-
-/// Markdown for a pull-request comment; values as they are shown.
-pub fn render_markdown(changes: &[Change], old_name: &str, new_name: &str) -> String {
-    markdown_table(
-        &format!("### Flow Designer changes: `{old_name}` → `{new_name}`"),
-        changes.iter().map(|c| {
-            (
-                kind_name(&c.kind),
-                c.path.as_str(),
-                c.old.as_ref().map(Text::shown),
-                c.new.as_ref().map(Text::shown),
-            )
-        }),
-    )
-}
-
-/// A JSON array of changes.
-// `expect` below: plain data with string keys always serialises.
-#[allow(clippy::expect_used)]
-pub fn render_json(changes: &[Change]) -> String {
-    serde_json::to_string_pretty(changes).expect("changes serialise") + "\n"
+    out
 }

@@ -13,33 +13,97 @@ pub struct Resolved {
     pub numeric: bool,
 }
 
-/// Resolves `$(name)` references; `Err` says why one has no Flow Designer equivalent.
+/// Resolves `$(name)` references; `Err` says why one has no Flow Designer equivalent (the
+/// lowering's words, carried as [`Inexpressible::Reference`]).
 pub trait Resolver {
     fn resolve(&mut self, reference: &str) -> Result<Resolved, String>;
 }
 
-/// Text that Pebble would read as a template of its own.
-fn check_literal(text: &str) -> Result<(), String> {
-    for marker in ["{{", "{%", "{#"] {
-        if text.contains(marker) {
-            return Err(format!(
-                "the text holds `{marker}`, which Flow Designer would read as a template"
-            ));
+/// Why a Webex Connect text or condition has no Flow Designer equivalent; `Display` says it for
+/// the diagnostic that refuses it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Inexpressible {
+    /// A `$(` without its `)`.
+    Unclosed,
+    /// Literal text holding `{{`, `{%` or `{#`.
+    TemplateMarker(&'static str),
+    /// A backslash in a compared value.
+    Backslash,
+    /// A compared value holding both `"` and `'`.
+    BothQuotes,
+    /// An operand that mixes references and text.
+    Mixed(String),
+    /// A literal compared with a number that is not an integer.
+    NotAnInteger(String),
+    /// An ordering operator on text.
+    OrderedText(&'static str),
+    /// An operator with no documented expression.
+    Operator(&'static str),
+    /// A reference the resolver refused, and why.
+    Reference(String),
+}
+
+impl std::fmt::Display for Inexpressible {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Inexpressible::Unclosed => write!(f, "a `$(` without its closing `)`"),
+            Inexpressible::TemplateMarker(m) => write!(
+                f,
+                "the text holds `{m}`, which Flow Designer would read as a template"
+            ),
+            Inexpressible::Backslash => write!(
+                f,
+                "a backslash in a compared value (Pebble's escaping is not documented by Cisco)"
+            ),
+            Inexpressible::BothQuotes => write!(f, "a compared value holding both kinds of quote"),
+            Inexpressible::Mixed(text) => write!(
+                f,
+                "`{text}` mixes references and text; Flow Designer conditions compare one value"
+            ),
+            Inexpressible::NotAnInteger(text) => {
+                write!(f, "`{text}` is compared with a number but is not an integer")
+            }
+            Inexpressible::OrderedText(op) => write!(
+                f,
+                "operator `{op}` on text: Flow Designer variables here are STRING, and Pebble's numeric comparison of text is not documented"
+            ),
+            Inexpressible::Operator(op) => write!(
+                f,
+                "operator `{op}` has no documented Flow Designer expression (equals, not_equals, equals_ignore_case, and numeric comparisons of a status code have)"
+            ),
+            Inexpressible::Reference(why) => f.write_str(why),
         }
     }
-    Ok(())
+}
+
+type Result<T, E = Inexpressible> = std::result::Result<T, E>;
+
+fn resolve(resolver: &mut dyn Resolver, name: &str) -> Result<Resolved> {
+    resolver.resolve(name).map_err(Inexpressible::Reference)
+}
+
+fn references(text: &str) -> Result<Vec<refs::Reference<'_>>> {
+    refs::references(text).map_err(|_| Inexpressible::Unclosed)
+}
+
+/// Text that Pebble would read as a template of its own.
+fn check_literal(text: &str) -> Result<()> {
+    match ["{{", "{%", "{#"].into_iter().find(|m| text.contains(m)) {
+        Some(marker) => Err(Inexpressible::TemplateMarker(marker)),
+        None => Ok(()),
+    }
 }
 
 /// A Webex Connect string as a Flow Designer template: literal text kept, `$(x)` as `{{x}}`.
-pub fn template(text: &str, resolver: &mut dyn Resolver) -> Result<String, String> {
-    let found = refs::references(text).map_err(|_| "a `$(` without its closing `)`".to_string())?;
+pub fn template(text: &str, resolver: &mut dyn Resolver) -> Result<String> {
+    let found = references(text)?;
     let mut out = String::new();
     let mut last = 0;
     for r in found {
         let literal = &text[last..r.range.start];
         check_literal(literal)?;
         out.push_str(literal);
-        let resolved = resolver.resolve(r.name)?;
+        let resolved = resolve(resolver, r.name)?;
         out.push_str("{{");
         out.push_str(&resolved.expression);
         out.push_str("}}");
@@ -51,30 +115,28 @@ pub fn template(text: &str, resolver: &mut dyn Resolver) -> Result<String, Strin
 }
 
 /// A literal as a Pebble string: double quotes, or single when the text holds a double quote.
-pub fn string_literal(text: &str) -> Result<String, String> {
+pub fn string_literal(text: &str) -> Result<String> {
     if text.contains('\\') {
-        return Err(
-            "a backslash in a compared value (Pebble's escaping is not documented by Cisco)".into(),
-        );
+        return Err(Inexpressible::Backslash);
     }
     if !text.contains('"') {
         Ok(format!("\"{text}\""))
     } else if !text.contains('\'') {
         Ok(format!("'{text}'"))
     } else {
-        Err("a compared value holding both kinds of quote".into())
+        Err(Inexpressible::BothQuotes)
     }
 }
 
 /// The value a set-variable activity assigns: a single reference as `{{name}}`, a literal as
 /// `{{ "text" }}` (the form real exports use), mixed text as a template.
-pub fn assignment(text: &str, resolver: &mut dyn Resolver) -> Result<String, String> {
-    let found = refs::references(text).map_err(|_| "a `$(` without its closing `)`".to_string())?;
+pub fn assignment(text: &str, resolver: &mut dyn Resolver) -> Result<String> {
+    let found = references(text)?;
     match found.as_slice() {
         [] => Ok(format!("{{{{ {} }}}}", string_literal(text)?)),
         [only] if only.range == (0..text.len()) => Ok(format!(
             "{{{{{}}}}}",
-            resolver.resolve(only.name)?.expression
+            resolve(resolver, only.name)?.expression
         )),
         _ => template(text, resolver),
     }
@@ -86,33 +148,31 @@ enum Operand {
     Literal(String),
 }
 
-fn operand(text: &str, resolver: &mut dyn Resolver) -> Result<Operand, String> {
-    let found = refs::references(text).map_err(|_| "a `$(` without its closing `)`".to_string())?;
+fn operand(text: &str, resolver: &mut dyn Resolver) -> Result<Operand> {
+    let found = references(text)?;
     match found.as_slice() {
         [] => Ok(Operand::Literal(text.to_string())),
         [only] if only.range == (0..text.len()) => {
-            Ok(Operand::Expression(resolver.resolve(only.name)?))
+            Ok(Operand::Expression(resolve(resolver, only.name)?))
         }
-        _ => Err(format!(
-            "`{text}` mixes references and text; Flow Designer conditions compare one value"
-        )),
+        _ => Err(Inexpressible::Mixed(text.to_string())),
     }
 }
 
-fn side(o: &Operand, numeric: bool) -> Result<String, String> {
+fn side(o: &Operand, numeric: bool) -> Result<String> {
     match o {
         Operand::Expression(r) => Ok(r.expression.clone()),
         Operand::Literal(text) if numeric => text
             .trim()
             .parse::<i64>()
             .map(|n| n.to_string())
-            .map_err(|_| format!("`{text}` is compared with a number but is not an integer")),
+            .map_err(|_| Inexpressible::NotAnInteger(text.clone())),
         Operand::Literal(text) => string_literal(text),
     }
 }
 
 /// One condition as a Pebble comparison.
-fn comparison(c: &Condition, resolver: &mut dyn Resolver) -> Result<String, String> {
+fn comparison(c: &Condition, resolver: &mut dyn Resolver) -> Result<String> {
     let left = operand(&c.variable, resolver)?;
     let right = operand(&c.value, resolver)?;
     let numeric = matches!(&left, Operand::Expression(r) if r.numeric);
@@ -131,7 +191,12 @@ fn comparison(c: &Condition, resolver: &mut dyn Resolver) -> Result<String, Stri
             };
             format!("{l} | lower == {r}")
         }
-        Operator::LessThan | Operator::GreaterThan | Operator::LessOrEqual | Operator::GreaterOrEqual if numeric => {
+        Operator::LessThan
+        | Operator::GreaterThan
+        | Operator::LessOrEqual
+        | Operator::GreaterOrEqual
+            if numeric =>
+        {
             let op = match c.operator {
                 Operator::LessThan => "<",
                 Operator::GreaterThan => ">",
@@ -140,18 +205,11 @@ fn comparison(c: &Condition, resolver: &mut dyn Resolver) -> Result<String, Stri
             };
             format!("{l} {op} {}", side(&right, true)?)
         }
-        Operator::LessThan | Operator::GreaterThan | Operator::LessOrEqual | Operator::GreaterOrEqual => {
-            return Err(format!(
-                "operator `{}` on text: Flow Designer variables here are STRING, and Pebble's numeric comparison of text is not documented",
-                c.operator.as_str()
-            ))
-        }
-        other => {
-            return Err(format!(
-                "operator `{}` has no documented Flow Designer expression (equals, not_equals, equals_ignore_case, and numeric comparisons of a status code have)",
-                other.as_str()
-            ))
-        }
+        Operator::LessThan
+        | Operator::GreaterThan
+        | Operator::LessOrEqual
+        | Operator::GreaterOrEqual => return Err(Inexpressible::OrderedText(c.operator.as_str())),
+        other => return Err(Inexpressible::Operator(other.as_str())),
     })
 }
 
@@ -160,7 +218,7 @@ pub fn condition(
     join: Join,
     conditions: &[Condition],
     resolver: &mut dyn Resolver,
-) -> Result<String, String> {
+) -> Result<String> {
     let mut parts = Vec::new();
     for c in conditions {
         parts.push(comparison(c, resolver)?);
@@ -236,13 +294,16 @@ mod tests {
             .unwrap(),
             "{{ T | lower == \"ok\" }}"
         );
-        assert!(
-            condition(Join::All, &[cond("$(T)", Operator::Regex, "a.*")], r)
-                .unwrap_err()
-                .contains("regex")
-        );
-        assert!(condition(Join::All, &[cond("$(T)", Operator::LessThan, "3")], r).is_err());
-        assert!(condition(Join::All, &[cond("x $(T)", Operator::Equals, "3")], r).is_err());
+        let refused = |c| condition(Join::All, &[c], &mut Names).unwrap_err();
+        let regex = refused(cond("$(T)", Operator::Regex, "a.*"));
+        assert_eq!(regex, Inexpressible::Operator("regex"));
+        assert!(regex
+            .to_string()
+            .starts_with("operator `regex` has no documented"));
+        let ordered = refused(cond("$(T)", Operator::LessThan, "3"));
+        assert_eq!(ordered, Inexpressible::OrderedText("less_than"));
+        let mixed = refused(cond("x $(T)", Operator::Equals, "3"));
+        assert_eq!(mixed, Inexpressible::Mixed("x $(T)".into()));
     }
 
     #[test]
@@ -251,7 +312,11 @@ mod tests {
         assert_eq!(template("Bearer $(Tok)", r).unwrap(), "Bearer {{Tok}}");
         assert_eq!(assignment("service", r).unwrap(), "{{ \"service\" }}");
         assert_eq!(assignment("$(Tok)", r).unwrap(), "{{Tok}}");
-        assert!(template("{{ raw }}", r).is_err());
-        assert!(template("$(n4.statusText)", r).is_err());
+        assert_eq!(
+            template("{{ raw }}", r),
+            Err(Inexpressible::TemplateMarker("{{"))
+        );
+        let why = Inexpressible::Reference("no such output".into());
+        assert_eq!(template("$(n4.statusText)", r), Err(why));
     }
 }

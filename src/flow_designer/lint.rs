@@ -2,7 +2,7 @@
 //! activities whose failure nothing tests, activities nothing reaches, links from ports the
 //! activity does not have. Messages name places, never credential values.
 
-use super::locate::{locate, Step};
+use super::locate::{Places, Step};
 use super::model::*;
 use super::secrets::{credentials, secret_variables};
 use crate::diagnostic::{Code, Diagnostic, SourceFile, Span};
@@ -14,7 +14,10 @@ use std::collections::BTreeSet;
 /// locations.
 pub fn lint(flow: &FdFlow, source: Option<&SourceFile>) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    let place = Place { source };
+    let place = Place {
+        source,
+        places: Places::new(source.map_or("", |s| s.text.as_str())),
+    };
     for v in &flow.variables {
         if is_credential_name(&v.name) && !v.is_secure && v.has_value() {
             let at = flow
@@ -425,6 +428,8 @@ fn lint_process(
 /// Locates places in the file a flow was read from.
 struct Place<'a> {
     source: Option<&'a SourceFile>,
+    /// Where an export's values sit, found once for every diagnostic.
+    places: Places<'a>,
 }
 
 impl Place<'_> {
@@ -447,25 +452,22 @@ impl Place<'_> {
 
     fn json(&self, path: &[Step]) -> Option<Span> {
         let source = self.source?;
-        locate(&source.text, path, true).map(|r| source.span(r))
+        self.places.locate(path, true).map(|r| source.span(r))
     }
 
-    /// In a spec: the table header of `[table.key]`.
-    fn table(&self, table: &str, key: &str) -> Option<Span> {
-        let source = self.source?;
-        let quoted = toml::Value::String(key.to_string()).to_string();
-        [format!("[{table}.{key}]"), format!("[{table}.{quoted}]")]
-            .iter()
-            .find_map(|header| {
-                let at = source.text.find(header.as_str())?;
-                Some(source.span(at..at + header.len()))
-            })
+    /// In a spec: the line of the key at `path` (a table's `[activities.Name]` header, a
+    /// setting's `key = value`).
+    fn spec(&self, path: &[&str]) -> Option<Span> {
+        let path: Vec<Step> = path.iter().map(|&k| k.into()).collect();
+        let line = self.places.key_line(&path)?;
+        Some(self.source?.span(line))
     }
 
-    fn spec_table(scope: &Scope) -> String {
+    /// In a spec: the path of an activity.
+    fn spec_path<'s>(scope: &'s Scope, name: &'s str) -> Vec<&'s str> {
         match scope {
-            Scope::Main => "activities".into(),
-            Scope::Event(key) => format!("event_flows.{key}.activities"),
+            Scope::Main => vec!["activities", name],
+            Scope::Event(key) => vec!["event_flows", key, "activities", name],
         }
     }
 
@@ -475,7 +477,7 @@ impl Place<'_> {
             path.extend(["activities".into(), Step::Key(a.origin.clone()?)]);
             self.json(&path)
         } else {
-            self.table(&Self::spec_table(scope), &a.name)
+            self.spec(&Self::spec_path(scope, &a.name))
         }
     }
 
@@ -498,25 +500,9 @@ impl Place<'_> {
 
     /// In a spec: the line of a setting under `[...activities.NAME.settings]`.
     fn spec_setting(&self, scope: &Scope, a: &Activity, setting: &str) -> Option<Span> {
-        let source = self.source?;
-        let table = format!(
-            "{}.{}",
-            Self::spec_table(scope),
-            crate::tools::decompile::key(&a.name)
-        );
-        let header = self.table(&table, "settings")?;
-        let key = crate::tools::decompile::key(setting);
-        let mut at = header.bytes.end;
-        for line in source.text[at..].split_inclusive('\n') {
-            if line.starts_with('[') && at > header.bytes.end + 1 {
-                break;
-            }
-            if line.starts_with(&format!("{key} =")) {
-                return Some(source.span(at..at + line.trim_end().len()));
-            }
-            at += line.len();
-        }
-        None
+        let mut path = Self::spec_path(scope, &a.name);
+        path.extend(["settings", setting]);
+        self.spec(&path)
     }
 
     /// The bytes `inner` of the string value at `path` below an activity's properties,
@@ -537,7 +523,7 @@ impl Place<'_> {
                 "properties".into(),
             ]);
             full.extend(path.iter().cloned());
-            locate(&source.text, &full, false)
+            (self.places.locate(&full, false))
                 .filter(|r| source.text[r.clone()].starts_with('"'))
                 .map(|outer| {
                     let raw = &source.text[outer.clone()];
@@ -569,7 +555,7 @@ impl Place<'_> {
                 Step::Key("isSecure".into()),
             ])
         } else {
-            self.table("variables", name)
+            self.spec(&["variables", name])
         }
     }
 
@@ -594,7 +580,7 @@ impl Place<'_> {
                 Step::Key("value".into()),
             ])
         } else {
-            self.table("variables", name)
+            self.spec(&["variables", name])
         }
     }
 }

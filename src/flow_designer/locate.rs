@@ -1,10 +1,14 @@
-//! Where a JSON value sits in its text, so that diagnostics about an export carry a line and
-//! column. serde_json's `Value` keeps no positions; this scanner walks the text to one path.
+//! Where each value of a Flow Designer file sits in its text, so that diagnostics carry a line
+//! and column and quotes hide secret values. serde_json's `Value` keeps no positions: one scan
+//! of an export finds every value's place; a spec's come from TOML's spanned parse. Both are
+//! kept as the file's [`Places`] by what reads and checks it.
 
+use std::cell::OnceCell;
+use std::collections::HashMap;
 use std::ops::Range;
 
 /// One step of a path: an object member or an array index.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Step {
     Key(String),
     Index(usize),
@@ -47,17 +51,61 @@ macro_rules! fd_path {
     };
 }
 
-/// The byte range of the value at `path` (of the member's key when `key` is set), or of the
-/// deepest enclosing value found when the path does not exist all the way down.
-pub fn locate(text: &str, path: &[Step], key: bool) -> Option<Range<usize>> {
-    let mut scanner = Scanner {
-        bytes: text.as_bytes(),
-        at: 0,
-    };
-    scanner.skip_ws();
-    let mut found = None;
-    scanner.find(path, key, &mut found).ok()?;
-    found
+/// Path -> a value's byte range, and its member key's.
+type ByPath = HashMap<Vec<Step>, (Range<usize>, Option<Range<usize>>)>;
+
+/// The places of a file's values by path, found in one pass when first asked for.
+pub struct Places<'t> {
+    text: &'t str,
+    /// `None` in a JSON text that breaks off.
+    at: OnceCell<Option<ByPath>>,
+}
+
+impl<'t> Places<'t> {
+    /// The places of `text`, scanned when first asked for.
+    pub fn new(text: &'t str) -> Places<'t> {
+        Places {
+            text,
+            at: OnceCell::new(),
+        }
+    }
+
+    /// The byte range of the value at `path` (of the member's key when `key` is set), or of the
+    /// deepest enclosing value found when the path does not exist all the way down; `None` in
+    /// JSON that breaks off.
+    pub fn locate(&self, path: &[Step], key: bool) -> Option<Range<usize>> {
+        let at = self.by_path()?;
+        if let Some((value, name)) = at.get(path).filter(|_| key) {
+            return name.clone().or(Some(value.clone()));
+        }
+        (0..=path.len())
+            .rev()
+            .find_map(|n| at.get(&path[..n]).map(|(value, _)| value.clone()))
+    }
+
+    /// The line holding the key at `path`, without its line break and trailing blanks: a
+    /// spec's `[activities.Name]` header, or its `httpRequestUrl = "..."` setting.
+    pub fn key_line(&self, path: &[Step]) -> Option<Range<usize>> {
+        let key = self.by_path()?.get(path)?.1.clone()?;
+        let text = self.text;
+        let start = text[..key.start].rfind('\n').map_or(0, |i| i + 1);
+        let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+        Some(start..start + text[start..end].trim_end().len())
+    }
+
+    fn by_path(&self) -> Option<&ByPath> {
+        let at = self.at.get_or_init(|| {
+            let (found, broken) = values(self.text);
+            let all = found.into_iter().map(|f| (f.path, (f.range, f.key)));
+            broken.is_none().then(|| all.collect())
+        });
+        at.as_ref()
+    }
+}
+
+/// Whether a file is JSON (an export) rather than TOML (a spec).
+pub fn is_json(text: &str) -> bool {
+    text.trim_start().starts_with('{')
 }
 
 /// A value found in a JSON text: where it sits, its byte range (a string's with its quotes) and,
@@ -67,19 +115,25 @@ pub struct Found {
     pub path: Vec<Step>,
     pub range: Range<usize>,
     pub string: Option<String>,
+    /// A member's key, with its quotes.
+    pub key: Option<Range<usize>>,
 }
 
 /// Every value of a JSON text, members before the object or array holding them, and where the
-/// text stops being JSON, if it does. In a text that breaks off, the values before the break,
+/// text stops being JSON, if it does (a TOML text: every value the parser recovered, see
+/// [`toml_values`]). In a text that breaks off, the values before the break,
 /// and a string the break falls in up to the end of its line: a broken file is still quoted,
 /// so what it holds must still be found.
 pub fn values(text: &str) -> (Vec<Found>, Option<usize>) {
+    if !is_json(text) {
+        return (toml_values(text), None);
+    }
     let mut scanner = Scanner {
         bytes: text.as_bytes(),
         at: 0,
     };
     let mut out = Vec::new();
-    let broken = match scanner.walk(&mut Vec::new(), &mut out) {
+    let broken = match scanner.walk(&mut Vec::new(), None, &mut out) {
         Ok(()) => {
             scanner.skip_ws();
             (scanner.at < text.len()).then_some(scanner.at)
@@ -87,6 +141,47 @@ pub fn values(text: &str) -> (Vec<Found>, Option<usize>) {
         Err(Malformed) => Some(scanner.at.min(text.len())),
     };
     (out, broken)
+}
+
+/// Every value of a TOML text; in a text that does not parse, what the parser recovered.
+fn toml_values(text: &str) -> Vec<Found> {
+    use toml::de::{DeTable, DeValue};
+    type At = (Range<usize>, Option<Range<usize>>);
+    fn walk(value: &DeValue, (range, key): At, path: &mut Vec<Step>, out: &mut Vec<Found>) {
+        match value {
+            DeValue::Table(table) => {
+                for (k, v) in table.iter() {
+                    path.push(Step::Key(k.get_ref().to_string()));
+                    walk(v.get_ref(), (v.span(), Some(k.span())), path, out);
+                    path.pop();
+                }
+            }
+            DeValue::Array(items) => {
+                for (i, v) in items.iter().enumerate() {
+                    path.push(Step::Index(i));
+                    walk(v.get_ref(), (v.span(), None), path, out);
+                    path.pop();
+                }
+            }
+            _ => {}
+        }
+        let string = value.as_str().map(String::from);
+        let path = path.clone();
+        out.push(Found {
+            path,
+            range,
+            string,
+            key,
+        });
+    }
+    let (root, _) = DeTable::parse_recoverable(text);
+    let mut out = Vec::new();
+    let span = root.span();
+    let root = DeValue::Table(root.into_inner());
+    walk(&root, (span, None), &mut Vec::new(), &mut out);
+    // A table made by a `[header]` has no value text of its own: only its members are hidden.
+    out.retain(|p| !p.path.is_empty());
+    out
 }
 
 struct Scanner<'a> {
@@ -118,84 +213,13 @@ impl Scanner<'_> {
         }
     }
 
-    /// Scans the value here, recording in `found` the range of the value at `path` (or of the
-    /// deepest enclosing one).
-    fn find(
-        &mut self,
-        path: &[Step],
-        key: bool,
-        found: &mut Option<Range<usize>>,
-    ) -> Result<(), Malformed> {
-        self.skip_ws();
-        let start = self.at;
-        match (self.peek(), path.first()) {
-            (Some(b'{'), Some(Step::Key(wanted))) => {
-                *found = Some(start..self.value_end()?);
-                self.at = start + 1;
-                loop {
-                    self.skip_ws();
-                    if self.peek() == Some(b'}') {
-                        self.at += 1;
-                        return Ok(());
-                    }
-                    let key_start = self.at;
-                    let name = self.string()?;
-                    let key_range = key_start..self.at;
-                    self.expect(b':')?;
-                    if &name == wanted {
-                        if key && path.len() == 1 {
-                            *found = Some(key_range);
-                            self.skip_value()?;
-                        } else {
-                            self.find(&path[1..], key, found)?;
-                        }
-                    } else {
-                        self.skip_value()?;
-                    }
-                    self.skip_ws();
-                    match self.peek() {
-                        Some(b',') => self.at += 1,
-                        Some(b'}') => {}
-                        _ => return Err(Malformed),
-                    }
-                }
-            }
-            (Some(b'['), Some(Step::Index(wanted))) => {
-                *found = Some(start..self.value_end()?);
-                self.at = start + 1;
-                let mut index = 0;
-                loop {
-                    self.skip_ws();
-                    if self.peek() == Some(b']') {
-                        self.at += 1;
-                        return Ok(());
-                    }
-                    if index == *wanted {
-                        self.find(&path[1..], key, found)?;
-                    } else {
-                        self.skip_value()?;
-                    }
-                    index += 1;
-                    self.skip_ws();
-                    match self.peek() {
-                        Some(b',') => self.at += 1,
-                        Some(b']') => {}
-                        _ => return Err(Malformed),
-                    }
-                }
-            }
-            _ => {
-                self.skip_value()?;
-                if path.is_empty() {
-                    *found = Some(start..self.at);
-                }
-                Ok(())
-            }
-        }
-    }
-
     /// Records every value from here (see [`values`]).
-    fn walk(&mut self, path: &mut Vec<Step>, out: &mut Vec<Found>) -> Result<(), Malformed> {
+    fn walk(
+        &mut self,
+        path: &mut Vec<Step>,
+        key: Option<Range<usize>>,
+        out: &mut Vec<Found>,
+    ) -> Result<(), Malformed> {
         self.skip_ws();
         let start = self.at;
         let open = self.peek().ok_or(Malformed)?;
@@ -210,16 +234,18 @@ impl Scanner<'_> {
                         self.at += 1;
                         break;
                     }
-                    let step = if open == b'{' {
+                    let (step, key) = if open == b'{' {
+                        let at = self.at;
                         let name = self.string()?;
+                        let key = at..self.at;
                         self.expect(b':')?;
-                        Step::Key(name)
+                        (Step::Key(name), Some(key))
                     } else {
-                        Step::Index(index)
+                        (Step::Index(index), None)
                     };
                     index += 1;
                     path.push(step);
-                    let walked = self.walk(path, out);
+                    let walked = self.walk(path, key, out);
                     path.pop();
                     walked?;
                     self.skip_ws();
@@ -233,6 +259,7 @@ impl Scanner<'_> {
                     path: path.clone(),
                     range: start..self.at,
                     string: None,
+                    key,
                 });
             }
             b'"' => match self.string() {
@@ -240,6 +267,7 @@ impl Scanner<'_> {
                     path: path.clone(),
                     range: start..self.at,
                     string: Some(s),
+                    key,
                 }),
                 Err(Malformed) => {
                     self.at = start;
@@ -251,6 +279,7 @@ impl Scanner<'_> {
                         path: path.clone(),
                         range: start..line_end,
                         string: None,
+                        key,
                     });
                     return Err(Malformed);
                 }
@@ -261,19 +290,11 @@ impl Scanner<'_> {
                     path: path.clone(),
                     range: start..self.at,
                     string: None,
+                    key,
                 });
             }
         }
         Ok(())
-    }
-
-    /// The end of the value starting here, without moving.
-    fn value_end(&mut self) -> Result<usize, Malformed> {
-        let start = self.at;
-        self.skip_value()?;
-        let end = self.at;
-        self.at = start;
-        Ok(end)
     }
 
     fn skip_value(&mut self) -> Result<(), Malformed> {
@@ -346,6 +367,10 @@ impl Scanner<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn locate(text: &str, path: &[Step], key: bool) -> Option<Range<usize>> {
+        Places::new(text).locate(path, key)
+    }
 
     #[test]
     fn finds_values_and_keys_by_path() {

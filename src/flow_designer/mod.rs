@@ -29,7 +29,6 @@ pub mod schema;
 pub mod secrets;
 pub mod sheet;
 pub mod spec;
-pub mod textconv;
 
 use crate::diagnostic::{Code, Diagnostic, SourceFile};
 use model::FdFlow;

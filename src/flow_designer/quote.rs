@@ -11,7 +11,7 @@
 //! location tells a secret's length; a span that would run into a hidden value stops before it.
 
 use super::lint::{is_credential_header, is_credential_name, processes, Scope};
-use super::locate::{values, Step};
+use super::locate::{is_json, values, Step};
 use super::model::{Activity, FdFlow};
 use super::secrets::{url_credentials, Secrets};
 use crate::diagnostic::{Diagnostic, SourceFile};
@@ -27,14 +27,6 @@ pub struct Quoted {
     hidden: Vec<Range<usize>>,
 }
 
-/// One value of the file: where it sits and its byte range (for a string, with its quotes).
-struct Placed {
-    path: Vec<Step>,
-    range: Range<usize>,
-    /// A string's text, when it could be decoded.
-    string: Option<String>,
-}
-
 /// The file `source` as diagnostics may quote it; `flow` is what it reads as.
 pub fn quoted(source: &SourceFile, flow: &FdFlow) -> Quoted {
     quote(source, Some(flow), false)
@@ -47,21 +39,8 @@ pub fn quoted_partial(source: &SourceFile, partial: Option<&FdFlow>) -> Quoted {
 }
 
 fn quote(source: &SourceFile, flow: Option<&FdFlow>, unsure: bool) -> Quoted {
-    let json = source.text.trim_start().starts_with('{');
-    let (placed, broken) = if json {
-        let (found, broken) = values(&source.text);
-        let placed = found
-            .into_iter()
-            .map(|f| Placed {
-                path: f.path,
-                range: f.range,
-                string: f.string,
-            })
-            .collect();
-        (placed, broken)
-    } else {
-        (toml_values(&source.text), None)
-    };
+    let json = is_json(&source.text);
+    let (placed, broken) = values(&source.text);
     let secret: Vec<Vec<Step>> = match flow {
         Some(flow) if json => export_places(flow, &Secrets::of(flow), &|_, a| a.origin.clone()),
         Some(flow) => spec_places(flow),
@@ -177,47 +156,6 @@ impl Quoted {
         }
         true
     }
-}
-
-/// Every value of a TOML text; in a text that does not parse, what the parser recovered.
-fn toml_values(text: &str) -> Vec<Placed> {
-    use toml::de::{DeTable, DeValue};
-    fn walk(value: &DeValue, range: Range<usize>, path: &mut Vec<Step>, out: &mut Vec<Placed>) {
-        match value {
-            DeValue::Table(table) => {
-                for (key, v) in table.iter() {
-                    path.push(Step::Key(key.get_ref().to_string()));
-                    walk(v.get_ref(), v.span(), path, out);
-                    path.pop();
-                }
-            }
-            DeValue::Array(items) => {
-                for (i, v) in items.iter().enumerate() {
-                    path.push(Step::Index(i));
-                    walk(v.get_ref(), v.span(), path, out);
-                    path.pop();
-                }
-            }
-            _ => {}
-        }
-        out.push(Placed {
-            path: path.clone(),
-            range,
-            string: value.as_str().map(String::from),
-        });
-    }
-    let (root, _) = DeTable::parse_recoverable(text);
-    let mut out = Vec::new();
-    let span = root.span();
-    walk(
-        &DeValue::Table(root.into_inner()),
-        span,
-        &mut Vec::new(),
-        &mut out,
-    );
-    // A table made by a `[header]` has no value text of its own: only its members are hidden.
-    out.retain(|p| !p.path.is_empty());
-    out
 }
 
 fn keys(path: &[&str]) -> Vec<Step> {

@@ -1,6 +1,6 @@
 //! Reading a Flow Designer export (a `FlowVersionRes` JSON) into the model, with located errors.
 
-use super::locate::{locate, Step};
+use super::locate::{Places, Step};
 use super::model::*;
 use crate::diagnostic::{Code, Diagnostic, SourceFile};
 use crate::fd_path;
@@ -57,6 +57,7 @@ pub fn read_export_partial(source: &SourceFile) -> (Option<FdFlow>, Vec<Diagnost
     };
     let mut reader = Reader {
         source,
+        places: Places::new(&source.text),
         problems: Vec::new(),
     };
     let flow = reader.flow(&value);
@@ -84,19 +85,21 @@ fn offset_of(text: &str, line: usize, column: usize) -> usize {
 
 struct Reader<'a> {
     source: &'a SourceFile,
+    /// Where the file's values sit, for the problems found in it.
+    places: Places<'a>,
     problems: Vec<Diagnostic>,
 }
 
 static EMPTY_MAP: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
 
 /// An empty object, for members that are missing.
-fn empty() -> &'static Map<String, Value> {
+pub(crate) fn empty() -> &'static Map<String, Value> {
     EMPTY_MAP.get_or_init(Map::new)
 }
 
 impl Reader<'_> {
     fn problem(&mut self, path: &[Step], message: impl Into<String>) {
-        let span = locate(&self.source.text, path, false).map(|r| self.source.span(r));
+        let span = self.places.locate(path, false).map(|r| self.source.span(r));
         self.problems
             .push(Diagnostic::new(Code::InvalidFlowDesigner, message).with_span(span));
     }

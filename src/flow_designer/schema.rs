@@ -71,13 +71,7 @@ impl Default for FdValidator {
         Self::new()
     }
 }
-
-static EMPTY_MAP: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
-
-/// An empty object, for members that are missing.
-fn empty() -> &'static Map<String, Value> {
-    EMPTY_MAP.get_or_init(Map::new)
-}
+use super::read::empty;
 
 fn object(value: Option<&Value>) -> &Map<String, Value> {
     value.and_then(Value::as_object).unwrap_or(empty())

@@ -148,6 +148,18 @@ struct EventFlowSpec {
     activities: BTreeMap<S<String>, ActivitySpec>,
 }
 
+impl crate::spec::Shaped for SpecFile {
+    fn required(name: &str) -> Vec<String> {
+        let keys: &[&str] = match name {
+            "SpecFile" => &["flow_designer"],
+            "Header" => &["name"],
+            "ActivitySpec" => &["type"],
+            _ => &[],
+        };
+        keys.iter().map(|k| k.to_string()).collect()
+    }
+}
+
 /// Tables in the order the file writes them (a variable's place in Flow Designer's list).
 struct InOrder<T>(Vec<(S<String>, T)>);
 
@@ -203,26 +215,16 @@ pub fn read_spec_partial(source: &SourceFile) -> (Option<FdFlow>, Vec<Diagnostic
     if let Some(d) = crate::diagnostic::too_large(&source.name, source.text.len()) {
         return (None, vec![d]);
     }
-    let locate = |e: &toml::de::Error| e.span().map(|r| source.span(r));
-    let deserializer = match toml::de::Deserializer::parse(&source.text) {
-        Ok(d) => d,
-        Err(e) => {
-            let d = Diagnostic::new(
-                Code::TomlSyntax,
-                format!("invalid TOML: {}", e.message().trim_end()),
-            )
-            .with_span(locate(&e));
-            return (None, vec![d]);
-        }
+    let toml = match crate::spec::parse_toml(source) {
+        Ok(toml) => toml,
+        Err(d) => return (None, vec![d]),
     };
-    let file = match SpecFile::deserialize(deserializer) {
+    let file = match SpecFile::deserialize(toml::de::Deserializer::from(toml)) {
         Ok(file) => file,
+        // Worded as a Webex Connect spec's shape errors are, under this target's code.
         Err(e) => {
-            let d = Diagnostic::new(
-                Code::InvalidFlowDesigner,
-                e.message().trim_end().to_string(),
-            )
-            .with_span(locate(&e));
+            let mut d = crate::spec::shape_error::<SpecFile>(&e, source);
+            d.code = Code::InvalidFlowDesigner;
             return (None, vec![d]);
         }
     };

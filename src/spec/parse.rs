@@ -3,7 +3,7 @@
 //! collect every problem in one pass.
 
 use super::model::Spec;
-use super::shape::{shape_at, Shape};
+use super::shape::{shape_at, Shape, Shaped};
 use crate::diagnostic::{did_you_mean, Code, Diagnostic, SourceFile};
 use serde::Deserialize as _;
 use toml::de::DeTable;
@@ -27,7 +27,8 @@ pub(crate) fn spec_from_toml(
     toml: Spanned<DeTable<'_>>,
     source: &SourceFile,
 ) -> Result<Spec, Diagnostic> {
-    Spec::deserialize(toml::de::Deserializer::from(toml)).map_err(|e| shape_error(&e, source))
+    Spec::deserialize(toml::de::Deserializer::from(toml))
+        .map_err(|e| shape_error::<Spec>(&e, source))
 }
 
 fn syntax_message(e: &toml::de::Error) -> String {
@@ -38,8 +39,10 @@ fn located(code: Code, e: &toml::de::Error, source: &SourceFile, message: String
     Diagnostic::new(code, message).with_span(e.span().map(|r| source.span(r)))
 }
 
-fn shape_error(e: &toml::de::Error, source: &SourceFile) -> Diagnostic {
-    let shape = e.span().and_then(|span| shape_at(&source.text, span));
+/// A shape error of a file read into `M`: an unknown key (with did-you-mean), a missing key, a
+/// wrong type, in TOML's terms.
+pub(crate) fn shape_error<M: Shaped>(e: &toml::de::Error, source: &SourceFile) -> Diagnostic {
+    let shape = e.span().and_then(|span| shape_at::<M>(&source.text, span));
     match shape {
         Some(Shape::UnknownKey { key, expected }) => {
             let help = did_you_mean(&key, expected.iter().copied()).or_else(|| {

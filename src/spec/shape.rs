@@ -1,7 +1,8 @@
 //! What a shape error is about, told from the facts rather than from serde's wording: the key or
-//! table the error's span points at (from TOML's spanned parse tree) and what the spec model
-//! takes there (its fields, walked from the model's own `Deserialize`; its required keys, from
-//! the spec schema generated from the same types).
+//! table the error's span points at (from TOML's spanned parse tree) and what the model takes
+//! there (its fields, walked from the model's own `Deserialize`; its required keys, from the
+//! model: for the spec, the schema generated from the same types). Webex Connect specs and
+//! Flow Designer specs are both read so.
 
 use super::model::Spec;
 use serde::de::{
@@ -24,9 +25,34 @@ pub(super) enum Shape {
     MissingKey { key: String },
 }
 
-/// What the error at `span` of `text` is about; `None` when the facts there are no unknown or
-/// missing key (a wrong type, which only serde's message describes).
-pub(super) fn shape_at(text: &str, span: Range<usize>) -> Option<Shape> {
+/// A model TOML files are read into: its structs and their fields come from its `Deserialize`.
+pub(crate) trait Shaped: for<'de> Deserialize<'de> {
+    /// The keys the struct `name` requires, in their declared order.
+    fn required(name: &str) -> Vec<String>;
+}
+
+impl Shaped for Spec {
+    fn required(name: &str) -> Vec<String> {
+        let mut generator = schemars::generate::SchemaSettings::draft07().into_generator();
+        // Asked for as a subschema, the spec itself is a definition too, beside its parts.
+        generator.subschema_for::<Spec>();
+        generator
+            .definitions()
+            .get(name)
+            .and_then(|schema| schema.get("required"))
+            .and_then(|required| required.as_array())
+            .map(|keys| {
+                keys.iter()
+                    .filter_map(|k| k.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// What the error at `span` of `text` (read into `M`) is about; `None` when the facts there
+/// are no unknown or missing key (a wrong type, which only serde's message describes).
+pub(super) fn shape_at<M: Shaped>(text: &str, span: Range<usize>) -> Option<Shape> {
     let root = DeTable::parse(text).ok()?;
     let mut places = Vec::new();
     if root.span() == span {
@@ -37,7 +63,7 @@ pub(super) fn shape_at(text: &str, span: Range<usize>) -> Option<Shape> {
     // error there, since serde reads a key before its value.
     for place in &places {
         if let Place::Key(path, key) = place {
-            let Some(model) = model_at(path) else {
+            let Some(model) = model_at::<M>(path) else {
                 continue;
             };
             if !model.fields.contains(key) {
@@ -50,11 +76,11 @@ pub(super) fn shape_at(text: &str, span: Range<usize>) -> Option<Shape> {
     }
     for place in &places {
         if let Place::Table(path, table) = place {
-            let Some(model) = model_at(path) else {
+            let Some(model) = model_at::<M>(path) else {
                 continue;
             };
             let present = |field: &str| table.iter().any(|(k, _)| k.get_ref() == field);
-            let required = required_keys(model.name);
+            let required = M::required(model.name);
             // serde checks the fields in their declared order and reports the first missing.
             if let Some(missing) = model
                 .fields
@@ -134,29 +160,11 @@ struct Model {
 
 /// The struct of the spec model that reads the table at `path`; `None` when no struct does
 /// (a map, a list, a value).
-fn model_at(path: &[Segment]) -> Option<Model> {
-    match Spec::deserialize(Probe { path }) {
+fn model_at<M: Shaped>(path: &[Segment]) -> Option<Model> {
+    match M::deserialize(Probe { path }) {
         Err(Probed::Found(model)) => Some(model),
         _ => None,
     }
-}
-
-/// The keys the schema marks required for the struct `name`, in their declared order.
-fn required_keys(name: &str) -> Vec<String> {
-    let mut generator = schemars::generate::SchemaSettings::draft07().into_generator();
-    // Asked for as a subschema, the spec itself is a definition too, beside its parts.
-    generator.subschema_for::<Spec>();
-    generator
-        .definitions()
-        .get(name)
-        .and_then(|schema| schema.get("required"))
-        .and_then(|required| required.as_array())
-        .map(|keys| {
-            keys.iter()
-                .filter_map(|k| k.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// A deserializer that holds no data: it follows `path` through whatever the model asks for
@@ -348,11 +356,11 @@ mod tests {
             Ok(_) => panic!("no shape error"),
             Err(e) => e,
         };
-        shape_at(text, e.span().expect("located"))
+        shape_at::<Spec>(text, e.span().expect("located"))
     }
 
     fn model_name(path: &[Segment]) -> Option<&'static str> {
-        model_at(path).map(|m| m.name)
+        model_at::<Spec>(path).map(|m| m.name)
     }
 
     #[test]
@@ -394,14 +402,14 @@ mod tests {
 
     #[test]
     fn every_struct_has_its_required_keys_in_the_schema() {
-        assert_eq!(required_keys("Spec"), ["flow", "trigger"]);
+        assert_eq!(Spec::required("Spec"), ["flow", "trigger"]);
         assert_eq!(
-            required_keys("TriggerSpec"),
+            Spec::required("TriggerSpec"),
             ["type", "event", "sample", "next"]
         );
-        assert_eq!(required_keys("ConditionSpec"), ["variable", "operator"]);
-        assert_eq!(required_keys("ActionSpec"), ["set"]);
-        assert!(required_keys("OutcomeSpec").is_empty());
+        assert_eq!(Spec::required("ConditionSpec"), ["variable", "operator"]);
+        assert_eq!(Spec::required("ActionSpec"), ["set"]);
+        assert!(Spec::required("OutcomeSpec").is_empty());
     }
 
     #[test]

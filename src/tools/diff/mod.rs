@@ -7,36 +7,39 @@
 use crate::flow::refs;
 use crate::flow::*;
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use crate::secret::Text;
+pub(crate) mod facts;
 mod lines;
 pub(crate) mod merge;
 mod params;
 mod render;
 
-use merge::{merge_keyed, Pair};
+use facts::{compare, compare_keyed, pair_items, Fields, Item};
 
 pub use crate::secret::MASK;
 pub use lines::render_lines;
 pub use params::{param_changes, param_lines};
-pub(crate) use render::{kind_name, markdown_table, text_lines, Sign};
+pub(crate) use render::markdown;
 pub use render::{render_json, render_markdown, render_text};
 
-/// What kind of logic change a [`Change`] is; serialised in kebab case (`node-added`).
+/// What kind of logic change a [`Change`] is; serialised in kebab case (`node-added`). Flow
+/// documents and Flow Designer flows share it: a diff of either uses the kinds its model has.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ChangeKind {
-    /// A flow setting: name, description, correlation id, credential headers.
+    /// A flow setting: name, description, correlation id, credential headers (Flow Designer:
+    /// name, description, comment, type, variable order, runtime variables).
     FlowChanged,
     /// The webhook trigger's event, or a field of its sample body.
     TriggerChanged,
-    /// A custom variable only the new flow has.
+    /// A variable only the new flow has.
     VariableAdded,
-    /// A custom variable only the old flow has.
+    /// A variable only the old flow has.
     VariableRemoved,
-    /// A custom variable's default, flags, `send_to` or note.
+    /// A variable's default or value, type, flags, `send_to` or note.
     VariableChanged,
     /// A flow outcome only the new flow has.
     OutcomeAdded,
@@ -60,33 +63,62 @@ pub enum ChangeKind {
     ParamRemoved,
     /// A template parameter's type, default, requirement, secrecy or description.
     ParamChanged,
+    /// A Flow Designer activity only the new flow has.
+    ActivityAdded,
+    /// A Flow Designer activity only the old flow has.
+    ActivityRemoved,
+    /// The same activity (same type, mostly the same settings and links) under a new name.
+    ActivityRenamed,
+    /// One setting of an activity both flows have.
+    ActivityChanged,
+    /// A link from a port that had none.
+    LinkAdded,
+    /// A link from a port that now has none.
+    LinkRemoved,
+    /// A port that now links to another activity.
+    LinkRewired,
+    /// A Flow Designer event flow's name, description or handlers.
+    EventChanged,
 }
 
 /// One logic change. `path` names the place, e.g. `fetch_token.headers.x-token-passphrase`.
+/// Values know whether they are secret, and serialise as they are shown.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Change {
     /// What changed.
     pub kind: ChangeKind,
-    /// Where: the flow setting, variable, outcome, node field, exit or parameter.
+    /// Where: the flow setting, variable, outcome, node or activity field, exit or parameter.
     pub path: String,
-    /// The old value as shown, secret values masked; `None` for something added.
-    pub old: Option<String>,
-    /// The new value as shown, secret values masked; `None` for something removed.
-    pub new: Option<String>,
+    /// The old value; `None` for something added.
+    pub old: Option<Text>,
+    /// The new value; `None` for something removed.
+    pub new: Option<Text>,
 }
 
+impl Change {
+    pub(crate) fn new(
+        kind: ChangeKind,
+        path: impl Into<String>,
+        old: Option<Text>,
+        new: Option<Text>,
+    ) -> Change {
+        Change {
+            kind,
+            path: path.into(),
+            old,
+            new,
+        }
+    }
+}
+
+/// A change whose values hold no secret.
 fn change(
     kind: ChangeKind,
     path: impl Into<String>,
     old: Option<String>,
     new: Option<String>,
 ) -> Change {
-    Change {
-        kind,
-        path: path.into(),
-        old,
-        new,
-    }
+    Change::new(kind, path, old.map(Text::plain), new.map(Text::plain))
 }
 
 /// A flat view of one side: references spelled with node keys.
@@ -225,67 +257,37 @@ impl<'a> Side<'a> {
     }
 }
 
-/// How alike two nodes of the same type are, from 0 to 1 (shared settings over all settings).
-fn similarity(a: &BTreeMap<String, String>, b: &BTreeMap<String, String>) -> f64 {
-    let (mut all, mut same) = (0, 0);
-    for (_, pair) in merge_keyed(a, b) {
-        all += 1;
-        same += usize::from(matches!(pair, Pair::Both(x, y) if x == y));
-    }
-    if all == 0 {
-        return 1.0;
-    }
-    same as f64 / all as f64
+/// A flat view's values as facts that hold no secret.
+fn texts(map: BTreeMap<String, String>) -> Fields {
+    map.into_iter().map(|(k, v)| (k, Text::plain(v))).collect()
 }
-
-/// Each path whose value differs between two flat views, with its value on each side.
-fn differing<'a>(
-    old: &'a BTreeMap<String, String>,
-    new: &'a BTreeMap<String, String>,
-) -> impl Iterator<Item = (&'a String, Option<&'a String>, Option<&'a String>)> {
-    merge_keyed(old, new).filter_map(|(path, pair)| {
-        let (x, y) = pair.sides();
-        (x != y).then_some((path, x, y))
-    })
-}
-
-/// Below this similarity two unmatched nodes are an addition and a removal, not a rename.
-const RENAME_THRESHOLD: f64 = 0.6;
 
 /// The logic changes from `old` to `new`, in a stable order.
 pub fn diff(old: &Flow, new: &Flow) -> Vec<Change> {
     let (a, b) = (Side::new(old), Side::new(new));
     let mut changes = Vec::new();
-    for (field, x, y) in [
-        ("flow.name", Some(&old.name), Some(&new.name)),
-        (
-            "flow.description",
-            old.description.as_ref(),
-            new.description.as_ref(),
-        ),
-        (
-            "flow.correlation_id",
-            old.correlation_id.as_ref(),
-            new.correlation_id.as_ref(),
-        ),
-    ] {
-        if x != y {
-            changes.push(change(
-                ChangeKind::FlowChanged,
-                field,
-                x.map(|s| format!("{s:?}")),
-                y.map(|s| format!("{s:?}")),
-            ));
-        }
-    }
-    if old.credential_headers != new.credential_headers {
-        changes.push(change(
-            ChangeKind::FlowChanged,
-            "flow.credential_headers",
-            Some(old.credential_headers.join(", ")),
-            Some(new.credential_headers.join(", ")),
-        ));
-    }
+    let fields = |f: &Flow| -> Fields {
+        let quoted = [
+            ("name", Some(&f.name)),
+            ("description", f.description.as_ref()),
+        ];
+        let quoted = quoted
+            .into_iter()
+            .chain([("correlation_id", f.correlation_id.as_ref())]);
+        let mut m: Fields = quoted
+            .filter_map(|(k, v)| Some((k.to_string(), Text::plain(format!("{:?}", v?)))))
+            .collect();
+        let headers = Text::plain(f.credential_headers.join(", "));
+        m.insert("credential_headers".into(), headers);
+        m
+    };
+    compare(
+        &fields(old),
+        &fields(new),
+        "flow.",
+        ChangeKind::FlowChanged,
+        &mut changes,
+    );
     diff_trigger(&a, &b, &mut changes);
     diff_variables(old, new, &mut changes);
     diff_outcomes(old, new, &mut changes);
@@ -303,15 +305,17 @@ fn diff_trigger(a: &Side, b: &Side, changes: &mut Vec<Change>) {
             Some(y.event.clone()),
         ));
     }
-    let (sx, sy) = (flatten_json(&x.sample), flatten_json(&y.sample));
-    for (path, vx, vy) in differing(&sx, &sy) {
-        changes.push(change(
-            ChangeKind::TriggerChanged,
-            format!("trigger.sample{path}"),
-            vx.cloned(),
-            vy.cloned(),
-        ));
-    }
+    let (sx, sy) = (
+        texts(flatten_json(&x.sample)),
+        texts(flatten_json(&y.sample)),
+    );
+    compare(
+        &sx,
+        &sy,
+        "trigger.sample",
+        ChangeKind::TriggerChanged,
+        changes,
+    );
     let (nx, ny) = (a.target(&x.next), b.target(&y.next));
     if nx != ny {
         changes.push(change(
@@ -347,171 +351,90 @@ fn flatten_json(value: &serde_json::Value) -> BTreeMap<String, String> {
     out
 }
 
-fn diff_variables<'a>(old: &'a Flow, new: &'a Flow, changes: &mut Vec<Change>) {
-    let by_name = |f: &'a Flow| f.variables.iter().map(|v| (v.name.as_str(), v));
-    for (name, pair) in merge_keyed(by_name(old), by_name(new)) {
-        match pair {
-            Pair::Removed(_) => changes.push(change(
-                ChangeKind::VariableRemoved,
-                format!("variables.{name}"),
-                None,
-                None,
-            )),
-            Pair::Added(_) => changes.push(change(
-                ChangeKind::VariableAdded,
-                format!("variables.{name}"),
-                None,
-                None,
-            )),
-            Pair::Both(p, q) => {
-                let secret = p.secret || q.secret;
-                let shown = |v: &Variable| format!("{:?}", Text::new(v.default.clone(), secret));
-                let fields = [
-                    ("default", shown(p), shown(q), p.default != q.default),
-                    (
-                        "externalize",
-                        p.externalize.to_string(),
-                        q.externalize.to_string(),
-                        p.externalize != q.externalize,
-                    ),
-                    (
-                        "secret",
-                        p.secret.to_string(),
-                        q.secret.to_string(),
-                        p.secret != q.secret,
-                    ),
-                    (
-                        "send_to",
-                        p.send_to.join(", "),
-                        q.send_to.join(", "),
-                        p.send_to != q.send_to,
-                    ),
-                    (
-                        "result",
-                        p.result.to_string(),
-                        q.result.to_string(),
-                        p.result != q.result,
-                    ),
-                    (
-                        "note",
-                        format!("{:?}", p.note),
-                        format!("{:?}", q.note),
-                        p.note != q.note,
-                    ),
-                ];
-                for (field, vp, vq, differs) in fields {
-                    if differs {
-                        changes.push(change(
-                            ChangeKind::VariableChanged,
-                            format!("variables.{name}.{field}"),
-                            Some(vp),
-                            Some(vq),
-                        ));
-                    }
-                }
-            }
-        }
+fn diff_variables(old: &Flow, new: &Flow, changes: &mut Vec<Change>) {
+    fn facts(f: &Flow) -> Vec<(&str, Fields)> {
+        let each = |v: &Variable| {
+            let value = |x: String| Text::plain(x);
+            Fields::from([
+                (
+                    "default".into(),
+                    Text::new(format!("{:?}", v.default), v.secret),
+                ),
+                ("externalize".into(), value(v.externalize.to_string())),
+                ("secret".into(), value(v.secret.to_string())),
+                ("send_to".into(), value(v.send_to.join(", "))),
+                ("result".into(), value(v.result.to_string())),
+                ("note".into(), value(format!("{:?}", v.note))),
+            ])
+        };
+        f.variables
+            .iter()
+            .map(|v| (v.name.as_str(), each(v)))
+            .collect()
     }
+    use ChangeKind::*;
+    let kinds = [VariableRemoved, VariableChanged, VariableAdded];
+    compare_keyed(facts(old), facts(new), "variables.", kinds, None, changes);
 }
 
-fn diff_outcomes<'a>(old: &'a Flow, new: &'a Flow, changes: &mut Vec<Change>) {
-    let by_name = |f: &'a Flow| f.outcomes.iter().map(|o| (o.name.as_str(), o));
-    for (name, pair) in merge_keyed(by_name(old), by_name(new)) {
-        match pair {
-            Pair::Removed(_) => changes.push(change(
-                ChangeKind::OutcomeRemoved,
-                format!("outcomes.{name}"),
-                None,
-                None,
-            )),
-            Pair::Added(_) => changes.push(change(
-                ChangeKind::OutcomeAdded,
-                format!("outcomes.{name}"),
-                None,
-                None,
-            )),
-            Pair::Both(p, q) => {
-                for (field, vp, vq) in [
-                    ("code", p.code.to_string(), q.code.to_string()),
-                    (
-                        "description",
-                        format!("{:?}", p.description),
-                        format!("{:?}", q.description),
-                    ),
-                    (
-                        "notify_url",
-                        format!("{:?}", p.notify_url),
-                        format!("{:?}", q.notify_url),
-                    ),
-                ] {
-                    if vp != vq {
-                        changes.push(change(
-                            ChangeKind::OutcomeChanged,
-                            format!("outcomes.{name}.{field}"),
-                            Some(vp),
-                            Some(vq),
-                        ));
-                    }
-                }
-            }
-        }
+fn diff_outcomes(old: &Flow, new: &Flow, changes: &mut Vec<Change>) {
+    fn facts(f: &Flow) -> Vec<(&str, Fields)> {
+        let each = |o: &FlowOutcome| {
+            Fields::from([
+                ("code".into(), Text::plain(o.code.to_string())),
+                (
+                    "description".into(),
+                    Text::plain(format!("{:?}", o.description)),
+                ),
+                (
+                    "notify_url".into(),
+                    Text::plain(format!("{:?}", o.notify_url)),
+                ),
+            ])
+        };
+        f.outcomes
+            .iter()
+            .map(|o| (o.name.as_str(), each(o)))
+            .collect()
     }
+    use ChangeKind::*;
+    let kinds = [OutcomeRemoved, OutcomeChanged, OutcomeAdded];
+    compare_keyed(facts(old), facts(new), "outcomes.", kinds, None, changes);
 }
 
 fn diff_nodes(a: &Side, b: &Side, changes: &mut Vec<Change>) {
     let (old, new) = (&a.flow.nodes, &b.flow.nodes);
-    let mut pairs: Vec<(usize, usize)> = Vec::new();
-    let mut free_old: BTreeSet<usize> = (0..old.len()).collect();
-    let mut free_new: BTreeSet<usize> = (0..new.len()).collect();
-    let mut pair = |i: usize, j: usize, fo: &mut BTreeSet<usize>, fnew: &mut BTreeSet<usize>| {
-        fo.remove(&i);
-        fnew.remove(&j);
-        pairs.push((i, j));
-    };
-    // 1. Same key.
-    for (i, node) in old.iter().enumerate() {
-        if let Some(j) = new.iter().position(|n| n.key == node.key) {
-            pair(i, j, &mut free_old, &mut free_new);
-        }
+    fn items<'a>(side: &Side<'a>) -> Vec<Item<'a>> {
+        (side.flow.nodes.iter())
+            .map(|n| Item {
+                key: &n.key,
+                type_name: n.kind.type_name(),
+                id: Some(u64::from(n.id.0)),
+                facts: texts(side.fields(n)),
+            })
+            .collect()
     }
-    // 2. Same platform id and type: renamed in the spec.
-    for i in free_old.clone() {
-        if let Some(j) = free_new
-            .iter()
-            .copied()
-            .find(|&j| new[j].id == old[i].id && same_type(&old[i], &new[j]))
-        {
-            pair(i, j, &mut free_old, &mut free_new);
-        }
+    let mut pairs = pair_items(&items(a), &items(b));
+    let (mut paired_old, mut paired_new) = (vec![false; old.len()], vec![false; new.len()]);
+    for &(i, j) in &pairs {
+        (paired_old[i], paired_new[j]) = (true, true);
     }
-    // 3. Same type and mostly the same settings: renamed and renumbered.
-    for i in free_old.clone() {
-        let fields = a.fields(&old[i]);
-        let best = free_new
-            .iter()
-            .copied()
-            .filter(|&j| same_type(&old[i], &new[j]))
-            .map(|j| (similarity(&fields, &b.fields(&new[j])), j))
-            .filter(|(s, _)| *s >= RENAME_THRESHOLD)
-            .max_by(|x, y| x.0.total_cmp(&y.0).then(y.1.cmp(&x.1)));
-        if let Some((_, j)) = best {
-            pair(i, j, &mut free_old, &mut free_new);
-        }
-    }
-    for &i in &free_old {
+    for (_, x) in old.iter().enumerate().filter(|(i, _)| !paired_old[*i]) {
+        let was = format!("{} {}", x.id, x.kind.type_name());
         changes.push(change(
             ChangeKind::NodeRemoved,
-            old[i].key.clone(),
-            Some(format!("{} {}", old[i].id, old[i].kind.type_name())),
+            x.key.clone(),
+            Some(was),
             None,
         ));
     }
-    for &j in &free_new {
+    for (_, y) in new.iter().enumerate().filter(|(j, _)| !paired_new[*j]) {
+        let now = format!("{} {}", y.id, y.kind.type_name());
         changes.push(change(
             ChangeKind::NodeAdded,
-            new[j].key.clone(),
+            y.key.clone(),
             None,
-            Some(format!("{} {}", new[j].id, new[j].kind.type_name())),
+            Some(now),
         ));
     }
     pairs.sort_by_key(|&(_, j)| new[j].id);
@@ -532,7 +455,7 @@ fn diff_nodes(a: &Side, b: &Side, changes: &mut Vec<Change>) {
                 Some(y.key.clone()),
             ));
         }
-        if !same_type(x, y) {
+        if x.kind.type_name() != y.kind.type_name() {
             changes.push(change(
                 ChangeKind::NodeChanged,
                 format!("{}.type", y.key),
@@ -540,27 +463,21 @@ fn diff_nodes(a: &Side, b: &Side, changes: &mut Vec<Change>) {
                 Some(y.kind.type_name().into()),
             ));
         }
-        let (fx, fy) = (a.fields(x), b.fields(y));
-        for (path, vx, vy) in differing(&fx, &fy) {
-            changes.push(change(
-                ChangeKind::NodeChanged,
-                format!("{}.{path}", y.key),
-                vx.cloned(),
-                vy.cloned(),
-            ));
-        }
-        let (ex, ey) = (a.exits(x), b.exits(y));
-        for (outcome, vx, vy) in differing(&ex, &ey) {
-            changes.push(change(
-                ChangeKind::EdgeRewired,
-                format!("{}.{outcome}", y.key),
-                vx.cloned(),
-                vy.cloned(),
-            ));
-        }
+        let (fx, fy) = (texts(a.fields(x)), texts(b.fields(y)));
+        compare(
+            &fx,
+            &fy,
+            &format!("{}.", y.key),
+            ChangeKind::NodeChanged,
+            changes,
+        );
+        let (ex, ey) = (texts(a.exits(x)), texts(b.exits(y)));
+        compare(
+            &ex,
+            &ey,
+            &format!("{}.", y.key),
+            ChangeKind::EdgeRewired,
+            changes,
+        );
     }
-}
-
-fn same_type(x: &Node, y: &Node) -> bool {
-    x.kind.type_name() == y.kind.type_name()
 }

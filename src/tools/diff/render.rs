@@ -1,28 +1,47 @@
-//! Changes as text for a terminal, Markdown for a pull request, and JSON for scripts.
+//! Changes as text for a terminal, Markdown for a pull request, and JSON for scripts: flow
+//! documents and Flow Designer flows alike.
 
 use super::*;
 
-/// How a change reads at the start of its line.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Sign {
-    /// `+`, in green.
-    Added,
-    /// `-`, in red.
-    Removed,
-    /// `~`, in yellow.
-    Changed,
+impl ChangeKind {
+    /// The stable name (`node-added`), as JSON writes it.
+    pub fn name(self) -> String {
+        serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default()
+    }
+
+    /// What text calls the thing changed, and the prefix of its path that text leaves out.
+    fn noun(self) -> (&'static str, &'static str) {
+        use ChangeKind::*;
+        match self {
+            VariableAdded | VariableRemoved => ("variable", "variables."),
+            OutcomeAdded | OutcomeRemoved => ("flow outcome", "outcomes."),
+            ParamAdded | ParamRemoved => ("template parameter", "params."),
+            NodeAdded | NodeRemoved | NodeRenamed => ("node", ""),
+            ActivityAdded | ActivityRemoved | ActivityRenamed => ("activity", ""),
+            LinkAdded | LinkRemoved | LinkRewired => ("link", ""),
+            EdgeRewired => ("edge", ""),
+            _ => ("", ""),
+        }
+    }
 }
 
-/// Changes as text, one a line (`+`, `-`, `~`); `colour` adds ANSI colours (a terminal only).
-/// Flow documents and Flow Designer files both print through it.
-pub fn text_lines(lines: impl IntoIterator<Item = (Sign, String)>, colour: bool) -> String {
+/// Plain text, one change a line (`+` added, `-` removed, `~` changed); `colour` adds ANSI
+/// colours (for a terminal only).
+pub fn render_text(changes: &[Change], colour: bool) -> String {
     let mut out = String::new();
-    for (sign, text) in lines {
-        let (mark, paint) = match sign {
-            Sign::Added => ('+', "32"),
-            Sign::Removed => ('-', "31"),
-            Sign::Changed => ('~', "33"),
+    for c in changes {
+        let name = c.kind.name();
+        let (mark, paint) = if name.ends_with("-added") {
+            ('+', "32")
+        } else if name.ends_with("-removed") {
+            ('-', "31")
+        } else {
+            ('~', "33")
         };
+        let text = describe(c, &name);
         if colour {
             let _ = writeln!(out, "\u{1b}[{paint}m{mark} {text}\u{1b}[0m");
         } else {
@@ -35,125 +54,57 @@ pub fn text_lines(lines: impl IntoIterator<Item = (Sign, String)>, colour: bool)
     out
 }
 
-/// One row of a Markdown change table: kind, path, before, after.
-pub type MarkdownRow<'a> = (String, &'a str, Option<&'a str>, Option<&'a str>);
+fn describe(c: &Change, name: &str) -> String {
+    let old = c.old.as_ref().map_or("(none)", Text::shown);
+    let new = c.new.as_ref().map_or("(none)", Text::shown);
+    let (noun, prefix) = c.kind.noun();
+    let path = c.path.trim_start_matches(prefix);
+    let link = c.kind == ChangeKind::LinkAdded || c.kind == ChangeKind::LinkRemoved;
+    match name.rsplit('-').next() {
+        Some("added") if link => format!("link {path} → {new} added"),
+        Some("removed") if link => format!("link {path} → {old} removed"),
+        Some("added") => match &c.new {
+            Some(_) => format!("{noun} {path} added ({new})"),
+            None => format!("{noun} {path} added"),
+        },
+        Some("removed") => match &c.old {
+            Some(_) => format!("{noun} {path} removed (was {old})"),
+            None => format!("{noun} {path} removed"),
+        },
+        Some("renamed") => format!("{noun} renamed: {old} → {new}"),
+        Some("rewired") => format!("{noun} {path}: {old} → {new}"),
+        _ => format!("{path}: {old} → {new}"),
+    }
+}
 
-/// Changes as a Markdown table under `heading`, for a pull-request comment.
-pub fn markdown_table<'a>(
-    heading: &str,
-    rows: impl IntoIterator<Item = MarkdownRow<'a>>,
-) -> String {
-    let mut out = format!("{heading}\n\n");
-    let cell = |s: Option<&str>| {
+/// Markdown for a pull-request comment, headed `### {what}: `old` → `new``.
+pub(crate) fn markdown(changes: &[Change], what: &str, old_name: &str, new_name: &str) -> String {
+    let mut out = format!("### {what}: `{old_name}` → `{new_name}`\n\n");
+    let cell = |s: Option<&Text>| {
         s.map_or(String::new(), |s| {
-            format!("`{}`", s.replace('|', "\\|").replace('`', "'"))
+            format!("`{}`", s.shown().replace('|', "\\|").replace('`', "'"))
         })
     };
-    let mut any = false;
-    for (kind, path, old, new) in rows {
-        if !any {
-            out.push_str("| change | where | before | after |\n|---|---|---|---|\n");
-            any = true;
-        }
-        let _ = writeln!(out, "| {kind} | `{path}` | {} | {} |", cell(old), cell(new));
-    }
-    if !any {
+    if changes.is_empty() {
         out.push_str("No logic changes.\n");
+    } else {
+        out.push_str("| change | where | before | after |\n|---|---|---|---|\n");
+    }
+    for c in changes {
+        let (kind, path) = (c.kind.name(), &c.path);
+        let (old, new) = (cell(c.old.as_ref()), cell(c.new.as_ref()));
+        let _ = writeln!(out, "| {kind} | `{path}` | {old} | {new} |");
     }
     out
 }
 
-/// A change kind's stable name (`node-added`), as JSON writes it.
-pub fn kind_name(kind: &impl Serialize) -> String {
-    serde_json::to_value(kind)
-        .ok()
-        .and_then(|v| v.as_str().map(String::from))
-        .unwrap_or_default()
-}
-
-/// Plain text, one change a line; `colour` adds ANSI colours (for a terminal only).
-pub fn render_text(changes: &[Change], colour: bool) -> String {
-    let lines = changes.iter().map(|c| {
-        let sign = match c.kind {
-            ChangeKind::NodeAdded
-            | ChangeKind::VariableAdded
-            | ChangeKind::OutcomeAdded
-            | ChangeKind::ParamAdded => Sign::Added,
-            ChangeKind::NodeRemoved
-            | ChangeKind::VariableRemoved
-            | ChangeKind::OutcomeRemoved
-            | ChangeKind::ParamRemoved => Sign::Removed,
-            _ => Sign::Changed,
-        };
-        (sign, describe(c))
-    });
-    text_lines(lines, colour)
-}
-
-fn describe(c: &Change) -> String {
-    let arrow = |c: &Change| {
-        format!(
-            "{} → {}",
-            c.old.as_deref().unwrap_or("(none)"),
-            c.new.as_deref().unwrap_or("(none)")
-        )
-    };
-    match c.kind {
-        ChangeKind::NodeAdded => {
-            format!("node {} added ({})", c.path, c.new.as_deref().unwrap_or(""))
-        }
-        ChangeKind::NodeRemoved => format!(
-            "node {} removed (was {})",
-            c.path,
-            c.old.as_deref().unwrap_or("")
-        ),
-        ChangeKind::NodeRenamed => format!("node renamed: {}", arrow(c)),
-        ChangeKind::VariableAdded => format!(
-            "custom variable {} added",
-            c.path.trim_start_matches("variables.")
-        ),
-        ChangeKind::VariableRemoved => format!(
-            "custom variable {} removed",
-            c.path.trim_start_matches("variables.")
-        ),
-        ChangeKind::OutcomeAdded => format!(
-            "flow outcome {} added",
-            c.path.trim_start_matches("outcomes.")
-        ),
-        ChangeKind::OutcomeRemoved => format!(
-            "flow outcome {} removed",
-            c.path.trim_start_matches("outcomes.")
-        ),
-        ChangeKind::EdgeRewired => format!("edge {}: {}", c.path, arrow(c)),
-        ChangeKind::ParamAdded => format!(
-            "template parameter {} added",
-            c.path.trim_start_matches("params.")
-        ),
-        ChangeKind::ParamRemoved => format!(
-            "template parameter {} removed",
-            c.path.trim_start_matches("params.")
-        ),
-        _ => format!("{}: {}", c.path, arrow(c)),
-    }
-}
-
 /// Markdown for a pull-request comment.
 pub fn render_markdown(changes: &[Change], old_name: &str, new_name: &str) -> String {
-    markdown_table(
-        &format!("### Flow changes: `{old_name}` → `{new_name}`"),
-        changes.iter().map(|c| {
-            (
-                kind_name(&c.kind),
-                c.path.as_str(),
-                c.old.as_deref(),
-                c.new.as_deref(),
-            )
-        }),
-    )
+    markdown(changes, "Flow changes", old_name, new_name)
 }
 
-/// A JSON array of changes.
-// `expect` below: Plain data with string keys always serialises.
+/// A JSON array of changes, values as they are shown.
+// `expect` below: plain data with string keys always serialises.
 #[allow(clippy::expect_used)]
 pub fn render_json(changes: &[Change]) -> String {
     serde_json::to_string_pretty(changes).expect("changes serialise") + "\n"
