@@ -270,10 +270,17 @@ fn build_fd(
     values: Option<&Path>,
     format: Format,
     reads: super::Secrets,
+    subflows: &[String],
 ) -> Result<(fd::FdBuild, Vec<SourceFile>, Origins), Failure> {
+    let ids = subflow_ids(subflows)?;
     let source = in_format(load_spec(spec), format)?;
     let validator = FdValidator::new();
     if fd::spec::is_spec(&source.text) {
+        if !subflows.is_empty() {
+            return Err(Failure::usage(
+                "--subflow applies to Webex Connect specs, whose `call_flow` nodes it resolves; a Flow Designer spec names its subflows' ids itself",
+            ));
+        }
         if values.is_some() {
             return Err(Failure::usage(
                 "--values applies to Webex Connect templates, not to Flow Designer specs",
@@ -293,7 +300,8 @@ fn build_fd(
         super::Secrets::OriginsOnly => &wxcflow::render::OriginsOnly,
     };
     let connect = compiler().build_tenant(&source, tenant.as_ref(), store);
-    let lowered = fd::lower_build(&connect, Some(&source), &validator);
+    let children = children(spec, &connect, ids);
+    let lowered = fd::lower_build_with(&connect, Some(&source), &validator, &children);
     let origins = connect
         .secret_origins
         .iter()
@@ -318,6 +326,66 @@ fn build_fd(
     ))
 }
 
+/// `--subflow NAME=FLOWID[:VERSIONID]`, by name; a malformed one is a usage error.
+fn subflow_ids(
+    given: &[String],
+) -> Result<std::collections::BTreeMap<String, fd::lower::SubflowIds>, Failure> {
+    let mut ids = std::collections::BTreeMap::new();
+    for text in given {
+        let parsed = text
+            .split_once('=')
+            .and_then(|(name, id)| Some((name.trim(), fd::lower::SubflowIds::parse(id.trim())?)))
+            .filter(|(name, _)| !name.is_empty());
+        let Some((name, id)) = parsed else {
+            return Err(Failure::usage(format!(
+                "--subflow {}: give NAME=FLOWID or NAME=FLOWID:VERSIONID, each id 24 hex digits (as `wxcflow push` prints them)",
+                diagnostic::printable_name(text)
+            )));
+        };
+        if ids.insert(name.to_string(), id).is_some() {
+            return Err(Failure::usage(format!(
+                "--subflow names `{}` twice",
+                diagnostic::printable_name(name)
+            )));
+        }
+    }
+    Ok(ids)
+}
+
+/// What the lowering knows of the flows the spec calls: the ids given, and each child's
+/// inputs and outputs when its spec is found as `run` finds it (beside the spec, else the
+/// embedded GetOAuthToken).
+fn children(
+    spec: Option<&Path>,
+    build: &wxcflow::Build,
+    ids: std::collections::BTreeMap<String, fd::lower::SubflowIds>,
+) -> fd::lower::Children {
+    use wxcflow::tools::simulate::FlowResolver;
+    let mut children = fd::lower::Children {
+        ids,
+        ..Default::default()
+    };
+    let Some((document, _)) = &build.output else {
+        return children;
+    };
+    let resolver = super::simulate::FsFlows::new(spec, &[]);
+    for node in &document.flow.nodes {
+        if let wxcflow::flow::NodeKind::CallFlow(c) = &node.kind {
+            if children.interfaces.contains_key(&c.flow) {
+                continue;
+            }
+            if let Some(interface) = resolver
+                .resolve(&c.flow)
+                .ok()
+                .and_then(|child| fd::lower::interface(&child))
+            {
+                children.interfaces.insert(c.flow.clone(), interface);
+            }
+        }
+    }
+    children
+}
+
 /// Flow Designer variable name -> where its secret value comes from (names, never values).
 type Origins = std::collections::BTreeMap<String, String>;
 
@@ -326,6 +394,7 @@ pub(super) fn build(
     values: Option<&Path>,
     output: Option<&Path>,
     format: Format,
+    subflows: &[String],
 ) -> Outcome {
     if let Some(out) = output.filter(|o| super::build::is_workflow_path(o)) {
         return Err(Failure::usage(format!(
@@ -333,7 +402,7 @@ pub(super) fn build(
             out.display()
         )));
     }
-    let (build, _, _) = build_fd(spec, values, format, super::Secrets::Read)?;
+    let (build, _, _) = build_fd(spec, values, format, super::Secrets::Read, subflows)?;
     let holds_secret = build.holds_secret;
     let Some((flow, json)) = build.output else {
         return Err(match format {
@@ -379,7 +448,7 @@ pub(super) fn build(
 
 pub(super) fn sheet(spec: Option<&Path>, values: Option<&Path>, output: Option<&Path>) -> Outcome {
     let (build, sources, origins) =
-        build_fd(spec, values, Format::Human, super::Secrets::OriginsOnly)?;
+        build_fd(spec, values, Format::Human, super::Secrets::OriginsOnly, &[])?;
     let Some((flow, _)) = &build.output else {
         return Err(Failure::problems_with(format!(
             "build failed: {}",
@@ -511,7 +580,7 @@ pub(super) fn push(args: &Push) -> Outcome {
             shown_name
         )));
     }
-    let value: serde_json::Value = match serde_json::from_str(&source.text) {
+    let mut value: serde_json::Value = match serde_json::from_str(&source.text) {
         Ok(v) => v,
         Err(e) => {
             return Err(Failure::input(format!(
@@ -550,12 +619,47 @@ pub(super) fn push(args: &Push) -> Outcome {
     // (`push::redirect_target`) and a Retry-After's
     // seconds; a failure to send is described by its kind (`live::failure`), not by the
     // error's own text.
+    // A parent whose handoffs name no subflow id is never sent so: each subflow is looked up by
+    // name first, and the ids found are written into what is sent (the file is left as it is).
+    let unresolved = push::unresolved_subflows(&value);
+    let mut text = std::borrow::Cow::Borrowed(source.text.as_str());
+    if !unresolved.is_empty() {
+        let mut found = std::collections::BTreeMap::new();
+        for name in &unresolved {
+            let shown = diagnostic::printable_name(name).into_owned();
+            if name.trim().is_empty() {
+                return Err(Failure::input(format!("{shown_name}: a subflow handoff names no subflow (`subflowName` is empty) and has no subflow id; name the subflow in Flow Designer, or build the parent with --subflow NAME=ID")));
+            }
+            let lookup = push::lookup_call(&base, args.org, args.project, name, &token);
+            let ids = converse(&lookup, &base, |answer, attempt| {
+                push::judge_lookup(answer, attempt, &lookup.url, name)
+            })?;
+            reportln!(
+                "found subflow {shown} in the tenant (flow id {})",
+                ids.flow_id
+            );
+            found.insert(name.clone(), ids);
+        }
+        push::resolve_subflows(&mut value, &found);
+        let remaining = push::unresolved_subflows(&value);
+        if !remaining.is_empty() {
+            return Err(Failure::input(format!(
+                "{shown_name}: subflow handoffs still unresolved ({}); build the parent with --subflow NAME=ID",
+                remaining
+                    .iter()
+                    .map(|n| diagnostic::printable_name(n).into_owned())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        text = std::borrow::Cow::Owned(fd::emit::to_json(&value));
+    }
     let import = push::import_call(
         &base,
         args.org,
         args.project,
         &file_name,
-        &source.text,
+        &text,
         &push::ImportOptions {
             flow_type,
             overwrite: args.overwrite,

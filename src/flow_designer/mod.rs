@@ -228,12 +228,22 @@ pub fn lower_build(
     source: Option<&SourceFile>,
     validator: &FdValidator,
 ) -> FdBuild {
+    lower_build_with(build, source, validator, &lower::Children::default())
+}
+
+/// [`lower_build`] for a spec whose `call_flow` nodes call `children`.
+pub fn lower_build_with(
+    build: &crate::Build,
+    source: Option<&SourceFile>,
+    validator: &FdValidator,
+    children: &lower::Children,
+) -> FdBuild {
     let Some((document, _)) = &build.output else {
         return FdBuild::failed(Vec::new());
     };
     let spec = source.and_then(|s| crate::spec::parse_spec(s).ok());
     let located = spec.as_ref().zip(source);
-    let (model, diagnostics) = lower::lower(&document.flow, located);
+    let (model, diagnostics) = lower::lower_with(&document.flow, located, children);
     match model {
         Some(model) => finish(model, diagnostics, Origin::Lowered, validator),
         None => FdBuild::failed(diagnostics),

@@ -340,7 +340,9 @@ pub(crate) fn known_ports(kind: Kind, settings: &BTreeMap<String, Value>) -> Opt
             Some(ports)
         }
         Kind::End | Kind::SubflowEnd | Kind::Disconnect => Some(Vec::new()),
-        Kind::Handoff | Kind::Other => None,
+        // [cisco] every handoff widget of the parent export draws `default` and `error`.
+        Kind::Handoff => list(&["default", "error"]),
+        Kind::Other => None,
     }
 }
 
@@ -570,8 +572,9 @@ fn kind_settings(kind: Kind) -> Vec<(&'static str, Value)> {
             ("contentType_type", null.clone()),
             ("outputVariableArray", json!([])),
         ],
-        // [cisco] the parent flow's handoffs: the subflow's name and ids, its version by tag,
-        // input and output mappings.
+        // [cisco] the parent flow's handoffs: the subflow's name and ids, its version by tag
+        // (`Latest`), automatic updates on (as on every handoff of the parent export), input
+        // and output mappings.
         Kind::Handoff => vec![
             ("description", json!("")),
             ("subflowName", json!("")),
@@ -580,7 +583,7 @@ fn kind_settings(kind: Kind) -> Vec<(&'static str, Value)> {
                 "subflowVersion",
                 json!({"subflowId": "", "subflowTagId": "Latest", "subflowVersionId": ""}),
             ),
-            ("automaticUpdates", json!(false)),
+            ("automaticUpdates", json!(true)),
             ("subflowInputVariables", json!([])),
             ("subflowOutputVariables", json!([])),
         ],
