@@ -204,6 +204,8 @@ struct Lowering<'a> {
     /// Variables made for node outputs, start fields, flid and the outcome, by name.
     extra: BTreeMap<String, Variable>,
     activities: Vec<Activity>,
+    /// The names of `activities`, for telling a clash without a scan.
+    activity_names: std::collections::HashSet<String>,
     links: Vec<Link>,
     /// (node key, outcome) -> the name of the activity that path enters, once built.
     paths: BTreeMap<(String, String), String>,
@@ -212,6 +214,10 @@ struct Lowering<'a> {
     /// Nodes entered but not yet lowered: lowering takes them from here in turn, so that its
     /// depth never grows with the flow.
     pending: std::collections::VecDeque<NodeId>,
+    /// [`timeout_only_nodes`] of the flow, found once.
+    timeout_only: std::collections::BTreeSet<NodeId>,
+    /// The values the flow assigns to secret variables, gathered on first use.
+    secret_values: Option<Vec<String>>,
 }
 
 impl<'a> Lowering<'a> {
@@ -225,10 +231,13 @@ impl<'a> Lowering<'a> {
             variables: Vec::new(),
             extra: BTreeMap::new(),
             activities: Vec::new(),
+            activity_names: std::collections::HashSet::new(),
             links: Vec::new(),
             paths: BTreeMap::new(),
             pending: std::collections::VecDeque::new(),
             ends: BTreeMap::new(),
+            timeout_only: timeout_only_nodes(flow),
+            secret_values: None,
         }
     }
 
@@ -396,7 +405,7 @@ impl<'a> Lowering<'a> {
         settings: Vec<(&str, Value)>,
         origin: Option<&str>,
     ) -> String {
-        if self.activities.iter().any(|a| a.name == name) {
+        if !self.activity_names.insert(name.clone()) {
             let span = origin.and_then(|k| self.at_node(k));
             self.refuse(
                 format!("two activities would be named `{name}` in Flow Designer"),
@@ -485,7 +494,7 @@ impl<'a> Lowering<'a> {
         self.lower_pending();
         // Nodes no path reaches are written too (Flow Designer's check shows them), never dropped;
         // but a node only a timeout reached has no way in once timeouts share onError's path.
-        let timeout_only = timeout_only_nodes(flow);
+        let timeout_only = self.timeout_only.clone();
         for node in flow.nodes.iter().filter(|n| !timeout_only.contains(&n.id)) {
             self.enter(&Target::Node(node.id));
             self.lower_pending();
@@ -702,7 +711,7 @@ impl<'a> Lowering<'a> {
             None,
         );
         // One End Subflow, entered from every outcome [cisco: one End Subflow, several links].
-        if self.activities.iter().all(|a| a.name != END_NAME) {
+        if !self.activity_names.contains(END_NAME) {
             self.add(END_NAME.to_string(), SUBFLOW_END, Vec::new(), None);
         }
         self.link(&set, "out", END_NAME);

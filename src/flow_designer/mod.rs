@@ -142,20 +142,32 @@ pub(crate) fn finish(
                 .collect()
         })
         .unwrap_or_default();
-    // Each activity by the id it was written with.
+    // Each activity by the id it was written with: (event flow key, or none for the main
+    // process; activity name) -> id, indexed once.
+    let mut written: std::collections::HashMap<(Option<&str>, &str), &str> =
+        std::collections::HashMap::new();
+    let events = value
+        .pointer("/eventFlows/eventsMap")
+        .and_then(serde_json::Value::as_object)
+        .into_iter()
+        .flatten()
+        .map(|(key, e)| (Some(key.as_str()), e.get("process")));
+    for (scope, process) in std::iter::once((None, value.get("process"))).chain(events) {
+        let activities = process
+            .and_then(|p| p.get("activities"))
+            .and_then(serde_json::Value::as_object);
+        for (id, a) in activities.into_iter().flatten() {
+            if let Some(name) = a.get("name").and_then(serde_json::Value::as_str) {
+                written.entry((scope, name)).or_insert(id.as_str());
+            }
+        }
+    }
     let written_id = |scope: &lint::Scope, a: &model::Activity| -> Option<String> {
-        let process = match scope {
-            lint::Scope::Main => value.get("process"),
-            lint::Scope::Event(key) => value
-                .pointer("/eventFlows/eventsMap")?
-                .get(key)?
-                .get("process"),
+        let key = match scope {
+            lint::Scope::Main => None,
+            lint::Scope::Event(key) => Some(key.as_str()),
         };
-        let activities = process?.get("activities")?.as_object()?;
-        activities
-            .iter()
-            .find(|(_, written)| written.get("name").and_then(|n| n.as_str()) == Some(&a.name))
-            .map(|(id, _)| id.clone())
+        written.get(&(key, a.name.as_str())).map(|id| id.to_string())
     };
     let violations: Vec<String> = validate_export(&value, &flow, validator, &written_id)
         .into_iter()

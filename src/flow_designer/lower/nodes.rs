@@ -91,7 +91,7 @@ impl Lowering<'_> {
         let mut outputs = Vec::new();
         for (output, path) in &h.outputs {
             let var = output_variable(&node.key, output);
-            let secret = self.feeds_secret(&node.key, output);
+            let secret = self.feeds_secret(node, output);
             self.extra_variable(
                 &var,
                 "",
@@ -136,8 +136,10 @@ impl Lowering<'_> {
         if needs_check && !same(1, 2) {
             let span = self.at_field(&node.key, "onTimeout");
             if exits[1].1 != exits[2].1 {
-                let left_out: Vec<String> = super::timeout_only_nodes(self.flow)
-                    .into_iter()
+                let left_out: Vec<String> = self
+                    .timeout_only
+                    .iter()
+                    .copied()
                     .filter_map(|id| self.flow.node(id).map(|n| format!("`{}`", n.key)))
                     .collect();
                 let left_out = if left_out.is_empty() {
@@ -194,24 +196,27 @@ impl Lowering<'_> {
         }
     }
 
-    /// Whether an assignment copies this output into a secret variable.
-    fn feeds_secret(&self, key: &str, output: &str) -> bool {
-        let Some(id) = self.flow.nodes.iter().find(|n| n.key == key).map(|n| n.id) else {
-            return false;
-        };
-        let reference = format!("$({id}.{output})");
-        self.flow.nodes.iter().any(|n| {
-            n.on_enter.iter().chain(&n.on_leave).any(|a| {
-                a.set.iter().any(|(var, value)| {
-                    value.contains(&reference)
-                        && self
-                            .flow
-                            .variables
-                            .iter()
-                            .any(|v| &v.name == var && v.secret)
-                })
-            })
-        })
+    /// Whether an assignment copies this output of `node` into a secret variable.
+    fn feeds_secret(&mut self, node: &Node, output: &str) -> bool {
+        let flow = self.flow;
+        // The values assigned to secret variables, gathered once: a flow has few of them.
+        let secret_values = self.secret_values.get_or_insert_with(|| {
+            let secret: std::collections::HashSet<&str> = flow
+                .variables
+                .iter()
+                .filter(|v| v.secret)
+                .map(|v| v.name.as_str())
+                .collect();
+            flow.nodes
+                .iter()
+                .flat_map(|n| n.on_enter.iter().chain(&n.on_leave))
+                .flat_map(|a| &a.set)
+                .filter(|(var, _)| secret.contains(var.as_str()))
+                .map(|(_, value)| value.clone())
+                .collect()
+        });
+        let reference = format!("$({}.{output})", node.id);
+        secret_values.iter().any(|value| value.contains(&reference))
     }
 
     pub(super) fn lower_branch(&mut self, node: &Node, b: &Branch) {

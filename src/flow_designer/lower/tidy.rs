@@ -305,8 +305,14 @@ fn merge_identical(process: &mut Process) {
         }
     }
     // The one left says what both were.
+    let at: HashMap<String, usize> = process
+        .activities
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (a.name.clone(), i))
+        .collect();
     for (kept, description) in said {
-        if let Some(k) = process.activities.iter_mut().find(|a| a.name == kept) {
+        if let Some(k) = at.get(&kept).and_then(|&i| process.activities.get_mut(i)) {
             if !description.is_empty() && !k.description().contains(&description) {
                 let both = format!("{} {description}", k.description())
                     .trim()
