@@ -23,10 +23,11 @@ struct FdSource {
     kind: FdFile,
 }
 
-/// Reads a file and tells whether it is a Flow Designer export or spec.
+/// Reads a file and tells whether it is a Flow Designer export or spec. Flow Designer files are
+/// read up to [`wxcflow::MAX_FD_BYTES`], the most `build` writes.
 fn read_fd(path: &Path) -> Result<Option<FdSource>, Failure> {
     // Too large for a Flow Designer file: left to the other readers, which say why.
-    let bytes = match super::io::read_bounded(path, wxcflow::MAX_INPUT_BYTES) {
+    let bytes = match super::io::read_bounded(path, wxcflow::MAX_FD_BYTES) {
         Ok(bytes) => bytes,
         Err(e) if e.too_large => return Ok(None),
         Err(e) => return Err(e.into()),
@@ -34,8 +35,14 @@ fn read_fd(path: &Path) -> Result<Option<FdSource>, Failure> {
     let Some(kind) = fd::recognise(&bytes) else {
         return Ok(None);
     };
-    let source = read_source(path)?;
+    let source = read_fd_source(path)?;
     Ok(Some(FdSource { source, kind }))
+}
+
+/// A Flow Designer file's text, read up to [`wxcflow::MAX_FD_BYTES`].
+fn read_fd_source(path: &Path) -> Result<SourceFile, super::io::ReadError> {
+    let text = super::io::read_text(path, wxcflow::MAX_FD_BYTES)?;
+    Ok(SourceFile::new(path.display().to_string(), text))
 }
 
 /// Prints read errors of a Flow Designer file, quoting it with its secret values hidden.
@@ -163,7 +170,7 @@ fn side(path: &Path) -> Result<FdFlow, Failure> {
 
 pub(super) fn diff(old: &Path, new: &Path, format: DiffFormat) -> Option<Outcome> {
     let is_fd = |p: &Path| {
-        super::io::read_bounded(p, wxcflow::MAX_INPUT_BYTES)
+        super::io::read_bounded(p, wxcflow::MAX_FD_BYTES)
             .ok()
             .is_some_and(|b| fd::recognise(&b).is_some())
     };
@@ -227,7 +234,7 @@ pub(super) type Linted = (Vec<Diagnostic>, Vec<SourceFile>, bool);
 /// What `check` finds in a Flow Designer export or spec: its diagnostics, and the sources to
 /// quote them from (none for an export on one long line); `None` for any other file.
 pub(super) fn lint_file(path: &Path) -> Result<Option<Linted>, super::io::ReadError> {
-    let bytes = match super::io::read_bounded(path, wxcflow::MAX_INPUT_BYTES) {
+    let bytes = match super::io::read_bounded(path, wxcflow::MAX_FD_BYTES) {
         Ok(bytes) => bytes,
         Err(e) if e.too_large => return Ok(None),
         Err(e) => return Err(e),
@@ -235,7 +242,7 @@ pub(super) fn lint_file(path: &Path) -> Result<Option<Linted>, super::io::ReadEr
     let Some(kind) = fd::recognise(&bytes) else {
         return Ok(None);
     };
-    let source = read_source(path)?;
+    let source = read_fd_source(path)?;
     // Quoted with secret values hidden; excerpts only when every line, as shown, is readable
     // (most exports are one long line).
     let (read, quoted) = fd::read_quoted(&source);
@@ -568,7 +575,7 @@ pub(super) fn push(args: &Push) -> Outcome {
     // escape) shows as U+FFFD, so that a name cannot forge a line.
     let raw_name = args.file.display().to_string();
     let shown_name = diagnostic::printable_name(&raw_name).into_owned();
-    let source = read_source(args.file).map_err(|mut e| {
+    let source = read_fd_source(args.file).map_err(|mut e| {
         e.message = e.message.replace(&raw_name, &shown_name);
         e
     })?;

@@ -190,6 +190,11 @@ pub(crate) fn finish(
         return FdBuild::failed(diagnostics);
     }
     let json = emit::to_json(&value);
+    // What is written can be read back: no file over the readers' limit.
+    if let Some(d) = crate::diagnostic::too_large_fd("the Flow Designer file", json.len()) {
+        diagnostics.push(d.with_help("split the flow: build a part of it as a subflow of its own and call it (`call_flow`)"));
+        return FdBuild::failed(diagnostics);
+    }
     let holds_secret = secrets::Secrets::of(&flow).any();
     FdBuild {
         output: Some((flow, json)),
