@@ -667,10 +667,7 @@ fn parents_are_written_with_warnings_for_what_flow_designer_has_no_place_for() {
         let name = path.file_stem().unwrap().to_string_lossy().into_owned();
         assert!(build.output.is_some(), "{name}: {:?}", build.diagnostics);
         assert!(build.diagnostics.iter().all(|d| !d.is_error()));
-        assert!(build
-            .diagnostics
-            .iter()
-            .any(|d| d.code == Code::NotCarried));
+        assert!(build.diagnostics.iter().any(|d| d.code == Code::NotCarried));
         insta::assert_snapshot!(
             format!("parents_{name}"),
             render_human(&build.diagnostics, &[&source])
@@ -712,8 +709,11 @@ fn a_call_flow_becomes_a_subflow_handoff_shaped_as_ciscos() {
     );
     // JDSToken comes back from GetOAuthToken into the parent's variable; the URL goes in.
     let outputs = props["subflowOutputVariables"].as_array().unwrap();
-    assert!(outputs.contains(&serde_json::json!({"src": "JDSToken", "target": "JDSToken", "type": "STRING"})));
-    assert!(outputs.contains(&serde_json::json!({"src": "get_token_status", "target": "FlowOutcome", "type": "STRING"})));
+    assert!(outputs
+        .contains(&serde_json::json!({"src": "JDSToken", "target": "JDSToken", "type": "STRING"})));
+    assert!(outputs.contains(
+        &serde_json::json!({"src": "get_token_status", "target": "FlowOutcome", "type": "STRING"})
+    ));
     let inputs = props["subflowInputVariables"].as_array().unwrap();
     assert!(inputs.contains(&serde_json::json!({"src": "Token_Service_URL", "target": "Token_Service_URL", "type": "STRING"})));
     // Success goes on through the condition on the child's outcome; the `error` port and any
@@ -747,7 +747,12 @@ fn a_call_flow_becomes_a_subflow_handoff_shaped_as_ciscos() {
             .find(|a| a["properties"]["activityName"] == "subflow-handoff")
             .unwrap();
         let keys = |v: &Value| -> std::collections::BTreeSet<String> {
-            v["properties"].as_object().unwrap().keys().cloned().collect()
+            v["properties"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .cloned()
+                .collect()
         };
         let (ours, theirs) = (keys(&token), keys(theirs));
         assert!(ours.is_superset(&theirs), "{theirs:?} - {ours:?}");

@@ -293,7 +293,14 @@ fn subflow_ids_are_given_as_name_equals_id_and_only_for_flow_designer() {
     let spec = fd_fixture("parents/order-lookup.toml");
     let spec = spec.to_str().unwrap();
     let build = |extra: &[&str]| {
-        let mut args = vec!["build", spec, "--target", "flow-designer", "-o", "parent.json"];
+        let mut args = vec![
+            "build",
+            spec,
+            "--target",
+            "flow-designer",
+            "-o",
+            "parent.json",
+        ];
         args.extend_from_slice(extra);
         wxcflow(dir.path(), &args)
     };

@@ -839,7 +839,9 @@ fn a_parent_with_unresolved_subflows_has_them_looked_up_by_name_before_the_impor
     assert_eq!(seen.len(), 3);
     let mut searched: Vec<&str> = seen[..2].iter().map(|s| s.request_line.as_str()).collect();
     searched.sort();
-    let list = |name: &str| format!("GET /flow-store/org-1/project/{PROJECT}/flows?flowType=SUBFLOW&partialNameSearch={name}&includePagination=true&size=100 HTTP/1.1");
+    let list = |name: &str| {
+        format!("GET /flow-store/org-1/project/{PROJECT}/flows?flowType=SUBFLOW&partialNameSearch={name}&includePagination=true&size=100 HTTP/1.1")
+    };
     assert_eq!(searched, vec![list("Audit"), list("GetOAuthToken")]);
     for lookup in &seen[..2] {
         assert_eq!(
@@ -860,7 +862,9 @@ fn a_parent_with_unresolved_subflows_has_them_looked_up_by_name_before_the_impor
             .count(),
         written.matches(r#""subflowName": "GetOAuthToken""#).count()
     );
-    assert!(import.body.contains(&format!(r#""subflowId": "{AUDIT_ID}""#)));
+    assert!(import
+        .body
+        .contains(&format!(r#""subflowId": "{AUDIT_ID}""#)));
     assert_eq!(
         std::fs::read_to_string(dir.path().join("OrderLookup.fd.json")).unwrap(),
         written
@@ -880,12 +884,12 @@ fn a_parent_whose_subflow_the_tenant_has_not_is_not_imported() {
     let seen = server.finish();
     assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
     let err = stderr(&out);
+    assert!(err.contains("the parent calls subflow `"), "{err}");
+    assert!(err.contains("which the tenant has not (no subflow of that name in the answer); push the subflow first (`wxcflow push"), "{err}");
     assert!(
-        err.contains("the parent calls subflow `"),
+        err.contains("or build the parent with `--subflow "),
         "{err}"
     );
-    assert!(err.contains("which the tenant has not (no subflow of that name in the answer); push the subflow first (`wxcflow push"), "{err}");
-    assert!(err.contains("or build the parent with `--subflow "), "{err}");
     assert!(!all_output(&out).contains(TOKEN));
     // One lookup, and no import.
     assert_eq!(seen.len(), 1);

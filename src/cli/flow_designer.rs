@@ -454,8 +454,13 @@ pub(super) fn build(
 }
 
 pub(super) fn sheet(spec: Option<&Path>, values: Option<&Path>, output: Option<&Path>) -> Outcome {
-    let (build, sources, origins) =
-        build_fd(spec, values, Format::Human, super::Secrets::OriginsOnly, &[])?;
+    let (build, sources, origins) = build_fd(
+        spec,
+        values,
+        Format::Human,
+        super::Secrets::OriginsOnly,
+        &[],
+    )?;
     let Some((flow, _)) = &build.output else {
         return Err(Failure::problems_with(format!(
             "build failed: {}",

@@ -167,7 +167,9 @@ pub(crate) fn finish(
             lint::Scope::Main => None,
             lint::Scope::Event(key) => Some(key.as_str()),
         };
-        written.get(&(key, a.name.as_str())).map(|id| id.to_string())
+        written
+            .get(&(key, a.name.as_str()))
+            .map(|id| id.to_string())
     };
     let violations: Vec<String> = validate_export(&value, &flow, validator, &written_id)
         .into_iter()
@@ -192,7 +194,9 @@ pub(crate) fn finish(
     let json = emit::to_json(&value);
     // What is written can be read back: no file over the readers' limit.
     if let Some(d) = crate::diagnostic::too_large_fd("the Flow Designer file", json.len()) {
-        diagnostics.push(d.with_help("split the flow: build a part of it as a subflow of its own and call it (`call_flow`)"));
+        diagnostics.push(d.with_help(
+            "split the flow: build a part of it as a subflow of its own and call it (`call_flow`)",
+        ));
         return FdBuild::failed(diagnostics);
     }
     let holds_secret = secrets::Secrets::of(&flow).any();

@@ -284,7 +284,10 @@ pub fn unresolved_subflows(file: &Value) -> Vec<String> {
     for props in handoffs(file) {
         let id = props.get("subflowId").and_then(Value::as_str).unwrap_or("");
         if !is_flow_id(id) {
-            let name = props.get("subflowName").and_then(Value::as_str).unwrap_or("");
+            let name = props
+                .get("subflowName")
+                .and_then(Value::as_str)
+                .unwrap_or("");
             if !names.iter().any(|n| n == name) {
                 names.push(name.to_string());
             }
@@ -296,7 +299,10 @@ pub fn unresolved_subflows(file: &Value) -> Vec<String> {
 /// The properties of every `subflow-handoff` activity in a file.
 fn handoffs(file: &Value) -> Vec<&Value> {
     let mut processes = vec![file.get("process")];
-    if let Some(events) = file.pointer("/eventFlows/eventsMap").and_then(Value::as_object) {
+    if let Some(events) = file
+        .pointer("/eventFlows/eventsMap")
+        .and_then(Value::as_object)
+    {
         processes.extend(events.values().map(|e| e.get("process")));
     }
     processes
@@ -321,7 +327,10 @@ pub fn resolve_subflows(file: &mut Value, found: &BTreeMap<String, SubflowIds>) 
         {
             return;
         }
-        let name = props.get("subflowName").and_then(Value::as_str).unwrap_or("");
+        let name = props
+            .get("subflowName")
+            .and_then(Value::as_str)
+            .unwrap_or("");
         let Some(ids) = found.get(name) else {
             return;
         };
@@ -419,7 +428,11 @@ pub fn judge_lookup(
             )
         }
     };
-    let id = |field: &str| entry.get(field).map(|v| v.as_str().filter(|s| is_flow_id(s)));
+    let id = |field: &str| {
+        entry
+            .get(field)
+            .map(|v| v.as_str().filter(|s| is_flow_id(s)))
+    };
     match (id("flowId"), id("id")) {
         (Some(Some(flow)), Some(Some(version))) => Verdict::Accepted(SubflowIds {
             flow_id: flow.to_string(),

@@ -316,7 +316,8 @@ impl Lowering<'_> {
         match children.interfaces.get(&c.flow) {
             Some(interface) => {
                 for v in &interface.variables {
-                    let mapping = |src: &str| json!({ "src": src, "target": v.name, "type": v.kind });
+                    let mapping =
+                        |src: &str| json!({ "src": src, "target": v.name, "type": v.kind });
                     let own = self.declared(&v.name);
                     let derived = !interface.declared.contains(&v.name);
                     if v.source == "SUBFLOW_INPUT" {
