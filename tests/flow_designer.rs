@@ -760,3 +760,19 @@ fn a_call_flow_becomes_a_subflow_handoff_shaped_as_ciscos() {
         assert_eq!(extra, vec!["description"]);
     }
 }
+
+#[test]
+fn flow_designer_files_over_the_spec_limit_are_read_up_to_what_build_writes() {
+    let (_, json) = lowered(&embedded(), None).output.unwrap();
+    let mut value: Value = serde_json::from_str(&json).unwrap();
+    // Past the 10 MB of specs and flow documents: a Flow Designer file of this size is what a
+    // large flow builds to, and reads back.
+    value["description"] = Value::String("x".repeat(wxcflow::MAX_INPUT_BYTES + 1));
+    let big = SourceFile::new("big.fd.json", serde_json::to_string(&value).unwrap());
+    assert!(big.text.len() > wxcflow::MAX_INPUT_BYTES);
+    let read = fd::read::read_export(&big).expect("read back");
+    assert_eq!(read.name, "GetOAuthToken");
+    assert!(wxcflow::MAX_FD_BYTES > big.text.len());
+    let too_large = wxcflow::diagnostic::too_large_fd("f", wxcflow::MAX_FD_BYTES + 1).unwrap();
+    assert_eq!(too_large.code, Code::TooLarge);
+}

@@ -78,7 +78,11 @@ fn write_sheet(input: &SheetInput) -> String {
         .map(|a| {
             let name = a.text("subflowName").unwrap_or("");
             let resolved = a.text("subflowId").is_some_and(|id| !id.is_empty());
-            format!("`{}`{}", cell(name), if resolved { "" } else { " (ids not given)" })
+            format!(
+                "`{}`{}",
+                cell(name),
+                if resolved { "" } else { " (ids not given)" }
+            )
         })
         .collect();
     if !called.is_empty() {
