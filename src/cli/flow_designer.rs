@@ -155,7 +155,8 @@ fn side(path: &Path) -> Result<FdFlow, Failure> {
             )))
         }
     };
-    let lowered = fd::lower_build(&build, source.as_ref(), &FdValidator::new());
+    let children = children(Some(path), &build, Default::default());
+    let lowered = fd::lower_build_with(&build, source.as_ref(), &FdValidator::new(), &children);
     let mut diagnostics = build.diagnostics;
     diagnostics.extend(lowered.diagnostics);
     let sources: Vec<&SourceFile> = source.iter().collect();
