@@ -1107,4 +1107,69 @@ mod tests {
             Verdict::Accepted(())
         );
     }
+
+    #[test]
+    fn a_subflow_is_found_by_its_exact_name_with_ids_of_the_real_shape() {
+        let list = |entries: &str| json(200, &format!(r#"{{"data": [{entries}]}}"#));
+        let found = |entries: &str| judge_lookup(&list(entries), 0, IMPORT, "Token");
+        assert_eq!(
+            found(&format!(
+                r#"{{"name": "Tokens", "id": "{VERSION}"}}, {{"name": "Token", "flowId": "{FLOW}", "id": "{VERSION}"}}"#
+            )),
+            Verdict::Accepted(SubflowIds {
+                flow_id: FLOW.into(),
+                version_id: VERSION.into()
+            })
+        );
+        assert_eq!(
+            found(&format!(r#"{{"name": "Token", "id": "{FLOW}"}}"#)),
+            Verdict::Accepted(SubflowIds {
+                flow_id: FLOW.into(),
+                version_id: String::new()
+            })
+        );
+        for (entries, says) in [
+            (format!(r#"{{"name": "Token", "id": "{FLOW}"}}, {{"name": "Token", "id": "{VERSION}"}}"#), "the tenant has 2 subflows named `Token`; build the parent with `--subflow Token=ID` to say which"),
+            (r#"{"name": "Token", "id": "https://secret.example"}"#.to_string(), "subflow `Token` was found, but its `flowId` or `id` is not an id (24 hex digits, as real ids are); it is not shown"),
+            (r#"{"name": "token"}"#.to_string(), "the parent calls subflow `Token`, which the tenant has not (no subflow of that name in the answer); push the subflow first (`wxcflow push Token.fd.json`), or build the parent with `--subflow Token=ID`"),
+        ] {
+            assert_eq!(failure(found(&entries)).message, says);
+        }
+        // What every call must be holds for the lookup: no redirect is followed.
+        let mut moved = json(302, "");
+        moved.location = Some("https://login.example.com/".into());
+        assert_eq!(
+            failure(judge_lookup(&moved, 0, IMPORT, "Token")).kind,
+            FailureKind::NotTheApi
+        );
+        let call = lookup_call(
+            "https://api.wxcc-us1.cisco.com",
+            "o",
+            "p",
+            "Get OAuth&Token",
+            "t",
+        );
+        assert_eq!(call.url, "https://api.wxcc-us1.cisco.com/flow-store/o/project/p/flows?flowType=SUBFLOW&partialNameSearch=Get+OAuth%26Token&includePagination=true&size=100");
+        assert_eq!((call.method, call.body.as_str()), ("GET", ""));
+    }
+
+    #[test]
+    fn unresolved_handoffs_are_found_and_resolved_in_activities_and_widgets() {
+        let handoff = |id: &str| serde_json::json!({"properties": {"activityName": "subflow-handoff", "subflowName": "Token", "subflowId": id}});
+        let mut file = serde_json::json!({
+            "process": {"activities": {"a": handoff(""), "b": handoff(FLOW)}},
+            "diagram": {"widgets": {"a": handoff("")}},
+        });
+        assert_eq!(unresolved_subflows(&file), vec!["Token".to_string()]);
+        let ids = SubflowIds {
+            flow_id: FLOW.into(),
+            version_id: VERSION.into(),
+        };
+        resolve_subflows(&mut file, &BTreeMap::from([("Token".to_string(), ids)]));
+        assert!(unresolved_subflows(&file).is_empty());
+        assert_eq!(
+            file["diagram"]["widgets"]["a"]["properties"]["subflowVersion"]["subflowVersionId"],
+            VERSION
+        );
+    }
 }
