@@ -183,7 +183,7 @@ impl Process {
     /// The links leaving `name` in a canonical order: the activity's ports in their order
     /// (`true`, `false`, `error`; a case's values then `default`), then other ports by name.
     pub fn links_in_port_order<'a>(&'a self, name: &'a str) -> Vec<&'a Link> {
-        ProcessIndex::of(self).links_in_port_order(name)
+        in_port_order(self.activity(name), self.links_from(name).collect())
     }
 }
 
@@ -229,20 +229,21 @@ impl<'p> ProcessIndex<'p> {
 
     /// As [`Process::links_in_port_order`].
     pub fn links_in_port_order(&self, name: &str) -> Vec<&'p Link> {
-        let ports = self
-            .activity(name)
-            .and_then(Activity::output_ports)
-            .unwrap_or_default();
-        let mut links = self.links_from(name).to_vec();
-        links.sort_by_key(|l| {
-            let rank = ports
-                .iter()
-                .position(|p| p == &l.port)
-                .unwrap_or(ports.len());
-            (rank, l.port.clone(), l.target.clone())
-        });
-        links
+        in_port_order(self.activity(name), self.links_from(name).to_vec())
     }
+}
+
+/// An activity's links sorted by its ports' order, then other ports by name.
+fn in_port_order<'a>(activity: Option<&Activity>, mut links: Vec<&'a Link>) -> Vec<&'a Link> {
+    let ports = activity.and_then(Activity::output_ports).unwrap_or_default();
+    links.sort_by_key(|l| {
+        let rank = ports
+            .iter()
+            .position(|p| p == &l.port)
+            .unwrap_or(ports.len());
+        (rank, l.port.clone(), l.target.clone())
+    });
+    links
 }
 
 /// The agent desktop order an export carries when nothing is ordered.
