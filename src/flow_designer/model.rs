@@ -235,7 +235,9 @@ impl<'p> ProcessIndex<'p> {
 
 /// An activity's links sorted by its ports' order, then other ports by name.
 fn in_port_order<'a>(activity: Option<&Activity>, mut links: Vec<&'a Link>) -> Vec<&'a Link> {
-    let ports = activity.and_then(Activity::output_ports).unwrap_or_default();
+    let ports = activity
+        .and_then(Activity::output_ports)
+        .unwrap_or_default();
     links.sort_by_key(|l| {
         let rank = ports
             .iter()
