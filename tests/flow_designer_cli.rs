@@ -348,3 +348,38 @@ fn subflow_ids_are_given_as_name_equals_id_and_only_for_flow_designer() {
         "error: --subflow applies to --target flow-designer (the subflows a Flow Designer file calls)\n"
     );
 }
+
+#[test]
+fn a_flow_designer_spec_past_10_mb_builds_as_decompile_writes_it_for_a_large_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| wxcflow(dir.path(), args);
+    assert_eq!(
+        run(&["build", "--target", "flow-designer", "-o", "g.fd.json"])
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(
+        run(&["decompile", "g.fd.json", "-o", "g.fd.toml"])
+            .status
+            .code(),
+        Some(0)
+    );
+    let mut spec = std::fs::read_to_string(dir.path().join("g.fd.toml")).unwrap();
+    spec.push_str(&format!("\n# {}\n", "x".repeat(wxcflow::MAX_INPUT_BYTES)));
+    std::fs::write(dir.path().join("big.fd.toml"), spec).unwrap();
+    let out = run(&[
+        "build",
+        "--target",
+        "flow-designer",
+        "big.fd.toml",
+        "-o",
+        "big.fd.json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -281,7 +281,16 @@ fn build_fd(
     subflows: &[String],
 ) -> Result<(fd::FdBuild, Vec<SourceFile>, Origins), Failure> {
     let ids = subflow_ids(subflows)?;
-    let source = in_format(load_spec(spec), format)?;
+    // A Flow Designer spec is read up to the Flow Designer limit (what `decompile` writes of
+    // the largest export); a Webex Connect spec up to the specs' own.
+    let fd_spec = match spec.map(read_fd).transpose()?.flatten() {
+        Some(f) if f.kind == FdFile::Spec => Some(f.source),
+        _ => None,
+    };
+    let source = match fd_spec {
+        Some(source) => source,
+        None => in_format(load_spec(spec), format)?,
+    };
     let validator = FdValidator::new();
     if fd::spec::is_spec(&source.text) {
         if !subflows.is_empty() {
