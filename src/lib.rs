@@ -32,4 +32,4 @@ mod embedded;
 
 pub use compiler::{Build, Compiler};
 pub use embedded::{DEFAULT_SPEC, DEFAULT_SPEC_NAME, TENANT_EXAMPLE};
-pub use flow::limits::MAX_INPUT_BYTES;
+pub use flow::limits::{MAX_FD_BYTES, MAX_INPUT_BYTES};

@@ -108,7 +108,9 @@ fn every_check_code_is_exercised_by_the_corpus() {
         }
     }
     let fd_validator = fd::schema::FdValidator::new();
-    for entry in std::fs::read_dir(root.join("fixtures/flow-designer/not-expressible")).unwrap() {
+    let lowered_dirs = ["not-expressible", "parents"]
+        .map(|d| std::fs::read_dir(root.join("fixtures/flow-designer").join(d)).unwrap());
+    for entry in lowered_dirs.into_iter().flatten() {
         let source = fixture(&entry.unwrap().path());
         let build = common::compiler().build(&source);
         let lowered = fd::lower_build(&build, Some(&source), &fd_validator);

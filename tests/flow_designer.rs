@@ -705,3 +705,153 @@ fn every_activity_renamed_in_a_large_flow_pairs_each_with_its_new_name() {
         assert_eq!(c.new.as_ref().unwrap().expose(), format!("New{i}"));
     }
 }
+/// What the parents' lowering knows: GetOAuthToken (the embedded spec) as a child, with ids.
+fn parents_children(with_ids: bool) -> fd::lower::Children {
+    let child = common::compiler().build(&embedded()).output.unwrap().0.flow;
+    let mut children = fd::lower::Children::default();
+    children.interfaces.insert(
+        "GetOAuthToken".into(),
+        fd::lower::interface(&child).expect("GetOAuthToken lowers"),
+    );
+    if with_ids {
+        children.ids.insert(
+            "GetOAuthToken".into(),
+            fd::lower::SubflowIds::parse("6a1e35a078a3f98ba463c7d5:6a1e404f96056b56c4442359")
+                .unwrap(),
+        );
+    }
+    children
+}
+
+fn lowered_parent(path: &Path, children: &fd::lower::Children) -> (fd::FdBuild, SourceFile) {
+    let source = fixture(path);
+    let build = common::compiler().build(&source);
+    let mut lowered = fd::lower_build_with(&build, Some(&source), fd_validator(), children);
+    let mut all = build.diagnostics;
+    all.append(&mut lowered.diagnostics);
+    lowered.diagnostics = all;
+    (lowered, source)
+}
+
+#[test]
+fn parents_are_written_with_warnings_for_what_flow_designer_has_no_place_for() {
+    let mut files: Vec<std::path::PathBuf> =
+        std::fs::read_dir(root().join("fixtures/flow-designer/parents"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+    files.sort();
+    for path in files {
+        let (build, source) = lowered_parent(&path, &parents_children(false));
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        assert!(build.output.is_some(), "{name}: {:?}", build.diagnostics);
+        assert!(build.diagnostics.iter().all(|d| !d.is_error()));
+        assert!(build.diagnostics.iter().any(|d| d.code == Code::NotCarried));
+        insta::assert_snapshot!(
+            format!("parents_{name}"),
+            render_human(&build.diagnostics, &[&source])
+        );
+    }
+}
+
+#[test]
+fn a_call_flow_becomes_a_subflow_handoff_shaped_as_ciscos() {
+    let path = root().join("fixtures/flow-designer/parents/order-lookup.toml");
+    let (build, _) = lowered_parent(&path, &parents_children(true));
+    let (flow, json) = build.output.unwrap();
+    insta::assert_snapshot!("parent_order_lookup", json);
+    let value: Value = serde_json::from_str(&json).unwrap();
+    // The schema, and push's own pre-flight check of the file read back.
+    assert_eq!(fd_validator().validate(&value), Vec::<String>::new());
+    let read = fd::read::read_export(&SourceFile::new("parent.fd.json", json.clone())).unwrap();
+    assert_eq!(
+        fd::validate_export(&value, &read, fd_validator(), &|_, a| a.origin.clone()),
+        Vec::<String>::new()
+    );
+    let handoff = |name: &str| {
+        let activities = value["process"]["activities"].as_object().unwrap();
+        activities
+            .values()
+            .find(|a| a["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    let token = handoff("get_token");
+    let props = &token["properties"];
+    assert_eq!(token["group"], "action");
+    assert_eq!(props["activityType"], "subflow");
+    assert_eq!(props["subflowName"], "GetOAuthToken");
+    assert_eq!(props["subflowId"], "6a1e35a078a3f98ba463c7d5");
+    assert_eq!(
+        props["subflowVersion"],
+        serde_json::json!({"subflowId": "6a1e35a078a3f98ba463c7d5", "subflowTagId": "Latest", "subflowVersionId": "6a1e404f96056b56c4442359"})
+    );
+    // JDSToken comes back from GetOAuthToken into the parent's variable; the URL goes in.
+    let outputs = props["subflowOutputVariables"].as_array().unwrap();
+    assert!(outputs
+        .contains(&serde_json::json!({"src": "JDSToken", "target": "JDSToken", "type": "STRING"})));
+    assert!(outputs.contains(
+        &serde_json::json!({"src": "get_token_status", "target": "FlowOutcome", "type": "STRING"})
+    ));
+    let inputs = props["subflowInputVariables"].as_array().unwrap();
+    assert!(inputs.contains(&serde_json::json!({"src": "Token_Service_URL", "target": "Token_Service_URL", "type": "STRING"})));
+    // Success goes on through the condition on the child's outcome; the `error` port and any
+    // other outcome take onError.
+    let links: Vec<(String, String, String)> = flow
+        .process
+        .links_from("get_token")
+        .chain(flow.process.links_from("get_token_succeeded"))
+        .map(|l| (l.source.clone(), l.port.clone(), l.target.clone()))
+        .collect();
+    let link = |s: &str, p: &str, t: &str| (s.to_string(), p.to_string(), t.to_string());
+    assert!(links.contains(&link("get_token", "default", "get_token_succeeded")));
+    assert!(links.contains(&link("get_token", "error", "outcome_Error")));
+    assert!(links.contains(&link("get_token_succeeded", "false", "outcome_Error")));
+    // The subflow not given ids is marked unresolved (`subflowId` ""), as push reads it.
+    assert_eq!(handoff("audit")["properties"]["subflowId"], "");
+    assert_eq!(
+        fd::push::unresolved_subflows(&value),
+        vec!["Audit".to_string()]
+    );
+
+    // Cisco's parent (CI-only): our handoff has every property key Cisco's have, and only a
+    // description besides.
+    let cisco = root().join("../shared/real-exports/flow-designer/cisco/autonomous_flow.json");
+    if let Ok(text) = std::fs::read_to_string(cisco) {
+        let export: Value = serde_json::from_str(&text).unwrap();
+        let theirs = export["process"]["activities"]
+            .as_object()
+            .unwrap()
+            .values()
+            .find(|a| a["properties"]["activityName"] == "subflow-handoff")
+            .unwrap();
+        let keys = |v: &Value| -> std::collections::BTreeSet<String> {
+            v["properties"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .cloned()
+                .collect()
+        };
+        let (ours, theirs) = (keys(&token), keys(theirs));
+        assert!(ours.is_superset(&theirs), "{theirs:?} - {ours:?}");
+        let extra: Vec<&String> = ours.difference(&theirs).collect();
+        assert_eq!(extra, vec!["description"]);
+    }
+}
+
+#[test]
+fn flow_designer_files_over_the_spec_limit_are_read_up_to_what_build_writes() {
+    let (_, json) = lowered(&embedded(), None).output.unwrap();
+    let mut value: Value = serde_json::from_str(&json).unwrap();
+    // Past the 10 MB of specs and flow documents: a Flow Designer file of this size is what a
+    // large flow builds to, and reads back.
+    value["description"] = Value::String("x".repeat(wxcflow::MAX_INPUT_BYTES + 1));
+    let big = SourceFile::new("big.fd.json", serde_json::to_string(&value).unwrap());
+    assert!(big.text.len() > wxcflow::MAX_INPUT_BYTES);
+    let read = fd::read::read_export(&big).expect("read back");
+    assert_eq!(read.name, "GetOAuthToken");
+    assert!(wxcflow::MAX_FD_BYTES > big.text.len());
+    let too_large = wxcflow::diagnostic::too_large_fd("f", wxcflow::MAX_FD_BYTES + 1).unwrap();
+    assert_eq!(too_large.code, Code::TooLarge);
+}

@@ -286,3 +286,100 @@ fn the_flow_designer_schema_is_printed() {
         std::fs::read_to_string(root().join("schemas/flow-designer.schema.json")).unwrap()
     );
 }
+
+#[test]
+fn subflow_ids_are_given_as_name_equals_id_and_only_for_flow_designer() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = fd_fixture("parents/order-lookup.toml");
+    let spec = spec.to_str().unwrap();
+    let build = |extra: &[&str]| {
+        let mut args = vec![
+            "build",
+            spec,
+            "--target",
+            "flow-designer",
+            "-o",
+            "parent.json",
+        ];
+        args.extend_from_slice(extra);
+        wxcflow(dir.path(), &args)
+    };
+    let stderr = |out: &std::process::Output| String::from_utf8_lossy(&out.stderr).into_owned();
+    for (given, says) in [
+        (
+            "GetOAuthToken=6a1e35a0",
+            "error: --subflow GetOAuthToken=6a1e35a0: give NAME=FLOWID or NAME=FLOWID:VERSIONID, each id 24 hex digits (as `wxcflow push` prints them)\n",
+        ),
+        (
+            "6a1e35a078a3f98ba463c7d5",
+            "error: --subflow 6a1e35a078a3f98ba463c7d5: give NAME=FLOWID or NAME=FLOWID:VERSIONID, each id 24 hex digits (as `wxcflow push` prints them)\n",
+        ),
+    ] {
+        let out = build(&["--subflow", given]);
+        assert_eq!(out.status.code(), Some(2));
+        assert_eq!(stderr(&out), says);
+    }
+    assert!(!dir.path().join("parent.json").exists());
+    let twice = build(&[
+        "--subflow",
+        "Audit=6a1e35a078a3f98ba463c7d5",
+        "--subflow",
+        "Audit=6a1eeabe7612bd69e972dbc9",
+    ]);
+    assert_eq!(twice.status.code(), Some(2));
+    assert_eq!(stderr(&twice), "error: --subflow names `Audit` twice\n");
+
+    let out = build(&["--subflow", "Audit=6a1eeabe7612bd69e972dbc9"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let file: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("parent.json")).unwrap()).unwrap();
+    assert_eq!(
+        wxcflow::flow_designer::push::unresolved_subflows(&file),
+        vec!["GetOAuthToken".to_string()]
+    );
+
+    let document = wxcflow(
+        dir.path(),
+        &["build", spec, "--subflow", "Audit=6a1eeabe7612bd69e972dbc9"],
+    );
+    assert_eq!(document.status.code(), Some(2));
+    assert_eq!(
+        stderr(&document),
+        "error: --subflow applies to --target flow-designer (the subflows a Flow Designer file calls)\n"
+    );
+}
+
+#[test]
+fn a_flow_designer_spec_past_10_mb_builds_as_decompile_writes_it_for_a_large_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| wxcflow(dir.path(), args);
+    assert_eq!(
+        run(&["build", "--target", "flow-designer", "-o", "g.fd.json"])
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(
+        run(&["decompile", "g.fd.json", "-o", "g.fd.toml"])
+            .status
+            .code(),
+        Some(0)
+    );
+    let mut spec = std::fs::read_to_string(dir.path().join("g.fd.toml")).unwrap();
+    spec.push_str(&format!("\n# {}\n", "x".repeat(wxcflow::MAX_INPUT_BYTES)));
+    std::fs::write(dir.path().join("big.fd.toml"), spec).unwrap();
+    let out = run(&[
+        "build",
+        "--target",
+        "flow-designer",
+        "big.fd.toml",
+        "-o",
+        "big.fd.json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

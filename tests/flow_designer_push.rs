@@ -777,3 +777,155 @@ fn a_proxy_the_environment_names_that_push_cannot_use_is_refused_not_gone_around
         );
     }
 }
+
+/// A parent built from `fixtures/flow-designer/parents/order-lookup.toml` into a temporary
+/// folder: it calls GetOAuthToken and Audit; `extra` are more build arguments (`--subflow`).
+fn built_parent(extra: &[&str]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/flow-designer/parents/order-lookup.toml");
+    std::fs::copy(spec, dir.path().join("order-lookup.toml")).unwrap();
+    let mut args = vec!["build", "order-lookup.toml", "--target", "flow-designer"];
+    args.extend_from_slice(extra);
+    let out = common::wxcflow(dir.path(), &args);
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+    dir
+}
+
+const AUDIT_ID: &str = "6a1eeabe7612bd69e972dbc9";
+const AUDIT_VERSION: &str = "6a1ef3fd4b865e90d7fc2b2b";
+
+/// The subflow list as the stand-in answers a lookup: both subflows the parent calls, and one
+/// whose name merely contains a looked-up name.
+fn subflow_list() -> Reply {
+    json(
+        200,
+        &format!(
+            r#"{{"data": [
+                {{"name": "GetOAuthToken_old", "flowId": "{AUDIT_ID}", "id": "{AUDIT_VERSION}"}},
+                {{"name": "GetOAuthToken", "flowId": "{FLOW_ID}", "id": "{VERSION_ID}", "flowType": "SUBFLOW"}},
+                {{"name": "Audit", "id": "{AUDIT_ID}"}}
+            ], "currentPage": 0, "totalPages": 1}}"#
+        ),
+    )
+}
+
+#[test]
+fn a_parent_with_unresolved_subflows_has_them_looked_up_by_name_before_the_import() {
+    let dir = built_parent(&[]);
+    let written = std::fs::read_to_string(dir.path().join("OrderLookup.fd.json")).unwrap();
+    let file: serde_json::Value = serde_json::from_str(&written).unwrap();
+    assert_eq!(
+        wxcflow::flow_designer::push::unresolved_subflows(&file).len(),
+        2
+    );
+    let server = StandIn::start(vec![subflow_list(), subflow_list(), imported()]);
+    let out = push_file(
+        dir.path(),
+        "OrderLookup.fd.json",
+        &["--api-url", &server.url],
+        Some(TOKEN),
+    );
+    let seen = server.finish();
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+    assert!(!all_output(&out).contains(TOKEN));
+    let err = stderr(&out);
+    assert!(err.contains(&format!(
+        "found subflow GetOAuthToken in the tenant (flow id {FLOW_ID})\n"
+    )));
+    assert!(err.contains(&format!(
+        "found subflow Audit in the tenant (flow id {AUDIT_ID})\n"
+    )));
+    assert_eq!(seen.len(), 3);
+    let mut searched: Vec<&str> = seen[..2].iter().map(|s| s.request_line.as_str()).collect();
+    searched.sort();
+    let list = |name: &str| {
+        format!("GET /flow-store/org-1/project/{PROJECT}/flows?flowType=SUBFLOW&partialNameSearch={name}&includePagination=true&size=100 HTTP/1.1")
+    };
+    assert_eq!(searched, vec![list("Audit"), list("GetOAuthToken")]);
+    for lookup in &seen[..2] {
+        assert_eq!(
+            lookup.header("authorization"),
+            Some(format!("Bearer {TOKEN}").as_str())
+        );
+        assert_eq!(lookup.body, "");
+    }
+    // The import carries the ids found, in the activities and their widgets; the file on disk
+    // is left as it was.
+    let import = &seen[2];
+    assert_eq!(import.request_line, import_line("SUBFLOW", "no"));
+    assert!(!import.body.contains(r#""subflowId": """#));
+    assert_eq!(
+        import
+            .body
+            .matches(&format!(r#""subflowVersionId": "{VERSION_ID}""#))
+            .count(),
+        written.matches(r#""subflowName": "GetOAuthToken""#).count()
+    );
+    assert!(import
+        .body
+        .contains(&format!(r#""subflowId": "{AUDIT_ID}""#)));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("OrderLookup.fd.json")).unwrap(),
+        written
+    );
+}
+
+#[test]
+fn a_parent_whose_subflow_the_tenant_has_not_is_not_imported() {
+    let dir = built_parent(&[]);
+    let server = StandIn::start(vec![json(200, r#"{"data": []}"#)]);
+    let out = push_file(
+        dir.path(),
+        "OrderLookup.fd.json",
+        &["--api-url", &server.url],
+        Some(TOKEN),
+    );
+    let seen = server.finish();
+    assert_eq!(out.status.code(), Some(1), "{}", all_output(&out));
+    let err = stderr(&out);
+    assert!(err.contains("the parent calls subflow `"), "{err}");
+    assert!(err.contains("which the tenant has not (no subflow of that name in the answer); push the subflow first (`wxcflow push"), "{err}");
+    assert!(
+        err.contains("or build the parent with `--subflow "),
+        "{err}"
+    );
+    assert!(!all_output(&out).contains(TOKEN));
+    // One lookup, and no import.
+    assert_eq!(seen.len(), 1);
+    assert!(seen[0].request_line.starts_with("GET "));
+
+    // An answer that is not the list is not believed either (exit 2), and nothing is imported.
+    let server = StandIn::start(vec![json(200, r#"{"flows": []}"#)]);
+    let out = push_file(
+        dir.path(),
+        "OrderLookup.fd.json",
+        &["--api-url", &server.url],
+        Some(TOKEN),
+    );
+    let seen = server.finish();
+    assert_eq!(out.status.code(), Some(2), "{}", all_output(&out));
+    assert!(stderr(&out).contains("but the answer has no `data` list; it is not shown"));
+    assert_eq!(seen.len(), 1);
+}
+
+#[test]
+fn a_parent_built_with_its_subflow_ids_is_imported_without_a_lookup() {
+    let ids = format!("GetOAuthToken={FLOW_ID}:{VERSION_ID}");
+    let audit = format!("Audit={AUDIT_ID}");
+    let dir = built_parent(&["--subflow", &ids, "--subflow", &audit]);
+    let server = StandIn::start(vec![imported()]);
+    let out = push_file(
+        dir.path(),
+        "OrderLookup.fd.json",
+        &["--api-url", &server.url],
+        Some(TOKEN),
+    );
+    let seen = server.finish();
+    assert_eq!(out.status.code(), Some(0), "{}", all_output(&out));
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].request_line, import_line("SUBFLOW", "no"));
+    let written = std::fs::read_to_string(dir.path().join("OrderLookup.fd.json")).unwrap();
+    // Sent as written: nothing was looked up or changed.
+    assert!(seen[0].body.contains(written.trim_end()));
+}

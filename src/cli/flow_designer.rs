@@ -21,10 +21,11 @@ struct FdSource {
     kind: FdFile,
 }
 
-/// Reads a file and tells whether it is a Flow Designer export or spec.
+/// Reads a file and tells whether it is a Flow Designer export or spec. Flow Designer files are
+/// read up to [`wxcflow::MAX_FD_BYTES`], the most `build` writes.
 fn read_fd(path: &Path) -> Result<Option<FdSource>, Failure> {
     // Too large for a Flow Designer file: left to the other readers, which say why.
-    let bytes = match super::io::read_bounded(path, wxcflow::MAX_INPUT_BYTES) {
+    let bytes = match super::io::read_bounded(path, wxcflow::MAX_FD_BYTES) {
         Ok(bytes) => bytes,
         Err(e) if e.too_large => return Ok(None),
         Err(e) => return Err(e.into()),
@@ -32,8 +33,14 @@ fn read_fd(path: &Path) -> Result<Option<FdSource>, Failure> {
     let Some(kind) = fd::recognise(&bytes) else {
         return Ok(None);
     };
-    let source = read_source(path)?;
+    let source = read_fd_source(path)?;
     Ok(Some(FdSource { source, kind }))
+}
+
+/// A Flow Designer file's text, read up to [`wxcflow::MAX_FD_BYTES`].
+fn read_fd_source(path: &Path) -> Result<SourceFile, super::io::ReadError> {
+    let text = super::io::read_text(path, wxcflow::MAX_FD_BYTES)?;
+    Ok(SourceFile::new(path.display().to_string(), text))
 }
 
 /// Prints read errors of a Flow Designer file, quoting it with its secret values hidden.
@@ -146,7 +153,8 @@ fn side(path: &Path) -> Result<FdFlow, Failure> {
             )))
         }
     };
-    let lowered = fd::lower_build(&build, source.as_ref(), compiler().fd_validator());
+    let children = children(Some(path), &build, Default::default());
+    let lowered = fd::lower_build_with(&build, source.as_ref(), compiler().fd_validator(), &children);
     let mut diagnostics = build.diagnostics;
     diagnostics.extend(lowered.diagnostics);
     let sources: Vec<&SourceFile> = source.iter().collect();
@@ -161,7 +169,7 @@ fn side(path: &Path) -> Result<FdFlow, Failure> {
 
 pub(super) fn diff(old: &Path, new: &Path, format: DiffFormat) -> Option<Outcome> {
     let is_fd = |p: &Path| {
-        super::io::read_bounded(p, wxcflow::MAX_INPUT_BYTES)
+        super::io::read_bounded(p, wxcflow::MAX_FD_BYTES)
             .ok()
             .is_some_and(|b| fd::recognise(&b).is_some())
     };
@@ -225,7 +233,7 @@ pub(super) type Linted = (Vec<Diagnostic>, Vec<SourceFile>, bool);
 /// What `check` finds in a Flow Designer export or spec: its diagnostics, and the sources to
 /// quote them from (none for an export on one long line); `None` for any other file.
 pub(super) fn lint_file(path: &Path) -> Result<Option<Linted>, super::io::ReadError> {
-    let bytes = match super::io::read_bounded(path, wxcflow::MAX_INPUT_BYTES) {
+    let bytes = match super::io::read_bounded(path, wxcflow::MAX_FD_BYTES) {
         Ok(bytes) => bytes,
         Err(e) if e.too_large => return Ok(None),
         Err(e) => return Err(e),
@@ -233,7 +241,7 @@ pub(super) fn lint_file(path: &Path) -> Result<Option<Linted>, super::io::ReadEr
     let Some(kind) = fd::recognise(&bytes) else {
         return Ok(None);
     };
-    let source = read_source(path)?;
+    let source = read_fd_source(path)?;
     // Quoted with secret values hidden; excerpts only when every line, as shown, is readable
     // (most exports are one long line).
     let (read, quoted) = fd::read_quoted(&source);
@@ -268,10 +276,26 @@ fn build_fd(
     values: Option<&Path>,
     format: Format,
     reads: super::Secrets,
+    subflows: &[String],
 ) -> Result<(fd::FdBuild, Vec<SourceFile>, Origins), Failure> {
-    let source = in_format(load_spec(spec), format)?;
+    let ids = subflow_ids(subflows)?;
+    // A Flow Designer spec is read up to the Flow Designer limit (what `decompile` writes of
+    // the largest export); a Webex Connect spec up to the specs' own.
+    let fd_spec = match spec.map(read_fd).transpose()?.flatten() {
+        Some(f) if f.kind == FdFile::Spec => Some(f.source),
+        _ => None,
+    };
+    let source = match fd_spec {
+        Some(source) => source,
+        None => in_format(load_spec(spec), format)?,
+    };
     let validator = compiler().fd_validator();
     if fd::spec::is_spec(&source.text) {
+        if !subflows.is_empty() {
+            return Err(Failure::usage(
+                "--subflow applies to Webex Connect specs, whose `call_flow` nodes it resolves; a Flow Designer spec names its subflows' ids itself",
+            ));
+        }
         if values.is_some() {
             return Err(Failure::usage(
                 "--values applies to Webex Connect templates, not to Flow Designer specs",
@@ -291,7 +315,8 @@ fn build_fd(
         super::Secrets::OriginsOnly => &wxcflow::render::OriginsOnly,
     };
     let connect = compiler().build_tenant(&source, tenant.as_ref(), store);
-    let lowered = fd::lower_build(&connect, Some(&source), validator);
+    let children = children(spec, &connect, ids);
+    let lowered = fd::lower_build_with(&connect, Some(&source), validator, &children);
     let origins = connect
         .secret_origins
         .iter()
@@ -316,6 +341,66 @@ fn build_fd(
     ))
 }
 
+/// `--subflow NAME=FLOWID[:VERSIONID]`, by name; a malformed one is a usage error.
+fn subflow_ids(
+    given: &[String],
+) -> Result<std::collections::BTreeMap<String, fd::lower::SubflowIds>, Failure> {
+    let mut ids = std::collections::BTreeMap::new();
+    for text in given {
+        let parsed = text
+            .split_once('=')
+            .and_then(|(name, id)| Some((name.trim(), fd::lower::SubflowIds::parse(id.trim())?)))
+            .filter(|(name, _)| !name.is_empty());
+        let Some((name, id)) = parsed else {
+            return Err(Failure::usage(format!(
+                "--subflow {}: give NAME=FLOWID or NAME=FLOWID:VERSIONID, each id 24 hex digits (as `wxcflow push` prints them)",
+                diagnostic::printable_name(text)
+            )));
+        };
+        if ids.insert(name.to_string(), id).is_some() {
+            return Err(Failure::usage(format!(
+                "--subflow names `{}` twice",
+                diagnostic::printable_name(name)
+            )));
+        }
+    }
+    Ok(ids)
+}
+
+/// What the lowering knows of the flows the spec calls: the ids given, and each child's
+/// inputs and outputs when its spec is found as `run` finds it (beside the spec, else the
+/// embedded GetOAuthToken).
+fn children(
+    spec: Option<&Path>,
+    build: &wxcflow::Build,
+    ids: std::collections::BTreeMap<String, fd::lower::SubflowIds>,
+) -> fd::lower::Children {
+    use wxcflow::tools::simulate::FlowResolver;
+    let mut children = fd::lower::Children {
+        ids,
+        ..Default::default()
+    };
+    let Some((document, _)) = &build.output else {
+        return children;
+    };
+    let resolver = super::simulate::FsFlows::new(spec, &[]);
+    for node in &document.flow.nodes {
+        if let wxcflow::flow::NodeKind::CallFlow(c) = &node.kind {
+            if children.interfaces.contains_key(&c.flow) {
+                continue;
+            }
+            if let Some(interface) = resolver
+                .resolve(&c.flow)
+                .ok()
+                .and_then(|child| fd::lower::interface(&child))
+            {
+                children.interfaces.insert(c.flow.clone(), interface);
+            }
+        }
+    }
+    children
+}
+
 /// Flow Designer variable name -> where its secret value comes from (names, never values).
 type Origins = std::collections::BTreeMap<String, String>;
 
@@ -324,6 +409,7 @@ pub(super) fn build(
     values: Option<&Path>,
     output: Option<&Path>,
     format: Format,
+    subflows: &[String],
 ) -> Outcome {
     if let Some(out) = output.filter(|o| super::build::is_workflow_path(o)) {
         return Err(Failure::usage(format!(
@@ -331,7 +417,7 @@ pub(super) fn build(
             out.display()
         )));
     }
-    let (build, _, _) = build_fd(spec, values, format, super::Secrets::Read)?;
+    let (build, _, _) = build_fd(spec, values, format, super::Secrets::Read, subflows)?;
     let holds_secret = build.holds_secret;
     let Some((flow, json)) = build.output else {
         return Err(match format {
@@ -376,8 +462,13 @@ pub(super) fn build(
 }
 
 pub(super) fn sheet(spec: Option<&Path>, values: Option<&Path>, output: Option<&Path>) -> Outcome {
-    let (build, sources, origins) =
-        build_fd(spec, values, Format::Human, super::Secrets::OriginsOnly)?;
+    let (build, sources, origins) = build_fd(
+        spec,
+        values,
+        Format::Human,
+        super::Secrets::OriginsOnly,
+        &[],
+    )?;
     let Some((flow, _)) = &build.output else {
         return Err(Failure::problems_with(format!(
             "build failed: {}",
@@ -497,7 +588,7 @@ pub(super) fn push(args: &Push) -> Outcome {
     // escape) shows as U+FFFD, so that a name cannot forge a line.
     let raw_name = args.file.display().to_string();
     let shown_name = diagnostic::printable_name(&raw_name).into_owned();
-    let source = read_source(args.file).map_err(|mut e| {
+    let source = read_fd_source(args.file).map_err(|mut e| {
         e.message = e.message.replace(&raw_name, &shown_name);
         e
     })?;
@@ -509,7 +600,7 @@ pub(super) fn push(args: &Push) -> Outcome {
             shown_name
         )));
     }
-    let value: serde_json::Value = match serde_json::from_str(&source.text) {
+    let mut value: serde_json::Value = match serde_json::from_str(&source.text) {
         Ok(v) => v,
         Err(e) => {
             return Err(Failure::input(format!(
@@ -550,12 +641,47 @@ pub(super) fn push(args: &Push) -> Outcome {
     // (`push::redirect_target`) and a Retry-After's
     // seconds; a failure to send is described by its kind (`live::failure`), not by the
     // error's own text.
+    // A parent whose handoffs name no subflow id is never sent so: each subflow is looked up by
+    // name first, and the ids found are written into what is sent (the file is left as it is).
+    let unresolved = push::unresolved_subflows(&value);
+    let mut text = std::borrow::Cow::Borrowed(source.text.as_str());
+    if !unresolved.is_empty() {
+        let mut found = std::collections::BTreeMap::new();
+        for name in &unresolved {
+            let shown = diagnostic::printable_name(name).into_owned();
+            if name.trim().is_empty() {
+                return Err(Failure::input(format!("{shown_name}: a subflow handoff names no subflow (`subflowName` is empty) and has no subflow id; name the subflow in Flow Designer, or build the parent with --subflow NAME=ID")));
+            }
+            let lookup = push::lookup_call(&base, args.org, args.project, name, &token);
+            let ids = converse(&lookup, &base, |answer, attempt| {
+                push::judge_lookup(answer, attempt, &lookup.url, name)
+            })?;
+            reportln!(
+                "found subflow {shown} in the tenant (flow id {})",
+                ids.flow_id
+            );
+            found.insert(name.clone(), ids);
+        }
+        push::resolve_subflows(&mut value, &found);
+        let remaining = push::unresolved_subflows(&value);
+        if !remaining.is_empty() {
+            return Err(Failure::input(format!(
+                "{shown_name}: subflow handoffs still unresolved ({}); build the parent with --subflow NAME=ID",
+                remaining
+                    .iter()
+                    .map(|n| diagnostic::printable_name(n).into_owned())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        text = std::borrow::Cow::Owned(fd::emit::to_json(&value));
+    }
     let import = push::import_call(
         &base,
         args.org,
         args.project,
         &file_name,
-        &source.text,
+        &text,
         &push::ImportOptions {
             flow_type,
             overwrite: args.overwrite,

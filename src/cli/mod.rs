@@ -113,6 +113,10 @@ enum Command {
         /// What to write: the flow document, or a Flow Designer subflow (`<flow name>.fd.json`).
         #[arg(long, value_enum, default_value_t = flow_designer::Target::Document)]
         target: flow_designer::Target,
+        /// With --target flow-designer: the ids of a subflow a `call_flow` node calls,
+        /// NAME=FLOWID[:VERSIONID] (as `push` prints them); repeatable.
+        #[arg(long = "subflow", value_name = "NAME=ID")]
+        subflows: Vec<String>,
         #[command(flatten)]
         secrets: SecretsDirs,
     },
@@ -435,13 +439,18 @@ fn run_command(mut cli: Cli) -> Outcome {
             values,
             output,
             format,
+            subflows,
             ..
         } => flow_designer::build(
             spec.as_deref(),
             values.as_deref(),
             output.as_deref(),
             format,
+            &subflows,
         ),
+        Command::Build { subflows, .. } if !subflows.is_empty() => Err(Failure::usage(
+            "--subflow applies to --target flow-designer (the subflows a Flow Designer file calls)",
+        )),
         Command::Build { spec, .. }
             if flow_designer::refuse_document_target(spec.as_deref()).is_some() =>
         {

@@ -5,7 +5,7 @@ use wxcflow::tools::simulate::ChildError;
 
 /// Finds called flows: `<dir>/<FlowName>.toml`, else any spec in the folders whose `[flow]`
 /// name matches, else the embedded GetOAuthToken.
-struct FsFlows {
+pub(super) struct FsFlows {
     dirs: Vec<PathBuf>,
 }
 
@@ -21,7 +21,7 @@ fn flow_folders_exist(flows: &[PathBuf]) -> Result<(), Failure> {
 }
 
 impl FsFlows {
-    fn new(spec: Option<&Path>, extra: &[PathBuf]) -> FsFlows {
+    pub(super) fn new(spec: Option<&Path>, extra: &[PathBuf]) -> FsFlows {
         let mut dirs: Vec<PathBuf> = spec
             .and_then(Path::parent)
             .map(|p| {

@@ -12,3 +12,10 @@ pub const MAX_TIMEOUT_MS: i64 = 20_000;
 
 /// The largest spec, tenant file or flow document read: the platform's own flow size limit.
 pub const MAX_INPUT_BYTES: usize = 10 * 1024 * 1024;
+
+/// The largest Flow Designer file (export or Flow Designer spec) read, and written: what
+/// `build --target flow-designer` writes for the largest flow it takes ([`MAX_NODES`] nodes,
+/// about 150 MB for a chain of HTTP requests and branches) with room to spare. `build` refuses
+/// to write a larger one, so that everything it writes can be read back by `push`, `check`,
+/// `diff` and `decompile`. Cisco publishes no import limit (the API answers 400 past its own).
+pub const MAX_FD_BYTES: usize = 256 * 1024 * 1024;

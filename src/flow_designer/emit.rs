@@ -248,9 +248,9 @@ pub fn properties(a: &Activity) -> Map<String, Value> {
 
 /// The output ports drawn for an activity: its kind's, else those given, plus any port a link
 /// leaves from (so that every link has its port).
-fn drawn_ports(a: &Activity, process: &Process) -> Vec<String> {
+fn drawn_ports(a: &Activity, index: &ProcessIndex) -> Vec<String> {
     let mut ports = a.output_ports().unwrap_or_default();
-    for link in process.links_from(&a.name) {
+    for link in index.links_from(&a.name) {
         if !ports.contains(&link.port) {
             ports.push(link.port.clone());
         }
@@ -264,6 +264,7 @@ fn emit_process(flow: &str, scope: &str, process: &Process, kept: Option<&Proces
         all.extend_from_slice(parts);
         uuid(&all)
     };
+    let index = ProcessIndex::of(process);
     // Ids and positions an export gave (see `Kept`) win over derived ones.
     let kept_activity = |name: &str| kept.and_then(|k| k.activities.get(name));
     let mut positions = layout::place(process);
@@ -296,7 +297,7 @@ fn emit_process(flow: &str, scope: &str, process: &Process, kept: Option<&Proces
     for a in &process.activities {
         let (x, y) = positions.get(&a.name).copied().unwrap_or((0, 0));
         port_at.insert((a.name.clone(), "in".into()), (x - 8, y + PORT_TOP));
-        let ports = drawn_ports(a, process);
+        let ports = drawn_ports(a, &index);
         for (i, port) in ports.iter().enumerate() {
             port_at.insert(
                 (a.name.clone(), port.clone()),
@@ -336,20 +337,20 @@ fn emit_process(flow: &str, scope: &str, process: &Process, kept: Option<&Proces
             })
         };
         if !a.kind().is_entry() {
-            let incoming: Vec<String> = process
-                .links
+            let incoming: Vec<String> = index
+                .links_into(&a.name)
                 .iter()
-                .filter(|l| l.target == a.name)
-                .map(link_widget_id)
+                .map(|l| link_widget_id(l))
                 .collect();
             // Real exports mark the `in` port as the source port and outputs as not.
             ports.push(port("in", true, incoming, "left"));
         }
         for name in &ports_of[&a.name] {
-            let outgoing: Vec<String> = process
+            let outgoing: Vec<String> = index
                 .links_from(&a.name)
+                .iter()
                 .filter(|l| &l.port == name)
-                .map(link_widget_id)
+                .map(|l| link_widget_id(l))
                 .collect();
             ports.push(port(name, false, outgoing, "right"));
         }
@@ -391,8 +392,8 @@ fn emit_process(flow: &str, scope: &str, process: &Process, kept: Option<&Proces
         }));
         let from = port_at[&(l.source.clone(), l.port.clone())];
         let to = port_at[&(l.target.clone(), "in".to_string())];
-        let bend = from.0 + 22;
-        let points: Vec<Value> = [from, (bend, from.1), (bend, to.1), to]
+        // Two points, the link's ends, as Cisco's exports draw every link.
+        let points: Vec<Value> = [from, to]
             .iter()
             .enumerate()
             .map(|(i, (x, y))| {

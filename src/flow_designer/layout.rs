@@ -2,7 +2,7 @@
 //! activities (breadth first), one column per step, activities stacked in the order reached.
 //! Integer coordinates only, so the bytes never depend on float formatting.
 
-use super::model::Process;
+use super::model::{Process, ProcessIndex};
 use crate::flow::walk;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -38,18 +38,19 @@ pub fn breadth_first(process: &Process) -> Vec<(String, usize)> {
     // Entries and unreached activities by name: the order never depends on ids in a file.
     let mut by_name: Vec<&str> = process.activities.iter().map(|a| a.name.as_str()).collect();
     by_name.sort_unstable();
+    let index = ProcessIndex::of(process);
     let entries = by_name
         .iter()
         .copied()
-        .filter(|&name| process.activity(name).is_some_and(|a| a.kind().is_entry()));
+        .filter(|&name| index.activity(name).is_some_and(|a| a.kind().is_entry()));
     let mut reached: BTreeSet<&str> = BTreeSet::new();
     let mut order = Vec::new();
     let steps = walk::breadth_first(entries, |name| {
-        process
+        index
             .links_in_port_order(name)
             .into_iter()
             .map(|link| link.target.as_str())
-            .filter(|&target| process.activity(target).is_some())
+            .filter(|&target| index.activity(target).is_some())
     });
     for step in steps {
         reached.insert(step.node);

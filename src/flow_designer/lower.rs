@@ -20,16 +20,22 @@
 //! - The result is tidied as a person would build it (`tidy`): conditions that decide nothing
 //!   left out, chained assignments joined, duplicate activities written once.
 //!
+//! - A `call_flow` node becomes a `subflow-handoff` shaped as in Cisco's parent export (see
+//!   `lower_call_flow`): the child's ids come from [`Children`] (`build --subflow NAME=ID`), its
+//!   inputs and outputs from its own spec when found; ids not given are left empty, which marks
+//!   the handoff unresolved (`push::unresolved_subflows`).
+//!
 //! Anything else the spec says that Flow Designer cannot express is a located error
 //! (`wxc::not-expressible`); settings carried only approximately are warnings
-//! (`wxc::approximated`).
+//! (`wxc::approximated`); settings Flow Designer has no place for, and that change nothing the
+//! subflow computes, are left out with a warning (`wxc::not-carried`).
 
 use super::expr::{self, Resolved, Resolver};
 use super::model::*;
 use crate::diagnostic::{Code, Diagnostic, SourceFile, Span};
 use crate::flow::walk::breadth_first;
 use crate::flow::{
-    outcome_names, Action, Branch, Flow, Http, Node, NodeId, NodeKind, Target, START_ID,
+    outcome_names, Action, Branch, CallFlow, Flow, Http, Node, NodeId, NodeKind, Target, START_ID,
 };
 use crate::spec::Spec;
 use serde_json::{json, Value};
@@ -45,9 +51,74 @@ pub const END_NAME: &str = "EndSubflow";
 /// A spec's source and parsed form, for locating diagnostics.
 pub type Located<'a> = Option<(&'a Spec, &'a SourceFile)>;
 
+/// The server's ids of an imported subflow, as a handoff names it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SubflowIds {
+    /// The subflow's flow id (`flowId` in its export; 24 hex digits).
+    pub flow_id: String,
+    /// The version the handoff records (`id` in its export); empty when not given.
+    pub version_id: String,
+}
+
+impl SubflowIds {
+    /// `FLOWID` or `FLOWID:VERSIONID`, each 24 hex digits (the shape of every id in Cisco's
+    /// exports); `None` for anything else.
+    pub fn parse(text: &str) -> Option<SubflowIds> {
+        let (flow, version) = text.split_once(':').unwrap_or((text, ""));
+        let id = |s: &str| s.len() == 24 && s.bytes().all(|b| b.is_ascii_hexdigit());
+        (id(flow) && (version.is_empty() || id(version))).then(|| SubflowIds {
+            flow_id: flow.to_string(),
+            version_id: version.to_string(),
+        })
+    }
+}
+
+/// A child's inputs and outputs in Flow Designer: the subflow wxcflow writes from its spec.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Interface {
+    /// Its `SUBFLOW_INPUT` and `SUBFLOW_OUTPUT` variables.
+    pub variables: Vec<Variable>,
+    /// The Flow Designer names of the variables its spec declares (the others stand for
+    /// webhook fields and `$(flid)`, which the parent passes on).
+    pub declared: Vec<String>,
+}
+
+/// The child's interface, read from its checked flow as wxcflow lowers it; `None` when the
+/// child cannot be lowered.
+pub fn interface(child: &Flow) -> Option<Interface> {
+    let (model, _) = lower(child, None);
+    let model = model?;
+    Some(Interface {
+        variables: model
+            .variables
+            .into_iter()
+            .filter(|v| v.source.starts_with("SUBFLOW_"))
+            .collect(),
+        declared: child.variables.iter().map(|v| fd_name(&v.name)).collect(),
+    })
+}
+
+/// What lowering knows of the flows a spec calls (`call_flow`), by child flow name.
+#[derive(Clone, Debug, Default)]
+pub struct Children {
+    /// The server's ids of each child imported as a subflow (`build --subflow NAME=ID`).
+    pub ids: BTreeMap<String, SubflowIds>,
+    /// Each child's inputs and outputs, when its spec was found.
+    pub interfaces: BTreeMap<String, Interface>,
+}
+
 /// Lowers a checked flow; the model comes back when nothing was refused.
 pub fn lower(flow: &Flow, located: Located) -> (Option<FdFlow>, Vec<Diagnostic>) {
-    let mut cx = Lowering::new(flow, located);
+    lower_with(flow, located, &Children::default())
+}
+
+/// Lowers a checked flow whose `call_flow` nodes call `children`.
+pub fn lower_with(
+    flow: &Flow,
+    located: Located,
+    children: &Children,
+) -> (Option<FdFlow>, Vec<Diagnostic>) {
+    let mut cx = Lowering::new(flow, located, children);
     cx.run();
     // A value reached through several exits is reported once.
     let mut seen = Vec::new();
@@ -125,6 +196,7 @@ pub fn fd_name(name: &str) -> String {
 struct Lowering<'a> {
     flow: &'a Flow,
     located: Located<'a>,
+    children: &'a Children,
     diagnostics: Vec<Diagnostic>,
     /// Spec variable name -> Flow Designer name.
     names: BTreeMap<String, String>,
@@ -132,6 +204,8 @@ struct Lowering<'a> {
     /// Variables made for node outputs, start fields, flid and the outcome, by name.
     extra: BTreeMap<String, Variable>,
     activities: Vec<Activity>,
+    /// The names of `activities`, for telling a clash without a scan.
+    activity_names: std::collections::HashSet<String>,
     links: Vec<Link>,
     /// (node key, outcome) -> the name of the activity that path enters, once built.
     paths: BTreeMap<(String, String), String>,
@@ -140,22 +214,30 @@ struct Lowering<'a> {
     /// Nodes entered but not yet lowered: lowering takes them from here in turn, so that its
     /// depth never grows with the flow.
     pending: std::collections::VecDeque<NodeId>,
+    /// [`timeout_only_nodes`] of the flow, found once.
+    timeout_only: std::collections::BTreeSet<NodeId>,
+    /// The values the flow assigns to secret variables, gathered on first use.
+    secret_values: Option<Vec<String>>,
 }
 
 impl<'a> Lowering<'a> {
-    fn new(flow: &'a Flow, located: Located<'a>) -> Self {
+    fn new(flow: &'a Flow, located: Located<'a>, children: &'a Children) -> Self {
         Lowering {
             flow,
             located,
+            children,
             diagnostics: Vec::new(),
             names: BTreeMap::new(),
             variables: Vec::new(),
             extra: BTreeMap::new(),
             activities: Vec::new(),
+            activity_names: std::collections::HashSet::new(),
             links: Vec::new(),
             paths: BTreeMap::new(),
             pending: std::collections::VecDeque::new(),
             ends: BTreeMap::new(),
+            timeout_only: timeout_only_nodes(flow),
+            secret_values: None,
         }
     }
 
@@ -204,6 +286,8 @@ impl<'a> Lowering<'a> {
                 "url" => n.url.as_ref()?.span(),
                 "body" => n.body.as_ref()?.span(),
                 "proxy" => n.proxy.as_ref()?.span(),
+                "entry" => n.entry.as_ref()?.span(),
+                "flow" => n.flow.as_ref()?.span(),
                 "connect_timeout_ms" => n.connect_timeout_ms.as_ref()?.span(),
                 "next" => n.next.as_ref()?.span(),
                 "headers" => n.headers.as_ref()?.keys().next()?.span(),
@@ -321,7 +405,7 @@ impl<'a> Lowering<'a> {
         settings: Vec<(&str, Value)>,
         origin: Option<&str>,
     ) -> String {
-        if self.activities.iter().any(|a| a.name == name) {
+        if !self.activity_names.insert(name.clone()) {
             let span = origin.and_then(|k| self.at_node(k));
             self.refuse(
                 format!("two activities would be named `{name}` in Flow Designer"),
@@ -360,10 +444,11 @@ impl<'a> Lowering<'a> {
             let span = self.located.and_then(|(spec, source)| {
                 Some(source.span(spec.flow.correlation_id.as_ref()?.span()))
             });
-            self.refuse(
-                "the flow sets a correlation id; Flow Designer has no such setting".into(),
+            self.report(
+                Code::NotCarried,
+                "the flow sets a correlation id; Flow Designer has no such setting, so the subflow is written without it".into(),
                 span,
-                Some("remove `correlation_id` for this target"),
+                Some("the correlation id labels the Webex Connect transaction and changes nothing the flow computes; remove `correlation_id` to silence this"),
             );
         }
         for outcome in &self.flow.outcomes {
@@ -381,7 +466,6 @@ impl<'a> Lowering<'a> {
         for node in &self.flow.nodes {
             let why = match &node.kind {
                 NodeKind::Evaluate(_) => Some(("runs JavaScript", "Flow Designer has no script activity; express the logic with condition and set-variable activities")),
-                NodeKind::CallFlow(_) => Some(("calls another flow", "build the child as its own subflow and call it with a Subflow handoff activity in Flow Designer")),
                 _ => None,
             };
             if let Some((what, help)) = why {
@@ -410,7 +494,7 @@ impl<'a> Lowering<'a> {
         self.lower_pending();
         // Nodes no path reaches are written too (Flow Designer's check shows them), never dropped;
         // but a node only a timeout reached has no way in once timeouts share onError's path.
-        let timeout_only = timeout_only_nodes(flow);
+        let timeout_only = self.timeout_only.clone();
         for node in flow.nodes.iter().filter(|n| !timeout_only.contains(&n.id)) {
             self.enter(&Target::Node(node.id));
             self.lower_pending();
@@ -627,7 +711,7 @@ impl<'a> Lowering<'a> {
             None,
         );
         // One End Subflow, entered from every outcome [cisco: one End Subflow, several links].
-        if self.activities.iter().all(|a| a.name != END_NAME) {
+        if !self.activity_names.contains(END_NAME) {
             self.add(END_NAME.to_string(), SUBFLOW_END, Vec::new(), None);
         }
         self.link(&set, "out", END_NAME);
@@ -639,8 +723,9 @@ impl<'a> Lowering<'a> {
         match &node.kind {
             NodeKind::Http(h) => self.lower_http(node, h),
             NodeKind::Branch(b) => self.lower_branch(node, b),
+            NodeKind::CallFlow(c) => self.lower_call_flow(node, c),
             // Refused in `run`; an end keeps the graph whole.
-            NodeKind::Evaluate(_) | NodeKind::CallFlow(_) => {
+            NodeKind::Evaluate(_) => {
                 self.add(node.key.clone(), SUBFLOW_END, Vec::new(), Some(&node.key));
             }
         }

@@ -141,20 +141,34 @@ pub(crate) fn finish(
                 .collect()
         })
         .unwrap_or_default();
-    // Each activity by the id it was written with.
+    // Each activity by the id it was written with: (event flow key, or none for the main
+    // process; activity name) -> id, indexed once.
+    let mut written: std::collections::HashMap<(Option<&str>, &str), &str> =
+        std::collections::HashMap::new();
+    let events = value
+        .pointer("/eventFlows/eventsMap")
+        .and_then(serde_json::Value::as_object)
+        .into_iter()
+        .flatten()
+        .map(|(key, e)| (Some(key.as_str()), e.get("process")));
+    for (scope, process) in std::iter::once((None, value.get("process"))).chain(events) {
+        let activities = process
+            .and_then(|p| p.get("activities"))
+            .and_then(serde_json::Value::as_object);
+        for (id, a) in activities.into_iter().flatten() {
+            if let Some(name) = a.get("name").and_then(serde_json::Value::as_str) {
+                written.entry((scope, name)).or_insert(id.as_str());
+            }
+        }
+    }
     let written_id = |scope: &lint::Scope, a: &model::Activity| -> Option<String> {
-        let process = match scope {
-            lint::Scope::Main => value.get("process"),
-            lint::Scope::Event(key) => value
-                .pointer("/eventFlows/eventsMap")?
-                .get(key)?
-                .get("process"),
+        let key = match scope {
+            lint::Scope::Main => None,
+            lint::Scope::Event(key) => Some(key.as_str()),
         };
-        let activities = process?.get("activities")?.as_object()?;
-        activities
-            .iter()
-            .find(|(_, written)| written.get("name").and_then(|n| n.as_str()) == Some(&a.name))
-            .map(|(id, _)| id.clone())
+        written
+            .get(&(key, a.name.as_str()))
+            .map(|id| id.to_string())
     };
     let violations: Vec<String> = validate_export(&value, &flow, validator, &written_id)
         .into_iter()
@@ -177,6 +191,13 @@ pub(crate) fn finish(
         return FdBuild::failed(diagnostics);
     }
     let json = emit::to_json(&value);
+    // What is written can be read back: no file over the readers' limit.
+    if let Some(d) = crate::diagnostic::too_large_fd("the Flow Designer file", json.len()) {
+        diagnostics.push(d.with_help(
+            "split the flow: build a part of it as a subflow of its own and call it (`call_flow`)",
+        ));
+        return FdBuild::failed(diagnostics);
+    }
     let holds_secret = secrets::Secrets::of(&flow).any();
     FdBuild {
         output: Some((flow, json)),
@@ -227,12 +248,22 @@ pub fn lower_build(
     source: Option<&SourceFile>,
     validator: &FdValidator,
 ) -> FdBuild {
+    lower_build_with(build, source, validator, &lower::Children::default())
+}
+
+/// [`lower_build`] for a spec whose `call_flow` nodes call `children`.
+pub fn lower_build_with(
+    build: &crate::Build,
+    source: Option<&SourceFile>,
+    validator: &FdValidator,
+    children: &lower::Children,
+) -> FdBuild {
     let Some((document, _)) = &build.output else {
         return FdBuild::failed(Vec::new());
     };
     let spec = source.and_then(|s| crate::spec::parse_spec(s).ok());
     let located = spec.as_ref().zip(source);
-    let (model, diagnostics) = lower::lower(&document.flow, located);
+    let (model, diagnostics) = lower::lower_with(&document.flow, located, children);
     match model {
         Some(model) => finish(model, diagnostics, Origin::Lowered, validator),
         None => FdBuild::failed(diagnostics),

@@ -11,7 +11,7 @@
 //! had to choose is marked `[assumed]`.
 
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// A whole Flow Designer flow: the `FlowVersionRes` minus server stamps and the diagram.
 #[derive(Clone, Debug, PartialEq)]
@@ -183,20 +183,69 @@ impl Process {
     /// The links leaving `name` in a canonical order: the activity's ports in their order
     /// (`true`, `false`, `error`; a case's values then `default`), then other ports by name.
     pub fn links_in_port_order<'a>(&'a self, name: &'a str) -> Vec<&'a Link> {
-        let ports = self
-            .activity(name)
-            .and_then(Activity::output_ports)
-            .unwrap_or_default();
-        let mut links: Vec<&Link> = self.links_from(name).collect();
-        links.sort_by_key(|l| {
-            let rank = ports
-                .iter()
-                .position(|p| p == &l.port)
-                .unwrap_or(ports.len());
-            (rank, l.port.clone(), l.target.clone())
-        });
-        links
+        in_port_order(self.activity(name), self.links_from(name).collect())
     }
+}
+
+/// A process's activities by name and its links by source and by target, built once, so that
+/// a pass over every activity stays linear in the flow (the `Process` methods scan).
+pub struct ProcessIndex<'p> {
+    by_name: HashMap<&'p str, &'p Activity>,
+    out: HashMap<&'p str, Vec<&'p Link>>,
+    into: HashMap<&'p str, Vec<&'p Link>>,
+}
+
+impl<'p> ProcessIndex<'p> {
+    /// Indexes a process.
+    pub fn of(process: &'p Process) -> Self {
+        let mut out: HashMap<&str, Vec<&Link>> = HashMap::new();
+        let mut into: HashMap<&str, Vec<&Link>> = HashMap::new();
+        for l in &process.links {
+            out.entry(&l.source).or_default().push(l);
+            into.entry(&l.target).or_default().push(l);
+        }
+        let by_name = process
+            .activities
+            .iter()
+            .map(|a| (a.name.as_str(), a))
+            .collect();
+        ProcessIndex { by_name, out, into }
+    }
+
+    /// The activity of that name, if there is one.
+    pub fn activity(&self, name: &str) -> Option<&'p Activity> {
+        self.by_name.get(name).copied()
+    }
+
+    /// The links leaving `name`, in the model's order.
+    pub fn links_from(&self, name: &str) -> &[&'p Link] {
+        self.out.get(name).map_or(&[], Vec::as_slice)
+    }
+
+    /// The links entering `name`, in the model's order.
+    pub fn links_into(&self, name: &str) -> &[&'p Link] {
+        self.into.get(name).map_or(&[], Vec::as_slice)
+    }
+
+    /// As [`Process::links_in_port_order`].
+    pub fn links_in_port_order(&self, name: &str) -> Vec<&'p Link> {
+        in_port_order(self.activity(name), self.links_from(name).to_vec())
+    }
+}
+
+/// An activity's links sorted by its ports' order, then other ports by name.
+fn in_port_order<'a>(activity: Option<&Activity>, mut links: Vec<&'a Link>) -> Vec<&'a Link> {
+    let ports = activity
+        .and_then(Activity::output_ports)
+        .unwrap_or_default();
+    links.sort_by_key(|l| {
+        let rank = ports
+            .iter()
+            .position(|p| p == &l.port)
+            .unwrap_or(ports.len());
+        (rank, l.port.clone(), l.target.clone())
+    });
+    links
 }
 
 /// The agent desktop order an export carries when nothing is ordered.
@@ -340,7 +389,9 @@ pub(crate) fn known_ports(kind: Kind, settings: &BTreeMap<String, Value>) -> Opt
             Some(ports)
         }
         Kind::End | Kind::SubflowEnd | Kind::Disconnect => Some(Vec::new()),
-        Kind::Handoff | Kind::Other => None,
+        // [cisco] every handoff widget of the parent export draws `default` and `error`.
+        Kind::Handoff => list(&["default", "error"]),
+        Kind::Other => None,
     }
 }
 
@@ -570,8 +621,9 @@ fn kind_settings(kind: Kind) -> Vec<(&'static str, Value)> {
             ("contentType_type", null.clone()),
             ("outputVariableArray", json!([])),
         ],
-        // [cisco] the parent flow's handoffs: the subflow's name and ids, its version by tag,
-        // input and output mappings.
+        // [cisco] the parent flow's handoffs: the subflow's name and ids, its version by tag
+        // (`Latest`), automatic updates on (as on every handoff of the parent export), input
+        // and output mappings.
         Kind::Handoff => vec![
             ("description", json!("")),
             ("subflowName", json!("")),
@@ -580,7 +632,7 @@ fn kind_settings(kind: Kind) -> Vec<(&'static str, Value)> {
                 "subflowVersion",
                 json!({"subflowId": "", "subflowTagId": "Latest", "subflowVersionId": ""}),
             ),
-            ("automaticUpdates", json!(false)),
+            ("automaticUpdates", json!(true)),
             ("subflowInputVariables", json!([])),
             ("subflowOutputVariables", json!([])),
         ],

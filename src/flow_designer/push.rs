@@ -10,8 +10,16 @@
 //!   with `Retry-After` is retried a bounded number of times; an answer is read up to
 //!   [`MAX_ANSWER_BYTES`]; an import succeeded only when a 2xx JSON answer names the flow by an
 //!   id of the shape real ids have (24 hex digits).
+//! - Parents: a file whose subflow handoffs have no subflow id ([`unresolved_subflows`], as
+//!   `build` writes them without `--subflow`) is never sent so: each subflow is first looked up
+//!   by name ([`lookup_call`], [`judge_lookup`]) and its ids written in ([`resolve_subflows`]);
+//!   a subflow not found stops the push before the import.
 
+use super::lower::SubflowIds;
+use super::model::HANDOFF;
+use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 use url::{Host, Url};
 
@@ -268,6 +276,179 @@ pub fn publish_call(
     }
 }
 
+/// The subflow names of the handoffs in a Flow Designer file (main process and event flows)
+/// whose `subflowId` is not an id (24 hex digits): unresolved, as `build` writes a handoff
+/// without `--subflow` (`subflowId` ""). Import could not bind such a handoff to a subflow.
+pub fn unresolved_subflows(file: &Value) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for props in handoffs(file) {
+        let id = props.get("subflowId").and_then(Value::as_str).unwrap_or("");
+        if !is_flow_id(id) {
+            let name = props
+                .get("subflowName")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            if !names.iter().any(|n| n == name) {
+                names.push(name.to_string());
+            }
+        }
+    }
+    names
+}
+
+/// The properties of every `subflow-handoff` activity in a file.
+fn handoffs(file: &Value) -> Vec<&Value> {
+    let mut processes = vec![file.get("process")];
+    if let Some(events) = file
+        .pointer("/eventFlows/eventsMap")
+        .and_then(Value::as_object)
+    {
+        processes.extend(events.values().map(|e| e.get("process")));
+    }
+    processes
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p.get("activities")?.as_object())
+        .flat_map(|activities| activities.values())
+        .filter_map(|a| a.get("properties"))
+        .filter(|props| props.get("activityName").and_then(Value::as_str) == Some(HANDOFF))
+        .collect()
+}
+
+/// Writes the ids found into every unresolved handoff of those subflows, in the activity and
+/// in its diagram widget (which repeats the activity's properties).
+pub fn resolve_subflows(file: &mut Value, found: &BTreeMap<String, SubflowIds>) {
+    fn fill(props: &mut Value, found: &BTreeMap<String, SubflowIds>) {
+        if props.get("activityName").and_then(Value::as_str) != Some(HANDOFF)
+            || props
+                .get("subflowId")
+                .and_then(Value::as_str)
+                .is_some_and(is_flow_id)
+        {
+            return;
+        }
+        let name = props
+            .get("subflowName")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let Some(ids) = found.get(name) else {
+            return;
+        };
+        props["subflowId"] = json!(ids.flow_id);
+        props["subflowVersion"] = json!({
+            "subflowId": ids.flow_id,
+            "subflowTagId": "Latest",
+            "subflowVersionId": ids.version_id,
+        });
+    }
+    let visit = |scope: &mut Value| {
+        for list in ["/process/activities", "/diagram/widgets"] {
+            if let Some(map) = scope.pointer_mut(list).and_then(Value::as_object_mut) {
+                for item in map.values_mut() {
+                    if let Some(props) = item.get_mut("properties") {
+                        fill(props, found);
+                    }
+                }
+            }
+        }
+    };
+    visit(file);
+    if let Some(events) = file
+        .pointer_mut("/eventFlows/eventsMap")
+        .and_then(Value::as_object_mut)
+    {
+        for event in events.values_mut() {
+            visit(event);
+        }
+    }
+}
+
+/// `GET .../flows?flowType=SUBFLOW&partialNameSearch=<name>&includePagination=true&size=100`:
+/// the subflows whose name holds `name` \[api: the list call; community: its query
+/// parameters, from the live contract\]. The answer is searched for the exact name
+/// ([`judge_lookup`]), so a server that ignores the search still answers rightly, as long as
+/// the subflow is on the first page.
+pub fn lookup_call(base: &str, org: &str, project: &str, name: &str, token: &str) -> Call {
+    let search: String = url::form_urlencoded::byte_serialize(name.as_bytes()).collect();
+    Call {
+        method: "GET",
+        url: format!(
+            "{}?flowType=SUBFLOW&partialNameSearch={search}&includePagination=true&size=100",
+            flows_url(base, org, project)
+        ),
+        headers: vec![
+            ("Authorization".into(), format!("Bearer {token}")),
+            ("Accept".into(), "application/json".into()),
+        ],
+        body: String::new(),
+    }
+}
+
+/// What a lookup's answer means: the one subflow named exactly `name` among the answer's
+/// `data` (the paginated list's array \[community\]), by the ids an import names a flow with
+/// (`flowId`, and `id` as its version when both are there; else `id`) [assumed: the list's
+/// entries are not published]. None, several, or an id not of the shape real ids have: a
+/// failure that names the subflow and says what to do.
+pub fn judge_lookup(
+    answer: &Answer,
+    attempt: u32,
+    request_url: &str,
+    name: &str,
+) -> Verdict<SubflowIds> {
+    let map = match judge_common(Step::Lookup, answer, attempt, request_url) {
+        Verdict::Accepted(map) => map,
+        Verdict::RetryAfter(secs) => return Verdict::RetryAfter(secs),
+        Verdict::Failed(f) => return Verdict::Failed(f),
+    };
+    let shown = crate::diagnostic::printable_name(name);
+    let fix = format!("push the subflow first (`wxcflow push {shown}.fd.json`), or build the parent with `--subflow {shown}=ID`");
+    let Some(entries) = map.get("data").and_then(Value::as_array) else {
+        return failed(
+            FailureKind::NotTheApi,
+            format!("looking up subflow `{shown}` was answered with HTTP {}, but the answer has no `data` list; it is not shown", answer.status),
+        );
+    };
+    let matching: Vec<&serde_json::Map<String, Value>> = entries
+        .iter()
+        .filter_map(Value::as_object)
+        .filter(|e| e.get("name").and_then(Value::as_str) == Some(name))
+        .collect();
+    let entry = match matching.as_slice() {
+        [one] => *one,
+        [] => {
+            return failed(
+                FailureKind::Refused,
+                format!("the parent calls subflow `{shown}`, which the tenant has not (no subflow of that name in the answer); {fix}"),
+            )
+        }
+        several => {
+            return failed(
+                FailureKind::Refused,
+                format!("the tenant has {} subflows named `{shown}`; build the parent with `--subflow {shown}=ID` to say which", several.len()),
+            )
+        }
+    };
+    let id = |field: &str| {
+        entry
+            .get(field)
+            .map(|v| v.as_str().filter(|s| is_flow_id(s)))
+    };
+    match (id("flowId"), id("id")) {
+        (Some(Some(flow)), Some(Some(version))) => Verdict::Accepted(SubflowIds {
+            flow_id: flow.to_string(),
+            version_id: version.to_string(),
+        }),
+        (Some(Some(flow)), None) | (None, Some(Some(flow))) => Verdict::Accepted(SubflowIds {
+            flow_id: flow.to_string(),
+            version_id: String::new(),
+        }),
+        _ => failed(
+            FailureKind::NotTheApi,
+            format!("subflow `{shown}` was found, but its `flowId` or `id` is not an id (24 hex digits, as real ids are); it is not shown"),
+        ),
+    }
+}
+
 /// An answer's body, read up to [`MAX_ANSWER_BYTES`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Body {
@@ -339,6 +520,8 @@ pub struct Imported {
 pub enum Step {
     /// `flows:import`.
     Import,
+    /// `GET flows`, a subflow looked up by name.
+    Lookup,
     /// `flows/{flowId}:publish`.
     Publish,
 }
@@ -347,6 +530,7 @@ impl Step {
     fn noun(self) -> &'static str {
         match self {
             Step::Import => "the import",
+            Step::Lookup => "looking up a subflow",
             Step::Publish => "publishing",
         }
     }
@@ -921,6 +1105,71 @@ mod tests {
         assert_eq!(
             judge_publish(&json(200, "{}"), 0, IMPORT),
             Verdict::Accepted(())
+        );
+    }
+
+    #[test]
+    fn a_subflow_is_found_by_its_exact_name_with_ids_of_the_real_shape() {
+        let list = |entries: &str| json(200, &format!(r#"{{"data": [{entries}]}}"#));
+        let found = |entries: &str| judge_lookup(&list(entries), 0, IMPORT, "Token");
+        assert_eq!(
+            found(&format!(
+                r#"{{"name": "Tokens", "id": "{VERSION}"}}, {{"name": "Token", "flowId": "{FLOW}", "id": "{VERSION}"}}"#
+            )),
+            Verdict::Accepted(SubflowIds {
+                flow_id: FLOW.into(),
+                version_id: VERSION.into()
+            })
+        );
+        assert_eq!(
+            found(&format!(r#"{{"name": "Token", "id": "{FLOW}"}}"#)),
+            Verdict::Accepted(SubflowIds {
+                flow_id: FLOW.into(),
+                version_id: String::new()
+            })
+        );
+        for (entries, says) in [
+            (format!(r#"{{"name": "Token", "id": "{FLOW}"}}, {{"name": "Token", "id": "{VERSION}"}}"#), "the tenant has 2 subflows named `Token`; build the parent with `--subflow Token=ID` to say which"),
+            (r#"{"name": "Token", "id": "https://secret.example"}"#.to_string(), "subflow `Token` was found, but its `flowId` or `id` is not an id (24 hex digits, as real ids are); it is not shown"),
+            (r#"{"name": "token"}"#.to_string(), "the parent calls subflow `Token`, which the tenant has not (no subflow of that name in the answer); push the subflow first (`wxcflow push Token.fd.json`), or build the parent with `--subflow Token=ID`"),
+        ] {
+            assert_eq!(failure(found(&entries)).message, says);
+        }
+        // What every call must be holds for the lookup: no redirect is followed.
+        let mut moved = json(302, "");
+        moved.location = Some("https://login.example.com/".into());
+        assert_eq!(
+            failure(judge_lookup(&moved, 0, IMPORT, "Token")).kind,
+            FailureKind::NotTheApi
+        );
+        let call = lookup_call(
+            "https://api.wxcc-us1.cisco.com",
+            "o",
+            "p",
+            "Get OAuth&Token",
+            "t",
+        );
+        assert_eq!(call.url, "https://api.wxcc-us1.cisco.com/flow-store/o/project/p/flows?flowType=SUBFLOW&partialNameSearch=Get+OAuth%26Token&includePagination=true&size=100");
+        assert_eq!((call.method, call.body.as_str()), ("GET", ""));
+    }
+
+    #[test]
+    fn unresolved_handoffs_are_found_and_resolved_in_activities_and_widgets() {
+        let handoff = |id: &str| serde_json::json!({"properties": {"activityName": "subflow-handoff", "subflowName": "Token", "subflowId": id}});
+        let mut file = serde_json::json!({
+            "process": {"activities": {"a": handoff(""), "b": handoff(FLOW)}},
+            "diagram": {"widgets": {"a": handoff("")}},
+        });
+        assert_eq!(unresolved_subflows(&file), vec!["Token".to_string()]);
+        let ids = SubflowIds {
+            flow_id: FLOW.into(),
+            version_id: VERSION.into(),
+        };
+        resolve_subflows(&mut file, &BTreeMap::from([("Token".to_string(), ids)]));
+        assert!(unresolved_subflows(&file).is_empty());
+        assert_eq!(
+            file["diagram"]["widgets"]["a"]["properties"]["subflowVersion"]["subflowVersionId"],
+            VERSION
         );
     }
 }

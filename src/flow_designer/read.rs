@@ -40,7 +40,7 @@ pub fn read_export(source: &SourceFile) -> Result<FdFlow, Vec<Diagnostic>> {
 /// Reads an export as far as it goes: the model whenever the text is JSON, with the problems
 /// found in it (a model with problems still tells where the file holds what, for quoting it).
 pub fn read_export_partial(source: &SourceFile) -> (Option<FdFlow>, Vec<Diagnostic>) {
-    if let Some(d) = crate::diagnostic::too_large(&source.name, source.text.len()) {
+    if let Some(d) = crate::diagnostic::too_large_fd(&source.name, source.text.len()) {
         return (None, vec![d]);
     }
     let value: Value = match serde_json::from_str(&source.text) {

@@ -70,6 +70,28 @@ fn write_sheet(input: &SheetInput) -> String {
     );
 
     out.push_str("## 1. Import it\n\n");
+    let called: Vec<String> = flow
+        .process
+        .activities
+        .iter()
+        .filter(|a| a.kind() == Kind::Handoff)
+        .map(|a| {
+            let name = a.text("subflowName").unwrap_or("");
+            let resolved = a.text("subflowId").is_some_and(|id| !id.is_empty());
+            format!(
+                "`{}`{}",
+                cell(name),
+                if resolved { "" } else { " (ids not given)" }
+            )
+        })
+        .collect();
+    if !called.is_empty() {
+        let _ = writeln!(
+            out,
+            "It calls {}: import those first. A handoff whose ids were not given (`build --subflow NAME=ID`) is resolved by `wxcflow push`, which looks the subflow up by name in the tenant before the import; a file imported by hand needs the subflow picked in each handoff.\n",
+            called.join(", ")
+        );
+    }
     let _ = writeln!(
         out,
         "In Webex Contact Center, open Flow Designer's **{}** list, choose **Import**, and pick `{}`. Or through the API (use your region's host: `api.wxcc-us1.cisco.com`, `api.wxcc-eu1.cisco.com`, ...):\n",
@@ -185,10 +207,10 @@ fn write_sheet(input: &SheetInput) -> String {
     let notes: Vec<&Diagnostic> = input
         .diagnostics
         .iter()
-        .filter(|d| d.code == Code::Approximated)
+        .filter(|d| matches!(d.code, Code::Approximated | Code::NotCarried))
         .collect();
     if !notes.is_empty() {
-        out.push_str("## 6. Carried approximately\n\n");
+        out.push_str("## 6. Carried approximately, or left out\n\n");
         for d in notes {
             let at = d
                 .span

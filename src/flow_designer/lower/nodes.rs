@@ -91,7 +91,7 @@ impl Lowering<'_> {
         let mut outputs = Vec::new();
         for (output, path) in &h.outputs {
             let var = output_variable(&node.key, output);
-            let secret = self.feeds_secret(&node.key, output);
+            let secret = self.feeds_secret(node, output);
             self.extra_variable(
                 &var,
                 "",
@@ -136,8 +136,10 @@ impl Lowering<'_> {
         if needs_check && !same(1, 2) {
             let span = self.at_field(&node.key, "onTimeout");
             if exits[1].1 != exits[2].1 {
-                let left_out: Vec<String> = super::timeout_only_nodes(self.flow)
-                    .into_iter()
+                let left_out: Vec<String> = self
+                    .timeout_only
+                    .iter()
+                    .copied()
                     .filter_map(|id| self.flow.node(id).map(|n| format!("`{}`", n.key)))
                     .collect();
                 let left_out = if left_out.is_empty() {
@@ -194,24 +196,27 @@ impl Lowering<'_> {
         }
     }
 
-    /// Whether an assignment copies this output into a secret variable.
-    fn feeds_secret(&self, key: &str, output: &str) -> bool {
-        let Some(id) = self.flow.nodes.iter().find(|n| n.key == key).map(|n| n.id) else {
-            return false;
-        };
-        let reference = format!("$({id}.{output})");
-        self.flow.nodes.iter().any(|n| {
-            n.on_enter.iter().chain(&n.on_leave).any(|a| {
-                a.set.iter().any(|(var, value)| {
-                    value.contains(&reference)
-                        && self
-                            .flow
-                            .variables
-                            .iter()
-                            .any(|v| &v.name == var && v.secret)
-                })
-            })
-        })
+    /// Whether an assignment copies this output of `node` into a secret variable.
+    fn feeds_secret(&mut self, node: &Node, output: &str) -> bool {
+        let flow = self.flow;
+        // The values assigned to secret variables, gathered once: a flow has few of them.
+        let secret_values = self.secret_values.get_or_insert_with(|| {
+            let secret: std::collections::HashSet<&str> = flow
+                .variables
+                .iter()
+                .filter(|v| v.secret)
+                .map(|v| v.name.as_str())
+                .collect();
+            flow.nodes
+                .iter()
+                .flat_map(|n| n.on_enter.iter().chain(&n.on_leave))
+                .flat_map(|a| &a.set)
+                .filter(|(var, _)| secret.contains(var.as_str()))
+                .map(|(_, value)| value.clone())
+                .collect()
+        });
+        let reference = format!("$({}.{output})", node.id);
+        secret_values.iter().any(|value| value.contains(&reference))
     }
 
     pub(super) fn lower_branch(&mut self, node: &Node, b: &Branch) {
@@ -277,5 +282,120 @@ impl Lowering<'_> {
             let failed = self.exit(node, "onError");
             self.link(&names[i], "error", &failed);
         }
+    }
+}
+
+impl Lowering<'_> {
+    /// The parent's own variable of that Flow Designer name, if its spec declares one.
+    fn declared(&self, name: &str) -> Option<String> {
+        self.variables
+            .iter()
+            .any(|v| v.name == name)
+            .then(|| name.to_string())
+    }
+
+    /// A `call_flow` node as a `subflow-handoff` shaped as in Cisco's parent export: the child
+    /// by name and ids (empty until given: unresolved), inputs and outputs mapped as Webex
+    /// Connect shares them (a variable both flows declare, and the webhook's fields and `flid`,
+    /// which the child sees as the parent does). The child's `FlowOutcome` comes back into
+    /// `<node>_status`, and a condition on it takes onSuccess for `Success` and onError for
+    /// any other outcome, as a Call Flow does; the handoff's `error` port takes onError too.
+    pub(super) fn lower_call_flow(&mut self, node: &Node, c: &CallFlow) {
+        if let Some(entry) = &c.entry {
+            let span = self.at_field(&node.key, "entry");
+            self.report(
+                Code::NotCarried,
+                format!("node `{}` enters `{}` at node `{entry}`; a Subflow handoff always starts the subflow at its start, and so does this one", node.key, c.flow),
+                span,
+                Some("enter the child at `start`, or build the part it enters as a subflow of its own"),
+            );
+        }
+        let ids = self.children.ids.get(&c.flow).cloned().unwrap_or_default();
+        let children = self.children;
+        let (mut inputs, mut outputs, mut outcome) = (Vec::new(), Vec::new(), None);
+        match children.interfaces.get(&c.flow) {
+            Some(interface) => {
+                for v in &interface.variables {
+                    let mapping =
+                        |src: &str| json!({ "src": src, "target": v.name, "type": v.kind });
+                    let own = self.declared(&v.name);
+                    let derived = !interface.declared.contains(&v.name);
+                    if v.source == "SUBFLOW_INPUT" {
+                        let src = own.or_else(|| {
+                            derived.then(|| {
+                                self.extra_variable(&v.name, "SUBFLOW_INPUT", format!("Passed on to subflow `{}`, whose input it is (a webhook field or `flid`, which Webex Connect shares with a called flow): the parent maps it.", c.flow))
+                            })
+                        });
+                        inputs.extend(src.as_deref().map(mapping));
+                    } else if v.name == OUTCOME_VARIABLE && derived {
+                        let var = self.extra_variable(
+                            // `_status`: a name the credential checks read as about the call.
+                            &fd_name(&format!("{}_status", node.key)),
+                            "",
+                            format!("The flow outcome subflow `{}` ended with.", c.flow),
+                        );
+                        outputs.push(mapping(&var));
+                        outcome = Some(var);
+                    } else if let Some(own) = own {
+                        outputs.push(mapping(&own));
+                    }
+                }
+            }
+            None => {
+                let span = self.at_field(&node.key, "flow");
+                self.report(
+                    Code::NotCarried,
+                    format!("node `{}` calls `{}`, whose spec was not found: the handoff maps no variables, and takes onError only on its `error` port", node.key, c.flow),
+                    span,
+                    Some("put the child's spec beside this one (as `wxcflow run` finds it), or map the variables in Flow Designer after importing"),
+                );
+            }
+        }
+        let mut description = format!("Calls subflow `{}` (a Webex Connect Call Flow).", c.flow);
+        if ids.flow_id.is_empty() {
+            description.push_str(&format!(" Unresolved: the subflow's ids are not known here; build with `--subflow {}=ID`, or let `wxcflow push` look it up by name.", c.flow));
+        }
+        if let Some(note) = &node.note {
+            description = format!("{note} {description}");
+        }
+        let name = self.add(
+            node.key.clone(),
+            HANDOFF,
+            vec![
+                ("description", json!(description)),
+                ("subflowName", json!(c.flow)),
+                ("subflowId", json!(ids.flow_id)),
+                (
+                    "subflowVersion",
+                    json!({ "subflowId": ids.flow_id, "subflowTagId": "Latest", "subflowVersionId": ids.version_id }),
+                ),
+                ("subflowInputVariables", Value::Array(inputs)),
+                ("subflowOutputVariables", Value::Array(outputs)),
+            ],
+            Some(&node.key),
+        );
+        let failed = self.exit(node, "onError");
+        let succeeded = self.exit(node, "onSuccess");
+        match outcome {
+            Some(var) => {
+                let check = format!("{}_succeeded", node.key);
+                let success = expr::string_literal("Success").unwrap_or_default();
+                self.add(
+                    check.clone(),
+                    CONDITION,
+                    vec![
+                        ("description", json!(format!("True when subflow `{}` ended with the flow outcome Success: the Call Flow's onSuccess; any other outcome is its onError.", c.flow))),
+                        ("expression", json!(format!("{{{{ {var} == {success} }}}}"))),
+                    ],
+                    Some(&node.key),
+                );
+                self.link(&name, "default", &check);
+                self.link(&check, "true", &succeeded);
+                self.link(&check, "false", &failed);
+                self.link(&check, "error", &failed);
+            }
+            None => self.link(&name, "default", &succeeded),
+        }
+        self.link(&name, "error", &failed);
     }
 }

@@ -70,37 +70,11 @@ pub(crate) fn tidy(process: &mut Process) {
     dedup_links(process);
 }
 
-/// Links by source and by target, activities by name: built once per round.
-struct Index<'p> {
-    out: HashMap<&'p str, Vec<&'p Link>>,
-    sources: HashMap<&'p str, BTreeSet<&'p str>>,
-    by_name: HashMap<&'p str, &'p Activity>,
-}
+/// The activities and links of a round, looked up by name (built once per round), with what the
+/// rules ask of them.
+type Index<'p> = ProcessIndex<'p>;
 
-impl<'p> Index<'p> {
-    fn of(process: &'p Process) -> Self {
-        let mut out: HashMap<&str, Vec<&Link>> = HashMap::new();
-        let mut sources: HashMap<&str, BTreeSet<&str>> = HashMap::new();
-        for l in &process.links {
-            out.entry(&l.source).or_default().push(l);
-            sources.entry(&l.target).or_default().insert(&l.source);
-        }
-        let by_name = process
-            .activities
-            .iter()
-            .map(|a| (a.name.as_str(), a))
-            .collect();
-        Index {
-            out,
-            sources,
-            by_name,
-        }
-    }
-
-    fn links_from(&self, name: &str) -> &[&'p Link] {
-        self.out.get(name).map_or(&[], Vec::as_slice)
-    }
-
+impl<'p> ProcessIndex<'p> {
     fn port(&self, name: &str, port: &str) -> Option<&'p str> {
         self.links_from(name)
             .iter()
@@ -118,13 +92,7 @@ impl<'p> Index<'p> {
     }
 
     fn only_entered_from(&self, name: &str, from: &str) -> bool {
-        self.sources
-            .get(name)
-            .is_none_or(|s| s.iter().all(|x| *x == from))
-    }
-
-    fn activity(&self, name: &str) -> Option<&'p Activity> {
-        self.by_name.get(name).copied()
+        self.links_into(name).iter().all(|l| l.source == from)
     }
 }
 
@@ -305,8 +273,14 @@ fn merge_identical(process: &mut Process) {
         }
     }
     // The one left says what both were.
+    let at: HashMap<String, usize> = process
+        .activities
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (a.name.clone(), i))
+        .collect();
     for (kept, description) in said {
-        if let Some(k) = process.activities.iter_mut().find(|a| a.name == kept) {
+        if let Some(k) = at.get(&kept).and_then(|&i| process.activities.get_mut(i)) {
             if !description.is_empty() && !k.description().contains(&description) {
                 let both = format!("{} {description}", k.description())
                     .trim()
