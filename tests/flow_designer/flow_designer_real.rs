@@ -6,8 +6,7 @@
 // A test stops at the first thing that is not as expected.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[path = "common/fd_compare.rs"]
-mod fd_compare;
+use crate::fd_compare;
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};

@@ -1,0 +1,20 @@
+//! The pipeline through the library: specs, fixtures, tenants and templates to documents,
+//! diagnostics, drawings, diffs, SARIF, simulation and `.workflow` exports. One test binary; each
+//! module was once its own.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod builder;
+mod drawings;
+mod fixtures;
+mod fmt;
+mod inspect;
+mod revisions;
+mod round_trip;
+mod sarif;
+mod scale;
+mod schema;
+mod simulate;
+mod template_limits;
+mod tenants;
