@@ -124,7 +124,7 @@ fn every_check_code_is_exercised_by_the_corpus() {
         .map(|c| c.as_str())
         .filter(|c| !seen.contains(c))
         // The schema guard fires only on a compiler bug; the `.workflow` refusal is the CLI's
-        // (tests/cli.rs); too-large needs an 11 MB input, which tests/hostile.rs generates.
+        // (tests/cli/cli.rs); too-large needs an 11 MB input, which tests/cli/hostile.rs generates.
         .filter(|c| {
             ![
                 "wxc::schema-violation",
