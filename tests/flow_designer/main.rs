@@ -2,6 +2,8 @@
 //! against a stand-in API, the leak suite, and the real exports in `../shared/real-exports` (read
 //! only when present; under `CI=true` their absence fails). One test binary; each module was once
 //! its own.
+// A test stops at the first thing that is not as expected (the helpers too).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[path = "../common/mod.rs"]
 mod common;
