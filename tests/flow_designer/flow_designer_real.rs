@@ -1,7 +1,7 @@
 //! Real Flow Designer exports, read from `../shared/real-exports/flow-designer` beside the
 //! repository (or `WXCFLOW_REAL_EXPORTS`): each is read, linted, decompiled to a spec, built
 //! back and compared with the original, which must show no logic change and, property by
-//! property, no loss. The exports are not part of the project; without the folder this test
+//! property, no loss. The exports are not part of the project; without the folder each test
 //! says "skipped" and passes, but under `CI=true` it fails rather than pass having tested nothing.
 // A test stops at the first thing that is not as expected.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
