@@ -11,7 +11,7 @@
 // A test stops at the first thing that is not as expected.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use serde_json::{json, Value};
 use std::io::{BufReader, Read, Write};

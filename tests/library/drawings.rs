@@ -3,7 +3,7 @@
 // A test stops at the first thing that is not as expected.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use common::fixture;
 use wxcflow::diagnostic::SourceFile;
@@ -36,7 +36,7 @@ fn get_oauth_token_drawings_and_sheet() {
 
 #[test]
 fn fixture_drawings_and_sheets() {
-    insta::glob!("../fixtures/valid", "*.toml", |path| {
+    insta::glob!("../../fixtures/valid", "*.toml", |path| {
         let source = fixture(path);
         let flow = compile(&source);
         let text = format!(
@@ -156,7 +156,7 @@ fn the_readme_shows_the_current_graph() {
 fn tenant_drawings_and_sheets_name_secret_sources_not_values() {
     let template = default_source();
     let store = common::secrets();
-    insta::glob!("../fixtures/tenants", "*.toml", |path| {
+    insta::glob!("../../fixtures/tenants", "*.toml", |path| {
         let t = common::tenant(path);
         let build = common::compiler().build_tenant(&template, Some(&t), &store);
         let origins = build.secret_origins.clone();

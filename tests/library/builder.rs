@@ -2,9 +2,9 @@
 // A test stops at the first thing that is not as expected.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
-#[path = "../examples/get_oauth_token.rs"]
+#[path = "../../examples/get_oauth_token.rs"]
 mod example;
 
 use wxcflow::diagnostic::SourceFile;

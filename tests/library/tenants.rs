@@ -2,7 +2,7 @@
 // A test stops at the first thing that is not as expected.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use common::fixture;
 use std::path::Path;
@@ -20,7 +20,7 @@ fn root() -> &'static Path {
 fn get_oauth_token_for_every_tenant() {
     let template = SourceFile::new(wxcflow::DEFAULT_SPEC_NAME, wxcflow::DEFAULT_SPEC);
     let store = secrets();
-    insta::glob!("../fixtures/tenants", "*.toml", |path| {
+    insta::glob!("../../fixtures/tenants", "*.toml", |path| {
         let t = tenant(path);
         let build = common::compiler().build_tenant(&template, Some(&t), &store);
         let report = render_human(&build.diagnostics, &[&template, &t.source]);
@@ -37,7 +37,7 @@ fn get_oauth_token_for_every_tenant() {
 fn every_tenant_error_names_the_tenant_file_and_key() {
     let template = fixture(&root().join("fixtures/templates/ping.toml"));
     let store = secrets();
-    insta::glob!("../fixtures/tenant-errors", "*.toml", |path| {
+    insta::glob!("../../fixtures/tenant-errors", "*.toml", |path| {
         let source = fixture(path);
         let report = match Tenant::parse("t", source.clone()) {
             Err(d) => render_human(&[d], &[&source]),
@@ -64,7 +64,7 @@ fn every_tenant_error_names_the_tenant_file_and_key() {
 fn template_errors_point_into_the_template() {
     let store = secrets();
     let t = tenant(&root().join("fixtures/tenant-errors/literal-secret.toml"));
-    insta::glob!("../fixtures/template-errors", "*.toml", |path| {
+    insta::glob!("../../fixtures/template-errors", "*.toml", |path| {
         let template = fixture(path);
         let build = common::compiler().build_tenant(&template, Some(&t), &store);
         assert!(build.has_errors());

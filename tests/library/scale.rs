@@ -2,9 +2,9 @@
 // A test stops at the first thing that is not as expected.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
-#[path = "../benches/support/chain.rs"]
+#[path = "../../benches/support/chain.rs"]
 mod chain;
 
 #[test]

@@ -3,9 +3,8 @@
 // A test stops at the first thing that is not as expected.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-#[path = "common/fd_compare.rs"]
-mod fd_compare;
+use crate::common;
+use crate::fd_compare;
 
 use common::{fixture, secrets, tenant};
 use serde_json::Value;
@@ -286,7 +285,7 @@ fn checked(path: &Path) -> String {
 #[test]
 fn lint_fixtures_report_exact_diagnostics() {
     insta::glob!(
-        "../fixtures/flow-designer",
+        "../../fixtures/flow-designer",
         "{lint,invalid,specs}/*.*",
         |path| {
             let text = checked(path);
@@ -302,7 +301,7 @@ fn lint_fixtures_report_exact_diagnostics() {
 
 #[test]
 fn exports_and_their_review() {
-    insta::glob!("../fixtures/flow-designer/exports", "*.json", |path| {
+    insta::glob!("../../fixtures/flow-designer/exports", "*.json", |path| {
         let source = fixture(path);
         let flow = fd::read::read_export(&source).expect("fixture reads");
         let summary = fd::inspect::summary(&flow, "export");
@@ -323,7 +322,7 @@ fn read(path: &Path) -> fd::model::FdFlow {
 
 #[test]
 fn diff_fixtures_in_every_format() {
-    insta::glob!("../fixtures/flow-designer/diff", "*/old.json", |old| {
+    insta::glob!("../../fixtures/flow-designer/diff", "*/old.json", |old| {
         let new = old.with_file_name("new.json");
         let changes = fd::diff::diff(&read(old), &read(&new));
         let case = old
@@ -390,7 +389,7 @@ fn round_trip(source: &SourceFile) -> (String, fd::diff::Change) {
 
 #[test]
 fn fixture_exports_round_trip_through_a_spec() {
-    insta::glob!("../fixtures/flow-designer/exports", "*.json", |path| {
+    insta::glob!("../../fixtures/flow-designer/exports", "*.json", |path| {
         let (spec, change) = round_trip(&fixture(path));
         assert_eq!(change.path, "flow.name");
         insta::assert_snapshot!(spec);
@@ -550,18 +549,22 @@ fn the_committed_schema_is_the_embedded_one_and_rejects_what_it_should() {
 /// names its kind, nulls where text is modelled, a member no export has yet.
 #[test]
 fn round_trip_fixtures_lose_nothing() {
-    insta::glob!("../fixtures/flow-designer/round-trip", "*.json", |path| {
-        let source = fixture(path);
-        let export: Value = serde_json::from_str(&source.text).unwrap();
-        let (spec, rebuilt) = fd_compare::rebuilt(&source);
-        assert_eq!(
-            fd_compare::losses(&export, &rebuilt),
-            Vec::<String>::new(),
-            "{}",
-            source.name
-        );
-        insta::assert_snapshot!(spec);
-    });
+    insta::glob!(
+        "../../fixtures/flow-designer/round-trip",
+        "*.json",
+        |path| {
+            let source = fixture(path);
+            let export: Value = serde_json::from_str(&source.text).unwrap();
+            let (spec, rebuilt) = fd_compare::rebuilt(&source);
+            assert_eq!(
+                fd_compare::losses(&export, &rebuilt),
+                Vec::<String>::new(),
+                "{}",
+                source.name
+            );
+            insta::assert_snapshot!(spec);
+        }
+    );
 }
 
 #[test]

@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![cfg(unix)]
 
-mod common;
+use crate::common;
 
 use common::{transcript, wxcflow};
 use std::path::Path;

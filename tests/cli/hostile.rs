@@ -3,7 +3,7 @@
 // A test stops at the first thing that is not as expected.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use common::{logic, transcript, wxcflow};
 
@@ -12,7 +12,7 @@ use std::path::Path;
 #[test]
 fn every_hostile_file_gets_its_exact_answer() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    insta::glob!("../fixtures/hostile", "*.toml", |path| {
+    insta::glob!("../../fixtures/hostile", "*.toml", |path| {
         let relative = path
             .strip_prefix(root)
             .unwrap()

@@ -2,7 +2,7 @@
 // A test stops at the first thing that is not as expected.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use common::fixture;
 use std::path::Path;
@@ -24,7 +24,7 @@ fn compile(path: &Path) -> (Flow, wxcflow::spec::Spec) {
 
 #[test]
 fn every_revision_pair_in_every_format() {
-    insta::glob!("../fixtures/revisions", "*/old.toml", |old| {
+    insta::glob!("../../fixtures/revisions", "*/old.toml", |old| {
         let new = old.with_file_name("new.toml");
         let ((a, spec_a), (b, spec_b)) = (compile(old), compile(&new));
         let mut changes = wxcflow::tools::diff::param_changes(&spec_a, &spec_b);

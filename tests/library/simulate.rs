@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![cfg_attr(not(feature = "live"), allow(unused_imports))]
 
-mod common;
+use crate::common;
 
 use common::wxcflow;
 

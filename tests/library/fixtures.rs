@@ -2,7 +2,7 @@
 // A test stops at the first thing that is not as expected.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use common::fixture;
 use wxcflow::diagnostic::{render_human, render_json, Severity, SourceFile};
@@ -24,7 +24,7 @@ fn embedded_get_oauth_token_builds_clean() {
 
 #[test]
 fn valid_fixtures_compile_to_documents() {
-    insta::glob!("../fixtures/valid", "*.toml", |path| {
+    insta::glob!("../../fixtures/valid", "*.toml", |path| {
         let source = fixture(path);
         let build = common::compiler().build(&source);
         assert!(
@@ -43,7 +43,7 @@ fn valid_fixtures_compile_to_documents() {
 
 #[test]
 fn invalid_fixtures_report_exact_diagnostics() {
-    insta::glob!("../fixtures/invalid", "*.toml", |path| {
+    insta::glob!("../../fixtures/invalid", "*.toml", |path| {
         let source = fixture(path);
         let build = common::compiler().build(&source);
         assert!(
@@ -126,7 +126,7 @@ fn every_check_code_is_exercised_by_the_corpus() {
         .map(|c| c.as_str())
         .filter(|c| !seen.contains(c))
         // The schema guard fires only on a compiler bug; the `.workflow` refusal is the CLI's
-        // (tests/cli.rs); too-large needs an 11 MB input, which tests/hostile.rs generates.
+        // (tests/cli/cli.rs); too-large needs an 11 MB input, which tests/cli/hostile.rs generates.
         .filter(|c| {
             ![
                 "wxc::schema-violation",
