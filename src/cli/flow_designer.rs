@@ -154,7 +154,12 @@ fn side(path: &Path) -> Result<FdFlow, Failure> {
         }
     };
     let children = children(Some(path), &build, Default::default());
-    let lowered = fd::lower_build_with(&build, source.as_ref(), compiler().fd_validator(), &children);
+    let lowered = fd::lower_build_with(
+        &build,
+        source.as_ref(),
+        compiler().fd_validator(),
+        &children,
+    );
     let mut diagnostics = build.diagnostics;
     diagnostics.extend(lowered.diagnostics);
     let sources: Vec<&SourceFile> = source.iter().collect();
