@@ -572,7 +572,7 @@ pub(super) fn push(args: &Push) -> Outcome {
     use fd::push;
     let base = match push::api_base(args.region, args.api_url) {
         Ok(base) => base,
-        Err(e) => return Err(Failure::usage(e)),
+        Err(e) => return Err(Failure::usage(e.to_string())),
     };
     if !push::valid_id(args.org) || !push::valid_id(args.project) {
         return Err(Failure::usage(

@@ -4,7 +4,7 @@
 
 use super::*;
 use wxcflow::emit::provenance::{self, Manifest, ManifestEntry};
-use wxcflow::render::batch::{self, SkipReason, Tally, TenantOutcome, Written};
+use wxcflow::render::batch::{self, NotWritten, SkipReason, Tally, TenantOutcome, Written};
 
 /// A tenant file read and parsed, or why not (with its text, when it could be read).
 type LoadedTenant = Result<wxcflow::render::Tenant, TenantFailure>;
@@ -272,7 +272,8 @@ pub(super) fn render(
                                 json.as_bytes(),
                                 private,
                                 places,
-                            ),
+                            )
+                            .map_err(NotWritten::Write),
                             // --check: built, checked and validated in memory, then dropped.
                             None => Ok(Written {
                                 changed: true,
@@ -282,7 +283,7 @@ pub(super) fn render(
                             }),
                         }
                     }
-                    None => Err(String::new()),
+                    None => Err(NotWritten::Failed),
                 };
                 progress.inc(1);
                 TenantOutcome {
@@ -312,10 +313,8 @@ pub(super) fn render(
             Format::Human,
             false,
         );
-        if let Err(why) = &outcome.written {
-            if !why.is_empty() {
-                reportln!("error: {why}");
-            }
+        if let Err(NotWritten::Write(why)) = &outcome.written {
+            reportln!("error: {why}");
         }
         tally.record(&tenant.name, stamp, outcome);
     }

@@ -16,7 +16,34 @@ pub struct Resolved {
 /// Resolves `$(name)` references; `Err` says why one has no Flow Designer equivalent (the
 /// lowering's words, carried as [`Inexpressible::Reference`]).
 pub trait Resolver {
-    fn resolve(&mut self, reference: &str) -> Result<Resolved, String>;
+    fn resolve(&mut self, reference: &str) -> Result<Resolved, Unresolved>;
+}
+
+/// Why a `$(reference)` has no Flow Designer equivalent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Unresolved {
+    /// The reference names nothing Flow Designer has.
+    Nothing(String),
+    /// The reference names a node the flow does not have.
+    NoNode(String),
+    /// An HTTP output (node key, output) Flow Designer's HTTP Request does not give.
+    HttpOutput(String, String),
+    /// An output (node key, output) the node does not declare.
+    NoOutput(String, String),
+    /// An output (node key, output, node type) of a node whose outputs Flow Designer lacks.
+    NodeOutputs(String, String, &'static str),
+}
+
+impl std::fmt::Display for Unresolved {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unresolved::Nothing(r) => write!(f, "`$({r})` names nothing Flow Designer has"),
+            Unresolved::NoNode(r) => write!(f, "`$({r})` names no node"),
+            Unresolved::HttpOutput(key, rest) => write!(f, "`{key}.{rest}`: Flow Designer's HTTP Request gives httpStatusCode and httpResponseBody only (as real exports read them)"),
+            Unresolved::NoOutput(key, rest) => write!(f, "`{key}` has no output `{rest}`"),
+            Unresolved::NodeOutputs(key, rest, kind) => write!(f, "`{key}.{rest}`: a {kind} node's outputs have no Flow Designer equivalent"),
+        }
+    }
 }
 
 /// Why a Webex Connect text or condition has no Flow Designer equivalent; `Display` says it for
@@ -40,7 +67,7 @@ pub enum Inexpressible {
     /// An operator with no documented expression.
     Operator(&'static str),
     /// A reference the resolver refused, and why.
-    Reference(String),
+    Reference(Unresolved),
 }
 
 impl std::fmt::Display for Inexpressible {
@@ -71,7 +98,7 @@ impl std::fmt::Display for Inexpressible {
                 f,
                 "operator `{op}` has no documented Flow Designer expression (equals, not_equals, equals_ignore_case, and numeric comparisons of a status code have)"
             ),
-            Inexpressible::Reference(why) => f.write_str(why),
+            Inexpressible::Reference(why) => write!(f, "{why}"),
         }
     }
 }
@@ -242,13 +269,13 @@ mod tests {
 
     struct Names;
     impl Resolver for Names {
-        fn resolve(&mut self, reference: &str) -> Result<Resolved, String> {
+        fn resolve(&mut self, reference: &str) -> Result<Resolved, Unresolved> {
             match reference {
                 "n4.https.statusCode" => Ok(Resolved {
                     expression: "fetch.httpStatusCode".into(),
                     numeric: true,
                 }),
-                "n4.statusText" => Err("no such output".into()),
+                "n4.statusText" => Err(Unresolved::NoOutput("n4".into(), "statusText".into())),
                 other => Ok(Resolved {
                     expression: other.replace('-', "_"),
                     numeric: false,
@@ -316,7 +343,7 @@ mod tests {
             template("{{ raw }}", r),
             Err(Inexpressible::TemplateMarker("{{"))
         );
-        let why = Inexpressible::Reference("no such output".into());
+        let why = Inexpressible::Reference(Unresolved::NoOutput("n4".into(), "statusText".into()));
         assert_eq!(template("$(n4.statusText)", r), Err(why));
     }
 }

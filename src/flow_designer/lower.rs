@@ -30,7 +30,7 @@
 //! (`wxc::approximated`); settings Flow Designer has no place for, and that change nothing the
 //! subflow computes, are left out with a warning (`wxc::not-carried`).
 
-use super::expr::{self, Resolved, Resolver};
+use super::expr::{self, Resolved, Resolver, Unresolved};
 use super::model::*;
 use crate::diagnostic::{Code, Diagnostic, SourceFile, Span};
 use crate::flow::walk::breadth_first;

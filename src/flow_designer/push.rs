@@ -51,9 +51,40 @@ pub struct Call {
 }
 
 /// Why an `--api-url` is refused. The messages never quote a user name or password.
-fn refused_url(why: &str) -> String {
-    format!("--api-url: {why}")
+/// Why push will not send to the API address it was given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiUrlError {
+    /// Not an absolute URL; the parser's own fixed text, never the URL.
+    NotAbsolute(String),
+    /// A user name or password (`user:pass@`): not repeated, it may be a secret.
+    Credentials,
+    /// A scheme other than http or https.
+    Scheme(String),
+    /// No host.
+    NoHost,
+    /// A query or fragment (the origin given).
+    QueryOrFragment(String),
+    /// Plain http to a host that is not loopback (the origin given).
+    PlainHttp(String),
+    /// Not a region name such as `us1`.
+    Region(String),
 }
+
+impl std::fmt::Display for ApiUrlError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ApiUrlError::NotAbsolute(e) => write!(f, "--api-url: not an absolute URL ({e})"),
+            ApiUrlError::Credentials => f.write_str("--api-url: a user name or password in the URL (`user:pass@`) is refused: the token goes in a header, and the host is what follows the `@`"),
+            ApiUrlError::Scheme(scheme) => write!(f, "--api-url: `{scheme}:` URLs are refused: use https (or http to localhost)"),
+            ApiUrlError::NoHost => f.write_str("--api-url: the URL names no host"),
+            ApiUrlError::QueryOrFragment(origin) => write!(f, "--api-url: {origin}: give the API's base URL, without `?` or `#`"),
+            ApiUrlError::PlainHttp(origin) => write!(f, "--api-url: {origin}: plain http goes only to localhost or a loopback address (127.0.0.0/8, [::1]); use https"),
+            ApiUrlError::Region(region) => write!(f, "`{region}` is not a Webex Contact Center region (us1, eu1, eu2, anz1, ca1, jp1, sg1, ...)"),
+        }
+    }
+}
+
+impl std::error::Error for ApiUrlError {}
 
 /// Whether plain http may go to this host: `localhost` or a loopback address (127.0.0.0/8,
 /// `[::1]`), so that the token and the file never cross a network in clear.
@@ -71,35 +102,26 @@ pub fn is_loopback(host: &Host<&str>) -> bool {
 /// fragment, or when it is plain http to anything but `localhost` or a loopback address; https
 /// goes anywhere. A prefix match would let `http://localhost:1@192.0.2.2` through: the host is
 /// what the parser says it is.
-pub fn api_base(region: &str, api_url: Option<&str>) -> Result<String, String> {
+pub fn api_base(region: &str, api_url: Option<&str>) -> Result<String, ApiUrlError> {
     if let Some(given) = api_url {
         // The parser's error is its own fixed text, never the URL (which may hold a password).
-        let url = Url::parse(given.trim())
-            .map_err(|e| refused_url(&format!("not an absolute URL ({e})")))?;
+        let url = Url::parse(given.trim()).map_err(|e| ApiUrlError::NotAbsolute(e.to_string()))?;
         if !url.username().is_empty() || url.password().is_some() {
-            return Err(refused_url(
-                "a user name or password in the URL (`user:pass@`) is refused: the token goes in a header, and the host is what follows the `@`",
-            ));
+            return Err(ApiUrlError::Credentials);
         }
         let scheme = url.scheme();
         if scheme != "https" && scheme != "http" {
-            return Err(refused_url(&format!(
-                "`{scheme}:` URLs are refused: use https (or http to localhost)"
-            )));
+            return Err(ApiUrlError::Scheme(scheme.to_string()));
         }
         let Some(host) = url.host() else {
-            return Err(refused_url("the URL names no host"));
+            return Err(ApiUrlError::NoHost);
         };
         let origin = url.origin().ascii_serialization();
         if url.query().is_some() || url.fragment().is_some() {
-            return Err(refused_url(&format!(
-                "{origin}: give the API's base URL, without `?` or `#`"
-            )));
+            return Err(ApiUrlError::QueryOrFragment(origin));
         }
         if scheme == "http" && !is_loopback(&host) {
-            return Err(refused_url(&format!(
-                "{origin}: plain http goes only to localhost or a loopback address (127.0.0.0/8, [::1]); use https"
-            )));
+            return Err(ApiUrlError::PlainHttp(origin));
         }
         return Ok(url.as_str().trim_end_matches('/').to_string());
     }
@@ -108,7 +130,7 @@ pub fn api_base(region: &str, api_url: Option<&str>) -> Result<String, String> {
         && region.len() > letters
         && region[letters..].chars().all(|c| c.is_ascii_digit());
     if !valid {
-        return Err(format!("`{region}` is not a Webex Contact Center region (us1, eu1, eu2, anz1, ca1, jp1, sg1, ...)"));
+        return Err(ApiUrlError::Region(region.to_string()));
     }
     Ok(format!("https://api.wxcc-{region}.cisco.com"))
 }
@@ -125,6 +147,18 @@ pub fn is_flow_id(id: &str) -> bool {
     id.len() == 24 && id.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
+/// A file's `flowType` is neither FLOW nor SUBFLOW.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnknownFlowType;
+
+impl std::fmt::Display for UnknownFlowType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the file's `flowType` is neither FLOW nor SUBFLOW")
+    }
+}
+
+impl std::error::Error for UnknownFlowType {}
+
 /// A flow file's type, sent as the `flowType` query parameter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FlowType {
@@ -138,12 +172,12 @@ impl FlowType {
     /// The type a file's top-level `flowType` says: `FLOW` or `SUBFLOW`; absent or null (2023
     /// exports) is a FLOW, the API's default. Anything else is refused: it would be sent to the
     /// server as a query parameter.
-    pub fn of_file(value: &serde_json::Value) -> Result<FlowType, String> {
+    pub fn of_file(value: &serde_json::Value) -> Result<FlowType, UnknownFlowType> {
         match value.get("flowType") {
             None | Some(serde_json::Value::Null) => Ok(FlowType::Flow),
             Some(serde_json::Value::String(s)) if s == "FLOW" => Ok(FlowType::Flow),
             Some(serde_json::Value::String(s)) if s == "SUBFLOW" => Ok(FlowType::Subflow),
-            Some(_) => Err("the file's `flowType` is neither FLOW nor SUBFLOW".into()),
+            Some(_) => Err(UnknownFlowType),
         }
     }
 
@@ -890,7 +924,11 @@ mod tests {
             ("127.0.0.1:8080", "--api-url: not an absolute URL (relative URL without a base)"),
             ("flows", "--api-url: not an absolute URL (relative URL without a base)"),
         ] {
-            assert_eq!(api_base("us1", Some(given)).unwrap_err(), says, "{given}");
+            assert_eq!(
+                api_base("us1", Some(given)).unwrap_err().to_string(),
+                says,
+                "{given}"
+            );
         }
         // The user name and password are refused, and not repeated.
         for given in [
@@ -899,7 +937,7 @@ mod tests {
             "https://user:hunter2@api.wxcc-us1.cisco.com",
             "http://u@localhost:8080",
         ] {
-            let said = api_base("us1", Some(given)).unwrap_err();
+            let said = api_base("us1", Some(given)).unwrap_err().to_string();
             assert!(
                 said.starts_with("--api-url: a user name or password"),
                 "{said}"

@@ -701,14 +701,23 @@ pub struct Written {
     pub secret_places: BTreeMap<String, String>,
 }
 
+/// Why a tenant's document was not written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotWritten {
+    /// It did not build: its diagnostics say why.
+    Failed,
+    /// It built, and writing it failed (the file system's words).
+    Write(String),
+}
+
 /// What became of one tenant that was read and parsed.
 pub struct TenantOutcome {
     /// Every error and warning of building it.
     pub diagnostics: Vec<crate::diagnostic::Diagnostic>,
     /// Where the tenant file holds secrets written literally: hidden when quoted.
     pub secret_spans: Vec<crate::diagnostic::Span>,
-    /// The document, or why there is none (empty when the diagnostics say it).
-    pub written: Result<Written, String>,
+    /// The document, or why there is none.
+    pub written: Result<Written, NotWritten>,
     /// Not rebuilt: the warnings the last render recorded for it.
     pub reused_warnings: Option<Vec<String>>,
 }

@@ -3,7 +3,7 @@
 use super::*;
 
 impl Resolver for Lowering<'_> {
-    fn resolve(&mut self, reference: &str) -> Result<Resolved, String> {
+    fn resolve(&mut self, reference: &str) -> Result<Resolved, Unresolved> {
         let plain = |expression: String| {
             Ok(Resolved {
                 expression,
@@ -22,10 +22,9 @@ impl Resolver for Lowering<'_> {
             return plain(name);
         }
         let Some((head, rest)) = crate::flow::refs::split_node_reference(reference) else {
-            return Err(format!("`$({reference})` names nothing Flow Designer has"));
+            return Err(Unresolved::Nothing(reference.to_string()));
         };
-        let id = NodeId::parse(head)
-            .ok_or_else(|| format!("`$({reference})` names nothing Flow Designer has"))?;
+        let id = NodeId::parse(head).ok_or_else(|| Unresolved::Nothing(reference.to_string()))?;
         if id == START_ID {
             let name = self.extra_variable(
                 &fd_name(rest),
@@ -37,22 +36,26 @@ impl Resolver for Lowering<'_> {
         let flow = self.flow;
         let node = flow
             .node(id)
-            .ok_or_else(|| format!("`$({reference})` names no node"))?;
+            .ok_or_else(|| Unresolved::NoNode(reference.to_string()))?;
         match &node.kind {
             NodeKind::Http(h) => match rest {
-                "https.statusCode" => Ok(Resolved { expression: format!("{}.httpStatusCode", node.key), numeric: true }),
+                "https.statusCode" => Ok(Resolved {
+                    expression: format!("{}.httpStatusCode", node.key),
+                    numeric: true,
+                }),
                 "https.responseBody" => plain(format!("{}.httpResponseBody", node.key)),
-                "https.statusText" | "https.responseHeaders" => Err(format!(
-                    "`{}.{rest}`: Flow Designer's HTTP Request gives httpStatusCode and httpResponseBody only (as real exports read them)",
-                    node.key
-                )),
-                output if h.outputs.contains_key(output) => plain(output_variable(&node.key, output)),
-                _ => Err(format!("`{}` has no output `{rest}`", node.key)),
+                "https.statusText" | "https.responseHeaders" => {
+                    Err(Unresolved::HttpOutput(node.key.clone(), rest.to_string()))
+                }
+                output if h.outputs.contains_key(output) => {
+                    plain(output_variable(&node.key, output))
+                }
+                _ => Err(Unresolved::NoOutput(node.key.clone(), rest.to_string())),
             },
-            _ => Err(format!(
-                "`{}.{rest}`: a {} node's outputs have no Flow Designer equivalent",
-                node.key,
-                node.kind.type_name()
+            _ => Err(Unresolved::NodeOutputs(
+                node.key.clone(),
+                rest.to_string(),
+                node.kind.type_name(),
             )),
         }
     }
