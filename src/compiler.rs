@@ -153,23 +153,6 @@ impl Compiler {
         build
     }
 
-    /// Builds one compiled template for many tenants in parallel on rayon's current thread
-    /// pool, handing each build to `each` as soon as it is done (so that a batch never holds
-    /// every document at once). Results come back in the tenants' order, whatever the scheduling.
-    pub fn build_many<R: Send>(
-        &self,
-        renderer: &render::Renderer,
-        tenants: &[render::Tenant],
-        secrets: &dyn render::SecretStore,
-        each: &(dyn Fn(&render::Tenant, Build) -> R + Sync),
-    ) -> Vec<R> {
-        use rayon::prelude::*;
-        tenants
-            .par_iter()
-            .map(|tenant| each(tenant, self.build_rendered(renderer, Some(tenant), secrets)))
-            .collect()
-    }
-
     /// Checks, emits and validates a spec (parsed, or made with [`spec::builder`]).
     // `expect` below: A document is plain data with string keys: it always converts.
     #[allow(clippy::expect_used)]
