@@ -116,6 +116,7 @@ codes! {
     SecretNotSecure => "wxc::secret-not-secure", Warning, "A Flow Designer variable named as holding a card number, CVV, PIN, password, passphrase, token, secret or API key is not marked Secure.";
     NotExpressible => "wxc::not-expressible", Error, "The spec says something Flow Designer cannot express; the message names the construct.";
     Approximated => "wxc::approximated", Warning, "Flow Designer carries a spec setting only approximately; the message says what and how.";
+    UnresolvedSubflow => "wxc::unresolved-subflow", Warning, "A Subflow handoff has no subflow id yet (written without `--subflow`): `push` looks the subflow up by name before importing, or refuses.";
     NotCarried => "wxc::not-carried", Warning, "A spec setting Flow Designer has no place for is left out of the Flow Designer file (a correlation id, a Call Flow's entry node, a child's mappings when its spec is not found); the message names it.";
     SecretFileNotAllowed => "wxc::secret-file-not-allowed", Error, "A secret file outside the tenant file's folder and every `--secrets-dir` (links followed), under /proc, /sys or /dev, or not a regular file.";
     SecretValueInvalid => "wxc::secret-value-invalid", Error, "A secret value (from the environment or a file) holds a byte order mark, NUL or other control character, beyond one trailing newline.";
@@ -194,6 +195,7 @@ impl Code {
             Code::SecretNotSecure => "Mark the variable Secure in Flow Designer (`isSecure` in the export), as Cisco's templates tell users to for sensitive inputs; rename it if it holds nothing sensitive.",
             Code::NotExpressible => "Change the spec so it uses what Flow Designer can carry (the message names the construct), or keep this flow on Webex Connect.",
             Code::Approximated => "Check the setting in Flow Designer after importing; the message says how it was carried.",
+            Code::UnresolvedSubflow => "Build with `--subflow NAME=FLOWID`, or let `wxcflow push` look the subflow up by name in the tenant; import it by hand only after choosing the subflow in Flow Designer.",
             Code::NotCarried => "Check in Flow Designer after importing that the flow does without it (the message says what was left out), or remove the setting from the spec.",
             Code::LiteralSecret => "Take the value from the environment or a file outside the repository: { env = \"NAME\" } or { file = \"PATH\" }.",
         }

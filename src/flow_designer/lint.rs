@@ -342,6 +342,23 @@ fn lint_process(
                     .with_help("keep it in a variable marked secure (isSecure), given where the flow is configured, and write {{thatVariable}} here"),
             );
         }
+        if a.kind() == Kind::Handoff {
+            let id = a.text("subflowId").unwrap_or("");
+            if !super::push::is_flow_id(id) {
+                let child = a.text("subflowName").unwrap_or("");
+                out.push(
+                    Diagnostic::new(
+                        Code::UnresolvedSubflow,
+                        format!(
+                            "Subflow handoff `{}` calls `{child}` without its subflow id",
+                            a.name
+                        ),
+                    )
+                    .with_span(place.activity(scope, a))
+                    .with_help("build with `--subflow NAME=FLOWID`, or let `wxcflow push` look it up by name in the tenant"),
+                );
+            }
+        }
         if let Some(http) = a.http() {
             for (name, value) in http.headers() {
                 if !is_credential_header(name) {

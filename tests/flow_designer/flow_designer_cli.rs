@@ -383,3 +383,38 @@ fn a_flow_designer_spec_past_10_mb_builds_as_decompile_writes_it_for_a_large_exp
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn check_warns_of_each_handoff_still_without_its_subflow_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = fd_fixture("parents/order-lookup.toml");
+    let spec = spec.to_str().unwrap();
+    let check = |extra: &[&str]| {
+        let mut args = vec!["build", spec, "--target", "flow-designer", "-o", "p.json"];
+        args.extend_from_slice(extra);
+        assert_eq!(wxcflow(dir.path(), &args).status.code(), Some(0));
+        let out = wxcflow(dir.path(), &["check", "p.json", "--format", "json"]);
+        assert_eq!(out.status.code(), Some(0), "warnings only");
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let mut unresolved: Vec<String> = report
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["code"] == "wxc::unresolved-subflow")
+            .map(|d| d["message"].as_str().unwrap().to_string())
+            .collect();
+        unresolved.sort();
+        unresolved
+    };
+    assert_eq!(
+        check(&[]),
+        [
+            "Subflow handoff `audit` calls `Audit` without its subflow id",
+            "Subflow handoff `get_token` calls `GetOAuthToken` without its subflow id",
+        ]
+    );
+    assert_eq!(
+        check(&["--subflow", "GetOAuthToken=6a1e35a078a3f98ba463c7d5"]),
+        ["Subflow handoff `audit` calls `Audit` without its subflow id"]
+    );
+}
