@@ -74,9 +74,14 @@ pub(super) fn inspect(files: &[PathBuf], format: Format) -> Outcome {
 /// Git calls this with one file and shows what it prints; so it prints something for any file
 /// and fails only when the file cannot be read.
 pub(super) fn textconv(path: &Path) -> Outcome {
-    let bytes = io::read_bounded(path, workflow::MAX_EXPORT_BYTES)?;
+    // Flow Designer files are read up to what `build` writes; everything else up to its own limit.
+    let bytes = io::read_bounded(path, wxcflow::MAX_FD_BYTES)?;
     if let Some(code) = super::flow_designer::textconv(path, &bytes) {
         return code;
+    }
+    if bytes.len() > workflow::MAX_EXPORT_BYTES {
+        let name = path.display().to_string();
+        return Err(io::too_large(&name, workflow::MAX_EXPORT_BYTES).into());
     }
     // Git hands textconv temporary paths; a fixed label keeps them out of the diff.
     // Specs and documents: the canonical line view; a file that does not compile, verbatim.

@@ -148,8 +148,9 @@ fn write_kept(
 }
 
 fn write_process(out: &mut String, table: &str, process: &Process, kept: &ProcessKept) {
+    let index = ProcessIndex::of(process);
     for (name, _) in breadth_first(process) {
-        let Some(a) = process.activity(&name) else {
+        let Some(a) = index.activity(&name) else {
             continue;
         };
         let kind = a.kind();
@@ -223,7 +224,7 @@ fn write_process(out: &mut String, table: &str, process: &Process, kept: &Proces
                 let _ = writeln!(out, "ports = [{}]", list.join(", "));
             }
         }
-        let links: Vec<String> = process
+        let links: Vec<String> = index
             .links_in_port_order(&a.name)
             .into_iter()
             .map(|l| format!("{} = {}", key(&l.port), string(&l.target)))
@@ -231,7 +232,7 @@ fn write_process(out: &mut String, table: &str, process: &Process, kept: &Proces
         if !links.is_empty() {
             let _ = writeln!(out, "next = {{ {} }}", links.join(", "));
         }
-        let link_ids: Vec<String> = process
+        let link_ids: Vec<String> = index
             .links_in_port_order(&a.name)
             .into_iter()
             .filter_map(|l| {

@@ -358,6 +358,7 @@ pub fn render_lines(flow: &FdFlow) -> String {
             }
         };
         let flat = Flat::new(process, &secrets, &scope);
+        let index = ProcessIndex::of(process);
         for (name, _) in breadth_first(process) {
             let Some(&i) = flat.by_name.get(name.as_str()) else {
                 continue;
@@ -370,7 +371,7 @@ pub fn render_lines(flow: &FdFlow) -> String {
                 }
                 let _ = writeln!(out, "{prefix}{name}.{path} = {}", value.shown());
             }
-            for link in process.links_in_port_order(&name) {
+            for link in index.links_in_port_order(&name) {
                 let _ = writeln!(out, "{prefix}{name}.{} -> {}", link.port, link.target);
             }
         }

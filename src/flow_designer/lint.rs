@@ -334,6 +334,7 @@ fn lint_process(
     out: &mut Vec<Diagnostic>,
 ) {
     let secret_variables = secret_variables(flow);
+    let index = ProcessIndex::of(process);
     for a in &process.activities {
         for found in credentials(a, &secret_variables) {
             out.push(
@@ -374,7 +375,7 @@ fn lint_process(
                     }
                 }
             }
-            let tested = process.links_from(&a.name).any(|l| l.port == "error")
+            let tested = index.links_from(&a.name).iter().any(|l| l.port == "error")
                 || process.activities.iter().any(|b| {
                     matches!(b.kind(), Kind::Condition | Kind::Case)
                         && b.text("expression")
@@ -395,7 +396,7 @@ fn lint_process(
         .filter(|a| a.kind().is_entry())
         .map(|a| a.name.as_str());
     let reached: BTreeSet<&str> = breadth_first(entries, |name| {
-        process.links_from(name).map(|l| l.target.as_str())
+        index.links_from(name).iter().map(|l| l.target.as_str())
     })
     .map(|step| step.node)
     .collect();

@@ -224,8 +224,9 @@ fn write_sheet(input: &SheetInput) -> String {
     out.push_str(
         "## 7. Activities\n\n| activity | type | what it does | exits |\n|---|---|---|---|\n",
     );
+    let index = ProcessIndex::of(&flow.process);
     for (name, _) in breadth_first(&flow.process) {
-        let Some(a) = flow.process.activity(&name) else {
+        let Some(a) = index.activity(&name) else {
             continue;
         };
         let does = match a.kind() {
@@ -253,8 +254,7 @@ fn write_sheet(input: &SheetInput) -> String {
             Kind::SubflowEnd => "returns to the parent".into(),
             _ => cell(a.description()),
         };
-        let exits: Vec<String> = flow
-            .process
+        let exits: Vec<String> = index
             .links_in_port_order(&name)
             .into_iter()
             .map(|l| format!("{} → {}", l.port, l.target))
