@@ -3,20 +3,30 @@
 use super::*;
 use std::io::Write as _;
 
-pub(super) fn graph(spec: Option<&Path>, values: Option<&Path>, format: GraphFormat) -> Outcome {
-    let flow = match compile(spec, values, Secrets::OriginsOnly) {
+pub(super) fn graph(
+    s: &Session,
+    spec: Option<&Path>,
+    values: Option<&Path>,
+    format: GraphFormat,
+) -> Outcome {
+    let flow = match compile(s, spec, values, Secrets::OriginsOnly) {
         Ok(compiled) => compiled.flow,
         Err(failure) => return Err(failure),
     };
     match format {
-        GraphFormat::Mermaid => out!("{}", wxcflow::emit::graph::mermaid(&flow)),
-        GraphFormat::Dot => out!("{}", wxcflow::emit::graph::dot(&flow)),
+        GraphFormat::Mermaid => out!(s, "{}", wxcflow::emit::graph::mermaid(&flow)),
+        GraphFormat::Dot => out!(s, "{}", wxcflow::emit::graph::dot(&flow)),
     }
     Ok(Done::Clean)
 }
 
-pub(super) fn sheet(spec: Option<&Path>, values: Option<&Path>, output: Option<&Path>) -> Outcome {
-    let compiled = compile(spec, values, Secrets::OriginsOnly)?;
+pub(super) fn sheet(
+    s: &Session,
+    spec: Option<&Path>,
+    values: Option<&Path>,
+    output: Option<&Path>,
+) -> Outcome {
+    let compiled = compile(s, spec, values, Secrets::OriginsOnly)?;
     let text = match values.and_then(Path::file_stem) {
         // A tenant's sheet names its tenant (the tenant file's stem, as render names documents).
         Some(tenant) => wxcflow::emit::sheet::tenant_sheet(
@@ -30,9 +40,11 @@ pub(super) fn sheet(spec: Option<&Path>, values: Option<&Path>, output: Option<&
         }
     };
     match output {
-        None => out!("{text}"),
+        None => out!(s, "{text}"),
         Some(path) => {
-            if let Err(e) = io::write_output(path, text.as_bytes(), io::WriteOptions::output(false))
+            if let Err(e) =
+                s.files
+                    .write_output(path, text.as_bytes(), io::WriteOptions::output(false))
             {
                 return Err(Failure::usage(e));
             }
@@ -50,6 +62,7 @@ pub(super) fn is_workflow_path(path: &Path) -> bool {
 }
 
 pub(super) fn build(
+    s: &Session,
     spec: Option<&Path>,
     values: Option<&Path>,
     output: Option<&Path>,
@@ -61,18 +74,18 @@ pub(super) fn build(
             format!("refusing to write {}: .workflow exports are encrypted with a key only Cisco holds", out.display()),
         )
         .with_help("write the flow document (.flow.json) and follow its build sheet in Flow Builder; see the README, section \".workflow files\"");
-        print_diagnostics(&[d], &[], format, false);
+        print_diagnostics(s, &[d], &[], format, false);
         return Err(Failure::Unusable(None));
     }
-    let source = in_format(load_spec(spec), format)?;
-    let tenant = values.map(|v| load_tenant_as(v, format)).transpose()?;
-    let store = FsSecrets::beside(values);
-    let result = compiler().build_tenant(&source, tenant.as_ref(), &store);
+    let source = in_format(s, load_spec(s, spec), format)?;
+    let tenant = values.map(|v| load_tenant_as(s, v, format)).transpose()?;
+    let store = FsSecrets::beside(s, values);
+    let result = s.compiler().build_tenant(&source, tenant.as_ref(), &store);
     let mut sources = vec![&source];
     sources.extend(tenant.as_ref().map(|t| &t.source));
     let hidden = SourceFile::hiding(&sources, &result.secret_spans);
     let sources: Vec<&SourceFile> = hidden.iter().collect();
-    print_diagnostics(&result.diagnostics, &sources, format, false);
+    print_diagnostics(s, &result.diagnostics, &sources, format, false);
     let holds_secret = result.holds_secret();
     let Some((mut document, _)) = result.output else {
         return Err(match format {
@@ -98,15 +111,17 @@ pub(super) fn build(
         if holds_secret {
             return Err(Failure::usage("the document holds secret values; write it to a file (created with mode 0600), not to stdout"));
         }
-        out!("{json}");
+        out!(s, "{json}");
         return Ok(Done::Clean);
     }
-    let written = io::write_output_how(
-        &target,
-        json.as_bytes(),
-        io::WriteOptions::output(holds_secret),
-    )
-    .map_err(Failure::usage)?;
+    let written = s
+        .files
+        .write_output_how(
+            &target,
+            json.as_bytes(),
+            io::WriteOptions::output(holds_secret),
+        )
+        .map_err(Failure::usage)?;
     if matches!(format, Format::Human) {
         reportln!(
             "wrote {} ({} nodes{})",

@@ -5,8 +5,8 @@ use super::*;
 use wxcflow::diagnostic::sarif::SarifLog;
 
 /// Everything one `check` found, kept for whichever format is printed at the end.
-#[derive(Default)]
-struct Report {
+struct Report<'a> {
+    session: &'a Session,
     diagnostics: Vec<Diagnostic>,
     /// The same, with columns counted as the lines are shown (secrets as the mask), for JSON.
     shown: Vec<Diagnostic>,
@@ -18,7 +18,7 @@ struct Report {
     spec_start: usize,
 }
 
-impl Report {
+impl Report<'_> {
     /// An input that could not be read: said on stderr at once, and in the SARIF log. One over
     /// the limits is a finding about the input (`wxc::too-large`), reported with the others.
     fn unreadable(&mut self, error: &super::io::ReadError) {
@@ -75,7 +75,7 @@ impl Report {
         self.human.push_str(&diagnostic::render_human_styled(
             &new,
             sources,
-            colour_stdout(),
+            self.session.colour_stdout(),
         ));
         self.sarif.add(&new, sources, Some(input));
         self.shown.extend(diagnostic::shown(&new, sources));
@@ -83,8 +83,21 @@ impl Report {
     }
 }
 
-pub(super) fn check(specs: &[PathBuf], tenants: Option<&Path>, format: ReportFormat) -> Outcome {
-    let mut report = Report::default();
+pub(super) fn check(
+    s: &Session,
+    specs: &[PathBuf],
+    tenants: Option<&Path>,
+    format: ReportFormat,
+) -> Outcome {
+    let mut report = Report {
+        session: s,
+        diagnostics: Vec::new(),
+        shown: Vec::new(),
+        human: String::new(),
+        sarif: SarifLog::default(),
+        unreadable: 0,
+        spec_start: 0,
+    };
     // Tenant files are read and parsed once; one that does not parse is reported once.
     let mut loaded = Vec::new();
     if let Some(dir) = tenants {
@@ -107,7 +120,7 @@ pub(super) fn check(specs: &[PathBuf], tenants: Option<&Path>, format: ReportFor
         }
         for file in paths {
             let path = file.path.clone();
-            let source = match file.read() {
+            let source = match file.read(s) {
                 Ok(s) => s,
                 Err(e) => {
                     report.unreadable(&e);
@@ -127,7 +140,7 @@ pub(super) fn check(specs: &[PathBuf], tenants: Option<&Path>, format: ReportFor
     let mut exports = 0;
     for path in specs {
         report.start_spec();
-        match super::flow_designer::lint_file(path) {
+        match super::flow_designer::lint_file(s, path) {
             Ok(Some((found, quoted, export))) => {
                 exports += usize::from(export);
                 let name = path.display().to_string();
@@ -140,7 +153,7 @@ pub(super) fn check(specs: &[PathBuf], tenants: Option<&Path>, format: ReportFor
                 continue;
             }
         }
-        let source = match read_source(path) {
+        let source = match read_source(s, path) {
             Ok(s) => s,
             Err(e) => {
                 report.unreadable(&e);
@@ -150,7 +163,7 @@ pub(super) fn check(specs: &[PathBuf], tenants: Option<&Path>, format: ReportFor
         // A flow document is wxcflow's output: checked against its schema, not read as TOML.
         if let Inspection::FlowDocument { .. } = workflow::inspect(source.text.as_bytes()) {
             let problems = serde_json::from_str::<serde_json::Value>(&source.text)
-                .map(|value| compiler().validator().validate(&value))
+                .map(|value| s.compiler().validator().validate(&value))
                 .unwrap_or_else(|e| vec![e.to_string()]);
             let found = problems
                 .into_iter()
@@ -163,7 +176,7 @@ pub(super) fn check(specs: &[PathBuf], tenants: Option<&Path>, format: ReportFor
             continue;
         }
         if tenants.is_none() {
-            let result = compiler().build(&source);
+            let result = s.compiler().build(&source);
             report.add_hiding(
                 result.diagnostics,
                 &[&source],
@@ -174,8 +187,8 @@ pub(super) fn check(specs: &[PathBuf], tenants: Option<&Path>, format: ReportFor
             continue;
         }
         for (tenant_path, tenant) in &loaded {
-            let store = FsSecrets::beside(Some(tenant_path));
-            let result = compiler().build_tenant(&source, Some(tenant), &store);
+            let store = FsSecrets::beside(s, Some(tenant_path));
+            let result = s.compiler().build_tenant(&source, Some(tenant), &store);
             let heading = format!(
                 "{} for tenant {} ({}):",
                 source.name, tenant.name, tenant.source.name
@@ -191,7 +204,7 @@ pub(super) fn check(specs: &[PathBuf], tenants: Option<&Path>, format: ReportFor
     }
     match format {
         ReportFormat::Human => {
-            out!("{}", report.human);
+            out!(s, "{}", report.human);
             let tenants_part = match tenants {
                 Some(_) => format!(
                     " for {} tenant{}",
@@ -213,8 +226,8 @@ pub(super) fn check(specs: &[PathBuf], tenants: Option<&Path>, format: ReportFor
                 diagnostic::summary(&report.diagnostics)
             );
         }
-        ReportFormat::Json => out!("{}", diagnostic::render_json(&report.shown, &[])),
-        ReportFormat::Sarif => out!("{}", report.sarif.render()),
+        ReportFormat::Json => out!(s, "{}", diagnostic::render_json(&report.shown, &[])),
+        ReportFormat::Sarif => out!(s, "{}", report.sarif.render()),
     }
     if report.unreadable > 0 {
         Err(Failure::Unusable(None))

@@ -23,9 +23,9 @@ struct FdSource {
 
 /// Reads a file and tells whether it is a Flow Designer export or spec. Flow Designer files are
 /// read up to [`wxcflow::MAX_FD_BYTES`], the most `build` writes.
-fn read_fd(path: &Path) -> Result<Option<FdSource>, Failure> {
+fn read_fd(s: &Session, path: &Path) -> Result<Option<FdSource>, Failure> {
     // Too large for a Flow Designer file: left to the other readers, which say why.
-    let bytes = match super::io::read_bounded(path, wxcflow::MAX_FD_BYTES) {
+    let bytes = match s.files.read_bounded(path, wxcflow::MAX_FD_BYTES) {
         Ok(bytes) => bytes,
         Err(e) if e.too_large => return Ok(None),
         Err(e) => return Err(e.into()),
@@ -33,25 +33,25 @@ fn read_fd(path: &Path) -> Result<Option<FdSource>, Failure> {
     let Some(kind) = fd::recognise(&bytes) else {
         return Ok(None);
     };
-    let source = read_fd_source(path)?;
+    let source = read_fd_source(s, path)?;
     Ok(Some(FdSource { source, kind }))
 }
 
 /// A Flow Designer file's text, read up to [`wxcflow::MAX_FD_BYTES`].
-fn read_fd_source(path: &Path) -> Result<SourceFile, super::io::ReadError> {
-    let text = super::io::read_text(path, wxcflow::MAX_FD_BYTES)?;
+fn read_fd_source(s: &Session, path: &Path) -> Result<SourceFile, super::io::ReadError> {
+    let text = s.files.read_text(path, wxcflow::MAX_FD_BYTES)?;
     Ok(SourceFile::new(path.display().to_string(), text))
 }
 
 /// Prints read errors of a Flow Designer file, quoting it with its secret values hidden.
-fn print_problems(diagnostics: &[Diagnostic], quoted: &Quoted) {
-    print_diagnostics(diagnostics, &[&quoted.source], Format::Human, false);
+fn print_problems(s: &Session, diagnostics: &[Diagnostic], quoted: &Quoted) {
+    print_diagnostics(s, diagnostics, &[&quoted.source], Format::Human, false);
 }
 
-pub(super) fn inspect(files: &[PathBuf], format: Format) -> Option<Outcome> {
+pub(super) fn inspect(s: &Session, files: &[PathBuf], format: Format) -> Option<Outcome> {
     let mut read = Vec::new();
     for path in files {
-        match read_fd(path) {
+        match read_fd(s, path) {
             Ok(Some(f)) => read.push(f),
             Ok(None) => return None,
             Err(failure) => return Some(Err(failure)),
@@ -71,7 +71,7 @@ pub(super) fn inspect(files: &[PathBuf], format: Format) -> Option<Outcome> {
                 Some(fd::inspect::summary(&flow, kind)),
             )),
             (Err(problems), quoted) => {
-                print_problems(&problems, &quoted);
+                print_problems(s, &problems, &quoted);
                 failed = true;
                 reports.push((f.source.name.clone(), None));
             }
@@ -81,8 +81,12 @@ pub(super) fn inspect(files: &[PathBuf], format: Format) -> Option<Outcome> {
         Format::Human => {
             for (name, summary) in &reports {
                 match summary {
-                    Some(s) => out!("{}", diagnostic::printable(&fd::inspect::render(name, s))),
-                    None => outln!("{name}: not a readable Flow Designer file (see above)"),
+                    Some(summary) => out!(
+                        s,
+                        "{}",
+                        diagnostic::printable(&fd::inspect::render(name, summary))
+                    ),
+                    None => outln!(s, "{name}: not a readable Flow Designer file (see above)"),
                 }
             }
         }
@@ -91,7 +95,7 @@ pub(super) fn inspect(files: &[PathBuf], format: Format) -> Option<Outcome> {
                 .iter()
                 .map(|(path, s)| serde_json::json!({ "path": path, "flow_designer": s }))
                 .collect();
-            outln!("{}", pretty_json(&serde_json::json!({ "files": files })));
+            outln!(s, "{}", pretty_json(&serde_json::json!({ "files": files })));
         }
     }
     Some(if failed {
@@ -101,7 +105,7 @@ pub(super) fn inspect(files: &[PathBuf], format: Format) -> Option<Outcome> {
     })
 }
 
-pub(super) fn textconv(path: &Path, bytes: &[u8]) -> Option<Outcome> {
+pub(super) fn textconv(s: &Session, path: &Path, bytes: &[u8]) -> Option<Outcome> {
     fd::recognise(bytes)?;
     let text = String::from_utf8_lossy(bytes).into_owned();
     let source = SourceFile::new(path.display().to_string(), text);
@@ -110,21 +114,21 @@ pub(super) fn textconv(path: &Path, bytes: &[u8]) -> Option<Outcome> {
         (Ok(flow), _) => fd::diff::render_lines(&flow),
         (Err(_), quoted) => quoted.text(),
     };
-    out!("{}", diagnostic::printable(&shown));
+    out!(s, "{}", diagnostic::printable(&shown));
     Some(Ok(Done::Clean))
 }
 
 /// One side of a Flow Designer diff: a Flow Designer file, or a Webex Connect spec or document
 /// lowered to a subflow. Errors are printed.
-fn side(path: &Path) -> Result<FdFlow, Failure> {
-    if let Some(f) = read_fd(path)? {
+fn side(s: &Session, path: &Path) -> Result<FdFlow, Failure> {
+    if let Some(f) = read_fd(s, path)? {
         let (read, quoted) = fd::read_quoted(&f.source);
         return read.map_err(|problems| {
-            print_problems(&problems, &quoted);
+            print_problems(s, &problems, &quoted);
             Failure::Unusable(None)
         });
     }
-    let bytes = super::io::read_bounded(path, wxcflow::MAX_INPUT_BYTES)?;
+    let bytes = s.files.read_bounded(path, wxcflow::MAX_INPUT_BYTES)?;
     let (build, source) = match workflow::inspect(&bytes) {
         Inspection::FlowDocument { .. } => {
             let document: wxcflow::flow::Document =
@@ -143,8 +147,8 @@ fn side(path: &Path) -> Result<FdFlow, Failure> {
             (build, None)
         }
         Inspection::Spec { .. } => {
-            let source = read_source(path)?;
-            (compiler().build(&source), Some(source))
+            let source = read_source(s, path)?;
+            (s.compiler().build(&source), Some(source))
         }
         _ => {
             return Err(Failure::usage(format!(
@@ -153,11 +157,11 @@ fn side(path: &Path) -> Result<FdFlow, Failure> {
             )))
         }
     };
-    let children = children(Some(path), &build, Default::default());
+    let children = children(s, Some(path), &build, Default::default());
     let lowered = fd::lower_build_with(
         &build,
         source.as_ref(),
-        compiler().fd_validator(),
+        s.compiler().fd_validator(),
         &children,
     );
     let mut diagnostics = build.diagnostics;
@@ -165,29 +169,30 @@ fn side(path: &Path) -> Result<FdFlow, Failure> {
     let sources: Vec<&SourceFile> = source.iter().collect();
     let hidden = SourceFile::hiding(&sources, &build.secret_spans);
     let sources: Vec<&SourceFile> = hidden.iter().collect();
-    print_diagnostics(&diagnostics, &sources, Format::Human, false);
+    print_diagnostics(s, &diagnostics, &sources, Format::Human, false);
     lowered
         .output
         .map(|(flow, _)| flow)
         .ok_or(Failure::Unusable(None))
 }
 
-pub(super) fn diff(old: &Path, new: &Path, format: DiffFormat) -> Option<Outcome> {
+pub(super) fn diff(s: &Session, old: &Path, new: &Path, format: DiffFormat) -> Option<Outcome> {
     let is_fd = |p: &Path| {
-        super::io::read_bounded(p, wxcflow::MAX_FD_BYTES)
+        s.files
+            .read_bounded(p, wxcflow::MAX_FD_BYTES)
             .ok()
             .is_some_and(|b| fd::recognise(&b).is_some())
     };
     if !is_fd(old) && !is_fd(new) {
         return None;
     }
-    let (a, b) = match (side(old), side(new)) {
+    let (a, b) = match (side(s, old), side(s, new)) {
         (Ok(a), Ok(b)) => (a, b),
         (Err(failure), _) | (_, Err(failure)) => return Some(Err(failure)),
     };
     let changes = fd::diff::diff(&a, &b);
     let text = match format {
-        DiffFormat::Text => fd::diff::render_text(&changes, colour_stdout()),
+        DiffFormat::Text => fd::diff::render_text(&changes, s.colour_stdout()),
         DiffFormat::Json => fd::diff::render_json(&changes),
         DiffFormat::Markdown => fd::diff::render_markdown(
             &changes,
@@ -195,19 +200,19 @@ pub(super) fn diff(old: &Path, new: &Path, format: DiffFormat) -> Option<Outcome
             &new.display().to_string(),
         ),
     };
-    out!("{text}");
+    out!(s, "{text}");
     Some(Ok(Done::found_if(!changes.is_empty())))
 }
 
-pub(super) fn decompile(path: &Path, output: Option<&Path>) -> Option<Outcome> {
-    let f = match read_fd(path) {
+pub(super) fn decompile(s: &Session, path: &Path, output: Option<&Path>) -> Option<Outcome> {
+    let f = match read_fd(s, path) {
         Ok(f) => f?,
         Err(failure) => return Some(Err(failure)),
     };
     let flow = match fd::read_quoted(&f.source) {
         (Ok(flow), _) => flow,
         (Err(problems), quoted) => {
-            print_problems(&problems, &quoted);
+            print_problems(s, &problems, &quoted);
             return Some(Err(Failure::problems()));
         }
     };
@@ -219,11 +224,11 @@ pub(super) fn decompile(path: &Path, output: Option<&Path>) -> Option<Outcome> {
     Some(match output {
         None if private => Err(Failure::usage("the flow holds secret values (a secure variable's value or a credential typed in clear); write the spec to a file with -o (created with mode 0600)")),
         None => {
-            out!("{spec}");
+            out!(s, "{spec}");
             Ok(Done::Clean)
         }
         Some(target) => {
-            match super::io::write_output(target, spec.as_bytes(), super::io::WriteOptions::output(private)) {
+            match s.files.write_output(target, spec.as_bytes(), super::io::WriteOptions::output(private)) {
                 Ok(()) => Ok(Done::Clean),
                 Err(e) => Err(Failure::usage(e)),
             }
@@ -237,8 +242,8 @@ pub(super) type Linted = (Vec<Diagnostic>, Vec<SourceFile>, bool);
 
 /// What `check` finds in a Flow Designer export or spec: its diagnostics, and the sources to
 /// quote them from (none for an export on one long line); `None` for any other file.
-pub(super) fn lint_file(path: &Path) -> Result<Option<Linted>, super::io::ReadError> {
-    let bytes = match super::io::read_bounded(path, wxcflow::MAX_FD_BYTES) {
+pub(super) fn lint_file(s: &Session, path: &Path) -> Result<Option<Linted>, super::io::ReadError> {
+    let bytes = match s.files.read_bounded(path, wxcflow::MAX_FD_BYTES) {
         Ok(bytes) => bytes,
         Err(e) if e.too_large => return Ok(None),
         Err(e) => return Err(e),
@@ -246,7 +251,7 @@ pub(super) fn lint_file(path: &Path) -> Result<Option<Linted>, super::io::ReadEr
     let Some(kind) = fd::recognise(&bytes) else {
         return Ok(None);
     };
-    let source = read_fd_source(path)?;
+    let source = read_fd_source(s, path)?;
     // Quoted with secret values hidden; excerpts only when every line, as shown, is readable
     // (most exports are one long line).
     let (read, quoted) = fd::read_quoted(&source);
@@ -256,7 +261,7 @@ pub(super) fn lint_file(path: &Path) -> Result<Option<Linted>, super::io::ReadEr
             let mut d = fd::lint::lint(&flow, Some(&source));
             // A spec is also built, so that what the schema refuses shows here too.
             if kind == FdFile::Spec {
-                d.extend(fd::build_spec(&source, compiler().fd_validator()).diagnostics);
+                d.extend(fd::build_spec(&source, s.compiler().fd_validator()).diagnostics);
             }
             quoted.place(&mut d);
             d
@@ -277,6 +282,7 @@ pub(super) fn lint_file(path: &Path) -> Result<Option<Linted>, super::io::ReadEr
 /// Builds for Flow Designer: a Flow Designer spec as it is, a Webex Connect spec (default:
 /// the embedded GetOAuthToken) lowered to a subflow.
 fn build_fd(
+    s: &Session,
     spec: Option<&Path>,
     values: Option<&Path>,
     format: Format,
@@ -286,15 +292,15 @@ fn build_fd(
     let ids = subflow_ids(subflows)?;
     // A Flow Designer spec is read up to the Flow Designer limit (what `decompile` writes of
     // the largest export); a Webex Connect spec up to the specs' own.
-    let fd_spec = match spec.map(read_fd).transpose()?.flatten() {
+    let fd_spec = match spec.map(|p| read_fd(s, p)).transpose()?.flatten() {
         Some(f) if f.kind == FdFile::Spec => Some(f.source),
         _ => None,
     };
     let source = match fd_spec {
         Some(source) => source,
-        None => in_format(load_spec(spec), format)?,
+        None => in_format(s, load_spec(s, spec), format)?,
     };
-    let validator = compiler().fd_validator();
+    let validator = s.compiler().fd_validator();
     if fd::spec::is_spec(&source.text) {
         if !subflows.is_empty() {
             return Err(Failure::usage(
@@ -309,18 +315,18 @@ fn build_fd(
         let mut build = fd::build_spec(&source, validator);
         let (_, quoted) = fd::read_quoted(&source);
         quoted.place(&mut build.diagnostics);
-        print_diagnostics(&build.diagnostics, &[&quoted.source], format, false);
+        print_diagnostics(s, &build.diagnostics, &[&quoted.source], format, false);
         return Ok((build, vec![quoted.source], Default::default()));
     }
-    let tenant = values.map(|v| load_tenant_as(v, format)).transpose()?;
-    let store = FsSecrets::beside(values);
+    let tenant = values.map(|v| load_tenant_as(s, v, format)).transpose()?;
+    let store = FsSecrets::beside(s, values);
     // A sheet says where each secret comes from and reads none, as for the document target.
     let store: &dyn wxcflow::render::SecretStore = match reads {
         super::Secrets::Read => &store,
         super::Secrets::OriginsOnly => &wxcflow::render::OriginsOnly,
     };
-    let connect = compiler().build_tenant(&source, tenant.as_ref(), store);
-    let children = children(spec, &connect, ids);
+    let connect = s.compiler().build_tenant(&source, tenant.as_ref(), store);
+    let children = children(s, spec, &connect, ids);
     let lowered = fd::lower_build_with(&connect, Some(&source), validator, &children);
     let origins = connect
         .secret_origins
@@ -335,7 +341,7 @@ fn build_fd(
     let refs: Vec<&SourceFile> = sources.iter().collect();
     let sources = SourceFile::hiding(&refs, &connect.secret_spans);
     let refs: Vec<&SourceFile> = sources.iter().collect();
-    print_diagnostics(&diagnostics, &refs, format, false);
+    print_diagnostics(s, &diagnostics, &refs, format, false);
     Ok((
         fd::FdBuild {
             diagnostics,
@@ -376,6 +382,7 @@ fn subflow_ids(
 /// inputs and outputs when its spec is found as `run` finds it (beside the spec, else the
 /// embedded GetOAuthToken).
 fn children(
+    s: &Session,
     spec: Option<&Path>,
     build: &wxcflow::Build,
     ids: std::collections::BTreeMap<String, fd::lower::SubflowIds>,
@@ -388,7 +395,7 @@ fn children(
     let Some((document, _)) = &build.output else {
         return children;
     };
-    let resolver = super::simulate::FsFlows::new(spec, &[]);
+    let resolver = super::simulate::FsFlows::new(s, spec, &[]);
     for node in &document.flow.nodes {
         if let wxcflow::flow::NodeKind::CallFlow(c) = &node.kind {
             if children.interfaces.contains_key(&c.flow) {
@@ -410,6 +417,7 @@ fn children(
 type Origins = std::collections::BTreeMap<String, String>;
 
 pub(super) fn build(
+    s: &Session,
     spec: Option<&Path>,
     values: Option<&Path>,
     output: Option<&Path>,
@@ -422,7 +430,7 @@ pub(super) fn build(
             out.display()
         )));
     }
-    let (build, _, _) = build_fd(spec, values, format, super::Secrets::Read, subflows)?;
+    let (build, _, _) = build_fd(s, spec, values, format, super::Secrets::Read, subflows)?;
     let holds_secret = build.holds_secret;
     let Some((flow, json)) = build.output else {
         return Err(match format {
@@ -441,15 +449,17 @@ pub(super) fn build(
         if holds_secret {
             return Err(Failure::usage("the Flow Designer file holds secret values; write it to a file (created with mode 0600), not to stdout"));
         }
-        out!("{json}");
+        out!(s, "{json}");
         return Ok(Done::Clean);
     }
-    let written = super::io::write_output_how(
-        &target,
-        json.as_bytes(),
-        super::io::WriteOptions::output(holds_secret),
-    )
-    .map_err(Failure::usage)?;
+    let written = s
+        .files
+        .write_output_how(
+            &target,
+            json.as_bytes(),
+            super::io::WriteOptions::output(holds_secret),
+        )
+        .map_err(Failure::usage)?;
     if matches!(format, Format::Human) {
         reportln!(
             "wrote {} (Flow Designer {}, {} activities{})",
@@ -466,8 +476,14 @@ pub(super) fn build(
     Ok(Done::Clean)
 }
 
-pub(super) fn sheet(spec: Option<&Path>, values: Option<&Path>, output: Option<&Path>) -> Outcome {
+pub(super) fn sheet(
+    s: &Session,
+    spec: Option<&Path>,
+    values: Option<&Path>,
+    output: Option<&Path>,
+) -> Outcome {
     let (build, sources, origins) = build_fd(
+        s,
         spec,
         values,
         Format::Human,
@@ -489,9 +505,9 @@ pub(super) fn sheet(spec: Option<&Path>, values: Option<&Path>, output: Option<&
         diagnostics: &build.diagnostics,
     });
     match output {
-        None => out!("{text}"),
+        None => out!(s, "{text}"),
         Some(path) => {
-            if let Err(e) = super::io::write_output(
+            if let Err(e) = s.files.write_output(
                 path,
                 text.as_bytes(),
                 super::io::WriteOptions::output(false),
@@ -504,8 +520,8 @@ pub(super) fn sheet(spec: Option<&Path>, values: Option<&Path>, output: Option<&
 }
 
 /// `build` and `sheet` for the document target refuse a Flow Designer spec with the reason.
-pub(super) fn refuse_document_target(spec: Option<&Path>) -> Option<Outcome> {
-    let text = super::io::read_text(spec?, wxcflow::MAX_INPUT_BYTES).ok()?;
+pub(super) fn refuse_document_target(s: &Session, spec: Option<&Path>) -> Option<Outcome> {
+    let text = s.files.read_text(spec?, wxcflow::MAX_INPUT_BYTES).ok()?;
     fd::spec::is_spec(&text).then(|| {
         Err(Failure::usage(
             "this is a Flow Designer spec: build it with --target flow-designer",
@@ -568,7 +584,7 @@ fn converse<T>(
 }
 
 /// Imports a Flow Designer file into Webex Contact Center, and publishes it on request.
-pub(super) fn push(args: &Push) -> Outcome {
+pub(super) fn push(s: &Session, args: &Push) -> Outcome {
     use fd::push;
     let base = match push::api_base(args.region, args.api_url) {
         Ok(base) => base,
@@ -593,7 +609,7 @@ pub(super) fn push(args: &Push) -> Outcome {
     // escape) shows as U+FFFD, so that a name cannot forge a line.
     let raw_name = args.file.display().to_string();
     let shown_name = diagnostic::printable_name(&raw_name).into_owned();
-    let source = read_fd_source(args.file).map_err(|mut e| {
+    let source = read_fd_source(s, args.file).map_err(|mut e| {
         e.message = e.message.replace(&raw_name, &shown_name);
         e
     })?;
@@ -619,11 +635,14 @@ pub(super) fn push(args: &Push) -> Outcome {
     // Schema problems say where, without the secret values the file may hold.
     let violations = match fd::read::read_export_partial(&source) {
         (Some(flow), _) => {
-            fd::validate_export(&value, &flow, compiler().fd_validator(), &|_, a| {
+            fd::validate_export(&value, &flow, s.compiler().fd_validator(), &|_, a| {
                 a.origin.clone()
             })
         }
-        (None, _) => compiler().fd_validator().validate_hiding(&value, &|_| true),
+        (None, _) => s
+            .compiler()
+            .fd_validator()
+            .validate_hiding(&value, &|_| true),
     };
     if !violations.is_empty() {
         for v in &violations {

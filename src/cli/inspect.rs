@@ -11,14 +11,14 @@ pub(super) fn single_export(inspection: &Inspection) -> Option<&workflow::Export
     }
 }
 
-pub(super) fn inspect(files: &[PathBuf], format: Format) -> Outcome {
-    if let Some(code) = super::flow_designer::inspect(files, format) {
+pub(super) fn inspect(s: &Session, files: &[PathBuf], format: Format) -> Outcome {
+    if let Some(code) = super::flow_designer::inspect(s, files, format) {
         return code;
     }
     let mut inspected = Vec::new();
     for path in files {
         let name = path.display().to_string();
-        match io::read_bounded(path, workflow::MAX_EXPORT_BYTES) {
+        match s.files.read_bounded(path, workflow::MAX_EXPORT_BYTES) {
             Ok(bytes) => inspected.push((name, workflow::inspect(&bytes))),
             // Too large is a finding about the file, reported like any other rejection.
             Err(e) if e.too_large => inspected.push((
@@ -40,12 +40,14 @@ pub(super) fn inspect(files: &[PathBuf], format: Format) -> Outcome {
         Format::Human => {
             for (name, inspection) in &inspected {
                 out!(
+                    s,
                     "{}",
                     diagnostic::printable(&workflow::render_inspection(name, inspection))
                 );
             }
             if let Some(c) = &comparison {
                 out!(
+                    s,
                     "{}",
                     diagnostic::printable(&workflow::render_comparison(
                         &inspected[0].0,
@@ -61,7 +63,7 @@ pub(super) fn inspect(files: &[PathBuf], format: Format) -> Outcome {
                 .map(|(path, inspection)| serde_json::json!({ "path": path, "inspection": inspection }))
                 .collect();
             let report = serde_json::json!({ "files": files, "comparison": comparison });
-            outln!("{}", pretty_json(&report));
+            outln!(s, "{}", pretty_json(&report));
         }
     }
     if inspected.iter().all(|(_, i)| i.is_recognised()) {
@@ -73,10 +75,10 @@ pub(super) fn inspect(files: &[PathBuf], format: Format) -> Outcome {
 
 /// Git calls this with one file and shows what it prints; so it prints something for any file
 /// and fails only when the file cannot be read.
-pub(super) fn textconv(path: &Path) -> Outcome {
+pub(super) fn textconv(s: &Session, path: &Path) -> Outcome {
     // Flow Designer files are read up to what `build` writes; everything else up to its own limit.
-    let bytes = io::read_bounded(path, wxcflow::MAX_FD_BYTES)?;
-    if let Some(code) = super::flow_designer::textconv(path, &bytes) {
+    let bytes = s.files.read_bounded(path, wxcflow::MAX_FD_BYTES)?;
+    if let Some(code) = super::flow_designer::textconv(s, path, &bytes) {
         return code;
     }
     if bytes.len() > workflow::MAX_EXPORT_BYTES {
@@ -89,7 +91,7 @@ pub(super) fn textconv(path: &Path) -> Outcome {
     let text = match workflow::inspect(&bytes) {
         Inspection::Spec { .. } => {
             let source = SourceFile::new(path.display().to_string(), verbatim());
-            let build = compiler().build_symbolic(&source);
+            let build = s.compiler().build_symbolic(&source);
             let spec = wxcflow::spec::parse_spec(&source).ok();
             match build.output {
                 Some((document, _)) => {
@@ -120,6 +122,6 @@ pub(super) fn textconv(path: &Path) -> Outcome {
         other => workflow::render_inspection("export", &other),
     };
     // For display only: control characters a file holds never reach the terminal.
-    out!("{}", diagnostic::printable(&text));
+    out!(s, "{}", diagnostic::printable(&text));
     Ok(Done::Clean)
 }

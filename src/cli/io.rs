@@ -20,66 +20,89 @@ impl std::fmt::Display for ReadError {
     }
 }
 
-/// The files read so far in this process, by (device, inode): no output may replace one.
-static INPUTS: Mutex<Vec<(u64, u64, PathBuf)>> = Mutex::new(Vec::new());
-
-/// Reads at most `limit` bytes of any kind of file (regular, device, pipe): one byte more and it
-/// is refused as too large, so `/dev/zero` costs `limit + 1` bytes of memory, not all of it.
-pub fn read_bounded(path: &Path, limit: usize) -> Result<Vec<u8>, ReadError> {
-    read_limited(path, limit, true)
+/// The files one run reads and writes: every read and write of the command goes through one of
+/// these, which remembers what was read (shared by the threads of a render, hence the locks).
+#[derive(Default)]
+pub struct Files {
+    /// The files read so far, by (device, inode): no output may replace one.
+    inputs: Mutex<Vec<(u64, u64, PathBuf)>>,
+    /// What was read from inputs that cannot be read twice (a FIFO, a pipe such as `<(...)` or
+    /// /dev/stdin), by path: a command that reads a file again gets the same bytes instead of
+    /// an empty read or a wait forever.
+    read_once: Mutex<Vec<(PathBuf, Vec<u8>)>>,
+    /// The first failure to write to stdout (other than a closed pipe), reported at exit.
+    stdout_failure: Mutex<Option<String>>,
+    /// Temporary files named so far (a part of each temporary name).
+    temporaries: std::sync::atomic::AtomicU64,
 }
 
-/// Reads one of this run's own outputs (a render's earlier documents and manifest), bounded
-/// like any read, without counting it as an input that no output may replace.
-pub fn read_output(path: &Path, limit: usize) -> Result<Vec<u8>, ReadError> {
-    read_limited(path, limit, false)
-}
+impl Files {
+    /// Reads at most `limit` bytes of any kind of file (regular, device, pipe): one byte more and it
+    /// is refused as too large, so `/dev/zero` costs `limit + 1` bytes of memory, not all of it.
+    pub fn read_bounded(&self, path: &Path, limit: usize) -> Result<Vec<u8>, ReadError> {
+        self.read_limited(path, limit, true)
+    }
 
-/// What was read from inputs that cannot be read twice (a FIFO, a pipe such as `<(...)` or
-/// /dev/stdin), by path: a command that looks at a file before reading it (is this a Flow
-/// Designer file?) gets the same bytes again instead of an empty read or a wait forever.
-static READ_ONCE: Mutex<Vec<(PathBuf, Vec<u8>)>> = Mutex::new(Vec::new());
+    /// Reads one of this run's own outputs (a render's earlier documents and manifest), bounded
+    /// like any read, without counting it as an input that no output may replace.
+    pub fn read_output(&self, path: &Path, limit: usize) -> Result<Vec<u8>, ReadError> {
+        self.read_limited(path, limit, false)
+    }
 
-fn read_limited(path: &Path, limit: usize, input: bool) -> Result<Vec<u8>, ReadError> {
-    let io_error = |e: std::io::Error| ReadError {
-        message: format!("cannot read {}: {e}", path.display()),
-        too_large: false,
-    };
-    let earlier = READ_ONCE.lock().ok().and_then(|read| {
-        read.iter()
-            .find(|(p, _)| p == path)
-            .map(|(_, bytes)| bytes.clone())
-    });
-    if let Some(bytes) = earlier {
-        return match bytes.len() > limit {
-            true => Err(too_large(&path.display().to_string(), limit)),
-            false => Ok(bytes),
+    fn read_limited(&self, path: &Path, limit: usize, input: bool) -> Result<Vec<u8>, ReadError> {
+        let io_error = |e: std::io::Error| ReadError {
+            message: format!("cannot read {}: {e}", path.display()),
+            too_large: false,
         };
-    }
-    let file = std::fs::File::open(path).map_err(io_error)?;
-    let mut once = false;
-    if let Ok(meta) = file.metadata() {
-        if meta.is_dir() {
-            return Err(io_error(std::io::Error::other("it is a directory")));
+        let earlier = self.read_once.lock().ok().and_then(|read| {
+            read.iter()
+                .find(|(p, _)| p == path)
+                .map(|(_, bytes)| bytes.clone())
+        });
+        if let Some(bytes) = earlier {
+            return match bytes.len() > limit {
+                true => Err(too_large(&path.display().to_string(), limit)),
+                false => Ok(bytes),
+            };
         }
-        if input {
-            remember_input(path, &meta);
+        let file = std::fs::File::open(path).map_err(io_error)?;
+        let mut once = false;
+        if let Ok(meta) = file.metadata() {
+            if meta.is_dir() {
+                return Err(io_error(std::io::Error::other("it is a directory")));
+            }
+            if input {
+                self.remember_input(path, &meta);
+            }
+            once = !meta.is_file();
         }
-        once = !meta.is_file();
-    }
-    let mut bytes = Vec::new();
-    file.take(limit as u64 + 1)
-        .read_to_end(&mut bytes)
-        .map_err(io_error)?;
-    if bytes.len() > limit {
-        return Err(too_large(&path.display().to_string(), limit));
-    }
-    if once {
-        if let Ok(mut read) = READ_ONCE.lock() {
-            read.push((path.to_path_buf(), bytes.clone()));
+        let mut bytes = Vec::new();
+        file.take(limit as u64 + 1)
+            .read_to_end(&mut bytes)
+            .map_err(io_error)?;
+        if bytes.len() > limit {
+            return Err(too_large(&path.display().to_string(), limit));
         }
+        if once {
+            if let Ok(mut read) = self.read_once.lock() {
+                read.push((path.to_path_buf(), bytes.clone()));
+            }
+        }
+        Ok(bytes)
     }
-    Ok(bytes)
+
+    /// Reads a UTF-8 text file of at most `limit` bytes.
+    pub fn read_text(&self, path: &Path, limit: usize) -> Result<String, ReadError> {
+        let bytes = self.read_bounded(path, limit)?;
+        String::from_utf8(bytes).map_err(|e| ReadError {
+            message: format!(
+                "{} is not UTF-8 text (invalid byte at offset {})",
+                path.display(),
+                e.utf8_error().valid_up_to()
+            ),
+            too_large: false,
+        })
+    }
 }
 
 /// The refusal of an input over `limit` bytes.
@@ -88,19 +111,6 @@ pub fn too_large(name: &str, limit: usize) -> ReadError {
         message: format!("{name} is over {limit} bytes: wxcflow reads at most {limit} bytes of it"),
         too_large: true,
     }
-}
-
-/// Reads a UTF-8 text file of at most `limit` bytes.
-pub fn read_text(path: &Path, limit: usize) -> Result<String, ReadError> {
-    let bytes = read_bounded(path, limit)?;
-    String::from_utf8(bytes).map_err(|e| ReadError {
-        message: format!(
-            "{} is not UTF-8 text (invalid byte at offset {})",
-            path.display(),
-            e.utf8_error().valid_up_to()
-        ),
-        too_large: false,
-    })
 }
 
 /// Why a secret file gave no value.
@@ -113,40 +123,44 @@ pub enum SecretReadError {
     Failed(String),
 }
 
-/// Reads a secret file at `path` (canonical, already judged by the rules of where secret files
-/// may be): the opened handle must be a regular file, the same one as `path` names without
-/// following links, and (on Linux, where the kernel tells an open file's path) still pass
-/// `rules`, before a byte is read. Bounded like every input, and counted as one (no output may
-/// replace it). A file that is not UTF-8 is refused without saying where: the offset of its
-/// first bad byte would tell something of the secret.
-pub fn read_secret_file(
-    path: &Path,
-    limit: usize,
-    rules: &dyn Fn(&Path) -> Result<(), wxcflow::render::sources::FileRule>,
-) -> Result<String, SecretReadError> {
-    use wxcflow::render::sources::FileRule;
-    let failed =
-        |e: std::io::Error| SecretReadError::Failed(format!("cannot read {}: {e}", path.display()));
-    let file = std::fs::File::open(path).map_err(failed)?;
-    let meta = file.metadata().map_err(failed)?;
-    if !meta.is_file() || !same_file(&meta, path) {
-        return Err(SecretReadError::NotAllowed(FileRule::NotRegularFile));
+impl Files {
+    /// Reads a secret file at `path` (canonical, already judged by the rules of where secret
+    /// files may be): the opened handle must be a regular file, the same one as `path` names
+    /// without following links, and (on Linux, where the kernel tells an open file's path)
+    /// still pass `rules`, before a byte is read. Bounded like every input, and counted as one
+    /// (no output may replace it). A file that is not UTF-8 is refused without saying where:
+    /// the offset of its first bad byte would tell something of the secret.
+    pub fn read_secret_file(
+        &self,
+        path: &Path,
+        limit: usize,
+        rules: &dyn Fn(&Path) -> Result<(), wxcflow::render::sources::FileRule>,
+    ) -> Result<String, SecretReadError> {
+        use wxcflow::render::sources::FileRule;
+        let failed = |e: std::io::Error| {
+            SecretReadError::Failed(format!("cannot read {}: {e}", path.display()))
+        };
+        let file = std::fs::File::open(path).map_err(failed)?;
+        let meta = file.metadata().map_err(failed)?;
+        if !meta.is_file() || !same_file(&meta, path) {
+            return Err(SecretReadError::NotAllowed(FileRule::NotRegularFile));
+        }
+        if let Some(real) = opened_path(&file) {
+            rules(&real).map_err(SecretReadError::NotAllowed)?;
+        }
+        self.remember_input(path, &meta);
+        let mut bytes = Vec::new();
+        file.take(limit as u64 + 1)
+            .read_to_end(&mut bytes)
+            .map_err(failed)?;
+        if bytes.len() > limit {
+            return Err(SecretReadError::Failed(
+                too_large(&path.display().to_string(), limit).message,
+            ));
+        }
+        String::from_utf8(bytes)
+            .map_err(|_| SecretReadError::Failed(format!("{} is not UTF-8 text", path.display())))
     }
-    if let Some(real) = opened_path(&file) {
-        rules(&real).map_err(SecretReadError::NotAllowed)?;
-    }
-    remember_input(path, &meta);
-    let mut bytes = Vec::new();
-    file.take(limit as u64 + 1)
-        .read_to_end(&mut bytes)
-        .map_err(failed)?;
-    if bytes.len() > limit {
-        return Err(SecretReadError::Failed(
-            too_large(&path.display().to_string(), limit).message,
-        ));
-    }
-    String::from_utf8(bytes)
-        .map_err(|_| SecretReadError::Failed(format!("{} is not UTF-8 text", path.display())))
 }
 
 /// The path the kernel holds for an open file, where it tells one (Linux, with /proc mounted).
@@ -176,48 +190,50 @@ fn same_file(_: &std::fs::Metadata, path: &Path) -> bool {
     std::fs::symlink_metadata(path).is_ok_and(|named| named.is_file())
 }
 
-/// Counts a file the run names but does not read (a tenant's secret file when only its origin
-/// is shown) as an input all the same: no output may replace it.
-pub fn protect(path: &Path) {
-    if let Ok(meta) = std::fs::metadata(path) {
-        remember_input(path, &meta);
-    }
-}
-
-#[cfg(unix)]
-fn remember_input(path: &Path, meta: &std::fs::Metadata) {
-    use std::os::unix::fs::MetadataExt as _;
-    // Only regular files can be destroyed by replacing them; a device read and written (say
-    // /dev/null for both) is harmless.
-    if meta.is_file() {
-        if let Ok(mut inputs) = INPUTS.lock() {
-            inputs.push((meta.dev(), meta.ino(), path.to_path_buf()));
+impl Files {
+    /// Counts a file the run names but does not read (a tenant's secret file when only its origin
+    /// is shown) as an input all the same: no output may replace it.
+    pub fn protect(&self, path: &Path) {
+        if let Ok(meta) = std::fs::metadata(path) {
+            self.remember_input(path, &meta);
         }
     }
-}
 
-#[cfg(not(unix))]
-fn remember_input(_: &Path, _: &std::fs::Metadata) {}
+    #[cfg(unix)]
+    fn remember_input(&self, path: &Path, meta: &std::fs::Metadata) {
+        use std::os::unix::fs::MetadataExt as _;
+        // Only regular files can be destroyed by replacing them; a device read and written (say
+        // /dev/null for both) is harmless.
+        if meta.is_file() {
+            if let Ok(mut inputs) = self.inputs.lock() {
+                inputs.push((meta.dev(), meta.ino(), path.to_path_buf()));
+            }
+        }
+    }
 
-/// The input that `meta` (an output's target) is, if it is one.
-#[cfg(unix)]
-fn input_at(meta: &std::fs::Metadata) -> Option<PathBuf> {
-    use std::os::unix::fs::MetadataExt as _;
-    let inputs = INPUTS.lock().ok()?;
-    inputs
-        .iter()
-        .find(|(dev, ino, _)| *dev == meta.dev() && *ino == meta.ino())
-        .map(|(_, _, path)| path.clone())
-}
+    #[cfg(not(unix))]
+    fn remember_input(&self, _: &Path, _: &std::fs::Metadata) {}
 
-#[cfg(not(unix))]
-fn input_at(_: &std::fs::Metadata) -> Option<PathBuf> {
-    None
-}
+    /// The input that `meta` (an output's target) is, if it is one.
+    #[cfg(unix)]
+    fn input_at(&self, meta: &std::fs::Metadata) -> Option<PathBuf> {
+        use std::os::unix::fs::MetadataExt as _;
+        let inputs = self.inputs.lock().ok()?;
+        inputs
+            .iter()
+            .find(|(dev, ino, _)| *dev == meta.dev() && *ino == meta.ino())
+            .map(|(_, _, path)| path.clone())
+    }
 
-/// Whether the file at `path` (links followed) is one of this run's inputs.
-pub fn is_input(path: &Path) -> bool {
-    std::fs::metadata(path).is_ok_and(|m| input_at(&m).is_some())
+    #[cfg(not(unix))]
+    fn input_at(&self, _: &std::fs::Metadata) -> Option<PathBuf> {
+        None
+    }
+
+    /// Whether the file at `path` (links followed) is one of this run's inputs.
+    pub fn is_input(&self, path: &Path) -> bool {
+        std::fs::metadata(path).is_ok_and(|m| self.input_at(&m).is_some())
+    }
 }
 
 /// What to do with a symbolic link at the output path.
@@ -257,17 +273,7 @@ impl WriteOptions {
     }
 }
 
-/// Writes `bytes` to `path` without destroying anything it was not asked to replace:
-/// - an output that is one of this run's input files is refused;
-/// - anything that is not a regular file (`/dev/null`, `/dev/full`, a FIFO) is written
-///   through, never replaced;
-/// - a regular file or a new path gets a temporary file beside it, renamed over it, so that
-///   readers see the old file or the new one, never a part.
-pub fn write_output(path: &Path, bytes: &[u8], options: WriteOptions) -> Result<(), String> {
-    write_output_how(path, bytes, options).map(|_| ())
-}
-
-/// How [`write_output_how`] wrote: what a report may say of the output's mode.
+/// How [`Files::write_output_how`] wrote: what a report may say of the output's mode.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Written {
     /// A regular file was created or replaced (mode 0600 when private).
@@ -288,74 +294,93 @@ impl Written {
     }
 }
 
-/// [`write_output`], saying whether a regular file was made or something else written through.
-pub fn write_output_how(
-    path: &Path,
-    bytes: &[u8],
-    options: WriteOptions,
-) -> Result<Written, String> {
-    let fail = |e: &dyn std::fmt::Display| format!("cannot write {}: {e}", path.display());
-    let (target, existing) = match std::fs::symlink_metadata(path) {
-        Ok(link) if link.file_type().is_symlink() && options.links == Links::Follow => {
-            // Classified by what the link leads to, as the kernel follows it (this also works for
-            // /dev/stdout, whose target is no path).
-            match std::fs::metadata(path) {
-                Ok(followed) if followed.is_file() => (
-                    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
-                    Some(followed),
-                ),
-                Ok(followed) => (path.to_path_buf(), Some(followed)),
-                // A link that leads nowhere yet: the file is created where it points, and the
-                // link kept. A link that loops leads nowhere at all.
-                Err(e) if e.raw_os_error() == Some(40) => {
-                    return Err(fail(&"it is a symbolic link that loops"))
-                }
-                Err(_) => {
-                    let to = std::fs::read_link(path).map_err(|e| fail(&e))?;
-                    let to = match path.parent() {
-                        Some(dir) if to.is_relative() => dir.join(to),
-                        _ => to,
-                    };
-                    (to, None)
+impl Files {
+    /// Writes `bytes` to `path` without destroying anything it was not asked to replace:
+    /// - an output that is one of this run's input files is refused;
+    /// - anything that is not a regular file (`/dev/null`, `/dev/full`, a FIFO) is written
+    ///   through, never replaced;
+    /// - a regular file or a new path gets a temporary file beside it, renamed over it, so that
+    ///   readers see the old file or the new one, never a part.
+    pub fn write_output(
+        &self,
+        path: &Path,
+        bytes: &[u8],
+        options: WriteOptions,
+    ) -> Result<(), String> {
+        self.write_output_how(path, bytes, options).map(|_| ())
+    }
+
+    /// [`Files::write_output`], saying whether a regular file was made or something else written through.
+    pub fn write_output_how(
+        &self,
+        path: &Path,
+        bytes: &[u8],
+        options: WriteOptions,
+    ) -> Result<Written, String> {
+        let fail = |e: &dyn std::fmt::Display| format!("cannot write {}: {e}", path.display());
+        let (target, existing) = match std::fs::symlink_metadata(path) {
+            Ok(link) if link.file_type().is_symlink() && options.links == Links::Follow => {
+                // Classified by what the link leads to, as the kernel follows it (this also works for
+                // /dev/stdout, whose target is no path).
+                match std::fs::metadata(path) {
+                    Ok(followed) if followed.is_file() => (
+                        std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
+                        Some(followed),
+                    ),
+                    Ok(followed) => (path.to_path_buf(), Some(followed)),
+                    // A link that leads nowhere yet: the file is created where it points, and the
+                    // link kept. A link that loops leads nowhere at all.
+                    Err(e) if e.raw_os_error() == Some(40) => {
+                        return Err(fail(&"it is a symbolic link that loops"))
+                    }
+                    Err(_) => {
+                        let to = std::fs::read_link(path).map_err(|e| fail(&e))?;
+                        let to = match path.parent() {
+                            Some(dir) if to.is_relative() => dir.join(to),
+                            _ => to,
+                        };
+                        (to, None)
+                    }
                 }
             }
-        }
-        other => (path.to_path_buf(), other.ok()),
-    };
-    if let Some(meta) = &existing {
-        if let Some(input) = input_at(meta).filter(|_| !options.in_place) {
-            return Err(format!(
-                "refusing to write {}: it is the input {}; nothing was written",
-                path.display(),
-                input.display()
-            ));
-        }
-        if meta.is_dir() {
-            return Err(fail(&"it is a directory"));
-        }
-        // In a folder wxcflow writes as a whole (render's OUTDIR, man's DIR), anything but a
-        // file is someone else's: refused, never written through (a FIFO would block).
-        if !meta.is_file() && !meta.file_type().is_symlink() && options.links == Links::Replace {
-            return Err(fail(&"it is not a regular file; remove it first"));
-        }
-        if !meta.is_file() && !meta.file_type().is_symlink() {
-            // Secrets go to private files only: never to a terminal, a pipe or another device,
-            // where anyone may read them. Discarding them (`-o /dev/null`) is fine.
-            if options.private && !is_null_device(meta) {
+            other => (path.to_path_buf(), other.ok()),
+        };
+        if let Some(meta) = &existing {
+            if let Some(input) = self.input_at(meta).filter(|_| !options.in_place) {
                 return Err(format!(
+                    "refusing to write {}: it is the input {}; nothing was written",
+                    path.display(),
+                    input.display()
+                ));
+            }
+            if meta.is_dir() {
+                return Err(fail(&"it is a directory"));
+            }
+            // In a folder wxcflow writes as a whole (render's OUTDIR, man's DIR), anything but a
+            // file is someone else's: refused, never written through (a FIFO would block).
+            if !meta.is_file() && !meta.file_type().is_symlink() && options.links == Links::Replace
+            {
+                return Err(fail(&"it is not a regular file; remove it first"));
+            }
+            if !meta.is_file() && !meta.file_type().is_symlink() {
+                // Secrets go to private files only: never to a terminal, a pipe or another device,
+                // where anyone may read them. Discarding them (`-o /dev/null`) is fine.
+                if options.private && !is_null_device(meta) {
+                    return Err(format!(
                     "refusing to write {}: the output holds secret values and it is not a regular file; write it to a file (created with mode 0600)",
                     path.display()
                 ));
+                }
+                return write_through(&target, bytes)
+                    .map(|()| Written::Through)
+                    .map_err(|e| fail(&e));
             }
-            return write_through(&target, bytes)
-                .map(|()| Written::Through)
-                .map_err(|e| fail(&e));
         }
+        let existing = existing.filter(std::fs::Metadata::is_file);
+        self.replace(&target, bytes, options, existing.as_ref())
+            .map(|()| Written::Replaced)
+            .map_err(|e| fail(&e))
     }
-    let existing = existing.filter(std::fs::Metadata::is_file);
-    replace(&target, bytes, options, existing.as_ref())
-        .map(|()| Written::Replaced)
-        .map_err(|e| fail(&e))
 }
 
 /// Whether `meta` is the null device (the same device as `/dev/null`).
@@ -381,109 +406,116 @@ fn write_through(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     file.flush()
 }
 
-/// Temporary file beside the target, renamed over it.
-fn replace(
-    path: &Path,
-    bytes: &[u8],
-    options: WriteOptions,
-    existing: Option<&std::fs::Metadata>,
-) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let name_len = path.file_name().map_or(0, |n| n.as_encoded_bytes().len());
-    let mut open = std::fs::OpenOptions::new();
-    open.write(true).create_new(true);
-    // The mode is set as the file is created: no moment in which a secret is readable.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
-        let mut mode = if options.private { 0o600 } else { 0o644 };
-        if options.keep_mode {
-            if let Some(meta) = existing {
-                mode = meta.permissions().mode() & 0o7777;
-            }
-        }
-        open.mode(mode);
-    }
-    // A fresh name each attempt, never an existing file's: created exclusively.
-    let mut attempt = 0;
-    let (temporary, mut file) = loop {
-        let temporary = dir.join(temporary_name(name_len));
-        match open.open(&temporary) {
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 100 => {
-                attempt += 1;
-            }
-            other => break (temporary, other?),
-        }
-    };
-    let written = (|| {
-        file.write_all(bytes)?;
+impl Files {
+    /// Temporary file beside the target, renamed over it.
+    fn replace(
+        &self,
+        path: &Path,
+        bytes: &[u8],
+        options: WriteOptions,
+        existing: Option<&std::fs::Metadata>,
+    ) -> std::io::Result<()> {
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let name_len = path.file_name().map_or(0, |n| n.as_encoded_bytes().len());
+        let mut open = std::fs::OpenOptions::new();
+        open.write(true).create_new(true);
+        // The mode is set as the file is created: no moment in which a secret is readable.
         #[cfg(unix)]
-        if options.keep_mode {
-            if let Some(meta) = existing {
-                use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
-                // The umask may have narrowed the mode; and root keeps the owner. Best effort:
-                // an unprivileged user cannot give a file away, and keeps it as their own.
-                let _ = std::os::unix::fs::fchown(&file, Some(meta.uid()), Some(meta.gid()));
-                file.set_permissions(std::fs::Permissions::from_mode(
-                    meta.permissions().mode() & 0o7777,
-                ))?;
+        {
+            use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+            let mut mode = if options.private { 0o600 } else { 0o644 };
+            if options.keep_mode {
+                if let Some(meta) = existing {
+                    mode = meta.permissions().mode() & 0o7777;
+                }
             }
+            open.mode(mode);
         }
-        if options.durable {
-            file.sync_all()?;
+        // A fresh name each attempt, never an existing file's: created exclusively.
+        let mut attempt = 0;
+        let (temporary, mut file) = loop {
+            let temporary = dir.join(self.temporary_name(name_len));
+            match open.open(&temporary) {
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 100 => {
+                    attempt += 1;
+                }
+                other => break (temporary, other?),
+            }
+        };
+        let written = (|| {
+            file.write_all(bytes)?;
+            #[cfg(unix)]
+            if options.keep_mode {
+                if let Some(meta) = existing {
+                    use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
+                    // The umask may have narrowed the mode; and root keeps the owner. Best effort:
+                    // an unprivileged user cannot give a file away, and keeps it as their own.
+                    let _ = std::os::unix::fs::fchown(&file, Some(meta.uid()), Some(meta.gid()));
+                    file.set_permissions(std::fs::Permissions::from_mode(
+                        meta.permissions().mode() & 0o7777,
+                    ))?;
+                }
+            }
+            if options.durable {
+                file.sync_all()?;
+            }
+            drop(file);
+            std::fs::rename(&temporary, path)
+        })();
+        if written.is_err() {
+            let _ = std::fs::remove_file(&temporary);
         }
-        drop(file);
-        std::fs::rename(&temporary, path)
-    })();
-    if written.is_err() {
-        let _ = std::fs::remove_file(&temporary);
+        written
     }
-    written
-}
 
-/// A temporary name for a target whose name is `target_len` bytes long: `.` and hex digits,
-/// never longer than the target's name (a target of 255 bytes, the most a file system takes,
-/// still gets a temporary name it takes), at most 16 bytes, and at least 2 (`.` and a digit;
-/// only a one-byte target's is longer). Unique enough: made from the process id, a counter and
-/// the clock, and created exclusively, so a clash only costs another attempt.
-pub fn temporary_name(target_len: usize) -> String {
-    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let count = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let seed = format!("{} {count} {nanos}", std::process::id());
-    let hex = wxcflow::emit::provenance::sha256_hex(seed.as_bytes());
-    let digits = target_len.saturating_sub(1).clamp(1, 15);
-    format!(".{}", &hex[..digits])
-}
+    /// A temporary name for a target whose name is `target_len` bytes long: `.` and hex digits,
+    /// never longer than the target's name (a target of 255 bytes, the most a file system takes,
+    /// still gets a temporary name it takes), at most 16 bytes, and at least 2 (`.` and a digit;
+    /// only a one-byte target's is longer). Unique enough: made from the process id, a counter and
+    /// the clock, and created exclusively, so a clash only costs another attempt.
+    pub fn temporary_name(&self, target_len: usize) -> String {
+        let count = self
+            .temporaries
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let seed = format!("{} {count} {nanos}", std::process::id());
+        let hex = wxcflow::emit::provenance::sha256_hex(seed.as_bytes());
+        let digits = target_len.saturating_sub(1).clamp(1, 15);
+        format!(".{}", &hex[..digits])
+    }
 
-/// The first failure to write to stdout (other than a closed pipe), reported at exit.
-static STDOUT_FAILURE: Mutex<Option<String>> = Mutex::new(None);
+    /// Writes to stdout. A closed pipe (`wxcflow graph | head`) ends the output quietly; any other
+    /// failure (`> /dev/full`) is remembered and turns the exit code into 2.
+    /// DEL and the C1 control characters (U+009B starts an escape sequence in some terminals) are
+    /// written as `\u00XX`: a valid escape in the JSON and TOML strings that carry them, and plain
+    /// text elsewhere.
+    pub fn stdout_write(&self, args: std::fmt::Arguments<'_>) {
+        let text = args.to_string();
+        let written = std::io::stdout()
+            .lock()
+            .write_all(wxcflow::diagnostic::escape_c1(text).as_bytes());
+        self.record_stdout(written);
+    }
 
-/// Writes to stdout. A closed pipe (`wxcflow graph | head`) ends the output quietly; any other
-/// failure (`> /dev/full`) is remembered and turns the exit code into 2.
-/// DEL and the C1 control characters (U+009B starts an escape sequence in some terminals) are
-/// written as `\u00XX`: a valid escape in the JSON and TOML strings that carry them, and plain
-/// text elsewhere.
-pub fn stdout_write(args: std::fmt::Arguments<'_>) {
-    let text = args.to_string();
-    let written = std::io::stdout()
-        .lock()
-        .write_all(wxcflow::diagnostic::escape_c1(text).as_bytes());
-    record_stdout(written);
-}
-
-fn record_stdout(result: std::io::Result<()>) {
-    if let Err(e) = result {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            if let Ok(mut failure) = STDOUT_FAILURE.lock() {
-                failure.get_or_insert_with(|| e.to_string());
+    fn record_stdout(&self, result: std::io::Result<()>) {
+        if let Err(e) = result {
+            if e.kind() != std::io::ErrorKind::BrokenPipe {
+                if let Ok(mut failure) = self.stdout_failure.lock() {
+                    failure.get_or_insert_with(|| e.to_string());
+                }
             }
         }
+    }
+
+    /// Flushes stdout; the failure to report, if writing to it failed at any point.
+    pub fn stdout_failure(&self) -> Option<String> {
+        self.record_stdout(std::io::stdout().lock().flush());
+        self.stdout_failure.lock().ok().and_then(|f| f.clone())
     }
 }
 
@@ -504,12 +536,6 @@ pub fn stderr_write_styled(text: &str) {
     let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
 
-/// Flushes stdout; the failure to report, if writing to it failed at any point.
-pub fn stdout_failure() -> Option<String> {
-    record_stdout(std::io::stdout().lock().flush());
-    STDOUT_FAILURE.lock().ok().and_then(|f| f.clone())
-}
-
 #[cfg(all(test, unix))]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::panic)]
@@ -517,10 +543,12 @@ mod tests {
     use wxcflow::render::sources::FileRule;
 
     fn read(path: &Path, rules: &dyn Fn(&Path) -> Result<(), FileRule>) -> Result<String, String> {
-        read_secret_file(path, 100, rules).map_err(|e| match e {
-            SecretReadError::NotAllowed(rule) => format!("not allowed: {rule:?}"),
-            SecretReadError::Failed(why) => why,
-        })
+        Files::default()
+            .read_secret_file(path, 100, rules)
+            .map_err(|e| match e {
+                SecretReadError::NotAllowed(rule) => format!("not allowed: {rule:?}"),
+                SecretReadError::Failed(why) => why,
+            })
     }
 
     #[test]
@@ -559,11 +587,12 @@ mod tests {
 mod temporary_name_tests {
     #[test]
     fn a_temporary_name_is_never_longer_than_its_target() {
+        let files = super::Files::default();
         for target in [2, 5, 16, 17, 100, 250, 255] {
-            let name = super::temporary_name(target);
+            let name = files.temporary_name(target);
             assert_eq!(name.len(), target.min(16), "{name}");
             assert!(name.starts_with('.'));
         }
-        assert_ne!(super::temporary_name(255), super::temporary_name(255));
+        assert_ne!(files.temporary_name(255), files.temporary_name(255));
     }
 }

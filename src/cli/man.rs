@@ -40,7 +40,7 @@ fn collect(command: &clap::Command, pages: &mut Vec<(String, Vec<u8>)>) -> std::
     Ok(())
 }
 
-pub(super) fn man(dir: &Path) -> Outcome {
+pub(super) fn man(s: &Session, dir: &Path) -> Outcome {
     let pages = match pages() {
         Ok(pages) => pages,
         Err(e) => {
@@ -62,7 +62,7 @@ pub(super) fn man(dir: &Path) -> Outcome {
             links: super::io::Links::Replace,
             ..super::io::WriteOptions::output(false)
         };
-        if let Err(e) = super::io::write_output(&path, roff, options) {
+        if let Err(e) = s.files.write_output(&path, roff, options) {
             return Err(Failure::usage(e));
         }
     }
@@ -95,7 +95,8 @@ mod tests {
         command_names(&Cli::command(), "", &mut expected);
         expected.sort();
         let dir = tempfile::tempdir().unwrap();
-        assert!(matches!(man(dir.path()), Ok(Done::Clean)));
+        let (session, _) = Session::of(Cli::parse_from(["wxcflow", "init"]));
+        assert!(matches!(man(&session, dir.path()), Ok(Done::Clean)));
         let mut written: Vec<String> = std::fs::read_dir(dir.path())
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

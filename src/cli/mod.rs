@@ -2,25 +2,24 @@
 //! decides anything lives in the library.
 
 use clap::{Parser, Subcommand, ValueEnum};
-use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use wxcflow::diagnostic::{self, Code, Diagnostic, SourceFile};
 use wxcflow::tools::workflow::{self, Inspection};
 use wxcflow::validate::DOCUMENT_SCHEMA;
-use wxcflow::Compiler;
 
 /// Like `print!`, but a closed pipe (`wxcflow graph | head`) ends the output quietly instead of
-/// panicking, and any other failure makes the exit code 2 (see `io::stdout_write`).
+/// panicking, and any other failure makes the exit code 2 (see `io::Files::stdout_write`).
+/// The first argument is the run's [`Session`], which remembers the failure.
 macro_rules! out {
-    ($($arg:tt)*) => {{
-        $crate::cli::io::stdout_write(format_args!($($arg)*));
+    ($session:expr, $($arg:tt)*) => {{
+        $session.files.stdout_write(format_args!($($arg)*));
     }};
 }
 
 macro_rules! outln {
-    ($($arg:tt)*) => {{
-        $crate::cli::io::stdout_write(format_args!("{}\n", format_args!($($arg)*)));
+    ($session:expr, $($arg:tt)*) => {{
+        $session.files.stdout_write(format_args!("{}\n", format_args!($($arg)*)));
     }};
 }
 
@@ -43,10 +42,12 @@ mod man;
 mod outdir;
 mod render;
 mod revisions;
+mod session;
 mod simulate;
 mod verify;
 
 use error::{Done, Failure, Outcome};
+use session::Session;
 
 #[derive(Parser)]
 #[command(name = "wxcflow", version, about = "A compiler for Cisco Webex Connect flows", long_about = None)]
@@ -63,36 +64,6 @@ enum ColorChoice {
     Auto,
     Always,
     Never,
-}
-
-/// The colour choice of this run, set once from the command line.
-static COLOR: std::sync::OnceLock<ColorChoice> = std::sync::OnceLock::new();
-
-/// Whether text for stdout is coloured: `--color`, else a terminal without NO_COLOR
-/// (https://no-color.org: any non-empty value).
-fn colour_stdout() -> bool {
-    colour(std::io::stdout().is_terminal())
-}
-
-/// As [`colour_stdout`], for stderr (diagnostics).
-fn colour_stderr() -> bool {
-    colour(std::io::stderr().is_terminal())
-}
-
-fn colour_stdout_or_stderr(stdout: bool) -> bool {
-    if stdout {
-        colour_stdout()
-    } else {
-        colour_stderr()
-    }
-}
-
-fn colour(terminal: bool) -> bool {
-    match COLOR.get().copied().unwrap_or(ColorChoice::Auto) {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
-    }
 }
 
 #[derive(Subcommand)]
@@ -398,25 +369,17 @@ pub fn run() -> ExitCode {
             return error::usage_exit(e.use_stderr());
         }
     };
-    let code = error::finish(run_command(cli));
+    let (session, command) = Session::of(cli);
+    let code = error::finish(run_command(&session, command));
     // A closed pipe is quiet; any other failure to write stdout makes the run a failure.
-    match io::stdout_failure() {
+    match session.files.stdout_failure() {
         Some(e) => error::finish(Err(Failure::usage(format!("cannot write to stdout: {e}")))),
         None => code,
     }
 }
 
-fn run_command(mut cli: Cli) -> Outcome {
-    let _ = COLOR.set(cli.color);
-    match &mut cli.command {
-        Command::Build { secrets, .. }
-        | Command::Render { secrets, .. }
-        | Command::Check { secrets, .. }
-        | Command::Run { secrets, .. }
-        | Command::Test { secrets, .. } => std::mem::take(secrets).set(),
-        _ => {}
-    }
-    match cli.command {
+fn run_command(s: &Session, command: Command) -> Outcome {
+    match command {
         Command::Render {
             template,
             tenants,
@@ -430,9 +393,9 @@ fn run_command(mut cli: Cli) -> Outcome {
                 Some(dir) if !check => render::Target::Folder { dir, prune },
                 _ => render::Target::Memory,
             };
-            render::render(&template, &tenants, target, jobs)
+            render::render(s, &template, &tenants, target, jobs)
         }
-        Command::Verify { dir, format } => verify::verify(&dir, format),
+        Command::Verify { dir, format } => verify::verify(s, &dir, format),
         Command::Build {
             target: flow_designer::Target::FlowDesigner,
             spec,
@@ -442,6 +405,7 @@ fn run_command(mut cli: Cli) -> Outcome {
             subflows,
             ..
         } => flow_designer::build(
+            s,
             spec.as_deref(),
             values.as_deref(),
             output.as_deref(),
@@ -452,7 +416,7 @@ fn run_command(mut cli: Cli) -> Outcome {
             "--subflow applies to --target flow-designer (the subflows a Flow Designer file calls)",
         )),
         Command::Build { spec, .. }
-            if flow_designer::refuse_document_target(spec.as_deref()).is_some() =>
+            if flow_designer::refuse_document_target(s, spec.as_deref()).is_some() =>
         {
             Err(Failure::Unusable(None))
         }
@@ -463,6 +427,7 @@ fn run_command(mut cli: Cli) -> Outcome {
             format,
             ..
         } => build::build(
+            s,
             spec.as_deref(),
             values.as_deref(),
             output.as_deref(),
@@ -473,7 +438,7 @@ fn run_command(mut cli: Cli) -> Outcome {
             tenants,
             format,
             ..
-        } => check::check(&specs, tenants.as_deref(), format),
+        } => check::check(s, &specs, tenants.as_deref(), format),
         Command::Run {
             spec,
             trigger,
@@ -484,6 +449,7 @@ fn run_command(mut cli: Cli) -> Outcome {
             format,
             ..
         } => simulate::simulate(
+            s,
             spec.as_deref(),
             trigger.as_deref(),
             values.as_deref(),
@@ -492,26 +458,26 @@ fn run_command(mut cli: Cli) -> Outcome {
             &flows,
             format,
         ),
-        Command::Test { paths, flows, .. } => simulate::test(&paths, &flows),
-        Command::Inspect { files, format } => inspect::inspect(&files, format),
+        Command::Test { paths, flows, .. } => simulate::test(s, &paths, &flows),
+        Command::Inspect { files, format } => inspect::inspect(s, &files, format),
         Command::Graph {
             spec,
             values,
             format,
-        } => build::graph(spec.as_deref(), values.as_deref(), format),
+        } => build::graph(s, spec.as_deref(), values.as_deref(), format),
         Command::Sheet {
             target: flow_designer::Target::FlowDesigner,
             spec,
             values,
             output,
-        } => flow_designer::sheet(spec.as_deref(), values.as_deref(), output.as_deref()),
+        } => flow_designer::sheet(s, spec.as_deref(), values.as_deref(), output.as_deref()),
         Command::Sheet {
             spec,
             values,
             output,
             ..
-        } => build::sheet(spec.as_deref(), values.as_deref(), output.as_deref()),
-        Command::Textconv { file } => inspect::textconv(&file),
+        } => build::sheet(s, spec.as_deref(), values.as_deref(), output.as_deref()),
+        Command::Textconv { file } => inspect::textconv(s, &file),
         Command::Push {
             file,
             org,
@@ -522,37 +488,44 @@ fn run_command(mut cli: Cli) -> Outcome {
             overwrite,
             project,
             api_url,
-        } => flow_designer::push(&flow_designer::Push {
-            file: &file,
-            org: &org,
-            region: &region,
-            token_env: &token_env,
-            publish,
-            comment: comment.as_deref(),
-            overwrite,
-            project: &project,
-            api_url: api_url.as_deref(),
-        }),
-        Command::Diff { old, new, format } => revisions::diff(&old, &new, format),
-        Command::Fmt { check, specs } => revisions::fmt(&specs, check),
+        } => flow_designer::push(
+            s,
+            &flow_designer::Push {
+                file: &file,
+                org: &org,
+                region: &region,
+                token_env: &token_env,
+                publish,
+                comment: comment.as_deref(),
+                overwrite,
+                project: &project,
+                api_url: api_url.as_deref(),
+            },
+        ),
+        Command::Diff { old, new, format } => revisions::diff(s, &old, &new, format),
+        Command::Fmt { check, specs } => revisions::fmt(s, &specs, check),
         Command::Decompile { document, output } => {
-            revisions::decompile(&document, output.as_deref())
+            revisions::decompile(s, &document, output.as_deref())
         }
         Command::Init { dir } => build::init(&dir),
         Command::Completions { shell } => {
             use clap::CommandFactory as _;
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "wxcflow", &mut script);
-            out!("{}", String::from_utf8_lossy(&script));
+            out!(s, "{}", String::from_utf8_lossy(&script));
             Ok(Done::Clean)
         }
-        Command::Man { dir } => man::man(&dir),
+        Command::Man { dir } => man::man(s, &dir),
         Command::Schema { which } => {
             match which {
-                SchemaKind::Document => out!("{DOCUMENT_SCHEMA}"),
-                SchemaKind::Spec => out!("{}", wxcflow::validate::spec_schema()),
+                SchemaKind::Document => out!(s, "{DOCUMENT_SCHEMA}"),
+                SchemaKind::Spec => out!(s, "{}", wxcflow::validate::spec_schema()),
                 SchemaKind::FlowDesigner => {
-                    out!("{}", wxcflow::flow_designer::schema::FLOW_DESIGNER_SCHEMA)
+                    out!(
+                        s,
+                        "{}",
+                        wxcflow::flow_designer::schema::FLOW_DESIGNER_SCHEMA
+                    )
                 }
             }
             Ok(Done::Clean)
@@ -561,17 +534,18 @@ fn run_command(mut cli: Cli) -> Outcome {
 }
 
 /// Reads a spec, tenant file, scenario or mock: UTF-8, at most [`wxcflow::MAX_INPUT_BYTES`].
-fn read_source(path: &Path) -> Result<SourceFile, io::ReadError> {
-    let text = io::read_text(path, wxcflow::MAX_INPUT_BYTES)?;
+fn read_source(s: &Session, path: &Path) -> Result<SourceFile, io::ReadError> {
+    let text = s.files.read_text(path, wxcflow::MAX_INPUT_BYTES)?;
     Ok(SourceFile::new(path.display().to_string(), text))
 }
 
 /// A read that failed for being over the size limit, reported as a diagnostic in `format` (so a
 /// `--format json` run prints JSON for it too); any other outcome as it is.
-fn in_format<T>(read: Result<T, Failure>, format: Format) -> Result<T, Failure> {
+fn in_format<T>(s: &Session, read: Result<T, Failure>, format: Format) -> Result<T, Failure> {
     match (read, format) {
         (Err(Failure::Read(e)), Format::Json) if e.too_large => {
             print_diagnostics(
+                s,
                 &[Diagnostic::new(Code::TooLarge, e.message)],
                 &[],
                 format,
@@ -584,21 +558,14 @@ fn in_format<T>(read: Result<T, Failure>, format: Format) -> Result<T, Failure> 
 }
 
 /// The spec at `path`, or the embedded GetOAuthToken when none is given.
-fn load_spec(path: Option<&Path>) -> Result<SourceFile, Failure> {
+fn load_spec(s: &Session, path: Option<&Path>) -> Result<SourceFile, Failure> {
     match path {
-        Some(path) => Ok(read_source(path)?),
+        Some(path) => Ok(read_source(s, path)?),
         None => Ok(SourceFile::new(
             wxcflow::DEFAULT_SPEC_NAME,
             wxcflow::DEFAULT_SPEC,
         )),
     }
-}
-
-/// The pipeline, built once per process on first use (commands that build nothing never pay
-/// for compiling the document schema).
-fn compiler() -> &'static Compiler {
-    static COMPILER: std::sync::OnceLock<Compiler> = std::sync::OnceLock::new();
-    COMPILER.get_or_init(Compiler::new)
 }
 
 /// A compiled flow, with where its secret variables' values came from.
@@ -618,23 +585,24 @@ enum Secrets {
 
 /// Loads and compiles a spec, printing diagnostics; the flow when it compiled.
 fn compile(
+    s: &Session,
     spec: Option<&Path>,
     values: Option<&Path>,
     secrets: Secrets,
 ) -> Result<Compiled, Failure> {
-    let source = load_spec(spec)?;
-    let tenant = values.map(load_tenant).transpose()?;
-    let store = FsSecrets::beside(values);
+    let source = load_spec(s, spec)?;
+    let tenant = values.map(|v| load_tenant(s, v)).transpose()?;
+    let store = FsSecrets::beside(s, values);
     let store: &dyn wxcflow::render::SecretStore = match secrets {
         Secrets::Read => &store,
         Secrets::OriginsOnly => &wxcflow::render::OriginsOnly,
     };
-    let result = compiler().build_tenant(&source, tenant.as_ref(), store);
+    let result = s.compiler().build_tenant(&source, tenant.as_ref(), store);
     let mut sources = vec![&source];
     sources.extend(tenant.as_ref().map(|t| &t.source));
     let hidden = SourceFile::hiding(&sources, &result.secret_spans);
     let sources: Vec<&SourceFile> = hidden.iter().collect();
-    print_diagnostics(&result.diagnostics, &sources, Format::Human, false);
+    print_diagnostics(s, &result.diagnostics, &sources, Format::Human, false);
     match result.output {
         Some((document, _)) => Ok(Compiled {
             source,
@@ -664,6 +632,7 @@ fn json_value(value: &impl serde::Serialize) -> serde_json::Value {
 }
 
 fn print_diagnostics(
+    s: &Session,
     diagnostics: &[Diagnostic],
     sources: &[&SourceFile],
     format: Format,
@@ -673,23 +642,17 @@ fn print_diagnostics(
         return;
     }
     let text = match format {
-        Format::Human => diagnostic::render_human_styled(
-            diagnostics,
-            sources,
-            colour_stdout_or_stderr(to_stdout),
-        ),
+        Format::Human => {
+            diagnostic::render_human_styled(diagnostics, sources, s.colour_for(to_stdout))
+        }
         Format::Json => diagnostic::render_json(diagnostics, sources),
     };
     if to_stdout {
-        out!("{text}");
+        out!(s, "{text}");
     } else {
         io::stderr_write_styled(&text);
     }
 }
-
-/// The folders given with `--secrets-dir`, canonical, set once from the command line (like the
-/// colour choice): every store of the run reads secret files from them too.
-static SECRETS_DIRS: std::sync::OnceLock<Vec<PathBuf>> = std::sync::OnceLock::new();
 
 /// `--secrets-dir`, shared by the commands that read secret values.
 #[derive(clap::Args, Default)]
@@ -698,13 +661,6 @@ struct SecretsDirs {
     /// folder and its subfolders; never one under /proc, /sys or /dev.
     #[arg(long = "secrets-dir", value_name = "DIR", value_parser = parse_secrets_dir)]
     secrets_dir: Vec<PathBuf>,
-}
-
-impl SecretsDirs {
-    /// Makes these the run's secret folders.
-    fn set(self) {
-        let _ = SECRETS_DIRS.set(self.secrets_dir);
-    }
 }
 
 /// `--secrets-dir`: an existing directory, made canonical (links resolved) so that secret files
@@ -725,26 +681,32 @@ fn parse_secrets_dir(text: &str) -> Result<PathBuf, String> {
 /// Secrets from the process environment and from files named relative to the tenant file, read
 /// only where [`wxcflow::render::sources`] allows: the tenant file's folder tree and every
 /// `--secrets-dir`.
-struct FsSecrets {
+struct FsSecrets<'a> {
     base: PathBuf,
     /// Canonical folders secret files may lie in.
     allowed: Vec<PathBuf>,
+    /// The run's files: a secret file read is an input no output may replace.
+    files: &'a io::Files,
 }
 
-impl FsSecrets {
+impl FsSecrets<'_> {
     /// A store reading secret files relative to the folder of `tenant_file`.
-    fn beside(tenant_file: Option<&Path>) -> FsSecrets {
+    fn beside<'a>(s: &'a Session, tenant_file: Option<&Path>) -> FsSecrets<'a> {
         let base = tenant_file
             .and_then(Path::parent)
             .filter(|p| !p.as_os_str().is_empty())
             .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
         let mut allowed: Vec<PathBuf> = std::fs::canonicalize(&base).into_iter().collect();
-        allowed.extend(SECRETS_DIRS.get().into_iter().flatten().cloned());
-        FsSecrets { base, allowed }
+        allowed.extend(s.secrets_dirs().iter().cloned());
+        FsSecrets {
+            base,
+            allowed,
+            files: &s.files,
+        }
     }
 }
 
-impl wxcflow::render::SecretStore for FsSecrets {
+impl wxcflow::render::SecretStore for FsSecrets<'_> {
     fn env(&self, name: &str) -> Option<String> {
         std::env::var(name).ok()
     }
@@ -771,31 +733,37 @@ impl wxcflow::render::SecretStore for FsSecrets {
             _ => {}
         }
         let rules = |real: &Path| check_secret_path(real, &self.allowed);
-        io::read_secret_file(&canonical, wxcflow::MAX_INPUT_BYTES, &rules).map_err(|e| match e {
-            io::SecretReadError::NotAllowed(rule) => SecretFileError::NotAllowed(rule),
-            io::SecretReadError::Failed(message) => SecretFileError::Unreadable(message),
-        })
+        self.files
+            .read_secret_file(&canonical, wxcflow::MAX_INPUT_BYTES, &rules)
+            .map_err(|e| match e {
+                io::SecretReadError::NotAllowed(rule) => SecretFileError::NotAllowed(rule),
+                io::SecretReadError::Failed(message) => SecretFileError::Unreadable(message),
+            })
     }
 }
 
-fn load_tenant(path: &Path) -> Result<wxcflow::render::Tenant, Failure> {
-    load_tenant_as(path, Format::Human)
+fn load_tenant(s: &Session, path: &Path) -> Result<wxcflow::render::Tenant, Failure> {
+    load_tenant_as(s, path, Format::Human)
 }
 
 /// As [`load_tenant`], a problem reported in `format`.
-fn load_tenant_as(path: &Path, format: Format) -> Result<wxcflow::render::Tenant, Failure> {
-    let source = in_format(read_source(path).map_err(Failure::from), format)?;
+fn load_tenant_as(
+    s: &Session,
+    path: &Path,
+    format: Format,
+) -> Result<wxcflow::render::Tenant, Failure> {
+    let source = in_format(s, read_source(s, path).map_err(Failure::from), format)?;
     let name = path
         .file_stem()
         .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
     let tenant = wxcflow::render::Tenant::parse(name, source.clone()).map_err(|d| {
-        print_diagnostics(&[d], &[&source], format, false);
+        print_diagnostics(s, &[d], &[&source], format, false);
         Failure::problems()
     })?;
     // A sheet or graph reads no secret file, yet must not be written over one.
-    let base = FsSecrets::beside(Some(path)).base;
+    let base = FsSecrets::beside(s, Some(path)).base;
     for file in tenant.secret_files() {
-        io::protect(&base.join(file));
+        s.files.protect(&base.join(file));
     }
     Ok(tenant)
 }

@@ -179,7 +179,7 @@ fn utc_now() -> String {
 
 /// The manifest in the folder: `Ok(None)` when there is none, an error when there is one that
 /// this version cannot read.
-pub(super) fn read_manifest(dir: &Path) -> Result<Option<Manifest>, String> {
+pub(super) fn read_manifest(files: &io::Files, dir: &Path) -> Result<Option<Manifest>, String> {
     // A manifest lists every tenant in a few hundred bytes each: 64 MiB is ample.
     let path = dir.join(provenance::MANIFEST_NAME);
     match std::fs::symlink_metadata(&path) {
@@ -190,7 +190,9 @@ pub(super) fn read_manifest(dir: &Path) -> Result<Option<Manifest>, String> {
         }
         Ok(_) => {}
     }
-    let bytes = io::read_output(&path, 64 * 1024 * 1024).map_err(|e| e.message)?;
+    let bytes = files
+        .read_output(&path, 64 * 1024 * 1024)
+        .map_err(|e| e.message)?;
     std::str::from_utf8(&bytes)
         .ok()
         .and_then(Manifest::parse)
@@ -205,7 +207,11 @@ pub(super) fn read_manifest(dir: &Path) -> Result<Option<Manifest>, String> {
 }
 
 /// Writes the manifest atomically (a temporary file renamed over it).
-pub(super) fn write_manifest(dir: &Path, manifest: &Manifest) -> Result<(), String> {
+pub(super) fn write_manifest(
+    files: &io::Files,
+    dir: &Path,
+    manifest: &Manifest,
+) -> Result<(), String> {
     let options = io::WriteOptions {
         private: false,
         durable: true,
@@ -213,7 +219,7 @@ pub(super) fn write_manifest(dir: &Path, manifest: &Manifest) -> Result<(), Stri
         keep_mode: false,
         in_place: false,
     };
-    io::write_output(
+    files.write_output(
         &dir.join(provenance::MANIFEST_NAME),
         manifest.to_json().as_bytes(),
         options,
@@ -234,14 +240,14 @@ pub(super) fn listing(dir: &Path) -> Result<Vec<String>, String> {
 }
 
 /// A document of the folder as `verify` sees it (links are not followed: wxcflow writes files).
-pub(super) fn document(path: &Path) -> batch::Document {
+pub(super) fn document(files: &io::Files, path: &Path) -> batch::Document {
     let Ok(meta) = std::fs::symlink_metadata(path) else {
         return batch::Document::Missing;
     };
     if !meta.is_file() {
         return batch::Document::Missing;
     }
-    let Ok(bytes) = io::read_output(path, wxcflow::MAX_INPUT_BYTES) else {
+    let Ok(bytes) = files.read_output(path, wxcflow::MAX_INPUT_BYTES) else {
         return batch::Document::Missing;
     };
     #[cfg(unix)]
@@ -255,11 +261,11 @@ pub(super) fn document(path: &Path) -> batch::Document {
 }
 
 /// A stale document as found, for deciding its fate.
-pub(super) fn found(path: &Path) -> batch::Found {
-    if io::is_input(path) || !std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file()) {
+pub(super) fn found(files: &io::Files, path: &Path) -> batch::Found {
+    if files.is_input(path) || !std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file()) {
         return batch::Found::Absent;
     }
-    match io::read_output(path, wxcflow::MAX_INPUT_BYTES) {
+    match files.read_output(path, wxcflow::MAX_INPUT_BYTES) {
         Ok(bytes) => batch::Found::File(bytes),
         // Unreadable: not known to be as written, so kept.
         Err(_) => batch::Found::File(Vec::new()),
@@ -267,13 +273,13 @@ pub(super) fn found(path: &Path) -> batch::Found {
 }
 
 /// A render folder, for settling the stale documents of earlier runs.
-pub(super) struct Folder<'a>(pub(super) &'a Path);
+pub(super) struct Folder<'a>(pub(super) &'a io::Files, pub(super) &'a Path);
 
 impl batch::Folder for Folder<'_> {
     fn found(&self, output: &str) -> batch::Found {
-        found(&self.0.join(output))
+        found(self.0, &self.1.join(output))
     }
     fn remove(&self, output: &str) -> bool {
-        std::fs::remove_file(self.0.join(output)).is_ok()
+        std::fs::remove_file(self.1.join(output)).is_ok()
     }
 }

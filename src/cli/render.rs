@@ -24,13 +24,13 @@ pub(super) struct TenantFile {
 
 impl TenantFile {
     /// Reads the tenant file, unless it is refused (then nothing of it is read).
-    pub(super) fn read(&self) -> Result<SourceFile, io::ReadError> {
+    pub(super) fn read(&self, s: &Session) -> Result<SourceFile, io::ReadError> {
         match &self.refused {
             Some(why) => Err(io::ReadError {
                 message: format!("{}: {why}; it was not read", self.path.display()),
                 too_large: false,
             }),
-            None => read_source(&self.path),
+            None => read_source(s, &self.path),
         }
     }
 }
@@ -130,24 +130,25 @@ pub(super) enum Target<'a> {
 }
 
 pub(super) fn render(
+    s: &Session,
     template: &Path,
     tenants_dir: &Path,
     target: Target<'_>,
     jobs: Option<usize>,
 ) -> Outcome {
     use rayon::prelude::*;
-    let source = read_source(template)?;
+    let source = read_source(s, template)?;
     let spec = match wxcflow::spec::parse_spec(&source) {
         Ok(s) => s,
         Err(d) => {
-            print_diagnostics(&[d], &[&source], Format::Human, false);
+            print_diagnostics(s, &[d], &[&source], Format::Human, false);
             return Err(Failure::problems());
         }
     };
     let renderer = match wxcflow::render::Renderer::new(&spec, Some(&source)) {
         Ok(r) => r,
         Err(diagnostics) => {
-            print_diagnostics(&diagnostics, &[&source], Format::Human, false);
+            print_diagnostics(s, &diagnostics, &[&source], Format::Human, false);
             return Err(Failure::problems());
         }
     };
@@ -184,17 +185,17 @@ pub(super) fn render(
     };
     let (held, previous) = match out_dir {
         Some(dir) => {
-            refuse_overlap(dir, tenants_dir)?;
+            refuse_overlap(s, dir, tenants_dir)?;
             let planned: Vec<String> = files
                 .iter()
                 .map(|f| format!("{}{}", f.name, batch::DOCUMENT_SUFFIX))
                 .collect();
-            let (lock, previous) = begin(dir, &template_source, &planned)?;
+            let (lock, previous) = begin(s, dir, &template_source, &planned)?;
             (Some(lock), previous)
         }
         None => (None, None),
     };
-    let store = FsSecrets::beside(files.first().map(|f| f.path.as_path()));
+    let store = FsSecrets::beside(s, files.first().map(|f| f.path.as_path()));
     let progress = progress_bar(files.len());
     // Read and parse every tenant (a bad tenant file is that tenant's failure, not the batch's).
     let loaded: Vec<(String, Option<wxcflow::flow::Source>, LoadedTenant)> = pool.install(|| {
@@ -202,7 +203,7 @@ pub(super) fn render(
             .par_iter()
             .map(|file| {
                 let name = file.name.clone();
-                match file.read() {
+                match file.read(s) {
                     Err(e) => (name, None, Err(TenantFailure::Unreadable(e))),
                     Ok(src) => {
                         let stamp = provenance::source(&src.name, src.text.as_bytes());
@@ -232,7 +233,7 @@ pub(super) fn render(
                 tally.failed(&name, stamp, vec![code.to_string()], Vec::new());
             }
             Err(TenantFailure::Invalid(src, d)) => {
-                print_diagnostics(std::slice::from_ref(&d), &[&src], Format::Human, false);
+                print_diagnostics(s, std::slice::from_ref(&d), &[&src], Format::Human, false);
                 tally.failed(&name, stamp, vec![d.code.as_str().to_string()], Vec::new());
             }
         }
@@ -249,13 +250,13 @@ pub(super) fn render(
                 let stamp = stamps[i].clone();
                 if let (Some(entry), Some(dir)) = (reusable.get(tenant.name.as_str()), out_dir) {
                     if let Some(sha256) =
-                        still_current(entry, &stamp, tenant, &dir.join(&file_name))
+                        still_current(&s.files, entry, &stamp, tenant, &dir.join(&file_name))
                     {
                         progress.inc(1);
                         return TenantOutcome::reused(sha256, entry.warnings.clone());
                     }
                 }
-                let build = compiler().build_rendered(&renderer, Some(tenant), &store);
+                let build = s.compiler().build_rendered(&renderer, Some(tenant), &store);
                 let private = build.holds_secret();
                 let written = match build.output {
                     Some((document, json)) => {
@@ -268,6 +269,7 @@ pub(super) fn render(
                         );
                         match out_dir {
                             Some(dir) => write_if_changed(
+                                &s.files,
                                 &dir.join(&file_name),
                                 json.as_bytes(),
                                 private,
@@ -308,6 +310,7 @@ pub(super) fn render(
             .collect();
         let hidden = SourceFile::hiding(&[&source, &tenant.source], &spans);
         print_diagnostics(
+            s,
             diagnostics,
             &hidden.iter().collect::<Vec<_>>(),
             Format::Human,
@@ -326,9 +329,9 @@ pub(super) fn render(
     if let Some(note) = tally.reused_note(&manifest_path.display().to_string()) {
         reportln!("{note}");
     }
-    tally.settle_stale(previous.as_ref(), prune, &outdir::Folder(out_dir));
+    tally.settle_stale(previous.as_ref(), prune, &outdir::Folder(&s.files, out_dir));
     // Last: the manifest that says the run completed.
-    outdir::write_manifest(out_dir, &tally.manifest).map_err(Failure::usage)?;
+    outdir::write_manifest(&s.files, out_dir, &tally.manifest).map_err(Failure::usage)?;
     if let Some(lock) = held {
         lock.release();
     }
@@ -341,6 +344,7 @@ pub(super) fn render(
 /// Takes OUTDIR for a run: creates it, locks it, reads what the last render left, and marks the
 /// manifest in progress before anything else in the folder changes.
 fn begin(
+    s: &Session,
     dir: &Path,
     template: &wxcflow::flow::Source,
     planned: &[String],
@@ -353,7 +357,7 @@ fn begin(
     }
     let lock = outdir::lock(dir).map_err(Failure::usage)?;
     // A manifest this version cannot read describes nothing it may reuse or remove.
-    let previous = match outdir::read_manifest(dir) {
+    let previous = match outdir::read_manifest(&s.files, dir) {
         Ok(found) => found,
         Err(why) => {
             reportln!("note: {why}: nothing in the folder is reused or removed; `wxcflow verify` lists what this render did not write");
@@ -361,14 +365,14 @@ fn begin(
         }
     };
     let marker = Manifest::in_progress(template.clone(), previous.as_ref(), planned);
-    outdir::write_manifest(dir, &marker).map_err(Failure::usage)?;
+    outdir::write_manifest(&s.files, dir, &marker).map_err(Failure::usage)?;
     Ok((lock, previous))
 }
 
 /// Refuses an OUTDIR that is the tenants folder, lies inside it, or is a `--secrets-dir`: the
 /// render would write documents where it reads tenants or secrets. Paths are compared canonical;
 /// an OUTDIR that does not exist yet by its nearest existing ancestor.
-fn refuse_overlap(out_dir: &Path, tenants_dir: &Path) -> Result<(), Failure> {
+fn refuse_overlap(s: &Session, out_dir: &Path, tenants_dir: &Path) -> Result<(), Failure> {
     let out = canonical_or_planned(out_dir);
     let inputs = std::fs::canonicalize(tenants_dir).ok();
     if let (Some(out), Some(inputs)) = (&out, &inputs) {
@@ -380,7 +384,7 @@ fn refuse_overlap(out_dir: &Path, tenants_dir: &Path) -> Result<(), Failure> {
         }
     }
     if let Some(out) = &out {
-        if SECRETS_DIRS.get().into_iter().flatten().any(|d| d == out) {
+        if s.secrets_dirs().iter().any(|d| d == out) {
             return Err(Failure::usage(format!(
                 "{} is a --secrets-dir; render into a folder of its own",
                 out_dir.display()
@@ -420,6 +424,7 @@ fn finished(failures: Vec<String>) -> Outcome {
 /// The document's digest when the last render's document for this tenant is still valid: see
 /// [`batch::reusable_digest`].
 fn still_current(
+    files: &io::Files,
     entry: &ManifestEntry,
     stamp: &wxcflow::flow::Source,
     tenant: &wxcflow::render::Tenant,
@@ -429,13 +434,14 @@ fn still_current(
         if !std::fs::symlink_metadata(target).is_ok_and(|m| m.is_file()) {
             return None;
         }
-        io::read_output(target, wxcflow::MAX_INPUT_BYTES).ok()
+        files.read_output(target, wxcflow::MAX_INPUT_BYTES).ok()
     })
 }
 
 /// Writes a document unless the file already holds exactly these bytes with the right privacy:
 /// an unchanged tenant keeps its file and its modification time.
 fn write_if_changed(
+    files: &io::Files,
     target: &Path,
     bytes: &[u8],
     private: bool,
@@ -458,7 +464,7 @@ fn write_if_changed(
         sha256: sha256.clone(),
         secret_places: secret_places.clone(),
     };
-    if same_file_content(target, bytes, private) {
+    if same_file_content(files, target, bytes, private) {
         return Ok(written(false));
     }
     let options = io::WriteOptions {
@@ -468,12 +474,12 @@ fn write_if_changed(
         keep_mode: false,
         in_place: false,
     };
-    io::write_output(target, bytes, options)?;
+    files.write_output(target, bytes, options)?;
     Ok(written(true))
 }
 
 /// Whether `target` is a regular file (not a link) holding `bytes`, private when it must be.
-fn same_file_content(target: &Path, bytes: &[u8], private: bool) -> bool {
+fn same_file_content(files: &io::Files, target: &Path, bytes: &[u8], private: bool) -> bool {
     let Ok(meta) = std::fs::symlink_metadata(target) else {
         return false;
     };
@@ -488,7 +494,9 @@ fn same_file_content(target: &Path, bytes: &[u8], private: bool) -> bool {
             return false;
         }
     }
-    io::read_output(target, bytes.len()).is_ok_and(|old| old == bytes)
+    files
+        .read_output(target, bytes.len())
+        .is_ok_and(|old| old == bytes)
 }
 
 /// A progress bar on a terminal for batches long enough to want one; nothing on a pipe.

@@ -11,7 +11,12 @@ enum Revision {
 }
 
 /// Reads a spec (compiled), a flow document or an export. Errors are already printed.
-fn load_flow(path: &Path, bytes: &[u8], told: &mut Vec<Diagnostic>) -> Result<Revision, Failure> {
+fn load_flow(
+    s: &Session,
+    path: &Path,
+    bytes: &[u8],
+    told: &mut Vec<Diagnostic>,
+) -> Result<Revision, Failure> {
     let name = path.display().to_string();
     match workflow::inspect(bytes) {
         Inspection::FlowDocument { .. } => {
@@ -19,7 +24,7 @@ fn load_flow(path: &Path, bytes: &[u8], told: &mut Vec<Diagnostic>) -> Result<Re
             // exist would make the diff misleading.
             let value: serde_json::Value = serde_json::from_slice(bytes)
                 .map_err(|e| Failure::usage(format!("{name} is not a valid flow document: {e}")))?;
-            let violations = compiler().validator().validate(&value);
+            let violations = s.compiler().validator().validate(&value);
             if let Some(first) = violations.first() {
                 return Err(Failure::usage(format!(
                     "{name} is not a valid flow document: {first}"
@@ -29,13 +34,13 @@ fn load_flow(path: &Path, bytes: &[u8], told: &mut Vec<Diagnostic>) -> Result<Re
                 .map(|d| Revision::Flow(Box::new(d.flow), None))
                 .map_err(|e| Failure::usage(format!("{name} is not a valid flow document: {e}")))
         }
-        Inspection::Spec { .. } => compile_revision(name, bytes, told),
+        Inspection::Spec { .. } => compile_revision(s, name, bytes, told),
         // Text that is neither an export nor JSON is taken for a spec, so that its problems
         // are shown with their line and column.
         Inspection::Rejected(workflow::Rejection::NonHex { .. })
             if std::str::from_utf8(bytes).is_ok() =>
         {
-            compile_revision(name, bytes, told)
+            compile_revision(s, name, bytes, told)
         }
         other => match single_export(&other) {
             Some(e) => Ok(Revision::Export(e.clone())),
@@ -53,13 +58,14 @@ fn load_flow(path: &Path, bytes: &[u8], told: &mut Vec<Diagnostic>) -> Result<Re
 /// A spec as a revision: a template without a tenant, its parameters standing as template text.
 /// `told`: the diagnostics printed for the other side, not printed again (`diff a.toml a.toml`).
 fn compile_revision(
+    s: &Session,
     name: String,
     bytes: &[u8],
     told: &mut Vec<Diagnostic>,
 ) -> Result<Revision, Failure> {
     let text = String::from_utf8_lossy(bytes).into_owned();
     let source = SourceFile::new(name, text);
-    let result = compiler().build_symbolic(&source);
+    let result = s.compiler().build_symbolic(&source);
     let hidden = SourceFile::hiding(&[&source], &result.secret_spans);
     let new: Vec<Diagnostic> = result
         .diagnostics
@@ -68,6 +74,7 @@ fn compile_revision(
         .cloned()
         .collect();
     print_diagnostics(
+        s,
         &new,
         &hidden.iter().collect::<Vec<_>>(),
         Format::Human,
@@ -82,8 +89,8 @@ fn compile_revision(
         .ok_or(Failure::Unusable(None))
 }
 
-pub(super) fn diff(old: &Path, new: &Path, format: DiffFormat) -> Outcome {
-    if let Some(code) = super::flow_designer::diff(old, new, format) {
+pub(super) fn diff(s: &Session, old: &Path, new: &Path, format: DiffFormat) -> Outcome {
+    if let Some(code) = super::flow_designer::diff(s, old, new, format) {
         return code;
     }
     let mut told = Vec::new();
@@ -91,12 +98,12 @@ pub(super) fn diff(old: &Path, new: &Path, format: DiffFormat) -> Outcome {
     for path in [old, new] {
         // Either side may be an export, the largest kind of input; specs and documents are held
         // to their own limit once recognised.
-        let bytes = match io::read_bounded(path, workflow::MAX_EXPORT_BYTES) {
+        let bytes = match s.files.read_bounded(path, workflow::MAX_EXPORT_BYTES) {
             Ok(b) => b,
             // Exit 1 means "changes" to diff(1) users: any trouble with a side is 2.
             Err(e) => return Err(Failure::Unusable(Some(error::describe_read(&e)))),
         };
-        match load_flow(path, &bytes, &mut told) {
+        match load_flow(s, path, &bytes, &mut told) {
             Ok(side) => sides.push(side),
             Err(failure) => return Err(failure),
         }
@@ -110,20 +117,21 @@ pub(super) fn diff(old: &Path, new: &Path, format: DiffFormat) -> Outcome {
             };
             changes.extend(wxcflow::tools::diff::diff(a, b));
             let text = match format {
-                DiffFormat::Text => wxcflow::tools::diff::render_text(&changes, colour_stdout()),
+                DiffFormat::Text => wxcflow::tools::diff::render_text(&changes, s.colour_stdout()),
                 DiffFormat::Json => wxcflow::tools::diff::render_json(&changes),
                 DiffFormat::Markdown => {
                     wxcflow::tools::diff::render_markdown(&changes, &old_name, &new_name)
                 }
             };
-            out!("{text}");
+            out!(s, "{text}");
             Ok(Done::found_if(!changes.is_empty()))
         }
         (Revision::Export(a), Revision::Export(b)) => {
             let comparison = workflow::compare(a, b);
             match format {
-                DiffFormat::Json => outln!("{}", pretty_json(&comparison)),
+                DiffFormat::Json => outln!(s, "{}", pretty_json(&comparison)),
                 _ => out!(
+                    s,
                     "{}",
                     workflow::render_comparison(&old_name, &new_name, &comparison)
                 ),
@@ -136,11 +144,11 @@ pub(super) fn diff(old: &Path, new: &Path, format: DiffFormat) -> Outcome {
     }
 }
 
-pub(super) fn decompile(document: &Path, output: Option<&Path>) -> Outcome {
-    if let Some(code) = super::flow_designer::decompile(document, output) {
+pub(super) fn decompile(s: &Session, document: &Path, output: Option<&Path>) -> Outcome {
+    if let Some(code) = super::flow_designer::decompile(s, document, output) {
         return code;
     }
-    let bytes = io::read_bounded(document, wxcflow::MAX_INPUT_BYTES)?;
+    let bytes = s.files.read_bounded(document, wxcflow::MAX_INPUT_BYTES)?;
     let parsed: wxcflow::flow::Document = match serde_json::from_slice(&bytes) {
         Ok(d) => d,
         Err(e) => {
@@ -151,7 +159,7 @@ pub(super) fn decompile(document: &Path, output: Option<&Path>) -> Outcome {
         }
     };
     let value = json_value(&parsed);
-    let violations = compiler().validator().validate(&value);
+    let violations = s.compiler().validator().validate(&value);
     if !violations.is_empty() {
         for v in &violations {
             reportln!("error: {}: {v}", document.display());
@@ -163,27 +171,27 @@ pub(super) fn decompile(document: &Path, output: Option<&Path>) -> Outcome {
     match output {
         None if private => Err(Failure::usage("the document holds secret values; write the spec to a file with -o (created with mode 0600)")),
         None => {
-            out!("{spec}");
+            out!(s, "{spec}");
             Ok(Done::Clean)
         }
-        Some(path) => match io::write_output(path, spec.as_bytes(), io::WriteOptions::output(private)) {
+        Some(path) => match s.files.write_output(path, spec.as_bytes(), io::WriteOptions::output(private)) {
             Ok(()) => Ok(Done::Clean),
             Err(e) => Err(Failure::usage(e)),
         },
     }
 }
 
-pub(super) fn fmt(specs: &[PathBuf], check_only: bool) -> Outcome {
+pub(super) fn fmt(s: &Session, specs: &[PathBuf], check_only: bool) -> Outcome {
     let mut problems = false;
     for path in specs {
-        let source = read_source(path)?;
+        let source = read_source(s, path)?;
         if super::flow_designer::fmt_skips(&source) {
             continue;
         }
         let formatted = match wxcflow::tools::format::format_spec(&source) {
             Ok(f) => f,
             Err(d) => {
-                print_diagnostics(&[d], &[&source], Format::Human, false);
+                print_diagnostics(s, &[d], &[&source], Format::Human, false);
                 problems = true;
                 continue;
             }
@@ -205,7 +213,7 @@ pub(super) fn fmt(specs: &[PathBuf], check_only: bool) -> Outcome {
             false => format!(" ({})", told.join("; ")),
         };
         if check_only {
-            outln!("{}", path.display());
+            outln!(s, "{}", path.display());
             if !what_changed.is_empty() {
                 reportln!("{} would change{what_changed}", path.display());
             }
@@ -228,7 +236,7 @@ pub(super) fn fmt(specs: &[PathBuf], check_only: bool) -> Outcome {
             keep_mode: true,
             in_place: true,
         };
-        if let Err(e) = io::write_output(path, formatted.as_bytes(), options) {
+        if let Err(e) = s.files.write_output(path, formatted.as_bytes(), options) {
             return Err(Failure::usage(e));
         }
         reportln!("formatted {}{what_changed}", path.display());

@@ -5,7 +5,8 @@ use wxcflow::tools::simulate::ChildError;
 
 /// Finds called flows: `<dir>/<FlowName>.toml`, else any spec in the folders whose `[flow]`
 /// name matches, else the embedded GetOAuthToken.
-pub(super) struct FsFlows {
+pub(super) struct FsFlows<'a> {
+    session: &'a Session,
     dirs: Vec<PathBuf>,
 }
 
@@ -20,8 +21,8 @@ fn flow_folders_exist(flows: &[PathBuf]) -> Result<(), Failure> {
     }
 }
 
-impl FsFlows {
-    pub(super) fn new(spec: Option<&Path>, extra: &[PathBuf]) -> FsFlows {
+impl<'a> FsFlows<'a> {
+    pub(super) fn new(session: &'a Session, spec: Option<&Path>, extra: &[PathBuf]) -> FsFlows<'a> {
         let mut dirs: Vec<PathBuf> = spec
             .and_then(Path::parent)
             .map(|p| {
@@ -34,11 +35,11 @@ impl FsFlows {
             .into_iter()
             .collect();
         dirs.extend(extra.iter().cloned());
-        FsFlows { dirs }
+        FsFlows { session, dirs }
     }
 
     fn compile(&self, source: &SourceFile) -> Result<wxcflow::flow::Flow, ChildError> {
-        let result = compiler().build(source);
+        let result = self.session.compiler().build(source);
         result
             .output
             .map(|(d, _)| d.flow)
@@ -54,13 +55,13 @@ impl FsFlows {
     }
 }
 
-impl wxcflow::tools::simulate::FlowResolver for FsFlows {
+impl wxcflow::tools::simulate::FlowResolver for FsFlows<'_> {
     fn resolve(&self, flow: &str) -> Result<wxcflow::flow::Flow, ChildError> {
         for dir in &self.dirs {
             // Only regular files are searched: a FIFO in the folder would block the run.
             let direct = dir.join(format!("{flow}.toml"));
             if direct.is_file() {
-                if let Ok(source) = read_source(&direct) {
+                if let Ok(source) = read_source(self.session, &direct) {
                     return self.compile(&source);
                 }
             }
@@ -74,7 +75,7 @@ impl wxcflow::tools::simulate::FlowResolver for FsFlows {
                 .collect();
             paths.sort();
             for path in paths {
-                let Ok(source) = read_source(&path) else {
+                let Ok(source) = read_source(self.session, &path) else {
                     continue;
                 };
                 if let Ok(spec) = wxcflow::spec::parse_spec(&source) {
@@ -96,7 +97,10 @@ impl wxcflow::tools::simulate::FlowResolver for FsFlows {
     }
 }
 
+// The run, then `run`'s arguments as given.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn simulate(
+    s: &Session,
     spec: Option<&Path>,
     trigger: Option<&str>,
     values: Option<&Path>,
@@ -106,7 +110,7 @@ pub(super) fn simulate(
     format: Format,
 ) -> Outcome {
     flow_folders_exist(flows)?;
-    let compiled = compile(spec, values, Secrets::Read)?;
+    let compiled = compile(s, spec, values, Secrets::Read)?;
     let body: serde_json::Value = match trigger {
         None => compiled.flow.trigger.sample.clone(),
         Some(text) => match serde_json::from_str::<serde_json::Value>(text) {
@@ -117,14 +121,14 @@ pub(super) fn simulate(
             Err(e) => return Err(Failure::usage(format!("--trigger is not JSON: {e}"))),
         },
     };
-    let resolver = FsFlows::new(spec, flows);
+    let resolver = FsFlows::new(s, spec, flows);
     let run = if live {
         wxcflow::tools::simulate::run(&compiled.flow, &body, &mut super::live::LiveHttp, &resolver)
     } else {
         let exchanges = match mock {
             None => Vec::new(),
             Some(path) => {
-                let source = read_source(path)?;
+                let source = read_source(s, path)?;
                 match toml::from_str::<wxcflow::tools::simulate::mock::MockFile>(&source.text) {
                     Ok(file) => file.http,
                     Err(e) => {
@@ -136,7 +140,7 @@ pub(super) fn simulate(
                             ),
                         )
                         .with_span(e.span().map(|r| source.span(r)));
-                        print_diagnostics(&[d], &[&source], Format::Human, false);
+                        print_diagnostics(s, &[d], &[&source], Format::Human, false);
                         return Err(Failure::problems());
                     }
                 }
@@ -150,8 +154,8 @@ pub(super) fn simulate(
         )
     };
     match format {
-        Format::Human => out!("{}", wxcflow::tools::simulate::render_text(&run)),
-        Format::Json => out!("{}", wxcflow::tools::simulate::render_json(&run)),
+        Format::Human => out!(s, "{}", wxcflow::tools::simulate::render_text(&run)),
+        Format::Json => out!(s, "{}", wxcflow::tools::simulate::render_json(&run)),
     }
     if run.error.is_some() {
         Err(Failure::problems())
@@ -184,7 +188,7 @@ fn scenario_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     Ok(files)
 }
 
-pub(super) fn test(paths: &[PathBuf], flows: &[PathBuf]) -> Outcome {
+pub(super) fn test(s: &Session, paths: &[PathBuf], flows: &[PathBuf]) -> Outcome {
     flow_folders_exist(flows)?;
     let files = match scenario_files(paths) {
         Ok(f) => f,
@@ -200,16 +204,17 @@ pub(super) fn test(paths: &[PathBuf], flows: &[PathBuf]) -> Outcome {
     let (mut passed, mut failed) = (0, 0);
     for file in &files {
         let name = file.display().to_string();
-        match run_scenario(file, flows) {
+        match run_scenario(s, file, flows) {
             Ok((label, failures)) if failures.is_empty() => {
                 passed += 1;
-                outln!("ok    {name}: {}", diagnostic::printable(&label));
+                outln!(s, "ok    {name}: {}", diagnostic::printable(&label));
             }
             Ok((label, failures)) => {
                 failed += 1;
-                outln!("FAIL  {name}: {}", diagnostic::printable(&label));
+                outln!(s, "FAIL  {name}: {}", diagnostic::printable(&label));
                 for f in failures {
                     outln!(
+                        s,
                         "      {}: expected {}, got {}",
                         diagnostic::printable(&f.what),
                         diagnostic::printable(&f.expected),
@@ -219,11 +224,11 @@ pub(super) fn test(paths: &[PathBuf], flows: &[PathBuf]) -> Outcome {
             }
             Err(why) => {
                 failed += 1;
-                outln!("FAIL  {name}: {}", diagnostic::printable(&why));
+                outln!(s, "FAIL  {name}: {}", diagnostic::printable(&why));
             }
         }
     }
-    outln!("{passed} passed, {failed} failed");
+    outln!(s, "{passed} passed, {failed} failed");
     if failed > 0 {
         Err(Failure::problems())
     } else {
@@ -233,10 +238,11 @@ pub(super) fn test(paths: &[PathBuf], flows: &[PathBuf]) -> Outcome {
 
 /// Loads, builds and runs one scenario; its label and unmet expectations.
 fn run_scenario(
+    s: &Session,
     file: &Path,
     flows: &[PathBuf],
 ) -> Result<(String, Vec<wxcflow::tools::simulate::scenario::Failure>), String> {
-    let source = read_source(file).map_err(|e| e.message)?;
+    let source = read_source(s, file).map_err(|e| e.message)?;
     let scenario: wxcflow::tools::simulate::scenario::Scenario = toml::from_str(&source.text)
         .map_err(|e| {
             let at = e
@@ -251,7 +257,7 @@ fn run_scenario(
     let base = file.parent().unwrap_or(Path::new("."));
     let spec_path = scenario.spec.as_ref().map(|s| base.join(s));
     let spec_source = match &spec_path {
-        Some(p) => read_source(p).map_err(|e| e.message)?,
+        Some(p) => read_source(s, p).map_err(|e| e.message)?,
         None => SourceFile::new(wxcflow::DEFAULT_SPEC_NAME, wxcflow::DEFAULT_SPEC),
     };
     // A scenario that expects nothing passes whatever the flow does: a mistake, not a test.
@@ -264,8 +270,10 @@ fn run_scenario(
         SourceFile::new(format!("{} [values]", source.name), values),
     )
     .map_err(|d| d.message)?;
-    let store = FsSecrets::beside(Some(file));
-    let build = compiler().build_tenant(&spec_source, Some(&tenant), &store);
+    let store = FsSecrets::beside(s, Some(file));
+    let build = s
+        .compiler()
+        .build_tenant(&spec_source, Some(&tenant), &store);
     let Some((document, _)) = build.output else {
         let errors: Vec<String> = build
             .diagnostics
@@ -283,7 +291,7 @@ fn run_scenario(
             Err(e) => return Err(format!("trigger is not JSON: {e}")),
         },
     };
-    let resolver = FsFlows::new(spec_path.as_deref(), flows);
+    let resolver = FsFlows::new(s, spec_path.as_deref(), flows);
     let mut http = wxcflow::tools::simulate::mock::MockClient {
         exchanges: scenario.http.clone(),
     };

@@ -5,11 +5,11 @@ use super::*;
 use wxcflow::emit::provenance::Status;
 use wxcflow::render::batch::{self, Finding, Problem};
 
-pub(super) fn verify(dir: &Path, format: Format) -> Outcome {
+pub(super) fn verify(s: &Session, dir: &Path, format: Format) -> Outcome {
     if !std::fs::metadata(dir).is_ok_and(|m| m.is_dir()) {
         return Err(Failure::usage(format!("{} is not a folder", dir.display())));
     }
-    let manifest = match outdir::read_manifest(dir) {
+    let manifest = match outdir::read_manifest(&s.files, dir) {
         Ok(Some(m)) => m,
         Ok(None) => {
             return Err(Failure::usage(format!(
@@ -46,7 +46,7 @@ pub(super) fn verify(dir: &Path, format: Format) -> Outcome {
             continue;
         }
         documents += usize::from(!kept);
-        let found = outdir::document(&dir.join(&entry.output));
+        let found = outdir::document(&s.files, &dir.join(&entry.output));
         findings.extend(batch::verify_document(&manifest, entry, kept, &found));
     }
     let names = outdir::listing(dir).map_err(Failure::usage)?;
@@ -65,16 +65,17 @@ pub(super) fn verify(dir: &Path, format: Format) -> Outcome {
                 "documents": documents,
                 "problems": findings,
             });
-            outln!("{}", pretty_json(&report));
+            outln!(s, "{}", pretty_json(&report));
         }
         Format::Human => {
             for f in &findings {
                 // File names come from the folder: nothing in one may drive the terminal.
                 let line = format!("{}: {}: {}", kebab(&f.problem), f.file, f.message);
-                outln!("{}", wxcflow::diagnostic::printable(&line));
+                outln!(s, "{}", wxcflow::diagnostic::printable(&line));
             }
             if ok {
                 outln!(
+                    s,
                     "{}: {documents} document{} as one completed render wrote {} (build {})",
                     dir.display(),
                     if documents == 1 { "" } else { "s" },
@@ -83,6 +84,7 @@ pub(super) fn verify(dir: &Path, format: Format) -> Outcome {
                 );
             } else {
                 outln!(
+                    s,
                     "{}: {} problem{}",
                     dir.display(),
                     findings.len(),
