@@ -2,7 +2,9 @@
 //! pure function a stage, with the compiled document validator built once.
 
 use crate::diagnostic::{self, too_large, Code, Diagnostic, SourceFile};
-use crate::flow::Document;
+use crate::flow::{Document, Flow};
+use crate::flow_designer as fd;
+use crate::input::InputKind;
 use crate::spec::{self, Spec};
 use crate::validate::DocumentValidator;
 use crate::{check, emit, render};
@@ -91,15 +93,86 @@ impl Compiler {
         tenant: Option<&render::Tenant>,
         secrets: &dyn render::SecretStore,
     ) -> Build {
-        let (spec, literal) = match parse(source) {
-            Ok(parsed) => parsed,
-            Err(failure) => return *failure,
+        let front = front(source, tenant, secrets);
+        self.back_end(front.checked, front.secrets)
+    }
+
+    /// Builds a spec for Flow Designer: a Flow Designer spec as it is; a Webex Connect spec
+    /// (rendered for `tenant`) through the one front end, its checked flow lowered to a
+    /// SUBFLOW by the Flow Designer back end. `children` tells what the lowering knows of the
+    /// flows the checked flow calls. `kind` is what [`InputKind::detect`] said of the source.
+    pub fn build_flow_designer(
+        &self,
+        kind: InputKind,
+        source: &SourceFile,
+        tenant: Option<&render::Tenant>,
+        secrets: &dyn render::SecretStore,
+        children: &dyn Fn(&Flow) -> fd::lower::Children,
+    ) -> FdTargetBuild {
+        if kind == InputKind::FlowDesignerSpec {
+            // Read once: the model, and the file as diagnostics quote it.
+            let (read, quoted) = fd::read_quoted(source);
+            let build = match read {
+                Ok(flow) => {
+                    let validator = self.fd_validator();
+                    let mut build = fd::finish(flow, Vec::new(), fd::Origin::Spec, validator);
+                    quoted.place(&mut build.diagnostics);
+                    build
+                }
+                Err(problems) => fd::FdBuild::failed(problems),
+            };
+            return FdTargetBuild {
+                build,
+                secrets: SecretOrigins::default(),
+                quoted: Some(quoted),
+            };
+        }
+        let front = front(source, tenant, secrets);
+        let mut diagnostics = front.checked.diagnostics;
+        let build = match &front.checked.flow {
+            Some(flow) => {
+                let located = front.spec.as_ref().map(|spec| (spec, source));
+                self.lower_checked(flow, located, &children(flow))
+            }
+            None => fd::FdBuild::failed(Vec::new()),
         };
-        let build = match render::Renderer::new(&spec, Some(source)) {
-            Ok(renderer) => self.build_rendered(&renderer, tenant, secrets),
-            Err(diagnostics) => failed(diagnostics),
-        };
-        build.hiding(literal)
+        diagnostics.extend(build.diagnostics);
+        FdTargetBuild {
+            build: fd::FdBuild {
+                diagnostics,
+                ..build
+            },
+            secrets: front.secrets,
+            quoted: None,
+        }
+    }
+
+    /// Lowers the flow of a flow document read from a file to a Flow Designer SUBFLOW (there is
+    /// no spec to point into).
+    pub fn lower_flow_designer(
+        &self,
+        flow: &Flow,
+        children: &dyn Fn(&Flow) -> fd::lower::Children,
+    ) -> FdTargetBuild {
+        FdTargetBuild {
+            build: self.lower_checked(flow, None, &children(flow)),
+            secrets: SecretOrigins::default(),
+            quoted: None,
+        }
+    }
+
+    /// The Flow Designer back end: a checked flow lowered, emitted and validated.
+    fn lower_checked(
+        &self,
+        flow: &Flow,
+        located: fd::lower::Located,
+        children: &fd::lower::Children,
+    ) -> fd::FdBuild {
+        let (model, diagnostics) = fd::lower::lower_with(flow, located, children);
+        match model {
+            Some(model) => fd::finish(model, diagnostics, fd::Origin::Lowered, self.fd_validator()),
+            None => fd::FdBuild::failed(diagnostics),
+        }
     }
 
     /// A template as revisions read it, without any tenant: string parameters stand for
@@ -137,20 +210,18 @@ impl Compiler {
         tenant: Option<&render::Tenant>,
         secrets: &dyn render::SecretStore,
     ) -> Build {
-        let rendered = renderer.render(tenant, secrets);
-        let mut build = match &rendered.spec {
-            Some(spec) => self.build_spec(spec, renderer.source()),
-            None => failed(Vec::new()),
-        };
-        if let Some(template) = renderer.source() {
-            rendered.place_on_tenant(&template.name, &mut build.diagnostics);
+        let (checked, secrets) = front_rendered(renderer, tenant, secrets);
+        self.back_end(checked, secrets)
+    }
+
+    /// The Webex Connect back end: a checked flow emitted and validated, with where its
+    /// secrets came from.
+    fn back_end(&self, checked: check::Checked, secrets: SecretOrigins) -> Build {
+        Build {
+            secret_origins: secrets.origins,
+            secret_spans: secrets.spans,
+            ..self.emit(checked, true)
         }
-        let mut diagnostics = rendered.diagnostics;
-        diagnostics.append(&mut build.diagnostics);
-        build.diagnostics = diagnostics;
-        build.secret_origins = rendered.secret_origins;
-        build.secret_spans = rendered.secret_spans;
-        build
     }
 
     /// Checks, emits and validates a spec (parsed, or made with [`spec::builder`]).
@@ -191,6 +262,103 @@ impl Compiler {
             secret_spans: Vec::new(),
         }
     }
+}
+
+/// Where a build's secrets came from, and where its sources write them literally.
+#[derive(Debug, Default)]
+pub struct SecretOrigins {
+    /// For each secret variable that tenant values filled: where its value came from.
+    pub origins: BTreeMap<String, Vec<String>>,
+    /// Where the spec or the tenant file holds a secret written literally.
+    pub spans: Vec<diagnostic::Span>,
+}
+
+/// A Flow Designer build ([`Compiler::build_flow_designer`]): the file, with every diagnostic of
+/// the front end and the back end, and where the secrets it holds came from.
+#[derive(Debug)]
+pub struct FdTargetBuild {
+    /// The Flow Designer file, and every diagnostic.
+    pub build: fd::FdBuild,
+    /// Where its secrets came from; where its sources write them literally.
+    pub secrets: SecretOrigins,
+    /// A Flow Designer spec as its diagnostics quote it (secret values hidden, columns counted
+    /// as shown); `None` for a Webex Connect spec, quoted through `secrets.spans`.
+    pub quoted: Option<fd::quote::Quoted>,
+}
+
+/// The front end's result: the spec as parsed (for the back ends' locations), and the checked
+/// flow with everything found on the way.
+struct Front {
+    spec: Option<Spec>,
+    checked: check::Checked,
+    secrets: SecretOrigins,
+}
+
+/// The front end, once per build: parse, render for `tenant`, check.
+fn front(
+    source: &SourceFile,
+    tenant: Option<&render::Tenant>,
+    store: &dyn render::SecretStore,
+) -> Front {
+    let (spec, literal) = match parse(source) {
+        Ok(parsed) => parsed,
+        Err(failure) => {
+            return Front {
+                spec: None,
+                checked: check::Checked {
+                    flow: None,
+                    diagnostics: failure.diagnostics,
+                },
+                secrets: SecretOrigins {
+                    origins: BTreeMap::new(),
+                    spans: failure.secret_spans,
+                },
+            }
+        }
+    };
+    let (checked, mut secrets) = match render::Renderer::new(&spec, Some(source)) {
+        Ok(renderer) => front_rendered(&renderer, tenant, store),
+        Err(diagnostics) => (
+            check::Checked {
+                flow: None,
+                diagnostics,
+            },
+            SecretOrigins::default(),
+        ),
+    };
+    secrets.spans.extend(literal);
+    Front {
+        spec: Some(spec),
+        checked,
+        secrets,
+    }
+}
+
+/// The front end past parsing: a compiled template rendered for one tenant, then checked.
+fn front_rendered(
+    renderer: &render::Renderer,
+    tenant: Option<&render::Tenant>,
+    store: &dyn render::SecretStore,
+) -> (check::Checked, SecretOrigins) {
+    let rendered = renderer.render(tenant, store);
+    let mut checked = match &rendered.spec {
+        Some(spec) => check::check(spec, renderer.source()),
+        None => check::Checked {
+            flow: None,
+            diagnostics: Vec::new(),
+        },
+    };
+    if let Some(template) = renderer.source() {
+        rendered.place_on_tenant(&template.name, &mut checked.diagnostics);
+    }
+    let mut diagnostics = rendered.diagnostics;
+    diagnostics.append(&mut checked.diagnostics);
+    checked.diagnostics = diagnostics;
+    let secrets = SecretOrigins {
+        origins: rendered.secret_origins,
+        spans: rendered.secret_spans,
+    };
+    (checked, secrets)
 }
 
 /// The first stage: a spec's text, within the size limit, parsed; with where it writes secrets

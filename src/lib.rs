@@ -19,6 +19,7 @@ pub mod secret;
 pub mod check;
 mod compiler;
 pub mod emit;
+mod input;
 pub(crate) mod lower;
 pub mod render;
 pub mod spec;
@@ -30,6 +31,7 @@ pub mod tools;
 
 mod embedded;
 
-pub use compiler::{Build, Compiler};
+pub use compiler::{Build, Compiler, FdTargetBuild, SecretOrigins};
 pub use embedded::{DEFAULT_SPEC, DEFAULT_SPEC_NAME, TENANT_EXAMPLE};
 pub use flow::limits::{MAX_FD_BYTES, MAX_INPUT_BYTES};
+pub use input::InputKind;

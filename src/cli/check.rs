@@ -161,7 +161,7 @@ pub(super) fn check(
             }
         };
         // A flow document is wxcflow's output: checked against its schema, not read as TOML.
-        if let Inspection::FlowDocument { .. } = workflow::inspect(source.text.as_bytes()) {
+        if wxcflow::InputKind::detect(source.text.as_bytes()) == wxcflow::InputKind::FlowDocument {
             let problems = serde_json::from_str::<serde_json::Value>(&source.text)
                 .map(|value| s.compiler().validator().validate(&value))
                 .unwrap_or_else(|e| vec![e.to_string()]);

@@ -3,7 +3,8 @@
 //! not Flow Designer's, so that the command goes on as before.
 
 use super::*;
-use wxcflow::flow_designer::{self as fd, model::FdFlow, quote::Quoted, secrets::Secrets, FdFile};
+use wxcflow::flow_designer::{self as fd, model::FdFlow, quote::Quoted, secrets::Secrets};
+use wxcflow::InputKind;
 
 /// Which target `build` and `sheet` write for.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
@@ -18,7 +19,8 @@ pub(super) enum Target {
 /// A Flow Designer file read from disk.
 struct FdSource {
     source: SourceFile,
-    kind: FdFile,
+    /// [`InputKind::FlowDesignerExport`] or [`InputKind::FlowDesignerSpec`].
+    kind: InputKind,
 }
 
 /// Reads a file and tells whether it is a Flow Designer export or spec. Flow Designer files are
@@ -30,9 +32,10 @@ fn read_fd(s: &Session, path: &Path) -> Result<Option<FdSource>, Failure> {
         Err(e) if e.too_large => return Ok(None),
         Err(e) => return Err(e.into()),
     };
-    let Some(kind) = fd::recognise(&bytes) else {
+    let kind = InputKind::detect(&bytes);
+    if !kind.is_flow_designer() {
         return Ok(None);
-    };
+    }
     let source = read_fd_source(s, path)?;
     Ok(Some(FdSource { source, kind }))
 }
@@ -60,7 +63,7 @@ pub(super) fn inspect(s: &Session, files: &[PathBuf], format: Format) -> Option<
     let mut reports = Vec::new();
     let mut failed = false;
     for f in &read {
-        let kind = if f.kind == FdFile::Spec {
+        let kind = if f.kind == InputKind::FlowDesignerSpec {
             "spec"
         } else {
             "export"
@@ -105,8 +108,11 @@ pub(super) fn inspect(s: &Session, files: &[PathBuf], format: Format) -> Option<
     })
 }
 
-pub(super) fn textconv(s: &Session, path: &Path, bytes: &[u8]) -> Option<Outcome> {
-    fd::recognise(bytes)?;
+/// `kind`: what [`InputKind::detect`] said of `bytes`.
+pub(super) fn textconv(s: &Session, path: &Path, bytes: &[u8], kind: InputKind) -> Option<Outcome> {
+    if !kind.is_flow_designer() {
+        return None;
+    }
     let text = String::from_utf8_lossy(bytes).into_owned();
     let source = SourceFile::new(path.display().to_string(), text);
     // A file that does not read is shown as it is, as for specs, but for its secret values.
@@ -129,8 +135,10 @@ fn side(s: &Session, path: &Path) -> Result<FdFlow, Failure> {
         });
     }
     let bytes = s.files.read_bounded(path, wxcflow::MAX_INPUT_BYTES)?;
-    let (build, source) = match workflow::inspect(&bytes) {
-        Inspection::FlowDocument { .. } => {
+    let kind = InputKind::detect(&bytes);
+    let children = |flow: &wxcflow::flow::Flow| children(s, Some(path), flow, Default::default());
+    let (lowered, source) = match kind {
+        InputKind::FlowDocument => {
             let document: wxcflow::flow::Document =
                 serde_json::from_slice(&bytes).map_err(|e| {
                     Failure::usage(format!(
@@ -138,17 +146,19 @@ fn side(s: &Session, path: &Path) -> Result<FdFlow, Failure> {
                         path.display()
                     ))
                 })?;
-            let build = wxcflow::Build {
-                output: Some((document, String::new())),
-                diagnostics: Vec::new(),
-                secret_origins: Default::default(),
-                secret_spans: Vec::new(),
-            };
-            (build, None)
+            let lowered = s.compiler().lower_flow_designer(&document.flow, &children);
+            (lowered, None)
         }
-        Inspection::Spec { .. } => {
+        _ if kind.is_connect_spec() => {
             let source = read_source(s, path)?;
-            (s.compiler().build(&source), Some(source))
+            let lowered = s.compiler().build_flow_designer(
+                kind,
+                &source,
+                None,
+                &wxcflow::render::NoSecrets,
+                &children,
+            );
+            (lowered, Some(source))
         }
         _ => {
             return Err(Failure::usage(format!(
@@ -157,20 +167,18 @@ fn side(s: &Session, path: &Path) -> Result<FdFlow, Failure> {
             )))
         }
     };
-    let children = children(s, Some(path), &build, Default::default());
-    let lowered = fd::lower_build_with(
-        &build,
-        source.as_ref(),
-        s.compiler().fd_validator(),
-        &children,
-    );
-    let mut diagnostics = build.diagnostics;
-    diagnostics.extend(lowered.diagnostics);
     let sources: Vec<&SourceFile> = source.iter().collect();
-    let hidden = SourceFile::hiding(&sources, &build.secret_spans);
+    let hidden = SourceFile::hiding(&sources, &lowered.secrets.spans);
     let sources: Vec<&SourceFile> = hidden.iter().collect();
-    print_diagnostics(s, &diagnostics, &sources, Format::Human, false);
+    print_diagnostics(
+        s,
+        &lowered.build.diagnostics,
+        &sources,
+        Format::Human,
+        false,
+    );
     lowered
+        .build
         .output
         .map(|(flow, _)| flow)
         .ok_or(Failure::Unusable(None))
@@ -181,7 +189,7 @@ pub(super) fn diff(s: &Session, old: &Path, new: &Path, format: DiffFormat) -> O
         s.files
             .read_bounded(p, wxcflow::MAX_FD_BYTES)
             .ok()
-            .is_some_and(|b| fd::recognise(&b).is_some())
+            .is_some_and(|b| InputKind::detect(&b).is_flow_designer())
     };
     if !is_fd(old) && !is_fd(new) {
         return None;
@@ -248,9 +256,10 @@ pub(super) fn lint_file(s: &Session, path: &Path) -> Result<Option<Linted>, supe
         Err(e) if e.too_large => return Ok(None),
         Err(e) => return Err(e),
     };
-    let Some(kind) = fd::recognise(&bytes) else {
+    let kind = InputKind::detect(&bytes);
+    if !kind.is_flow_designer() {
         return Ok(None);
-    };
+    }
     let source = read_fd_source(s, path)?;
     // Quoted with secret values hidden; excerpts only when every line, as shown, is readable
     // (most exports are one long line).
@@ -260,7 +269,7 @@ pub(super) fn lint_file(s: &Session, path: &Path) -> Result<Option<Linted>, supe
         Ok(flow) => {
             let mut d = fd::lint::lint(&flow, Some(&source));
             // A spec is also built, so that what the schema refuses shows here too.
-            if kind == FdFile::Spec {
+            if kind == InputKind::FlowDesignerSpec {
                 d.extend(fd::build_spec(&source, s.compiler().fd_validator()).diagnostics);
             }
             quoted.place(&mut d);
@@ -275,7 +284,7 @@ pub(super) fn lint_file(s: &Session, path: &Path) -> Result<Option<Linted>, supe
         } else {
             Vec::new()
         },
-        kind == FdFile::Export,
+        kind == InputKind::FlowDesignerExport,
     )))
 }
 
@@ -293,15 +302,10 @@ fn build_fd(
     // A Flow Designer spec is read up to the Flow Designer limit (what `decompile` writes of
     // the largest export); a Webex Connect spec up to the specs' own.
     let fd_spec = match spec.map(|p| read_fd(s, p)).transpose()?.flatten() {
-        Some(f) if f.kind == FdFile::Spec => Some(f.source),
+        Some(f) if f.kind == InputKind::FlowDesignerSpec => Some(f.source),
         _ => None,
     };
-    let source = match fd_spec {
-        Some(source) => source,
-        None => in_format(s, load_spec(s, spec), format)?,
-    };
-    let validator = s.compiler().fd_validator();
-    if fd::spec::is_spec(&source.text) {
+    if fd_spec.is_some() {
         if !subflows.is_empty() {
             return Err(Failure::usage(
                 "--subflow applies to Webex Connect specs, whose `call_flow` nodes it resolves; a Flow Designer spec names its subflows' ids itself",
@@ -312,12 +316,12 @@ fn build_fd(
                 "--values applies to Webex Connect templates, not to Flow Designer specs",
             ));
         }
-        let mut build = fd::build_spec(&source, validator);
-        let (_, quoted) = fd::read_quoted(&source);
-        quoted.place(&mut build.diagnostics);
-        print_diagnostics(s, &build.diagnostics, &[&quoted.source], format, false);
-        return Ok((build, vec![quoted.source], Default::default()));
     }
+    // Anything else is read as a Webex Connect spec, which says where it breaks.
+    let (kind, source) = match fd_spec {
+        Some(source) => (InputKind::FlowDesignerSpec, source),
+        None => (InputKind::Spec, in_format(s, load_spec(s, spec), format)?),
+    };
     let tenant = values.map(|v| load_tenant_as(s, v, format)).transpose()?;
     let store = FsSecrets::beside(s, values);
     // A sheet says where each secret comes from and reads none, as for the document target.
@@ -325,31 +329,29 @@ fn build_fd(
         super::Secrets::Read => &store,
         super::Secrets::OriginsOnly => &wxcflow::render::OriginsOnly,
     };
-    let connect = s.compiler().build_tenant(&source, tenant.as_ref(), store);
-    let children = children(s, spec, &connect, ids);
-    let lowered = fd::lower_build_with(&connect, Some(&source), validator, &children);
-    let origins = connect
-        .secret_origins
+    let children = |flow: &wxcflow::flow::Flow| children(s, spec, flow, ids.clone());
+    let built = s
+        .compiler()
+        .build_flow_designer(kind, &source, tenant.as_ref(), store, &children);
+    let origins = built
+        .secrets
+        .origins
         .iter()
         .map(|(name, from)| (fd::lower::fd_name(name), from.join(" and ")))
         .collect();
-    let mut diagnostics = connect.diagnostics;
-    diagnostics.extend(lowered.diagnostics);
-    let mut sources = vec![source];
-    sources.extend(tenant.map(|t| t.source));
-    // The spec and the tenant file quoted with the secrets they hold literally hidden.
+    let sources = match built.quoted {
+        Some(quoted) => vec![quoted.source],
+        None => {
+            let mut sources = vec![source];
+            sources.extend(tenant.map(|t| t.source));
+            // The spec and the tenant file quoted with the secrets they hold literally hidden.
+            let refs: Vec<&SourceFile> = sources.iter().collect();
+            SourceFile::hiding(&refs, &built.secrets.spans)
+        }
+    };
     let refs: Vec<&SourceFile> = sources.iter().collect();
-    let sources = SourceFile::hiding(&refs, &connect.secret_spans);
-    let refs: Vec<&SourceFile> = sources.iter().collect();
-    print_diagnostics(s, &diagnostics, &refs, format, false);
-    Ok((
-        fd::FdBuild {
-            diagnostics,
-            ..lowered
-        },
-        sources,
-        origins,
-    ))
+    print_diagnostics(s, &built.build.diagnostics, &refs, format, false);
+    Ok((built.build, sources, origins))
 }
 
 /// `--subflow NAME=FLOWID[:VERSIONID]`, by name; a malformed one is a usage error.
@@ -384,7 +386,7 @@ fn subflow_ids(
 fn children(
     s: &Session,
     spec: Option<&Path>,
-    build: &wxcflow::Build,
+    flow: &wxcflow::flow::Flow,
     ids: std::collections::BTreeMap<String, fd::lower::SubflowIds>,
 ) -> fd::lower::Children {
     use wxcflow::tools::simulate::FlowResolver;
@@ -392,11 +394,8 @@ fn children(
         ids,
         ..Default::default()
     };
-    let Some((document, _)) = &build.output else {
-        return children;
-    };
     let resolver = super::simulate::FsFlows::new(s, spec, &[]);
-    for node in &document.flow.nodes {
+    for node in &flow.nodes {
         if let wxcflow::flow::NodeKind::CallFlow(c) = &node.kind {
             if children.interfaces.contains_key(&c.flow) {
                 continue;
@@ -522,7 +521,7 @@ pub(super) fn sheet(
 /// `build` and `sheet` for the document target refuse a Flow Designer spec with the reason.
 pub(super) fn refuse_document_target(s: &Session, spec: Option<&Path>) -> Option<Outcome> {
     let text = s.files.read_text(spec?, wxcflow::MAX_INPUT_BYTES).ok()?;
-    fd::spec::is_spec(&text).then(|| {
+    (InputKind::detect(text.as_bytes()) == InputKind::FlowDesignerSpec).then(|| {
         Err(Failure::usage(
             "this is a Flow Designer spec: build it with --target flow-designer",
         ))
@@ -615,7 +614,7 @@ pub(super) fn push(s: &Session, args: &Push) -> Outcome {
     })?;
     // Only an export goes to flows:import: a flow document or a spec would be refused by the
     // schema key by key, when the one thing to say is what the file is.
-    if fd::recognise(source.text.as_bytes()) != Some(FdFile::Export) {
+    if InputKind::detect(source.text.as_bytes()) != InputKind::FlowDesignerExport {
         return Err(Failure::usage(format!(
             "{} is not a Flow Designer file: push sends what `wxcflow build --target flow-designer` writes, or a Flow Designer export",
             shown_name
@@ -746,7 +745,7 @@ pub(super) fn push(s: &Session, args: &Push) -> Outcome {
 /// `fmt` leaves Flow Designer specs as they are (their canonical form is what `decompile`
 /// writes), and says so.
 pub(super) fn fmt_skips(source: &SourceFile) -> bool {
-    let skip = fd::spec::is_spec(&source.text);
+    let skip = InputKind::detect(source.text.as_bytes()) == InputKind::FlowDesignerSpec;
     if skip {
         reportln!(
             "skipped {}: a Flow Designer spec (`wxcflow decompile` writes its canonical form)",

@@ -1,6 +1,7 @@
 //! inspect and textconv: what a file is, and a line view of it for git.
 
 use super::*;
+use wxcflow::InputKind;
 
 /// The one export inside an inspection, if it holds exactly one (a file or a one-member zip).
 pub(super) fn single_export(inspection: &Inspection) -> Option<&workflow::Export> {
@@ -78,7 +79,8 @@ pub(super) fn inspect(s: &Session, files: &[PathBuf], format: Format) -> Outcome
 pub(super) fn textconv(s: &Session, path: &Path) -> Outcome {
     // Flow Designer files are read up to what `build` writes; everything else up to its own limit.
     let bytes = s.files.read_bounded(path, wxcflow::MAX_FD_BYTES)?;
-    if let Some(code) = super::flow_designer::textconv(s, path, &bytes) {
+    let kind = InputKind::detect(&bytes);
+    if let Some(code) = super::flow_designer::textconv(s, path, &bytes, kind) {
         return code;
     }
     if bytes.len() > workflow::MAX_EXPORT_BYTES {
@@ -88,8 +90,8 @@ pub(super) fn textconv(s: &Session, path: &Path) -> Outcome {
     // Git hands textconv temporary paths; a fixed label keeps them out of the diff.
     // Specs and documents: the canonical line view; a file that does not compile, verbatim.
     let verbatim = || String::from_utf8_lossy(&bytes).into_owned();
-    let text = match workflow::inspect(&bytes) {
-        Inspection::Spec { .. } => {
+    let text = match kind {
+        _ if kind.is_connect_spec() => {
             let source = SourceFile::new(path.display().to_string(), verbatim());
             let build = s.compiler().build_symbolic(&source);
             let spec = wxcflow::spec::parse_spec(&source).ok();
@@ -110,16 +112,13 @@ pub(super) fn textconv(s: &Session, path: &Path) -> Outcome {
                 }
             }
         }
-        Inspection::FlowDocument { .. } => {
-            serde_json::from_slice::<wxcflow::flow::Document>(&bytes).map_or_else(
+        InputKind::FlowDocument => serde_json::from_slice::<wxcflow::flow::Document>(&bytes)
+            .map_or_else(
                 |_| verbatim(),
                 |d| wxcflow::tools::diff::render_lines(&d.flow),
-            )
-        }
-        Inspection::Rejected(_) if !bytes.is_empty() && std::str::from_utf8(&bytes).is_ok() => {
-            verbatim()
-        }
-        other => workflow::render_inspection("export", &other),
+            ),
+        InputKind::Other if !bytes.is_empty() && std::str::from_utf8(&bytes).is_ok() => verbatim(),
+        _ => workflow::render_inspection("export", &workflow::inspect(&bytes)),
     };
     // For display only: control characters a file holds never reach the terminal.
     out!(s, "{}", diagnostic::printable(&text));

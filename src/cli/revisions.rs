@@ -18,23 +18,36 @@ fn load_flow(
     told: &mut Vec<Diagnostic>,
 ) -> Result<Revision, Failure> {
     let name = path.display().to_string();
+    let kind = wxcflow::InputKind::detect(bytes);
+    if kind.is_connect_spec() {
+        return compile_revision(s, name, bytes, told);
+    }
+    if kind != wxcflow::InputKind::FlowDocument {
+        return other_revision(s, name, bytes, told);
+    }
+    // A document is read as the schema describes it: an edge to a node that does not exist
+    // would make the diff misleading.
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| Failure::usage(format!("{name} is not a valid flow document: {e}")))?;
+    let violations = s.compiler().validator().validate(&value);
+    if let Some(first) = violations.first() {
+        return Err(Failure::usage(format!(
+            "{name} is not a valid flow document: {first}"
+        )));
+    }
+    serde_json::from_value::<wxcflow::flow::Document>(value)
+        .map(|d| Revision::Flow(Box::new(d.flow), None))
+        .map_err(|e| Failure::usage(format!("{name} is not a valid flow document: {e}")))
+}
+
+/// Anything but a spec or a flow document: an export, or text taken for a spec.
+fn other_revision(
+    s: &Session,
+    name: String,
+    bytes: &[u8],
+    told: &mut Vec<Diagnostic>,
+) -> Result<Revision, Failure> {
     match workflow::inspect(bytes) {
-        Inspection::FlowDocument { .. } => {
-            // A document is read as the schema describes it: an edge to a node that does not
-            // exist would make the diff misleading.
-            let value: serde_json::Value = serde_json::from_slice(bytes)
-                .map_err(|e| Failure::usage(format!("{name} is not a valid flow document: {e}")))?;
-            let violations = s.compiler().validator().validate(&value);
-            if let Some(first) = violations.first() {
-                return Err(Failure::usage(format!(
-                    "{name} is not a valid flow document: {first}"
-                )));
-            }
-            serde_json::from_value::<wxcflow::flow::Document>(value)
-                .map(|d| Revision::Flow(Box::new(d.flow), None))
-                .map_err(|e| Failure::usage(format!("{name} is not a valid flow document: {e}")))
-        }
-        Inspection::Spec { .. } => compile_revision(s, name, bytes, told),
         // Text that is neither an export nor JSON is taken for a spec, so that its problems
         // are shown with their line and column.
         Inspection::Rejected(workflow::Rejection::NonHex { .. })

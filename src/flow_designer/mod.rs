@@ -34,24 +34,6 @@ use crate::diagnostic::{Code, Diagnostic, SourceFile};
 use model::FdFlow;
 use schema::FdValidator;
 
-/// What kind of Flow Designer file some bytes are.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FdFile {
-    /// A `FlowVersionRes` JSON, as Flow Designer exports and imports it.
-    Export,
-    /// A Flow Designer spec (TOML with a `[flow_designer]` table).
-    Spec,
-}
-
-/// Recognises a Flow Designer export or spec; `None` for anything else.
-pub fn recognise(bytes: &[u8]) -> Option<FdFile> {
-    if read::is_export(bytes) {
-        return Some(FdFile::Export);
-    }
-    let text = std::str::from_utf8(bytes).ok()?;
-    spec::is_spec(text).then_some(FdFile::Spec)
-}
-
 /// Reads either kind of Flow Designer file into the model.
 pub fn read_any(source: &SourceFile) -> Result<FdFlow, Vec<Diagnostic>> {
     match read_any_partial(source) {
@@ -62,8 +44,8 @@ pub fn read_any(source: &SourceFile) -> Result<FdFlow, Vec<Diagnostic>> {
 
 /// Reads either kind of file as far as it goes (see [`read::read_export_partial`]).
 pub fn read_any_partial(source: &SourceFile) -> (Option<FdFlow>, Vec<Diagnostic>) {
-    match recognise(source.text.as_bytes()) {
-        Some(FdFile::Spec) => spec::read_spec_partial(source),
+    match crate::InputKind::detect(source.text.as_bytes()) {
+        crate::InputKind::FlowDesignerSpec => spec::read_spec_partial(source),
         _ => read::read_export_partial(source),
     }
 }
@@ -233,39 +215,5 @@ pub fn build_spec(source: &SourceFile, validator: &FdValidator) -> FdBuild {
     match spec::read_spec(source) {
         Ok(flow) => finish(flow, Vec::new(), Origin::Spec, validator),
         Err(diagnostics) => FdBuild::failed(diagnostics),
-    }
-}
-
-/// Lowers a built Webex Connect spec to a Flow Designer SUBFLOW. `source` is the spec's text,
-/// re-read for the locations of what Flow Designer cannot express.
-///
-/// The built document holds secret values only in secret variables' defaults, and they become
-/// secure variables' values. No lowering diagnostic quotes a variable's default (they name
-/// nodes, fields and variables, and quote only templates, which render no secret), so none
-/// holds a secret and nothing here needs masking.
-pub fn lower_build(
-    build: &crate::Build,
-    source: Option<&SourceFile>,
-    validator: &FdValidator,
-) -> FdBuild {
-    lower_build_with(build, source, validator, &lower::Children::default())
-}
-
-/// [`lower_build`] for a spec whose `call_flow` nodes call `children`.
-pub fn lower_build_with(
-    build: &crate::Build,
-    source: Option<&SourceFile>,
-    validator: &FdValidator,
-    children: &lower::Children,
-) -> FdBuild {
-    let Some((document, _)) = &build.output else {
-        return FdBuild::failed(Vec::new());
-    };
-    let spec = source.and_then(|s| crate::spec::parse_spec(s).ok());
-    let located = spec.as_ref().zip(source);
-    let (model, diagnostics) = lower::lower_with(&document.flow, located, children);
-    match model {
-        Some(model) => finish(model, diagnostics, Origin::Lowered, validator),
-        None => FdBuild::failed(diagnostics),
     }
 }

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 /// Whether bytes look like a Flow Designer export: a JSON object with a `process` object and a
 /// `diagram` or `variables` member. Cheap enough to call on any file.
-pub fn is_export(bytes: &[u8]) -> bool {
+pub(crate) fn is_export(bytes: &[u8]) -> bool {
     let start = bytes.iter().position(|b| !b.is_ascii_whitespace());
     if start.map(|i| bytes[i]) != Some(b'{') {
         return false;

@@ -45,7 +45,7 @@ use std::collections::BTreeMap;
 pub const MARKER: &str = "flow_designer";
 
 /// Whether a text is a Flow Designer spec: TOML with a `[flow_designer]` table.
-pub fn is_spec(text: &str) -> bool {
+pub(crate) fn is_spec(text: &str) -> bool {
     text.lines().any(|l| l.trim() == "[flow_designer]")
 }
 

@@ -11,6 +11,7 @@ use serde_json::Value;
 use std::path::Path;
 use wxcflow::diagnostic::{render_human, Code, SourceFile};
 use wxcflow::flow_designer::{self as fd, schema::FdValidator};
+use wxcflow::InputKind;
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -28,12 +29,15 @@ fn embedded() -> SourceFile {
 /// Builds a Webex Connect spec (optionally for a tenant) for Flow Designer.
 fn lowered(source: &SourceFile, tenant_file: Option<&str>) -> fd::FdBuild {
     let tenant = tenant_file.map(|t| tenant(&root().join(t)));
-    let build = common::compiler().build_tenant(source, tenant.as_ref(), &secrets());
-    let mut lowered = fd::lower_build(&build, Some(source), fd_validator());
-    let mut all = build.diagnostics;
-    all.append(&mut lowered.diagnostics);
-    lowered.diagnostics = all;
-    lowered
+    common::compiler()
+        .build_flow_designer(
+            InputKind::Spec,
+            source,
+            tenant.as_ref(),
+            &secrets(),
+            &|_| Default::default(),
+        )
+        .build
 }
 
 #[test]
@@ -271,7 +275,9 @@ fn checked(path: &Path) -> String {
     let diagnostics = match read {
         Ok(flow) => {
             let mut diagnostics = fd::lint::lint(&flow, Some(&source));
-            if fd::recognise(source.text.as_bytes()) == Some(fd::FdFile::Spec) {
+            if wxcflow::InputKind::detect(source.text.as_bytes())
+                == wxcflow::InputKind::FlowDesignerSpec
+            {
                 diagnostics.extend(fd::build_spec(&source, fd_validator()).diagnostics);
             }
             quoted.place(&mut diagnostics);
@@ -446,13 +452,16 @@ fn a_hand_written_flow_designer_spec_builds() {
 #[test]
 fn the_build_sheet_says_how_to_import_and_call_the_subflow() {
     let source = embedded();
-    let build = common::compiler().build_tenant(
+    let built = common::compiler().build_flow_designer(
+        InputKind::Spec,
         &source,
         Some(&tenant(&root().join("fixtures/tenants/acme.toml"))),
         &secrets(),
+        &|_| Default::default(),
     );
-    let origins = build
-        .secret_origins
+    let origins = built
+        .secrets
+        .origins
         .iter()
         .map(|(name, from)| (fd::lower::fd_name(name), from.join(" and ")))
         .collect();
@@ -461,7 +470,7 @@ fn the_build_sheet_says_how_to_import_and_call_the_subflow() {
         .into_values()
         .filter(|v| !v.is_empty())
         .collect();
-    let lowered = fd::lower_build(&build, Some(&source), fd_validator());
+    let lowered = built.build;
     let (flow, _) = lowered.output.as_ref().unwrap();
     let sheet = fd::sheet::sheet(&fd::sheet::SheetInput {
         flow,
@@ -728,11 +737,15 @@ fn parents_children(with_ids: bool) -> fd::lower::Children {
 
 fn lowered_parent(path: &Path, children: &fd::lower::Children) -> (fd::FdBuild, SourceFile) {
     let source = fixture(path);
-    let build = common::compiler().build(&source);
-    let mut lowered = fd::lower_build_with(&build, Some(&source), fd_validator(), children);
-    let mut all = build.diagnostics;
-    all.append(&mut lowered.diagnostics);
-    lowered.diagnostics = all;
+    let lowered = common::compiler()
+        .build_flow_designer(
+            InputKind::Spec,
+            &source,
+            None,
+            &wxcflow::render::NoSecrets,
+            &|_| children.clone(),
+        )
+        .build;
     (lowered, source)
 }
 

@@ -83,8 +83,8 @@ fn real_exports_round_trip_with_no_logic_change() {
         let text = std::fs::read_to_string(&path).unwrap();
         let source = SourceFile::new(path.display().to_string(), text.clone());
         assert_eq!(
-            fd::recognise(text.as_bytes()),
-            Some(fd::FdFile::Export),
+            wxcflow::InputKind::detect(text.as_bytes()),
+            wxcflow::InputKind::FlowDesignerExport,
             "{}",
             path.display()
         );

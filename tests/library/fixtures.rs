@@ -107,13 +107,11 @@ fn every_check_code_is_exercised_by_the_corpus() {
             seen.extend(diagnostics.iter().map(|d| d.code.as_str()));
         }
     }
-    let fd_validator = fd::schema::FdValidator::new();
     let lowered_dirs = ["not-expressible", "parents"]
         .map(|d| std::fs::read_dir(root.join("fixtures/flow-designer").join(d)).unwrap());
     for entry in lowered_dirs.into_iter().flatten() {
         let source = fixture(&entry.unwrap().path());
-        let build = common::compiler().build(&source);
-        let lowered = fd::lower_build(&build, Some(&source), &fd_validator);
+        let lowered = lower(&source);
         seen.extend(lowered.diagnostics.iter().map(|d| d.code.as_str()));
         // What `check` says of the parent as written (its handoffs are unresolved).
         if let Some((flow, _)) = &lowered.output {
@@ -122,8 +120,7 @@ fn every_check_code_is_exercised_by_the_corpus() {
     }
     let embedded =
         wxcflow::diagnostic::SourceFile::new(wxcflow::DEFAULT_SPEC_NAME, wxcflow::DEFAULT_SPEC);
-    let build = common::compiler().build(&embedded);
-    let lowered = fd::lower_build(&build, Some(&embedded), &fd_validator);
+    let lowered = lower(&embedded);
     seen.extend(lowered.diagnostics.iter().map(|d| d.code.as_str()));
     let missing: Vec<&str> = wxcflow::diagnostic::Code::ALL
         .iter()
@@ -165,4 +162,16 @@ fn the_readme_documents_every_code() {
         .filter(|c| !readme.contains(&format!("| `{c}` |")))
         .collect();
     assert_eq!(missing, Vec::<&str>::new());
+}
+
+/// A Webex Connect spec built for Flow Designer, as `build --target flow-designer` builds it.
+fn lower(source: &wxcflow::diagnostic::SourceFile) -> wxcflow::flow_designer::FdBuild {
+    let built = common::compiler().build_flow_designer(
+        wxcflow::InputKind::Spec,
+        source,
+        None,
+        &wxcflow::render::NoSecrets,
+        &|_| Default::default(),
+    );
+    built.build
 }

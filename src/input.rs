@@ -1,0 +1,81 @@
+//! What a file given to wxcflow is, told once from its bytes: every command asks here, and
+//! hands what it was told to the [`crate::Compiler`] or the tool that reads that kind.
+
+use crate::tools::workflow::{self, Inspection};
+
+/// The kinds of file wxcflow reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InputKind {
+    /// A Webex Connect spec (TOML with `[flow]` and `[trigger]`) without parameters.
+    Spec,
+    /// A Webex Connect spec with `[params]`: a template, rendered for each tenant.
+    Template,
+    /// A flow document, as `wxcflow build` writes it (JSON whose `format` is wxcflow's).
+    FlowDocument,
+    /// A Flow Designer export: a `FlowVersionRes` JSON, as Flow Designer exports and imports it.
+    FlowDesignerExport,
+    /// A Flow Designer spec: TOML with a `[flow_designer]` table.
+    FlowDesignerSpec,
+    /// A Webex Connect `.workflow` export (encrypted hex), or a `.workflow.zip` of them: what
+    /// looks like one; [`workflow::inspect`] measures it and says whether it is genuine.
+    Workflow,
+    /// None of these: text a command may still read as a spec, to show where it breaks.
+    Other,
+}
+
+impl InputKind {
+    /// Tells what `bytes` are: Flow Designer files first (an export is JSON, a Flow Designer
+    /// spec TOML), then `.workflow` exports by their look, then flow documents and specs.
+    pub fn detect(bytes: &[u8]) -> InputKind {
+        if crate::flow_designer::read::is_export(bytes) {
+            return InputKind::FlowDesignerExport;
+        }
+        let text = std::str::from_utf8(bytes).ok();
+        if text.is_some_and(crate::flow_designer::spec::is_spec) {
+            return InputKind::FlowDesignerSpec;
+        }
+        // Measuring an export is `workflow::inspect`'s job; what looks like one is enough here.
+        if looks_like_workflow(bytes) {
+            return InputKind::Workflow;
+        }
+        match workflow::inspect(bytes) {
+            Inspection::Export(_) | Inspection::Zip { .. } => InputKind::Workflow,
+            Inspection::FlowDocument { .. } => InputKind::FlowDocument,
+            Inspection::Spec { .. } if text.is_some_and(has_params) => InputKind::Template,
+            Inspection::Spec { .. } => InputKind::Spec,
+            Inspection::Rejected(_) => InputKind::Other,
+        }
+    }
+
+    /// Whether this is a Webex Connect spec, with parameters or without.
+    pub fn is_connect_spec(self) -> bool {
+        matches!(self, InputKind::Spec | InputKind::Template)
+    }
+
+    /// Whether this is a Flow Designer file, export or spec.
+    pub fn is_flow_designer(self) -> bool {
+        matches!(
+            self,
+            InputKind::FlowDesignerExport | InputKind::FlowDesignerSpec
+        )
+    }
+}
+
+/// A zip archive, or hex digits only (with whitespace): what a `.workflow` export looks like,
+/// damaged or not.
+fn looks_like_workflow(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"PK\x03\x04")
+        || bytes.starts_with(b"PK\x05\x06")
+        || (bytes.iter().any(u8::is_ascii_hexdigit)
+            && bytes
+                .iter()
+                .all(|b| b.is_ascii_hexdigit() || b.is_ascii_whitespace()))
+}
+
+/// Whether a spec's text declares parameters: a `[params]` or `[params.NAME]` table header on
+/// a line of its own, as specs write them (told from the lines, as a Flow Designer spec is).
+fn has_params(text: &str) -> bool {
+    text.lines()
+        .map(str::trim)
+        .any(|line| line == "[params]" || (line.starts_with("[params.") && line.ends_with(']')))
+}
