@@ -7,8 +7,6 @@ mod names;
 mod paths;
 mod secrets;
 
-pub use secrets::url_allowed;
-
 use crate::diagnostic::{Diagnostic, SourceFile};
 use crate::flow::Flow;
 use crate::lower;
@@ -33,7 +31,7 @@ pub fn check(spec: &Spec, source: Option<&SourceFile>) -> Checked {
 
 /// As [`check`], for a template whose values are still template text (revisions read without a
 /// tenant): a URL that is a template is taken as one.
-pub fn check_template_text(spec: &Spec, source: Option<&SourceFile>) -> Checked {
+pub(crate) fn check_template_text(spec: &Spec, source: Option<&SourceFile>) -> Checked {
     check_with(spec, source, true)
 }
 

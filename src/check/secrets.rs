@@ -413,7 +413,7 @@ fn request(
 
 /// Whether a request URL is one a secret may be sent to: the same text, or below it (`allowed`
 /// followed by `/`, `?` or `#`).
-pub fn url_allowed(url: &str, allowed: &str) -> bool {
+pub(crate) fn url_allowed(url: &str, allowed: &str) -> bool {
     if allowed.is_empty() {
         return false;
     }

@@ -6,7 +6,7 @@ use super::{Code, Diagnostic, Severity, SourceFile, Span};
 use serde_json::{json, Map, Value};
 
 /// The `$schema` a SARIF 2.1.0 log names: the final schema as OASIS publishes it.
-pub const SARIF_SCHEMA_URI: &str =
+pub(crate) const SARIF_SCHEMA_URI: &str =
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
 
 /// A SARIF log being assembled from the diagnostics of one command's inputs.
@@ -20,7 +20,7 @@ pub struct SarifLog {
 
 /// The `partialFingerprints` key wxcflow's fingerprints are given under; the version changes
 /// whenever what goes into them does, so that old and new ones are never compared.
-pub const FINGERPRINT_KEY: &str = "wxcflow/v1";
+pub(crate) const FINGERPRINT_KEY: &str = "wxcflow/v1";
 
 impl SarifLog {
     /// An empty log: no results yet, and a successful run.
@@ -257,7 +257,7 @@ fn region(span: &Span, sources: &[&SourceFile]) -> Value {
 /// A file name as a URI reference: relative paths stay relative (code-scanning views resolve
 /// them against the repository root), with forward slashes, a leading `./` dropped and characters
 /// that a URI may not hold percent-encoded; absolute paths become `file://` URIs.
-pub fn artifact_uri(file: &str) -> String {
+pub(crate) fn artifact_uri(file: &str) -> String {
     let mut path = file.replace('\\', "/");
     while let Some(rest) = path.strip_prefix("./") {
         path = rest.to_string();

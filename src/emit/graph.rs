@@ -17,7 +17,7 @@ fn kind_label(node: &Node) -> String {
 }
 
 /// The label Flow Builder shows for an outcome (`none` is the branch's "None of the above").
-pub fn outcome_label<'a>(node: &'a Node, outcome: &'a str) -> &'a str {
+pub(crate) fn outcome_label<'a>(node: &'a Node, outcome: &'a str) -> &'a str {
     match (&node.kind, outcome) {
         (NodeKind::Branch(b), "none") => &b.none_label,
         _ => outcome,

@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
 /// The tool and version that wrote an output.
-pub const TOOL: &str = concat!("wxcflow ", env!("CARGO_PKG_VERSION"));
+pub(crate) const TOOL: &str = concat!("wxcflow ", env!("CARGO_PKG_VERSION"));
 
 /// The build that wrote a render: the version and a digest of the sources fixed when the binary
 /// was built (`build.rs`), e.g. `0.1.0+src.1f2e3d4c5b6a7988`. Two builds of different sources
@@ -82,7 +82,7 @@ pub struct Manifest {
     /// `in-progress` from before the first document is replaced until the run completes;
     /// `complete` once it did. A manifest left in progress describes no run.
     pub state: State,
-    /// The tool and version that rendered ([`TOOL`]).
+    /// The tool and version that rendered (`TOOL`).
     pub tool: String,
     /// The build that rendered ([`BUILD_ID`]): documents of another build are rebuilt.
     pub build: String,
@@ -129,7 +129,7 @@ pub struct ManifestEntry {
     pub status: Status,
     /// The document's sha256; `null` when it failed. For a document holding secrets, the sha256
     /// of the document with each secret value replaced by its declared place
-    /// ([`redacted_sha256`]): a digest of a short secret could be guessed offline.
+    /// (`redacted_sha256`): a digest of a short secret could be guessed offline.
     pub output_sha256: Option<String>,
     /// The document holds secret values and is mode 0600.
     pub private: bool,
@@ -260,7 +260,7 @@ pub fn secret_places(
 /// canonical JSON with each secret variable's default replaced by `(secret: <place>)`. `None`
 /// when the bytes are not a canonical flow document (an edited file): it is then not the one
 /// wxcflow wrote. It cannot tell a changed secret value from the old one: that is its price.
-pub fn redacted_sha256(bytes: &[u8], places: &BTreeMap<String, String>) -> Option<String> {
+pub(crate) fn redacted_sha256(bytes: &[u8], places: &BTreeMap<String, String>) -> Option<String> {
     let text = std::str::from_utf8(bytes).ok()?;
     let mut document: Document = serde_json::from_str(text).ok()?;
     // Only the canonical bytes count: any other spelling of the same document was edited.

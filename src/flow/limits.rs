@@ -2,19 +2,19 @@
 
 /// The most nodes a flow may have: far beyond any hand-built flow, low enough to bound the work
 /// (wxcflow's own bound, not the platform's).
-pub const MAX_NODES: usize = 10_000;
+pub(crate) const MAX_NODES: usize = 10_000;
 /// The most assignments one transition action takes before Flow Builder is known to struggle.
-pub const MAX_ASSIGNMENTS: usize = 30;
+pub(crate) const MAX_ASSIGNMENTS: usize = 30;
 /// Flow settings: the correlation id is at most 250 characters.
-pub const MAX_CORRELATION_ID: usize = 250;
+pub(crate) const MAX_CORRELATION_ID: usize = 250;
 /// The HTTP Request node's connection and request timeouts are each at most 20 s.
-pub const MAX_TIMEOUT_MS: i64 = 20_000;
+pub(crate) const MAX_TIMEOUT_MS: i64 = 20_000;
 
 /// The largest spec, tenant file or flow document read: the platform's own flow size limit.
 pub const MAX_INPUT_BYTES: usize = 10 * 1024 * 1024;
 
 /// The largest Flow Designer file (export or Flow Designer spec) read, and written: what
-/// `build --target flow-designer` writes for the largest flow it takes ([`MAX_NODES`] nodes,
+/// `build --target flow-designer` writes for the largest flow it takes (`MAX_NODES` nodes,
 /// about 150 MB for a chain of HTTP requests and branches) with room to spare. `build` refuses
 /// to write a larger one, so that everything it writes can be read back by `push`, `check`,
 /// `diff` and `decompile`. Cisco publishes no import limit (the API answers 400 past its own).

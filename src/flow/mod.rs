@@ -14,11 +14,11 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 /// The document format this build writes. Bump on any incompatible change.
-pub const FORMAT: &str = "wxcflow.flow/1";
+pub(crate) const FORMAT: &str = "wxcflow.flow/1";
 
 /// The three flow outcomes every flow has, with wxcflow's default codes (Cisco documents that
 /// each has a status code but not which; override them under `[outcomes]`).
-pub const DEFAULT_OUTCOMES: [(&str, i64, &str); 3] = [
+pub(crate) const DEFAULT_OUTCOMES: [(&str, i64, &str); 3] = [
     ("Success", 200, "The flow completed."),
     ("Error", 500, "The flow failed."),
     ("Incomplete", 206, "The flow stopped before completing."),
@@ -26,10 +26,10 @@ pub const DEFAULT_OUTCOMES: [(&str, i64, &str); 3] = [
 
 /// Variables the platform provides in every flow (Cisco documents `$(flid)`, the flow
 /// transaction id).
-pub const SYSTEM_VARIABLES: [&str; 1] = ["flid"];
+pub(crate) const SYSTEM_VARIABLES: [&str; 1] = ["flid"];
 
 /// The Start node's platform id: Cisco documents the Start node as `n2`.
-pub const START_ID: NodeId = NodeId(2);
+pub(crate) const START_ID: NodeId = NodeId(2);
 
 /// A platform node id, written `n<integer>`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -74,7 +74,7 @@ impl<'de> Deserialize<'de> for NodeId {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Document {
-    /// [`FORMAT`]: which version of the document format this is.
+    /// `FORMAT`: which version of the document format this is.
     pub format: String,
     /// The flow's logic: everything `diff` compares.
     pub flow: Flow,
@@ -148,14 +148,14 @@ pub struct Flow {
 
 /// The webhook Start node's outputs are `n2.inboundWebhook.<path>`: TeamCCEP's flows read
 /// `$(n2.inboundWebhook.MobNum)`, Cisco's labs `$(n2.inboundWebhook.data.taskId)`.
-pub const WEBHOOK_OUTPUT_PREFIX: &str = "inboundWebhook";
+pub(crate) const WEBHOOK_OUTPUT_PREFIX: &str = "inboundWebhook";
 
 /// The Start node's outputs for a webhook body, with their values: every field path through
 /// nested objects, under [`WEBHOOK_OUTPUT_PREFIX`] (`{"a": {"b": 1}}` gives
 /// `inboundWebhook.a` and `inboundWebhook.a.b`), sorted by name. Which intermediate objects
 /// Parse offers is not published; offering every path is wxcflow's documented choice. The
 /// checker takes the names from the sample, the simulator the values from the body it runs.
-pub fn webhook_outputs(body: &serde_json::Value) -> Vec<(String, &serde_json::Value)> {
+pub(crate) fn webhook_outputs(body: &serde_json::Value) -> Vec<(String, &serde_json::Value)> {
     fn walk<'v>(
         value: &'v serde_json::Value,
         path: &str,
@@ -179,7 +179,7 @@ pub fn webhook_outputs(body: &serde_json::Value) -> Vec<(String, &serde_json::Va
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Trigger {
-    /// Always [`START_ID`].
+    /// Always `START_ID`.
     pub id: NodeId,
     /// What starts the flow.
     #[serde(rename = "type")]
@@ -368,7 +368,7 @@ impl Method {
 }
 
 /// The HTTP Request node's built-in outputs, readable as `$(n<id>.https.statusCode)` and so on.
-pub const HTTP_BUILTIN_OUTPUTS: [&str; 4] = [
+pub(crate) const HTTP_BUILTIN_OUTPUTS: [&str; 4] = [
     "https.statusCode",
     "https.statusText",
     "https.responseBody",
@@ -444,13 +444,14 @@ fn jsonpaths_overlap(a: &str, b: &str) -> bool {
 }
 
 /// Built-in outputs that carry a reply's content, secret when any named output is.
-pub const SECRET_BEARING_BUILTINS: [&str; 2] = ["https.responseBody", "https.responseHeaders"];
+pub(crate) const SECRET_BEARING_BUILTINS: [&str; 2] =
+    ["https.responseBody", "https.responseHeaders"];
 
 /// The label Flow Builder gives a branch's default outcome until it is renamed.
-pub const DEFAULT_NONE_LABEL: &str = "None of the above";
+pub(crate) const DEFAULT_NONE_LABEL: &str = "None of the above";
 
 /// The Branch node's output: which branch matched.
-pub const BRANCH_OUTPUT: &str = "branch.output";
+pub(crate) const BRANCH_OUTPUT: &str = "branch.output";
 
 /// The Branch node's settings.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -458,7 +459,7 @@ pub const BRANCH_OUTPUT: &str = "branch.output";
 pub struct Branch {
     /// Checked top to bottom; the first match wins.
     pub branches: Vec<BranchArm>,
-    /// The label of the default outcome ([`DEFAULT_NONE_LABEL`] unless renamed).
+    /// The label of the default outcome (`DEFAULT_NONE_LABEL` unless renamed).
     pub none_label: String,
 }
 
@@ -574,11 +575,11 @@ pub mod outcome_names {
     /// The HTTP Request node's outcomes.
     pub const HTTP: [&str; 3] = ["onSuccess", "onError", "onTimeout"];
     /// The Branch node's outcomes after its branches: "None of the above" and an error.
-    pub const BRANCH_TAIL: [&str; 2] = ["none", "onError"];
+    pub(crate) const BRANCH_TAIL: [&str; 2] = ["none", "onError"];
     /// The Evaluate node's outcomes after its choices.
-    pub const EVALUATE_TAIL: [&str; 2] = ["onInvalidChoice", "onError"];
+    pub(crate) const EVALUATE_TAIL: [&str; 2] = ["onInvalidChoice", "onError"];
     /// How the Call Flow node hands control back is not documented by Cisco; this is our model.
-    pub const CALL_FLOW: [&str; 2] = ["onSuccess", "onError"];
+    pub(crate) const CALL_FLOW: [&str; 2] = ["onSuccess", "onError"];
 }
 
 impl Flow {

@@ -4,7 +4,7 @@
 //! ([`crate::tools::diff`]): activities pair by name, then by likeness (same type, at least 60%
 //! of settings and links equal: a rename).
 //!
-//! A value's JSON type is part of it (`1` is not `"1"`) but for the keys of [`NUMBER_OR_TEXT`],
+//! A value's JSON type is part of it (`1` is not `"1"`) but for the keys of `NUMBER_OR_TEXT`,
 //! which exports write both ways. Links compare by their source's port; variables with their
 //! flags; event flows by their handlers. UUIDs (of activities, and of each `setVariablesArray`
 //! entry), diagram coordinates, `_renderRequestTimestamp`, created/modified stamps and the UI's
@@ -195,7 +195,7 @@ impl<'a> Flat<'a> {
 
 /// An activity's logic as facts (path -> value): its settings ([`fields`]: over the kind's
 /// defaults, noise left out, secret places secret), its own palette group, and the keys of
-/// [`NUMBER_OR_TEXT`] read as numbers.
+/// `NUMBER_OR_TEXT` read as numbers.
 pub fn facts(a: &Activity, secrets: &Secrets, scope: &Scope) -> Fields {
     let mut out = fields(a, secrets.settings(scope, &a.name));
     // The activity's own group: moving it to another palette group is a change.
@@ -228,7 +228,7 @@ pub fn facts(a: &Activity, secrets: &Secrets, scope: &Scope) -> Fields {
 ///   `VoiceFlow_InstantConnect.json`.
 /// - `retryAttempts` (http-request-v2): `1` in every export seen; `"3"` as reported with the
 ///   issue that asked for this list [reported: no export at hand writes it as text].
-pub const NUMBER_OR_TEXT: &[&str] = &["duration", "httpResponseTimeout", "retryAttempts"];
+pub(crate) const NUMBER_OR_TEXT: &[&str] = &["duration", "httpResponseTimeout", "retryAttempts"];
 
 fn diff_process(old: &Flat, new: &Flat, prefix: &str, out: &mut Vec<Change>) {
     let (olds, news) = (&old.process.activities, &new.process.activities);

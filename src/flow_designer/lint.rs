@@ -117,7 +117,7 @@ fn words(name: &str) -> Vec<String> {
 
 /// Whether a variable or parameter name says it carries a credential: its last word is one
 /// (`botToken`, `x-token-passphrase`; not `TokenSource`).
-pub fn is_credential_name(name: &str) -> bool {
+pub(crate) fn is_credential_name(name: &str) -> bool {
     const LAST: [&str; 9] = [
         "token",
         "passphrase",
@@ -141,7 +141,7 @@ pub fn is_credential_name(name: &str) -> bool {
 /// name (`subFlowCVV_makePayment` -> sub, flow, cvv, make, payment), so that `shipping` is no
 /// PIN; a name whose last word says it is about the thing rather than the thing itself
 /// (`tokenUrl`, `TokenSource`, `pinLength`, `passwordPolicy`) is not taken.
-pub fn sensitive_name(name: &str) -> Option<&'static str> {
+pub(crate) fn sensitive_name(name: &str) -> Option<&'static str> {
     const ABOUT: [&str; 20] = [
         "url", "uri", "endpoint", "host", "source", "status", "type", "length", "len", "count",
         "attempts", "retries", "policy", "hint", "prompt", "label", "message", "error", "expiry",
@@ -301,13 +301,13 @@ fn collect_strings<'a>(value: &'a Value, path: Vec<Step>, out: &mut Vec<(Vec<Ste
 }
 
 /// A header name that carries a credential: a credential name, or a key (`key`, `x-api-key`).
-pub fn is_credential_header(name: &str) -> bool {
+pub(crate) fn is_credential_header(name: &str) -> bool {
     is_credential_name(name) || words(name).last().is_some_and(|w| w == "key")
 }
 
 /// Variable names read in `{{ ... }}` templates of a value (`{{Token}}`, `{{ a.b|upper }}` gives
 /// `a`).
-pub fn template_names(value: &str) -> Vec<String> {
+pub(crate) fn template_names(value: &str) -> Vec<String> {
     let mut names = Vec::new();
     let mut rest = value;
     while let Some(open) = rest.find("{{") {

@@ -42,11 +42,11 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
 /// The output variable that tells the parent which flow outcome the subflow ended with.
-pub const OUTCOME_VARIABLE: &str = "FlowOutcome";
+pub(crate) const OUTCOME_VARIABLE: &str = "FlowOutcome";
 /// The subflow start activity's name.
-pub const START_NAME: &str = "SubflowStart";
+pub(crate) const START_NAME: &str = "SubflowStart";
 /// The one End Subflow activity's name.
-pub const END_NAME: &str = "EndSubflow";
+pub(crate) const END_NAME: &str = "EndSubflow";
 
 /// A spec's source and parsed form, for locating diagnostics.
 pub type Located<'a> = Option<(&'a Spec, &'a SourceFile)>;
@@ -113,7 +113,7 @@ pub fn lower(flow: &Flow, located: Located) -> (Option<FdFlow>, Vec<Diagnostic>)
 }
 
 /// Lowers a checked flow whose `call_flow` nodes call `children`.
-pub fn lower_with(
+pub(crate) fn lower_with(
     flow: &Flow,
     located: Located,
     children: &Children,
@@ -136,7 +136,7 @@ pub fn lower_with(
 /// Nodes that a path from Start reaches only through an HTTP node's onTimeout that leads
 /// elsewhere than its onError: in Flow Designer a timeout takes onError's path, so they are left
 /// out (and the HTTP node's warning names them).
-pub fn timeout_only_nodes(flow: &Flow) -> std::collections::BTreeSet<NodeId> {
+pub(crate) fn timeout_only_nodes(flow: &Flow) -> std::collections::BTreeSet<NodeId> {
     let reach = |skip_split_timeouts: bool| {
         let start = match flow.trigger.next {
             Target::Node(id) => Some(id),

@@ -43,7 +43,7 @@ pub fn read_any(source: &SourceFile) -> Result<FdFlow, Vec<Diagnostic>> {
 }
 
 /// Reads either kind of file as far as it goes (see [`read::read_export_partial`]).
-pub fn read_any_partial(source: &SourceFile) -> (Option<FdFlow>, Vec<Diagnostic>) {
+pub(crate) fn read_any_partial(source: &SourceFile) -> (Option<FdFlow>, Vec<Diagnostic>) {
     match crate::InputKind::detect(source.text.as_bytes()) {
         crate::InputKind::FlowDesignerSpec => spec::read_spec_partial(source),
         _ => read::read_export_partial(source),

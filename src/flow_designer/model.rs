@@ -249,7 +249,7 @@ fn in_port_order<'a>(activity: Option<&Activity>, mut links: Vec<&'a Link>) -> V
 }
 
 /// The agent desktop order an export carries when nothing is ordered.
-pub fn empty_variable_orders() -> Value {
+pub(crate) fn empty_variable_orders() -> Value {
     json!({ "pop-over": [], "interaction-panel": [] })
 }
 
@@ -398,7 +398,7 @@ pub(crate) fn known_ports(kind: Kind, settings: &BTreeMap<String, Value>) -> Opt
 /// Whether a property key is noise for comparisons: render timestamps, the palette's
 /// `activityType` and `activityVersionNumber`, the UI's `X:type`,
 /// `X_type` and `X:name` twins, and the underscore copy `X_Y` of a colon key `X:Y` (`menuLinks_input`).
-pub fn is_noise_key(key: &str, settings: &BTreeMap<String, Value>) -> bool {
+pub(crate) fn is_noise_key(key: &str, settings: &BTreeMap<String, Value>) -> bool {
     // `:name` twins (2026 exports) repeat a picked value, as `:type` ones annotate it.
     // `activityType` / `activityVersionNumber` (2026): the palette's label for the kind and
     // its catalog version, not logic.
@@ -416,7 +416,7 @@ pub fn is_noise_key(key: &str, settings: &BTreeMap<String, Value>) -> bool {
 }
 
 /// Whether a key is an underscore twin that the emitter writes from its colon twin.
-pub fn is_underscore_twin(key: &str, settings: &BTreeMap<String, Value>) -> bool {
+pub(crate) fn is_underscore_twin(key: &str, settings: &BTreeMap<String, Value>) -> bool {
     key.rsplit_once('_').is_some_and(|(base, suffix)| {
         settings.get(&format!("{base}:{suffix}")) == settings.get(key)
     })
@@ -504,7 +504,7 @@ impl<'a> HttpView<'a> {
 }
 
 /// `(outputVariable, jsonPathExp)` pairs of an activity's `outputVariableArray`.
-pub fn output_array(activity: &Activity) -> Vec<(&str, &str)> {
+pub(crate) fn output_array(activity: &Activity) -> Vec<(&str, &str)> {
     activity
         .settings
         .get("outputVariableArray")

@@ -33,7 +33,7 @@ pub const MAX_ANSWER_BYTES: u64 = 1024 * 1024;
 pub const MAX_RETRIES: u32 = 3;
 
 /// The longest `Retry-After` waited for, in seconds; a longer one ends the push.
-pub const MAX_RETRY_AFTER_SECS: u64 = 60;
+pub(crate) const MAX_RETRY_AFTER_SECS: u64 = 60;
 
 /// The comment a publish carries unless `--comment` gives one.
 pub const DEFAULT_COMMENT: &str = "Published by wxcflow push";
@@ -88,7 +88,7 @@ impl std::error::Error for ApiUrlError {}
 
 /// Whether plain http may go to this host: `localhost` or a loopback address (127.0.0.0/8,
 /// `[::1]`), so that the token and the file never cross a network in clear.
-pub fn is_loopback(host: &Host<&str>) -> bool {
+pub(crate) fn is_loopback(host: &Host<&str>) -> bool {
     match host {
         Host::Domain(name) => name.eq_ignore_ascii_case("localhost"),
         Host::Ipv4(ip) => IpAddr::V4(*ip).is_loopback(),
@@ -143,7 +143,7 @@ pub fn valid_id(id: &str) -> bool {
 /// Whether a flow or version id the server answers with has the shape real ones have: 24 hex
 /// digits (a MongoDB ObjectId; every id in Cisco's exports, e.g. `6a1e35a078a3f98ba463c7d5`).
 /// Only such an id is printed or put in a URL.
-pub fn is_flow_id(id: &str) -> bool {
+pub(crate) fn is_flow_id(id: &str) -> bool {
     id.len() == 24 && id.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
@@ -282,11 +282,11 @@ pub fn import_call(
 /// The publish call's JSON body, `PublishParameters` \[api\]: `{"comment": ...}`. Cisco names the
 /// schema but publishes no field names [assumed: `comment`, as in a FlowVersionRes; no tag ids
 /// are sent, so the server applies its default tag].
-pub fn publish_parameters(comment: &str) -> String {
+pub(crate) fn publish_parameters(comment: &str) -> String {
     serde_json::json!({ "comment": comment }).to_string()
 }
 
-/// `POST .../flows/{flowId}:publish?flowType=..` with [`publish_parameters`]. The `flowType`
+/// `POST .../flows/{flowId}:publish?flowType=..` with `publish_parameters`. The `flowType`
 /// query parameter is in the live contract \[community\]. `flow_id` is one [`judge_import`]
 /// accepted (24 hex digits), so it is safe in the path.
 pub fn publish_call(
@@ -576,7 +576,7 @@ fn failed<T>(kind: FailureKind, message: String) -> Verdict<T> {
 
 /// Whether a `Content-Type` is JSON: `application/json` or `application/<x>+json`, any
 /// parameters.
-pub fn is_json_type(content_type: &str) -> bool {
+pub(crate) fn is_json_type(content_type: &str) -> bool {
     let essence = content_type
         .split(';')
         .next()
@@ -590,13 +590,13 @@ pub fn is_json_type(content_type: &str) -> bool {
 }
 
 /// The regions whose API hosts (`api.wxcc-<region>.cisco.com`) a redirect may be named by.
-pub const KNOWN_REGIONS: [&str; 7] = ["us1", "eu1", "eu2", "anz1", "ca1", "jp1", "sg1"];
+pub(crate) const KNOWN_REGIONS: [&str; 7] = ["us1", "eu1", "eu2", "anz1", "ca1", "jp1", "sg1"];
 
 /// Where a redirect points, resolved against the URL that answered (`Location` may be
 /// relative), said without the server's text: a `Location` may echo what push sent, bearer
 /// token included (`https://<token>/`). The target is named only as "the same host" (its
 /// parsed host is the request's), or by its host when that is one of the API's own hosts
-/// (`api.wxcc-<region>.cisco.com`, a region of [`KNOWN_REGIONS`]); any other host is not
+/// (`api.wxcc-<region>.cisco.com`, a region of `KNOWN_REGIONS`); any other host is not
 /// named. A change of scheme is said.
 pub fn redirect_target(request_url: &str, location: &str) -> String {
     let Ok(base) = Url::parse(request_url) else {
@@ -679,7 +679,7 @@ pub fn proxy_shown(scheme: &str, host: &str, port: u16) -> String {
 
 /// How long a `Retry-After` asks to wait, in seconds: the delta-seconds form only (an HTTP
 /// date is not read).
-pub fn retry_after_secs(value: &str) -> Option<u64> {
+pub(crate) fn retry_after_secs(value: &str) -> Option<u64> {
     let value = value.trim();
     if value.is_empty() || value.len() > 19 || !value.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -821,7 +821,7 @@ pub fn judge_publish(answer: &Answer, attempt: u32, request_url: &str) -> Verdic
 /// call is summarised by which of these its answer has, never by their values nor by any other
 /// name the answer holds: a server may echo the request, bearer token included, and these
 /// names are wxcflow's own text.
-pub const ERROR_FIELDS: [&str; 10] = [
+pub(crate) const ERROR_FIELDS: [&str; 10] = [
     "error",
     "errors",
     "message",
@@ -835,7 +835,7 @@ pub const ERROR_FIELDS: [&str; 10] = [
 ];
 
 /// The error fields (of [`ERROR_FIELDS`]) an answer's top-level object has, in that order.
-pub fn error_fields(answer: &str) -> Vec<&'static str> {
+pub(crate) fn error_fields(answer: &str) -> Vec<&'static str> {
     let Ok(serde_json::Value::Object(map)) = serde_json::from_str(answer) else {
         return Vec::new();
     };

@@ -34,7 +34,7 @@ pub fn quoted(source: &SourceFile, flow: &FdFlow) -> Quoted {
 
 /// A file that did not read as a whole: `partial` is what could be read of it (its places are
 /// still the file's), and every place that could hold a secret is hidden too.
-pub fn quoted_partial(source: &SourceFile, partial: Option<&FdFlow>) -> Quoted {
+pub(crate) fn quoted_partial(source: &SourceFile, partial: Option<&FdFlow>) -> Quoted {
     quote(source, partial, true)
 }
 
@@ -165,7 +165,7 @@ fn keys(path: &[&str]) -> Vec<Step> {
 /// The places of an export that hold secrets: secret variables' values, and secret settings in
 /// the process and in the diagram's copy of each activity's properties. `id` gives an
 /// activity's id in the file.
-pub fn export_places(
+pub(crate) fn export_places(
     flow: &FdFlow,
     secrets: &Secrets,
     id: &dyn Fn(&Scope, &Activity) -> Option<String>,

@@ -102,7 +102,7 @@ impl Secrets {
 
 /// The variables that hold secrets whenever they are set: those marked secure, and those named
 /// as a credential (`apiPassword`), whether or not the file gives them a value.
-pub fn secret_variables(flow: &FdFlow) -> BTreeSet<String> {
+pub(crate) fn secret_variables(flow: &FdFlow) -> BTreeSet<String> {
     flow.variables
         .iter()
         .filter(|v| v.is_secure || is_credential_name(&v.name))
@@ -119,7 +119,7 @@ pub fn covers(secret: &[Vec<String>], path: &[String]) -> bool {
 }
 
 /// The text of a value outside `{{ ... }}` templates and auth scheme words: what was typed.
-pub fn literal_part(value: &str) -> String {
+pub(crate) fn literal_part(value: &str) -> String {
     let mut out = String::new();
     let mut rest = value;
     while let Some(open) = rest.find("{{") {
@@ -161,7 +161,7 @@ fn types_a_value(expression: &str) -> bool {
 /// Where a URL carries a credential in clear: a credential-named query parameter with a typed
 /// value (`?apikey=...`), or a password (`https://user:pass@host`). Places as reviewers read
 /// them.
-pub fn url_credentials(url: &str) -> Vec<String> {
+pub(crate) fn url_credentials(url: &str) -> Vec<String> {
     let mut found = Vec::new();
     if let Some((_, query)) = url.split_once('?') {
         for pair in query.split('&') {

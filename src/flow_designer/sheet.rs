@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 /// The project id in Cisco's examples of the flow-store API.
-pub const PROJECT_ID: &str = "5e5c9ad6d61f870d6d778c1b";
+pub(crate) const PROJECT_ID: &str = "5e5c9ad6d61f870d6d778c1b";
 
 /// What the sheet is written from.
 pub struct SheetInput<'a> {

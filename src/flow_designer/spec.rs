@@ -41,9 +41,6 @@ use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-/// The table that marks a TOML file as a Flow Designer spec.
-pub const MARKER: &str = "flow_designer";
-
 /// Whether a text is a Flow Designer spec: TOML with a `[flow_designer]` table.
 pub(crate) fn is_spec(text: &str) -> bool {
     text.lines().any(|l| l.trim() == "[flow_designer]")
@@ -211,7 +208,7 @@ pub fn read_spec(source: &SourceFile) -> Result<FdFlow, Vec<Diagnostic>> {
 /// Reads a spec as far as it goes: the model whenever the TOML has the spec's shape, with the
 /// problems found in it (for quoting the file, a model with problems still tells where it
 /// holds what).
-pub fn read_spec_partial(source: &SourceFile) -> (Option<FdFlow>, Vec<Diagnostic>) {
+pub(crate) fn read_spec_partial(source: &SourceFile) -> (Option<FdFlow>, Vec<Diagnostic>) {
     if let Some(d) = crate::diagnostic::too_large_fd(&source.name, source.text.len()) {
         return (None, vec![d]);
     }
@@ -325,7 +322,7 @@ pub fn read_spec_partial(source: &SourceFile) -> (Option<FdFlow>, Vec<Diagnostic
 }
 
 /// Every event activity handles the event of its own name, as in every export seen.
-pub fn default_on_events(process: &Process) -> BTreeMap<String, String> {
+pub(crate) fn default_on_events(process: &Process) -> BTreeMap<String, String> {
     process
         .activities
         .iter()
@@ -341,7 +338,7 @@ fn json_of(value: &toml::Value) -> Value {
 }
 
 /// Variable names as every export writes them; a hyphen would read as a minus in expressions.
-pub fn is_variable_name(name: &str) -> bool {
+pub(crate) fn is_variable_name(name: &str) -> bool {
     let mut chars = name.chars();
     chars
         .next()

@@ -20,7 +20,7 @@ const RESERVED: [&str; 4] = ["CON", "PRN", "AUX", "NUL"];
 
 /// Why a tenant name cannot be a file name, as the rule it breaks; `None` when it is safe.
 /// Names become `OUTDIR/<name>.flow.json` on any system a render folder is copied to.
-pub fn unsafe_name_rule(name: &str) -> Option<String> {
+pub(crate) fn unsafe_name_rule(name: &str) -> Option<String> {
     if name.is_empty() {
         return Some("a tenant name must not be empty".into());
     }
@@ -136,10 +136,10 @@ impl SkipReason {
 }
 
 /// Notes shown one by one before the rest are summarised.
-pub const SKIPPED_SHOWN: usize = 10;
+pub(crate) const SKIPPED_SHOWN: usize = 10;
 
 /// The notes for skipped entries (`(path, reason)`, in folder order): the first
-/// [`SKIPPED_SHOWN`] one by one, then one line counting the rest by reason.
+/// `SKIPPED_SHOWN` one by one, then one line counting the rest by reason.
 pub fn skipped_notes(skipped: &[(String, SkipReason)]) -> Vec<String> {
     let mut notes: Vec<String> = skipped
         .iter()
@@ -180,7 +180,7 @@ pub fn document_digest(
 }
 
 /// Whether `bytes` are the document `entry` says wxcflow wrote.
-pub fn as_written(entry: &ManifestEntry, bytes: &[u8]) -> bool {
+pub(crate) fn as_written(entry: &ManifestEntry, bytes: &[u8]) -> bool {
     entry.output_sha256.is_some()
         && document_digest(bytes, entry.private, &entry.secret_places) == entry.output_sha256
 }
@@ -221,7 +221,10 @@ fn takes_outside_values(text: &str) -> bool {
 /// write and never confirmed (it was killed; see [`Manifest::planned`]): those come with
 /// [`Status::Planned`]. Only plain document names: an edited manifest cannot point outside the
 /// folder.
-pub fn stale_candidates(current: &Manifest, previous: Option<&Manifest>) -> Vec<ManifestEntry> {
+pub(crate) fn stale_candidates(
+    current: &Manifest,
+    previous: Option<&Manifest>,
+) -> Vec<ManifestEntry> {
     let ok: BTreeSet<&str> = current
         .tenants
         .iter()
@@ -305,7 +308,7 @@ pub enum StaleAction {
 }
 
 /// Why a document changed since wxcflow wrote it is kept, even with `--prune`.
-pub const CHANGED_KEPT: &str = "changed since wxcflow wrote it: remove it by hand";
+pub(crate) const CHANGED_KEPT: &str = "changed since wxcflow wrote it: remove it by hand";
 
 /// Decides a stale document's fate. A document still as wxcflow wrote it is removed, except one
 /// holding secrets, which only `--prune` removes (a deleted tenant's secret document may be the
@@ -314,7 +317,7 @@ pub const CHANGED_KEPT: &str = "changed since wxcflow wrote it: remove it by han
 /// hold secrets; `--prune` removes it only because the manifest in progress said wxcflow was
 /// about to write it. A document changed since wxcflow wrote it is someone's: kept and named,
 /// even with `--prune`.
-pub fn stale_action(entry: &ManifestEntry, found: &Found, prune: bool) -> StaleAction {
+pub(crate) fn stale_action(entry: &ManifestEntry, found: &Found, prune: bool) -> StaleAction {
     match found {
         Found::Absent | Found::Input => StaleAction::Forget,
         Found::File(bytes) if as_written(entry, bytes) => {
@@ -858,7 +861,7 @@ impl Tally {
     }
 
     /// Removes the documents that do not belong to this run and may go, and records those
-    /// removed and those kept (with why) in the manifest. See [`stale_action`].
+    /// removed and those kept (with why) in the manifest. See `stale_action`.
     pub fn settle_stale(&mut self, previous: Option<&Manifest>, prune: bool, folder: &dyn Folder) {
         for entry in stale_candidates(&self.manifest, previous) {
             match stale_action(&entry, &folder.found(&entry.output), prune) {

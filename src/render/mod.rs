@@ -17,11 +17,10 @@ mod switches;
 mod syntax;
 mod visit;
 
-pub use params::looks_like_webex_token;
 use params::{declare, Param, ParamType};
 pub use sources::SecretFileError;
-pub use switches::apply_switches;
-pub use syntax::{MAX_RENDER_BYTES, MAX_VALUE_BYTES};
+pub(crate) use switches::apply_switches;
+pub(crate) use syntax::{MAX_RENDER_BYTES, MAX_VALUE_BYTES};
 pub(crate) use visit::{visit_strings, Place};
 
 /// Where secrets come from: the environment and files. The CLI implements it; tests fake it.
@@ -35,7 +34,7 @@ pub trait SecretStore: Sync {
     }
     /// Reads a secret file named in a tenant file (relative to that file's folder), refusing one
     /// that breaks a rule of [`sources`]. The value is returned as read: the caller applies
-    /// [`sources::clean_secret_value`].
+    /// `sources::clean_secret_value`.
     fn file(&self, path: &str) -> Result<String, SecretFileError>;
     /// `false` for outputs that show only where secrets come from (sheets, graphs): then no
     /// secret is read at all, and a placeholder stands in for each value.
@@ -49,7 +48,7 @@ pub trait SecretStore: Sync {
 pub struct OriginsOnly;
 
 /// What stands in for a secret that [`OriginsOnly`] does not read.
-pub const SECRET_PLACEHOLDER: &str = "(secret, not read)";
+pub(crate) const SECRET_PLACEHOLDER: &str = "(secret, not read)";
 
 impl SecretStore for OriginsOnly {
     fn env(&self, _: &str) -> Option<String> {

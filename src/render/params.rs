@@ -376,7 +376,7 @@ fn lint_literal(
 }
 
 /// `<opaque>_<cluster>_<org UUID>`, e.g. `ZjA..._PF84_1eb65fdf-9643-417f-9974-ad72cae0e10f`.
-pub fn looks_like_webex_token(text: &str) -> bool {
+pub(crate) fn looks_like_webex_token(text: &str) -> bool {
     let parts: Vec<&str> = text.rsplitn(3, '_').collect();
     let [uuid, cluster, opaque] = parts[..] else {
         return false;

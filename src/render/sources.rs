@@ -12,9 +12,9 @@ use std::path::{Path, PathBuf};
 
 /// Folders under which no secret file is ever read, whatever folder is allowed: what they hold
 /// belongs to the process or the machine (the environment, memory, devices), not to a tenant.
-pub const SYSTEM_FOLDERS: [&str; 3] = ["/proc", "/sys", "/dev"];
+pub(crate) const SYSTEM_FOLDERS: [&str; 3] = ["/proc", "/sys", "/dev"];
 
-/// Whether `canonical` (a path with its links resolved) is one of [`SYSTEM_FOLDERS`] or lies
+/// Whether `canonical` (a path with its links resolved) is one of `SYSTEM_FOLDERS` or lies
 /// under one.
 pub fn is_system_path(canonical: &Path) -> bool {
     SYSTEM_FOLDERS.iter().any(|f| canonical.starts_with(f))
@@ -98,7 +98,7 @@ pub enum ValueProblem {
 /// trailing newline (LF or CRLF) is removed, as editors and `echo` add one; what remains must
 /// not be blank, and must hold no control character (Unicode category Cc: C0, DEL and C1,
 /// tab and newlines included) and no byte order mark (U+FEFF, which Windows editors put first).
-pub fn clean_secret_value(raw: &str) -> Result<String, ValueProblem> {
+pub(crate) fn clean_secret_value(raw: &str) -> Result<String, ValueProblem> {
     let value = raw
         .strip_suffix("\r\n")
         .or_else(|| raw.strip_suffix('\n'))

@@ -58,7 +58,11 @@ fn switch_variables(spec: &mut Spec, source: Option<&SourceFile>, out: &mut Vec<
 
 /// Removes switched-off nodes; every edge into one goes where its `bypass` outcome leads
 /// (following chains of switched-off nodes).
-pub fn apply_switches(spec: &mut Spec, source: Option<&SourceFile>, out: &mut Vec<Diagnostic>) {
+pub(crate) fn apply_switches(
+    spec: &mut Spec,
+    source: Option<&SourceFile>,
+    out: &mut Vec<Diagnostic>,
+) {
     switch_variables(spec, source, out);
     let span = |r: std::ops::Range<usize>| source.map(|s| s.span(r));
     let mut off: BTreeMap<String, String> = BTreeMap::new();

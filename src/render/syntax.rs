@@ -12,10 +12,10 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 
 /// The largest string one template value may render to.
-pub const MAX_VALUE_BYTES: u64 = 1024 * 1024;
+pub(crate) const MAX_VALUE_BYTES: u64 = 1024 * 1024;
 
 /// The most all the template values of one render may add up to: the platform's flow size limit.
-pub const MAX_RENDER_BYTES: u64 = 10 * 1024 * 1024;
+pub(crate) const MAX_RENDER_BYTES: u64 = 10 * 1024 * 1024;
 
 /// The filters a template may use, with how many bytes one byte of input can become (changing
 /// case can lengthen a character's UTF-8 at most threefold: `ŉ` to `ʼN`).

@@ -9,13 +9,13 @@ use std::ops::{Deref, DerefMut};
 pub use toml::Spanned;
 
 /// The key that names the Start node in references: `$(start.inboundWebhook.hook)`.
-pub const START_KEY: &str = "start";
+pub(crate) const START_KEY: &str = "start";
 /// Prefix of a target that ends the flow: `end:Success`.
-pub const END_PREFIX: &str = "end:";
+pub(crate) const END_PREFIX: &str = "end:";
 /// The values of a node's `type`.
-pub const NODE_TYPES: [&str; 4] = ["http", "branch", "evaluate", "call_flow"];
+pub(crate) const NODE_TYPES: [&str; 4] = ["http", "branch", "evaluate", "call_flow"];
 /// The output an Evaluate node's result goes to when the spec names none.
-pub const DEFAULT_EVALUATE_OUTPUT: &str = "result";
+pub(crate) const DEFAULT_EVALUATE_OUTPUT: &str = "result";
 
 /// A value with the byte range it came from (`0..0` when built in Rust rather than parsed).
 ///
@@ -72,7 +72,7 @@ impl<T: JsonSchema> JsonSchema for S<T> {
 }
 
 /// Spanned text keyed by spanned names, e.g. headers or outputs.
-pub type SpannedMap = BTreeMap<S<String>, S<String>>;
+pub(crate) type SpannedMap = BTreeMap<S<String>, S<String>>;
 
 /// A whole flow spec.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]

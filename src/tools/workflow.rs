@@ -12,7 +12,7 @@ use std::io::{Cursor, Read};
 use std::ops::Range;
 
 /// Bytes per RSA-2048 block.
-pub const BLOCK: usize = 256;
+pub(crate) const BLOCK: usize = 256;
 
 /// The highest leading three bytes of any block measured on 55 public exports (36,756 blocks).
 /// Every block of a genuine export is below the key's modulus; a block whose leading bytes exceed
@@ -21,13 +21,13 @@ pub const BLOCK_BOUND: [u8; 3] = [0xab, 0x4f, 0xaf];
 
 /// Plaintext bytes one block can carry: at least 245 when the chunks use PKCS#1 v1.5 padding.
 /// The chunking scheme is not published, so sizes are given as a range.
-pub const CHUNK_MIN: usize = 245;
+pub(crate) const CHUNK_MIN: usize = 245;
 /// Plaintext bytes one block can carry: at most 256, without padding.
-pub const CHUNK_MAX: usize = 256;
+pub(crate) const CHUNK_MAX: usize = 256;
 
 /// Largest member of a `.workflow.zip` that is read, once decompressed: an export, like a bare
 /// one (see [`MAX_EXPORT_BYTES`]).
-pub const MAX_ZIP_MEMBER: u64 = MAX_EXPORT_BYTES as u64;
+pub(crate) const MAX_ZIP_MEMBER: u64 = MAX_EXPORT_BYTES as u64;
 
 /// What a measured export is.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -36,9 +36,9 @@ pub struct Export {
     pub file_bytes: usize,
     /// The bytes the hex decodes to.
     pub decoded_bytes: usize,
-    /// The number of RSA blocks ([`BLOCK`] bytes each).
+    /// The number of RSA blocks (`BLOCK` bytes each).
     pub blocks: usize,
-    /// The plaintext size this implies, in bytes (see [`CHUNK_MIN`] and [`CHUNK_MAX`]).
+    /// The plaintext size this implies, in bytes (see `CHUNK_MIN` and `CHUNK_MAX`).
     pub plaintext_bytes: Range<usize>,
     /// The file's sha256, in lowercase hex.
     pub sha256: String,

@@ -20,9 +20,9 @@ use std::collections::{BTreeMap, HashMap};
 pub use render::{render_json, render_text};
 
 /// Steps after which a run is cut (a loop without an exit).
-pub const STEP_LIMIT: usize = 1_000;
+pub(crate) const STEP_LIMIT: usize = 1_000;
 /// How deep Call Flow may nest.
-pub const CALL_DEPTH_LIMIT: usize = 8;
+pub(crate) const CALL_DEPTH_LIMIT: usize = 8;
 /// The request timeout the simulator assumes when a node sets none (the platform's default
 /// is not published).
 pub const DEFAULT_REQUEST_TIMEOUT_MS: u32 = 10_000;
@@ -170,13 +170,13 @@ impl std::fmt::Display for ChildError {
 /// Why a run stopped before reaching an end.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Stop {
-    /// [`STEP_LIMIT`] steps were taken; the node about to run.
+    /// `STEP_LIMIT` steps were taken; the node about to run.
     Loop(NodeId),
     /// An edge leads to a node the flow does not have.
     MissingNode(NodeId),
     /// An Evaluate node (key, id): its JavaScript is not run.
     Evaluate(String, NodeId),
-    /// A Call Flow (key) nested deeper than [`CALL_DEPTH_LIMIT`].
+    /// A Call Flow (key) nested deeper than `CALL_DEPTH_LIMIT`.
     TooDeep(String),
     /// A Call Flow (key) entering its child (flow) at a node, not at Start.
     EntryAtNode(String, String),
@@ -291,7 +291,7 @@ pub struct Run {
     pub flow: String,
     /// The flow outcome it ended with; `None` when the run stopped with an error.
     pub outcome: Option<String>,
-    /// Why the run stopped without an outcome (a loop past [`STEP_LIMIT`], an unknown child
+    /// Why the run stopped without an outcome (a loop past `STEP_LIMIT`, an unknown child
     /// flow, ...); `None` when it ended.
     pub error: Option<Stop>,
     /// Every node executed, in order, called flows' nodes included.
