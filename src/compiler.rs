@@ -147,6 +147,31 @@ impl Compiler {
         }
     }
 
+    /// Checks a Flow Designer file (`kind` an export or a spec), read once: what the lint
+    /// finds and, for a spec, what the schema refuses in the file it would write; with the file
+    /// as the diagnostics quote it (secret values hidden, columns counted as shown).
+    pub fn check_flow_designer(
+        &self,
+        kind: InputKind,
+        source: &SourceFile,
+    ) -> (Vec<Diagnostic>, fd::quote::Quoted) {
+        let (read, quoted) = fd::read_quoted(source);
+        let diagnostics = match read {
+            Ok(flow) => {
+                let mut found = fd::lint::lint(&flow, Some(source));
+                if kind == InputKind::FlowDesignerSpec {
+                    let validator = self.fd_validator();
+                    let built = fd::finish(flow, Vec::new(), fd::Origin::Spec, validator);
+                    found.extend(built.diagnostics);
+                }
+                quoted.place(&mut found);
+                found
+            }
+            Err(problems) => problems,
+        };
+        (diagnostics, quoted)
+    }
+
     /// Lowers the flow of a flow document read from a file to a Flow Designer SUBFLOW (there is
     /// no spec to point into).
     pub fn lower_flow_designer(

@@ -261,22 +261,9 @@ pub(super) fn lint_file(s: &Session, path: &Path) -> Result<Option<Linted>, supe
         return Ok(None);
     }
     let source = read_fd_source(s, path)?;
-    // Quoted with secret values hidden; excerpts only when every line, as shown, is readable
-    // (most exports are one long line).
-    let (read, quoted) = fd::read_quoted(&source);
+    let (d, quoted) = s.compiler().check_flow_designer(kind, &source);
+    // Excerpts only when every line, as shown, is readable (most exports are one long line).
     let readable = quoted.lines_within(240);
-    let d = match read {
-        Ok(flow) => {
-            let mut d = fd::lint::lint(&flow, Some(&source));
-            // A spec is also built, so that what the schema refuses shows here too.
-            if kind == InputKind::FlowDesignerSpec {
-                d.extend(fd::build_spec(&source, s.compiler().fd_validator()).diagnostics);
-            }
-            quoted.place(&mut d);
-            d
-        }
-        Err(d) => d,
-    };
     Ok(Some((
         d,
         if readable {
