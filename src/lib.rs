@@ -4,7 +4,9 @@
 //! `spec text --spec::parse--> Spec --render(tenant)--> Spec --check, lower--> Flow
 //! --emit--> Document --validate--> canonical JSON`. The tools read what the pipeline makes:
 //! [`tools::diff`], [`tools::decompile`], [`tools::format`], [`tools::simulate`] and
-//! [`tools::workflow`] (real `.workflow` exports). [`flow_designer`] is the second target.
+//! [`tools::workflow`] (real `.workflow` exports). [`flow_designer`] is the second target:
+//! [`Compiler::build_flow_designer`] hands the checked flow to its back end. What a file is,
+//! every command asks [`InputKind::detect`].
 //! Secret values carry their provenance through every stage ([`secret`]). The library never
 //! prints and never touches files; the `wxcflow` binary does both.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
