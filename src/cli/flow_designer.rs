@@ -253,7 +253,7 @@ pub(super) fn lint_file(path: &Path) -> Result<Option<Linted>, super::io::ReadEr
     let readable = quoted.lines_within(240);
     let d = match read {
         Ok(flow) => {
-            let mut d = fd::lint::lint(&flow, Some(&source));
+            let mut d = fd::lint::lint_quoted(&flow, &quoted);
             // A spec is also built, so that what the schema refuses shows here too.
             if kind == FdFile::Spec {
                 d.extend(fd::build_spec(&source, compiler().fd_validator()).diagnostics);

@@ -1,6 +1,6 @@
 //! Reading a Flow Designer export (a `FlowVersionRes` JSON) into the model, with located errors.
 
-use super::locate::{Places, Step};
+use super::locate::{Places, SpanCell, Step};
 use super::model::*;
 use crate::diagnostic::{Code, Diagnostic, SourceFile};
 use crate::fd_path;
@@ -8,23 +8,112 @@ use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
 /// Whether bytes look like a Flow Designer export: a JSON object with a `process` object and a
-/// `diagram` or `variables` member. Cheap enough to call on any file.
+/// `diagram` or `variables` member. Cheap enough to call on any file: the whole text is checked
+/// to be JSON, but only the top-level members are looked at, and nothing is kept.
 pub fn is_export(bytes: &[u8]) -> bool {
     let start = bytes.iter().position(|b| !b.is_ascii_whitespace());
     if start.map(|i| bytes[i]) != Some(b'{') {
         return false;
     }
-    match serde_json::from_slice::<Value>(bytes) {
-        Ok(Value::Object(map)) => {
-            map.get("process").is_some_and(Value::is_object)
-                && (map.contains_key("diagram") || map.contains_key("variables"))
-        }
+    match serde_json::from_slice::<TopLevel>(bytes) {
+        Ok(top) => top.process_is_object && top.diagram_or_variables,
         // Broken JSON that still reads like an export: reading it reports where it breaks.
         Err(_) => {
             let text = String::from_utf8_lossy(bytes);
             text.contains("\"process\"") && text.contains("\"activities\"")
         }
-        _ => false,
+    }
+}
+
+/// What [`is_export`] asks of a JSON object's members, read without keeping any value. A
+/// member given twice counts as it was given last, as when the text is read whole.
+#[derive(Default)]
+struct TopLevel {
+    process_is_object: bool,
+    diagram_or_variables: bool,
+}
+
+impl<'de> serde::Deserialize<'de> for TopLevel {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(TopLevelVisitor)
+    }
+}
+
+struct TopLevelVisitor;
+
+impl<'de> serde::de::Visitor<'de> for TopLevelVisitor {
+    type Value = TopLevel;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<TopLevel, A::Error> {
+        let mut top = TopLevel::default();
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            match key.as_ref() {
+                "process" => top.process_is_object = map.next_value::<IsObject>()?.0,
+                "diagram" | "variables" => {
+                    top.diagram_or_variables = true;
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(top)
+    }
+}
+
+/// Whether a JSON value is an object, its contents skipped.
+struct IsObject(bool);
+
+impl<'de> serde::Deserialize<'de> for IsObject {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = IsObject;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<IsObject, A::Error> {
+                while map
+                    .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                    .is_some()
+                {}
+                Ok(IsObject(true))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<IsObject, A::Error> {
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(IsObject(false))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<IsObject, E> {
+                Ok(IsObject(false))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<IsObject, E> {
+                Ok(IsObject(false))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<IsObject, E> {
+                Ok(IsObject(false))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<IsObject, E> {
+                Ok(IsObject(false))
+            }
+            fn visit_str<E>(self, _: &str) -> Result<IsObject, E> {
+                Ok(IsObject(false))
+            }
+            fn visit_unit<E>(self) -> Result<IsObject, E> {
+                Ok(IsObject(false))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
     }
 }
 
@@ -40,6 +129,15 @@ pub fn read_export(source: &SourceFile) -> Result<FdFlow, Vec<Diagnostic>> {
 /// Reads an export as far as it goes: the model whenever the text is JSON, with the problems
 /// found in it (a model with problems still tells where the file holds what, for quoting it).
 pub fn read_export_partial(source: &SourceFile) -> (Option<FdFlow>, Vec<Diagnostic>) {
+    read_export_in(source, &SpanCell::default())
+}
+
+/// [`read_export_partial`], the file's spans kept in `spans` (scanned only if a problem needs
+/// them) for whatever quotes and checks the file next.
+pub(crate) fn read_export_in(
+    source: &SourceFile,
+    spans: &SpanCell,
+) -> (Option<FdFlow>, Vec<Diagnostic>) {
     if let Some(d) = crate::diagnostic::too_large_fd(&source.name, source.text.len()) {
         return (None, vec![d]);
     }
@@ -57,7 +155,7 @@ pub fn read_export_partial(source: &SourceFile) -> (Option<FdFlow>, Vec<Diagnost
     };
     let mut reader = Reader {
         source,
-        places: Places::new(&source.text),
+        places: Places::new(&source.text, spans),
         problems: Vec::new(),
     };
     let flow = reader.flow(&value);
@@ -299,14 +397,14 @@ impl Reader<'_> {
             .and_then(Value::as_object)
             .unwrap_or(empty());
         let mut names: BTreeMap<String, String> = BTreeMap::new();
+        let mut taken: std::collections::HashSet<String> = std::collections::HashSet::new();
         let mut out = Process::default();
         for (id, activity) in activities {
             let mut at = at.clone();
             at.push(id.into());
             if let Some(a) = self.activity(id, activity, &at, widgets.get(id)) {
-                if names.insert(id.clone(), a.name.clone()).is_some()
-                    || out.activities.iter().any(|b| b.name == a.name)
-                {
+                let twice = names.insert(id.clone(), a.name.clone()).is_some();
+                if !taken.insert(a.name.clone()) || twice {
                     self.problem(&at, format!("two activities are named `{}`", a.name));
                 }
                 out.activities.push(a);
@@ -437,7 +535,44 @@ fn keep_beside_logic(flow: &mut FdFlow, value: &Value) {
         );
         flow.kept.events.insert(e.key.clone(), kept);
     }
-    let written = super::emit::emit(flow);
+    // What writing the model back would give beside the logic: the flow without its activities
+    // and links (whose members beside the logic are compared one by one below), so that the
+    // comparison costs what the export's own members do, not a second copy of the whole flow.
+    let written = super::emit::emit(&FdFlow {
+        process: Process::default(),
+        event_flows: flow
+            .event_flows
+            .iter()
+            .map(|e| EventFlow {
+                process: Process::default(),
+                on_events: BTreeMap::new(),
+                ..e.clone()
+            })
+            .collect(),
+        variable_orders: flow.variable_orders.clone(),
+        runtime_variables: Vec::new(),
+        variables: flow.variables.clone(),
+        kept: Kept::default(),
+        name: flow.name.clone(),
+        description: flow.description.clone(),
+        comment: flow.comment.clone(),
+        flow_type: flow.flow_type.clone(),
+    });
+    let mut keep = |at: &str, modelled: &[&str], ours: &Map<String, Value>| {
+        let Some(Value::Object(original)) = value.pointer(at) else {
+            return;
+        };
+        for (key, member) in original {
+            if !modelled.contains(&key.as_str()) && ours.get(key) != Some(member) {
+                let name = if at.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{at}/{}", escape(key))
+                };
+                flow.kept.top.insert(name, member.clone());
+            }
+        }
+    };
     // Each object that holds members beside the logic, and the members the model reads the
     // logic from (kept by the model itself). Top-level members are kept by name, deeper ones
     // by JSON pointer (`/diagram/properties`: the canvas's pan and zoom).
@@ -449,39 +584,37 @@ fn keep_beside_logic(flow: &mut FdFlow, value: &Value) {
         ("/diagram".into(), &["widgets"]),
         ("/eventFlows".into(), &["eventsMap"]),
     ];
-    // Each activity's members beside its properties: a group or id written otherwise than the
-    // model would (a null), members no export has shown yet.
-    const ACTIVITY: &[&str] = &["properties"];
-    let activities_at = |at: &str, process: &Process| -> Vec<(String, &'static [&'static str])> {
-        process
-            .activities
-            .iter()
-            .filter_map(|a| a.origin.as_deref())
-            .map(|id| (format!("{at}/process/activities/{}", escape(id)), ACTIVITY))
-            .collect()
-    };
-    places.extend(activities_at("", &flow.process));
     for e in &flow.event_flows {
         let at = format!("/eventFlows/eventsMap/{}", escape(&e.key));
-        places.extend(activities_at(&at, &e.process));
         places.push((format!("{at}/diagram"), &["widgets"]));
         places.push((at, &["process", "diagram", "onEvents"]));
     }
     for (at, modelled) in places {
-        let (Some(Value::Object(original)), Some(Value::Object(ours))) =
-            (value.pointer(&at), written.pointer(&at))
-        else {
-            continue;
-        };
-        for (key, member) in original {
-            if !modelled.contains(&key.as_str()) && ours.get(key) != Some(member) {
-                let name = if at.is_empty() {
-                    key.clone()
-                } else {
-                    format!("{at}/{}", escape(key))
-                };
-                flow.kept.top.insert(name, member.clone());
+        if let Some(Value::Object(ours)) = written.pointer(&at) {
+            keep(&at, modelled, ours);
+        }
+    }
+    // Each activity's members beside its properties: a group or id written otherwise than the
+    // model would (a null), members no export has shown yet.
+    let mut activities: Vec<(String, Value)> = Vec::new();
+    let scopes =
+        std::iter::once((String::new(), &flow.process)).chain(flow.event_flows.iter().map(|e| {
+            (
+                format!("/eventFlows/eventsMap/{}", escape(&e.key)),
+                &e.process,
+            )
+        }));
+    for (at, process) in scopes {
+        for a in &process.activities {
+            if let Some(id) = a.origin.as_deref() {
+                let place = format!("{at}/process/activities/{}", escape(id));
+                activities.push((place, super::emit::activity_shell(a, id)));
             }
+        }
+    }
+    for (at, ours) in &activities {
+        if let Value::Object(ours) = ours {
+            keep(at, &["properties"], ours);
         }
     }
     let originals = top.get("variables").and_then(Value::as_array);
