@@ -141,7 +141,7 @@ pub(crate) fn read_export_in(
     if let Some(d) = crate::diagnostic::too_large_fd(&source.name, source.text.len()) {
         return (None, vec![d]);
     }
-    let value: Value = match serde_json::from_str(&source.text) {
+    let value: Value = match parse(&source.text) {
         Ok(value) => value,
         Err(e) => {
             let offset = offset_of(&source.text, e.line(), e.column());
@@ -160,6 +160,143 @@ pub(crate) fn read_export_in(
     };
     let flow = reader.flow(&value);
     (Some(flow), reader.problems)
+}
+
+/// An export's JSON as the reader needs it: every value, but of the diagram's widgets only each
+/// one's `point` and its ports' names. The rest of a widget (a copy of its activity's
+/// properties, its ports' ids, positions and links, a link's drawing) is what writing the flow
+/// back derives again, so it is checked to be JSON and skipped: most of an export's bytes, read
+/// without being kept.
+fn parse(text: &str) -> Result<Value, serde_json::Error> {
+    use serde::de::DeserializeSeed;
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let value = Read(Shape::Top).deserialize(&mut deserializer)?;
+    deserializer.end()?;
+    Ok(value)
+}
+
+/// Where in an export a value sits, as far as [`parse`] keeps it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    Any,
+    Top,
+    EventFlows,
+    EventsMap,
+    EventFlow,
+    Diagram,
+    Widgets,
+    Widget,
+    Ports,
+    Port,
+    PortProperties,
+    /// Checked to be JSON, not kept.
+    Skip,
+}
+
+impl Shape {
+    /// The shape of a member (`key`) or an item (`None`) of a value of this shape.
+    fn member(self, key: Option<&str>) -> Shape {
+        match (self, key) {
+            (Shape::Top, Some("diagram")) => Shape::Diagram,
+            (Shape::Top, Some("eventFlows")) => Shape::EventFlows,
+            (Shape::EventFlows, Some("eventsMap")) => Shape::EventsMap,
+            (Shape::EventsMap, Some(_)) => Shape::EventFlow,
+            (Shape::EventFlow, Some("diagram")) => Shape::Diagram,
+            (Shape::Diagram, Some("widgets")) => Shape::Widgets,
+            (Shape::Widgets, Some(_)) => Shape::Widget,
+            (Shape::Widget, Some("point")) => Shape::Any,
+            (Shape::Widget, Some("ports")) => Shape::Ports,
+            (Shape::Ports, None) => Shape::Port,
+            (Shape::Port, Some("properties")) => Shape::PortProperties,
+            (Shape::PortProperties, Some("name")) => Shape::Any,
+            (Shape::Widget | Shape::Ports | Shape::Port | Shape::PortProperties, _) => Shape::Skip,
+            _ => Shape::Any,
+        }
+    }
+}
+
+/// Reads a value of a shape, as `serde_json::Value` reads it but for what the shape skips.
+struct Read(Shape);
+
+impl<'de> serde::de::DeserializeSeed<'de> for Read {
+    type Value = Value;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Read {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_string()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        serde::de::DeserializeSeed::deserialize(self, d)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        match self.0.member(None) {
+            Shape::Skip => while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {},
+            shape => {
+                while let Some(item) = seq.next_element_seed(Read(shape))? {
+                    items.push(item);
+                }
+            }
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut members = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            match self.0.member(Some(&key)) {
+                Shape::Skip => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+                shape => {
+                    let value = map.next_value_seed(Read(shape))?;
+                    members.insert(key, value);
+                }
+            }
+        }
+        Ok(Value::Object(members))
+    }
 }
 
 /// A JSON error without its position (`at line 1 column 4120`): the diagnostic's span carries
