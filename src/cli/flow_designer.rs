@@ -118,7 +118,7 @@ pub(super) fn textconv(path: &Path, bytes: &[u8]) -> Option<Outcome> {
 /// lowered to a subflow. Errors are printed.
 fn side(path: &Path) -> Result<FdFlow, Failure> {
     if let Some(f) = read_fd(path)? {
-        let (read, quoted) = fd::read_quoted(&f.source);
+        let (read, quoted) = fd::read_quoted_owned(f.source);
         return read.map_err(|problems| {
             print_problems(&problems, &quoted);
             Failure::Unusable(None)
@@ -204,7 +204,7 @@ pub(super) fn decompile(path: &Path, output: Option<&Path>) -> Option<Outcome> {
         Ok(f) => f?,
         Err(failure) => return Some(Err(failure)),
     };
-    let flow = match fd::read_quoted(&f.source) {
+    let flow = match fd::read_quoted_owned(f.source) {
         (Ok(flow), _) => flow,
         (Err(problems), quoted) => {
             print_problems(&problems, &quoted);
@@ -246,17 +246,19 @@ pub(super) fn lint_file(path: &Path) -> Result<Option<Linted>, super::io::ReadEr
     let Some(kind) = fd::recognise(&bytes) else {
         return Ok(None);
     };
+    drop(bytes);
     let source = read_fd_source(path)?;
     // Quoted with secret values hidden; excerpts only when every line, as shown, is readable
     // (most exports are one long line).
-    let (read, quoted) = fd::read_quoted(&source);
+    let (read, quoted) = fd::read_quoted_owned(source);
+    let source = &quoted.source;
     let readable = quoted.lines_within(240);
     let d = match read {
         Ok(flow) => {
             let mut d = fd::lint::lint_quoted(&flow, &quoted);
             // A spec is also built, so that what the schema refuses shows here too.
             if kind == FdFile::Spec {
-                d.extend(fd::build_spec(&source, compiler().fd_validator()).diagnostics);
+                d.extend(fd::build_spec(source, compiler().fd_validator()).diagnostics);
             }
             quoted.place(&mut d);
             d

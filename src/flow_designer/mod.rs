@@ -79,8 +79,14 @@ fn read_any_in(source: &SourceFile, spans: &locate::SpanCell) -> (Option<FdFlow>
 /// hidden by their place, and the read problems placed in it (columns counted as shown). The
 /// file's spans are scanned once at most, and kept with the quote for the checks.
 pub fn read_quoted(source: &SourceFile) -> (Result<FdFlow, Vec<Diagnostic>>, quote::Quoted) {
+    read_quoted_owned(source.clone())
+}
+
+/// [`read_quoted`] of a file handed over: the quote keeps it rather than a copy (an export can
+/// be hundreds of megabytes).
+pub fn read_quoted_owned(source: SourceFile) -> (Result<FdFlow, Vec<Diagnostic>>, quote::Quoted) {
     let spans = locate::SpanCell::default();
-    let (flow, mut problems) = read_any_in(source, &spans);
+    let (flow, mut problems) = read_any_in(&source, &spans);
     match flow {
         Some(flow) if problems.is_empty() => {
             let quoted = quote::quoted_in(source, &flow, spans);

@@ -32,30 +32,30 @@ pub struct Quoted {
 
 /// The file `source` as diagnostics may quote it; `flow` is what it reads as.
 pub fn quoted(source: &SourceFile, flow: &FdFlow) -> Quoted {
-    quote(source, Some(flow), false, SpanCell::default())
+    quote(source.clone(), Some(flow), false, SpanCell::default())
 }
 
 /// A file that did not read as a whole: `partial` is what could be read of it (its places are
 /// still the file's), and every place that could hold a secret is hidden too.
 pub fn quoted_partial(source: &SourceFile, partial: Option<&FdFlow>) -> Quoted {
-    quote(source, partial, true, SpanCell::default())
+    quote(source.clone(), partial, true, SpanCell::default())
 }
 
 /// [`quoted`], with the spans its reading kept.
-pub(crate) fn quoted_in(source: &SourceFile, flow: &FdFlow, spans: SpanCell) -> Quoted {
+pub(crate) fn quoted_in(source: SourceFile, flow: &FdFlow, spans: SpanCell) -> Quoted {
     quote(source, Some(flow), false, spans)
 }
 
 /// [`quoted_partial`], with the spans its reading kept.
 pub(crate) fn quoted_partial_in(
-    source: &SourceFile,
+    source: SourceFile,
     partial: Option<&FdFlow>,
     spans: SpanCell,
 ) -> Quoted {
     quote(source, partial, true, spans)
 }
 
-fn quote(source: &SourceFile, flow: Option<&FdFlow>, unsure: bool, spans: SpanCell) -> Quoted {
+fn quote(mut source: SourceFile, flow: Option<&FdFlow>, unsure: bool, spans: SpanCell) -> Quoted {
     let json = is_json(&source.text);
     let secret: HashSet<Vec<Step>> = match flow {
         Some(flow) if json => export_places(flow, &Secrets::of(flow), &|_, a| a.origin.clone()),
@@ -97,7 +97,6 @@ fn quote(source: &SourceFile, flow: Option<&FdFlow>, unsure: bool, spans: SpanCe
             _ => hidden.push(r),
         }
     }
-    let mut source = source.clone();
     for r in &hidden {
         source.hide(r.clone());
     }
