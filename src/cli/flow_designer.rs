@@ -59,21 +59,19 @@ pub(super) fn inspect(files: &[PathBuf], format: Format) -> Option<Outcome> {
     }
     let mut reports = Vec::new();
     let mut failed = false;
-    for f in &read {
+    for f in read {
         let kind = if f.kind == FdFile::Spec {
             "spec"
         } else {
             "export"
         };
-        match fd::read_quoted(&f.source) {
-            (Ok(flow), _) => reports.push((
-                f.source.name.clone(),
-                Some(fd::inspect::summary(&flow, kind)),
-            )),
+        let name = f.source.name.clone();
+        match fd::read_quoted_owned(f.source) {
+            (Ok(flow), _) => reports.push((name, Some(fd::inspect::summary(&flow, kind)))),
             (Err(problems), quoted) => {
                 print_problems(&problems, &quoted);
                 failed = true;
-                reports.push((f.source.name.clone(), None));
+                reports.push((name, None));
             }
         }
     }
