@@ -28,7 +28,7 @@ fn read_and_check(c: &mut Criterion) {
     group.sample_size(10);
     for nodes in [1000, 2000] {
         let source = export(nodes);
-        group.throughput(Throughput::Bytes(source.text.len() as u64));
+        group.throughput(Throughput::Elements(nodes as u64));
         // What `check` does: recognise, read with the file's places, lint, place.
         group.bench_with_input(BenchmarkId::new("check", nodes), &source, |b, source| {
             b.iter(|| {
