@@ -153,12 +153,13 @@ impl Compiler {
     pub fn check_flow_designer(
         &self,
         kind: InputKind,
-        source: &SourceFile,
+        source: SourceFile,
     ) -> (Vec<Diagnostic>, fd::quote::Quoted) {
-        let (read, quoted) = fd::read_quoted(source);
+        // The quote keeps the file rather than a copy (an export can be hundreds of megabytes).
+        let (read, quoted) = fd::read_quoted_owned(source);
         let diagnostics = match read {
             Ok(flow) => {
-                let mut found = fd::lint::lint(&flow, Some(source));
+                let mut found = fd::lint::lint_quoted(&flow, &quoted);
                 if kind == InputKind::FlowDesignerSpec {
                     let validator = self.fd_validator();
                     let built = fd::finish(flow, Vec::new(), fd::Origin::Spec, validator);

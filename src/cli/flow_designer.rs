@@ -62,21 +62,19 @@ pub(super) fn inspect(s: &Session, files: &[PathBuf], format: Format) -> Option<
     }
     let mut reports = Vec::new();
     let mut failed = false;
-    for f in &read {
+    for f in read {
         let kind = if f.kind == InputKind::FlowDesignerSpec {
             "spec"
         } else {
             "export"
         };
-        match fd::read_quoted(&f.source) {
-            (Ok(flow), _) => reports.push((
-                f.source.name.clone(),
-                Some(fd::inspect::summary(&flow, kind)),
-            )),
+        let name = f.source.name.clone();
+        match fd::read_quoted_owned(f.source) {
+            (Ok(flow), _) => reports.push((name, Some(fd::inspect::summary(&flow, kind)))),
             (Err(problems), quoted) => {
                 print_problems(s, &problems, &quoted);
                 failed = true;
-                reports.push((f.source.name.clone(), None));
+                reports.push((name, None));
             }
         }
     }
@@ -128,7 +126,7 @@ pub(super) fn textconv(s: &Session, path: &Path, bytes: &[u8], kind: InputKind) 
 /// lowered to a subflow. Errors are printed.
 fn side(s: &Session, path: &Path) -> Result<FdFlow, Failure> {
     if let Some(f) = read_fd(s, path)? {
-        let (read, quoted) = fd::read_quoted(&f.source);
+        let (read, quoted) = fd::read_quoted_owned(f.source);
         return read.map_err(|problems| {
             print_problems(s, &problems, &quoted);
             Failure::Unusable(None)
@@ -217,7 +215,7 @@ pub(super) fn decompile(s: &Session, path: &Path, output: Option<&Path>) -> Opti
         Ok(f) => f?,
         Err(failure) => return Some(Err(failure)),
     };
-    let flow = match fd::read_quoted(&f.source) {
+    let flow = match fd::read_quoted_owned(f.source) {
         (Ok(flow), _) => flow,
         (Err(problems), quoted) => {
             print_problems(s, &problems, &quoted);
@@ -260,8 +258,9 @@ pub(super) fn lint_file(s: &Session, path: &Path) -> Result<Option<Linted>, supe
     if !kind.is_flow_designer() {
         return Ok(None);
     }
+    drop(bytes);
     let source = read_fd_source(s, path)?;
-    let (d, quoted) = s.compiler().check_flow_designer(kind, &source);
+    let (d, quoted) = s.compiler().check_flow_designer(kind, source);
     // Excerpts only when every line, as shown, is readable (most exports are one long line).
     let readable = quoted.lines_within(240);
     Ok(Some((

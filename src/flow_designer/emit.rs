@@ -246,6 +246,20 @@ pub fn properties(a: &Activity) -> Map<String, Value> {
     props
 }
 
+/// The group an activity is written with: its own (an export's, kept); its kind's when it has
+/// none.
+fn written_group(a: &Activity) -> String {
+    match a.kind().group() {
+        Some(g) if a.group.is_empty() => g.to_string(),
+        _ => a.group.clone(),
+    }
+}
+
+/// An activity as written under `process.activities`, but for its `properties`.
+pub(crate) fn activity_shell(a: &Activity, id: &str) -> Value {
+    json!({ "id": id, "name": a.name, "group": written_group(a) })
+}
+
 /// The output ports drawn for an activity: its kind's, else those given, plus any port a link
 /// leaves from (so that every link has its port).
 fn drawn_ports(a: &Activity, index: &ProcessIndex) -> Vec<String> {
@@ -314,16 +328,13 @@ fn emit_process(flow: &str, scope: &str, process: &Process, kept: Option<&Proces
         for key in kept_activity(&a.name).map_or(&[][..], |k| &k.absent) {
             props.remove(key);
         }
-        // The activity's own group (an export's, kept); the kind's when it has none.
-        let group = match a.kind().group() {
-            Some(g) if a.group.is_empty() => g.to_string(),
-            _ => a.group.clone(),
-        };
+        let group = written_group(a);
         let aid = &ids[&a.name];
-        activities.insert(
-            aid.clone(),
-            json!({ "id": aid, "name": a.name, "group": group, "properties": props }),
-        );
+        let mut activity = activity_shell(a, aid);
+        if let Value::Object(map) = &mut activity {
+            map.insert("properties".into(), Value::Object(props.clone()));
+        }
+        activities.insert(aid.clone(), activity);
         let mut ports = Vec::new();
         let port = |name: &str, source: bool, links: Vec<String>, alignment: &str| {
             let (x, y) = port_at[&(a.name.clone(), name.to_string())];

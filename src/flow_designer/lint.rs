@@ -2,8 +2,9 @@
 //! activities whose failure nothing tests, activities nothing reaches, links from ports the
 //! activity does not have. Messages name places, never credential values.
 
-use super::locate::{Places, Step};
+use super::locate::{Places, SpanCell, Step};
 use super::model::*;
+use super::quote::Quoted;
 use super::secrets::{credentials, secret_variables};
 use crate::diagnostic::{Code, Diagnostic, SourceFile, Span};
 use crate::flow::walk::breadth_first;
@@ -13,11 +14,20 @@ use std::collections::BTreeSet;
 /// Every diagnostic for a flow; `source` is the file it was read from (an export or a spec), for
 /// locations.
 pub fn lint(flow: &FdFlow, source: Option<&SourceFile>) -> Vec<Diagnostic> {
+    let cell = SpanCell::default();
+    let places = Places::new(source.map_or("", |s| s.text.as_str()), &cell);
+    lint_in(flow, source, places)
+}
+
+/// [`lint`] of a flow read with [`super::read_quoted`]: located in the quoted file, with the
+/// spans its reading kept (scanned once, and only if a diagnostic is located).
+pub fn lint_quoted(flow: &FdFlow, quoted: &Quoted) -> Vec<Diagnostic> {
+    lint_in(flow, Some(&quoted.source), quoted.places())
+}
+
+fn lint_in(flow: &FdFlow, source: Option<&SourceFile>, places: Places) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    let place = Place {
-        source,
-        places: Places::new(source.map_or("", |s| s.text.as_str())),
-    };
+    let place = Place { source, places };
     for v in &flow.variables {
         if is_credential_name(&v.name) && !v.is_secure && v.has_value() {
             let at = flow
@@ -335,6 +345,7 @@ fn lint_process(
 ) {
     let secret_variables = secret_variables(flow);
     let index = ProcessIndex::of(process);
+    let status_read = status_tested(process);
     for a in &process.activities {
         for found in credentials(a, &secret_variables) {
             out.push(
@@ -376,11 +387,7 @@ fn lint_process(
                 }
             }
             let tested = index.links_from(&a.name).iter().any(|l| l.port == "error")
-                || process.activities.iter().any(|b| {
-                    matches!(b.kind(), Kind::Condition | Kind::Case)
-                        && b.text("expression")
-                            .is_some_and(|e| e.contains(&format!("{}.httpStatusCode", a.name)))
-                });
+                || status_read.contains(a.name.as_str());
             if !tested {
                 out.push(
                     Diagnostic::new(Code::HttpWithoutErrorPath, format!("HTTP activity `{}` has no error path: nothing tests `{}.httpStatusCode`", a.name, a.name))
@@ -416,7 +423,7 @@ fn lint_process(
         }
     }
     for link in &process.links {
-        let Some(a) = process.activity(&link.source) else {
+        let Some(a) = index.activity(&link.source) else {
             continue;
         };
         let widget = a.ports.as_ref().filter(|p| !p.contains(&link.port));
@@ -441,6 +448,41 @@ fn lint_process(
             );
         }
     }
+}
+
+/// The HTTP activities of a process whose status code a condition or case tests: each whose
+/// `NAME.httpStatusCode` some condition's or case's expression holds. Found in one pass over
+/// the expressions, each place that reads `.httpStatusCode` matched against the names that
+/// could end there (by their lengths, few in any flow), so that it stays linear in the flow.
+fn status_tested(process: &Process) -> BTreeSet<&str> {
+    const STATUS: &str = ".httpStatusCode";
+    let http: std::collections::HashSet<&str> = process
+        .activities
+        .iter()
+        .filter(|a| a.http().is_some())
+        .map(|a| a.name.as_str())
+        .collect();
+    let lengths: BTreeSet<usize> = http.iter().map(|n| n.len()).collect();
+    let mut tested = BTreeSet::new();
+    for b in &process.activities {
+        if !matches!(b.kind(), Kind::Condition | Kind::Case) {
+            continue;
+        }
+        let Some(expression) = b.text("expression") else {
+            continue;
+        };
+        for (at, _) in expression.match_indices(STATUS) {
+            for &len in &lengths {
+                let name = at
+                    .checked_sub(len)
+                    .and_then(|start| expression.get(start..at));
+                if let Some(name) = name.and_then(|n| http.get(n)) {
+                    tested.insert(*name);
+                }
+            }
+        }
+    }
+    tested
 }
 
 /// Locates places in the file a flow was read from.

@@ -1,9 +1,11 @@
 //! Where each value of a Flow Designer file sits in its text, so that diagnostics carry a line
 //! and column and quotes hide secret values. serde_json's `Value` keeps no positions: one scan
-//! of an export finds every value's place; a spec's come from TOML's spanned parse. Both are
-//! kept as the file's [`Places`] by what reads and checks it.
+//! of an export records every value's place in a compact tree ([`Spans`]: a few machine words a
+//! value, no path or text copied), and a spec's come from TOML's spanned parse. A file's spans
+//! are built once, when first asked for, and shared by what reads, quotes and checks it
+//! ([`SpanCell`]); a file read without a problem, a diagnostic or a secret never scans them.
 
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
 use std::ops::Range;
 
@@ -51,148 +53,442 @@ macro_rules! fd_path {
     };
 }
 
-/// Path -> a value's byte range, and its member key's.
-type ByPath = HashMap<Vec<Step>, (Range<usize>, Option<Range<usize>>)>;
+/// Whether a file is JSON (an export) rather than TOML (a spec).
+pub fn is_json(text: &str) -> bool {
+    text.trim_start().starts_with('{')
+}
 
-/// The places of a file's values by path, found in one pass when first asked for.
+/// A file's spans, built when first asked for and then kept: whoever holds the cell (a read, a
+/// quote) hands it on, so that a file is scanned once whatever asks.
+#[derive(Debug, Default)]
+pub struct SpanCell(OnceCell<Spans>);
+
+impl Clone for SpanCell {
+    fn clone(&self) -> SpanCell {
+        SpanCell(match self.0.get() {
+            Some(spans) => OnceCell::from(spans.clone()),
+            None => OnceCell::new(),
+        })
+    }
+}
+
+impl SpanCell {
+    /// The spans of `text` (the text this cell has always been asked about).
+    pub fn spans(&self, text: &str) -> &Spans {
+        self.0.get_or_init(|| Spans::of(text))
+    }
+}
+
+/// The places of a file's values by path: a text and the cell its spans are kept in.
 pub struct Places<'t> {
     text: &'t str,
-    /// `None` in a JSON text that breaks off.
-    at: OnceCell<Option<ByPath>>,
+    cell: &'t SpanCell,
 }
 
 impl<'t> Places<'t> {
-    /// The places of `text`, scanned when first asked for.
-    pub fn new(text: &'t str) -> Places<'t> {
-        Places {
-            text,
-            at: OnceCell::new(),
-        }
+    /// The places of `text`, kept in `cell`.
+    pub fn new(text: &'t str, cell: &'t SpanCell) -> Places<'t> {
+        Places { text, cell }
+    }
+
+    fn spans(&self) -> &'t Spans {
+        self.cell.spans(self.text)
     }
 
     /// The byte range of the value at `path` (of the member's key when `key` is set), or of the
     /// deepest enclosing value found when the path does not exist all the way down; `None` in
     /// JSON that breaks off.
     pub fn locate(&self, path: &[Step], key: bool) -> Option<Range<usize>> {
-        let at = self.by_path()?;
-        if let Some((value, name)) = at.get(path).filter(|_| key) {
-            return name.clone().or(Some(value.clone()));
+        let spans = self.spans();
+        if spans.broken.is_some() {
+            return None;
         }
-        (0..=path.len())
-            .rev()
-            .find_map(|n| at.get(&path[..n]).map(|(value, _)| value.clone()))
+        let (node, found) = spans.deepest(self.text, path)?;
+        let node = &spans.nodes[node];
+        if found == path.len() && key {
+            if let Some(k) = node.key() {
+                return Some(k);
+            }
+        }
+        Some(node.range())
     }
 
     /// The line holding the key at `path`, without its line break and trailing blanks: a
     /// spec's `[activities.Name]` header, or its `httpRequestUrl = "..."` setting.
     pub fn key_line(&self, path: &[Step]) -> Option<Range<usize>> {
-        let key = self.by_path()?.get(path)?.1.clone()?;
+        let spans = self.spans();
+        let (node, found) = spans.deepest(self.text, path)?;
+        if found < path.len() {
+            return None;
+        }
+        let key = spans.nodes[node].key()?;
         let text = self.text;
         let start = text[..key.start].rfind('\n').map_or(0, |i| i + 1);
         let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
         Some(start..start + text[start..end].trim_end().len())
     }
 
-    fn by_path(&self) -> Option<&ByPath> {
-        let at = self.at.get_or_init(|| {
-            let (found, broken) = values(self.text);
-            let all = found.into_iter().map(|f| (f.path, (f.range, f.key)));
-            broken.is_none().then(|| all.collect())
+    /// Visits every value in the file (but the file's own) before its members, with its path
+    /// and place, going into a value's members when `visit` says so; gives where the text
+    /// stops being JSON, if it does.
+    pub fn walk(&self, visit: &mut dyn FnMut(&[Step], At) -> Walk) -> Option<usize> {
+        let spans = self.spans();
+        spans.walk(self.text, &mut |path, node| {
+            let value = &spans.nodes[node];
+            visit(
+                path,
+                At {
+                    range: value.range(),
+                    whole: value.whole,
+                    node,
+                },
+            )
         });
-        at.as_ref()
+        spans.broken
+    }
+
+    /// The decoded text of a string value [`Places::walk`] gave.
+    pub fn string(&self, at: &At) -> Option<String> {
+        self.spans().string(self.text, at.node)
     }
 }
 
-/// Whether a file is JSON (an export) rather than TOML (a spec).
-pub fn is_json(text: &str) -> bool {
-    text.trim_start().starts_with('{')
+/// What [`Places::walk`] does after a value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Walk {
+    /// Goes on into the value's members.
+    Into,
+    /// Skips its members.
+    Over,
 }
 
-/// A value found in a JSON text: where it sits, its byte range (a string's with its quotes) and,
-/// for a string, its decoded text.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Found {
-    pub path: Vec<Step>,
+/// A value's place, as [`Places::walk`] gives it.
+#[derive(Clone, Debug)]
+pub struct At {
+    /// Its bytes (a string's with its quotes; one JSON breaks off in, up to the break).
     pub range: Range<usize>,
-    pub string: Option<String>,
-    /// A member's key, with its quotes.
-    pub key: Option<Range<usize>>,
+    /// Whether the text holds all of it.
+    pub whole: bool,
+    node: usize,
 }
 
-/// Every value of a JSON text, members before the object or array holding them, and where the
-/// text stops being JSON, if it does (a TOML text: every value the parser recovered, see
-/// [`toml_values`]). In a text that breaks off, the values before the break,
-/// and a string the break falls in up to the end of its line: a broken file is still quoted,
-/// so what it holds must still be found.
-pub fn values(text: &str) -> (Vec<Found>, Option<usize>) {
-    if !is_json(text) {
-        return (toml_values(text), None);
+/// What kind of value a node is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Object,
+    Array,
+    String,
+    Other,
+}
+
+/// One value of the file: where it sits, where its key sits, and where its members end.
+#[derive(Clone, Debug)]
+pub struct Node {
+    start: u32,
+    end: u32,
+    /// The member's key, quotes included (`u32::MAX` when the value is no member).
+    key_start: u32,
+    key_end: u32,
+    /// The key's decoded text in [`Spans::names`] when it is not the key's text as written
+    /// (a JSON key with escapes, every TOML key), else `u32::MAX`.
+    name_start: u32,
+    name_end: u32,
+    /// The index after this value's last member: its next sibling's.
+    next: u32,
+    kind: Kind,
+    /// Whether the text holds all of the value (not one JSON breaks off in).
+    whole: bool,
+}
+
+const NONE: u32 = u32::MAX;
+
+impl Node {
+    /// The value's bytes (a string's with its quotes).
+    pub fn range(&self) -> Range<usize> {
+        self.start as usize..self.end as usize
     }
-    let mut scanner = Scanner {
-        bytes: text.as_bytes(),
-        at: 0,
-    };
-    let mut out = Vec::new();
-    let broken = match scanner.walk(&mut Vec::new(), None, &mut out) {
-        Ok(()) => {
-            scanner.skip_ws();
-            (scanner.at < text.len()).then_some(scanner.at)
-        }
-        Err(Malformed) => Some(scanner.at.min(text.len())),
-    };
-    (out, broken)
+
+    fn key(&self) -> Option<Range<usize>> {
+        (self.key_start != NONE).then_some(self.key_start as usize..self.key_end as usize)
+    }
 }
 
-/// Every value of a TOML text; in a text that does not parse, what the parser recovered.
-fn toml_values(text: &str) -> Vec<Found> {
+/// Every value of a file in one vector, each before its members, plus the decoded keys and
+/// strings the text does not spell as they are.
+#[derive(Clone, Debug, Default)]
+pub struct Spans {
+    nodes: Vec<Node>,
+    /// Decoded keys, and a TOML file's strings.
+    names: String,
+    /// A TOML string's decoded text in `names`, by node.
+    strings: HashMap<u32, (u32, u32)>,
+    /// Where JSON breaks off, if it does.
+    broken: Option<usize>,
+    /// The members of large objects and arrays by key or index, made when first looked in.
+    members: RefCell<HashMap<u32, Members>>,
+}
+
+/// The members of one object (the last of a key given twice, as serde_json reads it) or array.
+#[derive(Clone, Debug)]
+enum Members {
+    Keys(HashMap<String, u32>),
+    Items(Vec<u32>),
+}
+
+/// Objects and arrays with more members than this get an index when looked in.
+const SMALL: usize = 16;
+
+impl Spans {
+    /// The spans of a text: JSON (an export) or TOML (a spec, as far as its parser recovers).
+    /// A text past `u32::MAX` bytes (beyond every reader's limit) has none.
+    pub fn of(text: &str) -> Spans {
+        let mut spans = Spans::default();
+        if u32::try_from(text.len()).is_err() {
+            spans.broken = Some(0);
+            return spans;
+        }
+        if is_json(text) {
+            let mut scanner = Scanner {
+                bytes: text.as_bytes(),
+                at: 0,
+                spans: &mut spans,
+            };
+            let broken = match scanner.value(None) {
+                Ok(()) => {
+                    scanner.skip_ws();
+                    (scanner.at < text.len()).then_some(scanner.at)
+                }
+                Err(Malformed) => Some(scanner.at.min(text.len())),
+            };
+            spans.broken = broken;
+        } else {
+            toml_spans(text, &mut spans);
+        }
+        spans
+    }
+
+    fn name<'a>(&'a self, text: &'a str, node: &Node) -> Option<&'a str> {
+        if node.name_start != NONE {
+            return self
+                .names
+                .get(node.name_start as usize..node.name_end as usize);
+        }
+        let key = node.key()?;
+        text.get(key.start + 1..key.end - 1)
+    }
+
+    /// The members of a node, in order.
+    fn children(&self, node: usize) -> impl Iterator<Item = usize> + '_ {
+        let end = self.nodes[node].next as usize;
+        let mut at = node + 1;
+        std::iter::from_fn(move || {
+            if at >= end {
+                return None;
+            }
+            let this = at;
+            at = self.nodes[at].next as usize;
+            Some(this)
+        })
+    }
+
+    /// The member of `node` at `step`.
+    fn child(&self, text: &str, node: usize, step: &Step) -> Option<usize> {
+        let kind = self.nodes[node].kind;
+        if !matches!(kind, Kind::Object | Kind::Array) {
+            return None;
+        }
+        if let Some(members) = self.members.borrow().get(&(node as u32)) {
+            return match (members, step) {
+                (Members::Keys(keys), Step::Key(k)) => keys.get(k).map(|&i| i as usize),
+                (Members::Items(items), Step::Index(i)) => items.get(*i).map(|&i| i as usize),
+                _ => None,
+            };
+        }
+        let children: Vec<usize> = self.children(node).collect();
+        if children.len() > SMALL {
+            let members = match kind {
+                Kind::Object => Members::Keys(
+                    children
+                        .iter()
+                        .filter_map(|&c| {
+                            Some((self.name(text, &self.nodes[c])?.to_string(), c as u32))
+                        })
+                        .collect(),
+                ),
+                _ => Members::Items(children.iter().map(|&c| c as u32).collect()),
+            };
+            self.members.borrow_mut().insert(node as u32, members);
+            return self.child(text, node, step);
+        }
+        match step {
+            Step::Key(k) if kind == Kind::Object => children
+                .into_iter()
+                .filter(|&c| self.name(text, &self.nodes[c]) == Some(k.as_str()))
+                .last(),
+            Step::Index(i) if kind == Kind::Array => children.get(*i).copied(),
+            _ => None,
+        }
+    }
+
+    /// The deepest node on `path` and how many of its steps it is down.
+    fn deepest(&self, text: &str, path: &[Step]) -> Option<(usize, usize)> {
+        if self.nodes.is_empty() {
+            return None;
+        }
+        let mut node = 0;
+        for (i, step) in path.iter().enumerate() {
+            match self.child(text, node, step) {
+                Some(c) => node = c,
+                None => return Some((node, i)),
+            }
+        }
+        Some((node, path.len()))
+    }
+
+    /// Visits every value before its members, with its path; the root (the file) is not
+    /// visited. `visit` is given the value's index and says whether to go into its members.
+    fn walk(&self, text: &str, visit: &mut dyn FnMut(&[Step], usize) -> Walk) {
+        let Some(root) = self.nodes.first() else {
+            return;
+        };
+        let mut path: Vec<Step> = Vec::new();
+        // The index each open container ends at, and its number of members so far.
+        let mut open: Vec<(usize, usize)> = vec![(root.next as usize, 0)];
+        let mut at = 1;
+        while at < self.nodes.len() {
+            while open.last().is_some_and(|(end, _)| at >= *end) {
+                open.pop();
+                path.pop();
+            }
+            let Some((_, count)) = open.last_mut() else {
+                break;
+            };
+            let node = &self.nodes[at];
+            let step = match node.key_start {
+                NONE => Step::Index(*count),
+                _ => Step::Key(self.name(text, node).unwrap_or_default().to_string()),
+            };
+            *count += 1;
+            path.push(step);
+            let into = visit(&path[..], at) == Walk::Into;
+            if into && matches!(node.kind, Kind::Object | Kind::Array) {
+                open.push((node.next as usize, 0));
+                at += 1;
+            } else {
+                path.pop();
+                at = node.next as usize;
+            }
+        }
+    }
+
+    /// A string value's decoded text.
+    fn string(&self, text: &str, node: usize) -> Option<String> {
+        let value = self.nodes.get(node)?;
+        if value.kind != Kind::String || !value.whole {
+            return None;
+        }
+        if let Some(&(s, e)) = self.strings.get(&(node as u32)) {
+            return self.names.get(s as usize..e as usize).map(String::from);
+        }
+        serde_json::from_str(text.get(value.range())?).ok()
+    }
+
+    fn push(
+        &mut self,
+        start: usize,
+        kind: Kind,
+        key: Option<(Range<usize>, Option<&str>)>,
+    ) -> usize {
+        let (key_start, key_end, name_start, name_end) = match key {
+            None => (NONE, NONE, NONE, NONE),
+            Some((range, name)) => {
+                let (ns, ne) = match name {
+                    Some(name) => {
+                        let ns = self.names.len();
+                        self.names.push_str(name);
+                        (ns as u32, self.names.len() as u32)
+                    }
+                    None => (NONE, NONE),
+                };
+                (range.start as u32, range.end as u32, ns, ne)
+            }
+        };
+        self.nodes.push(Node {
+            start: start as u32,
+            end: start as u32,
+            key_start,
+            key_end,
+            name_start,
+            name_end,
+            next: NONE,
+            kind,
+            whole: false,
+        });
+        self.nodes.len() - 1
+    }
+
+    fn close(&mut self, node: usize, end: usize, whole: bool) {
+        let next = self.nodes.len() as u32;
+        let value = &mut self.nodes[node];
+        value.end = end as u32;
+        value.next = next;
+        value.whole = whole;
+    }
+}
+
+/// A TOML text's values, as far as its parser recovers them.
+fn toml_spans(text: &str, spans: &mut Spans) {
     use toml::de::{DeTable, DeValue};
-    type At = (Range<usize>, Option<Range<usize>>);
-    fn walk(value: &DeValue, (range, key): At, path: &mut Vec<Step>, out: &mut Vec<Found>) {
+    fn walk(
+        value: &DeValue,
+        range: Range<usize>,
+        key: Option<(Range<usize>, &str)>,
+        spans: &mut Spans,
+    ) {
+        let kind = match value {
+            DeValue::Table(_) => Kind::Object,
+            DeValue::Array(_) => Kind::Array,
+            DeValue::String(_) => Kind::String,
+            _ => Kind::Other,
+        };
+        let node = spans.push(range.start, kind, key.map(|(r, name)| (r, Some(name))));
         match value {
             DeValue::Table(table) => {
                 for (k, v) in table.iter() {
-                    path.push(Step::Key(k.get_ref().to_string()));
-                    walk(v.get_ref(), (v.span(), Some(k.span())), path, out);
-                    path.pop();
+                    walk(v.get_ref(), v.span(), Some((k.span(), k.get_ref())), spans);
                 }
             }
             DeValue::Array(items) => {
-                for (i, v) in items.iter().enumerate() {
-                    path.push(Step::Index(i));
-                    walk(v.get_ref(), (v.span(), None), path, out);
-                    path.pop();
+                for v in items.iter() {
+                    walk(v.get_ref(), v.span(), None, spans);
                 }
             }
             _ => {}
         }
-        let string = value.as_str().map(String::from);
-        let path = path.clone();
-        out.push(Found {
-            path,
-            range,
-            string,
-            key,
-        });
+        if let Some(s) = value.as_str() {
+            let start = spans.names.len() as u32;
+            spans.names.push_str(s);
+            let end = spans.names.len() as u32;
+            spans.strings.insert(node as u32, (start, end));
+        }
+        spans.close(node, range.end, true);
     }
     let (root, _) = DeTable::parse_recoverable(text);
-    let mut out = Vec::new();
     let span = root.span();
     let root = DeValue::Table(root.into_inner());
-    walk(&root, (span, None), &mut Vec::new(), &mut out);
-    // A table made by a `[header]` has no value text of its own: only its members are hidden.
-    out.retain(|p| !p.path.is_empty());
-    out
+    walk(&root, span, None, spans);
 }
 
-struct Scanner<'a> {
+struct Scanner<'a, 's> {
     bytes: &'a [u8],
     at: usize,
+    spans: &'s mut Spans,
 }
 
 /// The scan stops at the first malformed byte; the caller then has no position.
 struct Malformed;
 
-impl Scanner<'_> {
+impl Scanner<'_, '_> {
     fn skip_ws(&mut self) {
         while self.at < self.bytes.len() && self.bytes[self.at].is_ascii_whitespace() {
             self.at += 1;
@@ -203,160 +499,134 @@ impl Scanner<'_> {
         self.bytes.get(self.at).copied()
     }
 
-    fn expect(&mut self, byte: u8) -> Result<(), Malformed> {
-        self.skip_ws();
-        if self.peek() == Some(byte) {
-            self.at += 1;
-            Ok(())
-        } else {
-            Err(Malformed)
-        }
-    }
-
-    /// Records every value from here (see [`values`]).
-    fn walk(
-        &mut self,
-        path: &mut Vec<Step>,
-        key: Option<Range<usize>>,
-        out: &mut Vec<Found>,
-    ) -> Result<(), Malformed> {
+    /// Records the value from here and every value in it. In a text that breaks off, the
+    /// values before the break are kept, a container the break falls in as not whole, and a
+    /// string the break falls in up to the end of its line: a broken file is still quoted, so
+    /// what it holds must still be found.
+    fn value(&mut self, key: Option<(Range<usize>, Option<&str>)>) -> Result<(), Malformed> {
         self.skip_ws();
         let start = self.at;
         let open = self.peek().ok_or(Malformed)?;
         match open {
             b'{' | b'[' => {
+                let kind = if open == b'{' {
+                    Kind::Object
+                } else {
+                    Kind::Array
+                };
+                let node = self.spans.push(start, kind, key);
                 let close = if open == b'{' { b'}' } else { b']' };
                 self.at += 1;
-                let mut index = 0;
-                loop {
-                    self.skip_ws();
-                    if self.peek() == Some(close) {
-                        self.at += 1;
-                        break;
+                let walked = self.members(open, close);
+                self.spans
+                    .close(node, self.at.min(self.bytes.len()), walked.is_ok());
+                walked
+            }
+            b'"' => {
+                let node = self.spans.push(start, Kind::String, key);
+                match self.string() {
+                    Ok(_) => {
+                        self.spans.close(node, self.at, true);
+                        Ok(())
                     }
-                    let (step, key) = if open == b'{' {
-                        let at = self.at;
-                        let name = self.string()?;
-                        let key = at..self.at;
-                        self.expect(b':')?;
-                        (Step::Key(name), Some(key))
-                    } else {
-                        (Step::Index(index), None)
-                    };
-                    index += 1;
-                    path.push(step);
-                    let walked = self.walk(path, key, out);
-                    path.pop();
-                    walked?;
-                    self.skip_ws();
-                    match self.peek() {
-                        Some(b',') => self.at += 1,
-                        Some(c) if c == close => {}
-                        _ => return Err(Malformed),
+                    Err(Malformed) => {
+                        self.at = start;
+                        let line_end = self.bytes[start..]
+                            .iter()
+                            .position(|b| *b == b'\n')
+                            .map_or(self.bytes.len(), |i| start + i);
+                        self.spans.close(node, line_end, true);
+                        Err(Malformed)
                     }
                 }
-                out.push(Found {
-                    path: path.clone(),
-                    range: start..self.at,
-                    string: None,
-                    key,
-                });
             }
-            b'"' => match self.string() {
-                Ok(s) => out.push(Found {
-                    path: path.clone(),
-                    range: start..self.at,
-                    string: Some(s),
-                    key,
-                }),
-                Err(Malformed) => {
-                    self.at = start;
-                    let line_end = self.bytes[start..]
-                        .iter()
-                        .position(|b| *b == b'\n')
-                        .map_or(self.bytes.len(), |i| start + i);
-                    out.push(Found {
-                        path: path.clone(),
-                        range: start..line_end,
-                        string: None,
-                        key,
-                    });
+            _ => {
+                let node = self.spans.push(start, Kind::Other, key);
+                let scalar = self.scalar();
+                self.spans.close(node, self.at, scalar.is_ok());
+                scalar
+            }
+        }
+    }
+
+    fn members(&mut self, open: u8, close: u8) -> Result<(), Malformed> {
+        loop {
+            self.skip_ws();
+            if self.peek() == Some(close) {
+                self.at += 1;
+                return Ok(());
+            }
+            if open == b'{' {
+                let at = self.at;
+                let escaped = self.string()?;
+                let range = at..self.at;
+                self.skip_ws();
+                if self.peek() != Some(b':') {
                     return Err(Malformed);
                 }
-            },
-            _ => {
-                self.skip_value()?;
-                out.push(Found {
-                    path: path.clone(),
-                    range: start..self.at,
-                    string: None,
-                    key,
-                });
-            }
-        }
-        Ok(())
-    }
-
-    fn skip_value(&mut self) -> Result<(), Malformed> {
-        self.skip_ws();
-        match self.peek().ok_or(Malformed)? {
-            b'"' => self.string().map(drop),
-            open @ (b'{' | b'[') => {
-                let close = if open == b'{' { b'}' } else { b']' };
                 self.at += 1;
-                loop {
-                    self.skip_ws();
-                    if self.peek() == Some(close) {
-                        self.at += 1;
-                        return Ok(());
-                    }
-                    if open == b'{' {
-                        self.string()?;
-                        self.expect(b':')?;
-                    }
-                    self.skip_value()?;
-                    self.skip_ws();
-                    match self.peek() {
-                        Some(b',') => self.at += 1,
-                        Some(c) if c == close => {}
-                        _ => return Err(Malformed),
-                    }
-                }
-            }
-            _ => {
-                let start = self.at;
-                while self.at < self.bytes.len()
-                    && !matches!(self.bytes[self.at], b',' | b'}' | b']')
-                    && !self.bytes[self.at].is_ascii_whitespace()
-                {
-                    self.at += 1;
-                }
-                if self.at == start {
-                    Err(Malformed)
+                // A key with escapes is kept decoded; any other is its text as written.
+                let decoded: Option<String> = if escaped {
+                    let literal =
+                        std::str::from_utf8(&self.bytes[range.clone()]).map_err(|_| Malformed)?;
+                    Some(serde_json::from_str(literal).map_err(|_| Malformed)?)
                 } else {
-                    Ok(())
-                }
+                    None
+                };
+                self.value(Some((range, decoded.as_deref())))?;
+            } else {
+                self.value(None)?;
+            }
+            self.skip_ws();
+            match self.peek() {
+                Some(b',') => self.at += 1,
+                Some(c) if c == close => {}
+                _ => return Err(Malformed),
             }
         }
     }
 
-    /// A string literal, decoded (escapes resolved), the scanner left after its closing quote.
-    fn string(&mut self) -> Result<String, Malformed> {
-        self.skip_ws();
+    fn scalar(&mut self) -> Result<(), Malformed> {
+        let start = self.at;
+        while self.at < self.bytes.len()
+            && !matches!(self.bytes[self.at], b',' | b'}' | b']')
+            && !self.bytes[self.at].is_ascii_whitespace()
+        {
+            self.at += 1;
+        }
+        if self.at == start {
+            Err(Malformed)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Skips a string literal, the scanner left after its closing quote; whether it holds an
+    /// escape. Its text is checked to be UTF-8 and its escapes well formed.
+    fn string(&mut self) -> Result<bool, Malformed> {
         let start = self.at;
         if self.peek() != Some(b'"') {
             return Err(Malformed);
         }
         self.at += 1;
+        let mut escaped = false;
         while self.at < self.bytes.len() {
             match self.bytes[self.at] {
-                b'\\' => self.at += 2,
+                b'\\' => {
+                    escaped = true;
+                    self.at += 2;
+                }
                 b'"' => {
                     self.at += 1;
-                    let literal =
-                        std::str::from_utf8(&self.bytes[start..self.at]).map_err(|_| Malformed)?;
-                    return serde_json::from_str(literal).map_err(|_| Malformed);
+                    if escaped {
+                        let literal = std::str::from_utf8(&self.bytes[start..self.at])
+                            .map_err(|_| Malformed)?;
+                        serde_json::from_str::<serde::de::IgnoredAny>(literal)
+                            .map_err(|_| Malformed)?;
+                    }
+                    return Ok(escaped);
                 }
+                b if b < 0x20 => return Err(Malformed),
                 _ => self.at += 1,
             }
         }
@@ -369,7 +639,19 @@ mod tests {
     use super::*;
 
     fn locate(text: &str, path: &[Step], key: bool) -> Option<Range<usize>> {
-        Places::new(text).locate(path, key)
+        let cell = SpanCell::default();
+        Places::new(text, &cell).locate(path, key)
+    }
+
+    fn all(text: &str) -> (Vec<(Vec<Step>, String)>, Option<usize>) {
+        let cell = SpanCell::default();
+        let places = Places::new(text, &cell);
+        let mut found = Vec::new();
+        let broken = places.walk(&mut |path, at| {
+            found.push((path.to_vec(), text[at.range.clone()].to_string()));
+            Walk::Into
+        });
+        (found, broken)
     }
 
     #[test]
@@ -385,31 +667,44 @@ mod tests {
     }
 
     #[test]
+    fn large_objects_and_arrays_are_looked_in_by_index() {
+        let members: Vec<String> = (0..100).map(|i| format!("\"k{i}\": [{i}]")).collect();
+        let items: Vec<String> = (0..100).map(|i| i.to_string()).collect();
+        let text = format!(
+            "{{\"o\": {{{}}}, \"a\": [{}], \"o\": 1}}",
+            members.join(", "),
+            items.join(",")
+        );
+        let at = locate(&text, &fd_path!["o"], false).unwrap();
+        // A key given twice: the last, as serde_json reads it.
+        assert_eq!(&text[at], "1");
+        let at = locate(&text, &fd_path!["a", 57usize], false).unwrap();
+        assert_eq!(&text[at], "57");
+        assert_eq!(
+            locate(&text, &fd_path!["a", 100usize], false).map(|r| text[r].starts_with('[')),
+            Some(true)
+        );
+    }
+
+    #[test]
     fn every_value_is_found_even_in_a_broken_text() {
         let text = r#"{"a": [1, "x\"y"], "b": {"c": true}}"#;
-        let (found, broken) = values(text);
+        let (found, broken) = all(text);
         assert_eq!(broken, None);
-        let found: Vec<(Vec<Step>, &str)> = found
-            .into_iter()
-            .map(|f| (f.path, &text[f.range]))
-            .collect();
-        assert_eq!(
-            found,
-            vec![
-                (fd_path!["a", 0usize].to_vec(), "1"),
-                (fd_path!["a", 1usize].to_vec(), r#""x\"y""#),
-                (fd_path!["a"].to_vec(), r#"[1, "x\"y"]"#),
-                (fd_path!["b", "c"].to_vec(), "true"),
-                (fd_path!["b"].to_vec(), r#"{"c": true}"#),
-                (Vec::new(), text),
-            ]
-        );
+        let expected: Vec<(Vec<Step>, String)> = vec![
+            (fd_path!["a"].to_vec(), r#"[1, "x\"y"]"#.into()),
+            (fd_path!["a", 0usize].to_vec(), "1".into()),
+            (fd_path!["a", 1usize].to_vec(), r#""x\"y""#.into()),
+            (fd_path!["b"].to_vec(), r#"{"c": true}"#.into()),
+            (fd_path!["b", "c"].to_vec(), "true".into()),
+        ];
+        assert_eq!(found, expected);
         let broken = "{\"a\": \"one\", \"b\": \"unterminated\n\"c\": 1}";
-        let (found, at) = values(broken);
+        let (found, at) = all(broken);
         assert_eq!(found.len(), 2);
-        assert_eq!(&broken[found[1].range.clone()], "\"unterminated");
+        assert_eq!(found[1].1, "\"unterminated");
         assert_eq!(at, broken.find("\"unterminated"));
-        assert_eq!(values("{} x").1, Some(3));
+        assert_eq!(all("{} x").1, Some(3));
     }
 
     #[test]

@@ -44,23 +44,40 @@ pub fn read_any(source: &SourceFile) -> Result<FdFlow, Vec<Diagnostic>> {
 
 /// Reads either kind of file as far as it goes (see [`read::read_export_partial`]).
 pub(crate) fn read_any_partial(source: &SourceFile) -> (Option<FdFlow>, Vec<Diagnostic>) {
-    match crate::InputKind::detect(source.text.as_bytes()) {
-        crate::InputKind::FlowDesignerSpec => spec::read_spec_partial(source),
-        _ => read::read_export_partial(source),
+    read_any_in(source, &locate::SpanCell::default())
+}
+
+/// [`read_any_partial`], the file's spans kept in `spans`. A text that opens an object is read
+/// as an export (no spec does), without recognising it first: the reader says what is wrong
+/// with it.
+fn read_any_in(source: &SourceFile, spans: &locate::SpanCell) -> (Option<FdFlow>, Vec<Diagnostic>) {
+    if !locate::is_json(&source.text)
+        && crate::InputKind::detect(source.text.as_bytes()) == crate::InputKind::FlowDesignerSpec
+    {
+        return spec::read_spec_partial(source);
     }
+    read::read_export_in(source, spans)
 }
 
 /// Reads either kind of file, with the file as diagnostics about it quote it: secret values
-/// hidden by their place, and the read problems placed in it (columns counted as shown).
+/// hidden by their place, and the read problems placed in it (columns counted as shown). The
+/// file's spans are scanned once at most, and kept with the quote for the checks.
 pub fn read_quoted(source: &SourceFile) -> (Result<FdFlow, Vec<Diagnostic>>, quote::Quoted) {
-    let (flow, mut problems) = read_any_partial(source);
+    read_quoted_owned(source.clone())
+}
+
+/// [`read_quoted`] of a file handed over: the quote keeps it rather than a copy (an export can
+/// be hundreds of megabytes).
+pub fn read_quoted_owned(source: SourceFile) -> (Result<FdFlow, Vec<Diagnostic>>, quote::Quoted) {
+    let spans = locate::SpanCell::default();
+    let (flow, mut problems) = read_any_in(&source, &spans);
     match flow {
         Some(flow) if problems.is_empty() => {
-            let quoted = quote::quoted(source, &flow);
+            let quoted = quote::quoted_in(source, &flow, spans);
             (Ok(flow), quoted)
         }
         partial => {
-            let quoted = quote::quoted_partial(source, partial.as_ref());
+            let quoted = quote::quoted_partial_in(source, partial.as_ref(), spans);
             quoted.place(&mut problems);
             (Err(problems), quoted)
         }

@@ -11,11 +11,12 @@
 //! location tells a secret's length; a span that would run into a hidden value stops before it.
 
 use super::lint::{is_credential_header, is_credential_name, processes, Scope};
-use super::locate::{is_json, values, Step};
+use super::locate::{is_json, Places, SpanCell, Step, Walk};
 use super::model::{Activity, FdFlow};
 use super::secrets::{url_credentials, Secrets};
 use crate::diagnostic::{Diagnostic, SourceFile};
 use crate::secret::MASK;
+use std::collections::HashSet;
 use std::ops::Range;
 
 /// A file with its secret values hidden.
@@ -25,38 +26,70 @@ pub struct Quoted {
     pub source: SourceFile,
     /// The hidden byte ranges, sorted and disjoint.
     hidden: Vec<Range<usize>>,
+    /// Where the file's values sit, scanned once for whatever needed them first.
+    spans: SpanCell,
 }
 
 /// The file `source` as diagnostics may quote it; `flow` is what it reads as.
 pub fn quoted(source: &SourceFile, flow: &FdFlow) -> Quoted {
-    quote(source, Some(flow), false)
+    quote(source.clone(), Some(flow), false, SpanCell::default())
 }
 
 /// A file that did not read as a whole: `partial` is what could be read of it (its places are
 /// still the file's), and every place that could hold a secret is hidden too.
+#[cfg(test)]
 pub(crate) fn quoted_partial(source: &SourceFile, partial: Option<&FdFlow>) -> Quoted {
-    quote(source, partial, true)
+    quote(source.clone(), partial, true, SpanCell::default())
 }
 
-fn quote(source: &SourceFile, flow: Option<&FdFlow>, unsure: bool) -> Quoted {
+/// [`quoted`], with the spans its reading kept.
+pub(crate) fn quoted_in(source: SourceFile, flow: &FdFlow, spans: SpanCell) -> Quoted {
+    quote(source, Some(flow), false, spans)
+}
+
+/// [`quoted_partial`], with the spans its reading kept.
+pub(crate) fn quoted_partial_in(
+    source: SourceFile,
+    partial: Option<&FdFlow>,
+    spans: SpanCell,
+) -> Quoted {
+    quote(source, partial, true, spans)
+}
+
+fn quote(mut source: SourceFile, flow: Option<&FdFlow>, unsure: bool, spans: SpanCell) -> Quoted {
     let json = is_json(&source.text);
-    let (placed, broken) = values(&source.text);
-    let secret: Vec<Vec<Step>> = match flow {
+    let secret: HashSet<Vec<Step>> = match flow {
         Some(flow) if json => export_places(flow, &Secrets::of(flow), &|_, a| a.origin.clone()),
         Some(flow) => spec_places(flow),
         None => Vec::new(),
-    };
-    let mut ranges: Vec<Range<usize>> = placed
-        .into_iter()
-        .filter(|p| {
-            secret.iter().any(|s| p.path.starts_with(s))
-                || unsure && may_hold_secret(&p.path, p.string.as_deref())
-        })
-        .map(|p| p.range)
-        // Where JSON breaks off, what follows cannot be told apart: it is hidden whole.
-        .chain(broken.map(|at| at..source.text.len()))
-        .filter(|r| !r.is_empty())
+    }
+    .into_iter()
+    .collect();
+    // The paths that lead to a secret place: only their members are looked at.
+    let leads: HashSet<&[Step]> = secret
+        .iter()
+        .flat_map(|s| (0..s.len()).map(move |n| &s[..n]))
         .collect();
+    let mut ranges: Vec<Range<usize>> = Vec::new();
+    if unsure || !secret.is_empty() {
+        let places = Places::new(&source.text, &spans);
+        let broken = places.walk(&mut |path, at| {
+            let hide = secret.contains(path)
+                || unsure && may_hold_secret(path, &mut || places.string(&at));
+            if hide && at.whole {
+                ranges.push(at.range);
+                return Walk::Over;
+            }
+            if unsure || leads.contains(path) {
+                Walk::Into
+            } else {
+                Walk::Over
+            }
+        });
+        // Where JSON breaks off, what follows cannot be told apart: it is hidden whole.
+        ranges.extend(broken.map(|at| at..source.text.len()));
+    }
+    ranges.retain(|r| !r.is_empty());
     ranges.sort_by_key(|r| (r.start, r.end));
     let mut hidden: Vec<Range<usize>> = Vec::new();
     for r in ranges {
@@ -65,14 +98,22 @@ fn quote(source: &SourceFile, flow: Option<&FdFlow>, unsure: bool) -> Quoted {
             _ => hidden.push(r),
         }
     }
-    let mut source = source.clone();
     for r in &hidden {
         source.hide(r.clone());
     }
-    Quoted { source, hidden }
+    Quoted {
+        source,
+        hidden,
+        spans,
+    }
 }
 
 impl Quoted {
+    /// Where the file's values sit, for locating diagnostics in it.
+    pub fn places(&self) -> Places<'_> {
+        Places::new(&self.source.text, &self.spans)
+    }
+
     /// Counts the columns of diagnostics located in this file as its lines are shown, and stops
     /// a span before a hidden value it would run into.
     pub fn place(&self, diagnostics: &mut [Diagnostic]) {
@@ -227,7 +268,7 @@ fn spec_places(flow: &FdFlow) -> Vec<Vec<Step>> {
 }
 
 /// For a file that does not read: whether the value at `path` could hold a secret.
-fn may_hold_secret(path: &[Step], string: Option<&str>) -> bool {
+fn may_hold_secret(path: &[Step], string: &mut dyn FnMut() -> Option<String>) -> bool {
     let key = |i: usize| match path.get(i) {
         Some(Step::Key(k)) => Some(k.as_str()),
         _ => None,
@@ -264,7 +305,7 @@ fn may_hold_secret(path: &[Step], string: Option<&str>) -> bool {
     })
 }
 
-fn setting_may_hold(setting: &[Step], string: Option<&str>) -> bool {
+fn setting_may_hold(setting: &[Step], string: &mut dyn FnMut() -> Option<String>) -> bool {
     let key = |i: usize| match setting.get(i) {
         Some(Step::Key(k)) => Some(k.as_str()),
         _ => None,
@@ -273,7 +314,7 @@ fn setting_may_hold(setting: &[Step], string: Option<&str>) -> bool {
         (Some("httpRequestHeaders"), Some(name)) => is_credential_header(name),
         (Some("httpQueryParameters"), Some(name)) => is_credential_name(name),
         // A URL that could not be decoded may hold anything.
-        (Some("httpRequestUrl"), _) => string.is_none_or(|url| !url_credentials(url).is_empty()),
+        (Some("httpRequestUrl"), _) => string().is_none_or(|url| !url_credentials(&url).is_empty()),
         (Some("expr"), _) => true,
         _ => false,
     }

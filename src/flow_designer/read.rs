@@ -1,6 +1,6 @@
 //! Reading a Flow Designer export (a `FlowVersionRes` JSON) into the model, with located errors.
 
-use super::locate::{Places, Step};
+use super::locate::{Places, SpanCell, Step};
 use super::model::*;
 use crate::diagnostic::{Code, Diagnostic, SourceFile};
 use crate::fd_path;
@@ -8,23 +8,112 @@ use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
 /// Whether bytes look like a Flow Designer export: a JSON object with a `process` object and a
-/// `diagram` or `variables` member. Cheap enough to call on any file.
+/// `diagram` or `variables` member. Cheap enough to call on any file: the whole text is checked
+/// to be JSON, but only the top-level members are looked at, and nothing is kept.
 pub(crate) fn is_export(bytes: &[u8]) -> bool {
     let start = bytes.iter().position(|b| !b.is_ascii_whitespace());
     if start.map(|i| bytes[i]) != Some(b'{') {
         return false;
     }
-    match serde_json::from_slice::<Value>(bytes) {
-        Ok(Value::Object(map)) => {
-            map.get("process").is_some_and(Value::is_object)
-                && (map.contains_key("diagram") || map.contains_key("variables"))
-        }
+    match serde_json::from_slice::<TopLevel>(bytes) {
+        Ok(top) => top.process_is_object && top.diagram_or_variables,
         // Broken JSON that still reads like an export: reading it reports where it breaks.
         Err(_) => {
             let text = String::from_utf8_lossy(bytes);
             text.contains("\"process\"") && text.contains("\"activities\"")
         }
-        _ => false,
+    }
+}
+
+/// What [`is_export`] asks of a JSON object's members, read without keeping any value. A
+/// member given twice counts as it was given last, as when the text is read whole.
+#[derive(Default)]
+struct TopLevel {
+    process_is_object: bool,
+    diagram_or_variables: bool,
+}
+
+impl<'de> serde::Deserialize<'de> for TopLevel {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(TopLevelVisitor)
+    }
+}
+
+struct TopLevelVisitor;
+
+impl<'de> serde::de::Visitor<'de> for TopLevelVisitor {
+    type Value = TopLevel;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<TopLevel, A::Error> {
+        let mut top = TopLevel::default();
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            match key.as_ref() {
+                "process" => top.process_is_object = map.next_value::<IsObject>()?.0,
+                "diagram" | "variables" => {
+                    top.diagram_or_variables = true;
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(top)
+    }
+}
+
+/// Whether a JSON value is an object, its contents skipped.
+struct IsObject(bool);
+
+impl<'de> serde::Deserialize<'de> for IsObject {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = IsObject;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<IsObject, A::Error> {
+                while map
+                    .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                    .is_some()
+                {}
+                Ok(IsObject(true))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<IsObject, A::Error> {
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(IsObject(false))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<IsObject, E> {
+                Ok(IsObject(false))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<IsObject, E> {
+                Ok(IsObject(false))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<IsObject, E> {
+                Ok(IsObject(false))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<IsObject, E> {
+                Ok(IsObject(false))
+            }
+            fn visit_str<E>(self, _: &str) -> Result<IsObject, E> {
+                Ok(IsObject(false))
+            }
+            fn visit_unit<E>(self) -> Result<IsObject, E> {
+                Ok(IsObject(false))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
     }
 }
 
@@ -40,10 +129,19 @@ pub fn read_export(source: &SourceFile) -> Result<FdFlow, Vec<Diagnostic>> {
 /// Reads an export as far as it goes: the model whenever the text is JSON, with the problems
 /// found in it (a model with problems still tells where the file holds what, for quoting it).
 pub fn read_export_partial(source: &SourceFile) -> (Option<FdFlow>, Vec<Diagnostic>) {
+    read_export_in(source, &SpanCell::default())
+}
+
+/// [`read_export_partial`], the file's spans kept in `spans` (scanned only if a problem needs
+/// them) for whatever quotes and checks the file next.
+pub(crate) fn read_export_in(
+    source: &SourceFile,
+    spans: &SpanCell,
+) -> (Option<FdFlow>, Vec<Diagnostic>) {
     if let Some(d) = crate::diagnostic::too_large_fd(&source.name, source.text.len()) {
         return (None, vec![d]);
     }
-    let value: Value = match serde_json::from_str(&source.text) {
+    let value: Value = match parse(&source.text) {
         Ok(value) => value,
         Err(e) => {
             let offset = offset_of(&source.text, e.line(), e.column());
@@ -57,11 +155,148 @@ pub fn read_export_partial(source: &SourceFile) -> (Option<FdFlow>, Vec<Diagnost
     };
     let mut reader = Reader {
         source,
-        places: Places::new(&source.text),
+        places: Places::new(&source.text, spans),
         problems: Vec::new(),
     };
     let flow = reader.flow(&value);
     (Some(flow), reader.problems)
+}
+
+/// An export's JSON as the reader needs it: every value, but of the diagram's widgets only each
+/// one's `point` and its ports' names. The rest of a widget (a copy of its activity's
+/// properties, its ports' ids, positions and links, a link's drawing) is what writing the flow
+/// back derives again, so it is checked to be JSON and skipped: most of an export's bytes, read
+/// without being kept.
+fn parse(text: &str) -> Result<Value, serde_json::Error> {
+    use serde::de::DeserializeSeed;
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let value = Read(Shape::Top).deserialize(&mut deserializer)?;
+    deserializer.end()?;
+    Ok(value)
+}
+
+/// Where in an export a value sits, as far as [`parse`] keeps it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    Any,
+    Top,
+    EventFlows,
+    EventsMap,
+    EventFlow,
+    Diagram,
+    Widgets,
+    Widget,
+    Ports,
+    Port,
+    PortProperties,
+    /// Checked to be JSON, not kept.
+    Skip,
+}
+
+impl Shape {
+    /// The shape of a member (`key`) or an item (`None`) of a value of this shape.
+    fn member(self, key: Option<&str>) -> Shape {
+        match (self, key) {
+            (Shape::Top, Some("diagram")) => Shape::Diagram,
+            (Shape::Top, Some("eventFlows")) => Shape::EventFlows,
+            (Shape::EventFlows, Some("eventsMap")) => Shape::EventsMap,
+            (Shape::EventsMap, Some(_)) => Shape::EventFlow,
+            (Shape::EventFlow, Some("diagram")) => Shape::Diagram,
+            (Shape::Diagram, Some("widgets")) => Shape::Widgets,
+            (Shape::Widgets, Some(_)) => Shape::Widget,
+            (Shape::Widget, Some("point")) => Shape::Any,
+            (Shape::Widget, Some("ports")) => Shape::Ports,
+            (Shape::Ports, None) => Shape::Port,
+            (Shape::Port, Some("properties")) => Shape::PortProperties,
+            (Shape::PortProperties, Some("name")) => Shape::Any,
+            (Shape::Widget | Shape::Ports | Shape::Port | Shape::PortProperties, _) => Shape::Skip,
+            _ => Shape::Any,
+        }
+    }
+}
+
+/// Reads a value of a shape, as `serde_json::Value` reads it but for what the shape skips.
+struct Read(Shape);
+
+impl<'de> serde::de::DeserializeSeed<'de> for Read {
+    type Value = Value;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Read {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_string()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        serde::de::DeserializeSeed::deserialize(self, d)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        match self.0.member(None) {
+            Shape::Skip => while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {},
+            shape => {
+                while let Some(item) = seq.next_element_seed(Read(shape))? {
+                    items.push(item);
+                }
+            }
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut members = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            match self.0.member(Some(&key)) {
+                Shape::Skip => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+                shape => {
+                    let value = map.next_value_seed(Read(shape))?;
+                    members.insert(key, value);
+                }
+            }
+        }
+        Ok(Value::Object(members))
+    }
 }
 
 /// A JSON error without its position (`at line 1 column 4120`): the diagnostic's span carries
@@ -299,14 +534,14 @@ impl Reader<'_> {
             .and_then(Value::as_object)
             .unwrap_or(empty());
         let mut names: BTreeMap<String, String> = BTreeMap::new();
+        let mut taken: std::collections::HashSet<String> = std::collections::HashSet::new();
         let mut out = Process::default();
         for (id, activity) in activities {
             let mut at = at.clone();
             at.push(id.into());
             if let Some(a) = self.activity(id, activity, &at, widgets.get(id)) {
-                if names.insert(id.clone(), a.name.clone()).is_some()
-                    || out.activities.iter().any(|b| b.name == a.name)
-                {
+                let twice = names.insert(id.clone(), a.name.clone()).is_some();
+                if !taken.insert(a.name.clone()) || twice {
                     self.problem(&at, format!("two activities are named `{}`", a.name));
                 }
                 out.activities.push(a);
@@ -437,7 +672,44 @@ fn keep_beside_logic(flow: &mut FdFlow, value: &Value) {
         );
         flow.kept.events.insert(e.key.clone(), kept);
     }
-    let written = super::emit::emit(flow);
+    // What writing the model back would give beside the logic: the flow without its activities
+    // and links (whose members beside the logic are compared one by one below), so that the
+    // comparison costs what the export's own members do, not a second copy of the whole flow.
+    let written = super::emit::emit(&FdFlow {
+        process: Process::default(),
+        event_flows: flow
+            .event_flows
+            .iter()
+            .map(|e| EventFlow {
+                process: Process::default(),
+                on_events: BTreeMap::new(),
+                ..e.clone()
+            })
+            .collect(),
+        variable_orders: flow.variable_orders.clone(),
+        runtime_variables: Vec::new(),
+        variables: flow.variables.clone(),
+        kept: Kept::default(),
+        name: flow.name.clone(),
+        description: flow.description.clone(),
+        comment: flow.comment.clone(),
+        flow_type: flow.flow_type.clone(),
+    });
+    let mut keep = |at: &str, modelled: &[&str], ours: &Map<String, Value>| {
+        let Some(Value::Object(original)) = value.pointer(at) else {
+            return;
+        };
+        for (key, member) in original {
+            if !modelled.contains(&key.as_str()) && ours.get(key) != Some(member) {
+                let name = if at.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{at}/{}", escape(key))
+                };
+                flow.kept.top.insert(name, member.clone());
+            }
+        }
+    };
     // Each object that holds members beside the logic, and the members the model reads the
     // logic from (kept by the model itself). Top-level members are kept by name, deeper ones
     // by JSON pointer (`/diagram/properties`: the canvas's pan and zoom).
@@ -449,39 +721,37 @@ fn keep_beside_logic(flow: &mut FdFlow, value: &Value) {
         ("/diagram".into(), &["widgets"]),
         ("/eventFlows".into(), &["eventsMap"]),
     ];
-    // Each activity's members beside its properties: a group or id written otherwise than the
-    // model would (a null), members no export has shown yet.
-    const ACTIVITY: &[&str] = &["properties"];
-    let activities_at = |at: &str, process: &Process| -> Vec<(String, &'static [&'static str])> {
-        process
-            .activities
-            .iter()
-            .filter_map(|a| a.origin.as_deref())
-            .map(|id| (format!("{at}/process/activities/{}", escape(id)), ACTIVITY))
-            .collect()
-    };
-    places.extend(activities_at("", &flow.process));
     for e in &flow.event_flows {
         let at = format!("/eventFlows/eventsMap/{}", escape(&e.key));
-        places.extend(activities_at(&at, &e.process));
         places.push((format!("{at}/diagram"), &["widgets"]));
         places.push((at, &["process", "diagram", "onEvents"]));
     }
     for (at, modelled) in places {
-        let (Some(Value::Object(original)), Some(Value::Object(ours))) =
-            (value.pointer(&at), written.pointer(&at))
-        else {
-            continue;
-        };
-        for (key, member) in original {
-            if !modelled.contains(&key.as_str()) && ours.get(key) != Some(member) {
-                let name = if at.is_empty() {
-                    key.clone()
-                } else {
-                    format!("{at}/{}", escape(key))
-                };
-                flow.kept.top.insert(name, member.clone());
+        if let Some(Value::Object(ours)) = written.pointer(&at) {
+            keep(&at, modelled, ours);
+        }
+    }
+    // Each activity's members beside its properties: a group or id written otherwise than the
+    // model would (a null), members no export has shown yet.
+    let mut activities: Vec<(String, Value)> = Vec::new();
+    let scopes =
+        std::iter::once((String::new(), &flow.process)).chain(flow.event_flows.iter().map(|e| {
+            (
+                format!("/eventFlows/eventsMap/{}", escape(&e.key)),
+                &e.process,
+            )
+        }));
+    for (at, process) in scopes {
+        for a in &process.activities {
+            if let Some(id) = a.origin.as_deref() {
+                let place = format!("{at}/process/activities/{}", escape(id));
+                activities.push((place, super::emit::activity_shell(a, id)));
             }
+        }
+    }
+    for (at, ours) in &activities {
+        if let Value::Object(ours) = ours {
+            keep(at, &["properties"], ours);
         }
     }
     let originals = top.get("variables").and_then(Value::as_array);

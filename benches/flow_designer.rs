@@ -1,0 +1,65 @@
+//! Reading Flow Designer files at scale: a generated chain (`support/chain.rs`) built for Flow
+//! Designer, then read, quoted, checked, decompiled, diffed and summarised as the commands do.
+//! Run: `cargo bench --bench flow_designer`. Whole-command figures (time and peak memory up to
+//! 10,000 nodes) are in docs/speed.md.
+// A test stops at the first thing that is not as expected.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use std::hint::black_box;
+use wxcflow::diagnostic::SourceFile;
+use wxcflow::flow_designer as fd;
+
+#[path = "support/chain.rs"]
+mod chain;
+
+/// The Flow Designer file `build --target flow-designer` writes for a chain of `nodes` nodes.
+fn export(nodes: usize) -> SourceFile {
+    let compiler = wxcflow::Compiler::new();
+    let spec = SourceFile::new("chain.toml", chain::chain_spec(nodes));
+    let lowered = compiler.build_flow_designer(
+        wxcflow::InputKind::Spec,
+        &spec,
+        None,
+        &wxcflow::render::NoSecrets,
+        &|_| Default::default(),
+    );
+    let (_, json) = lowered
+        .build
+        .output
+        .expect("the chain builds for Flow Designer");
+    SourceFile::new("chain.fd.json", json)
+}
+
+fn read_and_check(c: &mut Criterion) {
+    let mut group = c.benchmark_group("flow_designer");
+    group.sample_size(10);
+    for nodes in [1000, 2000] {
+        let source = export(nodes);
+        group.throughput(Throughput::Elements(nodes as u64));
+        // What `check` does: recognise, read with the file's places, lint, place.
+        let compiler = wxcflow::Compiler::new();
+        group.bench_with_input(BenchmarkId::new("check", nodes), &source, |b, source| {
+            b.iter(|| {
+                let kind = wxcflow::InputKind::detect(source.text.as_bytes());
+                assert_eq!(kind, wxcflow::InputKind::FlowDesignerExport);
+                compiler.check_flow_designer(kind, black_box(source.clone()))
+            })
+        });
+        let (flow, _) = fd::read_quoted(&source);
+        let flow = flow.unwrap();
+        group.bench_with_input(BenchmarkId::new("decompile", nodes), &flow, |b, flow| {
+            b.iter(|| fd::decompile::decompile(black_box(flow), "chain.fd.json"))
+        });
+        group.bench_with_input(BenchmarkId::new("diff", nodes), &flow, |b, flow| {
+            b.iter(|| fd::diff::diff(black_box(flow), flow))
+        });
+        group.bench_with_input(BenchmarkId::new("inspect", nodes), &flow, |b, flow| {
+            b.iter(|| fd::inspect::summary(black_box(flow), "export"))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, read_and_check);
+criterion_main!(benches);
