@@ -56,7 +56,9 @@ fn commands(c: &mut Criterion) {
             b.iter(|| wxcflow::emit::graph::mermaid(black_box(flow)))
         });
         group.bench_function(id("sheet"), |b| {
-            b.iter(|| wxcflow::emit::sheet::sheet(black_box(flow), "chain.toml", &Default::default()))
+            b.iter(|| {
+                wxcflow::emit::sheet::sheet(black_box(flow), "chain.toml", &Default::default())
+            })
         });
         // diff of two specs: both built as revisions, then compared.
         group.bench_function(id("diff"), |b| {
@@ -79,10 +81,9 @@ fn commands(c: &mut Criterion) {
             b.iter(|| wxcflow::tools::decompile::decompile(black_box(&f.document)))
         });
         // run: every HTTP node answered by one mock, every branch taken to the next pair.
-        let exchange: wxcflow::tools::simulate::mock::MockExchange = toml::from_str(
-            "url = \"https://api.example.com/*\"\nbody = '{\"value\": \"v\"}'\n",
-        )
-        .expect("mock parses");
+        let exchange: wxcflow::tools::simulate::mock::MockExchange =
+            toml::from_str("url = \"https://api.example.com/*\"\nbody = '{\"value\": \"v\"}'\n")
+                .expect("mock parses");
         let mut http = wxcflow::tools::simulate::mock::MockClient {
             exchanges: vec![exchange],
         };
