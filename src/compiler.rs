@@ -205,27 +205,36 @@ impl Compiler {
     /// themselves as template text (see [`render::Renderer::render_symbolic`]); a spec
     /// without parameters builds as usual. No secret is read.
     pub fn build_symbolic(&self, source: &SourceFile) -> Build {
+        self.build_symbolic_spec(source).0
+    }
+
+    /// As [`Compiler::build_symbolic`], with the parsed spec too (for its parameters), so that
+    /// the spec is read once.
+    pub fn build_symbolic_spec(&self, source: &SourceFile) -> (Build, Option<Spec>) {
         let (spec, literal) = match parse(source) {
             Ok(parsed) => parsed,
-            Err(failure) => return *failure,
+            Err(failure) => return (*failure, None),
         };
-        if spec.params.is_empty() {
-            return self.build(source);
-        }
-        let renderer = match render::Renderer::new(&spec, Some(source)) {
-            Ok(renderer) => renderer,
-            Err(diagnostics) => return failed(diagnostics).hiding(literal),
+        let build = match render::Renderer::new(&spec, Some(source)) {
+            // Without parameters the template is the spec: built as usual.
+            Ok(renderer) if spec.params.is_empty() => {
+                self.build_rendered(&renderer, None, &render::NoSecrets)
+            }
+            Ok(renderer) => {
+                let rendered = renderer.render_symbolic();
+                let mut build = match &rendered.spec {
+                    // A view for reading, never written: template text need not pass the schema.
+                    Some(spec) => self.emit(check::check_template_text(spec, Some(source)), false),
+                    None => failed(Vec::new()),
+                };
+                let mut diagnostics = rendered.diagnostics;
+                diagnostics.append(&mut build.diagnostics);
+                build.diagnostics = diagnostics;
+                build
+            }
+            Err(diagnostics) => failed(diagnostics),
         };
-        let rendered = renderer.render_symbolic();
-        let mut build = match &rendered.spec {
-            // A view for reading, never written: template text need not pass the schema.
-            Some(spec) => self.emit(check::check_template_text(spec, Some(source)), false),
-            None => failed(Vec::new()),
-        };
-        let mut diagnostics = rendered.diagnostics;
-        diagnostics.append(&mut build.diagnostics);
-        build.diagnostics = diagnostics;
-        build.hiding(literal)
+        (build.hiding(literal), Some(spec))
     }
 
     /// Renders a compiled template for one tenant, then checks, emits and validates the result.
@@ -266,9 +275,10 @@ impl Compiler {
             return failed(diagnostics);
         };
         let document = emit::document::document(flow);
-        let json = emit::document::to_json(&document);
-        let value = serde_json::to_value(&document).expect("documents convert to JSON values");
+        // The JSON value tree is the largest thing a build holds: it is dropped before the
+        // document's text is written.
         let violations = if validate {
+            let value = serde_json::to_value(&document).expect("documents convert to JSON values");
             self.validator.validate(&value)
         } else {
             Vec::new()
@@ -281,6 +291,7 @@ impl Compiler {
             }));
             return failed(diagnostics);
         }
+        let json = emit::document::to_json(&document);
         Build {
             output: Some((document, json)),
             diagnostics,
@@ -366,9 +377,10 @@ fn front_rendered(
     tenant: Option<&render::Tenant>,
     store: &dyn render::SecretStore,
 ) -> (check::Checked, SecretOrigins) {
-    let rendered = renderer.render(tenant, store);
-    let mut checked = match &rendered.spec {
-        Some(spec) => check::check(spec, renderer.source()),
+    let mut rendered = renderer.render(tenant, store);
+    // The rendered spec is dropped once checked: the back ends work from the flow.
+    let mut checked = match rendered.spec.take() {
+        Some(spec) => check::check(&spec, renderer.source()),
         None => check::Checked {
             flow: None,
             diagnostics: Vec::new(),

@@ -78,7 +78,7 @@ fn compile_revision(
 ) -> Result<Revision, Failure> {
     let text = String::from_utf8_lossy(bytes).into_owned();
     let source = SourceFile::new(name, text);
-    let result = s.compiler().build_symbolic(&source);
+    let (result, spec) = s.compiler().build_symbolic_spec(&source);
     let hidden = SourceFile::hiding(&[&source], &result.secret_spans);
     let new: Vec<Diagnostic> = result
         .diagnostics
@@ -94,7 +94,7 @@ fn compile_revision(
         false,
     );
     told.extend(new);
-    let spec = wxcflow::spec::parse_spec(&source).ok().map(Box::new);
+    let spec = spec.map(Box::new);
     result
         .output
         .map(|(d, _)| Revision::Flow(Box::new(d.flow), spec))

@@ -301,18 +301,25 @@ fn recognise_other(bytes: &[u8]) -> Option<Inspection> {
             }));
         }
     }
-    let table: toml::Table = toml::from_str(trimmed).ok()?;
-    if let (Some(flow), Some(_)) = (
-        table.get("flow").and_then(|f| f.as_table()),
-        table.get("trigger"),
+    // The syntax tree alone (borrowed, no owned table built): a spec is a TOML file with a
+    // `[flow]` table and a `trigger`.
+    use toml::de::{DeTable, DeValue};
+    let root = DeTable::parse(trimmed).ok()?;
+    fn entry<'t, 'i>(table: &'t DeTable<'i>, key: &str) -> Option<&'t DeValue<'i>> {
+        table
+            .iter()
+            .find(|(k, _)| k.get_ref() == key)
+            .map(|(_, v)| v.get_ref())
+    }
+    if let (Some(DeValue::Table(flow)), Some(_)) = (
+        entry(root.get_ref(), "flow"),
+        entry(root.get_ref(), "trigger"),
     ) {
-        return Some(Inspection::Spec {
-            name: flow
-                .get("name")
-                .and_then(|n| n.as_str())
-                .unwrap_or("")
-                .to_string(),
-        });
+        let name = match entry(flow, "name") {
+            Some(DeValue::String(name)) => name.to_string(),
+            _ => String::new(),
+        };
+        return Some(Inspection::Spec { name });
     }
     None
 }

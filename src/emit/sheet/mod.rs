@@ -206,8 +206,23 @@ fn node_ids(w: &mut String, flow: &Flow) {
     );
     let _ = writeln!(w, "| node | expected id | referenced as |");
     let _ = writeln!(w, "|---|---|---|");
+    let referencing = referencing_nodes(flow);
     for node in &flow.nodes {
-        let refs = references_to(flow, &node.id.to_string());
+        let id = node.id.to_string();
+        let mut refs: Vec<String> = referencing
+            .get(id.as_str())
+            .into_iter()
+            .flatten()
+            .map(|&i| format!("`{}` ({})", flow.nodes[i].key, flow.nodes[i].id))
+            .collect();
+        let needle = format!("$({id}.");
+        if flow
+            .correlation_id
+            .as_deref()
+            .is_some_and(|c| c.contains(&needle))
+        {
+            refs.push("the correlation id".into());
+        }
         let _ = writeln!(
             w,
             "| `{}` | {} | {} |",
@@ -226,27 +241,29 @@ fn node_ids(w: &mut String, flow: &Flow) {
     );
 }
 
-/// Where `$(<id>.…)` is written in the flow: node keys, and `flow settings` for the correlation id.
-fn references_to(flow: &Flow, id: &str) -> Vec<String> {
-    let needle = format!("$({id}.");
-    let mut places: Vec<String> = flow
-        .nodes
-        .iter()
-        .filter(|n| {
-            serde_json::to_string(&(&n.kind, &n.on_enter, &n.on_leave))
-                .unwrap_or_default()
-                .contains(&needle)
-        })
-        .map(|n| format!("`{}` ({})", n.key, n.id))
-        .collect();
-    if flow
-        .correlation_id
-        .as_deref()
-        .is_some_and(|c| c.contains(&needle))
-    {
-        places.push("the correlation id".into());
+/// For each id written as `$(<id>.…)` in a node (its configuration and actions, as JSON), the
+/// nodes that write it, in flow order, each once. Every node is serialised once, and every `$(`
+/// in it followed by a node id (`n` and digits) and a dot is one reference.
+fn referencing_nodes(flow: &Flow) -> BTreeMap<String, Vec<usize>> {
+    let mut by_id: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, n) in flow.nodes.iter().enumerate() {
+        let text = serde_json::to_string(&(&n.kind, &n.on_enter, &n.on_leave)).unwrap_or_default();
+        let mut rest = text.as_str();
+        while let Some(at) = rest.find("$(") {
+            rest = &rest[at + 2..];
+            // A node id: `n` and digits, then the dot.
+            let digits = rest
+                .strip_prefix('n')
+                .map_or(0, |r| r.bytes().take_while(u8::is_ascii_digit).count());
+            if digits > 0 && rest[1 + digits..].starts_with('.') {
+                let nodes = by_id.entry(rest[..1 + digits].to_string()).or_default();
+                if nodes.last() != Some(&i) {
+                    nodes.push(i);
+                }
+            }
+        }
     }
-    places
+    by_id
 }
 
 /// Which outcomes end the flow, with which flow result, and how to make each End.
