@@ -153,7 +153,7 @@ fn side(path: &Path) -> Result<FdFlow, Failure> {
             )))
         }
     };
-    let children = children(Some(path), &build, Default::default());
+    let children = children(Some(path), &[], &build, Default::default());
     let lowered = fd::lower_build_with(
         &build,
         source.as_ref(),
@@ -320,7 +320,7 @@ fn build_fd(
         super::Secrets::OriginsOnly => &wxcflow::render::OriginsOnly,
     };
     let connect = compiler().build_tenant(&source, tenant.as_ref(), store);
-    let children = children(spec, &connect, ids);
+    let children = children(spec, &[], &connect, ids);
     let lowered = fd::lower_build_with(&connect, Some(&source), validator, &children);
     let origins = connect
         .secret_origins
@@ -375,8 +375,9 @@ fn subflow_ids(
 /// What the lowering knows of the flows the spec calls: the ids given, and each child's
 /// inputs and outputs when its spec is found as `run` finds it (beside the spec, else the
 /// embedded GetOAuthToken).
-fn children(
+pub(super) fn children(
     spec: Option<&Path>,
+    flows: &[PathBuf],
     build: &wxcflow::Build,
     ids: std::collections::BTreeMap<String, fd::lower::SubflowIds>,
 ) -> fd::lower::Children {
@@ -388,7 +389,7 @@ fn children(
     let Some((document, _)) = &build.output else {
         return children;
     };
-    let resolver = super::simulate::FsFlows::new(spec, &[]);
+    let resolver = super::simulate::FsFlows::new(spec, flows);
     for node in &document.flow.nodes {
         if let wxcflow::flow::NodeKind::CallFlow(c) = &node.kind {
             if children.interfaces.contains_key(&c.flow) {
@@ -735,4 +736,130 @@ pub(super) fn fmt_skips(source: &SourceFile) -> bool {
         );
     }
     skip
+}
+
+/// Finds the subflows a handoff calls: every Flow Designer file (`*.json`, `*.toml`) in the
+/// folders, by the flow name it gives.
+pub(super) struct FsSubflows {
+    pub(super) dirs: Vec<PathBuf>,
+}
+
+impl fd::run::SubflowLookup for FsSubflows {
+    fn subflow(&self, name: &str) -> Result<FdFlow, String> {
+        for dir in &self.dirs {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                continue;
+            };
+            let mut paths: Vec<PathBuf> = entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| {
+                    p.is_file() && p.extension().is_some_and(|x| x == "json" || x == "toml")
+                })
+                .collect();
+            paths.sort();
+            for path in paths {
+                let Ok(Some(f)) = read_fd(&path) else {
+                    continue;
+                };
+                match fd::read_any(&f.source) {
+                    Ok(flow) if flow.name == name => return Ok(flow),
+                    _ => continue,
+                }
+            }
+        }
+        let searched: Vec<String> = self.dirs.iter().map(|d| d.display().to_string()).collect();
+        Err(if searched.is_empty() {
+            format!("no subflow named `{name}`: give the folder that holds it with --flows")
+        } else {
+            format!("no subflow named `{name}` in {}", searched.join(", "))
+        })
+    }
+}
+
+/// What `run` was given for a Flow Designer file.
+pub(super) struct FdRunArgs<'a> {
+    pub(super) inputs: Option<&'a Path>,
+    pub(super) mock: Option<&'a Path>,
+    pub(super) live: bool,
+    pub(super) digits: &'a [String],
+    pub(super) flows: &'a [PathBuf],
+    pub(super) format: Format,
+}
+
+/// Whether a file is a Flow Designer export or spec (a file that cannot be read is not: the
+/// command reading it says why).
+pub(super) fn is_fd_file(path: &Path) -> bool {
+    matches!(read_fd(path), Ok(Some(_)))
+}
+
+/// `run FILE` on a Flow Designer export or spec.
+pub(super) fn run(path: &Path, args: &FdRunArgs) -> Outcome {
+    let Some(f) = read_fd(path)? else {
+        return Err(Failure::input(format!(
+            "{} is not a Flow Designer file",
+            path.display()
+        )));
+    };
+    let (flow, quoted) = match fd::read_quoted(&f.source) {
+        (Ok(flow), quoted) => (flow, quoted),
+        (Err(problems), quoted) => {
+            print_problems(&problems, &quoted);
+            return Err(Failure::problems());
+        }
+    };
+    let inputs = match args.inputs {
+        None => fd::run::Inputs::default(),
+        Some(path) => {
+            let source = read_source(path)?;
+            match fd::run::read_inputs(&source, &flow) {
+                (Ok(inputs), _) => inputs,
+                (Err(problems), shown) => {
+                    print_diagnostics(&problems, &[&shown], Format::Human, false);
+                    return Err(Failure::problems());
+                }
+            }
+        }
+    };
+    let subflows = FsSubflows {
+        dirs: args.flows.to_vec(),
+    };
+    let run = if args.live {
+        fd::run::run(
+            &flow,
+            &inputs,
+            &mut super::live::LiveHttp,
+            args.digits,
+            &subflows,
+        )
+    } else {
+        let exchanges = match args.mock {
+            None => Vec::new(),
+            Some(path) => super::simulate::load_mock(path)?,
+        };
+        let mut http = wxcflow::tools::simulate::mock::MockClient { exchanges };
+        fd::run::run(&flow, &inputs, &mut http, args.digits, &subflows)
+    };
+    match args.format {
+        Format::Human => out!("{}", fd::run::render_text(&run)),
+        Format::Json => out!("{}", fd::run::render_json(&run)),
+    }
+    match &run.stop {
+        None => Ok(Done::Clean),
+        Some(stop) => {
+            let span = stop.activity().and_then(|name| {
+                let a = flow.process.activity(name)?;
+                let link = match stop {
+                    fd::run::Stop::MissingActivity(_, target) => {
+                        flow.process.links_from(name).find(|l| &l.target == target)
+                    }
+                    _ => None,
+                };
+                fd::lint::locate_activity(&quoted.source, a, link)
+            });
+            let d = Diagnostic::new(Code::RunStopped, stop.to_string()).with_span(span);
+            print_diagnostics(&[d], &[&quoted.source], Format::Human, false);
+            Err(Failure::problems())
+        }
+    }
 }

@@ -123,24 +123,7 @@ pub(super) fn simulate(
     } else {
         let exchanges = match mock {
             None => Vec::new(),
-            Some(path) => {
-                let source = read_source(path)?;
-                match toml::from_str::<wxcflow::tools::simulate::mock::MockFile>(&source.text) {
-                    Ok(file) => file.http,
-                    Err(e) => {
-                        let d = Diagnostic::new(
-                            Code::WrongType,
-                            format!(
-                                "invalid mock file: {}",
-                                diagnostic::in_toml_terms(e.message().trim_end())
-                            ),
-                        )
-                        .with_span(e.span().map(|r| source.span(r)));
-                        print_diagnostics(&[d], &[&source], Format::Human, false);
-                        return Err(Failure::problems());
-                    }
-                }
-            }
+            Some(path) => load_mock(path)?,
         };
         wxcflow::tools::simulate::run(
             &compiled.flow,
@@ -157,6 +140,28 @@ pub(super) fn simulate(
         Err(Failure::problems())
     } else {
         Ok(Done::Clean)
+    }
+}
+
+/// The `[[http]]` exchanges of a mock file; a file that does not read is a located error.
+pub(super) fn load_mock(
+    path: &Path,
+) -> Result<Vec<wxcflow::tools::simulate::mock::MockExchange>, Failure> {
+    let source = read_source(path)?;
+    match toml::from_str::<wxcflow::tools::simulate::mock::MockFile>(&source.text) {
+        Ok(file) => Ok(file.http),
+        Err(e) => {
+            let d = Diagnostic::new(
+                Code::WrongType,
+                format!(
+                    "invalid mock file: {}",
+                    diagnostic::in_toml_terms(e.message().trim_end())
+                ),
+            )
+            .with_span(e.span().map(|r| source.span(r)));
+            print_diagnostics(&[d], &[&source], Format::Human, false);
+            Err(Failure::problems())
+        }
     }
 }
 
@@ -184,7 +189,7 @@ fn scenario_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     Ok(files)
 }
 
-pub(super) fn test(paths: &[PathBuf], flows: &[PathBuf]) -> Outcome {
+pub(super) fn test(paths: &[PathBuf], flows: &[PathBuf], flow_designer: bool) -> Outcome {
     flow_folders_exist(flows)?;
     let files = match scenario_files(paths) {
         Ok(f) => f,
@@ -200,7 +205,7 @@ pub(super) fn test(paths: &[PathBuf], flows: &[PathBuf]) -> Outcome {
     let (mut passed, mut failed) = (0, 0);
     for file in &files {
         let name = file.display().to_string();
-        match run_scenario(file, flows) {
+        match run_scenario(file, flows, flow_designer) {
             Ok((label, failures)) if failures.is_empty() => {
                 passed += 1;
                 outln!("ok    {name}: {}", diagnostic::printable(&label));
@@ -231,10 +236,12 @@ pub(super) fn test(paths: &[PathBuf], flows: &[PathBuf]) -> Outcome {
     }
 }
 
-/// Loads, builds and runs one scenario; its label and unmet expectations.
+/// Loads, builds and runs one scenario (with `flow_designer`, also on the subflow lowered
+/// from its spec); its label and unmet expectations.
 fn run_scenario(
     file: &Path,
     flows: &[PathBuf],
+    flow_designer: bool,
 ) -> Result<(String, Vec<wxcflow::tools::simulate::scenario::Failure>), String> {
     let source = read_source(file).map_err(|e| e.message)?;
     let scenario: wxcflow::tools::simulate::scenario::Scenario = toml::from_str(&source.text)
@@ -266,7 +273,7 @@ fn run_scenario(
     .map_err(|d| d.message)?;
     let store = FsSecrets::beside(Some(file));
     let build = compiler().build_tenant(&spec_source, Some(&tenant), &store);
-    let Some((document, _)) = build.output else {
+    let Some((document, _)) = &build.output else {
         let errors: Vec<String> = build
             .diagnostics
             .iter()
@@ -292,8 +299,42 @@ fn run_scenario(
         .name
         .clone()
         .unwrap_or_else(|| document.flow.name.clone());
-    Ok((
-        label,
-        wxcflow::tools::simulate::scenario::check(&run, &scenario.expect),
-    ))
+    let mut failures = wxcflow::tools::simulate::scenario::check(&run, &scenario.expect);
+    if flow_designer {
+        use wxcflow::flow_designer as fd;
+        let children =
+            super::flow_designer::children(spec_path.as_deref(), flows, &build, Default::default());
+        let lowered = fd::lower_build_with(
+            &build,
+            Some(&spec_source),
+            compiler().fd_validator(),
+            &children,
+        );
+        let Some((model, _)) = lowered.output else {
+            let errors: Vec<String> = lowered
+                .diagnostics
+                .iter()
+                .filter(|d| d.is_error())
+                .map(|d| format!("{}: {}", d.code.as_str(), d.message))
+                .collect();
+            return Err(format!(
+                "the spec does not build for Flow Designer: {}",
+                errors.join("; ")
+            ));
+        };
+        let inputs = fd::run::agree::inputs_for(&model, &body);
+        let mut http = wxcflow::tools::simulate::mock::MockClient {
+            exchanges: scenario.http.clone(),
+        };
+        let lookup = fd::run::agree::Lowered(&resolver);
+        let fd_run = fd::run::run(&model, &inputs, &mut http, &[], &lookup);
+        failures.extend(fd::run::agree::check_both(
+            &document.flow,
+            &run,
+            &fd_run,
+            &scenario.expect,
+            &scenario.flow_designer,
+        ));
+    }
+    Ok((label, failures))
 }

@@ -443,6 +443,18 @@ fn lint_process(
     }
 }
 
+/// Where an activity of the main process stands in the file the flow was read from (its
+/// entry in an export, its table in a spec); with `port`, the link leaving it from that port
+/// when there is one.
+pub fn locate_activity(source: &SourceFile, a: &Activity, link: Option<&Link>) -> Option<Span> {
+    let place = Place {
+        source: Some(source),
+        places: Places::new(&source.text),
+    };
+    link.and_then(|l| place.link(&Scope::Main, l))
+        .or_else(|| place.activity(&Scope::Main, a))
+}
+
 /// Locates places in the file a flow was read from.
 struct Place<'a> {
     source: Option<&'a SourceFile>,

@@ -21,6 +21,8 @@ pub use render::{render_json, render_text};
 
 /// Steps after which a run is cut (a loop without an exit).
 pub const STEP_LIMIT: usize = 1_000;
+/// The flow transaction id (`$(flid)`) every run is given.
+pub const SIMULATED_FLID: &str = "sim-flid-0001";
 /// How deep Call Flow may nest.
 pub const CALL_DEPTH_LIMIT: usize = 8;
 /// The request timeout the simulator assumes when a node sets none (the platform's default
@@ -372,7 +374,7 @@ impl Machine<'_> {
         for (path, value) in webhook_outputs(trigger) {
             outputs.insert(format!("{START_ID}.{path}"), Text::plain(text_of(value)));
         }
-        let flid = "sim-flid-0001".to_string();
+        let flid = SIMULATED_FLID.to_string();
         let mut at = flow.trigger.next.clone();
         loop {
             let id = match &at {
