@@ -15,7 +15,8 @@ mod render;
 
 use super::model::*;
 use super::pebble;
-use super::secrets::secret_variables;
+use super::lint::Scope;
+use super::secrets::{covers, secret_variables, Secrets};
 use crate::flow::jsonpath;
 use crate::secret::Text;
 use crate::tools::simulate::{Exchange, HttpClient, Reply, Request};
@@ -213,6 +214,8 @@ struct Frame<'f> {
     /// Activity name -> its outputs (`httpStatusCode`, ...) as JSON, and those that are secret.
     outputs: BTreeMap<String, (serde_json::Map<String, Value>, BTreeSet<String>)>,
     secret_names: BTreeSet<String>,
+    /// The flow's secret places ([`Secrets`]): settings holding a credential typed in clear.
+    places: Secrets,
     prefix: String,
 }
 
@@ -345,6 +348,7 @@ impl<'f> Frame<'f> {
             vars,
             outputs: BTreeMap::new(),
             secret_names,
+            places: Secrets::of(flow),
             prefix,
         }
     }
@@ -407,6 +411,13 @@ impl<'f> Frame<'f> {
                 None => !secret.is_empty(),
             }
         })
+    }
+
+    /// Whether a setting of an activity holds a credential typed in clear (`path` into its
+    /// settings, `["httpRequestHeaders", "x-token-passphrase"]`).
+    fn secret_place(&self, activity: &str, path: &[&str]) -> bool {
+        let path: Vec<String> = path.iter().map(|p| p.to_string()).collect();
+        covers(self.places.settings(&Scope::Main, activity), &path)
     }
 
     /// Names a template reads that the flow has neither as a variable nor as an activity.
@@ -643,18 +654,20 @@ impl Machine<'_> {
             return Err(Stop::Unsupported(a.name.clone(), a.type_name().into()));
         };
         let name = a.name.clone();
-        let render = |m: &mut Self, setting: &str, text: &str| {
+        // A setting renders secret when it reads a secret or holds a credential typed in clear.
+        let render = |m: &mut Self, path: &[&str], text: &str| {
             m.render(frame, &name, text)
-                .map_err(|why| Stop::Expression(name.clone(), setting.into(), why))
+                .map(|t| t.tainted_by(frame.secret_place(&name, path)))
+                .map_err(|why| Stop::Expression(name.clone(), path[0].into(), why))
         };
-        let mut url = render(self, "httpRequestUrl", view.url())?;
+        let mut url = render(self, &["httpRequestUrl"], view.url())?;
         // [assumed] query parameters are appended to the URL, names and values form-encoded.
         let query = view.query();
         if !query.is_empty() {
             let mut parts = Vec::new();
             let mut secret = url.is_secret();
             for (k, v) in query {
-                let value = render(self, "httpQueryParameters", v)?;
+                let value = render(self, &["httpQueryParameters", k], v)?;
                 secret |= value.is_secret();
                 parts.push(format!("{}={}", form(k), form(value.expose())));
             }
@@ -663,10 +676,10 @@ impl Machine<'_> {
         }
         let mut headers = BTreeMap::new();
         for (k, v) in view.headers() {
-            headers.insert(k.to_string(), render(self, "httpRequestHeaders", v)?);
+            headers.insert(k.to_string(), render(self, &["httpRequestHeaders", k], v)?);
         }
         let body = match a.text("httpRequestBody") {
-            Some(b) if !b.is_empty() => Some(render(self, "httpRequestBody", b)?),
+            Some(b) if !b.is_empty() => Some(render(self, &["httpRequestBody"], b)?),
             _ => None,
         };
         let timeout = match a.settings.get("httpResponseTimeout") {
