@@ -13,9 +13,9 @@ pub mod eval;
 mod inputs;
 mod render;
 
+use super::lint::Scope;
 use super::model::*;
 use super::pebble;
-use super::lint::Scope;
 use super::secrets::{covers, secret_variables, Secrets};
 use crate::flow::jsonpath;
 use crate::secret::Text;
@@ -389,25 +389,41 @@ impl<'f> Frame<'f> {
             pebble::reads(template).0
         };
         reads.iter().any(|r| {
+            let after = &template[r.range.end..];
+            // `Activity.field`: that field's provenance; the activity whole: any field's.
+            let member = after.trim_start().strip_prefix('.').map(|rest| {
+                let rest = rest.trim_start();
+                let end = rest
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .unwrap_or(rest.len());
+                (&rest[..end], &rest[end..])
+            });
+            let rest = member.map_or(after, |(_, rest)| rest);
+            // Whether a value is empty is no secret (as a secret's mask shows an empty one).
+            let test = rest
+                .trim_start()
+                .strip_prefix("is")
+                .filter(|x| x.starts_with(char::is_whitespace))
+                .map(|x| {
+                    x.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                        .filter(|w| !w.is_empty())
+                        .take(2)
+                        .collect::<Vec<_>>()
+                });
+            if matches!(
+                test.as_deref(),
+                Some(["empty" | "null", ..] | ["not", "empty" | "null"])
+            ) {
+                return false;
+            }
             if self.vars.get(r.name).is_some_and(|s| s.secret) {
                 return true;
             }
             let Some((_, secret)) = self.outputs.get(r.name) else {
                 return false;
             };
-            // `Activity.field`: that field's provenance; the activity whole: any field's.
-            let member = template[r.range.end..]
-                .trim_start()
-                .strip_prefix('.')
-                .map(|rest| {
-                    let rest = rest.trim_start();
-                    let end = rest
-                        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                        .unwrap_or(rest.len());
-                    &rest[..end]
-                });
             match member {
-                Some(field) => secret.contains(field),
+                Some((field, _)) => secret.contains(field),
                 None => !secret.is_empty(),
             }
         })
@@ -717,8 +733,10 @@ impl Machine<'_> {
                     if path.is_empty() {
                         continue;
                     }
+                    // An output is secret when its variable is (as a Connect node's declared
+                    // secret outputs): the other fields of a reply that carries a secret are not.
                     if let Some(value) = parsed.as_ref().and_then(|v| select(v, path)) {
-                        frame.set(&a.name, variable, value, body.is_secret())?;
+                        frame.set(&a.name, variable, value, false)?;
                     }
                 }
             }

@@ -1,0 +1,283 @@
+//! Flow Designer flows run locally (`wxcflow run FILE`, `test --target flow-designer`): the
+//! GetOAuthToken subflow wxcflow builds, hand-written voice flows, bad input, and a property:
+//! the subflow lowered from a random spec ends as the spec's Webex Connect run does.
+// A test stops at the first thing that is not as expected.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use crate::common;
+
+use common::{transcript, wxcflow};
+use std::path::{Path, PathBuf};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn run_fixtures() -> PathBuf {
+    root().join("fixtures/flow-designer/run")
+}
+
+/// A transcript with the crate's path written as `$ROOT` and a temporary folder as `$TMP`.
+fn shown(out: &std::process::Output, tmp: &Path) -> String {
+    transcript(out)
+        .replace(&tmp.display().to_string(), "$TMP")
+        .replace(&root().display().to_string(), "$ROOT")
+}
+
+/// Values of the example tenant and the mocks that must never be printed.
+const SECRETS: [&str; 4] = [
+    "pass-123",
+    "svc-token_PF84_1eb65fdf-9643-417f-9974-ad72cae0e10f",
+    "static-fallback",
+    "static-token-from-file",
+];
+
+fn no_secret_in(out: &std::process::Output) {
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for s in SECRETS {
+        assert!(!text.contains(s), "a secret is printed:\n{text}");
+    }
+}
+
+/// GetOAuthToken built for Flow Designer with the example tenant (its secrets from files),
+/// in a temporary folder.
+fn built_with_tenant() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("GetOAuthToken.fd.json");
+    let tenant = root().join("fixtures/examples/tenant.toml");
+    let out = wxcflow(
+        dir.path(),
+        &[
+            "build",
+            "--target",
+            "flow-designer",
+            "--values",
+            tenant.to_str().unwrap(),
+            "-o",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+    (dir, file)
+}
+
+#[test]
+fn the_built_subflow_takes_the_service_token_and_masks_it() {
+    let (dir, file) = built_with_tenant();
+    let mock = root().join("fixtures/examples/token-service.toml");
+    for format in ["human", "json"] {
+        let out = wxcflow(
+            dir.path(),
+            &[
+                "run",
+                "GetOAuthToken.fd.json",
+                "--mock",
+                mock.to_str().unwrap(),
+                "--format",
+                format,
+            ],
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+        no_secret_in(&out);
+        insta::assert_snapshot!(format!("service_200_{format}"), shown(&out, dir.path()));
+    }
+    // The run's JSON has exactly the documented members.
+    let out = wxcflow(
+        dir.path(),
+        &[
+            "run",
+            file.to_str().unwrap(),
+            "--mock",
+            mock.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut keys: Vec<&str> = value
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["end", "events", "path", "variables", "warnings"]);
+    assert_eq!(value["end"], "EndSubflow");
+    assert_eq!(value["variables"]["FlowOutcome"], "Success");
+    assert_eq!(value["variables"]["JDSToken"], wxcflow::secret::MASK);
+    assert_eq!(value["variables"]["TokenSource"], "service");
+}
+
+#[test]
+fn a_failing_token_service_falls_back_to_the_static_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let built = wxcflow(
+        dir.path(),
+        &[
+            "build",
+            "--target",
+            "flow-designer",
+            "-o",
+            "GetOAuthToken.fd.json",
+        ],
+    );
+    assert_eq!(built.status.code(), Some(0), "{}", transcript(&built));
+    std::fs::write(
+        dir.path().join("inputs.toml"),
+        "Token_Service_URL = \"https://token.example.com/token-service?name=jds\"\n\
+         x_token_passphrase = \"pass-123\"\n\
+         StaticToken = \"static-fallback\"\n\
+         Debug_URL = \"https://catcher.example.com/hook\"\n\
+         flid = \"call-1\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("mock.toml"),
+        "[[http]]\nmethod = \"GET\"\nurl = \"https://token.example.com/*\"\nstatus = 500\n\
+         body = '{\"status\": \"500\", \"message\": \"Invalid Token Passphrase\"}'\n\n\
+         [[http]]\nmethod = \"POST\"\nurl = \"https://catcher.example.com/hook\"\n",
+    )
+    .unwrap();
+    for format in ["human", "json"] {
+        let out = wxcflow(
+            dir.path(),
+            &[
+                "run",
+                "GetOAuthToken.fd.json",
+                "--inputs",
+                "inputs.toml",
+                "--mock",
+                "mock.toml",
+                "--format",
+                format,
+            ],
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+        no_secret_in(&out);
+        insta::assert_snapshot!(
+            format!("service_500_static_{format}"),
+            shown(&out, dir.path())
+        );
+    }
+}
+
+#[test]
+fn a_voice_flow_answers_menus_with_the_digits_given() {
+    let dir = run_fixtures();
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("ani.toml"),
+        "[NewPhoneContact]\nANI = \"+14085550100\"\n",
+    )
+    .unwrap();
+    let inputs = tmp.path().join("ani.toml");
+    let queued = wxcflow(
+        &dir,
+        &[
+            "run",
+            "menu.toml",
+            "--inputs",
+            inputs.to_str().unwrap(),
+            "--digits",
+            "1,4711",
+        ],
+    );
+    insta::assert_snapshot!("menu_queued", shown(&queued, tmp.path()));
+    let invalid = wxcflow(
+        &dir,
+        &[
+            "run",
+            "menu.toml",
+            "--inputs",
+            inputs.to_str().unwrap(),
+            "--digits",
+            "9",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(invalid.status.code(), Some(0));
+    let value: serde_json::Value = serde_json::from_slice(&invalid.stdout).unwrap();
+    assert_eq!(value["end"], "Bye");
+    assert_eq!(value["events"][1]["port"], "invalid");
+    // No digit left: the menu times out.
+    let silent = wxcflow(&dir, &["run", "menu.toml", "--format", "json"]);
+    let value: serde_json::Value = serde_json::from_slice(&silent.stdout).unwrap();
+    assert_eq!(value["events"][1]["port"], "timeout");
+    assert_eq!(value["events"][1]["digit"], serde_json::Value::Null);
+}
+
+#[test]
+fn bad_input_is_located() {
+    let dir = run_fixtures();
+    let cases: [(&str, &[&str]); 5] = [
+        ("unsupported_activity", &["run", "unsupported.toml"]),
+        ("missing_link", &["run", "missing-link.toml"]),
+        (
+            "unknown_variable",
+            &[
+                "run",
+                "missing-link.toml",
+                "--inputs",
+                "inputs-unknown.toml",
+            ],
+        ),
+        (
+            "broken_inputs",
+            &["run", "missing-link.toml", "--inputs", "inputs-broken.toml"],
+        ),
+        (
+            "inputs_for_a_connect_spec",
+            &["run", "--inputs", "inputs-unknown.toml"],
+        ),
+    ];
+    for (name, args) in cases {
+        let out = wxcflow(&dir, args);
+        let expected = if name == "inputs_for_a_connect_spec" {
+            2
+        } else {
+            1
+        };
+        assert_eq!(
+            out.status.code(),
+            Some(expected),
+            "{name}: {}",
+            transcript(&out)
+        );
+        insta::assert_snapshot!(format!("bad_input_{name}"), shown(&out, &dir));
+    }
+}
+
+#[test]
+fn scenarios_agree_on_both_targets() {
+    let scenarios = root().join("fixtures/scenarios");
+    let out = wxcflow(
+        root(),
+        &[
+            "test",
+            scenarios.to_str().unwrap(),
+            "--target",
+            "flow-designer",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+    // A difference the scenario does not declare fails: the timeout scenario without its
+    // [flow_designer] table.
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(scenarios.join("token-service-timeout.toml")).unwrap();
+    let undeclared = text.split("\n# Flow Designer's HTTP").next().unwrap();
+    std::fs::write(dir.path().join("timeout.toml"), undeclared).unwrap();
+    let out = wxcflow(
+        dir.path(),
+        &["test", "timeout.toml", "--target", "flow-designer"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", transcript(&out));
+    insta::assert_snapshot!("undeclared_difference", shown(&out, dir.path()));
+    // On the flow document alone the same file passes.
+    let out = wxcflow(dir.path(), &["test", "timeout.toml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+}
