@@ -281,3 +281,180 @@ fn scenarios_agree_on_both_targets() {
     let out = wxcflow(dir.path(), &["test", "timeout.toml"]);
     assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
 }
+
+/// Random specs in the subset Flow Designer expresses (HTTP requests with outputs, branches on
+/// variables, transition actions, flow outcomes), with random mocked answers: the subflow
+/// lowered from each ends with the flow outcome and the variables of the Webex Connect run.
+mod generated {
+    use proptest::prelude::*;
+    use wxcflow::flow_designer as fd;
+    use wxcflow::spec::builder::*;
+    use wxcflow::tools::simulate::mock::{MockClient, MockExchange};
+    use wxcflow::tools::simulate::scenario::{Expect, FlowDesigner};
+
+    /// Short words, so that comparisons hold as often as not.
+    fn word() -> impl Strategy<Value = String> {
+        proptest::string::string_regex("[abAB]{0,2}").unwrap()
+    }
+
+    #[derive(Debug, Clone)]
+    enum Kind {
+        Http {
+            post: bool,
+            assign_status: bool,
+        },
+        Branch {
+            arms: Vec<(usize, String)>,
+            set: Option<String>,
+        },
+    }
+
+    fn kind() -> impl Strategy<Value = Kind> {
+        prop_oneof![
+            (any::<bool>(), any::<bool>()).prop_map(|(post, assign_status)| Kind::Http {
+                post,
+                assign_status
+            }),
+            (
+                proptest::collection::vec((0..4usize, word()), 1..3),
+                proptest::option::of(word())
+            )
+                .prop_map(|(arms, set)| Kind::Branch { arms, set }),
+        ]
+    }
+
+    /// One mocked answer: a status with a value, or a failed connection.
+    fn answer() -> impl Strategy<Value = (Option<u16>, String)> {
+        (
+            proptest::option::weighted(0.8, prop_oneof![Just(200u16), Just(404), Just(500)]),
+            word(),
+        )
+    }
+
+    fn spec(kinds: &[Kind], picks: &[usize], defaults: &[String]) -> wxcflow::spec::Spec {
+        let n = kinds.len();
+        let mut pick = picks.iter().cycle();
+        let mut target = |i: usize| {
+            let choice = pick.next().copied().unwrap_or(0) % (n - i + 2);
+            match choice {
+                0 => "end:Success".to_string(),
+                1 => "end:Error".to_string(),
+                c if i + c - 1 < n => format!("node_{}", i + c - 1),
+                _ => "end:Success".to_string(),
+            }
+        };
+        let mut b = FlowBuilder::new("Generated")
+            .webhook("Generated", r#"{"id": "7"}"#, "node_0")
+            .credential_headers(["x-api-key"])
+            .variable("A", Var::new().default_value(defaults[0].clone()))
+            .variable("B", Var::new().default_value(defaults[1].clone()))
+            .variable(
+                "Key",
+                Var::new()
+                    .default_value(defaults[2].clone())
+                    .secret()
+                    .send_to("https://api.example.com/"),
+            )
+            .variable("Out", Var::new());
+        for (i, k) in kinds.iter().enumerate() {
+            let node = match k {
+                Kind::Http {
+                    post,
+                    assign_status,
+                } => {
+                    let url = format!("https://api.example.com/n{i}?id=$(start.inboundWebhook.id)");
+                    let mut h = if *post {
+                        http("POST", url).body("{\"b\": \"$(B)\"}")
+                    } else {
+                        http("GET", url)
+                    };
+                    h = h.header("x-api-key", "$(Key)").output("value", "$.value");
+                    let set: Vec<(String, String)> = if *assign_status {
+                        vec![("A".into(), format!("$(node_{i}.https.statusCode)"))]
+                    } else {
+                        vec![("Out".into(), format!("$(node_{i}.value)"))]
+                    };
+                    let failure = target(i + 1);
+                    h.next("onSuccess", target(i + 1))
+                        .next("onError", failure.clone())
+                        .next("onTimeout", failure)
+                        .on_leave(None, set)
+                }
+                Kind::Branch { arms, set } => {
+                    let mut br = branch();
+                    for (a, (op, value)) in arms.iter().enumerate() {
+                        let c = match op {
+                            0 => cond("$(A)", "equals", value.clone()),
+                            1 => cond("$(B)", "not_equals", value.clone()),
+                            2 => cond("$(Out)", "equals_ignore_case", value.clone()),
+                            _ => cond("$(Key)", "not_equals", ""),
+                        };
+                        br = br
+                            .branch(format!("arm{a}"), JoinWith::All, vec![c])
+                            .next(format!("arm{a}"), target(i + 1));
+                    }
+                    br = br
+                        .next("none", target(i + 1))
+                        .next("onError", target(i + 1));
+                    match set {
+                        Some(v) => br.on_enter([("B", v.clone())]),
+                        None => br.on_enter([("Out", "$(A)")]),
+                    }
+                }
+            };
+            b = b.node(format!("node_{i}"), node);
+        }
+        b.build()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        #[test]
+        fn the_lowered_subflow_ends_as_the_flow_does(
+            kinds in proptest::collection::vec(kind(), 1..6),
+            picks in proptest::collection::vec(any::<usize>(), 1..20),
+            defaults in proptest::collection::vec(word(), 3),
+            answers in proptest::collection::vec(answer(), 6),
+        ) {
+            let spec = spec(&kinds, &picks, &defaults);
+            let build = crate::common::compiler().build_spec(&spec, None);
+            prop_assert!(!build.has_errors(), "{}", wxcflow::diagnostic::render_human(&build.diagnostics, &[]));
+            let exchanges: Vec<MockExchange> = answers
+                .iter()
+                .enumerate()
+                .map(|(i, (status, value))| {
+                    let fail = if status.is_none() { "fail = \"connection\"\n" } else { "" };
+                    toml::from_str(&format!(
+                        "url = \"https://api.example.com/n{i}*\"\nstatus = {}\nbody = '{{\"value\": \"{value}\"}}'\n{fail}",
+                        status.unwrap_or(200)
+                    ))
+                    .unwrap()
+                })
+                .collect();
+            let (document, _) = build.output.as_ref().unwrap();
+            let trigger = document.flow.trigger.sample.clone();
+            let connect = wxcflow::tools::simulate::run(
+                &document.flow,
+                &trigger,
+                &mut MockClient { exchanges: exchanges.clone() },
+                &wxcflow::tools::simulate::NoChildren,
+            );
+            prop_assert!(connect.error.is_none(), "{:?}", connect.error);
+            let lowered = fd::lower_build(&build, None, crate::common::compiler().fd_validator());
+            let Some((model, _)) = lowered.output else {
+                return Err(TestCaseError::fail(wxcflow::diagnostic::render_human(&lowered.diagnostics, &[])));
+            };
+            let inputs = fd::run::agree::inputs_for(&model, &trigger);
+            let fd_run = fd::run::run(&model, &inputs, &mut MockClient { exchanges }, &[], &fd::run::NoSubflows);
+            let failures = fd::run::agree::check_both(
+                &document.flow,
+                &connect,
+                &fd_run,
+                &Expect::default(),
+                &FlowDesigner::default(),
+            );
+            prop_assert!(failures.is_empty(), "{failures:?}\n{}", fd::run::render_text(&fd_run));
+        }
+    }
+}
