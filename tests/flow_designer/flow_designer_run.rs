@@ -458,3 +458,130 @@ mod generated {
         }
     }
 }
+
+/// The real exports beside the repository (CI-only: see `flow_designer_real`), run by the
+/// binary with mocks written here.
+mod real {
+    use super::*;
+
+    fn json_run(dir: &Path, args: &[&str]) -> serde_json::Value {
+        let out = wxcflow(dir, args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", transcript(&out));
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    fn is_subflow(path: &Path) -> bool {
+        let value: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        value["flowType"] == "SUBFLOW"
+    }
+
+    #[test]
+    fn cisco_subflows_run_with_their_http_answered_200_and_500() {
+        let subflows: Vec<PathBuf> = crate::flow_designer_real::exports()
+            .into_iter()
+            .filter(|p| is_subflow(p))
+            .collect();
+        let dir = tempfile::tempdir().unwrap();
+        let mock = |status: u16, body: &str| {
+            let path = dir.path().join(format!("mock-{status}.toml"));
+            // Every request answered alike (a URL prefix of nothing matches every URL).
+            std::fs::write(
+                &path,
+                format!("[[http]]\nurl = \"*\"\nstatus = {status}\nbody = '{body}'\n"),
+            )
+            .unwrap();
+            path
+        };
+        let ok = mock(
+            200,
+            r#"{"accountId": "A-1", "balanceAmount": "12.50", "status": "success", "currency": "USD"}"#,
+        );
+        let failed = mock(500, r#"{"error": "declined"}"#);
+        for file in &subflows {
+            let file = file.to_str().unwrap();
+            let mut paths = Vec::new();
+            for (mock, status) in [(&ok, 200), (&failed, 500)] {
+                let run = json_run(
+                    dir.path(),
+                    &[
+                        "run",
+                        file,
+                        "--mock",
+                        mock.to_str().unwrap(),
+                        "--format",
+                        "json",
+                    ],
+                );
+                assert!(run["end"].is_string(), "{file}: {run}");
+                let http: Vec<&serde_json::Value> = run["events"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|e| e["kind"] == "http")
+                    .collect();
+                assert!(!http.is_empty(), "{file}: no request");
+                assert!(
+                    http.iter().all(|e| e["reply"]["status"] == status),
+                    "{file}"
+                );
+                paths.push(run["path"].clone());
+            }
+            // Cisco's subflows test the status code: a failure takes another path.
+            assert_ne!(paths[0], paths[1], "{file}: 200 and 500 took the same path");
+        }
+    }
+
+    #[test]
+    fn a_real_voice_flow_runs_to_its_end() {
+        let exports = crate::flow_designer_real::exports();
+        let Some(hello) = exports.iter().find(|p| {
+            p.file_name()
+                .is_some_and(|n| n == "HelloWorld_Template.json")
+        }) else {
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let run = json_run(
+            dir.path(),
+            &["run", hello.to_str().unwrap(), "--format", "json"],
+        );
+        let kinds: Vec<&str> = run["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["kind"].as_str().unwrap())
+            .collect();
+        assert_eq!(kinds, ["play_message", "disconnect"]);
+        assert_eq!(
+            run["end"],
+            run["path"].as_array().unwrap().last().unwrap().clone()
+        );
+        // A flow that queues the caller ends waiting for an agent, its HTTP answered.
+        if let Some(queue) = exports.iter().find(|p| {
+            p.file_name()
+                .is_some_and(|n| n == "VoiceFlow_InstantConnect.json")
+        }) {
+            let mock = dir.path().join("mock.toml");
+            std::fs::write(
+                &mock,
+                "[[http]]\nurl = \"*\"\nbody = '{\"guestKey\": \"g\"}'\n",
+            )
+            .unwrap();
+            let run = json_run(
+                dir.path(),
+                &[
+                    "run",
+                    queue.to_str().unwrap(),
+                    "--mock",
+                    mock.to_str().unwrap(),
+                    "--format",
+                    "json",
+                ],
+            );
+            let last = run["events"].as_array().unwrap().last().unwrap().clone();
+            assert_eq!(last["kind"], "waiting");
+            assert!(run["warnings"].as_array().unwrap().is_empty(), "{run}");
+        }
+    }
+}
