@@ -274,13 +274,10 @@ fn run_scenario(
     let store = FsSecrets::beside(Some(file));
     let build = compiler().build_tenant(&spec_source, Some(&tenant), &store);
     let Some((document, _)) = &build.output else {
-        let errors: Vec<String> = build
-            .diagnostics
-            .iter()
-            .filter(|d| d.is_error())
-            .map(|d| format!("{}: {}", d.code.as_str(), d.message))
-            .collect();
-        return Err(format!("the spec does not build: {}", errors.join("; ")));
+        return Err(format!(
+            "the spec does not build: {}",
+            errors(&build.diagnostics)
+        ));
     };
     let body: serde_json::Value = match &scenario.trigger {
         None => document.flow.trigger.sample.clone(),
@@ -311,15 +308,9 @@ fn run_scenario(
             &children,
         );
         let Some((model, _)) = lowered.output else {
-            let errors: Vec<String> = lowered
-                .diagnostics
-                .iter()
-                .filter(|d| d.is_error())
-                .map(|d| format!("{}: {}", d.code.as_str(), d.message))
-                .collect();
             return Err(format!(
                 "the spec does not build for Flow Designer: {}",
-                errors.join("; ")
+                errors(&lowered.diagnostics)
             ));
         };
         let inputs = fd::run::agree::inputs_for(&model, &body);
@@ -337,4 +328,14 @@ fn run_scenario(
         ));
     }
     Ok((label, failures))
+}
+
+/// A build's errors on one line: `code: message; ...`.
+fn errors(diagnostics: &[Diagnostic]) -> String {
+    let errors: Vec<String> = diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| format!("{}: {}", d.code.as_str(), d.message))
+        .collect();
+    errors.join("; ")
 }

@@ -24,6 +24,13 @@ fn shown(out: &std::process::Output, tmp: &Path) -> String {
         .replace(&root().display().to_string(), "$ROOT")
 }
 
+/// Runs the binary, which must exit 0, and reads the JSON it prints.
+fn json_run(dir: &Path, args: &[&str]) -> serde_json::Value {
+    let out = wxcflow(dir, args);
+    assert_eq!(out.status.code(), Some(0), "{args:?}: {}", transcript(&out));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 /// Values of the example tenant and the mocks that must never be printed.
 const SECRETS: [&str; 4] = [
     "pass-123",
@@ -86,7 +93,7 @@ fn the_built_subflow_takes_the_service_token_and_masks_it() {
         insta::assert_snapshot!(format!("service_200_{format}"), shown(&out, dir.path()));
     }
     // The run's JSON has exactly the documented members.
-    let out = wxcflow(
+    let value = json_run(
         dir.path(),
         &[
             "run",
@@ -97,7 +104,6 @@ fn the_built_subflow_takes_the_service_token_and_masks_it() {
             "json",
         ],
     );
-    let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let mut keys: Vec<&str> = value
         .as_object()
         .unwrap()
@@ -187,26 +193,22 @@ fn a_voice_flow_answers_menus_with_the_digits_given() {
         ],
     );
     insta::assert_snapshot!("menu_queued", shown(&queued, tmp.path()));
-    let invalid = wxcflow(
-        &dir,
-        &[
-            "run",
-            "menu.toml",
-            "--inputs",
-            inputs.to_str().unwrap(),
-            "--digits",
-            "9",
-            "--format",
-            "json",
-        ],
-    );
-    assert_eq!(invalid.status.code(), Some(0));
-    let value: serde_json::Value = serde_json::from_slice(&invalid.stdout).unwrap();
+    let inputs = inputs.to_str().unwrap();
+    let args = [
+        "run",
+        "menu.toml",
+        "--inputs",
+        inputs,
+        "--digits",
+        "9",
+        "--format",
+        "json",
+    ];
+    let value = json_run(&dir, &args);
     assert_eq!(value["end"], "Bye");
     assert_eq!(value["events"][1]["port"], "invalid");
     // No digit left: the menu times out.
-    let silent = wxcflow(&dir, &["run", "menu.toml", "--format", "json"]);
-    let value: serde_json::Value = serde_json::from_slice(&silent.stdout).unwrap();
+    let value = json_run(&dir, &["run", "menu.toml", "--format", "json"]);
     assert_eq!(value["events"][1]["port"], "timeout");
     assert_eq!(value["events"][1]["digit"], serde_json::Value::Null);
 }
@@ -333,16 +335,7 @@ mod generated {
 
     fn spec(kinds: &[Kind], picks: &[usize], defaults: &[String]) -> wxcflow::spec::Spec {
         let n = kinds.len();
-        let mut pick = picks.iter().cycle();
-        let mut target = |i: usize| {
-            let choice = pick.next().copied().unwrap_or(0) % (n - i + 2);
-            match choice {
-                0 => "end:Success".to_string(),
-                1 => "end:Error".to_string(),
-                c if i + c - 1 < n => format!("node_{}", i + c - 1),
-                _ => "end:Success".to_string(),
-            }
-        };
+        let mut target = crate::common::forward_targets(picks, n, "end:Success");
         let mut b = FlowBuilder::new("Generated")
             .webhook("Generated", r#"{"id": "7"}"#, "node_0")
             .credential_headers(["x-api-key"])
@@ -463,12 +456,6 @@ mod generated {
 /// binary with mocks written here.
 mod real {
     use super::*;
-
-    fn json_run(dir: &Path, args: &[&str]) -> serde_json::Value {
-        let out = wxcflow(dir, args);
-        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", transcript(&out));
-        serde_json::from_slice(&out.stdout).unwrap()
-    }
 
     fn is_subflow(path: &Path) -> bool {
         let value: serde_json::Value =

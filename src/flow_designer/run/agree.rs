@@ -6,21 +6,11 @@ use super::{Event, FdRun};
 use crate::flow::Flow;
 use crate::flow_designer::lower::{fd_name, OUTCOME_VARIABLE};
 use crate::secret::Text;
-use crate::tools::simulate::scenario::{check_parts, Expect, Failure, FlowDesigner, Shown};
+use crate::tools::simulate::scenario::{
+    check_parts, failure, Expect, Failure, FlowDesigner, Shown,
+};
 use crate::tools::simulate::{Request, Run};
 use std::collections::BTreeMap;
-
-fn failure(
-    what: impl Into<String>,
-    expected: impl Into<String>,
-    actual: impl Into<String>,
-) -> Failure {
-    Failure {
-        what: what.into(),
-        expected: expected.into(),
-        actual: actual.into(),
-    }
-}
 
 /// A value beside another as a failure may show them: neither when either is secret.
 fn pair(want: &Text, got: &Text) -> (String, String) {

@@ -298,30 +298,44 @@ pub fn translate(template: &str) -> Result<String, EvalError> {
             )));
         };
         let body = &rest[body_start..body_start + len];
+        // Whitespace control (`{{-`, `-}}`) is the same in both: kept as written.
+        let (lead, body) = match body.strip_prefix('-') {
+            Some(b) => ("-", b),
+            None => ("", body),
+        };
+        let (trail, body) = match body.strip_suffix('-') {
+            Some(b) => ("-", b),
+            None => ("", body),
+        };
         if is_tag {
             let trimmed = body.trim_start();
             let word: String = trimmed
                 .chars()
                 .take_while(|c| c.is_ascii_alphanumeric())
                 .collect();
-            match word.as_str() {
-                "if" | "elseif" => {
-                    let condition = expression(&tokens(&trimmed[word.len()..])?)?;
-                    let keyword = if word == "if" { "if" } else { "elif" };
-                    out.push_str(&format!("{{% {keyword} {condition} %}}"));
+            let after = &trimmed[word.len()..];
+            let translated = match word.as_str() {
+                "if" => format!(" if {} ", expression(&tokens(after)?)?),
+                "elseif" => format!(" elif {} ", expression(&tokens(after)?)?),
+                "set" => {
+                    let Some((name, value)) = after.split_once('=') else {
+                        return Err(EvalError("`set` without `=`".into()));
+                    };
+                    format!(" set {} = {} ", name.trim(), expression(&tokens(value)?)?)
                 }
-                "else" | "endif" | "endfor" => out.push_str(&format!("{{%{body}%}}")),
-                "for" => out.push_str(&format!("{{%{body}%}}")),
+                "else" | "endif" | "endfor" | "for" => body.to_string(),
                 other => {
                     return Err(EvalError(format!(
                         "the tag `{other}` is not evaluated by the simulator"
                     )))
                 }
-            }
+            };
+            out.push_str(&format!("{{%{lead}{translated}{trail}%}}"));
         } else {
-            out.push_str("{{ ");
-            out.push_str(&expression(&tokens(body)?)?);
-            out.push_str(" }}");
+            out.push_str(&format!(
+                "{{{{{lead} {} {trail}}}}}",
+                expression(&tokens(body)?)?
+            ));
         }
         rest = &rest[body_start + len + 2..];
     }
@@ -636,6 +650,11 @@ mod tests {
         );
         assert_eq!(render("{{ T contains 'o' }}", &t).unwrap(), "true");
         assert!(render("{{ 7 / 2 }}", &[]).is_err());
+        assert_eq!(render("a {{- T -}} b", &t).unwrap(), "atokb");
+        assert_eq!(
+            render("{% set x = T == 'tok' ? 1 : 2 %}{{ x }}", &t).unwrap(),
+            "1"
+        );
         assert!(render("{{ T | unknownfilter }}", &t).is_err());
         assert!(render("{{ a ? b }}", &[]).is_err());
     }

@@ -718,7 +718,7 @@ impl Machine<'_> {
         // A reply that fills a secret variable is secret whole, as in Connect runs.
         let secret_reply = outputs.iter().any(|(v, _)| frame.secret_names.contains(*v));
         let reply = self.http.send(&request, &mut redirects);
-        let reply = taint(reply, secret_reply);
+        let reply = reply.tainted_by(secret_reply);
         let mut fields = serde_json::Map::new();
         match &reply {
             Reply::Response { status, body, .. } => {
@@ -921,26 +921,6 @@ impl Machine<'_> {
 enum Next {
     End,
     Port(String),
-}
-
-fn taint(reply: Reply, secret: bool) -> Reply {
-    match reply {
-        Reply::Response {
-            status,
-            status_text,
-            headers,
-            body,
-        } => Reply::Response {
-            status,
-            status_text,
-            headers: headers
-                .into_iter()
-                .map(|(k, v)| (k, v.tainted_by(secret)))
-                .collect(),
-            body: body.tainted_by(secret),
-        },
-        other => other,
-    }
 }
 
 /// JSONPath on a reply or parsed input: text bare, other JSON as it is.

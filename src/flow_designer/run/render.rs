@@ -2,7 +2,7 @@
 
 use super::{Event, FdRun};
 use crate::diagnostic::printable;
-use crate::tools::simulate::Reply;
+use crate::tools::simulate::exchange_lines;
 use std::fmt::Write as _;
 
 /// The run as text: the path, each event, the end, the variables and the warnings. Every value
@@ -120,22 +120,8 @@ fn event_line(out: &mut String, event: &Event) {
                 request.method,
                 printable(request.url.shown())
             );
-            for (k, v) in &request.headers {
-                let _ = writeln!(out, "      {}: {}", printable(k), printable(v.shown()));
-            }
-            if let Some(b) = &request.body {
-                let _ = writeln!(out, "      body: {}", printable(b.shown()));
-            }
-            let reply = match &exchange.reply {
-                Reply::Response { status, body, .. } => {
-                    format!("{status} {}", printable(body.shown()))
-                }
-                Reply::ConnectionFailed { reason } => {
-                    format!("connection failed: {}", printable(reason.shown()))
-                }
-                Reply::Timeout => "timed out".into(),
-            };
-            writeln!(out, "    <- {reply}")
+            exchange_lines(out, "      ", "    ", exchange);
+            Ok(())
         }
     };
 }

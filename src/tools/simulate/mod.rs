@@ -17,6 +17,7 @@ use crate::secret::Text;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
+pub(crate) use render::exchange_lines;
 pub use render::{render_json, render_text};
 
 /// Steps after which a run is cut (a loop without an exit).
@@ -80,7 +81,7 @@ pub enum Reply {
 
 impl Reply {
     /// The reply of a node with secret outputs: its body and headers hold the secret too.
-    fn tainted_by(self, secret: bool) -> Reply {
+    pub fn tainted_by(self, secret: bool) -> Reply {
         match self {
             Reply::Response {
                 status,

@@ -106,7 +106,8 @@ pub struct Failure {
     pub actual: String,
 }
 
-fn failure(
+/// A failure of `what`: what was expected, what was shown.
+pub fn failure(
     what: impl Into<String>,
     expected: impl Into<String>,
     actual: impl Into<String>,
