@@ -745,7 +745,7 @@ pub(super) struct FsSubflows {
 }
 
 impl fd::run::SubflowLookup for FsSubflows {
-    fn subflow(&self, name: &str) -> Result<FdFlow, String> {
+    fn subflow(&self, name: &str) -> Result<FdFlow, fd::run::SubflowError> {
         for dir in &self.dirs {
             let Ok(entries) = std::fs::read_dir(dir) else {
                 continue;
@@ -768,11 +768,9 @@ impl fd::run::SubflowLookup for FsSubflows {
                 }
             }
         }
-        let searched: Vec<String> = self.dirs.iter().map(|d| d.display().to_string()).collect();
-        Err(if searched.is_empty() {
-            format!("no subflow named `{name}`: give the folder that holds it with --flows")
-        } else {
-            format!("no subflow named `{name}` in {}", searched.join(", "))
+        Err(fd::run::SubflowError::NotFound {
+            name: name.to_string(),
+            searched: self.dirs.iter().map(|d| d.display().to_string()).collect(),
         })
     }
 }

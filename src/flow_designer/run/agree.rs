@@ -136,17 +136,21 @@ pub fn check_both(
 pub struct Lowered<'a>(pub &'a dyn crate::tools::simulate::FlowResolver);
 
 impl super::SubflowLookup for Lowered<'_> {
-    fn subflow(&self, name: &str) -> Result<crate::flow_designer::model::FdFlow, String> {
-        let flow = self.0.resolve(name).map_err(|e| e.to_string())?;
+    fn subflow(
+        &self,
+        name: &str,
+    ) -> Result<crate::flow_designer::model::FdFlow, super::SubflowError> {
+        let unusable = |why: String| super::SubflowError::Unusable(name.to_string(), why);
+        let flow = self.0.resolve(name).map_err(|e| unusable(e.to_string()))?;
         match crate::flow_designer::lower::lower(&flow, None) {
             (Some(model), _) => Ok(model),
-            (None, diagnostics) => Err(format!(
-                "flow `{name}` does not lower to Flow Designer: {}",
+            (None, diagnostics) => Err(unusable(format!(
+                "it does not lower to Flow Designer: {}",
                 diagnostics
                     .iter()
                     .find(|d| d.is_error())
                     .map_or(String::new(), |d| d.message.clone())
-            )),
+            ))),
         }
     }
 }

@@ -20,7 +20,7 @@ use super::secrets::{covers, secret_variables, Secrets};
 use crate::flow::jsonpath;
 use crate::secret::Text;
 use crate::tools::simulate::{Exchange, HttpClient, Reply, Request};
-use eval::Pebble;
+use eval::{EvalError, Pebble};
 use minijinja::Value as Mj;
 use serde::Serialize;
 use serde_json::Value;
@@ -50,17 +50,50 @@ pub struct Inputs {
 /// Finds the subflows a handoff calls, by the subflow's name.
 pub trait SubflowLookup {
     /// The subflow of that name; `Err` says why there is none.
-    fn subflow(&self, name: &str) -> Result<FdFlow, String>;
+    fn subflow(&self, name: &str) -> Result<FdFlow, SubflowError>;
 }
+
+/// Why a handoff's subflow cannot be run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SubflowError {
+    /// No subflow of that name where the lookup looked (the folders, or nowhere).
+    NotFound {
+        /// The subflow asked for.
+        name: String,
+        /// Where it was looked for.
+        searched: Vec<String>,
+    },
+    /// The flow of that name cannot be had as a subflow (a Webex Connect flow that does not
+    /// lower, or one that does not build): the name and why.
+    Unusable(String, String),
+}
+
+impl std::fmt::Display for SubflowError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SubflowError::NotFound { name, searched } if searched.is_empty() => write!(
+                f,
+                "no subflow named `{name}` is known (give the folder that holds it with --flows)"
+            ),
+            SubflowError::NotFound { name, searched } => {
+                write!(f, "no subflow named `{name}` in {}", searched.join(", "))
+            }
+            SubflowError::Unusable(name, why) => write!(f, "subflow `{name}`: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for SubflowError {}
 
 /// Knows no subflows.
 pub struct NoSubflows;
 
 impl SubflowLookup for NoSubflows {
-    fn subflow(&self, name: &str) -> Result<FdFlow, String> {
-        Err(format!(
-            "no subflow named `{name}` is known (give its folder with --flows)"
-        ))
+    fn subflow(&self, name: &str) -> Result<FdFlow, SubflowError> {
+        Err(SubflowError::NotFound {
+            name: name.to_string(),
+            searched: Vec::new(),
+        })
     }
 }
 
@@ -472,17 +505,14 @@ impl Machine<'_> {
     }
 
     /// Renders a setting's template, warning of names it reads that the flow lacks.
-    fn render(&mut self, frame: &Frame, activity: &str, template: &str) -> Result<Text, String> {
+    fn render(&mut self, frame: &Frame, activity: &str, template: &str) -> Result<Text, EvalError> {
         for name in frame.unknown_reads(template) {
             self.warn(format!(
                 "`{}{activity}` reads `{name}`, which the flow does not have: it reads as empty [assumed: Pebble's non-strict mode]",
                 frame.prefix
             ));
         }
-        let value = self
-            .pebble
-            .render(template, &frame.context())
-            .map_err(|e| e.0)?;
+        let value = self.pebble.render(template, &frame.context())?;
         Ok(Text::new(value, frame.reads_secret(template, false)))
     }
 
@@ -547,8 +577,9 @@ impl Machine<'_> {
     fn step(&mut self, frame: &mut Frame, a: &Activity, depth: usize) -> Result<Next, Stop> {
         let name = a.name.clone();
         let shown = format!("{}{}", frame.prefix, a.name);
-        let expression_error =
-            |setting: &str, why: String| Stop::Expression(name.clone(), setting.into(), why);
+        let expression_error = |setting: &str, why: EvalError| {
+            Stop::Expression(name.clone(), setting.into(), why.to_string())
+        };
         match a.kind() {
             Kind::Start | Kind::SubflowStart => Ok(Next::Port("out".into())),
             Kind::End | Kind::SubflowEnd => Ok(Next::End),
@@ -584,7 +615,7 @@ impl Machine<'_> {
                             frame,
                             a,
                             "expression",
-                            "it gives neither true nor false".into(),
+                            EvalError("it gives neither true nor false".into()),
                         ),
                     },
                     Err(why) => self.error_port(frame, a, "expression", why),
@@ -647,7 +678,7 @@ impl Machine<'_> {
         frame: &Frame,
         a: &Activity,
         setting: &str,
-        why: String,
+        why: EvalError,
     ) -> Result<Next, Stop> {
         if frame
             .index
@@ -661,7 +692,11 @@ impl Machine<'_> {
             ));
             Ok(Next::Port("error".into()))
         } else {
-            Err(Stop::Expression(a.name.clone(), setting.into(), why))
+            Err(Stop::Expression(
+                a.name.clone(),
+                setting.into(),
+                why.to_string(),
+            ))
         }
     }
 
@@ -674,7 +709,7 @@ impl Machine<'_> {
         let render = |m: &mut Self, path: &[&str], text: &str| {
             m.render(frame, &name, text)
                 .map(|t| t.tainted_by(frame.secret_place(&name, path)))
-                .map_err(|why| Stop::Expression(name.clone(), path[0].into(), why))
+                .map_err(|why| Stop::Expression(name.clone(), path[0].into(), why.to_string()))
         };
         let mut url = render(self, &["httpRequestUrl"], view.url())?;
         // [assumed] query parameters are appended to the URL, names and values form-encoded.
@@ -782,7 +817,7 @@ impl Machine<'_> {
         let child = self
             .subflows
             .subflow(&subflow_name)
-            .map_err(|why| Stop::Subflow(a.name.clone(), why))?;
+            .map_err(|why| Stop::Subflow(a.name.clone(), why.to_string()))?;
         let mappings = |key: &str| -> Vec<(String, String)> {
             a.settings
                 .get(key)
@@ -905,9 +940,9 @@ impl Machine<'_> {
             {
                 let value = p.get("value").and_then(Value::as_str).unwrap_or("");
                 if p.get("type").and_then(Value::as_str) == Some("tts") {
-                    let text = self
-                        .render(frame, &a.name, value)
-                        .map_err(|why| Stop::Expression(a.name.clone(), key.into(), why))?;
+                    let text = self.render(frame, &a.name, value).map_err(|why| {
+                        Stop::Expression(a.name.clone(), key.into(), why.to_string())
+                    })?;
                     out.push(text);
                 } else {
                     out.push(Text::plain(value));
