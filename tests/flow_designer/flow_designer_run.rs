@@ -572,3 +572,55 @@ mod real {
         }
     }
 }
+
+#[test]
+fn a_handoff_runs_the_subflow_found_in_flows() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("subflows")).unwrap();
+    let parent = root().join("fixtures/flows/PublishJourneyEvent.toml");
+    let child = root().join("fixtures/flows/GetOAuthToken.toml");
+    for (spec, out) in [
+        (&child, "subflows/GetOAuthToken.fd.json"),
+        (&parent, "parent.fd.json"),
+    ] {
+        let built = wxcflow(
+            dir.path(),
+            &[
+                "build",
+                spec.to_str().unwrap(),
+                "--target",
+                "flow-designer",
+                "-o",
+                out,
+            ],
+        );
+        assert_eq!(built.status.code(), Some(0), "{}", transcript(&built));
+    }
+    std::fs::write(
+        dir.path().join("inputs.toml"),
+        "inboundWebhook_customer_id = \"c-77\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("mock.toml"),
+        "[[http]]\nurl = \"https://jds.example.com/*\"\nstatus = 202\n",
+    )
+    .unwrap();
+    let args = [
+        "run",
+        "parent.fd.json",
+        "--flows",
+        "subflows",
+        "--inputs",
+        "inputs.toml",
+        "--mock",
+        "mock.toml",
+    ];
+    let out = wxcflow(dir.path(), &args);
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+    insta::assert_snapshot!("handoff", shown(&out, dir.path()));
+    // Without the folder, the handoff has no subflow: the run stops there, located.
+    let out = wxcflow(dir.path(), &args[..2]);
+    assert_eq!(out.status.code(), Some(1), "{}", transcript(&out));
+    insta::assert_snapshot!("handoff_without_subflow", shown(&out, dir.path()));
+}
