@@ -589,7 +589,19 @@ impl Machine<'_> {
             }
             Kind::SetVariable => {
                 let entries = assignments(a);
-                for (variable, template) in entries {
+                // Only literal values (templates) are documented by the exports; another kind
+                // of assignment is not guessed at.
+                if let Some(other) = entries
+                    .iter()
+                    .map(|(_, _, set_to)| set_to.as_str())
+                    .find(|t| !t.is_empty() && *t != "set-to-literal")
+                {
+                    return Err(Stop::Unsupported(
+                        name,
+                        format!("set-variable with setTo `{other}`"),
+                    ));
+                }
+                for (variable, template, _) in entries {
                     match self.render(frame, &name, &template) {
                         Ok(value) => {
                             let secret = value.is_secret();
@@ -986,8 +998,14 @@ fn string_list(a: &Activity, key: &str) -> Vec<String> {
 /// A set-variable's assignments, in order: `setVariablesArray` when it has entries, else the
 /// single `srcVariable` / `expr` (older exports) [assumed: entries run in order, each seeing
 /// the ones before].
-fn assignments(a: &Activity) -> Vec<(String, String)> {
-    let list: Vec<(String, String)> = a
+fn assignments(a: &Activity) -> Vec<(String, String, String)> {
+    let set_to = |e: &Value| {
+        e.get("setTo")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
+    let list: Vec<(String, String, String)> = a
         .settings
         .get("setVariablesArray")
         .and_then(Value::as_array)
@@ -1000,7 +1018,7 @@ fn assignments(a: &Activity) -> Vec<(String, String)> {
                         .and_then(Value::as_str)
                         .or_else(|| e.get("literal").and_then(Value::as_str))
                         .unwrap_or("");
-                    Some((variable, expr.to_string()))
+                    Some((variable, expr.to_string(), set_to(e)))
                 })
                 .collect()
         })
@@ -1009,7 +1027,11 @@ fn assignments(a: &Activity) -> Vec<(String, String)> {
         return list;
     }
     match a.text("srcVariable") {
-        Some(v) if !v.is_empty() => vec![(v.to_string(), a.text("expr").unwrap_or("").to_string())],
+        Some(v) if !v.is_empty() => vec![(
+            v.to_string(),
+            a.text("expr").unwrap_or("").to_string(),
+            a.text("setTo").unwrap_or("").to_string(),
+        )],
         _ => Vec::new(),
     }
 }
