@@ -274,7 +274,7 @@ pub fn run(
 ) -> FdRun {
     let mut machine = Machine {
         http,
-        digits: digits.iter().cloned().collect(),
+        digits: digits.iter().map(|d| d.trim().to_string()).collect(),
         subflows,
         pebble: Pebble::new(),
         steps: 0,
