@@ -520,6 +520,50 @@ mod real {
     }
 
     #[test]
+    fn the_jds_voice_flow_parses_its_reply_and_answers_its_menu() {
+        let exports = crate::flow_designer_real::exports();
+        let Some(jds) = exports.iter().find(|p| {
+            p.file_name()
+                .is_some_and(|n| n == "bmclella_Voice_JDS_1.json")
+        }) else {
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        // The customer record holds JSON as text, which the Parse activity reads; every other
+        // request is answered 404 (no payment due).
+        std::fs::write(
+            dir.path().join("mock.toml"),
+            "[[http]]\nurl = \"https://us-central1\"\n\
+             body = '{\"value\": \"{\\\"FirstName\\\": \\\"Ann\\\", \\\"LastName\\\": \\\"Lee\\\"}\"}'\n\n\
+             [[http]]\nurl = \"*\"\nstatus = 404\n",
+        )
+        .unwrap();
+        let run = json_run(
+            dir.path(),
+            &[
+                "run",
+                jds.to_str().unwrap(),
+                "--mock",
+                "mock.toml",
+                "--digits",
+                "2",
+                "--format",
+                "json",
+            ],
+        );
+        assert_eq!(run["variables"]["FirstName"], "Ann", "{run}");
+        let events = run["events"].as_array().unwrap();
+        let hello = events.iter().find(|e| e["kind"] == "play_message").unwrap();
+        assert_eq!(hello["prompts"][0], "Hello Ann Lee!");
+        let menu = events.iter().find(|e| e["kind"] == "menu").unwrap();
+        assert_eq!(menu["port"], "2");
+        assert_eq!(events.last().unwrap()["kind"], "waiting");
+        // The passphrase typed in clear in a header is masked.
+        let text = run.to_string();
+        assert!(!text.contains("wxccAPI"), "{text}");
+    }
+
+    #[test]
     fn a_real_voice_flow_runs_to_its_end() {
         let exports = crate::flow_designer_real::exports();
         let Some(hello) = exports.iter().find(|p| {
@@ -623,4 +667,45 @@ fn a_handoff_runs_the_subflow_found_in_flows() {
     let out = wxcflow(dir.path(), &args[..2]);
     assert_eq!(out.status.code(), Some(1), "{}", transcript(&out));
     insta::assert_snapshot!("handoff_without_subflow", shown(&out, dir.path()));
+}
+
+#[test]
+fn a_voice_flow_follows_its_case_on_the_reply() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = root().join("fixtures/flow-designer/exports/voice-lookup.json");
+    std::fs::write(
+        dir.path().join("caller.toml"),
+        "[NewPhoneContact]\nANI = \"+1 408 555 0100\"\n",
+    )
+    .unwrap();
+    let mock = |tier: &str| {
+        format!(
+            "[[http]]\nurl = \"https://tokens.example.com/*\"\nbody = '{{\"token\": \"crm-token\"}}'\n\n\
+             [[http]]\nurl = \"https://crm.example.com/customers?phone=%2B1+408+555+0100\"\n\
+             headers = {{ Authorization = \"Bearer crm-token\" }}\nbody = '{{\"tier\": \"{tier}\"}}'\n"
+        )
+    };
+    let mut ends = Vec::new();
+    for tier in ["gold", "silver", "bronze"] {
+        std::fs::write(dir.path().join("mock.toml"), mock(tier)).unwrap();
+        let run = json_run(
+            dir.path(),
+            &[
+                "run",
+                export.to_str().unwrap(),
+                "--inputs",
+                "caller.toml",
+                "--mock",
+                "mock.toml",
+                "--format",
+                "json",
+            ],
+        );
+        // The phone number reached the CRM form-encoded, the token as the mock expects it.
+        assert_eq!(run["events"][1]["reply"]["status"], 200, "{run}");
+        assert_eq!(run["variables"]["CustomerTier"], tier);
+        assert_eq!(run["variables"]["Token"], wxcflow::secret::MASK);
+        ends.push(run["end"].as_str().unwrap().to_string());
+    }
+    assert_eq!(ends, ["EndGold", "EndFlow", "EndFlow"]);
 }
