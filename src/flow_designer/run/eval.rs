@@ -5,9 +5,9 @@
 //!
 //! - the conditional `a ? b : c` (minijinja has none): rewritten to `(b if a else c)`;
 //! - comparisons (`==`, `!=`, `<`, `>`, `<=`, `>=`, `equals`, `contains`): own functions with
-//!   Pebble's rules: numbers compare as numbers whatever their type, a number never equals text,
-//!   and ordering text or text with a number is an error [assumed: Pebble's `OperatorUtils`
-//!   orders numbers only];
+//!   Pebble's rules [assumed: Java's `equals`, numbers widened]: numbers compare as numbers
+//!   whatever their type, a number never equals text, and ordering text or text with a number
+//!   is an error [assumed: Pebble's `OperatorUtils` orders numbers only];
 //! - `is empty` (null, empty text, empty list or map), `is null`, `is defined`;
 //! - an attribute of something that does not exist reads as null (Pebble's non-strict mode),
 //!   through minijinja's chainable undefined;
@@ -15,7 +15,7 @@
 //! - the filters `slice`, `default`, `capitalize`, `urlencode` (Pebble's own meanings), and
 //!   `lower`, `upper`, `trim`, `length`, `abs`, `first`, `last`, `join` (the same in both).
 //!
-//! Anything else (another filter, test or function, `/`, a tag other than `if`/`for`) does not
+//! Anything else (another filter, test or function, `/`, a tag other than `if`, `for`, `set`) does not
 //! render: the caller stops the run at the activity, never guessing.
 
 use minijinja::value::{Kwargs, Value, ValueKind};
