@@ -128,30 +128,30 @@ fn empty(v: &Value) -> bool {
 }
 
 /// Pebble's `slice(from, to)`: characters of text, items of a list; `to` defaults to the end.
+/// A range beyond the value is an error that names the range asked for, never the value's
+/// length (which would tell a secret's).
 fn slice(v: Value, from: usize, to: Option<usize>) -> Result<Value, Error> {
+    let beyond = || {
+        let asked = to.map_or(format!("{from}"), |t| format!("{from}, {t}"));
+        invalid(format!("slice({asked}) goes beyond the value"))
+    };
     if let Some(s) = v.as_str() {
         let chars: Vec<char> = s.chars().collect();
-        let to = to.unwrap_or(chars.len());
-        if from > to || to > chars.len() {
-            return Err(invalid(format!(
-                "slice({from}, {to}) of {} characters",
-                chars.len()
-            )));
+        let end = to.unwrap_or(chars.len());
+        if from > end || end > chars.len() {
+            return Err(beyond());
         }
-        return Ok(Value::from(chars[from..to].iter().collect::<String>()));
+        return Ok(Value::from(chars[from..end].iter().collect::<String>()));
     }
     if is_null(&v) {
         return Ok(Value::from(()));
     }
     let items: Vec<Value> = v.try_iter()?.collect();
-    let to = to.unwrap_or(items.len());
-    if from > to || to > items.len() {
-        return Err(invalid(format!(
-            "slice({from}, {to}) of {} items",
-            items.len()
-        )));
+    let end = to.unwrap_or(items.len());
+    if from > end || end > items.len() {
+        return Err(beyond());
     }
-    Ok(Value::from(items[from..to].to_vec()))
+    Ok(Value::from(items[from..end].to_vec()))
 }
 
 /// Java's `URLEncoder` (Pebble's `urlencode`): form encoding, a space as `+`.
@@ -650,6 +650,12 @@ mod tests {
         );
         assert_eq!(render("{{ T contains 'o' }}", &t).unwrap(), "true");
         assert!(render("{{ 7 / 2 }}", &[]).is_err());
+        let beyond = render("{{ T | slice(5) }}", &t).unwrap_err().to_string();
+        assert!(beyond.contains("slice(5) goes beyond"), "{beyond}");
+        assert!(
+            !beyond.contains('3'),
+            "the length of the value is not told: {beyond}"
+        );
         assert_eq!(render("a {{- T -}} b", &t).unwrap(), "atokb");
         assert_eq!(
             render("{% set x = T == 'tok' ? 1 : 2 %}{{ x }}", &t).unwrap(),
