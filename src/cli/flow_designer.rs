@@ -134,7 +134,8 @@ fn side(s: &Session, path: &Path) -> Result<FdFlow, Failure> {
     }
     let bytes = s.files.read_bounded(path, wxcflow::MAX_INPUT_BYTES)?;
     let kind = InputKind::detect(&bytes);
-    let children = |flow: &wxcflow::flow::Flow| children(s, Some(path), flow, Default::default());
+    let children =
+        |flow: &wxcflow::flow::Flow| children(s, Some(path), &[], flow, Default::default());
     let (lowered, source) = match kind {
         InputKind::FlowDocument => {
             let document: wxcflow::flow::Document =
@@ -315,7 +316,7 @@ fn build_fd(
         super::Secrets::Read => &store,
         super::Secrets::OriginsOnly => &wxcflow::render::OriginsOnly,
     };
-    let children = |flow: &wxcflow::flow::Flow| children(s, spec, flow, ids.clone());
+    let children = |flow: &wxcflow::flow::Flow| children(s, spec, &[], flow, ids.clone());
     let built = s
         .compiler()
         .build_flow_designer(kind, &source, tenant.as_ref(), store, &children);
@@ -369,9 +370,10 @@ fn subflow_ids(
 /// What the lowering knows of the flows the spec calls: the ids given, and each child's
 /// inputs and outputs when its spec is found as `run` finds it (beside the spec, else the
 /// embedded GetOAuthToken).
-fn children(
+pub(super) fn children(
     s: &Session,
     spec: Option<&Path>,
+    flows: &[PathBuf],
     flow: &wxcflow::flow::Flow,
     ids: std::collections::BTreeMap<String, fd::lower::SubflowIds>,
 ) -> fd::lower::Children {
@@ -380,7 +382,7 @@ fn children(
         ids,
         ..Default::default()
     };
-    let resolver = super::simulate::FsFlows::new(s, spec, &[]);
+    let resolver = super::simulate::FsFlows::new(s, spec, flows);
     for node in &flow.nodes {
         if let wxcflow::flow::NodeKind::CallFlow(c) = &node.kind {
             if children.interfaces.contains_key(&c.flow) {
@@ -739,4 +741,130 @@ pub(super) fn fmt_skips(source: &SourceFile) -> bool {
         );
     }
     skip
+}
+
+/// Finds the subflows a handoff calls: every Flow Designer file (`*.json`, `*.toml`) in the
+/// folders, by the flow name it gives.
+pub(super) struct FsSubflows<'a> {
+    pub(super) s: &'a Session,
+    pub(super) dirs: Vec<PathBuf>,
+}
+
+impl fd::run::SubflowLookup for FsSubflows<'_> {
+    fn subflow(&self, name: &str) -> Result<FdFlow, fd::run::SubflowError> {
+        for dir in &self.dirs {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                continue;
+            };
+            let mut paths: Vec<PathBuf> = entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| {
+                    p.is_file() && p.extension().is_some_and(|x| x == "json" || x == "toml")
+                })
+                .collect();
+            paths.sort();
+            for path in paths {
+                let Ok(Some(f)) = read_fd(self.s, &path) else {
+                    continue;
+                };
+                match fd::read_any(&f.source) {
+                    Ok(flow) if flow.name == name => return Ok(flow),
+                    _ => continue,
+                }
+            }
+        }
+        Err(fd::run::SubflowError::NotFound {
+            name: name.to_string(),
+            searched: self.dirs.iter().map(|d| d.display().to_string()).collect(),
+        })
+    }
+}
+
+/// What `run` was given for a Flow Designer file.
+pub(super) struct FdRunArgs<'a> {
+    pub(super) inputs: Option<&'a Path>,
+    pub(super) mock: Option<&'a Path>,
+    pub(super) live: bool,
+    pub(super) digits: &'a [String],
+    pub(super) flows: &'a [PathBuf],
+    pub(super) format: Format,
+}
+
+/// Whether a file is a Flow Designer export or spec (a file that cannot be read is not: the
+/// command reading it says why).
+pub(super) fn is_fd_file(s: &Session, path: &Path) -> bool {
+    matches!(read_fd(s, path), Ok(Some(_)))
+}
+
+/// `run FILE` on a Flow Designer export or spec.
+pub(super) fn run(s: &Session, path: &Path, args: &FdRunArgs) -> Outcome {
+    let Some(f) = read_fd(s, path)? else {
+        return Err(Failure::input(format!(
+            "{} is not a Flow Designer file",
+            path.display()
+        )));
+    };
+    let (flow, quoted) = match fd::read_quoted_owned(f.source) {
+        (Ok(flow), quoted) => (flow, quoted),
+        (Err(problems), quoted) => {
+            print_problems(s, &problems, &quoted);
+            return Err(Failure::problems());
+        }
+    };
+    let inputs = match args.inputs {
+        None => fd::run::Inputs::default(),
+        Some(path) => {
+            let source = read_source(s, path)?;
+            match fd::run::read_inputs(&source, &flow) {
+                (Ok(inputs), _) => inputs,
+                (Err(problems), shown) => {
+                    print_diagnostics(s, &problems, &[&shown], Format::Human, false);
+                    return Err(Failure::problems());
+                }
+            }
+        }
+    };
+    let subflows = FsSubflows {
+        s,
+        dirs: args.flows.to_vec(),
+    };
+    let run = if args.live {
+        fd::run::run(
+            &flow,
+            &inputs,
+            &mut super::live::LiveHttp,
+            args.digits,
+            &subflows,
+        )
+    } else {
+        let exchanges = match args.mock {
+            None => Vec::new(),
+            Some(path) => super::simulate::load_mock(s, path)?,
+        };
+        let mut http = wxcflow::tools::simulate::mock::MockClient { exchanges };
+        fd::run::run(&flow, &inputs, &mut http, args.digits, &subflows)
+    };
+    match args.format {
+        Format::Human => out!(s, "{}", fd::run::render_text(&run)),
+        Format::Json => out!(s, "{}", fd::run::render_json(&run)),
+    }
+    match &run.stop {
+        None => Ok(Done::Clean),
+        Some(stop) => {
+            let span = stop.activity().and_then(|name| {
+                let a = flow.process.activity(name)?;
+                let link = match stop {
+                    fd::run::Stop::MissingActivity(_, target) => {
+                        flow.process.links_from(name).find(|l| &l.target == target)
+                    }
+                    _ => None,
+                };
+                fd::lint::locate_activity(&quoted, a, link)
+            });
+            let d = Diagnostic::new(Code::RunStopped, stop.to_string()).with_span(span);
+            print_diagnostics(s, &[d], &[&quoted.source], Format::Human, false);
+            Err(Failure::problems())
+        }
+    }
 }

@@ -126,10 +126,19 @@ enum Command {
         format: Format,
     },
     /// Run a flow locally: HTTP from a mock file, or real with --live (without either, every
-    /// request fails to connect).
+    /// request fails to connect). A Flow Designer file (export or spec) runs as Flow Designer
+    /// would run it.
     Run {
-        /// The spec to run; default: the embedded GetOAuthToken.
+        /// The spec to run (or a Flow Designer file); default: the embedded GetOAuthToken.
         spec: Option<PathBuf>,
+        /// For a Flow Designer file: a TOML file of subflow inputs and flow variables by name,
+        /// and activities' fields as tables (`[NewPhoneContact]`).
+        #[arg(long)]
+        inputs: Option<PathBuf>,
+        /// For a Flow Designer file: the caller's answers to menus and digit collection, in
+        /// order (`1,2`).
+        #[arg(long, value_delimiter = ',')]
+        digits: Vec<String>,
         /// The webhook body, as JSON; default: the spec's sample.
         #[arg(long)]
         trigger: Option<String>,
@@ -142,7 +151,8 @@ enum Command {
         /// Send real HTTP requests, with each node's timeouts.
         #[arg(long)]
         live: bool,
-        /// Folders to look for flows called by Call Flow nodes (the spec's folder always).
+        /// Folders to look for flows called by Call Flow nodes (the spec's folder always), or
+        /// for the subflows a Flow Designer handoff calls.
         #[arg(long)]
         flows: Vec<PathBuf>,
         /// How to print the trace: text, or JSON (secrets masked in both).
@@ -160,6 +170,10 @@ enum Command {
         /// spec's folder always).
         #[arg(long)]
         flows: Vec<PathBuf>,
+        /// Run each scenario on the flow document, or also on the Flow Designer subflow built
+        /// from its spec, checking that both agree.
+        #[arg(long, value_enum, default_value_t = flow_designer::Target::Document)]
+        target: flow_designer::Target,
         #[command(flatten)]
         secrets: SecretsDirs,
     },
@@ -440,6 +454,44 @@ fn run_command(s: &Session, command: Command) -> Outcome {
             ..
         } => check::check(s, &specs, tenants.as_deref(), format),
         Command::Run {
+            spec: Some(spec),
+            inputs,
+            digits,
+            mock,
+            live,
+            flows,
+            format,
+            trigger,
+            values,
+            ..
+        } if flow_designer::is_fd_file(s, &spec) => {
+            if trigger.is_some() || values.is_some() {
+                return Err(Failure::usage(
+                    "--trigger and --values are for Webex Connect specs; a Flow Designer file takes --inputs",
+                ));
+            }
+            flow_designer::run(
+                s,
+                &spec,
+                &flow_designer::FdRunArgs {
+                    inputs: inputs.as_deref(),
+                    mock: mock.as_deref(),
+                    live,
+                    digits: &digits,
+                    flows: &flows,
+                    format,
+                },
+            )
+        }
+        Command::Run {
+            inputs: Some(_), ..
+        } => Err(Failure::usage(
+            "--inputs is for Flow Designer files; a Webex Connect spec takes --values and --trigger",
+        )),
+        Command::Run { digits, .. } if !digits.is_empty() => Err(Failure::usage(
+            "--digits is for Flow Designer files: Webex Connect flows here take no digits",
+        )),
+        Command::Run {
             spec,
             trigger,
             values,
@@ -458,7 +510,17 @@ fn run_command(s: &Session, command: Command) -> Outcome {
             &flows,
             format,
         ),
-        Command::Test { paths, flows, .. } => simulate::test(s, &paths, &flows),
+        Command::Test {
+            paths,
+            flows,
+            target,
+            ..
+        } => simulate::test(
+            s,
+            &paths,
+            &flows,
+            target == flow_designer::Target::FlowDesigner,
+        ),
         Command::Inspect { files, format } => inspect::inspect(s, &files, format),
         Command::Graph {
             spec,

@@ -127,24 +127,7 @@ pub(super) fn simulate(
     } else {
         let exchanges = match mock {
             None => Vec::new(),
-            Some(path) => {
-                let source = read_source(s, path)?;
-                match toml::from_str::<wxcflow::tools::simulate::mock::MockFile>(&source.text) {
-                    Ok(file) => file.http,
-                    Err(e) => {
-                        let d = Diagnostic::new(
-                            Code::WrongType,
-                            format!(
-                                "invalid mock file: {}",
-                                diagnostic::in_toml_terms(e.message().trim_end())
-                            ),
-                        )
-                        .with_span(e.span().map(|r| source.span(r)));
-                        print_diagnostics(s, &[d], &[&source], Format::Human, false);
-                        return Err(Failure::problems());
-                    }
-                }
-            }
+            Some(path) => load_mock(s, path)?,
         };
         wxcflow::tools::simulate::run(
             &compiled.flow,
@@ -161,6 +144,29 @@ pub(super) fn simulate(
         Err(Failure::problems())
     } else {
         Ok(Done::Clean)
+    }
+}
+
+/// The `[[http]]` exchanges of a mock file; a file that does not read is a located error.
+pub(super) fn load_mock(
+    s: &Session,
+    path: &Path,
+) -> Result<Vec<wxcflow::tools::simulate::mock::MockExchange>, Failure> {
+    let source = read_source(s, path)?;
+    match toml::from_str::<wxcflow::tools::simulate::mock::MockFile>(&source.text) {
+        Ok(file) => Ok(file.http),
+        Err(e) => {
+            let d = Diagnostic::new(
+                Code::WrongType,
+                format!(
+                    "invalid mock file: {}",
+                    diagnostic::in_toml_terms(e.message().trim_end())
+                ),
+            )
+            .with_span(e.span().map(|r| source.span(r)));
+            print_diagnostics(s, &[d], &[&source], Format::Human, false);
+            Err(Failure::problems())
+        }
     }
 }
 
@@ -188,7 +194,12 @@ fn scenario_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     Ok(files)
 }
 
-pub(super) fn test(s: &Session, paths: &[PathBuf], flows: &[PathBuf]) -> Outcome {
+pub(super) fn test(
+    s: &Session,
+    paths: &[PathBuf],
+    flows: &[PathBuf],
+    flow_designer: bool,
+) -> Outcome {
     flow_folders_exist(flows)?;
     let files = match scenario_files(paths) {
         Ok(f) => f,
@@ -204,7 +215,7 @@ pub(super) fn test(s: &Session, paths: &[PathBuf], flows: &[PathBuf]) -> Outcome
     let (mut passed, mut failed) = (0, 0);
     for file in &files {
         let name = file.display().to_string();
-        match run_scenario(s, file, flows) {
+        match run_scenario(s, file, flows, flow_designer) {
             Ok((label, failures)) if failures.is_empty() => {
                 passed += 1;
                 outln!(s, "ok    {name}: {}", diagnostic::printable(&label));
@@ -236,11 +247,13 @@ pub(super) fn test(s: &Session, paths: &[PathBuf], flows: &[PathBuf]) -> Outcome
     }
 }
 
-/// Loads, builds and runs one scenario; its label and unmet expectations.
+/// Loads, builds and runs one scenario (with `flow_designer`, also on the subflow lowered
+/// from its spec); its label and unmet expectations.
 fn run_scenario(
     s: &Session,
     file: &Path,
     flows: &[PathBuf],
+    flow_designer: bool,
 ) -> Result<(String, Vec<wxcflow::tools::simulate::scenario::Failure>), String> {
     let source = read_source(s, file).map_err(|e| e.message)?;
     let scenario: wxcflow::tools::simulate::scenario::Scenario = toml::from_str(&source.text)
@@ -274,14 +287,11 @@ fn run_scenario(
     let build = s
         .compiler()
         .build_tenant(&spec_source, Some(&tenant), &store);
-    let Some((document, _)) = build.output else {
-        let errors: Vec<String> = build
-            .diagnostics
-            .iter()
-            .filter(|d| d.is_error())
-            .map(|d| format!("{}: {}", d.code.as_str(), d.message))
-            .collect();
-        return Err(format!("the spec does not build: {}", errors.join("; ")));
+    let Some((document, _)) = &build.output else {
+        return Err(format!(
+            "the spec does not build: {}",
+            errors(&build.diagnostics)
+        ));
     };
     let body: serde_json::Value = match &scenario.trigger {
         None => document.flow.trigger.sample.clone(),
@@ -300,8 +310,45 @@ fn run_scenario(
         .name
         .clone()
         .unwrap_or_else(|| document.flow.name.clone());
-    Ok((
-        label,
-        wxcflow::tools::simulate::scenario::check(&run, &scenario.expect),
-    ))
+    let mut failures = wxcflow::tools::simulate::scenario::check(&run, &scenario.expect);
+    if flow_designer {
+        use wxcflow::flow_designer as fd;
+        let children = |flow: &wxcflow::flow::Flow| {
+            super::flow_designer::children(s, spec_path.as_deref(), flows, flow, Default::default())
+        };
+        let lowered = s
+            .compiler()
+            .lower_flow_designer(&document.flow, &children)
+            .build;
+        let Some((model, _)) = lowered.output else {
+            return Err(format!(
+                "the spec does not build for Flow Designer: {}",
+                errors(&lowered.diagnostics)
+            ));
+        };
+        let inputs = fd::run::agree::inputs_for(&model, &body);
+        let mut http = wxcflow::tools::simulate::mock::MockClient {
+            exchanges: scenario.http.clone(),
+        };
+        let lookup = fd::run::agree::Lowered(&resolver);
+        let fd_run = fd::run::run(&model, &inputs, &mut http, &[], &lookup);
+        failures.extend(fd::run::agree::check_both(
+            &document.flow,
+            &run,
+            &fd_run,
+            &scenario.expect,
+            &scenario.flow_designer,
+        ));
+    }
+    Ok((label, failures))
+}
+
+/// A build's errors on one line: `code: message; ...`.
+fn errors(diagnostics: &[Diagnostic]) -> String {
+    let errors: Vec<String> = diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| format!("{}: {}", d.code.as_str(), d.message))
+        .collect();
+    errors.join("; ")
 }

@@ -120,6 +120,8 @@ codes! {
     NotCarried => "wxc::not-carried", Warning, "A spec setting Flow Designer has no place for is left out of the Flow Designer file (a correlation id, a Call Flow's entry node, a child's mappings when its spec is not found); the message names it.";
     SecretFileNotAllowed => "wxc::secret-file-not-allowed", Error, "A secret file outside the tenant file's folder and every `--secrets-dir` (links followed), under /proc, /sys or /dev, or not a regular file.";
     SecretValueInvalid => "wxc::secret-value-invalid", Error, "A secret value (from the environment or a file) holds a byte order mark, NUL or other control character, beyond one trailing newline.";
+    RunStopped => "wxc::run-stopped", Error, "A local run of a Flow Designer flow stopped before an end: an activity it does not run, a link missing, an expression it cannot evaluate; the message names the activity.";
+    InvalidInputs => "wxc::invalid-inputs", Error, "A run's `--inputs` file names a variable or activity the flow does not have, or gives a value its variable's type cannot hold.";
 }
 
 impl Code {
@@ -197,6 +199,8 @@ impl Code {
             Code::Approximated => "Check the setting in Flow Designer after importing; the message says how it was carried.",
             Code::UnresolvedSubflow => "Build with `--subflow NAME=FLOWID`, or let `wxcflow push` look the subflow up by name in the tenant; import it by hand only after choosing the subflow in Flow Designer.",
             Code::NotCarried => "Check in Flow Designer after importing that the flow does without it (the message says what was left out), or remove the setting from the spec.",
+            Code::RunStopped => "The run stops rather than guess: give the answer it lacks (a link, a mocked reply, a subflow with --flows), or see docs/flow-designer.md for what a run carries out.",
+            Code::InvalidInputs => "Name the flow's variables (or an activity, as a table of its fields) exactly as the flow spells them, with values of their type.",
             Code::LiteralSecret => "Take the value from the environment or a file outside the repository: { env = \"NAME\" } or { file = \"PATH\" }.",
         }
     }

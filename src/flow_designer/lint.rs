@@ -485,6 +485,18 @@ fn status_tested(process: &Process) -> BTreeSet<&str> {
     tested
 }
 
+/// Where an activity of the main process stands in the file the flow was read from (its
+/// entry in an export, its table in a spec); with `port`, the link leaving it from that port
+/// when there is one.
+pub fn locate_activity(quoted: &Quoted, a: &Activity, link: Option<&Link>) -> Option<Span> {
+    let place = Place {
+        source: Some(&quoted.source),
+        places: quoted.places(),
+    };
+    link.and_then(|l| place.link(&Scope::Main, l))
+        .or_else(|| place.activity(&Scope::Main, a))
+}
+
 /// Locates places in the file a flow was read from.
 struct Place<'a> {
     source: Option<&'a SourceFile>,

@@ -25,6 +25,7 @@ pub(crate) mod pebble;
 pub mod push;
 pub mod quote;
 pub mod read;
+pub mod run;
 pub mod schema;
 pub mod secrets;
 pub mod sheet;

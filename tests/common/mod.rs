@@ -179,3 +179,23 @@ pub const SECRET_SETS: &[(&str, &str)] = &[
     ("s", "secret-and-more"),
     ("secret-and-more", "secret"),
 ];
+
+/// Where the outcomes of generated nodes lead, chosen by `picks` in turn: from node `i` (of
+/// `n`, keyed `node_<i>`), a later node or `end:Success`, `end:Error`, or `beyond` past the
+/// last; so that every generated flow's edges go forward and it compiles.
+pub fn forward_targets<'a>(
+    picks: &'a [usize],
+    n: usize,
+    beyond: &'a str,
+) -> impl FnMut(usize) -> String + 'a {
+    let mut pick = picks.iter().cycle();
+    move |i: usize| {
+        let choice = pick.next().copied().unwrap_or(0) % (n - i + 2);
+        match choice {
+            0 => "end:Success".to_string(),
+            1 => "end:Error".to_string(),
+            c if i + c - 1 < n => format!("node_{}", i + c - 1),
+            _ => beyond.to_string(),
+        }
+    }
+}

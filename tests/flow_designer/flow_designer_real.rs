@@ -14,7 +14,7 @@ use std::process::Command;
 use wxcflow::diagnostic::{Code, SourceFile};
 use wxcflow::flow_designer::{self as fd, schema::FdValidator};
 
-fn exports_dir() -> PathBuf {
+pub(crate) fn exports_dir() -> PathBuf {
     std::env::var_os("WXCFLOW_REAL_EXPORTS").map_or_else(
         || Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/real-exports/flow-designer"),
         PathBuf::from,
@@ -24,7 +24,7 @@ fn exports_dir() -> PathBuf {
 /// Every `*.json` under the folder, subfolders (Cisco's own templates in `cisco/`) included.
 /// Without any, the test has nothing to read: it says "skipped" where `cargo test` prints (not in
 /// the output it captures), and under `CI=true` it fails rather than pass having tested nothing.
-fn exports() -> Vec<PathBuf> {
+pub(crate) fn exports() -> Vec<PathBuf> {
     let dir = exports_dir();
     let mut files = Vec::new();
     let mut folders = vec![dir.clone()];

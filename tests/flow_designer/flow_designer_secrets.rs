@@ -307,6 +307,14 @@ fn transcript(dir: &Path, secrets: (&str, &str)) -> Vec<(String, String)> {
         vec!["check", "sub.fd.json"],
         vec!["textconv", "sub.fd.json"],
         vec!["diff", "template.toml", "sub.fd.json"],
+        // Runs: every request fails to connect (no mock), and the failures name the URLs.
+        vec!["run", "export.json"],
+        vec!["run", "export.min.json", "--format", "json"],
+        vec!["run", "spec.toml"],
+        vec!["run", "broken.json"],
+        vec!["run", "spec-broken.toml"],
+        vec!["run", "sub.fd.json"],
+        vec!["run", "sub.fd.json", "--format", "json"],
     ]);
     let mut out = Vec::new();
     for args in &commands {

@@ -14,4 +14,5 @@ mod flow_designer;
 mod flow_designer_cli;
 mod flow_designer_push;
 mod flow_designer_real;
+mod flow_designer_run;
 mod flow_designer_secrets;

@@ -133,6 +133,9 @@ fn every_check_code_is_exercised_by_the_corpus() {
                 "wxc::schema-violation",
                 "wxc::workflow-output",
                 "wxc::too-large",
+                // A Flow Designer run's: tests/flow_designer/flow_designer_run.rs.
+                "wxc::run-stopped",
+                "wxc::invalid-inputs",
             ]
             .contains(c)
         })

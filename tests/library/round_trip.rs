@@ -120,16 +120,7 @@ mod generated {
     /// `picks`, so that every generated flow compiles (unreachable nodes only warn).
     fn flow(kinds: &[Kind], picks: &[usize], description: &str) -> wxcflow::spec::Spec {
         let n = kinds.len();
-        let mut pick = picks.iter().cycle();
-        let mut target = |i: usize| {
-            let choice = pick.next().copied().unwrap_or(0) % (n - i + 2);
-            match choice {
-                0 => "end:Success".to_string(),
-                1 => "end:Error".to_string(),
-                c if i + c - 1 < n => format!("node_{}", i + c - 1),
-                _ => "end:Incomplete".to_string(),
-            }
-        };
+        let mut target = crate::common::forward_targets(picks, n, "end:Incomplete");
         let mut b = FlowBuilder::new("Generated")
             .description(description)
             .webhook(

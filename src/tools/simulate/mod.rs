@@ -17,10 +17,13 @@ use crate::secret::Text;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
+pub(crate) use render::exchange_lines;
 pub use render::{render_json, render_text};
 
 /// Steps after which a run is cut (a loop without an exit).
 pub(crate) const STEP_LIMIT: usize = 1_000;
+/// The flow transaction id (`$(flid)`) every run is given.
+pub const SIMULATED_FLID: &str = "sim-flid-0001";
 /// How deep Call Flow may nest.
 pub(crate) const CALL_DEPTH_LIMIT: usize = 8;
 /// The request timeout the simulator assumes when a node sets none (the platform's default
@@ -78,7 +81,7 @@ pub enum Reply {
 
 impl Reply {
     /// The reply of a node with secret outputs: its body and headers hold the secret too.
-    fn tainted_by(self, secret: bool) -> Reply {
+    pub fn tainted_by(self, secret: bool) -> Reply {
         match self {
             Reply::Response {
                 status,
@@ -372,7 +375,7 @@ impl Machine<'_> {
         for (path, value) in webhook_outputs(trigger) {
             outputs.insert(format!("{START_ID}.{path}"), Text::plain(text_of(value)));
         }
-        let flid = "sim-flid-0001".to_string();
+        let flid = SIMULATED_FLID.to_string();
         let mut at = flow.trigger.next.clone();
         loop {
             let id = match &at {

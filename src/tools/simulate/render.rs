@@ -1,6 +1,6 @@
 //! A run as people read it, and as JSON.
 
-use super::{Reply, Run};
+use super::{Exchange, Reply, Run};
 use crate::diagnostic::printable;
 use std::fmt::Write as _;
 
@@ -18,31 +18,7 @@ pub fn render_text(run: &Run) -> String {
                 x.request.method,
                 printable(x.request.url.shown())
             );
-            for (k, v) in &x.request.headers {
-                let _ = writeln!(out, "        {}: {}", printable(k), printable(v.shown()));
-            }
-            if let Some(b) = &x.request.body {
-                let _ = writeln!(out, "        body: {}", printable(b.shown()));
-            }
-            for hop in &x.redirects {
-                let _ = writeln!(
-                    out,
-                    "      <- {} redirect to {}: {}",
-                    hop.status,
-                    printable(hop.location.shown()),
-                    hop.action
-                );
-            }
-            let reply = match &x.reply {
-                Reply::Response { status, body, .. } => {
-                    format!("{status} {}", printable(body.shown()))
-                }
-                Reply::ConnectionFailed { reason } => {
-                    format!("connection failed: {}", printable(reason.shown()))
-                }
-                Reply::Timeout => "timed out".into(),
-            };
-            let _ = writeln!(out, "      <- {reply}");
+            exchange_lines(&mut out, "        ", "      ", x);
         }
         for (k, v) in &step.assigned {
             let _ = writeln!(out, "      set {k} = {v:?}");
@@ -69,4 +45,34 @@ pub fn render_text(run: &Run) -> String {
 #[allow(clippy::expect_used)]
 pub fn render_json(run: &Run) -> String {
     serde_json::to_string_pretty(run).expect("runs serialise") + "\n"
+}
+
+/// An exchange's lines after the request line: headers and body at `detail`'s indent, the
+/// redirects and the reply (`<- ...`) at `reply`'s. Every value as its provenance allows.
+pub(crate) fn exchange_lines(out: &mut String, detail: &str, reply: &str, x: &Exchange) {
+    for (k, v) in &x.request.headers {
+        let _ = writeln!(out, "{detail}{}: {}", printable(k), printable(v.shown()));
+    }
+    if let Some(b) = &x.request.body {
+        let _ = writeln!(out, "{detail}body: {}", printable(b.shown()));
+    }
+    for hop in &x.redirects {
+        let _ = writeln!(
+            out,
+            "{reply}<- {} redirect to {}: {}",
+            hop.status,
+            printable(hop.location.shown()),
+            hop.action
+        );
+    }
+    let answer = match &x.reply {
+        Reply::Response { status, body, .. } => {
+            format!("{status} {}", printable(body.shown()))
+        }
+        Reply::ConnectionFailed { reason } => {
+            format!("connection failed: {}", printable(reason.shown()))
+        }
+        Reply::Timeout => "timed out".into(),
+    };
+    let _ = writeln!(out, "{reply}<- {answer}");
 }

@@ -1,0 +1,667 @@
+//! Pebble templates evaluated for a run. minijinja renders them where it agrees with Pebble's
+//! documented behaviour (names, attribute and index access, literals, arithmetic but `/`,
+//! `and` / `or` / `not`, `~`, filters and tests by name); wxcflow's own code does what it does
+//! not:
+//!
+//! - the conditional `a ? b : c` (minijinja has none): rewritten to `(b if a else c)`;
+//! - comparisons (`==`, `!=`, `<`, `>`, `<=`, `>=`, `equals`, `contains`): own functions with
+//!   Pebble's rules [assumed: Java's `equals`, numbers widened]: numbers compare as numbers
+//!   whatever their type, a number never equals text, and ordering text or text with a number
+//!   is an error [assumed: Pebble's `OperatorUtils` orders numbers only];
+//! - `is empty` (null, empty text, empty list or map), `is null`, `is defined`;
+//! - an attribute of something that does not exist reads as null (Pebble's non-strict mode),
+//!   through minijinja's chainable undefined;
+//! - how values print: `true` / `false` (minijinja: `True`), null as nothing;
+//! - the filters `slice`, `default`, `capitalize`, `urlencode` (Pebble's own meanings), and
+//!   `lower`, `upper`, `trim`, `length`, `abs`, `first`, `last`, `join` (the same in both).
+//!
+//! Anything else (another filter, test or function, `/`, a tag other than `if`, `for`, `set`) does not
+//! render: the caller stops the run at the activity, never guessing.
+
+use minijinja::value::{Kwargs, Value, ValueKind};
+use minijinja::{Environment, Error, ErrorKind, UndefinedBehavior};
+use std::collections::BTreeMap;
+
+/// Why a template could not be evaluated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EvalError(pub String);
+
+impl std::fmt::Display for EvalError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The environment templates render in, built once per run.
+pub struct Pebble {
+    env: Environment<'static>,
+}
+
+impl Default for Pebble {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn invalid(message: impl Into<String>) -> Error {
+    Error::new(ErrorKind::InvalidOperation, message.into())
+}
+
+fn is_number(v: &Value) -> bool {
+    v.kind() == ValueKind::Number
+}
+
+fn as_f64(v: &Value) -> Option<f64> {
+    if let Some(i) = v.as_i64() {
+        return Some(i as f64);
+    }
+    f64::try_from(v.clone()).ok()
+}
+
+fn is_null(v: &Value) -> bool {
+    v.is_undefined() || v.is_none()
+}
+
+/// Pebble's `==`: numbers by value, null equals null, otherwise equal values of one kind.
+fn equal(a: &Value, b: &Value) -> bool {
+    if is_number(a) && is_number(b) {
+        return as_f64(a) == as_f64(b);
+    }
+    if is_null(a) || is_null(b) {
+        return is_null(a) && is_null(b);
+    }
+    a.kind() == b.kind() && a == b
+}
+
+fn compare(a: Value, op: String, b: Value) -> Result<bool, Error> {
+    Ok(match op.as_str() {
+        "==" => equal(&a, &b),
+        "!=" => !equal(&a, &b),
+        "contains" => {
+            if let (Some(s), Some(part)) = (a.as_str(), b.as_str()) {
+                s.contains(part)
+            } else if matches!(a.kind(), ValueKind::Seq | ValueKind::Map) {
+                let mut found = false;
+                if let Ok(items) = a.try_iter() {
+                    for item in items {
+                        if equal(&item, &b) {
+                            found = true;
+                            break;
+                        }
+                    }
+                }
+                found
+            } else {
+                false
+            }
+        }
+        _ => {
+            let (Some(x), Some(y)) = (
+                as_f64(&a).filter(|_| is_number(&a)),
+                as_f64(&b).filter(|_| is_number(&b)),
+            ) else {
+                return Err(invalid(format!(
+                    "`{op}` orders numbers only, not {} and {}",
+                    a.kind(),
+                    b.kind()
+                )));
+            };
+            match op.as_str() {
+                "<" => x < y,
+                ">" => x > y,
+                "<=" => x <= y,
+                _ => x >= y,
+            }
+        }
+    })
+}
+
+fn empty(v: &Value) -> bool {
+    if is_null(v) {
+        return true;
+    }
+    match v.kind() {
+        ValueKind::String => v.as_str().is_some_and(str::is_empty),
+        ValueKind::Seq | ValueKind::Map => v.len() == Some(0),
+        _ => false,
+    }
+}
+
+/// Pebble's `slice(from, to)`: characters of text, items of a list; `to` defaults to the end.
+/// A range beyond the value is an error that names the range asked for, never the value's
+/// length (which would tell a secret's).
+fn slice(v: Value, from: usize, to: Option<usize>) -> Result<Value, Error> {
+    let beyond = || {
+        let asked = to.map_or(format!("{from}"), |t| format!("{from}, {t}"));
+        invalid(format!("slice({asked}) goes beyond the value"))
+    };
+    if let Some(s) = v.as_str() {
+        let chars: Vec<char> = s.chars().collect();
+        let end = to.unwrap_or(chars.len());
+        if from > end || end > chars.len() {
+            return Err(beyond());
+        }
+        return Ok(Value::from(chars[from..end].iter().collect::<String>()));
+    }
+    if is_null(&v) {
+        return Ok(Value::from(()));
+    }
+    let items: Vec<Value> = v.try_iter()?.collect();
+    let end = to.unwrap_or(items.len());
+    if from > end || end > items.len() {
+        return Err(beyond());
+    }
+    Ok(Value::from(items[from..end].to_vec()))
+}
+
+/// Java's `URLEncoder` (Pebble's `urlencode`): form encoding, a space as `+`.
+pub(crate) fn urlencode(v: Value) -> String {
+    let text = if is_null(&v) {
+        String::new()
+    } else {
+        v.to_string()
+    };
+    let mut out = String::new();
+    for b in text.bytes() {
+        match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'.' | b'-' | b'*' | b'_' => {
+                out.push(b as char)
+            }
+            b' ' => out.push('+'),
+            other => out.push_str(&format!("%{other:02X}")),
+        }
+    }
+    out
+}
+
+fn text_of(v: &Value) -> String {
+    if is_null(v) {
+        String::new()
+    } else if v.kind() == ValueKind::Bool {
+        v.is_true().to_string()
+    } else {
+        v.to_string()
+    }
+}
+
+impl Pebble {
+    /// The environment: only the filters and tests listed in the module's notes.
+    pub fn new() -> Pebble {
+        let mut env = Environment::empty();
+        env.set_undefined_behavior(UndefinedBehavior::Chainable);
+        env.set_formatter(|out, _state, value| out.write_str(&text_of(value)).map_err(Error::from));
+        env.add_function("__cmp", compare);
+        env.add_test("empty", |v: Value| empty(&v));
+        env.add_test("null", |v: Value| is_null(&v));
+        env.add_test("defined", |v: Value| !v.is_undefined());
+        env.add_filter("slice", slice);
+        env.add_filter("urlencode", urlencode);
+        env.add_filter(
+            "default",
+            |v: Value, d: Value| if empty(&v) { d } else { v },
+        );
+        env.add_filter("capitalize", |v: Value| {
+            let s = text_of(&v);
+            let mut chars = s.chars();
+            match chars.next() {
+                Some(c) => c.to_uppercase().collect::<String>() + chars.as_str(),
+                None => String::new(),
+            }
+        });
+        env.add_filter("lower", |v: Value| text_of(&v).to_lowercase());
+        env.add_filter("upper", |v: Value| text_of(&v).to_uppercase());
+        env.add_filter("trim", |v: Value| text_of(&v).trim().to_string());
+        env.add_filter("length", |v: Value| -> Result<usize, Error> {
+            if let Some(s) = v.as_str() {
+                return Ok(s.chars().count());
+            }
+            if is_null(&v) {
+                return Ok(0);
+            }
+            v.len()
+                .ok_or_else(|| invalid(format!("length of {}", v.kind())))
+        });
+        env.add_filter("abs", |v: Value| -> Result<Value, Error> {
+            match v.as_i64() {
+                Some(i) => Ok(Value::from(i.abs())),
+                None => as_f64(&v)
+                    .map(|f| Value::from(f.abs()))
+                    .ok_or_else(|| invalid("abs of something not a number")),
+            }
+        });
+        env.add_filter("first", |v: Value| -> Result<Value, Error> {
+            if let Some(s) = v.as_str() {
+                return Ok(s.chars().next().map(Value::from).unwrap_or_default());
+            }
+            Ok(v.try_iter()?.next().unwrap_or_default())
+        });
+        env.add_filter("last", |v: Value| -> Result<Value, Error> {
+            if let Some(s) = v.as_str() {
+                return Ok(s.chars().last().map(Value::from).unwrap_or_default());
+            }
+            Ok(v.try_iter()?.last().unwrap_or_default())
+        });
+        env.add_filter(
+            "join",
+            |v: Value, sep: Option<String>, _: Kwargs| -> Result<String, Error> {
+                let parts: Vec<String> = v.try_iter()?.map(|x| text_of(&x)).collect();
+                Ok(parts.join(sep.as_deref().unwrap_or("")))
+            },
+        );
+        Pebble { env }
+    }
+
+    /// Renders a template (text with `{{ }}` and `{% %}` blocks) with the names in `context`.
+    pub fn render(
+        &self,
+        template: &str,
+        context: &BTreeMap<String, Value>,
+    ) -> Result<String, EvalError> {
+        let jinja = translate(template)?;
+        self.env
+            .render_str(&jinja, context)
+            .map_err(|e| EvalError(describe(&e)))
+    }
+}
+
+/// An error as one line: its kind and detail, without minijinja's excerpt.
+fn describe(e: &Error) -> String {
+    match e.detail() {
+        Some(detail) => format!("{}: {detail}", e.kind()),
+        None => e.kind().to_string(),
+    }
+}
+
+/// The template with every `{{ expression }}` (and the condition of `{% if %}` / `{% elseif %}`)
+/// translated to minijinja's syntax.
+pub fn translate(template: &str) -> Result<String, EvalError> {
+    let mut out = String::new();
+    let mut rest = template;
+    loop {
+        let expr = rest.find("{{");
+        let tag = rest.find("{%");
+        let (open, close, is_tag) = match (expr, tag) {
+            (Some(a), Some(b)) if b < a => (b, "%}", true),
+            (Some(a), _) => (a, "}}", false),
+            (None, Some(b)) => (b, "%}", true),
+            (None, None) => {
+                out.push_str(rest);
+                return Ok(out);
+            }
+        };
+        out.push_str(&rest[..open]);
+        let body_start = open + 2;
+        let Some(len) = rest[body_start..].find(close) else {
+            return Err(EvalError(format!(
+                "`{}` without its closing `{close}`",
+                &rest[open..open + 2]
+            )));
+        };
+        let body = &rest[body_start..body_start + len];
+        // Whitespace control (`{{-`, `-}}`) is the same in both: kept as written.
+        let (lead, body) = match body.strip_prefix('-') {
+            Some(b) => ("-", b),
+            None => ("", body),
+        };
+        let (trail, body) = match body.strip_suffix('-') {
+            Some(b) => ("-", b),
+            None => ("", body),
+        };
+        if is_tag {
+            let trimmed = body.trim_start();
+            let word: String = trimmed
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric())
+                .collect();
+            let after = &trimmed[word.len()..];
+            let translated = match word.as_str() {
+                "if" => format!(" if {} ", expression(&tokens(after)?)?),
+                "elseif" => format!(" elif {} ", expression(&tokens(after)?)?),
+                "set" => {
+                    let Some((name, value)) = after.split_once('=') else {
+                        return Err(EvalError("`set` without `=`".into()));
+                    };
+                    format!(" set {} = {} ", name.trim(), expression(&tokens(value)?)?)
+                }
+                "else" | "endif" | "endfor" | "for" => body.to_string(),
+                other => {
+                    return Err(EvalError(format!(
+                        "the tag `{other}` is not evaluated by the simulator"
+                    )))
+                }
+            };
+            out.push_str(&format!("{{%{lead}{translated}{trail}%}}"));
+        } else {
+            out.push_str(&format!(
+                "{{{{{lead} {} {trail}}}}}",
+                expression(&tokens(body)?)?
+            ));
+        }
+        rest = &rest[body_start + len + 2..];
+    }
+}
+
+/// A token of a Pebble expression: its text and whether it is a word or symbol.
+#[derive(Clone, Debug, PartialEq)]
+struct Tok {
+    text: String,
+}
+
+fn tokens(text: &str) -> Result<Vec<Tok>, EvalError> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        let start = i;
+        if c.is_ascii_whitespace() {
+            i += 1;
+            continue;
+        }
+        if c == b'"' || c == b'\'' {
+            i += 1;
+            while i < b.len() && b[i] != c {
+                i += if b[i] == b'\\' { 2 } else { 1 };
+            }
+            if i >= b.len() {
+                return Err(EvalError("a string without its closing quote".into()));
+            }
+            i += 1;
+        } else if c.is_ascii_alphanumeric() || c == b'_' {
+            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+                i += 1;
+            }
+            // A decimal number keeps its point.
+            if c.is_ascii_digit() && i + 1 < b.len() && b[i] == b'.' && b[i + 1].is_ascii_digit() {
+                i += 1;
+                while i < b.len() && b[i].is_ascii_digit() {
+                    i += 1;
+                }
+            }
+        } else if i + 1 < b.len() && matches!(&b[i..i + 2], b"==" | b"!=" | b"<=" | b">=") {
+            i += 2;
+        } else {
+            // One character (UTF-8 sequences whole).
+            i += text[i..].chars().next().map_or(1, char::len_utf8);
+        }
+        out.push(Tok {
+            text: text[start..i].to_string(),
+        });
+    }
+    Ok(out)
+}
+
+fn is(t: &Tok, s: &str) -> bool {
+    t.text == s
+}
+
+/// Positions of tokens at bracket depth 0 for which `pick` holds.
+fn top_level(
+    toks: &[Tok],
+    mut pick: impl FnMut(usize, &Tok) -> bool,
+) -> Result<Vec<usize>, EvalError> {
+    let mut depth: i32 = 0;
+    let mut found = Vec::new();
+    for (i, t) in toks.iter().enumerate() {
+        match t.text.as_str() {
+            "(" | "[" | "{" => depth += 1,
+            ")" | "]" | "}" => {
+                depth -= 1;
+                if depth < 0 {
+                    return Err(EvalError(format!("an unmatched `{}`", t.text)));
+                }
+            }
+            _ if depth == 0 && pick(i, t) => found.push(i),
+            _ => {}
+        }
+    }
+    if depth != 0 {
+        return Err(EvalError("an unclosed bracket".into()));
+    }
+    Ok(found)
+}
+
+fn empty_operand(toks: &[Tok]) -> Result<(), EvalError> {
+    if toks.is_empty() {
+        Err(EvalError("an operator without its operand".into()))
+    } else {
+        Ok(())
+    }
+}
+
+/// The conditional (lowest precedence, right to left), then `or`.
+fn expression(toks: &[Tok]) -> Result<String, EvalError> {
+    empty_operand(toks)?;
+    let marks = top_level(toks, |_, t| is(t, "?") || is(t, ":"))?;
+    let Some(&q) = marks.iter().find(|&&i| is(&toks[i], "?")) else {
+        return or(toks);
+    };
+    let mut pending = 0;
+    let mut colon = None;
+    for &i in marks.iter().filter(|&&i| i > q) {
+        if is(&toks[i], "?") {
+            pending += 1;
+        } else if pending == 0 {
+            colon = Some(i);
+            break;
+        } else {
+            pending -= 1;
+        }
+    }
+    let Some(c) = colon else {
+        return Err(EvalError("a `?` without its `:`".into()));
+    };
+    Ok(format!(
+        "(({}) if ({}) else ({}))",
+        expression(&toks[q + 1..c])?,
+        or(&toks[..q])?,
+        expression(&toks[c + 1..])?
+    ))
+}
+
+fn split_join(
+    toks: &[Tok],
+    word: &str,
+    next: fn(&[Tok]) -> Result<String, EvalError>,
+) -> Result<String, EvalError> {
+    empty_operand(toks)?;
+    let at = top_level(toks, |_, t| is(t, word))?;
+    if at.is_empty() {
+        return next(toks);
+    }
+    let mut parts = Vec::new();
+    let mut from = 0;
+    for i in at.into_iter().chain([toks.len()]) {
+        parts.push(format!("({})", next(&toks[from..i])?));
+        from = i + 1;
+    }
+    Ok(parts.join(&format!(" {word} ")))
+}
+
+fn or(toks: &[Tok]) -> Result<String, EvalError> {
+    split_join(toks, "or", and)
+}
+
+fn and(toks: &[Tok]) -> Result<String, EvalError> {
+    split_join(toks, "and", not)
+}
+
+fn not(toks: &[Tok]) -> Result<String, EvalError> {
+    empty_operand(toks)?;
+    if is(&toks[0], "not") {
+        return Ok(format!("not ({})", not(&toks[1..])?));
+    }
+    comparison(toks)
+}
+
+const COMPARISONS: [&str; 8] = ["==", "!=", "<", ">", "<=", ">=", "equals", "contains"];
+
+/// The first comparison at this level, as a call of wxcflow's own `__cmp`.
+fn comparison(toks: &[Tok]) -> Result<String, EvalError> {
+    let at = top_level(toks, |_, t| COMPARISONS.contains(&t.text.as_str()))?;
+    let Some(&i) = at.first() else {
+        return term(toks);
+    };
+    let op = if is(&toks[i], "equals") {
+        "=="
+    } else {
+        toks[i].text.as_str()
+    };
+    empty_operand(&toks[..i])?;
+    Ok(format!(
+        "__cmp({}, \"{op}\", {})",
+        term(&toks[..i])?,
+        comparison(&toks[i + 1..])?
+    ))
+}
+
+/// Everything that binds tighter than a comparison, passed to minijinja as written; what stands
+/// inside brackets is translated, item by item.
+fn term(toks: &[Tok]) -> Result<String, EvalError> {
+    empty_operand(toks)?;
+    let mut out = String::new();
+    let mut i = 0;
+    while i < toks.len() {
+        let t = &toks[i];
+        if t.text == "/" {
+            return Err(EvalError(
+                "`/` is not evaluated: Pebble divides integers as integers, minijinja does not"
+                    .into(),
+            ));
+        }
+        if matches!(t.text.as_str(), "(" | "[" | "{") {
+            let close = match t.text.as_str() {
+                "(" => ")",
+                "[" => "]",
+                _ => "}",
+            };
+            let mut depth = 0;
+            let mut end = None;
+            for (j, u) in toks.iter().enumerate().skip(i) {
+                if matches!(u.text.as_str(), "(" | "[" | "{") {
+                    depth += 1;
+                } else if matches!(u.text.as_str(), ")" | "]" | "}") {
+                    depth -= 1;
+                    if depth == 0 {
+                        if u.text != close {
+                            return Err(EvalError(format!("`{}` closed by `{}`", t.text, u.text)));
+                        }
+                        end = Some(j);
+                        break;
+                    }
+                }
+            }
+            let Some(end) = end else {
+                return Err(EvalError("an unclosed bracket".into()));
+            };
+            let inner = &toks[i + 1..end];
+            let commas = top_level(inner, |_, u| is(u, ","))?;
+            let mut items = Vec::new();
+            let mut from = 0;
+            for c in commas.into_iter().chain([inner.len()]) {
+                let item = &inner[from..c];
+                if !item.is_empty() {
+                    // A map entry `key: value` is two expressions.
+                    let colon = top_level(item, |_, u| is(u, ":"))?;
+                    match (t.text.as_str(), colon.first()) {
+                        ("{", Some(&k)) => items.push(format!(
+                            "{}: {}",
+                            expression(&item[..k])?,
+                            expression(&item[k + 1..])?
+                        )),
+                        _ => items.push(expression(item)?),
+                    }
+                }
+                from = c + 1;
+            }
+            out.push_str(&t.text);
+            out.push_str(&items.join(", "));
+            out.push_str(close);
+            i = end + 1;
+            continue;
+        }
+        let glue =
+            !out.is_empty() && !matches!(t.text.as_str(), "." | ")" | "]") && !out.ends_with('.');
+        if glue {
+            out.push(' ');
+        }
+        out.push_str(&t.text);
+        i += 1;
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render(template: &str, vars: &[(&str, Value)]) -> Result<String, EvalError> {
+        let context = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
+        Pebble::new().render(template, &context)
+    }
+
+    #[test]
+    fn pebble_meanings_where_minijinja_differs() {
+        let status = [(
+            "H",
+            Value::from_serialize(serde_json::json!({"httpStatusCode": 200})),
+        )];
+        assert_eq!(
+            render("{{ H.httpStatusCode == 200 }}", &status).unwrap(),
+            "true"
+        );
+        assert_eq!(
+            render("{{H.httpStatusCode != 200}}", &status).unwrap(),
+            "false"
+        );
+        assert_eq!(render("{{ '200' == 200 }}", &[]).unwrap(), "false");
+        assert_eq!(render("{{ 200 == 200.0 }}", &[]).unwrap(), "true");
+        assert!(render("{{ '5' < 3 }}", &[]).is_err());
+        assert_eq!(render("{{ x is empty }}", &[]).unwrap(), "true");
+        assert_eq!(render("{{ x.y.z is empty }}", &[]).unwrap(), "true");
+        assert_eq!(render("{{ x.y.z }}", &[]).unwrap(), "");
+        let t = [("T", Value::from("tok"))];
+        assert_eq!(
+            render("{{ (T is not empty) ? (\"Success\") : (\"Error\") }}", &t).unwrap(),
+            "Success"
+        );
+        assert_eq!(
+            render("{{ T is empty ? 'a' : T == 'x' ? 'b' : 'c' }}", &t).unwrap(),
+            "c"
+        );
+        assert_eq!(render("{{ 'abc' | slice(1) }}", &[]).unwrap(), "bc");
+        assert_eq!(render("{{ 'a b&c' | urlencode }}", &[]).unwrap(), "a+b%26c");
+        assert_eq!(render("{{ T | capitalize }}", &t).unwrap(), "Tok");
+        assert_eq!(render("{{ '' | default('d') }}", &[]).unwrap(), "d");
+        assert_eq!(
+            render(
+                "{{ Status=='complete' }}",
+                &[("Status", Value::from("complete"))]
+            )
+            .unwrap(),
+            "true"
+        );
+        assert_eq!(
+            render("{% if T == 'tok' %}y{% else %}n{% endif %}", &t).unwrap(),
+            "y"
+        );
+        assert_eq!(render("{{ T contains 'o' }}", &t).unwrap(), "true");
+        assert!(render("{{ 7 / 2 }}", &[]).is_err());
+        let beyond = render("{{ T | slice(5) }}", &t).unwrap_err().to_string();
+        assert!(beyond.contains("slice(5) goes beyond"), "{beyond}");
+        assert!(
+            !beyond.contains('3'),
+            "the length of the value is not told: {beyond}"
+        );
+        assert_eq!(render("a {{- T -}} b", &t).unwrap(), "atokb");
+        assert_eq!(
+            render("{% set x = T == 'tok' ? 1 : 2 %}{{ x }}", &t).unwrap(),
+            "1"
+        );
+        assert!(render("{{ T | unknownfilter }}", &t).is_err());
+        assert!(render("{{ a ? b }}", &[]).is_err());
+    }
+}

@@ -1,0 +1,1037 @@
+//! Runs a Flow Designer flow or subflow locally: activities in link order from the start, HTTP
+//! through a client the caller supplies (the Connect simulator's, mocks included), digits for
+//! menus and digit collection given in advance, subflows found by name. Every semantic choice
+//! Cisco does not document is marked `[assumed]` here and in docs/flow-designer.md.
+//!
+//! Values carry their provenance as in Connect runs: a variable marked secure (or named as a
+//! credential) holds a secret, and everything computed from one (a template that reads it, an
+//! HTTP reply to a request that wrote into one) is secret too, decided by the names a template
+//! reads, never by searching text.
+
+pub mod agree;
+pub mod eval;
+mod inputs;
+mod render;
+
+use super::lint::Scope;
+use super::model::*;
+use super::pebble;
+use super::secrets::{covers, secret_variables, Secrets};
+use crate::flow::jsonpath;
+use crate::secret::Text;
+use crate::tools::simulate::{Exchange, HttpClient, Reply, Request};
+use eval::{EvalError, Pebble};
+use minijinja::Value as Mj;
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+
+pub use inputs::read_inputs;
+pub use render::{render_json, render_text};
+
+/// Activities after which a run is cut (a loop without an exit).
+pub const STEP_LIMIT: usize = 1_000;
+/// How deep subflow handoffs may nest.
+pub const DEPTH_LIMIT: usize = 8;
+/// The response timeout assumed when an HTTP activity gives none or an unreadable one
+/// (the editor's default, 2000 ms, as every export carries it).
+pub const DEFAULT_RESPONSE_TIMEOUT_MS: u32 = 2_000;
+
+/// What a run starts from: flow variables and subflow inputs by name, and fields of activities
+/// the platform fills (`NewPhoneContact.ANI`), by activity then field.
+#[derive(Clone, Debug, Default)]
+pub struct Inputs {
+    /// Variable name -> value.
+    pub variables: BTreeMap<String, Value>,
+    /// Activity name -> field -> value.
+    pub activities: BTreeMap<String, BTreeMap<String, Value>>,
+}
+
+/// Finds the subflows a handoff calls, by the subflow's name.
+pub trait SubflowLookup {
+    /// The subflow of that name; `Err` says why there is none.
+    fn subflow(&self, name: &str) -> Result<FdFlow, SubflowError>;
+}
+
+/// Why a handoff's subflow cannot be run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SubflowError {
+    /// No subflow of that name where the lookup looked (the folders, or nowhere).
+    NotFound {
+        /// The subflow asked for.
+        name: String,
+        /// Where it was looked for.
+        searched: Vec<String>,
+    },
+    /// The flow of that name cannot be had as a subflow (a Webex Connect flow that does not
+    /// lower, or one that does not build): the name and why.
+    Unusable(String, String),
+}
+
+impl std::fmt::Display for SubflowError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SubflowError::NotFound { name, searched } if searched.is_empty() => write!(
+                f,
+                "no subflow named `{name}` is known (give the folder that holds it with --flows)"
+            ),
+            SubflowError::NotFound { name, searched } => {
+                write!(f, "no subflow named `{name}` in {}", searched.join(", "))
+            }
+            SubflowError::Unusable(name, why) => write!(f, "subflow `{name}`: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for SubflowError {}
+
+/// Knows no subflows.
+pub struct NoSubflows;
+
+impl SubflowLookup for NoSubflows {
+    fn subflow(&self, name: &str) -> Result<FdFlow, SubflowError> {
+        Err(SubflowError::NotFound {
+            name: name.to_string(),
+            searched: Vec::new(),
+        })
+    }
+}
+
+/// Something that happened on the way, as the flow would show it to the caller or the world.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+/// Every variant names its `activity` (as the path shows it); the other fields say what they hold.
+#[allow(missing_docs)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Event {
+    /// A play-message: its text-to-speech prompts rendered, other prompts by name.
+    PlayMessage {
+        activity: String,
+        prompts: Vec<Text>,
+    },
+    /// A play-music: the prompt (file) played.
+    PlayMusic { activity: String, prompt: String },
+    /// An HTTP request, the redirects met and the reply.
+    Http {
+        activity: String,
+        #[serde(flatten)]
+        exchange: Exchange,
+    },
+    /// A queue-contact: the queue (its id, as the flow names it).
+    Queue {
+        activity: String,
+        destination: String,
+    },
+    /// A menu: prompts played, the digit pressed (none: no answer left), the port taken.
+    Menu {
+        activity: String,
+        prompts: Vec<Text>,
+        digit: Option<String>,
+        port: String,
+    },
+    /// A collect-digits: the digits entered (none: no answer left), the port taken.
+    CollectDigits {
+        activity: String,
+        digits: Option<String>,
+        port: String,
+    },
+    /// A handoff entering a subflow.
+    Subflow { activity: String, subflow: String },
+    /// The contact is in queue and the flow plays on until an agent answers: the run ends.
+    Waiting { activity: String },
+    /// A disconnect-contact.
+    Disconnect { activity: String },
+}
+
+/// Why a run stopped before an end. Each names the activity, for the caller to locate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// The flow has no start activity (NewPhoneContact, NewSubFlowStart, a `start` group).
+    NoStart,
+    /// An activity the simulator does not run (name, type).
+    Unsupported(String, String),
+    /// No link leaves an activity from the port it took (name, port).
+    MissingLink(String, String),
+    /// A link to an activity the flow does not have (source, target).
+    MissingActivity(String, String),
+    /// A template of an activity that cannot be evaluated (name, setting, why).
+    Expression(String, String, String),
+    /// A set-variable or parse writes a variable the flow does not have (activity, variable).
+    UnknownVariable(String, String),
+    /// A value that does not convert to its variable's type (activity, variable, type).
+    WrongType(String, String, String),
+    /// [`STEP_LIMIT`] activities were run; the one about to run.
+    Loop(String),
+    /// A handoff nested deeper than [`DEPTH_LIMIT`].
+    TooDeep(String),
+    /// A handoff whose subflow cannot be found or run (activity, why).
+    Subflow(String, String),
+    /// A stop inside a subflow (the handoff, the subflow's name, the stop there).
+    Inside(String, String, Box<Stop>),
+}
+
+impl Stop {
+    /// The activity of the flow run that the stop is about.
+    pub fn activity(&self) -> Option<&str> {
+        match self {
+            Stop::NoStart => None,
+            Stop::Unsupported(a, _)
+            | Stop::MissingLink(a, _)
+            | Stop::MissingActivity(a, _)
+            | Stop::Expression(a, _, _)
+            | Stop::UnknownVariable(a, _)
+            | Stop::WrongType(a, _, _)
+            | Stop::Loop(a)
+            | Stop::TooDeep(a)
+            | Stop::Subflow(a, _)
+            | Stop::Inside(a, _, _) => Some(a),
+        }
+    }
+}
+
+impl std::fmt::Display for Stop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Stop::NoStart => write!(f, "the flow has no start activity (NewPhoneContact or NewSubFlowStart)"),
+            Stop::Unsupported(a, kind) => write!(f, "activity `{a}` ({kind}) is not run by the simulator: the run stops here rather than guess what it does"),
+            Stop::MissingLink(a, port) => write!(f, "activity `{a}` leaves by port `{port}`, and no link leaves it from that port"),
+            Stop::MissingActivity(a, target) => write!(f, "a link from `{a}` leads to `{target}`, which the flow does not have"),
+            Stop::Expression(a, setting, why) => write!(f, "activity `{a}`: `{setting}` cannot be evaluated: {why}"),
+            Stop::UnknownVariable(a, v) => write!(f, "activity `{a}` sets `{v}`, which is not a variable of the flow"),
+            Stop::WrongType(a, v, kind) => write!(f, "activity `{a}`: the value for `{v}` is not a {kind}"),
+            Stop::Loop(a) => write!(f, "stopped after {STEP_LIMIT} activities: the flow loops without reaching an end (at `{a}`)"),
+            Stop::TooDeep(a) => write!(f, "subflow handoffs nested deeper than {DEPTH_LIMIT} at `{a}`"),
+            Stop::Subflow(a, why) => write!(f, "activity `{a}`: {why}"),
+            Stop::Inside(a, sub, inner) => write!(f, "in subflow `{sub}` (handoff `{a}`): {inner}"),
+        }
+    }
+}
+
+impl std::error::Error for Stop {}
+
+/// The result of a run. Serialised (`--format json`) as `path`, `end`, `variables`, `events`,
+/// `warnings`, every value as it may be shown.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FdRun {
+    /// The flow's name.
+    #[serde(skip)]
+    pub flow: String,
+    /// Activity names in the order run; a subflow's as `Subflow/Activity`.
+    pub path: Vec<String>,
+    /// The activity the run ended at (an end, end-subflow, disconnect-contact, or the music a
+    /// queued contact waits on); `None` when it stopped.
+    pub end: Option<String>,
+    /// Every variable at the end, as text (null as empty, JSON as written).
+    pub variables: BTreeMap<String, Text>,
+    /// What happened, in order.
+    pub events: Vec<Event>,
+    /// What the run relied on that Cisco does not document, and oddities met (unknown names
+    /// read as empty, ...).
+    pub warnings: Vec<String>,
+    /// Why it stopped without an end.
+    #[serde(skip)]
+    pub stop: Option<Stop>,
+}
+
+/// A value and whether it derives from a secret.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Slot {
+    value: Value,
+    secret: bool,
+}
+
+/// One flow's state during a run.
+struct Frame<'f> {
+    flow: &'f FdFlow,
+    index: ProcessIndex<'f>,
+    vars: BTreeMap<String, Slot>,
+    /// Activity name -> its outputs (`httpStatusCode`, ...) as JSON, and those that are secret.
+    outputs: BTreeMap<String, (serde_json::Map<String, Value>, BTreeSet<String>)>,
+    secret_names: BTreeSet<String>,
+    /// The flow's secret places ([`Secrets`]): settings holding a credential typed in clear.
+    places: Secrets,
+    prefix: String,
+}
+
+struct Machine<'a> {
+    http: &'a mut dyn HttpClient,
+    digits: std::collections::VecDeque<String>,
+    subflows: &'a dyn SubflowLookup,
+    pebble: Pebble,
+    steps: usize,
+    path: Vec<String>,
+    events: Vec<Event>,
+    warnings: Vec<String>,
+}
+
+/// Runs `flow` from its start with `inputs`, HTTP through `http`, `digits` answering menus and
+/// digit collection in order, subflows from `subflows`.
+pub fn run(
+    flow: &FdFlow,
+    inputs: &Inputs,
+    http: &mut dyn HttpClient,
+    digits: &[String],
+    subflows: &dyn SubflowLookup,
+) -> FdRun {
+    let mut machine = Machine {
+        http,
+        digits: digits.iter().map(|d| d.trim().to_string()).collect(),
+        subflows,
+        pebble: Pebble::new(),
+        steps: 0,
+        path: Vec::new(),
+        events: Vec::new(),
+        warnings: Vec::new(),
+    };
+    let mut frame = Frame::new(flow, String::new());
+    for (name, value) in &inputs.variables {
+        let secret = frame.secret_names.contains(name);
+        frame.vars.insert(
+            name.clone(),
+            Slot {
+                value: value.clone(),
+                secret,
+            },
+        );
+    }
+    for (activity, fields) in &inputs.activities {
+        let map = fields.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        frame
+            .outputs
+            .insert(activity.clone(), (map, BTreeSet::new()));
+    }
+    let result = machine.execute(&mut frame, 0);
+    let (end, stop) = match result {
+        Ok(end) => (Some(end), None),
+        Err(stop) => (None, Some(stop)),
+    };
+    FdRun {
+        flow: flow.name.clone(),
+        path: machine.path,
+        end,
+        variables: frame.final_variables(),
+        events: machine.events,
+        warnings: machine.warnings,
+        stop,
+    }
+}
+
+/// A JSON value as a variable shows it: text bare, null empty, anything else as JSON.
+fn text_of(value: &Value) -> String {
+    match value {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// A variable's starting value, typed by its kind: text in a STRING, numbers in INTEGER and
+/// DECIMAL, true/false in BOOLEAN; a JSON variable holds its JSON text [assumed: Pebble reads
+/// it as text; Cisco's templates only ever substitute one whole].
+fn typed(kind: &str, value: &Value) -> Option<Value> {
+    let text = match value {
+        Value::Null => return Some(Value::Null),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    match kind {
+        "INTEGER" => {
+            if text.trim().is_empty() {
+                return Some(Value::Null);
+            }
+            text.trim().parse::<i64>().ok().map(Value::from)
+        }
+        "DECIMAL" => {
+            if text.trim().is_empty() {
+                return Some(Value::Null);
+            }
+            text.trim()
+                .parse::<f64>()
+                .ok()
+                .and_then(serde_json::Number::from_f64)
+                .map(Value::Number)
+        }
+        "BOOLEAN" => match text.trim() {
+            "" => Some(Value::Null),
+            "true" => Some(Value::Bool(true)),
+            "false" => Some(Value::Bool(false)),
+            _ => None,
+        },
+        _ => Some(Value::String(text)),
+    }
+}
+
+impl<'f> Frame<'f> {
+    fn new(flow: &'f FdFlow, prefix: String) -> Frame<'f> {
+        let secret_names = secret_variables(flow);
+        let vars = flow
+            .variables
+            .iter()
+            .map(|v| {
+                let value = typed(&v.kind, &v.value).unwrap_or_else(|| v.value.clone());
+                let slot = Slot {
+                    value,
+                    secret: secret_names.contains(&v.name),
+                };
+                (v.name.clone(), slot)
+            })
+            .collect();
+        Frame {
+            flow,
+            index: ProcessIndex::of(&flow.process),
+            vars,
+            outputs: BTreeMap::new(),
+            secret_names,
+            places: Secrets::of(flow),
+            prefix,
+        }
+    }
+
+    fn kind_of(&self, name: &str) -> Option<&str> {
+        self.flow
+            .variables
+            .iter()
+            .find(|v| v.name == name)
+            .map(|v| v.kind.as_str())
+    }
+
+    fn final_variables(&self) -> BTreeMap<String, Text> {
+        self.vars
+            .iter()
+            .map(|(k, s)| (k.clone(), Text::new(text_of(&s.value), s.secret)))
+            .collect()
+    }
+
+    /// The names a template sees: variables, and activities' outputs as maps.
+    fn context(&self) -> BTreeMap<String, Mj> {
+        let mut context: BTreeMap<String, Mj> = self
+            .vars
+            .iter()
+            .map(|(k, s)| (k.clone(), Mj::from_serialize(&s.value)))
+            .collect();
+        for (name, (fields, _)) in &self.outputs {
+            context.insert(name.clone(), Mj::from_serialize(fields));
+        }
+        context
+    }
+
+    /// Whether a template reads a secret: a name it reads holds one.
+    fn reads_secret(&self, template: &str, bare: bool) -> bool {
+        let reads = if bare {
+            pebble::expression(template)
+        } else {
+            pebble::reads(template).0
+        };
+        reads.iter().any(|r| {
+            let after = &template[r.range.end..];
+            // `Activity.field`: that field's provenance; the activity whole: any field's.
+            let member = after.trim_start().strip_prefix('.').map(|rest| {
+                let rest = rest.trim_start();
+                let end = rest
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .unwrap_or(rest.len());
+                (&rest[..end], &rest[end..])
+            });
+            let rest = member.map_or(after, |(_, rest)| rest);
+            // Whether a value is empty is no secret (as a secret's mask shows an empty one).
+            let test = rest
+                .trim_start()
+                .strip_prefix("is")
+                .filter(|x| x.starts_with(char::is_whitespace))
+                .map(|x| {
+                    x.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                        .filter(|w| !w.is_empty())
+                        .take(2)
+                        .collect::<Vec<_>>()
+                });
+            if matches!(
+                test.as_deref(),
+                Some(["empty" | "null", ..] | ["not", "empty" | "null"])
+            ) {
+                return false;
+            }
+            if self.vars.get(r.name).is_some_and(|s| s.secret) {
+                return true;
+            }
+            let Some((_, secret)) = self.outputs.get(r.name) else {
+                return false;
+            };
+            match member {
+                Some((field, _)) => secret.contains(field),
+                None => !secret.is_empty(),
+            }
+        })
+    }
+
+    /// Whether a setting of an activity holds a credential typed in clear (`path` into its
+    /// settings, `["httpRequestHeaders", "x-token-passphrase"]`).
+    fn secret_place(&self, activity: &str, path: &[&str]) -> bool {
+        let path: Vec<String> = path.iter().map(|p| p.to_string()).collect();
+        covers(self.places.settings(&Scope::Main, activity), &path)
+    }
+
+    /// Names a template reads that the flow has neither as a variable nor as an activity.
+    fn unknown_reads(&self, template: &str) -> Vec<String> {
+        let (reads, locals) = pebble::reads(template);
+        reads
+            .iter()
+            .filter(|r| {
+                !locals.contains(&r.name)
+                    && !self.vars.contains_key(r.name)
+                    && !self.outputs.contains_key(r.name)
+                    && self.index.activity(r.name).is_none()
+            })
+            .map(|r| r.name.to_string())
+            .collect()
+    }
+
+    fn set(&mut self, activity: &str, name: &str, value: Value, secret: bool) -> Result<(), Stop> {
+        let Some(kind) = self.kind_of(name).map(str::to_string) else {
+            return Err(Stop::UnknownVariable(activity.into(), name.into()));
+        };
+        let Some(value) = typed(&kind, &value) else {
+            return Err(Stop::WrongType(activity.into(), name.into(), kind));
+        };
+        let secret = secret || self.secret_names.contains(name);
+        self.vars.insert(name.to_string(), Slot { value, secret });
+        Ok(())
+    }
+}
+
+impl Machine<'_> {
+    fn warn(&mut self, text: String) {
+        if !self.warnings.contains(&text) {
+            self.warnings.push(text);
+        }
+    }
+
+    /// Renders a setting's template, warning of names it reads that the flow lacks.
+    fn render(&mut self, frame: &Frame, activity: &str, template: &str) -> Result<Text, EvalError> {
+        for name in frame.unknown_reads(template) {
+            self.warn(format!(
+                "`{}{activity}` reads `{name}`, which the flow does not have: it reads as empty [assumed: Pebble's non-strict mode]",
+                frame.prefix
+            ));
+        }
+        let value = self.pebble.render(template, &frame.context())?;
+        Ok(Text::new(value, frame.reads_secret(template, false)))
+    }
+
+    fn execute(&mut self, frame: &mut Frame, depth: usize) -> Result<String, Stop> {
+        let start = frame
+            .flow
+            .process
+            .activities
+            .iter()
+            .find(|a| matches!(a.kind(), Kind::Start | Kind::SubflowStart))
+            .ok_or(Stop::NoStart)?;
+        let mut at: &Activity = start;
+        let mut queued_at: Option<usize> = None;
+        loop {
+            self.steps += 1;
+            if self.steps > STEP_LIMIT {
+                return Err(Stop::Loop(at.name.clone()));
+            }
+            let shown = format!("{}{}", frame.prefix, at.name);
+            // [assumed] a queued contact whose flow comes back to an activity it already ran
+            // since queueing, playing only music or messages, waits there for an agent: the
+            // flow's work is done.
+            if let Some(from) = queued_at {
+                let waiting = self.path[from..].contains(&shown)
+                    && self.path[from..].iter().all(|p| {
+                        let name = p.strip_prefix(&frame.prefix).unwrap_or(p);
+                        frame.index.activity(name).is_some_and(|a| {
+                            matches!(
+                                a.type_name(),
+                                "play-music" | "play-message" | "queue-contact"
+                            )
+                        })
+                    });
+                if waiting {
+                    self.events.push(Event::Waiting {
+                        activity: shown.clone(),
+                    });
+                    return Ok(shown);
+                }
+            }
+            self.path.push(shown.clone());
+            let port = match self.step(frame, at, depth)? {
+                Next::End => return Ok(shown),
+                Next::Port(port) => port,
+            };
+            if at.type_name() == "queue-contact" {
+                queued_at = Some(self.path.len() - 1);
+            }
+            let links = frame.index.links_from(&at.name);
+            let link = links
+                .iter()
+                .find(|l| l.port == port)
+                .ok_or_else(|| Stop::MissingLink(at.name.clone(), port.clone()))?;
+            at = frame
+                .index
+                .activity(&link.target)
+                .ok_or_else(|| Stop::MissingActivity(at.name.clone(), link.target.clone()))?;
+        }
+    }
+
+    /// Runs one activity; the port it leaves by, or the end.
+    fn step(&mut self, frame: &mut Frame, a: &Activity, depth: usize) -> Result<Next, Stop> {
+        let name = a.name.clone();
+        let shown = format!("{}{}", frame.prefix, a.name);
+        let expression_error = |setting: &str, why: EvalError| {
+            Stop::Expression(name.clone(), setting.into(), why.to_string())
+        };
+        match a.kind() {
+            Kind::Start | Kind::SubflowStart => Ok(Next::Port("out".into())),
+            Kind::End | Kind::SubflowEnd => Ok(Next::End),
+            Kind::Disconnect => {
+                self.events.push(Event::Disconnect { activity: shown });
+                Ok(Next::End)
+            }
+            Kind::SetVariable => {
+                let entries = assignments(a);
+                // Only literal values (templates) are documented by the exports; another kind
+                // of assignment is not guessed at.
+                if let Some(other) = entries
+                    .iter()
+                    .map(|(_, _, set_to)| set_to.as_str())
+                    .find(|t| !t.is_empty() && *t != "set-to-literal")
+                {
+                    return Err(Stop::Unsupported(
+                        name,
+                        format!("set-variable with setTo `{other}`"),
+                    ));
+                }
+                for (variable, template, _) in entries {
+                    match self.render(frame, &name, &template) {
+                        Ok(value) => {
+                            let secret = value.is_secret();
+                            frame.set(
+                                &name,
+                                &variable,
+                                Value::String(value.expose().to_string()),
+                                secret,
+                            )?;
+                        }
+                        Err(why) => return self.error_port(frame, a, "expr", why),
+                    }
+                }
+                Ok(Next::Port("out".into()))
+            }
+            Kind::Condition => {
+                let expression = a.text("expression").unwrap_or("");
+                match self.render(frame, &name, expression) {
+                    Ok(value) => match value.expose().trim() {
+                        "true" => Ok(Next::Port("true".into())),
+                        "false" => Ok(Next::Port("false".into())),
+                        _ => self.error_port(
+                            frame,
+                            a,
+                            "expression",
+                            EvalError("it gives neither true nor false".into()),
+                        ),
+                    },
+                    Err(why) => self.error_port(frame, a, "expression", why),
+                }
+            }
+            Kind::Case => {
+                let expression = a.text("expression").unwrap_or("");
+                let value = match self.render(frame, &name, expression) {
+                    Ok(v) => v,
+                    Err(why) => return self.error_port(frame, a, "expression", why),
+                };
+                let ports = string_list(a, "menuLinks");
+                let values = {
+                    let colon = string_list(a, "menuLinks:input");
+                    if colon.is_empty() {
+                        string_list(a, "menuLinks_input")
+                    } else {
+                        colon
+                    }
+                };
+                // [assumed] the value is compared as text, trimmed, with each case's value.
+                let port = ports
+                    .iter()
+                    .zip(&values)
+                    .find(|(_, v)| v.trim() == value.expose().trim())
+                    .map(|(p, _)| p.clone())
+                    .unwrap_or_else(|| "default".into());
+                Ok(Next::Port(port))
+            }
+            Kind::Parse => {
+                let input = a.text("inputVariable").unwrap_or("");
+                let template = format!("{{{{ {input} }}}}");
+                let text = self
+                    .render(frame, &name, &template)
+                    .map_err(|why| expression_error("inputVariable", why))?;
+                let secret = text.is_secret() || frame.reads_secret(input, true);
+                let parsed = serde_json::from_str::<Value>(text.expose()).ok();
+                if parsed.is_none() {
+                    self.warn(format!(
+                        "`{shown}`: its input is not JSON: its outputs are left unset"
+                    ));
+                }
+                for (variable, path) in output_array(a) {
+                    let Some(value) = parsed.as_ref().and_then(|v| select(v, path)) else {
+                        continue;
+                    };
+                    frame.set(&name, variable, value, secret)?;
+                }
+                Ok(Next::Port("default".into()))
+            }
+            Kind::Http => self.http(frame, a, shown),
+            Kind::Handoff => self.handoff(frame, a, shown, depth),
+            Kind::Event | Kind::Other => self.voice(frame, a, shown),
+        }
+    }
+
+    /// The `error` port when the activity's flow links it, else a stop naming the setting.
+    fn error_port(
+        &mut self,
+        frame: &Frame,
+        a: &Activity,
+        setting: &str,
+        why: EvalError,
+    ) -> Result<Next, Stop> {
+        if frame
+            .index
+            .links_from(&a.name)
+            .iter()
+            .any(|l| l.port == "error")
+        {
+            self.warn(format!(
+                "`{}{}`: `{setting}` cannot be evaluated ({why}): left by its error port [assumed]",
+                frame.prefix, a.name
+            ));
+            Ok(Next::Port("error".into()))
+        } else {
+            Err(Stop::Expression(
+                a.name.clone(),
+                setting.into(),
+                why.to_string(),
+            ))
+        }
+    }
+
+    fn http(&mut self, frame: &mut Frame, a: &Activity, shown: String) -> Result<Next, Stop> {
+        let Some(view) = a.http() else {
+            return Err(Stop::Unsupported(a.name.clone(), a.type_name().into()));
+        };
+        let name = a.name.clone();
+        // A setting renders secret when it reads a secret or holds a credential typed in clear.
+        let render = |m: &mut Self, path: &[&str], text: &str| {
+            m.render(frame, &name, text)
+                .map(|t| t.tainted_by(frame.secret_place(&name, path)))
+                .map_err(|why| Stop::Expression(name.clone(), path[0].into(), why.to_string()))
+        };
+        let mut url = render(self, &["httpRequestUrl"], view.url())?;
+        // [assumed] query parameters are appended to the URL, names and values form-encoded.
+        let query = view.query();
+        if !query.is_empty() {
+            let mut parts = Vec::new();
+            let mut secret = url.is_secret();
+            for (k, v) in query {
+                let value = render(self, &["httpQueryParameters", k], v)?;
+                secret |= value.is_secret();
+                parts.push(format!("{}={}", form(k), form(value.expose())));
+            }
+            let sep = if url.expose().contains('?') { '&' } else { '?' };
+            url = Text::new(format!("{}{sep}{}", url.expose(), parts.join("&")), secret);
+        }
+        let mut headers = BTreeMap::new();
+        for (k, v) in view.headers() {
+            headers.insert(k.to_string(), render(self, &["httpRequestHeaders", k], v)?);
+        }
+        let body = match a.text("httpRequestBody") {
+            Some(b) if !b.is_empty() => Some(render(self, &["httpRequestBody"], b)?),
+            _ => None,
+        };
+        let timeout = match a.settings.get("httpResponseTimeout") {
+            Some(Value::Number(n)) => n.as_u64().and_then(|n| u32::try_from(n).ok()),
+            Some(Value::String(s)) => s.trim().parse::<u32>().ok(),
+            _ => None,
+        }
+        .unwrap_or(DEFAULT_RESPONSE_TIMEOUT_MS);
+        let request = Request {
+            method: view.method().to_ascii_uppercase(),
+            url,
+            headers,
+            body,
+            credential_headers: Vec::new(),
+            connect_timeout_ms: None,
+            request_timeout_ms: Some(timeout),
+        };
+        let mut redirects = Vec::new();
+        let outputs = view.outputs();
+        // A reply that fills a secret variable is secret whole, as in Connect runs.
+        let secret_reply = outputs.iter().any(|(v, _)| frame.secret_names.contains(*v));
+        let reply = self.http.send(&request, &mut redirects);
+        let reply = reply.tainted_by(secret_reply);
+        let mut fields = serde_json::Map::new();
+        match &reply {
+            Reply::Response { status, body, .. } => {
+                fields.insert("httpStatusCode".into(), Value::from(*status));
+                fields.insert(
+                    "httpResponseBody".into(),
+                    Value::String(body.expose().to_string()),
+                );
+                let parsed = serde_json::from_str::<Value>(body.expose()).ok();
+                for (variable, path) in &outputs {
+                    // [assumed] an empty JSONPath, or one that finds nothing, leaves the variable.
+                    if path.is_empty() {
+                        continue;
+                    }
+                    // An output is secret when its variable is (as a Connect node's declared
+                    // secret outputs): the other fields of a reply that carries a secret are not.
+                    if let Some(value) = parsed.as_ref().and_then(|v| select(v, path)) {
+                        frame.set(&a.name, variable, value, false)?;
+                    }
+                }
+            }
+            Reply::ConnectionFailed { .. } | Reply::Timeout => {
+                fields.insert("httpStatusCode".into(), Value::Null);
+                fields.insert("httpResponseBody".into(), Value::Null);
+                self.warn(format!(
+                    "`{shown}` got no answer: it leaves by `default` with httpStatusCode empty [assumed: rather than raising OnGlobalError]"
+                ));
+            }
+        }
+        // The status code derives from no secret; the body from one when the reply does.
+        let secret_fields = if secret_reply {
+            BTreeSet::from(["httpResponseBody".to_string()])
+        } else {
+            BTreeSet::new()
+        };
+        frame
+            .outputs
+            .insert(a.name.clone(), (fields, secret_fields));
+        self.events.push(Event::Http {
+            activity: shown,
+            exchange: Exchange {
+                request,
+                redirects,
+                reply,
+            },
+        });
+        Ok(Next::Port("default".into()))
+    }
+
+    fn handoff(
+        &mut self,
+        frame: &mut Frame,
+        a: &Activity,
+        shown: String,
+        depth: usize,
+    ) -> Result<Next, Stop> {
+        if depth + 1 > DEPTH_LIMIT {
+            return Err(Stop::TooDeep(a.name.clone()));
+        }
+        let subflow_name = a.text("subflowName").unwrap_or("").to_string();
+        let child = self
+            .subflows
+            .subflow(&subflow_name)
+            .map_err(|why| Stop::Subflow(a.name.clone(), why.to_string()))?;
+        let mappings = |key: &str| -> Vec<(String, String)> {
+            a.settings
+                .get(key)
+                .and_then(Value::as_array)
+                .map(|m| {
+                    m.iter()
+                        .filter_map(|o| {
+                            Some((
+                                o.get("src")?.as_str()?.to_string(),
+                                o.get("target")?.as_str()?.to_string(),
+                            ))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let mut inner = Frame::new(&child, format!("{}{}/", frame.prefix, child.name));
+        for (src, target) in mappings("subflowInputVariables") {
+            let slot = frame.vars.get(&src).cloned().unwrap_or_default();
+            inner
+                .set(&a.name, &target, slot.value, slot.secret)
+                .map_err(|e| Stop::Inside(a.name.clone(), child.name.clone(), Box::new(e)))?;
+        }
+        self.events.push(Event::Subflow {
+            activity: shown,
+            subflow: child.name.clone(),
+        });
+        self.execute(&mut inner, depth + 1)
+            .map_err(|e| Stop::Inside(a.name.clone(), child.name.clone(), Box::new(e)))?;
+        for (src, target) in mappings("subflowOutputVariables") {
+            let slot = inner.vars.get(&target).cloned().unwrap_or_default();
+            frame.set(&a.name, &src, slot.value, slot.secret)?;
+        }
+        Ok(Next::Port("default".into()))
+    }
+
+    /// Voice activities, recorded as events: play-message, play-music, queue-contact, menu,
+    /// collect-digits. Any other kind stops the run.
+    fn voice(&mut self, frame: &mut Frame, a: &Activity, shown: String) -> Result<Next, Stop> {
+        let name = a.name.clone();
+        match a.type_name() {
+            "play-message" => {
+                let prompts = self.prompts(frame, a)?;
+                self.events.push(Event::PlayMessage {
+                    activity: shown,
+                    prompts,
+                });
+                Ok(Next::Port("default".into()))
+            }
+            "play-music" => {
+                let prompt = a.text("prompt").unwrap_or("").to_string();
+                self.events.push(Event::PlayMusic {
+                    activity: shown,
+                    prompt,
+                });
+                Ok(Next::Port("default".into()))
+            }
+            "queue-contact" => {
+                let destination = a.text("destination").unwrap_or("").to_string();
+                self.events.push(Event::Queue {
+                    activity: shown,
+                    destination,
+                });
+                Ok(Next::Port("default".into()))
+            }
+            "ivr-menu" | "menu" => {
+                let prompts = self.prompts(frame, a)?;
+                let options = string_list(a, "menuLinks");
+                // [assumed] no digit left: the caller pressed nothing (`timeout`); a digit the
+                // menu does not offer: `invalid`.
+                let digit = self.digits.pop_front();
+                let port = match &digit {
+                    None => "timeout".to_string(),
+                    Some(d) if options.contains(d) => d.clone(),
+                    Some(_) => "invalid".to_string(),
+                };
+                self.events.push(Event::Menu {
+                    activity: shown,
+                    prompts,
+                    digit,
+                    port: port.clone(),
+                });
+                Ok(Next::Port(port))
+            }
+            "collect-digits" => {
+                // [assumed] the digits entered are `<activity>.DigitsEntered`; none left: `timeout`.
+                let digits = self.digits.pop_front();
+                let port = if digits.is_some() {
+                    "default"
+                } else {
+                    "timeout"
+                }
+                .to_string();
+                if let Some(d) = &digits {
+                    let mut fields = serde_json::Map::new();
+                    fields.insert("DigitsEntered".into(), Value::String(d.clone()));
+                    frame.outputs.insert(name, (fields, BTreeSet::new()));
+                }
+                self.events.push(Event::CollectDigits {
+                    activity: shown,
+                    digits,
+                    port: port.clone(),
+                });
+                Ok(Next::Port(port))
+            }
+            other => Err(Stop::Unsupported(name, other.to_string())),
+        }
+    }
+
+    /// A voice activity's prompts: text-to-speech rendered, others by their value.
+    fn prompts(&mut self, frame: &Frame, a: &Activity) -> Result<Vec<Text>, Stop> {
+        let mut out = Vec::new();
+        for key in ["promptsTts", "prompts"] {
+            for p in a
+                .settings
+                .get(key)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let value = p.get("value").and_then(Value::as_str).unwrap_or("");
+                if p.get("type").and_then(Value::as_str) == Some("tts") {
+                    let text = self.render(frame, &a.name, value).map_err(|why| {
+                        Stop::Expression(a.name.clone(), key.into(), why.to_string())
+                    })?;
+                    out.push(text);
+                } else {
+                    out.push(Text::plain(value));
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+enum Next {
+    End,
+    Port(String),
+}
+
+/// JSONPath on a reply or parsed input: text bare, other JSON as it is.
+fn select(value: &Value, path: &str) -> Option<Value> {
+    jsonpath::select(value, path).cloned()
+}
+
+/// Form encoding of a query part (as Pebble's `urlencode`).
+fn form(text: &str) -> String {
+    eval::urlencode(minijinja::Value::from(text))
+}
+
+fn string_list(a: &Activity, key: &str) -> Vec<String> {
+    a.settings
+        .get(key)
+        .and_then(Value::as_array)
+        .map(|l| {
+            l.iter()
+                .map(|v| match v {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A set-variable's assignments, in order: `setVariablesArray` when it has entries, else the
+/// single `srcVariable` / `expr` (older exports) [assumed: entries run in order, each seeing
+/// the ones before].
+fn assignments(a: &Activity) -> Vec<(String, String, String)> {
+    let set_to = |e: &Value| {
+        e.get("setTo")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
+    let list: Vec<(String, String, String)> = a
+        .settings
+        .get("setVariablesArray")
+        .and_then(Value::as_array)
+        .map(|l| {
+            l.iter()
+                .filter_map(|e| {
+                    let variable = e.get("srcVariable")?.as_str()?.to_string();
+                    let expr = e
+                        .get("expr")
+                        .and_then(Value::as_str)
+                        .or_else(|| e.get("literal").and_then(Value::as_str))
+                        .unwrap_or("");
+                    Some((variable, expr.to_string(), set_to(e)))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if !list.is_empty() {
+        return list;
+    }
+    match a.text("srcVariable") {
+        Some(v) if !v.is_empty() => vec![(
+            v.to_string(),
+            a.text("expr").unwrap_or("").to_string(),
+            a.text("setTo").unwrap_or("").to_string(),
+        )],
+        _ => Vec::new(),
+    }
+}

@@ -1,0 +1,134 @@
+//! A Flow Designer run as people read it, and as JSON.
+
+use super::{Event, FdRun};
+use crate::diagnostic::printable;
+use crate::tools::simulate::exchange_lines;
+use std::fmt::Write as _;
+
+/// The run as text: the path, each event, the end, the variables and the warnings. Every value
+/// shows as its provenance allows.
+pub fn render_text(run: &FdRun) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "run {}", printable(&run.flow));
+    let _ = writeln!(out, "path:");
+    for step in &run.path {
+        let _ = writeln!(out, "  {}", printable(step));
+    }
+    let _ = writeln!(out, "events:");
+    for event in &run.events {
+        event_line(&mut out, event);
+    }
+    match (&run.end, &run.stop) {
+        (Some(end), _) => {
+            let _ = writeln!(out, "end: {}", printable(end));
+        }
+        (None, Some(stop)) => {
+            let _ = writeln!(out, "stopped: {}", printable(&stop.to_string()));
+        }
+        _ => {}
+    }
+    let _ = writeln!(out, "variables:");
+    for (k, v) in &run.variables {
+        let _ = writeln!(out, "  {} = {:?}", printable(k), v);
+    }
+    if !run.warnings.is_empty() {
+        let _ = writeln!(out, "warnings:");
+        for w in &run.warnings {
+            let _ = writeln!(out, "  {}", printable(w));
+        }
+    }
+    out
+}
+
+fn event_line(out: &mut String, event: &Event) {
+    let quoted = |list: &[crate::secret::Text]| {
+        list.iter()
+            .map(|t| format!("{t:?}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let _ = match event {
+        Event::PlayMessage { activity, prompts } => {
+            writeln!(
+                out,
+                "  {}: play {}",
+                printable(activity),
+                printable(&quoted(prompts))
+            )
+        }
+        Event::PlayMusic { activity, prompt } => {
+            writeln!(
+                out,
+                "  {}: music {}",
+                printable(activity),
+                printable(prompt)
+            )
+        }
+        Event::Queue {
+            activity,
+            destination,
+        } => writeln!(
+            out,
+            "  {}: queue to {}",
+            printable(activity),
+            printable(destination)
+        ),
+        Event::Menu {
+            activity,
+            prompts,
+            digit,
+            port,
+        } => writeln!(
+            out,
+            "  {}: menu {} <- {} -> {}",
+            printable(activity),
+            printable(&quoted(prompts)),
+            digit.as_deref().map_or("no digit".into(), printable),
+            printable(port)
+        ),
+        Event::CollectDigits {
+            activity,
+            digits,
+            port,
+        } => writeln!(
+            out,
+            "  {}: collect digits <- {} -> {}",
+            printable(activity),
+            digits.as_deref().map_or("no digits".into(), printable),
+            printable(port)
+        ),
+        Event::Subflow { activity, subflow } => {
+            writeln!(
+                out,
+                "  {}: subflow {}",
+                printable(activity),
+                printable(subflow)
+            )
+        }
+        Event::Waiting { activity } => writeln!(
+            out,
+            "  {}: in queue, waiting for an agent",
+            printable(activity)
+        ),
+        Event::Disconnect { activity } => writeln!(out, "  {}: disconnect", printable(activity)),
+        Event::Http { activity, exchange } => {
+            let request = &exchange.request;
+            let _ = writeln!(
+                out,
+                "  {}: {} {}",
+                printable(activity),
+                request.method,
+                printable(request.url.shown())
+            );
+            exchange_lines(out, "      ", "    ", exchange);
+            Ok(())
+        }
+    };
+}
+
+/// The run as JSON: `path`, `end`, `variables`, `events`, `warnings`; every value as shown.
+// `expect` below: a run is plain data with string keys: it always serialises.
+#[allow(clippy::expect_used)]
+pub fn render_json(run: &FdRun) -> String {
+    serde_json::to_string_pretty(run).expect("runs serialise") + "\n"
+}

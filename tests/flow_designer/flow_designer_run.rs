@@ -1,0 +1,713 @@
+//! Flow Designer flows run locally (`wxcflow run FILE`, `test --target flow-designer`): the
+//! GetOAuthToken subflow wxcflow builds, hand-written voice flows, bad input, and a property:
+//! the subflow lowered from a random spec ends as the spec's Webex Connect run does.
+// A test stops at the first thing that is not as expected.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use crate::common;
+
+use common::{transcript, wxcflow};
+use std::path::{Path, PathBuf};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn run_fixtures() -> PathBuf {
+    root().join("fixtures/flow-designer/run")
+}
+
+/// A transcript with the crate's path written as `$ROOT` and a temporary folder as `$TMP`.
+fn shown(out: &std::process::Output, tmp: &Path) -> String {
+    transcript(out)
+        .replace(&tmp.display().to_string(), "$TMP")
+        .replace(&root().display().to_string(), "$ROOT")
+}
+
+/// Runs the binary, which must exit 0, and reads the JSON it prints.
+fn json_run(dir: &Path, args: &[&str]) -> serde_json::Value {
+    let out = wxcflow(dir, args);
+    assert_eq!(out.status.code(), Some(0), "{args:?}: {}", transcript(&out));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Values of the example tenant and the mocks that must never be printed.
+const SECRETS: [&str; 4] = [
+    "pass-123",
+    "svc-token_PF84_1eb65fdf-9643-417f-9974-ad72cae0e10f",
+    "static-fallback",
+    "static-token-from-file",
+];
+
+fn no_secret_in(out: &std::process::Output) {
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for s in SECRETS {
+        assert!(!text.contains(s), "a secret is printed:\n{text}");
+    }
+}
+
+/// GetOAuthToken built for Flow Designer with the example tenant (its secrets from files),
+/// in a temporary folder.
+fn built_with_tenant() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("GetOAuthToken.fd.json");
+    let tenant = root().join("fixtures/examples/tenant.toml");
+    let out = wxcflow(
+        dir.path(),
+        &[
+            "build",
+            "--target",
+            "flow-designer",
+            "--values",
+            tenant.to_str().unwrap(),
+            "-o",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+    (dir, file)
+}
+
+#[test]
+fn the_built_subflow_takes_the_service_token_and_masks_it() {
+    let (dir, file) = built_with_tenant();
+    let mock = root().join("fixtures/examples/token-service.toml");
+    for format in ["human", "json"] {
+        let out = wxcflow(
+            dir.path(),
+            &[
+                "run",
+                "GetOAuthToken.fd.json",
+                "--mock",
+                mock.to_str().unwrap(),
+                "--format",
+                format,
+            ],
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+        no_secret_in(&out);
+        insta::assert_snapshot!(format!("service_200_{format}"), shown(&out, dir.path()));
+    }
+    // The run's JSON has exactly the documented members.
+    let value = json_run(
+        dir.path(),
+        &[
+            "run",
+            file.to_str().unwrap(),
+            "--mock",
+            mock.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
+    let mut keys: Vec<&str> = value
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["end", "events", "path", "variables", "warnings"]);
+    assert_eq!(value["end"], "EndSubflow");
+    assert_eq!(value["variables"]["FlowOutcome"], "Success");
+    assert_eq!(value["variables"]["JDSToken"], wxcflow::secret::MASK);
+    assert_eq!(value["variables"]["TokenSource"], "service");
+}
+
+#[test]
+fn a_failing_token_service_falls_back_to_the_static_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let built = wxcflow(
+        dir.path(),
+        &[
+            "build",
+            "--target",
+            "flow-designer",
+            "-o",
+            "GetOAuthToken.fd.json",
+        ],
+    );
+    assert_eq!(built.status.code(), Some(0), "{}", transcript(&built));
+    std::fs::write(
+        dir.path().join("inputs.toml"),
+        "Token_Service_URL = \"https://token.example.com/token-service?name=jds\"\n\
+         x_token_passphrase = \"pass-123\"\n\
+         StaticToken = \"static-fallback\"\n\
+         Debug_URL = \"https://catcher.example.com/hook\"\n\
+         flid = \"call-1\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("mock.toml"),
+        "[[http]]\nmethod = \"GET\"\nurl = \"https://token.example.com/*\"\nstatus = 500\n\
+         body = '{\"status\": \"500\", \"message\": \"Invalid Token Passphrase\"}'\n\n\
+         [[http]]\nmethod = \"POST\"\nurl = \"https://catcher.example.com/hook\"\n",
+    )
+    .unwrap();
+    for format in ["human", "json"] {
+        let out = wxcflow(
+            dir.path(),
+            &[
+                "run",
+                "GetOAuthToken.fd.json",
+                "--inputs",
+                "inputs.toml",
+                "--mock",
+                "mock.toml",
+                "--format",
+                format,
+            ],
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+        no_secret_in(&out);
+        insta::assert_snapshot!(
+            format!("service_500_static_{format}"),
+            shown(&out, dir.path())
+        );
+    }
+}
+
+#[test]
+fn a_voice_flow_answers_menus_with_the_digits_given() {
+    let dir = run_fixtures();
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("ani.toml"),
+        "[NewPhoneContact]\nANI = \"+14085550100\"\n",
+    )
+    .unwrap();
+    let inputs = tmp.path().join("ani.toml");
+    let queued = wxcflow(
+        &dir,
+        &[
+            "run",
+            "menu.toml",
+            "--inputs",
+            inputs.to_str().unwrap(),
+            "--digits",
+            "1,4711",
+        ],
+    );
+    insta::assert_snapshot!("menu_queued", shown(&queued, tmp.path()));
+    let inputs = inputs.to_str().unwrap();
+    let args = [
+        "run",
+        "menu.toml",
+        "--inputs",
+        inputs,
+        "--digits",
+        "9",
+        "--format",
+        "json",
+    ];
+    let value = json_run(&dir, &args);
+    assert_eq!(value["end"], "Bye");
+    assert_eq!(value["events"][1]["port"], "invalid");
+    // No digit left: the menu times out.
+    let value = json_run(&dir, &["run", "menu.toml", "--format", "json"]);
+    assert_eq!(value["events"][1]["port"], "timeout");
+    assert_eq!(value["events"][1]["digit"], serde_json::Value::Null);
+}
+
+#[test]
+fn bad_input_is_located() {
+    let dir = run_fixtures();
+    let cases: [(&str, &[&str]); 5] = [
+        ("unsupported_activity", &["run", "unsupported.toml"]),
+        ("missing_link", &["run", "missing-link.toml"]),
+        (
+            "unknown_variable",
+            &[
+                "run",
+                "missing-link.toml",
+                "--inputs",
+                "inputs-unknown.toml",
+            ],
+        ),
+        (
+            "broken_inputs",
+            &["run", "missing-link.toml", "--inputs", "inputs-broken.toml"],
+        ),
+        (
+            "inputs_for_a_connect_spec",
+            &["run", "--inputs", "inputs-unknown.toml"],
+        ),
+    ];
+    for (name, args) in cases {
+        let out = wxcflow(&dir, args);
+        let expected = if name == "inputs_for_a_connect_spec" {
+            2
+        } else {
+            1
+        };
+        assert_eq!(
+            out.status.code(),
+            Some(expected),
+            "{name}: {}",
+            transcript(&out)
+        );
+        insta::assert_snapshot!(format!("bad_input_{name}"), shown(&out, &dir));
+    }
+}
+
+#[test]
+fn scenarios_agree_on_both_targets() {
+    let scenarios = root().join("fixtures/scenarios");
+    let out = wxcflow(
+        root(),
+        &[
+            "test",
+            scenarios.to_str().unwrap(),
+            "--target",
+            "flow-designer",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+    // A difference the scenario does not declare fails: the timeout scenario without its
+    // [flow_designer] table.
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(scenarios.join("token-service-timeout.toml")).unwrap();
+    let undeclared = text.split("\n# Flow Designer's HTTP").next().unwrap();
+    std::fs::write(dir.path().join("timeout.toml"), undeclared).unwrap();
+    let out = wxcflow(
+        dir.path(),
+        &["test", "timeout.toml", "--target", "flow-designer"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", transcript(&out));
+    insta::assert_snapshot!("undeclared_difference", shown(&out, dir.path()));
+    // On the flow document alone the same file passes.
+    let out = wxcflow(dir.path(), &["test", "timeout.toml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+}
+
+/// Random specs in the subset Flow Designer expresses (HTTP requests with outputs, branches on
+/// variables, transition actions, flow outcomes), with random mocked answers: the subflow
+/// lowered from each ends with the flow outcome and the variables of the Webex Connect run.
+mod generated {
+    use proptest::prelude::*;
+    use wxcflow::flow_designer as fd;
+    use wxcflow::spec::builder::*;
+    use wxcflow::tools::simulate::mock::{MockClient, MockExchange};
+    use wxcflow::tools::simulate::scenario::{Expect, FlowDesigner};
+
+    /// Short words, so that comparisons hold as often as not.
+    fn word() -> impl Strategy<Value = String> {
+        proptest::string::string_regex("[abAB]{0,2}").unwrap()
+    }
+
+    #[derive(Debug, Clone)]
+    enum Kind {
+        Http {
+            post: bool,
+            assign_status: bool,
+        },
+        Branch {
+            arms: Vec<(usize, String)>,
+            set: Option<String>,
+        },
+    }
+
+    fn kind() -> impl Strategy<Value = Kind> {
+        prop_oneof![
+            (any::<bool>(), any::<bool>()).prop_map(|(post, assign_status)| Kind::Http {
+                post,
+                assign_status
+            }),
+            (
+                proptest::collection::vec((0..4usize, word()), 1..3),
+                proptest::option::of(word())
+            )
+                .prop_map(|(arms, set)| Kind::Branch { arms, set }),
+        ]
+    }
+
+    /// One mocked answer: a status with a value, or a failed connection.
+    fn answer() -> impl Strategy<Value = (Option<u16>, String)> {
+        (
+            proptest::option::weighted(0.8, prop_oneof![Just(200u16), Just(404), Just(500)]),
+            word(),
+        )
+    }
+
+    fn spec(kinds: &[Kind], picks: &[usize], defaults: &[String]) -> wxcflow::spec::Spec {
+        let n = kinds.len();
+        let mut target = crate::common::forward_targets(picks, n, "end:Success");
+        let mut b = FlowBuilder::new("Generated")
+            .webhook("Generated", r#"{"id": "7"}"#, "node_0")
+            .credential_headers(["x-api-key"])
+            .variable("A", Var::new().default_value(defaults[0].clone()))
+            .variable("B", Var::new().default_value(defaults[1].clone()))
+            .variable(
+                "Key",
+                Var::new()
+                    .default_value(defaults[2].clone())
+                    .secret()
+                    .send_to("https://api.example.com/"),
+            )
+            .variable("Out", Var::new());
+        for (i, k) in kinds.iter().enumerate() {
+            let node = match k {
+                Kind::Http {
+                    post,
+                    assign_status,
+                } => {
+                    let url = format!("https://api.example.com/n{i}?id=$(start.inboundWebhook.id)");
+                    let mut h = if *post {
+                        http("POST", url).body("{\"b\": \"$(B)\"}")
+                    } else {
+                        http("GET", url)
+                    };
+                    h = h.header("x-api-key", "$(Key)").output("value", "$.value");
+                    let set: Vec<(String, String)> = if *assign_status {
+                        vec![("A".into(), format!("$(node_{i}.https.statusCode)"))]
+                    } else {
+                        vec![("Out".into(), format!("$(node_{i}.value)"))]
+                    };
+                    let failure = target(i + 1);
+                    h.next("onSuccess", target(i + 1))
+                        .next("onError", failure.clone())
+                        .next("onTimeout", failure)
+                        .on_leave(None, set)
+                }
+                Kind::Branch { arms, set } => {
+                    let mut br = branch();
+                    for (a, (op, value)) in arms.iter().enumerate() {
+                        let c = match op {
+                            0 => cond("$(A)", "equals", value.clone()),
+                            1 => cond("$(B)", "not_equals", value.clone()),
+                            2 => cond("$(Out)", "equals_ignore_case", value.clone()),
+                            _ => cond("$(Key)", "not_equals", ""),
+                        };
+                        br = br
+                            .branch(format!("arm{a}"), JoinWith::All, vec![c])
+                            .next(format!("arm{a}"), target(i + 1));
+                    }
+                    br = br
+                        .next("none", target(i + 1))
+                        .next("onError", target(i + 1));
+                    match set {
+                        Some(v) => br.on_enter([("B", v.clone())]),
+                        None => br.on_enter([("Out", "$(A)")]),
+                    }
+                }
+            };
+            b = b.node(format!("node_{i}"), node);
+        }
+        b.build()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        #[test]
+        fn the_lowered_subflow_ends_as_the_flow_does(
+            kinds in proptest::collection::vec(kind(), 1..6),
+            picks in proptest::collection::vec(any::<usize>(), 1..20),
+            defaults in proptest::collection::vec(word(), 3),
+            answers in proptest::collection::vec(answer(), 6),
+        ) {
+            let spec = spec(&kinds, &picks, &defaults);
+            let build = crate::common::compiler().build_spec(&spec, None);
+            prop_assert!(!build.has_errors(), "{}", wxcflow::diagnostic::render_human(&build.diagnostics, &[]));
+            let exchanges: Vec<MockExchange> = answers
+                .iter()
+                .enumerate()
+                .map(|(i, (status, value))| {
+                    let fail = if status.is_none() { "fail = \"connection\"\n" } else { "" };
+                    toml::from_str(&format!(
+                        "url = \"https://api.example.com/n{i}*\"\nstatus = {}\nbody = '{{\"value\": \"{value}\"}}'\n{fail}",
+                        status.unwrap_or(200)
+                    ))
+                    .unwrap()
+                })
+                .collect();
+            let (document, _) = build.output.as_ref().unwrap();
+            let trigger = document.flow.trigger.sample.clone();
+            let connect = wxcflow::tools::simulate::run(
+                &document.flow,
+                &trigger,
+                &mut MockClient { exchanges: exchanges.clone() },
+                &wxcflow::tools::simulate::NoChildren,
+            );
+            prop_assert!(connect.error.is_none(), "{:?}", connect.error);
+            let lowered = crate::common::compiler()
+                .lower_flow_designer(&document.flow, &|_| Default::default())
+                .build;
+            let Some((model, _)) = lowered.output else {
+                return Err(TestCaseError::fail(wxcflow::diagnostic::render_human(&lowered.diagnostics, &[])));
+            };
+            let inputs = fd::run::agree::inputs_for(&model, &trigger);
+            let fd_run = fd::run::run(&model, &inputs, &mut MockClient { exchanges }, &[], &fd::run::NoSubflows);
+            let failures = fd::run::agree::check_both(
+                &document.flow,
+                &connect,
+                &fd_run,
+                &Expect::default(),
+                &FlowDesigner::default(),
+            );
+            prop_assert!(failures.is_empty(), "{failures:?}\n{}", fd::run::render_text(&fd_run));
+        }
+    }
+}
+
+/// The real exports beside the repository (CI-only: see `flow_designer_real`), run by the
+/// binary with mocks written here.
+mod real {
+    use super::*;
+
+    fn is_subflow(path: &Path) -> bool {
+        let value: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        value["flowType"] == "SUBFLOW"
+    }
+
+    #[test]
+    fn cisco_subflows_run_with_their_http_answered_200_and_500() {
+        let subflows: Vec<PathBuf> = crate::flow_designer_real::exports()
+            .into_iter()
+            .filter(|p| is_subflow(p))
+            .collect();
+        let dir = tempfile::tempdir().unwrap();
+        let mock = |status: u16, body: &str| {
+            let path = dir.path().join(format!("mock-{status}.toml"));
+            // Every request answered alike (a URL prefix of nothing matches every URL).
+            std::fs::write(
+                &path,
+                format!("[[http]]\nurl = \"*\"\nstatus = {status}\nbody = '{body}'\n"),
+            )
+            .unwrap();
+            path
+        };
+        let ok = mock(
+            200,
+            r#"{"accountId": "A-1", "balanceAmount": "12.50", "status": "success", "currency": "USD"}"#,
+        );
+        let failed = mock(500, r#"{"error": "declined"}"#);
+        for file in &subflows {
+            let file = file.to_str().unwrap();
+            let mut paths = Vec::new();
+            for (mock, status) in [(&ok, 200), (&failed, 500)] {
+                let run = json_run(
+                    dir.path(),
+                    &[
+                        "run",
+                        file,
+                        "--mock",
+                        mock.to_str().unwrap(),
+                        "--format",
+                        "json",
+                    ],
+                );
+                assert!(run["end"].is_string(), "{file}: {run}");
+                let http: Vec<&serde_json::Value> = run["events"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|e| e["kind"] == "http")
+                    .collect();
+                assert!(!http.is_empty(), "{file}: no request");
+                assert!(
+                    http.iter().all(|e| e["reply"]["status"] == status),
+                    "{file}"
+                );
+                paths.push(run["path"].clone());
+            }
+            // Cisco's subflows test the status code: a failure takes another path.
+            assert_ne!(paths[0], paths[1], "{file}: 200 and 500 took the same path");
+        }
+    }
+
+    #[test]
+    fn the_jds_voice_flow_parses_its_reply_and_answers_its_menu() {
+        let exports = crate::flow_designer_real::exports();
+        let Some(jds) = exports.iter().find(|p| {
+            p.file_name()
+                .is_some_and(|n| n == "bmclella_Voice_JDS_1.json")
+        }) else {
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        // The customer record holds JSON as text, which the Parse activity reads; every other
+        // request is answered 404 (no payment due).
+        std::fs::write(
+            dir.path().join("mock.toml"),
+            "[[http]]\nurl = \"https://us-central1\"\n\
+             body = '{\"value\": \"{\\\"FirstName\\\": \\\"Ann\\\", \\\"LastName\\\": \\\"Lee\\\"}\"}'\n\n\
+             [[http]]\nurl = \"*\"\nstatus = 404\n",
+        )
+        .unwrap();
+        let run = json_run(
+            dir.path(),
+            &[
+                "run",
+                jds.to_str().unwrap(),
+                "--mock",
+                "mock.toml",
+                "--digits",
+                "2",
+                "--format",
+                "json",
+            ],
+        );
+        assert_eq!(run["variables"]["FirstName"], "Ann", "{run}");
+        let events = run["events"].as_array().unwrap();
+        let hello = events.iter().find(|e| e["kind"] == "play_message").unwrap();
+        assert_eq!(hello["prompts"][0], "Hello Ann Lee!");
+        let menu = events.iter().find(|e| e["kind"] == "menu").unwrap();
+        assert_eq!(menu["port"], "2");
+        assert_eq!(events.last().unwrap()["kind"], "waiting");
+        // The passphrase typed in clear in a header is masked.
+        let text = run.to_string();
+        assert!(!text.contains("wxccAPI"), "{text}");
+    }
+
+    #[test]
+    fn a_real_voice_flow_runs_to_its_end() {
+        let exports = crate::flow_designer_real::exports();
+        let Some(hello) = exports.iter().find(|p| {
+            p.file_name()
+                .is_some_and(|n| n == "HelloWorld_Template.json")
+        }) else {
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let run = json_run(
+            dir.path(),
+            &["run", hello.to_str().unwrap(), "--format", "json"],
+        );
+        let kinds: Vec<&str> = run["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["kind"].as_str().unwrap())
+            .collect();
+        assert_eq!(kinds, ["play_message", "disconnect"]);
+        assert_eq!(
+            run["end"],
+            run["path"].as_array().unwrap().last().unwrap().clone()
+        );
+        // A flow that queues the caller ends waiting for an agent, its HTTP answered.
+        if let Some(queue) = exports.iter().find(|p| {
+            p.file_name()
+                .is_some_and(|n| n == "VoiceFlow_InstantConnect.json")
+        }) {
+            let mock = dir.path().join("mock.toml");
+            std::fs::write(
+                &mock,
+                "[[http]]\nurl = \"*\"\nbody = '{\"guestKey\": \"g\"}'\n",
+            )
+            .unwrap();
+            let run = json_run(
+                dir.path(),
+                &[
+                    "run",
+                    queue.to_str().unwrap(),
+                    "--mock",
+                    mock.to_str().unwrap(),
+                    "--format",
+                    "json",
+                ],
+            );
+            let last = run["events"].as_array().unwrap().last().unwrap().clone();
+            assert_eq!(last["kind"], "waiting");
+            assert!(run["warnings"].as_array().unwrap().is_empty(), "{run}");
+        }
+    }
+}
+
+#[test]
+fn a_handoff_runs_the_subflow_found_in_flows() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("subflows")).unwrap();
+    let parent = root().join("fixtures/flows/PublishJourneyEvent.toml");
+    let child = root().join("fixtures/flows/GetOAuthToken.toml");
+    for (spec, out) in [
+        (&child, "subflows/GetOAuthToken.fd.json"),
+        (&parent, "parent.fd.json"),
+    ] {
+        let built = wxcflow(
+            dir.path(),
+            &[
+                "build",
+                spec.to_str().unwrap(),
+                "--target",
+                "flow-designer",
+                "-o",
+                out,
+            ],
+        );
+        assert_eq!(built.status.code(), Some(0), "{}", transcript(&built));
+    }
+    std::fs::write(
+        dir.path().join("inputs.toml"),
+        "inboundWebhook_customer_id = \"c-77\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("mock.toml"),
+        "[[http]]\nurl = \"https://jds.example.com/*\"\nstatus = 202\n",
+    )
+    .unwrap();
+    let args = [
+        "run",
+        "parent.fd.json",
+        "--flows",
+        "subflows",
+        "--inputs",
+        "inputs.toml",
+        "--mock",
+        "mock.toml",
+    ];
+    let out = wxcflow(dir.path(), &args);
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+    insta::assert_snapshot!("handoff", shown(&out, dir.path()));
+    // Without the folder, the handoff has no subflow: the run stops there, located.
+    let out = wxcflow(dir.path(), &args[..2]);
+    assert_eq!(out.status.code(), Some(1), "{}", transcript(&out));
+    insta::assert_snapshot!("handoff_without_subflow", shown(&out, dir.path()));
+}
+
+#[test]
+fn a_voice_flow_follows_its_case_on_the_reply() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = root().join("fixtures/flow-designer/exports/voice-lookup.json");
+    std::fs::write(
+        dir.path().join("caller.toml"),
+        "[NewPhoneContact]\nANI = \"+1 408 555 0100\"\n",
+    )
+    .unwrap();
+    let mock = |tier: &str| {
+        format!(
+            "[[http]]\nurl = \"https://tokens.example.com/*\"\nbody = '{{\"token\": \"crm-token\"}}'\n\n\
+             [[http]]\nurl = \"https://crm.example.com/customers?phone=%2B1+408+555+0100\"\n\
+             headers = {{ Authorization = \"Bearer crm-token\" }}\nbody = '{{\"tier\": \"{tier}\"}}'\n"
+        )
+    };
+    let mut ends = Vec::new();
+    for tier in ["gold", "silver", "bronze"] {
+        std::fs::write(dir.path().join("mock.toml"), mock(tier)).unwrap();
+        let run = json_run(
+            dir.path(),
+            &[
+                "run",
+                export.to_str().unwrap(),
+                "--inputs",
+                "caller.toml",
+                "--mock",
+                "mock.toml",
+                "--format",
+                "json",
+            ],
+        );
+        // The phone number reached the CRM form-encoded, the token as the mock expects it.
+        assert_eq!(run["events"][1]["reply"]["status"], 200, "{run}");
+        assert_eq!(run["variables"]["CustomerTier"], tier);
+        assert_eq!(run["variables"]["Token"], wxcflow::secret::MASK);
+        ends.push(run["end"].as_str().unwrap().to_string());
+    }
+    assert_eq!(ends, ["EndGold", "EndFlow", "EndFlow"]);
+}
