@@ -6,7 +6,8 @@
 // A test stops at the first thing that is not as expected.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use criterion::measurement::WallTime;
+use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkGroup, Criterion};
 use std::path::Path;
 use std::process::Command;
 
@@ -40,19 +41,24 @@ fn render(dir: &Path) {
     );
 }
 
+/// A render into an emptied output folder, timed.
+fn first_render(group: &mut BenchmarkGroup<'_, WallTime>, dir: &Path) {
+    group.bench_function("first", |b| {
+        b.iter_batched(
+            || {
+                let _ = std::fs::remove_dir_all(dir.join("out"));
+            },
+            |()| render(dir),
+            BatchSize::PerIteration,
+        )
+    });
+}
+
 fn render_2000(c: &mut Criterion) {
     let dir = workspace(2000);
     let mut group = c.benchmark_group("render_files/2000");
     group.sample_size(10);
-    group.bench_function("first", |b| {
-        b.iter_batched(
-            || {
-                let _ = std::fs::remove_dir_all(dir.path().join("out"));
-            },
-            |()| render(dir.path()),
-            BatchSize::PerIteration,
-        )
-    });
+    first_render(&mut group, dir.path());
     group.finish();
 }
 
@@ -60,15 +66,7 @@ fn render_10000(c: &mut Criterion) {
     let dir = workspace(10_000);
     let mut group = c.benchmark_group("render_files/10000");
     group.sample_size(10);
-    group.bench_function("first", |b| {
-        b.iter_batched(
-            || {
-                let _ = std::fs::remove_dir_all(dir.path().join("out"));
-            },
-            |()| render(dir.path()),
-            BatchSize::PerIteration,
-        )
-    });
+    first_render(&mut group, dir.path());
     render(dir.path());
     group.bench_function("unchanged", |b| b.iter(|| render(dir.path())));
     group.finish();

@@ -137,7 +137,7 @@ enum Command {
         inputs: Option<PathBuf>,
         /// For a Flow Designer file: the caller's answers to menus and digit collection, in
         /// order (`1,2`).
-        #[arg(long, value_delimiter = ',')]
+        #[arg(long, value_delimiter = ',', value_parser = keypad_digits)]
         digits: Vec<String>,
         /// The webhook body, as JSON; default: the spec's sample.
         #[arg(long)]
@@ -465,6 +465,7 @@ fn run_command(s: &Session, command: Command) -> Outcome {
             values,
             ..
         } if flow_designer::is_fd_file(s, &spec) => {
+            simulate::flow_folders_exist(&flows)?;
             if trigger.is_some() || values.is_some() {
                 return Err(Failure::usage(
                     "--trigger and --values are for Webex Connect specs; a Flow Designer file takes --inputs",
@@ -828,4 +829,18 @@ fn load_tenant_as(
         s.files.protect(&base.join(file));
     }
     Ok(tenant)
+}
+
+/// One `--digits` answer: what a caller can key on a phone (0-9, `*` and `#`), at least one.
+fn keypad_digits(text: &str) -> Result<String, String> {
+    let answer = text.trim();
+    if !answer.is_empty()
+        && answer
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '*' || c == '#')
+    {
+        Ok(answer.to_string())
+    } else {
+        Err("each answer is keys a phone has: 0-9, * and # (as in --digits 1,4711#)".to_string())
+    }
 }

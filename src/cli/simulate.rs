@@ -11,7 +11,7 @@ pub(super) struct FsFlows<'a> {
 }
 
 /// `--flows` names folders: a mistyped one would leave a Call Flow unresolved with no word why.
-fn flow_folders_exist(flows: &[PathBuf]) -> Result<(), Failure> {
+pub(super) fn flow_folders_exist(flows: &[PathBuf]) -> Result<(), Failure> {
     match flows.iter().find(|dir| !dir.is_dir()) {
         Some(dir) => Err(Failure::usage(format!(
             "--flows {}: not a folder",

@@ -255,6 +255,34 @@ fn bad_input_is_located() {
 }
 
 #[test]
+fn digits_a_phone_cannot_key_and_missing_flow_folders_are_usage_errors() {
+    let dir = run_fixtures();
+    for (args, says) in [
+        (
+            &["run", "missing-link.toml", "--digits", "1,abc"][..],
+            "invalid value 'abc' for '--digits <DIGITS>': each answer is keys a phone has",
+        ),
+        (
+            &["run", "missing-link.toml", "--digits", "1,,2"][..],
+            "invalid value '' for '--digits <DIGITS>'",
+        ),
+        (
+            &["run", "missing-link.toml", "--flows", "no-such-folder"][..],
+            "error: --flows no-such-folder: not a folder",
+        ),
+    ] {
+        let out = wxcflow(&dir, args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", transcript(&out));
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(says),
+            "{args:?}: {}",
+            transcript(&out)
+        );
+        assert!(out.stdout.is_empty(), "{args:?}: {}", transcript(&out));
+    }
+}
+
+#[test]
 fn scenarios_agree_on_both_targets() {
     let scenarios = root().join("fixtures/scenarios");
     let out = wxcflow(
