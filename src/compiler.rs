@@ -292,6 +292,18 @@ impl Compiler {
             return failed(diagnostics);
         }
         let json = emit::document::to_json(&document);
+        // Cisco documents a 10 MB flow size; how it measures is not published, so the document
+        // as written stands in for it, and the readers' limit is the same number.
+        if json.len() > crate::MAX_INPUT_BYTES {
+            diagnostics.push(Diagnostic::new(
+                Code::OverFlowSize,
+                format!(
+                    "the flow document is {} bytes, over the platform's documented flow size of 10 MB ({} bytes); wxcflow's check, diff, decompile and inspect read at most that much",
+                    json.len(),
+                    crate::MAX_INPUT_BYTES
+                ),
+            ));
+        }
         Build {
             output: Some((document, json)),
             diagnostics,

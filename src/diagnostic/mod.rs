@@ -122,6 +122,7 @@ codes! {
     SecretValueInvalid => "wxc::secret-value-invalid", Error, "A secret value (from the environment or a file) holds a byte order mark, NUL or other control character, beyond one trailing newline.";
     RunStopped => "wxc::run-stopped", Error, "A local run of a Flow Designer flow stopped before an end: an activity it does not run, a link missing, an expression it cannot evaluate; the message names the activity.";
     InvalidInputs => "wxc::invalid-inputs", Error, "A run's `--inputs` file names a variable or activity the flow does not have, or gives a value its variable's type cannot hold.";
+    OverFlowSize => "wxc::over-flow-size", Warning, "The flow document built is over 10 MB, the platform's documented flow size limit: Flow Builder may refuse the flow, and wxcflow's own readers (check, diff, decompile, inspect) do not read it back.";
 }
 
 impl Code {
@@ -201,6 +202,7 @@ impl Code {
             Code::NotCarried => "Check in Flow Designer after importing that the flow does without it (the message says what was left out), or remove the setting from the spec.",
             Code::RunStopped => "The run stops rather than guess: give the answer it lacks (a link, a mocked reply, a subflow with --flows), or see docs/flow-designer.md for what a run carries out.",
             Code::InvalidInputs => "Name the flow's variables (or an activity, as a table of its fields) exactly as the flow spells them, with values of their type.",
+            Code::OverFlowSize => "Split the flow: move a part into a child flow called with Call Flow.",
             Code::LiteralSecret => "Take the value from the environment or a file outside the repository: { env = \"NAME\" } or { file = \"PATH\" }.",
         }
     }

@@ -133,6 +133,8 @@ fn every_check_code_is_exercised_by_the_corpus() {
                 "wxc::schema-violation",
                 "wxc::workflow-output",
                 "wxc::too-large",
+                // Needs a flow of about 9,000 nodes: tests/library/scale.rs.
+                "wxc::over-flow-size",
                 // A Flow Designer run's: tests/flow_designer/flow_designer_run.rs.
                 "wxc::run-stopped",
                 "wxc::invalid-inputs",
