@@ -255,6 +255,37 @@ fn bad_input_is_located() {
 }
 
 #[test]
+fn an_activity_missing_what_it_needs_stops_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = |activity: &str| {
+        format!(
+            "[flow_designer]\nname = \"Incomplete\"\ntype = \"SUBFLOW\"\n\n[variables.Plain]\nsource = \"SUBFLOW_INPUT\"\n\n\
+             [activities.Start]\ntype = \"NewSubFlowStart\"\nnext = {{ out = \"Step\" }}\n\n\
+             [activities.Step]\n{activity}\n\n[activities.Done]\ntype = \"end-subflow\"\n"
+        )
+    };
+    for (file, activity, says) in [
+        (
+            "no-url.toml",
+            "type = \"http-request-v2\"\nnext = { default = \"Done\" }",
+            "error[wxc::run-stopped]: activity `Step` is incomplete: it has no URL (`httpRequestUrl`)",
+        ),
+        (
+            "no-assignment.toml",
+            "type = \"set-variable\"\nnext = { out = \"Done\" }",
+            "error[wxc::run-stopped]: activity `Step` is incomplete: it assigns no variable",
+        ),
+    ] {
+        std::fs::write(dir.path().join(file), spec(activity)).unwrap();
+        let out = wxcflow(dir.path(), &["run", file]);
+        assert_eq!(out.status.code(), Some(1), "{file}: {}", transcript(&out));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(says), "{file}: {}", transcript(&out));
+        assert!(stderr.contains("[activities.Step]"), "{file}: located: {}", transcript(&out));
+    }
+}
+
+#[test]
 fn digits_a_phone_cannot_key_and_missing_flow_folders_are_usage_errors() {
     let dir = run_fixtures();
     for (args, says) in [

@@ -155,6 +155,8 @@ pub enum Stop {
     MissingActivity(String, String),
     /// A template of an activity that cannot be evaluated (name, setting, why).
     Expression(String, String, String),
+    /// An activity without a setting it cannot do without (name, what is missing).
+    Incomplete(String, String),
     /// A set-variable or parse writes a variable the flow does not have (activity, variable).
     UnknownVariable(String, String),
     /// A value that does not convert to its variable's type (activity, variable, type).
@@ -178,6 +180,7 @@ impl Stop {
             | Stop::MissingLink(a, _)
             | Stop::MissingActivity(a, _)
             | Stop::Expression(a, _, _)
+            | Stop::Incomplete(a, _)
             | Stop::UnknownVariable(a, _)
             | Stop::WrongType(a, _, _)
             | Stop::Loop(a)
@@ -196,6 +199,7 @@ impl std::fmt::Display for Stop {
             Stop::MissingLink(a, port) => write!(f, "activity `{a}` leaves by port `{port}`, and no link leaves it from that port"),
             Stop::MissingActivity(a, target) => write!(f, "a link from `{a}` leads to `{target}`, which the flow does not have"),
             Stop::Expression(a, setting, why) => write!(f, "activity `{a}`: `{setting}` cannot be evaluated: {why}"),
+            Stop::Incomplete(a, missing) => write!(f, "activity `{a}` is incomplete: {missing}"),
             Stop::UnknownVariable(a, v) => write!(f, "activity `{a}` sets `{v}`, which is not a variable of the flow"),
             Stop::WrongType(a, v, kind) => write!(f, "activity `{a}`: the value for `{v}` is not a {kind}"),
             Stop::Loop(a) => write!(f, "stopped after {STEP_LIMIT} activities: the flow loops without reaching an end (at `{a}`)"),
@@ -589,6 +593,13 @@ impl Machine<'_> {
             }
             Kind::SetVariable => {
                 let entries = assignments(a);
+                if entries.is_empty() {
+                    return Err(Stop::Incomplete(
+                        name,
+                        "it assigns no variable (no `setVariablesArray` entry, no `srcVariable`)"
+                            .into(),
+                    ));
+                }
                 // Only literal values (templates) are documented by the exports; another kind
                 // of assignment is not guessed at.
                 if let Some(other) = entries
@@ -723,6 +734,12 @@ impl Machine<'_> {
                 .map(|t| t.tainted_by(frame.secret_place(&name, path)))
                 .map_err(|why| Stop::Expression(name.clone(), path[0].into(), why.to_string()))
         };
+        if view.url().trim().is_empty() {
+            return Err(Stop::Incomplete(
+                name,
+                "it has no URL (`httpRequestUrl`)".into(),
+            ));
+        }
         let mut url = render(self, &["httpRequestUrl"], view.url())?;
         // [assumed] query parameters are appended to the URL, names and values form-encoded.
         let query = view.query();
