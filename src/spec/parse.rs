@@ -17,8 +17,20 @@ pub fn parse_spec(source: &SourceFile) -> Result<Spec, Diagnostic> {
 /// The spec's TOML syntax, parsed once for every reader of it (the spec's shape, and where it
 /// writes secrets literally).
 pub(crate) fn parse_toml(source: &SourceFile) -> Result<Spanned<DeTable<'_>>, Diagnostic> {
-    DeTable::parse(&source.text)
-        .map_err(|e| located(Code::TomlSyntax, &e, source, syntax_message(&e)))
+    DeTable::parse(&source.text).map_err(|e| {
+        // Told apart only once the text failed as TOML: no cost for a spec that reads.
+        if crate::InputKind::detect(source.text.as_bytes()) == crate::InputKind::Workflow {
+            return Diagnostic::new(
+                Code::TomlSyntax,
+                format!(
+                    "{} is a Webex Connect `.workflow` export, not a spec: its flow is encrypted with Cisco's key, which is not public",
+                    source.name
+                ),
+            )
+            .with_help("`wxcflow inspect` measures a .workflow export and `wxcflow diff` compares two; to work on the flow, write it as a spec (docs/spec.md)");
+        }
+        located(Code::TomlSyntax, &e, source, syntax_message(&e))
+    })
 }
 
 /// The spec's shape, read from its parsed TOML: syntax first, then shape, so a syntax error is
@@ -65,5 +77,29 @@ pub(crate) fn shape_error<M: Shaped>(e: &toml::de::Error, source: &SourceFile) -
             source,
             crate::diagnostic::in_toml_terms(e.message().trim_end()),
         ),
+    }
+}
+
+#[cfg(test)]
+mod workflow_tests {
+    use super::*;
+
+    #[test]
+    fn a_workflow_export_given_as_a_spec_is_named_as_one() {
+        let export = SourceFile::new("flow.workflow", "0a1b2c3d4e5f\n9a8b7c6d\n");
+        let d = parse_spec(&export).unwrap_err();
+        assert_eq!(d.code, Code::TomlSyntax);
+        assert!(
+            d.message
+                .starts_with("flow.workflow is a Webex Connect `.workflow` export, not a spec"),
+            "{}",
+            d.message
+        );
+        // Text that is neither keeps TOML's own message.
+        let broken = SourceFile::new("broken.toml", "[flow\n");
+        assert!(parse_spec(&broken)
+            .unwrap_err()
+            .message
+            .starts_with("invalid TOML"));
     }
 }
