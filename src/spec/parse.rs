@@ -18,18 +18,23 @@ pub fn parse_spec(source: &SourceFile) -> Result<Spec, Diagnostic> {
 /// writes secrets literally).
 pub(crate) fn parse_toml(source: &SourceFile) -> Result<Spanned<DeTable<'_>>, Diagnostic> {
     DeTable::parse(&source.text).map_err(|e| {
-        // Told apart only once the text failed as TOML: no cost for a spec that reads.
-        if crate::InputKind::detect(source.text.as_bytes()) == crate::InputKind::Workflow {
-            return Diagnostic::new(
-                Code::TomlSyntax,
-                format!(
-                    "{} is a Webex Connect `.workflow` export, not a spec: its flow is encrypted with Cisco's key, which is not public",
-                    source.name
-                ),
-            )
-            .with_help("`wxcflow inspect` measures a .workflow export and `wxcflow diff` compares two; to work on the flow, write it as a spec (docs/spec.md)");
-        }
-        located(Code::TomlSyntax, &e, source, syntax_message(&e))
+        workflow_given(source)
+            .unwrap_or_else(|| located(Code::TomlSyntax, &e, source, syntax_message(&e)))
+    })
+}
+
+/// For a text that failed as TOML: a `.workflow` export given where a spec is read, named as
+/// one. Told apart only after the failure, so a spec that reads pays nothing.
+pub(crate) fn workflow_given(source: &SourceFile) -> Option<Diagnostic> {
+    (crate::InputKind::detect(source.text.as_bytes()) == crate::InputKind::Workflow).then(|| {
+        Diagnostic::new(
+            Code::TomlSyntax,
+            format!(
+                "{} is a Webex Connect `.workflow` export, not a spec: its flow is encrypted with Cisco's key, which is not public",
+                source.name
+            ),
+        )
+        .with_help("`wxcflow inspect` measures a .workflow export and `wxcflow diff` compares two; to work on the flow, write it as a spec (docs/spec.md)")
     })
 }
 
@@ -92,6 +97,13 @@ mod workflow_tests {
         assert!(
             d.message
                 .starts_with("flow.workflow is a Webex Connect `.workflow` export, not a spec"),
+            "{}",
+            d.message
+        );
+        // fmt says the same.
+        let d = crate::tools::format::format_spec(&export).unwrap_err();
+        assert!(
+            d.message.contains("is a Webex Connect `.workflow` export"),
             "{}",
             d.message
         );

@@ -12,11 +12,13 @@ use toml_edit::{DocumentMut, Item, RawString, Table};
 /// Formats a spec's text, or says where it is not valid TOML.
 pub fn format_spec(source: &SourceFile) -> Result<String, Diagnostic> {
     let mut doc: DocumentMut = source.text.parse().map_err(|e: toml_edit::TomlError| {
-        Diagnostic::new(
-            Code::TomlSyntax,
-            format!("invalid TOML: {}", e.message().trim_end()),
-        )
-        .with_span(e.span().map(|r| source.span(r)))
+        crate::spec::workflow_given(source).unwrap_or_else(|| {
+            Diagnostic::new(
+                Code::TomlSyntax,
+                format!("invalid TOML: {}", e.message().trim_end()),
+            )
+            .with_span(e.span().map(|r| source.span(r)))
+        })
     })?;
     reorder(doc.as_table_mut());
     normalise_table(doc.as_table_mut());
