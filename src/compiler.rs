@@ -1,7 +1,8 @@
 //! The pipeline driver: parse → render → check (lowering on the way) → emit → validate, one
 //! pure function a stage, with the compiled document validator built once.
 
-use crate::diagnostic::{self, too_large, Code, Diagnostic, SourceFile};
+use crate::diagnostic::{self, Code, Diagnostic, SourceFile};
+use crate::flow::limits::too_large;
 use crate::flow::{Document, Flow};
 use crate::flow_designer as fd;
 use crate::input::InputKind;

@@ -1,12 +1,12 @@
 //! Whole-graph checks on a structurally sound flow: reachability, status-code checks, secrets sent
 //! in requests, result variables on every Success path, unused variables.
 
-use super::context::{Ctx, Help};
 use crate::diagnostic::Code;
 use crate::flow::refs;
 use crate::flow::walk::breadth_first;
 use crate::flow::*;
 use crate::lower::Origins;
+use crate::spec::context::{Ctx, Help};
 use std::collections::{BTreeSet, HashSet};
 
 /// `origins` tells where the spec wrote each part of the flow, for locating what is found.

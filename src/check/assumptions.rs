@@ -1,8 +1,8 @@
 //! Behaviour Cisco does not document, used only when a spec opts in, and then flagged wherever
 //! it is relied on.
 
-use super::context::{Ctx, Help};
 use crate::diagnostic::Code;
+use crate::spec::context::{Ctx, Help};
 use crate::spec::model::Spec;
 
 /// On-leave actions that name an outcome. Flow Builder's Transition Actions tab has no choice

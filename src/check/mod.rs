@@ -2,7 +2,6 @@
 
 mod analysis;
 mod assumptions;
-pub(crate) mod context;
 mod names;
 mod paths;
 mod secrets;
@@ -10,8 +9,8 @@ mod secrets;
 use crate::diagnostic::{Diagnostic, SourceFile};
 use crate::flow::Flow;
 use crate::lower;
+use crate::spec::context::Ctx;
 use crate::spec::model::Spec;
-use context::Ctx;
 
 /// What checking a spec found.
 #[derive(Debug)]

@@ -2,9 +2,9 @@
 //! would break the sheet's Markdown or a file name, names that differ only by case, custom
 //! variables named like the platform's own.
 
-use super::context::{Ctx, Help};
 use crate::diagnostic::Code;
 use crate::flow::{DEFAULT_OUTCOMES, SYSTEM_VARIABLES};
+use crate::spec::context::{Ctx, Help};
 use crate::spec::model::{Spec, S};
 use std::collections::BTreeMap;
 

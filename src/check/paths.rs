@@ -1,11 +1,11 @@
 //! Checks along the paths a run can take: an output read where its node may not have run, and
 //! loops that no run can leave.
 
-use super::context::{Ctx, Help};
 use crate::diagnostic::Code;
 use crate::flow::refs;
 use crate::flow::*;
 use crate::lower::Origins;
+use crate::spec::context::{Ctx, Help};
 
 /// The graph of node ids, with the Start node as index 0.
 struct Graph {
@@ -282,7 +282,9 @@ pub fn endless_loops(flow: &Flow, origins: &Origins, cx: &mut Ctx) {
             .collect();
         nodes.sort_by(|a, b| a.key.cmp(&b.key));
         let keys: Vec<&str> = nodes.iter().map(|n| n.key.as_str()).collect();
-        let span = super::analysis::key_span(origins, nodes[0].id, cx);
+        let span = origins
+            .node(nodes[0].id)
+            .and_then(|origin| cx.span(origin.key));
         cx.report(
             Code::EndlessLoop,
             if keys.len() == 1 {

@@ -10,11 +10,11 @@
 //!
 //! Secret template parameters are traced earlier, while rendering (see `template`).
 
-use super::context::{Ctx, Help};
 use crate::diagnostic::{Code, Span};
 use crate::flow::refs;
 use crate::flow::*;
 use crate::lower::Origins;
+use crate::spec::context::{Ctx, Help};
 use crate::spec::model::{ActionSpec, NodeSpec, Spec, S};
 use std::collections::BTreeSet;
 

@@ -1,7 +1,6 @@
 //! Diagnostics are data: a stable code, a severity, a message, where it is, and help.
 //! Renderers turn them into text for people or JSON for machines; nothing here prints.
 
-use crate::flow::limits::{MAX_FD_BYTES, MAX_INPUT_BYTES};
 use serde::Serialize;
 use std::ops::Range;
 
@@ -591,26 +590,6 @@ pub fn summary(diagnostics: &[Diagnostic]) -> String {
         plural(errors, "error"),
         plural(warnings, "warning")
     )
-}
-
-/// A diagnostic for an input over [`MAX_INPUT_BYTES`], or `None`.
-pub fn too_large(name: &str, len: usize) -> Option<Diagnostic> {
-    (len > MAX_INPUT_BYTES).then(|| {
-        Diagnostic::new(
-            Code::TooLarge,
-            format!("{name} is {len} bytes; wxcflow reads at most {MAX_INPUT_BYTES} (10 MB, the platform's flow size limit)"),
-        )
-    })
-}
-
-/// A diagnostic for a Flow Designer file over [`MAX_FD_BYTES`], or `None`.
-pub fn too_large_fd(name: &str, len: usize) -> Option<Diagnostic> {
-    (len > MAX_FD_BYTES).then(|| {
-        Diagnostic::new(
-            Code::TooLarge,
-            format!("{name} is {len} bytes; wxcflow reads and writes Flow Designer files of at most {MAX_FD_BYTES} (256 MiB, what the largest flow it builds needs)"),
-        )
-    })
 }
 
 #[cfg(test)]

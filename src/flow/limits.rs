@@ -1,5 +1,7 @@
 //! Limits on a flow: the platform's documented ones, and wxcflow's own bound on size.
 
+use crate::diagnostic::{Code, Diagnostic};
+
 /// The most nodes a flow may have: far beyond any hand-built flow, low enough to bound the work
 /// (wxcflow's own bound, not the platform's).
 pub(crate) const MAX_NODES: usize = 10_000;
@@ -19,3 +21,23 @@ pub const MAX_INPUT_BYTES: usize = 10 * 1024 * 1024;
 /// to write a larger one, so that everything it writes can be read back by `push`, `check`,
 /// `diff` and `decompile`. Cisco publishes no import limit (the API answers 400 past its own).
 pub const MAX_FD_BYTES: usize = 256 * 1024 * 1024;
+
+/// A diagnostic for an input over [`MAX_INPUT_BYTES`], or `None`.
+pub fn too_large(name: &str, len: usize) -> Option<Diagnostic> {
+    (len > MAX_INPUT_BYTES).then(|| {
+        Diagnostic::new(
+            Code::TooLarge,
+            format!("{name} is {len} bytes; wxcflow reads at most {MAX_INPUT_BYTES} (10 MB, the platform's flow size limit)"),
+        )
+    })
+}
+
+/// A diagnostic for a Flow Designer file over [`MAX_FD_BYTES`], or `None`.
+pub fn too_large_fd(name: &str, len: usize) -> Option<Diagnostic> {
+    (len > MAX_FD_BYTES).then(|| {
+        Diagnostic::new(
+            Code::TooLarge,
+            format!("{name} is {len} bytes; wxcflow reads and writes Flow Designer files of at most {MAX_FD_BYTES} (256 MiB, what the largest flow it builds needs)"),
+        )
+    })
+}

@@ -13,8 +13,8 @@
 //! typed in clear: see [`super::secrets`]) show as `•••`, on both sides when either side's is.
 
 use super::layout::breadth_first;
-use super::lint::{processes, Scope};
 use super::model::*;
+use super::model::{processes, Scope};
 use super::secrets::{fields, Secrets};
 use crate::secret::Text;
 use crate::tools::diff::facts::{compare, compare_keyed, pair_items, Fields, Item};

@@ -1,6 +1,7 @@
 //! What a Flow Designer file holds, measured: for `wxcflow inspect`.
 
-use super::lint::{lint, processes};
+use super::lint::lint;
+use super::model::processes;
 use super::model::*;
 use crate::diagnostic::Severity;
 use serde::Serialize;

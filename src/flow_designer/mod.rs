@@ -161,10 +161,10 @@ pub(crate) fn finish(
             }
         }
     }
-    let written_id = |scope: &lint::Scope, a: &model::Activity| -> Option<String> {
+    let written_id = |scope: &model::Scope, a: &model::Activity| -> Option<String> {
         let key = match scope {
-            lint::Scope::Main => None,
-            lint::Scope::Event(key) => Some(key.as_str()),
+            model::Scope::Main => None,
+            model::Scope::Event(key) => Some(key.as_str()),
         };
         written
             .get(&(key, a.name.as_str()))
@@ -192,7 +192,7 @@ pub(crate) fn finish(
     }
     let json = emit::to_json(&value);
     // What is written can be read back: no file over the readers' limit.
-    if let Some(d) = crate::diagnostic::too_large_fd("the Flow Designer file", json.len()) {
+    if let Some(d) = crate::flow::limits::too_large_fd("the Flow Designer file", json.len()) {
         diagnostics.push(d.with_help(
             "split the flow: build a part of it as a subflow of its own and call it (`call_flow`)",
         ));
@@ -213,7 +213,7 @@ pub fn validate_export(
     value: &serde_json::Value,
     flow: &FdFlow,
     validator: &FdValidator,
-    id: &dyn Fn(&lint::Scope, &model::Activity) -> Option<String>,
+    id: &dyn Fn(&model::Scope, &model::Activity) -> Option<String>,
 ) -> Vec<String> {
     let secrets = secrets::Secrets::of(flow);
     let hidden: Vec<Vec<String>> = quote::export_places(flow, &secrets, id)

@@ -657,3 +657,23 @@ pub(crate) fn default_activity_id(kind: Kind, activity_name: &str) -> String {
         _ => activity_name.into(),
     }
 }
+
+/// The main process and each event flow's, with the scope name used in places.
+pub fn processes(flow: &FdFlow) -> Vec<(Scope, &Process)> {
+    let mut all = vec![(Scope::Main, &flow.process)];
+    all.extend(
+        flow.event_flows
+            .iter()
+            .map(|e| (Scope::Event(e.key.clone()), &e.process)),
+    );
+    all
+}
+
+/// Which process of a flow.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Scope {
+    /// The flow's main process.
+    Main,
+    /// An event flow's process, by its key in `eventsMap` (`GLOBAL_EVENTS`).
+    Event(String),
+}

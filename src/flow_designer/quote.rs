@@ -10,9 +10,10 @@
 //! Columns are counted as the line is shown, a hidden value as wide as the mask, so that no
 //! location tells a secret's length; a span that would run into a hidden value stops before it.
 
-use super::lint::{is_credential_header, is_credential_name, processes, Scope};
 use super::locate::{is_json, Places, SpanCell, Step, Walk};
+use super::model::{processes, Scope};
 use super::model::{Activity, FdFlow};
+use super::secrets::{is_credential_header, is_credential_name};
 use super::secrets::{url_credentials, Secrets};
 use crate::diagnostic::{Diagnostic, SourceFile};
 use crate::secret::MASK;

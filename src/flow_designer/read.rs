@@ -138,7 +138,7 @@ pub(crate) fn read_export_in(
     source: &SourceFile,
     spans: &SpanCell,
 ) -> (Option<FdFlow>, Vec<Diagnostic>) {
-    if let Some(d) = crate::diagnostic::too_large_fd(&source.name, source.text.len()) {
+    if let Some(d) = crate::flow::limits::too_large_fd(&source.name, source.text.len()) {
         return (None, vec![d]);
     }
     let value: Value = match parse(&source.text) {

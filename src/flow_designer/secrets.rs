@@ -5,8 +5,8 @@
 //! secret variable. Printers take values from here as [`Text`] and show the secret ones as
 //! [`crate::secret::MASK`], whole; [`super::quote`] hides the same places in quoted source lines.
 
-use super::lint::{is_credential_header, is_credential_name, processes, Scope};
 use super::model::*;
+use super::model::{processes, Scope};
 use crate::secret::Text;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -310,6 +310,101 @@ fn flatten(
             out.insert(path, Text::new(other.to_string(), covers(secret, at)));
         }
     }
+}
+
+/// The words of a name: split at non-alphanumerics and camelCase humps, lowercased
+/// (`JDSToken` -> jds, token; `x-token-passphrase` -> x, token, passphrase).
+fn words(name: &str) -> Vec<String> {
+    let chars: Vec<char> = name.chars().collect();
+    let mut words = Vec::new();
+    let mut word = String::new();
+    for (i, &c) in chars.iter().enumerate() {
+        if !c.is_ascii_alphanumeric() {
+            if !word.is_empty() {
+                words.push(std::mem::take(&mut word));
+            }
+            continue;
+        }
+        let hump = c.is_ascii_uppercase()
+            && i > 0
+            && (chars[i - 1].is_ascii_lowercase()
+                || (chars[i - 1].is_ascii_uppercase()
+                    && chars.get(i + 1).is_some_and(|n| n.is_ascii_lowercase())));
+        if hump && !word.is_empty() {
+            words.push(std::mem::take(&mut word));
+        }
+        word.push(c.to_ascii_lowercase());
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    words
+}
+
+/// Whether a variable or parameter name says it carries a credential: its last word is one
+/// (`botToken`, `x-token-passphrase`; not `TokenSource`).
+pub(crate) fn is_credential_name(name: &str) -> bool {
+    const LAST: [&str; 9] = [
+        "token",
+        "passphrase",
+        "password",
+        "passwd",
+        "secret",
+        "apikey",
+        "credential",
+        "credentials",
+        "authorization",
+    ];
+    let w = words(name);
+    w.last().is_some_and(|last| LAST.contains(&last.as_str()))
+        || w.windows(2)
+            .last()
+            .is_some_and(|p| p[0] == "api" && p[1] == "key")
+}
+
+/// What a variable's name says it holds, when that is sensitive: a card number, a CVV or CVC,
+/// a PIN, a password or passphrase, a token, a secret or an API key. Told by the words of the
+/// name (`subFlowCVV_makePayment` -> sub, flow, cvv, make, payment), so that `shipping` is no
+/// PIN; a name whose last word says it is about the thing rather than the thing itself
+/// (`tokenUrl`, `TokenSource`, `pinLength`, `passwordPolicy`) is not taken.
+pub(crate) fn sensitive_name(name: &str) -> Option<&'static str> {
+    const ABOUT: [&str; 20] = [
+        "url", "uri", "endpoint", "host", "source", "status", "type", "length", "len", "count",
+        "attempts", "retries", "policy", "hint", "prompt", "label", "message", "error", "expiry",
+        "expires",
+    ];
+    let w = words(name);
+    if w.last().is_some_and(|last| ABOUT.contains(&last.as_str())) {
+        return None;
+    }
+    let has = |word: &str| w.iter().any(|x| x == word);
+    let pair = |a: &str, b: &str| w.windows(2).any(|p| p[0] == a && p[1] == b);
+    Some(
+        if pair("card", "number") || has("cardnumber") || (has("pan") && has("card")) {
+            "a card number"
+        } else if has("cvv") || has("cvc") || has("cvv2") || has("cvc2") {
+            "a card security code"
+        } else if has("pin") {
+            "a PIN"
+        } else if has("password") || has("passwd") || has("pwd") {
+            "a password"
+        } else if has("passphrase") {
+            "a passphrase"
+        } else if has("token") {
+            "a token"
+        } else if has("secret") {
+            "a secret"
+        } else if has("apikey") || pair("api", "key") {
+            "an API key"
+        } else {
+            return None;
+        },
+    )
+}
+
+/// A header name that carries a credential: a credential name, or a key (`key`, `x-api-key`).
+pub(crate) fn is_credential_header(name: &str) -> bool {
+    is_credential_name(name) || words(name).last().is_some_and(|w| w == "key")
 }
 
 #[cfg(test)]

@@ -5,8 +5,8 @@
 //! diagnostics quote none by construction (the lowering quotes no variable's value).
 
 use super::layout::breadth_first;
-use super::lint::Scope;
 use super::lower::OUTCOME_VARIABLE;
+use super::model::Scope;
 use super::model::*;
 use super::secrets::{covers, Secrets};
 use crate::diagnostic::{Code, Diagnostic};

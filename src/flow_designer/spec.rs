@@ -209,7 +209,7 @@ pub fn read_spec(source: &SourceFile) -> Result<FdFlow, Vec<Diagnostic>> {
 /// problems found in it (for quoting the file, a model with problems still tells where it
 /// holds what).
 pub(crate) fn read_spec_partial(source: &SourceFile) -> (Option<FdFlow>, Vec<Diagnostic>) {
-    if let Some(d) = crate::diagnostic::too_large_fd(&source.name, source.text.len()) {
+    if let Some(d) = crate::flow::limits::too_large_fd(&source.name, source.text.len()) {
         return (None, vec![d]);
     }
     let toml = match crate::spec::parse_toml(source) {

@@ -1,13 +1,13 @@
 //! Spec to flow: validates every field, assigns platform ids, wires outcomes and resolves
 //! references, collecting every problem it meets instead of stopping at the first.
 
-use crate::check::context::{Ctx, Help};
 use crate::diagnostic::{did_you_mean, Code};
 use crate::flow::jsonpath;
 use crate::flow::limits::*;
 use crate::flow::refs;
 use crate::flow::walk::breadth_first;
 use crate::flow::*;
+use crate::spec::context::{Ctx, Help};
 use crate::spec::model::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 

@@ -58,9 +58,9 @@ impl<'s> NodeOrigin<'s> {
 
 #[cfg(test)]
 mod tests {
-    use crate::check::context::Ctx;
     use crate::diagnostic::SourceFile;
     use crate::flow::Target;
+    use crate::spec::context::Ctx;
 
     #[test]
     fn every_node_exit_and_variable_leads_back_to_what_the_spec_writes() {

@@ -90,7 +90,7 @@ pub struct Tenant {
 impl Tenant {
     /// Reads a tenant file; fails when it is over the size limit or not valid TOML.
     pub fn parse(name: impl Into<String>, source: SourceFile) -> Result<Tenant, Diagnostic> {
-        if let Some(d) = crate::diagnostic::too_large(&source.name, source.text.len()) {
+        if let Some(d) = crate::flow::limits::too_large(&source.name, source.text.len()) {
             return Err(d);
         }
         let values = toml::from_str(&source.text).map_err(|e| {

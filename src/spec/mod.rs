@@ -1,6 +1,7 @@
 //! The spec: TOML read into spanned values, and the Rust builder API that makes the same values.
 
 pub mod builder;
+pub(crate) mod context;
 pub mod model;
 mod parse;
 mod shape;

@@ -100,13 +100,6 @@ mod workflow_tests {
             "{}",
             d.message
         );
-        // fmt says the same.
-        let d = crate::tools::format::format_spec(&export).unwrap_err();
-        assert!(
-            d.message.contains("is a Webex Connect `.workflow` export"),
-            "{}",
-            d.message
-        );
         // Text that is neither keeps TOML's own message.
         let broken = SourceFile::new("broken.toml", "[flow\n");
         assert!(parse_spec(&broken)

@@ -148,3 +148,19 @@ fn normalise_table(table: &mut Table) {
         }
     }
 }
+
+#[cfg(test)]
+mod workflow_tests {
+    use crate::diagnostic::SourceFile;
+
+    #[test]
+    fn a_workflow_export_given_to_fmt_is_named_as_one_as_the_spec_reader_names_it() {
+        let export = SourceFile::new("flow.workflow", "0a1b2c3d4e5f\n9a8b7c6d\n");
+        let d = super::format_spec(&export).unwrap_err();
+        assert!(
+            d.message.contains("is a Webex Connect `.workflow` export"),
+            "{}",
+            d.message
+        );
+    }
+}

@@ -868,6 +868,6 @@ fn flow_designer_files_over_the_spec_limit_are_read_up_to_what_build_writes() {
     let read = fd::read::read_export(&big).expect("read back");
     assert_eq!(read.name, "GetOAuthToken");
     assert!(wxcflow::MAX_FD_BYTES > big.text.len());
-    let too_large = wxcflow::diagnostic::too_large_fd("f", wxcflow::MAX_FD_BYTES + 1).unwrap();
+    let too_large = wxcflow::flow::limits::too_large_fd("f", wxcflow::MAX_FD_BYTES + 1).unwrap();
     assert_eq!(too_large.code, Code::TooLarge);
 }

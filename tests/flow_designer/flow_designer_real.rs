@@ -117,7 +117,7 @@ fn real_exports_round_trip_with_no_logic_change() {
         assert_eq!(fd::decompile::decompile(&again, "real export"), spec);
         // Every activity and every setting survived, the generic ones included.
         let count = |f: &fd::model::FdFlow| {
-            fd::lint::processes(f)
+            fd::model::processes(f)
                 .iter()
                 .map(|(_, p)| p.activities.len())
                 .sum::<usize>()

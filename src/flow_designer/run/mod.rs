@@ -13,7 +13,7 @@ pub mod eval;
 mod inputs;
 mod render;
 
-use super::lint::Scope;
+use super::model::Scope;
 use super::model::*;
 use super::pebble;
 use super::secrets::{covers, secret_variables, Secrets};

@@ -1,7 +1,8 @@
-//! Shared state of one check run: the source for spans and the diagnostics collected so far.
+//! Shared state of one front-end run (lowering and checking a spec): the source for spans and the
+//! diagnostics collected so far. It lives with the spec it points into, below both stages.
 
+use super::model::S;
 use crate::diagnostic::{Code, Diagnostic, SourceFile, Span};
-use crate::spec::model::S;
 use std::ops::Range;
 
 pub struct Ctx<'a> {
