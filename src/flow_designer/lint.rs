@@ -234,6 +234,22 @@ fn lint_process(
     let index = ProcessIndex::of(process);
     let status_read = status_tested(process);
     for a in &process.activities {
+        if let Some(missing) = a.missing() {
+            out.push(
+                Diagnostic::new(
+                    Code::MissingKey,
+                    format!(
+                        "activity `{}` ({}) is incomplete: {missing}",
+                        a.name,
+                        a.type_name()
+                    ),
+                )
+                .with_span(place.activity(scope, a))
+                .with_help(
+                    "fill it in: without it the activity cannot do its work, and `run` stops there",
+                ),
+            );
+        }
         for found in credentials(a, &secret_variables) {
             out.push(
                 Diagnostic::new(Code::CleartextCredential, format!("{} of `{}` holds a credential typed in clear", found.place, a.name))

@@ -457,6 +457,66 @@ impl Activity {
     pub fn http(&self) -> Option<HttpView<'_>> {
         (self.kind() == Kind::Http).then_some(HttpView(self))
     }
+
+    /// A set-variable's assignments, in order: `setVariablesArray` when it has entries, else the
+    /// single `srcVariable` / `expr` (older exports) [assumed: entries run in order, each seeing
+    /// the ones before].
+    pub(crate) fn assignments(&self) -> Vec<(String, String, String)> {
+        let set_to = |e: &Value| {
+            e.get("setTo")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string()
+        };
+        let list: Vec<(String, String, String)> = self
+            .settings
+            .get("setVariablesArray")
+            .and_then(Value::as_array)
+            .map(|l| {
+                l.iter()
+                    .filter_map(|e| {
+                        let variable = e.get("srcVariable")?.as_str()?.to_string();
+                        let expr = e
+                            .get("expr")
+                            .and_then(Value::as_str)
+                            .or_else(|| e.get("literal").and_then(Value::as_str))
+                            .unwrap_or("");
+                        Some((variable, expr.to_string(), set_to(e)))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        if !list.is_empty() {
+            return list;
+        }
+        match self.text("srcVariable") {
+            Some(v) if !v.is_empty() => vec![(
+                v.to_string(),
+                self.text("expr").unwrap_or("").to_string(),
+                self.text("setTo").unwrap_or("").to_string(),
+            )],
+            _ => Vec::new(),
+        }
+    }
+
+    /// What the activity cannot run without and does not have, for the kinds whose required
+    /// settings are known: an HTTP request without a URL, a set-variable that assigns nothing.
+    /// `run` stops there and `check` reports it, from this one rule.
+    pub(crate) fn missing(&self) -> Option<&'static str> {
+        match self.kind() {
+            Kind::Http
+                if self
+                    .text("httpRequestUrl")
+                    .is_none_or(|u| u.trim().is_empty()) =>
+            {
+                Some("it has no URL (`httpRequestUrl`)")
+            }
+            Kind::SetVariable if self.assignments().is_empty() => {
+                Some("it assigns no variable (no `setVariablesArray` entry, no `srcVariable`)")
+            }
+            _ => None,
+        }
+    }
 }
 
 /// Typed reading of an `http-request-v2` activity's settings.

@@ -282,6 +282,10 @@ fn an_activity_missing_what_it_needs_stops_the_run() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains(says), "{file}: {}", transcript(&out));
         assert!(stderr.contains("[activities.Step]"), "{file}: located: {}", transcript(&out));
+        // `check` finds the same by the same rule, before anything runs, and says where.
+        let out = wxcflow(dir.path(), &["check", file]);
+        assert_eq!(out.status.code(), Some(1), "{file}: {}", transcript(&out));
+        insta::assert_snapshot!(format!("check_incomplete_{file}"), shown(&out, dir.path()));
     }
 }
 

@@ -584,6 +584,9 @@ impl Machine<'_> {
         let expression_error = |setting: &str, why: EvalError| {
             Stop::Expression(name.clone(), setting.into(), why.to_string())
         };
+        if let Some(missing) = a.missing() {
+            return Err(Stop::Incomplete(name, missing.into()));
+        }
         match a.kind() {
             Kind::Start | Kind::SubflowStart => Ok(Next::Port("out".into())),
             Kind::End | Kind::SubflowEnd => Ok(Next::End),
@@ -592,14 +595,7 @@ impl Machine<'_> {
                 Ok(Next::End)
             }
             Kind::SetVariable => {
-                let entries = assignments(a);
-                if entries.is_empty() {
-                    return Err(Stop::Incomplete(
-                        name,
-                        "it assigns no variable (no `setVariablesArray` entry, no `srcVariable`)"
-                            .into(),
-                    ));
-                }
+                let entries = a.assignments();
                 // Only literal values (templates) are documented by the exports; another kind
                 // of assignment is not guessed at.
                 if let Some(other) = entries
@@ -734,12 +730,6 @@ impl Machine<'_> {
                 .map(|t| t.tainted_by(frame.secret_place(&name, path)))
                 .map_err(|why| Stop::Expression(name.clone(), path[0].into(), why.to_string()))
         };
-        if view.url().trim().is_empty() {
-            return Err(Stop::Incomplete(
-                name,
-                "it has no URL (`httpRequestUrl`)".into(),
-            ));
-        }
         let mut url = render(self, &["httpRequestUrl"], view.url())?;
         // [assumed] query parameters are appended to the URL, names and values form-encoded.
         let query = view.query();
@@ -1010,45 +1000,4 @@ fn string_list(a: &Activity, key: &str) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
-}
-
-/// A set-variable's assignments, in order: `setVariablesArray` when it has entries, else the
-/// single `srcVariable` / `expr` (older exports) [assumed: entries run in order, each seeing
-/// the ones before].
-fn assignments(a: &Activity) -> Vec<(String, String, String)> {
-    let set_to = |e: &Value| {
-        e.get("setTo")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string()
-    };
-    let list: Vec<(String, String, String)> = a
-        .settings
-        .get("setVariablesArray")
-        .and_then(Value::as_array)
-        .map(|l| {
-            l.iter()
-                .filter_map(|e| {
-                    let variable = e.get("srcVariable")?.as_str()?.to_string();
-                    let expr = e
-                        .get("expr")
-                        .and_then(Value::as_str)
-                        .or_else(|| e.get("literal").and_then(Value::as_str))
-                        .unwrap_or("");
-                    Some((variable, expr.to_string(), set_to(e)))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    if !list.is_empty() {
-        return list;
-    }
-    match a.text("srcVariable") {
-        Some(v) if !v.is_empty() => vec![(
-            v.to_string(),
-            a.text("expr").unwrap_or("").to_string(),
-            a.text("setTo").unwrap_or("").to_string(),
-        )],
-        _ => Vec::new(),
-    }
 }
