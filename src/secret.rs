@@ -15,6 +15,9 @@ pub const MASK: &str = "•••";
 pub struct Text {
     value: String,
     secret: bool,
+    /// Computed from a secret (compared with something, sliced, tested): then even whether
+    /// it is empty would tell of the secret, so it shows as the mask when empty too.
+    computed: bool,
 }
 
 impl Text {
@@ -23,6 +26,7 @@ impl Text {
         Text {
             value: value.into(),
             secret: false,
+            computed: false,
         }
     }
 
@@ -31,6 +35,7 @@ impl Text {
         Text {
             value: value.into(),
             secret: true,
+            computed: false,
         }
     }
 
@@ -39,7 +44,22 @@ impl Text {
         Text {
             value: value.into(),
             secret,
+            computed: false,
         }
+    }
+
+    /// A value computed from a secret: shown as the mask even when empty.
+    pub fn computed(value: impl Into<String>) -> Text {
+        Text {
+            value: value.into(),
+            secret: true,
+            computed: true,
+        }
+    }
+
+    /// Whether the value was computed from a secret (see [`Text::computed`]).
+    pub fn is_computed(&self) -> bool {
+        self.computed
     }
 
     /// The real value: for sending, comparing and computing, never for showing.
@@ -53,9 +73,9 @@ impl Text {
     }
 
     /// The value as any output shows it: [`MASK`] when it derives from a secret (an empty secret
-    /// shows as empty: that it is empty is no secret).
+    /// shows as empty: that it is empty is no secret; but not an empty value computed from one).
     pub fn shown(&self) -> &str {
-        if self.secret && !self.value.is_empty() {
+        if self.secret && (self.computed || !self.value.is_empty()) {
             MASK
         } else {
             &self.value
@@ -98,5 +118,7 @@ mod tests {
         assert_eq!(Text::secret("").shown(), "");
         assert_eq!(Text::plain("p").shown(), "p");
         assert_eq!(Text::plain("p").tainted_by(true).shown(), MASK);
+        // Whether a comparison with a secret came out empty is the secret's.
+        assert_eq!(Text::computed("").shown(), MASK);
     }
 }

@@ -91,11 +91,7 @@ mod real {
                         } else {
                             let dropped: Vec<String> = headers
                                 .iter()
-                                .filter(|(k, _)| {
-                                    r.credential_headers
-                                        .iter()
-                                        .any(|c| c.eq_ignore_ascii_case(k))
-                                })
+                                .filter(|(k, _)| r.is_credential_header(k))
                                 .map(|(k, _)| k.clone())
                                 .collect();
                             headers.retain(|(k, _)| !dropped.contains(k));

@@ -15,6 +15,10 @@ pub(crate) const MAX_TIMEOUT_MS: i64 = 20_000;
 /// The largest spec, tenant file or flow document read: the platform's own flow size limit.
 pub const MAX_INPUT_BYTES: usize = 10 * 1024 * 1024;
 
+/// The largest value a local run keeps (wxcflow's own bound, the platform publishes none): no
+/// larger than a whole flow may be. A value growing in a loop stops the run there.
+pub const MAX_RUN_VALUE_BYTES: usize = MAX_INPUT_BYTES;
+
 /// The largest Flow Designer file (export or Flow Designer spec) read, and written: what
 /// `build --target flow-designer` writes for the largest flow it takes (`MAX_NODES` nodes,
 /// about 150 MB for a chain of HTTP requests and branches) with room to spare. `build` refuses

@@ -626,6 +626,56 @@ fn a_live_redirect_to_another_origin_loses_the_credential_headers() {
 
 #[cfg(feature = "live")]
 #[test]
+fn a_live_redirect_in_a_flow_designer_run_loses_the_credential_headers_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let (elsewhere, landing) = server(1, |_| token_reply());
+    let target = format!("{elsewhere}/landing");
+    let (origin, first) = server(1, move |_| redirect_to(&target));
+    std::fs::write(
+        dir.path().join("tenant.toml"),
+        format!("token_service_url = \"{origin}/token-service?name=jds\"\ntoken_passphrase = {{ env = \"LEAK_PASSPHRASE\" }}\nstatic_token = \"\"\n"),
+    )
+    .unwrap();
+    let secrets = ("live-passphrase-0001", "");
+    let args = [
+        "build",
+        "--target",
+        "flow-designer",
+        "--values",
+        "tenant.toml",
+        "-o",
+        "fd.json",
+    ];
+    let out = run(dir.path(), &args, secrets);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(dir.path(), &["run", "fd.json", "--live"], secrets);
+    let trace = String::from_utf8_lossy(&out.stdout).into_owned();
+    let first = first.join().unwrap();
+    let landing = landing.join().unwrap();
+    assert!(first[0]
+        .to_ascii_lowercase()
+        .contains("x-token-passphrase: live-passphrase-0001"));
+    assert!(
+        !landing[0]
+            .to_ascii_lowercase()
+            .contains("x-token-passphrase"),
+        "{}",
+        landing[0]
+    );
+    assert!(
+        trace.contains("followed to another origin without credential headers x-token-passphrase"),
+        "{trace}"
+    );
+    assert!(!trace.contains("live-passphrase-0001") && !trace.contains("redirected-token"));
+}
+
+#[cfg(feature = "live")]
+#[test]
 fn a_live_redirect_within_the_origin_keeps_them_and_every_hop_is_traced() {
     let dir = tempfile::tempdir().unwrap();
     let (base, seen) = server(2, |head| {

@@ -774,3 +774,101 @@ fn a_voice_flow_follows_its_case_on_the_reply() {
     }
     assert_eq!(ends, ["EndGold", "EndFlow", "EndFlow"]);
 }
+
+#[test]
+fn what_is_computed_from_a_secret_tells_nothing_of_it_not_even_by_being_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    // Each expression, run with the secret and with another value, must show the same.
+    let spec = |expr: &str| {
+        format!(
+            "[flow_designer]\nname = \"Guess\"\ntype = \"SUBFLOW\"\n\n\
+             [variables.ApiKey]\nsource = \"SUBFLOW_INPUT\"\nisSecure = true\n\n\
+             [variables.Out]\nsource = \"SUBFLOW_OUTPUT\"\n\n[variables.Copy]\nsource = \"SUBFLOW_OUTPUT\"\n\n\
+             [activities.Start]\ntype = \"NewSubFlowStart\"\nnext = {{ out = \"Guess\" }}\n\n\
+             [activities.Guess]\ntype = \"set-variable\"\nnext = {{ out = \"Again\" }}\n\n\
+             [activities.Guess.settings]\nsetVariablesArray = [{{ srcVariable = \"Out\", expr = '{expr}' }}]\n\n\
+             [activities.Again]\ntype = \"set-variable\"\nnext = {{ out = \"Done\" }}\n\n\
+             [activities.Again.settings]\nsetVariablesArray = [{{ srcVariable = \"Copy\", expr = \"{{{{ Out }}}}\" }}]\n\n\
+             [activities.Done]\ntype = \"end-subflow\"\n"
+        )
+    };
+    for expr in [
+        r#"{{ ApiKey == "zqxwv" ? "yes" : "" }}"#,
+        "{{ ApiKey[4] }}",
+        r#"{% if ApiKey == "zqxwv" %}x{% endif %}"#,
+    ] {
+        std::fs::write(dir.path().join("guess.toml"), spec(expr)).unwrap();
+        let mut shown = Vec::new();
+        for key in ["zqxwv", "other-value"] {
+            std::fs::write(dir.path().join("in.toml"), format!("ApiKey = \"{key}\"\n")).unwrap();
+            let run = json_run(
+                dir.path(),
+                &[
+                    "run",
+                    "guess.toml",
+                    "--inputs",
+                    "in.toml",
+                    "--format",
+                    "json",
+                ],
+            );
+            assert_eq!(
+                run["variables"]["Out"],
+                wxcflow::secret::MASK,
+                "{expr}: {run}"
+            );
+            assert_eq!(
+                run["variables"]["Copy"],
+                wxcflow::secret::MASK,
+                "{expr}: {run}"
+            );
+            shown.push(run);
+        }
+        assert_eq!(shown[0], shown[1], "{expr}");
+    }
+}
+
+#[test]
+fn a_value_growing_in_a_loop_or_text_multiplied_stops_the_run_located() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = |expr: &str| {
+        format!(
+            "[flow_designer]\nname = \"Grow\"\ntype = \"SUBFLOW\"\n\n\
+             [variables.N]\nsource = \"SUBFLOW_OUTPUT\"\nvalue = \"ab\"\n\n\
+             [activities.Start]\ntype = \"NewSubFlowStart\"\nnext = {{ out = \"S\" }}\n\n\
+             [activities.S]\ntype = \"set-variable\"\nnext = {{ out = \"S\" }}\n\n\
+             [activities.S.settings]\nsetVariablesArray = [{{ srcVariable = \"N\", expr = '{expr}' }}]\n"
+        )
+    };
+    let many = vec!["N"; 40].join(" ~ ");
+    for (expr, says) in [
+        (
+            "{{ N ~ N }}",
+            "the value would be larger than 10485760 bytes",
+        ),
+        (
+            many.as_str(),
+            "the value would be larger than 10485760 bytes",
+        ),
+        (
+            "{% for c in N %}{{ N }}{% endfor %}",
+            "the value would be larger than 10485760 bytes",
+        ),
+        (r#"{{ "ab" * 1000000000 }}"#, "`*` multiplies numbers only"),
+    ] {
+        let expr = if expr == many {
+            format!("{{{{ {many} }}}}")
+        } else {
+            expr.to_string()
+        };
+        std::fs::write(dir.path().join("grow.toml"), spec(&expr)).unwrap();
+        let out = wxcflow(dir.path(), &["run", "grow.toml"]);
+        assert_eq!(out.status.code(), Some(1), "{expr}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(says), "{expr}: {stderr}");
+        assert!(
+            stderr.contains("grow.toml:13:1"),
+            "{expr}: located: {stderr}"
+        );
+    }
+}

@@ -571,3 +571,26 @@ fn steps_of_called_flows_name_the_flows_that_led_there() {
         ]
     );
 }
+
+#[test]
+fn a_value_doubling_in_a_loop_stops_the_run_instead_of_taking_the_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("grow.toml"),
+        "[flow]\nname = \"Grow\"\n\n[trigger]\ntype = \"webhook\"\nevent = \"Grow\"\nsample = '{\"hook\": \"null\"}'\nnext = \"a\"\n\n\
+         [variables.X]\ndefault = \"ab\"\n\n[outcomes.Done]\ncode = 200\ndescription = \"done\"\n\n\
+         [nodes.a]\ntype = \"branch\"\nbranches = [{ name = \"Never\", all = [{ variable = \"$(X)\", operator = \"equals\", value = \"no\" }] }]\n\
+         on_enter = [{ set = { X = \"$(X)$(X)\" } }]\nnext = { Never = \"end:Done\", none = \"a\", onError = \"end:Done\" }\n",
+    )
+    .unwrap();
+    let out = wxcflow(dir.path(), &["run", "grow.toml"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("stopped: node `a` makes a value of more than 10485760 bytes"),
+        "{}",
+        &stdout[stdout.len().saturating_sub(400)..]
+    );
+    // Twenty-three doublings were kept (the last of 8 MiB), not the thousand the step limit allows.
+    assert_eq!(stdout.matches("n3 a -> none").count(), 22);
+}

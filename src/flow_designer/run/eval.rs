@@ -1,5 +1,6 @@
 //! Pebble templates evaluated for a run. minijinja renders them where it agrees with Pebble's
-//! documented behaviour (names, attribute and index access, literals, arithmetic but `/`,
+//! documented behaviour (names, attribute and index access, literals, `+ - %` (`*` is own code:
+//! numbers only; `/` is refused),
 //! `and` / `or` / `not`, `~`, filters and tests by name); wxcflow's own code does what it does
 //! not:
 //!
@@ -18,6 +19,7 @@
 //! Anything else (another filter, test or function, `/`, a tag other than `if`, `for`, `set`) does not
 //! render: the caller stops the run at the activity, never guessing.
 
+use crate::flow::limits::MAX_RUN_VALUE_BYTES;
 use minijinja::value::{Kwargs, Value, ValueKind};
 use minijinja::{Environment, Error, ErrorKind, UndefinedBehavior};
 use std::collections::BTreeMap;
@@ -191,6 +193,7 @@ impl Pebble {
         env.set_undefined_behavior(UndefinedBehavior::Chainable);
         env.set_formatter(|out, _state, value| out.write_str(&text_of(value)).map_err(Error::from));
         env.add_function("__cmp", compare);
+        env.add_function("__mul", multiply);
         env.add_test("empty", |v: Value| empty(&v));
         env.add_test("null", |v: Value| is_null(&v));
         env.add_test("defined", |v: Value| !v.is_undefined());
@@ -258,9 +261,58 @@ impl Pebble {
         context: &BTreeMap<String, Value>,
     ) -> Result<String, EvalError> {
         let jinja = translate(template)?;
-        self.env
-            .render_str(&jinja, context)
-            .map_err(|e| EvalError(describe(&e)))
+        let template = self
+            .env
+            .template_from_str(&jinja)
+            .map_err(|e| EvalError(describe(&e)))?;
+        let mut out = Capped(Vec::new());
+        let rendered = template.render_captured_to(context, &mut out).map(drop);
+        match rendered {
+            Ok(_) => String::from_utf8(out.0).map_err(|_| EvalError("not UTF-8".into())),
+            Err(_) if out.0.len() > MAX_RUN_VALUE_BYTES => Err(too_large()),
+            Err(e) => Err(EvalError(describe(&e))),
+        }
+    }
+}
+
+/// What a template writes, refused past [`MAX_RUN_VALUE_BYTES`]: a loop cannot grow a value
+/// until the machine's memory is gone.
+struct Capped(Vec<u8>);
+
+impl std::io::Write for Capped {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.0.len() + buf.len() > MAX_RUN_VALUE_BYTES {
+            // Marks the refusal for `render` (the length says why).
+            self.0.resize(MAX_RUN_VALUE_BYTES + 1, 0);
+            return Err(std::io::Error::other("too large"));
+        }
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+pub(crate) fn too_large() -> EvalError {
+    EvalError(format!(
+        "the value would be larger than {MAX_RUN_VALUE_BYTES} bytes, the most a run keeps (a value growing in a loop?)"
+    ))
+}
+
+/// `*` as Pebble has it: numbers only (minijinja would also repeat text, as often as asked).
+fn multiply(a: Value, b: Value) -> Result<Value, Error> {
+    match (a.as_i64(), b.as_i64()) {
+        (Some(x), Some(y)) if is_number(&a) && is_number(&b) => {
+            if let Some(product) = x.checked_mul(y) {
+                return Ok(Value::from(product));
+            }
+        }
+        _ => {}
+    }
+    match (is_number(&a) && is_number(&b), as_f64(&a), as_f64(&b)) {
+        (true, Some(x), Some(y)) => Ok(Value::from(x * y)),
+        _ => Err(invalid("`*` multiplies numbers only")),
     }
 }
 
@@ -323,7 +375,13 @@ pub fn translate(template: &str) -> Result<String, EvalError> {
                     };
                     format!(" set {} = {} ", name.trim(), expression(&tokens(value)?)?)
                 }
-                "else" | "endif" | "endfor" | "for" => body.to_string(),
+                "for" => {
+                    let Some((names, items)) = after.split_once(" in ") else {
+                        return Err(EvalError("`for` without `in`".into()));
+                    };
+                    format!(" for {} in {} ", names.trim(), expression(&tokens(items)?)?)
+                }
+                "else" | "endif" | "endfor" => body.to_string(),
                 other => {
                     return Err(EvalError(format!(
                         "the tag `{other}` is not evaluated by the simulator"
@@ -515,9 +573,65 @@ fn comparison(toks: &[Tok]) -> Result<String, EvalError> {
     ))
 }
 
-/// Everything that binds tighter than a comparison, passed to minijinja as written; what stands
-/// inside brackets is translated, item by item.
+/// Whether a token ends an operand, so that a `+`, `-`, `*` or `%` after it is binary.
+fn ends_operand(t: &Tok) -> bool {
+    let word = t
+        .text
+        .starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_');
+    let keyword = matches!(
+        t.text.as_str(),
+        "not" | "and" | "or" | "is" | "in" | "if" | "else"
+    );
+    (word && !keyword)
+        || t.text.starts_with(['"', '\''])
+        || matches!(t.text.as_str(), ")" | "]" | "}")
+}
+
+/// Sums (`+`, `-`, `~`) of products.
 fn term(toks: &[Tok]) -> Result<String, EvalError> {
+    empty_operand(toks)?;
+    let binary = |i: usize, t: &Tok| {
+        matches!(t.text.as_str(), "+" | "-" | "~") && i > 0 && ends_operand(&toks[i - 1])
+    };
+    let at = top_level(toks, binary)?;
+    let mut out = String::new();
+    let mut from = 0;
+    for i in at.into_iter().chain([toks.len()]) {
+        out.push_str(&product(&toks[from..i])?);
+        if i < toks.len() {
+            out.push_str(&format!(" {} ", toks[i].text));
+        }
+        from = i + 1;
+    }
+    Ok(out)
+}
+
+/// Products (`*`, `%`), left to right; `*` is wxcflow's own `__mul`, numbers only.
+fn product(toks: &[Tok]) -> Result<String, EvalError> {
+    empty_operand(toks)?;
+    let binary = |i: usize, t: &Tok| {
+        matches!(t.text.as_str(), "*" | "%") && i > 0 && ends_operand(&toks[i - 1])
+    };
+    let at = top_level(toks, binary)?;
+    let Some(&first) = at.first() else {
+        return factor(toks);
+    };
+    let mut acc = factor(&toks[..first])?;
+    for (n, &i) in at.iter().enumerate() {
+        let end = at.get(n + 1).copied().unwrap_or(toks.len());
+        let right = factor(&toks[i + 1..end])?;
+        acc = if is(&toks[i], "*") {
+            format!("__mul({acc}, {right})")
+        } else {
+            format!("({acc} % {right})")
+        };
+    }
+    Ok(acc)
+}
+
+/// Everything that binds tighter than arithmetic, passed to minijinja as written; what stands
+/// inside brackets is translated, item by item.
+fn factor(toks: &[Tok]) -> Result<String, EvalError> {
     empty_operand(toks)?;
     let mut out = String::new();
     let mut i = 0;
@@ -601,6 +715,19 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.clone()))
             .collect();
         Pebble::new().render(template, &context)
+    }
+
+    #[test]
+    fn multiplication_keeps_its_precedence_and_takes_numbers_only() {
+        assert_eq!(render("{{ 1 + 2 * 3 }}", &[]).unwrap(), "7");
+        assert_eq!(render("{{ 7 % 3 * 2 }}", &[]).unwrap(), "2");
+        assert_eq!(render("{{ -2 * 3 - -1 }}", &[]).unwrap(), "-5");
+        assert_eq!(render("{{ (1 + 2) * 3 }}", &[]).unwrap(), "9");
+        assert_eq!(render("{{ 2.5 * 2 }}", &[]).unwrap(), "5.0");
+        assert_eq!(render("{{ 'a' ~ 2 * 3 }}", &[]).unwrap(), "a6");
+        assert!(render("{{ 'ab' * 3 }}", &[]).is_err());
+        assert!(render("{{ 3 * '2' }}", &[]).is_err());
+        assert!(render("{% for x in 'ab' * 3 %}{{ x }}{% endfor %}", &[]).is_err());
     }
 
     #[test]

@@ -16,8 +16,9 @@ mod render;
 use super::model::Scope;
 use super::model::*;
 use super::pebble;
-use super::secrets::{covers, secret_variables, Secrets};
+use super::secrets::{covers, is_credential_header, secret_variables, Secrets};
 use crate::flow::jsonpath;
+use crate::flow::limits::MAX_RUN_VALUE_BYTES;
 use crate::secret::Text;
 use crate::tools::simulate::{Exchange, HttpClient, Reply, Request};
 use eval::{EvalError, Pebble};
@@ -240,7 +241,40 @@ pub struct FdRun {
 #[derive(Clone, Debug, Default, PartialEq)]
 struct Slot {
     value: Value,
+    taint: Taint,
+}
+
+/// How a value derives from secrets.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+struct Taint {
     secret: bool,
+    /// Computed from a secret (compared, sliced, tested): even whether it is empty is the
+    /// secret's, so it shows as the mask when empty too.
+    computed: bool,
+}
+
+impl Taint {
+    fn of(text: &Text) -> Taint {
+        Taint {
+            secret: text.is_secret(),
+            computed: text.is_computed(),
+        }
+    }
+
+    fn secret(secret: bool) -> Taint {
+        Taint {
+            secret,
+            computed: false,
+        }
+    }
+
+    fn text(self, value: String) -> Text {
+        if self.computed {
+            Text::computed(value)
+        } else {
+            Text::new(value, self.secret)
+        }
+    }
 }
 
 /// One flow's state during a run.
@@ -293,7 +327,7 @@ pub fn run(
             name.clone(),
             Slot {
                 value: value.clone(),
-                secret,
+                taint: Taint::secret(secret),
             },
         );
     }
@@ -374,7 +408,7 @@ impl<'f> Frame<'f> {
                 let value = typed(&v.kind, &v.value).unwrap_or_else(|| v.value.clone());
                 let slot = Slot {
                     value,
-                    secret: secret_names.contains(&v.name),
+                    taint: Taint::secret(secret_names.contains(&v.name)),
                 };
                 (v.name.clone(), slot)
             })
@@ -401,7 +435,7 @@ impl<'f> Frame<'f> {
     fn final_variables(&self) -> BTreeMap<String, Text> {
         self.vars
             .iter()
-            .map(|(k, s)| (k.clone(), Text::new(text_of(&s.value), s.secret)))
+            .map(|(k, s)| (k.clone(), s.taint.text(text_of(&s.value))))
             .collect()
     }
 
@@ -416,6 +450,26 @@ impl<'f> Frame<'f> {
             context.insert(name.clone(), Mj::from_serialize(fields));
         }
         context
+    }
+
+    /// How many bytes the values a template reads hold, each read counted: what concatenating
+    /// them could make before anything is written.
+    fn read_bytes(&self, template: &str) -> usize {
+        let size = |v: &Value| match v {
+            Value::String(s) => s.len(),
+            other => other.to_string().len(),
+        };
+        pebble::reads(template)
+            .0
+            .iter()
+            .map(
+                |r| match (self.vars.get(r.name), self.outputs.get(r.name)) {
+                    (Some(slot), _) => size(&slot.value),
+                    (None, Some((fields, _))) => fields.values().map(size).sum(),
+                    (None, None) => 0,
+                },
+            )
+            .fold(0, usize::saturating_add)
     }
 
     /// Whether a template reads a secret: a name it reads holds one.
@@ -453,7 +507,7 @@ impl<'f> Frame<'f> {
             ) {
                 return false;
             }
-            if self.vars.get(r.name).is_some_and(|s| s.secret) {
+            if self.vars.get(r.name).is_some_and(|s| s.taint.secret) {
                 return true;
             }
             let Some((_, secret)) = self.outputs.get(r.name) else {
@@ -488,15 +542,18 @@ impl<'f> Frame<'f> {
             .collect()
     }
 
-    fn set(&mut self, activity: &str, name: &str, value: Value, secret: bool) -> Result<(), Stop> {
+    fn set(&mut self, activity: &str, name: &str, value: Value, taint: Taint) -> Result<(), Stop> {
         let Some(kind) = self.kind_of(name).map(str::to_string) else {
             return Err(Stop::UnknownVariable(activity.into(), name.into()));
         };
         let Some(value) = typed(&kind, &value) else {
             return Err(Stop::WrongType(activity.into(), name.into(), kind));
         };
-        let secret = secret || self.secret_names.contains(name);
-        self.vars.insert(name.to_string(), Slot { value, secret });
+        let taint = Taint {
+            secret: taint.secret || self.secret_names.contains(name),
+            ..taint
+        };
+        self.vars.insert(name.to_string(), Slot { value, taint });
         Ok(())
     }
 }
@@ -516,8 +573,25 @@ impl Machine<'_> {
                 frame.prefix
             ));
         }
+        if frame.read_bytes(template) > MAX_RUN_VALUE_BYTES {
+            return Err(eval::too_large());
+        }
         let value = self.pebble.render(template, &frame.context())?;
-        Ok(Text::new(value, frame.reads_secret(template, false)))
+        if !frame.reads_secret(template, false) {
+            return Ok(Text::plain(value));
+        }
+        // A template that only puts values in place shows a secret's emptiness as the secret
+        // itself does; anything else computed from one (`==`, `[4]`, a filter) shows nothing.
+        let copies = copies_only(template)
+            && !pebble::reads(template)
+                .0
+                .iter()
+                .any(|r| frame.vars.get(r.name).is_some_and(|s| s.taint.computed));
+        Ok(if copies {
+            Text::secret(value)
+        } else {
+            Text::computed(value)
+        })
     }
 
     fn execute(&mut self, frame: &mut Frame, depth: usize) -> Result<String, Stop> {
@@ -611,13 +685,8 @@ impl Machine<'_> {
                 for (variable, template, _) in entries {
                     match self.render(frame, &name, &template) {
                         Ok(value) => {
-                            let secret = value.is_secret();
-                            frame.set(
-                                &name,
-                                &variable,
-                                Value::String(value.expose().to_string()),
-                                secret,
-                            )?;
+                            let text = Value::String(value.expose().to_string());
+                            frame.set(&name, &variable, text, Taint::of(&value))?;
                         }
                         Err(why) => return self.error_port(frame, a, "expr", why),
                     }
@@ -681,7 +750,7 @@ impl Machine<'_> {
                     let Some(value) = parsed.as_ref().and_then(|v| select(v, path)) else {
                         continue;
                     };
-                    frame.set(&name, variable, value, secret)?;
+                    frame.set(&name, variable, value, Taint::secret(secret))?;
                 }
                 Ok(Next::Port("default".into()))
             }
@@ -763,7 +832,13 @@ impl Machine<'_> {
             url,
             headers,
             body,
-            credential_headers: Vec::new(),
+            // Headers named as credentials; those whose value is secret are told by the client.
+            credential_headers: view
+                .headers()
+                .into_iter()
+                .filter(|(k, _)| is_credential_header(k))
+                .map(|(k, _)| k.to_string())
+                .collect(),
             connect_timeout_ms: None,
             request_timeout_ms: Some(timeout),
         };
@@ -790,7 +865,7 @@ impl Machine<'_> {
                     // An output is secret when its variable is (as a Connect node's declared
                     // secret outputs): the other fields of a reply that carries a secret are not.
                     if let Some(value) = parsed.as_ref().and_then(|v| select(v, path)) {
-                        frame.set(&a.name, variable, value, false)?;
+                        frame.set(&a.name, variable, value, Taint::default())?;
                     }
                 }
             }
@@ -857,7 +932,7 @@ impl Machine<'_> {
         for (src, target) in mappings("subflowInputVariables") {
             let slot = frame.vars.get(&src).cloned().unwrap_or_default();
             inner
-                .set(&a.name, &target, slot.value, slot.secret)
+                .set(&a.name, &target, slot.value, slot.taint)
                 .map_err(|e| Stop::Inside(a.name.clone(), child.name.clone(), Box::new(e)))?;
         }
         self.events.push(Event::Subflow {
@@ -868,7 +943,7 @@ impl Machine<'_> {
             .map_err(|e| Stop::Inside(a.name.clone(), child.name.clone(), Box::new(e)))?;
         for (src, target) in mappings("subflowOutputVariables") {
             let slot = inner.vars.get(&target).cloned().unwrap_or_default();
-            frame.set(&a.name, &src, slot.value, slot.secret)?;
+            frame.set(&a.name, &src, slot.value, slot.taint)?;
         }
         Ok(Next::Port("default".into()))
     }
@@ -1000,4 +1075,31 @@ fn string_list(a: &Activity, key: &str) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// Whether a template only puts values in place: text and `{{ name }}` or `{{ name.field }}`
+/// placeholders, no tags, operators, filters or subscripts.
+fn copies_only(template: &str) -> bool {
+    if template.contains("{%") || template.contains("{#") {
+        return false;
+    }
+    let mut rest = template;
+    while let Some(open) = rest.find("{{") {
+        let inner = &rest[open + 2..];
+        let Some(close) = inner.find("}}") else {
+            return false;
+        };
+        let path = inner[..close].trim();
+        let is_path = !path.is_empty()
+            && path.split('.').all(|part| {
+                !part.is_empty()
+                    && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    && !part.starts_with(|c: char| c.is_ascii_digit())
+            });
+        if !is_path {
+            return false;
+        }
+        rest = &inner[close + 2..];
+    }
+    true
 }

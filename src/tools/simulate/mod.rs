@@ -11,10 +11,12 @@ mod render;
 pub mod scenario;
 
 use crate::flow::jsonpath;
+use crate::flow::limits::MAX_RUN_VALUE_BYTES;
 use crate::flow::refs;
 use crate::flow::*;
 use crate::secret::Text;
 use serde::Serialize;
+use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap};
 
 pub(crate) use render::exchange_lines;
@@ -52,6 +54,26 @@ pub struct Request {
     /// The node's request timeout, when it sets one ([`DEFAULT_REQUEST_TIMEOUT_MS`] otherwise).
     #[serde(skip)]
     pub request_timeout_ms: Option<u32>,
+}
+
+impl Request {
+    /// Whether a header carries a credential, so that no hop to another origin gets it: one the
+    /// flow names (`credential_headers`), one whose value is secret (it reads a secret or is a
+    /// credential typed in clear), or one HTTP itself uses for credentials.
+    pub fn is_credential_header(&self, name: &str) -> bool {
+        const HTTP_CREDENTIALS: [&str; 3] = ["authorization", "proxy-authorization", "cookie"];
+        HTTP_CREDENTIALS
+            .iter()
+            .any(|c| c.eq_ignore_ascii_case(name))
+            || self
+                .credential_headers
+                .iter()
+                .any(|c| c.eq_ignore_ascii_case(name))
+            || self
+                .headers
+                .iter()
+                .any(|(k, v)| k.eq_ignore_ascii_case(name) && v.is_secret())
+    }
 }
 
 /// What came back.
@@ -187,6 +209,8 @@ pub enum Stop {
     Child(String, ChildError),
     /// A node (key) left by an outcome it has no exit for.
     NoExit(String, String),
+    /// A node (key) whose value would exceed [`MAX_RUN_VALUE_BYTES`].
+    TooLarge(String),
 }
 
 impl std::fmt::Display for Stop {
@@ -199,6 +223,7 @@ impl std::fmt::Display for Stop {
             Stop::EntryAtNode(key, flow) => write!(f, "node `{key}` enters `{flow}` at a node id: only entry at Start is simulated"),
             Stop::Child(key, why) => write!(f, "node `{key}`: {why}"),
             Stop::NoExit(key, outcome) => write!(f, "node `{key}` has no exit `{outcome}`"),
+            Stop::TooLarge(key) => write!(f, "node `{key}` makes a value of more than {MAX_RUN_VALUE_BYTES} bytes (a value growing in a loop?): wxcflow keeps no value larger than a whole flow may be"),
         }
     }
 }
@@ -392,11 +417,26 @@ impl Machine<'_> {
                 id: node.id,
                 key: node.key.clone(),
             };
-            let mut assigned = run_actions(flow, vars, &outputs, &flid, &node.on_enter, None);
+            let too_large = Cell::new(false);
+            let stop_if_too_large = || match too_large.get() {
+                true => Err(Stop::TooLarge(node.key.clone())),
+                false => Ok(()),
+            };
+            let mut assigned = run_actions(
+                flow,
+                vars,
+                &outputs,
+                &flid,
+                &too_large,
+                &node.on_enter,
+                None,
+            );
+            stop_if_too_large()?;
             let scope = Scope {
                 vars: &*vars,
                 outputs: &outputs,
                 flid: &flid,
+                too_large: &too_large,
             };
             let mut request = None;
             // A Call Flow step is listed before the called flow's steps.
@@ -480,7 +520,17 @@ impl Machine<'_> {
                     self.call(&child, trigger, vars, steps, &inner_chain, depth)?
                 }
             };
-            let leaving = run_actions(flow, vars, &outputs, &flid, &node.on_leave, Some(&outcome));
+            stop_if_too_large()?;
+            let leaving = run_actions(
+                flow,
+                vars,
+                &outputs,
+                &flid,
+                &too_large,
+                &node.on_leave,
+                Some(&outcome),
+            );
+            stop_if_too_large()?;
             assigned.extend(leaving);
             let step = Step {
                 node: label,
@@ -675,6 +725,8 @@ struct Scope<'a> {
     vars: &'a Vars,
     outputs: &'a Outputs,
     flid: &'a str,
+    /// Set when a value would exceed [`MAX_RUN_VALUE_BYTES`]: the run stops after the node.
+    too_large: &'a Cell<bool>,
 }
 
 impl Scope<'_> {
@@ -682,12 +734,20 @@ impl Scope<'_> {
     /// variable nobody set reads on the platform. The result is secret when any value read is.
     fn substitute(&self, text: &str) -> Text {
         let mut secret = false;
+        // What is put in place is counted before it is copied, so that a value doubling in a
+        // loop stops the run instead of taking the machine's memory.
+        let mut put = 0usize;
         let value = refs::substitute(text, |name| {
             if name == "flid" {
                 return Some(self.flid.to_string());
             }
             let value = self.vars.get(name).or_else(|| self.outputs.get(name))?;
             secret |= value.is_secret();
+            put = put.saturating_add(value.expose().len());
+            if put > MAX_RUN_VALUE_BYTES {
+                self.too_large.set(true);
+                return Some(String::new());
+            }
             Some(value.expose().to_string())
         });
         Text::new(value, secret)
@@ -704,6 +764,7 @@ fn run_actions(
     vars: &mut Vars,
     outputs: &Outputs,
     flid: &str,
+    too_large: &Cell<bool>,
     actions: &[Action],
     outcome: Option<&str>,
 ) -> Vec<(String, Text)> {
@@ -716,6 +777,7 @@ fn run_actions(
             vars: &*vars,
             outputs,
             flid,
+            too_large,
         };
         let mut set: Vec<(String, Text)> = action
             .set
