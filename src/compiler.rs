@@ -81,6 +81,40 @@ impl Compiler {
         &self.validator
     }
 
+    /// Reads a flow document (what `build` writes) from a file's bytes, the one way every
+    /// command does: within the size limit, JSON (a leading byte order mark passed over),
+    /// checked against the document schema, then read into the model. `Err`: every problem
+    /// found, as `wxc::too-large` or `wxc::schema-violation` diagnostics naming `name`.
+    pub fn read_document(&self, name: &str, bytes: &[u8]) -> Result<Document, Vec<Diagnostic>> {
+        if let Some(d) = too_large(name, bytes.len()) {
+            return Err(vec![d]);
+        }
+        let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
+        let invalid = |detail: &dyn std::fmt::Display| {
+            Diagnostic::new(
+                Code::SchemaViolation,
+                format!("{name} is not a valid flow document: {detail}"),
+            )
+            .with_help(
+                "a flow document is what `wxcflow build` writes; check the spec it was built from",
+            )
+        };
+        let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+            let at = diagnostic::Span {
+                file: name.to_string(),
+                line: e.line().max(1),
+                column: e.column().max(1),
+                bytes: 0..0,
+            };
+            vec![invalid(&e).with_span(Some(at))]
+        })?;
+        let violations = self.validator.validate(&value);
+        if !violations.is_empty() {
+            return Err(violations.iter().map(|v| invalid(v)).collect());
+        }
+        serde_json::from_value(value).map_err(|e| vec![invalid(&e)])
+    }
+
     /// Parses, renders with parameter defaults, checks, emits and validates a spec given as text.
     pub fn build(&self, source: &SourceFile) -> Build {
         self.build_tenant(source, None, &render::NoSecrets)

@@ -138,12 +138,11 @@ fn side(s: &Session, path: &Path) -> Result<FdFlow, Failure> {
         |flow: &wxcflow::flow::Flow| children(s, Some(path), &[], flow, Default::default());
     let (lowered, source) = match kind {
         InputKind::FlowDocument => {
-            let document: wxcflow::flow::Document =
-                serde_json::from_slice(&bytes).map_err(|e| {
-                    Failure::usage(format!(
-                        "{} is not a valid flow document: {e}",
-                        path.display()
-                    ))
+            let document = s
+                .compiler()
+                .read_document(&path.display().to_string(), &bytes)
+                .map_err(|problems| {
+                    super::revisions::unreadable_document(s, &problems, Failure::Unusable(None))
                 })?;
             let lowered = s.compiler().lower_flow_designer(&document.flow, &children);
             (lowered, None)

@@ -112,11 +112,10 @@ pub(super) fn textconv(s: &Session, path: &Path) -> Outcome {
                 }
             }
         }
-        InputKind::FlowDocument => serde_json::from_slice::<wxcflow::flow::Document>(&bytes)
-            .map_or_else(
-                |_| verbatim(),
-                |d| wxcflow::tools::diff::render_lines(&d.flow),
-            ),
+        InputKind::FlowDocument => s.compiler().read_document("", &bytes).map_or_else(
+            |_| verbatim(),
+            |d| wxcflow::tools::diff::render_lines(&d.flow),
+        ),
         InputKind::Other if !bytes.is_empty() && std::str::from_utf8(&bytes).is_ok() => verbatim(),
         _ => workflow::render_inspection("export", &workflow::inspect(&bytes)),
     };

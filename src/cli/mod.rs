@@ -687,13 +687,6 @@ fn pretty_json(value: &impl serde::Serialize) -> String {
     serde_json::to_string_pretty(value).expect("plain data serialises")
 }
 
-/// Plain data as a JSON value, for the schema validator.
-// `expect` below: converting such data cannot fail.
-#[allow(clippy::expect_used)]
-fn json_value(value: &impl serde::Serialize) -> serde_json::Value {
-    serde_json::to_value(value).expect("plain data converts")
-}
-
 fn print_diagnostics(
     s: &Session,
     diagnostics: &[Diagnostic],
