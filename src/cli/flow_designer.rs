@@ -226,20 +226,10 @@ pub(super) fn decompile(s: &Session, path: &Path, output: Option<&Path>) -> Opti
         .file_name()
         .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
     let spec = fd::decompile::decompile(&flow, &origin);
-    let private = Secrets::of(&flow).any();
-    Some(match output {
-        None if private => Err(Failure::usage("the flow holds secret values (a secure variable's value or a credential typed in clear); write the spec to a file with -o (created with mode 0600)")),
-        None => {
-            out!(s, "{spec}");
-            Ok(Done::Clean)
-        }
-        Some(target) => {
-            match s.files.write_output(target, spec.as_bytes(), super::io::WriteOptions::output(private)) {
-                Ok(()) => Ok(Done::Clean),
-                Err(e) => Err(Failure::usage(e)),
-            }
-        }
-    })
+    let secret = Secrets::of(&flow).any().then_some(
+        "the flow holds secret values (a secure variable's value or a credential typed in clear)",
+    );
+    Some(super::write_text(s, output, &spec, secret))
 }
 
 /// A Flow Designer file's diagnostics, the sources to quote them from, and whether it was an
@@ -308,7 +298,7 @@ fn build_fd(
         Some(source) => (InputKind::FlowDesignerSpec, source),
         None => (InputKind::Spec, in_format(s, load_spec(s, spec), format)?),
     };
-    let tenant = values.map(|v| load_tenant_as(s, v, format)).transpose()?;
+    let tenant = values.map(|v| load_tenant(s, v, format)).transpose()?;
     let store = FsSecrets::beside(s, values);
     // A sheet says where each secret comes from and reads none, as for the document target.
     let store: &dyn wxcflow::render::SecretStore = match reads {
@@ -419,47 +409,19 @@ pub(super) fn build(
     let (build, _, _) = build_fd(s, spec, values, format, super::Secrets::Read, subflows)?;
     let holds_secret = build.holds_secret;
     let Some((flow, json)) = build.output else {
-        return Err(match format {
-            Format::Human => Failure::problems_with(format!(
-                "build failed: {}",
-                diagnostic::summary(&build.diagnostics)
-            )),
-            Format::Json => Failure::problems(),
-        });
+        return Err(super::build::build_failed(&build.diagnostics, format));
     };
     let target = output.map_or_else(
         || PathBuf::from(super::build::default_output_name(&flow.name, ".fd.json")),
         Path::to_path_buf,
     );
-    if target.as_os_str() == "-" {
-        if holds_secret {
-            return Err(Failure::usage("the Flow Designer file holds secret values; write it to a file (created with mode 0600), not to stdout"));
-        }
-        out!(s, "{json}");
-        return Ok(Done::Clean);
-    }
-    let written = s
-        .files
-        .write_output_how(
-            &target,
-            json.as_bytes(),
-            super::io::WriteOptions::output(holds_secret),
-        )
-        .map_err(Failure::usage)?;
-    if matches!(format, Format::Human) {
-        reportln!(
-            "wrote {} (Flow Designer {}, {} activities{})",
-            target.display(),
-            flow.flow_type.as_deref().unwrap_or("FLOW"),
-            flow.process.activities.len(),
-            if holds_secret {
-                written.private_note()
-            } else {
-                ""
-            }
-        );
-    }
-    Ok(Done::Clean)
+    let detail = format!(
+        "Flow Designer {}, {} activities",
+        flow.flow_type.as_deref().unwrap_or("FLOW"),
+        flow.process.activities.len()
+    );
+    let what = ("the Flow Designer file", detail.as_str());
+    super::build::write_built(s, &target, &json, holds_secret, what, format)
 }
 
 pub(super) fn sheet(
@@ -477,10 +439,10 @@ pub(super) fn sheet(
         &[],
     )?;
     let Some((flow, _)) = &build.output else {
-        return Err(Failure::problems_with(format!(
-            "build failed: {}",
-            diagnostic::summary(&build.diagnostics)
-        )));
+        return Err(super::build::build_failed(
+            &build.diagnostics,
+            Format::Human,
+        ));
     };
     let file_name = super::build::default_output_name(&flow.name, ".fd.json");
     let text = fd::sheet::sheet(&fd::sheet::SheetInput {
@@ -490,19 +452,7 @@ pub(super) fn sheet(
         origins: &origins,
         diagnostics: &build.diagnostics,
     });
-    match output {
-        None => out!(s, "{text}"),
-        Some(path) => {
-            if let Err(e) = s.files.write_output(
-                path,
-                text.as_bytes(),
-                super::io::WriteOptions::output(false),
-            ) {
-                return Err(Failure::usage(e));
-            }
-        }
-    }
-    Ok(Done::Clean)
+    super::write_text(s, output, &text, None)
 }
 
 /// `build` and `sheet` for the document target refuse a Flow Designer spec with the reason.

@@ -170,18 +170,13 @@ pub(super) fn decompile(s: &Session, document: &Path, output: Option<&Path>) -> 
         .read_document(&document.display().to_string(), &bytes)
         .map_err(|problems| unreadable_document(s, &problems, Failure::problems()))?;
     let spec = wxcflow::tools::decompile::decompile(&parsed);
-    let private = parsed.flow.holds_secret();
-    match output {
-        None if private => Err(Failure::usage("the document holds secret values; write the spec to a file with -o (created with mode 0600)")),
-        None => {
-            out!(s, "{spec}");
-            Ok(Done::Clean)
-        }
-        Some(path) => match s.files.write_output(path, spec.as_bytes(), io::WriteOptions::output(private)) {
-            Ok(()) => Ok(Done::Clean),
-            Err(e) => Err(Failure::usage(e)),
-        },
-    }
+    let secret = parsed.flow.holds_secret();
+    write_text(
+        s,
+        output,
+        &spec,
+        secret.then_some("the document holds secret values"),
+    )
 }
 
 pub(super) fn fmt(s: &Session, specs: &[PathBuf], check_only: bool) -> Outcome {
