@@ -51,6 +51,18 @@ fn print_problems(s: &Session, diagnostics: &[Diagnostic], quoted: &Quoted) {
     print_diagnostics(s, diagnostics, &[&quoted.source], Format::Human, false);
 }
 
+/// Reads a Flow Designer file into the model, with the file as diagnostics quote it; its read
+/// errors printed, and `failure` returned.
+fn read_model(s: &Session, f: FdSource, failure: Failure) -> Result<(FdFlow, Quoted), Failure> {
+    match fd::read_quoted_owned(f.source) {
+        (Ok(flow), quoted) => Ok((flow, quoted)),
+        (Err(problems), quoted) => {
+            print_problems(s, &problems, &quoted);
+            Err(failure)
+        }
+    }
+}
+
 pub(super) fn inspect(s: &Session, files: &[PathBuf], format: Format) -> Option<Outcome> {
     let mut read = Vec::new();
     for path in files {
@@ -126,11 +138,7 @@ pub(super) fn textconv(s: &Session, path: &Path, bytes: &[u8], kind: InputKind) 
 /// lowered to a subflow. Errors are printed.
 fn side(s: &Session, path: &Path) -> Result<FdFlow, Failure> {
     if let Some(f) = read_fd(s, path)? {
-        let (read, quoted) = fd::read_quoted_owned(f.source);
-        return read.map_err(|problems| {
-            print_problems(s, &problems, &quoted);
-            Failure::Unusable(None)
-        });
+        return read_model(s, f, Failure::Unusable(None)).map(|(flow, _)| flow);
     }
     let bytes = s.files.read_bounded(path, wxcflow::MAX_INPUT_BYTES)?;
     let kind = InputKind::detect(&bytes);
@@ -215,12 +223,9 @@ pub(super) fn decompile(s: &Session, path: &Path, output: Option<&Path>) -> Opti
         Ok(f) => f?,
         Err(failure) => return Some(Err(failure)),
     };
-    let flow = match fd::read_quoted_owned(f.source) {
-        (Ok(flow), _) => flow,
-        (Err(problems), quoted) => {
-            print_problems(s, &problems, &quoted);
-            return Some(Err(Failure::problems()));
-        }
+    let flow = match read_model(s, f, Failure::problems()) {
+        Ok((flow, _)) => flow,
+        Err(failure) => return Some(Err(failure)),
     };
     let origin = path
         .file_name()
@@ -754,13 +759,7 @@ pub(super) fn run(s: &Session, path: &Path, args: &FdRunArgs) -> Outcome {
             path.display()
         )));
     };
-    let (flow, quoted) = match fd::read_quoted_owned(f.source) {
-        (Ok(flow), quoted) => (flow, quoted),
-        (Err(problems), quoted) => {
-            print_problems(s, &problems, &quoted);
-            return Err(Failure::problems());
-        }
-    };
+    let (flow, quoted) = read_model(s, f, Failure::problems())?;
     let inputs = match args.inputs {
         None => fd::run::Inputs::default(),
         Some(path) => {

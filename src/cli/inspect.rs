@@ -93,8 +93,7 @@ pub(super) fn textconv(s: &Session, path: &Path) -> Outcome {
     let text = match kind {
         _ if kind.is_connect_spec() => {
             let source = SourceFile::new(path.display().to_string(), verbatim());
-            let build = s.compiler().build_symbolic(&source);
-            let spec = wxcflow::spec::parse_spec(&source).ok();
+            let (build, spec) = s.compiler().build_symbolic_spec(&source);
             match build.output {
                 Some((document, _)) => {
                     let params = spec
