@@ -82,6 +82,47 @@ impl Compiler {
         &self.validator
     }
 
+    /// Reads a flow document (what `build` writes) from a file's bytes, the one way every
+    /// command does: within the size limit, JSON (a leading byte order mark passed over),
+    /// checked against the document schema, then read into the model. `Err`: every problem
+    /// found, as `wxc::too-large` or `wxc::schema-violation` diagnostics naming `name`.
+    pub fn read_document(&self, name: &str, bytes: &[u8]) -> Result<Document, Vec<Diagnostic>> {
+        if let Some(d) = too_large(name, bytes.len()) {
+            return Err(vec![d]);
+        }
+        let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
+        let invalid = |detail: &dyn std::fmt::Display| {
+            Diagnostic::new(
+                Code::SchemaViolation,
+                format!("{name} is not a valid flow document: {detail}"),
+            )
+            .with_help(
+                "a flow document is what `wxcflow build` writes; check the spec it was built from",
+            )
+        };
+        let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+            let at = diagnostic::Span {
+                file: name.to_string(),
+                line: e.line().max(1),
+                column: e.column().max(1),
+                bytes: 0..0,
+            };
+            vec![invalid(&e).with_span(Some(at))]
+        })?;
+        let secret = secret_variable_paths(&value);
+        let violations = self.validator.validate(&value);
+        if !violations.is_empty() {
+            return Err(violations
+                .iter()
+                .map(|v| invalid(&withheld(v, &secret)))
+                .collect());
+        }
+        // serde's message may quote a value: said of the whole document, it is withheld when
+        // the document holds a secret.
+        serde_json::from_value(value)
+            .map_err(|e| vec![invalid(&withheld(&format!("/: {e}"), &secret))])
+    }
+
     /// Parses, renders with parameter defaults, checks, emits and validates a spec given as text.
     pub fn build(&self, source: &SourceFile) -> Build {
         self.build_tenant(source, None, &render::NoSecrets)
@@ -424,6 +465,41 @@ fn parse(source: &SourceFile) -> Result<(Spec, Vec<diagnostic::Span>), Box<Build
     match spec::spec_from_toml(toml, source) {
         Ok(spec) => Ok((spec, literal)),
         Err(diagnostic) => Err(Box::new(failed(vec![diagnostic]).hiding(literal))),
+    }
+}
+
+/// Where a document read back holds its secret values, by origin: the entries of the
+/// variables it declares secret (`/flow/variables/3`).
+fn secret_variable_paths(document: &serde_json::Value) -> Vec<String> {
+    let variables = document["flow"]["variables"]
+        .as_array()
+        .into_iter()
+        .flatten();
+    (variables.enumerate())
+        .filter(|(_, v)| v["secret"].as_bool() != Some(false) && v.get("default").is_some())
+        .map(|(i, _)| format!("/flow/variables/{i}"))
+        .collect()
+}
+
+/// A violation (`path: message`) as it may be shown: a message about a secret variable's
+/// entry, or about a part holding one, may quote its value, and says only where it is.
+fn withheld(violation: &str, secret: &[String]) -> String {
+    let path = violation.split_once(": ").map_or(violation, |(p, _)| p);
+    let related = |s: &String| {
+        let (inner, outer) = if path.len() >= s.len() {
+            (path, s.as_str())
+        } else {
+            (s.as_str(), path)
+        };
+        inner.starts_with(outer) && matches!(inner.as_bytes().get(outer.len()), None | Some(b'/'))
+            || outer == "/"
+    };
+    if secret.iter().any(related) {
+        format!(
+            "{path}: breaks the schema (the message is withheld: this part holds a secret value)"
+        )
+    } else {
+        violation.to_string()
     }
 }
 

@@ -8,7 +8,8 @@ use crate::tools::workflow::{self, Inspection};
 pub enum InputKind {
     /// A Webex Connect spec (TOML with `[flow]` and `[trigger]`) without parameters.
     Spec,
-    /// A Webex Connect spec with `[params]`: a template, rendered for each tenant.
+    /// A Webex Connect spec with parameters (a `params` table, however written): a template,
+    /// rendered for each tenant.
     Template,
     /// A flow document, as `wxcflow build` writes it (JSON whose `format` is wxcflow's).
     FlowDocument,
@@ -41,7 +42,7 @@ impl InputKind {
         match workflow::inspect(bytes) {
             Inspection::Export(_) | Inspection::Zip { .. } => InputKind::Workflow,
             Inspection::FlowDocument { .. } => InputKind::FlowDocument,
-            Inspection::Spec { .. } if text.is_some_and(has_params) => InputKind::Template,
+            Inspection::Spec { params: true, .. } => InputKind::Template,
             Inspection::Spec { .. } => InputKind::Spec,
             Inspection::Rejected(_) => InputKind::Other,
         }
@@ -72,10 +73,39 @@ fn looks_like_workflow(bytes: &[u8]) -> bool {
                 .all(|b| b.is_ascii_hexdigit() || b.is_ascii_whitespace()))
 }
 
-/// Whether a spec's text declares parameters: a `[params]` or `[params.NAME]` table header on
-/// a line of its own, as specs write them (told from the lines, as a Flow Designer spec is).
-fn has_params(text: &str) -> bool {
-    text.lines()
-        .map(str::trim)
-        .any(|line| line == "[params]" || (line.starts_with("[params.") && line.ends_with(']')))
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_template_is_told_however_it_writes_its_parameters() {
+        let flow = "[flow]\nname = \"f\"\n[trigger]\ntype = \"webhook\"\n";
+        let cases = [
+            ("", InputKind::Spec),
+            ("[params]\nx = \"a\"\n", InputKind::Template),
+            ("[params.x]\ntype = \"string\"\n", InputKind::Template),
+            (
+                "[ params . x ]  # a comment\ntype = \"string\"\n",
+                InputKind::Template,
+            ),
+            ("[params.'x y']\ntype = \"string\"\n", InputKind::Template),
+            ("params.x = { type = \"string\" }\n", InputKind::Template),
+            (
+                "params = { x = { type = \"string\" } }\n",
+                InputKind::Template,
+            ),
+            // A key or text that merely mentions params is no declaration.
+            ("[nodes.params]\ntype = \"http\"\n", InputKind::Spec),
+            ("# [params]\n", InputKind::Spec),
+        ];
+        for (extra, expected) in cases {
+            // Root keys first (dotted or inline ones belong before any table header).
+            let text = if extra.starts_with("params") {
+                format!("{extra}{flow}")
+            } else {
+                format!("{flow}{extra}")
+            };
+            assert_eq!(InputKind::detect(text.as_bytes()), expected, "{text}");
+        }
+    }
 }

@@ -10,7 +10,7 @@ pub(super) fn graph(
     format: GraphFormat,
 ) -> Outcome {
     let flow = match compile(s, spec, values, Secrets::OriginsOnly) {
-        Ok(compiled) => compiled.flow,
+        Ok(compiled) => compiled.document.flow,
         Err(failure) => return Err(failure),
     };
     match format {
@@ -30,27 +30,18 @@ pub(super) fn sheet(
     let text = match values.and_then(Path::file_stem) {
         // A tenant's sheet names its tenant (the tenant file's stem, as render names documents).
         Some(tenant) => wxcflow::emit::sheet::tenant_sheet(
-            &compiled.flow,
+            &compiled.document.flow,
             &compiled.source.name,
             &tenant.to_string_lossy(),
             &compiled.origins,
         ),
-        None => {
-            wxcflow::emit::sheet::sheet(&compiled.flow, &compiled.source.name, &compiled.origins)
-        }
+        None => wxcflow::emit::sheet::sheet(
+            &compiled.document.flow,
+            &compiled.source.name,
+            &compiled.origins,
+        ),
     };
-    match output {
-        None => out!(s, "{text}"),
-        Some(path) => {
-            if let Err(e) =
-                s.files
-                    .write_output(path, text.as_bytes(), io::WriteOptions::output(false))
-            {
-                return Err(Failure::usage(e));
-            }
-        }
-    }
-    Ok(Done::Clean)
+    write_text(s, output, &text, None)
 }
 
 pub(super) fn is_workflow_path(path: &Path) -> bool {
@@ -77,25 +68,13 @@ pub(super) fn build(
         print_diagnostics(s, &[d], &[], format, false);
         return Err(Failure::Unusable(None));
     }
-    let source = in_format(s, load_spec(s, spec), format)?;
-    let tenant = values.map(|v| load_tenant_as(s, v, format)).transpose()?;
-    let store = FsSecrets::beside(s, values);
-    let result = s.compiler().build_tenant(&source, tenant.as_ref(), &store);
-    let mut sources = vec![&source];
-    sources.extend(tenant.as_ref().map(|t| &t.source));
-    let hidden = SourceFile::hiding(&sources, &result.secret_spans);
-    let sources: Vec<&SourceFile> = hidden.iter().collect();
-    print_diagnostics(s, &result.diagnostics, &sources, format, false);
-    let holds_secret = result.holds_secret();
-    let Some((mut document, _)) = result.output else {
-        return Err(match format {
-            Format::Human => Failure::problems_with(format!(
-                "build failed: {}",
-                diagnostic::summary(&result.diagnostics)
-            )),
-            Format::Json => Failure::problems(),
-        });
-    };
+    let Compiled {
+        source,
+        tenant,
+        mut document,
+        holds_secret,
+        ..
+    } = compile_as(s, spec, values, Secrets::Read, format)?;
     let json = wxcflow::emit::provenance::stamp(
         &mut document,
         wxcflow::emit::provenance::source(&source.name, source.text.as_bytes()),
@@ -107,32 +86,61 @@ pub(super) fn build(
         || PathBuf::from(default_output_name(&document.flow.name, ".flow.json")),
         Path::to_path_buf,
     );
+    let nodes = format!("{} nodes", document.flow.nodes.len() + 1);
+    write_built(
+        s,
+        &target,
+        &json,
+        holds_secret,
+        ("the document", &nodes),
+        format,
+    )
+}
+
+/// A build that made nothing: its diagnostics are printed; `build failed: 2 errors` closes a
+/// human report.
+pub(super) fn build_failed(diagnostics: &[Diagnostic], format: Format) -> Failure {
+    match format {
+        Format::Human => Failure::problems_with(format!(
+            "build failed: {}",
+            diagnostic::summary(diagnostics)
+        )),
+        Format::Json => Failure::problems(),
+    }
+}
+
+/// Writes what a build made to `target`, or to stdout for `-` (refused when it holds a secret
+/// value), and says so: `wrote TARGET (DETAIL)`; `what` names it in the refusal.
+pub(super) fn write_built(
+    s: &Session,
+    target: &Path,
+    text: &str,
+    holds_secret: bool,
+    (what, detail): (&str, &str),
+    format: Format,
+) -> Outcome {
     if target.as_os_str() == "-" {
         if holds_secret {
-            return Err(Failure::usage("the document holds secret values; write it to a file (created with mode 0600), not to stdout"));
+            return Err(Failure::usage(format!("{what} holds secret values; write it to a file (created with mode 0600), not to stdout")));
         }
-        out!(s, "{json}");
+        out!(s, "{text}");
         return Ok(Done::Clean);
     }
     let written = s
         .files
         .write_output_how(
-            &target,
-            json.as_bytes(),
+            target,
+            text.as_bytes(),
             io::WriteOptions::output(holds_secret),
         )
         .map_err(Failure::usage)?;
     if matches!(format, Format::Human) {
-        reportln!(
-            "wrote {} ({} nodes{})",
-            target.display(),
-            document.flow.nodes.len() + 1,
-            if holds_secret {
-                written.private_note()
-            } else {
-                ""
-            }
-        );
+        let note = if holds_secret {
+            written.private_note()
+        } else {
+            ""
+        };
+        reportln!("wrote {} ({detail}{note})", target.display());
     }
     Ok(Done::Clean)
 }

@@ -162,16 +162,11 @@ pub(super) fn check(
         };
         // A flow document is wxcflow's output: checked against its schema, not read as TOML.
         if wxcflow::InputKind::detect(source.text.as_bytes()) == wxcflow::InputKind::FlowDocument {
-            let problems = serde_json::from_str::<serde_json::Value>(&source.text)
-                .map(|value| s.compiler().validator().validate(&value))
-                .unwrap_or_else(|e| vec![e.to_string()]);
-            let found = problems
-                .into_iter()
-                .map(|p| {
-                    Diagnostic::new(Code::SchemaViolation, format!("{}: {p}", source.name))
-                        .with_help("a flow document is what `wxcflow build` writes; check the spec it was built from")
-                })
-                .collect();
+            let found = s
+                .compiler()
+                .read_document(&source.name, source.text.as_bytes())
+                .err()
+                .unwrap_or_default();
             report.add(found, &[], &source.name, None);
             continue;
         }

@@ -51,6 +51,18 @@ fn print_problems(s: &Session, diagnostics: &[Diagnostic], quoted: &Quoted) {
     print_diagnostics(s, diagnostics, &[&quoted.source], Format::Human, false);
 }
 
+/// Reads a Flow Designer file into the model, with the file as diagnostics quote it; its read
+/// errors printed, and `failure` returned.
+fn read_model(s: &Session, f: FdSource, failure: Failure) -> Result<(FdFlow, Quoted), Failure> {
+    match fd::read_quoted_owned(f.source) {
+        (Ok(flow), quoted) => Ok((flow, quoted)),
+        (Err(problems), quoted) => {
+            print_problems(s, &problems, &quoted);
+            Err(failure)
+        }
+    }
+}
+
 pub(super) fn inspect(s: &Session, files: &[PathBuf], format: Format) -> Option<Outcome> {
     let mut read = Vec::new();
     for path in files {
@@ -126,11 +138,7 @@ pub(super) fn textconv(s: &Session, path: &Path, bytes: &[u8], kind: InputKind) 
 /// lowered to a subflow. Errors are printed.
 fn side(s: &Session, path: &Path) -> Result<FdFlow, Failure> {
     if let Some(f) = read_fd(s, path)? {
-        let (read, quoted) = fd::read_quoted_owned(f.source);
-        return read.map_err(|problems| {
-            print_problems(s, &problems, &quoted);
-            Failure::Unusable(None)
-        });
+        return read_model(s, f, Failure::Unusable(None)).map(|(flow, _)| flow);
     }
     let bytes = s.files.read_bounded(path, wxcflow::MAX_INPUT_BYTES)?;
     let kind = InputKind::detect(&bytes);
@@ -138,12 +146,11 @@ fn side(s: &Session, path: &Path) -> Result<FdFlow, Failure> {
         |flow: &wxcflow::flow::Flow| children(s, Some(path), &[], flow, Default::default());
     let (lowered, source) = match kind {
         InputKind::FlowDocument => {
-            let document: wxcflow::flow::Document =
-                serde_json::from_slice(&bytes).map_err(|e| {
-                    Failure::usage(format!(
-                        "{} is not a valid flow document: {e}",
-                        path.display()
-                    ))
+            let document = s
+                .compiler()
+                .read_document(&path.display().to_string(), &bytes)
+                .map_err(|problems| {
+                    super::revisions::unreadable_document(s, &problems, Failure::Unusable(None))
                 })?;
             let lowered = s.compiler().lower_flow_designer(&document.flow, &children);
             (lowered, None)
@@ -216,31 +223,18 @@ pub(super) fn decompile(s: &Session, path: &Path, output: Option<&Path>) -> Opti
         Ok(f) => f?,
         Err(failure) => return Some(Err(failure)),
     };
-    let flow = match fd::read_quoted_owned(f.source) {
-        (Ok(flow), _) => flow,
-        (Err(problems), quoted) => {
-            print_problems(s, &problems, &quoted);
-            return Some(Err(Failure::problems()));
-        }
+    let flow = match read_model(s, f, Failure::problems()) {
+        Ok((flow, _)) => flow,
+        Err(failure) => return Some(Err(failure)),
     };
     let origin = path
         .file_name()
         .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
     let spec = fd::decompile::decompile(&flow, &origin);
-    let private = Secrets::of(&flow).any();
-    Some(match output {
-        None if private => Err(Failure::usage("the flow holds secret values (a secure variable's value or a credential typed in clear); write the spec to a file with -o (created with mode 0600)")),
-        None => {
-            out!(s, "{spec}");
-            Ok(Done::Clean)
-        }
-        Some(target) => {
-            match s.files.write_output(target, spec.as_bytes(), super::io::WriteOptions::output(private)) {
-                Ok(()) => Ok(Done::Clean),
-                Err(e) => Err(Failure::usage(e)),
-            }
-        }
-    })
+    let secret = Secrets::of(&flow).any().then_some(
+        "the flow holds secret values (a secure variable's value or a credential typed in clear)",
+    );
+    Some(super::write_text(s, output, &spec, secret))
 }
 
 /// A Flow Designer file's diagnostics, the sources to quote them from, and whether it was an
@@ -309,7 +303,7 @@ fn build_fd(
         Some(source) => (InputKind::FlowDesignerSpec, source),
         None => (InputKind::Spec, in_format(s, load_spec(s, spec), format)?),
     };
-    let tenant = values.map(|v| load_tenant_as(s, v, format)).transpose()?;
+    let tenant = values.map(|v| load_tenant(s, v, format)).transpose()?;
     let store = FsSecrets::beside(s, values);
     // A sheet says where each secret comes from and reads none, as for the document target.
     let store: &dyn wxcflow::render::SecretStore = match reads {
@@ -420,47 +414,19 @@ pub(super) fn build(
     let (build, _, _) = build_fd(s, spec, values, format, super::Secrets::Read, subflows)?;
     let holds_secret = build.holds_secret;
     let Some((flow, json)) = build.output else {
-        return Err(match format {
-            Format::Human => Failure::problems_with(format!(
-                "build failed: {}",
-                diagnostic::summary(&build.diagnostics)
-            )),
-            Format::Json => Failure::problems(),
-        });
+        return Err(super::build::build_failed(&build.diagnostics, format));
     };
     let target = output.map_or_else(
         || PathBuf::from(super::build::default_output_name(&flow.name, ".fd.json")),
         Path::to_path_buf,
     );
-    if target.as_os_str() == "-" {
-        if holds_secret {
-            return Err(Failure::usage("the Flow Designer file holds secret values; write it to a file (created with mode 0600), not to stdout"));
-        }
-        out!(s, "{json}");
-        return Ok(Done::Clean);
-    }
-    let written = s
-        .files
-        .write_output_how(
-            &target,
-            json.as_bytes(),
-            super::io::WriteOptions::output(holds_secret),
-        )
-        .map_err(Failure::usage)?;
-    if matches!(format, Format::Human) {
-        reportln!(
-            "wrote {} (Flow Designer {}, {} activities{})",
-            target.display(),
-            flow.flow_type.as_deref().unwrap_or("FLOW"),
-            flow.process.activities.len(),
-            if holds_secret {
-                written.private_note()
-            } else {
-                ""
-            }
-        );
-    }
-    Ok(Done::Clean)
+    let detail = format!(
+        "Flow Designer {}, {} activities",
+        flow.flow_type.as_deref().unwrap_or("FLOW"),
+        flow.process.activities.len()
+    );
+    let what = ("the Flow Designer file", detail.as_str());
+    super::build::write_built(s, &target, &json, holds_secret, what, format)
 }
 
 pub(super) fn sheet(
@@ -478,10 +444,10 @@ pub(super) fn sheet(
         &[],
     )?;
     let Some((flow, _)) = &build.output else {
-        return Err(Failure::problems_with(format!(
-            "build failed: {}",
-            diagnostic::summary(&build.diagnostics)
-        )));
+        return Err(super::build::build_failed(
+            &build.diagnostics,
+            Format::Human,
+        ));
     };
     let file_name = super::build::default_output_name(&flow.name, ".fd.json");
     let text = fd::sheet::sheet(&fd::sheet::SheetInput {
@@ -491,19 +457,7 @@ pub(super) fn sheet(
         origins: &origins,
         diagnostics: &build.diagnostics,
     });
-    match output {
-        None => out!(s, "{text}"),
-        Some(path) => {
-            if let Err(e) = s.files.write_output(
-                path,
-                text.as_bytes(),
-                super::io::WriteOptions::output(false),
-            ) {
-                return Err(Failure::usage(e));
-            }
-        }
-    }
-    Ok(Done::Clean)
+    super::write_text(s, output, &text, None)
 }
 
 /// `build` and `sheet` for the document target refuse a Flow Designer spec with the reason.
@@ -805,13 +759,7 @@ pub(super) fn run(s: &Session, path: &Path, args: &FdRunArgs) -> Outcome {
             path.display()
         )));
     };
-    let (flow, quoted) = match fd::read_quoted_owned(f.source) {
-        (Ok(flow), quoted) => (flow, quoted),
-        (Err(problems), quoted) => {
-            print_problems(s, &problems, &quoted);
-            return Err(Failure::problems());
-        }
-    };
+    let (flow, quoted) = read_model(s, f, Failure::problems())?;
     let inputs = match args.inputs {
         None => fd::run::Inputs::default(),
         Some(path) => {

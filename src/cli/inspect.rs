@@ -93,8 +93,7 @@ pub(super) fn textconv(s: &Session, path: &Path) -> Outcome {
     let text = match kind {
         _ if kind.is_connect_spec() => {
             let source = SourceFile::new(path.display().to_string(), verbatim());
-            let build = s.compiler().build_symbolic(&source);
-            let spec = wxcflow::spec::parse_spec(&source).ok();
+            let (build, spec) = s.compiler().build_symbolic_spec(&source);
             match build.output {
                 Some((document, _)) => {
                     let params = spec
@@ -112,11 +111,10 @@ pub(super) fn textconv(s: &Session, path: &Path) -> Outcome {
                 }
             }
         }
-        InputKind::FlowDocument => serde_json::from_slice::<wxcflow::flow::Document>(&bytes)
-            .map_or_else(
-                |_| verbatim(),
-                |d| wxcflow::tools::diff::render_lines(&d.flow),
-            ),
+        InputKind::FlowDocument => s.compiler().read_document("", &bytes).map_or_else(
+            |_| verbatim(),
+            |d| wxcflow::tools::diff::render_lines(&d.flow),
+        ),
         InputKind::Other if !bytes.is_empty() && std::str::from_utf8(&bytes).is_ok() => verbatim(),
         _ => workflow::render_inspection("export", &workflow::inspect(&bytes)),
     };

@@ -631,11 +631,14 @@ fn load_spec(s: &Session, path: Option<&Path>) -> Result<SourceFile, Failure> {
     }
 }
 
-/// A compiled flow, with where its secret variables' values came from.
+/// A compiled spec: its source and tenant, the document, where its secret variables' values
+/// came from, and whether it holds one.
 struct Compiled {
     source: SourceFile,
-    flow: wxcflow::flow::Flow,
+    tenant: Option<wxcflow::render::Tenant>,
+    document: wxcflow::flow::Document,
     origins: std::collections::BTreeMap<String, Vec<String>>,
+    holds_secret: bool,
 }
 
 /// Whether a command needs secret values (running a flow) or only where they come from
@@ -653,8 +656,19 @@ fn compile(
     values: Option<&Path>,
     secrets: Secrets,
 ) -> Result<Compiled, Failure> {
-    let source = load_spec(s, spec)?;
-    let tenant = values.map(|v| load_tenant(s, v)).transpose()?;
+    compile_as(s, spec, values, secrets, Format::Human)
+}
+
+/// As [`compile`], problems reported in `format`.
+fn compile_as(
+    s: &Session,
+    spec: Option<&Path>,
+    values: Option<&Path>,
+    secrets: Secrets,
+    format: Format,
+) -> Result<Compiled, Failure> {
+    let source = in_format(s, load_spec(s, spec), format)?;
+    let tenant = values.map(|v| load_tenant(s, v, format)).transpose()?;
     let store = FsSecrets::beside(s, values);
     let store: &dyn wxcflow::render::SecretStore = match secrets {
         Secrets::Read => &store,
@@ -665,17 +679,38 @@ fn compile(
     sources.extend(tenant.as_ref().map(|t| &t.source));
     let hidden = SourceFile::hiding(&sources, &result.secret_spans);
     let sources: Vec<&SourceFile> = hidden.iter().collect();
-    print_diagnostics(s, &result.diagnostics, &sources, Format::Human, false);
+    print_diagnostics(s, &result.diagnostics, &sources, format, false);
+    let holds_secret = result.holds_secret();
     match result.output {
         Some((document, _)) => Ok(Compiled {
             source,
-            flow: document.flow,
+            tenant,
+            document,
             origins: result.secret_origins,
+            holds_secret,
         }),
-        None => Err(Failure::problems_with(format!(
-            "build failed: {}",
-            diagnostic::summary(&result.diagnostics)
+        None => Err(build::build_failed(&result.diagnostics, format)),
+    }
+}
+
+/// Writes a command's text to `output`, or to stdout without one. Text that holds a secret
+/// value (`secret` says so: `the document holds secret values`) goes only to a file, created
+/// with mode 0600.
+fn write_text(s: &Session, output: Option<&Path>, text: &str, secret: Option<&str>) -> Outcome {
+    match (output, secret) {
+        (None, Some(why)) => Err(Failure::usage(format!(
+            "{why}; write the spec to a file with -o (created with mode 0600)"
         ))),
+        (None, None) => {
+            out!(s, "{text}");
+            Ok(Done::Clean)
+        }
+        (Some(path), _) => {
+            let options = io::WriteOptions::output(secret.is_some());
+            (s.files.write_output(path, text.as_bytes(), options))
+                .map(|()| Done::Clean)
+                .map_err(Failure::usage)
+        }
     }
 }
 
@@ -685,13 +720,6 @@ fn compile(
 fn pretty_json(value: &impl serde::Serialize) -> String {
     // Printed through `out!`, which writes C1 characters as escapes.
     serde_json::to_string_pretty(value).expect("plain data serialises")
-}
-
-/// Plain data as a JSON value, for the schema validator.
-// `expect` below: converting such data cannot fail.
-#[allow(clippy::expect_used)]
-fn json_value(value: &impl serde::Serialize) -> serde_json::Value {
-    serde_json::to_value(value).expect("plain data converts")
 }
 
 fn print_diagnostics(
@@ -805,12 +833,8 @@ impl wxcflow::render::SecretStore for FsSecrets<'_> {
     }
 }
 
-fn load_tenant(s: &Session, path: &Path) -> Result<wxcflow::render::Tenant, Failure> {
-    load_tenant_as(s, path, Format::Human)
-}
-
-/// As [`load_tenant`], a problem reported in `format`.
-fn load_tenant_as(
+/// Reads a tenant file, a problem reported in `format`.
+fn load_tenant(
     s: &Session,
     path: &Path,
     format: Format,

@@ -27,17 +27,20 @@ fn load_flow(
     }
     // A document is read as the schema describes it: an edge to a node that does not exist
     // would make the diff misleading.
-    let value: serde_json::Value = serde_json::from_slice(bytes)
-        .map_err(|e| Failure::usage(format!("{name} is not a valid flow document: {e}")))?;
-    let violations = s.compiler().validator().validate(&value);
-    if let Some(first) = violations.first() {
-        return Err(Failure::usage(format!(
-            "{name} is not a valid flow document: {first}"
-        )));
+    match s.compiler().read_document(&name, bytes) {
+        Ok(d) => Ok(Revision::Flow(Box::new(d.flow), None)),
+        Err(problems) => Err(unreadable_document(s, &problems, Failure::Unusable(None))),
     }
-    serde_json::from_value::<wxcflow::flow::Document>(value)
-        .map(|d| Revision::Flow(Box::new(d.flow), None))
-        .map_err(|e| Failure::usage(format!("{name} is not a valid flow document: {e}")))
+}
+
+/// A flow document that does not read: its problems printed, and `failure` to return.
+pub(super) fn unreadable_document(
+    s: &Session,
+    problems: &[Diagnostic],
+    failure: Failure,
+) -> Failure {
+    print_diagnostics(s, problems, &[], Format::Human, false);
+    failure
 }
 
 /// Anything but a spec or a flow document: an export, or text taken for a spec.
@@ -162,36 +165,18 @@ pub(super) fn decompile(s: &Session, document: &Path, output: Option<&Path>) -> 
         return code;
     }
     let bytes = s.files.read_bounded(document, wxcflow::MAX_INPUT_BYTES)?;
-    let parsed: wxcflow::flow::Document = match serde_json::from_slice(&bytes) {
-        Ok(d) => d,
-        Err(e) => {
-            return Err(Failure::input(format!(
-                "{} is not a flow document: {e}",
-                document.display()
-            )))
-        }
-    };
-    let value = json_value(&parsed);
-    let violations = s.compiler().validator().validate(&value);
-    if !violations.is_empty() {
-        for v in &violations {
-            reportln!("error: {}: {v}", document.display());
-        }
-        return Err(Failure::problems());
-    }
+    let parsed = s
+        .compiler()
+        .read_document(&document.display().to_string(), &bytes)
+        .map_err(|problems| unreadable_document(s, &problems, Failure::problems()))?;
     let spec = wxcflow::tools::decompile::decompile(&parsed);
-    let private = parsed.flow.holds_secret();
-    match output {
-        None if private => Err(Failure::usage("the document holds secret values; write the spec to a file with -o (created with mode 0600)")),
-        None => {
-            out!(s, "{spec}");
-            Ok(Done::Clean)
-        }
-        Some(path) => match s.files.write_output(path, spec.as_bytes(), io::WriteOptions::output(private)) {
-            Ok(()) => Ok(Done::Clean),
-            Err(e) => Err(Failure::usage(e)),
-        },
-    }
+    let secret = parsed.flow.holds_secret();
+    write_text(
+        s,
+        output,
+        &spec,
+        secret.then_some("the document holds secret values"),
+    )
 }
 
 pub(super) fn fmt(s: &Session, specs: &[PathBuf], check_only: bool) -> Outcome {

@@ -112,7 +112,7 @@ pub(super) fn simulate(
     flow_folders_exist(flows)?;
     let compiled = compile(s, spec, values, Secrets::Read)?;
     let body: serde_json::Value = match trigger {
-        None => compiled.flow.trigger.sample.clone(),
+        None => compiled.document.flow.trigger.sample.clone(),
         Some(text) => match serde_json::from_str::<serde_json::Value>(text) {
             Ok(v) if v.is_object() => v,
             Ok(_) => return Err(Failure::usage(
@@ -123,14 +123,19 @@ pub(super) fn simulate(
     };
     let resolver = FsFlows::new(s, spec, flows);
     let run = if live {
-        wxcflow::tools::simulate::run(&compiled.flow, &body, &mut super::live::LiveHttp, &resolver)
+        wxcflow::tools::simulate::run(
+            &compiled.document.flow,
+            &body,
+            &mut super::live::LiveHttp,
+            &resolver,
+        )
     } else {
         let exchanges = match mock {
             None => Vec::new(),
             Some(path) => load_mock(s, path)?,
         };
         wxcflow::tools::simulate::run(
-            &compiled.flow,
+            &compiled.document.flow,
             &body,
             &mut wxcflow::tools::simulate::mock::MockClient { exchanges },
             &resolver,

@@ -94,7 +94,7 @@ codes! {
     Assumption => "wxc::assumption", Warning, "The flow relies on behaviour Cisco does not document (an assumption the spec opted into).";
     ResultNotAssigned => "wxc::result-not-assigned", Error, "A path ends in Success without assigning a `result` variable.";
     UnusedVariable => "wxc::unused-variable", Warning, "A custom variable that nothing reads.";
-    SchemaViolation => "wxc::schema-violation", Error, "The emitted document breaks the flow-document schema (a wxcflow bug: please report it).";
+    SchemaViolation => "wxc::schema-violation", Error, "A flow document breaks the flow-document schema: one read back (check, diff, decompile), or one the compiler emitted (a wxcflow bug: please report it).";
     WorkflowOutput => "wxc::workflow-output", Error, "Writing a `.workflow` export was requested; those are encrypted with Cisco's key.";
     InvalidParam => "wxc::invalid-param", Error, "A `[params]` declaration with an unknown type or a default of the wrong type.";
     MissingParam => "wxc::missing-param", Error, "A tenant file lacks a required parameter.";
@@ -175,7 +175,7 @@ impl Code {
             Code::Assumption => "Check in Flow Builder that it behaves as assumed, then keep the spec as it is.",
             Code::ResultNotAssigned => "Assign the `result` variable on every path that ends in Success, in an action or behind a branch that checks it is not empty.",
             Code::UnusedVariable => "Remove the variable, or read it where it was meant to be used.",
-            Code::SchemaViolation => "This is a wxcflow bug, not a problem in the spec: please report it with the spec that triggers it.",
+            Code::SchemaViolation => "A document read back: build it again from its spec with `wxcflow build`. One the compiler emitted: a wxcflow bug, not a problem in the spec; please report it with the spec that triggers it.",
             Code::WorkflowOutput => "Write the flow document (.flow.json) and follow its build sheet (`wxcflow sheet`) in Flow Builder instead.",
             Code::InvalidParam => "Use a parameter type of string, integer, boolean or url, with a default of that type or `required = true`.",
             Code::MissingParam => "Add the parameter to the tenant file, or give it a default in the template.",

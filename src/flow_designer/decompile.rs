@@ -7,147 +7,126 @@
 use super::layout::breadth_first;
 use super::model::*;
 use super::spec::default_on_events;
-use crate::tools::decompile::{key, string};
+use crate::tools::spec_writer::{inline_table, is_plain, json, key, list, string, SpecWriter};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
 /// The spec text for a model; `origin` names the export it came from, for the header comment.
 pub fn decompile(flow: &FdFlow, origin: &str) -> String {
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "# Flow Designer {} `{}`, written by `wxcflow decompile` from {origin}.",
-        if flow.flow_type.as_deref() == Some("SUBFLOW") {
-            "subflow"
-        } else {
-            "flow"
-        },
+    let mut out = SpecWriter::default();
+    let what = if flow.flow_type.as_deref() == Some("SUBFLOW") {
+        "subflow"
+    } else {
+        "flow"
+    };
+    out.comment(&format!(
+        "Flow Designer {what} `{}`, written by `wxcflow decompile` from {origin}.",
         flow.name
-    );
-    out.push_str("# Build it back: wxcflow build THIS_FILE --target flow-designer\n");
-    out.push_str("[flow_designer]\n");
-    let _ = writeln!(out, "name = {}", string(&flow.name));
-    if !flow.description.is_empty() {
-        let _ = writeln!(out, "description = {}", string(&flow.description));
-    }
-    if !flow.comment.is_empty() {
-        let _ = writeln!(out, "comment = {}", string(&flow.comment));
+    ));
+    out.comment("Build it back: wxcflow build THIS_FILE --target flow-designer");
+    out.table("flow_designer");
+    out.field("name", string(&flow.name));
+    for (name, text) in [
+        ("description", &flow.description),
+        ("comment", &flow.comment),
+    ] {
+        if !text.is_empty() {
+            out.field(name, string(text));
+        }
     }
     if let Some(t) = &flow.flow_type {
-        let _ = writeln!(out, "type = {}", string(t));
+        out.field("type", string(t));
     }
     if !flow.runtime_variables.is_empty() {
-        let _ = writeln!(
-            out,
-            "runtime_variables = {}",
-            inline(&Value::Array(flow.runtime_variables.clone()))
+        out.field(
+            "runtime_variables",
+            list(flow.runtime_variables.iter().map(json)),
         );
     }
     if let Some(Value::Object(orders)) = &flow.variable_orders {
-        out.push_str("\n[flow_designer.variable_orders]\n");
+        out.table("flow_designer.variable_orders");
         for (k, v) in orders {
-            let _ = writeln!(out, "{} = {}", key(k), inline(v));
+            out.field(k, json(v));
         }
     }
-    write_kept(
-        &mut out,
-        "[flow_designer.export]",
-        "[flow_designer.export_json]",
-        &flow.kept.top,
-    );
+    let (plain, as_json) = split_plain(&flow.kept.top);
+    write_fields(&mut out, "flow_designer.export", plain);
+    write_fields(&mut out, "flow_designer.export_json", as_json);
     // In the file's order, as the spec reads them back.
     for v in &flow.variables {
-        let _ = writeln!(out, "\n[variables.{}]", key(&v.name));
+        out.table(&format!("variables.{}", key(&v.name)));
         if v.kind != "STRING" {
-            let _ = writeln!(out, "type = {}", string(&v.kind));
+            out.field("type", string(&v.kind));
         }
         if !v.value.is_null() {
-            let _ = writeln!(out, "value = {}", inline(&v.value));
+            out.field("value", json(&v.value));
         }
-        if !v.description.is_empty() {
-            let _ = writeln!(out, "description = {}", string(&v.description));
-        }
-        if !v.source.is_empty() {
-            let _ = writeln!(out, "source = {}", string(&v.source));
-        }
-        for (name, on) in [
-            ("isSecure", v.is_secure),
-            ("isCAD", v.is_cad),
-            ("isAgentEditable", v.is_agent_editable),
-            ("isReportable", v.is_reportable),
-            ("overwrite", v.overwrite),
-        ] {
-            if on {
-                let _ = writeln!(out, "{name} = true");
+        for (name, text) in [("description", &v.description), ("source", &v.source)] {
+            if !text.is_empty() {
+                out.field(name, string(text));
             }
         }
+        out.flag("isSecure", v.is_secure);
+        out.flag("isCAD", v.is_cad);
+        out.flag("isAgentEditable", v.is_agent_editable);
+        out.flag("isReportable", v.is_reportable);
+        out.flag("overwrite", v.overwrite);
         if !v.desktop_label.is_empty() {
-            let _ = writeln!(out, "desktopLabel = {}", string(&v.desktop_label));
+            out.field("desktopLabel", string(&v.desktop_label));
         }
         if let Some(members) = flow.kept.variables.get(&v.name) {
-            let (plain, json) = split_plain(members);
+            let (plain, as_json) = split_plain(members);
             if !plain.is_empty() {
-                let _ = writeln!(out, "export = {{ {} }}", plain.join(", "));
+                out.field("export", inline_table(plain));
             }
-            if !json.is_empty() {
-                let _ = writeln!(out, "export_json = {{ {} }}", json.join(", "));
+            if !as_json.is_empty() {
+                out.field("export_json", inline_table(as_json));
             }
         }
     }
     write_process(&mut out, "activities", &flow.process, &flow.kept.main);
     for e in &flow.event_flows {
         let at = format!("event_flows.{}", key(&e.key));
-        let _ = writeln!(out, "\n[{at}]");
-        let _ = writeln!(out, "name = {}", string(&e.name));
-        let _ = writeln!(out, "description = {}", string(&e.description));
+        out.table(&at);
+        out.field("name", string(&e.name));
+        out.field("description", string(&e.description));
         if e.on_events != default_on_events(&e.process) {
-            let pairs: Vec<String> = e
-                .on_events
-                .iter()
-                .map(|(k, v)| format!("{} = {}", key(k), string(v)))
-                .collect();
-            let _ = writeln!(out, "on_events = {{ {} }}", pairs.join(", "));
+            let pairs = e.on_events.iter().map(|(k, v)| (k, string(v)));
+            out.field("on_events", inline_table(pairs));
         }
         let kept = flow.kept.events.get(&e.key).cloned().unwrap_or_default();
         write_process(&mut out, &format!("{at}.activities"), &e.process, &kept);
     }
-    out
+    out.finish()
 }
 
-/// `key = value` lines for members kept from an export: plain TOML where it can say the value
+/// Members kept from an export, as (key, value) pairs: plain TOML where it can say the value
 /// exactly, else JSON text (a null inside, an integer beyond TOML's range).
-fn split_plain(members: &BTreeMap<String, Value>) -> (Vec<String>, Vec<String>) {
-    let (mut plain, mut json) = (Vec::new(), Vec::new());
+type Fields<'a> = Vec<(&'a str, String)>;
+
+fn split_plain(members: &BTreeMap<String, Value>) -> (Fields<'_>, Fields<'_>) {
+    let (mut plain, mut as_json) = (Vec::new(), Vec::new());
     for (k, v) in members {
         if is_plain(v) {
-            plain.push(format!("{} = {}", key(k), inline(v)));
+            plain.push((k.as_str(), json(v)));
         } else {
-            json.push(format!("{} = {}", key(k), string(&v.to_string())));
+            as_json.push((k.as_str(), string(&v.to_string())));
         }
     }
-    (plain, json)
+    (plain, as_json)
 }
 
-/// Kept members as two tables, the plain one and the JSON-text one.
-fn write_kept(
-    out: &mut String,
-    plain_table: &str,
-    json_table: &str,
-    members: &BTreeMap<String, Value>,
-) {
-    let (plain, json) = split_plain(members);
-    for (table, lines) in [(plain_table, plain), (json_table, json)] {
-        if !lines.is_empty() {
-            let _ = writeln!(out, "\n{table}");
-            for line in lines {
-                let _ = writeln!(out, "{line}");
-            }
+/// A table of fields, when there are any.
+fn write_fields(out: &mut SpecWriter, table: &str, fields: Fields) {
+    if !fields.is_empty() {
+        out.table(table);
+        for (k, v) in fields {
+            out.field(k, v);
         }
     }
 }
 
-fn write_process(out: &mut String, table: &str, process: &Process, kept: &ProcessKept) {
+fn write_process(out: &mut SpecWriter, table: &str, process: &Process, kept: &ProcessKept) {
     let index = ProcessIndex::of(process);
     for (name, _) in breadth_first(process) {
         let Some(a) = index.activity(&name) else {
@@ -155,14 +134,14 @@ fn write_process(out: &mut String, table: &str, process: &Process, kept: &Proces
         };
         let kind = a.kind();
         let at = format!("{table}.{}", key(&a.name));
-        let _ = writeln!(out, "\n[{at}]");
+        out.table(&at);
         let type_name = a.type_name();
-        let _ = writeln!(out, "type = {}", string(type_name));
+        out.field("type", string(type_name));
         // The group is needed when the type alone does not tell the kind, or differs from it.
         if Kind::of(a.activity_name.as_deref(), "") != kind
             || kind.group() != Some(a.group.as_str())
         {
-            let _ = writeln!(out, "group = {}", string(&a.group));
+            out.field("group", string(&a.group));
         }
         let default_id = if kind == Kind::Event {
             type_name.to_string()
@@ -170,14 +149,14 @@ fn write_process(out: &mut String, table: &str, process: &Process, kept: &Proces
             default_activity_id(kind, type_name)
         };
         if let Some(id) = a.activity_id.as_deref().filter(|id| *id != default_id) {
-            let _ = writeln!(out, "activity_id = {}", string(id));
+            out.field("activity_id", string(id));
         }
         let activity_kept = kept.activities.get(&a.name);
         if let Some(id) = activity_kept.and_then(|k| k.id.as_deref()) {
-            let _ = writeln!(out, "id = {}", string(id));
+            out.field("id", string(id));
         }
         if let Some((x, y)) = activity_kept.and_then(|k| k.at) {
-            let _ = writeln!(out, "at = [{x}, {y}]");
+            out.field("at", format!("[{x}, {y}]"));
         }
         let defaults: BTreeMap<&str, Value> = full_settings(kind).into_iter().collect();
         let absent: &[String] = activity_kept.map_or(&[], |k| &k.absent);
@@ -214,43 +193,39 @@ fn write_process(out: &mut String, table: &str, process: &Process, kept: &Proces
         let keep = |k: &str, v: &Value| readable(k, v) || kept_keys.iter().any(|x| x == k);
         match a.settings.get("description") {
             Some(Value::String(d)) if keep("description", &Value::String(d.clone())) => {
-                let _ = writeln!(out, "description = {}", string(d));
+                out.field("description", string(d));
             }
             _ => {}
         }
         if kind == Kind::Other || kind == Kind::Handoff {
             if let Some(ports) = &a.ports {
-                let list: Vec<String> = ports.iter().map(|p| string(p)).collect();
-                let _ = writeln!(out, "ports = [{}]", list.join(", "));
+                out.field("ports", list(ports.iter().map(|p| string(p))));
             }
         }
-        let links: Vec<String> = index
-            .links_in_port_order(&a.name)
-            .into_iter()
-            .map(|l| format!("{} = {}", key(&l.port), string(&l.target)))
-            .collect();
+        let links = index.links_in_port_order(&a.name);
         if !links.is_empty() {
-            let _ = writeln!(out, "next = {{ {} }}", links.join(", "));
+            out.field(
+                "next",
+                inline_table(links.iter().map(|l| (&l.port, string(&l.target)))),
+            );
         }
-        let link_ids: Vec<String> = index
-            .links_in_port_order(&a.name)
-            .into_iter()
+        let link_ids: Vec<(&String, String)> = links
+            .iter()
             .filter_map(|l| {
                 let id = kept
                     .links
                     .get(&(l.source.clone(), l.port.clone(), l.target.clone()))?;
-                Some(format!("{} = {}", key(&l.port), string(id)))
+                Some((&l.port, string(id)))
             })
             .collect();
         if !link_ids.is_empty() {
-            let _ = writeln!(out, "link_ids = {{ {} }}", link_ids.join(", "));
+            out.field("link_ids", inline_table(link_ids));
         }
         if !absent.is_empty() {
-            let list: Vec<String> = absent.iter().map(|k| string(k)).collect();
-            let _ = writeln!(out, "absent = [{}]", list.join(", "));
+            out.field("absent", list(absent.iter().map(|k| string(k))));
         }
         let mut nulls = Vec::new();
-        let mut json = Vec::new();
+        let mut as_json = Vec::new();
         let mut plain = Vec::new();
         for (k, v) in &a.settings {
             if k == "description" && v.is_string() || !keep(k, v) {
@@ -259,63 +234,15 @@ fn write_process(out: &mut String, table: &str, process: &Process, kept: &Proces
             if v.is_null() {
                 nulls.push(string(k));
             } else if !is_plain(v) {
-                json.push(format!("{} = {}", key(k), string(&v.to_string())));
+                as_json.push((k.as_str(), string(&v.to_string())));
             } else {
-                plain.push(format!("{} = {}", key(k), inline(v)));
+                plain.push((k.as_str(), json(v)));
             }
         }
         if !nulls.is_empty() {
-            let _ = writeln!(out, "nulls = [{}]", nulls.join(", "));
+            out.field("nulls", list(nulls));
         }
-        if !json.is_empty() {
-            let _ = writeln!(out, "\n[{at}.json]");
-            for line in json {
-                let _ = writeln!(out, "{line}");
-            }
-        }
-        if !plain.is_empty() {
-            let _ = writeln!(out, "\n[{at}.settings]");
-            for line in plain {
-                let _ = writeln!(out, "{line}");
-            }
-        }
-    }
-}
-
-/// Whether TOML says the value exactly: no null inside (TOML has none), no integer beyond
-/// TOML's 64-bit signed range, no float that is not finite.
-fn is_plain(v: &Value) -> bool {
-    match v {
-        Value::Null => false,
-        Value::Number(n) => n.is_i64() || n.as_f64().is_some_and(f64::is_finite) && n.is_f64(),
-        Value::Array(a) => a.iter().all(is_plain),
-        Value::Object(m) => m.values().all(is_plain),
-        _ => true,
-    }
-}
-
-/// A JSON value (without nulls) as an inline TOML value.
-fn inline(v: &Value) -> String {
-    match v {
-        Value::Null => "\"\"".into(),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => match (n.as_i64(), n.as_f64()) {
-            (Some(i), _) => i.to_string(),
-            (None, Some(f)) => toml::Value::Float(f).to_string(),
-            _ => string(&n.to_string()),
-        },
-        Value::String(s) => string(s),
-        Value::Array(items) => {
-            let items: Vec<String> = items.iter().map(inline).collect();
-            format!("[{}]", items.join(", "))
-        }
-        Value::Object(map) if map.is_empty() => "{}".into(),
-        Value::Object(map) => {
-            let pairs: Vec<String> = map
-                .iter()
-                .map(|(k, v)| format!("{} = {}", key(k), inline(v)))
-                .collect();
-            format!("{{ {} }}", pairs.join(", "))
-        }
+        write_fields(out, &format!("{at}.json"), as_json);
+        write_fields(out, &format!("{at}.settings"), plain);
     }
 }

@@ -322,24 +322,20 @@ pub fn render_lines(flow: &FdFlow) -> String {
     for v in variables {
         let value = secrets.variable_value(v);
         let value = value.as_ref().map_or("null", |t| t.shown());
-        let flags: Vec<&str> = [
+        let flags = crate::tools::diff::lines::flags(&[
             ("secure", v.is_secure),
             ("cad", v.is_cad),
             ("agent-editable", v.is_agent_editable),
             ("reportable", v.is_reportable),
             ("overwrite", v.overwrite),
-        ]
-        .iter()
-        .filter(|(_, on)| *on)
-        .map(|(f, _)| *f)
-        .collect();
+        ]);
         let source = if v.source.is_empty() {
             "local"
         } else {
             v.source.as_str()
         };
         let comma = if flags.is_empty() { "" } else { ", " };
-        let (name, kind, flags) = (&v.name, &v.kind, flags.join(", "));
+        let (name, kind) = (&v.name, &v.kind);
         let _ = writeln!(
             out,
             "variables.{name} = {kind} {value} [{source}{comma}{flags}]"

@@ -533,29 +533,18 @@ impl<'a> HttpView<'a> {
     }
     /// Header name -> value (non-text values skipped).
     pub fn headers(&self) -> Vec<(&'a str, &'a str)> {
-        self.0
-            .settings
-            .get("httpRequestHeaders")
-            .and_then(Value::as_object)
-            .map(|m| {
-                m.iter()
-                    .filter_map(|(k, v)| Some((k.as_str(), v.as_str()?)))
-                    .collect()
-            })
-            .unwrap_or_default()
+        self.pairs("httpRequestHeaders")
     }
     /// Query parameter name -> value.
     pub fn query(&self) -> Vec<(&'a str, &'a str)> {
-        self.0
-            .settings
-            .get("httpQueryParameters")
-            .and_then(Value::as_object)
-            .map(|m| {
-                m.iter()
-                    .filter_map(|(k, v)| Some((k.as_str(), v.as_str()?)))
-                    .collect()
-            })
-            .unwrap_or_default()
+        self.pairs("httpQueryParameters")
+    }
+    /// The text members of the object setting `key`, by name.
+    fn pairs(&self, key: &str) -> Vec<(&'a str, &'a str)> {
+        let members = self.0.settings.get(key).and_then(Value::as_object);
+        (members.into_iter().flatten())
+            .filter_map(|(k, v)| Some((k.as_str(), v.as_str()?)))
+            .collect()
     }
     /// `(variable, JSONPath)` pairs of `outputVariableArray`.
     pub fn outputs(&self) -> Vec<(&'a str, &'a str)> {

@@ -338,12 +338,9 @@ fn json_of(value: &toml::Value) -> Value {
 }
 
 /// Variable names as every export writes them; a hyphen would read as a minus in expressions.
+/// The rule of Webex Connect node keys.
 pub(crate) fn is_variable_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    crate::lower::is_node_key(name)
 }
 
 struct Cx<'a> {

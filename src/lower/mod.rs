@@ -247,7 +247,7 @@ fn lower_outcomes<'s>(spec: &'s Spec, origins: &mut Origins<'s>, cx: &mut Ctx) -
     let mut lowered_names: HashMap<String, String> = HashMap::new();
     for (name, o) in &spec.outcomes {
         let n = name.get_ref();
-        if !is_outcome_name(n) {
+        if !is_output_name(n) {
             cx.report(
                 Code::InvalidOutcome,
                 format!("`{n}` is not a valid flow outcome name"),

@@ -15,15 +15,9 @@ pub fn is_node_key(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-/// Output, branch and choice names: letters, digits, `_`, `-` and spaces (Cisco's output rule).
+/// Output, branch, choice and flow outcome names: letters, digits, `_`, `-` and spaces (Cisco's
+/// output rule).
 pub fn is_output_name(name: &str) -> bool {
-    !name.trim().is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | ' '))
-}
-
-pub(super) fn is_outcome_name(name: &str) -> bool {
     !name.trim().is_empty()
         && name
             .chars()

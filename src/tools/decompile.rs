@@ -4,8 +4,8 @@
 
 use crate::flow::refs;
 use crate::flow::*;
+use crate::tools::spec_writer::{inline_table, key, list, string, SpecWriter};
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
 /// Writes the spec for a document. Node ids are pinned only when compiling without pins would
 /// number the nodes differently.
@@ -28,19 +28,8 @@ fn assigned_ids(spec_text: &str) -> Option<Flow> {
     crate::check::check(&rendered, None).flow
 }
 
-/// A TOML array of strings, each written by `each`.
-fn list(items: &[String], each: impl Fn(&str) -> String) -> String {
-    let items: Vec<String> = items.iter().map(|i| each(i)).collect();
-    format!("[{}]", items.join(", "))
-}
-
 fn ids(flow: &Flow) -> Vec<(String, NodeId)> {
     flow.nodes.iter().map(|n| (n.key.clone(), n.id)).collect()
-}
-
-/// A TOML string literal: the toml crate's own quoting, so any text round-trips.
-pub(crate) fn string(text: &str) -> String {
-    toml::Value::String(text.to_string()).to_string()
 }
 
 /// A string literal for a value that templates render: text that would read as a template
@@ -49,102 +38,59 @@ fn templated(text: &str) -> String {
     string(&crate::render::escape(text))
 }
 
-/// A bare key when TOML allows one, otherwise a quoted key.
-pub(crate) fn key(name: &str) -> String {
-    if !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-    {
-        name.to_string()
-    } else {
-        string(name)
-    }
-}
+/// Node ids to keys, for references.
+struct Keys<'a>(BTreeMap<NodeId, &'a str>);
 
-fn inline_table<'a>(pairs: impl IntoIterator<Item = (&'a String, String)>) -> String {
-    let items: Vec<String> = pairs
-        .into_iter()
-        .map(|(k, v)| format!("{} = {v}", key(k)))
-        .collect();
-    if items.is_empty() {
-        "{}".into()
-    } else {
-        format!("{{ {} }}", items.join(", "))
-    }
-}
-
-struct Writer<'a> {
-    keys: BTreeMap<NodeId, &'a str>,
-}
-
-impl Writer<'_> {
+impl Keys<'_> {
     /// `$(n4.token)` back to `$(fetch_token.token)`, `$(n2.inboundWebhook.hook)` to `$(start.inboundWebhook.hook)`.
     fn text(&self, text: &str) -> String {
-        templated(&refs::spell_with_keys(text, &self.keys))
+        templated(&refs::spell_with_keys(text, &self.0))
     }
 
     fn target(&self, target: &Target) -> String {
         match target {
-            Target::Node(id) => string(self.keys.get(id).copied().unwrap_or("")),
+            Target::Node(id) => string(self.0.get(id).copied().unwrap_or("")),
             Target::End(outcome) => string(&format!("end:{outcome}")),
         }
     }
 }
 
 fn write_spec(flow: &Flow, pin_ids: bool) -> String {
-    let w = Writer {
-        keys: flow.nodes.iter().map(|n| (n.id, n.key.as_str())).collect(),
-    };
-    let mut out = String::new();
-    let o = &mut out;
-    let _ = writeln!(o, "[flow]\nname = {}", templated(&flow.name));
+    let w = Keys(flow.nodes.iter().map(|n| (n.id, n.key.as_str())).collect());
+    let mut o = SpecWriter::default();
+    o.table("flow");
+    o.field("name", templated(&flow.name));
     if let Some(d) = &flow.description {
-        let _ = writeln!(o, "description = {}", templated(d));
+        o.field("description", templated(d));
     }
     if let Some(c) = &flow.correlation_id {
-        let _ = writeln!(o, "correlation_id = {}", w.text(c));
+        o.field("correlation_id", w.text(c));
     }
-    if flow.per_outcome_actions {
-        let _ = writeln!(o, "per_outcome_actions = true");
-    }
+    o.flag("per_outcome_actions", flow.per_outcome_actions);
     if !flow.credential_headers.is_empty() {
-        let _ = writeln!(
-            o,
-            "credential_headers = {}",
-            list(&flow.credential_headers, string)
+        o.field(
+            "credential_headers",
+            list(flow.credential_headers.iter().map(|h| string(h))),
         );
     }
     let t = &flow.trigger;
     let sample = serde_json::to_string(&t.sample).unwrap_or_else(|_| "{}".into());
-    let _ = writeln!(
-        o,
-        "\n[trigger]\ntype = \"webhook\"\nevent = {}\nsample = {}\nnext = {}",
-        templated(&t.event),
-        templated(&sample),
-        w.target(&t.next)
-    );
+    o.table("trigger");
+    o.field("type", string("webhook"));
+    o.field("event", templated(&t.event));
+    o.field("sample", templated(&sample));
+    o.field("next", w.target(&t.next));
     for v in &flow.variables {
-        let _ = writeln!(
-            o,
-            "\n[variables.{}]\ndefault = {}",
-            key(&v.name),
-            templated(&v.default)
-        );
-        for (flag, on) in [
-            ("externalize", v.externalize),
-            ("secret", v.secret),
-            ("result", v.result),
-        ] {
-            if on {
-                let _ = writeln!(o, "{flag} = true");
-            }
-        }
+        o.table(&format!("variables.{}", key(&v.name)));
+        o.field("default", templated(&v.default));
+        o.flag("externalize", v.externalize);
+        o.flag("secret", v.secret);
+        o.flag("result", v.result);
         if !v.send_to.is_empty() {
-            let _ = writeln!(o, "send_to = {}", list(&v.send_to, |u| w.text(u)));
+            o.field("send_to", list(v.send_to.iter().map(|u| w.text(u))));
         }
         if let Some(n) = &v.note {
-            let _ = writeln!(o, "note = {}", string(n));
+            o.field("note", string(n));
         }
     }
     for outcome in &flow.outcomes {
@@ -159,125 +105,111 @@ fn write_spec(flow: &Flow, pin_ids: bool) -> String {
         if unchanged {
             continue;
         }
-        let _ = writeln!(
-            o,
-            "\n[outcomes.{}]\ncode = {}\ndescription = {}",
-            key(&outcome.name),
-            outcome.code,
-            string(&outcome.description)
-        );
+        o.table(&format!("outcomes.{}", key(&outcome.name)));
+        o.field("code", outcome.code.to_string());
+        o.field("description", string(&outcome.description));
         if let Some(url) = &outcome.notify_url {
-            let _ = writeln!(o, "notify_url = {}", w.text(url));
+            o.field("notify_url", w.text(url));
         }
     }
     for node in &flow.nodes {
-        write_node(o, &w, node, pin_ids);
+        write_node(&mut o, &w, node, pin_ids);
     }
-    out
+    o.finish()
 }
 
-fn write_node(o: &mut String, w: &Writer, node: &Node, pin_id: bool) {
-    let _ = writeln!(
-        o,
-        "\n[nodes.{}]\ntype = \"{}\"",
-        key(&node.key),
-        node.kind.type_name()
-    );
+fn write_node(o: &mut SpecWriter, w: &Keys, node: &Node, pin_id: bool) {
+    o.table(&format!("nodes.{}", key(&node.key)));
+    o.field("type", string(node.kind.type_name()));
     if pin_id {
-        let _ = writeln!(o, "id = {}", node.id.0);
+        o.field("id", node.id.0.to_string());
     }
     if let Some(n) = &node.note {
-        let _ = writeln!(o, "note = {}", string(n));
+        o.field("note", string(n));
     }
     match &node.kind {
         NodeKind::Http(h) => {
-            let _ = writeln!(
-                o,
-                "method = \"{}\"\nurl = {}",
-                h.method.as_str(),
-                w.text(&h.url)
-            );
+            o.field("method", string(h.method.as_str()));
+            o.field("url", w.text(&h.url));
             if !h.headers.is_empty() {
-                let _ = writeln!(
-                    o,
-                    "headers = {}",
-                    inline_table(h.headers.iter().map(|(k, v)| (k, w.text(v))))
+                o.field(
+                    "headers",
+                    inline_table(h.headers.iter().map(|(k, v)| (k, w.text(v)))),
                 );
             }
             if let Some(b) = &h.body {
-                let _ = writeln!(o, "body = {}", w.text(b));
+                o.field("body", w.text(b));
             }
             if let Some(ms) = h.connect_timeout_ms {
-                let _ = writeln!(o, "connect_timeout_ms = {ms}");
+                o.field("connect_timeout_ms", ms.to_string());
             }
             if let Some(ms) = h.request_timeout_ms {
-                let _ = writeln!(o, "request_timeout_ms = {ms}");
+                o.field("request_timeout_ms", ms.to_string());
             }
             if let Some(p) = &h.proxy {
-                let _ = writeln!(o, "proxy = {}", w.text(p));
+                o.field("proxy", w.text(p));
             }
             if !h.outputs.is_empty() {
-                let _ = writeln!(
-                    o,
-                    "outputs = {}",
-                    inline_table(h.outputs.iter().map(|(k, v)| (k, templated(v))))
+                o.field(
+                    "outputs",
+                    inline_table(h.outputs.iter().map(|(k, v)| (k, templated(v)))),
                 );
             }
             if !h.samples.is_empty() {
-                let samples: Vec<String> = h
+                let samples = h
                     .samples
                     .iter()
-                    .map(|s| serde_json::to_string(s).unwrap_or_default())
-                    .collect();
-                let _ = writeln!(o, "samples = {}", list(&samples, templated));
+                    .map(|s| templated(&serde_json::to_string(s).unwrap_or_default()));
+                o.field("samples", list(samples));
             }
             if !h.secret_outputs.is_empty() {
-                let _ = writeln!(o, "secret_outputs = {}", list(&h.secret_outputs, string));
+                o.field(
+                    "secret_outputs",
+                    list(h.secret_outputs.iter().map(|s| string(s))),
+                );
             }
         }
         NodeKind::Branch(b) => {
-            let _ = writeln!(o, "branches = [");
+            o.line("branches = [");
             for arm in &b.branches {
                 let join = match arm.join {
                     Join::All => "all",
                     Join::Any => "any",
                 };
-                let _ = writeln!(o, "  {{ name = {}, {join} = [", string(&arm.name));
+                o.line(&format!("  {{ name = {}, {join} = [", string(&arm.name)));
                 for c in &arm.conditions {
                     let upper = c
                         .upper
                         .as_ref()
                         .map_or(String::new(), |u| format!(", upper = {}", w.text(u)));
-                    let _ = writeln!(
-                        o,
-                        "    {{ variable = {}, operator = \"{}\", value = {}{upper} }},",
+                    o.line(&format!(
+                        "    {{ variable = {}, operator = {}, value = {}{upper} }},",
                         w.text(&c.variable),
-                        c.operator.as_str(),
+                        string(c.operator.as_str()),
                         w.text(&c.value)
-                    );
+                    ));
                 }
-                let _ = writeln!(o, "  ] }},");
+                o.line("  ] },");
             }
-            let _ = writeln!(o, "]");
+            o.line("]");
             if b.none_label != DEFAULT_NONE_LABEL {
-                let _ = writeln!(o, "none_label = {}", templated(&b.none_label));
+                o.field("none_label", templated(&b.none_label));
             }
         }
         NodeKind::Evaluate(e) => {
-            let _ = writeln!(o, "script = {}", w.text(&e.script));
+            o.field("script", w.text(&e.script));
             if e.output != "result" {
-                let _ = writeln!(o, "output = {}", string(&e.output));
+                o.field("output", string(&e.output));
             }
-            let choices: Vec<String> = e.choices.iter().map(|c| string(c)).collect();
-            let _ = writeln!(o, "choices = [{}]", choices.join(", "));
+            o.field("choices", list(e.choices.iter().map(|c| string(c))));
         }
         NodeKind::CallFlow(c) => {
-            let _ = writeln!(o, "flow = {}", templated(&c.flow));
+            o.field("flow", templated(&c.flow));
             if let Some(entry) = &c.entry {
-                let _ = writeln!(o, "entry = {}", templated(entry));
+                o.field("entry", templated(entry));
             }
             if let Some(name) = &c.node_name {
-                let _ = writeln!(o, "node_name = {}", templated(name));
+                o.field("node_name", templated(name));
             }
         }
     }
@@ -285,17 +217,19 @@ fn write_node(o: &mut String, w: &Writer, node: &Node, pin_id: bool) {
         if actions.is_empty() {
             continue;
         }
-        let _ = writeln!(o, "{field} = [");
+        o.line(&format!("{field} = ["));
         for a in actions {
             let outcome = a
                 .outcome
                 .as_ref()
                 .map_or(String::new(), |x| format!("outcome = {}, ", string(x)));
             let set = inline_table(a.set.iter().map(|(k, v)| (k, w.text(v))));
-            let _ = writeln!(o, "  {{ {outcome}set = {set} }},");
+            o.line(&format!("  {{ {outcome}set = {set} }},"));
         }
-        let _ = writeln!(o, "]");
+        o.line("]");
     }
-    let next = node.exits.iter().map(|e| (&e.outcome, w.target(&e.target)));
-    let _ = writeln!(o, "next = {}", inline_table(next));
+    o.field(
+        "next",
+        inline_table(node.exits.iter().map(|e| (&e.outcome, w.target(&e.target)))),
+    );
 }

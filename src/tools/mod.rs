@@ -4,4 +4,5 @@ pub mod decompile;
 pub mod diff;
 pub mod format;
 pub mod simulate;
+pub(crate) mod spec_writer;
 pub mod workflow;

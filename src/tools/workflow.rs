@@ -161,6 +161,9 @@ pub enum Inspection {
     Spec {
         /// The flow's name.
         name: String,
+        /// Whether it declares parameters (a `params` table, however written): a template.
+        #[serde(skip)]
+        params: bool,
     },
     /// Not an export, nor anything else wxcflow reads.
     Rejected(Rejection),
@@ -319,7 +322,8 @@ fn recognise_other(bytes: &[u8]) -> Option<Inspection> {
             Some(DeValue::String(name)) => name.to_string(),
             _ => String::new(),
         };
-        return Some(Inspection::Spec { name });
+        let params = entry(root.get_ref(), "params").is_some();
+        return Some(Inspection::Spec { name, params });
     }
     None
 }
@@ -491,7 +495,7 @@ fn render_into(out: &mut String, name: &str, inspection: &Inspection) {
                 "{name}: wxcflow flow document for `{flow}` ({nodes} nodes), not an export; import it nowhere: follow its build sheet in Flow Builder"
             );
         }
-        Inspection::Spec { name: flow } => {
+        Inspection::Spec { name: flow, .. } => {
             let _ = writeln!(
                 out,
                 "{name}: wxcflow spec for `{flow}`, not an export; compile it with `wxcflow build`"

@@ -381,3 +381,56 @@ fn build_with_json_format_reports_unreadable_inputs_as_json() {
         assert_eq!(report[0]["code"], code, "{args:?}");
     }
 }
+
+#[test]
+fn every_command_reads_a_flow_document_one_way() {
+    let dir = tempfile::tempdir().unwrap();
+    // A document whose edge names a node that does not exist: JSON, in the format, refused by
+    // the schema's reference check.
+    let built = wxcflow(dir.path(), &["build", "-o", "good.json"]);
+    assert_eq!(built.status.code(), Some(0));
+    let good = std::fs::read_to_string(dir.path().join("good.json")).unwrap();
+    let mut value: serde_json::Value = serde_json::from_str(&good).unwrap();
+    value["flow"]["nodes"] = serde_json::json!([]);
+    std::fs::write(dir.path().join("bad.json"), value.to_string()).unwrap();
+    let expected = "error[wxc::schema-violation]: bad.json is not a valid flow document: ";
+    let cases: [(&[&str], i32); 4] = [
+        (&["check", "bad.json"], 1),
+        (&["decompile", "bad.json"], 1),
+        // diff says trouble with 2: 1 means "changes".
+        (&["diff", "good.json", "bad.json"], 2),
+        (&["diff", "bad.json", "good.json"], 2),
+    ];
+    for (args, code) in cases {
+        let out = wxcflow(dir.path(), args);
+        let all = text(&out.stdout) + &text(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {all}");
+        assert!(all.contains(expected), "{args:?}: {all}");
+    }
+    // A violation in a secret variable's entry says where it is, never the value.
+    let spec = "[flow]\nname = \"S\"\n[trigger]\ntype = \"webhook\"\nevent = \"e\"\nsample = \"{}\"\nnext = \"end:Success\"\n[variables.tok]\ndefault = \"hunter2-value\"\nsecret = true\nresult = true\n";
+    std::fs::write(dir.path().join("s.toml"), spec).unwrap();
+    let built = wxcflow(dir.path(), &["build", "s.toml", "-o", "s.json"]);
+    assert_eq!(built.status.code(), Some(0), "{}", text(&built.stderr));
+    let mut value: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("s.json")).unwrap()).unwrap();
+    value["flow"]["variables"][0]["default"] = serde_json::json!(["hunter2-value"]);
+    std::fs::write(dir.path().join("leak.json"), value.to_string()).unwrap();
+    for args in [
+        &["check", "leak.json"][..],
+        &["decompile", "leak.json"],
+        &["diff", "s.json", "leak.json"],
+    ] {
+        let out = wxcflow(dir.path(), args);
+        let all = text(&out.stdout) + &text(&out.stderr);
+        assert!(
+            all.contains("/flow/variables/0/default: breaks the schema (the message is withheld"),
+            "{args:?}: {all}"
+        );
+        assert!(!all.contains("hunter2"), "{args:?}: {all}");
+    }
+    // A byte order mark before the JSON is passed over, as detection does.
+    std::fs::write(dir.path().join("bom.json"), format!("\u{feff}{good}")).unwrap();
+    let out = wxcflow(dir.path(), &["decompile", "bom.json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}

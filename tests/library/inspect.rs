@@ -104,7 +104,9 @@ fn wxcflow_files_are_named_not_rejected() {
     assert_eq!(
         inspect(spec),
         Inspection::Spec {
-            name: "GetOAuthToken".into()
+            name: "GetOAuthToken".into(),
+            // The embedded spec is a template.
+            params: true,
         }
     );
     let source = wxcflow::diagnostic::SourceFile::new("s", wxcflow::DEFAULT_SPEC);

@@ -28,21 +28,12 @@ pub fn render_lines(flow: &Flow) -> String {
     let _ = writeln!(out, "start.next -> {}", side.target(&flow.trigger.next));
     for v in &flow.variables {
         let default = format!("{:?}", v.default_text());
-        let flags: Vec<&str> = [
+        let flags = flags(&[
             ("externalize", v.externalize),
             ("secret", v.secret),
             ("result", v.result),
-        ]
-        .iter()
-        .filter(|(_, on)| *on)
-        .map(|(f, _)| *f)
-        .collect();
-        let _ = writeln!(
-            out,
-            "variables.{} = {default} [{}]",
-            v.name,
-            flags.join(", ")
-        );
+        ]);
+        let _ = writeln!(out, "variables.{} = {default} [{flags}]", v.name);
         if !v.send_to.is_empty() {
             let _ = writeln!(
                 out,
@@ -65,4 +56,10 @@ pub fn render_lines(flow: &Flow) -> String {
         }
     }
     out
+}
+
+/// The names of the flags that are on, as a line view lists them: `secret, result`.
+pub(crate) fn flags(all: &[(&str, bool)]) -> String {
+    let on: Vec<&str> = all.iter().filter(|(_, on)| *on).map(|(f, _)| *f).collect();
+    on.join(", ")
 }

@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 
 use crate::secret::Text;
 pub(crate) mod facts;
-mod lines;
+pub(crate) mod lines;
 pub(crate) mod merge;
 mod params;
 mod render;
