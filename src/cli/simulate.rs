@@ -79,7 +79,7 @@ impl wxcflow::tools::simulate::FlowResolver for FsFlows<'_> {
                     continue;
                 };
                 if let Ok(spec) = wxcflow::spec::parse_spec(&source) {
-                    if spec.flow.name.get_ref() == flow {
+                    if spec.name() == flow {
                         return self.compile(&source);
                     }
                 }
@@ -87,7 +87,7 @@ impl wxcflow::tools::simulate::FlowResolver for FsFlows<'_> {
         }
         // Last, the flows wxcflow carries, by the name their own spec gives them.
         let embedded = SourceFile::new(wxcflow::DEFAULT_SPEC_NAME, wxcflow::DEFAULT_SPEC);
-        if wxcflow::spec::parse_spec(&embedded).is_ok_and(|spec| spec.flow.name.get_ref() == flow) {
+        if wxcflow::spec::parse_spec(&embedded).is_ok_and(|spec| spec.name() == flow) {
             return self.compile(&embedded);
         }
         Err(ChildError::NotFound {

@@ -239,12 +239,12 @@ pub struct Diagnostic {
     /// Another place the problem involves: for a tenant's problem (located in the tenant file),
     /// the template's declaration of the parameter. Boxed: most diagnostics have none.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub related: Option<Box<Related>>,
+    pub(crate) related: Option<Box<Related>>,
 }
 
 /// A place a diagnostic involves besides its own, and what it is.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Related {
+pub(crate) struct Related {
     /// Where.
     pub span: Span,
     /// What is there: "the template declares the parameter here".

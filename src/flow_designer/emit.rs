@@ -5,7 +5,7 @@
 //! Ids are UUIDs derived from the flow's name and the activity, port and link names (sha256,
 //! shaped as RFC 9562 version 8), never random: same model, same bytes. A model read from an
 //! export (or a spec decompiled from one) keeps the export's activity and link ids, widget
-//! points and members beside the logic ([`Kept`]), and those are written instead.
+//! points and members beside the logic (the model's `Kept`), and those are written instead.
 //!
 //! The shape is that of Cisco's 2026 exports (the subflow templates in particular): their
 //! top-level keys (`settings`, `associatedChannels`, `flowOutcome`), their variable keys

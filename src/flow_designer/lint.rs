@@ -21,7 +21,7 @@ pub fn lint(flow: &FdFlow, source: Option<&SourceFile>) -> Vec<Diagnostic> {
 
 /// [`lint`] of a flow read with [`super::read_quoted`]: located in the quoted file, with the
 /// spans its reading kept (scanned once, and only if a diagnostic is located).
-pub fn lint_quoted(flow: &FdFlow, quoted: &Quoted) -> Vec<Diagnostic> {
+pub(crate) fn lint_quoted(flow: &FdFlow, quoted: &Quoted) -> Vec<Diagnostic> {
     lint_in(flow, Some(&quoted.source), quoted.places())
 }
 

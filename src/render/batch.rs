@@ -298,7 +298,7 @@ pub enum Found {
 
 /// What to do with a stale document.
 #[derive(Debug, PartialEq, Eq)]
-pub enum StaleAction {
+pub(crate) enum StaleAction {
     /// Gone already: forget it.
     Forget,
     /// Remove it: still as wxcflow wrote it, and holding no secret (or `--prune`).

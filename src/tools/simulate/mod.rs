@@ -23,7 +23,7 @@ pub use render::{render_json, render_text};
 /// Steps after which a run is cut (a loop without an exit).
 pub(crate) const STEP_LIMIT: usize = 1_000;
 /// The flow transaction id (`$(flid)`) every run is given.
-pub const SIMULATED_FLID: &str = "sim-flid-0001";
+pub(crate) const SIMULATED_FLID: &str = "sim-flid-0001";
 /// How deep Call Flow may nest.
 pub(crate) const CALL_DEPTH_LIMIT: usize = 8;
 /// The request timeout the simulator assumes when a node sets none (the platform's default

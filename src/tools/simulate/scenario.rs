@@ -136,7 +136,7 @@ pub fn check(run: &Run, expect: &Expect) -> Vec<Failure> {
 }
 
 /// What a run showed, whichever target it ran on.
-pub struct Shown<'a> {
+pub(crate) struct Shown<'a> {
     /// The flow outcome it ended with.
     pub outcome: Option<&'a str>,
     /// Why it stopped, when it did.
@@ -150,7 +150,7 @@ pub struct Shown<'a> {
 }
 
 /// Compares what a run showed with the expectations (see [`check`]).
-pub fn check_parts(run: &Shown, expect: &Expect) -> Vec<Failure> {
+pub(crate) fn check_parts(run: &Shown, expect: &Expect) -> Vec<Failure> {
     let mut out = Vec::new();
     if let Some(outcome) = &expect.outcome {
         let actual = run
