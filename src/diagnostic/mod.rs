@@ -594,7 +594,7 @@ pub fn summary(diagnostics: &[Diagnostic]) -> String {
 }
 
 /// A diagnostic for an input over [`MAX_INPUT_BYTES`], or `None`.
-pub fn too_large(name: &str, len: usize) -> Option<Diagnostic> {
+pub(crate) fn too_large(name: &str, len: usize) -> Option<Diagnostic> {
     (len > MAX_INPUT_BYTES).then(|| {
         Diagnostic::new(
             Code::TooLarge,

@@ -237,7 +237,7 @@ impl Manifest {
 
 /// The declared place of each secret value a document holds, by variable: where the render took
 /// it from (`origins`, from the build), or the template or tenant file when it was written there.
-pub fn secret_places(
+pub(crate) fn secret_places(
     document: &Document,
     origins: &BTreeMap<String, Vec<String>>,
 ) -> BTreeMap<String, String> {

@@ -1,6 +1,6 @@
 //! Semantic diff of two Flow Designer flows, and a flow's textconv lines: logic, not noise.
 //! Both read one flattening of the flow (each activity's settings as facts: path -> value,
-//! see [`facts`]), and the diff compares it with the engine flow documents use
+//! see `facts`), and the diff compares it with the engine flow documents use
 //! ([`crate::tools::diff`]): activities pair by name, then by likeness (same type, at least 60%
 //! of settings and links equal: a rename).
 //!
@@ -196,7 +196,7 @@ impl<'a> Flat<'a> {
 /// An activity's logic as facts (path -> value): its settings ([`fields`]: over the kind's
 /// defaults, noise left out, secret places secret), its own palette group, and the keys of
 /// `NUMBER_OR_TEXT` read as numbers.
-pub fn facts(a: &Activity, secrets: &Secrets, scope: &Scope) -> Fields {
+pub(crate) fn facts(a: &Activity, secrets: &Secrets, scope: &Scope) -> Fields {
     let mut out = fields(a, secrets.settings(scope, &a.name));
     // The activity's own group: moving it to another palette group is a change.
     if !a.group.is_empty() {

@@ -202,7 +202,7 @@ struct Emitted {
 
 /// An activity's properties: name and type keys, then the kind's full set with the
 /// activity's own settings over it, and every colon twin's underscore copy.
-pub fn properties(a: &Activity) -> Map<String, Value> {
+pub(crate) fn properties(a: &Activity) -> Map<String, Value> {
     let kind = a.kind();
     let mut props = Map::new();
     props.insert("name".into(), json!(a.name));

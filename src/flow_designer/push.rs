@@ -197,7 +197,7 @@ fn flows_url(base: &str, org: &str, project: &str) -> String {
 /// The name a file is sent under in the form's `filename=`: its base name in ASCII, anything but
 /// letters, digits, `.`, `_` and `-` made `_` (no quote, control character or path separator
 /// reaches the header); `flow.json` when nothing is left.
-pub fn form_file_name(file_name: &str) -> String {
+pub(crate) fn form_file_name(file_name: &str) -> String {
     let base = file_name.rsplit(['/', '\\']).next().unwrap_or("");
     let safe: String = base
         .chars()
@@ -218,7 +218,7 @@ pub fn form_file_name(file_name: &str) -> String {
 
 /// A multipart form with one part, `file`; the boundary is derived from the file, so that it
 /// never occurs in it.
-pub fn multipart(file_name: &str, json: &str) -> (String, String) {
+pub(crate) fn multipart(file_name: &str, json: &str) -> (String, String) {
     let digest = Sha256::digest(json.as_bytes());
     let boundary: String = format!(
         "wxcflow-{}",
@@ -598,7 +598,7 @@ pub(crate) const KNOWN_REGIONS: [&str; 7] = ["us1", "eu1", "eu2", "anz1", "ca1",
 /// parsed host is the request's), or by its host when that is one of the API's own hosts
 /// (`api.wxcc-<region>.cisco.com`, a region of `KNOWN_REGIONS`); any other host is not
 /// named. A change of scheme is said.
-pub fn redirect_target(request_url: &str, location: &str) -> String {
+pub(crate) fn redirect_target(request_url: &str, location: &str) -> String {
     let Ok(base) = Url::parse(request_url) else {
         return "a redirect (not named: an answer may echo what push sent)".to_string();
     };
@@ -847,7 +847,7 @@ pub(crate) fn error_fields(answer: &str) -> Vec<&'static str> {
 
 /// What is said of a refused call: its status, and which error fields its answer has; the
 /// answer itself is not shown, as it may echo the token.
-pub fn refusal(status: u16, answer: &str) -> String {
+pub(crate) fn refusal(status: u16, answer: &str) -> String {
     match error_fields(answer).as_slice() {
         [] => format!("HTTP {status} (the answer is not shown: it may echo the token)"),
         fields => format!(

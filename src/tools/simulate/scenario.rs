@@ -107,7 +107,7 @@ pub struct Failure {
 }
 
 /// A failure of `what`: what was expected, what was shown.
-pub fn failure(
+pub(crate) fn failure(
     what: impl Into<String>,
     expected: impl Into<String>,
     actual: impl Into<String>,
