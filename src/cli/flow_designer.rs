@@ -69,8 +69,8 @@ pub(super) fn inspect(s: &Session, files: &[PathBuf], format: Format) -> Option<
             "export"
         };
         let name = f.source.name.clone();
-        match fd::read_quoted_owned(f.source) {
-            (Ok(flow), _) => reports.push((name, Some(fd::inspect::summary(&flow, kind)))),
+        match fd::model::FdFlow::read_quoted_owned(f.source) {
+            (Ok(flow), _) => reports.push((name, Some(flow.summary(kind)))),
             (Err(problems), quoted) => {
                 print_problems(s, &problems, &quoted);
                 failed = true;
@@ -82,11 +82,7 @@ pub(super) fn inspect(s: &Session, files: &[PathBuf], format: Format) -> Option<
         Format::Human => {
             for (name, summary) in &reports {
                 match summary {
-                    Some(summary) => out!(
-                        s,
-                        "{}",
-                        diagnostic::printable(&fd::inspect::render(name, summary))
-                    ),
+                    Some(summary) => out!(s, "{}", diagnostic::printable(&summary.render(name))),
                     None => outln!(s, "{name}: not a readable Flow Designer file (see above)"),
                 }
             }
@@ -114,8 +110,8 @@ pub(super) fn textconv(s: &Session, path: &Path, bytes: &[u8], kind: InputKind) 
     let text = String::from_utf8_lossy(bytes).into_owned();
     let source = SourceFile::new(path.display().to_string(), text);
     // A file that does not read is shown as it is, as for specs, but for its secret values.
-    let shown = match fd::read_quoted(&source) {
-        (Ok(flow), _) => fd::diff::render_lines(&flow),
+    let shown = match fd::model::FdFlow::read_quoted(&source) {
+        (Ok(flow), _) => flow.textconv(),
         (Err(_), quoted) => quoted.text(),
     };
     out!(s, "{}", diagnostic::printable(&shown));
@@ -126,7 +122,7 @@ pub(super) fn textconv(s: &Session, path: &Path, bytes: &[u8], kind: InputKind) 
 /// lowered to a subflow. Errors are printed.
 fn side(s: &Session, path: &Path) -> Result<FdFlow, Failure> {
     if let Some(f) = read_fd(s, path)? {
-        let (read, quoted) = fd::read_quoted_owned(f.source);
+        let (read, quoted) = fd::model::FdFlow::read_quoted_owned(f.source);
         return read.map_err(|problems| {
             print_problems(s, &problems, &quoted);
             Failure::Unusable(None)
@@ -197,11 +193,11 @@ pub(super) fn diff(s: &Session, old: &Path, new: &Path, format: DiffFormat) -> O
         (Ok(a), Ok(b)) => (a, b),
         (Err(failure), _) | (_, Err(failure)) => return Some(Err(failure)),
     };
-    let changes = fd::diff::diff(&a, &b);
+    let changes = a.diff(&b);
     let text = match format {
         DiffFormat::Text => fd::diff::render_text(&changes, s.colour_stdout()),
         DiffFormat::Json => fd::diff::render_json(&changes),
-        DiffFormat::Markdown => fd::diff::render_markdown(
+        DiffFormat::Markdown => fd::model::FdFlow::diff_markdown(
             &changes,
             &old.display().to_string(),
             &new.display().to_string(),
@@ -216,7 +212,7 @@ pub(super) fn decompile(s: &Session, path: &Path, output: Option<&Path>) -> Opti
         Ok(f) => f?,
         Err(failure) => return Some(Err(failure)),
     };
-    let flow = match fd::read_quoted_owned(f.source) {
+    let flow = match fd::model::FdFlow::read_quoted_owned(f.source) {
         (Ok(flow), _) => flow,
         (Err(problems), quoted) => {
             print_problems(s, &problems, &quoted);
@@ -226,7 +222,7 @@ pub(super) fn decompile(s: &Session, path: &Path, output: Option<&Path>) -> Opti
     let origin = path
         .file_name()
         .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-    let spec = fd::decompile::decompile(&flow, &origin);
+    let spec = flow.decompile(&origin);
     let private = Secrets::of(&flow).any();
     Some(match output {
         None if private => Err(Failure::usage("the flow holds secret values (a secure variable's value or a credential typed in clear); write the spec to a file with -o (created with mode 0600)")),
@@ -484,7 +480,7 @@ pub(super) fn sheet(
         )));
     };
     let file_name = super::build::default_output_name(&flow.name, ".fd.json");
-    let text = fd::sheet::sheet(&fd::sheet::SheetInput {
+    let text = fd::sheet::SheetInput::sheet(&fd::sheet::SheetInput {
         flow,
         source_name: &sources[0].name,
         file_name: &file_name,
@@ -620,12 +616,10 @@ pub(super) fn push(s: &Session, args: &Push) -> Outcome {
         }
     };
     // Schema problems say where, without the secret values the file may hold.
-    let violations = match fd::read::read_export_partial(&source) {
-        (Some(flow), _) => {
-            fd::validate_export(&value, &flow, s.compiler().fd_validator(), &|_, a| {
-                a.origin.clone()
-            })
-        }
+    let violations = match fd::model::FdFlow::read_export_partial(&source) {
+        (Some(flow), _) => flow.validate_export(&value, s.compiler().fd_validator(), &|_, a| {
+            a.origin.clone()
+        }),
         (None, _) => s
             .compiler()
             .fd_validator()
@@ -768,7 +762,7 @@ impl fd::run::SubflowLookup for FsSubflows<'_> {
                 let Ok(Some(f)) = read_fd(self.s, &path) else {
                     continue;
                 };
-                match fd::read_any(&f.source) {
+                match fd::model::FdFlow::read(&f.source) {
                     Ok(flow) if flow.name == name => return Ok(flow),
                     _ => continue,
                 }
@@ -805,7 +799,7 @@ pub(super) fn run(s: &Session, path: &Path, args: &FdRunArgs) -> Outcome {
             path.display()
         )));
     };
-    let (flow, quoted) = match fd::read_quoted_owned(f.source) {
+    let (flow, quoted) = match fd::model::FdFlow::read_quoted_owned(f.source) {
         (Ok(flow), quoted) => (flow, quoted),
         (Err(problems), quoted) => {
             print_problems(s, &problems, &quoted);
@@ -816,7 +810,7 @@ pub(super) fn run(s: &Session, path: &Path, args: &FdRunArgs) -> Outcome {
         None => fd::run::Inputs::default(),
         Some(path) => {
             let source = read_source(s, path)?;
-            match fd::run::read_inputs(&source, &flow) {
+            match fd::run::Inputs::read(&source, &flow) {
                 (Ok(inputs), _) => inputs,
                 (Err(problems), shown) => {
                     print_diagnostics(s, &problems, &[&shown], Format::Human, false);
@@ -830,7 +824,7 @@ pub(super) fn run(s: &Session, path: &Path, args: &FdRunArgs) -> Outcome {
         dirs: args.flows.to_vec(),
     };
     let run = if args.live {
-        fd::run::run(
+        fd::model::FdFlow::run(
             &flow,
             &inputs,
             &mut super::live::LiveHttp,
@@ -843,11 +837,11 @@ pub(super) fn run(s: &Session, path: &Path, args: &FdRunArgs) -> Outcome {
             Some(path) => super::simulate::load_mock(s, path)?,
         };
         let mut http = wxcflow::tools::simulate::mock::MockClient { exchanges };
-        fd::run::run(&flow, &inputs, &mut http, args.digits, &subflows)
+        flow.run(&inputs, &mut http, args.digits, &subflows)
     };
     match args.format {
-        Format::Human => out!(s, "{}", fd::run::render_text(&run)),
-        Format::Json => out!(s, "{}", fd::run::render_json(&run)),
+        Format::Human => out!(s, "{}", run.render_text()),
+        Format::Json => out!(s, "{}", run.render_json()),
     }
     match &run.stop {
         None => Ok(Done::Clean),

@@ -331,7 +331,7 @@ fn run_scenario(
             exchanges: scenario.http.clone(),
         };
         let lookup = fd::run::agree::Lowered(&resolver);
-        let fd_run = fd::run::run(&model, &inputs, &mut http, &[], &lookup);
+        let fd_run = model.run(&inputs, &mut http, &[], &lookup);
         failures.extend(fd::run::agree::check_both(
             &document.flow,
             &run,

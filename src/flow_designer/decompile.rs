@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 /// The spec text for a model; `origin` names the export it came from, for the header comment.
-pub fn decompile(flow: &FdFlow, origin: &str) -> String {
+pub(crate) fn decompile(flow: &FdFlow, origin: &str) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,

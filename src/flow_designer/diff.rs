@@ -26,7 +26,7 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 
 /// Every logic change from `old` to `new`.
-pub fn diff(old: &FdFlow, new: &FdFlow) -> Vec<Change> {
+pub(crate) fn diff(old: &FdFlow, new: &FdFlow) -> Vec<Change> {
     let secrets = (Secrets::of(old), Secrets::of(new));
     let mut out = Vec::new();
     compare(
@@ -78,7 +78,7 @@ pub fn diff(old: &FdFlow, new: &FdFlow) -> Vec<Change> {
 }
 
 /// Markdown for a pull-request comment; values as they are shown.
-pub fn render_markdown(changes: &[Change], old_name: &str, new_name: &str) -> String {
+pub(crate) fn render_markdown(changes: &[Change], old_name: &str, new_name: &str) -> String {
     crate::tools::diff::markdown(changes, "Flow Designer changes", old_name, new_name)
 }
 
@@ -304,7 +304,7 @@ fn diff_process(old: &Flat, new: &Flat, prefix: &str, out: &mut Vec<Change>) {
 /// Activities come in breadth-first order, settings by path as the diff reads them, links as
 /// `source.port -> target`; UUIDs, the diagram and render stamps left out, secret values
 /// shown as `•••`, whole.
-pub fn render_lines(flow: &FdFlow) -> String {
+pub(crate) fn render_lines(flow: &FdFlow) -> String {
     let secrets = Secrets::of(flow);
     let mut out = String::new();
     let _ = writeln!(out, "flow.name = {:?}", flow.name);

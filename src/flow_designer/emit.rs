@@ -27,7 +27,7 @@ use std::collections::BTreeMap;
 const WIDGET_LABEL: &str = "New Activity Widget in Diagram";
 
 /// Writes the model as a `FlowVersionRes` value.
-pub fn emit(flow: &FdFlow) -> Value {
+pub(crate) fn emit(flow: &FdFlow) -> Value {
     let main = emit_process(&flow.name, "main", &flow.process, flow.kept.process(None));
     let mut events = Map::new();
     for event_flow in &flow.event_flows {

@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 
 /// Every diagnostic for a flow; `source` is the file it was read from (an export or a spec), for
 /// locations.
-pub fn lint(flow: &FdFlow, source: Option<&SourceFile>) -> Vec<Diagnostic> {
+pub(crate) fn lint(flow: &FdFlow, source: Option<&SourceFile>) -> Vec<Diagnostic> {
     let cell = SpanCell::default();
     let places = Places::new(source.map_or("", |s| s.text.as_str()), &cell);
     lint_in(flow, source, places)
@@ -77,7 +77,7 @@ fn lint_in(flow: &FdFlow, source: Option<&SourceFile>, places: Places) -> Vec<Di
 }
 
 /// The main process and each event flow's, with the scope name used in places.
-pub fn processes(flow: &FdFlow) -> Vec<(Scope, &Process)> {
+pub(crate) fn processes(flow: &FdFlow) -> Vec<(Scope, &Process)> {
     let mut all = vec![(Scope::Main, &flow.process)];
     all.extend(
         flow.event_flows

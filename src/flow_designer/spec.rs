@@ -198,7 +198,7 @@ impl<T> InOrder<T> {
 }
 
 /// Reads a Flow Designer spec into the model, reporting every problem with its location.
-pub fn read_spec(source: &SourceFile) -> Result<FdFlow, Vec<Diagnostic>> {
+pub(crate) fn read_spec(source: &SourceFile) -> Result<FdFlow, Vec<Diagnostic>> {
     match read_spec_partial(source) {
         (Some(flow), problems) if problems.is_empty() => Ok(flow),
         (_, problems) => Err(problems),

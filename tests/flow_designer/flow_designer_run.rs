@@ -500,7 +500,7 @@ mod generated {
                 return Err(TestCaseError::fail(wxcflow::diagnostic::render_human(&lowered.diagnostics, &[])));
             };
             let inputs = fd::run::agree::inputs_for(&model, &trigger);
-            let fd_run = fd::run::run(&model, &inputs, &mut MockClient { exchanges }, &[], &fd::run::NoSubflows);
+            let fd_run = model.run(&inputs, &mut MockClient { exchanges }, &[], &fd::run::NoSubflows);
             let failures = fd::run::agree::check_both(
                 &document.flow,
                 &connect,
@@ -508,7 +508,7 @@ mod generated {
                 &Expect::default(),
                 &FlowDesigner::default(),
             );
-            prop_assert!(failures.is_empty(), "{failures:?}\n{}", fd::run::render_text(&fd_run));
+            prop_assert!(failures.is_empty(), "{failures:?}\n{}", fd_run.render_text());
         }
     }
 }

@@ -102,8 +102,8 @@ fn every_check_code_is_exercised_by_the_corpus() {
     for dir in ["lint", "invalid", "specs"] {
         for entry in std::fs::read_dir(root.join("fixtures/flow-designer").join(dir)).unwrap() {
             let source = fixture(&entry.unwrap().path());
-            let diagnostics = fd::read_any(&source)
-                .map_or_else(|d| d, |flow| fd::lint::lint(&flow, Some(&source)));
+            let diagnostics = fd::model::FdFlow::read(&source)
+                .map_or_else(|d| d, |flow| flow.lint(Some(&source)));
             seen.extend(diagnostics.iter().map(|d| d.code.as_str()));
         }
     }
@@ -115,7 +115,11 @@ fn every_check_code_is_exercised_by_the_corpus() {
         seen.extend(lowered.diagnostics.iter().map(|d| d.code.as_str()));
         // What `check` says of the parent as written (its handoffs are unresolved).
         if let Some((flow, _)) = &lowered.output {
-            seen.extend(fd::lint::lint(flow, None).iter().map(|d| d.code.as_str()));
+            seen.extend(
+                fd::model::FdFlow::lint(flow, None)
+                    .iter()
+                    .map(|d| d.code.as_str()),
+            );
         }
     }
     let embedded =

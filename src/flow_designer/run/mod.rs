@@ -26,8 +26,8 @@ use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
-pub use inputs::read_inputs;
-pub use render::{render_json, render_text};
+pub(crate) use inputs::read_inputs;
+pub(crate) use render::{render_json, render_text};
 
 /// Activities after which a run is cut (a loop without an exit).
 pub(crate) const STEP_LIMIT: usize = 1_000;
@@ -269,7 +269,7 @@ struct Machine<'a> {
 
 /// Runs `flow` from its start with `inputs`, HTTP through `http`, `digits` answering menus and
 /// digit collection in order, subflows from `subflows`.
-pub fn run(
+pub(crate) fn run(
     flow: &FdFlow,
     inputs: &Inputs,
     http: &mut dyn HttpClient,
