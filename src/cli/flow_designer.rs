@@ -534,7 +534,8 @@ fn converse<T>(
     base: &str,
     judge: impl Fn(&fd::push::Answer, u32) -> fd::push::Verdict<T>,
 ) -> Result<T, Failure> {
-    use fd::push::{FailureKind, Verdict, MAX_RETRIES};
+    use fd::push::{Call, FailureKind, Verdict};
+    const MAX_RETRIES: u32 = Call::MAX_RETRIES;
     let mut attempt = 0;
     loop {
         let answer = match super::live::send(call) {
@@ -569,11 +570,11 @@ fn converse<T>(
 /// Imports a Flow Designer file into Webex Contact Center, and publishes it on request.
 pub(super) fn push(s: &Session, args: &Push) -> Outcome {
     use fd::push;
-    let base = match push::api_base(args.region, args.api_url) {
+    let base = match push::Call::api_base(args.region, args.api_url) {
         Ok(base) => base,
         Err(e) => return Err(Failure::usage(e.to_string())),
     };
-    if !push::valid_id(args.org) || !push::valid_id(args.project) {
+    if !push::Call::valid_id(args.org) || !push::Call::valid_id(args.project) {
         return Err(Failure::usage(
             "--org and --project take ids: letters, digits and `-`",
         ));
@@ -641,7 +642,7 @@ pub(super) fn push(s: &Session, args: &Push) -> Outcome {
     );
     let shown_file_name = diagnostic::printable_name(&file_name).into_owned();
     // The token is in the requests only. Nothing printed below comes from the server but the
-    // status code, the ids (24 hex digits: see `push::judge_import`), which of a fixed list of
+    // status code, the ids (24 hex digits: see `push::Answer::judge_import`), which of a fixed list of
     // error field names an answer has (`push::refusal`), a redirect's target in push's own words
     // (`push::redirect_target`) and a Retry-After's
     // seconds; a failure to send is described by its kind (`live::failure`), not by the
@@ -657,9 +658,9 @@ pub(super) fn push(s: &Session, args: &Push) -> Outcome {
             if name.trim().is_empty() {
                 return Err(Failure::input(format!("{shown_name}: a subflow handoff names no subflow (`subflowName` is empty) and has no subflow id; name the subflow in Flow Designer, or build the parent with --subflow NAME=ID")));
             }
-            let lookup = push::lookup_call(&base, args.org, args.project, name, &token);
+            let lookup = push::Call::lookup(&base, args.org, args.project, name, &token);
             let ids = converse(&lookup, &base, |answer, attempt| {
-                push::judge_lookup(answer, attempt, &lookup.url, name)
+                answer.judge_lookup(attempt, &lookup.url, name)
             })?;
             reportln!(
                 "found subflow {shown} in the tenant (flow id {})",
@@ -681,7 +682,7 @@ pub(super) fn push(s: &Session, args: &Push) -> Outcome {
         }
         text = std::borrow::Cow::Owned(fd::emit::to_json(&value));
     }
-    let import = push::import_call(
+    let import = push::Call::import(
         &base,
         args.org,
         args.project,
@@ -694,7 +695,7 @@ pub(super) fn push(s: &Session, args: &Push) -> Outcome {
         &token,
     );
     let imported = converse(&import, &base, |answer, attempt| {
-        push::judge_import(answer, attempt, &import.url)
+        answer.judge_import(attempt, &import.url)
     })?;
     reportln!(
         "imported {shown_file_name} as a {} (flow id {}{})",
@@ -708,17 +709,17 @@ pub(super) fn push(s: &Session, args: &Push) -> Outcome {
     if !args.publish {
         return Ok(Done::Clean);
     }
-    let publish = push::publish_call(
+    let publish = push::Call::publish(
         &base,
         args.org,
         args.project,
         &imported.flow_id,
         flow_type,
-        args.comment.unwrap_or(push::DEFAULT_COMMENT),
+        args.comment.unwrap_or(push::Call::DEFAULT_COMMENT),
         &token,
     );
     converse(&publish, &base, |answer, attempt| {
-        push::judge_publish(answer, attempt, &publish.url)
+        answer.judge_publish(attempt, &publish.url)
     })?;
     reportln!("published flow {}", imported.flow_id);
     Ok(Done::Clean)

@@ -281,7 +281,7 @@ enum Command {
         #[arg(long)]
         overwrite: bool,
         /// The flow-store project id (Cisco's examples use this one).
-        #[arg(long, default_value = wxcflow::flow_designer::push::DEFAULT_PROJECT)]
+        #[arg(long, default_value = wxcflow::flow_designer::push::Call::DEFAULT_PROJECT)]
         project: String,
         /// Another API base URL: https, or http to localhost or a loopback address; no user:pass@.
         #[arg(long)]

@@ -399,7 +399,7 @@ fn live_run(dir: &Path, url: &str, passphrase: &str) -> serde_json::Value {
         format!("http://{}", listener.local_addr().unwrap())
     };
     let mut command = Command::new(env!("CARGO_BIN_EXE_wxcflow"));
-    for name in wxcflow::flow_designer::push::PROXY_VARIABLES {
+    for name in wxcflow::flow_designer::push::Call::PROXY_VARIABLES {
         command.env(name, &no_proxy_here);
     }
     let out = command
