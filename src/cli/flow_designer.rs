@@ -419,7 +419,7 @@ pub(super) fn build(
         return Err(match format {
             Format::Human => Failure::problems_with(format!(
                 "build failed: {}",
-                diagnostic::summary(&build.diagnostics)
+                wxcflow::diagnostic::Diagnostic::summary(&build.diagnostics)
             )),
             Format::Json => Failure::problems(),
         });
@@ -476,7 +476,7 @@ pub(super) fn sheet(
     let Some((flow, _)) = &build.output else {
         return Err(Failure::problems_with(format!(
             "build failed: {}",
-            diagnostic::summary(&build.diagnostics)
+            wxcflow::diagnostic::Diagnostic::summary(&build.diagnostics)
         )));
     };
     let file_name = super::build::default_output_name(&flow.name, ".fd.json");

@@ -22,7 +22,7 @@ mod real {
             use wxcflow::tools::simulate::{Hop, Reply};
             let request_ms = r
                 .request_timeout_ms
-                .unwrap_or(wxcflow::tools::simulate::DEFAULT_REQUEST_TIMEOUT_MS);
+                .unwrap_or(wxcflow::tools::simulate::Request::DEFAULT_TIMEOUT_MS);
             // Whatever a failure says may quote the URL: it is as secret as the URL.
             let failed = |reason: String| Reply::ConnectionFailed {
                 reason: Text::new(reason, r.url.is_secret()),

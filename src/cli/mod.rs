@@ -674,7 +674,7 @@ fn compile(
         }),
         None => Err(Failure::problems_with(format!(
             "build failed: {}",
-            diagnostic::summary(&result.diagnostics)
+            wxcflow::diagnostic::Diagnostic::summary(&result.diagnostics)
         ))),
     }
 }
@@ -705,10 +705,12 @@ fn print_diagnostics(
         return;
     }
     let text = match format {
-        Format::Human => {
-            diagnostic::render_human_styled(diagnostics, sources, s.colour_for(to_stdout))
-        }
-        Format::Json => diagnostic::render_json(diagnostics, sources),
+        Format::Human => wxcflow::diagnostic::Diagnostic::render_human_styled(
+            diagnostics,
+            sources,
+            s.colour_for(to_stdout),
+        ),
+        Format::Json => wxcflow::diagnostic::Diagnostic::render_json(diagnostics, sources),
     };
     if to_stdout {
         out!(s, "{text}");

@@ -65,11 +65,18 @@ pub(crate) fn layout(flow: &Flow) -> BTreeMap<NodeId, Position> {
 /// trailing newline. Same document, same bytes.
 // `expect` below: A document is plain data with string keys: it always serialises.
 #[allow(clippy::expect_used)]
-pub fn to_json(document: &Document) -> String {
+pub(crate) fn to_json(document: &Document) -> String {
     // The document is plain data with string keys; serialising it cannot fail.
     let mut text = crate::diagnostic::escape_c1(
         serde_json::to_string_pretty(document).expect("documents serialise"),
     );
     text.push('\n');
     text
+}
+
+impl Document {
+    /// The document's canonical JSON: pretty, keys in order, one newline at the end.
+    pub fn to_json(&self) -> String {
+        to_json(self)
+    }
 }

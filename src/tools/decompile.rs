@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 
 /// Writes the spec for a document. Node ids are pinned only when compiling without pins would
 /// number the nodes differently.
-pub fn decompile(document: &Document) -> String {
+pub(crate) fn decompile(document: &Document) -> String {
     let unpinned = write_spec(&document.flow, false);
     if assigned_ids(&unpinned).is_some_and(|flow| ids(&flow) == ids(&document.flow)) {
         unpinned
@@ -298,4 +298,11 @@ fn write_node(o: &mut String, w: &Writer, node: &Node, pin_id: bool) {
     }
     let next = node.exits.iter().map(|e| (&e.outcome, w.target(&e.target)));
     let _ = writeln!(o, "next = {}", inline_table(next));
+}
+
+impl Document {
+    /// The document written back as a spec (TOML), ids pinned only where they must be.
+    pub fn decompile(&self) -> String {
+        decompile(self)
+    }
 }

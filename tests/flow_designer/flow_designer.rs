@@ -9,7 +9,7 @@ use crate::fd_compare;
 use common::{fixture, secrets, tenant};
 use serde_json::Value;
 use std::path::Path;
-use wxcflow::diagnostic::{render_human, Code, SourceFile};
+use wxcflow::diagnostic::{Code, Diagnostic, SourceFile};
 use wxcflow::flow_designer::{self as fd, schema::FdValidator};
 use wxcflow::InputKind;
 
@@ -47,7 +47,7 @@ fn get_oauth_token_is_a_subflow_in_the_export_shape() {
     insta::assert_snapshot!("get_oauth_token_subflow", json);
     insta::assert_snapshot!(
         "get_oauth_token_subflow_diagnostics",
-        render_human(&build.diagnostics, &[&embedded()])
+        Diagnostic::render_human(&build.diagnostics, &[&embedded()])
     );
     // Only approximations: nothing refused.
     assert!(build
@@ -265,7 +265,7 @@ fn specs_flow_designer_cannot_express_are_refused_where_they_say_it() {
         let name = path.file_stem().unwrap().to_string_lossy().into_owned();
         insta::assert_snapshot!(
             format!("not_expressible_{name}"),
-            render_human(&build.diagnostics, &[&source])
+            Diagnostic::render_human(&build.diagnostics, &[&source])
         );
     }
 }
@@ -288,7 +288,7 @@ fn checked(path: &Path) -> String {
         }
         Err(diagnostics) => diagnostics,
     };
-    render_human(&diagnostics, &[&quoted.source])
+    Diagnostic::render_human(&diagnostics, &[&quoted.source])
 }
 
 #[test]
@@ -766,7 +766,7 @@ fn parents_are_written_with_warnings_for_what_flow_designer_has_no_place_for() {
         assert!(build.diagnostics.iter().any(|d| d.code == Code::NotCarried));
         insta::assert_snapshot!(
             format!("parents_{name}"),
-            render_human(&build.diagnostics, &[&source])
+            Diagnostic::render_human(&build.diagnostics, &[&source])
         );
     }
 }

@@ -5,7 +5,7 @@
 use crate::common;
 
 use common::fixture;
-use wxcflow::diagnostic::{render_human, render_json, Severity, SourceFile};
+use wxcflow::diagnostic::{Diagnostic, Severity, SourceFile};
 
 #[test]
 fn embedded_get_oauth_token_builds_clean() {
@@ -15,7 +15,7 @@ fn embedded_get_oauth_token_builds_clean() {
         build.diagnostics,
         vec![],
         "{}",
-        render_human(&build.diagnostics, &[&source])
+        Diagnostic::render_human(&build.diagnostics, &[&source])
     );
     let (document, json) = build.output.expect("document");
     assert_eq!(document.flow.trigger.event, "CCEP_GetOAuthToken");
@@ -30,12 +30,12 @@ fn valid_fixtures_compile_to_documents() {
         assert!(
             !build.has_errors(),
             "{}",
-            render_human(&build.diagnostics, &[&source])
+            Diagnostic::render_human(&build.diagnostics, &[&source])
         );
         let (_, json) = build.output.expect("document");
         let report = format!(
             "{}--- document ---\n{json}",
-            render_human(&build.diagnostics, &[&source])
+            Diagnostic::render_human(&build.diagnostics, &[&source])
         );
         insta::assert_snapshot!(report);
     });
@@ -57,7 +57,7 @@ fn invalid_fixtures_report_exact_diagnostics() {
             .iter()
             .any(|d| d.severity == Severity::Error);
         assert_eq!(build.output.is_none(), has_errors);
-        insta::assert_snapshot!(render_human(&build.diagnostics, &[&source]));
+        insta::assert_snapshot!(Diagnostic::render_human(&build.diagnostics, &[&source]));
     });
 }
 
@@ -155,7 +155,7 @@ fn json_diagnostics_carry_code_severity_span_and_help() {
         .join("fixtures/invalid/many-problems.toml");
     let source = fixture(&path);
     let build = common::compiler().build(&source);
-    insta::assert_snapshot!(render_json(&build.diagnostics, &[&source]));
+    insta::assert_snapshot!(Diagnostic::render_json(&build.diagnostics, &[&source]));
 }
 
 #[test]

@@ -121,7 +121,7 @@ pub(crate) fn failure(
 
 /// Compares a run with the expectations. A value that derives from a secret is never shown,
 /// only that it differs; an expected value is shown only where the actual one may be.
-pub fn check(run: &Run, expect: &Expect) -> Vec<Failure> {
+pub(crate) fn check(run: &Run, expect: &Expect) -> Vec<Failure> {
     let requests: Vec<&Request> = run.requests().map(|x| &x.request).collect();
     check_parts(
         &Shown {
