@@ -11,7 +11,7 @@
 //! two FdFlows --diff--> logic changes;  FdFlow --lint--> what a reviewer should know
 //! ```
 
-pub mod decompile;
+pub(crate) mod decompile;
 pub mod diff;
 pub mod emit;
 pub(crate) mod expr;
@@ -29,7 +29,7 @@ pub mod run;
 pub mod schema;
 pub mod secrets;
 pub mod sheet;
-pub mod spec;
+pub(crate) mod spec;
 
 use crate::diagnostic::{Code, Diagnostic, SourceFile};
 use model::FdFlow;

@@ -9,7 +9,7 @@
 //! reads, never by searching text.
 
 pub mod agree;
-pub mod eval;
+pub(crate) mod eval;
 mod inputs;
 mod render;
 
