@@ -847,16 +847,7 @@ pub(super) fn run(s: &Session, path: &Path, args: &FdRunArgs) -> Outcome {
     match &run.stop {
         None => Ok(Done::Clean),
         Some(stop) => {
-            let span = stop.activity().and_then(|name| {
-                let a = flow.process.activity(name)?;
-                let link = match stop {
-                    fd::run::Stop::MissingActivity(_, target) => {
-                        flow.process.links_from(name).find(|l| &l.target == target)
-                    }
-                    _ => None,
-                };
-                fd::lint::locate_activity(&quoted, a, link)
-            });
+            let span = stop.locate(&flow, &quoted);
             let d = Diagnostic::new(Code::RunStopped, stop.to_string()).with_span(span);
             print_diagnostics(s, &[d], &[&quoted.source], Format::Human, false);
             Err(Failure::problems())

@@ -488,7 +488,7 @@ fn status_tested(process: &Process) -> BTreeSet<&str> {
 /// Where an activity of the main process stands in the file the flow was read from (its
 /// entry in an export, its table in a spec); with `port`, the link leaving it from that port
 /// when there is one.
-pub fn locate_activity(quoted: &Quoted, a: &Activity, link: Option<&Link>) -> Option<Span> {
+pub(crate) fn locate_activity(quoted: &Quoted, a: &Activity, link: Option<&Link>) -> Option<Span> {
     let place = Place {
         source: Some(&quoted.source),
         places: quoted.places(),

@@ -231,7 +231,7 @@ pub(crate) fn validate_export(
 }
 
 /// Builds a Flow Designer spec back into a `FlowVersionRes`.
-pub fn build_spec(source: &SourceFile, validator: &FdValidator) -> FdBuild {
+pub(crate) fn build_spec(source: &SourceFile, validator: &FdValidator) -> FdBuild {
     match spec::read_spec(source) {
         Ok(flow) => finish(flow, Vec::new(), Origin::Spec, validator),
         Err(diagnostics) => FdBuild::failed(diagnostics),
@@ -380,5 +380,12 @@ impl sheet::SheetInput<'_> {
     /// afterwards, its variables, and how a parent flow calls it.
     pub fn sheet(&self) -> String {
         sheet::sheet(self)
+    }
+}
+
+impl FdBuild {
+    /// Builds a Flow Designer spec back into an export (`FlowVersionRes`), validated.
+    pub fn from_spec(source: &SourceFile, validator: &FdValidator) -> FdBuild {
+        build_spec(source, validator)
     }
 }

@@ -281,7 +281,7 @@ fn checked(path: &Path) -> String {
             if wxcflow::InputKind::detect(source.text.as_bytes())
                 == wxcflow::InputKind::FlowDesignerSpec
             {
-                diagnostics.extend(fd::build_spec(&source, fd_validator()).diagnostics);
+                diagnostics.extend(fd::FdBuild::from_spec(&source, fd_validator()).diagnostics);
             }
             quoted.place(&mut diagnostics);
             diagnostics
@@ -362,7 +362,7 @@ fn round_trip(source: &SourceFile) -> (String, fd::diff::Change) {
     let original = fd::model::FdFlow::read_export(source).expect("export reads");
     let spec = original.decompile("test");
     let spec_source = SourceFile::new("decompiled.toml", spec.clone());
-    let rebuilt = fd::build_spec(&spec_source, fd_validator());
+    let rebuilt = fd::FdBuild::from_spec(&spec_source, fd_validator());
     assert!(!rebuilt.has_errors(), "{:?}", rebuilt.diagnostics);
     let (_, json) = rebuilt.output.unwrap();
     let again =
@@ -386,7 +386,7 @@ fn round_trip(source: &SourceFile) -> (String, fd::diff::Change) {
         "name = \"Renamed\"",
         1,
     );
-    let renamed = fd::build_spec(&SourceFile::new("changed.toml", changed), fd_validator())
+    let renamed = fd::FdBuild::from_spec(&SourceFile::new("changed.toml", changed), fd_validator())
         .output
         .unwrap()
         .0;
@@ -422,7 +422,7 @@ fn the_subflow_wxcflow_writes_reads_back_as_itself() {
 #[test]
 fn a_hand_written_flow_designer_spec_builds() {
     let source = fixture(&root().join("fixtures/flow-designer/specs/subflow.toml"));
-    let build = fd::build_spec(&source, fd_validator());
+    let build = fd::FdBuild::from_spec(&source, fd_validator());
     assert!(build.diagnostics.is_empty(), "{:?}", build.diagnostics);
     assert!(!build.holds_secret);
     let (flow, json) = build.output.unwrap();
@@ -583,7 +583,7 @@ fn the_edge_cases_build_back_through_the_schema_with_their_values_and_types() {
     let export: Value = serde_json::from_str(&source.text).unwrap();
     let flow = fd::model::FdFlow::read_export(&source).unwrap();
     let spec = flow.decompile("test");
-    let build = fd::build_spec(&SourceFile::new("edges.toml", spec), fd_validator());
+    let build = fd::FdBuild::from_spec(&SourceFile::new("edges.toml", spec), fd_validator());
     assert!(!build.has_errors(), "{:?}", build.diagnostics);
     let built: Value = serde_json::from_str(&build.output.unwrap().1).unwrap();
     assert_eq!(fd_compare::losses(&export, &built), Vec::<String>::new());

@@ -99,7 +99,8 @@ fn real_exports_round_trip_with_no_logic_change() {
         );
 
         let spec = original.decompile("real export");
-        let rebuilt = fd::build_spec(&SourceFile::new("spec.toml", spec.clone()), &validator);
+        let rebuilt =
+            fd::FdBuild::from_spec(&SourceFile::new("spec.toml", spec.clone()), &validator);
         assert!(
             !rebuilt.has_errors(),
             "{}: {:?}",

@@ -189,6 +189,24 @@ impl Stop {
             | Stop::Inside(a, _, _) => Some(a),
         }
     }
+
+    /// Where in the file the run of `flow` stopped (`quoted`, the file as diagnostics quote
+    /// it): the activity, or the link it could not follow.
+    pub fn locate(
+        &self,
+        flow: &FdFlow,
+        quoted: &super::quote::Quoted,
+    ) -> Option<crate::diagnostic::Span> {
+        let name = self.activity()?;
+        let a = flow.process.activity(name)?;
+        let link = match self {
+            Stop::MissingActivity(_, target) => {
+                flow.process.links_from(name).find(|l| &l.target == target)
+            }
+            _ => None,
+        };
+        super::lint::locate_activity(quoted, a, link)
+    }
 }
 
 impl std::fmt::Display for Stop {
