@@ -64,7 +64,7 @@ impl wxcflow::render::SecretStore for BenchSecrets {
 fn render_tenants(c: &mut Criterion) {
     let compiler = wxcflow::Compiler::new();
     let source = SourceFile::new(wxcflow::DEFAULT_SPEC_NAME, wxcflow::DEFAULT_SPEC);
-    let spec = wxcflow::spec::parse_spec(&source).expect("template parses");
+    let spec = wxcflow::spec::Spec::parse(&source).expect("template parses");
     let renderer = wxcflow::render::Renderer::new(&spec, Some(&source)).expect("template compiles");
     let mut group = c.benchmark_group("render/tenants");
     group.sample_size(10);
@@ -109,7 +109,7 @@ fn simulate(c: &mut Criterion) {
     group.throughput(Throughput::Elements(1));
     group.bench_function("get_oauth_token_mocked", |b| {
         b.iter(|| {
-            wxcflow::tools::simulate::run(
+            wxcflow::flow::Flow::simulate(
                 black_box(&flow),
                 &body,
                 &mut http,

@@ -53,11 +53,11 @@ fn commands(c: &mut Criterion) {
             b.iter(|| compiler.build(black_box(&f.source)))
         });
         group.bench_function(id("graph"), |b| {
-            b.iter(|| wxcflow::emit::graph::mermaid(black_box(flow)))
+            b.iter(|| wxcflow::flow::Flow::mermaid(black_box(flow)))
         });
         group.bench_function(id("sheet"), |b| {
             b.iter(|| {
-                wxcflow::emit::sheet::sheet(black_box(flow), "chain.toml", &Default::default())
+                wxcflow::flow::Flow::sheet(black_box(flow), "chain.toml", &Default::default())
             })
         });
         // diff of two specs: both built as revisions, then compared.
@@ -69,16 +69,16 @@ fn commands(c: &mut Criterion) {
             })
         });
         group.bench_function(id("fmt"), |b| {
-            b.iter(|| wxcflow::tools::format::format_spec(black_box(&f.source)))
+            b.iter(|| wxcflow::spec::Spec::format(black_box(&f.source)))
         });
         group.bench_function(id("inspect"), |b| {
-            b.iter(|| wxcflow::tools::workflow::inspect(black_box(f.json.as_bytes())))
+            b.iter(|| wxcflow::tools::workflow::Inspection::of(black_box(f.json.as_bytes())))
         });
         group.bench_function(id("textconv"), |b| {
             b.iter(|| wxcflow::tools::diff::render_lines(black_box(flow)))
         });
         group.bench_function(id("decompile"), |b| {
-            b.iter(|| wxcflow::tools::decompile::decompile(black_box(&f.document)))
+            b.iter(|| wxcflow::flow::Document::decompile(black_box(&f.document)))
         });
         // run: every HTTP node answered by one mock, every branch taken to the next pair.
         let exchange: wxcflow::tools::simulate::mock::MockExchange =
@@ -90,7 +90,7 @@ fn commands(c: &mut Criterion) {
         let body = serde_json::json!({"id": "1"});
         group.bench_function(id("run"), |b| {
             b.iter(|| {
-                wxcflow::tools::simulate::run(
+                wxcflow::flow::Flow::simulate(
                     black_box(flow),
                     &body,
                     &mut http,

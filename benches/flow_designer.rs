@@ -46,16 +46,16 @@ fn read_and_check(c: &mut Criterion) {
                 compiler.check_flow_designer(kind, black_box(source.clone()))
             })
         });
-        let (flow, _) = fd::read_quoted(&source);
+        let (flow, _) = fd::model::FdFlow::read_quoted(&source);
         let flow = flow.unwrap();
         group.bench_with_input(BenchmarkId::new("decompile", nodes), &flow, |b, flow| {
-            b.iter(|| fd::decompile::decompile(black_box(flow), "chain.fd.json"))
+            b.iter(|| fd::model::FdFlow::decompile(black_box(flow), "chain.fd.json"))
         });
         group.bench_with_input(BenchmarkId::new("diff", nodes), &flow, |b, flow| {
-            b.iter(|| fd::diff::diff(black_box(flow), flow))
+            b.iter(|| fd::model::FdFlow::diff(black_box(flow), flow))
         });
         group.bench_with_input(BenchmarkId::new("inspect", nodes), &flow, |b, flow| {
-            b.iter(|| fd::inspect::summary(black_box(flow), "export"))
+            b.iter(|| fd::model::FdFlow::summary(black_box(flow), "export"))
         });
     }
     group.finish();

@@ -192,7 +192,7 @@ fn main() {
     match build.output {
         Some((_, json)) => print!("{json}"),
         None => {
-            let report = wxcflow::diagnostic::render_human(&build.diagnostics, &[]);
+            let report = wxcflow::diagnostic::Diagnostic::render_human(&build.diagnostics, &[]);
             eprint!("{report}");
             std::process::exit(1);
         }

@@ -18,7 +18,7 @@ pub enum InputKind {
     /// A Flow Designer spec: TOML with a `[flow_designer]` table.
     FlowDesignerSpec,
     /// A Webex Connect `.workflow` export (encrypted hex), or a `.workflow.zip` of them: what
-    /// looks like one; [`workflow::inspect`] measures it and says whether it is genuine.
+    /// looks like one; [`workflow::Inspection::of`] measures it and says whether it is genuine.
     Workflow,
     /// None of these: text a command may still read as a spec, to show where it breaks.
     Other,

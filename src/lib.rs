@@ -3,10 +3,15 @@
 //! The pipeline, one pure function a stage, run by a [`Compiler`], one folder a stage:
 //! `spec text --spec::parse--> Spec --render(tenant)--> Spec --check, lower--> Flow
 //! --emit--> Document --validate--> canonical JSON`. The tools read what the pipeline makes:
-//! [`tools::diff`], [`tools::decompile`], [`tools::format`], [`tools::simulate`] and
+//! [`tools::diff`], [`Document::decompile`], [`Spec::format`], [`Flow::simulate`] and
 //! [`tools::workflow`] (real `.workflow` exports). [`flow_designer`] is the second target:
-//! [`Compiler::build_flow_designer`] hands the checked flow to its back end. What a file is,
-//! every command asks [`InputKind::detect`].
+//! [`Compiler::build_flow_designer`] hands the checked flow to its back end, and
+//! [`FdFlow`] is the way into a Flow Designer file. What a file is, every command asks
+//! [`InputKind::detect`].
+//!
+//! The public surface is chosen on purpose (docs/internals.md, "Public surface"): the types
+//! below at the root, the models in their modules, and what a stage does as methods on the
+//! types it serves.
 //! Secret values carry their provenance through every stage ([`secret`]). The library never
 //! prints and never touches files; the `wxcflow` binary does both.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
@@ -18,7 +23,7 @@ pub mod flow;
 pub mod secret;
 
 // The stages, in pipeline order.
-pub mod check;
+pub(crate) mod check;
 mod compiler;
 pub mod emit;
 mod input;
@@ -37,3 +42,9 @@ pub use compiler::{Build, Compiler, FdTargetBuild, SecretOrigins};
 pub use embedded::{DEFAULT_SPEC, DEFAULT_SPEC_NAME, TENANT_EXAMPLE};
 pub use flow::limits::{MAX_FD_BYTES, MAX_INPUT_BYTES};
 pub use input::InputKind;
+
+// The types every user of the library meets, at the root.
+pub use diagnostic::{Diagnostic, SourceFile};
+pub use flow::{Document, Flow};
+pub use flow_designer::model::FdFlow;
+pub use spec::Spec;

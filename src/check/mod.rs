@@ -14,7 +14,7 @@ use crate::spec::model::Spec;
 
 /// What checking a spec found.
 #[derive(Debug)]
-pub struct Checked {
+pub(crate) struct Checked {
     /// The flow, when no diagnostic is an error.
     pub flow: Option<Flow>,
     /// Errors and warnings, in the order of the checks that found them.
@@ -24,7 +24,7 @@ pub struct Checked {
 /// Checks a spec. `source` is the text it was parsed from (for spans); `None` for specs built in
 /// Rust. Field-level and reference problems are all collected; the whole-graph analyses run once
 /// the structure is sound, since a broken wiring would only make them report noise.
-pub fn check(spec: &Spec, source: Option<&SourceFile>) -> Checked {
+pub(crate) fn check(spec: &Spec, source: Option<&SourceFile>) -> Checked {
     check_with(spec, source, false)
 }
 

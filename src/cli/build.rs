@@ -14,8 +14,8 @@ pub(super) fn graph(
         Err(failure) => return Err(failure),
     };
     match format {
-        GraphFormat::Mermaid => out!(s, "{}", wxcflow::emit::graph::mermaid(&flow)),
-        GraphFormat::Dot => out!(s, "{}", wxcflow::emit::graph::dot(&flow)),
+        GraphFormat::Mermaid => out!(s, "{}", flow.mermaid()),
+        GraphFormat::Dot => out!(s, "{}", flow.dot()),
     }
     Ok(Done::Clean)
 }
@@ -29,17 +29,16 @@ pub(super) fn sheet(
     let compiled = compile(s, spec, values, Secrets::OriginsOnly)?;
     let text = match values.and_then(Path::file_stem) {
         // A tenant's sheet names its tenant (the tenant file's stem, as render names documents).
-        Some(tenant) => wxcflow::emit::sheet::tenant_sheet(
+        Some(tenant) => wxcflow::flow::Flow::tenant_sheet(
             &compiled.document.flow,
             &compiled.source.name,
             &tenant.to_string_lossy(),
             &compiled.origins,
         ),
-        None => wxcflow::emit::sheet::sheet(
-            &compiled.document.flow,
-            &compiled.source.name,
-            &compiled.origins,
-        ),
+        None => compiled
+            .document
+            .flow
+            .sheet(&compiled.source.name, &compiled.origins),
     };
     write_text(s, output, &text, None)
 }
@@ -75,12 +74,12 @@ pub(super) fn build(
         holds_secret,
         ..
     } = compile_as(s, spec, values, Secrets::Read, format)?;
-    let json = wxcflow::emit::provenance::stamp(
+    let json = wxcflow::flow::Document::stamp(
         &mut document,
-        wxcflow::emit::provenance::source(&source.name, source.text.as_bytes()),
+        wxcflow::flow::Source::of(&source.name, source.text.as_bytes()),
         tenant
             .as_ref()
-            .map(|t| wxcflow::emit::provenance::source(&t.source.name, t.source.text.as_bytes())),
+            .map(|t| wxcflow::flow::Source::of(&t.source.name, t.source.text.as_bytes())),
     );
     let target = output.map_or_else(
         || PathBuf::from(default_output_name(&document.flow.name, ".flow.json")),
@@ -103,7 +102,7 @@ pub(super) fn build_failed(diagnostics: &[Diagnostic], format: Format) -> Failur
     match format {
         Format::Human => Failure::problems_with(format!(
             "build failed: {}",
-            diagnostic::summary(diagnostics)
+            diagnostic::Diagnostic::summary(diagnostics)
         )),
         Format::Json => Failure::problems(),
     }

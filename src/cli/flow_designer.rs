@@ -54,7 +54,7 @@ fn print_problems(s: &Session, diagnostics: &[Diagnostic], quoted: &Quoted) {
 /// Reads a Flow Designer file into the model, with the file as diagnostics quote it; its read
 /// errors printed, and `failure` returned.
 fn read_model(s: &Session, f: FdSource, failure: Failure) -> Result<(FdFlow, Quoted), Failure> {
-    match fd::read_quoted_owned(f.source) {
+    match fd::model::FdFlow::read_quoted_owned(f.source) {
         (Ok(flow), quoted) => Ok((flow, quoted)),
         (Err(problems), quoted) => {
             print_problems(s, &problems, &quoted);
@@ -81,8 +81,8 @@ pub(super) fn inspect(s: &Session, files: &[PathBuf], format: Format) -> Option<
             "export"
         };
         let name = f.source.name.clone();
-        match fd::read_quoted_owned(f.source) {
-            (Ok(flow), _) => reports.push((name, Some(fd::inspect::summary(&flow, kind)))),
+        match fd::model::FdFlow::read_quoted_owned(f.source) {
+            (Ok(flow), _) => reports.push((name, Some(flow.summary(kind)))),
             (Err(problems), quoted) => {
                 print_problems(s, &problems, &quoted);
                 failed = true;
@@ -94,11 +94,7 @@ pub(super) fn inspect(s: &Session, files: &[PathBuf], format: Format) -> Option<
         Format::Human => {
             for (name, summary) in &reports {
                 match summary {
-                    Some(summary) => out!(
-                        s,
-                        "{}",
-                        diagnostic::printable(&fd::inspect::render(name, summary))
-                    ),
+                    Some(summary) => out!(s, "{}", diagnostic::printable(&summary.render(name))),
                     None => outln!(s, "{name}: not a readable Flow Designer file (see above)"),
                 }
             }
@@ -126,8 +122,8 @@ pub(super) fn textconv(s: &Session, path: &Path, bytes: &[u8], kind: InputKind) 
     let text = String::from_utf8_lossy(bytes).into_owned();
     let source = SourceFile::new(path.display().to_string(), text);
     // A file that does not read is shown as it is, as for specs, but for its secret values.
-    let shown = match fd::read_quoted(&source) {
-        (Ok(flow), _) => fd::diff::render_lines(&flow),
+    let shown = match fd::model::FdFlow::read_quoted(&source) {
+        (Ok(flow), _) => flow.textconv(),
         (Err(_), quoted) => quoted.text(),
     };
     out!(s, "{}", diagnostic::printable(&shown));
@@ -204,11 +200,11 @@ pub(super) fn diff(s: &Session, old: &Path, new: &Path, format: DiffFormat) -> O
         (Ok(a), Ok(b)) => (a, b),
         (Err(failure), _) | (_, Err(failure)) => return Some(Err(failure)),
     };
-    let changes = fd::diff::diff(&a, &b);
+    let changes = a.diff(&b);
     let text = match format {
         DiffFormat::Text => fd::diff::render_text(&changes, s.colour_stdout()),
         DiffFormat::Json => fd::diff::render_json(&changes),
-        DiffFormat::Markdown => fd::diff::render_markdown(
+        DiffFormat::Markdown => fd::model::FdFlow::diff_markdown(
             &changes,
             &old.display().to_string(),
             &new.display().to_string(),
@@ -230,7 +226,7 @@ pub(super) fn decompile(s: &Session, path: &Path, output: Option<&Path>) -> Opti
     let origin = path
         .file_name()
         .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-    let spec = fd::decompile::decompile(&flow, &origin);
+    let spec = flow.decompile(&origin);
     let secret = Secrets::of(&flow).any().then_some(
         "the flow holds secret values (a secure variable's value or a credential typed in clear)",
     );
@@ -450,7 +446,7 @@ pub(super) fn sheet(
         ));
     };
     let file_name = super::build::default_output_name(&flow.name, ".fd.json");
-    let text = fd::sheet::sheet(&fd::sheet::SheetInput {
+    let text = fd::sheet::SheetInput::sheet(&fd::sheet::SheetInput {
         flow,
         source_name: &sources[0].name,
         file_name: &file_name,
@@ -492,7 +488,8 @@ fn converse<T>(
     base: &str,
     judge: impl Fn(&fd::push::Answer, u32) -> fd::push::Verdict<T>,
 ) -> Result<T, Failure> {
-    use fd::push::{FailureKind, Verdict, MAX_RETRIES};
+    use fd::push::{Call, FailureKind, Verdict};
+    const MAX_RETRIES: u32 = Call::MAX_RETRIES;
     let mut attempt = 0;
     loop {
         let answer = match super::live::send(call) {
@@ -527,11 +524,11 @@ fn converse<T>(
 /// Imports a Flow Designer file into Webex Contact Center, and publishes it on request.
 pub(super) fn push(s: &Session, args: &Push) -> Outcome {
     use fd::push;
-    let base = match push::api_base(args.region, args.api_url) {
+    let base = match push::Call::api_base(args.region, args.api_url) {
         Ok(base) => base,
         Err(e) => return Err(Failure::usage(e.to_string())),
     };
-    if !push::valid_id(args.org) || !push::valid_id(args.project) {
+    if !push::Call::valid_id(args.org) || !push::Call::valid_id(args.project) {
         return Err(Failure::usage(
             "--org and --project take ids: letters, digits and `-`",
         ));
@@ -574,12 +571,10 @@ pub(super) fn push(s: &Session, args: &Push) -> Outcome {
         }
     };
     // Schema problems say where, without the secret values the file may hold.
-    let violations = match fd::read::read_export_partial(&source) {
-        (Some(flow), _) => {
-            fd::validate_export(&value, &flow, s.compiler().fd_validator(), &|_, a| {
-                a.origin.clone()
-            })
-        }
+    let violations = match fd::model::FdFlow::read_export_partial(&source) {
+        (Some(flow), _) => flow.validate_export(&value, s.compiler().fd_validator(), &|_, a| {
+            a.origin.clone()
+        }),
         (None, _) => s
             .compiler()
             .fd_validator()
@@ -601,7 +596,7 @@ pub(super) fn push(s: &Session, args: &Push) -> Outcome {
     );
     let shown_file_name = diagnostic::printable_name(&file_name).into_owned();
     // The token is in the requests only. Nothing printed below comes from the server but the
-    // status code, the ids (24 hex digits: see `push::judge_import`), which of a fixed list of
+    // status code, the ids (24 hex digits: see `push::Answer::judge_import`), which of a fixed list of
     // error field names an answer has (`push::refusal`), a redirect's target in push's own words
     // (`push::redirect_target`) and a Retry-After's
     // seconds; a failure to send is described by its kind (`live::failure`), not by the
@@ -617,9 +612,9 @@ pub(super) fn push(s: &Session, args: &Push) -> Outcome {
             if name.trim().is_empty() {
                 return Err(Failure::input(format!("{shown_name}: a subflow handoff names no subflow (`subflowName` is empty) and has no subflow id; name the subflow in Flow Designer, or build the parent with --subflow NAME=ID")));
             }
-            let lookup = push::lookup_call(&base, args.org, args.project, name, &token);
+            let lookup = push::Call::lookup(&base, args.org, args.project, name, &token);
             let ids = converse(&lookup, &base, |answer, attempt| {
-                push::judge_lookup(answer, attempt, &lookup.url, name)
+                answer.judge_lookup(attempt, &lookup.url, name)
             })?;
             reportln!(
                 "found subflow {shown} in the tenant (flow id {})",
@@ -641,7 +636,7 @@ pub(super) fn push(s: &Session, args: &Push) -> Outcome {
         }
         text = std::borrow::Cow::Owned(fd::emit::to_json(&value));
     }
-    let import = push::import_call(
+    let import = push::Call::import(
         &base,
         args.org,
         args.project,
@@ -654,7 +649,7 @@ pub(super) fn push(s: &Session, args: &Push) -> Outcome {
         &token,
     );
     let imported = converse(&import, &base, |answer, attempt| {
-        push::judge_import(answer, attempt, &import.url)
+        answer.judge_import(attempt, &import.url)
     })?;
     reportln!(
         "imported {shown_file_name} as a {} (flow id {}{})",
@@ -668,17 +663,17 @@ pub(super) fn push(s: &Session, args: &Push) -> Outcome {
     if !args.publish {
         return Ok(Done::Clean);
     }
-    let publish = push::publish_call(
+    let publish = push::Call::publish(
         &base,
         args.org,
         args.project,
         &imported.flow_id,
         flow_type,
-        args.comment.unwrap_or(push::DEFAULT_COMMENT),
+        args.comment.unwrap_or(push::Call::DEFAULT_COMMENT),
         &token,
     );
     converse(&publish, &base, |answer, attempt| {
-        push::judge_publish(answer, attempt, &publish.url)
+        answer.judge_publish(attempt, &publish.url)
     })?;
     reportln!("published flow {}", imported.flow_id);
     Ok(Done::Clean)
@@ -722,7 +717,7 @@ impl fd::run::SubflowLookup for FsSubflows<'_> {
                 let Ok(Some(f)) = read_fd(self.s, &path) else {
                     continue;
                 };
-                match fd::read_any(&f.source) {
+                match fd::model::FdFlow::read(&f.source) {
                     Ok(flow) if flow.name == name => return Ok(flow),
                     _ => continue,
                 }
@@ -764,7 +759,7 @@ pub(super) fn run(s: &Session, path: &Path, args: &FdRunArgs) -> Outcome {
         None => fd::run::Inputs::default(),
         Some(path) => {
             let source = read_source(s, path)?;
-            match fd::run::read_inputs(&source, &flow) {
+            match fd::run::Inputs::read(&source, &flow) {
                 (Ok(inputs), _) => inputs,
                 (Err(problems), shown) => {
                     print_diagnostics(s, &problems, &[&shown], Format::Human, false);
@@ -778,7 +773,7 @@ pub(super) fn run(s: &Session, path: &Path, args: &FdRunArgs) -> Outcome {
         dirs: args.flows.to_vec(),
     };
     let run = if args.live {
-        fd::run::run(
+        fd::model::FdFlow::run(
             &flow,
             &inputs,
             &mut super::live::LiveHttp,
@@ -791,25 +786,16 @@ pub(super) fn run(s: &Session, path: &Path, args: &FdRunArgs) -> Outcome {
             Some(path) => super::simulate::load_mock(s, path)?,
         };
         let mut http = wxcflow::tools::simulate::mock::MockClient { exchanges };
-        fd::run::run(&flow, &inputs, &mut http, args.digits, &subflows)
+        flow.run(&inputs, &mut http, args.digits, &subflows)
     };
     match args.format {
-        Format::Human => out!(s, "{}", fd::run::render_text(&run)),
-        Format::Json => out!(s, "{}", fd::run::render_json(&run)),
+        Format::Human => out!(s, "{}", run.render_text()),
+        Format::Json => out!(s, "{}", run.render_json()),
     }
     match &run.stop {
         None => Ok(Done::Clean),
         Some(stop) => {
-            let span = stop.activity().and_then(|name| {
-                let a = flow.process.activity(name)?;
-                let link = match stop {
-                    fd::run::Stop::MissingActivity(_, target) => {
-                        flow.process.links_from(name).find(|l| &l.target == target)
-                    }
-                    _ => None,
-                };
-                fd::lint::locate_activity(&quoted, a, link)
-            });
+            let span = stop.locate(&flow, &quoted);
             let d = Diagnostic::new(Code::RunStopped, stop.to_string()).with_span(span);
             print_diagnostics(s, &[d], &[&quoted.source], Format::Human, false);
             Err(Failure::problems())

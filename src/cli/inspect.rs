@@ -19,13 +19,16 @@ pub(super) fn inspect(s: &Session, files: &[PathBuf], format: Format) -> Outcome
     let mut inspected = Vec::new();
     for path in files {
         let name = path.display().to_string();
-        match s.files.read_bounded(path, workflow::MAX_EXPORT_BYTES) {
-            Ok(bytes) => inspected.push((name, workflow::inspect(&bytes))),
+        match s
+            .files
+            .read_bounded(path, wxcflow::tools::workflow::Export::MAX_BYTES)
+        {
+            Ok(bytes) => inspected.push((name, wxcflow::tools::workflow::Inspection::of(&bytes))),
             // Too large is a finding about the file, reported like any other rejection.
             Err(e) if e.too_large => inspected.push((
                 name,
                 Inspection::Rejected(workflow::Rejection::TooLarge {
-                    bytes: workflow::MAX_EXPORT_BYTES + 1,
+                    bytes: wxcflow::tools::workflow::Export::MAX_BYTES + 1,
                 }),
             )),
             Err(e) => return Err(e.into()),
@@ -34,27 +37,19 @@ pub(super) fn inspect(s: &Session, files: &[PathBuf], format: Format) -> Outcome
     let comparison = match inspected.as_slice() {
         [(_, a), (_, b)] => single_export(a)
             .zip(single_export(b))
-            .map(|(a, b)| workflow::compare(a, b)),
+            .map(|(a, b)| wxcflow::tools::workflow::Export::compare(a, b)),
         _ => None,
     };
     match format {
         Format::Human => {
             for (name, inspection) in &inspected {
-                out!(
-                    s,
-                    "{}",
-                    diagnostic::printable(&workflow::render_inspection(name, inspection))
-                );
+                out!(s, "{}", diagnostic::printable(&inspection.render(name)));
             }
             if let Some(c) = &comparison {
                 out!(
                     s,
                     "{}",
-                    diagnostic::printable(&workflow::render_comparison(
-                        &inspected[0].0,
-                        &inspected[1].0,
-                        c
-                    ))
+                    diagnostic::printable(&c.render(&inspected[0].0, &inspected[1].0))
                 );
             }
         }
@@ -83,9 +78,9 @@ pub(super) fn textconv(s: &Session, path: &Path) -> Outcome {
     if let Some(code) = super::flow_designer::textconv(s, path, &bytes, kind) {
         return code;
     }
-    if bytes.len() > workflow::MAX_EXPORT_BYTES {
+    if bytes.len() > wxcflow::tools::workflow::Export::MAX_BYTES {
         let name = path.display().to_string();
-        return Err(io::too_large(&name, workflow::MAX_EXPORT_BYTES).into());
+        return Err(io::too_large(&name, wxcflow::tools::workflow::Export::MAX_BYTES).into());
     }
     // Git hands textconv temporary paths; a fixed label keeps them out of the diff.
     // Specs and documents: the canonical line view; a file that does not compile, verbatim.
@@ -116,7 +111,7 @@ pub(super) fn textconv(s: &Session, path: &Path) -> Outcome {
             |d| wxcflow::tools::diff::render_lines(&d.flow),
         ),
         InputKind::Other if !bytes.is_empty() && std::str::from_utf8(&bytes).is_ok() => verbatim(),
-        _ => workflow::render_inspection("export", &workflow::inspect(&bytes)),
+        _ => wxcflow::tools::workflow::Inspection::of(&bytes).render("export"),
     };
     // For display only: control characters a file holds never reach the terminal.
     out!(s, "{}", diagnostic::printable(&text));

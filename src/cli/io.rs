@@ -484,7 +484,7 @@ impl Files {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
         let seed = format!("{} {count} {nanos}", std::process::id());
-        let hex = wxcflow::emit::provenance::sha256_hex(seed.as_bytes());
+        let hex = wxcflow::flow::Source::sha256_hex(seed.as_bytes());
         let digits = target_len.saturating_sub(1).clamp(1, 15);
         format!(".{}", &hex[..digits])
     }

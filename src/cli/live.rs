@@ -22,7 +22,7 @@ mod real {
             use wxcflow::tools::simulate::{Hop, Reply};
             let request_ms = r
                 .request_timeout_ms
-                .unwrap_or(wxcflow::tools::simulate::DEFAULT_REQUEST_TIMEOUT_MS);
+                .unwrap_or(wxcflow::tools::simulate::Request::DEFAULT_TIMEOUT_MS);
             // Whatever a failure says may quote the URL: it is as secret as the URL.
             let failed = |reason: String| Reply::ConnectionFailed {
                 reason: Text::new(reason, r.url.is_secret()),
@@ -176,15 +176,15 @@ mod real {
 
     /// The proxy a request to `url` goes through: the one the environment names (`ALL_PROXY`,
     /// `HTTPS_PROXY`, `HTTP_PROXY`, as ureq reads them; a host `NO_PROXY` lists goes direct),
-    /// for https only (`push::may_use_proxy`). Plain http never goes through a proxy, which
+    /// for https only (`push::Call::may_use_proxy`). Plain http never goes through a proxy, which
     /// would read the request, credentials included. A proxy the environment names that this
     /// build cannot use (SOCKS, another scheme, a value that does not parse, a port ureq would
     /// replace) is an error naming the variable: going around it, direct, is not what was meant.
     fn proxy_for(url: &str) -> Result<Option<ureq::Proxy>, String> {
-        if !wxcflow::flow_designer::push::may_use_proxy(url) {
+        if !wxcflow::flow_designer::push::Call::may_use_proxy(url) {
             return Ok(None);
         }
-        let named = wxcflow::flow_designer::push::PROXY_VARIABLES
+        let named = wxcflow::flow_designer::push::Call::PROXY_VARIABLES
             .into_iter()
             .find_map(|var| {
                 std::env::var(var)
@@ -245,15 +245,14 @@ mod real {
     pub(in crate::cli) fn send(
         call: &wxcflow::flow_designer::push::Call,
     ) -> Result<wxcflow::flow_designer::push::Answer, String> {
-        use wxcflow::flow_designer::push::proxy_shown;
-        use wxcflow::flow_designer::push::{Answer, Body, MAX_ANSWER_BYTES};
+        use wxcflow::flow_designer::push::{Answer, Body, Call};
         let proxy = proxy_for(&call.url)?;
         // Named by scheme, host and port only: the environment's URL may hold a password.
         let through = proxy.as_ref().map_or(String::new(), |p| {
             let scheme = p.uri().scheme_str().unwrap_or("http");
             format!(
                 ", through the proxy {} (from the environment: ALL_PROXY, HTTPS_PROXY or HTTP_PROXY; NO_PROXY lists hosts that go direct)",
-                proxy_shown(scheme, p.host(), p.port())
+                Call::proxy_shown(scheme, p.host(), p.port())
             )
         });
         let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -296,7 +295,7 @@ mod real {
         let body = match response
             .body_mut()
             .with_config()
-            .limit(MAX_ANSWER_BYTES)
+            .limit(Call::MAX_ANSWER_BYTES)
             .read_to_vec()
         {
             Ok(bytes) => String::from_utf8(bytes).map_or(Body::NotText, Body::Text),

@@ -281,7 +281,7 @@ enum Command {
         #[arg(long)]
         overwrite: bool,
         /// The flow-store project id (Cisco's examples use this one).
-        #[arg(long, default_value = wxcflow::flow_designer::push::DEFAULT_PROJECT)]
+        #[arg(long, default_value = wxcflow::flow_designer::push::Call::DEFAULT_PROJECT)]
         project: String,
         /// Another API base URL: https, or http to localhost or a loopback address; no user:pass@.
         #[arg(long)]
@@ -733,10 +733,12 @@ fn print_diagnostics(
         return;
     }
     let text = match format {
-        Format::Human => {
-            diagnostic::render_human_styled(diagnostics, sources, s.colour_for(to_stdout))
-        }
-        Format::Json => diagnostic::render_json(diagnostics, sources),
+        Format::Human => wxcflow::diagnostic::Diagnostic::render_human_styled(
+            diagnostics,
+            sources,
+            s.colour_for(to_stdout),
+        ),
+        Format::Json => wxcflow::diagnostic::Diagnostic::render_json(diagnostics, sources),
     };
     if to_stdout {
         out!(s, "{text}");

@@ -4,7 +4,7 @@
 use super::io;
 use std::io::{Read as _, Seek as _, Write as _};
 use std::path::Path;
-use wxcflow::emit::provenance::{self, Manifest};
+use wxcflow::emit::provenance::Manifest;
 use wxcflow::render::batch::{self, LOCK_NAME};
 
 /// A render's hold on its output folder: an flock on `OUTDIR/.wxcflow-render.lock`, released
@@ -181,7 +181,7 @@ fn utc_now() -> String {
 /// this version cannot read.
 pub(super) fn read_manifest(files: &io::Files, dir: &Path) -> Result<Option<Manifest>, String> {
     // A manifest lists every tenant in a few hundred bytes each: 64 MiB is ample.
-    let path = dir.join(provenance::MANIFEST_NAME);
+    let path = dir.join(wxcflow::emit::provenance::Manifest::NAME);
     match std::fs::symlink_metadata(&path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
@@ -201,7 +201,7 @@ pub(super) fn read_manifest(files: &io::Files, dir: &Path) -> Result<Option<Mani
             format!(
                 "{} is not a manifest this version reads ({})",
                 path.display(),
-                provenance::MANIFEST_FORMAT
+                wxcflow::emit::provenance::Manifest::FORMAT
             )
         })
 }
@@ -220,7 +220,7 @@ pub(super) fn write_manifest(
         in_place: false,
     };
     files.write_output(
-        &dir.join(provenance::MANIFEST_NAME),
+        &dir.join(wxcflow::emit::provenance::Manifest::NAME),
         manifest.to_json().as_bytes(),
         options,
     )

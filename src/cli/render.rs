@@ -3,7 +3,7 @@
 //! that this one did not confirm.
 
 use super::*;
-use wxcflow::emit::provenance::{self, Manifest, ManifestEntry};
+use wxcflow::emit::provenance::{Manifest, ManifestEntry};
 use wxcflow::render::batch::{self, NotWritten, SkipReason, Tally, TenantOutcome, Written};
 
 /// A tenant file read and parsed, or why not (with its text, when it could be read).
@@ -138,7 +138,7 @@ pub(super) fn render(
 ) -> Outcome {
     use rayon::prelude::*;
     let source = read_source(s, template)?;
-    let spec = match wxcflow::spec::parse_spec(&source) {
+    let spec = match wxcflow::spec::Spec::parse(&source) {
         Ok(s) => s,
         Err(d) => {
             print_diagnostics(s, &[d], &[&source], Format::Human, false);
@@ -177,7 +177,7 @@ pub(super) fn render(
         Ok(p) => p,
         Err(e) => return Err(Failure::usage(format!("cannot start {threads} jobs: {e}"))),
     };
-    let template_source = provenance::source(&source.name, source.text.as_bytes());
+    let template_source = wxcflow::flow::Source::of(&source.name, source.text.as_bytes());
     // The folder is locked, and its manifest marked in progress, before anything in it changes.
     let (out_dir, prune) = match target {
         Target::Folder { dir, prune } => (Some(dir), prune),
@@ -206,7 +206,7 @@ pub(super) fn render(
                 match file.read(s) {
                     Err(e) => (name, None, Err(TenantFailure::Unreadable(e))),
                     Ok(src) => {
-                        let stamp = provenance::source(&src.name, src.text.as_bytes());
+                        let stamp = wxcflow::flow::Source::of(&src.name, src.text.as_bytes());
                         let tenant = wxcflow::render::Tenant::parse(name.clone(), src.clone())
                             .map_err(|d| TenantFailure::Invalid(src, d));
                         (name, Some(stamp), tenant)
@@ -223,7 +223,7 @@ pub(super) fn render(
             Ok(t) => {
                 // A parsed tenant was read, so it has its digest.
                 stamps.push(stamp.unwrap_or_else(|| {
-                    provenance::source(&t.source.name, t.source.text.as_bytes())
+                    wxcflow::flow::Source::of(&t.source.name, t.source.text.as_bytes())
                 }));
                 tenants.push(t);
             }
@@ -325,7 +325,7 @@ pub(super) fn render(
         reportln!("{}", tally.checked());
         return finished(tally.failures());
     };
-    let manifest_path = out_dir.join(provenance::MANIFEST_NAME);
+    let manifest_path = out_dir.join(wxcflow::emit::provenance::Manifest::NAME);
     if let Some(note) = tally.reused_note(&manifest_path.display().to_string()) {
         reportln!("{note}");
     }

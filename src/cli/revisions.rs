@@ -50,7 +50,7 @@ fn other_revision(
     bytes: &[u8],
     told: &mut Vec<Diagnostic>,
 ) -> Result<Revision, Failure> {
-    match workflow::inspect(bytes) {
+    match wxcflow::tools::workflow::Inspection::of(bytes) {
         // Text that is neither an export nor JSON is taken for a spec, so that its problems
         // are shown with their line and column.
         Inspection::Rejected(workflow::Rejection::NonHex { .. })
@@ -114,7 +114,10 @@ pub(super) fn diff(s: &Session, old: &Path, new: &Path, format: DiffFormat) -> O
     for path in [old, new] {
         // Either side may be an export, the largest kind of input; specs and documents are held
         // to their own limit once recognised.
-        let bytes = match s.files.read_bounded(path, workflow::MAX_EXPORT_BYTES) {
+        let bytes = match s
+            .files
+            .read_bounded(path, wxcflow::tools::workflow::Export::MAX_BYTES)
+        {
             Ok(b) => b,
             // Exit 1 means "changes" to diff(1) users: any trouble with a side is 2.
             Err(e) => return Err(Failure::Unusable(Some(error::describe_read(&e)))),
@@ -143,14 +146,10 @@ pub(super) fn diff(s: &Session, old: &Path, new: &Path, format: DiffFormat) -> O
             Ok(Done::found_if(!changes.is_empty()))
         }
         (Revision::Export(a), Revision::Export(b)) => {
-            let comparison = workflow::compare(a, b);
+            let comparison = wxcflow::tools::workflow::Export::compare(a, b);
             match format {
                 DiffFormat::Json => outln!(s, "{}", pretty_json(&comparison)),
-                _ => out!(
-                    s,
-                    "{}",
-                    workflow::render_comparison(&old_name, &new_name, &comparison)
-                ),
+                _ => out!(s, "{}", comparison.render(&old_name, &new_name)),
             }
             Ok(Done::found_if(!comparison.identical))
         }
@@ -169,7 +168,7 @@ pub(super) fn decompile(s: &Session, document: &Path, output: Option<&Path>) -> 
         .compiler()
         .read_document(&document.display().to_string(), &bytes)
         .map_err(|problems| unreadable_document(s, &problems, Failure::problems()))?;
-    let spec = wxcflow::tools::decompile::decompile(&parsed);
+    let spec = parsed.decompile();
     let secret = parsed.flow.holds_secret();
     write_text(
         s,
@@ -186,7 +185,7 @@ pub(super) fn fmt(s: &Session, specs: &[PathBuf], check_only: bool) -> Outcome {
         if super::flow_designer::fmt_skips(&source) {
             continue;
         }
-        let formatted = match wxcflow::tools::format::format_spec(&source) {
+        let formatted = match wxcflow::spec::Spec::format(&source) {
             Ok(f) => f,
             Err(d) => {
                 print_diagnostics(s, &[d], &[&source], Format::Human, false);

@@ -45,7 +45,7 @@ impl<'a> FsFlows<'a> {
             .map(|(d, _)| d.flow)
             .ok_or_else(|| ChildError::DoesNotCompile {
                 file: source.name.clone(),
-                summary: diagnostic::summary(&result.diagnostics),
+                summary: wxcflow::diagnostic::Diagnostic::summary(&result.diagnostics),
                 first: result
                     .diagnostics
                     .iter()
@@ -78,8 +78,8 @@ impl wxcflow::tools::simulate::FlowResolver for FsFlows<'_> {
                 let Ok(source) = read_source(self.session, &path) else {
                     continue;
                 };
-                if let Ok(spec) = wxcflow::spec::parse_spec(&source) {
-                    if spec.flow.name.get_ref() == flow {
+                if let Ok(spec) = wxcflow::spec::Spec::parse(&source) {
+                    if spec.name() == flow {
                         return self.compile(&source);
                     }
                 }
@@ -87,7 +87,7 @@ impl wxcflow::tools::simulate::FlowResolver for FsFlows<'_> {
         }
         // Last, the flows wxcflow carries, by the name their own spec gives them.
         let embedded = SourceFile::new(wxcflow::DEFAULT_SPEC_NAME, wxcflow::DEFAULT_SPEC);
-        if wxcflow::spec::parse_spec(&embedded).is_ok_and(|spec| spec.flow.name.get_ref() == flow) {
+        if wxcflow::spec::Spec::parse(&embedded).is_ok_and(|spec| spec.name() == flow) {
             return self.compile(&embedded);
         }
         Err(ChildError::NotFound {
@@ -123,18 +123,16 @@ pub(super) fn simulate(
     };
     let resolver = FsFlows::new(s, spec, flows);
     let run = if live {
-        wxcflow::tools::simulate::run(
-            &compiled.document.flow,
-            &body,
-            &mut super::live::LiveHttp,
-            &resolver,
-        )
+        compiled
+            .document
+            .flow
+            .simulate(&body, &mut super::live::LiveHttp, &resolver)
     } else {
         let exchanges = match mock {
             None => Vec::new(),
             Some(path) => load_mock(s, path)?,
         };
-        wxcflow::tools::simulate::run(
+        wxcflow::flow::Flow::simulate(
             &compiled.document.flow,
             &body,
             &mut wxcflow::tools::simulate::mock::MockClient { exchanges },
@@ -142,8 +140,8 @@ pub(super) fn simulate(
         )
     };
     match format {
-        Format::Human => out!(s, "{}", wxcflow::tools::simulate::render_text(&run)),
-        Format::Json => out!(s, "{}", wxcflow::tools::simulate::render_json(&run)),
+        Format::Human => out!(s, "{}", run.render_text()),
+        Format::Json => out!(s, "{}", run.render_json()),
     }
     if run.error.is_some() {
         Err(Failure::problems())
@@ -310,12 +308,12 @@ fn run_scenario(
     let mut http = wxcflow::tools::simulate::mock::MockClient {
         exchanges: scenario.http.clone(),
     };
-    let run = wxcflow::tools::simulate::run(&document.flow, &body, &mut http, &resolver);
+    let run = document.flow.simulate(&body, &mut http, &resolver);
     let label = scenario
         .name
         .clone()
         .unwrap_or_else(|| document.flow.name.clone());
-    let mut failures = wxcflow::tools::simulate::scenario::check(&run, &scenario.expect);
+    let mut failures = run.check(&scenario.expect);
     if flow_designer {
         use wxcflow::flow_designer as fd;
         let children = |flow: &wxcflow::flow::Flow| {
@@ -336,7 +334,7 @@ fn run_scenario(
             exchanges: scenario.http.clone(),
         };
         let lookup = fd::run::agree::Lowered(&resolver);
-        let fd_run = fd::run::run(&model, &inputs, &mut http, &[], &lookup);
+        let fd_run = model.run(&inputs, &mut http, &[], &lookup);
         failures.extend(fd::run::agree::check_both(
             &document.flow,
             &run,

@@ -15,7 +15,7 @@ pub(super) fn verify(s: &Session, dir: &Path, format: Format) -> Outcome {
             return Err(Failure::usage(format!(
                 "{} has no {}: it is not a render folder",
                 dir.display(),
-                wxcflow::emit::provenance::MANIFEST_NAME
+                wxcflow::emit::provenance::Manifest::NAME
             )))
         }
         Err(e) => return Err(Failure::usage(e)),

@@ -8,12 +8,12 @@ use std::ops::Range;
 
 /// Renders diagnostics for a terminal, plain, quoting each one's line from `sources`: file,
 /// line, column, the line with the span underlined, and help.
-pub fn render_human(diagnostics: &[Diagnostic], sources: &[&SourceFile]) -> String {
+pub(crate) fn render_human(diagnostics: &[Diagnostic], sources: &[&SourceFile]) -> String {
     render_human_styled(diagnostics, sources, false)
 }
 
 /// As [`render_human`], in colour when `styled`.
-pub fn render_human_styled(
+pub(crate) fn render_human_styled(
     diagnostics: &[Diagnostic],
     sources: &[&SourceFile],
     styled: bool,

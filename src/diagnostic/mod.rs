@@ -7,7 +7,7 @@ use std::ops::Range;
 mod human;
 pub mod sarif;
 
-pub use human::{render_human, render_human_styled};
+pub(crate) use human::{render_human, render_human_styled};
 
 /// How bad a problem is. Errors stop a build; warnings do not.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -238,12 +238,12 @@ pub struct Diagnostic {
     /// Another place the problem involves: for a tenant's problem (located in the tenant file),
     /// the template's declaration of the parameter. Boxed: most diagnostics have none.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub related: Option<Box<Related>>,
+    pub(crate) related: Option<Box<Related>>,
 }
 
 /// A place a diagnostic involves besides its own, and what it is.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Related {
+pub(crate) struct Related {
     /// Where.
     pub span: Span,
     /// What is there: "the template declares the parameter here".
@@ -488,7 +488,7 @@ pub fn printable_name(name: &str) -> std::borrow::Cow<'_, str> {
 /// as the line is shown (see [`shown`]), `sources` being the files as quoted.
 // `expect` below: Plain data with string keys always serialises.
 #[allow(clippy::expect_used)]
-pub fn render_json(diagnostics: &[Diagnostic], sources: &[&SourceFile]) -> String {
+pub(crate) fn render_json(diagnostics: &[Diagnostic], sources: &[&SourceFile]) -> String {
     // Serialising plain data with string keys cannot fail.
     escape_c1(
         serde_json::to_string_pretty(&shown(diagnostics, sources)).expect("diagnostics serialise"),
@@ -543,7 +543,7 @@ pub fn escape_c1(json: String) -> String {
 
 /// The diagnostics with each column counted as its line is shown: a secret hidden in `sources`
 /// counts as wide as the mask, so that no column tells a secret's length.
-pub fn shown(diagnostics: &[Diagnostic], sources: &[&SourceFile]) -> Vec<Diagnostic> {
+pub(crate) fn shown(diagnostics: &[Diagnostic], sources: &[&SourceFile]) -> Vec<Diagnostic> {
     diagnostics
         .iter()
         .map(|d| {
@@ -581,7 +581,7 @@ where
 }
 
 /// A short summary: "2 errors, 1 warning".
-pub fn summary(diagnostics: &[Diagnostic]) -> String {
+pub(crate) fn summary(diagnostics: &[Diagnostic]) -> String {
     let errors = diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = diagnostics.len() - errors;
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
@@ -590,6 +590,38 @@ pub fn summary(diagnostics: &[Diagnostic]) -> String {
         plural(errors, "error"),
         plural(warnings, "warning")
     )
+}
+
+/// Diagnostics shown: for people (annotated source lines), as JSON, counted.
+impl Diagnostic {
+    /// Diagnostics for people, each with the source lines it points at.
+    pub fn render_human(diagnostics: &[Diagnostic], sources: &[&SourceFile]) -> String {
+        render_human(diagnostics, sources)
+    }
+
+    /// As [`Diagnostic::render_human`], coloured when `styled`.
+    pub fn render_human_styled(
+        diagnostics: &[Diagnostic],
+        sources: &[&SourceFile],
+        styled: bool,
+    ) -> String {
+        render_human_styled(diagnostics, sources, styled)
+    }
+
+    /// Diagnostics as JSON, as shown (secret values hidden, columns counted as shown).
+    pub fn render_json(diagnostics: &[Diagnostic], sources: &[&SourceFile]) -> String {
+        render_json(diagnostics, sources)
+    }
+
+    /// Diagnostics as shown: secret values hidden, columns counted as shown.
+    pub fn shown(diagnostics: &[Diagnostic], sources: &[&SourceFile]) -> Vec<Diagnostic> {
+        shown(diagnostics, sources)
+    }
+
+    /// `2 errors, 1 warning`.
+    pub fn summary(diagnostics: &[Diagnostic]) -> String {
+        summary(diagnostics)
+    }
 }
 
 #[cfg(test)]

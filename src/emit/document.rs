@@ -10,7 +10,7 @@ const ROW: i64 = 160;
 const MARGIN: i64 = 80;
 
 /// Wraps a flow into a document with a layout computed from the graph alone.
-pub fn document(flow: Flow) -> Document {
+pub(crate) fn document(flow: Flow) -> Document {
     let layout = layout(&flow);
     Document {
         format: FORMAT.to_string(),
@@ -22,7 +22,7 @@ pub fn document(flow: Flow) -> Document {
 
 /// Layers by breadth-first distance from Start, rows by id within a layer; unreachable nodes go
 /// in a last column. Deterministic, and independent of anything but the graph.
-pub fn layout(flow: &Flow) -> BTreeMap<NodeId, Position> {
+pub(crate) fn layout(flow: &Flow) -> BTreeMap<NodeId, Position> {
     let mut depth: BTreeMap<NodeId, i64> = BTreeMap::new();
     depth.insert(flow.trigger.id, 0);
     let first = match flow.trigger.next {
@@ -65,11 +65,18 @@ pub fn layout(flow: &Flow) -> BTreeMap<NodeId, Position> {
 /// trailing newline. Same document, same bytes.
 // `expect` below: A document is plain data with string keys: it always serialises.
 #[allow(clippy::expect_used)]
-pub fn to_json(document: &Document) -> String {
+pub(crate) fn to_json(document: &Document) -> String {
     // The document is plain data with string keys; serialising it cannot fail.
     let mut text = crate::diagnostic::escape_c1(
         serde_json::to_string_pretty(document).expect("documents serialise"),
     );
     text.push('\n');
     text
+}
+
+impl Document {
+    /// The document's canonical JSON: pretty, keys in order, one newline at the end.
+    pub fn to_json(&self) -> String {
+        to_json(self)
+    }
 }

@@ -71,7 +71,7 @@ fn mermaid_text(text: &str) -> String {
 }
 
 /// A Mermaid flowchart, left to right.
-pub fn mermaid(flow: &Flow) -> String {
+pub(crate) fn mermaid(flow: &Flow) -> String {
     let mut out = String::from("flowchart LR\n");
     let t = &flow.trigger;
     let _ = writeln!(
@@ -125,7 +125,7 @@ fn dot_text(text: &str) -> String {
 }
 
 /// A Graphviz digraph, left to right.
-pub fn dot(flow: &Flow) -> String {
+pub(crate) fn dot(flow: &Flow) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "digraph \"{}\" {{", dot_text(&flow.name));
     out.push_str("  rankdir=LR;\n  node [fontname=\"Helvetica\", fontsize=11];\n  edge [fontname=\"Helvetica\", fontsize=10];\n");
@@ -174,4 +174,17 @@ pub fn dot(flow: &Flow) -> String {
     }
     out.push_str("}\n");
     out
+}
+
+/// The flow drawn.
+impl Flow {
+    /// The flow as a Mermaid flowchart.
+    pub fn mermaid(&self) -> String {
+        mermaid(self)
+    }
+
+    /// The flow as a Graphviz DOT graph.
+    pub fn dot(&self) -> String {
+        dot(self)
+    }
 }

@@ -1,6 +1,6 @@
 //! Everything produced from a validated flow.
 
-pub mod document;
-pub mod graph;
+pub(crate) mod document;
+pub(crate) mod graph;
 pub mod provenance;
-pub mod sheet;
+pub(crate) mod sheet;

@@ -12,7 +12,7 @@ pub(crate) const TOOL: &str = concat!("wxcflow ", env!("CARGO_PKG_VERSION"));
 /// The build that wrote a render: the version and a digest of the sources fixed when the binary
 /// was built (`build.rs`), e.g. `0.1.0+src.1f2e3d4c5b6a7988`. Two builds of different sources
 /// (the first 16 hex digits of a sha256 over them) that both say 0.1.0 have different ids, so a render never reuses the other's documents.
-pub const BUILD_ID: &str = concat!(
+pub(crate) const BUILD_ID: &str = concat!(
     env!("CARGO_PKG_VERSION"),
     "+src.",
     env!("WXCFLOW_SOURCE_ID")
@@ -21,16 +21,16 @@ pub const BUILD_ID: &str = concat!(
 /// The git commit the binary was built from; empty when built without git (a crate tarball).
 /// Informational: a commit that changes no source (a README edit) changes no output, so reuse is
 /// keyed on [`BUILD_ID`], not on this.
-pub const COMMIT: &str = env!("WXCFLOW_COMMIT");
+pub(crate) const COMMIT: &str = env!("WXCFLOW_COMMIT");
 
 /// The manifest's format version.
-pub const MANIFEST_FORMAT: &str = "wxcflow.manifest/2";
+pub(crate) const MANIFEST_FORMAT: &str = "wxcflow.manifest/2";
 
 /// The manifest's file name inside a render's output folder.
-pub const MANIFEST_NAME: &str = "wxcflow-manifest.json";
+pub(crate) const MANIFEST_NAME: &str = "wxcflow-manifest.json";
 
 /// Lowercase hex sha256.
-pub fn sha256_hex(bytes: &[u8]) -> String {
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -38,7 +38,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 /// An input by its file name (the folder is left out: it differs between machines) and content.
-pub fn source(path: &str, bytes: &[u8]) -> Source {
+pub(crate) fn source(path: &str, bytes: &[u8]) -> Source {
     let name = path.rsplit(['/', '\\']).next().unwrap_or(path).to_string();
     Source {
         name,
@@ -47,7 +47,7 @@ pub fn source(path: &str, bytes: &[u8]) -> Source {
 }
 
 /// Sets the document's provenance and gives its canonical JSON.
-pub fn stamp(document: &mut Document, template: Source, tenant: Option<Source>) -> String {
+pub(crate) fn stamp(document: &mut Document, template: Source, tenant: Option<Source>) -> String {
     document.provenance = Some(Provenance {
         tool: TOOL.to_string(),
         template,
@@ -60,7 +60,11 @@ pub fn stamp(document: &mut Document, template: Source, tenant: Option<Source>) 
 /// document's last field, so it is appended rather than the whole document serialised again
 /// (a batch of 10,000 tenants spends a tenth of its time serialising). The result is the same
 /// bytes, which a test checks.
-pub fn stamp_json(document_json: &str, template: Source, tenant: Option<Source>) -> Option<String> {
+pub(crate) fn stamp_json(
+    document_json: &str,
+    template: Source,
+    tenant: Option<Source>,
+) -> Option<String> {
     let body = document_json.strip_suffix("\n}\n")?;
     let provenance = Provenance {
         tool: TOOL.to_string(),
@@ -77,16 +81,16 @@ pub fn stamp_json(document_json: &str, template: Source, tenant: Option<Source>)
 /// What a render did, written to `OUTDIR/wxcflow-manifest.json`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Manifest {
-    /// The manifest format, [`MANIFEST_FORMAT`]; a manifest in another is not read back.
+    /// The manifest format, [`Manifest::FORMAT`]; a manifest in another is not read back.
     pub format: String,
     /// `in-progress` from before the first document is replaced until the run completes;
     /// `complete` once it did. A manifest left in progress describes no run.
     pub state: State,
     /// The tool and version that rendered (`TOOL`).
     pub tool: String,
-    /// The build that rendered ([`BUILD_ID`]): documents of another build are rebuilt.
+    /// The build that rendered ([`Provenance::BUILD_ID`]): documents of another build are rebuilt.
     pub build: String,
-    /// The commit of that build ([`COMMIT`]), `""` when unknown.
+    /// The commit of that build ([`Provenance::COMMIT`]), `""` when unknown.
     pub commit: String,
     /// The template every tenant was rendered from, by file name and sha256.
     pub template: Source,
@@ -237,7 +241,7 @@ impl Manifest {
 
 /// The declared place of each secret value a document holds, by variable: where the render took
 /// it from (`origins`, from the build), or the template or tenant file when it was written there.
-pub fn secret_places(
+pub(crate) fn secret_places(
     document: &Document,
     origins: &BTreeMap<String, Vec<String>>,
 ) -> BTreeMap<String, String> {
@@ -284,4 +288,48 @@ pub(crate) fn redacted_sha256(bytes: &[u8], places: &BTreeMap<String, String>) -
         return None;
     }
     Some(sha256_hex(super::document::to_json(&document).as_bytes()))
+}
+
+/// Where a document came from.
+impl Source {
+    /// A source named by its file name (the last part of `path`) and its bytes' sha256.
+    pub fn of(path: &str, bytes: &[u8]) -> Source {
+        source(path, bytes)
+    }
+
+    /// Lowercase hex sha256, as sources and documents are identified.
+    pub fn sha256_hex(bytes: &[u8]) -> String {
+        sha256_hex(bytes)
+    }
+}
+
+impl Provenance {
+    /// This build of wxcflow: its version and a digest of its sources.
+    pub const BUILD_ID: &'static str = BUILD_ID;
+    /// The git commit wxcflow was built from, when known.
+    pub const COMMIT: &'static str = COMMIT;
+}
+
+/// Stamping a document with where it came from.
+impl Document {
+    /// Records the template and tenant the document was rendered from, and returns its JSON.
+    pub fn stamp(&mut self, template: Source, tenant: Option<Source>) -> String {
+        stamp(self, template, tenant)
+    }
+
+    /// As [`Document::stamp`], on a document's canonical JSON (`None` when it is not one).
+    pub fn stamp_json(
+        document_json: &str,
+        template: Source,
+        tenant: Option<Source>,
+    ) -> Option<String> {
+        stamp_json(document_json, template, tenant)
+    }
+}
+
+impl Manifest {
+    /// The manifest's format version.
+    pub const FORMAT: &'static str = MANIFEST_FORMAT;
+    /// The manifest's file name inside a render's output folder.
+    pub const NAME: &'static str = MANIFEST_NAME;
 }

@@ -129,7 +129,7 @@ pub struct Flow {
     pub description: Option<String>,
     /// The flow settings' correlation id (at most 250 characters), with `$(...)` references.
     pub correlation_id: Option<String>,
-    /// Request headers that carry credentials; see [`crate::spec::model::FlowSection`].
+    /// Request headers that carry credentials; the spec names them in `[flow] credential_headers`.
     #[serde(default)]
     pub credential_headers: Vec<String>,
     /// An assumption, off by default: on-leave actions run only for the outcome they name.

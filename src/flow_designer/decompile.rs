@@ -12,7 +12,7 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// The spec text for a model; `origin` names the export it came from, for the header comment.
-pub fn decompile(flow: &FdFlow, origin: &str) -> String {
+pub(crate) fn decompile(flow: &FdFlow, origin: &str) -> String {
     let mut out = SpecWriter::default();
     let what = if flow.flow_type.as_deref() == Some("SUBFLOW") {
         "subflow"

@@ -1,6 +1,6 @@
 //! Semantic diff of two Flow Designer flows, and a flow's textconv lines: logic, not noise.
 //! Both read one flattening of the flow (each activity's settings as facts: path -> value,
-//! see [`facts`]), and the diff compares it with the engine flow documents use
+//! see `facts`), and the diff compares it with the engine flow documents use
 //! ([`crate::tools::diff`]): activities pair by name, then by likeness (same type, at least 60%
 //! of settings and links equal: a rename).
 //!
@@ -26,7 +26,7 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 
 /// Every logic change from `old` to `new`.
-pub fn diff(old: &FdFlow, new: &FdFlow) -> Vec<Change> {
+pub(crate) fn diff(old: &FdFlow, new: &FdFlow) -> Vec<Change> {
     let secrets = (Secrets::of(old), Secrets::of(new));
     let mut out = Vec::new();
     compare(
@@ -78,7 +78,7 @@ pub fn diff(old: &FdFlow, new: &FdFlow) -> Vec<Change> {
 }
 
 /// Markdown for a pull-request comment; values as they are shown.
-pub fn render_markdown(changes: &[Change], old_name: &str, new_name: &str) -> String {
+pub(crate) fn render_markdown(changes: &[Change], old_name: &str, new_name: &str) -> String {
     crate::tools::diff::markdown(changes, "Flow Designer changes", old_name, new_name)
 }
 
@@ -196,7 +196,7 @@ impl<'a> Flat<'a> {
 /// An activity's logic as facts (path -> value): its settings ([`fields`]: over the kind's
 /// defaults, noise left out, secret places secret), its own palette group, and the keys of
 /// `NUMBER_OR_TEXT` read as numbers.
-pub fn facts(a: &Activity, secrets: &Secrets, scope: &Scope) -> Fields {
+pub(crate) fn facts(a: &Activity, secrets: &Secrets, scope: &Scope) -> Fields {
     let mut out = fields(a, secrets.settings(scope, &a.name));
     // The activity's own group: moving it to another palette group is a change.
     if !a.group.is_empty() {
@@ -304,7 +304,7 @@ fn diff_process(old: &Flat, new: &Flat, prefix: &str, out: &mut Vec<Change>) {
 /// Activities come in breadth-first order, settings by path as the diff reads them, links as
 /// `source.port -> target`; UUIDs, the diagram and render stamps left out, secret values
 /// shown as `•••`, whole.
-pub fn render_lines(flow: &FdFlow) -> String {
+pub(crate) fn render_lines(flow: &FdFlow) -> String {
     let secrets = Secrets::of(flow);
     let mut out = String::new();
     let _ = writeln!(out, "flow.name = {:?}", flow.name);

@@ -5,7 +5,7 @@
 //! Ids are UUIDs derived from the flow's name and the activity, port and link names (sha256,
 //! shaped as RFC 9562 version 8), never random: same model, same bytes. A model read from an
 //! export (or a spec decompiled from one) keeps the export's activity and link ids, widget
-//! points and members beside the logic ([`Kept`]), and those are written instead.
+//! points and members beside the logic (the model's `Kept`), and those are written instead.
 //!
 //! The shape is that of Cisco's 2026 exports (the subflow templates in particular): their
 //! top-level keys (`settings`, `associatedChannels`, `flowOutcome`), their variable keys
@@ -27,7 +27,7 @@ use std::collections::BTreeMap;
 const WIDGET_LABEL: &str = "New Activity Widget in Diagram";
 
 /// Writes the model as a `FlowVersionRes` value.
-pub fn emit(flow: &FdFlow) -> Value {
+pub(crate) fn emit(flow: &FdFlow) -> Value {
     let main = emit_process(&flow.name, "main", &flow.process, flow.kept.process(None));
     let mut events = Map::new();
     for event_flow in &flow.event_flows {
@@ -202,7 +202,7 @@ struct Emitted {
 
 /// An activity's properties: name and type keys, then the kind's full set with the
 /// activity's own settings over it, and every colon twin's underscore copy.
-pub fn properties(a: &Activity) -> Map<String, Value> {
+pub(crate) fn properties(a: &Activity) -> Map<String, Value> {
     let kind = a.kind();
     let mut props = Map::new();
     props.insert("name".into(), json!(a.name));

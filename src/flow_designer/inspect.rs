@@ -40,7 +40,7 @@ pub struct Summary {
 }
 
 /// Measures a flow; `kind` is `export` or `spec`, as the file was recognised.
-pub fn summary(flow: &FdFlow, kind: &'static str) -> Summary {
+pub(crate) fn summary(flow: &FdFlow, kind: &'static str) -> Summary {
     let mut typed = BTreeMap::new();
     let mut generic = BTreeMap::new();
     let mut links = 0;
@@ -89,7 +89,7 @@ pub fn summary(flow: &FdFlow, kind: &'static str) -> Summary {
 }
 
 /// The summary as `inspect` prints it for people, headed by the file's path.
-pub fn render(path: &str, s: &Summary) -> String {
+pub(crate) fn render(path: &str, s: &Summary) -> String {
     let counts = |m: &BTreeMap<String, usize>| {
         m.iter()
             .map(|(k, n)| {

@@ -15,7 +15,7 @@ use std::collections::BTreeSet;
 
 /// Every diagnostic for a flow; `source` is the file it was read from (an export or a spec), for
 /// locations.
-pub fn lint(flow: &FdFlow, source: Option<&SourceFile>) -> Vec<Diagnostic> {
+pub(crate) fn lint(flow: &FdFlow, source: Option<&SourceFile>) -> Vec<Diagnostic> {
     let cell = SpanCell::default();
     let places = Places::new(source.map_or("", |s| s.text.as_str()), &cell);
     lint_in(flow, source, places)
@@ -23,7 +23,7 @@ pub fn lint(flow: &FdFlow, source: Option<&SourceFile>) -> Vec<Diagnostic> {
 
 /// [`lint`] of a flow read with [`super::read_quoted`]: located in the quoted file, with the
 /// spans its reading kept (scanned once, and only if a diagnostic is located).
-pub fn lint_quoted(flow: &FdFlow, quoted: &Quoted) -> Vec<Diagnostic> {
+pub(crate) fn lint_quoted(flow: &FdFlow, quoted: &Quoted) -> Vec<Diagnostic> {
     lint_in(flow, Some(&quoted.source), quoted.places())
 }
 
@@ -391,7 +391,7 @@ fn status_tested(process: &Process) -> BTreeSet<&str> {
 /// Where an activity of the main process stands in the file the flow was read from (its
 /// entry in an export, its table in a spec); with `port`, the link leaving it from that port
 /// when there is one.
-pub fn locate_activity(quoted: &Quoted, a: &Activity, link: Option<&Link>) -> Option<Span> {
+pub(crate) fn locate_activity(quoted: &Quoted, a: &Activity, link: Option<&Link>) -> Option<Span> {
     let place = Place {
         source: Some(&quoted.source),
         places: quoted.places(),

@@ -49,7 +49,7 @@ pub(crate) const START_NAME: &str = "SubflowStart";
 pub(crate) const END_NAME: &str = "EndSubflow";
 
 /// A spec's source and parsed form, for locating diagnostics.
-pub type Located<'a> = Option<(&'a Spec, &'a SourceFile)>;
+pub(crate) type Located<'a> = Option<(&'a Spec, &'a SourceFile)>;
 
 /// The server's ids of an imported subflow, as a handoff names it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -108,7 +108,7 @@ pub struct Children {
 }
 
 /// Lowers a checked flow; the model comes back when nothing was refused.
-pub fn lower(flow: &Flow, located: Located) -> (Option<FdFlow>, Vec<Diagnostic>) {
+pub(crate) fn lower(flow: &Flow, located: Located) -> (Option<FdFlow>, Vec<Diagnostic>) {
     lower_with(flow, located, &Children::default())
 }
 

@@ -11,7 +11,7 @@
 //! two FdFlows --diff--> logic changes;  FdFlow --lint--> what a reviewer should know
 //! ```
 
-pub mod decompile;
+pub(crate) mod decompile;
 pub mod diff;
 pub mod emit;
 pub(crate) mod expr;
@@ -29,14 +29,14 @@ pub mod run;
 pub mod schema;
 pub mod secrets;
 pub mod sheet;
-pub mod spec;
+pub(crate) mod spec;
 
 use crate::diagnostic::{Code, Diagnostic, SourceFile};
 use model::FdFlow;
 use schema::FdValidator;
 
 /// Reads either kind of Flow Designer file into the model.
-pub fn read_any(source: &SourceFile) -> Result<FdFlow, Vec<Diagnostic>> {
+pub(crate) fn read_any(source: &SourceFile) -> Result<FdFlow, Vec<Diagnostic>> {
     match read_any_partial(source) {
         (Some(flow), problems) if problems.is_empty() => Ok(flow),
         (_, problems) => Err(problems),
@@ -63,13 +63,15 @@ fn read_any_in(source: &SourceFile, spans: &locate::SpanCell) -> (Option<FdFlow>
 /// Reads either kind of file, with the file as diagnostics about it quote it: secret values
 /// hidden by their place, and the read problems placed in it (columns counted as shown). The
 /// file's spans are scanned once at most, and kept with the quote for the checks.
-pub fn read_quoted(source: &SourceFile) -> (Result<FdFlow, Vec<Diagnostic>>, quote::Quoted) {
+pub(crate) fn read_quoted(source: &SourceFile) -> (Result<FdFlow, Vec<Diagnostic>>, quote::Quoted) {
     read_quoted_owned(source.clone())
 }
 
 /// [`read_quoted`] of a file handed over: the quote keeps it rather than a copy (an export can
 /// be hundreds of megabytes).
-pub fn read_quoted_owned(source: SourceFile) -> (Result<FdFlow, Vec<Diagnostic>>, quote::Quoted) {
+pub(crate) fn read_quoted_owned(
+    source: SourceFile,
+) -> (Result<FdFlow, Vec<Diagnostic>>, quote::Quoted) {
     let spans = locate::SpanCell::default();
     let (flow, mut problems) = read_any_in(&source, &spans);
     match flow {
@@ -209,7 +211,7 @@ pub(crate) fn finish(
 /// Validates an export's JSON (`value`, read as `flow`) against the schema. A problem with a
 /// value that holds a secret, or with one inside it, is said without the value. `id` gives an
 /// activity's id in `value`.
-pub fn validate_export(
+pub(crate) fn validate_export(
     value: &serde_json::Value,
     flow: &FdFlow,
     validator: &FdValidator,
@@ -229,9 +231,161 @@ pub fn validate_export(
 }
 
 /// Builds a Flow Designer spec back into a `FlowVersionRes`.
-pub fn build_spec(source: &SourceFile, validator: &FdValidator) -> FdBuild {
+pub(crate) fn build_spec(source: &SourceFile, validator: &FdValidator) -> FdBuild {
     match spec::read_spec(source) {
         Ok(flow) => finish(flow, Vec::new(), Origin::Spec, validator),
         Err(diagnostics) => FdBuild::failed(diagnostics),
+    }
+}
+
+/// What can be done with a Flow Designer flow: read it, write it, compare, check and run it.
+/// Every Flow Designer command goes through these.
+impl FdFlow {
+    /// Reads either kind of Flow Designer file (an export, or a Flow Designer spec).
+    pub fn read(source: &SourceFile) -> Result<FdFlow, Vec<Diagnostic>> {
+        read_any(source)
+    }
+
+    /// Reads a Flow Designer export (`FlowVersionRes` JSON).
+    pub fn read_export(source: &SourceFile) -> Result<FdFlow, Vec<Diagnostic>> {
+        read::read_export(source)
+    }
+
+    /// Reads as much of an export as can be read, with every problem found.
+    pub fn read_export_partial(source: &SourceFile) -> (Option<FdFlow>, Vec<Diagnostic>) {
+        read::read_export_partial(source)
+    }
+
+    /// Reads a Flow Designer spec (TOML).
+    pub fn read_spec(source: &SourceFile) -> Result<FdFlow, Vec<Diagnostic>> {
+        spec::read_spec(source)
+    }
+
+    /// Reads either kind of file, with the file as its diagnostics may quote it.
+    pub fn read_quoted(source: &SourceFile) -> (Result<FdFlow, Vec<Diagnostic>>, quote::Quoted) {
+        read_quoted(source)
+    }
+
+    /// [`FdFlow::read_quoted`] of a file handed over (the quote keeps it rather than a copy).
+    pub fn read_quoted_owned(
+        source: SourceFile,
+    ) -> (Result<FdFlow, Vec<Diagnostic>>, quote::Quoted) {
+        read_quoted_owned(source)
+    }
+
+    /// The flow as a Flow Designer spec (TOML); `origin` names where it was read from.
+    pub fn decompile(&self, origin: &str) -> String {
+        decompile::decompile(self, origin)
+    }
+
+    /// The logic changes from this flow to `new`.
+    pub fn diff(&self, new: &FdFlow) -> Vec<diff::Change> {
+        diff::diff(self, new)
+    }
+
+    /// Changes between two Flow Designer flows as Markdown, headed by their names.
+    pub fn diff_markdown(changes: &[diff::Change], old_name: &str, new_name: &str) -> String {
+        diff::render_markdown(changes, old_name, new_name)
+    }
+
+    /// The flow as textconv lines: one fact a line, for `git diff`.
+    pub fn textconv(&self) -> String {
+        diff::render_lines(self)
+    }
+
+    /// The flow as an export (`FlowVersionRes`) JSON value.
+    pub fn to_export(&self) -> serde_json::Value {
+        emit::emit(self)
+    }
+
+    /// What the flow holds, counted (`kind` says what kind of file it was read from).
+    pub fn summary(&self, kind: &'static str) -> inspect::Summary {
+        inspect::summary(self, kind)
+    }
+
+    /// What a reviewer should know of the flow; `source` is the file it was read from.
+    pub fn lint(&self, source: Option<&SourceFile>) -> Vec<Diagnostic> {
+        lint::lint(self, source)
+    }
+
+    /// The main process and each event flow's, with where each is.
+    pub fn processes(&self) -> Vec<(model::Scope, &model::Process)> {
+        model::processes(self)
+    }
+
+    /// Validates the export's JSON `value` (read as this flow) against the schema, without
+    /// the secret values it holds; `id` gives an activity's id in `value`.
+    pub fn validate_export(
+        &self,
+        value: &serde_json::Value,
+        validator: &FdValidator,
+        id: &dyn Fn(&model::Scope, &model::Activity) -> Option<String>,
+    ) -> Vec<String> {
+        validate_export(value, self, validator, id)
+    }
+
+    /// Runs the flow locally from its start: `inputs`, HTTP through `http`, `digits` answering
+    /// menus in order, subflows from `subflows`.
+    pub fn run(
+        &self,
+        inputs: &run::Inputs,
+        http: &mut dyn crate::tools::simulate::HttpClient,
+        digits: &[String],
+        subflows: &dyn run::SubflowLookup,
+    ) -> run::FdRun {
+        run::run(self, inputs, http, digits, subflows)
+    }
+}
+
+impl inspect::Summary {
+    /// The summary as `inspect` prints it, for the file at `path`.
+    pub fn render(&self, path: &str) -> String {
+        inspect::render(path, self)
+    }
+}
+
+impl run::FdRun {
+    /// The run for people: the path taken, HTTP requests, where it ended.
+    pub fn render_text(&self) -> String {
+        run::render_text(self)
+    }
+
+    /// The run as JSON.
+    pub fn render_json(&self) -> String {
+        run::render_json(self)
+    }
+}
+
+impl run::Inputs {
+    /// The inputs a file (`source`) gives `flow`, or every problem with it; and the file as
+    /// diagnostics may quote it (values hidden).
+    pub fn read(
+        source: &SourceFile,
+        flow: &FdFlow,
+    ) -> (Result<run::Inputs, Vec<Diagnostic>>, SourceFile) {
+        run::read_inputs(source, flow)
+    }
+}
+
+impl FdValidator {
+    /// Problems with cross-references in a whole export (`document`): the main process and
+    /// every event flow.
+    pub fn reference_problems(document: &serde_json::Value) -> Vec<String> {
+        schema::reference_problems(document)
+    }
+}
+
+impl sheet::SheetInput<'_> {
+    /// The build sheet, as Markdown: how to import the file into Flow Designer, what to check
+    /// afterwards, its variables, and how a parent flow calls it.
+    pub fn sheet(&self) -> String {
+        sheet::sheet(self)
+    }
+}
+
+impl FdBuild {
+    /// Builds a Flow Designer spec back into an export (`FlowVersionRes`), validated.
+    pub fn from_spec(source: &SourceFile, validator: &FdValidator) -> FdBuild {
+        build_spec(source, validator)
     }
 }

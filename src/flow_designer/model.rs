@@ -37,13 +37,13 @@ pub struct FdFlow {
     /// What an export carries beside the logic (its ids, positions, members wxcflow does not
     /// model), kept so that the flow written back from it carries the same; empty for a flow
     /// wxcflow lowered.
-    pub kept: Kept,
+    pub(crate) kept: Kept,
 }
 
 /// What an export carries beside the logic, kept verbatim for writing it back. None of it is
 /// compared by `diff` (ids and positions are noise there); all of it is written by `emit`.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Kept {
+pub(crate) struct Kept {
     /// Top-level members as the export gives them, where wxcflow's own would differ:
     /// `id`, `flowId`, `orgId`, `version`, server stamps, `settings`, `associatedChannels`,
     /// `flowOutcome`, and any member a newer export adds; members deeper in (the canvas's
@@ -60,7 +60,7 @@ pub struct Kept {
 
 /// The ids and positions of one process's activities and links.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct ProcessKept {
+pub(crate) struct ProcessKept {
     /// Activity name -> its id, position and the kind's properties it does not carry.
     pub activities: BTreeMap<String, ActivityKept>,
     /// `(source, port, target)` (activity names) -> the link's id.
@@ -69,7 +69,7 @@ pub struct ProcessKept {
 
 /// One activity's id, diagram position and absent properties.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct ActivityKept {
+pub(crate) struct ActivityKept {
     /// The activity's id (its key in `process.activities` and `diagram.widgets`).
     pub id: Option<String>,
     /// Its widget's `point`, `(x, y)`.
@@ -189,7 +189,7 @@ impl Process {
 
 /// A process's activities by name and its links by source and by target, built once, so that
 /// a pass over every activity stays linear in the flow (the `Process` methods scan).
-pub struct ProcessIndex<'p> {
+pub(crate) struct ProcessIndex<'p> {
     by_name: HashMap<&'p str, &'p Activity>,
     out: HashMap<&'p str, Vec<&'p Link>>,
     into: HashMap<&'p str, Vec<&'p Link>>,
@@ -708,7 +708,7 @@ pub(crate) fn default_activity_id(kind: Kind, activity_name: &str) -> String {
 }
 
 /// The main process and each event flow's, with the scope name used in places.
-pub fn processes(flow: &FdFlow) -> Vec<(Scope, &Process)> {
+pub(crate) fn processes(flow: &FdFlow) -> Vec<(Scope, &Process)> {
     let mut all = vec![(Scope::Main, &flow.process)];
     all.extend(
         flow.event_flows

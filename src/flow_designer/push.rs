@@ -1,18 +1,18 @@
 //! What `wxcflow push` sends to Webex Contact Center's flow API and what it believes of the
 //! answers, decided here without any I/O; the CLI sends the calls and prints the verdicts.
 //!
-//! - Where: [`api_base`], the region's host, or an `--api-url` parsed as a URL: no user name or
+//! - Where: [`Call::api_base`], the region's host, or an `--api-url` parsed as a URL: no user name or
 //!   password in it, https, or plain http only to `localhost` or a loopback address.
 //! - What: `POST .../flows:import?flowType=..&overwrite=..` (multipart, one part `file`) and, on
 //!   request, `POST .../flows/{flowId}:publish?flowType=..` with a JSON `PublishParameters`
-//!   body; both with a bearer token ([`import_call`], [`publish_call`]).
-//! - What is believed: [`judge_import`] and [`judge_publish`]. No redirect is followed; a 429
+//!   body; both with a bearer token ([`Call::import`], [`Call::publish`]).
+//! - What is believed: [`Answer::judge_import`] and [`Answer::judge_publish`]. No redirect is followed; a 429
 //!   with `Retry-After` is retried a bounded number of times; an answer is read up to
-//!   [`MAX_ANSWER_BYTES`]; an import succeeded only when a 2xx JSON answer names the flow by an
+//!   [`Call::MAX_ANSWER_BYTES`]; an import succeeded only when a 2xx JSON answer names the flow by an
 //!   id of the shape real ids have (24 hex digits).
 //! - Parents: a file whose subflow handoffs have no subflow id ([`unresolved_subflows`], as
 //!   `build` writes them without `--subflow`) is never sent so: each subflow is first looked up
-//!   by name ([`lookup_call`], [`judge_lookup`]) and its ids written in ([`resolve_subflows`]);
+//!   by name ([`Call::lookup`], [`Answer::judge_lookup`]) and its ids written in ([`resolve_subflows`]);
 //!   a subflow not found stops the push before the import.
 
 use super::lower::SubflowIds;
@@ -24,19 +24,19 @@ use std::net::IpAddr;
 use url::{Host, Url};
 
 /// The project id in Cisco's examples of the flow-store API.
-pub const DEFAULT_PROJECT: &str = super::sheet::PROJECT_ID;
+pub(crate) const DEFAULT_PROJECT: &str = super::sheet::PROJECT_ID;
 
 /// The most of an answer that is read; a longer one is a failure, and is not shown.
-pub const MAX_ANSWER_BYTES: u64 = 1024 * 1024;
+pub(crate) const MAX_ANSWER_BYTES: u64 = 1024 * 1024;
 
 /// How many times a call answered 429 is sent again.
-pub const MAX_RETRIES: u32 = 3;
+pub(crate) const MAX_RETRIES: u32 = 3;
 
 /// The longest `Retry-After` waited for, in seconds; a longer one ends the push.
 pub(crate) const MAX_RETRY_AFTER_SECS: u64 = 60;
 
 /// The comment a publish carries unless `--comment` gives one.
-pub const DEFAULT_COMMENT: &str = "Published by wxcflow push";
+pub(crate) const DEFAULT_COMMENT: &str = "Published by wxcflow push";
 
 /// One HTTP request. It holds the bearer token: never print it.
 pub struct Call {
@@ -48,6 +48,91 @@ pub struct Call {
     pub headers: Vec<(String, String)>,
     /// The request body: the multipart import form, or the publish parameters.
     pub body: String,
+}
+
+/// How a call is made: the flow-store calls a push makes, where they go, and how they may be
+/// sent. The CLI sends them and hands each answer to [`Answer`]'s judges.
+impl Call {
+    /// The project id in Cisco's examples of the flow-store API.
+    pub const DEFAULT_PROJECT: &'static str = DEFAULT_PROJECT;
+    /// The most of an answer that is read; a longer one is a failure, and is not shown.
+    pub const MAX_ANSWER_BYTES: u64 = MAX_ANSWER_BYTES;
+    /// How many times a call answered 429 is sent again.
+    pub const MAX_RETRIES: u32 = MAX_RETRIES;
+    /// The comment a publish carries unless `--comment` gives one.
+    pub const DEFAULT_COMMENT: &'static str = DEFAULT_COMMENT;
+    /// The environment variables a proxy is taken from, in the order they are read.
+    pub const PROXY_VARIABLES: [&'static str; 6] = PROXY_VARIABLES;
+
+    /// The API's base URL, without a trailing `/`: the region's, or the one given (refused
+    /// when it has credentials, a query or a fragment, or is plain http beyond loopback).
+    pub fn api_base(region: &str, api_url: Option<&str>) -> Result<String, ApiUrlError> {
+        api_base(region, api_url)
+    }
+
+    /// Whether an org or project id is safe in a URL path.
+    pub fn valid_id(id: &str) -> bool {
+        valid_id(id)
+    }
+
+    /// The import call: the file as the one form part, with its flow type and `overwrite`.
+    pub fn import(
+        base: &str,
+        org: &str,
+        project: &str,
+        file_name: &str,
+        json: &str,
+        options: &ImportOptions,
+        token: &str,
+    ) -> Call {
+        import_call(base, org, project, file_name, json, options, token)
+    }
+
+    /// The publish call for a flow an import answered with.
+    pub fn publish(
+        base: &str,
+        org: &str,
+        project: &str,
+        flow_id: &str,
+        flow_type: FlowType,
+        comment: &str,
+        token: &str,
+    ) -> Call {
+        publish_call(base, org, project, flow_id, flow_type, comment, token)
+    }
+
+    /// The lookup of a subflow by name, for a parent whose handoffs name no subflow id.
+    pub fn lookup(base: &str, org: &str, project: &str, name: &str, token: &str) -> Call {
+        lookup_call(base, org, project, name, token)
+    }
+
+    /// Whether a call to `url` may go through a proxy the environment names: https only.
+    pub fn may_use_proxy(url: &str) -> bool {
+        may_use_proxy(url)
+    }
+
+    /// How a proxy is named in messages: `scheme://host:port`, never a user name or password.
+    pub fn proxy_shown(scheme: &str, host: &str, port: u16) -> String {
+        proxy_shown(scheme, host, port)
+    }
+}
+
+/// What an answer means, for each call a push makes.
+impl Answer {
+    /// A lookup's answer: the one subflow named exactly `name`.
+    pub fn judge_lookup(&self, attempt: u32, request_url: &str, name: &str) -> Verdict<SubflowIds> {
+        judge_lookup(self, attempt, request_url, name)
+    }
+
+    /// An import's answer: the ids of the flow imported.
+    pub fn judge_import(&self, attempt: u32, request_url: &str) -> Verdict<Imported> {
+        judge_import(self, attempt, request_url)
+    }
+
+    /// A publish's answer.
+    pub fn judge_publish(&self, attempt: u32, request_url: &str) -> Verdict<()> {
+        judge_publish(self, attempt, request_url)
+    }
 }
 
 /// Why an `--api-url` is refused. The messages never quote a user name or password.
@@ -102,7 +187,7 @@ pub(crate) fn is_loopback(host: &Host<&str>) -> bool {
 /// fragment, or when it is plain http to anything but `localhost` or a loopback address; https
 /// goes anywhere. A prefix match would let `http://localhost:1@192.0.2.2` through: the host is
 /// what the parser says it is.
-pub fn api_base(region: &str, api_url: Option<&str>) -> Result<String, ApiUrlError> {
+pub(crate) fn api_base(region: &str, api_url: Option<&str>) -> Result<String, ApiUrlError> {
     if let Some(given) = api_url {
         // The parser's error is its own fixed text, never the URL (which may hold a password).
         let url = Url::parse(given.trim()).map_err(|e| ApiUrlError::NotAbsolute(e.to_string()))?;
@@ -136,7 +221,7 @@ pub fn api_base(region: &str, api_url: Option<&str>) -> Result<String, ApiUrlErr
 }
 
 /// Whether an org or project id is safe in a URL path.
-pub fn valid_id(id: &str) -> bool {
+pub(crate) fn valid_id(id: &str) -> bool {
     !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
 }
 
@@ -197,7 +282,7 @@ fn flows_url(base: &str, org: &str, project: &str) -> String {
 /// The name a file is sent under in the form's `filename=`: its base name in ASCII, anything but
 /// letters, digits, `.`, `_` and `-` made `_` (no quote, control character or path separator
 /// reaches the header); `flow.json` when nothing is left.
-pub fn form_file_name(file_name: &str) -> String {
+pub(crate) fn form_file_name(file_name: &str) -> String {
     let base = file_name.rsplit(['/', '\\']).next().unwrap_or("");
     let safe: String = base
         .chars()
@@ -218,7 +303,7 @@ pub fn form_file_name(file_name: &str) -> String {
 
 /// A multipart form with one part, `file`; the boundary is derived from the file, so that it
 /// never occurs in it.
-pub fn multipart(file_name: &str, json: &str) -> (String, String) {
+pub(crate) fn multipart(file_name: &str, json: &str) -> (String, String) {
     let digest = Sha256::digest(json.as_bytes());
     let boundary: String = format!(
         "wxcflow-{}",
@@ -256,7 +341,7 @@ pub struct ImportOptions {
 /// part `file` [api: `flowType` and `overwrite` are query parameters]. `overwrite` takes `yes`
 /// or `no` [assumed from the live contract, which types it as a string with those values and
 /// `no` as default; community].
-pub fn import_call(
+pub(crate) fn import_call(
     base: &str,
     org: &str,
     project: &str,
@@ -289,7 +374,7 @@ pub(crate) fn publish_parameters(comment: &str) -> String {
 /// `POST .../flows/{flowId}:publish?flowType=..` with `publish_parameters`. The `flowType`
 /// query parameter is in the live contract \[community\]. `flow_id` is one [`judge_import`]
 /// accepted (24 hex digits), so it is safe in the path.
-pub fn publish_call(
+pub(crate) fn publish_call(
     base: &str,
     org: &str,
     project: &str,
@@ -402,7 +487,7 @@ pub fn resolve_subflows(file: &mut Value, found: &BTreeMap<String, SubflowIds>) 
 /// parameters, from the live contract\]. The answer is searched for the exact name
 /// ([`judge_lookup`]), so a server that ignores the search still answers rightly, as long as
 /// the subflow is on the first page.
-pub fn lookup_call(base: &str, org: &str, project: &str, name: &str, token: &str) -> Call {
+pub(crate) fn lookup_call(base: &str, org: &str, project: &str, name: &str, token: &str) -> Call {
     let search: String = url::form_urlencoded::byte_serialize(name.as_bytes()).collect();
     Call {
         method: "GET",
@@ -423,7 +508,7 @@ pub fn lookup_call(base: &str, org: &str, project: &str, name: &str, token: &str
 /// (`flowId`, and `id` as its version when both are there; else `id`) [assumed: the list's
 /// entries are not published]. None, several, or an id not of the shape real ids have: a
 /// failure that names the subflow and says what to do.
-pub fn judge_lookup(
+pub(crate) fn judge_lookup(
     answer: &Answer,
     attempt: u32,
     request_url: &str,
@@ -483,14 +568,14 @@ pub fn judge_lookup(
     }
 }
 
-/// An answer's body, read up to [`MAX_ANSWER_BYTES`].
+/// An answer's body, read up to [`Call::MAX_ANSWER_BYTES`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Body {
     /// The whole body, as text.
     Text(String),
     /// The whole body, not UTF-8.
     NotText,
-    /// Longer than [`MAX_ANSWER_BYTES`]: not read further.
+    /// Longer than [`Call::MAX_ANSWER_BYTES`]: not read further.
     TooLarge,
 }
 
@@ -598,7 +683,7 @@ pub(crate) const KNOWN_REGIONS: [&str; 7] = ["us1", "eu1", "eu2", "anz1", "ca1",
 /// parsed host is the request's), or by its host when that is one of the API's own hosts
 /// (`api.wxcc-<region>.cisco.com`, a region of `KNOWN_REGIONS`); any other host is not
 /// named. A change of scheme is said.
-pub fn redirect_target(request_url: &str, location: &str) -> String {
+pub(crate) fn redirect_target(request_url: &str, location: &str) -> String {
     let Ok(base) = Url::parse(request_url) else {
         return "a redirect (not named: an answer may echo what push sent)".to_string();
     };
@@ -645,7 +730,7 @@ fn api_host(host: &Host<&str>) -> Option<String> {
 
 /// The environment variables a proxy is taken from, in the order they are read: the first
 /// one set is the proxy (as ureq reads them).
-pub const PROXY_VARIABLES: [&str; 6] = [
+pub(crate) const PROXY_VARIABLES: [&str; 6] = [
     "ALL_PROXY",
     "all_proxy",
     "HTTPS_PROXY",
@@ -659,12 +744,12 @@ pub const PROXY_VARIABLES: [&str; 6] = [
 /// direct): https only, where the proxy sees a `CONNECT` and TLS runs end to end through it.
 /// Plain http, which goes to loopback only, never does: a proxy would read the request,
 /// bearer token included.
-pub fn may_use_proxy(url: &str) -> bool {
+pub(crate) fn may_use_proxy(url: &str) -> bool {
     Url::parse(url).is_ok_and(|u| u.scheme() == "https")
 }
 
 /// How a proxy is named in messages: `scheme://host:port`, never a user name or password.
-pub fn proxy_shown(scheme: &str, host: &str, port: u16) -> String {
+pub(crate) fn proxy_shown(scheme: &str, host: &str, port: u16) -> String {
     let scheme = if scheme.eq_ignore_ascii_case("https") {
         "https"
     } else {
@@ -773,7 +858,7 @@ fn judge_common(
 /// [assumed: the live contract answers a `BasicFlowDTO` and publishes none of its fields; an
 /// export, a FlowVersionRes, has `flowId` for the flow and `id` for the version]. An id field
 /// that is there but not 24 hex digits fails the import and is not printed.
-pub fn judge_import(answer: &Answer, attempt: u32, request_url: &str) -> Verdict<Imported> {
+pub(crate) fn judge_import(answer: &Answer, attempt: u32, request_url: &str) -> Verdict<Imported> {
     let map = match judge_common(Step::Import, answer, attempt, request_url) {
         Verdict::Accepted(map) => map,
         Verdict::RetryAfter(secs) => return Verdict::RetryAfter(secs),
@@ -809,7 +894,7 @@ pub fn judge_import(answer: &Answer, attempt: u32, request_url: &str) -> Verdict
 
 /// What a publish's answer means: accepted as a 2xx JSON object (the published flow \[community\];
 /// its fields are not read).
-pub fn judge_publish(answer: &Answer, attempt: u32, request_url: &str) -> Verdict<()> {
+pub(crate) fn judge_publish(answer: &Answer, attempt: u32, request_url: &str) -> Verdict<()> {
     match judge_common(Step::Publish, answer, attempt, request_url) {
         Verdict::Accepted(_) => Verdict::Accepted(()),
         Verdict::RetryAfter(secs) => Verdict::RetryAfter(secs),
@@ -847,7 +932,7 @@ pub(crate) fn error_fields(answer: &str) -> Vec<&'static str> {
 
 /// What is said of a refused call: its status, and which error fields its answer has; the
 /// answer itself is not shown, as it may echo the token.
-pub fn refusal(status: u16, answer: &str) -> String {
+pub(crate) fn refusal(status: u16, answer: &str) -> String {
     match error_fields(answer).as_slice() {
         [] => format!("HTTP {status} (the answer is not shown: it may echo the token)"),
         fields => format!(

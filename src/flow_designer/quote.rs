@@ -32,7 +32,8 @@ pub struct Quoted {
 }
 
 /// The file `source` as diagnostics may quote it; `flow` is what it reads as.
-pub fn quoted(source: &SourceFile, flow: &FdFlow) -> Quoted {
+#[cfg(test)]
+pub(crate) fn quoted(source: &SourceFile, flow: &FdFlow) -> Quoted {
     quote(source.clone(), Some(flow), false, SpanCell::default())
 }
 
@@ -43,7 +44,8 @@ pub(crate) fn quoted_partial(source: &SourceFile, partial: Option<&FdFlow>) -> Q
     quote(source.clone(), partial, true, SpanCell::default())
 }
 
-/// [`quoted`], with the spans its reading kept.
+/// The file `source` as diagnostics may quote it (`flow` is what it reads as), with the spans
+/// its reading kept.
 pub(crate) fn quoted_in(source: SourceFile, flow: &FdFlow, spans: SpanCell) -> Quoted {
     quote(source, Some(flow), false, spans)
 }

@@ -119,7 +119,7 @@ impl<'de> serde::Deserialize<'de> for IsObject {
 
 /// Reads an export. Every problem found is reported, each with the line and column of the
 /// value it is about; the model comes back only when there were none.
-pub fn read_export(source: &SourceFile) -> Result<FdFlow, Vec<Diagnostic>> {
+pub(crate) fn read_export(source: &SourceFile) -> Result<FdFlow, Vec<Diagnostic>> {
     match read_export_partial(source) {
         (Some(flow), problems) if problems.is_empty() => Ok(flow),
         (_, problems) => Err(problems),
@@ -128,7 +128,7 @@ pub fn read_export(source: &SourceFile) -> Result<FdFlow, Vec<Diagnostic>> {
 
 /// Reads an export as far as it goes: the model whenever the text is JSON, with the problems
 /// found in it (a model with problems still tells where the file holds what, for quoting it).
-pub fn read_export_partial(source: &SourceFile) -> (Option<FdFlow>, Vec<Diagnostic>) {
+pub(crate) fn read_export_partial(source: &SourceFile) -> (Option<FdFlow>, Vec<Diagnostic>) {
     read_export_in(source, &SpanCell::default())
 }
 

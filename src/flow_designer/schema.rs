@@ -78,7 +78,7 @@ fn object(value: Option<&Value>) -> &Map<String, Value> {
 }
 
 /// Problems with cross-references in a whole file: the main process and every event flow.
-pub fn reference_problems(document: &Value) -> Vec<String> {
+pub(crate) fn reference_problems(document: &Value) -> Vec<String> {
     let mut problems = Vec::new();
     process_problems(
         "process",

@@ -23,7 +23,7 @@ pub struct Secrets {
 
 /// One place where an activity carries a credential typed in clear.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Credential {
+pub(crate) struct Credential {
     /// The place as a reviewer reads it: ``header `x-api-key` ``.
     pub place: String,
     /// The setting that holds it, as a path into the activity's settings.
@@ -112,7 +112,7 @@ pub(crate) fn secret_variables(flow: &FdFlow) -> BTreeSet<String> {
 
 /// Whether a setting at `path` holds a secret, given the activity's secret settings: it is one,
 /// lies inside one, or holds one (a string or table holding a secret anywhere is secret whole).
-pub fn covers(secret: &[Vec<String>], path: &[String]) -> bool {
+pub(crate) fn covers(secret: &[Vec<String>], path: &[String]) -> bool {
     secret
         .iter()
         .any(|s| path.starts_with(s) || s.starts_with(path))
@@ -187,7 +187,7 @@ pub(crate) fn url_credentials(url: &str) -> Vec<String> {
 
 /// Where an activity carries a credential typed in clear. `secret_variables` are the variables
 /// that hold secrets (a set-variable typing a value into one types a credential).
-pub fn credentials(a: &Activity, secret_variables: &BTreeSet<String>) -> Vec<Credential> {
+pub(crate) fn credentials(a: &Activity, secret_variables: &BTreeSet<String>) -> Vec<Credential> {
     let setting = |path: &[&str]| path.iter().map(|s| s.to_string()).collect();
     let mut found = Vec::new();
     if a.kind() == Kind::SetVariable {
@@ -251,7 +251,7 @@ pub fn credentials(a: &Activity, secret_variables: &BTreeSet<String>) -> Vec<Cre
 /// An activity's logic as path -> value: type keys, then settings over the kind's defaults,
 /// noise and nulls left out, nested values flattened (`httpRequestHeaders.x-key`). Text values
 /// are quoted; a value in or holding a secret setting (`secret`) is secret.
-pub fn fields(a: &Activity, secret: &[Vec<String>]) -> BTreeMap<String, Text> {
+pub(crate) fn fields(a: &Activity, secret: &[Vec<String>]) -> BTreeMap<String, Text> {
     let mut merged: BTreeMap<String, Value> = full_settings(a.kind())
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))

@@ -39,7 +39,7 @@ fn cell(text: &str) -> String {
 
 /// The build sheet, as Markdown: how to import the file into Flow Designer, what to check
 /// afterwards, its variables, and how a parent flow calls it.
-pub fn sheet(input: &SheetInput) -> String {
+pub(crate) fn sheet(input: &SheetInput) -> String {
     // Read on screens: a control character a value holds shows as U+FFFD, as in the core's sheet.
     crate::diagnostic::printable(&write_sheet(input)).into_owned()
 }

@@ -27,8 +27,8 @@
 //! settings that are null where the default is not are listed in `nulls`, values TOML cannot
 //! say exactly (a null inside, an integer beyond 64 bits) in `json` as JSON text.
 //!
-//! A spec decompiled from an export also keeps what the export carries beside the logic (see
-//! [`Kept`]): per activity `id`, `at = [x, y]`, `link_ids = { port = "id" }` and `absent`
+//! A spec decompiled from an export also keeps what the export carries beside the logic (the
+//! model's `Kept`): per activity `id`, `at = [x, y]`, `link_ids = { port = "id" }` and `absent`
 //! (properties of the kind's full set the export did not carry); per variable `export` /
 //! `export_json`; and `[flow_designer.export]` / `[flow_designer.export_json]` for top-level
 //! members (deeper ones by JSON pointer: `"/diagram/properties"`). Built back, the file carries
@@ -198,7 +198,7 @@ impl<T> InOrder<T> {
 }
 
 /// Reads a Flow Designer spec into the model, reporting every problem with its location.
-pub fn read_spec(source: &SourceFile) -> Result<FdFlow, Vec<Diagnostic>> {
+pub(crate) fn read_spec(source: &SourceFile) -> Result<FdFlow, Vec<Diagnostic>> {
     match read_spec_partial(source) {
         (Some(flow), problems) if problems.is_empty() => Ok(flow),
         (_, problems) => Err(problems),

@@ -298,7 +298,7 @@ pub enum Found {
 
 /// What to do with a stale document.
 #[derive(Debug, PartialEq, Eq)]
-pub enum StaleAction {
+pub(crate) enum StaleAction {
     /// Gone already: forget it.
     Forget,
     /// Remove it: still as wxcflow wrote it, and holding no secret (or `--prune`).
@@ -453,7 +453,7 @@ pub fn verify_manifest(manifest: &Manifest) -> Vec<Finding> {
 
 /// Whether a document holds a secret, decided from the document itself as the build decides it
 /// (a `secret` variable with a non-empty default); `None` when the bytes are not a flow document.
-pub fn holds_secret(bytes: &[u8]) -> Option<bool> {
+pub(crate) fn holds_secret(bytes: &[u8]) -> Option<bool> {
     serde_json::from_slice::<crate::flow::Document>(bytes)
         .ok()
         .map(|d| d.flow.holds_secret())
@@ -683,7 +683,7 @@ pub fn reusable<'m>(
 }
 
 /// Diagnostic codes, sorted, once each.
-pub fn codes<'d>(
+pub(crate) fn codes<'d>(
     diagnostics: impl Iterator<Item = &'d crate::diagnostic::Diagnostic>,
 ) -> Vec<String> {
     let mut codes: Vec<String> = diagnostics.map(|d| d.code.as_str().to_string()).collect();

@@ -292,7 +292,7 @@ fn quoted(names: &[String]) -> String {
 
 /// Escapes text so that, rendered as a template, it comes out unchanged: every `{` that would
 /// open a tag becomes `{{ "{" }}`.
-pub fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     if !is_template(text) {
         return text.to_string();
     }

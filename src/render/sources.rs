@@ -87,7 +87,7 @@ pub fn check_secret_path(canonical: &Path, allowed: &[PathBuf]) -> Result<(), Fi
 /// Why a secret value is refused. Neither says which character, where, or how long the value
 /// is: only the rule it breaks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ValueProblem {
+pub(crate) enum ValueProblem {
     /// Empty, or only white space, once the trailing newline is removed.
     Blank,
     /// It holds a byte order mark, NUL or other control character (tab, a second newline).

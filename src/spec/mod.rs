@@ -7,6 +7,6 @@ mod parse;
 mod shape;
 
 pub use model::Spec;
-pub use parse::parse_spec;
+pub(crate) use parse::parse_spec;
 pub(crate) use parse::{parse_toml, shape_error, spec_from_toml, workflow_given};
 pub(crate) use shape::Shaped;

@@ -6,7 +6,7 @@ use serde::{Deserialize, Deserializer};
 use std::collections::BTreeMap;
 use std::ops::{Deref, DerefMut};
 
-pub use toml::Spanned;
+pub(crate) use toml::Spanned;
 
 /// The key that names the Start node in references: `$(start.inboundWebhook.hook)`.
 pub(crate) const START_KEY: &str = "start";
@@ -80,26 +80,33 @@ pub(crate) type SpannedMap = BTreeMap<S<String>, S<String>>;
 pub struct Spec {
     /// Template parameters: values that differ per tenant, given in a tenant file.
     #[serde(default)]
-    pub params: BTreeMap<S<String>, ParamSpec>,
+    pub(crate) params: BTreeMap<S<String>, ParamSpec>,
     /// The flow settings.
-    pub flow: FlowSection,
+    pub(crate) flow: FlowSection,
     /// The Start node.
-    pub trigger: TriggerSpec,
+    pub(crate) trigger: TriggerSpec,
     /// Custom variables, by name.
     #[serde(default)]
-    pub variables: BTreeMap<S<String>, VariableSpec>,
+    pub(crate) variables: BTreeMap<S<String>, VariableSpec>,
     /// Flow outcomes beyond the three defaults, or the defaults' codes, by name.
     #[serde(default)]
-    pub outcomes: BTreeMap<S<String>, OutcomeSpec>,
+    pub(crate) outcomes: BTreeMap<S<String>, OutcomeSpec>,
     /// The nodes, by key (the name references use: `$(fetch_token.token)`).
     #[serde(default)]
-    pub nodes: BTreeMap<S<String>, NodeSpec>,
+    pub(crate) nodes: BTreeMap<S<String>, NodeSpec>,
+}
+
+impl Spec {
+    /// The flow's name (`[flow] name`): what a `call_flow` node names it by.
+    pub fn name(&self) -> &str {
+        self.flow.name.get_ref()
+    }
 }
 
 /// `[params.NAME]`: a template parameter, used as `{{ NAME }}` inside string values.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ParamSpec {
+pub(crate) struct ParamSpec {
     /// `string`, `integer`, `boolean` or `url`.
     #[serde(rename = "type")]
     #[schemars(extend("enum" = ["string", "integer", "boolean", "url"]))]
@@ -120,7 +127,7 @@ pub struct ParamSpec {
 /// A node's per-tenant switch: a boolean, or a template that renders to `true` or `false`.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(untagged)]
-pub enum Switch {
+pub(crate) enum Switch {
     /// On or off for every tenant.
     Fixed(bool),
     /// A template (`{{ debug_report }}`) each tenant renders to `true` or `false`.
@@ -130,7 +137,7 @@ pub enum Switch {
 /// `[flow]`: the flow settings Cisco documents under the gear icon.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct FlowSection {
+pub(crate) struct FlowSection {
     /// The flow's name in Flow Builder.
     pub name: S<String>,
     /// The flow's description.
@@ -149,7 +156,7 @@ pub struct FlowSection {
 /// `[trigger]`: the Start node. Only the inbound webhook trigger is modelled today.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct TriggerSpec {
+pub(crate) struct TriggerSpec {
     #[serde(rename = "type")]
     /// `webhook`.
     #[schemars(extend("enum" = ["webhook"]))]
@@ -165,7 +172,7 @@ pub struct TriggerSpec {
 /// `[variables.NAME]`: a custom variable in flow settings.
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct VariableSpec {
+pub(crate) struct VariableSpec {
     /// The default value.
     pub default: Option<S<String>>,
     /// Per-tenant switch: when false the variable is left out, with every assignment to it
@@ -191,7 +198,7 @@ pub struct VariableSpec {
 /// `[outcomes.NAME]`: a flow outcome (Success, Error, Incomplete exist by default).
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct OutcomeSpec {
+pub(crate) struct OutcomeSpec {
     /// The status code the flow reports when it ends with this outcome.
     pub code: Option<S<i64>>,
     /// What the outcome means.
@@ -204,7 +211,7 @@ pub struct OutcomeSpec {
 /// to the wrong type is reported by name (`wxc::field-not-allowed`) rather than as a shape error.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct NodeSpec {
+pub(crate) struct NodeSpec {
     #[serde(rename = "type")]
     /// The node type: `http`, `branch`, `evaluate` or `call_flow`.
     #[schemars(extend("enum" = ["http", "branch", "evaluate", "call_flow"]))]
@@ -279,7 +286,7 @@ pub struct NodeSpec {
 /// One named branch of a Branch node; conditions joined by `all` (AND) or `any` (OR).
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct BranchSpec {
+pub(crate) struct BranchSpec {
     /// The branch's outcome name.
     pub name: S<String>,
     /// Conditions that must all hold.
@@ -311,7 +318,7 @@ pub struct ConditionSpec {
 /// On leaving, `outcome` limits the action to one outcome.
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ActionSpec {
+pub(crate) struct ActionSpec {
     /// On leaving: the one outcome the action runs for (an assumption; see
     /// `[flow] per_outcome_actions`).
     pub outcome: Option<S<String>>,

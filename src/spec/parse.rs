@@ -10,7 +10,7 @@ use toml::de::DeTable;
 use toml::Spanned;
 
 /// Parses a spec. The source's name is what diagnostics show as the file.
-pub fn parse_spec(source: &SourceFile) -> Result<Spec, Diagnostic> {
+pub(crate) fn parse_spec(source: &SourceFile) -> Result<Spec, Diagnostic> {
     spec_from_toml(parse_toml(source)?, source)
 }
 
@@ -82,6 +82,13 @@ pub(crate) fn shape_error<M: Shaped>(e: &toml::de::Error, source: &SourceFile) -
             source,
             crate::diagnostic::in_toml_terms(e.message().trim_end()),
         ),
+    }
+}
+
+impl Spec {
+    /// Parses a spec's text into the model, or the one diagnostic that says why not.
+    pub fn parse(source: &SourceFile) -> Result<Spec, Diagnostic> {
+        parse_spec(source)
     }
 }
 

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 /// Writes the spec for a document. Node ids are pinned only when compiling without pins would
 /// number the nodes differently.
-pub fn decompile(document: &Document) -> String {
+pub(crate) fn decompile(document: &Document) -> String {
     let unpinned = write_spec(&document.flow, false);
     if assigned_ids(&unpinned).is_some_and(|flow| ids(&flow) == ids(&document.flow)) {
         unpinned
@@ -232,4 +232,11 @@ fn write_node(o: &mut SpecWriter, w: &Keys, node: &Node, pin_id: bool) {
         "next",
         inline_table(node.exits.iter().map(|e| (&e.outcome, w.target(&e.target)))),
     );
+}
+
+impl Document {
+    /// The document written back as a spec (TOML), ids pinned only where they must be.
+    pub fn decompile(&self) -> String {
+        decompile(self)
+    }
 }

@@ -10,7 +10,7 @@ use crate::diagnostic::{Code, Diagnostic, SourceFile};
 use toml_edit::{DocumentMut, Item, RawString, Table};
 
 /// Formats a spec's text, or says where it is not valid TOML.
-pub fn format_spec(source: &SourceFile) -> Result<String, Diagnostic> {
+pub(crate) fn format_spec(source: &SourceFile) -> Result<String, Diagnostic> {
     let mut doc: DocumentMut = source.text.parse().map_err(|e: toml_edit::TomlError| {
         crate::spec::workflow_given(source).unwrap_or_else(|| {
             Diagnostic::new(
@@ -146,6 +146,14 @@ fn normalise_table(table: &mut Table) {
         if let Some(sub) = table.get_mut(&key).and_then(Item::as_table_mut) {
             normalise_table(sub);
         }
+    }
+}
+
+impl crate::spec::Spec {
+    /// A spec's text (`source`) formatted: sections and keys in the canonical order, comments
+    /// kept.
+    pub fn format(source: &SourceFile) -> Result<String, Diagnostic> {
+        format_spec(source)
     }
 }
 

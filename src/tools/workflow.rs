@@ -17,7 +17,7 @@ pub(crate) const BLOCK: usize = 256;
 /// The highest leading three bytes of any block measured on 55 public exports (36,756 blocks).
 /// Every block of a genuine export is below the key's modulus; a block whose leading bytes exceed
 /// this is taken as a sign of corruption or of a file that is not an export.
-pub const BLOCK_BOUND: [u8; 3] = [0xab, 0x4f, 0xaf];
+pub(crate) const BLOCK_BOUND: [u8; 3] = [0xab, 0x4f, 0xaf];
 
 /// Plaintext bytes one block can carry: at least 245 when the chunks use PKCS#1 v1.5 padding.
 /// The chunking scheme is not published, so sizes are given as a range.
@@ -94,7 +94,7 @@ pub enum Rejection {
         /// Why: the zip reader's error, or that there is no `.workflow` inside.
         message: String,
     },
-    /// Over [`MAX_EXPORT_BYTES`].
+    /// Over [`Export::MAX_BYTES`].
     TooLarge {
         /// The file's size.
         bytes: usize,
@@ -192,10 +192,10 @@ impl Inspection {
 }
 
 /// The largest export read: a 10 MB flow (the platform's limit) is at most about 22 MB of hex.
-pub const MAX_EXPORT_BYTES: usize = 24 * 1024 * 1024;
+pub(crate) const MAX_EXPORT_BYTES: usize = 24 * 1024 * 1024;
 
 /// Inspects a file's bytes: an export, a zip of exports, a wxcflow file, or a precise rejection.
-pub fn inspect(bytes: &[u8]) -> Inspection {
+pub(crate) fn inspect(bytes: &[u8]) -> Inspection {
     if bytes.len() > MAX_EXPORT_BYTES {
         return Inspection::Rejected(Rejection::TooLarge { bytes: bytes.len() });
     }
@@ -209,7 +209,7 @@ pub fn inspect(bytes: &[u8]) -> Inspection {
 }
 
 /// Measures a genuine export in one pass over the bytes: hex decoding, block checks and hashes.
-pub fn read_export(bytes: &[u8]) -> Result<Export, Rejection> {
+pub(crate) fn read_export(bytes: &[u8]) -> Result<Export, Rejection> {
     if bytes.is_empty() {
         return Err(Rejection::Empty);
     }
@@ -418,7 +418,7 @@ pub struct Comparison {
 
 /// Compares two exports. Equal blocks mean equal plaintext chunks; a changed block means that
 /// something in its chunk changed (or moved into it); nothing more can be read.
-pub fn compare(old: &Export, new: &Export) -> Comparison {
+pub(crate) fn compare(old: &Export, new: &Export) -> Comparison {
     let (a, b) = (&old.block_digests, &new.block_digests);
     let lead = a.iter().zip(b).take_while(|(x, y)| x == y).count();
     let max_trail = a.len().min(b.len()) - lead;
@@ -454,7 +454,7 @@ pub fn compare(old: &Export, new: &Export) -> Comparison {
 }
 
 /// One fact per line, for people and for `git diff` through textconv.
-pub fn render_inspection(name: &str, inspection: &Inspection) -> String {
+pub(crate) fn render_inspection(name: &str, inspection: &Inspection) -> String {
     let mut out = String::new();
     render_into(&mut out, name, inspection);
     out
@@ -508,7 +508,7 @@ fn render_into(out: &mut String, name: &str, inspection: &Inspection) {
 }
 
 /// The comparison of two exports, one fact per line.
-pub fn render_comparison(old: &str, new: &str, c: &Comparison) -> String {
+pub(crate) fn render_comparison(old: &str, new: &str, c: &Comparison) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
     let _ = writeln!(
@@ -542,4 +542,41 @@ pub fn render_comparison(old: &str, new: &str, c: &Comparison) -> String {
         "  note: equal blocks mean equal plaintext chunks; what changed inside the changed blocks cannot be read"
     );
     out
+}
+
+impl Inspection {
+    /// Inspects a file's bytes: an export, a zip of exports, a wxcflow file, or a precise
+    /// rejection.
+    pub fn of(bytes: &[u8]) -> Inspection {
+        inspect(bytes)
+    }
+
+    /// The inspection for people, of the file `name`.
+    pub fn render(&self, name: &str) -> String {
+        render_inspection(name, self)
+    }
+}
+
+impl Export {
+    /// The bytes that begin every RSA block of an export.
+    pub const BLOCK_BOUND: [u8; 3] = BLOCK_BOUND;
+    /// The largest export read, in bytes.
+    pub const MAX_BYTES: usize = MAX_EXPORT_BYTES;
+
+    /// Reads one `.workflow` export's bytes.
+    pub fn read(bytes: &[u8]) -> Result<Export, Rejection> {
+        read_export(bytes)
+    }
+
+    /// What can be said of how this export and `new` differ, block by block.
+    pub fn compare(&self, new: &Export) -> Comparison {
+        compare(self, new)
+    }
+}
+
+impl Comparison {
+    /// The comparison for people, of the files `old` and `new`.
+    pub fn render(&self, old: &str, new: &str) -> String {
+        render_comparison(old, new, self)
+    }
 }

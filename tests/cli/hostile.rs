@@ -49,7 +49,7 @@ fn inputs_over_10_mb_are_refused_before_reading() {
     std::fs::write(dir.path().join("big.toml"), format!("# {big}\n")).unwrap();
     std::fs::write(
         dir.path().join("big.workflow"),
-        "a".repeat(wxcflow::tools::workflow::MAX_EXPORT_BYTES + 2),
+        "a".repeat(wxcflow::tools::workflow::Export::MAX_BYTES + 2),
     )
     .unwrap();
     let spec = wxcflow(dir.path(), &["check", "big.toml"]);

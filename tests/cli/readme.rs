@@ -111,7 +111,7 @@ fn transcript(output: &std::process::Output) -> String {
     };
     let stderr = String::from_utf8_lossy(&output.stderr);
     // The build id changes with every source edit.
-    let shown = shown.replace(wxcflow::emit::provenance::BUILD_ID, "[build id]");
+    let shown = shown.replace(wxcflow::flow::Provenance::BUILD_ID, "[build id]");
     format!(
         "exit: {:?}\n--- stdout ---\n{shown}{more}\n--- stderr ---\n{stderr}",
         output.status.code()

@@ -42,7 +42,7 @@ fn manifest(dir: &Path) -> serde_json::Value {
 }
 
 fn sha256(bytes: &[u8]) -> String {
-    wxcflow::emit::provenance::sha256_hex(bytes)
+    wxcflow::flow::Source::sha256_hex(bytes)
 }
 
 const OFF: &str = "debug_report = false\n";
@@ -294,8 +294,8 @@ fn the_output_folder_describes_exactly_the_last_run() {
         "format": "wxcflow.manifest/2",
         "state": "complete",
         "tool": concat!("wxcflow ", env!("CARGO_PKG_VERSION")),
-        "build": wxcflow::emit::provenance::BUILD_ID,
-        "commit": wxcflow::emit::provenance::COMMIT,
+        "build": wxcflow::flow::Provenance::BUILD_ID,
+        "commit": wxcflow::flow::Provenance::COMMIT,
         "template": { "name": "t.toml", "sha256": sha256(&template) },
         "tenants": [
             {
@@ -530,16 +530,16 @@ fn a_fifo_planted_in_outdir_or_as_a_secret_file_fails_that_tenant_and_blocks_not
 /// The library's record of a batch, without a process: names, the tally and its report.
 mod tally {
     use std::collections::BTreeMap;
-    use wxcflow::emit::provenance::{self, Manifest, ManifestEntry, Status};
+    use wxcflow::emit::provenance::{Manifest, ManifestEntry, Status};
     use wxcflow::render::batch::*;
 
     fn entry(name: &str) -> ManifestEntry {
         ManifestEntry {
             name: name.into(),
-            source: provenance::source(&format!("{name}.toml"), b"x = 1\n"),
+            source: wxcflow::flow::Source::of(&format!("{name}.toml"), b"x = 1\n"),
             output: format!("{name}{DOCUMENT_SUFFIX}"),
             status: Status::Ok,
-            output_sha256: Some(provenance::sha256_hex(name.as_bytes())),
+            output_sha256: Some(wxcflow::flow::Source::sha256_hex(name.as_bytes())),
             private: false,
             secret_places: BTreeMap::new(),
             errors: Vec::new(),
@@ -594,7 +594,7 @@ mod tally {
 
     #[test]
     fn a_tally_records_every_tenant_and_reports_what_the_render_did() {
-        let template = provenance::source("t.toml", b"");
+        let template = wxcflow::flow::Source::of("t.toml", b"");
         let mut previous = Manifest::new(template.clone());
         for name in ["gone", "stuck", "edited"] {
             previous.tenants.push(entry(name));
@@ -608,7 +608,7 @@ mod tally {
         );
         let mut tally = Tally::new(template, 4);
         tally.failed("bad", None, vec![String::new()], Vec::new());
-        let stamp = provenance::source("a.toml", b"");
+        let stamp = wxcflow::flow::Source::of("a.toml", b"");
         let written = |changed| TenantOutcome {
             diagnostics: Vec::new(),
             secret_spans: Vec::new(),

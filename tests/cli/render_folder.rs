@@ -165,7 +165,7 @@ fn an_in_progress_manifest_keeps_what_the_folder_held_and_is_never_reused() {
         &["b.flow.json".to_string()],
     );
     assert_eq!(marker.state, wxcflow::emit::provenance::State::InProgress);
-    assert_eq!(marker.build, wxcflow::emit::provenance::BUILD_ID);
+    assert_eq!(marker.build, wxcflow::flow::Provenance::BUILD_ID);
     // It keeps what the folder held, so a killed run still knows what wxcflow wrote there ...
     assert_eq!(marker.tenants, previous.tenants);
     // ... and every document this run may write, by name.
@@ -191,7 +191,7 @@ fn verify_passes_a_clean_folder_and_names_each_problem() {
         report,
         format!(
             "out: 4 documents as one completed render wrote them (build {})\n",
-            wxcflow::emit::provenance::BUILD_ID
+            wxcflow::flow::Provenance::BUILD_ID
         )
     );
     let out_dir = dir.path().join("out");
@@ -227,7 +227,7 @@ fn verify_passes_a_clean_folder_and_names_each_problem() {
     let value: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(value["ok"], false);
     assert_eq!(value["state"], "complete");
-    assert_eq!(value["build"], wxcflow::emit::provenance::BUILD_ID);
+    assert_eq!(value["build"], wxcflow::flow::Provenance::BUILD_ID);
     assert_eq!(value["documents"], 4);
     assert_eq!(
         value["problems"][1],
@@ -362,7 +362,7 @@ fn verify_decides_itself_which_documents_hold_secrets() {
     let s = tenants.iter_mut().find(|t| t["name"] == "s").unwrap();
     s["private"] = false.into();
     s["secret_places"] = serde_json::json!({});
-    s["output_sha256"] = wxcflow::emit::provenance::sha256_hex(&bytes).into();
+    s["output_sha256"] = wxcflow::flow::Source::sha256_hex(&bytes).into();
     // And a tenant listed twice, and one whose entry names another tenant's file.
     let mut again = tenants[0].clone();
     tenants.push(again.clone());
@@ -465,7 +465,7 @@ fn verify_without_a_manifest_is_exit_2() {
 fn reuse_is_keyed_on_the_build_id_recorded_in_the_manifest() {
     let dir = batch(&[("a.toml", OFF)]);
     assert_eq!(render(dir.path(), &[]).status.code(), Some(0));
-    let build = wxcflow::emit::provenance::BUILD_ID;
+    let build = wxcflow::flow::Provenance::BUILD_ID;
     assert_eq!(manifest(dir.path())["build"], build);
     assert!(build.starts_with(concat!(env!("CARGO_PKG_VERSION"), "+src.")));
     let again = render(dir.path(), &[]);

@@ -377,7 +377,7 @@ mod routings {
     //! on the secret's value: diagnostics, the document's text lines, the run trace, the sheet.
     use proptest::prelude::*;
     use std::collections::BTreeMap;
-    use wxcflow::diagnostic::{render_human, SourceFile};
+    use wxcflow::diagnostic::{Diagnostic, SourceFile};
     use wxcflow::tools::simulate::mock::{MockClient, MockExchange};
 
     /// Places a `{{ key }}` may go (the first is the one that is allowed).
@@ -490,11 +490,11 @@ next = { Ok = "end:Success", none = "end:Error", onError = "end:Error" }
         .unwrap();
         let build =
             super::common::compiler().build_tenant(template, Some(&tenant), &Env(secret.into()));
-        let mut out = render_human(&build.diagnostics, &[template, &tenant.source]);
+        let mut out = Diagnostic::render_human(&build.diagnostics, &[template, &tenant.source]);
         if let Some((document, _)) = &build.output {
             let flow = &document.flow;
             out.push_str(&wxcflow::tools::diff::render_lines(flow));
-            out.push_str(&wxcflow::emit::sheet::sheet(
+            out.push_str(&wxcflow::flow::Flow::sheet(
                 flow,
                 "t",
                 &build.secret_origins,
@@ -502,7 +502,7 @@ next = { Ok = "end:Success", none = "end:Error", onError = "end:Error" }
             let exchange: MockExchange =
                 toml::from_str("url = \"https://api.example.com/*\"\nbody = '{\"echo\": 1}'\n")
                     .unwrap();
-            let run = wxcflow::tools::simulate::run(
+            let run = wxcflow::flow::Flow::simulate(
                 flow,
                 &serde_json::json!({"id": "1"}),
                 &mut MockClient {
@@ -510,8 +510,8 @@ next = { Ok = "end:Success", none = "end:Error", onError = "end:Error" }
                 },
                 &wxcflow::tools::simulate::NoChildren,
             );
-            out.push_str(&wxcflow::tools::simulate::render_text(&run));
-            out.push_str(&wxcflow::tools::simulate::render_json(&run));
+            out.push_str(&run.render_text());
+            out.push_str(&run.render_json());
         }
         out
     }

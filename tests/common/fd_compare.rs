@@ -10,11 +10,11 @@ use wxcflow::flow_designer as fd;
 /// Export text -> decompiled spec -> the `FlowVersionRes` built back from it (the same
 /// `emit` that `build --target flow-designer` runs before its schema check).
 pub fn rebuilt(export: &SourceFile) -> (String, Value) {
-    let flow = fd::read::read_export(export).expect("the export reads");
-    let spec = fd::decompile::decompile(&flow, "test");
-    let again = fd::spec::read_spec(&SourceFile::new("decompiled.toml", spec.clone()))
+    let flow = fd::model::FdFlow::read_export(export).expect("the export reads");
+    let spec = flow.decompile("test");
+    let again = fd::model::FdFlow::read_spec(&SourceFile::new("decompiled.toml", spec.clone()))
         .unwrap_or_else(|d| panic!("the decompiled spec reads back: {d:?}\n{spec}"));
-    (spec, fd::emit::emit(&again))
+    (spec, again.to_export())
 }
 
 fn show(v: Option<&Value>) -> String {

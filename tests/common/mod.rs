@@ -161,7 +161,7 @@ pub fn logic(json: &[u8]) -> String {
     let mut document: wxcflow::flow::Document =
         serde_json::from_slice(json).expect("a flow document");
     document.provenance = None;
-    wxcflow::emit::document::to_json(&document)
+    document.to_json()
 }
 
 /// Pairs of secret values for the leak suites: one, two, three, eight and forty characters,

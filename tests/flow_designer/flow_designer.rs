@@ -9,7 +9,7 @@ use crate::fd_compare;
 use common::{fixture, secrets, tenant};
 use serde_json::Value;
 use std::path::Path;
-use wxcflow::diagnostic::{render_human, Code, SourceFile};
+use wxcflow::diagnostic::{Code, Diagnostic, SourceFile};
 use wxcflow::flow_designer::{self as fd, schema::FdValidator};
 use wxcflow::InputKind;
 
@@ -47,7 +47,7 @@ fn get_oauth_token_is_a_subflow_in_the_export_shape() {
     insta::assert_snapshot!("get_oauth_token_subflow", json);
     insta::assert_snapshot!(
         "get_oauth_token_subflow_diagnostics",
-        render_human(&build.diagnostics, &[&embedded()])
+        Diagnostic::render_human(&build.diagnostics, &[&embedded()])
     );
     // Only approximations: nothing refused.
     assert!(build
@@ -158,7 +158,10 @@ fn every_activity_and_link_is_drawn_and_every_port_linked() {
     let links = value["process"]["links"].as_array().unwrap();
     let widgets = value["diagram"]["widgets"].as_object().unwrap();
     assert_eq!(widgets.len(), activities.len() + links.len());
-    assert_eq!(fd::schema::reference_problems(&value), Vec::<String>::new());
+    assert_eq!(
+        fd::schema::FdValidator::reference_problems(&value),
+        Vec::<String>::new()
+    );
     for (id, activity) in activities {
         let widget = &widgets[id];
         assert_eq!(widget["widgetType"], "activity");
@@ -262,7 +265,7 @@ fn specs_flow_designer_cannot_express_are_refused_where_they_say_it() {
         let name = path.file_stem().unwrap().to_string_lossy().into_owned();
         insta::assert_snapshot!(
             format!("not_expressible_{name}"),
-            render_human(&build.diagnostics, &[&source])
+            Diagnostic::render_human(&build.diagnostics, &[&source])
         );
     }
 }
@@ -271,21 +274,21 @@ fn specs_flow_designer_cannot_express_are_refused_where_they_say_it() {
 /// the file with its secret values hidden.
 fn checked(path: &Path) -> String {
     let source = fixture(path);
-    let (read, quoted) = fd::read_quoted(&source);
+    let (read, quoted) = fd::model::FdFlow::read_quoted(&source);
     let diagnostics = match read {
         Ok(flow) => {
-            let mut diagnostics = fd::lint::lint(&flow, Some(&source));
+            let mut diagnostics = flow.lint(Some(&source));
             if wxcflow::InputKind::detect(source.text.as_bytes())
                 == wxcflow::InputKind::FlowDesignerSpec
             {
-                diagnostics.extend(fd::build_spec(&source, fd_validator()).diagnostics);
+                diagnostics.extend(fd::FdBuild::from_spec(&source, fd_validator()).diagnostics);
             }
             quoted.place(&mut diagnostics);
             diagnostics
         }
         Err(diagnostics) => diagnostics,
     };
-    render_human(&diagnostics, &[&quoted.source])
+    Diagnostic::render_human(&diagnostics, &[&quoted.source])
 }
 
 #[test]
@@ -309,13 +312,13 @@ fn lint_fixtures_report_exact_diagnostics() {
 fn exports_and_their_review() {
     insta::glob!("../../fixtures/flow-designer/exports", "*.json", |path| {
         let source = fixture(path);
-        let flow = fd::read::read_export(&source).expect("fixture reads");
-        let summary = fd::inspect::summary(&flow, "export");
+        let flow = fd::model::FdFlow::read_export(&source).expect("fixture reads");
+        let summary = flow.summary("export");
         let text = format!(
             "{}--- check ---\n{}--- textconv ---\n{}",
-            fd::inspect::render(&source.name, &summary),
+            summary.render(&source.name),
             checked(path),
-            fd::diff::render_lines(&flow)
+            flow.textconv()
         );
         assert!(!text.contains("open-sesame"), "secrets are masked");
         insta::assert_snapshot!(text);
@@ -323,14 +326,14 @@ fn exports_and_their_review() {
 }
 
 fn read(path: &Path) -> fd::model::FdFlow {
-    fd::read_any(&fixture(path)).expect("fixture reads")
+    fd::model::FdFlow::read(&fixture(path)).expect("fixture reads")
 }
 
 #[test]
 fn diff_fixtures_in_every_format() {
     insta::glob!("../../fixtures/flow-designer/diff", "*/old.json", |old| {
         let new = old.with_file_name("new.json");
-        let changes = fd::diff::diff(&read(old), &read(&new));
+        let changes = fd::model::FdFlow::diff(&read(old), &read(&new));
         let case = old
             .parent()
             .unwrap()
@@ -342,7 +345,7 @@ fn diff_fixtures_in_every_format() {
         let text = format!(
             "--- text ---\n{}--- markdown ---\n{}--- json ---\n{}",
             fd::diff::render_text(&changes, false),
-            fd::diff::render_markdown(
+            fd::model::FdFlow::diff_markdown(
                 &changes,
                 &format!("{case}/old.json"),
                 &format!("{case}/new.json")
@@ -356,14 +359,15 @@ fn diff_fixtures_in_every_format() {
 
 /// Export -> Flow Designer spec -> export: no logic change, and the file passes the schema.
 fn round_trip(source: &SourceFile) -> (String, fd::diff::Change) {
-    let original = fd::read::read_export(source).expect("export reads");
-    let spec = fd::decompile::decompile(&original, "test");
+    let original = fd::model::FdFlow::read_export(source).expect("export reads");
+    let spec = original.decompile("test");
     let spec_source = SourceFile::new("decompiled.toml", spec.clone());
-    let rebuilt = fd::build_spec(&spec_source, fd_validator());
+    let rebuilt = fd::FdBuild::from_spec(&spec_source, fd_validator());
     assert!(!rebuilt.has_errors(), "{:?}", rebuilt.diagnostics);
     let (_, json) = rebuilt.output.unwrap();
-    let again = fd::read::read_export(&SourceFile::new("rebuilt.json", json.clone())).unwrap();
-    let changes = fd::diff::diff(&original, &again);
+    let again =
+        fd::model::FdFlow::read_export(&SourceFile::new("rebuilt.json", json.clone())).unwrap();
+    let changes = original.diff(&again);
     assert_eq!(changes, Vec::new(), "{}", source.name);
     // Property by property, ids and positions included, nothing lost.
     let export: Value = serde_json::from_str(&source.text).unwrap();
@@ -375,18 +379,18 @@ fn round_trip(source: &SourceFile) -> (String, fd::diff::Change) {
         source.name
     );
     // The spec of the rebuilt file is the same spec.
-    assert_eq!(fd::decompile::decompile(&again, "test"), spec);
+    assert_eq!(again.decompile("test"), spec);
     // A change to the spec is seen.
     let changed = spec.replacen(
         &format!("name = {:?}", original.name),
         "name = \"Renamed\"",
         1,
     );
-    let renamed = fd::build_spec(&SourceFile::new("changed.toml", changed), fd_validator())
+    let renamed = fd::FdBuild::from_spec(&SourceFile::new("changed.toml", changed), fd_validator())
         .output
         .unwrap()
         .0;
-    let seen = fd::diff::diff(&original, &renamed);
+    let seen = original.diff(&renamed);
     (
         spec,
         seen.into_iter().next().expect("the rename is a change"),
@@ -406,13 +410,10 @@ fn fixture_exports_round_trip_through_a_spec() {
 fn the_subflow_wxcflow_writes_reads_back_as_itself() {
     let (flow, json) = lowered(&embedded(), None).output.unwrap();
     let source = SourceFile::new("GetOAuthToken.fd.json", json);
-    let read = fd::read::read_export(&source).unwrap();
-    assert_eq!(fd::diff::diff(&flow, &read), Vec::new());
+    let read = fd::model::FdFlow::read_export(&source).unwrap();
+    assert_eq!(flow.diff(&read), Vec::new());
     assert_eq!(
-        fd::lint::lint(&read, None)
-            .iter()
-            .map(|d| d.code)
-            .collect::<Vec<_>>(),
+        read.lint(None).iter().map(|d| d.code).collect::<Vec<_>>(),
         vec![Code::HttpWithoutErrorPath]
     );
     round_trip(&source);
@@ -421,7 +422,7 @@ fn the_subflow_wxcflow_writes_reads_back_as_itself() {
 #[test]
 fn a_hand_written_flow_designer_spec_builds() {
     let source = fixture(&root().join("fixtures/flow-designer/specs/subflow.toml"));
-    let build = fd::build_spec(&source, fd_validator());
+    let build = fd::FdBuild::from_spec(&source, fd_validator());
     assert!(build.diagnostics.is_empty(), "{:?}", build.diagnostics);
     assert!(!build.holds_secret);
     let (flow, json) = build.output.unwrap();
@@ -472,7 +473,7 @@ fn the_build_sheet_says_how_to_import_and_call_the_subflow() {
         .collect();
     let lowered = built.build;
     let (flow, _) = lowered.output.as_ref().unwrap();
-    let sheet = fd::sheet::sheet(&fd::sheet::SheetInput {
+    let sheet = fd::sheet::SheetInput::sheet(&fd::sheet::SheetInput {
         flow,
         source_name: &source.name,
         file_name: "GetOAuthToken.fd.json",
@@ -580,9 +581,9 @@ fn round_trip_fixtures_lose_nothing() {
 fn the_edge_cases_build_back_through_the_schema_with_their_values_and_types() {
     let source = fixture(&root().join("fixtures/flow-designer/round-trip/edges.json"));
     let export: Value = serde_json::from_str(&source.text).unwrap();
-    let flow = fd::read::read_export(&source).unwrap();
-    let spec = fd::decompile::decompile(&flow, "test");
-    let build = fd::build_spec(&SourceFile::new("edges.toml", spec), fd_validator());
+    let flow = fd::model::FdFlow::read_export(&source).unwrap();
+    let spec = flow.decompile("test");
+    let build = fd::FdBuild::from_spec(&SourceFile::new("edges.toml", spec), fd_validator());
     assert!(!build.has_errors(), "{:?}", build.diagnostics);
     let built: Value = serde_json::from_str(&build.output.unwrap().1).unwrap();
     assert_eq!(fd_compare::losses(&export, &built), Vec::<String>::new());
@@ -692,12 +693,12 @@ fn set_variable_entry_ids_are_noise_to_diff_and_textconv() {
     let (old, new) = (chain_export(3, "Step"), chain_export(3, "Step"));
     let new = SourceFile::new("new.json", new.text.replace("Step-entry", "Other-entry"));
     let (old, new) = (
-        fd::read::read_export(&old).unwrap(),
-        fd::read::read_export(&new).unwrap(),
+        fd::model::FdFlow::read_export(&old).unwrap(),
+        fd::model::FdFlow::read_export(&new).unwrap(),
     );
-    assert_eq!(fd::diff::diff(&old, &new), Vec::new());
-    let lines = fd::diff::render_lines(&old);
-    assert_eq!(lines, fd::diff::render_lines(&new));
+    assert_eq!(old.diff(&new), Vec::new());
+    let lines = old.textconv();
+    assert_eq!(lines, new.textconv());
     assert!(lines.contains("Step0.setVariablesArray[0].expr = \"value 0\"\n"));
     assert!(!lines.contains("entry"), "{lines}");
 }
@@ -707,9 +708,9 @@ fn set_variable_entry_ids_are_noise_to_diff_and_textconv() {
 #[test]
 fn every_activity_renamed_in_a_large_flow_pairs_each_with_its_new_name() {
     let n = 2000;
-    let old = fd::read::read_export(&chain_export(n, "Old")).unwrap();
-    let new = fd::read::read_export(&chain_export(n, "New")).unwrap();
-    let changes = fd::diff::diff(&old, &new);
+    let old = fd::model::FdFlow::read_export(&chain_export(n, "Old")).unwrap();
+    let new = fd::model::FdFlow::read_export(&chain_export(n, "New")).unwrap();
+    let changes = old.diff(&new);
     assert_eq!(changes.len(), n, "{:?}", &changes[..3.min(changes.len())]);
     for c in &changes {
         assert_eq!(c.kind, fd::diff::ChangeKind::ActivityRenamed);
@@ -765,7 +766,7 @@ fn parents_are_written_with_warnings_for_what_flow_designer_has_no_place_for() {
         assert!(build.diagnostics.iter().any(|d| d.code == Code::NotCarried));
         insta::assert_snapshot!(
             format!("parents_{name}"),
-            render_human(&build.diagnostics, &[&source])
+            Diagnostic::render_human(&build.diagnostics, &[&source])
         );
     }
 }
@@ -779,9 +780,10 @@ fn a_call_flow_becomes_a_subflow_handoff_shaped_as_ciscos() {
     let value: Value = serde_json::from_str(&json).unwrap();
     // The schema, and push's own pre-flight check of the file read back.
     assert_eq!(fd_validator().validate(&value), Vec::<String>::new());
-    let read = fd::read::read_export(&SourceFile::new("parent.fd.json", json.clone())).unwrap();
+    let read =
+        fd::model::FdFlow::read_export(&SourceFile::new("parent.fd.json", json.clone())).unwrap();
     assert_eq!(
-        fd::validate_export(&value, &read, fd_validator(), &|_, a| a.origin.clone()),
+        read.validate_export(&value, fd_validator(), &|_, a| a.origin.clone()),
         Vec::<String>::new()
     );
     let handoff = |name: &str| {
@@ -865,7 +867,7 @@ fn flow_designer_files_over_the_spec_limit_are_read_up_to_what_build_writes() {
     value["description"] = Value::String("x".repeat(wxcflow::MAX_INPUT_BYTES + 1));
     let big = SourceFile::new("big.fd.json", serde_json::to_string(&value).unwrap());
     assert!(big.text.len() > wxcflow::MAX_INPUT_BYTES);
-    let read = fd::read::read_export(&big).expect("read back");
+    let read = fd::model::FdFlow::read_export(&big).expect("read back");
     assert_eq!(read.name, "GetOAuthToken");
     assert!(wxcflow::MAX_FD_BYTES > big.text.len());
     let too_large = wxcflow::flow::limits::too_large_fd("f", wxcflow::MAX_FD_BYTES + 1).unwrap();

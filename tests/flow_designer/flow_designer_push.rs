@@ -158,7 +158,7 @@ impl StandIn {
 /// The variables a proxy is taken from, and those that name hosts that go direct; cleared for
 /// every push unless a test sets them.
 fn proxy_variables() -> impl Iterator<Item = &'static str> {
-    wxcflow::flow_designer::push::PROXY_VARIABLES
+    wxcflow::flow_designer::push::Call::PROXY_VARIABLES
         .into_iter()
         .chain(["NO_PROXY", "no_proxy"])
 }
@@ -649,7 +649,7 @@ fn plain_http_never_goes_through_a_proxy_from_the_environment() {
     // A stand-in proxy: it records every connection (a CONNECT or a proxied request).
     let proxy = StandIn::start(vec![json(200, "{}")]);
     let server = StandIn::start(vec![imported()]);
-    let env: Vec<(&str, &str)> = wxcflow::flow_designer::push::PROXY_VARIABLES
+    let env: Vec<(&str, &str)> = wxcflow::flow_designer::push::Call::PROXY_VARIABLES
         .iter()
         .map(|name| (*name, proxy.url.as_str()))
         .collect();

@@ -88,18 +88,19 @@ fn real_exports_round_trip_with_no_logic_change() {
             "{}",
             path.display()
         );
-        let original = fd::read::read_export(&source).expect("a real export reads");
+        let original = fd::model::FdFlow::read_export(&source).expect("a real export reads");
         // What wxcflow understands of the diagram holds for Cisco's own files.
         let value: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(
-            fd::schema::reference_problems(&value),
+            fd::schema::FdValidator::reference_problems(&value),
             Vec::<String>::new(),
             "{}",
             path.display()
         );
 
-        let spec = fd::decompile::decompile(&original, "real export");
-        let rebuilt = fd::build_spec(&SourceFile::new("spec.toml", spec.clone()), &validator);
+        let spec = original.decompile("real export");
+        let rebuilt =
+            fd::FdBuild::from_spec(&SourceFile::new("spec.toml", spec.clone()), &validator);
         assert!(
             !rebuilt.has_errors(),
             "{}: {:?}",
@@ -107,17 +108,12 @@ fn real_exports_round_trip_with_no_logic_change() {
             rebuilt.diagnostics
         );
         let (_, json) = rebuilt.output.unwrap();
-        let again = fd::read::read_export(&SourceFile::new("rebuilt.json", json)).unwrap();
-        assert_eq!(
-            fd::diff::diff(&original, &again),
-            Vec::new(),
-            "{}",
-            path.display()
-        );
-        assert_eq!(fd::decompile::decompile(&again, "real export"), spec);
+        let again = fd::model::FdFlow::read_export(&SourceFile::new("rebuilt.json", json)).unwrap();
+        assert_eq!(original.diff(&again), Vec::new(), "{}", path.display());
+        assert_eq!(again.decompile("real export"), spec);
         // Every activity and every setting survived, the generic ones included.
         let count = |f: &fd::model::FdFlow| {
-            fd::model::processes(f)
+            f.processes()
                 .iter()
                 .map(|(_, p)| p.activities.len())
                 .sum::<usize>()
@@ -138,11 +134,11 @@ fn the_jds_sample_shows_its_passphrase_typed_in_clear() {
         path.display().to_string(),
         std::fs::read_to_string(&path).unwrap(),
     );
-    let flow = fd::read::read_export(&source).unwrap();
-    let diagnostics = fd::lint::lint(&flow, Some(&source));
+    let flow = fd::model::FdFlow::read_export(&source).unwrap();
+    let diagnostics = flow.lint(Some(&source));
     assert!(diagnostics.iter().any(|d| d.code == Code::CleartextCredential
         && d.message == "header `x-token-passphrase` of `get_JDSToken` holds a credential typed in clear"));
-    let textconv = fd::diff::render_lines(&flow);
+    let textconv = flow.textconv();
     assert!(textconv.contains("get_JDSToken.httpRequestHeaders.x-token-passphrase = •••\n"));
     assert!(fd::secrets::Secrets::of(&flow).any());
 }
@@ -234,8 +230,9 @@ fn real_exports_read_only_names_they_have_and_leave_card_data_unsecured() {
             continue;
         };
         let source = SourceFile::new(file, text);
-        let flow = fd::read::read_export(&source).unwrap();
-        let found: Vec<String> = fd::lint::lint(&flow, Some(&source))
+        let flow = fd::model::FdFlow::read_export(&source).unwrap();
+        let found: Vec<String> = flow
+            .lint(Some(&source))
             .into_iter()
             .filter(|d| matches!(d.code, Code::UnknownReference | Code::SecretNotSecure))
             .map(|d| {
@@ -259,17 +256,12 @@ fn real_exports_round_trip_property_by_property() {
             failures.push(format!("{}:\n  {}", path.display(), losses.join("\n  ")));
         }
         // Read back, the rebuilt file decompiles to the same spec: ids and positions included.
-        let again = fd::read::read_export(&SourceFile::new(
+        let again = fd::model::FdFlow::read_export(&SourceFile::new(
             "rebuilt.json",
             fd::emit::to_json(&rebuilt),
         ))
         .unwrap();
-        assert_eq!(
-            fd::decompile::decompile(&again, "test"),
-            spec,
-            "{}",
-            path.display()
-        );
+        assert_eq!(again.decompile("test"), spec, "{}", path.display());
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

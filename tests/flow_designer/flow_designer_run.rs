@@ -475,7 +475,7 @@ mod generated {
         ) {
             let spec = spec(&kinds, &picks, &defaults);
             let build = crate::common::compiler().build_spec(&spec, None);
-            prop_assert!(!build.has_errors(), "{}", wxcflow::diagnostic::render_human(&build.diagnostics, &[]));
+            prop_assert!(!build.has_errors(), "{}", wxcflow::diagnostic::Diagnostic::render_human(&build.diagnostics, &[]));
             let exchanges: Vec<MockExchange> = answers
                 .iter()
                 .enumerate()
@@ -490,7 +490,7 @@ mod generated {
                 .collect();
             let (document, _) = build.output.as_ref().unwrap();
             let trigger = document.flow.trigger.sample.clone();
-            let connect = wxcflow::tools::simulate::run(
+            let connect = wxcflow::flow::Flow::simulate(
                 &document.flow,
                 &trigger,
                 &mut MockClient { exchanges: exchanges.clone() },
@@ -501,10 +501,10 @@ mod generated {
                 .lower_flow_designer(&document.flow, &|_| Default::default())
                 .build;
             let Some((model, _)) = lowered.output else {
-                return Err(TestCaseError::fail(wxcflow::diagnostic::render_human(&lowered.diagnostics, &[])));
+                return Err(TestCaseError::fail(wxcflow::diagnostic::Diagnostic::render_human(&lowered.diagnostics, &[])));
             };
             let inputs = fd::run::agree::inputs_for(&model, &trigger);
-            let fd_run = fd::run::run(&model, &inputs, &mut MockClient { exchanges }, &[], &fd::run::NoSubflows);
+            let fd_run = model.run(&inputs, &mut MockClient { exchanges }, &[], &fd::run::NoSubflows);
             let failures = fd::run::agree::check_both(
                 &document.flow,
                 &connect,
@@ -512,7 +512,7 @@ mod generated {
                 &Expect::default(),
                 &FlowDesigner::default(),
             );
-            prop_assert!(failures.is_empty(), "{failures:?}\n{}", fd::run::render_text(&fd_run));
+            prop_assert!(failures.is_empty(), "{failures:?}\n{}", fd_run.render_text());
         }
     }
 }

@@ -7,7 +7,6 @@ use crate::common;
 
 use common::fixture;
 use wxcflow::diagnostic::SourceFile;
-use wxcflow::emit::{graph, sheet};
 use wxcflow::flow::Flow;
 
 fn compile(source: &SourceFile) -> Flow {
@@ -26,11 +25,11 @@ fn default_source() -> SourceFile {
 #[test]
 fn get_oauth_token_drawings_and_sheet() {
     let flow = compile(&default_source());
-    insta::assert_snapshot!("get_oauth_token_mermaid", graph::mermaid(&flow));
-    insta::assert_snapshot!("get_oauth_token_dot", graph::dot(&flow));
+    insta::assert_snapshot!("get_oauth_token_mermaid", flow.mermaid());
+    insta::assert_snapshot!("get_oauth_token_dot", flow.dot());
     insta::assert_snapshot!(
         "get_oauth_token_sheet",
-        sheet::sheet(&flow, wxcflow::DEFAULT_SPEC_NAME, &Default::default())
+        flow.sheet(wxcflow::DEFAULT_SPEC_NAME, &Default::default())
     );
 }
 
@@ -41,9 +40,9 @@ fn fixture_drawings_and_sheets() {
         let flow = compile(&source);
         let text = format!(
             "{}\n--- dot ---\n{}\n--- sheet ---\n{}",
-            graph::mermaid(&flow),
-            graph::dot(&flow),
-            sheet::sheet(&flow, &source.name, &Default::default())
+            flow.mermaid(),
+            flow.dot(),
+            flow.sheet(&source.name, &Default::default())
         );
         insta::assert_snapshot!(text);
     });
@@ -74,8 +73,8 @@ fn secret_values_never_appear_in_graphs_or_sheets() {
             .count(),
         2
     );
-    let sheet = sheet::sheet(&flow, "tenant.toml", &Default::default());
-    for text in [graph::mermaid(&flow), graph::dot(&flow), sheet.clone()] {
+    let sheet = flow.sheet("tenant.toml", &Default::default());
+    for text in [flow.mermaid(), flow.dot(), sheet.clone()] {
         for secret in secrets {
             assert!(!text.contains(secret), "secret leaked");
         }
@@ -98,7 +97,7 @@ fn graphviz_accepts_the_dot_output() {
             .map(|e| fixture(&e.unwrap().path())),
     );
     for source in sources {
-        let dot = graph::dot(&compile(&source));
+        let dot = wxcflow::flow::Flow::dot(&compile(&source));
         let mut child = std::process::Command::new("dot")
             .arg("-Tsvg")
             .stdin(std::process::Stdio::piped())
@@ -129,7 +128,7 @@ fn the_committed_build_sheet_is_fresh() {
     let path =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/get-oauth-token-sheet.md");
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    let fresh = sheet::sheet(
+    let fresh = wxcflow::flow::Flow::sheet(
         &compile(&default_source()),
         wxcflow::DEFAULT_SPEC_NAME,
         &Default::default(),
@@ -145,7 +144,7 @@ fn the_readme_shows_the_current_graph() {
     let readme =
         std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
             .unwrap();
-    let graph = graph::mermaid(&compile(&default_source()));
+    let graph = wxcflow::flow::Flow::mermaid(&compile(&default_source()));
     assert!(
         readme.contains(&format!("```mermaid\n{graph}```")),
         "the README's GetOAuthToken graph is stale: paste the output of `cargo run -- graph`"
@@ -163,9 +162,9 @@ fn tenant_drawings_and_sheets_name_secret_sources_not_values() {
         let flow = build.output.expect("builds").0.flow;
         let text = format!(
             "{}\n--- dot ---\n{}\n--- sheet ---\n{}",
-            graph::mermaid(&flow),
-            graph::dot(&flow),
-            sheet::sheet(&flow, wxcflow::DEFAULT_SPEC_NAME, &origins)
+            flow.mermaid(),
+            flow.dot(),
+            flow.sheet(wxcflow::DEFAULT_SPEC_NAME, &origins)
         );
         for secret in store.0.values().filter(|s| !s.is_empty()) {
             assert!(!text.contains(secret), "a secret value leaked");

@@ -5,7 +5,7 @@
 use crate::common;
 
 use common::fixture;
-use wxcflow::diagnostic::{render_human, render_json, Severity, SourceFile};
+use wxcflow::diagnostic::{Diagnostic, Severity, SourceFile};
 
 #[test]
 fn embedded_get_oauth_token_builds_clean() {
@@ -15,7 +15,7 @@ fn embedded_get_oauth_token_builds_clean() {
         build.diagnostics,
         vec![],
         "{}",
-        render_human(&build.diagnostics, &[&source])
+        Diagnostic::render_human(&build.diagnostics, &[&source])
     );
     let (document, json) = build.output.expect("document");
     assert_eq!(document.flow.trigger.event, "CCEP_GetOAuthToken");
@@ -30,12 +30,12 @@ fn valid_fixtures_compile_to_documents() {
         assert!(
             !build.has_errors(),
             "{}",
-            render_human(&build.diagnostics, &[&source])
+            Diagnostic::render_human(&build.diagnostics, &[&source])
         );
         let (_, json) = build.output.expect("document");
         let report = format!(
             "{}--- document ---\n{json}",
-            render_human(&build.diagnostics, &[&source])
+            Diagnostic::render_human(&build.diagnostics, &[&source])
         );
         insta::assert_snapshot!(report);
     });
@@ -57,7 +57,7 @@ fn invalid_fixtures_report_exact_diagnostics() {
             .iter()
             .any(|d| d.severity == Severity::Error);
         assert_eq!(build.output.is_none(), has_errors);
-        insta::assert_snapshot!(render_human(&build.diagnostics, &[&source]));
+        insta::assert_snapshot!(Diagnostic::render_human(&build.diagnostics, &[&source]));
     });
 }
 
@@ -102,8 +102,8 @@ fn every_check_code_is_exercised_by_the_corpus() {
     for dir in ["lint", "invalid", "specs"] {
         for entry in std::fs::read_dir(root.join("fixtures/flow-designer").join(dir)).unwrap() {
             let source = fixture(&entry.unwrap().path());
-            let diagnostics = fd::read_any(&source)
-                .map_or_else(|d| d, |flow| fd::lint::lint(&flow, Some(&source)));
+            let diagnostics = fd::model::FdFlow::read(&source)
+                .map_or_else(|d| d, |flow| flow.lint(Some(&source)));
             seen.extend(diagnostics.iter().map(|d| d.code.as_str()));
         }
     }
@@ -115,7 +115,11 @@ fn every_check_code_is_exercised_by_the_corpus() {
         seen.extend(lowered.diagnostics.iter().map(|d| d.code.as_str()));
         // What `check` says of the parent as written (its handoffs are unresolved).
         if let Some((flow, _)) = &lowered.output {
-            seen.extend(fd::lint::lint(flow, None).iter().map(|d| d.code.as_str()));
+            seen.extend(
+                fd::model::FdFlow::lint(flow, None)
+                    .iter()
+                    .map(|d| d.code.as_str()),
+            );
         }
     }
     let embedded =
@@ -151,7 +155,7 @@ fn json_diagnostics_carry_code_severity_span_and_help() {
         .join("fixtures/invalid/many-problems.toml");
     let source = fixture(&path);
     let build = common::compiler().build(&source);
-    insta::assert_snapshot!(render_json(&build.diagnostics, &[&source]));
+    insta::assert_snapshot!(Diagnostic::render_json(&build.diagnostics, &[&source]));
 }
 
 #[test]

@@ -6,7 +6,7 @@ use crate::common;
 
 use common::fixture;
 use wxcflow::diagnostic::SourceFile;
-use wxcflow::tools::format::format_spec;
+use wxcflow::spec::Spec;
 
 fn specs() -> Vec<SourceFile> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -37,7 +37,7 @@ fn comment_lines(text: &str) -> Vec<String> {
 #[test]
 fn formatting_is_idempotent_and_keeps_logic_and_comments() {
     for source in specs() {
-        let Ok(once) = format_spec(&source) else {
+        let Ok(once) = Spec::format(&source) else {
             assert!(
                 source.name.contains("toml-syntax"),
                 "{} should format",
@@ -45,7 +45,7 @@ fn formatting_is_idempotent_and_keeps_logic_and_comments() {
             );
             continue;
         };
-        let twice = format_spec(&SourceFile::new(source.name.clone(), once.clone())).unwrap();
+        let twice = Spec::format(&SourceFile::new(source.name.clone(), once.clone())).unwrap();
         assert_eq!(once, twice, "{} is not idempotent", source.name);
         let mut before = comment_lines(&source.text);
         let mut after = comment_lines(&once);
@@ -76,7 +76,7 @@ fn committed_specs_are_formatted() {
     {
         let source = fixture(&path);
         assert_eq!(
-            format_spec(&source).unwrap(),
+            Spec::format(&source).unwrap(),
             source.text,
             "{} needs `wxcflow fmt`",
             source.name
@@ -87,7 +87,7 @@ fn committed_specs_are_formatted() {
 #[test]
 fn a_messy_spec_is_made_canonical() {
     let messy = "# header comment\n\n\n[nodes.a]   # the only node\ntype   =    \"call_flow\"  \nflow=\"Child\"    # the child\n\n\nnext = { onSuccess = \"end:Success\", onError = \"end:Error\" }\n[trigger]\ntype = \"webhook\"\nevent = \"E\"\nsample = '{}'\nnext = \"a\"\n\n\n# about the flow\n[flow]\nname = \"Messy\"\n\n\n# trailing comment\n";
-    let formatted = format_spec(&SourceFile::new("messy.toml", messy)).unwrap();
+    let formatted = Spec::format(&SourceFile::new("messy.toml", messy)).unwrap();
     insta::assert_snapshot!(formatted);
 }
 

@@ -8,9 +8,7 @@ use crate::common;
 
 use std::io::Write as _;
 use std::process::Command;
-use wxcflow::tools::workflow::{
-    compare, inspect, read_export, render_comparison, render_inspection, Inspection, Rejection,
-};
+use wxcflow::tools::workflow::{Export, Inspection, Rejection};
 
 /// Deterministic pseudo-random blocks (xorshift), each below the bound like a real RSA block.
 fn blocks(seed: u64, count: usize) -> Vec<[u8; 256]> {
@@ -39,13 +37,13 @@ fn export(blocks: &[[u8; 256]]) -> Vec<u8> {
 }
 
 fn report(bytes: &[u8]) -> String {
-    render_inspection("flow.workflow", &inspect(bytes))
+    Inspection::of(bytes).render("flow.workflow")
 }
 
 #[test]
 fn a_genuine_export_is_measured() {
     let bytes = export(&blocks(1, 138));
-    let Inspection::Export(e) = inspect(&bytes) else {
+    let Inspection::Export(e) = Inspection::of(&bytes) else {
         panic!("not recognised")
     };
     assert_eq!(
@@ -80,12 +78,9 @@ fn broken_exports_are_rejected_with_the_reason() {
     let text: String = cases
         .iter()
         .map(|(label, bytes)| {
-            let inspection = inspect(bytes);
+            let inspection = Inspection::of(bytes);
             assert!(!inspection.is_recognised(), "{label} was accepted");
-            format!(
-                "# {label}\n{}",
-                render_inspection("flow.workflow", &inspection)
-            )
+            format!("# {label}\n{}", inspection.render("flow.workflow"))
         })
         .collect();
     insta::assert_snapshot!(text);
@@ -94,15 +89,15 @@ fn broken_exports_are_rejected_with_the_reason() {
 #[test]
 fn a_block_exactly_at_the_bound_is_accepted() {
     let mut at = blocks(4, 2);
-    at[0][..3].copy_from_slice(&wxcflow::tools::workflow::BLOCK_BOUND);
-    assert!(read_export(&export(&at)).is_ok());
+    at[0][..3].copy_from_slice(&wxcflow::tools::workflow::Export::BLOCK_BOUND);
+    assert!(Export::read(&export(&at)).is_ok());
 }
 
 #[test]
 fn wxcflow_files_are_named_not_rejected() {
     let spec = wxcflow::DEFAULT_SPEC.as_bytes();
     assert_eq!(
-        inspect(spec),
+        Inspection::of(spec),
         Inspection::Spec {
             name: "GetOAuthToken".into(),
             // The embedded spec is a template.
@@ -112,7 +107,7 @@ fn wxcflow_files_are_named_not_rejected() {
     let source = wxcflow::diagnostic::SourceFile::new("s", wxcflow::DEFAULT_SPEC);
     let doc = common::compiler().build(&source).output.unwrap().1;
     assert_eq!(
-        inspect(doc.as_bytes()),
+        Inspection::of(doc.as_bytes()),
         Inspection::FlowDocument {
             name: "GetOAuthToken".into(),
             nodes: 12
@@ -120,8 +115,8 @@ fn wxcflow_files_are_named_not_rejected() {
     );
     insta::assert_snapshot!(format!(
         "{}{}",
-        render_inspection("get-oauth-token.toml", &inspect(spec)),
-        render_inspection("GetOAuthToken.flow.json", &inspect(doc.as_bytes()))
+        Inspection::of(spec).render("get-oauth-token.toml"),
+        Inspection::of(doc.as_bytes()).render("GetOAuthToken.flow.json")
     ));
 }
 
@@ -146,12 +141,12 @@ fn zipped_exports_are_opened_and_macos_metadata_ignored() {
             b"\x00\x05\x16\x07junk",
         ),
     ]);
-    let inspection = inspect(&bytes);
+    let inspection = Inspection::of(&bytes);
     assert!(inspection.is_recognised());
-    insta::assert_snapshot!(render_inspection("flow.workflow.zip", &inspection));
+    insta::assert_snapshot!(inspection.render("flow.workflow.zip"));
     let empty = zip(&[("readme.txt", b"nothing")]);
     assert_eq!(
-        inspect(&empty),
+        Inspection::of(&empty),
         Inspection::Rejected(Rejection::UnreadableZip {
             message: "the archive holds no .workflow file".into()
         })
@@ -159,9 +154,9 @@ fn zipped_exports_are_opened_and_macos_metadata_ignored() {
 }
 
 fn comparison(old: &[[u8; 256]], new: &[[u8; 256]]) -> String {
-    let a = read_export(&export(old)).unwrap();
-    let b = read_export(&export(new)).unwrap();
-    render_comparison("old.workflow", "new.workflow", &compare(&a, &b))
+    let a = Export::read(&export(old)).unwrap();
+    let b = Export::read(&export(new)).unwrap();
+    a.compare(&b).render("old.workflow", "new.workflow")
 }
 
 #[test]

@@ -19,7 +19,7 @@ fn compile(path: &Path) -> (Flow, wxcflow::spec::Spec) {
         .expect("revision compiles")
         .0
         .flow;
-    (flow, wxcflow::spec::parse_spec(&source).unwrap())
+    (flow, wxcflow::spec::Spec::parse(&source).unwrap())
 }
 
 #[test]

@@ -9,12 +9,12 @@ use wxcflow::diagnostic::SourceFile;
 
 fn round_trip(source: &SourceFile) -> (String, String, String) {
     let first = common::compiler().build(source).output.expect("compiles");
-    let spec = wxcflow::tools::decompile::decompile(&first.0);
+    let spec = first.0.decompile();
     let again = common::compiler().build(&SourceFile::new("decompiled.toml", spec.clone()));
     let second = again.output.unwrap_or_else(|| {
         panic!(
             "{}\n{spec}",
-            wxcflow::diagnostic::render_human(&again.diagnostics, &[])
+            wxcflow::diagnostic::Diagnostic::render_human(&again.diagnostics, &[])
         )
     });
     (first.1, spec, second.1)
@@ -222,11 +222,11 @@ mod generated {
         ) {
             let spec = flow(&kinds, &picks, &description);
             let build = common::compiler().build_spec(&spec, None);
-            prop_assert!(!build.has_errors(), "{}", wxcflow::diagnostic::render_human(&build.diagnostics, &[]));
+            prop_assert!(!build.has_errors(), "{}", wxcflow::diagnostic::Diagnostic::render_human(&build.diagnostics, &[]));
             let (document, first) = build.output.unwrap();
-            let decompiled = wxcflow::tools::decompile::decompile(&document);
+            let decompiled = document.decompile();
             let again = common::compiler().build(&SourceFile::new("d.toml", decompiled.clone()));
-            prop_assert!(again.output.is_some(), "{}\n{decompiled}", wxcflow::diagnostic::render_human(&again.diagnostics, &[]));
+            prop_assert!(again.output.is_some(), "{}\n{decompiled}", wxcflow::diagnostic::Diagnostic::render_human(&again.diagnostics, &[]));
             prop_assert_eq!(first, again.output.unwrap().1);
         }
     }

@@ -27,8 +27,8 @@ fn documents() -> Vec<String> {
         .collect();
     // As `build` and `render` write them: with their provenance.
     let mut stamped: wxcflow::flow::Document = serde_json::from_str(&documents[0]).unwrap();
-    let provenance = wxcflow::emit::provenance::source;
-    documents.push(wxcflow::emit::provenance::stamp(
+    let provenance = wxcflow::flow::Source::of;
+    documents.push(wxcflow::flow::Document::stamp(
         &mut stamped,
         provenance("templates/get-oauth-token.toml", b"template"),
         Some(provenance("tenants/acme.toml", b"tenant")),
@@ -104,7 +104,7 @@ fn every_schema_property_is_emitted_and_every_emitted_key_is_in_the_schema() {
 fn documents_round_trip_through_the_rust_types() {
     for doc in documents() {
         let parsed: wxcflow::flow::Document = serde_json::from_str(&doc).unwrap();
-        assert_eq!(wxcflow::emit::document::to_json(&parsed), doc);
+        assert_eq!(parsed.to_json(), doc);
     }
 }
 
@@ -238,7 +238,7 @@ fn every_valid_spec_satisfies_the_editor_schema_and_a_typo_does_not() {
 
 #[test]
 fn appending_provenance_to_the_json_gives_the_bytes_of_serialising_it() {
-    let provenance = wxcflow::emit::provenance::source;
+    let provenance = wxcflow::flow::Source::of;
     for json in documents().iter().take(4) {
         let mut document: wxcflow::flow::Document = serde_json::from_str(json).unwrap();
         if document.provenance.is_some() {
@@ -247,15 +247,15 @@ fn appending_provenance_to_the_json_gives_the_bytes_of_serialising_it() {
         let template = provenance("templates/a \"quoted\" name.toml", b"template");
         let tenant = Some(provenance("tenants/acme.toml", b"tenant"));
         let appended =
-            wxcflow::emit::provenance::stamp_json(json, template.clone(), tenant.clone()).unwrap();
-        let serialised = wxcflow::emit::provenance::stamp(&mut document, template, tenant);
+            wxcflow::flow::Document::stamp_json(json, template.clone(), tenant.clone()).unwrap();
+        let serialised = document.stamp(template, tenant);
         assert_eq!(appended, serialised);
-        let appended = wxcflow::emit::provenance::stamp_json(json, template_only(), None).unwrap();
-        let serialised = wxcflow::emit::provenance::stamp(&mut document, template_only(), None);
+        let appended = wxcflow::flow::Document::stamp_json(json, template_only(), None).unwrap();
+        let serialised = document.stamp(template_only(), None);
         assert_eq!(appended, serialised);
     }
 }
 
 fn template_only() -> wxcflow::flow::Source {
-    wxcflow::emit::provenance::source("t.toml", b"")
+    wxcflow::flow::Source::of("t.toml", b"")
 }

@@ -14,7 +14,7 @@ use std::path::Path;
 use std::process::Command;
 use wxcflow::spec::builder::*;
 use wxcflow::tools::simulate::mock::{MockClient, MockExchange};
-use wxcflow::tools::simulate::{run, NoChildren};
+use wxcflow::tools::simulate::NoChildren;
 
 /// Compiles a spec built in Rust.
 fn flow_of(spec: &wxcflow::spec::Spec) -> wxcflow::flow::Flow {
@@ -31,7 +31,7 @@ fn run_without_http(
     flow: &wxcflow::flow::Flow,
     children: &dyn wxcflow::tools::simulate::FlowResolver,
 ) -> wxcflow::tools::simulate::Run {
-    run(
+    wxcflow::flow::Flow::simulate(
         flow,
         &json!({}),
         &mut MockClient { exchanges: vec![] },
@@ -122,7 +122,7 @@ fn operators_flow() -> wxcflow::flow::Flow {
 fn all_fifteen_operators_hold_where_they_should() {
     let flow = operators_flow();
     let body = json!({"name": "Ada", "n": "7", "tier": "gold"});
-    let result = run(
+    let result = wxcflow::flow::Flow::simulate(
         &flow,
         &body,
         &mut MockClient { exchanges: vec![] },
@@ -132,12 +132,12 @@ fn all_fifteen_operators_hold_where_they_should() {
         result.outcome.as_deref(),
         Some("Success"),
         "{}",
-        wxcflow::tools::simulate::render_text(&result)
+        result.render_text()
     );
     assert_eq!(result.steps.len(), 15);
     // And fail where they should: a different body leaves at the first branch.
     let other = json!({"name": "Bob", "n": "70", "tier": "tin"});
-    let result = run(
+    let result = wxcflow::flow::Flow::simulate(
         &flow,
         &other,
         &mut MockClient { exchanges: vec![] },
@@ -167,7 +167,7 @@ fn an_invalid_regex_leaves_through_on_error() {
         )
         .build();
     let flow = flow_of(&spec);
-    let result = run(
+    let result = wxcflow::flow::Flow::simulate(
         &flow,
         &json!({"a": "x"}),
         &mut MockClient { exchanges: vec![] },
@@ -276,7 +276,7 @@ fn http_outputs_and_built_ins_are_set() {
         .build();
     let flow = flow_of(&spec);
     let exchange: MockExchange = toml::from_str("url = \"https://api.example.com/x\"\nstatus = 404\nbody = '{\"a\": {\"b\": [1, {\"c\": 2}]}}'\n").unwrap();
-    let result = run(
+    let result = wxcflow::flow::Flow::simulate(
         &flow,
         &json!({}),
         &mut MockClient {
@@ -399,7 +399,7 @@ fn live_run(dir: &Path, url: &str, passphrase: &str) -> serde_json::Value {
         format!("http://{}", listener.local_addr().unwrap())
     };
     let mut command = Command::new(env!("CARGO_BIN_EXE_wxcflow"));
-    for name in wxcflow::flow_designer::push::PROXY_VARIABLES {
+    for name in wxcflow::flow_designer::push::Call::PROXY_VARIABLES {
         command.env(name, &no_proxy_here);
     }
     let out = command
@@ -484,7 +484,7 @@ fn actions_run_in_order_each_seeing_the_ones_before() {
                 .next("onError", "end:Error"),
         )
         .build();
-    let result = run(
+    let result = wxcflow::flow::Flow::simulate(
         &flow_of(&spec),
         &json!({"a": "x"}),
         &mut MockClient { exchanges: vec![] },

@@ -7,7 +7,7 @@ use crate::common;
 use common::fixture;
 use std::path::Path;
 use std::process::Command;
-use wxcflow::diagnostic::{render_human, SourceFile};
+use wxcflow::diagnostic::{Diagnostic, SourceFile};
 use wxcflow::render::Tenant;
 
 use common::{secrets, tenant};
@@ -23,7 +23,7 @@ fn get_oauth_token_for_every_tenant() {
     insta::glob!("../../fixtures/tenants", "*.toml", |path| {
         let t = tenant(path);
         let build = common::compiler().build_tenant(&template, Some(&t), &store);
-        let report = render_human(&build.diagnostics, &[&template, &t.source]);
+        let report = Diagnostic::render_human(&build.diagnostics, &[&template, &t.source]);
         let (_, json) = build.output.as_ref().expect("builds");
         // Secret values are in the document (it is what a tenant deploys) but never in diagnostics.
         for secret in store.0.values().filter(|s| !s.is_empty()) {
@@ -40,7 +40,7 @@ fn every_tenant_error_names_the_tenant_file_and_key() {
     insta::glob!("../../fixtures/tenant-errors", "*.toml", |path| {
         let source = fixture(path);
         let report = match Tenant::parse("t", source.clone()) {
-            Err(d) => render_human(&[d], &[&source]),
+            Err(d) => Diagnostic::render_human(&[d], &[&source]),
             Ok(t) => {
                 let build = common::compiler().build_tenant(&template, Some(&t), &store);
                 assert!(!build.diagnostics.is_empty());
@@ -53,7 +53,7 @@ fn every_tenant_error_names_the_tenant_file_and_key() {
                 }
                 // As the CLI quotes them: secrets written literally are hidden.
                 let hidden = SourceFile::hiding(&[&template, &t.source], &build.secret_spans);
-                render_human(&build.diagnostics, &hidden.iter().collect::<Vec<_>>())
+                Diagnostic::render_human(&build.diagnostics, &hidden.iter().collect::<Vec<_>>())
             }
         };
         insta::assert_snapshot!(report);
@@ -69,7 +69,7 @@ fn template_errors_point_into_the_template() {
         let build = common::compiler().build_tenant(&template, Some(&t), &store);
         assert!(build.has_errors());
         let hidden = SourceFile::hiding(&[&template, &t.source], &build.secret_spans);
-        insta::assert_snapshot!(render_human(
+        insta::assert_snapshot!(Diagnostic::render_human(
             &build.diagnostics,
             &hidden.iter().collect::<Vec<_>>()
         ));

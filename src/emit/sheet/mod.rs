@@ -24,7 +24,11 @@ struct Context<'a> {
 
 /// Renders the sheet. `spec_name` says where the flow came from; `origins` says, for secret
 /// variables, where their value comes from (shown instead of the value).
-pub fn sheet(flow: &Flow, spec_name: &str, origins: &BTreeMap<String, Vec<String>>) -> String {
+pub(crate) fn sheet(
+    flow: &Flow,
+    spec_name: &str,
+    origins: &BTreeMap<String, Vec<String>>,
+) -> String {
     render(
         flow,
         &Context {
@@ -36,7 +40,7 @@ pub fn sheet(flow: &Flow, spec_name: &str, origins: &BTreeMap<String, Vec<String
 }
 
 /// As [`sheet`], for one tenant: its name heads the sheet.
-pub fn tenant_sheet(
+pub(crate) fn tenant_sheet(
     flow: &Flow,
     spec_name: &str,
     tenant: &str,
@@ -423,4 +427,23 @@ fn parent_flow(w: &mut String, flow: &Flow) {
             .join(", "),
         results[0].name
     );
+}
+
+/// The build sheet a person follows in Flow Builder.
+impl Flow {
+    /// The build sheet, as Markdown; `spec_name` names the spec it was built from, `origins`
+    /// where each secret variable's value came from.
+    pub fn sheet(&self, spec_name: &str, origins: &BTreeMap<String, Vec<String>>) -> String {
+        sheet(self, spec_name, origins)
+    }
+
+    /// As [`Flow::sheet`], for one tenant: its name heads the sheet.
+    pub fn tenant_sheet(
+        &self,
+        spec_name: &str,
+        tenant: &str,
+        origins: &BTreeMap<String, Vec<String>>,
+    ) -> String {
+        tenant_sheet(self, spec_name, tenant, origins)
+    }
 }

@@ -26,7 +26,7 @@ use std::collections::BTreeMap;
 
 /// Why a template could not be evaluated.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct EvalError(pub String);
+pub(crate) struct EvalError(pub String);
 
 impl std::fmt::Display for EvalError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -35,7 +35,7 @@ impl std::fmt::Display for EvalError {
 }
 
 /// The environment templates render in, built once per run.
-pub struct Pebble {
+pub(crate) struct Pebble {
     env: Environment<'static>,
 }
 
@@ -326,7 +326,7 @@ fn describe(e: &Error) -> String {
 
 /// The template with every `{{ expression }}` (and the condition of `{% if %}` / `{% elseif %}`)
 /// translated to minijinja's syntax.
-pub fn translate(template: &str) -> Result<String, EvalError> {
+pub(crate) fn translate(template: &str) -> Result<String, EvalError> {
     let mut out = String::new();
     let mut rest = template;
     loop {

@@ -12,7 +12,7 @@ use toml::Spanned;
 
 /// The inputs a file gives `flow`, or every problem with it; and the file as diagnostics may
 /// quote it (values hidden).
-pub fn read_inputs(
+pub(crate) fn read_inputs(
     source: &SourceFile,
     flow: &FdFlow,
 ) -> (Result<Inputs, Vec<Diagnostic>>, SourceFile) {

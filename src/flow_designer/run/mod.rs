@@ -9,7 +9,7 @@
 //! reads, never by searching text.
 
 pub mod agree;
-pub mod eval;
+pub(crate) mod eval;
 mod inputs;
 mod render;
 
@@ -27,16 +27,16 @@ use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
-pub use inputs::read_inputs;
-pub use render::{render_json, render_text};
+pub(crate) use inputs::read_inputs;
+pub(crate) use render::{render_json, render_text};
 
 /// Activities after which a run is cut (a loop without an exit).
-pub const STEP_LIMIT: usize = 1_000;
+pub(crate) const STEP_LIMIT: usize = 1_000;
 /// How deep subflow handoffs may nest.
-pub const DEPTH_LIMIT: usize = 8;
+pub(crate) const DEPTH_LIMIT: usize = 8;
 /// The response timeout assumed when an HTTP activity gives none or an unreadable one
 /// (the editor's default, 2000 ms, as every export carries it).
-pub const DEFAULT_RESPONSE_TIMEOUT_MS: u32 = 2_000;
+pub(crate) const DEFAULT_RESPONSE_TIMEOUT_MS: u32 = 2_000;
 
 /// What a run starts from: flow variables and subflow inputs by name, and fields of activities
 /// the platform fills (`NewPhoneContact.ANI`), by activity then field.
@@ -103,7 +103,7 @@ impl SubflowLookup for NoSubflows {
 /// Every variant names its `activity` (as the path shows it); the other fields say what they hold.
 #[allow(missing_docs)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Event {
+pub(crate) enum Event {
     /// A play-message: its text-to-speech prompts rendered, other prompts by name.
     PlayMessage {
         activity: String,
@@ -162,9 +162,9 @@ pub enum Stop {
     UnknownVariable(String, String),
     /// A value that does not convert to its variable's type (activity, variable, type).
     WrongType(String, String, String),
-    /// [`STEP_LIMIT`] activities were run; the one about to run.
+    /// As many activities as the step limit allows (1,000) were run; the one about to run.
     Loop(String),
-    /// A handoff nested deeper than [`DEPTH_LIMIT`].
+    /// A handoff nested deeper than the depth limit (8).
     TooDeep(String),
     /// A handoff whose subflow cannot be found or run (activity, why).
     Subflow(String, String),
@@ -189,6 +189,24 @@ impl Stop {
             | Stop::Subflow(a, _)
             | Stop::Inside(a, _, _) => Some(a),
         }
+    }
+
+    /// Where in the file the run of `flow` stopped (`quoted`, the file as diagnostics quote
+    /// it): the activity, or the link it could not follow.
+    pub fn locate(
+        &self,
+        flow: &FdFlow,
+        quoted: &super::quote::Quoted,
+    ) -> Option<crate::diagnostic::Span> {
+        let name = self.activity()?;
+        let a = flow.process.activity(name)?;
+        let link = match self {
+            Stop::MissingActivity(_, target) => {
+                flow.process.links_from(name).find(|l| &l.target == target)
+            }
+            _ => None,
+        };
+        super::lint::locate_activity(quoted, a, link)
     }
 }
 
@@ -228,7 +246,7 @@ pub struct FdRun {
     /// Every variable at the end, as text (null as empty, JSON as written).
     pub variables: BTreeMap<String, Text>,
     /// What happened, in order.
-    pub events: Vec<Event>,
+    pub(crate) events: Vec<Event>,
     /// What the run relied on that Cisco does not document, and oddities met (unknown names
     /// read as empty, ...).
     pub warnings: Vec<String>,
@@ -303,7 +321,7 @@ struct Machine<'a> {
 
 /// Runs `flow` from its start with `inputs`, HTTP through `http`, `digits` answering menus and
 /// digit collection in order, subflows from `subflows`.
-pub fn run(
+pub(crate) fn run(
     flow: &FdFlow,
     inputs: &Inputs,
     http: &mut dyn HttpClient,

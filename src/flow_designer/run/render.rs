@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 /// The run as text: the path, each event, the end, the variables and the warnings. Every value
 /// shows as its provenance allows.
-pub fn render_text(run: &FdRun) -> String {
+pub(crate) fn render_text(run: &FdRun) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "run {}", printable(&run.flow));
     let _ = writeln!(out, "path:");
@@ -129,6 +129,6 @@ fn event_line(out: &mut String, event: &Event) {
 /// The run as JSON: `path`, `end`, `variables`, `events`, `warnings`; every value as shown.
 // `expect` below: a run is plain data with string keys: it always serialises.
 #[allow(clippy::expect_used)]
-pub fn render_json(run: &FdRun) -> String {
+pub(crate) fn render_json(run: &FdRun) -> String {
     serde_json::to_string_pretty(run).expect("runs serialise") + "\n"
 }

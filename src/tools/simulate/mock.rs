@@ -114,7 +114,7 @@ impl HttpClient for MockClient {
 }
 
 /// The usual reason phrase of a status code.
-pub fn reason(status: u16) -> &'static str {
+pub(crate) fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
         201 => "Created",

@@ -20,17 +20,16 @@ use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap};
 
 pub(crate) use render::exchange_lines;
-pub use render::{render_json, render_text};
 
 /// Steps after which a run is cut (a loop without an exit).
 pub(crate) const STEP_LIMIT: usize = 1_000;
 /// The flow transaction id (`$(flid)`) every run is given.
-pub const SIMULATED_FLID: &str = "sim-flid-0001";
+pub(crate) const SIMULATED_FLID: &str = "sim-flid-0001";
 /// How deep Call Flow may nest.
 pub(crate) const CALL_DEPTH_LIMIT: usize = 8;
 /// The request timeout the simulator assumes when a node sets none (the platform's default
 /// is not published).
-pub const DEFAULT_REQUEST_TIMEOUT_MS: u32 = 10_000;
+pub(crate) const DEFAULT_REQUEST_TIMEOUT_MS: u32 = 10_000;
 
 /// An HTTP request as the flow would send it. Each part knows whether it derives from a secret,
 /// and shows (in traces, JSON and failures) masked if it does.
@@ -51,7 +50,7 @@ pub struct Request {
     /// The node's connect timeout, when it sets one.
     #[serde(skip)]
     pub connect_timeout_ms: Option<u32>,
-    /// The node's request timeout, when it sets one ([`DEFAULT_REQUEST_TIMEOUT_MS`] otherwise).
+    /// The node's request timeout, when it sets one ([`Request::DEFAULT_TIMEOUT_MS`] otherwise).
     #[serde(skip)]
     pub request_timeout_ms: Option<u32>,
 }
@@ -161,7 +160,7 @@ pub enum ChildError {
     DoesNotCompile {
         /// The file.
         file: String,
-        /// How many errors and warnings ([`crate::diagnostic::summary`]).
+        /// How many errors and warnings ([`crate::diagnostic::Diagnostic::summary`]).
         summary: String,
         /// The first error: its code and message.
         first: Option<(String, String)>,
@@ -341,7 +340,7 @@ impl Run {
 }
 
 /// Runs a flow from its Start node with a webhook body.
-pub fn run(
+pub(crate) fn run(
     flow: &Flow,
     trigger: &serde_json::Value,
     http: &mut dyn HttpClient,
@@ -797,5 +796,41 @@ fn apply(flow: &Flow, vars: &mut Vars, assigned: &mut [(String, Text)]) {
         let held = vars.get(k).is_some_and(Text::is_secret);
         *v = std::mem::take(v).tainted_by(declared || held);
         vars.insert(k.clone(), v.clone());
+    }
+}
+
+/// Running a flow locally.
+impl Flow {
+    /// Runs the flow from its Start node with a webhook body (`trigger`), HTTP through `http`,
+    /// called flows from `children`.
+    pub fn simulate(
+        &self,
+        trigger: &serde_json::Value,
+        http: &mut dyn HttpClient,
+        children: &dyn FlowResolver,
+    ) -> Run {
+        run(self, trigger, http, children)
+    }
+}
+
+impl Request {
+    /// The request timeout a node that sets none has, in milliseconds.
+    pub const DEFAULT_TIMEOUT_MS: u32 = DEFAULT_REQUEST_TIMEOUT_MS;
+}
+
+impl Run {
+    /// The run for people: each step, its request and answer, where it ended.
+    pub fn render_text(&self) -> String {
+        render::render_text(self)
+    }
+
+    /// The run as JSON.
+    pub fn render_json(&self) -> String {
+        render::render_json(self)
+    }
+
+    /// What in the run differs from a scenario's expectations.
+    pub fn check(&self, expect: &scenario::Expect) -> Vec<scenario::Failure> {
+        scenario::check(self, expect)
     }
 }

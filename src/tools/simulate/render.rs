@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 /// The run as text: each step with its outcome, assignments and request; then the end. Every
 /// value shows as its provenance allows.
-pub fn render_text(run: &Run) -> String {
+pub(crate) fn render_text(run: &Run) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "run {}", run.flow);
     for step in &run.steps {
@@ -43,7 +43,7 @@ pub fn render_text(run: &Run) -> String {
 /// The run as JSON; every value serialises as it is shown.
 // `expect` below: A run is plain data with string keys: it always serialises.
 #[allow(clippy::expect_used)]
-pub fn render_json(run: &Run) -> String {
+pub(crate) fn render_json(run: &Run) -> String {
     serde_json::to_string_pretty(run).expect("runs serialise") + "\n"
 }
 

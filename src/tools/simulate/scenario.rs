@@ -107,7 +107,7 @@ pub struct Failure {
 }
 
 /// A failure of `what`: what was expected, what was shown.
-pub fn failure(
+pub(crate) fn failure(
     what: impl Into<String>,
     expected: impl Into<String>,
     actual: impl Into<String>,
@@ -121,7 +121,7 @@ pub fn failure(
 
 /// Compares a run with the expectations. A value that derives from a secret is never shown,
 /// only that it differs; an expected value is shown only where the actual one may be.
-pub fn check(run: &Run, expect: &Expect) -> Vec<Failure> {
+pub(crate) fn check(run: &Run, expect: &Expect) -> Vec<Failure> {
     let requests: Vec<&Request> = run.requests().map(|x| &x.request).collect();
     check_parts(
         &Shown {
@@ -136,7 +136,7 @@ pub fn check(run: &Run, expect: &Expect) -> Vec<Failure> {
 }
 
 /// What a run showed, whichever target it ran on.
-pub struct Shown<'a> {
+pub(crate) struct Shown<'a> {
     /// The flow outcome it ended with.
     pub outcome: Option<&'a str>,
     /// Why it stopped, when it did.
@@ -150,7 +150,7 @@ pub struct Shown<'a> {
 }
 
 /// Compares what a run showed with the expectations (see [`check`]).
-pub fn check_parts(run: &Shown, expect: &Expect) -> Vec<Failure> {
+pub(crate) fn check_parts(run: &Shown, expect: &Expect) -> Vec<Failure> {
     let mut out = Vec::new();
     if let Some(outcome) = &expect.outcome {
         let actual = run
