@@ -695,8 +695,9 @@ fn compile_as(
 
 /// Writes a command's text to `output`, or to stdout without one. Text that holds a secret
 /// value (`secret` says so: `the document holds secret values`) goes only to a file, created
-/// with mode 0600.
+/// with mode 0600. `-o -` is stdout, as for `build`.
 fn write_text(s: &Session, output: Option<&Path>, text: &str, secret: Option<&str>) -> Outcome {
+    let output = output.filter(|path| path.as_os_str() != "-");
     match (output, secret) {
         (None, Some(why)) => Err(Failure::usage(format!(
             "{why}; write the spec to a file with -o (created with mode 0600)"

@@ -476,12 +476,15 @@ fn replacing(text: &str, unsafe_char: impl Fn(char) -> bool) -> std::borrow::Cow
 /// some log viewers break lines on, and the bidirectional controls (U+200E, U+200F, U+202A to
 /// U+202E, U+2066 to U+2069), which make a name display as another.
 pub fn printable_name(name: &str) -> std::borrow::Cow<'_, str> {
-    replacing(name, |c| {
-        c.is_control()
-            || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}')
-            || ('\u{202a}'..='\u{202e}').contains(&c)
-            || ('\u{2066}'..='\u{2069}').contains(&c)
-    })
+    replacing(name, breaks_a_line)
+}
+
+/// Whether a character may not be shown as it is within a line (see [`printable_name`]).
+pub(crate) fn breaks_a_line(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}')
+        || ('\u{202a}'..='\u{202e}').contains(&c)
+        || ('\u{2066}'..='\u{2069}').contains(&c)
 }
 
 /// Renders diagnostics as a JSON array, one object per diagnostic, for CI. Columns are counted

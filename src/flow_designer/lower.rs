@@ -64,11 +64,15 @@ impl SubflowIds {
     /// `FLOWID` or `FLOWID:VERSIONID`, each 24 hex digits (the shape of every id in Cisco's
     /// exports); `None` for anything else.
     pub fn parse(text: &str) -> Option<SubflowIds> {
-        let (flow, version) = text.split_once(':').unwrap_or((text, ""));
+        let (flow, version) = match text.split_once(':') {
+            Some((flow, version)) => (flow, Some(version)),
+            None => (text, None),
+        };
         let id = |s: &str| s.len() == 24 && s.bytes().all(|b| b.is_ascii_hexdigit());
-        (id(flow) && (version.is_empty() || id(version))).then(|| SubflowIds {
+        // `FLOWID:` (a version id left out after its colon) is refused, not read as no version.
+        (id(flow) && version.is_none_or(id)).then(|| SubflowIds {
             flow_id: flow.to_string(),
-            version_id: version.to_string(),
+            version_id: version.unwrap_or_default().to_string(),
         })
     }
 }

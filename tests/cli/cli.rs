@@ -351,6 +351,10 @@ fn control_characters_in_names_and_values_never_reach_the_terminal() {
     let spec = wxcflow(dir.path(), &["decompile", "out.json"]);
     let spec = String::from_utf8(spec.stdout).unwrap();
     assert!(spec.contains("a\\u009b31mb Hands"), "{spec}");
+    // `-o -` is stdout, as for build, not a file named `-`.
+    let dash = wxcflow(dir.path(), &["decompile", "out.json", "-o", "-"]);
+    assert_eq!(String::from_utf8(dash.stdout).unwrap(), spec);
+    assert!(!dir.path().join("-").exists());
     let back: toml::Table = toml::from_str(&spec).unwrap();
     assert!(back["flow"]["description"]
         .as_str()

@@ -873,3 +873,37 @@ fn flow_designer_files_over_the_spec_limit_are_read_up_to_what_build_writes() {
     let too_large = wxcflow::flow::limits::too_large_fd("f", wxcflow::MAX_FD_BYTES + 1).unwrap();
     assert_eq!(too_large.code, Code::TooLarge);
 }
+
+#[test]
+fn a_diff_never_hands_the_terminal_an_escape_sequence_from_a_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let original = root().join("fixtures/flow-designer/exports/voice-lookup.json");
+    let text = std::fs::read_to_string(&original).unwrap();
+    let renamed = text.replace("\"Sorry\"", "\"So\\u001b]0;PWN\\u0007rry\"");
+    assert_ne!(renamed, text);
+    std::fs::write(dir.path().join("renamed.json"), renamed).unwrap();
+    for format in ["text", "markdown", "json"] {
+        let out = common::wxcflow(
+            dir.path(),
+            &[
+                "diff",
+                original.to_str().unwrap(),
+                "renamed.json",
+                "--format",
+                format,
+            ],
+        );
+        assert_eq!(out.status.code(), Some(1), "{format}");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            !stdout.contains('\u{1b}') && !stdout.contains('\u{7}'),
+            "{format}: {stdout}"
+        );
+        if format != "json" {
+            assert!(
+                stdout.contains(r"So\u{1b}]0;PWN\u{7}rry"),
+                "{format}: {stdout}"
+            );
+        }
+    }
+}

@@ -314,6 +314,11 @@ fn subflow_ids_are_given_as_name_equals_id_and_only_for_flow_designer() {
             "6a1e35a078a3f98ba463c7d5",
             "error: --subflow 6a1e35a078a3f98ba463c7d5: give NAME=FLOWID or NAME=FLOWID:VERSIONID, each id 24 hex digits (as `wxcflow push` prints them)\n",
         ),
+        // A colon with no version id after it is no version id.
+        (
+            "GetOAuthToken=6a1e35a078a3f98ba463c7d5:",
+            "error: --subflow GetOAuthToken=6a1e35a078a3f98ba463c7d5:: give NAME=FLOWID or NAME=FLOWID:VERSIONID, each id 24 hex digits (as `wxcflow push` prints them)\n",
+        ),
     ] {
         let out = build(&["--subflow", given]);
         assert_eq!(out.status.code(), Some(2));

@@ -54,11 +54,28 @@ pub fn render_text(changes: &[Change], colour: bool) -> String {
     out
 }
 
+/// Text from a flow as a line may hold it: control characters (an escape sequence in a name
+/// would rewrite the terminal), line breaks and the bidirectional and line-separator marks are
+/// written escaped (`\n`, `\u{1b}`), the rest as it is.
+fn visible(text: &str) -> std::borrow::Cow<'_, str> {
+    use crate::diagnostic::breaks_a_line;
+    if !text.chars().any(breaks_a_line) {
+        return text.into();
+    }
+    text.chars()
+        .map(|c| match breaks_a_line(c) {
+            true => c.escape_debug().to_string(),
+            false => c.to_string(),
+        })
+        .collect::<String>()
+        .into()
+}
+
 fn describe(c: &Change, name: &str) -> String {
-    let old = c.old.as_ref().map_or("(none)", Text::shown);
-    let new = c.new.as_ref().map_or("(none)", Text::shown);
+    let old = visible(c.old.as_ref().map_or("(none)", Text::shown));
+    let new = visible(c.new.as_ref().map_or("(none)", Text::shown));
     let (noun, prefix) = c.kind.noun();
-    let path = c.path.trim_start_matches(prefix);
+    let path = visible(c.path.trim_start_matches(prefix));
     let link = c.kind == ChangeKind::LinkAdded || c.kind == ChangeKind::LinkRemoved;
     match name.rsplit('-').next() {
         Some("added") if link => format!("link {path} → {new} added"),
@@ -79,10 +96,14 @@ fn describe(c: &Change, name: &str) -> String {
 
 /// Markdown for a pull-request comment, headed `### {what}: `old` → `new``.
 pub(crate) fn markdown(changes: &[Change], what: &str, old_name: &str, new_name: &str) -> String {
+    let (old_name, new_name) = (visible(old_name), visible(new_name));
     let mut out = format!("### {what}: `{old_name}` → `{new_name}`\n\n");
     let cell = |s: Option<&Text>| {
         s.map_or(String::new(), |s| {
-            format!("`{}`", s.shown().replace('|', "\\|").replace('`', "'"))
+            format!(
+                "`{}`",
+                visible(s.shown()).replace('|', "\\|").replace('`', "'")
+            )
         })
     };
     if changes.is_empty() {
@@ -91,7 +112,7 @@ pub(crate) fn markdown(changes: &[Change], what: &str, old_name: &str, new_name:
         out.push_str("| change | where | before | after |\n|---|---|---|---|\n");
     }
     for c in changes {
-        let (kind, path) = (c.kind.name(), &c.path);
+        let (kind, path) = (c.kind.name(), visible(&c.path));
         let (old, new) = (cell(c.old.as_ref()), cell(c.new.as_ref()));
         let _ = writeln!(out, "| {kind} | `{path}` | {old} | {new} |");
     }
