@@ -560,5 +560,15 @@ mod tests {
             assert!(!shown.contains(hidden), "{shown}");
         }
         assert!(shown.contains("valeu = •••\nisSecure = true"), "{shown}");
+        // A key given twice: the value the TOML parser refused is hidden too, by its place.
+        let twice = SourceFile::new(
+            "f.toml",
+            text.replace("value = \"s3\"\n", "value = 5\nvalue = \"s3\"\n"),
+        );
+        let (read, quoted) = super::super::read_quoted(&twice);
+        assert!(read.is_err());
+        let shown = quoted.text();
+        assert!(!shown.contains("s3"), "{shown}");
+        assert!(shown.contains("value = •••\nvalue = •••\n"), "{shown}");
     }
 }

@@ -501,6 +501,53 @@ mod tests {
     }
 
     #[test]
+    fn a_credential_of_any_json_type_is_one() {
+        let http = |settings: Value| Activity {
+            name: "Call".into(),
+            group: "action".into(),
+            activity_name: Some("http-request-v2".into()),
+            activity_id: Some("http-request-v2".into()),
+            settings: settings.as_object().unwrap().clone().into_iter().collect(),
+            ports: None,
+            origin: None,
+        };
+        let none = BTreeSet::new();
+        let places = |settings: Value| -> Vec<Vec<String>> {
+            credentials(&http(settings), &none)
+                .into_iter()
+                .map(|c| c.setting)
+                .collect()
+        };
+        let path = |p: &[&str]| vec![p.iter().map(|s| s.to_string()).collect::<Vec<_>>()];
+        let header = path(&["httpRequestHeaders", "x-api-key"]);
+        for value in [
+            serde_json::json!(24681357),
+            serde_json::json!(["k1"]),
+            serde_json::json!({"Bearer": "k1"}),
+            serde_json::json!(true),
+        ] {
+            let found = places(serde_json::json!({"httpRequestHeaders": {"x-api-key": value}}));
+            assert_eq!(found, header, "{value}");
+        }
+        // Templates only, in any shape: nothing typed.
+        for value in [
+            serde_json::json!(["{{Key}}"]),
+            serde_json::json!({"Bearer": "{{Key}}"}),
+        ] {
+            let found = places(serde_json::json!({"httpRequestHeaders": {"x-api-key": value}}));
+            assert!(found.is_empty(), "{value}");
+        }
+        assert_eq!(
+            places(serde_json::json!({"httpQueryParameters": {"apikey": 55667788}})),
+            path(&["httpQueryParameters", "apikey"])
+        );
+        assert_eq!(
+            places(serde_json::json!({"httpRequestUrl": ["https://u:p@h/"]})),
+            path(&["httpRequestUrl"])
+        );
+    }
+
+    #[test]
     fn a_setting_holding_a_secret_is_secret_whole() {
         let secret = vec![vec!["httpRequestHeaders".to_string(), "x-key".to_string()]];
         let path = |p: &[&str]| p.iter().map(|s| s.to_string()).collect::<Vec<_>>();

@@ -140,7 +140,12 @@ fn a_credential_of_any_json_type_is_secret_whole_in_every_output() {
             dir.path(),
             &["decompile", "shaped.json", "-o", "shaped.toml"],
         );
-        assert_eq!(decompiled.status.code(), Some(0), "{what}: {}", shown(&decompiled));
+        assert_eq!(
+            decompiled.status.code(),
+            Some(0),
+            "{what}: {}",
+            shown(&decompiled)
+        );
         let commands: Vec<Vec<&str>> = vec![
             vec!["textconv", "shaped.json"],
             vec!["textconv", "shaped.toml"],
@@ -243,7 +248,10 @@ fn broken_spec(dir: &Path, edit: &dyn Fn(&str) -> String) -> String {
     let o = wxcflow(dir, &["decompile", "export.json", "-o", "dec.toml"]);
     assert_eq!(o.status.code(), Some(0), "{}", shown(&o));
     let spec = std::fs::read_to_string(dir.join("dec.toml")).unwrap();
-    assert!(spec.contains("value = \"DUPLICATED-SECRET-1024\"\n"), "{spec}");
+    assert!(
+        spec.contains("value = \"DUPLICATED-SECRET-1024\"\n"),
+        "{spec}"
+    );
     edit(&spec)
 }
 
@@ -251,7 +259,8 @@ fn broken_spec(dir: &Path, edit: &dyn Fn(&str) -> String) -> String {
 fn a_spec_that_does_not_read_hides_every_place_that_could_hold_a_secret() {
     let secret = "DUPLICATED-SECRET-1024";
     let line = format!("value = \"{secret}\"\n");
-    let edits: Vec<(&str, Box<dyn Fn(&str) -> String>)> = vec![
+    type Edit<'a> = Box<dyn Fn(&str) -> String + 'a>;
+    let edits: Vec<(&str, Edit)> = vec![
         (
             "a key given twice",
             Box::new(|spec: &str| spec.replacen(&line, &format!("value = 5\n{line}"), 1)),
@@ -277,7 +286,14 @@ fn a_spec_that_does_not_read_hides_every_place_that_could_hold_a_secret() {
         let spec = broken_spec(dir.path(), edit.as_ref());
         std::fs::write(dir.path().join("dup.toml"), &spec).unwrap();
         for args in [
-            &["build", "dup.toml", "--target", "flow-designer", "-o", "x.json"][..],
+            &[
+                "build",
+                "dup.toml",
+                "--target",
+                "flow-designer",
+                "-o",
+                "x.json",
+            ][..],
             &["run", "dup.toml"],
             &["diff", "export.json", "dup.toml"],
             &["diff", "dup.toml", "export.json", "--format", "json"],
