@@ -469,6 +469,8 @@ fn setting_may_hold(setting: &[Step], string: &mut dyn FnMut() -> Option<String>
     match (key(0), key(1)) {
         (Some("httpRequestHeaders"), Some(name)) => is_credential_header(name),
         (Some("httpQueryParameters"), Some(name)) => is_credential_name(name),
+        // Headers or parameters that are a list: their items name no header.
+        (Some("httpRequestHeaders" | "httpQueryParameters"), None) => setting.len() > 1,
         // A URL that could not be decoded may hold anything.
         (Some("httpRequestUrl"), _) => string().is_none_or(|url| !url_credentials(&url).is_empty()),
         (Some("expr"), _) => true,

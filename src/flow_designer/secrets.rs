@@ -231,6 +231,21 @@ pub fn credentials(a: &Activity, secret_variables: &BTreeSet<String>) -> Vec<Cre
             .into_iter()
             .flatten()
     };
+    // Headers or query parameters that are no table (a list of `name: value` lines, say) name
+    // no header: whatever they type may be a credential, and is secret whole.
+    for (key, place) in [
+        ("httpRequestHeaders", "headers (not a table)"),
+        ("httpQueryParameters", "query parameters (not a table)"),
+    ] {
+        if let Some(value) = a.settings.get(key) {
+            if !value.is_object() && typed(value) {
+                found.push(Credential {
+                    place: place.to_string(),
+                    setting: setting(&[key]),
+                });
+            }
+        }
+    }
     for (name, value) in members("httpRequestHeaders") {
         if is_credential_header(name) && typed(value) {
             found.push(Credential {
@@ -544,6 +559,10 @@ mod tests {
         assert_eq!(
             places(serde_json::json!({"httpRequestUrl": ["https://u:p@h/"]})),
             path(&["httpRequestUrl"])
+        );
+        assert_eq!(
+            places(serde_json::json!({"httpRequestHeaders": ["x-api-key: k1"]})),
+            path(&["httpRequestHeaders"])
         );
     }
 

@@ -104,6 +104,14 @@ fn credential_shapes() -> Vec<(&'static str, Value, &'static str)> {
         json!(["https://user:LISTED-PASSWORD-6502@crm.example.com/"]),
     );
     cases.push(("a URL as a list", url, "LISTED-PASSWORD-6502"));
+    let mut lines = voice_lookup();
+    set_property(
+        &mut lines,
+        "GetToken",
+        &["httpRequestHeaders"],
+        json!(["x-api-key: HEADER-LINE-6809"]),
+    );
+    cases.push(("headers as a list of lines", lines, "HEADER-LINE-6809"));
     // A number a set-variable types into a secure variable.
     let mut set = voice_lookup();
     for v in set["variables"].as_array_mut().unwrap() {
