@@ -157,7 +157,7 @@ impl Compiler {
             let build = match read {
                 Ok(flow) => {
                     let validator = self.fd_validator();
-                    let mut build = fd::finish(flow, Vec::new(), fd::Origin::Spec, validator);
+                    let mut build = fd::finish_spec(flow, validator, &quoted);
                     quoted.place(&mut build.diagnostics);
                     build
                 }
@@ -202,10 +202,13 @@ impl Compiler {
         let diagnostics = match read {
             Ok(flow) => {
                 let mut found = fd::lint::lint_quoted(&flow, &quoted);
+                let validator = self.fd_validator();
                 if kind == InputKind::FlowDesignerSpec {
-                    let validator = self.fd_validator();
-                    let built = fd::finish(flow, Vec::new(), fd::Origin::Spec, validator);
+                    let built = fd::finish_spec(flow, validator, &quoted);
                     found.extend(built.diagnostics);
+                } else {
+                    // What push refuses, check reports.
+                    found.extend(fd::export_schema_problems(&quoted, &flow, validator));
                 }
                 quoted.place(&mut found);
                 found

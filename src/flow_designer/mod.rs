@@ -128,9 +128,25 @@ pub(crate) enum Origin {
 /// the secrets' places in the model ([`secrets::Secrets`]), never by searching the text.
 pub(crate) fn finish(
     flow: FdFlow,
+    diagnostics: Vec<Diagnostic>,
+    origin: Origin,
+    validator: &FdValidator,
+) -> FdBuild {
+    finish_in(flow, diagnostics, origin, validator, None)
+}
+
+/// [`finish`] of a Flow Designer spec read from `spec` (as diagnostics quote it): what the
+/// schema refuses is located at the key in the spec that wrote it.
+pub(crate) fn finish_spec(flow: FdFlow, validator: &FdValidator, spec: &quote::Quoted) -> FdBuild {
+    finish_in(flow, Vec::new(), Origin::Spec, validator, Some(spec))
+}
+
+fn finish_in(
+    flow: FdFlow,
     mut diagnostics: Vec<Diagnostic>,
     origin: Origin,
     validator: &FdValidator,
+    spec: Option<&quote::Quoted>,
 ) -> FdBuild {
     let value = emit::emit(&flow);
     // Activity ids in schema paths, spelled as the activity names people wrote.
@@ -172,23 +188,32 @@ pub(crate) fn finish(
             .get(&(key, a.name.as_str()))
             .map(|id| id.to_string())
     };
-    let violations: Vec<String> = validate_export(&value, &flow, validator, &written_id)
-        .into_iter()
-        .map(|v| {
-            names.iter().fold(v, |v, (id, name)| {
-                v.replace(&format!("activities/{id}"), &format!("activities/{name}"))
-            })
-        })
-        .collect();
+    let violations = export_violations(&value, &flow, validator, &written_id);
     if !violations.is_empty() {
-        diagnostics.extend(violations.into_iter().map(|v| match origin {
-            Origin::Lowered => Diagnostic::new(Code::SchemaViolation, v).with_help(
-                "wxcflow wrote a Flow Designer file its own schema rejects; please report this",
-            ),
-            Origin::Spec => Diagnostic::new(
-                Code::InvalidFlowDesigner,
-                format!("the written file would break the Flow Designer schema at {v}"),
-            ),
+        // (event flow key, or none; activity id) -> the activity's name in the spec.
+        let by_id: std::collections::HashMap<(Option<&str>, &str), &str> = written
+            .iter()
+            .map(|((scope, name), id)| ((*scope, *id), *name))
+            .collect();
+        diagnostics.extend(violations.into_iter().map(|v| {
+            let span = spec.and_then(|spec| {
+                let path = spec_path(&v.path, &flow, &by_id, spec);
+                let at = spec.places().locate(&path, true)?;
+                Some(spec.source.span(at))
+            });
+            let v = names.iter().fold(v.to_string(), |v, (id, name)| {
+                v.replace(&format!("activities/{id}"), &format!("activities/{name}"))
+            });
+            match origin {
+                Origin::Lowered => Diagnostic::new(Code::SchemaViolation, v).with_help(
+                    "wxcflow wrote a Flow Designer file its own schema rejects; please report this",
+                ),
+                Origin::Spec => Diagnostic::new(
+                    Code::InvalidFlowDesigner,
+                    format!("the written file would break the Flow Designer schema at {v}"),
+                )
+                .with_span(span),
+            }
         }));
         return FdBuild::failed(diagnostics);
     }
@@ -208,6 +233,118 @@ pub(crate) fn finish(
     }
 }
 
+/// The place in a Flow Designer spec that wrote the value at `path` of the file built from it:
+/// an activity's property is its setting (or its `json` entry), a variable's member is the
+/// variable's, anything else the `[flow_designer]` header's; as deep as the spec has it.
+fn spec_path(
+    path: &[String],
+    flow: &FdFlow,
+    by_id: &std::collections::HashMap<(Option<&str>, &str), &str>,
+    spec: &quote::Quoted,
+) -> Vec<locate::Step> {
+    use locate::Step;
+    let keys = |keys: &[&str]| keys.iter().map(|k| Step::from(*k)).collect::<Vec<_>>();
+    let exists = |path: &[Step]| spec.places().key_line(path).is_some();
+    let p: Vec<&str> = path.iter().map(String::as_str).collect();
+    let (scope, rest) = match p.as_slice() {
+        ["eventFlows", "eventsMap", key, rest @ ..] => (Some(*key), rest),
+        rest => (None, rest),
+    };
+    let root = match scope {
+        Some(key) => keys(&["event_flows", key]),
+        None => Vec::new(),
+    };
+    if let ["process", "activities", id, rest @ ..] | ["diagram", "widgets", id, rest @ ..] = rest {
+        if let Some(name) = by_id.get(&(scope, *id)) {
+            let mut activity = root.clone();
+            activity.extend(keys(&["activities", name]));
+            if let ["properties", setting @ ..] = rest {
+                if let Some(first) = setting.first() {
+                    let mut place = activity.clone();
+                    place.push("settings".into());
+                    place.extend(setting.iter().map(|k| Step::from(*k)));
+                    let mut json = activity.clone();
+                    json.extend(keys(&["json", first]));
+                    if !exists(&place) && exists(&json) {
+                        return json;
+                    }
+                    return place;
+                }
+            }
+            return activity;
+        }
+        return root;
+    }
+    if let (None, ["variables", index, member @ ..]) = (scope, rest) {
+        let variable = index
+            .parse::<usize>()
+            .ok()
+            .and_then(|i| flow.variables.get(i));
+        if let Some(v) = variable {
+            let mut place = keys(&["variables", &v.name]);
+            place.extend(member.iter().take(1).map(|k| Step::from(*k)));
+            return place;
+        }
+    }
+    let mut header = keys(&["flow_designer"]);
+    header.extend(rest.iter().take(1).map(|k| Step::from(*k)));
+    if scope.is_none() && exists(&header) {
+        return header;
+    }
+    if scope.is_some() {
+        return root;
+    }
+    keys(&["flow_designer"])
+}
+
+/// What the schema refuses in an export read from `quoted` (read as `flow`): what `push`
+/// refuses, said as `check` says it, located in the file, secret values shown as the mask.
+/// `id` gives an activity's id in the file.
+pub fn export_schema_problems(
+    quoted: &quote::Quoted,
+    flow: &FdFlow,
+    validator: &FdValidator,
+) -> Vec<Diagnostic> {
+    let Ok(value) = serde_json::from_str::<serde_json::Value>(&quoted.source.text) else {
+        return Vec::new();
+    };
+    let violations = export_violations(&value, flow, validator, &|_, a| a.origin.clone());
+    violations
+        .into_iter()
+        .map(|v| {
+            // The steps, an array's members by index, as the file's places are found.
+            let mut at = Some(&value);
+            let steps: Vec<locate::Step> = v
+                .path
+                .iter()
+                .map(|s| {
+                    let step = match (at, s.parse::<usize>()) {
+                        (Some(serde_json::Value::Array(_)), Ok(i)) => locate::Step::Index(i),
+                        _ => locate::Step::from(s),
+                    };
+                    at = at.and_then(|value| match value {
+                        serde_json::Value::Array(a) => {
+                            s.parse::<usize>().ok().and_then(|i| a.get(i))
+                        }
+                        other => other.get(s),
+                    });
+                    step
+                })
+                .collect();
+            let span = quoted
+                .places()
+                .locate(&steps, true)
+                .map(|r| quoted.source.span(r));
+            Diagnostic::new(
+                Code::InvalidFlowDesigner,
+                format!("the file breaks the Flow Designer schema at {v}"),
+            )
+            .with_span(span)
+            .with_help("Flow Designer may refuse it, and `wxcflow push` does not send it")
+        })
+        .collect()
+}
+
 /// Validates an export's JSON (`value`, read as `flow`) against the schema. A problem with a
 /// value that holds a secret, or with one inside it, is said without the value. `id` gives an
 /// activity's id in `value`.
@@ -217,6 +354,19 @@ pub(crate) fn validate_export(
     validator: &FdValidator,
     id: &dyn Fn(&model::Scope, &model::Activity) -> Option<String>,
 ) -> Vec<String> {
+    export_violations(value, flow, validator, id)
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+}
+
+/// [`validate_export`], each violation with its path.
+fn export_violations(
+    value: &serde_json::Value,
+    flow: &FdFlow,
+    validator: &FdValidator,
+    id: &dyn Fn(&model::Scope, &model::Activity) -> Option<String>,
+) -> Vec<schema::Violation> {
     let secrets = secrets::Secrets::of(flow);
     let hidden: Vec<Vec<String>> = quote::export_places(flow, &secrets, id)
         .into_iter()
@@ -227,7 +377,7 @@ pub(crate) fn validate_export(
             .iter()
             .any(|h| path.starts_with(h) || h.starts_with(path))
     };
-    validator.validate_hiding(value, &hides)
+    validator.violations_hiding(value, &hides)
 }
 
 /// Builds a Flow Designer spec back into a `FlowVersionRes`.

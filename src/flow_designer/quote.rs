@@ -92,6 +92,16 @@ fn quote(mut source: SourceFile, flow: Option<&FdFlow>, unsure: bool, spans: Spa
         // Where JSON breaks off, what follows cannot be told apart: it is hidden whole.
         ranges.extend(broken.map(|at| at..source.text.len()));
     }
+    // TOML that does not read: its recovered tree leaves out what the parser refused (a key
+    // given twice, a table written twice, what follows a broken line), so every value its
+    // events give is looked at by place as well.
+    if unsure && !json {
+        for (path, range, string) in toml_values(&source.text) {
+            if may_hold_secret(&path, &mut || string.clone()) {
+                ranges.push(range);
+            }
+        }
+    }
     ranges.retain(|r| !r.is_empty());
     ranges.sort_by_key(|r| (r.start, r.end));
     let mut hidden: Vec<Range<usize>> = Vec::new();
@@ -270,6 +280,151 @@ fn spec_places(flow: &FdFlow) -> Vec<Vec<Step>> {
     places
 }
 
+/// Every value of a TOML text with its path and bytes (a string's decoded text too), as the
+/// parser's events give them: a key given twice, a table written twice and the lines after a
+/// broken one are all there. A table header's path is that of its keys; a value in an array
+/// is at its index; `[[array]]` tables are at their header's path.
+fn toml_values(text: &str) -> Vec<(Vec<Step>, Range<usize>, Option<String>)> {
+    use toml_parser::parser::{parse_document, EventReceiver};
+    use toml_parser::{decoder::Encoding, ErrorSink, Raw, Source, Span};
+
+    struct Frame {
+        path: Vec<Step>,
+        /// The next item's index, in an array.
+        index: Option<usize>,
+        start: usize,
+    }
+    struct Receiver<'t> {
+        text: &'t str,
+        /// The path of the table the keys are in (the last header).
+        table: Vec<Step>,
+        header: Option<Vec<Step>>,
+        /// The key being read, relative to the table or inline table it is in.
+        keys: Vec<Step>,
+        /// The path the next value takes, once its key is read.
+        value: Option<Vec<Step>>,
+        open: Vec<Frame>,
+        found: Vec<(Vec<Step>, Range<usize>, Option<String>)>,
+    }
+    impl Receiver<'_> {
+        fn raw(&self, span: Span, encoding: Option<Encoding>) -> Raw<'_> {
+            Raw::new_unchecked(&self.text[span.start()..span.end()], encoding, span)
+        }
+        /// The path of a value starting here: the next index in an array, else its key's.
+        fn next_path(&mut self) -> Option<Vec<Step>> {
+            match self.open.last_mut() {
+                Some(Frame {
+                    path,
+                    index: Some(i),
+                    ..
+                }) => {
+                    let mut at = path.clone();
+                    at.push(Step::Index(*i));
+                    Some(at)
+                }
+                _ => self.value.take(),
+            }
+        }
+        fn open(&mut self, span: Span, array: bool) {
+            if let Some(path) = self.next_path() {
+                self.open.push(Frame {
+                    path,
+                    index: array.then_some(0),
+                    start: span.start(),
+                });
+            }
+        }
+        fn close(&mut self, span: Span) {
+            if let Some(frame) = self.open.pop() {
+                self.found
+                    .push((frame.path, frame.start..span.end().max(frame.start), None));
+            }
+        }
+    }
+    impl EventReceiver for Receiver<'_> {
+        fn std_table_open(&mut self, _: Span, _: &mut dyn ErrorSink) {
+            self.header = Some(Vec::new());
+            self.open.clear();
+        }
+        fn std_table_close(&mut self, _: Span, _: &mut dyn ErrorSink) {
+            self.table = self.header.take().unwrap_or_default();
+        }
+        fn array_table_open(&mut self, span: Span, error: &mut dyn ErrorSink) {
+            self.std_table_open(span, error);
+        }
+        fn array_table_close(&mut self, span: Span, error: &mut dyn ErrorSink) {
+            self.std_table_close(span, error);
+        }
+        fn inline_table_open(&mut self, span: Span, _: &mut dyn ErrorSink) -> bool {
+            self.open(span, false);
+            true
+        }
+        fn inline_table_close(&mut self, span: Span, _: &mut dyn ErrorSink) {
+            self.close(span);
+        }
+        fn array_open(&mut self, span: Span, _: &mut dyn ErrorSink) -> bool {
+            self.open(span, true);
+            true
+        }
+        fn array_close(&mut self, span: Span, _: &mut dyn ErrorSink) {
+            self.close(span);
+        }
+        fn simple_key(&mut self, span: Span, encoding: Option<Encoding>, _: &mut dyn ErrorSink) {
+            let mut key = String::new();
+            self.raw(span, encoding).decode_key(&mut key, &mut ());
+            match &mut self.header {
+                Some(header) => header.push(Step::Key(key)),
+                None => self.keys.push(Step::Key(key)),
+            }
+        }
+        fn key_val_sep(&mut self, _: Span, _: &mut dyn ErrorSink) {
+            let mut path = match self.open.last() {
+                Some(frame) => frame.path.clone(),
+                None => self.table.clone(),
+            };
+            path.append(&mut self.keys);
+            self.value = Some(path);
+        }
+        fn scalar(&mut self, span: Span, encoding: Option<Encoding>, _: &mut dyn ErrorSink) {
+            if let Some(path) = self.next_path() {
+                let string = encoding.map(|_| {
+                    let mut decoded = String::new();
+                    let _ = self
+                        .raw(span, encoding)
+                        .decode_scalar(&mut decoded, &mut ());
+                    decoded
+                });
+                self.found.push((path, span.start()..span.end(), string));
+            }
+        }
+        fn value_sep(&mut self, _: Span, _: &mut dyn ErrorSink) {
+            if let Some(Frame { index: Some(i), .. }) = self.open.last_mut() {
+                *i += 1;
+            }
+        }
+        fn newline(&mut self, _: Span, _: &mut dyn ErrorSink) {
+            // A key-value ends with its line (outside an array, which may span lines).
+            if self.open.is_empty() {
+                self.keys.clear();
+                self.value = None;
+            }
+        }
+    }
+    let source = Source::new(text);
+    let tokens: Vec<_> = source.lex().collect();
+    let mut receiver = Receiver {
+        text,
+        table: Vec::new(),
+        header: None,
+        keys: Vec::new(),
+        value: None,
+        open: Vec::new(),
+        found: Vec::new(),
+    };
+    parse_document(&tokens, &mut receiver, &mut ());
+    receiver.found
+}
+
 /// For a file that does not read: whether the value at `path` could hold a secret.
 fn may_hold_secret(path: &[Step], string: &mut dyn FnMut() -> Option<String>) -> bool {
     let key = |i: usize| match path.get(i) {
@@ -316,6 +471,8 @@ fn setting_may_hold(setting: &[Step], string: &mut dyn FnMut() -> Option<String>
     match (key(0), key(1)) {
         (Some("httpRequestHeaders"), Some(name)) => is_credential_header(name),
         (Some("httpQueryParameters"), Some(name)) => is_credential_name(name),
+        // Headers or parameters that are a list: their items name no header.
+        (Some("httpRequestHeaders" | "httpQueryParameters"), None) => setting.len() > 1,
         // A URL that could not be decoded may hold anything.
         (Some("httpRequestUrl"), _) => string().is_none_or(|url| !url_credentials(&url).is_empty()),
         (Some("expr"), _) => true,
@@ -407,5 +564,15 @@ mod tests {
             assert!(!shown.contains(hidden), "{shown}");
         }
         assert!(shown.contains("valeu = •••\nisSecure = true"), "{shown}");
+        // A key given twice: the value the TOML parser refused is hidden too, by its place.
+        let twice = SourceFile::new(
+            "f.toml",
+            text.replace("value = \"s3\"\n", "value = 5\nvalue = \"s3\"\n"),
+        );
+        let (read, quoted) = super::super::read_quoted(&twice);
+        assert!(read.is_err());
+        let shown = quoted.text();
+        assert!(!shown.contains("s3"), "{shown}");
+        assert!(shown.contains("value = •••\nvalue = •••\n"), "{shown}");
     }
 }

@@ -42,27 +42,67 @@ impl FdValidator {
     /// path, e.g. `["variables", "0", "value"]`) is said without the value, which is shown as
     /// the mask: a file that holds secrets is checked without quoting them.
     pub fn validate_hiding(&self, value: &Value, hides: &dyn Fn(&[String]) -> bool) -> Vec<String> {
-        let mut errors: Vec<String> = self
+        self.violations_hiding(value, hides)
+            .iter()
+            .map(Violation::to_string)
+            .collect()
+    }
+
+    /// As [`FdValidator::validate_hiding`], each violation with its path as steps, so that it
+    /// can be located in the file it comes from; sorted as their texts are.
+    pub fn violations_hiding(
+        &self,
+        value: &Value,
+        hides: &dyn Fn(&[String]) -> bool,
+    ) -> Vec<Violation> {
+        let mut errors: Vec<Violation> = self
             .validator
             .iter_errors(value)
             .map(|e| {
-                let path = e.instance_path().to_string();
-                let steps: Vec<String> = path
+                let pointer = e.instance_path().to_string();
+                let path: Vec<String> = pointer
                     .split('/')
                     .skip(1)
                     .map(|s| s.replace("~1", "/").replace("~0", "~"))
                     .collect();
-                let at = if path.is_empty() { "/" } else { &path };
-                if hides(&steps) {
-                    format!("{at}: {}", e.masked_with(crate::secret::MASK))
+                let message = if hides(&path) {
+                    e.masked_with(crate::secret::MASK).to_string()
                 } else {
-                    format!("{at}: {e}")
+                    e.to_string()
+                };
+                Violation {
+                    pointer,
+                    path,
+                    message,
                 }
             })
             .collect();
-        errors.sort();
-        errors.dedup();
+        errors.sort_by_cached_key(Violation::to_string);
+        errors.dedup_by(|a, b| a.to_string() == b.to_string());
         errors
+    }
+}
+
+/// One place where a file breaks the schema.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    /// Where, as a JSON pointer (`/process/activities/<id>/properties/httpRequestMethod`).
+    pub pointer: String,
+    /// The same place as unescaped steps.
+    pub path: Vec<String>,
+    /// What is wrong, a secret value shown as the mask.
+    pub message: String,
+}
+
+/// `pointer: message`, the root's pointer written `/`.
+impl std::fmt::Display for Violation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let at = if self.pointer.is_empty() {
+            "/"
+        } else {
+            &self.pointer
+        };
+        write!(f, "{at}: {}", self.message)
     }
 }
 

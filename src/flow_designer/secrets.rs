@@ -192,7 +192,7 @@ pub(crate) fn credentials(a: &Activity, secret_variables: &BTreeSet<String>) -> 
     let mut found = Vec::new();
     if a.kind() == Kind::SetVariable {
         let target = a.text("srcVariable").unwrap_or("");
-        if secret_variables.contains(target) && types_a_value(a.text("expr").unwrap_or("")) {
+        if secret_variables.contains(target) && types_a_value_json(a.settings.get("expr")) {
             found.push(Credential {
                 place: format!("the value for `{target}`"),
                 setting: setting(&["expr"]),
@@ -210,8 +210,7 @@ pub(crate) fn credentials(a: &Activity, secret_variables: &BTreeSet<String>) -> 
                 .unwrap_or("");
             let index = i.to_string();
             for key in ["expr", "literal"] {
-                let text = entry.get(key).and_then(Value::as_str).unwrap_or("");
-                if secret_variables.contains(target) && types_a_value(text) {
+                if secret_variables.contains(target) && types_a_value_json(entry.get(key)) {
                     found.push(Credential {
                         place: format!("the value for `{target}`"),
                         setting: setting(&["setVariablesArray", &index, key]),
@@ -220,32 +219,92 @@ pub(crate) fn credentials(a: &Activity, secret_variables: &BTreeSet<String>) -> 
             }
         }
     }
-    let Some(http) = a.http() else {
+    if a.http().is_none() {
         return found;
+    }
+    // Every header and query parameter, whatever its JSON type: a credential typed as a
+    // number, a list or a table is one all the same.
+    let members = |key: &str| {
+        a.settings
+            .get(key)
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
     };
-    for (name, value) in http.headers() {
-        if is_credential_header(name) && !literal_part(value).is_empty() {
+    // Headers or query parameters that are no table (a list of `name: value` lines, say) name
+    // no header: whatever they type may be a credential, and is secret whole.
+    for (key, place) in [
+        ("httpRequestHeaders", "headers (not a table)"),
+        ("httpQueryParameters", "query parameters (not a table)"),
+    ] {
+        if let Some(value) = a.settings.get(key) {
+            if !value.is_object() && typed(value) {
+                found.push(Credential {
+                    place: place.to_string(),
+                    setting: setting(&[key]),
+                });
+            }
+        }
+    }
+    for (name, value) in members("httpRequestHeaders") {
+        if is_credential_header(name) && typed(value) {
             found.push(Credential {
                 place: format!("header `{name}`"),
                 setting: setting(&["httpRequestHeaders", name]),
             });
         }
     }
-    for (name, value) in http.query() {
-        if is_credential_name(name) && !literal_part(value).is_empty() {
+    for (name, value) in members("httpQueryParameters") {
+        if is_credential_name(name) && typed(value) {
             found.push(Credential {
                 place: format!("query parameter `{name}`"),
                 setting: setting(&["httpQueryParameters", name]),
             });
         }
     }
-    for place in url_credentials(http.url()) {
-        found.push(Credential {
-            place,
+    match a.settings.get("httpRequestUrl") {
+        Some(Value::String(url)) => {
+            for place in url_credentials(url) {
+                found.push(Credential {
+                    place,
+                    setting: setting(&["httpRequestUrl"]),
+                });
+            }
+        }
+        // A URL that is not text (a list, a table, a number) cannot be read as one: whatever
+        // it holds may be a password or a credential parameter.
+        Some(Value::Null) | None => {}
+        Some(_) => found.push(Credential {
+            place: "URL (not text)".to_string(),
             setting: setting(&["httpRequestUrl"]),
-        });
+        }),
     }
     found
+}
+
+/// Whether a setting's value types something in clear: text outside `{{ ... }}` templates and
+/// auth scheme words; a number or a boolean; a list or a table holding any such (its keys
+/// included, as `{"Bearer": "..."}` is written).
+fn typed(value: &Value) -> bool {
+    match value {
+        Value::Null => false,
+        Value::String(s) => !literal_part(s).is_empty(),
+        Value::Bool(_) | Value::Number(_) => true,
+        Value::Array(items) => items.iter().any(typed),
+        Value::Object(m) => m
+            .iter()
+            .any(|(k, v)| !literal_part(k).is_empty() || typed(v)),
+    }
+}
+
+/// Whether a set-variable's expression types a value: [`types_a_value`] for text, [`typed`]
+/// for any other JSON (a number or a list set into a secret variable is typed in clear).
+fn types_a_value_json(value: Option<&Value>) -> bool {
+    match value {
+        Some(Value::String(s)) => types_a_value(s),
+        Some(other) => typed(other),
+        None => false,
+    }
 }
 
 /// An activity's logic as path -> value: type keys, then settings over the kind's defaults,
@@ -454,6 +513,57 @@ mod tests {
         assert_eq!(found[0].setting, vec!["expr".to_string()]);
         assert!(credentials(&set("Pass", "{{Other}}"), &secret).is_empty());
         assert!(credentials(&set("Plain", "{{ \"x\" }}"), &secret).is_empty());
+    }
+
+    #[test]
+    fn a_credential_of_any_json_type_is_one() {
+        let http = |settings: Value| Activity {
+            name: "Call".into(),
+            group: "action".into(),
+            activity_name: Some("http-request-v2".into()),
+            activity_id: Some("http-request-v2".into()),
+            settings: settings.as_object().unwrap().clone().into_iter().collect(),
+            ports: None,
+            origin: None,
+        };
+        let none = BTreeSet::new();
+        let places = |settings: Value| -> Vec<Vec<String>> {
+            credentials(&http(settings), &none)
+                .into_iter()
+                .map(|c| c.setting)
+                .collect()
+        };
+        let path = |p: &[&str]| vec![p.iter().map(|s| s.to_string()).collect::<Vec<_>>()];
+        let header = path(&["httpRequestHeaders", "x-api-key"]);
+        for value in [
+            serde_json::json!(24681357),
+            serde_json::json!(["k1"]),
+            serde_json::json!({"Bearer": "k1"}),
+            serde_json::json!(true),
+        ] {
+            let found = places(serde_json::json!({"httpRequestHeaders": {"x-api-key": value}}));
+            assert_eq!(found, header, "{value}");
+        }
+        // Templates only, in any shape: nothing typed.
+        for value in [
+            serde_json::json!(["{{Key}}"]),
+            serde_json::json!({"Bearer": "{{Key}}"}),
+        ] {
+            let found = places(serde_json::json!({"httpRequestHeaders": {"x-api-key": value}}));
+            assert!(found.is_empty(), "{value}");
+        }
+        assert_eq!(
+            places(serde_json::json!({"httpQueryParameters": {"apikey": 55667788}})),
+            path(&["httpQueryParameters", "apikey"])
+        );
+        assert_eq!(
+            places(serde_json::json!({"httpRequestUrl": ["https://u:p@h/"]})),
+            path(&["httpRequestUrl"])
+        );
+        assert_eq!(
+            places(serde_json::json!({"httpRequestHeaders": ["x-api-key: k1"]})),
+            path(&["httpRequestHeaders"])
+        );
     }
 
     #[test]

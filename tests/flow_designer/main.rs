@@ -15,4 +15,5 @@ mod flow_designer_cli;
 mod flow_designer_push;
 mod flow_designer_real;
 mod flow_designer_run;
+mod flow_designer_secret_places;
 mod flow_designer_secrets;

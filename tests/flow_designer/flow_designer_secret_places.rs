@@ -1,0 +1,359 @@
+//! Secrets by place, whatever the place holds: a credential typed as a number, a list or a
+//! table is as secret as one typed as text, in every output; a Flow Designer spec that does not
+//! read (a key given twice) hides every place that could hold one in every quoted line; `check`
+//! reports what `push` refuses by the schema; and a spec's schema errors are located.
+// A test stops at the first thing that is not as expected.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use serde_json::{json, Value};
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn wxcflow(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_wxcflow"))
+        .args(args)
+        .current_dir(dir)
+        .env("WXCC_TOKEN", "token-for-the-stand-in")
+        .env("NO_COLOR", "1")
+        .env_remove("RUST_BACKTRACE")
+        .output()
+        .expect("the binary runs")
+}
+
+fn shown(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// Sets an activity's property, and its copy on the diagram's widget, in an export.
+fn set_property(export: &mut Value, activity: &str, path: &[&str], value: Value) {
+    let id = export["process"]["activities"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(_, a)| a["name"] == activity)
+        .unwrap()
+        .0
+        .clone();
+    for part in ["/process/activities", "/diagram/widgets"] {
+        let mut at = export
+            .pointer_mut(&format!("{part}/{id}/properties"))
+            .unwrap();
+        let (last, parents) = path.split_last().unwrap();
+        for key in parents {
+            at = &mut at[*key];
+        }
+        at[*last] = value.clone();
+    }
+}
+
+fn voice_lookup() -> Value {
+    let text =
+        std::fs::read_to_string(root().join("fixtures/flow-designer/exports/voice-lookup.json"))
+            .unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// (what, the export with a credential of another JSON type, the secret's text).
+fn credential_shapes() -> Vec<(&'static str, Value, &'static str)> {
+    let mut cases = Vec::new();
+    let mut number = voice_lookup();
+    set_property(
+        &mut number,
+        "GetToken",
+        &["httpRequestHeaders", "x-token-passphrase"],
+        json!(24681357),
+    );
+    cases.push(("a header as a number", number, "24681357"));
+    let mut list = voice_lookup();
+    set_property(
+        &mut list,
+        "GetToken",
+        &["httpRequestHeaders", "x-api-key"],
+        json!(["LISTED-KEY-5150"]),
+    );
+    cases.push(("a header as a list", list, "LISTED-KEY-5150"));
+    let mut table = voice_lookup();
+    set_property(
+        &mut table,
+        "Lookup",
+        &["httpRequestHeaders", "Authorization"],
+        json!({"Bearer": "TABLED-BEARER-8086"}),
+    );
+    cases.push(("a header as a table", table, "TABLED-BEARER-8086"));
+    let mut query = voice_lookup();
+    set_property(
+        &mut query,
+        "Lookup",
+        &["httpQueryParameters"],
+        json!({"apikey": 55667788}),
+    );
+    cases.push(("a query parameter as a number", query, "55667788"));
+    let mut url = voice_lookup();
+    set_property(
+        &mut url,
+        "Lookup",
+        &["httpRequestUrl"],
+        json!(["https://user:LISTED-PASSWORD-6502@crm.example.com/"]),
+    );
+    cases.push(("a URL as a list", url, "LISTED-PASSWORD-6502"));
+    let mut lines = voice_lookup();
+    set_property(
+        &mut lines,
+        "GetToken",
+        &["httpRequestHeaders"],
+        json!(["x-api-key: HEADER-LINE-6809"]),
+    );
+    cases.push(("headers as a list of lines", lines, "HEADER-LINE-6809"));
+    // A number a set-variable types into a secure variable.
+    let mut set = voice_lookup();
+    for v in set["variables"].as_array_mut().unwrap() {
+        if v["name"] == "Greeting" {
+            v["isSecure"] = json!(true);
+        }
+    }
+    set_property(&mut set, "SetGreeting", &["expr"], json!(97531864));
+    cases.push(("a set-variable's value as a number", set, "97531864"));
+    cases
+}
+
+#[test]
+fn a_credential_of_any_json_type_is_secret_whole_in_every_output() {
+    let names: Vec<String> = voice_lookup()["process"]["activities"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|a| a["name"].as_str().unwrap().to_string())
+        .collect();
+    assert!(names.iter().any(|n| n == "SetGreeting"), "{names:?}");
+    for (what, export, secret) in credential_shapes() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, value: &Value| {
+            std::fs::write(
+                dir.path().join(name),
+                serde_json::to_string_pretty(value).unwrap(),
+            )
+            .unwrap()
+        };
+        write("plain.json", &voice_lookup());
+        write("shaped.json", &export);
+        let decompiled = wxcflow(
+            dir.path(),
+            &["decompile", "shaped.json", "-o", "shaped.toml"],
+        );
+        assert_eq!(
+            decompiled.status.code(),
+            Some(0),
+            "{what}: {}",
+            shown(&decompiled)
+        );
+        let commands: Vec<Vec<&str>> = vec![
+            vec!["textconv", "shaped.json"],
+            vec!["textconv", "shaped.toml"],
+            vec!["check", "shaped.json"],
+            vec!["check", "--format", "json", "shaped.json"],
+            vec!["check", "shaped.toml"],
+            vec!["check", "--format", "json", "shaped.toml"],
+            vec!["diff", "plain.json", "shaped.json"],
+            vec!["diff", "plain.json", "shaped.json", "--format", "json"],
+            vec!["diff", "plain.json", "shaped.json", "--format", "markdown"],
+            vec!["diff", "shaped.json", "shaped.toml"],
+            vec!["inspect", "shaped.json"],
+            vec!["inspect", "--format", "json", "shaped.json"],
+            vec!["sheet", "shaped.toml", "--target", "flow-designer"],
+            vec![
+                "build",
+                "shaped.toml",
+                "--target",
+                "flow-designer",
+                "-o",
+                "built.json",
+            ],
+            // The schema refuses before anything is sent: no server is listening.
+            vec![
+                "push",
+                "shaped.json",
+                "--org",
+                "org-1",
+                "--region",
+                "us1",
+                "--token-env",
+                "WXCC_TOKEN",
+                "--api-url",
+                "http://127.0.0.1:9/",
+            ],
+        ];
+        let mut outputs = Vec::new();
+        for args in &commands {
+            let o = wxcflow(dir.path(), args);
+            let text = shown(&o);
+            assert!(
+                !text.contains(secret),
+                "{what}: `wxcflow {}` printed the secret:\n{text}",
+                args.join(" ")
+            );
+            outputs.push((args.join(" "), o));
+        }
+        // What push refuses by the schema, check reports (and the other way round).
+        let (_, check) = &outputs[2];
+        let (_, push) = outputs.last().unwrap();
+        let push_refused = shown(push).contains("pass the Flow Designer schema");
+        let check_refused = shown(check).contains("breaks the Flow Designer schema");
+        assert_eq!(
+            push_refused,
+            check_refused,
+            "{what}:\npush: {}\ncheck: {}",
+            shown(push),
+            shown(check)
+        );
+        if check_refused {
+            assert_eq!(check.status.code(), Some(1), "{what}");
+        }
+    }
+}
+
+#[test]
+fn check_reports_the_schema_violation_push_refuses_located_and_masked() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, export, secret) = credential_shapes().remove(0);
+    std::fs::write(
+        dir.path().join("num.json"),
+        serde_json::to_string_pretty(&export).unwrap(),
+    )
+    .unwrap();
+    let check = wxcflow(dir.path(), &["check", "num.json"]);
+    assert_eq!(check.status.code(), Some(1));
+    let text = shown(&check);
+    assert!(!text.contains(secret));
+    let violation: String = text
+        .split("\n\n")
+        .find(|d| d.contains("breaks the Flow Designer schema"))
+        .unwrap_or_else(|| panic!("{text}"))
+        .to_string();
+    insta::assert_snapshot!("check_export_schema_violation", violation);
+}
+
+/// A spec decompiled from an export holding a secure variable, with `edit` applied to it.
+fn broken_spec(dir: &Path, edit: &dyn Fn(&str) -> String) -> String {
+    let mut export = voice_lookup();
+    export["variables"].as_array_mut().unwrap().push(json!({
+        "name": "CrmKey", "description": "", "type": "STRING", "value": "DUPLICATED-SECRET-1024",
+        "isCAD": false, "desktopLabel": "", "isAgentEditable": false, "source": "",
+        "isReportable": false, "overwrite": false, "isSecure": true, "id": ""
+    }));
+    std::fs::write(
+        dir.join("export.json"),
+        serde_json::to_string_pretty(&export).unwrap(),
+    )
+    .unwrap();
+    let o = wxcflow(dir, &["decompile", "export.json", "-o", "dec.toml"]);
+    assert_eq!(o.status.code(), Some(0), "{}", shown(&o));
+    let spec = std::fs::read_to_string(dir.join("dec.toml")).unwrap();
+    assert!(
+        spec.contains("value = \"DUPLICATED-SECRET-1024\"\n"),
+        "{spec}"
+    );
+    edit(&spec)
+}
+
+#[test]
+fn a_spec_that_does_not_read_hides_every_place_that_could_hold_a_secret() {
+    let secret = "DUPLICATED-SECRET-1024";
+    let line = format!("value = \"{secret}\"\n");
+    type Edit<'a> = Box<dyn Fn(&str) -> String + 'a>;
+    let edits: Vec<(&str, Edit)> = vec![
+        (
+            "a key given twice",
+            Box::new(|spec: &str| spec.replacen(&line, &format!("value = 5\n{line}"), 1)),
+        ),
+        (
+            "a key given twice, the secret first",
+            Box::new(|spec: &str| spec.replacen(&line, &format!("{line}value = 5\n"), 1)),
+        ),
+        (
+            "a table given twice",
+            Box::new(|spec: &str| {
+                format!("{spec}\n[variables.CrmKey]\nvalue = \"{secret}\"\nisSecure = true\n")
+            }),
+        ),
+        (
+            "a broken line before the secret",
+            Box::new(|spec: &str| spec.replacen(&line, &format!("= oops =\n{line}"), 1)),
+        ),
+    ];
+    let mut snapshot = String::new();
+    for (what, edit) in &edits {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = broken_spec(dir.path(), edit.as_ref());
+        std::fs::write(dir.path().join("dup.toml"), &spec).unwrap();
+        for args in [
+            &[
+                "build",
+                "dup.toml",
+                "--target",
+                "flow-designer",
+                "-o",
+                "x.json",
+            ][..],
+            &["run", "dup.toml"],
+            &["diff", "export.json", "dup.toml"],
+            &["diff", "dup.toml", "export.json", "--format", "json"],
+            &["textconv", "dup.toml"],
+            &["check", "dup.toml"],
+            &["check", "--format", "json", "dup.toml"],
+            &["check", "--format", "sarif", "dup.toml"],
+            &["inspect", "dup.toml"],
+        ] {
+            let o = wxcflow(dir.path(), args);
+            let text = shown(&o);
+            assert!(
+                !text.contains(secret),
+                "{what}: `wxcflow {}` printed the secret:\n{text}",
+                args.join(" ")
+            );
+            if args[0] == "build" {
+                assert_eq!(o.status.code(), Some(1), "{what}: {text}");
+                snapshot.push_str(&format!("== {what}\n{text}\n"));
+            }
+        }
+    }
+    insta::assert_snapshot!("spec_that_does_not_read_build", snapshot);
+}
+
+#[test]
+fn a_specs_schema_errors_are_located_at_the_key_that_wrote_them() {
+    let spec = "fixtures/flow-designer/specs/schema-rejects.toml";
+    let json = wxcflow(root(), &["check", spec, "--format", "json"]);
+    assert_eq!(json.status.code(), Some(1));
+    let found: Value = serde_json::from_slice(&json.stdout).unwrap();
+    let schema: Vec<&Value> = found
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| {
+            d["message"]
+                .as_str()
+                .unwrap()
+                .contains("break the Flow Designer schema")
+        })
+        .collect();
+    let located: Vec<(u64, u64)> = schema
+        .iter()
+        .map(|d| {
+            (
+                d["span"]["line"].as_u64().unwrap_or(0),
+                d["span"]["column"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert_eq!(located, vec![(15, 1), (17, 1)], "{found:#}");
+    let human = wxcflow(root(), &["check", spec]);
+    insta::assert_snapshot!("spec_schema_errors_located", shown(&human));
+}
