@@ -134,6 +134,15 @@ pub(super) fn textconv(s: &Session, path: &Path, bytes: &[u8], kind: InputKind) 
 /// lowered to a subflow. Errors are printed.
 fn side(s: &Session, path: &Path) -> Result<FdFlow, Failure> {
     if let Some(f) = read_fd(s, path)? {
+        if f.kind == InputKind::FlowDesignerSpec {
+            // A spec is compared as it builds: one that does not build is no revision.
+            let (found, quoted) = s.compiler().check_flow_designer(f.kind, f.source.clone());
+            let errors: Vec<Diagnostic> = found.into_iter().filter(Diagnostic::is_error).collect();
+            if !errors.is_empty() {
+                print_problems(s, &errors, &quoted);
+                return Err(Failure::Unusable(None));
+            }
+        }
         return read_model(s, f, Failure::Unusable(None)).map(|(flow, _)| flow);
     }
     let bytes = s.files.read_bounded(path, wxcflow::MAX_INPUT_BYTES)?;

@@ -416,18 +416,30 @@ pub fn verify_manifest(manifest: &Manifest) -> Vec<Finding> {
     }
     for entry in &manifest.tenants {
         if entry.status == Status::Failed {
+            let kept = manifest.kept.iter().any(|k| k.output == entry.output);
             found.push(Finding::new(
                 Problem::Failed,
                 &entry.output,
                 format!(
-                    "tenant {} failed in the last render: it has no document",
-                    entry.name
+                    "tenant {} failed in the last render: {}",
+                    entry.name,
+                    match kept {
+                        true => "the document there is an earlier render's, kept",
+                        false => "it has no document",
+                    }
                 ),
             ));
         }
     }
-    // A tenant listed twice lists its document twice (or one entry names another's file).
+    // A tenant listed twice lists its document twice (or one entry names another's file). A
+    // failed tenant's entry names no document of the render: its earlier one may be kept.
     let mut outputs = BTreeSet::new();
+    let failed = |entry: &ManifestEntry| {
+        manifest
+            .tenants
+            .iter()
+            .any(|t| std::ptr::eq(t, entry) && t.status == Status::Failed)
+    };
     for entry in manifest.tenants.iter().chain(&manifest.kept) {
         let own = format!("{}{DOCUMENT_SUFFIX}", entry.name);
         if entry.output != own {
@@ -440,7 +452,7 @@ pub fn verify_manifest(manifest: &Manifest) -> Vec<Finding> {
                 ),
             ));
         }
-        if !outputs.insert(entry.output.as_str()) {
+        if !failed(entry) && !outputs.insert(entry.output.as_str()) {
             found.push(Finding::new(
                 Problem::Inconsistent,
                 &entry.output,

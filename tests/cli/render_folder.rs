@@ -726,3 +726,25 @@ fn a_tenant_whose_secret_file_is_its_own_document_fails_alone() {
     assert_eq!(status("a"), "ok");
     assert_eq!(status("s"), "failed");
 }
+
+#[test]
+fn a_tenant_that_fails_after_a_good_render_is_failed_with_its_earlier_document_kept_not_inconsistent(
+) {
+    let dir = batch(&[("a.toml", OFF), ("s.toml", SECRET)]);
+    let out = render(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+    // The secret file is emptied: the tenant fails this time; its earlier document stays.
+    std::fs::write(dir.path().join("pass.txt"), "").unwrap();
+    let out = render(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", transcript(&out));
+    assert!(dir.path().join("out/s.flow.json").exists());
+    let (code, report) = verify(dir.path());
+    assert_eq!(code, Some(1));
+    assert!(!report.contains("inconsistent"), "{report}");
+    assert!(
+        report.contains(
+            "failed: s.flow.json: tenant s failed in the last render: the document there is an earlier render's, kept"
+        ),
+        "{report}"
+    );
+}

@@ -423,3 +423,22 @@ fn check_warns_of_each_handoff_still_without_its_subflow_id() {
         ["Subflow handoff `audit` calls `Audit` without its subflow id"]
     );
 }
+
+#[test]
+fn a_flow_designer_spec_that_does_not_build_is_no_revision_to_diff() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = wxcflow(
+        dir.path(),
+        &["build", "--target", "flow-designer", "-o", "plain.fd.json"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+    let rejects = root().join("fixtures/flow-designer/specs/schema-rejects.toml");
+    let out = wxcflow(
+        dir.path(),
+        &["diff", "plain.fd.json", rejects.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", transcript(&out));
+    assert!(out.stdout.is_empty(), "{}", transcript(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("schema-rejects.toml:15:1"), "{stderr}");
+}
