@@ -9,6 +9,8 @@ pub enum Place {
     VariableDefault { name: String, secret: bool },
     /// Any other value, by its path (`nodes.fetch_token.url`).
     Other(String),
+    /// A switch written as a template (`enabled`), by its path (`nodes.debug_gate.enabled`).
+    Switch(String),
 }
 
 /// Visits every string value that templates may fill, always in the same order, with where it
@@ -38,7 +40,7 @@ pub fn visit_strings(spec: &mut Spec, f: &mut dyn FnMut(&mut S<String>, Place)) 
                 Place::Other(format!("variables.{}.send_to", name.get_ref())),
             );
         }
-        let place = Place::Other(format!("variables.{}.enabled", name.get_ref()));
+        let place = Place::Switch(format!("variables.{}.enabled", name.get_ref()));
         visit_switch(&mut v.enabled, place, f);
     }
     for (name, o) in spec.outcomes.iter_mut() {
@@ -101,7 +103,11 @@ fn visit_node(key: &str, n: &mut NodeSpec, f: &mut dyn FnMut(&mut S<String>, Pla
             }
         }
     }
-    visit_switch(&mut n.enabled, at("enabled"), f);
+    visit_switch(
+        &mut n.enabled,
+        Place::Switch(format!("nodes.{key}.enabled")),
+        f,
+    );
 }
 
 /// A switch written as a template is rendered like any string.
