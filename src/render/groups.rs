@@ -107,6 +107,13 @@ impl<'a> Groups<'a> {
         }
     }
 
+    /// How many sets of switches share one build so far (each tenant of another set is built
+    /// whole).
+    pub fn shared_sets(&self) -> usize {
+        let built = self.built.lock().unwrap_or_else(PoisonError::into_inner);
+        built.values().filter(|shared| shared.is_some()).count()
+    }
+
     fn whole(&self, spec: &Spec) -> Build {
         self.compiler.build_spec(spec, self.renderer.source())
     }

@@ -12,6 +12,7 @@ mod drawings;
 mod fixtures;
 mod fmt;
 mod inspect;
+mod render_groups;
 mod revisions;
 mod round_trip;
 mod sarif;
