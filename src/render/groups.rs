@@ -37,6 +37,76 @@ pub struct Groups<'a> {
 struct Shared {
     document: Document,
     diagnostics: Vec<Diagnostic>,
+    /// The document's text around its variables' defaults, when it could be cut there.
+    text: Option<Spliced>,
+}
+
+/// A document's canonical text cut at its variables' defaults: `pieces[0]`, the default of
+/// variable `slots[0]` as JSON, `pieces[1]`, and so on. Canonical JSON writes a string the same
+/// wherever it sits, so filling in a tenant's defaults gives the text the emitter would write.
+struct Spliced {
+    pieces: Vec<String>,
+    slots: Vec<usize>,
+}
+
+/// A string as the canonical document text writes it (quoted, escaped).
+fn json_string(text: &str) -> Option<String> {
+    serde_json::to_string(text)
+        .ok()
+        .map(crate::diagnostic::escape_c1)
+}
+
+impl Spliced {
+    /// Cuts the text of `document` at its defaults. `None` when it cannot be done surely: a
+    /// marker put in each default is not found exactly once, or filling the document's own
+    /// defaults back does not give `json`, the text the emitter wrote.
+    fn of(document: &Document, json: &str) -> Option<Spliced> {
+        let mut marked = document.clone();
+        let mut markers = Vec::new();
+        for (i, variable) in marked.flow.variables.iter_mut().enumerate() {
+            variable.default = format!("\u{0}wxcflow-default-{i}\u{0}");
+            markers.push(json_string(&variable.default)?);
+        }
+        let text = crate::emit::document::to_json(&marked);
+        let mut found = Vec::new();
+        for (slot, marker) in markers.iter().enumerate() {
+            let mut at = text.match_indices(marker.as_str()).map(|(at, _)| at);
+            let (Some(first), None) = (at.next(), at.next()) else {
+                return None;
+            };
+            found.push((first, slot));
+        }
+        found.sort_unstable();
+        let mut pieces = Vec::new();
+        let mut from = 0;
+        for &(at, slot) in &found {
+            pieces.push(text.get(from..at)?.to_string());
+            from = at + markers[slot].len();
+        }
+        pieces.push(text.get(from..)?.to_string());
+        let spliced = Spliced {
+            pieces,
+            slots: found.into_iter().map(|(_, slot)| slot).collect(),
+        };
+        (spliced.fill(document)?.as_str() == json).then_some(spliced)
+    }
+
+    /// The canonical text of `document`, which differs from the one cut only in its defaults.
+    fn fill(&self, document: &Document) -> Option<String> {
+        let variables = &document.flow.variables;
+        let values = (self.slots.iter())
+            .map(|&slot| json_string(&variables.get(slot)?.default))
+            .collect::<Option<Vec<String>>>()?;
+        let length = self.pieces.iter().chain(&values).map(String::len).sum();
+        let mut text = String::with_capacity(length);
+        let mut pieces = self.pieces.iter();
+        text.push_str(pieces.next()?);
+        for (value, piece) in values.iter().zip(pieces) {
+            text.push_str(value);
+            text.push_str(piece);
+        }
+        Some(text)
+    }
 }
 
 impl<'a> Groups<'a> {
@@ -135,7 +205,7 @@ impl Shared {
     /// What a first build gives the tenants with its switches, or `None` when they cannot share
     /// it: it failed, it is over the flow size limit, or its flow's defaults are not the spec's.
     fn of(build: &Build, spec: &Spec) -> Option<Shared> {
-        let (document, _) = build.output.as_ref()?;
+        let (document, json) = build.output.as_ref()?;
         if build
             .diagnostics
             .iter()
@@ -152,6 +222,7 @@ impl Shared {
         as_written.then(|| Shared {
             document: document.clone(),
             diagnostics: build.diagnostics.clone(),
+            text: Spliced::of(document, json),
         })
     }
 
@@ -166,7 +237,10 @@ impl Shared {
                 variable.default = (*default).to_string();
             }
         }
-        let json = crate::emit::document::to_json(&document);
+        let json = match &self.text {
+            Some(spliced) => spliced.fill(&document)?,
+            None => crate::emit::document::to_json(&document),
+        };
         if json.len() > crate::MAX_INPUT_BYTES {
             return None;
         }

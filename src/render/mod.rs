@@ -259,11 +259,11 @@ fn restore_template_text(rendered: &mut Spec, original: &Spec) {
     let mut scratch = original.clone();
     visit_strings(&mut scratch, &mut |s, place| {
         if is_template(s.get_ref()) {
-            texts.insert(place_key(&place, s), s.get_ref().clone());
+            texts.insert(place_key(&place(), s), s.get_ref().clone());
         }
     });
     visit_strings(rendered, &mut |s, place| {
-        if let Some(text) = texts.get(&place_key(&place, s)) {
+        if let Some(text) = texts.get(&place_key(&place(), s)) {
             *s.get_mut() = text.clone();
         }
     });
@@ -361,6 +361,7 @@ impl<'s> Renderer<'s> {
         let mut groupable = true;
         visit_strings(&mut scratch, &mut |s, place| {
             if is_template(s.get_ref()) {
+                let place = place();
                 let switch = matches!(place, Place::Switch(_));
                 groupable &= switch || matches!(place, Place::VariableDefault { .. });
                 if let Err(e) = env.add_template_owned(index.to_string(), s.get_ref().clone()) {
@@ -530,12 +531,12 @@ impl<'s> Renderer<'s> {
                     // Neither the text nor the error of such a template may be shown.
                     diagnostics.push(self.secret_computed(s, uses));
                 } else {
-                    match &place {
+                    match place() {
                         Place::VariableDefault { name, secret: true } => {
-                            let from = secret_origins.entry(name.clone()).or_default();
+                            let from = secret_origins.entry(name).or_default();
                             from.extend(uses.iter().filter_map(|p| origins.get(p).cloned()));
                         }
-                        _ => diagnostics.push(self.secret_misplaced(s, &place, uses)),
+                        place => diagnostics.push(self.secret_misplaced(s, &place, uses)),
                     }
                     if let Ok(text) = rendered {
                         *s.get_mut() = text;
