@@ -123,6 +123,11 @@ fn a_value_that_breaks_a_check_is_caught_in_its_tenant_alone() {
             "debug_report = false\ndebug_url = \"https://a.example\"\n",
         ),
         tenant_text("also-good", "debug_url = \"https://webhook.site/also\"\n"),
+        // Quotes, a newline, C1 controls and what looks like the emitter's own markers.
+        tenant_text(
+            "odd",
+            "debug_url = \"https://a.example/\\\"q\\\"\\n\\u0085\\u009b\\u0000wxcflow-default-1\\u0000\"\n",
+        ),
     ];
     let store = secrets();
     let order: Vec<Option<&Tenant>> = tenants.iter().map(Some).collect();
@@ -146,4 +151,5 @@ fn a_value_that_breaks_a_check_is_caught_in_its_tenant_alone() {
     assert!(json(&builds[6]).contains("https://webhook.site/also"));
     assert!(!json(&builds[6]).contains("https://webhook.site/good"));
     assert!(!json(&builds[5]).contains("debug_report"));
+    assert!(json(&builds[7]).contains(r#"https://a.example/\"q\"\n\u0085\u009b\u0000wxcflow"#));
 }
