@@ -153,3 +153,15 @@ fn a_value_that_breaks_a_check_is_caught_in_its_tenant_alone() {
     assert!(!json(&builds[5]).contains("debug_report"));
     assert!(json(&builds[7]).contains(r#"https://a.example/\"q\"\n\u0085\u009b\u0000wxcflow"#));
 }
+
+/// Sharing a document between tenants rests on the schema asking nothing of a variable's default
+/// but that it is a string: a rule added there must be checked for every tenant.
+#[test]
+fn the_document_schema_asks_only_for_a_string_as_a_variable_default() {
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("schemas/flow-document.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let default = &schema["definitions"]["variable"]["properties"]["default"];
+    assert_eq!(default, &serde_json::json!({ "type": "string" }));
+}
