@@ -1,7 +1,10 @@
 //! `wxcflow render` of tenant files, whole process: 2,000 tenants into an empty folder (the figure
 //! compared with the Python script benches/python/render_tenants.py in docs/speed.md), and
 //! 10,000: a first render into an empty folder, and a re-render of the same tenants, which finds
-//! every document unchanged and writes none.
+//! every document unchanged and writes none. `render_files/2000/whole` renders the same 2,000
+//! tenants with a template whose flow name is also a template (`{{ '' }}`, which renders to
+//! nothing): then no two tenants share a check, and each is checked, emitted and validated
+//! whole, as every tenant was before tenants were checked once per set of switches.
 //! Run: `cargo bench --bench render_files` (about three minutes).
 // A test stops at the first thing that is not as expected.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -13,8 +16,13 @@ use std::process::Command;
 
 /// A folder with the GetOAuthToken template and `tenants_count` tenant files, each its own.
 fn workspace(tenants_count: usize) -> tempfile::TempDir {
+    workspace_with(wxcflow::DEFAULT_SPEC, tenants_count)
+}
+
+/// As [`workspace`], with this template.
+fn workspace_with(template: &str, tenants_count: usize) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("a temporary folder");
-    std::fs::write(dir.path().join("t.toml"), wxcflow::DEFAULT_SPEC).expect("template written");
+    std::fs::write(dir.path().join("t.toml"), template).expect("template written");
     let tenants = dir.path().join("tenants");
     std::fs::create_dir(&tenants).expect("tenants folder");
     for i in 0..tenants_count {
@@ -59,6 +67,22 @@ fn render_2000(c: &mut Criterion) {
     let mut group = c.benchmark_group("render_files/2000");
     group.sample_size(10);
     first_render(&mut group, dir.path());
+    // The same documents, each tenant checked whole (a template string outside the defaults).
+    let template = wxcflow::DEFAULT_SPEC.replace(
+        "name = \"GetOAuthToken\"",
+        "name = \"GetOAuthToken{{ '' }}\"",
+    );
+    assert_ne!(template, wxcflow::DEFAULT_SPEC);
+    let whole = workspace_with(&template, 2000);
+    group.bench_function("whole", |b| {
+        b.iter_batched(
+            || {
+                let _ = std::fs::remove_dir_all(whole.path().join("out"));
+            },
+            |()| render(whole.path()),
+            BatchSize::PerIteration,
+        )
+    });
     group.finish();
 }
 

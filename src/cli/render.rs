@@ -241,6 +241,8 @@ pub(super) fn render(
     let reusable = batch::reusable(previous.as_ref(), &template_source);
     // Each document is written as soon as it is built and then dropped; only diagnostics stay.
     let literal = wxcflow::render::literal_secrets(&source);
+    // Tenants whose switches render alike are checked once (see wxcflow::render::groups).
+    let groups = wxcflow::render::groups::Groups::new(s.compiler(), &renderer);
     let outcomes: Vec<TenantOutcome> = pool.install(|| {
         let indexed: Vec<(usize, &wxcflow::render::Tenant)> = tenants.iter().enumerate().collect();
         indexed
@@ -256,7 +258,7 @@ pub(super) fn render(
                         return TenantOutcome::reused(sha256, entry.warnings.clone());
                     }
                 }
-                let build = s.compiler().build_rendered(&renderer, Some(tenant), &store);
+                let build = groups.build(Some(tenant), &store);
                 let private = build.holds_secret();
                 let written = match build.output {
                     Some((document, json)) => {
@@ -302,20 +304,20 @@ pub(super) fn render(
         let diagnostics = &outcome.diagnostics;
         if !diagnostics.is_empty() {
             reportln!("tenant {} ({}):", tenant.name, tenant.source.name);
+            let spans: Vec<_> = literal
+                .iter()
+                .chain(&outcome.secret_spans)
+                .cloned()
+                .collect();
+            let hidden = SourceFile::hiding(&[&source, &tenant.source], &spans);
+            print_diagnostics(
+                s,
+                diagnostics,
+                &hidden.iter().collect::<Vec<_>>(),
+                Format::Human,
+                false,
+            );
         }
-        let spans: Vec<_> = literal
-            .iter()
-            .chain(&outcome.secret_spans)
-            .cloned()
-            .collect();
-        let hidden = SourceFile::hiding(&[&source, &tenant.source], &spans);
-        print_diagnostics(
-            s,
-            diagnostics,
-            &hidden.iter().collect::<Vec<_>>(),
-            Format::Human,
-            false,
-        );
         if let Err(NotWritten::Write(why)) = &outcome.written {
             reportln!("error: {why}");
         }

@@ -11,6 +11,7 @@ use minijinja::{Environment, UndefinedBehavior, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
 pub mod batch;
+pub mod groups;
 mod params;
 pub mod sources;
 mod switches;
@@ -139,6 +140,9 @@ pub struct Renderer<'s> {
     env: Environment<'static>,
     /// Index (in visiting order) of each string that holds a template, read once.
     templated: BTreeMap<usize, Compiled>,
+    /// Every template string is a variable's default or a switch: two tenants whose switches
+    /// render alike then get specs that differ in variable defaults alone (see [`groups`]).
+    groupable: bool,
 }
 
 /// A template string as read when the template is compiled.
@@ -146,6 +150,8 @@ struct Compiled {
     shape: syntax::Shape,
     /// The secret parameters it names: its provenance, known before any value is rendered.
     secrets: Vec<String>,
+    /// It is a switch (`enabled`): what it renders to decides the flow's structure.
+    switch: bool,
 }
 
 /// The result of rendering for one tenant.
@@ -164,6 +170,10 @@ pub struct Rendered {
     /// template, and the tenant file's key for the first such parameter (by name). A problem
     /// later found in such a string is the tenant's: see [`Rendered::place_on_tenant`].
     pub tenant_reads: Vec<(std::ops::Range<usize>, Span)>,
+    /// What each switch written as a template rendered to, in visiting order, when the
+    /// template is groupable (every template string a variable's default or a switch): specs
+    /// rendered with the same switches differ in variable defaults alone. `None` otherwise.
+    pub(crate) switches: Option<Vec<String>>,
 }
 
 impl Rendered {
@@ -249,11 +259,11 @@ fn restore_template_text(rendered: &mut Spec, original: &Spec) {
     let mut scratch = original.clone();
     visit_strings(&mut scratch, &mut |s, place| {
         if is_template(s.get_ref()) {
-            texts.insert(place_key(&place, s), s.get_ref().clone());
+            texts.insert(place_key(&place(), s), s.get_ref().clone());
         }
     });
     visit_strings(rendered, &mut |s, place| {
-        if let Some(text) = texts.get(&place_key(&place, s)) {
+        if let Some(text) = texts.get(&place_key(&place(), s)) {
             *s.get_mut() = text.clone();
         }
     });
@@ -264,7 +274,7 @@ fn place_key(place: &Place, s: &S<String>) -> String {
     let at = s.span();
     match place {
         Place::VariableDefault { name, .. } => format!("variables.{name}@{}", at.start),
-        Place::Other(path) => format!("{path}@{}", at.start),
+        Place::Other(path) | Place::Switch(path) => format!("{path}@{}", at.start),
     }
 }
 
@@ -348,8 +358,12 @@ impl<'s> Renderer<'s> {
         let mut templated = BTreeMap::new();
         let mut scratch = spec.clone();
         let mut index = 0;
-        visit_strings(&mut scratch, &mut |s, _| {
+        let mut groupable = true;
+        visit_strings(&mut scratch, &mut |s, place| {
             if is_template(s.get_ref()) {
+                let place = place();
+                let switch = matches!(place, Place::Switch(_));
+                groupable &= switch || matches!(place, Place::VariableDefault { .. });
                 if let Err(e) = env.add_template_owned(index.to_string(), s.get_ref().clone()) {
                     let at = e.range().map_or_else(
                         || span(s),
@@ -380,7 +394,14 @@ impl<'s> Renderer<'s> {
                                 .filter(|name| secret_params.contains(name.as_str()))
                                 .cloned()
                                 .collect();
-                            templated.insert(index, Compiled { shape, secrets });
+                            templated.insert(
+                                index,
+                                Compiled {
+                                    shape,
+                                    secrets,
+                                    switch,
+                                },
+                            );
                         }
                         Err(refusal) => diagnostics.push(
                             Diagnostic::new(
@@ -404,6 +425,7 @@ impl<'s> Renderer<'s> {
                 params,
                 env,
                 templated,
+                groupable,
             })
         } else {
             Err(diagnostics)
@@ -436,6 +458,7 @@ impl<'s> Renderer<'s> {
                 secret_origins: BTreeMap::new(),
                 secret_spans,
                 tenant_reads: Vec::new(),
+                switches: None,
             };
         }
         let mut rendered = self.render_values(values, origins, secret_spans, tenant);
@@ -461,6 +484,7 @@ impl<'s> Renderer<'s> {
         let mut spec = self.spec.clone();
         let mut index = 0;
         let mut tenant_reads = Vec::new();
+        let mut switches = Vec::new();
         // What the template values of this render may still add up to.
         let mut left = MAX_RENDER_BYTES;
         visit_strings(&mut spec, &mut |s, place| {
@@ -494,6 +518,9 @@ impl<'s> Renderer<'s> {
                     let set = names.find_map(|name| t.key_span(name));
                     tenant_reads.extend(set.map(|key| (s.span(), key)));
                 }
+                if let (true, Ok(text)) = (compiled.switch, &rendered) {
+                    switches.push(text.clone());
+                }
                 let uses = &compiled.secrets;
                 if uses.is_empty() {
                     match rendered {
@@ -504,12 +531,12 @@ impl<'s> Renderer<'s> {
                     // Neither the text nor the error of such a template may be shown.
                     diagnostics.push(self.secret_computed(s, uses));
                 } else {
-                    match &place {
+                    match place() {
                         Place::VariableDefault { name, secret: true } => {
-                            let from = secret_origins.entry(name.clone()).or_default();
+                            let from = secret_origins.entry(name).or_default();
                             from.extend(uses.iter().filter_map(|p| origins.get(p).cloned()));
                         }
-                        _ => diagnostics.push(self.secret_misplaced(s, &place, uses)),
+                        place => diagnostics.push(self.secret_misplaced(s, &place, uses)),
                     }
                     if let Ok(text) = rendered {
                         *s.get_mut() = text;
@@ -528,6 +555,7 @@ impl<'s> Renderer<'s> {
             secret_origins: if ok { secret_origins } else { BTreeMap::new() },
             secret_spans,
             tenant_reads,
+            switches: self.groupable.then_some(switches),
         }
     }
 
@@ -584,7 +612,7 @@ impl<'s> Renderer<'s> {
             .with_help(format!(
                 "declare `secret = true` on [variables.{name}], or keep the parameter out of it"
             )),
-            Place::Other(path) => Diagnostic::new(
+            Place::Other(path) | Place::Switch(path) => Diagnostic::new(
                 Code::SecretOutsideVariable,
                 format!("{noun} {params} → `{path}`, where every output would show it"),
             )

@@ -9,44 +9,47 @@ pub enum Place {
     VariableDefault { name: String, secret: bool },
     /// Any other value, by its path (`nodes.fetch_token.url`).
     Other(String),
+    /// A switch written as a template (`enabled`), by its path (`nodes.debug_gate.enabled`).
+    Switch(String),
 }
+
+/// Where a string sits, made only when asked: most strings are not templates.
+pub type PlaceOf<'p> = &'p dyn Fn() -> Place;
 
 /// Visits every string value that templates may fill, always in the same order, with where it
 /// sits. Keys, types and wiring (`next`, `bypass`) are structure and are never rendered.
-pub fn visit_strings(spec: &mut Spec, f: &mut dyn FnMut(&mut S<String>, Place)) {
-    let other = |path: &str| Place::Other(path.to_string());
-    f(&mut spec.flow.name, other("flow.name"));
+pub fn visit_strings(spec: &mut Spec, f: &mut dyn FnMut(&mut S<String>, PlaceOf<'_>)) {
+    let other = |path: &'static str| move || Place::Other(path.to_string());
+    f(&mut spec.flow.name, &other("flow.name"));
     if let Some(s) = &mut spec.flow.description {
-        f(s, other("flow.description"));
+        f(s, &other("flow.description"));
     }
     if let Some(s) = &mut spec.flow.correlation_id {
-        f(s, other("flow.correlation_id"));
+        f(s, &other("flow.correlation_id"));
     }
-    f(&mut spec.trigger.event, other("trigger.event"));
-    f(&mut spec.trigger.sample, other("trigger.sample"));
+    f(&mut spec.trigger.event, &other("trigger.event"));
+    f(&mut spec.trigger.sample, &other("trigger.sample"));
     for (name, v) in spec.variables.iter_mut() {
-        let place = Place::VariableDefault {
-            name: name.get_ref().clone(),
-            secret: v.secret,
-        };
+        let secret = v.secret;
         if let Some(s) = &mut v.default {
-            f(s, place);
+            f(s, &|| Place::VariableDefault {
+                name: name.get_ref().clone(),
+                secret,
+            });
         }
         for url in v.send_to.iter_mut().flatten() {
-            f(
-                url,
-                Place::Other(format!("variables.{}.send_to", name.get_ref())),
-            );
+            f(url, &|| {
+                Place::Other(format!("variables.{}.send_to", name.get_ref()))
+            });
         }
-        let place = Place::Other(format!("variables.{}.enabled", name.get_ref()));
-        visit_switch(&mut v.enabled, place, f);
+        let place = || Place::Switch(format!("variables.{}.enabled", name.get_ref()));
+        visit_switch(&mut v.enabled, &place, f);
     }
     for (name, o) in spec.outcomes.iter_mut() {
         if let Some(s) = &mut o.notify_url {
-            f(
-                s,
-                Place::Other(format!("outcomes.{}.notify_url", name.get_ref())),
-            );
+            f(s, &|| {
+                Place::Other(format!("outcomes.{}.notify_url", name.get_ref()))
+            });
         }
     }
     for (key, node) in spec.nodes.iter_mut() {
@@ -54,7 +57,7 @@ pub fn visit_strings(spec: &mut Spec, f: &mut dyn FnMut(&mut S<String>, Place)) 
     }
 }
 
-fn visit_node(key: &str, n: &mut NodeSpec, f: &mut dyn FnMut(&mut S<String>, Place)) {
+fn visit_node(key: &str, n: &mut NodeSpec, f: &mut dyn FnMut(&mut S<String>, PlaceOf<'_>)) {
     let at = |field: &str| Place::Other(format!("nodes.{key}.{field}"));
     for (name, field) in [
         ("method", &mut n.method),
@@ -68,54 +71,53 @@ fn visit_node(key: &str, n: &mut NodeSpec, f: &mut dyn FnMut(&mut S<String>, Pla
         ("none_label", &mut n.none_label),
     ] {
         if let Some(s) = field {
-            f(s, at(name));
+            f(s, &|| at(name));
         }
     }
     for (name, map) in [("headers", &mut n.headers), ("outputs", &mut n.outputs)] {
         for (k, v) in map.iter_mut().flatten() {
-            let place = at(&format!("{name}.{}", k.get_ref()));
-            f(v, place);
+            f(v, &|| at(&format!("{name}.{}", k.get_ref())));
         }
     }
     for sample in n.samples.iter_mut().flatten() {
-        f(sample, at("samples"));
+        f(sample, &|| at("samples"));
     }
     for arm in n.branches.iter_mut().flatten() {
-        let arm_name = arm.name.get_ref().clone();
+        let arm_name = &arm.name;
         for c in arm.all.iter_mut().chain(arm.any.iter_mut()).flatten() {
-            let place = || at(&format!("branches.{arm_name}"));
-            f(&mut c.variable, place());
+            let place = || at(&format!("branches.{}", arm_name.get_ref()));
+            f(&mut c.variable, &place);
             if let Some(v) = &mut c.value {
-                f(v, place());
+                f(v, &place);
             }
             if let Some(u) = &mut c.upper {
-                f(u, place());
+                f(u, &place);
             }
         }
     }
     for (when, actions) in [("on_enter", &mut n.on_enter), ("on_leave", &mut n.on_leave)] {
         for action in actions.iter_mut().flatten() {
             for (k, v) in action.set.iter_mut() {
-                let place = at(&format!("{when}.set.{}", k.get_ref()));
-                f(v, place);
+                f(v, &|| at(&format!("{when}.set.{}", k.get_ref())));
             }
         }
     }
-    visit_switch(&mut n.enabled, at("enabled"), f);
+    let place = || Place::Switch(format!("nodes.{key}.enabled"));
+    visit_switch(&mut n.enabled, &place, f);
 }
 
 /// A switch written as a template is rendered like any string.
 fn visit_switch(
     switch: &mut Option<S<Switch>>,
-    place: Place,
-    f: &mut dyn FnMut(&mut S<String>, Place),
+    place: PlaceOf<'_>,
+    f: &mut dyn FnMut(&mut S<String>, PlaceOf<'_>),
 ) {
     if let Some(switch) = switch {
         let span = switch.span();
         if let Switch::Template(text) = switch.get_mut() {
             let mut s = S::new(span, std::mem::take(text));
             f(&mut s, place);
-            *text = s.get_ref().clone();
+            *text = std::mem::take(s.get_mut());
         }
     }
 }

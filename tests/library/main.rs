@@ -13,6 +13,7 @@ mod fixtures;
 mod fmt;
 mod inspect;
 mod layering;
+mod render_groups;
 mod revisions;
 mod round_trip;
 mod sarif;
