@@ -38,7 +38,7 @@ pub mod tools;
 
 mod embedded;
 
-pub use compiler::{Build, Compiler, FdTargetBuild, SecretOrigins};
+pub use compiler::{Build, Compiler, FdTargetBuild, Groups, SecretOrigins};
 pub use embedded::{DEFAULT_SPEC, DEFAULT_SPEC_NAME, TENANT_EXAMPLE};
 pub use flow::limits::{MAX_FD_BYTES, MAX_INPUT_BYTES};
 pub use input::InputKind;

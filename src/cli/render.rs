@@ -241,8 +241,8 @@ pub(super) fn render(
     let reusable = batch::reusable(previous.as_ref(), &template_source);
     // Each document is written as soon as it is built and then dropped; only diagnostics stay.
     let literal = wxcflow::render::literal_secrets(&source);
-    // Tenants whose switches render alike are checked once (see wxcflow::render::groups).
-    let groups = wxcflow::render::groups::Groups::new(s.compiler(), &renderer);
+    // Tenants whose switches render alike are checked once (see wxcflow::Groups).
+    let groups = wxcflow::Groups::new(s.compiler(), &renderer);
     let outcomes: Vec<TenantOutcome> = pool.install(|| {
         let indexed: Vec<(usize, &wxcflow::render::Tenant)> = tenants.iter().enumerate().collect();
         indexed

@@ -609,7 +609,23 @@ impl<'a> Lowering<'a> {
             {
                 continue;
             }
-            for (var, value) in &action.set {
+            let ordered = match reads_first(&action.set) {
+                Ok(ordered) => ordered,
+                Err(circle) => {
+                    let span = self.at_field(&node.key, field);
+                    self.refuse(
+                        format!(
+                            "node `{}` sets {} in one action, each from another's value: an action reads every value before it writes any, and Flow Designer's Set Variable writes one after another, so no order keeps that",
+                            node.key,
+                            circle.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ")
+                        ),
+                        span,
+                        Some("copy one of them to a variable of its own in an earlier action, and read that one"),
+                    );
+                    continue;
+                }
+            };
+            for (var, value) in ordered {
                 let fd_var = self.names.get(var).cloned().unwrap_or_else(|| fd_name(var));
                 let stage = outcome.map_or("enter".to_string(), fd_name);
                 // The chain becomes one Set Variable, named by its first.
@@ -756,3 +772,43 @@ impl<'a> Lowering<'a> {
 
 mod nodes;
 mod tidy;
+
+/// An action's assignments in an order Flow Designer can run them one after another with the
+/// meaning they have in one action, where every value is read before any is written: one that
+/// reads a variable the action also sets comes before the one that sets it (otherwise in the
+/// action's own order). `Err` with the variables that read each other in a circle (a swap).
+fn reads_first(set: &BTreeMap<String, String>) -> Result<Vec<(&String, &String)>, Vec<String>> {
+    let items: Vec<(&String, &String)> = set.iter().collect();
+    // reads[i]: the other variables of this action that item i's value reads.
+    let reads: Vec<Vec<usize>> = items
+        .iter()
+        .map(|(var, value)| {
+            let names = crate::flow::refs::references(value).unwrap_or_default();
+            items
+                .iter()
+                .enumerate()
+                .filter(|(_, (other, _))| {
+                    other != var && names.iter().any(|r| r.name == other.as_str())
+                })
+                .map(|(j, _)| j)
+                .collect()
+        })
+        .collect();
+    // j must wait until every item that reads j's variable is placed.
+    let mut placed = vec![false; items.len()];
+    let mut ordered = Vec::with_capacity(items.len());
+    while ordered.len() < items.len() {
+        let next = (0..items.len()).find(|&j| {
+            !placed[j] && (0..items.len()).all(|i| placed[i] || i == j || !reads[i].contains(&j))
+        });
+        let Some(j) = next else {
+            return Err((0..items.len())
+                .filter(|&i| !placed[i])
+                .map(|i| items[i].0.clone())
+                .collect());
+        };
+        placed[j] = true;
+        ordered.push(items[j]);
+    }
+    Ok(ordered)
+}

@@ -11,7 +11,6 @@ use minijinja::{Environment, UndefinedBehavior, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
 pub mod batch;
-pub mod groups;
 mod params;
 pub mod sources;
 mod switches;
@@ -141,8 +140,8 @@ pub struct Renderer<'s> {
     /// Index (in visiting order) of each string that holds a template, read once.
     templated: BTreeMap<usize, Compiled>,
     /// Every template string is a variable's default or a switch: two tenants whose switches
-    /// render alike then get specs that differ in variable defaults alone (see [`groups`]).
-    groupable: bool,
+    /// render alike then get specs that differ in variable defaults alone (see `crate::compiler::groups`).
+    pub(crate) groupable: bool,
 }
 
 /// A template string as read when the template is compiled.

@@ -872,3 +872,66 @@ fn a_value_growing_in_a_loop_or_text_multiplied_stops_the_run_located() {
         );
     }
 }
+
+#[test]
+fn an_action_keeps_its_meaning_in_flow_designer_or_the_build_says_why_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = |set: &str| {
+        format!(
+            "[flow]\nname = \"Order\"\n\n[trigger]\ntype = \"webhook\"\nevent = \"Order\"\nsample = '{{\"hook\": \"null\"}}'\nnext = \"a\"\n\n\
+             [variables.A]\ndefault = \"a0\"\nresult = true\n\n[variables.B]\ndefault = \"b0\"\nresult = true\n\n\
+             [outcomes.Done]\ncode = 200\ndescription = \"done\"\n\n\
+             [nodes.a]\ntype = \"branch\"\nbranches = [{{ name = \"Yes\", all = [{{ variable = \"$(A)\", operator = \"equals\", value = \"a1\" }}] }}]\n\
+             on_enter = [{{ set = {set} }}]\nnext = {{ Yes = \"end:Done\", none = \"end:Done\", onError = \"end:Done\" }}\n"
+        )
+    };
+    // B reads A, which the same action sets: B is read (and written) first, as in Connect.
+    std::fs::write(
+        dir.path().join("order.toml"),
+        spec(r#"{ A = "a1", B = "$(A)" }"#),
+    )
+    .unwrap();
+    let connect = json_run(dir.path(), &["run", "order.toml", "--format", "json"]);
+    let out = wxcflow(
+        dir.path(),
+        &[
+            "build",
+            "--target",
+            "flow-designer",
+            "order.toml",
+            "-o",
+            "order.fd.json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+    let fd = json_run(dir.path(), &["run", "order.fd.json", "--format", "json"]);
+    for var in ["A", "B"] {
+        assert_eq!(fd["variables"][var], connect["variables"][var], "{var}");
+    }
+    assert_eq!(connect["variables"]["B"], "a0");
+    // A swap has no order: refused, located, before anything is written.
+    std::fs::write(
+        dir.path().join("swap.toml"),
+        spec(r#"{ A = "$(B)", B = "$(A)" }"#),
+    )
+    .unwrap();
+    let out = wxcflow(
+        dir.path(),
+        &[
+            "build",
+            "--target",
+            "flow-designer",
+            "swap.toml",
+            "-o",
+            "swap.fd.json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", transcript(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("error[wxc::not-expressible]: node `a` sets `A`, `B` in one action, each from another's value"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("swap.toml:25:23"), "{stderr}");
+    assert!(!dir.path().join("swap.fd.json").exists());
+}

@@ -1,4 +1,4 @@
-//! Tenants of one template checked once per set of switches (`render::groups::Groups`): every
+//! Tenants of one template checked once per set of switches (`wxcflow::Groups`): every
 //! build the same, diagnostic for diagnostic and byte for byte, as the whole pipeline's.
 // A test stops at the first thing that is not as expected.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -6,9 +6,9 @@
 use crate::common::{self, fixture, secrets};
 use std::path::Path;
 use wxcflow::diagnostic::SourceFile;
-use wxcflow::render::groups::Groups;
 use wxcflow::render::{Renderer, SecretStore, Tenant};
 use wxcflow::Build;
+use wxcflow::Groups;
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))

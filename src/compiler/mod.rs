@@ -1,6 +1,9 @@
 //! The pipeline driver: parse → render → check (lowering on the way) → emit → validate, one
 //! pure function a stage, with the compiled document validator built once.
 
+mod groups;
+pub use groups::Groups;
+
 use crate::diagnostic::{self, Code, Diagnostic, SourceFile};
 use crate::flow::limits::too_large;
 use crate::flow::{Document, Flow};

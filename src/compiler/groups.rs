@@ -15,10 +15,10 @@
 //! defaults are not the rendered spec's as written, is not shared: each tenant of that set is
 //! built whole. A template with a template string anywhere else is built whole for every tenant.
 
-use super::{Renderer, SecretStore, Tenant};
-use crate::compiler::{Build, Compiler};
+use super::{Build, Compiler};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::flow::Document;
+use crate::render::{Renderer, SecretStore, Tenant};
 use crate::spec::Spec;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
