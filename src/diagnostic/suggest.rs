@@ -1,7 +1,7 @@
 //! "Did you mean" among many names: the same answer as [`super::did_you_mean`], found without
 //! comparing the word with every name.
 //!
-//! The names are kept once, lowercased, in a trie. A word is compared with the trie depth
+//! The names are kept once, lowercased, in a trie. A word is compared with the trie best
 //! first, one row of the edit distance table a node (the row of a node's prefix is shared by
 //! every name below it). A subtree is left as soon as the smallest value of its row, which no
 //! name below can go under, is over what any name below could be allowed (a third of the longer
@@ -64,14 +64,20 @@ impl<'a> Suggestions<'a> {
 
     /// The closest name allowed for `word` and its distance: the least (distance, name).
     fn closest(&self, word: &str) -> Option<(usize, &'a str)> {
+        use std::cmp::Reverse;
         let lower: Vec<char> = word.to_lowercase().chars().collect();
         let word_chars = word.chars().count();
         let allowed = |longest: usize| (word_chars.max(longest) / 3).max(1);
         let mut best: Option<(usize, &'a str)> = None;
+        // Best first: the node whose row is least (deepest on a tie), so that a close name is
+        // found early and what cannot equal it is left. A name's length is no limit on depth.
         let first: Vec<usize> = (0..=lower.len()).collect();
-        // Depth first with a stack of its own: a name's length is no limit on the depth.
-        let mut stack: Vec<(usize, Vec<usize>)> = vec![(0, first)];
-        while let Some((at, row)) = stack.pop() {
+        let mut queue = std::collections::BinaryHeap::new();
+        queue.push((Reverse(0usize), 0usize, 0usize, first));
+        while let Some((Reverse(least), depth, at, row)) = queue.pop() {
+            if best.is_some_and(|(d, _)| least > d) {
+                break;
+            }
             let node = &self.nodes[at];
             let distance = row[lower.len()];
             for &(name, chars) in &node.ends {
@@ -94,7 +100,7 @@ impl<'a> Suggestions<'a> {
                     limit = limit.min(d);
                 }
                 if least <= limit {
-                    stack.push((child, next));
+                    queue.push((Reverse(least), depth + 1, child, next));
                 }
             }
         }
