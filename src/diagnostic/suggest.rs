@@ -1,7 +1,7 @@
 //! "Did you mean" among many names: the same answer as [`super::did_you_mean`], found without
 //! comparing the word with every name.
 //!
-//! The names are kept once, lowercased, in a trie. A word is compared with the trie best
+//! The names are kept once, lowercased, in a trie. A word is compared with the trie depth
 //! first, one row of the edit distance table a node (the row of a node's prefix is shared by
 //! every name below it). A subtree is left as soon as the smallest value of its row, which no
 //! name below can go under, is over what any name below could be allowed (a third of the longer
@@ -64,45 +64,58 @@ impl<'a> Suggestions<'a> {
 
     /// The closest name allowed for `word` and its distance: the least (distance, name).
     fn closest(&self, word: &str) -> Option<(usize, &'a str)> {
-        use std::cmp::Reverse;
         let lower: Vec<char> = word.to_lowercase().chars().collect();
+        let width = lower.len() + 1;
         let word_chars = word.chars().count();
         let allowed = |longest: usize| (word_chars.max(longest) / 3).max(1);
         let mut best: Option<(usize, &'a str)> = None;
-        // Best first: the node whose row is least (deepest on a tie), so that a close name is
-        // found early and what cannot equal it is left. A name's length is no limit on depth.
-        let first: Vec<usize> = (0..=lower.len()).collect();
-        let mut queue = std::collections::BinaryHeap::new();
-        queue.push((Reverse(0usize), 0usize, 0usize, first));
-        while let Some((Reverse(least), depth, at, row)) = queue.pop() {
-            if best.is_some_and(|(d, _)| least > d) {
-                break;
+        let consider =
+            |best: &mut Option<(usize, &'a str)>, ends: &[(&'a str, usize)], distance| {
+                for &(name, chars) in ends {
+                    if distance <= allowed(chars) && best.is_none_or(|b| (distance, name) < b) {
+                        *best = Some((distance, name));
+                    }
+                }
+            };
+        // One row of the table a depth, in one buffer: row `d` is the word against the
+        // current node's prefix of length `d`.
+        let mut rows: Vec<usize> = (0..width).collect();
+        consider(&mut best, &self.nodes[0].ends, lower.len());
+        // Depth first with a stack of its own (a name's length is no limit on the depth):
+        // each frame a node and the next of its children to look at.
+        let mut frames: Vec<(usize, usize)> = vec![(0, 0)];
+        while let Some(frame) = frames.last_mut() {
+            let (at, i) = *frame;
+            let Some(&(c, child)) = self.nodes[at].children.get(i) else {
+                frames.pop();
+                continue;
+            };
+            frame.1 += 1;
+            let child = child as usize;
+            let depth = frames.len() - 1;
+            if rows.len() < (depth + 2) * width {
+                rows.resize((depth + 2) * width, 0);
             }
-            let node = &self.nodes[at];
-            let distance = row[lower.len()];
-            for &(name, chars) in &node.ends {
-                if distance <= allowed(chars) && best.is_none_or(|b| (distance, name) < b) {
-                    best = Some((distance, name));
-                }
+            let (done, rest) = rows.split_at_mut((depth + 1) * width);
+            let row = &done[depth * width..];
+            let next = &mut rest[..width];
+            next[0] = row[0] + 1;
+            let mut least = next[0];
+            for (j, &w) in lower.iter().enumerate() {
+                let substitute = row[j] + usize::from(w != c);
+                let value = substitute.min(row[j + 1] + 1).min(next[j] + 1);
+                next[j + 1] = value;
+                least = least.min(value);
             }
-            for &(c, child) in &node.children {
-                let child = child as usize;
-                let mut next = Vec::with_capacity(row.len());
-                next.push(row[0] + 1);
-                for (j, &w) in lower.iter().enumerate() {
-                    let substitute = row[j] + usize::from(w != c);
-                    let value = substitute.min(row[j + 1] + 1).min(next[j] + 1);
-                    next.push(value);
-                }
-                let least = next.iter().copied().min().unwrap_or(0);
-                let mut limit = allowed(self.nodes[child].longest);
-                if let Some((d, _)) = best {
-                    limit = limit.min(d);
-                }
-                if least <= limit {
-                    queue.push((Reverse(least), depth + 1, child, next));
-                }
+            let mut limit = allowed(self.nodes[child].longest);
+            if let Some((d, _)) = best {
+                limit = limit.min(d);
             }
+            if least > limit {
+                continue;
+            }
+            consider(&mut best, &self.nodes[child].ends, next[lower.len()]);
+            frames.push((child, 0));
         }
         best
     }

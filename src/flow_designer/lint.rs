@@ -63,12 +63,20 @@ fn lint_in(flow: &FdFlow, source: Option<&SourceFile>, places: Places) -> Vec<Di
         }
     }
     let known = known_names(flow);
-    // Indexed on the first unknown name, once for all of them.
+    // Indexed on the first unknown name, once for all of them; a name read in several places
+    // is looked for once.
     let suggestions = std::cell::OnceCell::new();
+    let said: std::cell::RefCell<std::collections::HashMap<String, Option<String>>> =
+        Default::default();
     let suggest = |name: &str| {
-        suggestions
+        if let Some(help) = said.borrow().get(name) {
+            return help.clone();
+        }
+        let help = suggestions
             .get_or_init(|| crate::diagnostic::Suggestions::new(known.iter().copied()))
-            .suggest(name)
+            .suggest(name);
+        said.borrow_mut().insert(name.to_string(), help.clone());
+        help
     };
     for (scope, process) in processes(flow) {
         lint_process(flow, &scope, process, &place, &mut out);
