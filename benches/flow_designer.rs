@@ -1,5 +1,6 @@
-//! Reading Flow Designer files at scale: a generated chain (`support/chain.rs`) built for Flow
-//! Designer, then read, quoted, checked, decompiled, diffed and summarised as the commands do.
+//! Flow Designer files at scale: a generated chain (`support/chain.rs`) built for Flow Designer,
+//! then read, quoted, checked (as built, and with every activity renamed), decompiled, diffed
+//! and summarised as the commands do.
 //! Run: `cargo bench --bench flow_designer`. Whole-command figures (time and peak memory up to
 //! 10,000 nodes) are in docs/speed.md.
 // A test stops at the first thing that is not as expected.
@@ -31,6 +32,46 @@ fn export(nodes: usize) -> SourceFile {
     SourceFile::new("chain.fd.json", json)
 }
 
+/// `export` with every activity renamed (`r_` before its name, in the process and in its
+/// properties), so that every name the activities read is unknown: `check` then looks for the
+/// closest name of each.
+fn renamed(source: &SourceFile) -> SourceFile {
+    let mut value: serde_json::Value = serde_json::from_str(&source.text).unwrap();
+    let activities = value["process"]["activities"].as_object_mut().unwrap();
+    for a in activities.values_mut() {
+        let name = format!("r_{}", a["name"].as_str().unwrap());
+        a["name"] = name.clone().into();
+        a["properties"]["name"] = name.into();
+    }
+    SourceFile::new(
+        "renamed.fd.json",
+        serde_json::to_string_pretty(&value).unwrap(),
+    )
+}
+
+/// `build --target flow-designer` of the chain spec, in memory.
+fn build(c: &mut Criterion) {
+    let mut group = c.benchmark_group("flow_designer");
+    group.sample_size(10);
+    let compiler = wxcflow::Compiler::new();
+    for nodes in [1000, 2000] {
+        let spec = SourceFile::new("chain.toml", chain::chain_spec(nodes));
+        group.throughput(Throughput::Elements(nodes as u64));
+        group.bench_with_input(BenchmarkId::new("build", nodes), &spec, |b, spec| {
+            b.iter(|| {
+                compiler.build_flow_designer(
+                    wxcflow::InputKind::Spec,
+                    black_box(spec),
+                    None,
+                    &wxcflow::render::NoSecrets,
+                    &|_| Default::default(),
+                )
+            })
+        });
+    }
+    group.finish();
+}
+
 fn read_and_check(c: &mut Criterion) {
     let mut group = c.benchmark_group("flow_designer");
     group.sample_size(10);
@@ -46,6 +87,20 @@ fn read_and_check(c: &mut Criterion) {
                 compiler.check_flow_designer(kind, black_box(source.clone()))
             })
         });
+        // Every activity renamed: 1.5 unknown names an activity, each with its suggestion.
+        let renamed = renamed(&source);
+        group.bench_with_input(
+            BenchmarkId::new("check_renamed", nodes),
+            &renamed,
+            |b, source| {
+                b.iter(|| {
+                    compiler.check_flow_designer(
+                        wxcflow::InputKind::FlowDesignerExport,
+                        black_box(source.clone()),
+                    )
+                })
+            },
+        );
         let (flow, _) = fd::model::FdFlow::read_quoted(&source);
         let flow = flow.unwrap();
         group.bench_with_input(BenchmarkId::new("decompile", nodes), &flow, |b, flow| {
@@ -61,5 +116,5 @@ fn read_and_check(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, read_and_check);
+criterion_group!(benches, build, read_and_check);
 criterion_main!(benches);

@@ -6,8 +6,10 @@ use std::ops::Range;
 
 mod human;
 pub mod sarif;
+mod suggest;
 
 pub(crate) use human::{render_human, render_human_styled};
+pub(crate) use suggest::Suggestions;
 
 /// How bad a problem is. Errors stop a build; warnings do not.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -208,7 +210,7 @@ impl Code {
 }
 
 /// Where a diagnostic points: a file and a 1-based line and column (in characters), plus the byte range.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct Span {
     /// The name of the file, as the command was given it.
     pub file: String,
@@ -563,6 +565,8 @@ pub(crate) fn shown(diagnostics: &[Diagnostic], sources: &[&SourceFile]) -> Vec<
 }
 
 /// The closest candidate within a third of the word's length (case-insensitive match counts as 0).
+/// Compares `word` with every candidate: for many words against many names, index the names
+/// once with [`Suggestions`], which gives the same answers.
 pub(crate) fn did_you_mean<'a, I>(word: &str, candidates: I) -> Option<String>
 where
     I: IntoIterator<Item = &'a str>,

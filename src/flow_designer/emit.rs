@@ -21,6 +21,7 @@ use super::layout::{self, PORT_STEP, PORT_TOP, WIDTH};
 use super::model::*;
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// The diagram label real exports give every activity widget.
@@ -182,15 +183,17 @@ pub fn uuid(parts: &[&str]) -> String {
     b.copy_from_slice(&hasher.finalize()[..16]);
     b[6] = (b[6] & 0x0f) | 0x80;
     b[8] = (b[8] & 0x3f) | 0x80;
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
+    // 8-4-4-4-12 lowercase hex digits, written without a string for each byte.
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(36);
+    for (i, x) in b.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            out.push('-');
+        }
+        out.push(char::from(DIGITS[usize::from(x >> 4)]));
+        out.push(char::from(DIGITS[usize::from(x & 0x0f)]));
+    }
+    out
 }
 
 struct Emitted {
@@ -203,22 +206,36 @@ struct Emitted {
 /// An activity's properties: name and type keys, then the kind's full set with the
 /// activity's own settings over it, and every colon twin's underscore copy.
 pub(crate) fn properties(a: &Activity) -> Map<String, Value> {
+    property_values(a)
+        .into_iter()
+        .map(|(k, v)| (k, v.into_owned()))
+        .collect()
+}
+
+/// The names of [`properties`], without copying any value (a reader compares them with a
+/// file's).
+pub(crate) fn property_names(a: &Activity) -> impl Iterator<Item = String> + '_ {
+    property_values(a).into_keys()
+}
+
+/// [`properties`] with the activity's own values borrowed.
+fn property_values(a: &Activity) -> BTreeMap<String, Cow<'_, Value>> {
     let kind = a.kind();
-    let mut props = Map::new();
-    props.insert("name".into(), json!(a.name));
+    let mut props: BTreeMap<String, Cow<'_, Value>> = BTreeMap::new();
+    props.insert("name".into(), Cow::Owned(json!(a.name)));
     if let Some(n) = &a.activity_name {
-        props.insert("activityName".into(), json!(n));
+        props.insert("activityName".into(), Cow::Owned(json!(n)));
     }
     if let Some(id) = &a.activity_id {
-        props.insert("activityId".into(), json!(id));
+        props.insert("activityId".into(), Cow::Owned(json!(id)));
     }
     // Exports carry a render timestamp; 0 keeps the bytes fixed.
-    props.insert("_renderRequestTimestamp".into(), json!(0));
+    props.insert("_renderRequestTimestamp".into(), Cow::Owned(json!(0)));
     for (key, value) in full_settings(kind) {
-        props.insert(key.into(), value);
+        props.insert(key.into(), Cow::Owned(value));
     }
     for (key, value) in &a.settings {
-        props.insert(key.clone(), value.clone());
+        props.insert(key.clone(), Cow::Borrowed(value));
     }
     // 2026 exports repeat a picked value in a `:name` twin (`httpRequestMethod:name`).
     for &(key, twin) in name_twins(kind) {
@@ -229,11 +246,12 @@ pub(crate) fn properties(a: &Activity) -> Map<String, Value> {
         }
     }
     // A description only when there is one to show (2026 exports leave the key out).
-    if props.get("description").is_some_and(|d| d == "") && !a.settings.contains_key("description")
+    if props.get("description").is_some_and(|d| **d == "")
+        && !a.settings.contains_key("description")
     {
         props.remove("description");
     }
-    let twins: Vec<(String, Value)> = props
+    let twins: Vec<(String, Cow<'_, Value>)> = props
         .iter()
         .filter_map(|(k, v)| {
             let (base, suffix) = k.split_once(':')?;

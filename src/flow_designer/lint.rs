@@ -65,9 +65,24 @@ fn lint_in(flow: &FdFlow, source: Option<&SourceFile>, places: Places) -> Vec<Di
         }
     }
     let known = known_names(flow);
+    // Indexed on the first unknown name, once for all of them; a name read in several places
+    // is looked for once.
+    let suggestions = std::cell::OnceCell::new();
+    let said: std::cell::RefCell<std::collections::HashMap<String, Option<String>>> =
+        Default::default();
+    let suggest = |name: &str| {
+        if let Some(help) = said.borrow().get(name) {
+            return help.clone();
+        }
+        let help = suggestions
+            .get_or_init(|| crate::diagnostic::Suggestions::new(known.iter().copied()))
+            .suggest(name);
+        said.borrow_mut().insert(name.to_string(), help.clone());
+        help
+    };
     for (scope, process) in processes(flow) {
         lint_process(flow, &scope, process, &place, &mut out);
-        unknown_references(&known, &scope, process, &place, &mut out);
+        unknown_references(&known, &suggest, &scope, process, &place, &mut out);
     }
     // In file order; the sort is stable, so unlocated ones keep the order found.
     out.sort_by_key(|d| {
@@ -97,6 +112,7 @@ fn known_names(flow: &FdFlow) -> BTreeSet<&str> {
 /// set-variable repeats its first assignment in single keys).
 fn unknown_references(
     known: &BTreeSet<&str>,
+    suggest: &dyn Fn(&str) -> Option<String>,
     scope: &Scope,
     process: &Process,
     place: &Place,
@@ -126,7 +142,7 @@ fn unknown_references(
                 {
                     continue;
                 }
-                let help = crate::diagnostic::did_you_mean(read.name, known.iter().copied())
+                let help = suggest(read.name)
                     .unwrap_or_else(|| "no variable or activity of this flow has a name close to it; declare the variable if it is meant to be new".into());
                 out.push(
                     Diagnostic::new(

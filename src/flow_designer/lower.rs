@@ -125,13 +125,9 @@ pub(crate) fn lower_with(
     let mut cx = Lowering::new(flow, located, children);
     cx.run();
     // A value reached through several exits is reported once.
-    let mut seen = Vec::new();
-    cx.diagnostics.retain(|d| {
-        let key = (d.code, d.message.clone(), d.span.clone());
-        let first = !seen.contains(&key);
-        seen.push(key);
-        first
-    });
+    let mut seen = std::collections::HashSet::new();
+    cx.diagnostics
+        .retain(|d| seen.insert((d.code, d.message.clone(), d.span.clone())));
     let has_errors = cx.diagnostics.iter().any(Diagnostic::is_error);
     let model = if has_errors { None } else { Some(cx.model()) };
     (model, cx.diagnostics)

@@ -165,10 +165,12 @@ impl Quoted {
     fn width(&self, range: Range<usize>) -> usize {
         let mut width = 0;
         let mut at = range.start;
-        for h in self
-            .hidden
+        // Sorted and disjoint: the first that ends after the start, then those that start
+        // before the end.
+        let first = self.hidden.partition_point(|h| h.end <= range.start);
+        for h in self.hidden[first..]
             .iter()
-            .filter(|h| h.end > range.start && h.start < range.end)
+            .take_while(|h| h.start < range.end)
         {
             if h.start > at {
                 width += self.source.text[at..h.start].chars().count();
@@ -201,9 +203,16 @@ impl Quoted {
     pub fn lines_within(&self, max: usize) -> bool {
         let mut start = 0;
         let text = &self.source.text;
+        // The first hidden value that ends after the line's start (they are sorted, disjoint).
+        let mut next_hidden = 0;
         while start <= text.len() {
             let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
-            if self.width(start..end) > max {
+            while self.hidden.get(next_hidden).is_some_and(|h| h.end <= start) {
+                next_hidden += 1;
+            }
+            let hides = self.hidden.get(next_hidden).is_some_and(|h| h.start < end);
+            // A line with nothing hidden shows no more characters than it has bytes.
+            if (hides || end - start > max) && self.width(start..end) > max {
                 return false;
             }
             start = end + 1;

@@ -805,10 +805,8 @@ fn keep_process(process: &Process, value: Option<&Value>, diagram: Option<&Value
             .and_then(|a| a.get("properties"))
             .and_then(Value::as_object);
         let absent = match original {
-            Some(original) => super::emit::properties(a)
-                .keys()
-                .filter(|k| !original.contains_key(*k))
-                .cloned()
+            Some(original) => super::emit::property_names(a)
+                .filter(|k| !original.contains_key(k))
                 .collect(),
             None => Vec::new(),
         };

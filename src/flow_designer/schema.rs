@@ -4,7 +4,7 @@
 
 use jsonschema::{Keyword, Validator};
 use serde_json::{Map, Value};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 /// The Flow Designer schema, as committed in `schemas/flow-designer.schema.json`.
 pub const FLOW_DESIGNER_SCHEMA: &str = include_str!("../../schemas/flow-designer.schema.json");
@@ -154,7 +154,8 @@ fn process_problems(
         .map_or(&[], Vec::as_slice);
     let widgets = object(diagram.and_then(|d| d.get("widgets")));
     let mut names = BTreeSet::new();
-    // Port id -> (widget id, port name, the link widget ids it lists).
+    // Port id -> (widget id, port name, the link widget ids it lists). The `in` port of an
+    // activity every path ends at lists thousands of links, so they are looked up in a set.
     let mut ports: BTreeMap<&str, (&str, &str, Vec<&str>)> = BTreeMap::new();
     for (id, activity) in activities {
         let name = text_at(activity, "/name");
@@ -185,6 +186,10 @@ fn process_problems(
             ports.insert(port_id, (widget_id, port_name, listed));
         }
     }
+    let listed_by: HashSet<(&str, &str)> = ports
+        .iter()
+        .flat_map(|(port, (_, _, listed))| listed.iter().map(|link| (*port, *link)))
+        .collect();
     let link_ids: BTreeSet<&str> = links
         .iter()
         .filter_map(|l| l.get("id").and_then(Value::as_str))
@@ -231,13 +236,13 @@ fn process_problems(
             .and_then(Value::as_str);
         let from = text_at(widget, "/sourcePort/id");
         match ports.get(from) {
-            Some((owner, name, listed)) => {
+            Some((owner, name, _)) => {
                 if Some(*owner) != source_widget || *name != port {
                     problems.push(format!(
                         "{at}: link {id} leaves from port `{port}` but its widget starts elsewhere"
                     ));
                 }
-                if !listed.contains(&link_widget) {
+                if !listed_by.contains(&(from, link_widget)) {
                     problems.push(format!(
                         "{at}: port `{port}` of link {id}'s source does not list the link"
                     ));
@@ -249,13 +254,13 @@ fn process_problems(
         }
         let to = text_at(widget, "/targetPort/id");
         match ports.get(to) {
-            Some((owner, name, listed)) => {
+            Some((owner, name, _)) => {
                 if Some(*owner) != target_widget || *name != "in" {
                     problems.push(format!(
                         "{at}: link {id} does not end at its target's `in` port"
                     ));
                 }
-                if !listed.contains(&link_widget) {
+                if !listed_by.contains(&(to, link_widget)) {
                     problems.push(format!(
                         "{at}: the `in` port of link {id}'s target does not list the link"
                     ));
