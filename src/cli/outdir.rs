@@ -16,12 +16,18 @@ pub(super) struct Lock {
 }
 
 impl Lock {
-    /// Ends the hold: the lock file is removed first, then the lock released. A render that
-    /// opened the file just before finds, once it has the lock, that the path no longer leads to
-    /// it, and starts over on a new file (see [`lock`]).
+    /// Ends the hold (see the `Drop` below, which a run that stops early on an error relies on).
     pub(super) fn release(self) {
+        drop(self);
+    }
+}
+
+/// The lock file is removed first, then the lock released (the file closes after this body). A
+/// render that opened the file just before finds, once it has the lock, that the path no longer
+/// leads to it, and starts over on a new file (see [`lock`]).
+impl Drop for Lock {
+    fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.path);
-        drop(self.file);
     }
 }
 

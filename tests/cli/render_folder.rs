@@ -748,3 +748,19 @@ fn a_tenant_that_fails_after_a_good_render_is_failed_with_its_earlier_document_k
         "{report}"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn a_render_that_stops_on_an_error_leaves_no_lock_file_behind() {
+    let dir = batch(&[("a.toml", OFF)]);
+    std::fs::create_dir(dir.path().join("out")).unwrap();
+    let fifo = dir.path().join("out/wxcflow-manifest.json");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let out = render(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", transcript(&out));
+    assert!(!dir.path().join("out/.wxcflow-render.lock").exists());
+}
