@@ -27,13 +27,10 @@ impl InputKind {
     /// Tells what `bytes` are: Flow Designer files first (an export is JSON, a Flow Designer
     /// spec TOML), then `.workflow` exports by their look, then flow documents and specs.
     pub fn detect(bytes: &[u8]) -> InputKind {
-        if crate::flow_designer::read::is_export(bytes) {
-            return InputKind::FlowDesignerExport;
+        if let Some(kind) = InputKind::flow_designer(bytes) {
+            return kind;
         }
         let text = std::str::from_utf8(bytes).ok();
-        if text.is_some_and(crate::flow_designer::spec::is_spec) {
-            return InputKind::FlowDesignerSpec;
-        }
         // Measuring an export is `workflow::inspect`'s job; what looks like one is enough here.
         if looks_like_workflow(bytes) {
             return InputKind::Workflow;
@@ -44,6 +41,47 @@ impl InputKind {
             Inspection::Spec { .. } if text.is_some_and(has_params) => InputKind::Template,
             Inspection::Spec { .. } => InputKind::Spec,
             Inspection::Rejected(_) => InputKind::Other,
+        }
+    }
+
+    /// What [`InputKind::detect`] says of a Flow Designer file (export or spec), told without
+    /// reading anything else (a Webex Connect spec's TOML is not parsed); `None` for any other
+    /// file.
+    pub fn flow_designer(bytes: &[u8]) -> Option<InputKind> {
+        if crate::flow_designer::read::is_export(bytes) {
+            return Some(InputKind::FlowDesignerExport);
+        }
+        std::str::from_utf8(bytes)
+            .is_ok_and(crate::flow_designer::spec::is_spec)
+            .then_some(InputKind::FlowDesignerSpec)
+    }
+
+    /// As [`InputKind::detect`], for a reader that takes any text which is not an export or JSON
+    /// for a Webex Connect spec (to show where it breaks): such text is `Spec` or `Template`
+    /// without its TOML being parsed, where `detect` parses it to tell a spec from `Other` text.
+    /// Every other kind is `detect`'s. The spec is parsed once, by the reader.
+    pub fn detect_spec_reader(bytes: &[u8]) -> InputKind {
+        if let Some(kind) = InputKind::flow_designer(bytes) {
+            return kind;
+        }
+        if looks_like_workflow(bytes) {
+            return InputKind::Workflow;
+        }
+        match (
+            workflow::inspect_reading(bytes, false),
+            std::str::from_utf8(bytes),
+        ) {
+            (Inspection::Export(_) | Inspection::Zip { .. }, _) => InputKind::Workflow,
+            (Inspection::FlowDocument { .. }, _) => InputKind::FlowDocument,
+            // Text with a byte that is not a hex digit, and not JSON: `detect` says `Spec`,
+            // `Template` or `Other`, and the reader reads it as a spec in each case.
+            (Inspection::Rejected(workflow::Rejection::NonHex { .. }), Ok(text))
+                if has_params(text) =>
+            {
+                InputKind::Template
+            }
+            (Inspection::Rejected(workflow::Rejection::NonHex { .. }), Ok(_)) => InputKind::Spec,
+            _ => InputKind::detect(bytes),
         }
     }
 

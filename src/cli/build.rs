@@ -87,7 +87,7 @@ pub(super) fn build(
     let sources: Vec<&SourceFile> = hidden.iter().collect();
     print_diagnostics(s, &result.diagnostics, &sources, format, false);
     let holds_secret = result.holds_secret();
-    let Some((mut document, _)) = result.output else {
+    let Some((mut document, emitted)) = result.output else {
         return Err(match format {
             Format::Human => Failure::problems_with(format!(
                 "build failed: {}",
@@ -96,13 +96,21 @@ pub(super) fn build(
             Format::Json => Failure::problems(),
         });
     };
-    let json = wxcflow::emit::provenance::stamp(
-        &mut document,
-        wxcflow::emit::provenance::source(&source.name, source.text.as_bytes()),
-        tenant
-            .as_ref()
-            .map(|t| wxcflow::emit::provenance::source(&t.source.name, t.source.text.as_bytes())),
-    );
+    let template = wxcflow::emit::provenance::source(&source.name, source.text.as_bytes());
+    let tenant_source = tenant
+        .as_ref()
+        .map(|t| wxcflow::emit::provenance::source(&t.source.name, t.source.text.as_bytes()));
+    // The provenance is appended to the JSON already written rather than the document
+    // serialised again (the same bytes).
+    let json = match wxcflow::emit::provenance::stamp_json(
+        &emitted,
+        template.clone(),
+        tenant_source.clone(),
+    ) {
+        Some(json) => json,
+        None => wxcflow::emit::provenance::stamp(&mut document, template, tenant_source),
+    };
+    drop(emitted);
     let target = output.map_or_else(
         || PathBuf::from(default_output_name(&document.flow.name, ".flow.json")),
         Path::to_path_buf,

@@ -161,7 +161,9 @@ pub(super) fn check(
             }
         };
         // A flow document is wxcflow's output: checked against its schema, not read as TOML.
-        if wxcflow::InputKind::detect(source.text.as_bytes()) == wxcflow::InputKind::FlowDocument {
+        if wxcflow::InputKind::detect_spec_reader(source.text.as_bytes())
+            == wxcflow::InputKind::FlowDocument
+        {
             let problems = serde_json::from_str::<serde_json::Value>(&source.text)
                 .map(|value| s.compiler().validator().validate(&value))
                 .unwrap_or_else(|e| vec![e.to_string()]);

@@ -67,7 +67,8 @@ pub fn stamp_json(document_json: &str, template: Source, tenant: Option<Source>)
         template,
         tenant,
     };
-    let text = serde_json::to_string_pretty(&provenance).ok()?;
+    // Escaped as the whole document's text is (a file name may hold a C1 control character).
+    let text = crate::diagnostic::escape_c1(serde_json::to_string_pretty(&provenance).ok()?);
     Some(format!(
         "{body},\n  \"provenance\": {}\n}}\n",
         text.replace('\n', "\n  ")
