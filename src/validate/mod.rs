@@ -399,7 +399,8 @@ mod tests {
         );
         let whole = serde_json::to_value(&document).unwrap();
         assert!(whole["flow"]["nodes"].as_array().unwrap().len() >= 4);
-        let broken: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+        type Breaking = Box<dyn Fn(&mut Value)>;
+        let broken: Vec<(&str, Breaking)> = vec![
             (
                 "no id",
                 Box::new(|d| drop(d["flow"]["nodes"][0].as_object_mut().unwrap().remove("id"))),
