@@ -28,12 +28,8 @@ impl InputKind {
     /// Tells what `bytes` are: Flow Designer files first (an export is JSON, a Flow Designer
     /// spec TOML), then `.workflow` exports by their look, then flow documents and specs.
     pub fn detect(bytes: &[u8]) -> InputKind {
-        if crate::flow_designer::read::is_export(bytes) {
-            return InputKind::FlowDesignerExport;
-        }
-        let text = std::str::from_utf8(bytes).ok();
-        if text.is_some_and(crate::flow_designer::spec::is_spec) {
-            return InputKind::FlowDesignerSpec;
+        if let Some(kind) = InputKind::flow_designer(bytes) {
+            return kind;
         }
         // Measuring an export is `workflow::inspect`'s job; what looks like one is enough here.
         if looks_like_workflow(bytes) {
@@ -45,6 +41,47 @@ impl InputKind {
             Inspection::Spec { params: true, .. } => InputKind::Template,
             Inspection::Spec { .. } => InputKind::Spec,
             Inspection::Rejected(_) => InputKind::Other,
+        }
+    }
+
+    /// What [`InputKind::detect`] says of a Flow Designer file (export or spec), told without
+    /// reading anything else (a Webex Connect spec's TOML is not parsed); `None` for any other
+    /// file.
+    pub fn flow_designer(bytes: &[u8]) -> Option<InputKind> {
+        if crate::flow_designer::read::is_export(bytes) {
+            return Some(InputKind::FlowDesignerExport);
+        }
+        std::str::from_utf8(bytes)
+            .is_ok_and(crate::flow_designer::spec::is_spec)
+            .then_some(InputKind::FlowDesignerSpec)
+    }
+
+    /// As [`InputKind::detect`], for a reader that takes any text which is not an export or JSON
+    /// for a Webex Connect spec (to show where it breaks): such text is `Spec` or `Template`
+    /// without its TOML being parsed, where `detect` parses it to tell a spec from `Other` text.
+    /// Every other kind is `detect`'s. The spec is parsed once, by the reader.
+    pub fn detect_spec_reader(bytes: &[u8]) -> InputKind {
+        if let Some(kind) = InputKind::flow_designer(bytes) {
+            return kind;
+        }
+        if looks_like_workflow(bytes) {
+            return InputKind::Workflow;
+        }
+        match (
+            workflow::inspect_reading(bytes, false),
+            std::str::from_utf8(bytes),
+        ) {
+            (Inspection::Export(_) | Inspection::Zip { .. }, _) => InputKind::Workflow,
+            (Inspection::FlowDocument { .. }, _) => InputKind::FlowDocument,
+            // Text with a byte that is not a hex digit, and not JSON: `detect` says `Spec`,
+            // `Template` or `Other`, and the reader reads it as a spec in each case.
+            (Inspection::Rejected(workflow::Rejection::NonHex { .. }), Ok(text))
+                if has_params(text) =>
+            {
+                InputKind::Template
+            }
+            (Inspection::Rejected(workflow::Rejection::NonHex { .. }), Ok(_)) => InputKind::Spec,
+            _ => InputKind::detect(bytes),
         }
     }
 
@@ -60,6 +97,39 @@ impl InputKind {
             InputKind::FlowDesignerExport | InputKind::FlowDesignerSpec
         )
     }
+}
+
+/// Whether spec text declares parameters, told from its lines without parsing it (for
+/// [`InputKind::detect_spec_reader`], whose reader parses it once): a table header whose first
+/// key is `params` (`[params]`, `[params.x]`, `[ params . x ]`), or, before any header, a root
+/// key `params` (`params.x = ...`, `params = { ... }`); quoted keys too. Lines in a multi-line
+/// string are not told apart (the reader then says what the text is).
+fn has_params(text: &str) -> bool {
+    let first_key = |key: &str| {
+        let key = key.trim_start();
+        ["params", "\"params\"", "'params'"].iter().any(|p| {
+            key.strip_prefix(p).is_some_and(|rest| {
+                rest.trim_start().starts_with(['.', '=', ']']) || rest.trim().is_empty()
+            })
+        })
+    };
+    let mut at_root = true;
+    for line in text.lines() {
+        let line = line.trim_start();
+        if let Some(header) = line.strip_prefix('[') {
+            if header.starts_with('[') {
+                at_root = false;
+                continue;
+            }
+            if first_key(header) {
+                return true;
+            }
+            at_root = false;
+        } else if at_root && first_key(line) && !line.starts_with('#') {
+            return true;
+        }
+    }
+    false
 }
 
 /// A zip archive, or hex digits only (with whitespace): what a `.workflow` export looks like,
@@ -106,6 +176,12 @@ mod tests {
                 format!("{flow}{extra}")
             };
             assert_eq!(InputKind::detect(text.as_bytes()), expected, "{text}");
+            // The reader's detection, which does not parse, says the same.
+            assert_eq!(
+                InputKind::detect_spec_reader(text.as_bytes()),
+                expected,
+                "{text}"
+            );
         }
     }
 }

@@ -71,16 +71,25 @@ pub(super) fn build(
         source,
         tenant,
         mut document,
+        emitted,
         holds_secret,
         ..
     } = compile_as(s, spec, values, Secrets::Read, format)?;
-    let json = wxcflow::flow::Document::stamp(
-        &mut document,
-        wxcflow::flow::Source::of(&source.name, source.text.as_bytes()),
-        tenant
-            .as_ref()
-            .map(|t| wxcflow::flow::Source::of(&t.source.name, t.source.text.as_bytes())),
-    );
+    let template = wxcflow::flow::Source::of(&source.name, source.text.as_bytes());
+    let tenant_source = tenant
+        .as_ref()
+        .map(|t| wxcflow::flow::Source::of(&t.source.name, t.source.text.as_bytes()));
+    // The provenance is appended to the JSON already written rather than the document
+    // serialised again (the same bytes).
+    let json = match wxcflow::flow::Document::stamp_json(
+        &emitted,
+        template.clone(),
+        tenant_source.clone(),
+    ) {
+        Some(json) => json,
+        None => wxcflow::flow::Document::stamp(&mut document, template, tenant_source),
+    };
+    drop(emitted);
     let target = output.map_or_else(
         || PathBuf::from(default_output_name(&document.flow.name, ".flow.json")),
         Path::to_path_buf,

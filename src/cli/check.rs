@@ -163,7 +163,9 @@ pub(super) fn check(
             }
         };
         // A flow document is wxcflow's output: checked against its schema, not read as TOML.
-        if wxcflow::InputKind::detect(source.text.as_bytes()) == wxcflow::InputKind::FlowDocument {
+        if wxcflow::InputKind::detect_spec_reader(source.text.as_bytes())
+            == wxcflow::InputKind::FlowDocument
+        {
             let found = s
                 .compiler()
                 .read_document(&source.name, source.text.as_bytes())

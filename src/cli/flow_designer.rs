@@ -32,10 +32,9 @@ fn read_fd(s: &Session, path: &Path) -> Result<Option<FdSource>, Failure> {
         Err(e) if e.too_large => return Ok(None),
         Err(e) => return Err(e.into()),
     };
-    let kind = InputKind::detect(&bytes);
-    if !kind.is_flow_designer() {
+    let Some(kind) = InputKind::flow_designer(&bytes) else {
         return Ok(None);
-    }
+    };
     let source = read_fd_source(s, path)?;
     Ok(Some(FdSource { source, kind }))
 }
@@ -200,7 +199,7 @@ pub(super) fn diff(s: &Session, old: &Path, new: &Path, format: DiffFormat) -> O
         s.files
             .read_bounded(p, wxcflow::MAX_FD_BYTES)
             .ok()
-            .is_some_and(|b| InputKind::detect(&b).is_flow_designer())
+            .is_some_and(|b| InputKind::flow_designer(&b).is_some())
     };
     if !is_fd(old) && !is_fd(new) {
         return None;
@@ -254,10 +253,9 @@ pub(super) fn lint_file(s: &Session, path: &Path) -> Result<Option<Linted>, supe
         Err(e) if e.too_large => return Ok(None),
         Err(e) => return Err(e),
     };
-    let kind = InputKind::detect(&bytes);
-    if !kind.is_flow_designer() {
+    let Some(kind) = InputKind::flow_designer(&bytes) else {
         return Ok(None);
-    }
+    };
     drop(bytes);
     let source = read_fd_source(s, path)?;
     let (d, quoted) = s.compiler().check_flow_designer(kind, source);
@@ -468,7 +466,7 @@ pub(super) fn sheet(
 /// `build` and `sheet` for the document target refuse a Flow Designer spec with the reason.
 pub(super) fn refuse_document_target(s: &Session, spec: Option<&Path>) -> Option<Outcome> {
     let text = s.files.read_text(spec?, wxcflow::MAX_INPUT_BYTES).ok()?;
-    (InputKind::detect(text.as_bytes()) == InputKind::FlowDesignerSpec).then(|| {
+    (InputKind::flow_designer(text.as_bytes()) == Some(InputKind::FlowDesignerSpec)).then(|| {
         Err(Failure::usage(
             "this is a Flow Designer spec: build it with --target flow-designer",
         ))
@@ -562,7 +560,7 @@ pub(super) fn push(s: &Session, args: &Push) -> Outcome {
     })?;
     // Only an export goes to flows:import: a flow document or a spec would be refused by the
     // schema key by key, when the one thing to say is what the file is.
-    if InputKind::detect(source.text.as_bytes()) != InputKind::FlowDesignerExport {
+    if InputKind::flow_designer(source.text.as_bytes()) != Some(InputKind::FlowDesignerExport) {
         return Err(Failure::usage(format!(
             "{} is not a Flow Designer file: push sends what `wxcflow build --target flow-designer` writes, or a Flow Designer export",
             shown_name
@@ -691,7 +689,8 @@ pub(super) fn push(s: &Session, args: &Push) -> Outcome {
 /// `fmt` leaves Flow Designer specs as they are (their canonical form is what `decompile`
 /// writes), and says so.
 pub(super) fn fmt_skips(source: &SourceFile) -> bool {
-    let skip = InputKind::detect(source.text.as_bytes()) == InputKind::FlowDesignerSpec;
+    let skip =
+        InputKind::flow_designer(source.text.as_bytes()) == Some(InputKind::FlowDesignerSpec);
     if skip {
         reportln!(
             "skipped {}: a Flow Designer spec (`wxcflow decompile` writes its canonical form)",

@@ -637,6 +637,8 @@ struct Compiled {
     source: SourceFile,
     tenant: Option<wxcflow::render::Tenant>,
     document: wxcflow::flow::Document,
+    /// The document's JSON as the build wrote it (without provenance).
+    emitted: String,
     origins: std::collections::BTreeMap<String, Vec<String>>,
     holds_secret: bool,
 }
@@ -682,10 +684,11 @@ fn compile_as(
     print_diagnostics(s, &result.diagnostics, &sources, format, false);
     let holds_secret = result.holds_secret();
     match result.output {
-        Some((document, _)) => Ok(Compiled {
+        Some((document, emitted)) => Ok(Compiled {
             source,
             tenant,
             document,
+            emitted,
             origins: result.secret_origins,
             holds_secret,
         }),

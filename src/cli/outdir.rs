@@ -11,7 +11,8 @@ use wxcflow::render::batch::{self, LOCK_NAME};
 /// by the kernel when the process dies, so a killed render never blocks the next one. The lock
 /// file is removed when the run ends (while still held).
 pub(super) struct Lock {
-    file: std::fs::File,
+    /// Held open for the whole run: the flock lasts as long as the handle.
+    _file: std::fs::File,
     path: std::path::PathBuf,
 }
 
@@ -85,7 +86,7 @@ pub(super) fn lock(dir: &Path) -> Result<Lock, String> {
             .and_then(|()| file.rewind())
             .and_then(|()| file.write_all(holder.as_bytes()))
             .map_err(|e| fail(&e))?;
-        return Ok(Lock { file, path });
+        return Ok(Lock { _file: file, path });
     }
     Err(fail(&"the lock file keeps changing"))
 }

@@ -18,7 +18,9 @@ fn load_flow(
     told: &mut Vec<Diagnostic>,
 ) -> Result<Revision, Failure> {
     let name = path.display().to_string();
-    let kind = wxcflow::InputKind::detect(bytes);
+    // Any text that is not an export or JSON is compiled as a spec, so its TOML is parsed
+    // once, by the compiler.
+    let kind = wxcflow::InputKind::detect_spec_reader(bytes);
     if kind.is_connect_spec() {
         return compile_revision(s, name, bytes, told);
     }

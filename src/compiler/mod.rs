@@ -138,7 +138,8 @@ impl Compiler {
         tenant: Option<&render::Tenant>,
         secrets: &dyn render::SecretStore,
     ) -> Build {
-        let front = front(source, tenant, secrets);
+        // The parsed spec is not kept: dropped once rendered, before the flow is made.
+        let front = front(source, tenant, secrets, false);
         self.back_end(front.checked, front.secrets)
     }
 
@@ -172,7 +173,7 @@ impl Compiler {
                 quoted: Some(quoted),
             };
         }
-        let front = front(source, tenant, secrets);
+        let front = front(source, tenant, secrets, true);
         let mut diagnostics = front.checked.diagnostics;
         let build = match &front.checked.flow {
             Some(flow) => {
@@ -315,19 +316,16 @@ impl Compiler {
     }
 
     /// Emits and validates a checked flow.
-    // `expect` below: A document is plain data with string keys: it always converts.
-    #[allow(clippy::expect_used)]
     fn emit(&self, checked: check::Checked, validate: bool) -> Build {
         let mut diagnostics = checked.diagnostics;
         let Some(flow) = checked.flow else {
             return failed(diagnostics);
         };
-        let document = emit::document::document(flow);
-        // The JSON value tree is the largest thing a build holds: it is dropped before the
-        // document's text is written.
+        let mut document = emit::document::document(flow);
+        // Checked in parts, one node at a time: the whole document's JSON value tree would be
+        // the largest thing a build holds.
         let violations = if validate {
-            let value = serde_json::to_value(&document).expect("documents convert to JSON values");
-            self.validator.validate(&value)
+            self.validator.validate_document(&mut document)
         } else {
             Vec::new()
         };
@@ -391,11 +389,14 @@ struct Front {
     secrets: SecretOrigins,
 }
 
-/// The front end, once per build: parse, render for `tenant`, check.
+/// The front end, once per build: parse, render for `tenant`, check. The parsed spec is in the
+/// result when `keep_spec`; otherwise it is dropped as soon as it is rendered (with the rendered
+/// copy and the lowered flow, it would be a third copy of the flow held at once).
 fn front(
     source: &SourceFile,
     tenant: Option<&render::Tenant>,
     store: &dyn render::SecretStore,
+    keep_spec: bool,
 ) -> Front {
     let (spec, literal) = match parse(source) {
         Ok(parsed) => parsed,
@@ -413,8 +414,11 @@ fn front(
             }
         }
     };
-    let (checked, mut secrets) = match render::Renderer::new(&spec, Some(source)) {
-        Ok(renderer) => front_rendered(&renderer, tenant, store),
+    let rendered =
+        render::Renderer::new(&spec, Some(source)).map(|renderer| renderer.render(tenant, store));
+    let spec = keep_spec.then_some(spec);
+    let (checked, mut secrets) = match rendered {
+        Ok(rendered) => check_rendered(rendered, Some(source)),
         Err(diagnostics) => (
             check::Checked {
                 flow: None,
@@ -425,7 +429,7 @@ fn front(
     };
     secrets.spans.extend(literal);
     Front {
-        spec: Some(spec),
+        spec,
         checked,
         secrets,
     }
@@ -437,16 +441,23 @@ fn front_rendered(
     tenant: Option<&render::Tenant>,
     store: &dyn render::SecretStore,
 ) -> (check::Checked, SecretOrigins) {
-    let mut rendered = renderer.render(tenant, store);
+    check_rendered(renderer.render(tenant, store), renderer.source())
+}
+
+/// A spec rendered from the template `source`, checked.
+fn check_rendered(
+    mut rendered: render::Rendered,
+    source: Option<&SourceFile>,
+) -> (check::Checked, SecretOrigins) {
     // The rendered spec is dropped once checked: the back ends work from the flow.
     let mut checked = match rendered.spec.take() {
-        Some(spec) => check::check(&spec, renderer.source()),
+        Some(spec) => check::check(&spec, source),
         None => check::Checked {
             flow: None,
             diagnostics: Vec::new(),
         },
     };
-    if let Some(template) = renderer.source() {
+    if let Some(template) = source {
         rendered.place_on_tenant(&template.name, &mut checked.diagnostics);
     }
     let mut diagnostics = rendered.diagnostics;

@@ -71,7 +71,8 @@ pub(crate) fn stamp_json(
         template,
         tenant,
     };
-    let text = serde_json::to_string_pretty(&provenance).ok()?;
+    // Escaped as the whole document's text is (a file name may hold a C1 control character).
+    let text = crate::diagnostic::escape_c1(serde_json::to_string_pretty(&provenance).ok()?);
     Some(format!(
         "{body},\n  \"provenance\": {}\n}}\n",
         text.replace('\n', "\n  ")

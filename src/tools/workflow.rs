@@ -196,6 +196,12 @@ pub(crate) const MAX_EXPORT_BYTES: usize = 24 * 1024 * 1024;
 
 /// Inspects a file's bytes: an export, a zip of exports, a wxcflow file, or a precise rejection.
 pub(crate) fn inspect(bytes: &[u8]) -> Inspection {
+    inspect_reading(bytes, true)
+}
+
+/// As [`inspect`], reading a spec's TOML when `toml`; without, a spec is not recognised (it is
+/// `Rejected` as other text is), which spares parsing it.
+pub(crate) fn inspect_reading(bytes: &[u8], toml: bool) -> Inspection {
     if bytes.len() > MAX_EXPORT_BYTES {
         return Inspection::Rejected(Rejection::TooLarge { bytes: bytes.len() });
     }
@@ -204,7 +210,7 @@ pub(crate) fn inspect(bytes: &[u8]) -> Inspection {
     }
     match read_export(bytes) {
         Ok(export) => Inspection::Export(export),
-        Err(rejection) => recognise_other(bytes).unwrap_or(Inspection::Rejected(rejection)),
+        Err(rejection) => recognise_other(bytes, toml).unwrap_or(Inspection::Rejected(rejection)),
     }
 }
 
@@ -286,7 +292,7 @@ fn hex(bytes: &[u8]) -> String {
 /// A wxcflow document or spec, or a named kind of file that is plainly not an export. Each
 /// format is tried in turn: the first byte decides nothing (a spec may start with `[`, as every
 /// `decompile` output does, and so may JSON).
-fn recognise_other(bytes: &[u8]) -> Option<Inspection> {
+fn recognise_other(bytes: &[u8], toml: bool) -> Option<Inspection> {
     let text = std::str::from_utf8(bytes).ok()?;
     let trimmed = text.trim_start_matches('\u{feff}');
     if let Ok(value) = serde_json::from_str::<serde_json::Value>(trimmed) {
@@ -303,6 +309,9 @@ fn recognise_other(bytes: &[u8]) -> Option<Inspection> {
                 what: "a JSON file that is not a wxcflow flow document".into(),
             }));
         }
+    }
+    if !toml {
+        return None;
     }
     // The syntax tree alone (borrowed, no owned table built): a spec is a TOML file with a
     // `[flow]` table and a `trigger`.

@@ -245,11 +245,13 @@ fn appending_provenance_to_the_json_gives_the_bytes_of_serialising_it() {
             continue;
         }
         let template = provenance("templates/a \"quoted\" name.toml", b"template");
-        let tenant = Some(provenance("tenants/acme.toml", b"tenant"));
+        // A C1 control character in a name is escaped as the document's text escapes it.
+        let tenant = Some(provenance("tenants/acme\u{85}.toml", b"tenant"));
         let appended =
             wxcflow::flow::Document::stamp_json(json, template.clone(), tenant.clone()).unwrap();
         let serialised = document.stamp(template, tenant);
         assert_eq!(appended, serialised);
+        assert!(appended.contains("acme\\u0085.toml"), "{appended}");
         let appended = wxcflow::flow::Document::stamp_json(json, template_only(), None).unwrap();
         let serialised = document.stamp(template_only(), None);
         assert_eq!(appended, serialised);
