@@ -419,6 +419,21 @@ pub(super) fn build(
     let Some((flow, json)) = build.output else {
         return Err(super::build::build_failed(&build.diagnostics, format));
     };
+    // An id given for a name no handoff calls is most likely a misspelt name.
+    let called: std::collections::BTreeSet<&str> = flow
+        .process
+        .activities
+        .iter()
+        .filter_map(|a| a.settings.get("subflowName").and_then(|v| v.as_str()))
+        .collect();
+    for name in subflow_ids(subflows)?.keys() {
+        if !called.contains(name.as_str()) && matches!(format, Format::Human) {
+            reportln!(
+                "warning: --subflow names `{}`, which no call_flow node of the spec calls",
+                diagnostic::printable_name(name)
+            );
+        }
+    }
     let target = output.map_or_else(
         || PathBuf::from(super::build::default_output_name(&flow.name, ".fd.json")),
         Path::to_path_buf,

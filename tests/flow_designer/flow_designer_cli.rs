@@ -336,6 +336,23 @@ fn subflow_ids_are_given_as_name_equals_id_and_only_for_flow_designer() {
 
     let out = build(&["--subflow", "Audit=6a1eeabe7612bd69e972dbc9"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        !stderr(&out).contains("warning: --subflow"),
+        "{}",
+        stderr(&out)
+    );
+    // A name no handoff calls is said, not silently taken.
+    let misspelt = build(&["--subflow", "Audi=6a1eeabe7612bd69e972dbc9"]);
+    assert_eq!(misspelt.status.code(), Some(0), "{}", stderr(&misspelt));
+    assert!(
+        stderr(&misspelt).contains(
+            "warning: --subflow names `Audi`, which no call_flow node of the spec calls\n"
+        ),
+        "{}",
+        stderr(&misspelt)
+    );
+    let rebuilt = build(&["--subflow", "Audit=6a1eeabe7612bd69e972dbc9"]);
+    assert_eq!(rebuilt.status.code(), Some(0), "{}", stderr(&rebuilt));
     let file: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("parent.json")).unwrap()).unwrap();
     assert_eq!(
