@@ -75,7 +75,10 @@ impl Call {
         valid_id(id)
     }
 
-    /// The import call: the file as the one form part, with its flow type and `overwrite`.
+    /// `POST .../flows:import?flowType=FLOW|SUBFLOW&overwrite=yes|no`, the file as the one form
+    /// part `file` [api: `flowType` and `overwrite` are query parameters]. `overwrite` takes `yes`
+    /// or `no` [assumed from the live contract, which types it as a string with those values and
+    /// `no` as default; community].
     pub fn import(
         base: &str,
         org: &str,
@@ -85,10 +88,23 @@ impl Call {
         options: &ImportOptions,
         token: &str,
     ) -> Call {
-        import_call(base, org, project, file_name, json, options, token)
+        let (content_type, body) = multipart(file_name, json);
+        Call {
+            method: "POST",
+            url: format!(
+                "{}:import?flowType={}&overwrite={}",
+                flows_url(base, org, project),
+                options.flow_type.as_str(),
+                if options.overwrite { "yes" } else { "no" }
+            ),
+            headers: authorised(token, content_type),
+            body,
+        }
     }
 
-    /// The publish call for a flow an import answered with.
+    /// `POST .../flows/{flowId}:publish?flowType=..` with `publish_parameters`. The `flowType`
+    /// query parameter is in the live contract \[community\]. `flow_id` is one [`judge_import`]
+    /// accepted (24 hex digits), so it is safe in the path.
     pub fn publish(
         base: &str,
         org: &str,
@@ -98,12 +114,37 @@ impl Call {
         comment: &str,
         token: &str,
     ) -> Call {
-        publish_call(base, org, project, flow_id, flow_type, comment, token)
+        Call {
+            method: "POST",
+            url: format!(
+                "{}/{flow_id}:publish?flowType={}",
+                flows_url(base, org, project),
+                flow_type.as_str()
+            ),
+            headers: authorised(token, "application/json".into()),
+            body: publish_parameters(comment),
+        }
     }
 
-    /// The lookup of a subflow by name, for a parent whose handoffs name no subflow id.
+    /// `GET .../flows?flowType=SUBFLOW&partialNameSearch=<name>&includePagination=true&size=100`:
+    /// the subflows whose name holds `name` \[api: the list call; community: its query
+    /// parameters, from the live contract\]. The answer is searched for the exact name
+    /// ([`judge_lookup`]), so a server that ignores the search still answers rightly, as long as
+    /// the subflow is on the first page.
     pub fn lookup(base: &str, org: &str, project: &str, name: &str, token: &str) -> Call {
-        lookup_call(base, org, project, name, token)
+        let search: String = url::form_urlencoded::byte_serialize(name.as_bytes()).collect();
+        Call {
+            method: "GET",
+            url: format!(
+                "{}?flowType=SUBFLOW&partialNameSearch={search}&includePagination=true&size=100",
+                flows_url(base, org, project)
+            ),
+            headers: vec![
+                ("Authorization".into(), format!("Bearer {token}")),
+                ("Accept".into(), "application/json".into()),
+            ],
+            body: String::new(),
+        }
     }
 
     /// Whether a call to `url` may go through a proxy the environment names: https only.
@@ -337,62 +378,11 @@ pub struct ImportOptions {
     pub overwrite: bool,
 }
 
-/// `POST .../flows:import?flowType=FLOW|SUBFLOW&overwrite=yes|no`, the file as the one form
-/// part `file` [api: `flowType` and `overwrite` are query parameters]. `overwrite` takes `yes`
-/// or `no` [assumed from the live contract, which types it as a string with those values and
-/// `no` as default; community].
-pub(crate) fn import_call(
-    base: &str,
-    org: &str,
-    project: &str,
-    file_name: &str,
-    json: &str,
-    options: &ImportOptions,
-    token: &str,
-) -> Call {
-    let (content_type, body) = multipart(file_name, json);
-    Call {
-        method: "POST",
-        url: format!(
-            "{}:import?flowType={}&overwrite={}",
-            flows_url(base, org, project),
-            options.flow_type.as_str(),
-            if options.overwrite { "yes" } else { "no" }
-        ),
-        headers: authorised(token, content_type),
-        body,
-    }
-}
-
 /// The publish call's JSON body, `PublishParameters` \[api\]: `{"comment": ...}`. Cisco names the
 /// schema but publishes no field names [assumed: `comment`, as in a FlowVersionRes; no tag ids
 /// are sent, so the server applies its default tag].
 pub(crate) fn publish_parameters(comment: &str) -> String {
     serde_json::json!({ "comment": comment }).to_string()
-}
-
-/// `POST .../flows/{flowId}:publish?flowType=..` with `publish_parameters`. The `flowType`
-/// query parameter is in the live contract \[community\]. `flow_id` is one [`judge_import`]
-/// accepted (24 hex digits), so it is safe in the path.
-pub(crate) fn publish_call(
-    base: &str,
-    org: &str,
-    project: &str,
-    flow_id: &str,
-    flow_type: FlowType,
-    comment: &str,
-    token: &str,
-) -> Call {
-    Call {
-        method: "POST",
-        url: format!(
-            "{}/{flow_id}:publish?flowType={}",
-            flows_url(base, org, project),
-            flow_type.as_str()
-        ),
-        headers: authorised(token, "application/json".into()),
-        body: publish_parameters(comment),
-    }
 }
 
 /// The subflow names of the handoffs in a Flow Designer file (main process and event flows)
@@ -479,27 +469,6 @@ pub fn resolve_subflows(file: &mut Value, found: &BTreeMap<String, SubflowIds>) 
         for event in events.values_mut() {
             visit(event);
         }
-    }
-}
-
-/// `GET .../flows?flowType=SUBFLOW&partialNameSearch=<name>&includePagination=true&size=100`:
-/// the subflows whose name holds `name` \[api: the list call; community: its query
-/// parameters, from the live contract\]. The answer is searched for the exact name
-/// ([`judge_lookup`]), so a server that ignores the search still answers rightly, as long as
-/// the subflow is on the first page.
-pub(crate) fn lookup_call(base: &str, org: &str, project: &str, name: &str, token: &str) -> Call {
-    let search: String = url::form_urlencoded::byte_serialize(name.as_bytes()).collect();
-    Call {
-        method: "GET",
-        url: format!(
-            "{}?flowType=SUBFLOW&partialNameSearch={search}&includePagination=true&size=100",
-            flows_url(base, org, project)
-        ),
-        headers: vec![
-            ("Authorization".into(), format!("Bearer {token}")),
-            ("Accept".into(), "application/json".into()),
-        ],
-        body: String::new(),
     }
 }
 
@@ -1036,7 +1005,7 @@ mod tests {
 
     #[test]
     fn the_import_carries_its_type_and_overwrite_in_the_query_and_only_the_file_in_the_form() {
-        let call = import_call(
+        let call = Call::import(
             "http://127.0.0.1:1",
             "org-1",
             "p-1",
@@ -1060,7 +1029,7 @@ mod tests {
             call.body,
             format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.fd.json\"\r\nContent-Type: application/json\r\n\r\n{{\"name\": \"x\"}}\r\n--{boundary}--\r\n")
         );
-        let publish = publish_call(
+        let publish = Call::publish(
             "https://h",
             "o",
             "p",
@@ -1265,7 +1234,7 @@ mod tests {
             failure(judge_lookup(&moved, 0, IMPORT, "Token")).kind,
             FailureKind::NotTheApi
         );
-        let call = lookup_call(
+        let call = Call::lookup(
             "https://api.wxcc-us1.cisco.com",
             "o",
             "p",
