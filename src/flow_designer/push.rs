@@ -103,7 +103,7 @@ impl Call {
     }
 
     /// `POST .../flows/{flowId}:publish?flowType=..` with `publish_parameters`. The `flowType`
-    /// query parameter is in the live contract \[community\]. `flow_id` is one [`judge_import`]
+    /// query parameter is in the live contract \[community\]. `flow_id` is one [`Answer::judge_import`]
     /// accepted (24 hex digits), so it is safe in the path.
     pub fn publish(
         base: &str,
@@ -129,7 +129,7 @@ impl Call {
     /// `GET .../flows?flowType=SUBFLOW&partialNameSearch=<name>&includePagination=true&size=100`:
     /// the subflows whose name holds `name` \[api: the list call; community: its query
     /// parameters, from the live contract\]. The answer is searched for the exact name
-    /// ([`judge_lookup`]), so a server that ignores the search still answers rightly, as long as
+    /// ([`Answer::judge_lookup`]), so a server that ignores the search still answers rightly, as long as
     /// the subflow is on the first page.
     pub fn lookup(base: &str, org: &str, project: &str, name: &str, token: &str) -> Call {
         let search: String = url::form_urlencoded::byte_serialize(name.as_bytes()).collect();
