@@ -477,6 +477,11 @@ fn parse(source: &SourceFile) -> Result<(Spec, Vec<diagnostic::Span>), Box<Build
     if let Some(d) = too_large(&source.name, source.text.len()) {
         return Err(Box::new(failed(vec![d])));
     }
+    // Read a part at a time when it reads; otherwise as one, for the exact diagnostic.
+    let in_parts = spec::parse_in_parts(source, |toml| render::literal_secrets_in(toml, source));
+    if let Some(parsed) = in_parts {
+        return Ok(parsed);
+    }
     let toml = spec::parse_toml(source).map_err(|d| Box::new(failed(vec![d])))?;
     let literal = render::literal_secrets_in(&toml, source);
     match spec::spec_from_toml(toml, source) {

@@ -2,11 +2,12 @@
 
 pub mod builder;
 pub(crate) mod context;
+mod map;
 pub mod model;
 mod parse;
 mod shape;
 
 pub use model::Spec;
 pub(crate) use parse::parse_spec;
-pub(crate) use parse::{parse_toml, shape_error, spec_from_toml, workflow_given};
+pub(crate) use parse::{parse_in_parts, parse_toml, shape_error, spec_from_toml, workflow_given};
 pub(crate) use shape::Shaped;

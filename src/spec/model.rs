@@ -52,7 +52,38 @@ impl std::borrow::Borrow<str> for S<String> {
 
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for S<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Spanned::<T>::deserialize(deserializer).map(S)
+        let spanned = Spanned::<T>::deserialize(deserializer)?;
+        let shift = SHIFT.with(std::cell::Cell::get);
+        if shift == 0 {
+            return Ok(S(spanned));
+        }
+        let at = spanned.span();
+        Ok(S::new(
+            at.start + shift..at.end + shift,
+            spanned.into_inner(),
+        ))
+    }
+}
+
+thread_local! {
+    /// Where the text being read starts in its file: a part of a spec read on its own
+    /// (`spec::parse`, which reads a large spec's nodes a few at a time) gives its values the
+    /// places they have in the whole file. Zero otherwise.
+    static SHIFT: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// While alive, values read into [`S`] on this thread are placed `by` bytes further on.
+pub(crate) struct Shifted(usize);
+
+impl Shifted {
+    pub(crate) fn by(by: usize) -> Shifted {
+        Shifted(SHIFT.with(|shift| shift.replace(by)))
+    }
+}
+
+impl Drop for Shifted {
+    fn drop(&mut self) {
+        SHIFT.with(|shift| shift.set(self.0));
     }
 }
 
@@ -71,8 +102,7 @@ impl<T: JsonSchema> JsonSchema for S<T> {
     }
 }
 
-/// Spanned text keyed by spanned names, e.g. headers or outputs.
-pub(crate) type SpannedMap = BTreeMap<S<String>, S<String>>;
+pub(crate) use super::map::SpannedMap;
 
 /// A whole flow spec.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
