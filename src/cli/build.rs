@@ -81,15 +81,14 @@ pub(super) fn build(
         .map(|t| wxcflow::flow::Source::of(&t.source.name, t.source.text.as_bytes()));
     // The provenance is appended to the JSON already written rather than the document
     // serialised again (the same bytes).
-    let json = match wxcflow::flow::Document::stamp_json(
-        &emitted,
+    let json = match wxcflow::flow::Document::stamp_json_into(
+        emitted,
         template.clone(),
         tenant_source.clone(),
     ) {
-        Some(json) => json,
-        None => wxcflow::flow::Document::stamp(&mut document, template, tenant_source),
+        Ok(json) => json,
+        Err(_) => wxcflow::flow::Document::stamp(&mut document, template, tenant_source),
     };
-    drop(emitted);
     let target = output.map_or_else(
         || PathBuf::from(default_output_name(&document.flow.name, ".flow.json")),
         Path::to_path_buf,

@@ -10,13 +10,21 @@ enum Revision {
     Export(workflow::Export),
 }
 
-/// Reads a spec (compiled), a flow document or an export. Errors are already printed.
+/// A spec compiled as a revision before its turn: its source, its build and its parsed spec.
+type Compiled = (SourceFile, wxcflow::Build, Option<wxcflow::spec::Spec>);
+
+/// Reads a spec (compiled, unless `compiled` already is), a flow document or an export. Errors
+/// are already printed.
 fn load_flow(
     s: &Session,
     path: &Path,
     bytes: &[u8],
+    compiled: Option<Compiled>,
     told: &mut Vec<Diagnostic>,
 ) -> Result<Revision, Failure> {
+    if let Some(compiled) = compiled {
+        return compiled_revision(s, compiled, told);
+    }
     let name = path.display().to_string();
     // Any text that is not an export or JSON is compiled as a spec, so its TOML is parsed
     // once, by the compiler.
@@ -81,9 +89,23 @@ fn compile_revision(
     bytes: &[u8],
     told: &mut Vec<Diagnostic>,
 ) -> Result<Revision, Failure> {
+    compiled_revision(s, compile(s.compiler(), name, bytes), told)
+}
+
+/// A spec compiled as a revision: a template without a tenant.
+fn compile(compiler: &wxcflow::Compiler, name: String, bytes: &[u8]) -> Compiled {
     let text = String::from_utf8_lossy(bytes).into_owned();
     let source = SourceFile::new(name, text);
-    let (result, spec) = s.compiler().build_symbolic_spec(&source);
+    let (result, spec) = compiler.build_symbolic_spec(&source);
+    (source, result, spec)
+}
+
+/// A compiled spec as a revision, its diagnostics printed but for those in `told`.
+fn compiled_revision(
+    s: &Session,
+    (source, result, spec): Compiled,
+    told: &mut Vec<Diagnostic>,
+) -> Result<Revision, Failure> {
     let hidden = SourceFile::hiding(&[&source], &result.secret_spans);
     let new: Vec<Diagnostic> = result
         .diagnostics
@@ -107,24 +129,54 @@ fn compile_revision(
         .ok_or(Failure::Unusable(None))
 }
 
+/// Two specs compiled at once, on two threads, when both sides read and are Webex Connect
+/// specs (the sides are told and printed in order afterwards, as when compiled one by one);
+/// otherwise nothing, each side then compiled in its turn.
+fn compile_both(
+    s: &Session,
+    paths: [&Path; 2],
+    reads: &[Result<Vec<u8>, super::io::ReadError>],
+) -> Vec<Option<Compiled>> {
+    let [Ok(a), Ok(b)] = reads else {
+        return Vec::new();
+    };
+    let spec = |bytes: &[u8]| wxcflow::InputKind::detect_spec_reader(bytes).is_connect_spec();
+    if !(spec(a) && spec(b)) {
+        return Vec::new();
+    }
+    let compiler = s.compiler();
+    let name = |p: &Path| p.display().to_string();
+    let (x, y) = rayon::join(
+        || compile(compiler, name(paths[0]), a),
+        || compile(compiler, name(paths[1]), b),
+    );
+    vec![Some(x), Some(y)]
+}
+
 pub(super) fn diff(s: &Session, old: &Path, new: &Path, format: DiffFormat) -> Outcome {
     if let Some(code) = super::flow_designer::diff(s, old, new, format) {
         return code;
     }
     let mut told = Vec::new();
     let mut sides = Vec::new();
-    for path in [old, new] {
-        // Either side may be an export, the largest kind of input; specs and documents are held
-        // to their own limit once recognised.
-        let bytes = match s
-            .files
+    // Either side may be an export, the largest kind of input; specs and documents are held
+    // to their own limit once recognised.
+    let read = |path: &Path| {
+        s.files
             .read_bounded(path, wxcflow::tools::workflow::Export::MAX_BYTES)
-        {
+    };
+    let mut reads = vec![read(old)];
+    if reads[0].is_ok() {
+        reads.push(read(new));
+    }
+    let mut compiled = compile_both(s, [old, new], &reads).into_iter();
+    for (path, bytes) in [old, new].into_iter().zip(reads) {
+        let bytes = match bytes {
             Ok(b) => b,
             // Exit 1 means "changes" to diff(1) users: any trouble with a side is 2.
             Err(e) => return Err(Failure::Unusable(Some(error::describe_read(&e)))),
         };
-        match load_flow(s, path, &bytes, &mut told) {
+        match load_flow(s, path, &bytes, compiled.next().flatten(), &mut told) {
             Ok(side) => sides.push(side),
             Err(failure) => return Err(failure),
         }

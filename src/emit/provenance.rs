@@ -66,6 +66,34 @@ pub(crate) fn stamp_json(
     tenant: Option<Source>,
 ) -> Option<String> {
     let body = document_json.strip_suffix("\n}\n")?;
+    let tail = provenance_tail(template, tenant)?;
+    let mut out = String::with_capacity(body.len() + tail.len());
+    out.push_str(body);
+    out.push_str(&tail);
+    Some(out)
+}
+
+/// As [`stamp_json`], appending to the JSON itself rather than to a copy (a large document is
+/// not held twice). `Err` gives back the text when it is not a document's canonical JSON.
+pub(crate) fn stamp_json_into(
+    mut document_json: String,
+    template: Source,
+    tenant: Option<Source>,
+) -> Result<String, String> {
+    let Some(body) = document_json.strip_suffix("\n}\n").map(str::len) else {
+        return Err(document_json);
+    };
+    let Some(tail) = provenance_tail(template, tenant) else {
+        return Err(document_json);
+    };
+    document_json.truncate(body);
+    document_json.push_str(&tail);
+    Ok(document_json)
+}
+
+/// What follows a document's last member when it is stamped: the provenance member and the
+/// document's closing brace.
+fn provenance_tail(template: Source, tenant: Option<Source>) -> Option<String> {
     let provenance = Provenance {
         tool: TOOL.to_string(),
         template,
@@ -74,7 +102,7 @@ pub(crate) fn stamp_json(
     // Escaped as the whole document's text is (a file name may hold a C1 control character).
     let text = crate::diagnostic::escape_c1(serde_json::to_string_pretty(&provenance).ok()?);
     Some(format!(
-        "{body},\n  \"provenance\": {}\n}}\n",
+        ",\n  \"provenance\": {}\n}}\n",
         text.replace('\n', "\n  ")
     ))
 }
@@ -325,6 +353,16 @@ impl Document {
         tenant: Option<Source>,
     ) -> Option<String> {
         stamp_json(document_json, template, tenant)
+    }
+
+    /// As [`Document::stamp_json`], appending to the JSON given rather than to a copy; `Err`
+    /// gives the text back when it is not a document's canonical JSON.
+    pub fn stamp_json_into(
+        document_json: String,
+        template: Source,
+        tenant: Option<Source>,
+    ) -> Result<String, String> {
+        stamp_json_into(document_json, template, tenant)
     }
 }
 
