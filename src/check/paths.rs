@@ -10,6 +10,8 @@ use crate::spec::context::{Ctx, Help};
 /// The graph of node ids, with the Start node as index 0.
 struct Graph {
     ids: Vec<NodeId>,
+    /// Each id's index in `ids` (its first, should an id be there twice).
+    index: std::collections::HashMap<NodeId, usize>,
     successors: Vec<Vec<usize>>,
     /// Whether the node can end the flow (an exit to `end:`).
     ends: Vec<bool>,
@@ -19,8 +21,12 @@ impl Graph {
     fn new(flow: &Flow) -> Graph {
         let mut ids = vec![START_ID];
         ids.extend(flow.nodes.iter().map(|n| n.id));
+        let mut positions = std::collections::HashMap::with_capacity(ids.len());
+        for (i, id) in ids.iter().enumerate() {
+            positions.entry(*id).or_insert(i);
+        }
         let index = |target: &Target| match target {
-            Target::Node(id) => ids.iter().position(|i| i == id),
+            Target::Node(id) => positions.get(id).copied(),
             Target::End(_) => None,
         };
         let mut successors = vec![index(&flow.trigger.next).into_iter().collect::<Vec<_>>()];
@@ -35,6 +41,7 @@ impl Graph {
         }
         Graph {
             ids,
+            index: positions,
             successors,
             ends,
         }
@@ -126,7 +133,7 @@ fn dominates(idom: &[Option<usize>], dominator: usize, mut node: usize) -> bool 
 pub fn outputs_read_before_run(flow: &Flow, origins: &Origins, cx: &mut Ctx) {
     let graph = Graph::new(flow);
     let idom = graph.dominators();
-    let position = |id: NodeId| graph.ids.iter().position(|&i| i == id);
+    let position = |id: NodeId| graph.index.get(&id).copied();
     for (i, node) in flow.nodes.iter().enumerate() {
         let reader = i + 1;
         if idom[reader].is_none() {
