@@ -4,7 +4,7 @@
 
 use jsonschema::{Keyword, Validator};
 use serde_json::{Map, Value};
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{HashMap, HashSet};
 
 /// The Flow Designer schema, as committed in `schemas/flow-designer.schema.json`.
 pub const FLOW_DESIGNER_SCHEMA: &str = include_str!("../../schemas/flow-designer.schema.json");
@@ -155,6 +155,11 @@ impl FdValidator {
         value: &Value,
         hides: &dyn Fn(&[String]) -> bool,
     ) -> Vec<Violation> {
+        // The yes-or-no pass first (every keyword and the cross-references run in it); the
+        // errors are gathered only for a file that fails it.
+        if self.validator.is_valid(value) {
+            return Vec::new();
+        }
         sorted(violations_of(&self.validator, value, hides))
     }
 }
@@ -297,11 +302,16 @@ fn process_problems(
         .and_then(|p| p.get("links"))
         .and_then(Value::as_array)
         .map_or(&[], Vec::as_slice);
-    let widgets = object(diagram.and_then(|d| d.get("widgets")));
-    let mut names = BTreeSet::new();
+    let widget_map = object(diagram.and_then(|d| d.get("widgets")));
+    // Looked up by id in hash maps: tens of thousands of lookups in a large flow, each a walk
+    // down a B-tree comparing ids otherwise.
+    let widgets: HashMap<&str, &Value> =
+        widget_map.iter().map(|(k, v)| (k.as_str(), v)).collect();
+    let activity_ids: HashSet<&str> = activities.keys().map(String::as_str).collect();
+    let mut names = HashSet::new();
     // Port id -> (widget id, port name, the link widget ids it lists). The `in` port of an
     // activity every path ends at lists thousands of links, so they are looked up in a set.
-    let mut ports: BTreeMap<&str, (&str, &str, Vec<&str>)> = BTreeMap::new();
+    let mut ports: HashMap<&str, (&str, &str, Vec<&str>)> = HashMap::new();
     for (id, activity) in activities {
         let name = text_at(activity, "/name");
         if !names.insert(name) {
@@ -310,7 +320,7 @@ fn process_problems(
         if activity.get("id").and_then(Value::as_str) != Some(id) {
             problems.push(format!("{at}: activity `{name}` is filed under another id"));
         }
-        let Some(widget) = widgets.get(id) else {
+        let Some(widget) = widgets.get(id.as_str()) else {
             problems.push(format!("{at}: activity `{name}` has no diagram widget"));
             continue;
         };
@@ -335,14 +345,14 @@ fn process_problems(
         .iter()
         .flat_map(|(port, (_, _, listed))| listed.iter().map(|link| (*port, *link)))
         .collect();
-    let link_ids: BTreeSet<&str> = links
+    let link_ids: HashSet<&str> = links
         .iter()
         .filter_map(|l| l.get("id").and_then(Value::as_str))
         .collect();
-    for (key, widget) in widgets {
+    for (key, widget) in widget_map {
         let kind = widget.get("widgetType").and_then(Value::as_str);
         let known = match kind {
-            Some("activity") => activities.contains_key(key),
+            Some("activity") => activity_ids.contains(key.as_str()),
             Some("link") => link_ids.contains(key.as_str()),
             _ => false,
         };
@@ -352,14 +362,14 @@ fn process_problems(
             ));
         }
     }
-    let mut drawn_links = BTreeSet::new();
+    let mut drawn_links = HashSet::new();
     for link in links {
         let id = text_at(link, "/id");
         let source = text_at(link, "/sourceActivityId");
         let target = text_at(link, "/targetActivityId");
         let port = text_at(link, "/conditionExpr");
         for end in [source, target] {
-            if !activities.contains_key(end) {
+            if !activity_ids.contains(end) {
                 problems.push(format!(
                     "{at}: link {id} joins activity {end}, which does not exist"
                 ));
@@ -414,6 +424,9 @@ fn process_problems(
             None => problems.push(format!("{at}: link {id} ends at a port that no widget has")),
         }
     }
+    // In the order of the ports' ids.
+    let mut ports: Vec<_> = ports.into_iter().collect();
+    ports.sort_unstable_by_key(|(port_id, _)| *port_id);
     for (port_id, (_, name, listed)) in &ports {
         for link in listed {
             if !drawn_links.contains(link) {
