@@ -305,8 +305,7 @@ fn process_problems(
     let widget_map = object(diagram.and_then(|d| d.get("widgets")));
     // Looked up by id in hash maps: tens of thousands of lookups in a large flow, each a walk
     // down a B-tree comparing ids otherwise.
-    let widgets: HashMap<&str, &Value> =
-        widget_map.iter().map(|(k, v)| (k.as_str(), v)).collect();
+    let widgets: HashMap<&str, &Value> = widget_map.iter().map(|(k, v)| (k.as_str(), v)).collect();
     let activity_ids: HashSet<&str> = activities.keys().map(String::as_str).collect();
     let mut names = HashSet::new();
     // Port id -> (widget id, port name, the link widget ids it lists). The `in` port of an
