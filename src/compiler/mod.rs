@@ -201,18 +201,27 @@ impl Compiler {
         kind: InputKind,
         source: SourceFile,
     ) -> (Vec<Diagnostic>, fd::quote::Quoted) {
-        // The quote keeps the file rather than a copy (an export can be hundreds of megabytes).
-        let (read, quoted) = fd::read_quoted_owned(source);
+        let validator = self.fd_validator();
+        // The quote keeps the file rather than a copy (an export can be hundreds of megabytes);
+        // an export's JSON is parsed once, for the reader and the schema check.
+        let (read, quoted, parsed) = fd::read_quoted_checked(source, validator);
         let diagnostics = match read {
             Ok(flow) => {
+                // What push refuses, check reports (after what the lint finds); checked first,
+                // so that the JSON kept for it is freed before the lint runs.
+                let refused = match kind {
+                    InputKind::FlowDesignerSpec => None,
+                    _ => Some(fd::export_schema_problems_parsed(
+                        &quoted, &flow, validator, parsed,
+                    )),
+                };
                 let mut found = fd::lint::lint_quoted(&flow, &quoted);
-                let validator = self.fd_validator();
-                if kind == InputKind::FlowDesignerSpec {
-                    let built = fd::finish_spec(flow, validator, &quoted);
-                    found.extend(built.diagnostics);
-                } else {
-                    // What push refuses, check reports.
-                    found.extend(fd::export_schema_problems(&quoted, &flow, validator));
+                match refused {
+                    Some(refused) => found.extend(refused),
+                    None => {
+                        let built = fd::finish_spec(flow, validator, &quoted);
+                        found.extend(built.diagnostics);
+                    }
                 }
                 quoted.place(&mut found);
                 found

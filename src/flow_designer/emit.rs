@@ -348,9 +348,18 @@ fn emit_process(flow: &str, scope: &str, process: &Process, kept: Option<&Proces
         }
         let group = written_group(a);
         let aid = &ids[&a.name];
+        // The widget shows the properties but for the underscore copies of colon twins.
+        let shown: Map<String, Value> = props
+            .iter()
+            .filter(|(k, _)| {
+                !k.rsplit_once('_')
+                    .is_some_and(|(base, s)| props.contains_key(&format!("{base}:{s}")))
+            })
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         let mut activity = activity_shell(a, aid);
         if let Value::Object(map) = &mut activity {
-            map.insert("properties".into(), Value::Object(props.clone()));
+            map.insert("properties".into(), Value::Object(props));
         }
         activities.insert(aid.clone(), activity);
         let mut ports = Vec::new();
@@ -384,14 +393,6 @@ fn emit_process(flow: &str, scope: &str, process: &Process, kept: Option<&Proces
             ports.push(port(name, false, outgoing, "right"));
         }
         let (x, y) = positions.get(&a.name).copied().unwrap_or((0, 0));
-        let shown: Map<String, Value> = props
-            .iter()
-            .filter(|(k, _)| {
-                !k.rsplit_once('_')
-                    .is_some_and(|(base, s)| props.contains_key(&format!("{base}:{s}")))
-            })
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
         widgets.insert(
             aid.clone(),
             json!({

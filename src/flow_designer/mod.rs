@@ -52,12 +52,37 @@ pub(crate) fn read_any_partial(source: &SourceFile) -> (Option<FdFlow>, Vec<Diag
 /// as an export (no spec does), without recognising it first: the reader says what is wrong
 /// with it.
 fn read_any_in(source: &SourceFile, spans: &locate::SpanCell) -> (Option<FdFlow>, Vec<Diagnostic>) {
-    if !locate::is_json(&source.text)
-        && crate::InputKind::detect(source.text.as_bytes()) == crate::InputKind::FlowDesignerSpec
-    {
+    if is_spec_text(source) {
         return spec::read_spec_partial(source);
     }
     read::read_export_in(source, spans)
+}
+
+/// Whether a file is read as a Flow Designer spec rather than as an export.
+fn is_spec_text(source: &SourceFile) -> bool {
+    !locate::is_json(&source.text)
+        && crate::InputKind::detect(source.text.as_bytes()) == crate::InputKind::FlowDesignerSpec
+}
+
+/// [`read_quoted_owned`] for a check against the schema: an export's JSON is read once, for
+/// the reader and for the schema check ([`export_schema_problems_parsed`]).
+pub(crate) fn read_quoted_checked(
+    source: SourceFile,
+    validator: &FdValidator,
+) -> (
+    Result<FdFlow, Vec<Diagnostic>>,
+    quote::Quoted,
+    Option<read::Parsed>,
+) {
+    let spans = locate::SpanCell::default();
+    let (flow, problems, parsed) = if is_spec_text(&source) {
+        let (flow, problems) = spec::read_spec_partial(&source);
+        (flow, problems, None)
+    } else {
+        read::read_export_checked(&source, &spans, validator)
+    };
+    let (read, quoted) = quote_read(source, flow, problems, spans);
+    (read, quoted, parsed)
 }
 
 /// Reads either kind of file, with the file as diagnostics about it quote it: secret values
@@ -73,7 +98,17 @@ pub(crate) fn read_quoted_owned(
     source: SourceFile,
 ) -> (Result<FdFlow, Vec<Diagnostic>>, quote::Quoted) {
     let spans = locate::SpanCell::default();
-    let (flow, mut problems) = read_any_in(&source, &spans);
+    let (flow, problems) = read_any_in(&source, &spans);
+    quote_read(source, flow, problems, spans)
+}
+
+/// What was read of `source`, with the file as diagnostics quote it.
+fn quote_read(
+    source: SourceFile,
+    flow: Option<FdFlow>,
+    mut problems: Vec<Diagnostic>,
+    spans: locate::SpanCell,
+) -> (Result<FdFlow, Vec<Diagnostic>>, quote::Quoted) {
     match flow {
         Some(flow) if problems.is_empty() => {
             let quoted = quote::quoted_in(source, &flow, spans);
@@ -305,44 +340,112 @@ pub fn export_schema_problems(
     flow: &FdFlow,
     validator: &FdValidator,
 ) -> Vec<Diagnostic> {
-    let Ok(value) = serde_json::from_str::<serde_json::Value>(&quoted.source.text) else {
-        return Vec::new();
+    export_schema_problems_parsed(quoted, flow, validator, None)
+}
+
+/// [`export_schema_problems`], from what the reader's parse kept for it ([`read::Parsed`]):
+/// the widgets checked as they were read, the rest of the file now, the file not parsed again.
+/// Without it, or when a member on the way to a widget was given twice, the file is parsed
+/// again and checked whole.
+pub(crate) fn export_schema_problems_parsed(
+    quoted: &quote::Quoted,
+    flow: &FdFlow,
+    validator: &FdValidator,
+    parsed: Option<read::Parsed>,
+) -> Vec<Diagnostic> {
+    let id = |_: &model::Scope, a: &model::Activity| a.origin.clone();
+    // A widget the schema refuses, read again whole from the file to say why (always found in
+    // a file that read; if not, the file is checked whole).
+    let reread = |path: Vec<String>| {
+        let at: Vec<locate::Step> = path.iter().map(locate::Step::from).collect();
+        let range = quoted.places().locate(&at, false)?;
+        let text = quoted.source.text.get(range)?;
+        let widget = serde_json::from_str::<serde_json::Value>(text).ok()?;
+        Some((path, at, widget))
     };
-    let violations = export_violations(&value, flow, validator, &|_, a| a.origin.clone());
-    violations
-        .into_iter()
-        .map(|v| {
-            // The steps, an array's members by index, as the file's places are found.
-            let mut at = Some(&value);
-            let steps: Vec<locate::Step> = v
-                .path
+    let parsed = parsed.filter(|parsed| parsed.exact).and_then(|parsed| {
+        let broken: Option<Vec<_>> = parsed.broken_widgets.into_iter().map(reread).collect();
+        Some((broken?, parsed.value))
+    });
+    let (value, violations) = match parsed {
+        Some((broken, value)) => {
+            let hides = hiding(flow, &id);
+            let mut steps: std::collections::HashMap<String, Vec<locate::Step>> =
+                std::collections::HashMap::new();
+            let mut violations = validator.violations_without_widgets(&value, &hides);
+            for (path, at, widget) in broken {
+                let pointer: String = path
+                    .iter()
+                    .map(|s| format!("/{}", s.replace('~', "~0").replace('/', "~1")))
+                    .collect();
+                for found in validator.widget_violations(&pointer, &path, &widget) {
+                    let mut place = at.clone();
+                    place.extend(steps_in(&widget, &found.path[path.len()..]));
+                    let violation = found.hiding(&hides);
+                    steps.insert(violation.to_string(), place);
+                    violations.push(violation);
+                }
+            }
+            let violations = schema::sorted(violations);
+            let located = |v: &schema::Violation| {
+                steps
+                    .get(&v.to_string())
+                    .cloned()
+                    .unwrap_or_else(|| steps_in(&value, &v.path))
+            };
+            return violations
                 .iter()
-                .map(|s| {
-                    let step = match (at, s.parse::<usize>()) {
-                        (Some(serde_json::Value::Array(_)), Ok(i)) => locate::Step::Index(i),
-                        _ => locate::Step::from(s),
-                    };
-                    at = at.and_then(|value| match value {
-                        serde_json::Value::Array(a) => {
-                            s.parse::<usize>().ok().and_then(|i| a.get(i))
-                        }
-                        other => other.get(s),
-                    });
-                    step
-                })
+                .map(|v| schema_problem(quoted, v, located(v)))
                 .collect();
-            let span = quoted
-                .places()
-                .locate(&steps, true)
-                .map(|r| quoted.source.span(r));
-            Diagnostic::new(
-                Code::InvalidFlowDesigner,
-                format!("the file breaks the Flow Designer schema at {v}"),
-            )
-            .with_span(span)
-            .with_help("Flow Designer may refuse it, and `wxcflow push` does not send it")
+        }
+        _ => {
+            let Ok(value) = serde_json::from_str::<serde_json::Value>(&quoted.source.text) else {
+                return Vec::new();
+            };
+            let violations = export_violations(&value, flow, validator, &id);
+            (value, violations)
+        }
+    };
+    violations
+        .iter()
+        .map(|v| schema_problem(quoted, v, steps_in(&value, &v.path)))
+        .collect()
+}
+
+/// A path's steps in `value`, an array's members by index, as the file's places are found.
+fn steps_in(value: &serde_json::Value, path: &[String]) -> Vec<locate::Step> {
+    let mut at = Some(value);
+    path.iter()
+        .map(|s| {
+            let step = match (at, s.parse::<usize>()) {
+                (Some(serde_json::Value::Array(_)), Ok(i)) => locate::Step::Index(i),
+                _ => locate::Step::from(s),
+            };
+            at = at.and_then(|value| match value {
+                serde_json::Value::Array(a) => s.parse::<usize>().ok().and_then(|i| a.get(i)),
+                other => other.get(s),
+            });
+            step
         })
         .collect()
+}
+
+/// A schema violation of an export as `check` says it, at `steps` in the file.
+fn schema_problem(
+    quoted: &quote::Quoted,
+    v: &schema::Violation,
+    steps: Vec<locate::Step>,
+) -> Diagnostic {
+    let span = quoted
+        .places()
+        .locate(&steps, true)
+        .map(|r| quoted.source.span(r));
+    Diagnostic::new(
+        Code::InvalidFlowDesigner,
+        format!("the file breaks the Flow Designer schema at {v}"),
+    )
+    .with_span(span)
+    .with_help("Flow Designer may refuse it, and `wxcflow push` does not send it")
 }
 
 /// Validates an export's JSON (`value`, read as `flow`) against the schema. A problem with a
@@ -367,17 +470,25 @@ fn export_violations(
     validator: &FdValidator,
     id: &dyn Fn(&model::Scope, &model::Activity) -> Option<String>,
 ) -> Vec<schema::Violation> {
+    validator.violations_hiding(value, &hiding(flow, id))
+}
+
+/// Whether a place in an export of `flow` (`id` giving an activity's id in it) holds a secret
+/// or lies inside one: what a violation there must say without the value.
+fn hiding<'f>(
+    flow: &FdFlow,
+    id: &dyn Fn(&model::Scope, &model::Activity) -> Option<String>,
+) -> impl Fn(&[String]) -> bool + 'f {
     let secrets = secrets::Secrets::of(flow);
     let hidden: Vec<Vec<String>> = quote::export_places(flow, &secrets, id)
         .into_iter()
         .map(|place| place.into_iter().map(|step| step.to_string()).collect())
         .collect();
-    let hides = |path: &[String]| {
+    move |path: &[String]| {
         hidden
             .iter()
             .any(|h| path.starts_with(h) || h.starts_with(path))
-    };
-    validator.violations_hiding(value, &hides)
+    }
 }
 
 /// Builds a Flow Designer spec back into a `FlowVersionRes`.
@@ -537,5 +648,129 @@ impl FdBuild {
     /// Builds a Flow Designer spec back into an export (`FlowVersionRes`), validated.
     pub fn from_spec(source: &SourceFile, validator: &FdValidator) -> FdBuild {
         build_spec(source, validator)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+
+    const EXPORT: &str = include_str!("../../fixtures/flow-designer/exports/token-subflow.json");
+    const HTTP: &str = "099950d8-1600-46f0-9ac3-3d9c11e20b8f";
+
+    /// The schema check from the reader's one parse, and from a second parse of the whole file.
+    fn both_ways(text: &str) -> (Vec<Diagnostic>, Vec<Diagnostic>) {
+        let validator = FdValidator::new();
+        let source = SourceFile::new("broken.json", text);
+        let (read, quoted, parsed) = read_quoted_checked(source, &validator);
+        let flow = read.unwrap_or_else(|problems| panic!("read: {problems:?}"));
+        let once = export_schema_problems_parsed(&quoted, &flow, &validator, parsed);
+        let whole = export_schema_problems(&quoted, &flow, &validator);
+        (once, whole)
+    }
+
+    fn widget<'v>(export: &'v mut Value, nth: usize, kind: &str) -> &'v mut Value {
+        let widgets = export["diagram"]["widgets"].as_object_mut().unwrap();
+        widgets
+            .values_mut()
+            .filter(|w| w["widgetType"] == kind)
+            .nth(nth)
+            .unwrap()
+    }
+
+    #[test]
+    fn widgets_checked_as_read_say_what_the_whole_file_check_says() {
+        type Break = fn(&mut Value);
+        let breaks: Vec<(&str, Break)> = vec![
+            ("port position as text", |e| {
+                widget(e, 0, "activity")["ports"][0]["properties"]["x"] = json!("a");
+            }),
+            ("link drawn with one point", |e| {
+                let points = &mut widget(e, 0, "link")["properties"]["points"];
+                points.as_array_mut().unwrap().truncate(1);
+            }),
+            ("no label", |e| {
+                widget(e, 1, "activity")
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("label");
+            }),
+            ("a credential in a widget that breaks the schema", |e| {
+                for at in ["/process/activities", "/diagram/widgets"] {
+                    let a = e.pointer_mut(&format!("{at}/{HTTP}/properties")).unwrap();
+                    a["httpRequestHeaders"] = json!({ "x-token-passphrase": "hunter2secret" });
+                }
+                let w = e.pointer_mut(&format!("/diagram/widgets/{HTTP}")).unwrap();
+                w.as_object_mut().unwrap().remove("label");
+                w["ports"][0]["links"] = json!([5]);
+            }),
+            ("a widget that is a list", |e| {
+                *widget(e, 2, "activity") = json!([1, 2]);
+            }),
+            ("references", |e| {
+                widget(e, 2, "activity")["ports"][1]["links"]
+                    .as_array_mut()
+                    .unwrap()
+                    .push(json!("nope"));
+                widget(e, 1, "link")["sourcePort"]["id"] = json!(3);
+            }),
+            ("widget types and an activity", |e| {
+                widget(e, 0, "link")["widgetType"] = json!("arrow");
+                widget(e, 1, "link")["type"] = json!("line");
+                let method = format!("/process/activities/{HTTP}/properties/httpRequestMethod");
+                *e.pointer_mut(&method).unwrap() = json!(5);
+            }),
+            ("a widget in an event flow, its key escaped", |e| {
+                let widgets = e
+                    .pointer_mut("/eventFlows/eventsMap/GLOBAL_EVENTS/diagram/widgets")
+                    .unwrap();
+                widgets["x/y~z"] = json!({
+                    "widgetType": "activity",
+                    "ports": [{ "properties": { "x": "q" } }]
+                });
+            }),
+            ("widgets as a list", |e| e["diagram"]["widgets"] = json!([])),
+            ("a widget's properties not an object", |e| {
+                widget(e, 0, "link")["properties"] = json!([{ "x": 1, "y": 2 }]);
+                widget(e, 0, "activity")["properties"] = json!("x");
+            }),
+            (
+                "a link's second point not a point, among other properties",
+                |e| {
+                    let w = widget(e, 0, "link");
+                    w["properties"]["name"] = json!("Fetch");
+                    w["properties"]["points"][1] = json!("x");
+                },
+            ),
+        ];
+        for (what, break_it) in breaks {
+            let mut export: Value = serde_json::from_str(EXPORT).unwrap();
+            break_it(&mut export);
+            let text = serde_json::to_string_pretty(&export).unwrap();
+            let (once, whole) = both_ways(&text);
+            assert!(!whole.is_empty(), "{what}: the schema finds nothing");
+            assert_eq!(once, whole, "{what}");
+            assert!(!format!("{once:?}").contains("hunter2"), "{what}");
+        }
+    }
+
+    #[test]
+    fn a_member_given_twice_on_the_way_to_a_widget_is_checked_whole() {
+        // The first `diagram` breaks the schema, the JSON keeps the second.
+        let text = EXPORT.replacen(
+            r#""diagram":{"widgets""#,
+            r#""diagram":{"widgets":{"a":{"id":1}}},"diagram":{"widgets""#,
+            1,
+        );
+        let validator = FdValidator::new();
+        let source = SourceFile::new("twice.json", text.as_str());
+        let (_, _, parsed) = read_quoted_checked(source, &validator);
+        let parsed = parsed.unwrap();
+        assert!(!parsed.exact);
+        assert!(!parsed.broken_widgets.is_empty());
+        let (once, whole) = both_ways(&text);
+        assert_eq!(once, whole);
+        assert!(once.is_empty());
     }
 }

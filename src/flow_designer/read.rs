@@ -2,6 +2,7 @@
 
 use super::locate::{Places, SpanCell, Step};
 use super::model::*;
+use super::schema::FdValidator;
 use crate::diagnostic::{Code, Diagnostic, SourceFile};
 use crate::fd_path;
 use serde_json::{Map, Value};
@@ -138,10 +139,49 @@ pub(crate) fn read_export_in(
     source: &SourceFile,
     spans: &SpanCell,
 ) -> (Option<FdFlow>, Vec<Diagnostic>) {
+    let (flow, problems, _) = read_export_with(source, spans, None);
+    (flow, problems)
+}
+
+/// What the schema check of an export keeps from the reader's one parse of it: the JSON the
+/// reader read, each diagram widget reduced to what reading and the cross-reference check look
+/// at, and which widgets break the schema, found as they were read (the widgets are most of an
+/// export's bytes, and never held whole).
+pub(crate) struct Parsed {
+    /// The export, each widget reduced ([`widget_outline`]).
+    pub(crate) value: Value,
+    /// The paths of the widgets the schema's widget definition refuses (they are read again
+    /// from the file, whole, to say why).
+    pub(crate) broken_widgets: Vec<Vec<String>>,
+    /// False when a member on the way to a widget is given twice: the JSON then holds only
+    /// the last, which the widgets' checks cannot tell, so the file is checked whole.
+    pub(crate) exact: bool,
+}
+
+/// [`read_export_in`] for a check against the schema: with `validator`, each diagram widget is
+/// checked as it is read and the JSON kept for the rest of the check ([`Parsed`]).
+pub(crate) fn read_export_checked(
+    source: &SourceFile,
+    spans: &SpanCell,
+    validator: &FdValidator,
+) -> (Option<FdFlow>, Vec<Diagnostic>, Option<Parsed>) {
+    read_export_with(source, spans, Some(validator))
+}
+
+fn read_export_with(
+    source: &SourceFile,
+    spans: &SpanCell,
+    validator: Option<&FdValidator>,
+) -> (Option<FdFlow>, Vec<Diagnostic>, Option<Parsed>) {
     if let Some(d) = crate::flow::limits::too_large_fd(&source.name, source.text.len()) {
-        return (None, vec![d]);
+        return (None, vec![d], None);
     }
-    let value: Value = match parse(&source.text) {
+    let checking = validator.map(|validator| Checking {
+        validator,
+        broken: std::cell::RefCell::new(Vec::new()),
+        exact: std::cell::Cell::new(true),
+    });
+    let value: Value = match parse(&source.text, checking.as_ref()) {
         Ok(value) => value,
         Err(e) => {
             let offset = offset_of(&source.text, e.line(), e.column());
@@ -150,7 +190,7 @@ pub(crate) fn read_export_in(
                 format!("invalid JSON: {}", json_error(&e)),
             )
             .with_span(Some(source.span(offset..offset)));
-            return (None, vec![d]);
+            return (None, vec![d], None);
         }
     };
     let mut reader = Reader {
@@ -159,20 +199,115 @@ pub(crate) fn read_export_in(
         problems: Vec::new(),
     };
     let flow = reader.flow(&value);
-    (Some(flow), reader.problems)
+    let parsed = checking.map(|checking| Parsed {
+        value,
+        broken_widgets: checking.broken.into_inner(),
+        exact: checking.exact.get(),
+    });
+    (Some(flow), reader.problems, parsed)
 }
 
 /// An export's JSON as the reader needs it: every value, but of the diagram's widgets only each
 /// one's `point` and its ports' names. The rest of a widget (a copy of its activity's
 /// properties, its ports' ids, positions and links, a link's drawing) is what writing the flow
 /// back derives again, so it is checked to be JSON and skipped: most of an export's bytes, read
-/// without being kept.
-fn parse(text: &str) -> Result<Value, serde_json::Error> {
+/// without being kept. With `checking`, each widget is read whole, checked against the schema,
+/// and kept as its outline ([`widget_outline`]).
+fn parse(text: &str, checking: Option<&Checking>) -> Result<Value, serde_json::Error> {
     use serde::de::DeserializeSeed;
     let mut deserializer = serde_json::Deserializer::from_str(text);
-    let value = Read(Shape::Top).deserialize(&mut deserializer)?;
+    let value = Read {
+        shape: Shape::Top,
+        checking,
+        event: None,
+    }
+    .deserialize(&mut deserializer)?;
     deserializer.end()?;
     Ok(value)
+}
+
+/// What a parse for the schema check gathers as it goes.
+struct Checking<'v> {
+    validator: &'v FdValidator,
+    /// The paths of the widgets the schema refuses.
+    broken: std::cell::RefCell<Vec<Vec<String>>>,
+    exact: std::cell::Cell<bool>,
+}
+
+impl Checking<'_> {
+    /// Checks a widget (`key` in the diagram of the event flow `event`, or of the main
+    /// process), read as [`Shape::CheckedWidget`] reads it, and gives back its outline.
+    fn widget(&self, event: Option<&str>, key: &str, widget: Value) -> Value {
+        if !self.validator.widget_is_valid(&widget) {
+            let mut path: Vec<String> = match event {
+                Some(event) => ["eventFlows", "eventsMap", event]
+                    .map(String::from)
+                    .to_vec(),
+                None => Vec::new(),
+            };
+            path.extend(["diagram", "widgets", key].map(String::from));
+            self.broken.borrow_mut().push(path);
+        }
+        widget_outline(widget)
+    }
+}
+
+/// The members of a widget that reading (its point, its ports' names) and the schema's
+/// cross-reference check ([`super::schema::reference_problems`]: ids, widget type, ports' ids,
+/// names and links, a link's ends) look at, as they came; the rest dropped. What is not an
+/// object stays as it came.
+fn widget_outline(widget: Value) -> Value {
+    fn only(value: Value, keys: &[&str]) -> Value {
+        match value {
+            Value::Object(mut map) => Value::Object(
+                keys.iter()
+                    .filter_map(|k| Some((k.to_string(), map.remove(*k)?)))
+                    .collect(),
+            ),
+            other => other,
+        }
+    }
+    let Value::Object(mut map) = widget else {
+        return widget;
+    };
+    let mut outline = Map::new();
+    for key in ["id", "widgetType", "point"] {
+        if let Some(v) = map.remove(key) {
+            outline.insert(key.to_string(), v);
+        }
+    }
+    if let Some(ports) = map.remove("ports") {
+        let ports = match ports {
+            Value::Array(ports) => Value::Array(
+                ports
+                    .into_iter()
+                    .map(|port| match port {
+                        Value::Object(mut port) => {
+                            let mut kept = Map::new();
+                            for key in ["portId", "links"] {
+                                if let Some(v) = port.remove(key) {
+                                    kept.insert(key.to_string(), v);
+                                }
+                            }
+                            if let Some(p) = port.remove("properties") {
+                                kept.insert("properties".to_string(), only(p, &["name"]));
+                            }
+                            Value::Object(kept)
+                        }
+                        other => other,
+                    })
+                    .collect(),
+            ),
+            other => other,
+        };
+        outline.insert("ports".to_string(), ports);
+    }
+    for key in ["sourcePort", "targetPort"] {
+        if let Some(end) = map.remove(key) {
+            outline.insert(key.to_string(), only(end, &["id"]));
+        }
+    }
+    Value::Object(outline)
 }
 
 /// Where in an export a value sits, as far as [`parse`] keeps it.
@@ -189,6 +324,11 @@ enum Shape {
     Ports,
     Port,
     PortProperties,
+    /// A widget read for the schema check: all of it but its `properties` ...
+    CheckedWidget,
+    /// ... of which only `points` (a link's drawing): all the schema's widget definition looks
+    /// at in them (a test holds the schema to that).
+    WidgetProperties,
     /// Checked to be JSON, not kept.
     Skip,
 }
@@ -210,15 +350,33 @@ impl Shape {
             (Shape::Port, Some("properties")) => Shape::PortProperties,
             (Shape::PortProperties, Some("name")) => Shape::Any,
             (Shape::Widget | Shape::Ports | Shape::Port | Shape::PortProperties, _) => Shape::Skip,
+            (Shape::CheckedWidget, Some("properties")) => Shape::WidgetProperties,
+            (Shape::WidgetProperties, Some("points")) => Shape::Any,
+            (Shape::WidgetProperties, _) => Shape::Skip,
             _ => Shape::Any,
         }
     }
 }
 
-/// Reads a value of a shape, as `serde_json::Value` reads it but for what the shape skips.
-struct Read(Shape);
+/// Reads a value of a shape, as `serde_json::Value` reads it but for what the shape skips;
+/// `checking`, if any, takes each widget; `event` is the key of the event flow it is in.
+struct Read<'c> {
+    shape: Shape,
+    checking: Option<&'c Checking<'c>>,
+    event: Option<&'c str>,
+}
 
-impl<'de> serde::de::DeserializeSeed<'de> for Read {
+impl<'c> Read<'c> {
+    fn nested(&self, shape: Shape) -> Read<'c> {
+        Read {
+            shape,
+            checking: self.checking,
+            event: self.event,
+        }
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Read<'_> {
     type Value = Value;
 
     fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
@@ -226,7 +384,7 @@ impl<'de> serde::de::DeserializeSeed<'de> for Read {
     }
 }
 
-impl<'de> serde::de::Visitor<'de> for Read {
+impl<'de> serde::de::Visitor<'de> for Read<'_> {
     type Value = Value;
 
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
@@ -271,10 +429,10 @@ impl<'de> serde::de::Visitor<'de> for Read {
 
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let mut items = Vec::new();
-        match self.0.member(None) {
+        match self.shape.member(None) {
             Shape::Skip => while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {},
             shape => {
-                while let Some(item) = seq.next_element_seed(Read(shape))? {
+                while let Some(item) = seq.next_element_seed(self.nested(shape))? {
                     items.push(item);
                 }
             }
@@ -285,14 +443,31 @@ impl<'de> serde::de::Visitor<'de> for Read {
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut members = Map::new();
         while let Some(key) = map.next_key::<String>()? {
-            match self.0.member(Some(&key)) {
-                Shape::Skip => {
+            let value = match (self.shape.member(Some(&key)), self.checking) {
+                (Shape::Skip, _) => {
                     map.next_value::<serde::de::IgnoredAny>()?;
+                    continue;
                 }
-                shape => {
-                    let value = map.next_value_seed(Read(shape))?;
-                    members.insert(key, value);
+                (Shape::Widget, Some(checking)) => {
+                    let widget = map.next_value_seed(self.nested(Shape::CheckedWidget))?;
+                    checking.widget(self.event, &key, widget)
                 }
+                (Shape::EventFlow, _) => map.next_value_seed(Read {
+                    shape: Shape::EventFlow,
+                    checking: self.checking,
+                    event: Some(&key),
+                })?,
+                (shape, _) => map.next_value_seed(self.nested(shape))?,
+            };
+            let twice = members.insert(key, value).is_some();
+            // A member given twice on the way to a widget: the widgets checked as they were
+            // read may not be the ones the JSON keeps.
+            let on_the_way = !matches!(
+                self.shape,
+                Shape::Any | Shape::CheckedWidget | Shape::WidgetProperties
+            );
+            if let (true, Some(checking), true) = (twice, self.checking, on_the_way) {
+                checking.exact.set(false);
             }
         }
         Ok(Value::Object(members))

@@ -4,7 +4,7 @@
 
 use jsonschema::{Keyword, Validator};
 use serde_json::{Map, Value};
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{HashMap, HashSet};
 
 /// The Flow Designer schema, as committed in `schemas/flow-designer.schema.json`.
 pub const FLOW_DESIGNER_SCHEMA: &str = include_str!("../../schemas/flow-designer.schema.json");
@@ -12,6 +12,17 @@ pub const FLOW_DESIGNER_SCHEMA: &str = include_str!("../../schemas/flow-designer
 /// A compiled validator; build it once and reuse it.
 pub struct FdValidator {
     validator: Validator,
+    /// The schema split in two for an export checked as it is read: compiled when first asked.
+    parts: std::sync::OnceLock<Parts>,
+}
+
+/// The schema in two parts whose violations together are the whole schema's: the file with its
+/// diagrams' widgets left unchecked (cross-references included, which read only the members
+/// of a widget [`reference_problems`] names), and one widget as `#/definitions/widget` checks
+/// it.
+struct Parts {
+    without_widgets: Validator,
+    widget: Validator,
 }
 
 impl FdValidator {
@@ -30,7 +41,96 @@ impl FdValidator {
             })
             .build(&schema)
             .expect("embedded schema compiles");
-        FdValidator { validator }
+        FdValidator {
+            validator,
+            parts: std::sync::OnceLock::new(),
+        }
+    }
+
+    // `expect` below: the same embedded schema, changed in two known places.
+    #[allow(clippy::expect_used)]
+    fn parts(&self) -> &Parts {
+        self.parts.get_or_init(|| {
+            let schema: Value =
+                serde_json::from_str(FLOW_DESIGNER_SCHEMA).expect("embedded schema is JSON");
+            let mut without_widgets = schema.clone();
+            if let Some(widgets) = without_widgets
+                .pointer_mut("/definitions/diagram/properties/widgets/additionalProperties")
+            {
+                *widgets = Value::Bool(true);
+            }
+            #[allow(clippy::result_large_err)]
+            let without_widgets = jsonschema::options()
+                .with_draft(jsonschema::Draft::Draft7)
+                .with_keyword("x-wxcflow-fd-references", |_, _, _| {
+                    Ok(Box::new(crate::validate::Problems(reference_problems))
+                        as Box<dyn for<'i> Keyword<'i>>)
+                })
+                .build(&without_widgets)
+                .expect("embedded schema compiles");
+            // The widget's definition at the root, beside the definitions it refers to.
+            let mut widget = Map::new();
+            for key in ["$schema", "$id", "definitions"] {
+                if let Some(v) = schema.get(key) {
+                    widget.insert(key.to_string(), v.clone());
+                }
+            }
+            if let Some(Value::Object(definition)) = schema.pointer("/definitions/widget") {
+                widget.extend(definition.clone());
+            }
+            let widget = jsonschema::options()
+                .with_draft(jsonschema::Draft::Draft7)
+                .build(&Value::Object(widget))
+                .expect("embedded schema compiles");
+            Parts {
+                without_widgets,
+                widget,
+            }
+        })
+    }
+
+    /// Whether the schema's widget definition accepts `widget`.
+    pub(crate) fn widget_is_valid(&self, widget: &Value) -> bool {
+        self.parts().widget.is_valid(widget)
+    }
+
+    /// What the schema says of one diagram widget (`widget`, at `pointer` and `path` in its
+    /// file), each violation said both with and without the value until it is known whether its
+    /// place holds a secret. Unsorted.
+    pub(crate) fn widget_violations(
+        &self,
+        pointer: &str,
+        path: &[String],
+        widget: &Value,
+    ) -> Vec<Unmasked> {
+        let validator = &self.parts().widget;
+        if validator.is_valid(widget) {
+            return Vec::new();
+        }
+        validator
+            .iter_errors(widget)
+            .map(|e| {
+                let inner = e.instance_path().to_string();
+                let mut full = path.to_vec();
+                full.extend(steps_of(&inner));
+                Unmasked {
+                    pointer: format!("{pointer}{inner}"),
+                    path: full,
+                    message: e.to_string(),
+                    masked: e.masked_with(crate::secret::MASK).to_string(),
+                }
+            })
+            .collect()
+    }
+
+    /// As [`FdValidator::violations_hiding`] of a file whose diagrams' widgets were checked
+    /// on their own ([`FdValidator::widget_violations`]): its other violations, unsorted.
+    pub(crate) fn violations_without_widgets(
+        &self,
+        value: &Value,
+        hides: &dyn Fn(&[String]) -> bool,
+    ) -> Vec<Violation> {
+        violations_of(&self.parts().without_widgets, value, hides)
     }
 
     /// Every violation, as `instance path: message`, sorted.
@@ -55,31 +155,81 @@ impl FdValidator {
         value: &Value,
         hides: &dyn Fn(&[String]) -> bool,
     ) -> Vec<Violation> {
-        let mut errors: Vec<Violation> = self
-            .validator
-            .iter_errors(value)
-            .map(|e| {
-                let pointer = e.instance_path().to_string();
-                let path: Vec<String> = pointer
-                    .split('/')
-                    .skip(1)
-                    .map(|s| s.replace("~1", "/").replace("~0", "~"))
-                    .collect();
-                let message = if hides(&path) {
-                    e.masked_with(crate::secret::MASK).to_string()
-                } else {
-                    e.to_string()
-                };
-                Violation {
-                    pointer,
-                    path,
-                    message,
-                }
-            })
-            .collect();
-        errors.sort_by_cached_key(Violation::to_string);
-        errors.dedup_by(|a, b| a.to_string() == b.to_string());
-        errors
+        // The yes-or-no pass first (every keyword and the cross-references run in it); the
+        // errors are gathered only for a file that fails it.
+        if self.validator.is_valid(value) {
+            return Vec::new();
+        }
+        sorted(violations_of(&self.validator, value, hides))
+    }
+}
+
+/// Every violation of `value` by `validator`, unsorted.
+fn violations_of(
+    validator: &Validator,
+    value: &Value,
+    hides: &dyn Fn(&[String]) -> bool,
+) -> Vec<Violation> {
+    validator
+        .iter_errors(value)
+        .map(|e| {
+            let pointer = e.instance_path().to_string();
+            let path: Vec<String> = steps_of(&pointer).collect();
+            let message = if hides(&path) {
+                e.masked_with(crate::secret::MASK).to_string()
+            } else {
+                e.to_string()
+            };
+            Violation {
+                pointer,
+                path,
+                message,
+            }
+        })
+        .collect()
+}
+
+/// A JSON pointer's steps, unescaped.
+fn steps_of(pointer: &str) -> impl Iterator<Item = String> + '_ {
+    pointer
+        .split('/')
+        .skip(1)
+        .map(|s| s.replace("~1", "/").replace("~0", "~"))
+}
+
+/// Violations sorted as their texts are, each text once.
+pub(crate) fn sorted(mut errors: Vec<Violation>) -> Vec<Violation> {
+    errors.sort_by_cached_key(Violation::to_string);
+    errors.dedup_by(|a, b| a.to_string() == b.to_string());
+    errors
+}
+
+/// A violation found in a part of a file, said both with and without the value: which one is
+/// shown is decided once the file's secrets are known ([`Unmasked::hiding`]); the other is
+/// dropped then, never shown.
+#[derive(Debug)]
+pub(crate) struct Unmasked {
+    /// Where in the file, as a JSON pointer.
+    pub(crate) pointer: String,
+    /// The same place as unescaped steps.
+    pub(crate) path: Vec<String>,
+    message: String,
+    masked: String,
+}
+
+impl Unmasked {
+    /// The violation, its value shown as the mask when `hides` says its place holds a secret.
+    pub(crate) fn hiding(self, hides: &dyn Fn(&[String]) -> bool) -> Violation {
+        let message = if hides(&self.path) {
+            self.masked
+        } else {
+            self.message
+        };
+        Violation {
+            pointer: self.pointer,
+            path: self.path,
+            message,
+        }
     }
 }
 
@@ -152,11 +302,15 @@ fn process_problems(
         .and_then(|p| p.get("links"))
         .and_then(Value::as_array)
         .map_or(&[], Vec::as_slice);
-    let widgets = object(diagram.and_then(|d| d.get("widgets")));
-    let mut names = BTreeSet::new();
+    let widget_map = object(diagram.and_then(|d| d.get("widgets")));
+    // Looked up by id in hash maps: tens of thousands of lookups in a large flow, each a walk
+    // down a B-tree comparing ids otherwise.
+    let widgets: HashMap<&str, &Value> = widget_map.iter().map(|(k, v)| (k.as_str(), v)).collect();
+    let activity_ids: HashSet<&str> = activities.keys().map(String::as_str).collect();
+    let mut names = HashSet::new();
     // Port id -> (widget id, port name, the link widget ids it lists). The `in` port of an
     // activity every path ends at lists thousands of links, so they are looked up in a set.
-    let mut ports: BTreeMap<&str, (&str, &str, Vec<&str>)> = BTreeMap::new();
+    let mut ports: HashMap<&str, (&str, &str, Vec<&str>)> = HashMap::new();
     for (id, activity) in activities {
         let name = text_at(activity, "/name");
         if !names.insert(name) {
@@ -165,7 +319,7 @@ fn process_problems(
         if activity.get("id").and_then(Value::as_str) != Some(id) {
             problems.push(format!("{at}: activity `{name}` is filed under another id"));
         }
-        let Some(widget) = widgets.get(id) else {
+        let Some(widget) = widgets.get(id.as_str()) else {
             problems.push(format!("{at}: activity `{name}` has no diagram widget"));
             continue;
         };
@@ -190,14 +344,14 @@ fn process_problems(
         .iter()
         .flat_map(|(port, (_, _, listed))| listed.iter().map(|link| (*port, *link)))
         .collect();
-    let link_ids: BTreeSet<&str> = links
+    let link_ids: HashSet<&str> = links
         .iter()
         .filter_map(|l| l.get("id").and_then(Value::as_str))
         .collect();
-    for (key, widget) in widgets {
+    for (key, widget) in widget_map {
         let kind = widget.get("widgetType").and_then(Value::as_str);
         let known = match kind {
-            Some("activity") => activities.contains_key(key),
+            Some("activity") => activity_ids.contains(key.as_str()),
             Some("link") => link_ids.contains(key.as_str()),
             _ => false,
         };
@@ -207,14 +361,14 @@ fn process_problems(
             ));
         }
     }
-    let mut drawn_links = BTreeSet::new();
+    let mut drawn_links = HashSet::new();
     for link in links {
         let id = text_at(link, "/id");
         let source = text_at(link, "/sourceActivityId");
         let target = text_at(link, "/targetActivityId");
         let port = text_at(link, "/conditionExpr");
         for end in [source, target] {
-            if !activities.contains_key(end) {
+            if !activity_ids.contains(end) {
                 problems.push(format!(
                     "{at}: link {id} joins activity {end}, which does not exist"
                 ));
@@ -269,6 +423,9 @@ fn process_problems(
             None => problems.push(format!("{at}: link {id} ends at a port that no widget has")),
         }
     }
+    // In the order of the ports' ids.
+    let mut ports: Vec<_> = ports.into_iter().collect();
+    ports.sort_unstable_by_key(|(port_id, _)| *port_id);
     for (port_id, (_, name, listed)) in &ports {
         for link in listed {
             if !drawn_links.contains(link) {
@@ -283,4 +440,48 @@ fn process_problems(
 /// The string at a JSON pointer, or `""` where there is none (the schema reports the absence).
 fn text_at<'v>(value: &'v Value, pointer: &str) -> &'v str {
     value.pointer(pointer).and_then(Value::as_str).unwrap_or("")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An export's check reads each widget's `properties` for `points` alone
+    /// (`read::Shape::WidgetProperties`): it holds while the widget definitions look at
+    /// nothing else in them.
+    #[test]
+    fn a_widget_definition_reads_only_points_in_its_properties() {
+        let schema: Value = serde_json::from_str(FLOW_DESIGNER_SCHEMA).unwrap();
+        let definitions = &schema["definitions"];
+        let widget = &definitions["widget"]["oneOf"];
+        let names: Vec<&str> = widget
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["$ref"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            names,
+            ["#/definitions/activityWidget", "#/definitions/linkWidget"]
+        );
+        let activity = &definitions["activityWidget"]["properties"]["properties"];
+        assert_eq!(activity, &serde_json::json!({ "type": "object" }));
+        let link = definitions["linkWidget"]["properties"]["properties"]
+            .as_object()
+            .unwrap();
+        let keys: Vec<&str> = link.keys().map(String::as_str).collect();
+        assert_eq!(keys, ["properties", "required", "type"]);
+        assert_eq!(link["required"], serde_json::json!(["points"]));
+        let members: Vec<&String> = link["properties"].as_object().unwrap().keys().collect();
+        assert_eq!(members, ["points"]);
+        for name in ["activityWidget", "linkWidget"] {
+            let keys: Vec<&str> = definitions[name]
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(String::as_str)
+                .collect();
+            assert_eq!(keys, ["properties", "required", "type"], "{name}");
+        }
+    }
 }
