@@ -8,7 +8,6 @@ mod human;
 pub mod sarif;
 mod suggest;
 
-pub(crate) use human::{render_human, render_human_styled};
 pub(crate) use suggest::Suggestions;
 
 /// How bad a problem is. Errors stop a build; warnings do not.
@@ -489,17 +488,6 @@ pub(crate) fn breaks_a_line(c: char) -> bool {
         || ('\u{2066}'..='\u{2069}').contains(&c)
 }
 
-/// Renders diagnostics as a JSON array, one object per diagnostic, for CI. Columns are counted
-/// as the line is shown (see [`shown`]), `sources` being the files as quoted.
-// `expect` below: Plain data with string keys always serialises.
-#[allow(clippy::expect_used)]
-pub(crate) fn render_json(diagnostics: &[Diagnostic], sources: &[&SourceFile]) -> String {
-    // Serialising plain data with string keys cannot fail.
-    escape_c1(
-        serde_json::to_string_pretty(&shown(diagnostics, sources)).expect("diagnostics serialise"),
-    ) + "\n"
-}
-
 /// A serde message about a TOML value in TOML's words: tables and arrays rather than maps and
 /// sequences, "an integer" rather than `i64`, "a table" rather than the Rust struct that reads it.
 pub fn in_toml_terms(message: &str) -> String {
@@ -546,24 +534,6 @@ pub fn escape_c1(json: String) -> String {
     out
 }
 
-/// The diagnostics with each column counted as its line is shown: a secret hidden in `sources`
-/// counts as wide as the mask, so that no column tells a secret's length.
-pub(crate) fn shown(diagnostics: &[Diagnostic], sources: &[&SourceFile]) -> Vec<Diagnostic> {
-    diagnostics
-        .iter()
-        .map(|d| {
-            let mut d = d.clone();
-            let related = d.related.as_mut().map(|r| &mut r.span);
-            for span in d.span.iter_mut().chain(related) {
-                if let Some(source) = sources.iter().find(|s| s.name == span.file) {
-                    span.column = source.shown_position(span.bytes.start).1;
-                }
-            }
-            d
-        })
-        .collect()
-}
-
 /// The closest candidate within a third of the word's length (case-insensitive match counts as 0).
 /// Compares `word` with every candidate: for many words against many names, index the names
 /// once with [`Suggestions`], which gives the same answers.
@@ -587,47 +557,48 @@ where
         .map(|(_, c)| format!("did you mean `{c}`?"))
 }
 
-/// A short summary: "2 errors, 1 warning".
-pub(crate) fn summary(diagnostics: &[Diagnostic]) -> String {
-    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
-    let warnings = diagnostics.len() - errors;
-    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
-    format!(
-        "{}, {}",
-        plural(errors, "error"),
-        plural(warnings, "warning")
-    )
-}
-
-/// Diagnostics shown: for people (annotated source lines), as JSON, counted.
+/// Diagnostics shown: for people (in human.rs), as JSON, counted.
 impl Diagnostic {
-    /// Diagnostics for people, each with the source lines it points at.
-    pub fn render_human(diagnostics: &[Diagnostic], sources: &[&SourceFile]) -> String {
-        render_human(diagnostics, sources)
-    }
-
-    /// As [`Diagnostic::render_human`], coloured when `styled`.
-    pub fn render_human_styled(
-        diagnostics: &[Diagnostic],
-        sources: &[&SourceFile],
-        styled: bool,
-    ) -> String {
-        render_human_styled(diagnostics, sources, styled)
-    }
-
-    /// Diagnostics as JSON, as shown (secret values hidden, columns counted as shown).
+    /// Renders diagnostics as a JSON array, one object per diagnostic, for CI. Columns are counted
+    /// as the line is shown (see [`Diagnostic::shown`]), `sources` being the files as quoted.
+    // `expect` below: Plain data with string keys always serialises.
+    #[allow(clippy::expect_used)]
     pub fn render_json(diagnostics: &[Diagnostic], sources: &[&SourceFile]) -> String {
-        render_json(diagnostics, sources)
+        // Serialising plain data with string keys cannot fail.
+        escape_c1(
+            serde_json::to_string_pretty(&Self::shown(diagnostics, sources))
+                .expect("diagnostics serialise"),
+        ) + "\n"
     }
 
-    /// Diagnostics as shown: secret values hidden, columns counted as shown.
+    /// The diagnostics with each column counted as its line is shown: a secret hidden in `sources`
+    /// counts as wide as the mask, so that no column tells a secret's length.
     pub fn shown(diagnostics: &[Diagnostic], sources: &[&SourceFile]) -> Vec<Diagnostic> {
-        shown(diagnostics, sources)
+        diagnostics
+            .iter()
+            .map(|d| {
+                let mut d = d.clone();
+                let related = d.related.as_mut().map(|r| &mut r.span);
+                for span in d.span.iter_mut().chain(related) {
+                    if let Some(source) = sources.iter().find(|s| s.name == span.file) {
+                        span.column = source.shown_position(span.bytes.start).1;
+                    }
+                }
+                d
+            })
+            .collect()
     }
 
-    /// `2 errors, 1 warning`.
+    /// A short summary: "2 errors, 1 warning".
     pub fn summary(diagnostics: &[Diagnostic]) -> String {
-        summary(diagnostics)
+        let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+        let warnings = diagnostics.len() - errors;
+        let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+        format!(
+            "{}, {}",
+            plural(errors, "error"),
+            plural(warnings, "warning")
+        )
     }
 }
 
@@ -656,7 +627,7 @@ mod tests {
         assert_eq!(src.shown_position(at), (1, 2));
         let d = Diagnostic::new(Code::UnknownKey, "unknown key `flwo`")
             .with_span(Some(src.span(at..at + 4)));
-        let text = render_human(&[d], &[&src]);
+        let text = Diagnostic::render_human(&[d], &[&src]);
         assert!(text.contains("1 | [flwo]\n  |  ^^^^\n"), "{text}");
         assert!(!text.contains('\u{feff}'));
     }

@@ -492,7 +492,7 @@ fn setting_may_hold(setting: &[Step], string: &mut dyn FnMut() -> Option<String>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diagnostic::{render_human, Code};
+    use crate::diagnostic::Code;
 
     #[test]
     fn a_hidden_value_is_as_wide_as_the_mask_wherever_it_is() {
@@ -525,7 +525,11 @@ mod tests {
                 let mut d = vec![Diagnostic::new(Code::InvalidFlowDesigner, "here")
                     .with_span(Some(source.span(after..after + 7)))];
                 q.place(&mut d);
-                shown.push(format!("{}{}", render_human(&d, &[&q.source]), q.text()));
+                shown.push(format!(
+                    "{}{}",
+                    Diagnostic::render_human(&d, &[&q.source]),
+                    q.text()
+                ));
             }
             flow.variables[0].is_secure = false;
             assert!(quoted(&source, &flow).text().contains(secret));
