@@ -23,20 +23,8 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 use url::{Host, Url};
 
-/// The project id in Cisco's examples of the flow-store API.
-pub(crate) const DEFAULT_PROJECT: &str = super::sheet::PROJECT_ID;
-
-/// The most of an answer that is read; a longer one is a failure, and is not shown.
-pub(crate) const MAX_ANSWER_BYTES: u64 = 1024 * 1024;
-
-/// How many times a call answered 429 is sent again.
-pub(crate) const MAX_RETRIES: u32 = 3;
-
 /// The longest `Retry-After` waited for, in seconds; a longer one ends the push.
 pub(crate) const MAX_RETRY_AFTER_SECS: u64 = 60;
-
-/// The comment a publish carries unless `--comment` gives one.
-pub(crate) const DEFAULT_COMMENT: &str = "Published by wxcflow push";
 
 /// One HTTP request. It holds the bearer token: never print it.
 pub struct Call {
@@ -54,25 +42,69 @@ pub struct Call {
 /// sent. The CLI sends them and hands each answer to [`Answer`]'s judges.
 impl Call {
     /// The project id in Cisco's examples of the flow-store API.
-    pub const DEFAULT_PROJECT: &'static str = DEFAULT_PROJECT;
+    pub const DEFAULT_PROJECT: &'static str = super::sheet::PROJECT_ID;
     /// The most of an answer that is read; a longer one is a failure, and is not shown.
-    pub const MAX_ANSWER_BYTES: u64 = MAX_ANSWER_BYTES;
+    pub const MAX_ANSWER_BYTES: u64 = 1024 * 1024;
     /// How many times a call answered 429 is sent again.
-    pub const MAX_RETRIES: u32 = MAX_RETRIES;
+    pub const MAX_RETRIES: u32 = 3;
     /// The comment a publish carries unless `--comment` gives one.
-    pub const DEFAULT_COMMENT: &'static str = DEFAULT_COMMENT;
-    /// The environment variables a proxy is taken from, in the order they are read.
-    pub const PROXY_VARIABLES: [&'static str; 6] = PROXY_VARIABLES;
+    pub const DEFAULT_COMMENT: &'static str = "Published by wxcflow push";
+    /// The environment variables a proxy is taken from, in the order they are read: the first
+    /// one set is the proxy (as ureq reads them).
+    pub const PROXY_VARIABLES: [&'static str; 6] = [
+        "ALL_PROXY",
+        "all_proxy",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+    ];
 
-    /// The API's base URL, without a trailing `/`: the region's, or the one given (refused
-    /// when it has credentials, a query or a fragment, or is plain http beyond loopback).
+    /// The API's base URL, without a trailing `/`: the region's (`us1` ->
+    /// `https://api.wxcc-us1.cisco.com`), or the one given. A given URL is parsed (WHATWG rules, as
+    /// the HTTP client reads it) and refused when it has a user name or password, a query or a
+    /// fragment, or when it is plain http to anything but `localhost` or a loopback address; https
+    /// goes anywhere. A prefix match would let `http://localhost:1@192.0.2.2` through: the host is
+    /// what the parser says it is.
     pub fn api_base(region: &str, api_url: Option<&str>) -> Result<String, ApiUrlError> {
-        api_base(region, api_url)
+        if let Some(given) = api_url {
+            // The parser's error is its own fixed text, never the URL (which may hold a password).
+            let url =
+                Url::parse(given.trim()).map_err(|e| ApiUrlError::NotAbsolute(e.to_string()))?;
+            if !url.username().is_empty() || url.password().is_some() {
+                return Err(ApiUrlError::Credentials);
+            }
+            let scheme = url.scheme();
+            if scheme != "https" && scheme != "http" {
+                return Err(ApiUrlError::Scheme(scheme.to_string()));
+            }
+            let Some(host) = url.host() else {
+                return Err(ApiUrlError::NoHost);
+            };
+            let origin = url.origin().ascii_serialization();
+            if url.query().is_some() || url.fragment().is_some() {
+                return Err(ApiUrlError::QueryOrFragment(origin));
+            }
+            if scheme == "http" && !is_loopback(&host) {
+                return Err(ApiUrlError::PlainHttp(origin));
+            }
+            return Ok(url.as_str().trim_end_matches('/').to_string());
+        }
+        let letters = region.chars().take_while(char::is_ascii_lowercase).count();
+        let valid = letters > 0
+            && region.len() > letters
+            && region[letters..].chars().all(|c| c.is_ascii_digit());
+        if !valid {
+            return Err(ApiUrlError::Region(region.to_string()));
+        }
+        Ok(format!("https://api.wxcc-{region}.cisco.com"))
     }
 
     /// Whether an org or project id is safe in a URL path.
     pub fn valid_id(id: &str) -> bool {
-        valid_id(id)
+        !id.is_empty()
+            && id.len() <= 64
+            && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
     }
 
     /// `POST .../flows:import?flowType=FLOW|SUBFLOW&overwrite=yes|no`, the file as the one form
@@ -147,32 +179,139 @@ impl Call {
         }
     }
 
-    /// Whether a call to `url` may go through a proxy the environment names: https only.
+    /// Whether a call to `url` may go through a proxy named by the environment (`ALL_PROXY`,
+    /// `HTTPS_PROXY`, `HTTP_PROXY`, and their lower-case forms; `NO_PROXY` lists hosts that go
+    /// direct): https only, where the proxy sees a `CONNECT` and TLS runs end to end through it.
+    /// Plain http, which goes to loopback only, never does: a proxy would read the request,
+    /// bearer token included.
     pub fn may_use_proxy(url: &str) -> bool {
-        may_use_proxy(url)
+        Url::parse(url).is_ok_and(|u| u.scheme() == "https")
     }
 
     /// How a proxy is named in messages: `scheme://host:port`, never a user name or password.
     pub fn proxy_shown(scheme: &str, host: &str, port: u16) -> String {
-        proxy_shown(scheme, host, port)
+        let scheme = if scheme.eq_ignore_ascii_case("https") {
+            "https"
+        } else {
+            "http"
+        };
+        let host: String = host
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+            .collect();
+        format!("{scheme}://{host}:{port}")
     }
 }
 
 /// What an answer means, for each call a push makes.
 impl Answer {
-    /// A lookup's answer: the one subflow named exactly `name`.
+    /// What a lookup's answer means: the one subflow named exactly `name` among the answer's
+    /// `data` (the paginated list's array \[community\]), by the ids an import names a flow with
+    /// (`flowId`, and `id` as its version when both are there; else `id`) [assumed: the list's
+    /// entries are not published]. None, several, or an id not of the shape real ids have: a
+    /// failure that names the subflow and says what to do.
     pub fn judge_lookup(&self, attempt: u32, request_url: &str, name: &str) -> Verdict<SubflowIds> {
-        judge_lookup(self, attempt, request_url, name)
+        let map = match judge_common(Step::Lookup, self, attempt, request_url) {
+            Verdict::Accepted(map) => map,
+            Verdict::RetryAfter(secs) => return Verdict::RetryAfter(secs),
+            Verdict::Failed(f) => return Verdict::Failed(f),
+        };
+        let shown = crate::diagnostic::printable_name(name);
+        let fix = format!("push the subflow first (`wxcflow push {shown}.fd.json`), or build the parent with `--subflow {shown}=ID`");
+        let Some(entries) = map.get("data").and_then(Value::as_array) else {
+            return failed(
+                FailureKind::NotTheApi,
+                format!("looking up subflow `{shown}` was answered with HTTP {}, but the answer has no `data` list; it is not shown", self.status),
+            );
+        };
+        let matching: Vec<&serde_json::Map<String, Value>> = entries
+            .iter()
+            .filter_map(Value::as_object)
+            .filter(|e| e.get("name").and_then(Value::as_str) == Some(name))
+            .collect();
+        let entry = match matching.as_slice() {
+            [one] => *one,
+            [] => {
+                return failed(
+                    FailureKind::Refused,
+                    format!("the parent calls subflow `{shown}`, which the tenant has not (no subflow of that name in the answer); {fix}"),
+                )
+            }
+            several => {
+                return failed(
+                    FailureKind::Refused,
+                    format!("the tenant has {} subflows named `{shown}`; build the parent with `--subflow {shown}=ID` to say which", several.len()),
+                )
+            }
+        };
+        let id = |field: &str| {
+            entry
+                .get(field)
+                .map(|v| v.as_str().filter(|s| is_flow_id(s)))
+        };
+        match (id("flowId"), id("id")) {
+            (Some(Some(flow)), Some(Some(version))) => Verdict::Accepted(SubflowIds {
+                flow_id: flow.to_string(),
+                version_id: version.to_string(),
+            }),
+            (Some(Some(flow)), None) | (None, Some(Some(flow))) => Verdict::Accepted(SubflowIds {
+                flow_id: flow.to_string(),
+                version_id: String::new(),
+            }),
+            _ => failed(
+                FailureKind::NotTheApi,
+                format!("subflow `{shown}` was found, but its `flowId` or `id` is not an id (24 hex digits, as real ids are); it is not shown"),
+            ),
+        }
     }
 
-    /// An import's answer: the ids of the flow imported.
+    /// What an import's answer means. Accepted only as a 2xx JSON object naming the flow by an id
+    /// of the shape real ids have: `flowId` (and `id`, the version, when both are there), else `id`
+    /// [assumed: the live contract answers a `BasicFlowDTO` and publishes none of its fields; an
+    /// export, a FlowVersionRes, has `flowId` for the flow and `id` for the version]. An id field
+    /// that is there but not 24 hex digits fails the import and is not printed.
     pub fn judge_import(&self, attempt: u32, request_url: &str) -> Verdict<Imported> {
-        judge_import(self, attempt, request_url)
+        let map = match judge_common(Step::Import, self, attempt, request_url) {
+            Verdict::Accepted(map) => map,
+            Verdict::RetryAfter(secs) => return Verdict::RetryAfter(secs),
+            Verdict::Failed(f) => return Verdict::Failed(f),
+        };
+        let status = self.status;
+        for field in ["flowId", "id"] {
+            if let Some(value) = map.get(field) {
+                if !value.as_str().is_some_and(is_flow_id) {
+                    return failed(
+                        FailureKind::NotTheApi,
+                        format!("the import was answered with HTTP {status}, but its `{field}` is not an id (24 hex digits, as real ids are); it is not shown"),
+                    );
+                }
+            }
+        }
+        let id = |field: &str| map.get(field).and_then(|v| v.as_str()).map(String::from);
+        match (id("flowId"), id("id")) {
+            (Some(flow_id), version_id) => Verdict::Accepted(Imported {
+                flow_id,
+                version_id,
+            }),
+            (None, Some(flow_id)) => Verdict::Accepted(Imported {
+                flow_id,
+                version_id: None,
+            }),
+            (None, None) => failed(
+                FailureKind::NotTheApi,
+                format!("the import was answered with HTTP {status}, but the answer names no flow (no `flowId` or `id`): nothing shows the flow was imported"),
+            ),
+        }
     }
 
-    /// A publish's answer.
+    /// What a publish's answer means: accepted as a 2xx JSON object (the published flow \[community\];
+    /// its fields are not read).
     pub fn judge_publish(&self, attempt: u32, request_url: &str) -> Verdict<()> {
-        judge_publish(self, attempt, request_url)
+        match judge_common(Step::Publish, self, attempt, request_url) {
+            Verdict::Accepted(_) => Verdict::Accepted(()),
+            Verdict::RetryAfter(secs) => Verdict::RetryAfter(secs),
+            Verdict::Failed(f) => Verdict::Failed(f),
+        }
     }
 }
 
@@ -220,50 +359,6 @@ pub(crate) fn is_loopback(host: &Host<&str>) -> bool {
         Host::Ipv4(ip) => IpAddr::V4(*ip).is_loopback(),
         Host::Ipv6(ip) => IpAddr::V6(*ip).is_loopback(),
     }
-}
-
-/// The API's base URL, without a trailing `/`: the region's (`us1` ->
-/// `https://api.wxcc-us1.cisco.com`), or the one given. A given URL is parsed (WHATWG rules, as
-/// the HTTP client reads it) and refused when it has a user name or password, a query or a
-/// fragment, or when it is plain http to anything but `localhost` or a loopback address; https
-/// goes anywhere. A prefix match would let `http://localhost:1@192.0.2.2` through: the host is
-/// what the parser says it is.
-pub(crate) fn api_base(region: &str, api_url: Option<&str>) -> Result<String, ApiUrlError> {
-    if let Some(given) = api_url {
-        // The parser's error is its own fixed text, never the URL (which may hold a password).
-        let url = Url::parse(given.trim()).map_err(|e| ApiUrlError::NotAbsolute(e.to_string()))?;
-        if !url.username().is_empty() || url.password().is_some() {
-            return Err(ApiUrlError::Credentials);
-        }
-        let scheme = url.scheme();
-        if scheme != "https" && scheme != "http" {
-            return Err(ApiUrlError::Scheme(scheme.to_string()));
-        }
-        let Some(host) = url.host() else {
-            return Err(ApiUrlError::NoHost);
-        };
-        let origin = url.origin().ascii_serialization();
-        if url.query().is_some() || url.fragment().is_some() {
-            return Err(ApiUrlError::QueryOrFragment(origin));
-        }
-        if scheme == "http" && !is_loopback(&host) {
-            return Err(ApiUrlError::PlainHttp(origin));
-        }
-        return Ok(url.as_str().trim_end_matches('/').to_string());
-    }
-    let letters = region.chars().take_while(char::is_ascii_lowercase).count();
-    let valid = letters > 0
-        && region.len() > letters
-        && region[letters..].chars().all(|c| c.is_ascii_digit());
-    if !valid {
-        return Err(ApiUrlError::Region(region.to_string()));
-    }
-    Ok(format!("https://api.wxcc-{region}.cisco.com"))
-}
-
-/// Whether an org or project id is safe in a URL path.
-pub(crate) fn valid_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
 }
 
 /// Whether a flow or version id the server answers with has the shape real ones have: 24 hex
@@ -472,71 +567,6 @@ pub fn resolve_subflows(file: &mut Value, found: &BTreeMap<String, SubflowIds>) 
     }
 }
 
-/// What a lookup's answer means: the one subflow named exactly `name` among the answer's
-/// `data` (the paginated list's array \[community\]), by the ids an import names a flow with
-/// (`flowId`, and `id` as its version when both are there; else `id`) [assumed: the list's
-/// entries are not published]. None, several, or an id not of the shape real ids have: a
-/// failure that names the subflow and says what to do.
-pub(crate) fn judge_lookup(
-    answer: &Answer,
-    attempt: u32,
-    request_url: &str,
-    name: &str,
-) -> Verdict<SubflowIds> {
-    let map = match judge_common(Step::Lookup, answer, attempt, request_url) {
-        Verdict::Accepted(map) => map,
-        Verdict::RetryAfter(secs) => return Verdict::RetryAfter(secs),
-        Verdict::Failed(f) => return Verdict::Failed(f),
-    };
-    let shown = crate::diagnostic::printable_name(name);
-    let fix = format!("push the subflow first (`wxcflow push {shown}.fd.json`), or build the parent with `--subflow {shown}=ID`");
-    let Some(entries) = map.get("data").and_then(Value::as_array) else {
-        return failed(
-            FailureKind::NotTheApi,
-            format!("looking up subflow `{shown}` was answered with HTTP {}, but the answer has no `data` list; it is not shown", answer.status),
-        );
-    };
-    let matching: Vec<&serde_json::Map<String, Value>> = entries
-        .iter()
-        .filter_map(Value::as_object)
-        .filter(|e| e.get("name").and_then(Value::as_str) == Some(name))
-        .collect();
-    let entry = match matching.as_slice() {
-        [one] => *one,
-        [] => {
-            return failed(
-                FailureKind::Refused,
-                format!("the parent calls subflow `{shown}`, which the tenant has not (no subflow of that name in the answer); {fix}"),
-            )
-        }
-        several => {
-            return failed(
-                FailureKind::Refused,
-                format!("the tenant has {} subflows named `{shown}`; build the parent with `--subflow {shown}=ID` to say which", several.len()),
-            )
-        }
-    };
-    let id = |field: &str| {
-        entry
-            .get(field)
-            .map(|v| v.as_str().filter(|s| is_flow_id(s)))
-    };
-    match (id("flowId"), id("id")) {
-        (Some(Some(flow)), Some(Some(version))) => Verdict::Accepted(SubflowIds {
-            flow_id: flow.to_string(),
-            version_id: version.to_string(),
-        }),
-        (Some(Some(flow)), None) | (None, Some(Some(flow))) => Verdict::Accepted(SubflowIds {
-            flow_id: flow.to_string(),
-            version_id: String::new(),
-        }),
-        _ => failed(
-            FailureKind::NotTheApi,
-            format!("subflow `{shown}` was found, but its `flowId` or `id` is not an id (24 hex digits, as real ids are); it is not shown"),
-        ),
-    }
-}
-
 /// An answer's body, read up to [`Call::MAX_ANSWER_BYTES`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Body {
@@ -697,40 +727,6 @@ fn api_host(host: &Host<&str>) -> Option<String> {
     Some(format!("api.wxcc-{known}.cisco.com"))
 }
 
-/// The environment variables a proxy is taken from, in the order they are read: the first
-/// one set is the proxy (as ureq reads them).
-pub(crate) const PROXY_VARIABLES: [&str; 6] = [
-    "ALL_PROXY",
-    "all_proxy",
-    "HTTPS_PROXY",
-    "https_proxy",
-    "HTTP_PROXY",
-    "http_proxy",
-];
-
-/// Whether a call to `url` may go through a proxy named by the environment (`ALL_PROXY`,
-/// `HTTPS_PROXY`, `HTTP_PROXY`, and their lower-case forms; `NO_PROXY` lists hosts that go
-/// direct): https only, where the proxy sees a `CONNECT` and TLS runs end to end through it.
-/// Plain http, which goes to loopback only, never does: a proxy would read the request,
-/// bearer token included.
-pub(crate) fn may_use_proxy(url: &str) -> bool {
-    Url::parse(url).is_ok_and(|u| u.scheme() == "https")
-}
-
-/// How a proxy is named in messages: `scheme://host:port`, never a user name or password.
-pub(crate) fn proxy_shown(scheme: &str, host: &str, port: u16) -> String {
-    let scheme = if scheme.eq_ignore_ascii_case("https") {
-        "https"
-    } else {
-        "http"
-    };
-    let host: String = host
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
-        .collect();
-    format!("{scheme}://{host}:{port}")
-}
-
 /// How long a `Retry-After` asks to wait, in seconds: the delta-seconds form only (an HTTP
 /// date is not read).
 pub(crate) fn retry_after_secs(value: &str) -> Option<u64> {
@@ -765,7 +761,7 @@ fn judge_common(
     if status == 429 {
         let asked = answer.retry_after.as_deref().map(retry_after_secs);
         return match asked {
-            _ if attempt >= MAX_RETRIES => failed(
+            _ if attempt >= Call::MAX_RETRIES => failed(
                 Refused,
                 format!("{noun} was refused: HTTP 429 (too many requests), {} times; try again later", attempt + 1),
             ),
@@ -797,7 +793,7 @@ fn judge_common(
         let why = if answer.body == Body::TooLarge {
             format!(
                 "longer than {} KiB (not read further)",
-                MAX_ANSWER_BYTES / 1024
+                Call::MAX_ANSWER_BYTES / 1024
             )
         } else {
             "not text".to_string()
@@ -819,55 +815,6 @@ fn judge_common(
             NotTheApi,
             format!("{noun} was answered with HTTP {status}, but the answer is not a JSON object; it is not shown"),
         ),
-    }
-}
-
-/// What an import's answer means. Accepted only as a 2xx JSON object naming the flow by an id
-/// of the shape real ids have: `flowId` (and `id`, the version, when both are there), else `id`
-/// [assumed: the live contract answers a `BasicFlowDTO` and publishes none of its fields; an
-/// export, a FlowVersionRes, has `flowId` for the flow and `id` for the version]. An id field
-/// that is there but not 24 hex digits fails the import and is not printed.
-pub(crate) fn judge_import(answer: &Answer, attempt: u32, request_url: &str) -> Verdict<Imported> {
-    let map = match judge_common(Step::Import, answer, attempt, request_url) {
-        Verdict::Accepted(map) => map,
-        Verdict::RetryAfter(secs) => return Verdict::RetryAfter(secs),
-        Verdict::Failed(f) => return Verdict::Failed(f),
-    };
-    let status = answer.status;
-    for field in ["flowId", "id"] {
-        if let Some(value) = map.get(field) {
-            if !value.as_str().is_some_and(is_flow_id) {
-                return failed(
-                    FailureKind::NotTheApi,
-                    format!("the import was answered with HTTP {status}, but its `{field}` is not an id (24 hex digits, as real ids are); it is not shown"),
-                );
-            }
-        }
-    }
-    let id = |field: &str| map.get(field).and_then(|v| v.as_str()).map(String::from);
-    match (id("flowId"), id("id")) {
-        (Some(flow_id), version_id) => Verdict::Accepted(Imported {
-            flow_id,
-            version_id,
-        }),
-        (None, Some(flow_id)) => Verdict::Accepted(Imported {
-            flow_id,
-            version_id: None,
-        }),
-        (None, None) => failed(
-            FailureKind::NotTheApi,
-            format!("the import was answered with HTTP {status}, but the answer names no flow (no `flowId` or `id`): nothing shows the flow was imported"),
-        ),
-    }
-}
-
-/// What a publish's answer means: accepted as a 2xx JSON object (the published flow \[community\];
-/// its fields are not read).
-pub(crate) fn judge_publish(answer: &Answer, attempt: u32, request_url: &str) -> Verdict<()> {
-    match judge_common(Step::Publish, answer, attempt, request_url) {
-        Verdict::Accepted(_) => Verdict::Accepted(()),
-        Verdict::RetryAfter(secs) => Verdict::RetryAfter(secs),
-        Verdict::Failed(f) => Verdict::Failed(f),
     }
 }
 
@@ -944,10 +891,10 @@ mod tests {
     #[test]
     fn regions_and_stand_ins() {
         assert_eq!(
-            api_base("eu2", None).unwrap(),
+            Call::api_base("eu2", None).unwrap(),
             "https://api.wxcc-eu2.cisco.com"
         );
-        assert!(api_base("eu-2", None).is_err() && api_base("1", None).is_err());
+        assert!(Call::api_base("eu-2", None).is_err() && Call::api_base("1", None).is_err());
         for (given, base) in [
             ("http://127.0.0.1:8080/", "http://127.0.0.1:8080"),
             ("http://127.0.0.2:8080", "http://127.0.0.2:8080"),
@@ -960,7 +907,11 @@ mod tests {
                 "https://proxy.example.com/base",
             ),
         ] {
-            assert_eq!(api_base("us1", Some(given)).as_deref(), Ok(base), "{given}");
+            assert_eq!(
+                Call::api_base("us1", Some(given)).as_deref(),
+                Ok(base),
+                "{given}"
+            );
         }
     }
 
@@ -979,7 +930,7 @@ mod tests {
             ("flows", "--api-url: not an absolute URL (relative URL without a base)"),
         ] {
             assert_eq!(
-                api_base("us1", Some(given)).unwrap_err().to_string(),
+                Call::api_base("us1", Some(given)).unwrap_err().to_string(),
                 says,
                 "{given}"
             );
@@ -991,7 +942,7 @@ mod tests {
             "https://user:hunter2@api.wxcc-us1.cisco.com",
             "http://u@localhost:8080",
         ] {
-            let said = api_base("us1", Some(given)).unwrap_err().to_string();
+            let said = Call::api_base("us1", Some(given)).unwrap_err().to_string();
             assert!(
                 said.starts_with("--api-url: a user name or password"),
                 "{said}"
@@ -1064,14 +1015,14 @@ mod tests {
     fn an_import_is_believed_only_with_ids_of_the_real_shape() {
         let both = format!(r#"{{"id": "{VERSION}", "flowId": "{FLOW}", "name": "x"}}"#);
         assert_eq!(
-            judge_import(&json(201, &both), 0, IMPORT),
+            json(201, &both).judge_import(0, IMPORT),
             Verdict::Accepted(Imported {
                 flow_id: FLOW.into(),
                 version_id: Some(VERSION.into())
             })
         );
         assert_eq!(
-            judge_import(&json(200, &format!(r#"{{"id": "{FLOW}"}}"#)), 0, IMPORT),
+            json(200, &format!(r#"{{"id": "{FLOW}"}}"#)).judge_import(0, IMPORT),
             Verdict::Accepted(Imported {
                 flow_id: FLOW.into(),
                 version_id: None
@@ -1088,7 +1039,7 @@ mod tests {
             (Answer { body: Body::TooLarge, ..json(200, "") }, "the import was answered with HTTP 200, but the answer is longer than 1024 KiB (not read further); it is not shown, and is not the flow API's"),
             (Answer { body: Body::NotText, ..json(200, "") }, "the import was answered with HTTP 200, but the answer is not text; it is not shown, and is not the flow API's"),
         ] {
-            let f = failure(judge_import(&answer, 0, IMPORT));
+            let f = failure(answer.judge_import(0, IMPORT));
             assert_eq!((f.kind, f.message.as_str()), (FailureKind::NotTheApi, says));
         }
         assert!(is_json_type("application/problem+json") && !is_json_type("text/json"));
@@ -1116,7 +1067,7 @@ mod tests {
             (301, None, "a redirect with no Location"),
             (308, Some("data:,x"), "a redirect to a URL with no host"),
         ] {
-            let f = failure(judge_import(&redirect(status, location), 0, IMPORT));
+            let f = failure(redirect(status, location).judge_import(0, IMPORT));
             let says = format!("the import was answered with HTTP {status}, {to}{tail}");
             assert_eq!((f.kind, f.message), (FailureKind::NotTheApi, says));
         }
@@ -1134,10 +1085,10 @@ mod tests {
         ] {
             assert_eq!(form_file_name(given), sent, "{given:?}");
         }
-        assert!(may_use_proxy("https://api.wxcc-us1.cisco.com/x"));
-        assert!(!may_use_proxy("http://127.0.0.1:8080/x"));
+        assert!(Call::may_use_proxy("https://api.wxcc-us1.cisco.com/x"));
+        assert!(!Call::may_use_proxy("http://127.0.0.1:8080/x"));
         assert_eq!(
-            proxy_shown("HTTP", "proxy.corp.example", 3128),
+            Call::proxy_shown("HTTP", "proxy.corp.example", 3128),
             "http://proxy.corp.example:3128"
         );
     }
@@ -1149,22 +1100,22 @@ mod tests {
             ..json(429, "{}")
         };
         assert_eq!(
-            judge_import(&busy(Some("0")), 0, IMPORT),
+            busy(Some("0")).judge_import(0, IMPORT),
             Verdict::RetryAfter(0)
         );
         assert_eq!(
-            judge_publish(&busy(Some(" 60 ")), 2, IMPORT),
+            busy(Some(" 60 ")).judge_publish(2, IMPORT),
             Verdict::RetryAfter(60)
         );
         for (retry_after, attempt, says) in [
-            (Some("1"), MAX_RETRIES, "the import was refused: HTTP 429 (too many requests), 4 times; try again later"),
+            (Some("1"), Call::MAX_RETRIES, "the import was refused: HTTP 429 (too many requests), 4 times; try again later"),
             (Some("61"), 0, "the import was refused: HTTP 429 (too many requests), Retry-After 61 s is longer than push waits (60 s); try again later"),
             (Some("99999999999999999999999"), 0, "the import was refused: HTTP 429 (too many requests) without a Retry-After in seconds; try again later"),
             (Some("Wed, 21 Oct 2015 07:28:00 GMT"), 0, "the import was refused: HTTP 429 (too many requests) without a Retry-After in seconds; try again later"),
             (Some("-1"), 0, "the import was refused: HTTP 429 (too many requests) without a Retry-After in seconds; try again later"),
             (None, 0, "the import was refused: HTTP 429 (too many requests) without a Retry-After in seconds; try again later"),
         ] {
-            let f = failure(judge_import(&busy(retry_after), attempt, IMPORT));
+            let f = failure(busy(retry_after).judge_import(attempt, IMPORT));
             assert_eq!((f.kind, f.message.as_str()), (FailureKind::Refused, says));
         }
     }
@@ -1179,14 +1130,13 @@ mod tests {
             refusal(500, "token abc"),
             "HTTP 500 (the answer is not shown: it may echo the token)"
         );
-        let f = failure(judge_publish(
-            &Answer {
+        let f = failure(
+            Answer {
                 body: Body::TooLarge,
                 ..json(503, "")
-            },
-            0,
-            IMPORT,
-        ));
+            }
+            .judge_publish(0, IMPORT),
+        );
         assert_eq!(
             (f.kind, f.message.as_str()),
             (
@@ -1195,7 +1145,7 @@ mod tests {
             )
         );
         assert_eq!(
-            judge_publish(&json(200, "{}"), 0, IMPORT),
+            json(200, "{}").judge_publish(0, IMPORT),
             Verdict::Accepted(())
         );
     }
@@ -1203,7 +1153,7 @@ mod tests {
     #[test]
     fn a_subflow_is_found_by_its_exact_name_with_ids_of_the_real_shape() {
         let list = |entries: &str| json(200, &format!(r#"{{"data": [{entries}]}}"#));
-        let found = |entries: &str| judge_lookup(&list(entries), 0, IMPORT, "Token");
+        let found = |entries: &str| list(entries).judge_lookup(0, IMPORT, "Token");
         assert_eq!(
             found(&format!(
                 r#"{{"name": "Tokens", "id": "{VERSION}"}}, {{"name": "Token", "flowId": "{FLOW}", "id": "{VERSION}"}}"#
@@ -1231,7 +1181,7 @@ mod tests {
         let mut moved = json(302, "");
         moved.location = Some("https://login.example.com/".into());
         assert_eq!(
-            failure(judge_lookup(&moved, 0, IMPORT, "Token")).kind,
+            failure(moved.judge_lookup(0, IMPORT, "Token")).kind,
             FailureKind::NotTheApi
         );
         let call = Call::lookup(
