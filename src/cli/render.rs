@@ -138,24 +138,14 @@ pub(super) fn render(
 ) -> Outcome {
     use rayon::prelude::*;
     let source = read_source(s, template)?;
-    let spec = match wxcflow::spec::Spec::parse(&source) {
-        Ok(s) => s,
-        Err(d) => {
-            print_diagnostics(s, &[d], &[&source], Format::Human, false);
-            return Err(Failure::problems());
-        }
+    let problems = |diagnostics: &[Diagnostic]| {
+        print_diagnostics(s, diagnostics, &[&source], Format::Human, false);
+        Failure::problems()
     };
-    let renderer = match wxcflow::render::Renderer::new(&spec, Some(&source)) {
-        Ok(r) => r,
-        Err(diagnostics) => {
-            print_diagnostics(s, &diagnostics, &[&source], Format::Human, false);
-            return Err(Failure::problems());
-        }
-    };
-    let (files, skipped) = match scan_tenants(tenants_dir) {
-        Ok(found) => found,
-        Err(e) => return Err(Failure::usage(e)),
-    };
+    let spec = wxcflow::spec::Spec::parse(&source).map_err(|d| problems(&[d]))?;
+    let renderer = wxcflow::render::Renderer::new(&spec, Some(&source))
+        .map_err(|diagnostics| problems(&diagnostics))?;
+    let (files, skipped) = scan_tenants(tenants_dir).map_err(Failure::usage)?;
     for note in batch::skipped_notes(&skipped) {
         reportln!("{note}");
     }
@@ -173,10 +163,10 @@ pub(super) fn render(
     .map_err(|problem| Failure::usage(problem.to_string()))?;
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
     let threads = batch::pool_size(jobs, files.len(), cores);
-    let pool = match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
-        Ok(p) => p,
-        Err(e) => return Err(Failure::usage(format!("cannot start {threads} jobs: {e}"))),
-    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| Failure::usage(format!("cannot start {threads} jobs: {e}")))?;
     let template_source = wxcflow::flow::Source::of(&source.name, source.text.as_bytes());
     // The folder is locked, and its manifest marked in progress, before anything in it changes.
     let (out_dir, prune) = match target {
@@ -351,12 +341,8 @@ fn begin(
     template: &wxcflow::flow::Source,
     planned: &[String],
 ) -> Result<(outdir::Lock, Option<Manifest>), Failure> {
-    if let Err(e) = std::fs::create_dir_all(dir) {
-        return Err(Failure::usage(format!(
-            "cannot create {}: {e}",
-            dir.display()
-        )));
-    }
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Failure::usage(format!("cannot create {}: {e}", dir.display())))?;
     let lock = outdir::lock(dir).map_err(Failure::usage)?;
     // A manifest this version cannot read describes nothing it may reuse or remove.
     let previous = match outdir::read_manifest(&s.files, dir) {

@@ -235,9 +235,7 @@ pub(super) fn fmt(s: &Session, specs: &[PathBuf], check_only: bool) -> Outcome {
             keep_mode: true,
             in_place: true,
         };
-        if let Err(e) = s.files.write_output(path, formatted.as_bytes(), options) {
-            return Err(Failure::usage(e));
-        }
+        (s.files.write_output(path, formatted.as_bytes(), options)).map_err(Failure::usage)?;
         reportln!("formatted {}{what_changed}", path.display());
     }
     Ok(Done::found_if(problems))
