@@ -8,6 +8,7 @@
 mod common;
 
 mod builder;
+mod diagnostics;
 mod drawings;
 mod fixtures;
 mod fmt;
