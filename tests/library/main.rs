@@ -14,6 +14,7 @@ mod fixtures;
 mod fmt;
 mod inspect;
 mod layering;
+mod render_batch;
 mod render_groups;
 mod revisions;
 mod round_trip;
