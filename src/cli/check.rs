@@ -104,22 +104,7 @@ pub(super) fn check(
     let mut loaded = Vec::new();
     if let Some(dir) = tenants {
         // The same tenant files `render` takes, and a note for every other entry.
-        let paths = match super::render::scan_tenants(dir) {
-            Ok((files, skipped)) => {
-                for note in wxcflow::render::batch::skipped_notes(&skipped) {
-                    reportln!("{note}");
-                }
-                files
-            }
-            Err(e) => return Err(Failure::usage(e)),
-        };
-        // As for `render`: no tenant is a mistake, not a pass.
-        if paths.is_empty() {
-            return Err(Failure::input(format!(
-                "no tenant files (*.toml) in {}; nothing was checked",
-                dir.display()
-            )));
-        }
+        let paths = super::render::tenant_files(dir, "checked")?;
         for file in paths {
             let path = file.path.clone();
             let source = match file.read(s) {

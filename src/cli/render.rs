@@ -35,20 +35,18 @@ impl TenantFile {
     }
 }
 
-/// Entries of a tenants folder that are not tenant files, with why.
-pub(super) type Skipped = Vec<(String, SkipReason)>;
-
 /// The tenant files of a folder, and every other entry with why it is not one. A tenant file
 /// is a regular file (or a link to one inside the folder) whose name ends in `.toml`, in any
 /// case (`ACME.TOML` is tenant `ACME`): files copied from case-insensitive disks keep their
 /// meaning. A link that leads out of the folder is a tenant the user meant, refused without
-/// reading what it points at.
-pub(super) fn scan_tenants(dir: &Path) -> Result<(Vec<TenantFile>, Skipped), String> {
-    let entries =
-        std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+/// reading what it points at. The other entries are noted on stderr; a folder without tenant
+/// files is refused (`nothing was <done>`): no tenant is a mistake, not a pass.
+pub(super) fn tenant_files(dir: &Path, done: &str) -> Result<Vec<TenantFile>, Failure> {
+    let unreadable =
+        |e: std::io::Error| Failure::usage(format!("cannot read {}: {e}", dir.display()));
     let mut found: Vec<(PathBuf, String)> = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    for entry in std::fs::read_dir(dir).map_err(unreadable)? {
+        let entry = entry.map_err(unreadable)?;
         found.push((
             entry.path(),
             entry.file_name().to_string_lossy().into_owned(),
@@ -91,7 +89,16 @@ pub(super) fn scan_tenants(dir: &Path) -> Result<(Vec<TenantFile>, Skipped), Str
             Err(_) => skipped.push((shown, SkipReason::BrokenLink)),
         }
     }
-    Ok((tenants, skipped))
+    for note in batch::skipped_notes(&skipped) {
+        reportln!("{note}");
+    }
+    if tenants.is_empty() {
+        return Err(Failure::input(format!(
+            "no tenant files (*.toml) in {}; nothing was {done}",
+            dir.display()
+        )));
+    }
+    Ok(tenants)
 }
 
 /// What a directory entry is, when it is not a regular file.
@@ -145,16 +152,7 @@ pub(super) fn render(
     let spec = wxcflow::spec::Spec::parse(&source).map_err(|d| problems(&[d]))?;
     let renderer = wxcflow::render::Renderer::new(&spec, Some(&source))
         .map_err(|diagnostics| problems(&diagnostics))?;
-    let (files, skipped) = scan_tenants(tenants_dir).map_err(Failure::usage)?;
-    for note in batch::skipped_notes(&skipped) {
-        reportln!("{note}");
-    }
-    if files.is_empty() {
-        return Err(Failure::input(format!(
-            "no tenant files (*.toml) in {}; nothing was rendered",
-            tenants_dir.display()
-        )));
-    }
+    let files = tenant_files(tenants_dir, "rendered")?;
     batch::check_names(
         files
             .iter()
