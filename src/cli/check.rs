@@ -72,15 +72,13 @@ impl Report<'_> {
             self.human.push_str(&diagnostic::printable(&heading));
             self.human.push('\n');
         }
-        self.human
-            .push_str(&wxcflow::diagnostic::Diagnostic::render_human_styled(
-                &new,
-                sources,
-                self.session.colour_stdout(),
-            ));
+        self.human.push_str(&Diagnostic::render_human_styled(
+            &new,
+            sources,
+            self.session.colour_stdout(),
+        ));
         self.sarif.add(&new, sources, Some(input));
-        self.shown
-            .extend(wxcflow::diagnostic::Diagnostic::shown(&new, sources));
+        self.shown.extend(Diagnostic::shown(&new, sources));
         self.diagnostics.extend(new);
     }
 }
@@ -207,14 +205,10 @@ pub(super) fn check(
             reportln!(
                 "checked {}{tenants_part}: {}{unread}",
                 inputs(specs.len() - exports, exports),
-                wxcflow::diagnostic::Diagnostic::summary(&report.diagnostics)
+                Diagnostic::summary(&report.diagnostics)
             );
         }
-        ReportFormat::Json => out!(
-            s,
-            "{}",
-            wxcflow::diagnostic::Diagnostic::render_json(&report.shown, &[])
-        ),
+        ReportFormat::Json => out!(s, "{}", Diagnostic::render_json(&report.shown, &[])),
         ReportFormat::Sarif => out!(s, "{}", report.sarif.render()),
     }
     if report.unreadable > 0 {

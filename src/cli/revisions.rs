@@ -52,7 +52,7 @@ fn other_revision(
     bytes: &[u8],
     told: &mut Vec<Diagnostic>,
 ) -> Result<Revision, Failure> {
-    match wxcflow::tools::workflow::Inspection::of(bytes) {
+    match workflow::Inspection::of(bytes) {
         // Text that is neither an export nor JSON is taken for a spec, so that its problems
         // are shown with their line and column.
         Inspection::Rejected(workflow::Rejection::NonHex { .. })
@@ -116,10 +116,7 @@ pub(super) fn diff(s: &Session, old: &Path, new: &Path, format: DiffFormat) -> O
     for path in [old, new] {
         // Either side may be an export, the largest kind of input; specs and documents are held
         // to their own limit once recognised.
-        let bytes = match s
-            .files
-            .read_bounded(path, wxcflow::tools::workflow::Export::MAX_BYTES)
-        {
+        let bytes = match s.files.read_bounded(path, workflow::Export::MAX_BYTES) {
             Ok(b) => b,
             // Exit 1 means "changes" to diff(1) users: any trouble with a side is 2.
             Err(e) => return Err(Failure::Unusable(Some(error::describe_read(&e)))),
@@ -148,7 +145,7 @@ pub(super) fn diff(s: &Session, old: &Path, new: &Path, format: DiffFormat) -> O
             Ok(Done::found_if(!changes.is_empty()))
         }
         (Revision::Export(a), Revision::Export(b)) => {
-            let comparison = wxcflow::tools::workflow::Export::compare(a, b);
+            let comparison = workflow::Export::compare(a, b);
             match format {
                 DiffFormat::Json => outln!(s, "{}", pretty_json(&comparison)),
                 _ => out!(s, "{}", comparison.render(&old_name, &new_name)),

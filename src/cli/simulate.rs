@@ -45,7 +45,7 @@ impl<'a> FsFlows<'a> {
             .map(|(d, _)| d.flow)
             .ok_or_else(|| ChildError::DoesNotCompile {
                 file: source.name.clone(),
-                summary: wxcflow::diagnostic::Diagnostic::summary(&result.diagnostics),
+                summary: Diagnostic::summary(&result.diagnostics),
                 first: result
                     .diagnostics
                     .iter()
