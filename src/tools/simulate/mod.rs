@@ -99,24 +99,13 @@ pub enum Reply {
 
 impl Reply {
     /// The reply of a node with secret outputs: its body and headers hold the secret too.
-    pub fn tainted_by(self, secret: bool) -> Reply {
-        match self {
-            Reply::Response {
-                status,
-                status_text,
-                headers,
-                body,
-            } => Reply::Response {
-                status,
-                status_text,
-                headers: headers
-                    .into_iter()
-                    .map(|(k, v)| (k, v.tainted_by(secret)))
-                    .collect(),
-                body: body.tainted_by(secret),
-            },
-            other => other,
+    pub fn tainted_by(mut self, secret: bool) -> Reply {
+        if let Reply::Response { headers, body, .. } = &mut self {
+            for value in headers.values_mut().chain([body]) {
+                *value = std::mem::take(value).tainted_by(secret);
+            }
         }
+        self
     }
 }
 
