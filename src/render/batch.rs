@@ -106,31 +106,24 @@ pub enum SkipReason {
 }
 
 impl SkipReason {
-    /// The note for one entry: `<path>: <this>`.
-    pub fn describe(self) -> &'static str {
+    /// The note for one entry (`<path>: <this>`), and how the entries beyond the notes are
+    /// counted (`K <this>`).
+    fn words(self) -> (&'static str, &'static str) {
         match self {
-            SkipReason::NotToml => "not a .toml file",
-            SkipReason::AppleDouble => "macOS metadata (AppleDouble), not a tenant file",
-            SkipReason::Directory => "a directory, not a file",
-            SkipReason::Fifo => "a FIFO, not a regular file (it could block the batch)",
-            SkipReason::Socket => "a socket, not a regular file",
-            SkipReason::Device => "a device, not a regular file",
-            SkipReason::BrokenLink => "a link that cannot be followed",
-            SkipReason::Other => "not a regular file",
-        }
-    }
-
-    /// Counted in the summary as `K <this>`.
-    fn counted(self) -> &'static str {
-        match self {
-            SkipReason::NotToml => "not .toml",
-            SkipReason::AppleDouble => "macOS metadata",
-            SkipReason::Directory => "directories",
-            SkipReason::Fifo => "FIFOs",
-            SkipReason::Socket => "sockets",
-            SkipReason::Device => "devices",
-            SkipReason::BrokenLink => "broken links",
-            SkipReason::Other => "not regular files",
+            SkipReason::NotToml => ("not a .toml file", "not .toml"),
+            SkipReason::AppleDouble => (
+                "macOS metadata (AppleDouble), not a tenant file",
+                "macOS metadata",
+            ),
+            SkipReason::Directory => ("a directory, not a file", "directories"),
+            SkipReason::Fifo => (
+                "a FIFO, not a regular file (it could block the batch)",
+                "FIFOs",
+            ),
+            SkipReason::Socket => ("a socket, not a regular file", "sockets"),
+            SkipReason::Device => ("a device, not a regular file", "devices"),
+            SkipReason::BrokenLink => ("a link that cannot be followed", "broken links"),
+            SkipReason::Other => ("not a regular file", "not regular files"),
         }
     }
 }
@@ -144,7 +137,7 @@ pub fn skipped_notes(skipped: &[(String, SkipReason)]) -> Vec<String> {
     let mut notes: Vec<String> = skipped
         .iter()
         .take(SKIPPED_SHOWN)
-        .map(|(path, why)| format!("note: skipped {path}: {}", why.describe()))
+        .map(|(path, why)| format!("note: skipped {path}: {}", why.words().0))
         .collect();
     let rest = &skipped[skipped.len().min(SKIPPED_SHOWN)..];
     if !rest.is_empty() {
@@ -154,7 +147,7 @@ pub fn skipped_notes(skipped: &[(String, SkipReason)]) -> Vec<String> {
         }
         let by_reason: Vec<String> = counts
             .iter()
-            .map(|(why, n)| format!("{n} {}", why.counted()))
+            .map(|(why, n)| format!("{n} {}", why.words().1))
             .collect();
         notes.push(format!(
             "note: and {} more skipped ({})",
