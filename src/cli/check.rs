@@ -72,15 +72,13 @@ impl Report<'_> {
             self.human.push_str(&diagnostic::printable(&heading));
             self.human.push('\n');
         }
-        self.human
-            .push_str(&wxcflow::diagnostic::Diagnostic::render_human_styled(
-                &new,
-                sources,
-                self.session.colour_stdout(),
-            ));
+        self.human.push_str(&Diagnostic::render_human_styled(
+            &new,
+            sources,
+            self.session.colour_stdout(),
+        ));
         self.sarif.add(&new, sources, Some(input));
-        self.shown
-            .extend(wxcflow::diagnostic::Diagnostic::shown(&new, sources));
+        self.shown.extend(Diagnostic::shown(&new, sources));
         self.diagnostics.extend(new);
     }
 }
@@ -104,22 +102,7 @@ pub(super) fn check(
     let mut loaded = Vec::new();
     if let Some(dir) = tenants {
         // The same tenant files `render` takes, and a note for every other entry.
-        let paths = match super::render::scan_tenants(dir) {
-            Ok((files, skipped)) => {
-                for note in wxcflow::render::batch::skipped_notes(&skipped) {
-                    reportln!("{note}");
-                }
-                files
-            }
-            Err(e) => return Err(Failure::usage(e)),
-        };
-        // As for `render`: no tenant is a mistake, not a pass.
-        if paths.is_empty() {
-            return Err(Failure::input(format!(
-                "no tenant files (*.toml) in {}; nothing was checked",
-                dir.display()
-            )));
-        }
+        let paths = super::render::tenant_files(dir, "checked")?;
         for file in paths {
             let path = file.path.clone();
             let source = match file.read(s) {
@@ -222,14 +205,10 @@ pub(super) fn check(
             reportln!(
                 "checked {}{tenants_part}: {}{unread}",
                 inputs(specs.len() - exports, exports),
-                wxcflow::diagnostic::Diagnostic::summary(&report.diagnostics)
+                Diagnostic::summary(&report.diagnostics)
             );
         }
-        ReportFormat::Json => out!(
-            s,
-            "{}",
-            wxcflow::diagnostic::Diagnostic::render_json(&report.shown, &[])
-        ),
+        ReportFormat::Json => out!(s, "{}", Diagnostic::render_json(&report.shown, &[])),
         ReportFormat::Sarif => out!(s, "{}", report.sarif.render()),
     }
     if report.unreadable > 0 {

@@ -19,16 +19,13 @@ pub(super) fn inspect(s: &Session, files: &[PathBuf], format: Format) -> Outcome
     let mut inspected = Vec::new();
     for path in files {
         let name = path.display().to_string();
-        match s
-            .files
-            .read_bounded(path, wxcflow::tools::workflow::Export::MAX_BYTES)
-        {
-            Ok(bytes) => inspected.push((name, wxcflow::tools::workflow::Inspection::of(&bytes))),
+        match s.files.read_bounded(path, workflow::Export::MAX_BYTES) {
+            Ok(bytes) => inspected.push((name, workflow::Inspection::of(&bytes))),
             // Too large is a finding about the file, reported like any other rejection.
             Err(e) if e.too_large => inspected.push((
                 name,
                 Inspection::Rejected(workflow::Rejection::TooLarge {
-                    bytes: wxcflow::tools::workflow::Export::MAX_BYTES + 1,
+                    bytes: workflow::Export::MAX_BYTES + 1,
                 }),
             )),
             Err(e) => return Err(e.into()),
@@ -37,7 +34,7 @@ pub(super) fn inspect(s: &Session, files: &[PathBuf], format: Format) -> Outcome
     let comparison = match inspected.as_slice() {
         [(_, a), (_, b)] => single_export(a)
             .zip(single_export(b))
-            .map(|(a, b)| wxcflow::tools::workflow::Export::compare(a, b)),
+            .map(|(a, b)| workflow::Export::compare(a, b)),
         _ => None,
     };
     match format {
@@ -78,9 +75,9 @@ pub(super) fn textconv(s: &Session, path: &Path) -> Outcome {
     if let Some(code) = super::flow_designer::textconv(s, path, &bytes, kind) {
         return code;
     }
-    if bytes.len() > wxcflow::tools::workflow::Export::MAX_BYTES {
+    if bytes.len() > workflow::Export::MAX_BYTES {
         let name = path.display().to_string();
-        return Err(io::too_large(&name, wxcflow::tools::workflow::Export::MAX_BYTES).into());
+        return Err(io::too_large(&name, workflow::Export::MAX_BYTES).into());
     }
     // Git hands textconv temporary paths; a fixed label keeps them out of the diff.
     // Specs and documents: the canonical line view; a file that does not compile, verbatim.
@@ -111,7 +108,7 @@ pub(super) fn textconv(s: &Session, path: &Path) -> Outcome {
             |d| wxcflow::tools::diff::render_lines(&d.flow),
         ),
         InputKind::Other if !bytes.is_empty() && std::str::from_utf8(&bytes).is_ok() => verbatim(),
-        _ => wxcflow::tools::workflow::Inspection::of(&bytes).render("export"),
+        _ => workflow::Inspection::of(&bytes).render("export"),
     };
     // For display only: control characters a file holds never reach the terminal.
     out!(s, "{}", diagnostic::printable(&text));

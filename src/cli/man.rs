@@ -41,20 +41,10 @@ fn collect(command: &clap::Command, pages: &mut Vec<(String, Vec<u8>)>) -> std::
 }
 
 pub(super) fn man(s: &Session, dir: &Path) -> Outcome {
-    let pages = match pages() {
-        Ok(pages) => pages,
-        Err(e) => {
-            return Err(Failure::usage(format!(
-                "cannot generate the man pages: {e}"
-            )))
-        }
-    };
-    if let Err(e) = std::fs::create_dir_all(dir) {
-        return Err(Failure::usage(format!(
-            "cannot create {}: {e}",
-            dir.display()
-        )));
-    }
+    let pages =
+        pages().map_err(|e| Failure::usage(format!("cannot generate the man pages: {e}")))?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Failure::usage(format!("cannot create {}: {e}", dir.display())))?;
     for (name, roff) in &pages {
         let path = dir.join(name);
         // DIR is written as a whole: a link planted there is replaced, not followed out of it.
@@ -62,9 +52,9 @@ pub(super) fn man(s: &Session, dir: &Path) -> Outcome {
             links: super::io::Links::Replace,
             ..super::io::WriteOptions::output(false)
         };
-        if let Err(e) = s.files.write_output(&path, roff, options) {
-            return Err(Failure::usage(e));
-        }
+        s.files
+            .write_output(&path, roff, options)
+            .map_err(Failure::usage)?;
     }
     reportln!("wrote {} man pages to {}", pages.len(), dir.display());
     Ok(Done::Clean)

@@ -737,12 +737,10 @@ fn print_diagnostics(
         return;
     }
     let text = match format {
-        Format::Human => wxcflow::diagnostic::Diagnostic::render_human_styled(
-            diagnostics,
-            sources,
-            s.colour_for(to_stdout),
-        ),
-        Format::Json => wxcflow::diagnostic::Diagnostic::render_json(diagnostics, sources),
+        Format::Human => {
+            Diagnostic::render_human_styled(diagnostics, sources, s.colour_for(to_stdout))
+        }
+        Format::Json => Diagnostic::render_json(diagnostics, sources),
     };
     if to_stdout {
         out!(s, "{text}");

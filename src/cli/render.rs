@@ -35,20 +35,18 @@ impl TenantFile {
     }
 }
 
-/// Entries of a tenants folder that are not tenant files, with why.
-pub(super) type Skipped = Vec<(String, SkipReason)>;
-
 /// The tenant files of a folder, and every other entry with why it is not one. A tenant file
 /// is a regular file (or a link to one inside the folder) whose name ends in `.toml`, in any
 /// case (`ACME.TOML` is tenant `ACME`): files copied from case-insensitive disks keep their
 /// meaning. A link that leads out of the folder is a tenant the user meant, refused without
-/// reading what it points at.
-pub(super) fn scan_tenants(dir: &Path) -> Result<(Vec<TenantFile>, Skipped), String> {
-    let entries =
-        std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+/// reading what it points at. The other entries are noted on stderr; a folder without tenant
+/// files is refused (`nothing was <done>`): no tenant is a mistake, not a pass.
+pub(super) fn tenant_files(dir: &Path, done: &str) -> Result<Vec<TenantFile>, Failure> {
+    let unreadable =
+        |e: std::io::Error| Failure::usage(format!("cannot read {}: {e}", dir.display()));
     let mut found: Vec<(PathBuf, String)> = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    for entry in std::fs::read_dir(dir).map_err(unreadable)? {
+        let entry = entry.map_err(unreadable)?;
         found.push((
             entry.path(),
             entry.file_name().to_string_lossy().into_owned(),
@@ -91,7 +89,16 @@ pub(super) fn scan_tenants(dir: &Path) -> Result<(Vec<TenantFile>, Skipped), Str
             Err(_) => skipped.push((shown, SkipReason::BrokenLink)),
         }
     }
-    Ok((tenants, skipped))
+    for note in batch::skipped_notes(&skipped) {
+        reportln!("{note}");
+    }
+    if tenants.is_empty() {
+        return Err(Failure::input(format!(
+            "no tenant files (*.toml) in {}; nothing was {done}",
+            dir.display()
+        )));
+    }
+    Ok(tenants)
 }
 
 /// What a directory entry is, when it is not a regular file.
@@ -138,33 +145,14 @@ pub(super) fn render(
 ) -> Outcome {
     use rayon::prelude::*;
     let source = read_source(s, template)?;
-    let spec = match wxcflow::spec::Spec::parse(&source) {
-        Ok(s) => s,
-        Err(d) => {
-            print_diagnostics(s, &[d], &[&source], Format::Human, false);
-            return Err(Failure::problems());
-        }
+    let problems = |diagnostics: &[Diagnostic]| {
+        print_diagnostics(s, diagnostics, &[&source], Format::Human, false);
+        Failure::problems()
     };
-    let renderer = match wxcflow::render::Renderer::new(&spec, Some(&source)) {
-        Ok(r) => r,
-        Err(diagnostics) => {
-            print_diagnostics(s, &diagnostics, &[&source], Format::Human, false);
-            return Err(Failure::problems());
-        }
-    };
-    let (files, skipped) = match scan_tenants(tenants_dir) {
-        Ok(found) => found,
-        Err(e) => return Err(Failure::usage(e)),
-    };
-    for note in batch::skipped_notes(&skipped) {
-        reportln!("{note}");
-    }
-    if files.is_empty() {
-        return Err(Failure::input(format!(
-            "no tenant files (*.toml) in {}; nothing was rendered",
-            tenants_dir.display()
-        )));
-    }
+    let spec = wxcflow::spec::Spec::parse(&source).map_err(|d| problems(&[d]))?;
+    let renderer = wxcflow::render::Renderer::new(&spec, Some(&source))
+        .map_err(|diagnostics| problems(&diagnostics))?;
+    let files = tenant_files(tenants_dir, "rendered")?;
     batch::check_names(
         files
             .iter()
@@ -173,10 +161,10 @@ pub(super) fn render(
     .map_err(|problem| Failure::usage(problem.to_string()))?;
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
     let threads = batch::pool_size(jobs, files.len(), cores);
-    let pool = match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
-        Ok(p) => p,
-        Err(e) => return Err(Failure::usage(format!("cannot start {threads} jobs: {e}"))),
-    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| Failure::usage(format!("cannot start {threads} jobs: {e}")))?;
     let template_source = wxcflow::flow::Source::of(&source.name, source.text.as_bytes());
     // The folder is locked, and its manifest marked in progress, before anything in it changes.
     let (out_dir, prune) = match target {
@@ -351,12 +339,8 @@ fn begin(
     template: &wxcflow::flow::Source,
     planned: &[String],
 ) -> Result<(outdir::Lock, Option<Manifest>), Failure> {
-    if let Err(e) = std::fs::create_dir_all(dir) {
-        return Err(Failure::usage(format!(
-            "cannot create {}: {e}",
-            dir.display()
-        )));
-    }
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Failure::usage(format!("cannot create {}: {e}", dir.display())))?;
     let lock = outdir::lock(dir).map_err(Failure::usage)?;
     // A manifest this version cannot read describes nothing it may reuse or remove.
     let previous = match outdir::read_manifest(&s.files, dir) {

@@ -60,7 +60,7 @@ fn other_revision(
     bytes: &[u8],
     told: &mut Vec<Diagnostic>,
 ) -> Result<Revision, Failure> {
-    match wxcflow::tools::workflow::Inspection::of(bytes) {
+    match workflow::Inspection::of(bytes) {
         // Text that is neither an export nor JSON is taken for a spec, so that its problems
         // are shown with their line and column.
         Inspection::Rejected(workflow::Rejection::NonHex { .. })
@@ -200,7 +200,7 @@ pub(super) fn diff(s: &Session, old: &Path, new: &Path, format: DiffFormat) -> O
             Ok(Done::found_if(!changes.is_empty()))
         }
         (Revision::Export(a), Revision::Export(b)) => {
-            let comparison = wxcflow::tools::workflow::Export::compare(a, b);
+            let comparison = workflow::Export::compare(a, b);
             match format {
                 DiffFormat::Json => outln!(s, "{}", pretty_json(&comparison)),
                 _ => out!(s, "{}", comparison.render(&old_name, &new_name)),
@@ -287,9 +287,7 @@ pub(super) fn fmt(s: &Session, specs: &[PathBuf], check_only: bool) -> Outcome {
             keep_mode: true,
             in_place: true,
         };
-        if let Err(e) = s.files.write_output(path, formatted.as_bytes(), options) {
-            return Err(Failure::usage(e));
-        }
+        (s.files.write_output(path, formatted.as_bytes(), options)).map_err(Failure::usage)?;
         reportln!("formatted {}{what_changed}", path.display());
     }
     Ok(Done::found_if(problems))

@@ -45,7 +45,7 @@ impl<'a> FsFlows<'a> {
             .map(|(d, _)| d.flow)
             .ok_or_else(|| ChildError::DoesNotCompile {
                 file: source.name.clone(),
-                summary: wxcflow::diagnostic::Diagnostic::summary(&result.diagnostics),
+                summary: Diagnostic::summary(&result.diagnostics),
                 first: result
                     .diagnostics
                     .iter()
@@ -204,10 +204,7 @@ pub(super) fn test(
     flow_designer: bool,
 ) -> Outcome {
     flow_folders_exist(flows)?;
-    let files = match scenario_files(paths) {
-        Ok(f) => f,
-        Err(e) => return Err(Failure::usage(e)),
-    };
+    let files = scenario_files(paths).map_err(Failure::usage)?;
     if files.is_empty() {
         let searched: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
         return Err(Failure::input(format!(

@@ -6,73 +6,75 @@ use super::{printable, Diagnostic, Severity, SourceFile, Span};
 use annotate_snippets::{AnnotationKind, Group, Level, Origin, Renderer, Snippet};
 use std::ops::Range;
 
-/// Renders diagnostics for a terminal, plain, quoting each one's line from `sources`: file,
-/// line, column, the line with the span underlined, and help.
-pub(crate) fn render_human(diagnostics: &[Diagnostic], sources: &[&SourceFile]) -> String {
-    render_human_styled(diagnostics, sources, false)
-}
-
-/// As [`render_human`], in colour when `styled`.
-pub(crate) fn render_human_styled(
-    diagnostics: &[Diagnostic],
-    sources: &[&SourceFile],
-    styled: bool,
-) -> String {
-    let renderer = if styled {
-        Renderer::styled()
-    } else {
-        Renderer::plain()
-    };
-    let mut out = String::new();
-    for d in diagnostics {
-        let message = printable(&d.message);
-        let level = match d.severity {
-            Severity::Error => Level::ERROR,
-            Severity::Warning => Level::WARNING,
-        };
-        let title = level.primary_title(message.as_ref()).id(d.code.as_str());
-        let excerpt = d.span.as_ref().and_then(|span| {
-            let source = sources.iter().find(|s| s.name == span.file)?;
-            shown_line(source, span)
-        });
-        let mut group = match (&d.span, &excerpt) {
-            (Some(span), Some(line)) => title.element(
-                Snippet::source(line.text.as_str())
-                    .line_start(span.line)
-                    .path(printable(&span.file))
-                    .annotation(AnnotationKind::Primary.span(line.span.clone())),
-            ),
-            (Some(span), None) => title.element(
-                Origin::path(printable(&span.file))
-                    .line(span.line)
-                    .char_column(span.column),
-            ),
-            (None, _) => Group::with_title(title),
-        };
-        let help = d.help.as_deref().map(printable);
-        if let Some(help) = &help {
-            group = group.element(Level::HELP.message(help.as_ref()));
-        }
-        let related: Vec<String> = d
-            .related
-            .iter()
-            .map(|r| {
-                format!(
-                    "{} at {}:{}:{}",
-                    printable(&r.note),
-                    printable(&r.span.file),
-                    r.span.line,
-                    r.span.column
-                )
-            })
-            .collect();
-        for note in &related {
-            group = group.element(Level::NOTE.message(note.as_str()));
-        }
-        out.push_str(&renderer.render(&[group]));
-        out.push_str("\n\n");
+impl Diagnostic {
+    /// Diagnostics for people, plain, quoting each one's line from `sources`: file, line,
+    /// column, the line with the span underlined, and help.
+    pub fn render_human(diagnostics: &[Diagnostic], sources: &[&SourceFile]) -> String {
+        Self::render_human_styled(diagnostics, sources, false)
     }
-    out
+
+    /// As [`Diagnostic::render_human`], coloured when `styled`.
+    pub fn render_human_styled(
+        diagnostics: &[Diagnostic],
+        sources: &[&SourceFile],
+        styled: bool,
+    ) -> String {
+        let renderer = if styled {
+            Renderer::styled()
+        } else {
+            Renderer::plain()
+        };
+        let mut out = String::new();
+        for d in diagnostics {
+            let message = printable(&d.message);
+            let level = match d.severity {
+                Severity::Error => Level::ERROR,
+                Severity::Warning => Level::WARNING,
+            };
+            let title = level.primary_title(message.as_ref()).id(d.code.as_str());
+            let excerpt = d.span.as_ref().and_then(|span| {
+                let source = sources.iter().find(|s| s.name == span.file)?;
+                shown_line(source, span)
+            });
+            let mut group = match (&d.span, &excerpt) {
+                (Some(span), Some(line)) => title.element(
+                    Snippet::source(line.text.as_str())
+                        .line_start(span.line)
+                        .path(printable(&span.file))
+                        .annotation(AnnotationKind::Primary.span(line.span.clone())),
+                ),
+                (Some(span), None) => title.element(
+                    Origin::path(printable(&span.file))
+                        .line(span.line)
+                        .char_column(span.column),
+                ),
+                (None, _) => Group::with_title(title),
+            };
+            let help = d.help.as_deref().map(printable);
+            if let Some(help) = &help {
+                group = group.element(Level::HELP.message(help.as_ref()));
+            }
+            let related: Vec<String> = d
+                .related
+                .iter()
+                .map(|r| {
+                    format!(
+                        "{} at {}:{}:{}",
+                        printable(&r.note),
+                        printable(&r.span.file),
+                        r.span.line,
+                        r.span.column
+                    )
+                })
+                .collect();
+            for note in &related {
+                group = group.element(Level::NOTE.message(note.as_str()));
+            }
+            out.push_str(&renderer.render(&[group]));
+            out.push_str("\n\n");
+        }
+        out
+    }
 }
 
 /// A span's first line as it is shown, and the span's place in it.

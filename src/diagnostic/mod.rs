@@ -8,7 +8,6 @@ mod human;
 pub mod sarif;
 mod suggest;
 
-pub(crate) use human::{render_human, render_human_styled};
 pub(crate) use suggest::Suggestions;
 
 /// How bad a problem is. Errors stop a build; warnings do not.
@@ -22,7 +21,7 @@ pub enum Severity {
 }
 
 macro_rules! codes {
-    ($($variant:ident => $code:literal, $severity:ident, $summary:literal;)*) => {
+    ($($variant:ident => $code:literal, $severity:ident, $summary:literal, $help:literal;)*) => {
         /// Every diagnostic wxcflow can emit. The string form is stable: CI scripts match on it.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         pub enum Code { $(#[doc = $summary] $variant,)* }
@@ -45,168 +44,91 @@ macro_rules! codes {
             pub fn summary(self) -> &'static str {
                 match self { $(Code::$variant => $summary,)* }
             }
+
+            /// What to do about a diagnostic with this code, for listings and code-scanning rules (each
+            /// diagnostic may carry more specific help of its own).
+            pub fn help(self) -> &'static str {
+                match self { $(Code::$variant => $help,)* }
+            }
         }
     };
 }
 
 codes! {
-    TomlSyntax => "wxc::toml-syntax", Error, "The spec is not valid TOML.";
-    UnknownKey => "wxc::unknown-key", Error, "A key the spec format does not have (often a typo).";
-    MissingKey => "wxc::missing-key", Error, "A required key is missing.";
-    WrongType => "wxc::wrong-type", Error, "A value has the wrong type (a number where text is expected, ...).";
-    InvalidName => "wxc::invalid-name", Error, "A flow name, node key, output, branch or header name breaks the naming rules.";
-    InvalidVariableName => "wxc::invalid-variable-name", Error, "A custom variable name uses characters other than letters, digits, `_` and `-`.";
-    TooLong => "wxc::too-long", Error, "A value is longer than the platform allows (correlation id: 250 characters).";
-    UnknownNodeType => "wxc::unknown-node-type", Error, "A node `type` other than http, branch, evaluate, call_flow.";
-    FieldNotAllowed => "wxc::field-not-allowed", Error, "A field that belongs to another node type.";
-    InvalidTrigger => "wxc::invalid-trigger", Error, "The trigger is not a webhook, or its sample body is not a JSON object.";
-    InvalidMethod => "wxc::invalid-method", Error, "An HTTP method other than GET, POST, PUT, PATCH, DELETE.";
-    BodyNotAllowed => "wxc::body-not-allowed", Error, "A request body on GET or DELETE (the platform sends bodies only for POST, PUT, PATCH).";
-    InvalidTimeout => "wxc::invalid-timeout", Error, "A connection or request timeout outside 1..=20000 ms.";
-    InvalidJsonPath => "wxc::invalid-jsonpath", Error, "An output JSONPath that does not parse.";
-    InvalidUrl => "wxc::invalid-url", Error, "A URL that is neither http(s) nor a `$(variable)`, or holds a control character.";
-    InvalidCondition => "wxc::invalid-condition", Error, "A branch condition with an unknown operator or a missing value.";
-    DuplicateName => "wxc::duplicate-name", Error, "Two branches, choices, outputs or outcomes share a name.";
-    InvalidId => "wxc::invalid-id", Error, "A pinned node id below 3 (n2 is the Start node) or used twice.";
-    UnknownOutcome => "wxc::unknown-outcome", Error, "`next` or an action names an outcome the node does not have.";
-    UnwiredOutcome => "wxc::unwired-outcome", Error, "A node outcome that leads nowhere (Flow Builder refuses to save it).";
-    UnknownTarget => "wxc::unknown-target", Error, "An outcome leads to a node or flow outcome that does not exist.";
-    UnreachableNode => "wxc::unreachable-node", Warning, "No path from the Start node reaches this node.";
-    UnterminatedReference => "wxc::unterminated-reference", Error, "A `$(` without its closing `)`.";
-    UndefinedVariable => "wxc::undefined-variable", Error, "`$(name)` names no custom or system variable.";
-    UnknownNode => "wxc::unknown-node", Error, "`$(node.output)` names a node that does not exist.";
-    UnknownOutput => "wxc::unknown-output", Error, "`$(node.output)` names an output the node does not produce.";
-    InvalidAssignment => "wxc::invalid-assignment", Error, "A transition action assigns something other than a custom variable.";
-    TooManyAssignments => "wxc::too-many-assignments", Warning, "More than 30 assignments in one transition action.";
-    InvalidOutcome => "wxc::invalid-outcome", Error, "A flow outcome with a bad name, status code or notify URL.";
-    UncheckedStatus => "wxc::unchecked-status", Warning, "An HTTP node's outputs are used but no later branch checks `https.statusCode` (4xx/5xx leave through onSuccess).";
-    SecretInRequest => "wxc::secret-in-request", Error, "A secret (variable, output, or a value derived from one) is sent in a URL, body or non-credential header, or put in the correlation id or a notify URL.";
-    SecretToPlainVariable => "wxc::secret-to-plain-variable", Error, "A secret reaches a custom variable that is not declared secret (through a template or a transition action).";
-    SecretOutsideVariable => "wxc::secret-outside-variable", Error, "A secret template parameter is rendered somewhere other than a secret variable's default.";
-    SecretComputed => "wxc::secret-computed", Error, "A template computes with a secret parameter (conditions, filters, slices, includes) instead of substituting it whole.";
-    SecretInCondition => "wxc::secret-in-condition", Error, "A branch condition or script compares a secret with anything but emptiness: the branch taken would tell the secret.";
-    SecretToOtherDestination => "wxc::secret-to-other-destination", Error, "A secret is sent in a credential header to a URL its variable's `send_to` does not name (secret outputs are never sent).";
-    InvalidSample => "wxc::invalid-sample", Error, "An HTTP node's sample reply is not valid JSON.";
-    OutputNotInSample => "wxc::output-not-in-sample", Warning, "An HTTP output's JSONPath finds nothing in the node's sample replies, so Parse would not offer it.";
-    OutputBeforeRun => "wxc::output-before-run", Error, "A node output is read on a path where that node has not run.";
-    EndlessLoop => "wxc::endless-loop", Error, "Nodes that lead only to one another: a run that enters the loop never ends.";
-    CaseCollision => "wxc::case-collision", Warning, "Two variables, node keys, branch names or flow outcomes differ only by case.";
-    ReservedVariableName => "wxc::reserved-variable-name", Error, "A custom variable named like a system variable (`flid`).";
-    PerOutcomeAction => "wxc::per-outcome-action", Error, "An on-leave action names an outcome, which Flow Builder documents no way to choose, without `[flow] per_outcome_actions = true`.";
-    Assumption => "wxc::assumption", Warning, "The flow relies on behaviour Cisco does not document (an assumption the spec opted into).";
-    ResultNotAssigned => "wxc::result-not-assigned", Error, "A path ends in Success without assigning a `result` variable.";
-    UnusedVariable => "wxc::unused-variable", Warning, "A custom variable that nothing reads.";
-    SchemaViolation => "wxc::schema-violation", Error, "A flow document breaks the flow-document schema: one read back (check, diff, decompile), or one the compiler emitted (a wxcflow bug: please report it).";
-    WorkflowOutput => "wxc::workflow-output", Error, "Writing a `.workflow` export was requested; those are encrypted with Cisco's key.";
-    InvalidParam => "wxc::invalid-param", Error, "A `[params]` declaration with an unknown type or a default of the wrong type.";
-    MissingParam => "wxc::missing-param", Error, "A tenant file lacks a required parameter.";
-    UnknownParam => "wxc::unknown-param", Error, "A tenant file sets a parameter the template does not declare.";
-    ParamType => "wxc::param-type", Error, "A tenant value has the wrong type for its parameter.";
-    SecretUnavailable => "wxc::secret-unavailable", Error, "A secret's environment variable is unset or empty, or its file cannot be read or is empty.";
-    UndefinedTemplateVariable => "wxc::undefined-template-variable", Error, "A template names a parameter that does not exist.";
-    TemplateError => "wxc::template-error", Error, "A template does not parse, fails, or uses more than substitution and choice.";
-    InvalidSwitch => "wxc::invalid-switch", Error, "A node's `enabled` switch is not true or false, or its `bypass` outcome is missing.";
-    TooLarge => "wxc::too-large", Error, "An input over wxcflow's limits: 10 MB a file (the platform's own flow size limit), 10,000 nodes.";
-    LiteralSecret => "wxc::literal-secret", Warning, "A secret (or what looks like a Webex access token) written literally in a tenant file.";
-    InvalidFlowDesigner => "wxc::invalid-flow-designer", Error, "A Flow Designer export or spec without the FlowVersionRes shape: a missing or mistyped field, a link to an activity that does not exist.";
-    CleartextCredential => "wxc::cleartext-credential", Warning, "A credential typed in clear in a Flow Designer flow: a passphrase or token in a header or URL, or in a variable not marked secure.";
-    HttpWithoutErrorPath => "wxc::http-without-error-path", Warning, "A Flow Designer HTTP activity whose failure nothing tests: no condition reads its `httpStatusCode`.";
-    UnreachableActivity => "wxc::unreachable-activity", Warning, "A Flow Designer activity that no path from a start or event activity reaches.";
-    UnknownPort => "wxc::unknown-port", Error, "A Flow Designer link leaves from a port its activity does not have.";
-    UnknownReference => "wxc::unknown-reference", Warning, "A Flow Designer expression reads a variable or activity the flow does not have.";
-    SecretNotSecure => "wxc::secret-not-secure", Warning, "A Flow Designer variable named as holding a card number, CVV, PIN, password, passphrase, token, secret or API key is not marked Secure.";
-    NotExpressible => "wxc::not-expressible", Error, "The spec says something Flow Designer cannot express; the message names the construct.";
-    Approximated => "wxc::approximated", Warning, "Flow Designer carries a spec setting only approximately; the message says what and how.";
-    UnresolvedSubflow => "wxc::unresolved-subflow", Warning, "A Subflow handoff has no subflow id yet (written without `--subflow`): `push` looks the subflow up by name before importing, or refuses.";
-    NotCarried => "wxc::not-carried", Warning, "A spec setting Flow Designer has no place for is left out of the Flow Designer file (a correlation id, a Call Flow's entry node, a child's mappings when its spec is not found); the message names it.";
-    SecretFileNotAllowed => "wxc::secret-file-not-allowed", Error, "A secret file outside the tenant file's folder and every `--secrets-dir` (links followed), under /proc, /sys or /dev, or not a regular file.";
-    SecretValueInvalid => "wxc::secret-value-invalid", Error, "A secret value (from the environment or a file) holds a byte order mark, NUL or other control character, beyond one trailing newline.";
-    RunStopped => "wxc::run-stopped", Error, "A local run of a Flow Designer flow stopped before an end: an activity it does not run, a link missing, an expression it cannot evaluate; the message names the activity.";
-    InvalidInputs => "wxc::invalid-inputs", Error, "A run's `--inputs` file names a variable or activity the flow does not have, or gives a value its variable's type cannot hold.";
-    OverFlowSize => "wxc::over-flow-size", Warning, "The flow document built is over 10 MB, the platform's documented flow size limit: Flow Builder may refuse the flow, and wxcflow's own readers (check, diff, decompile, inspect) do not read it back.";
-}
-
-impl Code {
-    /// What to do about a diagnostic with this code, for listings and code-scanning rules (each
-    /// diagnostic may carry more specific help of its own).
-    pub fn help(self) -> &'static str {
-        match self {
-            Code::TomlSyntax => "Fix the TOML at the place shown (an unclosed quote, bracket or table header is the usual cause); nothing after it is checked until the file parses.",
-            Code::UnknownKey => "Remove the key or correct its spelling; the diagnostic lists the keys allowed at that place.",
-            Code::MissingKey => "Add the key the message names; docs/spec.md shows every table with its keys.",
-            Code::WrongType => "Write the value with the type the message names: text in quotes, numbers and true/false bare, lists in [ ].",
-            Code::InvalidName => "Rename it following the rule in the message; node keys are what diffs and references use, so pick a short, stable name.",
-            Code::InvalidVariableName => "Rename the custom variable using only letters, digits, `_` and `-`, and update every `$(...)` that reads it.",
-            Code::TooLong => "Shorten the value to the platform's limit (a correlation id takes at most 250 characters).",
-            Code::UnknownNodeType => "Use one of the node types wxcflow models: http, branch, evaluate or call_flow.",
-            Code::FieldNotAllowed => "Move the field to a node of the type it belongs to, or remove it; the node table in docs/spec.md lists each type's fields.",
-            Code::InvalidTrigger => "Use `type = \"webhook\"` with an `event`, and a `sample` that is a JSON object such as '{\"hook\": \"null\"}'.",
-            Code::InvalidMethod => "Use GET, POST, PUT, PATCH or DELETE.",
-            Code::BodyNotAllowed => "Remove the body, or use POST, PUT or PATCH: the platform sends no body with GET or DELETE.",
-            Code::InvalidTimeout => "Give the timeout in milliseconds, from 1 to 20000.",
-            Code::InvalidJsonPath => "Write the output as a JSONPath starting with `$`, e.g. `$.token` or `$.items[0].id`.",
-            Code::InvalidUrl => "Write a whole http:// or https:// URL, or a `$(variable)` that holds one.",
-            Code::InvalidCondition => "Use one of the 15 operators listed in docs/spec.md and give every condition its value (`between` also needs `upper`).",
-            Code::DuplicateName => "Give each branch, choice, output or outcome of one node (or each flow outcome) its own name.",
-            Code::InvalidId => "Pin ids from n3 upwards (n2 is the Start node), each at most once, or leave `id` out and let wxcflow number the node.",
-            Code::UnknownOutcome => "Use an outcome the node type has (the node table in docs/spec.md lists them), or the name of one of its branches or choices.",
-            Code::UnwiredOutcome => "Wire the outcome in the node's `next`, to a node key or to `end:<flow outcome>`.",
-            Code::UnknownTarget => "Point the outcome at an existing node key, or at `end:` followed by a flow outcome (Success, Error, Incomplete or one under [outcomes]).",
-            Code::UnreachableNode => "Wire an outcome of a reachable node to it, or remove the node if it is no longer needed.",
-            Code::UnterminatedReference => "Close the reference with `)`; write the text `$(` literally only where no reference is meant.",
-            Code::UndefinedVariable => "Declare the variable under [variables], or correct the name to an existing custom or system variable.",
-            Code::UnknownNode => "Name an existing node key before the `.`, or `start` for a field of the webhook body.",
-            Code::UnknownOutput => "Use an output the node declares under `outputs` (or, for HTTP nodes, one of the `https.*` outputs), or declare it.",
-            Code::InvalidAssignment => "Assign only custom variables declared under [variables] in `set`.",
-            Code::TooManyAssignments => "Split the assignments over `on_enter` and `on_leave`, or over more than one node.",
-            Code::InvalidOutcome => "Name the flow outcome with letters, digits, spaces, `_` and `-`, give it a status code from 0 to 999999 and, if any, an http(s) notify URL.",
-            Code::UncheckedStatus => "Add a branch after the HTTP node that checks `$(node.https.statusCode)` before its outputs are used: 4xx and 5xx replies also leave through onSuccess.",
-            Code::SecretInRequest => "Send the secret in a header listed under [flow] credential_headers, to a URL its variable's `send_to` names; keep it out of URLs, bodies and other headers.",
-            Code::SecretToPlainVariable => "Declare the receiving variable `secret = true`, or assign it something that holds no secret.",
-            Code::SecretOutsideVariable => "Put the secret parameter in a secret variable's default (`default = \"{{ name }}\"`, `secret = true`) and write `$(Variable)` where it is needed.",
-            Code::SecretComputed => "Substitute the secret whole, as `{{ name }}` in a secret variable's default; compute nothing with it in templates.",
-            Code::SecretInCondition => "Test only whether the secret is set (`equals` or `not_equals` \"\"); keep it out of Evaluate scripts.",
-            Code::SecretToOtherDestination => "Add the URL to the secret variable's `send_to` if that service is meant to receive it; assign a secret output to such a variable before sending it.",
-            Code::InvalidSample => "Paste the reply body exactly as the service sends it, as JSON.",
-            Code::OutputNotInSample => "Add a sample reply that holds the path, or correct the output's JSONPath.",
-            Code::OutputBeforeRun => "Read the output only after the node on every path (or copy it into a variable where it is set and test that).",
-            Code::EndlessLoop => "Give one node of the loop an outcome that leaves it, to another node or an end.",
-            Code::CaseCollision => "Rename one of them so that the names differ by more than case.",
-            Code::ReservedVariableName => "Rename the custom variable: `$(flid)` reads the platform's own value.",
-            Code::PerOutcomeAction => "Set the variable on entering a node that only that outcome leads to, or opt into the assumption with [flow] per_outcome_actions = true.",
-            Code::Assumption => "Check in Flow Builder that it behaves as assumed, then keep the spec as it is.",
-            Code::ResultNotAssigned => "Assign the `result` variable on every path that ends in Success, in an action or behind a branch that checks it is not empty.",
-            Code::UnusedVariable => "Remove the variable, or read it where it was meant to be used.",
-            Code::SchemaViolation => "A document read back: build it again from its spec with `wxcflow build`. One the compiler emitted: a wxcflow bug, not a problem in the spec; please report it with the spec that triggers it.",
-            Code::WorkflowOutput => "Write the flow document (.flow.json) and follow its build sheet (`wxcflow sheet`) in Flow Builder instead.",
-            Code::InvalidParam => "Use a parameter type of string, integer, boolean or url, with a default of that type or `required = true`.",
-            Code::MissingParam => "Add the parameter to the tenant file, or give it a default in the template.",
-            Code::UnknownParam => "Remove the key from the tenant file or correct its spelling to a parameter the template declares.",
-            Code::ParamType => "Write the tenant value with the parameter's type, or as { env = \"NAME\" } or { file = \"PATH\" } for a secret.",
-            Code::SecretUnavailable => "Set the environment variable, or create the file (read relative to the tenant file, inside its folder or a --secrets-dir), before building for this tenant.",
-            Code::SecretFileNotAllowed => "Keep the secret file in the tenant file's folder or below it, or name its folder with --secrets-dir (never /proc, /sys or /dev).",
-            Code::SecretValueInvalid => "Write the secret as one line without control characters (tab included) or byte order mark; one trailing newline, LF or CRLF, is removed.",
-            Code::UndefinedTemplateVariable => "Declare the parameter under [params], or correct the name in the template.",
-            Code::TemplateError => "Fix the template expression shown; write `{{ \"{\" }}{` for a literal `{{`.",
-            Code::InvalidSwitch => "Make `enabled` render to true or false, and give the node a `bypass` outcome that is wired in its `next`.",
-            Code::TooLarge => "Split the input: a file may hold at most 10 MB and a flow at most 10,000 nodes.",
-            Code::InvalidFlowDesigner => "Export the flow again from Flow Designer, or fix the field or link the message names.",
-            Code::CleartextCredential => "Move the credential into a variable marked secure (isSecure) and reference it, or take it from a secure subflow input.",
-            Code::HttpWithoutErrorPath => "Add a condition after the HTTP activity that tests its `httpStatusCode`, so a failed request takes its own path.",
-            Code::UnreachableActivity => "Link the activity from a reachable one, or remove it.",
-            Code::UnknownPort => "Link from a port the activity has (the message lists them); the export may have been edited by hand.",
-            Code::UnknownReference => "Correct the name to a variable or activity of the flow (names are case-sensitive), or declare the variable; Pebble reads an unknown name as empty, silently.",
-            Code::SecretNotSecure => "Mark the variable Secure in Flow Designer (`isSecure` in the export), as Cisco's templates tell users to for sensitive inputs; rename it if it holds nothing sensitive.",
-            Code::NotExpressible => "Change the spec so it uses what Flow Designer can carry (the message names the construct), or keep this flow on Webex Connect.",
-            Code::Approximated => "Check the setting in Flow Designer after importing; the message says how it was carried.",
-            Code::UnresolvedSubflow => "Build with `--subflow NAME=FLOWID`, or let `wxcflow push` look the subflow up by name in the tenant; import it by hand only after choosing the subflow in Flow Designer.",
-            Code::NotCarried => "Check in Flow Designer after importing that the flow does without it (the message says what was left out), or remove the setting from the spec.",
-            Code::RunStopped => "The run stops rather than guess: give the answer it lacks (a link, a mocked reply, a subflow with --flows), or see docs/flow-designer.md for what a run carries out.",
-            Code::InvalidInputs => "Name the flow's variables (or an activity, as a table of its fields) exactly as the flow spells them, with values of their type.",
-            Code::OverFlowSize => "Split the flow: move a part into a child flow called with Call Flow.",
-            Code::LiteralSecret => "Take the value from the environment or a file outside the repository: { env = \"NAME\" } or { file = \"PATH\" }.",
-        }
-    }
+    TomlSyntax => "wxc::toml-syntax", Error, "The spec is not valid TOML.", "Fix the TOML at the place shown (an unclosed quote, bracket or table header is the usual cause); nothing after it is checked until the file parses.";
+    UnknownKey => "wxc::unknown-key", Error, "A key the spec format does not have (often a typo).", "Remove the key or correct its spelling; the diagnostic lists the keys allowed at that place.";
+    MissingKey => "wxc::missing-key", Error, "A required key is missing.", "Add the key the message names; docs/spec.md shows every table with its keys.";
+    WrongType => "wxc::wrong-type", Error, "A value has the wrong type (a number where text is expected, ...).", "Write the value with the type the message names: text in quotes, numbers and true/false bare, lists in [ ].";
+    InvalidName => "wxc::invalid-name", Error, "A flow name, node key, output, branch or header name breaks the naming rules.", "Rename it following the rule in the message; node keys are what diffs and references use, so pick a short, stable name.";
+    InvalidVariableName => "wxc::invalid-variable-name", Error, "A custom variable name uses characters other than letters, digits, `_` and `-`.", "Rename the custom variable using only letters, digits, `_` and `-`, and update every `$(...)` that reads it.";
+    TooLong => "wxc::too-long", Error, "A value is longer than the platform allows (correlation id: 250 characters).", "Shorten the value to the platform's limit (a correlation id takes at most 250 characters).";
+    UnknownNodeType => "wxc::unknown-node-type", Error, "A node `type` other than http, branch, evaluate, call_flow.", "Use one of the node types wxcflow models: http, branch, evaluate or call_flow.";
+    FieldNotAllowed => "wxc::field-not-allowed", Error, "A field that belongs to another node type.", "Move the field to a node of the type it belongs to, or remove it; the node table in docs/spec.md lists each type's fields.";
+    InvalidTrigger => "wxc::invalid-trigger", Error, "The trigger is not a webhook, or its sample body is not a JSON object.", "Use `type = \"webhook\"` with an `event`, and a `sample` that is a JSON object such as '{\"hook\": \"null\"}'.";
+    InvalidMethod => "wxc::invalid-method", Error, "An HTTP method other than GET, POST, PUT, PATCH, DELETE.", "Use GET, POST, PUT, PATCH or DELETE.";
+    BodyNotAllowed => "wxc::body-not-allowed", Error, "A request body on GET or DELETE (the platform sends bodies only for POST, PUT, PATCH).", "Remove the body, or use POST, PUT or PATCH: the platform sends no body with GET or DELETE.";
+    InvalidTimeout => "wxc::invalid-timeout", Error, "A connection or request timeout outside 1..=20000 ms.", "Give the timeout in milliseconds, from 1 to 20000.";
+    InvalidJsonPath => "wxc::invalid-jsonpath", Error, "An output JSONPath that does not parse.", "Write the output as a JSONPath starting with `$`, e.g. `$.token` or `$.items[0].id`.";
+    InvalidUrl => "wxc::invalid-url", Error, "A URL that is neither http(s) nor a `$(variable)`, or holds a control character.", "Write a whole http:// or https:// URL, or a `$(variable)` that holds one.";
+    InvalidCondition => "wxc::invalid-condition", Error, "A branch condition with an unknown operator or a missing value.", "Use one of the 15 operators listed in docs/spec.md and give every condition its value (`between` also needs `upper`).";
+    DuplicateName => "wxc::duplicate-name", Error, "Two branches, choices, outputs or outcomes share a name.", "Give each branch, choice, output or outcome of one node (or each flow outcome) its own name.";
+    InvalidId => "wxc::invalid-id", Error, "A pinned node id below 3 (n2 is the Start node) or used twice.", "Pin ids from n3 upwards (n2 is the Start node), each at most once, or leave `id` out and let wxcflow number the node.";
+    UnknownOutcome => "wxc::unknown-outcome", Error, "`next` or an action names an outcome the node does not have.", "Use an outcome the node type has (the node table in docs/spec.md lists them), or the name of one of its branches or choices.";
+    UnwiredOutcome => "wxc::unwired-outcome", Error, "A node outcome that leads nowhere (Flow Builder refuses to save it).", "Wire the outcome in the node's `next`, to a node key or to `end:<flow outcome>`.";
+    UnknownTarget => "wxc::unknown-target", Error, "An outcome leads to a node or flow outcome that does not exist.", "Point the outcome at an existing node key, or at `end:` followed by a flow outcome (Success, Error, Incomplete or one under [outcomes]).";
+    UnreachableNode => "wxc::unreachable-node", Warning, "No path from the Start node reaches this node.", "Wire an outcome of a reachable node to it, or remove the node if it is no longer needed.";
+    UnterminatedReference => "wxc::unterminated-reference", Error, "A `$(` without its closing `)`.", "Close the reference with `)`; write the text `$(` literally only where no reference is meant.";
+    UndefinedVariable => "wxc::undefined-variable", Error, "`$(name)` names no custom or system variable.", "Declare the variable under [variables], or correct the name to an existing custom or system variable.";
+    UnknownNode => "wxc::unknown-node", Error, "`$(node.output)` names a node that does not exist.", "Name an existing node key before the `.`, or `start` for a field of the webhook body.";
+    UnknownOutput => "wxc::unknown-output", Error, "`$(node.output)` names an output the node does not produce.", "Use an output the node declares under `outputs` (or, for HTTP nodes, one of the `https.*` outputs), or declare it.";
+    InvalidAssignment => "wxc::invalid-assignment", Error, "A transition action assigns something other than a custom variable.", "Assign only custom variables declared under [variables] in `set`.";
+    TooManyAssignments => "wxc::too-many-assignments", Warning, "More than 30 assignments in one transition action.", "Split the assignments over `on_enter` and `on_leave`, or over more than one node.";
+    InvalidOutcome => "wxc::invalid-outcome", Error, "A flow outcome with a bad name, status code or notify URL.", "Name the flow outcome with letters, digits, spaces, `_` and `-`, give it a status code from 0 to 999999 and, if any, an http(s) notify URL.";
+    UncheckedStatus => "wxc::unchecked-status", Warning, "An HTTP node's outputs are used but no later branch checks `https.statusCode` (4xx/5xx leave through onSuccess).", "Add a branch after the HTTP node that checks `$(node.https.statusCode)` before its outputs are used: 4xx and 5xx replies also leave through onSuccess.";
+    SecretInRequest => "wxc::secret-in-request", Error, "A secret (variable, output, or a value derived from one) is sent in a URL, body or non-credential header, or put in the correlation id or a notify URL.", "Send the secret in a header listed under [flow] credential_headers, to a URL its variable's `send_to` names; keep it out of URLs, bodies and other headers.";
+    SecretToPlainVariable => "wxc::secret-to-plain-variable", Error, "A secret reaches a custom variable that is not declared secret (through a template or a transition action).", "Declare the receiving variable `secret = true`, or assign it something that holds no secret.";
+    SecretOutsideVariable => "wxc::secret-outside-variable", Error, "A secret template parameter is rendered somewhere other than a secret variable's default.", "Put the secret parameter in a secret variable's default (`default = \"{{ name }}\"`, `secret = true`) and write `$(Variable)` where it is needed.";
+    SecretComputed => "wxc::secret-computed", Error, "A template computes with a secret parameter (conditions, filters, slices, includes) instead of substituting it whole.", "Substitute the secret whole, as `{{ name }}` in a secret variable's default; compute nothing with it in templates.";
+    SecretInCondition => "wxc::secret-in-condition", Error, "A branch condition or script compares a secret with anything but emptiness: the branch taken would tell the secret.", "Test only whether the secret is set (`equals` or `not_equals` \"\"); keep it out of Evaluate scripts.";
+    SecretToOtherDestination => "wxc::secret-to-other-destination", Error, "A secret is sent in a credential header to a URL its variable's `send_to` does not name (secret outputs are never sent).", "Add the URL to the secret variable's `send_to` if that service is meant to receive it; assign a secret output to such a variable before sending it.";
+    InvalidSample => "wxc::invalid-sample", Error, "An HTTP node's sample reply is not valid JSON.", "Paste the reply body exactly as the service sends it, as JSON.";
+    OutputNotInSample => "wxc::output-not-in-sample", Warning, "An HTTP output's JSONPath finds nothing in the node's sample replies, so Parse would not offer it.", "Add a sample reply that holds the path, or correct the output's JSONPath.";
+    OutputBeforeRun => "wxc::output-before-run", Error, "A node output is read on a path where that node has not run.", "Read the output only after the node on every path (or copy it into a variable where it is set and test that).";
+    EndlessLoop => "wxc::endless-loop", Error, "Nodes that lead only to one another: a run that enters the loop never ends.", "Give one node of the loop an outcome that leaves it, to another node or an end.";
+    CaseCollision => "wxc::case-collision", Warning, "Two variables, node keys, branch names or flow outcomes differ only by case.", "Rename one of them so that the names differ by more than case.";
+    ReservedVariableName => "wxc::reserved-variable-name", Error, "A custom variable named like a system variable (`flid`).", "Rename the custom variable: `$(flid)` reads the platform's own value.";
+    PerOutcomeAction => "wxc::per-outcome-action", Error, "An on-leave action names an outcome, which Flow Builder documents no way to choose, without `[flow] per_outcome_actions = true`.", "Set the variable on entering a node that only that outcome leads to, or opt into the assumption with [flow] per_outcome_actions = true.";
+    Assumption => "wxc::assumption", Warning, "The flow relies on behaviour Cisco does not document (an assumption the spec opted into).", "Check in Flow Builder that it behaves as assumed, then keep the spec as it is.";
+    ResultNotAssigned => "wxc::result-not-assigned", Error, "A path ends in Success without assigning a `result` variable.", "Assign the `result` variable on every path that ends in Success, in an action or behind a branch that checks it is not empty.";
+    UnusedVariable => "wxc::unused-variable", Warning, "A custom variable that nothing reads.", "Remove the variable, or read it where it was meant to be used.";
+    SchemaViolation => "wxc::schema-violation", Error, "A flow document breaks the flow-document schema: one read back (check, diff, decompile), or one the compiler emitted (a wxcflow bug: please report it).", "A document read back: build it again from its spec with `wxcflow build`. One the compiler emitted: a wxcflow bug, not a problem in the spec; please report it with the spec that triggers it.";
+    WorkflowOutput => "wxc::workflow-output", Error, "Writing a `.workflow` export was requested; those are encrypted with Cisco's key.", "Write the flow document (.flow.json) and follow its build sheet (`wxcflow sheet`) in Flow Builder instead.";
+    InvalidParam => "wxc::invalid-param", Error, "A `[params]` declaration with an unknown type or a default of the wrong type.", "Use a parameter type of string, integer, boolean or url, with a default of that type or `required = true`.";
+    MissingParam => "wxc::missing-param", Error, "A tenant file lacks a required parameter.", "Add the parameter to the tenant file, or give it a default in the template.";
+    UnknownParam => "wxc::unknown-param", Error, "A tenant file sets a parameter the template does not declare.", "Remove the key from the tenant file or correct its spelling to a parameter the template declares.";
+    ParamType => "wxc::param-type", Error, "A tenant value has the wrong type for its parameter.", "Write the tenant value with the parameter's type, or as { env = \"NAME\" } or { file = \"PATH\" } for a secret.";
+    SecretUnavailable => "wxc::secret-unavailable", Error, "A secret's environment variable is unset or empty, or its file cannot be read or is empty.", "Set the environment variable, or create the file (read relative to the tenant file, inside its folder or a --secrets-dir), before building for this tenant.";
+    UndefinedTemplateVariable => "wxc::undefined-template-variable", Error, "A template names a parameter that does not exist.", "Declare the parameter under [params], or correct the name in the template.";
+    TemplateError => "wxc::template-error", Error, "A template does not parse, fails, or uses more than substitution and choice.", "Fix the template expression shown; write `{{ \"{\" }}{` for a literal `{{`.";
+    InvalidSwitch => "wxc::invalid-switch", Error, "A node's `enabled` switch is not true or false, or its `bypass` outcome is missing.", "Make `enabled` render to true or false, and give the node a `bypass` outcome that is wired in its `next`.";
+    TooLarge => "wxc::too-large", Error, "An input over wxcflow's limits: 10 MB a file (the platform's own flow size limit), 10,000 nodes.", "Split the input: a file may hold at most 10 MB and a flow at most 10,000 nodes.";
+    LiteralSecret => "wxc::literal-secret", Warning, "A secret (or what looks like a Webex access token) written literally in a tenant file.", "Take the value from the environment or a file outside the repository: { env = \"NAME\" } or { file = \"PATH\" }.";
+    InvalidFlowDesigner => "wxc::invalid-flow-designer", Error, "A Flow Designer export or spec without the FlowVersionRes shape: a missing or mistyped field, a link to an activity that does not exist.", "Export the flow again from Flow Designer, or fix the field or link the message names.";
+    CleartextCredential => "wxc::cleartext-credential", Warning, "A credential typed in clear in a Flow Designer flow: a passphrase or token in a header or URL, or in a variable not marked secure.", "Move the credential into a variable marked secure (isSecure) and reference it, or take it from a secure subflow input.";
+    HttpWithoutErrorPath => "wxc::http-without-error-path", Warning, "A Flow Designer HTTP activity whose failure nothing tests: no condition reads its `httpStatusCode`.", "Add a condition after the HTTP activity that tests its `httpStatusCode`, so a failed request takes its own path.";
+    UnreachableActivity => "wxc::unreachable-activity", Warning, "A Flow Designer activity that no path from a start or event activity reaches.", "Link the activity from a reachable one, or remove it.";
+    UnknownPort => "wxc::unknown-port", Error, "A Flow Designer link leaves from a port its activity does not have.", "Link from a port the activity has (the message lists them); the export may have been edited by hand.";
+    UnknownReference => "wxc::unknown-reference", Warning, "A Flow Designer expression reads a variable or activity the flow does not have.", "Correct the name to a variable or activity of the flow (names are case-sensitive), or declare the variable; Pebble reads an unknown name as empty, silently.";
+    SecretNotSecure => "wxc::secret-not-secure", Warning, "A Flow Designer variable named as holding a card number, CVV, PIN, password, passphrase, token, secret or API key is not marked Secure.", "Mark the variable Secure in Flow Designer (`isSecure` in the export), as Cisco's templates tell users to for sensitive inputs; rename it if it holds nothing sensitive.";
+    NotExpressible => "wxc::not-expressible", Error, "The spec says something Flow Designer cannot express; the message names the construct.", "Change the spec so it uses what Flow Designer can carry (the message names the construct), or keep this flow on Webex Connect.";
+    Approximated => "wxc::approximated", Warning, "Flow Designer carries a spec setting only approximately; the message says what and how.", "Check the setting in Flow Designer after importing; the message says how it was carried.";
+    UnresolvedSubflow => "wxc::unresolved-subflow", Warning, "A Subflow handoff has no subflow id yet (written without `--subflow`): `push` looks the subflow up by name before importing, or refuses.", "Build with `--subflow NAME=FLOWID`, or let `wxcflow push` look the subflow up by name in the tenant; import it by hand only after choosing the subflow in Flow Designer.";
+    NotCarried => "wxc::not-carried", Warning, "A spec setting Flow Designer has no place for is left out of the Flow Designer file (a correlation id, a Call Flow's entry node, a child's mappings when its spec is not found); the message names it.", "Check in Flow Designer after importing that the flow does without it (the message says what was left out), or remove the setting from the spec.";
+    SecretFileNotAllowed => "wxc::secret-file-not-allowed", Error, "A secret file outside the tenant file's folder and every `--secrets-dir` (links followed), under /proc, /sys or /dev, or not a regular file.", "Keep the secret file in the tenant file's folder or below it, or name its folder with --secrets-dir (never /proc, /sys or /dev).";
+    SecretValueInvalid => "wxc::secret-value-invalid", Error, "A secret value (from the environment or a file) holds a byte order mark, NUL or other control character, beyond one trailing newline.", "Write the secret as one line without control characters (tab included) or byte order mark; one trailing newline, LF or CRLF, is removed.";
+    RunStopped => "wxc::run-stopped", Error, "A local run of a Flow Designer flow stopped before an end: an activity it does not run, a link missing, an expression it cannot evaluate; the message names the activity.", "The run stops rather than guess: give the answer it lacks (a link, a mocked reply, a subflow with --flows), or see docs/flow-designer.md for what a run carries out.";
+    InvalidInputs => "wxc::invalid-inputs", Error, "A run's `--inputs` file names a variable or activity the flow does not have, or gives a value its variable's type cannot hold.", "Name the flow's variables (or an activity, as a table of its fields) exactly as the flow spells them, with values of their type.";
+    OverFlowSize => "wxc::over-flow-size", Warning, "The flow document built is over 10 MB, the platform's documented flow size limit: Flow Builder may refuse the flow, and wxcflow's own readers (check, diff, decompile, inspect) do not read it back.", "Split the flow: move a part into a child flow called with Call Flow.";
 }
 
 /// Where a diagnostic points: a file and a 1-based line and column (in characters), plus the byte range.
@@ -489,17 +411,6 @@ pub(crate) fn breaks_a_line(c: char) -> bool {
         || ('\u{2066}'..='\u{2069}').contains(&c)
 }
 
-/// Renders diagnostics as a JSON array, one object per diagnostic, for CI. Columns are counted
-/// as the line is shown (see [`shown`]), `sources` being the files as quoted.
-// `expect` below: Plain data with string keys always serialises.
-#[allow(clippy::expect_used)]
-pub(crate) fn render_json(diagnostics: &[Diagnostic], sources: &[&SourceFile]) -> String {
-    // Serialising plain data with string keys cannot fail.
-    escape_c1(
-        serde_json::to_string_pretty(&shown(diagnostics, sources)).expect("diagnostics serialise"),
-    ) + "\n"
-}
-
 /// A serde message about a TOML value in TOML's words: tables and arrays rather than maps and
 /// sequences, "an integer" rather than `i64`, "a table" rather than the Rust struct that reads it.
 pub fn in_toml_terms(message: &str) -> String {
@@ -546,24 +457,6 @@ pub fn escape_c1(json: String) -> String {
     out
 }
 
-/// The diagnostics with each column counted as its line is shown: a secret hidden in `sources`
-/// counts as wide as the mask, so that no column tells a secret's length.
-pub(crate) fn shown(diagnostics: &[Diagnostic], sources: &[&SourceFile]) -> Vec<Diagnostic> {
-    diagnostics
-        .iter()
-        .map(|d| {
-            let mut d = d.clone();
-            let related = d.related.as_mut().map(|r| &mut r.span);
-            for span in d.span.iter_mut().chain(related) {
-                if let Some(source) = sources.iter().find(|s| s.name == span.file) {
-                    span.column = source.shown_position(span.bytes.start).1;
-                }
-            }
-            d
-        })
-        .collect()
-}
-
 /// The closest candidate within a third of the word's length (case-insensitive match counts as 0).
 /// Compares `word` with every candidate: for many words against many names, index the names
 /// once with [`Suggestions`], which gives the same answers.
@@ -587,47 +480,48 @@ where
         .map(|(_, c)| format!("did you mean `{c}`?"))
 }
 
-/// A short summary: "2 errors, 1 warning".
-pub(crate) fn summary(diagnostics: &[Diagnostic]) -> String {
-    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
-    let warnings = diagnostics.len() - errors;
-    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
-    format!(
-        "{}, {}",
-        plural(errors, "error"),
-        plural(warnings, "warning")
-    )
-}
-
-/// Diagnostics shown: for people (annotated source lines), as JSON, counted.
+/// Diagnostics shown: for people (in human.rs), as JSON, counted.
 impl Diagnostic {
-    /// Diagnostics for people, each with the source lines it points at.
-    pub fn render_human(diagnostics: &[Diagnostic], sources: &[&SourceFile]) -> String {
-        render_human(diagnostics, sources)
-    }
-
-    /// As [`Diagnostic::render_human`], coloured when `styled`.
-    pub fn render_human_styled(
-        diagnostics: &[Diagnostic],
-        sources: &[&SourceFile],
-        styled: bool,
-    ) -> String {
-        render_human_styled(diagnostics, sources, styled)
-    }
-
-    /// Diagnostics as JSON, as shown (secret values hidden, columns counted as shown).
+    /// Renders diagnostics as a JSON array, one object per diagnostic, for CI. Columns are counted
+    /// as the line is shown (see [`Diagnostic::shown`]), `sources` being the files as quoted.
+    // `expect` below: Plain data with string keys always serialises.
+    #[allow(clippy::expect_used)]
     pub fn render_json(diagnostics: &[Diagnostic], sources: &[&SourceFile]) -> String {
-        render_json(diagnostics, sources)
+        // Serialising plain data with string keys cannot fail.
+        escape_c1(
+            serde_json::to_string_pretty(&Self::shown(diagnostics, sources))
+                .expect("diagnostics serialise"),
+        ) + "\n"
     }
 
-    /// Diagnostics as shown: secret values hidden, columns counted as shown.
+    /// The diagnostics with each column counted as its line is shown: a secret hidden in `sources`
+    /// counts as wide as the mask, so that no column tells a secret's length.
     pub fn shown(diagnostics: &[Diagnostic], sources: &[&SourceFile]) -> Vec<Diagnostic> {
-        shown(diagnostics, sources)
+        diagnostics
+            .iter()
+            .map(|d| {
+                let mut d = d.clone();
+                let related = d.related.as_mut().map(|r| &mut r.span);
+                for span in d.span.iter_mut().chain(related) {
+                    if let Some(source) = sources.iter().find(|s| s.name == span.file) {
+                        span.column = source.shown_position(span.bytes.start).1;
+                    }
+                }
+                d
+            })
+            .collect()
     }
 
-    /// `2 errors, 1 warning`.
+    /// A short summary: "2 errors, 1 warning".
     pub fn summary(diagnostics: &[Diagnostic]) -> String {
-        summary(diagnostics)
+        let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+        let warnings = diagnostics.len() - errors;
+        let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+        format!(
+            "{}, {}",
+            plural(errors, "error"),
+            plural(warnings, "warning")
+        )
     }
 }
 
@@ -636,58 +530,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_printable_name_keeps_to_its_line_and_its_reading_order() {
-        assert_eq!(printable_name("acme.fd.json"), "acme.fd.json");
-        assert_eq!(
-            printable_name("a\nb\u{1b}c\u{2028}d\u{202e}e\u{2067}f\u{200f}g"),
-            "a\u{fffd}b\u{fffd}c\u{fffd}d\u{fffd}e\u{fffd}f\u{fffd}g"
-        );
-        assert_eq!(printable_name("Zürich-東京.json"), "Zürich-東京.json");
-    }
-
-    #[test]
-    fn a_byte_order_mark_is_no_column() {
-        let src = SourceFile::new("a.toml", "\u{feff}[flwo]\n");
-        let at = src.text.find("flwo").unwrap();
-        assert_eq!(
-            (src.span(at..at + 4).line, src.span(at..at + 4).column),
-            (1, 2)
-        );
-        assert_eq!(src.shown_position(at), (1, 2));
-        let d = Diagnostic::new(Code::UnknownKey, "unknown key `flwo`")
-            .with_span(Some(src.span(at..at + 4)));
-        let text = render_human(&[d], &[&src]);
-        assert!(text.contains("1 | [flwo]\n  |  ^^^^\n"), "{text}");
-        assert!(!text.contains('\u{feff}'));
-    }
-
-    #[test]
-    fn codes_are_unique_and_kebab_case() {
-        let mut seen = std::collections::HashSet::new();
-        for code in Code::ALL {
-            let s = code.as_str();
-            assert!(seen.insert(s), "duplicate code {s}");
-            let rest = s.strip_prefix("wxc::").expect("prefix");
-            assert!(rest.chars().all(|c| c.is_ascii_lowercase() || c == '-'));
-        }
-    }
-
-    #[test]
     fn suggestions_stay_close() {
         assert_eq!(
             did_you_mean("onSucess", ["onSuccess", "onError"]),
             Some("did you mean `onSuccess`?".into())
         );
         assert_eq!(did_you_mean("zzz", ["onSuccess", "onError"]), None);
-    }
-
-    #[test]
-    fn spans_resolve_lines_and_columns_in_characters() {
-        let src = SourceFile::new("a.toml", "x = 1\né = \"$(y)\"\n");
-        let offset = src.text.find("$(").unwrap();
-        let span = src.span(offset..offset + 4);
-        assert_eq!((span.line, span.column), (2, 6));
-        // Offsets past the end are clamped.
-        assert_eq!(src.span(999..1000).line, 3);
     }
 }

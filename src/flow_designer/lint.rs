@@ -42,7 +42,7 @@ fn lint_in(flow: &FdFlow, source: Option<&SourceFile>, places: Places) -> Vec<Di
                     Code::CleartextCredential,
                     format!("variable `{}` holds a credential typed in clear and is not marked secure", v.name),
                 )
-                .with_span(place.variable(at, &v.name))
+                .with_span(place.variable(at, &v.name, "value"))
                 .with_help("mark it secure (isSecure) and leave its value empty: give the value where the flow is configured, not in the flow"),
             );
         }
@@ -59,7 +59,7 @@ fn lint_in(flow: &FdFlow, source: Option<&SourceFile>, places: Places) -> Vec<Di
                     Code::SecretNotSecure,
                     format!("variable `{}` is named as holding {what} but is not marked Secure", v.name),
                 )
-                .with_span(place.variable_flag(at, &v.name))
+                .with_span(place.variable(at, &v.name, "isSecure"))
                 .with_help("mark it Secure in Flow Designer (`isSecure` in the export), so that its value is masked wherever the flow shows it; Cisco's templates tell users to do so for such inputs"),
             );
         }
@@ -436,6 +436,14 @@ impl Place<'_> {
         }
     }
 
+    /// In an export: the path of an activity's properties.
+    fn properties_path(scope: &Scope, a: &Activity) -> Option<Vec<Step>> {
+        let mut path = Self::export_path(scope);
+        let key = Step::Key(a.origin.clone()?);
+        path.extend(["activities".into(), key, "properties".into()]);
+        Some(path)
+    }
+
     fn is_json(&self) -> bool {
         self.source
             .is_some_and(|s| s.text.trim_start().starts_with('{'))
@@ -475,12 +483,7 @@ impl Place<'_> {
     /// A setting of an activity (`["httpRequestHeaders", "x-key"]`), else the activity.
     fn setting(&self, scope: &Scope, a: &Activity, setting: &[String]) -> Option<Span> {
         let found = if self.is_json() {
-            let mut path = Self::export_path(scope);
-            path.extend([
-                "activities".into(),
-                Step::Key(a.origin.clone()?),
-                "properties".into(),
-            ]);
+            let mut path = Self::properties_path(scope, a)?;
             path.extend(setting.iter().map(|k| Step::Key(k.clone())));
             self.json(&path)
         } else {
@@ -507,12 +510,7 @@ impl Place<'_> {
     ) -> Option<Span> {
         let found = if self.is_json() {
             let source = self.source?;
-            let mut full = Self::export_path(scope);
-            full.extend([
-                "activities".into(),
-                Step::Key(a.origin.clone()?),
-                "properties".into(),
-            ]);
+            let mut full = Self::properties_path(scope, a)?;
             full.extend(path.iter().cloned());
             (self.places.locate(&full, false))
                 .filter(|r| source.text[r.clone()].starts_with('"'))
@@ -537,19 +535,6 @@ impl Place<'_> {
         found.or_else(|| self.activity(scope, a))
     }
 
-    /// Where a variable's `isSecure` flag is (in a spec: its table).
-    fn variable_flag(&self, index: usize, name: &str) -> Option<Span> {
-        if self.is_json() {
-            self.json(&[
-                Step::Key("variables".into()),
-                Step::Index(index),
-                Step::Key("isSecure".into()),
-            ])
-        } else {
-            self.spec(&["variables", name])
-        }
-    }
-
     fn link(&self, scope: &Scope, link: &Link) -> Option<Span> {
         if !self.is_json() {
             return None;
@@ -563,13 +548,10 @@ impl Place<'_> {
         self.json(&path)
     }
 
-    fn variable(&self, index: usize, name: &str) -> Option<Span> {
+    /// Where a variable's `field` (`value`, `isSecure`) is (in a spec: its table).
+    fn variable(&self, index: usize, name: &str, field: &str) -> Option<Span> {
         if self.is_json() {
-            self.json(&[
-                Step::Key("variables".into()),
-                Step::Index(index),
-                Step::Key("value".into()),
-            ])
+            self.json(&["variables".into(), Step::Index(index), field.into()])
         } else {
             self.spec(&["variables", name])
         }

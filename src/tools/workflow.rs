@@ -14,11 +14,6 @@ use std::ops::Range;
 /// Bytes per RSA-2048 block.
 pub(crate) const BLOCK: usize = 256;
 
-/// The highest leading three bytes of any block measured on 55 public exports (36,756 blocks).
-/// Every block of a genuine export is below the key's modulus; a block whose leading bytes exceed
-/// this is taken as a sign of corruption or of a file that is not an export.
-pub(crate) const BLOCK_BOUND: [u8; 3] = [0xab, 0x4f, 0xaf];
-
 /// Plaintext bytes one block can carry: at least 245 when the chunks use PKCS#1 v1.5 padding.
 /// The chunking scheme is not published, so sizes are given as a range.
 pub(crate) const CHUNK_MIN: usize = 245;
@@ -26,8 +21,8 @@ pub(crate) const CHUNK_MIN: usize = 245;
 pub(crate) const CHUNK_MAX: usize = 256;
 
 /// Largest member of a `.workflow.zip` that is read, once decompressed: an export, like a bare
-/// one (see [`MAX_EXPORT_BYTES`]).
-pub(crate) const MAX_ZIP_MEMBER: u64 = MAX_EXPORT_BYTES as u64;
+/// one (see [`Export::MAX_BYTES`]).
+pub(crate) const MAX_ZIP_MEMBER: u64 = Export::MAX_BYTES as u64;
 
 /// What a measured export is.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -128,11 +123,12 @@ impl Rejection {
             ),
             Rejection::BlockAboveBound { block, leading } => format!(
                 "block {block} starts with 0x{leading}, above every block of real exports (0x{}): likely corrupted or not a Webex Connect export",
-                hex(&BLOCK_BOUND)
+                hex(&Export::BLOCK_BOUND)
             ),
             Rejection::UnreadableZip { message } => format!("unreadable zip archive: {message}"),
             Rejection::TooLarge { .. } => format!(
-                "too large (wxc::too-large): over {MAX_EXPORT_BYTES} bytes, larger than any export of a flow within the platform's 10 MB limit"
+                "too large (wxc::too-large): over {} bytes, larger than any export of a flow within the platform's 10 MB limit",
+                Export::MAX_BYTES
             ),
             Rejection::NotAnExport { what } => format!("not a Webex Connect export: {what}"),
         }
@@ -191,9 +187,6 @@ impl Inspection {
     }
 }
 
-/// The largest export read: a 10 MB flow (the platform's limit) is at most about 22 MB of hex.
-pub(crate) const MAX_EXPORT_BYTES: usize = 24 * 1024 * 1024;
-
 /// Inspects a file's bytes: an export, a zip of exports, a wxcflow file, or a precise rejection.
 pub(crate) fn inspect(bytes: &[u8]) -> Inspection {
     inspect_reading(bytes, true)
@@ -202,80 +195,16 @@ pub(crate) fn inspect(bytes: &[u8]) -> Inspection {
 /// As [`inspect`], reading a spec's TOML when `toml`; without, a spec is not recognised (it is
 /// `Rejected` as other text is), which spares parsing it.
 pub(crate) fn inspect_reading(bytes: &[u8], toml: bool) -> Inspection {
-    if bytes.len() > MAX_EXPORT_BYTES {
+    if bytes.len() > Export::MAX_BYTES {
         return Inspection::Rejected(Rejection::TooLarge { bytes: bytes.len() });
     }
     if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
         return inspect_zip(bytes);
     }
-    match read_export(bytes) {
+    match Export::read(bytes) {
         Ok(export) => Inspection::Export(export),
         Err(rejection) => recognise_other(bytes, toml).unwrap_or(Inspection::Rejected(rejection)),
     }
-}
-
-/// Measures a genuine export in one pass over the bytes: hex decoding, block checks and hashes.
-pub(crate) fn read_export(bytes: &[u8]) -> Result<Export, Rejection> {
-    if bytes.is_empty() {
-        return Err(Rejection::Empty);
-    }
-    let hex_len = bytes
-        .iter()
-        .position(|b| !b.is_ascii_hexdigit())
-        .unwrap_or(bytes.len());
-    if hex_len < bytes.len() {
-        let rest = &bytes[hex_len..];
-        let offset = hex_len;
-        // Only whitespace after the hex: trailing data; anything else: a stray byte.
-        if rest.iter().all(u8::is_ascii_whitespace) && hex_len > 0 {
-            return Err(Rejection::TrailingData {
-                offset,
-                bytes: rest.len(),
-            });
-        }
-        return Err(Rejection::NonHex {
-            offset,
-            byte: bytes[offset],
-        });
-    }
-    if let Some(offset) = bytes.iter().position(u8::is_ascii_uppercase) {
-        return Err(Rejection::Uppercase { offset });
-    }
-    if !bytes.len().is_multiple_of(2) {
-        return Err(Rejection::OddLength {
-            hex_digits: bytes.len(),
-        });
-    }
-    let decoded_bytes = bytes.len() / 2;
-    if !decoded_bytes.is_multiple_of(BLOCK) {
-        return Err(Rejection::NotWholeBlocks { decoded_bytes });
-    }
-    let mut block_digests = Vec::with_capacity(decoded_bytes / BLOCK);
-    let mut block = [0u8; BLOCK];
-    for (index, chunk) in bytes.chunks_exact(BLOCK * 2).enumerate() {
-        for (i, pair) in chunk.chunks_exact(2).enumerate() {
-            block[i] = (nibble(pair[0]) << 4) | nibble(pair[1]);
-        }
-        if block[..3] > BLOCK_BOUND[..] {
-            return Err(Rejection::BlockAboveBound {
-                block: index,
-                leading: hex(&block[..3]),
-            });
-        }
-        let digest = Sha256::digest(block);
-        let mut short = [0u8; 16];
-        short.copy_from_slice(&digest[..16]);
-        block_digests.push(short);
-    }
-    let blocks = block_digests.len();
-    Ok(Export {
-        file_bytes: bytes.len(),
-        decoded_bytes,
-        blocks,
-        plaintext_bytes: ((blocks - 1) * CHUNK_MIN + 1)..(blocks * CHUNK_MAX + 1),
-        sha256: hex(&Sha256::digest(bytes)),
-        block_digests,
-    })
 }
 
 fn nibble(digit: u8) -> u8 {
@@ -387,7 +316,7 @@ fn inspect_zip(bytes: &[u8]) -> Inspection {
             members.push(too_large_member(name, content.len() as u64));
             continue;
         }
-        let inspection = match read_export(&content) {
+        let inspection = match Export::read(&content) {
             Ok(export) => Inspection::Export(export),
             Err(rejection) => Inspection::Rejected(rejection),
         };
@@ -423,50 +352,6 @@ pub struct Comparison {
     /// Blocks of the new file's changed region that occur in the old file at another position:
     /// (old index, new index).
     pub moved: Vec<(usize, usize)>,
-}
-
-/// Compares two exports. Equal blocks mean equal plaintext chunks; a changed block means that
-/// something in its chunk changed (or moved into it); nothing more can be read.
-pub(crate) fn compare(old: &Export, new: &Export) -> Comparison {
-    let (a, b) = (&old.block_digests, &new.block_digests);
-    let lead = a.iter().zip(b).take_while(|(x, y)| x == y).count();
-    let max_trail = a.len().min(b.len()) - lead;
-    let trail = a
-        .iter()
-        .rev()
-        .zip(b.iter().rev())
-        .take(max_trail)
-        .take_while(|(x, y)| x == y)
-        .count();
-    let changed_old = lead..a.len() - trail;
-    let changed_new = lead..b.len() - trail;
-    let mut positions: HashMap<&[u8; 16], usize> = HashMap::new();
-    for (i, d) in a.iter().enumerate().rev() {
-        positions.insert(d, i);
-    }
-    let moved = changed_new
-        .clone()
-        .filter_map(|j| positions.get(&b[j]).map(|&i| (i, j)))
-        .filter(|(i, j)| i != j)
-        .collect();
-    Comparison {
-        identical: a == b,
-        old_blocks: a.len(),
-        new_blocks: b.len(),
-        same_leading_blocks: lead,
-        same_trailing_blocks: trail,
-        changed_plaintext: changed_new.start * CHUNK_MIN..changed_new.end * CHUNK_MAX,
-        changed_old,
-        changed_new,
-        moved,
-    }
-}
-
-/// One fact per line, for people and for `git diff` through textconv.
-pub(crate) fn render_inspection(name: &str, inspection: &Inspection) -> String {
-    let mut out = String::new();
-    render_into(&mut out, name, inspection);
-    out
 }
 
 fn render_into(out: &mut String, name: &str, inspection: &Inspection) {
@@ -516,43 +401,6 @@ fn render_into(out: &mut String, name: &str, inspection: &Inspection) {
     }
 }
 
-/// The comparison of two exports, one fact per line.
-pub(crate) fn render_comparison(old: &str, new: &str, c: &Comparison) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "comparing {old} ({} blocks) with {new} ({} blocks)",
-        c.old_blocks, c.new_blocks
-    );
-    if c.identical {
-        let _ = writeln!(
-            out,
-            "  identical: every block is the same, so the flows are the same"
-        );
-        return out;
-    }
-    let _ = writeln!(out, "  same leading blocks: {}", c.same_leading_blocks);
-    let _ = writeln!(out, "  same trailing blocks: {}", c.same_trailing_blocks);
-    let _ = writeln!(
-        out,
-        "  changed: old blocks {}..{}, new blocks {}..{} (about plaintext bytes {}..{} of the new file)",
-        c.changed_old.start, c.changed_old.end, c.changed_new.start, c.changed_new.end,
-        c.changed_plaintext.start, c.changed_plaintext.end
-    );
-    if c.moved.is_empty() {
-        let _ = writeln!(out, "  moved blocks: none");
-    } else {
-        let moved: Vec<String> = c.moved.iter().map(|(i, j)| format!("{i}->{j}")).collect();
-        let _ = writeln!(out, "  moved blocks (old->new): {}", moved.join(", "));
-    }
-    let _ = writeln!(
-        out,
-        "  note: equal blocks mean equal plaintext chunks; what changed inside the changed blocks cannot be read"
-    );
-    out
-}
-
 impl Inspection {
     /// Inspects a file's bytes: an export, a zip of exports, a wxcflow file, or a precise
     /// rejection.
@@ -560,32 +408,160 @@ impl Inspection {
         inspect(bytes)
     }
 
-    /// The inspection for people, of the file `name`.
+    /// One fact per line, for people and for `git diff` through textconv.
     pub fn render(&self, name: &str) -> String {
-        render_inspection(name, self)
+        let mut out = String::new();
+        render_into(&mut out, name, self);
+        out
     }
 }
 
 impl Export {
-    /// The bytes that begin every RSA block of an export.
-    pub const BLOCK_BOUND: [u8; 3] = BLOCK_BOUND;
-    /// The largest export read, in bytes.
-    pub const MAX_BYTES: usize = MAX_EXPORT_BYTES;
+    /// The highest leading three bytes of any block measured on 55 public exports (36,756
+    /// blocks). Every block of a genuine export is below the key's modulus; a block whose leading
+    /// bytes exceed this is taken as a sign of corruption or of a file that is not an export.
+    pub const BLOCK_BOUND: [u8; 3] = [0xab, 0x4f, 0xaf];
+    /// The largest export read: a 10 MB flow (the platform's limit) is at most about 22 MB of hex.
+    pub const MAX_BYTES: usize = 24 * 1024 * 1024;
 
-    /// Reads one `.workflow` export's bytes.
+    /// Measures a genuine export in one pass over the bytes: hex decoding, block checks and hashes.
     pub fn read(bytes: &[u8]) -> Result<Export, Rejection> {
-        read_export(bytes)
+        if bytes.is_empty() {
+            return Err(Rejection::Empty);
+        }
+        let hex_len = bytes
+            .iter()
+            .position(|b| !b.is_ascii_hexdigit())
+            .unwrap_or(bytes.len());
+        if hex_len < bytes.len() {
+            let rest = &bytes[hex_len..];
+            let offset = hex_len;
+            // Only whitespace after the hex: trailing data; anything else: a stray byte.
+            if rest.iter().all(u8::is_ascii_whitespace) && hex_len > 0 {
+                return Err(Rejection::TrailingData {
+                    offset,
+                    bytes: rest.len(),
+                });
+            }
+            return Err(Rejection::NonHex {
+                offset,
+                byte: bytes[offset],
+            });
+        }
+        if let Some(offset) = bytes.iter().position(u8::is_ascii_uppercase) {
+            return Err(Rejection::Uppercase { offset });
+        }
+        if !bytes.len().is_multiple_of(2) {
+            return Err(Rejection::OddLength {
+                hex_digits: bytes.len(),
+            });
+        }
+        let decoded_bytes = bytes.len() / 2;
+        if !decoded_bytes.is_multiple_of(BLOCK) {
+            return Err(Rejection::NotWholeBlocks { decoded_bytes });
+        }
+        let mut block_digests = Vec::with_capacity(decoded_bytes / BLOCK);
+        let mut block = [0u8; BLOCK];
+        for (index, chunk) in bytes.chunks_exact(BLOCK * 2).enumerate() {
+            for (i, pair) in chunk.chunks_exact(2).enumerate() {
+                block[i] = (nibble(pair[0]) << 4) | nibble(pair[1]);
+            }
+            if block[..3] > Export::BLOCK_BOUND[..] {
+                return Err(Rejection::BlockAboveBound {
+                    block: index,
+                    leading: hex(&block[..3]),
+                });
+            }
+            let digest = Sha256::digest(block);
+            let mut short = [0u8; 16];
+            short.copy_from_slice(&digest[..16]);
+            block_digests.push(short);
+        }
+        let blocks = block_digests.len();
+        Ok(Export {
+            file_bytes: bytes.len(),
+            decoded_bytes,
+            blocks,
+            plaintext_bytes: ((blocks - 1) * CHUNK_MIN + 1)..(blocks * CHUNK_MAX + 1),
+            sha256: hex(&Sha256::digest(bytes)),
+            block_digests,
+        })
     }
 
-    /// What can be said of how this export and `new` differ, block by block.
+    /// Compares two exports. Equal blocks mean equal plaintext chunks; a changed block means that
+    /// something in its chunk changed (or moved into it); nothing more can be read.
     pub fn compare(&self, new: &Export) -> Comparison {
-        compare(self, new)
+        let (a, b) = (&self.block_digests, &new.block_digests);
+        let lead = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+        let max_trail = a.len().min(b.len()) - lead;
+        let trail = a
+            .iter()
+            .rev()
+            .zip(b.iter().rev())
+            .take(max_trail)
+            .take_while(|(x, y)| x == y)
+            .count();
+        let changed_old = lead..a.len() - trail;
+        let changed_new = lead..b.len() - trail;
+        let mut positions: HashMap<&[u8; 16], usize> = HashMap::new();
+        for (i, d) in a.iter().enumerate().rev() {
+            positions.insert(d, i);
+        }
+        let moved = changed_new
+            .clone()
+            .filter_map(|j| positions.get(&b[j]).map(|&i| (i, j)))
+            .filter(|(i, j)| i != j)
+            .collect();
+        Comparison {
+            identical: a == b,
+            old_blocks: a.len(),
+            new_blocks: b.len(),
+            same_leading_blocks: lead,
+            same_trailing_blocks: trail,
+            changed_plaintext: changed_new.start * CHUNK_MIN..changed_new.end * CHUNK_MAX,
+            changed_old,
+            changed_new,
+            moved,
+        }
     }
 }
 
 impl Comparison {
-    /// The comparison for people, of the files `old` and `new`.
+    /// The comparison of two exports, one fact per line.
     pub fn render(&self, old: &str, new: &str) -> String {
-        render_comparison(old, new, self)
+        let c = self;
+        use std::fmt::Write as _;
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "comparing {old} ({} blocks) with {new} ({} blocks)",
+            c.old_blocks, c.new_blocks
+        );
+        if c.identical {
+            let _ = writeln!(
+                out,
+                "  identical: every block is the same, so the flows are the same"
+            );
+            return out;
+        }
+        let _ = writeln!(out, "  same leading blocks: {}", c.same_leading_blocks);
+        let _ = writeln!(out, "  same trailing blocks: {}", c.same_trailing_blocks);
+        let _ = writeln!(
+            out,
+            "  changed: old blocks {}..{}, new blocks {}..{} (about plaintext bytes {}..{} of the new file)",
+            c.changed_old.start, c.changed_old.end, c.changed_new.start, c.changed_new.end,
+            c.changed_plaintext.start, c.changed_plaintext.end
+        );
+        if c.moved.is_empty() {
+            let _ = writeln!(out, "  moved blocks: none");
+        } else {
+            let moved: Vec<String> = c.moved.iter().map(|(i, j)| format!("{i}->{j}")).collect();
+            let _ = writeln!(out, "  moved blocks (old->new): {}", moved.join(", "));
+        }
+        let _ = writeln!(
+            out,
+            "  note: equal blocks mean equal plaintext chunks; what changed inside the changed blocks cannot be read"
+        );
+        out
     }
 }

@@ -13,6 +13,7 @@ mod fd_compare;
 mod flow_designer;
 mod flow_designer_cli;
 mod flow_designer_push;
+mod flow_designer_push_calls;
 mod flow_designer_real;
 mod flow_designer_run;
 mod flow_designer_secret_places;

@@ -8,11 +8,13 @@
 mod common;
 
 mod builder;
+mod diagnostics;
 mod drawings;
 mod fixtures;
 mod fmt;
 mod inspect;
 mod layering;
+mod render_batch;
 mod render_groups;
 mod revisions;
 mod round_trip;

@@ -395,3 +395,59 @@ fn a_bad_value_a_template_string_uses_is_found_in_each_tenant_file() {
     assert!(results.iter().all(|r| r["ruleId"] == "wxc::invalid-name"));
     assert_ne!(fingerprint(&results[0]), fingerprint(&results[1]));
 }
+
+#[test]
+fn regions_end_after_the_span_in_characters() {
+    let source = SourceFile::new("a.toml", "x = \"é\"\nnext = \"chek\"\n");
+    let start = source.text.find("\"chek\"").unwrap();
+    let d = wxcflow::diagnostic::Diagnostic::new(Code::UnknownTarget, "no node named `chek`")
+        .with_span(Some(source.span(start..start + 6)))
+        .with_help("did you mean `check`?");
+    let log = SarifLog::new();
+    let mut log = log;
+    log.add(&[d], &[&source], None);
+    let value = log.to_value();
+    let result = &value["runs"][0]["results"][0];
+    assert_eq!(
+        result["locations"][0]["physicalLocation"]["region"],
+        serde_json::json!({"startLine": 2, "startColumn": 8, "endLine": 2, "endColumn": 14})
+    );
+    assert_eq!(
+        result["message"]["text"],
+        "no node named `chek`\nhelp: did you mean `check`?"
+    );
+    assert_eq!(
+        value["runs"][0]["tool"]["driver"]["rules"][result["ruleIndex"].as_u64().unwrap() as usize]
+            ["id"],
+        "wxc::unknown-target"
+    );
+}
+
+#[test]
+fn a_diagnostic_without_a_span_is_placed_on_its_input_or_nowhere() {
+    let d = wxcflow::diagnostic::Diagnostic::new(Code::TooLarge, "too big");
+    let mut log = SarifLog::new();
+    log.add(std::slice::from_ref(&d), &[], Some("flows/big.toml"));
+    log.add(&[d], &[], None);
+    let value = log.to_value();
+    let results = value["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(
+        results[0]["locations"],
+        serde_json::json!([{"physicalLocation": {"artifactLocation": {"uri": "flows/big.toml"}}}])
+    );
+    assert!(results[1].get("locations").is_none());
+}
+
+#[test]
+fn unreadable_inputs_make_the_run_unsuccessful() {
+    let mut log = SarifLog::new();
+    assert_eq!(
+        log.to_value()["runs"][0]["invocations"],
+        serde_json::json!([{"executionSuccessful": true}])
+    );
+    log.add_failure("cannot read x.toml");
+    assert_eq!(
+        log.to_value()["runs"][0]["invocations"][0]["executionSuccessful"],
+        false
+    );
+}

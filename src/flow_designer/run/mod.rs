@@ -384,34 +384,18 @@ fn text_of(value: &Value) -> String {
 /// DECIMAL, true/false in BOOLEAN; a JSON variable holds its JSON text [assumed: Pebble reads
 /// it as text; Cisco's templates only ever substitute one whole].
 fn typed(kind: &str, value: &Value) -> Option<Value> {
-    let text = match value {
-        Value::Null => return Some(Value::Null),
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    };
+    if value.is_null() {
+        return Some(Value::Null);
+    }
+    let text = text_of(value);
+    let trimmed = text.trim();
     match kind {
-        "INTEGER" => {
-            if text.trim().is_empty() {
-                return Some(Value::Null);
-            }
-            text.trim().parse::<i64>().ok().map(Value::from)
-        }
-        "DECIMAL" => {
-            if text.trim().is_empty() {
-                return Some(Value::Null);
-            }
-            text.trim()
-                .parse::<f64>()
-                .ok()
-                .and_then(serde_json::Number::from_f64)
-                .map(Value::Number)
-        }
-        "BOOLEAN" => match text.trim() {
-            "" => Some(Value::Null),
-            "true" => Some(Value::Bool(true)),
-            "false" => Some(Value::Bool(false)),
-            _ => None,
-        },
+        "INTEGER" | "DECIMAL" | "BOOLEAN" if trimmed.is_empty() => Some(Value::Null),
+        "INTEGER" => trimmed.parse::<i64>().ok().map(Value::from),
+        "DECIMAL" => (trimmed.parse::<f64>().ok())
+            .and_then(serde_json::Number::from_f64)
+            .map(Value::Number),
+        "BOOLEAN" => trimmed.parse::<bool>().ok().map(Value::Bool),
         _ => Some(Value::String(text)),
     }
 }

@@ -42,88 +42,52 @@ pub(crate) fn render_text(run: &FdRun) -> String {
 
 fn event_line(out: &mut String, event: &Event) {
     let quoted = |list: &[crate::secret::Text]| {
-        list.iter()
-            .map(|t| format!("{t:?}"))
-            .collect::<Vec<_>>()
-            .join(", ")
+        let list: Vec<String> = list.iter().map(|t| format!("{t:?}")).collect();
+        printable(&list.join(", ")).into_owned()
     };
-    let _ = match event {
-        Event::PlayMessage { activity, prompts } => {
-            writeln!(
-                out,
-                "  {}: play {}",
-                printable(activity),
-                printable(&quoted(prompts))
-            )
-        }
-        Event::PlayMusic { activity, prompt } => {
-            writeln!(
-                out,
-                "  {}: music {}",
-                printable(activity),
-                printable(prompt)
-            )
-        }
+    let (activity, what) = match event {
+        Event::PlayMessage { activity, prompts } => (activity, format!("play {}", quoted(prompts))),
+        Event::PlayMusic { activity, prompt } => (activity, format!("music {}", printable(prompt))),
         Event::Queue {
             activity,
             destination,
-        } => writeln!(
-            out,
-            "  {}: queue to {}",
-            printable(activity),
-            printable(destination)
-        ),
+        } => (activity, format!("queue to {}", printable(destination))),
         Event::Menu {
             activity,
             prompts,
             digit,
             port,
-        } => writeln!(
-            out,
-            "  {}: menu {} <- {} -> {}",
-            printable(activity),
-            printable(&quoted(prompts)),
-            digit.as_deref().map_or("no digit".into(), printable),
-            printable(port)
-        ),
+        } => {
+            let digit = digit.as_deref().map_or("no digit".into(), printable);
+            let menu = format!("menu {} <- {digit} -> {}", quoted(prompts), printable(port));
+            (activity, menu)
+        }
         Event::CollectDigits {
             activity,
             digits,
             port,
-        } => writeln!(
-            out,
-            "  {}: collect digits <- {} -> {}",
-            printable(activity),
-            digits.as_deref().map_or("no digits".into(), printable),
-            printable(port)
-        ),
-        Event::Subflow { activity, subflow } => {
-            writeln!(
-                out,
-                "  {}: subflow {}",
-                printable(activity),
-                printable(subflow)
+        } => {
+            let digits = digits.as_deref().map_or("no digits".into(), printable);
+            (
+                activity,
+                format!("collect digits <- {digits} -> {}", printable(port)),
             )
         }
-        Event::Waiting { activity } => writeln!(
-            out,
-            "  {}: in queue, waiting for an agent",
-            printable(activity)
-        ),
-        Event::Disconnect { activity } => writeln!(out, "  {}: disconnect", printable(activity)),
+        Event::Subflow { activity, subflow } => {
+            (activity, format!("subflow {}", printable(subflow)))
+        }
+        Event::Waiting { activity } => (activity, "in queue, waiting for an agent".into()),
+        Event::Disconnect { activity } => (activity, "disconnect".into()),
         Event::Http { activity, exchange } => {
             let request = &exchange.request;
-            let _ = writeln!(
-                out,
-                "  {}: {} {}",
-                printable(activity),
-                request.method,
-                printable(request.url.shown())
-            );
-            exchange_lines(out, "      ", "    ", exchange);
-            Ok(())
+            let url = printable(request.url.shown());
+            (activity, format!("{} {url}", request.method))
         }
     };
+    let _ = writeln!(out, "  {}: {what}", printable(activity));
+    if let Event::Http { exchange, .. } = event {
+        exchange_lines(out, "      ", "    ", exchange);
+    }
 }
 
 /// The run as JSON: `path`, `end`, `variables`, `events`, `warnings`; every value as shown.

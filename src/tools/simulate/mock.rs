@@ -1,7 +1,7 @@
 //! Mocked HTTP for runs and scenarios: requests matched by method, URL and headers, answered
 //! with a status, headers and body, a delay, or a failed connection.
 
-use super::{Hop, HttpClient, Reply, Request, DEFAULT_REQUEST_TIMEOUT_MS};
+use super::{Hop, HttpClient, Reply, Request};
 use crate::secret::Text;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -93,7 +93,7 @@ impl HttpClient for MockClient {
         }
         let limit = request
             .request_timeout_ms
-            .unwrap_or(DEFAULT_REQUEST_TIMEOUT_MS);
+            .unwrap_or(Request::DEFAULT_TIMEOUT_MS);
         if x.delay_ms.is_some_and(|d| d >= limit) {
             return Reply::Timeout;
         }

@@ -27,9 +27,6 @@ pub(crate) const STEP_LIMIT: usize = 1_000;
 pub(crate) const SIMULATED_FLID: &str = "sim-flid-0001";
 /// How deep Call Flow may nest.
 pub(crate) const CALL_DEPTH_LIMIT: usize = 8;
-/// The request timeout the simulator assumes when a node sets none (the platform's default
-/// is not published).
-pub(crate) const DEFAULT_REQUEST_TIMEOUT_MS: u32 = 10_000;
 
 /// An HTTP request as the flow would send it. Each part knows whether it derives from a secret,
 /// and shows (in traces, JSON and failures) masked if it does.
@@ -102,24 +99,13 @@ pub enum Reply {
 
 impl Reply {
     /// The reply of a node with secret outputs: its body and headers hold the secret too.
-    pub fn tainted_by(self, secret: bool) -> Reply {
-        match self {
-            Reply::Response {
-                status,
-                status_text,
-                headers,
-                body,
-            } => Reply::Response {
-                status,
-                status_text,
-                headers: headers
-                    .into_iter()
-                    .map(|(k, v)| (k, v.tainted_by(secret)))
-                    .collect(),
-                body: body.tainted_by(secret),
-            },
-            other => other,
+    pub fn tainted_by(mut self, secret: bool) -> Reply {
+        if let Reply::Response { headers, body, .. } = &mut self {
+            for value in headers.values_mut().chain([body]) {
+                *value = std::mem::take(value).tainted_by(secret);
+            }
         }
+        self
     }
 }
 
@@ -336,39 +322,6 @@ impl Run {
     /// Keys of the nodes visited, in order (called flows' nodes prefixed with the flow names).
     pub fn visited(&self) -> Vec<String> {
         self.steps.iter().map(|s| s.node.key_path()).collect()
-    }
-}
-
-/// Runs a flow from its Start node with a webhook body.
-pub(crate) fn run(
-    flow: &Flow,
-    trigger: &serde_json::Value,
-    http: &mut dyn HttpClient,
-    children: &dyn FlowResolver,
-) -> Run {
-    let mut vars: Vars = flow
-        .variables
-        .iter()
-        .map(|v| (v.name.clone(), v.default_text()))
-        .collect();
-    let mut steps = Vec::new();
-    let mut machine = Machine {
-        http,
-        children,
-        regexes: HashMap::new(),
-        steps_taken: 0,
-    };
-    let result = machine.execute(flow, trigger, &mut vars, &mut steps, &[], 0);
-    let (outcome, error) = match result {
-        Ok(outcome) => (Some(outcome), None),
-        Err(e) => (None, Some(e)),
-    };
-    Run {
-        flow: flow.name.clone(),
-        outcome,
-        error,
-        steps,
-        variables: vars.into_iter().collect(),
     }
 }
 
@@ -809,28 +762,35 @@ impl Flow {
         http: &mut dyn HttpClient,
         children: &dyn FlowResolver,
     ) -> Run {
-        run(self, trigger, http, children)
+        let mut vars: Vars = self
+            .variables
+            .iter()
+            .map(|v| (v.name.clone(), v.default_text()))
+            .collect();
+        let mut steps = Vec::new();
+        let mut machine = Machine {
+            http,
+            children,
+            regexes: HashMap::new(),
+            steps_taken: 0,
+        };
+        let result = machine.execute(self, trigger, &mut vars, &mut steps, &[], 0);
+        let (outcome, error) = match result {
+            Ok(outcome) => (Some(outcome), None),
+            Err(e) => (None, Some(e)),
+        };
+        Run {
+            flow: self.name.clone(),
+            outcome,
+            error,
+            steps,
+            variables: vars.into_iter().collect(),
+        }
     }
 }
 
 impl Request {
-    /// The request timeout a node that sets none has, in milliseconds.
-    pub const DEFAULT_TIMEOUT_MS: u32 = DEFAULT_REQUEST_TIMEOUT_MS;
-}
-
-impl Run {
-    /// The run for people: each step, its request and answer, where it ended.
-    pub fn render_text(&self) -> String {
-        render::render_text(self)
-    }
-
-    /// The run as JSON.
-    pub fn render_json(&self) -> String {
-        render::render_json(self)
-    }
-
-    /// What in the run differs from a scenario's expectations.
-    pub fn check(&self, expect: &scenario::Expect) -> Vec<scenario::Failure> {
-        scenario::check(self, expect)
-    }
+    /// The request timeout the simulator assumes when a node sets none, in milliseconds (the
+    /// platform's default is not published).
+    pub const DEFAULT_TIMEOUT_MS: u32 = 10_000;
 }

@@ -4,47 +4,49 @@ use super::{Exchange, Reply, Run};
 use crate::diagnostic::printable;
 use std::fmt::Write as _;
 
-/// The run as text: each step with its outcome, assignments and request; then the end. Every
-/// value shows as its provenance allows.
-pub(crate) fn render_text(run: &Run) -> String {
-    let mut out = String::new();
-    let _ = writeln!(out, "run {}", run.flow);
-    for step in &run.steps {
-        let _ = writeln!(out, "  {} -> {}", step.node, step.outcome);
-        if let Some(x) = &step.request {
-            let _ = writeln!(
-                out,
-                "      {} {}",
-                x.request.method,
-                printable(x.request.url.shown())
-            );
-            exchange_lines(&mut out, "        ", "      ", x);
+impl Run {
+    /// The run for people: each step with its outcome, assignments and request; then the end. Every
+    /// value shows as its provenance allows.
+    pub fn render_text(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "run {}", self.flow);
+        for step in &self.steps {
+            let _ = writeln!(out, "  {} -> {}", step.node, step.outcome);
+            if let Some(x) = &step.request {
+                let _ = writeln!(
+                    out,
+                    "      {} {}",
+                    x.request.method,
+                    printable(x.request.url.shown())
+                );
+                exchange_lines(&mut out, "        ", "      ", x);
+            }
+            for (k, v) in &step.assigned {
+                let _ = writeln!(out, "      set {k} = {v:?}");
+            }
         }
-        for (k, v) in &step.assigned {
-            let _ = writeln!(out, "      set {k} = {v:?}");
+        match (&self.outcome, &self.error) {
+            (Some(o), _) => {
+                let _ = writeln!(out, "outcome: {o}");
+            }
+            (None, Some(e)) => {
+                let _ = writeln!(out, "stopped: {e}");
+            }
+            _ => {}
         }
+        let _ = writeln!(out, "variables:");
+        for (k, v) in &self.variables {
+            let _ = writeln!(out, "  {k} = {v:?}");
+        }
+        out
     }
-    match (&run.outcome, &run.error) {
-        (Some(o), _) => {
-            let _ = writeln!(out, "outcome: {o}");
-        }
-        (None, Some(e)) => {
-            let _ = writeln!(out, "stopped: {e}");
-        }
-        _ => {}
-    }
-    let _ = writeln!(out, "variables:");
-    for (k, v) in &run.variables {
-        let _ = writeln!(out, "  {k} = {v:?}");
-    }
-    out
-}
 
-/// The run as JSON; every value serialises as it is shown.
-// `expect` below: A run is plain data with string keys: it always serialises.
-#[allow(clippy::expect_used)]
-pub(crate) fn render_json(run: &Run) -> String {
-    serde_json::to_string_pretty(run).expect("runs serialise") + "\n"
+    /// The run as JSON; every value serialises as it is shown.
+    // `expect` below: A run is plain data with string keys: it always serialises.
+    #[allow(clippy::expect_used)]
+    pub fn render_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("runs serialise") + "\n"
+    }
 }
 
 /// An exchange's lines after the request line: headers and body at `detail`'s indent, the

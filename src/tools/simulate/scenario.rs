@@ -119,22 +119,6 @@ pub(crate) fn failure(
     }
 }
 
-/// Compares a run with the expectations. A value that derives from a secret is never shown,
-/// only that it differs; an expected value is shown only where the actual one may be.
-pub(crate) fn check(run: &Run, expect: &Expect) -> Vec<Failure> {
-    let requests: Vec<&Request> = run.requests().map(|x| &x.request).collect();
-    check_parts(
-        &Shown {
-            outcome: run.outcome.as_deref(),
-            stop: run.error.as_ref().map(ToString::to_string),
-            variables: &run.variables,
-            visited: run.visited(),
-            requests: &requests,
-        },
-        expect,
-    )
-}
-
 /// What a run showed, whichever target it ran on.
 pub(crate) struct Shown<'a> {
     /// The flow outcome it ended with.
@@ -147,6 +131,24 @@ pub(crate) struct Shown<'a> {
     pub visited: Vec<String>,
     /// The requests it made, in order.
     pub requests: &'a [&'a Request],
+}
+
+impl Run {
+    /// Compares a run with the expectations. A value that derives from a secret is never shown,
+    /// only that it differs; an expected value is shown only where the actual one may be.
+    pub fn check(&self, expect: &Expect) -> Vec<Failure> {
+        let requests: Vec<&Request> = self.requests().map(|x| &x.request).collect();
+        check_parts(
+            &Shown {
+                outcome: self.outcome.as_deref(),
+                stop: self.error.as_ref().map(ToString::to_string),
+                variables: &self.variables,
+                visited: self.visited(),
+                requests: &requests,
+            },
+            expect,
+        )
+    }
 }
 
 /// Compares what a run showed with the expectations (see [`check`]).
