@@ -34,6 +34,8 @@ pub struct Files {
     stdout_failure: Mutex<Option<String>>,
     /// Temporary files named so far (a part of each temporary name).
     temporaries: std::sync::atomic::AtomicU64,
+    /// The largest file this process may write (`ulimit -f`), read once when first needed.
+    size_limit: std::sync::OnceLock<Option<u64>>,
 }
 
 impl Files {
@@ -396,6 +398,18 @@ fn is_null_device(_: &std::fs::Metadata) -> bool {
     false
 }
 
+/// The file size limit in bytes where the system tells it (Linux: /proc/self/limits); `None`
+/// when unlimited or not told.
+fn file_size_limit() -> Option<u64> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max file size"))?;
+    line.trim_start_matches("Max file size")
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
 /// A device or a pipe: opened and written like `>` does, never replaced.
 fn write_through(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut file = std::fs::OpenOptions::new()
@@ -419,6 +433,16 @@ impl Files {
             Some(p) if !p.as_os_str().is_empty() => p,
             _ => Path::new("."),
         };
+        // Over `ulimit -f` the kernel ends the process (SIGXFSZ) halfway through the temporary
+        // file, which would stay behind with whatever secrets it holds: refused before it exists.
+        if let Some(limit) = *self.size_limit.get_or_init(file_size_limit) {
+            if bytes.len() as u64 > limit {
+                return Err(std::io::Error::other(format!(
+                    "it would be {} bytes, over this process's file size limit (ulimit -f) of {limit} bytes; nothing was written",
+                    bytes.len()
+                )));
+            }
+        }
         let name_len = path.file_name().map_or(0, |n| n.as_encoded_bytes().len());
         let mut open = std::fs::OpenOptions::new();
         open.write(true).create_new(true);

@@ -264,7 +264,9 @@ pub(super) fn fmt(s: &Session, specs: &[PathBuf], check_only: bool) -> Outcome {
             false => format!(" ({})", told.join("; ")),
         };
         if check_only {
-            outln!(s, "{}", path.display());
+            // A file name is the user's, not ours: shown, never obeyed by the terminal.
+            let name = path.display().to_string();
+            outln!(s, "{}", diagnostic::printable_name(&name));
             if !what_changed.is_empty() {
                 reportln!("{} would change{what_changed}", path.display());
             }

@@ -215,6 +215,7 @@ pub(super) fn test(
     let (mut passed, mut failed) = (0, 0);
     for file in &files {
         let name = file.display().to_string();
+        let name = diagnostic::printable_name(&name);
         match run_scenario(s, file, flows, flow_designer) {
             Ok((label, failures)) if failures.is_empty() => {
                 passed += 1;

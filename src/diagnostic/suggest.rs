@@ -63,24 +63,56 @@ impl<'a> Suggestions<'a> {
     }
 
     /// The closest name allowed for `word` and its distance: the least (distance, name).
+    /// Searched with a growing bound on the distance (0, then the least distance a subtree was
+    /// left for, ...): the first bound that finds a name has found the closest, and a walk
+    /// bounded by a small distance visits far fewer prefixes than one bounded by what a long
+    /// name allows (thousands of names lie within a third of their length of a word).
     fn closest(&self, word: &str) -> Option<(usize, &'a str)> {
         let lower: Vec<char> = word.to_lowercase().chars().collect();
-        let width = lower.len() + 1;
         let word_chars = word.chars().count();
+        let mut bound = 0;
+        loop {
+            match self.closest_within(&lower, word_chars, bound) {
+                (Some(found), _) => return Some(found),
+                (None, Some(next)) => bound = next,
+                (None, None) => return None,
+            }
+        }
+    }
+
+    /// The least (distance, name) allowed for the word with a distance at most `bound`; else
+    /// the least distance over `bound` that a subtree was left for (the next bound worth a
+    /// walk), if any.
+    fn closest_within(
+        &self,
+        lower: &[char],
+        word_chars: usize,
+        bound: usize,
+    ) -> (Option<(usize, &'a str)>, Option<usize>) {
+        let width = lower.len() + 1;
         let allowed = |longest: usize| (word_chars.max(longest) / 3).max(1);
         let mut best: Option<(usize, &'a str)> = None;
-        let consider =
-            |best: &mut Option<(usize, &'a str)>, ends: &[(&'a str, usize)], distance| {
-                for &(name, chars) in ends {
-                    if distance <= allowed(chars) && best.is_none_or(|b| (distance, name) < b) {
-                        *best = Some((distance, name));
-                    }
+        let mut next: Option<usize> = None;
+        // A name over the bound but allowed is what the next bound is for.
+        let consider = |best: &mut Option<(usize, &'a str)>,
+                        next: &mut Option<usize>,
+                        ends: &[(&'a str, usize)],
+                        distance| {
+            for &(name, chars) in ends {
+                if distance > allowed(chars) {
+                    continue;
                 }
-            };
+                if distance > bound {
+                    *next = Some(next.map_or(distance, |n| n.min(distance)));
+                } else if best.is_none_or(|b| (distance, name) < b) {
+                    *best = Some((distance, name));
+                }
+            }
+        };
         // One row of the table a depth, in one buffer: row `d` is the word against the
         // current node's prefix of length `d`.
         let mut rows: Vec<usize> = (0..width).collect();
-        consider(&mut best, &self.nodes[0].ends, lower.len());
+        consider(&mut best, &mut next, &self.nodes[0].ends, lower.len());
         // Depth first with a stack of its own (a name's length is no limit on the depth):
         // each frame a node and the next of its children to look at.
         let mut frames: Vec<(usize, usize)> = vec![(0, 0)];
@@ -98,26 +130,33 @@ impl<'a> Suggestions<'a> {
             }
             let (done, rest) = rows.split_at_mut((depth + 1) * width);
             let row = &done[depth * width..];
-            let next = &mut rest[..width];
-            next[0] = row[0] + 1;
-            let mut least = next[0];
+            let next_row = &mut rest[..width];
+            next_row[0] = row[0] + 1;
+            let mut least = next_row[0];
             for (j, &w) in lower.iter().enumerate() {
                 let substitute = row[j] + usize::from(w != c);
-                let value = substitute.min(row[j + 1] + 1).min(next[j] + 1);
-                next[j + 1] = value;
+                let value = substitute.min(row[j + 1] + 1).min(next_row[j] + 1);
+                next_row[j + 1] = value;
                 least = least.min(value);
             }
-            let mut limit = allowed(self.nodes[child].longest);
-            if let Some((d, _)) = best {
-                limit = limit.min(d);
-            }
-            if least > limit {
+            let allowed_here = allowed(self.nodes[child].longest);
+            let limit = best.map_or(bound, |(d, _)| d.min(bound));
+            if least > limit.min(allowed_here) {
+                // Left for the bound alone: a larger bound would come here.
+                if least > bound && least <= allowed_here {
+                    next = Some(next.map_or(least, |n| n.min(least)));
+                }
                 continue;
             }
-            consider(&mut best, &self.nodes[child].ends, next[lower.len()]);
+            consider(
+                &mut best,
+                &mut next,
+                &self.nodes[child].ends,
+                next_row[lower.len()],
+            );
             frames.push((child, 0));
         }
-        best
+        (best, next)
     }
 }
 

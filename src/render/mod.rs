@@ -496,6 +496,7 @@ impl<'s> Renderer<'s> {
                 } else {
                     None
                 };
+                let over_limit = too_large.is_some();
                 let rendered = match too_large {
                     Some(why) => Err(Diagnostic::new(
                         Code::TemplateError,
@@ -537,8 +538,11 @@ impl<'s> Renderer<'s> {
                         }
                         place => diagnostics.push(self.secret_misplaced(s, &place, uses)),
                     }
-                    if let Ok(text) = rendered {
-                        *s.get_mut() = text;
+                    match rendered {
+                        Ok(text) => *s.get_mut() = text,
+                        Err(_) => {
+                            diagnostics.push(self.secret_failed(s, uses, over_limit, &tenant_note))
+                        }
                     }
                 }
             }
@@ -568,6 +572,29 @@ impl<'s> Renderer<'s> {
         )
         .with_span(at)
         .with_help("a secret may only be substituted whole, as `{{ name }}` in a secret variable's default")
+    }
+
+    /// A template that fills in a secret and fails: said without the value's size (a bound
+    /// would tell the secret's length) or the renderer's words (which could quote it).
+    fn secret_failed(
+        &self,
+        s: &S<String>,
+        uses: &[String],
+        over_limit: bool,
+        tenant_note: &str,
+    ) -> Diagnostic {
+        let why = match over_limit {
+            true => format!("its value would be over the {MAX_VALUE_BYTES} bytes a value may be"),
+            false => "it could not be rendered".to_string(),
+        };
+        Diagnostic::new(
+            Code::TemplateError,
+            format!(
+                "template failed{tenant_note}: it fills in secret parameter {}, and {why}; the value is not shown",
+                quoted(uses)
+            ),
+        )
+        .with_span(self.source.map(|src| src.span(s.span())))
     }
 
     /// Renders for reading revisions rather than for a tenant: each string and URL parameter

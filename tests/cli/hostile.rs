@@ -136,3 +136,113 @@ fn terminal_escapes_in_values_never_reach_the_terminal() {
     let check = common::wxcflow(dir.path(), &["check", "esc.toml"]);
     assert!(String::from_utf8_lossy(&check.stdout).contains("GE\u{fffd}[31mT"));
 }
+
+#[test]
+fn file_names_with_terminal_escapes_are_shown_not_obeyed() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = "e\u{1b}]0;T\u{7}.toml";
+    // Not formatted (a blank line too many), and no scenario: both commands name the file.
+    std::fs::write(
+        dir.path().join(name),
+        format!("{}\n\n", wxcflow::DEFAULT_SPEC),
+    )
+    .unwrap();
+    for args in [
+        &["fmt", "--check", name][..],
+        &["test", name, "--flows", "."],
+    ] {
+        let out = wxcflow(dir.path(), args);
+        let all = [out.stdout, out.stderr].concat();
+        assert!(!all.contains(&0x1b) && !all.contains(&0x07), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&all).contains("e\u{fffd}]0;T\u{fffd}.toml"),
+            "{args:?}"
+        );
+    }
+}
+
+/// Over `ulimit -f` the kernel would end the process halfway through its temporary file, which
+/// would stay behind holding the secrets: the write is refused before the file exists.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_file_size_limit_leaves_no_partial_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("acme.toml"),
+        "token_passphrase = { env = \"A_PASS\" }\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -f 8; exec \"$0\" build --values acme.toml -o out.flow.json")
+        .arg(env!("CARGO_BIN_EXE_wxcflow"))
+        .env("A_PASS", "Qpass")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", transcript(&out));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("over this process's file size limit (ulimit -f) of"));
+    let mut left: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["acme.toml"]);
+}
+
+/// A secret too large for a template value is refused like any value, without its size or
+/// text; it was left in the document as its template text, `{{ static_token }}`.
+#[test]
+fn a_secret_over_the_value_limit_is_refused_not_left_as_template_text() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("ten")).unwrap();
+    std::fs::write(dir.path().join("ten/static.txt"), "s".repeat(1_100_000)).unwrap();
+    std::fs::write(
+        dir.path().join("ten/big.toml"),
+        "static_token = { file = \"static.txt\" }\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("t.toml"), wxcflow::DEFAULT_SPEC).unwrap();
+    for args in [
+        &["build", "--values", "ten/big.toml", "-o", "big.json"][..],
+        &[
+            "build",
+            "--values",
+            "ten/big.toml",
+            "--target",
+            "flow-designer",
+        ][..],
+        &["render", "t.toml", "--tenants", "ten", "-o", "out"][..],
+    ] {
+        let out = wxcflow(dir.path(), args);
+        let text = transcript(&out);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {text}");
+        assert!(text.contains("it fills in secret parameter `static_token`, and its value would be over the 1048576 bytes a value may be; the value is not shown"), "{args:?}: {text}");
+        assert!(
+            !text.contains("ssss") && !text.contains("1100000"),
+            "{text}"
+        );
+    }
+    assert!(!dir.path().join("big.json").exists());
+    assert!(!dir.path().join("GetOAuthToken.fd.json").exists());
+}
+
+#[test]
+fn a_variable_note_changes_as_its_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = wxcflow::DEFAULT_SPEC;
+    let note = "note = \"Set by this flow; the parent flow reads it. Leave empty.\"";
+    assert!(old.contains(note));
+    std::fs::write(dir.path().join("old.toml"), old).unwrap();
+    std::fs::write(
+        dir.path().join("new.toml"),
+        old.replace(note, "note = \"Changed.\""),
+    )
+    .unwrap();
+    let out = wxcflow(dir.path(), &["diff", "old.toml", "new.toml"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "~ variables.JDSToken.note: \"Set by this flow; the parent flow reads it. Leave empty.\" → \"Changed.\"\n"
+    );
+}

@@ -355,7 +355,7 @@ fn diff_variables(old: &Flow, new: &Flow, changes: &mut Vec<Change>) {
     fn facts(f: &Flow) -> Vec<(&str, Fields)> {
         let each = |v: &Variable| {
             let value = |x: String| Text::plain(x);
-            Fields::from([
+            let mut fields = Fields::from([
                 (
                     "default".into(),
                     Text::new(format!("{:?}", v.default), v.secret),
@@ -364,8 +364,12 @@ fn diff_variables(old: &Flow, new: &Flow, changes: &mut Vec<Change>) {
                 ("secret".into(), value(v.secret.to_string())),
                 ("send_to".into(), value(v.send_to.join(", "))),
                 ("result".into(), value(v.result.to_string())),
-                ("note".into(), value(format!("{:?}", v.note))),
-            ])
+            ]);
+            // As a node's: absent is no fact (shown "(none)" when the other side has one).
+            if let Some(note) = &v.note {
+                fields.insert("note".into(), value(format!("{note:?}")));
+            }
+            fields
         };
         f.variables
             .iter()
