@@ -13,7 +13,7 @@
 use super::locate::{is_json, Places, SpanCell, Step, Walk};
 use super::model::{processes, Scope};
 use super::model::{Activity, FdFlow};
-use super::secrets::{is_credential_header, is_credential_name};
+use super::secrets::is_credential_header;
 use super::secrets::{url_credentials, Secrets};
 use crate::diagnostic::{Diagnostic, SourceFile};
 use crate::secret::MASK;
@@ -479,7 +479,7 @@ fn setting_may_hold(setting: &[Step], string: &mut dyn FnMut() -> Option<String>
     };
     match (key(0), key(1)) {
         (Some("httpRequestHeaders"), Some(name)) => is_credential_header(name),
-        (Some("httpQueryParameters"), Some(name)) => is_credential_name(name),
+        (Some("httpQueryParameters"), Some(name)) => is_credential_header(name),
         // Headers or parameters that are a list: their items name no header.
         (Some("httpRequestHeaders" | "httpQueryParameters"), None) => setting.len() > 1,
         // A URL that could not be decoded may hold anything.

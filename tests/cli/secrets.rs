@@ -672,6 +672,61 @@ fn a_live_redirect_in_a_flow_designer_run_loses_the_credential_headers_too() {
     assert!(!trace.contains("live-passphrase-0001") && !trace.contains("redirected-token"));
 }
 
+/// A redirect whose Location echoes the passphrase the request carried: a Flow Designer run
+/// shows it as the mask, as a Connect run does (the reply fills a secret variable).
+#[cfg(feature = "live")]
+#[test]
+fn a_live_redirect_in_a_flow_designer_run_hides_a_location_that_echoes_a_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    // Two runs (human, then JSON): each server answers twice.
+    let (elsewhere, landing) = server(2, |_| token_reply());
+    let (origin, first) = server(2, move |head| {
+        let echoed = head
+            .lines()
+            .find(|l| l.to_ascii_lowercase().starts_with("x-token-passphrase:"))
+            .and_then(|l| l.split_once(':'))
+            .map_or(String::new(), |(_, v)| v.trim().to_string());
+        redirect_to(&format!("{elsewhere}/landing?echo={echoed}"))
+    });
+    std::fs::write(
+        dir.path().join("tenant.toml"),
+        format!("token_service_url = \"{origin}/token-service?name=jds\"\ntoken_passphrase = {{ env = \"LEAK_PASSPHRASE\" }}\nstatic_token = \"\"\n"),
+    )
+    .unwrap();
+    let secrets = ("live-passphrase-0001", "");
+    let args = [
+        "build",
+        "--target",
+        "flow-designer",
+        "--values",
+        "tenant.toml",
+        "-o",
+        "fd.json",
+    ];
+    assert_eq!(run(dir.path(), &args, secrets).status.code(), Some(0));
+    for format in ["human", "json"] {
+        let out = run(
+            dir.path(),
+            &["run", "fd.json", "--live", "--format", format],
+            secrets,
+        );
+        let trace = String::from_utf8_lossy(&out.stdout).into_owned();
+        if format == "human" {
+            assert!(
+                trace.contains("<- 302 redirect to •••: followed"),
+                "{trace}"
+            );
+        }
+        assert!(!trace.contains("live-passphrase-0001"), "{trace}");
+    }
+    let first = first.join().unwrap();
+    assert!(first[0]
+        .to_ascii_lowercase()
+        .contains("x-token-passphrase: live-passphrase-0001"));
+    // The echo reached the landing server: the test would see a leak if the trace showed it.
+    assert!(landing.join().unwrap()[0].contains("echo=live-passphrase-0001"));
+}
+
 #[cfg(feature = "live")]
 #[test]
 fn a_live_redirect_within_the_origin_keeps_them_and_every_hop_is_traced() {
