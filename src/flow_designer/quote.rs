@@ -59,6 +59,113 @@ pub(crate) fn quoted_partial_in(
     quote(source, partial, true, spans)
 }
 
+/// Text that reads as no flow file at all (a Flow Designer or Webex Connect file with a merge
+/// conflict, a stray character, broken JSON or TOML), as `textconv` shows it: every place that
+/// could hold a secret in any of them is hidden, as for a Flow Designer file that does not read
+/// (and a Webex Connect variable's or parameter's `default`, a document's variable `default`).
+/// A merge conflict's marker lines are read past, so that either side's places are found; in
+/// JSON that breaks off everything from the break on is hidden, and in TOML everything from the
+/// line of the first thing the parser could not read.
+pub fn unreadable(mut source: SourceFile) -> Quoted {
+    let read = blank_conflict_markers(&source.text);
+    let found = quote(
+        SourceFile::new(source.name.clone(), read.clone()),
+        None,
+        true,
+        SpanCell::default(),
+    );
+    let mut hidden = found.hidden;
+    if !is_json(&read) {
+        if let Some(at) = first_toml_error(&read) {
+            let line = read[..at].rfind('\n').map_or(0, |i| i + 1);
+            hidden.retain(|r| r.start < line);
+            if let Some(last) = hidden.last_mut().filter(|r| r.end > line) {
+                last.end = read.len();
+            } else {
+                hidden.push(line..read.len());
+            }
+        }
+    }
+    hidden.retain(|r| !r.is_empty());
+    for r in &hidden {
+        source.hide(r.clone());
+    }
+    Quoted {
+        source,
+        hidden,
+        spans: SpanCell::default(),
+    }
+}
+
+/// `text` with git's merge conflict marker lines (`<<<<<<<`, `|||||||`, `=======`, `>>>>>>>`)
+/// blanked, byte for byte, so that places found in it are the text's own.
+fn blank_conflict_markers(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let marker = ["<<<<<<<", "|||||||", "=======", ">>>>>>>"]
+            .iter()
+            .any(|m| line.starts_with(m));
+        if marker {
+            let body = line.trim_end_matches(['\n', '\r']);
+            out.extend(std::iter::repeat_n(' ', body.len()));
+            out.push_str(&line[body.len()..]);
+        } else {
+            out.push_str(line);
+        }
+    }
+    out
+}
+
+/// Where TOML text first stops being TOML: the earliest error of its parser or of decoding a
+/// key or value, at the start of the key or value (a string may span lines).
+fn first_toml_error(text: &str) -> Option<usize> {
+    use toml_parser::parser::{parse_document, EventReceiver};
+    use toml_parser::{decoder::Encoding, ErrorSink, ParseError, Raw, Source, Span};
+    struct Receiver<'t> {
+        text: &'t str,
+        first: Option<usize>,
+    }
+    impl Receiver<'_> {
+        fn decode(&mut self, span: Span, encoding: Option<Encoding>, key: bool) {
+            let raw = Raw::new_unchecked(&self.text[span.start()..span.end()], encoding, span);
+            let mut failed = None::<ParseError>;
+            let mut out = String::new();
+            if key {
+                raw.decode_key(&mut out, &mut failed);
+            } else {
+                let _ = raw.decode_scalar(&mut out, &mut failed);
+            }
+            if failed.is_some() {
+                self.first = Some(self.first.map_or(span.start(), |f| f.min(span.start())));
+            }
+        }
+    }
+    impl EventReceiver for Receiver<'_> {
+        fn simple_key(&mut self, span: Span, encoding: Option<Encoding>, _: &mut dyn ErrorSink) {
+            self.decode(span, encoding, true);
+        }
+        fn scalar(&mut self, span: Span, encoding: Option<Encoding>, _: &mut dyn ErrorSink) {
+            self.decode(span, encoding, false);
+        }
+    }
+    let source = Source::new(text);
+    let tokens: Vec<_> = source.lex().collect();
+    let mut receiver = Receiver { text, first: None };
+    let mut errors: Vec<ParseError> = Vec::new();
+    parse_document(&tokens, &mut receiver, &mut errors);
+    let parsed = errors
+        .iter()
+        .filter_map(|e| e.unexpected().or(e.context()))
+        .map(|span| span.start())
+        .min();
+    let first = match (receiver.first, parsed) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    // An error with no place is put at the start: nothing can be told to be read.
+    first.or((!errors.is_empty()).then_some(0))
+}
+
 fn quote(mut source: SourceFile, flow: Option<&FdFlow>, unsure: bool, spans: SpanCell) -> Quoted {
     let json = is_json(&source.text);
     let secret: HashSet<Vec<Step>> = match flow {
@@ -456,6 +563,13 @@ fn may_hold_secret(path: &[Step], string: &mut dyn FnMut() -> Option<String>) ->
         "isSecure",
     ];
     if key(0) == Some("variables") && path.len() > 2 && !key(2).is_some_and(|k| LABELS.contains(&k))
+    {
+        return true;
+    }
+    // Webex Connect, read as a file that could be either: a spec's variable or parameter
+    // default (a variable's other keys are hidden above), a document's variable default.
+    if key(0) == Some("params") && key(2) == Some("default")
+        || key(0) == Some("flow") && key(1) == Some("variables") && key(3) == Some("default")
     {
         return true;
     }
