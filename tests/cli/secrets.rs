@@ -801,3 +801,98 @@ fn a_misshapen_spec_hides_its_literal_secrets_and_their_length() {
         }
     }
 }
+
+/// Secrets that no output could hold by chance.
+const REFERENCE_SECRETS: (&str, &str) = ("REFERENCE-PASSPHRASE-1", "REFERENCE-STATIC-2");
+
+/// Every input that does not read, for one pair of secrets: Webex Connect and Flow Designer
+/// files with a merge conflict line (at the start, at the end), a stray character, or broken
+/// TOML beside a secret; and what `textconv`, `graph` and `sheet` print of them.
+fn unreadable_outputs(secrets: (&str, &str)) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let write = |name: &str, text: &str| std::fs::write(d.join(name), text).unwrap();
+    let read = |name: &str| std::fs::read_to_string(d.join(name)).unwrap();
+    write("template.toml", wxcflow::DEFAULT_SPEC);
+    write("tenant.toml", TENANT);
+    assert_eq!(build(d, secrets).status.code(), Some(0));
+    let fd = [
+        "build",
+        "--target",
+        "flow-designer",
+        "--values",
+        "tenant.toml",
+        "-o",
+        "fd.json",
+    ];
+    assert_eq!(run(d, &fd, secrets).status.code(), Some(0));
+    let decompiled = run(d, &["decompile", "fd.json", "-o", "fd.toml"], secrets);
+    assert_eq!(decompiled.status.code(), Some(0));
+    let document = read("out.flow.json");
+    let export = read("fd.json");
+    let spec = read("fd.toml");
+    write("end.flow.json", &format!("{document}<<<<<<< ours\n"));
+    write("start.flow.json", &format!("<<<<<<< HEAD\n{document}"));
+    write("stray.flow.json", &format!("x{document}"));
+    write("start.fd.json", &format!("<<<<<<< HEAD\n{export}"));
+    write("end.fd.json", &format!("{export}=======\n"));
+    write("start.fd.toml", &format!("<<<<<<< HEAD\n{spec}"));
+    let value = format!("value = \"{}\"", secrets.0);
+    assert!(spec.contains(&value), "{spec}");
+    write(
+        "broken.fd.toml",
+        &spec.replacen(&value, &format!("value = '{}", secrets.0), 1),
+    );
+    let connect = format!(
+        "[flow]\nname = \"Leak\"\n\n[variables]\nPass = {{ secret = true, default = \"{}\" }}\n",
+        secrets.0
+    );
+    write("start.toml", &format!("<<<<<<< HEAD\n{connect}"));
+    write(
+        "broken.toml",
+        &connect.replacen(&format!("{}\" }}", secrets.0), secrets.0, 1),
+    );
+    let mut all = String::new();
+    for file in [
+        "end.flow.json",
+        "start.flow.json",
+        "stray.flow.json",
+        "start.fd.json",
+        "end.fd.json",
+        "start.fd.toml",
+        "broken.fd.toml",
+        "start.toml",
+        "broken.toml",
+    ] {
+        let out = run(d, &["textconv", file], secrets);
+        assert_eq!(out.status.code(), Some(0), "{file}");
+        all.push_str(&format!("$ textconv {file}\n{}", common::transcript(&out)));
+    }
+    for command in ["graph", "sheet"] {
+        let out = run(d, &[command, "broken.fd.toml"], secrets);
+        assert_eq!(out.status.code(), Some(1), "{command}");
+        all.push_str(&format!("$ {command}\n{}", common::transcript(&out)));
+    }
+    all
+}
+
+#[test]
+fn a_file_that_does_not_read_shows_none_of_its_secrets_in_textconv_graph_or_sheet() {
+    let reference = unreadable_outputs(REFERENCE_SECRETS);
+    for secret in [REFERENCE_SECRETS.0, REFERENCE_SECRETS.1] {
+        assert!(!reference.contains(secret), "{secret} leaked:\n{reference}");
+    }
+    // Either side of a conflict is read past its marker lines: its secrets are found by place.
+    assert!(reference.contains("\"default\": •••"), "{reference}");
+    assert!(
+        reference.contains("Pass = { secret = •••, default = ••• }"),
+        "{reference}"
+    );
+    for secrets in SECRET_SETS {
+        assert_eq!(
+            unreadable_outputs(*secrets),
+            reference,
+            "output depends on the secrets {secrets:?}"
+        );
+    }
+}
