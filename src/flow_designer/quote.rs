@@ -650,6 +650,37 @@ mod tests {
     }
 
     #[test]
+    fn text_that_reads_as_no_file_hides_every_place_a_secret_could_be() {
+        // A Webex Connect document and spec, and a Flow Designer export, each with a conflict.
+        let document =
+            "<<<<<<< HEAD\n{\"flow\": {\"variables\": [{\"name\": \"P\", \"default\": \"d1\"}]}}\n";
+        let shown = unreadable(SourceFile::new("f.json", document)).text();
+        assert!(
+            shown.contains("\"default\": •••}") && !shown.contains("d1"),
+            "{shown}"
+        );
+        assert!(shown.starts_with("<<<<<<< HEAD\n"), "{shown}");
+        let spec = "[params.k]\nsecret = true\ndefault = \"d2\"\n=======\n[variables.P]\ndefault = \"d3\"\n";
+        let shown = unreadable(SourceFile::new("f.toml", spec)).text();
+        for hidden in ["d2", "d3"] {
+            assert!(!shown.contains(hidden), "{shown}");
+        }
+        let export = "{\"variables\": [{\"name\": \"P\", \"value\": \"v1\"}]}\n>>>>>>> theirs\n";
+        let shown = unreadable(SourceFile::new("f.json", export)).text();
+        assert!(
+            !shown.contains("v1") && shown.ends_with(">>>>>>> theirs\n"),
+            "{shown}"
+        );
+        // A stray character: JSON read as TOML breaks on its first line, hidden from there on.
+        let stray = format!("x{}", &export[..export.find('\n').unwrap()]);
+        assert_eq!(unreadable(SourceFile::new("f.json", stray)).text(), MASK);
+        // Broken TOML: everything from the line of the first error on.
+        let broken = "name = \"x\"\nnote = \"unterminated\nkey = \"k4\"\n";
+        let shown = unreadable(SourceFile::new("f.toml", broken)).text();
+        assert_eq!(shown, format!("name = \"x\"\n{MASK}"));
+    }
+
+    #[test]
     fn a_span_stops_before_a_hidden_value() {
         let text = "{\"variables\": [{\"name\": \"apiPassword\", \"value\": \"hunter2\"}]}";
         let source = SourceFile::new("f.json", text);
