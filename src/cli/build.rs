@@ -9,6 +9,10 @@ pub(super) fn graph(
     values: Option<&Path>,
     format: GraphFormat,
 ) -> Outcome {
+    let how = "graph draws Webex Connect specs; see it with `sheet --target flow-designer`";
+    if let Some(refused) = super::flow_designer::refuse_fd_spec(s, spec, how) {
+        return refused;
+    }
     let flow = match compile(s, spec, values, Secrets::OriginsOnly) {
         Ok(compiled) => compiled.document.flow,
         Err(failure) => return Err(failure),
@@ -26,6 +30,10 @@ pub(super) fn sheet(
     values: Option<&Path>,
     output: Option<&Path>,
 ) -> Outcome {
+    let how = "make its sheet with --target flow-designer";
+    if let Some(refused) = super::flow_designer::refuse_fd_spec(s, spec, how) {
+        return refused;
+    }
     let compiled = compile(s, spec, values, Secrets::OriginsOnly)?;
     let text = match values.and_then(Path::file_stem) {
         // A tenant's sheet names its tenant (the tenant file's stem, as render names documents).

@@ -478,6 +478,27 @@ pub(super) fn sheet(
     super::write_text(s, output, &text, None)
 }
 
+/// `graph`, and `sheet` for the document target, refuse a Flow Designer spec with the reason
+/// (`how`: what to do instead); one that does not read has its errors said first, quoted as
+/// `check` quotes them (every place that could hold a secret hidden), never as a Webex Connect
+/// spec's TOML.
+pub(super) fn refuse_fd_spec(s: &Session, spec: Option<&Path>, how: &str) -> Option<Outcome> {
+    let f = match read_fd(s, spec?) {
+        Ok(Some(f)) if f.kind == InputKind::FlowDesignerSpec => f,
+        Ok(_) => return None,
+        Err(failure) => return Some(Err(failure)),
+    };
+    let (found, quoted) = s.compiler().check_flow_designer(f.kind, f.source);
+    let errors: Vec<Diagnostic> = found.into_iter().filter(Diagnostic::is_error).collect();
+    if !errors.is_empty() {
+        print_problems(s, &errors, &quoted);
+        return Some(Err(super::build::build_failed(&errors, Format::Human)));
+    }
+    Some(Err(Failure::usage(format!(
+        "this is a Flow Designer spec: {how}"
+    ))))
+}
+
 /// `build` and `sheet` for the document target refuse a Flow Designer spec with the reason.
 pub(super) fn refuse_document_target(s: &Session, spec: Option<&Path>) -> Option<Outcome> {
     let text = s.files.read_text(spec?, wxcflow::MAX_INPUT_BYTES).ok()?;

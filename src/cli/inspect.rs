@@ -80,8 +80,14 @@ pub(super) fn textconv(s: &Session, path: &Path) -> Outcome {
         return Err(io::too_large(&name, workflow::Export::MAX_BYTES).into());
     }
     // Git hands textconv temporary paths; a fixed label keeps them out of the diff.
-    // Specs and documents: the canonical line view; a file that does not compile, verbatim.
+    // Specs and documents: the canonical line view.
     let verbatim = || String::from_utf8_lossy(&bytes).into_owned();
+    // Text that does not read (a merge conflict, a stray character, broken TOML or JSON):
+    // verbatim but for every place that could hold a secret, as check and diff quote it.
+    let unreadable = || {
+        let source = SourceFile::new(path.display().to_string(), verbatim());
+        wxcflow::flow_designer::quote::unreadable(source).text()
+    };
     let text = match kind {
         _ if kind.is_connect_spec() => {
             let source = SourceFile::new(path.display().to_string(), verbatim());
@@ -93,6 +99,8 @@ pub(super) fn textconv(s: &Session, path: &Path) -> Outcome {
                         .map_or(String::new(), wxcflow::tools::diff::param_lines);
                     params + &wxcflow::tools::diff::render_lines(&document.flow)
                 }
+                // A spec whose TOML does not read: no secret can be told by its model.
+                None if toml::de::DeTable::parse(&source.text).is_err() => unreadable(),
                 // A spec that does not build is shown as it is, secrets written in it hidden.
                 None => {
                     let mut shown = source.clone();
@@ -104,10 +112,12 @@ pub(super) fn textconv(s: &Session, path: &Path) -> Outcome {
             }
         }
         InputKind::FlowDocument => s.compiler().read_document("", &bytes).map_or_else(
-            |_| verbatim(),
+            |_| unreadable(),
             |d| wxcflow::tools::diff::render_lines(&d.flow),
         ),
-        InputKind::Other if !bytes.is_empty() && std::str::from_utf8(&bytes).is_ok() => verbatim(),
+        InputKind::Other if !bytes.is_empty() && std::str::from_utf8(&bytes).is_ok() => {
+            unreadable()
+        }
         _ => workflow::Inspection::of(&bytes).render("export"),
     };
     // For display only: control characters a file holds never reach the terminal.

@@ -13,7 +13,7 @@
 use super::locate::{is_json, Places, SpanCell, Step, Walk};
 use super::model::{processes, Scope};
 use super::model::{Activity, FdFlow};
-use super::secrets::{is_credential_header, is_credential_name};
+use super::secrets::is_credential_header;
 use super::secrets::{url_credentials, Secrets};
 use crate::diagnostic::{Diagnostic, SourceFile};
 use crate::secret::MASK;
@@ -46,6 +46,113 @@ pub(crate) fn quoted_partial_in(
     spans: SpanCell,
 ) -> Quoted {
     quote(source, partial, true, spans)
+}
+
+/// Text that reads as no flow file at all (a Flow Designer or Webex Connect file with a merge
+/// conflict, a stray character, broken JSON or TOML), as `textconv` shows it: every place that
+/// could hold a secret in any of them is hidden, as for a Flow Designer file that does not read
+/// (and a Webex Connect variable's or parameter's `default`, a document's variable `default`).
+/// A merge conflict's marker lines are read past, so that either side's places are found; in
+/// JSON that breaks off everything from the break on is hidden, and in TOML everything from the
+/// line of the first thing the parser could not read.
+pub fn unreadable(mut source: SourceFile) -> Quoted {
+    let read = blank_conflict_markers(&source.text);
+    let found = quote(
+        SourceFile::new(source.name.clone(), read.clone()),
+        None,
+        true,
+        SpanCell::default(),
+    );
+    let mut hidden = found.hidden;
+    if !is_json(&read) {
+        if let Some(at) = first_toml_error(&read) {
+            let line = read[..at].rfind('\n').map_or(0, |i| i + 1);
+            hidden.retain(|r| r.start < line);
+            if let Some(last) = hidden.last_mut().filter(|r| r.end > line) {
+                last.end = read.len();
+            } else {
+                hidden.push(line..read.len());
+            }
+        }
+    }
+    hidden.retain(|r| !r.is_empty());
+    for r in &hidden {
+        source.hide(r.clone());
+    }
+    Quoted {
+        source,
+        hidden,
+        spans: SpanCell::default(),
+    }
+}
+
+/// `text` with git's merge conflict marker lines (`<<<<<<<`, `|||||||`, `=======`, `>>>>>>>`)
+/// blanked, byte for byte, so that places found in it are the text's own.
+fn blank_conflict_markers(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let marker = ["<<<<<<<", "|||||||", "=======", ">>>>>>>"]
+            .iter()
+            .any(|m| line.starts_with(m));
+        if marker {
+            let body = line.trim_end_matches(['\n', '\r']);
+            out.extend(std::iter::repeat_n(' ', body.len()));
+            out.push_str(&line[body.len()..]);
+        } else {
+            out.push_str(line);
+        }
+    }
+    out
+}
+
+/// Where TOML text first stops being TOML: the earliest error of its parser or of decoding a
+/// key or value, at the start of the key or value (a string may span lines).
+fn first_toml_error(text: &str) -> Option<usize> {
+    use toml_parser::parser::{parse_document, EventReceiver};
+    use toml_parser::{decoder::Encoding, ErrorSink, ParseError, Raw, Source, Span};
+    struct Receiver<'t> {
+        text: &'t str,
+        first: Option<usize>,
+    }
+    impl Receiver<'_> {
+        fn decode(&mut self, span: Span, encoding: Option<Encoding>, key: bool) {
+            let raw = Raw::new_unchecked(&self.text[span.start()..span.end()], encoding, span);
+            let mut failed = None::<ParseError>;
+            let mut out = String::new();
+            if key {
+                raw.decode_key(&mut out, &mut failed);
+            } else {
+                let _ = raw.decode_scalar(&mut out, &mut failed);
+            }
+            if failed.is_some() {
+                self.first = Some(self.first.map_or(span.start(), |f| f.min(span.start())));
+            }
+        }
+    }
+    impl EventReceiver for Receiver<'_> {
+        fn simple_key(&mut self, span: Span, encoding: Option<Encoding>, _: &mut dyn ErrorSink) {
+            self.decode(span, encoding, true);
+        }
+        fn scalar(&mut self, span: Span, encoding: Option<Encoding>, _: &mut dyn ErrorSink) {
+            self.decode(span, encoding, false);
+        }
+    }
+    let source = Source::new(text);
+    let tokens: Vec<_> = source.lex().collect();
+    let mut receiver = Receiver { text, first: None };
+    let mut errors: Vec<ParseError> = Vec::new();
+    parse_document(&tokens, &mut receiver, &mut errors);
+    let parsed = errors
+        .iter()
+        .filter_map(|e| e.unexpected().or(e.context()))
+        .map(|span| span.start())
+        .min();
+    let first = match (receiver.first, parsed) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    // An error with no place is put at the start: nothing can be told to be read.
+    first.or((!errors.is_empty()).then_some(0))
 }
 
 fn quote(mut source: SourceFile, flow: Option<&FdFlow>, unsure: bool, spans: SpanCell) -> Quoted {
@@ -448,6 +555,13 @@ fn may_hold_secret(path: &[Step], string: &mut dyn FnMut() -> Option<String>) ->
     {
         return true;
     }
+    // Webex Connect, read as a file that could be either: a spec's variable or parameter
+    // default (a variable's other keys are hidden above), a document's variable default.
+    if key(0) == Some("params") && key(2) == Some("default")
+        || key(0) == Some("flow") && key(1) == Some("variables") && key(3) == Some("default")
+    {
+        return true;
+    }
     (0..path.len()).any(|i| match key(i) {
         Some("properties" | "settings") => setting_may_hold(&path[i + 1..], string),
         Some("json") => {
@@ -468,7 +582,7 @@ fn setting_may_hold(setting: &[Step], string: &mut dyn FnMut() -> Option<String>
     };
     match (key(0), key(1)) {
         (Some("httpRequestHeaders"), Some(name)) => is_credential_header(name),
-        (Some("httpQueryParameters"), Some(name)) => is_credential_name(name),
+        (Some("httpQueryParameters"), Some(name)) => is_credential_header(name),
         // Headers or parameters that are a list: their items name no header.
         (Some("httpRequestHeaders" | "httpQueryParameters"), None) => setting.len() > 1,
         // A URL that could not be decoded may hold anything.
@@ -534,6 +648,37 @@ mod tests {
         assert!(shown[0].contains("f.json:1:67"), "{}", shown[0]);
         assert!(shown[0].contains("\"value\": •••, \"isSecure\""));
         assert!(shown.iter().all(|s| s == &shown[0]), "{shown:#?}");
+    }
+
+    #[test]
+    fn text_that_reads_as_no_file_hides_every_place_a_secret_could_be() {
+        // A Webex Connect document and spec, and a Flow Designer export, each with a conflict.
+        let document =
+            "<<<<<<< HEAD\n{\"flow\": {\"variables\": [{\"name\": \"P\", \"default\": \"d1\"}]}}\n";
+        let shown = unreadable(SourceFile::new("f.json", document)).text();
+        assert!(
+            shown.contains("\"default\": •••}") && !shown.contains("d1"),
+            "{shown}"
+        );
+        assert!(shown.starts_with("<<<<<<< HEAD\n"), "{shown}");
+        let spec = "[params.k]\nsecret = true\ndefault = \"d2\"\n=======\n[variables.P]\ndefault = \"d3\"\n";
+        let shown = unreadable(SourceFile::new("f.toml", spec)).text();
+        for hidden in ["d2", "d3"] {
+            assert!(!shown.contains(hidden), "{shown}");
+        }
+        let export = "{\"variables\": [{\"name\": \"P\", \"value\": \"v1\"}]}\n>>>>>>> theirs\n";
+        let shown = unreadable(SourceFile::new("f.json", export)).text();
+        assert!(
+            !shown.contains("v1") && shown.ends_with(">>>>>>> theirs\n"),
+            "{shown}"
+        );
+        // A stray character: JSON read as TOML breaks on its first line, hidden from there on.
+        let stray = format!("x{}", &export[..export.find('\n').unwrap()]);
+        assert_eq!(unreadable(SourceFile::new("f.json", stray)).text(), MASK);
+        // Broken TOML: everything from the line of the first error on.
+        let broken = "name = \"x\"\nnote = \"unterminated\nkey = \"k4\"\n";
+        let shown = unreadable(SourceFile::new("f.toml", broken)).text();
+        assert_eq!(shown, format!("name = \"x\"\n{MASK}"));
     }
 
     #[test]

@@ -101,11 +101,12 @@ impl Secrets {
 }
 
 /// The variables that hold secrets whenever they are set: those marked secure, and those named
-/// as a credential (`apiPassword`), whether or not the file gives them a value.
+/// as a credential (`apiPassword`) or as holding something sensitive (`pwd`, `cvv`, `pin`: what
+/// `check` warns is not marked Secure), whether or not the file gives them a value.
 pub(crate) fn secret_variables(flow: &FdFlow) -> BTreeSet<String> {
     flow.variables
         .iter()
-        .filter(|v| v.is_secure || is_credential_name(&v.name))
+        .filter(|v| v.is_secure || is_credential_name(&v.name) || sensitive_name(&v.name).is_some())
         .map(|v| v.name.clone())
         .collect()
 }
@@ -254,8 +255,9 @@ pub(crate) fn credentials(a: &Activity, secret_variables: &BTreeSet<String>) -> 
             });
         }
     }
+    // A query parameter is named as a credential as one in the URL is (`key`, `apikey`).
     for (name, value) in members("httpQueryParameters") {
-        if is_credential_name(name) && typed(value) {
+        if is_credential_header(name) && typed(value) {
             found.push(Credential {
                 place: format!("query parameter `{name}`"),
                 setting: setting(&["httpQueryParameters", name]),
@@ -461,9 +463,14 @@ pub(crate) fn sensitive_name(name: &str) -> Option<&'static str> {
     )
 }
 
-/// A header name that carries a credential: a credential name, or a key (`key`, `x-api-key`).
+/// A header or query parameter name that carries a credential: a credential name, a key (`key`,
+/// `x-api-key`), or a cookie (`Cookie`, which the runner's HTTP client drops on a cross-origin
+/// redirect as it does `Authorization`).
 pub(crate) fn is_credential_header(name: &str) -> bool {
-    is_credential_name(name) || words(name).last().is_some_and(|w| w == "key")
+    is_credential_name(name)
+        || words(name)
+            .last()
+            .is_some_and(|w| w == "key" || w == "cookie")
 }
 
 #[cfg(test)]

@@ -672,6 +672,61 @@ fn a_live_redirect_in_a_flow_designer_run_loses_the_credential_headers_too() {
     assert!(!trace.contains("live-passphrase-0001") && !trace.contains("redirected-token"));
 }
 
+/// A redirect whose Location echoes the passphrase the request carried: a Flow Designer run
+/// shows it as the mask, as a Connect run does (the reply fills a secret variable).
+#[cfg(feature = "live")]
+#[test]
+fn a_live_redirect_in_a_flow_designer_run_hides_a_location_that_echoes_a_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    // Two runs (human, then JSON): each server answers twice.
+    let (elsewhere, landing) = server(2, |_| token_reply());
+    let (origin, first) = server(2, move |head| {
+        let echoed = head
+            .lines()
+            .find(|l| l.to_ascii_lowercase().starts_with("x-token-passphrase:"))
+            .and_then(|l| l.split_once(':'))
+            .map_or(String::new(), |(_, v)| v.trim().to_string());
+        redirect_to(&format!("{elsewhere}/landing?echo={echoed}"))
+    });
+    std::fs::write(
+        dir.path().join("tenant.toml"),
+        format!("token_service_url = \"{origin}/token-service?name=jds\"\ntoken_passphrase = {{ env = \"LEAK_PASSPHRASE\" }}\nstatic_token = \"\"\n"),
+    )
+    .unwrap();
+    let secrets = ("live-passphrase-0001", "");
+    let args = [
+        "build",
+        "--target",
+        "flow-designer",
+        "--values",
+        "tenant.toml",
+        "-o",
+        "fd.json",
+    ];
+    assert_eq!(run(dir.path(), &args, secrets).status.code(), Some(0));
+    for format in ["human", "json"] {
+        let out = run(
+            dir.path(),
+            &["run", "fd.json", "--live", "--format", format],
+            secrets,
+        );
+        let trace = String::from_utf8_lossy(&out.stdout).into_owned();
+        if format == "human" {
+            assert!(
+                trace.contains("<- 302 redirect to •••: followed"),
+                "{trace}"
+            );
+        }
+        assert!(!trace.contains("live-passphrase-0001"), "{trace}");
+    }
+    let first = first.join().unwrap();
+    assert!(first[0]
+        .to_ascii_lowercase()
+        .contains("x-token-passphrase: live-passphrase-0001"));
+    // The echo reached the landing server: the test would see a leak if the trace showed it.
+    assert!(landing.join().unwrap()[0].contains("echo=live-passphrase-0001"));
+}
+
 #[cfg(feature = "live")]
 #[test]
 fn a_live_redirect_within_the_origin_keeps_them_and_every_hop_is_traced() {
@@ -744,5 +799,100 @@ fn a_misshapen_spec_hides_its_literal_secrets_and_their_length() {
                 "{declaration}: output depends on the secret {secret:?}"
             );
         }
+    }
+}
+
+/// Secrets that no output could hold by chance.
+const REFERENCE_SECRETS: (&str, &str) = ("REFERENCE-PASSPHRASE-1", "REFERENCE-STATIC-2");
+
+/// Every input that does not read, for one pair of secrets: Webex Connect and Flow Designer
+/// files with a merge conflict line (at the start, at the end), a stray character, or broken
+/// TOML beside a secret; and what `textconv`, `graph` and `sheet` print of them.
+fn unreadable_outputs(secrets: (&str, &str)) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let write = |name: &str, text: &str| std::fs::write(d.join(name), text).unwrap();
+    let read = |name: &str| std::fs::read_to_string(d.join(name)).unwrap();
+    write("template.toml", wxcflow::DEFAULT_SPEC);
+    write("tenant.toml", TENANT);
+    assert_eq!(build(d, secrets).status.code(), Some(0));
+    let fd = [
+        "build",
+        "--target",
+        "flow-designer",
+        "--values",
+        "tenant.toml",
+        "-o",
+        "fd.json",
+    ];
+    assert_eq!(run(d, &fd, secrets).status.code(), Some(0));
+    let decompiled = run(d, &["decompile", "fd.json", "-o", "fd.toml"], secrets);
+    assert_eq!(decompiled.status.code(), Some(0));
+    let document = read("out.flow.json");
+    let export = read("fd.json");
+    let spec = read("fd.toml");
+    write("end.flow.json", &format!("{document}<<<<<<< ours\n"));
+    write("start.flow.json", &format!("<<<<<<< HEAD\n{document}"));
+    write("stray.flow.json", &format!("x{document}"));
+    write("start.fd.json", &format!("<<<<<<< HEAD\n{export}"));
+    write("end.fd.json", &format!("{export}=======\n"));
+    write("start.fd.toml", &format!("<<<<<<< HEAD\n{spec}"));
+    let value = format!("value = \"{}\"", secrets.0);
+    assert!(spec.contains(&value), "{spec}");
+    write(
+        "broken.fd.toml",
+        &spec.replacen(&value, &format!("value = '{}", secrets.0), 1),
+    );
+    let connect = format!(
+        "[flow]\nname = \"Leak\"\n\n[variables]\nPass = {{ secret = true, default = \"{}\" }}\n",
+        secrets.0
+    );
+    write("start.toml", &format!("<<<<<<< HEAD\n{connect}"));
+    write(
+        "broken.toml",
+        &connect.replacen(&format!("{}\" }}", secrets.0), secrets.0, 1),
+    );
+    let mut all = String::new();
+    for file in [
+        "end.flow.json",
+        "start.flow.json",
+        "stray.flow.json",
+        "start.fd.json",
+        "end.fd.json",
+        "start.fd.toml",
+        "broken.fd.toml",
+        "start.toml",
+        "broken.toml",
+    ] {
+        let out = run(d, &["textconv", file], secrets);
+        assert_eq!(out.status.code(), Some(0), "{file}");
+        all.push_str(&format!("$ textconv {file}\n{}", common::transcript(&out)));
+    }
+    for command in ["graph", "sheet"] {
+        let out = run(d, &[command, "broken.fd.toml"], secrets);
+        assert_eq!(out.status.code(), Some(1), "{command}");
+        all.push_str(&format!("$ {command}\n{}", common::transcript(&out)));
+    }
+    all
+}
+
+#[test]
+fn a_file_that_does_not_read_shows_none_of_its_secrets_in_textconv_graph_or_sheet() {
+    let reference = unreadable_outputs(REFERENCE_SECRETS);
+    for secret in [REFERENCE_SECRETS.0, REFERENCE_SECRETS.1] {
+        assert!(!reference.contains(secret), "{secret} leaked:\n{reference}");
+    }
+    // Either side of a conflict is read past its marker lines: its secrets are found by place.
+    assert!(reference.contains("\"default\": •••"), "{reference}");
+    assert!(
+        reference.contains("Pass = { secret = •••, default = ••• }"),
+        "{reference}"
+    );
+    for secrets in SECRET_SETS {
+        assert_eq!(
+            unreadable_outputs(*secrets),
+            reference,
+            "output depends on the secrets {secrets:?}"
+        );
     }
 }

@@ -476,3 +476,74 @@ fn last_line(out: &Output) -> String {
     let text = String::from_utf8_lossy(&out.stderr).into_owned();
     text.lines().last().unwrap_or("").to_string()
 }
+
+/// The voice-lookup fixture with credentials `check` names as such: a `Cookie` header, a `key`
+/// query parameter (as a `?key=` in the URL is), and a variable named as a password (`pwd`),
+/// not marked secure. Every command treats them as secret, as `check` calls them credentials.
+fn credentials_check_names(dir: &Path, secrets: (&str, &str)) -> String {
+    let text =
+        std::fs::read_to_string(root().join("fixtures/flow-designer/exports/voice-lookup.json"))
+            .unwrap();
+    let mut export: Value = serde_json::from_str(&text).unwrap();
+    let headers = json!({ "Cookie": format!("sid={}", secrets.0) });
+    set_property(&mut export, "GetToken", &["httpRequestHeaders"], headers);
+    let query = json!({ "key": secrets.1 });
+    set_property(&mut export, "GetToken", &["httpQueryParameters"], query);
+    let variables = export["variables"].as_array_mut().unwrap();
+    variables.push(variable("pwd", secrets.0, false));
+    let pretty = serde_json::to_string_pretty(&export).unwrap();
+    std::fs::write(dir.join("leak.json"), pretty).unwrap();
+    let fixture = root().join("fixtures/flow-designer/exports/voice-lookup.json");
+    let fixture = fixture.to_str().unwrap();
+    let mut all = String::new();
+    for args in [
+        &["check", "leak.json"][..],
+        &["textconv", "leak.json"],
+        &["diff", fixture, "leak.json"],
+        &["decompile", "leak.json"],
+        &["decompile", "leak.json", "-o", "leak.toml"],
+        &["textconv", "leak.toml"],
+        &["run", "leak.json"],
+        &["run", "leak.json", "--format", "json"],
+    ] {
+        let out = run(dir, args, secrets);
+        all.push_str(&format!(
+            "$ {}\n{}",
+            args.join(" ").replace(fixture, "voice-lookup.json"),
+            common::transcript(&out)
+        ));
+    }
+    all
+}
+
+#[test]
+fn credentials_check_names_are_secret_in_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let reference = credentials_check_names(dir.path(), REFERENCE);
+    for secret in [REFERENCE.0, REFERENCE.1] {
+        assert!(!reference.contains(secret), "{secret} leaked:\n{reference}");
+    }
+    assert!(reference.contains("variable `pwd` is named as holding a password"));
+    // A decompiled spec that holds them is refused on stdout and written 0600.
+    assert!(
+        reference.contains("write the spec to a file with -o"),
+        "{reference}"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("leak.toml"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    for secrets in SECRET_SETS {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(
+            credentials_check_names(dir.path(), *secrets),
+            reference,
+            "output depends on the secrets {secrets:?}"
+        );
+    }
+}

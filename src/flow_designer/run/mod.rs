@@ -850,6 +850,11 @@ impl Machine<'_> {
         let secret_reply = outputs.iter().any(|(v, _)| frame.secret_names.contains(*v));
         let reply = self.http.send(&request, &mut redirects);
         let reply = reply.tainted_by(secret_reply);
+        // A redirect's Location is a reply header like any other (as in Connect runs): it may
+        // echo what the request carried.
+        for hop in &mut redirects {
+            hop.location = std::mem::take(&mut hop.location).tainted_by(secret_reply);
+        }
         let mut fields = serde_json::Map::new();
         match &reply {
             Reply::Response { status, body, .. } => {
