@@ -499,13 +499,11 @@ pub(super) fn refuse_fd_spec(s: &Session, spec: Option<&Path>, how: &str) -> Opt
     ))))
 }
 
-/// `build` and `sheet` for the document target refuse a Flow Designer spec with the reason.
-pub(super) fn refuse_document_target(s: &Session, spec: Option<&Path>) -> Option<Outcome> {
+/// `build` for the document target refuses a Flow Designer spec, saying why.
+pub(super) fn refuse_document_target(s: &Session, spec: Option<&Path>) -> Option<Failure> {
     let text = s.files.read_text(spec?, wxcflow::MAX_INPUT_BYTES).ok()?;
     (InputKind::flow_designer(text.as_bytes()) == Some(InputKind::FlowDesignerSpec)).then(|| {
-        Err(Failure::usage(
-            "this is a Flow Designer spec: build it with --target flow-designer",
-        ))
+        Failure::usage("this is a Flow Designer spec: build it with --target flow-designer")
     })
 }
 

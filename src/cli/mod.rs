@@ -429,24 +429,22 @@ fn run_command(s: &Session, command: Command) -> Outcome {
         Command::Build { subflows, .. } if !subflows.is_empty() => Err(Failure::usage(
             "--subflow applies to --target flow-designer (the subflows a Flow Designer file calls)",
         )),
-        Command::Build { spec, .. }
-            if flow_designer::refuse_document_target(s, spec.as_deref()).is_some() =>
-        {
-            Err(Failure::Unusable(None))
-        }
         Command::Build {
             spec,
             values,
             output,
             format,
             ..
-        } => build::build(
-            s,
-            spec.as_deref(),
-            values.as_deref(),
-            output.as_deref(),
-            format,
-        ),
+        } => match flow_designer::refuse_document_target(s, spec.as_deref()) {
+            Some(refused) => Err(refused),
+            None => build::build(
+                s,
+                spec.as_deref(),
+                values.as_deref(),
+                output.as_deref(),
+                format,
+            ),
+        },
         Command::Check {
             specs,
             tenants,

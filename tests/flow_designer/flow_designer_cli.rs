@@ -459,3 +459,20 @@ fn a_flow_designer_spec_that_does_not_build_is_no_revision_to_diff() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("schema-rejects.toml:15:1"), "{stderr}");
 }
+
+/// A Flow Designer spec given to `build` without its target is refused, saying how to build it
+/// (it was exit 2 with no word at all).
+#[test]
+fn build_without_the_target_says_why_it_refuses_a_flow_designer_spec() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = wxcflow(
+        root,
+        &["build", "fixtures/flow-designer/specs/missing-key.toml"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: this is a Flow Designer spec: build it with --target flow-designer\n"
+    );
+    assert!(out.stdout.is_empty());
+}
