@@ -633,19 +633,15 @@ fn a_live_redirect_to_another_origin_loses_the_credential_headers() {
     assert!(!trace.contains("live-passphrase-0001") && !trace.contains("redirected-token"));
 }
 
+/// fd.json in `dir`: the embedded flow built for Flow Designer with its token service at
+/// `origin` and the passphrase from `secrets`.
 #[cfg(feature = "live")]
-#[test]
-fn a_live_redirect_in_a_flow_designer_run_loses_the_credential_headers_too() {
-    let dir = tempfile::tempdir().unwrap();
-    let (elsewhere, landing) = server(1, |_| token_reply());
-    let target = format!("{elsewhere}/landing");
-    let (origin, first) = server(1, move |_| redirect_to(&target));
+fn build_flow_designer_against(dir: &Path, origin: &str, secrets: (&str, &str)) {
     std::fs::write(
-        dir.path().join("tenant.toml"),
+        dir.join("tenant.toml"),
         format!("token_service_url = \"{origin}/token-service?name=jds\"\ntoken_passphrase = {{ env = \"LEAK_PASSPHRASE\" }}\nstatic_token = \"\"\n"),
     )
     .unwrap();
-    let secrets = ("live-passphrase-0001", "");
     let args = [
         "build",
         "--target",
@@ -655,13 +651,24 @@ fn a_live_redirect_in_a_flow_designer_run_loses_the_credential_headers_too() {
         "-o",
         "fd.json",
     ];
-    let out = run(dir.path(), &args, secrets);
+    let out = run(dir, &args, secrets);
     assert_eq!(
         out.status.code(),
         Some(0),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+#[cfg(feature = "live")]
+#[test]
+fn a_live_redirect_in_a_flow_designer_run_loses_the_credential_headers_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let (elsewhere, landing) = server(1, |_| token_reply());
+    let target = format!("{elsewhere}/landing");
+    let (origin, first) = server(1, move |_| redirect_to(&target));
+    let secrets = ("live-passphrase-0001", "");
+    build_flow_designer_against(dir.path(), &origin, secrets);
     let out = run(dir.path(), &["run", "fd.json", "--live"], secrets);
     let trace = String::from_utf8_lossy(&out.stdout).into_owned();
     passphrase_left_at_the_origin(first, landing);
@@ -688,22 +695,8 @@ fn a_live_redirect_in_a_flow_designer_run_hides_a_location_that_echoes_a_secret(
             .map_or(String::new(), |(_, v)| v.trim().to_string());
         redirect_to(&format!("{elsewhere}/landing?echo={echoed}"))
     });
-    std::fs::write(
-        dir.path().join("tenant.toml"),
-        format!("token_service_url = \"{origin}/token-service?name=jds\"\ntoken_passphrase = {{ env = \"LEAK_PASSPHRASE\" }}\nstatic_token = \"\"\n"),
-    )
-    .unwrap();
     let secrets = ("live-passphrase-0001", "");
-    let args = [
-        "build",
-        "--target",
-        "flow-designer",
-        "--values",
-        "tenant.toml",
-        "-o",
-        "fd.json",
-    ];
-    assert_eq!(run(dir.path(), &args, secrets).status.code(), Some(0));
+    build_flow_designer_against(dir.path(), &origin, secrets);
     for format in ["human", "json"] {
         let out = run(
             dir.path(),
