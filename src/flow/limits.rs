@@ -45,3 +45,76 @@ pub fn too_large_fd(name: &str, len: usize) -> Option<Diagnostic> {
         )
     })
 }
+
+/// The most operators, brackets and `elif`s the tags of one template may hold (wxcflow's own
+/// bound: Cisco publishes none, and a hand-written condition holds a few dozen). minijinja's
+/// parser, and the Pebble rewriting a Flow Designer run does, go one call deeper for each, so
+/// a template past this is refused before it is parsed, whatever the stack.
+pub const MAX_TEMPLATE_OPERATORS: usize = 500;
+
+/// The byte range of the token in `text` (a template: `{{ }}` and `{% %}` tags in text) that
+/// takes its tags past [`MAX_TEMPLATE_OPERATORS`], or `None`. Counted: every punctuation
+/// character but `_`, `,` and quotes, and the words `not`, `and`, `or`, `if`, `elif`,
+/// `elseif`, `else`, `is`, `in` and `for`, outside string literals; text outside tags and
+/// comments is not counted. Over-counting is harmless; what nests is never under-counted.
+pub fn template_operators_over(text: &str) -> Option<std::ops::Range<usize>> {
+    const WORDS: [&str; 10] = [
+        "not", "and", "or", "if", "elif", "elseif", "else", "is", "in", "for",
+    ];
+    let bytes = text.as_bytes();
+    let mut count = 0usize;
+    let mut at = 0;
+    while at + 1 < bytes.len() {
+        let close = match (bytes[at], bytes[at + 1]) {
+            (b'{', b'{') => b'}',
+            (b'{', b'%') => b'%',
+            (b'{', b'#') => {
+                // A comment: nothing in it is parsed.
+                at = text[at + 2..]
+                    .find("#}")
+                    .map_or(bytes.len(), |i| at + 2 + i + 2);
+                continue;
+            }
+            _ => {
+                at += 1;
+                continue;
+            }
+        };
+        at += 2;
+        // The tag, up to its closing delimiter outside string literals.
+        while at < bytes.len() {
+            let b = bytes[at];
+            if b == close && bytes.get(at + 1) == Some(&b'}') {
+                at += 2;
+                break;
+            }
+            let start = at;
+            if b == b'"' || b == b'\'' {
+                at += 1;
+                while at < bytes.len() && bytes[at] != b {
+                    at += if bytes[at] == b'\\' { 2 } else { 1 };
+                }
+                at = (at + 1).min(bytes.len());
+                continue;
+            }
+            if b.is_ascii_alphanumeric() || b == b'_' {
+                while at < bytes.len() && (bytes[at].is_ascii_alphanumeric() || bytes[at] == b'_') {
+                    at += 1;
+                }
+                if !WORDS.contains(&&text[start..at]) {
+                    continue;
+                }
+            } else {
+                at += 1;
+                if b.is_ascii_whitespace() || b == b',' || !b.is_ascii() {
+                    continue;
+                }
+            }
+            count += 1;
+            if count > MAX_TEMPLATE_OPERATORS {
+                return Some(start..at);
+            }
+        }
+    }
+    None
+}
