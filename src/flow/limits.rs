@@ -19,6 +19,13 @@ pub const MAX_INPUT_BYTES: usize = 10 * 1024 * 1024;
 /// larger than a whole flow may be. A value growing in a loop stops the run there.
 pub const MAX_RUN_VALUE_BYTES: usize = MAX_INPUT_BYTES;
 
+/// The most a local run of a flow keeps, all together: its variables' values, its nodes'
+/// outputs, and its trace (requests, replies, assignments), each value counted once as it is
+/// made (wxcflow's own bound, the platform publishes none). A dozen values of the largest size
+/// fit; a loop copying a large reply on every pass stops the run at the node that passes it,
+/// instead of taking the machine's memory.
+pub const MAX_RUN_HELD_BYTES: usize = 128 * 1024 * 1024;
+
 /// The largest Flow Designer file (export or Flow Designer spec) read, and written: what
 /// `build --target flow-designer` writes for the largest flow it takes (`MAX_NODES` nodes,
 /// about 150 MB for a chain of HTTP requests and branches) with room to spare. `build` refuses
@@ -46,14 +53,21 @@ pub fn too_large_fd(name: &str, len: usize) -> Option<Diagnostic> {
     })
 }
 
-/// The most operators, brackets and `elif`s the tags of one template may hold (wxcflow's own
+/// The most tags, operators, brackets and `elif`s one template may hold (wxcflow's own
 /// bound: Cisco publishes none, and a hand-written condition holds a few dozen). minijinja's
 /// parser, and the Pebble rewriting a Flow Designer run does, go one call deeper for each, so
 /// a template past this is refused before it is parsed, whatever the stack.
 pub const MAX_TEMPLATE_OPERATORS: usize = 500;
 
+/// The most work one template's render in a Flow Designer run does, in minijinja's
+/// instructions (wxcflow's own bound, the platform publishes none): a few hundred thousand
+/// loop iterations, far beyond what a flow's template needs, reached in well under a second.
+/// Loops within loops (ten nested `for`s of ten items each) stop there instead of running for
+/// hours.
+pub const MAX_TEMPLATE_FUEL: u64 = 1_000_000;
+
 /// The byte range of the token in `text` (a template: `{{ }}` and `{% %}` tags in text) that
-/// takes its tags past [`MAX_TEMPLATE_OPERATORS`], or `None`. Counted: every punctuation
+/// takes it past [`MAX_TEMPLATE_OPERATORS`], or `None`. Counted: every tag, and in tags every punctuation
 /// character but `_`, `,` and quotes, and the words `not`, `and`, `or`, `if`, `elif`,
 /// `elseif`, `else`, `is`, `in` and `for`, outside string literals; text outside tags and
 /// comments is not counted. Over-counting is harmless; what nests is never under-counted.
@@ -80,6 +94,11 @@ pub fn template_operators_over(text: &str) -> Option<std::ops::Range<usize>> {
                 continue;
             }
         };
+        // The tag itself counts: each is one more block to parse.
+        count += 1;
+        if count > MAX_TEMPLATE_OPERATORS {
+            return Some(at..at + 2);
+        }
         at += 2;
         // The tag, up to its closing delimiter outside string literals.
         while at < bytes.len() {
