@@ -53,7 +53,7 @@ pub fn too_large_fd(name: &str, len: usize) -> Option<Diagnostic> {
     })
 }
 
-/// The most tags, operators, brackets and `elif`s one template may hold (wxcflow's own
+/// The most operators, brackets and `elif`s the tags of one template may hold (wxcflow's own
 /// bound: Cisco publishes none, and a hand-written condition holds a few dozen). minijinja's
 /// parser, and the Pebble rewriting a Flow Designer run does, go one call deeper for each, so
 /// a template past this is refused before it is parsed, whatever the stack.
@@ -67,7 +67,7 @@ pub const MAX_TEMPLATE_OPERATORS: usize = 500;
 pub const MAX_TEMPLATE_FUEL: u64 = 1_000_000;
 
 /// The byte range of the token in `text` (a template: `{{ }}` and `{% %}` tags in text) that
-/// takes it past [`MAX_TEMPLATE_OPERATORS`], or `None`. Counted: every tag, and in tags every punctuation
+/// takes it past [`MAX_TEMPLATE_OPERATORS`], or `None`. Counted, in tags: every punctuation
 /// character but `_`, `,` and quotes, and the words `not`, `and`, `or`, `if`, `elif`,
 /// `elseif`, `else`, `is`, `in` and `for`, outside string literals; text outside tags and
 /// comments is not counted. Over-counting is harmless; what nests is never under-counted.
@@ -94,11 +94,6 @@ pub fn template_operators_over(text: &str) -> Option<std::ops::Range<usize>> {
                 continue;
             }
         };
-        // The tag itself counts: each is one more block to parse.
-        count += 1;
-        if count > MAX_TEMPLATE_OPERATORS {
-            return Some(at..at + 2);
-        }
         at += 2;
         // The tag, up to its closing delimiter outside string literals.
         while at < bytes.len() {

@@ -370,7 +370,7 @@ impl<'s> Renderer<'s> {
                         Diagnostic::new(
                             Code::TemplateError,
                             format!(
-                                "template holds more than {} tags, operators, brackets and `elif`s, the most wxcflow parses",
+                                "template holds more than {} operators, brackets and `elif`s, the most wxcflow parses",
                                 crate::flow::limits::MAX_TEMPLATE_OPERATORS
                             ),
                         )
