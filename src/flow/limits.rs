@@ -132,3 +132,31 @@ pub fn template_operators_over(text: &str) -> Option<std::ops::Range<usize>> {
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{template_operators_over, MAX_TEMPLATE_OPERATORS};
+
+    #[test]
+    fn only_what_nests_in_tags_is_counted() {
+        let n = MAX_TEMPLATE_OPERATORS;
+        let nots = |k: usize| format!("{{{{ {}x }}}}", "not ".repeat(k));
+        assert_eq!(template_operators_over(&nots(n)), None);
+        // The one past the limit is the range given.
+        let over = nots(n + 1);
+        let at = template_operators_over(&over).map(|r| &over[r]);
+        assert_eq!(at, Some("not"));
+        // Text outside tags, string literals and comments are not counted.
+        let prose = "(and) ".repeat(n + 1);
+        assert_eq!(template_operators_over(&prose), None);
+        let literal = format!("{{{{ \"{}\" }}}}", "(".repeat(n + 1));
+        assert_eq!(template_operators_over(&literal), None);
+        let comment = format!("{{# {} #}}", "(".repeat(n + 1));
+        assert_eq!(template_operators_over(&comment), None);
+        // Nor are names that merely begin like an operator word.
+        let names = format!("{{{{ {} }}}}", "notes ".repeat(n + 1));
+        assert_eq!(template_operators_over(&names), None);
+        let elifs = format!("{{% if a %}}{}{{% endif %}}", "{% elif a %}".repeat(n + 1));
+        assert!(template_operators_over(&elifs).is_some());
+    }
+}
