@@ -19,6 +19,13 @@ pub const MAX_INPUT_BYTES: usize = 10 * 1024 * 1024;
 /// larger than a whole flow may be. A value growing in a loop stops the run there.
 pub const MAX_RUN_VALUE_BYTES: usize = MAX_INPUT_BYTES;
 
+/// The most a local run of a flow keeps, all together: its variables' values, its nodes'
+/// outputs, and its trace (requests, replies, assignments), each value counted once as it is
+/// made (wxcflow's own bound, the platform publishes none). A dozen values of the largest size
+/// fit; a loop copying a large reply on every pass stops the run at the node that passes it,
+/// instead of taking the machine's memory.
+pub const MAX_RUN_HELD_BYTES: usize = 128 * 1024 * 1024;
+
 /// The largest Flow Designer file (export or Flow Designer spec) read, and written: what
 /// `build --target flow-designer` writes for the largest flow it takes (`MAX_NODES` nodes,
 /// about 150 MB for a chain of HTTP requests and branches) with room to spare. `build` refuses
@@ -44,4 +51,112 @@ pub fn too_large_fd(name: &str, len: usize) -> Option<Diagnostic> {
             format!("{name} is {len} bytes; wxcflow reads and writes Flow Designer files of at most {MAX_FD_BYTES} (256 MiB, what the largest flow it builds needs)"),
         )
     })
+}
+
+/// The most operators, brackets and `elif`s the tags of one template may hold (wxcflow's own
+/// bound: Cisco publishes none, and a hand-written condition holds a few dozen). minijinja's
+/// parser, and the Pebble rewriting a Flow Designer run does, go one call deeper for each, so
+/// a template past this is refused before it is parsed, whatever the stack.
+pub const MAX_TEMPLATE_OPERATORS: usize = 500;
+
+/// The most work one template's render in a Flow Designer run does, in minijinja's
+/// instructions (wxcflow's own bound, the platform publishes none): a few hundred thousand
+/// loop iterations, far beyond what a flow's template needs, reached in well under a second.
+/// Loops within loops (ten nested `for`s of ten items each) stop there instead of running for
+/// hours.
+pub const MAX_TEMPLATE_FUEL: u64 = 1_000_000;
+
+/// The byte range of the token in `text` (a template: `{{ }}` and `{% %}` tags in text) that
+/// takes it past [`MAX_TEMPLATE_OPERATORS`], or `None`. Counted, in tags: every punctuation
+/// character but `_`, `,` and quotes, and the words `not`, `and`, `or`, `if`, `elif`,
+/// `elseif`, `else`, `is`, `in` and `for`, outside string literals; text outside tags and
+/// comments is not counted. Over-counting is harmless; what nests is never under-counted.
+pub fn template_operators_over(text: &str) -> Option<std::ops::Range<usize>> {
+    const WORDS: [&str; 10] = [
+        "not", "and", "or", "if", "elif", "elseif", "else", "is", "in", "for",
+    ];
+    let bytes = text.as_bytes();
+    let mut count = 0usize;
+    let mut at = 0;
+    while at + 1 < bytes.len() {
+        let close = match (bytes[at], bytes[at + 1]) {
+            (b'{', b'{') => b'}',
+            (b'{', b'%') => b'%',
+            (b'{', b'#') => {
+                // A comment: nothing in it is parsed.
+                at = text[at + 2..]
+                    .find("#}")
+                    .map_or(bytes.len(), |i| at + 2 + i + 2);
+                continue;
+            }
+            _ => {
+                at += 1;
+                continue;
+            }
+        };
+        at += 2;
+        // The tag, up to its closing delimiter outside string literals.
+        while at < bytes.len() {
+            let b = bytes[at];
+            if b == close && bytes.get(at + 1) == Some(&b'}') {
+                at += 2;
+                break;
+            }
+            let start = at;
+            if b == b'"' || b == b'\'' {
+                at += 1;
+                while at < bytes.len() && bytes[at] != b {
+                    at += if bytes[at] == b'\\' { 2 } else { 1 };
+                }
+                at = (at + 1).min(bytes.len());
+                continue;
+            }
+            if b.is_ascii_alphanumeric() || b == b'_' {
+                while at < bytes.len() && (bytes[at].is_ascii_alphanumeric() || bytes[at] == b'_') {
+                    at += 1;
+                }
+                if !WORDS.contains(&&text[start..at]) {
+                    continue;
+                }
+            } else {
+                at += 1;
+                if b.is_ascii_whitespace() || b == b',' || !b.is_ascii() {
+                    continue;
+                }
+            }
+            count += 1;
+            if count > MAX_TEMPLATE_OPERATORS {
+                return Some(start..at);
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{template_operators_over, MAX_TEMPLATE_OPERATORS};
+
+    #[test]
+    fn only_what_nests_in_tags_is_counted() {
+        let n = MAX_TEMPLATE_OPERATORS;
+        let nots = |k: usize| format!("{{{{ {}x }}}}", "not ".repeat(k));
+        assert_eq!(template_operators_over(&nots(n)), None);
+        // The one past the limit is the range given.
+        let over = nots(n + 1);
+        let at = template_operators_over(&over).map(|r| &over[r]);
+        assert_eq!(at, Some("not"));
+        // Text outside tags, string literals and comments are not counted.
+        let prose = "(and) ".repeat(n + 1);
+        assert_eq!(template_operators_over(&prose), None);
+        let literal = format!("{{{{ \"{}\" }}}}", "(".repeat(n + 1));
+        assert_eq!(template_operators_over(&literal), None);
+        let comment = format!("{{# {} #}}", "(".repeat(n + 1));
+        assert_eq!(template_operators_over(&comment), None);
+        // Nor are names that merely begin like an operator word.
+        let names = format!("{{{{ {} }}}}", "notes ".repeat(n + 1));
+        assert_eq!(template_operators_over(&names), None);
+        let elifs = format!("{{% if a %}}{}{{% endif %}}", "{% elif a %}".repeat(n + 1));
+        assert!(template_operators_over(&elifs).is_some());
+    }
 }

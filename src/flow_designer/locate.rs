@@ -252,6 +252,7 @@ impl Spans {
                 bytes: text.as_bytes(),
                 at: 0,
                 spans: &mut spans,
+                depth: 0,
             };
             let broken = match scanner.value(None) {
                 Ok(()) => {
@@ -483,7 +484,13 @@ struct Scanner<'a, 's> {
     bytes: &'a [u8],
     at: usize,
     spans: &'s mut Spans,
+    /// How many objects and arrays the scan is in.
+    depth: usize,
 }
+
+/// The deepest nesting scanned: serde_json's own limit, past which no export reads; the scan
+/// stops there as at a malformed byte, so that no file can take the stack.
+const MAX_DEPTH: usize = 128;
 
 /// The scan stops at the first malformed byte; the caller then has no position.
 struct Malformed;
@@ -517,7 +524,13 @@ impl Scanner<'_, '_> {
                 let node = self.spans.push(start, kind, key);
                 let close = if open == b'{' { b'}' } else { b']' };
                 self.at += 1;
-                let walked = self.members(open, close);
+                self.depth += 1;
+                let walked = if self.depth > MAX_DEPTH {
+                    Err(Malformed)
+                } else {
+                    self.members(open, close)
+                };
+                self.depth -= 1;
                 self.spans
                     .close(node, self.at.min(self.bytes.len()), walked.is_ok());
                 walked

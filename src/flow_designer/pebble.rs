@@ -58,14 +58,12 @@ pub fn expression(text: &str) -> Vec<Read<'_>> {
 }
 
 fn next_open(text: &str, from: usize) -> Option<usize> {
-    let rest = text.get(from..)?;
-    let expr = rest.find("{{");
-    let tag = rest.find("{%");
-    match (expr, tag) {
-        (Some(a), Some(b)) => Some(from + a.min(b)),
-        (Some(a), None) | (None, Some(a)) => Some(from + a),
-        (None, None) => None,
-    }
+    // One pass for either opening: looking for each apart scans the rest of a text with many
+    // of one and none of the other again for every block.
+    let rest = text.get(from..)?.as_bytes();
+    rest.windows(2)
+        .position(|w| w[0] == b'{' && matches!(w[1], b'{' | b'%'))
+        .map(|i| from + i)
 }
 
 /// The names a tag (`text[range]`, inside `{% %}`) reads: `if` and `elseif` read their

@@ -363,7 +363,22 @@ impl<'s> Renderer<'s> {
                 let place = place();
                 let switch = matches!(place, Place::Switch(_));
                 groupable &= switch || matches!(place, Place::VariableDefault { .. });
-                if let Err(e) = env.add_template_owned(index.to_string(), s.get_ref().clone()) {
+                if let Some(r) = crate::flow::limits::template_operators_over(s.get_ref()) {
+                    // Refused before minijinja parses it: its parser would go this deep.
+                    let at = source.map(|src| src.span_in_string(s.span(), s.get_ref(), r));
+                    diagnostics.push(
+                        Diagnostic::new(
+                            Code::TemplateError,
+                            format!(
+                                "template holds more than {} operators, brackets and `elif`s, the most wxcflow parses",
+                                crate::flow::limits::MAX_TEMPLATE_OPERATORS
+                            ),
+                        )
+                        .with_span(at),
+                    );
+                } else if let Err(e) =
+                    env.add_template_owned(index.to_string(), s.get_ref().clone())
+                {
                     let at = e.range().map_or_else(
                         || span(s),
                         |r| source.map(|src| src.span_in_string(s.span(), s.get_ref(), r)),

@@ -246,3 +246,117 @@ fn a_variable_note_changes_as_its_text() {
         "~ variables.JDSToken.note: \"Set by this flow; the parent flow reads it. Leave empty.\" → \"Changed.\"\n"
     );
 }
+
+#[test]
+fn nesting_past_the_limits_is_a_located_error_not_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    // A Flow Designer export nested 50,000 deep: serde_json refuses it at 128, and nothing
+    // that locates the error may go deeper.
+    let n = 50_000;
+    let deep = format!(
+        "{{\"flowType\":\"FLOW\",\"name\":\"x\",\"variables\":[],\"process\":{{\"activities\":{{}},\"links\":[]}},\"x\":{}{}}}",
+        "[".repeat(n),
+        "]".repeat(n)
+    );
+    std::fs::write(dir.path().join("deep.json"), deep).unwrap();
+    for command in ["check", "inspect", "run", "decompile"] {
+        let out = wxcflow(dir.path(), &[command, "deep.json"]);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{command}: {}",
+            transcript(&out)
+        );
+        assert!(
+            transcript(&out).contains("recursion limit exceeded"),
+            "{command}: {}",
+            transcript(&out)
+        );
+        assert!(transcript(&out).contains("deep.json:1:"), "{command}");
+    }
+    // A template with 8,000 `elif`s, or 30,000 chained `not`s: refused before minijinja's
+    // parser, which goes one call deeper for each.
+    let spec = wxcflow::DEFAULT_SPEC;
+    let at = spec.find("[nodes.").unwrap();
+    for (name, template) in [
+        (
+            "elif",
+            format!(
+                "{{% if debug_report %}}a{}{{% endif %}}",
+                "{% elif debug_report %}b".repeat(8_000)
+            ),
+        ),
+        (
+            "not",
+            format!("{{{{ {}debug_report }}}}", "not ".repeat(30_000)),
+        ),
+    ] {
+        let file = format!("{name}.toml");
+        let text = format!(
+            "{}[variables.Deep]\ndefault = \"{template}\"\n\n{}",
+            &spec[..at],
+            &spec[at..]
+        );
+        std::fs::write(dir.path().join(&file), text).unwrap();
+        let check = ["check", file.as_str()];
+        let build = ["build", file.as_str(), "-o", "-"];
+        for args in [&check[..], &build[..]] {
+            let command = args[0];
+            let out = wxcflow(dir.path(), args);
+            assert_eq!(
+                out.status.code(),
+                Some(1),
+                "{name} {command}: {}",
+                transcript(&out)
+            );
+            let shown = transcript(&out);
+            assert!(
+                shown.contains("template holds more than 500 operators, brackets and `elif`s"),
+                "{name} {command}: {shown}"
+            );
+            assert!(
+                shown.contains(&format!("{file}:")),
+                "{name}: located: {shown}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_run_copying_large_values_stops_at_its_memory_budget() {
+    let dir = tempfile::tempdir().unwrap();
+    // A node whose reply (1 MiB) is copied into a variable and back to itself: 1,000 steps
+    // would hold gigabytes.
+    let spec = "[flow]\nname = \"Loop\"\n\n[trigger]\ntype = \"webhook\"\nevent = \"E\"\nsample = '{\"a\": \"b\"}'\nnext = \"h\"\n\n[variables.V]\ndefault = \"\"\n\n[variables.result]\ndefault = \"\"\nresult = true\n\n[nodes.h]\ntype = \"http\"\nmethod = \"GET\"\nurl = \"https://big.example.com/x\"\noutputs = { x = \"$.x\" }\non_leave = [{ set = { V = \"$(h.x)\", result = \"r\" } }]\nnext = { onSuccess = \"h\", onError = \"end:Success\", onTimeout = \"end:Success\" }\n";
+    let mock = format!(
+        "[[http]]\nmethod = \"GET\"\nurl = \"https://big.example.com/x\"\nstatus = 200\nbody = '{{\"x\": \"{}\"}}'\n",
+        "A".repeat(1024 * 1024)
+    );
+    std::fs::write(dir.path().join("loop.toml"), spec).unwrap();
+    std::fs::write(dir.path().join("mock.toml"), mock).unwrap();
+    let out = wxcflow(
+        dir.path(),
+        &[
+            "run",
+            "loop.toml",
+            "--mock",
+            "mock.toml",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let error = run["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("node `h` takes what the run holds (values, replies and the trace) past 134217728 bytes"),
+        "{error}"
+    );
+    // Stopped long before the step limit.
+    assert!(run["steps"].as_array().unwrap().len() < 100);
+}

@@ -935,3 +935,59 @@ fn an_action_keeps_its_meaning_in_flow_designer_or_the_build_says_why_not() {
     assert!(stderr.contains("swap.toml:25:23"), "{stderr}");
     assert!(!dir.path().join("swap.fd.json").exists());
 }
+
+#[test]
+fn deep_or_endless_expressions_stop_the_run_located() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = |expr: &str| {
+        format!(
+            "[flow_designer]\nname = \"Deep\"\ntype = \"SUBFLOW\"\n\n\
+             [variables.N]\nsource = \"SUBFLOW_OUTPUT\"\nvalue = \"ab\"\n\n\
+             [activities.Start]\ntype = \"NewSubFlowStart\"\nnext = {{ out = \"S\" }}\n\n\
+             [activities.S]\ntype = \"set-variable\"\nnext = {{ out = \"S\" }}\n\n\
+             [activities.S.settings]\nsetVariablesArray = [{{ srcVariable = \"N\", expr = '{expr}' }}]\n"
+        )
+    };
+    let nested = |open: &str, middle: &str, close: &str, n: usize| {
+        format!("{}{middle}{}", open.repeat(n), close.repeat(n))
+    };
+    let too_many = "holds more than 500 operators, brackets and `elif`s";
+    let loop_ten = "{% for a in [0,1,2,3,4,5,6,7,8,9] %}";
+    for (expr, says) in [
+        // Each of these went one call deeper for every operator and took the stack.
+        (
+            nested("{{ ", "", "", 1) + &nested("(", "N", ")", 10_000) + " }}",
+            too_many,
+        ),
+        (format!("{{{{ {}N }}}}", "not ".repeat(30_000)), too_many),
+        (format!("{{{{ N{} }}}}", " and N".repeat(30_000)), too_many),
+        (
+            format!(
+                "{{% if N %}}a{}{{% endif %}}",
+                "{% elseif N %}a".repeat(10_000)
+            ),
+            too_many,
+        ),
+        // Memory quadratic in the chain's length.
+        (
+            format!("{{{{ {}N }}}}", "N ? N : ".repeat(20_000)),
+            too_many,
+        ),
+        // Ten nested loops of ten: ten billion passes.
+        (
+            nested(loop_ten, "", "{% endfor %}", 10),
+            "stopped after 1000000 instructions, the most one evaluation does",
+        ),
+    ] {
+        std::fs::write(dir.path().join("deep.toml"), spec(&expr)).unwrap();
+        let out = wxcflow(dir.path(), &["run", "deep.toml"]);
+        let shown = &expr[..40];
+        assert_eq!(out.status.code(), Some(1), "{shown}: {}", transcript(&out));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(says), "{shown}: {stderr}");
+        assert!(
+            stderr.contains("deep.toml:13:1"),
+            "{shown}: located: {stderr}"
+        );
+    }
+}

@@ -191,6 +191,8 @@ impl Pebble {
     pub fn new() -> Pebble {
         let mut env = Environment::empty();
         env.set_undefined_behavior(UndefinedBehavior::Chainable);
+        // Loops within loops cannot run for ever: a render stops past this much work.
+        env.set_fuel(Some(crate::flow::limits::MAX_TEMPLATE_FUEL));
         env.set_formatter(|out, _state, value| out.write_str(&text_of(value)).map_err(Error::from));
         env.add_function("__cmp", compare);
         env.add_function("__mul", multiply);
@@ -260,6 +262,13 @@ impl Pebble {
         template: &str,
         context: &BTreeMap<String, Value>,
     ) -> Result<String, EvalError> {
+        // Refused before it is rewritten or parsed: both go one call deeper for each.
+        if crate::flow::limits::template_operators_over(template).is_some() {
+            return Err(EvalError(format!(
+                "the template holds more than {} operators, brackets and `elif`s, the most wxcflow evaluates",
+                crate::flow::limits::MAX_TEMPLATE_OPERATORS
+            )));
+        }
         let jinja = translate(template)?;
         let template = self
             .env
@@ -318,6 +327,12 @@ fn multiply(a: Value, b: Value) -> Result<Value, Error> {
 
 /// An error as one line: its kind and detail, without minijinja's excerpt.
 fn describe(e: &Error) -> String {
+    if e.kind() == ErrorKind::OutOfFuel {
+        return format!(
+            "stopped after {} instructions, the most one evaluation does (loops within loops?)",
+            crate::flow::limits::MAX_TEMPLATE_FUEL
+        );
+    }
     match e.detail() {
         Some(detail) => format!("{}: {detail}", e.kind()),
         None => e.kind().to_string(),
@@ -330,13 +345,13 @@ pub(crate) fn translate(template: &str) -> Result<String, EvalError> {
     let mut out = String::new();
     let mut rest = template;
     loop {
-        let expr = rest.find("{{");
-        let tag = rest.find("{%");
-        let (open, close, is_tag) = match (expr, tag) {
-            (Some(a), Some(b)) if b < a => (b, "%}", true),
-            (Some(a), _) => (a, "}}", false),
-            (None, Some(b)) => (b, "%}", true),
-            (None, None) => {
+        // One pass for either opening (looking for each apart is quadratic in the blocks).
+        let open =
+            (rest.as_bytes().windows(2)).position(|w| w[0] == b'{' && matches!(w[1], b'{' | b'%'));
+        let (open, close, is_tag) = match open {
+            Some(a) if rest.as_bytes()[a + 1] == b'%' => (a, "%}", true),
+            Some(a) => (a, "}}", false),
+            None => {
                 out.push_str(rest);
                 return Ok(out);
             }

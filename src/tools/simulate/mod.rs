@@ -11,13 +11,14 @@ mod render;
 pub mod scenario;
 
 use crate::flow::jsonpath;
-use crate::flow::limits::MAX_RUN_VALUE_BYTES;
+use crate::flow::limits::{MAX_RUN_HELD_BYTES, MAX_RUN_VALUE_BYTES};
 use crate::flow::refs;
 use crate::flow::*;
 use crate::secret::Text;
 use serde::Serialize;
 use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
 
 pub(crate) use render::exchange_lines;
 
@@ -196,6 +197,9 @@ pub enum Stop {
     NoExit(String, String),
     /// A node (key) whose value would exceed [`MAX_RUN_VALUE_BYTES`].
     TooLarge(String),
+    /// A node (key) that takes what the run holds (values, replies, the trace) past
+    /// [`MAX_RUN_HELD_BYTES`].
+    TooMuch(String),
 }
 
 impl std::fmt::Display for Stop {
@@ -209,6 +213,7 @@ impl std::fmt::Display for Stop {
             Stop::Child(key, why) => write!(f, "node `{key}`: {why}"),
             Stop::NoExit(key, outcome) => write!(f, "node `{key}` has no exit `{outcome}`"),
             Stop::TooLarge(key) => write!(f, "node `{key}` makes a value of more than {MAX_RUN_VALUE_BYTES} bytes (a value growing in a loop?): wxcflow keeps no value larger than a whole flow may be"),
+            Stop::TooMuch(key) => write!(f, "node `{key}` takes what the run holds (values, replies and the trace) past {MAX_RUN_HELD_BYTES} bytes, the most a run keeps (large values copied in a loop?)"),
         }
     }
 }
@@ -333,6 +338,8 @@ struct Machine<'a> {
     children: &'a dyn FlowResolver,
     regexes: HashMap<String, Option<regex::Regex>>,
     steps_taken: usize,
+    /// The bytes the run may still keep (see [`MAX_RUN_HELD_BYTES`]).
+    left: Rc<Cell<usize>>,
 }
 
 /// Node outputs of one flow execution: `n4.token` -> value.
@@ -369,10 +376,19 @@ impl Machine<'_> {
                 id: node.id,
                 key: node.key.clone(),
             };
-            let too_large = Cell::new(false);
-            let stop_if_too_large = || match too_large.get() {
-                true => Err(Stop::TooLarge(node.key.clone())),
-                false => Ok(()),
+            let too_large = Guard {
+                too_large: Cell::new(false),
+                too_much: Cell::new(false),
+                left: Rc::clone(&self.left),
+            };
+            let stop_if_too_large = || {
+                if too_large.too_large.get() {
+                    Err(Stop::TooLarge(node.key.clone()))
+                } else if too_large.too_much.get() {
+                    Err(Stop::TooMuch(node.key.clone()))
+                } else {
+                    Ok(())
+                }
             };
             let mut assigned = run_actions(
                 flow,
@@ -419,6 +435,13 @@ impl Machine<'_> {
                         hop.location = std::mem::take(&mut hop.location).tainted_by(secret_reply);
                     }
                     let outcome = record_http(node.id, h, &reply, &mut outputs);
+                    // The reply is kept in the trace, and what the node's outputs took of it.
+                    too_large.spend(reply_bytes(&reply));
+                    for (key, value) in &outputs {
+                        if key.starts_with(&format!("{}.", node.id)) {
+                            too_large.spend(value.expose().len());
+                        }
+                    }
                     request = Some(Exchange {
                         request: req,
                         redirects,
@@ -677,8 +700,44 @@ struct Scope<'a> {
     vars: &'a Vars,
     outputs: &'a Outputs,
     flid: &'a str,
-    /// Set when a value would exceed [`MAX_RUN_VALUE_BYTES`]: the run stops after the node.
-    too_large: &'a Cell<bool>,
+    /// Set when a value would exceed [`MAX_RUN_VALUE_BYTES`], or the run's budget: the run
+    /// stops after the node.
+    too_large: &'a Guard,
+}
+
+/// A node's bounds: on each value it makes, and on what the whole run keeps.
+struct Guard {
+    /// A value would exceed [`MAX_RUN_VALUE_BYTES`].
+    too_large: Cell<bool>,
+    /// What the run keeps would exceed [`MAX_RUN_HELD_BYTES`].
+    too_much: Cell<bool>,
+    /// The bytes the run may still keep, shared by every node of the run.
+    left: Rc<Cell<usize>>,
+}
+
+impl Guard {
+    /// Counts `bytes` kept; past the run's budget, marks the node.
+    fn spend(&self, bytes: usize) {
+        match self.left.get().checked_sub(bytes) {
+            Some(left) => self.left.set(left),
+            None => {
+                self.left.set(0);
+                self.too_much.set(true);
+            }
+        }
+    }
+}
+
+/// The bytes a reply keeps in the trace: its body and headers.
+fn reply_bytes(reply: &Reply) -> usize {
+    match reply {
+        Reply::Response { headers, body, .. } => headers
+            .iter()
+            .map(|(k, v)| k.len() + v.expose().len())
+            .fold(body.expose().len(), usize::saturating_add),
+        Reply::ConnectionFailed { reason } => reason.expose().len(),
+        Reply::Timeout => 0,
+    }
 }
 
 impl Scope<'_> {
@@ -697,11 +756,17 @@ impl Scope<'_> {
             secret |= value.is_secret();
             put = put.saturating_add(value.expose().len());
             if put > MAX_RUN_VALUE_BYTES {
-                self.too_large.set(true);
+                self.too_large.too_large.set(true);
+                return Some(String::new());
+            }
+            if put > self.too_large.left.get() {
+                self.too_large.too_much.set(true);
                 return Some(String::new());
             }
             Some(value.expose().to_string())
         });
+        // What is made is kept (a variable, a request in the trace).
+        self.too_large.spend(value.len());
         Text::new(value, secret)
     }
 }
@@ -716,7 +781,7 @@ fn run_actions(
     vars: &mut Vars,
     outputs: &Outputs,
     flid: &str,
-    too_large: &Cell<bool>,
+    too_large: &Guard,
     actions: &[Action],
     outcome: Option<&str>,
 ) -> Vec<(String, Text)> {
@@ -773,6 +838,7 @@ impl Flow {
             children,
             regexes: HashMap::new(),
             steps_taken: 0,
+            left: Rc::new(Cell::new(MAX_RUN_HELD_BYTES)),
         };
         let result = machine.execute(self, trigger, &mut vars, &mut steps, &[], 0);
         let (outcome, error) = match result {
