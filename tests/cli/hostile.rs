@@ -191,6 +191,52 @@ fn a_file_size_limit_leaves_no_partial_file() {
     assert_eq!(left, ["acme.toml"]);
 }
 
+/// `init` writes its three files as one, through the same size check as every output: under
+/// `ulimit -f` it is refused with none of them cut off, and a run once the limit is lifted works.
+#[cfg(target_os = "linux")]
+#[test]
+fn init_under_a_file_size_limit_leaves_nothing_and_runs_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -f 10; exec \"$0\" init ui")
+        .arg(env!("CARGO_BIN_EXE_wxcflow"))
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", transcript(&out));
+    let text = transcript(&out);
+    assert!(text.contains("file size limit (ulimit -f)"), "{text}");
+    assert!(!text.contains("wrote "), "{text}");
+    let mut left: Vec<String> = walk(&dir.path().join("ui"));
+    left.sort();
+    assert_eq!(left, ["tenants/"], "{text}");
+    let again = wxcflow(dir.path(), &["init", "ui"]);
+    assert_eq!(again.status.code(), Some(0), "{}", transcript(&again));
+    let schema = std::fs::read(dir.path().join("ui/flow-spec.schema.json")).unwrap();
+    assert_eq!(schema, wxcflow::validate::spec_schema().as_bytes());
+}
+
+/// The files and folders under `dir`, relative, folders ending in `/`.
+fn walk(dir: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if entry.file_type().unwrap().is_dir() {
+            found.push(format!("{name}/"));
+            found.extend(
+                walk(&entry.path())
+                    .into_iter()
+                    .map(|n| format!("{name}/{n}")),
+            );
+        } else {
+            found.push(name);
+        }
+    }
+    found
+}
+
 /// A secret too large for a template value is refused like any value, without its size or
 /// text; it was left in the document as its template text, `{{ static_token }}`.
 #[test]
