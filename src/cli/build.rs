@@ -154,7 +154,10 @@ pub(super) fn write_built(
         } else {
             ""
         };
-        reportln!("wrote {} ({detail}{note})", target.display());
+        reportln!(
+            "wrote {} ({detail}{note})",
+            wxcflow::diagnostic::printable_name(&target.display().to_string())
+        );
     }
     Ok(Done::Clean)
 }
@@ -223,8 +226,14 @@ pub(super) fn init(s: &Session, dir: &Path) -> Outcome {
         .write_outputs_together(&outputs, super::io::WriteOptions::output(false), true)
         .map_err(Failure::usage)?;
     for (path, _) in &outputs {
-        reportln!("wrote {}", path.display());
+        reportln!(
+            "wrote {}",
+            wxcflow::diagnostic::printable_name(&path.display().to_string())
+        );
     }
-    reportln!("next: wxcflow build {}", dir.join(files[0].0).display());
+    reportln!(
+        "next: wxcflow build {}",
+        wxcflow::diagnostic::printable_name(&dir.join(files[0].0).display().to_string())
+    );
     Ok(Done::Clean)
 }

@@ -58,7 +58,11 @@ pub(super) fn man(s: &Session, dir: &Path) -> Outcome {
     s.files
         .write_outputs_together(&outputs, options, false)
         .map_err(Failure::usage)?;
-    reportln!("wrote {} man pages to {}", pages.len(), dir.display());
+    reportln!(
+        "wrote {} man pages to {}",
+        pages.len(),
+        wxcflow::diagnostic::printable_name(&dir.display().to_string())
+    );
     Ok(Done::Clean)
 }
 

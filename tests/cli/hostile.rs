@@ -237,6 +237,46 @@ fn walk(dir: &Path) -> Vec<String> {
     found
 }
 
+/// File names are printed as `printable_name` makes them: no escape sequence reaches the
+/// terminal, and no line break splits a line, in diff of exports, verify and build's report.
+#[cfg(unix)]
+#[test]
+fn file_names_with_escapes_and_line_breaks_are_printed_harmless() {
+    let dir = tempfile::tempdir().unwrap();
+    let harmless =
+        |text: &str| !text.contains('\u{1b}') && !text.contains("\n.w") && !text.contains("\nx");
+    // Two exports (one block of hex each) under names that hold ESC and a line break.
+    let a = "a\u{1b}[31m\n.workflow";
+    let b = "b\u{1b}[31m\n.workflow";
+    std::fs::write(dir.path().join(a), "10".repeat(256)).unwrap();
+    std::fs::write(dir.path().join(b), "11".repeat(256)).unwrap();
+    let out = wxcflow(dir.path(), &["diff", a, b]);
+    let text = transcript(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(harmless(&text), "{text:?}");
+    // build's `wrote` line.
+    std::fs::write(dir.path().join("s.toml"), wxcflow::DEFAULT_SPEC).unwrap();
+    let target = "out\u{1b}[31m\nx.flow.json";
+    let out = wxcflow(dir.path(), &["build", "s.toml", "-o", target]);
+    let text = transcript(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("wrote out"), "{text}");
+    assert!(harmless(&text), "{text:?}");
+    // verify of a render folder so named.
+    std::fs::create_dir(dir.path().join("ten")).unwrap();
+    std::fs::write(dir.path().join("ten/acme.toml"), "debug_report = false\n").unwrap();
+    let folder = "o\u{1b}[31m\nx";
+    let out = wxcflow(
+        dir.path(),
+        &["render", "s.toml", "--tenants", "ten", "-o", folder],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+    let out = wxcflow(dir.path(), &["verify", folder]);
+    let text = transcript(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(harmless(&text), "{text:?}");
+}
+
 /// A secret too large for a template value is refused like any value, without its size or
 /// text; it was left in the document as its template text, `{{ static_token }}`.
 #[test]
