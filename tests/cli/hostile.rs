@@ -277,6 +277,35 @@ fn file_names_with_escapes_and_line_breaks_are_printed_harmless() {
     assert!(harmless(&text), "{text:?}");
 }
 
+/// A flow document with a JSON syntax error is told as JSON, where it breaks: check and diff
+/// read it as the document it is meant to be, not as TOML failing at 1:1.
+#[test]
+fn a_flow_document_with_a_json_syntax_error_is_told_where_it_breaks() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("s.toml"), wxcflow::DEFAULT_SPEC).unwrap();
+    let built = wxcflow(dir.path(), &["build", "s.toml", "-o", "good.flow.json"]);
+    assert_eq!(built.status.code(), Some(0), "{}", transcript(&built));
+    let good = std::fs::read_to_string(dir.path().join("good.flow.json")).unwrap();
+    // The second line, `  "format": ...`, loses its colon.
+    let bad = good.replacen("\"format\":", "\"format\"", 1);
+    assert_ne!(bad, good);
+    std::fs::write(dir.path().join("bad.flow.json"), bad).unwrap();
+    for (args, code) in [
+        (&["check", "bad.flow.json"][..], 1),
+        (&["diff", "good.flow.json", "bad.flow.json"][..], 2),
+    ] {
+        let out = wxcflow(dir.path(), args);
+        let text = transcript(&out);
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {text}");
+        assert!(!text.contains("toml"), "{args:?}: {text}");
+        assert!(text.contains("bad.flow.json:2:"), "{args:?}: {text}");
+        assert!(
+            text.contains("not a valid flow document: expected `:`"),
+            "{args:?}: {text}"
+        );
+    }
+}
+
 /// A secret too large for a template value is refused like any value, without its size or
 /// text; it was left in the document as its template text, `{{ static_token }}`.
 #[test]
