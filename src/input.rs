@@ -73,6 +73,17 @@ impl InputKind {
         ) {
             (Inspection::Export(_) | Inspection::Zip { .. }, _) => InputKind::Workflow,
             (Inspection::FlowDocument { .. }, _) => InputKind::FlowDocument,
+            // Text that opens with `{` is no TOML (a document starts with a key, a table header
+            // or a comment): JSON that does not parse, read as a flow document so that its JSON
+            // error is told where it is, not a TOML error at 1:1.
+            (Inspection::Rejected(workflow::Rejection::NonHex { .. }), Ok(text))
+                if text
+                    .trim_start_matches('\u{feff}')
+                    .trim_start()
+                    .starts_with('{') =>
+            {
+                InputKind::FlowDocument
+            }
             // Text with a byte that is not a hex digit, and not JSON: `detect` says `Spec`,
             // `Template` or `Other`, and the reader reads it as a spec in each case.
             (Inspection::Rejected(workflow::Rejection::NonHex { .. }), Ok(text))
@@ -183,5 +194,20 @@ mod tests {
                 "{text}"
             );
         }
+    }
+
+    #[test]
+    fn text_that_opens_with_a_brace_is_read_as_a_flow_document_not_toml() {
+        for text in ["{\"format\" \"wxcflow.flow/1\"}", "\u{feff}\n  {\"a\": 1,}"] {
+            assert_eq!(
+                InputKind::detect_spec_reader(text.as_bytes()),
+                InputKind::FlowDocument,
+                "{text}"
+            );
+        }
+        assert_eq!(
+            InputKind::detect_spec_reader(b"[flow]\nname = \"F\"\n"),
+            InputKind::Spec
+        );
     }
 }

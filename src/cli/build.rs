@@ -1,7 +1,6 @@
 //! build, check, graph, sheet, init: one spec at a time.
 
 use super::*;
-use std::io::Write as _;
 
 pub(super) fn graph(
     s: &Session,
@@ -155,7 +154,10 @@ pub(super) fn write_built(
         } else {
             ""
         };
-        reportln!("wrote {} ({detail}{note})", target.display());
+        reportln!(
+            "wrote {} ({detail}{note})",
+            wxcflow::diagnostic::printable_name(&target.display().to_string())
+        );
     }
     Ok(Done::Clean)
 }
@@ -193,7 +195,7 @@ fn init_files() -> [(&'static str, String); 3] {
     ]
 }
 
-pub(super) fn init(dir: &Path) -> Outcome {
+pub(super) fn init(s: &Session, dir: &Path) -> Outcome {
     let files = init_files();
     let existing: Vec<String> = files
         .iter()
@@ -213,22 +215,25 @@ pub(super) fn init(dir: &Path) -> Outcome {
             dir.display()
         )));
     }
-    for (name, text) in &files {
-        let path = dir.join(name);
-        // create_new: a file that appeared since the check above is not overwritten either.
-        let written = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .and_then(|mut f| f.write_all(text.as_bytes()));
-        if let Err(e) = written {
-            return Err(Failure::usage(format!(
-                "cannot write {}: {e}",
-                path.display()
-            )));
-        }
-        reportln!("wrote {}", path.display());
+    // All three or none: a full disk or `ulimit -f` leaves no cut-off starter behind, so that a
+    // run again once there is room works. A file that appeared since the check above is not
+    // overwritten either.
+    let outputs: Vec<(PathBuf, &[u8])> = files
+        .iter()
+        .map(|(name, text)| (dir.join(name), text.as_bytes()))
+        .collect();
+    s.files
+        .write_outputs_together(&outputs, super::io::WriteOptions::output(false), true)
+        .map_err(Failure::usage)?;
+    for (path, _) in &outputs {
+        reportln!(
+            "wrote {}",
+            wxcflow::diagnostic::printable_name(&path.display().to_string())
+        );
     }
-    reportln!("next: wxcflow build {}", dir.join(files[0].0).display());
+    reportln!(
+        "next: wxcflow build {}",
+        wxcflow::diagnostic::printable_name(&dir.join(files[0].0).display().to_string())
+    );
     Ok(Done::Clean)
 }

@@ -429,20 +429,41 @@ impl Files {
         options: WriteOptions,
         existing: Option<&std::fs::Metadata>,
     ) -> std::io::Result<()> {
+        self.check_size_limit(bytes.len())?;
+        let temporary = self.stage(path, bytes, options, existing)?;
+        let renamed = std::fs::rename(&temporary, path);
+        if renamed.is_err() {
+            let _ = std::fs::remove_file(&temporary);
+        }
+        renamed
+    }
+
+    /// Over `ulimit -f` the kernel ends the process (SIGXFSZ) halfway through a temporary file,
+    /// which would stay behind with whatever secrets it holds: refused before it exists.
+    fn check_size_limit(&self, len: usize) -> std::io::Result<()> {
+        if let Some(limit) = *self.size_limit.get_or_init(file_size_limit) {
+            if len as u64 > limit {
+                return Err(std::io::Error::other(format!(
+                    "it would be {len} bytes, over this process's file size limit (ulimit -f) of {limit} bytes; nothing was written"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes `bytes` to a new temporary file beside `path` (flushed to disk when durable) and
+    /// returns its name; on failure nothing of it is left.
+    fn stage(
+        &self,
+        path: &Path,
+        bytes: &[u8],
+        options: WriteOptions,
+        existing: Option<&std::fs::Metadata>,
+    ) -> std::io::Result<PathBuf> {
         let dir = match path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p,
             _ => Path::new("."),
         };
-        // Over `ulimit -f` the kernel ends the process (SIGXFSZ) halfway through the temporary
-        // file, which would stay behind with whatever secrets it holds: refused before it exists.
-        if let Some(limit) = *self.size_limit.get_or_init(file_size_limit) {
-            if bytes.len() as u64 > limit {
-                return Err(std::io::Error::other(format!(
-                    "it would be {} bytes, over this process's file size limit (ulimit -f) of {limit} bytes; nothing was written",
-                    bytes.len()
-                )));
-            }
-        }
         let name_len = path.file_name().map_or(0, |n| n.as_encoded_bytes().len());
         let mut open = std::fs::OpenOptions::new();
         open.write(true).create_new(true);
@@ -486,13 +507,93 @@ impl Files {
             if options.durable {
                 file.sync_all()?;
             }
-            drop(file);
-            std::fs::rename(&temporary, path)
+            Ok(())
         })();
-        if written.is_err() {
-            let _ = std::fs::remove_file(&temporary);
+        drop(file);
+        match written {
+            Ok(()) => Ok(temporary),
+            Err(e) => {
+                let _ = std::fs::remove_file(&temporary);
+                Err(e)
+            }
         }
-        written
+    }
+
+    /// Writes a set of new or regular files as one: every size is checked against `ulimit -f`
+    /// before any temporary file exists, every temporary file is written before any is renamed
+    /// into place, and a failure on the way removes them all, so a full disk leaves none of the
+    /// files. With `keep_existing`, a file that appeared at a path since the caller looked is
+    /// not replaced (the file is linked into place, which fails where a file is, not renamed).
+    /// The paths must not be links followed out of their folder: a link is replaced.
+    pub fn write_outputs_together(
+        &self,
+        outputs: &[(PathBuf, &[u8])],
+        options: WriteOptions,
+        keep_existing: bool,
+    ) -> Result<(), String> {
+        let fail = |path: &Path, e: &dyn std::fmt::Display| {
+            format!("cannot write {}: {e}; nothing was written", path.display())
+        };
+        for (path, bytes) in outputs {
+            if let Ok(meta) = std::fs::symlink_metadata(path) {
+                if let Some(input) = self.input_at(&meta) {
+                    return Err(format!(
+                        "refusing to write {}: it is the input {}; nothing was written",
+                        path.display(),
+                        input.display()
+                    ));
+                }
+                if meta.is_dir() {
+                    return Err(fail(path, &"it is a directory"));
+                }
+                if !meta.is_file() && !meta.file_type().is_symlink() {
+                    return Err(fail(path, &"it is not a regular file; remove it first"));
+                }
+            }
+            self.check_size_limit(bytes.len())
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        }
+        let mut staged: Vec<PathBuf> = Vec::new();
+        let remove_all = |staged: &[PathBuf]| {
+            for temporary in staged {
+                let _ = std::fs::remove_file(temporary);
+            }
+        };
+        for (path, bytes) in outputs {
+            let existing = std::fs::symlink_metadata(path)
+                .ok()
+                .filter(std::fs::Metadata::is_file);
+            match self.stage(path, bytes, options, existing.as_ref()) {
+                Ok(temporary) => staged.push(temporary),
+                Err(e) => {
+                    remove_all(&staged);
+                    return Err(fail(path, &e));
+                }
+            }
+        }
+        for (index, ((path, _), temporary)) in outputs.iter().zip(&staged).enumerate() {
+            let placed = if keep_existing {
+                match std::fs::hard_link(temporary, path) {
+                    // A file system without links: renamed, where nothing is yet.
+                    Err(e)
+                        if e.kind() != std::io::ErrorKind::AlreadyExists
+                            && std::fs::symlink_metadata(path).is_err() =>
+                    {
+                        std::fs::rename(temporary, path)
+                    }
+                    linked => linked.and_then(|()| std::fs::remove_file(temporary)),
+                }
+            } else {
+                std::fs::rename(temporary, path)
+            };
+            if let Err(e) = placed {
+                // Those already in place stay (a rename beside its temporary rarely fails once
+                // every byte is on disk); the rest are not left behind.
+                remove_all(&staged[index..]);
+                return Err(format!("cannot write {}: {e}", path.display()));
+            }
+        }
+        Ok(())
     }
 
     /// A temporary name for a target whose name is `target_len` bytes long: `.` and hex digits,
@@ -604,6 +705,46 @@ mod tests {
         assert!(read(&file, &anywhere)
             .unwrap_err()
             .ends_with("is not UTF-8 text"));
+    }
+}
+
+#[cfg(test)]
+mod together_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// A failure while the temporaries are written (here: a folder that is not there) leaves
+    /// none of the files, not the ones before it either.
+    #[test]
+    fn files_written_together_are_all_written_or_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = Files::default();
+        let outputs: Vec<(PathBuf, &[u8])> = vec![
+            (dir.path().join("a.txt"), b"a"),
+            (dir.path().join("missing/b.txt"), b"b"),
+        ];
+        let err = files
+            .write_outputs_together(&outputs, WriteOptions::output(false), true)
+            .unwrap_err();
+        assert!(
+            err.contains("missing/b.txt") && err.ends_with("nothing was written"),
+            "{err}"
+        );
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        std::fs::create_dir(dir.path().join("missing")).unwrap();
+        files
+            .write_outputs_together(&outputs, WriteOptions::output(false), true)
+            .unwrap();
+        assert_eq!(
+            std::fs::read(dir.path().join("missing/b.txt")).unwrap(),
+            b"b"
+        );
+        // Kept: a file already at a path is not replaced when asked to keep it.
+        let err = files
+            .write_outputs_together(&outputs[..1], WriteOptions::output(false), true)
+            .unwrap_err();
+        assert!(err.contains("a.txt"), "{err}");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
     }
 }
 

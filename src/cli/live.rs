@@ -77,6 +77,21 @@ mod real {
                     .get("location")
                     .and_then(|v| v.to_str().ok())
                     .and_then(|l| resolve_location(&url, l));
+                let other_scheme = status.is_redirection()
+                    && response
+                        .headers()
+                        .get("location")
+                        .and_then(|v| v.to_str().ok())
+                        .is_some_and(has_other_scheme);
+                if other_scheme {
+                    // Not a path on the same origin (`ftp://…`, `file:///…`): nothing is sent.
+                    return Reply::Refused {
+                        reason: format!(
+                            "a {} redirect leads to a URL whose scheme is not http or https (the Location is not shown), which is not followed",
+                            status.as_u16()
+                        ),
+                    };
+                }
                 if let (true, Some(next)) = (status.is_redirection(), location) {
                     let shown = Text::new(next.clone(), r.url.is_secret());
                     if hops.len() >= MAX_REDIRECTS {
@@ -153,6 +168,20 @@ mod real {
 
     fn same_origin(a: &str, b: &str) -> bool {
         matches!((origin(a), origin(b)), (Some(x), Some(y)) if x == y)
+    }
+
+    /// Whether a `Location` names a scheme (RFC 3986: a letter, then letters, digits, `+`, `-`
+    /// or `.`, then `:`, before any `/`, `?` or `#`) other than http or https.
+    pub(super) fn has_other_scheme(location: &str) -> bool {
+        let location = location.trim();
+        let Some((scheme, _)) = location.split_once(':') else {
+            return false;
+        };
+        let is_scheme = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+        is_scheme && !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https")
     }
 
     /// A `Location` header made absolute against the URL it answered.

@@ -45,18 +45,24 @@ pub(super) fn man(s: &Session, dir: &Path) -> Outcome {
         pages().map_err(|e| Failure::usage(format!("cannot generate the man pages: {e}")))?;
     std::fs::create_dir_all(dir)
         .map_err(|e| Failure::usage(format!("cannot create {}: {e}", dir.display())))?;
-    for (name, roff) in &pages {
-        let path = dir.join(name);
-        // DIR is written as a whole: a link planted there is replaced, not followed out of it.
-        let options = super::io::WriteOptions {
-            links: super::io::Links::Replace,
-            ..super::io::WriteOptions::output(false)
-        };
-        s.files
-            .write_output(&path, roff, options)
-            .map_err(Failure::usage)?;
-    }
-    reportln!("wrote {} man pages to {}", pages.len(), dir.display());
+    // DIR is written as a whole: a link planted there is replaced, not followed out of it; and
+    // all pages or none, so that a full disk leaves no half set.
+    let options = super::io::WriteOptions {
+        links: super::io::Links::Replace,
+        ..super::io::WriteOptions::output(false)
+    };
+    let outputs: Vec<(std::path::PathBuf, &[u8])> = pages
+        .iter()
+        .map(|(name, roff)| (dir.join(name), roff.as_slice()))
+        .collect();
+    s.files
+        .write_outputs_together(&outputs, options, false)
+        .map_err(Failure::usage)?;
+    reportln!(
+        "wrote {} man pages to {}",
+        pages.len(),
+        wxcflow::diagnostic::printable_name(&dir.display().to_string())
+    );
     Ok(Done::Clean)
 }
 

@@ -568,7 +568,7 @@ fn run_command(s: &Session, command: Command) -> Outcome {
         Command::Decompile { document, output } => {
             revisions::decompile(s, &document, output.as_deref())
         }
-        Command::Init { dir } => build::init(&dir),
+        Command::Init { dir } => build::init(s, &dir),
         Command::Completions { shell } => {
             use clap::CommandFactory as _;
             let mut script = Vec::new();

@@ -181,7 +181,10 @@ pub(super) fn diff(s: &Session, old: &Path, new: &Path, format: DiffFormat) -> O
             Err(failure) => return Err(failure),
         }
     }
-    let (old_name, new_name) = (old.display().to_string(), new.display().to_string());
+    // File names may hold anything, a terminal's escape sequences and line breaks too.
+    let name =
+        |p: &Path| wxcflow::diagnostic::printable_name(&p.display().to_string()).into_owned();
+    let (old_name, new_name) = (name(old), name(new));
     match (&sides[0], &sides[1]) {
         (Revision::Flow(a, spec_a), Revision::Flow(b, spec_b)) => {
             let mut changes = match (spec_a, spec_b) {

@@ -77,7 +77,7 @@ pub(super) fn verify(s: &Session, dir: &Path, format: Format) -> Outcome {
                 outln!(
                     s,
                     "{}: {documents} document{} as one completed render wrote {} (build {})",
-                    dir.display(),
+                    wxcflow::diagnostic::printable_name(&dir.display().to_string()),
                     if documents == 1 { "" } else { "s" },
                     if documents == 1 { "it" } else { "them" },
                     manifest.build
@@ -86,7 +86,7 @@ pub(super) fn verify(s: &Session, dir: &Path, format: Format) -> Outcome {
                 outln!(
                     s,
                     "{}: {} problem{}",
-                    dir.display(),
+                    wxcflow::diagnostic::printable_name(&dir.display().to_string()),
                     findings.len(),
                     if findings.len() == 1 { "" } else { "s" }
                 );

@@ -35,7 +35,32 @@ pub(crate) fn format_spec(source: &SourceFile) -> Result<String, Diagnostic> {
     if !text.ends_with('\n') {
         text.push('\n');
     }
-    Ok(text)
+    Ok(keep_schema_line_first(source, text))
+}
+
+/// A `#:schema` comment on the first line (the editor's pointer to the spec's JSON schema, read
+/// there only) stays on the first line, wherever the table it was written above moves to.
+fn keep_schema_line_first(source: &SourceFile, text: String) -> String {
+    let first = source.text.trim_start_matches('\u{feff}').lines().next();
+    let Some(schema) = first
+        .map(str::trim_end)
+        .filter(|l| l.starts_with("#:schema"))
+    else {
+        return text;
+    };
+    if text.lines().next() == Some(schema) {
+        return text;
+    }
+    let mut rest = String::with_capacity(text.len());
+    let mut removed = false;
+    for line in text.split_inclusive('\n') {
+        if !removed && line.trim_end() == schema {
+            removed = true;
+        } else {
+            rest.push_str(line);
+        }
+    }
+    format!("{schema}\n{}", rest.trim_start_matches('\n'))
 }
 
 fn rank(section: &str) -> usize {
@@ -160,6 +185,21 @@ impl crate::spec::Spec {
 #[cfg(test)]
 mod workflow_tests {
     use crate::diagnostic::SourceFile;
+
+    #[test]
+    fn a_schema_comment_on_the_first_line_stays_there() {
+        let spec = SourceFile::new(
+            "s.toml",
+            "#:schema ./flow-spec.schema.json\n[trigger]\ntype = \"webhook\"\n\n[flow]\nname = \"F\"\n",
+        );
+        let formatted = super::format_spec(&spec).unwrap();
+        assert_eq!(
+            formatted,
+            "#:schema ./flow-spec.schema.json\n[flow]\nname = \"F\"\n\n[trigger]\ntype = \"webhook\"\n"
+        );
+        let again = super::format_spec(&SourceFile::new("s.toml", formatted.clone())).unwrap();
+        assert_eq!(again, formatted);
+    }
 
     #[test]
     fn a_workflow_export_given_to_fmt_is_named_as_one_as_the_spec_reader_names_it() {

@@ -191,6 +191,121 @@ fn a_file_size_limit_leaves_no_partial_file() {
     assert_eq!(left, ["acme.toml"]);
 }
 
+/// `init` writes its three files as one, through the same size check as every output: under
+/// `ulimit -f` it is refused with none of them cut off, and a run once the limit is lifted works.
+#[cfg(target_os = "linux")]
+#[test]
+fn init_under_a_file_size_limit_leaves_nothing_and_runs_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -f 10; exec \"$0\" init ui")
+        .arg(env!("CARGO_BIN_EXE_wxcflow"))
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", transcript(&out));
+    let text = transcript(&out);
+    assert!(text.contains("file size limit (ulimit -f)"), "{text}");
+    assert!(!text.contains("wrote "), "{text}");
+    let mut left: Vec<String> = walk(&dir.path().join("ui"));
+    left.sort();
+    assert_eq!(left, ["tenants/"], "{text}");
+    let again = wxcflow(dir.path(), &["init", "ui"]);
+    assert_eq!(again.status.code(), Some(0), "{}", transcript(&again));
+    let schema = std::fs::read(dir.path().join("ui/flow-spec.schema.json")).unwrap();
+    assert_eq!(schema, wxcflow::validate::spec_schema().as_bytes());
+}
+
+/// The files and folders under `dir`, relative, folders ending in `/`.
+fn walk(dir: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if entry.file_type().unwrap().is_dir() {
+            found.push(format!("{name}/"));
+            found.extend(
+                walk(&entry.path())
+                    .into_iter()
+                    .map(|n| format!("{name}/{n}")),
+            );
+        } else {
+            found.push(name);
+        }
+    }
+    found
+}
+
+/// File names are printed as `printable_name` makes them: no escape sequence reaches the
+/// terminal, and no line break splits a line, in diff of exports, verify and build's report.
+#[cfg(unix)]
+#[test]
+fn file_names_with_escapes_and_line_breaks_are_printed_harmless() {
+    let dir = tempfile::tempdir().unwrap();
+    let harmless =
+        |text: &str| !text.contains('\u{1b}') && !text.contains("\n.w") && !text.contains("\nx");
+    // Two exports (one block of hex each) under names that hold ESC and a line break.
+    let a = "a\u{1b}[31m\n.workflow";
+    let b = "b\u{1b}[31m\n.workflow";
+    std::fs::write(dir.path().join(a), "10".repeat(256)).unwrap();
+    std::fs::write(dir.path().join(b), "11".repeat(256)).unwrap();
+    let out = wxcflow(dir.path(), &["diff", a, b]);
+    let text = transcript(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(harmless(&text), "{text:?}");
+    // build's `wrote` line.
+    std::fs::write(dir.path().join("s.toml"), wxcflow::DEFAULT_SPEC).unwrap();
+    let target = "out\u{1b}[31m\nx.flow.json";
+    let out = wxcflow(dir.path(), &["build", "s.toml", "-o", target]);
+    let text = transcript(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("wrote out"), "{text}");
+    assert!(harmless(&text), "{text:?}");
+    // verify of a render folder so named.
+    std::fs::create_dir(dir.path().join("ten")).unwrap();
+    std::fs::write(dir.path().join("ten/acme.toml"), "debug_report = false\n").unwrap();
+    let folder = "o\u{1b}[31m\nx";
+    let out = wxcflow(
+        dir.path(),
+        &["render", "s.toml", "--tenants", "ten", "-o", folder],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+    let out = wxcflow(dir.path(), &["verify", folder]);
+    let text = transcript(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(harmless(&text), "{text:?}");
+}
+
+/// A flow document with a JSON syntax error is told as JSON, where it breaks: check and diff
+/// read it as the document it is meant to be, not as TOML failing at 1:1.
+#[test]
+fn a_flow_document_with_a_json_syntax_error_is_told_where_it_breaks() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("s.toml"), wxcflow::DEFAULT_SPEC).unwrap();
+    let built = wxcflow(dir.path(), &["build", "s.toml", "-o", "good.flow.json"]);
+    assert_eq!(built.status.code(), Some(0), "{}", transcript(&built));
+    let good = std::fs::read_to_string(dir.path().join("good.flow.json")).unwrap();
+    // The second line, `  "format": ...`, loses its colon.
+    let bad = good.replacen("\"format\":", "\"format\"", 1);
+    assert_ne!(bad, good);
+    std::fs::write(dir.path().join("bad.flow.json"), bad).unwrap();
+    for (args, code) in [
+        (&["check", "bad.flow.json"][..], 1),
+        (&["diff", "good.flow.json", "bad.flow.json"][..], 2),
+    ] {
+        let out = wxcflow(dir.path(), args);
+        let text = transcript(&out);
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {text}");
+        assert!(!text.contains("toml"), "{args:?}: {text}");
+        assert!(text.contains("bad.flow.json:2:"), "{args:?}: {text}");
+        assert!(
+            text.contains("not a valid flow document: expected `:`"),
+            "{args:?}: {text}"
+        );
+    }
+}
+
 /// A secret too large for a template value is refused like any value, without its size or
 /// text; it was left in the document as its template text, `{{ static_token }}`.
 #[test]

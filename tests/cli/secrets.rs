@@ -744,6 +744,50 @@ fn a_live_redirect_within_the_origin_keeps_them_and_every_hop_is_traced() {
     assert!(trace.contains("set TokenSource = \"service\""), "{trace}");
 }
 
+/// A redirect to another scheme (`ftp:`, `file:`) is not a path on the same origin: it is not
+/// followed, nothing more is sent, and the run stops at the node, in both kinds of run.
+#[cfg(feature = "live")]
+#[test]
+fn a_live_redirect_to_another_scheme_stops_the_run() {
+    for location in ["ftp://127.0.0.1/x", "file:///etc/passwd"] {
+        let dir = tempfile::tempdir().unwrap();
+        let (origin, first) = server(1, move |_| redirect_to(location));
+        std::fs::write(
+            dir.path().join("tenant.toml"),
+            format!("token_service_url = \"{origin}/token-service?name=jds\"\ntoken_passphrase = {{ env = \"LEAK_PASSPHRASE\" }}\nstatic_token = \"\"\n"),
+        )
+        .unwrap();
+        let secrets = ("live-passphrase-0001", "");
+        let out = run(
+            dir.path(),
+            &["run", "--values", "tenant.toml", "--live"],
+            secrets,
+        );
+        let text = common::transcript(&out);
+        assert_eq!(out.status.code(), Some(1), "{location}: {text}");
+        assert!(
+            text.contains("redirect leads to a URL whose scheme is not http or https"),
+            "{location}: {text}"
+        );
+        assert!(
+            !text.contains("more than 10 redirects") && !text.contains("ftp://"),
+            "{text}"
+        );
+        assert_eq!(first.join().unwrap().len(), 1);
+
+        let (origin, first) = server(1, move |_| redirect_to(location));
+        build_flow_designer_against(dir.path(), &origin, secrets);
+        let out = run(dir.path(), &["run", "fd.json", "--live"], secrets);
+        let text = common::transcript(&out);
+        assert_eq!(out.status.code(), Some(1), "{location}: {text}");
+        assert!(
+            text.contains("redirect leads to a URL whose scheme is not http or https"),
+            "{location}: {text}"
+        );
+        assert_eq!(first.join().unwrap().len(), 1);
+    }
+}
+
 /// A spec whose shape is wrong beside a secret default written literally, on the same line:
 /// an unknown key, or a `secret` flag of the wrong type (still meant).
 fn misshapen_spec(secret: &str, declaration: &str) -> String {

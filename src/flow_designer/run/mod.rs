@@ -170,6 +170,9 @@ pub enum Stop {
     Subflow(String, String),
     /// A stop inside a subflow (the handoff, the subflow's name, the stop there).
     Inside(String, String, Box<Stop>),
+    /// An HTTP activity whose client refused to go on (activity, why): a redirect to a scheme
+    /// other than http or https.
+    Refused(String, String),
 }
 
 impl Stop {
@@ -187,7 +190,8 @@ impl Stop {
             | Stop::Loop(a)
             | Stop::TooDeep(a)
             | Stop::Subflow(a, _)
-            | Stop::Inside(a, _, _) => Some(a),
+            | Stop::Inside(a, _, _)
+            | Stop::Refused(a, _) => Some(a),
         }
     }
 
@@ -225,6 +229,7 @@ impl std::fmt::Display for Stop {
             Stop::TooDeep(a) => write!(f, "subflow handoffs nested deeper than {DEPTH_LIMIT} at `{a}`"),
             Stop::Subflow(a, why) => write!(f, "activity `{a}`: {why}"),
             Stop::Inside(a, sub, inner) => write!(f, "in subflow `{sub}` (handoff `{a}`): {inner}"),
+            Stop::Refused(a, why) => write!(f, "activity `{a}`: {why}; the run stops here"),
         }
     }
 }
@@ -850,6 +855,9 @@ impl Machine<'_> {
         let secret_reply = outputs.iter().any(|(v, _)| frame.secret_names.contains(*v));
         let reply = self.http.send(&request, &mut redirects);
         let reply = reply.tainted_by(secret_reply);
+        if let Reply::Refused { reason } = &reply {
+            return Err(Stop::Refused(a.name.clone(), reason.clone()));
+        }
         // A redirect's Location is a reply header like any other (as in Connect runs): it may
         // echo what the request carried.
         for hop in &mut redirects {
@@ -876,7 +884,7 @@ impl Machine<'_> {
                     }
                 }
             }
-            Reply::ConnectionFailed { .. } | Reply::Timeout => {
+            Reply::ConnectionFailed { .. } | Reply::Timeout | Reply::Refused { .. } => {
                 fields.insert("httpStatusCode".into(), Value::Null);
                 fields.insert("httpResponseBody".into(), Value::Null);
                 self.warn(format!(

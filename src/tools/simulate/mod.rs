@@ -96,6 +96,12 @@ pub enum Reply {
     },
     /// The request timeout passed: the node leaves through onTimeout.
     Timeout,
+    /// The client would not go on: a redirect whose Location has a scheme other than http or
+    /// https (`ftp:`, `file:`), which no request is sent to. The run stops at the node.
+    Refused {
+        /// Why, for the stop (quotes nothing of the Location).
+        reason: String,
+    },
 }
 
 impl Reply {
@@ -200,6 +206,8 @@ pub enum Stop {
     /// A node (key) that takes what the run holds (values, replies, the trace) past
     /// [`MAX_RUN_HELD_BYTES`].
     TooMuch(String),
+    /// An HTTP node (key) whose client refused to go on (why): see [`Reply::Refused`].
+    Refused(String, String),
 }
 
 impl std::fmt::Display for Stop {
@@ -213,6 +221,7 @@ impl std::fmt::Display for Stop {
             Stop::Child(key, why) => write!(f, "node `{key}`: {why}"),
             Stop::NoExit(key, outcome) => write!(f, "node `{key}` has no exit `{outcome}`"),
             Stop::TooLarge(key) => write!(f, "node `{key}` makes a value of more than {MAX_RUN_VALUE_BYTES} bytes (a value growing in a loop?): wxcflow keeps no value larger than a whole flow may be"),
+            Stop::Refused(key, why) => write!(f, "node `{key}`: {why}; the run stops here"),
             Stop::TooMuch(key) => write!(f, "node `{key}` takes what the run holds (values, replies and the trace) past {MAX_RUN_HELD_BYTES} bytes, the most a run keeps (large values copied in a loop?)"),
         }
     }
@@ -430,6 +439,9 @@ impl Machine<'_> {
                         .http
                         .send(&req, &mut redirects)
                         .tainted_by(secret_reply);
+                    if let Reply::Refused { reason } = &reply {
+                        return Err(Stop::Refused(node.key.clone(), reason.clone()));
+                    }
                     // A redirect's Location is a reply header like any other.
                     for hop in &mut redirects {
                         hop.location = std::mem::take(&mut hop.location).tainted_by(secret_reply);
@@ -683,7 +695,7 @@ fn record_http(id: NodeId, h: &Http, reply: &Reply, outputs: &mut Outputs) -> St
             }
             "onSuccess".into()
         }
-        Reply::ConnectionFailed { .. } => "onError".into(),
+        Reply::ConnectionFailed { .. } | Reply::Refused { .. } => "onError".into(),
         Reply::Timeout => "onTimeout".into(),
     }
 }
@@ -736,6 +748,7 @@ fn reply_bytes(reply: &Reply) -> usize {
             .map(|(k, v)| k.len() + v.expose().len())
             .fold(body.expose().len(), usize::saturating_add),
         Reply::ConnectionFailed { reason } => reason.expose().len(),
+        Reply::Refused { reason } => reason.len(),
         Reply::Timeout => 0,
     }
 }

@@ -75,6 +75,7 @@ pub(crate) fn exchange_lines(out: &mut String, detail: &str, reply: &str, x: &Ex
             format!("connection failed: {}", printable(reason.shown()))
         }
         Reply::Timeout => "timed out".into(),
+        Reply::Refused { reason } => format!("not sent: {}", printable(reason)),
     };
     let _ = writeln!(out, "{reply}<- {answer}");
 }
