@@ -76,12 +76,7 @@ impl InputKind {
             // Text that opens with `{` is no TOML (a document starts with a key, a table header
             // or a comment): JSON that does not parse, read as a flow document so that its JSON
             // error is told where it is, not a TOML error at 1:1.
-            (Inspection::Rejected(workflow::Rejection::NonHex { .. }), Ok(text))
-                if text
-                    .trim_start_matches('\u{feff}')
-                    .trim_start()
-                    .starts_with('{') =>
-            {
+            (Inspection::Rejected(workflow::Rejection::BrokenJson { .. }), _) => {
                 InputKind::FlowDocument
             }
             // Text with a byte that is not a hex digit, and not JSON: `detect` says `Spec`,

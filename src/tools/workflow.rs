@@ -99,6 +99,11 @@ pub enum Rejection {
         /// What the file looks like instead.
         what: String,
     },
+    /// A JSON object that breaks off or is edited wrong (text opening with `{`).
+    BrokenJson {
+        /// Where and how, as the JSON parser says it (it quotes no value).
+        message: String,
+    },
 }
 
 impl Rejection {
@@ -131,6 +136,9 @@ impl Rejection {
                 Export::MAX_BYTES
             ),
             Rejection::NotAnExport { what } => format!("not a Webex Connect export: {what}"),
+            Rejection::BrokenJson { message } => {
+                format!("not a Webex Connect export: JSON that does not read: {message}")
+            }
         }
     }
 }
@@ -224,7 +232,15 @@ fn hex(bytes: &[u8]) -> String {
 fn recognise_other(bytes: &[u8], toml: bool) -> Option<Inspection> {
     let text = std::str::from_utf8(bytes).ok()?;
     let trimmed = text.trim_start_matches('\u{feff}');
-    if let Ok(value) = serde_json::from_str::<serde_json::Value>(trimmed) {
+    let json = serde_json::from_str::<serde_json::Value>(trimmed);
+    // An object that breaks off is JSON (a flow document, an export of Flow Designer) cut or
+    // edited, not hex: said where it breaks (the syntax error quotes no value).
+    if let (Err(e), true) = (&json, trimmed.trim_start().starts_with('{')) {
+        return Some(Inspection::Rejected(Rejection::BrokenJson {
+            message: e.to_string(),
+        }));
+    }
+    if let Ok(value) = json {
         if value.get("format").and_then(|f| f.as_str()) == Some(crate::flow::FORMAT) {
             let flow = &value["flow"];
             return Some(Inspection::FlowDocument {

@@ -304,6 +304,13 @@ fn a_flow_document_with_a_json_syntax_error_is_told_where_it_breaks() {
             "{args:?}: {text}"
         );
     }
+    // inspect names it as JSON that breaks off there, not as an export with a stray byte.
+    let out = wxcflow(dir.path(), &["inspect", "bad.flow.json"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "bad.flow.json: not a Webex Connect export: JSON that does not read: expected `:` at line 2 column 12\n"
+    );
 }
 
 /// A secret too large for a template value is refused like any value, without its size or
