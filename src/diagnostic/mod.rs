@@ -301,6 +301,21 @@ impl SourceFile {
         (place.line, column)
     }
 
+    /// A copy with every line's value (what follows its first `=`) hidden: for quoting a file of
+    /// values (a tenant file, an inputs file) that did not read, so that which of its values are
+    /// secret is not known. A line without `=` (inside a multi-line string) is not hidden.
+    pub fn values_hidden(&self) -> SourceFile {
+        let mut quoted = self.clone();
+        let mut at = 0;
+        for line in self.text.split_inclusive('\n') {
+            if let Some(eq) = line.find('=') {
+                quoted.hide(at + eq + 1..at + line.trim_end_matches(['\n', '\r']).len());
+            }
+            at += line.len();
+        }
+        quoted
+    }
+
     /// Marks a byte range as holding a secret value: never quoted.
     pub fn hide(&mut self, range: Range<usize>) {
         self.secret.push(range);
@@ -414,8 +429,8 @@ pub(crate) fn breaks_a_line(c: char) -> bool {
 /// A serde message about a TOML value in TOML's words: tables and arrays rather than maps and
 /// sequences, "an integer" rather than `i64`, "a table" rather than the Rust struct that reads it.
 pub fn in_toml_terms(message: &str) -> String {
-    // Whole phrases only: the message also quotes the value found, which may hold any word.
-    let mut text = message
+    // Whole phrases only: the message may quote a value found, which may hold any word.
+    let mut text = without_value(message)
         .replace(
             "data did not match any variant of untagged enum Switch",
             "expected true, false or a template (\"{{ name }}\")",
@@ -437,6 +452,44 @@ pub fn in_toml_terms(message: &str) -> String {
         }
     }
     text
+}
+
+/// A wrong-type message ("invalid type: integer `12345678`, expected a string") with the value
+/// found left out ("invalid type: integer, expected a string"). The value may stand where a
+/// secret belongs (a secret variable's default, a secret parameter, a secret input), and which
+/// places are secret is not known where the message is worded, so no wrong-type message quotes
+/// a value: the diagnostic's span points at it, and the quoted line masks it when it is secret.
+pub fn without_value(message: &str) -> String {
+    for lead in ["invalid type: ", "invalid value: "] {
+        let Some(found) = message.strip_prefix(lead) else {
+            continue;
+        };
+        // The expected part is worded by the reader, never from the file; the found part may
+        // hold any text (a string value with ", expected " in it), so the last one is the end.
+        let (found, expected) = match found.rfind(", expected ") {
+            Some(at) => found.split_at(at),
+            None => (found, ""),
+        };
+        let kind = [
+            ("string", "string"),
+            ("integer", "integer"),
+            ("floating point", "float"),
+            ("boolean", "boolean"),
+            ("character", "character"),
+            ("byte array", "byte array"),
+        ]
+        .iter()
+        .find(|(serde, _)| found.starts_with(serde))
+        .map(|(_, toml)| *toml);
+        let kind = match kind {
+            Some(kind) => kind,
+            // "map", "sequence", "unit value": a kind with no value in it.
+            None if !found.contains(['`', '"', '\'']) => found,
+            None => "value",
+        };
+        return format!("{lead}{kind}{expected}");
+    }
+    message.to_owned()
 }
 
 /// JSON text with DEL and the C1 control characters (U+007F to U+009F) written as `\u` escapes:
