@@ -273,6 +273,39 @@ fn lint_process(
                     .with_help("keep it in a variable marked secure (isSecure), given where the flow is configured, and write {{thatVariable}} here"),
             );
         }
+        // The path a condition or case takes is shown (a run's trace and end, the editor's
+        // debug view): one that reads a secret tells something of it, as Webex Connect's
+        // `wxc::secret-in-condition` says. An emptiness test tells little but is told too: what
+        // a Pebble expression compares is not modelled.
+        if matches!(a.kind(), Kind::Condition | Kind::Case) {
+            let text = a.text("expression").unwrap_or("");
+            let (reads, locals) = super::pebble::reads(text);
+            let mut told = BTreeSet::new();
+            for read in reads {
+                if !secret_variables.contains(read.name)
+                    || locals.contains(&read.name)
+                    || !told.insert(read.name)
+                {
+                    continue;
+                }
+                out.push(
+                    Diagnostic::new(
+                        Code::SecureInCondition,
+                        format!(
+                            "`{}` branches on secure variable `{}`: the path taken tells something of its value",
+                            a.name, read.name
+                        ),
+                    )
+                    .with_span(place.within(
+                        scope,
+                        a,
+                        &[Step::Key("expression".into())],
+                        read.range,
+                    ))
+                    .with_help("check the secret where it is used (the service that receives it) rather than branching on it in the flow"),
+                );
+            }
+        }
         if a.kind() == Kind::Handoff {
             let id = a.text("subflowId").unwrap_or("");
             if !super::push::is_flow_id(id) {
