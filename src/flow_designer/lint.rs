@@ -239,6 +239,29 @@ pub(crate) fn template_names(value: &str) -> Vec<String> {
     names
 }
 
+/// Whether the text after a name read tests only whether it is set: `is empty`, `is not
+/// empty`, or a comparison with the empty string, on the name itself (not a field of it).
+fn tests_emptiness(after: &str) -> bool {
+    let rest = after.trim_start();
+    let ends = |tail: &str| {
+        !tail
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.' || c == '[')
+    };
+    ["is not empty", "is empty"]
+        .iter()
+        .any(|t| rest.strip_prefix(t).is_some_and(ends))
+        || ["==", "!="].iter().any(|op| {
+            rest.strip_prefix(op).is_some_and(|r| {
+                let r = r.trim_start();
+                ["\"\"", "''"]
+                    .iter()
+                    .any(|e| r.strip_prefix(e).is_some_and(ends))
+            })
+        })
+}
+
 fn lint_process(
     flow: &FdFlow,
     scope: &Scope,
@@ -275,8 +298,8 @@ fn lint_process(
         }
         // The path a condition or case takes is shown (a run's trace and end, the editor's
         // debug view): one that reads a secret tells something of it, as Webex Connect's
-        // `wxc::secret-in-condition` says. An emptiness test tells little but is told too: what
-        // a Pebble expression compares is not modelled.
+        // `wxc::secret-in-condition` says. As there, testing only whether it is set is allowed
+        // (`is empty`, `is not empty`, `== ""`, `!= ""` right after the name).
         if matches!(a.kind(), Kind::Condition | Kind::Case) {
             let text = a.text("expression").unwrap_or("");
             let (reads, locals) = super::pebble::reads(text);
@@ -284,6 +307,7 @@ fn lint_process(
             for read in reads {
                 if !secret_variables.contains(read.name)
                     || locals.contains(&read.name)
+                    || tests_emptiness(&text[read.range.end..])
                     || !told.insert(read.name)
                 {
                     continue;
