@@ -117,7 +117,8 @@ pub(super) fn check(
                 .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
             match wxcflow::render::Tenant::parse(name, source.clone()) {
                 Ok(tenant) => loaded.push((path, tenant)),
-                Err(d) => report.add(vec![d], &[&source], &source.name, None),
+                // Not read: no value is quoted.
+                Err(d) => report.add(vec![d], &[&source.values_hidden()], &source.name, None),
             }
         }
     }

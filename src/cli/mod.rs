@@ -846,7 +846,8 @@ fn load_tenant(
         .file_stem()
         .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
     let tenant = wxcflow::render::Tenant::parse(name, source.clone()).map_err(|d| {
-        print_diagnostics(s, &[d], &[&source], format, false);
+        // Not read, so which values are secret is not known: none is quoted.
+        print_diagnostics(s, &[d], &[&source.values_hidden()], format, false);
         Failure::problems()
     })?;
     // A sheet or graph reads no secret file, yet must not be written over one.

@@ -221,7 +221,15 @@ pub(super) fn render(
                 tally.failed(&name, stamp, vec![code.to_string()], Vec::new());
             }
             Err(TenantFailure::Invalid(src, d)) => {
-                print_diagnostics(s, std::slice::from_ref(&d), &[&src], Format::Human, false);
+                // Not read: no value is quoted.
+                let quoted = src.values_hidden();
+                print_diagnostics(
+                    s,
+                    std::slice::from_ref(&d),
+                    &[&quoted],
+                    Format::Human,
+                    false,
+                );
                 tally.failed(&name, stamp, vec![d.code.as_str().to_string()], Vec::new());
             }
         }

@@ -119,6 +119,7 @@ codes! {
     UnreachableActivity => "wxc::unreachable-activity", Warning, "A Flow Designer activity that no path from a start or event activity reaches.", "Link the activity from a reachable one, or remove it.";
     UnknownPort => "wxc::unknown-port", Error, "A Flow Designer link leaves from a port its activity does not have.", "Link from a port the activity has (the message lists them); the export may have been edited by hand.";
     UnknownReference => "wxc::unknown-reference", Warning, "A Flow Designer expression reads a variable or activity the flow does not have.", "Correct the name to a variable or activity of the flow (names are case-sensitive), or declare the variable; Pebble reads an unknown name as empty, silently.";
+    SecureInCondition => "wxc::secure-in-condition", Warning, "A Flow Designer condition or case reads a secure variable (or one named as holding a secret) other than to test whether it is set: the path a call takes, shown in the editor's and run's traces, tells something of its value.", "Check the secret where it is used (let the service that receives it check it) instead of branching on it in the flow; testing only whether it is set (`is empty`, `is not empty`, `== \"\"`) is not told.";
     SecretNotSecure => "wxc::secret-not-secure", Warning, "A Flow Designer variable named as holding a card number, CVV, PIN, password, passphrase, token, secret or API key is not marked Secure.", "Mark the variable Secure in Flow Designer (`isSecure` in the export), as Cisco's templates tell users to for sensitive inputs; rename it if it holds nothing sensitive.";
     NotExpressible => "wxc::not-expressible", Error, "The spec says something Flow Designer cannot express; the message names the construct.", "Change the spec so it uses what Flow Designer can carry (the message names the construct), or keep this flow on Webex Connect.";
     Approximated => "wxc::approximated", Warning, "Flow Designer carries a spec setting only approximately; the message says what and how.", "Check the setting in Flow Designer after importing; the message says how it was carried.";
@@ -301,6 +302,21 @@ impl SourceFile {
         (place.line, column)
     }
 
+    /// A copy with every line's value (what follows its first `=`) hidden: for quoting a file of
+    /// values (a tenant file, an inputs file) that did not read, so that which of its values are
+    /// secret is not known. A line without `=` (inside a multi-line string) is not hidden.
+    pub fn values_hidden(&self) -> SourceFile {
+        let mut quoted = self.clone();
+        let mut at = 0;
+        for line in self.text.split_inclusive('\n') {
+            if let Some(eq) = line.find('=') {
+                quoted.hide(at + eq + 1..at + line.trim_end_matches(['\n', '\r']).len());
+            }
+            at += line.len();
+        }
+        quoted
+    }
+
     /// Marks a byte range as holding a secret value: never quoted.
     pub fn hide(&mut self, range: Range<usize>) {
         self.secret.push(range);
@@ -414,8 +430,8 @@ pub(crate) fn breaks_a_line(c: char) -> bool {
 /// A serde message about a TOML value in TOML's words: tables and arrays rather than maps and
 /// sequences, "an integer" rather than `i64`, "a table" rather than the Rust struct that reads it.
 pub fn in_toml_terms(message: &str) -> String {
-    // Whole phrases only: the message also quotes the value found, which may hold any word.
-    let mut text = message
+    // Whole phrases only: the message may quote a value found, which may hold any word.
+    let mut text = without_value(message)
         .replace(
             "data did not match any variant of untagged enum Switch",
             "expected true, false or a template (\"{{ name }}\")",
@@ -437,6 +453,44 @@ pub fn in_toml_terms(message: &str) -> String {
         }
     }
     text
+}
+
+/// A wrong-type message ("invalid type: integer `12345678`, expected a string") with the value
+/// found left out ("invalid type: integer, expected a string"). The value may stand where a
+/// secret belongs (a secret variable's default, a secret parameter, a secret input), and which
+/// places are secret is not known where the message is worded, so no wrong-type message quotes
+/// a value: the diagnostic's span points at it, and the quoted line masks it when it is secret.
+pub fn without_value(message: &str) -> String {
+    for lead in ["invalid type: ", "invalid value: "] {
+        let Some(found) = message.strip_prefix(lead) else {
+            continue;
+        };
+        // The expected part is worded by the reader, never from the file; the found part may
+        // hold any text (a string value with ", expected " in it), so the last one is the end.
+        let (found, expected) = match found.rfind(", expected ") {
+            Some(at) => found.split_at(at),
+            None => (found, ""),
+        };
+        let kind = [
+            ("string", "string"),
+            ("integer", "integer"),
+            ("floating point", "float"),
+            ("boolean", "boolean"),
+            ("character", "character"),
+            ("byte array", "byte array"),
+        ]
+        .iter()
+        .find(|(serde, _)| found.starts_with(serde))
+        .map(|(_, toml)| *toml);
+        let kind = match kind {
+            Some(kind) => kind,
+            // "map", "sequence", "unit value": a kind with no value in it.
+            None if !found.contains(['`', '"', '\'']) => found,
+            None => "value",
+        };
+        return format!("{lead}{kind}{expected}");
+    }
+    message.to_owned()
 }
 
 /// JSON text with DEL and the C1 control characters (U+007F to U+009F) written as `\u` escapes:

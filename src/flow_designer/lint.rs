@@ -239,6 +239,29 @@ pub(crate) fn template_names(value: &str) -> Vec<String> {
     names
 }
 
+/// Whether the text after a name read tests only whether it is set: `is empty`, `is not
+/// empty`, or a comparison with the empty string, on the name itself (not a field of it).
+fn tests_emptiness(after: &str) -> bool {
+    let rest = after.trim_start();
+    let ends = |tail: &str| {
+        !tail
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.' || c == '[')
+    };
+    ["is not empty", "is empty"]
+        .iter()
+        .any(|t| rest.strip_prefix(t).is_some_and(ends))
+        || ["==", "!="].iter().any(|op| {
+            rest.strip_prefix(op).is_some_and(|r| {
+                let r = r.trim_start();
+                ["\"\"", "''"]
+                    .iter()
+                    .any(|e| r.strip_prefix(e).is_some_and(ends))
+            })
+        })
+}
+
 fn lint_process(
     flow: &FdFlow,
     scope: &Scope,
@@ -272,6 +295,40 @@ fn lint_process(
                     .with_span(place.setting(scope, a, &found.setting))
                     .with_help("keep it in a variable marked secure (isSecure), given where the flow is configured, and write {{thatVariable}} here"),
             );
+        }
+        // The path a condition or case takes is shown (a run's trace and end, the editor's
+        // debug view): one that reads a secret tells something of it, as Webex Connect's
+        // `wxc::secret-in-condition` says. As there, testing only whether it is set is allowed
+        // (`is empty`, `is not empty`, `== ""`, `!= ""` right after the name).
+        if matches!(a.kind(), Kind::Condition | Kind::Case) {
+            let text = a.text("expression").unwrap_or("");
+            let (reads, locals) = super::pebble::reads(text);
+            let mut told = BTreeSet::new();
+            for read in reads {
+                if !secret_variables.contains(read.name)
+                    || locals.contains(&read.name)
+                    || tests_emptiness(&text[read.range.end..])
+                    || !told.insert(read.name)
+                {
+                    continue;
+                }
+                out.push(
+                    Diagnostic::new(
+                        Code::SecureInCondition,
+                        format!(
+                            "`{}` branches on secure variable `{}`: the path taken tells something of its value",
+                            a.name, read.name
+                        ),
+                    )
+                    .with_span(place.within(
+                        scope,
+                        a,
+                        &[Step::Key("expression".into())],
+                        read.range,
+                    ))
+                    .with_help("check the secret where it is used (the service that receives it) rather than branching on it in the flow"),
+                );
+            }
         }
         if a.kind() == Kind::Handoff {
             let id = a.text("subflowId").unwrap_or("");

@@ -562,6 +562,16 @@ fn may_hold_secret(path: &[Step], string: &mut dyn FnMut() -> Option<String>) ->
     {
         return true;
     }
+    // A spec's node URLs (a request's and its proxy's, which may carry a user's password or a
+    // key in the query), an outcome's notify URL, and a node's request headers: any header may
+    // be a credential header, since the `[flow] credential_headers` that name them are not read.
+    if key(0) == Some("nodes")
+        && (matches!(key(2), Some("url" | "proxy")) && path.len() == 3
+            || key(2) == Some("headers") && path.len() > 3)
+        || key(0) == Some("outcomes") && key(2) == Some("notify_url") && path.len() == 3
+    {
+        return true;
+    }
     (0..path.len()).any(|i| match key(i) {
         Some("properties" | "settings") => setting_may_hold(&path[i + 1..], string),
         Some("json") => {

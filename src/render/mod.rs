@@ -96,7 +96,10 @@ impl Tenant {
         let values = toml::from_str(&source.text).map_err(|e| {
             Diagnostic::new(
                 Code::TomlSyntax,
-                format!("invalid tenant file: {}", e.message().trim_end()),
+                format!(
+                    "invalid tenant file: {}",
+                    crate::diagnostic::without_value(e.message().trim_end())
+                ),
             )
             .with_span(e.span().map(|r| source.span(r)))
         })?;

@@ -424,3 +424,65 @@ fn an_environment_value_that_is_not_utf8_is_named_as_such_not_as_unset() {
     assert!(stderr(&unset).contains("WXCFLOW_TEST_BYTES, which is not set"));
     assert!(!d.join("out.json").exists());
 }
+
+/// A value of the wrong type where a secret belongs (a secret variable's default, a tenant's
+/// secret parameter, a scenario's secret value) is named by its type and place, never quoted.
+#[test]
+fn a_secret_of_the_wrong_type_is_not_quoted() {
+    let dir = layout();
+    let d = dir.path();
+    let spec = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/flows/GetOAuthToken.toml"),
+    )
+    .unwrap();
+    assert!(spec.contains("[variables.JDSToken]\ndefault = \"\"\n"));
+    for value in ["12345678", "1234.5678", "true", "99999999999999999999999"] {
+        let wrong = spec.replace(
+            "[variables.JDSToken]\ndefault = \"\"\n",
+            &format!("[variables.JDSToken]\ndefault = {value}\n"),
+        );
+        std::fs::write(d.join("cw.toml"), wrong).unwrap();
+        let commands: [&[&str]; 6] = [
+            &["check", "cw.toml"],
+            &["check", "cw.toml", "--format", "json"],
+            &["check", "cw.toml", "--format", "sarif"],
+            &["build", "cw.toml", "-o", "cw.flow.json"],
+            &[
+                "build",
+                "cw.toml",
+                "--target",
+                "flow-designer",
+                "-o",
+                "cw.fd.json",
+            ],
+            &["graph", "cw.toml"],
+        ];
+        for args in commands {
+            let out = wxcflow(d, args, &[]);
+            let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+            assert_eq!(out.status.code(), Some(1), "{args:?}: {text}");
+            assert!(text.contains("wxc::wrong-type"), "{args:?}: {text}");
+            // "true" is also a word of JSON and SARIF: looked for as a message quotes it.
+            assert!(!text.contains(&format!("`{value}")), "{args:?}: {text}");
+            assert_value_not_shown(value, &text);
+        }
+    }
+    // A tenant's secret parameter too large for an integer.
+    let big = "99999999999999999999999";
+    let (code, shown, document) = build_with(d, big, &[], &[]);
+    assert_eq!(code, Some(1), "{shown}");
+    assert!(document.is_none());
+    assert!(!shown.contains(big), "{shown}");
+    // The same in a scenario's values.
+    std::fs::write(
+        d.join("tenants/s.toml"),
+        format!(
+            "name = \"big\"\n[values]\nstatic_token = {big}\n[expect]\noutcome = \"Success\"\n"
+        ),
+    )
+    .unwrap();
+    let out = wxcflow(d, &["test", "tenants/s.toml"], &[]);
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    assert_ne!(out.status.code(), Some(0), "{text}");
+    assert!(!text.contains(big), "{text}");
+}

@@ -933,3 +933,25 @@ fn a_file_that_does_not_read_shows_none_of_its_secrets_in_textconv_graph_or_shee
         );
     }
 }
+
+/// A spec that does not read (merge conflict markers in it) is shown by `textconv` with its
+/// node URLs, proxies, notify URLs and request headers hidden: any of them may hold a
+/// credential, and which headers are credential headers is not read.
+#[test]
+fn textconv_of_an_unreadable_spec_hides_urls_and_headers() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = "[flow]\nname = \"Leak\"\ncredential_headers = [\"x-token-passphrase\"]\n\n\
+        [trigger]\ntype = \"webhook\"\nevent = \"Leak\"\nsample = '{\"id\": \"1\"}'\nnext = \"call\"\n\n\
+        [outcomes.Success]\nnotify_url = \"https://n.example.com/?key=DSEK14\"\n\n\
+        [nodes.call]\ntype = \"http\"\nmethod = \"GET\"\n\
+        url = \"https://u:DSEK11@h.example.com/?key=DSEK11b\"\n\
+        proxy = \"http://p:DSEK15@proxy.example.com\"\n\
+        headers = { Authorization = \"Bearer DSEK12\", x-token-passphrase = \"DSEK13\" }\n\
+        next = \"end:Success\"\n\
+        <<<<<<< ours\n=======\n>>>>>>> theirs\n";
+    std::fs::write(dir.path().join("cv3.toml"), spec).unwrap();
+    let out = common::wxcflow(dir.path(), &["textconv", "cv3.toml"]);
+    let shown = common::transcript(&out);
+    assert!(shown.contains("[nodes.call]"), "{shown}");
+    assert!(!shown.contains("SEK1"), "{shown}");
+}

@@ -991,3 +991,36 @@ fn deep_or_endless_expressions_stop_the_run_located() {
         );
     }
 }
+
+/// An input of the wrong type for a secure variable is named by its type, never quoted.
+#[test]
+fn a_secure_input_of_the_wrong_type_is_not_quoted() {
+    let dir = tempfile::tempdir().unwrap();
+    let built = wxcflow(
+        dir.path(),
+        &["build", "--target", "flow-designer", "-o", "g.fd.json"],
+    );
+    assert_eq!(built.status.code(), Some(0), "{}", transcript(&built));
+    let big = "99999999999999999999999";
+    std::fs::write(
+        dir.path().join("inputs.toml"),
+        format!("x_token_passphrase = {big}\n"),
+    )
+    .unwrap();
+    for format in ["human", "json"] {
+        let out = wxcflow(
+            dir.path(),
+            &[
+                "run",
+                "g.fd.json",
+                "--inputs",
+                "inputs.toml",
+                "--format",
+                format,
+            ],
+        );
+        let text = transcript(&out);
+        assert_eq!(out.status.code(), Some(1), "{text}");
+        assert!(!text.contains(big), "{text}");
+    }
+}

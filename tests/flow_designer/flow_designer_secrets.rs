@@ -547,3 +547,43 @@ fn credentials_check_names_are_secret_in_every_command() {
         );
     }
 }
+
+/// A condition that reads a secure variable is told by `check`: the path a run takes (its end,
+/// shown by `run`) would tell something of the value. One that reads none is not.
+#[test]
+fn a_condition_on_a_secure_variable_is_warned_of() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = |secure: bool, expression: &str| {
+        format!(
+            "[flow_designer]\nname = \"Pin\"\ntype = \"SUBFLOW\"\n\n\
+             [variables.code]\nsource = \"SUBFLOW_INPUT\"\nisSecure = {secure}\n\n\
+             [activities.Start]\ntype = \"NewSubFlowStart\"\nnext = {{ out = \"Check\" }}\n\n\
+             [activities.Check]\ntype = \"condition-activity\"\n\
+             next = {{ true = \"DefaultPin\", false = \"OwnPin\" }}\n\n\
+             [activities.Check.settings]\nexpression = \"{{{{ {expression} }}}}\"\n\n\
+             [activities.DefaultPin]\ntype = \"end-subflow\"\n\n\
+             [activities.OwnPin]\ntype = \"end-subflow\"\n"
+        )
+    };
+    // Testing only whether it is set tells nothing more than Webex Connect allows.
+    let cases = [
+        (true, "code == '0000'", true),
+        (false, "code == '0000'", false),
+        (true, "code is not empty", false),
+        (true, "code == ''", false),
+        (true, "code.length == 4", true),
+    ];
+    for (secure, expression, warned) in cases {
+        std::fs::write(dir.path().join("pin.toml"), spec(secure, expression)).unwrap();
+        let out = crate::common::wxcflow(dir.path(), &["check", "pin.toml"]);
+        let text = crate::common::transcript(&out);
+        assert_eq!(out.status.code(), Some(0), "{text}");
+        assert_eq!(
+            text.contains(
+                "warning[wxc::secure-in-condition]: `Check` branches on secure variable `code`"
+            ),
+            warned,
+            "{expression}: {text}"
+        );
+    }
+}

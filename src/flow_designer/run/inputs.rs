@@ -22,13 +22,7 @@ pub(crate) fn read_inputs(
         Ok(t) => t,
         Err(e) => {
             // Nothing read: every line's value is hidden.
-            let mut at = 0;
-            for line in source.text.split_inclusive('\n') {
-                if let Some(eq) = line.find('=') {
-                    quoted.hide(at + eq + 1..at + line.trim_end_matches(['\n', '\r']).len());
-                }
-                at += line.len();
-            }
+            let quoted = source.values_hidden();
             let d = Diagnostic::new(
                 Code::TomlSyntax,
                 format!(
