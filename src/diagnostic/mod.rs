@@ -460,7 +460,7 @@ pub fn in_toml_terms(message: &str) -> String {
 /// secret belongs (a secret variable's default, a secret parameter, a secret input), and which
 /// places are secret is not known where the message is worded, so no wrong-type message quotes
 /// a value: the diagnostic's span points at it, and the quoted line masks it when it is secret.
-pub fn without_value(message: &str) -> String {
+pub(crate) fn without_value(message: &str) -> String {
     for lead in ["invalid type: ", "invalid value: "] {
         let Some(found) = message.strip_prefix(lead) else {
             continue;

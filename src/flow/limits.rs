@@ -71,7 +71,7 @@ pub const MAX_TEMPLATE_FUEL: u64 = 1_000_000;
 /// character but `_`, `,` and quotes, and the words `not`, `and`, `or`, `if`, `elif`,
 /// `elseif`, `else`, `is`, `in` and `for`, outside string literals; text outside tags and
 /// comments is not counted. Over-counting is harmless; what nests is never under-counted.
-pub fn template_operators_over(text: &str) -> Option<std::ops::Range<usize>> {
+pub(crate) fn template_operators_over(text: &str) -> Option<std::ops::Range<usize>> {
     const WORDS: [&str; 10] = [
         "not", "and", "or", "if", "elif", "elseif", "else", "is", "in", "for",
     ];
