@@ -465,12 +465,41 @@ pub(crate) fn sensitive_name(name: &str) -> Option<&'static str> {
 
 /// A header or query parameter name that carries a credential: a credential name, a key (`key`,
 /// `x-api-key`), or a cookie (`Cookie`, which the runner's HTTP client drops on a cross-origin
-/// redirect as it does `Authorization`).
+/// redirect as it does `Authorization`). Told of the name as the server reads it: a query
+/// parameter written percent-encoded (`ke%79`) is `key` to it.
 pub(crate) fn is_credential_header(name: &str) -> bool {
-    is_credential_name(name)
-        || words(name)
+    let name = percent_decoded(name);
+    is_credential_name(&name)
+        || words(&name)
             .last()
             .is_some_and(|w| w == "key" || w == "cookie")
+}
+
+/// `%XX` escapes decoded (anything else kept as it is; invalid UTF-8 replaced).
+fn percent_decoded(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains('%') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let bytes = text.as_bytes();
+    let hex = |b: u8| char::from(b).to_digit(16);
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = (bytes[i] == b'%')
+            .then(|| Some((hex(*bytes.get(i + 1)?)?, hex(*bytes.get(i + 2)?)?)))
+            .flatten();
+        match escaped {
+            Some((high, low)) => {
+                out.push((high * 16 + low) as u8);
+                i += 3;
+            }
+            None => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    std::borrow::Cow::Owned(String::from_utf8_lossy(&out).into_owned())
 }
 
 #[cfg(test)]
@@ -484,6 +513,17 @@ mod tests {
         assert_eq!(literal_part("{{a}}x{{b}}"), "x");
         assert!(types_a_value("{{ \"hunter2\" }}") && types_a_value("x{{a}}"));
         assert!(!types_a_value("{{fetch_token_token}}"));
+    }
+
+    #[test]
+    fn a_percent_encoded_name_is_read_as_the_server_reads_it() {
+        assert!(is_credential_header("%6Bey") && is_credential_header("ke%79"));
+        assert!(is_credential_header("api%5Fkey") && !is_credential_header("%6Beyboard"));
+        assert!(!is_credential_header("k%zzey") && !is_credential_header("%"));
+        assert_eq!(
+            url_credentials("https://a.example/x?ke%79=k1&lang=en"),
+            vec!["URL parameter `ke%79`"]
+        );
     }
 
     #[test]

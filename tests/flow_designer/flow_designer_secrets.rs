@@ -487,7 +487,8 @@ fn credentials_check_names(dir: &Path, secrets: (&str, &str)) -> String {
     let mut export: Value = serde_json::from_str(&text).unwrap();
     let headers = json!({ "Cookie": format!("sid={}", secrets.0) });
     set_property(&mut export, "GetToken", &["httpRequestHeaders"], headers);
-    let query = json!({ "key": secrets.1 });
+    // `ke%79` is `key` to the server that decodes the query.
+    let query = json!({ "key": secrets.1, "ke%79": secrets.1 });
     set_property(&mut export, "GetToken", &["httpQueryParameters"], query);
     let variables = export["variables"].as_array_mut().unwrap();
     variables.push(variable("pwd", secrets.0, false));
