@@ -25,6 +25,21 @@ struct Parts {
     widget: Validator,
 }
 
+/// `schema` (the embedded one, or a part of it) compiled with the link and port checks.
+// `expect` below: only the embedded schema is compiled, and every test run compiles it.
+#[allow(clippy::expect_used)]
+fn with_references(schema: &Value) -> Validator {
+    #[allow(clippy::result_large_err)]
+    jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft7)
+        .with_keyword("x-wxcflow-fd-references", |_, _, _| {
+            Ok(Box::new(crate::validate::Problems(reference_problems))
+                as Box<dyn for<'i> Keyword<'i>>)
+        })
+        .build(schema)
+        .expect("embedded schema compiles")
+}
+
 impl FdValidator {
     /// Compiles the embedded Flow Designer schema with its link and port checks.
     // `expect` below: the schema is embedded at build time and compiled by every test run.
@@ -32,17 +47,8 @@ impl FdValidator {
     pub fn new() -> Self {
         let schema: Value =
             serde_json::from_str(FLOW_DESIGNER_SCHEMA).expect("embedded schema is JSON");
-        #[allow(clippy::result_large_err)]
-        let validator = jsonschema::options()
-            .with_draft(jsonschema::Draft::Draft7)
-            .with_keyword("x-wxcflow-fd-references", |_, _, _| {
-                Ok(Box::new(crate::validate::Problems(reference_problems))
-                    as Box<dyn for<'i> Keyword<'i>>)
-            })
-            .build(&schema)
-            .expect("embedded schema compiles");
         FdValidator {
-            validator,
+            validator: with_references(&schema),
             parts: std::sync::OnceLock::new(),
         }
     }
@@ -59,15 +65,7 @@ impl FdValidator {
             {
                 *widgets = Value::Bool(true);
             }
-            #[allow(clippy::result_large_err)]
-            let without_widgets = jsonschema::options()
-                .with_draft(jsonschema::Draft::Draft7)
-                .with_keyword("x-wxcflow-fd-references", |_, _, _| {
-                    Ok(Box::new(crate::validate::Problems(reference_problems))
-                        as Box<dyn for<'i> Keyword<'i>>)
-                })
-                .build(&without_widgets)
-                .expect("embedded schema compiles");
+            let without_widgets = with_references(&without_widgets);
             // The widget's definition at the root, beside the definitions it refers to.
             let mut widget = Map::new();
             for key in ["$schema", "$id", "definitions"] {
