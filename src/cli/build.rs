@@ -2,27 +2,6 @@
 
 use super::*;
 
-pub(super) fn graph(
-    s: &Session,
-    spec: Option<&Path>,
-    values: Option<&Path>,
-    format: GraphFormat,
-) -> Outcome {
-    let how = "graph draws Webex Connect specs; see it with `sheet --target flow-designer`";
-    if let Some(refused) = super::flow_designer::refuse_fd_spec(s, spec, how) {
-        return refused;
-    }
-    let flow = match compile(s, spec, values, Secrets::OriginsOnly) {
-        Ok(compiled) => compiled.document.flow,
-        Err(failure) => return Err(failure),
-    };
-    match format {
-        GraphFormat::Mermaid => out!(s, "{}", flow.mermaid()),
-        GraphFormat::Dot => out!(s, "{}", flow.dot()),
-    }
-    Ok(Done::Clean)
-}
-
 pub(super) fn sheet(
     s: &Session,
     spec: Option<&Path>,

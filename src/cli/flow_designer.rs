@@ -133,16 +133,7 @@ pub(super) fn textconv(s: &Session, path: &Path, bytes: &[u8], kind: InputKind) 
 /// lowered to a subflow. Errors are printed.
 fn side(s: &Session, path: &Path) -> Result<FdFlow, Failure> {
     if let Some(f) = read_fd(s, path)? {
-        if f.kind == InputKind::FlowDesignerSpec {
-            // A spec is compared as it builds: one that does not build is no revision.
-            let (found, quoted) = s.compiler().check_flow_designer(f.kind, f.source.clone());
-            let errors: Vec<Diagnostic> = found.into_iter().filter(Diagnostic::is_error).collect();
-            if !errors.is_empty() {
-                print_problems(s, &errors, &quoted);
-                return Err(Failure::Unusable(None));
-            }
-        }
-        return read_model(s, f, Failure::Unusable(None)).map(|(flow, _)| flow);
+        return read_checked(s, f, Failure::Unusable(None));
     }
     let bytes = s.files.read_bounded(path, wxcflow::MAX_INPUT_BYTES)?;
     let kind = InputKind::detect(&bytes);
@@ -192,6 +183,45 @@ fn side(s: &Session, path: &Path) -> Result<FdFlow, Failure> {
         .output
         .map(|(flow, _)| flow)
         .ok_or(Failure::Unusable(None))
+}
+
+/// A Flow Designer file in the model; a spec only when it builds (one that does not is no flow
+/// to compare or draw). Its errors are printed, and `failure` returned.
+fn read_checked(s: &Session, f: FdSource, failure: Failure) -> Result<FdFlow, Failure> {
+    if f.kind == InputKind::FlowDesignerSpec {
+        let (found, quoted) = s.compiler().check_flow_designer(f.kind, f.source.clone());
+        let errors: Vec<Diagnostic> = found.into_iter().filter(Diagnostic::is_error).collect();
+        if !errors.is_empty() {
+            print_problems(s, &errors, &quoted);
+            return Err(failure);
+        }
+    }
+    read_model(s, f, failure).map(|(flow, _)| flow)
+}
+
+/// `graph` of a Flow Designer export or spec; `None` for any other file.
+pub(super) fn graph(
+    s: &Session,
+    path: &Path,
+    values: Option<&Path>,
+    format: GraphFormat,
+) -> Option<Outcome> {
+    let f = match read_fd(s, path) {
+        Ok(f) => f?,
+        Err(failure) => return Some(Err(failure)),
+    };
+    if values.is_some() {
+        return Some(Err(super::graph::no_parameters(path)));
+    }
+    let flow = match read_checked(s, f, Failure::problems()) {
+        Ok(flow) => flow,
+        Err(failure) => return Some(Err(failure)),
+    };
+    match format {
+        GraphFormat::Mermaid => out!(s, "{}", flow.mermaid()),
+        GraphFormat::Dot => out!(s, "{}", flow.dot()),
+    }
+    Some(Ok(Done::Clean))
 }
 
 pub(super) fn diff(s: &Session, old: &Path, new: &Path, format: DiffFormat) -> Option<Outcome> {
@@ -478,7 +508,7 @@ pub(super) fn sheet(
     super::write_text(s, output, &text, None)
 }
 
-/// `graph`, and `sheet` for the document target, refuse a Flow Designer spec with the reason
+/// `sheet` for the document target refuses a Flow Designer spec with the reason
 /// (`how`: what to do instead); one that does not read has its errors said first, quoted as
 /// `check` quotes them (every place that could hold a secret hidden), never as a Webex Connect
 /// spec's TOML.

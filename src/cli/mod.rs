@@ -35,6 +35,7 @@ mod build;
 mod check;
 mod error;
 mod flow_designer;
+mod graph;
 mod inspect;
 mod io;
 mod live;
@@ -193,9 +194,9 @@ enum Command {
         #[command(flatten)]
         secrets: SecretsDirs,
     },
-    /// Draw a flow (without SPEC: the embedded GetOAuthToken).
+    /// Draw a flow: a spec, a flow document, a Flow Designer export or spec (without SPEC: the embedded GetOAuthToken).
     Graph {
-        /// The spec to draw; default: the embedded GetOAuthToken.
+        /// The flow to draw: a spec or template, a flow document, a Flow Designer export or spec; default: the embedded GetOAuthToken.
         spec: Option<PathBuf>,
         /// A tenant file with the template's parameter values.
         #[arg(long)]
@@ -393,6 +394,17 @@ pub fn run() -> ExitCode {
 }
 
 fn run_command(s: &Session, command: Command) -> Outcome {
+    let built_input = match &command {
+        Command::Build { spec, .. } => Some((spec, "build")),
+        Command::Sheet { spec, .. } => Some((spec, "sheet")),
+        Command::Run { spec, .. } => Some((spec, "run")),
+        _ => None,
+    };
+    if let Some((Some(spec), verb)) = built_input {
+        if let Some(refused) = graph::refuse_built(s, Some(spec), verb) {
+            return Err(refused);
+        }
+    }
     match command {
         Command::Render {
             template,
@@ -525,19 +537,21 @@ fn run_command(s: &Session, command: Command) -> Outcome {
             spec,
             values,
             format,
-        } => build::graph(s, spec.as_deref(), values.as_deref(), format),
+        } => graph::graph(s, spec.as_deref(), values.as_deref(), format),
         Command::Sheet {
-            target: flow_designer::Target::FlowDesigner,
+            target,
             spec,
             values,
             output,
-        } => flow_designer::sheet(s, spec.as_deref(), values.as_deref(), output.as_deref()),
-        Command::Sheet {
-            spec,
-            values,
-            output,
-            ..
-        } => build::sheet(s, spec.as_deref(), values.as_deref(), output.as_deref()),
+        } => {
+            let (spec, values, output) = (spec.as_deref(), values.as_deref(), output.as_deref());
+            match target {
+                flow_designer::Target::FlowDesigner => {
+                    flow_designer::sheet(s, spec, values, output)
+                }
+                flow_designer::Target::Document => build::sheet(s, spec, values, output),
+            }
+        }
         Command::Textconv { file } => inspect::textconv(s, &file),
         Command::Push {
             file,

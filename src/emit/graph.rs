@@ -63,7 +63,7 @@ fn target_id(flow: &Flow, target: &Target) -> String {
 }
 
 /// Mermaid text is HTML-ish: quotes and angle brackets become entities.
-fn mermaid_text(text: &str) -> String {
+pub(crate) fn mermaid_text(text: &str) -> String {
     text.replace('&', "#amp;")
         .replace('"', "#quot;")
         .replace('<', "#lt;")
@@ -118,7 +118,7 @@ pub(crate) fn mermaid(flow: &Flow) -> String {
     out
 }
 
-fn dot_text(text: &str) -> String {
+pub(crate) fn dot_text(text: &str) -> String {
     text.replace('\\', "\\\\")
         .replace('"', "\\\"")
         .replace('\n', "\\n")

@@ -15,6 +15,7 @@ pub(crate) mod decompile;
 pub mod diff;
 pub mod emit;
 pub(crate) mod expr;
+pub(crate) mod graph;
 pub mod inspect;
 pub(crate) mod layout;
 pub mod lint;

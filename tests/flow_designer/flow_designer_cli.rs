@@ -476,3 +476,129 @@ fn build_without_the_target_says_why_it_refuses_a_flow_designer_spec() {
     );
     assert!(out.stdout.is_empty());
 }
+
+#[test]
+fn graph_draws_flow_designer_files_and_flow_documents() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = fd_fixture("exports/voice-lookup.json")
+        .display()
+        .to_string();
+    let spec = fd_fixture("specs/subflow.toml").display().to_string();
+    let mut drawn = String::new();
+    for args in [
+        vec!["graph", &export],
+        vec!["graph", &export, "--format", "dot"],
+        vec!["graph", &spec],
+    ] {
+        let out = wxcflow(dir.path(), &args);
+        drawn.push_str(&format!(
+            "$ {}\n{}\n",
+            args.join(" ")
+                .replace(&root().display().to_string(), "$ROOT"),
+            shown(&out)
+        ));
+    }
+    insta::assert_snapshot!(drawn);
+
+    // A flow document is drawn as the spec it was built from.
+    let built = wxcflow(dir.path(), &["build", "-o", "oauth.flow.json"]);
+    assert_eq!(built.status.code(), Some(0), "{}", transcript(&built));
+    for format in ["mermaid", "dot"] {
+        let from_spec = wxcflow(dir.path(), &["graph", "--format", format]);
+        let from_document = wxcflow(
+            dir.path(),
+            &["graph", "oauth.flow.json", "--format", format],
+        );
+        assert_eq!(from_document.status.code(), Some(0));
+        assert_eq!(from_document.stdout, from_spec.stdout, "{format}");
+    }
+}
+
+#[test]
+fn graph_build_sheet_and_run_say_what_they_cannot_use_a_file_for() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(
+        wxcflow(dir.path(), &["build", "-o", "oauth.flow.json"])
+            .status
+            .code(),
+        Some(0)
+    );
+    std::fs::write(dir.path().join("old.workflow"), "00ff".repeat(64)).unwrap();
+    let export = fd_fixture("exports/voice-lookup.json")
+        .display()
+        .to_string();
+    let problems = fd_fixture("specs/problems.toml").display().to_string();
+    let tenant = root()
+        .join("templates/tenant-example.toml")
+        .display()
+        .to_string();
+    let mut said = String::new();
+    for args in [
+        vec!["graph", "old.workflow"],
+        vec!["graph", "oauth.flow.json", "--values", &tenant],
+        vec!["graph", &export, "--values", &tenant],
+        vec!["build", "oauth.flow.json"],
+        vec!["sheet", "oauth.flow.json"],
+        vec!["run", "oauth.flow.json"],
+        vec!["build", "--target", "flow-designer", &export],
+        vec!["sheet", "--target", "flow-designer", &export],
+    ] {
+        let out = wxcflow(dir.path(), &args);
+        assert_eq!(out.status.code(), Some(2), "{}", transcript(&out));
+        assert!(out.stdout.is_empty());
+        said.push_str(&format!(
+            "$ {}\n{}\n",
+            args.join(" ")
+                .replace(&root().display().to_string(), "$ROOT"),
+            shown(&out)
+        ));
+    }
+    insta::assert_snapshot!(said);
+    // A Flow Designer spec is drawn only when it builds, as diff compares it.
+    let out = wxcflow(dir.path(), &["graph", &problems]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("error[wxc::invalid-flow-designer]"));
+    // Nothing was written by a refusal.
+    let mut left: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["oauth.flow.json", "old.workflow"]);
+}
+
+#[test]
+fn a_drawing_shows_names_and_ports_only_and_nothing_a_terminal_acts_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(fd_fixture("exports/token-subflow.json")).unwrap();
+    let mut export: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let activities = export["process"]["activities"].as_object_mut().unwrap();
+    let (_, first) = activities.iter_mut().next().unwrap();
+    let old = first["name"].as_str().unwrap().to_string();
+    let renamed = format!("{old}\u{1b}]0;owned\u{7}\n{{x}}");
+    first["name"] = serde_json::Value::String(renamed.clone());
+    // Links and widgets name the activity too: renamed everywhere.
+    let text = serde_json::to_string(&export).unwrap().replace(
+        &format!("\"{old}\""),
+        &serde_json::to_string(&renamed).unwrap(),
+    );
+    std::fs::write(dir.path().join("odd.json"), text).unwrap();
+    for format in ["mermaid", "dot"] {
+        let out = wxcflow(dir.path(), &["graph", "odd.json", "--format", format]);
+        assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+        let drawing = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            !drawing.contains('\u{1b}') && !drawing.contains('\u{7}'),
+            "{drawing}"
+        );
+        assert!(
+            drawing.contains(&format!("{old}\u{fffd}]0;owned\u{fffd}\u{fffd}")),
+            "{drawing}"
+        );
+        // No setting is drawn: the request's URL and headers stay out.
+        for setting in ["{{ServiceURL}}", "{{Passphrase}}", "x-token-passphrase"] {
+            assert!(!drawing.contains(setting), "{format}: {setting}");
+        }
+    }
+}

@@ -265,3 +265,52 @@ fn real_exports_round_trip_property_by_property() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Every real export is drawn: each activity once, each link once, and Graphviz (which `.ci/run`
+/// installs) reads the DOT text.
+#[test]
+fn real_exports_are_drawn_activity_by_activity() {
+    let graphviz = Command::new("dot").arg("-V").output().is_ok();
+    for path in exports() {
+        let source = SourceFile::new(
+            path.display().to_string(),
+            std::fs::read_to_string(&path).unwrap(),
+        );
+        let flow = fd::model::FdFlow::read_export(&source).expect("a real export reads");
+        let mermaid = flow.mermaid();
+        let processes =
+            std::iter::once(&flow.process).chain(flow.event_flows.iter().map(|e| &e.process));
+        let (activities, links) = processes.fold((0, 0), |(a, l), p| {
+            (a + p.activities.len(), l + p.links.len())
+        });
+        let nodes = mermaid.lines().filter(|l| l.contains("<br/>")).count();
+        let edges = mermaid
+            .lines()
+            .filter(|l| l.contains(" --> ") || l.contains(" -->|"))
+            .count();
+        assert_eq!((nodes, edges), (activities, links), "{}", path.display());
+        if graphviz {
+            let mut child = Command::new("dot")
+                .arg("-Tsvg")
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            use std::io::Write as _;
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(flow.dot().as_bytes())
+                .unwrap();
+            let out = child.wait_with_output().unwrap();
+            assert!(
+                out.status.success(),
+                "{}: {}",
+                path.display(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+}
