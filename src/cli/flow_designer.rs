@@ -213,15 +213,46 @@ pub(super) fn graph(
     if values.is_some() {
         return Some(Err(super::graph::no_parameters(path)));
     }
-    let flow = match read_checked(s, f, Failure::problems()) {
-        Ok(flow) => flow,
-        Err(failure) => return Some(Err(failure)),
-    };
+    Some(read_checked(s, f, Failure::problems()).and_then(|flow| draw(s, &flow, format)))
+}
+
+fn draw(s: &Session, flow: &FdFlow, format: GraphFormat) -> Outcome {
     match format {
         GraphFormat::Mermaid => out!(s, "{}", flow.mermaid()),
         GraphFormat::Dot => out!(s, "{}", flow.dot()),
     }
-    Some(Ok(Done::Clean))
+    Ok(Done::Clean)
+}
+
+/// `graph --target flow-designer`: a Flow Designer file as it is; a Webex Connect spec or
+/// template (default: the embedded GetOAuthToken) as `build --target flow-designer` writes it.
+pub(super) fn graph_lowered(
+    s: &Session,
+    spec: Option<&Path>,
+    values: Option<&Path>,
+    format: GraphFormat,
+) -> Outcome {
+    if let Some(drawn) = spec.and_then(|path| graph(s, path, values, format)) {
+        return drawn;
+    }
+    if let Some(refused) = super::graph::refuse_built(s, spec, "graph --target flow-designer") {
+        return Err(refused);
+    }
+    let (build, ..) = build_fd(
+        s,
+        spec,
+        values,
+        Format::Human,
+        super::Secrets::OriginsOnly,
+        &[],
+    )?;
+    match &build.output {
+        Some((flow, _)) => draw(s, flow, format),
+        None => Err(super::build::build_failed(
+            &build.diagnostics,
+            Format::Human,
+        )),
+    }
 }
 
 pub(super) fn diff(s: &Session, old: &Path, new: &Path, format: DiffFormat) -> Option<Outcome> {

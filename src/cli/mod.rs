@@ -204,6 +204,9 @@ enum Command {
         /// The drawing's language: Mermaid (Markdown, GitHub) or Graphviz dot.
         #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
         format: GraphFormat,
+        /// A spec's flow as the flow document holds it, or as `build --target flow-designer` writes it (Flow Designer files are drawn as they are).
+        #[arg(long, value_enum, default_value_t = flow_designer::Target::Document)]
+        target: flow_designer::Target,
     },
     /// Write the build sheet: the Markdown runbook for creating the flow in Flow Builder.
     Sheet {
@@ -537,6 +540,13 @@ fn run_command(s: &Session, command: Command) -> Outcome {
             spec,
             values,
             format,
+            target: flow_designer::Target::FlowDesigner,
+        } => flow_designer::graph_lowered(s, spec.as_deref(), values.as_deref(), format),
+        Command::Graph {
+            spec,
+            values,
+            format,
+            ..
         } => graph::graph(s, spec.as_deref(), values.as_deref(), format),
         Command::Sheet {
             target,

@@ -512,6 +512,21 @@ fn graph_draws_flow_designer_files_and_flow_documents() {
         assert_eq!(from_document.status.code(), Some(0));
         assert_eq!(from_document.stdout, from_spec.stdout, "{format}");
     }
+    // `--target flow-designer` draws what `build --target flow-designer` writes.
+    let built = wxcflow(
+        dir.path(),
+        &["build", "--target", "flow-designer", "-o", "oauth.fd.json"],
+    );
+    assert_eq!(built.status.code(), Some(0), "{}", transcript(&built));
+    for format in ["mermaid", "dot"] {
+        let lowered = wxcflow(
+            dir.path(),
+            &["graph", "--target", "flow-designer", "--format", format],
+        );
+        let from_file = wxcflow(dir.path(), &["graph", "oauth.fd.json", "--format", format]);
+        assert_eq!(lowered.status.code(), Some(0), "{}", transcript(&lowered));
+        assert_eq!(lowered.stdout, from_file.stdout, "{format}");
+    }
 }
 
 #[test]
@@ -542,6 +557,7 @@ fn graph_build_sheet_and_run_say_what_they_cannot_use_a_file_for() {
         vec!["run", "oauth.flow.json"],
         vec!["build", "--target", "flow-designer", &export],
         vec!["sheet", "--target", "flow-designer", &export],
+        vec!["graph", "--target", "flow-designer", "oauth.flow.json"],
     ] {
         let out = wxcflow(dir.path(), &args);
         assert_eq!(out.status.code(), Some(2), "{}", transcript(&out));
