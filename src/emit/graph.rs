@@ -62,118 +62,170 @@ fn target_id(flow: &Flow, target: &Target) -> String {
     }
 }
 
+/// A drawing, whichever target's flow it is of: nodes and edges, some in a box of their own.
+/// One writer for each language draws both targets alike.
+pub(crate) struct Drawing {
+    /// The graph's name (DOT names its digraph).
+    pub name: String,
+    /// The top level first (`None`), then each box with its id and title.
+    pub parts: Vec<(Option<(String, String)>, Part)>,
+}
+
+/// Nodes, then the edges between them.
+#[derive(Default)]
+pub(crate) struct Part {
+    /// (id, shape, label lines); ids are letters, digits and `_`.
+    pub nodes: Vec<(String, Shape, Vec<String>)>,
+    /// (from, label, to); an empty label is drawn without one.
+    pub edges: Vec<(String, String, String)>,
+}
+
+/// Where a path starts, decides, ends, calls another flow, or does a step.
+#[derive(Clone, Copy)]
+pub(crate) enum Shape {
+    Entry,
+    Decision,
+    End,
+    Call,
+    Step,
+}
+
 /// Mermaid text is HTML-ish: quotes and angle brackets become entities.
-pub(crate) fn mermaid_text(text: &str) -> String {
+fn mermaid_text(text: &str) -> String {
     text.replace('&', "#amp;")
         .replace('"', "#quot;")
         .replace('<', "#lt;")
         .replace('>', "#gt;")
 }
 
-/// A Mermaid flowchart, left to right.
-pub(crate) fn mermaid(flow: &Flow) -> String {
-    let mut out = String::from("flowchart LR\n");
-    let t = &flow.trigger;
-    let _ = writeln!(
-        out,
-        "  {}([\"{} start<br/>webhook {}\"])",
-        t.id,
-        t.id,
-        mermaid_text(&t.event)
-    );
-    for node in &flow.nodes {
-        let label = format!(
-            "{} {}<br/>{}",
-            node.id,
-            mermaid_text(&node.key),
-            mermaid_text(&kind_label(node))
-        );
-        let shape = match node.kind {
-            NodeKind::Branch(_) | NodeKind::Evaluate(_) => format!("{{\"{label}\"}}"),
-            NodeKind::CallFlow(_) => format!("[[\"{label}\"]]"),
-            NodeKind::Http(_) => format!("[\"{label}\"]"),
-        };
-        let _ = writeln!(out, "  {}{shape}", node.id);
-    }
-    for outcome in ends_used(flow) {
-        let _ = writeln!(
-            out,
-            "  {}((\"end: {}\"))",
-            end_id(flow, outcome),
-            mermaid_text(outcome)
-        );
-    }
-    let _ = writeln!(out, "  {} --> {}", t.id, target_id(flow, &t.next));
-    for node in &flow.nodes {
-        for exit in &node.exits {
-            let _ = writeln!(
-                out,
-                "  {} -->|\"{}\"| {}",
-                node.id,
-                mermaid_text(outcome_label(node, &exit.outcome)),
-                target_id(flow, &exit.target)
-            );
-        }
-    }
-    out
-}
-
-pub(crate) fn dot_text(text: &str) -> String {
+fn dot_text(text: &str) -> String {
     text.replace('\\', "\\\\")
         .replace('"', "\\\"")
         .replace('\n', "\\n")
 }
 
-/// A Graphviz digraph, left to right.
-pub(crate) fn dot(flow: &Flow) -> String {
-    let mut out = String::new();
-    let _ = writeln!(out, "digraph \"{}\" {{", dot_text(&flow.name));
-    out.push_str("  rankdir=LR;\n  node [fontname=\"Helvetica\", fontsize=11];\n  edge [fontname=\"Helvetica\", fontsize=10];\n");
+impl Drawing {
+    /// A Mermaid flowchart, left to right.
+    pub fn mermaid(&self) -> String {
+        let mut out = String::from("flowchart LR\n");
+        for (boxed, part) in &self.parts {
+            let indent = if boxed.is_some() { "    " } else { "  " };
+            if let Some((id, title)) = boxed {
+                let _ = writeln!(out, "  subgraph {id}[\"{}\"]", mermaid_text(title));
+            }
+            for (id, shape, lines) in &part.nodes {
+                let label: Vec<String> = lines.iter().map(|l| mermaid_text(l)).collect();
+                let (open, close) = match shape {
+                    Shape::Entry => ("([", "])"),
+                    Shape::Decision => ("{", "}"),
+                    Shape::End => ("((", "))"),
+                    Shape::Call => ("[[", "]]"),
+                    Shape::Step => ("[", "]"),
+                };
+                let _ = writeln!(out, "{indent}{id}{open}\"{}\"{close}", label.join("<br/>"));
+            }
+            for (from, label, to) in &part.edges {
+                let _ = match label.as_str() {
+                    "" => writeln!(out, "{indent}{from} --> {to}"),
+                    label => writeln!(out, "{indent}{from} -->|\"{}\"| {to}", mermaid_text(label)),
+                };
+            }
+            if boxed.is_some() {
+                out.push_str("  end\n");
+            }
+        }
+        out
+    }
+
+    /// A Graphviz digraph, left to right.
+    pub fn dot(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "digraph \"{}\" {{", dot_text(&self.name));
+        out.push_str("  rankdir=LR;\n  node [fontname=\"Helvetica\", fontsize=11];\n  edge [fontname=\"Helvetica\", fontsize=10];\n");
+        for (boxed, part) in &self.parts {
+            let indent = if boxed.is_some() { "    " } else { "  " };
+            if let Some((id, title)) = boxed {
+                let _ = writeln!(out, "  subgraph cluster_{id} {{");
+                let _ = writeln!(out, "    label=\"{}\";", dot_text(title));
+            }
+            for (id, shape, lines) in &part.nodes {
+                let shape = match shape {
+                    Shape::Entry => "oval",
+                    Shape::Decision => "diamond",
+                    Shape::End => "doublecircle",
+                    Shape::Call => "component",
+                    Shape::Step => "box",
+                };
+                let label: Vec<String> = lines.iter().map(|l| dot_text(l)).collect();
+                let _ = writeln!(
+                    out,
+                    "{indent}{id} [shape={shape}, label=\"{}\"];",
+                    label.join("\\n")
+                );
+            }
+            for (from, label, to) in &part.edges {
+                let _ = match label.as_str() {
+                    "" => writeln!(out, "{indent}{from} -> {to};"),
+                    label => writeln!(
+                        out,
+                        "{indent}{from} -> {to} [label=\"{}\"];",
+                        dot_text(label)
+                    ),
+                };
+            }
+            if boxed.is_some() {
+                out.push_str("  }\n");
+            }
+        }
+        out.push_str("}\n");
+        out
+    }
+}
+
+/// A Webex Connect flow as drawn: the trigger with its event, every node with its id, key and
+/// type, each flow outcome reached as an end, every edge labelled with its outcome.
+fn drawing(flow: &Flow) -> Drawing {
     let t = &flow.trigger;
-    let _ = writeln!(
-        out,
-        "  {} [shape=oval, label=\"{} start\\nwebhook {}\"];",
-        t.id,
-        t.id,
-        dot_text(&t.event)
-    );
+    let mut part = Part::default();
+    part.nodes.push((
+        t.id.to_string(),
+        Shape::Entry,
+        vec![format!("{} start", t.id), format!("webhook {}", t.event)],
+    ));
     for node in &flow.nodes {
         let shape = match node.kind {
-            NodeKind::Branch(_) | NodeKind::Evaluate(_) => "diamond",
-            NodeKind::CallFlow(_) => "component",
-            NodeKind::Http(_) => "box",
+            NodeKind::Branch(_) | NodeKind::Evaluate(_) => Shape::Decision,
+            NodeKind::CallFlow(_) => Shape::Call,
+            NodeKind::Http(_) => Shape::Step,
         };
-        let _ = writeln!(
-            out,
-            "  {} [shape={shape}, label=\"{} {}\\n{}\"];",
-            node.id,
-            node.id,
-            dot_text(&node.key),
-            dot_text(&kind_label(node))
-        );
+        let label = vec![format!("{} {}", node.id, node.key), kind_label(node)];
+        part.nodes.push((node.id.to_string(), shape, label));
     }
     for outcome in ends_used(flow) {
-        let _ = writeln!(
-            out,
-            "  {} [shape=doublecircle, label=\"end: {}\"];",
+        part.nodes.push((
             end_id(flow, outcome),
-            dot_text(outcome)
-        );
+            Shape::End,
+            vec![format!("end: {outcome}")],
+        ));
     }
-    let _ = writeln!(out, "  {} -> {};", t.id, target_id(flow, &t.next));
+    part.edges
+        .push((t.id.to_string(), String::new(), target_id(flow, &t.next)));
     for node in &flow.nodes {
         for exit in &node.exits {
-            let _ = writeln!(
-                out,
-                "  {} -> {} [label=\"{}\"];",
-                node.id,
-                target_id(flow, &exit.target),
-                dot_text(outcome_label(node, &exit.outcome))
-            );
+            let label = outcome_label(node, &exit.outcome).to_string();
+            part.edges
+                .push((node.id.to_string(), label, target_id(flow, &exit.target)));
         }
     }
-    out.push_str("}\n");
-    out
+    Drawing {
+        name: flow.name.clone(),
+        parts: vec![(None, part)],
+    }
+}
+
+/// A Mermaid flowchart, left to right.
+pub(crate) fn mermaid(flow: &Flow) -> String {
+    drawing(flow).mermaid()
 }
 
 /// The flow drawn.
@@ -185,6 +237,6 @@ impl Flow {
 
     /// The flow as a Graphviz DOT graph.
     pub fn dot(&self) -> String {
-        dot(self)
+        drawing(self).dot()
     }
 }
