@@ -71,7 +71,7 @@ pub(super) fn no_parameters(path: &Path) -> Failure {
     )
 }
 
-fn refused(path: &Path, what: &str, why: &str) -> Failure {
+pub(super) fn refused(path: &Path, what: &str, why: &str) -> Failure {
     let name = wxcflow::diagnostic::printable_name(&path.to_string_lossy()).into_owned();
     Failure::usage(format!("{name} is {what}: {why}"))
 }

@@ -36,6 +36,8 @@ pub struct Files {
     temporaries: std::sync::atomic::AtomicU64,
     /// The largest file this process may write (`ulimit -f`), read once when first needed.
     size_limit: std::sync::OnceLock<Option<u64>>,
+    /// When stdout is a regular file and that limit is set: the bytes stdout may still take.
+    stdout_room: std::sync::OnceLock<Option<std::sync::atomic::AtomicU64>>,
 }
 
 impl Files {
@@ -621,10 +623,55 @@ impl Files {
     /// text elsewhere.
     pub fn stdout_write(&self, args: std::fmt::Arguments<'_>) {
         let text = args.to_string();
-        let written = std::io::stdout()
-            .lock()
-            .write_all(wxcflow::diagnostic::escape_c1(text).as_bytes());
+        let text = wxcflow::diagnostic::escape_c1(text);
+        // Past `ulimit -f` the kernel would end the process halfway through the write (`schema >
+        // file`): what would not fit is not begun, and the run ends with exit 2.
+        if let Some(room) = self.stdout_room.get_or_init(|| self.stdout_file_room()) {
+            use std::sync::atomic::Ordering;
+            let len = text.len() as u64;
+            if room
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
+                    left.checked_sub(len)
+                })
+                .is_err()
+            {
+                return self.record_stdout(Err(std::io::Error::other(
+                    "stdout is a file, and this output would take it over the process's file size limit (ulimit -f); the rest was not written",
+                )));
+            }
+        }
+        let written = std::io::stdout().lock().write_all(text.as_bytes());
         self.record_stdout(written);
+    }
+
+    /// The bytes stdout may still take when it is a regular file under a file size limit: the
+    /// limit less where writing begins (the file's end when it is opened to append).
+    fn stdout_file_room(&self) -> Option<std::sync::atomic::AtomicU64> {
+        let limit = (*self.size_limit.get_or_init(file_size_limit))?;
+        let meta = std::fs::metadata("/proc/self/fd/1").ok()?;
+        if !meta.is_file() {
+            return None;
+        }
+        let info = std::fs::read_to_string("/proc/self/fdinfo/1").ok()?;
+        let field = |name: &str| {
+            info.lines()
+                .find_map(|l| l.strip_prefix(name))
+                .map(str::trim)
+                .map(str::to_string)
+        };
+        let position: u64 = field("pos:")?.parse().ok()?;
+        // O_APPEND is 0o2000 in the octal flags Linux shows.
+        let append = field("flags:")
+            .and_then(|f| u64::from_str_radix(&f, 8).ok())
+            .is_some_and(|f| f & 0o2000 != 0);
+        let start = if append {
+            position.max(meta.len())
+        } else {
+            position
+        };
+        Some(std::sync::atomic::AtomicU64::new(
+            limit.saturating_sub(start),
+        ))
     }
 
     fn record_stdout(&self, result: std::io::Result<()>) {

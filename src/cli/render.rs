@@ -216,9 +216,13 @@ pub(super) fn render(
                 tenants.push(t);
             }
             Err(TenantFailure::Unreadable(why)) => {
-                let code = if why.too_large { "wxc::too-large" } else { "" };
+                let code = if why.too_large {
+                    Code::TooLarge
+                } else {
+                    Code::Io
+                };
                 reportln!("{}", error::describe_read(&why));
-                tally.failed(&name, stamp, vec![code.to_string()], Vec::new());
+                tally.failed(&name, stamp, vec![code.as_str().to_string()], Vec::new());
             }
             Err(TenantFailure::Invalid(src, d)) => {
                 // Not read: no value is quoted.

@@ -219,18 +219,18 @@ pub(super) fn test(
         match run_scenario(s, file, flows, flow_designer) {
             Ok((label, failures)) if failures.is_empty() => {
                 passed += 1;
-                outln!(s, "ok    {name}: {}", diagnostic::printable(&label));
+                outln!(s, "ok    {name}: {}", diagnostic::printable_name(&label));
             }
             Ok((label, failures)) => {
                 failed += 1;
-                outln!(s, "FAIL  {name}: {}", diagnostic::printable(&label));
+                outln!(s, "FAIL  {name}: {}", diagnostic::printable_name(&label));
                 for f in failures {
                     outln!(
                         s,
                         "      {}: expected {}, got {}",
-                        diagnostic::printable(&f.what),
-                        diagnostic::printable(&f.expected),
-                        diagnostic::printable(&f.actual)
+                        diagnostic::printable_name(&f.what),
+                        diagnostic::printable_name(&f.expected),
+                        diagnostic::printable_name(&f.actual)
                     );
                 }
             }

@@ -69,9 +69,16 @@ pub(super) fn verify(s: &Session, dir: &Path, format: Format) -> Outcome {
         }
         Format::Human => {
             for f in &findings {
-                // File names come from the folder: nothing in one may drive the terminal.
-                let line = format!("{}: {}: {}", kebab(&f.problem), f.file, f.message);
-                outln!(s, "{}", wxcflow::diagnostic::printable(&line));
+                // File names come from the folder: nothing in one may drive the terminal or
+                // start a line of its own.
+                let name = |text: &str| wxcflow::diagnostic::printable_name(text).into_owned();
+                let line = format!(
+                    "{}: {}: {}",
+                    kebab(&f.problem),
+                    name(&f.file),
+                    name(&f.message)
+                );
+                outln!(s, "{line}");
             }
             if ok {
                 outln!(

@@ -130,6 +130,7 @@ codes! {
     RunStopped => "wxc::run-stopped", Error, "A local run of a Flow Designer flow stopped before an end: an activity it does not run, a link missing, an expression it cannot evaluate; the message names the activity.", "The run stops rather than guess: give the answer it lacks (a link, a mocked reply, a subflow with --flows), or see docs/flow-designer.md for what a run carries out.";
     InvalidInputs => "wxc::invalid-inputs", Error, "A run's `--inputs` file names a variable or activity the flow does not have, or gives a value its variable's type cannot hold.", "Name the flow's variables (or an activity, as a table of its fields) exactly as the flow spells them, with values of their type.";
     OverFlowSize => "wxc::over-flow-size", Warning, "The flow document built is over 10 MB, the platform's documented flow size limit: Flow Builder may refuse the flow, and wxcflow's own readers (check, diff, decompile, inspect) do not read it back.", "Split the flow: move a part into a child flow called with Call Flow.";
+    Io => "wxc::io", Error, "A file a render reads or writes could not be: a tenant file, or the document written for it (a folder or a FIFO in its place, no permission, no space); the message gives the file system's words.", "Do what the message says (remove what is in the way, give the permission, free space), then render again.";
 }
 
 /// Where a diagnostic points: a file and a 1-based line and column (in characters), plus the byte range.

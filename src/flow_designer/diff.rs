@@ -306,6 +306,8 @@ fn diff_process(old: &Flat, new: &Flat, prefix: &str, out: &mut Vec<Change>) {
 /// shown as `•••`, whole.
 pub(crate) fn render_lines(flow: &FdFlow) -> String {
     let secrets = Secrets::of(flow);
+    // Names and kinds come from the file: a line break in one would forge a line of its own.
+    let n = |text: &str| crate::diagnostic::printable_name(text).into_owned();
     let mut out = String::new();
     let _ = writeln!(out, "flow.name = {:?}", flow.name);
     if !flow.description.is_empty() {
@@ -315,7 +317,7 @@ pub(crate) fn render_lines(flow: &FdFlow) -> String {
         let _ = writeln!(out, "flow.comment = {:?}", flow.comment);
     }
     if let Some(t) = &flow.flow_type {
-        let _ = writeln!(out, "flow.type = {t}");
+        let _ = writeln!(out, "flow.type = {}", n(t));
     }
     let mut variables: Vec<&Variable> = flow.variables.iter().collect();
     variables.sort_by(|a, b| a.name.cmp(&b.name));
@@ -335,7 +337,7 @@ pub(crate) fn render_lines(flow: &FdFlow) -> String {
             v.source.as_str()
         };
         let comma = if flags.is_empty() { "" } else { ", " };
-        let (name, kind) = (&v.name, &v.kind);
+        let (name, kind, source) = (n(&v.name), n(&v.kind), n(source));
         let _ = writeln!(
             out,
             "variables.{name} = {kind} {value} [{source}{comma}{flags}]"
@@ -347,10 +349,11 @@ pub(crate) fn render_lines(flow: &FdFlow) -> String {
             Scope::Event(key) => {
                 if let Some(e) = flow.event_flows.iter().find(|e| &e.key == key) {
                     for (event, handler) in &e.on_events {
+                        let (key, event, handler) = (n(key), n(event), n(handler));
                         let _ = writeln!(out, "event_flows.{key}.on.{event} -> {handler}");
                     }
                 }
-                format!("event_flows.{key}.")
+                format!("event_flows.{}.", n(key))
             }
         };
         let flat = Flat::new(process, &secrets, &scope);
@@ -360,15 +363,17 @@ pub(crate) fn render_lines(flow: &FdFlow) -> String {
                 continue;
             };
             let a = &process.activities[i];
-            let _ = writeln!(out, "{prefix}{name} = {}", a.type_name());
+            let shown = n(&name);
+            let _ = writeln!(out, "{prefix}{shown} = {}", n(a.type_name()));
             for (path, value) in &flat.facts[i] {
                 if matches!(path.as_str(), "type" | "group" | "activityId") {
                     continue;
                 }
-                let _ = writeln!(out, "{prefix}{name}.{path} = {}", value.shown());
+                let _ = writeln!(out, "{prefix}{shown}.{} = {}", n(path), n(value.shown()));
             }
             for link in index.links_in_port_order(&name) {
-                let _ = writeln!(out, "{prefix}{name}.{} -> {}", link.port, link.target);
+                let (port, target) = (n(&link.port), n(&link.target));
+                let _ = writeln!(out, "{prefix}{shown}.{port} -> {target}");
             }
         }
     }

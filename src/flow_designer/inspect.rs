@@ -90,13 +90,16 @@ pub(crate) fn summary(flow: &FdFlow, kind: &'static str) -> Summary {
 
 /// The summary as `inspect` prints it for people, headed by the file's path.
 pub(crate) fn render(path: &str, s: &Summary) -> String {
+    // Names come from the file: each stays on its line, and drives no terminal.
+    let n = |text: &str| crate::diagnostic::printable_name(text).into_owned();
+    let path = n(path);
     let counts = |m: &BTreeMap<String, usize>| {
         m.iter()
-            .map(|(k, n)| {
-                if *n == 1 {
-                    k.clone()
+            .map(|(k, count)| {
+                if *count == 1 {
+                    n(k)
                 } else {
-                    format!("{k} ×{n}")
+                    format!("{} ×{count}", n(k))
                 }
             })
             .collect::<Vec<_>>()
@@ -112,8 +115,8 @@ pub(crate) fn render(path: &str, s: &Summary) -> String {
     let _ = writeln!(
         out,
         "  flow: {} ({})",
-        s.name,
-        s.flow_type.as_deref().unwrap_or("type not given: a flow")
+        n(&s.name),
+        n(s.flow_type.as_deref().unwrap_or("type not given: a flow"))
     );
     let total: usize = s.typed.values().chain(s.generic.values()).sum();
     let _ = writeln!(out, "  activities: {total}");
@@ -134,15 +137,16 @@ pub(crate) fn render(path: &str, s: &Summary) -> String {
         s.variables, s.secure_variables
     );
     if !s.inputs.is_empty() {
-        let _ = writeln!(out, "    inputs: {}", s.inputs.join(", "));
+        let _ = writeln!(out, "    inputs: {}", n(&s.inputs.join(", ")));
     }
     if !s.outputs.is_empty() {
-        let _ = writeln!(out, "    outputs: {}", s.outputs.join(", "));
+        let _ = writeln!(out, "    outputs: {}", n(&s.outputs.join(", ")));
     }
     for (key, handlers) in &s.event_flows {
         let _ = writeln!(
             out,
-            "  event flow {key}: {handlers} handler{}",
+            "  event flow {}: {handlers} handler{}",
+            n(key),
             if *handlers == 1 { "" } else { "s" }
         );
     }

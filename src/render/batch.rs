@@ -858,8 +858,11 @@ impl Tally {
                     warnings,
                 });
             }
-            Err(_) => {
-                let errors = codes(outcome.diagnostics.iter().filter(|d| d.is_error()));
+            Err(why) => {
+                let mut errors = codes(outcome.diagnostics.iter().filter(|d| d.is_error()));
+                if let NotWritten::Write(_) = why {
+                    errors.push(crate::diagnostic::Code::Io.as_str().to_string());
+                }
                 self.failed(name, Some(stamp.clone()), errors, warnings);
             }
         }

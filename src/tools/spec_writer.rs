@@ -13,9 +13,11 @@ pub(crate) struct SpecWriter {
 }
 
 impl SpecWriter {
-    /// A `# ...` comment line.
+    /// A `# ...` comment line. It may quote a name from the file decompiled (a flow's, the
+    /// file's): a line break there would start a line of TOML, and TOML refuses control
+    /// characters in comments, so each shows as U+FFFD (as in file names printed).
     pub(crate) fn comment(&mut self, text: &str) {
-        self.line(&format!("# {text}"));
+        self.line(&format!("# {}", crate::diagnostic::printable_name(text)));
     }
 
     /// A `[header]` line (the header written as given: its keys already encoded).

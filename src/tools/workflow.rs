@@ -372,6 +372,8 @@ pub struct Comparison {
 
 fn render_into(out: &mut String, name: &str, inspection: &Inspection) {
     use std::fmt::Write as _;
+    // The file's name, a zip member's, a flow's: each stays on its line.
+    let name = crate::diagnostic::printable_name(name);
     match inspection {
         Inspection::Export(e) => {
             let _ = writeln!(
@@ -402,13 +404,15 @@ fn render_into(out: &mut String, name: &str, inspection: &Inspection) {
         Inspection::FlowDocument { name: flow, nodes } => {
             let _ = writeln!(
                 out,
-                "{name}: wxcflow flow document for `{flow}` ({nodes} nodes), not an export; import it nowhere: follow its build sheet in Flow Builder"
+                "{name}: wxcflow flow document for `{}` ({nodes} nodes), not an export; import it nowhere: follow its build sheet in Flow Builder",
+                crate::diagnostic::printable_name(flow)
             );
         }
         Inspection::Spec { name: flow, .. } => {
             let _ = writeln!(
                 out,
-                "{name}: wxcflow spec for `{flow}`, not an export; compile it with `wxcflow build`"
+                "{name}: wxcflow spec for `{}`, not an export; compile it with `wxcflow build`",
+                crate::diagnostic::printable_name(flow)
             );
         }
         Inspection::Rejected(r) => {

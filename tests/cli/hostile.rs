@@ -482,3 +482,106 @@ fn a_run_copying_large_values_stops_at_its_memory_budget() {
     // Stopped long before the step limit.
     assert!(run["steps"].as_array().unwrap().len() < 100);
 }
+
+/// `schema > file` under `ulimit -f`: stdout is a file, and what would not fit is not begun (the
+/// kernel would end the process halfway through the write); exit 2, the file left empty.
+#[cfg(target_os = "linux")]
+#[test]
+fn stdout_to_a_file_under_a_size_limit_is_refused_not_cut_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -f 10; exec \"$0\" schema flow-designer > schema.json")
+        .arg(env!("CARGO_BIN_EXE_wxcflow"))
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", transcript(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("file size limit (ulimit -f)"));
+    assert_eq!(std::fs::read(dir.path().join("schema.json")).unwrap(), b"");
+    // Appending to a file that has room for it works as before.
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -f 1000; exec \"$0\" schema flow-designer >> schema.json")
+        .arg(env!("CARGO_BIN_EXE_wxcflow"))
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+    assert!(
+        std::fs::metadata(dir.path().join("schema.json"))
+            .unwrap()
+            .len()
+            > 10_240
+    );
+}
+
+/// A name read from a file or a folder (a scenario's, a flow's, a zip member's, a file's) is
+/// printed on its own line: a line break in it cannot forge a line of the report.
+#[test]
+fn a_line_break_in_a_name_cannot_forge_a_line_of_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let forged = "ok    forged: all good";
+    std::fs::create_dir(dir.path().join("scenarios")).unwrap();
+    std::fs::write(
+        dir.path().join("scenarios/s.toml"),
+        format!("name = \"x\\n{forged}\"\n[expect]\noutcome = \"Success\"\n"),
+    )
+    .unwrap();
+    let out = wxcflow(dir.path(), &["test", "scenarios"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("x\u{fffd}ok    forged"),
+        "{}",
+        transcript(&out)
+    );
+    assert!(!stdout.lines().any(|l| l == forged), "{stdout}");
+
+    // A zip member's name, in inspect.
+    let zip_path = dir.path().join("x.workflow.zip");
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(&zip_path).unwrap());
+    zip.start_file(
+        format!("a\n{forged}\n.workflow"),
+        zip::write::SimpleFileOptions::default(),
+    )
+    .unwrap();
+    use std::io::Write as _;
+    zip.write_all(b"00ff").unwrap();
+    zip.finish().unwrap();
+    let out = wxcflow(dir.path(), &["inspect", "x.workflow.zip"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("a\u{fffd}ok    forged"),
+        "{}",
+        transcript(&out)
+    );
+    assert!(!stdout.lines().any(|l| l == forged), "{stdout}");
+}
+
+/// decompile reads flow documents and Flow Designer exports; a `.workflow` export or a spec is
+/// told for what it is (exit 2), not as a JSON syntax error.
+#[test]
+fn decompile_says_what_it_cannot_read() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("old.workflow"), "00ff".repeat(64)).unwrap();
+    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/get-oauth-token.toml");
+    for (file, said) in [
+        (
+            "old.workflow",
+            "old.workflow is a .workflow export: its flow is encrypted",
+        ),
+        (
+            spec.to_str().unwrap(),
+            "is a spec: decompile reads flow documents and Flow Designer exports",
+        ),
+    ] {
+        let out = wxcflow(dir.path(), &["decompile", file]);
+        assert_eq!(out.status.code(), Some(2), "{}", transcript(&out));
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(said),
+            "{}",
+            transcript(&out)
+        );
+        assert!(out.stdout.is_empty());
+    }
+}

@@ -525,6 +525,26 @@ fn a_fifo_planted_in_outdir_or_as_a_secret_file_fails_that_tenant_and_blocks_not
         "{stderr}"
     );
     assert!(dir.path().join("out/b.flow.json").is_file());
+    // The manifest says why each failed: the document that could not be written is an I/O error.
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("out/wxcflow-manifest.json")).unwrap(),
+    )
+    .unwrap();
+    let errors = |name: &str| {
+        manifest["tenants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"] == name)
+            .map(|t| t["errors"].clone())
+            .unwrap()
+    };
+    assert_eq!(errors("a"), serde_json::json!(["wxc::io"]));
+    assert_eq!(errors("b"), serde_json::json!([]));
+    assert_eq!(
+        errors("c"),
+        serde_json::json!(["wxc::secret-file-not-allowed"])
+    );
 }
 
 /// The library's record of a batch, without a process: names, the tally and its report.

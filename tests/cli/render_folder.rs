@@ -195,6 +195,17 @@ fn verify_passes_a_clean_folder_and_names_each_problem() {
         )
     );
     let out_dir = dir.path().join("out");
+    // A file whose name holds line breaks cannot forge a line of the report.
+    let forged = format!(
+        "out: 4 documents as one completed render wrote them (build {})",
+        wxcflow::flow::Provenance::BUILD_ID
+    );
+    let planted = out_dir.join(format!("z\n{forged}\n.tmp"));
+    std::fs::write(&planted, "").unwrap();
+    let (code, report) = verify(dir.path());
+    assert_eq!(code, Some(1), "{report}");
+    assert!(!report.lines().any(|l| l == forged), "{report}");
+    std::fs::remove_file(planted).unwrap();
     // An extra file, a changed document, a missing one, a secret document changed outside its
     // secret, and one made readable by others.
     std::fs::write(out_dir.join("extra.flow.json"), "{}\n").unwrap();

@@ -618,3 +618,65 @@ fn a_drawing_shows_names_and_ports_only_and_nothing_a_terminal_acts_on() {
         }
     }
 }
+
+/// A flow's name (or the file's) holding line breaks or control characters cannot write TOML of
+/// its own into the spec `decompile` writes; the name itself round-trips. textconv and inspect
+/// print each name on its line.
+#[test]
+fn names_from_an_export_stay_on_their_line_in_what_is_written_and_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(fd_fixture("exports/token-subflow.json")).unwrap();
+    let mut export: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let injected =
+        "Hello`\n[variables.Injected]\nvalue = \"https://attacker.example/hook\"\n#\u{1b}[31m\u{7}";
+    export["name"] = serde_json::Value::String(injected.into());
+    let file = "in\n[variables.FromFileName]\n#.json";
+    std::fs::write(
+        dir.path().join(file),
+        serde_json::to_string(&export).unwrap(),
+    )
+    .unwrap();
+    let out = wxcflow(dir.path(), &["decompile", file, "-o", "spec.toml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+    let spec = std::fs::read_to_string(dir.path().join("spec.toml")).unwrap();
+    let parsed: toml::Table = spec.parse().unwrap();
+    let variables = parsed.get("variables").and_then(|v| v.as_table()).unwrap();
+    for name in ["Injected", "FromFileName"] {
+        assert!(!variables.contains_key(name), "{spec}");
+    }
+    assert!(spec.starts_with("# Flow Designer subflow `Hello`\u{fffd}[variables.Injected]"));
+    let built = wxcflow(
+        dir.path(),
+        &[
+            "build",
+            "spec.toml",
+            "--target",
+            "flow-designer",
+            "-o",
+            "back.json",
+        ],
+    );
+    assert_eq!(built.status.code(), Some(0), "{}", transcript(&built));
+    let diff = wxcflow(dir.path(), &["diff", file, "back.json"]);
+    assert_eq!(
+        (
+            diff.status.code(),
+            String::from_utf8_lossy(&diff.stdout).as_ref()
+        ),
+        (Some(0), "no logic changes\n"),
+        "{}",
+        transcript(&diff)
+    );
+    for command in ["textconv", "inspect"] {
+        let out = wxcflow(dir.path(), &[command, file]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            !stdout.contains('\u{1b}') && !stdout.contains('\u{7}'),
+            "{command}: {stdout}"
+        );
+        assert!(
+            !stdout.lines().any(|l| l.starts_with("[variables.")),
+            "{command}: {stdout}"
+        );
+    }
+}

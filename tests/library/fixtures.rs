@@ -145,6 +145,8 @@ fn every_check_code_is_exercised_by_the_corpus() {
                 // A Flow Designer condition on a secure variable:
                 // tests/flow_designer/flow_designer_secrets.rs.
                 "wxc::secure-in-condition",
+                // A render's file that cannot be read or written: tests/cli/render_folder.rs.
+                "wxc::io",
             ]
             .contains(c)
         })
