@@ -141,17 +141,51 @@ mod real {
                     .iter()
                     .map(|(k, v)| (k.to_string(), Text::plain(v.to_str().unwrap_or(""))))
                     .collect();
-                return match response.body_mut().read_to_string() {
-                    Ok(text) => Reply::Response {
+                // Any answer is an answer (its node leaves through onSuccess): a body that is not
+                // UTF-8 is decoded, not taken for a failed connection; one larger than a run keeps
+                // stops the run at the node, as any value that large does.
+                let limit = wxcflow::flow::limits::MAX_RUN_VALUE_BYTES;
+                let charset = response
+                    .headers()
+                    .get("content-type")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_ascii_lowercase)
+                    .unwrap_or_default();
+                return match response
+                    .body_mut()
+                    .with_config()
+                    .limit(limit as u64 + 1)
+                    .read_to_vec()
+                {
+                    Ok(bytes) if bytes.len() > limit => Reply::Refused {
+                        reason: format!("the answer's body is larger than {limit} bytes, the most a run keeps of a value"),
+                    },
+                    Ok(bytes) => Reply::Response {
                         status: status.as_u16(),
                         status_text: status.canonical_reason().unwrap_or("").to_string(),
                         headers: reply_headers,
-                        body: Text::plain(text),
+                        body: Text::plain(decoded(bytes, &charset)),
+                    },
+                    Err(ureq::Error::BodyExceedsLimit(_)) => Reply::Refused {
+                        reason: format!("the answer's body is larger than {limit} bytes, the most a run keeps of a value"),
                     },
                     Err(ureq::Error::Timeout(_)) => Reply::Timeout,
                     Err(e) => failed(e.to_string()),
                 };
             }
+        }
+    }
+
+    /// An answer's body as text: UTF-8; ISO-8859-1 when its Content-Type says so (each byte one
+    /// character); else UTF-8 with each byte that is not shown as U+FFFD.
+    fn decoded(bytes: Vec<u8>, content_type: &str) -> String {
+        let latin1 = ["iso-8859-1", "latin1", "latin-1", "iso8859-1"]
+            .iter()
+            .any(|name| content_type.contains(&format!("charset={name}")));
+        match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(e) if latin1 => e.into_bytes().into_iter().map(char::from).collect(),
+            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
         }
     }
 

@@ -955,3 +955,61 @@ fn textconv_of_an_unreadable_spec_hides_urls_and_headers() {
     assert!(shown.contains("[nodes.call]"), "{shown}");
     assert!(!shown.contains("SEK1"), "{shown}");
 }
+
+/// A server on 127.0.0.1 that answers one connection with `reply`, bytes as they are.
+#[cfg(feature = "live")]
+fn raw_server(reply: Vec<u8>) -> String {
+    use std::io::{BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        common::read_request_head(&mut reader);
+        // The client may stop reading a body it will not keep.
+        let _ = stream.write_all(&reply);
+    });
+    base
+}
+
+/// Any answer is an answer: a body that is not UTF-8 is decoded and the node leaves through
+/// onSuccess (it was taken for a failed connection); a body larger than a run keeps stops the
+/// run at the node, exit 1 (it was taken for a failed connection too, exit 0).
+#[cfg(feature = "live")]
+#[test]
+fn a_live_answer_in_latin_1_or_too_large_is_an_answer_not_a_failed_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = b"{\"message\":\"Passphrase ung\xfcltig\"}";
+    let mut reply = format!(
+        "HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json; charset=iso-8859-1\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    reply.extend_from_slice(body);
+    let trace = live_trace(dir.path(), &format!("{}/token", raw_server(reply)));
+    assert!(trace.contains("<- 500"), "{trace}");
+    assert!(trace.contains("fetch_token -> onSuccess"), "{trace}");
+    assert!(!trace.contains("connection failed"), "{trace}");
+
+    let size = 11 * 1024 * 1024;
+    let mut reply = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {size}\r\nConnection: close\r\n\r\n"
+    )
+    .into_bytes();
+    reply.resize(reply.len() + size, b' ');
+    let url = format!("{}/token", raw_server(reply));
+    std::fs::write(
+        dir.path().join("tenant.toml"),
+        format!("token_service_url = \"{url}\"\ntoken_passphrase = {{ env = \"LEAK_PASSPHRASE\" }}\nstatic_token = \"\"\n"),
+    )
+    .unwrap();
+    let out = run(
+        dir.path(),
+        &["run", "--values", "tenant.toml", "--live"],
+        ("live-passphrase-0001", ""),
+    );
+    let trace = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{trace}");
+    assert!(trace.contains("larger than 10485760 bytes"), "{trace}");
+    assert!(!trace.contains("fetch_token -> onError"), "{trace}");
+}
