@@ -42,7 +42,7 @@ fn built_flow(
     let Ok(bytes) = s.files.read_bounded(path, wxcflow::MAX_INPUT_BYTES) else {
         return Ok(None);
     };
-    match InputKind::detect(&bytes) {
+    match InputKind::detect_spec_reader(&bytes) {
         InputKind::FlowDocument => {
             if values.is_some() {
                 return Err(no_parameters(path));
@@ -84,7 +84,7 @@ pub(super) fn refused(path: &Path, what: &str, why: &str) -> Failure {
 pub(super) fn refuse_built(s: &Session, spec: Option<&Path>, command: &str) -> Option<Failure> {
     let path = spec?;
     let bytes = s.files.read_bounded(path, wxcflow::MAX_FD_BYTES).ok()?;
-    let (what, readers) = match InputKind::detect(&bytes) {
+    let (what, readers) = match InputKind::detect_spec_reader(&bytes) {
         InputKind::FlowDocument => ("a flow document", "check, graph and diff"),
         InputKind::FlowDesignerExport if command != "run" => (
             "a Flow Designer export",

@@ -71,6 +71,15 @@ pub(super) fn inspect(s: &Session, files: &[PathBuf], format: Format) -> Outcome
 pub(super) fn textconv(s: &Session, path: &Path) -> Outcome {
     // Flow Designer files are read up to what `build` writes; everything else up to its own limit.
     let bytes = s.files.read_bounded(path, wxcflow::MAX_FD_BYTES)?;
+    // TOML past the items a spec may hold is refused before anything parses it (telling a spec
+    // from other text parses it): a Flow Designer spec is told by its look and may be larger.
+    if let Ok(text) = std::str::from_utf8(&bytes) {
+        let toml =
+            !text.trim_start().starts_with('{') && InputKind::flow_designer(&bytes).is_none();
+        if toml {
+            super::refuse_too_many_items(&path.display().to_string(), text)?;
+        }
+    }
     let kind = InputKind::detect(&bytes);
     if let Some(code) = super::flow_designer::textconv(s, path, &bytes, kind) {
         return code;

@@ -619,9 +619,24 @@ fn run_command(s: &Session, command: Command) -> Outcome {
 }
 
 /// Reads a spec, tenant file, scenario or mock: UTF-8, at most [`wxcflow::MAX_INPUT_BYTES`].
+/// A file of more TOML items than [`wxcflow::flow::limits::MAX_TOML_ITEMS`] is refused as too
+/// large before a parser sees it.
 fn read_source(s: &Session, path: &Path) -> Result<SourceFile, io::ReadError> {
     let text = s.files.read_text(path, wxcflow::MAX_INPUT_BYTES)?;
-    Ok(SourceFile::new(path.display().to_string(), text))
+    let name = path.display().to_string();
+    refuse_too_many_items(&name, &text)?;
+    Ok(SourceFile::new(name, text))
+}
+
+/// TOML text past [`wxcflow::flow::limits::MAX_TOML_ITEMS`], as a read over the size limit.
+fn refuse_too_many_items(name: &str, text: &str) -> Result<(), io::ReadError> {
+    match wxcflow::flow::limits::too_many_items(&diagnostic::printable_name(name), text) {
+        Some(d) => Err(io::ReadError {
+            message: d.message,
+            too_large: true,
+        }),
+        None => Ok(()),
+    }
 }
 
 /// A read that failed for being over the size limit, reported as a diagnostic in `format` (so a

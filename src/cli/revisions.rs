@@ -221,7 +221,7 @@ pub(super) fn decompile(s: &Session, document: &Path, output: Option<&Path>) -> 
         return code;
     }
     let bytes = s.files.read_bounded(document, wxcflow::MAX_INPUT_BYTES)?;
-    let not_a_document = match wxcflow::InputKind::detect(&bytes) {
+    let not_a_document = match wxcflow::InputKind::detect_spec_reader(&bytes) {
         wxcflow::InputKind::Workflow => Some(("a .workflow export", "its flow is encrypted with a key only Cisco holds, so it cannot be decompiled (`wxcflow inspect` reads what can be read)")),
         kind if kind.is_connect_spec() => Some(("a spec", "decompile reads flow documents and Flow Designer exports")),
         _ => None,

@@ -483,7 +483,9 @@ fn check_rendered(
 /// literally (found from the TOML alone, so that a spec whose shape is wrong quotes its lines
 /// hidden too). A failure is a finished build.
 fn parse(source: &SourceFile) -> Result<(Spec, Vec<diagnostic::Span>), Box<Build>> {
-    if let Some(d) = too_large(&source.name, source.text.len()) {
+    let too_large = too_large(&source.name, source.text.len())
+        .or_else(|| crate::flow::limits::too_many_items(&source.name, &source.text));
+    if let Some(d) = too_large {
         return Err(Box::new(failed(vec![d])));
     }
     // Read a part at a time when it reads; otherwise as one, for the exact diagnostic.

@@ -259,7 +259,11 @@ fn recognise_other(bytes: &[u8], toml: bool) -> Option<Inspection> {
         return None;
     }
     // The syntax tree alone (borrowed, no owned table built): a spec is a TOML file with a
-    // `[flow]` table and a `trigger`.
+    // `[flow]` table and a `trigger`. Text of more items than a spec may hold is not parsed (it
+    // would take gigabytes): no spec, and the spec reader says why.
+    if crate::flow::limits::too_many_items("", trimmed).is_some() {
+        return None;
+    }
     use toml::de::{DeTable, DeValue};
     let root = DeTable::parse(trimmed).ok()?;
     fn entry<'t, 'i>(table: &'t DeTable<'i>, key: &str) -> Option<&'t DeValue<'i>> {

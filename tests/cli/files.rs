@@ -543,3 +543,49 @@ fn secrets_go_to_regular_files_or_the_null_device_only() {
         .mode();
     assert_eq!(mode & 0o777, 0o600);
 }
+
+/// A spec under the size limit made of tiny values (`x = [{a=1},{a=1},...]`) took gigabytes in
+/// TOML's parser (2.1 GB for 9 MB, an abort under `ulimit -v`): text of more keys and values than
+/// a spec may hold is refused before any parser sees it, in every command that reads specs.
+#[test]
+fn a_spec_of_too_many_tiny_values_is_refused_before_it_is_parsed() {
+    let dir = workspace();
+    let mut spec = String::from(wxcflow::DEFAULT_SPEC);
+    spec.push_str("\n[extra]\nx = [");
+    spec.push_str(&"{a=1},".repeat(400_000));
+    spec.push_str("]\n");
+    assert!(spec.len() < wxcflow::MAX_INPUT_BYTES);
+    std::fs::write(dir.path().join("big.toml"), &spec).unwrap();
+    std::fs::write(dir.path().join("big2.toml"), &spec).unwrap();
+    for args in [
+        &["check", "big.toml"][..],
+        &["build", "big.toml", "-o", "out.flow.json"],
+        &["graph", "big.toml"],
+        &["sheet", "big.toml"],
+        &["run", "big.toml"],
+        &["fmt", "--check", "big.toml"],
+        &["textconv", "big.toml"],
+        &["diff", "big.toml", "big2.toml"],
+        &[
+            "build",
+            "big.toml",
+            "--target",
+            "flow-designer",
+            "-o",
+            "out.fd.json",
+        ],
+    ] {
+        let out = wxcflow_limited(dir.path(), args);
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(matches!(out.status.code(), Some(1 | 2)), "{args:?}: {said}");
+        assert!(
+            said.contains("big.toml holds more than 1000000 TOML keys and values"),
+            "{args:?}: {said}"
+        );
+    }
+    assert!(!dir.path().join("out.flow.json").exists());
+}
