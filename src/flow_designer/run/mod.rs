@@ -18,7 +18,7 @@ use super::model::*;
 use super::pebble;
 use super::secrets::{covers, is_credential_header, secret_variables, Secrets};
 use crate::flow::jsonpath;
-use crate::flow::limits::MAX_RUN_VALUE_BYTES;
+use crate::flow::limits::{MAX_RUN_HELD_BYTES, MAX_RUN_VALUE_BYTES, MAX_TEMPLATE_FUEL};
 use crate::secret::Text;
 use crate::tools::simulate::{Exchange, HttpClient, Reply, Request};
 use eval::{EvalError, Pebble};
@@ -32,6 +32,13 @@ pub(crate) use render::{render_json, render_text};
 
 /// Activities after which a run is cut (a loop without an exit).
 pub(crate) const STEP_LIMIT: usize = 1_000;
+/// The most work all the templates of one run may do together, counted as one template's is
+/// (minijinja's instructions, and the bytes of template read and parsed): wxcflow's own bound,
+/// the platform publishes none. Twice what one template may do ([`MAX_TEMPLATE_FUEL`]): a flow's
+/// templates, a few dozen operators each, take a few thousand for 1,000 activities; a condition
+/// of hundreds of operators evaluated at each step of a loop stops the run there instead of
+/// taking seconds.
+pub(crate) const MAX_RUN_FUEL: u64 = 2 * MAX_TEMPLATE_FUEL;
 /// How deep subflow handoffs may nest.
 pub(crate) const DEPTH_LIMIT: usize = 8;
 /// The response timeout assumed when an HTTP activity gives none or an unreadable one
@@ -173,6 +180,11 @@ pub enum Stop {
     /// An HTTP activity whose client refused to go on (activity, why): a redirect to a scheme
     /// other than http or https.
     Refused(String, String),
+    /// An activity that takes what the run holds (values, replies and the trace) past
+    /// [`MAX_RUN_HELD_BYTES`], as in Connect runs.
+    TooMuch(String),
+    /// An activity whose templates take the run's work past [`MAX_RUN_FUEL`].
+    OutOfFuel(String),
 }
 
 impl Stop {
@@ -191,7 +203,9 @@ impl Stop {
             | Stop::TooDeep(a)
             | Stop::Subflow(a, _)
             | Stop::Inside(a, _, _)
-            | Stop::Refused(a, _) => Some(a),
+            | Stop::Refused(a, _)
+            | Stop::TooMuch(a)
+            | Stop::OutOfFuel(a) => Some(a),
         }
     }
 
@@ -230,6 +244,8 @@ impl std::fmt::Display for Stop {
             Stop::Subflow(a, why) => write!(f, "activity `{a}`: {why}"),
             Stop::Inside(a, sub, inner) => write!(f, "in subflow `{sub}` (handoff `{a}`): {inner}"),
             Stop::Refused(a, why) => write!(f, "activity `{a}`: {why}; the run stops here"),
+            Stop::TooMuch(a) => write!(f, "activity `{a}` takes what the run holds (values, replies and the trace) past {MAX_RUN_HELD_BYTES} bytes, the most a run keeps (large values copied in a loop?)"),
+            Stop::OutOfFuel(a) => write!(f, "activity `{a}` takes the work of the run's templates past {MAX_RUN_FUEL} (instructions run and bytes of template read), the most one run does (a long condition evaluated in a loop?)"),
         }
     }
 }
@@ -319,6 +335,12 @@ struct Machine<'a> {
     subflows: &'a dyn SubflowLookup,
     pebble: Pebble,
     steps: usize,
+    /// Bytes the run may still hold (of [`MAX_RUN_HELD_BYTES`]), each value counted as made.
+    held_left: usize,
+    /// Work the run's templates may still do (of [`MAX_RUN_FUEL`]).
+    fuel_left: u64,
+    /// A run-wide bound passed, told at the end of the activity that passed it.
+    exhausted: Option<Exhausted>,
     path: Vec<String>,
     events: Vec<Event>,
     warnings: Vec<String>,
@@ -339,6 +361,9 @@ pub(crate) fn run(
         subflows,
         pebble: Pebble::new(),
         steps: 0,
+        held_left: MAX_RUN_HELD_BYTES,
+        fuel_left: MAX_RUN_FUEL,
+        exhausted: None,
         path: Vec::new(),
         events: Vec::new(),
         warnings: Vec::new(),
@@ -566,6 +591,27 @@ impl<'f> Frame<'f> {
 }
 
 impl Machine<'_> {
+    /// Counts `bytes` more held by the run; past [`MAX_RUN_HELD_BYTES`], the run stops at the
+    /// end of the activity.
+    fn spend(&mut self, bytes: usize) {
+        match self.held_left.checked_sub(bytes) {
+            Some(left) => self.held_left = left,
+            None => {
+                self.held_left = 0;
+                self.exhausted.get_or_insert(Exhausted::Held);
+            }
+        }
+    }
+
+    /// The stop for a run-wide bound the activity `at` passed, once (a handoff's subflow tells
+    /// it of its own activity, and the handoff passes that on).
+    fn exhausted_at(&mut self, at: &str) -> Option<Stop> {
+        self.exhausted.take().map(|bound| match bound {
+            Exhausted::Held => Stop::TooMuch(at.to_string()),
+            Exhausted::Fuel => Stop::OutOfFuel(at.to_string()),
+        })
+    }
+
     fn warn(&mut self, text: String) {
         if !self.warnings.contains(&text) {
             self.warnings.push(text);
@@ -583,7 +629,27 @@ impl Machine<'_> {
         if frame.read_bytes(template) > MAX_RUN_VALUE_BYTES {
             return Err(eval::too_large());
         }
-        let value = self.pebble.render(template, &frame.context())?;
+        if self.fuel_left == 0 {
+            self.exhausted.get_or_insert(Exhausted::Fuel);
+            return Err(EvalError(format!(
+                "the run's templates did all the work one run does ({MAX_RUN_FUEL})"
+            )));
+        }
+        let rendered = self.pebble.render_counted(template, &frame.context());
+        // A template that fails did its work too: at least reading it.
+        let work = rendered.as_ref().map_or(
+            u64::try_from(template.len()).unwrap_or(u64::MAX),
+            |(_, work)| *work,
+        );
+        match self.fuel_left.checked_sub(work) {
+            Some(left) => self.fuel_left = left,
+            None => {
+                self.fuel_left = 0;
+                self.exhausted.get_or_insert(Exhausted::Fuel);
+            }
+        }
+        let (value, _) = rendered?;
+        self.spend(value.len());
         if !frame.reads_secret(template, false) {
             return Ok(Text::plain(value));
         }
@@ -638,8 +704,15 @@ impl Machine<'_> {
                     return Ok(shown);
                 }
             }
+            self.spend(shown.len());
             self.path.push(shown.clone());
-            let port = match self.step(frame, at, depth)? {
+            let stepped = self.step(frame, at, depth);
+            // A run-wide bound passed stops the run at the activity that passed it, whatever the
+            // activity made of it (an error port it took, an end it reached).
+            if let Some(stop) = self.exhausted_at(&at.name) {
+                return Err(stop);
+            }
+            let port = match stepped? {
                 Next::End => return Ok(shown),
                 Next::Port(port) => port,
             };
@@ -757,6 +830,7 @@ impl Machine<'_> {
                     let Some(value) = parsed.as_ref().and_then(|v| select(v, path)) else {
                         continue;
                     };
+                    self.spend(value_bytes(&value));
                     frame.set(&name, variable, value, Taint::secret(secret))?;
                 }
                 Ok(Next::Port("default".into()))
@@ -863,9 +937,12 @@ impl Machine<'_> {
         for hop in &mut redirects {
             hop.location = std::mem::take(&mut hop.location).tainted_by(secret_reply);
         }
+        // The reply is kept in the trace, and its body in the activity's outputs.
+        self.spend(reply_bytes(&reply));
         let mut fields = serde_json::Map::new();
         match &reply {
             Reply::Response { status, body, .. } => {
+                self.spend(body.expose().len());
                 fields.insert("httpStatusCode".into(), Value::from(*status));
                 fields.insert(
                     "httpResponseBody".into(),
@@ -880,6 +957,7 @@ impl Machine<'_> {
                     // An output is secret when its variable is (as a Connect node's declared
                     // secret outputs): the other fields of a reply that carries a secret are not.
                     if let Some(value) = parsed.as_ref().and_then(|v| select(v, path)) {
+                        self.spend(value_bytes(&value));
                         frame.set(&a.name, variable, value, Taint::default())?;
                     }
                 }
@@ -946,6 +1024,7 @@ impl Machine<'_> {
         let mut inner = Frame::new(&child, format!("{}{}/", frame.prefix, child.name));
         for (src, target) in mappings("subflowInputVariables") {
             let slot = frame.vars.get(&src).cloned().unwrap_or_default();
+            self.spend(value_bytes(&slot.value));
             inner
                 .set(&a.name, &target, slot.value, slot.taint)
                 .map_err(|e| Stop::Inside(a.name.clone(), child.name.clone(), Box::new(e)))?;
@@ -958,6 +1037,7 @@ impl Machine<'_> {
             .map_err(|e| Stop::Inside(a.name.clone(), child.name.clone(), Box::new(e)))?;
         for (src, target) in mappings("subflowOutputVariables") {
             let slot = inner.vars.get(&target).cloned().unwrap_or_default();
+            self.spend(value_bytes(&slot.value));
             frame.set(&a.name, &src, slot.value, slot.taint)?;
         }
         Ok(Next::Port("default".into()))
@@ -1065,6 +1145,42 @@ impl Machine<'_> {
 enum Next {
     End,
     Port(String),
+}
+
+/// Which run-wide bound a run passed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Exhausted {
+    Held,
+    Fuel,
+}
+
+/// The bytes a JSON value holds as a run keeps it: text as it is, anything else as written.
+fn value_bytes(value: &Value) -> usize {
+    match value {
+        Value::String(s) => s.len(),
+        other => other.to_string().len(),
+    }
+}
+
+/// The bytes a reply holds: its body, headers and reason (as in Connect runs).
+fn reply_bytes(reply: &Reply) -> usize {
+    match reply {
+        Reply::Response {
+            status_text,
+            headers,
+            body,
+            ..
+        } => headers
+            .iter()
+            .map(|(k, v)| k.len() + v.expose().len())
+            .fold(
+                status_text.len() + body.expose().len(),
+                usize::saturating_add,
+            ),
+        Reply::ConnectionFailed { reason } => reason.expose().len(),
+        Reply::Refused { reason } => reason.len(),
+        Reply::Timeout => 0,
+    }
 }
 
 /// JSONPath on a reply or parsed input: text bare, other JSON as it is.
