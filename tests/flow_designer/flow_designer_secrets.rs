@@ -657,3 +657,72 @@ fn a_condition_on_a_secure_variable_is_warned_of() {
         );
     }
 }
+
+/// `run` of a subflow whose condition compares secure `code`: the path after the condition,
+/// the end and every variable show as the mask, the same whatever the code, unless
+/// `--reveal-path`; a condition testing only whether it is set is shown whole.
+#[test]
+fn a_run_hides_the_path_after_a_condition_on_a_secure_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = |expression: &str| {
+        format!(
+            "[flow_designer]\nname = \"Pin\"\ntype = \"SUBFLOW\"\n\n\
+             [variables.code]\nsource = \"SUBFLOW_INPUT\"\nisSecure = true\n\n\
+             [variables.Result]\nsource = \"SUBFLOW_OUTPUT\"\n\n\
+             [activities.Start]\ntype = \"NewSubFlowStart\"\nnext = {{ out = \"Check\" }}\n\n\
+             [activities.Check]\ntype = \"condition-activity\"\n\
+             next = {{ true = \"DefaultPin\", false = \"OwnPin\" }}\n\n\
+             [activities.Check.settings]\nexpression = \"{{{{ {expression} }}}}\"\n\n\
+             [activities.DefaultPin]\ntype = \"set-variable\"\nnext = {{ out = \"Done\" }}\n\n\
+             [activities.DefaultPin.settings]\nsrcVariable = \"Result\"\nexpr = '{{{{ \"default\" }}}}'\n\n\
+             [activities.OwnPin]\ntype = \"end-subflow\"\n\n\
+             [activities.Done]\ntype = \"end-subflow\"\n"
+        )
+    };
+    let shown = |expression: &str, code: &str, reveal: bool| {
+        std::fs::write(dir.path().join("pin.toml"), spec(expression)).unwrap();
+        std::fs::write(dir.path().join("in.toml"), format!("code = \"{code}\"\n")).unwrap();
+        let mut all = String::new();
+        for format in ["human", "json"] {
+            let mut args = vec!["run", "pin.toml", "--inputs", "in.toml", "--format", format];
+            if reveal {
+                args.push("--reveal-path");
+            }
+            let out = crate::common::wxcflow(dir.path(), &args);
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{}",
+                crate::common::transcript(&out)
+            );
+            all.push_str(&crate::common::transcript(&out));
+        }
+        all
+    };
+    let compared = "code == '0000'";
+    let default = shown(compared, "0000", false);
+    assert_eq!(default, shown(compared, "4711", false));
+    for part in [
+        "  Check\n  •••\n",
+        "end: •••",
+        "Result = \"•••\"",
+        "the path after `Check` is not shown",
+        "\"secret_choice\": \"Check\"",
+    ] {
+        assert!(default.contains(part), "{part}:\n{default}");
+    }
+    assert!(
+        !default.contains("DefaultPin") && !default.contains("OwnPin"),
+        "{default}"
+    );
+    // Revealed: each code's own way.
+    let revealed = shown(compared, "0000", true);
+    assert!(revealed.contains("end: Done"), "{revealed}");
+    assert!(shown(compared, "4711", true).contains("end: OwnPin"));
+    // Whether it is set is no secret: shown whole.
+    let set = shown("code is not empty", "4711", false);
+    assert!(
+        set.contains("end: Done") && !set.contains("secret_choice"),
+        "{set}"
+    );
+}

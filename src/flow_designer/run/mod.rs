@@ -185,6 +185,9 @@ pub enum Stop {
     TooMuch(String),
     /// An activity whose templates take the run's work past [`MAX_RUN_FUEL`].
     OutOfFuel(String),
+    /// A stop after the activity that chose its way on a secret value (that activity): where
+    /// and why are not told (see [`FdRun::without_secret_path`]).
+    AfterSecretChoice(String),
 }
 
 impl Stop {
@@ -205,7 +208,8 @@ impl Stop {
             | Stop::Inside(a, _, _)
             | Stop::Refused(a, _)
             | Stop::TooMuch(a)
-            | Stop::OutOfFuel(a) => Some(a),
+            | Stop::OutOfFuel(a)
+            | Stop::AfterSecretChoice(a) => Some(a),
         }
     }
 
@@ -245,6 +249,7 @@ impl std::fmt::Display for Stop {
             Stop::Inside(a, sub, inner) => write!(f, "in subflow `{sub}` (handoff `{a}`): {inner}"),
             Stop::Refused(a, why) => write!(f, "activity `{a}`: {why}; the run stops here"),
             Stop::TooMuch(a) => write!(f, "activity `{a}` takes what the run holds (values, replies and the trace) past {MAX_RUN_HELD_BYTES} bytes, the most a run keeps (large values copied in a loop?)"),
+            Stop::AfterSecretChoice(a) => write!(f, "the run stopped after `{a}`, which chose its way on a secret value: where and why are not shown (--reveal-path shows them)"),
             Stop::OutOfFuel(a) => write!(f, "activity `{a}` takes the work of the run's templates past {MAX_RUN_FUEL} (instructions run and bytes of template read), the most one run does (a long condition evaluated in a loop?)"),
         }
     }
@@ -274,6 +279,54 @@ pub struct FdRun {
     /// Why it stopped without an end.
     #[serde(skip)]
     pub stop: Option<Stop>,
+    /// The first activity that chose its way on a secret value (a condition or case reading
+    /// one, other than to test whether it is empty), as the path shows it; the path from there
+    /// on tells something of the value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret_choice: Option<String>,
+    /// How much of the path, events and warnings came before the way was chosen on a secret.
+    #[serde(skip)]
+    cut: Option<Cut>,
+}
+
+/// How much of a run came before an activity chose its way on a secret: the path up to that
+/// activity, the events and warnings made by then, and the activity as the path shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Cut {
+    path: usize,
+    events: usize,
+    warnings: usize,
+    activity: String,
+}
+
+impl FdRun {
+    /// The run as it may be shown when the path is not revealed: up to and including the first
+    /// activity that chose its way on a secret value, then the mask for the rest; the end as the
+    /// mask, every variable's value as the mask (which were set after tells the way too), events
+    /// and warnings from there on left out, and a stop there told as
+    /// [`Stop::AfterSecretChoice`]. A run whose way no secret chose is returned as it is.
+    pub fn without_secret_path(mut self) -> FdRun {
+        let Some(cut) = self.cut.take() else {
+            return self;
+        };
+        let mask = crate::secret::MASK.to_string();
+        self.path.truncate(cut.path);
+        self.path.push(mask.clone());
+        self.end = self.end.map(|_| mask);
+        self.events.truncate(cut.events);
+        self.warnings.truncate(cut.warnings);
+        self.warnings.push(format!(
+            "the path after `{}` is not shown: it chose its way on a secret value, and where the run went would tell something of it (--reveal-path shows it)",
+            cut.activity
+        ));
+        for value in self.variables.values_mut() {
+            *value = Text::computed(value.expose());
+        }
+        if self.stop.is_some() {
+            self.stop = Some(Stop::AfterSecretChoice(cut.activity));
+        }
+        self
+    }
 }
 
 /// A value and whether it derives from a secret.
@@ -341,6 +394,8 @@ struct Machine<'a> {
     fuel_left: u64,
     /// A run-wide bound passed, told at the end of the activity that passed it.
     exhausted: Option<Exhausted>,
+    /// The first activity that chose its way on a secret value, as the path shows it.
+    secret_choice: Option<(String, Cut)>,
     path: Vec<String>,
     events: Vec<Event>,
     warnings: Vec<String>,
@@ -364,6 +419,7 @@ pub(crate) fn run(
         held_left: MAX_RUN_HELD_BYTES,
         fuel_left: MAX_RUN_FUEL,
         exhausted: None,
+        secret_choice: None,
         path: Vec::new(),
         events: Vec::new(),
         warnings: Vec::new(),
@@ -390,6 +446,7 @@ pub(crate) fn run(
         Ok(end) => (Some(end), None),
         Err(stop) => (None, Some(stop)),
     };
+    let (secret_choice, cut) = machine.secret_choice.unzip();
     FdRun {
         flow: flow.name.clone(),
         path: machine.path,
@@ -398,6 +455,8 @@ pub(crate) fn run(
         events: machine.events,
         warnings: machine.warnings,
         stop,
+        secret_choice,
+        cut,
     }
 }
 
@@ -591,6 +650,22 @@ impl<'f> Frame<'f> {
 }
 
 impl Machine<'_> {
+    /// Notes that activity `a` chooses its way on a secret value, when it is the first to.
+    fn chose_on_secret(&mut self, frame: &Frame, a: &Activity) {
+        if self.secret_choice.is_none() {
+            // As the path shows it: a subflow's activity is `Subflow/Activity`, which locates
+            // nothing in the flow run (rather than a namesake of the flow's own).
+            let shown = format!("{}{}", frame.prefix, a.name);
+            let cut = Cut {
+                path: self.path.len(),
+                events: self.events.len(),
+                warnings: self.warnings.len(),
+                activity: shown.clone(),
+            };
+            self.secret_choice = Some((shown, cut));
+        }
+    }
+
     /// Counts `bytes` more held by the run; past [`MAX_RUN_HELD_BYTES`], the run stops at the
     /// end of the activity.
     fn spend(&mut self, bytes: usize) {
@@ -768,14 +843,31 @@ impl Machine<'_> {
                             let text = Value::String(value.expose().to_string());
                             frame.set(&name, &variable, text, Taint::of(&value))?;
                         }
-                        Err(why) => return self.error_port(frame, a, "expr", why),
+                        Err(why) => {
+                            // Whether it fails (and leaves by its error port) may be the
+                            // secret's doing.
+                            if frame.reads_secret(&template, false) {
+                                self.chose_on_secret(frame, a);
+                            }
+                            return self.error_port(frame, a, "expr", why);
+                        }
                     }
                 }
                 Ok(Next::Port("out".into()))
             }
             Kind::Condition => {
                 let expression = a.text("expression").unwrap_or("");
-                match self.render(frame, &name, expression) {
+                let rendered = self.render(frame, &name, expression);
+                // The port taken is the value's: secret when the value is (or, failing, when
+                // what it read is).
+                let secret = match &rendered {
+                    Ok(value) => value.is_secret(),
+                    Err(_) => frame.reads_secret(expression, false),
+                };
+                if secret {
+                    self.chose_on_secret(frame, a);
+                }
+                match rendered {
                     Ok(value) => match value.expose().trim() {
                         "true" => Ok(Next::Port("true".into())),
                         "false" => Ok(Next::Port("false".into())),
@@ -791,7 +883,15 @@ impl Machine<'_> {
             }
             Kind::Case => {
                 let expression = a.text("expression").unwrap_or("");
-                let value = match self.render(frame, &name, expression) {
+                let rendered = self.render(frame, &name, expression);
+                let secret = match &rendered {
+                    Ok(value) => value.is_secret(),
+                    Err(_) => frame.reads_secret(expression, false),
+                };
+                if secret {
+                    self.chose_on_secret(frame, a);
+                }
+                let value = match rendered {
                     Ok(v) => v,
                     Err(why) => return self.error_port(frame, a, "expression", why),
                 };
