@@ -704,11 +704,15 @@ impl Machine<'_> {
         if frame.read_bytes(template) > MAX_RUN_VALUE_BYTES {
             return Err(eval::too_large());
         }
+        // Past a run-wide bound nothing more is rendered, not even in the same activity (a
+        // play-message of many prompts): the run stops when the activity ends.
         if self.fuel_left == 0 {
             self.exhausted.get_or_insert(Exhausted::Fuel);
-            return Err(EvalError(format!(
-                "the run's templates did all the work one run does ({MAX_RUN_FUEL})"
-            )));
+        }
+        if self.exhausted.is_some() {
+            return Err(EvalError(
+                "the run has done all the work, or holds all the bytes, one run may".into(),
+            ));
         }
         let rendered = self.pebble.render_counted(template, &frame.context());
         // A template that fails did its work too: at least reading it.
