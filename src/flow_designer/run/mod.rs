@@ -35,9 +35,9 @@ pub(crate) const STEP_LIMIT: usize = 1_000;
 /// The most work all the templates of one run may do together, counted as one template's is
 /// (minijinja's instructions, and the bytes of template read and parsed): wxcflow's own bound,
 /// the platform publishes none. Twice what one template may do ([`MAX_TEMPLATE_FUEL`]): a flow's
-/// templates, a few dozen operators each, take a few thousand for 1,000 activities; a condition
-/// of hundreds of operators evaluated at each step of a loop stops the run there instead of
-/// taking seconds.
+/// templates (a few dozen bytes and instructions each) take some tens of thousands over 1,000
+/// activities; a condition of hundreds of operators evaluated at each step of a loop (several
+/// thousand each time) stops the run there instead of taking seconds.
 pub(crate) const MAX_RUN_FUEL: u64 = 2 * MAX_TEMPLATE_FUEL;
 /// How deep subflow handoffs may nest.
 pub(crate) const DEPTH_LIMIT: usize = 8;
