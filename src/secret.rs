@@ -3,6 +3,8 @@
 //! `secret` set, and every printer shows it through [`Text::shown`]. Whether something is shown
 //! is decided by where the value came from, never by searching output for secret text.
 
+pub(crate) mod names;
+
 use serde::{Serialize, Serializer};
 use std::fmt;
 

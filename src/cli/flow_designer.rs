@@ -841,6 +841,8 @@ pub(super) struct FdRunArgs<'a> {
     pub(super) digits: &'a [String],
     pub(super) flows: &'a [PathBuf],
     pub(super) format: Format,
+    /// Show the path past an activity that chose its way on a secret value.
+    pub(super) reveal_path: bool,
 }
 
 /// Whether a file is a Flow Designer export or spec (a file that cannot be read is not: the
@@ -890,6 +892,11 @@ pub(super) fn run(s: &Session, path: &Path, args: &FdRunArgs) -> Outcome {
         };
         let mut http = wxcflow::tools::simulate::mock::MockClient { exchanges };
         flow.run(&inputs, &mut http, args.digits, &subflows)
+    };
+    let run = if args.reveal_path {
+        run
+    } else {
+        run.without_secret_path()
     };
     match args.format {
         Format::Human => out!(s, "{}", run.render_text()),

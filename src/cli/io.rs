@@ -525,7 +525,8 @@ impl Files {
     /// before any temporary file exists, every temporary file is written before any is renamed
     /// into place, and a failure on the way removes them all, so a full disk leaves none of the
     /// files. With `keep_existing`, a file that appeared at a path since the caller looked is
-    /// not replaced (the file is linked into place, which fails where a file is, not renamed).
+    /// not replaced (the file is linked into place, which fails where a file is, not renamed),
+    /// and a failure to place one removes those already placed: none of them was there before.
     /// The paths must not be links followed out of their folder: a link is replaced.
     pub fn write_outputs_together(
         &self,
@@ -589,9 +590,17 @@ impl Files {
                 std::fs::rename(temporary, path)
             };
             if let Err(e) = placed {
-                // Those already in place stay (a rename beside its temporary rarely fails once
-                // every byte is on disk); the rest are not left behind.
                 remove_all(&staged[index..]);
+                if keep_existing {
+                    // Nothing was at the paths already placed (each was linked where no file
+                    // was): the files there are this call's own, and go too.
+                    for (placed, _) in &outputs[..index] {
+                        let _ = std::fs::remove_file(placed);
+                    }
+                    return Err(fail(path, &e));
+                }
+                // Those already in place stay: each replaced a file, which cannot come back
+                // (a rename beside its temporary rarely fails once every byte is on disk).
                 return Err(format!("cannot write {}: {e}", path.display()));
             }
         }

@@ -146,6 +146,10 @@ enum Command {
         /// A tenant file with the template's parameter values.
         #[arg(long)]
         values: Option<PathBuf>,
+        /// Show the whole path even where an activity or branch chose its way on a secret
+        /// value (by default the trace stops showing it there: see docs/secrets.md).
+        #[arg(long)]
+        reveal_path: bool,
         /// A TOML file of `[[http]]` mocked exchanges.
         #[arg(long, conflicts_with = "live")]
         mock: Option<PathBuf>,
@@ -476,6 +480,7 @@ fn run_command(s: &Session, command: Command) -> Outcome {
             format,
             trigger,
             values,
+            reveal_path,
             ..
         } if flow_designer::is_fd_file(s, &spec) => {
             simulate::flow_folders_exist(&flows)?;
@@ -494,6 +499,7 @@ fn run_command(s: &Session, command: Command) -> Outcome {
                     digits: &digits,
                     flows: &flows,
                     format,
+                    reveal_path,
                 },
             )
         }
@@ -513,6 +519,7 @@ fn run_command(s: &Session, command: Command) -> Outcome {
             live,
             flows,
             format,
+            reveal_path,
             ..
         } => simulate::simulate(
             s,
@@ -523,6 +530,7 @@ fn run_command(s: &Session, command: Command) -> Outcome {
             live,
             &flows,
             format,
+            reveal_path,
         ),
         Command::Test {
             paths,

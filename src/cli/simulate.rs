@@ -108,6 +108,7 @@ pub(super) fn simulate(
     live: bool,
     flows: &[PathBuf],
     format: Format,
+    reveal_path: bool,
 ) -> Outcome {
     flow_folders_exist(flows)?;
     let compiled = compile(s, spec, values, Secrets::Read)?;
@@ -138,6 +139,11 @@ pub(super) fn simulate(
             &mut wxcflow::tools::simulate::mock::MockClient { exchanges },
             &resolver,
         )
+    };
+    let run = if reveal_path {
+        run
+    } else {
+        run.without_secret_path()
     };
     match format {
         Format::Human => out!(s, "{}", run.render_text()),

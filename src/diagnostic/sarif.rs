@@ -254,11 +254,22 @@ fn region(span: &Span, sources: &[&SourceFile]) -> Value {
     region
 }
 
-/// A file name as a URI reference: relative paths stay relative (code-scanning views resolve
-/// them against the repository root), with forward slashes, a leading `./` dropped and characters
-/// that a URI may not hold percent-encoded; absolute paths become `file://` URIs.
+/// A file name as a URI reference (SARIF 2.1.0, §3.4.3: `uri` holds a valid URI reference, RFC
+/// 3986): relative paths stay relative (code-scanning views resolve them against the repository
+/// root), with forward slashes, a leading `./` dropped and characters that a URI may not hold
+/// percent-encoded; absolute paths become `file://` URIs. A backslash separates folders only on
+/// Windows; elsewhere it is a character of the name (`a\b.toml` is one file), encoded as `%5C`.
 pub(crate) fn artifact_uri(file: &str) -> String {
-    let mut path = file.replace('\\', "/");
+    artifact_uri_on(file, cfg!(windows))
+}
+
+/// [`artifact_uri`] for a system where a backslash does (Windows) or does not separate folders.
+fn artifact_uri_on(file: &str, backslash_separates: bool) -> String {
+    let mut path = if backslash_separates {
+        file.replace('\\', "/")
+    } else {
+        file.to_string()
+    };
     while let Some(rest) = path.strip_prefix("./") {
         path = rest.to_string();
     }
@@ -295,13 +306,17 @@ mod tests {
     fn uris_are_relative_references_or_file_uris() {
         assert_eq!(artifact_uri("flows/a.toml"), "flows/a.toml");
         assert_eq!(artifact_uri("./flows/a.toml"), "flows/a.toml");
-        assert_eq!(artifact_uri("flows\\sub\\a.toml"), "flows/sub/a.toml");
+        let windows = |file: &str| artifact_uri_on(file, true);
+        let posix = |file: &str| artifact_uri_on(file, false);
+        assert_eq!(windows("flows\\sub\\a.toml"), "flows/sub/a.toml");
+        assert_eq!(posix("flows\\sub\\a.toml"), "flows%5Csub%5Ca.toml");
+        assert_eq!(posix("/tmp/a\\b.toml"), "file:///tmp/a%5Cb.toml");
         assert_eq!(
             artifact_uri("my flows/é#1.toml"),
             "my%20flows/%C3%A9%231.toml"
         );
         assert_eq!(artifact_uri("/tmp/a b.toml"), "file:///tmp/a%20b.toml");
-        assert_eq!(artifact_uri("C:\\flows\\a.toml"), "file:///C:/flows/a.toml");
+        assert_eq!(windows("C:\\flows\\a.toml"), "file:///C:/flows/a.toml");
         assert_eq!(artifact_uri("../a%.toml"), "../a%25.toml");
     }
 

@@ -7,6 +7,8 @@
 
 use super::model::*;
 use super::model::{processes, Scope};
+use crate::secret::names::{credential_parameters, is_secret_name, url_password};
+pub(crate) use crate::secret::names::{is_credential_header, is_credential_name, sensitive_name};
 use crate::secret::Text;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -100,13 +102,13 @@ impl Secrets {
     }
 }
 
-/// The variables that hold secrets whenever they are set: those marked secure, and those named
-/// as a credential (`apiPassword`) or as holding something sensitive (`pwd`, `cvv`, `pin`: what
-/// `check` warns is not marked Secure), whether or not the file gives them a value.
+/// The variables that hold secrets whenever they are set: those marked secure, and those whose
+/// name says they hold one ([`is_secret_name`]: `apiPassword`, `pwd`, `cvv`, `pin`: what `check`
+/// warns is not marked Secure), whether or not the file gives them a value.
 pub(crate) fn secret_variables(flow: &FdFlow) -> BTreeSet<String> {
     flow.variables
         .iter()
-        .filter(|v| v.is_secure || is_credential_name(&v.name) || sensitive_name(&v.name).is_some())
+        .filter(|v| v.is_secure || is_secret_name(&v.name))
         .map(|v| v.name.clone())
         .collect()
 }
@@ -163,25 +165,13 @@ fn types_a_value(expression: &str) -> bool {
 /// value (`?apikey=...`), or a password (`https://user:pass@host`). Places as reviewers read
 /// them.
 pub(crate) fn url_credentials(url: &str) -> Vec<String> {
-    let mut found = Vec::new();
-    if let Some((_, query)) = url.split_once('?') {
-        for pair in query.split('&') {
-            if let Some((name, value)) = pair.split_once('=') {
-                if is_credential_header(name) && !literal_part(value).is_empty() {
-                    found.push(format!("URL parameter `{name}`"));
-                }
-            }
-        }
-    }
-    if let Some(rest) = url.split_once("://").map(|(_, r)| r) {
-        let authority = rest.split('/').next().unwrap_or("");
-        if let Some((userinfo, _)) = authority.rsplit_once('@') {
-            if let Some((_, password)) = userinfo.split_once(':') {
-                if !literal_part(password).is_empty() {
-                    found.push("URL password".to_string());
-                }
-            }
-        }
+    let mut found: Vec<String> = credential_parameters(url)
+        .into_iter()
+        .filter(|(_, value)| !literal_part(value).is_empty())
+        .map(|(name, _)| format!("URL parameter `{name}`"))
+        .collect();
+    if url_password(url).is_some_and(|password| !literal_part(password).is_empty()) {
+        found.push("URL password".to_string());
     }
     found
 }
@@ -371,135 +361,6 @@ fn flatten(
             out.insert(path, Text::new(other.to_string(), covers(secret, at)));
         }
     }
-}
-
-/// The words of a name: split at non-alphanumerics and camelCase humps, lowercased
-/// (`JDSToken` -> jds, token; `x-token-passphrase` -> x, token, passphrase).
-fn words(name: &str) -> Vec<String> {
-    let chars: Vec<char> = name.chars().collect();
-    let mut words = Vec::new();
-    let mut word = String::new();
-    for (i, &c) in chars.iter().enumerate() {
-        if !c.is_ascii_alphanumeric() {
-            if !word.is_empty() {
-                words.push(std::mem::take(&mut word));
-            }
-            continue;
-        }
-        let hump = c.is_ascii_uppercase()
-            && i > 0
-            && (chars[i - 1].is_ascii_lowercase()
-                || (chars[i - 1].is_ascii_uppercase()
-                    && chars.get(i + 1).is_some_and(|n| n.is_ascii_lowercase())));
-        if hump && !word.is_empty() {
-            words.push(std::mem::take(&mut word));
-        }
-        word.push(c.to_ascii_lowercase());
-    }
-    if !word.is_empty() {
-        words.push(word);
-    }
-    words
-}
-
-/// Whether a variable or parameter name says it carries a credential: its last word is one
-/// (`botToken`, `x-token-passphrase`; not `TokenSource`).
-pub(crate) fn is_credential_name(name: &str) -> bool {
-    const LAST: [&str; 9] = [
-        "token",
-        "passphrase",
-        "password",
-        "passwd",
-        "secret",
-        "apikey",
-        "credential",
-        "credentials",
-        "authorization",
-    ];
-    let w = words(name);
-    w.last().is_some_and(|last| LAST.contains(&last.as_str()))
-        || w.windows(2)
-            .last()
-            .is_some_and(|p| p[0] == "api" && p[1] == "key")
-}
-
-/// What a variable's name says it holds, when that is sensitive: a card number, a CVV or CVC,
-/// a PIN, a password or passphrase, a token, a secret or an API key. Told by the words of the
-/// name (`subFlowCVV_makePayment` -> sub, flow, cvv, make, payment), so that `shipping` is no
-/// PIN; a name whose last word says it is about the thing rather than the thing itself
-/// (`tokenUrl`, `TokenSource`, `pinLength`, `passwordPolicy`) is not taken.
-pub(crate) fn sensitive_name(name: &str) -> Option<&'static str> {
-    const ABOUT: [&str; 20] = [
-        "url", "uri", "endpoint", "host", "source", "status", "type", "length", "len", "count",
-        "attempts", "retries", "policy", "hint", "prompt", "label", "message", "error", "expiry",
-        "expires",
-    ];
-    let w = words(name);
-    if w.last().is_some_and(|last| ABOUT.contains(&last.as_str())) {
-        return None;
-    }
-    let has = |word: &str| w.iter().any(|x| x == word);
-    let pair = |a: &str, b: &str| w.windows(2).any(|p| p[0] == a && p[1] == b);
-    Some(
-        if pair("card", "number") || has("cardnumber") || (has("pan") && has("card")) {
-            "a card number"
-        } else if has("cvv") || has("cvc") || has("cvv2") || has("cvc2") {
-            "a card security code"
-        } else if has("pin") {
-            "a PIN"
-        } else if has("password") || has("passwd") || has("pwd") {
-            "a password"
-        } else if has("passphrase") {
-            "a passphrase"
-        } else if has("token") {
-            "a token"
-        } else if has("secret") {
-            "a secret"
-        } else if has("apikey") || pair("api", "key") {
-            "an API key"
-        } else {
-            return None;
-        },
-    )
-}
-
-/// A header or query parameter name that carries a credential: a credential name, a key (`key`,
-/// `x-api-key`), or a cookie (`Cookie`, which the runner's HTTP client drops on a cross-origin
-/// redirect as it does `Authorization`). Told of the name as the server reads it: a query
-/// parameter written percent-encoded (`ke%79`) is `key` to it.
-pub(crate) fn is_credential_header(name: &str) -> bool {
-    let name = percent_decoded(name);
-    is_credential_name(&name)
-        || words(&name)
-            .last()
-            .is_some_and(|w| w == "key" || w == "cookie")
-}
-
-/// `%XX` escapes decoded (anything else kept as it is; invalid UTF-8 replaced).
-fn percent_decoded(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.contains('%') {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    let bytes = text.as_bytes();
-    let hex = |b: u8| char::from(b).to_digit(16);
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let escaped = (bytes[i] == b'%')
-            .then(|| Some((hex(*bytes.get(i + 1)?)?, hex(*bytes.get(i + 2)?)?)))
-            .flatten();
-        match escaped {
-            Some((high, low)) => {
-                out.push((high * 16 + low) as u8);
-                i += 3;
-            }
-            None => {
-                out.push(bytes[i]);
-                i += 1;
-            }
-        }
-    }
-    std::borrow::Cow::Owned(String::from_utf8_lossy(&out).into_owned())
 }
 
 #[cfg(test)]

@@ -1013,3 +1013,79 @@ fn a_live_answer_in_latin_1_or_too_large_is_an_answer_not_a_failed_connection() 
     assert!(trace.contains("larger than 10485760 bytes"), "{trace}");
     assert!(!trace.contains("fetch_token -> onError"), "{trace}");
 }
+
+/// A Connect spec whose request carries `pin` and `pwd`, the words that make a Flow Designer
+/// variable secret, as a header and a URL parameter; `url` is where it sends them.
+fn named_credentials_spec(url: &str, pin: &str, pwd: &str) -> String {
+    format!(
+        "[flow]\nname = \"Pin\"\n\n[trigger]\ntype = \"webhook\"\nevent = \"Pin\"\n\
+         sample = '{{\"id\": \"1\"}}'\nnext = \"fetch\"\n\n\
+         [nodes.fetch]\ntype = \"http\"\nmethod = \"GET\"\nurl = \"{url}?lang=en&pwd={pwd}\"\n\
+         headers = {{ pin = \"{pin}\", Accept = \"application/json\" }}\n\
+         next = {{ onSuccess = \"end:Success\", onError = \"end:Error\", onTimeout = \"end:Error\" }}\n"
+    )
+}
+
+/// The word list that makes a Flow Designer variable secret names credentials in a Connect
+/// run's requests too: a `pin` header and a `?pwd=` parameter show as the mask in the trace
+/// (text and JSON), whatever they hold.
+#[test]
+fn a_connect_run_hides_headers_and_parameters_named_as_credentials() {
+    let trace = |secrets: (&str, &str)| {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = named_credentials_spec("https://api.example.com/check", secrets.0, secrets.1);
+        std::fs::write(dir.path().join("pin.toml"), spec).unwrap();
+        let mut all = String::new();
+        for args in [
+            &["run", "pin.toml"][..],
+            &["run", "pin.toml", "--format", "json"],
+        ] {
+            let out = run(dir.path(), args, secrets);
+            all.push_str(&common::transcript(&out));
+        }
+        all
+    };
+    let reference = trace(("REFERENCE-PIN-4711", "REFERENCE-PWD-0815"));
+    assert!(
+        !reference.contains("REFERENCE-") && reference.contains("pin: •••"),
+        "{reference}"
+    );
+    assert!(
+        reference.contains("\"Accept\": \"application/json\""),
+        "{reference}"
+    );
+    for secrets in SECRET_SETS {
+        assert_eq!(trace(*secrets), reference, "depends on {secrets:?}");
+    }
+}
+
+/// A header named as a credential (`pin`) is one for redirects too: `--live` does not take it
+/// to another origin, though `[flow] credential_headers` does not list it.
+#[cfg(feature = "live")]
+#[test]
+fn a_live_redirect_drops_a_header_named_as_a_credential() {
+    let dir = tempfile::tempdir().unwrap();
+    let (elsewhere, landing) = server(1, |_| token_reply());
+    let target = format!("{elsewhere}/landing");
+    let (origin, first) = server(1, move |_| redirect_to(&target));
+    let spec = named_credentials_spec(&format!("{origin}/check"), "pin-0001", "pwd-0002");
+    std::fs::write(dir.path().join("pin.toml"), spec).unwrap();
+    let out = run(dir.path(), &["run", "pin.toml", "--live"], ("", ""));
+    let text = common::transcript(&out);
+    let first = first.join().unwrap();
+    let landing = landing.join().unwrap();
+    assert!(
+        first[0].to_ascii_lowercase().contains("pin: pin-0001"),
+        "{}",
+        first[0]
+    );
+    assert!(
+        !landing[0].to_ascii_lowercase().contains("pin-0001"),
+        "{}",
+        landing[0]
+    );
+    assert!(
+        !text.contains("pin-0001") && !text.contains("pwd-0002"),
+        "{text}"
+    );
+}

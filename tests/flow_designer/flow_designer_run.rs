@@ -1024,3 +1024,91 @@ fn a_secure_input_of_the_wrong_type_is_not_quoted() {
         assert!(!text.contains(big), "{text}");
     }
 }
+
+/// A subflow that doubles `N` to 4 MiB, then plays it in a chain of `plays` messages: each
+/// play keeps a copy in the trace.
+fn held_spec(plays: usize) -> String {
+    let mut spec = String::from(
+        "[flow_designer]\nname = \"Held\"\ntype = \"SUBFLOW\"\n\n\
+         [variables.N]\nsource = \"SUBFLOW_OUTPUT\"\nvalue = \"ab\"\n\n\
+         [activities.Start]\ntype = \"NewSubFlowStart\"\nnext = { out = \"Grow\" }\n\n\
+         [activities.Grow]\ntype = \"set-variable\"\nnext = { out = \"Big\" }\n\n\
+         [activities.Grow.settings]\nsetVariablesArray = [{ srcVariable = \"N\", expr = '{{ N ~ N }}' }]\n\n\
+         [activities.Big]\ntype = \"condition-activity\"\nnext = { true = \"Play0\", false = \"Grow\" }\n\n\
+         [activities.Big.settings]\nexpression = '{{ N | length >= 4194304 }}'\n",
+    );
+    for i in 0..plays {
+        let next = if i + 1 == plays {
+            "Done".to_string()
+        } else {
+            format!("Play{}", i + 1)
+        };
+        spec.push_str(&format!(
+            "\n[activities.Play{i}]\ntype = \"play-message\"\ngroup = \"action\"\nports = [\"default\"]\n\
+             next = {{ default = \"{next}\" }}\n\n[activities.Play{i}.settings]\n\
+             promptsTts = [{{ type = \"tts\", value = \"{{{{ N }}}}\" }}]\n"
+        ));
+    }
+    spec.push_str("\n[activities.Done]\ntype = \"end-subflow\"\n");
+    spec
+}
+
+/// A Flow Designer run holds at most 128 MiB all together, as a Connect run does: every value
+/// is under the 10 MiB a value may be, but forty copies of 4 MiB kept in the trace are more; the
+/// run stops at the activity that passes the bound (the thirtieth play: 8 MiB grown, then 30
+/// copies), located, exit 1. One copy is not.
+#[test]
+fn a_flow_designer_run_holds_at_most_what_a_connect_run_does() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("few.toml"), held_spec(1)).unwrap();
+    let out = wxcflow(dir.path(), &["run", "few.toml", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", &transcript(&out)[..300]);
+    std::fs::write(dir.path().join("held.toml"), held_spec(40)).unwrap();
+    let out = wxcflow(dir.path(), &["run", "held.toml", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("error[wxc::run-stopped]: activity `Play29`")
+            && stderr.contains(
+                "takes what the run holds (values, replies and the trace) past 134217728 bytes"
+            ),
+        "{stderr}"
+    );
+    let line = held_spec(40)
+        .lines()
+        .position(|l| l == "[activities.Play29]")
+        .unwrap();
+    let at = format!("held.toml:{}:1", line + 1);
+    let located = stderr.lines().any(|l| l.contains(&at));
+    assert!(located, "{at}: {stderr}");
+}
+
+/// One fuel budget for a whole Flow Designer run: a condition of a few hundred operators,
+/// each evaluation well within what one template may do, evaluated at every step of a loop
+/// stops the run at the condition, located, before the step limit.
+#[test]
+fn a_long_condition_evaluated_in_a_loop_runs_out_of_the_run_s_fuel() {
+    let dir = tempfile::tempdir().unwrap();
+    let condition = vec!["N == N"; 160].join(" and ");
+    let spec = format!(
+        "[flow_designer]\nname = \"Fuel\"\ntype = \"SUBFLOW\"\n\n\
+         [variables.N]\nsource = \"SUBFLOW_OUTPUT\"\nvalue = \"ab\"\n\n\
+         [activities.Start]\ntype = \"NewSubFlowStart\"\nnext = {{ out = \"C\" }}\n\n\
+         [activities.C]\ntype = \"condition-activity\"\nnext = {{ true = \"C\", false = \"C\" }}\n\n\
+         [activities.C.settings]\nexpression = '{{{{ {condition} }}}}'\n"
+    );
+    std::fs::write(dir.path().join("fuel.toml"), spec).unwrap();
+    let out = wxcflow(dir.path(), &["run", "fuel.toml"]);
+    assert_eq!(out.status.code(), Some(1), "{}", transcript(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("error[wxc::run-stopped]: activity `C` takes the work of the run's templates past 2000000"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("fuel.toml:13:1"), "{stderr}");
+    // Once: the condition ran fewer times than the step limit allows.
+    let out = wxcflow(dir.path(), &["run", "fuel.toml", "--format", "json"]);
+    let run: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let steps = run["path"].as_array().unwrap().len();
+    assert!(steps < 1_000, "{steps}");
+}

@@ -549,6 +549,75 @@ fn credentials_check_names_are_secret_in_every_command() {
     }
 }
 
+/// The voice-lookup fixture with credentials named by the words that make a variable secret
+/// (`pin`, `pwd`, `cvv`), typed in clear in a header, a query parameter and the URL's query.
+fn credentials_named_as_variables_are(dir: &Path, secrets: (&str, &str)) -> String {
+    let text =
+        std::fs::read_to_string(root().join("fixtures/flow-designer/exports/voice-lookup.json"))
+            .unwrap();
+    let mut export: Value = serde_json::from_str(&text).unwrap();
+    let headers = json!({ "pin": secrets.0, "Accept": "application/json" });
+    set_property(&mut export, "GetToken", &["httpRequestHeaders"], headers);
+    let query = json!({ "pwd": secrets.1, "lang": "en" });
+    set_property(&mut export, "GetToken", &["httpQueryParameters"], query);
+    let url = format!(
+        "https://tokens.example.com/token?name=crm&cvv={}",
+        secrets.0
+    );
+    set_property(&mut export, "GetToken", &["httpRequestUrl"], json!(url));
+    let pretty = serde_json::to_string_pretty(&export).unwrap();
+    std::fs::write(dir.join("leak.json"), pretty).unwrap();
+    let fixture = root().join("fixtures/flow-designer/exports/voice-lookup.json");
+    let fixture = fixture.to_str().unwrap();
+    let mut all = String::new();
+    for args in [
+        &["check", "leak.json"][..],
+        &["check", "leak.json", "--format", "json"],
+        &["textconv", "leak.json"],
+        &["diff", fixture, "leak.json"],
+        &["decompile", "leak.json", "-o", "leak.toml"],
+        &["textconv", "leak.toml"],
+        &["run", "leak.json"],
+        &["run", "leak.json", "--format", "json"],
+        &["sheet", "--target", "flow-designer", "leak.toml"],
+    ] {
+        let out = run(dir, args, secrets);
+        all.push_str(&format!(
+            "$ {}\n{}",
+            args.join(" ").replace(fixture, "voice-lookup.json"),
+            common::transcript(&out)
+        ));
+    }
+    all
+}
+
+/// `pin`, `pwd` and `cvv` make a variable secret; as a header, a query parameter or a URL's
+/// parameter they carry a credential all the same: one word list decides all three, and every
+/// command hides what they carry.
+#[test]
+fn credential_words_of_variables_name_credential_headers_and_parameters() {
+    let dir = tempfile::tempdir().unwrap();
+    let reference = credentials_named_as_variables_are(dir.path(), REFERENCE);
+    for secret in [REFERENCE.0, REFERENCE.1] {
+        assert!(!reference.contains(secret), "{secret} leaked:\n{reference}");
+    }
+    for place in [
+        "header `pin`",
+        "query parameter `pwd`",
+        "URL parameter `cvv`",
+    ] {
+        assert!(reference.contains(place), "{place}:\n{reference}");
+    }
+    for secrets in SECRET_SETS {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(
+            credentials_named_as_variables_are(dir.path(), *secrets),
+            reference,
+            "output depends on the secrets {secrets:?}"
+        );
+    }
+}
+
 /// A condition that reads a secure variable is told by `check`: the path a run takes (its end,
 /// shown by `run`) would tell something of the value. One that reads none is not.
 #[test]
@@ -587,4 +656,73 @@ fn a_condition_on_a_secure_variable_is_warned_of() {
             "{expression}: {text}"
         );
     }
+}
+
+/// `run` of a subflow whose condition compares secure `code`: the path after the condition,
+/// the end and every variable show as the mask, the same whatever the code, unless
+/// `--reveal-path`; a condition testing only whether it is set is shown whole.
+#[test]
+fn a_run_hides_the_path_after_a_condition_on_a_secure_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = |expression: &str| {
+        format!(
+            "[flow_designer]\nname = \"Pin\"\ntype = \"SUBFLOW\"\n\n\
+             [variables.code]\nsource = \"SUBFLOW_INPUT\"\nisSecure = true\n\n\
+             [variables.Result]\nsource = \"SUBFLOW_OUTPUT\"\n\n\
+             [activities.Start]\ntype = \"NewSubFlowStart\"\nnext = {{ out = \"Check\" }}\n\n\
+             [activities.Check]\ntype = \"condition-activity\"\n\
+             next = {{ true = \"DefaultPin\", false = \"OwnPin\" }}\n\n\
+             [activities.Check.settings]\nexpression = \"{{{{ {expression} }}}}\"\n\n\
+             [activities.DefaultPin]\ntype = \"set-variable\"\nnext = {{ out = \"Done\" }}\n\n\
+             [activities.DefaultPin.settings]\nsrcVariable = \"Result\"\nexpr = '{{{{ \"default\" }}}}'\n\n\
+             [activities.OwnPin]\ntype = \"end-subflow\"\n\n\
+             [activities.Done]\ntype = \"end-subflow\"\n"
+        )
+    };
+    let shown = |expression: &str, code: &str, reveal: bool| {
+        std::fs::write(dir.path().join("pin.toml"), spec(expression)).unwrap();
+        std::fs::write(dir.path().join("in.toml"), format!("code = \"{code}\"\n")).unwrap();
+        let mut all = String::new();
+        for format in ["human", "json"] {
+            let mut args = vec!["run", "pin.toml", "--inputs", "in.toml", "--format", format];
+            if reveal {
+                args.push("--reveal-path");
+            }
+            let out = crate::common::wxcflow(dir.path(), &args);
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{}",
+                crate::common::transcript(&out)
+            );
+            all.push_str(&crate::common::transcript(&out));
+        }
+        all
+    };
+    let compared = "code == '0000'";
+    let default = shown(compared, "0000", false);
+    assert_eq!(default, shown(compared, "4711", false));
+    for part in [
+        "  Check\n  •••\n",
+        "end: •••",
+        "Result = \"•••\"",
+        "the path after `Check` is not shown",
+        "\"secret_choice\": \"Check\"",
+    ] {
+        assert!(default.contains(part), "{part}:\n{default}");
+    }
+    assert!(
+        !default.contains("DefaultPin") && !default.contains("OwnPin"),
+        "{default}"
+    );
+    // Revealed: each code's own way.
+    let revealed = shown(compared, "0000", true);
+    assert!(revealed.contains("end: Done"), "{revealed}");
+    assert!(shown(compared, "4711", true).contains("end: OwnPin"));
+    // Whether it is set is no secret: shown whole.
+    let set = shown("code is not empty", "4711", false);
+    assert!(
+        set.contains("end: Done") && !set.contains("secret_choice"),
+        "{set}"
+    );
 }

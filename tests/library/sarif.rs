@@ -451,3 +451,26 @@ fn unreadable_inputs_make_the_run_unsuccessful() {
         false
     );
 }
+
+/// On a POSIX system a backslash is a character of a file name: `a\b.toml` is one file in the
+/// current folder, and its URI names that file (`a%5Cb.toml`), not `a/b.toml` in a folder `a`.
+#[cfg(unix)]
+#[test]
+fn a_backslash_in_a_posix_file_name_is_percent_encoded() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        root().join("fixtures/invalid/unknown-target.toml"),
+        dir.path().join("a\\b.toml"),
+    )
+    .unwrap();
+    let out = wxcflow(dir.path(), &["check", "--format", "sarif", "a\\b.toml"]);
+    assert_eq!(out.status.code(), Some(1));
+    let log: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_valid_sarif(&log);
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    assert!(!results.is_empty());
+    for result in results {
+        let uri = &result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"];
+        assert_eq!(uri, "a%5Cb.toml", "{result}");
+    }
+}

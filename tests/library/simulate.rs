@@ -594,3 +594,96 @@ fn a_value_doubling_in_a_loop_stops_the_run_instead_of_taking_the_memory() {
     // Twenty-three doublings were kept (the last of 8 MiB), not the thousand the step limit allows.
     assert_eq!(stdout.matches("n3 a -> none").count(), 22);
 }
+
+/// A flow whose branch compares secret `Pin` with `0000` (as `check` refuses in a spec, so the
+/// flow is changed after it is built): which way it went tells something of the PIN.
+fn pin_flow(pin: &str) -> wxcflow::flow::Flow {
+    let source = wxcflow::SourceFile::new(
+        "pin.toml",
+        format!(
+            "[flow]\nname = \"Pin\"\n\n[trigger]\ntype = \"webhook\"\nevent = \"Pin\"\n\
+             sample = '{{\"id\": \"1\"}}'\nnext = \"check\"\n\n\
+             [variables.Pin]\ndefault = \"{pin}\"\nsecret = true\n\n\
+             [variables.Said]\ndefault = \"\"\n\n\
+             [nodes.check]\ntype = \"branch\"\n\
+             branches = [{{ name = \"Default\", all = [{{ variable = \"$(Pin)\", operator = \"equals\", value = \"\" }}] }}]\n\
+             on_leave = [{{ set = {{ Said = \"left\" }} }}]\n\
+             next = {{ Default = \"default_pin\", none = \"end:Success\", onError = \"end:Error\" }}\n\n\
+             [nodes.default_pin]\ntype = \"branch\"\non_enter = [{{ set = {{ Said = \"default\" }} }}]\n\
+             branches = [{{ name = \"Yes\", all = [{{ variable = \"$(Said)\", operator = \"equals\", value = \"default\" }}] }}]\n\
+             next = {{ Yes = \"end:Error\", none = \"end:Error\", onError = \"end:Error\" }}\n"
+        ),
+    );
+    let mut flow = common::compiler()
+        .build_symbolic(&source)
+        .output
+        .expect("builds")
+        .0
+        .flow;
+    for node in &mut flow.nodes {
+        if let wxcflow::flow::NodeKind::Branch(b) = &mut node.kind {
+            for c in b
+                .branches
+                .iter_mut()
+                .flat_map(|arm| arm.conditions.iter_mut())
+            {
+                if c.variable == "$(Pin)" {
+                    c.value = "0000".into();
+                }
+            }
+        }
+    }
+    flow
+}
+
+/// A Connect run whose branch was chosen on a secret shows the steps up to that branch, with its
+/// outcome, the end and every variable as the mask: the same whatever the secret, unless the
+/// path is revealed. A test of whether the secret is set is no such choice.
+#[test]
+fn a_connect_run_hides_the_path_after_a_branch_chosen_on_a_secret() {
+    let shown = |pin: &str, reveal: bool| {
+        let run = run_without_http(&pin_flow(pin), &NoChildren);
+        let run = if reveal {
+            run
+        } else {
+            run.without_secret_path()
+        };
+        (run.render_text(), run.render_json())
+    };
+    let (default, own) = (shown("0000", false), shown("4711", false));
+    assert_eq!(default, own);
+    assert!(
+        default.0.contains("n3 check -> •••")
+            && default.0.contains("the path after `check` is not shown")
+            && default.0.contains("outcome: •••")
+            && default.0.contains("Said = \"•••\"")
+            && !default.0.contains("default_pin"),
+        "{}",
+        default.0
+    );
+    assert!(default.1.contains("\"path_hidden\": true"), "{}", default.1);
+    let (default, own) = (shown("0000", true), shown("4711", true));
+    assert_ne!(default, own);
+    assert!(default.0.contains("default_pin"), "{}", default.0);
+    // Whether the secret is set: the branch as built, shown whole.
+    let set = |pin: &str| {
+        let source = pin_flow(pin);
+        let mut flow = source.clone();
+        for node in &mut flow.nodes {
+            if let wxcflow::flow::NodeKind::Branch(b) = &mut node.kind {
+                for c in b
+                    .branches
+                    .iter_mut()
+                    .flat_map(|arm| arm.conditions.iter_mut())
+                {
+                    if c.variable == "$(Pin)" {
+                        c.value = String::new();
+                    }
+                }
+            }
+        }
+        run_without_http(&flow, &NoChildren).without_secret_path()
+    };
+    let run = set("4711");
+    assert!(!run.path_hidden && run.outcome.as_deref() == Some("Success"));
+}

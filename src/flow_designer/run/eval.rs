@@ -257,11 +257,23 @@ impl Pebble {
     }
 
     /// Renders a template (text with `{{ }}` and `{% %}` blocks) with the names in `context`.
+    #[cfg(test)]
     pub fn render(
         &self,
         template: &str,
         context: &BTreeMap<String, Value>,
     ) -> Result<String, EvalError> {
+        self.render_counted(template, context).map(|(text, _)| text)
+    }
+
+    /// [`Pebble::render`], with the work it took: minijinja's instructions run, and the
+    /// template's length (it is read, rewritten and parsed, each pass as long as it is), so that
+    /// a run can hold all its renders to one budget.
+    pub fn render_counted(
+        &self,
+        template: &str,
+        context: &BTreeMap<String, Value>,
+    ) -> Result<(String, u64), EvalError> {
         // Refused before it is rewritten or parsed: both go one call deeper for each.
         if crate::flow::limits::template_operators_over(template).is_some() {
             return Err(EvalError(format!(
@@ -274,10 +286,18 @@ impl Pebble {
             .env
             .template_from_str(&jinja)
             .map_err(|e| EvalError(describe(&e)))?;
+        let read = u64::try_from(jinja.len()).unwrap_or(u64::MAX);
         let mut out = Capped(Vec::new());
-        let rendered = template.render_captured_to(context, &mut out).map(drop);
+        let rendered = template
+            .render_captured_to(context, &mut out)
+            .map(|captured| {
+                let levels = captured.state().fuel_levels();
+                levels.map_or(0, |(consumed, _)| consumed)
+            });
         match rendered {
-            Ok(_) => String::from_utf8(out.0).map_err(|_| EvalError("not UTF-8".into())),
+            Ok(consumed) => String::from_utf8(out.0)
+                .map(|text| (text, consumed.saturating_add(read)))
+                .map_err(|_| EvalError("not UTF-8".into())),
             Err(_) if out.0.len() > MAX_RUN_VALUE_BYTES => Err(too_large()),
             Err(e) => Err(EvalError(describe(&e))),
         }

@@ -18,7 +18,7 @@ use super::model::*;
 use super::pebble;
 use super::secrets::{covers, is_credential_header, secret_variables, Secrets};
 use crate::flow::jsonpath;
-use crate::flow::limits::MAX_RUN_VALUE_BYTES;
+use crate::flow::limits::{MAX_RUN_HELD_BYTES, MAX_RUN_VALUE_BYTES, MAX_TEMPLATE_FUEL};
 use crate::secret::Text;
 use crate::tools::simulate::{Exchange, HttpClient, Reply, Request};
 use eval::{EvalError, Pebble};
@@ -32,6 +32,13 @@ pub(crate) use render::{render_json, render_text};
 
 /// Activities after which a run is cut (a loop without an exit).
 pub(crate) const STEP_LIMIT: usize = 1_000;
+/// The most work all the templates of one run may do together, counted as one template's is
+/// (minijinja's instructions, and the bytes of template read and parsed): wxcflow's own bound,
+/// the platform publishes none. Twice what one template may do ([`MAX_TEMPLATE_FUEL`]): a flow's
+/// templates (a few dozen bytes and instructions each) take some tens of thousands over 1,000
+/// activities; a condition of hundreds of operators evaluated at each step of a loop (several
+/// thousand each time) stops the run there instead of taking seconds.
+pub(crate) const MAX_RUN_FUEL: u64 = 2 * MAX_TEMPLATE_FUEL;
 /// How deep subflow handoffs may nest.
 pub(crate) const DEPTH_LIMIT: usize = 8;
 /// The response timeout assumed when an HTTP activity gives none or an unreadable one
@@ -173,6 +180,14 @@ pub enum Stop {
     /// An HTTP activity whose client refused to go on (activity, why): a redirect to a scheme
     /// other than http or https.
     Refused(String, String),
+    /// An activity that takes what the run holds (values, replies and the trace) past
+    /// [`MAX_RUN_HELD_BYTES`], as in Connect runs.
+    TooMuch(String),
+    /// An activity whose templates take the run's work past [`MAX_RUN_FUEL`].
+    OutOfFuel(String),
+    /// A stop after the activity that chose its way on a secret value (that activity): where
+    /// and why are not told (see [`FdRun::without_secret_path`]).
+    AfterSecretChoice(String),
 }
 
 impl Stop {
@@ -191,7 +206,10 @@ impl Stop {
             | Stop::TooDeep(a)
             | Stop::Subflow(a, _)
             | Stop::Inside(a, _, _)
-            | Stop::Refused(a, _) => Some(a),
+            | Stop::Refused(a, _)
+            | Stop::TooMuch(a)
+            | Stop::OutOfFuel(a)
+            | Stop::AfterSecretChoice(a) => Some(a),
         }
     }
 
@@ -230,6 +248,9 @@ impl std::fmt::Display for Stop {
             Stop::Subflow(a, why) => write!(f, "activity `{a}`: {why}"),
             Stop::Inside(a, sub, inner) => write!(f, "in subflow `{sub}` (handoff `{a}`): {inner}"),
             Stop::Refused(a, why) => write!(f, "activity `{a}`: {why}; the run stops here"),
+            Stop::TooMuch(a) => write!(f, "activity `{a}` takes what the run holds (values, replies and the trace) past {MAX_RUN_HELD_BYTES} bytes, the most a run keeps (large values copied in a loop?)"),
+            Stop::AfterSecretChoice(a) => write!(f, "the run stopped after `{a}`, which chose its way on a secret value: where and why are not shown (--reveal-path shows them)"),
+            Stop::OutOfFuel(a) => write!(f, "activity `{a}` takes the work of the run's templates past {MAX_RUN_FUEL} (instructions run and bytes of template read), the most one run does (a long condition evaluated in a loop?)"),
         }
     }
 }
@@ -258,6 +279,54 @@ pub struct FdRun {
     /// Why it stopped without an end.
     #[serde(skip)]
     pub stop: Option<Stop>,
+    /// The first activity that chose its way on a secret value (a condition or case reading
+    /// one, other than to test whether it is empty), as the path shows it; the path from there
+    /// on tells something of the value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret_choice: Option<String>,
+    /// How much of the path, events and warnings came before the way was chosen on a secret.
+    #[serde(skip)]
+    cut: Option<Cut>,
+}
+
+/// How much of a run came before an activity chose its way on a secret: the path up to that
+/// activity, the events and warnings made by then, and the activity as the path shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Cut {
+    path: usize,
+    events: usize,
+    warnings: usize,
+    activity: String,
+}
+
+impl FdRun {
+    /// The run as it may be shown when the path is not revealed: up to and including the first
+    /// activity that chose its way on a secret value, then the mask for the rest; the end as the
+    /// mask, every variable's value as the mask (which were set after tells the way too), events
+    /// and warnings from there on left out, and a stop there told as
+    /// [`Stop::AfterSecretChoice`]. A run whose way no secret chose is returned as it is.
+    pub fn without_secret_path(mut self) -> FdRun {
+        let Some(cut) = self.cut.take() else {
+            return self;
+        };
+        let mask = crate::secret::MASK.to_string();
+        self.path.truncate(cut.path);
+        self.path.push(mask.clone());
+        self.end = self.end.map(|_| mask);
+        self.events.truncate(cut.events);
+        self.warnings.truncate(cut.warnings);
+        self.warnings.push(format!(
+            "the path after `{}` is not shown: it chose its way on a secret value, and where the run went would tell something of it (--reveal-path shows it)",
+            cut.activity
+        ));
+        for value in self.variables.values_mut() {
+            *value = Text::computed(value.expose());
+        }
+        if self.stop.is_some() {
+            self.stop = Some(Stop::AfterSecretChoice(cut.activity));
+        }
+        self
+    }
 }
 
 /// A value and whether it derives from a secret.
@@ -319,6 +388,14 @@ struct Machine<'a> {
     subflows: &'a dyn SubflowLookup,
     pebble: Pebble,
     steps: usize,
+    /// Bytes the run may still hold (of [`MAX_RUN_HELD_BYTES`]), each value counted as made.
+    held_left: usize,
+    /// Work the run's templates may still do (of [`MAX_RUN_FUEL`]).
+    fuel_left: u64,
+    /// A run-wide bound passed, told at the end of the activity that passed it.
+    exhausted: Option<Exhausted>,
+    /// The first activity that chose its way on a secret value, as the path shows it.
+    secret_choice: Option<(String, Cut)>,
     path: Vec<String>,
     events: Vec<Event>,
     warnings: Vec<String>,
@@ -339,6 +416,10 @@ pub(crate) fn run(
         subflows,
         pebble: Pebble::new(),
         steps: 0,
+        held_left: MAX_RUN_HELD_BYTES,
+        fuel_left: MAX_RUN_FUEL,
+        exhausted: None,
+        secret_choice: None,
         path: Vec::new(),
         events: Vec::new(),
         warnings: Vec::new(),
@@ -365,6 +446,7 @@ pub(crate) fn run(
         Ok(end) => (Some(end), None),
         Err(stop) => (None, Some(stop)),
     };
+    let (secret_choice, cut) = machine.secret_choice.unzip();
     FdRun {
         flow: flow.name.clone(),
         path: machine.path,
@@ -373,6 +455,8 @@ pub(crate) fn run(
         events: machine.events,
         warnings: machine.warnings,
         stop,
+        secret_choice,
+        cut,
     }
 }
 
@@ -566,6 +650,43 @@ impl<'f> Frame<'f> {
 }
 
 impl Machine<'_> {
+    /// Notes that activity `a` chooses its way on a secret value, when it is the first to.
+    fn chose_on_secret(&mut self, frame: &Frame, a: &Activity) {
+        if self.secret_choice.is_none() {
+            // As the path shows it: a subflow's activity is `Subflow/Activity`, which locates
+            // nothing in the flow run (rather than a namesake of the flow's own).
+            let shown = format!("{}{}", frame.prefix, a.name);
+            let cut = Cut {
+                path: self.path.len(),
+                events: self.events.len(),
+                warnings: self.warnings.len(),
+                activity: shown.clone(),
+            };
+            self.secret_choice = Some((shown, cut));
+        }
+    }
+
+    /// Counts `bytes` more held by the run; past [`MAX_RUN_HELD_BYTES`], the run stops at the
+    /// end of the activity.
+    fn spend(&mut self, bytes: usize) {
+        match self.held_left.checked_sub(bytes) {
+            Some(left) => self.held_left = left,
+            None => {
+                self.held_left = 0;
+                self.exhausted.get_or_insert(Exhausted::Held);
+            }
+        }
+    }
+
+    /// The stop for a run-wide bound the activity `at` passed, once (a handoff's subflow tells
+    /// it of its own activity, and the handoff passes that on).
+    fn exhausted_at(&mut self, at: &str) -> Option<Stop> {
+        self.exhausted.take().map(|bound| match bound {
+            Exhausted::Held => Stop::TooMuch(at.to_string()),
+            Exhausted::Fuel => Stop::OutOfFuel(at.to_string()),
+        })
+    }
+
     fn warn(&mut self, text: String) {
         if !self.warnings.contains(&text) {
             self.warnings.push(text);
@@ -583,7 +704,31 @@ impl Machine<'_> {
         if frame.read_bytes(template) > MAX_RUN_VALUE_BYTES {
             return Err(eval::too_large());
         }
-        let value = self.pebble.render(template, &frame.context())?;
+        // Past a run-wide bound nothing more is rendered, not even in the same activity (a
+        // play-message of many prompts): the run stops when the activity ends.
+        if self.fuel_left == 0 {
+            self.exhausted.get_or_insert(Exhausted::Fuel);
+        }
+        if self.exhausted.is_some() {
+            return Err(EvalError(
+                "the run has done all the work, or holds all the bytes, one run may".into(),
+            ));
+        }
+        let rendered = self.pebble.render_counted(template, &frame.context());
+        // A template that fails did its work too: at least reading it.
+        let work = rendered.as_ref().map_or(
+            u64::try_from(template.len()).unwrap_or(u64::MAX),
+            |(_, work)| *work,
+        );
+        match self.fuel_left.checked_sub(work) {
+            Some(left) => self.fuel_left = left,
+            None => {
+                self.fuel_left = 0;
+                self.exhausted.get_or_insert(Exhausted::Fuel);
+            }
+        }
+        let (value, _) = rendered?;
+        self.spend(value.len());
         if !frame.reads_secret(template, false) {
             return Ok(Text::plain(value));
         }
@@ -638,8 +783,15 @@ impl Machine<'_> {
                     return Ok(shown);
                 }
             }
+            self.spend(shown.len());
             self.path.push(shown.clone());
-            let port = match self.step(frame, at, depth)? {
+            let stepped = self.step(frame, at, depth);
+            // A run-wide bound passed stops the run at the activity that passed it, whatever the
+            // activity made of it (an error port it took, an end it reached).
+            if let Some(stop) = self.exhausted_at(&at.name) {
+                return Err(stop);
+            }
+            let port = match stepped? {
                 Next::End => return Ok(shown),
                 Next::Port(port) => port,
             };
@@ -695,14 +847,31 @@ impl Machine<'_> {
                             let text = Value::String(value.expose().to_string());
                             frame.set(&name, &variable, text, Taint::of(&value))?;
                         }
-                        Err(why) => return self.error_port(frame, a, "expr", why),
+                        Err(why) => {
+                            // Whether it fails (and leaves by its error port) may be the
+                            // secret's doing.
+                            if frame.reads_secret(&template, false) {
+                                self.chose_on_secret(frame, a);
+                            }
+                            return self.error_port(frame, a, "expr", why);
+                        }
                     }
                 }
                 Ok(Next::Port("out".into()))
             }
             Kind::Condition => {
                 let expression = a.text("expression").unwrap_or("");
-                match self.render(frame, &name, expression) {
+                let rendered = self.render(frame, &name, expression);
+                // The port taken is the value's: secret when the value is (or, failing, when
+                // what it read is).
+                let secret = match &rendered {
+                    Ok(value) => value.is_secret(),
+                    Err(_) => frame.reads_secret(expression, false),
+                };
+                if secret {
+                    self.chose_on_secret(frame, a);
+                }
+                match rendered {
                     Ok(value) => match value.expose().trim() {
                         "true" => Ok(Next::Port("true".into())),
                         "false" => Ok(Next::Port("false".into())),
@@ -718,7 +887,15 @@ impl Machine<'_> {
             }
             Kind::Case => {
                 let expression = a.text("expression").unwrap_or("");
-                let value = match self.render(frame, &name, expression) {
+                let rendered = self.render(frame, &name, expression);
+                let secret = match &rendered {
+                    Ok(value) => value.is_secret(),
+                    Err(_) => frame.reads_secret(expression, false),
+                };
+                if secret {
+                    self.chose_on_secret(frame, a);
+                }
+                let value = match rendered {
                     Ok(v) => v,
                     Err(why) => return self.error_port(frame, a, "expression", why),
                 };
@@ -757,6 +934,7 @@ impl Machine<'_> {
                     let Some(value) = parsed.as_ref().and_then(|v| select(v, path)) else {
                         continue;
                     };
+                    self.spend(value_bytes(&value));
                     frame.set(&name, variable, value, Taint::secret(secret))?;
                 }
                 Ok(Next::Port("default".into()))
@@ -863,9 +1041,12 @@ impl Machine<'_> {
         for hop in &mut redirects {
             hop.location = std::mem::take(&mut hop.location).tainted_by(secret_reply);
         }
+        // The reply is kept in the trace, and its body in the activity's outputs.
+        self.spend(reply_bytes(&reply));
         let mut fields = serde_json::Map::new();
         match &reply {
             Reply::Response { status, body, .. } => {
+                self.spend(body.expose().len());
                 fields.insert("httpStatusCode".into(), Value::from(*status));
                 fields.insert(
                     "httpResponseBody".into(),
@@ -880,6 +1061,7 @@ impl Machine<'_> {
                     // An output is secret when its variable is (as a Connect node's declared
                     // secret outputs): the other fields of a reply that carries a secret are not.
                     if let Some(value) = parsed.as_ref().and_then(|v| select(v, path)) {
+                        self.spend(value_bytes(&value));
                         frame.set(&a.name, variable, value, Taint::default())?;
                     }
                 }
@@ -946,6 +1128,7 @@ impl Machine<'_> {
         let mut inner = Frame::new(&child, format!("{}{}/", frame.prefix, child.name));
         for (src, target) in mappings("subflowInputVariables") {
             let slot = frame.vars.get(&src).cloned().unwrap_or_default();
+            self.spend(value_bytes(&slot.value));
             inner
                 .set(&a.name, &target, slot.value, slot.taint)
                 .map_err(|e| Stop::Inside(a.name.clone(), child.name.clone(), Box::new(e)))?;
@@ -958,6 +1141,7 @@ impl Machine<'_> {
             .map_err(|e| Stop::Inside(a.name.clone(), child.name.clone(), Box::new(e)))?;
         for (src, target) in mappings("subflowOutputVariables") {
             let slot = inner.vars.get(&target).cloned().unwrap_or_default();
+            self.spend(value_bytes(&slot.value));
             frame.set(&a.name, &src, slot.value, slot.taint)?;
         }
         Ok(Next::Port("default".into()))
@@ -1065,6 +1249,42 @@ impl Machine<'_> {
 enum Next {
     End,
     Port(String),
+}
+
+/// Which run-wide bound a run passed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Exhausted {
+    Held,
+    Fuel,
+}
+
+/// The bytes a JSON value holds as a run keeps it: text as it is, anything else as written.
+fn value_bytes(value: &Value) -> usize {
+    match value {
+        Value::String(s) => s.len(),
+        other => other.to_string().len(),
+    }
+}
+
+/// The bytes a reply holds: its body, headers and reason (as in Connect runs).
+fn reply_bytes(reply: &Reply) -> usize {
+    match reply {
+        Reply::Response {
+            status_text,
+            headers,
+            body,
+            ..
+        } => headers
+            .iter()
+            .map(|(k, v)| k.len() + v.expose().len())
+            .fold(
+                status_text.len() + body.expose().len(),
+                usize::saturating_add,
+            ),
+        Reply::ConnectionFailed { reason } => reason.expose().len(),
+        Reply::Refused { reason } => reason.len(),
+        Reply::Timeout => 0,
+    }
 }
 
 /// JSONPath on a reply or parsed input: text bare, other JSON as it is.

@@ -22,6 +22,26 @@ use std::rc::Rc;
 
 pub(crate) use render::exchange_lines;
 
+/// A request header's value, secret also when the header's name says it carries a credential
+/// (`x-api-key`, `pin`, `Cookie`; [`crate::secret::names::is_credential_header`], the rule Flow
+/// Designer flows are read by): a value typed in clear there is one all the same.
+fn named_credential_header(name: &str, value: Text) -> Text {
+    let named = crate::secret::names::is_credential_header(name);
+    value.tainted_by(named)
+}
+
+/// A request URL, secret whole also when a query parameter named as a credential (`?pwd=`,
+/// `?apikey=`) has a value, or the URL has a password, as in Flow Designer flows.
+fn named_credentials_in_url(url: Text) -> Text {
+    use crate::secret::names::{credential_parameters, url_password};
+    let text = url.expose();
+    let named = credential_parameters(text)
+        .iter()
+        .any(|(_, value)| !value.is_empty())
+        || url_password(text).is_some_and(|p| !p.is_empty());
+    url.tainted_by(named)
+}
+
 /// Steps after which a run is cut (a loop without an exit).
 pub(crate) const STEP_LIMIT: usize = 1_000;
 /// The flow transaction id (`$(flid)`) every run is given.
@@ -56,12 +76,14 @@ pub struct Request {
 impl Request {
     /// Whether a header carries a credential, so that no hop to another origin gets it: one the
     /// flow names (`credential_headers`), one whose value is secret (it reads a secret or is a
-    /// credential typed in clear), or one HTTP itself uses for credentials.
+    /// credential typed in clear), one HTTP itself uses for credentials, or one whose name says
+    /// it carries one (`x-api-key`, `pin`: the word list that decides secret variables too).
     pub fn is_credential_header(&self, name: &str) -> bool {
         const HTTP_CREDENTIALS: [&str; 3] = ["authorization", "proxy-authorization", "cookie"];
         HTTP_CREDENTIALS
             .iter()
             .any(|c| c.eq_ignore_ascii_case(name))
+            || crate::secret::names::is_credential_header(name)
             || self
                 .credential_headers
                 .iter()
@@ -208,6 +230,9 @@ pub enum Stop {
     TooMuch(String),
     /// An HTTP node (key) whose client refused to go on (why): see [`Reply::Refused`].
     Refused(String, String),
+    /// A stop after the node (key path) whose branch was chosen on a secret value: where and
+    /// why are not told (see [`Run::without_secret_path`]).
+    AfterSecretChoice(String),
 }
 
 impl std::fmt::Display for Stop {
@@ -222,6 +247,7 @@ impl std::fmt::Display for Stop {
             Stop::NoExit(key, outcome) => write!(f, "node `{key}` has no exit `{outcome}`"),
             Stop::TooLarge(key) => write!(f, "node `{key}` makes a value of more than {MAX_RUN_VALUE_BYTES} bytes (a value growing in a loop?): wxcflow keeps no value larger than a whole flow may be"),
             Stop::Refused(key, why) => write!(f, "node `{key}`: {why}; the run stops here"),
+            Stop::AfterSecretChoice(key) => write!(f, "the run stopped after `{key}`, whose branch was chosen on a secret value: where and why are not shown (--reveal-path shows them)"),
             Stop::TooMuch(key) => write!(f, "node `{key}` takes what the run holds (values, replies and the trace) past {MAX_RUN_HELD_BYTES} bytes, the most a run keeps (large values copied in a loop?)"),
         }
     }
@@ -325,12 +351,47 @@ pub struct Run {
     pub steps: Vec<Step>,
     /// Custom variables at the end, each knowing whether it holds a secret.
     pub variables: BTreeMap<String, Text>,
+    /// The first step whose branch was chosen on a secret value (a condition comparing one with
+    /// anything but emptiness, which `check` refuses in a spec): the path from there on tells
+    /// something of the value.
+    #[serde(skip)]
+    pub secret_choice: Option<usize>,
+    /// Whether the steps after [`Run::secret_choice`] are left out, as shown by default.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub path_hidden: bool,
 }
 
 impl Run {
     /// Every request made, in order.
     pub fn requests(&self) -> impl Iterator<Item = &Exchange> {
         self.steps.iter().filter_map(|s| s.request.as_ref())
+    }
+
+    /// The run as it may be shown when the path is not revealed: the steps up to the first
+    /// whose branch was chosen on a secret value, its outcome and assignments as the mask, the
+    /// outcome as the mask, every variable's value as the mask (which were set after tells the
+    /// way too), and a stop after it told as [`Stop::AfterSecretChoice`]. A run whose way no
+    /// secret chose is returned as it is. As [`crate::flow_designer::run::FdRun::without_secret_path`].
+    pub fn without_secret_path(mut self) -> Run {
+        let Some(at) = self.secret_choice.filter(|&at| at < self.steps.len()) else {
+            return self;
+        };
+        self.steps.truncate(at + 1);
+        let step = &mut self.steps[at];
+        step.outcome = crate::secret::MASK.to_string();
+        for (_, value) in &mut step.assigned {
+            *value = Text::computed(value.expose());
+        }
+        let key = step.node.key_path();
+        self.outcome = self.outcome.map(|_| crate::secret::MASK.to_string());
+        if self.error.is_some() {
+            self.error = Some(Stop::AfterSecretChoice(key));
+        }
+        for value in self.variables.values_mut() {
+            *value = Text::computed(value.expose());
+        }
+        self.path_hidden = true;
+        self
     }
 
     /// Keys of the nodes visited, in order (called flows' nodes prefixed with the flow names).
@@ -349,6 +410,10 @@ struct Machine<'a> {
     steps_taken: usize,
     /// The bytes the run may still keep (see [`MAX_RUN_HELD_BYTES`]).
     left: Rc<Cell<usize>>,
+    /// Whether a condition of the branch being evaluated compared a secret value.
+    compared_secret: bool,
+    /// The first step whose branch was chosen on a secret value.
+    secret_choice: Option<usize>,
 }
 
 /// Node outputs of one flow execution: `n4.token` -> value.
@@ -422,11 +487,13 @@ impl Machine<'_> {
                 NodeKind::Http(h) => {
                     let req = Request {
                         method: h.method.as_str().to_string(),
-                        url: scope.substitute(&h.url),
+                        url: named_credentials_in_url(scope.substitute(&h.url)),
                         headers: h
                             .headers
                             .iter()
-                            .map(|(k, v)| (k.clone(), scope.substitute(v)))
+                            .map(|(k, v)| {
+                                (k.clone(), named_credential_header(k, scope.substitute(v)))
+                            })
                             .collect(),
                         body: h.body.as_ref().map(|b| scope.substitute(b)),
                         credential_headers: flow.credential_headers.clone(),
@@ -462,7 +529,12 @@ impl Machine<'_> {
                     outcome
                 }
                 NodeKind::Branch(b) => {
+                    self.compared_secret = false;
                     let chosen = self.branch(b, &scope);
+                    // The step is the next one pushed: nothing else is, for a branch.
+                    if self.compared_secret && self.secret_choice.is_none() {
+                        self.secret_choice = Some(steps.len());
+                    }
                     let outcome = match chosen {
                         Ok(Some(name)) => name,
                         Ok(None) => "none".to_string(),
@@ -607,6 +679,18 @@ impl Machine<'_> {
     fn condition(&mut self, c: &Condition, scope: &Scope) -> Result<bool, InvalidRegex> {
         let left = scope.substitute(&c.variable);
         let right = scope.substitute(&c.value);
+        // Whether a secret is set is no secret (`check` allows that test alone); any other
+        // comparison with one makes the branch taken the secret's.
+        let plain_empty = |t: &Text| !t.is_secret() && t.expose().is_empty();
+        let emptiness = matches!(c.operator, Operator::Equals | Operator::NotEquals)
+            && (plain_empty(&left) || plain_empty(&right));
+        let upper_secret = c.operator == Operator::Between
+            && scope
+                .substitute(c.upper.as_deref().unwrap_or(""))
+                .is_secret();
+        if (left.is_secret() || right.is_secret() || upper_secret) && !emptiness {
+            self.compared_secret = true;
+        }
         let (left, right) = (left.expose(), right.expose());
         let numbers =
             |a: &str, b: &str| Some((a.trim().parse::<f64>().ok()?, b.trim().parse::<f64>().ok()?));
@@ -852,6 +936,8 @@ impl Flow {
             regexes: HashMap::new(),
             steps_taken: 0,
             left: Rc::new(Cell::new(MAX_RUN_HELD_BYTES)),
+            compared_secret: false,
+            secret_choice: None,
         };
         let result = machine.execute(self, trigger, &mut vars, &mut steps, &[], 0);
         let (outcome, error) = match result {
@@ -864,6 +950,8 @@ impl Flow {
             error,
             steps,
             variables: vars.into_iter().collect(),
+            secret_choice: machine.secret_choice,
+            path_hidden: false,
         }
     }
 }

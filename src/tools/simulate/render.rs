@@ -25,6 +25,13 @@ impl Run {
                 let _ = writeln!(out, "      set {k} = {v:?}");
             }
         }
+        if let (true, Some(step)) = (self.path_hidden, self.steps.last()) {
+            let _ = writeln!(
+                out,
+                "  ••• (the path after `{}` is not shown: its branch was chosen on a secret value, and where the run went would tell something of it; --reveal-path shows it)",
+                printable(&step.node.key_path())
+            );
+        }
         match (&self.outcome, &self.error) {
             (Some(o), _) => {
                 let _ = writeln!(out, "outcome: {o}");

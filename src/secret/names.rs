@@ -1,0 +1,209 @@
+//! Where a name says a secret is: the one word list that decides which variables hold secrets
+//! (what `check` calls a credential-named or sensitive variable), which request headers and
+//! which query parameters carry credentials, for both targets: a Flow Designer flow's
+//! variables, headers, query parameters and URL parameters, and the headers and URL parameters
+//! of a Webex Connect run's requests. Told by the words of a name, never by a value.
+
+/// The words of a name: split at non-alphanumerics and camelCase humps, lowercased
+/// (`JDSToken` -> jds, token; `x-token-passphrase` -> x, token, passphrase).
+fn words(name: &str) -> Vec<String> {
+    let chars: Vec<char> = name.chars().collect();
+    let mut words = Vec::new();
+    let mut word = String::new();
+    for (i, &c) in chars.iter().enumerate() {
+        if !c.is_ascii_alphanumeric() {
+            if !word.is_empty() {
+                words.push(std::mem::take(&mut word));
+            }
+            continue;
+        }
+        let hump = c.is_ascii_uppercase()
+            && i > 0
+            && (chars[i - 1].is_ascii_lowercase()
+                || (chars[i - 1].is_ascii_uppercase()
+                    && chars.get(i + 1).is_some_and(|n| n.is_ascii_lowercase())));
+        if hump && !word.is_empty() {
+            words.push(std::mem::take(&mut word));
+        }
+        word.push(c.to_ascii_lowercase());
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    words
+}
+
+/// Whether a variable or parameter name says it carries a credential: its last word is one
+/// (`botToken`, `x-token-passphrase`; not `TokenSource`).
+pub(crate) fn is_credential_name(name: &str) -> bool {
+    const LAST: [&str; 9] = [
+        "token",
+        "passphrase",
+        "password",
+        "passwd",
+        "secret",
+        "apikey",
+        "credential",
+        "credentials",
+        "authorization",
+    ];
+    let w = words(name);
+    w.last().is_some_and(|last| LAST.contains(&last.as_str()))
+        || w.windows(2)
+            .last()
+            .is_some_and(|p| p[0] == "api" && p[1] == "key")
+}
+
+/// What a variable's name says it holds, when that is sensitive: a card number, a CVV or CVC,
+/// a PIN, a password or passphrase, a token, a secret or an API key. Told by the words of the
+/// name (`subFlowCVV_makePayment` -> sub, flow, cvv, make, payment), so that `shipping` is no
+/// PIN; a name whose last word says it is about the thing rather than the thing itself
+/// (`tokenUrl`, `TokenSource`, `pinLength`, `passwordPolicy`) is not taken.
+pub(crate) fn sensitive_name(name: &str) -> Option<&'static str> {
+    const ABOUT: [&str; 20] = [
+        "url", "uri", "endpoint", "host", "source", "status", "type", "length", "len", "count",
+        "attempts", "retries", "policy", "hint", "prompt", "label", "message", "error", "expiry",
+        "expires",
+    ];
+    let w = words(name);
+    if w.last().is_some_and(|last| ABOUT.contains(&last.as_str())) {
+        return None;
+    }
+    let has = |word: &str| w.iter().any(|x| x == word);
+    let pair = |a: &str, b: &str| w.windows(2).any(|p| p[0] == a && p[1] == b);
+    Some(
+        if pair("card", "number") || has("cardnumber") || (has("pan") && has("card")) {
+            "a card number"
+        } else if has("cvv") || has("cvc") || has("cvv2") || has("cvc2") {
+            "a card security code"
+        } else if has("pin") {
+            "a PIN"
+        } else if has("password") || has("passwd") || has("pwd") {
+            "a password"
+        } else if has("passphrase") {
+            "a passphrase"
+        } else if has("token") {
+            "a token"
+        } else if has("secret") {
+            "a secret"
+        } else if has("apikey") || pair("api", "key") {
+            "an API key"
+        } else {
+            return None;
+        },
+    )
+}
+
+/// Whether a variable's name says it holds a secret: a credential name ([`is_credential_name`])
+/// or a sensitive one ([`sensitive_name`]).
+pub(crate) fn is_secret_name(name: &str) -> bool {
+    is_credential_name(name) || sensitive_name(name).is_some()
+}
+
+/// A header or query parameter name that carries a credential: a name a variable holding a
+/// secret has ([`is_secret_name`]: `x-token-passphrase`, `pwd`, `pin`, `cvv`), a key (`key`,
+/// `x-api-key`), or a cookie (`Cookie`, which the runner's HTTP client drops on a cross-origin
+/// redirect as it does `Authorization`). Told of the name as the server reads it: a query
+/// parameter written percent-encoded (`ke%79`) is `key` to it.
+pub(crate) fn is_credential_header(name: &str) -> bool {
+    let name = percent_decoded(name);
+    is_secret_name(&name)
+        || words(&name)
+            .last()
+            .is_some_and(|w| w == "key" || w == "cookie")
+}
+
+/// `%XX` escapes decoded (anything else kept as it is; invalid UTF-8 replaced).
+fn percent_decoded(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains('%') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let bytes = text.as_bytes();
+    let hex = |b: u8| char::from(b).to_digit(16);
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = (bytes[i] == b'%')
+            .then(|| Some((hex(*bytes.get(i + 1)?)?, hex(*bytes.get(i + 2)?)?)))
+            .flatten();
+        match escaped {
+            Some((high, low)) => {
+                out.push((high * 16 + low) as u8);
+                i += 3;
+            }
+            None => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    std::borrow::Cow::Owned(String::from_utf8_lossy(&out).into_owned())
+}
+
+/// The query parameters of a URL whose names say they carry a credential ([`is_credential_header`]),
+/// as (name, value) in the order written (`?apikey=k1&pwd=p` gives both).
+pub(crate) fn credential_parameters(url: &str) -> Vec<(&str, &str)> {
+    let Some((_, query)) = url.split_once('?') else {
+        return Vec::new();
+    };
+    // A fragment is not sent, but is shown with the URL: a credential there is one all the same.
+    query
+        .split(['&', '#'])
+        .filter_map(|pair| pair.split_once('='))
+        .filter(|(name, _)| is_credential_header(name))
+        .collect()
+}
+
+/// The password of a URL's user information (`https://user:pass@host/`), when it has one.
+pub(crate) fn url_password(url: &str) -> Option<&str> {
+    let rest = url.split_once("://").map(|(_, r)| r)?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let (userinfo, _) = authority.rsplit_once('@')?;
+    userinfo.split_once(':').map(|(_, password)| password)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_word_list_decides_variables_headers_and_parameters() {
+        for name in [
+            "pwd",
+            "pin",
+            "cvv",
+            "x-api-key",
+            "apiPassword",
+            "Cookie",
+            "ke%79",
+        ] {
+            assert!(is_credential_header(name), "{name}");
+        }
+        for name in ["pwd", "pin", "cvv", "apiPassword", "x-token-passphrase"] {
+            assert!(is_secret_name(name), "{name}");
+        }
+        for name in [
+            "shipping",
+            "pinLength",
+            "Content-Type",
+            "TokenSource",
+            "lang",
+        ] {
+            assert!(
+                !is_credential_header(name) && !is_secret_name(name),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn urls_name_credentials_in_parameters_and_passwords() {
+        assert_eq!(
+            credential_parameters("https://a.example/x?lang=en&pwd=p1&pin=1#apikey=k"),
+            vec![("pwd", "p1"), ("pin", "1"), ("apikey", "k")]
+        );
+        assert_eq!(url_password("https://u:p@a.example/"), Some("p"));
+        assert_eq!(url_password("https://a.example/?x=u:p@b"), None);
+        assert_eq!(url_password("https://u@a.example/"), None);
+    }
+}
