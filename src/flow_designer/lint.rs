@@ -128,6 +128,16 @@ fn unknown_references(
             collect_strings(value, vec![Step::Key(key.clone())], &mut strings);
         }
         for (path, text) in strings {
+            if let Some((range, why)) = super::pebble::syntax_error(text) {
+                out.push(
+                    Diagnostic::new(
+                        Code::PebbleSyntax,
+                        format!("`{}` holds a template Pebble cannot parse: {why}", a.name),
+                    )
+                    .with_span(place.within(scope, a, &path, range))
+                    .with_help(Code::PebbleSyntax.help()),
+                );
+            }
             let (reads, locals) = super::pebble::reads(text);
             // A Parse activity names the value it parses without braces.
             let reads = if path == [Step::Key("inputVariable".into())] && reads.is_empty() {
