@@ -279,8 +279,27 @@ fn comparison(c: &Condition, resolver: &mut dyn Resolver) -> Result<String> {
         // Webex Connect reads an unset variable as empty text; `is empty` covers null and "".
         Operator::Equals if is_empty_literal && !numeric => format!("{l} is empty"),
         Operator::NotEquals if is_empty_literal && !numeric => format!("{l} is not empty"),
-        Operator::Equals => format!("{l} == {}", side(&right, numeric)?),
-        Operator::NotEquals => format!("{l} != {}", side(&right, numeric)?),
+        Operator::Equals | Operator::NotEquals => {
+            let op = if c.operator == Operator::Equals {
+                "=="
+            } else {
+                "!="
+            };
+            let right_numeric = matches!(&right, Operand::Expression(r) if r.numeric);
+            let r = side(&right, numeric)?;
+            // A status code against a value that is text (a variable, or text holding one):
+            // compared as text, as Webex Connect does, the number printed with `~ ""`
+            // [assumed: it prints as a Set Variable writes it, `200`]. Pebble's `==` never
+            // finds a number equal to text, so `200` against a variable holding "200" would not
+            // match there.
+            match (numeric, right_numeric) {
+                (true, false) if matches!(right, Operand::Expression(_)) => {
+                    format!("({l} ~ \"\") {op} {r}")
+                }
+                (false, true) => format!("{l} {op} ({r} ~ \"\")"),
+                _ => format!("{l} {op} {r}"),
+            }
+        }
         Operator::EqualsIgnoreCase if !numeric => {
             let r = match &right {
                 Operand::Literal(t) => string_literal(&t.to_lowercase())?,
@@ -400,6 +419,16 @@ mod tests {
             let c = cond("$(n4.https.statusCode)", Operator::Equals, typed);
             assert_eq!(condition(Join::All, &[c], r).unwrap(), written, "{typed:?}");
         }
+        let c = cond("$(n4.https.statusCode)", Operator::Equals, "$(Expected)");
+        assert_eq!(
+            condition(Join::All, &[c], r).unwrap(),
+            "{{ (fetch.httpStatusCode ~ \"\") == Expected }}"
+        );
+        let c = cond("200", Operator::NotEquals, "$(n4.https.statusCode)");
+        assert_eq!(
+            condition(Join::All, &[c], r).unwrap(),
+            "{{ \"200\" != (fetch.httpStatusCode ~ \"\") }}"
+        );
         let c = cond("$(n4.https.statusCode)", Operator::NotEquals, "200 ");
         assert_eq!(
             condition(Join::All, &[c], r).unwrap(),

@@ -1118,6 +1118,8 @@ sample = '{{"v": "x"}}'
 next = "call"
 [outcomes.NoMatch]
 code = 404
+[variables.Expected]
+default = "200"
 [nodes.call]
 type = "http"
 method = "GET"
@@ -1136,12 +1138,13 @@ next = {{ Yes = "end:Success", none = "end:NoMatch", onError = "end:Error" }}
         )
     };
     // Webex Connect compares text: "200 ", "0200" and "+200" are not "200". Canonical "200"
-    // stays a number comparison and matches.
+    // stays a number comparison and matches; so does a variable holding "200", compared as text.
     for (value, outcome) in [
         ("200 ", "NoMatch"),
         ("0200", "NoMatch"),
         ("+200", "NoMatch"),
         ("200", "Success"),
+        ("$(Expected)", "Success"),
     ] {
         let dir = folder_with(&[
             ("status.toml", &spec(value)),
