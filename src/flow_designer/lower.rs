@@ -424,10 +424,19 @@ impl<'a> Lowering<'a> {
         }
     }
 
-    /// Gives `name` to `origin`: `Err` when something else has it already (the caller refuses
-    /// it where the spec says it). The one place every variable name the lowering writes is
-    /// checked.
+    /// Gives `name` to `origin`: `Err` when something else has it already, a variable standing
+    /// for something else or an activity (the caller refuses it where the spec says it). The
+    /// one place every variable name the lowering writes is checked; `add` checks each
+    /// activity name against these.
     fn claim(&mut self, name: &str, origin: Origin) -> Result<(), Clash> {
+        if self.activity_names.contains(name) {
+            // [assumed] Variables and activities are read by name alike (see `add`).
+            return Err(Clash {
+                name: name.to_string(),
+                first: "an activity".to_string(),
+                second: origin.to_string(),
+            });
+        }
         match self.claims.get(name) {
             Some(first) if first.same_value(&origin) => Ok(()),
             Some(first) => Err(Clash {
@@ -494,6 +503,18 @@ impl<'a> Lowering<'a> {
                 span,
                 Some("rename the node whose key makes the clash"),
             );
+        } else if let Some(variable) = self.claims.get(&name) {
+            // [assumed] An expression reads variables and activities by name alike
+            // (`{{x.httpStatusCode}}`), so one name must not stand for both.
+            let clash = Clash {
+                name: name.clone(),
+                first: variable.to_string(),
+                second: origin.map_or("an activity".to_string(), |k| {
+                    format!("the activity of node `{k}`")
+                }),
+            };
+            let span = origin.and_then(|k| self.at_node(k));
+            self.refuse_clash(clash, span);
         }
         let kind = Kind::of(Some(kind_name), "");
         self.activities.push(Activity {
