@@ -25,6 +25,12 @@
 //!   inputs and outputs from its own spec when found; ids not given are left empty, which marks
 //!   the handoff unresolved (`push::unresolved_subflows`).
 //!
+//! - Every variable name it gives is claimed with what it stands for (`Lowering::claim`), and
+//!   every activity name checked against them: two different things for one name (webhook
+//!   fields `customer.id` and `customer_id`, outputs `a.b_c` and `a_b.c`) are refused, never
+//!   merged. Text becomes a template with a `{` right before a reference printed from a string
+//!   (`{{ "{" }}`), and a status code is compared as a number only with canonical integer text.
+//!
 //! Anything else the spec says that Flow Designer cannot express is a located error
 //! (`wxc::not-expressible`); settings carried only approximately are warnings
 //! (`wxc::approximated`); settings Flow Designer has no place for, and that change nothing the
