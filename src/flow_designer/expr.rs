@@ -32,6 +32,32 @@ pub enum Unresolved {
     NoOutput(String, String),
     /// An output (node key, output, node type) of a node whose outputs Flow Designer lacks.
     NodeOutputs(String, String, &'static str),
+    /// The reference would take a Flow Designer name something else already has.
+    Clash(Clash),
+}
+
+/// Two different things the lowering would give one Flow Designer name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Clash {
+    /// The Flow Designer name both would take.
+    pub name: String,
+    /// What has the name already, as the message says it (e.g. ``output `b_c` of node `a` ``).
+    pub first: String,
+    /// What would take it too.
+    pub second: String,
+}
+
+/// The help every refused clash carries.
+pub const CLASH_HELP: &str = "Flow Designer names take letters, digits and `_` (wxcflow writes `_` for any other character), and a node's output is named `<node>_<output>`: rename one of them so that their Flow Designer names differ";
+
+impl std::fmt::Display for Clash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} and {} would both be `{}` in Flow Designer",
+            self.first, self.second, self.name
+        )
+    }
 }
 
 impl std::fmt::Display for Unresolved {
@@ -42,6 +68,7 @@ impl std::fmt::Display for Unresolved {
             Unresolved::HttpOutput(key, rest) => write!(f, "`{key}.{rest}`: Flow Designer's HTTP Request gives httpStatusCode and httpResponseBody only (as real exports read them)"),
             Unresolved::NoOutput(key, rest) => write!(f, "`{key}` has no output `{rest}`"),
             Unresolved::NodeOutputs(key, rest, kind) => write!(f, "`{key}.{rest}`: a {kind} node's outputs have no Flow Designer equivalent"),
+            Unresolved::Clash(clash) => write!(f, "{clash}"),
         }
     }
 }
@@ -103,6 +130,16 @@ impl std::fmt::Display for Inexpressible {
     }
 }
 
+impl Inexpressible {
+    /// The help a refusal of this carries, when there is one to give.
+    pub fn help(&self) -> Option<&'static str> {
+        match self {
+            Inexpressible::Reference(Unresolved::Clash(_)) => Some(CLASH_HELP),
+            _ => None,
+        }
+    }
+}
+
 type Result<T, E = Inexpressible> = std::result::Result<T, E>;
 
 fn resolve(resolver: &mut dyn Resolver, name: &str) -> Result<Resolved> {
@@ -121,6 +158,9 @@ fn check_literal(text: &str) -> Result<()> {
     }
 }
 
+/// A literal `{` as Pebble prints it where the text would otherwise read `{{{`.
+pub const OPEN_BRACE: &str = "{{ \"{\" }}";
+
 /// A Webex Connect string as a Flow Designer template: literal text kept, `$(x)` as `{{x}}`.
 pub fn template(text: &str, resolver: &mut dyn Resolver) -> Result<String> {
     let found = references(text)?;
@@ -129,7 +169,15 @@ pub fn template(text: &str, resolver: &mut dyn Resolver) -> Result<String> {
     for r in found {
         let literal = &text[last..r.range.start];
         check_literal(literal)?;
-        out.push_str(literal);
+        match literal.strip_suffix('{') {
+            // A `{` written right before `{{` would open the tag early (`{{{x}}}` is read as
+            // a map literal and does not parse): Pebble prints it from a string literal instead.
+            Some(before) => {
+                out.push_str(before);
+                out.push_str(OPEN_BRACE);
+            }
+            None => out.push_str(literal),
+        }
         let resolved = resolve(resolver, r.name)?;
         out.push_str("{{");
         out.push_str(&resolved.expression);
@@ -198,6 +246,12 @@ fn side(o: &Operand, numeric: bool) -> Result<String> {
     }
 }
 
+/// Whether `text` is an integer as a number prints: `200`, `-3`, `0`; not `200 `, `0200`,
+/// `+200`.
+fn is_canonical_integer(text: &str) -> bool {
+    text.parse::<i64>().is_ok_and(|n| n.to_string() == text)
+}
+
 /// One condition as a Pebble comparison.
 fn comparison(c: &Condition, resolver: &mut dyn Resolver) -> Result<String> {
     let left = operand(&c.variable, resolver)?;
@@ -205,12 +259,47 @@ fn comparison(c: &Condition, resolver: &mut dyn Resolver) -> Result<String> {
     let numeric = matches!(&left, Operand::Expression(r) if r.numeric);
     let l = side(&left, false)?;
     let is_empty_literal = matches!(&right, Operand::Literal(t) if t.is_empty());
+    // Webex Connect's equals compares text: a status code (always canonical decimal text)
+    // equals "200" only, never "200 ", "0200" or "+200". Only canonical text becomes a number
+    // comparison; other text stays a text comparison, which a number never equals in Pebble
+    // either (nor would the text of one).
+    let text_equality = numeric
+        && matches!(c.operator, Operator::Equals | Operator::NotEquals)
+        && matches!(&right, Operand::Literal(t) if !t.is_empty() && !is_canonical_integer(t));
+    if text_equality {
+        let r = side(&right, false)?;
+        let op = if c.operator == Operator::Equals {
+            "=="
+        } else {
+            "!="
+        };
+        return Ok(format!("{l} {op} {r}"));
+    }
     Ok(match c.operator {
         // Webex Connect reads an unset variable as empty text; `is empty` covers null and "".
         Operator::Equals if is_empty_literal && !numeric => format!("{l} is empty"),
         Operator::NotEquals if is_empty_literal && !numeric => format!("{l} is not empty"),
-        Operator::Equals => format!("{l} == {}", side(&right, numeric)?),
-        Operator::NotEquals => format!("{l} != {}", side(&right, numeric)?),
+        Operator::Equals | Operator::NotEquals => {
+            let op = if c.operator == Operator::Equals {
+                "=="
+            } else {
+                "!="
+            };
+            let right_numeric = matches!(&right, Operand::Expression(r) if r.numeric);
+            let r = side(&right, numeric)?;
+            // A status code against a value that is text (a variable, or text holding one):
+            // compared as text, as Webex Connect does, the number printed with `~ ""`
+            // [assumed: it prints as a Set Variable writes it, `200`]. Pebble's `==` never
+            // finds a number equal to text, so `200` against a variable holding "200" would not
+            // match there.
+            match (numeric, right_numeric) {
+                (true, false) if matches!(right, Operand::Expression(_)) => {
+                    format!("({l} ~ \"\") {op} {r}")
+                }
+                (false, true) => format!("{l} {op} ({r} ~ \"\")"),
+                _ => format!("{l} {op} {r}"),
+            }
+        }
         Operator::EqualsIgnoreCase if !numeric => {
             let r = match &right {
                 Operand::Literal(t) => string_literal(&t.to_lowercase())?,
@@ -321,6 +410,30 @@ mod tests {
             .unwrap(),
             "{{ T | lower == \"ok\" }}"
         );
+        for (typed, written) in [
+            ("200 ", "{{ fetch.httpStatusCode == \"200 \" }}"),
+            ("0200", "{{ fetch.httpStatusCode == \"0200\" }}"),
+            ("+200", "{{ fetch.httpStatusCode == \"+200\" }}"),
+            ("200", "{{ fetch.httpStatusCode == 200 }}"),
+        ] {
+            let c = cond("$(n4.https.statusCode)", Operator::Equals, typed);
+            assert_eq!(condition(Join::All, &[c], r).unwrap(), written, "{typed:?}");
+        }
+        let c = cond("$(n4.https.statusCode)", Operator::Equals, "$(Expected)");
+        assert_eq!(
+            condition(Join::All, &[c], r).unwrap(),
+            "{{ (fetch.httpStatusCode ~ \"\") == Expected }}"
+        );
+        let c = cond("200", Operator::NotEquals, "$(n4.https.statusCode)");
+        assert_eq!(
+            condition(Join::All, &[c], r).unwrap(),
+            "{{ \"200\" != (fetch.httpStatusCode ~ \"\") }}"
+        );
+        let c = cond("$(n4.https.statusCode)", Operator::NotEquals, "200 ");
+        assert_eq!(
+            condition(Join::All, &[c], r).unwrap(),
+            "{{ fetch.httpStatusCode != \"200 \" }}"
+        );
         let refused = |c| condition(Join::All, &[c], &mut Names).unwrap_err();
         let regex = refused(cond("$(T)", Operator::Regex, "a.*"));
         assert_eq!(regex, Inexpressible::Operator("regex"));
@@ -337,6 +450,10 @@ mod tests {
     fn text_becomes_templates() {
         let r = &mut Names;
         assert_eq!(template("Bearer $(Tok)", r).unwrap(), "Bearer {{Tok}}");
+        assert_eq!(
+            template("{\"data\": {$(F)}}", r).unwrap(),
+            "{\"data\": {{ \"{\" }}{{F}}}}"
+        );
         assert_eq!(assignment("service", r).unwrap(), "{{ \"service\" }}");
         assert_eq!(assignment("$(Tok)", r).unwrap(), "{{Tok}}");
         assert_eq!(

@@ -128,6 +128,16 @@ fn unknown_references(
             collect_strings(value, vec![Step::Key(key.clone())], &mut strings);
         }
         for (path, text) in strings {
+            if let Some((range, why)) = super::pebble::syntax_error(text) {
+                out.push(
+                    Diagnostic::new(
+                        Code::PebbleSyntax,
+                        format!("`{}` holds a template Pebble cannot parse: {why}", a.name),
+                    )
+                    .with_span(place.within(scope, a, &path, range))
+                    .with_help(Code::PebbleSyntax.help()),
+                );
+            }
             let (reads, locals) = super::pebble::reads(text);
             // A Parse activity names the value it parses without braces.
             let reads = if path == [Step::Key("inputVariable".into())] && reads.is_empty() {
@@ -426,8 +436,9 @@ fn lint_process(
     }
 }
 
-/// The HTTP activities of a process whose status code a condition or case tests: each whose
-/// `NAME.httpStatusCode` some condition's or case's expression holds. Found in one pass over
+/// The HTTP activities of a process whose status code a condition, case or assignment tests:
+/// each whose `NAME.httpStatusCode` some condition's or case's expression, or some Set
+/// Variable's value, holds. Found in one pass over
 /// the expressions, each place that reads `.httpStatusCode` matched against the names that
 /// could end there (by their lengths, few in any flow), so that it stays linear in the flow.
 fn status_tested(process: &Process) -> BTreeSet<&str> {
@@ -440,13 +451,26 @@ fn status_tested(process: &Process) -> BTreeSet<&str> {
         .collect();
     let lengths: BTreeSet<usize> = http.iter().map(|n| n.len()).collect();
     let mut tested = BTreeSet::new();
-    for b in &process.activities {
-        if !matches!(b.kind(), Kind::Condition | Kind::Case) {
-            continue;
-        }
-        let Some(expression) = b.text("expression") else {
-            continue;
+    // A Set Variable that chooses a value by the status (`{{ (x.httpStatusCode == 200) ? ... }}`,
+    // as `build` joins a condition into an assignment) tests it as a condition does.
+    let expressions = process.activities.iter().flat_map(|b| {
+        let tests = match b.kind() {
+            Kind::Condition | Kind::Case => b.text("expression").into_iter().collect(),
+            Kind::SetVariable => {
+                let listed = b
+                    .settings
+                    .get("setVariablesArray")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|e| e.get("expr").and_then(Value::as_str));
+                b.text("expr").into_iter().chain(listed).collect()
+            }
+            _ => Vec::new(),
         };
+        tests
+    });
+    for expression in expressions {
         for (at, _) in expression.match_indices(STATUS) {
             for &len in &lengths {
                 let name = at

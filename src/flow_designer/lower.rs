@@ -25,12 +25,18 @@
 //!   inputs and outputs from its own spec when found; ids not given are left empty, which marks
 //!   the handoff unresolved (`push::unresolved_subflows`).
 //!
+//! - Every variable name it gives is claimed with what it stands for (`Lowering::claim`), and
+//!   every activity name checked against them: two different things for one name (webhook
+//!   fields `customer.id` and `customer_id`, outputs `a.b_c` and `a_b.c`) are refused, never
+//!   merged. Text becomes a template with a `{` right before a reference printed from a string
+//!   (`{{ "{" }}`), and a status code is compared as a number only with canonical integer text.
+//!
 //! Anything else the spec says that Flow Designer cannot express is a located error
 //! (`wxc::not-expressible`); settings carried only approximately are warnings
 //! (`wxc::approximated`); settings Flow Designer has no place for, and that change nothing the
 //! subflow computes, are left out with a warning (`wxc::not-carried`).
 
-use super::expr::{self, Resolved, Resolver, Unresolved};
+use super::expr::{self, Clash, Resolved, Resolver, Unresolved, CLASH_HELP};
 use super::model::*;
 use crate::diagnostic::{Code, Diagnostic, SourceFile, Span};
 use crate::flow::walk::breadth_first;
@@ -193,6 +199,58 @@ pub fn fd_name(name: &str) -> String {
     out
 }
 
+/// What a Flow Designer variable stands for: every variable the lowering names is claimed with
+/// its origin in one place ([`Lowering::claim`]), and two different origins for one name are
+/// refused, never merged.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Origin {
+    /// A variable the spec declares (its Webex Connect name).
+    Declared(String),
+    /// A value Webex Connect's runtime gives a flow (the reference: a webhook field, `flid`).
+    Runtime(String),
+    /// A called flow's input that stands for a webhook field or `flid` (the child's name):
+    /// the parent passes on the same value.
+    PassedOn(String),
+    /// An HTTP node's output (node key, output name).
+    Output(String, String),
+    /// The flow outcome the subflow returns.
+    Outcome,
+    /// The flow outcome a `call_flow` node's subflow ended with (node key).
+    CalledOutcome(String),
+}
+
+impl Origin {
+    /// Whether a name claimed for `self` may stand for `other` too: the same thing, or a value
+    /// a called flow shares with its parent (a webhook field or `flid` the child takes as input).
+    fn same_value(&self, other: &Origin) -> bool {
+        self == other
+            || matches!(
+                (self, other),
+                (
+                    Origin::PassedOn(_),
+                    Origin::PassedOn(_) | Origin::Runtime(_)
+                ) | (Origin::Runtime(_), Origin::PassedOn(_))
+            )
+    }
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Origin::Declared(name) => write!(f, "variable `{name}`"),
+            Origin::Runtime(reference) => write!(f, "`$({reference})`"),
+            Origin::PassedOn(child) => {
+                write!(f, "the webhook field or `flid` subflow `{child}` takes")
+            }
+            Origin::Output(key, output) => write!(f, "output `{output}` of node `{key}`"),
+            Origin::Outcome => write!(f, "the subflow's flow outcome output"),
+            Origin::CalledOutcome(key) => {
+                write!(f, "the flow outcome of the subflow node `{key}` calls")
+            }
+        }
+    }
+}
+
 struct Lowering<'a> {
     flow: &'a Flow,
     located: Located<'a>,
@@ -200,6 +258,8 @@ struct Lowering<'a> {
     diagnostics: Vec<Diagnostic>,
     /// Spec variable name -> Flow Designer name.
     names: BTreeMap<String, String>,
+    /// Every Flow Designer variable name given so far, and what it stands for.
+    claims: BTreeMap<String, Origin>,
     variables: Vec<Variable>,
     /// Variables made for node outputs, start fields, flid and the outcome, by name.
     extra: BTreeMap<String, Variable>,
@@ -228,6 +288,7 @@ impl<'a> Lowering<'a> {
             children,
             diagnostics: Vec::new(),
             names: BTreeMap::new(),
+            claims: BTreeMap::new(),
             variables: Vec::new(),
             extra: BTreeMap::new(),
             activities: Vec::new(),
@@ -292,6 +353,12 @@ impl<'a> Lowering<'a> {
                 "next" => n.next.as_ref()?.span(),
                 "headers" => n.headers.as_ref()?.keys().next()?.span(),
                 "outputs" => n.outputs.as_ref()?.keys().next()?.span(),
+                output if output.starts_with("outputs.") => n
+                    .outputs
+                    .as_ref()?
+                    .keys()
+                    .find(|k| k.get_ref() == &output["outputs.".len()..])?
+                    .span(),
                 "branches" => n.branches.as_ref()?.first()?.name.span(),
                 arm if arm.starts_with("branches.") => {
                     let index: usize = arm["branches.".len()..].parse().ok()?;
@@ -321,19 +388,11 @@ impl<'a> Lowering<'a> {
     // --- Variables ----------------------------------------------------------------------------
 
     fn lower_variables(&mut self) {
-        let mut taken: BTreeMap<String, String> = BTreeMap::new();
         for v in &self.flow.variables {
             let name = fd_name(&v.name);
-            if let Some(other) = taken.insert(name.clone(), v.name.clone()) {
+            if let Err(clash) = self.claim(&name, Origin::Declared(v.name.clone())) {
                 let span = self.at_variable(&v.name);
-                self.refuse(
-                    format!(
-                        "variables `{other}` and `{}` would both be `{name}` in Flow Designer",
-                        v.name
-                    ),
-                    span,
-                    Some("Flow Designer names take letters, digits and `_`; rename one of them"),
-                );
+                self.refuse_clash(clash, span);
             }
             self.names.insert(v.name.clone(), name.clone());
             let source = if v.result {
@@ -371,19 +430,57 @@ impl<'a> Lowering<'a> {
         }
     }
 
-    /// Adds a variable the lowering needs (once); refuses a clash with a spec variable.
-    fn extra_variable(&mut self, name: &str, source: &str, description: String) -> String {
-        if !self.extra.contains_key(name) {
-            if self.variables.iter().any(|v| v.name == name) {
-                let span = self.at_variable(name);
-                self.refuse(
-                    format!(
-                        "variable `{name}` is also the name wxcflow gives a generated variable"
-                    ),
-                    span,
-                    Some("rename the spec's variable"),
-                );
+    /// Gives `name` to `origin`: `Err` when something else has it already, a variable standing
+    /// for something else or an activity (the caller refuses it where the spec says it). The
+    /// one place every variable name the lowering writes is checked; `add` checks each
+    /// activity name against these.
+    fn claim(&mut self, name: &str, origin: Origin) -> Result<(), Clash> {
+        if self.activity_names.contains(name) {
+            // [assumed] Variables and activities are read by name alike (see `add`).
+            return Err(Clash {
+                name: name.to_string(),
+                first: "an activity".to_string(),
+                second: origin.to_string(),
+            });
+        }
+        match self.claims.get(name) {
+            Some(first) if first.same_value(&origin) => Ok(()),
+            Some(first) => Err(Clash {
+                name: name.to_string(),
+                first: first.to_string(),
+                second: origin.to_string(),
+            }),
+            None => {
+                self.claims.insert(name.to_string(), origin);
+                Ok(())
             }
+        }
+    }
+
+    /// Refuses a clash (`wxc::not-expressible`) at `span`.
+    fn refuse_clash(&mut self, clash: Clash, span: Option<Span>) {
+        self.refuse(clash.to_string(), span, Some(CLASH_HELP));
+    }
+
+    /// The span of the spec variable that has the Flow Designer name `name`, if one has.
+    fn at_declared(&self, name: &str) -> Option<Span> {
+        match self.claims.get(name) {
+            Some(Origin::Declared(v)) => self.at_variable(v),
+            _ => None,
+        }
+    }
+
+    /// Adds a variable the lowering needs (once for each origin); `Err` when the name is
+    /// another's (a spec variable, or a generated variable standing for something else).
+    fn extra_variable(
+        &mut self,
+        name: &str,
+        origin: Origin,
+        source: &str,
+        description: String,
+    ) -> Result<String, Clash> {
+        self.claim(name, origin)?;
+        if !self.extra.contains_key(name) {
             self.extra.insert(
                 name.to_string(),
                 Variable {
@@ -393,7 +490,7 @@ impl<'a> Lowering<'a> {
                 },
             );
         }
-        name.to_string()
+        Ok(name.to_string())
     }
 
     // --- Activities and links -----------------------------------------------------------------
@@ -412,6 +509,18 @@ impl<'a> Lowering<'a> {
                 span,
                 Some("rename the node whose key makes the clash"),
             );
+        } else if let Some(variable) = self.claims.get(&name) {
+            // [assumed] An expression reads variables and activities by name alike
+            // (`{{x.httpStatusCode}}`), so one name must not stand for both.
+            let clash = Clash {
+                name: name.clone(),
+                first: variable.to_string(),
+                second: origin.map_or("an activity".to_string(), |k| {
+                    format!("the activity of node `{k}`")
+                }),
+            };
+            let span = origin.and_then(|k| self.at_node(k));
+            self.refuse_clash(clash, span);
         }
         let kind = Kind::of(Some(kind_name), "");
         self.activities.push(Activity {
@@ -553,11 +662,16 @@ impl<'a> Lowering<'a> {
             .map(|o| o.name.as_str())
             .filter(|o| self.ends.contains_key(*o))
             .collect();
-        self.extra_variable(
+        let description = format!("Set by this subflow to the Webex Connect flow outcome it ended with ({}): test it after the handoff.", names.join(", "));
+        if let Err(clash) = self.extra_variable(
             OUTCOME_VARIABLE,
+            Origin::Outcome,
             "SUBFLOW_OUTPUT",
-            format!("Set by this subflow to the Webex Connect flow outcome it ended with ({}): test it after the handoff.", names.join(", ")),
-        );
+            description,
+        ) {
+            let span = self.at_declared(OUTCOME_VARIABLE);
+            self.refuse_clash(clash, span);
+        }
     }
 
     /// The activity a target is entered by, building it (and what follows) on first use.
@@ -642,7 +756,7 @@ impl<'a> Lowering<'a> {
                     Ok(e) => e,
                     Err(why) => {
                         let span = self.at_field(&node.key, field);
-                        self.refuse(format!("node `{}` assigns `{var}` a value Flow Designer cannot express: {why}", node.key), span, None);
+                        self.refuse(format!("node `{}` assigns `{var}` a value Flow Designer cannot express: {why}", node.key), span, why.help());
                         String::new()
                     }
                 };
@@ -758,7 +872,7 @@ impl<'a> Lowering<'a> {
                         node.key
                     ),
                     span,
-                    None,
+                    why.help(),
                 );
                 String::new()
             }
@@ -767,6 +881,7 @@ impl<'a> Lowering<'a> {
 }
 
 mod nodes;
+pub(crate) use nodes::{resolved_note, unresolved_note};
 mod tidy;
 
 /// An action's assignments in an order Flow Designer can run them one after another with the

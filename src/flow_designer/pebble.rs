@@ -57,6 +57,73 @@ pub fn expression(text: &str) -> Vec<Read<'_>> {
     expression_reads(text, 0..text.len())
 }
 
+/// Why Pebble could not parse `text` as a template, and where (a byte range): a `{{` or `{%`
+/// without its close, a string without its closing quote, a bracket left open or closed by
+/// another, or braces around no `key: value` (`{{{Name}}}` is `{{`, then the map literal
+/// `{Name}`, which Pebble refuses). As Pebble's lexer, a block ends at the first `}}` (`%}`)
+/// outside strings and brackets. `None` when none of these is found (not a proof that it
+/// parses).
+pub fn syntax_error(text: &str) -> Option<(Range<usize>, &'static str)> {
+    let b = text.as_bytes();
+    let mut at = 0;
+    while let Some(open) = next_open(text, at) {
+        let (close, unclosed): (&[u8], _) = if b[open + 1] == b'{' {
+            (b"}}", "a `{{` without its closing `}}`")
+        } else {
+            (b"%}", "a `{%` without its closing `%}`")
+        };
+        // Open brackets: the character that closes each, where it stands, and whether a `:`
+        // stood in it (a map literal's `key: value`).
+        let mut open_brackets: Vec<(u8, usize, bool)> = Vec::new();
+        let mut i = open + 2;
+        loop {
+            if i >= b.len() {
+                return Some(match open_brackets.last() {
+                    Some(&(_, at, _)) => (at..at + 1, "a bracket without its close"),
+                    None => (open..open + 2, unclosed),
+                });
+            }
+            if open_brackets.is_empty() && b[i..].starts_with(close) {
+                break;
+            }
+            match b[i] {
+                quote @ (b'"' | b'\'') => {
+                    let start = i;
+                    i += 1;
+                    while i < b.len() && b[i] != quote {
+                        i += if b[i] == b'\\' { 2 } else { 1 };
+                    }
+                    if i >= b.len() {
+                        return Some((start..start + 1, "a string without its closing quote"));
+                    }
+                }
+                b'(' => open_brackets.push((b')', i, false)),
+                b'[' => open_brackets.push((b']', i, false)),
+                b'{' => open_brackets.push((b'}', i, false)),
+                c @ (b')' | b']' | b'}') => match open_brackets.pop() {
+                    Some((want, start, colon)) if want == c => {
+                        let empty = text[start + 1..i].trim().is_empty();
+                        if c == b'}' && !colon && !empty {
+                            return Some((start..i + 1, "braces around no `key: value` (Pebble reads `{` in an expression as a map)"));
+                        }
+                    }
+                    Some(_) => return Some((i..i + 1, "a bracket closed by another")),
+                    None => return Some((i..i + 1, "a closing bracket without its opening")),
+                },
+                b':' => {
+                    if let Some(last) = open_brackets.last_mut() {
+                        last.2 = true;
+                    }
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        at = i + close.len();
+    }
+    None
+}
+
 fn next_open(text: &str, from: usize) -> Option<usize> {
     // One pass for either opening: looking for each apart scans the rest of a text with many
     // of one and none of the other again for every block.
@@ -202,6 +269,45 @@ mod tests {
         assert_eq!(
             names("{% if Status == 'x' %}y{% elseif b %}"),
             ["Status", "b"]
+        );
+    }
+
+    #[test]
+    fn templates_pebble_cannot_parse_are_told() {
+        for fine in [
+            "{\"data\": {{ \"{\" }}{{Fields}}}}",
+            "{{ {\"a\": 1}}}",
+            "{{ m['k'] }} {% if (a) %}x{% endif %} {{ {} }}",
+            "{{ \"}}\" }}",
+            "no template } at all {",
+        ] {
+            assert_eq!(syntax_error(fine), None, "{fine}");
+        }
+        fn told(text: &str) -> Option<(&str, &'static str)> {
+            syntax_error(text).map(|(r, why)| (&text[r], why))
+        }
+        assert_eq!(
+            told("{\"data\": {{{Fields}}}}"),
+            Some((
+                "{Fields}",
+                "braces around no `key: value` (Pebble reads `{` in an expression as a map)"
+            ))
+        );
+        assert_eq!(
+            told("Bearer {{Token"),
+            Some(("{{", "a `{{` without its closing `}}`"))
+        );
+        assert_eq!(
+            told("{{ a ~ 'x }}"),
+            Some(("'", "a string without its closing quote"))
+        );
+        assert_eq!(
+            told("{{ f(a] }}"),
+            Some(("]", "a bracket closed by another"))
+        );
+        assert_eq!(
+            told("{% if a) %}"),
+            Some((")", "a closing bracket without its opening"))
         );
     }
 

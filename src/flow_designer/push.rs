@@ -538,6 +538,16 @@ pub fn resolve_subflows(file: &mut Value, found: &BTreeMap<String, SubflowIds>) 
         let Some(ids) = found.get(name) else {
             return;
         };
+        // The description `build` wrote says the ids are not known: it now says what was found.
+        let unresolved = super::lower::unresolved_note(name);
+        if let Some(text) = props
+            .get("description")
+            .and_then(Value::as_str)
+            .filter(|d| d.contains(&unresolved))
+        {
+            let resolved = super::lower::resolved_note(name, &ids.flow_id);
+            props["description"] = json!(text.replace(&unresolved, &resolved));
+        }
         props["subflowId"] = json!(ids.flow_id);
         props["subflowVersion"] = json!({
             "subflowId": ids.flow_id,

@@ -32,10 +32,9 @@ pub struct SheetInput<'a> {
     pub diagnostics: &'a [Diagnostic],
 }
 
-/// Text as a table cell shows it.
-fn cell(text: &str) -> String {
-    text.replace('|', "\\|")
-}
+// Markdown as the Webex Connect sheet writes it: a cell escapes pipes and `<`/`>` (which
+// Markdown would read as HTML), a code span is fenced by more backticks than it holds.
+use crate::emit::sheet::text::{cell, code, code_inline};
 
 /// The build sheet, as Markdown: how to import the file into Flow Designer, what to check
 /// afterwards, its variables, and how a parent flow calls it.
@@ -47,11 +46,11 @@ pub(crate) fn sheet(input: &SheetInput) -> String {
 fn write_sheet(input: &SheetInput) -> String {
     let flow = input.flow;
     let secrets = Secrets::of(flow);
-    // A main-process activity's setting, as shown.
+    // A main-process activity's setting, as shown (the caller puts it in a code span).
     let setting = |a: &Activity, path: &[&str], value: &str| -> String {
         let path: Vec<String> = path.iter().map(|s| s.to_string()).collect();
         let secret = covers(secrets.settings(&Scope::Main, &a.name), &path);
-        cell(Text::new(value, secret).shown())
+        Text::new(value, secret).shown().to_string()
     };
     let subflow = flow.flow_type.as_deref() == Some("SUBFLOW");
     let what = if subflow { "subflow" } else { "flow" };
@@ -59,7 +58,7 @@ fn write_sheet(input: &SheetInput) -> String {
     let _ = writeln!(
         out,
         "# Build sheet: {} as a Flow Designer {what}\n",
-        flow.name
+        cell(&flow.name)
     );
     let _ = writeln!(
         out,
@@ -79,8 +78,8 @@ fn write_sheet(input: &SheetInput) -> String {
             let name = a.text("subflowName").unwrap_or("");
             let resolved = a.text("subflowId").is_some_and(|id| !id.is_empty());
             format!(
-                "`{}`{}",
-                cell(name),
+                "{}{}",
+                code_inline(name),
                 if resolved { "" } else { " (ids not given)" }
             )
         })
@@ -94,9 +93,9 @@ fn write_sheet(input: &SheetInput) -> String {
     }
     let _ = writeln!(
         out,
-        "In Webex Contact Center, open Flow Designer's **{}** list, choose **Import**, and pick `{}`. Or through the API (use your region's host: `api.wxcc-us1.cisco.com`, `api.wxcc-eu1.cisco.com`, ...):\n",
+        "In Webex Contact Center, open Flow Designer's **{}** list, choose **Import**, and pick {}. Or through the API (use your region's host: `api.wxcc-us1.cisco.com`, `api.wxcc-eu1.cisco.com`, ...):\n",
         if subflow { "Subflows" } else { "Flows" },
-        input.file_name
+        code_inline(input.file_name)
     );
     let _ = writeln!(
         out,
@@ -106,8 +105,11 @@ fn write_sheet(input: &SheetInput) -> String {
     );
     let _ = writeln!(
         out,
-        "Then publish it (`POST .../flows/{{flowId}}:publish`, the id the import returned). `wxcflow push {} --org ORG --region REGION --token-env VAR --publish` does both.\n",
-        input.file_name
+        "Then publish it (`POST .../flows/{{flowId}}:publish`, the id the import returned). {} does both.\n",
+        code_inline(&format!(
+            "wxcflow push {} --org ORG --region REGION --token-env VAR --publish",
+            input.file_name
+        ))
     );
 
     out.push_str("## 2. Check after importing\n\n");
@@ -125,7 +127,7 @@ fn write_sheet(input: &SheetInput) -> String {
             "- These variables show as secure: {}.",
             secure
                 .iter()
-                .map(|s| format!("`{s}`"))
+                .map(|s| code_inline(s))
                 .collect::<Vec<_>>()
                 .join(", ")
         );
@@ -135,14 +137,19 @@ fn write_sheet(input: &SheetInput) -> String {
             let headers: Vec<String> = http
                 .headers()
                 .iter()
-                .map(|(k, v)| format!("`{k}: {}`", setting(a, &["httpRequestHeaders", k], v)))
+                .map(|(k, v)| {
+                    code_inline(&format!(
+                        "{k}: {}",
+                        setting(a, &["httpRequestHeaders", k], v)
+                    ))
+                })
                 .collect();
             let _ = writeln!(
                 out,
-                "- `{}` sends {} to `{}`{}.",
-                a.name,
-                http.method(),
-                setting(a, &["httpRequestUrl"], http.url()),
+                "- {} sends {} to {}{}.",
+                code_inline(&a.name),
+                cell(http.method()),
+                code_inline(&setting(a, &["httpRequestUrl"], http.url())),
                 if headers.is_empty() {
                     String::new()
                 } else {
@@ -158,7 +165,7 @@ fn write_sheet(input: &SheetInput) -> String {
             "- [assumed] Flow Designer's HTTP Request has one exit; as in Cisco's subflows, a Condition on its `httpStatusCode` decides what follows. Where the subflow tells a request that got no answer (a refused connection, a timeout) by `httpStatusCode is empty` ({}), it assumes such a request goes on through the activity's exit without a status code (a Condition on the status code then takes its `false` path). Cisco does not document it: such a failure may raise the flow's OnGlobalError event instead, which a subflow cannot handle (it has no event flows). Try the subflow once with the service unreachable and see which path it takes; and see step 5 for what the parent adds. A value chosen in a Set Variable (`{{{{ (c) ? (a) : (b) }}}}`) is Pebble's conditional operator.",
             tests_no_answer
                 .iter()
-                .map(|n| format!("`{n}`"))
+                .map(|n| code_inline(n))
                 .collect::<Vec<_>>()
                 .join(", ")
         );
@@ -181,16 +188,13 @@ fn write_sheet(input: &SheetInput) -> String {
                 (Value::Null, _) => "(none)".to_string(),
                 (Value::String(s), _) if s.is_empty() => "(none)".to_string(),
                 _ if secrets.variable(&v.name) => "(set, secret)".to_string(),
-                (value, _) => format!(
-                    "`{}`",
-                    cell(value.as_str().map_or(&value.to_string(), |s| s))
-                ),
+                (value, _) => code(value.as_str().map_or(&value.to_string(), |s| s)),
             };
             let _ = writeln!(
                 out,
-                "| `{}` | {} | {} | {value} | {} |",
-                v.name,
-                v.kind,
+                "| {} | {} | {} | {value} | {} |",
+                code(&v.name),
+                cell(&v.kind),
                 if v.is_secure { "yes" } else { "no" },
                 cell(&v.description)
             );
@@ -235,7 +239,7 @@ fn write_sheet(input: &SheetInput) -> String {
                     .http()
                     .map(|h| {
                         let url = setting(a, &["httpRequestUrl"], h.url());
-                        format!("{} `{url}`", cell(h.method()))
+                        format!("{} {}", cell(h.method()), code(&url))
                     })
                     .unwrap_or_default();
                 let outputs: Vec<String> = output_array(a)
@@ -248,7 +252,7 @@ fn write_sheet(input: &SheetInput) -> String {
                     format!("{http}; {}", outputs.join(", "))
                 }
             }
-            Kind::Condition => format!("`{}`", cell(a.text("expression").unwrap_or(""))),
+            Kind::Condition => code(a.text("expression").unwrap_or("")),
             Kind::SetVariable => assignments(a, &setting),
             Kind::SubflowStart => "started by the parent's subflow handoff".into(),
             Kind::SubflowEnd => "returns to the parent".into(),
@@ -257,12 +261,13 @@ fn write_sheet(input: &SheetInput) -> String {
         let exits: Vec<String> = index
             .links_in_port_order(&name)
             .into_iter()
-            .map(|l| format!("{} → {}", l.port, l.target))
+            .map(|l| cell(&format!("{} → {}", l.port, l.target)))
             .collect();
         let _ = writeln!(
             out,
-            "| `{name}` | {} | {} | {} |",
-            a.type_name(),
+            "| {} | {} | {} | {} |",
+            code(&name),
+            cell(a.type_name()),
             does,
             exits.join(", ")
         );
@@ -308,9 +313,9 @@ fn assignments(a: &Activity, setting: &dyn Fn(&Activity, &[&str], &str) -> Strin
         .unwrap_or_default();
     if all.is_empty() {
         return format!(
-            "{} = `{}`",
+            "{} = {}",
             cell(a.text("srcVariable").unwrap_or("")),
-            setting(a, &["expr"], a.text("expr").unwrap_or(""))
+            code(&setting(a, &["expr"], a.text("expr").unwrap_or("")))
         );
     }
     all.iter()
@@ -318,9 +323,9 @@ fn assignments(a: &Activity, setting: &dyn Fn(&Activity, &[&str], &str) -> Strin
         .map(|(i, (var, expr))| {
             let index = i.to_string();
             format!(
-                "{} = `{}`",
+                "{} = {}",
                 cell(var),
-                setting(a, &["setVariablesArray", &index, "expr"], expr)
+                code(&setting(a, &["setVariablesArray", &index, "expr"], expr))
             )
         })
         .collect::<Vec<_>>()
@@ -329,7 +334,7 @@ fn assignments(a: &Activity, setting: &dyn Fn(&Activity, &[&str], &str) -> Strin
 
 fn handoff(out: &mut String, flow: &FdFlow) {
     let _ = writeln!(out, "## 5. Call it from a parent flow\n");
-    let _ = writeln!(out, "1. In the parent flow, add a **Subflow** activity (a subflow handoff) where the value is needed, choose subflow `{}` and its version label (Latest while testing, then the published label).", flow.name);
+    let _ = writeln!(out, "1. In the parent flow, add a **Subflow** activity (a subflow handoff) where the value is needed, choose subflow {} and its version label (Latest while testing, then the published label).", code_inline(&flow.name));
     let mappings = [
         ("SUBFLOW_INPUT", "2. **Input mappings**, each subflow input from a parent variable or a value:\n\n   | subflow input | map from |", "a parent variable marked secure, holding the value (never typed in clear)", "a parent variable or a literal"),
         ("SUBFLOW_OUTPUT", "3. **Output mappings**, each subflow output into a parent variable:\n\n   | subflow output | into |", "a parent variable marked secure", "a parent variable"),
@@ -346,7 +351,7 @@ fn handoff(out: &mut String, flow: &FdFlow) {
         let _ = writeln!(out, "{head}\n   |---|---|");
         for v in variables {
             let from = if v.is_secure { secure } else { plain };
-            let _ = writeln!(out, "   | `{}` | {from} |", v.name);
+            let _ = writeln!(out, "   | {} | {from} |", code(&v.name));
         }
         out.push('\n');
     }

@@ -680,3 +680,52 @@ fn names_from_an_export_stay_on_their_line_in_what_is_written_and_printed() {
         );
     }
 }
+
+#[test]
+fn the_flow_designer_sheet_escapes_html_and_fences_backticks_as_the_connect_sheet_does() {
+    let spec = r#"[flow]
+name = "Sheet"
+credential_headers = []
+
+[trigger]
+type = "webhook"
+event = "Sheet"
+sample = '{"x": "1"}'
+next = "call"
+
+[variables.Service-URL]
+default = "https://svc.example.com/p?c=`x"
+externalize = true
+note = "The service at https://<region>.example.com."
+
+[nodes.call]
+type = "http"
+method = "GET"
+url = "$(Service-URL)"
+next = { onSuccess = "check", onError = "end:Error", onTimeout = "end:Error" }
+
+[nodes.check]
+type = "branch"
+branches = [{ name = "Ok", all = [{ variable = "$(call.https.statusCode)", operator = "equals", value = "200" }] }]
+next = { Ok = "end:Success", none = "end:Error", onError = "end:Error" }
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("sheet.toml"), spec).unwrap();
+    let out = wxcflow(
+        dir.path(),
+        &["sheet", "sheet.toml", "--target", "flow-designer"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+    let sheet = String::from_utf8(out.stdout).unwrap();
+    // Markdown would read `<region>` as an HTML tag and drop it.
+    assert!(
+        sheet.contains("https://&lt;region&gt;.example.com."),
+        "{sheet}"
+    );
+    assert!(!sheet.contains("<region>"), "{sheet}");
+    // A value holding a backtick is fenced by two, so the span holds it whole.
+    assert!(
+        sheet.contains("| ``https://svc.example.com/p?c=`x`` |"),
+        "{sheet}"
+    );
+}

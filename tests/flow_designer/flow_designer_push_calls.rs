@@ -288,7 +288,9 @@ fn a_subflow_is_found_by_its_exact_name_with_ids_of_the_real_shape() {
 
 #[test]
 fn unresolved_handoffs_are_found_and_resolved_in_activities_and_widgets() {
-    let handoff = |id: &str| serde_json::json!({"properties": {"activityName": "subflow-handoff", "subflowName": "Token", "subflowId": id}});
+    // The description as `build` writes it for a handoff without ids.
+    let unresolved = "Calls subflow `Token` (a Webex Connect Call Flow). Unresolved: the subflow's ids are not known here; build with `--subflow Token=ID`, or let `wxcflow push` look it up by name.";
+    let handoff = |id: &str| serde_json::json!({"properties": {"activityName": "subflow-handoff", "subflowName": "Token", "subflowId": id, "description": unresolved}});
     let mut file = serde_json::json!({
         "process": {"activities": {"a": handoff(""), "b": handoff(FLOW)}},
         "diagram": {"widgets": {"a": handoff("")}},
@@ -303,6 +305,17 @@ fn unresolved_handoffs_are_found_and_resolved_in_activities_and_widgets() {
     assert_eq!(
         file["diagram"]["widgets"]["a"]["properties"]["subflowVersion"]["subflowVersionId"],
         VERSION
+    );
+    // What is uploaded no longer says the ids are unknown: it says what was found.
+    let resolved = format!("Calls subflow `Token` (a Webex Connect Call Flow). Resolved by `wxcflow push`: subflow `Token` found by name in the tenant (flow id {FLOW}).");
+    for place in ["/process/activities/a", "/diagram/widgets/a"] {
+        let description = &file.pointer(place).unwrap()["properties"]["description"];
+        assert_eq!(description, &serde_json::json!(resolved), "{place}");
+    }
+    // A handoff that was resolved already keeps its description.
+    assert_eq!(
+        file["process"]["activities"]["b"]["properties"]["description"],
+        unresolved
     );
 }
 #[test]

@@ -1112,3 +1112,156 @@ fn a_long_condition_evaluated_in_a_loop_runs_out_of_the_run_s_fuel() {
     let steps = run["path"].as_array().unwrap().len();
     assert!(steps < 1_000, "{steps}");
 }
+
+/// Writes `files` (name, text) into a new temporary folder.
+fn folder_with(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    dir
+}
+
+/// A spec whose HTTP body has a literal `{` right before a reference, as JSON nests one.
+const BRACE_SPEC: &str = r#"[flow]
+name = "Brace"
+credential_headers = []
+
+[trigger]
+type = "webhook"
+event = "Brace"
+sample = '{"x": "1"}'
+next = "call"
+
+[variables.Fields]
+default = '"k": "v"'
+
+[nodes.call]
+type = "http"
+method = "POST"
+url = "https://svc.example.com/p"
+body = '{"data": {$(Fields)}}'
+next = { onSuccess = "check", onError = "end:Error", onTimeout = "end:Error" }
+
+[nodes.check]
+type = "branch"
+branches = [{ name = "Ok", all = [{ variable = "$(call.https.statusCode)", operator = "equals", value = "200" }] }]
+next = { Ok = "end:Success", none = "end:Error", onError = "end:Error" }
+"#;
+
+#[test]
+fn a_brace_before_a_reference_is_sent_as_written_on_both_targets() {
+    let scenario = r#"name = "brace before a reference"
+spec = "brace.toml"
+[[http]]
+url = "https://svc.example.com/p"
+status = 200
+[expect]
+outcome = "Success"
+[[expect.requests]]
+body_contains = ['{"data": {"k": "v"}}']
+"#;
+    let dir = folder_with(&[("brace.toml", BRACE_SPEC), ("brace-sc.toml", scenario)]);
+    let out = wxcflow(
+        dir.path(),
+        &["test", "brace-sc.toml", "--target", "flow-designer"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+    // The written subflow prints the `{` from a string (`{{{Fields}}}` would not parse), and
+    // its check is clean.
+    let out = wxcflow(
+        dir.path(),
+        &[
+            "build",
+            "brace.toml",
+            "--target",
+            "flow-designer",
+            "-o",
+            "brace.fd.json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+    let written = std::fs::read_to_string(dir.path().join("brace.fd.json")).unwrap();
+    assert!(
+        written.contains(r#""{\"data\": {{ \"{\" }}{{Fields}}}}""#),
+        "{written}"
+    );
+    let out = wxcflow(dir.path(), &["check", "brace.fd.json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("0 errors, 0 warnings"), "{said}");
+}
+
+#[test]
+fn a_status_compared_with_text_that_is_not_a_number_matches_on_neither_target() {
+    let spec = |value: &str| {
+        format!(
+            r#"[flow]
+name = "Status"
+credential_headers = []
+[trigger]
+type = "webhook"
+event = "Status"
+sample = '{{"v": "x"}}'
+next = "call"
+[outcomes.NoMatch]
+code = 404
+[variables.Expected]
+default = "200"
+[nodes.call]
+type = "http"
+method = "GET"
+url = "https://svc.example.com/p"
+next = {{ onSuccess = "b", onError = "end:Error", onTimeout = "end:Error" }}
+[nodes.b]
+type = "branch"
+branches = [{{ name = "Yes", all = [{{ variable = "$(call.https.statusCode)", operator = "equals", value = "{value}" }}] }}]
+next = {{ Yes = "end:Success", none = "end:NoMatch", onError = "end:Error" }}
+"#
+        )
+    };
+    let scenario = |outcome: &str| {
+        format!(
+            "name = \"status 200\"\nspec = \"status.toml\"\n[[http]]\nurl = \"https://svc.example.com/p\"\nstatus = 200\n[expect]\noutcome = \"{outcome}\"\n"
+        )
+    };
+    // Webex Connect compares text: "200 ", "0200" and "+200" are not "200". Canonical "200"
+    // stays a number comparison and matches; so does a variable holding "200", compared as text.
+    for (value, outcome) in [
+        ("200 ", "NoMatch"),
+        ("0200", "NoMatch"),
+        ("+200", "NoMatch"),
+        ("200", "Success"),
+        ("$(Expected)", "Success"),
+    ] {
+        let dir = folder_with(&[
+            ("status.toml", &spec(value)),
+            ("sc.toml", &scenario(outcome)),
+        ]);
+        let out = wxcflow(
+            dir.path(),
+            &["test", "sc.toml", "--target", "flow-designer"],
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{value:?}: {}",
+            transcript(&out)
+        );
+        let out = wxcflow(
+            dir.path(),
+            &[
+                "build",
+                "status.toml",
+                "--target",
+                "flow-designer",
+                "-o",
+                "s.fd.json",
+            ],
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+        let written = std::fs::read_to_string(dir.path().join("s.fd.json")).unwrap();
+        let number = written.contains("call.httpStatusCode == 200 }}");
+        assert_eq!(number, value == "200", "{value:?}");
+    }
+}

@@ -6,7 +6,7 @@
 //! does not document says "assumed" where it is used.
 
 mod nodes;
-mod text;
+pub(crate) mod text;
 
 use super::graph::mermaid;
 use crate::flow::{Flow, Target, Variable};

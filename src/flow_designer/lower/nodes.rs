@@ -16,9 +16,10 @@ impl Resolver for Lowering<'_> {
         if crate::flow::SYSTEM_VARIABLES.contains(&reference) {
             let name = self.extra_variable(
                 &fd_name(reference),
+                Origin::Runtime(reference.to_string()),
                 "SUBFLOW_INPUT",
                 format!("Webex Connect's `$({reference})` (the flow transaction id) has no subflow equivalent: the parent maps a value, e.g. its interaction id."),
-            );
+            ).map_err(Unresolved::Clash)?;
             return plain(name);
         }
         let Some((head, rest)) = crate::flow::refs::split_node_reference(reference) else {
@@ -28,9 +29,10 @@ impl Resolver for Lowering<'_> {
         if id == START_ID {
             let name = self.extra_variable(
                 &fd_name(rest),
+                Origin::Runtime(format!("start.{rest}")),
                 "SUBFLOW_INPUT",
                 format!("Webex Connect webhook field `{rest}`: in Flow Designer the parent maps it in the subflow handoff."),
-            );
+            ).map_err(Unresolved::Clash)?;
             return plain(name);
         }
         let flow = self.flow;
@@ -59,6 +61,17 @@ impl Resolver for Lowering<'_> {
             )),
         }
     }
+}
+
+/// What a handoff's description says while the subflow's ids are not known; `push` rewrites it
+/// when it resolves them ([`super::super::push::resolve_subflows`]).
+pub(crate) fn unresolved_note(subflow: &str) -> String {
+    format!(" Unresolved: the subflow's ids are not known here; build with `--subflow {subflow}=ID`, or let `wxcflow push` look it up by name.")
+}
+
+/// What a handoff's description says once `push` has resolved the subflow's ids.
+pub(crate) fn resolved_note(subflow: &str, flow_id: &str) -> String {
+    format!(" Resolved by `wxcflow push`: subflow `{subflow}` found by name in the tenant (flow id {flow_id}).")
 }
 
 /// The variable an HTTP node's output lands in.
@@ -95,11 +108,16 @@ impl Lowering<'_> {
         for (output, path) in &h.outputs {
             let var = output_variable(&node.key, output);
             let secret = self.feeds_secret(node, output);
-            self.extra_variable(
+            let made = self.extra_variable(
                 &var,
+                Origin::Output(node.key.clone(), output.clone()),
                 "",
                 format!("Output `{output}` of `{}` ({path}).", node.key),
             );
+            if let Err(clash) = made {
+                let span = self.at_field(&node.key, &format!("outputs.{output}"));
+                self.refuse_clash(clash, span);
+            }
             if let Some(v) = self.extra.get_mut(&var) {
                 v.is_secure = secret;
             }
@@ -246,7 +264,7 @@ impl Lowering<'_> {
                             arm.name, node.key
                         ),
                         span,
-                        None,
+                        why.help(),
                     );
                     String::new()
                 }
@@ -289,6 +307,18 @@ impl Lowering<'_> {
 }
 
 impl Lowering<'_> {
+    /// A variable made for `node`, or its clash refused at the node.
+    fn made_or_refused(&mut self, made: Result<String, Clash>, node: &Node) -> Option<String> {
+        match made {
+            Ok(name) => Some(name),
+            Err(clash) => {
+                let span = self.at_field(&node.key, "flow");
+                self.refuse_clash(clash, span);
+                None
+            }
+        }
+    }
+
     /// The parent's own variable of that Flow Designer name, if its spec declares one.
     fn declared(&self, name: &str) -> Option<String> {
         self.variables
@@ -324,21 +354,27 @@ impl Lowering<'_> {
                     let own = self.declared(&v.name);
                     let derived = !interface.declared.contains(&v.name);
                     if v.source == "SUBFLOW_INPUT" {
-                        let src = own.or_else(|| {
-                            derived.then(|| {
-                                self.extra_variable(&v.name, "SUBFLOW_INPUT", format!("Passed on to subflow `{}`, whose input it is (a webhook field or `flid`, which Webex Connect shares with a called flow): the parent maps it.", c.flow))
-                            })
-                        });
+                        let src = match own {
+                            Some(own) => Some(own),
+                            None if derived => {
+                                let made = self.extra_variable(&v.name, Origin::PassedOn(c.flow.clone()), "SUBFLOW_INPUT", format!("Passed on to subflow `{}`, whose input it is (a webhook field or `flid`, which Webex Connect shares with a called flow): the parent maps it.", c.flow));
+                                self.made_or_refused(made, node)
+                            }
+                            None => None,
+                        };
                         inputs.extend(src.as_deref().map(mapping));
                     } else if v.name == OUTCOME_VARIABLE && derived {
-                        let var = self.extra_variable(
+                        let made = self.extra_variable(
                             // `_status`: a name the credential checks read as about the call.
                             &fd_name(&format!("{}_status", node.key)),
+                            Origin::CalledOutcome(node.key.clone()),
                             "",
                             format!("The flow outcome subflow `{}` ended with.", c.flow),
                         );
-                        outputs.push(mapping(&var));
-                        outcome = Some(var);
+                        if let Some(var) = self.made_or_refused(made, node) {
+                            outputs.push(mapping(&var));
+                            outcome = Some(var);
+                        }
                     } else if let Some(own) = own {
                         outputs.push(mapping(&own));
                     }
@@ -356,7 +392,7 @@ impl Lowering<'_> {
         }
         let mut description = format!("Calls subflow `{}` (a Webex Connect Call Flow).", c.flow);
         if ids.flow_id.is_empty() {
-            description.push_str(&format!(" Unresolved: the subflow's ids are not known here; build with `--subflow {}=ID`, or let `wxcflow push` look it up by name.", c.flow));
+            description.push_str(&unresolved_note(&c.flow));
         }
         if let Some(note) = &node.note {
             description = format!("{note} {description}");

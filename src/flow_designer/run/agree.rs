@@ -73,9 +73,10 @@ pub fn check_both(
             )),
             Some(got) if got.expose() != want.expose() => {
                 let (want, got) = pair(&want, got);
+                // The Webex Connect run is the reference: the Flow Designer one is what differs.
                 out.push(failure(
                     format!(
-                        "variable {} on both targets (Webex Connect, Flow Designer)",
+                        "Flow Designer variable {} against the Webex Connect run",
                         v.name
                     ),
                     want,
