@@ -188,6 +188,11 @@ pub(super) fn init(s: &Session, dir: &Path) -> Outcome {
             existing.join(", ")
         )));
     }
+    // The folders init makes, deepest first: removed again if the starter is not written.
+    let made: Vec<PathBuf> = std::iter::once(dir.join("tenants"))
+        .chain(dir.ancestors().map(Path::to_path_buf))
+        .take_while(|d| !d.as_os_str().is_empty() && d.symlink_metadata().is_err())
+        .collect();
     if let Err(e) = std::fs::create_dir_all(dir.join("tenants")) {
         return Err(Failure::usage(format!(
             "cannot create {}: {e}",
@@ -201,9 +206,16 @@ pub(super) fn init(s: &Session, dir: &Path) -> Outcome {
         .iter()
         .map(|(name, text)| (dir.join(name), text.as_bytes()))
         .collect();
-    s.files
-        .write_outputs_together(&outputs, super::io::WriteOptions::output(false), true)
-        .map_err(Failure::usage)?;
+    if let Err(e) =
+        s.files
+            .write_outputs_together(&outputs, super::io::WriteOptions::output(false), true)
+    {
+        // Only while empty: nothing but what init made is ever removed.
+        for folder in &made {
+            let _ = std::fs::remove_dir(folder);
+        }
+        return Err(Failure::usage(e));
+    }
     for (path, _) in &outputs {
         reportln!(
             "wrote {}",
