@@ -2,10 +2,10 @@
 
 pub mod builder;
 pub(crate) mod context;
-mod map;
 pub mod model;
 mod parse;
 mod shape;
+mod spanned;
 
 pub use model::Spec;
 pub(crate) use parse::parse_spec;

@@ -2,11 +2,8 @@
 //! the line and column it is about. Nothing here is validated beyond TOML types; `check` does that.
 
 use schemars::JsonSchema;
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use std::collections::BTreeMap;
-use std::ops::{Deref, DerefMut};
-
-pub(crate) use toml::Spanned;
 
 /// The key that names the Start node in references: `$(start.inboundWebhook.hook)`.
 pub(crate) const START_KEY: &str = "start";
@@ -17,92 +14,8 @@ pub(crate) const NODE_TYPES: [&str; 4] = ["http", "branch", "evaluate", "call_fl
 /// The output an Evaluate node's result goes to when the spec names none.
 pub(crate) const DEFAULT_EVALUATE_OUTPUT: &str = "result";
 
-/// A value with the byte range it came from (`0..0` when built in Rust rather than parsed).
-///
-/// A thin wrapper over TOML's `Spanned`, so that the spec types can also describe themselves as
-/// a JSON Schema (the editor schema is generated from these types).
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct S<T>(Spanned<T>);
-
-impl<T> S<T> {
-    /// A value from the bytes `range` of its file.
-    pub fn new(range: std::ops::Range<usize>, value: T) -> Self {
-        S(Spanned::new(range, value))
-    }
-}
-
-impl<T> Deref for S<T> {
-    type Target = Spanned<T>;
-    fn deref(&self) -> &Spanned<T> {
-        &self.0
-    }
-}
-
-impl<T> DerefMut for S<T> {
-    fn deref_mut(&mut self) -> &mut Spanned<T> {
-        &mut self.0
-    }
-}
-
-impl std::borrow::Borrow<str> for S<String> {
-    fn borrow(&self) -> &str {
-        self.0.get_ref()
-    }
-}
-
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for S<T> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let spanned = Spanned::<T>::deserialize(deserializer)?;
-        let shift = SHIFT.with(std::cell::Cell::get);
-        if shift == 0 {
-            return Ok(S(spanned));
-        }
-        let at = spanned.span();
-        Ok(S::new(
-            at.start + shift..at.end + shift,
-            spanned.into_inner(),
-        ))
-    }
-}
-
-thread_local! {
-    /// Where the text being read starts in its file: a part of a spec read on its own
-    /// (`spec::parse`, which reads a large spec's nodes a few at a time) gives its values the
-    /// places they have in the whole file. Zero otherwise.
-    static SHIFT: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
-}
-
-/// While alive, values read into [`S`] on this thread are placed `by` bytes further on.
-pub(crate) struct Shifted(usize);
-
-impl Shifted {
-    pub(crate) fn by(by: usize) -> Shifted {
-        Shifted(SHIFT.with(|shift| shift.replace(by)))
-    }
-}
-
-impl Drop for Shifted {
-    fn drop(&mut self) {
-        SHIFT.with(|shift| shift.set(self.0));
-    }
-}
-
-impl<T: JsonSchema> JsonSchema for S<T> {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        T::schema_name()
-    }
-    fn schema_id() -> std::borrow::Cow<'static, str> {
-        T::schema_id()
-    }
-    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        T::json_schema(generator)
-    }
-    fn inline_schema() -> bool {
-        T::inline_schema()
-    }
-}
-
-pub(crate) use super::map::SpannedMap;
+pub use super::spanned::S;
+pub(crate) use super::spanned::{Shifted, SpannedMap};
 
 /// A whole flow spec.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]

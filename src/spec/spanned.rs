@@ -1,16 +1,18 @@
-//! [`SpannedMap`]: the small tables of a node (headers, outputs, `next`, an action's `set`),
-//! spanned text keyed by spanned names, kept as a sorted vector.
+//! Spanned values: [`S`], a value with the byte range it came from, and [`SpannedMap`], the small
+//! tables of a node (headers, outputs, `next`, an action's `set`), spanned text keyed by spanned
+//! names, kept as a sorted vector.
 //!
 //! A node's tables hold one to a few entries. As `BTreeMap`s each one took a whole tree node
 //! (about 900 bytes for a single entry), which made a 10,000-node spec's model several times
 //! the size of its text, and cloning or dropping it a large part of a build. The vector keeps
 //! what the map gave: entries in key order, a key at most once, lookups by name.
 
-use super::model::S;
 use schemars::JsonSchema;
 use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use std::collections::BTreeMap;
+use std::ops::{Deref, DerefMut};
+use toml::Spanned;
 
 /// Spanned text keyed by spanned names, in key order, each key once.
 #[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
@@ -221,5 +223,90 @@ mod tests {
         let map: SpannedMap = [(s("k", 0), s("v", 1))].into_iter().collect();
         let tree: BTreeMap<S<String>, S<String>> = map.clone().into_iter().collect();
         assert_eq!(format!("{map:?}"), format!("{tree:?}"));
+    }
+}
+
+/// A value with the byte range it came from (`0..0` when built in Rust rather than parsed).
+///
+/// A thin wrapper over TOML's `Spanned`, so that the spec types can also describe themselves as
+/// a JSON Schema (the editor schema is generated from these types).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct S<T>(Spanned<T>);
+
+impl<T> S<T> {
+    /// A value from the bytes `range` of its file.
+    pub fn new(range: std::ops::Range<usize>, value: T) -> Self {
+        S(Spanned::new(range, value))
+    }
+}
+
+impl<T> Deref for S<T> {
+    type Target = Spanned<T>;
+    fn deref(&self) -> &Spanned<T> {
+        &self.0
+    }
+}
+
+impl<T> DerefMut for S<T> {
+    fn deref_mut(&mut self) -> &mut Spanned<T> {
+        &mut self.0
+    }
+}
+
+impl std::borrow::Borrow<str> for S<String> {
+    fn borrow(&self) -> &str {
+        self.0.get_ref()
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for S<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let spanned = Spanned::<T>::deserialize(deserializer)?;
+        let shift = SHIFT.with(std::cell::Cell::get);
+        if shift == 0 {
+            return Ok(S(spanned));
+        }
+        let at = spanned.span();
+        Ok(S::new(
+            at.start + shift..at.end + shift,
+            spanned.into_inner(),
+        ))
+    }
+}
+
+thread_local! {
+    /// Where the text being read starts in its file: a part of a spec read on its own
+    /// (`spec::parse`, which reads a large spec's nodes a few at a time) gives its values the
+    /// places they have in the whole file. Zero otherwise.
+    static SHIFT: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// While alive, values read into [`S`] on this thread are placed `by` bytes further on.
+pub(crate) struct Shifted(usize);
+
+impl Shifted {
+    pub(crate) fn by(by: usize) -> Shifted {
+        Shifted(SHIFT.with(|shift| shift.replace(by)))
+    }
+}
+
+impl Drop for Shifted {
+    fn drop(&mut self) {
+        SHIFT.with(|shift| shift.set(self.0));
+    }
+}
+
+impl<T: JsonSchema> JsonSchema for S<T> {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        T::schema_name()
+    }
+    fn schema_id() -> std::borrow::Cow<'static, str> {
+        T::schema_id()
+    }
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        T::json_schema(generator)
+    }
+    fn inline_schema() -> bool {
+        T::inline_schema()
     }
 }
