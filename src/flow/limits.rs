@@ -54,9 +54,10 @@ pub fn too_large_fd(name: &str, len: usize) -> Option<Diagnostic> {
 }
 
 /// The most keys and values (strings, numbers, bare keys, tables and arrays opened) one TOML
-/// file may hold: a spec, tenant file, scenario or mock (wxcflow's own bound). A spec of
-/// [`MAX_NODES`] nodes holds about 300,000; TOML's parser keeps a few hundred bytes for each, so a
-/// file under the size limit made of tiny values (`x = [{a=1},{a=1},...]`) would take gigabytes.
+/// file may hold: a spec, tenant file, scenario or mock (wxcflow's own bound). A spec of 10,000
+/// nodes (the most a flow may have) holds about 300,000; TOML's parser keeps a few hundred bytes
+/// for each, so a file under the size limit made of tiny values (`x = [{a=1},{a=1},...]`) would
+/// take gigabytes.
 pub const MAX_TOML_ITEMS: usize = 1_000_000;
 
 /// A diagnostic for TOML text holding more than [`MAX_TOML_ITEMS`], or `None`: counted by a

@@ -183,7 +183,7 @@ pub enum Stop {
     /// An activity that takes what the run holds (values, replies and the trace) past
     /// [`MAX_RUN_HELD_BYTES`], as in Connect runs.
     TooMuch(String),
-    /// An activity whose templates take the run's work past [`MAX_RUN_FUEL`].
+    /// An activity whose templates take the run's work past `MAX_RUN_FUEL` (the run-wide budget).
     OutOfFuel(String),
     /// A stop after the activity that chose its way on a secret value (that activity): where
     /// and why are not told (see [`FdRun::without_secret_path`]).
