@@ -199,3 +199,35 @@ pub fn forward_targets<'a>(
         }
     }
 }
+
+/// Graphviz's SVG of DOT text, or what `dot` said when it refused it; `None` where Graphviz is
+/// not installed (`.ci/run` installs it, and under `CI=true` its absence fails the caller).
+#[allow(dead_code)]
+pub fn graphviz_svg(dot: &str) -> Option<Result<String, String>> {
+    use std::io::Write as _;
+    use std::process::{Command, Stdio};
+    if Command::new("dot").arg("-V").output().is_err() {
+        assert!(
+            !std::env::var("CI").is_ok_and(|v| v == "true"),
+            "CI=true but graphviz is not installed"
+        );
+        return None;
+    }
+    let mut child = Command::new("dot")
+        .arg("-Tsvg")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("dot runs");
+    let mut stdin = child.stdin.take().expect("dot's stdin");
+    stdin
+        .write_all(dot.as_bytes())
+        .expect("dot reads its input");
+    drop(stdin);
+    let out = child.wait_with_output().expect("dot ends");
+    Some(match out.status.success() {
+        true => Ok(String::from_utf8_lossy(&out.stdout).into_owned()),
+        false => Err(String::from_utf8_lossy(&out.stderr).into_owned()),
+    })
+}

@@ -270,7 +270,6 @@ fn real_exports_round_trip_property_by_property() {
 /// installs) reads the DOT text.
 #[test]
 fn real_exports_are_drawn_activity_by_activity() {
-    let graphviz = Command::new("dot").arg("-V").output().is_ok();
     for path in exports() {
         let source = SourceFile::new(
             path.display().to_string(),
@@ -289,28 +288,8 @@ fn real_exports_are_drawn_activity_by_activity() {
             .filter(|l| l.contains(" --> ") || l.contains(" -->|"))
             .count();
         assert_eq!((nodes, edges), (activities, links), "{}", path.display());
-        if graphviz {
-            let mut child = Command::new("dot")
-                .arg("-Tsvg")
-                .stdin(std::process::Stdio::piped())
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap();
-            use std::io::Write as _;
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(flow.dot().as_bytes())
-                .unwrap();
-            let out = child.wait_with_output().unwrap();
-            assert!(
-                out.status.success(),
-                "{}: {}",
-                path.display(),
-                String::from_utf8_lossy(&out.stderr)
-            );
+        if let Some(svg) = crate::common::graphviz_svg(&flow.dot()) {
+            svg.unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         }
     }
 }
