@@ -256,7 +256,7 @@ impl Checking<'_> {
 /// cross-reference check ([`super::schema::reference_problems`]: ids, widget type, ports' ids,
 /// names and links, a link's ends) look at, as they came; the rest dropped. What is not an
 /// object stays as it came.
-fn widget_outline(widget: Value) -> Value {
+pub(crate) fn widget_outline(widget: Value) -> Value {
     fn only(value: Value, keys: &[&str]) -> Value {
         match value {
             Value::Object(mut map) => Value::Object(

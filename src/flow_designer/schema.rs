@@ -14,6 +14,19 @@ pub struct FdValidator {
     validator: Validator,
     /// The schema split in two for an export checked as it is read: compiled when first asked.
     parts: std::sync::OnceLock<Parts>,
+    /// The file without its activities and widgets, and one activity: for a file checked as it
+    /// is written; compiled when first asked.
+    written: std::sync::OnceLock<Written>,
+}
+
+/// The schema in three parts whose violations together are the whole schema's, for a file
+/// checked as it is written (see `emit::write_checked`): the file with its processes'
+/// activities and its diagrams' widgets left unchecked (cross-references included, which read
+/// only the members [`reference_problems`] names), one activity as `#/definitions/activity`
+/// checks it, and one widget ([`Parts::widget`]).
+struct Written {
+    without_parts: Validator,
+    activity: Validator,
 }
 
 /// The schema in two parts whose violations together are the whole schema's: the file with its
@@ -23,6 +36,26 @@ pub struct FdValidator {
 struct Parts {
     without_widgets: Validator,
     widget: Validator,
+}
+
+/// One of the schema's definitions (`#/definitions/<name>`) compiled on its own: at the
+/// root, beside the definitions it refers to.
+// `expect` below: only the embedded schema is compiled, and every test run compiles it.
+#[allow(clippy::expect_used)]
+fn definition(schema: &Value, name: &str) -> Validator {
+    let mut root = Map::new();
+    for key in ["$schema", "$id", "definitions"] {
+        if let Some(v) = schema.get(key) {
+            root.insert(key.to_string(), v.clone());
+        }
+    }
+    if let Some(Value::Object(definition)) = schema.pointer(&format!("/definitions/{name}")) {
+        root.extend(definition.clone());
+    }
+    jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft7)
+        .build(&Value::Object(root))
+        .expect("embedded schema compiles")
 }
 
 /// `schema` (the embedded one, or a part of it) compiled with the link and port checks.
@@ -50,7 +83,30 @@ impl FdValidator {
         FdValidator {
             validator: with_references(&schema),
             parts: std::sync::OnceLock::new(),
+            written: std::sync::OnceLock::new(),
         }
+    }
+
+    // `expect` below: the same embedded schema, changed in two known places.
+    #[allow(clippy::expect_used)]
+    fn written(&self) -> &Written {
+        self.written.get_or_init(|| {
+            let schema: Value =
+                serde_json::from_str(FLOW_DESIGNER_SCHEMA).expect("embedded schema is JSON");
+            let mut without_parts = schema.clone();
+            for pointer in [
+                "/definitions/diagram/properties/widgets/additionalProperties",
+                "/definitions/process/properties/activities/additionalProperties",
+            ] {
+                if let Some(parts) = without_parts.pointer_mut(pointer) {
+                    *parts = Value::Bool(true);
+                }
+            }
+            Written {
+                without_parts: with_references(&without_parts),
+                activity: definition(&schema, "activity"),
+            }
+        })
     }
 
     // `expect` below: the same embedded schema, changed in two known places.
@@ -66,25 +122,23 @@ impl FdValidator {
                 *widgets = Value::Bool(true);
             }
             let without_widgets = with_references(&without_widgets);
-            // The widget's definition at the root, beside the definitions it refers to.
-            let mut widget = Map::new();
-            for key in ["$schema", "$id", "definitions"] {
-                if let Some(v) = schema.get(key) {
-                    widget.insert(key.to_string(), v.clone());
-                }
-            }
-            if let Some(Value::Object(definition)) = schema.pointer("/definitions/widget") {
-                widget.extend(definition.clone());
-            }
-            let widget = jsonschema::options()
-                .with_draft(jsonschema::Draft::Draft7)
-                .build(&Value::Object(widget))
-                .expect("embedded schema compiles");
             Parts {
                 without_widgets,
-                widget,
+                widget: definition(&schema, "widget"),
             }
         })
+    }
+
+    /// Whether the schema's activity definition accepts `activity`.
+    pub(crate) fn activity_is_valid(&self, activity: &Value) -> bool {
+        self.written().activity.is_valid(activity)
+    }
+
+    /// Whether the schema accepts `outline`, a file whose activities and widgets were checked
+    /// on their own ([`FdValidator::activity_is_valid`], [`FdValidator::widget_is_valid`])
+    /// and are each reduced to what the cross-reference check reads.
+    pub(crate) fn outline_is_valid(&self, outline: &Value) -> bool {
+        self.written().without_parts.is_valid(outline)
     }
 
     /// Whether the schema's widget definition accepts `widget`.
