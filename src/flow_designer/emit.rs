@@ -23,7 +23,7 @@ use super::schema::FdValidator;
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// The diagram label real exports give every activity widget.
 const WIDGET_LABEL: &str = "New Activity Widget in Diagram";
@@ -67,17 +67,18 @@ fn emit_with(flow: &FdFlow, plans: &[Plan], mut marked: Option<&mut Marked>) -> 
             .iter()
             .filter_map(|(event, name)| Some((event.clone(), json!(emitted.ids.get(name)?))))
             .collect();
-        events.insert(
-            event_flow.key.clone(),
-            json!({
-                "id": event_flow.key,
-                "name": event_flow.name,
-                "description": event_flow.description,
-                "process": emitted.process,
-                "onEvents": on_events,
-                "diagram": { "widgets": emitted.widgets, "properties": {} },
-            }),
-        );
+        let mut written = json!({
+            "id": event_flow.key,
+            "name": event_flow.name,
+            "description": event_flow.description,
+            "onEvents": on_events,
+        });
+        // Moved in, not copied as `json!` would.
+        if let Value::Object(map) = &mut written {
+            map.insert("process".into(), emitted.process);
+            map.insert("diagram".into(), diagram(emitted.widgets, json!({})));
+        }
+        events.insert(event_flow.key.clone(), written);
     }
     let subflow = flow.flow_type.as_deref() == Some("SUBFLOW");
     let mut top = Map::new();
@@ -103,10 +104,7 @@ fn emit_with(flow: &FdFlow, plans: &[Plan], mut marked: Option<&mut Marked>) -> 
         ),
     );
     put("process", main.process);
-    put(
-        "diagram",
-        json!({ "widgets": main.widgets, "properties": canvas() }),
-    );
+    put("diagram", diagram(main.widgets, canvas()));
     put("flowId", json!(""));
     // A 2026 subflow's event-flow shell is empty, its canvas too; flows keep theirs.
     let event_canvas = if subflow && events.is_empty() {
@@ -173,6 +171,14 @@ pub fn to_json(value: &Value) -> String {
     let mut text = serde_json::to_string_pretty(value).expect("values serialise");
     text.push('\n');
     text
+}
+
+/// A diagram: its widgets (moved in) and its canvas.
+fn diagram(widgets: Map<String, Value>, properties: Value) -> Value {
+    let mut diagram = Map::new();
+    diagram.insert("widgets".into(), Value::Object(widgets));
+    diagram.insert("properties".into(), properties);
+    Value::Object(diagram)
 }
 
 fn canvas() -> Value {
@@ -329,8 +335,10 @@ pub(crate) struct Plan<'f> {
     positions: BTreeMap<String, (i64, i64)>,
     /// Activity name -> id.
     ids: BTreeMap<String, String>,
-    port_at: BTreeMap<(String, String), (i64, i64)>,
-    ports_of: BTreeMap<String, Vec<String>>,
+    /// Activity name -> each port it draws (`in` first) with the port's position.
+    port_at: HashMap<&'f str, Vec<(String, (i64, i64))>>,
+    /// Activity name -> its output ports, in the order drawn.
+    ports_of: HashMap<&'f str, Vec<String>>,
 }
 
 impl<'f> Plan<'f> {
@@ -357,8 +365,8 @@ impl<'f> Plan<'f> {
             index,
             positions,
             ids: BTreeMap::new(),
-            port_at: BTreeMap::new(),
-            ports_of: BTreeMap::new(),
+            port_at: HashMap::with_capacity(process.activities.len()),
+            ports_of: HashMap::with_capacity(process.activities.len()),
         };
         plan.ids = process
             .activities
@@ -372,16 +380,22 @@ impl<'f> Plan<'f> {
         // Port positions: `in` on the left, outputs stacked on the right.
         for a in &process.activities {
             let (x, y) = plan.position(&a.name);
-            plan.port_at
-                .insert((a.name.clone(), "in".into()), (x - 8, y + PORT_TOP));
             let ports = drawn_ports(a, &plan.index);
+            // Each port placed where it is placed last (a port drawn twice, an activity named
+            // twice), as a map keyed by activity and port keeps it.
+            let at = plan.port_at.entry(&a.name).or_default();
+            let mut place = |port: &str, place: (i64, i64)| match at
+                .iter_mut()
+                .find(|(name, _)| name == port)
+            {
+                Some(existing) => existing.1 = place,
+                None => at.push((port.to_string(), place)),
+            };
+            place("in", (x - 8, y + PORT_TOP));
             for (i, port) in ports.iter().enumerate() {
-                plan.port_at.insert(
-                    (a.name.clone(), port.clone()),
-                    (x + WIDTH, y + PORT_TOP + PORT_STEP * i as i64),
-                );
+                place(port, (x + WIDTH, y + PORT_TOP + PORT_STEP * i as i64));
             }
-            plan.ports_of.insert(a.name.clone(), ports);
+            plan.ports_of.insert(&a.name, ports);
         }
         plan
     }
@@ -398,8 +412,9 @@ impl<'f> Plan<'f> {
 
     fn port_at(&self, name: &str, port: &str) -> (i64, i64) {
         self.port_at
-            .get(&(name.to_string(), port.to_string()))
-            .copied()
+            .get(name)
+            .and_then(|ports| ports.iter().find(|(p, _)| p == port))
+            .map(|(_, at)| *at)
             .unwrap_or_default()
     }
 
@@ -443,15 +458,18 @@ impl<'f> Plan<'f> {
 
     /// The activity's widget in the diagram, which shows `props` but for the underscore
     /// copies of colon twins.
-    fn activity_widget(&self, a: &Activity, props: &Map<String, Value>) -> Value {
-        let shown: Map<String, Value> = props
-            .iter()
-            .filter(|(k, _)| {
-                !k.rsplit_once('_')
+    fn activity_widget(&self, a: &Activity, mut props: Map<String, Value>) -> Value {
+        let copies: Vec<String> = props
+            .keys()
+            .filter(|k| {
+                k.rsplit_once('_')
                     .is_some_and(|(base, s)| props.contains_key(&format!("{base}:{s}")))
             })
-            .map(|(k, v)| (k.clone(), v.clone()))
+            .cloned()
             .collect();
+        for copy in &copies {
+            props.remove(copy);
+        }
         let mut ports = Vec::new();
         let port = |name: &str, source: bool, links: Vec<String>, alignment: &str| {
             let (x, y) = self.port_at(&a.name, name);
@@ -474,7 +492,7 @@ impl<'f> Plan<'f> {
             // Real exports mark the `in` port as the source port and outputs as not.
             ports.push(port("in", true, incoming, "left"));
         }
-        for name in self.ports_of.get(&a.name).into_iter().flatten() {
+        for name in self.ports_of.get(a.name.as_str()).into_iter().flatten() {
             let outgoing: Vec<String> = self
                 .index
                 .links_from(&a.name)
@@ -485,15 +503,19 @@ impl<'f> Plan<'f> {
             ports.push(port(name, false, outgoing, "right"));
         }
         let (x, y) = self.position(&a.name);
-        json!({
+        let mut widget = json!({
             "id": self.widget_id(&a.name),
             "type": written_group(a),
             "widgetType": "activity",
             "label": WIDGET_LABEL,
             "point": { "x": x, "y": y },
-            "ports": ports,
-            "properties": shown,
-        })
+        });
+        // Moved in, not copied as `json!` would.
+        if let Value::Object(map) = &mut widget {
+            map.insert("ports".into(), Value::Array(ports));
+            map.insert("properties".into(), Value::Object(props));
+        }
+        widget
     }
 
     /// The link as written under `process.links`, with its id; none when an end is not an
@@ -528,19 +550,22 @@ impl<'f> Plan<'f> {
                 })
             })
             .collect();
+        let mut properties = json!({
+            "curvyness": 50,
+            "selected": false,
+            "color": "gray",
+            "width": 1,
+            "selectedColor": "rgb(0,192,255)",
+        });
+        if let Value::Object(map) = &mut properties {
+            map.insert("points".into(), Value::Array(points));
+        }
         json!({
             "id": self.link_widget_id(l),
             "type": "arrow",
             "widgetType": "link",
             "label": "",
-            "properties": {
-                "curvyness": 50,
-                "selected": false,
-                "color": "gray",
-                "points": points,
-                "width": 1,
-                "selectedColor": "rgb(0,192,255)",
-            },
+            "properties": properties,
             "points": [],
             "sourcePort": {
                 "id": self.port_id(&l.source, &l.port),
@@ -564,7 +589,7 @@ impl<'f> Plan<'f> {
             }
             Part::ActivityWidget(i) => {
                 let a = &self.process.activities[i];
-                self.activity_widget(a, &self.properties(a))
+                self.activity_widget(a, self.properties(a))
             }
             Part::LinkWidget(i) => self.link_widget(&self.process.links[i]),
         }
@@ -614,7 +639,7 @@ fn emit_process(plan: &Plan, mut marked: Option<(&mut Marked, usize)>) -> Emitte
             ),
             None => {
                 let props = plan.properties(a);
-                let widget = plan.activity_widget(a, &props);
+                let widget = plan.activity_widget(a, props.clone());
                 (plan.activity(a, props), widget)
             }
         };
@@ -633,8 +658,11 @@ fn emit_process(plan: &Plan, mut marked: Option<(&mut Marked, usize)>) -> Emitte
         };
         widgets.insert(lid, widget);
     }
+    let mut process = Map::new();
+    process.insert("activities".into(), Value::Object(activities));
+    process.insert("links".into(), Value::Array(links));
     Emitted {
-        process: json!({ "activities": activities, "links": links }),
+        process: Value::Object(process),
         widgets,
         ids: plan.ids.clone(),
     }
