@@ -323,6 +323,9 @@ fn drawn_ports(a: &Activity, index: &ProcessIndex) -> Vec<String> {
     ports
 }
 
+/// A port's name and position.
+type PortAt = (String, (i64, i64));
+
 /// One process as written: the ids, positions and ports every part of it is written from,
 /// worked out once. A part (an activity, its widget, a link's widget) is then written from
 /// these alone, so that it can be written when its place in the file comes, and dropped.
@@ -336,7 +339,7 @@ pub(crate) struct Plan<'f> {
     /// Activity name -> id.
     ids: BTreeMap<String, String>,
     /// Activity name -> each port it draws (`in` first) with the port's position.
-    port_at: HashMap<&'f str, Vec<(String, (i64, i64))>>,
+    port_at: HashMap<&'f str, Vec<PortAt>>,
     /// Activity name -> its output ports, in the order drawn.
     ports_of: HashMap<&'f str, Vec<String>>,
 }
@@ -913,6 +916,152 @@ impl serde::Serialize for At<'_, '_, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diagnostic::SourceFile;
+
+    /// Every Flow Designer file among the fixtures, read.
+    fn fixture_flows() -> Vec<(String, FdFlow)> {
+        let mut flows = Vec::new();
+        let mut dirs = vec![std::path::PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/flow-designer"
+        ))];
+        while let Some(dir) = dirs.pop() {
+            let mut entries: Vec<_> = std::fs::read_dir(&dir)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .collect();
+            entries.sort();
+            for path in entries {
+                if path.is_dir() {
+                    dirs.push(path);
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap();
+                let name = path.display().to_string();
+                if let Ok(flow) = FdFlow::read(&SourceFile::new(name.clone(), text)) {
+                    flows.push((name, flow));
+                }
+            }
+        }
+        assert!(flows.len() >= 20, "{} fixtures read", flows.len());
+        flows
+    }
+
+    /// What writing part by part gives, against the whole file written and checked at once.
+    fn agrees(name: &str, flow: &FdFlow, validator: &FdValidator) -> bool {
+        let whole = emit(flow);
+        let valid = validator.validate(&whole).is_empty();
+        let expected = valid.then(|| to_json(&whole));
+        let written = write_checked(flow, validator);
+        assert_eq!(written, expected, "{name}");
+        valid
+    }
+
+    #[test]
+    fn written_part_by_part_is_the_whole_file_and_refused_when_it_is() {
+        let validator = FdValidator::new();
+        let mut valid = 0;
+        for (name, flow) in fixture_flows() {
+            valid += usize::from(agrees(&name, &flow, &validator));
+        }
+        assert!(valid >= 20, "{valid} valid");
+        // Broken on purpose: each way the whole file breaks the schema, the parts must too.
+        type Break = fn(&mut FdFlow);
+        let breaks: Vec<(&str, Break)> = vec![
+            ("an activity's setting of the wrong type", |f| {
+                let http = f
+                    .process
+                    .activities
+                    .iter_mut()
+                    .find(|a| a.kind() == Kind::Http);
+                let http = http.unwrap();
+                http.settings.insert("retryAttempts".into(), json!(true));
+            }),
+            ("an activity's group kept as null", |f| {
+                let id = f.process.activities[1].origin.clone().unwrap();
+                f.kept
+                    .top
+                    .insert(format!("/process/activities/{id}/group"), Value::Null);
+            }),
+            ("two links given one id", |f| {
+                let links: Vec<(String, String, String)> =
+                    f.kept.main.links.keys().cloned().collect();
+                let id = f.kept.main.links[&links[0]].clone();
+                f.kept.main.links.insert(links[1].clone(), id);
+            }),
+            ("two activities given one id", |f| {
+                let names: Vec<String> = f.kept.main.activities.keys().cloned().collect();
+                let id = f.kept.main.activities[&names[0]].id.clone();
+                f.kept.main.activities.get_mut(&names[1]).unwrap().id = id;
+            }),
+            ("a link to an activity that is not there", |f| {
+                f.process.links[0].target = "nowhere".into();
+            }),
+            ("a variable of an unknown type", |f| {
+                f.variables[0].kind = "TEXT".into();
+            }),
+            ("the canvas kept as text", |f| {
+                f.kept
+                    .top
+                    .insert("/diagram/properties".into(), json!("wide"));
+            }),
+            ("a widget kept whole", |f| {
+                let id = f.process.activities[0].origin.clone().unwrap();
+                f.kept
+                    .top
+                    .insert(format!("/diagram/widgets/{id}"), json!({}));
+            }),
+            ("a widget's member kept deeper in", |f| {
+                let id = f.process.activities[0].origin.clone().unwrap();
+                f.kept
+                    .top
+                    .insert(format!("/diagram/widgets/{id}/point/x"), json!("left"));
+            }),
+        ];
+        let export = include_str!("../../fixtures/flow-designer/exports/token-subflow.json");
+        let read = FdFlow::read(&SourceFile::new("token-subflow.json", export)).unwrap();
+        assert!(agrees("token-subflow.json", &read, &validator));
+        for (what, break_it) in breaks {
+            let mut flow = read.clone();
+            break_it(&mut flow);
+            let whole = emit(&flow);
+            let valid = validator.validate(&whole).is_empty();
+            assert!(!valid, "{what}: the whole file is still valid");
+            agrees(what, &flow, &validator);
+        }
+    }
+
+    #[test]
+    fn kept_members_fit_beside_the_parts_or_as_a_member_of_one() {
+        let fits = |key: &str| kept_fits(&BTreeMap::from([(key.to_string(), Value::Null)]));
+        for key in [
+            "id",
+            "settings",
+            "/diagram/properties",
+            "/process/activities/abc/group",
+            "/diagram/widgets/abc/label",
+            "/eventFlows/eventsMap/GLOBAL_EVENTS/diagram/properties",
+            "/eventFlows/eventsMap/GLOBAL_EVENTS/process/activities/abc/group",
+        ] {
+            assert!(fits(key), "{key}");
+        }
+        for key in [
+            "process",
+            "diagram",
+            "eventFlows",
+            "/process/activities",
+            "/process/activities/abc",
+            "/process/activities/abc/properties/name",
+            "/diagram/widgets/abc",
+            "/eventFlows/eventsMap",
+            "/eventFlows/eventsMap/GLOBAL_EVENTS",
+            "/eventFlows/eventsMap/GLOBAL_EVENTS/process",
+            "/eventFlows/eventsMap/GLOBAL_EVENTS/diagram/widgets/abc",
+            "/process/activities/abc/\u{0}wxcflow-part",
+        ] {
+            assert!(!fits(key), "{key}");
+        }
+    }
 
     #[test]
     fn uuids_are_stable_and_shaped_as_version_8() {

@@ -246,21 +246,20 @@ fn merge_identical(process: &mut Process) {
         if a.kind().is_entry() {
             continue;
         }
-        let mut settings = a.settings.clone();
-        settings.remove("description");
         let mut out: Vec<(&str, &str)> = index
             .links_from(&a.name)
             .iter()
             .map(|l| (l.port.as_str(), l.target.as_str()))
             .collect();
         out.sort_unstable();
-        let key = serde_json::to_string(&json!([
-            a.activity_name,
-            a.activity_id,
-            a.group,
-            settings,
-            out
-        ]))
+        // Serialised as it is, without copying the settings: the key is only compared.
+        let key = serde_json::to_string(&(
+            &a.activity_name,
+            &a.activity_id,
+            &a.group,
+            WithoutDescription(&a.settings),
+            out,
+        ))
         .unwrap_or_default();
         match first_of.get(&key) {
             Some(first) if !merged.contains_key(*first) => {
@@ -290,6 +289,15 @@ fn merge_identical(process: &mut Process) {
         }
     }
     replace_all(process, &merged);
+}
+
+/// An activity's settings but its description, serialised as a map.
+struct WithoutDescription<'a>(&'a BTreeMap<String, Value>);
+
+impl serde::Serialize for WithoutDescription<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().filter(|(k, _)| k.as_str() != "description"))
+    }
 }
 
 /// Writes each set-variable's single-assignment keys from its first entry, and gives every
