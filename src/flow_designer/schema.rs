@@ -359,10 +359,11 @@ fn process_problems(
     // down a B-tree comparing ids otherwise.
     let widgets: HashMap<&str, &Value> = widget_map.iter().map(|(k, v)| (k.as_str(), v)).collect();
     let activity_ids: HashSet<&str> = activities.keys().map(String::as_str).collect();
-    let mut names = HashSet::new();
+    let mut names = HashSet::with_capacity(activities.len());
     // Port id -> (widget id, port name, the link widget ids it lists). The `in` port of an
     // activity every path ends at lists thousands of links, so they are looked up in a set.
-    let mut ports: HashMap<&str, (&str, &str, Vec<&str>)> = HashMap::new();
+    let mut ports: HashMap<&str, (&str, &str, Vec<&str>)> =
+        HashMap::with_capacity(activities.len() * 3);
     for (id, activity) in activities {
         let name = text_at(activity, "/name");
         if !names.insert(name) {
@@ -392,10 +393,12 @@ fn process_problems(
             ports.insert(port_id, (widget_id, port_name, listed));
         }
     }
-    let listed_by: HashSet<(&str, &str)> = ports
-        .iter()
-        .flat_map(|(port, (_, _, listed))| listed.iter().map(|link| (*port, *link)))
-        .collect();
+    let mut listed_by: HashSet<(&str, &str)> = HashSet::with_capacity(links.len() * 2);
+    listed_by.extend(
+        ports
+            .iter()
+            .flat_map(|(port, (_, _, listed))| listed.iter().map(|link| (*port, *link))),
+    );
     let link_ids: HashSet<&str> = links
         .iter()
         .filter_map(|l| l.get("id").and_then(Value::as_str))
@@ -413,7 +416,7 @@ fn process_problems(
             ));
         }
     }
-    let mut drawn_links = HashSet::new();
+    let mut drawn_links = HashSet::with_capacity(links.len());
     for link in links {
         let id = text_at(link, "/id");
         let source = text_at(link, "/sourceActivityId");
