@@ -5,37 +5,48 @@
 use jsonschema::{Keyword, Validator};
 use serde_json::{Map, Value};
 use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
 
 /// The Flow Designer schema, as committed in `schemas/flow-designer.schema.json`.
 pub const FLOW_DESIGNER_SCHEMA: &str = include_str!("../../schemas/flow-designer.schema.json");
 
-/// A compiled validator; build it once and reuse it.
+/// A compiled validator; build it once and reuse it. Each of its parts is compiled when first
+/// asked: a build written part by part never compiles the whole schema, and a check of an
+/// export never compiles the parts a build uses.
 pub struct FdValidator {
-    validator: Validator,
-    /// The schema split in two for an export checked as it is read: compiled when first asked.
-    parts: std::sync::OnceLock<Parts>,
-    /// The file without its activities and widgets, and one activity: for a file checked as it
-    /// is written; compiled when first asked.
-    written: std::sync::OnceLock<Written>,
+    /// The whole schema.
+    whole: OnceLock<Validator>,
+    /// For an export checked as it is read, the schema in two parts whose violations together
+    /// are the whole schema's: the file with its diagrams' widgets left unchecked
+    /// (cross-references included, which read only the members of a widget
+    /// [`reference_problems`] names), and one widget as `#/definitions/widget` checks it.
+    without_widgets: OnceLock<Validator>,
+    widget: OnceLock<Validator>,
+    /// For a file checked as it is written (see `emit::write_checked`), the schema in three
+    /// parts whose violations together are the whole schema's: the file with its processes'
+    /// activities and its diagrams' widgets left unchecked (cross-references included), one
+    /// activity as `#/definitions/activity` checks it, and one widget (as above).
+    without_parts: OnceLock<Validator>,
+    activity: OnceLock<Validator>,
 }
 
-/// The schema in three parts whose violations together are the whole schema's, for a file
-/// checked as it is written (see `emit::write_checked`): the file with its processes'
-/// activities and its diagrams' widgets left unchecked (cross-references included, which read
-/// only the members [`reference_problems`] names), one activity as `#/definitions/activity`
-/// checks it, and one widget ([`Parts::widget`]).
-struct Written {
-    without_parts: Validator,
-    activity: Validator,
+/// The embedded schema as JSON.
+// `expect` below: the schema is embedded at build time and read by every test run.
+#[allow(clippy::expect_used)]
+fn schema() -> Value {
+    serde_json::from_str(FLOW_DESIGNER_SCHEMA).expect("embedded schema is JSON")
 }
 
-/// The schema in two parts whose violations together are the whole schema's: the file with its
-/// diagrams' widgets left unchecked (cross-references included, which read only the members
-/// of a widget [`reference_problems`] names), and one widget as `#/definitions/widget` checks
-/// it.
-struct Parts {
-    without_widgets: Validator,
-    widget: Validator,
+/// The embedded schema, each of `unchecked` (pointers to `additionalProperties`) accepting
+/// anything, compiled with the link and port checks.
+fn without(unchecked: &[&str]) -> Validator {
+    let mut schema = schema();
+    for pointer in unchecked {
+        if let Some(parts) = schema.pointer_mut(pointer) {
+            *parts = Value::Bool(true);
+        }
+    }
+    with_references(&schema)
 }
 
 /// One of the schema's definitions (`#/definitions/<name>`) compiled on its own: at the
@@ -73,77 +84,48 @@ fn with_references(schema: &Value) -> Validator {
         .expect("embedded schema compiles")
 }
 
+const WIDGETS: &str = "/definitions/diagram/properties/widgets/additionalProperties";
+const ACTIVITIES: &str = "/definitions/process/properties/activities/additionalProperties";
+
 impl FdValidator {
-    /// Compiles the embedded Flow Designer schema with its link and port checks.
-    // `expect` below: the schema is embedded at build time and compiled by every test run.
-    #[allow(clippy::expect_used)]
+    /// A validator of the embedded Flow Designer schema with its link and port checks.
     pub fn new() -> Self {
-        let schema: Value =
-            serde_json::from_str(FLOW_DESIGNER_SCHEMA).expect("embedded schema is JSON");
         FdValidator {
-            validator: with_references(&schema),
-            parts: std::sync::OnceLock::new(),
-            written: std::sync::OnceLock::new(),
+            whole: OnceLock::new(),
+            without_widgets: OnceLock::new(),
+            widget: OnceLock::new(),
+            without_parts: OnceLock::new(),
+            activity: OnceLock::new(),
         }
     }
 
-    // `expect` below: the same embedded schema, changed in two known places.
-    #[allow(clippy::expect_used)]
-    fn written(&self) -> &Written {
-        self.written.get_or_init(|| {
-            let schema: Value =
-                serde_json::from_str(FLOW_DESIGNER_SCHEMA).expect("embedded schema is JSON");
-            let mut without_parts = schema.clone();
-            for pointer in [
-                "/definitions/diagram/properties/widgets/additionalProperties",
-                "/definitions/process/properties/activities/additionalProperties",
-            ] {
-                if let Some(parts) = without_parts.pointer_mut(pointer) {
-                    *parts = Value::Bool(true);
-                }
-            }
-            Written {
-                without_parts: with_references(&without_parts),
-                activity: definition(&schema, "activity"),
-            }
-        })
+    fn whole(&self) -> &Validator {
+        self.whole.get_or_init(|| without(&[]))
     }
 
-    // `expect` below: the same embedded schema, changed in two known places.
-    #[allow(clippy::expect_used)]
-    fn parts(&self) -> &Parts {
-        self.parts.get_or_init(|| {
-            let schema: Value =
-                serde_json::from_str(FLOW_DESIGNER_SCHEMA).expect("embedded schema is JSON");
-            let mut without_widgets = schema.clone();
-            if let Some(widgets) = without_widgets
-                .pointer_mut("/definitions/diagram/properties/widgets/additionalProperties")
-            {
-                *widgets = Value::Bool(true);
-            }
-            let without_widgets = with_references(&without_widgets);
-            Parts {
-                without_widgets,
-                widget: definition(&schema, "widget"),
-            }
-        })
+    fn widget(&self) -> &Validator {
+        self.widget.get_or_init(|| definition(&schema(), "widget"))
     }
 
     /// Whether the schema's activity definition accepts `activity`.
     pub(crate) fn activity_is_valid(&self, activity: &Value) -> bool {
-        self.written().activity.is_valid(activity)
+        self.activity
+            .get_or_init(|| definition(&schema(), "activity"))
+            .is_valid(activity)
     }
 
     /// Whether the schema accepts `outline`, a file whose activities and widgets were checked
     /// on their own ([`FdValidator::activity_is_valid`], [`FdValidator::widget_is_valid`])
     /// and are each reduced to what the cross-reference check reads.
     pub(crate) fn outline_is_valid(&self, outline: &Value) -> bool {
-        self.written().without_parts.is_valid(outline)
+        self.without_parts
+            .get_or_init(|| without(&[WIDGETS, ACTIVITIES]))
+            .is_valid(outline)
     }
 
     /// Whether the schema's widget definition accepts `widget`.
     pub(crate) fn widget_is_valid(&self, widget: &Value) -> bool {
-        self.parts().widget.is_valid(widget)
+        self.widget().is_valid(widget)
     }
 
     /// What the schema says of one diagram widget (`widget`, at `pointer` and `path` in its
@@ -155,7 +137,7 @@ impl FdValidator {
         path: &[String],
         widget: &Value,
     ) -> Vec<Unmasked> {
-        let validator = &self.parts().widget;
+        let validator = self.widget();
         if validator.is_valid(widget) {
             return Vec::new();
         }
@@ -182,7 +164,8 @@ impl FdValidator {
         value: &Value,
         hides: &dyn Fn(&[String]) -> bool,
     ) -> Vec<Violation> {
-        violations_of(&self.parts().without_widgets, value, hides)
+        let validator = self.without_widgets.get_or_init(|| without(&[WIDGETS]));
+        violations_of(validator, value, hides)
     }
 
     /// Every violation, as `instance path: message`, sorted.
@@ -209,10 +192,10 @@ impl FdValidator {
     ) -> Vec<Violation> {
         // The yes-or-no pass first (every keyword and the cross-references run in it); the
         // errors are gathered only for a file that fails it.
-        if self.validator.is_valid(value) {
+        if self.whole().is_valid(value) {
             return Vec::new();
         }
-        sorted(violations_of(&self.validator, value, hides))
+        sorted(violations_of(self.whole(), value, hides))
     }
 }
 
