@@ -54,7 +54,8 @@ fn build(c: &mut Criterion) {
     let mut group = c.benchmark_group("flow_designer");
     group.sample_size(10);
     let compiler = wxcflow::Compiler::new();
-    for nodes in [1000, 2000] {
+    // 10,000 nodes too: the size the goal of a second at most is set for.
+    for nodes in [1000, 2000, 10_000] {
         let spec = SourceFile::new("chain.toml", chain::chain_spec(nodes));
         group.throughput(Throughput::Elements(nodes as u64));
         group.bench_with_input(BenchmarkId::new("build", nodes), &spec, |b, spec| {

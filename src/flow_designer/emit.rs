@@ -19,38 +19,66 @@
 
 use super::layout::{self, PORT_STEP, PORT_TOP, WIDTH};
 use super::model::*;
+use super::schema::FdValidator;
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// The diagram label real exports give every activity widget.
 const WIDGET_LABEL: &str = "New Activity Widget in Diagram";
 
 /// Writes the model as a `FlowVersionRes` value.
 pub(crate) fn emit(flow: &FdFlow) -> Value {
-    let main = emit_process(&flow.name, "main", &flow.process, flow.kept.process(None));
-    let mut events = Map::new();
-    for event_flow in &flow.event_flows {
+    let plans = plans(flow);
+    emit_with(flow, &plans, None)
+}
+
+/// The plan of each process of `flow`: the main one, then each event flow's, in order.
+fn plans(flow: &FdFlow) -> Vec<Plan<'_>> {
+    let main = Plan::new(
+        &flow.name,
+        "main".to_string(),
+        &flow.process,
+        flow.kept.process(None),
+    );
+    let events = flow.event_flows.iter().map(|event_flow| {
         let scope = format!("event:{}", event_flow.key);
         let kept = flow.kept.process(Some(&event_flow.key));
-        let emitted = emit_process(&flow.name, &scope, &event_flow.process, kept);
+        Plan::new(&flow.name, scope, &event_flow.process, kept)
+    });
+    std::iter::once(main).chain(events).collect()
+}
+
+/// [`emit`] from the processes' plans (see [`plans`]); with `marked`, every part of every
+/// process is a marker ([`emit_process`]).
+fn emit_with(flow: &FdFlow, plans: &[Plan], mut marked: Option<&mut Marked>) -> Value {
+    let mut emitted = plans
+        .iter()
+        .enumerate()
+        .map(|(at, plan)| emit_process(plan, marked.as_deref_mut().map(|m| (m, at))));
+    let Some(main) = emitted.next() else {
+        return Value::Null;
+    };
+    let mut events = Map::new();
+    for (event_flow, emitted) in flow.event_flows.iter().zip(emitted) {
         let on_events: Map<String, Value> = event_flow
             .on_events
             .iter()
             .filter_map(|(event, name)| Some((event.clone(), json!(emitted.ids.get(name)?))))
             .collect();
-        events.insert(
-            event_flow.key.clone(),
-            json!({
-                "id": event_flow.key,
-                "name": event_flow.name,
-                "description": event_flow.description,
-                "process": emitted.process,
-                "onEvents": on_events,
-                "diagram": { "widgets": emitted.widgets, "properties": {} },
-            }),
-        );
+        let mut written = json!({
+            "id": event_flow.key,
+            "name": event_flow.name,
+            "description": event_flow.description,
+            "onEvents": on_events,
+        });
+        // Moved in, not copied as `json!` would.
+        if let Value::Object(map) = &mut written {
+            map.insert("process".into(), emitted.process);
+            map.insert("diagram".into(), diagram(emitted.widgets, json!({})));
+        }
+        events.insert(event_flow.key.clone(), written);
     }
     let subflow = flow.flow_type.as_deref() == Some("SUBFLOW");
     let mut top = Map::new();
@@ -76,10 +104,7 @@ pub(crate) fn emit(flow: &FdFlow) -> Value {
         ),
     );
     put("process", main.process);
-    put(
-        "diagram",
-        json!({ "widgets": main.widgets, "properties": canvas() }),
-    );
+    put("diagram", diagram(main.widgets, canvas()));
     put("flowId", json!(""));
     // A 2026 subflow's event-flow shell is empty, its canvas too; flows keep theirs.
     let event_canvas = if subflow && events.is_empty() {
@@ -146,6 +171,14 @@ pub fn to_json(value: &Value) -> String {
     let mut text = serde_json::to_string_pretty(value).expect("values serialise");
     text.push('\n');
     text
+}
+
+/// A diagram: its widgets (moved in) and its canvas.
+fn diagram(widgets: Map<String, Value>, properties: Value) -> Value {
+    let mut diagram = Map::new();
+    diagram.insert("widgets".into(), Value::Object(widgets));
+    diagram.insert("properties".into(), properties);
+    Value::Object(diagram)
 }
 
 fn canvas() -> Value {
@@ -290,83 +323,161 @@ fn drawn_ports(a: &Activity, index: &ProcessIndex) -> Vec<String> {
     ports
 }
 
-fn emit_process(flow: &str, scope: &str, process: &Process, kept: Option<&ProcessKept>) -> Emitted {
-    let id = |parts: &[&str]| {
-        let mut all = vec![flow, scope];
+/// A port's name and position.
+type PortAt = (String, (i64, i64));
+
+/// One process as written: the ids, positions and ports every part of it is written from,
+/// worked out once. A part (an activity, its widget, a link's widget) is then written from
+/// these alone, so that it can be written when its place in the file comes, and dropped.
+pub(crate) struct Plan<'f> {
+    flow: &'f str,
+    scope: String,
+    process: &'f Process,
+    kept: Option<&'f ProcessKept>,
+    index: ProcessIndex<'f>,
+    positions: BTreeMap<String, (i64, i64)>,
+    /// Activity name -> id.
+    ids: BTreeMap<String, String>,
+    /// Activity name -> each port it draws (`in` first) with the port's position.
+    port_at: HashMap<&'f str, Vec<PortAt>>,
+    /// Activity name -> its output ports, in the order drawn.
+    ports_of: HashMap<&'f str, Vec<String>>,
+}
+
+impl<'f> Plan<'f> {
+    fn new(
+        flow: &'f str,
+        scope: String,
+        process: &'f Process,
+        kept: Option<&'f ProcessKept>,
+    ) -> Self {
+        let index = ProcessIndex::of(process);
+        // Ids and positions an export gave (see `Kept`) win over derived ones.
+        let kept_activity = |name: &str| kept.and_then(|k| k.activities.get(name));
+        let mut positions = layout::place(process);
+        for a in &process.activities {
+            if let Some(at) = kept_activity(&a.name).and_then(|k| k.at) {
+                positions.insert(a.name.clone(), at);
+            }
+        }
+        let mut plan = Plan {
+            flow,
+            scope,
+            process,
+            kept,
+            index,
+            positions,
+            ids: BTreeMap::new(),
+            port_at: HashMap::with_capacity(process.activities.len()),
+            ports_of: HashMap::with_capacity(process.activities.len()),
+        };
+        plan.ids = process
+            .activities
+            .iter()
+            .map(|a| {
+                let kept_id = kept_activity(&a.name).and_then(|k| k.id.clone());
+                let aid = kept_id.unwrap_or_else(|| plan.id(&["activity", &a.name]));
+                (a.name.clone(), aid)
+            })
+            .collect();
+        // Port positions: `in` on the left, outputs stacked on the right.
+        for a in &process.activities {
+            let (x, y) = plan.position(&a.name);
+            let ports = drawn_ports(a, &plan.index);
+            // Each port placed where it is placed last (a port drawn twice, an activity named
+            // twice), as a map keyed by activity and port keeps it.
+            let at = plan.port_at.entry(&a.name).or_default();
+            let mut place = |port: &str, place: (i64, i64)| match at
+                .iter_mut()
+                .find(|(name, _)| name == port)
+            {
+                Some(existing) => existing.1 = place,
+                None => at.push((port.to_string(), place)),
+            };
+            place("in", (x - 8, y + PORT_TOP));
+            for (i, port) in ports.iter().enumerate() {
+                place(port, (x + WIDTH, y + PORT_TOP + PORT_STEP * i as i64));
+            }
+            plan.ports_of.insert(&a.name, ports);
+        }
+        plan
+    }
+
+    fn id(&self, parts: &[&str]) -> String {
+        let mut all = vec![self.flow, self.scope.as_str()];
         all.extend_from_slice(parts);
         uuid(&all)
-    };
-    let index = ProcessIndex::of(process);
-    // Ids and positions an export gave (see `Kept`) win over derived ones.
-    let kept_activity = |name: &str| kept.and_then(|k| k.activities.get(name));
-    let mut positions = layout::place(process);
-    for a in &process.activities {
-        if let Some(at) = kept_activity(&a.name).and_then(|k| k.at) {
-            positions.insert(a.name.clone(), at);
-        }
     }
-    let ids: BTreeMap<String, String> = process
-        .activities
-        .iter()
-        .map(|a| {
-            let kept_id = kept_activity(&a.name).and_then(|k| k.id.clone());
-            let aid = kept_id.unwrap_or_else(|| id(&["activity", &a.name]));
-            (a.name.clone(), aid)
-        })
-        .collect();
-    let widget_id = |name: &str| id(&["widget", name]);
-    let port_id = |name: &str, port: &str| id(&["port", name, port]);
-    let link_id = |l: &Link| {
+
+    fn position(&self, name: &str) -> (i64, i64) {
+        self.positions.get(name).copied().unwrap_or((0, 0))
+    }
+
+    fn port_at(&self, name: &str, port: &str) -> (i64, i64) {
+        self.port_at
+            .get(name)
+            .and_then(|ports| ports.iter().find(|(p, _)| p == port))
+            .map(|(_, at)| *at)
+            .unwrap_or_default()
+    }
+
+    fn widget_id(&self, name: &str) -> String {
+        self.id(&["widget", name])
+    }
+
+    fn port_id(&self, name: &str, port: &str) -> String {
+        self.id(&["port", name, port])
+    }
+
+    fn link_id(&self, l: &Link) -> String {
         let key = (l.source.clone(), l.port.clone(), l.target.clone());
-        kept.and_then(|k| k.links.get(&key).cloned())
-            .unwrap_or_else(|| id(&["link", &l.source, &l.port, &l.target]))
-    };
-    let link_widget_id = |l: &Link| id(&["link-widget", &l.source, &l.port, &l.target]);
-
-    // Port positions: `in` on the left, outputs stacked on the right.
-    let mut port_at: BTreeMap<(String, String), (i64, i64)> = BTreeMap::new();
-    let mut ports_of: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for a in &process.activities {
-        let (x, y) = positions.get(&a.name).copied().unwrap_or((0, 0));
-        port_at.insert((a.name.clone(), "in".into()), (x - 8, y + PORT_TOP));
-        let ports = drawn_ports(a, &index);
-        for (i, port) in ports.iter().enumerate() {
-            port_at.insert(
-                (a.name.clone(), port.clone()),
-                (x + WIDTH, y + PORT_TOP + PORT_STEP * i as i64),
-            );
-        }
-        ports_of.insert(a.name.clone(), ports);
+        self.kept
+            .and_then(|k| k.links.get(&key).cloned())
+            .unwrap_or_else(|| self.id(&["link", &l.source, &l.port, &l.target]))
     }
 
-    let mut activities = Map::new();
-    let mut widgets = Map::new();
-    for a in &process.activities {
+    fn link_widget_id(&self, l: &Link) -> String {
+        self.id(&["link-widget", &l.source, &l.port, &l.target])
+    }
+
+    /// The activity's properties as written: the kept absent ones left out.
+    fn properties(&self, a: &Activity) -> Map<String, Value> {
         let mut props = properties(a);
-        for key in kept_activity(&a.name).map_or(&[][..], |k| &k.absent) {
+        let kept = self.kept.and_then(|k| k.activities.get(&a.name));
+        for key in kept.map_or(&[][..], |k| &k.absent) {
             props.remove(key);
         }
-        let group = written_group(a);
-        let aid = &ids[&a.name];
-        // The widget shows the properties but for the underscore copies of colon twins.
-        let shown: Map<String, Value> = props
-            .iter()
-            .filter(|(k, _)| {
-                !k.rsplit_once('_')
-                    .is_some_and(|(base, s)| props.contains_key(&format!("{base}:{s}")))
-            })
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        let mut activity = activity_shell(a, aid);
+        props
+    }
+
+    /// The activity as written under `process.activities`, with its properties.
+    fn activity(&self, a: &Activity, props: Map<String, Value>) -> Value {
+        let mut activity = activity_shell(a, &self.ids[&a.name]);
         if let Value::Object(map) = &mut activity {
             map.insert("properties".into(), Value::Object(props));
         }
-        activities.insert(aid.clone(), activity);
+        activity
+    }
+
+    /// The activity's widget in the diagram, which shows `props` but for the underscore
+    /// copies of colon twins.
+    fn activity_widget(&self, a: &Activity, mut props: Map<String, Value>) -> Value {
+        let copies: Vec<String> = props
+            .keys()
+            .filter(|k| {
+                k.rsplit_once('_')
+                    .is_some_and(|(base, s)| props.contains_key(&format!("{base}:{s}")))
+            })
+            .cloned()
+            .collect();
+        for copy in &copies {
+            props.remove(copy);
+        }
         let mut ports = Vec::new();
         let port = |name: &str, source: bool, links: Vec<String>, alignment: &str| {
-            let (x, y) = port_at[&(a.name.clone(), name.to_string())];
+            let (x, y) = self.port_at(&a.name, name);
             json!({
-                "portId": port_id(&a.name, name),
+                "portId": self.port_id(&a.name, name),
                 "isSourcePort": source,
                 "linkId": links.first(),
                 "type": "arrow",
@@ -375,105 +486,582 @@ fn emit_process(flow: &str, scope: &str, process: &Process, kept: Option<&Proces
             })
         };
         if !a.kind().is_entry() {
-            let incoming: Vec<String> = index
+            let incoming: Vec<String> = self
+                .index
                 .links_into(&a.name)
                 .iter()
-                .map(|l| link_widget_id(l))
+                .map(|l| self.link_widget_id(l))
                 .collect();
             // Real exports mark the `in` port as the source port and outputs as not.
             ports.push(port("in", true, incoming, "left"));
         }
-        for name in &ports_of[&a.name] {
-            let outgoing: Vec<String> = index
+        for name in self.ports_of.get(a.name.as_str()).into_iter().flatten() {
+            let outgoing: Vec<String> = self
+                .index
                 .links_from(&a.name)
                 .iter()
                 .filter(|l| &l.port == name)
-                .map(|l| link_widget_id(l))
+                .map(|l| self.link_widget_id(l))
                 .collect();
             ports.push(port(name, false, outgoing, "right"));
         }
-        let (x, y) = positions.get(&a.name).copied().unwrap_or((0, 0));
-        widgets.insert(
-            aid.clone(),
-            json!({
-                "id": widget_id(&a.name),
-                "type": group,
-                "widgetType": "activity",
-                "label": WIDGET_LABEL,
-                "point": { "x": x, "y": y },
-                "ports": ports,
-                "properties": shown,
-            }),
-        );
+        let (x, y) = self.position(&a.name);
+        let mut widget = json!({
+            "id": self.widget_id(&a.name),
+            "type": written_group(a),
+            "widgetType": "activity",
+            "label": WIDGET_LABEL,
+            "point": { "x": x, "y": y },
+        });
+        // Moved in, not copied as `json!` would.
+        if let Value::Object(map) = &mut widget {
+            map.insert("ports".into(), Value::Array(ports));
+            map.insert("properties".into(), Value::Object(props));
+        }
+        widget
     }
 
-    let mut links = Vec::new();
-    for l in &process.links {
-        let (Some(source), Some(target)) = (ids.get(&l.source), ids.get(&l.target)) else {
-            continue;
-        };
-        let lid = link_id(l);
-        links.push(json!({
+    /// The link as written under `process.links`, with its id; none when an end is not an
+    /// activity of the process.
+    fn link(&self, l: &Link) -> Option<(String, Value)> {
+        let (source, target) = (self.ids.get(&l.source)?, self.ids.get(&l.target)?);
+        let lid = self.link_id(l);
+        let link = json!({
             "id": lid,
             "sourceActivityId": source,
             "targetActivityId": target,
             "conditionExpr": l.port,
             "properties": { "value": l.port },
-        }));
-        let from = port_at[&(l.source.clone(), l.port.clone())];
-        let to = port_at[&(l.target.clone(), "in".to_string())];
+        });
+        Some((lid, link))
+    }
+
+    /// The link's widget in the diagram.
+    fn link_widget(&self, l: &Link) -> Value {
+        let from = self.port_at(&l.source, &l.port);
+        let to = self.port_at(&l.target, "in");
         // Two points, the link's ends, as Cisco's exports draw every link.
         let points: Vec<Value> = [from, to]
             .iter()
             .enumerate()
             .map(|(i, (x, y))| {
                 json!({
-                    "id": id(&["point", &l.source, &l.port, &l.target, &i.to_string()]),
+                    "id": self.id(&["point", &l.source, &l.port, &l.target, &i.to_string()]),
                     "type": "point",
                     "x": x,
                     "y": y,
                 })
             })
             .collect();
-        widgets.insert(
-            lid,
-            json!({
-                "id": link_widget_id(l),
-                "type": "arrow",
-                "widgetType": "link",
-                "label": "",
-                "properties": {
-                    "curvyness": 50,
-                    "selected": false,
-                    "color": "gray",
-                    "points": points,
-                    "width": 1,
-                    "selectedColor": "rgb(0,192,255)",
-                },
-                "points": [],
-                "sourcePort": {
-                    "id": port_id(&l.source, &l.port),
-                    "activeWidgetId": widget_id(&l.source),
-                    "point": { "x": from.0, "y": from.1 },
-                },
-                "targetPort": {
-                    "id": port_id(&l.target, "in"),
-                    "activeWidgetId": widget_id(&l.target),
-                    "point": { "x": to.0, "y": to.1 },
-                },
-            }),
-        );
+        let mut properties = json!({
+            "curvyness": 50,
+            "selected": false,
+            "color": "gray",
+            "width": 1,
+            "selectedColor": "rgb(0,192,255)",
+        });
+        if let Value::Object(map) = &mut properties {
+            map.insert("points".into(), Value::Array(points));
+        }
+        json!({
+            "id": self.link_widget_id(l),
+            "type": "arrow",
+            "widgetType": "link",
+            "label": "",
+            "properties": properties,
+            "points": [],
+            "sourcePort": {
+                "id": self.port_id(&l.source, &l.port),
+                "activeWidgetId": self.widget_id(&l.source),
+                "point": { "x": from.0, "y": from.1 },
+            },
+            "targetPort": {
+                "id": self.port_id(&l.target, "in"),
+                "activeWidgetId": self.widget_id(&l.target),
+                "point": { "x": to.0, "y": to.1 },
+            },
+        })
     }
+
+    /// One part, written whole.
+    fn part(&self, part: Part) -> Value {
+        match part {
+            Part::Activity(i) => {
+                let a = &self.process.activities[i];
+                self.activity(a, self.properties(a))
+            }
+            Part::ActivityWidget(i) => {
+                let a = &self.process.activities[i];
+                self.activity_widget(a, self.properties(a))
+            }
+            Part::LinkWidget(i) => self.link_widget(&self.process.links[i]),
+        }
+    }
+}
+
+/// A part of a process that is written on its own: an activity, its widget, a link's widget
+/// (by their places in the process's lists).
+#[derive(Clone, Copy, Debug)]
+enum Part {
+    Activity(usize),
+    ActivityWidget(usize),
+    LinkWidget(usize),
+}
+
+/// Where the parts of a process go while its outline is made: each is a marker, an object
+/// whose one member says which part (in [`Marked`]'s list) it stands for.
+const MARK: &str = "\u{0}wxcflow-part";
+
+/// The parts a skeleton's markers stand for: (the plan's place in the list of plans, part).
+#[derive(Default)]
+struct Marked {
+    parts: Vec<(usize, Part)>,
+}
+
+impl Marked {
+    fn mark(&mut self, plan: usize, part: Part) -> Value {
+        let mut marker = Map::new();
+        marker.insert(MARK.to_string(), json!(self.parts.len()));
+        self.parts.push((plan, part));
+        Value::Object(marker)
+    }
+}
+
+/// Writes a process: every part whole, or (with `marked` and the plan's place in the list of
+/// plans) a marker in each part's place. The same inserts in the same order either way, so
+/// that an id given twice leaves the same part in its place.
+fn emit_process(plan: &Plan, mut marked: Option<(&mut Marked, usize)>) -> Emitted {
+    let mut activities = Map::new();
+    let mut widgets = Map::new();
+    for (i, a) in plan.process.activities.iter().enumerate() {
+        let aid = &plan.ids[&a.name];
+        let (activity, widget) = match &mut marked {
+            Some((marked, at)) => (
+                marked.mark(*at, Part::Activity(i)),
+                marked.mark(*at, Part::ActivityWidget(i)),
+            ),
+            None => {
+                let props = plan.properties(a);
+                let widget = plan.activity_widget(a, props.clone());
+                (plan.activity(a, props), widget)
+            }
+        };
+        activities.insert(aid.clone(), activity);
+        widgets.insert(aid.clone(), widget);
+    }
+    let mut links = Vec::new();
+    for (i, l) in plan.process.links.iter().enumerate() {
+        let Some((lid, link)) = plan.link(l) else {
+            continue;
+        };
+        links.push(link);
+        let widget = match &mut marked {
+            Some((marked, at)) => marked.mark(*at, Part::LinkWidget(i)),
+            None => plan.link_widget(l),
+        };
+        widgets.insert(lid, widget);
+    }
+    let mut process = Map::new();
+    process.insert("activities".into(), Value::Object(activities));
+    process.insert("links".into(), Value::Array(links));
     Emitted {
-        process: json!({ "activities": activities, "links": links }),
+        process: Value::Object(process),
         widgets,
-        ids,
+        ids: plan.ids.clone(),
+    }
+}
+
+/// The model written as pretty JSON with a trailing newline, exactly as
+/// `to_json(&emit(flow))` writes it, when the file is valid against the schema; `None` when it
+/// is not, or when this way cannot tell (the caller then writes and checks the whole value, to
+/// say what is wrong as it always has).
+///
+/// The file is never held as one value: its outline is (everything but the activities and the
+/// diagram widgets, which are most of its bytes), and each activity and widget is written when
+/// its place comes, checked against its definition in the schema, printed and dropped,
+/// leaving its outline (what the cross-reference check reads). The outline is then checked
+/// against the schema with activities and widgets left to those checks, the cross-references
+/// included. A file passes both exactly when it passes the whole schema: the schema reaches
+/// activities and widgets only through `#/definitions/activity` and `#/definitions/widget`
+/// (a unit test holds it to that).
+pub(crate) fn write_checked(flow: &FdFlow, validator: &FdValidator) -> Option<String> {
+    if !kept_fits(&flow.kept.top) {
+        return None;
+    }
+    let plans = plans(flow);
+    let mut marked = Marked::default();
+    let mut skeleton = emit_with(flow, &plans, Some(&mut marked));
+    let writer = Writer {
+        plans: &plans,
+        marked: &marked,
+        validator,
+        outlines: std::cell::RefCell::new(vec![None; marked.parts.len()]),
+    };
+    // About what a file of this size takes (15 KB an activity at 10,000 nodes), so that the
+    // buffer is rarely grown.
+    let activities: usize = plans.iter().map(|p| p.process.activities.len()).sum();
+    let mut out = Vec::with_capacity(4096 + activities * 8192);
+    {
+        let mut serializer = serde_json::Serializer::with_formatter(
+            &mut out,
+            serde_json::ser::PrettyFormatter::new(),
+        );
+        let top = At {
+            writer: &writer,
+            value: &skeleton,
+            place: Place::Top,
+        };
+        serde::Serialize::serialize(&top, &mut serializer).ok()?;
+    }
+    let mut outlines = writer.outlines.into_inner();
+    put_outlines(&mut skeleton, &mut outlines)?;
+    if !validator.outline_is_valid(&skeleton) {
+        return None;
+    }
+    out.push(b'\n');
+    String::from_utf8(out).ok()
+}
+
+/// Whether every member kept from an export (`kept`, see [`kept_over`]) lands where
+/// [`write_checked`] can place it: beside the processes' parts, or as a member of one part
+/// (written over it as it is made); not over a part whole, inside one, or over what holds
+/// them.
+fn kept_fits(kept: &BTreeMap<String, Value>) -> bool {
+    kept.keys().all(|key| {
+        let path: Vec<String> = match key.strip_prefix('/') {
+            Some(pointer) => pointer
+                .split('/')
+                .map(|s| s.replace("~1", "/").replace("~0", "~"))
+                .collect(),
+            None => vec![key.clone()],
+        };
+        if path.iter().any(|step| step == MARK) {
+            return false;
+        }
+        let regions: [&[&str]; 4] = [
+            &["process", "activities"],
+            &["diagram", "widgets"],
+            &["eventFlows", "eventsMap", "*", "process", "activities"],
+            &["eventFlows", "eventsMap", "*", "diagram", "widgets"],
+        ];
+        let matches = |step: &String, pattern: &&str| *pattern == "*" || step == pattern;
+        regions.iter().all(|region| {
+            let shared = path
+                .iter()
+                .zip(region.iter())
+                .take_while(|(step, pattern)| matches(step, pattern))
+                .count();
+            if shared < region.len() {
+                // Beside the region, or over it or what holds it.
+                return shared < path.len().min(region.len());
+            }
+            // A member of one part, and no deeper.
+            path.len() == region.len() + 2
+        })
+    })
+}
+
+/// Puts each part's outline in its marker's place (see [`write_checked`]); `None` when a
+/// part's place holds something else.
+fn put_outlines(skeleton: &mut Value, outlines: &mut [Option<Value>]) -> Option<()> {
+    let mut regions: Vec<String> = vec!["/process/activities".into(), "/diagram/widgets".into()];
+    if let Some(events) = skeleton
+        .pointer("/eventFlows/eventsMap")
+        .and_then(Value::as_object)
+    {
+        for key in events.keys() {
+            let key = key.replace('~', "~0").replace('/', "~1");
+            regions.push(format!("/eventFlows/eventsMap/{key}/process/activities"));
+            regions.push(format!("/eventFlows/eventsMap/{key}/diagram/widgets"));
+        }
+    }
+    for region in regions {
+        let Some(Value::Object(parts)) = skeleton.pointer_mut(&region) else {
+            continue;
+        };
+        for value in parts.values_mut() {
+            let n = marker(value)?;
+            *value = outlines.get_mut(n)?.take()?;
+        }
+    }
+    Some(())
+}
+
+/// The part a marker stands for, by its place in [`Marked`]'s list.
+fn marker(value: &Value) -> Option<usize> {
+    value
+        .get(MARK)
+        .and_then(Value::as_u64)
+        .and_then(|n| usize::try_from(n).ok())
+}
+
+/// What [`write_checked`] writes with.
+struct Writer<'w, 'f> {
+    plans: &'w [Plan<'f>],
+    marked: &'w Marked,
+    validator: &'w FdValidator,
+    /// Each part's outline, by its marker, once written.
+    outlines: std::cell::RefCell<Vec<Option<Value>>>,
+}
+
+impl Writer<'_, '_> {
+    /// The part a marker stands for, written whole, with the members kept for it over its
+    /// own, and checked against its definition in the schema; `None` when it is not valid.
+    fn part(&self, marker_value: &Value) -> Option<(usize, Value)> {
+        let n = marker(marker_value)?;
+        let &(plan, part) = self.marked.parts.get(n)?;
+        let mut value = self.plans.get(plan)?.part(part);
+        if let (Value::Object(value), Value::Object(kept)) = (&mut value, marker_value) {
+            for (k, v) in kept.iter().filter(|(k, _)| k.as_str() != MARK) {
+                value.insert(k.clone(), v.clone());
+            }
+        }
+        let valid = match part {
+            Part::Activity(_) => self.validator.activity_is_valid(&value),
+            Part::ActivityWidget(_) | Part::LinkWidget(_) => self.validator.widget_is_valid(&value),
+        };
+        valid.then_some((n, value))
+    }
+
+    /// Keeps what the cross-reference check reads of a written part.
+    fn keep_outline(&self, n: usize, value: Value) {
+        let outline = match self.marked.parts.get(n) {
+            Some((_, Part::Activity(_))) => activity_outline(value),
+            _ => super::schema::widget_outline(value),
+        };
+        if let Some(slot) = self.outlines.borrow_mut().get_mut(n) {
+            *slot = Some(outline);
+        }
+    }
+}
+
+/// What the cross-reference check ([`super::schema::reference_problems`]) reads of an
+/// activity: its id and name.
+fn activity_outline(value: Value) -> Value {
+    match value {
+        Value::Object(mut map) => Value::Object(
+            ["id", "name"]
+                .iter()
+                .filter_map(|k| Some((k.to_string(), map.remove(*k)?)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+/// Where in the file a value is, as far as [`write_checked`] needs to know.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Place {
+    Top,
+    EventFlows,
+    EventsMap,
+    EventFlow,
+    Process,
+    Diagram,
+    /// A process's activities or a diagram's widgets: each value a marker.
+    Parts,
+    /// Anything else: written as it is.
+    Plain,
+}
+
+/// A value of the skeleton at its place, written as serde_json writes a value, each marker
+/// replaced by its part.
+struct At<'a, 'w, 'f> {
+    writer: &'a Writer<'w, 'f>,
+    value: &'a Value,
+    place: Place,
+}
+
+impl serde::Serialize for At<'_, '_, '_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{Error, SerializeMap};
+        let map = match (self.place, self.value) {
+            (Place::Plain, value) => return value.serialize(serializer),
+            (_, Value::Object(map)) => map,
+            (_, value) => return value.serialize(serializer),
+        };
+        let mut out = serializer.serialize_map(Some(map.len()))?;
+        for (key, value) in map {
+            if self.place == Place::Parts {
+                let (n, part) = self
+                    .writer
+                    .part(value)
+                    .ok_or_else(|| S::Error::custom("a part is not valid"))?;
+                out.serialize_entry(key, &part)?;
+                self.writer.keep_outline(n, part);
+                continue;
+            }
+            let place = match (self.place, key.as_str()) {
+                (Place::Top | Place::EventFlow, "process") => Place::Process,
+                (Place::Top | Place::EventFlow, "diagram") => Place::Diagram,
+                (Place::Top, "eventFlows") => Place::EventFlows,
+                (Place::EventFlows, "eventsMap") => Place::EventsMap,
+                (Place::EventsMap, _) => Place::EventFlow,
+                (Place::Process, "activities") | (Place::Diagram, "widgets") => Place::Parts,
+                _ => Place::Plain,
+            };
+            out.serialize_entry(
+                key,
+                &At {
+                    writer: self.writer,
+                    value,
+                    place,
+                },
+            )?;
+        }
+        out.end()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diagnostic::SourceFile;
+
+    /// Every Flow Designer file among the fixtures, read.
+    fn fixture_flows() -> Vec<(String, FdFlow)> {
+        let mut flows = Vec::new();
+        let mut dirs = vec![std::path::PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/flow-designer"
+        ))];
+        while let Some(dir) = dirs.pop() {
+            let mut entries: Vec<_> = std::fs::read_dir(&dir)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .collect();
+            entries.sort();
+            for path in entries {
+                if path.is_dir() {
+                    dirs.push(path);
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap();
+                let name = path.display().to_string();
+                if let Ok(flow) = FdFlow::read(&SourceFile::new(name.clone(), text)) {
+                    flows.push((name, flow));
+                }
+            }
+        }
+        assert!(flows.len() >= 20, "{} fixtures read", flows.len());
+        flows
+    }
+
+    /// What writing part by part gives, against the whole file written and checked at once.
+    fn agrees(name: &str, flow: &FdFlow, validator: &FdValidator) -> bool {
+        let whole = emit(flow);
+        let valid = validator.validate(&whole).is_empty();
+        let expected = valid.then(|| to_json(&whole));
+        let written = write_checked(flow, validator);
+        assert_eq!(written, expected, "{name}");
+        valid
+    }
+
+    #[test]
+    fn written_part_by_part_is_the_whole_file_and_refused_when_it_is() {
+        let validator = FdValidator::new();
+        let mut valid = 0;
+        for (name, flow) in fixture_flows() {
+            valid += usize::from(agrees(&name, &flow, &validator));
+        }
+        assert!(valid >= 20, "{valid} valid");
+        // Broken on purpose: each way the whole file breaks the schema, the parts must too.
+        type Break = fn(&mut FdFlow);
+        let breaks: Vec<(&str, Break)> = vec![
+            ("an activity's setting of the wrong type", |f| {
+                let http = f
+                    .process
+                    .activities
+                    .iter_mut()
+                    .find(|a| a.kind() == Kind::Http);
+                let http = http.unwrap();
+                http.settings.insert("retryAttempts".into(), json!(true));
+            }),
+            ("an activity's group kept as null", |f| {
+                let id = f.process.activities[1].origin.clone().unwrap();
+                f.kept
+                    .top
+                    .insert(format!("/process/activities/{id}/group"), Value::Null);
+            }),
+            ("two links given one id", |f| {
+                let links: Vec<(String, String, String)> =
+                    f.kept.main.links.keys().cloned().collect();
+                let id = f.kept.main.links[&links[0]].clone();
+                f.kept.main.links.insert(links[1].clone(), id);
+            }),
+            ("two activities given one id", |f| {
+                let names: Vec<String> = f.kept.main.activities.keys().cloned().collect();
+                let id = f.kept.main.activities[&names[0]].id.clone();
+                f.kept.main.activities.get_mut(&names[1]).unwrap().id = id;
+            }),
+            ("a link to an activity that is not there", |f| {
+                f.process.links[0].target = "nowhere".into();
+            }),
+            ("a variable of an unknown type", |f| {
+                f.variables[0].kind = "TEXT".into();
+            }),
+            ("the canvas kept as text", |f| {
+                f.kept
+                    .top
+                    .insert("/diagram/properties".into(), json!("wide"));
+            }),
+            ("a widget kept whole", |f| {
+                let id = f.process.activities[0].origin.clone().unwrap();
+                f.kept
+                    .top
+                    .insert(format!("/diagram/widgets/{id}"), json!({}));
+            }),
+            ("a widget's member kept deeper in", |f| {
+                let id = f.process.activities[0].origin.clone().unwrap();
+                f.kept
+                    .top
+                    .insert(format!("/diagram/widgets/{id}/point/x"), json!("left"));
+            }),
+        ];
+        let export = include_str!("../../fixtures/flow-designer/exports/token-subflow.json");
+        let read = FdFlow::read(&SourceFile::new("token-subflow.json", export)).unwrap();
+        assert!(agrees("token-subflow.json", &read, &validator));
+        for (what, break_it) in breaks {
+            let mut flow = read.clone();
+            break_it(&mut flow);
+            let whole = emit(&flow);
+            let valid = validator.validate(&whole).is_empty();
+            assert!(!valid, "{what}: the whole file is still valid");
+            agrees(what, &flow, &validator);
+        }
+    }
+
+    #[test]
+    fn kept_members_fit_beside_the_parts_or_as_a_member_of_one() {
+        let fits = |key: &str| kept_fits(&BTreeMap::from([(key.to_string(), Value::Null)]));
+        for key in [
+            "id",
+            "settings",
+            "/diagram/properties",
+            "/process/activities/abc/group",
+            "/diagram/widgets/abc/label",
+            "/eventFlows/eventsMap/GLOBAL_EVENTS/diagram/properties",
+            "/eventFlows/eventsMap/GLOBAL_EVENTS/process/activities/abc/group",
+        ] {
+            assert!(fits(key), "{key}");
+        }
+        for key in [
+            "process",
+            "diagram",
+            "eventFlows",
+            "/process/activities",
+            "/process/activities/abc",
+            "/process/activities/abc/properties/name",
+            "/diagram/widgets/abc",
+            "/eventFlows/eventsMap",
+            "/eventFlows/eventsMap/GLOBAL_EVENTS",
+            "/eventFlows/eventsMap/GLOBAL_EVENTS/process",
+            "/eventFlows/eventsMap/GLOBAL_EVENTS/diagram/widgets/abc",
+            "/process/activities/abc/\u{0}wxcflow-part",
+        ] {
+            assert!(!fits(key), "{key}");
+        }
+    }
 
     #[test]
     fn uuids_are_stable_and_shaped_as_version_8() {

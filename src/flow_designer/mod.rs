@@ -184,6 +184,11 @@ fn finish_in(
     validator: &FdValidator,
     spec: Option<&quote::Quoted>,
 ) -> FdBuild {
+    // Written and checked part by part, never held whole; a file the schema refuses is written
+    // whole below, to say what is wrong.
+    if let Some(json) = emit::write_checked(&flow, validator) {
+        return built(flow, json, diagnostics);
+    }
     let value = emit::emit(&flow);
     // Activity ids in schema paths, spelled as the activity names people wrote.
     let names: Vec<(String, String)> = value
@@ -254,6 +259,11 @@ fn finish_in(
         return FdBuild::failed(diagnostics);
     }
     let json = emit::to_json(&value);
+    built(flow, json, diagnostics)
+}
+
+/// The build of `flow`, written as `json` (valid against the schema).
+fn built(flow: FdFlow, json: String, mut diagnostics: Vec<Diagnostic>) -> FdBuild {
     // What is written can be read back: no file over the readers' limit.
     if let Some(d) = crate::flow::limits::too_large_fd("the Flow Designer file", json.len()) {
         diagnostics.push(d.with_help(

@@ -198,8 +198,10 @@ pub(crate) struct ProcessIndex<'p> {
 impl<'p> ProcessIndex<'p> {
     /// Indexes a process.
     pub fn of(process: &'p Process) -> Self {
-        let mut out: HashMap<&str, Vec<&Link>> = HashMap::new();
-        let mut into: HashMap<&str, Vec<&Link>> = HashMap::new();
+        // Sized once: a large flow's tables would otherwise be grown and rehashed many times.
+        let size = process.activities.len();
+        let mut out: HashMap<&str, Vec<&Link>> = HashMap::with_capacity(size);
+        let mut into: HashMap<&str, Vec<&Link>> = HashMap::with_capacity(size);
         for l in &process.links {
             out.entry(&l.source).or_default().push(l);
             into.entry(&l.target).or_default().push(l);

@@ -2,7 +2,7 @@
 
 use super::locate::{Places, SpanCell, Step};
 use super::model::*;
-use super::schema::FdValidator;
+use super::schema::{empty, widget_outline, FdValidator};
 use crate::diagnostic::{Code, Diagnostic, SourceFile};
 use crate::fd_path;
 use serde_json::{Map, Value};
@@ -252,64 +252,6 @@ impl Checking<'_> {
     }
 }
 
-/// The members of a widget that reading (its point, its ports' names) and the schema's
-/// cross-reference check ([`super::schema::reference_problems`]: ids, widget type, ports' ids,
-/// names and links, a link's ends) look at, as they came; the rest dropped. What is not an
-/// object stays as it came.
-fn widget_outline(widget: Value) -> Value {
-    fn only(value: Value, keys: &[&str]) -> Value {
-        match value {
-            Value::Object(mut map) => Value::Object(
-                keys.iter()
-                    .filter_map(|k| Some((k.to_string(), map.remove(*k)?)))
-                    .collect(),
-            ),
-            other => other,
-        }
-    }
-    let Value::Object(mut map) = widget else {
-        return widget;
-    };
-    let mut outline = Map::new();
-    for key in ["id", "widgetType", "point"] {
-        if let Some(v) = map.remove(key) {
-            outline.insert(key.to_string(), v);
-        }
-    }
-    if let Some(ports) = map.remove("ports") {
-        let ports = match ports {
-            Value::Array(ports) => Value::Array(
-                ports
-                    .into_iter()
-                    .map(|port| match port {
-                        Value::Object(mut port) => {
-                            let mut kept = Map::new();
-                            for key in ["portId", "links"] {
-                                if let Some(v) = port.remove(key) {
-                                    kept.insert(key.to_string(), v);
-                                }
-                            }
-                            if let Some(p) = port.remove("properties") {
-                                kept.insert("properties".to_string(), only(p, &["name"]));
-                            }
-                            Value::Object(kept)
-                        }
-                        other => other,
-                    })
-                    .collect(),
-            ),
-            other => other,
-        };
-        outline.insert("ports".to_string(), ports);
-    }
-    for key in ["sourcePort", "targetPort"] {
-        if let Some(end) = map.remove(key) {
-            outline.insert(key.to_string(), only(end, &["id"]));
-        }
-    }
-    Value::Object(outline)
-}
-
 /// Where in an export a value sits, as far as [`parse`] keeps it.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Shape {
@@ -498,13 +440,6 @@ struct Reader<'a> {
     /// Where the file's values sit, for the problems found in it.
     places: Places<'a>,
     problems: Vec<Diagnostic>,
-}
-
-static EMPTY_MAP: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
-
-/// An empty object, for members that are missing.
-pub(crate) fn empty() -> &'static Map<String, Value> {
-    EMPTY_MAP.get_or_init(Map::new)
 }
 
 impl Reader<'_> {

@@ -5,24 +5,68 @@
 use jsonschema::{Keyword, Validator};
 use serde_json::{Map, Value};
 use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
 
 /// The Flow Designer schema, as committed in `schemas/flow-designer.schema.json`.
 pub const FLOW_DESIGNER_SCHEMA: &str = include_str!("../../schemas/flow-designer.schema.json");
 
-/// A compiled validator; build it once and reuse it.
+/// A compiled validator; build it once and reuse it. Each of its parts is compiled when first
+/// asked: a build written part by part never compiles the whole schema, and a check of an
+/// export never compiles the parts a build uses.
 pub struct FdValidator {
-    validator: Validator,
-    /// The schema split in two for an export checked as it is read: compiled when first asked.
-    parts: std::sync::OnceLock<Parts>,
+    /// The whole schema.
+    whole: OnceLock<Validator>,
+    /// For an export checked as it is read, the schema in two parts whose violations together
+    /// are the whole schema's: the file with its diagrams' widgets left unchecked
+    /// (cross-references included, which read only the members of a widget
+    /// [`reference_problems`] names), and one widget as `#/definitions/widget` checks it.
+    without_widgets: OnceLock<Validator>,
+    widget: OnceLock<Validator>,
+    /// For a file checked as it is written (see `emit::write_checked`), the schema in three
+    /// parts whose violations together are the whole schema's: the file with its processes'
+    /// activities and its diagrams' widgets left unchecked (cross-references included), one
+    /// activity as `#/definitions/activity` checks it, and one widget (as above).
+    without_parts: OnceLock<Validator>,
+    activity: OnceLock<Validator>,
 }
 
-/// The schema in two parts whose violations together are the whole schema's: the file with its
-/// diagrams' widgets left unchecked (cross-references included, which read only the members
-/// of a widget [`reference_problems`] names), and one widget as `#/definitions/widget` checks
-/// it.
-struct Parts {
-    without_widgets: Validator,
-    widget: Validator,
+/// The embedded schema as JSON.
+// `expect` below: the schema is embedded at build time and read by every test run.
+#[allow(clippy::expect_used)]
+fn schema() -> Value {
+    serde_json::from_str(FLOW_DESIGNER_SCHEMA).expect("embedded schema is JSON")
+}
+
+/// The embedded schema, each of `unchecked` (pointers to `additionalProperties`) accepting
+/// anything, compiled with the link and port checks.
+fn without(unchecked: &[&str]) -> Validator {
+    let mut schema = schema();
+    for pointer in unchecked {
+        if let Some(parts) = schema.pointer_mut(pointer) {
+            *parts = Value::Bool(true);
+        }
+    }
+    with_references(&schema)
+}
+
+/// One of the schema's definitions (`#/definitions/<name>`) compiled on its own: at the
+/// root, beside the definitions it refers to.
+// `expect` below: only the embedded schema is compiled, and every test run compiles it.
+#[allow(clippy::expect_used)]
+fn definition(schema: &Value, name: &str) -> Validator {
+    let mut root = Map::new();
+    for key in ["$schema", "$id", "definitions"] {
+        if let Some(v) = schema.get(key) {
+            root.insert(key.to_string(), v.clone());
+        }
+    }
+    if let Some(Value::Object(definition)) = schema.pointer(&format!("/definitions/{name}")) {
+        root.extend(definition.clone());
+    }
+    jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft7)
+        .build(&Value::Object(root))
+        .expect("embedded schema compiles")
 }
 
 /// `schema` (the embedded one, or a part of it) compiled with the link and port checks.
@@ -40,56 +84,48 @@ fn with_references(schema: &Value) -> Validator {
         .expect("embedded schema compiles")
 }
 
+const WIDGETS: &str = "/definitions/diagram/properties/widgets/additionalProperties";
+const ACTIVITIES: &str = "/definitions/process/properties/activities/additionalProperties";
+
 impl FdValidator {
-    /// Compiles the embedded Flow Designer schema with its link and port checks.
-    // `expect` below: the schema is embedded at build time and compiled by every test run.
-    #[allow(clippy::expect_used)]
+    /// A validator of the embedded Flow Designer schema with its link and port checks.
     pub fn new() -> Self {
-        let schema: Value =
-            serde_json::from_str(FLOW_DESIGNER_SCHEMA).expect("embedded schema is JSON");
         FdValidator {
-            validator: with_references(&schema),
-            parts: std::sync::OnceLock::new(),
+            whole: OnceLock::new(),
+            without_widgets: OnceLock::new(),
+            widget: OnceLock::new(),
+            without_parts: OnceLock::new(),
+            activity: OnceLock::new(),
         }
     }
 
-    // `expect` below: the same embedded schema, changed in two known places.
-    #[allow(clippy::expect_used)]
-    fn parts(&self) -> &Parts {
-        self.parts.get_or_init(|| {
-            let schema: Value =
-                serde_json::from_str(FLOW_DESIGNER_SCHEMA).expect("embedded schema is JSON");
-            let mut without_widgets = schema.clone();
-            if let Some(widgets) = without_widgets
-                .pointer_mut("/definitions/diagram/properties/widgets/additionalProperties")
-            {
-                *widgets = Value::Bool(true);
-            }
-            let without_widgets = with_references(&without_widgets);
-            // The widget's definition at the root, beside the definitions it refers to.
-            let mut widget = Map::new();
-            for key in ["$schema", "$id", "definitions"] {
-                if let Some(v) = schema.get(key) {
-                    widget.insert(key.to_string(), v.clone());
-                }
-            }
-            if let Some(Value::Object(definition)) = schema.pointer("/definitions/widget") {
-                widget.extend(definition.clone());
-            }
-            let widget = jsonschema::options()
-                .with_draft(jsonschema::Draft::Draft7)
-                .build(&Value::Object(widget))
-                .expect("embedded schema compiles");
-            Parts {
-                without_widgets,
-                widget,
-            }
-        })
+    fn whole(&self) -> &Validator {
+        self.whole.get_or_init(|| without(&[]))
+    }
+
+    fn widget(&self) -> &Validator {
+        self.widget.get_or_init(|| definition(&schema(), "widget"))
+    }
+
+    /// Whether the schema's activity definition accepts `activity`.
+    pub(crate) fn activity_is_valid(&self, activity: &Value) -> bool {
+        self.activity
+            .get_or_init(|| definition(&schema(), "activity"))
+            .is_valid(activity)
+    }
+
+    /// Whether the schema accepts `outline`, a file whose activities and widgets were checked
+    /// on their own ([`FdValidator::activity_is_valid`], [`FdValidator::widget_is_valid`])
+    /// and are each reduced to what the cross-reference check reads.
+    pub(crate) fn outline_is_valid(&self, outline: &Value) -> bool {
+        self.without_parts
+            .get_or_init(|| without(&[WIDGETS, ACTIVITIES]))
+            .is_valid(outline)
     }
 
     /// Whether the schema's widget definition accepts `widget`.
     pub(crate) fn widget_is_valid(&self, widget: &Value) -> bool {
-        self.parts().widget.is_valid(widget)
+        self.widget().is_valid(widget)
     }
 
     /// What the schema says of one diagram widget (`widget`, at `pointer` and `path` in its
@@ -101,7 +137,7 @@ impl FdValidator {
         path: &[String],
         widget: &Value,
     ) -> Vec<Unmasked> {
-        let validator = &self.parts().widget;
+        let validator = self.widget();
         if validator.is_valid(widget) {
             return Vec::new();
         }
@@ -128,7 +164,8 @@ impl FdValidator {
         value: &Value,
         hides: &dyn Fn(&[String]) -> bool,
     ) -> Vec<Violation> {
-        violations_of(&self.parts().without_widgets, value, hides)
+        let validator = self.without_widgets.get_or_init(|| without(&[WIDGETS]));
+        violations_of(validator, value, hides)
     }
 
     /// Every violation, as `instance path: message`, sorted.
@@ -155,10 +192,10 @@ impl FdValidator {
     ) -> Vec<Violation> {
         // The yes-or-no pass first (every keyword and the cross-references run in it); the
         // errors are gathered only for a file that fails it.
-        if self.validator.is_valid(value) {
+        if self.whole().is_valid(value) {
             return Vec::new();
         }
-        sorted(violations_of(&self.validator, value, hides))
+        sorted(violations_of(self.whole(), value, hides))
     }
 }
 
@@ -259,7 +296,12 @@ impl Default for FdValidator {
         Self::new()
     }
 }
-use super::read::empty;
+static EMPTY_MAP: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
+
+/// An empty object, for members that are missing.
+pub(crate) fn empty() -> &'static Map<String, Value> {
+    EMPTY_MAP.get_or_init(Map::new)
+}
 
 fn object(value: Option<&Value>) -> &Map<String, Value> {
     value.and_then(Value::as_object).unwrap_or(empty())
@@ -305,10 +347,11 @@ fn process_problems(
     // down a B-tree comparing ids otherwise.
     let widgets: HashMap<&str, &Value> = widget_map.iter().map(|(k, v)| (k.as_str(), v)).collect();
     let activity_ids: HashSet<&str> = activities.keys().map(String::as_str).collect();
-    let mut names = HashSet::new();
+    let mut names = HashSet::with_capacity(activities.len());
     // Port id -> (widget id, port name, the link widget ids it lists). The `in` port of an
     // activity every path ends at lists thousands of links, so they are looked up in a set.
-    let mut ports: HashMap<&str, (&str, &str, Vec<&str>)> = HashMap::new();
+    let mut ports: HashMap<&str, (&str, &str, Vec<&str>)> =
+        HashMap::with_capacity(activities.len() * 3);
     for (id, activity) in activities {
         let name = text_at(activity, "/name");
         if !names.insert(name) {
@@ -338,10 +381,12 @@ fn process_problems(
             ports.insert(port_id, (widget_id, port_name, listed));
         }
     }
-    let listed_by: HashSet<(&str, &str)> = ports
-        .iter()
-        .flat_map(|(port, (_, _, listed))| listed.iter().map(|link| (*port, *link)))
-        .collect();
+    let mut listed_by: HashSet<(&str, &str)> = HashSet::with_capacity(links.len() * 2);
+    listed_by.extend(
+        ports
+            .iter()
+            .flat_map(|(port, (_, _, listed))| listed.iter().map(|link| (*port, *link))),
+    );
     let link_ids: HashSet<&str> = links
         .iter()
         .filter_map(|l| l.get("id").and_then(Value::as_str))
@@ -359,7 +404,7 @@ fn process_problems(
             ));
         }
     }
-    let mut drawn_links = HashSet::new();
+    let mut drawn_links = HashSet::with_capacity(links.len());
     for link in links {
         let id = text_at(link, "/id");
         let source = text_at(link, "/sourceActivityId");
@@ -435,14 +480,146 @@ fn process_problems(
     }
 }
 
-/// The string at a JSON pointer, or `""` where there is none (the schema reports the absence).
+/// The string at a JSON pointer through objects (`/sourcePort/id`, no escapes), or `""` where
+/// there is none (the schema reports the absence). Walked member by member: `Value::pointer`
+/// copies each step, tens of thousands of times in a large flow.
 fn text_at<'v>(value: &'v Value, pointer: &str) -> &'v str {
-    value.pointer(pointer).and_then(Value::as_str).unwrap_or("")
+    pointer
+        .split('/')
+        .skip(1)
+        .try_fold(value, |at, step| at.get(step))
+        .and_then(Value::as_str)
+        .unwrap_or("")
+}
+
+/// The members of a widget that reading (its point, its ports' names) and the schema's
+/// cross-reference check ([`reference_problems`]: ids, widget type, ports' ids,
+/// names and links, a link's ends) look at, as they came; the rest dropped. What is not an
+/// object stays as it came.
+pub(crate) fn widget_outline(widget: Value) -> Value {
+    fn only(value: Value, keys: &[&str]) -> Value {
+        match value {
+            Value::Object(mut map) => Value::Object(
+                keys.iter()
+                    .filter_map(|k| Some((k.to_string(), map.remove(*k)?)))
+                    .collect(),
+            ),
+            other => other,
+        }
+    }
+    let Value::Object(mut map) = widget else {
+        return widget;
+    };
+    let mut outline = Map::new();
+    for key in ["id", "widgetType", "point"] {
+        if let Some(v) = map.remove(key) {
+            outline.insert(key.to_string(), v);
+        }
+    }
+    if let Some(ports) = map.remove("ports") {
+        let ports = match ports {
+            Value::Array(ports) => Value::Array(
+                ports
+                    .into_iter()
+                    .map(|port| match port {
+                        Value::Object(mut port) => {
+                            let mut kept = Map::new();
+                            for key in ["portId", "links"] {
+                                if let Some(v) = port.remove(key) {
+                                    kept.insert(key.to_string(), v);
+                                }
+                            }
+                            if let Some(p) = port.remove("properties") {
+                                kept.insert("properties".to_string(), only(p, &["name"]));
+                            }
+                            Value::Object(kept)
+                        }
+                        other => other,
+                    })
+                    .collect(),
+            ),
+            other => other,
+        };
+        outline.insert("ports".to_string(), ports);
+    }
+    for key in ["sourcePort", "targetPort"] {
+        if let Some(end) = map.remove(key) {
+            outline.insert(key.to_string(), only(end, &["id"]));
+        }
+    }
+    Value::Object(outline)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A file written part by part (`emit::write_checked`) is checked whole as the outline
+    /// without its activities and widgets, and each of those against its definition: that is
+    /// the whole schema's check while those definitions are reached from nowhere else.
+    #[test]
+    fn activities_and_widgets_are_reached_only_from_the_processes_and_diagrams() {
+        fn refs(value: &Value, at: String, found: &mut Vec<(String, String)>) {
+            match value {
+                Value::Object(map) => {
+                    for (k, v) in map {
+                        if k == "$ref" {
+                            found.push((at.clone(), v.as_str().unwrap().to_string()));
+                        }
+                        refs(v, format!("{at}/{k}"), found);
+                    }
+                }
+                Value::Array(items) => {
+                    for (i, v) in items.iter().enumerate() {
+                        refs(v, format!("{at}/{i}"), found);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let schema: Value = serde_json::from_str(FLOW_DESIGNER_SCHEMA).unwrap();
+        let mut found = Vec::new();
+        refs(&schema, String::new(), &mut found);
+        let from = |target: &str| -> Vec<&str> {
+            found
+                .iter()
+                .filter(|(_, t)| t == target)
+                .map(|(at, _)| at.as_str())
+                .collect()
+        };
+        assert_eq!(
+            from("#/definitions/activity"),
+            ["/definitions/process/properties/activities/additionalProperties"]
+        );
+        assert_eq!(
+            from("#/definitions/widget"),
+            ["/definitions/diagram/properties/widgets/additionalProperties"]
+        );
+        assert_eq!(
+            from("#/definitions/activityWidget"),
+            ["/definitions/widget/oneOf/0"]
+        );
+        assert_eq!(
+            from("#/definitions/linkWidget"),
+            ["/definitions/widget/oneOf/1"]
+        );
+        // The processes and diagrams are reached as definitions too, so that an event flow's
+        // are checked as the main one's.
+        assert_eq!(
+            from("#/definitions/process"),
+            [
+                "/definitions/eventFlow/properties/process",
+                "/properties/process"
+            ]
+        );
+        assert_eq!(
+            from("#/definitions/diagram"),
+            [
+                "/definitions/eventFlow/properties/diagram",
+                "/properties/diagram"
+            ]
+        );
+    }
 
     /// An export's check reads each widget's `properties` for `points` alone
     /// (`read::Shape::WidgetProperties`): it holds while the widget definitions look at

@@ -41,33 +41,114 @@ fn entries(a: &Activity) -> Vec<Value> {
         .unwrap_or_default()
 }
 
-/// Tidies the process in place (see the module's notes). Each round looks every activity up in
-/// an index built once for it, so a round is linear in the flow (up to logarithms).
+/// Tidies the process in place (see the module's notes). Each step looks every activity up
+/// in an index of the process, built again only once a step has changed it: most steps change
+/// nothing, and the index of a large flow is the most of a step's cost.
 pub(crate) fn tidy(process: &mut Process) {
-    let size = |p: &Process| (p.activities.len(), p.links.len());
-    loop {
-        let before = size(process);
-        skip_pass_through_conditions(process);
-        // Chains join pairwise, so a chain of n takes about log n rounds.
+    let mut step = Step::Skip;
+    let mut before = size(process);
+    let mut chained = before;
+    'index: loop {
+        let index = Index::of(process);
         loop {
-            let chained = size(process);
-            fuse_assignments(process);
-            if size(process) == chained {
-                break;
+            let edit = match step {
+                Step::Skip => skip_pass_through_conditions(process, &index),
+                Step::Fuse => fuse_assignments(process, &index),
+                Step::Merge => merge_identical(process, &index),
+                Step::Hoist => hoist_branch_assignments(process, &index),
+                Step::Implied => skip_implied_failure_checks(process, &index),
+            };
+            match edit {
+                Some(edit) => {
+                    drop(index);
+                    apply(process, edit);
+                    match advance(step, size(process), &mut before, &mut chained) {
+                        Some(next) => step = next,
+                        None => break 'index,
+                    }
+                    continue 'index;
+                }
+                None => match advance(step, size(process), &mut before, &mut chained) {
+                    Some(next) => step = next,
+                    None => break 'index,
+                },
             }
-        }
-        merge_identical(process);
-        if size(process) != before {
-            continue;
-        }
-        // Only once the simple rules are done: a choice is made between whole paths.
-        hoist_branch_assignments(process);
-        skip_implied_failure_checks(process);
-        if size(process) == before {
-            break;
         }
     }
     dedup_links(process);
+}
+
+fn size(p: &Process) -> (usize, usize) {
+    (p.activities.len(), p.links.len())
+}
+
+/// The rules, in the order they are tried.
+#[derive(Clone, Copy)]
+enum Step {
+    Skip,
+    Fuse,
+    Merge,
+    Hoist,
+    Implied,
+}
+
+/// The step after `step`, given the process's size `now` (after it), the size `before` the
+/// round began and the size `chained` before the last joining of assignments; none when done.
+/// Rounds repeat until nothing changes: conditions that decide nothing are skipped, chained
+/// assignments joined until none is left (chains join pairwise), identical activities merged;
+/// only once those simple rules are done is a choice made between whole paths (hoisting
+/// assignments, skipping implied failure checks).
+fn advance(
+    step: Step,
+    now: (usize, usize),
+    before: &mut (usize, usize),
+    chained: &mut (usize, usize),
+) -> Option<Step> {
+    Some(match step {
+        Step::Skip => {
+            *chained = now;
+            Step::Fuse
+        }
+        Step::Fuse if now != *chained => {
+            *chained = now;
+            Step::Fuse
+        }
+        Step::Fuse => Step::Merge,
+        Step::Merge if now != *before => {
+            *before = now;
+            Step::Skip
+        }
+        Step::Merge => Step::Hoist,
+        Step::Hoist => Step::Implied,
+        Step::Implied if now == *before => return None,
+        Step::Implied => {
+            *before = now;
+            Step::Skip
+        }
+    })
+}
+
+/// What a step found to change, applied once its index is dropped.
+enum Edit {
+    /// Activities left out, each one's incoming links sent where it is replaced.
+    Replace(BTreeMap<String, String>),
+    /// (first, second) Set Variables joined into the first.
+    Fuse(Vec<(String, String)>),
+    /// Identical activities merged into the first (replaced), with what each said.
+    Merge {
+        merged: BTreeMap<String, String>,
+        said: Vec<(String, String)>,
+    },
+    Hoist(Vec<Hoist>),
+}
+
+fn apply(process: &mut Process, edit: Edit) {
+    match edit {
+        Edit::Replace(replaced) => replace_all(process, &replaced),
+        Edit::Fuse(pairs) => apply_fuse(process, pairs),
+        Edit::Merge { merged, said } => apply_merge(process, merged, said),
+        Edit::Hoist(found) => apply_hoist(process, found),
+    }
 }
 
 /// The activities and links of a round, looked up by name (built once per round), with what the
@@ -130,8 +211,7 @@ fn dedup_links(process: &mut Process) {
         .retain(|l| seen.insert((l.source.clone(), l.port.clone(), l.target.clone())));
 }
 
-fn skip_pass_through_conditions(process: &mut Process) {
-    let index = Index::of(process);
+fn skip_pass_through_conditions(process: &Process, index: &Index) -> Option<Edit> {
     let mut skipped: BTreeMap<String, String> = BTreeMap::new();
     for a in process
         .activities
@@ -169,11 +249,10 @@ fn skip_pass_through_conditions(process: &mut Process) {
     for k in looping {
         skipped.remove(&k);
     }
-    replace_all(process, &skipped);
+    (!skipped.is_empty()).then_some(Edit::Replace(skipped))
 }
 
-fn fuse_assignments(process: &mut Process) {
-    let index = Index::of(process);
+fn fuse_assignments(process: &Process, index: &Index) -> Option<Edit> {
     let mut used: BTreeSet<&str> = BTreeSet::new();
     let mut pairs: Vec<(String, String)> = Vec::new();
     for a in process
@@ -198,9 +277,10 @@ fn fuse_assignments(process: &mut Process) {
             pairs.push((a.name.clone(), b.name.clone()));
         }
     }
-    if pairs.is_empty() {
-        return;
-    }
+    (!pairs.is_empty()).then_some(Edit::Fuse(pairs))
+}
+
+fn apply_fuse(process: &mut Process, pairs: Vec<(String, String)>) {
     let seconds: BTreeMap<String, String> =
         pairs.iter().map(|(f, s)| (s.clone(), f.clone())).collect();
     let firsts: BTreeMap<String, String> = pairs.iter().cloned().collect();
@@ -237,8 +317,7 @@ fn fuse_assignments(process: &mut Process) {
     }
 }
 
-fn merge_identical(process: &mut Process) {
-    let index = Index::of(process);
+fn merge_identical(process: &Process, index: &Index) -> Option<Edit> {
     let mut first_of: HashMap<String, &str> = HashMap::new();
     let mut merged: BTreeMap<String, String> = BTreeMap::new();
     let mut said: Vec<(String, String)> = Vec::new();
@@ -246,21 +325,20 @@ fn merge_identical(process: &mut Process) {
         if a.kind().is_entry() {
             continue;
         }
-        let mut settings = a.settings.clone();
-        settings.remove("description");
         let mut out: Vec<(&str, &str)> = index
             .links_from(&a.name)
             .iter()
             .map(|l| (l.port.as_str(), l.target.as_str()))
             .collect();
         out.sort_unstable();
-        let key = serde_json::to_string(&json!([
-            a.activity_name,
-            a.activity_id,
-            a.group,
-            settings,
-            out
-        ]))
+        // Serialised as it is, without copying the settings: the key is only compared.
+        let key = serde_json::to_string(&(
+            &a.activity_name,
+            &a.activity_id,
+            &a.group,
+            WithoutDescription(&a.settings),
+            out,
+        ))
         .unwrap_or_default();
         match first_of.get(&key) {
             Some(first) if !merged.contains_key(*first) => {
@@ -272,6 +350,14 @@ fn merge_identical(process: &mut Process) {
             }
         }
     }
+    (!merged.is_empty()).then_some(Edit::Merge { merged, said })
+}
+
+fn apply_merge(
+    process: &mut Process,
+    merged: BTreeMap<String, String>,
+    said: Vec<(String, String)>,
+) {
     // The one left says what both were.
     let at: HashMap<String, usize> = process
         .activities
@@ -290,6 +376,15 @@ fn merge_identical(process: &mut Process) {
         }
     }
     replace_all(process, &merged);
+}
+
+/// An activity's settings but its description, serialised as a map.
+struct WithoutDescription<'a>(&'a BTreeMap<String, Value>);
+
+impl serde::Serialize for WithoutDescription<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().filter(|(k, _)| k.as_str() != "description"))
+    }
 }
 
 /// Writes each set-variable's single-assignment keys from its first entry, and gives every
@@ -351,8 +446,7 @@ struct Hoist {
     set: Activity,
 }
 
-fn hoist_branch_assignments(process: &mut Process) {
-    let index = Index::of(process);
+fn hoist_branch_assignments(process: &Process, index: &Index) -> Option<Edit> {
     let mut used: BTreeSet<String> = BTreeSet::new();
     let mut names: BTreeSet<String> = BTreeSet::new();
     let mut found: Vec<Hoist> = Vec::new();
@@ -361,7 +455,7 @@ fn hoist_branch_assignments(process: &mut Process) {
         .iter()
         .filter(|c| c.kind() == Kind::Condition)
     {
-        let Some(h) = hoist_at(&index, c, &names) else {
+        let Some(h) = hoist_at(index, c, &names) else {
             continue;
         };
         if [&h.condition, &h.yes, &h.no]
@@ -374,9 +468,10 @@ fn hoist_branch_assignments(process: &mut Process) {
         names.insert(h.set.name.clone());
         found.push(h);
     }
-    if found.is_empty() {
-        return;
-    }
+    (!found.is_empty()).then_some(Edit::Hoist(found))
+}
+
+fn apply_hoist(process: &mut Process, found: Vec<Hoist>) {
     let mut gone_sources: BTreeSet<&str> = BTreeSet::new();
     let mut into: BTreeMap<&str, &str> = BTreeMap::new();
     for h in &found {
@@ -545,8 +640,7 @@ fn requires_status(expression: &str, node: &str) -> bool {
     })
 }
 
-fn skip_implied_failure_checks(process: &mut Process) {
-    let index = Index::of(process);
+fn skip_implied_failure_checks(process: &Process, index: &Index) -> Option<Edit> {
     let mut skipped: BTreeMap<String, String> = BTreeMap::new();
     for c in process
         .activities
@@ -574,7 +668,7 @@ fn skip_implied_failure_checks(process: &mut Process) {
             skipped.insert(c.name.clone(), answered);
         }
     }
-    replace_all(process, &skipped);
+    (!skipped.is_empty()).then_some(Edit::Replace(skipped))
 }
 
 #[cfg(test)]
