@@ -78,13 +78,17 @@ pub(super) fn refused(path: &Path, what: &str, why: &str) -> Failure {
 
 /// `build`, `sheet` and `run` read the spec a flow is built from: a flow document (and for
 /// `build` and `sheet`, a Flow Designer export, which `run` runs) is refused with what to do
-/// instead, rather than read as TOML. A document is not run: a tenant's holds its secrets in
-/// clear, and only its spec says where they came from, which the trace needs to hide them. (A
-/// `.workflow` export is told apart by the spec reader, which says why it cannot be read.)
+/// instead, rather than read as TOML; so is a `.workflow` export (exit 2, as graph and decompile
+/// refuse it). A document is not run: a tenant's holds its secrets in clear, and only its spec
+/// says where they came from, which the trace needs to hide them.
 pub(super) fn refuse_built(s: &Session, spec: Option<&Path>, command: &str) -> Option<Failure> {
     let path = spec?;
     let bytes = s.files.read_bounded(path, wxcflow::MAX_FD_BYTES).ok()?;
     let (what, readers) = match InputKind::detect_spec_reader(&bytes) {
+        InputKind::Workflow => (
+            "a .workflow export (its flow is encrypted with a key only Cisco holds)",
+            "inspect and diff",
+        ),
         InputKind::FlowDocument => ("a flow document", "check, graph and diff"),
         InputKind::FlowDesignerExport if command != "run" => (
             "a Flow Designer export",

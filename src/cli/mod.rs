@@ -379,6 +379,18 @@ enum SchemaKind {
 pub fn run() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
+        Err(e) if !e.use_stderr() && !std::io::IsTerminal::is_terminal(&std::io::stdout()) => {
+            // --help and --version into a file or a pipe: written as every output is (held to
+            // `ulimit -f`), and a failure to write them is a failure too.
+            let files = io::Files::default();
+            files.stdout_write(format_args!("{}", e.render()));
+            return match files.stdout_failure() {
+                Some(write) => error::finish(Err(Failure::usage(format!(
+                    "cannot write to stdout: {write}"
+                )))),
+                None => error::usage_exit(false),
+            };
+        }
         Err(e) => {
             // --help and --version go to stdout: a failure to write them is a failure too.
             if let Err(write) = e.print() {

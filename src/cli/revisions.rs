@@ -279,7 +279,10 @@ pub(super) fn fmt(s: &Session, specs: &[PathBuf], check_only: bool) -> Outcome {
             let name = path.display().to_string();
             outln!(s, "{}", diagnostic::printable_name(&name));
             if !what_changed.is_empty() {
-                reportln!("{} would change{what_changed}", path.display());
+                reportln!(
+                    "{} would change{what_changed}",
+                    diagnostic::printable_name(&name)
+                );
             }
             problems = true;
             continue;
@@ -301,7 +304,11 @@ pub(super) fn fmt(s: &Session, specs: &[PathBuf], check_only: bool) -> Outcome {
             in_place: true,
         };
         (s.files.write_output(path, formatted.as_bytes(), options)).map_err(Failure::usage)?;
-        reportln!("formatted {}{what_changed}", path.display());
+        let name = path.display().to_string();
+        reportln!(
+            "formatted {}{what_changed}",
+            diagnostic::printable_name(&name)
+        );
     }
     Ok(Done::found_if(problems))
 }

@@ -841,8 +841,25 @@ impl<'a> Lowering<'a> {
             None,
         );
         // One End Subflow, entered from every outcome [cisco: one End Subflow, several links].
-        if !self.activity_names.contains(END_NAME) {
-            self.add(END_NAME.to_string(), SUBFLOW_END, Vec::new(), None);
+        match self
+            .activities
+            .iter()
+            .find(|a| a.name == END_NAME)
+            .map(Activity::kind)
+        {
+            None => {
+                self.add(END_NAME.to_string(), SUBFLOW_END, Vec::new(), None);
+            }
+            Some(Kind::SubflowEnd) => {}
+            // An activity of the spec's took the end's name: the outcome would lead back into it.
+            Some(_) => {
+                let span = self.at_node(END_NAME);
+                self.refuse(
+                    format!("two activities would be named `{END_NAME}` in Flow Designer: a node's and the subflow's end"),
+                    span,
+                    Some("rename the node whose key makes the clash"),
+                );
+            }
         }
         self.link(&set, "out", END_NAME);
         self.link(&set, "error", END_NAME);

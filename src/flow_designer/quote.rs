@@ -64,7 +64,7 @@ pub fn unreadable(mut source: SourceFile) -> Quoted {
         SpanCell::default(),
     );
     let mut hidden = found.hidden;
-    if !is_json(&read) {
+    if !is_json(&read) && !too_many_items(&read) {
         if let Some(at) = first_toml_error(&read) {
             let line = read[..at].rfind('\n').map_or(0, |i| i + 1);
             hidden.retain(|r| r.start < line);
@@ -103,6 +103,11 @@ fn blank_conflict_markers(text: &str) -> String {
         }
     }
     out
+}
+
+/// Whether TOML text holds more items than a spec may ([`crate::flow::limits::MAX_TOML_ITEMS`]).
+fn too_many_items(text: &str) -> bool {
+    crate::flow::limits::too_many_items("", text).is_some()
 }
 
 /// Where TOML text first stops being TOML: the earliest error of its parser or of decoding a
@@ -157,6 +162,17 @@ fn first_toml_error(text: &str) -> Option<usize> {
 
 fn quote(mut source: SourceFile, flow: Option<&FdFlow>, unsure: bool, spans: SpanCell) -> Quoted {
     let json = is_json(&source.text);
+    // TOML of more items than a spec may hold is not parsed (it would take gigabytes), and no
+    // place in it can be told: hidden whole.
+    if !json && too_many_items(&source.text) {
+        let all = 0..source.text.len();
+        source.hide(all.clone());
+        return Quoted {
+            source,
+            hidden: vec![all],
+            spans,
+        };
+    }
     let secret: HashSet<Vec<Step>> = match flow {
         Some(flow) if json => export_places(flow, &Secrets::of(flow), &|_, a| a.origin.clone()),
         Some(flow) => spec_places(flow),

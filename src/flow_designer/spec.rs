@@ -209,7 +209,9 @@ pub(crate) fn read_spec(source: &SourceFile) -> Result<FdFlow, Vec<Diagnostic>> 
 /// problems found in it (for quoting the file, a model with problems still tells where it
 /// holds what).
 pub(crate) fn read_spec_partial(source: &SourceFile) -> (Option<FdFlow>, Vec<Diagnostic>) {
-    if let Some(d) = crate::flow::limits::too_large_fd(&source.name, source.text.len()) {
+    let too_large = crate::flow::limits::too_large_fd(&source.name, source.text.len())
+        .or_else(|| crate::flow::limits::too_many_items(&source.name, &source.text));
+    if let Some(d) = too_large {
         return (None, vec![d]);
     }
     let toml = match crate::spec::parse_toml(source) {

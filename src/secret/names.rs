@@ -113,6 +113,32 @@ pub(crate) fn is_credential_header(name: &str) -> bool {
             .is_some_and(|w| w == "key" || w == "cookie")
 }
 
+/// The headers HTTP itself carries credentials in.
+pub(crate) const HTTP_CREDENTIAL_HEADERS: [&str; 3] =
+    ["authorization", "proxy-authorization", "cookie"];
+
+/// A request header's value as a run shows it: secret also when the header carries a credential
+/// by its name (one of HTTP's own, or [`is_credential_header`]: `x-api-key`, `pin`), whatever it
+/// was made from. Both runners show requests through it.
+pub(crate) fn header_value_shown(name: &str, value: super::Text) -> super::Text {
+    let named = HTTP_CREDENTIAL_HEADERS
+        .iter()
+        .any(|c| c.eq_ignore_ascii_case(name))
+        || is_credential_header(name);
+    value.tainted_by(named)
+}
+
+/// A request URL as a run shows it: secret whole also when a query parameter named as a
+/// credential (`?pwd=`, `?apikey=`) has a value, or the URL has a password.
+pub(crate) fn url_shown(url: super::Text) -> super::Text {
+    let text = url.expose();
+    let named = credential_parameters(text)
+        .iter()
+        .any(|(_, value)| !value.is_empty())
+        || url_password(text).is_some_and(|p| !p.is_empty());
+    url.tainted_by(named)
+}
+
 /// `%XX` escapes decoded (anything else kept as it is; invalid UTF-8 replaced).
 fn percent_decoded(text: &str) -> std::borrow::Cow<'_, str> {
     if !text.contains('%') {

@@ -588,4 +588,38 @@ fn a_spec_of_too_many_tiny_values_is_refused_before_it_is_parsed() {
         );
     }
     assert!(!dir.path().join("out.flow.json").exists());
+    // A Flow Designer spec too (its largest, `decompile` of a 10,000-activity export, holds
+    // about 770,000).
+    let fd = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/flow-designer/specs/subflow.toml"),
+    )
+    .unwrap();
+    let fd = format!(
+        "{fd}\n[activities.Done.settings]\nx = [{}]\n",
+        "[],".repeat(3_000_000)
+    );
+    std::fs::write(dir.path().join("big.fd.toml"), fd).unwrap();
+    for args in [
+        &["check", "big.fd.toml"][..],
+        &["diff", "big.fd.toml", "big.fd.toml"],
+        &["run", "big.fd.toml"],
+        &["graph", "big.fd.toml"],
+        &["textconv", "big.fd.toml"],
+        &[
+            "build",
+            "big.fd.toml",
+            "--target",
+            "flow-designer",
+            "-o",
+            "out.fd.json",
+        ],
+    ] {
+        let out = wxcflow_limited(dir.path(), args);
+        assert!(
+            matches!(out.status.code(), Some(0..=2)),
+            "{args:?}: {}",
+            out.status
+        );
+    }
+    assert!(!dir.path().join("out.fd.json").exists());
 }

@@ -606,3 +606,40 @@ fn decompile_says_what_it_cannot_read() {
         assert!(out.stdout.is_empty());
     }
 }
+
+/// `--help` into a file under `ulimit -f` is held to the limit as every output is (it was cut
+/// off by SIGXFSZ); `fmt` names a file on one line; build, run and sheet refuse a `.workflow`
+/// export with exit 2, as graph and decompile do.
+#[cfg(target_os = "linux")]
+#[test]
+fn help_fmt_and_workflow_refusals_hold_as_every_command_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -f 2; exec \"$0\" --help > help.txt")
+        .arg(env!("CARGO_BIN_EXE_wxcflow"))
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", transcript(&out));
+    assert_eq!(std::fs::read(dir.path().join("help.txt")).unwrap(), b"");
+
+    let name = "a\nformatted b.toml";
+    let mut spec = wxcflow::DEFAULT_SPEC.to_string();
+    spec.push_str("\n\n");
+    std::fs::write(dir.path().join(name), spec).unwrap();
+    let out = wxcflow(dir.path(), &["fmt", name]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("formatted a\u{fffd}formatted b.toml"),
+        "{}",
+        transcript(&out)
+    );
+
+    std::fs::write(dir.path().join("old.workflow"), "00ff".repeat(64)).unwrap();
+    for command in ["build", "run", "sheet"] {
+        let out = wxcflow(dir.path(), &[command, "old.workflow"]);
+        assert_eq!(out.status.code(), Some(2), "{}", transcript(&out));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("is a .workflow export"));
+    }
+}

@@ -1265,3 +1265,52 @@ next = {{ Yes = "end:Success", none = "end:NoMatch", onError = "end:Error" }}
         assert_eq!(number, value == "200", "{value:?}");
     }
 }
+
+/// A credential by its name (`x-api-key`, `Authorization`, a `pwd` parameter, a URL's password)
+/// is shown as `•••` in a run's trace whatever it was made from, as the Connect runner shows it;
+/// here from a plain input.
+#[test]
+fn a_credential_named_header_or_parameter_is_hidden_in_the_trace_whatever_fills_it() {
+    let spec = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/flow-designer/specs/subflow.toml"),
+    )
+    .unwrap();
+    let spec = spec.replace(
+        "httpRequestHeaders = { x-api-key = \"{{ApiKey}}\" }",
+        "httpRequestHeaders = { x-api-key = \"{{Caller}}\", Authorization = \"Bearer {{Caller}}\" }\nhttpQueryParameters = { pwd = \"{{Caller}}\" }",
+    );
+    assert!(spec.contains("httpQueryParameters"));
+    let in_url = spec.replace(
+        "https://api.example.com/known?caller={{Caller | urlencode}}",
+        "{{Caller}}",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("named.toml"), &spec).unwrap();
+    std::fs::write(dir.path().join("url.toml"), &in_url).unwrap();
+    std::fs::write(
+        dir.path().join("in.toml"),
+        "ApiKey = \"k\"\nCaller = \"zzQ9\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("in-url.toml"),
+        "ApiKey = \"k\"\nCaller = \"https://u:zzP3@api.example.com/?key=zzK4\"\n",
+    )
+    .unwrap();
+    for (file, inputs) in [("named.toml", "in.toml"), ("url.toml", "in-url.toml")] {
+        let out = wxcflow(dir.path(), &["run", file, "--inputs", inputs]);
+        let text = transcript(&out);
+        // The inputs' own values are shown with the variables; everything before them, and
+        // all that goes to stderr, holds none.
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let trace = format!(
+            "{}{}",
+            stdout.split("variables:").next().unwrap(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(trace.contains("GET •••"), "{text}");
+        for leaked in ["zzQ9", "zzP3", "zzK4"] {
+            assert!(!trace.contains(leaked), "{file}: {leaked}: {text}");
+        }
+    }
+}

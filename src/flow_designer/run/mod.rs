@@ -998,9 +998,14 @@ impl Machine<'_> {
             let sep = if url.expose().contains('?') { '&' } else { '?' };
             url = Text::new(format!("{}{sep}{}", url.expose(), parts.join("&")), secret);
         }
+        // Shown as the Connect runner shows a request: a credential by its name (a header, a
+        // query parameter, a URL's password) is secret whatever it was made from.
+        let url = crate::secret::names::url_shown(url);
         let mut headers = BTreeMap::new();
         for (k, v) in view.headers() {
-            headers.insert(k.to_string(), render(self, &["httpRequestHeaders", k], v)?);
+            let value = render(self, &["httpRequestHeaders", k], v)?;
+            let value = crate::secret::names::header_value_shown(k, value);
+            headers.insert(k.to_string(), value);
         }
         let body = match a.text("httpRequestBody") {
             Some(b) if !b.is_empty() => Some(render(self, &["httpRequestBody"], b)?),

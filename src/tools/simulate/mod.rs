@@ -22,26 +22,6 @@ use std::rc::Rc;
 
 pub(crate) use render::exchange_lines;
 
-/// A request header's value, secret also when the header's name says it carries a credential
-/// (`x-api-key`, `pin`, `Cookie`; [`crate::secret::names::is_credential_header`], the rule Flow
-/// Designer flows are read by): a value typed in clear there is one all the same.
-fn named_credential_header(name: &str, value: Text) -> Text {
-    let named = crate::secret::names::is_credential_header(name);
-    value.tainted_by(named)
-}
-
-/// A request URL, secret whole also when a query parameter named as a credential (`?pwd=`,
-/// `?apikey=`) has a value, or the URL has a password, as in Flow Designer flows.
-fn named_credentials_in_url(url: Text) -> Text {
-    use crate::secret::names::{credential_parameters, url_password};
-    let text = url.expose();
-    let named = credential_parameters(text)
-        .iter()
-        .any(|(_, value)| !value.is_empty())
-        || url_password(text).is_some_and(|p| !p.is_empty());
-    url.tainted_by(named)
-}
-
 /// Steps after which a run is cut (a loop without an exit).
 pub(crate) const STEP_LIMIT: usize = 1_000;
 /// The flow transaction id (`$(flid)`) every run is given.
@@ -79,8 +59,7 @@ impl Request {
     /// credential typed in clear), one HTTP itself uses for credentials, or one whose name says
     /// it carries one (`x-api-key`, `pin`: the word list that decides secret variables too).
     pub fn is_credential_header(&self, name: &str) -> bool {
-        const HTTP_CREDENTIALS: [&str; 3] = ["authorization", "proxy-authorization", "cookie"];
-        HTTP_CREDENTIALS
+        crate::secret::names::HTTP_CREDENTIAL_HEADERS
             .iter()
             .any(|c| c.eq_ignore_ascii_case(name))
             || crate::secret::names::is_credential_header(name)
@@ -487,12 +466,18 @@ impl Machine<'_> {
                 NodeKind::Http(h) => {
                     let req = Request {
                         method: h.method.as_str().to_string(),
-                        url: named_credentials_in_url(scope.substitute(&h.url)),
+                        url: crate::secret::names::url_shown(scope.substitute(&h.url)),
                         headers: h
                             .headers
                             .iter()
                             .map(|(k, v)| {
-                                (k.clone(), named_credential_header(k, scope.substitute(v)))
+                                (
+                                    k.clone(),
+                                    crate::secret::names::header_value_shown(
+                                        k,
+                                        scope.substitute(v),
+                                    ),
+                                )
                             })
                             .collect(),
                         body: h.body.as_ref().map(|b| scope.substitute(b)),
