@@ -651,6 +651,21 @@ impl<'f> Frame<'f> {
 
 impl Machine<'_> {
     /// Notes that activity `a` chooses its way on a secret value, when it is the first to.
+    /// A Condition's or Case's expression rendered. The port taken is the value's: a choice on
+    /// a secret when the value is secret (or, failing, when what it read is).
+    fn render_choice(&mut self, frame: &Frame, a: &Activity) -> Result<Text, EvalError> {
+        let expression = a.text("expression").unwrap_or("");
+        let rendered = self.render(frame, &a.name, expression);
+        let secret = match &rendered {
+            Ok(value) => value.is_secret(),
+            Err(_) => frame.reads_secret(expression, false),
+        };
+        if secret {
+            self.chose_on_secret(frame, a);
+        }
+        rendered
+    }
+
     fn chose_on_secret(&mut self, frame: &Frame, a: &Activity) {
         if self.secret_choice.is_none() {
             // As the path shows it: a subflow's activity is `Subflow/Activity`, which locates
@@ -860,17 +875,7 @@ impl Machine<'_> {
                 Ok(Next::Port("out".into()))
             }
             Kind::Condition => {
-                let expression = a.text("expression").unwrap_or("");
-                let rendered = self.render(frame, &name, expression);
-                // The port taken is the value's: secret when the value is (or, failing, when
-                // what it read is).
-                let secret = match &rendered {
-                    Ok(value) => value.is_secret(),
-                    Err(_) => frame.reads_secret(expression, false),
-                };
-                if secret {
-                    self.chose_on_secret(frame, a);
-                }
+                let rendered = self.render_choice(frame, a);
                 match rendered {
                     Ok(value) => match value.expose().trim() {
                         "true" => Ok(Next::Port("true".into())),
@@ -886,16 +891,7 @@ impl Machine<'_> {
                 }
             }
             Kind::Case => {
-                let expression = a.text("expression").unwrap_or("");
-                let rendered = self.render(frame, &name, expression);
-                let secret = match &rendered {
-                    Ok(value) => value.is_secret(),
-                    Err(_) => frame.reads_secret(expression, false),
-                };
-                if secret {
-                    self.chose_on_secret(frame, a);
-                }
-                let value = match rendered {
+                let value = match self.render_choice(frame, a) {
                     Ok(v) => v,
                     Err(why) => return self.error_port(frame, a, "expression", why),
                 };
