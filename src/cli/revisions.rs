@@ -223,7 +223,8 @@ pub(super) fn decompile(s: &Session, document: &Path, output: Option<&Path>) -> 
     let bytes = s.files.read_bounded(document, wxcflow::MAX_INPUT_BYTES)?;
     let not_a_document = match wxcflow::InputKind::detect_spec_reader(&bytes) {
         wxcflow::InputKind::Workflow => Some(("a .workflow export", "its flow is encrypted with a key only Cisco holds, so it cannot be decompiled (`wxcflow inspect` reads what can be read)")),
-        kind if kind.is_connect_spec() => Some(("a spec", "decompile reads flow documents and Flow Designer exports")),
+        // Text that is no JSON: a spec, a tenant file, a mock, a scenario, or none of them.
+        kind if kind.is_connect_spec() => Some(("TOML or other text, not a flow document", "decompile reads flow documents and Flow Designer exports (a spec is written already)")),
         _ => None,
     };
     if let Some((what, why)) = not_a_document {

@@ -24,6 +24,33 @@ pub struct Read<'a> {
     pub range: Range<usize>,
 }
 
+/// Where a `{{` or `{%` block whose body starts at `start` ends: the first `close` (`}}` or
+/// `%}`) outside strings and brackets, as Pebble's lexer reads it (`{{ "}}" }}` is one block);
+/// `None` when it does not close.
+pub(crate) fn block_end(text: &str, start: usize, close: &str) -> Option<usize> {
+    let b = text.as_bytes();
+    let mut depth = 0usize;
+    let mut i = start;
+    while i < b.len() {
+        if depth == 0 && b[i..].starts_with(close.as_bytes()) {
+            return Some(i);
+        }
+        match b[i] {
+            quote @ (b'"' | b'\'') => {
+                i += 1;
+                while i < b.len() && b[i] != quote {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
 /// Every name `text` reads in its `{{ ... }}` and `{% ... %}` blocks, and the locals it
 /// introduces (`for` and `set` tags).
 pub fn reads(text: &str) -> (Vec<Read<'_>>, Vec<&str>) {
@@ -37,10 +64,9 @@ pub fn reads(text: &str) -> (Vec<Read<'_>>, Vec<&str>) {
             ("%}", true)
         };
         let start = open + 2;
-        let Some(len) = text[start..].find(close_marker) else {
+        let Some(end) = block_end(text, start, close_marker) else {
             break;
         };
-        let end = start + len;
         if is_tag {
             found.extend(tag_reads(text, start..end, &mut locals));
         } else {

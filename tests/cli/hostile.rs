@@ -593,7 +593,7 @@ fn decompile_says_what_it_cannot_read() {
         ),
         (
             spec.to_str().unwrap(),
-            "is a spec: decompile reads flow documents and Flow Designer exports",
+            "is TOML or other text, not a flow document: decompile reads flow documents and Flow Designer exports",
         ),
     ] {
         let out = wxcflow(dir.path(), &["decompile", file]);

@@ -1314,3 +1314,45 @@ fn a_credential_named_header_or_parameter_is_hidden_in_the_trace_whatever_fills_
         }
     }
 }
+
+/// Pebble ends a block at the first `}}` outside strings and brackets: `{{ "}}" }}` is one
+/// block that writes `}}` (the runner ended it inside the string and stopped on "a string
+/// without its closing quote").
+#[test]
+fn a_closing_brace_pair_inside_a_string_is_text_of_the_string() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = r#"[flow_designer]
+name = "P"
+type = "SUBFLOW"
+
+[variables.Flag]
+source = "SUBFLOW_INPUT"
+type = "BOOLEAN"
+
+[variables.Out]
+source = "SUBFLOW_OUTPUT"
+
+[activities.Start]
+type = "NewSubFlowStart"
+next = { out = "C" }
+
+[activities.C]
+type = "set-variable"
+next = { out = "Done" }
+
+[activities.C.settings]
+srcVariable = "Out"
+expr = '{{ "}}" }}-{{ Flag ? "a" : "%}}" }}'
+
+[activities.Done]
+type = "end-subflow"
+"#;
+    std::fs::write(dir.path().join("s.toml"), spec).unwrap();
+    std::fs::write(dir.path().join("in.toml"), "Flag = false\n").unwrap();
+    let check = wxcflow(dir.path(), &["check", "s.toml"]);
+    assert_eq!(check.status.code(), Some(0), "{}", transcript(&check));
+    let out = wxcflow(dir.path(), &["run", "s.toml", "--inputs", "in.toml"]);
+    let text = transcript(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("Out = \"}}-%}}\""), "{text}");
+}

@@ -378,13 +378,13 @@ pub(crate) fn translate(template: &str) -> Result<String, EvalError> {
         };
         out.push_str(&rest[..open]);
         let body_start = open + 2;
-        let Some(len) = rest[body_start..].find(close) else {
+        let Some(end) = crate::flow_designer::pebble::block_end(rest, body_start, close) else {
             return Err(EvalError(format!(
                 "`{}` without its closing `{close}`",
                 &rest[open..open + 2]
             )));
         };
-        let body = &rest[body_start..body_start + len];
+        let body = &rest[body_start..end];
         // Whitespace control (`{{-`, `-}}`) is the same in both: kept as written.
         let (lead, body) = match body.strip_prefix('-') {
             Some(b) => ("-", b),
@@ -430,7 +430,7 @@ pub(crate) fn translate(template: &str) -> Result<String, EvalError> {
                 expression(&tokens(body)?)?
             ));
         }
-        rest = &rest[body_start + len + 2..];
+        rest = &rest[end + 2..];
     }
 }
 
