@@ -481,10 +481,7 @@ fn last_line(out: &Output) -> String {
 /// query parameter (as a `?key=` in the URL is), and a variable named as a password (`pwd`),
 /// not marked secure. Every command treats them as secret, as `check` calls them credentials.
 fn credentials_check_names(dir: &Path, secrets: (&str, &str)) -> String {
-    let text =
-        std::fs::read_to_string(root().join("fixtures/flow-designer/exports/voice-lookup.json"))
-            .unwrap();
-    let mut export: Value = serde_json::from_str(&text).unwrap();
+    let mut export = voice_lookup();
     let headers = json!({ "Cookie": format!("sid={}", secrets.0) });
     set_property(&mut export, "GetToken", &["httpRequestHeaders"], headers);
     // `ke%79` is `key` to the server that decodes the query.
@@ -492,25 +489,47 @@ fn credentials_check_names(dir: &Path, secrets: (&str, &str)) -> String {
     set_property(&mut export, "GetToken", &["httpQueryParameters"], query);
     let variables = export["variables"].as_array_mut().unwrap();
     variables.push(variable("pwd", secrets.0, false));
-    let pretty = serde_json::to_string_pretty(&export).unwrap();
-    std::fs::write(dir.join("leak.json"), pretty).unwrap();
-    let fixture = root().join("fixtures/flow-designer/exports/voice-lookup.json");
-    let fixture = fixture.to_str().unwrap();
-    let mut all = String::new();
-    for args in [
-        &["check", "leak.json"][..],
+    let commands: &[&[&str]] = &[
+        &["check", "leak.json"],
         &["textconv", "leak.json"],
-        &["diff", fixture, "leak.json"],
+        &["diff", "FIXTURE", "leak.json"],
         &["decompile", "leak.json"],
         &["decompile", "leak.json", "-o", "leak.toml"],
         &["textconv", "leak.toml"],
         &["run", "leak.json"],
         &["run", "leak.json", "--format", "json"],
-    ] {
-        let out = run(dir, args, secrets);
+    ];
+    leak_transcripts(dir, &export, commands, secrets)
+}
+
+/// The voice-lookup fixture export.
+fn voice_lookup() -> Value {
+    let path = root().join("fixtures/flow-designer/exports/voice-lookup.json");
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// `export` written as leak.json in `dir`, and what each command said of it (`FIXTURE` stands for
+/// the unchanged voice-lookup export), one transcript after the other.
+fn leak_transcripts(
+    dir: &Path,
+    export: &Value,
+    commands: &[&[&str]],
+    secrets: (&str, &str),
+) -> String {
+    let pretty = serde_json::to_string_pretty(export).unwrap();
+    std::fs::write(dir.join("leak.json"), pretty).unwrap();
+    let fixture = root().join("fixtures/flow-designer/exports/voice-lookup.json");
+    let fixture = fixture.to_str().unwrap();
+    let mut all = String::new();
+    for command in commands {
+        let args: Vec<&str> = command
+            .iter()
+            .map(|a| if *a == "FIXTURE" { fixture } else { a })
+            .collect();
+        let out = run(dir, &args, secrets);
         all.push_str(&format!(
             "$ {}\n{}",
-            args.join(" ").replace(fixture, "voice-lookup.json"),
+            command.join(" ").replace("FIXTURE", "voice-lookup.json"),
             common::transcript(&out)
         ));
     }
@@ -552,10 +571,7 @@ fn credentials_check_names_are_secret_in_every_command() {
 /// The voice-lookup fixture with credentials named by the words that make a variable secret
 /// (`pin`, `pwd`, `cvv`), typed in clear in a header, a query parameter and the URL's query.
 fn credentials_named_as_variables_are(dir: &Path, secrets: (&str, &str)) -> String {
-    let text =
-        std::fs::read_to_string(root().join("fixtures/flow-designer/exports/voice-lookup.json"))
-            .unwrap();
-    let mut export: Value = serde_json::from_str(&text).unwrap();
+    let mut export = voice_lookup();
     let headers = json!({ "pin": secrets.0, "Accept": "application/json" });
     set_property(&mut export, "GetToken", &["httpRequestHeaders"], headers);
     let query = json!({ "pwd": secrets.1, "lang": "en" });
@@ -565,30 +581,18 @@ fn credentials_named_as_variables_are(dir: &Path, secrets: (&str, &str)) -> Stri
         secrets.0
     );
     set_property(&mut export, "GetToken", &["httpRequestUrl"], json!(url));
-    let pretty = serde_json::to_string_pretty(&export).unwrap();
-    std::fs::write(dir.join("leak.json"), pretty).unwrap();
-    let fixture = root().join("fixtures/flow-designer/exports/voice-lookup.json");
-    let fixture = fixture.to_str().unwrap();
-    let mut all = String::new();
-    for args in [
-        &["check", "leak.json"][..],
+    let commands: &[&[&str]] = &[
+        &["check", "leak.json"],
         &["check", "leak.json", "--format", "json"],
         &["textconv", "leak.json"],
-        &["diff", fixture, "leak.json"],
+        &["diff", "FIXTURE", "leak.json"],
         &["decompile", "leak.json", "-o", "leak.toml"],
         &["textconv", "leak.toml"],
         &["run", "leak.json"],
         &["run", "leak.json", "--format", "json"],
         &["sheet", "--target", "flow-designer", "leak.toml"],
-    ] {
-        let out = run(dir, args, secrets);
-        all.push_str(&format!(
-            "$ {}\n{}",
-            args.join(" ").replace(fixture, "voice-lookup.json"),
-            common::transcript(&out)
-        ));
-    }
-    all
+    ];
+    leak_transcripts(dir, &export, commands, secrets)
 }
 
 /// `pin`, `pwd` and `cvv` make a variable secret; as a header, a query parameter or a URL's
