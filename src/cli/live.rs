@@ -11,6 +11,10 @@ mod real {
     /// How many redirects one request follows.
     const MAX_REDIRECTS: usize = 10;
 
+    /// The most an answer's status line and headers may take (wxcflow's own bound; ureq reads
+    /// 64 KiB by default, and a larger head is still an answer).
+    const MAX_ANSWER_HEADER_BYTES: usize = 1024 * 1024;
+
     impl wxcflow::tools::simulate::HttpClient for LiveHttp {
         fn send(
             &mut self,
@@ -44,6 +48,9 @@ mod real {
                 let agent: ureq::Agent = ureq::Agent::config_builder()
                     .http_status_as_error(false)
                     .max_redirects(0)
+                    .max_response_header_size(MAX_ANSWER_HEADER_BYTES)
+                    // The head is read into this buffer whole: room for the largest kept.
+                    .input_buffer_size(MAX_ANSWER_HEADER_BYTES + 64 * 1024)
                     .proxy(proxy)
                     .timeout_connect(
                         r.connect_timeout_ms
@@ -69,6 +76,13 @@ mod real {
                         return failed("connection timed out".into())
                     }
                     Err(ureq::Error::Timeout(_)) => return Reply::Timeout,
+                    // An answer came: too large to keep, it stops the run (as a body over the
+                    // limit does), rather than pass for a failed connection.
+                    Err(ureq::Error::LargeResponseHeader(..)) => {
+                        return Reply::Refused {
+                            reason: format!("the answer's headers are larger than {MAX_ANSWER_HEADER_BYTES} bytes, the most a run reads"),
+                        }
+                    }
                     Err(e) => return failed(e.to_string()),
                 };
                 let status = response.status();

@@ -1089,3 +1089,45 @@ fn a_live_redirect_drops_a_header_named_as_a_credential() {
         "{text}"
     );
 }
+
+/// An answer whose headers pass ureq's 64 KiB default is still an answer (it was taken for a
+/// failed connection, onError, exit 0); one past the 1 MiB a run reads stops the run, exit 1.
+#[cfg(feature = "live")]
+#[test]
+fn a_live_answer_with_large_headers_is_an_answer_or_stops_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    // A hundred headers (the HTTP library reads at most 128) of `each` bytes.
+    let answer = |each: usize| {
+        let body = r#"{"status":"200","token":"t"}"#;
+        let mut head = String::from("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n");
+        for n in 0..100 {
+            head.push_str(&format!("X-Filler-{n}: {}\r\n", "f".repeat(each)));
+        }
+        format!(
+            "{head}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .into_bytes()
+    };
+    let trace = live_trace(dir.path(), &format!("{}/token", raw_server(answer(1_000))));
+    assert!(trace.contains("fetch_token -> onSuccess"), "{trace}");
+    assert!(!trace.contains("connection failed"), "{trace}");
+
+    let url = format!("{}/token", raw_server(answer(12_000)));
+    std::fs::write(
+        dir.path().join("tenant.toml"),
+        format!("token_service_url = \"{url}\"\ntoken_passphrase = {{ env = \"LEAK_PASSPHRASE\" }}\nstatic_token = \"\"\n"),
+    )
+    .unwrap();
+    let out = run(
+        dir.path(),
+        &["run", "--values", "tenant.toml", "--live"],
+        ("live-passphrase-0001", ""),
+    );
+    let trace = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{trace}");
+    assert!(
+        trace.contains("headers are larger than 1048576 bytes"),
+        "{trace}"
+    );
+}
