@@ -580,17 +580,22 @@ fn token_reply() -> String {
 
 #[cfg(feature = "live")]
 fn live_trace(dir: &Path, url: &str) -> String {
+    String::from_utf8_lossy(&live_run(dir, url).stdout).into_owned()
+}
+
+/// `run --live` of the embedded flow with its token service at `url`.
+#[cfg(feature = "live")]
+fn live_run(dir: &Path, url: &str) -> Output {
     std::fs::write(
         dir.join("tenant.toml"),
         format!("token_service_url = \"{url}\"\ntoken_passphrase = {{ env = \"LEAK_PASSPHRASE\" }}\nstatic_token = \"\"\n"),
     )
     .unwrap();
-    let out = run(
+    run(
         dir,
         &["run", "--values", "tenant.toml", "--live"],
         ("live-passphrase-0001", ""),
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    )
 }
 
 /// The first server got the passphrase; the one it redirected to did not.
@@ -998,16 +1003,7 @@ fn a_live_answer_in_latin_1_or_too_large_is_an_answer_not_a_failed_connection() 
     .into_bytes();
     reply.resize(reply.len() + size, b' ');
     let url = format!("{}/token", raw_server(reply));
-    std::fs::write(
-        dir.path().join("tenant.toml"),
-        format!("token_service_url = \"{url}\"\ntoken_passphrase = {{ env = \"LEAK_PASSPHRASE\" }}\nstatic_token = \"\"\n"),
-    )
-    .unwrap();
-    let out = run(
-        dir.path(),
-        &["run", "--values", "tenant.toml", "--live"],
-        ("live-passphrase-0001", ""),
-    );
+    let out = live_run(dir.path(), &url);
     let trace = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{trace}");
     assert!(trace.contains("larger than 10485760 bytes"), "{trace}");
@@ -1114,16 +1110,7 @@ fn a_live_answer_with_large_headers_is_an_answer_or_stops_the_run() {
     assert!(!trace.contains("connection failed"), "{trace}");
 
     let url = format!("{}/token", raw_server(answer(12_000)));
-    std::fs::write(
-        dir.path().join("tenant.toml"),
-        format!("token_service_url = \"{url}\"\ntoken_passphrase = {{ env = \"LEAK_PASSPHRASE\" }}\nstatic_token = \"\"\n"),
-    )
-    .unwrap();
-    let out = run(
-        dir.path(),
-        &["run", "--values", "tenant.toml", "--live"],
-        ("live-passphrase-0001", ""),
-    );
+    let out = live_run(dir.path(), &url);
     let trace = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{trace}");
     assert!(
