@@ -72,8 +72,8 @@ pub(super) fn build(
         template.clone(),
         tenant_source.clone(),
     ) {
-        Ok(json) => json,
-        Err(_) => wxcflow::flow::Document::stamp(&mut document, template, tenant_source),
+        Some(json) => json,
+        None => wxcflow::flow::Document::stamp(&mut document, template, tenant_source),
     };
     let target = output.map_or_else(
         || PathBuf::from(default_output_name(&document.flow.name, ".flow.json")),

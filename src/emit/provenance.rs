@@ -74,21 +74,17 @@ pub(crate) fn stamp_json(
 }
 
 /// As [`stamp_json`], appending to the JSON itself rather than to a copy (a large document is
-/// not held twice). `Err` gives back the text when it is not a document's canonical JSON.
+/// not held twice); `None` when it is not a document's canonical JSON.
 pub(crate) fn stamp_json_into(
     mut document_json: String,
     template: Source,
     tenant: Option<Source>,
-) -> Result<String, String> {
-    let Some(body) = document_json.strip_suffix("\n}\n").map(str::len) else {
-        return Err(document_json);
-    };
-    let Some(tail) = provenance_tail(template, tenant) else {
-        return Err(document_json);
-    };
+) -> Option<String> {
+    let body = document_json.strip_suffix("\n}\n").map(str::len)?;
+    let tail = provenance_tail(template, tenant)?;
     document_json.truncate(body);
     document_json.push_str(&tail);
-    Ok(document_json)
+    Some(document_json)
 }
 
 /// What follows a document's last member when it is stamped: the provenance member and the
@@ -355,13 +351,13 @@ impl Document {
         stamp_json(document_json, template, tenant)
     }
 
-    /// As [`Document::stamp_json`], appending to the JSON given rather than to a copy; `Err`
-    /// gives the text back when it is not a document's canonical JSON.
+    /// As [`Document::stamp_json`], appending to the JSON given rather than to a copy; `None`
+    /// when it is not a document's canonical JSON.
     pub fn stamp_json_into(
         document_json: String,
         template: Source,
         tenant: Option<Source>,
-    ) -> Result<String, String> {
+    ) -> Option<String> {
         stamp_json_into(document_json, template, tenant)
     }
 }
