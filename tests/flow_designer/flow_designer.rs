@@ -907,3 +907,43 @@ fn a_diff_never_hands_the_terminal_an_escape_sequence_from_a_name() {
         }
     }
 }
+
+#[test]
+fn a_markdown_diff_keeps_every_name_inside_its_code_span() {
+    let dir = tempfile::tempdir().unwrap();
+    let original = root().join("fixtures/flow-designer/exports/voice-lookup.json");
+    let text = std::fs::read_to_string(&original).unwrap();
+    let hostile = "a`|<img src=x onerror=alert(1)>";
+    let renamed = text.replace("\"Sorry\"", &serde_json::to_string(hostile).unwrap());
+    assert_ne!(renamed, text);
+    std::fs::write(dir.path().join("re|named`.json"), renamed).unwrap();
+    let out = common::wxcflow(
+        dir.path(),
+        &[
+            "diff",
+            original.to_str().unwrap(),
+            "re|named`.json",
+            "--format",
+            "markdown",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    // Fenced by two backticks (the name holds one), the pipe escaped: one cell, no HTML.
+    assert!(
+        stdout.contains("``a`\\|<img src=x onerror=alert(1)>``"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("→ ``re|named`.json``"), "{stdout}");
+    for row in stdout.lines().filter(|l| l.starts_with("| ")) {
+        let cells = row.replace("\\|", "").matches('|').count();
+        assert_eq!(cells, 5, "{row}");
+        // Outside the code spans, nothing but the change's kind.
+        let outside: String = row
+            .split("``")
+            .step_by(2)
+            .flat_map(|part| part.split('`').step_by(2))
+            .collect();
+        assert!(!outside.contains('<'), "{row}");
+    }
+}

@@ -96,25 +96,24 @@ fn describe(c: &Change, name: &str) -> String {
 
 /// Markdown for a pull-request comment, headed `### {what}: `old` → `new``.
 pub(crate) fn markdown(changes: &[Change], what: &str, old_name: &str, new_name: &str) -> String {
-    let (old_name, new_name) = (visible(old_name), visible(new_name));
-    let mut out = format!("### {what}: `{old_name}` → `{new_name}`\n\n");
-    let cell = |s: Option<&Text>| {
-        s.map_or(String::new(), |s| {
-            format!(
-                "`{}`",
-                visible(s.shown()).replace('|', "\\|").replace('`', "'")
-            )
-        })
-    };
+    // Every name and value is a code span fenced by more backticks than it holds, pipes
+    // escaped: a name cannot end its span, split a cell or write HTML.
+    use crate::emit::sheet::text::{code, code_inline};
+    let (old_name, new_name) = (
+        code_inline(&visible(old_name)),
+        code_inline(&visible(new_name)),
+    );
+    let mut out = format!("### {what}: {old_name} → {new_name}\n\n");
+    let cell = |s: Option<&Text>| s.map_or(String::new(), |s| code(&visible(s.shown())));
     if changes.is_empty() {
         out.push_str("No logic changes.\n");
     } else {
         out.push_str("| change | where | before | after |\n|---|---|---|---|\n");
     }
     for c in changes {
-        let (kind, path) = (c.kind.name(), visible(&c.path));
+        let (kind, path) = (c.kind.name(), code(&visible(&c.path)));
         let (old, new) = (cell(c.old.as_ref()), cell(c.new.as_ref()));
-        let _ = writeln!(out, "| {kind} | `{path}` | {old} | {new} |");
+        let _ = writeln!(out, "| {kind} | {path} | {old} | {new} |");
     }
     out
 }
