@@ -7,8 +7,8 @@
 
 use super::model::*;
 use super::model::{processes, Scope};
-use crate::secret::names::{credential_parameters, is_secret_name, url_password};
 pub(crate) use crate::secret::names::{is_credential_header, is_credential_name, sensitive_name};
+use crate::secret::names::{is_secret_name, PEBBLE_BLOCKS};
 use crate::secret::Text;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -123,24 +123,7 @@ pub(crate) fn covers(secret: &[Vec<String>], path: &[String]) -> bool {
 
 /// The text of a value outside `{{ ... }}` templates and auth scheme words: what was typed.
 pub(crate) fn literal_part(value: &str) -> String {
-    let mut out = String::new();
-    let mut rest = value;
-    while let Some(open) = rest.find("{{") {
-        out.push_str(&rest[..open]);
-        rest = rest[open..]
-            .find("}}")
-            .map_or("", |close| &rest[open + close + 2..]);
-    }
-    out.push_str(rest);
-    out.split_whitespace()
-        .filter(|w| {
-            !matches!(
-                w.to_ascii_lowercase().as_str(),
-                "bearer" | "basic" | "token" | "digest"
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+    crate::secret::names::literal_part(value, PEBBLE_BLOCKS)
 }
 
 /// Whether an expression types a value: text outside `{{ ... }}`, or a quoted literal inside
@@ -161,19 +144,9 @@ fn types_a_value(expression: &str) -> bool {
     false
 }
 
-/// Where a URL carries a credential in clear: a credential-named query parameter with a typed
-/// value (`?apikey=...`), or a password (`https://user:pass@host`). Places as reviewers read
-/// them.
+/// Where a URL carries a credential in clear (see [`crate::secret::names::url_credentials`]).
 pub(crate) fn url_credentials(url: &str) -> Vec<String> {
-    let mut found: Vec<String> = credential_parameters(url)
-        .into_iter()
-        .filter(|(_, value)| !literal_part(value).is_empty())
-        .map(|(name, _)| format!("URL parameter `{name}`"))
-        .collect();
-    if url_password(url).is_some_and(|password| !literal_part(password).is_empty()) {
-        found.push("URL password".to_string());
-    }
-    found
+    crate::secret::names::url_credentials(url, PEBBLE_BLOCKS)
 }
 
 /// Where an activity carries a credential typed in clear. `secret_variables` are the variables

@@ -13,7 +13,7 @@ use crate::flow::{Flow, Target, Variable};
 use nodes::{node_section, target_text};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use text::{assumed, cell, code, code_inline, default_text, variable_notes};
+use text::{assumed, cell, code_inline, default_text, variable_notes};
 
 /// What a sheet is written for.
 struct Context<'a> {
@@ -322,7 +322,9 @@ fn flow_outcomes(w: &mut String, flow: &Flow) {
             "| {} | {status} | {} | {} |",
             o.name,
             cell(&o.description),
-            o.notify_url.as_deref().map_or("(none)".into(), code)
+            o.notify_url
+                .as_deref()
+                .map_or("(none)".into(), nodes::url_text)
         );
     }
     w.push('\n');

@@ -4,7 +4,28 @@
 use super::text::{assumed, cell, code};
 use crate::emit::graph::outcome_label;
 use crate::flow::{Action, Flow, Join, Node, NodeKind, Target};
+use crate::secret::names;
 use std::fmt::Write as _;
+
+/// What the sheet shows for a credential typed in clear where a request carries one: a
+/// credential header's value, a URL's password or credential parameter. It is secret by its
+/// place, so shown nowhere but in the spec and the document.
+pub const TYPED_CREDENTIAL: &str =
+    "*a credential typed in the spec, not shown: type the value the spec holds*";
+
+/// A URL as a code span, each credential typed in it shown as the mask, with a note saying so.
+pub fn url_text(url: &str) -> String {
+    let masked = names::url_with_credentials_masked(url, names::CONNECT_REFERENCES);
+    if masked == url {
+        code(url)
+    } else {
+        format!(
+            "{} (*{} stands for a credential typed in the spec: type the value the spec holds*)",
+            code(&masked),
+            crate::secret::MASK
+        )
+    }
+}
 
 pub fn target_text(flow: &Flow, target: &Target) -> String {
     match target {
@@ -31,9 +52,15 @@ pub fn node_section(out: &mut String, flow: &Flow, node: &Node) {
     match &node.kind {
         NodeKind::Http(h) => {
             let _ = writeln!(out, "| Method | {} |", h.method.as_str());
-            let _ = writeln!(out, "| Endpoint URL | {} |", code(&h.url));
+            let _ = writeln!(out, "| Endpoint URL | {} |", url_text(&h.url));
             for (name, value) in &h.headers {
-                let _ = writeln!(out, "| Header `{}` | {} |", cell(name), code(value));
+                let value =
+                    if names::header_types_credential(name, value, names::CONNECT_REFERENCES) {
+                        TYPED_CREDENTIAL.to_string()
+                    } else {
+                        code(value)
+                    };
+                let _ = writeln!(out, "| Header {} | {value} |", code(name));
             }
             if let Some(body) = &h.body {
                 // A body of several lines is typed as it is: shown whole below the table.
@@ -47,7 +74,7 @@ pub fn node_section(out: &mut String, flow: &Flow, node: &Node) {
             let _ = writeln!(out, "| Connection timeout | {} |", ms(h.connect_timeout_ms));
             let _ = writeln!(out, "| Request timeout | {} |", ms(h.request_timeout_ms));
             if let Some(proxy) = &h.proxy {
-                let _ = writeln!(out, "| Proxy | {} |", code(proxy));
+                let _ = writeln!(out, "| Proxy | {} |", url_text(proxy));
             }
             if !h.outputs.is_empty() {
                 let paste = if h.samples.is_empty() {
