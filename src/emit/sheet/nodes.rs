@@ -1,7 +1,7 @@
 //! One section per node: its settings as Flow Builder shows them, its outcomes and its
 //! transition actions.
 
-use super::text::{assumed, cell, code};
+use super::text::{assumed, cell, code, code_inline, fence, paragraph};
 use crate::emit::graph::outcome_label;
 use crate::flow::{Action, Flow, Join, Node, NodeKind, Target};
 use crate::secret::names;
@@ -29,10 +29,11 @@ pub fn url_text(url: &str) -> String {
 
 pub fn target_text(flow: &Flow, target: &Target) -> String {
     match target {
-        Target::Node(id) => flow
-            .node(*id)
-            .map_or_else(|| id.to_string(), |n| format!("**{}** `{}`", n.id, n.key)),
-        Target::End(outcome) => format!("**End** with flow outcome **{outcome}**"),
+        Target::Node(id) => flow.node(*id).map_or_else(
+            || id.to_string(),
+            |n| format!("**{}** {}", n.id, code_inline(&n.key)),
+        ),
+        Target::End(outcome) => format!("**End** with flow outcome **{}**", cell(outcome)),
     }
 }
 
@@ -43,9 +44,16 @@ pub fn node_section(out: &mut String, flow: &Flow, node: &Node) {
         NodeKind::Evaluate(_) => "Evaluate",
         NodeKind::CallFlow(_) => "Call Flow",
     };
-    let _ = writeln!(out, "### {} · `{}` · {type_name}\n", node.id, node.key);
-    if let Some(note) = &node.note {
-        let _ = writeln!(out, "{note}\n");
+    let _ = writeln!(
+        out,
+        "### {} · {} · {type_name}\n",
+        node.id,
+        code_inline(&node.key)
+    );
+    if let Some(note) = node.note.as_deref().map(paragraph) {
+        if !note.is_empty() {
+            let _ = writeln!(out, "{note}\n");
+        }
     }
     let _ = writeln!(out, "| setting | value |");
     let _ = writeln!(out, "|---|---|");
@@ -86,11 +94,10 @@ pub fn node_section(out: &mut String, flow: &Flow, node: &Node) {
                 for (name, path) in &h.outputs {
                     let _ = writeln!(
                         out,
-                        "| ↳ `{}` | {} (read as `$({}.{})`) |",
-                        cell(name),
+                        "| ↳ {} | {} (read as {}) |",
+                        code(name),
                         code(path),
-                        node.id,
-                        cell(name)
+                        code(&format!("$({}.{name})", node.id))
                     );
                 }
             }
@@ -126,16 +133,16 @@ pub fn node_section(out: &mut String, flow: &Flow, node: &Node) {
                     .collect();
                 let _ = writeln!(
                     out,
-                    "| Branch {} `{}` | {join}: {} |",
+                    "| Branch {} {} | {join}: {} |",
                     i + 1,
-                    cell(&arm.name),
+                    code(&arm.name),
                     conditions.join("; ")
                 );
             }
             let _ = writeln!(out, "| Default branch label | {} |", cell(&b.none_label));
         }
         NodeKind::Evaluate(e) => {
-            let _ = writeln!(out, "| Script output name | `{}` |", cell(&e.output));
+            let _ = writeln!(out, "| Script output name | {} |", code(&e.output));
             let _ = writeln!(
                 out,
                 "| Branch names | {} |",
@@ -147,7 +154,7 @@ pub fn node_section(out: &mut String, flow: &Flow, node: &Node) {
             );
         }
         NodeKind::CallFlow(c) => {
-            let _ = writeln!(out, "| Workflow Name | `{}` |", cell(&c.flow));
+            let _ = writeln!(out, "| Workflow Name | {} |", code(&c.flow));
             let _ = writeln!(
                 out,
                 "| Node Type | {} |",
@@ -167,7 +174,7 @@ pub fn node_section(out: &mut String, flow: &Flow, node: &Node) {
     out.push('\n');
     if let NodeKind::Http(h) = &node.kind {
         if let Some(body) = h.body.as_deref().filter(|b| b.contains('\n')) {
-            let fence = "`".repeat(3.max(longest_backtick_run(body) + 1));
+            let fence = fence(body);
             let _ = writeln!(
                 out,
                 "Body:\n\n{fence}\n{}\n{fence}\n",
@@ -176,7 +183,12 @@ pub fn node_section(out: &mut String, flow: &Flow, node: &Node) {
         }
         for (i, sample) in h.samples.iter().enumerate() {
             let text = serde_json::to_string_pretty(sample).unwrap_or_default();
-            let _ = writeln!(out, "Sample reply {}:\n\n```json\n{text}\n```\n", i + 1);
+            let fence = fence(&text);
+            let _ = writeln!(
+                out,
+                "Sample reply {}:\n\n{fence}json\n{text}\n{fence}\n",
+                i + 1
+            );
         }
     }
     if let NodeKind::CallFlow(_) = &node.kind {
@@ -187,9 +199,10 @@ pub fn node_section(out: &mut String, flow: &Flow, node: &Node) {
         );
     }
     if let NodeKind::Evaluate(e) = &node.kind {
+        let fence = fence(&e.script);
         let _ = writeln!(
             out,
-            "Script:\n\n```javascript\n{}\n```\n",
+            "Script:\n\n{fence}javascript\n{}\n{fence}\n",
             e.script.trim_end()
         );
     }
@@ -223,7 +236,7 @@ fn actions(out: &mut String, when: &str, list: &[Action], node: &Node) {
         let sets: Vec<String> = action
             .set
             .iter()
-            .map(|(k, v)| format!("`{k}` = {}", code(v)))
+            .map(|(k, v)| format!("{} = {}", code_inline(k), code_inline(v)))
             .collect();
         let _ = writeln!(
             out,
@@ -231,9 +244,4 @@ fn actions(out: &mut String, when: &str, list: &[Action], node: &Node) {
             sets.join(", ")
         );
     }
-}
-
-/// The longest run of backticks in a text, for a fence that holds it.
-fn longest_backtick_run(text: &str) -> usize {
-    text.split(|c| c != '`').map(str::len).max().unwrap_or(0)
 }
