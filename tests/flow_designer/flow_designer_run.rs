@@ -1356,3 +1356,70 @@ type = "end-subflow"
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(text.contains("Out = \"}}-%}}\""), "{text}");
 }
+
+/// Pebble reads `#{...}` in a double-quoted string as an interpolation (its documentation:
+/// `"Hello #{who}"`). A compared value holding `#{Other}` is written so that Flow Designer
+/// reads it as the text, and the subflow ends as the Webex Connect flow does; the run reads a
+/// double-quoted `#{...}` as Pebble does, so the same value written in double quotes compares
+/// `Other`'s value instead.
+#[test]
+fn a_compared_value_holding_an_interpolation_is_text_in_flow_designer() {
+    let spec = r##"[flow]
+name = "Interpolated"
+
+[trigger]
+type = "webhook"
+event = "Interpolated"
+sample = '{"id": "1"}'
+next = "same"
+
+[variables.V]
+default = "#{Other}"
+
+[variables.Other]
+default = "zzz"
+
+[nodes.same]
+type = "branch"
+branches = [{ name = "Same", all = [
+  { variable = "$(V)", operator = "equals", value = "#{Other}" },
+  { variable = "$(Other)", operator = "not_equals", value = "#{V}" },
+] }]
+next = { Same = "end:Success", none = "end:Error", onError = "end:Error" }
+"##;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("i.toml"), spec).unwrap();
+    let outcome = |args: &[&str]| {
+        let out = wxcflow(dir.path(), args);
+        let text = transcript(&out);
+        assert!(
+            text.contains("outcome: Success") || text.contains("FlowOutcome = \"Success\""),
+            "{args:?}: {text}"
+        );
+    };
+    outcome(&["run", "i.toml"]);
+    let out = wxcflow(
+        dir.path(),
+        &[
+            "build",
+            "i.toml",
+            "--target",
+            "flow-designer",
+            "-o",
+            "i.json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+    let built = std::fs::read_to_string(dir.path().join("i.json")).unwrap();
+    assert!(
+        built.contains("'#{Other}'") && !built.contains(r##"\"#{Other}\""##),
+        "{built}"
+    );
+    outcome(&["run", "i.json"]);
+    // Written in double quotes, the value is `Other`'s: the comparison fails, as in Pebble.
+    let doubled = built.replace("'#{Other}'", r##"\"#{Other}\""##);
+    std::fs::write(dir.path().join("doubled.json"), doubled).unwrap();
+    let out = wxcflow(dir.path(), &["run", "doubled.json"]);
+    let text = transcript(&out);
+    assert!(text.contains("FlowOutcome = \"Error\""), "{text}");
+}
