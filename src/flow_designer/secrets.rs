@@ -113,6 +113,71 @@ pub(crate) fn secret_variables(flow: &FdFlow) -> BTreeSet<String> {
         .collect()
 }
 
+/// The variables whose values a request carries as a credential, by the flow's uses: read in a
+/// credential header's or query parameter's value (`pin: {{Pin}}`), or in a URL's credential
+/// parameter or password; then, over the set-variables, every variable whose value one of them
+/// takes. A run holds their values as secrets, whatever their names (as the Webex Connect
+/// runner does its variables). Told by where a value goes, never by the value.
+pub(crate) fn credential_variables(flow: &FdFlow) -> BTreeSet<String> {
+    use crate::secret::names::{credential_parameters, is_credential_place, url_password};
+    let read = |text: &str, found: &mut BTreeSet<String>| {
+        for r in super::pebble::reads(text).0 {
+            found.insert(r.name.to_string());
+        }
+    };
+    let mut found = BTreeSet::new();
+    let mut assignments: Vec<(String, String)> = Vec::new();
+    for (_, process) in processes(flow) {
+        for a in &process.activities {
+            if a.kind() == Kind::SetVariable {
+                assignments.extend(a.assignments().into_iter().map(|(v, t, _)| (v, t)));
+            }
+            let Some(http) = a.http() else {
+                continue;
+            };
+            for (name, value) in http.headers() {
+                if is_credential_place(name) {
+                    read(value, &mut found);
+                }
+            }
+            for (name, value) in http.query() {
+                if is_credential_header(name) {
+                    read(value, &mut found);
+                }
+            }
+            let url = http.url();
+            for (_, value) in credential_parameters(url) {
+                read(value, &mut found);
+            }
+            if let Some(password) = url_password(url) {
+                read(password, &mut found);
+            }
+        }
+    }
+    loop {
+        let before = found.len();
+        for (target, template) in &assignments {
+            if found.contains(target) {
+                read(template, &mut found);
+            }
+        }
+        if found.len() == before {
+            break;
+        }
+    }
+    found.retain(|name| flow.variables.iter().any(|v| &v.name == name));
+    found
+}
+
+/// Whether a value is a URL with a password (`https://user:pass@host`): a credential wherever
+/// it goes.
+pub(crate) fn holds_url_password(value: &Value) -> bool {
+    value
+        .as_str()
+        .and_then(crate::secret::names::url_password)
+        .is_some_and(|p| !p.is_empty())
+}
+
 /// Whether a setting at `path` holds a secret, given the activity's secret settings: it is one,
 /// lies inside one, or holds one (a string or table holding a secret anywhere is secret whole).
 pub(crate) fn covers(secret: &[Vec<String>], path: &[String]) -> bool {

@@ -1423,3 +1423,79 @@ next = { Same = "end:Success", none = "end:Error", onError = "end:Error" }
     let text = transcript(&out);
     assert!(text.contains("FlowOutcome = \"Error\""), "{text}");
 }
+
+/// A secure value set into an INTEGER variable fits or fails as the secret is: the way on from
+/// the set-variable is chosen on it, as a Condition on it would be. The path after it is hidden
+/// whether it fits (`out`) or fails (by its `error` port, as an expression that cannot be
+/// evaluated), so the run prints the same whatever the secret; `--reveal-path` shows the way.
+#[test]
+fn a_set_variable_a_secret_makes_fit_or_fail_hides_the_way_on() {
+    let spec = |code: &str| {
+        format!(
+            r#"[flow_designer]
+name = "Typed"
+type = "SUBFLOW"
+
+[variables.Code]
+isSecure = true
+value = "{code}"
+
+[variables.Number]
+type = "INTEGER"
+
+[variables.After]
+
+[activities.SubflowStart]
+type = "NewSubFlowStart"
+next = {{ out = "store" }}
+
+[activities.store]
+type = "set-variable"
+next = {{ out = "after", error = "failed" }}
+
+[activities.store.settings]
+srcVariable = "Number"
+expr = "{{{{Code}}}}"
+
+[activities.after]
+type = "set-variable"
+next = {{ out = "EndSubflow" }}
+
+[activities.after.settings]
+srcVariable = "After"
+expr = "{{{{ 'went on' }}}}"
+
+[activities.failed]
+type = "set-variable"
+next = {{ out = "EndSubflow" }}
+
+[activities.failed.settings]
+srcVariable = "After"
+expr = "{{{{ 'failed' }}}}"
+
+[activities.EndSubflow]
+type = "end-subflow"
+"#
+        )
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut shown = Vec::new();
+    for (file, code) in [("fits.toml", "1234"), ("fails.toml", "12a4")] {
+        std::fs::write(dir.path().join(file), spec(code)).unwrap();
+        let mut both = String::new();
+        for format in ["human", "json"] {
+            let out = wxcflow(dir.path(), &["run", file, "--format", format]);
+            assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+            both.push_str(&String::from_utf8_lossy(&out.stdout));
+        }
+        assert!(!both.contains(code) && !both.contains("went on"), "{both}");
+        shown.push(both);
+    }
+    assert_eq!(shown[0], shown[1]);
+    let revealed = |file: &str| {
+        let out = wxcflow(dir.path(), &["run", file, "--reveal-path"]);
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert!(revealed("fits.toml").contains("After = \"went on\""));
+    assert!(revealed("fails.toml").contains("After = \"failed\""));
+}
