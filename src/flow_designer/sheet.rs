@@ -185,7 +185,7 @@ fn write_sheet(input: &SheetInput) -> String {
         let _ = writeln!(out, "## {title}\n\n| variable | type | secure | value in the file | what it is |\n|---|---|---|---|---|");
         for v in vars {
             let value = match (&v.value, input.origins.get(&v.name)) {
-                (_, Some(origin)) => format!("secret: take it from {origin}"),
+                (_, Some(origin)) => format!("secret: take it from {}", cell(origin)),
                 (Value::Null, _) => "(none)".to_string(),
                 (Value::String(s), _) if s.is_empty() => "(none)".to_string(),
                 _ if secrets.variable(&v.name) => "(set, secret)".to_string(),

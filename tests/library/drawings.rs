@@ -176,7 +176,7 @@ fn the_sheet_shows_any_name_or_note_as_the_text_it_is() {
     }
     let sheet = flow.sheet("spec`|<b>.toml", &Default::default());
     common::assert_inert_markdown(&sheet, &["# Build sheet", "## ", "### n"]);
-    assert!(sheet.contains(r"\[l\]\(javascript\:x\)"), "{sheet}");
+    assert!(sheet.contains(r"\[l\]\(javascript:x\)"), "{sheet}");
 }
 
 /// The same of the Flow Designer sheet: its flow's, variables' and activities' names and
@@ -209,5 +209,5 @@ fn the_flow_designer_sheet_shows_any_name_or_description_as_the_text_it_is() {
     };
     let sheet = input.sheet();
     common::assert_inert_markdown(&sheet, &["# Build sheet", "## "]);
-    assert!(sheet.contains(r"\[l\]\(javascript\:x\)"), "{sheet}");
+    assert!(sheet.contains(r"\[l\]\(javascript:x\)"), "{sheet}");
 }

@@ -52,8 +52,17 @@ pub fn cell(text: &str) -> String {
     for (i, &c) in chars.iter().enumerate() {
         let before = &chars[..i];
         let escaped = match c {
-            '\\' | '`' | '*' | '_' | '[' | ']' | '(' | ')' | '<' | '>' | '&' | '|' | '~' | '$'
-            | ':' | '@' => true,
+            '\\' | '`' | '*' | '[' | ']' | '(' | ')' | '<' | '>' | '&' | '|' | '~' | '$' | '@' => {
+                true
+            }
+            // Within a word (`ACME_TOKEN`) `_` emphasises nothing.
+            '_' => {
+                !(i > 0
+                    && chars[i - 1].is_alphanumeric()
+                    && chars.get(i + 1).is_some_and(|n| n.is_alphanumeric()))
+            }
+            // `https://` would be made a link.
+            ':' => chars.get(i + 1..i + 3) == Some(&['/', '/'][..]),
             '#' | '-' | '+' | '=' => i == 0,
             // `1.` would start a list, `www.` an address.
             '.' => {
@@ -137,7 +146,8 @@ mod tests {
     #[test]
     fn a_cell_shows_any_text_as_it_is() {
         assert_eq!(cell("a|b"), "a\\|b");
-        assert_eq!(cell("[l](javascript:x)"), "\\[l\\]\\(javascript\\:x\\)");
+        assert_eq!(cell("[l](javascript:x)"), "\\[l\\]\\(javascript:x\\)");
+        assert_eq!(cell("_a_ A_B https://x"), "\\_a\\_ A_B https\\://x");
         assert_eq!(cell("<script>"), "\\<script\\>");
         assert_eq!(cell("one\ntwo `x`"), "one two \\`x\\`");
         assert_eq!(paragraph("# one\n\n    two"), "\\# one\\\ntwo");
