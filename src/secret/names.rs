@@ -121,11 +121,7 @@ pub(crate) const HTTP_CREDENTIAL_HEADERS: [&str; 3] =
 /// by its name (one of HTTP's own, or [`is_credential_header`]: `x-api-key`, `pin`), whatever it
 /// was made from. Both runners show requests through it.
 pub(crate) fn header_value_shown(name: &str, value: super::Text) -> super::Text {
-    let named = HTTP_CREDENTIAL_HEADERS
-        .iter()
-        .any(|c| c.eq_ignore_ascii_case(name))
-        || is_credential_header(name);
-    value.tainted_by(named)
+    value.tainted_by(is_credential_place(name))
 }
 
 /// A request URL as a run shows it: secret whole also when a query parameter named as a
@@ -196,6 +192,18 @@ pub(crate) fn header_types_credential(
     delimiters: &[(&str, &str)],
 ) -> bool {
     is_credential_place(name) && !literal_part(value, delimiters).is_empty()
+}
+
+/// As [`header_types_credential`], for a Webex Connect request: the headers its flow lists in
+/// `[flow] credential_headers` (`declared`) carry credentials too.
+pub(crate) fn connect_header_types_credential(
+    name: &str,
+    value: &str,
+    declared: &[String],
+) -> bool {
+    let declared = declared.iter().any(|d| d.eq_ignore_ascii_case(name));
+    header_types_credential(name, value, CONNECT_REFERENCES)
+        || (declared && !literal_part(value, CONNECT_REFERENCES).is_empty())
 }
 
 /// Where a URL, as written, carries a credential in clear: a credential-named query parameter
@@ -355,6 +363,15 @@ mod tests {
             connect
         ));
         assert!(!header_types_credential("Accept", "json", connect));
+        // A Webex Connect flow's own credential headers are credential places too.
+        let declared = ["X-Custom".to_string()];
+        assert!(connect_header_types_credential(
+            "x-custom", "abc", &declared
+        ));
+        assert!(!connect_header_types_credential(
+            "x-custom", "$(Key)", &declared
+        ));
+        assert!(!connect_header_types_credential("x-custom", "abc", &[]));
         // `$(...)` is a reference in Webex Connect, typed text in Flow Designer.
         assert!(header_types_credential("pin", "$(pin)", PEBBLE_BLOCKS));
         let url = "https://u:pw@a.example/x?lang=en&apikey=k1&key=$(Key)";

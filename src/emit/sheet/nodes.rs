@@ -62,12 +62,15 @@ pub fn node_section(out: &mut String, flow: &Flow, node: &Node) {
             let _ = writeln!(out, "| Method | {} |", h.method.as_str());
             let _ = writeln!(out, "| Endpoint URL | {} |", url_text(&h.url));
             for (name, value) in &h.headers {
-                let value =
-                    if names::header_types_credential(name, value, names::CONNECT_REFERENCES) {
-                        TYPED_CREDENTIAL.to_string()
-                    } else {
-                        code(value)
-                    };
+                let value = if names::connect_header_types_credential(
+                    name,
+                    value,
+                    &flow.credential_headers,
+                ) {
+                    TYPED_CREDENTIAL.to_string()
+                } else {
+                    code(value)
+                };
                 let _ = writeln!(out, "| Header {} | {value} |", code(name));
             }
             if let Some(body) = &h.body {

@@ -173,7 +173,7 @@ impl<'a> Side<'a> {
             for (k, v) in &h.headers {
                 typed(
                     format!("headers.{k}"),
-                    names::header_types_credential(k, v, names::CONNECT_REFERENCES),
+                    names::connect_header_types_credential(k, v, &self.flow.credential_headers),
                 );
             }
         }

@@ -923,7 +923,10 @@ pub(crate) fn credential_variables(flow: &Flow) -> BTreeSet<String> {
                 url(proxy, &mut found);
             }
             for (name, value) in &h.headers {
-                if is_credential_place(name) {
+                let declared = flow.credential_headers.iter();
+                if is_credential_place(name)
+                    || declared.into_iter().any(|d| d.eq_ignore_ascii_case(name))
+                {
                     read(value, &mut found);
                 }
             }
