@@ -235,13 +235,14 @@ pub(super) fn decompile(s: &Session, document: &Path, output: Option<&Path>) -> 
         .read_document(&document.display().to_string(), &bytes)
         .map_err(|problems| unreadable_document(s, &problems, Failure::problems()))?;
     let spec = parsed.decompile();
-    let secret = parsed.flow.holds_secret();
-    write_text(
-        s,
-        output,
-        &spec,
-        secret.then_some("the document holds secret values"),
-    )
+    let secret = if parsed.flow.holds_secret() {
+        Some("the document holds secret values")
+    } else if parsed.flow.holds_typed_credential() {
+        Some("the document holds a credential typed in clear (a credential header, a URL's password or credential parameter)")
+    } else {
+        None
+    };
+    write_text(s, output, &spec, secret)
 }
 
 pub(super) fn fmt(s: &Session, specs: &[PathBuf], check_only: bool) -> Outcome {

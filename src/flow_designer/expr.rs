@@ -189,15 +189,22 @@ pub fn template(text: &str, resolver: &mut dyn Resolver) -> Result<String> {
     Ok(out)
 }
 
-/// A literal as a Pebble string: double quotes, or single when the text holds a double quote.
+/// A literal as a Pebble string that reads as the text itself: double quotes, or single when
+/// the text holds a double quote or `#{` (in double quotes Pebble reads `#{...}` as an
+/// interpolation, an expression whose value it writes in: `"#{x}"` is `x`'s value); text with
+/// both `#{` and a single quote is joined from double-quoted parts split between `#` and `{`
+/// (`("a #" ~ "{x} it's")`).
 pub fn string_literal(text: &str) -> Result<String> {
     if text.contains('\\') {
         return Err(Inexpressible::Backslash);
     }
-    if !text.contains('"') {
+    let interpolates = text.contains("#{");
+    if !text.contains('"') && !interpolates {
         Ok(format!("\"{text}\""))
     } else if !text.contains('\'') {
         Ok(format!("'{text}'"))
+    } else if !text.contains('"') {
+        Ok(format!("(\"{}\")", text.replace("#{", "#\" ~ \"{")))
     } else {
         Err(Inexpressible::BothQuotes)
     }
@@ -379,6 +386,23 @@ mod tests {
             operator,
             value: value.into(),
             upper: None,
+        }
+    }
+
+    #[test]
+    fn a_literal_is_never_read_as_an_interpolation() {
+        assert_eq!(string_literal("abc").unwrap(), "\"abc\"");
+        assert_eq!(string_literal("a#{x}").unwrap(), "'a#{x}'");
+        assert_eq!(
+            string_literal("it's #{x}").unwrap(),
+            "(\"it's #\" ~ \"{x}\")"
+        );
+        // What the runner makes of each is the text.
+        let pebble = crate::flow_designer::run::eval::Pebble::new();
+        for text in ["a#{x}", "it's #{x} and #{y}", "##{"] {
+            let template = format!("{{{{ {} }}}}", string_literal(text).unwrap());
+            let context = [("x".to_string(), minijinja::Value::from(1))].into();
+            assert_eq!(pebble.render(&template, &context).unwrap(), text);
         }
     }
 

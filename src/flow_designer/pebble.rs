@@ -24,6 +24,51 @@ pub struct Read<'a> {
     pub range: Range<usize>,
 }
 
+/// A string literal that opens at `b[start]` (`"` or `'`), read as Pebble's lexer reads it: a
+/// backslash escapes the next character; in a double-quoted string (only there) `#{` opens an
+/// interpolation, an expression that runs to its `}` (brackets and strings inside it nested),
+/// which Pebble evaluates and writes into the string (`"Hello #{who}"`). Returns where the
+/// closing quote stands (`b.len()` when there is none) and each interpolation's expression, as
+/// a byte range.
+pub(crate) fn string_literal(b: &[u8], start: usize) -> (usize, Vec<Range<usize>>) {
+    let quote = b[start];
+    let mut parts = Vec::new();
+    let mut i = start + 1;
+    while i < b.len() && b[i] != quote {
+        if b[i] == b'\\' {
+            i += 2;
+            continue;
+        }
+        if quote == b'"' && b[i..].starts_with(b"#{") {
+            let body = i + 2;
+            let end = interpolation_end(b, body);
+            parts.push(body..end.min(b.len()));
+            i = end + 1;
+            continue;
+        }
+        i += 1;
+    }
+    (i.min(b.len()), parts)
+}
+
+/// Where an interpolation whose expression starts at `start` ends: its `}` outside brackets
+/// and strings (`b.len()` when there is none).
+fn interpolation_end(b: &[u8], start: usize) -> usize {
+    let mut depth = 0usize;
+    let mut i = start;
+    while i < b.len() {
+        match b[i] {
+            b'"' | b'\'' => i = string_literal(b, i).0,
+            b'(' | b'[' | b'{' => depth += 1,
+            b'}' if depth == 0 => return i,
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    b.len()
+}
+
 /// Where a `{{` or `{%` block whose body starts at `start` ends: the first `close` (`}}` or
 /// `%}`) outside strings and brackets, as Pebble's lexer reads it (`{{ "}}" }}` is one block);
 /// `None` when it does not close.
@@ -36,12 +81,7 @@ pub(crate) fn block_end(text: &str, start: usize, close: &str) -> Option<usize> 
             return Some(i);
         }
         match b[i] {
-            quote @ (b'"' | b'\'') => {
-                i += 1;
-                while i < b.len() && b[i] != quote {
-                    i += if b[i] == b'\\' { 2 } else { 1 };
-                }
-            }
+            b'"' | b'\'' => i = string_literal(b, i).0,
             b'(' | b'[' | b'{' => depth += 1,
             b')' | b']' | b'}' => depth = depth.saturating_sub(1),
             _ => {}
@@ -113,12 +153,9 @@ pub fn syntax_error(text: &str) -> Option<(Range<usize>, &'static str)> {
                 break;
             }
             match b[i] {
-                quote @ (b'"' | b'\'') => {
+                b'"' | b'\'' => {
                     let start = i;
-                    i += 1;
-                    while i < b.len() && b[i] != quote {
-                        i += if b[i] == b'\\' { 2 } else { 1 };
-                    }
+                    i = string_literal(b, i).0;
                     if i >= b.len() {
                         return Some((start..start + 1, "a string without its closing quote"));
                     }
@@ -205,12 +242,13 @@ fn expression_reads(text: &str, range: Range<usize>) -> Vec<Read<'_>> {
     while i < range.end {
         let c = bytes[i];
         if c == b'"' || c == b'\'' {
-            // A string literal: skipped whole (a backslash escapes the next character).
-            i += 1;
-            while i < range.end && bytes[i] != c {
-                i += if bytes[i] == b'\\' { 2 } else { 1 };
+            // A string literal: its text skipped, the expressions it interpolates (`"#{x}"`)
+            // read.
+            let (end, interpolated) = string_literal(&bytes[..range.end], i);
+            for inner in interpolated {
+                out.extend(expression_reads(text, inner));
             }
-            i += 1;
+            i = end + 1;
             previous = Some(c);
             words = ["", ""];
             continue;
@@ -284,6 +322,20 @@ mod tests {
         assert_eq!(names("{{ range(1, 3) }} {{ 2.5 }}"), Vec::<&str>::new());
         assert_eq!(names("{{ m['k'].v }}"), ["m"]);
         assert_eq!(names("{\"a\": {\"b\": 1}}"), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn a_double_quoted_string_reads_what_it_interpolates() {
+        assert_eq!(
+            names("{{ \"PIN #{Pin} of #{ m['k'] ~ \"#{n}\" }\" }}"),
+            ["Pin", "m", "n"]
+        );
+        // Single quotes and an escaped `#` interpolate nothing; a `#` alone is text.
+        assert_eq!(
+            names("{{ '#{Pin}' ~ \"\\#{Pin} # {Pin}\" }}"),
+            Vec::<&str>::new()
+        );
+        assert_eq!(syntax_error("{{ \"#{ \"}}\" }\" }}"), None);
     }
 
     #[test]

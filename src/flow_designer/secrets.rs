@@ -7,8 +7,8 @@
 
 use super::model::*;
 use super::model::{processes, Scope};
-use crate::secret::names::{credential_parameters, is_secret_name, url_password};
 pub(crate) use crate::secret::names::{is_credential_header, is_credential_name, sensitive_name};
+use crate::secret::names::{is_secret_name, PEBBLE_BLOCKS};
 use crate::secret::Text;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -113,6 +113,71 @@ pub(crate) fn secret_variables(flow: &FdFlow) -> BTreeSet<String> {
         .collect()
 }
 
+/// The variables whose values a request carries as a credential, by the flow's uses: read in a
+/// credential header's or query parameter's value (`pin: {{Pin}}`), or in a URL's credential
+/// parameter or password; then, over the set-variables, every variable whose value one of them
+/// takes. A run holds their values as secrets, whatever their names (as the Webex Connect
+/// runner does its variables). Told by where a value goes, never by the value.
+pub(crate) fn credential_variables(flow: &FdFlow) -> BTreeSet<String> {
+    use crate::secret::names::{credential_parameters, is_credential_place, url_password};
+    let read = |text: &str, found: &mut BTreeSet<String>| {
+        for r in super::pebble::reads(text).0 {
+            found.insert(r.name.to_string());
+        }
+    };
+    let mut found = BTreeSet::new();
+    let mut assignments: Vec<(String, String)> = Vec::new();
+    for (_, process) in processes(flow) {
+        for a in &process.activities {
+            if a.kind() == Kind::SetVariable {
+                assignments.extend(a.assignments().into_iter().map(|(v, t, _)| (v, t)));
+            }
+            let Some(http) = a.http() else {
+                continue;
+            };
+            for (name, value) in http.headers() {
+                if is_credential_place(name) {
+                    read(value, &mut found);
+                }
+            }
+            for (name, value) in http.query() {
+                if is_credential_header(name) {
+                    read(value, &mut found);
+                }
+            }
+            let url = http.url();
+            for (_, value) in credential_parameters(url) {
+                read(value, &mut found);
+            }
+            if let Some(password) = url_password(url) {
+                read(password, &mut found);
+            }
+        }
+    }
+    loop {
+        let before = found.len();
+        for (target, template) in &assignments {
+            if found.contains(target) {
+                read(template, &mut found);
+            }
+        }
+        if found.len() == before {
+            break;
+        }
+    }
+    found.retain(|name| flow.variables.iter().any(|v| &v.name == name));
+    found
+}
+
+/// Whether a value is a URL with a password (`https://user:pass@host`): a credential wherever
+/// it goes.
+pub(crate) fn holds_url_password(value: &Value) -> bool {
+    value
+        .as_str()
+        .and_then(crate::secret::names::url_password)
+        .is_some_and(|p| !p.is_empty())
+}
+
 /// Whether a setting at `path` holds a secret, given the activity's secret settings: it is one,
 /// lies inside one, or holds one (a string or table holding a secret anywhere is secret whole).
 pub(crate) fn covers(secret: &[Vec<String>], path: &[String]) -> bool {
@@ -123,24 +188,7 @@ pub(crate) fn covers(secret: &[Vec<String>], path: &[String]) -> bool {
 
 /// The text of a value outside `{{ ... }}` templates and auth scheme words: what was typed.
 pub(crate) fn literal_part(value: &str) -> String {
-    let mut out = String::new();
-    let mut rest = value;
-    while let Some(open) = rest.find("{{") {
-        out.push_str(&rest[..open]);
-        rest = rest[open..]
-            .find("}}")
-            .map_or("", |close| &rest[open + close + 2..]);
-    }
-    out.push_str(rest);
-    out.split_whitespace()
-        .filter(|w| {
-            !matches!(
-                w.to_ascii_lowercase().as_str(),
-                "bearer" | "basic" | "token" | "digest"
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+    crate::secret::names::literal_part(value, PEBBLE_BLOCKS)
 }
 
 /// Whether an expression types a value: text outside `{{ ... }}`, or a quoted literal inside
@@ -161,19 +209,9 @@ fn types_a_value(expression: &str) -> bool {
     false
 }
 
-/// Where a URL carries a credential in clear: a credential-named query parameter with a typed
-/// value (`?apikey=...`), or a password (`https://user:pass@host`). Places as reviewers read
-/// them.
+/// Where a URL carries a credential in clear (see [`crate::secret::names::url_credentials`]).
 pub(crate) fn url_credentials(url: &str) -> Vec<String> {
-    let mut found: Vec<String> = credential_parameters(url)
-        .into_iter()
-        .filter(|(_, value)| !literal_part(value).is_empty())
-        .map(|(name, _)| format!("URL parameter `{name}`"))
-        .collect();
-    if url_password(url).is_some_and(|password| !literal_part(password).is_empty()) {
-        found.push("URL password".to_string());
-    }
-    found
+    crate::secret::names::url_credentials(url, PEBBLE_BLOCKS)
 }
 
 /// Where an activity carries a credential typed in clear. `secret_variables` are the variables

@@ -62,10 +62,10 @@ fn write_sheet(input: &SheetInput) -> String {
     );
     let _ = writeln!(
         out,
-        "Built from `{}` by `wxcflow build --target flow-designer` into `{}`: a {} in Flow Designer's export shape (FlowVersionRes), checked against wxcflow's Flow Designer schema. wxcflow has not imported it into a live tenant; check it after importing (step 2).\n",
-        input.source_name,
-        input.file_name,
-        flow.flow_type.as_deref().unwrap_or("FLOW")
+        "Built from {} by `wxcflow build --target flow-designer` into {}: a {} in Flow Designer's export shape (FlowVersionRes), checked against wxcflow's Flow Designer schema. wxcflow has not imported it into a live tenant; check it after importing (step 2).\n",
+        code_inline(input.source_name),
+        code_inline(input.file_name),
+        cell(flow.flow_type.as_deref().unwrap_or("FLOW"))
     );
 
     out.push_str("## 1. Import it\n\n");
@@ -97,9 +97,10 @@ fn write_sheet(input: &SheetInput) -> String {
         if subflow { "Subflows" } else { "Flows" },
         code_inline(input.file_name)
     );
+    let fence = crate::emit::sheet::text::fence(input.file_name);
     let _ = writeln!(
         out,
-        "```sh\ncurl -X POST \"https://api.wxcc-us1.cisco.com/flow-store/$ORG_ID/project/{PROJECT_ID}/flows:import?flowType={}\" \\\n  -H \"Authorization: Bearer $WEBEX_TOKEN\" \\\n  -F \"file=@{}\"\n```\n",
+        "{fence}sh\ncurl -X POST \"https://api.wxcc-us1.cisco.com/flow-store/$ORG_ID/project/{PROJECT_ID}/flows:import?flowType={}\" \\\n  -H \"Authorization: Bearer $WEBEX_TOKEN\" \\\n  -F \"file=@{}\"\n{fence}\n",
         flow.flow_type.as_deref().unwrap_or("FLOW"),
         input.file_name
     );
@@ -184,7 +185,7 @@ fn write_sheet(input: &SheetInput) -> String {
         let _ = writeln!(out, "## {title}\n\n| variable | type | secure | value in the file | what it is |\n|---|---|---|---|---|");
         for v in vars {
             let value = match (&v.value, input.origins.get(&v.name)) {
-                (_, Some(origin)) => format!("secret: take it from {origin}"),
+                (_, Some(origin)) => format!("secret: take it from {}", cell(origin)),
                 (Value::Null, _) => "(none)".to_string(),
                 (Value::String(s), _) if s.is_empty() => "(none)".to_string(),
                 _ if secrets.variable(&v.name) => "(set, secret)".to_string(),

@@ -121,11 +121,7 @@ pub(crate) const HTTP_CREDENTIAL_HEADERS: [&str; 3] =
 /// by its name (one of HTTP's own, or [`is_credential_header`]: `x-api-key`, `pin`), whatever it
 /// was made from. Both runners show requests through it.
 pub(crate) fn header_value_shown(name: &str, value: super::Text) -> super::Text {
-    let named = HTTP_CREDENTIAL_HEADERS
-        .iter()
-        .any(|c| c.eq_ignore_ascii_case(name))
-        || is_credential_header(name);
-    value.tainted_by(named)
+    value.tainted_by(is_credential_place(name))
 }
 
 /// A request URL as a run shows it: secret whole also when a query parameter named as a
@@ -137,6 +133,120 @@ pub(crate) fn url_shown(url: super::Text) -> super::Text {
         .any(|(_, value)| !value.is_empty())
         || url_password(text).is_some_and(|p| !p.is_empty());
     url.tainted_by(named)
+}
+
+/// How a target writes what is not typed text in a value: Flow Designer's Pebble blocks.
+pub(crate) const PEBBLE_BLOCKS: &[(&str, &str)] = &[("{{", "}}")];
+
+/// How a Webex Connect spec or document writes what is not typed text: `$(...)` references,
+/// and template tags (`{{ ... }}`, `{% ... %}`) before rendering.
+pub(crate) const CONNECT_REFERENCES: &[(&str, &str)] = &[("$(", ")"), ("{{", "}}"), ("{%", "%}")];
+
+/// The text of a value outside references (`delimiters`: what a target reads as a name, not
+/// as text) and auth scheme words (`Bearer`, `Basic`, `Token`, `Digest`): what was typed. An
+/// unclosed opening hides the rest, as the target reads it as one.
+pub(crate) fn literal_part(value: &str, delimiters: &[(&str, &str)]) -> String {
+    let mut out = String::new();
+    let mut rest = value;
+    loop {
+        let first = delimiters
+            .iter()
+            .filter_map(|(open, close)| rest.find(open).map(|at| (at, *open, *close)))
+            .min_by_key(|(at, _, _)| *at);
+        let Some((at, open, close)) = first else {
+            break;
+        };
+        out.push_str(&rest[..at]);
+        let inner = &rest[at + open.len()..];
+        rest = inner
+            .find(close)
+            .map_or("", |end| &inner[end + close.len()..]);
+    }
+    out.push_str(rest);
+    out.split_whitespace()
+        .filter(|w| {
+            !matches!(
+                w.to_ascii_lowercase().as_str(),
+                "bearer" | "basic" | "token" | "digest"
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Whether a request header's name says it carries a credential: one of HTTP's own
+/// (`Authorization`, `Cookie`) or [`is_credential_header`] (`x-api-key`, `pin`).
+pub(crate) fn is_credential_place(name: &str) -> bool {
+    HTTP_CREDENTIAL_HEADERS
+        .iter()
+        .any(|c| c.eq_ignore_ascii_case(name))
+        || is_credential_header(name)
+}
+
+/// Whether a header, as written, types a credential in clear: its name carries one
+/// ([`is_credential_place`]) and its value holds typed text ([`literal_part`]), not only
+/// references. Such a value is secret by its place, whatever it says.
+pub(crate) fn header_types_credential(
+    name: &str,
+    value: &str,
+    delimiters: &[(&str, &str)],
+) -> bool {
+    is_credential_place(name) && !literal_part(value, delimiters).is_empty()
+}
+
+/// As [`header_types_credential`], for a Webex Connect request: the headers its flow lists in
+/// `[flow] credential_headers` (`declared`) carry credentials too.
+pub(crate) fn connect_header_types_credential(
+    name: &str,
+    value: &str,
+    declared: &[String],
+) -> bool {
+    let declared = declared.iter().any(|d| d.eq_ignore_ascii_case(name));
+    header_types_credential(name, value, CONNECT_REFERENCES)
+        || (declared && !literal_part(value, CONNECT_REFERENCES).is_empty())
+}
+
+/// Where a URL, as written, carries a credential in clear: a credential-named query parameter
+/// with a typed value (`?apikey=...`), or a typed password (`https://user:pass@host`). Places
+/// as reviewers read them; none when the URL's credentials are references or absent.
+pub(crate) fn url_credentials(url: &str, delimiters: &[(&str, &str)]) -> Vec<String> {
+    let mut found: Vec<String> = credential_parameters(url)
+        .into_iter()
+        .filter(|(_, value)| !literal_part(value, delimiters).is_empty())
+        .map(|(name, _)| format!("URL parameter `{name}`"))
+        .collect();
+    if url_password(url).is_some_and(|password| !literal_part(password, delimiters).is_empty()) {
+        found.push("URL password".to_string());
+    }
+    found
+}
+
+/// A URL as a sheet shows it: each credential typed in clear ([`url_credentials`]: a password,
+/// a credential parameter's value) replaced by [`super::MASK`], the rest as written, so that a
+/// person still reads where the request goes.
+pub(crate) fn url_with_credentials_masked(url: &str, delimiters: &[(&str, &str)]) -> String {
+    let offset = |part: &str| part.as_ptr() as usize - url.as_ptr() as usize;
+    let mut ranges: Vec<std::ops::Range<usize>> = credential_parameters(url)
+        .into_iter()
+        .filter(|(_, value)| !literal_part(value, delimiters).is_empty())
+        .map(|(_, value)| offset(value)..offset(value) + value.len())
+        .collect();
+    if let Some(p) = url_password(url).filter(|p| !literal_part(p, delimiters).is_empty()) {
+        ranges.push(offset(p)..offset(p) + p.len());
+    }
+    ranges.sort_by_key(|r| r.start);
+    let mut out = String::new();
+    let mut at = 0;
+    for r in ranges {
+        if r.start < at {
+            continue;
+        }
+        out.push_str(&url[at..r.start]);
+        out.push_str(super::MASK);
+        at = r.end;
+    }
+    out.push_str(&url[at..]);
+    out
 }
 
 /// `%XX` escapes decoded (anything else kept as it is; invalid UTF-8 replaced).
@@ -231,5 +341,48 @@ mod tests {
         assert_eq!(url_password("https://u:p@a.example/"), Some("p"));
         assert_eq!(url_password("https://a.example/?x=u:p@b"), None);
         assert_eq!(url_password("https://u@a.example/"), None);
+    }
+
+    #[test]
+    fn a_typed_credential_is_told_by_its_place_and_a_reference_is_not() {
+        let connect = CONNECT_REFERENCES;
+        assert!(header_types_credential("pin", "1234", connect));
+        assert!(header_types_credential(
+            "Authorization",
+            "Basic dTpw",
+            connect
+        ));
+        assert!(!header_types_credential(
+            "Authorization",
+            "Bearer $(JDSToken)",
+            connect
+        ));
+        assert!(!header_types_credential(
+            "x-token-passphrase",
+            "$(x-token-passphrase)",
+            connect
+        ));
+        assert!(!header_types_credential("Accept", "json", connect));
+        // A Webex Connect flow's own credential headers are credential places too.
+        let declared = ["X-Custom".to_string()];
+        assert!(connect_header_types_credential(
+            "x-custom", "abc", &declared
+        ));
+        assert!(!connect_header_types_credential(
+            "x-custom", "$(Key)", &declared
+        ));
+        assert!(!connect_header_types_credential("x-custom", "abc", &[]));
+        // `$(...)` is a reference in Webex Connect, typed text in Flow Designer.
+        assert!(header_types_credential("pin", "$(pin)", PEBBLE_BLOCKS));
+        let url = "https://u:pw@a.example/x?lang=en&apikey=k1&key=$(Key)";
+        assert_eq!(
+            url_credentials(url, connect),
+            vec!["URL parameter `apikey`", "URL password"]
+        );
+        assert_eq!(
+            url_with_credentials_masked(url, connect),
+            "https://u:•••@a.example/x?lang=en&apikey=•••&key=$(Key)"
+        );
+        assert!(url_credentials("https://a.example/?key=$(Key)", connect).is_empty());
     }
 }

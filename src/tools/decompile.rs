@@ -234,6 +234,30 @@ fn write_node(o: &mut SpecWriter, w: &Keys, node: &Node, pin_id: bool) {
     );
 }
 
+impl Flow {
+    /// Whether a request of the flow carries a credential typed in clear: a credential
+    /// header's value (the flow's `credential_headers` included), or a URL's password or
+    /// credential parameter (in a node's URL or proxy, or an outcome's notify URL). Such a value
+    /// is secret by its place, as a secret variable's default is: a spec or document holding one
+    /// is written only to a private file.
+    pub fn holds_typed_credential(&self) -> bool {
+        use crate::secret::names::connect_header_types_credential;
+        use crate::tools::diff::url_types_credential;
+        let outcomes = self.outcomes.iter().filter_map(|o| o.notify_url.as_deref());
+        outcomes.into_iter().any(url_types_credential)
+            || self.nodes.iter().any(|node| match &node.kind {
+                NodeKind::Http(h) => {
+                    url_types_credential(&h.url)
+                        || h.proxy.as_deref().is_some_and(url_types_credential)
+                        || h.headers.iter().any(|(k, v)| {
+                            connect_header_types_credential(k, v, &self.credential_headers)
+                        })
+                }
+                _ => false,
+            })
+    }
+}
+
 impl Document {
     /// The document written back as a spec (TOML), ids pinned only where they must be.
     pub fn decompile(&self) -> String {

@@ -1055,6 +1055,129 @@ fn a_connect_run_hides_headers_and_parameters_named_as_credentials() {
     }
 }
 
+/// A credential typed literally into a Connect request, where a request carries one (a `pin`
+/// header, a `?pwd=` parameter, a URL's password), is secret by its place in every output:
+/// textconv of the spec and of the document, diff (text, JSON, Markdown), the sheet and the
+/// graph print the same bytes whatever it is, and decompile writes it only to a private file.
+#[test]
+fn a_connect_credential_typed_in_a_request_is_secret_by_its_place() {
+    let outputs = |secrets: (&str, &str)| {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, url: &str, pin: &str, pwd: &str| {
+            let spec = named_credentials_spec(url, pin, pwd);
+            std::fs::write(dir.path().join(name), spec).unwrap();
+        };
+        let url = format!("https://user:{}@api.example.com/check", secrets.1);
+        write("pin.toml", &url, secrets.0, secrets.1);
+        write(
+            "old.toml",
+            "https://user:old@api.example.com/check",
+            "old-pin",
+            "old-pwd",
+        );
+        let built = run(
+            dir.path(),
+            &["build", "pin.toml", "-o", "pin.flow.json"],
+            secrets,
+        );
+        assert!(built.status.success(), "{}", common::transcript(&built));
+        let mut all = String::new();
+        for args in [
+            &["textconv", "pin.toml"][..],
+            &["textconv", "pin.flow.json"],
+            &["diff", "old.toml", "pin.toml"],
+            &["diff", "old.toml", "pin.toml", "--format", "json"],
+            &["diff", "old.toml", "pin.toml", "--format", "markdown"],
+            &["sheet", "pin.toml"],
+            &["graph", "pin.toml"],
+            &["decompile", "pin.flow.json"],
+            &["decompile", "pin.flow.json", "-o", "back.toml"],
+        ] {
+            all.push_str(&common::transcript(&run(dir.path(), args, secrets)));
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join("back.toml"))
+                .unwrap()
+                .permissions();
+            assert_eq!(mode.mode() & 0o777, 0o600, "decompile writes it privately");
+        }
+        let back = std::fs::read_to_string(dir.path().join("back.toml")).unwrap();
+        assert!(
+            back.contains(secrets.0),
+            "the private file holds the flow whole"
+        );
+        all
+    };
+    let reference = outputs(("REFERENCE-PIN-4711", "REFERENCE-PWD-0815"));
+    assert!(!reference.contains("REFERENCE-"), "{reference}");
+    assert!(reference.contains("fetch.headers.pin = •••"), "{reference}");
+    assert!(
+        reference.contains("https://user:•••@api.example.com/check?lang=en&pwd=•••"),
+        "the sheet shows where the request goes: {reference}"
+    );
+    for secrets in SECRET_SETS {
+        assert_eq!(outputs(*secrets), reference, "depends on {secrets:?}");
+    }
+}
+
+/// A plain variable whose value a request carries as a credential (a `pin` header, a `?apikey=`
+/// parameter), or whose value is a URL with a password, is a secret in the run of either target:
+/// the variables list, the assignments in the trace (a copy of it too) and the request show it
+/// as the mask, in text and JSON, whatever it holds.
+#[test]
+fn a_variable_a_request_carries_as_a_credential_is_masked_in_the_run() {
+    let spec = |pin: &str, key: &str| {
+        format!(
+            "[flow]\nname = \"Vars\"\n\n[trigger]\ntype = \"webhook\"\nevent = \"Vars\"\n\
+             sample = '{{\"id\": \"1\"}}'\nnext = \"call\"\n\n\
+             [variables.Pin]\ndefault = \"{pin}\"\n\n\
+             [variables.Q]\ndefault = \"{key}\"\n\n\
+             [variables.Target]\ndefault = \"https://user:{key}@api.example.com/x\"\n\n\
+             [variables.Copy]\ndefault = \"\"\n\n\
+             [nodes.call]\ntype = \"http\"\nmethod = \"GET\"\n\
+             url = \"$(Target)?lang=en&apikey=$(Q)\"\n\
+             headers = {{ pin = \"$(Pin)\", Accept = \"application/json\" }}\n\
+             on_leave = [{{ set = {{ Copy = \"$(Pin)\" }} }}]\n\
+             next = {{ onSuccess = \"end:Success\", onError = \"end:Error\", onTimeout = \"end:Error\" }}\n"
+        )
+    };
+    let outputs = |secrets: (&str, &str)| {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("v.toml"), spec(secrets.0, secrets.1)).unwrap();
+        let built = run(
+            dir.path(),
+            &[
+                "build",
+                "v.toml",
+                "--target",
+                "flow-designer",
+                "-o",
+                "v.json",
+            ],
+            secrets,
+        );
+        assert!(built.status.success(), "{}", common::transcript(&built));
+        let mut all = String::new();
+        for args in [
+            &["run", "v.toml"][..],
+            &["run", "v.toml", "--format", "json"],
+            &["run", "v.json"],
+            &["run", "v.json", "--format", "json"],
+        ] {
+            all.push_str(&common::transcript(&run(dir.path(), args, secrets)));
+        }
+        all
+    };
+    let reference = outputs(("REFERENCE-PIN-4711", "REFERENCE-KEY-0815"));
+    assert!(!reference.contains("REFERENCE-"), "{reference}");
+    assert!(reference.contains("Copy = \"•••\""), "{reference}");
+    for secrets in SECRET_SETS {
+        assert_eq!(outputs(*secrets), reference, "depends on {secrets:?}");
+    }
+}
+
 /// A header named as a credential (`pin`) is one for redirects too: `--live` does not take it
 /// to another origin, though `[flow] credential_headers` does not list it.
 #[cfg(feature = "live")]

@@ -231,3 +231,73 @@ pub fn graphviz_svg(dot: &str) -> Option<Result<String, String>> {
         false => Err(String::from_utf8_lossy(&out.stderr).into_owned()),
     })
 }
+
+/// Checks that Markdown holds only the markup its writer meant: outside fenced blocks and code
+/// spans, no link (`](`), no HTML (`<`), no backtick left unmatched (a broken code span); every
+/// table row as many cell separators as its header (a name holding `|` or a line break splits
+/// none); and every line that begins with `#` one of `headings` (a note's `# x` is no heading).
+pub fn assert_inert_markdown(md: &str, headings: &[&str]) {
+    let mut fence: Option<usize> = None;
+    let mut columns: Option<usize> = None;
+    for (number, line) in md.lines().enumerate() {
+        let at = format!("line {}: {line}", number + 1);
+        let trimmed = line.trim_start();
+        let ticks = trimmed.chars().take_while(|&c| c == '`').count();
+        match fence {
+            Some(open) => {
+                if ticks >= open && trimmed.trim_end().len() == ticks {
+                    fence = None;
+                }
+                continue;
+            }
+            None if ticks >= 3 => {
+                fence = Some(ticks);
+                continue;
+            }
+            None => {}
+        }
+        if trimmed.starts_with('#') {
+            assert!(
+                headings.iter().any(|h| trimmed.starts_with(h)),
+                "a heading no section wrote: {at}"
+            );
+        }
+        let chars: Vec<char> = trimmed.chars().collect();
+        let mut separators = 0;
+        let mut i = 0;
+        while i < chars.len() {
+            match chars[i] {
+                '\\' => i += 1,
+                '`' => {
+                    let run = chars[i..].iter().take_while(|&&c| c == '`').count();
+                    let mut j = i + run;
+                    let close = loop {
+                        if j >= chars.len() {
+                            break None;
+                        }
+                        let n = chars[j..].iter().take_while(|&&c| c == '`').count();
+                        if n == run {
+                            break Some(j + n);
+                        }
+                        j += n.max(1);
+                    };
+                    let close = close.unwrap_or_else(|| panic!("a broken code span: {at}"));
+                    i = close;
+                    continue;
+                }
+                '<' => panic!("HTML: {at}"),
+                ']' if chars.get(i + 1) == Some(&'(') => panic!("a link: {at}"),
+                '|' => separators += 1,
+                _ => {}
+            }
+            i += 1;
+        }
+        if trimmed.starts_with('|') {
+            let expected = *columns.get_or_insert(separators);
+            assert_eq!(separators, expected, "a row split into other cells: {at}");
+        } else {
+            columns = None;
+        }
+    }
+    assert!(fence.is_none(), "a code block left open");
+}

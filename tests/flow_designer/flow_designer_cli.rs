@@ -717,9 +717,9 @@ next = { Ok = "end:Success", none = "end:Error", onError = "end:Error" }
     );
     assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
     let sheet = String::from_utf8(out.stdout).unwrap();
-    // Markdown would read `<region>` as an HTML tag and drop it.
+    // Markdown would read `<region>` as an HTML tag and drop it, and the address as a link.
     assert!(
-        sheet.contains("https://&lt;region&gt;.example.com."),
+        sheet.contains(r"https\://\<region\>.example.com."),
         "{sheet}"
     );
     assert!(!sheet.contains("<region>"), "{sheet}");

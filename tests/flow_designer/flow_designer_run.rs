@@ -1356,3 +1356,146 @@ type = "end-subflow"
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(text.contains("Out = \"}}-%}}\""), "{text}");
 }
+
+/// Pebble reads `#{...}` in a double-quoted string as an interpolation (its documentation:
+/// `"Hello #{who}"`). A compared value holding `#{Other}` is written so that Flow Designer
+/// reads it as the text, and the subflow ends as the Webex Connect flow does; the run reads a
+/// double-quoted `#{...}` as Pebble does, so the same value written in double quotes compares
+/// `Other`'s value instead.
+#[test]
+fn a_compared_value_holding_an_interpolation_is_text_in_flow_designer() {
+    let spec = r##"[flow]
+name = "Interpolated"
+
+[trigger]
+type = "webhook"
+event = "Interpolated"
+sample = '{"id": "1"}'
+next = "same"
+
+[variables.V]
+default = "#{Other}"
+
+[variables.Other]
+default = "zzz"
+
+[nodes.same]
+type = "branch"
+branches = [{ name = "Same", all = [
+  { variable = "$(V)", operator = "equals", value = "#{Other}" },
+  { variable = "$(Other)", operator = "not_equals", value = "#{V}" },
+] }]
+next = { Same = "end:Success", none = "end:Error", onError = "end:Error" }
+"##;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("i.toml"), spec).unwrap();
+    let outcome = |args: &[&str]| {
+        let out = wxcflow(dir.path(), args);
+        let text = transcript(&out);
+        assert!(
+            text.contains("outcome: Success") || text.contains("FlowOutcome = \"Success\""),
+            "{args:?}: {text}"
+        );
+    };
+    outcome(&["run", "i.toml"]);
+    let out = wxcflow(
+        dir.path(),
+        &[
+            "build",
+            "i.toml",
+            "--target",
+            "flow-designer",
+            "-o",
+            "i.json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+    let built = std::fs::read_to_string(dir.path().join("i.json")).unwrap();
+    assert!(
+        built.contains("'#{Other}'") && !built.contains(r##"\"#{Other}\""##),
+        "{built}"
+    );
+    outcome(&["run", "i.json"]);
+    // Written in double quotes, the value is `Other`'s: the comparison fails, as in Pebble.
+    let doubled = built.replace("'#{Other}'", r##"\"#{Other}\""##);
+    std::fs::write(dir.path().join("doubled.json"), doubled).unwrap();
+    let out = wxcflow(dir.path(), &["run", "doubled.json"]);
+    let text = transcript(&out);
+    assert!(text.contains("FlowOutcome = \"Error\""), "{text}");
+}
+
+/// A secure value set into an INTEGER variable fits or fails as the secret is: the way on from
+/// the set-variable is chosen on it, as a Condition on it would be. The path after it is hidden
+/// whether it fits (`out`) or fails (by its `error` port, as an expression that cannot be
+/// evaluated), so the run prints the same whatever the secret; `--reveal-path` shows the way.
+#[test]
+fn a_set_variable_a_secret_makes_fit_or_fail_hides_the_way_on() {
+    let spec = |code: &str| {
+        format!(
+            r#"[flow_designer]
+name = "Typed"
+type = "SUBFLOW"
+
+[variables.Code]
+isSecure = true
+value = "{code}"
+
+[variables.Number]
+type = "INTEGER"
+
+[variables.After]
+
+[activities.SubflowStart]
+type = "NewSubFlowStart"
+next = {{ out = "store" }}
+
+[activities.store]
+type = "set-variable"
+next = {{ out = "after", error = "failed" }}
+
+[activities.store.settings]
+srcVariable = "Number"
+expr = "{{{{Code}}}}"
+
+[activities.after]
+type = "set-variable"
+next = {{ out = "EndSubflow" }}
+
+[activities.after.settings]
+srcVariable = "After"
+expr = "{{{{ 'went on' }}}}"
+
+[activities.failed]
+type = "set-variable"
+next = {{ out = "EndSubflow" }}
+
+[activities.failed.settings]
+srcVariable = "After"
+expr = "{{{{ 'failed' }}}}"
+
+[activities.EndSubflow]
+type = "end-subflow"
+"#
+        )
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut shown = Vec::new();
+    for (file, code) in [("fits.toml", "1234"), ("fails.toml", "12a4")] {
+        std::fs::write(dir.path().join(file), spec(code)).unwrap();
+        let mut both = String::new();
+        for format in ["human", "json"] {
+            let out = wxcflow(dir.path(), &["run", file, "--format", format]);
+            assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+            both.push_str(&String::from_utf8_lossy(&out.stdout));
+        }
+        assert!(!both.contains(code) && !both.contains("went on"), "{both}");
+        shown.push(both);
+    }
+    assert_eq!(shown[0], shown[1]);
+    let revealed = |file: &str| {
+        let out = wxcflow(dir.path(), &["run", file, "--reveal-path"]);
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert!(revealed("fits.toml").contains("After = \"went on\""));
+    assert!(revealed("fails.toml").contains("After = \"failed\""));
+}

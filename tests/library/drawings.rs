@@ -151,3 +151,63 @@ fn tenant_drawings_and_sheets_name_secret_sources_not_values() {
         insta::assert_snapshot!(text);
     });
 }
+
+/// What a name or note may hold that Markdown would read: a backtick, a cell separator, HTML,
+/// a link, a line break and what it would start.
+const HOSTILE: &str = "a`b``c|d<script>x</script>[l](javascript:x) www.example.com\n# h\n1. i";
+
+/// Any name or note renders as the text it is: no link, no HTML, no broken code span, no row
+/// split, no heading a note starts, in the Webex Connect sheet (names set through the library,
+/// which a spec's checks would refuse).
+#[test]
+fn the_sheet_shows_any_name_or_note_as_the_text_it_is() {
+    let mut flow = compile(&default_source());
+    flow.description = Some(HOSTILE.to_string());
+    for node in &mut flow.nodes {
+        node.key = format!("{}{HOSTILE}", node.key);
+        node.note = Some(format!("{HOSTILE}\n    indented\n- item\n==="));
+    }
+    for v in &mut flow.variables {
+        v.name = format!("{}{HOSTILE}", v.name);
+        v.note = Some(HOSTILE.to_string());
+    }
+    for o in &mut flow.outcomes {
+        o.description = HOSTILE.to_string();
+    }
+    let sheet = flow.sheet("spec`|<b>.toml", &Default::default());
+    common::assert_inert_markdown(&sheet, &["# Build sheet", "## ", "### n"]);
+    assert!(sheet.contains(r"\[l\]\(javascript:x\)"), "{sheet}");
+}
+
+/// The same of the Flow Designer sheet: its flow's, variables' and activities' names and
+/// descriptions.
+#[test]
+fn the_flow_designer_sheet_shows_any_name_or_description_as_the_text_it_is() {
+    let source = fixture(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/flow-designer/exports/token-subflow.json"),
+    );
+    let mut flow = wxcflow::flow_designer::model::FdFlow::read(&source).expect("reads");
+    flow.name = format!("{}{HOSTILE}", flow.name);
+    for v in &mut flow.variables {
+        v.name = format!("{}{HOSTILE}", v.name);
+        v.description = HOSTILE.to_string();
+        v.kind = HOSTILE.to_string();
+    }
+    for a in &mut flow.process.activities {
+        a.settings.insert(
+            "description".into(),
+            serde_json::Value::String(HOSTILE.into()),
+        );
+    }
+    let input = wxcflow::flow_designer::sheet::SheetInput {
+        flow: &flow,
+        source_name: "spec`|<b>.toml",
+        file_name: "flow`|<b>.json",
+        origins: &Default::default(),
+        diagnostics: &[],
+    };
+    let sheet = input.sheet();
+    common::assert_inert_markdown(&sheet, &["# Build sheet", "## "]);
+    assert!(sheet.contains(r"\[l\]\(javascript:x\)"), "{sheet}");
+}

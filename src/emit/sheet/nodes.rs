@@ -1,17 +1,39 @@
 //! One section per node: its settings as Flow Builder shows them, its outcomes and its
 //! transition actions.
 
-use super::text::{assumed, cell, code};
+use super::text::{assumed, cell, code, code_inline, fence, paragraph};
 use crate::emit::graph::outcome_label;
 use crate::flow::{Action, Flow, Join, Node, NodeKind, Target};
+use crate::secret::names;
 use std::fmt::Write as _;
+
+/// What the sheet shows for a credential typed in clear where a request carries one: a
+/// credential header's value, a URL's password or credential parameter. It is secret by its
+/// place, so shown nowhere but in the spec and the document.
+pub const TYPED_CREDENTIAL: &str =
+    "*a credential typed in the spec, not shown: type the value the spec holds*";
+
+/// A URL as a code span, each credential typed in it shown as the mask, with a note saying so.
+pub fn url_text(url: &str) -> String {
+    let masked = names::url_with_credentials_masked(url, names::CONNECT_REFERENCES);
+    if masked == url {
+        code(url)
+    } else {
+        format!(
+            "{} (*{} stands for a credential typed in the spec: type the value the spec holds*)",
+            code(&masked),
+            crate::secret::MASK
+        )
+    }
+}
 
 pub fn target_text(flow: &Flow, target: &Target) -> String {
     match target {
-        Target::Node(id) => flow
-            .node(*id)
-            .map_or_else(|| id.to_string(), |n| format!("**{}** `{}`", n.id, n.key)),
-        Target::End(outcome) => format!("**End** with flow outcome **{outcome}**"),
+        Target::Node(id) => flow.node(*id).map_or_else(
+            || id.to_string(),
+            |n| format!("**{}** {}", n.id, code_inline(&n.key)),
+        ),
+        Target::End(outcome) => format!("**End** with flow outcome **{}**", cell(outcome)),
     }
 }
 
@@ -22,18 +44,34 @@ pub fn node_section(out: &mut String, flow: &Flow, node: &Node) {
         NodeKind::Evaluate(_) => "Evaluate",
         NodeKind::CallFlow(_) => "Call Flow",
     };
-    let _ = writeln!(out, "### {} · `{}` · {type_name}\n", node.id, node.key);
-    if let Some(note) = &node.note {
-        let _ = writeln!(out, "{note}\n");
+    let _ = writeln!(
+        out,
+        "### {} · {} · {type_name}\n",
+        node.id,
+        code_inline(&node.key)
+    );
+    if let Some(note) = node.note.as_deref().map(paragraph) {
+        if !note.is_empty() {
+            let _ = writeln!(out, "{note}\n");
+        }
     }
     let _ = writeln!(out, "| setting | value |");
     let _ = writeln!(out, "|---|---|");
     match &node.kind {
         NodeKind::Http(h) => {
             let _ = writeln!(out, "| Method | {} |", h.method.as_str());
-            let _ = writeln!(out, "| Endpoint URL | {} |", code(&h.url));
+            let _ = writeln!(out, "| Endpoint URL | {} |", url_text(&h.url));
             for (name, value) in &h.headers {
-                let _ = writeln!(out, "| Header `{}` | {} |", cell(name), code(value));
+                let value = if names::connect_header_types_credential(
+                    name,
+                    value,
+                    &flow.credential_headers,
+                ) {
+                    TYPED_CREDENTIAL.to_string()
+                } else {
+                    code(value)
+                };
+                let _ = writeln!(out, "| Header {} | {value} |", code(name));
             }
             if let Some(body) = &h.body {
                 // A body of several lines is typed as it is: shown whole below the table.
@@ -47,7 +85,7 @@ pub fn node_section(out: &mut String, flow: &Flow, node: &Node) {
             let _ = writeln!(out, "| Connection timeout | {} |", ms(h.connect_timeout_ms));
             let _ = writeln!(out, "| Request timeout | {} |", ms(h.request_timeout_ms));
             if let Some(proxy) = &h.proxy {
-                let _ = writeln!(out, "| Proxy | {} |", code(proxy));
+                let _ = writeln!(out, "| Proxy | {} |", url_text(proxy));
             }
             if !h.outputs.is_empty() {
                 let paste = if h.samples.is_empty() {
@@ -59,11 +97,10 @@ pub fn node_section(out: &mut String, flow: &Flow, node: &Node) {
                 for (name, path) in &h.outputs {
                     let _ = writeln!(
                         out,
-                        "| ↳ `{}` | {} (read as `$({}.{})`) |",
-                        cell(name),
+                        "| ↳ {} | {} (read as {}) |",
+                        code(name),
                         code(path),
-                        node.id,
-                        cell(name)
+                        code(&format!("$({}.{name})", node.id))
                     );
                 }
             }
@@ -99,16 +136,16 @@ pub fn node_section(out: &mut String, flow: &Flow, node: &Node) {
                     .collect();
                 let _ = writeln!(
                     out,
-                    "| Branch {} `{}` | {join}: {} |",
+                    "| Branch {} {} | {join}: {} |",
                     i + 1,
-                    cell(&arm.name),
+                    code(&arm.name),
                     conditions.join("; ")
                 );
             }
             let _ = writeln!(out, "| Default branch label | {} |", cell(&b.none_label));
         }
         NodeKind::Evaluate(e) => {
-            let _ = writeln!(out, "| Script output name | `{}` |", cell(&e.output));
+            let _ = writeln!(out, "| Script output name | {} |", code(&e.output));
             let _ = writeln!(
                 out,
                 "| Branch names | {} |",
@@ -120,7 +157,7 @@ pub fn node_section(out: &mut String, flow: &Flow, node: &Node) {
             );
         }
         NodeKind::CallFlow(c) => {
-            let _ = writeln!(out, "| Workflow Name | `{}` |", cell(&c.flow));
+            let _ = writeln!(out, "| Workflow Name | {} |", code(&c.flow));
             let _ = writeln!(
                 out,
                 "| Node Type | {} |",
@@ -140,7 +177,7 @@ pub fn node_section(out: &mut String, flow: &Flow, node: &Node) {
     out.push('\n');
     if let NodeKind::Http(h) = &node.kind {
         if let Some(body) = h.body.as_deref().filter(|b| b.contains('\n')) {
-            let fence = "`".repeat(3.max(longest_backtick_run(body) + 1));
+            let fence = fence(body);
             let _ = writeln!(
                 out,
                 "Body:\n\n{fence}\n{}\n{fence}\n",
@@ -149,7 +186,12 @@ pub fn node_section(out: &mut String, flow: &Flow, node: &Node) {
         }
         for (i, sample) in h.samples.iter().enumerate() {
             let text = serde_json::to_string_pretty(sample).unwrap_or_default();
-            let _ = writeln!(out, "Sample reply {}:\n\n```json\n{text}\n```\n", i + 1);
+            let fence = fence(&text);
+            let _ = writeln!(
+                out,
+                "Sample reply {}:\n\n{fence}json\n{text}\n{fence}\n",
+                i + 1
+            );
         }
     }
     if let NodeKind::CallFlow(_) = &node.kind {
@@ -160,9 +202,10 @@ pub fn node_section(out: &mut String, flow: &Flow, node: &Node) {
         );
     }
     if let NodeKind::Evaluate(e) = &node.kind {
+        let fence = fence(&e.script);
         let _ = writeln!(
             out,
-            "Script:\n\n```javascript\n{}\n```\n",
+            "Script:\n\n{fence}javascript\n{}\n{fence}\n",
             e.script.trim_end()
         );
     }
@@ -196,7 +239,7 @@ fn actions(out: &mut String, when: &str, list: &[Action], node: &Node) {
         let sets: Vec<String> = action
             .set
             .iter()
-            .map(|(k, v)| format!("`{k}` = {}", code(v)))
+            .map(|(k, v)| format!("{} = {}", code_inline(k), code_inline(v)))
             .collect();
         let _ = writeln!(
             out,
@@ -204,9 +247,4 @@ fn actions(out: &mut String, when: &str, list: &[Action], node: &Node) {
             sets.join(", ")
         );
     }
-}
-
-/// The longest run of backticks in a text, for a fence that holds it.
-fn longest_backtick_run(text: &str) -> usize {
-    text.split(|c| c != '`').map(str::len).max().unwrap_or(0)
 }

@@ -38,13 +38,64 @@ fn span(text: &str, in_table: bool) -> String {
     format!("{ticks}{pad}{body}{pad}{ticks}")
 }
 
-/// Text for a table cell: pipes escaped, one line, and no `<...>` that GitHub would take as HTML.
+/// Text as Markdown shows it, literally, in a table cell or in prose, on one line: every
+/// character that can begin Markdown inline markup backslash-escaped (CommonMark lets any ASCII
+/// punctuation be), so that no name, note or description makes a link (`[l](javascript:x)`, a
+/// bare `https://`, `www.` or e-mail address), HTML (`<script>`), an entity (`&lt;`), emphasis,
+/// a code span, math or a table column; and at the start, what would begin a block (`#`, `-`,
+/// `+`, `=`, a list number's `.`).
 pub fn cell(text: &str) -> String {
-    crate::diagnostic::printable(text)
-        .replace('|', "\\|")
-        .replace('\n', " ")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+    let flat = text.replace(['\r', '\n'], " ");
+    let printable = crate::diagnostic::printable(&flat);
+    let mut out = String::with_capacity(printable.len());
+    let chars: Vec<char> = printable.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        let before = &chars[..i];
+        let escaped = match c {
+            '\\' | '`' | '*' | '[' | ']' | '(' | ')' | '<' | '>' | '&' | '|' | '~' | '$' | '@' => {
+                true
+            }
+            // Within a word (`ACME_TOKEN`) `_` emphasises nothing.
+            '_' => {
+                !(i > 0
+                    && chars[i - 1].is_alphanumeric()
+                    && chars.get(i + 1).is_some_and(|n| n.is_alphanumeric()))
+            }
+            // `https://` would be made a link.
+            ':' => chars.get(i + 1..i + 3) == Some(&['/', '/'][..]),
+            '#' | '-' | '+' | '=' => i == 0,
+            // `1.` would start a list, `www.` an address.
+            '.' => {
+                (!before.is_empty() && before.iter().all(char::is_ascii_digit))
+                    || before.len() >= 3
+                        && before[i - 3..].iter().all(|w| w.eq_ignore_ascii_case(&'w'))
+            }
+            _ => false,
+        };
+        if escaped {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A note or description as a paragraph of its own: each line as [`cell`] writes it, joined
+/// by hard line breaks, so that what it says keeps its lines and none starts a heading, list,
+/// quote or code block.
+pub fn paragraph(text: &str) -> String {
+    text.lines()
+        .map(|line| cell(line.trim()))
+        .filter(|line| !line.is_empty())
+        .collect::<Vec<_>>()
+        .join("\\\n")
+}
+
+/// A fence for a code block that holds `text`: more backticks than its longest run, at least
+/// three.
+pub fn fence(text: &str) -> String {
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    "`".repeat(3.max(longest + 1))
 }
 
 /// A variable's default as the sheet shows it; secrets only as a placeholder naming their source.
@@ -55,7 +106,10 @@ pub fn default_text(v: &Variable, origins: &BTreeMap<String, Vec<String>>) -> St
                 "*secret, not shown: take it from {}*",
                 cell(&from.join(" and "))
             ),
-            None => format!("*secret, not shown: the `{}` value you were given*", v.name),
+            None => format!(
+                "*secret, not shown: the {} value you were given*",
+                code(&v.name)
+            ),
         },
         (true, true) => "(empty; secret)".into(),
         _ => code(&v.default),
@@ -78,7 +132,7 @@ pub fn variable_notes(v: &Variable) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{code, code_inline};
+    use super::{cell, code, code_inline, paragraph};
 
     #[test]
     fn a_code_span_holds_backticks_and_pipes_as_typed() {
@@ -87,5 +141,20 @@ mod tests {
         assert_eq!(code("`x`"), "`` `x` ``");
         assert_eq!(code_inline("one\ntwo"), "`one two`");
         assert_eq!(code(""), "(empty)");
+    }
+
+    #[test]
+    fn a_cell_shows_any_text_as_it_is() {
+        assert_eq!(cell("a|b"), "a\\|b");
+        assert_eq!(cell("[l](javascript:x)"), "\\[l\\]\\(javascript:x\\)");
+        assert_eq!(cell("_a_ A_B https://x"), "\\_a\\_ A_B https\\://x");
+        assert_eq!(cell("<script>"), "\\<script\\>");
+        assert_eq!(cell("one\ntwo `x`"), "one two \\`x\\`");
+        assert_eq!(paragraph("# one\n\n    two"), "\\# one\\\ntwo");
+        assert_eq!(
+            cell("1. www.example.com, a@b.c."),
+            "1\\. www\\.example.com, a\\@b.c."
+        );
+        assert_eq!(cell("The flow failed."), "The flow failed.");
     }
 }

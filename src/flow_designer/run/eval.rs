@@ -452,14 +452,15 @@ fn tokens(text: &str) -> Result<Vec<Tok>, EvalError> {
             continue;
         }
         if c == b'"' || c == b'\'' {
-            i += 1;
-            while i < b.len() && b[i] != c {
-                i += if b[i] == b'\\' { 2 } else { 1 };
-            }
-            if i >= b.len() {
+            let (end, interpolated) = crate::flow_designer::pebble::string_literal(b, i);
+            if end >= b.len() {
                 return Err(EvalError("a string without its closing quote".into()));
             }
-            i += 1;
+            i = end + 1;
+            if !interpolated.is_empty() {
+                out.extend(interpolation(text, start, end, &interpolated)?);
+                continue;
+            }
         } else if c.is_ascii_alphanumeric() || c == b'_' {
             while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
                 i += 1;
@@ -481,6 +482,45 @@ fn tokens(text: &str) -> Result<Vec<Tok>, EvalError> {
             text: text[start..i].to_string(),
         });
     }
+    Ok(out)
+}
+
+/// A double-quoted string that interpolates (`"PIN #{Pin}!"`, from the quote at `start` to the
+/// one at `end`) as Pebble evaluates it: its text and each expression's value joined, as tokens
+/// of `("PIN " ~ (Pin) ~ "!")`.
+fn interpolation(
+    text: &str,
+    start: usize,
+    end: usize,
+    parts: &[std::ops::Range<usize>],
+) -> Result<Vec<Tok>, EvalError> {
+    let tok = |t: &str| Tok {
+        text: t.to_string(),
+    };
+    let mut out = vec![tok("("), tok("\"\"")];
+    let mut from = start + 1;
+    for part in parts {
+        // The text before `#{`, in quotes of its own.
+        let literal = &text[from..part.start - 2];
+        if !literal.is_empty() {
+            out.extend([tok("~"), tok(&format!("\"{literal}\""))]);
+        }
+        let inner = tokens(&text[part.clone()])?;
+        if inner.is_empty() {
+            return Err(EvalError(
+                "an interpolation `#{}` without an expression".into(),
+            ));
+        }
+        out.extend([tok("~"), tok("(")]);
+        out.extend(inner);
+        out.push(tok(")"));
+        from = part.end + 1;
+    }
+    let literal = &text[from..end];
+    if !literal.is_empty() {
+        out.extend([tok("~"), tok(&format!("\"{literal}\""))]);
+    }
+    out.push(tok(")"));
     Ok(out)
 }
 
@@ -750,6 +790,20 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.clone()))
             .collect();
         Pebble::new().render(template, &context)
+    }
+
+    #[test]
+    fn a_double_quoted_string_interpolates_as_pebble_does() {
+        let x = [("x", Value::from(5)), ("who", Value::from("world"))];
+        assert_eq!(render("{{ \"a #{x} b\" }}", &x).unwrap(), "a 5 b");
+        assert_eq!(render("{{ \"#{who}\" == 'world' }}", &x).unwrap(), "true");
+        assert_eq!(
+            render("{{ \"#{ who ~ \"-#{x}\" }!\" }}", &x).unwrap(),
+            "world-5!"
+        );
+        // Single quotes, and a `#` not before `{`, are text.
+        assert_eq!(render("{{ '#{x}' }}", &x).unwrap(), "#{x}");
+        assert_eq!(render("{{ \"# {x}\" }}", &x).unwrap(), "# {x}");
     }
 
     #[test]

@@ -16,7 +16,10 @@ mod render;
 use super::model::Scope;
 use super::model::*;
 use super::pebble;
-use super::secrets::{covers, is_credential_header, secret_variables, Secrets};
+use super::secrets::{
+    covers, credential_variables, holds_url_password, is_credential_header, secret_variables,
+    Secrets,
+};
 use crate::flow::jsonpath;
 use crate::flow::limits::{MAX_RUN_HELD_BYTES, MAX_RUN_VALUE_BYTES, MAX_TEMPLATE_FUEL};
 use crate::secret::Text;
@@ -491,15 +494,19 @@ fn typed(kind: &str, value: &Value) -> Option<Value> {
 
 impl<'f> Frame<'f> {
     fn new(flow: &'f FdFlow, prefix: String) -> Frame<'f> {
-        let secret_names = secret_variables(flow);
+        // Secret: what the flow marks secure or names as a secret, and what a request carries
+        // as a credential (a header, a query parameter, a URL's password), by its uses.
+        let mut secret_names = secret_variables(flow);
+        secret_names.extend(credential_variables(flow));
         let vars = flow
             .variables
             .iter()
             .map(|v| {
                 let value = typed(&v.kind, &v.value).unwrap_or_else(|| v.value.clone());
+                let secret = secret_names.contains(&v.name) || holds_url_password(&value);
                 let slot = Slot {
                     value,
-                    taint: Taint::secret(secret_names.contains(&v.name)),
+                    taint: Taint::secret(secret),
                 };
                 (v.name.clone(), slot)
             })
@@ -641,7 +648,7 @@ impl<'f> Frame<'f> {
             return Err(Stop::WrongType(activity.into(), name.into(), kind));
         };
         let taint = Taint {
-            secret: taint.secret || self.secret_names.contains(name),
+            secret: taint.secret || self.secret_names.contains(name) || holds_url_password(&value),
             ..taint
         };
         self.vars.insert(name.to_string(), Slot { value, taint });
@@ -859,8 +866,31 @@ impl Machine<'_> {
                 for (variable, template, _) in entries {
                     match self.render(frame, &name, &template) {
                         Ok(value) => {
+                            // Whether a secret value fits a typed variable (a PIN in an
+                            // INTEGER) is the secret's: the way on from here, succeeding or
+                            // not, is chosen on it, as a Condition on it would be.
+                            let kind = frame.kind_of(&variable).unwrap_or("STRING");
+                            if value.is_secret() && kind != "STRING" {
+                                self.chose_on_secret(frame, a);
+                            }
                             let text = Value::String(value.expose().to_string());
-                            frame.set(&name, &variable, text, Taint::of(&value))?;
+                            match frame.set(&name, &variable, text, Taint::of(&value)) {
+                                Ok(()) => {}
+                                // A value its variable's type refuses fails the activity as an
+                                // expression that cannot be evaluated does: by its error port
+                                // when its flow links one [assumed], else the run stops.
+                                Err(Stop::WrongType(at, variable, kind)) => {
+                                    let links = frame.index.links_from(&a.name);
+                                    if !links.iter().any(|l| l.port == "error") {
+                                        return Err(Stop::WrongType(at, variable, kind));
+                                    }
+                                    let why = EvalError(format!(
+                                        "the value for `{variable}` is not a {kind}"
+                                    ));
+                                    return self.error_port(frame, a, "expr", why);
+                                }
+                                Err(other) => return Err(other),
+                            }
                         }
                         Err(why) => {
                             // Whether it fails (and leaves by its error port) may be the

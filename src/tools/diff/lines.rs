@@ -49,7 +49,7 @@ pub fn render_lines(flow: &Flow) -> String {
     for node in &flow.nodes {
         let _ = writeln!(out, "{} = {} {}", node.key, node.kind.type_name(), node.id);
         for (path, value) in side.fields(node) {
-            let _ = writeln!(out, "{}.{path} = {value}", node.key);
+            let _ = writeln!(out, "{}.{path} = {}", node.key, value.shown());
         }
         for (outcome, target) in side.exits(node) {
             let _ = writeln!(out, "{}.{outcome} -> {target}", node.key);

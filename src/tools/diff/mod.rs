@@ -10,7 +10,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::secret::Text;
+use crate::secret::{names, Text};
 pub(crate) mod facts;
 pub(crate) mod lines;
 pub(crate) mod merge;
@@ -150,8 +150,38 @@ impl<'a> Side<'a> {
         }
     }
 
-    /// A node's settings as path -> value (exits apart), for field-by-field comparison.
-    fn fields(&self, node: &Node) -> BTreeMap<String, String> {
+    /// A node's settings as path -> value (exits apart), for field-by-field comparison. A
+    /// credential typed in clear where a request carries one (a credential header's value, a
+    /// URL's password or credential parameter, in the URL, the proxy address) is secret by its
+    /// place: compared as written, shown as the mask.
+    fn fields(&self, node: &Node) -> Fields {
+        let mut out: Fields = self
+            .plain_fields(node)
+            .into_iter()
+            .map(|(k, v)| (k, Text::plain(v)))
+            .collect();
+        if let NodeKind::Http(h) = &node.kind {
+            let mut typed = |path: String, secret: bool| {
+                if let Some(v) = out.get_mut(&path) {
+                    *v = v.clone().tainted_by(secret);
+                }
+            };
+            typed("url".into(), url_types_credential(&h.url));
+            if let Some(p) = &h.proxy {
+                typed("proxy".into(), url_types_credential(p));
+            }
+            for (k, v) in &h.headers {
+                typed(
+                    format!("headers.{k}"),
+                    names::connect_header_types_credential(k, v, &self.flow.credential_headers),
+                );
+            }
+        }
+        out
+    }
+
+    /// A node's settings as written, before any is told secret by its place.
+    fn plain_fields(&self, node: &Node) -> BTreeMap<String, String> {
         let mut out = BTreeMap::new();
         let q = |s: &str| format!("{:?}", self.text(s));
         if let Some(n) = &node.note {
@@ -255,6 +285,12 @@ impl<'a> Side<'a> {
             .map(|e| (e.outcome.clone(), self.target(&e.target)))
             .collect()
     }
+}
+
+/// Whether a Webex Connect URL, as written, carries a credential in clear (a typed password or
+/// credential parameter): then it is secret whole by its place.
+pub(crate) fn url_types_credential(url: &str) -> bool {
+    !names::url_credentials(url, names::CONNECT_REFERENCES).is_empty()
 }
 
 /// A flat view's values as facts that hold no secret.
@@ -392,7 +428,10 @@ fn diff_outcomes(old: &Flow, new: &Flow, changes: &mut Vec<Change>) {
                 ),
                 (
                     "notify_url".into(),
-                    Text::plain(format!("{:?}", o.notify_url)),
+                    Text::new(
+                        format!("{:?}", o.notify_url),
+                        o.notify_url.as_deref().is_some_and(url_types_credential),
+                    ),
                 ),
             ])
         };
@@ -414,7 +453,7 @@ fn diff_nodes(a: &Side, b: &Side, changes: &mut Vec<Change>) {
                 key: &n.key,
                 type_name: n.kind.type_name(),
                 id: Some(u64::from(n.id.0)),
-                facts: texts(side.fields(n)),
+                facts: side.fields(n),
             })
             .collect()
     }
@@ -467,7 +506,7 @@ fn diff_nodes(a: &Side, b: &Side, changes: &mut Vec<Change>) {
                 Some(y.kind.type_name().into()),
             ));
         }
-        let (fx, fy) = (texts(a.fields(x)), texts(b.fields(y)));
+        let (fx, fy) = (a.fields(x), b.fields(y));
         compare(
             &fx,
             &fy,

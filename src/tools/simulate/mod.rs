@@ -17,7 +17,7 @@ use crate::flow::*;
 use crate::secret::Text;
 use serde::Serialize;
 use std::cell::Cell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::rc::Rc;
 
 pub(crate) use render::exchange_lines;
@@ -608,7 +608,8 @@ impl Machine<'_> {
         depth: usize,
     ) -> Result<String, Stop> {
         // A value keeps its provenance across the call: a secret stays secret in either flow,
-        // whichever of them declares the variable secret.
+        // whichever of them declares the variable secret (or sends it as a credential).
+        let child = &*with_credential_variables_secret(child);
         let mut child_vars: Vars = child
             .variables
             .iter()
@@ -889,12 +890,103 @@ fn run_actions(
     assigned
 }
 
-/// Stores assignments; a variable declared secret makes what it holds secret.
+/// The variables whose values a request carries as a credential, by the flow's uses: read in a
+/// credential header's value (`pin = "$(Pin)"`, `Authorization = "Bearer $(Token)"`), a
+/// credential query parameter's value or a URL's password (in a node's URL or proxy, or an
+/// outcome's notify URL); then, over the assignments, every variable whose value one of them
+/// takes. Told by where a value goes, never by the value.
+pub(crate) fn credential_variables(flow: &Flow) -> BTreeSet<String> {
+    use crate::secret::names::{credential_parameters, is_credential_place, url_password};
+    let mut found = BTreeSet::new();
+    let read = |text: &str, found: &mut BTreeSet<String>| {
+        for r in crate::flow::refs::references(text).unwrap_or_default() {
+            found.insert(r.name.to_string());
+        }
+    };
+    let url = |url: &str, found: &mut BTreeSet<String>| {
+        for (_, value) in credential_parameters(url) {
+            read(value, found);
+        }
+        if let Some(password) = url_password(url) {
+            read(password, found);
+        }
+    };
+    for o in &flow.outcomes {
+        if let Some(notify) = &o.notify_url {
+            url(notify, &mut found);
+        }
+    }
+    for node in &flow.nodes {
+        if let NodeKind::Http(h) = &node.kind {
+            url(&h.url, &mut found);
+            if let Some(proxy) = &h.proxy {
+                url(proxy, &mut found);
+            }
+            for (name, value) in &h.headers {
+                let declared = flow.credential_headers.iter();
+                if is_credential_place(name)
+                    || declared.into_iter().any(|d| d.eq_ignore_ascii_case(name))
+                {
+                    read(value, &mut found);
+                }
+            }
+        }
+    }
+    // What a credential variable takes is sent as one too: follow assignments back.
+    let assignments: Vec<(&String, &String)> = flow
+        .nodes
+        .iter()
+        .flat_map(|n| n.on_enter.iter().chain(&n.on_leave))
+        .flat_map(|a| &a.set)
+        .collect();
+    loop {
+        let before = found.len();
+        for (target, value) in &assignments {
+            if found.contains(*target) {
+                read(value, &mut found);
+            }
+        }
+        if found.len() == before {
+            break;
+        }
+    }
+    found.retain(|name| flow.variables.iter().any(|v| &v.name == name));
+    found
+}
+
+/// The flow as a run reads it: each variable a request carries as a credential
+/// ([`credential_variables`]), or whose value is a URL with a password, held as a secret, as if
+/// declared one, so that every printer shows its value, and whatever is made from it, as the
+/// mask.
+fn with_credential_variables_secret(flow: &Flow) -> std::borrow::Cow<'_, Flow> {
+    let credentials = credential_variables(flow);
+    let secret = |v: &crate::flow::Variable| {
+        !v.secret && (credentials.contains(&v.name) || holds_url_password(v.default.as_str()))
+    };
+    if !flow.variables.iter().any(secret) {
+        return std::borrow::Cow::Borrowed(flow);
+    }
+    let mut flow = flow.clone();
+    for v in &mut flow.variables {
+        v.secret |= credentials.contains(&v.name) || holds_url_password(&v.default);
+    }
+    std::borrow::Cow::Owned(flow)
+}
+
+/// Whether a value is a URL with a password (`https://user:pass@host`): a credential wherever
+/// it goes.
+fn holds_url_password(value: &str) -> bool {
+    crate::secret::names::url_password(value).is_some_and(|p| !p.is_empty())
+}
+
+/// Stores assignments; a variable declared secret makes what it holds secret, and so does a
+/// value that is a URL with a password.
 fn apply(flow: &Flow, vars: &mut Vars, assigned: &mut [(String, Text)]) {
     for (k, v) in assigned.iter_mut() {
         let declared = flow.variables.iter().any(|d| &d.name == k && d.secret);
         let held = vars.get(k).is_some_and(Text::is_secret);
-        *v = std::mem::take(v).tainted_by(declared || held);
+        let password = holds_url_password(v.expose());
+        *v = std::mem::take(v).tainted_by(declared || held || password);
         vars.insert(k.clone(), v.clone());
     }
 }
@@ -909,7 +1001,8 @@ impl Flow {
         http: &mut dyn HttpClient,
         children: &dyn FlowResolver,
     ) -> Run {
-        let mut vars: Vars = self
+        let flow = with_credential_variables_secret(self);
+        let mut vars: Vars = flow
             .variables
             .iter()
             .map(|v| (v.name.clone(), v.default_text()))
@@ -924,7 +1017,7 @@ impl Flow {
             compared_secret: false,
             secret_choice: None,
         };
-        let result = machine.execute(self, trigger, &mut vars, &mut steps, &[], 0);
+        let result = machine.execute(&flow, trigger, &mut vars, &mut steps, &[], 0);
         let (outcome, error) = match result {
             Ok(outcome) => (Some(outcome), None),
             Err(e) => (None, Some(e)),
