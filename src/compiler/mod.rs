@@ -30,13 +30,13 @@ pub struct Build {
 }
 
 impl Build {
-    /// Whether the document holds a secret value, so that a file holding it must be private.
-    /// Secret values can only be in secret variables' defaults (rendering refuses them anywhere
-    /// else), so this reads the declarations, not the text.
+    /// Whether the document holds a secret value, so that a file holding it must be private:
+    /// a secret variable's default (rendering lets secret values land nowhere else) or a
+    /// credential typed in clear where a request carries one. Told by places, not by the text.
     pub fn holds_secret(&self) -> bool {
         self.output
             .as_ref()
-            .is_some_and(|(doc, _)| doc.flow.holds_secret())
+            .is_some_and(|(doc, _)| doc.flow.holds_secret() || doc.flow.holds_typed_credential())
     }
 
     /// Whether any diagnostic is an error, in which case there is no document.

@@ -457,11 +457,12 @@ pub fn verify_manifest(manifest: &Manifest) -> Vec<Finding> {
 }
 
 /// Whether a document holds a secret, decided from the document itself as the build decides it
-/// (a `secret` variable with a non-empty default); `None` when the bytes are not a flow document.
+/// (a `secret` variable with a non-empty default, or a credential typed in clear where a request
+/// carries one); `None` when the bytes are not a flow document.
 pub(crate) fn holds_secret(bytes: &[u8]) -> Option<bool> {
     serde_json::from_slice::<crate::flow::Document>(bytes)
         .ok()
-        .map(|d| d.flow.holds_secret())
+        .map(|d| d.flow.holds_secret() || d.flow.holds_typed_credential())
 }
 
 /// Findings about one document the manifest lists (a tenant rendered `ok`, or a kept one).

@@ -1102,6 +1102,10 @@ fn a_connect_credential_typed_in_a_request_is_secret_by_its_place() {
                 .unwrap()
                 .permissions();
             assert_eq!(mode.mode() & 0o777, 0o600, "decompile writes it privately");
+            let mode = std::fs::metadata(dir.path().join("pin.flow.json"))
+                .unwrap()
+                .permissions();
+            assert_eq!(mode.mode() & 0o777, 0o600, "build writes it privately");
         }
         let back = std::fs::read_to_string(dir.path().join("back.toml")).unwrap();
         assert!(
