@@ -299,6 +299,37 @@ pub(super) fn decompile(s: &Session, path: &Path, output: Option<&Path>) -> Opti
     let secret = Secrets::of(&flow).any().then_some(
         "the flow holds secret values (a secure variable's value or a credential typed in clear)",
     );
+    drop(flow);
+    // An export that breaks the Flow Designer schema decompiles (nothing is lost) into a spec
+    // that `build` refuses: said now, not at the next build.
+    let rebuilt = s.compiler().build_flow_designer(
+        InputKind::FlowDesignerSpec,
+        &SourceFile::new(origin.clone(), spec.clone()),
+        None,
+        &wxcflow::render::NoSecrets,
+        &|_| fd::lower::Children::default(),
+    );
+    let errors = rebuilt
+        .build
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .count();
+    if errors > 0 {
+        // Counted, not quoted: a schema message can quote any value of the flow.
+        let warning = Diagnostic::new(
+            Code::NotRebuildable,
+            format!(
+                "the spec decompiled from {} does not build back as it is: `build` finds {errors} error{} in it",
+                diagnostic::printable_name(&path.display().to_string()),
+                if errors == 1 { "" } else { "s" }
+            ),
+        )
+        .with_help(
+            "the export breaks the Flow Designer schema where `wxcflow check` says; mend the spec where `wxcflow build SPEC --target flow-designer` says, or the flow in Flow Designer",
+        );
+        print_diagnostics(s, &[warning], &[], Format::Human, false);
+    }
     Some(super::write_text(s, output, &spec, secret))
 }
 

@@ -203,6 +203,52 @@ fn diff_exit_codes_follow_diff1() {
     assert_eq!(broken.status.code(), Some(2));
 }
 
+/// The author-written round-trip fixtures through the binary: one builds back as decompile
+/// writes it; the other breaks the schema on purpose (nulls where text is modelled, event
+/// handlers without their timestamps), so decompile writes everything and says that `build`
+/// will refuse it, which it does (exit 1), rather than leaving that to the next build.
+#[test]
+fn decompile_says_when_its_spec_will_not_build_back() {
+    let dir = tempfile::tempdir().unwrap();
+    for (fixture, errors) in [("edges.json", 0), ("newer-export.json", 4)] {
+        let export = fd_fixture(&format!("round-trip/{fixture}"));
+        let decompiled = wxcflow(
+            dir.path(),
+            &["decompile", export.to_str().unwrap(), "-o", "back.toml"],
+        );
+        assert_eq!(decompiled.status.code(), Some(0), "{}", shown(&decompiled));
+        let stderr = String::from_utf8_lossy(&decompiled.stderr).into_owned();
+        let built = wxcflow(
+            dir.path(),
+            &[
+                "build",
+                "back.toml",
+                "--target",
+                "flow-designer",
+                "-o",
+                "back.json",
+            ],
+        );
+        let refused = String::from_utf8_lossy(&built.stderr)
+            .lines()
+            .filter(|l| l.starts_with("error["))
+            .count();
+        assert_eq!(refused, errors, "{fixture}: {}", shown(&built));
+        if errors == 0 {
+            assert_eq!(stderr, "", "{fixture}");
+            assert_eq!(built.status.code(), Some(0), "{fixture}");
+        } else {
+            assert_eq!(built.status.code(), Some(1), "{fixture}");
+            let export = export.display();
+            assert_eq!(
+                stderr,
+                format!("warning[wxc::not-rebuildable]: the spec decompiled from {export} does not build back as it is: `build` finds {errors} errors in it\n |\n = help: the export breaks the Flow Designer schema where `wxcflow check` says; mend the spec where `wxcflow build SPEC --target flow-designer` says, or the flow in Flow Designer\n\n"),
+                "{fixture}"
+            );
+        }
+    }
+}
+
 #[test]
 fn decompile_and_build_back_round_trip_through_the_binary() {
     let dir = tempfile::tempdir().unwrap();
