@@ -638,7 +638,12 @@ pub(super) fn push(s: &Session, args: &Push) -> Outcome {
     let token = match std::env::var(args.token_env) {
         Ok(t) if !t.trim().is_empty() => t.trim().to_string(),
         found => {
-            let state = if found.is_ok() { "empty" } else { "not set" };
+            // A value that is not UTF-8 is set, and is never shown: only what is wrong with it.
+            let state = match found {
+                Ok(_) => "empty",
+                Err(std::env::VarError::NotUnicode(_)) => "not UTF-8",
+                Err(std::env::VarError::NotPresent) => "not set",
+            };
             return Err(Failure::usage(format!(
                 "environment variable {} is {state}: it holds the Webex access token (contact-center scopes)",
                 args.token_env

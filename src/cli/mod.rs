@@ -23,11 +23,13 @@ macro_rules! outln {
     }};
 }
 
-/// Like `eprintln!`, but a stderr that cannot be written (`2>/dev/full`) does not panic, and
-/// control characters in what is reported never reach the terminal: see `io::stderr_write`.
+/// Like `eprintln!` for one line of a report, but a stderr that cannot be written
+/// (`2>/dev/full`) does not panic, and the line stays one line: a line break or any other
+/// control character in what it names (a file, a tenant, a key, a flag) shows as U+FFFD, so
+/// that no name can forge a line of the report: see `io::stderr_line`.
 macro_rules! reportln {
     ($($arg:tt)*) => {{
-        $crate::cli::io::stderr_write(format_args!("{}\n", format_args!($($arg)*)));
+        $crate::cli::io::stderr_line(format_args!($($arg)*));
     }};
 }
 
