@@ -94,7 +94,11 @@ pub(super) fn inspect(s: &Session, files: &[PathBuf], format: Format) -> Option<
             for (name, summary) in &reports {
                 match summary {
                     Some(summary) => out!(s, "{}", diagnostic::printable(&summary.render(name))),
-                    None => outln!(s, "{name}: not a readable Flow Designer file (see above)"),
+                    None => outln!(
+                        s,
+                        "{}: not a readable Flow Designer file (see above)",
+                        diagnostic::printable_name(name)
+                    ),
                 }
             }
         }

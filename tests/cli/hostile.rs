@@ -596,7 +596,8 @@ fn stderr_to_a_file_under_a_size_limit_is_not_cut_off() {
 /// A line break in a name printed within a line (a file's, a folder's, a tenant's, `-o`, a node
 /// key, a variable, a tenant key, an environment variable, a Flow Designer activity, a flag)
 /// shows as U+FFFD in every report line: the diagnostic's ` --> file` line and its message,
-/// render's notes, tenant headers and summary, `check --tenants`, `build --values`, `push`.
+/// render's notes, tenant headers and summary, `check --tenants`, `build --values`, `push`,
+/// and clap's own messages about a flag.
 /// No line of any output begins with what the name carried after its line break.
 #[cfg(unix)]
 #[test]
@@ -672,6 +673,18 @@ fn a_line_break_in_any_name_stays_within_its_report_line() {
         "PATH",
         "--region",
         &region,
+    ]);
+    // A flag's value that clap refuses, quoted in its message.
+    let jobs = forged("jobs");
+    run(&[
+        "render",
+        "spec.toml",
+        "--tenants",
+        "t2",
+        "-o",
+        "o5",
+        "--jobs",
+        &jobs,
     ]);
     for args in &runs {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
