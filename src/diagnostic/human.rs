@@ -12,7 +12,7 @@ impl Diagnostic {
     ///
     /// Each part is one line: a line break in the message, the help, a note or the file's name
     /// (a node key, a variable or file name the message quotes) shows as U+FFFD, as every
-    /// control character does (see [`printable_name`](super::printable_name)), so that no name
+    /// control character does (see [`printable_name`]), so that no name
     /// can forge a line of the report (` --> x`, then `error: forged.toml:3:1`).
     pub fn render_human(diagnostics: &[Diagnostic], sources: &[&SourceFile]) -> String {
         Self::render_human_styled(diagnostics, sources, false)
