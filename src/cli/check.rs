@@ -69,7 +69,7 @@ impl Report<'_> {
             return;
         }
         if let Some(heading) = heading {
-            self.human.push_str(&diagnostic::printable(&heading));
+            self.human.push_str(&diagnostic::printable_name(&heading));
             self.human.push('\n');
         }
         self.human.push_str(&Diagnostic::render_human_styled(

@@ -94,7 +94,11 @@ pub(super) fn inspect(s: &Session, files: &[PathBuf], format: Format) -> Option<
             for (name, summary) in &reports {
                 match summary {
                     Some(summary) => out!(s, "{}", diagnostic::printable(&summary.render(name))),
-                    None => outln!(s, "{name}: not a readable Flow Designer file (see above)"),
+                    None => outln!(
+                        s,
+                        "{}: not a readable Flow Designer file (see above)",
+                        diagnostic::printable_name(name)
+                    ),
                 }
             }
         }
@@ -669,7 +673,12 @@ pub(super) fn push(s: &Session, args: &Push) -> Outcome {
     let token = match std::env::var(args.token_env) {
         Ok(t) if !t.trim().is_empty() => t.trim().to_string(),
         found => {
-            let state = if found.is_ok() { "empty" } else { "not set" };
+            // A value that is not UTF-8 is set, and is never shown: only what is wrong with it.
+            let state = match found {
+                Ok(_) => "empty",
+                Err(std::env::VarError::NotUnicode(_)) => "not UTF-8",
+                Err(std::env::VarError::NotPresent) => "not set",
+            };
             return Err(Failure::usage(format!(
                 "environment variable {} is {state}: it holds the Webex access token (contact-center scopes)",
                 args.token_env

@@ -36,8 +36,8 @@ pub struct Files {
     temporaries: std::sync::atomic::AtomicU64,
     /// The largest file this process may write (`ulimit -f`), read once when first needed.
     size_limit: std::sync::OnceLock<Option<u64>>,
-    /// When stdout is a regular file and that limit is set: the bytes stdout may still take.
-    stdout_room: std::sync::OnceLock<Option<std::sync::atomic::AtomicU64>>,
+    /// When stdout is a regular file and that limit is set: the limit.
+    stdout_limit: std::sync::OnceLock<Option<u64>>,
 }
 
 impl Files {
@@ -635,52 +635,18 @@ impl Files {
         let text = wxcflow::diagnostic::escape_c1(text);
         // Past `ulimit -f` the kernel would end the process halfway through the write (`schema >
         // file`): what would not fit is not begun, and the run ends with exit 2.
-        if let Some(room) = self.stdout_room.get_or_init(|| self.stdout_file_room()) {
-            use std::sync::atomic::Ordering;
-            let len = text.len() as u64;
-            if room
-                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
-                    left.checked_sub(len)
+        let limit = *self.stdout_limit.get_or_init(|| limited_stream(1));
+        let written = match limit {
+            None => std::io::stdout().lock().write_all(text.as_bytes()),
+            Some(limit) => {
+                within_limit(1, limit, text.as_bytes()).unwrap_or_else(|| {
+                    Err(std::io::Error::other(
+                        "stdout is a file, and this output would take it over the process's file size limit (ulimit -f); the rest was not written",
+                    ))
                 })
-                .is_err()
-            {
-                return self.record_stdout(Err(std::io::Error::other(
-                    "stdout is a file, and this output would take it over the process's file size limit (ulimit -f); the rest was not written",
-                )));
             }
-        }
-        let written = std::io::stdout().lock().write_all(text.as_bytes());
+        };
         self.record_stdout(written);
-    }
-
-    /// The bytes stdout may still take when it is a regular file under a file size limit: the
-    /// limit less where writing begins (the file's end when it is opened to append).
-    fn stdout_file_room(&self) -> Option<std::sync::atomic::AtomicU64> {
-        let limit = (*self.size_limit.get_or_init(file_size_limit))?;
-        let meta = std::fs::metadata("/proc/self/fd/1").ok()?;
-        if !meta.is_file() {
-            return None;
-        }
-        let info = std::fs::read_to_string("/proc/self/fdinfo/1").ok()?;
-        let field = |name: &str| {
-            info.lines()
-                .find_map(|l| l.strip_prefix(name))
-                .map(str::trim)
-                .map(str::to_string)
-        };
-        let position: u64 = field("pos:")?.parse().ok()?;
-        // O_APPEND is 0o2000 in the octal flags Linux shows.
-        let append = field("flags:")
-            .and_then(|f| u64::from_str_radix(&f, 8).ok())
-            .is_some_and(|f| f & 0o2000 != 0);
-        let start = if append {
-            position.max(meta.len())
-        } else {
-            position
-        };
-        Some(std::sync::atomic::AtomicU64::new(
-            limit.saturating_sub(start),
-        ))
     }
 
     fn record_stdout(&self, result: std::io::Result<()>) {
@@ -700,21 +666,100 @@ impl Files {
     }
 }
 
-/// Writes to stderr, where reports go. A failure (`2>/dev/full`) leaves nowhere to tell it, so
-/// it is ignored: the exit code still says how the command ended.
-/// Control characters in what it is given (a file name, a value from a spec) show as U+FFFD,
-/// so that nothing a user typed can recolour or rewrite the terminal.
-pub fn stderr_write(args: std::fmt::Arguments<'_>) {
+/// Writes one line of a report to stderr, with its line break. A failure (`2>/dev/full`) leaves
+/// nowhere to tell it, so it is ignored: the exit code still says how the command ended.
+/// The line stays one line: every control character in what it is given (a file name, a key,
+/// a value from a spec), line breaks and tabs included, shows as U+FFFD
+/// ([`wxcflow::diagnostic::printable_name`]), so that nothing a user typed can forge a line of
+/// the report, or recolour or rewrite the terminal.
+pub fn stderr_line(args: std::fmt::Arguments<'_>) {
     let text = args.to_string();
-    let _ = std::io::stderr()
-        .lock()
-        .write_all(wxcflow::diagnostic::printable(&text).as_bytes());
+    let mut line = wxcflow::diagnostic::printable_name(&text).into_owned();
+    line.push('\n');
+    stderr_write_styled(&line);
 }
 
 /// Writes text whose escape sequences are the command's own (coloured diagnostics, built from
 /// sanitized parts) to stderr as it is.
+///
+/// stderr redirected to a regular file is held to the process's file size limit (`ulimit -f`)
+/// as stdout is: past it the kernel would end the process halfway through a line, so text that
+/// would not fit is not begun, nor is any text after it (a report with a hole in it would say
+/// something else); the exit code still says how the command ended.
 pub fn stderr_write_styled(text: &str) {
-    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    static LIMIT: std::sync::OnceLock<Option<u64>> = std::sync::OnceLock::new();
+    static FULL: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    use std::sync::atomic::Ordering;
+    if FULL.load(Ordering::SeqCst) {
+        return;
+    }
+    let _ = match *LIMIT.get_or_init(|| limited_stream(2)) {
+        None => std::io::stderr().lock().write_all(text.as_bytes()),
+        Some(limit) => within_limit(2, limit, text.as_bytes()).unwrap_or_else(|| {
+            FULL.store(true, Ordering::SeqCst);
+            Ok(())
+        }),
+    };
+}
+
+/// The process's file size limit when standard stream `fd` (1 stdout, 2 stderr) is a regular
+/// file and a limit is set; `None` otherwise (a terminal, a pipe, no limit).
+fn limited_stream(fd: u8) -> Option<u64> {
+    let limit = file_size_limit()?;
+    std::fs::metadata(format!("/proc/self/fd/{fd}"))
+        .ok()?
+        .is_file()
+        .then_some(limit)
+}
+
+/// Writes `bytes` to standard stream `fd`, a regular file under file size limit `limit`, when
+/// they fit; `None`, with nothing written, when they would not. The room is told afresh for
+/// each write (the limit less where writing begins: the file's end when it is opened to
+/// append), so stdout and stderr sent to the same file (`>> log 2>&1`) are held together; one
+/// write at a time, and flushed, so that the place told is where the bytes go.
+fn within_limit(fd: u8, limit: u64, bytes: &[u8]) -> Option<std::io::Result<()>> {
+    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    // Both streams may be the same file: what stdout buffered is written before telling.
+    let flushed = std::io::stdout().lock().flush();
+    if fd == 1 {
+        if let Err(e) = flushed {
+            return Some(Err(e));
+        }
+    }
+    if let Some(start) = write_position(fd) {
+        if limit.saturating_sub(start) < bytes.len() as u64 {
+            return None;
+        }
+    }
+    Some(if fd == 1 {
+        let mut stdout = std::io::stdout().lock();
+        stdout.write_all(bytes).and_then(|()| stdout.flush())
+    } else {
+        std::io::stderr().lock().write_all(bytes)
+    })
+}
+
+/// Where a write to standard stream `fd` begins now: its position, or the file's end when it
+/// is opened to append (O_APPEND is 0o2000 in the octal flags Linux shows).
+fn write_position(fd: u8) -> Option<u64> {
+    let meta = std::fs::metadata(format!("/proc/self/fd/{fd}")).ok()?;
+    let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{fd}")).ok()?;
+    let field = |name: &str| {
+        info.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(str::trim)
+            .map(str::to_string)
+    };
+    let position: u64 = field("pos:")?.parse().ok()?;
+    let append = field("flags:")
+        .and_then(|f| u64::from_str_radix(&f, 8).ok())
+        .is_some_and(|f| f & 0o2000 != 0);
+    Some(if append {
+        position.max(meta.len())
+    } else {
+        position
+    })
 }
 
 #[cfg(all(test, unix))]

@@ -3,7 +3,8 @@
 
 #[cfg(feature = "live")]
 mod real {
-    /// Real HTTP for `run --live`, with the node's connection and request timeouts. Redirects are
+    /// Real HTTP for `run --live`, with the node's connection and request timeouts, each at
+    /// most [`wxcflow::flow_designer::run::LIVE_WAIT_CAP_MS`]. Redirects are
     /// followed by hand, so that each hop is in the trace and credential headers never reach
     /// another origin.
     pub(in crate::cli) struct LiveHttp;
@@ -24,9 +25,13 @@ mod real {
             use std::time::Duration;
             use wxcflow::secret::Text;
             use wxcflow::tools::simulate::{Hop, Reply};
+            // No single wait is longer than the cap, whatever the flow asks (a Flow Designer
+            // activity's `httpResponseTimeout` may ask for an hour).
+            let cap = wxcflow::flow_designer::run::LIVE_WAIT_CAP_MS;
             let request_ms = r
                 .request_timeout_ms
-                .unwrap_or(wxcflow::tools::simulate::Request::DEFAULT_TIMEOUT_MS);
+                .unwrap_or(wxcflow::tools::simulate::Request::DEFAULT_TIMEOUT_MS)
+                .min(cap);
             // Whatever a failure says may quote the URL: it is as secret as the URL.
             let failed = |reason: String| Reply::ConnectionFailed {
                 reason: Text::new(reason, r.url.is_secret()),
@@ -54,7 +59,7 @@ mod real {
                     .proxy(proxy)
                     .timeout_connect(
                         r.connect_timeout_ms
-                            .map(|ms| Duration::from_millis(ms.into())),
+                            .map(|ms| Duration::from_millis(ms.min(cap).into())),
                     )
                     .timeout_global(Some(Duration::from_millis(request_ms.into())))
                     .build()

@@ -23,11 +23,13 @@ macro_rules! outln {
     }};
 }
 
-/// Like `eprintln!`, but a stderr that cannot be written (`2>/dev/full`) does not panic, and
-/// control characters in what is reported never reach the terminal: see `io::stderr_write`.
+/// Like `eprintln!` for one line of a report, but a stderr that cannot be written
+/// (`2>/dev/full`) does not panic, and the line stays one line: a line break or any other
+/// control character in what it names (a file, a tenant, a key, a flag) shows as U+FFFD, so
+/// that no name can forge a line of the report: see `io::stderr_line`.
 macro_rules! reportln {
     ($($arg:tt)*) => {{
-        $crate::cli::io::stderr_write(format_args!("{}\n", format_args!($($arg)*)));
+        $crate::cli::io::stderr_line(format_args!($($arg)*));
     }};
 }
 
@@ -374,6 +376,17 @@ enum SchemaKind {
     FlowDesigner,
 }
 
+/// The error clap gives for the command line with every control character of every argument
+/// (line breaks included) shown as U+FFFD; `None` when that command line parses (an argument
+/// that was not UTF-8 is then what clap refused, and its message quotes none).
+fn shown_arguments_error() -> Option<clap::Error> {
+    let shown = std::env::args_os().map(|a| {
+        let text = a.to_string_lossy();
+        std::ffi::OsString::from(diagnostic::printable_name(&text).into_owned())
+    });
+    Cli::try_parse_from(shown).err()
+}
+
 /// Runs the command line and gives the exit code: the one place a command's [`Outcome`]
 /// becomes one ([`error::finish`]).
 pub fn run() -> ExitCode {
@@ -390,6 +403,19 @@ pub fn run() -> ExitCode {
                 )))),
                 None => error::usage_exit(false),
             };
+        }
+        Err(e) if e.use_stderr() => {
+            // clap quotes an argument within a line of its message (`invalid value '...' for
+            // '--jobs <JOBS>'`): told again from the arguments with every control character
+            // shown as U+FFFD, so that no argument can forge a line of the report.
+            let e = shown_arguments_error().unwrap_or(e);
+            if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+                let _ = e.print();
+            } else {
+                // Into a file or a pipe: plain, and held to `ulimit -f` as every report is.
+                io::stderr_write_styled(&e.render().to_string());
+            }
+            return error::usage_exit(true);
         }
         Err(e) => {
             // --help and --version go to stdout: a failure to write them is a failure too.

@@ -2,13 +2,18 @@
 //! places the caret by display width, so it points at the right character after tabs and wide
 //! (CJK) characters, and trims long lines around the span.
 
-use super::{printable, Diagnostic, Severity, SourceFile, Span};
+use super::{printable_name, Diagnostic, Severity, SourceFile, Span};
 use annotate_snippets::{AnnotationKind, Group, Level, Origin, Renderer, Snippet};
 use std::ops::Range;
 
 impl Diagnostic {
     /// Diagnostics for people, plain, quoting each one's line from `sources`: file, line,
     /// column, the line with the span underlined, and help.
+    ///
+    /// Each part is one line: a line break in the message, the help, a note or the file's name
+    /// (a node key, a variable or file name the message quotes) shows as U+FFFD, as every
+    /// control character does (see [`printable_name`]), so that no name
+    /// can forge a line of the report (` --> x`, then `error: forged.toml:3:1`).
     pub fn render_human(diagnostics: &[Diagnostic], sources: &[&SourceFile]) -> String {
         Self::render_human_styled(diagnostics, sources, false)
     }
@@ -26,7 +31,7 @@ impl Diagnostic {
         };
         let mut out = String::new();
         for d in diagnostics {
-            let message = printable(&d.message);
+            let message = printable_name(&d.message);
             let level = match d.severity {
                 Severity::Error => Level::ERROR,
                 Severity::Warning => Level::WARNING,
@@ -40,17 +45,17 @@ impl Diagnostic {
                 (Some(span), Some(line)) => title.element(
                     Snippet::source(line.text.as_str())
                         .line_start(span.line)
-                        .path(printable(&span.file))
+                        .path(printable_name(&span.file))
                         .annotation(AnnotationKind::Primary.span(line.span.clone())),
                 ),
                 (Some(span), None) => title.element(
-                    Origin::path(printable(&span.file))
+                    Origin::path(printable_name(&span.file))
                         .line(span.line)
                         .char_column(span.column),
                 ),
                 (None, _) => Group::with_title(title),
             };
-            let help = d.help.as_deref().map(printable);
+            let help = d.help.as_deref().map(printable_name);
             if let Some(help) = &help {
                 group = group.element(Level::HELP.message(help.as_ref()));
             }
@@ -60,8 +65,8 @@ impl Diagnostic {
                 .map(|r| {
                     format!(
                         "{} at {}:{}:{}",
-                        printable(&r.note),
-                        printable(&r.span.file),
+                        printable_name(&r.note),
+                        printable_name(&r.span.file),
                         r.span.line,
                         r.span.column
                     )

@@ -305,15 +305,19 @@ impl SourceFile {
         (place.line, column)
     }
 
-    /// A copy with every line's value (what follows its first `=`) hidden: for quoting a file of
-    /// values (a tenant file, an inputs file) that did not read, so that which of its values are
-    /// secret is not known. A line without `=` (inside a multi-line string) is not hidden.
+    /// A copy with every line hidden whole: for quoting a file of values (a tenant file, an
+    /// inputs file) that did not read, so that which of its values are secret is not known, nor
+    /// what its lines are: a line that does not read as `key = value` may be a bare token (a
+    /// secret pasted into the folder by mistake), a line of a multi-line string, or a key that
+    /// is a secret. The diagnostic still says where (file, line, column); the quoted line is the
+    /// mask.
     pub fn values_hidden(&self) -> SourceFile {
         let mut quoted = self.clone();
         let mut at = 0;
         for line in self.text.split_inclusive('\n') {
-            if let Some(eq) = line.find('=') {
-                quoted.hide(at + eq + 1..at + line.trim_end_matches(['\n', '\r']).len());
+            let shown = line.trim_end_matches(['\n', '\r']).len();
+            if shown > 0 {
+                quoted.hide(at..at + shown);
             }
             at += line.len();
         }

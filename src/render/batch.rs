@@ -303,13 +303,17 @@ pub(crate) enum StaleAction {
 /// Why a document changed since wxcflow wrote it is kept, even with `--prune`.
 pub(crate) const CHANGED_KEPT: &str = "changed since wxcflow wrote it: remove it by hand";
 
+/// Why a document a killed render planned to write is kept, even with `--prune`.
+pub(crate) const PLANNED_KEPT: &str = "a render was stopped while it was about to write it, so whether it is still as wxcflow wrote it cannot be told (it may hold secrets): remove it by hand";
+
 /// Decides a stale document's fate. A document still as wxcflow wrote it is removed, except one
 /// holding secrets, which only `--prune` removes (a deleted tenant's secret document may be the
-/// only copy of a deployed credential set; it is named on every render until then). So is a
-/// document a killed render planned to write ([`Status::Planned`]): it has no digest, and may
-/// hold secrets; `--prune` removes it only because the manifest in progress said wxcflow was
-/// about to write it. A document changed since wxcflow wrote it is someone's: kept and named,
-/// even with `--prune`.
+/// only copy of a deployed credential set; it is named on every render until then). A document
+/// a killed render planned to write ([`Status::Planned`]) and that is not the one an earlier
+/// completed render recorded has no digest to tell it by: it may be what the killed render
+/// wrote, or a file edited by hand since, so it is kept and named, even with `--prune` (which
+/// removes only documents still as wxcflow wrote them). So is a document changed since
+/// wxcflow wrote it: it is someone's.
 pub(crate) fn stale_action(entry: &ManifestEntry, found: &Found, prune: bool) -> StaleAction {
     match found {
         Found::Absent | Found::Input => StaleAction::Forget,
@@ -322,15 +326,7 @@ pub(crate) fn stale_action(entry: &ManifestEntry, found: &Found, prune: bool) ->
                 StaleAction::Remove
             }
         }
-        Found::File(_) if entry.status == Status::Planned => {
-            if prune {
-                StaleAction::Remove
-            } else {
-                StaleAction::Keep(
-                    "its tenant is gone or failed, and a render was stopped while it was about to write it (it may hold secrets); `render --prune` removes it",
-                )
-            }
-        }
+        Found::File(_) if entry.status == Status::Planned => StaleAction::Keep(PLANNED_KEPT),
         Found::File(_) => StaleAction::Keep(CHANGED_KEPT),
     }
 }
@@ -489,11 +485,10 @@ pub fn verify_document(
         // What `render --prune` would do with it, said as it is.
         let fate = match stale_action(entry, &Found::File(bytes.clone()), true) {
             StaleAction::Remove => "`render --prune` removes it",
-            _ => CHANGED_KEPT,
+            StaleAction::Keep(why) => why,
+            StaleAction::Forget => CHANGED_KEPT,
         };
-        let what = if entry.status == Status::Planned {
-            ", and a render was stopped while it was about to write it (it may hold secrets)"
-        } else if entry.private {
+        let what = if entry.private {
             ", holding secrets"
         } else {
             ""
@@ -1023,7 +1018,7 @@ mod tests {
     }
 
     #[test]
-    fn documents_a_killed_render_planned_are_candidates_that_only_prune_removes() {
+    fn documents_a_killed_render_planned_are_candidates_that_prune_removes_only_as_written() {
         let template = provenance::source("t.toml", b"");
         let mut previous = Manifest::new(template.clone());
         previous.tenants.push(entry(false, b"doc"));
@@ -1041,24 +1036,19 @@ mod tests {
         assert!(candidates[0].output_sha256.is_some());
         assert_eq!(candidates[1].output, "b.flow.json");
         assert_eq!(candidates[1].output_sha256, None);
-        // Still as written: removed as usual. Rewritten (or unknown): only --prune removes it.
+        // Still as written: removed as usual. Rewritten, or with no digest to tell it by: the
+        // killed render's bytes or someone's, so kept even with --prune.
         let found = Found::File(b"doc".to_vec());
         assert_eq!(
             stale_action(&candidates[0], &found, false),
             StaleAction::Remove
         );
         let other = Found::File(b"other".to_vec());
-        assert!(matches!(
-            stale_action(&candidates[1], &other, false),
-            StaleAction::Keep(_)
-        ));
-        assert_eq!(
-            stale_action(&candidates[1], &other, true),
-            StaleAction::Remove
-        );
-        assert_eq!(
-            stale_action(&candidates[0], &other, true),
-            StaleAction::Remove
-        );
+        for (candidate, prune) in [(1, false), (1, true), (0, true)] {
+            assert_eq!(
+                stale_action(&candidates[candidate], &other, prune),
+                StaleAction::Keep(PLANNED_KEPT)
+            );
+        }
     }
 }

@@ -537,6 +537,173 @@ fn stdout_to_a_file_under_a_size_limit_is_refused_not_cut_off() {
     );
 }
 
+/// `check spec >> log 2>&1` under `ulimit -f`: stderr is held to the limit as stdout is, with
+/// both streams sent to the same file. The report that would not fit is not begun (the kernel
+/// would end the process with SIGXFSZ halfway through a line), and the run ends by its exit code.
+#[cfg(target_os = "linux")]
+#[test]
+fn stderr_to_a_file_under_a_size_limit_is_not_cut_off() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("e.toml"),
+        "[flow]\nname = \"A\"\nbogus = 1\n",
+    )
+    .unwrap();
+    // The limit in bytes, as the process is given it (sh counts `ulimit -f` in blocks of 512
+    // or 1024 bytes).
+    let limits = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -f 2; exec cat /proc/self/limits")
+        .output()
+        .unwrap();
+    let limit: usize = String::from_utf8_lossy(&limits.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("Max file size"))
+        .and_then(|l| l.split_whitespace().next()?.parse().ok())
+        .unwrap();
+    let run = |room: usize, redirect: &str| {
+        let before = limit.saturating_sub(room);
+        std::fs::write(dir.path().join("log"), vec![b'.'; before]).unwrap();
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("ulimit -f 2; exec \"$0\" check e.toml {redirect}"))
+            .arg(env!("CARGO_BIN_EXE_wxcflow"))
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        let log = std::fs::read(dir.path().join("log")).unwrap();
+        (out, String::from_utf8_lossy(&log[before..]).into_owned())
+    };
+    // Only stderr to the file: the summary line (36 bytes) does not fit in the last 24.
+    let (out, log) = run(24, "2>>log");
+    assert_eq!(out.status.code(), Some(1), "{}", transcript(&out));
+    assert_eq!(log, "");
+    // Both streams: the diagnostics fit, the summary line does not, and nothing of it is begun.
+    let (out, log) = run(224, ">>log 2>&1");
+    assert!(out.status.code().is_some(), "ended by a signal");
+    assert!(log.starts_with("error[wxc::unknown-key]"), "{log}");
+    assert!(log.ends_with("\n\n") && !log.contains("checked"), "{log}");
+    // With room, the whole report.
+    assert!(limit > 300, "{limit}");
+    let (out, log) = run(limit, ">>log 2>&1");
+    assert_eq!(out.status.code(), Some(1), "{}", transcript(&out));
+    assert!(
+        log.ends_with("checked 1 spec: 1 error, 0 warnings\n"),
+        "{log}"
+    );
+}
+
+/// A line break in a name printed within a line (a file's, a folder's, a tenant's, `-o`, a node
+/// key, a variable, a tenant key, an environment variable, a Flow Designer activity, a flag)
+/// shows as U+FFFD in every report line: the diagnostic's ` --> file` line and its message,
+/// render's notes, tenant headers and summary, `check --tenants`, `build --values`, `push`,
+/// and clap's own messages about a flag.
+/// No line of any output begins with what the name carried after its line break.
+#[cfg(unix)]
+#[test]
+fn a_line_break_in_any_name_stays_within_its_report_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let forged = |what: &str| format!("x\nerror: FORGED {what}");
+    let spec = d.join("spec.toml");
+    std::fs::write(&spec, wxcflow::DEFAULT_SPEC).unwrap();
+    let tenant = "token_service_url = \"https://t.example.com/x\"\n";
+    let mut runs: Vec<Vec<String>> = Vec::new();
+    let mut run = |args: &[&str]| {
+        runs.push(args.iter().map(|a| a.to_string()).collect());
+    };
+    // A spec's file name, with an unknown key: the location line.
+    let spec_name = forged("spec.toml");
+    std::fs::write(d.join(&spec_name), "[flow]\nname = \"A\"\nbogus = 1\n").unwrap();
+    run(&["check", &spec_name]);
+    run(&["build", &spec_name, "-o", "-"]);
+    // A node key and a variable name in a spec.
+    std::fs::write(
+        d.join("keys.toml"),
+        format!(
+            "{}\n[variables.\"v\\nerror: FORGED variable\"]\ndefault = \"x\"\n[nodes.\"n\\nerror: FORGED node\"]\ntype = \"http\"\n",
+            wxcflow::DEFAULT_SPEC
+        ),
+    )
+    .unwrap();
+    run(&["check", "keys.toml"]);
+    // A tenant file name (refused as a tenant name), and a directory skipped.
+    std::fs::create_dir(d.join("t1")).unwrap();
+    std::fs::write(
+        d.join("t1").join(format!("{}.toml", forged("tenant"))),
+        tenant,
+    )
+    .unwrap();
+    run(&["render", "spec.toml", "--tenants", "t1", "-o", "o1"]);
+    std::fs::create_dir(d.join("t2")).unwrap();
+    std::fs::create_dir(d.join("t2").join(format!("{}.toml", forged("skipped")))).unwrap();
+    std::fs::write(d.join("t2/b.toml"), tenant).unwrap();
+    // `-o` in the summary.
+    let out_dir = forged("output folder");
+    run(&["render", "spec.toml", "--tenants", "t2", "-o", &out_dir]);
+    run(&["verify", &out_dir]);
+    // A tenants folder's name in the tenant header, with a tenant key and an environment
+    // variable that name a line break.
+    let folder = forged("folder");
+    std::fs::create_dir(d.join(&folder)).unwrap();
+    std::fs::write(
+        d.join(&folder).join("b.toml"),
+        format!("{tenant}static_token = {{ env = \"A\\nerror: FORGED env\" }}\n\"k\\nerror: FORGED key\" = 1\n"),
+    )
+    .unwrap();
+    run(&["render", "spec.toml", "--tenants", &folder, "-o", "o4"]);
+    run(&["check", "spec.toml", "--tenants", &folder]);
+    let values = format!("{folder}/b.toml");
+    run(&["build", "spec.toml", "--values", &values, "-o", "-"]);
+    // A Flow Designer activity name.
+    std::fs::write(
+        d.join("fd.toml"),
+        "[flow_designer]\nname = \"F\"\ntype = \"SUBFLOW\"\n[activities.Start]\ntype = \"NewSubFlowStart\"\nnext = { out = \"a\\nerror: FORGED activity\" }\n[activities.\"a\\nerror: FORGED activity\"]\ntype = \"http-request-v2\"\n[activities.\"a\\nerror: FORGED activity\".settings]\nhttpRequestUrl = \"https://x.example.com\"\n",
+    )
+    .unwrap();
+    run(&["check", "fd.toml"]);
+    // A push flag.
+    let region = forged("region");
+    run(&[
+        "push",
+        "fd.toml",
+        "--org",
+        "o",
+        "--token-env",
+        "PATH",
+        "--region",
+        &region,
+    ]);
+    // A flag's value that clap refuses, quoted in its message.
+    let jobs = forged("jobs");
+    run(&[
+        "render",
+        "spec.toml",
+        "--tenants",
+        "t2",
+        "-o",
+        "o5",
+        "--jobs",
+        &jobs,
+    ]);
+    for args in &runs {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = common::wxcflow(d, &args);
+        assert!(out.status.code().is_some(), "{args:?}: ended by a signal");
+        let said = transcript(&out);
+        assert!(
+            said.contains('\u{fffd}'),
+            "{args:?}: the name is not named:\n{said}"
+        );
+        assert!(
+            !said
+                .lines()
+                .any(|l| l.trim_start().starts_with("error: FORGED")),
+            "{args:?}:\n{said}"
+        );
+    }
+}
+
 /// A name read from a file or a folder (a scenario's, a flow's, a zip member's, a file's) is
 /// printed on its own line: a line break in it cannot forge a line of the report.
 #[test]

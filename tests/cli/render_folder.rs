@@ -284,33 +284,49 @@ fn verify_cannot_tell_a_changed_secret_value_but_tells_a_readable_secret_documen
     }
 }
 
+/// A document a killed render planned (`kill -9` mid-render) has no digest: wxcflow cannot tell
+/// it from a file edited by hand since, so it is named on every render and kept even with
+/// `--prune`, which removes only documents still as wxcflow wrote them; it goes by hand. One
+/// the planning render had recorded as written before, still as it was, goes as usual.
 #[test]
-fn a_document_a_killed_render_planned_is_named_until_prune_removes_it() {
-    let dir = batch(&[("a.toml", OFF), ("s.toml", SECRET)]);
+fn a_document_a_killed_render_planned_is_named_until_removed_by_hand() {
+    let dir = batch(&[("a.toml", OFF), ("s.toml", SECRET), ("old.toml", OFF)]);
     assert_eq!(render(dir.path(), &[]).status.code(), Some(0));
     // A render killed after writing a new tenant's document: its manifest in progress planned
-    // it; then the tenant is deleted.
+    // it; then the tenant is deleted, and so is `old`, whose document the killed render had
+    // planned to write again and had not touched yet.
     let mut value = manifest(dir.path());
     value["state"] = "in-progress".into();
-    value["planned"] = serde_json::json!(["a.flow.json", "new.flow.json", "s.flow.json"]);
+    value["planned"] = serde_json::json!([
+        "a.flow.json",
+        "new.flow.json",
+        "old.flow.json",
+        "s.flow.json"
+    ]);
     std::fs::write(
         dir.path().join("out/wxcflow-manifest.json"),
         serde_json::to_string_pretty(&value).unwrap(),
     )
     .unwrap();
+    std::fs::remove_file(dir.path().join("tenants/old.toml")).unwrap();
     let doc = dir.path().join("out/new.flow.json");
     std::fs::copy(dir.path().join("out/s.flow.json"), &doc).unwrap();
     // verify knows the folder is mid-render, and lists the planned document as no stray.
     let (code, report) = verify(dir.path());
     assert_eq!(code, Some(1));
     assert!(!report.contains("unlisted"), "{report}");
-    // Every render names it and lists it as kept; verify fails on it.
-    for _ in 0..2 {
+    let kept_line = "kept new.flow.json: a render was stopped while it was about to write it, so whether it is still as wxcflow wrote it cannot be told (it may hold secrets): remove it by hand\n";
+    // Every render names it and lists it as kept; verify fails on it. `old`, as written, goes.
+    for round in 0..2 {
         let out = render(dir.path(), &[]);
         assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
-        assert!(stderr(&out).contains(
-            "kept new.flow.json: its tenant is gone or failed, and a render was stopped while it was about to write it (it may hold secrets); `render --prune` removes it\n"
-        ), "{}", stderr(&out));
+        assert!(stderr(&out).contains(kept_line), "{}", stderr(&out));
+        assert_eq!(
+            stderr(&out).contains("removed stale document: old.flow.json\n"),
+            round == 0,
+            "{}",
+            stderr(&out)
+        );
         let kept = &manifest(dir.path())["kept"];
         assert_eq!(kept[0]["output"], "new.flow.json", "{kept}");
         assert_eq!(kept[0]["status"], "planned", "{kept}");
@@ -320,16 +336,21 @@ fn a_document_a_killed_render_planned_is_named_until_prune_removes_it() {
     assert_eq!(code, Some(1));
     assert_eq!(
         report.lines().next().unwrap(),
-        "kept: new.flow.json: a document of tenant new, which is gone or failed, and a render was stopped while it was about to write it (it may hold secrets); `render --prune` removes it"
+        "kept: new.flow.json: a document of tenant new, which is gone or failed; a render was stopped while it was about to write it, so whether it is still as wxcflow wrote it cannot be told (it may hold secrets): remove it by hand"
     );
+    // Edited by hand: `--prune` keeps it, as it keeps any document it cannot tell as written.
+    std::fs::write(&doc, "{\"edited by hand\": true}\n").unwrap();
     let out = render(dir.path(), &["--prune"]);
     assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
-    assert!(
-        stderr(&out).contains("removed stale document: new.flow.json\n"),
-        "{}",
-        stderr(&out)
+    assert!(stderr(&out).contains(kept_line), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("removed"), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read_to_string(&doc).unwrap(),
+        "{\"edited by hand\": true}\n"
     );
-    assert!(!doc.exists());
+    // Removed by hand, it is forgotten.
+    std::fs::remove_file(&doc).unwrap();
+    assert_eq!(render(dir.path(), &[]).status.code(), Some(0));
     assert_eq!(verify(dir.path()).0, Some(0));
 }
 

@@ -1245,3 +1245,50 @@ fn a_live_answer_with_large_headers_is_an_answer_or_stops_the_run() {
         "{trace}"
     );
 }
+
+/// A file in the tenants folder that does not read as a tenant file (a bare token pasted there,
+/// a secret key, a line of a string left open) is located, and each of its quoted lines is
+/// hidden whole, in every command that reads the folder or the file.
+#[test]
+fn a_stray_tenant_file_holding_a_bare_token_is_quoted_with_its_lines_hidden_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("template.toml"), wxcflow::DEFAULT_SPEC).unwrap();
+    std::fs::create_dir(d.join("tenants")).unwrap();
+    std::fs::write(d.join("tenants/acme.toml"), TENANT).unwrap();
+    let token = "zzBARETOKEN_PF84_1eb65fdf-9643-417f-9974-ad72cae0e10f";
+    for text in [
+        format!("{token}\n"),
+        format!("token_service_url = \"https://t.example/x\"\n{token}\n"),
+        format!("{token} = 1\n[x\n"),
+        format!("a = \"\"\"\n{token}\n"),
+    ] {
+        std::fs::write(d.join("tenants/leaked.toml"), &text).unwrap();
+        for args in [
+            &["render", "template.toml", "--tenants", "tenants", "--check"][..],
+            &[
+                "render",
+                "template.toml",
+                "--tenants",
+                "tenants",
+                "-o",
+                "out",
+            ],
+            &["check", "template.toml", "--tenants", "tenants"],
+            &[
+                "build",
+                "template.toml",
+                "--values",
+                "tenants/leaked.toml",
+                "-o",
+                "-",
+            ],
+        ] {
+            let out = run(d, args, REFERENCE_SECRETS);
+            let said = common::transcript(&out);
+            assert_eq!(out.status.code(), Some(1), "{args:?} {text:?}: {said}");
+            assert!(said.contains("leaked.toml:"), "{args:?} {text:?}: {said}");
+            assert!(!said.contains("zzBARETOKEN"), "{args:?} {text:?}: {said}");
+        }
+    }
+}

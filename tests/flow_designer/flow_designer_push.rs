@@ -590,6 +590,44 @@ fn push_checks_its_input_before_sending_anything() {
     let empty_token = push(dir.path(), &["--api-url", "http://127.0.0.1:9"], Some(""));
     assert_eq!(empty_token.status.code(), Some(2));
     assert!(stderr(&empty_token).contains("environment variable WXCC_TOKEN is empty"));
+    // A token that is not UTF-8 is set: it is said to be not UTF-8, and not shown.
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt as _;
+        let mut command = Command::new(env!("CARGO_BIN_EXE_wxcflow"));
+        for name in proxy_variables() {
+            command.env_remove(name);
+        }
+        let out = command
+            .args([
+                "push",
+                "GetOAuthToken.fd.json",
+                "--org",
+                "org-1",
+                "--region",
+                "us1",
+            ])
+            .args([
+                "--token-env",
+                "WXCC_TOKEN",
+                "--api-url",
+                "http://127.0.0.1:9",
+            ])
+            .env(
+                "WXCC_TOKEN",
+                std::ffi::OsStr::from_bytes(b"tok-NOT-SHOWN\xff"),
+            )
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{}", all_output(&out));
+        let said = all_output(&out);
+        assert!(
+            said.contains("environment variable WXCC_TOKEN is not UTF-8"),
+            "{said}"
+        );
+        assert!(!said.contains("NOT-SHOWN"), "{said}");
+    }
     // A comment goes with a publish only.
     let comment = push(
         dir.path(),

@@ -1498,4 +1498,68 @@ type = "end-subflow"
     };
     assert!(revealed("fits.toml").contains("After = \"went on\""));
     assert!(revealed("fails.toml").contains("After = \"failed\""));
+
+/// `run --live` of an HTTP activity whose `httpResponseTimeout` asks for an hour, against a
+/// server that takes the connection and never answers: the run is held to the Connect runner's
+/// cap on any single wait (20 s), leaves the activity as a timeout and ends. Without the cap it
+/// would wait the hour; the test stops it (and fails) long before that.
+#[cfg(feature = "live")]
+#[test]
+fn a_live_run_waits_no_longer_than_the_connect_runners_cap() {
+    let dir = tempfile::tempdir().unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/known", listener.local_addr().unwrap());
+    // Takes every connection and holds it, never answering.
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming() {
+            held.push(stream);
+        }
+    });
+    let spec =
+        std::fs::read_to_string(root().join("fixtures/flow-designer/specs/subflow.toml")).unwrap();
+    let url_line = spec
+        .lines()
+        .find(|l| l.starts_with("httpRequestUrl = "))
+        .unwrap();
+    let spec = spec.replace(
+        url_line,
+        &format!("httpRequestUrl = \"{url}\"\nhttpResponseTimeout = 3600000"),
+    );
+    std::fs::write(dir.path().join("slow.toml"), spec).unwrap();
+    std::fs::write(
+        dir.path().join("in.toml"),
+        "Caller = \"1\"\nApiKey = \"k\"\n",
+    )
+    .unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wxcflow"))
+        .args(["run", "slow.toml", "--inputs", "in.toml", "--live"])
+        .current_dir(dir.path())
+        .env_remove("HTTP_PROXY")
+        .env_remove("HTTPS_PROXY")
+        .env_remove("ALL_PROXY")
+        .env_remove("http_proxy")
+        .env_remove("https_proxy")
+        .env_remove("all_proxy")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // A guard against a wait of an hour, not a measure of speed: 15 times the cap.
+    let mut ended = false;
+    for _ in 0..300 {
+        if child.try_wait().unwrap().is_some() {
+            ended = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_secs(1));
+    }
+    if !ended {
+        child.kill().unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(ended, "still waiting after 300 s: {}", transcript(&out));
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+    let trace = String::from_utf8_lossy(&out.stdout);
+    assert!(trace.contains("<- timed out"), "{trace}");
 }

@@ -44,6 +44,17 @@ pub(crate) const STEP_LIMIT: usize = 1_000;
 pub(crate) const MAX_RUN_FUEL: u64 = 2 * MAX_TEMPLATE_FUEL;
 /// How deep subflow handoffs may nest.
 pub(crate) const DEPTH_LIMIT: usize = 8;
+/// The longest any single wait of a live run (`run --live`, both targets) may take, in
+/// milliseconds: the Connect runner's cap, the most the HTTP Request node allows for its
+/// connection or request timeout (20 s; a Connect spec asking more is refused,
+/// `wxc::invalid-timeout`). A Flow Designer activity's `httpResponseTimeout` may ask for more
+/// (an hour): a live run waits at most this long for each request, redirects each on their own.
+/// Local runs against mocks are not held to it: their delays are simulated, never slept.
+pub const LIVE_WAIT_CAP_MS: u32 = {
+    let cap = crate::flow::limits::MAX_TIMEOUT_MS;
+    assert!(cap > 0 && cap <= u32::MAX as i64);
+    cap as u32
+};
 /// The response timeout assumed when an HTTP activity gives none or an unreadable one
 /// (the editor's default, 2000 ms, as every export carries it).
 pub(crate) const DEFAULT_RESPONSE_TIMEOUT_MS: u32 = 2_000;
