@@ -1498,6 +1498,7 @@ type = "end-subflow"
     };
     assert!(revealed("fits.toml").contains("After = \"went on\""));
     assert!(revealed("fails.toml").contains("After = \"failed\""));
+}
 
 /// `run --live` of an HTTP activity whose `httpResponseTimeout` asks for an hour, against a
 /// server that takes the connection and never answers: the run is held to the Connect runner's
