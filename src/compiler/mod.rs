@@ -423,18 +423,9 @@ fn front(
             }
         }
     };
-    let render = |spec: &Spec| {
-        render::Renderer::new(spec, Some(source)).map(|renderer| renderer.render(tenant, store))
-    };
-    let (rendered, spec) = match (keep_spec, tenant) {
-        (true, _) => (render(&spec), Some(spec)),
-        (false, Some(_)) => (render(&spec), None),
-        // Nothing to fill in: the parsed spec is the rendered one, not copied.
-        (false, None) => match render::render_as_written(spec, Some(source)) {
-            Ok(rendered) => (Ok(rendered), None),
-            Err(spec) => (render(&spec), None),
-        },
-    };
+    let rendered =
+        render::Renderer::new(&spec, Some(source)).map(|renderer| renderer.render(tenant, store));
+    let spec = keep_spec.then_some(spec);
     let (checked, mut secrets) = match rendered {
         Ok(rendered) => check_rendered(rendered, Some(source)),
         Err(diagnostics) => (

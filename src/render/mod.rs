@@ -324,36 +324,6 @@ fn is_template(text: &str) -> bool {
     text.contains("{{") || text.contains("{%") || text.contains("{#")
 }
 
-/// The render of a spec that fills nothing in (no parameters, no tenant, no template string):
-/// the spec itself with its switches applied, as [`Renderer::render`] gives it, without the
-/// two copies of the spec a renderer makes (one to find its templates, one to fill them).
-/// `Err` gives the spec back when it has parameters or a template string.
-pub(crate) fn render_as_written(
-    mut spec: Spec,
-    source: Option<&SourceFile>,
-) -> Result<Rendered, Box<Spec>> {
-    if !spec.params.is_empty() {
-        return Err(Box::new(spec));
-    }
-    let mut templated = false;
-    visit_strings(&mut spec, &mut |s, _| templated |= is_template(s.get_ref()));
-    if templated {
-        return Err(Box::new(spec));
-    }
-    let mut diagnostics = Vec::new();
-    apply_switches(&mut spec, source, &mut diagnostics);
-    let ok = !diagnostics.iter().any(Diagnostic::is_error);
-    Ok(Rendered {
-        spec: ok.then_some(spec),
-        diagnostics,
-        secret_origins: BTreeMap::new(),
-        secret_spans: Vec::new(),
-        tenant_reads: Vec::new(),
-        // Without a template string, every template string is a default or a switch.
-        switches: Some(Vec::new()),
-    })
-}
-
 impl<'s> Renderer<'s> {
     /// Checks the `[params]` declarations and compiles every template string of the spec.
     pub fn new(
@@ -708,67 +678,5 @@ impl<'s> Renderer<'s> {
             e.detail().unwrap_or("error")
         );
         Diagnostic::new(Code::TemplateError, what).with_span(at)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A spec that fills nothing in renders as written exactly as a renderer renders it: the
-    /// same spec, diagnostics and switches, for every fixture and template that parses; a spec
-    /// with parameters or a template string is given back.
-    #[test]
-    fn rendering_as_written_is_rendering_with_nothing_to_fill() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let (mut as_written, mut given_back) = (0, 0);
-        let mut dirs = vec![root.join("fixtures"), root.join("templates")];
-        while let Some(dir) = dirs.pop() {
-            for entry in std::fs::read_dir(&dir).unwrap() {
-                let path = entry.unwrap().path();
-                if path.is_dir() {
-                    dirs.push(path);
-                    continue;
-                }
-                let Ok(text) = std::fs::read_to_string(&path) else {
-                    continue;
-                };
-                let source = SourceFile::new(path.display().to_string(), text);
-                let Ok(spec) = Spec::parse(&source) else {
-                    continue;
-                };
-                let Ok(renderer) = Renderer::new(&spec, Some(&source)) else {
-                    assert!(render_as_written(spec.clone(), Some(&source)).is_err());
-                    given_back += 1;
-                    continue;
-                };
-                let expected = renderer.render(None, &NoSecrets);
-                match render_as_written(spec.clone(), Some(&source)) {
-                    Ok(rendered) => {
-                        let shown = |r: &Rendered| {
-                            format!(
-                                "{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
-                                r.spec,
-                                r.diagnostics,
-                                r.secret_origins,
-                                r.secret_spans,
-                                r.tenant_reads,
-                                r.switches
-                            )
-                        };
-                        assert_eq!(shown(&rendered), shown(&expected), "{}", source.name);
-                        as_written += 1;
-                    }
-                    Err(back) => {
-                        assert_eq!(format!("{back:?}"), format!("{spec:?}"), "{}", source.name);
-                        given_back += 1;
-                    }
-                }
-            }
-        }
-        assert!(
-            as_written > 50 && given_back > 10,
-            "{as_written}, {given_back}"
-        );
     }
 }
