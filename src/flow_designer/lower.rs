@@ -638,6 +638,7 @@ impl<'a> Lowering<'a> {
         };
         tidy::tidy(&mut process);
         tidy::finish_assignments(&self.flow.name, &mut process);
+        process.order_links();
         FdFlow {
             name: self.flow.name.clone(),
             description,

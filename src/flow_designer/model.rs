@@ -185,6 +185,22 @@ impl Process {
     pub fn links_in_port_order<'a>(&'a self, name: &'a str) -> Vec<&'a Link> {
         in_port_order(self.activity(name), self.links_from(name).collect())
     }
+
+    /// Puts the links in one order whatever made them: by their source's name, then in its
+    /// ports' order ([`Process::links_in_port_order`]). A lowered flow and the spec `decompile`
+    /// writes of it (whose activities are read in another order) then build the same file, byte
+    /// for byte.
+    pub(crate) fn order_links(&mut self) {
+        let ports: HashMap<&str, Vec<String>> = (self.activities.iter())
+            .map(|a| (a.name.as_str(), a.output_ports().unwrap_or_default()))
+            .collect();
+        self.links.sort_by_cached_key(|l| {
+            let ports = ports.get(l.source.as_str());
+            let rank = ports.and_then(|p| p.iter().position(|p| p == &l.port));
+            let rank = rank.unwrap_or_else(|| ports.map_or(0, Vec::len));
+            (l.source.clone(), rank, l.port.clone(), l.target.clone())
+        });
+    }
 }
 
 /// A process's activities by name and its links by source and by target, built once, so that

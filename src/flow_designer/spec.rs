@@ -559,6 +559,7 @@ impl Cx<'_> {
                 });
             }
         }
+        process.order_links();
         (process, kept)
     }
 
