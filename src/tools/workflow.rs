@@ -230,7 +230,20 @@ fn hex(bytes: &[u8]) -> String {
 /// format is tried in turn: the first byte decides nothing (a spec may start with `[`, as every
 /// `decompile` output does, and so may JSON).
 fn recognise_other(bytes: &[u8], toml: bool) -> Option<Inspection> {
-    let text = std::str::from_utf8(bytes).ok()?;
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        // Text (a byte before the bad one is no hex digit) that is not UTF-8: a spec or
+        // document saved in another encoding, said as such rather than as a stray hex byte.
+        Err(e) if !bytes[..e.valid_up_to()].iter().all(u8::is_ascii_hexdigit) => {
+            return Some(Inspection::Rejected(Rejection::NotAnExport {
+                what: format!(
+                    "text that is not UTF-8 (invalid byte at offset {}); specs and documents are UTF-8",
+                    e.valid_up_to()
+                ),
+            }));
+        }
+        Err(_) => return None,
+    };
     let trimmed = text.trim_start_matches('\u{feff}');
     let json = serde_json::from_str::<serde_json::Value>(trimmed);
     // An object that breaks off is JSON (a flow document, an export of Flow Designer) cut or

@@ -810,3 +810,23 @@ fn help_fmt_and_workflow_refusals_hold_as_every_command_does() {
         assert!(String::from_utf8_lossy(&out.stderr).contains("is a .workflow export"));
     }
 }
+
+/// A spec that is not UTF-8 is said to be so by every reader of revisions, not taken for an
+/// export with a stray hex byte.
+#[test]
+fn text_that_is_not_utf8_is_named_so_by_diff_textconv_and_inspect() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let spec = "fixtures/hostile/invalid-utf8.toml";
+    for args in [
+        &["diff", spec, spec][..],
+        &["textconv", spec],
+        &["inspect", spec],
+    ] {
+        let out = transcript(&wxcflow(root, args));
+        assert!(
+            out.contains("text that is not UTF-8 (invalid byte at offset"),
+            "{args:?}: {out}"
+        );
+        assert!(!out.contains("non-hex"), "{args:?}: {out}");
+    }
+}
