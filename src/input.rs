@@ -48,6 +48,8 @@ impl InputKind {
     /// reading anything else (a Webex Connect spec's TOML is not parsed); `None` for any other
     /// file.
     pub fn flow_designer(bytes: &[u8]) -> Option<InputKind> {
+        // A byte order mark (an editor's) is passed over, as flow documents' readers do.
+        let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
         if crate::flow_designer::read::is_export(bytes) {
             return Some(InputKind::FlowDesignerExport);
         }

@@ -40,8 +40,13 @@ fn read_fd(s: &Session, path: &Path) -> Result<Option<FdSource>, Failure> {
 }
 
 /// A Flow Designer file's text, read up to [`wxcflow::MAX_FD_BYTES`].
+/// A byte order mark is passed over (as [`InputKind::flow_designer`] does): places in the file's
+/// first line are counted from after it.
 fn read_fd_source(s: &Session, path: &Path) -> Result<SourceFile, super::io::ReadError> {
-    let text = s.files.read_text(path, wxcflow::MAX_FD_BYTES)?;
+    let mut text = s.files.read_text(path, wxcflow::MAX_FD_BYTES)?;
+    if text.starts_with('\u{feff}') {
+        text.drain(..'\u{feff}'.len_utf8());
+    }
     Ok(SourceFile::new(path.display().to_string(), text))
 }
 

@@ -823,3 +823,32 @@ fn a_built_subflow_decompiled_builds_back_byte_for_byte() {
     }
     assert!(compared.len() >= 5, "{compared:?}");
 }
+
+/// An export saved with a byte order mark (an editor's) is read as the export it is by every
+/// command, not taken for TOML.
+#[test]
+fn an_export_with_a_byte_order_mark_is_read_as_an_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = std::fs::read_to_string(fd_fixture("exports/token-subflow.json")).unwrap();
+    std::fs::write(dir.path().join("plain.json"), &export).unwrap();
+    std::fs::write(dir.path().join("bom.json"), format!("\u{feff}{export}")).unwrap();
+    for args in [
+        &["check", "FILE"][..],
+        &["inspect", "FILE"],
+        &["run", "FILE", "--mock", "/dev/null"],
+        &["diff", "plain.json", "FILE"],
+    ] {
+        let outputs: Vec<String> = ["plain.json", "bom.json"]
+            .iter()
+            .map(|file| {
+                let args: Vec<&str> = args
+                    .iter()
+                    .map(|a| if *a == "FILE" { *file } else { *a })
+                    .collect();
+                shown(&wxcflow(dir.path(), &args)).replace(file, "FILE")
+            })
+            .collect();
+        assert_eq!(outputs[0], outputs[1], "{args:?}");
+        assert!(!outputs[1].contains("TOML"), "{args:?}: {}", outputs[1]);
+    }
+}
