@@ -203,6 +203,24 @@ fn diff_exit_codes_follow_diff1() {
     assert_eq!(broken.status.code(), Some(2));
 }
 
+/// `decompile EXPORT -o back.toml`, then `build back.toml --target flow-designer -o BUILT`.
+fn decompile_then_build(
+    dir: &Path,
+    export: &str,
+    built: &str,
+) -> (std::process::Output, std::process::Output) {
+    let decompiled = wxcflow(dir, &["decompile", export, "-o", "back.toml"]);
+    let build = [
+        "build",
+        "back.toml",
+        "--target",
+        "flow-designer",
+        "-o",
+        built,
+    ];
+    (decompiled, wxcflow(dir, &build))
+}
+
 /// The author-written round-trip fixtures through the binary: one builds back as decompile
 /// writes it; the other breaks the schema on purpose (nulls where text is modelled, event
 /// handlers without their timestamps), so decompile writes everything and says that `build`
@@ -212,23 +230,10 @@ fn decompile_says_when_its_spec_will_not_build_back() {
     let dir = tempfile::tempdir().unwrap();
     for (fixture, errors) in [("edges.json", 0), ("newer-export.json", 4)] {
         let export = fd_fixture(&format!("round-trip/{fixture}"));
-        let decompiled = wxcflow(
-            dir.path(),
-            &["decompile", export.to_str().unwrap(), "-o", "back.toml"],
-        );
+        let (decompiled, built) =
+            decompile_then_build(dir.path(), export.to_str().unwrap(), "back.json");
         assert_eq!(decompiled.status.code(), Some(0), "{}", shown(&decompiled));
         let stderr = String::from_utf8_lossy(&decompiled.stderr).into_owned();
-        let built = wxcflow(
-            dir.path(),
-            &[
-                "build",
-                "back.toml",
-                "--target",
-                "flow-designer",
-                "-o",
-                "back.json",
-            ],
-        );
         let refused = String::from_utf8_lossy(&built.stderr)
             .lines()
             .filter(|l| l.starts_with("error["))
@@ -801,19 +806,8 @@ fn a_built_subflow_decompiled_builds_back_byte_for_byte() {
         if !wxcflow(dir.path(), &build).status.success() {
             continue;
         }
-        let decompiled = wxcflow(dir.path(), &["decompile", "first.json", "-o", "back.toml"]);
+        let (decompiled, rebuilt) = decompile_then_build(dir.path(), "first.json", "again.json");
         assert!(decompiled.status.success(), "{}", shown(&decompiled));
-        let rebuilt = wxcflow(
-            dir.path(),
-            &[
-                "build",
-                "back.toml",
-                "--target",
-                "flow-designer",
-                "-o",
-                "again.json",
-            ],
-        );
         assert!(rebuilt.status.success(), "{}", shown(&rebuilt));
         let first = std::fs::read(dir.path().join("first.json")).unwrap();
         let again = std::fs::read(dir.path().join("again.json")).unwrap();
