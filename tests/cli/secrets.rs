@@ -1182,6 +1182,162 @@ fn a_variable_a_request_carries_as_a_credential_is_masked_in_the_run() {
     }
 }
 
+/// A spec whose `[flow] credential_headers` lists `X-Auth` (typed in clear) and `X-Auth2`
+/// (filled from a plain variable), headers no word list names, sent to `url`.
+fn declared_headers_spec(url: &str, typed: &str, plain: &str) -> String {
+    format!(
+        "[flow]\nname = \"Declared\"\ncredential_headers = [\"X-Auth\", \"X-Auth2\"]\n\n\
+         [trigger]\ntype = \"webhook\"\nevent = \"Declared\"\nsample = '{{\"id\": \"1\"}}'\n\
+         next = \"a\"\n\n[variables.Cred]\ndefault = \"{plain}\"\n\n\
+         [nodes.a]\ntype = \"http\"\nmethod = \"GET\"\nurl = \"{url}\"\n\
+         headers = {{ X-Auth = \"{typed}\", X-Auth2 = \"$(Cred)\", Accept = \"application/json\" }}\n\
+         next = {{ onSuccess = \"end:Success\", onError = \"end:Error\", onTimeout = \"end:Error\" }}\n"
+    )
+}
+
+/// Headers a spec lists in `[flow] credential_headers` are credential places in runs and tests
+/// of both targets: a value typed there, and a plain variable read there, show as the mask;
+/// the Flow Designer build keeps the typed value in a secure variable of its own and the read
+/// variable secure, so that the built file is private and its textconv, diff, sheet, run and
+/// test print the same bytes whatever the values are.
+#[test]
+fn headers_the_flow_lists_as_credentials_are_secret_in_runs_and_the_flow_designer_build() {
+    let outputs = |secrets: (&str, &str)| {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = declared_headers_spec("https://api.example.com/x", secrets.0, secrets.1);
+        std::fs::write(dir.path().join("d.toml"), spec).unwrap();
+        let old = declared_headers_spec("https://api.example.com/x", "old-typed", "old-plain");
+        std::fs::write(dir.path().join("old.toml"), old).unwrap();
+        std::fs::write(
+            dir.path().join("sc.toml"),
+            "name = \"declared\"\nspec = \"d.toml\"\n[expect]\noutcome = \"Success\"\n\
+             [[expect.requests]]\nheaders = { X-Auth = \"guess\", X-Auth2 = \"guess\" }\n",
+        )
+        .unwrap();
+        for (from, to) in [("d.toml", "d.json"), ("old.toml", "old.json")] {
+            let built = run(
+                dir.path(),
+                &["build", "--target", "flow-designer", from, "-o", to],
+                secrets,
+            );
+            assert!(built.status.success(), "{}", common::transcript(&built));
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join("d.json"))
+                .unwrap()
+                .permissions();
+            assert_eq!(mode.mode() & 0o777, 0o600, "the built file holds the value");
+        }
+        let built = std::fs::read_to_string(dir.path().join("d.json")).unwrap();
+        assert!(
+            built.contains(secrets.0),
+            "the private file holds the value"
+        );
+        let mut all = String::new();
+        for args in [
+            &["run", "d.toml"][..],
+            &["run", "d.toml", "--format", "json"],
+            &["test", "sc.toml"],
+            &["test", "--target", "flow-designer", "sc.toml"],
+            &["sheet", "--target", "flow-designer", "d.toml"],
+            &["build", "--target", "flow-designer", "d.toml", "-o", "-"],
+            &["run", "d.json"],
+            &["run", "d.json", "--format", "json"],
+            &["textconv", "d.json"],
+            &["diff", "old.json", "d.json"],
+            &["diff", "old.json", "d.json", "--format", "json"],
+            &["decompile", "d.json"],
+        ] {
+            all.push_str(&common::transcript(&run(dir.path(), args, secrets)));
+        }
+        all
+    };
+    let reference = outputs(("REFERENCE-TYPED-4711", "REFERENCE-PLAIN-0815"));
+    assert!(!reference.contains("REFERENCE-"), "{reference}");
+    assert!(
+        reference.contains("X-Auth: •••") && reference.contains("X-Auth2: •••"),
+        "{reference}"
+    );
+    for secrets in SECRET_SETS {
+        assert_eq!(outputs(*secrets), reference, "depends on {secrets:?}");
+    }
+}
+
+/// A listed header that mixes typed text with a reference cannot be kept secret in a Flow
+/// Designer file (it has no list of credential headers): the build refuses it where it is.
+#[test]
+fn a_listed_header_mixing_typed_text_and_a_reference_is_refused_for_flow_designer() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = declared_headers_spec("https://api.example.com/x", "k-MIXED $(Cred)", "p");
+    std::fs::write(dir.path().join("d.toml"), spec).unwrap();
+    let out = run(
+        dir.path(),
+        &[
+            "build",
+            "--target",
+            "flow-designer",
+            "d.toml",
+            "-o",
+            "d.json",
+        ],
+        ("", ""),
+    );
+    let text = common::transcript(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("wxc::not-expressible") && text.contains("d.toml:14:"),
+        "{text}"
+    );
+    assert!(!text.contains("k-MIXED"), "{text}");
+    assert!(!dir.path().join("d.json").exists());
+}
+
+/// Under `--live`, the Flow Designer build of listed headers does not take them to another
+/// origin either.
+#[cfg(feature = "live")]
+#[test]
+fn a_live_redirect_drops_listed_headers_in_a_flow_designer_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let (elsewhere, landing) = server(1, |_| token_reply());
+    let target = format!("{elsewhere}/landing");
+    let (origin, first) = server(1, move |_| redirect_to(&target));
+    let spec = declared_headers_spec(&format!("{origin}/x"), "typed-0001", "plain-0002");
+    std::fs::write(dir.path().join("d.toml"), spec).unwrap();
+    let built = run(
+        dir.path(),
+        &[
+            "build",
+            "--target",
+            "flow-designer",
+            "d.toml",
+            "-o",
+            "d.json",
+        ],
+        ("", ""),
+    );
+    assert!(built.status.success(), "{}", common::transcript(&built));
+    let out = run(dir.path(), &["run", "d.json", "--live"], ("", ""));
+    let text = common::transcript(&out);
+    let first = first.join().unwrap();
+    let landing = landing.join().unwrap();
+    assert!(
+        first[0].contains("typed-0001") && first[0].contains("plain-0002"),
+        "{}",
+        first[0]
+    );
+    assert!(
+        !landing[0].contains("typed-0001") && !landing[0].contains("plain-0002"),
+        "{}",
+        landing[0]
+    );
+    assert!(
+        !text.contains("typed-0001") && !text.contains("plain-0002"),
+        "{text}"
+    );
+}
+
 /// A header named as a credential (`pin`) is one for redirects too: `--live` does not take it
 /// to another origin, though `[flow] credential_headers` does not list it.
 #[cfg(feature = "live")]

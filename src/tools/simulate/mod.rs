@@ -471,12 +471,20 @@ impl Machine<'_> {
                             .headers
                             .iter()
                             .map(|(k, v)| {
+                                // A header the flow lists in `credential_headers` carries a
+                                // credential by its place, typed or read, as one the word list
+                                // names does.
+                                let declared = flow
+                                    .credential_headers
+                                    .iter()
+                                    .any(|d| d.eq_ignore_ascii_case(k));
                                 (
                                     k.clone(),
                                     crate::secret::names::header_value_shown(
                                         k,
                                         scope.substitute(v),
-                                    ),
+                                    )
+                                    .tainted_by(declared),
                                 )
                             })
                             .collect(),
