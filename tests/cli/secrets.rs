@@ -1338,6 +1338,62 @@ fn a_live_redirect_drops_listed_headers_in_a_flow_designer_run() {
     );
 }
 
+/// A variable whose value is a URL with a credential query parameter (`?apikey=...`), as its
+/// default or set in a transition, is a secret in the run of either target, as one with a
+/// password is: the variables list and the `set` lines show it as the mask, in text and JSON.
+#[test]
+fn a_variable_holding_a_url_with_a_credential_parameter_is_masked_in_the_run() {
+    let spec = |default_key: &str, set_key: &str| {
+        format!(
+            "[flow]\nname = \"Urls\"\n\n[trigger]\ntype = \"webhook\"\nevent = \"Urls\"\n\
+             sample = '{{\"id\": \"1\"}}'\nnext = \"a\"\n\n\
+             [variables.ApiURL]\ndefault = \"https://api.example.com/v1?lang=en&apikey={default_key}\"\n\n\
+             [variables.Q]\ndefault = \"\"\n\n\
+             [nodes.a]\ntype = \"http\"\nmethod = \"GET\"\nurl = \"$(ApiURL)\"\n\
+             on_leave = [{{ set = {{ Q = \"https://h.example.com/?apikey={set_key}\" }} }}]\n\
+             next = {{ onSuccess = \"b\", onError = \"b\", onTimeout = \"b\" }}\n\n\
+             [nodes.b]\ntype = \"http\"\nmethod = \"GET\"\nurl = \"$(Q)\"\n\
+             next = {{ onSuccess = \"end:Success\", onError = \"end:Error\", onTimeout = \"end:Error\" }}\n"
+        )
+    };
+    let outputs = |secrets: (&str, &str)| {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("u.toml"), spec(secrets.0, secrets.1)).unwrap();
+        let built = run(
+            dir.path(),
+            &[
+                "build",
+                "u.toml",
+                "--target",
+                "flow-designer",
+                "-o",
+                "u.json",
+            ],
+            secrets,
+        );
+        assert!(built.status.success(), "{}", common::transcript(&built));
+        let mut all = String::new();
+        for args in [
+            &["run", "u.toml"][..],
+            &["run", "u.toml", "--format", "json"],
+            &["run", "u.json"],
+            &["run", "u.json", "--format", "json"],
+        ] {
+            all.push_str(&common::transcript(&run(dir.path(), args, secrets)));
+        }
+        all
+    };
+    let reference = outputs(("REFERENCE-KEY-4711", "REFERENCE-KEY-0815"));
+    assert!(!reference.contains("REFERENCE-"), "{reference}");
+    assert!(
+        reference.contains("ApiURL = \"•••\"") && reference.contains("set Q = \"•••\""),
+        "{reference}"
+    );
+    for secrets in SECRET_SETS {
+        assert_eq!(outputs(*secrets), reference, "depends on {secrets:?}");
+    }
+}
+
 /// A header named as a credential (`pin`) is one for redirects too: `--live` does not take it
 /// to another origin, though `[flow] credential_headers` does not list it.
 #[cfg(feature = "live")]

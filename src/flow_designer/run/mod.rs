@@ -17,7 +17,7 @@ use super::model::Scope;
 use super::model::*;
 use super::pebble;
 use super::secrets::{
-    covers, credential_variables, holds_url_password, is_credential_header, secret_variables,
+    covers, credential_variables, holds_url_credential, is_credential_header, secret_variables,
     Secrets,
 };
 use crate::flow::jsonpath;
@@ -514,7 +514,7 @@ impl<'f> Frame<'f> {
             .iter()
             .map(|v| {
                 let value = typed(&v.kind, &v.value).unwrap_or_else(|| v.value.clone());
-                let secret = secret_names.contains(&v.name) || holds_url_password(&value);
+                let secret = secret_names.contains(&v.name) || holds_url_credential(&value);
                 let slot = Slot {
                     value,
                     taint: Taint::secret(secret),
@@ -659,7 +659,9 @@ impl<'f> Frame<'f> {
             return Err(Stop::WrongType(activity.into(), name.into(), kind));
         };
         let taint = Taint {
-            secret: taint.secret || self.secret_names.contains(name) || holds_url_password(&value),
+            secret: taint.secret
+                || self.secret_names.contains(name)
+                || holds_url_credential(&value),
             ..taint
         };
         self.vars.insert(name.to_string(), Slot { value, taint });
