@@ -1394,6 +1394,73 @@ fn a_variable_holding_a_url_with_a_credential_parameter_is_masked_in_the_run() {
     }
 }
 
+/// A value keeps its provenance across a subflow handoff both ways, in a Flow Designer run as in
+/// the Webex Connect run through Call Flow: a parent's plain variable passed to a subflow that
+/// sends it as a credential (a `pin` header) is a secret in the parent after the handoff, and so
+/// is what the parent then makes from it.
+#[test]
+fn a_secret_comes_back_across_a_subflow_handoff_in_both_runners() {
+    let parent = |pin: &str| {
+        format!(
+            "[flow]\nname = \"Parent\"\n\n[trigger]\ntype = \"webhook\"\nevent = \"Parent\"\n\
+             sample = '{{\"id\": \"1\"}}'\nnext = \"c\"\n\n\
+             [variables.P]\ndefault = \"{pin}\"\n\n[variables.Q]\ndefault = \"\"\nresult = true\n\n\
+             [nodes.c]\ntype = \"call_flow\"\nflow = \"Child\"\n\
+             on_leave = [{{ set = {{ Q = \"$(P)\" }} }}]\n\
+             next = {{ onSuccess = \"end:Success\", onError = \"end:Error\" }}\n"
+        )
+    };
+    let child = "[flow]\nname = \"Child\"\n\n[trigger]\ntype = \"webhook\"\nevent = \"Child\"\n\
+                 sample = '{\"id\": \"1\"}'\nnext = \"a\"\n\n\
+                 [variables.P]\ndefault = \"\"\nexternalize = true\n\n\
+                 [nodes.a]\ntype = \"http\"\nmethod = \"GET\"\nurl = \"https://h.example.com/\"\n\
+                 headers = { pin = \"$(P)\" }\n\
+                 next = { onSuccess = \"end:Success\", onError = \"end:Error\", onTimeout = \"end:Error\" }\n";
+    let outputs = |secrets: (&str, &str)| {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("Parent.toml"), parent(secrets.0)).unwrap();
+        std::fs::write(dir.path().join("Child.toml"), child).unwrap();
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        for (from, to) in [
+            ("Child.toml", "sub/Child.fd.json"),
+            ("Parent.toml", "Parent.fd.json"),
+        ] {
+            let built = run(
+                dir.path(),
+                &["build", "--target", "flow-designer", from, "-o", to],
+                secrets,
+            );
+            assert!(built.status.success(), "{}", common::transcript(&built));
+        }
+        let mut all = String::new();
+        for args in [
+            &["run", "Parent.toml"][..],
+            &["run", "Parent.toml", "--format", "json"],
+            &["run", "Parent.fd.json", "--flows", "sub"],
+            &[
+                "run",
+                "Parent.fd.json",
+                "--flows",
+                "sub",
+                "--format",
+                "json",
+            ],
+        ] {
+            all.push_str(&common::transcript(&run(dir.path(), args, secrets)));
+        }
+        all
+    };
+    let reference = outputs(("REFERENCE-PIN-4711", ""));
+    assert!(!reference.contains("REFERENCE-"), "{reference}");
+    assert!(
+        reference.contains("P = \"•••\"") && reference.contains("Q = \"•••\""),
+        "{reference}"
+    );
+    for secrets in SECRET_SETS {
+        assert_eq!(outputs(*secrets), reference, "depends on {secrets:?}");
+    }
+}
+
 /// A header named as a credential (`pin`) is one for redirects too: `--live` does not take it
 /// to another origin, though `[flow] credential_headers` does not list it.
 #[cfg(feature = "live")]
