@@ -45,7 +45,7 @@ use crate::flow::{
 };
 use crate::spec::Spec;
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The output variable that tells the parent which flow outcome the subflow ended with.
 pub(crate) const OUTCOME_VARIABLE: &str = "FlowOutcome";
@@ -217,6 +217,9 @@ enum Origin {
     Outcome,
     /// The flow outcome a `call_flow` node's subflow ended with (node key).
     CalledOutcome(String),
+    /// A credential typed in clear into a header the flow lists in `[flow] credential_headers`
+    /// (node key, header name): kept in a secure variable of its own.
+    Credential(String, String),
 }
 
 impl Origin {
@@ -246,6 +249,12 @@ impl std::fmt::Display for Origin {
             Origin::Outcome => write!(f, "the subflow's flow outcome output"),
             Origin::CalledOutcome(key) => {
                 write!(f, "the flow outcome of the subflow node `{key}` calls")
+            }
+            Origin::Credential(key, header) => {
+                write!(
+                    f,
+                    "the credential typed in header `{header}` of node `{key}`"
+                )
             }
         }
     }
@@ -388,6 +397,7 @@ impl<'a> Lowering<'a> {
     // --- Variables ----------------------------------------------------------------------------
 
     fn lower_variables(&mut self) {
+        let declared_credentials = declared_header_variables(self.flow);
         for v in &self.flow.variables {
             let name = fd_name(&v.name);
             if let Err(clash) = self.claim(&name, Origin::Declared(v.name.clone())) {
@@ -424,7 +434,7 @@ impl<'a> Lowering<'a> {
                     json!(v.default)
                 },
                 source: source.to_string(),
-                is_secure: v.secret,
+                is_secure: v.secret || declared_credentials.contains(&v.name),
                 ..Variable::local("")
             });
         }
@@ -896,6 +906,57 @@ impl<'a> Lowering<'a> {
             }
         }
     }
+}
+
+/// Whether a header is one the flow lists in `[flow] credential_headers` and whose name alone
+/// does not say it carries a credential (`X-Auth`; not `pin` or `Authorization`, which a Flow
+/// Designer file's readers know by the word list). A Flow Designer file has no list of its own,
+/// so the lowering keeps what such a header carries in secure variables.
+pub(crate) fn declared_only_credential_header(flow: &Flow, name: &str) -> bool {
+    flow.credential_headers
+        .iter()
+        .any(|d| d.eq_ignore_ascii_case(name))
+        && !crate::secret::names::is_credential_place(name)
+}
+
+/// The variables read in a header [`declared_only_credential_header`] names, and, over the
+/// assignments, every variable whose value one of them takes: written secure (`isSecure`) in
+/// the Flow Designer file, as the Webex Connect run holds them secret. Told by where a value
+/// goes, never by the value.
+fn declared_header_variables(flow: &Flow) -> BTreeSet<String> {
+    let read = |text: &str, found: &mut BTreeSet<String>| {
+        for r in crate::flow::refs::references(text).unwrap_or_default() {
+            found.insert(r.name.to_string());
+        }
+    };
+    let mut found = BTreeSet::new();
+    for node in &flow.nodes {
+        if let NodeKind::Http(h) = &node.kind {
+            for (name, value) in &h.headers {
+                if declared_only_credential_header(flow, name) {
+                    read(value, &mut found);
+                }
+            }
+        }
+    }
+    let assignments: Vec<(&String, &String)> = flow
+        .nodes
+        .iter()
+        .flat_map(|n| n.on_enter.iter().chain(&n.on_leave))
+        .flat_map(|a| &a.set)
+        .collect();
+    loop {
+        let before = found.len();
+        for (target, value) in &assignments {
+            if found.contains(*target) {
+                read(value, &mut found);
+            }
+        }
+        if found.len() == before {
+            break;
+        }
+    }
+    found
 }
 
 mod nodes;

@@ -169,13 +169,13 @@ pub(crate) fn credential_variables(flow: &FdFlow) -> BTreeSet<String> {
     found
 }
 
-/// Whether a value is a URL with a password (`https://user:pass@host`): a credential wherever
-/// it goes.
-pub(crate) fn holds_url_password(value: &Value) -> bool {
+/// Whether a value is a URL with a password (`https://user:pass@host`) or with a credential
+/// query parameter that has a value (`?apikey=...`): a credential wherever it goes, as a
+/// request's URL shows it ([`crate::secret::names::url_shown`]).
+pub(crate) fn holds_url_credential(value: &Value) -> bool {
     value
         .as_str()
-        .and_then(crate::secret::names::url_password)
-        .is_some_and(|p| !p.is_empty())
+        .is_some_and(|v| crate::secret::names::url_shown(Text::plain(v)).is_secret())
 }
 
 /// Whether a setting at `path` holds a secret, given the activity's secret settings: it is one,

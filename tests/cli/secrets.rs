@@ -1182,6 +1182,285 @@ fn a_variable_a_request_carries_as_a_credential_is_masked_in_the_run() {
     }
 }
 
+/// A spec whose `[flow] credential_headers` lists `X-Auth` (typed in clear) and `X-Auth2`
+/// (filled from a plain variable), headers no word list names, sent to `url`.
+fn declared_headers_spec(url: &str, typed: &str, plain: &str) -> String {
+    format!(
+        "[flow]\nname = \"Declared\"\ncredential_headers = [\"X-Auth\", \"X-Auth2\"]\n\n\
+         [trigger]\ntype = \"webhook\"\nevent = \"Declared\"\nsample = '{{\"id\": \"1\"}}'\n\
+         next = \"a\"\n\n[variables.Cred]\ndefault = \"{plain}\"\n\n\
+         [nodes.a]\ntype = \"http\"\nmethod = \"GET\"\nurl = \"{url}\"\n\
+         headers = {{ X-Auth = \"{typed}\", X-Auth2 = \"$(Cred)\", Accept = \"application/json\" }}\n\
+         next = {{ onSuccess = \"end:Success\", onError = \"end:Error\", onTimeout = \"end:Error\" }}\n"
+    )
+}
+
+/// Headers a spec lists in `[flow] credential_headers` are credential places in runs and tests
+/// of both targets: a value typed there, and a plain variable read there, show as the mask;
+/// the Flow Designer build keeps the typed value in a secure variable of its own and the read
+/// variable secure, so that the built file is private and its textconv, diff, sheet, run and
+/// test print the same bytes whatever the values are.
+#[test]
+fn headers_the_flow_lists_as_credentials_are_secret_in_runs_and_the_flow_designer_build() {
+    let outputs = |secrets: (&str, &str)| {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = declared_headers_spec("https://api.example.com/x", secrets.0, secrets.1);
+        std::fs::write(dir.path().join("d.toml"), spec).unwrap();
+        let old = declared_headers_spec("https://api.example.com/x", "old-typed", "old-plain");
+        std::fs::write(dir.path().join("old.toml"), old).unwrap();
+        std::fs::write(
+            dir.path().join("sc.toml"),
+            "name = \"declared\"\nspec = \"d.toml\"\n[expect]\noutcome = \"Success\"\n\
+             [[expect.requests]]\nheaders = { X-Auth = \"guess\", X-Auth2 = \"guess\" }\n",
+        )
+        .unwrap();
+        for (from, to) in [("d.toml", "d.json"), ("old.toml", "old.json")] {
+            let built = run(
+                dir.path(),
+                &["build", "--target", "flow-designer", from, "-o", to],
+                secrets,
+            );
+            assert!(built.status.success(), "{}", common::transcript(&built));
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join("d.json"))
+                .unwrap()
+                .permissions();
+            assert_eq!(mode.mode() & 0o777, 0o600, "the built file holds the value");
+        }
+        let built = std::fs::read_to_string(dir.path().join("d.json")).unwrap();
+        assert!(
+            built.contains(secrets.0),
+            "the private file holds the value"
+        );
+        let mut all = String::new();
+        for args in [
+            &["run", "d.toml"][..],
+            &["run", "d.toml", "--format", "json"],
+            &["test", "sc.toml"],
+            &["test", "--target", "flow-designer", "sc.toml"],
+            &["sheet", "--target", "flow-designer", "d.toml"],
+            &["build", "--target", "flow-designer", "d.toml", "-o", "-"],
+            &["run", "d.json"],
+            &["run", "d.json", "--format", "json"],
+            &["textconv", "d.json"],
+            &["diff", "old.json", "d.json"],
+            &["diff", "old.json", "d.json", "--format", "json"],
+            &["decompile", "d.json"],
+        ] {
+            all.push_str(&common::transcript(&run(dir.path(), args, secrets)));
+        }
+        all
+    };
+    let reference = outputs(("REFERENCE-TYPED-4711", "REFERENCE-PLAIN-0815"));
+    assert!(!reference.contains("REFERENCE-"), "{reference}");
+    assert!(
+        reference.contains("X-Auth: •••") && reference.contains("X-Auth2: •••"),
+        "{reference}"
+    );
+    for secrets in SECRET_SETS {
+        assert_eq!(outputs(*secrets), reference, "depends on {secrets:?}");
+    }
+}
+
+/// A listed header that mixes typed text with a reference cannot be kept secret in a Flow
+/// Designer file (it has no list of credential headers): the build refuses it where it is.
+#[test]
+fn a_listed_header_mixing_typed_text_and_a_reference_is_refused_for_flow_designer() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = declared_headers_spec("https://api.example.com/x", "k-MIXED $(Cred)", "p");
+    std::fs::write(dir.path().join("d.toml"), spec).unwrap();
+    let out = run(
+        dir.path(),
+        &[
+            "build",
+            "--target",
+            "flow-designer",
+            "d.toml",
+            "-o",
+            "d.json",
+        ],
+        ("", ""),
+    );
+    let text = common::transcript(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("wxc::not-expressible") && text.contains("d.toml:14:"),
+        "{text}"
+    );
+    assert!(!text.contains("k-MIXED"), "{text}");
+    assert!(!dir.path().join("d.json").exists());
+}
+
+/// Under `--live`, the Flow Designer build of listed headers does not take them to another
+/// origin either.
+#[cfg(feature = "live")]
+#[test]
+fn a_live_redirect_drops_listed_headers_in_a_flow_designer_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let (elsewhere, landing) = server(1, |_| token_reply());
+    let target = format!("{elsewhere}/landing");
+    let (origin, first) = server(1, move |_| redirect_to(&target));
+    let spec = declared_headers_spec(&format!("{origin}/x"), "typed-0001", "plain-0002");
+    std::fs::write(dir.path().join("d.toml"), spec).unwrap();
+    let built = run(
+        dir.path(),
+        &[
+            "build",
+            "--target",
+            "flow-designer",
+            "d.toml",
+            "-o",
+            "d.json",
+        ],
+        ("", ""),
+    );
+    assert!(built.status.success(), "{}", common::transcript(&built));
+    let out = run(dir.path(), &["run", "d.json", "--live"], ("", ""));
+    let text = common::transcript(&out);
+    let first = first.join().unwrap();
+    let landing = landing.join().unwrap();
+    assert!(
+        first[0].contains("typed-0001") && first[0].contains("plain-0002"),
+        "{}",
+        first[0]
+    );
+    assert!(
+        !landing[0].contains("typed-0001") && !landing[0].contains("plain-0002"),
+        "{}",
+        landing[0]
+    );
+    assert!(
+        !text.contains("typed-0001") && !text.contains("plain-0002"),
+        "{text}"
+    );
+}
+
+/// A variable whose value is a URL with a credential query parameter (`?apikey=...`), as its
+/// default or set in a transition, is a secret in the run of either target, as one with a
+/// password is: the variables list and the `set` lines show it as the mask, in text and JSON.
+#[test]
+fn a_variable_holding_a_url_with_a_credential_parameter_is_masked_in_the_run() {
+    let spec = |default_key: &str, set_key: &str| {
+        format!(
+            "[flow]\nname = \"Urls\"\n\n[trigger]\ntype = \"webhook\"\nevent = \"Urls\"\n\
+             sample = '{{\"id\": \"1\"}}'\nnext = \"a\"\n\n\
+             [variables.ApiURL]\ndefault = \"https://api.example.com/v1?lang=en&apikey={default_key}\"\n\n\
+             [variables.Q]\ndefault = \"\"\n\n\
+             [nodes.a]\ntype = \"http\"\nmethod = \"GET\"\nurl = \"$(ApiURL)\"\n\
+             on_leave = [{{ set = {{ Q = \"https://h.example.com/?apikey={set_key}\" }} }}]\n\
+             next = {{ onSuccess = \"b\", onError = \"b\", onTimeout = \"b\" }}\n\n\
+             [nodes.b]\ntype = \"http\"\nmethod = \"GET\"\nurl = \"$(Q)\"\n\
+             next = {{ onSuccess = \"end:Success\", onError = \"end:Error\", onTimeout = \"end:Error\" }}\n"
+        )
+    };
+    let outputs = |secrets: (&str, &str)| {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("u.toml"), spec(secrets.0, secrets.1)).unwrap();
+        let built = run(
+            dir.path(),
+            &[
+                "build",
+                "u.toml",
+                "--target",
+                "flow-designer",
+                "-o",
+                "u.json",
+            ],
+            secrets,
+        );
+        assert!(built.status.success(), "{}", common::transcript(&built));
+        let mut all = String::new();
+        for args in [
+            &["run", "u.toml"][..],
+            &["run", "u.toml", "--format", "json"],
+            &["run", "u.json"],
+            &["run", "u.json", "--format", "json"],
+        ] {
+            all.push_str(&common::transcript(&run(dir.path(), args, secrets)));
+        }
+        all
+    };
+    let reference = outputs(("REFERENCE-KEY-4711", "REFERENCE-KEY-0815"));
+    assert!(!reference.contains("REFERENCE-"), "{reference}");
+    assert!(
+        reference.contains("ApiURL = \"•••\"") && reference.contains("set Q = \"•••\""),
+        "{reference}"
+    );
+    for secrets in SECRET_SETS {
+        assert_eq!(outputs(*secrets), reference, "depends on {secrets:?}");
+    }
+}
+
+/// A value keeps its provenance across a subflow handoff both ways, in a Flow Designer run as in
+/// the Webex Connect run through Call Flow: a parent's plain variable passed to a subflow that
+/// sends it as a credential (a `pin` header) is a secret in the parent after the handoff, and so
+/// is what the parent then makes from it.
+#[test]
+fn a_secret_comes_back_across_a_subflow_handoff_in_both_runners() {
+    let parent = |pin: &str| {
+        format!(
+            "[flow]\nname = \"Parent\"\n\n[trigger]\ntype = \"webhook\"\nevent = \"Parent\"\n\
+             sample = '{{\"id\": \"1\"}}'\nnext = \"c\"\n\n\
+             [variables.P]\ndefault = \"{pin}\"\n\n[variables.Q]\ndefault = \"\"\nresult = true\n\n\
+             [nodes.c]\ntype = \"call_flow\"\nflow = \"Child\"\n\
+             on_leave = [{{ set = {{ Q = \"$(P)\" }} }}]\n\
+             next = {{ onSuccess = \"end:Success\", onError = \"end:Error\" }}\n"
+        )
+    };
+    let child = "[flow]\nname = \"Child\"\n\n[trigger]\ntype = \"webhook\"\nevent = \"Child\"\n\
+                 sample = '{\"id\": \"1\"}'\nnext = \"a\"\n\n\
+                 [variables.P]\ndefault = \"\"\nexternalize = true\n\n\
+                 [nodes.a]\ntype = \"http\"\nmethod = \"GET\"\nurl = \"https://h.example.com/\"\n\
+                 headers = { pin = \"$(P)\" }\n\
+                 next = { onSuccess = \"end:Success\", onError = \"end:Error\", onTimeout = \"end:Error\" }\n";
+    let outputs = |secrets: (&str, &str)| {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("Parent.toml"), parent(secrets.0)).unwrap();
+        std::fs::write(dir.path().join("Child.toml"), child).unwrap();
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        for (from, to) in [
+            ("Child.toml", "sub/Child.fd.json"),
+            ("Parent.toml", "Parent.fd.json"),
+        ] {
+            let built = run(
+                dir.path(),
+                &["build", "--target", "flow-designer", from, "-o", to],
+                secrets,
+            );
+            assert!(built.status.success(), "{}", common::transcript(&built));
+        }
+        let mut all = String::new();
+        for args in [
+            &["run", "Parent.toml"][..],
+            &["run", "Parent.toml", "--format", "json"],
+            &["run", "Parent.fd.json", "--flows", "sub"],
+            &[
+                "run",
+                "Parent.fd.json",
+                "--flows",
+                "sub",
+                "--format",
+                "json",
+            ],
+        ] {
+            all.push_str(&common::transcript(&run(dir.path(), args, secrets)));
+        }
+        all
+    };
+    let reference = outputs(("REFERENCE-PIN-4711", ""));
+    assert!(!reference.contains("REFERENCE-"), "{reference}");
+    assert!(
+        reference.contains("P = \"•••\"") && reference.contains("Q = \"•••\""),
+        "{reference}"
+    );
+    for secrets in SECRET_SETS {
+        assert_eq!(outputs(*secrets), reference, "depends on {secrets:?}");
+    }
+}
+
 /// A header named as a credential (`pin`) is one for redirects too: `--live` does not take it
 /// to another origin, though `[flow] credential_headers` does not list it.
 #[cfg(feature = "live")]

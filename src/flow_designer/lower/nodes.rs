@@ -80,6 +80,53 @@ fn output_variable(key: &str, output: &str) -> String {
 }
 
 impl Lowering<'_> {
+    /// A header the flow lists in `[flow] credential_headers` whose name Flow Designer's
+    /// readers do not know as a credential's: a value typed in clear is kept in a secure
+    /// variable of its own (`isSecure`, holding the value; the header reads it whole), so that
+    /// the file is private and every reader of it masks the value; references are written as
+    /// they are (the variables they read are secure, see `declared_header_variables`). A value
+    /// that mixes typed text with references cannot be split faithfully: refused.
+    fn declared_credential(&mut self, node: &Node, name: &str, value: &str) -> String {
+        use crate::secret::names::{literal_part, CONNECT_REFERENCES};
+        if literal_part(value, CONNECT_REFERENCES).is_empty() {
+            return self.text(node, "headers", value);
+        }
+        let reads = crate::flow::refs::references(value).unwrap_or_default();
+        if !reads.is_empty() || value.contains("$(") {
+            // At the node, not the header's line: a quoted line would show the typed value.
+            let span = self.at_node(&node.key);
+            self.refuse(
+                format!(
+                    "`{}.headers.{name}` types a credential and reads references in one value; a Flow Designer file has no list of credential headers to keep it secret",
+                    node.key
+                ),
+                span,
+                Some("type the credential whole into a secret variable's default and write `$(ThatVariable)` here, or give the header a value without typed text"),
+            );
+            return String::new();
+        }
+        let var = fd_name(&format!("{}_{name}", node.key));
+        let made = self.extra_variable(
+            &var,
+            Origin::Credential(node.key.clone(), name.to_string()),
+            "",
+            format!(
+                "Credential typed in header `{name}` of `{}` ([flow] credential_headers lists it), kept secure.",
+                node.key
+            ),
+        );
+        if let Err(clash) = made {
+            let span = self.at_field(&node.key, "headers");
+            self.refuse_clash(clash, span);
+            return String::new();
+        }
+        if let Some(v) = self.extra.get_mut(&var) {
+            v.is_secure = true;
+            v.value = json!(value);
+        }
+        format!("{{{{{var}}}}}")
+    }
+
     pub(super) fn lower_http(&mut self, node: &Node, h: &Http) {
         let mut notes: Vec<String> = node.note.iter().cloned().collect();
         if let Some(ms) = h.connect_timeout_ms {
@@ -100,7 +147,11 @@ impl Lowering<'_> {
         let url = self.text(node, "url", &h.url);
         let mut headers = serde_json::Map::new();
         for (name, value) in &h.headers {
-            let v = self.text(node, "headers", value);
+            let v = if super::declared_only_credential_header(self.flow, name) {
+                self.declared_credential(node, name, value)
+            } else {
+                self.text(node, "headers", value)
+            };
             headers.insert(name.clone(), json!(v));
         }
         let body = h.body.as_ref().map(|b| self.text(node, "body", b));

@@ -17,7 +17,7 @@ use super::model::Scope;
 use super::model::*;
 use super::pebble;
 use super::secrets::{
-    covers, credential_variables, holds_url_password, is_credential_header, secret_variables,
+    covers, credential_variables, holds_url_credential, is_credential_header, secret_variables,
     Secrets,
 };
 use crate::flow::jsonpath;
@@ -514,7 +514,7 @@ impl<'f> Frame<'f> {
             .iter()
             .map(|v| {
                 let value = typed(&v.kind, &v.value).unwrap_or_else(|| v.value.clone());
-                let secret = secret_names.contains(&v.name) || holds_url_password(&value);
+                let secret = secret_names.contains(&v.name) || holds_url_credential(&value);
                 let slot = Slot {
                     value,
                     taint: Taint::secret(secret),
@@ -659,7 +659,9 @@ impl<'f> Frame<'f> {
             return Err(Stop::WrongType(activity.into(), name.into(), kind));
         };
         let taint = Taint {
-            secret: taint.secret || self.secret_names.contains(name) || holds_url_password(&value),
+            secret: taint.secret
+                || self.secret_names.contains(name)
+                || holds_url_credential(&value),
             ..taint
         };
         self.vars.insert(name.to_string(), Slot { value, taint });
@@ -1181,6 +1183,20 @@ impl Machine<'_> {
         });
         self.execute(&mut inner, depth + 1)
             .map_err(|e| Stop::Inside(a.name.clone(), child.name.clone(), Box::new(e)))?;
+        // A value keeps its provenance across the handoff both ways, as across Webex Connect's
+        // Call Flow: a parent variable passed in as an input the subflow holds secret (marks it
+        // secure, names it as one, or sends it as a credential) is a secret in the parent from
+        // here on, its value and whatever is made from it.
+        for (src, target) in mappings("subflowInputVariables") {
+            let secret_there = inner.secret_names.contains(&target)
+                || inner.vars.get(&target).is_some_and(|s| s.taint.secret);
+            if secret_there && frame.vars.contains_key(&src) {
+                frame.secret_names.insert(src.clone());
+                if let Some(slot) = frame.vars.get_mut(&src) {
+                    slot.taint.secret = true;
+                }
+            }
+        }
         for (src, target) in mappings("subflowOutputVariables") {
             let slot = inner.vars.get(&target).cloned().unwrap_or_default();
             self.spend(value_bytes(&slot.value));

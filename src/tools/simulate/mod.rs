@@ -471,12 +471,20 @@ impl Machine<'_> {
                             .headers
                             .iter()
                             .map(|(k, v)| {
+                                // A header the flow lists in `credential_headers` carries a
+                                // credential by its place, typed or read, as one the word list
+                                // names does.
+                                let declared = flow
+                                    .credential_headers
+                                    .iter()
+                                    .any(|d| d.eq_ignore_ascii_case(k));
                                 (
                                     k.clone(),
                                     crate::secret::names::header_value_shown(
                                         k,
                                         scope.substitute(v),
-                                    ),
+                                    )
+                                    .tainted_by(declared),
                                 )
                             })
                             .collect(),
@@ -955,37 +963,39 @@ pub(crate) fn credential_variables(flow: &Flow) -> BTreeSet<String> {
 }
 
 /// The flow as a run reads it: each variable a request carries as a credential
-/// ([`credential_variables`]), or whose value is a URL with a password, held as a secret, as if
+/// ([`credential_variables`]), or whose value is a URL with a password or a credential query
+/// parameter, held as a secret, as if
 /// declared one, so that every printer shows its value, and whatever is made from it, as the
 /// mask.
 fn with_credential_variables_secret(flow: &Flow) -> std::borrow::Cow<'_, Flow> {
     let credentials = credential_variables(flow);
     let secret = |v: &crate::flow::Variable| {
-        !v.secret && (credentials.contains(&v.name) || holds_url_password(v.default.as_str()))
+        !v.secret && (credentials.contains(&v.name) || holds_url_credential(v.default.as_str()))
     };
     if !flow.variables.iter().any(secret) {
         return std::borrow::Cow::Borrowed(flow);
     }
     let mut flow = flow.clone();
     for v in &mut flow.variables {
-        v.secret |= credentials.contains(&v.name) || holds_url_password(&v.default);
+        v.secret |= credentials.contains(&v.name) || holds_url_credential(&v.default);
     }
     std::borrow::Cow::Owned(flow)
 }
 
-/// Whether a value is a URL with a password (`https://user:pass@host`): a credential wherever
-/// it goes.
-fn holds_url_password(value: &str) -> bool {
-    crate::secret::names::url_password(value).is_some_and(|p| !p.is_empty())
+/// Whether a value is a URL with a password (`https://user:pass@host`) or with a credential
+/// query parameter that has a value (`?apikey=...`): a credential wherever it goes, as a
+/// request's URL shows it ([`crate::secret::names::url_shown`]).
+fn holds_url_credential(value: &str) -> bool {
+    crate::secret::names::url_shown(Text::plain(value)).is_secret()
 }
 
 /// Stores assignments; a variable declared secret makes what it holds secret, and so does a
-/// value that is a URL with a password.
+/// value that is a URL with a password or a credential query parameter.
 fn apply(flow: &Flow, vars: &mut Vars, assigned: &mut [(String, Text)]) {
     for (k, v) in assigned.iter_mut() {
         let declared = flow.variables.iter().any(|d| &d.name == k && d.secret);
         let held = vars.get(k).is_some_and(Text::is_secret);
-        let password = holds_url_password(v.expose());
+        let password = holds_url_credential(v.expose());
         *v = std::mem::take(v).tainted_by(declared || held || password);
         vars.insert(k.clone(), v.clone());
     }
