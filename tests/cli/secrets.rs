@@ -1292,3 +1292,75 @@ fn a_stray_tenant_file_holding_a_bare_token_is_quoted_with_its_lines_hidden_whol
         }
     }
 }
+
+/// A Webex Connect spec or template that reads as TOML but does not check or build, and a flow
+/// document that breaks the schema or is cut short, are shown by `textconv` with every place
+/// that could hold a credential hidden (node URLs, proxies and request headers, outcomes'
+/// notify URLs, variables' defaults): with no model, which of them are secret cannot be told.
+/// `diff`, `sheet` and `graph` of the same files show none of them either.
+#[test]
+fn a_spec_or_document_that_does_not_build_shows_no_typed_credential() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = |url: &str| {
+        format!(
+            "[flow]\nname = \"Leak\"\ncredential_headers = [\"X-Auth\"]\n\n\
+            [trigger]\ntype = \"webhook\"\nevent = \"Leak\"\nsample = '{{\"id\": \"1\"}}'\nnext = \"a\"\n\n\
+            [variables.Plain]\ndefault = \"VARSEK\"\n\n\
+            [outcomes.Bad]\ncode = 400\nnotify_url = \"https://n.example.com/?token=NOTIFYSEK\"\n\n\
+            [nodes.a]\ntype = \"http\"\nmethod = \"GET\"\nurl = \"{url}\"\n\
+            headers = {{ pin = \"PINSEK\", Authorization = \"Bearer BEARERSEK\", X-Auth = \"AUTHSEK\" }}\n\
+            proxy = \"http://u:PROXYPW@p.example.com:3128\"\n\
+            next = {{ onSuccess = \"end:Bad\", onError = \"end:Error\", onTimeout = \"end:Error\" }}\n"
+        )
+    };
+    let broken = [
+        ("typo.toml", "https://u:URLPW@h.example.com/$(Typo)"),
+        ("open.toml", "https://u:URLPW@h.example.com/$(Plain"),
+        ("tag.toml", "https://u:URLPW@h.example.com/{{ Nope }}"),
+    ];
+    for (name, url) in broken {
+        std::fs::write(dir.path().join(name), spec(url)).unwrap();
+    }
+    std::fs::write(
+        dir.path().join("good.toml"),
+        spec("https://u:URLPW@h.example.com/x"),
+    )
+    .unwrap();
+    let built = common::wxcflow(dir.path(), &["build", "good.toml", "-o", "good.flow.json"]);
+    assert!(built.status.success(), "{}", common::transcript(&built));
+    let document = std::fs::read_to_string(dir.path().join("good.flow.json")).unwrap();
+    assert!(document.contains("PINSEK"), "{document}");
+    let unknown_key = document.replacen("\"flow\": {", "\"flow\": {\n    \"bogus\": 1,", 1);
+    assert_ne!(unknown_key, document);
+    std::fs::write(dir.path().join("unknown.flow.json"), unknown_key).unwrap();
+    let cut = &document[..document.len() * 2 / 3];
+    std::fs::write(dir.path().join("cut.flow.json"), cut).unwrap();
+
+    let mut files: Vec<&str> = broken.iter().map(|(name, _)| *name).collect();
+    files.extend(["unknown.flow.json", "cut.flow.json"]);
+    let secrets = [
+        "URLPW",
+        "PROXYPW",
+        "NOTIFYSEK",
+        "PINSEK",
+        "BEARERSEK",
+        "AUTHSEK",
+        "VARSEK",
+    ];
+    for file in files {
+        let shown = common::transcript(&common::wxcflow(dir.path(), &["textconv", file]));
+        assert!(shown.contains("GET"), "{file}: {shown}");
+        for command in [
+            &["textconv", file][..],
+            &["diff", file, "good.toml"],
+            &["diff", file, "good.toml", "--format", "json"],
+            &["sheet", file],
+            &["graph", file],
+        ] {
+            let out = common::transcript(&common::wxcflow(dir.path(), command));
+            for secret in secrets {
+                assert!(!out.contains(secret), "{command:?} shows {secret}:\n{out}");
+            }
+        }
+    }
+}
