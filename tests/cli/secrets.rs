@@ -1364,3 +1364,68 @@ fn a_spec_or_document_that_does_not_build_shows_no_typed_credential() {
         }
     }
 }
+
+/// A diagnostic's message that quotes a URL quotes it with its typed credentials hidden (an
+/// uppercase scheme, a control character, a backslash after the scheme: each refused, each
+/// still a URL with a password to a browser), in text, JSON and SARIF; and a Flow Designer build
+/// of a Webex Connect spec quotes the proxy and notify URL lines it refuses with theirs hidden.
+#[test]
+fn messages_and_quoted_lines_hide_the_credentials_of_the_urls_they_quote() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = |url: &str, extra: &str| {
+        format!(
+            "[flow]\nname = \"Leak\"\n\n\
+            [trigger]\ntype = \"webhook\"\nevent = \"Leak\"\nsample = '{{\"id\": \"1\"}}'\nnext = \"a\"\n\n\
+            {extra}\
+            [nodes.a]\ntype = \"http\"\nmethod = \"GET\"\nurl = {url}\n\
+            next = {{ onSuccess = \"end:Success\", onError = \"end:Error\", onTimeout = \"end:Error\" }}\n"
+        )
+    };
+    let files = [
+        (
+            "upper.toml",
+            spec("\"HTTPS://u:URLPW@h.example.com/?apikey=KEYSEK\"", ""),
+        ),
+        (
+            "control.toml",
+            spec("\"https://u:URLPW@h.example.com/\\u0007\"", ""),
+        ),
+        (
+            "backslash.toml",
+            spec("'https:/\\u:URLPW@h.example.com/'", ""),
+        ),
+    ];
+    for (name, text) in &files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+        for format in ["human", "json", "sarif"] {
+            let out = common::wxcflow(dir.path(), &["check", name, "--format", format]);
+            let shown = common::transcript(&out);
+            assert!(shown.contains("invalid-url"), "{name} {format}: {shown}");
+            assert!(!shown.contains("URLPW"), "{name} {format}: {shown}");
+            assert!(!shown.contains("KEYSEK"), "{name} {format}: {shown}");
+        }
+    }
+    let fd = spec(
+        "\"https://h.example.com/\"\nproxy = \"http://u:PROXYPW@p.example.com:3128\"",
+        "[outcomes.Bad]\ncode = 400\nnotify_url = \"https://n.example.com/?token=NOTIFYSEK\"\n\n",
+    );
+    std::fs::write(dir.path().join("fd.toml"), fd).unwrap();
+    for command in [
+        &[
+            "build",
+            "--target",
+            "flow-designer",
+            "fd.toml",
+            "-o",
+            "fd.json",
+        ][..],
+        &["sheet", "--target", "flow-designer", "fd.toml"],
+        &["graph", "--target", "flow-designer", "fd.toml"],
+    ] {
+        let shown = common::transcript(&common::wxcflow(dir.path(), command));
+        assert!(shown.contains("not-expressible"), "{command:?}: {shown}");
+        assert!(shown.contains("p.example.com"), "{command:?}: {shown}");
+        assert!(!shown.contains("PROXYPW"), "{command:?}: {shown}");
+        assert!(!shown.contains("NOTIFYSEK"), "{command:?}: {shown}");
+    }
+}
