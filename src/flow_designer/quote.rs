@@ -222,6 +222,17 @@ fn quote(mut source: SourceFile, flow: Option<&FdFlow>, unsure: bool, spans: Spa
         // Where JSON breaks off, what follows cannot be told apart: it is hidden whole.
         ranges.extend(broken.map(|at| at..source.text.len()));
     }
+    // A key given twice in JSON: the reader kept the last value, so the model tells nothing of
+    // the others (nor of the place, when the last is a reference and an earlier one typed):
+    // every value of such a key is hidden when its place could hold a secret.
+    if json {
+        let places = Places::new(&source.text, &spans);
+        for (path, at) in places.given_twice() {
+            if secret.contains(&path) || may_hold_secret(&path, &mut || places.string(&at)) {
+                ranges.push(at.range);
+            }
+        }
+    }
     // TOML that does not read: its recovered tree leaves out what the parser refused (a key
     // given twice, a table written twice, what follows a broken line), so every value its
     // events give is looked at by place as well.
