@@ -5,6 +5,7 @@ mod assumptions;
 mod names;
 mod paths;
 mod secrets;
+pub(crate) mod typed;
 
 use crate::diagnostic::{Diagnostic, SourceFile};
 use crate::flow::Flow;

@@ -425,18 +425,20 @@ pub(crate) fn url_allowed(url: &str, allowed: &str) -> bool {
 
 fn quoted(list: &[String]) -> String {
     list.iter()
-        .map(|u| format!("`{u}`"))
+        .map(|u| format!("`{}`", crate::secret::names::url_in_message(u)))
         .collect::<Vec<_>>()
         .join(", ")
 }
 
 /// A URL with node references spelled by key.
+/// With its typed credentials hidden, as a message quotes it.
 fn readable_url(flow: &Flow, url: &str) -> String {
-    refs::rewrite(url, |name| {
+    let url = refs::rewrite(url, |name| {
         let (id, out) = name.split_once('.')?;
         let node = NodeId::parse(id).and_then(|id| flow.node(id))?;
         Some(format!("{}.{out}", node.key))
-    })
+    });
+    crate::secret::names::url_in_message(&url)
 }
 
 #[cfg(test)]

@@ -108,15 +108,15 @@ pub(super) fn textconv(s: &Session, path: &Path) -> Outcome {
                         .map_or(String::new(), wxcflow::tools::diff::param_lines);
                     params + &wxcflow::tools::diff::render_lines(&document.flow)
                 }
-                // A spec whose TOML does not read: no secret can be told by its model.
-                None if toml::de::DeTable::parse(&source.text).is_err() => unreadable(),
-                // A spec that does not build is shown as it is, secrets written in it hidden.
+                // A spec that does not read or build: no secret can be told by its model, so
+                // every place that could hold one is hidden, and what its build told secret.
                 None => {
-                    let mut shown = source.clone();
-                    for span in build.secret_spans {
+                    let name = source.name.clone();
+                    let mut shown = source;
+                    for span in build.secret_spans.into_iter().filter(|s| s.file == name) {
                         shown.hide(span.bytes);
                     }
-                    shown.shown_text()
+                    wxcflow::flow_designer::quote::unreadable(shown).text()
                 }
             }
         }

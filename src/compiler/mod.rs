@@ -490,13 +490,18 @@ fn parse(source: &SourceFile) -> Result<(Spec, Vec<diagnostic::Span>), Box<Build
     }
     // Read a part at a time when it reads; otherwise as one, for the exact diagnostic.
     let in_parts = spec::parse_in_parts(source, |toml| render::literal_secrets_in(toml, source));
+    // Credentials typed in clear are hidden in quoted lines too, whether the spec checks or not.
+    let typed = |(spec, mut literal): (Spec, Vec<diagnostic::Span>)| {
+        literal.extend(crate::check::typed::typed_credential_spans(&spec, source));
+        (spec, literal)
+    };
     if let Some(parsed) = in_parts {
-        return Ok(parsed);
+        return Ok(typed(parsed));
     }
     let toml = spec::parse_toml(source).map_err(|d| Box::new(failed(vec![d])))?;
     let literal = render::literal_secrets_in(&toml, source);
     match spec::spec_from_toml(toml, source) {
-        Ok(spec) => Ok((spec, literal)),
+        Ok(spec) => Ok(typed((spec, literal))),
         Err(diagnostic) => Err(Box::new(failed(vec![diagnostic]).hiding(literal))),
     }
 }

@@ -329,6 +329,11 @@ impl SourceFile {
         self.secret.push(range);
     }
 
+    /// The byte ranges marked as holding secret values, in the order they were marked.
+    pub fn hidden(&self) -> &[Range<usize>] {
+        &self.secret
+    }
+
     /// Copies of `sources` with the spans in `secret` hidden, each in the file it names.
     pub fn hiding(sources: &[&SourceFile], secret: &[Span]) -> Vec<SourceFile> {
         sources

@@ -147,6 +147,35 @@ impl<'t> Places<'t> {
         spans.broken
     }
 
+    /// Every member of an object whose key the object gives more than once, each time it is
+    /// given, with its path: the reader keeps the last, so the others are no place of the
+    /// model, and what the model says of the place does not tell of them.
+    pub fn given_twice(&self) -> Vec<(Vec<Step>, At)> {
+        let mut found: Vec<(Vec<Step>, At)> = Vec::new();
+        // For each open container, from the root down: its keys so far, and the place of each
+        // one's first member, until that key is given again.
+        let mut levels: Vec<HashMap<String, Option<At>>> = vec![HashMap::new()];
+        self.walk(&mut |path, at| {
+            levels.truncate(path.len());
+            if let (Some(Step::Key(key)), Some(level)) = (path.last(), levels.last_mut()) {
+                match level.get_mut(key) {
+                    Some(first) => {
+                        if let Some(first) = first.take() {
+                            found.push((path.to_vec(), first));
+                        }
+                        found.push((path.to_vec(), at.clone()));
+                    }
+                    None => {
+                        level.insert(key.clone(), Some(at));
+                    }
+                }
+            }
+            levels.push(HashMap::new());
+            Walk::Into
+        });
+        found
+    }
+
     /// The decoded text of a string value [`Places::walk`] gave.
     pub fn string(&self, at: &At) -> Option<String> {
         self.spans().string(self.text, at.node)

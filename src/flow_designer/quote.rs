@@ -54,7 +54,9 @@ pub(crate) fn quoted_partial_in(
 /// (and a Webex Connect variable's or parameter's `default`, a document's variable `default`).
 /// A merge conflict's marker lines are read past, so that either side's places are found; in
 /// JSON that breaks off everything from the break on is hidden, and in TOML everything from the
-/// line of the first thing the parser could not read.
+/// line of the first thing the parser could not read. Ranges `source` already hides stay hidden.
+/// A Webex Connect spec or flow document that reads but does not check or build is shown so
+/// too: its places are hidden by where they are, whatever the model would have made of them.
 pub fn unreadable(mut source: SourceFile) -> Quoted {
     let read = blank_conflict_markers(&source.text);
     let found = quote(
@@ -75,7 +77,9 @@ pub fn unreadable(mut source: SourceFile) -> Quoted {
             }
         }
     }
-    hidden.retain(|r| !r.is_empty());
+    // Ranges the source already hides (what a model that did not build told secret) stay so.
+    hidden.extend(source.hidden().iter().cloned());
+    let hidden = merged(hidden);
     for r in &hidden {
         source.hide(r.clone());
     }
@@ -84,6 +88,20 @@ pub fn unreadable(mut source: SourceFile) -> Quoted {
         hidden,
         spans: SpanCell::default(),
     }
+}
+
+/// `ranges` without empty ones, sorted, overlapping and touching ones joined.
+fn merged(mut ranges: Vec<Range<usize>>) -> Vec<Range<usize>> {
+    ranges.retain(|r| !r.is_empty());
+    ranges.sort_by_key(|r| (r.start, r.end));
+    let mut out: Vec<Range<usize>> = Vec::new();
+    for r in ranges {
+        match out.last_mut() {
+            Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+            _ => out.push(r),
+        }
+    }
+    out
 }
 
 /// `text` with git's merge conflict marker lines (`<<<<<<<`, `|||||||`, `=======`, `>>>>>>>`)
@@ -204,6 +222,17 @@ fn quote(mut source: SourceFile, flow: Option<&FdFlow>, unsure: bool, spans: Spa
         // Where JSON breaks off, what follows cannot be told apart: it is hidden whole.
         ranges.extend(broken.map(|at| at..source.text.len()));
     }
+    // A key given twice in JSON: the reader kept the last value, so the model tells nothing of
+    // the others (nor of the place, when the last is a reference and an earlier one typed):
+    // every value of such a key is hidden when its place could hold a secret.
+    if json {
+        let places = Places::new(&source.text, &spans);
+        for (path, at) in places.given_twice() {
+            if secret.contains(&path) || may_hold_secret(&path, &mut || places.string(&at)) {
+                ranges.push(at.range);
+            }
+        }
+    }
     // TOML that does not read: its recovered tree leaves out what the parser refused (a key
     // given twice, a table written twice, what follows a broken line), so every value its
     // events give is looked at by place as well.
@@ -214,15 +243,7 @@ fn quote(mut source: SourceFile, flow: Option<&FdFlow>, unsure: bool, spans: Spa
             }
         }
     }
-    ranges.retain(|r| !r.is_empty());
-    ranges.sort_by_key(|r| (r.start, r.end));
-    let mut hidden: Vec<Range<usize>> = Vec::new();
-    for r in ranges {
-        match hidden.last_mut() {
-            Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
-            _ => hidden.push(r),
-        }
-    }
+    let hidden = merged(ranges);
     for r in &hidden {
         source.hide(r.clone());
     }
@@ -581,10 +602,21 @@ fn may_hold_secret(path: &[Step], string: &mut dyn FnMut() -> Option<String>) ->
     // A spec's node URLs (a request's and its proxy's, which may carry a user's password or a
     // key in the query), an outcome's notify URL, and a node's request headers: any header may
     // be a credential header, since the `[flow] credential_headers` that name them are not read.
+    // Anything under them too: a value of the wrong shape (a table, a list) is still theirs.
     if key(0) == Some("nodes")
-        && (matches!(key(2), Some("url" | "proxy")) && path.len() == 3
-            || key(2) == Some("headers") && path.len() > 3)
-        || key(0) == Some("outcomes") && key(2) == Some("notify_url") && path.len() == 3
+        && (matches!(key(2), Some("url" | "proxy")) || key(2) == Some("headers") && path.len() > 3)
+        || key(0) == Some("outcomes") && key(2) == Some("notify_url")
+    {
+        return true;
+    }
+    // The same places in a flow document (`flow.nodes[i].config`, `flow.outcomes[i]`), whatever
+    // the node's type: a document that does not read cannot say which nodes are requests.
+    if key(0) == Some("flow")
+        && (key(1) == Some("nodes")
+            && key(3) == Some("config")
+            && (matches!(key(4), Some("url" | "proxy"))
+                || key(4) == Some("headers") && path.len() > 5)
+            || key(1) == Some("outcomes") && key(3) == Some("notify_url"))
     {
         return true;
     }

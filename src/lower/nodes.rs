@@ -553,10 +553,12 @@ fn check_header_name(name: &S<String>, cx: &mut Ctx) {
 
 pub(crate) fn check_url(url: &S<String>, what: &str, cx: &mut Ctx) {
     let u = url.get_ref();
+    // Quoted with its credentials hidden: the message is not a quoted line the spans hide.
+    let shown = crate::secret::names::url_in_message(u);
     if u.chars().any(char::is_control) {
         cx.report(
             Code::InvalidUrl,
-            format!("{what} `{u}` holds a control character"),
+            format!("{what} `{shown}` holds a control character"),
             cx.span(url),
         )
         .help("a URL holds no line breaks, tabs or escape characters");
@@ -567,7 +569,7 @@ pub(crate) fn check_url(url: &S<String>, what: &str, cx: &mut Ctx) {
     if !(u.starts_with("https://") || u.starts_with("http://") || u.starts_with("$(") || template) {
         cx.report(
             Code::InvalidUrl,
-            format!("{what} `{u}` is neither an http(s) URL nor a variable"),
+            format!("{what} `{shown}` is neither an http(s) URL nor a variable"),
             cx.span(url),
         )
         .help("write https://... or put the URL in a custom variable: \"$(Token-Service-URL)\"");

@@ -221,6 +221,12 @@ pub(crate) fn url_credentials(url: &str, delimiters: &[(&str, &str)]) -> Vec<Str
     found
 }
 
+/// A URL as a diagnostic's message quotes it: a Webex Connect URL with each credential typed
+/// in clear shown as [`super::MASK`] ([`url_with_credentials_masked`]).
+pub(crate) fn url_in_message(url: &str) -> String {
+    url_with_credentials_masked(url, CONNECT_REFERENCES)
+}
+
 /// A URL as a sheet shows it: each credential typed in clear ([`url_credentials`]: a password,
 /// a credential parameter's value) replaced by [`super::MASK`], the rest as written, so that a
 /// person still reads where the request goes.
@@ -291,9 +297,20 @@ pub(crate) fn credential_parameters(url: &str) -> Vec<(&str, &str)> {
 }
 
 /// The password of a URL's user information (`https://user:pass@host/`), when it has one.
+/// Read as browsers read a URL of a web scheme (the WHATWG URL standard), whatever the case of
+/// the scheme: any run of `/` and `\` after `scheme:` starts the authority, and a `\` ends it
+/// as a `/` does (`HTTPS:/\user:pass@host` has the password `pass`).
 pub(crate) fn url_password(url: &str) -> Option<&str> {
-    let rest = url.split_once("://").map(|(_, r)| r)?;
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let (scheme, rest) = url.split_once(':')?;
+    // A scheme, or a reference that gives one (`$(Scheme)`): no path, query, user or space.
+    let scheme_like = !scheme.is_empty()
+        && !scheme.contains(['/', '\\', '?', '#', '@'])
+        && !scheme.contains(char::is_whitespace);
+    let after = rest.trim_start_matches(['/', '\\']);
+    if !scheme_like || after.len() == rest.len() {
+        return None;
+    }
+    let authority = after.split(['/', '\\', '?', '#']).next().unwrap_or("");
     let (userinfo, _) = authority.rsplit_once('@')?;
     userinfo.split_once(':').map(|(_, password)| password)
 }
@@ -301,6 +318,31 @@ pub(crate) fn url_password(url: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_url_password_is_read_as_browsers_read_the_url() {
+        for url in [
+            "https://u:PW@h.example.com/",
+            "HTTPS://u:PW@h.example.com/",
+            "https:/\\u:PW@h.example.com/",
+            "https:\\\\u:PW@h.example.com\\x",
+            "$(Scheme)://u:PW@h.example.com/",
+        ] {
+            assert_eq!(url_password(url), Some("PW"), "{url}");
+            assert!(!url_in_message(url).contains("PW"), "{url}");
+        }
+        for url in [
+            "mailto:u:PW@h.example.com",
+            "https://h.example.com/?next=a:b@c",
+            "a b:/u:p@h",
+        ] {
+            assert_eq!(url_password(url), None, "{url}");
+        }
+        assert_eq!(
+            url_in_message("https://h.example.com/?apikey=K&x=1"),
+            "https://h.example.com/?apikey=•••&x=1"
+        );
+    }
 
     #[test]
     fn one_word_list_decides_variables_headers_and_parameters() {

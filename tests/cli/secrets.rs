@@ -1571,3 +1571,140 @@ fn a_stray_tenant_file_holding_a_bare_token_is_quoted_with_its_lines_hidden_whol
         }
     }
 }
+
+/// A Webex Connect spec or template that reads as TOML but does not check or build, and a flow
+/// document that breaks the schema or is cut short, are shown by `textconv` with every place
+/// that could hold a credential hidden (node URLs, proxies and request headers, outcomes'
+/// notify URLs, variables' defaults): with no model, which of them are secret cannot be told.
+/// `diff`, `sheet` and `graph` of the same files show none of them either.
+#[test]
+fn a_spec_or_document_that_does_not_build_shows_no_typed_credential() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = |url: &str| {
+        format!(
+            "[flow]\nname = \"Leak\"\ncredential_headers = [\"X-Auth\"]\n\n\
+            [trigger]\ntype = \"webhook\"\nevent = \"Leak\"\nsample = '{{\"id\": \"1\"}}'\nnext = \"a\"\n\n\
+            [variables.Plain]\ndefault = \"VARSEK\"\n\n\
+            [outcomes.Bad]\ncode = 400\nnotify_url = \"https://n.example.com/?token=NOTIFYSEK\"\n\n\
+            [nodes.a]\ntype = \"http\"\nmethod = \"GET\"\nurl = \"{url}\"\n\
+            headers = {{ pin = \"PINSEK\", Authorization = \"Bearer BEARERSEK\", X-Auth = \"AUTHSEK\" }}\n\
+            proxy = \"http://u:PROXYPW@p.example.com:3128\"\n\
+            next = {{ onSuccess = \"end:Bad\", onError = \"end:Error\", onTimeout = \"end:Error\" }}\n"
+        )
+    };
+    let broken = [
+        ("typo.toml", "https://u:URLPW@h.example.com/$(Typo)"),
+        ("open.toml", "https://u:URLPW@h.example.com/$(Plain"),
+        ("tag.toml", "https://u:URLPW@h.example.com/{{ Nope }}"),
+    ];
+    for (name, url) in broken {
+        std::fs::write(dir.path().join(name), spec(url)).unwrap();
+    }
+    std::fs::write(
+        dir.path().join("good.toml"),
+        spec("https://u:URLPW@h.example.com/x"),
+    )
+    .unwrap();
+    let built = common::wxcflow(dir.path(), &["build", "good.toml", "-o", "good.flow.json"]);
+    assert!(built.status.success(), "{}", common::transcript(&built));
+    let document = std::fs::read_to_string(dir.path().join("good.flow.json")).unwrap();
+    assert!(document.contains("PINSEK"), "{document}");
+    let unknown_key = document.replacen("\"flow\": {", "\"flow\": {\n    \"bogus\": 1,", 1);
+    assert_ne!(unknown_key, document);
+    std::fs::write(dir.path().join("unknown.flow.json"), unknown_key).unwrap();
+    let cut = &document[..document.len() * 2 / 3];
+    std::fs::write(dir.path().join("cut.flow.json"), cut).unwrap();
+
+    let mut files: Vec<&str> = broken.iter().map(|(name, _)| *name).collect();
+    files.extend(["unknown.flow.json", "cut.flow.json"]);
+    let secrets = [
+        "URLPW",
+        "PROXYPW",
+        "NOTIFYSEK",
+        "PINSEK",
+        "BEARERSEK",
+        "AUTHSEK",
+        "VARSEK",
+    ];
+    for file in files {
+        let shown = common::transcript(&common::wxcflow(dir.path(), &["textconv", file]));
+        assert!(shown.contains("GET"), "{file}: {shown}");
+        for command in [
+            &["textconv", file][..],
+            &["diff", file, "good.toml"],
+            &["diff", file, "good.toml", "--format", "json"],
+            &["sheet", file],
+            &["graph", file],
+        ] {
+            let out = common::transcript(&common::wxcflow(dir.path(), command));
+            for secret in secrets {
+                assert!(!out.contains(secret), "{command:?} shows {secret}:\n{out}");
+            }
+        }
+    }
+}
+
+/// A diagnostic's message that quotes a URL quotes it with its typed credentials hidden (an
+/// uppercase scheme, a control character, a backslash after the scheme: each refused, each
+/// still a URL with a password to a browser), in text, JSON and SARIF; and a Flow Designer build
+/// of a Webex Connect spec quotes the proxy and notify URL lines it refuses with theirs hidden.
+#[test]
+fn messages_and_quoted_lines_hide_the_credentials_of_the_urls_they_quote() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = |url: &str, extra: &str| {
+        format!(
+            "[flow]\nname = \"Leak\"\n\n\
+            [trigger]\ntype = \"webhook\"\nevent = \"Leak\"\nsample = '{{\"id\": \"1\"}}'\nnext = \"a\"\n\n\
+            {extra}\
+            [nodes.a]\ntype = \"http\"\nmethod = \"GET\"\nurl = {url}\n\
+            next = {{ onSuccess = \"end:Success\", onError = \"end:Error\", onTimeout = \"end:Error\" }}\n"
+        )
+    };
+    let files = [
+        (
+            "upper.toml",
+            spec("\"HTTPS://u:URLPW@h.example.com/?apikey=KEYSEK\"", ""),
+        ),
+        (
+            "control.toml",
+            spec("\"https://u:URLPW@h.example.com/\\u0007\"", ""),
+        ),
+        (
+            "backslash.toml",
+            spec("'https:/\\u:URLPW@h.example.com/'", ""),
+        ),
+    ];
+    for (name, text) in &files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+        for format in ["human", "json", "sarif"] {
+            let out = common::wxcflow(dir.path(), &["check", name, "--format", format]);
+            let shown = common::transcript(&out);
+            assert!(shown.contains("invalid-url"), "{name} {format}: {shown}");
+            assert!(!shown.contains("URLPW"), "{name} {format}: {shown}");
+            assert!(!shown.contains("KEYSEK"), "{name} {format}: {shown}");
+        }
+    }
+    let fd = spec(
+        "\"https://h.example.com/\"\nproxy = \"http://u:PROXYPW@p.example.com:3128\"",
+        "[outcomes.Bad]\ncode = 400\nnotify_url = \"https://n.example.com/?token=NOTIFYSEK\"\n\n",
+    );
+    std::fs::write(dir.path().join("fd.toml"), fd).unwrap();
+    for command in [
+        &[
+            "build",
+            "--target",
+            "flow-designer",
+            "fd.toml",
+            "-o",
+            "fd.json",
+        ][..],
+        &["sheet", "--target", "flow-designer", "fd.toml"],
+        &["graph", "--target", "flow-designer", "fd.toml"],
+    ] {
+        let shown = common::transcript(&common::wxcflow(dir.path(), command));
+        assert!(shown.contains("not-expressible"), "{command:?}: {shown}");
+        assert!(shown.contains("p.example.com"), "{command:?}: {shown}");
+        assert!(!shown.contains("PROXYPW"), "{command:?}: {shown}");
+        assert!(!shown.contains("NOTIFYSEK"), "{command:?}: {shown}");
+    }
+}

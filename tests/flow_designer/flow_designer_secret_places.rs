@@ -357,3 +357,60 @@ fn a_specs_schema_errors_are_located_at_the_key_that_wrote_them() {
     let human = wxcflow(root(), &["check", spec]);
     insta::assert_snapshot!("spec_schema_errors_located", shown(&human));
 }
+
+/// An export that gives a key twice: the reader keeps the last value, and the first, which the
+/// model never sees, is hidden too in every quoted line when its place could hold a secret (a
+/// credential header, a URL with a credential), with columns counted as the line is shown.
+#[test]
+fn an_export_that_gives_a_key_twice_hides_the_value_it_overrides() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture =
+        std::fs::read_to_string(root().join("fixtures/flow-designer/exports/token-subflow.json"))
+            .unwrap();
+    // One member a line (no string holds `,"`: a quote in one is escaped), the keys in order.
+    let twice = fixture
+        .replacen(
+            "\"x-token-passphrase\":\"{{Passphrase}}\"",
+            "\"pin\":\"DUPPIN\", \"pin\":\"{{ Nope2 }}\", \"x-token-passphrase\":\"{{Passphrase}}\"",
+            1,
+        )
+        .replacen(
+            "\"httpRequestUrl\":\"{{ServiceURL}}\"",
+            "\"httpRequestUrl\":\"https://h.example.com/?apikey=DUPKEY\", \"httpRequestUrl\":\"https://h.example.com/{{ Nope }}\"",
+            1,
+        )
+        .replace(",\"", ",\n\"");
+    assert_eq!(twice.matches("DUP").count(), 2);
+    std::fs::write(dir.path().join("twice.json"), &twice).unwrap();
+    let mut quoted = false;
+    for args in [
+        &["check", "twice.json"][..],
+        &["check", "--format", "json", "twice.json"],
+        &["check", "--format", "sarif", "twice.json"],
+        &["textconv", "twice.json"],
+        &["sheet", "twice.json"],
+    ] {
+        let out = shown(&wxcflow(dir.path(), args));
+        quoted |= out.contains("\"httpRequestUrl\":•••, \"httpRequestUrl\"");
+        assert!(!out.contains("DUPPIN"), "{args:?}:\n{out}");
+        assert!(!out.contains("DUPKEY"), "{args:?}:\n{out}");
+    }
+    assert!(
+        quoted,
+        "the line is quoted:\n{}",
+        shown(&wxcflow(dir.path(), &["check", "twice.json"]))
+    );
+    // The reference after the hidden value is pointed at where it shows.
+    let out = shown(&wxcflow(dir.path(), &["check", "twice.json"]));
+    let line = out
+        .lines()
+        .find(|l| l.contains("\"httpRequestUrl\":•••,"))
+        .unwrap();
+    let caret = out.lines().skip_while(|l| *l != line).nth(1).unwrap();
+    let column = caret.find('^').unwrap();
+    assert_eq!(
+        line.chars().skip(column).take(4).collect::<String>(),
+        "Nope",
+        "{out}"
+    );
+}

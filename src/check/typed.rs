@@ -1,0 +1,79 @@
+//! Where a Webex Connect spec types a credential in clear, told by place: a credential
+//! header's value, a URL's password or credential query parameter's value in a node's URL or
+//! proxy or an outcome's notify URL. Diagnostics quote the spec's lines with these hidden, as
+//! they do a secret default; whether the spec checks or not does not matter.
+
+use crate::diagnostic::{SourceFile, Span};
+use crate::secret::names::{connect_header_types_credential, CONNECT_REFERENCES};
+use crate::secret::names::{credential_parameters, literal_part, url_password};
+use crate::spec::model::{Spec, S};
+
+/// The spans of `source` (the text `spec` was read from) that hold a credential typed in clear:
+/// a credential header's whole value; a URL's password and each credential parameter's value
+/// (the rest of the URL is quoted, so that a diagnostic about it still points at its text).
+pub(crate) fn typed_credential_spans(spec: &Spec, source: &SourceFile) -> Vec<Span> {
+    let declared: Vec<String> = (spec.flow.credential_headers.iter().flatten())
+        .map(|h| h.get_ref().clone())
+        .collect();
+    let mut spans = Vec::new();
+    let mut url = |url: &S<String>| spans.extend(url_credential_spans(url, source));
+    for node in spec.nodes.values() {
+        node.url.iter().chain(&node.proxy).for_each(&mut url);
+    }
+    for outcome in spec.outcomes.values() {
+        outcome.notify_url.iter().for_each(&mut url);
+    }
+    for node in spec.nodes.values() {
+        for (name, value) in node.headers.iter().flat_map(|h| h.iter()) {
+            if connect_header_types_credential(name.get_ref(), value.get_ref(), &declared) {
+                spans.push(source.span(value.span()));
+            }
+        }
+    }
+    spans
+}
+
+/// The spans of a URL's typed password and credential parameters' values.
+fn url_credential_spans(url: &S<String>, source: &SourceFile) -> Vec<Span> {
+    let text = url.get_ref().as_str();
+    let offset = |part: &str| part.as_ptr() as usize - text.as_ptr() as usize;
+    let typed = |part: &&str| !literal_part(part, CONNECT_REFERENCES).is_empty();
+    let parameters = credential_parameters(text)
+        .into_iter()
+        .map(|(_, value)| value);
+    (parameters.chain(url_password(text)))
+        .filter(typed)
+        .map(|part| {
+            source.span_in_string(url.span(), text, offset(part)..offset(part) + part.len())
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_credentials_are_found_by_place_and_references_are_not() {
+        let text = "[flow]\nname = \"F\"\ncredential_headers = [\"X-Auth\"]\n\
+            [trigger]\ntype = \"webhook\"\nevent = \"F\"\nsample = '{}'\nnext = \"a\"\n\
+            [outcomes.Bad]\ncode = 400\nnotify_url = \"https://n.example.com/?token=NSEK\"\n\
+            [nodes.a]\ntype = \"http\"\nmethod = \"GET\"\n\
+            url = \"https://u:USEK@h.example.com/$(Typo)?apikey=$(Key)\"\n\
+            headers = { pin = \"PSEK\", X-Auth = \"Bearer ASEK\", Accept = \"json\", \
+            Authorization = \"Bearer $(Token)\" }\n\
+            proxy = \"http://u:XSEK@p.example.com:3128\"\n\
+            next = { onSuccess = \"end:Bad\", onError = \"end:Error\", onTimeout = \"end:Error\" }\n";
+        let source = SourceFile::new("f.toml", text);
+        let spec: Spec = toml::from_str(text).unwrap();
+        let mut found: Vec<&str> = typed_credential_spans(&spec, &source)
+            .iter()
+            .map(|s| &text[s.bytes.clone()])
+            .collect();
+        found.sort_unstable();
+        assert_eq!(
+            found,
+            ["\"Bearer ASEK\"", "\"PSEK\"", "NSEK", "USEK", "XSEK"]
+        );
+    }
+}
