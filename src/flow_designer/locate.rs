@@ -676,9 +676,98 @@ impl Scanner<'_, '_> {
     }
 }
 
+/// Whether some object of JSON `text` gives a key more than once: one pass of the parser, no
+/// tree and no place table kept, so that [`Places::given_twice`] (which needs the whole table)
+/// runs only on a file that has such a key. Text that does not parse may have one: `true`.
+pub(crate) fn gives_a_key_twice(text: &str) -> bool {
+    use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+    use std::borrow::Cow;
+    use std::collections::HashSet;
+    /// Whether the value read, or a value within it, gives a key twice.
+    struct Twice(bool);
+    struct Key<'de>(Cow<'de, str>);
+    impl<'de> Deserialize<'de> for Key<'de> {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct KeyVisitor;
+            impl<'de> Visitor<'de> for KeyVisitor {
+                type Value = Key<'de>;
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str("a key")
+                }
+                fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
+                    Ok(Key(Cow::Borrowed(v)))
+                }
+                fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
+                    Ok(Key(Cow::Owned(v.to_string())))
+                }
+            }
+            d.deserialize_str(KeyVisitor)
+        }
+    }
+    impl<'de> Deserialize<'de> for Twice {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            d.deserialize_any(TwiceVisitor)
+        }
+    }
+    struct TwiceVisitor;
+    impl<'de> Visitor<'de> for TwiceVisitor {
+        type Value = Twice;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("JSON")
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<Twice, E> {
+            Ok(Twice(false))
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<Twice, E> {
+            Ok(Twice(false))
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<Twice, E> {
+            Ok(Twice(false))
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<Twice, E> {
+            Ok(Twice(false))
+        }
+        fn visit_str<E>(self, _: &str) -> Result<Twice, E> {
+            Ok(Twice(false))
+        }
+        fn visit_unit<E>(self) -> Result<Twice, E> {
+            Ok(Twice(false))
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Twice, A::Error> {
+            let mut twice = false;
+            while let Some(Twice(within)) = seq.next_element()? {
+                twice |= within;
+            }
+            Ok(Twice(twice))
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Twice, A::Error> {
+            let mut keys = HashSet::new();
+            let mut twice = false;
+            while let Some(Key(key)) = map.next_key()? {
+                twice |= !keys.insert(key);
+                let Twice(within) = map.next_value()?;
+                twice |= within;
+            }
+            Ok(Twice(twice))
+        }
+    }
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    serde_json::from_str::<Twice>(text).map_or(true, |Twice(twice)| twice)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_key_given_twice_is_told_at_any_depth_and_escaped() {
+        assert!(!gives_a_key_twice(r#"{"a": 1, "b": {"a": [1, {"a": 2}]}}"#));
+        assert!(gives_a_key_twice(r#"{"a": 1, "a": 2}"#));
+        assert!(gives_a_key_twice(r#"{"x": [{"k": 1, "k": null}]}"#));
+        assert!(gives_a_key_twice(r#"{"pin": "1", "p\u0069n": "2"}"#));
+        assert!(gives_a_key_twice(r#"{"a": 1,"#));
+        assert!(!gives_a_key_twice("\u{feff}{\"a\": 1}"));
+    }
 
     fn locate(text: &str, path: &[Step], key: bool) -> Option<Range<usize>> {
         let cell = SpanCell::default();
