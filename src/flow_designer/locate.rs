@@ -741,10 +741,19 @@ pub(crate) fn gives_a_key_twice(text: &str) -> bool {
             Ok(Twice(twice))
         }
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Twice, A::Error> {
-            let mut keys = HashSet::new();
+            // Most objects have a few keys: compared in a list, hashed past 16 (the maps of
+            // activities and widgets hold thousands).
+            let mut few: Vec<Cow<'de, str>> = Vec::new();
+            let mut many: HashSet<Cow<'de, str>> = HashSet::new();
             let mut twice = false;
             while let Some(Key(key)) = map.next_key()? {
-                twice |= !keys.insert(key);
+                if many.is_empty() && few.len() < 16 {
+                    twice |= few.contains(&key);
+                    few.push(key);
+                } else {
+                    many.extend(few.drain(..));
+                    twice |= !many.insert(key);
+                }
                 let Twice(within) = map.next_value()?;
                 twice |= within;
             }
@@ -767,6 +776,18 @@ mod tests {
         assert!(gives_a_key_twice(r#"{"pin": "1", "p\u0069n": "2"}"#));
         assert!(gives_a_key_twice(r#"{"a": 1,"#));
         assert!(!gives_a_key_twice("\u{feff}{\"a\": 1}"));
+        // Past the 16 keys compared in a list, and across the switch to a set.
+        let keys = |n: usize| (0..n).map(|i| format!("\"k{i}\": {i}")).collect::<Vec<_>>();
+        let object = |keys: Vec<String>| format!("{{{}}}", keys.join(", "));
+        assert!(!gives_a_key_twice(&object(keys(40))));
+        for (n, again) in [(20, 3), (20, 17), (16, 0), (17, 16)] {
+            let mut given = keys(n);
+            given.push(format!("\"k{again}\": null"));
+            assert!(
+                gives_a_key_twice(&object(given)),
+                "{n} keys, k{again} again"
+            );
+        }
     }
 
     fn locate(text: &str, path: &[Step], key: bool) -> Option<Range<usize>> {
