@@ -23,6 +23,9 @@ pub(crate) fn typed_credential_spans(spec: &Spec, source: &SourceFile) -> Vec<Sp
     for outcome in spec.outcomes.values() {
         outcome.notify_url.iter().for_each(&mut url);
     }
+    for variable in spec.variables.values() {
+        variable.default.iter().for_each(&mut url);
+    }
     for node in spec.nodes.values() {
         for (name, value) in node.headers.iter().flat_map(|h| h.iter()) {
             if connect_header_types_credential(name.get_ref(), value.get_ref(), &declared) {

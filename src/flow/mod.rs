@@ -229,9 +229,19 @@ impl Variable {
         self.secret && !self.default.is_empty()
     }
 
-    /// The default, as a value that knows whether it is secret.
+    /// The default, as a value that knows whether it is secret: a secret variable's, or one
+    /// that is a URL carrying a credential typed in clear ([`Variable::default_types_credential`]).
     pub fn default_text(&self) -> crate::secret::Text {
-        crate::secret::Text::new(self.default.clone(), self.secret)
+        let secret = self.secret || self.default_types_credential();
+        crate::secret::Text::new(self.default.clone(), secret)
+    }
+
+    /// Whether the default is a URL carrying a credential typed in clear (a password, a
+    /// credential parameter's value): secret by its place in the URL, as in a node's URL, and
+    /// held secret by the runs.
+    pub fn default_types_credential(&self) -> bool {
+        use crate::secret::names::{url_credentials, CONNECT_REFERENCES};
+        !url_credentials(&self.default, CONNECT_REFERENCES).is_empty()
     }
 }
 

@@ -244,7 +244,10 @@ impl Flow {
         use crate::secret::names::connect_header_types_credential;
         use crate::tools::diff::url_types_credential;
         let outcomes = self.outcomes.iter().filter_map(|o| o.notify_url.as_deref());
-        outcomes.into_iter().any(url_types_credential)
+        self.variables
+            .iter()
+            .any(Variable::default_types_credential)
+            || outcomes.into_iter().any(url_types_credential)
             || self.nodes.iter().any(|node| match &node.kind {
                 NodeKind::Http(h) => {
                     url_types_credential(&h.url)

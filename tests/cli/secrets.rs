@@ -1708,3 +1708,58 @@ fn messages_and_quoted_lines_hide_the_credentials_of_the_urls_they_quote() {
         assert!(!shown.contains("NOTIFYSEK"), "{command:?}: {shown}");
     }
 }
+
+/// A variable whose default is a URL carrying a credential typed in clear (a credential
+/// parameter's value, a password) is secret by that place, as a node's URL is: textconv, diff,
+/// the sheet, graph, check and the run show none of it, a change to it still shows (masked),
+/// build writes the document privately and decompile only to a private file.
+#[test]
+fn a_variable_default_that_is_a_url_with_a_typed_credential_is_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = |key: &str| {
+        format!(
+            "[flow]\nname = \"V\"\n\n[trigger]\ntype = \"webhook\"\nevent = \"V\"\n\
+             sample = '{{\"id\": \"1\"}}'\nnext = \"call\"\n\n\
+             [variables.ApiURL]\ndefault = \"https://api.example.com/v1?apikey={key}&lang=en\"\n\n\
+             [variables.Proxy]\ndefault = \"http://u:PW-{key}@p.example.com:3128\"\n\n\
+             [nodes.call]\ntype = \"http\"\nmethod = \"GET\"\nurl = \"$(ApiURL)\"\n\
+             headers = {{ Accept = \"application/json\", X-Proxy = \"$(Proxy)\" }}\n\
+             next = {{ onSuccess = \"end:Success\", onError = \"end:Error\", onTimeout = \"end:Error\" }}\n"
+        )
+    };
+    std::fs::write(dir.path().join("v.toml"), spec("KEY-7151")).unwrap();
+    std::fs::write(dir.path().join("v2.toml"), spec("KEY-2718")).unwrap();
+    let none = ("unused-passphrase", "unused-static");
+    let built = run(dir.path(), &["build", "v.toml", "-o", "v.json"], none);
+    assert!(built.status.success(), "{}", common::transcript(&built));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("v.json")).unwrap();
+        assert_eq!(mode.permissions().mode() & 0o777, 0o600);
+    }
+    let mut all = String::new();
+    for args in [
+        &["textconv", "v.toml"][..],
+        &["textconv", "v.json"],
+        &["diff", "v.toml", "v2.toml"],
+        &["diff", "v.toml", "v2.toml", "--format", "json"],
+        &["diff", "v.toml", "v2.toml", "--format", "markdown"],
+        &["sheet", "v.toml"],
+        &["graph", "v.toml"],
+        &["check", "v.toml"],
+        &["run", "v.toml", "--mock", "/dev/null"],
+        &["decompile", "v.json"],
+    ] {
+        all.push_str(&common::transcript(&run(dir.path(), args, none)));
+    }
+    assert!(!all.contains("KEY-"), "{all}");
+    assert!(
+        all.contains("~ variables.ApiURL.default: ••• → •••"),
+        "{all}"
+    );
+    assert!(
+        all.contains("`https://api.example.com/v1?apikey=•••&lang=en`"),
+        "the sheet shows where it goes: {all}"
+    );
+}

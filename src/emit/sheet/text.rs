@@ -112,6 +112,11 @@ pub fn default_text(v: &Variable, origins: &BTreeMap<String, Vec<String>>) -> St
             ),
         },
         (true, true) => "(empty; secret)".into(),
+        // A URL carrying a credential typed in clear: where it goes, its credentials masked.
+        _ if v.default_types_credential() => {
+            use crate::secret::names::{url_with_credentials_masked, CONNECT_REFERENCES};
+            code(&url_with_credentials_masked(&v.default, CONNECT_REFERENCES))
+        }
         _ => code(&v.default),
     }
 }

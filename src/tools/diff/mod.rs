@@ -394,7 +394,10 @@ fn diff_variables(old: &Flow, new: &Flow, changes: &mut Vec<Change>) {
             let mut fields = Fields::from([
                 (
                     "default".into(),
-                    Text::new(format!("{:?}", v.default), v.secret),
+                    Text::new(
+                        format!("{:?}", v.default),
+                        v.secret || v.default_types_credential(),
+                    ),
                 ),
                 ("externalize".into(), value(v.externalize.to_string())),
                 ("secret".into(), value(v.secret.to_string())),
