@@ -604,6 +604,34 @@ impl Flow {
         self.variables.iter().any(Variable::holds_secret)
     }
 
+    /// Adds to `names` the names `text`'s `$(...)` references read.
+    pub(crate) fn add_references(text: &str, names: &mut std::collections::BTreeSet<String>) {
+        for r in refs::references(text).unwrap_or_default() {
+            names.insert(r.name.to_string());
+        }
+    }
+
+    /// Adds to `names`, over the transition actions' assignments, every name a value assigned
+    /// to one of them reads, until none is added: what those variables take, followed back
+    /// (`set = { A = "$(B)" }` adds `B` when `A` is in).
+    pub(crate) fn add_assigned_from(&self, names: &mut std::collections::BTreeSet<String>) {
+        let assignments: Vec<(&String, &String)> = (self.nodes.iter())
+            .flat_map(|n| n.on_enter.iter().chain(&n.on_leave))
+            .flat_map(|a| &a.set)
+            .collect();
+        loop {
+            let before = names.len();
+            for (target, value) in &assignments {
+                if names.contains(*target) {
+                    Flow::add_references(value, names);
+                }
+            }
+            if names.len() == before {
+                break;
+            }
+        }
+    }
+
     /// Whether `$(name)` (`JDSToken`, `n4.token`) reads a secret in this flow.
     pub fn reads_secret(&self, name: &str) -> bool {
         if let Some(v) = self.variables.iter().find(|v| v.name == name) {

@@ -924,38 +924,17 @@ pub(crate) fn declared_only_credential_header(flow: &Flow, name: &str) -> bool {
 /// the Flow Designer file, as the Webex Connect run holds them secret. Told by where a value
 /// goes, never by the value.
 fn declared_header_variables(flow: &Flow) -> BTreeSet<String> {
-    let read = |text: &str, found: &mut BTreeSet<String>| {
-        for r in crate::flow::refs::references(text).unwrap_or_default() {
-            found.insert(r.name.to_string());
-        }
-    };
     let mut found = BTreeSet::new();
     for node in &flow.nodes {
         if let NodeKind::Http(h) = &node.kind {
             for (name, value) in &h.headers {
                 if declared_only_credential_header(flow, name) {
-                    read(value, &mut found);
+                    Flow::add_references(value, &mut found);
                 }
             }
         }
     }
-    let assignments: Vec<(&String, &String)> = flow
-        .nodes
-        .iter()
-        .flat_map(|n| n.on_enter.iter().chain(&n.on_leave))
-        .flat_map(|a| &a.set)
-        .collect();
-    loop {
-        let before = found.len();
-        for (target, value) in &assignments {
-            if found.contains(*target) {
-                read(value, &mut found);
-            }
-        }
-        if found.len() == before {
-            break;
-        }
-    }
+    flow.add_assigned_from(&mut found);
     found
 }
 

@@ -906,11 +906,7 @@ fn run_actions(
 pub(crate) fn credential_variables(flow: &Flow) -> BTreeSet<String> {
     use crate::secret::names::{credential_parameters, is_credential_place, url_password};
     let mut found = BTreeSet::new();
-    let read = |text: &str, found: &mut BTreeSet<String>| {
-        for r in crate::flow::refs::references(text).unwrap_or_default() {
-            found.insert(r.name.to_string());
-        }
-    };
+    let read = Flow::add_references;
     let url = |url: &str, found: &mut BTreeSet<String>| {
         for (_, value) in credential_parameters(url) {
             read(value, found);
@@ -941,23 +937,7 @@ pub(crate) fn credential_variables(flow: &Flow) -> BTreeSet<String> {
         }
     }
     // What a credential variable takes is sent as one too: follow assignments back.
-    let assignments: Vec<(&String, &String)> = flow
-        .nodes
-        .iter()
-        .flat_map(|n| n.on_enter.iter().chain(&n.on_leave))
-        .flat_map(|a| &a.set)
-        .collect();
-    loop {
-        let before = found.len();
-        for (target, value) in &assignments {
-            if found.contains(*target) {
-                read(value, &mut found);
-            }
-        }
-        if found.len() == before {
-            break;
-        }
-    }
+    flow.add_assigned_from(&mut found);
     found.retain(|name| flow.variables.iter().any(|v| &v.name == name));
     found
 }
