@@ -110,6 +110,23 @@ fn run(dir: &Path, args: &[&str], secrets: (&str, &str)) -> Output {
         .expect("the binary runs")
 }
 
+/// The transcripts of `commands`, run one after the other in `dir`.
+fn transcripts(dir: &Path, commands: &[&[&str]], secrets: (&str, &str)) -> String {
+    (commands.iter())
+        .map(|args| common::transcript(&run(dir, args, secrets)))
+        .collect()
+}
+
+/// `build --target flow-designer FROM -o TO` in `dir`, which must succeed.
+fn build_for_flow_designer(dir: &Path, from: &str, to: &str, secrets: (&str, &str)) {
+    let built = run(
+        dir,
+        &["build", "--target", "flow-designer", from, "-o", to],
+        secrets,
+    );
+    assert!(built.status.success(), "{}", common::transcript(&built));
+}
+
 /// A scenario with the secrets written in it, and expectations that fail, so that the failure
 /// report is printed too.
 fn scenario(secrets: (&str, &str)) -> String {
@@ -1150,29 +1167,17 @@ fn a_variable_a_request_carries_as_a_credential_is_masked_in_the_run() {
     let outputs = |secrets: (&str, &str)| {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("v.toml"), spec(secrets.0, secrets.1)).unwrap();
-        let built = run(
+        build_for_flow_designer(dir.path(), "v.toml", "v.json", secrets);
+        transcripts(
             dir.path(),
             &[
-                "build",
-                "v.toml",
-                "--target",
-                "flow-designer",
-                "-o",
-                "v.json",
+                &["run", "v.toml"][..],
+                &["run", "v.toml", "--format", "json"],
+                &["run", "v.json"],
+                &["run", "v.json", "--format", "json"],
             ],
             secrets,
-        );
-        assert!(built.status.success(), "{}", common::transcript(&built));
-        let mut all = String::new();
-        for args in [
-            &["run", "v.toml"][..],
-            &["run", "v.toml", "--format", "json"],
-            &["run", "v.json"],
-            &["run", "v.json", "--format", "json"],
-        ] {
-            all.push_str(&common::transcript(&run(dir.path(), args, secrets)));
-        }
-        all
+        )
     };
     let reference = outputs(("REFERENCE-PIN-4711", "REFERENCE-KEY-0815"));
     assert!(!reference.contains("REFERENCE-"), "{reference}");
@@ -1215,12 +1220,7 @@ fn headers_the_flow_lists_as_credentials_are_secret_in_runs_and_the_flow_designe
         )
         .unwrap();
         for (from, to) in [("d.toml", "d.json"), ("old.toml", "old.json")] {
-            let built = run(
-                dir.path(),
-                &["build", "--target", "flow-designer", from, "-o", to],
-                secrets,
-            );
-            assert!(built.status.success(), "{}", common::transcript(&built));
+            build_for_flow_designer(dir.path(), from, to, secrets);
         }
         #[cfg(unix)]
         {
@@ -1235,24 +1235,24 @@ fn headers_the_flow_lists_as_credentials_are_secret_in_runs_and_the_flow_designe
             built.contains(secrets.0),
             "the private file holds the value"
         );
-        let mut all = String::new();
-        for args in [
-            &["run", "d.toml"][..],
-            &["run", "d.toml", "--format", "json"],
-            &["test", "sc.toml"],
-            &["test", "--target", "flow-designer", "sc.toml"],
-            &["sheet", "--target", "flow-designer", "d.toml"],
-            &["build", "--target", "flow-designer", "d.toml", "-o", "-"],
-            &["run", "d.json"],
-            &["run", "d.json", "--format", "json"],
-            &["textconv", "d.json"],
-            &["diff", "old.json", "d.json"],
-            &["diff", "old.json", "d.json", "--format", "json"],
-            &["decompile", "d.json"],
-        ] {
-            all.push_str(&common::transcript(&run(dir.path(), args, secrets)));
-        }
-        all
+        transcripts(
+            dir.path(),
+            &[
+                &["run", "d.toml"][..],
+                &["run", "d.toml", "--format", "json"],
+                &["test", "sc.toml"],
+                &["test", "--target", "flow-designer", "sc.toml"],
+                &["sheet", "--target", "flow-designer", "d.toml"],
+                &["build", "--target", "flow-designer", "d.toml", "-o", "-"],
+                &["run", "d.json"],
+                &["run", "d.json", "--format", "json"],
+                &["textconv", "d.json"],
+                &["diff", "old.json", "d.json"],
+                &["diff", "old.json", "d.json", "--format", "json"],
+                &["decompile", "d.json"],
+            ],
+            secrets,
+        )
     };
     let reference = outputs(("REFERENCE-TYPED-4711", "REFERENCE-PLAIN-0815"));
     assert!(!reference.contains("REFERENCE-"), "{reference}");
@@ -1359,29 +1359,17 @@ fn a_variable_holding_a_url_with_a_credential_parameter_is_masked_in_the_run() {
     let outputs = |secrets: (&str, &str)| {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("u.toml"), spec(secrets.0, secrets.1)).unwrap();
-        let built = run(
+        build_for_flow_designer(dir.path(), "u.toml", "u.json", secrets);
+        transcripts(
             dir.path(),
             &[
-                "build",
-                "u.toml",
-                "--target",
-                "flow-designer",
-                "-o",
-                "u.json",
+                &["run", "u.toml"][..],
+                &["run", "u.toml", "--format", "json"],
+                &["run", "u.json"],
+                &["run", "u.json", "--format", "json"],
             ],
             secrets,
-        );
-        assert!(built.status.success(), "{}", common::transcript(&built));
-        let mut all = String::new();
-        for args in [
-            &["run", "u.toml"][..],
-            &["run", "u.toml", "--format", "json"],
-            &["run", "u.json"],
-            &["run", "u.json", "--format", "json"],
-        ] {
-            all.push_str(&common::transcript(&run(dir.path(), args, secrets)));
-        }
-        all
+        )
     };
     let reference = outputs(("REFERENCE-KEY-4711", "REFERENCE-KEY-0815"));
     assert!(!reference.contains("REFERENCE-"), "{reference}");
@@ -1425,30 +1413,25 @@ fn a_secret_comes_back_across_a_subflow_handoff_in_both_runners() {
             ("Child.toml", "sub/Child.fd.json"),
             ("Parent.toml", "Parent.fd.json"),
         ] {
-            let built = run(
-                dir.path(),
-                &["build", "--target", "flow-designer", from, "-o", to],
-                secrets,
-            );
-            assert!(built.status.success(), "{}", common::transcript(&built));
+            build_for_flow_designer(dir.path(), from, to, secrets);
         }
-        let mut all = String::new();
-        for args in [
-            &["run", "Parent.toml"][..],
-            &["run", "Parent.toml", "--format", "json"],
-            &["run", "Parent.fd.json", "--flows", "sub"],
+        transcripts(
+            dir.path(),
             &[
-                "run",
-                "Parent.fd.json",
-                "--flows",
-                "sub",
-                "--format",
-                "json",
+                &["run", "Parent.toml"][..],
+                &["run", "Parent.toml", "--format", "json"],
+                &["run", "Parent.fd.json", "--flows", "sub"],
+                &[
+                    "run",
+                    "Parent.fd.json",
+                    "--flows",
+                    "sub",
+                    "--format",
+                    "json",
+                ],
             ],
-        ] {
-            all.push_str(&common::transcript(&run(dir.path(), args, secrets)));
-        }
-        all
+            secrets,
+        )
     };
     let reference = outputs(("REFERENCE-PIN-4711", ""));
     assert!(!reference.contains("REFERENCE-"), "{reference}");
