@@ -620,20 +620,23 @@ fn pin_flow(pin: &str) -> wxcflow::flow::Flow {
         .expect("builds")
         .0
         .flow;
+    compare_pin_with(&mut flow, "0000");
+    flow
+}
+
+/// Every branch condition on `$(Pin)` compares it with `value`.
+fn compare_pin_with(flow: &mut wxcflow::flow::Flow, value: &str) {
     for node in &mut flow.nodes {
         if let wxcflow::flow::NodeKind::Branch(b) = &mut node.kind {
-            for c in b
+            let conditions = b
                 .branches
                 .iter_mut()
-                .flat_map(|arm| arm.conditions.iter_mut())
-            {
-                if c.variable == "$(Pin)" {
-                    c.value = "0000".into();
-                }
+                .flat_map(|arm| arm.conditions.iter_mut());
+            for c in conditions.filter(|c| c.variable == "$(Pin)") {
+                c.value = value.into();
             }
         }
     }
-    flow
 }
 
 /// A Connect run whose branch was chosen on a secret shows the steps up to that branch, with its
@@ -669,19 +672,7 @@ fn a_connect_run_hides_the_path_after_a_branch_chosen_on_a_secret() {
     let set = |pin: &str| {
         let source = pin_flow(pin);
         let mut flow = source.clone();
-        for node in &mut flow.nodes {
-            if let wxcflow::flow::NodeKind::Branch(b) = &mut node.kind {
-                for c in b
-                    .branches
-                    .iter_mut()
-                    .flat_map(|arm| arm.conditions.iter_mut())
-                {
-                    if c.variable == "$(Pin)" {
-                        c.value = String::new();
-                    }
-                }
-            }
-        }
+        compare_pin_with(&mut flow, "");
         run_without_http(&flow, &NoChildren).without_secret_path()
     };
     let run = set("4711");
