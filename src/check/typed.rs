@@ -1,15 +1,15 @@
 //! Where a Webex Connect spec types a credential in clear, told by place: a credential
-//! header's value, a URL's password or credential query parameter's value in a node's URL or
+//! header's value, a URL's user information or credential query parameter's value in a node's URL or
 //! proxy or an outcome's notify URL. Diagnostics quote the spec's lines with these hidden, as
 //! they do a secret default; whether the spec checks or not does not matter.
 
 use crate::diagnostic::{SourceFile, Span};
 use crate::secret::names::{connect_header_types_credential, CONNECT_REFERENCES};
-use crate::secret::names::{credential_parameters, literal_part, url_password};
+use crate::secret::names::{credential_parameters, url_part_typed, url_userinfo};
 use crate::spec::model::{Spec, S};
 
 /// The spans of `source` (the text `spec` was read from) that hold a credential typed in clear:
-/// a credential header's whole value; a URL's password and each credential parameter's value
+/// a credential header's whole value; a URL's user information and each credential parameter's value
 /// (the rest of the URL is quoted, so that a diagnostic about it still points at its text).
 pub(crate) fn typed_credential_spans(spec: &Spec, source: &SourceFile) -> Vec<Span> {
     let declared: Vec<String> = (spec.flow.credential_headers.iter().flatten())
@@ -36,15 +36,15 @@ pub(crate) fn typed_credential_spans(spec: &Spec, source: &SourceFile) -> Vec<Sp
     spans
 }
 
-/// The spans of a URL's typed password and credential parameters' values.
+/// The spans of a URL's typed user information and credential parameters' values.
 fn url_credential_spans(url: &S<String>, source: &SourceFile) -> Vec<Span> {
     let text = url.get_ref().as_str();
     let offset = |part: &str| part.as_ptr() as usize - text.as_ptr() as usize;
-    let typed = |part: &&str| !literal_part(part, CONNECT_REFERENCES).is_empty();
+    let typed = |part: &&str| url_part_typed(part, CONNECT_REFERENCES);
     let parameters = credential_parameters(text)
         .into_iter()
         .map(|(_, value)| value);
-    (parameters.chain(url_password(text)))
+    (parameters.chain(url_userinfo(text)))
         .filter(typed)
         .map(|part| {
             source.span_in_string(url.span(), text, offset(part)..offset(part) + part.len())
@@ -76,7 +76,7 @@ mod tests {
         found.sort_unstable();
         assert_eq!(
             found,
-            ["\"Bearer ASEK\"", "\"PSEK\"", "NSEK", "USEK", "XSEK"]
+            ["\"Bearer ASEK\"", "\"PSEK\"", "NSEK", "u:USEK", "u:XSEK"]
         );
     }
 }

@@ -236,8 +236,8 @@ impl Variable {
         crate::secret::Text::new(self.default.clone(), secret)
     }
 
-    /// Whether the default is a URL carrying a credential typed in clear (a password, a
-    /// credential parameter's value): secret by its place in the URL, as in a node's URL, and
+    /// Whether the default is a URL carrying a credential typed in clear (user information,
+    /// with or without a password; a credential parameter's value): secret by its place in the URL, as in a node's URL, and
     /// held secret by the runs.
     pub fn default_types_credential(&self) -> bool {
         use crate::secret::names::{url_credentials, CONNECT_REFERENCES};

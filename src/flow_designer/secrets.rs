@@ -115,11 +115,11 @@ pub(crate) fn secret_variables(flow: &FdFlow) -> BTreeSet<String> {
 
 /// The variables whose values a request carries as a credential, by the flow's uses: read in a
 /// credential header's or query parameter's value (`pin: {{Pin}}`), or in a URL's credential
-/// parameter or password; then, over the set-variables, every variable whose value one of them
+/// parameter or user information; then, over the set-variables, every variable whose value one of them
 /// takes. A run holds their values as secrets, whatever their names (as the Webex Connect
 /// runner does its variables). Told by where a value goes, never by the value.
 pub(crate) fn credential_variables(flow: &FdFlow) -> BTreeSet<String> {
-    use crate::secret::names::{credential_parameters, is_credential_place, url_password};
+    use crate::secret::names::{credential_parameters, is_credential_place, url_userinfo};
     let read = |text: &str, found: &mut BTreeSet<String>| {
         for r in super::pebble::reads(text).0 {
             found.insert(r.name.to_string());
@@ -149,8 +149,8 @@ pub(crate) fn credential_variables(flow: &FdFlow) -> BTreeSet<String> {
             for (_, value) in credential_parameters(url) {
                 read(value, &mut found);
             }
-            if let Some(password) = url_password(url) {
-                read(password, &mut found);
+            if let Some(userinfo) = url_userinfo(url) {
+                read(userinfo, &mut found);
             }
         }
     }
@@ -169,7 +169,8 @@ pub(crate) fn credential_variables(flow: &FdFlow) -> BTreeSet<String> {
     found
 }
 
-/// Whether a value is a URL with a password (`https://user:pass@host`) or with a credential
+/// Whether a value is a URL with user information (`https://user:pass@host`,
+/// `https://TOKEN@host`) or with a credential
 /// query parameter that has a value (`?apikey=...`): a credential wherever it goes, as a
 /// request's URL shows it ([`crate::secret::names::url_shown`]).
 pub(crate) fn holds_url_credential(value: &Value) -> bool {
@@ -433,7 +434,11 @@ mod tests {
         );
         assert_eq!(
             url_credentials("https://u:p@a.example/"),
-            vec!["URL password"]
+            vec!["URL user information"]
+        );
+        assert_eq!(
+            url_credentials("https://TOKEN@a.example/"),
+            vec!["URL user information"]
         );
         assert!(url_credentials("https://a.example/x?apikey={{Key}}").is_empty());
     }

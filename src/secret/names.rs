@@ -125,13 +125,14 @@ pub(crate) fn header_value_shown(name: &str, value: super::Text) -> super::Text 
 }
 
 /// A request URL as a run shows it: secret whole also when a query parameter named as a
-/// credential (`?pwd=`, `?apikey=`) has a value, or the URL has a password.
+/// credential (`?pwd=`, `?apikey=`) has a value, or the URL has user information (a user name,
+/// with or without a password: `https://TOKEN@host`).
 pub(crate) fn url_shown(url: super::Text) -> super::Text {
     let text = url.expose();
     let named = credential_parameters(text)
         .iter()
         .any(|(_, value)| !value.is_empty())
-        || url_password(text).is_some_and(|p| !p.is_empty());
+        || url_userinfo(text).is_some_and(|u| !u.is_empty());
     url.tainted_by(named)
 }
 
@@ -146,6 +147,27 @@ pub(crate) const CONNECT_REFERENCES: &[(&str, &str)] = &[("$(", ")"), ("{{", "}}
 /// as text) and auth scheme words (`Bearer`, `Basic`, `Token`, `Digest`): what was typed. An
 /// unclosed opening hides the rest, as the target reads it as one.
 pub(crate) fn literal_part(value: &str, delimiters: &[(&str, &str)]) -> String {
+    outside_references(value, delimiters)
+        .split_whitespace()
+        .filter(|w| {
+            !matches!(
+                w.to_ascii_lowercase().as_str(),
+                "bearer" | "basic" | "token" | "digest"
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Whether a part of a URL (its user information, a query parameter's value) holds typed text:
+/// anything outside references but blanks. No word is excused here, as in a header's value an
+/// auth scheme word is: `https://token@host` sends `token` as the user name.
+pub(crate) fn url_part_typed(part: &str, delimiters: &[(&str, &str)]) -> bool {
+    !outside_references(part, delimiters).trim().is_empty()
+}
+
+/// The text of a value outside references, as written.
+fn outside_references(value: &str, delimiters: &[(&str, &str)]) -> String {
     let mut out = String::new();
     let mut rest = value;
     loop {
@@ -163,15 +185,7 @@ pub(crate) fn literal_part(value: &str, delimiters: &[(&str, &str)]) -> String {
             .map_or("", |end| &inner[end + close.len()..]);
     }
     out.push_str(rest);
-    out.split_whitespace()
-        .filter(|w| {
-            !matches!(
-                w.to_ascii_lowercase().as_str(),
-                "bearer" | "basic" | "token" | "digest"
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+    out
 }
 
 /// Whether a request header's name says it carries a credential: one of HTTP's own
@@ -207,16 +221,17 @@ pub(crate) fn connect_header_types_credential(
 }
 
 /// Where a URL, as written, carries a credential in clear: a credential-named query parameter
-/// with a typed value (`?apikey=...`), or a typed password (`https://user:pass@host`). Places
-/// as reviewers read them; none when the URL's credentials are references or absent.
+/// with a typed value (`?apikey=...`), or user information with typed text in it
+/// (`https://user:pass@host`, `https://TOKEN@host`). Places as reviewers read them; none when
+/// the URL's credentials are references or absent.
 pub(crate) fn url_credentials(url: &str, delimiters: &[(&str, &str)]) -> Vec<String> {
     let mut found: Vec<String> = credential_parameters(url)
         .into_iter()
-        .filter(|(_, value)| !literal_part(value, delimiters).is_empty())
+        .filter(|(_, value)| url_part_typed(value, delimiters))
         .map(|(name, _)| format!("URL parameter `{name}`"))
         .collect();
-    if url_password(url).is_some_and(|password| !literal_part(password, delimiters).is_empty()) {
-        found.push("URL password".to_string());
+    if url_userinfo(url).is_some_and(|userinfo| url_part_typed(userinfo, delimiters)) {
+        found.push("URL user information".to_string());
     }
     found
 }
@@ -227,17 +242,17 @@ pub(crate) fn url_in_message(url: &str) -> String {
     url_with_credentials_masked(url, CONNECT_REFERENCES)
 }
 
-/// A URL as a sheet shows it: each credential typed in clear ([`url_credentials`]: a password,
-/// a credential parameter's value) replaced by [`super::MASK`], the rest as written, so that a
+/// A URL as a sheet shows it: each credential typed in clear ([`url_credentials`]: the user
+/// information, a credential parameter's value) replaced by [`super::MASK`], the rest as written, so that a
 /// person still reads where the request goes.
 pub(crate) fn url_with_credentials_masked(url: &str, delimiters: &[(&str, &str)]) -> String {
     let offset = |part: &str| part.as_ptr() as usize - url.as_ptr() as usize;
     let mut ranges: Vec<std::ops::Range<usize>> = credential_parameters(url)
         .into_iter()
-        .filter(|(_, value)| !literal_part(value, delimiters).is_empty())
+        .filter(|(_, value)| url_part_typed(value, delimiters))
         .map(|(_, value)| offset(value)..offset(value) + value.len())
         .collect();
-    if let Some(p) = url_password(url).filter(|p| !literal_part(p, delimiters).is_empty()) {
+    if let Some(p) = url_userinfo(url).filter(|p| url_part_typed(p, delimiters)) {
         ranges.push(offset(p)..offset(p) + p.len());
     }
     ranges.sort_by_key(|r| r.start);
@@ -296,11 +311,14 @@ pub(crate) fn credential_parameters(url: &str) -> Vec<(&str, &str)> {
         .collect()
 }
 
-/// The password of a URL's user information (`https://user:pass@host/`), when it has one.
+/// The user information of a URL (`https://user:pass@host/` gives `user:pass`,
+/// `https://TOKEN@host/` gives `TOKEN`), when it has one: a credential whole, with or without a
+/// password, since an HTTP client sends it as Basic authentication (`run --live` does).
 /// Read as browsers read a URL of a web scheme (the WHATWG URL standard), whatever the case of
-/// the scheme: any run of `/` and `\` after `scheme:` starts the authority, and a `\` ends it
-/// as a `/` does (`HTTPS:/\user:pass@host` has the password `pass`).
-pub(crate) fn url_password(url: &str) -> Option<&str> {
+/// the scheme: any run of `/` and `\` after `scheme:` starts the authority, a `\` ends it as a
+/// `/` does, and the last `@` before its end ends the user information
+/// (`HTTPS:/\user:pass@host` has the user information `user:pass`).
+pub(crate) fn url_userinfo(url: &str) -> Option<&str> {
     let (scheme, rest) = url.split_once(':')?;
     // A scheme, or a reference that gives one (`$(Scheme)`): no path, query, user or space.
     let scheme_like = !scheme.is_empty()
@@ -311,8 +329,7 @@ pub(crate) fn url_password(url: &str) -> Option<&str> {
         return None;
     }
     let authority = after.split(['/', '\\', '?', '#']).next().unwrap_or("");
-    let (userinfo, _) = authority.rsplit_once('@')?;
-    userinfo.split_once(':').map(|(_, password)| password)
+    authority.rsplit_once('@').map(|(userinfo, _)| userinfo)
 }
 
 #[cfg(test)]
@@ -320,7 +337,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_url_password_is_read_as_browsers_read_the_url() {
+    fn url_user_information_is_read_as_browsers_read_the_url() {
         for url in [
             "https://u:PW@h.example.com/",
             "HTTPS://u:PW@h.example.com/",
@@ -328,15 +345,28 @@ mod tests {
             "https:\\\\u:PW@h.example.com\\x",
             "$(Scheme)://u:PW@h.example.com/",
         ] {
-            assert_eq!(url_password(url), Some("PW"), "{url}");
+            assert_eq!(url_userinfo(url), Some("u:PW"), "{url}");
             assert!(!url_in_message(url).contains("PW"), "{url}");
+            assert!(!url_in_message(url).contains("u:"), "{url}");
+        }
+        // A user name alone is sent as Basic authentication: a credential all the same.
+        for url in [
+            "https://TOKEN@h.example.com/",
+            "HTTPS:\\\\TOKEN@h.example.com",
+        ] {
+            assert_eq!(url_userinfo(url), Some("TOKEN"), "{url}");
+            assert!(!url_in_message(url).contains("TOKEN"), "{url}");
+            assert!(
+                url_shown(super::super::Text::plain(url)).is_secret(),
+                "{url}"
+            );
         }
         for url in [
             "mailto:u:PW@h.example.com",
             "https://h.example.com/?next=a:b@c",
             "a b:/u:p@h",
         ] {
-            assert_eq!(url_password(url), None, "{url}");
+            assert_eq!(url_userinfo(url), None, "{url}");
         }
         assert_eq!(
             url_in_message("https://h.example.com/?apikey=K&x=1"),
@@ -380,9 +410,10 @@ mod tests {
             credential_parameters("https://a.example/x?lang=en&pwd=p1&pin=1#apikey=k"),
             vec![("pwd", "p1"), ("pin", "1"), ("apikey", "k")]
         );
-        assert_eq!(url_password("https://u:p@a.example/"), Some("p"));
-        assert_eq!(url_password("https://a.example/?x=u:p@b"), None);
-        assert_eq!(url_password("https://u@a.example/"), None);
+        assert_eq!(url_userinfo("https://u:p@a.example/"), Some("u:p"));
+        assert_eq!(url_userinfo("https://a.example/?x=u:p@b"), None);
+        assert_eq!(url_userinfo("https://u@a.example/"), Some("u"));
+        assert_eq!(url_userinfo("https://a.example/"), None);
     }
 
     #[test]
@@ -419,12 +450,17 @@ mod tests {
         let url = "https://u:pw@a.example/x?lang=en&apikey=k1&key=$(Key)";
         assert_eq!(
             url_credentials(url, connect),
-            vec!["URL parameter `apikey`", "URL password"]
+            vec!["URL parameter `apikey`", "URL user information"]
         );
         assert_eq!(
             url_with_credentials_masked(url, connect),
-            "https://u:•••@a.example/x?lang=en&apikey=•••&key=$(Key)"
+            "https://•••@a.example/x?lang=en&apikey=•••&key=$(Key)"
         );
+        assert_eq!(
+            url_credentials("https://TOKEN@a.example/", connect),
+            vec!["URL user information"]
+        );
+        assert!(url_credentials("https://$(User)@a.example/", connect).is_empty());
         assert!(url_credentials("https://a.example/?key=$(Key)", connect).is_empty());
     }
 }

@@ -1135,7 +1135,7 @@ fn a_connect_credential_typed_in_a_request_is_secret_by_its_place() {
     assert!(!reference.contains("REFERENCE-"), "{reference}");
     assert!(reference.contains("fetch.headers.pin = •••"), "{reference}");
     assert!(
-        reference.contains("https://user:•••@api.example.com/check?lang=en&pwd=•••"),
+        reference.contains("https://•••@api.example.com/check?lang=en&pwd=•••"),
         "the sheet shows where the request goes: {reference}"
     );
     for secrets in SECRET_SETS {
@@ -1745,4 +1745,80 @@ fn a_variable_default_that_is_a_url_with_a_typed_credential_is_secret() {
         all.contains("`https://api.example.com/v1?apikey=•••&lang=en`"),
         "the sheet shows where it goes: {all}"
     );
+}
+
+/// A spec whose requests carry `token` as a URL's user name with no password (which an HTTP
+/// client sends as Basic authentication): in a node's URL and proxy, an outcome's notify URL
+/// and a variable's default; and a plain variable read as another URL's user name.
+fn user_name_spec(token: &str, user: &str) -> String {
+    format!(
+        "[flow]\nname = \"User\"\n\n[trigger]\ntype = \"webhook\"\nevent = \"User\"\n\
+         sample = '{{\"id\": \"1\"}}'\nnext = \"call\"\n\n\
+         [variables.Hook]\ndefault = \"https://{token}@hooks.example.com/in\"\n\n\
+         [variables.User]\ndefault = \"{user}\"\n\n\
+         [outcomes.Bad]\ncode = 400\nnotify_url = \"https://{token}@n.example.com/\"\n\n\
+         [nodes.call]\ntype = \"http\"\nmethod = \"GET\"\n\
+         url = \"https://{token}@api.example.com/x?lang=en\"\n\
+         proxy = \"http://{token}@p.example.com:3128\"\n\
+         headers = {{ Accept = \"application/json\", X-Hook = \"$(Hook)\" }}\n\
+         next = {{ onSuccess = \"again\", onError = \"end:Bad\", onTimeout = \"end:Error\" }}\n\n\
+         [nodes.again]\ntype = \"http\"\nmethod = \"GET\"\n\
+         url = \"https://$(User)@api.example.com/y\"\n\
+         next = {{ onSuccess = \"end:Success\", onError = \"end:Error\", onTimeout = \"end:Error\" }}\n"
+    )
+}
+
+/// A URL's user information is a credential whether or not it has a password
+/// (`https://TOKEN@host`, which `run --live` sends as Basic authentication): typed in a node's
+/// URL or proxy, a notify URL or a variable's default, textconv, diff (text, JSON, Markdown),
+/// the sheet, graph, check, the run and decompile print the same bytes whatever it is, build and
+/// decompile write it only to private files, and a plain variable read there is a secret in the
+/// run.
+#[test]
+fn a_url_user_name_without_a_password_is_a_credential() {
+    let outputs = |secrets: (&str, &str)| {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, spec: String| std::fs::write(dir.path().join(name), spec).unwrap();
+        write("u.toml", user_name_spec(secrets.0, "plain-user"));
+        write("old.toml", user_name_spec("old-token", "plain-user"));
+        // The user name a plain variable gives is a secret in the run only (as in a password).
+        write("r.toml", user_name_spec(secrets.0, secrets.1));
+        let built = run(dir.path(), &["build", "u.toml", "-o", "u.json"], secrets);
+        assert!(built.status.success(), "{}", common::transcript(&built));
+        let all = transcripts(
+            dir.path(),
+            &[
+                &["textconv", "u.toml"][..],
+                &["textconv", "u.json"],
+                &["diff", "old.toml", "u.toml"],
+                &["diff", "old.toml", "u.toml", "--format", "json"],
+                &["diff", "old.toml", "u.toml", "--format", "markdown"],
+                &["sheet", "u.toml"],
+                &["graph", "u.toml"],
+                &["check", "u.toml"],
+                &["run", "r.toml"],
+                &["run", "r.toml", "--format", "json"],
+                &["decompile", "u.json"],
+                &["decompile", "u.json", "-o", "back.toml"],
+            ],
+            secrets,
+        );
+        #[cfg(unix)]
+        for file in ["u.json", "back.toml"] {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join(file)).unwrap();
+            assert_eq!(mode.permissions().mode() & 0o777, 0o600, "{file}");
+        }
+        all
+    };
+    let reference = outputs(("REFERENCE-TOKEN-4711", "REFERENCE-USER-0815"));
+    assert!(!reference.contains("REFERENCE-"), "{reference}");
+    assert!(
+        reference.contains("https://•••@api.example.com/x?lang=en"),
+        "the sheet shows where the request goes: {reference}"
+    );
+    assert!(reference.contains("~ call.url: ••• → •••"), "{reference}");
+    for secrets in SECRET_SETS {
+        assert_eq!(outputs(*secrets), reference, "depends on {secrets:?}");
+    }
 }

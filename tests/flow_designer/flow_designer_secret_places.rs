@@ -104,6 +104,15 @@ fn credential_shapes() -> Vec<(&'static str, Value, &'static str)> {
         json!(["https://user:LISTED-PASSWORD-6502@crm.example.com/"]),
     );
     cases.push(("a URL as a list", url, "LISTED-PASSWORD-6502"));
+    // A user name with no password is sent as Basic authentication: a credential too.
+    let mut user = voice_lookup();
+    set_property(
+        &mut user,
+        "Lookup",
+        &["httpRequestUrl"],
+        json!("https://USER-NAME-TOKEN-6581@crm.example.com/"),
+    );
+    cases.push(("a URL's user name alone", user, "USER-NAME-TOKEN-6581"));
     let mut lines = voice_lookup();
     set_property(
         &mut lines,
@@ -200,6 +209,12 @@ fn a_credential_of_any_json_type_is_secret_whole_in_every_output() {
                 args.join(" ")
             );
             outputs.push((args.join(" "), o));
+        }
+        // A built flow holds the secret: it is private.
+        #[cfg(unix)]
+        if let Ok(built) = std::fs::metadata(dir.path().join("built.json")) {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(built.permissions().mode() & 0o777, 0o600, "{what}");
         }
         // What push refuses by the schema, check reports (and the other way round).
         let (_, check) = &outputs[2];

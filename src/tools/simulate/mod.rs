@@ -900,19 +900,19 @@ fn run_actions(
 
 /// The variables whose values a request carries as a credential, by the flow's uses: read in a
 /// credential header's value (`pin = "$(Pin)"`, `Authorization = "Bearer $(Token)"`), a
-/// credential query parameter's value or a URL's password (in a node's URL or proxy, or an
+/// credential query parameter's value or a URL's user information (in a node's URL or proxy, or an
 /// outcome's notify URL); then, over the assignments, every variable whose value one of them
 /// takes. Told by where a value goes, never by the value.
 pub(crate) fn credential_variables(flow: &Flow) -> BTreeSet<String> {
-    use crate::secret::names::{credential_parameters, is_credential_place, url_password};
+    use crate::secret::names::{credential_parameters, is_credential_place, url_userinfo};
     let mut found = BTreeSet::new();
     let read = Flow::add_references;
     let url = |url: &str, found: &mut BTreeSet<String>| {
         for (_, value) in credential_parameters(url) {
             read(value, found);
         }
-        if let Some(password) = url_password(url) {
-            read(password, found);
+        if let Some(userinfo) = url_userinfo(url) {
+            read(userinfo, found);
         }
     };
     for o in &flow.outcomes {
@@ -943,7 +943,7 @@ pub(crate) fn credential_variables(flow: &Flow) -> BTreeSet<String> {
 }
 
 /// The flow as a run reads it: each variable a request carries as a credential
-/// ([`credential_variables`]), or whose value is a URL with a password or a credential query
+/// ([`credential_variables`]), or whose value is a URL with user information or a credential query
 /// parameter, held as a secret, as if
 /// declared one, so that every printer shows its value, and whatever is made from it, as the
 /// mask.
@@ -962,7 +962,8 @@ fn with_credential_variables_secret(flow: &Flow) -> std::borrow::Cow<'_, Flow> {
     std::borrow::Cow::Owned(flow)
 }
 
-/// Whether a value is a URL with a password (`https://user:pass@host`) or with a credential
+/// Whether a value is a URL with user information (`https://user:pass@host`,
+/// `https://TOKEN@host`) or with a credential
 /// query parameter that has a value (`?apikey=...`): a credential wherever it goes, as a
 /// request's URL shows it ([`crate::secret::names::url_shown`]).
 fn holds_url_credential(value: &str) -> bool {
@@ -970,7 +971,7 @@ fn holds_url_credential(value: &str) -> bool {
 }
 
 /// Stores assignments; a variable declared secret makes what it holds secret, and so does a
-/// value that is a URL with a password or a credential query parameter.
+/// value that is a URL with user information or a credential query parameter.
 fn apply(flow: &Flow, vars: &mut Vars, assigned: &mut [(String, Text)]) {
     for (k, v) in assigned.iter_mut() {
         let declared = flow.variables.iter().any(|d| &d.name == k && d.secret);
