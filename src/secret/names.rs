@@ -298,14 +298,17 @@ fn percent_decoded(text: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// The query parameters of a URL whose names say they carry a credential ([`is_credential_header`]),
-/// as (name, value) in the order written (`?apikey=k1&pwd=p` gives both).
+/// as (name, value) in the order written (`?apikey=k1&pwd=p` gives both). Parameters are read
+/// as servers commonly read them [assumed]: after the first `?`, separated by `&`, by `;` or by
+/// a further `?` (`?a=1;apikey=k` and `?a=1?apikey=k` both give `apikey`), so that a credential
+/// is found whichever of these ways a server splits the query.
 pub(crate) fn credential_parameters(url: &str) -> Vec<(&str, &str)> {
     let Some((_, query)) = url.split_once('?') else {
         return Vec::new();
     };
     // A fragment is not sent, but is shown with the URL: a credential there is one all the same.
     query
-        .split(['&', '#'])
+        .split(['&', ';', '?', '#'])
         .filter_map(|pair| pair.split_once('='))
         .filter(|(name, _)| is_credential_header(name))
         .collect()
@@ -402,6 +405,26 @@ mod tests {
                 "{name}"
             );
         }
+    }
+
+    #[test]
+    fn parameters_after_a_second_question_mark_or_a_semicolon_are_read_too() {
+        for url in [
+            "https://a.example/x?a=1?apikey=K",
+            "https://a.example/x?a=1;apikey=K",
+            "https://a.example/x?a=1;b=2&apikey=K",
+        ] {
+            assert_eq!(credential_parameters(url), vec![("apikey", "K")], "{url}");
+            assert!(!url_in_message(url).contains('K'), "{url}");
+            assert!(
+                url_shown(super::super::Text::plain(url)).is_secret(),
+                "{url}"
+            );
+        }
+        assert_eq!(
+            url_in_message("https://a.example/x?a=1;apikey=K?pwd=P&lang=en"),
+            "https://a.example/x?a=1;apikey=•••?pwd=•••&lang=en"
+        );
     }
 
     #[test]

@@ -1822,3 +1822,79 @@ fn a_url_user_name_without_a_password_is_a_credential() {
         assert_eq!(outputs(*secrets), reference, "depends on {secrets:?}");
     }
 }
+
+/// A spec whose node URL carries `key` after a second `?` and `pwd` after a `;`, and whose
+/// variable holds a URL with `key` after a `;`; a plain variable fills a parameter after a
+/// second `?` in another node's URL.
+fn separated_parameters_spec(key: &str, pwd: &str, plain: &str) -> String {
+    format!(
+        "[flow]\nname = \"Sep\"\n\n[trigger]\ntype = \"webhook\"\nevent = \"Sep\"\n\
+         sample = '{{\"id\": \"1\"}}'\nnext = \"call\"\n\n\
+         [variables.Hook]\ndefault = \"https://hooks.example.com/in?a=1;apikey={key}\"\n\n\
+         [variables.Plain]\ndefault = \"{plain}\"\n\n\
+         [nodes.call]\ntype = \"http\"\nmethod = \"GET\"\n\
+         url = \"https://api.example.com/x?lang=en?apikey={key}&v=2;pwd={pwd}\"\n\
+         headers = {{ Accept = \"application/json\", X-Hook = \"$(Hook)\" }}\n\
+         next = {{ onSuccess = \"again\", onError = \"end:Error\", onTimeout = \"end:Error\" }}\n\n\
+         [nodes.again]\ntype = \"http\"\nmethod = \"GET\"\n\
+         url = \"https://api.example.com/y?lang=en?apikey=$(Plain)\"\n\
+         next = {{ onSuccess = \"end:Success\", onError = \"end:Error\", onTimeout = \"end:Error\" }}\n"
+    )
+}
+
+/// Query parameters after a second `?` or a `;` are read as parameters, as servers commonly
+/// read them: a credential typed there is secret by its place (textconv, diff, sheet, graph,
+/// check, decompile print the same bytes whatever it is; build and decompile write private
+/// files), and a plain variable read there is a secret in the run.
+#[test]
+fn parameters_after_a_second_question_mark_or_a_semicolon_are_credential_places() {
+    let outputs = |secrets: (&str, &str)| {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, spec: String| std::fs::write(dir.path().join(name), spec).unwrap();
+        write(
+            "s.toml",
+            separated_parameters_spec(secrets.0, secrets.1, "x"),
+        );
+        write(
+            "old.toml",
+            separated_parameters_spec("old-key", "old-pwd", "x"),
+        );
+        write("r.toml", separated_parameters_spec("k", "p", secrets.1));
+        let built = run(dir.path(), &["build", "s.toml", "-o", "s.json"], secrets);
+        assert!(built.status.success(), "{}", common::transcript(&built));
+        let all = transcripts(
+            dir.path(),
+            &[
+                &["textconv", "s.toml"][..],
+                &["textconv", "s.json"],
+                &["diff", "old.toml", "s.toml"],
+                &["diff", "old.toml", "s.toml", "--format", "json"],
+                &["diff", "old.toml", "s.toml", "--format", "markdown"],
+                &["sheet", "s.toml"],
+                &["graph", "s.toml"],
+                &["check", "s.toml"],
+                &["run", "r.toml"],
+                &["run", "r.toml", "--format", "json"],
+                &["decompile", "s.json"],
+                &["decompile", "s.json", "-o", "back.toml"],
+            ],
+            secrets,
+        );
+        #[cfg(unix)]
+        for file in ["s.json", "back.toml"] {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join(file)).unwrap();
+            assert_eq!(mode.permissions().mode() & 0o777, 0o600, "{file}");
+        }
+        all
+    };
+    let reference = outputs(("REFERENCE-KEY-4711", "REFERENCE-PWD-0815"));
+    assert!(!reference.contains("REFERENCE-"), "{reference}");
+    assert!(
+        reference.contains("https://api.example.com/x?lang=en?apikey=•••&v=2;pwd=•••"),
+        "the sheet shows where the request goes: {reference}"
+    );
+    for secrets in SECRET_SETS {
+        assert_eq!(outputs(*secrets), reference, "depends on {secrets:?}");
+    }
+}

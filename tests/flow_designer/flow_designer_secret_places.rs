@@ -113,6 +113,23 @@ fn credential_shapes() -> Vec<(&'static str, Value, &'static str)> {
         json!("https://USER-NAME-TOKEN-6581@crm.example.com/"),
     );
     cases.push(("a URL's user name alone", user, "USER-NAME-TOKEN-6581"));
+    // Parameters after a second `?` or a `;` are read as servers commonly read them.
+    for (what, url, secret) in [
+        (
+            "a parameter after a second `?`",
+            "https://crm.example.com/?lang=en?apikey=SECOND-MARK-KEY-1170",
+            "SECOND-MARK-KEY-1170",
+        ),
+        (
+            "a parameter after a `;`",
+            "https://crm.example.com/?lang=en;pwd=SEMICOLON-PWD-2231",
+            "SEMICOLON-PWD-2231",
+        ),
+    ] {
+        let mut export = voice_lookup();
+        set_property(&mut export, "Lookup", &["httpRequestUrl"], json!(url));
+        cases.push((what, export, secret));
+    }
     let mut lines = voice_lookup();
     set_property(
         &mut lines,
