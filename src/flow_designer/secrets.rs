@@ -1,8 +1,8 @@
 //! Which values of a Flow Designer flow are secret, decided by where they sit in the model and
 //! never by their text: a variable marked secure (or named as a credential) holds a secret
 //! value; so does a setting that carries a credential typed in clear (a credential header, query
-//! parameter or URL parameter, a URL's password) and the value a set-variable types into a
-//! secret variable. Printers take values from here as [`Text`] and show the secret ones as
+//! parameter or URL parameter, a URL's user information) and the value a set-variable types
+//! into a secret variable; so does a variable whose value is a URL with such a credential. Printers take values from here as [`Text`] and show the secret ones as
 //! [`crate::secret::MASK`], whole; [`super::quote`] hides the same places in quoted source lines.
 
 use super::model::*;
@@ -40,7 +40,9 @@ impl Secrets {
             variables: flow
                 .variables
                 .iter()
-                .filter(|v| holders.contains(&v.name) && v.has_value())
+                .filter(|v| {
+                    (holders.contains(&v.name) && v.has_value()) || value_types_url_credential(v)
+                })
                 .map(|v| v.name.clone())
                 .collect(),
             settings: BTreeMap::new(),
@@ -208,6 +210,16 @@ fn types_a_value(expression: &str) -> bool {
         rest = inner.get(close + 2..).unwrap_or("");
     }
     false
+}
+
+/// Whether a variable's value is a URL carrying a credential typed in clear (user information,
+/// a credential query parameter's value): secret by that place in the URL, whatever the
+/// variable is called or marked, as a Webex Connect variable's default is
+/// ([`crate::flow::Variable::default_types_credential`]).
+fn value_types_url_credential(v: &Variable) -> bool {
+    v.value
+        .as_str()
+        .is_some_and(|value| !url_credentials(value).is_empty())
 }
 
 /// Where a URL carries a credential in clear (see [`crate::secret::names::url_credentials`]).

@@ -138,6 +138,33 @@ fn credential_shapes() -> Vec<(&'static str, Value, &'static str)> {
         json!(["x-api-key: HEADER-LINE-6809"]),
     );
     cases.push(("headers as a list of lines", lines, "HEADER-LINE-6809"));
+    // A plain variable whose value is a URL with a typed credential: secret by that place.
+    for (what, url, secret) in [
+        (
+            "a variable's URL with a password",
+            "https://crm:VARIABLE-PASSWORD-3321@crm.example.com/",
+            "VARIABLE-PASSWORD-3321",
+        ),
+        (
+            "a variable's URL with a user name alone",
+            "https://VARIABLE-USER-TOKEN-4432@crm.example.com/",
+            "VARIABLE-USER-TOKEN-4432",
+        ),
+        (
+            "a variable's URL with a credential parameter",
+            "https://crm.example.com/?lang=en&apikey=VARIABLE-KEY-5543",
+            "VARIABLE-KEY-5543",
+        ),
+    ] {
+        let mut export = voice_lookup();
+        for v in export["variables"].as_array_mut().unwrap() {
+            if v["name"] == "Greeting" {
+                assert_eq!(v["isSecure"], json!(false));
+                v["value"] = json!(url);
+            }
+        }
+        cases.push((what, export, secret));
+    }
     // A number a set-variable types into a secure variable.
     let mut set = voice_lookup();
     for v in set["variables"].as_array_mut().unwrap() {
