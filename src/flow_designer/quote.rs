@@ -626,8 +626,16 @@ fn may_hold_secret(path: &[Step], string: &mut dyn FnMut() -> Option<String>) ->
             path.len() == i + 2
                 && matches!(
                     key(i + 1),
-                    Some("httpRequestHeaders" | "httpQueryParameters" | "httpRequestUrl" | "expr")
+                    Some(
+                        "httpRequestHeaders"
+                            | "httpQueryParameters"
+                            | "httpRequestUrl"
+                            | "expr"
+                            | "screenPopUrl"
+                            | "queryParameters"
+                    )
                 )
+                || key(i + 1).is_some_and(crate::secret::names::may_name_credential_place)
         }
         _ => false,
     })
@@ -644,9 +652,18 @@ fn setting_may_hold(setting: &[Step], string: &mut dyn FnMut() -> Option<String>
         // Headers or parameters that are a list: their items name no header.
         (Some("httpRequestHeaders" | "httpQueryParameters"), None) => setting.len() > 1,
         // A URL that could not be decoded may hold anything.
-        (Some("httpRequestUrl"), _) => string().is_none_or(|url| !url_credentials(&url).is_empty()),
+        (Some("httpRequestUrl" | "screenPopUrl"), _) => {
+            string().is_none_or(|url| !url_credentials(&url).is_empty())
+        }
+        // A screen pop's query parameters, as a request's.
+        (Some("queryParameters"), Some(name)) => is_credential_header(name),
+        (Some("queryParameters"), None) => setting.len() > 1,
         (Some("expr"), _) => true,
-        _ => false,
+        // Any other activity's kind is not known in a file that does not read: a property whose
+        // name says it may carry a credential (`authToken`, `requestHeaders`), or anything
+        // under one, is hidden [assumed], as an unknown kind's is in a file that reads.
+        _ => (0..setting.len())
+            .any(|i| key(i).is_some_and(crate::secret::names::may_name_credential_place)),
     }
 }
 
@@ -737,6 +754,23 @@ mod tests {
         let broken = "name = \"x\"\nnote = \"unterminated\nkey = \"k4\"\n";
         let shown = unreadable(SourceFile::new("f.toml", broken)).text();
         assert_eq!(shown, format!("name = \"x\"\n{MASK}"));
+    }
+
+    #[test]
+    fn a_file_that_does_not_read_hides_screen_pop_and_unknown_kind_credential_places() {
+        let export = "<<<<<<< HEAD\n{\"process\": {\"activities\": {\"a1\": {\"properties\": \
+            {\"activityName\": \"screen-pop\", \"screenPopUrl\": \"https://PW1@h.example/\", \
+            \"queryParameters\": {\"token\": \"QP2\", \"lang\": \"en\"}, \
+            \"target\": \"insideDesktop\"}}, \"a2\": {\"properties\": \
+            {\"activityName\": \"http-request-v3\", \"requestAuth\": {\"password\": \"AU3\"}, \
+            \"apiKey\": \"AK4\", \"timeout\": 5}}}}}\n";
+        let shown = unreadable(SourceFile::new("f.json", export)).text();
+        for hidden in ["PW1", "QP2", "AU3", "AK4"] {
+            assert!(!shown.contains(hidden), "{hidden}: {shown}");
+        }
+        for kept in ["\"en\"", "\"insideDesktop\"", "\"timeout\": 5"] {
+            assert!(shown.contains(kept), "{kept}: {shown}");
+        }
     }
 
     #[test]

@@ -49,10 +49,11 @@ impl Secrets {
         };
         for (scope, process) in processes(flow) {
             for a in &process.activities {
-                let found: Vec<Vec<String>> = credentials(a, &holders)
+                let mut found: Vec<Vec<String>> = credentials(a, &holders)
                     .into_iter()
                     .map(|c| c.setting)
                     .collect();
+                found.extend(unknown_kind_places(a));
                 if !found.is_empty() {
                     secrets
                         .settings
@@ -261,6 +262,9 @@ pub(crate) fn credentials(a: &Activity, secret_variables: &BTreeSet<String>) -> 
             }
         }
     }
+    if a.activity_name.as_deref() == Some(SCREEN_POP) {
+        found.extend(screen_pop_credentials(a));
+    }
     if a.http().is_none() {
         return found;
     }
@@ -323,6 +327,82 @@ pub(crate) fn credentials(a: &Activity, secret_variables: &BTreeSet<String>) -> 
         }),
     }
     found
+}
+
+/// A screen pop's activity type (`activityName`), as real exports give it: it opens
+/// `screenPopUrl` on the agent's desktop with `queryParameters` added.
+const SCREEN_POP: &str = "screen-pop";
+
+/// Where a screen pop carries a credential typed in clear: its URL's user information or
+/// credential parameter ([`url_credentials`]), or a query parameter named as a credential, as
+/// in an HTTP request [assumed: the desktop opens the URL with them, as a browser would].
+fn screen_pop_credentials(a: &Activity) -> Vec<Credential> {
+    let setting = |path: &[&str]| path.iter().map(|s| s.to_string()).collect();
+    let mut found = Vec::new();
+    match a.settings.get("screenPopUrl") {
+        Some(Value::String(url)) => {
+            found.extend(url_credentials(url).into_iter().map(|place| Credential {
+                place: format!("screen pop {place}"),
+                setting: setting(&["screenPopUrl"]),
+            }))
+        }
+        Some(Value::Null) | None => {}
+        Some(_) => found.push(Credential {
+            place: "screen pop URL (not text)".to_string(),
+            setting: setting(&["screenPopUrl"]),
+        }),
+    }
+    match a.settings.get("queryParameters") {
+        Some(Value::Object(members)) => {
+            for (name, value) in members {
+                if is_credential_header(name) && typed(value) {
+                    found.push(Credential {
+                        place: format!("screen pop query parameter `{name}`"),
+                        setting: setting(&["queryParameters", name]),
+                    });
+                }
+            }
+        }
+        Some(other) if typed(other) => found.push(Credential {
+            place: "screen pop query parameters (not a table)".to_string(),
+            setting: setting(&["queryParameters"]),
+        }),
+        _ => {}
+    }
+    found
+}
+
+/// The settings of an activity whose kind wxcflow does not model (`http-request-v3`, say) that
+/// could carry a credential, read conservatively [assumed]: every property whose name says it
+/// is a URL, a header, authentication, a password, a token, a key or a secret
+/// ([`crate::secret::names::may_name_credential_place`]) and holds typed text, and every
+/// property holding such a member at any depth, is secret whole. Not reported as a credential
+/// typed in clear (it may be none): only hidden, and the file holding it kept private.
+pub(crate) fn unknown_kind_places(a: &Activity) -> Vec<Vec<String>> {
+    if a.kind() != Kind::Other || a.activity_name.as_deref() == Some(SCREEN_POP) {
+        return Vec::new();
+    }
+    fn holds_named(value: &Value) -> bool {
+        match value {
+            Value::Object(members) => members.iter().any(|(name, value)| {
+                (crate::secret::names::may_name_credential_place(name) && typed(value))
+                    || holds_named(value)
+            }),
+            Value::Array(items) => items.iter().any(holds_named),
+            _ => false,
+        }
+    }
+    // A flag (`authenticated = false`) says whether, not what: no credential.
+    a.settings
+        .iter()
+        .filter(|(name, value)| {
+            (crate::secret::names::may_name_credential_place(name)
+                && !value.is_boolean()
+                && typed(value))
+                || holds_named(value)
+        })
+        .map(|(name, _)| vec![name.clone()])
+        .collect()
 }
 
 /// Whether a setting's value types something in clear: text outside `{{ ... }}` templates and

@@ -113,6 +113,24 @@ pub(crate) fn is_credential_header(name: &str) -> bool {
             .is_some_and(|w| w == "key" || w == "cookie")
 }
 
+/// Whether a property of an activity whose kind is not known says it may carry a credential
+/// or where one is sent: a word of its name is (or begins with) `url`, `uri`, `header`, `auth`,
+/// `password`, `token`, `key`, `secret` or `cookie` (`httpRequestUrl`, `requestHeaders`,
+/// `authToken`, `apiKey`), or it is a credential name ([`is_credential_header`]: `pin`, `pwd`).
+/// The conservative reading: what such a property holds cannot be told apart, so any typed
+/// value there is taken for a credential [assumed]. `authenticated` (HTTP requests' flag) says
+/// whether, not what: it is not taken.
+pub(crate) fn may_name_credential_place(name: &str) -> bool {
+    const STEMS: [&str; 9] = [
+        "url", "uri", "header", "auth", "password", "token", "key", "secret", "cookie",
+    ];
+    let decoded = percent_decoded(name);
+    words(&decoded)
+        .iter()
+        .any(|w| w != "authenticated" && STEMS.iter().any(|stem| w.starts_with(stem)))
+        || is_credential_header(&decoded)
+}
+
 /// The headers HTTP itself carries credentials in.
 pub(crate) const HTTP_CREDENTIAL_HEADERS: [&str; 3] =
     ["authorization", "proxy-authorization", "cookie"];
@@ -404,6 +422,34 @@ mod tests {
                 !is_credential_header(name) && !is_secret_name(name),
                 "{name}"
             );
+        }
+    }
+
+    #[test]
+    fn properties_of_unknown_kinds_are_credential_places_by_the_words_of_their_names() {
+        for name in [
+            "httpRequestUrl",
+            "requestHeaders",
+            "authToken",
+            "Authorization",
+            "apiKey",
+            "clientSecret",
+            "password",
+            "keys",
+            "uriTemplate",
+            "pin",
+        ] {
+            assert!(may_name_credential_place(name), "{name}");
+        }
+        for name in [
+            "description",
+            "timeout",
+            "method",
+            "target",
+            "monkey",
+            "body",
+        ] {
+            assert!(!may_name_credential_place(name), "{name}");
         }
     }
 

@@ -473,3 +473,96 @@ fn an_export_that_gives_a_key_twice_hides_the_value_it_overrides() {
         "{out}"
     );
 }
+
+/// Turns activity `name` of an export into one of type `kind` (its copy on the diagram too).
+fn retype(export: &mut Value, name: &str, kind: &str) {
+    set_property(export, name, &["activityName"], json!(kind));
+}
+
+/// The voice lookup export with `Lookup` made a screen pop that types `key` into its URL's
+/// `apikey` and `pin` into its `token` query parameter, and `GetToken` made an activity of a
+/// kind wxcflow does not know (`http-request-v3`) that types `key` into an auth table, its URL
+/// and a header table.
+fn screen_pop_and_unknown_kind(key: &str, pin: &str) -> Value {
+    let mut export = voice_lookup();
+    retype(&mut export, "Lookup", "screen-pop");
+    let url = format!("https://crm.example.com/pop?lang=en&apikey={key}");
+    set_property(&mut export, "Lookup", &["screenPopUrl"], json!(url));
+    let query = json!({"token": pin, "lang": "en"});
+    set_property(&mut export, "Lookup", &["queryParameters"], query);
+    set_property(&mut export, "Lookup", &["target"], json!("insideDesktop"));
+    retype(&mut export, "GetToken", "http-request-v3");
+    let auth = json!({"type": "basic", "password": key});
+    set_property(&mut export, "GetToken", &["requestAuth"], auth);
+    let url = format!("https://{pin}@crm.example.com/token");
+    set_property(&mut export, "GetToken", &["requestUrl"], json!(url));
+    let headers = json!([{"name": "X-Custom", "value": key}]);
+    set_property(&mut export, "GetToken", &["requestHeaders"], headers);
+    export
+}
+
+/// A screen pop's URL and query parameters are credential places as an HTTP request's are,
+/// and an activity of a kind wxcflow does not know has every property whose name says URL,
+/// header, auth, password, token, key or secret taken for one: textconv and diff (text, JSON,
+/// Markdown) hide them as the mask, print the same bytes whatever they hold, and still compare
+/// them by value; a spec written from such an export is private.
+#[test]
+fn screen_pops_and_unknown_kinds_hide_their_credential_places() {
+    let outputs = |(key, pin): (&str, &str)| {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, value: &Value| {
+            let text = serde_json::to_string_pretty(value).unwrap();
+            std::fs::write(dir.path().join(name), text).unwrap()
+        };
+        write(
+            "old.json",
+            &screen_pop_and_unknown_kind("old-key", "old-pin"),
+        );
+        write("new.json", &screen_pop_and_unknown_kind(key, pin));
+        let mut all = String::new();
+        for args in [
+            &["textconv", "new.json"][..],
+            &["diff", "old.json", "new.json"],
+            &["diff", "old.json", "new.json", "--format", "json"],
+            &["diff", "old.json", "new.json", "--format", "markdown"],
+            &["check", "new.json"],
+            &["decompile", "new.json", "-o", "new.toml"],
+            &["textconv", "new.toml"],
+        ] {
+            let o = wxcflow(dir.path(), args);
+            all.push_str(&format!("$ {}\n{}", args.join(" "), shown(&o)));
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let spec = std::fs::metadata(dir.path().join("new.toml")).unwrap();
+            assert_eq!(spec.permissions().mode() & 0o777, 0o600);
+        }
+        all
+    };
+    let reference = outputs(("REFERENCE-KEY-4711", "REFERENCE-PIN-0815"));
+    assert!(!reference.contains("REFERENCE-"), "{reference}");
+    for line in [
+        "Lookup.screenPopUrl = •••",
+        "Lookup.queryParameters.token = •••",
+        "Lookup.queryParameters.lang = \"en\"",
+        "Lookup.target = \"insideDesktop\"",
+        "GetToken.requestAuth.password = •••",
+        "GetToken.requestUrl = •••",
+        "GetToken.requestHeaders[0].value = •••",
+    ] {
+        assert!(reference.contains(line), "{line}: {reference}");
+    }
+    // Compared by value: a change shows, masked.
+    assert!(
+        reference.contains("Lookup.screenPopUrl: ••• → •••"),
+        "{reference}"
+    );
+    assert!(
+        reference.contains("GetToken.requestAuth.password: ••• → •••"),
+        "{reference}"
+    );
+    for secrets in crate::common::SECRET_SETS {
+        assert_eq!(outputs(*secrets), reference, "depends on {secrets:?}");
+    }
+}
