@@ -406,18 +406,45 @@ pub(crate) fn unknown_kind_places(a: &Activity) -> Vec<Vec<String>> {
 }
 
 /// Whether a setting's value types something in clear: text outside `{{ ... }}` templates and
-/// auth scheme words; a number or a boolean; a list or a table holding any such (its keys
-/// included, as `{"Bearer": "..."}` is written).
+/// auth scheme words, or a string literal inside one ([`quotes_a_credential`]); a number or a
+/// boolean; a list or a table holding any such (its keys included, as `{"Bearer": "..."}` is
+/// written).
 fn typed(value: &Value) -> bool {
     match value {
         Value::Null => false,
-        Value::String(s) => !literal_part(s).is_empty(),
+        Value::String(s) => !literal_part(s).is_empty() || quotes_a_credential(s),
         Value::Bool(_) | Value::Number(_) => true,
         Value::Array(items) => items.iter().any(typed),
         Value::Object(m) => m
             .iter()
             .any(|(k, v)| !literal_part(k).is_empty() || typed(v)),
     }
+}
+
+/// Whether a template types a credential in a string literal (`{{ "Bearer abc" }}`,
+/// `{{ 'Bearer ' ~ "abc" }}`): the text of the quoted literals inside its `{{ ... }}` blocks,
+/// auth scheme words aside, is not empty. `{{ "Bearer " ~ Token }}` types only the scheme.
+fn quotes_a_credential(text: &str) -> bool {
+    let mut literals = String::new();
+    let mut rest = text;
+    while let Some(open) = rest.find("{{") {
+        let inner = &rest[open + 2..];
+        let close = inner.find("}}").unwrap_or(inner.len());
+        let mut chars = inner[..close].chars();
+        while let Some(c) = chars.by_ref().find(|c| matches!(c, '"' | '\'')) {
+            // A literal runs to its closing quote; `\` escapes the next character.
+            while let Some(d) = chars.next() {
+                match d {
+                    '\\' => literals.extend(chars.next()),
+                    d if d == c => break,
+                    d => literals.push(d),
+                }
+            }
+            literals.push(' ');
+        }
+        rest = inner.get(close + 2..).unwrap_or("");
+    }
+    !crate::secret::names::literal_part(&literals, &[]).is_empty()
 }
 
 /// Whether a set-variable's expression types a value: [`types_a_value`] for text, [`typed`]
@@ -504,6 +531,18 @@ mod tests {
         assert_eq!(literal_part("Bearer abc.def"), "abc.def");
         assert_eq!(literal_part("{{a}}x{{b}}"), "x");
         assert!(types_a_value("{{ \"hunter2\" }}") && types_a_value("x{{a}}"));
+        // A string literal typed into a template is typed text; a scheme word alone is not.
+        for typed in [
+            "{{ \"Bearer X\" }}",
+            "{{ 'Bearer ' ~ \"X\" }}",
+            "Bearer {{ \"X\" }}",
+            "{{ \"a\\\"b\" }}",
+        ] {
+            assert!(quotes_a_credential(typed), "{typed}");
+        }
+        for not in ["{{ \"Bearer \" ~ Token }}", "Bearer {{Token}}", "{{ '' }}"] {
+            assert!(!quotes_a_credential(not), "{not}");
+        }
         assert!(!types_a_value("{{fetch_token_token}}"));
     }
 

@@ -165,6 +165,19 @@ fn credential_shapes() -> Vec<(&'static str, Value, &'static str)> {
         }
         cases.push((what, export, secret));
     }
+    // A Pebble string literal typed into an Authorization header is typed text.
+    let mut literal = voice_lookup();
+    set_property(
+        &mut literal,
+        "Lookup",
+        &["httpRequestHeaders", "Authorization"],
+        json!("{{ \"Bearer PEBBLE-LITERAL-7787\" }}"),
+    );
+    cases.push((
+        "a Pebble string literal in a header",
+        literal,
+        "PEBBLE-LITERAL-7787",
+    ));
     // A number a set-variable types into a secure variable.
     let mut set = voice_lookup();
     for v in set["variables"].as_array_mut().unwrap() {
