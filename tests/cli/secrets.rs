@@ -768,6 +768,38 @@ fn a_live_redirect_within_the_origin_keeps_them_and_every_hop_is_traced() {
 
 /// A redirect to another scheme (`ftp:`, `file:`) is not a path on the same origin: it is not
 /// followed, nothing more is sent, and the run stops at the node, in both kinds of run.
+/// A proxy the environment names that this build cannot use stops a live run, naming the
+/// variable and neither the proxy's password nor the request's credentials: the node's error
+/// path would pass a local setting off as the flow's behaviour.
+#[cfg(feature = "live")]
+#[test]
+fn a_live_run_through_an_unusable_proxy_stops_and_names_it() {
+    for proxy in ["socks5://proxy-user:proxy-pw-1@127.0.0.1:1", "http://127.0.0.1:99999"] {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("tenant.toml"),
+            "token_service_url = \"https://127.0.0.1:9/token-service?name=jds\"\ntoken_passphrase = { env = \"LEAK_PASSPHRASE\" }\nstatic_token = \"\"\n",
+        )
+        .unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_wxcflow"))
+            .args(["run", "--values", "tenant.toml", "--live"])
+            .current_dir(dir.path())
+            .env("LEAK_PASSPHRASE", "live-passphrase-0001")
+            .env("ALL_PROXY", proxy)
+            .output()
+            .unwrap();
+        let text = common::transcript(&out);
+        assert_eq!(out.status.code(), Some(1), "{proxy}: {text}");
+        assert!(text.contains("the proxy in ALL_PROXY"), "{proxy}: {text}");
+        assert!(text.contains("the run stops here"), "{proxy}: {text}");
+        assert!(!text.contains("onError"), "{proxy}: {text}");
+        assert!(
+            !text.contains("proxy-pw-1") && !text.contains("live-passphrase-0001"),
+            "{text}"
+        );
+    }
+}
+
 #[cfg(feature = "live")]
 #[test]
 fn a_live_redirect_to_another_scheme_stops_the_run() {
