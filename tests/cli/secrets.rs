@@ -927,6 +927,9 @@ fn unreadable_outputs(secrets: (&str, &str)) -> String {
     write("stray.flow.json", &format!("x{document}"));
     write("start.fd.json", &format!("<<<<<<< HEAD\n{export}"));
     write("end.fd.json", &format!("{export}=======\n"));
+    // An editor's byte order mark, on a whole export and on one cut by a conflict line.
+    write("bom.fd.json", &format!("\u{feff}{export}"));
+    write("bom-end.fd.json", &format!("\u{feff}{export}=======\n"));
     write("start.fd.toml", &format!("<<<<<<< HEAD\n{spec}"));
     let value = format!("value = \"{}\"", secrets.0);
     assert!(spec.contains(&value), "{spec}");
@@ -950,6 +953,8 @@ fn unreadable_outputs(secrets: (&str, &str)) -> String {
         "stray.flow.json",
         "start.fd.json",
         "end.fd.json",
+        "bom.fd.json",
+        "bom-end.fd.json",
         "start.fd.toml",
         "broken.fd.toml",
         "start.toml",
