@@ -417,6 +417,26 @@ fn nesting_past_the_limits_is_a_located_error_not_a_crash() {
         );
         assert!(transcript(&out).contains("deep.json:1:"), "{command}");
     }
+    // TOML nested 10,000 deep (arrays, inline tables): `toml` refuses it at 80, and textconv's
+    // scans of text that does not read stop there too; the line is shown hidden.
+    for (name, open) in [("arrays", "["), ("tables", "{b=")] {
+        let file = format!("deep-{name}.toml");
+        std::fs::write(
+            dir.path().join(&file),
+            format!("a={}\n", open.repeat(10_000)),
+        )
+        .unwrap();
+        let check = wxcflow(dir.path(), &["check", &file]);
+        assert_eq!(check.status.code(), Some(1), "{}", transcript(&check));
+        assert!(
+            transcript(&check).contains("max recursion depth met"),
+            "{}",
+            transcript(&check)
+        );
+        let out = wxcflow(dir.path(), &["textconv", &file]);
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", transcript(&out));
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "•••", "{name}");
+    }
     // A template with 8,000 `elif`s, or 30,000 chained `not`s: refused before minijinja's
     // parser, which goes one call deeper for each.
     let spec = wxcflow::DEFAULT_SPEC;

@@ -774,7 +774,10 @@ fn a_live_redirect_within_the_origin_keeps_them_and_every_hop_is_traced() {
 #[cfg(feature = "live")]
 #[test]
 fn a_live_run_through_an_unusable_proxy_stops_and_names_it() {
-    for proxy in ["socks5://proxy-user:proxy-pw-1@127.0.0.1:1", "http://127.0.0.1:99999"] {
+    for proxy in [
+        "socks5://proxy-user:proxy-pw-1@127.0.0.1:1",
+        "http://127.0.0.1:99999",
+    ] {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(
             dir.path().join("tenant.toml"),
