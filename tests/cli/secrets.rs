@@ -766,8 +766,40 @@ fn a_live_redirect_within_the_origin_keeps_them_and_every_hop_is_traced() {
     assert!(trace.contains("set TokenSource = \"service\""), "{trace}");
 }
 
-/// A redirect to another scheme (`ftp:`, `file:`) is not a path on the same origin: it is not
-/// followed, nothing more is sent, and the run stops at the node, in both kinds of run.
+/// A redirect's Location is a URL: one carrying a credential parameter or a password is shown
+/// as `•••` in the trace, as a request's URL would be, though nothing else in the reply is secret.
+#[cfg(feature = "live")]
+#[test]
+fn a_live_redirect_to_a_url_with_a_credential_hides_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (base, seen) = server(2, |head| {
+        if head.starts_with("GET /start") {
+            redirect_to("/landing?apikey=HOP-KEY-0001")
+        } else {
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}".into()
+        }
+    });
+    std::fs::write(
+        dir.path().join("hop.toml"),
+        format!(
+            "[flow]\nname = \"Hop\"\n\n[trigger]\ntype = \"webhook\"\nevent = \"Hop\"\n\
+             sample = '{{\"id\": \"1\"}}'\nnext = \"call\"\n\n[nodes.call]\ntype = \"http\"\n\
+             method = \"GET\"\nurl = \"{base}/start\"\n\
+             next = {{ onSuccess = \"end:Success\", onError = \"end:Error\", onTimeout = \"end:Error\" }}\n"
+        ),
+    )
+    .unwrap();
+    let out = run(dir.path(), &["run", "hop.toml", "--live"], ("", ""));
+    let text = common::transcript(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(seen.join().unwrap()[1].starts_with("GET /landing?apikey=HOP-KEY-0001"));
+    assert!(
+        text.contains("<- 302 redirect to •••: followed\n"),
+        "{text}"
+    );
+    assert!(!text.contains("HOP-KEY-0001"), "{text}");
+}
+
 /// A proxy the environment names that this build cannot use stops a live run, naming the
 /// variable and neither the proxy's password nor the request's credentials: the node's error
 /// path would pass a local setting off as the flow's behaviour.
@@ -803,6 +835,8 @@ fn a_live_run_through_an_unusable_proxy_stops_and_names_it() {
     }
 }
 
+/// A redirect to another scheme (`ftp:`, `file:`) is not a path on the same origin: it is not
+/// followed, nothing more is sent, and the run stops at the node, in both kinds of run.
 #[cfg(feature = "live")]
 #[test]
 fn a_live_redirect_to_another_scheme_stops_the_run() {
