@@ -191,6 +191,24 @@ fn a_file_size_limit_leaves_no_partial_file() {
     assert_eq!(left, ["acme.toml"]);
 }
 
+/// `man DIR` writes its pages as one: under `ulimit -f` none is written, and the folders it
+/// made for them are gone again.
+#[cfg(target_os = "linux")]
+#[test]
+fn man_under_a_file_size_limit_leaves_no_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -f 1; exec \"$0\" man pages/one")
+        .arg(env!("CARGO_BIN_EXE_wxcflow"))
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", transcript(&out));
+    assert!(transcript(&out).contains("file size limit (ulimit -f)"));
+    assert!(!dir.path().join("pages").exists(), "{}", transcript(&out));
+}
+
 /// `init` writes its three files as one, through the same size check as every output: under
 /// `ulimit -f` it is refused with none of them cut off, and a run once the limit is lifted works.
 #[cfg(target_os = "linux")]
