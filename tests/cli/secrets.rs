@@ -1770,6 +1770,61 @@ fn messages_and_quoted_lines_hide_the_credentials_of_the_urls_they_quote() {
 /// parameter's value, a password) is secret by that place, as a node's URL is: textconv, diff,
 /// the sheet, graph, check and the run show none of it, a change to it still shows (masked),
 /// build writes the document privately and decompile only to a private file.
+/// An origin `send_to` names with a password typed in it (a check lets a secret go to a URL
+/// with a password only when `send_to` repeats it) is secret by that place, as the URL is.
+#[test]
+fn a_send_to_origin_with_a_typed_password_is_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = |pw: &str| {
+        format!(
+            "[flow]\nname = \"S\"\ncredential_headers = [\"x-custom-cred\"]\n\n[trigger]\n\
+             type = \"webhook\"\nevent = \"S\"\nsample = '{{\"a\": \"1\"}}'\nnext = \"c1\"\n\n\
+             [variables.Key]\ndefault = \"\"\nsecret = true\nsend_to = [\"https://u:{pw}@h.example.com/p\"]\n\n\
+             [nodes.c1]\ntype = \"http\"\nmethod = \"GET\"\nurl = \"https://u:{pw}@h.example.com/p\"\n\
+             headers = {{ x-custom-cred = \"$(Key)\" }}\n\
+             next = {{ onSuccess = \"end:Success\", onError = \"end:Error\", onTimeout = \"end:Error\" }}\n"
+        )
+    };
+    std::fs::write(dir.path().join("s.toml"), spec("PW-SEND-1")).unwrap();
+    std::fs::write(dir.path().join("s2.toml"), spec("PW-SEND-2")).unwrap();
+    // Sent elsewhere than `send_to` names: the check's message quotes the list.
+    std::fs::write(
+        dir.path().join("s3.toml"),
+        spec("PW-SEND-3").replacen(
+            "@h.example.com/p\"]",
+            "@o.example.com/p\"]",
+            1,
+        ),
+    )
+    .unwrap();
+    let none = ("unused-passphrase", "unused-static");
+    let built = run(dir.path(), &["build", "s.toml", "-o", "s.json"], none);
+    assert!(built.status.success(), "{}", common::transcript(&built));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("s.json")).unwrap();
+        assert_eq!(mode.permissions().mode() & 0o777, 0o600);
+    }
+    let mut all = String::new();
+    for args in [
+        &["textconv", "s.toml"][..],
+        &["textconv", "s.json"],
+        &["diff", "s.toml", "s2.toml"],
+        &["diff", "s.toml", "s2.toml", "--format", "json"],
+        &["diff", "s.toml", "s2.toml", "--format", "markdown"],
+        &["sheet", "s.toml"],
+        &["check", "s3.toml"],
+        &["decompile", "s.json", "-o", "s.dec.toml"],
+    ] {
+        all.push_str(&common::transcript(&run(dir.path(), args, none)));
+    }
+    assert!(!all.contains("PW-SEND"), "{all}");
+    assert!(all.contains("~ variables.Key.send_to: ••• → •••"), "{all}");
+    assert!(all.contains("variables.Key.send_to = •••"), "{all}");
+    assert!(all.contains("wxc::secret-to-other-destination"), "{all}");
+}
+
 #[test]
 fn a_variable_default_that_is_a_url_with_a_typed_credential_is_secret() {
     let dir = tempfile::tempdir().unwrap();
