@@ -78,7 +78,14 @@ mod tests {
         found.sort_unstable();
         assert_eq!(
             found,
-            ["\"Bearer ASEK\"", "\"PSEK\"", "NSEK", "SSEK", "USEK", "XSEK"]
+            [
+                "\"Bearer ASEK\"",
+                "\"PSEK\"",
+                "NSEK",
+                "SSEK",
+                "USEK",
+                "XSEK"
+            ]
         );
     }
 }

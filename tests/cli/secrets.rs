@@ -1790,35 +1790,27 @@ fn a_send_to_origin_with_a_typed_password_is_secret() {
     // Sent elsewhere than `send_to` names: the check's message quotes the list.
     std::fs::write(
         dir.path().join("s3.toml"),
-        spec("PW-SEND-3").replacen(
-            "@h.example.com/p\"]",
-            "@o.example.com/p\"]",
-            1,
-        ),
+        spec("PW-SEND-3").replacen("@h.example.com/p\"]", "@o.example.com/p\"]", 1),
     )
     .unwrap();
     let none = ("unused-passphrase", "unused-static");
     let built = run(dir.path(), &["build", "s.toml", "-o", "s.json"], none);
     assert!(built.status.success(), "{}", common::transcript(&built));
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(dir.path().join("s.json")).unwrap();
-        assert_eq!(mode.permissions().mode() & 0o777, 0o600);
-    }
-    let mut all = String::new();
-    for args in [
-        &["textconv", "s.toml"][..],
-        &["textconv", "s.json"],
-        &["diff", "s.toml", "s2.toml"],
-        &["diff", "s.toml", "s2.toml", "--format", "json"],
-        &["diff", "s.toml", "s2.toml", "--format", "markdown"],
-        &["sheet", "s.toml"],
-        &["check", "s3.toml"],
-        &["decompile", "s.json", "-o", "s.dec.toml"],
-    ] {
-        all.push_str(&common::transcript(&run(dir.path(), args, none)));
-    }
+    common::assert_private(&dir.path().join("s.json"));
+    let all = transcripts(
+        dir.path(),
+        &[
+            &["textconv", "s.toml"][..],
+            &["textconv", "s.json"],
+            &["diff", "s.toml", "s2.toml"],
+            &["diff", "s.toml", "s2.toml", "--format", "json"],
+            &["diff", "s.toml", "s2.toml", "--format", "markdown"],
+            &["sheet", "s.toml"],
+            &["check", "s3.toml"],
+            &["decompile", "s.json", "-o", "s.dec.toml"],
+        ],
+        none,
+    );
     assert!(!all.contains("PW-SEND"), "{all}");
     assert!(all.contains("~ variables.Key.send_to: ••• → •••"), "{all}");
     assert!(all.contains("variables.Key.send_to = •••"), "{all}");
@@ -1844,27 +1836,23 @@ fn a_variable_default_that_is_a_url_with_a_typed_credential_is_secret() {
     let none = ("unused-passphrase", "unused-static");
     let built = run(dir.path(), &["build", "v.toml", "-o", "v.json"], none);
     assert!(built.status.success(), "{}", common::transcript(&built));
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(dir.path().join("v.json")).unwrap();
-        assert_eq!(mode.permissions().mode() & 0o777, 0o600);
-    }
-    let mut all = String::new();
-    for args in [
-        &["textconv", "v.toml"][..],
-        &["textconv", "v.json"],
-        &["diff", "v.toml", "v2.toml"],
-        &["diff", "v.toml", "v2.toml", "--format", "json"],
-        &["diff", "v.toml", "v2.toml", "--format", "markdown"],
-        &["sheet", "v.toml"],
-        &["graph", "v.toml"],
-        &["check", "v.toml"],
-        &["run", "v.toml", "--mock", "/dev/null"],
-        &["decompile", "v.json"],
-    ] {
-        all.push_str(&common::transcript(&run(dir.path(), args, none)));
-    }
+    common::assert_private(&dir.path().join("v.json"));
+    let all = transcripts(
+        dir.path(),
+        &[
+            &["textconv", "v.toml"][..],
+            &["textconv", "v.json"],
+            &["diff", "v.toml", "v2.toml"],
+            &["diff", "v.toml", "v2.toml", "--format", "json"],
+            &["diff", "v.toml", "v2.toml", "--format", "markdown"],
+            &["sheet", "v.toml"],
+            &["graph", "v.toml"],
+            &["check", "v.toml"],
+            &["run", "v.toml", "--mock", "/dev/null"],
+            &["decompile", "v.json"],
+        ],
+        none,
+    );
     assert!(!all.contains("KEY-"), "{all}");
     assert!(
         all.contains("~ variables.ApiURL.default: ••• → •••"),
