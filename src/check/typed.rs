@@ -1,6 +1,7 @@
 //! Where a Webex Connect spec types a credential in clear, told by place: a credential
-//! header's value, a URL's user information or credential query parameter's value in a node's URL or
-//! proxy or an outcome's notify URL. Diagnostics quote the spec's lines with these hidden, as
+//! header's value, a URL's user information or credential query parameter's value in a node's
+//! URL or proxy, an outcome's notify URL, a variable's default or an origin its `send_to` names.
+//! Diagnostics quote the spec's lines with these hidden, as
 //! they do a secret default; whether the spec checks or not does not matter.
 
 use crate::diagnostic::{SourceFile, Span};
@@ -25,6 +26,7 @@ pub(crate) fn typed_credential_spans(spec: &Spec, source: &SourceFile) -> Vec<Sp
     }
     for variable in spec.variables.values() {
         variable.default.iter().for_each(&mut url);
+        variable.send_to.iter().flatten().for_each(&mut url);
     }
     for node in spec.nodes.values() {
         for (name, value) in node.headers.iter().flat_map(|h| h.iter()) {
@@ -61,6 +63,7 @@ mod tests {
         let text = "[flow]\nname = \"F\"\ncredential_headers = [\"X-Auth\"]\n\
             [trigger]\ntype = \"webhook\"\nevent = \"F\"\nsample = '{}'\nnext = \"a\"\n\
             [outcomes.Bad]\ncode = 400\nnotify_url = \"https://n.example.com/?token=NSEK\"\n\
+            [variables.K]\nsecret = true\nsend_to = [\"https://u:SSEK@h.example.com/p\"]\n\
             [nodes.a]\ntype = \"http\"\nmethod = \"GET\"\n\
             url = \"https://u:USEK@h.example.com/$(Typo)?apikey=$(Key)\"\n\
             headers = { pin = \"PSEK\", X-Auth = \"Bearer ASEK\", Accept = \"json\", \
@@ -76,7 +79,14 @@ mod tests {
         found.sort_unstable();
         assert_eq!(
             found,
-            ["\"Bearer ASEK\"", "\"PSEK\"", "NSEK", "u:USEK", "u:XSEK"]
+            [
+                "\"Bearer ASEK\"",
+                "\"PSEK\"",
+                "NSEK",
+                "u:SSEK",
+                "u:USEK",
+                "u:XSEK"
+            ]
         );
     }
 }

@@ -188,17 +188,9 @@ pub(super) fn init(s: &Session, dir: &Path) -> Outcome {
             existing.join(", ")
         )));
     }
-    // The folders init makes, deepest first: removed again if the starter is not written.
-    let made: Vec<PathBuf> = std::iter::once(dir.join("tenants"))
-        .chain(dir.ancestors().map(Path::to_path_buf))
-        .take_while(|d| !d.as_os_str().is_empty() && d.symlink_metadata().is_err())
-        .collect();
-    if let Err(e) = std::fs::create_dir_all(dir.join("tenants")) {
-        return Err(Failure::usage(format!(
-            "cannot create {}: {e}",
-            dir.display()
-        )));
-    }
+    // The folders init makes: removed again if the starter is not written.
+    let made = super::io::make_folders(&dir.join("tenants"))
+        .map_err(|e| Failure::usage(format!("cannot create {}: {e}", dir.display())))?;
     // All three or none: a full disk or `ulimit -f` leaves no cut-off starter behind, so that a
     // run again once there is room works. A file that appeared since the check above is not
     // overwritten either.
@@ -210,10 +202,7 @@ pub(super) fn init(s: &Session, dir: &Path) -> Outcome {
         s.files
             .write_outputs_together(&outputs, super::io::WriteOptions::output(false), true)
     {
-        // Only while empty: nothing but what init made is ever removed.
-        for folder in &made {
-            let _ = std::fs::remove_dir(folder);
-        }
+        super::io::remove_made(&made);
         return Err(Failure::usage(e));
     }
     for (path, _) in &outputs {

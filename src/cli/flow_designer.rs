@@ -43,11 +43,17 @@ fn read_fd(s: &Session, path: &Path) -> Result<Option<FdSource>, Failure> {
 /// A byte order mark is passed over (as [`InputKind::flow_designer`] does): places in the file's
 /// first line are counted from after it.
 fn read_fd_source(s: &Session, path: &Path) -> Result<SourceFile, super::io::ReadError> {
-    let mut text = s.files.read_text(path, wxcflow::MAX_FD_BYTES)?;
+    let text = s.files.read_text(path, wxcflow::MAX_FD_BYTES)?;
+    Ok(fd_source(path, text))
+}
+
+/// A Flow Designer file's source, its byte order mark passed over: the readers take JSON or
+/// TOML from the first brace or key, and a mark left in would hide where the values are.
+fn fd_source(path: &Path, mut text: String) -> SourceFile {
     if text.starts_with('\u{feff}') {
         text.drain(..'\u{feff}'.len_utf8());
     }
-    Ok(SourceFile::new(path.display().to_string(), text))
+    SourceFile::new(path.display().to_string(), text)
 }
 
 /// Prints read errors of a Flow Designer file, quoting it with its secret values hidden.
@@ -127,8 +133,7 @@ pub(super) fn textconv(s: &Session, path: &Path, bytes: &[u8], kind: InputKind) 
     if !kind.is_flow_designer() {
         return None;
     }
-    let text = String::from_utf8_lossy(bytes).into_owned();
-    let source = SourceFile::new(path.display().to_string(), text);
+    let source = fd_source(path, String::from_utf8_lossy(bytes).into_owned());
     // A file that does not read is shown as it is, as for specs, but for its secret values.
     let shown = match fd::model::FdFlow::read_quoted(&source) {
         (Ok(flow), _) => flow.textconv(),

@@ -862,3 +862,22 @@ mod temporary_name_tests {
         assert_ne!(files.temporary_name(255), files.temporary_name(255));
     }
 }
+
+/// Makes `dir` and whatever of its parents is missing; returns the folders made, deepest first,
+/// for [`remove_made`] to take back when nothing is written into them.
+pub(super) fn make_folders(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let made: Vec<PathBuf> = (dir.ancestors())
+        .take_while(|d| !d.as_os_str().is_empty() && d.symlink_metadata().is_err())
+        .map(Path::to_path_buf)
+        .collect();
+    std::fs::create_dir_all(dir)?;
+    Ok(made)
+}
+
+/// Removes the folders [`make_folders`] made, each only while empty: nothing else put there
+/// meanwhile is ever removed.
+pub(super) fn remove_made(made: &[PathBuf]) {
+    for folder in made {
+        let _ = std::fs::remove_dir(folder);
+    }
+}

@@ -46,9 +46,11 @@ mod real {
                 .collect();
             loop {
                 // Built for each hop: whether a proxy is used depends on the hop's scheme.
+                // A proxy the environment names that cannot be used stops the run: taking the
+                // node's error path would pass a local setting off as the flow's behaviour.
                 let proxy = match proxy_for(&url) {
                     Ok(proxy) => proxy,
-                    Err(why) => return failed(why),
+                    Err(reason) => return Reply::Refused { reason },
                 };
                 let agent: ureq::Agent = ureq::Agent::config_builder()
                     .http_status_as_error(false)

@@ -43,7 +43,9 @@ fn collect(command: &clap::Command, pages: &mut Vec<(String, Vec<u8>)>) -> std::
 pub(super) fn man(s: &Session, dir: &Path) -> Outcome {
     let pages =
         pages().map_err(|e| Failure::usage(format!("cannot generate the man pages: {e}")))?;
-    std::fs::create_dir_all(dir)
+    // The folders this makes: removed again if no page is written, so that a failure leaves
+    // the disk as it was.
+    let made = super::io::make_folders(dir)
         .map_err(|e| Failure::usage(format!("cannot create {}: {e}", dir.display())))?;
     // DIR is written as a whole: a link planted there is replaced, not followed out of it; and
     // all pages or none, so that a full disk leaves no half set.
@@ -55,9 +57,10 @@ pub(super) fn man(s: &Session, dir: &Path) -> Outcome {
         .iter()
         .map(|(name, roff)| (dir.join(name), roff.as_slice()))
         .collect();
-    s.files
-        .write_outputs_together(&outputs, options, false)
-        .map_err(Failure::usage)?;
+    if let Err(e) = s.files.write_outputs_together(&outputs, options, false) {
+        super::io::remove_made(&made);
+        return Err(Failure::usage(e));
+    }
     reportln!(
         "wrote {} man pages to {}",
         pages.len(),

@@ -243,6 +243,16 @@ impl Variable {
         use crate::secret::names::{url_credentials, CONNECT_REFERENCES};
         !url_credentials(&self.default, CONNECT_REFERENCES).is_empty()
     }
+
+    /// The origins `send_to` names, as one value that knows whether it is secret: secret when
+    /// one of them carries a credential typed in clear (a check allows a secret to a URL with a
+    /// password only when `send_to` repeats it).
+    pub fn send_to_text(&self) -> crate::secret::Text {
+        use crate::secret::names::{url_credentials, CONNECT_REFERENCES};
+        let typed =
+            (self.send_to.iter()).any(|u| !url_credentials(u, CONNECT_REFERENCES).is_empty());
+        crate::secret::Text::new(self.send_to.join(", "), typed)
+    }
 }
 
 /// A flow outcome: how the flow ended, with the status code it reports.

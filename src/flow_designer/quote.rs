@@ -128,10 +128,15 @@ fn too_many_items(text: &str) -> bool {
     crate::flow::limits::too_many_items("", text).is_some()
 }
 
+/// How deep arrays and inline tables are read: the `toml` crate's own limit, so that what it
+/// refuses as too deep is where these scans stop too (the parser recurses once a level, and
+/// 10,000 levels in a 10 KB file would overflow the stack).
+const TOML_DEPTH: u32 = 80;
+
 /// Where TOML text first stops being TOML: the earliest error of its parser or of decoding a
 /// key or value, at the start of the key or value (a string may span lines).
 fn first_toml_error(text: &str) -> Option<usize> {
-    use toml_parser::parser::{parse_document, EventReceiver};
+    use toml_parser::parser::{parse_document, EventReceiver, RecursionGuard};
     use toml_parser::{decoder::Encoding, ErrorSink, ParseError, Raw, Source, Span};
     struct Receiver<'t> {
         text: &'t str,
@@ -164,7 +169,11 @@ fn first_toml_error(text: &str) -> Option<usize> {
     let tokens: Vec<_> = source.lex().collect();
     let mut receiver = Receiver { text, first: None };
     let mut errors: Vec<ParseError> = Vec::new();
-    parse_document(&tokens, &mut receiver, &mut errors);
+    parse_document(
+        &tokens,
+        &mut RecursionGuard::new(&mut receiver, TOML_DEPTH),
+        &mut errors,
+    );
     let parsed = errors
         .iter()
         .filter_map(|e| e.unexpected().or(e.context()))
@@ -427,7 +436,7 @@ fn spec_places(flow: &FdFlow) -> Vec<Vec<Step>> {
 /// broken one are all there. A table header's path is that of its keys; a value in an array
 /// is at its index; `[[array]]` tables are at their header's path.
 fn toml_values(text: &str) -> Vec<(Vec<Step>, Range<usize>, Option<String>)> {
-    use toml_parser::parser::{parse_document, EventReceiver};
+    use toml_parser::parser::{parse_document, EventReceiver, RecursionGuard};
     use toml_parser::{decoder::Encoding, ErrorSink, Raw, Source, Span};
 
     struct Frame {
@@ -563,7 +572,11 @@ fn toml_values(text: &str) -> Vec<(Vec<Step>, Range<usize>, Option<String>)> {
         open: Vec::new(),
         found: Vec::new(),
     };
-    parse_document(&tokens, &mut receiver, &mut ());
+    parse_document(
+        &tokens,
+        &mut RecursionGuard::new(&mut receiver, TOML_DEPTH),
+        &mut (),
+    );
     receiver.found
 }
 

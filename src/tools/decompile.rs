@@ -246,7 +246,7 @@ impl Flow {
         let outcomes = self.outcomes.iter().filter_map(|o| o.notify_url.as_deref());
         self.variables
             .iter()
-            .any(Variable::default_types_credential)
+            .any(|v| v.default_types_credential() || v.send_to_text().is_secret())
             || outcomes.into_iter().any(url_types_credential)
             || self.nodes.iter().any(|node| match &node.kind {
                 NodeKind::Http(h) => {

@@ -191,19 +191,37 @@ fn a_file_size_limit_leaves_no_partial_file() {
     assert_eq!(left, ["acme.toml"]);
 }
 
+/// The binary run in `dir` with `arguments` (split at spaces) under `ulimit -f blocks`.
+#[cfg(target_os = "linux")]
+fn under_file_size_limit(dir: &Path, blocks: u32, arguments: &str) -> std::process::Output {
+    std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("ulimit -f {blocks}; exec \"$0\" {arguments}"))
+        .arg(env!("CARGO_BIN_EXE_wxcflow"))
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+/// `man DIR` writes its pages as one: under `ulimit -f` none is written, and the folders it
+/// made for them are gone again.
+#[cfg(target_os = "linux")]
+#[test]
+fn man_under_a_file_size_limit_leaves_no_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = under_file_size_limit(dir.path(), 1, "man pages/one");
+    assert_eq!(out.status.code(), Some(2), "{}", transcript(&out));
+    assert!(transcript(&out).contains("file size limit (ulimit -f)"));
+    assert!(!dir.path().join("pages").exists(), "{}", transcript(&out));
+}
+
 /// `init` writes its three files as one, through the same size check as every output: under
 /// `ulimit -f` it is refused with none of them cut off, and a run once the limit is lifted works.
 #[cfg(target_os = "linux")]
 #[test]
 fn init_under_a_file_size_limit_leaves_nothing_and_runs_again() {
     let dir = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new("sh")
-        .arg("-c")
-        .arg("ulimit -f 10; exec \"$0\" init ui")
-        .arg(env!("CARGO_BIN_EXE_wxcflow"))
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
+    let out = under_file_size_limit(dir.path(), 10, "init ui");
     assert_eq!(out.status.code(), Some(2), "{}", transcript(&out));
     let text = transcript(&out);
     assert!(text.contains("file size limit (ulimit -f)"), "{text}");
@@ -416,6 +434,26 @@ fn nesting_past_the_limits_is_a_located_error_not_a_crash() {
             transcript(&out)
         );
         assert!(transcript(&out).contains("deep.json:1:"), "{command}");
+    }
+    // TOML nested 10,000 deep (arrays, inline tables): `toml` refuses it at 80, and textconv's
+    // scans of text that does not read stop there too; the line is shown hidden.
+    for (name, open) in [("arrays", "["), ("tables", "{b=")] {
+        let file = format!("deep-{name}.toml");
+        std::fs::write(
+            dir.path().join(&file),
+            format!("a={}\n", open.repeat(10_000)),
+        )
+        .unwrap();
+        let check = wxcflow(dir.path(), &["check", &file]);
+        assert_eq!(check.status.code(), Some(1), "{}", transcript(&check));
+        assert!(
+            transcript(&check).contains("max recursion depth met"),
+            "{}",
+            transcript(&check)
+        );
+        let out = wxcflow(dir.path(), &["textconv", &file]);
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", transcript(&out));
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "•••", "{name}");
     }
     // A template with 8,000 `elif`s, or 30,000 chained `not`s: refused before minijinja's
     // parser, which goes one call deeper for each.

@@ -766,6 +766,75 @@ fn a_live_redirect_within_the_origin_keeps_them_and_every_hop_is_traced() {
     assert!(trace.contains("set TokenSource = \"service\""), "{trace}");
 }
 
+/// A redirect's Location is a URL: one carrying a credential parameter or a password is shown
+/// as `•••` in the trace, as a request's URL would be, though nothing else in the reply is secret.
+#[cfg(feature = "live")]
+#[test]
+fn a_live_redirect_to_a_url_with_a_credential_hides_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (base, seen) = server(2, |head| {
+        if head.starts_with("GET /start") {
+            redirect_to("/landing?apikey=HOP-KEY-0001")
+        } else {
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}".into()
+        }
+    });
+    std::fs::write(
+        dir.path().join("hop.toml"),
+        format!(
+            "[flow]\nname = \"Hop\"\n\n[trigger]\ntype = \"webhook\"\nevent = \"Hop\"\n\
+             sample = '{{\"id\": \"1\"}}'\nnext = \"call\"\n\n[nodes.call]\ntype = \"http\"\n\
+             method = \"GET\"\nurl = \"{base}/start\"\n\
+             next = {{ onSuccess = \"end:Success\", onError = \"end:Error\", onTimeout = \"end:Error\" }}\n"
+        ),
+    )
+    .unwrap();
+    let out = run(dir.path(), &["run", "hop.toml", "--live"], ("", ""));
+    let text = common::transcript(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(seen.join().unwrap()[1].starts_with("GET /landing?apikey=HOP-KEY-0001"));
+    assert!(
+        text.contains("<- 302 redirect to •••: followed\n"),
+        "{text}"
+    );
+    assert!(!text.contains("HOP-KEY-0001"), "{text}");
+}
+
+/// A proxy the environment names that this build cannot use stops a live run, naming the
+/// variable and neither the proxy's password nor the request's credentials: the node's error
+/// path would pass a local setting off as the flow's behaviour.
+#[cfg(feature = "live")]
+#[test]
+fn a_live_run_through_an_unusable_proxy_stops_and_names_it() {
+    for proxy in [
+        "socks5://proxy-user:proxy-pw-1@127.0.0.1:1",
+        "http://127.0.0.1:99999",
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("tenant.toml"),
+            "token_service_url = \"https://127.0.0.1:9/token-service?name=jds\"\ntoken_passphrase = { env = \"LEAK_PASSPHRASE\" }\nstatic_token = \"\"\n",
+        )
+        .unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_wxcflow"))
+            .args(["run", "--values", "tenant.toml", "--live"])
+            .current_dir(dir.path())
+            .env("LEAK_PASSPHRASE", "live-passphrase-0001")
+            .env("ALL_PROXY", proxy)
+            .output()
+            .unwrap();
+        let text = common::transcript(&out);
+        assert_eq!(out.status.code(), Some(1), "{proxy}: {text}");
+        assert!(text.contains("the proxy in ALL_PROXY"), "{proxy}: {text}");
+        assert!(text.contains("the run stops here"), "{proxy}: {text}");
+        assert!(!text.contains("onError"), "{proxy}: {text}");
+        assert!(
+            !text.contains("proxy-pw-1") && !text.contains("live-passphrase-0001"),
+            "{text}"
+        );
+    }
+}
+
 /// A redirect to another scheme (`ftp:`, `file:`) is not a path on the same origin: it is not
 /// followed, nothing more is sent, and the run stops at the node, in both kinds of run.
 #[cfg(feature = "live")]
@@ -895,6 +964,9 @@ fn unreadable_outputs(secrets: (&str, &str)) -> String {
     write("stray.flow.json", &format!("x{document}"));
     write("start.fd.json", &format!("<<<<<<< HEAD\n{export}"));
     write("end.fd.json", &format!("{export}=======\n"));
+    // An editor's byte order mark, on a whole export and on one cut by a conflict line.
+    write("bom.fd.json", &format!("\u{feff}{export}"));
+    write("bom-end.fd.json", &format!("\u{feff}{export}=======\n"));
     write("start.fd.toml", &format!("<<<<<<< HEAD\n{spec}"));
     let value = format!("value = \"{}\"", secrets.0);
     assert!(spec.contains(&value), "{spec}");
@@ -918,6 +990,8 @@ fn unreadable_outputs(secrets: (&str, &str)) -> String {
         "stray.flow.json",
         "start.fd.json",
         "end.fd.json",
+        "bom.fd.json",
+        "bom-end.fd.json",
         "start.fd.toml",
         "broken.fd.toml",
         "start.toml",
@@ -1696,6 +1770,53 @@ fn messages_and_quoted_lines_hide_the_credentials_of_the_urls_they_quote() {
 /// parameter's value, a password) is secret by that place, as a node's URL is: textconv, diff,
 /// the sheet, graph, check and the run show none of it, a change to it still shows (masked),
 /// build writes the document privately and decompile only to a private file.
+/// An origin `send_to` names with a password typed in it (a check lets a secret go to a URL
+/// with a password only when `send_to` repeats it) is secret by that place, as the URL is.
+#[test]
+fn a_send_to_origin_with_a_typed_password_is_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = |pw: &str| {
+        format!(
+            "[flow]\nname = \"S\"\ncredential_headers = [\"x-custom-cred\"]\n\n[trigger]\n\
+             type = \"webhook\"\nevent = \"S\"\nsample = '{{\"a\": \"1\"}}'\nnext = \"c1\"\n\n\
+             [variables.Key]\ndefault = \"\"\nsecret = true\nsend_to = [\"https://u:{pw}@h.example.com/p\"]\n\n\
+             [nodes.c1]\ntype = \"http\"\nmethod = \"GET\"\nurl = \"https://u:{pw}@h.example.com/p\"\n\
+             headers = {{ x-custom-cred = \"$(Key)\" }}\n\
+             next = {{ onSuccess = \"end:Success\", onError = \"end:Error\", onTimeout = \"end:Error\" }}\n"
+        )
+    };
+    std::fs::write(dir.path().join("s.toml"), spec("PW-SEND-1")).unwrap();
+    std::fs::write(dir.path().join("s2.toml"), spec("PW-SEND-2")).unwrap();
+    // Sent elsewhere than `send_to` names: the check's message quotes the list.
+    std::fs::write(
+        dir.path().join("s3.toml"),
+        spec("PW-SEND-3").replacen("@h.example.com/p\"]", "@o.example.com/p\"]", 1),
+    )
+    .unwrap();
+    let none = ("unused-passphrase", "unused-static");
+    let built = run(dir.path(), &["build", "s.toml", "-o", "s.json"], none);
+    assert!(built.status.success(), "{}", common::transcript(&built));
+    common::assert_private(&dir.path().join("s.json"));
+    let all = transcripts(
+        dir.path(),
+        &[
+            &["textconv", "s.toml"][..],
+            &["textconv", "s.json"],
+            &["diff", "s.toml", "s2.toml"],
+            &["diff", "s.toml", "s2.toml", "--format", "json"],
+            &["diff", "s.toml", "s2.toml", "--format", "markdown"],
+            &["sheet", "s.toml"],
+            &["check", "s3.toml"],
+            &["decompile", "s.json", "-o", "s.dec.toml"],
+        ],
+        none,
+    );
+    assert!(!all.contains("PW-SEND"), "{all}");
+    assert!(all.contains("~ variables.Key.send_to: ••• → •••"), "{all}");
+    assert!(all.contains("variables.Key.send_to = •••"), "{all}");
+    assert!(all.contains("wxc::secret-to-other-destination"), "{all}");
+}
+
 #[test]
 fn a_variable_default_that_is_a_url_with_a_typed_credential_is_secret() {
     let dir = tempfile::tempdir().unwrap();
@@ -1715,27 +1836,23 @@ fn a_variable_default_that_is_a_url_with_a_typed_credential_is_secret() {
     let none = ("unused-passphrase", "unused-static");
     let built = run(dir.path(), &["build", "v.toml", "-o", "v.json"], none);
     assert!(built.status.success(), "{}", common::transcript(&built));
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(dir.path().join("v.json")).unwrap();
-        assert_eq!(mode.permissions().mode() & 0o777, 0o600);
-    }
-    let mut all = String::new();
-    for args in [
-        &["textconv", "v.toml"][..],
-        &["textconv", "v.json"],
-        &["diff", "v.toml", "v2.toml"],
-        &["diff", "v.toml", "v2.toml", "--format", "json"],
-        &["diff", "v.toml", "v2.toml", "--format", "markdown"],
-        &["sheet", "v.toml"],
-        &["graph", "v.toml"],
-        &["check", "v.toml"],
-        &["run", "v.toml", "--mock", "/dev/null"],
-        &["decompile", "v.json"],
-    ] {
-        all.push_str(&common::transcript(&run(dir.path(), args, none)));
-    }
+    common::assert_private(&dir.path().join("v.json"));
+    let all = transcripts(
+        dir.path(),
+        &[
+            &["textconv", "v.toml"][..],
+            &["textconv", "v.json"],
+            &["diff", "v.toml", "v2.toml"],
+            &["diff", "v.toml", "v2.toml", "--format", "json"],
+            &["diff", "v.toml", "v2.toml", "--format", "markdown"],
+            &["sheet", "v.toml"],
+            &["graph", "v.toml"],
+            &["check", "v.toml"],
+            &["run", "v.toml", "--mock", "/dev/null"],
+            &["decompile", "v.json"],
+        ],
+        none,
+    );
     assert!(!all.contains("KEY-"), "{all}");
     assert!(
         all.contains("~ variables.ApiURL.default: ••• → •••"),

@@ -301,3 +301,14 @@ pub fn assert_inert_markdown(md: &str, headings: &[&str]) {
     }
     assert!(fence.is_none(), "a code block left open");
 }
+
+/// Asserts that the file at `path` is readable and writable by its owner alone (mode 0600), as
+/// every file holding a secret is written.
+pub fn assert_private(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{}", path.display());
+    }
+}

@@ -1081,9 +1081,12 @@ impl Machine<'_> {
             return Err(Stop::Refused(a.name.clone(), reason.clone()));
         }
         // A redirect's Location is a reply header like any other (as in Connect runs): it may
-        // echo what the request carried.
+        // echo what the request carried. It is a URL too: secret whole when it carries a
+        // password or a credential parameter, as a request's URL is.
         for hop in &mut redirects {
-            hop.location = std::mem::take(&mut hop.location).tainted_by(secret_reply);
+            hop.location = crate::secret::names::url_shown(
+                std::mem::take(&mut hop.location).tainted_by(secret_reply),
+            );
         }
         // The reply is kept in the trace, and its body in the activity's outputs.
         self.spend(reply_bytes(&reply));

@@ -39,7 +39,7 @@ pub fn render_lines(flow: &Flow) -> String {
                 out,
                 "variables.{}.send_to = {}",
                 v.name,
-                v.send_to.join(", ")
+                v.send_to_text().shown()
             );
         }
     }

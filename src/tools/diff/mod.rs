@@ -401,7 +401,7 @@ fn diff_variables(old: &Flow, new: &Flow, changes: &mut Vec<Change>) {
                 ),
                 ("externalize".into(), value(v.externalize.to_string())),
                 ("secret".into(), value(v.secret.to_string())),
-                ("send_to".into(), value(v.send_to.join(", "))),
+                ("send_to".into(), v.send_to_text()),
                 ("result".into(), value(v.result.to_string())),
             ]);
             // As a node's: absent is no fact (shown "(none)" when the other side has one).

@@ -502,9 +502,13 @@ impl Machine<'_> {
                     if let Reply::Refused { reason } = &reply {
                         return Err(Stop::Refused(node.key.clone(), reason.clone()));
                     }
-                    // A redirect's Location is a reply header like any other.
+                    // A redirect's Location is a reply header like any other, and a URL: secret
+                    // whole when it carries a password or a credential parameter, as a request's
+                    // URL is.
                     for hop in &mut redirects {
-                        hop.location = std::mem::take(&mut hop.location).tainted_by(secret_reply);
+                        hop.location = crate::secret::names::url_shown(
+                            std::mem::take(&mut hop.location).tainted_by(secret_reply),
+                        );
                     }
                     let outcome = record_http(node.id, h, &reply, &mut outputs);
                     // The reply is kept in the trace, and what the node's outputs took of it.
