@@ -238,7 +238,7 @@ pub(super) fn decompile(s: &Session, document: &Path, output: Option<&Path>) -> 
     let secret = if parsed.flow.holds_secret() {
         Some("the document holds secret values")
     } else if parsed.flow.holds_typed_credential() {
-        Some("the document holds a credential typed in clear (a credential header, a URL's password or credential parameter)")
+        Some("the document holds a credential typed in clear (a credential header, a URL's user information or credential parameter)")
     } else {
         None
     };

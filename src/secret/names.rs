@@ -255,9 +255,24 @@ pub(crate) fn url_credentials(url: &str, delimiters: &[(&str, &str)]) -> Vec<Str
 }
 
 /// A URL as a diagnostic's message quotes it: a Webex Connect URL with each credential typed
-/// in clear shown as [`super::MASK`] ([`url_with_credentials_masked`]).
+/// in clear shown as [`super::MASK`] ([`url_with_credentials_masked`]). Text that is no URL
+/// to a browser (a message is often about such text: `http s://user:pass@host`) still has what
+/// stands between `://` and the `@` before the host hidden: it was typed as user information.
 pub(crate) fn url_in_message(url: &str) -> String {
-    url_with_credentials_masked(url, CONNECT_REFERENCES)
+    let masked = url_with_credentials_masked(url, CONNECT_REFERENCES);
+    if url_userinfo(url).is_some() {
+        return masked;
+    }
+    let Some(at) = masked.find("://").map(|i| i + 3) else {
+        return masked;
+    };
+    let authority_end = masked[at..]
+        .find(['/', '\\', '?', '#'])
+        .map_or(masked.len(), |i| at + i);
+    match masked[at..authority_end].rfind('@') {
+        Some(i) => format!("{}{}{}", &masked[..at], super::MASK, &masked[at + i..]),
+        None => masked,
+    }
 }
 
 /// A URL as a sheet shows it: each credential typed in clear ([`url_credentials`]: the user
@@ -338,15 +353,20 @@ pub(crate) fn credential_parameters(url: &str) -> Vec<(&str, &str)> {
 /// Read as browsers read a URL of a web scheme (the WHATWG URL standard), whatever the case of
 /// the scheme: any run of `/` and `\` after `scheme:` starts the authority, a `\` ends it as a
 /// `/` does, and the last `@` before its end ends the user information
-/// (`HTTPS:/\user:pass@host` has the user information `user:pass`).
+/// (`HTTPS:/\user:pass@host` has the user information `user:pass`). Leading spaces and control
+/// characters are passed over, and a web scheme's authority needs no slash (`https:user:pass@host`).
 pub(crate) fn url_userinfo(url: &str) -> Option<&str> {
+    let url = url.trim_start_matches(|c: char| c <= ' ');
     let (scheme, rest) = url.split_once(':')?;
     // A scheme, or a reference that gives one (`$(Scheme)`): no path, query, user or space.
     let scheme_like = !scheme.is_empty()
         && !scheme.contains(['/', '\\', '?', '#', '@'])
         && !scheme.contains(char::is_whitespace);
     let after = rest.trim_start_matches(['/', '\\']);
-    if !scheme_like || after.len() == rest.len() {
+    let web = ["http", "https", "ws", "wss", "ftp"]
+        .iter()
+        .any(|s| scheme.eq_ignore_ascii_case(s));
+    if !scheme_like || (after.len() == rest.len() && !web) {
         return None;
     }
     let authority = after.split(['/', '\\', '?', '#']).next().unwrap_or("");
@@ -365,6 +385,10 @@ mod tests {
             "https:/\\u:PW@h.example.com/",
             "https:\\\\u:PW@h.example.com\\x",
             "$(Scheme)://u:PW@h.example.com/",
+            " https://u:PW@h.example.com/",
+            "\t\nhttps://u:PW@h.example.com/",
+            "https:u:PW@h.example.com/",
+            "HTTP:\\u:PW@h.example.com/",
         ] {
             assert_eq!(url_userinfo(url), Some("u:PW"), "{url}");
             assert!(!url_in_message(url).contains("PW"), "{url}");
@@ -389,6 +413,11 @@ mod tests {
         ] {
             assert_eq!(url_userinfo(url), None, "{url}");
         }
+        // No URL to a browser, but typed as one: a message hides the user information all the same.
+        assert_eq!(
+            url_in_message("http s://u:PW@h.example.com/p?next=a:b@c"),
+            "http s://•••@h.example.com/p?next=a:b@c"
+        );
         assert_eq!(
             url_in_message("https://h.example.com/?apikey=K&x=1"),
             "https://h.example.com/?apikey=•••&x=1"

@@ -236,7 +236,7 @@ fn write_node(o: &mut SpecWriter, w: &Keys, node: &Node, pin_id: bool) {
 
 impl Flow {
     /// Whether a request of the flow carries a credential typed in clear: a credential
-    /// header's value (the flow's `credential_headers` included), or a URL's password or
+    /// header's value (the flow's `credential_headers` included), or a URL's user information or
     /// credential parameter (in a node's URL or proxy, or an outcome's notify URL). Such a value
     /// is secret by its place, as a secret variable's default is: a spec or document holding one
     /// is written only to a private file.

@@ -8,7 +8,7 @@ use crate::secret::names;
 use std::fmt::Write as _;
 
 /// What the sheet shows for a credential typed in clear where a request carries one: a
-/// credential header's value, a URL's password or credential parameter. It is secret by its
+/// credential header's value, a URL's user information or credential parameter. It is secret by its
 /// place, so shown nowhere but in the spec and the document.
 pub const TYPED_CREDENTIAL: &str =
     "*a credential typed in the spec, not shown: type the value the spec holds*";

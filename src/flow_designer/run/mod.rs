@@ -506,7 +506,7 @@ fn typed(kind: &str, value: &Value) -> Option<Value> {
 impl<'f> Frame<'f> {
     fn new(flow: &'f FdFlow, prefix: String) -> Frame<'f> {
         // Secret: what the flow marks secure or names as a secret, and what a request carries
-        // as a credential (a header, a query parameter, a URL's password), by its uses.
+        // as a credential (a header, a query parameter, a URL's user information), by its uses.
         let mut secret_names = secret_variables(flow);
         secret_names.extend(credential_variables(flow));
         let vars = flow
@@ -1038,7 +1038,7 @@ impl Machine<'_> {
             url = Text::new(format!("{}{sep}{}", url.expose(), parts.join("&")), secret);
         }
         // Shown as the Connect runner shows a request: a credential by its name (a header, a
-        // query parameter, a URL's password) is secret whatever it was made from.
+        // query parameter, a URL's user information) is secret whatever it was made from.
         let url = crate::secret::names::url_shown(url);
         let mut headers = BTreeMap::new();
         for (k, v) in view.headers() {

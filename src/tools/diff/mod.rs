@@ -152,7 +152,7 @@ impl<'a> Side<'a> {
 
     /// A node's settings as path -> value (exits apart), for field-by-field comparison. A
     /// credential typed in clear where a request carries one (a credential header's value, a
-    /// URL's password or credential parameter, in the URL, the proxy address) is secret by its
+    /// URL's user information or credential parameter, in the URL, the proxy address) is secret by its
     /// place: compared as written, shown as the mask.
     fn fields(&self, node: &Node) -> Fields {
         let mut out: Fields = self
