@@ -340,6 +340,12 @@ pub(super) fn render(
     for line in tally.report(&out_dir.display().to_string()) {
         reportln!("{line}");
     }
+    if tally.write_failed() {
+        return Err(Failure::usage(format!(
+            "failed: {} (documents that could not be written; the earlier ones are kept)",
+            tally.failures().join(", ")
+        )));
+    }
     finished(tally.failures())
 }
 

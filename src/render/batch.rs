@@ -300,6 +300,10 @@ pub(crate) enum StaleAction {
     Keep(&'static str),
 }
 
+/// Why a tenant's earlier document is kept when its new one could not be written.
+pub(crate) const UNWRITTEN_KEPT: &str =
+    "its new document could not be written, so the earlier one is kept as it was";
+
 /// Why a document changed since wxcflow wrote it is kept, even with `--prune`.
 pub(crate) const CHANGED_KEPT: &str = "changed since wxcflow wrote it: remove it by hand";
 
@@ -776,6 +780,8 @@ pub struct Tally {
     reused: usize,
     reused_with_warnings: usize,
     kept: Vec<(String, &'static str)>,
+    /// The documents built but not written (a full disk, `ulimit -f`): the earlier ones stay.
+    unwritten: BTreeSet<String>,
 }
 
 fn plural(n: usize) -> &'static str {
@@ -797,6 +803,7 @@ impl Tally {
             reused: 0,
             reused_with_warnings: 0,
             kept: Vec::new(),
+            unwritten: BTreeSet::new(),
         }
     }
 
@@ -858,6 +865,7 @@ impl Tally {
                 let mut errors = codes(outcome.diagnostics.iter().filter(|d| d.is_error()));
                 if let NotWritten::Write(_) = why {
                     errors.push(crate::diagnostic::Code::Io.as_str().to_string());
+                    self.unwritten.insert(format!("{name}{DOCUMENT_SUFFIX}"));
                 }
                 self.failed(name, Some(stamp.clone()), errors, warnings);
             }
@@ -868,7 +876,14 @@ impl Tally {
     /// removed and those kept (with why) in the manifest. See `stale_action`.
     pub fn settle_stale(&mut self, previous: Option<&Manifest>, prune: bool, folder: &dyn Folder) {
         for entry in stale_candidates(&self.manifest, previous) {
-            match stale_action(&entry, &folder.found(&entry.output), prune) {
+            let found = folder.found(&entry.output);
+            // A tenant whose new document could not be written keeps its last good one: the
+            // failure is the disk's, not the tenant's.
+            if self.unwritten.contains(&entry.output) && matches!(found, Found::File(_)) {
+                self.keep(entry, UNWRITTEN_KEPT);
+                continue;
+            }
+            match stale_action(&entry, &found, prune) {
                 StaleAction::Forget => {}
                 StaleAction::Remove if folder.remove(&entry.output) => {
                     self.manifest.removed.push(entry.output);
@@ -882,6 +897,12 @@ impl Tally {
     fn keep(&mut self, entry: ManifestEntry, why: &'static str) {
         self.kept.push((entry.output.clone(), why));
         self.manifest.kept.push(entry);
+    }
+
+    /// Whether a document could not be written (an I/O failure, exit 2, rather than a tenant's
+    /// problem).
+    pub fn write_failed(&self) -> bool {
+        !self.unwritten.is_empty()
     }
 
     /// The failed tenants, sorted.

@@ -191,25 +191,13 @@ fn a_file_size_limit_leaves_no_partial_file() {
     assert_eq!(left, ["acme.toml"]);
 }
 
-/// The binary run in `dir` with `arguments` (split at spaces) under `ulimit -f blocks`.
-#[cfg(target_os = "linux")]
-fn under_file_size_limit(dir: &Path, blocks: u32, arguments: &str) -> std::process::Output {
-    std::process::Command::new("sh")
-        .arg("-c")
-        .arg(format!("ulimit -f {blocks}; exec \"$0\" {arguments}"))
-        .arg(env!("CARGO_BIN_EXE_wxcflow"))
-        .current_dir(dir)
-        .output()
-        .unwrap()
-}
-
 /// `man DIR` writes its pages as one: under `ulimit -f` none is written, and the folders it
 /// made for them are gone again.
 #[cfg(target_os = "linux")]
 #[test]
 fn man_under_a_file_size_limit_leaves_no_folder() {
     let dir = tempfile::tempdir().unwrap();
-    let out = under_file_size_limit(dir.path(), 1, "man pages/one");
+    let out = common::under_file_size_limit(dir.path(), 1, "man pages/one");
     assert_eq!(out.status.code(), Some(2), "{}", transcript(&out));
     assert!(transcript(&out).contains("file size limit (ulimit -f)"));
     assert!(!dir.path().join("pages").exists(), "{}", transcript(&out));
@@ -221,7 +209,7 @@ fn man_under_a_file_size_limit_leaves_no_folder() {
 #[test]
 fn init_under_a_file_size_limit_leaves_nothing_and_runs_again() {
     let dir = tempfile::tempdir().unwrap();
-    let out = under_file_size_limit(dir.path(), 10, "init ui");
+    let out = common::under_file_size_limit(dir.path(), 10, "init ui");
     assert_eq!(out.status.code(), Some(2), "{}", transcript(&out));
     let text = transcript(&out);
     assert!(text.contains("file size limit (ulimit -f)"), "{text}");

@@ -74,6 +74,56 @@ fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
     files
 }
 
+/// A document that cannot be written (a full disk, `ulimit -f`) is an I/O failure, exit 2, and
+/// the tenant's earlier document stays as it was: the failure is the disk's, not the tenant's.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_render_that_cannot_write_keeps_the_earlier_documents_and_exits_2() {
+    let dir = batch(&[
+        (
+            "a.toml",
+            "token_service_url = \"https://a.example.com/x\"\ndebug_report = false\n",
+        ),
+        (
+            "b.toml",
+            "token_service_url = \"https://b.example.com/x\"\ndebug_report = false\n",
+        ),
+    ]);
+    let first = render(dir.path(), &[]);
+    assert_eq!(first.status.code(), Some(0), "{}", transcript(&first));
+    let before = snapshot(&dir.path().join("out"));
+    for name in ["a", "b"] {
+        let path = dir.path().join(format!("tenants/{name}.toml"));
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, text.replace("example.com", "example.org")).unwrap();
+    }
+    let out = common::under_file_size_limit(
+        dir.path(),
+        10,
+        "render t.toml --tenants tenants -o out --prune",
+    );
+    let text = transcript(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("kept a.flow.json: its new document could not be written"),
+        "{text}"
+    );
+    assert!(!text.contains("removed"), "{text}");
+    let after = snapshot(&dir.path().join("out"));
+    let documents = |files: &[(String, Vec<u8>)]| -> Vec<(String, Vec<u8>)> {
+        files
+            .iter()
+            .filter(|(n, _)| n.ends_with(".flow.json"))
+            .cloned()
+            .collect()
+    };
+    assert_eq!(documents(&after), documents(&before));
+    // Room again: the next render writes both.
+    let again = render(dir.path(), &[]);
+    assert_eq!(again.status.code(), Some(0), "{}", transcript(&again));
+    assert_eq!(verify(dir.path()).0, Some(0));
+}
+
 #[test]
 fn a_second_render_into_a_locked_folder_exits_2_naming_the_holder() {
     let dir = batch(&[("a.toml", OFF)]);

@@ -312,3 +312,16 @@ pub fn assert_private(path: &Path) {
         assert_eq!(mode & 0o777, 0o600, "{}", path.display());
     }
 }
+
+/// The binary run in `dir` with `arguments` (split at spaces by the shell) under
+/// `ulimit -f blocks`.
+#[cfg(target_os = "linux")]
+pub fn under_file_size_limit(dir: &Path, blocks: u32, arguments: &str) -> std::process::Output {
+    std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("ulimit -f {blocks}; exec \"$0\" {arguments}"))
+        .arg(env!("CARGO_BIN_EXE_wxcflow"))
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
