@@ -27,6 +27,16 @@ pub(super) fn verify(s: &Session, dir: &Path, format: Format) -> Outcome {
             file: batch::LOCK_NAME.to_string(),
             message: format!("a render is writing the folder now: {holder}"),
         });
+    } else if std::fs::symlink_metadata(dir.join(batch::LOCK_NAME))
+        .is_ok_and(|m| !(m.is_file() && m.len() == 0))
+    {
+        // A killed render may leave its lock file behind, empty; anything else there (a
+        // folder, a link, a file with content) is not the lock.
+        findings.push(Finding {
+            problem: Problem::Unlisted,
+            file: batch::LOCK_NAME.to_string(),
+            message: "not the empty file a render locks: a file the manifest does not list".into(),
+        });
     }
     findings.extend(batch::verify_manifest(&manifest));
     let mut documents = 0;

@@ -124,6 +124,27 @@ fn a_render_that_cannot_write_keeps_the_earlier_documents_and_exits_2() {
     assert_eq!(verify(dir.path()).0, Some(0));
 }
 
+/// A killed render may leave its lock file behind, empty: verify passes it. Anything else at
+/// that name (a folder holding a copy of a document, a file with content) is reported.
+#[test]
+fn verify_reports_what_is_not_a_lock_at_the_lock_files_name() {
+    let dir = batch(&[("a.toml", OFF)]);
+    assert_eq!(render(dir.path(), &[]).status.code(), Some(0));
+    let lock = dir.path().join("out/.wxcflow-render.lock");
+    std::fs::write(&lock, "").unwrap();
+    assert_eq!(verify(dir.path()).0, Some(0), "{}", verify(dir.path()).1);
+    std::fs::write(&lock, "hidden copy").unwrap();
+    let (code, report) = verify(dir.path());
+    assert_eq!(code, Some(1), "{report}");
+    assert!(
+        report.contains("not the empty file a render locks"),
+        "{report}"
+    );
+    std::fs::remove_file(&lock).unwrap();
+    std::fs::create_dir_all(lock.join("sub")).unwrap();
+    assert_eq!(verify(dir.path()).0, Some(1));
+}
+
 #[test]
 fn a_second_render_into_a_locked_folder_exits_2_naming_the_holder() {
     let dir = batch(&[("a.toml", OFF)]);
