@@ -1746,3 +1746,99 @@ fn a_variable_default_that_is_a_url_with_a_typed_credential_is_secret() {
         "the sheet shows where it goes: {all}"
     );
 }
+
+/// `value` changed by `change` (a file that breaks its schema above a secret), written to `name`.
+fn misshapen(dir: &Path, from: &str, name: &str, change: impl FnOnce(&mut serde_json::Value)) {
+    let mut value: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join(from)).unwrap()).unwrap();
+    change(&mut value);
+    std::fs::write(dir.join(name), serde_json::to_string(&value).unwrap()).unwrap();
+}
+
+/// A list of `{name: ...}` entries turned into an object keyed by name.
+fn keyed_by_name(list: &mut serde_json::Value) {
+    let entries = list.as_array().unwrap().clone();
+    *list = serde_json::Value::Object(
+        (entries.into_iter())
+            .map(|v| (v["name"].as_str().unwrap().to_string(), v))
+            .collect(),
+    );
+}
+
+#[test]
+fn schema_messages_quote_no_object_or_array_and_so_no_secret_inside_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    setup(dir, wxcflow::DEFAULT_SPEC);
+    let secrets = ("schema-passphrase-41", "schema-static-42");
+    assert_eq!(build(dir, secrets).status.code(), Some(0));
+    build_for_flow_designer(dir, "template.toml", "fd.json", secrets);
+    // A Webex Connect document: its variables as an object, its headers as a list, the whole
+    // of it in a list.
+    misshapen(dir, "out.flow.json", "vars.json", |d| {
+        keyed_by_name(&mut d["flow"]["variables"])
+    });
+    misshapen(dir, "out.flow.json", "headers.json", |d| {
+        for node in d["flow"]["nodes"].as_array_mut().unwrap() {
+            if let Some(headers) = node["config"].get_mut("headers") {
+                *headers = serde_json::json!([headers.take()]);
+            }
+        }
+    });
+    misshapen(dir, "out.flow.json", "list.json", |d| {
+        *d = serde_json::json!([d.take()])
+    });
+    // A Flow Designer export: its variables as an object, the whole of it in a list.
+    misshapen(dir, "fd.json", "fd-vars.json", |d| {
+        keyed_by_name(&mut d["variables"])
+    });
+    misshapen(dir, "fd.json", "fd-list.json", |d| {
+        *d = serde_json::json!([d.take()])
+    });
+    let mut shown = String::new();
+    for file in ["vars.json", "headers.json", "list.json"] {
+        for args in [
+            &["check", file][..],
+            &["graph", file],
+            &["decompile", file, "-o", "back.toml"],
+            &["diff", file, "out.flow.json"],
+            &["textconv", file],
+        ] {
+            shown.push_str(&common::transcript(&run(dir, args, secrets)));
+        }
+    }
+    for file in ["fd-vars.json", "fd-list.json"] {
+        for args in [
+            &["check", file][..],
+            &["graph", file],
+            &["decompile", file, "-o", "back.toml"],
+            &["diff", file, "fd.json"],
+            &["textconv", file],
+            &[
+                "push",
+                file,
+                "--org",
+                "o",
+                "--region",
+                "us1",
+                "--token-env",
+                "LEAK_STATIC",
+                "--api-url",
+                "http://127.0.0.1:1",
+            ],
+        ] {
+            shown.push_str(&common::transcript(&run(dir, args, secrets)));
+        }
+    }
+    for secret in [secrets.0, secrets.1] {
+        assert!(!shown.contains(secret), "{secret} shown:\n{shown}");
+    }
+    for said in [
+        "/flow/variables: the value is an object, where the schema wants an array",
+        "/config/headers: the value is an array, where the schema wants an object",
+        "/: the value is an array, where the schema wants an object",
+        "/variables: the value is an object, where the schema wants an array",
+    ] {
+        assert!(shown.contains(said), "{said:?} not said:\n{shown}");
+    }
+}
