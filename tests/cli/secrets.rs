@@ -1842,3 +1842,98 @@ fn schema_messages_quote_no_object_or_array_and_so_no_secret_inside_one() {
         assert!(shown.contains(said), "{said:?} not said:\n{shown}");
     }
 }
+
+/// `check` of the template for one tenant, as text and as SARIF, in `dir`.
+fn checked_for(dir: &Path, tenant: &str) -> (String, String) {
+    std::fs::create_dir_all(dir.join("one")).unwrap();
+    std::fs::write(dir.join("one/a.toml"), tenant).unwrap();
+    let check = |format: &str| {
+        common::transcript(&run(
+            dir,
+            &[
+                "check",
+                "template.toml",
+                "--tenants",
+                "one",
+                "--format",
+                format,
+            ],
+            ("p", "s"),
+        ))
+    };
+    (check("human"), check("sarif"))
+}
+
+#[test]
+fn a_url_parameter_of_the_wrong_shape_is_quoted_with_its_credentials_masked() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    setup(dir, wxcflow::DEFAULT_SPEC);
+    let tenant = |password: &str, key: &str| {
+        format!("token_service_url = \"ftp://u:{password}@ts.example/t?apikey={key}\"\n")
+    };
+    let (short, short_sarif) = checked_for(dir, &tenant("pw-1", "key-1"));
+    let (long, long_sarif) = checked_for(dir, &tenant("a-much-longer-pw-2", "a-longer-key-2"));
+    for (shown, secrets) in [
+        (&short, ["pw-1", "key-1"]),
+        (&short_sarif, ["pw-1", "key-1"]),
+        (&long, ["a-much-longer-pw-2", "a-longer-key-2"]),
+        (&long_sarif, ["a-much-longer-pw-2", "a-longer-key-2"]),
+    ] {
+        for secret in secrets {
+            assert!(!shown.contains(secret), "{secret} shown:\n{shown}");
+        }
+    }
+    assert!(
+        short.contains("(URL `ftp://u:•••@ts.example/t?apikey=•••`): a url starts with"),
+        "{short}"
+    );
+    // Nothing shown, SARIF's columns included, depends on the credentials' length.
+    assert_eq!(short, long);
+    assert_eq!(short_sarif, long_sarif);
+    // A value of the wrong type is not quoted at all, nor its line.
+    let (listed, _) = checked_for(
+        dir,
+        "token_service_url = [\"https://u:pw-3@ts.example/\"]\n",
+    );
+    assert!(!listed.contains("pw-3"), "{listed}");
+    assert!(listed.contains("expected url, found array"), "{listed}");
+}
+
+#[test]
+fn a_template_default_url_with_a_password_is_secret_in_textconv_and_diff() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let shipped = wxcflow::DEFAULT_SPEC;
+    let declared = "[params.token_service_url]\ntype = \"url\"\ndefault = \"\"\n";
+    assert!(shipped.contains(declared));
+    let with_default = |password: &str| {
+        shipped.replace(
+            declared,
+            &format!(
+                "[params.token_service_url]\ntype = \"url\"\n\
+                 default = \"https://u:{password}@ts.example/t?apikey=key-{password}\"\n"
+            ),
+        )
+    };
+    std::fs::write(dir.join("old.toml"), with_default("pw-old-1")).unwrap();
+    std::fs::write(dir.join("new.toml"), with_default("pw-new-2")).unwrap();
+    std::fs::write(dir.join("shipped.toml"), shipped).unwrap();
+    let shown = transcripts(
+        dir,
+        &[
+            &["textconv", "old.toml"],
+            &["diff", "old.toml", "new.toml"],
+            &["diff", "old.toml", "new.toml", "--format", "json"],
+            &["diff", "shipped.toml", "new.toml", "--format", "markdown"],
+        ],
+        ("p", "s"),
+    );
+    for secret in ["pw-old-1", "pw-new-2"] {
+        assert!(!shown.contains(secret), "{secret} shown:\n{shown}");
+    }
+    assert!(
+        shown.contains("params.token_service_url.default = •••"),
+        "{shown}"
+    );
+}
