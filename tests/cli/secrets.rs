@@ -1937,3 +1937,74 @@ fn a_template_default_url_with_a_password_is_secret_in_textconv_and_diff() {
         "{shown}"
     );
 }
+
+#[test]
+fn a_scenario_failure_hides_expected_credentials_by_their_place_even_when_absent() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    std::fs::write(
+        dir.join("flow.toml"),
+        r#"[flow]
+name = "Plain"
+credential_headers = ["x-team-cred"]
+[trigger]
+type = "webhook"
+event = "Ev"
+sample = '{"a": "1"}'
+next = "c1"
+[nodes.c1]
+type = "http"
+method = "GET"
+url = "https://h.example.com/p"
+next = { onSuccess = "end:Success", onError = "end:Error", onTimeout = "end:Error" }
+"#,
+    )
+    .unwrap();
+    // The request is made with none of these headers, to another URL: each expectation fails.
+    std::fs::write(
+        dir.join("scenario.toml"),
+        r#"name = "absent credentials"
+spec = "flow.toml"
+
+[[http]]
+url = "https://h.example.com/p"
+status = 200
+
+[[expect.requests]]
+url = "https://u:exp-pw-1@h.example.com/p?apikey=exp-key-2"
+headers = { Authorization = "Basic exp-auth-3", Cookie = "exp-cookie-4", Proxy-Authorization = "exp-proxy-5", x-api-key = "exp-xak-6", pin = "exp-pin-7", x-team-cred = "exp-team-8", Accept = "text/plain" }
+"#,
+    )
+    .unwrap();
+    let out = common::transcript(&run(dir, &["test", "scenario.toml"], ("p", "s")));
+    for n in 1..=8 {
+        assert!(
+            !out.contains(&format!("-{n}")),
+            "expected value {n} shown:\n{out}"
+        );
+    }
+    for header in [
+        "Authorization",
+        "Cookie",
+        "Proxy-Authorization",
+        "x-api-key",
+        "pin",
+        "x-team-cred",
+    ] {
+        assert!(
+            out.contains(&format!(
+                "header {header}: expected (secret, not shown), got (absent)"
+            )),
+            "{header}:\n{out}"
+        );
+    }
+    // A header that carries no credential is still shown; a URL with a password is not.
+    assert!(
+        out.contains("header Accept: expected text/plain, got (absent)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("request 1 url: expected (secret, not shown)"),
+        "{out}"
+    );
+}
