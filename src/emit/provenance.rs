@@ -285,8 +285,48 @@ pub(crate) fn secret_places(
         .collect()
 }
 
+/// What stands in, in [`redacted_sha256`], for a credential header's value typed in clear: it
+/// was written in the template or the tenant file, and has no other place.
+const TYPED: &str = "(secret: typed in the template or the tenant file)";
+
+/// Every credential `flow` holds typed in clear, by its place, replaced: in a URL (a variable's
+/// default, an outcome's notify URL, a node's URL or proxy) each password and credential
+/// parameter's value by `•••`, the rest of the URL kept; a credential header's value by
+/// [`TYPED`]. What makes a document private besides its secret variables
+/// (`Flow::holds_typed_credential`), gone from it.
+fn typed_credentials_replaced(flow: &mut crate::flow::Flow) {
+    use crate::secret::names::{
+        connect_header_types_credential, url_with_credentials_masked, CONNECT_REFERENCES,
+    };
+    let mask = |url: &mut String| *url = url_with_credentials_masked(url, CONNECT_REFERENCES);
+    for variable in &mut flow.variables {
+        if !variable.holds_secret() {
+            mask(&mut variable.default);
+        }
+    }
+    flow.outcomes
+        .iter_mut()
+        .filter_map(|o| o.notify_url.as_mut())
+        .for_each(mask);
+    let declared = flow.credential_headers.clone();
+    for node in &mut flow.nodes {
+        let crate::flow::NodeKind::Http(http) = &mut node.kind else {
+            continue;
+        };
+        mask(&mut http.url);
+        http.proxy.iter_mut().for_each(mask);
+        for (name, value) in &mut http.headers {
+            if connect_header_types_credential(name, value, &declared) {
+                *value = TYPED.to_string();
+            }
+        }
+    }
+}
+
 /// The digest of a document that holds secrets, telling nothing of them: the sha256 of its
-/// canonical JSON with each secret variable's default replaced by `(secret: <place>)`. `None`
+/// canonical JSON with each secret variable's default replaced by `(secret: <place>)`, and each
+/// credential typed in clear where a request carries one (a URL's password or `?apikey=`, a
+/// credential header's value) masked ([`typed_credentials_replaced`]). `None`
 /// when the bytes are not a canonical flow document (an edited file): it is then not the one
 /// wxcflow wrote. It cannot tell a changed secret value from the old one: that is its price.
 pub(crate) fn redacted_sha256(bytes: &[u8], places: &BTreeMap<String, String>) -> Option<String> {
@@ -312,6 +352,7 @@ pub(crate) fn redacted_sha256(bytes: &[u8], places: &BTreeMap<String, String>) -
     if holding != places.len() {
         return None;
     }
+    typed_credentials_replaced(&mut document.flow);
     Some(sha256_hex(super::document::to_json(&document).as_bytes()))
 }
 

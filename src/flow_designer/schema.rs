@@ -2,6 +2,7 @@
 //! for Flow Designer against it. A custom keyword, `x-wxcflow-fd-references`, checks what JSON
 //! Schema cannot: links, widgets and ports that refer to each other consistently.
 
+use crate::validate::{worded, Scalars};
 use jsonschema::{Keyword, Validator};
 use serde_json::{Map, Value};
 use std::collections::{HashMap, HashSet};
@@ -150,8 +151,8 @@ impl FdValidator {
                 Unmasked {
                     pointer: format!("{pointer}{inner}"),
                     path: full,
-                    message: e.to_string(),
-                    masked: e.masked_with(crate::secret::MASK).to_string(),
+                    message: worded(&e, Scalars::Quoted),
+                    masked: worded(&e, Scalars::Masked),
                 }
             })
             .collect()
@@ -210,11 +211,14 @@ fn violations_of(
         .map(|e| {
             let pointer = e.instance_path().to_string();
             let path: Vec<String> = steps_of(&pointer).collect();
-            let message = if hides(&path) {
-                e.masked_with(crate::secret::MASK).to_string()
-            } else {
-                e.to_string()
-            };
+            let message = worded(
+                &e,
+                if hides(&path) {
+                    Scalars::Masked
+                } else {
+                    Scalars::Quoted
+                },
+            );
             Violation {
                 pointer,
                 path,

@@ -17,6 +17,7 @@ mod switches;
 mod syntax;
 mod visit;
 
+pub(crate) use params::default_is_secret;
 use params::{declare, Param, ParamType};
 pub use sources::SecretFileError;
 pub(crate) use switches::apply_switches;

@@ -93,6 +93,29 @@ impl std::fmt::Display for Mismatch {
     }
 }
 
+/// Whether a template parameter's default is secret by its place, as `textconv` and `diff` of
+/// the template show it: a secret parameter's (but an empty one: that it is empty is no
+/// secret), and a string default that types a URL credential in clear (a password, a
+/// credential query parameter's value): a variable whose default it becomes is secret so,
+/// and the document built with it is private.
+pub(crate) fn default_is_secret(param: &ParamSpec) -> bool {
+    let Some(default) = &param.default else {
+        return false;
+    };
+    match default.get_ref() {
+        toml::Value::String(s) if s.is_empty() => false,
+        toml::Value::String(s) => {
+            param.secret
+                || !crate::secret::names::url_credentials(
+                    s,
+                    crate::secret::names::CONNECT_REFERENCES,
+                )
+                .is_empty()
+        }
+        _ => param.secret,
+    }
+}
+
 /// What a tenant's diagnostic says of its related place, the parameter's declaration.
 const DECLARED: &str = "the template declares the parameter";
 
@@ -152,8 +175,9 @@ impl Renderer<'_> {
                     toml::Value::Table(table) => match secret_reference(table) {
                         Some(reference) => resolve_secret(&reference, store),
                         None => {
-                            // Whatever it holds may be the secret, written in the wrong shape.
-                            if param.secret {
+                            // Whatever it holds may be the secret, written in the wrong shape
+                            // (a URL, its credentials).
+                            if param.secret || param.kind == ParamType::Url {
                                 secret_spans.extend(value_span.clone());
                             }
                             out.push(
@@ -202,11 +226,20 @@ impl Renderer<'_> {
                         values.insert(param.name.clone(), v);
                     }
                     Err(why) => {
-                        let shown = if param.secret {
-                            String::new()
-                        } else {
-                            format!(" ({})", show(&raw))
+                        // A url parameter's value may carry credentials (a password, an
+                        // `?apikey=`): quoted with them masked, never whole, and hidden in
+                        // quoted lines (its place, so the length of nothing in it shows).
+                        let shown = match (&raw, param.kind) {
+                            _ if param.secret => String::new(),
+                            (toml::Value::String(url), ParamType::Url) => {
+                                format!(" (URL `{}`)", crate::secret::names::url_in_message(url))
+                            }
+                            (_, ParamType::Url) => String::new(),
+                            _ => format!(" ({})", show(&raw)),
                         };
+                        if param.kind == ParamType::Url {
+                            secret_spans.extend(value_span.clone());
+                        }
                         out.push(
                             Diagnostic::new(
                                 Code::ParamType,

@@ -82,7 +82,8 @@ impl DocumentValidator {
             .iter_errors(document)
             .map(|e| {
                 let path = e.instance_path().to_string();
-                format!("{}: {}", if path.is_empty() { "/" } else { &path }, e)
+                let message = worded(&e, Scalars::Named);
+                format!("{}: {message}", if path.is_empty() { "/" } else { &path })
             })
             .collect();
         errors.sort();
@@ -130,7 +131,8 @@ impl DocumentValidator {
             }
             errors.extend(validator.iter_errors(instance).map(|e| {
                 let path = format!("{at}{}", e.instance_path());
-                format!("{}: {}", if path.is_empty() { "/" } else { &path }, e)
+                let message = worded(&e, Scalars::Named);
+                format!("{}: {message}", if path.is_empty() { "/" } else { &path })
             }));
         };
         found(&parts.top, top, "");
@@ -157,6 +159,85 @@ impl DocumentValidator {
         errors.sort();
         errors.dedup();
         errors
+    }
+}
+
+/// How a schema message may show the string or number it is about (an object or an array is
+/// never quoted: either may hold a secret anywhere inside it; `true`, `false` and `null` always
+/// are: they hold none).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Scalars {
+    /// Quoted as JSON: the place is known to hold no secret.
+    Quoted,
+    /// Shown as the mask: the place holds a secret.
+    Masked,
+    /// A string named by its kind (`the string`), nothing being known of the place; a number
+    /// quoted: the flow document schema bounds numbers only where they hold no secret
+    /// (timeouts, outcome codes), and a number of the wrong type is named by its kind.
+    Named,
+}
+
+/// What a schema violation says, in words: what is wrong, with no value quoted that could hold
+/// a secret (see [`Scalars`]); a wrong type as `the value is an object, where the schema wants
+/// an array`. jsonschema's own message quotes the whole instance, whatever its size and content,
+/// so it is never used as it is.
+pub(crate) fn worded(e: &ValidationError<'_>, scalars: Scalars) -> String {
+    use jsonschema::error::{TypeKind, ValidationErrorKind};
+    let instance: &Value = e.instance();
+    let kind = kind_of(instance);
+    let shown = match (instance, scalars) {
+        (Value::Bool(_) | Value::Null, _)
+        | (Value::String(_) | Value::Number(_), Scalars::Quoted)
+        | (Value::Number(_), Scalars::Named) => instance.to_string(),
+        (Value::String(_) | Value::Number(_), Scalars::Masked) => crate::secret::MASK.to_string(),
+        (Value::String(_), Scalars::Named) => "the string".to_string(),
+        (Value::Array(_), _) => "the array".to_string(),
+        (Value::Object(_), _) => "the object".to_string(),
+    };
+    let Some(wanted) = (match e.kind() {
+        ValidationErrorKind::Type {
+            kind: TypeKind::Single(t),
+        } => Some(with_article(&t.to_string())),
+        ValidationErrorKind::Type {
+            kind: TypeKind::Multiple(types),
+        } => Some(
+            types
+                .iter()
+                .map(|t| with_article(&t.to_string()))
+                .collect::<Vec<_>>()
+                .join(" or "),
+        ),
+        _ => None,
+    }) else {
+        return e.masked_with(shown).to_string();
+    };
+    let subject = match instance {
+        Value::Array(_) | Value::Object(_) => "the value".to_string(),
+        _ if scalars == Scalars::Named => "the value".to_string(),
+        _ => shown,
+    };
+    format!("{subject} is {kind}, where the schema wants {wanted}")
+}
+
+/// A JSON value's kind, as a schema names it, with its article (`an object`).
+fn kind_of(value: &Value) -> String {
+    with_article(match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    })
+}
+
+/// `array` as `an array`; `null` stays `null`.
+fn with_article(kind: &str) -> String {
+    match kind {
+        "null" => kind.to_string(),
+        "array" | "object" | "integer" => format!("an {kind}"),
+        _ => format!("a {kind}"),
     }
 }
 

@@ -867,3 +867,30 @@ fn a_render_that_stops_on_an_error_leaves_no_lock_file_behind() {
     assert_eq!(out.status.code(), Some(2), "{}", transcript(&out));
     assert!(!dir.path().join("out/.wxcflow-render.lock").exists());
 }
+
+/// A document private for a credential typed in a URL (a tenant's `url` value with a password)
+/// has no secret variable: its digest covers it with that credential replaced by its place, so
+/// that the manifest (0644, readable by whoever verifies) gives nothing to test guesses against.
+#[test]
+fn the_digest_of_a_document_with_a_typed_url_password_tells_nothing_of_it() {
+    use sha2::Digest as _;
+    let tenant = "token_service_url = \"https://u:hunter2@t.example.com/ts?apikey=k-7\"\n";
+    let dir = batch(&[("a.toml", tenant)]);
+    assert_eq!(render(dir.path(), &[]).status.code(), Some(0));
+    let path = dir.path().join("out/a.flow.json");
+    let document = std::fs::read_to_string(&path).unwrap();
+    assert!(document.contains("hunter2") && document.contains("k-7"));
+    let entry = manifest(dir.path())["tenants"][0].clone();
+    assert_eq!(entry["private"], true);
+    let plain = format!("{:x}", sha2::Sha256::digest(document.as_bytes()));
+    assert_ne!(entry["output_sha256"], plain.as_str(), "the plain sha256");
+    // Another password and key in the same places give the same digest: nothing of them is in it.
+    let guessed = document
+        .replace("hunter2", "a-guess")
+        .replace("k-7", "k-guess");
+    std::fs::write(&path, guessed).unwrap();
+    assert_eq!(verify(dir.path()).0, Some(0));
+    // Anything else changed is seen.
+    std::fs::write(&path, document.replace("t.example.com", "u.example.com")).unwrap();
+    assert_eq!(verify(dir.path()).0, Some(1));
+}

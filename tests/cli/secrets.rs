@@ -2015,3 +2015,265 @@ fn parameters_after_a_second_question_mark_or_a_semicolon_are_credential_places(
         assert_eq!(outputs(*secrets), reference, "depends on {secrets:?}");
     }
 }
+
+/// `value` changed by `change` (a file that breaks its schema above a secret), written to `name`.
+fn misshapen(dir: &Path, from: &str, name: &str, change: impl FnOnce(&mut serde_json::Value)) {
+    let mut value: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join(from)).unwrap()).unwrap();
+    change(&mut value);
+    std::fs::write(dir.join(name), serde_json::to_string(&value).unwrap()).unwrap();
+}
+
+/// A list of `{name: ...}` entries turned into an object keyed by name.
+fn keyed_by_name(list: &mut serde_json::Value) {
+    let entries = list.as_array().unwrap().clone();
+    *list = serde_json::Value::Object(
+        (entries.into_iter())
+            .map(|v| (v["name"].as_str().unwrap().to_string(), v))
+            .collect(),
+    );
+}
+
+#[test]
+fn schema_messages_quote_no_object_or_array_and_so_no_secret_inside_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    setup(dir, wxcflow::DEFAULT_SPEC);
+    let secrets = ("schema-passphrase-41", "schema-static-42");
+    assert_eq!(build(dir, secrets).status.code(), Some(0));
+    build_for_flow_designer(dir, "template.toml", "fd.json", secrets);
+    // A Webex Connect document: its variables as an object, its headers as a list, the whole
+    // of it in a list.
+    misshapen(dir, "out.flow.json", "vars.json", |d| {
+        keyed_by_name(&mut d["flow"]["variables"])
+    });
+    misshapen(dir, "out.flow.json", "headers.json", |d| {
+        for node in d["flow"]["nodes"].as_array_mut().unwrap() {
+            if let Some(headers) = node["config"].get_mut("headers") {
+                *headers = serde_json::json!([headers.take()]);
+            }
+        }
+    });
+    misshapen(dir, "out.flow.json", "list.json", |d| {
+        *d = serde_json::json!([d.take()])
+    });
+    // A Flow Designer export: its variables as an object, the whole of it in a list.
+    misshapen(dir, "fd.json", "fd-vars.json", |d| {
+        keyed_by_name(&mut d["variables"])
+    });
+    misshapen(dir, "fd.json", "fd-list.json", |d| {
+        *d = serde_json::json!([d.take()])
+    });
+    let mut shown = String::new();
+    for file in ["vars.json", "headers.json", "list.json"] {
+        for args in [
+            &["check", file][..],
+            &["graph", file],
+            &["decompile", file, "-o", "back.toml"],
+            &["diff", file, "out.flow.json"],
+            &["textconv", file],
+        ] {
+            shown.push_str(&common::transcript(&run(dir, args, secrets)));
+        }
+    }
+    for file in ["fd-vars.json", "fd-list.json"] {
+        for args in [
+            &["check", file][..],
+            &["graph", file],
+            &["decompile", file, "-o", "back.toml"],
+            &["diff", file, "fd.json"],
+            &["textconv", file],
+            &[
+                "push",
+                file,
+                "--org",
+                "o",
+                "--region",
+                "us1",
+                "--token-env",
+                "LEAK_STATIC",
+                "--api-url",
+                "http://127.0.0.1:1",
+            ],
+        ] {
+            shown.push_str(&common::transcript(&run(dir, args, secrets)));
+        }
+    }
+    for secret in [secrets.0, secrets.1] {
+        assert!(!shown.contains(secret), "{secret} shown:\n{shown}");
+    }
+    for said in [
+        "/flow/variables: the value is an object, where the schema wants an array",
+        "/config/headers: the value is an array, where the schema wants an object",
+        "/: the value is an array, where the schema wants an object",
+        "/variables: the value is an object, where the schema wants an array",
+    ] {
+        assert!(shown.contains(said), "{said:?} not said:\n{shown}");
+    }
+}
+
+/// `check` of the template for one tenant, as text and as SARIF, in `dir`.
+fn checked_for(dir: &Path, tenant: &str) -> (String, String) {
+    std::fs::create_dir_all(dir.join("one")).unwrap();
+    std::fs::write(dir.join("one/a.toml"), tenant).unwrap();
+    let check = |format: &str| {
+        common::transcript(&run(
+            dir,
+            &[
+                "check",
+                "template.toml",
+                "--tenants",
+                "one",
+                "--format",
+                format,
+            ],
+            ("p", "s"),
+        ))
+    };
+    (check("human"), check("sarif"))
+}
+
+#[test]
+fn a_url_parameter_of_the_wrong_shape_is_quoted_with_its_credentials_masked() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    setup(dir, wxcflow::DEFAULT_SPEC);
+    let tenant = |password: &str, key: &str| {
+        format!("token_service_url = \"ftp://u:{password}@ts.example/t?apikey={key}\"\n")
+    };
+    let (short, short_sarif) = checked_for(dir, &tenant("pw-1", "key-1"));
+    let (long, long_sarif) = checked_for(dir, &tenant("a-much-longer-pw-2", "a-longer-key-2"));
+    for (shown, secrets) in [
+        (&short, ["pw-1", "key-1"]),
+        (&short_sarif, ["pw-1", "key-1"]),
+        (&long, ["a-much-longer-pw-2", "a-longer-key-2"]),
+        (&long_sarif, ["a-much-longer-pw-2", "a-longer-key-2"]),
+    ] {
+        for secret in secrets {
+            assert!(!shown.contains(secret), "{secret} shown:\n{shown}");
+        }
+    }
+    assert!(
+        short.contains("(URL `ftp://u:•••@ts.example/t?apikey=•••`): a url starts with"),
+        "{short}"
+    );
+    // Nothing shown, SARIF's columns included, depends on the credentials' length.
+    assert_eq!(short, long);
+    assert_eq!(short_sarif, long_sarif);
+    // A value of the wrong type is not quoted at all, nor its line.
+    let (listed, _) = checked_for(
+        dir,
+        "token_service_url = [\"https://u:pw-3@ts.example/\"]\n",
+    );
+    assert!(!listed.contains("pw-3"), "{listed}");
+    assert!(listed.contains("expected url, found array"), "{listed}");
+}
+
+#[test]
+fn a_template_default_url_with_a_password_is_secret_in_textconv_and_diff() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let shipped = wxcflow::DEFAULT_SPEC;
+    let declared = "[params.token_service_url]\ntype = \"url\"\ndefault = \"\"\n";
+    assert!(shipped.contains(declared));
+    let with_default = |password: &str| {
+        shipped.replace(
+            declared,
+            &format!(
+                "[params.token_service_url]\ntype = \"url\"\n\
+                 default = \"https://u:{password}@ts.example/t?apikey=key-{password}\"\n"
+            ),
+        )
+    };
+    std::fs::write(dir.join("old.toml"), with_default("pw-old-1")).unwrap();
+    std::fs::write(dir.join("new.toml"), with_default("pw-new-2")).unwrap();
+    std::fs::write(dir.join("shipped.toml"), shipped).unwrap();
+    let shown = transcripts(
+        dir,
+        &[
+            &["textconv", "old.toml"],
+            &["diff", "old.toml", "new.toml"],
+            &["diff", "old.toml", "new.toml", "--format", "json"],
+            &["diff", "shipped.toml", "new.toml", "--format", "markdown"],
+        ],
+        ("p", "s"),
+    );
+    for secret in ["pw-old-1", "pw-new-2"] {
+        assert!(!shown.contains(secret), "{secret} shown:\n{shown}");
+    }
+    assert!(
+        shown.contains("params.token_service_url.default = •••"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn a_scenario_failure_hides_expected_credentials_by_their_place_even_when_absent() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    std::fs::write(
+        dir.join("flow.toml"),
+        r#"[flow]
+name = "Plain"
+credential_headers = ["x-team-cred"]
+[trigger]
+type = "webhook"
+event = "Ev"
+sample = '{"a": "1"}'
+next = "c1"
+[nodes.c1]
+type = "http"
+method = "GET"
+url = "https://h.example.com/p"
+next = { onSuccess = "end:Success", onError = "end:Error", onTimeout = "end:Error" }
+"#,
+    )
+    .unwrap();
+    // The request is made with none of these headers, to another URL: each expectation fails.
+    std::fs::write(
+        dir.join("scenario.toml"),
+        r#"name = "absent credentials"
+spec = "flow.toml"
+
+[[http]]
+url = "https://h.example.com/p"
+status = 200
+
+[[expect.requests]]
+url = "https://u:exp-pw-1@h.example.com/p?apikey=exp-key-2"
+headers = { Authorization = "Basic exp-auth-3", Cookie = "exp-cookie-4", Proxy-Authorization = "exp-proxy-5", x-api-key = "exp-xak-6", pin = "exp-pin-7", x-team-cred = "exp-team-8", Accept = "text/plain" }
+"#,
+    )
+    .unwrap();
+    let out = common::transcript(&run(dir, &["test", "scenario.toml"], ("p", "s")));
+    for n in 1..=8 {
+        assert!(
+            !out.contains(&format!("-{n}")),
+            "expected value {n} shown:\n{out}"
+        );
+    }
+    for header in [
+        "Authorization",
+        "Cookie",
+        "Proxy-Authorization",
+        "x-api-key",
+        "pin",
+        "x-team-cred",
+    ] {
+        assert!(
+            out.contains(&format!(
+                "header {header}: expected (secret, not shown), got (absent)"
+            )),
+            "{header}:\n{out}"
+        );
+    }
+    // A header that carries no credential is still shown; a URL with a password is not.
+    assert!(
+        out.contains("header Accept: expected text/plain, got (absent)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("request 1 url: expected (secret, not shown)"),
+        "{out}"
+    );
+}

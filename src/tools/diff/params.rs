@@ -8,12 +8,11 @@ use crate::secret::Text;
 use crate::spec::model::{ParamSpec, Spec};
 use std::fmt::Write as _;
 
-/// A parameter's fields as facts; a secret parameter's default is secret (an empty one is
-/// not: that it is empty is no secret).
+/// A parameter's fields as facts; a default is secret by its place
+/// ([`crate::render::default_is_secret`]).
 fn fields(p: &ParamSpec) -> Fields {
     let default = p.default.as_ref().map_or(Text::plain("(none)"), |d| {
-        let empty = matches!(d.get_ref(), toml::Value::String(s) if s.is_empty());
-        Text::new(d.get_ref().to_string(), p.secret && !empty)
+        Text::new(d.get_ref().to_string(), crate::render::default_is_secret(p))
     });
     let description = format!("{:?}", p.description.as_deref().unwrap_or(""));
     Fields::from([

@@ -237,9 +237,12 @@ fn check_request(at: &str, want: &ExpectedRequest, got: &Request, out: &mut Vec<
     }
     if let Some(u) = &want.url {
         if u != got.url.expose() {
+            // An expected URL with a password or a credential parameter's value is secret by
+            // those places, whatever URL the run made.
+            let expected = crate::secret::names::url_shown(Text::plain(u.clone()));
             out.push(failure(
                 format!("{at} url"),
-                expected_shown(u, Some(&got.url)),
+                expected_shown(u, Some(&got.url.clone().tainted_by(expected.is_secret()))),
                 got.url.shown(),
             ));
         }
@@ -251,9 +254,16 @@ fn check_request(at: &str, want: &ExpectedRequest, got: &Request, out: &mut Vec<
             .find(|(name, _)| name.eq_ignore_ascii_case(k))
             .map(|(_, v)| v);
         if actual.map(Text::expose) != Some(v.as_str()) {
+            // A credential header's expected value is secret by its place (HTTP's own, the word
+            // list's, the flow's `credential_headers`), absent from the request or not.
+            let expected = if got.is_credential_header(k) {
+                "(secret, not shown)".to_string()
+            } else {
+                expected_shown(v, actual)
+            };
             out.push(failure(
                 format!("{at} header {k}"),
-                expected_shown(v, actual),
+                expected,
                 actual.map_or("(absent)".into(), |a| a.shown().to_string()),
             ));
         }
