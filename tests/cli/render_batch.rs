@@ -515,7 +515,8 @@ fn a_fifo_planted_in_outdir_or_as_a_secret_file_fails_that_tenant_and_blocks_not
     }
     let out = render(dir.path(), &[]);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    // A document that cannot be written is an I/O failure: exit 2.
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
         stderr.contains("out/a.flow.json: it is not a regular file"),
         "{stderr}"

@@ -799,12 +799,12 @@ fn a_tenant_whose_secret_file_is_its_own_document_fails_alone() {
             "token_service_url = \"https://t.example.com/x\"\ntoken_passphrase = { file = \"../out/s.flow.json\" }\n",
         ),
     ]);
-    // s reads its secret from the file it would write: that tenant fails (exit 1), the others
-    // are written and the manifest says so (as the README says).
+    // s reads its secret from the file it would write: that tenant fails (its document cannot
+    // be written: exit 2), the others are written and the manifest says so.
     std::fs::create_dir(dir.path().join("out")).unwrap();
     std::fs::write(dir.path().join("out/s.flow.json"), "pass-123\n").unwrap();
     let out = render(dir.path(), &[]);
-    assert_eq!(out.status.code(), Some(1), "{}", transcript(&out));
+    assert_eq!(out.status.code(), Some(2), "{}", transcript(&out));
     assert!(
         stderr(&out).contains("refusing to write out/s.flow.json: it is the input"),
         "{}",

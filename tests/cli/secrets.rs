@@ -2154,7 +2154,7 @@ fn a_url_parameter_of_the_wrong_shape_is_quoted_with_its_credentials_masked() {
         }
     }
     assert!(
-        short.contains("(URL `ftp://u:•••@ts.example/t?apikey=•••`): a url starts with"),
+        short.contains("(URL `ftp://•••@ts.example/t?apikey=•••`): a url starts with"),
         "{short}"
     );
     // Nothing shown, SARIF's columns included, depends on the credentials' length.
