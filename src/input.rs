@@ -81,6 +81,14 @@ impl InputKind {
             (Inspection::Rejected(workflow::Rejection::BrokenJson { .. }), _) => {
                 InputKind::FlowDocument
             }
+            // JSON that reads but is no flow document (an export in a list, an API answer's
+            // `{"data": ...}`): read as a flow document, whose reader says what is wrong with
+            // its shape, rather than as TOML, whose error would quote its first line raw.
+            (Inspection::Rejected(workflow::Rejection::NotAnExport { .. }), Ok(text))
+                if is_json_container(text) =>
+            {
+                InputKind::FlowDocument
+            }
             // Text with a byte that is not a hex digit, and not JSON: `detect` says `Spec`,
             // `Template` or `Other`, and the reader reads it as a spec in each case.
             (Inspection::Rejected(workflow::Rejection::NonHex { .. }), Ok(text))
@@ -105,6 +113,12 @@ impl InputKind {
             InputKind::FlowDesignerExport | InputKind::FlowDesignerSpec
         )
     }
+}
+
+/// Whether text is a JSON object or array, whole (a TOML spec may open with `[` too).
+fn is_json_container(text: &str) -> bool {
+    let text = text.trim_start_matches('\u{feff}').trim_start();
+    text.starts_with(['{', '[']) && serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok()
 }
 
 /// Whether spec text declares parameters, told from its lines without parsing it (for

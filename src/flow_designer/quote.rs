@@ -582,6 +582,14 @@ fn toml_values(text: &str) -> Vec<(Vec<Step>, Range<usize>, Option<String>)> {
 
 /// For a file that does not read: whether the value at `path` could hold a secret.
 fn may_hold_secret(path: &[Step], string: &mut dyn FnMut() -> Option<String>) -> bool {
+    // A file that does not read may hold its flow one level or more down (`{"data": export}`, as
+    // the API answers; a document in a list; `flow` made a list): every place is also looked at
+    // as if its path began at each of its steps.
+    (0..path.len()).any(|from| may_hold_secret_from_root(&path[from..], string))
+}
+
+/// [`may_hold_secret`] for a path read from the top of a flow document, export or spec.
+fn may_hold_secret_from_root(path: &[Step], string: &mut dyn FnMut() -> Option<String>) -> bool {
     let key = |i: usize| match path.get(i) {
         Some(Step::Key(k)) => Some(k.as_str()),
         _ => None,

@@ -967,6 +967,12 @@ fn unreadable_outputs(secrets: (&str, &str)) -> String {
     // An editor's byte order mark, on a whole export and on one cut by a conflict line.
     write("bom.fd.json", &format!("\u{feff}{export}"));
     write("bom-end.fd.json", &format!("\u{feff}{export}=======\n"));
+    // A flow one level down: wrapped as the API answers, or `flow` made a list.
+    write("data.fd.json", &format!("{{\"data\": {export}}}"));
+    write("data.flow.json", &format!("[{document}]"));
+    let mut listed: serde_json::Value = serde_json::from_str(&document).unwrap();
+    listed["flow"] = serde_json::Value::Array(vec![listed["flow"].take()]);
+    write("list.flow.json", &listed.to_string());
     write("start.fd.toml", &format!("<<<<<<< HEAD\n{spec}"));
     let value = format!("value = \"{}\"", secrets.0);
     assert!(spec.contains(&value), "{spec}");
@@ -992,6 +998,9 @@ fn unreadable_outputs(secrets: (&str, &str)) -> String {
         "end.fd.json",
         "bom.fd.json",
         "bom-end.fd.json",
+        "data.fd.json",
+        "data.flow.json",
+        "list.flow.json",
         "start.fd.toml",
         "broken.fd.toml",
         "start.toml",
@@ -1007,6 +1016,36 @@ fn unreadable_outputs(secrets: (&str, &str)) -> String {
         all.push_str(&format!("$ {command}\n{}", common::transcript(&out)));
     }
     all
+}
+
+/// JSON that reads but is no flow document (a document or export in a list, on one line) is
+/// read as a flow document that breaks the schema, not as TOML: a TOML error would quote its
+/// first line, secrets and all.
+#[test]
+fn json_that_is_no_flow_document_is_not_quoted_as_toml() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let secret = "LISTED-SECRET-1";
+    let document = format!(
+        "{{\"format\": \"wxcflow.flow/1\", \"flow\": {{\"variables\": [{{\"name\": \"A\", \"default\": \"{secret}\", \"secret\": true}}]}}}}"
+    );
+    std::fs::write(d.join("listed.json"), format!("[{document}]")).unwrap();
+    std::fs::write(d.join("data.json"), format!("{{\"data\": {document}}}")).unwrap();
+    for file in ["listed.json", "data.json"] {
+        for command in ["check", "graph", "inspect", "textconv"] {
+            let out = run(d, &[command, file], ("p", "s"));
+            let text = common::transcript(&out);
+            assert!(!text.contains(secret), "{command} {file}: {text}");
+            assert!(!text.contains("invalid TOML"), "{command} {file}: {text}");
+        }
+    }
+    let out = run(d, &["check", "listed.json"], ("p", "s"));
+    assert!(
+        common::transcript(&out)
+            .contains("the value is an array, where the schema wants an object"),
+        "{}",
+        common::transcript(&out)
+    );
 }
 
 #[test]
