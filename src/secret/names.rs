@@ -107,10 +107,14 @@ pub(crate) fn is_secret_name(name: &str) -> bool {
 /// parameter written percent-encoded (`ke%79`) is `key` to it.
 pub(crate) fn is_credential_header(name: &str) -> bool {
     let name = percent_decoded(name);
-    is_secret_name(&name)
-        || words(&name)
-            .last()
-            .is_some_and(|w| w == "key" || w == "cookie")
+    // Header names are read in any case (`PiN` is `pin` to a server): the name is also read
+    // lowercased whole, where its humps would split it (`PiN` -> pi, n).
+    [name.to_string(), name.to_ascii_lowercase()].iter().any(|name| {
+        is_secret_name(name)
+            || words(name)
+                .last()
+                .is_some_and(|w| w == "key" || w == "cookie")
+    })
 }
 
 /// Whether a property of an activity whose kind is not known says it may carry a credential
@@ -434,6 +438,10 @@ mod tests {
             "apiPassword",
             "Cookie",
             "ke%79",
+            "PiN",
+            "pIn",
+            "cOOkie",
+            "X-API-KEY",
         ] {
             assert!(is_credential_header(name), "{name}");
         }
