@@ -65,24 +65,30 @@ pub(super) fn tenant_files(dir: &Path, done: &str) -> Result<Vec<TenantFile>, Fa
                 continue;
             }
         };
+        let is_link = std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink());
+        // A link out of the folder is a tenant the user meant, refused whatever it leads to (a
+        // file, a device): nothing outside is looked at further.
+        let leaves = is_link && {
+            let target = std::fs::canonicalize(&path).ok();
+            match (&inside, &target) {
+                (Some(dir), Some(target)) => !target.starts_with(dir),
+                _ => false,
+            }
+        };
+        if leaves {
+            tenants.push(TenantFile {
+                name,
+                path,
+                refused: Some("a symbolic link to a file outside the tenants folder (a tenant file is a regular file inside it; links must stay inside)".to_string()),
+            });
+            continue;
+        }
         match std::fs::metadata(&path) {
             Ok(meta) if meta.is_file() => {
-                let is_link =
-                    std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink());
-                let refused = if is_link {
-                    let target = std::fs::canonicalize(&path).ok();
-                    let stays = match (&inside, &target) {
-                        (Some(dir), Some(target)) => target.starts_with(dir),
-                        _ => false,
-                    };
-                    (!stays).then(|| "a symbolic link to a file outside the tenants folder (a tenant file is a regular file inside it; links must stay inside)".to_string())
-                } else {
-                    None
-                };
                 tenants.push(TenantFile {
                     name,
                     path,
-                    refused,
+                    refused: None,
                 });
             }
             Ok(meta) => skipped.push((shown, not_a_file(&meta))),

@@ -729,6 +729,16 @@ fn a_tenant_link_out_of_the_folder_is_refused_without_reading_it() {
         !err.contains("ghp_secret") && err.contains("outside the tenants folder"),
         "{err}"
     );
+    // A link out of the folder to a device is refused the same way, not skipped as a device.
+    std::fs::remove_file(dir.path().join("tenants/evil.toml")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", dir.path().join("tenants/zero.toml")).unwrap();
+    let out = render(dir.path(), &[]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("tenants/zero.toml: a symbolic link to a file outside the tenants folder"),
+        "{err}"
+    );
 }
 
 #[test]
