@@ -109,12 +109,14 @@ pub(crate) fn is_credential_header(name: &str) -> bool {
     let name = percent_decoded(name);
     // Header names are read in any case (`PiN` is `pin` to a server): the name is also read
     // lowercased whole, where its humps would split it (`PiN` -> pi, n).
-    [name.to_string(), name.to_ascii_lowercase()].iter().any(|name| {
-        is_secret_name(name)
-            || words(name)
-                .last()
-                .is_some_and(|w| w == "key" || w == "cookie")
-    })
+    [name.to_string(), name.to_ascii_lowercase()]
+        .iter()
+        .any(|name| {
+            is_secret_name(name)
+                || words(name)
+                    .last()
+                    .is_some_and(|w| w == "key" || w == "cookie")
+        })
 }
 
 /// Whether a property of an activity whose kind is not known says it may carry a credential

@@ -216,7 +216,7 @@ fn a_voice_flow_answers_menus_with_the_digits_given() {
 #[test]
 fn bad_input_is_located() {
     let dir = run_fixtures();
-    let cases: [(&str, &[&str]); 5] = [
+    let cases: [(&str, &[&str]); 6] = [
         ("unsupported_activity", &["run", "unsupported.toml"]),
         ("missing_link", &["run", "missing-link.toml"]),
         (
@@ -227,6 +227,11 @@ fn bad_input_is_located() {
                 "--inputs",
                 "inputs-unknown.toml",
             ],
+        ),
+        // A list is no STRING (nor any kind but JSON), as a table is not.
+        (
+            "list_for_a_string",
+            &["run", "missing-link.toml", "--inputs", "inputs-list.toml"],
         ),
         (
             "broken_inputs",

@@ -52,7 +52,10 @@ pub(crate) fn read_inputs(
             let json = to_json(value.get_ref());
             match typed(&v.kind, &json) {
                 Some(_)
-                    if !matches!(value.get_ref(), toml::Value::Table(_)) || v.kind == "JSON" =>
+                    if !matches!(
+                        value.get_ref(),
+                        toml::Value::Table(_) | toml::Value::Array(_)
+                    ) || v.kind == "JSON" =>
                 {
                     inputs.variables.insert(name.clone(), json);
                 }
