@@ -122,7 +122,28 @@ mod real {
                             action: format!("not followed: more than {MAX_REDIRECTS} redirects"),
                         });
                     } else {
-                        let action = if same_origin(&url, &next) {
+                        // 303, and 301/302 after a POST, continue as GET without the body, as
+                        // browsers and HTTP clients do.
+                        let as_get = status.as_u16() == 303
+                            || (matches!(status.as_u16(), 301 | 302) && method == "POST");
+                        let elsewhere = !same_origin(&url, &next);
+                        // A secret body goes where the request was meant to go, never on to
+                        // another origin (a 307 or 308 would send it again as it is).
+                        let secret_body = r.body.as_ref().is_some_and(|b| b.is_secret());
+                        if elsewhere && body.is_some() && secret_body && !as_get {
+                            hops.push(Hop {
+                                status: status.as_u16(),
+                                location: shown,
+                                action: "not followed: it would send the request's secret body to another origin".into(),
+                            });
+                            return Reply::Refused {
+                                reason: format!(
+                                    "a {} redirect to another origin would send the request's secret body there, which is not done",
+                                    status.as_u16()
+                                ),
+                            };
+                        }
+                        let action = if !elsewhere {
                             "followed".to_string()
                         } else {
                             let dropped: Vec<String> = headers
@@ -145,11 +166,7 @@ mod real {
                             location: shown,
                             action,
                         });
-                        // 303, and 301/302 after a POST, continue as GET without the body, as
-                        // browsers and HTTP clients do.
-                        if status.as_u16() == 303
-                            || (matches!(status.as_u16(), 301 | 302) && method == "POST")
-                        {
+                        if as_get {
                             method = "GET".into();
                             body = None;
                         }

@@ -800,6 +800,44 @@ fn a_live_redirect_to_a_url_with_a_credential_hides_it() {
     assert!(!text.contains("HOP-KEY-0001"), "{text}");
 }
 
+/// A request whose body is secret is never sent on to another origin by a redirect that would
+/// carry the body again (307, 308): the run stops at the node, and nothing reaches the other
+/// origin. A 303 (the body dropped) is followed as before.
+#[cfg(feature = "live")]
+#[test]
+fn a_live_redirect_never_carries_a_secret_body_to_another_origin() {
+    let dir = tempfile::tempdir().unwrap();
+    let elsewhere = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    elsewhere.set_nonblocking(true).unwrap();
+    let landing = format!("http://{}/landing", elsewhere.local_addr().unwrap());
+    let (origin, first) = server(1, move |_| {
+        format!("HTTP/1.1 307 Temporary Redirect\r\nLocation: {landing}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+    });
+    std::fs::write(
+        dir.path().join("body.toml"),
+        format!(
+            "[flow]\nname = \"B\"\n\n[trigger]\ntype = \"webhook\"\nevent = \"B\"\nsample = '{{\"id\": \"1\"}}'\n\
+             next = \"c\"\n\n[variables.Key]\ndefault = \"BODY-SECRET-1\"\n\n[nodes.c]\ntype = \"http\"\n\
+             method = \"POST\"\nurl = \"{origin}/start?apikey=$(Key)\"\nbody = \"k=$(Key)\"\n\
+             next = {{ onSuccess = \"end:Success\", onError = \"end:Error\", onTimeout = \"end:Error\" }}\n"
+        ),
+    )
+    .unwrap();
+    let out = run(dir.path(), &["run", "body.toml", "--live"], ("", ""));
+    let text = common::transcript(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("would send the request's secret body there"),
+        "{text}"
+    );
+    assert!(!text.contains("BODY-SECRET-1"), "{text}");
+    assert_eq!(first.join().unwrap().len(), 1);
+    assert!(
+        elsewhere.accept().is_err(),
+        "the other origin was reached: {text}"
+    );
+}
+
 /// A proxy the environment names that this build cannot use stops a live run, naming the
 /// variable and neither the proxy's password nor the request's credentials: the node's error
 /// path would pass a local setting off as the flow's behaviour.
