@@ -349,8 +349,18 @@ pub(crate) fn credential_parameters(url: &str) -> Vec<(&str, &str)> {
     query
         .split(['&', ';', '?', '#'])
         .filter_map(|pair| pair.split_once('='))
-        .filter(|(name, _)| is_credential_header(name))
+        .filter(|(name, _)| is_credential_header(&without_tabs_or_newlines(name)))
         .collect()
+}
+
+/// Text with ASCII tabs and line breaks left out, as browsers read a URL (`ht\ttps://` is
+/// `https://`).
+fn without_tabs_or_newlines(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains(['\t', '\n', '\r']) {
+        std::borrow::Cow::Owned(text.replace(['\t', '\n', '\r'], ""))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
 }
 
 /// The user information of a URL (`https://user:pass@host/` gives `user:pass`,
@@ -364,11 +374,13 @@ pub(crate) fn credential_parameters(url: &str) -> Vec<(&str, &str)> {
 pub(crate) fn url_userinfo(url: &str) -> Option<&str> {
     let url = url.trim_start_matches(|c: char| c <= ' ');
     let (scheme, rest) = url.split_once(':')?;
+    // Tabs and line breaks are left out wherever they are, as browsers do.
+    let scheme = without_tabs_or_newlines(scheme);
     // A scheme, or a reference that gives one (`$(Scheme)`): no path, query, user or space.
     let scheme_like = !scheme.is_empty()
         && !scheme.contains(['/', '\\', '?', '#', '@'])
         && !scheme.contains(char::is_whitespace);
-    let after = rest.trim_start_matches(['/', '\\']);
+    let after = rest.trim_start_matches(['/', '\\', '\t', '\n', '\r']);
     let web = ["http", "https", "ws", "wss", "ftp"]
         .iter()
         .any(|s| scheme.eq_ignore_ascii_case(s));
@@ -395,6 +407,8 @@ mod tests {
             "\t\nhttps://u:PW@h.example.com/",
             "https:u:PW@h.example.com/",
             "HTTP:\\u:PW@h.example.com/",
+            "ht\ttps://u:PW@h.example.com/",
+            "https:/\n/u:PW@h.example.com/",
         ] {
             assert_eq!(url_userinfo(url), Some("u:PW"), "{url}");
             assert!(!url_in_message(url).contains("PW"), "{url}");
