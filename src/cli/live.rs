@@ -256,23 +256,12 @@ mod real {
         is_scheme && !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https")
     }
 
-    /// A `Location` header made absolute against the URL it answered.
+    /// A `Location` header made absolute against the URL it answered, as browsers resolve it
+    /// (the WHATWG URL standard: `http:\\user:pass@host` names another host, `//host/x` keeps
+    /// the scheme, a path is relative to the base's folder).
     fn resolve_location(base: &str, location: &str) -> Option<String> {
-        let lower = location.to_ascii_lowercase();
-        if lower.starts_with("http://") || lower.starts_with("https://") {
-            return Some(location.to_string());
-        }
-        let (scheme, host, port) = origin(base)?;
-        let authority = format!("{scheme}://{host}:{port}");
-        if let Some(rest) = location.strip_prefix("//") {
-            return Some(format!("{scheme}://{rest}"));
-        }
-        if location.starts_with('/') {
-            return Some(format!("{authority}{location}"));
-        }
-        let uri: ureq::http::Uri = base.parse().ok()?;
-        let dir = uri.path().rsplit_once('/').map_or("", |(d, _)| d);
-        Some(format!("{authority}{dir}/{location}"))
+        let base = url::Url::parse(base).ok()?;
+        base.join(location).ok().map(String::from)
     }
 
     /// The proxy a request to `url` goes through: the one the environment names (`ALL_PROXY`,

@@ -771,33 +771,48 @@ fn a_live_redirect_within_the_origin_keeps_them_and_every_hop_is_traced() {
 #[cfg(feature = "live")]
 #[test]
 fn a_live_redirect_to_a_url_with_a_credential_hides_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let (base, seen) = server(2, |head| {
-        if head.starts_with("GET /start") {
-            redirect_to("/landing?apikey=HOP-KEY-0001")
-        } else {
-            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}".into()
-        }
-    });
-    std::fs::write(
-        dir.path().join("hop.toml"),
-        format!(
-            "[flow]\nname = \"Hop\"\n\n[trigger]\ntype = \"webhook\"\nevent = \"Hop\"\n\
-             sample = '{{\"id\": \"1\"}}'\nnext = \"call\"\n\n[nodes.call]\ntype = \"http\"\n\
-             method = \"GET\"\nurl = \"{base}/start\"\n\
-             next = {{ onSuccess = \"end:Success\", onError = \"end:Error\", onTimeout = \"end:Error\" }}\n"
+    // A credential parameter; user information after `http:` and backslashes, which browsers
+    // (and the runner) read as naming the host: both on the same origin, so both are followed.
+    for (location, second) in [
+        (
+            "/landing?apikey=HOP-KEY-0001",
+            "GET /landing?apikey=HOP-KEY-0001",
         ),
-    )
-    .unwrap();
-    let out = run(dir.path(), &["run", "hop.toml", "--live"], ("", ""));
-    let text = common::transcript(&out);
-    assert_eq!(out.status.code(), Some(0), "{text}");
-    assert!(seen.join().unwrap()[1].starts_with("GET /landing?apikey=HOP-KEY-0001"));
-    assert!(
-        text.contains("<- 302 redirect to •••: followed\n"),
-        "{text}"
-    );
-    assert!(!text.contains("HOP-KEY-0001"), "{text}");
+        ("http:\\\\u:HOP-KEY-0001@{host}/landing", "GET /landing"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let (base, seen) = server(2, move |head| {
+            if head.starts_with("GET /start") {
+                let host = (head.lines())
+                    .find_map(|l| l.strip_prefix("host: ").or(l.strip_prefix("Host: ")))
+                    .unwrap_or("")
+                    .trim();
+                redirect_to(&location.replace("{host}", host))
+            } else {
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}".into()
+            }
+        });
+        std::fs::write(
+            dir.path().join("hop.toml"),
+            format!(
+                "[flow]\nname = \"Hop\"\n\n[trigger]\ntype = \"webhook\"\nevent = \"Hop\"\n\
+                 sample = '{{\"id\": \"1\"}}'\nnext = \"call\"\n\n[nodes.call]\ntype = \"http\"\n\
+                 method = \"GET\"\nurl = \"{base}/start\"\n\
+                 next = {{ onSuccess = \"end:Success\", onError = \"end:Error\", onTimeout = \"end:Error\" }}\n"
+            ),
+        )
+        .unwrap();
+        let out = run(dir.path(), &["run", "hop.toml", "--live"], ("", ""));
+        let text = common::transcript(&out);
+        assert_eq!(out.status.code(), Some(0), "{location}: {text}");
+        let seen = seen.join().unwrap();
+        assert!(seen[1].starts_with(second), "{location}: {}", seen[1]);
+        assert!(
+            text.contains("<- 302 redirect to •••: followed\n"),
+            "{location}: {text}"
+        );
+        assert!(!text.contains("HOP-KEY-0001"), "{location}: {text}");
+    }
 }
 
 /// A request whose body is secret is never sent on to another origin by a redirect that would
