@@ -396,6 +396,35 @@ fn a_variable_note_changes_as_its_text() {
     );
 }
 
+/// A line break in a request's header value (or any value the trace shows) is shown as U+FFFD in the text trace: a
+/// value cannot forge a line of its own (`set Forged = ...`).
+#[test]
+fn a_value_cannot_forge_a_line_of_the_run_trace() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("f.toml"),
+        "[flow]\nname = \"F\"\n\n[trigger]\ntype = \"webhook\"\nevent = \"F\"\nsample = '{\"id\": \"1\"}'\n\
+         next = \"c\"\n\n[nodes.c]\ntype = \"http\"\nmethod = \"GET\"\n\
+         url = \"https://h.example.com/x\"\n\
+         headers = { Accept = \"json\\nset Forged = 2\" }\n\
+         next = { onSuccess = \"end:Success\", onError = \"end:Error\", onTimeout = \"end:Error\" }\n",
+    )
+    .unwrap();
+    let out = wxcflow(dir.path(), &["run", "f.toml", "--mock", "/dev/null"]);
+    let trace = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        trace.contains("Accept: json\u{fffd}set Forged = 2"),
+        "{}",
+        transcript(&out)
+    );
+    assert!(
+        !trace
+            .lines()
+            .any(|l| l.trim_start().starts_with("set Forged")),
+        "{trace}"
+    );
+}
+
 #[test]
 fn nesting_past_the_limits_is_a_located_error_not_a_crash() {
     let dir = tempfile::tempdir().unwrap();

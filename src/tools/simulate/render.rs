@@ -1,7 +1,7 @@
 //! A run as people read it, and as JSON.
 
 use super::{Exchange, Reply, Run};
-use crate::diagnostic::printable;
+use crate::diagnostic::printable_name;
 use std::fmt::Write as _;
 
 impl Run {
@@ -17,7 +17,7 @@ impl Run {
                     out,
                     "      {} {}",
                     x.request.method,
-                    printable(x.request.url.shown())
+                    printable_name(x.request.url.shown())
                 );
                 exchange_lines(&mut out, "        ", "      ", x);
             }
@@ -29,7 +29,7 @@ impl Run {
             let _ = writeln!(
                 out,
                 "  ••• (the path after `{}` is not shown: its branch was chosen on a secret value, and where the run went would tell something of it; --reveal-path shows it)",
-                printable(&step.node.key_path())
+                printable_name(&step.node.key_path())
             );
         }
         match (&self.outcome, &self.error) {
@@ -60,29 +60,34 @@ impl Run {
 /// redirects and the reply (`<- ...`) at `reply`'s. Every value as its provenance allows.
 pub(crate) fn exchange_lines(out: &mut String, detail: &str, reply: &str, x: &Exchange) {
     for (k, v) in &x.request.headers {
-        let _ = writeln!(out, "{detail}{}: {}", printable(k), printable(v.shown()));
+        let _ = writeln!(
+            out,
+            "{detail}{}: {}",
+            printable_name(k),
+            printable_name(v.shown())
+        );
     }
     if let Some(b) = &x.request.body {
-        let _ = writeln!(out, "{detail}body: {}", printable(b.shown()));
+        let _ = writeln!(out, "{detail}body: {}", printable_name(b.shown()));
     }
     for hop in &x.redirects {
         let _ = writeln!(
             out,
             "{reply}<- {} redirect to {}: {}",
             hop.status,
-            printable(hop.location.shown()),
+            printable_name(hop.location.shown()),
             hop.action
         );
     }
     let answer = match &x.reply {
         Reply::Response { status, body, .. } => {
-            format!("{status} {}", printable(body.shown()))
+            format!("{status} {}", printable_name(body.shown()))
         }
         Reply::ConnectionFailed { reason } => {
-            format!("connection failed: {}", printable(reason.shown()))
+            format!("connection failed: {}", printable_name(reason.shown()))
         }
         Reply::Timeout => "timed out".into(),
-        Reply::Refused { reason } => format!("not sent: {}", printable(reason)),
+        Reply::Refused { reason } => format!("not sent: {}", printable_name(reason)),
     };
     let _ = writeln!(out, "{reply}<- {answer}");
 }
