@@ -23,7 +23,7 @@ use super::schema::FdValidator;
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// The diagram label real exports give every activity widget.
 const WIDGET_LABEL: &str = "New Activity Widget in Diagram";
@@ -339,9 +339,9 @@ pub(crate) struct Plan<'f> {
     /// Activity name -> id.
     ids: BTreeMap<String, String>,
     /// Activity name -> each port it draws (`in` first) with the port's position.
-    port_at: HashMap<&'f str, Vec<PortAt>>,
+    port_at: FastMap<&'f str, Vec<PortAt>>,
     /// Activity name -> its output ports, in the order drawn.
-    ports_of: HashMap<&'f str, Vec<String>>,
+    ports_of: FastMap<&'f str, Vec<String>>,
 }
 
 impl<'f> Plan<'f> {
@@ -368,8 +368,8 @@ impl<'f> Plan<'f> {
             index,
             positions,
             ids: BTreeMap::new(),
-            port_at: HashMap::with_capacity(process.activities.len()),
-            ports_of: HashMap::with_capacity(process.activities.len()),
+            port_at: fast_map(process.activities.len()),
+            ports_of: fast_map(process.activities.len()),
         };
         plan.ids = process
             .activities
