@@ -173,6 +173,17 @@ pub fn to_json(value: &Value) -> String {
     text
 }
 
+/// An object of the members given, their values moved in (`json!` copies every value it is
+/// given).
+fn object<const N: usize>(members: [(&str, Value); N]) -> Value {
+    Value::Object(
+        members
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+    )
+}
+
 /// A diagram: its widgets (moved in) and its canvas.
 fn diagram(widgets: Map<String, Value>, properties: Value) -> Value {
     let mut diagram = Map::new();
@@ -476,14 +487,26 @@ impl<'f> Plan<'f> {
         let mut ports = Vec::new();
         let port = |name: &str, source: bool, links: Vec<String>, alignment: &str| {
             let (x, y) = self.port_at(&a.name, name);
-            json!({
-                "portId": self.port_id(&a.name, name),
-                "isSourcePort": source,
-                "linkId": links.first(),
-                "type": "arrow",
-                "links": links,
-                "properties": { "x": x, "y": y, "name": name, "label": name, "alignment": alignment },
-            })
+            object([
+                ("portId", Value::String(self.port_id(&a.name, name))),
+                ("isSourcePort", Value::Bool(source)),
+                ("linkId", links.first().map_or(Value::Null, |l| json!(l))),
+                ("type", json!("arrow")),
+                (
+                    "links",
+                    Value::Array(links.into_iter().map(Value::String).collect()),
+                ),
+                (
+                    "properties",
+                    object([
+                        ("x", json!(x)),
+                        ("y", json!(y)),
+                        ("name", json!(name)),
+                        ("label", json!(name)),
+                        ("alignment", json!(alignment)),
+                    ]),
+                ),
+            ])
         };
         if !a.kind().is_entry() {
             let incoming: Vec<String> = self
@@ -545,42 +568,50 @@ impl<'f> Plan<'f> {
             .iter()
             .enumerate()
             .map(|(i, (x, y))| {
-                json!({
-                    "id": self.id(&["point", &l.source, &l.port, &l.target, &i.to_string()]),
-                    "type": "point",
-                    "x": x,
-                    "y": y,
-                })
+                let id = self.id(&["point", &l.source, &l.port, &l.target, &i.to_string()]);
+                object([
+                    ("id", Value::String(id)),
+                    ("type", json!("point")),
+                    ("x", json!(x)),
+                    ("y", json!(y)),
+                ])
             })
             .collect();
-        let mut properties = json!({
-            "curvyness": 50,
-            "selected": false,
-            "color": "gray",
-            "width": 1,
-            "selectedColor": "rgb(0,192,255)",
-        });
-        if let Value::Object(map) = &mut properties {
-            map.insert("points".into(), Value::Array(points));
-        }
-        json!({
-            "id": self.link_widget_id(l),
-            "type": "arrow",
-            "widgetType": "link",
-            "label": "",
-            "properties": properties,
-            "points": [],
-            "sourcePort": {
-                "id": self.port_id(&l.source, &l.port),
-                "activeWidgetId": self.widget_id(&l.source),
-                "point": { "x": from.0, "y": from.1 },
-            },
-            "targetPort": {
-                "id": self.port_id(&l.target, "in"),
-                "activeWidgetId": self.widget_id(&l.target),
-                "point": { "x": to.0, "y": to.1 },
-            },
-        })
+        let properties = object([
+            ("curvyness", json!(50)),
+            ("selected", json!(false)),
+            ("color", json!("gray")),
+            ("width", json!(1)),
+            ("selectedColor", json!("rgb(0,192,255)")),
+            ("points", Value::Array(points)),
+        ]);
+        let end = |port: String, widget: String, (x, y): (i64, i64)| {
+            object([
+                ("id", Value::String(port)),
+                ("activeWidgetId", Value::String(widget)),
+                ("point", object([("x", json!(x)), ("y", json!(y))])),
+            ])
+        };
+        object([
+            ("id", Value::String(self.link_widget_id(l))),
+            ("type", json!("arrow")),
+            ("widgetType", json!("link")),
+            ("label", json!("")),
+            ("properties", properties),
+            ("points", json!([])),
+            (
+                "sourcePort",
+                end(
+                    self.port_id(&l.source, &l.port),
+                    self.widget_id(&l.source),
+                    from,
+                ),
+            ),
+            (
+                "targetPort",
+                end(self.port_id(&l.target, "in"), self.widget_id(&l.target), to),
+            ),
+        ])
     }
 
     /// One part, written whole.

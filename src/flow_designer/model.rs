@@ -11,7 +11,7 @@
 //! had to choose is marked `[assumed]`.
 
 use serde_json::{json, Value};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// A whole Flow Designer flow: the `FlowVersionRes` minus server stamps and the diagram.
 #[derive(Clone, Debug, PartialEq)]
@@ -191,7 +191,7 @@ impl Process {
     /// writes of it (whose activities are read in another order) then build the same file, byte
     /// for byte.
     pub(crate) fn order_links(&mut self) {
-        let ports: HashMap<&str, Vec<String>> = (self.activities.iter())
+        let ports: FastMap<&str, Vec<String>> = (self.activities.iter())
             .map(|a| (a.name.as_str(), a.output_ports().unwrap_or_default()))
             .collect();
         self.links.sort_by_cached_key(|l| {

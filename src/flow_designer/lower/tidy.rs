@@ -18,7 +18,7 @@
 
 use super::super::model::*;
 use serde_json::{json, Value};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The single-assignment keys of a set-variable, as one `setVariablesArray` entry.
 pub(crate) fn assignment(variable: &str, expr: &str) -> Value {
@@ -164,12 +164,10 @@ impl<'p> ProcessIndex<'p> {
     }
 
     fn single_target(&self, name: &str) -> Option<&'p str> {
-        let targets: BTreeSet<&str> = self
-            .links_from(name)
-            .iter()
-            .map(|l| l.target.as_str())
-            .collect();
-        (targets.len() == 1).then(|| targets.into_iter().next())?
+        // One target however many links lead to it: every link's target is the first's.
+        let links = self.links_from(name);
+        let first = links.first()?.target.as_str();
+        links.iter().all(|l| l.target == first).then_some(first)
     }
 
     fn only_entered_from(&self, name: &str, from: &str) -> bool {
@@ -218,12 +216,10 @@ fn skip_pass_through_conditions(process: &Process, index: &Index) -> Option<Edit
         .iter()
         .filter(|a| a.kind() == Kind::Condition)
     {
-        let ports: BTreeSet<&str> = index
-            .links_from(&a.name)
+        let links = index.links_from(&a.name);
+        let all_ports = ["true", "false", "error"]
             .iter()
-            .map(|l| l.port.as_str())
-            .collect();
-        let all_ports = ["true", "false", "error"].iter().all(|p| ports.contains(p));
+            .all(|p| links.iter().any(|l| l.port == *p));
         if let Some(to) = index.single_target(&a.name).filter(|t| *t != a.name) {
             if all_ports {
                 skipped.insert(a.name.clone(), to.to_string());
@@ -284,7 +280,7 @@ fn apply_fuse(process: &mut Process, pairs: Vec<(String, String)>) {
     let seconds: BTreeMap<String, String> =
         pairs.iter().map(|(f, s)| (s.clone(), f.clone())).collect();
     let firsts: BTreeMap<String, String> = pairs.iter().cloned().collect();
-    let taken: HashMap<String, Activity> = process
+    let taken: FastMap<String, Activity> = process
         .activities
         .iter()
         .filter(|a| seconds.contains_key(&a.name))
@@ -318,7 +314,8 @@ fn apply_fuse(process: &mut Process, pairs: Vec<(String, String)>) {
 }
 
 fn merge_identical(process: &Process, index: &Index) -> Option<Edit> {
-    let mut first_of: HashMap<String, &str> = HashMap::new();
+    // Keyed by each activity's settings as JSON: long keys, hashed as ids are.
+    let mut first_of: FastMap<String, &str> = fast_map(process.activities.len());
     let mut merged: BTreeMap<String, String> = BTreeMap::new();
     let mut said: Vec<(String, String)> = Vec::new();
     for a in &process.activities {
@@ -359,7 +356,7 @@ fn apply_merge(
     said: Vec<(String, String)>,
 ) {
     // The one left says what both were.
-    let at: HashMap<String, usize> = process
+    let at: FastMap<String, usize> = process
         .activities
         .iter()
         .enumerate()
