@@ -181,25 +181,32 @@ fn replace_all(process: &mut Process, replaced: &BTreeMap<String, String>) {
     if replaced.is_empty() {
         return;
     }
+    // Looked up by hash: every link and every activity asks.
+    let replaced: FastMap<&str, &str> = replaced
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     let resolve = |name: &str| -> String {
-        let mut at = name.to_string();
+        let mut at = name;
         for _ in 0..=replaced.len() {
-            match replaced.get(&at) {
-                Some(next) => at = next.clone(),
+            match replaced.get(at) {
+                Some(next) => at = next,
                 None => break,
             }
         }
-        at
+        at.to_string()
     };
-    process.links.retain(|l| !replaced.contains_key(&l.source));
+    process
+        .links
+        .retain(|l| !replaced.contains_key(l.source.as_str()));
     for l in &mut process.links {
-        if replaced.contains_key(&l.target) {
+        if replaced.contains_key(l.target.as_str()) {
             l.target = resolve(&l.target);
         }
     }
     process
         .activities
-        .retain(|a| !replaced.contains_key(&a.name));
+        .retain(|a| !replaced.contains_key(a.name.as_str()));
 }
 
 fn dedup_links(process: &mut Process) {
@@ -277,9 +284,9 @@ fn fuse_assignments(process: &Process, index: &Index) -> Option<Edit> {
 }
 
 fn apply_fuse(process: &mut Process, pairs: Vec<(String, String)>) {
-    let seconds: BTreeMap<String, String> =
+    let seconds: FastMap<String, String> =
         pairs.iter().map(|(f, s)| (s.clone(), f.clone())).collect();
-    let firsts: BTreeMap<String, String> = pairs.iter().cloned().collect();
+    let firsts: FastMap<String, String> = pairs.iter().cloned().collect();
     let taken: FastMap<String, Activity> = process
         .activities
         .iter()
@@ -469,8 +476,9 @@ fn hoist_branch_assignments(process: &Process, index: &Index) -> Option<Edit> {
 }
 
 fn apply_hoist(process: &mut Process, found: Vec<Hoist>) {
-    let mut gone_sources: BTreeSet<&str> = BTreeSet::new();
-    let mut into: BTreeMap<&str, &str> = BTreeMap::new();
+    // Looked up by hash: every link and every activity asks.
+    let mut gone_sources: FastSet<&str> = fast_set(found.len() * 3);
+    let mut into: FastMap<&str, &str> = fast_map(found.len());
     for h in &found {
         gone_sources.extend([h.condition.as_str(), h.yes.as_str(), h.no.as_str()]);
         into.insert(&h.condition, &h.set.name);
@@ -483,11 +491,11 @@ fn apply_hoist(process: &mut Process, found: Vec<Hoist>) {
             l.target = set.to_string();
         }
     }
-    let removed: BTreeSet<&str> = found
+    let removed: FastSet<&str> = found
         .iter()
         .flat_map(|h| [h.yes.as_str(), h.no.as_str()])
         .collect();
-    let before: BTreeMap<&str, &Activity> = found
+    let before: FastMap<&str, &Activity> = found
         .iter()
         .map(|h| (h.condition.as_str(), &h.set))
         .collect();
