@@ -325,16 +325,36 @@ fn merge_identical(process: &Process, index: &Index) -> Option<Edit> {
     let mut first_of: FastMap<String, &str> = fast_map(process.activities.len());
     let mut merged: BTreeMap<String, String> = BTreeMap::new();
     let mut said: Vec<(String, String)> = Vec::new();
-    for a in &process.activities {
-        if a.kind().is_entry() {
+    // Each activity's links out, sorted (none for an entry, never merged).
+    let outs: Vec<Option<Vec<(&str, &str)>>> = process
+        .activities
+        .iter()
+        .map(|a| {
+            (!a.kind().is_entry()).then(|| {
+                let mut out: Vec<(&str, &str)> = index
+                    .links_from(&a.name)
+                    .iter()
+                    .map(|l| (l.port.as_str(), l.target.as_str()))
+                    .collect();
+                out.sort_unstable();
+                out
+            })
+        })
+        .collect();
+    // Only activities that leave the same way can be one: the key below holds the links out,
+    // so an activity whose links out no other has matches nothing, and its settings are not
+    // written out to be compared.
+    let mut ways: FastMap<&[(&str, &str)], usize> = fast_map(outs.len());
+    for out in outs.iter().flatten() {
+        *ways.entry(out.as_slice()).or_default() += 1;
+    }
+    for (a, out) in process.activities.iter().zip(&outs) {
+        let Some(out) = out else {
+            continue;
+        };
+        if ways.get(out.as_slice()).is_some_and(|n| *n < 2) {
             continue;
         }
-        let mut out: Vec<(&str, &str)> = index
-            .links_from(&a.name)
-            .iter()
-            .map(|l| (l.port.as_str(), l.target.as_str()))
-            .collect();
-        out.sort_unstable();
         // Serialised as it is, without copying the settings: the key is only compared.
         let key = serde_json::to_string(&(
             &a.activity_name,
