@@ -23,7 +23,7 @@ use super::schema::FdValidator;
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// The diagram label real exports give every activity widget.
 const WIDGET_LABEL: &str = "New Activity Widget in Diagram";
@@ -171,6 +171,17 @@ pub fn to_json(value: &Value) -> String {
     let mut text = serde_json::to_string_pretty(value).expect("values serialise");
     text.push('\n');
     text
+}
+
+/// An object of the members given, their values moved in (`json!` copies every value it is
+/// given).
+fn object<const N: usize>(members: [(&str, Value); N]) -> Value {
+    Value::Object(
+        members
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+    )
 }
 
 /// A diagram: its widgets (moved in) and its canvas.
@@ -339,9 +350,9 @@ pub(crate) struct Plan<'f> {
     /// Activity name -> id.
     ids: BTreeMap<String, String>,
     /// Activity name -> each port it draws (`in` first) with the port's position.
-    port_at: HashMap<&'f str, Vec<PortAt>>,
+    port_at: FastMap<&'f str, Vec<PortAt>>,
     /// Activity name -> its output ports, in the order drawn.
-    ports_of: HashMap<&'f str, Vec<String>>,
+    ports_of: FastMap<&'f str, Vec<String>>,
 }
 
 impl<'f> Plan<'f> {
@@ -368,8 +379,8 @@ impl<'f> Plan<'f> {
             index,
             positions,
             ids: BTreeMap::new(),
-            port_at: HashMap::with_capacity(process.activities.len()),
-            ports_of: HashMap::with_capacity(process.activities.len()),
+            port_at: fast_map(process.activities.len()),
+            ports_of: fast_map(process.activities.len()),
         };
         plan.ids = process
             .activities
@@ -476,14 +487,26 @@ impl<'f> Plan<'f> {
         let mut ports = Vec::new();
         let port = |name: &str, source: bool, links: Vec<String>, alignment: &str| {
             let (x, y) = self.port_at(&a.name, name);
-            json!({
-                "portId": self.port_id(&a.name, name),
-                "isSourcePort": source,
-                "linkId": links.first(),
-                "type": "arrow",
-                "links": links,
-                "properties": { "x": x, "y": y, "name": name, "label": name, "alignment": alignment },
-            })
+            object([
+                ("portId", Value::String(self.port_id(&a.name, name))),
+                ("isSourcePort", Value::Bool(source)),
+                ("linkId", links.first().map_or(Value::Null, |l| json!(l))),
+                ("type", json!("arrow")),
+                (
+                    "links",
+                    Value::Array(links.into_iter().map(Value::String).collect()),
+                ),
+                (
+                    "properties",
+                    object([
+                        ("x", json!(x)),
+                        ("y", json!(y)),
+                        ("name", json!(name)),
+                        ("label", json!(name)),
+                        ("alignment", json!(alignment)),
+                    ]),
+                ),
+            ])
         };
         if !a.kind().is_entry() {
             let incoming: Vec<String> = self
@@ -545,42 +568,50 @@ impl<'f> Plan<'f> {
             .iter()
             .enumerate()
             .map(|(i, (x, y))| {
-                json!({
-                    "id": self.id(&["point", &l.source, &l.port, &l.target, &i.to_string()]),
-                    "type": "point",
-                    "x": x,
-                    "y": y,
-                })
+                let id = self.id(&["point", &l.source, &l.port, &l.target, &i.to_string()]);
+                object([
+                    ("id", Value::String(id)),
+                    ("type", json!("point")),
+                    ("x", json!(x)),
+                    ("y", json!(y)),
+                ])
             })
             .collect();
-        let mut properties = json!({
-            "curvyness": 50,
-            "selected": false,
-            "color": "gray",
-            "width": 1,
-            "selectedColor": "rgb(0,192,255)",
-        });
-        if let Value::Object(map) = &mut properties {
-            map.insert("points".into(), Value::Array(points));
-        }
-        json!({
-            "id": self.link_widget_id(l),
-            "type": "arrow",
-            "widgetType": "link",
-            "label": "",
-            "properties": properties,
-            "points": [],
-            "sourcePort": {
-                "id": self.port_id(&l.source, &l.port),
-                "activeWidgetId": self.widget_id(&l.source),
-                "point": { "x": from.0, "y": from.1 },
-            },
-            "targetPort": {
-                "id": self.port_id(&l.target, "in"),
-                "activeWidgetId": self.widget_id(&l.target),
-                "point": { "x": to.0, "y": to.1 },
-            },
-        })
+        let properties = object([
+            ("curvyness", json!(50)),
+            ("selected", json!(false)),
+            ("color", json!("gray")),
+            ("width", json!(1)),
+            ("selectedColor", json!("rgb(0,192,255)")),
+            ("points", Value::Array(points)),
+        ]);
+        let end = |port: String, widget: String, (x, y): (i64, i64)| {
+            object([
+                ("id", Value::String(port)),
+                ("activeWidgetId", Value::String(widget)),
+                ("point", object([("x", json!(x)), ("y", json!(y))])),
+            ])
+        };
+        object([
+            ("id", Value::String(self.link_widget_id(l))),
+            ("type", json!("arrow")),
+            ("widgetType", json!("link")),
+            ("label", json!("")),
+            ("properties", properties),
+            ("points", json!([])),
+            (
+                "sourcePort",
+                end(
+                    self.port_id(&l.source, &l.port),
+                    self.widget_id(&l.source),
+                    from,
+                ),
+            ),
+            (
+                "targetPort",
+                end(self.port_id(&l.target, "in"), self.widget_id(&l.target), to),
+            ),
+        ])
     }
 
     /// One part, written whole.

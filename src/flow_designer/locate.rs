@@ -680,9 +680,9 @@ impl Scanner<'_, '_> {
 /// tree and no place table kept, so that [`Places::given_twice`] (which needs the whole table)
 /// runs only on a file that has such a key. Text that does not parse may have one: `true`.
 pub(crate) fn gives_a_key_twice(text: &str) -> bool {
+    use super::model::{fast_set, FastSet};
     use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
     use std::borrow::Cow;
-    use std::collections::HashSet;
     /// Whether the value read, or a value within it, gives a key twice.
     struct Twice(bool);
     struct Key<'de>(Cow<'de, str>);
@@ -741,18 +741,26 @@ pub(crate) fn gives_a_key_twice(text: &str) -> bool {
             Ok(Twice(twice))
         }
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Twice, A::Error> {
-            // Most objects have a few keys: compared in a list, hashed past 16 (the maps of
-            // activities and widgets hold thousands).
-            let mut few: Vec<Cow<'de, str>> = Vec::new();
-            let mut many: HashSet<Cow<'de, str>> = HashSet::new();
+            // Most objects have a few keys: compared in a list on the stack, hashed past 16
+            // (the maps of activities and widgets hold thousands).
+            let mut few: [Option<Cow<'de, str>>; 16] = Default::default();
+            let mut given = 0;
+            let mut many: Option<FastSet<Cow<'de, str>>> = None;
             let mut twice = false;
             while let Some(Key(key)) = map.next_key()? {
-                if many.is_empty() && few.len() < 16 {
-                    twice |= few.contains(&key);
-                    few.push(key);
-                } else {
-                    many.extend(few.drain(..));
-                    twice |= !many.insert(key);
+                match &mut many {
+                    None if given < few.len() => {
+                        twice |= few[..given].iter().flatten().any(|k| *k == key);
+                        few[given] = Some(key);
+                        given += 1;
+                    }
+                    None => {
+                        let mut set = fast_set(few.len() * 2);
+                        set.extend(few.iter_mut().filter_map(Option::take));
+                        twice |= !set.insert(key);
+                        many = Some(set);
+                    }
+                    Some(set) => twice |= !set.insert(key),
                 }
                 let Twice(within) = map.next_value()?;
                 twice |= within;

@@ -11,7 +11,7 @@
 //! had to choose is marked `[assumed]`.
 
 use serde_json::{json, Value};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// A whole Flow Designer flow: the `FlowVersionRes` minus server stamps and the diagram.
 #[derive(Clone, Debug, PartialEq)]
@@ -191,7 +191,7 @@ impl Process {
     /// writes of it (whose activities are read in another order) then build the same file, byte
     /// for byte.
     pub(crate) fn order_links(&mut self) {
-        let ports: HashMap<&str, Vec<String>> = (self.activities.iter())
+        let ports: FastMap<&str, Vec<String>> = (self.activities.iter())
             .map(|a| (a.name.as_str(), a.output_ports().unwrap_or_default()))
             .collect();
         self.links.sort_by_cached_key(|l| {
@@ -203,12 +203,32 @@ impl Process {
     }
 }
 
+/// A hash map keyed by the ids and names of a flow, hashed with foldhash's fast hasher (the one
+/// hashbrown, and so std's maps, are built on; already in the dependency tree through it): a
+/// large flow looks ids up hundreds of thousands of times, and SipHash costs several times as
+/// much for keys of this length. Seeded at random per process as std's maps are, so that no
+/// order or output may come from a map's own order.
+pub(crate) type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+
+/// A hash set hashed as [`FastMap`].
+pub(crate) type FastSet<T> = std::collections::HashSet<T, foldhash::fast::RandomState>;
+
+/// An empty [`FastMap`] with room for `capacity` entries.
+pub(crate) fn fast_map<K, V>(capacity: usize) -> FastMap<K, V> {
+    FastMap::with_capacity_and_hasher(capacity, Default::default())
+}
+
+/// An empty [`FastSet`] with room for `capacity` members.
+pub(crate) fn fast_set<T>(capacity: usize) -> FastSet<T> {
+    FastSet::with_capacity_and_hasher(capacity, Default::default())
+}
+
 /// A process's activities by name and its links by source and by target, built once, so that
 /// a pass over every activity stays linear in the flow (the `Process` methods scan).
 pub(crate) struct ProcessIndex<'p> {
-    by_name: HashMap<&'p str, &'p Activity>,
-    out: HashMap<&'p str, Vec<&'p Link>>,
-    into: HashMap<&'p str, Vec<&'p Link>>,
+    by_name: FastMap<&'p str, &'p Activity>,
+    out: FastMap<&'p str, Vec<&'p Link>>,
+    into: FastMap<&'p str, Vec<&'p Link>>,
 }
 
 impl<'p> ProcessIndex<'p> {
@@ -216,8 +236,8 @@ impl<'p> ProcessIndex<'p> {
     pub fn of(process: &'p Process) -> Self {
         // Sized once: a large flow's tables would otherwise be grown and rehashed many times.
         let size = process.activities.len();
-        let mut out: HashMap<&str, Vec<&Link>> = HashMap::with_capacity(size);
-        let mut into: HashMap<&str, Vec<&Link>> = HashMap::with_capacity(size);
+        let mut out: FastMap<&str, Vec<&Link>> = fast_map(size);
+        let mut into: FastMap<&str, Vec<&Link>> = fast_map(size);
         for l in &process.links {
             out.entry(&l.source).or_default().push(l);
             into.entry(&l.target).or_default().push(l);

@@ -643,14 +643,15 @@ impl Reader<'_> {
             .and_then(|d| d.get("widgets"))
             .and_then(Value::as_object)
             .unwrap_or(empty());
-        let mut names: BTreeMap<String, String> = BTreeMap::new();
-        let mut taken: std::collections::HashSet<String> = std::collections::HashSet::new();
+        // Looked up by hash: every link looks up both its ends.
+        let mut names: FastMap<&str, String> = fast_map(activities.len());
+        let mut taken: FastSet<String> = fast_set(activities.len());
         let mut out = Process::default();
         for (id, activity) in activities {
             let mut at = at.clone();
             at.push(id.into());
             if let Some(a) = self.activity(id, activity, &at, widgets.get(id)) {
-                let twice = names.insert(id.clone(), a.name.clone()).is_some();
+                let twice = names.insert(id, a.name.clone()).is_some();
                 if !taken.insert(a.name.clone()) || twice {
                     self.problem(&at, format!("two activities are named `{}`", a.name));
                 }

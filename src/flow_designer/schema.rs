@@ -2,10 +2,10 @@
 //! for Flow Designer against it. A custom keyword, `x-wxcflow-fd-references`, checks what JSON
 //! Schema cannot: links, widgets and ports that refer to each other consistently.
 
+use super::model::{fast_map, fast_set, FastMap, FastSet};
 use crate::validate::{worded, Scalars};
 use jsonschema::{Keyword, Validator};
 use serde_json::{Map, Value};
-use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
 /// The Flow Designer schema, as committed in `schemas/flow-designer.schema.json`.
@@ -348,36 +348,39 @@ fn process_problems(
         .map_or(&[], Vec::as_slice);
     let widget_map = object(diagram.and_then(|d| d.get("widgets")));
     // Looked up by id in hash maps: tens of thousands of lookups in a large flow, each a walk
-    // down a B-tree comparing ids otherwise.
-    let widgets: HashMap<&str, &Value> = widget_map.iter().map(|(k, v)| (k.as_str(), v)).collect();
-    let activity_ids: HashSet<&str> = activities.keys().map(String::as_str).collect();
-    let mut names = HashSet::with_capacity(activities.len());
+    // down a B-tree comparing ids otherwise. Each widget is kept with its own id, read once.
+    let widgets: FastMap<&str, (&Value, Option<&str>)> = widget_map
+        .iter()
+        .map(|(k, v)| (k.as_str(), (v, v.get("id").and_then(Value::as_str))))
+        .collect();
+    let activity_ids: FastSet<&str> = activities.keys().map(String::as_str).collect();
+    let mut names: FastSet<&str> = fast_set(activities.len());
     // Port id -> (widget id, port name, the link widget ids it lists). The `in` port of an
-    // activity every path ends at lists thousands of links, so they are looked up in a set.
-    let mut ports: HashMap<&str, (&str, &str, Vec<&str>)> =
-        HashMap::with_capacity(activities.len() * 3);
+    // activity every path ends at lists thousands of links, so each (port, link) pair is looked
+    // up in a set.
+    let mut ports: FastMap<&str, (&str, &str, Vec<&str>)> = fast_map(activities.len() * 3);
     for (id, activity) in activities {
-        let name = text_at(activity, "/name");
+        let name = text_at(activity, &["name"]);
         if !names.insert(name) {
             problems.push(format!("{at}: two activities are named `{name}`"));
         }
         if activity.get("id").and_then(Value::as_str) != Some(id) {
             problems.push(format!("{at}: activity `{name}` is filed under another id"));
         }
-        let Some(widget) = widgets.get(id.as_str()) else {
+        let Some(&(widget, widget_id)) = widgets.get(id.as_str()) else {
             problems.push(format!("{at}: activity `{name}` has no diagram widget"));
             continue;
         };
-        let widget_id = text_at(widget, "/id");
+        let widget_id = widget_id.unwrap_or("");
         for port in widget
             .get("ports")
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
         {
-            let port_id = text_at(port, "/portId");
-            let port_name = text_at(port, "/properties/name");
-            let listed = port
+            let port_id = text_at(port, &["portId"]);
+            let port_name = text_at(port, &["properties", "name"]);
+            let listed: Vec<&str> = port
                 .get("links")
                 .and_then(Value::as_array)
                 .map(|l| l.iter().filter_map(Value::as_str).collect())
@@ -385,13 +388,13 @@ fn process_problems(
             ports.insert(port_id, (widget_id, port_name, listed));
         }
     }
-    let mut listed_by: HashSet<(&str, &str)> = HashSet::with_capacity(links.len() * 2);
+    let mut listed_by: FastSet<(&str, &str)> = fast_set(links.len() * 2);
     listed_by.extend(
         ports
             .iter()
             .flat_map(|(port, (_, _, listed))| listed.iter().map(|link| (*port, *link))),
     );
-    let link_ids: HashSet<&str> = links
+    let link_ids: FastSet<&str> = links
         .iter()
         .filter_map(|l| l.get("id").and_then(Value::as_str))
         .collect();
@@ -408,12 +411,12 @@ fn process_problems(
             ));
         }
     }
-    let mut drawn_links = HashSet::with_capacity(links.len());
+    let mut drawn_links: FastSet<&str> = fast_set(links.len());
     for link in links {
-        let id = text_at(link, "/id");
-        let source = text_at(link, "/sourceActivityId");
-        let target = text_at(link, "/targetActivityId");
-        let port = text_at(link, "/conditionExpr");
+        let id = text_at(link, &["id"]);
+        let source = text_at(link, &["sourceActivityId"]);
+        let target = text_at(link, &["targetActivityId"]);
+        let port = text_at(link, &["conditionExpr"]);
         for end in [source, target] {
             if !activity_ids.contains(end) {
                 problems.push(format!(
@@ -421,21 +424,15 @@ fn process_problems(
                 ));
             }
         }
-        let Some(widget) = widgets.get(id) else {
+        let Some(&(widget, link_widget)) = widgets.get(id) else {
             problems.push(format!("{at}: link {id} has no diagram widget"));
             continue;
         };
-        let link_widget = text_at(widget, "/id");
+        let link_widget = link_widget.unwrap_or("");
         drawn_links.insert(link_widget);
-        let source_widget = widgets
-            .get(source)
-            .and_then(|w| w.get("id"))
-            .and_then(Value::as_str);
-        let target_widget = widgets
-            .get(target)
-            .and_then(|w| w.get("id"))
-            .and_then(Value::as_str);
-        let from = text_at(widget, "/sourcePort/id");
+        let source_widget = widgets.get(source).and_then(|(_, id)| *id);
+        let target_widget = widgets.get(target).and_then(|(_, id)| *id);
+        let from = text_at(widget, &["sourcePort", "id"]);
         match ports.get(from) {
             Some((owner, name, _)) => {
                 if Some(*owner) != source_widget || *name != port {
@@ -453,7 +450,7 @@ fn process_problems(
                 "{at}: link {id} leaves from a port that no widget has"
             )),
         }
-        let to = text_at(widget, "/targetPort/id");
+        let to = text_at(widget, &["targetPort", "id"]);
         match ports.get(to) {
             Some((owner, name, _)) => {
                 if Some(*owner) != target_widget || *name != "in" {
@@ -484,14 +481,11 @@ fn process_problems(
     }
 }
 
-/// The string at a JSON pointer through objects (`/sourcePort/id`, no escapes), or `""` where
-/// there is none (the schema reports the absence). Walked member by member: `Value::pointer`
-/// copies each step, tens of thousands of times in a large flow.
-fn text_at<'v>(value: &'v Value, pointer: &str) -> &'v str {
-    pointer
-        .split('/')
-        .skip(1)
-        .try_fold(value, |at, step| at.get(step))
+/// The text at `steps` (member names) in `value`; "" when there is none.
+fn text_at<'v>(value: &'v Value, steps: &[&str]) -> &'v str {
+    steps
+        .iter()
+        .try_fold(value, |at, step| at.get(*step))
         .and_then(Value::as_str)
         .unwrap_or("")
 }
@@ -501,57 +495,37 @@ fn text_at<'v>(value: &'v Value, pointer: &str) -> &'v str {
 /// names and links, a link's ends) look at, as they came; the rest dropped. What is not an
 /// object stays as it came.
 pub(crate) fn widget_outline(widget: Value) -> Value {
-    fn only(value: Value, keys: &[&str]) -> Value {
-        match value {
-            Value::Object(mut map) => Value::Object(
-                keys.iter()
-                    .filter_map(|k| Some((k.to_string(), map.remove(*k)?)))
-                    .collect(),
-            ),
-            other => other,
+    // Cut down in place: the members kept are neither copied nor keyed again.
+    fn only(value: &mut Value, keys: &[&str]) {
+        if let Value::Object(map) = value {
+            map.retain(|k, _| keys.contains(&k.as_str()));
         }
     }
     let Value::Object(mut map) = widget else {
         return widget;
     };
-    let mut outline = Map::new();
-    for key in ["id", "widgetType", "point"] {
-        if let Some(v) = map.remove(key) {
-            outline.insert(key.to_string(), v);
+    map.retain(|k, _| {
+        matches!(
+            k.as_str(),
+            "id" | "widgetType" | "point" | "ports" | "sourcePort" | "targetPort"
+        )
+    });
+    if let Some(Value::Array(ports)) = map.get_mut("ports") {
+        for port in ports {
+            if let Value::Object(port) = port {
+                port.retain(|k, _| matches!(k.as_str(), "portId" | "links" | "properties"));
+                if let Some(p) = port.get_mut("properties") {
+                    only(p, &["name"]);
+                }
+            }
         }
-    }
-    if let Some(ports) = map.remove("ports") {
-        let ports = match ports {
-            Value::Array(ports) => Value::Array(
-                ports
-                    .into_iter()
-                    .map(|port| match port {
-                        Value::Object(mut port) => {
-                            let mut kept = Map::new();
-                            for key in ["portId", "links"] {
-                                if let Some(v) = port.remove(key) {
-                                    kept.insert(key.to_string(), v);
-                                }
-                            }
-                            if let Some(p) = port.remove("properties") {
-                                kept.insert("properties".to_string(), only(p, &["name"]));
-                            }
-                            Value::Object(kept)
-                        }
-                        other => other,
-                    })
-                    .collect(),
-            ),
-            other => other,
-        };
-        outline.insert("ports".to_string(), ports);
     }
     for key in ["sourcePort", "targetPort"] {
-        if let Some(end) = map.remove(key) {
-            outline.insert(key.to_string(), only(end, &["id"]));
+        if let Some(end) = map.get_mut(key) {
+            only(end, &["id"]);
         }
     }
-    Value::Object(outline)
+    Value::Object(map)
 }
 
 #[cfg(test)]

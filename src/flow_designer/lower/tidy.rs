@@ -18,7 +18,7 @@
 
 use super::super::model::*;
 use serde_json::{json, Value};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The single-assignment keys of a set-variable, as one `setVariablesArray` entry.
 pub(crate) fn assignment(variable: &str, expr: &str) -> Value {
@@ -164,12 +164,10 @@ impl<'p> ProcessIndex<'p> {
     }
 
     fn single_target(&self, name: &str) -> Option<&'p str> {
-        let targets: BTreeSet<&str> = self
-            .links_from(name)
-            .iter()
-            .map(|l| l.target.as_str())
-            .collect();
-        (targets.len() == 1).then(|| targets.into_iter().next())?
+        // One target however many links lead to it: every link's target is the first's.
+        let links = self.links_from(name);
+        let first = links.first()?.target.as_str();
+        links.iter().all(|l| l.target == first).then_some(first)
     }
 
     fn only_entered_from(&self, name: &str, from: &str) -> bool {
@@ -183,25 +181,32 @@ fn replace_all(process: &mut Process, replaced: &BTreeMap<String, String>) {
     if replaced.is_empty() {
         return;
     }
+    // Looked up by hash: every link and every activity asks.
+    let replaced: FastMap<&str, &str> = replaced
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     let resolve = |name: &str| -> String {
-        let mut at = name.to_string();
+        let mut at = name;
         for _ in 0..=replaced.len() {
-            match replaced.get(&at) {
-                Some(next) => at = next.clone(),
+            match replaced.get(at) {
+                Some(next) => at = next,
                 None => break,
             }
         }
-        at
+        at.to_string()
     };
-    process.links.retain(|l| !replaced.contains_key(&l.source));
+    process
+        .links
+        .retain(|l| !replaced.contains_key(l.source.as_str()));
     for l in &mut process.links {
-        if replaced.contains_key(&l.target) {
+        if replaced.contains_key(l.target.as_str()) {
             l.target = resolve(&l.target);
         }
     }
     process
         .activities
-        .retain(|a| !replaced.contains_key(&a.name));
+        .retain(|a| !replaced.contains_key(a.name.as_str()));
 }
 
 fn dedup_links(process: &mut Process) {
@@ -218,12 +223,10 @@ fn skip_pass_through_conditions(process: &Process, index: &Index) -> Option<Edit
         .iter()
         .filter(|a| a.kind() == Kind::Condition)
     {
-        let ports: BTreeSet<&str> = index
-            .links_from(&a.name)
+        let links = index.links_from(&a.name);
+        let all_ports = ["true", "false", "error"]
             .iter()
-            .map(|l| l.port.as_str())
-            .collect();
-        let all_ports = ["true", "false", "error"].iter().all(|p| ports.contains(p));
+            .all(|p| links.iter().any(|l| l.port == *p));
         if let Some(to) = index.single_target(&a.name).filter(|t| *t != a.name) {
             if all_ports {
                 skipped.insert(a.name.clone(), to.to_string());
@@ -281,10 +284,10 @@ fn fuse_assignments(process: &Process, index: &Index) -> Option<Edit> {
 }
 
 fn apply_fuse(process: &mut Process, pairs: Vec<(String, String)>) {
-    let seconds: BTreeMap<String, String> =
+    let seconds: FastMap<String, String> =
         pairs.iter().map(|(f, s)| (s.clone(), f.clone())).collect();
-    let firsts: BTreeMap<String, String> = pairs.iter().cloned().collect();
-    let taken: HashMap<String, Activity> = process
+    let firsts: FastMap<String, String> = pairs.iter().cloned().collect();
+    let taken: FastMap<String, Activity> = process
         .activities
         .iter()
         .filter(|a| seconds.contains_key(&a.name))
@@ -318,19 +321,40 @@ fn apply_fuse(process: &mut Process, pairs: Vec<(String, String)>) {
 }
 
 fn merge_identical(process: &Process, index: &Index) -> Option<Edit> {
-    let mut first_of: HashMap<String, &str> = HashMap::new();
+    // Keyed by each activity's settings as JSON: long keys, hashed as ids are.
+    let mut first_of: FastMap<String, &str> = fast_map(process.activities.len());
     let mut merged: BTreeMap<String, String> = BTreeMap::new();
     let mut said: Vec<(String, String)> = Vec::new();
-    for a in &process.activities {
-        if a.kind().is_entry() {
+    // Each activity's links out, sorted (none for an entry, never merged).
+    let outs: Vec<Option<Vec<(&str, &str)>>> = process
+        .activities
+        .iter()
+        .map(|a| {
+            (!a.kind().is_entry()).then(|| {
+                let mut out: Vec<(&str, &str)> = index
+                    .links_from(&a.name)
+                    .iter()
+                    .map(|l| (l.port.as_str(), l.target.as_str()))
+                    .collect();
+                out.sort_unstable();
+                out
+            })
+        })
+        .collect();
+    // Only activities that leave the same way can be one: the key below holds the links out,
+    // so an activity whose links out no other has matches nothing, and its settings are not
+    // written out to be compared.
+    let mut ways: FastMap<&[(&str, &str)], usize> = fast_map(outs.len());
+    for out in outs.iter().flatten() {
+        *ways.entry(out.as_slice()).or_default() += 1;
+    }
+    for (a, out) in process.activities.iter().zip(&outs) {
+        let Some(out) = out else {
+            continue;
+        };
+        if ways.get(out.as_slice()).is_some_and(|n| *n < 2) {
             continue;
         }
-        let mut out: Vec<(&str, &str)> = index
-            .links_from(&a.name)
-            .iter()
-            .map(|l| (l.port.as_str(), l.target.as_str()))
-            .collect();
-        out.sort_unstable();
         // Serialised as it is, without copying the settings: the key is only compared.
         let key = serde_json::to_string(&(
             &a.activity_name,
@@ -359,7 +383,7 @@ fn apply_merge(
     said: Vec<(String, String)>,
 ) {
     // The one left says what both were.
-    let at: HashMap<String, usize> = process
+    let at: FastMap<String, usize> = process
         .activities
         .iter()
         .enumerate()
@@ -472,8 +496,9 @@ fn hoist_branch_assignments(process: &Process, index: &Index) -> Option<Edit> {
 }
 
 fn apply_hoist(process: &mut Process, found: Vec<Hoist>) {
-    let mut gone_sources: BTreeSet<&str> = BTreeSet::new();
-    let mut into: BTreeMap<&str, &str> = BTreeMap::new();
+    // Looked up by hash: every link and every activity asks.
+    let mut gone_sources: FastSet<&str> = fast_set(found.len() * 3);
+    let mut into: FastMap<&str, &str> = fast_map(found.len());
     for h in &found {
         gone_sources.extend([h.condition.as_str(), h.yes.as_str(), h.no.as_str()]);
         into.insert(&h.condition, &h.set.name);
@@ -486,11 +511,11 @@ fn apply_hoist(process: &mut Process, found: Vec<Hoist>) {
             l.target = set.to_string();
         }
     }
-    let removed: BTreeSet<&str> = found
+    let removed: FastSet<&str> = found
         .iter()
         .flat_map(|h| [h.yes.as_str(), h.no.as_str()])
         .collect();
-    let before: BTreeMap<&str, &Activity> = found
+    let before: FastMap<&str, &Activity> = found
         .iter()
         .map(|h| (h.condition.as_str(), &h.set))
         .collect();
