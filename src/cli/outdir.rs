@@ -219,8 +219,14 @@ pub(super) fn write_manifest(
     dir: &Path,
     manifest: &Manifest,
 ) -> Result<(), String> {
+    // A tenant file that types a secret literally (`wxc::literal-secret`) has its digest in
+    // the manifest, from which the secret could be guessed offline: such a manifest is as
+    // private as the document holding the secret (which verify must read anyway).
+    let literal = wxcflow::diagnostic::Code::LiteralSecret.as_str();
+    let private = (manifest.tenants.iter().chain(&manifest.kept))
+        .any(|t| t.warnings.iter().any(|w| w == literal));
     let options = io::WriteOptions {
-        private: false,
+        private,
         durable: true,
         links: io::Links::Replace,
         keep_mode: false,

@@ -145,6 +145,34 @@ fn verify_reports_what_is_not_a_lock_at_the_lock_files_name() {
     assert_eq!(verify(dir.path()).0, Some(1));
 }
 
+/// The manifest records each tenant file's digest: one of a file that types a secret literally
+/// (`wxc::literal-secret`) would let the secret be guessed offline, so that manifest is 0600,
+/// as the document holding the secret is; verify still passes.
+#[cfg(unix)]
+#[test]
+fn a_manifest_digesting_a_literal_secret_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = batch(&[("a.toml", OFF)]);
+    assert_eq!(render(dir.path(), &[]).status.code(), Some(0));
+    let manifest = dir.path().join("out/wxcflow-manifest.json");
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&manifest), 0o644);
+    std::fs::write(
+        dir.path().join("tenants/a.toml"),
+        "token_service_url = \"https://t.example.com/x\"\ntoken_passphrase = \"hunter2\"\n",
+    )
+    .unwrap();
+    let out = render(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+    assert!(
+        stderr(&out).contains("wxc::literal-secret"),
+        "{}",
+        stderr(&out)
+    );
+    common::assert_private(&manifest);
+    assert_eq!(verify(dir.path()).0, Some(0), "{}", verify(dir.path()).1);
+}
+
 #[test]
 fn a_second_render_into_a_locked_folder_exits_2_naming_the_holder() {
     let dir = batch(&[("a.toml", OFF)]);
