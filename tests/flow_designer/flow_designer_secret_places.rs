@@ -579,3 +579,98 @@ fn screen_pops_and_unknown_kinds_hide_their_credential_places() {
         assert_eq!(outputs(*secrets), reference, "depends on {secrets:?}");
     }
 }
+
+/// (what, the voice lookup export with a credential typed in a Pebble string literal of a URL
+/// or a credential URL set into a variable, the secret's text).
+fn literal_url_cases() -> Vec<(&'static str, Value, &'static str)> {
+    let mut cases = Vec::new();
+    let mut add = |what, activity: &str, key: &str, value: &str, secret| {
+        let mut export = voice_lookup();
+        if key == "screenPopUrl" {
+            retype(&mut export, activity, "screen-pop");
+        }
+        set_property(&mut export, activity, &[key], json!(value));
+        cases.push((what, export, secret));
+    };
+    add(
+        "a parameter's literal",
+        "Lookup",
+        "httpRequestUrl",
+        "https://crm.example.com/x?lang=en&apikey={{ 'LITERAL-KEY-1' }}",
+        "LITERAL-KEY-1",
+    );
+    add(
+        "a URL written as one literal",
+        "GetToken",
+        "httpRequestUrl",
+        "{{ \"https://svc:LITERAL-PW-2@crm.example.com/token\" }}",
+        "LITERAL-PW-2",
+    );
+    add(
+        "a screen pop's literal",
+        "Lookup",
+        "screenPopUrl",
+        "https://crm.example.com/pop?token={{ 'LITERAL-TOKEN-3' | upper }}",
+        "LITERAL-TOKEN-3",
+    );
+    add(
+        "a credential URL set into a variable",
+        "SetGreeting",
+        "expr",
+        "https://svc:SET-PW-4@crm.example.com/",
+        "SET-PW-4",
+    );
+    add(
+        "a credential URL set in a branch",
+        "SetGreeting",
+        "expr",
+        "{% if true %}https://crm.example.com/?apikey=SET-KEY-5{% endif %}",
+        "SET-KEY-5",
+    );
+    cases
+}
+
+/// A string literal inside a Pebble block of a URL is typed text, as it is in a credential
+/// header, and a set-variable that types a URL carrying a credential is a credential place:
+/// textconv, diff (text, JSON, Markdown), decompile's stdout and check hide it, check warns of
+/// it, and a spec written from it is private.
+#[test]
+fn pebble_literals_in_urls_and_credential_urls_set_into_variables_are_secret_by_place() {
+    for (what, export, secret) in literal_url_cases() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, value: &Value| {
+            let text = serde_json::to_string_pretty(value).unwrap();
+            std::fs::write(dir.path().join(name), text).unwrap()
+        };
+        write("plain.json", &voice_lookup());
+        write("typed.json", &export);
+        let mut all = String::new();
+        for args in [
+            &["textconv", "typed.json"][..],
+            &["diff", "plain.json", "typed.json"],
+            &["diff", "plain.json", "typed.json", "--format", "json"],
+            &["diff", "plain.json", "typed.json", "--format", "markdown"],
+            &["decompile", "typed.json"],
+            &["check", "typed.json"],
+            &["decompile", "typed.json", "-o", "typed.toml"],
+            &["textconv", "typed.toml"],
+            &["diff", "plain.json", "typed.toml"],
+        ] {
+            let o = wxcflow(dir.path(), args);
+            let text = shown(&o);
+            assert!(
+                !text.contains(secret),
+                "{what}: `wxcflow {}` printed the secret:\n{text}",
+                args.join(" ")
+            );
+            all.push_str(&text);
+        }
+        assert!(all.contains("typed in clear"), "{what}: {all}");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let spec = std::fs::metadata(dir.path().join("typed.toml")).unwrap();
+            assert_eq!(spec.permissions().mode() & 0o777, 0o600, "{what}");
+        }
+    }
+}
