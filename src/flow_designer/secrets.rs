@@ -53,7 +53,7 @@ impl Secrets {
                     .into_iter()
                     .map(|c| c.setting)
                     .collect();
-                found.extend(unknown_kind_places(a));
+                found.extend(unmodelled_places(a));
                 if !found.is_empty() {
                     secrets
                         .settings
@@ -489,16 +489,17 @@ fn screen_pop_credentials(a: &Activity) -> Vec<Credential> {
     found
 }
 
-/// The settings of an activity whose kind wxcflow does not model (`http-request-v3`, say) that
-/// could carry a credential, read conservatively [assumed]: every property whose name says it
-/// is a URL, a header, authentication, a password, a token, a key or a secret
-/// ([`crate::secret::names::may_name_credential_place`]) and holds typed text, and every
-/// property holding such a member at any depth, is secret whole. Not reported as a credential
-/// typed in clear (it may be none): only hidden, and the file holding it kept private.
-pub(crate) fn unknown_kind_places(a: &Activity) -> Vec<Vec<String>> {
-    if a.kind() != Kind::Other || a.activity_name.as_deref() == Some(SCREEN_POP) {
-        return Vec::new();
-    }
+/// The settings of an activity that wxcflow does not model, read conservatively [assumed]:
+/// every property of a kind wxcflow does not model (`http-request-v3`, say), and every property
+/// a modelled kind carries beyond the ones wxcflow reads or writes for it
+/// ([`modelled_properties`]: an `http-request-v2`'s `proxyUrl` or `authToken` in a newer
+/// export). Such a property is secret whole when its name says it is a URL, a header,
+/// authentication, a password, a token, a key or a secret
+/// ([`crate::secret::names::may_name_credential_place`]) and it holds typed text, or when it holds
+/// such a member at any depth. Not reported as a credential typed in clear (it may be none): only hidden, and the
+/// file holding it kept private.
+pub(crate) fn unmodelled_places(a: &Activity) -> Vec<Vec<String>> {
+    let modelled = modelled_properties(a);
     fn holds_named(value: &Value) -> bool {
         match value {
             Value::Object(members) => members.iter().any(|(name, value)| {
@@ -512,6 +513,7 @@ pub(crate) fn unknown_kind_places(a: &Activity) -> Vec<Vec<String>> {
     // A flag (`authenticated = false`) says whether, not what: no credential.
     a.settings
         .iter()
+        .filter(|(name, _)| !modelled.contains(name.as_str()))
         .filter(|(name, value)| {
             (crate::secret::names::may_name_credential_place(name)
                 && !value.is_boolean()
@@ -520,6 +522,36 @@ pub(crate) fn unknown_kind_places(a: &Activity) -> Vec<Vec<String>> {
         })
         .map(|(name, _)| vec![name.clone()])
         .collect()
+}
+
+/// The properties wxcflow reads or writes for an activity's kind: those real exports carry
+/// for a modelled kind ([`full_settings`], with their `:name` twins), a set-variable's
+/// `setVariablesArray`, and a screen pop's (`screenPopUrl`, `queryParameters`, `target`,
+/// `screenPopDesktopLabel`, `description`, as real exports give them). None for a kind wxcflow
+/// does not model.
+fn modelled_properties(a: &Activity) -> BTreeSet<&'static str> {
+    let kind = a.kind();
+    let mut known: BTreeSet<&'static str> = BTreeSet::new();
+    if kind == Kind::Other {
+        if a.activity_name.as_deref() == Some(SCREEN_POP) {
+            known.extend([
+                "screenPopUrl",
+                "queryParameters",
+                "target",
+                "screenPopDesktopLabel",
+                "description",
+            ]);
+        }
+        return known;
+    }
+    known.extend(full_settings(kind).into_iter().map(|(key, _)| key));
+    for (key, twin) in name_twins(kind) {
+        known.extend([*key, *twin]);
+    }
+    if kind == Kind::SetVariable {
+        known.insert("setVariablesArray");
+    }
+    known
 }
 
 /// Whether a setting's value types something in clear: text outside `{{ ... }}` templates and
