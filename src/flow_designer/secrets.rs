@@ -495,8 +495,10 @@ fn screen_pop_credentials(a: &Activity) -> Vec<Credential> {
 /// ([`modelled_properties`]: an `http-request-v2`'s `proxyUrl` or `authToken` in a newer
 /// export). Such a property is secret whole when its name says it is a URL, a header,
 /// authentication, a password, a token, a key or a secret
-/// ([`crate::secret::names::may_name_credential_place`]) and it holds typed text, or when it holds
-/// such a member at any depth. Not reported as a credential typed in clear (it may be none): only hidden, and the
+/// ([`crate::secret::names::may_name_credential_place`]) and it holds typed text, when it holds
+/// such a member at any depth, or when it holds, at any depth, text that is a URL carrying a
+/// credential typed in clear ([`url_credentials`]: `endpoint = "https://u:pw@host/"`) whatever
+/// its name. Not reported as a credential typed in clear (it may be none): only hidden, and the
 /// file holding it kept private.
 pub(crate) fn unmodelled_places(a: &Activity) -> Vec<Vec<String>> {
     let modelled = modelled_properties(a);
@@ -510,6 +512,14 @@ pub(crate) fn unmodelled_places(a: &Activity) -> Vec<Vec<String>> {
             _ => false,
         }
     }
+    fn holds_credential_url(value: &Value) -> bool {
+        match value {
+            Value::String(text) => !url_credentials(text).is_empty(),
+            Value::Object(members) => members.values().any(holds_credential_url),
+            Value::Array(items) => items.iter().any(holds_credential_url),
+            _ => false,
+        }
+    }
     // A flag (`authenticated = false`) says whether, not what: no credential.
     a.settings
         .iter()
@@ -519,6 +529,7 @@ pub(crate) fn unmodelled_places(a: &Activity) -> Vec<Vec<String>> {
                 && !value.is_boolean()
                 && typed(value))
                 || holds_named(value)
+                || holds_credential_url(value)
         })
         .map(|(name, _)| vec![name.clone()])
         .collect()

@@ -740,3 +740,71 @@ fn unmodelled_properties_of_a_known_kind_are_read_as_an_unknown_kinds() {
     }
     assert_eq!(outputs("OTHER-SECRET-0815"), reference);
 }
+
+/// For an activity of a kind wxcflow does not model, and for a property a modelled kind
+/// carries beyond what wxcflow reads, text that is a URL carrying a credential typed in clear
+/// is hidden whatever the property is called (`endpoint`, `target`, nested or not), in a file
+/// that reads and in one that does not (a merge conflict); a plain URL there is shown.
+#[test]
+fn a_credential_url_in_an_unmodelled_property_is_hidden_whatever_its_name() {
+    let mut export = voice_lookup();
+    retype(&mut export, "Lookup", "http-request-v3");
+    let endpoint = "https://svc:ENDPOINT-PW-1@crm.example.com/";
+    set_property(&mut export, "Lookup", &["endpoint"], json!(endpoint));
+    let target = json!({"primary": "https://crm.example.com/x?apikey=TARGET-KEY-2"});
+    set_property(&mut export, "Lookup", &["target"], target);
+    let mirror = "https://crm.example.com/m?lang=en&token=MIRROR-TOKEN-3";
+    set_property(&mut export, "GetToken", &["mirror"], json!(mirror));
+    let plain = "https://crm.example.com/plain";
+    set_property(&mut export, "Lookup", &["homepage"], json!(plain));
+    let secrets = ["ENDPOINT-PW-1", "TARGET-KEY-2", "MIRROR-TOKEN-3"];
+    let dir = tempfile::tempdir().unwrap();
+    let text = serde_json::to_string_pretty(&export).unwrap();
+    std::fs::write(dir.path().join("new.json"), &text).unwrap();
+    std::fs::write(
+        dir.path().join("plain.json"),
+        serde_json::to_string_pretty(&voice_lookup()).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("conflict.json"),
+        format!("<<<<<<< HEAD\n{text}\n=======\n{{}}\n>>>>>>> other\n"),
+    )
+    .unwrap();
+    let mut all = String::new();
+    for args in [
+        &["textconv", "new.json"][..],
+        &["diff", "plain.json", "new.json"],
+        &["diff", "plain.json", "new.json", "--format", "json"],
+        &["diff", "plain.json", "new.json", "--format", "markdown"],
+        &["decompile", "new.json", "-o", "new.toml"],
+        &["textconv", "new.toml"],
+        &["textconv", "conflict.json"],
+        &["check", "conflict.json"],
+    ] {
+        let o = wxcflow(dir.path(), args);
+        let shown = shown(&o);
+        for secret in secrets {
+            assert!(
+                !shown.contains(secret),
+                "`wxcflow {}` printed {secret}:\n{shown}",
+                args.join(" ")
+            );
+        }
+        all.push_str(&shown);
+    }
+    for line in [
+        "Lookup.endpoint = •••",
+        "Lookup.target.primary = •••",
+        "GetToken.mirror = •••",
+        "Lookup.homepage = \"https://crm.example.com/plain\"",
+    ] {
+        assert!(all.contains(line), "{line}: {all}");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let spec = std::fs::metadata(dir.path().join("new.toml")).unwrap();
+        assert_eq!(spec.permissions().mode() & 0o777, 0o600);
+    }
+}
