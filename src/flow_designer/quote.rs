@@ -682,9 +682,14 @@ fn setting_may_hold(setting: &[Step], string: &mut dyn FnMut() -> Option<String>
         (Some("expr"), _) => true,
         // Any other activity's kind is not known in a file that does not read: a property whose
         // name says it may carry a credential (`authToken`, `requestHeaders`), or anything
-        // under one, is hidden [assumed], as an unknown kind's is in a file that reads.
-        _ => (0..setting.len())
-            .any(|i| key(i).is_some_and(crate::secret::names::may_name_credential_place)),
+        // under one, is hidden [assumed], as an unknown kind's is in a file that reads; so is
+        // text that is a URL carrying a credential typed in clear, whatever its name
+        // (`endpoint`).
+        _ => {
+            (0..setting.len())
+                .any(|i| key(i).is_some_and(crate::secret::names::may_name_credential_place))
+                || string().is_some_and(|text| !url_credentials(&text).is_empty())
+        }
     }
 }
 

@@ -53,7 +53,7 @@ impl Secrets {
                     .into_iter()
                     .map(|c| c.setting)
                     .collect();
-                found.extend(unknown_kind_places(a));
+                found.extend(unmodelled_places(a));
                 if !found.is_empty() {
                     secrets
                         .settings
@@ -223,9 +223,108 @@ fn value_types_url_credential(v: &Variable) -> bool {
         .is_some_and(|value| !url_credentials(value).is_empty())
 }
 
-/// Where a URL carries a credential in clear (see [`crate::secret::names::url_credentials`]).
+/// Where a URL carries a credential in clear (see [`crate::secret::names::url_credentials`]),
+/// as written and as its Pebble string literals type it ([`typed_readings`]): a literal is typed
+/// text wherever it stands, so `?apikey={{ 'K' }}` and `{{ "https://u:pw@h/" }}` carry a
+/// credential in clear as `?apikey=K` and `https://u:pw@h/` do.
 pub(crate) fn url_credentials(url: &str) -> Vec<String> {
-    crate::secret::names::url_credentials(url, PEBBLE_BLOCKS)
+    let mut found = crate::secret::names::url_credentials(url, PEBBLE_BLOCKS);
+    for reading in typed_readings(url) {
+        for place in crate::secret::names::url_credentials(&reading, PEBBLE_BLOCKS) {
+            if !found.contains(&place) {
+                found.push(place);
+            }
+        }
+    }
+    found
+}
+
+/// The texts a template types, read for URLs: the template with each `{{ ... }}` block written
+/// as the string literals it quotes (what else it holds kept as a reference, `{{_}}`), cut at
+/// each `{% ... %}` tag (the text between tags is what a branch or loop writes), and each
+/// literal quoted inside a tag on its own. Empty for text with no Pebble block or tag.
+/// [assumed: a literal is written out as it is quoted, as Pebble prints a string; filters and
+/// operators on it are not applied, so any literal part counts as typed.]
+pub(crate) fn typed_readings(text: &str) -> Vec<String> {
+    if !text.contains("{{") && !text.contains("{%") {
+        return Vec::new();
+    }
+    let rendered = literals_written_out(text);
+    let mut readings = Vec::new();
+    let mut rest = rendered.as_str();
+    while let Some(open) = rest.find("{%") {
+        readings.push(rest[..open].to_string());
+        let inner = &rest[open + 2..];
+        let close = inner.find("%}").unwrap_or(inner.len());
+        readings.extend(quoted_literals(&inner[..close]));
+        rest = inner.get(close + 2..).unwrap_or("");
+    }
+    readings.push(rest.to_string());
+    readings
+}
+
+/// A template with each `{{ ... }}` block that quotes a string literal written as its literals,
+/// in order, with a reference (`{{_}}`) for whatever else stands between them (a variable, a
+/// filter); operators (`~`, `+`), brackets and blanks are left out. A block with no literal is
+/// kept as a reference.
+fn literals_written_out(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(open) = rest.find("{{") {
+        out.push_str(&rest[..open]);
+        let inner = &rest[open + 2..];
+        let mut end = inner.len();
+        let mut other = false;
+        let mut quote: Option<char> = None;
+        let mut chars = inner.char_indices();
+        while let Some((i, c)) = chars.next() {
+            match quote {
+                Some(q) => match c {
+                    '\\' => out.extend(chars.next().map(|(_, d)| d)),
+                    c if c == q => quote = None,
+                    c => out.push(c),
+                },
+                None => match c {
+                    '"' | '\'' => {
+                        if std::mem::take(&mut other) {
+                            out.push_str("{{_}}");
+                        }
+                        quote = Some(c);
+                    }
+                    '}' if inner[i + 1..].starts_with('}') => {
+                        end = i;
+                        break;
+                    }
+                    c if c.is_whitespace() || matches!(c, '~' | '+' | '(' | ')') => {}
+                    _ => other = true,
+                },
+            }
+        }
+        if other {
+            out.push_str("{{_}}");
+        }
+        rest = inner.get(end + 2..).unwrap_or("");
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The string literals quoted in a Pebble expression, each as written out.
+fn quoted_literals(expression: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut chars = expression.chars();
+    while let Some(q) = chars.by_ref().find(|c| matches!(c, '"' | '\'')) {
+        let mut literal = String::new();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => literal.extend(chars.next()),
+                c if c == q => break,
+                c => literal.push(c),
+            }
+        }
+        found.push(literal);
+    }
+    found
 }
 
 /// Where an activity carries a credential typed in clear. `secret_variables` are the variables
@@ -238,6 +337,11 @@ pub(crate) fn credentials(a: &Activity, secret_variables: &BTreeSet<String>) -> 
         if secret_variables.contains(target) && types_a_value_json(a.settings.get("expr")) {
             found.push(Credential {
                 place: format!("the value for `{target}`"),
+                setting: setting(&["expr"]),
+            });
+        } else if let Some(place) = typed_url_credential(a.settings.get("expr")) {
+            found.push(Credential {
+                place: format!("{place} in the value for `{target}`"),
                 setting: setting(&["expr"]),
             });
         }
@@ -256,6 +360,11 @@ pub(crate) fn credentials(a: &Activity, secret_variables: &BTreeSet<String>) -> 
                 if secret_variables.contains(target) && types_a_value_json(entry.get(key)) {
                     found.push(Credential {
                         place: format!("the value for `{target}`"),
+                        setting: setting(&["setVariablesArray", &index, key]),
+                    });
+                } else if let Some(place) = typed_url_credential(entry.get(key)) {
+                    found.push(Credential {
+                        place: format!("{place} in the value for `{target}`"),
                         setting: setting(&["setVariablesArray", &index, key]),
                     });
                 }
@@ -329,6 +438,14 @@ pub(crate) fn credentials(a: &Activity, secret_variables: &BTreeSet<String>) -> 
     found
 }
 
+/// Where a value a set-variable types is a URL carrying a credential in clear, as written or
+/// as its Pebble literals and branches type it ([`url_credentials`]): the first such place.
+/// The value is secret by that place whatever the variable is called or marked, as a variable
+/// whose value is such a URL is.
+fn typed_url_credential(value: Option<&Value>) -> Option<String> {
+    url_credentials(value?.as_str()?).into_iter().next()
+}
+
 /// A screen pop's activity type (`activityName`), as real exports give it: it opens
 /// `screenPopUrl` on the agent's desktop with `queryParameters` added.
 const SCREEN_POP: &str = "screen-pop";
@@ -372,16 +489,19 @@ fn screen_pop_credentials(a: &Activity) -> Vec<Credential> {
     found
 }
 
-/// The settings of an activity whose kind wxcflow does not model (`http-request-v3`, say) that
-/// could carry a credential, read conservatively [assumed]: every property whose name says it
-/// is a URL, a header, authentication, a password, a token, a key or a secret
-/// ([`crate::secret::names::may_name_credential_place`]) and holds typed text, and every
-/// property holding such a member at any depth, is secret whole. Not reported as a credential
-/// typed in clear (it may be none): only hidden, and the file holding it kept private.
-pub(crate) fn unknown_kind_places(a: &Activity) -> Vec<Vec<String>> {
-    if a.kind() != Kind::Other || a.activity_name.as_deref() == Some(SCREEN_POP) {
-        return Vec::new();
-    }
+/// The settings of an activity that wxcflow does not model, read conservatively [assumed]:
+/// every property of a kind wxcflow does not model (`http-request-v3`, say), and every property
+/// a modelled kind carries beyond the ones wxcflow reads or writes for it
+/// ([`modelled_properties`]: an `http-request-v2`'s `proxyUrl` or `authToken` in a newer
+/// export). Such a property is secret whole when its name says it is a URL, a header,
+/// authentication, a password, a token, a key or a secret
+/// ([`crate::secret::names::may_name_credential_place`]) and it holds typed text, when it holds
+/// such a member at any depth, or when it holds, at any depth, text that is a URL carrying a
+/// credential typed in clear ([`url_credentials`]: `endpoint = "https://u:pw@host/"`) whatever
+/// its name. Not reported as a credential typed in clear (it may be none): only hidden, and the
+/// file holding it kept private.
+pub(crate) fn unmodelled_places(a: &Activity) -> Vec<Vec<String>> {
+    let modelled = modelled_properties(a);
     fn holds_named(value: &Value) -> bool {
         match value {
             Value::Object(members) => members.iter().any(|(name, value)| {
@@ -392,17 +512,57 @@ pub(crate) fn unknown_kind_places(a: &Activity) -> Vec<Vec<String>> {
             _ => false,
         }
     }
+    fn holds_credential_url(value: &Value) -> bool {
+        match value {
+            Value::String(text) => !url_credentials(text).is_empty(),
+            Value::Object(members) => members.values().any(holds_credential_url),
+            Value::Array(items) => items.iter().any(holds_credential_url),
+            _ => false,
+        }
+    }
     // A flag (`authenticated = false`) says whether, not what: no credential.
     a.settings
         .iter()
+        .filter(|(name, _)| !modelled.contains(name.as_str()))
         .filter(|(name, value)| {
             (crate::secret::names::may_name_credential_place(name)
                 && !value.is_boolean()
                 && typed(value))
                 || holds_named(value)
+                || holds_credential_url(value)
         })
         .map(|(name, _)| vec![name.clone()])
         .collect()
+}
+
+/// The properties wxcflow reads or writes for an activity's kind: those real exports carry
+/// for a modelled kind ([`full_settings`], with their `:name` twins), a set-variable's
+/// `setVariablesArray`, and a screen pop's (`screenPopUrl`, `queryParameters`, `target`,
+/// `screenPopDesktopLabel`, `description`, as real exports give them). None for a kind wxcflow
+/// does not model.
+fn modelled_properties(a: &Activity) -> BTreeSet<&'static str> {
+    let kind = a.kind();
+    let mut known: BTreeSet<&'static str> = BTreeSet::new();
+    if kind == Kind::Other {
+        if a.activity_name.as_deref() == Some(SCREEN_POP) {
+            known.extend([
+                "screenPopUrl",
+                "queryParameters",
+                "target",
+                "screenPopDesktopLabel",
+                "description",
+            ]);
+        }
+        return known;
+    }
+    known.extend(full_settings(kind).into_iter().map(|(key, _)| key));
+    for (key, twin) in name_twins(kind) {
+        known.extend([*key, *twin]);
+    }
+    if kind == Kind::SetVariable {
+        known.insert("setVariablesArray");
+    }
+    known
 }
 
 /// Whether a setting's value types something in clear: text outside `{{ ... }}` templates and
@@ -555,6 +715,28 @@ mod tests {
             url_credentials("https://a.example/x?ke%79=k1&lang=en"),
             vec!["URL parameter `ke%79`"]
         );
+    }
+
+    #[test]
+    fn pebble_literals_in_a_url_are_typed_text() {
+        for url in [
+            "https://h.example/?apikey={{ 'K1' }}",
+            "{{ \"https://u:K2@h.example/\" }}",
+            "https://h.example/?token={{ Prefix ~ 'K3' }}",
+            "{% if a %}https://h.example/?key=K4{% endif %}",
+            "{% set u = 'https://u:K5@h.example/' %}{{u}}",
+            "{{ \"https://u:\" ~ Pw ~ \"@h.example/\" }}",
+        ] {
+            assert!(!url_credentials(url).is_empty(), "{url}");
+        }
+        for url in [
+            "https://h.example/?apikey={{ Key }}",
+            "https://{{ Host }}/x?lang={{ 'en' }}",
+            "{{ \"https://h.example/\" ~ Path }}",
+            "{% if a %}https://h.example/{% endif %}",
+        ] {
+            assert!(url_credentials(url).is_empty(), "{url}");
+        }
     }
 
     #[test]

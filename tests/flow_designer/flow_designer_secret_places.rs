@@ -579,3 +579,232 @@ fn screen_pops_and_unknown_kinds_hide_their_credential_places() {
         assert_eq!(outputs(*secrets), reference, "depends on {secrets:?}");
     }
 }
+
+/// (what, the voice lookup export with a credential typed in a Pebble string literal of a URL
+/// or a credential URL set into a variable, the secret's text).
+fn literal_url_cases() -> Vec<(&'static str, Value, &'static str)> {
+    let mut cases = Vec::new();
+    let mut add = |what, activity: &str, key: &str, value: &str, secret| {
+        let mut export = voice_lookup();
+        if key == "screenPopUrl" {
+            retype(&mut export, activity, "screen-pop");
+        }
+        set_property(&mut export, activity, &[key], json!(value));
+        cases.push((what, export, secret));
+    };
+    add(
+        "a parameter's literal",
+        "Lookup",
+        "httpRequestUrl",
+        "https://crm.example.com/x?lang=en&apikey={{ 'LITERAL-KEY-1' }}",
+        "LITERAL-KEY-1",
+    );
+    add(
+        "a URL written as one literal",
+        "GetToken",
+        "httpRequestUrl",
+        "{{ \"https://svc:LITERAL-PW-2@crm.example.com/token\" }}",
+        "LITERAL-PW-2",
+    );
+    add(
+        "a screen pop's literal",
+        "Lookup",
+        "screenPopUrl",
+        "https://crm.example.com/pop?token={{ 'LITERAL-TOKEN-3' | upper }}",
+        "LITERAL-TOKEN-3",
+    );
+    add(
+        "a credential URL set into a variable",
+        "SetGreeting",
+        "expr",
+        "https://svc:SET-PW-4@crm.example.com/",
+        "SET-PW-4",
+    );
+    add(
+        "a credential URL set in a branch",
+        "SetGreeting",
+        "expr",
+        "{% if true %}https://crm.example.com/?apikey=SET-KEY-5{% endif %}",
+        "SET-KEY-5",
+    );
+    cases
+}
+
+/// A string literal inside a Pebble block of a URL is typed text, as it is in a credential
+/// header, and a set-variable that types a URL carrying a credential is a credential place:
+/// textconv, diff (text, JSON, Markdown), decompile's stdout and check hide it, check warns of
+/// it, and a spec written from it is private.
+#[test]
+fn pebble_literals_in_urls_and_credential_urls_set_into_variables_are_secret_by_place() {
+    for (what, export, secret) in literal_url_cases() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, value: &Value| {
+            let text = serde_json::to_string_pretty(value).unwrap();
+            std::fs::write(dir.path().join(name), text).unwrap()
+        };
+        write("plain.json", &voice_lookup());
+        write("typed.json", &export);
+        let mut all = String::new();
+        for args in [
+            &["textconv", "typed.json"][..],
+            &["diff", "plain.json", "typed.json"],
+            &["diff", "plain.json", "typed.json", "--format", "json"],
+            &["diff", "plain.json", "typed.json", "--format", "markdown"],
+            &["decompile", "typed.json"],
+            &["check", "typed.json"],
+            &["decompile", "typed.json", "-o", "typed.toml"],
+            &["textconv", "typed.toml"],
+            &["diff", "plain.json", "typed.toml"],
+        ] {
+            let o = wxcflow(dir.path(), args);
+            let text = shown(&o);
+            assert!(
+                !text.contains(secret),
+                "{what}: `wxcflow {}` printed the secret:\n{text}",
+                args.join(" ")
+            );
+            all.push_str(&text);
+        }
+        assert!(all.contains("typed in clear"), "{what}: {all}");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let spec = std::fs::metadata(dir.path().join("typed.toml")).unwrap();
+            assert_eq!(spec.permissions().mode() & 0o777, 0o600, "{what}");
+        }
+    }
+}
+
+/// The voice lookup export with `GetToken` (an `http-request-v2`, a kind wxcflow models)
+/// carrying properties it does not model, as a newer export could: `key` in a proxy URL's
+/// password, an auth token, an API key and a header table.
+fn known_kind_with_unmodelled(key: &str) -> Value {
+    let mut export = voice_lookup();
+    let proxy = format!("http://proxy:{key}@proxy.example.com:3128/");
+    set_property(&mut export, "GetToken", &["proxyUrl"], json!(proxy));
+    set_property(&mut export, "GetToken", &["authToken"], json!(key));
+    set_property(&mut export, "GetToken", &["apiKey"], json!(key));
+    let headers = json!({"Authorization": format!("Bearer {key}")});
+    set_property(&mut export, "GetToken", &["httpRequestHeadersV2"], headers);
+    set_property(&mut export, "GetToken", &["retryPolicy"], json!("linear"));
+    export
+}
+
+/// A property a modelled kind carries beyond the ones wxcflow reads is read as an unknown
+/// kind's are: each whose name says URL, header, auth, token or key is hidden whole by
+/// textconv, diff (text, JSON, Markdown) and a spec written from the export (private), still
+/// compared by value; the kind's modelled properties and other unmodelled ones are shown.
+#[test]
+fn unmodelled_properties_of_a_known_kind_are_read_as_an_unknown_kinds() {
+    let outputs = |key: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, value: &Value| {
+            let text = serde_json::to_string_pretty(value).unwrap();
+            std::fs::write(dir.path().join(name), text).unwrap()
+        };
+        write("old.json", &known_kind_with_unmodelled("OLD-KEY-1234"));
+        write("new.json", &known_kind_with_unmodelled(key));
+        let mut all = String::new();
+        for args in [
+            &["textconv", "new.json"][..],
+            &["diff", "old.json", "new.json"],
+            &["diff", "old.json", "new.json", "--format", "json"],
+            &["diff", "old.json", "new.json", "--format", "markdown"],
+            &["check", "new.json"],
+            &["decompile", "new.json", "-o", "new.toml"],
+            &["textconv", "new.toml"],
+            &["check", "new.toml"],
+        ] {
+            let o = wxcflow(dir.path(), args);
+            all.push_str(&format!("$ {}\n{}", args.join(" "), shown(&o)));
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let spec = std::fs::metadata(dir.path().join("new.toml")).unwrap();
+            assert_eq!(spec.permissions().mode() & 0o777, 0o600);
+        }
+        all
+    };
+    let reference = outputs("UNMODELLED-KEY-4711");
+    assert!(!reference.contains("UNMODELLED-"), "{reference}");
+    for line in [
+        "GetToken.proxyUrl = •••",
+        "GetToken.authToken = •••",
+        "GetToken.apiKey = •••",
+        "GetToken.httpRequestHeadersV2.Authorization = •••",
+        "GetToken.retryPolicy = \"linear\"",
+        "GetToken.proxyUrl: ••• → •••",
+    ] {
+        assert!(reference.contains(line), "{line}: {reference}");
+    }
+    assert_eq!(outputs("OTHER-SECRET-0815"), reference);
+}
+
+/// For an activity of a kind wxcflow does not model, and for a property a modelled kind
+/// carries beyond what wxcflow reads, text that is a URL carrying a credential typed in clear
+/// is hidden whatever the property is called (`endpoint`, `target`, nested or not), in a file
+/// that reads and in one that does not (a merge conflict); a plain URL there is shown.
+#[test]
+fn a_credential_url_in_an_unmodelled_property_is_hidden_whatever_its_name() {
+    let mut export = voice_lookup();
+    retype(&mut export, "Lookup", "http-request-v3");
+    let endpoint = "https://svc:ENDPOINT-PW-1@crm.example.com/";
+    set_property(&mut export, "Lookup", &["endpoint"], json!(endpoint));
+    let target = json!({"primary": "https://crm.example.com/x?apikey=TARGET-KEY-2"});
+    set_property(&mut export, "Lookup", &["target"], target);
+    let mirror = "https://crm.example.com/m?lang=en&token=MIRROR-TOKEN-3";
+    set_property(&mut export, "GetToken", &["mirror"], json!(mirror));
+    let plain = "https://crm.example.com/plain";
+    set_property(&mut export, "Lookup", &["homepage"], json!(plain));
+    let secrets = ["ENDPOINT-PW-1", "TARGET-KEY-2", "MIRROR-TOKEN-3"];
+    let dir = tempfile::tempdir().unwrap();
+    let text = serde_json::to_string_pretty(&export).unwrap();
+    std::fs::write(dir.path().join("new.json"), &text).unwrap();
+    std::fs::write(
+        dir.path().join("plain.json"),
+        serde_json::to_string_pretty(&voice_lookup()).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("conflict.json"),
+        format!("<<<<<<< HEAD\n{text}\n=======\n{{}}\n>>>>>>> other\n"),
+    )
+    .unwrap();
+    let mut all = String::new();
+    for args in [
+        &["textconv", "new.json"][..],
+        &["diff", "plain.json", "new.json"],
+        &["diff", "plain.json", "new.json", "--format", "json"],
+        &["diff", "plain.json", "new.json", "--format", "markdown"],
+        &["decompile", "new.json", "-o", "new.toml"],
+        &["textconv", "new.toml"],
+        &["textconv", "conflict.json"],
+        &["check", "conflict.json"],
+    ] {
+        let o = wxcflow(dir.path(), args);
+        let shown = shown(&o);
+        for secret in secrets {
+            assert!(
+                !shown.contains(secret),
+                "`wxcflow {}` printed {secret}:\n{shown}",
+                args.join(" ")
+            );
+        }
+        all.push_str(&shown);
+    }
+    for line in [
+        "Lookup.endpoint = •••",
+        "Lookup.target.primary = •••",
+        "GetToken.mirror = •••",
+        "Lookup.homepage = \"https://crm.example.com/plain\"",
+    ] {
+        assert!(all.contains(line), "{line}: {all}");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let spec = std::fs::metadata(dir.path().join("new.toml")).unwrap();
+        assert_eq!(spec.permissions().mode() & 0o777, 0o600);
+    }
+}
