@@ -137,7 +137,9 @@ pub(super) fn textconv(s: &Session, path: &Path, bytes: &[u8], kind: InputKind) 
     // A file that does not read is shown as it is, as for specs, but for its secret values.
     let shown = match fd::model::FdFlow::read_quoted(&source) {
         (Ok(flow), _) => flow.textconv(),
-        (Err(_), quoted) => quoted.text(),
+        // Read again as text that does not read: TOML is hidden from its first broken line on
+        // (what follows cannot be told apart), over what the partial reading hid.
+        (Err(_), quoted) => fd::quote::unreadable(quoted.source).text(),
     };
     out!(s, "{}", diagnostic::printable(&shown));
     Some(Ok(Done::Clean))

@@ -79,7 +79,13 @@ pub fn unreadable(mut source: SourceFile) -> Quoted {
     }
     // Ranges the source already hides (what a model that did not build told secret) stay so.
     hidden.extend(source.hidden().iter().cloned());
-    let hidden = merged(hidden);
+    let mut hidden = merged(hidden);
+    // A file's last line break is no value: kept, so that the text still ends a line.
+    if let Some(last) = hidden.last_mut() {
+        if last.end == source.text.len() && source.text.ends_with('\n') && last.len() > 1 {
+            last.end -= 1;
+        }
+    }
     for r in &hidden {
         source.hide(r.clone());
     }
@@ -176,7 +182,10 @@ fn first_toml_error(text: &str) -> Option<usize> {
     );
     let parsed = errors
         .iter()
-        .filter_map(|e| e.unexpected().or(e.context()))
+        // The earlier of where the parser stopped and what it was reading (an array left open
+        // is told at the end of the file, its `[` as the context).
+        .flat_map(|e| [e.unexpected(), e.context()])
+        .flatten()
         .map(|span| span.start())
         .min();
     let first = match (receiver.first, parsed) {
@@ -680,6 +689,11 @@ fn setting_may_hold(setting: &[Step], string: &mut dyn FnMut() -> Option<String>
         (Some("queryParameters"), Some(name)) => is_credential_header(name),
         (Some("queryParameters"), None) => setting.len() > 1,
         (Some("expr"), _) => true,
+        // A 2026 set-variable's values: which variable each sets, and whether it is secure,
+        // cannot be told in a file that does not read.
+        (Some("setVariablesArray"), _) => {
+            matches!(setting.last(), Some(Step::Key(k)) if k == "expr" || k == "literal")
+        }
         // Any other activity's kind is not known in a file that does not read: a property whose
         // name says it may carry a credential (`authToken`, `requestHeaders`), or anything
         // under one, is hidden [assumed], as an unknown kind's is in a file that reads; so is
@@ -779,7 +793,7 @@ mod tests {
         // Broken TOML: everything from the line of the first error on.
         let broken = "name = \"x\"\nnote = \"unterminated\nkey = \"k4\"\n";
         let shown = unreadable(SourceFile::new("f.toml", broken)).text();
-        assert_eq!(shown, format!("name = \"x\"\n{MASK}"));
+        assert_eq!(shown, format!("name = \"x\"\n{MASK}\n"));
     }
 
     #[test]

@@ -470,7 +470,7 @@ fn nesting_past_the_limits_is_a_located_error_not_a_crash() {
         );
         let out = wxcflow(dir.path(), &["textconv", &file]);
         assert_eq!(out.status.code(), Some(0), "{name}: {}", transcript(&out));
-        assert_eq!(String::from_utf8_lossy(&out.stdout), "•••", "{name}");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "•••\n", "{name}");
     }
     // A template with 8,000 `elif`s, or 30,000 chained `not`s: refused before minijinja's
     // parser, which goes one call deeper for each.

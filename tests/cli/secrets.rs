@@ -1101,6 +1101,36 @@ fn json_that_is_no_flow_document_is_not_quoted_as_toml() {
     );
 }
 
+/// Flow Designer files that do not read: a 2026 set-variable's `literal` and `expr` are hidden
+/// (which variable each sets, secure or not, cannot be told); a spec broken by an array left
+/// open is hidden from that line on, as a Webex Connect spec is.
+#[test]
+fn flow_designer_files_that_do_not_read_hide_set_values_and_what_follows_a_break() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("sva.json"),
+        "<<<<<<< HEAD\n{\"variables\": [{\"name\": \"Pass\", \"isSecure\": true, \"value\": null}], \"process\": {\"activities\": {\"a1\": {\"properties\": {\"activityName\": \"set-variable\", \"setVariablesArray\": [{\"srcVariable\": \"Pass\", \"literal\": \"SVA-LIT-1\", \"expr\": \"SVA-EXPR-2\"}]}}}}}\n=======\n>>>>>>> x\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("broken.fd.toml"),
+        "[flow_designer]\nname = \"b\"\n\n[activities.Call]\ntype = \"http-request-v2\"\n\n\
+         [activities.Call.settings]\nbogus = [1\nhttpRequestMethod = \"GET\"\n\
+         httpRequestUrl = \"https://h.example.com/?apikey=PLAIN-KEY-3\"\nnote = \"AFTER-4\"\n",
+    )
+    .unwrap();
+    let shown = transcripts(
+        d,
+        &[&["textconv", "sva.json"], &["textconv", "broken.fd.toml"]],
+        ("p", "s"),
+    );
+    for leaked in ["SVA-LIT-1", "SVA-EXPR-2", "PLAIN-KEY-3", "AFTER-4"] {
+        assert!(!shown.contains(leaked), "{leaked}: {shown}");
+    }
+    assert!(shown.contains("srcVariable"), "the rest is shown: {shown}");
+}
+
 #[test]
 fn a_file_that_does_not_read_shows_none_of_its_secrets_in_textconv_graph_or_sheet() {
     let reference = unreadable_outputs(REFERENCE_SECRETS);
