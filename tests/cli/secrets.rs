@@ -2016,39 +2016,13 @@ fn user_name_spec(token: &str, user: &str) -> String {
 #[test]
 fn a_url_user_name_without_a_password_is_a_credential() {
     let outputs = |secrets: (&str, &str)| {
-        let dir = tempfile::tempdir().unwrap();
-        let write = |name: &str, spec: String| std::fs::write(dir.path().join(name), spec).unwrap();
-        write("u.toml", user_name_spec(secrets.0, "plain-user"));
-        write("old.toml", user_name_spec("old-token", "plain-user"));
         // The user name a plain variable gives is a secret in the run only (as in a password).
-        write("r.toml", user_name_spec(secrets.0, secrets.1));
-        let built = run(dir.path(), &["build", "u.toml", "-o", "u.json"], secrets);
-        assert!(built.status.success(), "{}", common::transcript(&built));
-        let all = transcripts(
-            dir.path(),
-            &[
-                &["textconv", "u.toml"][..],
-                &["textconv", "u.json"],
-                &["diff", "old.toml", "u.toml"],
-                &["diff", "old.toml", "u.toml", "--format", "json"],
-                &["diff", "old.toml", "u.toml", "--format", "markdown"],
-                &["sheet", "u.toml"],
-                &["graph", "u.toml"],
-                &["check", "u.toml"],
-                &["run", "r.toml"],
-                &["run", "r.toml", "--format", "json"],
-                &["decompile", "u.json"],
-                &["decompile", "u.json", "-o", "back.toml"],
-            ],
+        typed_credential_outputs(
+            user_name_spec(secrets.0, "plain-user"),
+            user_name_spec("old-token", "plain-user"),
+            user_name_spec(secrets.0, secrets.1),
             secrets,
-        );
-        #[cfg(unix)]
-        for file in ["u.json", "back.toml"] {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.path().join(file)).unwrap();
-            assert_eq!(mode.permissions().mode() & 0o777, 0o600, "{file}");
-        }
-        all
+        )
     };
     let reference = outputs(("REFERENCE-TOKEN-4711", "REFERENCE-USER-0815"));
     assert!(!reference.contains("REFERENCE-"), "{reference}");
@@ -2081,6 +2055,45 @@ fn separated_parameters_spec(key: &str, pwd: &str, plain: &str) -> String {
     )
 }
 
+/// Every output of a Connect spec `typed` (holding a typed credential) against `old`, and of a
+/// run of `run_spec`: textconv, diff (text, JSON, Markdown), sheet, graph, check, run (text,
+/// JSON), decompile; the built document and the decompiled spec must be private.
+fn typed_credential_outputs(
+    typed: String,
+    old: String,
+    run_spec: String,
+    secrets: (&str, &str),
+) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, spec) in [("s.toml", typed), ("old.toml", old), ("r.toml", run_spec)] {
+        std::fs::write(dir.path().join(name), spec).unwrap();
+    }
+    let built = run(dir.path(), &["build", "s.toml", "-o", "s.json"], secrets);
+    assert!(built.status.success(), "{}", common::transcript(&built));
+    let all = transcripts(
+        dir.path(),
+        &[
+            &["textconv", "s.toml"][..],
+            &["textconv", "s.json"],
+            &["diff", "old.toml", "s.toml"],
+            &["diff", "old.toml", "s.toml", "--format", "json"],
+            &["diff", "old.toml", "s.toml", "--format", "markdown"],
+            &["sheet", "s.toml"],
+            &["graph", "s.toml"],
+            &["check", "s.toml"],
+            &["run", "r.toml"],
+            &["run", "r.toml", "--format", "json"],
+            &["decompile", "s.json"],
+            &["decompile", "s.json", "-o", "back.toml"],
+        ],
+        secrets,
+    );
+    for file in ["s.json", "back.toml"] {
+        common::assert_private(&dir.path().join(file));
+    }
+    all
+}
+
 /// Query parameters after a second `?` or a `;` are read as parameters, as servers commonly
 /// read them: a credential typed there is secret by its place (textconv, diff, sheet, graph,
 /// check, decompile print the same bytes whatever it is; build and decompile write private
@@ -2088,44 +2101,12 @@ fn separated_parameters_spec(key: &str, pwd: &str, plain: &str) -> String {
 #[test]
 fn parameters_after_a_second_question_mark_or_a_semicolon_are_credential_places() {
     let outputs = |secrets: (&str, &str)| {
-        let dir = tempfile::tempdir().unwrap();
-        let write = |name: &str, spec: String| std::fs::write(dir.path().join(name), spec).unwrap();
-        write(
-            "s.toml",
+        typed_credential_outputs(
             separated_parameters_spec(secrets.0, secrets.1, "x"),
-        );
-        write(
-            "old.toml",
             separated_parameters_spec("old-key", "old-pwd", "x"),
-        );
-        write("r.toml", separated_parameters_spec("k", "p", secrets.1));
-        let built = run(dir.path(), &["build", "s.toml", "-o", "s.json"], secrets);
-        assert!(built.status.success(), "{}", common::transcript(&built));
-        let all = transcripts(
-            dir.path(),
-            &[
-                &["textconv", "s.toml"][..],
-                &["textconv", "s.json"],
-                &["diff", "old.toml", "s.toml"],
-                &["diff", "old.toml", "s.toml", "--format", "json"],
-                &["diff", "old.toml", "s.toml", "--format", "markdown"],
-                &["sheet", "s.toml"],
-                &["graph", "s.toml"],
-                &["check", "s.toml"],
-                &["run", "r.toml"],
-                &["run", "r.toml", "--format", "json"],
-                &["decompile", "s.json"],
-                &["decompile", "s.json", "-o", "back.toml"],
-            ],
+            separated_parameters_spec("k", "p", secrets.1),
             secrets,
-        );
-        #[cfg(unix)]
-        for file in ["s.json", "back.toml"] {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.path().join(file)).unwrap();
-            assert_eq!(mode.permissions().mode() & 0o777, 0o600, "{file}");
-        }
-        all
+        )
     };
     let reference = outputs(("REFERENCE-KEY-4711", "REFERENCE-PWD-0815"));
     assert!(!reference.contains("REFERENCE-"), "{reference}");

@@ -514,6 +514,37 @@ fn screen_pop_and_unknown_kind(key: &str, pin: &str) -> Value {
     export
 }
 
+/// `old` and `new` written as exports, and what textconv, diff (text, JSON, Markdown), check and
+/// decompile print of them (then `extra` commands); the spec decompiled from `new` must be private.
+fn old_and_new_outputs(old: &Value, new: &Value, extra: &[&[&str]]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, value) in [("old.json", old), ("new.json", new)] {
+        let text = serde_json::to_string_pretty(value).unwrap();
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    let mut all = String::new();
+    let standard: [&[&str]; 7] = [
+        &["textconv", "new.json"],
+        &["diff", "old.json", "new.json"],
+        &["diff", "old.json", "new.json", "--format", "json"],
+        &["diff", "old.json", "new.json", "--format", "markdown"],
+        &["check", "new.json"],
+        &["decompile", "new.json", "-o", "new.toml"],
+        &["textconv", "new.toml"],
+    ];
+    for args in standard.iter().chain(extra) {
+        let o = wxcflow(dir.path(), args);
+        all.push_str(&format!("$ {}\n{}", args.join(" "), shown(&o)));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let spec = std::fs::metadata(dir.path().join("new.toml")).unwrap();
+        assert_eq!(spec.permissions().mode() & 0o777, 0o600);
+    }
+    all
+}
+
 /// A screen pop's URL and query parameters are credential places as an HTTP request's are,
 /// and an activity of a kind wxcflow does not know has every property whose name says URL,
 /// header, auth, password, token, key or secret taken for one: textconv and diff (text, JSON,
@@ -522,36 +553,11 @@ fn screen_pop_and_unknown_kind(key: &str, pin: &str) -> Value {
 #[test]
 fn screen_pops_and_unknown_kinds_hide_their_credential_places() {
     let outputs = |(key, pin): (&str, &str)| {
-        let dir = tempfile::tempdir().unwrap();
-        let write = |name: &str, value: &Value| {
-            let text = serde_json::to_string_pretty(value).unwrap();
-            std::fs::write(dir.path().join(name), text).unwrap()
-        };
-        write(
-            "old.json",
+        old_and_new_outputs(
             &screen_pop_and_unknown_kind("old-key", "old-pin"),
-        );
-        write("new.json", &screen_pop_and_unknown_kind(key, pin));
-        let mut all = String::new();
-        for args in [
-            &["textconv", "new.json"][..],
-            &["diff", "old.json", "new.json"],
-            &["diff", "old.json", "new.json", "--format", "json"],
-            &["diff", "old.json", "new.json", "--format", "markdown"],
-            &["check", "new.json"],
-            &["decompile", "new.json", "-o", "new.toml"],
-            &["textconv", "new.toml"],
-        ] {
-            let o = wxcflow(dir.path(), args);
-            all.push_str(&format!("$ {}\n{}", args.join(" "), shown(&o)));
-        }
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let spec = std::fs::metadata(dir.path().join("new.toml")).unwrap();
-            assert_eq!(spec.permissions().mode() & 0o777, 0o600);
-        }
-        all
+            &screen_pop_and_unknown_kind(key, pin),
+            &[],
+        )
     };
     let reference = outputs(("REFERENCE-KEY-4711", "REFERENCE-PIN-0815"));
     assert!(!reference.contains("REFERENCE-"), "{reference}");
@@ -697,34 +703,11 @@ fn known_kind_with_unmodelled(key: &str) -> Value {
 #[test]
 fn unmodelled_properties_of_a_known_kind_are_read_as_an_unknown_kinds() {
     let outputs = |key: &str| {
-        let dir = tempfile::tempdir().unwrap();
-        let write = |name: &str, value: &Value| {
-            let text = serde_json::to_string_pretty(value).unwrap();
-            std::fs::write(dir.path().join(name), text).unwrap()
-        };
-        write("old.json", &known_kind_with_unmodelled("OLD-KEY-1234"));
-        write("new.json", &known_kind_with_unmodelled(key));
-        let mut all = String::new();
-        for args in [
-            &["textconv", "new.json"][..],
-            &["diff", "old.json", "new.json"],
-            &["diff", "old.json", "new.json", "--format", "json"],
-            &["diff", "old.json", "new.json", "--format", "markdown"],
-            &["check", "new.json"],
-            &["decompile", "new.json", "-o", "new.toml"],
-            &["textconv", "new.toml"],
-            &["check", "new.toml"],
-        ] {
-            let o = wxcflow(dir.path(), args);
-            all.push_str(&format!("$ {}\n{}", args.join(" "), shown(&o)));
-        }
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let spec = std::fs::metadata(dir.path().join("new.toml")).unwrap();
-            assert_eq!(spec.permissions().mode() & 0o777, 0o600);
-        }
-        all
+        old_and_new_outputs(
+            &known_kind_with_unmodelled("OLD-KEY-1234"),
+            &known_kind_with_unmodelled(key),
+            &[&["check", "new.toml"]],
+        )
     };
     let reference = outputs("UNMODELLED-KEY-4711");
     assert!(!reference.contains("UNMODELLED-"), "{reference}");
