@@ -127,8 +127,22 @@ pub(crate) fn is_credential_header(name: &str) -> bool {
 /// value there is taken for a credential [assumed]. `authenticated` (HTTP requests' flag) says
 /// whether, not what: it is not taken.
 pub(crate) fn may_name_credential_place(name: &str) -> bool {
-    const STEMS: [&str; 9] = [
-        "url", "uri", "header", "auth", "password", "token", "key", "secret", "cookie",
+    // `connection` for connection strings (`connectionString`), which carry a password.
+    const STEMS: [&str; 14] = [
+        "url",
+        "uri",
+        "header",
+        "auth",
+        "password",
+        "passwd",
+        "passphrase",
+        "pwd",
+        "token",
+        "key",
+        "secret",
+        "cookie",
+        "bearer",
+        "connection",
     ];
     let decoded = percent_decoded(name);
     words(&decoded)
@@ -491,6 +505,9 @@ mod tests {
             "keys",
             "uriTemplate",
             "pin",
+            "Pwd2",
+            "bearer",
+            "connectionString",
         ] {
             assert!(may_name_credential_place(name), "{name}");
         }
