@@ -50,6 +50,12 @@ impl Text {
         }
     }
 
+    /// A URL as runs show it: secret whole when it carries a credential typed in clear (user
+    /// information, a credential parameter's value), the URL read as browsers read it.
+    pub fn url(value: impl Into<String>) -> Text {
+        names::url_shown(Text::plain(value))
+    }
+
     /// A value computed from a secret: shown as the mask even when empty.
     pub fn computed(value: impl Into<String>) -> Text {
         Text {

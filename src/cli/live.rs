@@ -93,11 +93,12 @@ mod real {
                     Err(e) => return failed(e.to_string()),
                 };
                 let status = response.status();
-                let location = response
+                let raw_location = response
                     .headers()
                     .get("location")
                     .and_then(|v| v.to_str().ok())
-                    .and_then(|l| resolve_location(&url, l));
+                    .map(str::to_string);
+                let location = (raw_location.as_deref()).and_then(|l| resolve_location(&url, l));
                 let other_scheme = status.is_redirection()
                     && response
                         .headers()
@@ -114,7 +115,13 @@ mod real {
                     };
                 }
                 if let (true, Some(next)) = (status.is_redirection(), location) {
-                    let shown = Text::new(next.clone(), r.url.is_secret());
+                    // Secret when the Location as sent reads as carrying a credential, even
+                    // where resolving it makes that a path (`http:user:pass@host` from an
+                    // http URL).
+                    let raw_secret = raw_location
+                        .as_deref()
+                        .is_some_and(|l| Text::url(l).is_secret());
+                    let shown = Text::new(next.clone(), r.url.is_secret() || raw_secret);
                     if hops.len() >= MAX_REDIRECTS {
                         hops.push(Hop {
                             status: status.as_u16(),

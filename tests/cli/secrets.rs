@@ -779,6 +779,9 @@ fn a_live_redirect_to_a_url_with_a_credential_hides_it() {
             "GET /landing?apikey=HOP-KEY-0001",
         ),
         ("http:\\\\u:HOP-KEY-0001@{host}/landing", "GET /landing"),
+        // From an http URL, `http:` and no slash make a path (WHATWG); the Location as sent
+        // reads as user information all the same.
+        ("http:u:HOP-KEY-0001@{host}/landing", "GET /u:HOP-KEY-0001@"),
     ] {
         let dir = tempfile::tempdir().unwrap();
         let (base, seen) = server(2, move |head| {
@@ -813,6 +816,34 @@ fn a_live_redirect_to_a_url_with_a_credential_hides_it() {
         );
         assert!(!text.contains("HOP-KEY-0001"), "{location}: {text}");
     }
+}
+
+/// A redirect past the limit is the reply itself: its Location, with a credential parameter,
+/// is shown as `•••` in the JSON trace's reply headers too.
+#[cfg(feature = "live")]
+#[test]
+fn a_reply_location_with_a_credential_is_hidden_past_the_redirect_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let (base, seen) = server(11, |_| redirect_to("/loop?apikey=LOOP-KEY-0001"));
+    std::fs::write(
+        dir.path().join("loop.toml"),
+        format!(
+            "[flow]\nname = \"Loop\"\n\n[trigger]\ntype = \"webhook\"\nevent = \"Loop\"\n\
+             sample = '{{\"id\": \"1\"}}'\nnext = \"call\"\n\n[nodes.call]\ntype = \"http\"\n\
+             method = \"GET\"\nurl = \"{base}/start\"\n\
+             next = {{ onSuccess = \"end:Success\", onError = \"end:Error\", onTimeout = \"end:Error\" }}\n"
+        ),
+    )
+    .unwrap();
+    let out = run(
+        dir.path(),
+        &["run", "loop.toml", "--live", "--format", "json"],
+        ("", ""),
+    );
+    let text = common::transcript(&out);
+    assert_eq!(seen.join().unwrap().len(), 11);
+    assert!(text.contains("more than 10 redirects"), "{text}");
+    assert!(!text.contains("LOOP-KEY-0001"), "{text}");
 }
 
 /// A request whose body is secret is never sent on to another origin by a redirect that would

@@ -1076,7 +1076,7 @@ impl Machine<'_> {
         // A reply that fills a secret variable is secret whole, as in Connect runs.
         let secret_reply = outputs.iter().any(|(v, _)| frame.secret_names.contains(*v));
         let reply = self.http.send(&request, &mut redirects);
-        let reply = reply.tainted_by(secret_reply);
+        let reply = reply.tainted_by(secret_reply).with_locations_shown();
         if let Reply::Refused { reason } = &reply {
             return Err(Stop::Refused(a.name.clone(), reason.clone()));
         }

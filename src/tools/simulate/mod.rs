@@ -115,6 +115,22 @@ impl Reply {
         }
         self
     }
+
+    /// The reply with its `Location` and `Content-Location` shown as URLs are: secret whole when
+    /// they carry a credential typed in clear, as a redirect hop's Location is (a redirect past
+    /// the limit is the reply itself).
+    pub(crate) fn with_locations_shown(mut self) -> Reply {
+        if let Reply::Response { headers, .. } = &mut self {
+            for (name, value) in headers.iter_mut() {
+                if name.eq_ignore_ascii_case("location")
+                    || name.eq_ignore_ascii_case("content-location")
+                {
+                    *value = crate::secret::names::url_shown(std::mem::take(value));
+                }
+            }
+        }
+        self
+    }
 }
 
 /// A redirect the client met on the way to the reply.
@@ -498,7 +514,8 @@ impl Machine<'_> {
                     let reply = self
                         .http
                         .send(&req, &mut redirects)
-                        .tainted_by(secret_reply);
+                        .tainted_by(secret_reply)
+                        .with_locations_shown();
                     if let Reply::Refused { reason } = &reply {
                         return Err(Stop::Refused(node.key.clone(), reason.clone()));
                     }
