@@ -4,14 +4,15 @@
 //! variables, headers, query parameters and URL parameters, and the headers and URL parameters
 //! of a Webex Connect run's requests. Told by the words of a name, never by a value.
 
-/// The words of a name: split at non-alphanumerics and camelCase humps, lowercased
-/// (`JDSToken` -> jds, token; `x-token-passphrase` -> x, token, passphrase).
+/// The words of a name: split at anything but letters (digits too: `ApiKey2` names a key as
+/// `ApiKey` does) and at camelCase humps, lowercased (`JDSToken` -> jds, token;
+/// `x-token-passphrase` -> x, token, passphrase).
 fn words(name: &str) -> Vec<String> {
     let chars: Vec<char> = name.chars().collect();
     let mut words = Vec::new();
     let mut word = String::new();
     for (i, &c) in chars.iter().enumerate() {
-        if !c.is_ascii_alphanumeric() {
+        if !c.is_ascii_alphabetic() {
             if !word.is_empty() {
                 words.push(std::mem::take(&mut word));
             }
@@ -472,6 +473,12 @@ mod tests {
             "pIn",
             "cOOkie",
             "X-API-KEY",
+            "ApiKey1",
+            "Password1",
+            "X-Api-Key2",
+            "Token2",
+            "pin1",
+            "Authorization2",
         ] {
             assert!(is_credential_header(name), "{name}");
         }
