@@ -219,12 +219,17 @@ pub(super) fn write_manifest(
     dir: &Path,
     manifest: &Manifest,
 ) -> Result<(), String> {
-    // A tenant file that types a secret literally (`wxc::literal-secret`) has its digest in
-    // the manifest, from which the secret could be guessed offline: such a manifest is as
-    // private as the document holding the secret (which verify must read anyway).
+    // The manifest holds each tenant file's digest: one that types a secret (a literal secret
+    // parameter, a URL's password or key) would let it be guessed offline. Such a tenant's
+    // document is private, or the tenant failed (a value of the wrong shape), or it was warned
+    // `wxc::literal-secret`: the manifest is then as private as the documents (which verify
+    // must read anyway).
     let literal = wxcflow::diagnostic::Code::LiteralSecret.as_str();
-    let private = (manifest.tenants.iter().chain(&manifest.kept))
-        .any(|t| t.warnings.iter().any(|w| w == literal));
+    let private = (manifest.tenants.iter().chain(&manifest.kept)).any(|t| {
+        t.private
+            || t.status == wxcflow::emit::provenance::Status::Failed
+            || t.warnings.iter().any(|w| w == literal)
+    });
     let options = io::WriteOptions {
         private,
         durable: true,

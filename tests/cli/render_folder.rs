@@ -145,12 +145,12 @@ fn verify_reports_what_is_not_a_lock_at_the_lock_files_name() {
     assert_eq!(verify(dir.path()).0, Some(1));
 }
 
-/// The manifest records each tenant file's digest: one of a file that types a secret literally
-/// (`wxc::literal-secret`) would let the secret be guessed offline, so that manifest is 0600,
-/// as the document holding the secret is; verify still passes.
+/// The manifest records each tenant file's digest: one of a file that types a secret (a literal
+/// secret parameter, `wxc::literal-secret`; a URL's password) would let the secret be guessed
+/// offline, so that manifest is 0600, as the document holding the secret is; verify passes.
 #[cfg(unix)]
 #[test]
-fn a_manifest_digesting_a_literal_secret_is_private() {
+fn a_manifest_digesting_a_typed_secret_is_private() {
     use std::os::unix::fs::PermissionsExt;
     let dir = batch(&[("a.toml", OFF)]);
     assert_eq!(render(dir.path(), &[]).status.code(), Some(0));
@@ -171,6 +171,16 @@ fn a_manifest_digesting_a_literal_secret_is_private() {
     );
     common::assert_private(&manifest);
     assert_eq!(verify(dir.path()).0, Some(0), "{}", verify(dir.path()).1);
+    // A URL's password typed in a tenant file: the document is private, and so the manifest.
+    std::fs::write(
+        dir.path().join("tenants/a.toml"),
+        "token_service_url = \"https://u:hunter2@t.example.com/x\"\ndebug_report = false\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&manifest, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = render(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+    common::assert_private(&manifest);
 }
 
 #[test]
