@@ -334,7 +334,10 @@ pub(crate) fn credentials(a: &Activity, secret_variables: &BTreeSet<String>) -> 
     let mut found = Vec::new();
     if a.kind() == Kind::SetVariable {
         let target = a.text("srcVariable").unwrap_or("");
-        if secret_variables.contains(target) && types_a_value_json(a.settings.get("expr")) {
+        // A target the flow does not declare (a global variable) is told by its name.
+        let holds_secret =
+            |target: &str| secret_variables.contains(target) || is_secret_name(target);
+        if holds_secret(target) && types_a_value_json(a.settings.get("expr")) {
             found.push(Credential {
                 place: format!("the value for `{target}`"),
                 setting: setting(&["expr"]),
@@ -357,7 +360,7 @@ pub(crate) fn credentials(a: &Activity, secret_variables: &BTreeSet<String>) -> 
                 .unwrap_or("");
             let index = i.to_string();
             for key in ["expr", "literal"] {
-                if secret_variables.contains(target) && types_a_value_json(entry.get(key)) {
+                if holds_secret(target) && types_a_value_json(entry.get(key)) {
                     found.push(Credential {
                         place: format!("the value for `{target}`"),
                         setting: setting(&["setVariablesArray", &index, key]),

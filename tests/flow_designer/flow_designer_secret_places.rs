@@ -187,6 +187,26 @@ fn credential_shapes() -> Vec<(&'static str, Value, &'static str)> {
     }
     set_property(&mut set, "SetGreeting", &["expr"], json!(97531864));
     cases.push(("a set-variable's value as a number", set, "97531864"));
+    // A value typed into a variable the flow does not declare (a global one), named as a
+    // credential: told by its name.
+    let mut global = voice_lookup();
+    set_property(
+        &mut global,
+        "SetGreeting",
+        &["srcVariable"],
+        json!("apiPassword"),
+    );
+    set_property(
+        &mut global,
+        "SetGreeting",
+        &["expr"],
+        json!("GLOBAL-PASSWORD-5150"),
+    );
+    cases.push((
+        "a value typed into an undeclared credential-named variable",
+        global,
+        "GLOBAL-PASSWORD-5150",
+    ));
     cases
 }
 
