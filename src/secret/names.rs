@@ -128,15 +128,15 @@ pub(crate) fn is_credential_header(name: &str) -> bool {
 /// value there is taken for a credential [assumed]. `authenticated` (HTTP requests' flag) says
 /// whether, not what: it is not taken.
 pub(crate) fn may_name_credential_place(name: &str) -> bool {
-    // `connection` for connection strings (`connectionString`), which carry a password.
-    const STEMS: [&str; 14] = [
+    // `pass` for passwords, passcodes and passphrases; `connection` for connection strings
+    // (`connectionString`), which carry a password; `otp` and `signature` for one-time codes
+    // and signed requests. A word ending in `url` or `uri` names one too (`myurl`, `proxyuri`).
+    const STEMS: [&str; 13] = [
         "url",
         "uri",
         "header",
         "auth",
-        "password",
-        "passwd",
-        "passphrase",
+        "pass",
         "pwd",
         "token",
         "key",
@@ -144,12 +144,16 @@ pub(crate) fn may_name_credential_place(name: &str) -> bool {
         "cookie",
         "bearer",
         "connection",
+        "signature",
     ];
     let decoded = percent_decoded(name);
-    words(&decoded)
-        .iter()
-        .any(|w| w != "authenticated" && STEMS.iter().any(|stem| w.starts_with(stem)))
-        || is_credential_header(&decoded)
+    words(&decoded).iter().any(|w| {
+        w != "authenticated"
+            && (STEMS.iter().any(|stem| w.starts_with(stem))
+                || w.ends_with("url")
+                || w.ends_with("uri")
+                || w == "otp")
+    }) || is_credential_header(&decoded)
 }
 
 /// The headers HTTP itself carries credentials in.
@@ -515,6 +519,12 @@ mod tests {
             "Pwd2",
             "bearer",
             "connectionString",
+            "myurl",
+            "proxyuri",
+            "userPass",
+            "passcode",
+            "otp",
+            "signature",
         ] {
             assert!(may_name_credential_place(name), "{name}");
         }
