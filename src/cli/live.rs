@@ -99,7 +99,9 @@ mod real {
                     .and_then(|v| v.to_str().ok())
                     .map(str::to_string);
                 let location = (raw_location.as_deref()).and_then(|l| resolve_location(&url, l));
-                let other_scheme = status.is_redirection()
+                // The statuses fetch follows (300 and 305 are answers, as browsers take them).
+                let redirect = matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308);
+                let other_scheme = redirect
                     && response
                         .headers()
                         .get("location")
@@ -114,7 +116,7 @@ mod real {
                         ),
                     };
                 }
-                if let (true, Some(next)) = (status.is_redirection(), location) {
+                if let (true, Some(next)) = (redirect, location) {
                     // Secret when the Location as sent reads as carrying a credential, even
                     // where resolving it makes that a path (`http:user:pass@host` from an
                     // http URL).

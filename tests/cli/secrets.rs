@@ -846,6 +846,33 @@ fn a_reply_location_with_a_credential_is_hidden_past_the_redirect_limit() {
     assert!(!text.contains("LOOP-KEY-0001"), "{text}");
 }
 
+/// A 300 or a 305 with a Location is an answer, not a redirect (fetch follows 301, 302, 303,
+/// 307 and 308 only): the node leaves through onSuccess with it, nothing more is sent.
+#[cfg(feature = "live")]
+#[test]
+fn a_live_300_or_305_is_an_answer_not_a_redirect() {
+    for status in ["300 Multiple Choices", "305 Use Proxy"] {
+        let dir = tempfile::tempdir().unwrap();
+        let reply = format!("HTTP/1.1 {status}\r\nLocation: /elsewhere\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        let (base, seen) = server(1, move |_| reply.clone());
+        std::fs::write(
+            dir.path().join("a.toml"),
+            format!(
+                "[flow]\nname = \"A\"\n\n[trigger]\ntype = \"webhook\"\nevent = \"A\"\n\
+                 sample = '{{\"id\": \"1\"}}'\nnext = \"call\"\n\n[nodes.call]\ntype = \"http\"\n\
+                 method = \"GET\"\nurl = \"{base}/start\"\n\
+                 next = {{ onSuccess = \"end:Success\", onError = \"end:Error\", onTimeout = \"end:Error\" }}\n"
+            ),
+        )
+        .unwrap();
+        let out = run(dir.path(), &["run", "a.toml", "--live"], ("", ""));
+        let text = common::transcript(&out);
+        assert_eq!(out.status.code(), Some(0), "{status}: {text}");
+        assert!(!text.contains("redirect"), "{status}: {text}");
+        assert_eq!(seen.join().unwrap().len(), 1);
+    }
+}
+
 /// A request whose body is secret is never sent on to another origin by a redirect that would
 /// carry the body again (307, 308): the run stops at the node, and nothing reaches the other
 /// origin. A 303 (the body dropped) is followed as before.
