@@ -429,6 +429,16 @@ fn spec_places(flow: &FdFlow) -> Vec<Vec<Step>> {
             let mut place = root.clone();
             place.push("settings".into());
             place.extend(setting.iter().map(Step::from));
+            // A setting inside a list (`setVariablesArray`'s items) is at an index in TOML.
+            if setting.iter().any(|s| s.parse::<usize>().is_ok()) {
+                let mut indexed = root.clone();
+                indexed.push("settings".into());
+                indexed.extend(setting.iter().map(|s| match s.parse::<usize>() {
+                    Ok(i) => Step::Index(i),
+                    Err(_) => Step::from(s),
+                }));
+                places.push(indexed);
+            }
             places.push(place);
             if let Some(first) = setting.first() {
                 let mut place = root.clone();

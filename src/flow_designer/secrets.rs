@@ -218,9 +218,8 @@ fn types_a_value(expression: &str) -> bool {
 /// variable is called or marked, as a Webex Connect variable's default is
 /// ([`crate::flow::Variable::default_types_credential`]).
 fn value_types_url_credential(v: &Variable) -> bool {
-    v.value
-        .as_str()
-        .is_some_and(|value| !url_credentials(value).is_empty())
+    // In a list or a table too: a credential place is secret whatever its JSON type.
+    typed_url_credential(Some(&v.value)).is_some()
 }
 
 /// Where a URL carries a credential in clear (see [`crate::secret::names::url_credentials`]),
@@ -337,16 +336,19 @@ pub(crate) fn credentials(a: &Activity, secret_variables: &BTreeSet<String>) -> 
         // A target the flow does not declare (a global variable) is told by its name.
         let holds_secret =
             |target: &str| secret_variables.contains(target) || is_secret_name(target);
-        if holds_secret(target) && types_a_value_json(a.settings.get("expr")) {
-            found.push(Credential {
-                place: format!("the value for `{target}`"),
-                setting: setting(&["expr"]),
-            });
-        } else if let Some(place) = typed_url_credential(a.settings.get("expr")) {
-            found.push(Credential {
-                place: format!("{place} in the value for `{target}`"),
-                setting: setting(&["expr"]),
-            });
+        // The value is in `expr`, or in `literal` (what build writes, and some exports carry).
+        for key in ["expr", "literal"] {
+            if holds_secret(target) && types_a_value_json(a.settings.get(key)) {
+                found.push(Credential {
+                    place: format!("the value for `{target}`"),
+                    setting: setting(&[key]),
+                });
+            } else if let Some(place) = typed_url_credential(a.settings.get(key)) {
+                found.push(Credential {
+                    place: format!("{place} in the value for `{target}`"),
+                    setting: setting(&[key]),
+                });
+            }
         }
         // 2026 exports: every assignment in `setVariablesArray` (its `expr` and `literal`).
         let entries = a
@@ -446,7 +448,14 @@ pub(crate) fn credentials(a: &Activity, secret_variables: &BTreeSet<String>) -> 
 /// The value is secret by that place whatever the variable is called or marked, as a variable
 /// whose value is such a URL is.
 fn typed_url_credential(value: Option<&Value>) -> Option<String> {
-    url_credentials(value?.as_str()?).into_iter().next()
+    match value? {
+        Value::String(text) => url_credentials(text).into_iter().next(),
+        // A URL in a list or a table is one all the same (a credential place is secret
+        // whatever its JSON type).
+        Value::Array(items) => items.iter().find_map(|v| typed_url_credential(Some(v))),
+        Value::Object(members) => members.values().find_map(|v| typed_url_credential(Some(v))),
+        _ => None,
+    }
 }
 
 /// A screen pop's activity type (`activityName`), as real exports give it: it opens

@@ -207,6 +207,43 @@ fn credential_shapes() -> Vec<(&'static str, Value, &'static str)> {
         global,
         "GLOBAL-PASSWORD-5150",
     ));
+    // The value in a set-variable's `literal` (what build writes), as in its `expr`.
+    let mut literal = voice_lookup();
+    set_property(
+        &mut literal,
+        "SetGreeting",
+        &["srcVariable"],
+        json!("apiPassword"),
+    );
+    set_property(&mut literal, "SetGreeting", &["expr"], json!(""));
+    set_property(
+        &mut literal,
+        "SetGreeting",
+        &["literal"],
+        json!("TOP-LITERAL-6161"),
+    );
+    cases.push(("a set-variable's literal", literal, "TOP-LITERAL-6161"));
+    // A 2026 set-variable's list of assignments.
+    let mut array = voice_lookup();
+    set_property(
+        &mut array,
+        "SetGreeting",
+        &["setVariablesArray"],
+        json!([{"srcVariable": "apiPassword", "literal": "ARRAY-LITERAL-8383"}]),
+    );
+    cases.push(("a setVariablesArray literal", array, "ARRAY-LITERAL-8383"));
+    // A variable's value that is a list holding a URL with a key.
+    let mut listed = voice_lookup();
+    for v in listed["variables"].as_array_mut().unwrap() {
+        if v["name"] == "Greeting" {
+            v["value"] = json!(["https://h.example.com/?apikey=LISTED-URL-KEY-7272"]);
+        }
+    }
+    cases.push((
+        "a variable's value as a list of URLs",
+        listed,
+        "LISTED-URL-KEY-7272",
+    ));
     cases
 }
 
