@@ -128,14 +128,14 @@ pub(crate) fn is_credential_header(name: &str) -> bool {
 /// value there is taken for a credential [assumed]. `authenticated` (HTTP requests' flag) says
 /// whether, not what: it is not taken.
 pub(crate) fn may_name_credential_place(name: &str) -> bool {
-    // `pass` for passwords, passcodes and passphrases; `connection` for connection strings
-    // (`connectionString`), which carry a password; `otp` and `signature` for one-time codes
-    // and signed requests. A word ending in `url` or `uri` names one too (`myurl`, `proxyuri`).
-    const STEMS: [&str; 13] = [
+    // `pass` for passwords, passcodes and passphrases; `conn`ection strings, which carry a
+    // password; `cred`entials; `otp`, `jwt`, `sas`, `pem`, `session` and `signature` for codes,
+    // tokens, keys and signed requests; `auth` anywhere (`oauth`); a word ending in `url` or
+    // `uri` (`myurl`, `proxyuris`) names one too.
+    const STEMS: [&str; 17] = [
         "url",
         "uri",
         "header",
-        "auth",
         "pass",
         "pwd",
         "token",
@@ -144,15 +144,24 @@ pub(crate) fn may_name_credential_place(name: &str) -> bool {
         "cookie",
         "bearer",
         "connection",
+        "connstr",
+        "cred",
         "signature",
+        "session",
+        "jwt",
+        "pincode",
     ];
     let decoded = percent_decoded(name);
-    words(&decoded).iter().any(|w| {
+    // Also read lowercased whole, where humps would split a word (`URLs` -> ur, ls).
+    let lower = decoded.to_ascii_lowercase();
+    (words(&decoded).iter().chain(&words(&lower))).any(|w| {
         w != "authenticated"
             && (STEMS.iter().any(|stem| w.starts_with(stem))
-                || w.ends_with("url")
-                || w.ends_with("uri")
-                || w == "otp")
+                || w.contains("auth")
+                || ["url", "uri", "urls", "uris", "otp"]
+                    .iter()
+                    .any(|end| w.ends_with(end))
+                || ["sas", "pem", "conn"].contains(&w.as_str()))
     }) || is_credential_header(&decoded)
 }
 
@@ -525,6 +534,16 @@ mod tests {
             "passcode",
             "otp",
             "signature",
+            "oauth",
+            "connStr",
+            "cred",
+            "jwt",
+            "totp",
+            "sas",
+            "pincode",
+            "URLs",
+            "session",
+            "pem",
         ] {
             assert!(may_name_credential_place(name), "{name}");
         }
