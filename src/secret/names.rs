@@ -56,7 +56,8 @@ pub(crate) fn is_credential_name(name: &str) -> bool {
 }
 
 /// What a variable's name says it holds, when that is sensitive: a card number, a CVV or CVC,
-/// a PIN, a password or passphrase, a token, a secret or an API key. Told by the words of the
+/// a PIN, a password, passcode or passphrase, a token or one-time code (`otp`), a secret or an
+/// API key. Told by the words of the
 /// name (`subFlowCVV_makePayment` -> sub, flow, cvv, make, payment), so that `shipping` is no
 /// PIN; a name whose last word says it is about the thing rather than the thing itself
 /// (`tokenUrl`, `TokenSource`, `pinLength`, `passwordPolicy`) is not taken.
@@ -79,11 +80,11 @@ pub(crate) fn sensitive_name(name: &str) -> Option<&'static str> {
             "a card security code"
         } else if has("pin") {
             "a PIN"
-        } else if has("password") || has("passwd") || has("pwd") {
+        } else if has("password") || has("passwd") || has("pwd") || has("passcode") {
             "a password"
         } else if has("passphrase") {
             "a passphrase"
-        } else if has("token") {
+        } else if has("token") || has("otp") || has("totp") {
             "a token"
         } else if has("secret") {
             "a secret"
@@ -492,6 +493,8 @@ mod tests {
             "Token2",
             "pin1",
             "Authorization2",
+            "Passcode",
+            "otp",
         ] {
             assert!(is_credential_header(name), "{name}");
         }
