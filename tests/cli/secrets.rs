@@ -1397,6 +1397,23 @@ fn a_connect_credential_typed_in_a_request_is_secret_by_its_place() {
     }
 }
 
+/// The runs of a Connect spec and of its Flow Designer build, text and JSON.
+fn runs_of_both_targets(spec: String, secrets: (&str, &str)) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("s.toml"), spec).unwrap();
+    build_for_flow_designer(dir.path(), "s.toml", "s.json", secrets);
+    transcripts(
+        dir.path(),
+        &[
+            &["run", "s.toml"][..],
+            &["run", "s.toml", "--format", "json"],
+            &["run", "s.json"],
+            &["run", "s.json", "--format", "json"],
+        ],
+        secrets,
+    )
+}
+
 /// A plain variable whose value a request carries as a credential (a `pin` header, a `?apikey=`
 /// parameter), or whose value is a URL with a password, is a secret in the run of either target:
 /// the variables list, the assignments in the trace (a copy of it too) and the request show it
@@ -1418,21 +1435,7 @@ fn a_variable_a_request_carries_as_a_credential_is_masked_in_the_run() {
              next = {{ onSuccess = \"end:Success\", onError = \"end:Error\", onTimeout = \"end:Error\" }}\n"
         )
     };
-    let outputs = |secrets: (&str, &str)| {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("v.toml"), spec(secrets.0, secrets.1)).unwrap();
-        build_for_flow_designer(dir.path(), "v.toml", "v.json", secrets);
-        transcripts(
-            dir.path(),
-            &[
-                &["run", "v.toml"][..],
-                &["run", "v.toml", "--format", "json"],
-                &["run", "v.json"],
-                &["run", "v.json", "--format", "json"],
-            ],
-            secrets,
-        )
-    };
+    let outputs = |secrets: (&str, &str)| runs_of_both_targets(spec(secrets.0, secrets.1), secrets);
     let reference = outputs(("REFERENCE-PIN-4711", "REFERENCE-KEY-0815"));
     assert!(!reference.contains("REFERENCE-"), "{reference}");
     assert!(reference.contains("Copy = \"•••\""), "{reference}");
@@ -1476,14 +1479,7 @@ fn headers_the_flow_lists_as_credentials_are_secret_in_runs_and_the_flow_designe
         for (from, to) in [("d.toml", "d.json"), ("old.toml", "old.json")] {
             build_for_flow_designer(dir.path(), from, to, secrets);
         }
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.path().join("d.json"))
-                .unwrap()
-                .permissions();
-            assert_eq!(mode.mode() & 0o777, 0o600, "the built file holds the value");
-        }
+        common::assert_private(&dir.path().join("d.json"));
         let built = std::fs::read_to_string(dir.path().join("d.json")).unwrap();
         assert!(
             built.contains(secrets.0),
@@ -1610,21 +1606,7 @@ fn a_variable_holding_a_url_with_a_credential_parameter_is_masked_in_the_run() {
              next = {{ onSuccess = \"end:Success\", onError = \"end:Error\", onTimeout = \"end:Error\" }}\n"
         )
     };
-    let outputs = |secrets: (&str, &str)| {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("u.toml"), spec(secrets.0, secrets.1)).unwrap();
-        build_for_flow_designer(dir.path(), "u.toml", "u.json", secrets);
-        transcripts(
-            dir.path(),
-            &[
-                &["run", "u.toml"][..],
-                &["run", "u.toml", "--format", "json"],
-                &["run", "u.json"],
-                &["run", "u.json", "--format", "json"],
-            ],
-            secrets,
-        )
-    };
+    let outputs = |secrets: (&str, &str)| runs_of_both_targets(spec(secrets.0, secrets.1), secrets);
     let reference = outputs(("REFERENCE-KEY-4711", "REFERENCE-KEY-0815"));
     assert!(!reference.contains("REFERENCE-"), "{reference}");
     assert!(
