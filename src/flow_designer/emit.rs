@@ -639,11 +639,10 @@ enum Part {
     LinkWidget(usize),
 }
 
-/// Where the parts of a process go while its outline is made: each is a marker, an object
-/// whose one member says which part (in [`Marked`]'s list) it stands for.
-const MARK: &str = "\u{0}wxcflow-part";
-
 /// The parts a skeleton's markers stand for: (the plan's place in the list of plans, part).
+/// Where the parts of a process go while its outline is made, each is a marker: the number
+/// of its part in this list (a number allocates nothing; the members an export kept for a
+/// part are found by its place, see [`KeptOverParts`]).
 #[derive(Default)]
 struct Marked {
     parts: Vec<(usize, Part)>,
@@ -651,10 +650,9 @@ struct Marked {
 
 impl Marked {
     fn mark(&mut self, plan: usize, part: Part) -> Value {
-        let mut marker = Map::new();
-        marker.insert(MARK.to_string(), json!(self.parts.len()));
+        let marker = json!(self.parts.len());
         self.parts.push((plan, part));
-        Value::Object(marker)
+        marker
     }
 }
 
@@ -721,10 +719,14 @@ pub(crate) fn write_checked(flow: &FdFlow, validator: &FdValidator) -> Option<St
     }
     let plans = plans(flow);
     let mut marked = Marked::default();
+    // The members kept over parts land on numbers there, and are left out: written over
+    // each part as it is made.
     let mut skeleton = emit_with(flow, &plans, Some(&mut marked));
+    let kept = kept_over_parts(&flow.kept.top);
     let writer = Writer {
         plans: &plans,
         marked: &marked,
+        kept: &kept,
         validator,
         outlines: std::cell::RefCell::new(vec![None; marked.parts.len()]),
     };
@@ -741,6 +743,7 @@ pub(crate) fn write_checked(flow: &FdFlow, validator: &FdValidator) -> Option<St
             writer: &writer,
             value: &skeleton,
             place: Place::Top,
+            pointer: String::new(),
         };
         serde::Serialize::serialize(&top, &mut serializer).ok()?;
     }
@@ -766,9 +769,6 @@ fn kept_fits(kept: &BTreeMap<String, Value>) -> bool {
                 .collect(),
             None => vec![key.clone()],
         };
-        if path.iter().any(|step| step == MARK) {
-            return false;
-        }
         let regions: [&[&str]; 4] = [
             &["process", "activities"],
             &["diagram", "widgets"],
@@ -820,31 +820,57 @@ fn put_outlines(skeleton: &mut Value, outlines: &mut [Option<Value>]) -> Option<
 
 /// The part a marker stands for, by its place in [`Marked`]'s list.
 fn marker(value: &Value) -> Option<usize> {
-    value
-        .get(MARK)
-        .and_then(Value::as_u64)
-        .and_then(|n| usize::try_from(n).ok())
+    value.as_u64().and_then(|n| usize::try_from(n).ok())
+}
+
+/// The members an export kept over its parts (`kept`'s pointers to a member of an activity or
+/// a widget, see [`kept_fits`]), by the pointer to the part's region, then the part's id.
+type KeptOverParts<'k> = BTreeMap<String, BTreeMap<String, Vec<(String, &'k Value)>>>;
+
+fn kept_over_parts(kept: &BTreeMap<String, Value>) -> KeptOverParts<'_> {
+    let mut over: KeptOverParts = BTreeMap::new();
+    for (key, value) in kept {
+        let Some((part, member)) = key.rsplit_once('/') else {
+            continue;
+        };
+        let Some((region, id)) = part.rsplit_once('/') else {
+            continue;
+        };
+        if !(region.ends_with("/process/activities") || region.ends_with("/diagram/widgets")) {
+            continue;
+        }
+        let unescape = |s: &str| s.replace("~1", "/").replace("~0", "~");
+        over.entry(region.to_string())
+            .or_default()
+            .entry(unescape(id))
+            .or_default()
+            .push((unescape(member), value));
+    }
+    over
 }
 
 /// What [`write_checked`] writes with.
 struct Writer<'w, 'f> {
     plans: &'w [Plan<'f>],
     marked: &'w Marked,
+    kept: &'w KeptOverParts<'f>,
     validator: &'w FdValidator,
     /// Each part's outline, by its marker, once written.
     outlines: std::cell::RefCell<Vec<Option<Value>>>,
 }
 
 impl Writer<'_, '_> {
-    /// The part a marker stands for, written whole, with the members kept for it over its
-    /// own, and checked against its definition in the schema; `None` when it is not valid.
-    fn part(&self, marker_value: &Value) -> Option<(usize, Value)> {
+    /// The part a marker stands for (with id `id` in the region at `region`, a JSON
+    /// pointer), written whole, with the members kept for it over its own, and checked
+    /// against its definition in the schema; `None` when it is not valid.
+    fn part(&self, marker_value: &Value, region: &str, id: &str) -> Option<(usize, Value)> {
         let n = marker(marker_value)?;
         let &(plan, part) = self.marked.parts.get(n)?;
         let mut value = self.plans.get(plan)?.part(part);
-        if let (Value::Object(value), Value::Object(kept)) = (&mut value, marker_value) {
-            for (k, v) in kept.iter().filter(|(k, _)| k.as_str() != MARK) {
-                value.insert(k.clone(), v.clone());
+        let kept = self.kept.get(region).and_then(|ids| ids.get(id));
+        if let (Value::Object(value), Some(kept)) = (&mut value, kept) {
+            for (k, v) in kept {
+                value.insert(k.clone(), (*v).clone());
             }
         }
         let valid = match part {
@@ -901,6 +927,8 @@ struct At<'a, 'w, 'f> {
     writer: &'a Writer<'w, 'f>,
     value: &'a Value,
     place: Place,
+    /// The value's JSON pointer, kept down to the parts' regions.
+    pointer: String,
 }
 
 impl serde::Serialize for At<'_, '_, '_> {
@@ -916,7 +944,7 @@ impl serde::Serialize for At<'_, '_, '_> {
             if self.place == Place::Parts {
                 let (n, part) = self
                     .writer
-                    .part(value)
+                    .part(value, &self.pointer, key)
                     .ok_or_else(|| S::Error::custom("a part is not valid"))?;
                 out.serialize_entry(key, &part)?;
                 self.writer.keep_outline(n, part);
@@ -931,12 +959,21 @@ impl serde::Serialize for At<'_, '_, '_> {
                 (Place::Process, "activities") | (Place::Diagram, "widgets") => Place::Parts,
                 _ => Place::Plain,
             };
+            let pointer = match place {
+                Place::Plain => String::new(),
+                _ => format!(
+                    "{}/{}",
+                    self.pointer,
+                    key.replace('~', "~0").replace('/', "~1")
+                ),
+            };
             out.serialize_entry(
                 key,
                 &At {
                     writer: self.writer,
                     value,
                     place,
+                    pointer,
                 },
             )?;
         }
@@ -1052,6 +1089,22 @@ mod tests {
         let export = include_str!("../../fixtures/flow-designer/exports/token-subflow.json");
         let read = FdFlow::read(&SourceFile::new("token-subflow.json", export)).unwrap();
         assert!(agrees("token-subflow.json", &read, &validator));
+        // Members kept over parts, written over each as it is made: valid ones are written.
+        let mut kept = read.clone();
+        let id = kept.process.activities[0].origin.clone().unwrap();
+        let escaped = format!("{id}~1x");
+        kept.kept
+            .top
+            .insert(format!("/diagram/widgets/{id}/label"), json!("kept"));
+        kept.kept
+            .top
+            .insert(format!("/process/activities/{id}/group"), json!("action"));
+        kept.kept
+            .top
+            .insert(format!("/diagram/widgets/{escaped}/label"), json!("none"));
+        assert!(agrees("kept over parts", &kept, &validator));
+        let written = write_checked(&kept, &validator).unwrap();
+        assert!(written.contains("\"label\": \"kept\""));
         for (what, break_it) in breaks {
             let mut flow = read.clone();
             break_it(&mut flow);
@@ -1088,7 +1141,6 @@ mod tests {
             "/eventFlows/eventsMap/GLOBAL_EVENTS",
             "/eventFlows/eventsMap/GLOBAL_EVENTS/process",
             "/eventFlows/eventsMap/GLOBAL_EVENTS/diagram/widgets/abc",
-            "/process/activities/abc/\u{0}wxcflow-part",
         ] {
             assert!(!fits(key), "{key}");
         }
