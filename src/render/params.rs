@@ -147,6 +147,8 @@ impl Renderer<'_> {
             for (key, value) in &t.values {
                 let span = Some(t.source.span(key.span()));
                 let Some(param) = self.params.iter().find(|p| &p.name == key.get_ref()) else {
+                    // Not used, and possibly a secret typed under a misspelt name: not shown.
+                    secret_spans.push(t.source.span(value.span()));
                     out.push(
                         Diagnostic::new(
                             Code::UnknownParam,
