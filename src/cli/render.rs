@@ -348,8 +348,8 @@ pub(super) fn render(
     }
     if tally.write_failed() {
         return Err(Failure::usage(format!(
-            "failed: {} (documents that could not be written; the earlier ones are kept)",
-            tally.failures().join(", ")
+            "not written: {} (documents that could not be written; what was at their places is kept)",
+            tally.unwritten().join(", ")
         )));
     }
     finished(tally.failures())
@@ -363,8 +363,10 @@ fn begin(
     template: &wxcflow::flow::Source,
     planned: &[String],
 ) -> Result<(outdir::Lock, Option<Manifest>), Failure> {
-    std::fs::create_dir_all(dir)
-        .map_err(|e| Failure::usage(format!("cannot create {}: {e}", dir.display())))?;
+    std::fs::create_dir_all(dir).map_err(|e| match std::fs::metadata(dir) {
+        Ok(meta) if !meta.is_dir() => Failure::usage(format!("{} is not a folder", dir.display())),
+        _ => Failure::usage(format!("cannot create {}: {e}", dir.display())),
+    })?;
     let lock = outdir::lock(dir).map_err(Failure::usage)?;
     // A manifest this version cannot read describes nothing it may reuse or remove.
     let previous = match outdir::read_manifest(&s.files, dir) {

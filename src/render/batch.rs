@@ -905,6 +905,11 @@ impl Tally {
         !self.unwritten.is_empty()
     }
 
+    /// The documents that could not be written (their earlier versions kept), sorted.
+    pub fn unwritten(&self) -> Vec<String> {
+        self.unwritten.iter().cloned().collect()
+    }
+
     /// The failed tenants, sorted.
     pub fn failures(&self) -> Vec<String> {
         let mut failures = self.failures.clone();

@@ -526,6 +526,12 @@ fn a_fifo_planted_in_outdir_or_as_a_secret_file_fails_that_tenant_and_blocks_not
         "{stderr}"
     );
     assert!(dir.path().join("out/b.flow.json").is_file());
+    // The closing error names the documents not written, not the tenants that failed to build.
+    let last = stderr.lines().last().unwrap();
+    assert!(
+        last.starts_with("error: not written: a.flow.json ("),
+        "{stderr}"
+    );
     // The manifest says why each failed: the document that could not be written is an I/O error.
     let manifest: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(dir.path().join("out/wxcflow-manifest.json")).unwrap(),

@@ -603,6 +603,19 @@ fn verify_without_a_manifest_is_exit_2() {
 }
 
 #[test]
+fn an_outdir_that_is_a_file_is_named_as_not_a_folder_and_left_alone() {
+    let dir = batch(&[("a.toml", OFF)]);
+    std::fs::write(dir.path().join("out"), "notes\n").unwrap();
+    let out = render(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(stderr(&out), "error: out is not a folder\n");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("out")).unwrap(),
+        "notes\n"
+    );
+}
+
+#[test]
 fn reuse_is_keyed_on_the_build_id_recorded_in_the_manifest() {
     let dir = batch(&[("a.toml", OFF)]);
     assert_eq!(render(dir.path(), &[]).status.code(), Some(0));
