@@ -102,8 +102,9 @@ pub(super) fn build_failed(diagnostics: &[Diagnostic], format: Format) -> Failur
     }
 }
 
-/// Writes what a build made to `target`, or to stdout for `-` (refused when it holds a secret
-/// value), and says so: `wrote TARGET (DETAIL)`; `what` names it in the refusal.
+/// Writes what a build made to `target`, or to stdout for `-` or `/dev/stdout` (stderr for
+/// `/dev/stderr`: see [`io::output_stream`]; refused when it holds a secret value), and says
+/// so: `wrote TARGET (DETAIL)`; `what` names it in the refusal.
 pub(super) fn write_built(
     s: &Session,
     target: &Path,
@@ -112,11 +113,17 @@ pub(super) fn write_built(
     (what, detail): (&str, &str),
     format: Format,
 ) -> Outcome {
-    if target.as_os_str() == "-" {
-        if holds_secret {
-            return Err(Failure::usage(format!("{what} holds secret values; write it to a file (created with mode 0600), not to stdout")));
+    if let Some(stream) = io::output_stream(target) {
+        if holds_secret && stream != io::Stream::Stdin {
+            let to = match stream {
+                io::Stream::Stderr => "stderr",
+                _ => "stdout",
+            };
+            return Err(Failure::usage(format!("{what} holds secret values; write it to a file (created with mode 0600), not to {to}")));
         }
-        out!(s, "{text}");
+        (s.files
+            .write_stream(stream, &io::stream_shown(Some(target)), text))
+        .map_err(Failure::usage)?;
         return Ok(Done::Clean);
     }
     let written = s

@@ -38,6 +38,10 @@ pub struct Files {
     size_limit: std::sync::OnceLock<Option<u64>>,
     /// When stdout is a regular file and that limit is set: the limit.
     stdout_limit: std::sync::OnceLock<Option<u64>>,
+    /// stdout's (device, inode) when it is a regular file: it may be an input (`>> spec`).
+    stdout_file: std::sync::OnceLock<Option<(u64, u64)>>,
+    /// Whether anything was written to stdout yet (what a refusal says was not written).
+    stdout_begun: std::sync::atomic::AtomicBool,
 }
 
 impl Files {
@@ -222,11 +226,26 @@ impl Files {
     #[cfg(unix)]
     fn input_at(&self, meta: &std::fs::Metadata) -> Option<PathBuf> {
         use std::os::unix::fs::MetadataExt as _;
+        self.input_with((meta.dev(), meta.ino()))
+    }
+
+    /// The input whose (device, inode) is `id`, if any.
+    fn input_with(&self, id: (u64, u64)) -> Option<PathBuf> {
         let inputs = self.inputs.lock().ok()?;
         inputs
             .iter()
-            .find(|(dev, ino, _)| *dev == meta.dev() && *ino == meta.ino())
+            .find(|(dev, ino, _)| (*dev, *ino) == id)
             .map(|(_, _, path)| path.clone())
+    }
+
+    /// The input that standard stream `stream` is (`>> spec`), if it is one.
+    fn stream_input(&self, stream: Stream) -> Option<PathBuf> {
+        let id = match stream {
+            // Asked at every write to stdout: the stream stays the same file, told once.
+            Stream::Stdout => *self.stdout_file.get_or_init(|| stream_file(Stream::Stdout)),
+            _ => stream_file(stream),
+        };
+        self.input_with(id?)
     }
 
     #[cfg(not(unix))]
@@ -630,7 +649,23 @@ impl Files {
     /// DEL and the C1 control characters (U+009B starts an escape sequence in some terminals) are
     /// written as `\u00XX`: a valid escape in the JSON and TOML strings that carry them, and plain
     /// text elsewhere.
+    ///
+    /// stdout that is one of the run's input files (`graph spec >> spec`) is never written: the
+    /// run ends with exit 2, as for an output named with `-o`.
     pub fn stdout_write(&self, args: std::fmt::Arguments<'_>) {
+        use std::sync::atomic::Ordering;
+        if let Some(input) = self.stream_input(Stream::Stdout) {
+            let unwritten = match self.stdout_begun.load(Ordering::SeqCst) {
+                true => "the rest was not written",
+                false => "nothing was written",
+            };
+            self.fail_stdout(format!(
+                "refusing to write stdout: it is the input {}; {unwritten}",
+                input.display()
+            ));
+            return;
+        }
+        self.stdout_begun.store(true, Ordering::SeqCst);
         let text = args.to_string();
         let text = wxcflow::diagnostic::escape_c1(text);
         // Past `ulimit -f` the kernel would end the process halfway through the write (`schema >
@@ -652,11 +687,54 @@ impl Files {
     fn record_stdout(&self, result: std::io::Result<()>) {
         if let Err(e) = result {
             if e.kind() != std::io::ErrorKind::BrokenPipe {
-                if let Ok(mut failure) = self.stdout_failure.lock() {
-                    failure.get_or_insert_with(|| e.to_string());
-                }
+                self.fail_stdout(format!("cannot write to stdout: {e}"));
             }
         }
+    }
+
+    fn fail_stdout(&self, message: String) {
+        if let Ok(mut failure) = self.stdout_failure.lock() {
+            failure.get_or_insert(message);
+        }
+    }
+
+    /// Writes an output to a standard stream that `-o` named (`-`, `/dev/stdout`,
+    /// `/dev/stderr`, `/dev/fd/1`): through the descriptor already open, as `>` or `>>` opened
+    /// it (appending stays appending; nothing is truncated or replaced). `shown` is the name
+    /// given. Refused, with nothing written, when the stream is one of the run's input files or
+    /// is stdin.
+    pub fn write_stream(&self, stream: Stream, shown: &Path, text: &str) -> Result<(), String> {
+        if stream == Stream::Stdin {
+            return Err(format!(
+                "refusing to write {}: it is this process's standard input, which is read, not written; nothing was written",
+                shown.display()
+            ));
+        }
+        if let Some(input) = self.stream_input(stream) {
+            return Err(format!(
+                "refusing to write {}: it is the input {}; nothing was written",
+                shown.display(),
+                input.display()
+            ));
+        }
+        if stream == Stream::Stdout {
+            self.stdout_write(format_args!("{text}"));
+            return Ok(());
+        }
+        // stderr: written as stdout would be, and a failure is the command's (exit 2).
+        let text = wxcflow::diagnostic::escape_c1(text.to_string());
+        let written = match limited_stream(2) {
+            None => {
+                let mut stderr = std::io::stderr().lock();
+                stderr.write_all(text.as_bytes()).and_then(|()| stderr.flush())
+            }
+            Some(limit) => within_limit(2, limit, text.as_bytes()).unwrap_or_else(|| {
+                Err(std::io::Error::other(
+                    "stderr is a file, and this output would take it over the process's file size limit (ulimit -f); nothing was written",
+                ))
+            }),
+        };
+        written.map_err(|e| format!("cannot write to stderr: {e}"))
     }
 
     /// Flushes stdout; the failure to report, if writing to it failed at any point.
@@ -664,6 +742,111 @@ impl Files {
         self.record_stdout(std::io::stdout().lock().flush());
         self.stdout_failure.lock().ok().and_then(|f| f.clone())
     }
+}
+
+/// One of the process's standard streams.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stream {
+    Stdin,
+    Stdout,
+    Stderr,
+}
+
+/// The standard stream an output named `path` is: `-` is stdout, and so is any path that names
+/// the process's own open stdout (`/dev/stdout`, `/dev/fd/1`, `/proc/self/fd/1`, a link to one
+/// of them); likewise stderr and stdin. Such a path is the stream, not the file it was opened
+/// on: writing it as a file would replace what `>>` appends to.
+pub fn output_stream(path: &Path) -> Option<Stream> {
+    if path.as_os_str() == "-" {
+        return Some(Stream::Stdout);
+    }
+    standard_stream(path)
+}
+
+/// How an output that is a standard stream is named in a message: as given, or `stdout` for
+/// `-` or no `-o` at all.
+pub fn stream_shown(output: Option<&Path>) -> PathBuf {
+    match output {
+        Some(path) if path.as_os_str() != "-" => path.to_path_buf(),
+        _ => PathBuf::from("stdout"),
+    }
+}
+
+/// The standard stream `path` names, following its links one at a time as the kernel does (at
+/// most 40), until an entry of this process's own descriptor folder (`/proc/<pid>/fd`, which
+/// `/proc/self`, `/proc/thread-self` and `/dev/fd` lead to): the kernel's link there leads to
+/// the open file, whose path says nothing of the stream.
+#[cfg(target_os = "linux")]
+fn standard_stream(path: &Path) -> Option<Stream> {
+    let own = format!("/proc/{}/", std::process::id());
+    let own_fd_folder = |folder: &Path| {
+        let rest = folder.to_str().and_then(|f| f.strip_prefix(&own));
+        rest.is_some_and(|rest| {
+            rest == "fd"
+                || rest.strip_prefix("task/").is_some_and(|task| {
+                    task.strip_suffix("/fd")
+                        .is_some_and(|tid| !tid.contains('/'))
+                })
+        })
+    };
+    let mut path = path.to_path_buf();
+    for _ in 0..40 {
+        let name = path.file_name()?.to_os_string();
+        let parent = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let folder = std::fs::canonicalize(parent).ok()?;
+        if own_fd_folder(&folder) {
+            return match name.to_str()? {
+                "0" => Some(Stream::Stdin),
+                "1" => Some(Stream::Stdout),
+                "2" => Some(Stream::Stderr),
+                _ => None,
+            };
+        }
+        let here = folder.join(&name);
+        if !std::fs::symlink_metadata(&here)
+            .ok()?
+            .file_type()
+            .is_symlink()
+        {
+            return None;
+        }
+        // A relative target is relative to the link's folder; an absolute one replaces it.
+        path = folder.join(std::fs::read_link(&here).ok()?);
+    }
+    None
+}
+
+/// Elsewhere, by the names the system gives its standard streams.
+#[cfg(not(target_os = "linux"))]
+fn standard_stream(path: &Path) -> Option<Stream> {
+    match path.to_str()? {
+        "/dev/stdin" | "/dev/fd/0" => Some(Stream::Stdin),
+        "/dev/stdout" | "/dev/fd/1" => Some(Stream::Stdout),
+        "/dev/stderr" | "/dev/fd/2" => Some(Stream::Stderr),
+        _ => None,
+    }
+}
+
+/// (device, inode) of the file standard stream `stream` is open on, when it is a regular file.
+#[cfg(unix)]
+fn stream_file(stream: Stream) -> Option<(u64, u64)> {
+    use std::os::fd::AsFd as _;
+    use std::os::unix::fs::MetadataExt as _;
+    let fd = match stream {
+        Stream::Stdin => std::io::stdin().as_fd().try_clone_to_owned(),
+        Stream::Stdout => std::io::stdout().as_fd().try_clone_to_owned(),
+        Stream::Stderr => std::io::stderr().as_fd().try_clone_to_owned(),
+    };
+    let meta = std::fs::File::from(fd.ok()?).metadata().ok()?;
+    meta.is_file().then(|| (meta.dev(), meta.ino()))
+}
+
+#[cfg(not(unix))]
+fn stream_file(_: Stream) -> Option<(u64, u64)> {
+    None
 }
 
 /// Writes one line of a report to stderr, with its line break. A failure (`2>/dev/full`) leaves
@@ -846,6 +1029,42 @@ mod together_tests {
             .unwrap_err();
         assert!(err.contains("a.txt"), "{err}");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod standard_stream_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// The names of this process's streams, however reached; another process's, another
+    /// descriptor or a plain file are files.
+    #[test]
+    fn a_path_is_a_standard_stream_only_when_it_names_one_of_this_process() {
+        let dir = tempfile::tempdir().unwrap();
+        let link = dir.path().join("out");
+        std::os::unix::fs::symlink("/dev/stdout", &link).unwrap();
+        let chain = dir.path().join("chain");
+        std::os::unix::fs::symlink("out", &chain).unwrap();
+        let own = format!("/proc/{}/fd/2", std::process::id());
+        for (path, stream) in [
+            ("-", Some(Stream::Stdout)),
+            ("/dev/stdout", Some(Stream::Stdout)),
+            ("/dev/fd/1", Some(Stream::Stdout)),
+            ("/proc/self/fd/1", Some(Stream::Stdout)),
+            ("/proc/thread-self/fd/1", Some(Stream::Stdout)),
+            ("/dev/stderr", Some(Stream::Stderr)),
+            (own.as_str(), Some(Stream::Stderr)),
+            ("/dev/stdin", Some(Stream::Stdin)),
+            (link.to_str().unwrap(), Some(Stream::Stdout)),
+            (chain.to_str().unwrap(), Some(Stream::Stdout)),
+            ("/dev/fd/3", None),
+            ("/proc/1/fd/1", None),
+            ("/dev/null", None),
+            ("out.json", None),
+        ] {
+            assert_eq!(output_stream(Path::new(path)), stream, "{path}");
+        }
     }
 }
 

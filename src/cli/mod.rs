@@ -398,9 +398,7 @@ pub fn run() -> ExitCode {
             let files = io::Files::default();
             files.stdout_write(format_args!("{}", e.render()));
             return match files.stdout_failure() {
-                Some(write) => error::finish(Err(Failure::usage(format!(
-                    "cannot write to stdout: {write}"
-                )))),
+                Some(write) => error::finish(Err(Failure::usage(write))),
                 None => error::usage_exit(false),
             };
         }
@@ -433,7 +431,7 @@ pub fn run() -> ExitCode {
     let code = error::finish(run_command(&session, command));
     // A closed pipe is quiet; any other failure to write stdout makes the run a failure.
     match session.files.stdout_failure() {
-        Some(e) => error::finish(Err(Failure::usage(format!("cannot write to stdout: {e}")))),
+        Some(e) => error::finish(Err(Failure::usage(e))),
         None => code,
     }
 }
@@ -781,24 +779,27 @@ fn compile_as(
 
 /// Writes a command's text to `output`, or to stdout without one. Text that holds a secret
 /// value (`secret` says so: `the document holds secret values`) goes only to a file, created
-/// with mode 0600. `-o -` is stdout, as for `build`.
+/// with mode 0600. `-o -` is stdout, as for `build`, and so is `-o /dev/stdout` (likewise
+/// stderr: see [`io::output_stream`]).
 fn write_text(s: &Session, output: Option<&Path>, text: &str, secret: Option<&str>) -> Outcome {
-    let output = output.filter(|path| path.as_os_str() != "-");
-    match (output, secret) {
-        (None, Some(why)) => Err(Failure::usage(format!(
-            "{why}; write the spec to a file with -o (created with mode 0600)"
-        ))),
-        (None, None) => {
-            out!(s, "{text}");
-            Ok(Done::Clean)
-        }
-        (Some(path), _) => {
-            let options = io::WriteOptions::output(secret.is_some());
-            (s.files.write_output(path, text.as_bytes(), options))
-                .map(|()| Done::Clean)
-                .map_err(Failure::usage)
-        }
+    if let Some(path) = output.filter(|path| io::output_stream(path).is_none()) {
+        let options = io::WriteOptions::output(secret.is_some());
+        return (s.files.write_output(path, text.as_bytes(), options))
+            .map(|()| Done::Clean)
+            .map_err(Failure::usage);
     }
+    let stream = output
+        .and_then(io::output_stream)
+        .unwrap_or(io::Stream::Stdout);
+    if let Some(why) = secret.filter(|_| stream != io::Stream::Stdin) {
+        return Err(Failure::usage(format!(
+            "{why}; write the spec to a file with -o (created with mode 0600)"
+        )));
+    }
+    (s.files
+        .write_stream(stream, &io::stream_shown(output), text))
+    .map(|()| Done::Clean)
+    .map_err(Failure::usage)
 }
 
 /// Plain data (string keys, no maps keyed by anything else) as pretty JSON.

@@ -623,3 +623,232 @@ fn a_spec_of_too_many_tiny_values_is_refused_before_it_is_parsed() {
     }
     assert!(!dir.path().join("out.fd.json").exists());
 }
+
+/// Which of the child's standard streams a test hands a file to.
+#[derive(Clone, Copy, Debug)]
+enum Redirected {
+    Stdout,
+    Stderr,
+}
+
+/// Runs the command with `file` opened to append as its stdout or stderr, as `>> file` or
+/// `2>> file` does; gives the exit code and what the other stream said.
+fn appending_to(
+    dir: &Path,
+    args: &[&str],
+    file: &str,
+    stream: Redirected,
+    env: &[(&str, &str)],
+) -> (Option<i32>, String) {
+    let log = std::fs::OpenOptions::new()
+        .append(true)
+        .open(dir.join(file))
+        .unwrap();
+    let mut command = Command::new(BIN);
+    command
+        .args(args)
+        .current_dir(dir)
+        .envs(env.iter().copied())
+        .stdin(Stdio::null());
+    match stream {
+        Redirected::Stdout => command.stdout(log).stderr(Stdio::piped()),
+        Redirected::Stderr => command.stderr(log).stdout(Stdio::piped()),
+    };
+    let out = command.output().unwrap();
+    let other = match stream {
+        Redirected::Stdout => &out.stderr,
+        Redirected::Stderr => &out.stdout,
+    };
+    (
+        out.status.code(),
+        String::from_utf8_lossy(other).into_owned(),
+    )
+}
+
+fn inode(path: &Path) -> u64 {
+    use std::os::unix::fs::MetadataExt as _;
+    std::fs::metadata(path).unwrap().ino()
+}
+
+/// `-o /dev/stdout` with stdout appending to a log (`>> app.log`) is stdout: the document is
+/// appended through the open descriptor, as `-o -` does, and the log keeps its lines, its inode
+/// and its mode; likewise stderr. A document holding a secret is refused there as on stdout.
+#[test]
+fn an_output_that_names_a_standard_stream_writes_through_it() {
+    let dir = workspace();
+    let document = wxcflow(dir.path(), &["build", "s.toml", "-o", "-"]).stdout;
+    std::fs::write(dir.path().join("d.json"), &document).unwrap();
+    let sheet = wxcflow(dir.path(), &["sheet", "s.toml", "-o", "-"]).stdout;
+    let spec = wxcflow(dir.path(), &["decompile", "d.json", "-o", "-"]).stdout;
+    let mut streams = vec![
+        ("/dev/stdout", Redirected::Stdout),
+        ("/dev/fd/1", Redirected::Stdout),
+        ("/dev/stderr", Redirected::Stderr),
+        ("/dev/fd/2", Redirected::Stderr),
+    ];
+    if cfg!(target_os = "linux") {
+        streams.push(("/proc/self/fd/1", Redirected::Stdout));
+        streams.push(("/proc/self/fd/2", Redirected::Stderr));
+    }
+    for (name, stream) in streams {
+        for (args, expected) in [
+            (&["build", "s.toml", "-o", name][..], &document),
+            (&["sheet", "s.toml", "-o", name], &sheet),
+            (&["decompile", "d.json", "-o", name], &spec),
+        ] {
+            let log = dir.path().join("app.log");
+            std::fs::write(&log, "important log line\n").unwrap();
+            let before = inode(&log);
+            let (code, said) = appending_to(dir.path(), args, "app.log", stream, &[]);
+            assert_eq!(code, Some(0), "{args:?}: {said}");
+            let mut appended = b"important log line\n".to_vec();
+            appended.extend_from_slice(expected);
+            assert!(
+                std::fs::read(&log).unwrap() == appended,
+                "{args:?} did not append the output to the log"
+            );
+            assert_eq!(inode(&log), before, "{args:?} replaced the log");
+            let mode = std::fs::metadata(&log).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o644, "{args:?}");
+        }
+    }
+    std::fs::write(
+        dir.path().join("secret.toml"),
+        "token_passphrase = { env = \"T_PASSPHRASE\" }\n",
+    )
+    .unwrap();
+    let env = [("T_PASSPHRASE", "pass-7Qx")];
+    let built = Command::new(BIN)
+        .args(["build", "s.toml", "--values", "secret.toml", "-o", "p.json"])
+        .current_dir(dir.path())
+        .envs(env)
+        .output()
+        .unwrap();
+    assert_eq!(built.status.code(), Some(0), "{}", transcript(&built));
+    for (name, stream, to) in [
+        ("/dev/stdout", Redirected::Stdout, "stdout"),
+        ("/dev/stderr", Redirected::Stderr, "stderr"),
+    ] {
+        for args in [
+            &["build", "s.toml", "--values", "secret.toml", "-o", name][..],
+            &["decompile", "p.json", "-o", name],
+        ] {
+            let log = dir.path().join("app.log");
+            std::fs::write(&log, "important log line\n").unwrap();
+            let (code, said) = appending_to(dir.path(), args, "app.log", stream, &env);
+            assert_eq!(code, Some(2), "{args:?}: {said}");
+            let kept = std::fs::read_to_string(&log).unwrap();
+            assert!(!kept.contains("pass-7Qx"), "{args:?}: {kept}");
+            let mode = std::fs::metadata(&log).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o644, "{args:?}");
+            if let Redirected::Stdout = stream {
+                assert_eq!(kept, "important log line\n", "{args:?}");
+                assert!(said.contains("holds secret values"), "{args:?}: {said}");
+                if args[0] == "build" {
+                    assert!(said.contains(&format!("not to {to}")), "{args:?}: {said}");
+                }
+            } else {
+                assert!(kept.contains("holds secret values"), "{args:?}: {kept}");
+                if args[0] == "build" {
+                    assert!(kept.contains(&format!("not to {to}")), "{args:?}: {kept}");
+                }
+            }
+        }
+    }
+    // stdin is read, never written, whatever file it was opened on.
+    let out = Command::new(BIN)
+        .args(["build", "s.toml", "-o", "/dev/stdin"])
+        .current_dir(dir.path())
+        .stdin(std::fs::File::open(dir.path().join("t.toml")).unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", transcript(&out));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("t.toml")).unwrap(),
+        "debug_report = false\n"
+    );
+}
+
+/// stdout (or a stderr named with `-o`) that appends to one of the run's inputs (`>> s.toml`)
+/// is refused as `-o s.toml` is: exit 2, and not a byte written to it.
+#[test]
+fn stdout_that_is_an_input_is_refused_and_the_input_kept() {
+    let dir = workspace();
+    let document = wxcflow(dir.path(), &["build", "s.toml", "-o", "-"]).stdout;
+    std::fs::write(dir.path().join("d.json"), &document).unwrap();
+    std::fs::write(dir.path().join("s2.toml"), wxcflow::DEFAULT_SPEC).unwrap();
+    for (args, input, stream) in [
+        (
+            &["build", "s.toml", "-o", "-"][..],
+            "s.toml",
+            Redirected::Stdout,
+        ),
+        (
+            &["build", "s.toml", "-o", "/dev/stdout"],
+            "s.toml",
+            Redirected::Stdout,
+        ),
+        (
+            &["build", "s.toml", "-o", "/dev/stderr"],
+            "s.toml",
+            Redirected::Stderr,
+        ),
+        (
+            &["build", "--values", "t.toml", "-o", "-"],
+            "t.toml",
+            Redirected::Stdout,
+        ),
+        (
+            &["build", "--target", "flow-designer", "s.toml", "-o", "-"],
+            "s.toml",
+            Redirected::Stdout,
+        ),
+        (&["sheet", "s.toml"], "s.toml", Redirected::Stdout),
+        (
+            &["sheet", "--target", "flow-designer", "s.toml"],
+            "s.toml",
+            Redirected::Stdout,
+        ),
+        (
+            &["sheet", "s.toml", "-o", "-"],
+            "s.toml",
+            Redirected::Stdout,
+        ),
+        (
+            &["sheet", "--values", "t.toml"],
+            "t.toml",
+            Redirected::Stdout,
+        ),
+        (&["decompile", "d.json"], "d.json", Redirected::Stdout),
+        (
+            &["decompile", "d.json", "-o", "-"],
+            "d.json",
+            Redirected::Stdout,
+        ),
+        (&["graph", "s.toml"], "s.toml", Redirected::Stdout),
+        (&["diff", "s2.toml", "s.toml"], "s.toml", Redirected::Stdout),
+        (&["textconv", "s.toml"], "s.toml", Redirected::Stdout),
+    ] {
+        let before = std::fs::read(dir.path().join(input)).unwrap();
+        let (code, said) = appending_to(dir.path(), args, input, stream, &[]);
+        let after = std::fs::read(dir.path().join(input)).unwrap();
+        let refusal = format!("it is the input {input}; nothing was written");
+        match stream {
+            Redirected::Stdout => {
+                assert!(after == before, "{args:?} wrote to its input");
+                assert!(said.contains(&refusal), "{args:?}: {said}");
+            }
+            // The refusal itself is told on stderr, the input: nothing else is.
+            Redirected::Stderr => {
+                let told = String::from_utf8_lossy(&after[before.len()..]).into_owned();
+                assert!(after.starts_with(&before), "{args:?}");
+                assert!(
+                    told.starts_with("error: refusing") && told.contains(&refusal),
+                    "{args:?}: {told}"
+                );
+                std::fs::write(dir.path().join(input), &before).unwrap();
+            }
+        }
+        assert_eq!(code, Some(2), "{args:?}: {said}");
+    }
+}
