@@ -70,6 +70,7 @@ codes! {
     InvalidTimeout => "wxc::invalid-timeout", Error, "A connection or request timeout outside 1..=20000 ms.", "Give the timeout in milliseconds, from 1 to 20000.";
     InvalidJsonPath => "wxc::invalid-jsonpath", Error, "An output JSONPath that does not parse.", "Write the output as a JSONPath starting with `$`, e.g. `$.token` or `$.items[0].id`.";
     InvalidUrl => "wxc::invalid-url", Error, "A URL that is neither http(s) nor a `$(variable)`, or holds a control character.", "Write a whole http:// or https:// URL, or a `$(variable)` that holds one.";
+    InvalidHeaderValue => "wxc::invalid-header-value", Error, "An HTTP header value typed with a line break or another control character, which no HTTP request can carry.", "Write the header value on one line, without control characters (a tab is allowed); a value that must vary belongs in a `$(variable)`.";
     InvalidCondition => "wxc::invalid-condition", Error, "A branch condition with an unknown operator or a missing value.", "Use one of the 15 operators listed in docs/spec.md and give every condition its value (`between` also needs `upper`).";
     DuplicateName => "wxc::duplicate-name", Error, "Two branches, choices, outputs or outcomes share a name.", "Give each branch, choice, output or outcome of one node (or each flow outcome) its own name.";
     InvalidId => "wxc::invalid-id", Error, "A pinned node id below 3 (n2 is the Start node) or used twice.", "Pin ids from n3 upwards (n2 is the Start node), each at most once, or leave `id` out and let wxcflow number the node.";

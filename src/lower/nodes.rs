@@ -214,8 +214,9 @@ pub(super) fn lower_http(key: &S<String>, spec: &NodeSpec, cx: &mut Ctx) -> Lowe
         }
         outputs.push(n.clone());
     }
-    for name in spec.headers.iter().flat_map(|h| h.keys()) {
+    for (name, value) in spec.headers.iter().flat_map(|h| h.iter()) {
         check_header_name(name, cx);
+        check_header_value(name, value, cx);
     }
     let samples = lower_samples(spec, cx);
     outputs.extend(HTTP_BUILTIN_OUTPUTS.iter().map(|s| s.to_string()));
@@ -548,6 +549,23 @@ fn check_header_name(name: &S<String>, cx: &mut Ctx) {
             cx.span(name),
         )
         .help("header names use letters, digits and !#$%&'*+-.^_`|~ (no spaces or control characters)");
+    }
+}
+
+/// A header value as typed: HTTP carries visible characters, spaces and tabs, never a line
+/// break (which would end the header and start another). The value is not quoted: it may be a
+/// credential.
+fn check_header_value(name: &S<String>, value: &S<String>, cx: &mut Ctx) {
+    let control = |c: char| c.is_control() && c != '\t';
+    if value.get_ref().chars().any(control) {
+        cx.report(
+            Code::InvalidHeaderValue,
+            format!(
+                "the value of header `{}` holds a line break or another control character",
+                crate::diagnostic::printable_name(name.get_ref())
+            ),
+            cx.span(value),
+        );
     }
 }
 

@@ -397,17 +397,40 @@ fn a_variable_note_changes_as_its_text() {
 }
 
 /// A line break in a request's header value (or any value the trace shows) is shown as U+FFFD in the text trace: a
-/// value cannot forge a line of its own (`set Forged = ...`).
+/// value cannot forge a line of its own (`set Forged = ...`). Typed in the header, it is refused
+/// (HTTP cannot carry it); read from a variable at run time, it reaches the trace.
 #[test]
 fn a_value_cannot_forge_a_line_of_the_run_trace() {
     let dir = tempfile::tempdir().unwrap();
+    let spec = |header: &str, variables: &str| {
+        format!(
+            "[flow]\nname = \"F\"\n\n[trigger]\ntype = \"webhook\"\nevent = \"F\"\nsample = '{{\"id\": \"1\"}}'\n\
+             next = \"c\"\n\n{variables}[nodes.c]\ntype = \"http\"\nmethod = \"GET\"\n\
+             url = \"https://h.example.com/x\"\n\
+             headers = {{ Accept = \"{header}\" }}\n\
+             next = {{ onSuccess = \"end:Success\", onError = \"end:Error\", onTimeout = \"end:Error\" }}\n"
+        )
+    };
+    std::fs::write(
+        dir.path().join("typed.toml"),
+        spec("json\\nset Forged = 2", ""),
+    )
+    .unwrap();
+    let out = wxcflow(dir.path(), &["run", "typed.toml", "--mock", "/dev/null"]);
+    assert_eq!(out.status.code(), Some(1), "{}", transcript(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            "error[wxc::invalid-header-value]: the value of header `Accept` holds a line break"
+        ),
+        "{stderr}"
+    );
     std::fs::write(
         dir.path().join("f.toml"),
-        "[flow]\nname = \"F\"\n\n[trigger]\ntype = \"webhook\"\nevent = \"F\"\nsample = '{\"id\": \"1\"}'\n\
-         next = \"c\"\n\n[nodes.c]\ntype = \"http\"\nmethod = \"GET\"\n\
-         url = \"https://h.example.com/x\"\n\
-         headers = { Accept = \"json\\nset Forged = 2\" }\n\
-         next = { onSuccess = \"end:Success\", onError = \"end:Error\", onTimeout = \"end:Error\" }\n",
+        spec(
+            "$(Kind)",
+            "[variables.Kind]\ndefault = \"json\\nset Forged = 2\"\n\n",
+        ),
     )
     .unwrap();
     let out = wxcflow(dir.path(), &["run", "f.toml", "--mock", "/dev/null"]);
