@@ -740,6 +740,19 @@ pub(super) fn push(s: &Session, args: &Push) -> Outcome {
         }
         return Err(Failure::problems_with("push sends only files that pass the Flow Designer schema (`wxcflow build --target flow-designer` writes them)"));
     }
+    // What `check` calls an error (a template Pebble cannot parse) is not sent either, said as
+    // `check` says it, every place that could hold a secret hidden.
+    let (found, quoted) = s
+        .compiler()
+        .check_flow_designer(InputKind::FlowDesignerExport, source.clone());
+    let errors: Vec<Diagnostic> = found.into_iter().filter(Diagnostic::is_error).collect();
+    if !errors.is_empty() {
+        print_problems(s, &errors, &quoted);
+        return Err(Failure::problems_with(format!(
+            "push sends only files `wxcflow check` finds no error in: {}",
+            diagnostic::Diagnostic::summary(&errors)
+        )));
+    }
     let flow_type = push::FlowType::of_file(&value)
         .map_err(|e| Failure::input(format!("{shown_name}: {e}")))?;
     // The form names the file by its base name made ASCII (`push::form_file_name`); what is

@@ -161,7 +161,7 @@ impl Compiler {
             let build = match read {
                 Ok(flow) => {
                     let validator = self.fd_validator();
-                    let mut build = fd::finish_spec(flow, validator, &quoted);
+                    let mut build = fd::build_spec_quoted(flow, validator, &quoted);
                     quoted.place(&mut build.diagnostics);
                     build
                 }

@@ -47,11 +47,47 @@ pub struct Clash {
     pub second: String,
 }
 
+impl Clash {
+    /// A name Pebble reads as one of its literals ([`crate::flow_designer::pebble::LITERALS`]),
+    /// which `what` would take.
+    pub fn literal(name: &str, what: String) -> Clash {
+        Clash {
+            name: name.to_string(),
+            first: format!("Pebble's literal `{name}`"),
+            second: what,
+        }
+    }
+
+    /// Whether the name is one of Pebble's literals rather than another thing's.
+    pub fn is_literal(&self) -> bool {
+        crate::flow_designer::pebble::is_literal(&self.name)
+    }
+
+    /// The help its refusal carries.
+    pub fn help(&self) -> &'static str {
+        if self.is_literal() {
+            LITERAL_HELP
+        } else {
+            CLASH_HELP
+        }
+    }
+}
+
+/// The help a name Pebble reads as a literal carries.
+pub const LITERAL_HELP: &str = "Pebble reads `true`, `false`, `none` and `null`, in lower case or capitals, as literals wherever a name stands: rename it";
+
 /// The help every refused clash carries.
 pub const CLASH_HELP: &str = "Flow Designer names take letters, digits and `_` (wxcflow writes `_` for any other character), and a node's output is named `<node>_<output>`: rename one of them so that their Flow Designer names differ";
 
 impl std::fmt::Display for Clash {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.is_literal() {
+            return write!(
+                f,
+                "{} would be `{}` in Flow Designer, which Pebble reads as a literal, not as a name",
+                self.second, self.name
+            );
+        }
         write!(
             f,
             "{} and {} would both be `{}` in Flow Designer",
@@ -91,6 +127,8 @@ pub enum Inexpressible {
     NotAnInteger(String),
     /// An ordering operator on text.
     OrderedText(&'static str),
+    /// `equals_ignore_case` with a status code on either side.
+    CaseOfNumber,
     /// An operator with no documented expression.
     Operator(&'static str),
     /// A reference the resolver refused, and why.
@@ -121,6 +159,10 @@ impl std::fmt::Display for Inexpressible {
                 f,
                 "operator `{op}` on text: Flow Designer variables here are STRING, and Pebble's numeric comparison of text is not documented"
             ),
+            Inexpressible::CaseOfNumber => write!(
+                f,
+                "operator `equals_ignore_case` with a status code, a number in Flow Designer: compare it with `equals`"
+            ),
             Inexpressible::Operator(op) => write!(
                 f,
                 "operator `{op}` has no documented Flow Designer expression (equals, not_equals, equals_ignore_case, and numeric comparisons of a status code have)"
@@ -134,7 +176,7 @@ impl Inexpressible {
     /// The help a refusal of this carries, when there is one to give.
     pub fn help(&self) -> Option<&'static str> {
         match self {
-            Inexpressible::Reference(Unresolved::Clash(_)) => Some(CLASH_HELP),
+            Inexpressible::Reference(Unresolved::Clash(clash)) => Some(clash.help()),
             _ => None,
         }
     }
@@ -259,11 +301,21 @@ fn is_canonical_integer(text: &str) -> bool {
     text.parse::<i64>().is_ok_and(|n| n.to_string() == text)
 }
 
+/// Whether an operand is a number in Pebble: a status code, or an integer literal (an
+/// ordering operator reads the text trimmed, as Webex Connect does).
+fn is_number(o: &Operand) -> bool {
+    match o {
+        Operand::Expression(r) => r.numeric,
+        Operand::Literal(text) => text.trim().parse::<i64>().is_ok(),
+    }
+}
+
 /// One condition as a Pebble comparison.
 fn comparison(c: &Condition, resolver: &mut dyn Resolver) -> Result<String> {
     let left = operand(&c.variable, resolver)?;
     let right = operand(&c.value, resolver)?;
     let numeric = matches!(&left, Operand::Expression(r) if r.numeric);
+    let right_numeric = matches!(&right, Operand::Expression(r) if r.numeric);
     let l = side(&left, false)?;
     let is_empty_literal = matches!(&right, Operand::Literal(t) if t.is_empty());
     // Webex Connect's equals compares text: a status code (always canonical decimal text)
@@ -292,7 +344,6 @@ fn comparison(c: &Condition, resolver: &mut dyn Resolver) -> Result<String> {
             } else {
                 "!="
             };
-            let right_numeric = matches!(&right, Operand::Expression(r) if r.numeric);
             let r = side(&right, numeric)?;
             // A status code against a value that is text (a variable, or text holding one):
             // compared as text, as Webex Connect does, the number printed with `~ ""`
@@ -307,18 +358,22 @@ fn comparison(c: &Condition, resolver: &mut dyn Resolver) -> Result<String> {
                 _ => format!("{l} {op} {r}"),
             }
         }
-        Operator::EqualsIgnoreCase if !numeric => {
+        Operator::EqualsIgnoreCase if !numeric && !right_numeric => {
             let r = match &right {
                 Operand::Literal(t) => string_literal(&t.to_lowercase())?,
                 Operand::Expression(r) => format!("{} | lower", r.expression),
             };
             format!("{l} | lower == {r}")
         }
+        Operator::EqualsIgnoreCase => return Err(Inexpressible::CaseOfNumber),
+        // A status code against another number, whichever side it stands: a variable is STRING
+        // in Flow Designer, and Pebble does not order a number against text (Webex Connect
+        // reads both as numbers), so only a status code or an integer may face one.
         Operator::LessThan
         | Operator::GreaterThan
         | Operator::LessOrEqual
         | Operator::GreaterOrEqual
-            if numeric =>
+            if (numeric || right_numeric) && is_number(&left) && is_number(&right) =>
         {
             let op = match c.operator {
                 Operator::LessThan => "<",
@@ -326,7 +381,7 @@ fn comparison(c: &Condition, resolver: &mut dyn Resolver) -> Result<String> {
                 Operator::LessOrEqual => "<=",
                 _ => ">=",
             };
-            format!("{l} {op} {}", side(&right, true)?)
+            format!("{} {op} {}", side(&left, true)?, side(&right, true)?)
         }
         Operator::LessThan
         | Operator::GreaterThan
@@ -466,6 +521,27 @@ mod tests {
             .starts_with("operator `regex` has no documented"));
         let ordered = refused(cond("$(T)", Operator::LessThan, "3"));
         assert_eq!(ordered, Inexpressible::OrderedText("less_than"));
+        // A status code orders against a number on either side, never against a variable.
+        let status = "$(n4.https.statusCode)";
+        for (c, written) in [
+            (
+                cond(status, Operator::LessThan, "300"),
+                "fetch.httpStatusCode < 300",
+            ),
+            (
+                cond(" 300", Operator::GreaterThan, status),
+                "300 > fetch.httpStatusCode",
+            ),
+        ] {
+            let got = condition(Join::All, &[c], &mut Names).unwrap();
+            assert_eq!(got, format!("{{{{ {written} }}}}"));
+        }
+        for (l, r) in [(status, "$(Limit)"), ("$(Limit)", status)] {
+            let ordered = refused(cond(l, Operator::GreaterOrEqual, r));
+            assert_eq!(ordered, Inexpressible::OrderedText("greater_or_equal"));
+            let ignored = refused(cond(l, Operator::EqualsIgnoreCase, r));
+            assert_eq!(ignored, Inexpressible::CaseOfNumber);
+        }
         let mixed = refused(cond("x $(T)", Operator::Equals, "3"));
         assert_eq!(mixed, Inexpressible::Mixed("x $(T)".into()));
     }

@@ -36,7 +36,7 @@
 //! (`wxc::approximated`); settings Flow Designer has no place for, and that change nothing the
 //! subflow computes, are left out with a warning (`wxc::not-carried`).
 
-use super::expr::{self, Clash, Resolved, Resolver, Unresolved, CLASH_HELP};
+use super::expr::{self, Clash, Resolved, Resolver, Unresolved};
 use super::model::*;
 use crate::diagnostic::{Code, Diagnostic, SourceFile, Span};
 use crate::flow::walk::breadth_first;
@@ -445,6 +445,10 @@ impl<'a> Lowering<'a> {
     /// one place every variable name the lowering writes is checked; `add` checks each
     /// activity name against these.
     fn claim(&mut self, name: &str, origin: Origin) -> Result<(), Clash> {
+        if super::pebble::is_literal(name) {
+            // `{{ true }}` is Pebble's literal, whatever a variable so named holds.
+            return Err(Clash::literal(name, origin.to_string()));
+        }
         if self.activity_names.contains(name) {
             // [assumed] Variables and activities are read by name alike (see `add`).
             return Err(Clash {
@@ -469,7 +473,7 @@ impl<'a> Lowering<'a> {
 
     /// Refuses a clash (`wxc::not-expressible`) at `span`.
     fn refuse_clash(&mut self, clash: Clash, span: Option<Span>) {
-        self.refuse(clash.to_string(), span, Some(CLASH_HELP));
+        self.refuse(clash.to_string(), span, Some(clash.help()));
     }
 
     /// The span of the spec variable that has the Flow Designer name `name`, if one has.
@@ -519,6 +523,13 @@ impl<'a> Lowering<'a> {
                 span,
                 Some("rename the node whose key makes the clash"),
             );
+        } else if super::pebble::is_literal(&name) {
+            // `{{ null.httpStatusCode }}` reads Pebble's null, not the activity.
+            let what = origin.map_or("an activity".to_string(), |k| {
+                format!("the activity of node `{k}`")
+            });
+            let span = origin.and_then(|k| self.at_node(k));
+            self.refuse_clash(Clash::literal(&name, what), span);
         } else if let Some(variable) = self.claims.get(&name) {
             // [assumed] An expression reads variables and activities by name alike
             // (`{{x.httpStatusCode}}`), so one name must not stand for both.
@@ -546,6 +557,23 @@ impl<'a> Lowering<'a> {
             origin: None,
         });
         name
+    }
+
+    /// `base`, or `base_2`, `base_3`, ... when an activity (or one of `taken`, about to be
+    /// added) has it: the names the lowering makes for one node's parts (a branch's
+    /// conditions, the Set Variables of its actions) are built from the node's key and a
+    /// branch or outcome name, and may meet (branch `Green`'s condition and the actions on
+    /// leaving by `Green` are both `<node>_Green`). Deterministic: the lowering adds
+    /// activities in one order.
+    fn fresh_name(&self, base: String, taken: &[&str]) -> String {
+        let free = |name: &str| !self.activity_names.contains(name) && !taken.contains(&name);
+        if free(&base) {
+            return base;
+        }
+        (2..)
+            .map(|n| format!("{base}_{n}"))
+            .find(|name| free(name))
+            .unwrap_or(base)
     }
 
     fn link(&mut self, source: &str, port: &str, target: &str) {
@@ -724,7 +752,7 @@ impl<'a> Lowering<'a> {
         outcome: Option<&str>,
         field: &str,
     ) -> Vec<(String, String, String)> {
-        let mut out = Vec::new();
+        let mut out: Vec<(String, String, String)> = Vec::new();
         for action in actions {
             if outcome.is_some() && action.outcome.is_some() && action.outcome.as_deref() != outcome
             {
@@ -750,19 +778,13 @@ impl<'a> Lowering<'a> {
                 let fd_var = self.names.get(var).cloned().unwrap_or_else(|| fd_name(var));
                 let stage = outcome.map_or("enter".to_string(), fd_name);
                 // The chain becomes one Set Variable, named by its first.
-                let mut name = if out.is_empty() {
+                let base = if out.is_empty() {
                     format!("{}_{stage}", node.key)
                 } else {
                     format!("{}_{stage}_{fd_var}", node.key)
                 };
-                let mut n = 2;
-                while out
-                    .iter()
-                    .any(|(o, ..): &(String, String, String)| o == &name)
-                {
-                    name = format!("{}_{stage}_{fd_var}_{n}", node.key);
-                    n += 1;
-                }
+                let taken: Vec<&str> = out.iter().map(|(o, ..)| o.as_str()).collect();
+                let name = self.fresh_name(base, &taken);
                 let expr = match expr::assignment(value, self) {
                     Ok(e) => e,
                     Err(why) => {

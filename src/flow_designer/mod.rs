@@ -505,9 +505,41 @@ fn hiding<'f>(
 /// Builds a Flow Designer spec back into a `FlowVersionRes`.
 pub(crate) fn build_spec(source: &SourceFile, validator: &FdValidator) -> FdBuild {
     match spec::read_spec(source) {
-        Ok(flow) => finish(flow, Vec::new(), Origin::Spec, validator),
+        Ok(flow) => {
+            let refused = refused_by_check(lint::lint(&flow, Some(source)));
+            let build = finish(flow, Vec::new(), Origin::Spec, validator);
+            refuse_with(build, refused)
+        }
         Err(diagnostics) => FdBuild::failed(diagnostics),
     }
+}
+
+/// [`finish_spec`] refusing what `check` calls an error in the spec (a template Pebble cannot
+/// parse): a file that `push` would send as it is, and Flow Designer would not run.
+pub(crate) fn build_spec_quoted(
+    flow: FdFlow,
+    validator: &FdValidator,
+    spec: &quote::Quoted,
+) -> FdBuild {
+    let refused = refused_by_check(lint::lint_quoted(&flow, spec));
+    refuse_with(finish_spec(flow, validator, spec), refused)
+}
+
+/// The errors among what the lint found.
+fn refused_by_check(found: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    found.into_iter().filter(Diagnostic::is_error).collect()
+}
+
+/// `build` with nothing to write when `refused` holds anything, which is said first, as
+/// `check` says it.
+fn refuse_with(mut build: FdBuild, refused: Vec<Diagnostic>) -> FdBuild {
+    if refused.is_empty() {
+        return build;
+    }
+    build.output = None;
+    build.holds_secret = false;
+    build.diagnostics.splice(0..0, refused);
+    build
 }
 
 /// What can be done with a Flow Designer flow: read it, write it, compare, check and run it.

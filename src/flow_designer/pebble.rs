@@ -7,13 +7,24 @@
 
 use std::ops::Range;
 
-/// Words taken as Pebble's operators and literals, never as names (`and`, `or`, `not`, `is`,
-/// `contains`, `true`, `false`, `null`, ...). Assumption: the list follows Pebble's own
+/// Words taken as Pebble's operators, never as names (`and`, `or`, `not`, `is`, `contains`,
+/// ...); its literals are [`LITERALS`]. Assumption: the list follows Pebble's own
 /// documentation, not Cisco's; a variable named like one of these would go unchecked.
-const KEYWORDS: [&str; 14] = [
-    "and", "or", "not", "is", "in", "contains", "equals", "matches", "true", "false", "null",
-    "none", "if", "else",
+const KEYWORDS: [&str; 10] = [
+    "and", "or", "not", "is", "in", "contains", "equals", "matches", "if", "else",
 ];
+
+/// The words Pebble's parser reads as literals wherever a name would stand: `true`, `false`,
+/// `none` and `null`, each in lower case or in capitals (`TRUE`), never in another case (`True`
+/// is a name). A variable or activity so named cannot be read in an expression.
+pub const LITERALS: [&str; 8] = [
+    "true", "TRUE", "false", "FALSE", "none", "NONE", "null", "NULL",
+];
+
+/// Whether Pebble reads `word`, standing where a name would, as a literal.
+pub fn is_literal(word: &str) -> bool {
+    LITERALS.contains(&word)
+}
 
 /// One name read by a template, with its byte range in the text.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -279,7 +290,7 @@ fn expression_reads(text: &str, range: Range<usize>) -> Vec<Read<'_>> {
             .copied();
         let member_or_filter = matches!(previous, Some(b'.') | Some(b'|'));
         let test = words[1] == "is" || (words[1] == "not" && words[0] == "is");
-        let keyword = KEYWORDS.contains(&word);
+        let keyword = KEYWORDS.contains(&word) || is_literal(word);
         let function = next == Some(b'(');
         if !(member_or_filter || test || keyword || function) {
             out.push(Read {
@@ -322,6 +333,11 @@ mod tests {
         assert_eq!(names("{{ range(1, 3) }} {{ 2.5 }}"), Vec::<&str>::new());
         assert_eq!(names("{{ m['k'].v }}"), ["m"]);
         assert_eq!(names("{\"a\": {\"b\": 1}}"), Vec::<&str>::new());
+        // Pebble's literals, in lower case or capitals; in another case a name.
+        assert_eq!(
+            names("{{ TRUE or NULL == none or FALSE }} {{ True ~ Null }}"),
+            ["True", "Null"]
+        );
     }
 
     #[test]

@@ -1569,3 +1569,344 @@ fn a_live_run_waits_no_longer_than_the_connect_runners_cap() {
     let trace = String::from_utf8_lossy(&out.stdout);
     assert!(trace.contains("<- timed out"), "{trace}");
 }
+
+/// A scenario of `spec` (one HTTP answer of `status`, or none) must end with `outcome`, and the
+/// subflow built from the spec alike (`test --target flow-designer` runs both and compares the
+/// outcome and every variable).
+fn both_targets_end(spec: &str, trigger: &str, status: Option<u16>, outcome: &str) {
+    let http = status.map_or(String::new(), |s| {
+        format!("[[http]]\nurl = \"https://svc.example.com/p\"\nstatus = {s}\n")
+    });
+    let scenario = format!(
+        "name = \"both\"\nspec = \"s.toml\"\ntrigger = '{trigger}'\n{http}[expect]\noutcome = \"{outcome}\"\n"
+    );
+    let dir = folder_with(&[("s.toml", spec), ("sc.toml", &scenario)]);
+    let out = wxcflow(
+        dir.path(),
+        &["test", "sc.toml", "--target", "flow-designer"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{trigger} {status:?}: {}",
+        transcript(&out)
+    );
+}
+
+/// Builds `spec` for Flow Designer in a new folder: the build's output, and the file written.
+fn build_fd(spec: &str) -> (std::process::Output, Option<String>) {
+    let dir = folder_with(&[("s.toml", spec)]);
+    let out = wxcflow(
+        dir.path(),
+        &[
+            "build",
+            "s.toml",
+            "--target",
+            "flow-designer",
+            "-o",
+            "s.json",
+        ],
+    );
+    let written = std::fs::read_to_string(dir.path().join("s.json")).ok();
+    (out, written)
+}
+
+/// A status code ordered against a number runs alike on both targets, whichever side it stands
+/// on; against a variable (STRING in Flow Designer, which Pebble does not order against a
+/// number) it is refused whichever side it stands on, where it was written as `<` with the
+/// status code on the left.
+#[test]
+fn a_status_code_ordered_against_a_variable_is_refused_whichever_side_it_stands() {
+    let spec = |variable: &str, operator: &str, value: &str| {
+        format!(
+            r#"[flow]
+name = "Ordered"
+credential_headers = []
+[trigger]
+type = "webhook"
+event = "Ordered"
+sample = '{{"x": "1"}}'
+next = "call"
+[variables.Limit]
+default = "300"
+[nodes.call]
+type = "http"
+method = "GET"
+url = "https://svc.example.com/p"
+next = {{ onSuccess = "check", onError = "end:Error", onTimeout = "end:Error" }}
+[nodes.check]
+type = "branch"
+branches = [{{ name = "Ok", all = [{{ variable = "{variable}", operator = "{operator}", value = "{value}" }}] }}]
+next = {{ Ok = "end:Success", none = "end:Error", onError = "end:Error" }}
+"#
+        )
+    };
+    let status = "$(call.https.statusCode)";
+    for (variable, operator, value, written) in [
+        (status, "less_than", "300", "call.httpStatusCode < 300"),
+        ("300", "greater_than", status, "300 > call.httpStatusCode"),
+        (
+            " 300",
+            "greater_or_equal",
+            status,
+            "300 >= call.httpStatusCode",
+        ),
+    ] {
+        let spec = spec(variable, operator, value);
+        for (answer, outcome) in [(200, "Success"), (500, "Error")] {
+            both_targets_end(&spec, r#"{"x": "1"}"#, Some(answer), outcome);
+        }
+        let (out, built) = build_fd(&spec);
+        assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+        assert!(built.unwrap().contains(written), "{written}");
+    }
+    for (variable, operator, value) in [
+        (status, "less_than", "$(Limit)"),
+        ("$(Limit)", "greater_than", status),
+        (status, "greater_or_equal", "$(Limit)"),
+        ("$(Limit)", "equals_ignore_case", status),
+        (status, "equals_ignore_case", "$(Limit)"),
+    ] {
+        let (out, built) = build_fd(&spec(variable, operator, value));
+        let text = transcript(&out);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{variable} {operator} {value}: {text}"
+        );
+        assert!(text.contains("wxc::not-expressible"), "{text}");
+        assert!(built.is_none(), "nothing is written: {text}");
+    }
+}
+
+/// A spec whose variable is named `name`, compared and copied into `Result`.
+fn literal_named_spec(name: &str) -> String {
+    format!(
+        r#"[flow]
+name = "Named"
+[trigger]
+type = "webhook"
+event = "Named"
+sample = '{{"id": "1"}}'
+next = "pick"
+[variables.{name}]
+default = "x"
+[variables.Result]
+default = ""
+result = true
+[nodes.pick]
+type = "branch"
+branches = [{{ name = "Same", all = [{{ variable = "$({name})", operator = "equals", value = "x" }}] }}]
+on_leave = [{{ set = {{ Result = "$({name})" }} }}]
+next = {{ Same = "end:Success", none = "end:Error", onError = "end:Error" }}
+"#
+    )
+}
+
+/// Pebble reads `true`, `false`, `none` and `null` (lower case or capitals) as literals where a
+/// name stands: a variable so named is refused for Flow Designer, where it would compare the
+/// literal. `True`, `False` and `None` are names to Pebble (minijinja, which the run renders
+/// with, would read them as literals): they build, and both targets end alike. A Flow Designer
+/// run reads each word as Pebble does.
+#[test]
+fn a_variable_named_as_a_pebble_literal_is_refused_and_read_as_pebble_reads_it() {
+    for name in ["true", "FALSE", "none", "NULL"] {
+        let (out, built) = build_fd(&literal_named_spec(name));
+        let text = transcript(&out);
+        assert_eq!(out.status.code(), Some(1), "{name}: {text}");
+        assert!(
+            text.contains(&format!("variable `{name}` would be `{name}` in Flow Designer, which Pebble reads as a literal")),
+            "{text}"
+        );
+        assert!(built.is_none(), "nothing is written: {text}");
+    }
+    for name in ["True", "False", "None", "Null", "nULL"] {
+        let spec = literal_named_spec(name);
+        both_targets_end(&spec, r#"{"id": "1"}"#, None, "Success");
+        let (out, _) = build_fd(&spec);
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", transcript(&out));
+    }
+    // Names, literals, and a test or member of the same word, as Pebble reads them.
+    let dir = folder_with(&[(
+        "fd.toml",
+        r#"[flow_designer]
+name = "Words"
+type = "SUBFLOW"
+
+[variables.null]
+value = "n"
+
+[variables.TRUE]
+value = "t"
+
+[variables.True]
+value = "T"
+
+[variables.None]
+value = "N"
+
+[variables.Out]
+source = "SUBFLOW_OUTPUT"
+
+[activities.Start]
+type = "NewSubFlowStart"
+next = { out = "Set" }
+
+[activities.Set]
+type = "set-variable"
+next = { out = "Done" }
+
+[activities.Set.settings]
+srcVariable = "Out"
+expr = "[{{ null }}|{{ TRUE }}|{{ NONE is null }}|{{ True }}|{{ None }}|{{ FALSE == false }}]"
+
+[activities.Done]
+type = "end-subflow"
+"#,
+    )]);
+    let out = wxcflow(dir.path(), &["run", "fd.toml"]);
+    let text = transcript(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains(r#"Out = "[|true|true|T|N|true]""#), "{text}");
+}
+
+/// A Flow Designer spec holding a template Pebble cannot parse is refused by `build` as by
+/// `check`, with the same diagnostic, and nothing is written; `push` refuses a file holding one
+/// before it sends anything.
+#[test]
+fn a_template_pebble_cannot_parse_is_neither_built_nor_pushed() {
+    let spec = |expression: &str| {
+        format!(
+            r#"[flow_designer]
+name = "Broken"
+type = "SUBFLOW"
+
+[variables.x]
+source = "SUBFLOW_INPUT"
+
+[activities.Start]
+type = "NewSubFlowStart"
+next = {{ out = "C" }}
+
+[activities.C]
+type = "condition-activity"
+next = {{ true = "Done", false = "Done" }}
+
+[activities.C.settings]
+expression = "{expression}"
+
+[activities.Done]
+type = "end-subflow"
+"#
+        )
+    };
+    let dir = folder_with(&[
+        ("broken.toml", &spec("{{ x == 1 }")),
+        ("fine.toml", &spec("{{ x == 1 }}")),
+    ]);
+    let check = wxcflow(dir.path(), &["check", "broken.toml"]);
+    assert_eq!(check.status.code(), Some(1), "{}", transcript(&check));
+    let build = wxcflow(
+        dir.path(),
+        &[
+            "build",
+            "broken.toml",
+            "--target",
+            "flow-designer",
+            "-o",
+            "b.json",
+        ],
+    );
+    assert_eq!(build.status.code(), Some(1), "{}", transcript(&build));
+    assert!(!dir.path().join("b.json").exists());
+    // `check` reports on stdout, `build` on stderr: the diagnostic is the same.
+    let first = |text: &[u8]| {
+        let text = String::from_utf8_lossy(text).into_owned();
+        text.split("\n\n").next().unwrap().to_string()
+    };
+    assert!(first(&check.stdout).contains("wxc::pebble-syntax"));
+    assert_eq!(first(&build.stderr), first(&check.stdout));
+    insta::assert_snapshot!("pebble_syntax_build", shown(&build, dir.path()));
+
+    // The same file as an export, its expression broken after the build.
+    let out = wxcflow(
+        dir.path(),
+        &[
+            "build",
+            "fine.toml",
+            "--target",
+            "flow-designer",
+            "-o",
+            "f.json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+    let fine = std::fs::read_to_string(dir.path().join("f.json")).unwrap();
+    let broken = fine.replace("{{ x == 1 }}", "{{ x == 1 }");
+    assert_ne!(broken, fine);
+    std::fs::write(dir.path().join("b.json"), broken).unwrap();
+    let push = std::process::Command::new(env!("CARGO_BIN_EXE_wxcflow"))
+        .args([
+            "push",
+            "b.json",
+            "--org",
+            "org-1",
+            "--region",
+            "us1",
+            "--token-env",
+            "WXCC_TOKEN",
+            // Nothing listens there: the refusal comes before any request.
+            "--api-url",
+            "http://127.0.0.1:9",
+        ])
+        .current_dir(dir.path())
+        .env("WXCC_TOKEN", "token-never-used")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert_eq!(push.status.code(), Some(1), "{}", transcript(&push));
+    insta::assert_snapshot!("pebble_syntax_push", shown(&push, dir.path()));
+}
+
+/// A branch node with named branches and `on_leave` (or `on_enter` and a branch named
+/// `enter`) makes a condition and a Set Variable from the same words (`pick_Green`): each
+/// gets a name of its own, and both targets end alike on every branch.
+#[test]
+fn a_branch_s_actions_and_conditions_get_names_of_their_own() {
+    let spec = |actions: &str, second: &str| {
+        format!(
+            r#"[flow]
+name = "Pick"
+[trigger]
+type = "webhook"
+event = "Pick"
+sample = '{{"colour": "Blue"}}'
+next = "pick"
+[variables.Seen]
+default = ""
+result = true
+[nodes.pick]
+type = "branch"
+branches = [
+  {{ name = "Blue", all = [{{ variable = "$(start.inboundWebhook.colour)", operator = "equals", value = "Blue" }}] }},
+  {{ name = "{second}", all = [{{ variable = "$(start.inboundWebhook.colour)", operator = "equals", value = "Green" }}] }},
+]
+{actions} = [{{ set = {{ Seen = "$(start.inboundWebhook.colour)" }} }}]
+next = {{ Blue = "end:Success", {second} = "end:Error", none = "end:Error", onError = "end:Error" }}
+"#
+        )
+    };
+    for spec in [spec("on_leave", "Green"), spec("on_enter", "enter")] {
+        let (out, built) = build_fd(&spec);
+        assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+        assert!(built.is_some());
+        for (colour, outcome) in [("Blue", "Success"), ("Green", "Error"), ("Red", "Error")] {
+            both_targets_end(
+                &spec,
+                &format!(r#"{{"colour": "{colour}"}}"#),
+                None,
+                outcome,
+            );
+        }
+    }
+}

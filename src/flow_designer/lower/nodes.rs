@@ -292,18 +292,17 @@ impl Lowering<'_> {
     }
 
     pub(super) fn lower_branch(&mut self, node: &Node, b: &Branch) {
-        let names: Vec<String> = b
-            .branches
-            .iter()
-            .enumerate()
-            .map(|(i, arm)| {
-                if i == 0 {
-                    node.key.clone()
-                } else {
-                    format!("{}_{}", node.key, fd_name(&arm.name))
-                }
-            })
-            .collect();
+        let mut names: Vec<String> = Vec::new();
+        for (i, arm) in b.branches.iter().enumerate() {
+            let name = if i == 0 {
+                node.key.clone()
+            } else {
+                // Not the name of this node's `on_enter` actions, already added.
+                let taken: Vec<&str> = names.iter().map(String::as_str).collect();
+                self.fresh_name(format!("{}_{}", node.key, fd_name(&arm.name)), &taken)
+            };
+            names.push(name);
+        }
         for (i, arm) in b.branches.iter().enumerate() {
             let expression = match expr::condition(arm.join, &arm.conditions, self) {
                 Ok(e) => e,

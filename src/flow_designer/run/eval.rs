@@ -196,6 +196,9 @@ impl Pebble {
         env.set_formatter(|out, _state, value| out.write_str(&text_of(value)).map_err(Error::from));
         env.add_function("__cmp", compare);
         env.add_function("__mul", multiply);
+        env.add_function("__name", |state: &minijinja::State, name: &str| {
+            state.lookup(name).unwrap_or(Value::UNDEFINED)
+        });
         env.add_test("empty", |v: Value| empty(&v));
         env.add_test("null", |v: Value| is_null(&v));
         env.add_test("defined", |v: Value| !v.is_undefined());
@@ -774,10 +777,31 @@ fn factor(toks: &[Tok]) -> Result<String, EvalError> {
         if glue {
             out.push(' ');
         }
-        out.push_str(&t.text);
+        let before = |back: usize| i.checked_sub(back).map(|j| toks[j].text.as_str());
+        let named_by_position = matches!(before(1), Some("." | "|" | "is"))
+            || (before(1) == Some("not") && before(2) == Some("is"));
+        if named_by_position {
+            out.push_str(&t.text);
+        } else {
+            out.push_str(&pebble_word(&t.text));
+        }
         i += 1;
     }
     Ok(out)
+}
+
+/// A word standing where Pebble reads a name or a literal, as minijinja must read it to mean
+/// the same: Pebble's literals (`null`, `TRUE`, ...; see [`crate::flow_designer::pebble::LITERALS`])
+/// as minijinja's, and the words minijinja alone reads as literals (`True`, `False`, `None`)
+/// looked up as the names they are in Pebble.
+fn pebble_word(word: &str) -> std::borrow::Cow<'_, str> {
+    match word {
+        "true" | "TRUE" => "true".into(),
+        "false" | "FALSE" => "false".into(),
+        "none" | "NONE" | "null" | "NULL" => "none".into(),
+        "True" | "False" | "None" => format!("__name(\"{word}\")").into(),
+        _ => word.into(),
+    }
 }
 
 #[cfg(test)]
@@ -790,6 +814,35 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.clone()))
             .collect();
         Pebble::new().render(template, &context)
+    }
+
+    #[test]
+    fn pebble_s_literals_are_literals_and_other_words_names() {
+        let named = [
+            ("null", Value::from("n")),
+            ("TRUE", Value::from("t")),
+            ("True", Value::from("T")),
+            ("None", Value::from("N")),
+            ("x", Value::from(1)),
+        ];
+        assert_eq!(
+            render(
+                "{{ null }}|{{ NULL is null }}|{{ TRUE }}|{{ FALSE }}",
+                &named
+            )
+            .unwrap(),
+            "|true|true|false"
+        );
+        assert_eq!(render("{{ True }}|{{ None }}", &named).unwrap(), "T|N");
+        // A test or a member keeps its word.
+        assert_eq!(
+            render("{{ x is null }}|{{ none is null }}", &named).unwrap(),
+            "false|true"
+        );
+        assert_eq!(
+            render("{{ True == 'T' and TRUE == true }}", &named).unwrap(),
+            "true"
+        );
     }
 
     #[test]
