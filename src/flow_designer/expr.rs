@@ -53,14 +53,14 @@ impl Clash {
     pub fn literal(name: &str, what: String) -> Clash {
         Clash {
             name: name.to_string(),
-            first: format!("Pebble's literal `{name}`"),
+            first: format!("Pebble's word `{name}`"),
             second: what,
         }
     }
 
-    /// Whether the name is one of Pebble's literals rather than another thing's.
+    /// Whether the name is one of Pebble's literals or operators rather than another thing's.
     pub fn is_literal(&self) -> bool {
-        crate::flow_designer::pebble::is_literal(&self.name)
+        crate::flow_designer::pebble::is_reserved(&self.name)
     }
 
     /// The help its refusal carries.
@@ -74,7 +74,7 @@ impl Clash {
 }
 
 /// The help a name Pebble reads as a literal carries.
-pub const LITERAL_HELP: &str = "Pebble reads `true`, `false`, `none` and `null`, in lower case or capitals, as literals wherever a name stands: rename it";
+pub const LITERAL_HELP: &str = "Pebble reads `true`, `false`, `none` and `null`, in lower case or capitals, as literals, and `and`, `or`, `not`, `is`, `in`, `contains`, `equals`, `matches`, `if` and `else` as its own words, wherever a name stands: rename it";
 
 /// The help every refused clash carries.
 pub const CLASH_HELP: &str = "Flow Designer names take letters, digits and `_` (wxcflow writes `_` for any other character), and a node's output is named `<node>_<output>`: rename one of them so that their Flow Designer names differ";
@@ -84,8 +84,13 @@ impl std::fmt::Display for Clash {
         if self.is_literal() {
             return write!(
                 f,
-                "{} would be `{}` in Flow Designer, which Pebble reads as a literal, not as a name",
-                self.second, self.name
+                "{} would be `{}` in Flow Designer, which Pebble reads as {}, not as a name",
+                self.second,
+                self.name,
+                match crate::flow_designer::pebble::is_literal(&self.name) {
+                    true => "a literal",
+                    false => "one of its operators",
+                }
             );
         }
         write!(

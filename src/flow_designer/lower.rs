@@ -445,8 +445,9 @@ impl<'a> Lowering<'a> {
     /// one place every variable name the lowering writes is checked; `add` checks each
     /// activity name against these.
     fn claim(&mut self, name: &str, origin: Origin) -> Result<(), Clash> {
-        if super::pebble::is_literal(name) {
-            // `{{ true }}` is Pebble's literal, whatever a variable so named holds.
+        if super::pebble::is_reserved(name) {
+            // `{{ true }}` is Pebble's literal, `{{ and }}` its operator, whatever a variable so
+            // named holds.
             return Err(Clash::literal(name, origin.to_string()));
         }
         if self.activity_names.contains(name) {
@@ -523,8 +524,9 @@ impl<'a> Lowering<'a> {
                 span,
                 Some("rename the node whose key makes the clash"),
             );
-        } else if super::pebble::is_literal(&name) {
-            // `{{ null.httpStatusCode }}` reads Pebble's null, not the activity.
+        } else if super::pebble::is_reserved(&name) {
+            // `{{ null.httpStatusCode }}` reads Pebble's null, not the activity; `{{
+            // not.httpStatusCode }}` does not parse.
             let what = origin.map_or("an activity".to_string(), |k| {
                 format!("the activity of node `{k}`")
             });

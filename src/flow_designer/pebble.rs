@@ -26,6 +26,13 @@ pub fn is_literal(word: &str) -> bool {
     LITERALS.contains(&word)
 }
 
+/// Whether Pebble reads `word` as something other than a name: a literal or an operator
+/// ([`KEYWORDS`], in which `{{ not.httpStatusCode }}` does not parse). A variable or activity
+/// so named cannot be read in an expression.
+pub fn is_reserved(word: &str) -> bool {
+    is_literal(word) || KEYWORDS.contains(&word)
+}
+
 /// One name read by a template, with its byte range in the text.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Read<'a> {
