@@ -1872,6 +1872,31 @@ type = "end-subflow"
 /// `enter`) makes a condition and a Set Variable from the same words (`pick_Green`): each
 /// gets a name of its own, and both targets end alike on every branch.
 #[test]
+fn a_long_chain_a_connect_run_finishes_is_finished_as_a_subflow() {
+    // 600 branch nodes, each with actions on entering and leaving: about 2,400 activities
+    // once lowered, no loop. The Webex Connect run takes 600 steps.
+    let mut spec = String::from(
+        "[flow]\nname = \"Chain\"\n[trigger]\ntype = \"webhook\"\nevent = \"Chain\"\n\
+         sample = '{\"v\": \"1\"}'\nnext = \"n_0\"\n[variables.C]\ndefault = \"\"\nresult = true\n\
+         [variables.Y]\ndefault = \"y\"\n",
+    );
+    for i in 0..600 {
+        let next = if i + 1 < 600 {
+            format!("n_{}", i + 1)
+        } else {
+            "end:Success".to_string()
+        };
+        spec.push_str(&format!(
+            "[nodes.n_{i}]\ntype = \"branch\"\n\
+             branches = [ {{ name = \"Y\", all = [{{ variable = \"$(Y)\", operator = \"equals\", value = \"y\" }}] }} ]\n\
+             on_enter = [{{ set = {{ C = \"{i}\" }} }}]\non_leave = [{{ set = {{ Y = \"y\" }} }}]\n\
+             next = {{ Y = \"{next}\", none = \"end:Error\", onError = \"end:Error\" }}\n"
+        ));
+    }
+    both_targets_end(&spec, r#"{"v": "1"}"#, None, "Success");
+}
+
+#[test]
 fn a_branch_s_actions_and_conditions_get_names_of_their_own() {
     let spec = |actions: &str, second: &str| {
         format!(

@@ -33,8 +33,11 @@ use std::collections::{BTreeMap, BTreeSet};
 pub(crate) use inputs::read_inputs;
 pub(crate) use render::{render_json, render_text};
 
-/// Activities after which a run is cut (a loop without an exit).
-pub(crate) const STEP_LIMIT: usize = 1_000;
+/// Activities after which a run is cut (a loop without an exit). Ten for each of the 1,000
+/// steps a Webex Connect run takes at most: a node lowers to several activities (a branch's
+/// conditions and actions, a request and its failure check), so a path a Connect run finishes
+/// is finished here too.
+pub(crate) const STEP_LIMIT: usize = 10_000;
 /// The most work all the templates of one run may do together, counted as one template's is
 /// (minijinja's instructions, and the bytes of template read and parsed): wxcflow's own bound,
 /// the platform publishes none. Twice what one template may do ([`MAX_TEMPLATE_FUEL`]): a flow's
@@ -257,7 +260,7 @@ impl std::fmt::Display for Stop {
             Stop::Incomplete(a, missing) => write!(f, "activity `{a}` is incomplete: {missing}"),
             Stop::UnknownVariable(a, v) => write!(f, "activity `{a}` sets `{v}`, which is not a variable of the flow"),
             Stop::WrongType(a, v, kind) => write!(f, "activity `{a}`: the value for `{v}` is not a {kind}"),
-            Stop::Loop(a) => write!(f, "stopped after {STEP_LIMIT} activities: the flow loops without reaching an end (at `{a}`)"),
+            Stop::Loop(a) => write!(f, "stopped after {STEP_LIMIT} activities without reaching an end: the flow loops, or its path is longer than that (at `{a}`)"),
             Stop::TooDeep(a) => write!(f, "subflow handoffs nested deeper than {DEPTH_LIMIT} at `{a}`"),
             Stop::Subflow(a, why) => write!(f, "activity `{a}`: {why}"),
             Stop::Inside(a, sub, inner) => write!(f, "in subflow `{sub}` (handoff `{a}`): {inner}"),
