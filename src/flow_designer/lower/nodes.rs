@@ -429,6 +429,34 @@ impl Lowering<'_> {
                         outputs.push(mapping(&own));
                     }
                 }
+                // Webex Connect shares every variable both flows declare; a handoff passes only
+                // the child's inputs and outputs.
+                let passed: BTreeSet<&str> = interface
+                    .variables
+                    .iter()
+                    .map(|v| v.name.as_str())
+                    .collect();
+                let shared: Vec<String> = (self.flow.variables.iter())
+                    .map(|v| fd_name(&v.name))
+                    .filter(|n| interface.declared.contains(n) && !passed.contains(n.as_str()))
+                    .map(|n| format!("`{n}`"))
+                    .collect();
+                if !shared.is_empty() {
+                    let span = self.at_field(&node.key, "flow");
+                    self.report(
+                        Code::Approximated,
+                        format!(
+                            "node `{}` calls `{}`, which declares {} too: Webex Connect shares {} with the called flow; a Subflow handoff passes only the child's inputs and outputs, so {} not passed",
+                            node.key,
+                            c.flow,
+                            shared.join(", "),
+                            if shared.len() == 1 { "it" } else { "them" },
+                            if shared.len() == 1 { "it is" } else { "they are" },
+                        ),
+                        span,
+                        Some("make it an input of the child (`externalize = true`) or its result (`result = true`) to pass it, or name the two variables apart"),
+                    );
+                }
             }
             None => {
                 let span = self.at_field(&node.key, "flow");
