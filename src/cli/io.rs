@@ -213,6 +213,7 @@ impl Files {
         // Only regular files can be destroyed by replacing them; a device read and written (say
         // /dev/null for both) is harmless.
         if meta.is_file() {
+            stderr_may_be_input((meta.dev(), meta.ino()));
             if let Ok(mut inputs) = self.inputs.lock() {
                 inputs.push((meta.dev(), meta.ino(), path.to_path_buf()));
             }
@@ -243,7 +244,8 @@ impl Files {
         let id = match stream {
             // Asked at every write to stdout: the stream stays the same file, told once.
             Stream::Stdout => *self.stdout_file.get_or_init(|| stream_file(Stream::Stdout)),
-            _ => stream_file(stream),
+            Stream::Stderr => *STDERR_FILE.get_or_init(|| stream_file(Stream::Stderr)),
+            Stream::Stdin => stream_file(stream),
         };
         self.input_with(id?)
     }
@@ -777,7 +779,7 @@ pub fn stream_shown(output: Option<&Path>) -> PathBuf {
 /// `/proc/self`, `/proc/thread-self` and `/dev/fd` lead to): the kernel's link there leads to
 /// the open file, whose path says nothing of the stream.
 #[cfg(target_os = "linux")]
-fn standard_stream(path: &Path) -> Option<Stream> {
+pub fn standard_stream(path: &Path) -> Option<Stream> {
     let own = format!("/proc/{}/", std::process::id());
     let own_fd_folder = |folder: &Path| {
         let rest = folder.to_str().and_then(|f| f.strip_prefix(&own));
@@ -821,7 +823,7 @@ fn standard_stream(path: &Path) -> Option<Stream> {
 
 /// Elsewhere, by the names the system gives its standard streams.
 #[cfg(not(target_os = "linux"))]
-fn standard_stream(path: &Path) -> Option<Stream> {
+pub fn standard_stream(path: &Path) -> Option<Stream> {
     match path.to_str()? {
         "/dev/stdin" | "/dev/fd/0" => Some(Stream::Stdin),
         "/dev/stdout" | "/dev/fd/1" => Some(Stream::Stdout),
@@ -849,6 +851,21 @@ fn stream_file(_: Stream) -> Option<(u64, u64)> {
     None
 }
 
+/// stderr's (device, inode) when it is a regular file, told once: stderr stays the same file.
+static STDERR_FILE: std::sync::OnceLock<Option<(u64, u64)>> = std::sync::OnceLock::new();
+/// Set once stderr is known to be open on one of the run's inputs (`2>> spec.toml`).
+static STDERR_IS_INPUT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Notes an input's (device, inode): when stderr is open on that file, nothing is written to
+/// stderr from then on (a report line or diagnostic there would corrupt the input). Compared as
+/// each input is read, so that a write to stderr costs one flag.
+#[cfg(unix)]
+fn stderr_may_be_input(id: (u64, u64)) {
+    if *STDERR_FILE.get_or_init(|| stream_file(Stream::Stderr)) == Some(id) {
+        STDERR_IS_INPUT.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
 /// Writes one line of a report to stderr, with its line break. A failure (`2>/dev/full`) leaves
 /// nowhere to tell it, so it is ignored: the exit code still says how the command ended.
 /// The line stays one line: every control character in what it is given (a file name, a key,
@@ -869,11 +886,14 @@ pub fn stderr_line(args: std::fmt::Arguments<'_>) {
 /// as stdout is: past it the kernel would end the process halfway through a line, so text that
 /// would not fit is not begun, nor is any text after it (a report with a hole in it would say
 /// something else); the exit code still says how the command ended.
+///
+/// stderr open on one of the run's input files (`2>> spec.toml`) is never written: there is
+/// nowhere to tell anything, and the exit code says how the command ended.
 pub fn stderr_write_styled(text: &str) {
     static LIMIT: std::sync::OnceLock<Option<u64>> = std::sync::OnceLock::new();
     static FULL: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
     use std::sync::atomic::Ordering;
-    if FULL.load(Ordering::SeqCst) {
+    if FULL.load(Ordering::SeqCst) || STDERR_IS_INPUT.load(Ordering::SeqCst) {
         return;
     }
     let _ = match *LIMIT.get_or_init(|| limited_stream(2)) {

@@ -246,6 +246,20 @@ pub(super) fn decompile(s: &Session, document: &Path, output: Option<&Path>) -> 
 }
 
 pub(super) fn fmt(s: &Session, specs: &[PathBuf], check_only: bool) -> Outcome {
+    // A standard stream (`/dev/stdout`, `/dev/fd/0`) is not a file to replace: whatever it is
+    // open on (`>> log.toml`, `< spec.toml`) would be replaced under a new inode. Refused before
+    // any spec is formatted; `--check` only reads, so it reads one.
+    if !check_only {
+        if let Some(path) = specs.iter().find(|p| io::standard_stream(p).is_some()) {
+            // Counted as an input first: a stderr open on it (`fmt /dev/stderr 2>> s.toml`)
+            // then takes no message.
+            s.files.protect(path);
+            return Err(Failure::usage(format!(
+                "{} is a standard stream, not a file: fmt formats specs in place (fmt --check reads any file)",
+                path.display()
+            )));
+        }
+    }
     let mut problems = false;
     for path in specs {
         let source = read_source(s, path)?;

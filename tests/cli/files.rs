@@ -450,10 +450,20 @@ fn fmt_formats_files_in_place_and_only_checks_a_pipe() {
             assert_eq!(out.status.code(), Some(1), "{}", transcript(&out));
         } else {
             assert_eq!(out.status.code(), Some(2), "{}", transcript(&out));
-            assert!(String::from_utf8_lossy(&out.stderr)
-                .contains("is not a regular file: fmt formats specs in place"));
+            assert!(String::from_utf8_lossy(&out.stderr).contains(
+                "/dev/stdin is a standard stream, not a file: fmt formats specs in place"
+            ));
         }
     }
+    // A FIFO named as itself: read, never written into.
+    let fifo = dir.path().join("f.toml");
+    mkfifo(&fifo);
+    let writer = std::thread::spawn(move || std::fs::write(fifo, b"[flow]\nname =    \"F\"\n"));
+    let out = wxcflow(dir.path(), &["fmt", "f.toml"]);
+    writer.join().unwrap().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", transcript(&out));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("f.toml is not a regular file: fmt formats specs in place"));
 }
 
 #[test]
@@ -838,17 +848,141 @@ fn stdout_that_is_an_input_is_refused_and_the_input_kept() {
                 assert!(after == before, "{args:?} wrote to its input");
                 assert!(said.contains(&refusal), "{args:?}: {said}");
             }
-            // The refusal itself is told on stderr, the input: nothing else is.
-            Redirected::Stderr => {
-                let told = String::from_utf8_lossy(&after[before.len()..]).into_owned();
-                assert!(after.starts_with(&before), "{args:?}");
-                assert!(
-                    told.starts_with("error: refusing") && told.contains(&refusal),
-                    "{args:?}: {told}"
-                );
-                std::fs::write(dir.path().join(input), &before).unwrap();
-            }
+            // stderr is the input: the refusal has nowhere to be told, and only the exit code
+            // says it.
+            Redirected::Stderr => assert!(after == before, "{args:?} wrote to its input"),
         }
         assert_eq!(code, Some(2), "{args:?}: {said}");
     }
+}
+
+/// Runs the command with standard stream `fd` (0, 1 or 2) open on `file` (`< file`, `>> file`,
+/// `2>> file`; `2<> file` when `read_write`), the other streams piped.
+fn stream_on(dir: &Path, args: &[&str], file: &str, fd: u8, read_write: bool) -> Output {
+    let opened = match (fd, read_write) {
+        (0, _) => std::fs::File::open(dir.join(file)),
+        (_, false) => std::fs::OpenOptions::new()
+            .append(true)
+            .open(dir.join(file)),
+        (_, true) => std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(dir.join(file)),
+    }
+    .unwrap();
+    let mut command = Command::new(BIN);
+    command
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    match fd {
+        0 => command.stdin(opened),
+        1 => command.stdout(opened),
+        _ => command.stderr(opened),
+    };
+    command.output().unwrap()
+}
+
+/// `fmt` formats a file in place; a path naming one of its standard streams is not one: it is
+/// refused (exit 2), and the file the stream is open on keeps its bytes and its inode.
+/// `fmt --check` only reads, and reads one.
+#[test]
+fn fmt_refuses_a_standard_stream_and_keeps_the_file_it_is_open_on() {
+    let dir = workspace();
+    let unformatted = format!("{}\n\n\n", wxcflow::DEFAULT_SPEC);
+    let spec = dir.path().join("u.toml");
+    std::fs::write(&spec, &unformatted).unwrap();
+    for (path, fd) in [
+        ("/dev/stdin", 0),
+        ("/dev/fd/0", 0),
+        ("/proc/self/fd/0", 0),
+        ("/dev/stdout", 1),
+        ("/dev/fd/1", 1),
+        ("/proc/self/fd/1", 1),
+        ("/dev/stderr", 2),
+        ("/dev/fd/2", 2),
+        ("/proc/self/fd/2", 2),
+    ] {
+        let inode_before = inode(&spec);
+        let out = stream_on(dir.path(), &["fmt", path], "u.toml", fd, false);
+        assert_eq!(out.status.code(), Some(2), "{path}: {}", transcript(&out));
+        assert_eq!(
+            std::fs::read_to_string(&spec).unwrap(),
+            unformatted,
+            "{path}"
+        );
+        assert_eq!(inode(&spec), inode_before, "{path} replaced its file");
+        if fd != 2 {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                stderr.contains(&format!("{path} is a standard stream, not a file")),
+                "{path}: {stderr}"
+            );
+        }
+    }
+    let out = stream_on(
+        dir.path(),
+        &["fmt", "--check", "/dev/stdin"],
+        "u.toml",
+        0,
+        false,
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", transcript(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "/dev/stdin\n");
+    assert_eq!(std::fs::read_to_string(&spec).unwrap(), unformatted);
+}
+
+/// stderr open on one of the run's inputs (`2>> spec.toml`, `2<> spec.toml`, a tenant's
+/// secret file) is never written: a refusal, an error or a warning there would corrupt the
+/// input. The exit code still says how the run ended.
+#[test]
+fn stderr_that_is_an_input_takes_nothing() {
+    let dir = workspace();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    for (from, to) in [
+        ("valid/warnings.toml", "w.toml"),
+        ("invalid/many-problems.toml", "m.toml"),
+    ] {
+        std::fs::copy(fixtures.join(from), dir.path().join(to)).unwrap();
+    }
+    std::fs::write(dir.path().join("sec.txt"), "s3cret\n").unwrap();
+    std::fs::write(
+        dir.path().join("u.toml"),
+        "static_token = { file = \"sec.txt\" }\n",
+    )
+    .unwrap();
+    for (args, input, read_write, code) in [
+        (
+            &["build", "s.toml", "-o", "/dev/stderr"][..],
+            "s.toml",
+            false,
+            2,
+        ),
+        (&["build", "s.toml", "-o", "/dev/stderr"], "s.toml", true, 2),
+        (&["build", "s.toml", "-o", "/dev/fd/2"], "s.toml", false, 2),
+        // Warnings, with the document written.
+        (&["build", "w.toml", "-o", "w.json"], "w.toml", false, 0),
+        (&["build", "w.toml", "-o", "w.json"], "w.toml", true, 0),
+        (&["check", "m.toml"], "m.toml", false, 1),
+        (
+            &["build", "--values", "u.toml", "-o", "/dev/stderr"],
+            "sec.txt",
+            false,
+            2,
+        ),
+        (&["fmt", "/dev/stderr"], "s.toml", false, 2),
+    ] {
+        let file = dir.path().join(input);
+        let (before, inode_before) = (std::fs::read(&file).unwrap(), inode(&file));
+        let out = stream_on(dir.path(), args, input, 2, read_write);
+        assert!(
+            std::fs::read(&file).unwrap() == before,
+            "{args:?} wrote to its input"
+        );
+        assert_eq!(inode(&file), inode_before, "{args:?}");
+        assert_eq!(out.status.code(), Some(code), "{args:?}");
+    }
+    assert!(dir.path().join("w.json").is_file());
 }
