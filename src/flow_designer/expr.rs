@@ -386,7 +386,23 @@ fn comparison(c: &Condition, resolver: &mut dyn Resolver) -> Result<String> {
                 Operator::LessOrEqual => "<=",
                 _ => ">=",
             };
-            format!("{} {op} {}", side(&left, true)?, side(&right, true)?)
+            let ordered = format!("{} {op} {}", side(&left, true)?, side(&right, true)?);
+            // With no answer (refused, timed out) there is no status code: Webex Connect finds
+            // the comparison false and goes on, where Pebble cannot order nothing and the
+            // condition would leave by its error port. Asked first, and `and` stops there.
+            let answered: Vec<String> = [&left, &right]
+                .into_iter()
+                .filter_map(|o| match o {
+                    Operand::Expression(r) if r.numeric => {
+                        Some(format!("{} is not empty", r.expression))
+                    }
+                    _ => None,
+                })
+                .collect();
+            match answered.is_empty() {
+                true => ordered,
+                false => format!("{} and {ordered}", answered.join(" and ")),
+            }
         }
         Operator::LessThan
         | Operator::GreaterThan
@@ -526,16 +542,17 @@ mod tests {
             .starts_with("operator `regex` has no documented"));
         let ordered = refused(cond("$(T)", Operator::LessThan, "3"));
         assert_eq!(ordered, Inexpressible::OrderedText("less_than"));
-        // A status code orders against a number on either side, never against a variable.
+        // A status code orders against a number on either side, never against a variable,
+        // once there is one (no answer: false, as on Webex Connect).
         let status = "$(n4.https.statusCode)";
         for (c, written) in [
             (
                 cond(status, Operator::LessThan, "300"),
-                "fetch.httpStatusCode < 300",
+                "fetch.httpStatusCode is not empty and fetch.httpStatusCode < 300",
             ),
             (
                 cond(" 300", Operator::GreaterThan, status),
-                "300 > fetch.httpStatusCode",
+                "fetch.httpStatusCode is not empty and 300 > fetch.httpStatusCode",
             ),
         ] {
             let got = condition(Join::All, &[c], &mut Names).unwrap();

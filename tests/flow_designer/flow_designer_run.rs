@@ -1616,6 +1616,69 @@ fn build_fd(spec: &str) -> (std::process::Output, Option<String>) {
 /// number) it is refused whichever side it stands on, where it was written as `<` with the
 /// status code on the left.
 #[test]
+fn a_status_code_ordered_with_no_answer_takes_none_of_the_branches_on_both_targets() {
+    // The request's failures lead to the branch too: with no answer there is no status code,
+    // and Webex Connect finds every ordering false.
+    let spec = |variable: &str, operator: &str, value: &str| {
+        format!(
+            r#"[flow]
+name = "NoAnswer"
+credential_headers = []
+[trigger]
+type = "webhook"
+event = "NoAnswer"
+sample = '{{"x": "1"}}'
+next = "call"
+[nodes.call]
+type = "http"
+method = "GET"
+url = "https://svc.example.com/p"
+next = {{ onSuccess = "pick", onError = "pick", onTimeout = "pick" }}
+[nodes.pick]
+type = "branch"
+branches = [{{ name = "Server", all = [{{ variable = "{variable}", operator = "{operator}", value = "{value}" }}] }}]
+next = {{ Server = "end:Error", none = "end:Success", onError = "end:Incomplete" }}
+"#
+        )
+    };
+    let status = "$(call.https.statusCode)";
+    for (variable, operator, value) in [
+        (status, "greater_or_equal", "500"),
+        ("500", "less_or_equal", status),
+        (status, "less_than", "300"),
+    ] {
+        let spec = spec(variable, operator, value);
+        for (reply, outcome) in [
+            ("fail = \"connection\"", "Success"),
+            ("fail = \"timeout\"", "Success"),
+            ("status = 503", "Error"),
+        ] {
+            // 503 is not below 300: that branch is never taken.
+            let expected = if operator == "less_than" {
+                "Success"
+            } else {
+                outcome
+            };
+            let scenario = format!(
+                "name = \"no answer\"\nspec = \"s.toml\"\ntrigger = '{{\"x\": \"1\"}}'\n\
+                 [[http]]\nurl = \"https://svc.example.com/p\"\n{reply}\n[expect]\noutcome = \"{expected}\"\n"
+            );
+            let dir = folder_with(&[("s.toml", &spec), ("sc.toml", &scenario)]);
+            let out = wxcflow(
+                dir.path(),
+                &["test", "sc.toml", "--target", "flow-designer"],
+            );
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{variable} {operator} {value}, {reply}: {}",
+                transcript(&out)
+            );
+        }
+    }
+}
+
+#[test]
 fn a_status_code_ordered_against_a_variable_is_refused_whichever_side_it_stands() {
     let spec = |variable: &str, operator: &str, value: &str| {
         format!(
