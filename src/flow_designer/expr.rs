@@ -339,10 +339,23 @@ fn comparison(c: &Condition, resolver: &mut dyn Resolver) -> Result<String> {
         };
         return Ok(format!("{l} {op} {r}"));
     }
+    // Empty text against a status code, either side: true on Webex Connect exactly when no
+    // answer came (the status code is then empty text), as `is empty` is in Pebble.
+    let empty_against_status = right_numeric
+        && matches!(c.operator, Operator::Equals | Operator::NotEquals)
+        && matches!(&left, Operand::Literal(t) if t.is_empty());
+    if empty_against_status {
+        let r = side(&right, false)?;
+        return Ok(match c.operator {
+            Operator::Equals => format!("{r} is empty"),
+            _ => format!("{r} is not empty"),
+        });
+    }
     Ok(match c.operator {
-        // Webex Connect reads an unset variable as empty text; `is empty` covers null and "".
-        Operator::Equals if is_empty_literal && !numeric => format!("{l} is empty"),
-        Operator::NotEquals if is_empty_literal && !numeric => format!("{l} is not empty"),
+        // Webex Connect reads an unset variable as empty text, and a status code with no
+        // answer; `is empty` covers null and "".
+        Operator::Equals if is_empty_literal => format!("{l} is empty"),
+        Operator::NotEquals if is_empty_literal => format!("{l} is not empty"),
         Operator::Equals | Operator::NotEquals => {
             let op = if c.operator == Operator::Equals {
                 "=="

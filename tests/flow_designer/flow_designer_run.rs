@@ -1616,9 +1616,9 @@ fn build_fd(spec: &str) -> (std::process::Output, Option<String>) {
 /// number) it is refused whichever side it stands on, where it was written as `<` with the
 /// status code on the left.
 #[test]
-fn a_status_code_ordered_with_no_answer_takes_none_of_the_branches_on_both_targets() {
+fn a_status_code_with_no_answer_takes_the_same_branch_on_both_targets() {
     // The request's failures lead to the branch too: with no answer there is no status code,
-    // and Webex Connect finds every ordering false.
+    // Webex Connect finds every ordering false and the status code equal to empty text.
     let spec = |variable: &str, operator: &str, value: &str| {
         format!(
             r#"[flow]
@@ -1642,23 +1642,23 @@ next = {{ Server = "end:Error", none = "end:Success", onError = "end:Incomplete"
         )
     };
     let status = "$(call.https.statusCode)";
-    for (variable, operator, value) in [
-        (status, "greater_or_equal", "500"),
-        ("500", "less_or_equal", status),
-        (status, "less_than", "300"),
+    // (condition, whether the `Server` branch is taken with no answer, and with a 503).
+    for (variable, operator, value, none, served) in [
+        (status, "greater_or_equal", "500", false, true),
+        ("500", "less_or_equal", status, false, true),
+        (status, "less_than", "300", false, false),
+        // Empty text against a status code, either side: no answer, exactly.
+        (status, "equals", "", true, false),
+        ("", "equals", status, true, false),
+        (status, "not_equals", "", false, true),
     ] {
         let spec = spec(variable, operator, value);
-        for (reply, outcome) in [
-            ("fail = \"connection\"", "Success"),
-            ("fail = \"timeout\"", "Success"),
-            ("status = 503", "Error"),
+        for (reply, taken) in [
+            ("fail = \"connection\"", none),
+            ("fail = \"timeout\"", none),
+            ("status = 503", served),
         ] {
-            // 503 is not below 300: that branch is never taken.
-            let expected = if operator == "less_than" {
-                "Success"
-            } else {
-                outcome
-            };
+            let expected = if taken { "Error" } else { "Success" };
             let scenario = format!(
                 "name = \"no answer\"\nspec = \"s.toml\"\ntrigger = '{{\"x\": \"1\"}}'\n\
                  [[http]]\nurl = \"https://svc.example.com/p\"\n{reply}\n[expect]\noutcome = \"{expected}\"\n"
