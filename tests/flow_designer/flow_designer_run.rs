@@ -1960,6 +1960,55 @@ fn a_long_chain_a_connect_run_finishes_is_finished_as_a_subflow() {
 }
 
 #[test]
+fn a_polling_loop_sends_no_more_requests_than_a_connect_run_can() {
+    // The subflow's activities are cut at ten for each Connect step; its requests at the
+    // Connect run's steps, so that a loop under `run --live` asks a server no more often.
+    let spec = r#"[flow]
+name = "Poll"
+[trigger]
+type = "webhook"
+event = "Poll"
+sample = '{"v": "1"}'
+next = "call"
+[nodes.call]
+type = "http"
+method = "GET"
+url = "https://svc.example.com/p"
+outputs = { done = "$.done" }
+next = { onSuccess = "pick", onError = "end:Error", onTimeout = "end:Error" }
+[nodes.pick]
+type = "branch"
+branches = [ { name = "Done", all = [{ variable = "$(call.done)", operator = "equals", value = "yes" }] } ]
+next = { Done = "end:Success", none = "call", onError = "end:Error" }
+"#;
+    let mock = "[[http]]\nurl = \"https://svc.example.com/p\"\nbody = '{\"done\": \"no\"}'\n";
+    let dir = folder_with(&[("s.toml", spec), ("m.toml", mock)]);
+    let built = wxcflow(
+        dir.path(),
+        &[
+            "build",
+            "s.toml",
+            "--target",
+            "flow-designer",
+            "-o",
+            "s.json",
+        ],
+    );
+    assert_eq!(built.status.code(), Some(0), "{}", transcript(&built));
+    let out = wxcflow(dir.path(), &["run", "s.json", "--mock", "m.toml"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{}", transcript(&out));
+    assert_eq!(text.matches("GET https://svc.example.com/p").count(), 1000);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(
+            "stopped before request 1001 at `call`: a Webex Connect run makes at most 1000, one a step"
+        ),
+        "{}",
+        transcript(&out)
+    );
+}
+
+#[test]
 fn a_branch_s_actions_and_conditions_get_names_of_their_own() {
     let spec = |actions: &str, second: &str| {
         format!(

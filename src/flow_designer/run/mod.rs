@@ -38,6 +38,10 @@ pub(crate) use render::{render_json, render_text};
 /// conditions and actions, a request and its failure check), so a path a Connect run finishes
 /// is finished here too.
 pub(crate) const STEP_LIMIT: usize = 10_000;
+/// Requests after which a run is cut: a Webex Connect run makes one a step at most, so no path
+/// it finishes makes more, and a loop sends no more requests here than it would there
+/// (`run --live` talks to real servers).
+pub(crate) const REQUEST_LIMIT: usize = crate::tools::simulate::STEP_LIMIT;
 /// The most work all the templates of one run may do together, counted as one template's is
 /// (minijinja's instructions, and the bytes of template read and parsed): wxcflow's own bound,
 /// the platform publishes none. Twice what one template may do ([`MAX_TEMPLATE_FUEL`]): a flow's
@@ -186,8 +190,11 @@ pub enum Stop {
     UnknownVariable(String, String),
     /// A value that does not convert to its variable's type (activity, variable, type).
     WrongType(String, String, String),
-    /// As many activities as the step limit allows (1,000) were run; the one about to run.
+    /// As many activities as the step limit allows (10,000) were run; the one about to run.
     Loop(String),
+    /// As many requests as a Webex Connect run can make (1,000) were sent; the HTTP activity
+    /// about to send.
+    TooManyRequests(String),
     /// A handoff nested deeper than the depth limit (8).
     TooDeep(String),
     /// A handoff whose subflow cannot be found or run (activity, why).
@@ -220,6 +227,7 @@ impl Stop {
             | Stop::UnknownVariable(a, _)
             | Stop::WrongType(a, _, _)
             | Stop::Loop(a)
+            | Stop::TooManyRequests(a)
             | Stop::TooDeep(a)
             | Stop::Subflow(a, _)
             | Stop::Inside(a, _, _)
@@ -261,6 +269,7 @@ impl std::fmt::Display for Stop {
             Stop::UnknownVariable(a, v) => write!(f, "activity `{a}` sets `{v}`, which is not a variable of the flow"),
             Stop::WrongType(a, v, kind) => write!(f, "activity `{a}`: the value for `{v}` is not a {kind}"),
             Stop::Loop(a) => write!(f, "stopped after {STEP_LIMIT} activities without reaching an end: the flow loops, or its path is longer than that (at `{a}`)"),
+            Stop::TooManyRequests(a) => write!(f, "stopped before request {} at `{a}`: a Webex Connect run makes at most {REQUEST_LIMIT}, one a step", REQUEST_LIMIT + 1),
             Stop::TooDeep(a) => write!(f, "subflow handoffs nested deeper than {DEPTH_LIMIT} at `{a}`"),
             Stop::Subflow(a, why) => write!(f, "activity `{a}`: {why}"),
             Stop::Inside(a, sub, inner) => write!(f, "in subflow `{sub}` (handoff `{a}`): {inner}"),
@@ -405,6 +414,8 @@ struct Machine<'a> {
     subflows: &'a dyn SubflowLookup,
     pebble: Pebble,
     steps: usize,
+    /// Requests sent so far (see [`REQUEST_LIMIT`]).
+    requests: usize,
     /// Bytes the run may still hold (of [`MAX_RUN_HELD_BYTES`]), each value counted as made.
     held_left: usize,
     /// Work the run's templates may still do (of [`MAX_RUN_FUEL`]).
@@ -433,6 +444,7 @@ pub(crate) fn run(
         subflows,
         pebble: Pebble::new(),
         steps: 0,
+        requests: 0,
         held_left: MAX_RUN_HELD_BYTES,
         fuel_left: MAX_RUN_FUEL,
         exhausted: None,
@@ -1019,6 +1031,10 @@ impl Machine<'_> {
         let Some(view) = a.http() else {
             return Err(Stop::Unsupported(a.name.clone(), a.type_name().into()));
         };
+        self.requests += 1;
+        if self.requests > REQUEST_LIMIT {
+            return Err(Stop::TooManyRequests(a.name.clone()));
+        }
         let name = a.name.clone();
         // A setting renders secret when it reads a secret or holds a credential typed in clear.
         let render = |m: &mut Self, path: &[&str], text: &str| {
