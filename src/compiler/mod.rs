@@ -423,9 +423,16 @@ fn front(
             }
         }
     };
-    let rendered =
-        render::Renderer::new(&spec, Some(source)).map(|renderer| renderer.render(tenant, store));
-    let spec = keep_spec.then_some(spec);
+    let (rendered, spec) = if keep_spec {
+        let rendered = render::Renderer::new(&spec, Some(source))
+            .map(|renderer| renderer.render(tenant, store));
+        (rendered, Some(spec))
+    } else {
+        // Handed over: compiled without a copy.
+        let rendered = render::Renderer::owning(spec, Some(source))
+            .map(|renderer| renderer.render(tenant, store));
+        (rendered, None)
+    };
     let (checked, mut secrets) = match rendered {
         Ok(rendered) => check_rendered(rendered, Some(source)),
         Err(diagnostics) => (
