@@ -683,10 +683,16 @@ pub(super) fn push(s: &Session, args: &Push) -> Outcome {
         ));
     }
     let token = match std::env::var(args.token_env) {
-        Ok(t) if !t.trim().is_empty() => t.trim().to_string(),
+        // An access token is visible ASCII: anything else could not be sent in a header.
+        Ok(t) if !t.trim().is_empty() && t.trim().bytes().all(|b| b.is_ascii_graphic()) => {
+            t.trim().to_string()
+        }
         found => {
             // A value that is not UTF-8 is set, and is never shown: only what is wrong with it.
             let state = match found {
+                Ok(t) if !t.trim().is_empty() => {
+                    "set, with a character an HTTP header cannot carry (a space, a control or non-ASCII character)"
+                }
                 Ok(_) => "empty",
                 Err(std::env::VarError::NotUnicode(_)) => "not UTF-8",
                 Err(std::env::VarError::NotPresent) => "not set",

@@ -459,7 +459,10 @@ fn run_command(s: &Session, command: Command) -> Outcome {
             ..
         } => {
             let target = match &output {
-                Some(dir) if !check => render::Target::Folder { dir, prune },
+                Some(dir) if !check => render::Target::Folder {
+                    dir: folder_argument(dir, "render writes one document a tenant and a manifest")?,
+                    prune,
+                },
                 _ => render::Target::Memory,
             };
             render::render(s, &template, &tenants, target, jobs)
@@ -644,7 +647,10 @@ fn run_command(s: &Session, command: Command) -> Outcome {
             out!(s, "{}", String::from_utf8_lossy(&script));
             Ok(Done::Clean)
         }
-        Command::Man { dir } => man::man(s, &dir),
+        Command::Man { dir } => man::man(
+            s,
+            folder_argument(&dir, "man writes one page a command")?,
+        ),
         Command::Schema { which } => {
             match which {
                 SchemaKind::Document => out!(s, "{DOCUMENT_SCHEMA}"),
@@ -956,4 +962,15 @@ fn keypad_digits(text: &str) -> Result<String, String> {
     } else {
         Err("each answer is keys a phone has: 0-9, * and # (as in --digits 1,4711#)".to_string())
     }
+}
+
+/// A folder argument: `-` names standard output elsewhere, which cannot hold the files `what`
+/// says the command writes, so it is refused rather than made a folder named `-`.
+fn folder_argument<'p>(dir: &'p Path, what: &str) -> Result<&'p Path, Failure> {
+    if dir.as_os_str() == "-" {
+        return Err(Failure::usage(format!(
+            "`-` is not a folder here: {what}; name a folder (`./-` for one called `-`)"
+        )));
+    }
+    Ok(dir)
 }

@@ -108,6 +108,23 @@ fn every_skipped_entry_is_reported_with_its_reason() {
 }
 
 #[test]
+fn a_dash_is_no_output_folder() {
+    // `-` is standard output elsewhere: refused, and no folder named `-` is made.
+    let dir = batch(&[("acme.toml", OFF)]);
+    let out = wxcflow(
+        dir.path(),
+        &["render", "t.toml", "--tenants", "tenants", "-o", "-"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`-` is not a folder here"));
+    let man = wxcflow(dir.path(), &["man", "-"]);
+    assert_eq!(man.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&man.stderr).contains("`-` is not a folder here"));
+    assert!(out.stdout.is_empty() && man.stdout.is_empty());
+    assert_eq!(listing(dir.path()), ["t.toml", "tenants"]);
+}
+
+#[test]
 fn no_tenants_or_no_scenarios_is_exit_1() {
     let dir = batch(&[("README.md", "notes\n")]);
     let out = render(dir.path(), &[]);

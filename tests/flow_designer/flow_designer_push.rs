@@ -590,6 +590,17 @@ fn push_checks_its_input_before_sending_anything() {
     let empty_token = push(dir.path(), &["--api-url", "http://127.0.0.1:9"], Some(""));
     assert_eq!(empty_token.status.code(), Some(2));
     assert!(stderr(&empty_token).contains("environment variable WXCC_TOKEN is empty"));
+    // A token no header can carry is refused before any request, and not shown.
+    for odd in ["tök-NOT-SHOWN", "tok NOT-SHOWN", "tok\u{7}NOT-SHOWN"] {
+        let out = push(dir.path(), &["--api-url", "http://127.0.0.1:9"], Some(odd));
+        assert_eq!(out.status.code(), Some(2), "{odd:?}");
+        let said = all_output(&out);
+        assert!(
+            said.contains("environment variable WXCC_TOKEN is set, with a character an HTTP header cannot carry"),
+            "{said}"
+        );
+        assert!(!said.contains("NOT-SHOWN"), "{said}");
+    }
     // A token that is not UTF-8 is set: it is said to be not UTF-8, and not shown.
     #[cfg(unix)]
     {
