@@ -52,6 +52,9 @@ pub fn validate(spec: &Spec, cx: &mut Ctx) {
         }
         for url in send_to {
             super::lower::check_url(url, "send_to URL", cx);
+            if v.secret {
+                fixed_destination(spec, name.get_ref(), url, cx);
+            }
         }
     }
     for (key, node) in &spec.nodes {
@@ -80,6 +83,42 @@ pub fn validate(spec: &Spec, cx: &mut Ctx) {
                 );
             }
         }
+    }
+}
+
+/// A `send_to` URL must say where the secret goes before the flow runs: a value that a
+/// trigger, a reply or a transition action gives at run time would let whoever sends that value
+/// choose where the secret is sent. So each `$(...)` it reads is a custom variable that no
+/// transition action sets.
+fn fixed_destination(spec: &Spec, variable: &str, url: &S<String>, cx: &mut Ctx) {
+    let Ok(references) = refs::references(url.get_ref()) else {
+        return;
+    };
+    let setter = |name: &str| {
+        spec.nodes.iter().find_map(|(key, node)| {
+            let mut actions = node.on_enter.iter().chain(node.on_leave.iter()).flatten();
+            actions
+                .any(|a| a.set.contains_key(name))
+                .then_some(key.get_ref().as_str())
+        })
+    };
+    for reference in references {
+        let chosen = match refs::split_node_reference(reference.name) {
+            Some(_) => Some("a value the run reads (a trigger's or a reply's)".to_string()),
+            None => setter(reference.name)
+                .map(|node| format!("a variable a transition action of `{node}` sets")),
+        };
+        let Some(chosen) = chosen else { continue };
+        let span = cx.span_in(url, reference.range.clone());
+        cx.report(
+            Code::SecretToOtherDestination,
+            format!(
+                "`send_to` of `{variable}` reads `$({})`, {chosen}: the secret would go wherever that value says",
+                reference.name
+            ),
+            span,
+        )
+        .help("name the service in `send_to` as text (`https://api.example.com`), or through a variable that nothing sets while the flow runs");
     }
 }
 

@@ -244,7 +244,16 @@ pub struct SourceFile {
     /// Byte ranges that hold secret values (a secret written literally): a quoted line shows
     /// them as the mask.
     secret: Vec<Range<usize>>,
+    /// The last string literal [`SourceFile::span_in_string`] read, as [`literal_places`] reads
+    /// it: a check reporting many places in one long string reads the string once.
+    last_literal: std::sync::Arc<std::sync::Mutex<Option<LastLiteral>>>,
 }
+
+/// A literal's byte range in the file, and how it reads ([`literal_places`]).
+type LastLiteral = (Range<usize>, Option<Read>);
+
+/// A string literal as TOML reads it, with where each byte boundary of that stands in the literal.
+type Read = (String, Vec<u32>);
 
 impl SourceFile {
     /// A named text, indexed by line so that spans can be located.
@@ -258,6 +267,7 @@ impl SourceFile {
             text,
             line_starts,
             secret: Vec::new(),
+            last_literal: Default::default(),
         }
     }
 
@@ -349,31 +359,28 @@ impl SourceFile {
             .collect()
     }
 
-    /// The span of `inner` (a byte range of `value`) inside the string literal at `outer`. When
-    /// the source does not hold the value verbatim there (escapes), the whole literal is used.
+    /// The span of `inner` (a byte range of `value`) inside the string literal at `outer`,
+    /// escapes and line-ending backslashes read as TOML reads them. When the literal does not
+    /// read as `value` (a value not written as one literal), the whole literal is used.
     pub fn span_in_string(&self, outer: Range<usize>, value: &str, inner: Range<usize>) -> Span {
-        let raw = self.text.get(outer.clone()).unwrap_or("");
-        let mut offset = if raw.starts_with("\"\"\"") || raw.starts_with("'''") {
-            3
-        } else if raw.starts_with('"') || raw.starts_with('\'') {
-            1
-        } else {
-            0
+        let place = |read: &Option<Read>| {
+            let (_, at) = read.as_ref().filter(|(text, _)| text == value)?;
+            Some((*at.get(inner.start)? as usize, *at.get(inner.end)? as usize))
         };
-        // TOML drops a newline right after the opening delimiter of a multi-line string.
-        if offset == 3 {
-            if raw[3..].starts_with("\r\n") {
-                offset += 2;
-            } else if raw[3..].starts_with('\n') {
-                offset += 1;
+        let found = match self.last_literal.lock() {
+            Ok(mut last) => {
+                if last.as_ref().is_none_or(|(range, _)| *range != outer) {
+                    let raw = self.text.get(outer.clone()).unwrap_or("");
+                    *last = Some((outer.clone(), literal_places(raw)));
+                }
+                last.as_ref().and_then(|(_, read)| place(read))
             }
-        }
-        let start = outer.start + offset + inner.start;
-        let wanted = value.get(inner).unwrap_or("");
-        if self.text.get(start..start + wanted.len()) == Some(wanted) {
-            self.span(start..start + wanted.len())
-        } else {
-            self.span(outer)
+            // Poisoned by a panic elsewhere: read this once more.
+            Err(_) => place(&literal_places(self.text.get(outer.clone()).unwrap_or(""))),
+        };
+        match found {
+            Some((start, end)) => self.span(outer.start + start..outer.start + end),
+            None => self.span(outer),
         }
     }
 
@@ -396,6 +403,77 @@ impl SourceFile {
             bytes: start..end,
         }
     }
+}
+
+/// A TOML string literal (`raw`, delimiters included) as TOML reads it, with the byte offset in
+/// `raw` of each byte boundary of what it reads (one more than its length: the end too); `None`
+/// for text that is not one literal or whose escapes do not read.
+fn literal_places(raw: &str) -> Option<Read> {
+    let (quote, multiline) = if raw.starts_with("\"\"\"") || raw.starts_with("'''") {
+        (&raw[..3], true)
+    } else if raw.starts_with('"') || raw.starts_with('\'') {
+        (&raw[..1], false)
+    } else {
+        // A bare value (no quotes): read as it stands.
+        let places = (0..=raw.len())
+            .map(|at| u32::try_from(at).ok())
+            .collect::<Option<_>>()?;
+        return Some((raw.to_string(), places));
+    };
+    let basic = quote.starts_with('"');
+    let body_end = raw.len().checked_sub(quote.len())?;
+    let mut at = quote.len();
+    // TOML drops a newline right after the opening delimiter of a multi-line string.
+    if multiline {
+        at += ["\r\n", "\n"]
+            .iter()
+            .find(|nl| raw[at..].starts_with(**nl))
+            .map_or(0, |nl| nl.len());
+    }
+    let (mut read, mut places) = (String::new(), Vec::new());
+    while at < body_end {
+        let rest = raw.get(at..body_end)?;
+        let c = rest.chars().next()?;
+        let (text, width) = match (basic, c) {
+            (true, '\\') => {
+                let next = rest[1..].chars().next()?;
+                match next {
+                    'u' | 'U' => {
+                        let digits = if next == 'u' { 4 } else { 8 };
+                        let hex = rest.get(2..2 + digits)?;
+                        let code = char::from_u32(u32::from_str_radix(hex, 16).ok()?)?;
+                        (code.to_string(), 2 + digits)
+                    }
+                    'b' => ("\u{8}".into(), 2),
+                    't' => ("\t".into(), 2),
+                    'n' => ("\n".into(), 2),
+                    'f' => ("\u{c}".into(), 2),
+                    'r' => ("\r".into(), 2),
+                    'e' => ("\u{1b}".into(), 2),
+                    '"' | '\\' => (next.to_string(), 2),
+                    // A line-ending backslash: it, and the white space and line breaks after it,
+                    // read as nothing.
+                    _ if multiline => {
+                        let after = rest[1..].trim_start_matches([' ', '\t', '\r', '\n']);
+                        let skipped = &rest[1..rest.len() - after.len()];
+                        if !skipped.contains('\n') {
+                            return None;
+                        }
+                        (String::new(), rest.len() - after.len())
+                    }
+                    _ => return None,
+                }
+            }
+            _ => (c.to_string(), c.len_utf8()),
+        };
+        places.extend(std::iter::repeat_n(u32::try_from(at).ok()?, text.len()));
+        read.push_str(&text);
+        at += width;
+    }
+    places.push(u32::try_from(at).ok()?);
+    // Places inside a character that an escape wrote all stand at the escape: only boundaries
+    // of what was read point into it, and those are its start.
+    Some((read, places))
 }
 
 fn floor_char_boundary(text: &str, mut index: usize) -> usize {
@@ -595,6 +673,38 @@ impl Diagnostic {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_place_in_a_string_is_found_past_escapes_and_line_continuations() {
+        // Each case: the file (one literal after `d = `), what TOML reads of the literal, and
+        // where `urll` stands (line, column).
+        let cases = [
+            (
+                "d = \"a\\tb \\u00e9 {{ urll }}\"\n",
+                "a\tb \u{e9} {{ urll }}",
+                (1, 21),
+            ),
+            (
+                "d = \"\"\"\\\n    Pings, \\\n    日本 {{ urll }}\"\"\"\n",
+                "Pings, 日本 {{ urll }}",
+                (3, 11),
+            ),
+            ("d = \"\"\"\nx {{ urll }}\"\"\"\n", "x {{ urll }}", (2, 6)),
+            ("d = '''\r\nx\\n {{ urll }}'''\n", "x\\n {{ urll }}", (2, 8)),
+        ];
+        for (text, value, (line, column)) in cases {
+            let source = SourceFile::new("s.toml", text);
+            let literal = 4..text.trim_end().len();
+            let at = value.find("urll").unwrap();
+            let span = source.span_in_string(literal, value, at..at + 4);
+            assert_eq!((span.line, span.column), (line, column), "{text:?}");
+            assert_eq!(&text[span.bytes], "urll", "{text:?}");
+        }
+        // A literal that does not read as the value: the whole literal.
+        let source = SourceFile::new("s.toml", "d = \"a\\qb {{ x }}\"\n");
+        let span = source.span_in_string(4..18, "a?b {{ x }}", 7..8);
+        assert_eq!(span.bytes, 4..18);
+    }
 
     #[test]
     fn suggestions_stay_close() {

@@ -1326,6 +1326,46 @@ fn a_connect_run_hides_headers_and_parameters_named_as_credentials() {
     }
 }
 
+/// A child flow that branches on what its parent passed in a secret variable (the child's own
+/// declaration is plain): the parent's Call Flow step left by the way the child went, so it
+/// shows as the mask too, and the trace is the same whatever the secret.
+#[test]
+fn a_call_flow_step_hides_how_it_left_when_its_child_chose_on_a_secret() {
+    let child = "[flow]\nname = \"Child\"\n[trigger]\ntype = \"webhook\"\nevent = \"Child\"\n\
+        sample = '{\"x\": \"a\"}'\nnext = \"guess\"\n[variables.Tok]\ndefault = \"\"\n\
+        [nodes.guess]\ntype = \"branch\"\n\
+        branches = [{ name = \"A\", all = [{ variable = \"$(Tok)\", operator = \"starts_with\", value = \"A\" }] }]\n\
+        next = { A = \"end:Success\", none = \"end:Error\", onError = \"end:Error\" }\n";
+    let trace = |secret: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("Child.toml"), child).unwrap();
+        let parent = format!(
+            "[flow]\nname = \"Parent\"\nper_outcome_actions = true\n[trigger]\ntype = \"webhook\"\nevent = \"Parent\"\n\
+             sample = '{{\"x\": \"a\"}}'\nnext = \"call\"\n\
+             [variables.Tok]\ndefault = \"{secret}\"\nsecret = true\n\
+             [nodes.call]\ntype = \"call_flow\"\nflow = \"Child\"\n\
+             on_leave = [{{ outcome = \"onSuccess\", set = {{ Tok = \"\" }} }}]\n\
+             next = {{ onSuccess = \"end:Success\", onError = \"end:Error\" }}\n"
+        );
+        std::fs::write(dir.path().join("Parent.toml"), parent).unwrap();
+        transcripts(
+            dir.path(),
+            &[
+                &["run", "Parent.toml"],
+                &["run", "Parent.toml", "--format", "json"],
+            ],
+            ("", ""),
+        )
+    };
+    let reference = trace("ABC-SECRET");
+    assert!(
+        reference.contains("n3 call -> •••\n  Child/n3 guess -> •••"),
+        "{reference}"
+    );
+    assert!(!reference.contains("set Tok"), "{reference}");
+    assert_eq!(trace("ZBC-SECRET"), reference);
+}
+
 /// A credential typed literally into a Connect request, where a request carries one (a `pin`
 /// header, a `?pwd=` parameter, a URL's password), is secret by its place in every output:
 /// textconv of the spec and of the document, diff (text, JSON, Markdown), the sheet and the

@@ -225,7 +225,7 @@ fn a_loop_is_cut_with_a_clear_error() {
             .as_ref()
             .unwrap()
             .to_string()
-            .starts_with("stopped after 1000 steps"),
+            .starts_with("cut after 1000 steps"),
         "{:?}",
         result.error
     );

@@ -268,7 +268,7 @@ impl std::fmt::Display for Stop {
             Stop::Incomplete(a, missing) => write!(f, "activity `{a}` is incomplete: {missing}"),
             Stop::UnknownVariable(a, v) => write!(f, "activity `{a}` sets `{v}`, which is not a variable of the flow"),
             Stop::WrongType(a, v, kind) => write!(f, "activity `{a}`: the value for `{v}` is not a {kind}"),
-            Stop::Loop(a) => write!(f, "stopped after {STEP_LIMIT} activities without reaching an end: the flow loops, or its path is longer than that (at `{a}`)"),
+            Stop::Loop(a) => write!(f, "cut after {STEP_LIMIT} activities without reaching an end: the flow loops, or its path is longer than that (at `{a}`)"),
             Stop::TooManyRequests(a) => write!(f, "stopped before request {} at `{a}`: a Webex Connect run makes at most {REQUEST_LIMIT}, one a step", REQUEST_LIMIT + 1),
             Stop::TooDeep(a) => write!(f, "subflow handoffs nested deeper than {DEPTH_LIMIT} at `{a}`"),
             Stop::Subflow(a, why) => write!(f, "activity `{a}`: {why}"),

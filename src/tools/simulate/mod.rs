@@ -233,7 +233,7 @@ pub enum Stop {
 impl std::fmt::Display for Stop {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Stop::Loop(id) => write!(f, "stopped after {STEP_LIMIT} steps: the flow loops without reaching an end (last node {id})"),
+            Stop::Loop(id) => write!(f, "cut after {STEP_LIMIT} steps: the flow loops without reaching an end (last node {id})"),
             Stop::MissingNode(id) => write!(f, "edge to missing node {id}"),
             Stop::Evaluate(key, id) => write!(f, "node `{key}` ({id}) is an Evaluate node: its JavaScript is not supported in simulation"),
             Stop::TooDeep(key) => write!(f, "Call Flow nested deeper than {CALL_DEPTH_LIMIT} at `{key}`"),
@@ -363,7 +363,8 @@ impl Run {
     }
 
     /// The run as it may be shown when the path is not revealed: the steps up to the first
-    /// whose branch was chosen on a secret value, its outcome and assignments as the mask, the
+    /// whose branch was chosen on a secret value, its outcome as the mask and its assignments
+    /// left out (and so for each Call Flow step it was inside of), the
     /// outcome as the mask, every variable's value as the mask (which were set after tells the
     /// way too), and a stop after it told as [`Stop::AfterSecretChoice`]. A run whose way no
     /// secret chose is returned as it is. As [`crate::flow_designer::run::FdRun::without_secret_path`].
@@ -372,12 +373,20 @@ impl Run {
             return self;
         };
         self.steps.truncate(at + 1);
-        let step = &mut self.steps[at];
-        step.outcome = crate::secret::MASK.to_string();
-        for (_, value) in &mut step.assigned {
-            *value = Text::computed(value.expose());
+        // The Call Flow steps the choice was made inside of (each followed, up to it, only by
+        // its child's steps): how each left depends on the way its child went.
+        let depth = |step: &Step| step.node.call_chain.len();
+        let enclosing: Vec<usize> = (0..at)
+            .filter(|&i| (i + 1..=at).all(|j| depth(&self.steps[j]) > depth(&self.steps[i])))
+            .collect();
+        for i in enclosing.into_iter().chain([at]) {
+            let step = &mut self.steps[i];
+            step.outcome = crate::secret::MASK.to_string();
+            // Which variables were assigned can tell the outcome (an on-leave action for one
+            // outcome), so none is listed.
+            step.assigned.clear();
         }
-        let key = step.node.key_path();
+        let key = self.steps[at].node.key_path();
         self.outcome = self.outcome.map(|_| crate::secret::MASK.to_string());
         if self.error.is_some() {
             self.error = Some(Stop::AfterSecretChoice(key));
@@ -799,10 +808,13 @@ fn record_http(id: NodeId, h: &Http, reply: &Reply, outputs: &mut Outputs) -> St
     }
 }
 
-/// A JSON value as a flow variable holds it: strings bare, everything else as JSON text.
+/// A JSON value as a flow variable holds it: strings bare, `null` as nothing [assumed: Cisco
+/// documents neither; so a reply's `"token": null` is no token, as a missing one is, and as
+/// the Flow Designer run reads it], everything else as JSON text.
 fn text_of(value: &serde_json::Value) -> String {
     match value {
         serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => String::new(),
         other => other.to_string(),
     }
 }
