@@ -279,7 +279,9 @@ fn place_key(place: &Place, s: &S<String>) -> String {
     let at = s.span();
     match place {
         Place::VariableDefault { name, .. } => format!("variables.{name}@{}", at.start),
-        Place::Other(path) | Place::Switch(path) => format!("{path}@{}", at.start),
+        Place::Url(path) | Place::Other(path) | Place::Switch(path) => {
+            format!("{path}@{}", at.start)
+        }
     }
 }
 
@@ -533,6 +535,12 @@ impl<'s> Renderer<'s> {
         let mut switches = Vec::new();
         // What the template values of this render may still add up to.
         let mut left = MAX_RENDER_BYTES;
+        // Parameters whose value is a URL carrying a credential: known from the value each
+        // parameter holds, before any string is rendered.
+        let credentials: BTreeSet<&str> = (self.params.iter())
+            .filter(|p| values.get(&p.name).is_some_and(|v| p.carries_credential(v)))
+            .map(|p| p.name.as_str())
+            .collect();
         visit_strings(&mut spec, &mut |s, place| {
             if let Some(compiled) = self.templated.get(&index) {
                 let bound = compiled.shape.bound(&values);
@@ -567,6 +575,20 @@ impl<'s> Renderer<'s> {
                 }
                 if let (true, Ok(text)) = (compiled.switch, &rendered) {
                     switches.push(text.clone());
+                }
+                let carried: Vec<&str> = (compiled.shape.names.keys())
+                    .map(String::as_str)
+                    .filter(|name| credentials.contains(name))
+                    .collect();
+                if !carried.is_empty() {
+                    let leading = compiled.shape.leading_once();
+                    diagnostics.extend(self.credential_misplaced(
+                        s,
+                        &place(),
+                        &carried,
+                        leading,
+                        tenant,
+                    ));
                 }
                 let uses = &compiled.secrets;
                 if uses.is_empty() {
@@ -685,7 +707,7 @@ impl<'s> Renderer<'s> {
             .with_help(format!(
                 "declare `secret = true` on [variables.{name}], or keep the parameter out of it"
             )),
-            Place::Other(path) | Place::Switch(path) => Diagnostic::new(
+            Place::Url(path) | Place::Other(path) | Place::Switch(path) => Diagnostic::new(
                 Code::SecretOutsideVariable,
                 format!("{noun} {params} → `{path}`, where every output would show it"),
             )
@@ -694,6 +716,64 @@ impl<'s> Renderer<'s> {
                 "pass a secret through a secret variable: [variables.NAME] secret = true, default = \"{{ param }}\", then write $(NAME) here",
             ),
         }
+    }
+
+    /// A parameter whose value is a URL carrying a credential, put where no reader takes it as
+    /// that URL: a description, a sample, a header, or a URL place other than once at its
+    /// start (past it, the credential would be read as part of another URL's path or
+    /// parameter). Readers mask a credential by its place in a URL read whole, so anywhere
+    /// else every output would show it; `None` where they mask it. Said without the value, at
+    /// the tenant's key when the tenant sets it (its quoted line hidden), else at the template
+    /// string.
+    fn credential_misplaced(
+        &self,
+        s: &S<String>,
+        place: &Place,
+        carried: &[&str],
+        leading: Option<&str>,
+        tenant: Option<&Tenant>,
+    ) -> Option<Diagnostic> {
+        let (target, url_place) = match place {
+            // Secret whole: every reader masks it all, wherever the URL sits in it.
+            Place::VariableDefault { secret: true, .. } => return None,
+            Place::VariableDefault { name, .. } => {
+                (format!("variable `{name}` (its default)"), true)
+            }
+            Place::Url(path) => (format!("`{path}`"), true),
+            Place::Other(path) | Place::Switch(path) => (format!("`{path}`"), false),
+        };
+        if url_place && leading.is_some_and(|lead| carried == [lead]) {
+            return None;
+        }
+        let names: Vec<String> = carried.iter().map(|p| (*p).to_string()).collect();
+        let noun = if carried.len() == 1 {
+            "parameter"
+        } else {
+            "parameters"
+        };
+        let where_ = if url_place {
+            "other than once at its start, where its credential would be read as part of another URL and shown"
+        } else {
+            "where every output would show its credential"
+        };
+        let template_string = self.source.map(|src| src.span(s.span()));
+        let tenant_key = carried
+            .iter()
+            .find_map(|name| tenant.and_then(|t| t.key_span(name)));
+        let d = Diagnostic::new(
+            Code::CredentialOutsideUrl,
+            format!(
+                "{noun} {} holds a URL with a credential → {target}, {where_}",
+                quoted(&names)
+            ),
+        )
+        .with_help("a URL's credential is hidden only where the URL is read whole: begin a variable's default with it (`default = \"{{ url }}\"`) and write `$(Variable)` in the request; elsewhere, name the service without its credential");
+        Some(match tenant_key {
+            Some(key) => d
+                .with_span(Some(key))
+                .with_related(template_string, "the template puts the value here"),
+            None => d.with_span(template_string),
+        })
     }
 
     fn render_error(&self, e: &minijinja::Error, s: &S<String>, tenant_note: &str) -> Diagnostic {

@@ -128,6 +128,21 @@ pub(super) struct Param {
     pub(super) declared: Option<Span>,
 }
 
+impl Param {
+    /// Whether `value`, this parameter's, is a text that is a URL carrying a credential typed
+    /// in clear (user information, a credential parameter's value): secret by its place in the
+    /// URL, so it may go only where the URL is read whole. A secret parameter's value is secret
+    /// whole instead, and follows that rule.
+    pub(super) fn carries_credential(&self, value: &Value) -> bool {
+        use crate::secret::names::{url_credentials, CONNECT_REFERENCES};
+        !self.secret
+            && matches!(self.kind, ParamType::String | ParamType::Url)
+            && value
+                .as_str()
+                .is_some_and(|text| !url_credentials(text, CONNECT_REFERENCES).is_empty())
+    }
+}
+
 impl Renderer<'_> {
     /// Parameter values: the tenant's, else defaults; checked for name, type and presence.
     /// `origins` receives, for each secret parameter, where its value came from.
@@ -224,6 +239,11 @@ impl Renderer<'_> {
                     Ok(v) => {
                         if param.secret {
                             origins.insert(param.name.clone(), origin);
+                        }
+                        // A URL carrying a credential is secret by its place: a quoted line
+                        // of the tenant file (a diagnostic at the key) shows none of it.
+                        if param.carries_credential(&v) {
+                            secret_spans.extend(value_span.clone());
                         }
                         values.insert(param.name.clone(), v);
                     }

@@ -41,6 +41,9 @@ pub(super) struct Shape {
     pub(super) names: BTreeMap<String, Range<usize>>,
     /// Only literal text and `{{ name }}`: nothing computed.
     pub(super) plain: bool,
+    /// The parameter the string begins with, shown whole (`{{ url }}...`): a URL it holds is
+    /// read as that string's.
+    leading: Option<String>,
 }
 
 #[derive(Debug)]
@@ -57,6 +60,14 @@ pub(super) struct Refusal {
 }
 
 impl Shape {
+    /// The parameter the string begins with, when the string shows it nowhere else: then the
+    /// one copy of its value is the head of what the string renders to.
+    pub(super) fn leading_once(&self) -> Option<&str> {
+        let name = self.leading.as_deref()?;
+        let shown = |(shown, _): &&(Shown, u64)| matches!(shown, Shown::Name(n) if n == name);
+        (self.shown.iter().filter(shown).count() == 1).then_some(name)
+    }
+
     /// An upper bound on the bytes the string renders to with these parameter values.
     pub(super) fn bound(&self, values: &BTreeMap<String, Value>) -> u64 {
         self.shown.iter().fold(self.text, |total, (shown, growth)| {
@@ -116,7 +127,11 @@ pub(super) fn check(text: &str) -> Result<Shape, Refusal> {
         };
         if close == b'}' {
             let (shown, growth) = parser.value()?;
-            parser.shape.plain &= tokens.len() == 1 && matches!(shown, Shown::Name(_));
+            let whole_name = tokens.len() == 1 && matches!(shown, Shown::Name(_));
+            if let (0, true, Shown::Name(name)) = (open, whole_name, &shown) {
+                parser.shape.leading = Some(name.clone());
+            }
+            parser.shape.plain &= whole_name;
             parser.shape.shown.push((shown, growth));
         } else {
             parser.shape.plain = false;

@@ -7,7 +7,11 @@ use super::*;
 pub enum Place {
     /// `[variables.NAME] default`.
     VariableDefault { name: String, secret: bool },
-    /// Any other value, by its path (`nodes.fetch_token.url`).
+    /// A value every reader takes as one URL, masking the credentials it carries (an HTTP
+    /// node's URL or proxy, an outcome's notify URL, a `send_to` origin), by its path
+    /// (`nodes.fetch_token.url`).
+    Url(String),
+    /// Any other value, by its path (`flow.description`).
     Other(String),
     /// A switch written as a template (`enabled`), by its path (`nodes.debug_gate.enabled`).
     Switch(String),
@@ -39,7 +43,7 @@ pub fn visit_strings(spec: &mut Spec, f: &mut dyn FnMut(&mut S<String>, PlaceOf<
         }
         for url in v.send_to.iter_mut().flatten() {
             f(url, &|| {
-                Place::Other(format!("variables.{}.send_to", name.get_ref()))
+                Place::Url(format!("variables.{}.send_to", name.get_ref()))
             });
         }
         let place = || Place::Switch(format!("variables.{}.enabled", name.get_ref()));
@@ -48,7 +52,7 @@ pub fn visit_strings(spec: &mut Spec, f: &mut dyn FnMut(&mut S<String>, PlaceOf<
     for (name, o) in spec.outcomes.iter_mut() {
         if let Some(s) = &mut o.notify_url {
             f(s, &|| {
-                Place::Other(format!("outcomes.{}.notify_url", name.get_ref()))
+                Place::Url(format!("outcomes.{}.notify_url", name.get_ref()))
             });
         }
     }
@@ -71,7 +75,10 @@ fn visit_node(key: &str, n: &mut NodeSpec, f: &mut dyn FnMut(&mut S<String>, Pla
         ("none_label", &mut n.none_label),
     ] {
         if let Some(s) = field {
-            f(s, &|| at(name));
+            match name {
+                "url" | "proxy" => f(s, &|| Place::Url(format!("nodes.{key}.{name}"))),
+                _ => f(s, &|| at(name)),
+            }
         }
     }
     for (name, map) in [("headers", &mut n.headers), ("outputs", &mut n.outputs)] {

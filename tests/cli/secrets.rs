@@ -2460,3 +2460,126 @@ headers = { Authorization = "Basic exp-auth-3", Cookie = "exp-cookie-4", Proxy-A
         "{out}"
     );
 }
+
+/// The shipped ping template, which describes the flow with its `url` parameter.
+const PING: &str = include_str!("../../fixtures/templates/ping.toml");
+
+/// Every output of the ping template and its variants for two tenants whose `url` carries a
+/// credential (a password, an `?apikey=`), and of a template whose `url` default carries one:
+/// the renders, sheets, graphs and checks, and `textconv` and `diff` (text, JSON, Markdown) of
+/// every document written. The documents themselves are left in `dir`.
+fn url_credential_outputs(dir: &Path, secrets: (&str, &str)) -> String {
+    let write = |name: &str, text: &str| {
+        let path = dir.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    let (a, b) = secrets;
+    write(
+        "tenants/t1.toml",
+        &format!("url = \"https://ping.example.com/?apikey={a}\"\n"),
+    );
+    write(
+        "tenants/t2.toml",
+        &format!("url = \"https://user:{b}@ping.example.com/\"\n"),
+    );
+    let description =
+        r#"description = "Pings {{ url }} (retries: {{ retries }}, verbose: {{ verbose }}).""#;
+    assert!(
+        PING.contains(description),
+        "the template still describes its URL"
+    );
+    write("described.toml", PING);
+    // The URL where every reader takes it whole: the variable's default alone.
+    write(
+        "plain.toml",
+        &PING.replace(description, r#"description = "Pings the service.""#),
+    );
+    let default = format!(r#"default = "https://bob:{a}@ping.example.com/?apikey={b}""#);
+    write("defaulted.toml", &PING.replace("required = true", &default));
+    let mut all = String::new();
+    let mut run_all = |args: &[&str]| all.push_str(&common::transcript(&run(dir, args, secrets)));
+    for template in ["described.toml", "plain.toml"] {
+        let out = format!("out-{template}");
+        run_all(&["render", template, "--tenants", "tenants", "-o", &out]);
+        run_all(&["check", template, "--tenants", "tenants"]);
+        run_all(&[
+            "check",
+            template,
+            "--tenants",
+            "tenants",
+            "--format",
+            "json",
+        ]);
+        for tenant in ["tenants/t1.toml", "tenants/t2.toml"] {
+            run_all(&["sheet", template, "--values", tenant]);
+            run_all(&["graph", template, "--values", tenant]);
+        }
+        let (t1, t2) = (format!("{out}/t1.flow.json"), format!("{out}/t2.flow.json"));
+        for document in [&t1, &t2] {
+            if dir.join(document).exists() {
+                run_all(&["textconv", document]);
+            }
+        }
+        if dir.join(&t1).exists() && dir.join(&t2).exists() {
+            for format in ["text", "json", "markdown"] {
+                run_all(&["diff", &t1, &t2, "--format", format]);
+            }
+        }
+    }
+    for args in [
+        &["sheet", "defaulted.toml"][..],
+        &["graph", "defaulted.toml"],
+        &["check", "defaulted.toml"],
+        &["build", "defaulted.toml", "-o", "defaulted.flow.json"],
+        &["textconv", "defaulted.toml"],
+    ] {
+        run_all(args);
+    }
+    all
+}
+
+/// A `url` parameter's credential is hidden by its place in a URL read whole (a variable's
+/// default), and nowhere else would it be: a template that puts it in the description (the
+/// shipped ping template does) renders for no tenant whose URL carries one, whether the value
+/// is the tenant's or the parameter's default, so no sheet, graph, check, `textconv` or `diff`
+/// shows it. Where the URL fills only the variable, the documents hold it, privately.
+#[test]
+fn a_url_parameter_credential_is_shown_nowhere_it_is_substituted() {
+    let reference_dir = tempfile::tempdir().unwrap();
+    let secrets = ("REFERENCE-KEY-4711", "REFERENCE-PWD-0815");
+    let reference = url_credential_outputs(reference_dir.path(), secrets);
+    assert!(!reference.contains("REFERENCE-"), "{reference}");
+    assert!(
+        reference.contains("wxc::credential-outside-url"),
+        "the description is refused: {reference}"
+    );
+    assert!(
+        reference.contains("`https://ping.example.com/?apikey=•••`"),
+        "the sheet shows the variable's URL masked: {reference}"
+    );
+    assert!(
+        reference.contains("~ variables.PingURL.default: ••• → •••"),
+        "{reference}"
+    );
+    let dir = reference_dir.path();
+    for tenant in ["t1", "t2"] {
+        assert!(!dir
+            .join(format!("out-described.toml/{tenant}.flow.json"))
+            .exists());
+        let document = dir.join(format!("out-plain.toml/{tenant}.flow.json"));
+        common::assert_private(&document);
+        let text = std::fs::read_to_string(&document).unwrap();
+        let real = if tenant == "t1" { secrets.0 } else { secrets.1 };
+        assert!(text.contains(real), "the document holds the real URL");
+    }
+    assert!(!dir.join("defaulted.flow.json").exists());
+    for secrets in SECRET_SETS {
+        let other = tempfile::tempdir().unwrap();
+        assert_eq!(
+            url_credential_outputs(other.path(), *secrets),
+            reference,
+            "depends on {secrets:?}"
+        );
+    }
+}

@@ -76,6 +76,71 @@ fn template_errors_point_into_the_template() {
     });
 }
 
+/// Whether a template placing `url` as `flow_line` (under [flow]) and `variable` (a
+/// [variables.U] table) renders for a tenant whose `url` is `value`, or is refused with
+/// `wxc::credential-outside-url`.
+fn credential_refused(value: &str, flow_line: &str, variable: &str) -> bool {
+    let template = format!(
+        "[params.url]\ntype = \"url\"\nrequired = true\n\n[params.base]\ntype = \"string\"\n\
+         default = \"https://b.example/\"\n\n[flow]\nname = \"P\"\n{flow_line}\n\n\
+         [trigger]\ntype = \"webhook\"\nevent = \"P\"\nsample = '{{\"id\": \"1\"}}'\nnext = \"ping\"\n\n\
+         [variables.U]\n{variable}\n\n[nodes.ping]\ntype = \"http\"\nmethod = \"GET\"\n\
+         url = \"https://ping.example.com/\"\n\
+         next = {{ onSuccess = \"end:Success\", onError = \"end:Error\", onTimeout = \"end:Error\" }}\n"
+    );
+    let template = SourceFile::new("t.toml", template);
+    let values = SourceFile::new("acme.toml", format!("url = \"{value}\"\n"));
+    let t = Tenant::parse("acme", values).unwrap();
+    let build = common::compiler().build_tenant(&template, Some(&t), &secrets());
+    let refused =
+        (build.diagnostics.iter()).any(|d| d.code.as_str() == "wxc::credential-outside-url");
+    assert_eq!(refused, build.output.is_none(), "{:?}", build.diagnostics);
+    refused
+}
+
+#[test]
+fn a_url_credential_fills_only_the_start_of_a_url_read_whole() {
+    let plain_flow = "description = \"Pings.\"";
+    let described = "description = \"Pings {{ url }}.\"";
+    let whole = "default = \"{{ url }}\"";
+    let cases = [
+        (plain_flow, whole, false),
+        (plain_flow, "default = \"{{ url }}&lang=en\"", false),
+        (
+            plain_flow,
+            "secret = true\ndefault = \"see {{ url }}\"",
+            false,
+        ),
+        (described, whole, true),
+        (plain_flow, "default = \"{{ base }}{{ url }}\"", true),
+        (plain_flow, "default = \"{{ url }}?next={{ url }}\"", true),
+        (plain_flow, "default = \"{{ url | lower }}\"", true),
+        (
+            plain_flow,
+            "default = \"{% if url %}{{ url }}{% endif %}\"",
+            true,
+        ),
+    ];
+    for credential in [
+        "https://ping.example.com/?apikey=K1",
+        "https://user:pw@ping.example.com/",
+        "https://TOKEN@ping.example.com/",
+    ] {
+        for (flow_line, variable, refused) in cases {
+            let got = credential_refused(credential, flow_line, variable);
+            assert_eq!(got, refused, "{credential}: {flow_line} / {variable}");
+        }
+    }
+    // The same URL without a credential goes anywhere.
+    for (flow_line, variable, _) in cases {
+        assert!(!credential_refused(
+            "https://ping.example.com/?lang=en",
+            flow_line,
+            variable
+        ));
+    }
+}
+
 #[test]
 fn a_hostile_value_stays_inside_its_string() {
     let hostile = "x\" ]] {{ debug_url }} {% raw %}\n[nodes.evil]\ntype = \"http\"\n'''\"\"\"";
