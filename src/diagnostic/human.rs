@@ -91,8 +91,11 @@ struct ShownLine {
 /// The line a span starts on, as it may be shown: a secret written literally becomes the
 /// mask, whole (its length never shows, in the text or in the columns); control characters (a
 /// NUL, an escape) would corrupt the terminal and show as U+FFFD. A span that runs on past
-/// the line is marked to the line's end.
+/// the line is marked to the line's end. None from a file no line of which is quoted.
 fn shown_line(source: &SourceFile, span: &Span) -> Option<ShownLine> {
+    if source.unquoted {
+        return None;
+    }
     let start = *source.line_starts.get(span.line.checked_sub(1)?)?;
     let end = source.text[start..]
         .find('\n')

@@ -248,6 +248,9 @@ pub struct SourceFile {
     /// The last string literal [`SourceFile::span_in_string`] read, as [`literal_places`] reads
     /// it: a check reporting many places in one long string reads the string once.
     last_literal: std::sync::Arc<std::sync::Mutex<Option<LastLiteral>>>,
+    /// No line of it is quoted at all, and its places are told as they are in the file (see
+    /// [`SourceFile::values_hidden`]).
+    unquoted: bool,
 }
 
 /// A literal's byte range in the file, and how it reads ([`literal_places`]).
@@ -269,6 +272,7 @@ impl SourceFile {
             line_starts,
             secret: Vec::new(),
             last_literal: Default::default(),
+            unquoted: false,
         }
     }
 
@@ -291,9 +295,14 @@ impl SourceFile {
     }
 
     /// The line and column (1-based, in characters) at which `byte` shows once every hidden
-    /// range is shown as the mask. A place inside a hidden range shows at the mask's start.
+    /// range is shown as the mask. A place inside a hidden range shows at the mask's start. In a
+    /// file no line of which is quoted ([`SourceFile::values_hidden`]), nothing is shown as the
+    /// mask: the place is the one in the file.
     pub fn shown_position(&self, byte: usize) -> (usize, usize) {
         let place = self.span(byte..byte);
+        if self.unquoted {
+            return (place.line, place.column);
+        }
         let line_start = self.line_starts[place.line - 1];
         let target = place.bytes.start;
         let mask_width = crate::secret::MASK.chars().count();
@@ -317,14 +326,16 @@ impl SourceFile {
         (place.line, column)
     }
 
-    /// A copy with every line hidden whole: for quoting a file of values (a tenant file, an
-    /// inputs file) that did not read, so that which of its values are secret is not known, nor
-    /// what its lines are: a line that does not read as `key = value` may be a bare token (a
-    /// secret pasted into the folder by mistake), a line of a multi-line string, or a key that
-    /// is a secret. The diagnostic still says where (file, line, column); the quoted line is the
-    /// mask.
+    /// A copy no line of which is quoted: for a file of values (a tenant file, an inputs file)
+    /// that did not read, so that which of its values are secret is not known, nor what its
+    /// lines are: a line that does not read as `key = value` may be a bare token (a secret pasted
+    /// into the folder by mistake), a line of a multi-line string, or a key that is a secret.
+    /// The diagnostic still says where, by the file's own line and column: a line shown as the
+    /// mask would leave no column to tell but the mask's. Every line is hidden whole too, for
+    /// whatever shows the text.
     pub fn values_hidden(&self) -> SourceFile {
         let mut quoted = self.clone();
+        quoted.unquoted = true;
         let mut at = 0;
         for line in self.text.split_inclusive('\n') {
             let shown = line.trim_end_matches(['\n', '\r']).len();

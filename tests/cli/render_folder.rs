@@ -792,6 +792,130 @@ fn a_tenant_link_out_of_the_folder_is_refused_without_reading_it() {
     );
 }
 
+/// Every command that reads tenant files, with what each must say of a tenant file that does
+/// not read: exit code, and what stderr and stdout hold.
+fn every_reader_of(dir: &Path, file: &str) -> Vec<(String, std::process::Output)> {
+    let values = format!("tenants/{file}");
+    let commands: [&[&str]; 7] = [
+        &[
+            "render",
+            "t.toml",
+            "--tenants",
+            "tenants",
+            "-o",
+            "out",
+            "--secrets-dir",
+            ".",
+        ],
+        &[
+            "render",
+            "t.toml",
+            "--tenants",
+            "tenants",
+            "--check",
+            "--secrets-dir",
+            ".",
+        ],
+        &["check", "t.toml", "--tenants", "tenants"],
+        &[
+            "check",
+            "t.toml",
+            "--tenants",
+            "tenants",
+            "--format",
+            "json",
+        ],
+        &[
+            "check",
+            "t.toml",
+            "--tenants",
+            "tenants",
+            "--format",
+            "sarif",
+        ],
+        &["build", "t.toml", "--values", &values, "-o", "-"],
+        &[
+            "build", "t.toml", "--values", &values, "-o", "-", "--format", "json",
+        ],
+    ];
+    commands
+        .iter()
+        .map(|args| (args.join(" "), wxcflow(dir, args)))
+        .collect()
+}
+
+/// Each command locates the problem of a tenant file that does not read at `line:column` of
+/// the file as written (characters, not bytes), in text, JSON and SARIF, as `wxc::toml-syntax`
+/// with exit 1, and shows none of `hidden`.
+fn assert_located(dir: &Path, file: &str, line: usize, column: usize, hidden: &[&str]) {
+    for (command, out) in every_reader_of(dir, file) {
+        let said = transcript(&out);
+        assert_eq!(out.status.code(), Some(1), "{command}: {said}");
+        for value in hidden {
+            assert!(!said.contains(value), "{command} shows {value}: {said}");
+        }
+        assert!(!said.contains("offset"), "{command}: {said}");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        if command.contains("sarif") {
+            let log: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+            let result = &log["runs"][0]["results"][0];
+            assert_eq!(result["ruleId"], "wxc::toml-syntax", "{command}: {said}");
+            let location = &result["locations"][0]["physicalLocation"];
+            assert_eq!(
+                location["artifactLocation"]["uri"],
+                format!("tenants/{file}")
+            );
+            assert_eq!(location["region"]["startLine"], line, "{command}: {said}");
+            assert_eq!(
+                location["region"]["startColumn"], column,
+                "{command}: {said}"
+            );
+        } else if command.contains("json") {
+            // `check` prints its findings on stdout, `build` beside its output, on stderr.
+            let printed = match command.starts_with("check") {
+                true => stdout.into_owned(),
+                false => stderr(&out),
+            };
+            let found: serde_json::Value = serde_json::from_str(&printed).unwrap();
+            assert_eq!(found[0]["code"], "wxc::toml-syntax", "{command}: {said}");
+            assert_eq!(
+                found[0]["span"],
+                serde_json::json!({"file": format!("tenants/{file}"), "line": line, "column": column}),
+                "{command}: {said}"
+            );
+        } else {
+            assert!(
+                said.contains("error[wxc::toml-syntax]: invalid tenant file: "),
+                "{command}: {said}"
+            );
+            assert!(
+                said.contains(&format!("--> tenants/{file}:{line}:{column}\n")),
+                "{command}: {said}"
+            );
+        }
+    }
+}
+
+/// A tenant file that does not read as TOML is located at its own line and column, counted in
+/// the characters of the line as written, though no line of it is quoted: not at the end of a
+/// mask standing for the line, nor at its start.
+#[test]
+fn a_tenant_file_that_does_not_read_is_located_at_its_own_line_and_column() {
+    let dir = batch(&[("a.toml", OFF)]);
+    std::fs::write(
+        dir.path().join("tenants/broken.toml"),
+        "token_service_url = \"https://t.example.com/x\"\nlabel = \"\u{e9} long label value here\" junk\n",
+    )
+    .unwrap();
+    assert_located(
+        dir.path(),
+        "broken.toml",
+        2,
+        35,
+        &["long label value", "junk", "t.example.com"],
+    );
+}
+
 #[test]
 fn a_tenant_file_that_is_not_utf8_is_refused_without_quoting_it() {
     let dir = batch(&[("a.toml", OFF)]);

@@ -1785,10 +1785,10 @@ fn a_live_answer_with_large_headers_is_an_answer_or_stops_the_run() {
 }
 
 /// A file in the tenants folder that does not read as a tenant file (a bare token pasted there,
-/// a secret key, a line of a string left open) is located, and each of its quoted lines is
-/// hidden whole, in every command that reads the folder or the file.
+/// a secret key, a line of a string left open) is located, and no line of it is quoted, in
+/// every command that reads the folder or the file.
 #[test]
-fn a_stray_tenant_file_holding_a_bare_token_is_quoted_with_its_lines_hidden_whole() {
+fn a_stray_tenant_file_holding_a_bare_token_is_located_and_never_quoted() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     std::fs::write(d.join("template.toml"), wxcflow::DEFAULT_SPEC).unwrap();
