@@ -107,8 +107,14 @@ pub(super) fn check(
             let path = file.path.clone();
             let source = match file.read(s) {
                 Ok(s) => s,
-                Err(e) => {
+                Err(TenantUnread::Failed(e)) => {
                     report.unreadable(&e);
+                    continue;
+                }
+                Err(TenantUnread::NotUtf8(not_utf8)) => {
+                    let (source, d) = *not_utf8;
+                    // Not read: nothing of it is quoted.
+                    report.add(vec![d], &[&source.values_hidden()], &source.name, None);
                     continue;
                 }
             };

@@ -678,6 +678,37 @@ fn read_source(s: &Session, path: &Path) -> Result<SourceFile, io::ReadError> {
     Ok(SourceFile::new(name, text))
 }
 
+/// Why a tenant file gave no text to read values from.
+enum TenantUnread {
+    /// It could not be read, or is over a limit: as any input that cannot be.
+    Failed(io::ReadError),
+    /// It is not UTF-8, so no TOML: the tenant's problem, as TOML that does not read is, with
+    /// the text before its first bad byte, which the diagnostic points into. Boxed: rare, and
+    /// large beside a read error.
+    NotUtf8(Box<(SourceFile, Diagnostic)>),
+}
+
+impl From<io::ReadError> for TenantUnread {
+    fn from(e: io::ReadError) -> Self {
+        TenantUnread::Failed(e)
+    }
+}
+
+/// Reads a tenant file's text.
+fn read_tenant_source(s: &Session, path: &Path) -> Result<SourceFile, TenantUnread> {
+    let bytes = s.files.read_bounded(path, wxcflow::MAX_INPUT_BYTES)?;
+    let name = path.display().to_string();
+    match String::from_utf8(bytes) {
+        Ok(text) => {
+            refuse_too_many_items(&name, &text)?;
+            Ok(SourceFile::new(name, text))
+        }
+        Err(e) => Err(TenantUnread::NotUtf8(Box::new(
+            wxcflow::render::Tenant::not_utf8(name, e),
+        ))),
+    }
+}
+
 /// TOML text past [`wxcflow::flow::limits::MAX_TOML_ITEMS`], as a read over the size limit.
 fn refuse_too_many_items(name: &str, text: &str) -> Result<(), io::ReadError> {
     match wxcflow::flow::limits::too_many_items(&diagnostic::printable_name(name), text) {
@@ -933,15 +964,24 @@ fn load_tenant(
     path: &Path,
     format: Format,
 ) -> Result<wxcflow::render::Tenant, Failure> {
-    let source = in_format(s, read_source(s, path).map_err(Failure::from), format)?;
+    // Not read, so which values are secret is not known: none is quoted.
+    let not_read = |source: &SourceFile, d: Diagnostic| {
+        print_diagnostics(s, &[d], &[&source.values_hidden()], format, false);
+        Failure::problems()
+    };
+    let source = match read_tenant_source(s, path) {
+        Ok(source) => source,
+        Err(TenantUnread::Failed(e)) => return in_format(s, Err(Failure::from(e)), format),
+        Err(TenantUnread::NotUtf8(not_utf8)) => {
+            let (source, d) = *not_utf8;
+            return Err(not_read(&source, d));
+        }
+    };
     let name = path
         .file_stem()
         .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
-    let tenant = wxcflow::render::Tenant::parse(name, source.clone()).map_err(|d| {
-        // Not read, so which values are secret is not known: none is quoted.
-        print_diagnostics(s, &[d], &[&source.values_hidden()], format, false);
-        Failure::problems()
-    })?;
+    let tenant =
+        wxcflow::render::Tenant::parse(name, source.clone()).map_err(|d| not_read(&source, d))?;
     // A sheet or graph reads no secret file, yet must not be written over one.
     let base = FsSecrets::beside(s, Some(path)).base;
     for file in tenant.secret_files() {

@@ -24,13 +24,13 @@ pub(super) struct TenantFile {
 
 impl TenantFile {
     /// Reads the tenant file, unless it is refused (then nothing of it is read).
-    pub(super) fn read(&self, s: &Session) -> Result<SourceFile, io::ReadError> {
+    pub(super) fn read(&self, s: &Session) -> Result<SourceFile, TenantUnread> {
         match &self.refused {
-            Some(why) => Err(io::ReadError {
+            Some(why) => Err(TenantUnread::Failed(io::ReadError {
                 message: format!("{}: {why}; it was not read", self.path.display()),
                 too_large: false,
-            }),
-            None => read_source(s, &self.path),
+            })),
+            None => read_tenant_source(s, &self.path),
         }
     }
 }
@@ -198,7 +198,12 @@ pub(super) fn render(
             .map(|file| {
                 let name = file.name.clone();
                 match file.read(s) {
-                    Err(e) => (name, None, Err(TenantFailure::Unreadable(e))),
+                    Err(TenantUnread::Failed(e)) => (name, None, Err(TenantFailure::Unreadable(e))),
+                    // Not its whole text, so no digest of it.
+                    Err(TenantUnread::NotUtf8(not_utf8)) => {
+                        let (src, d) = *not_utf8;
+                        (name, None, Err(TenantFailure::Invalid(src, d)))
+                    }
                     Ok(src) => {
                         let stamp = wxcflow::flow::Source::of(&src.name, src.text.as_bytes());
                         let tenant = wxcflow::render::Tenant::parse(name.clone(), src.clone())

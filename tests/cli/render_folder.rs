@@ -916,23 +916,31 @@ fn a_tenant_file_that_does_not_read_is_located_at_its_own_line_and_column() {
     );
 }
 
+/// A tenant file that is not UTF-8 is no TOML: that tenant's problem (exit 1) in every command
+/// and format, `wxc::toml-syntax` located by the line and column of its first bad byte, as any
+/// tenant file that does not read is, never by its byte offset, and with nothing of it quoted.
 #[test]
-fn a_tenant_file_that_is_not_utf8_is_refused_without_quoting_it() {
+fn a_tenant_file_that_is_not_utf8_is_the_tenants_problem_located_without_quoting_it() {
     let dir = batch(&[("a.toml", OFF)]);
-    let mut bytes = b"password = \"hunter2-very-secret\"\n".to_vec();
-    bytes.extend_from_slice(&[0xff, 0xfe, b'\n']);
+    let mut bytes = b"password = \"hunter2-very-secret\"\nlabel = \"caf\xc3\xa9 ".to_vec();
+    bytes.extend_from_slice(&[0xe9, b'"', b'\n']);
     std::fs::write(dir.path().join("tenants/latin.toml"), &bytes).unwrap();
-    let out = render(dir.path(), &[]);
-    assert_eq!(out.status.code(), Some(1), "{}", transcript(&out));
-    let err = stderr(&out);
-    assert!(!err.contains("hunter2"), "{err}");
-    assert!(
-        err.starts_with(
-            "error: tenants/latin.toml is not UTF-8 text (invalid byte at offset 33)\n"
-        ),
-        "{err}"
+    // `label = "café ` is 14 characters (15 bytes): the bad byte is at column 15.
+    assert_located(
+        dir.path(),
+        "latin.toml",
+        2,
+        15,
+        &["hunter2", "caf", "\u{fffd}"],
     );
+    let out = render(dir.path(), &[]);
+    let err = stderr(&out);
+    assert!(err.contains("invalid tenant file: not UTF-8 text"), "{err}");
     assert!(err.ends_with("failed: latin\n"), "{err}");
+    assert_eq!(
+        manifest(dir.path())["tenants"][1]["errors"],
+        serde_json::json!(["wxc::toml-syntax"])
+    );
 }
 
 #[test]
