@@ -219,19 +219,8 @@ pub(super) fn write_manifest(
     dir: &Path,
     manifest: &Manifest,
 ) -> Result<(), String> {
-    // The manifest holds each tenant file's digest: one that types a secret (a literal secret
-    // parameter, a URL's password or key) would let it be guessed offline. Such a tenant's
-    // document is private, or the tenant failed (a value of the wrong shape), or it was warned
-    // `wxc::literal-secret`: the manifest is then as private as the documents (which verify
-    // must read anyway).
-    let literal = wxcflow::diagnostic::Code::LiteralSecret.as_str();
-    let private = (manifest.tenants.iter().chain(&manifest.kept)).any(|t| {
-        t.private
-            || t.status == wxcflow::emit::provenance::Status::Failed
-            || t.warnings.iter().any(|w| w == literal)
-    });
     let options = io::WriteOptions {
-        private,
+        private: batch::manifest_is_private(manifest),
         durable: true,
         links: io::Links::Replace,
         keep_mode: false,
@@ -268,14 +257,24 @@ pub(super) fn document(files: &io::Files, path: &Path) -> batch::Document {
     let Ok(bytes) = files.read_output(path, wxcflow::MAX_INPUT_BYTES) else {
         return batch::Document::Missing;
     };
+    batch::Document::File {
+        bytes,
+        mode: mode(&meta),
+    }
+}
+
+/// A file's permission bits (`mode & 0o7777`); `None` where there are none (Windows).
+pub(super) fn mode(meta: &std::fs::Metadata) -> Option<u32> {
     #[cfg(unix)]
-    let mode = {
+    {
         use std::os::unix::fs::PermissionsExt as _;
         Some(meta.permissions().mode() & 0o7777)
-    };
+    }
     #[cfg(not(unix))]
-    let mode = None;
-    batch::Document::File { bytes, mode }
+    {
+        let _ = meta;
+        None
+    }
 }
 
 /// A stale document as found, for deciding its fate.

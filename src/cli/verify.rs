@@ -39,6 +39,11 @@ pub(super) fn verify(s: &Session, dir: &Path, format: Format) -> Outcome {
         });
     }
     findings.extend(batch::verify_manifest(&manifest));
+    // The manifest was just read as a regular file (links are not followed).
+    let manifest_path = dir.join(wxcflow::emit::provenance::Manifest::NAME);
+    if let Ok(meta) = std::fs::symlink_metadata(manifest_path) {
+        findings.extend(batch::verify_manifest_mode(&manifest, outdir::mode(&meta)));
+    }
     let mut documents = 0;
     let listed = manifest
         .tenants

@@ -349,7 +349,8 @@ pub enum Problem {
     Changed,
     /// A document's provenance names another template, tenant file or tool than the manifest.
     Stale,
-    /// A document holding secrets does not have mode 0600 exactly.
+    /// A document holding secrets, or a manifest that must be as private as such documents,
+    /// does not have mode 0600 exactly.
     NotPrivate,
     /// The manifest contradicts itself or the folder: a tenant listed twice, an entry whose
     /// name is not its document's, a document holding secrets that its entry calls not private
@@ -454,6 +455,33 @@ pub fn verify_manifest(manifest: &Manifest) -> Vec<Finding> {
         }
     }
     found
+}
+
+/// Whether the manifest is written private (mode 0600): it records each tenant file's digest,
+/// which would let a secret typed in one (a literal secret parameter, a URL's password or key)
+/// be guessed offline. Such a tenant's document is private, or the tenant failed (a value of the
+/// wrong shape), or it was warned `wxc::literal-secret`: the manifest is then as private as the
+/// documents (which `verify` must read anyway).
+pub fn manifest_is_private(manifest: &Manifest) -> bool {
+    let literal = crate::diagnostic::Code::LiteralSecret.as_str();
+    (manifest.tenants.iter().chain(&manifest.kept))
+        .any(|t| t.private || t.status == Status::Failed || t.warnings.iter().any(|w| w == literal))
+}
+
+/// A finding when the manifest's mode (`mode & 0o7777`; `None` where there are none) is not
+/// what a render writes it with: 0600 exactly when it is private, as for a document holding
+/// secrets. A manifest that need not be private is written 0644 less the umask: any mode goes.
+pub fn verify_manifest_mode(manifest: &Manifest, mode: Option<u32>) -> Option<Finding> {
+    let mode = mode.filter(|&m| manifest_is_private(manifest) && m & 0o7777 != 0o600)?;
+    Some(Finding::new(
+        Problem::NotPrivate,
+        provenance::MANIFEST_NAME,
+        format!(
+            "it records the digests of tenant files that may type a secret and its mode is \
+             {:04o} (it must be 0600 exactly)",
+            mode & 0o7777
+        ),
+    ))
 }
 
 /// Whether a document holds a secret, decided from the document itself as the build decides it

@@ -393,6 +393,44 @@ fn verify_cannot_tell_a_changed_secret_value_but_tells_a_readable_secret_documen
     }
 }
 
+/// A manifest a render wrote 0600 (it lists a document holding secrets, so its tenant-file
+/// digests could let a typed secret be guessed) is reported by verify when its mode is any
+/// other, as such a document is; one written 0644 may have any mode (the umask narrows it).
+#[test]
+fn verify_tells_a_private_manifest_whose_mode_is_not_0600() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = batch(&[("s.toml", SECRET)]);
+    assert_eq!(render(dir.path(), &[]).status.code(), Some(0));
+    let path = dir.path().join("out/wxcflow-manifest.json");
+    common::assert_private(&path);
+    assert_eq!(verify(dir.path()).0, Some(0));
+    for (mode, shown) in [(0o644, "0644"), (0o604, "0604"), (0o400, "0400")] {
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+        let (code, report) = verify(dir.path());
+        assert_eq!(code, Some(1), "{report}");
+        assert!(
+            report.contains(&format!(
+                "not-private: wxcflow-manifest.json: it records the digests of tenant files that \
+                 may type a secret and its mode is {shown} (it must be 0600 exactly)\n"
+            )),
+            "{report}"
+        );
+    }
+    let json = wxcflow(dir.path(), &["verify", "out", "--format", "json"]);
+    assert_eq!(json.status.code(), Some(1));
+    let value: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(value["problems"][0]["problem"], "not-private");
+    assert_eq!(value["problems"][0]["file"], "wxcflow-manifest.json");
+    // A folder without secrets: its manifest is written 0644, and any mode passes.
+    let plain = batch(&[("a.toml", OFF)]);
+    assert_eq!(render(plain.path(), &[]).status.code(), Some(0));
+    let path = plain.path().join("out/wxcflow-manifest.json");
+    for mode in [0o644, 0o640, 0o600] {
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+        assert_eq!(verify(plain.path()).0, Some(0), "{mode:o}");
+    }
+}
+
 /// A document a killed render planned (`kill -9` mid-render) has no digest: wxcflow cannot tell
 /// it from a file edited by hand since, so it is named on every render and kept even with
 /// `--prune`, which removes only documents still as wxcflow wrote them; it goes by hand. One
