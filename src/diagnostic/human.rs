@@ -48,11 +48,16 @@ impl Diagnostic {
                         .path(printable_name(&span.file))
                         .annotation(AnnotationKind::Primary.span(line.span.clone())),
                 ),
-                (Some(span), None) => title.element(
-                    Origin::path(printable_name(&span.file))
-                        .line(span.line)
-                        .char_column(span.column),
-                ),
+                (Some(span), None) => {
+                    // As the line would be shown (a file none of which is quoted: column 1).
+                    let column = (sources.iter().find(|s| s.name == span.file))
+                        .map_or(span.column, |s| s.shown_position(span.bytes.start).1);
+                    title.element(
+                        Origin::path(printable_name(&span.file))
+                            .line(span.line)
+                            .char_column(column),
+                    )
+                }
                 (None, _) => Group::with_title(title),
             };
             let help = d.help.as_deref().map(printable_name);

@@ -296,12 +296,13 @@ impl SourceFile {
 
     /// The line and column (1-based, in characters) at which `byte` shows once every hidden
     /// range is shown as the mask. A place inside a hidden range shows at the mask's start. In a
-    /// file no line of which is quoted ([`SourceFile::values_hidden`]), nothing is shown as the
-    /// mask: the place is the one in the file.
+    /// file no line of which is quoted ([`SourceFile::values_hidden`]), the line alone is told
+    /// (column 1): which of its values are secret is not known, and where reading stopped on a
+    /// line would tell how long a value before it is.
     pub fn shown_position(&self, byte: usize) -> (usize, usize) {
         let place = self.span(byte..byte);
         if self.unquoted {
-            return (place.line, place.column);
+            return (place.line, 1);
         }
         let line_start = self.line_starts[place.line - 1];
         let target = place.bytes.start;
