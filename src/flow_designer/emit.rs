@@ -19,7 +19,7 @@
 
 use super::layout::{self, PORT_STEP, PORT_TOP, WIDTH};
 use super::model::*;
-use super::schema::FdValidator;
+use super::schema::{FdValidator, PartRefs};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
@@ -708,9 +708,9 @@ fn emit_process(plan: &Plan, mut marked: Option<(&mut Marked, usize)>) -> Emitte
 /// The file is never held as one value: its outline is (everything but the activities and the
 /// diagram widgets, which are most of its bytes), and each activity and widget is written when
 /// its place comes, checked against its definition in the schema, printed and dropped,
-/// leaving its outline (what the cross-reference check reads). The outline is then checked
-/// against the schema with activities and widgets left to those checks, the cross-references
-/// included. A file passes both exactly when it passes the whole schema: the schema reaches
+/// leaving what the cross-reference check reads of it (a few strings, [`PartRefs`]). The
+/// outline is then checked against the schema with activities and widgets left to those
+/// checks, and the cross-references on those strings, as the schema's keyword reads them. A file passes both exactly when it passes the whole schema: the schema reaches
 /// activities and widgets only through `#/definitions/activity` and `#/definitions/widget`
 /// (a unit test holds it to that).
 pub(crate) fn write_checked(flow: &FdFlow, validator: &FdValidator) -> Option<String> {
@@ -721,14 +721,18 @@ pub(crate) fn write_checked(flow: &FdFlow, validator: &FdValidator) -> Option<St
     let mut marked = Marked::default();
     // The members kept over parts land on numbers there, and are left out: written over
     // each part as it is made.
-    let mut skeleton = emit_with(flow, &plans, Some(&mut marked));
+    let skeleton = emit_with(flow, &plans, Some(&mut marked));
     let kept = kept_over_parts(&flow.kept.top);
     let writer = Writer {
         plans: &plans,
         marked: &marked,
         kept: &kept,
         validator,
-        outlines: std::cell::RefCell::new(vec![None; marked.parts.len()]),
+        outlines: std::cell::RefCell::new(
+            std::iter::repeat_with(|| None)
+                .take(marked.parts.len())
+                .collect(),
+        ),
     };
     // About what a file of this size takes (15 KB an activity at 10,000 nodes), so that the
     // buffer is rarely grown.
@@ -747,9 +751,9 @@ pub(crate) fn write_checked(flow: &FdFlow, validator: &FdValidator) -> Option<St
         };
         serde::Serialize::serialize(&top, &mut serializer).ok()?;
     }
-    let mut outlines = writer.outlines.into_inner();
-    put_outlines(&mut skeleton, &mut outlines)?;
-    if !validator.outline_is_valid(&skeleton) {
+    let outlines = writer.outlines.into_inner();
+    let part = |value: &Value| marker(value).and_then(|n| outlines.get(n)?.as_ref());
+    if !validator.outline_is_valid(&skeleton, part)? {
         return None;
     }
     out.push(b'\n');
@@ -792,32 +796,6 @@ fn kept_fits(kept: &BTreeMap<String, Value>) -> bool {
     })
 }
 
-/// Puts each part's outline in its marker's place (see [`write_checked`]); `None` when a
-/// part's place holds something else.
-fn put_outlines(skeleton: &mut Value, outlines: &mut [Option<Value>]) -> Option<()> {
-    let mut regions: Vec<String> = vec!["/process/activities".into(), "/diagram/widgets".into()];
-    if let Some(events) = skeleton
-        .pointer("/eventFlows/eventsMap")
-        .and_then(Value::as_object)
-    {
-        for key in events.keys() {
-            let key = key.replace('~', "~0").replace('/', "~1");
-            regions.push(format!("/eventFlows/eventsMap/{key}/process/activities"));
-            regions.push(format!("/eventFlows/eventsMap/{key}/diagram/widgets"));
-        }
-    }
-    for region in regions {
-        let Some(Value::Object(parts)) = skeleton.pointer_mut(&region) else {
-            continue;
-        };
-        for value in parts.values_mut() {
-            let n = marker(value)?;
-            *value = outlines.get_mut(n)?.take()?;
-        }
-    }
-    Some(())
-}
-
 /// The part a marker stands for, by its place in [`Marked`]'s list.
 fn marker(value: &Value) -> Option<usize> {
     value.as_u64().and_then(|n| usize::try_from(n).ok())
@@ -855,8 +833,8 @@ struct Writer<'w, 'f> {
     marked: &'w Marked,
     kept: &'w KeptOverParts<'f>,
     validator: &'w FdValidator,
-    /// Each part's outline, by its marker, once written.
-    outlines: std::cell::RefCell<Vec<Option<Value>>>,
+    /// What the cross-reference check reads of each part, by its marker, once written.
+    outlines: std::cell::RefCell<Vec<Option<PartRefs>>>,
 }
 
 impl Writer<'_, '_> {
@@ -881,28 +859,14 @@ impl Writer<'_, '_> {
     }
 
     /// Keeps what the cross-reference check reads of a written part.
-    fn keep_outline(&self, n: usize, value: Value) {
+    fn keep_outline(&self, n: usize, value: &Value) {
         let outline = match self.marked.parts.get(n) {
-            Some((_, Part::Activity(_))) => activity_outline(value),
-            _ => super::schema::widget_outline(value),
+            Some((_, Part::Activity(_))) => PartRefs::of_activity(value),
+            _ => PartRefs::of_widget(value),
         };
         if let Some(slot) = self.outlines.borrow_mut().get_mut(n) {
             *slot = Some(outline);
         }
-    }
-}
-
-/// What the cross-reference check ([`super::schema::reference_problems`]) reads of an
-/// activity: its id and name.
-fn activity_outline(value: Value) -> Value {
-    match value {
-        Value::Object(mut map) => Value::Object(
-            ["id", "name"]
-                .iter()
-                .filter_map(|k| Some((k.to_string(), map.remove(*k)?)))
-                .collect(),
-        ),
-        other => other,
     }
 }
 
@@ -947,7 +911,7 @@ impl serde::Serialize for At<'_, '_, '_> {
                     .part(value, &self.pointer, key)
                     .ok_or_else(|| S::Error::custom("a part is not valid"))?;
                 out.serialize_entry(key, &part)?;
-                self.writer.keep_outline(n, part);
+                self.writer.keep_outline(n, &part);
                 continue;
             }
             let place = match (self.place, key.as_str()) {

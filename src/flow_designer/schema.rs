@@ -25,7 +25,8 @@ pub struct FdValidator {
     widget: OnceLock<Validator>,
     /// For a file checked as it is written (see `emit::write_checked`), the schema in three
     /// parts whose violations together are the whole schema's: the file with its processes'
-    /// activities and its diagrams' widgets left unchecked (cross-references included), one
+    /// activities and its diagrams' widgets left unchecked (its cross-references checked on
+    /// what each part holds of them, [`references_hold_in_outline`]), one
     /// activity as `#/definitions/activity` checks it, and one widget (as above).
     without_parts: OnceLock<Validator>,
     activity: OnceLock<Validator>,
@@ -48,6 +49,25 @@ fn without(unchecked: &[&str]) -> Validator {
         }
     }
     with_references(&schema)
+}
+
+/// As [`without`], without the link and port checks (the custom keyword left out).
+// `expect` below: only the embedded schema is compiled, and every test run compiles it.
+#[allow(clippy::expect_used)]
+fn without_references(unchecked: &[&str]) -> Validator {
+    let mut schema = schema();
+    for pointer in unchecked {
+        if let Some(parts) = schema.pointer_mut(pointer) {
+            *parts = Value::Bool(true);
+        }
+    }
+    if let Value::Object(root) = &mut schema {
+        root.remove("x-wxcflow-fd-references");
+    }
+    jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft7)
+        .build(&schema)
+        .expect("embedded schema compiles")
 }
 
 /// One of the schema's definitions (`#/definitions/<name>`) compiled on its own: at the
@@ -116,12 +136,20 @@ impl FdValidator {
     }
 
     /// Whether the schema accepts `outline`, a file whose activities and widgets were checked
-    /// on their own ([`FdValidator::activity_is_valid`], [`FdValidator::widget_is_valid`])
-    /// and are each reduced to what the cross-reference check reads.
-    pub(crate) fn outline_is_valid(&self, outline: &Value) -> bool {
-        self.without_parts
-            .get_or_init(|| without(&[WIDGETS, ACTIVITIES]))
-            .is_valid(outline)
+    /// on their own ([`FdValidator::activity_is_valid`], [`FdValidator::widget_is_valid`]) and
+    /// each stand as a marker that `part` reads as the cross-reference check reads the part
+    /// ([`references_hold_in_outline`]); `None` when a marker gives nothing.
+    pub(crate) fn outline_is_valid<'a>(
+        &self,
+        outline: &'a Value,
+        part: impl Fn(&'a Value) -> Option<&'a PartRefs>,
+    ) -> Option<bool> {
+        // The cross-references are checked on the parts' strings, not on the markers.
+        let valid = self
+            .without_parts
+            .get_or_init(|| without_references(&[WIDGETS, ACTIVITIES]))
+            .is_valid(outline);
+        Some(valid && references_hold_in_outline(outline, part)?)
     }
 
     /// Whether the schema's widget definition accepts `widget`.
@@ -313,16 +341,51 @@ fn object(value: Option<&Value>) -> &Map<String, Value> {
 
 /// Problems with cross-references in a whole file: the main process and every event flow.
 pub(crate) fn reference_problems(document: &Value) -> Vec<String> {
+    document_problems(
+        document,
+        |v| Some(ActivityRefs::of(v)),
+        |v| Some(WidgetRefs::of(v)),
+    )
+    .unwrap_or_default()
+}
+
+/// As [`reference_problems`], each activity and widget read through `activity` and `widget`
+/// (a file written part by part holds markers in their places, see
+/// [`references_hold_in_outline`]); `None` when one of them gives nothing.
+fn document_problems<'a>(
+    document: &'a Value,
+    activity: impl Fn(&'a Value) -> Option<ActivityRefs<&'a str>>,
+    widget: impl Fn(&'a Value) -> Option<WidgetRefs<&'a str>>,
+) -> Option<Vec<String>> {
     let mut problems = Vec::new();
-    process_problems(
+    let process = |at: &str,
+                   process: Option<&'a Value>,
+                   diagram: Option<&'a Value>,
+                   problems: &mut Vec<String>| {
+        let activities = object(process.and_then(|p| p.get("activities")))
+            .iter()
+            .map(|(id, a)| Some((id.as_str(), activity(a)?)))
+            .collect::<Option<Vec<_>>>()?;
+        let widgets = object(diagram.and_then(|d| d.get("widgets")))
+            .iter()
+            .map(|(id, w)| Some((id.as_str(), widget(w)?)))
+            .collect::<Option<Vec<_>>>()?;
+        let links: &[Value] = process
+            .and_then(|p| p.get("links"))
+            .and_then(Value::as_array)
+            .map_or(&[], Vec::as_slice);
+        process_problems(at, &activities, links, &widgets, problems);
+        Some(())
+    };
+    process(
         "process",
         document.get("process"),
         document.get("diagram"),
         &mut problems,
-    );
+    )?;
     for (key, flow) in object(document.pointer("/eventFlows/eventsMap")) {
         let at = format!("eventFlows.{key}");
-        process_problems(&at, flow.get("process"), flow.get("diagram"), &mut problems);
+        process(&at, flow.get("process"), flow.get("diagram"), &mut problems)?;
         let activities = object(flow.pointer("/process/activities"));
         for (event, id) in object(flow.get("onEvents")) {
             if !id.as_str().is_some_and(|id| activities.contains_key(id)) {
@@ -332,60 +395,184 @@ pub(crate) fn reference_problems(document: &Value) -> Vec<String> {
             }
         }
     }
-    problems
+    Some(problems)
 }
 
-fn process_problems(
-    at: &str,
-    process: Option<&Value>,
-    diagram: Option<&Value>,
-    problems: &mut Vec<String>,
-) {
-    let activities = object(process.and_then(|p| p.get("activities")));
-    let links: &[Value] = process
-        .and_then(|p| p.get("links"))
-        .and_then(Value::as_array)
-        .map_or(&[], Vec::as_slice);
-    let widget_map = object(diagram.and_then(|d| d.get("widgets")));
-    // Looked up by id in hash maps: tens of thousands of lookups in a large flow, each a walk
-    // down a B-tree comparing ids otherwise. Each widget is kept with its own id, read once.
-    let widgets: FastMap<&str, (&Value, Option<&str>)> = widget_map
-        .iter()
-        .map(|(k, v)| (k.as_str(), (v, v.get("id").and_then(Value::as_str))))
-        .collect();
-    let activity_ids: FastSet<&str> = activities.keys().map(String::as_str).collect();
-    let mut names: FastSet<&str> = fast_set(activities.len());
-    // Port id -> (widget id, port name, the link widget ids it lists). The `in` port of an
-    // activity every path ends at lists thousands of links, so each (port, link) pair is looked
-    // up in a set.
-    let mut ports: FastMap<&str, (&str, &str, Vec<&str>)> = fast_map(activities.len() * 3);
-    for (id, activity) in activities {
-        let name = text_at(activity, &["name"]);
-        if !names.insert(name) {
-            problems.push(format!("{at}: two activities are named `{name}`"));
+/// What the cross-reference check reads of an activity: its `id` (when text) and `name`
+/// ("" when it is not text).
+pub(crate) struct ActivityRefs<S> {
+    id: Option<S>,
+    name: S,
+}
+
+/// What the cross-reference check reads of a widget: its `id` and `widgetType` (when text),
+/// its ports, and the ids of a link widget's ends ("" when they are not text).
+pub(crate) struct WidgetRefs<S> {
+    id: Option<S>,
+    widget_type: Option<S>,
+    ports: Vec<PortRefs<S>>,
+    source_port: S,
+    target_port: S,
+}
+
+/// What the cross-reference check reads of a widget's port: its id, its name, the links it
+/// lists ("" for what is not text; a link that is not text is not listed).
+pub(crate) struct PortRefs<S> {
+    id: S,
+    name: S,
+    links: Vec<S>,
+}
+
+impl<'a> ActivityRefs<&'a str> {
+    fn of(activity: &'a Value) -> Self {
+        ActivityRefs {
+            id: activity.get("id").and_then(Value::as_str),
+            name: text_at(activity, &["name"]),
         }
-        if activity.get("id").and_then(Value::as_str) != Some(id) {
-            problems.push(format!("{at}: activity `{name}` is filed under another id"));
-        }
-        let Some(&(widget, widget_id)) = widgets.get(id.as_str()) else {
-            problems.push(format!("{at}: activity `{name}` has no diagram widget"));
-            continue;
-        };
-        let widget_id = widget_id.unwrap_or("");
-        for port in widget
+    }
+}
+
+impl<'a> WidgetRefs<&'a str> {
+    fn of(widget: &'a Value) -> Self {
+        let ports = widget
             .get("ports")
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
-        {
-            let port_id = text_at(port, &["portId"]);
-            let port_name = text_at(port, &["properties", "name"]);
-            let listed: Vec<&str> = port
-                .get("links")
-                .and_then(Value::as_array)
-                .map(|l| l.iter().filter_map(Value::as_str).collect())
-                .unwrap_or_default();
-            ports.insert(port_id, (widget_id, port_name, listed));
+            .map(|port| PortRefs {
+                id: text_at(port, &["portId"]),
+                name: text_at(port, &["properties", "name"]),
+                links: port
+                    .get("links")
+                    .and_then(Value::as_array)
+                    .map(|l| l.iter().filter_map(Value::as_str).collect())
+                    .unwrap_or_default(),
+            })
+            .collect();
+        WidgetRefs {
+            id: widget.get("id").and_then(Value::as_str),
+            widget_type: widget.get("widgetType").and_then(Value::as_str),
+            ports,
+            source_port: text_at(widget, &["sourcePort", "id"]),
+            target_port: text_at(widget, &["targetPort", "id"]),
+        }
+    }
+}
+
+/// What the cross-reference check reads of a part written on its own (an activity or a
+/// widget), kept without the rest of it: a few strings rather than a tree of values.
+pub(crate) enum PartRefs {
+    Activity(ActivityRefs<Box<str>>),
+    Widget(WidgetRefs<Box<str>>),
+}
+
+impl PartRefs {
+    /// What the check reads of `activity`.
+    pub(crate) fn of_activity(activity: &Value) -> Self {
+        let refs = ActivityRefs::of(activity);
+        PartRefs::Activity(ActivityRefs {
+            id: refs.id.map(Box::from),
+            name: refs.name.into(),
+        })
+    }
+
+    /// What the check reads of `widget`.
+    pub(crate) fn of_widget(widget: &Value) -> Self {
+        let refs = WidgetRefs::of(widget);
+        PartRefs::Widget(WidgetRefs {
+            id: refs.id.map(Box::from),
+            widget_type: refs.widget_type.map(Box::from),
+            ports: refs
+                .ports
+                .into_iter()
+                .map(|p| PortRefs {
+                    id: p.id.into(),
+                    name: p.name.into(),
+                    links: p.links.into_iter().map(Box::from).collect(),
+                })
+                .collect(),
+            source_port: refs.source_port.into(),
+            target_port: refs.target_port.into(),
+        })
+    }
+
+    fn activity(&self) -> Option<ActivityRefs<&str>> {
+        match self {
+            PartRefs::Activity(a) => Some(ActivityRefs {
+                id: a.id.as_deref(),
+                name: &a.name,
+            }),
+            PartRefs::Widget(_) => None,
+        }
+    }
+
+    fn widget(&self) -> Option<WidgetRefs<&str>> {
+        match self {
+            PartRefs::Widget(w) => Some(WidgetRefs {
+                id: w.id.as_deref(),
+                widget_type: w.widget_type.as_deref(),
+                ports: w
+                    .ports
+                    .iter()
+                    .map(|p| PortRefs {
+                        id: &*p.id,
+                        name: &*p.name,
+                        links: p.links.iter().map(|l| &**l).collect(),
+                    })
+                    .collect(),
+                source_port: &w.source_port,
+                target_port: &w.target_port,
+            }),
+            PartRefs::Activity(_) => None,
+        }
+    }
+}
+
+/// Whether the cross-references of a file written part by part hold: `outline` is the file
+/// with, in each activity's and widget's place, its marker (a number); `part` gives what the
+/// check reads of the part a marker stands for. The same verdict as [`reference_problems`] of
+/// the whole file, since each part is read as that reads it ([`PartRefs`]). `None` when a
+/// place holds no marker of a part of its kind.
+pub(crate) fn references_hold_in_outline<'a>(
+    outline: &'a Value,
+    part: impl Fn(&'a Value) -> Option<&'a PartRefs>,
+) -> Option<bool> {
+    let problems = document_problems(outline, |v| part(v)?.activity(), |v| part(v)?.widget())?;
+    Some(problems.is_empty())
+}
+
+fn process_problems<'l>(
+    at: &str,
+    activities: &'l [(&'l str, ActivityRefs<&'l str>)],
+    links: &'l [Value],
+    widget_list: &'l [(&'l str, WidgetRefs<&'l str>)],
+    problems: &mut Vec<String>,
+) {
+    // Looked up by id in hash maps: tens of thousands of lookups in a large flow, each a walk
+    // down a B-tree comparing ids otherwise.
+    let widgets: FastMap<&str, &WidgetRefs<&str>> =
+        widget_list.iter().map(|(k, w)| (*k, w)).collect();
+    let activity_ids: FastSet<&str> = activities.iter().map(|(id, _)| *id).collect();
+    let mut names: FastSet<&str> = fast_set(activities.len());
+    // Port id -> (widget id, port name, the link widget ids it lists). The `in` port of an
+    // activity every path ends at lists thousands of links, so each (port, link) pair is looked
+    // up in a set.
+    let mut ports: FastMap<&str, (&str, &str, &[&str])> = fast_map(activities.len() * 3);
+    for (id, activity) in activities {
+        let name = activity.name;
+        if !names.insert(name) {
+            problems.push(format!("{at}: two activities are named `{name}`"));
+        }
+        if activity.id != Some(*id) {
+            problems.push(format!("{at}: activity `{name}` is filed under another id"));
+        }
+        let Some(widget) = widgets.get(id) else {
+            problems.push(format!("{at}: activity `{name}` has no diagram widget"));
+            continue;
+        };
+        let widget_id = widget.id.unwrap_or("");
+        for port in &widget.ports {
+            ports.insert(port.id, (widget_id, port.name, &port.links));
         }
     }
     let mut listed_by: FastSet<(&str, &str)> = fast_set(links.len() * 2);
@@ -398,11 +585,10 @@ fn process_problems(
         .iter()
         .filter_map(|l| l.get("id").and_then(Value::as_str))
         .collect();
-    for (key, widget) in widget_map {
-        let kind = widget.get("widgetType").and_then(Value::as_str);
-        let known = match kind {
-            Some("activity") => activity_ids.contains(key.as_str()),
-            Some("link") => link_ids.contains(key.as_str()),
+    for (key, widget) in widget_list {
+        let known = match widget.widget_type {
+            Some("activity") => activity_ids.contains(key),
+            Some("link") => link_ids.contains(key),
             _ => false,
         };
         if !known {
@@ -424,15 +610,15 @@ fn process_problems(
                 ));
             }
         }
-        let Some(&(widget, link_widget)) = widgets.get(id) else {
+        let Some(widget) = widgets.get(id) else {
             problems.push(format!("{at}: link {id} has no diagram widget"));
             continue;
         };
-        let link_widget = link_widget.unwrap_or("");
+        let link_widget = widget.id.unwrap_or("");
         drawn_links.insert(link_widget);
-        let source_widget = widgets.get(source).and_then(|(_, id)| *id);
-        let target_widget = widgets.get(target).and_then(|(_, id)| *id);
-        let from = text_at(widget, &["sourcePort", "id"]);
+        let source_widget = widgets.get(source).and_then(|w| w.id);
+        let target_widget = widgets.get(target).and_then(|w| w.id);
+        let from = widget.source_port;
         match ports.get(from) {
             Some((owner, name, _)) => {
                 if Some(*owner) != source_widget || *name != port {
@@ -450,7 +636,7 @@ fn process_problems(
                 "{at}: link {id} leaves from a port that no widget has"
             )),
         }
-        let to = text_at(widget, &["targetPort", "id"]);
+        let to = widget.target_port;
         match ports.get(to) {
             Some((owner, name, _)) => {
                 if Some(*owner) != target_widget || *name != "in" {
@@ -471,7 +657,7 @@ fn process_problems(
     let mut ports: Vec<_> = ports.into_iter().collect();
     ports.sort_unstable_by_key(|(port_id, _)| *port_id);
     for (port_id, (_, name, listed)) in &ports {
-        for link in listed {
+        for link in listed.iter() {
             if !drawn_links.contains(link) {
                 problems.push(format!(
                     "{at}: port `{name}` ({port_id}) lists link {link}, which is not drawn"
