@@ -324,9 +324,9 @@ pub(crate) fn activity_shell(a: &Activity, id: &str) -> Value {
 
 /// The output ports drawn for an activity: its kind's, else those given, plus any port a link
 /// leaves from (so that every link has its port).
-fn drawn_ports(a: &Activity, index: &ProcessIndex) -> Vec<String> {
+fn drawn_ports<'f>(a: &Activity, links: impl Iterator<Item = &'f Link>) -> Vec<String> {
     let mut ports = a.output_ports().unwrap_or_default();
-    for link in index.links_from(&a.name) {
+    for link in links {
         if !ports.contains(&link.port) {
             ports.push(link.port.clone());
         }
@@ -334,8 +334,8 @@ fn drawn_ports(a: &Activity, index: &ProcessIndex) -> Vec<String> {
     ports
 }
 
-/// A port's name and position.
-type PortAt = (String, (i64, i64));
+/// A port's name, position and id.
+type PortAt = (String, (i64, i64), String);
 
 /// One process as written: the ids, positions and ports every part of it is written from,
 /// worked out once. A part (an activity, its widget, a link's widget) is then written from
@@ -345,11 +345,19 @@ pub(crate) struct Plan<'f> {
     scope: String,
     process: &'f Process,
     kept: Option<&'f ProcessKept>,
-    index: ProcessIndex<'f>,
-    positions: BTreeMap<String, (i64, i64)>,
+    /// Activity name -> the places in the process's links of those leaving it, and of those
+    /// entering it, in the model's order.
+    links_out: FastMap<&'f str, Vec<usize>>,
+    links_in: FastMap<&'f str, Vec<usize>>,
+    positions: FastMap<&'f str, (i64, i64)>,
     /// Activity name -> id.
     ids: BTreeMap<String, String>,
-    /// Activity name -> each port it draws (`in` first) with the port's position.
+    /// Activity name -> its widget's id.
+    widget_ids: FastMap<&'f str, String>,
+    /// Each link's widget's id, by the link's place in the process's links: a link's widget
+    /// id is written three times (its widget, and the ports at both ends), made once.
+    link_widget_ids: Vec<String>,
+    /// Activity name -> each port it draws (`in` first) with the port's position and id.
     port_at: FastMap<&'f str, Vec<PortAt>>,
     /// Activity name -> its output ports, in the order drawn.
     ports_of: FastMap<&'f str, Vec<String>>,
@@ -362,26 +370,46 @@ impl<'f> Plan<'f> {
         process: &'f Process,
         kept: Option<&'f ProcessKept>,
     ) -> Self {
-        let index = ProcessIndex::of(process);
+        let size = process.activities.len();
+        let mut links_out: FastMap<&str, Vec<usize>> = fast_map(size);
+        let mut links_in: FastMap<&str, Vec<usize>> = fast_map(size);
+        for (i, l) in process.links.iter().enumerate() {
+            links_out.entry(&l.source).or_default().push(i);
+            links_in.entry(&l.target).or_default().push(i);
+        }
         // Ids and positions an export gave (see `Kept`) win over derived ones.
         let kept_activity = |name: &str| kept.and_then(|k| k.activities.get(name));
-        let mut positions = layout::place(process);
+        let mut placed = layout::place(process);
         for a in &process.activities {
             if let Some(at) = kept_activity(&a.name).and_then(|k| k.at) {
-                positions.insert(a.name.clone(), at);
+                placed.insert(a.name.clone(), at);
             }
         }
+        // Looked up by hash, each activity by its own name (placed by every name it has).
+        let positions = process
+            .activities
+            .iter()
+            .filter_map(|a| Some((a.name.as_str(), *placed.get(&a.name)?)))
+            .collect();
         let mut plan = Plan {
             flow,
             scope,
             process,
             kept,
-            index,
+            links_out,
+            links_in,
             positions,
             ids: BTreeMap::new(),
-            port_at: fast_map(process.activities.len()),
-            ports_of: fast_map(process.activities.len()),
+            widget_ids: fast_map(size),
+            link_widget_ids: Vec::with_capacity(process.links.len()),
+            port_at: fast_map(size),
+            ports_of: fast_map(size),
         };
+        plan.link_widget_ids = process
+            .links
+            .iter()
+            .map(|l| plan.id(&["link-widget", &l.source, &l.port, &l.target]))
+            .collect();
         plan.ids = process
             .activities
             .iter()
@@ -393,22 +421,27 @@ impl<'f> Plan<'f> {
             .collect();
         // Port positions: `in` on the left, outputs stacked on the right.
         for a in &process.activities {
+            let widget_id = plan.id(&["widget", &a.name]);
+            plan.widget_ids.insert(&a.name, widget_id);
             let (x, y) = plan.position(&a.name);
-            let ports = drawn_ports(a, &plan.index);
+            let leaving = plan.links_from(&a.name).map(|i| &process.links[i]);
+            let ports = drawn_ports(a, leaving);
             // Each port placed where it is placed last (a port drawn twice, an activity named
             // twice), as a map keyed by activity and port keeps it.
-            let at = plan.port_at.entry(&a.name).or_default();
+            let mut at: Vec<PortAt> = plan.port_at.remove(a.name.as_str()).unwrap_or_default();
+            let port_id = |port: &str| plan.id(&["port", &a.name, port]);
             let mut place = |port: &str, place: (i64, i64)| match at
                 .iter_mut()
-                .find(|(name, _)| name == port)
+                .find(|(name, _, _)| name == port)
             {
                 Some(existing) => existing.1 = place,
-                None => at.push((port.to_string(), place)),
+                None => at.push((port.to_string(), place, port_id(port))),
             };
             place("in", (x - 8, y + PORT_TOP));
             for (i, port) in ports.iter().enumerate() {
                 place(port, (x + WIDTH, y + PORT_TOP + PORT_STEP * i as i64));
             }
+            plan.port_at.insert(&a.name, at);
             plan.ports_of.insert(&a.name, ports);
         }
         plan
@@ -424,20 +457,35 @@ impl<'f> Plan<'f> {
         self.positions.get(name).copied().unwrap_or((0, 0))
     }
 
-    fn port_at(&self, name: &str, port: &str) -> (i64, i64) {
+    /// The places in the process's links of those leaving `name`, in the model's order.
+    fn links_from(&self, name: &str) -> impl Iterator<Item = usize> + '_ {
+        self.links_out.get(name).into_iter().flatten().copied()
+    }
+
+    fn drawn_port(&self, name: &str, port: &str) -> Option<&PortAt> {
         self.port_at
             .get(name)
-            .and_then(|ports| ports.iter().find(|(p, _)| p == port))
-            .map(|(_, at)| *at)
+            .and_then(|ports| ports.iter().find(|(p, _, _)| p == port))
+    }
+
+    fn port_at(&self, name: &str, port: &str) -> (i64, i64) {
+        self.drawn_port(name, port)
+            .map(|(_, at, _)| *at)
             .unwrap_or_default()
     }
 
     fn widget_id(&self, name: &str) -> String {
-        self.id(&["widget", name])
+        match self.widget_ids.get(name) {
+            Some(id) => id.clone(),
+            None => self.id(&["widget", name]),
+        }
     }
 
     fn port_id(&self, name: &str, port: &str) -> String {
-        self.id(&["port", name, port])
+        match self.drawn_port(name, port) {
+            Some((_, _, id)) => id.clone(),
+            None => self.id(&["port", name, port]),
+        }
     }
 
     fn link_id(&self, l: &Link) -> String {
@@ -447,8 +495,14 @@ impl<'f> Plan<'f> {
             .unwrap_or_else(|| self.id(&["link", &l.source, &l.port, &l.target]))
     }
 
-    fn link_widget_id(&self, l: &Link) -> String {
-        self.id(&["link-widget", &l.source, &l.port, &l.target])
+    /// The widget id of the link at `i` in the process's links.
+    fn link_widget_id(&self, i: usize) -> String {
+        match self.link_widget_ids.get(i) {
+            Some(id) => id.clone(),
+            None => self.process.links.get(i).map_or_else(String::new, |l| {
+                self.id(&["link-widget", &l.source, &l.port, &l.target])
+            }),
+        }
     }
 
     /// The activity's properties as written: the kept absent ones left out.
@@ -510,21 +564,20 @@ impl<'f> Plan<'f> {
         };
         if !a.kind().is_entry() {
             let incoming: Vec<String> = self
-                .index
-                .links_into(&a.name)
-                .iter()
-                .map(|l| self.link_widget_id(l))
+                .links_in
+                .get(a.name.as_str())
+                .into_iter()
+                .flatten()
+                .map(|&i| self.link_widget_id(i))
                 .collect();
             // Real exports mark the `in` port as the source port and outputs as not.
             ports.push(port("in", true, incoming, "left"));
         }
         for name in self.ports_of.get(a.name.as_str()).into_iter().flatten() {
             let outgoing: Vec<String> = self
-                .index
                 .links_from(&a.name)
-                .iter()
-                .filter(|l| &l.port == name)
-                .map(|l| self.link_widget_id(l))
+                .filter(|&i| self.process.links.get(i).is_some_and(|l| &l.port == name))
+                .map(|i| self.link_widget_id(i))
                 .collect();
             ports.push(port(name, false, outgoing, "right"));
         }
@@ -560,7 +613,7 @@ impl<'f> Plan<'f> {
     }
 
     /// The link's widget in the diagram.
-    fn link_widget(&self, l: &Link) -> Value {
+    fn link_widget(&self, i: usize, l: &Link) -> Value {
         let from = self.port_at(&l.source, &l.port);
         let to = self.port_at(&l.target, "in");
         // Two points, the link's ends, as Cisco's exports draw every link.
@@ -593,7 +646,7 @@ impl<'f> Plan<'f> {
             ])
         };
         object([
-            ("id", Value::String(self.link_widget_id(l))),
+            ("id", Value::String(self.link_widget_id(i))),
             ("type", json!("arrow")),
             ("widgetType", json!("link")),
             ("label", json!("")),
@@ -625,7 +678,7 @@ impl<'f> Plan<'f> {
                 let a = &self.process.activities[i];
                 self.activity_widget(a, self.properties(a))
             }
-            Part::LinkWidget(i) => self.link_widget(&self.process.links[i]),
+            Part::LinkWidget(i) => self.link_widget(i, &self.process.links[i]),
         }
     }
 }
@@ -686,7 +739,7 @@ fn emit_process(plan: &Plan, mut marked: Option<(&mut Marked, usize)>) -> Emitte
         links.push(link);
         let widget = match &mut marked {
             Some((marked, at)) => marked.mark(*at, Part::LinkWidget(i)),
-            None => plan.link_widget(l),
+            None => plan.link_widget(i, l),
         };
         widgets.insert(lid, widget);
     }
