@@ -173,12 +173,20 @@ impl Compiler {
                 quoted: Some(quoted),
             };
         }
-        let front = front(source, tenant, secrets, true);
-        let mut diagnostics = front.checked.diagnostics;
-        let build = match &front.checked.flow {
+        let Front {
+            spec,
+            checked,
+            secrets: origins,
+        } = front(source, tenant, secrets, true);
+        let mut diagnostics = checked.diagnostics;
+        let build = match checked.flow {
             Some(flow) => {
-                let located = front.spec.as_ref().map(|spec| (spec, source));
-                self.lower_checked(flow, located, &children(flow))
+                let located = spec.as_ref().map(|spec| (spec, source));
+                let (model, lowered) = fd::lower::lower_with(&flow, located, &children(&flow));
+                // Neither is read again: freed before the file is written, the build's peak.
+                drop(flow);
+                drop(spec);
+                self.finish_lowered(model, lowered)
             }
             None => fd::FdBuild::failed(Vec::new()),
         };
@@ -188,7 +196,7 @@ impl Compiler {
                 diagnostics,
                 ..build
             },
-            secrets: front.secrets,
+            secrets: origins,
             quoted: None,
         }
     }
@@ -253,6 +261,15 @@ impl Compiler {
         children: &fd::lower::Children,
     ) -> fd::FdBuild {
         let (model, diagnostics) = fd::lower::lower_with(flow, located, children);
+        self.finish_lowered(model, diagnostics)
+    }
+
+    /// A lowered model (none when the lowering failed) written and validated.
+    fn finish_lowered(
+        &self,
+        model: Option<fd::model::FdFlow>,
+        diagnostics: Vec<Diagnostic>,
+    ) -> fd::FdBuild {
         match model {
             Some(model) => fd::finish(model, diagnostics, fd::Origin::Lowered, self.fd_validator()),
             None => fd::FdBuild::failed(diagnostics),
