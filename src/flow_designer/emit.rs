@@ -385,7 +385,7 @@ impl<'f> Plan<'f> {
                 placed.insert(a.name.clone(), at);
             }
         }
-        // Looked up by hash, each activity by its own name (placed by every name it has).
+        // Looked up by hash: each activity asks for its own place, every widget and port too.
         let positions = process
             .activities
             .iter()
