@@ -275,15 +275,24 @@ fn http_outputs_and_built_ins_are_set() {
         )
         .build();
     let flow = flow_of(&spec);
-    let exchange: MockExchange = toml::from_str("url = \"https://api.example.com/x\"\nstatus = 404\nbody = '{\"a\": {\"b\": [1, {\"c\": 2}]}}'\n").unwrap();
-    let result = wxcflow::flow::Flow::simulate(
-        &flow,
-        &json!({}),
-        &mut MockClient {
-            exchanges: vec![exchange],
-        },
-        &NoChildren,
+    let run = |status: u16| {
+        let exchange: MockExchange = toml::from_str(&format!("url = \"https://api.example.com/x\"\nstatus = {status}\nbody = '{{\"a\": {{\"b\": [1, {{\"c\": 2}}]}}}}'\n")).unwrap();
+        wxcflow::flow::Flow::simulate(
+            &flow,
+            &json!({}),
+            &mut MockClient {
+                exchanges: vec![exchange],
+            },
+            &NoChildren,
+        )
+    };
+    // A mocked reply's reason phrase is its code's standard one.
+    let moved = run(301);
+    assert_eq!(
+        moved.variables["Got"].expose(),
+        r#"{"c":2}|301|Moved Permanently"#
     );
+    let result = run(404);
     assert_eq!(result.variables["Got"].expose(), r#"{"c":2}|404|Not Found"#);
     assert_eq!(
         result.steps[0].outcome, "onSuccess",
