@@ -25,6 +25,8 @@ pub(crate) struct Checked {
 /// Checks a spec. `source` is the text it was parsed from (for spans); `None` for specs built in
 /// Rust. Field-level and reference problems are all collected; the whole-graph analyses run once
 /// the structure is sound, since a broken wiring would only make them report noise.
+pub(crate) use secrets::shared_destinations;
+
 pub(crate) fn check(spec: &Spec, source: Option<&SourceFile>) -> Checked {
     check_with(spec, source, false)
 }

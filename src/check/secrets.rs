@@ -10,7 +10,7 @@
 //!
 //! Secret template parameters are traced earlier, while rendering (see `template`).
 
-use crate::diagnostic::{Code, Span};
+use crate::diagnostic::{Code, Diagnostic, Span};
 use crate::flow::refs;
 use crate::flow::*;
 use crate::lower::Origins;
@@ -407,6 +407,27 @@ fn request(
             .help(hint);
         }
     }
+    // A proxy reads what it carries (all of a plain-HTTP request): with a credential, it must
+    // be chosen before the run, as a `send_to` URL is.
+    let carries_secret =
+        (credentials.iter()).any(|(_, text, _)| !secrets_read(flow, text).is_empty());
+    if let (true, Some(proxy)) = (carries_secret, http.proxy.as_deref()) {
+        for reference in refs::references(proxy).unwrap_or_default() {
+            let Some(chosen) = chosen_at_run_time(flow, reference.name) else {
+                continue;
+            };
+            cx.report(
+                Code::SecretToOtherDestination,
+                format!(
+                    "the proxy of `{}` reads `$({})`, {chosen}, and the request carries a secret in a credential header: whoever gives that value would choose who reads it",
+                    node.key,
+                    readable_reference(flow, reference.name)
+                ),
+                node_spec.proxy.as_ref().and_then(|p| cx.span(p)),
+            )
+            .help("write the proxy address as text, or through a variable that nothing sets while the flow runs");
+        }
+    }
     for (header, text, spanned) in credentials {
         for secret in secrets_read(flow, text) {
             let span = span_of(cx, spanned, &secret, text);
@@ -447,6 +468,74 @@ fn request(
                 }
             }
         }
+    }
+}
+
+/// What makes the value `$(name)` one the run chooses: a node's output or the trigger's
+/// payload, or a custom variable a transition action sets; `None` for a value fixed before the
+/// run.
+fn chosen_at_run_time(flow: &Flow, name: &str) -> Option<String> {
+    if refs::split_node_reference(name).is_some() {
+        return Some("a value the run reads (a trigger's or a reply's)".to_string());
+    }
+    let sets = |actions: &[Action]| actions.iter().any(|a| a.set.contains_key(name));
+    (flow.nodes.iter())
+        .find(|n| sets(&n.on_enter) || sets(&n.on_leave))
+        .map(|n| format!("a variable a transition action of `{}` sets", n.key))
+}
+
+/// What a Call Flow node `call` of `parent` into `child` lets one flow choose of where the
+/// other sends a secret: Call Flow shares the custom variables both flows declare, so a
+/// variable one flow's `send_to` reads is the other's to set. Reported: a variable the child's
+/// `send_to` reads that the parent sets while it runs (it hands the child its value), and one
+/// the parent's `send_to` reads that the child sets (it hands the value back).
+pub(crate) fn shared_destinations(parent: &Flow, call: &str, child: &Flow) -> Vec<Diagnostic> {
+    let mut found = Vec::new();
+    let declares = |flow: &Flow, name: &str| flow.variables.iter().any(|v| v.name == name);
+    for (reader, setter, hands) in [
+        (child, parent, "hands it to"),
+        (parent, child, "hands it back to"),
+    ] {
+        for v in reader.secret_variables() {
+            let names =
+                (v.send_to.iter()).flat_map(|url| refs::references(url).unwrap_or_default());
+            for reference in names {
+                let name = reference.name;
+                if refs::split_node_reference(name).is_some() || !declares(setter, name) {
+                    continue;
+                }
+                let Some(chosen) = chosen_at_run_time(setter, name) else {
+                    continue;
+                };
+                found.push(
+                    Diagnostic::new(
+                        Code::SecretToOtherDestination,
+                        format!(
+                            "`send_to` of `{}` in flow `{}` reads `$({name})`, which flow `{}` shares through Call Flow `{call}` and sets while it runs ({chosen}) and {hands} `{}`: the secret would go wherever that value says",
+                            v.name, reader.name, setter.name, reader.name
+                        ),
+                    )
+                    .with_help(format!(
+                        "set `{name}` in neither flow while it runs, or name the service in `send_to` as text"
+                    )),
+                );
+            }
+        }
+    }
+    found
+}
+
+/// A reference's name with a node id spelled by the node's key (`fetch_token.token`).
+fn readable_reference(flow: &Flow, name: &str) -> String {
+    let Some((id, out)) = name.split_once('.') else {
+        return name.to_string();
+    };
+    match NodeId::parse(id) {
+        Some(START_ID) => format!("start.{out}"),
+        Some(id) => flow
+            .node(id)
+            .map_or_else(|| name.to_string(), |node| format!("{}.{out}", node.key)),
+        None => name.to_string(),
     }
 }
 

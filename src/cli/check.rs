@@ -165,7 +165,12 @@ pub(super) fn check(
             continue;
         }
         if tenants.is_none() {
-            let result = s.compiler().build(&source);
+            let mut result = s.compiler().build(&source);
+            if let Some((document, _)) = &result.output {
+                result
+                    .diagnostics
+                    .extend(shared_destinations(s, path, &document.flow));
+            }
             report.add_hiding(
                 result.diagnostics,
                 &[&source],
@@ -235,4 +240,22 @@ fn inputs(specs: usize, exports: usize) -> String {
         (0, e) => count(e, "export"),
         (s, e) => format!("{} and {}", count(s, "spec"), count(e, "export")),
     }
+}
+
+/// What the flow's Call Flow nodes let it and each child it calls choose of where the other
+/// sends a secret ([`wxcflow::compiler::Compiler::shared_destinations`]), for each child found as `run`
+/// finds it (beside the spec, else the embedded GetOAuthToken); a child not found is not
+/// followed.
+fn shared_destinations(s: &Session, spec: &Path, flow: &wxcflow::flow::Flow) -> Vec<Diagnostic> {
+    use wxcflow::tools::simulate::FlowResolver as _;
+    let resolver = super::simulate::FsFlows::new(s, Some(spec), &[]);
+    let mut found = Vec::new();
+    for node in &flow.nodes {
+        if let wxcflow::flow::NodeKind::CallFlow(call) = &node.kind {
+            if let Ok(child) = resolver.resolve(&call.flow) {
+                found.extend(s.compiler().shared_destinations(flow, &node.key, &child));
+            }
+        }
+    }
+    found
 }

@@ -32,11 +32,16 @@ pub struct Build {
 impl Build {
     /// Whether the document holds a secret value, so that a file holding it must be private:
     /// a secret variable's default (rendering lets secret values land nowhere else) or a
-    /// credential typed in clear where a request carries one. Told by places, not by the text.
+    /// credential typed in clear where a request carries one; or whether its sources type one
+    /// (a literal secret, a URL's password or key in a tenant value the document does not
+    /// carry): the document's provenance holds their sha256, from which a typed secret could
+    /// be guessed offline. Told by places, not by the text.
     pub fn holds_secret(&self) -> bool {
-        self.output
-            .as_ref()
-            .is_some_and(|(doc, _)| doc.flow.holds_secret() || doc.flow.holds_typed_credential())
+        self.output.as_ref().is_some_and(|(doc, _)| {
+            doc.flow.holds_secret()
+                || doc.flow.holds_typed_credential()
+                || !self.secret_spans.is_empty()
+        })
     }
 
     /// Whether any diagnostic is an error, in which case there is no document.
@@ -124,6 +129,14 @@ impl Compiler {
         // the document holds a secret.
         serde_json::from_value(value)
             .map_err(|e| vec![invalid(&withheld(&format!("/: {e}"), &secret))])
+    }
+
+    /// What `parent`'s Call Flow node `call` into `child` lets either flow choose of where the
+    /// other sends a secret (`wxc::secret-to-other-destination`): a variable one flow's
+    /// `send_to` reads that the other declares (Call Flow shares it) and sets while it runs.
+    /// `check` asks it of each child it finds, as `run` finds children.
+    pub fn shared_destinations(&self, parent: &Flow, call: &str, child: &Flow) -> Vec<Diagnostic> {
+        check::shared_destinations(parent, call, child)
     }
 
     /// Parses, renders with parameter defaults, checks, emits and validates a spec given as text.

@@ -251,15 +251,22 @@ impl Renderer<'_> {
                         // A url parameter's value may carry credentials (a password, an
                         // `?apikey=`): quoted with them masked, never whole, and hidden in
                         // quoted lines (its place, so the length of nothing in it shows).
+                        // Text carrying a URL credential, typed where a number or a boolean
+                        // belongs, is hidden as a url parameter's is.
+                        let typed_credential = matches!(&raw, toml::Value::String(text)
+                            if !crate::secret::names::url_credentials(text, crate::secret::names::CONNECT_REFERENCES).is_empty());
                         let shown = match (&raw, param.kind) {
                             _ if param.secret => String::new(),
                             (toml::Value::String(url), ParamType::Url) => {
                                 format!(" (URL `{}`)", crate::secret::names::url_in_message(url))
                             }
                             (_, ParamType::Url) => String::new(),
+                            (toml::Value::String(text), _) if typed_credential => {
+                                format!(" (`{}`)", crate::secret::names::url_in_message(text))
+                            }
                             _ => format!(" ({})", show(&raw)),
                         };
-                        if param.kind == ParamType::Url {
+                        if param.kind == ParamType::Url || typed_credential {
                             secret_spans.extend(value_span.clone());
                         }
                         out.push(

@@ -107,6 +107,33 @@ fn every_skipped_entry_is_reported_with_its_reason() {
     );
 }
 
+/// A tenant file typing a URL's password, in a value the document does not carry (the debug
+/// report switched off): the document's provenance and the manifest hold the file's sha256,
+/// from which the password could be guessed offline, so both are private.
+#[cfg(unix)]
+#[test]
+fn a_tenant_file_typing_a_credential_makes_its_document_private() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let typed = "debug_report = false\ndebug_url = \"https://dbg:HUNTER2@catcher.example.com/\"\n";
+    let dir = batch(&[("acme.toml", typed), ("plain.toml", OFF)]);
+    let out = render(dir.path(), &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mode = |name: &str| {
+        let meta = std::fs::metadata(dir.path().join("out").join(name)).unwrap();
+        meta.permissions().mode() & 0o777
+    };
+    assert_eq!(mode("acme.flow.json"), 0o600);
+    assert_eq!(mode("wxcflow-manifest.json"), 0o600);
+    assert_ne!(mode("plain.flow.json"), 0o600);
+    let document = std::fs::read_to_string(dir.path().join("out/acme.flow.json")).unwrap();
+    assert!(!document.contains("HUNTER2"));
+}
+
 #[test]
 fn a_dash_is_no_output_folder() {
     // `-` is standard output elsewhere: refused, and no folder named `-` is made.
@@ -117,6 +144,9 @@ fn a_dash_is_no_output_folder() {
     );
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("`-` is not a folder here"));
+    let init = wxcflow(dir.path(), &["init", "-"]);
+    assert_eq!(init.status.code(), Some(2));
+    assert!(init.stdout.is_empty());
     let man = wxcflow(dir.path(), &["man", "-"]);
     assert_eq!(man.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&man.stderr).contains("`-` is not a folder here"));

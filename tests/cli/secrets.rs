@@ -1366,6 +1366,57 @@ fn a_call_flow_step_hides_how_it_left_when_its_child_chose_on_a_secret() {
     assert_eq!(trace("ZBC-SECRET"), reference);
 }
 
+/// Call Flow shares the variables both flows declare, so a variable one flow's `send_to` reads
+/// is the other's to set: `check` follows each child it finds (as `run` does) and refuses a
+/// parent that sets GetOAuthToken's `Token-Service-URL` from its webhook, and a child that sets
+/// the variable its parent's `send_to` reads.
+#[test]
+fn check_refuses_a_destination_the_other_side_of_a_call_flow_sets() {
+    let dir = tempfile::tempdir().unwrap();
+    let head = |name: &str| {
+        format!(
+            "[flow]\nname = \"{name}\"\n[trigger]\ntype = \"webhook\"\nevent = \"{name}\"\n\
+             sample = '{{\"svc\": \"https://token.example.com/\"}}'\nnext = \"go\"\n"
+        )
+    };
+    let parent = head("Parent")
+        + "[variables.Token-Service-URL]\ndefault = \"\"\n\
+           [nodes.go]\ntype = \"call_flow\"\nflow = \"GetOAuthToken\"\n\
+           on_enter = [{ set = { Token-Service-URL = \"$(start.inboundWebhook.svc)\" } }]\n\
+           next = { onSuccess = \"end:Success\", onError = \"end:Error\" }\n";
+    std::fs::write(dir.path().join("Parent.toml"), parent).unwrap();
+    let out = run(dir.path(), &["check", "Parent.toml"], ("", ""));
+    let said = common::transcript(&out);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(said.contains("`send_to` of `x-token-passphrase` in flow `GetOAuthToken` reads `$(Token-Service-URL)`, which flow `Parent` shares through Call Flow `go` and sets while it runs"), "{said}");
+    // The other way: the child sets what the parent's send_to reads, and hands it back.
+    let caller = head("Caller")
+        + "[variables.Api]\ndefault = \"https://api.example.com\"\n\
+           [variables.Key]\ndefault = \"\"\nsecret = true\nsend_to = [\"$(Api)\"]\n\
+           [nodes.go]\ntype = \"call_flow\"\nflow = \"Helper\"\n\
+           next = { onSuccess = \"end:Success\", onError = \"end:Error\" }\n";
+    let helper = head("Helper")
+        + "[variables.Api]\ndefault = \"\"\nresult = true\n\
+           [nodes.go]\ntype = \"branch\"\n\
+           on_enter = [{ set = { Api = \"$(start.inboundWebhook.svc)\" } }]\n\
+           branches = [{ name = \"A\", all = [{ variable = \"$(Api)\", operator = \"equals\", value = \"x\" }] }]\n\
+           next = { A = \"end:Success\", none = \"end:Success\", onError = \"end:Error\" }\n";
+    std::fs::write(dir.path().join("Caller.toml"), caller).unwrap();
+    std::fs::write(dir.path().join("Helper.toml"), helper).unwrap();
+    let out = run(dir.path(), &["check", "Caller.toml"], ("", ""));
+    let said = common::transcript(&out);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(said.contains("`send_to` of `Key` in flow `Caller` reads `$(Api)`, which flow `Helper` shares through Call Flow `go` and sets while it runs"), "{said}");
+    assert!(said.contains("hands it back to `Caller`"), "{said}");
+    // GetOAuthToken's own parent, which sets nothing it reads, passes.
+    let out = run(
+        Path::new(env!("CARGO_MANIFEST_DIR")),
+        &["check", "fixtures/valid/parent-flow.toml"],
+        ("", ""),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", common::transcript(&out));
+}
+
 /// A credential typed literally into a Connect request, where a request carries one (a `pin`
 /// header, a `?pwd=` parameter, a URL's password), is secret by its place in every output:
 /// textconv of the spec and of the document, diff (text, JSON, Markdown), the sheet and the
