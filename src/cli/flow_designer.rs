@@ -682,15 +682,20 @@ pub(super) fn push(s: &Session, args: &Push) -> Outcome {
             "--org and --project take ids: letters, digits and `-`",
         ));
     }
+    // ASCII white space around the token (a line end from a file) is dropped; an access token
+    // is visible ASCII, and anything else, at its edges too, could not be sent in a header.
+    let trimmed = |t: &str| {
+        t.trim_matches(|c: char| c.is_ascii_whitespace())
+            .to_string()
+    };
     let token = match std::env::var(args.token_env) {
-        // An access token is visible ASCII: anything else could not be sent in a header.
-        Ok(t) if !t.trim().is_empty() && t.trim().bytes().all(|b| b.is_ascii_graphic()) => {
-            t.trim().to_string()
+        Ok(t) if !trimmed(&t).is_empty() && trimmed(&t).bytes().all(|b| b.is_ascii_graphic()) => {
+            trimmed(&t)
         }
         found => {
             // A value that is not UTF-8 is set, and is never shown: only what is wrong with it.
             let state = match found {
-                Ok(t) if !t.trim().is_empty() => {
+                Ok(t) if !trimmed(&t).is_empty() => {
                     "set, with a character an HTTP header cannot carry (a space, a control or non-ASCII character)"
                 }
                 Ok(_) => "empty",
@@ -934,7 +939,18 @@ pub(super) fn run(s: &Session, path: &Path, args: &FdRunArgs) -> Outcome {
     let inputs = match args.inputs {
         None => fd::run::Inputs::default(),
         Some(path) => {
-            let source = read_source(s, path)?;
+            // Not UTF-8 is not TOML: told as a tenant file is, by its line, nothing quoted.
+            let source = match super::read_tenant_source(s, path) {
+                Ok(source) => source,
+                Err(super::TenantUnread::Failed(e)) => return Err(e.into()),
+                Err(super::TenantUnread::NotUtf8(not_utf8)) => {
+                    let (source, mut d) = *not_utf8;
+                    d.message = "invalid inputs file: not UTF-8 text".to_string();
+                    d.help = Some("Save the inputs file as UTF-8, as TOML must be.".to_string());
+                    print_diagnostics(s, &[d], &[&source.values_hidden()], Format::Human, false);
+                    return Err(Failure::problems());
+                }
+            };
             match fd::run::Inputs::read(&source, &flow) {
                 (Ok(inputs), _) => inputs,
                 (Err(problems), shown) => {

@@ -639,7 +639,10 @@ fn run_command(s: &Session, command: Command) -> Outcome {
         Command::Decompile { document, output } => {
             revisions::decompile(s, &document, output.as_deref())
         }
-        Command::Init { dir } => build::init(s, &dir),
+        Command::Init { dir } => build::init(
+            s,
+            folder_argument(&dir, "init writes a starter project of several files")?,
+        ),
         Command::Completions { shell } => {
             use clap::CommandFactory as _;
             let mut script = Vec::new();

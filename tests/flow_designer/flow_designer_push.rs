@@ -591,7 +591,14 @@ fn push_checks_its_input_before_sending_anything() {
     assert_eq!(empty_token.status.code(), Some(2));
     assert!(stderr(&empty_token).contains("environment variable WXCC_TOKEN is empty"));
     // A token no header can carry is refused before any request, and not shown.
-    for odd in ["tök-NOT-SHOWN", "tok NOT-SHOWN", "tok\u{7}NOT-SHOWN"] {
+    for odd in [
+        "tök-NOT-SHOWN",
+        "tok NOT-SHOWN",
+        "tok\u{7}NOT-SHOWN",
+        "\u{a0}tok-NOT-SHOWN",
+        "tok-NOT-SHOWN\u{3000}",
+        "tok-NOT-SHOWN\u{b}",
+    ] {
         let out = push(dir.path(), &["--api-url", "http://127.0.0.1:9"], Some(odd));
         assert_eq!(out.status.code(), Some(2), "{odd:?}");
         let said = all_output(&out);

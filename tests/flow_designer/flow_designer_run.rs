@@ -17,6 +17,33 @@ fn run_fixtures() -> PathBuf {
     root().join("fixtures/flow-designer/run")
 }
 
+/// An inputs file that is not UTF-8 is no TOML: `wxc::toml-syntax` by its line, column 1, as a
+/// tenant file is, exit 1, with no offset and nothing of it shown.
+#[test]
+fn an_inputs_file_that_is_not_utf8_is_told_by_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("in.toml"),
+        b"Debug = \"x\"\nStaticToken = \"abc\xffSECRET\"\n",
+    )
+    .unwrap();
+    let flow = run_fixtures().join("missing-link.toml");
+    let flow = flow.to_str().unwrap();
+    let out = wxcflow(dir.path(), &["run", flow, "--inputs", "in.toml"]);
+    let said = transcript(&out);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains(
+            "error[wxc::toml-syntax]: invalid inputs file: not UTF-8 text\n--> in.toml:2:1"
+        ),
+        "{said}"
+    );
+    assert!(
+        !said.contains("SECRET") && !said.contains("abc") && !said.contains("offset"),
+        "{said}"
+    );
+}
+
 /// A transcript with the crate's path written as `$ROOT` and a temporary folder as `$TMP`.
 fn shown(out: &std::process::Output, tmp: &Path) -> String {
     transcript(out)
