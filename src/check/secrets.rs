@@ -102,11 +102,30 @@ fn fixed_destination(spec: &Spec, variable: &str, url: &S<String>, cx: &mut Ctx)
                 .then_some(key.get_ref().as_str())
         })
     };
+    let declared = |name: &str| {
+        spec.variables.keys().any(|k| k.get_ref() == name)
+            || crate::flow::SYSTEM_VARIABLES.contains(&name)
+    };
     for reference in references {
-        let chosen = match refs::split_node_reference(reference.name) {
+        let name = reference.name;
+        if refs::split_node_reference(name).is_none() && !declared(name) {
+            let names = spec.variables.keys().map(|k| k.get_ref().as_str());
+            cx.report(
+                Code::UndefinedVariable,
+                format!("`send_to` of `{variable}` reads `$({name})`, which names no custom or system variable"),
+                cx.span_in(url, reference.range.clone()),
+            )
+            .help(
+                crate::diagnostic::did_you_mean(name, names)
+                    .unwrap_or_else(|| format!("declare it under [variables.{name}], or name the service as text")),
+            );
+            continue;
+        }
+        let chosen = match refs::split_node_reference(name) {
             Some(_) => Some("a value the run reads (a trigger's or a reply's)".to_string()),
-            None => setter(reference.name)
-                .map(|node| format!("a variable a transition action of `{node}` sets")),
+            None => {
+                setter(name).map(|node| format!("a variable a transition action of `{node}` sets"))
+            }
         };
         let Some(chosen) = chosen else { continue };
         let span = cx.span_in(url, reference.range.clone());
