@@ -38,6 +38,16 @@ pub fn validate(spec: &Spec, cx: &mut Ctx) {
             );
         }
     }
+    // Each variable a transition action sets, by the first node that sets it: looked up once
+    // per reference rather than searched for.
+    let mut setters = Setters::new();
+    for (key, node) in &spec.nodes {
+        for action in node.on_enter.iter().chain(node.on_leave.iter()).flatten() {
+            for name in action.set.keys() {
+                setters.entry(name.get_ref()).or_insert(key.get_ref());
+            }
+        }
+    }
     for (name, v) in &spec.variables {
         let Some(send_to) = &v.send_to else { continue };
         if !v.secret {
@@ -53,7 +63,7 @@ pub fn validate(spec: &Spec, cx: &mut Ctx) {
         for url in send_to {
             super::lower::check_url(url, "send_to URL", cx);
             if v.secret {
-                fixed_destination(spec, name.get_ref(), url, cx);
+                fixed_destination(spec, &setters, name.get_ref(), url, cx);
             }
         }
     }
@@ -90,21 +100,19 @@ pub fn validate(spec: &Spec, cx: &mut Ctx) {
 /// trigger, a reply or a transition action gives at run time would let whoever sends that value
 /// choose where the secret is sent. So each `$(...)` it reads is a custom variable that no
 /// transition action sets.
-fn fixed_destination(spec: &Spec, variable: &str, url: &S<String>, cx: &mut Ctx) {
+fn fixed_destination(
+    spec: &Spec,
+    setters: &Setters,
+    variable: &str,
+    url: &S<String>,
+    cx: &mut Ctx,
+) {
     let Ok(references) = refs::references(url.get_ref()) else {
         return;
     };
-    let setter = |name: &str| {
-        spec.nodes.iter().find_map(|(key, node)| {
-            let mut actions = node.on_enter.iter().chain(node.on_leave.iter()).flatten();
-            actions
-                .any(|a| a.set.contains_key(name))
-                .then_some(key.get_ref().as_str())
-        })
-    };
+    let setter = |name: &str| setters.get(name).copied();
     let declared = |name: &str| {
-        spec.variables.keys().any(|k| k.get_ref() == name)
-            || crate::flow::SYSTEM_VARIABLES.contains(&name)
+        spec.variables.contains_key(name) || crate::flow::SYSTEM_VARIABLES.contains(&name)
     };
     for reference in references {
         let name = reference.name;
@@ -253,13 +261,16 @@ pub fn analyse(flow: &Flow, origins: &Origins, cx: &mut Ctx) {
             .help("keep secrets out of URLs: servers and proxies log them");
         }
     }
+    let setters = setters(flow);
     for node in &flow.nodes {
         let Some(node_spec) = origins.node(node.id).map(|origin| origin.spec) else {
             continue;
         };
         actions(flow, node, node_spec, cx);
         match &node.kind {
-            NodeKind::Http(http) => request(flow, node, http, node_spec, &credential, cx),
+            NodeKind::Http(http) => {
+                request(flow, node, http, node_spec, (&credential, &setters), cx)
+            }
             NodeKind::Branch(branch) => conditions(flow, node, branch, node_spec, cx),
             NodeKind::Evaluate(evaluate) => script(flow, node, evaluate, node_spec, cx),
             NodeKind::CallFlow(_) => {}
@@ -374,7 +385,7 @@ fn request(
     node: &Node,
     http: &Http,
     node_spec: &NodeSpec,
-    credential: &dyn Fn(&str) -> bool,
+    (credential, setters): (&dyn Fn(&str) -> bool, &Setters),
     cx: &mut Ctx,
 ) {
     let mut exposed: Vec<(String, &str, Option<&S<String>>)> =
@@ -432,7 +443,7 @@ fn request(
         (credentials.iter()).any(|(_, text, _)| !secrets_read(flow, text).is_empty());
     if let (true, Some(proxy)) = (carries_secret, http.proxy.as_deref()) {
         for reference in refs::references(proxy).unwrap_or_default() {
-            let Some(chosen) = chosen_at_run_time(flow, reference.name) else {
+            let Some(chosen) = chosen_at_run_time(setters, reference.name) else {
                 continue;
             };
             cx.report(
@@ -493,51 +504,83 @@ fn request(
 /// What makes the value `$(name)` one the run chooses: a node's output or the trigger's
 /// payload, or a custom variable a transition action sets; `None` for a value fixed before the
 /// run.
-fn chosen_at_run_time(flow: &Flow, name: &str) -> Option<String> {
+fn chosen_at_run_time(setters: &Setters, name: &str) -> Option<String> {
     if refs::split_node_reference(name).is_some() {
         return Some("a value the run reads (a trigger's or a reply's)".to_string());
     }
-    let sets = |actions: &[Action]| actions.iter().any(|a| a.set.contains_key(name));
-    (flow.nodes.iter())
-        .find(|n| sets(&n.on_enter) || sets(&n.on_leave))
-        .map(|n| format!("a variable a transition action of `{}` sets", n.key))
+    (setters.get(name)).map(|key| format!("a variable a transition action of `{key}` sets"))
 }
 
-/// What a Call Flow node `call` of `parent` into `child` lets one flow choose of where the
-/// other sends a secret: Call Flow shares the custom variables both flows declare, so a
-/// variable one flow's `send_to` reads is the other's to set. Reported: a variable the child's
-/// `send_to` reads that the parent sets while it runs (it hands the child its value), and one
-/// the parent's `send_to` reads that the child sets (it hands the value back).
-pub(crate) fn shared_destinations(parent: &Flow, call: &str, child: &Flow) -> Vec<Diagnostic> {
-    let mut found = Vec::new();
+/// Each custom variable a transition action sets, with the key of the first node that sets it.
+type Setters<'f> = std::collections::BTreeMap<&'f str, &'f str>;
+
+/// The [`Setters`] of a flow.
+fn setters(flow: &Flow) -> Setters<'_> {
+    let mut found = Setters::new();
+    for node in &flow.nodes {
+        for action in node.on_enter.iter().chain(&node.on_leave) {
+            for name in action.set.keys() {
+                found.entry(name.as_str()).or_insert(node.key.as_str());
+            }
+        }
+    }
+    found
+}
+
+/// What `parent`'s Call Flow nodes let it and each child they call (`children`, by flow name;
+/// a child not there is not followed) choose of where the other sends a secret: Call Flow
+/// shares the custom variables both flows declare, so a variable one flow's `send_to` reads is
+/// the other's to set. Reported, at each Call Flow node: a variable the child's `send_to`
+/// reads that the parent sets while it runs (it hands the child its value), and one the
+/// parent's `send_to` reads that the child sets (it hands the value back).
+pub(crate) fn shared_destinations(
+    parent: &Flow,
+    children: &std::collections::BTreeMap<String, Flow>,
+) -> Vec<Diagnostic> {
+    let parent_setters = setters(parent);
+    let child_setters: std::collections::BTreeMap<&str, Setters> = (children.iter())
+        .map(|(name, child)| (name.as_str(), setters(child)))
+        .collect();
     let declares = |flow: &Flow, name: &str| flow.variables.iter().any(|v| v.name == name);
-    for (reader, setter, hands) in [
-        (child, parent, "hands it to"),
-        (parent, child, "hands it back to"),
-    ] {
-        for v in reader.secret_variables() {
-            let names =
-                (v.send_to.iter()).flat_map(|url| refs::references(url).unwrap_or_default());
-            for reference in names {
-                let name = reference.name;
-                if refs::split_node_reference(name).is_some() || !declares(setter, name) {
-                    continue;
+    let mut found = Vec::new();
+    for node in &parent.nodes {
+        let NodeKind::CallFlow(call) = &node.kind else {
+            continue;
+        };
+        let (Some(child), Some(of_child)) = (
+            children.get(&call.flow),
+            child_setters.get(call.flow.as_str()),
+        ) else {
+            continue;
+        };
+        for (reader, setter, sets, hands) in [
+            (child, parent, &parent_setters, "hands it to"),
+            (parent, child, of_child, "hands it back to"),
+        ] {
+            for v in reader.secret_variables() {
+                let names =
+                    (v.send_to.iter()).flat_map(|url| refs::references(url).unwrap_or_default());
+                for reference in names {
+                    let name = reference.name;
+                    if refs::split_node_reference(name).is_some() || !declares(setter, name) {
+                        continue;
+                    }
+                    let Some(chosen) = chosen_at_run_time(sets, name) else {
+                        continue;
+                    };
+                    found.push(
+                        Diagnostic::new(
+                            Code::SecretToOtherDestination,
+                            format!(
+                                "`send_to` of `{}` in flow `{}` reads `$({name})`, which flow `{}` shares through Call Flow `{}` and sets while it runs ({chosen}) and {hands} `{}`: the secret would go wherever that value says",
+                                v.name, reader.name, setter.name, node.key, reader.name
+                            ),
+                        )
+                        .with_help(format!(
+                            "set `{name}` in neither flow while it runs, or name the service in `send_to` as text"
+                        )),
+                    );
                 }
-                let Some(chosen) = chosen_at_run_time(setter, name) else {
-                    continue;
-                };
-                found.push(
-                    Diagnostic::new(
-                        Code::SecretToOtherDestination,
-                        format!(
-                            "`send_to` of `{}` in flow `{}` reads `$({name})`, which flow `{}` shares through Call Flow `{call}` and sets while it runs ({chosen}) and {hands} `{}`: the secret would go wherever that value says",
-                            v.name, reader.name, setter.name, reader.name
-                        ),
-                    )
-                    .with_help(format!(
-                        "set `{name}` in neither flow while it runs, or name the service in `send_to` as text"
-                    )),
-                );
             }
         }
     }

@@ -249,13 +249,17 @@ fn inputs(specs: usize, exports: usize) -> String {
 fn shared_destinations(s: &Session, spec: &Path, flow: &wxcflow::flow::Flow) -> Vec<Diagnostic> {
     use wxcflow::tools::simulate::FlowResolver as _;
     let resolver = super::simulate::FsFlows::new(s, Some(spec), &[]);
-    let mut found = Vec::new();
+    // Each child read once, however many nodes call it.
+    let mut children = std::collections::BTreeMap::new();
+    let mut asked = std::collections::BTreeSet::new();
     for node in &flow.nodes {
         if let wxcflow::flow::NodeKind::CallFlow(call) = &node.kind {
-            if let Ok(child) = resolver.resolve(&call.flow) {
-                found.extend(s.compiler().shared_destinations(flow, &node.key, &child));
+            if asked.insert(call.flow.as_str()) {
+                if let Ok(child) = resolver.resolve(&call.flow) {
+                    children.insert(call.flow.clone(), child);
+                }
             }
         }
     }
-    found
+    s.compiler().shared_destinations(flow, &children)
 }

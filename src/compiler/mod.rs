@@ -131,12 +131,16 @@ impl Compiler {
             .map_err(|e| vec![invalid(&withheld(&format!("/: {e}"), &secret))])
     }
 
-    /// What `parent`'s Call Flow node `call` into `child` lets either flow choose of where the
-    /// other sends a secret (`wxc::secret-to-other-destination`): a variable one flow's
-    /// `send_to` reads that the other declares (Call Flow shares it) and sets while it runs.
-    /// `check` asks it of each child it finds, as `run` finds children.
-    pub fn shared_destinations(&self, parent: &Flow, call: &str, child: &Flow) -> Vec<Diagnostic> {
-        check::shared_destinations(parent, call, child)
+    /// What `parent`'s Call Flow nodes let it and each child they call (`children`, by flow
+    /// name) choose of where the other sends a secret (`wxc::secret-to-other-destination`): a
+    /// variable one flow's `send_to` reads that the other declares (Call Flow shares it) and
+    /// sets while it runs. `check` asks it of the children it finds, as `run` finds them.
+    pub fn shared_destinations(
+        &self,
+        parent: &Flow,
+        children: &BTreeMap<String, Flow>,
+    ) -> Vec<Diagnostic> {
+        check::shared_destinations(parent, children)
     }
 
     /// Parses, renders with parameter defaults, checks, emits and validates a spec given as text.
