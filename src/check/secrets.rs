@@ -110,7 +110,6 @@ fn fixed_destination(
     let Ok(references) = refs::references(url.get_ref()) else {
         return;
     };
-    let setter = |name: &str| setters.get(name).copied();
     let declared = |name: &str| {
         spec.variables.contains_key(name) || crate::flow::SYSTEM_VARIABLES.contains(&name)
     };
@@ -129,12 +128,7 @@ fn fixed_destination(
             );
             continue;
         }
-        let chosen = match refs::split_node_reference(name) {
-            Some(_) => Some("a value the run reads (a trigger's or a reply's)".to_string()),
-            None => {
-                setter(name).map(|node| format!("a variable a transition action of `{node}` sets"))
-            }
-        };
+        let chosen = chosen_at_run_time(setters, name);
         let Some(chosen) = chosen else { continue };
         let span = cx.span_in(url, reference.range.clone());
         cx.report(

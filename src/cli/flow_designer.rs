@@ -940,13 +940,11 @@ pub(super) fn run(s: &Session, path: &Path, args: &FdRunArgs) -> Outcome {
         None => fd::run::Inputs::default(),
         Some(path) => {
             // Not UTF-8 is not TOML: told as a tenant file is, by its line, nothing quoted.
-            let source = match super::read_tenant_source(s, path) {
+            let source = match super::read_tenant_source(s, path, "inputs file") {
                 Ok(source) => source,
                 Err(super::TenantUnread::Failed(e)) => return Err(e.into()),
                 Err(super::TenantUnread::NotUtf8(not_utf8)) => {
-                    let (source, mut d) = *not_utf8;
-                    d.message = "invalid inputs file: not UTF-8 text".to_string();
-                    d.help = Some("Save the inputs file as UTF-8, as TOML must be.".to_string());
+                    let (source, d) = *not_utf8;
                     print_diagnostics(s, &[d], &[&source.values_hidden()], Format::Human, false);
                     return Err(Failure::problems());
                 }

@@ -697,8 +697,8 @@ impl From<io::ReadError> for TenantUnread {
     }
 }
 
-/// Reads a tenant file's text.
-fn read_tenant_source(s: &Session, path: &Path) -> Result<SourceFile, TenantUnread> {
+/// Reads the text of a file of values (`what`: a tenant file, an inputs file).
+fn read_tenant_source(s: &Session, path: &Path, what: &str) -> Result<SourceFile, TenantUnread> {
     let bytes = s.files.read_bounded(path, wxcflow::MAX_INPUT_BYTES)?;
     let name = path.display().to_string();
     match String::from_utf8(bytes) {
@@ -707,7 +707,7 @@ fn read_tenant_source(s: &Session, path: &Path) -> Result<SourceFile, TenantUnre
             Ok(SourceFile::new(name, text))
         }
         Err(e) => Err(TenantUnread::NotUtf8(Box::new(
-            wxcflow::render::Tenant::not_utf8(name, e),
+            wxcflow::render::Tenant::not_utf8(name, what, e),
         ))),
     }
 }
@@ -972,7 +972,7 @@ fn load_tenant(
         print_diagnostics(s, &[d], &[&source.values_hidden()], format, false);
         Failure::problems()
     };
-    let source = match read_tenant_source(s, path) {
+    let source = match read_tenant_source(s, path, "tenant file") {
         Ok(source) => source,
         Err(TenantUnread::Failed(e)) => return in_format(s, Err(Failure::from(e)), format),
         Err(TenantUnread::NotUtf8(not_utf8)) => {

@@ -30,7 +30,7 @@ impl TenantFile {
                 message: format!("{}: {why}; it was not read", self.path.display()),
                 too_large: false,
             })),
-            None => read_tenant_source(s, &self.path),
+            None => read_tenant_source(s, &self.path, "tenant file"),
         }
     }
 }

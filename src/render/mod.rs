@@ -112,12 +112,14 @@ impl Tenant {
         })
     }
 
-    /// The problem with a tenant file that is not UTF-8: TOML is UTF-8, so it does not read,
+    /// The problem with a file of values (`what`: a tenant file, an inputs file) that is not
+    /// UTF-8: TOML is UTF-8, so it does not read,
     /// and is `wxc::toml-syntax` as any file that does not read, located by the line and column
     /// of its first bad byte. Returned with the text before that byte, which the diagnostic
     /// points into; no byte of the file is in the message.
     pub fn not_utf8(
         file_name: impl Into<String>,
+        what: &str,
         error: std::string::FromUtf8Error,
     ) -> (SourceFile, Diagnostic) {
         let valid_up_to = error.utf8_error().valid_up_to();
@@ -125,12 +127,12 @@ impl Tenant {
         bytes.truncate(valid_up_to);
         // Valid UTF-8 up to there: nothing is replaced.
         let source = SourceFile::new(file_name, String::from_utf8_lossy(&bytes).into_owned());
-        let d = Diagnostic::new(Code::TomlSyntax, "invalid tenant file: not UTF-8 text")
+        let d = Diagnostic::new(Code::TomlSyntax, format!("invalid {what}: not UTF-8 text"))
             .with_span(Some(source.span(valid_up_to..valid_up_to)))
-            .with_help(
-                "Save the tenant file as UTF-8, as TOML must be (an editor's Latin-1 or \
-                 Windows-1252 is the usual cause).",
-            );
+            .with_help(format!(
+                "Save the {what} as UTF-8, as TOML must be (an editor's Latin-1 or \
+                 Windows-1252 is the usual cause)."
+            ));
         (source, d)
     }
 

@@ -375,11 +375,17 @@ impl Run {
         self.steps.truncate(at + 1);
         // The Call Flow steps the choice was made inside of (each followed, up to it, only by
         // its child's steps): how each left depends on the way its child went.
-        let depth = |step: &Step| step.node.call_chain.len();
-        let enclosing: Vec<usize> = (0..at)
-            .filter(|&i| (i + 1..=at).all(|j| depth(&self.steps[j]) > depth(&self.steps[i])))
-            .collect();
-        for i in enclosing.into_iter().chain([at]) {
+        // Walking back from the choice: a step shallower than every step after it is one.
+        let mut enclosing = vec![at];
+        let mut shallowest = self.steps[at].node.call_chain.len();
+        for i in (0..at).rev() {
+            let depth = self.steps[i].node.call_chain.len();
+            if depth < shallowest {
+                enclosing.push(i);
+                shallowest = depth;
+            }
+        }
+        for i in enclosing {
             let step = &mut self.steps[i];
             step.outcome = crate::secret::MASK.to_string();
             // Which variables were assigned can tell the outcome (an on-leave action for one
