@@ -22,6 +22,11 @@ impl Report<'_> {
     /// An input that could not be read: said on stderr at once, and in the SARIF log. One over
     /// the limits is a finding about the input (`wxc::too-large`), reported with the others.
     fn unreadable(&mut self, error: &super::io::ReadError) {
+        if let Some((source, d)) = error.not_text.as_deref() {
+            // Not read: nothing of it is quoted.
+            self.add(vec![d.clone()], &[&source.values_hidden()], &source.name, None);
+            return;
+        }
         if error.too_large {
             let d = Diagnostic::new(Code::TooLarge, error.message.clone());
             self.add(vec![d], &[], "", None);

@@ -102,8 +102,17 @@ pub(super) fn finish(outcome: Outcome) -> ExitCode {
             EXIT_PROBLEMS
         }
         Err(Failure::Read(e)) => {
-            reportln!("{}", describe_read(&e));
-            if e.too_large {
+            match e.not_text.as_deref() {
+                // Not read: nothing of it is quoted.
+                Some((source, d)) => super::io::stderr_write_styled(
+                    &wxcflow::diagnostic::Diagnostic::render_human(
+                        std::slice::from_ref(d),
+                        &[&source.values_hidden()],
+                    ),
+                ),
+                None => reportln!("{}", describe_read(&e)),
+            }
+            if e.is_input_problem() {
                 EXIT_PROBLEMS
             } else {
                 EXIT_USAGE
@@ -125,6 +134,9 @@ pub(super) fn finish(outcome: Outcome) -> ExitCode {
 
 /// A read error as printed: one over the limits carries its diagnostic code.
 pub(super) fn describe_read(e: &ReadError) -> String {
+    if let Some((_, d)) = e.not_text.as_deref() {
+        return format!("error[{}]: {}: {}", d.code.as_str(), e.message, d.message);
+    }
     if e.too_large {
         format!("error[wxc::too-large]: {}", e.message)
     } else {

@@ -12,6 +12,26 @@ pub struct ReadError {
     pub message: String,
     /// Over the limit: an input problem (`wxc::too-large`, exit 1), not an I/O failure.
     pub too_large: bool,
+    /// A TOML file that is not UTF-8, so no TOML: an input problem (`wxc::toml-syntax`, exit
+    /// 1), told by its diagnostic, with the text before the first bad byte it points into.
+    /// Boxed: rare, and large beside the rest.
+    pub not_text: Option<Box<(wxcflow::diagnostic::SourceFile, wxcflow::diagnostic::Diagnostic)>>,
+}
+
+impl ReadError {
+    /// A file that could not be read for `message` (an I/O failure, exit 2).
+    pub fn failed(message: impl Into<String>) -> ReadError {
+        ReadError {
+            message: message.into(),
+            too_large: false,
+            not_text: None,
+        }
+    }
+
+    /// Whether the file was read and is at fault (exit 1), rather than unreadable (exit 2).
+    pub fn is_input_problem(&self) -> bool {
+        self.too_large || self.not_text.is_some()
+    }
 }
 
 impl std::fmt::Display for ReadError {
@@ -58,10 +78,8 @@ impl Files {
     }
 
     fn read_limited(&self, path: &Path, limit: usize, input: bool) -> Result<Vec<u8>, ReadError> {
-        let io_error = |e: std::io::Error| ReadError {
-            message: format!("cannot read {}: {e}", path.display()),
-            too_large: false,
-        };
+        let io_error =
+            |e: std::io::Error| ReadError::failed(format!("cannot read {}: {e}", path.display()));
         let earlier = self.read_once.lock().ok().and_then(|read| {
             read.iter()
                 .find(|(p, _)| p == path)
@@ -102,13 +120,14 @@ impl Files {
     /// Reads a UTF-8 text file of at most `limit` bytes.
     pub fn read_text(&self, path: &Path, limit: usize) -> Result<String, ReadError> {
         let bytes = self.read_bounded(path, limit)?;
-        String::from_utf8(bytes).map_err(|e| ReadError {
-            message: format!(
-                "{} is not UTF-8 text (invalid byte at offset {})",
-                path.display(),
-                e.utf8_error().valid_up_to()
-            ),
-            too_large: false,
+        // Told by its line only: where on the line would tell how long a value before it is.
+        String::from_utf8(bytes).map_err(|e| {
+            let before = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+            let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
+            ReadError::failed(format!(
+                "{} is not UTF-8 text (line {line})",
+                path.display()
+            ))
         })
     }
 }
@@ -118,6 +137,7 @@ pub fn too_large(name: &str, limit: usize) -> ReadError {
     ReadError {
         message: format!("{name} is over {limit} bytes: wxcflow reads at most {limit} bytes of it"),
         too_large: true,
+        not_text: None,
     }
 }
 

@@ -674,9 +674,19 @@ fn run_command(s: &Session, command: Command) -> Outcome {
 /// Reads a spec, tenant file, scenario or mock: UTF-8, at most [`wxcflow::MAX_INPUT_BYTES`].
 /// A file of more TOML items than [`wxcflow::flow::limits::MAX_TOML_ITEMS`] is refused as too
 /// large before a parser sees it.
+/// One that is not UTF-8 is no TOML: `wxc::toml-syntax`, told by its line (see
+/// [`wxcflow::render::Tenant::not_utf8`]: a spec may type a secret default too).
 fn read_source(s: &Session, path: &Path) -> Result<SourceFile, io::ReadError> {
-    let text = s.files.read_text(path, wxcflow::MAX_INPUT_BYTES)?;
+    let bytes = s.files.read_bounded(path, wxcflow::MAX_INPUT_BYTES)?;
     let name = path.display().to_string();
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let (source, d) = wxcflow::render::Tenant::not_utf8(name.clone(), "TOML file", e);
+        io::ReadError {
+            message: format!("{} is not UTF-8 text", path.display()),
+            too_large: false,
+            not_text: Some(Box::new((source, d))),
+        }
+    })?;
     refuse_too_many_items(&name, &text)?;
     Ok(SourceFile::new(name, text))
 }
@@ -718,6 +728,7 @@ fn refuse_too_many_items(name: &str, text: &str) -> Result<(), io::ReadError> {
         Some(d) => Err(io::ReadError {
             message: d.message,
             too_large: true,
+            not_text: None,
         }),
         None => Ok(()),
     }
@@ -727,6 +738,13 @@ fn refuse_too_many_items(name: &str, text: &str) -> Result<(), io::ReadError> {
 /// `--format json` run prints JSON for it too); any other outcome as it is.
 fn in_format<T>(s: &Session, read: Result<T, Failure>, format: Format) -> Result<T, Failure> {
     match (read, format) {
+        (Err(Failure::Read(e)), _) if e.not_text.is_some() => {
+            if let Some((source, d)) = e.not_text.map(|b| *b) {
+                // Not read: nothing of it is quoted.
+                print_diagnostics(s, &[d], &[&source.values_hidden()], format, false);
+            }
+            Err(Failure::problems())
+        }
         (Err(Failure::Read(e)), Format::Json) if e.too_large => {
             print_diagnostics(
                 s,

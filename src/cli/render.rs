@@ -26,10 +26,10 @@ impl TenantFile {
     /// Reads the tenant file, unless it is refused (then nothing of it is read).
     pub(super) fn read(&self, s: &Session) -> Result<SourceFile, TenantUnread> {
         match &self.refused {
-            Some(why) => Err(TenantUnread::Failed(io::ReadError {
-                message: format!("{}: {why}; it was not read", self.path.display()),
-                too_large: false,
-            })),
+            Some(why) => Err(TenantUnread::Failed(io::ReadError::failed(format!(
+                "{}: {why}; it was not read",
+                self.path.display()
+            )))),
             None => read_tenant_source(s, &self.path, "tenant file"),
         }
     }

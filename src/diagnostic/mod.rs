@@ -55,7 +55,7 @@ macro_rules! codes {
 }
 
 codes! {
-    TomlSyntax => "wxc::toml-syntax", Error, "The spec, a tenant file or an inputs file is not valid TOML (a tenant file that is not UTF-8 is not TOML either).", "Fix the TOML at the place shown (an unclosed quote, bracket or table header is the usual cause); nothing after it is checked until the file parses.";
+    TomlSyntax => "wxc::toml-syntax", Error, "The spec, a tenant file or an inputs file is not valid TOML (a file that is not UTF-8 is not TOML either).", "Fix the TOML at the place shown (an unclosed quote, bracket or table header is the usual cause); nothing after it is checked until the file parses.";
     UnknownKey => "wxc::unknown-key", Error, "A key the spec format does not have (often a typo).", "Remove the key or correct its spelling; the diagnostic lists the keys allowed at that place.";
     MissingKey => "wxc::missing-key", Error, "A required key is missing.", "Add the key the message names; docs/spec.md shows every table with its keys.";
     WrongType => "wxc::wrong-type", Error, "A value has the wrong type (a number where text is expected, ...).", "Write the value with the type the message names: text in quotes, numbers and true/false bare, lists in [ ].";

@@ -234,11 +234,16 @@ fn recognise_other(bytes: &[u8], toml: bool) -> Option<Inspection> {
         Ok(text) => text,
         // Text (a byte before the bad one is no hex digit) that is not UTF-8: a spec or
         // document saved in another encoding, said as such rather than as a stray hex byte.
+        // Told by its line only: where on the line would tell how long a value before it is
+        // (a tenant file's secret, say).
         Err(e) if !bytes[..e.valid_up_to()].iter().all(u8::is_ascii_hexdigit) => {
+            let line = 1 + bytes[..e.valid_up_to()]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count();
             return Some(Inspection::Rejected(Rejection::NotAnExport {
                 what: format!(
-                    "text that is not UTF-8 (invalid byte at offset {}); specs and documents are UTF-8",
-                    e.valid_up_to()
+                    "text that is not UTF-8 (line {line}); specs and documents are UTF-8"
                 ),
             }));
         }

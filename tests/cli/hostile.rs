@@ -890,7 +890,8 @@ fn help_fmt_and_workflow_refusals_hold_as_every_command_does() {
 }
 
 /// A spec that is not UTF-8 is said to be so by every reader of revisions, not taken for an
-/// export with a stray hex byte.
+/// export with a stray hex byte; by its line, not where on it (which would tell how long a
+/// value before it is).
 #[test]
 fn text_that_is_not_utf8_is_named_so_by_diff_textconv_and_inspect() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -902,9 +903,45 @@ fn text_that_is_not_utf8_is_named_so_by_diff_textconv_and_inspect() {
     ] {
         let out = transcript(&wxcflow(root, args));
         assert!(
-            out.contains("text that is not UTF-8 (invalid byte at offset"),
+            out.contains("text that is not UTF-8 (line 2)"),
             "{args:?}: {out}"
         );
         assert!(!out.contains("non-hex"), "{args:?}: {out}");
     }
+}
+
+/// A spec that is not UTF-8 is no TOML: `wxc::toml-syntax` by its line, exit 1, in every
+/// format of every command that reads one (JSON and SARIF readers saw a clean spec), nothing
+/// of the file quoted.
+#[test]
+fn a_spec_that_is_not_utf8_is_a_toml_syntax_problem_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("bad.toml"),
+        b"[flow]\nname = \"GetOAuthToken\"\ndescription = \"pass\xffword\"\n",
+    )
+    .unwrap();
+    let mut transcripts = String::new();
+    for args in [
+        &["check", "bad.toml"][..],
+        &["check", "bad.toml", "--format", "json"],
+        &["build", "bad.toml", "-o", "out.flow.json"],
+        &["build", "bad.toml", "--format", "json", "-o", "out.flow.json"],
+        &["build", "bad.toml", "--target", "flow-designer", "-o", "fd.json"],
+        &["fmt", "--check", "bad.toml"],
+        &["run", "bad.toml"],
+    ] {
+        let out = wxcflow(dir.path(), args);
+        let text = transcript(&out);
+        assert!(!text.contains("pass"), "{args:?}: {text}");
+        transcripts.push_str(&format!("$ {}\n{text}\n", args.join(" ")));
+    }
+    let sarif = wxcflow(dir.path(), &["check", "bad.toml", "--format", "sarif"]);
+    assert_eq!(sarif.status.code(), Some(1));
+    let log: serde_json::Value = serde_json::from_slice(&sarif.stdout).unwrap();
+    let results = &log["runs"][0]["results"];
+    assert_eq!(results.as_array().map(Vec::len), Some(1), "{log}");
+    assert_eq!(results[0]["ruleId"], "wxc::toml-syntax");
+    assert!(!dir.path().join("out.flow.json").exists());
+    insta::assert_snapshot!(transcripts);
 }
