@@ -24,7 +24,12 @@ impl Report<'_> {
     fn unreadable(&mut self, error: &super::io::ReadError) {
         if let Some((source, d)) = error.not_text.as_deref() {
             // Not read: nothing of it is quoted.
-            self.add(vec![d.clone()], &[&source.values_hidden()], &source.name, None);
+            self.add(
+                vec![d.clone()],
+                &[&source.values_hidden()],
+                &source.name,
+                None,
+            );
             return;
         }
         if error.too_large {

@@ -104,12 +104,12 @@ pub(super) fn finish(outcome: Outcome) -> ExitCode {
         Err(Failure::Read(e)) => {
             match e.not_text.as_deref() {
                 // Not read: nothing of it is quoted.
-                Some((source, d)) => super::io::stderr_write_styled(
-                    &wxcflow::diagnostic::Diagnostic::render_human(
+                Some((source, d)) => {
+                    super::io::stderr_write_styled(&wxcflow::diagnostic::Diagnostic::render_human(
                         std::slice::from_ref(d),
                         &[&source.values_hidden()],
-                    ),
-                ),
+                    ))
+                }
                 None => reportln!("{}", describe_read(&e)),
             }
             if e.is_input_problem() {

@@ -15,7 +15,12 @@ pub struct ReadError {
     /// A TOML file that is not UTF-8, so no TOML: an input problem (`wxc::toml-syntax`, exit
     /// 1), told by its diagnostic, with the text before the first bad byte it points into.
     /// Boxed: rare, and large beside the rest.
-    pub not_text: Option<Box<(wxcflow::diagnostic::SourceFile, wxcflow::diagnostic::Diagnostic)>>,
+    pub not_text: Option<
+        Box<(
+            wxcflow::diagnostic::SourceFile,
+            wxcflow::diagnostic::Diagnostic,
+        )>,
+    >,
 }
 
 impl ReadError {

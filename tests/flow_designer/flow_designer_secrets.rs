@@ -730,3 +730,51 @@ fn a_run_hides_the_path_after_a_condition_on_a_secure_variable() {
         "{set}"
     );
 }
+
+/// A set-variable computing from a secure input (a slice, a loop) may fail for one value and
+/// not for another, so leaving by its error port or not would tell the value apart: the way
+/// on is chosen on the secret whether or not it fails, and the runs of a short and a long
+/// code print the same, in text and JSON. A template copying the value, as it is or through
+/// filters that take any text, shows the way (its failure cannot depend on the value).
+#[test]
+fn a_template_computing_from_a_secret_hides_the_way_whether_or_not_it_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = |expr: &str| {
+        format!(
+            "[flow_designer]\nname = \"PinLen\"\ntype = \"SUBFLOW\"\n\n\
+             [variables.Pin]\nsource = \"SUBFLOW_INPUT\"\nisSecure = true\n\n\
+             [variables.Out]\n\n\
+             [variables.Big]\nvalue = \"{}\"\n\n\
+             [activities.Start]\ntype = \"NewSubFlowStart\"\nnext = {{ out = \"Calc\" }}\n\n\
+             [activities.Calc]\ntype = \"set-variable\"\nnext = {{ out = \"Done\", error = \"Err\" }}\n\n\
+             [activities.Calc.settings]\nsrcVariable = \"Out\"\nexpr = '{expr}'\n\n\
+             [activities.Err]\ntype = \"end-subflow\"\n\n\
+             [activities.Done]\ntype = \"end-subflow\"\n",
+            "b".repeat(400)
+        )
+    };
+    let shown = |expr: &str, pin: &str| {
+        std::fs::write(dir.path().join("pin.toml"), spec(expr)).unwrap();
+        std::fs::write(dir.path().join("in.toml"), format!("Pin = \"{pin}\"\n")).unwrap();
+        let mut all = String::new();
+        for format in ["human", "json"] {
+            let args = ["run", "pin.toml", "--inputs", "in.toml", "--format", format];
+            let out = crate::common::wxcflow(dir.path(), &args);
+            all.push_str(&crate::common::transcript(&out));
+        }
+        all
+    };
+    let loops = "{% for a in Pin %}{% for b in Big %}{% for c in Big %}{% endfor %}{% endfor %}{% endfor %}x";
+    for expr in ["{{ Pin | slice(0,3) }}", loops] {
+        let short = shown(expr, "1");
+        assert_eq!(short, shown(expr, "98765432"), "{expr}");
+        assert!(
+            short.contains("the path after `Calc` is not shown") && !short.contains("Done"),
+            "{expr}: {short}"
+        );
+    }
+    for expr in ["{{ Pin }}", "{{ Pin | urlencode | upper }}"] {
+        let copied = shown(expr, "1");
+        assert!(copied.contains("end: Done"), "{expr}: {copied}");
+    }
+}

@@ -696,16 +696,16 @@ impl Machine<'_> {
             Err(_) => frame.reads_secret(expression, false),
         };
         if secret {
-            self.chose_on_secret(frame, a);
+            self.chose_on_secret(frame, &a.name);
         }
         rendered
     }
 
-    fn chose_on_secret(&mut self, frame: &Frame, a: &Activity) {
+    fn chose_on_secret(&mut self, frame: &Frame, activity: &str) {
         if self.secret_choice.is_none() {
             // As the path shows it: a subflow's activity is `Subflow/Activity`, which locates
             // nothing in the flow run (rather than a namesake of the flow's own).
-            let shown = format!("{}{}", frame.prefix, a.name);
+            let shown = format!("{}{activity}", frame.prefix);
             let cut = Cut {
                 path: self.path.len(),
                 events: self.events.len(),
@@ -751,6 +751,22 @@ impl Machine<'_> {
                 frame.prefix
             ));
         }
+        let reads_secret = frame.reads_secret(template, false);
+        // A template that only puts values in place shows a secret's emptiness as the secret
+        // itself does; anything else computed from one (`==`, `[4]`, a filter) shows nothing.
+        let copies = reads_secret
+            && copies_only(template)
+            && !pebble::reads(template)
+                .0
+                .iter()
+                .any(|r| frame.vars.get(r.name).is_some_and(|s| s.taint.computed));
+        // Whether a computation that can fail does (a slice of a short value, the run's work
+        // bound passed in a loop over it), and so whether the activity leaves by its error
+        // port or the run stops, is the secret's doing, whichever happens this run: the way on
+        // from here is chosen on it, as a Condition's would be.
+        if reads_secret && !copies && !cannot_fail(template) {
+            self.chose_on_secret(frame, activity);
+        }
         if frame.read_bytes(template) > MAX_RUN_VALUE_BYTES {
             return Err(eval::too_large());
         }
@@ -779,16 +795,9 @@ impl Machine<'_> {
         }
         let (value, _) = rendered?;
         self.spend(value.len());
-        if !frame.reads_secret(template, false) {
+        if !reads_secret {
             return Ok(Text::plain(value));
         }
-        // A template that only puts values in place shows a secret's emptiness as the secret
-        // itself does; anything else computed from one (`==`, `[4]`, a filter) shows nothing.
-        let copies = copies_only(template)
-            && !pebble::reads(template)
-                .0
-                .iter()
-                .any(|r| frame.vars.get(r.name).is_some_and(|s| s.taint.computed));
         Ok(if copies {
             Text::secret(value)
         } else {
@@ -899,7 +908,7 @@ impl Machine<'_> {
                             // not, is chosen on it, as a Condition on it would be.
                             let kind = frame.kind_of(&variable).unwrap_or("STRING");
                             if value.is_secret() && kind != "STRING" {
-                                self.chose_on_secret(frame, a);
+                                self.chose_on_secret(frame, &a.name);
                             }
                             let text = Value::String(value.expose().to_string());
                             match frame.set(&name, &variable, text, Taint::of(&value)) {
@@ -924,7 +933,7 @@ impl Machine<'_> {
                             // Whether it fails (and leaves by its error port) may be the
                             // secret's doing.
                             if frame.reads_secret(&template, false) {
-                                self.chose_on_secret(frame, a);
+                                self.chose_on_secret(frame, &a.name);
                             }
                             return self.error_port(frame, a, "expr", why);
                         }
@@ -1395,6 +1404,23 @@ fn string_list(a: &Activity, key: &str) -> Vec<String> {
 /// Whether a template only puts values in place: text and `{{ name }}` or `{{ name.field }}`
 /// placeholders, no tags, operators, filters or subscripts.
 fn copies_only(template: &str) -> bool {
+    placeholders_only(template, &[])
+}
+
+/// Filters that give text for any value and never fail: a placeholder through them fails for
+/// no value (see [`cannot_fail`]).
+const TOTAL_FILTERS: &[&str] = &["urlencode", "lower", "upper", "trim", "capitalize"];
+
+/// Whether a template fails for no value of what it reads: text and placeholders, each maybe
+/// through [`TOTAL_FILTERS`] without arguments. Whether a template computing anything else
+/// (a slice, a subscript, a loop) fails can depend on a value.
+fn cannot_fail(template: &str) -> bool {
+    placeholders_only(template, TOTAL_FILTERS)
+}
+
+/// Whether a template is text and `{{ name }}` or `{{ name.field }}` placeholders, each maybe
+/// through some of `filters` (no arguments), with no tags or comments.
+fn placeholders_only(template: &str, filters: &[&str]) -> bool {
     if template.contains("{%") || template.contains("{#") {
         return false;
     }
@@ -1404,14 +1430,15 @@ fn copies_only(template: &str) -> bool {
         let Some(close) = inner.find("}}") else {
             return false;
         };
-        let path = inner[..close].trim();
+        let mut parts = inner[..close].split('|');
+        let path = parts.next().unwrap_or("").trim();
         let is_path = !path.is_empty()
             && path.split('.').all(|part| {
                 !part.is_empty()
                     && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
                     && !part.starts_with(|c: char| c.is_ascii_digit())
             });
-        if !is_path {
+        if !is_path || !parts.all(|f| filters.contains(&f.trim())) {
             return false;
         }
         rest = &inner[close + 2..];
