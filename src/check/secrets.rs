@@ -49,6 +49,24 @@ pub fn validate(spec: &Spec, cx: &mut Ctx) {
         }
     }
     for (name, v) in &spec.variables {
+        // As a secret from the environment or a file: a value no header can carry would fail
+        // its request, and which way the request went would tell the value apart.
+        let typed = v.default.as_ref().filter(|d| {
+            v.secret
+                && d.get_ref()
+                    .chars()
+                    .any(|c| c.is_control() || c == '\u{feff}')
+        });
+        if let Some(default) = typed {
+            cx.report(
+                Code::SecretValueInvalid,
+                format!(
+                    "the default of secret `{}` holds a byte order mark, NUL or other control character (tab and newline included)",
+                    name.get_ref()
+                ),
+                cx.span(default),
+            );
+        }
         let Some(send_to) = &v.send_to else { continue };
         if !v.secret {
             if let Some(first) = send_to.first() {

@@ -143,12 +143,21 @@ fn a_url_credential_fills_only_the_start_of_a_url_read_whole() {
 
 #[test]
 fn a_hostile_value_stays_inside_its_string() {
-    let hostile = "x\" ]] {{ debug_url }} {% raw %}\n[nodes.evil]\ntype = \"http\"\n'''\"\"\"";
+    let hostile = "x\" ]] {{ debug_url }} {% raw %} [nodes.evil] type = \"http\" '''\"\"\"";
     let template = SourceFile::new("t.toml", wxcflow::DEFAULT_SPEC);
-    let mut text = String::from("static_token = ");
-    text.push_str(&toml::Value::String(hostile.into()).to_string());
-    text.push('\n');
-    let t = Tenant::parse("hostile", SourceFile::new("hostile.toml", text)).unwrap();
+    let tenant = |value: &str| {
+        let mut text = String::from("static_token = ");
+        text.push_str(&toml::Value::String(value.into()).to_string());
+        text.push('\n');
+        Tenant::parse("hostile", SourceFile::new("hostile.toml", text)).unwrap()
+    };
+    // With line breaks, as a secret from a file would be: refused, not spliced in.
+    let broken = format!("{hostile}\n[nodes.evil]\ntype = \"http\"\n");
+    let build = common::compiler().build_tenant(&template, Some(&tenant(&broken)), &secrets());
+    let codes: Vec<&str> = build.diagnostics.iter().map(|d| d.code.as_str()).collect();
+    assert!(codes.contains(&"wxc::secret-value-invalid"), "{codes:?}");
+    assert!(build.output.is_none());
+    let t = tenant(hostile);
     let build = common::compiler().build_tenant(&template, Some(&t), &secrets());
     let (document, _) = build.output.expect("builds");
     let plain = common::compiler().build(&template).output.unwrap().0;
