@@ -196,6 +196,59 @@ fn segments(path: &str) -> Option<Vec<Segment>> {
     Some(out)
 }
 
+/// A reply's body read as JSON for its outputs; `None` when it is not JSON.
+///
+/// A number too large for a double (`1e400`) is read as `null` [assumed: Cisco documents no
+/// reader; JavaScript's reads it as Infinity, which JSON text writes as null], so that one such
+/// field leaves the others readable: serde_json refuses the whole text for it.
+pub fn parse_reply(text: &str) -> Option<serde_json::Value> {
+    match serde_json::from_str(text) {
+        Ok(value) => Some(value),
+        Err(_) => serde_json::from_str(&overflowing_numbers_as_null(text)?).ok(),
+    }
+}
+
+/// `text` with each number outside strings that no double holds written `null`; `None` when
+/// there is none.
+fn overflowing_numbers_as_null(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let (mut at, mut copied, mut changed) = (0, 0, false);
+    while at < bytes.len() {
+        match bytes[at] {
+            b'"' => {
+                // Past the string, escapes included.
+                at += 1;
+                while at < bytes.len() && bytes[at] != b'"' {
+                    at += if bytes[at] == b'\\' { 2 } else { 1 };
+                }
+                at += 1;
+            }
+            b'-' | b'0'..=b'9' => {
+                let start = at;
+                while at < bytes.len()
+                    && matches!(bytes[at], b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E')
+                {
+                    at += 1;
+                }
+                let token = text.get(start..at)?;
+                if token.parse::<f64>().is_ok_and(f64::is_infinite) {
+                    out.push_str(text.get(copied..start)?);
+                    out.push_str("null");
+                    copied = at;
+                    changed = true;
+                }
+            }
+            _ => at += 1,
+        }
+    }
+    if !changed {
+        return None;
+    }
+    out.push_str(text.get(copied..)?);
+    Some(out)
+}
+
 /// The first value a path selects (wildcards and descendant searches take the first match).
 /// Filters and slices select nothing: the simulator treats them as absent outputs.
 pub fn select<'v>(value: &'v serde_json::Value, path: &str) -> Option<&'v serde_json::Value> {
@@ -235,6 +288,21 @@ fn descendant<'v>(value: &'v serde_json::Value, name: &str) -> Option<&'v serde_
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_number_no_double_holds_reads_as_null_and_leaves_the_rest_readable() {
+        use super::parse_reply;
+        let reply = parse_reply(
+            r#"{"a": "hello", "big": 1e400, "neg": [-2E+999], "s": "1e400 \" 9e999", "n": 1.5}"#,
+        )
+        .unwrap();
+        assert_eq!(reply["a"], "hello");
+        assert!(reply["big"].is_null() && reply["neg"][0].is_null());
+        assert_eq!(reply["s"], "1e400 \" 9e999");
+        assert_eq!(reply["n"], 1.5);
+        assert_eq!(parse_reply("not json"), None);
+        assert_eq!(parse_reply(r#"{"a": 1e400"#), None);
+    }
+
     use super::{select, validate};
 
     #[test]

@@ -987,7 +987,7 @@ impl Machine<'_> {
                     .render(frame, &name, &template)
                     .map_err(|why| expression_error("inputVariable", why))?;
                 let secret = text.is_secret() || frame.reads_secret(input, true);
-                let parsed = serde_json::from_str::<Value>(text.expose()).ok();
+                let parsed = jsonpath::parse_reply(text.expose());
                 if parsed.is_none() {
                     self.warn(format!(
                         "`{shown}`: its input is not JSON: its outputs are left unset"
@@ -1127,7 +1127,7 @@ impl Machine<'_> {
                     "httpResponseBody".into(),
                     Value::String(body.expose().to_string()),
                 );
-                let parsed = serde_json::from_str::<Value>(body.expose()).ok();
+                let parsed = jsonpath::parse_reply(body.expose());
                 for (variable, path) in &outputs {
                     // [assumed] an empty JSONPath, or one that finds nothing, leaves the variable.
                     if path.is_empty() {

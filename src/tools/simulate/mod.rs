@@ -795,7 +795,7 @@ fn record_http(id: NodeId, h: &Http, reply: &Reply, outputs: &mut Outputs) -> St
                     h.output_is_secret("https.responseHeaders"),
                 ),
             );
-            let parsed = serde_json::from_str::<serde_json::Value>(body.expose()).ok();
+            let parsed = crate::flow::jsonpath::parse_reply(body.expose());
             for (name, path) in &h.outputs {
                 let value = parsed
                     .as_ref()
