@@ -603,6 +603,8 @@ impl Files {
                 .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         }
         let mut staged: Vec<PathBuf> = Vec::new();
+        // Which paths held a file before: one placed over it cannot be taken back.
+        let mut replaced: Vec<bool> = Vec::new();
         let remove_all = |staged: &[PathBuf]| {
             for temporary in staged {
                 let _ = std::fs::remove_file(temporary);
@@ -612,6 +614,7 @@ impl Files {
             let existing = std::fs::symlink_metadata(path)
                 .ok()
                 .filter(std::fs::Metadata::is_file);
+            replaced.push(existing.is_some());
             match self.stage(path, bytes, options, existing.as_ref()) {
                 Ok(temporary) => staged.push(temporary),
                 Err(e) => {
@@ -645,9 +648,26 @@ impl Files {
                     }
                     return Err(fail(path, &e));
                 }
-                // Those already in place stay: each replaced a file, which cannot come back
-                // (a rename beside its temporary rarely fails once every byte is on disk).
-                return Err(format!("cannot write {}: {e}", path.display()));
+                // Those placed where no file was go again; those that replaced a file stay,
+                // since what they replaced cannot come back (a rename beside its temporary
+                // rarely fails once every byte is on disk).
+                let mut kept = 0;
+                for ((placed, _), was) in outputs[..index].iter().zip(&replaced) {
+                    match was {
+                        true => kept += 1,
+                        false => {
+                            let _ = std::fs::remove_file(placed);
+                        }
+                    }
+                }
+                return Err(match kept {
+                    0 => fail(path, &e),
+                    n => format!(
+                        "cannot write {}: {e}; {n} file{} written before it replaced older ones and stay",
+                        path.display(),
+                        if n == 1 { "" } else { "s" }
+                    ),
+                });
             }
         }
         Ok(())
