@@ -170,10 +170,11 @@ fn io_and_usage_errors_exit_2() {
     assert_eq!(missing.status.code(), Some(2));
     assert!(text(&missing.stderr).contains("cannot read missing.toml"));
     assert_eq!(wxcflow(dir.path(), &["frobnicate"]).status.code(), Some(2));
+    // A file that is not UTF-8 is read, and no TOML: a problem with the input.
     std::fs::write(dir.path().join("binary.toml"), [0x66, 0xff, 0xfe]).unwrap();
     let binary = wxcflow(dir.path(), &["build", "binary.toml"]);
-    assert_eq!(binary.status.code(), Some(2));
-    assert!(text(&binary.stderr).contains("not UTF-8"));
+    assert_eq!(binary.status.code(), Some(1));
+    assert!(text(&binary.stderr).contains("error[wxc::toml-syntax]: invalid TOML file: not UTF-8"));
 }
 
 #[test]

@@ -245,6 +245,18 @@ fn an_evaluate_node_stops_the_run_by_name() {
         .build();
     let flow = flow_of(&spec);
     let result = run_without_http(&flow, &NoChildren);
+    // The step it stopped at left by no outcome: said so, not an empty one.
+    assert!(
+        result
+            .render_text()
+            .contains("  n3 score (the run stopped here)\n"),
+        "{}",
+        result.render_text()
+    );
+    assert_eq!(
+        serde_json::to_value(&result).unwrap()["steps"][0]["outcome"],
+        serde_json::Value::Null
+    );
     assert_eq!(
         result.error.map(|e| e.to_string()).as_deref(),
         Some(

@@ -273,12 +273,22 @@ impl FlowResolver for NoChildren {
 pub struct Step {
     /// The node executed.
     pub node: StepNode,
-    /// The outcome it left by (`onSuccess`, `onError`, a branch's name, ...).
+    /// The outcome it left by (`onSuccess`, `onError`, a branch's name, ...); empty when the
+    /// run stopped at the node (an Evaluate node, a Call Flow whose child stopped): `null` in
+    /// JSON.
+    #[serde(serialize_with = "empty_as_null")]
     pub outcome: String,
     /// Custom variables assigned by the node's transition actions, in order.
     pub assigned: Vec<(String, Text)>,
     /// The HTTP exchange, for an HTTP Request node.
     pub request: Option<Exchange>,
+}
+
+fn empty_as_null<S: serde::Serializer>(text: &str, serializer: S) -> Result<S::Ok, S::Error> {
+    match text {
+        "" => serializer.serialize_none(),
+        text => serializer.serialize_str(text),
+    }
 }
 
 /// The node a step executed, and the Call Flow nodes' flows it was reached through. It shows

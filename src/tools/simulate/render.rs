@@ -11,7 +11,10 @@ impl Run {
         let mut out = String::new();
         let _ = writeln!(out, "run {}", self.flow);
         for step in &self.steps {
-            let _ = writeln!(out, "  {} -> {}", step.node, step.outcome);
+            let _ = match step.outcome.as_str() {
+                "" => writeln!(out, "  {} (the run stopped here)", step.node),
+                outcome => writeln!(out, "  {} -> {outcome}", step.node),
+            };
             if let Some(x) = &step.request {
                 let _ = writeln!(
                     out,
