@@ -643,7 +643,19 @@ fn converse<T>(
     loop {
         let answer = match super::live::send(call) {
             Ok(answer) => answer,
-            Err(e) => return Err(Failure::usage(format!("cannot reach {base}: {e}"))),
+            Err(e) if e.may_have_arrived && call.method != "GET" => {
+                return Err(Failure::usage(format!(
+                    "no answer to judge from {base}: {}; the request may have reached it and been acted on: look in Flow Designer before pushing again (a flow already there needs --overwrite)",
+                    e.why
+                )))
+            }
+            Err(e) if e.may_have_arrived => {
+                return Err(Failure::usage(format!(
+                    "no answer to judge from {base}: {}",
+                    e.why
+                )))
+            }
+            Err(e) => return Err(Failure::usage(format!("cannot reach {base}: {}", e.why))),
         };
         match judge(&answer, attempt) {
             Verdict::Accepted(t) => return Ok(t),

@@ -324,6 +324,20 @@ mod real {
         Ok((!proxy.is_no_proxy(&uri)).then_some(proxy))
     }
 
+    /// Whether a failure can have come after the request went out (the server may have acted
+    /// on it): any but failing to resolve, connect, shake hands or open a proxy's tunnel.
+    fn may_have_arrived(e: &ureq::Error) -> bool {
+        !matches!(
+            e,
+            ureq::Error::HostNotFound
+                | ureq::Error::ConnectionFailed
+                | ureq::Error::Tls(_)
+                | ureq::Error::Rustls(_)
+                | ureq::Error::ConnectProxyFailed(_)
+                | ureq::Error::Timeout(ureq::Timeout::Resolve | ureq::Timeout::Connect)
+        )
+    }
+
     /// Why a request could not be sent, by the kind of failure: an error's own text may quote
     /// what was sent.
     fn failure(e: &ureq::Error) -> String {
@@ -334,6 +348,8 @@ mod real {
             ureq::Error::Io(io) => io.kind().to_string(),
             ureq::Error::Tls(_) | ureq::Error::Rustls(_) => "TLS failed".into(),
             ureq::Error::ConnectProxyFailed(_) => "the proxy did not open a tunnel".into(),
+            ureq::Error::LargeResponseHeader(..) => "the answer's headers are too large".into(),
+            ureq::Error::Protocol(_) => "the answer is not valid HTTP".into(),
             _ => "the request failed".into(),
         }
     }
@@ -343,9 +359,10 @@ mod real {
     /// or why it could not be sent (naming the proxy it went through, if any: see [`proxy_for`]).
     pub(in crate::cli) fn send(
         call: &wxcflow::flow_designer::push::Call,
-    ) -> Result<wxcflow::flow_designer::push::Answer, String> {
+    ) -> Result<wxcflow::flow_designer::push::Answer, super::Unanswered> {
+        use super::Unanswered;
         use wxcflow::flow_designer::push::{Answer, Body, Call};
-        let proxy = proxy_for(&call.url)?;
+        let proxy = proxy_for(&call.url).map_err(Unanswered::not_sent)?;
         // Named by scheme, host and port only: the environment's URL may hold a password.
         let through = proxy.as_ref().map_or(String::new(), |p| {
             let scheme = p.uri().scheme_str().unwrap_or("http");
@@ -368,8 +385,9 @@ mod real {
             builder = builder.header(k.as_str(), v.as_str());
         }
         let unmade = |_| {
-            "the request could not be made (a header holds characters HTTP does not allow)"
-                .to_string()
+            Unanswered::not_sent(
+                "the request could not be made (a header holds characters HTTP does not allow)",
+            )
         };
         // A call without a body (the subflow lookup's GET) is sent without one.
         let sent = if call.body.is_empty() {
@@ -377,7 +395,10 @@ mod real {
         } else {
             agent.run(builder.body(call.body.clone()).map_err(unmade)?)
         };
-        let mut response = sent.map_err(|e| format!("{}{through}", failure(&e)))?;
+        let mut response = sent.map_err(|e| Unanswered {
+            why: format!("{}{through}", failure(&e)),
+            may_have_arrived: may_have_arrived(&e),
+        })?;
         let header = |name: &str| {
             response
                 .headers()
@@ -400,10 +421,13 @@ mod real {
             Ok(bytes) => String::from_utf8(bytes).map_or(Body::NotText, Body::Text),
             Err(ureq::Error::BodyExceedsLimit(_)) => Body::TooLarge,
             Err(e) => {
-                return Err(format!(
-                    "the answer could not be read: {}{through}",
-                    failure(&e)
-                ))
+                return Err(Unanswered {
+                    why: format!(
+                        "it answered HTTP {status}, but the answer could not be read: {}{through}",
+                        failure(&e)
+                    ),
+                    may_have_arrived: true,
+                })
             }
         };
         Ok(Answer {
@@ -443,10 +467,28 @@ mod off {
     /// Sends nothing.
     pub(in crate::cli) fn send(
         _: &wxcflow::flow_designer::push::Call,
-    ) -> Result<wxcflow::flow_designer::push::Answer, String> {
-        Err(OFF.to_string())
+    ) -> Result<wxcflow::flow_designer::push::Answer, super::Unanswered> {
+        Err(super::Unanswered::not_sent(OFF))
     }
 }
 
 #[cfg(not(feature = "live"))]
 pub(super) use off::{send, LiveHttp};
+
+/// Why a call got no answer to judge.
+pub(super) struct Unanswered {
+    /// By the kind of failure, never the error's own text (which may quote what was sent).
+    pub why: String,
+    /// Whether the request may have reached the server, which may then have acted on it.
+    pub may_have_arrived: bool,
+}
+
+impl Unanswered {
+    /// A failure before anything was sent.
+    fn not_sent(why: impl Into<String>) -> Unanswered {
+        Unanswered {
+            why: why.into(),
+            may_have_arrived: false,
+        }
+    }
+}

@@ -509,6 +509,39 @@ fn too_many_requests_is_retried_as_asked_then_given_up() {
     );
 }
 
+/// An import the server received but whose answer cannot be read (a header too large to
+/// take, a body cut short) is not said to be unreachable: the flow may be in the tenant now,
+/// and a second push would need --overwrite. Nothing of the token shows.
+#[test]
+fn an_import_whose_answer_cannot_be_read_may_have_been_taken() {
+    let dir = built();
+    let mut huge_header = json(401, "{}");
+    huge_header.headers.push(("X-Debug", "x".repeat(200_000)));
+    let mut cut = imported();
+    // The stand-in adds the body's own length after this one: two lengths that disagree.
+    cut.headers.push(("Content-Length", "500".into()));
+    for reply in [huge_header, cut] {
+        let server = StandIn::start(vec![reply]);
+        let url = server.url.clone();
+        let out = push(dir.path(), &["--api-url", &url], Some(TOKEN));
+        assert_eq!(server.finish().len(), 1, "the import was sent");
+        let text = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{text}");
+        assert!(
+            text.starts_with(&format!("error: no answer to judge from {url}: ")),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("the request may have reached it and been acted on: look in Flow Designer before pushing again (a flow already there needs --overwrite)\n"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("cannot reach") && !text.contains(TOKEN),
+            "{text}"
+        );
+    }
+}
+
 #[test]
 fn a_refused_import_says_why_without_the_token() {
     let dir = built();
