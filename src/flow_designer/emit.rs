@@ -193,7 +193,8 @@ fn diagram(widgets: Map<String, Value>, properties: Value) -> Value {
 }
 
 fn canvas() -> Value {
-    json!({ "offsetX": 0, "offsetY": 0, "zoom": 100, "gridSize": 0 })
+    // [cisco] 2026 exports draw on a grid of 20 (the 2023 ones and the 2024 hello-world, 0).
+    json!({ "offsetX": 0, "offsetY": 0, "zoom": 100, "gridSize": 20 })
 }
 
 fn variable(v: &Variable) -> Value {
