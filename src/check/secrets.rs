@@ -613,16 +613,39 @@ fn readable_reference(flow: &Flow, name: &str) -> String {
     }
 }
 
-/// Whether a request URL is one a secret may be sent to: the same text, or below it (`allowed`
-/// followed by `/`, `?` or `#`).
+/// Whether a request URL is one a secret may be sent to: the same, or below it (`allowed`
+/// followed by `/`, `?` or `#`). Scheme and host are compared without case and a port the
+/// scheme implies (`HTTPS://Jds.example:443` is `https://jds.example`); the rest as text.
 pub(crate) fn url_allowed(url: &str, allowed: &str) -> bool {
     if allowed.is_empty() {
         return false;
     }
+    let (url, allowed) = (origin_normalized(url), origin_normalized(allowed));
+    let (url, allowed) = (url.as_str(), allowed.as_str());
     url == allowed
         || url
             .strip_prefix(allowed)
             .is_some_and(|rest| allowed.ends_with(['/', '?']) || rest.starts_with(['/', '?', '#']))
+}
+
+/// `url` with its scheme and host in lower case and the port its scheme implies left out, when
+/// they are written out (no reference in them); as it is otherwise.
+fn origin_normalized(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let scheme = scheme.to_ascii_lowercase();
+    if !matches!(scheme.as_str(), "http" | "https") || authority.contains(['$', '@']) {
+        return url.to_string();
+    }
+    let mut authority = authority.to_ascii_lowercase();
+    let implied = if scheme == "https" { ":443" } else { ":80" };
+    if let Some(host) = authority.strip_suffix(implied) {
+        authority = host.to_string();
+    }
+    format!("{scheme}://{authority}{tail}")
 }
 
 fn quoted(list: &[String]) -> String {
@@ -668,5 +691,23 @@ mod tests {
         ));
         assert!(!url_allowed("$(Debug-URL)", "$(Token-Service-URL)"));
         assert!(!url_allowed("anything", ""));
+        // Scheme and host without case, the implied port left out; the path as written.
+        assert!(url_allowed(
+            "HTTPS://Jds.Example:443/v1",
+            "https://jds.example"
+        ));
+        assert!(url_allowed(
+            "http://jds.example/v1",
+            "HTTP://JDS.example:80/"
+        ));
+        assert!(!url_allowed(
+            "https://jds.example:8443/v1",
+            "https://jds.example"
+        ));
+        assert!(!url_allowed("http://jds.example/v1", "https://jds.example"));
+        assert!(!url_allowed(
+            "https://jds.example/V1",
+            "https://jds.example/v1"
+        ));
     }
 }
