@@ -93,6 +93,8 @@ pub(super) fn check(text: &str) -> Result<Shape, Refusal> {
     };
     let mut literal_from = 0;
     let mut at = 0;
+    // Whether a statement came before: then what renders first is not known here.
+    let mut statement_before = false;
     while let Some(found) = text[at..].find('{') {
         let open = at + found;
         let close = match text.as_bytes().get(open + 1) {
@@ -128,13 +130,17 @@ pub(super) fn check(text: &str) -> Result<Shape, Refusal> {
         if close == b'}' {
             let (shown, growth) = parser.value()?;
             let whole_name = tokens.len() == 1 && matches!(shown, Shown::Name(_));
-            if let (0, true, Shown::Name(name)) = (open, whole_name, &shown) {
+            // First when nothing renders before it (comments render nothing).
+            let first =
+                parser.shape.text == 0 && parser.shape.shown.is_empty() && !statement_before;
+            if let (true, true, Shown::Name(name)) = (first, whole_name, &shown) {
                 parser.shape.leading = Some(name.clone());
             }
             parser.shape.plain &= whole_name;
             parser.shape.shown.push((shown, growth));
         } else {
             parser.shape.plain = false;
+            statement_before = true;
             parser.statement()?;
         }
         parser.end()?;

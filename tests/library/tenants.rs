@@ -120,6 +120,9 @@ fn a_url_credential_fills_only_the_start_of_a_url_read_whole() {
             "default = \"{% if url %}{{ url }}{% endif %}\"",
             true,
         ),
+        // A comment renders nothing: the parameter still begins the default.
+        (plain_flow, "default = \"{# the ping URL #}{{ url }}\"", false),
+        (plain_flow, "default = \"{# a #}x{{ url }}\"", true),
     ];
     for credential in [
         "https://ping.example.com/?apikey=K1",
