@@ -284,14 +284,17 @@ fn lower_outcomes<'s>(spec: &'s Spec, origins: &mut Origins<'s>, cx: &mut Ctx) -
                     existing.code = code;
                 }
                 if let Some(d) = &o.description {
-                    existing.description = d.clone();
+                    existing.description = d.get_ref().clone();
                 }
                 existing.notify_url = notify_url;
             }
             None => outcomes.push(FlowOutcome {
                 name: n.clone(),
                 code: code.unwrap_or(0),
-                description: o.description.clone().unwrap_or_default(),
+                description: o
+                    .description
+                    .as_ref()
+                    .map_or_else(String::new, |d| d.get_ref().clone()),
                 notify_url,
             }),
         }

@@ -50,6 +50,11 @@ pub fn visit_strings(spec: &mut Spec, f: &mut dyn FnMut(&mut S<String>, PlaceOf<
         visit_switch(&mut v.enabled, &place, f);
     }
     for (name, o) in spec.outcomes.iter_mut() {
+        if let Some(s) = &mut o.description {
+            f(s, &|| {
+                Place::Other(format!("outcomes.{}.description", name.get_ref()))
+            });
+        }
         if let Some(s) = &mut o.notify_url {
             f(s, &|| {
                 Place::Url(format!("outcomes.{}.notify_url", name.get_ref()))

@@ -114,7 +114,7 @@ impl FlowBuilder {
             sps(name),
             OutcomeSpec {
                 code: Some(sp(code)),
-                description: Some(description.into()),
+                description: Some(sps(description)),
                 notify_url: None,
             },
         );

@@ -145,7 +145,7 @@ pub(crate) struct OutcomeSpec {
     /// The status code the flow reports when it ends with this outcome.
     pub code: Option<S<i64>>,
     /// What the outcome means.
-    pub description: Option<String>,
+    pub description: Option<S<String>>,
     /// A URL notified when the flow ends with this outcome.
     pub notify_url: Option<S<String>>,
 }

@@ -121,7 +121,11 @@ fn a_url_credential_fills_only_the_start_of_a_url_read_whole() {
             true,
         ),
         // A comment renders nothing: the parameter still begins the default.
-        (plain_flow, "default = \"{# the ping URL #}{{ url }}\"", false),
+        (
+            plain_flow,
+            "default = \"{# the ping URL #}{{ url }}\"",
+            false,
+        ),
         (plain_flow, "default = \"{# a #}x{{ url }}\"", true),
     ];
     for credential in [
@@ -401,4 +405,29 @@ fn unsafe_or_colliding_tenant_names_are_refused() {
         );
         assert!(!dir.path().join("out").exists());
     }
+}
+
+/// An outcome's description is a string like any other: rendered with the tenant's values, and
+/// held to the rules of where a URL's credential may go (a description shows it).
+#[test]
+fn an_outcome_description_is_rendered_with_the_tenant() {
+    let template = SourceFile::new(
+        "t.toml",
+        "[params.region]\ntype = \"string\"\nrequired = true\n\n\
+         [flow]\nname = \"P\"\n\n\
+         [trigger]\ntype = \"webhook\"\nevent = \"P\"\nsample = '{\"id\": \"1\"}'\nnext = \"end:Success\"\n\n\
+         [outcomes.Success]\ndescription = \"Done in {{ region }}\"\n",
+    );
+    let tenant = |value: &str| {
+        let values = SourceFile::new("acme.toml", format!("region = \"{value}\"\n"));
+        Tenant::parse("acme", values).unwrap()
+    };
+    let build = common::compiler().build_tenant(&template, Some(&tenant("eu")), &secrets());
+    let (document, _) = build.output.expect("builds");
+    let success = document.flow.outcomes.iter().find(|o| o.name == "Success");
+    assert_eq!(success.map(|o| o.description.as_str()), Some("Done in eu"));
+    let leaked = tenant("https://u:pw@eu.example.com/");
+    let build = common::compiler().build_tenant(&template, Some(&leaked), &secrets());
+    let codes: Vec<&str> = build.diagnostics.iter().map(|d| d.code.as_str()).collect();
+    assert_eq!(codes, ["wxc::credential-outside-url"]);
 }
