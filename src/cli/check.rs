@@ -140,6 +140,8 @@ pub(super) fn check(
     }
     // Flow Designer exports are counted as exports in the summary; everything else as specs.
     let mut exports = 0;
+    // Specs not read at all: not counted as checked.
+    let mut unread_specs = 0;
     for path in specs {
         report.start_spec();
         match super::flow_designer::lint_file(s, path) {
@@ -151,6 +153,7 @@ pub(super) fn check(
             }
             Ok(None) => {}
             Err(e) => {
+                unread_specs += usize::from(!e.is_input_problem());
                 report.unreadable(&e);
                 continue;
             }
@@ -158,6 +161,7 @@ pub(super) fn check(
         let source = match read_source(s, path) {
             Ok(s) => s,
             Err(e) => {
+                unread_specs += usize::from(!e.is_input_problem());
                 report.unreadable(&e);
                 continue;
             }
@@ -226,7 +230,7 @@ pub(super) fn check(
             };
             reportln!(
                 "checked {}{tenants_part}: {}{unread}",
-                inputs(specs.len() - exports, exports),
+                inputs(specs.len() - exports - unread_specs, exports),
                 Diagnostic::summary(&report.diagnostics)
             );
         }

@@ -298,7 +298,7 @@ fn small_mistakes_are_said_once_with_exit_2() {
     assert_eq!(
         String::from_utf8_lossy(&check.stderr),
         "error: cannot read missing.toml: No such file or directory (os error 2)\n\
-         checked 1 spec: 0 errors, 0 warnings; 1 input could not be read\n"
+         checked 0 specs: 0 errors, 0 warnings; 1 input could not be read\n"
     );
     // --help goes to stdout: a failed write is a failure.
     let full = std::fs::OpenOptions::new()
