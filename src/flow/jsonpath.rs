@@ -145,6 +145,8 @@ fn bracket(chars: &[char], open: usize) -> Result<usize, JsonPathError> {
 enum Segment {
     Field(String),
     Index(i64),
+    /// `[start:end]`, either left out.
+    Slice(Option<i64>, Option<i64>),
     Wildcard,
     Descendant(String),
 }
@@ -187,6 +189,12 @@ fn segments(path: &str) -> Option<Vec<Segment>> {
                 Segment::Field(q.to_string())
             } else if let Some(q) = inner.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
                 Segment::Field(q.to_string())
+            } else if let Some((start, end)) = inner.split_once(':') {
+                let bound = |b: &str| match b.trim() {
+                    "" => Some(None),
+                    b => b.parse().ok().map(Some),
+                };
+                Segment::Slice(bound(start)?, bound(end)?)
             } else {
                 Segment::Index(inner.parse().ok()?)
             });
@@ -249,8 +257,9 @@ fn overflowing_numbers_as_null(text: &str) -> Option<String> {
     Some(out)
 }
 
-/// The first value a path selects (wildcards and descendant searches take the first match).
-/// Filters and slices select nothing: the simulator treats them as absent outputs.
+/// The first value a path selects (wildcards, slices and descendant searches take the first
+/// match) [assumed: Cisco documents no reader's answer for a path that matches several].
+/// Filters select nothing: the simulator treats them as absent outputs.
 pub fn select<'v>(value: &'v serde_json::Value, path: &str) -> Option<&'v serde_json::Value> {
     let mut current = value;
     for segment in segments(path)? {
@@ -264,6 +273,16 @@ pub fn select<'v>(value: &'v serde_json::Value, path: &str) -> Option<&'v serde_
                     i as usize
                 };
                 items.get(at)?
+            }
+            Segment::Slice(start, end) => {
+                let items = current.as_array()?;
+                // Negative bounds count from the end, as in Python and JSONPath.
+                let at = |b: i64| match b < 0 {
+                    true => items.len().saturating_sub(b.unsigned_abs() as usize),
+                    false => (b as usize).min(items.len()),
+                };
+                let (from, to) = (start.map_or(0, at), end.map_or(items.len(), at));
+                items.get(from).filter(|_| from < to)?
             }
             Segment::Wildcard => match current {
                 serde_json::Value::Array(items) => items.first()?,
@@ -301,6 +320,20 @@ mod tests {
         assert_eq!(reply["n"], 1.5);
         assert_eq!(parse_reply("not json"), None);
         assert_eq!(parse_reply(r#"{"a": 1e400"#), None);
+    }
+
+    #[test]
+    fn a_slice_selects_the_first_item_in_its_range() {
+        use super::select;
+        let v: serde_json::Value =
+            serde_json::from_str(r#"{"arr": [{"n": 1}, {"n": 2}, {"n": 3}]}"#).unwrap();
+        let n = |path: &str| select(&v, path).map(|x| x.to_string());
+        assert_eq!(n("$.arr[0:2].n").as_deref(), Some("1"));
+        assert_eq!(n("$.arr[1:].n").as_deref(), Some("2"));
+        assert_eq!(n("$.arr[-1:].n").as_deref(), Some("3"));
+        assert_eq!(n("$.arr[:1]").as_deref(), Some(r#"{"n":1}"#));
+        assert_eq!(n("$.arr[2:2]"), None);
+        assert_eq!(n("$.arr[5:9]"), None);
     }
 
     use super::{select, validate};
