@@ -203,6 +203,43 @@ fn man_under_a_file_size_limit_leaves_no_folder() {
     assert!(!dir.path().join("pages").exists(), "{}", transcript(&out));
 }
 
+/// `wxcflow ARGS` in `dir` under `strace`, the system call `call` failing with `error` the
+/// `when`th time. Without strace, or where tracing is not allowed (strace says so), the case
+/// cannot be made: said where `cargo test` prints, and `None`; a failure under CI=true
+/// (`.ci/run` installs strace).
+#[cfg(target_os = "linux")]
+fn with_failing_call(
+    dir: &Path,
+    (call, error, when): (&str, &str, u32),
+    args: &[&str],
+) -> Option<std::process::Output> {
+    let traced = std::process::Command::new("strace")
+        .args([
+            "-f",
+            "-qq",
+            "-o",
+            "/dev/null",
+            "-e",
+            &format!("trace={call}"),
+        ])
+        .args(["-e", &format!("inject={call}:error={error}:when={when}")])
+        .arg(env!("CARGO_BIN_EXE_wxcflow"))
+        .args(args)
+        .current_dir(dir)
+        .output();
+    match traced {
+        Ok(out) if !String::from_utf8_lossy(&out.stderr).contains("strace:") => Some(out),
+        other => {
+            assert!(
+                !std::env::var("CI").is_ok_and(|v| v == "true"),
+                "CI=true but strace cannot inject a failure here: {other:?}"
+            );
+            eprintln!("note: strace cannot inject a failure here ({other:?}); the case is skipped");
+            None
+        }
+    }
+}
+
 /// `man DIR` places its pages one by one once all are written; when one cannot be placed (the
 /// system refuses the fourth rename, made to by `strace`'s fault injection), the pages already
 /// placed where no file was are removed again, and one that replaced an older page stays and
@@ -212,16 +249,7 @@ fn man_under_a_file_size_limit_leaves_no_folder() {
 fn man_whose_page_cannot_be_placed_leaves_no_new_page() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("pages")).unwrap();
-    let man = |setup: &dyn Fn()| {
-        setup();
-        std::process::Command::new("strace")
-            .args(["-f", "-qq", "-o", "/dev/null", "-e", "trace=rename"])
-            .args(["-e", "inject=rename:error=EPERM:when=4"])
-            .arg(env!("CARGO_BIN_EXE_wxcflow"))
-            .args(["man", "pages"])
-            .current_dir(dir.path())
-            .output()
-    };
+    let man = || with_failing_call(dir.path(), ("rename", "EPERM", 4), &["man", "pages"]);
     let pages = || {
         let mut names: Vec<String> = std::fs::read_dir(dir.path().join("pages"))
             .unwrap()
@@ -230,16 +258,8 @@ fn man_whose_page_cannot_be_placed_leaves_no_new_page() {
         names.sort();
         names
     };
-    let out = match man(&|| ()) {
-        Ok(out) if !String::from_utf8_lossy(&out.stderr).contains("strace:") => out,
-        other => {
-            assert!(
-                !std::env::var("CI").is_ok_and(|v| v == "true"),
-                "CI=true but strace cannot inject a failure here: {other:?}"
-            );
-            eprintln!("note: strace cannot inject a failure here ({other:?}); the case is skipped");
-            return;
-        }
+    let Some(out) = man() else {
+        return;
     };
     let text = transcript(&out);
     assert_eq!(out.status.code(), Some(2), "{text}");
@@ -249,8 +269,8 @@ fn man_whose_page_cannot_be_placed_leaves_no_new_page() {
     );
     assert_eq!(pages(), Vec::<String>::new(), "{text}");
     // An older first page: replaced, so it stays, and the message says so.
-    let older = || std::fs::write(dir.path().join("pages/wxcflow.1"), "old").unwrap();
-    let out = man(&older).unwrap();
+    std::fs::write(dir.path().join("pages/wxcflow.1"), "old").unwrap();
+    let out = man().unwrap();
     let text = transcript(&out);
     assert!(
         text.contains("1 file written before it replaced older ones and stay"),
@@ -290,25 +310,8 @@ fn init_under_a_file_size_limit_leaves_nothing_and_runs_again() {
 #[test]
 fn init_whose_last_file_cannot_be_placed_leaves_nothing_and_runs_again() {
     let dir = tempfile::tempdir().unwrap();
-    let traced = std::process::Command::new("strace")
-        .args(["-f", "-qq", "-o", "/dev/null", "-e", "trace=linkat"])
-        .args(["-e", "inject=linkat:error=EEXIST:when=3"])
-        .arg(env!("CARGO_BIN_EXE_wxcflow"))
-        .args(["init", "ui"])
-        .current_dir(dir.path())
-        .output();
-    // Without strace, or where tracing is not allowed (strace says so), the case cannot be made:
-    // said where `cargo test` prints, and a failure under CI=true (`.ci/run` installs strace).
-    let out = match traced {
-        Ok(out) if !String::from_utf8_lossy(&out.stderr).contains("strace:") => out,
-        other => {
-            assert!(
-                !std::env::var("CI").is_ok_and(|v| v == "true"),
-                "CI=true but strace cannot inject a failure here: {other:?}"
-            );
-            eprintln!("note: strace cannot inject a failure here ({other:?}); the case is skipped");
-            return;
-        }
+    let Some(out) = with_failing_call(dir.path(), ("linkat", "EEXIST", 3), &["init", "ui"]) else {
+        return;
     };
     let text = transcript(&out);
     assert_eq!(out.status.code(), Some(2), "{text}");
