@@ -558,7 +558,11 @@ pub fn verify_document(
     } else if let Some(why) = provenance_mismatch(manifest, entry, bytes) {
         found.push(Finding::new(Problem::Stale, file, why));
     }
-    if secret != entry.private {
+    // Private for its tenant file alone: the file types a secret (its digest, in the
+    // provenance, could let the secret be guessed), while the document holds none and leaves
+    // nothing out of its digest. A manifest that says so only asks for more.
+    let private_for_its_tenant = entry.private && !secret && entry.secret_places.is_empty();
+    if secret != entry.private && !private_for_its_tenant {
         found.push(Finding::new(
             Problem::Inconsistent,
             file,
@@ -569,12 +573,16 @@ pub fn verify_document(
             },
         ));
     }
-    if let Some(mode) = mode.filter(|&m| secret && m & 0o7777 != 0o600) {
+    if let Some(mode) = mode.filter(|&m| (secret || entry.private) && m & 0o7777 != 0o600) {
+        let why = match secret {
+            true => "it holds secrets",
+            false => "its provenance records the digest of a tenant file that types a secret",
+        };
         found.push(Finding::new(
             Problem::NotPrivate,
             file,
             format!(
-                "it holds secrets and its mode is {:04o} (it must be 0600 exactly)",
+                "{why} and its mode is {:04o} (it must be 0600 exactly)",
                 mode & 0o7777
             ),
         ));

@@ -181,6 +181,32 @@ fn a_manifest_digesting_a_typed_secret_is_private() {
     let out = render(dir.path(), &[]);
     assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
     common::assert_private(&manifest);
+    assert_eq!(verify(dir.path()).0, Some(0), "{}", verify(dir.path()).1);
+    // A password in a value the document does not carry (the report is off): the document is
+    // private for its tenant file alone; verify passes it, and holds it to 0600.
+    std::fs::write(
+        dir.path().join("tenants/a.toml"),
+        "debug_url = \"https://u:hunter2@d.example.com/x\"\ndebug_report = false\n",
+    )
+    .unwrap();
+    let out = render(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+    let document = dir.path().join("out/a.flow.json");
+    common::assert_private(&document);
+    assert!(!std::fs::read_to_string(&document)
+        .unwrap()
+        .contains("hunter2"));
+    assert_eq!(verify(dir.path()), (Some(0), verify(dir.path()).1));
+    std::fs::set_permissions(&document, std::fs::Permissions::from_mode(0o644)).unwrap();
+    assert_eq!(
+        verify(dir.path()),
+        (
+            Some(1),
+            "not-private: a.flow.json: its provenance records the digest of a tenant file that \
+             types a secret and its mode is 0644 (it must be 0600 exactly)\nout: 1 problem\n"
+                .to_string()
+        )
+    );
 }
 
 #[test]
