@@ -228,6 +228,31 @@ pub(super) fn lower_actions(
         let mut set = BTreeMap::new();
         for (var, value) in &action.set {
             let name = var.get_ref();
+            // One action's assignments are made in the order of their variables' names (as the
+            // sheet lists them for Flow Builder), not as written: one reading another of the
+            // same action would get the value it had before, whichever order the author meant.
+            let reads_sibling = crate::flow::refs::references(value.get_ref())
+                .unwrap_or_default()
+                .into_iter()
+                .find(|r| {
+                    r.name != name
+                        && action.set.keys().any(|k| k.get_ref() == r.name)
+                        && scope.variables.iter().any(|v| v.name == r.name)
+                });
+            if let Some(read) = reads_sibling {
+                cx.report(
+                    Code::InvalidAssignment,
+                    format!(
+                        "`{name}` reads `{}`, which the same action sets: one action's assignments are made in the order of their names, not as written",
+                        read.name
+                    ),
+                    cx.span(value),
+                )
+                .help(format!(
+                    "set `{}` in an earlier action (a separate {{ set = ... }} in the list), then read it",
+                    read.name
+                ));
+            }
             if !scope.variables.iter().any(|v| &v.name == name) {
                 let (message, help) = if name.contains('.')
                     || SYSTEM_VARIABLES.contains(&name.as_str())

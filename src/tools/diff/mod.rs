@@ -272,7 +272,16 @@ impl<'a> Side<'a> {
                 // values never reach node fields (rendering keeps them in secret variables'
                 // defaults), so it is shown and compared as written.
                 for (var, value) in &a.set {
-                    out.insert(format!("{when}{scope}.set.{var}"), q(value));
+                    // A later action setting the same variable again is a fact of its own
+                    // (`...set.Out#2`): the first value may be read in between.
+                    let key = format!("{when}{scope}.set.{var}");
+                    let mut nth = 1;
+                    let mut unique = key.clone();
+                    while out.contains_key(&unique) {
+                        nth += 1;
+                        unique = format!("{key}#{nth}");
+                    }
+                    out.insert(unique, q(value));
                 }
             }
         }
