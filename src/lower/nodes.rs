@@ -338,14 +338,31 @@ pub(super) fn lower_branch(key: &S<String>, spec: &NodeSpec, cx: &mut Ctx) -> Lo
             conditions,
         });
     }
+    let none_label = spec
+        .none_label
+        .as_ref()
+        .map_or(DEFAULT_NONE_LABEL.to_string(), |l| l.get_ref().clone());
+    // The default outcome shows by its label in Flow Builder, the sheet and the graph: one
+    // that is also a branch's name, or `onError`, leaves two connectors no one can tell apart.
+    let same_branch = branches.iter().find(|b| b.name.get_ref() == &none_label);
+    if same_branch.is_some() || none_label == "onError" {
+        let what = match same_branch {
+            Some(_) => "a branch's name",
+            None => "the name of the built-in outcome onError",
+        };
+        let at = spec.none_label.as_ref().or(same_branch.map(|b| &b.name));
+        cx.report(
+            Code::DuplicateName,
+            format!("the default outcome's label `{none_label}` is also {what}"),
+            at.and_then(|s| cx.span(s)),
+        )
+        .help("give the branch or `none_label` another name: each outcome's connector is told by its label");
+    }
     let mut outcomes: Vec<String> = arms.iter().map(|a| a.name.clone()).collect();
     outcomes.extend(names(&outcome_names::BRANCH_TAIL));
     let kind = NodeKind::Branch(Branch {
         branches: arms,
-        none_label: spec
-            .none_label
-            .as_ref()
-            .map_or(DEFAULT_NONE_LABEL.to_string(), |l| l.get_ref().clone()),
+        none_label,
     });
     (Some(kind), vec![BRANCH_OUTPUT.to_string()], outcomes)
 }
