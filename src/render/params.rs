@@ -261,12 +261,16 @@ impl Renderer<'_> {
                                 format!(" (URL `{}`)", crate::secret::names::url_in_message(url))
                             }
                             (_, ParamType::Url) => String::new(),
-                            (toml::Value::String(text), _) if typed_credential => {
-                                format!(" (`{}`)", crate::secret::names::url_in_message(text))
-                            }
+                            // Text where a number or a boolean belongs may be a secret typed
+                            // under the wrong key (a token pasted into `retries`): not quoted,
+                            // and hidden in quoted lines; its type says what is wrong.
+                            (toml::Value::String(_), _) => String::new(),
                             _ => format!(" ({})", show(&raw)),
                         };
-                        if param.kind == ParamType::Url || typed_credential {
+                        if param.kind == ParamType::Url
+                            || typed_credential
+                            || matches!(raw, toml::Value::String(_))
+                        {
                             secret_spans.extend(value_span.clone());
                         }
                         out.push(
