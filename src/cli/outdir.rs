@@ -234,6 +234,22 @@ pub(super) fn write_manifest(
 }
 
 /// The names of every entry of the folder, sorted.
+/// Removes the regular files of `dir` named as temporary files are
+/// ([`batch::is_temporary_name`]); how many went. Called under the folder's lock only.
+pub(super) fn remove_temporaries(dir: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .filter(|e| {
+            e.file_name().to_str().is_some_and(batch::is_temporary_name)
+                && e.file_type().is_ok_and(|t| t.is_file())
+        })
+        .filter(|e| std::fs::remove_file(e.path()).is_ok())
+        .count()
+}
+
 pub(super) fn listing(dir: &Path) -> Result<Vec<String>, String> {
     let entries =
         std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;

@@ -373,6 +373,15 @@ fn begin(
         _ => Failure::usage(format!("cannot create {}: {e}", dir.display())),
     })?;
     let lock = outdir::lock(dir).map_err(Failure::usage)?;
+    // Under the lock no other run writes here: a temporary file is what a stopped run left.
+    let removed = outdir::remove_temporaries(dir);
+    if removed > 0 {
+        reportln!(
+            "note: removed {removed} temporary file{} a stopped run left in {}",
+            if removed == 1 { "" } else { "s" },
+            wxcflow::diagnostic::printable_name(&dir.display().to_string())
+        );
+    }
     // A manifest this version cannot read describes nothing it may reuse or remove.
     let previous = match outdir::read_manifest(&s.files, dir) {
         Ok(found) => found,

@@ -618,6 +618,15 @@ fn provenance_mismatch(manifest: &Manifest, entry: &ManifestEntry, bytes: &[u8])
     None
 }
 
+/// Whether a file name is one wxcflow gives a file it is writing before renaming it into place
+/// (`.` and 1 to 15 lowercase hex digits): one found in a render folder under its lock is what a
+/// stopped run left.
+pub fn is_temporary_name(name: &str) -> bool {
+    name.strip_prefix('.').is_some_and(|hex| {
+        (1..=15).contains(&hex.len()) && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    })
+}
+
 /// Files in the folder that the manifest does not list (its own files and the lock aside).
 pub fn unlisted(manifest: &Manifest, names: &[String]) -> Vec<Finding> {
     let listed: BTreeSet<&str> = manifest
@@ -632,7 +641,14 @@ pub fn unlisted(manifest: &Manifest, names: &[String]) -> Vec<Finding> {
     names
         .iter()
         .filter(|n| !listed.contains(n.as_str()))
-        .map(|n| Finding::new(Problem::Unlisted, n, "a file the manifest does not list"))
+        .map(|n| match is_temporary_name(n) {
+            true => Finding::new(
+                Problem::Unlisted,
+                n,
+                "a temporary file a stopped run left; the next render removes it",
+            ),
+            false => Finding::new(Problem::Unlisted, n, "a file the manifest does not list"),
+        })
         .collect()
 }
 

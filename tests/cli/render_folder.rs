@@ -1145,3 +1145,33 @@ fn the_digest_of_a_document_with_a_typed_url_password_tells_nothing_of_it() {
     std::fs::write(&path, document.replace("t.example.com", "u.example.com")).unwrap();
     assert_eq!(verify(dir.path()).0, Some(1));
 }
+
+/// A render stopped by a kill leaves a temporary file in its folder: verify names it as such,
+/// and the next render, which holds the lock, removes it and says so; verify then passes.
+#[test]
+fn a_temporary_file_a_stopped_render_left_is_removed_by_the_next() {
+    let dir = batch(&[("a.toml", OFF)]);
+    assert_eq!(render(dir.path(), &[]).status.code(), Some(0));
+    std::fs::write(dir.path().join("out/.68d8dcc078f229"), "").unwrap();
+    // A file of another name is the user's: listed, never removed.
+    std::fs::write(dir.path().join("out/.notes"), "mine").unwrap();
+    assert_eq!(
+        verify(dir.path()),
+        (
+            Some(1),
+            "unlisted: .68d8dcc078f229: a temporary file a stopped run left; the next render removes it\n\
+             unlisted: .notes: a file the manifest does not list\nout: 2 problems\n"
+                .to_string()
+        )
+    );
+    let out = render(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+    assert!(
+        stderr(&out).starts_with("note: removed 1 temporary file a stopped run left in out\n"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!dir.path().join("out/.68d8dcc078f229").exists());
+    std::fs::remove_file(dir.path().join("out/.notes")).unwrap();
+    assert_eq!(verify(dir.path()).0, Some(0), "{}", verify(dir.path()).1);
+}
