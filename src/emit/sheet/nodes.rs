@@ -208,6 +208,11 @@ pub fn node_section(out: &mut String, flow: &Flow, node: &Node) {
             "Script:\n\n{fence}javascript\n{}\n{fence}\n",
             e.script.trim_end()
         );
+        let _ = writeln!(
+            out,
+            "Outcomes onInvalidChoice and onError: {}.\n",
+            assumed("Cisco's Evaluate page documents the choices; these two are known from community posts only")
+        );
     }
     let _ = writeln!(out, "| outcome | goes to |");
     let _ = writeln!(out, "|---|---|");
