@@ -210,13 +210,22 @@ fn node_ids(w: &mut String, flow: &Flow) {
     let _ = writeln!(
         w,
         "Flow Builder numbers nodes as they are created (*assumed*: Cisco documents only that Start is n2), so adding them in the order of section 5 \
-         should give these ids. Check each node's id in its pop-up.\n"
+         should give these ids.{} Check each node's id in its pop-up.\n",
+        match flow.nodes.iter().enumerate().any(|(i, n)| n.id.0 != created_id(i)) {
+            true => " A pinned id (kept from an export) is one that order cannot give: the table says which id the node gets instead.",
+            false => "",
+        }
     );
     let _ = writeln!(w, "| node | expected id | referenced as |");
     let _ = writeln!(w, "|---|---|---|");
     let referencing = referencing_nodes(flow);
-    for node in &flow.nodes {
+    for (created, node) in flow.nodes.iter().enumerate() {
         let id = node.id.to_string();
+        let given = created_id(created);
+        let expected = match node.id.0 == given {
+            true => id.clone(),
+            false => format!("{id} (pinned; created in this order it gets n{given})"),
+        };
         let mut refs: Vec<String> = referencing
             .get(id.as_str())
             .into_iter()
@@ -235,7 +244,7 @@ fn node_ids(w: &mut String, flow: &Flow) {
             w,
             "| {} | {} | {} |",
             code(&node.key),
-            node.id,
+            expected,
             if refs.is_empty() {
                 "(nowhere)".to_string()
             } else {
@@ -247,6 +256,12 @@ fn node_ids(w: &mut String, flow: &Flow) {
         w,
         "\nIf Flow Builder shows another id for a node, rewrite `$(nN.…)` with the id it shows in every place the last column lists.\n"
     );
+}
+
+/// The id creating the flow's nodes in order gives the one at `index`: n3 for the first after
+/// Start.
+fn created_id(index: usize) -> u32 {
+    u32::try_from(index).map_or(u32::MAX, |i| i.saturating_add(3))
 }
 
 /// For each id written as `$(<id>.…)` in a node (its configuration and actions, as JSON), the
