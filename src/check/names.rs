@@ -32,14 +32,26 @@ pub fn check(spec: &Spec, cx: &mut Ctx) {
     for name in spec.variables.keys() {
         let n = name.get_ref();
         if let Some(system) = SYSTEM_VARIABLES.iter().find(|s| s.eq_ignore_ascii_case(n)) {
-            cx.report(
-                Code::ReservedVariableName,
-                format!("custom variable `{n}` has the name of the system variable `{system}`"),
-                cx.span(name),
-            )
-            .help(format!(
-                "`$({system})` reads the platform's value; rename the variable"
-            ));
+            // References are case-sensitive [doc]: only the same name is the system variable's.
+            if *system == n.as_str() {
+                cx.report(
+                    Code::ReservedVariableName,
+                    format!("custom variable `{n}` has the name of the system variable `{system}`"),
+                    cx.span(name),
+                )
+                .help(format!(
+                    "`$({system})` reads the platform's value; rename the variable"
+                ));
+            } else {
+                cx.report(
+                    Code::CaseCollision,
+                    format!("custom variable `{n}` differs from the system variable `{system}` only by case"),
+                    cx.span(name),
+                )
+                .help(format!(
+                    "references are case-sensitive, readers are not: `$({n})` reads this variable, and reads like `$({system})`; rename it"
+                ));
+            }
         }
     }
 }

@@ -228,9 +228,10 @@ pub(super) fn lower_actions(
         let mut set = BTreeMap::new();
         for (var, value) in &action.set {
             let name = var.get_ref();
-            // One action's assignments are made in the order of their variables' names (as the
-            // sheet lists them for Flow Builder), not as written: one reading another of the
-            // same action would get the value it had before, whichever order the author meant.
+            // One action's values are all read before any is written [assumed: Cisco documents
+            // no order; the run and the Flow Designer lowering read them so]: one reading
+            // another variable of the same action gets its value from before the action, which a
+            // reader of `{ A = "new", B = "$(A)" }` may not expect.
             let reads_sibling = crate::flow::refs::references(value.get_ref())
                 .unwrap_or_default()
                 .into_iter()
@@ -241,15 +242,15 @@ pub(super) fn lower_actions(
                 });
             if let Some(read) = reads_sibling {
                 cx.report(
-                    Code::InvalidAssignment,
+                    Code::Assumption,
                     format!(
-                        "`{name}` reads `{}`, which the same action sets: one action's assignments are made in the order of their names, not as written",
+                        "`{name}` reads `{0}`, which the same action sets: it gets `{0}`'s value from before the action (an action's values are all read before any is written, assumed: Cisco documents no order)",
                         read.name
                     ),
                     cx.span(value),
                 )
                 .help(format!(
-                    "set `{}` in an earlier action (a separate {{ set = ... }} in the list), then read it",
+                    "to read the new value, set `{}` in an earlier action (a separate {{ set = ... }} in the list)",
                     read.name
                 ));
             }

@@ -211,3 +211,20 @@ fn the_flow_designer_sheet_shows_any_name_or_description_as_the_text_it_is() {
     common::assert_inert_markdown(&sheet, &["# Build sheet", "## "]);
     assert!(sheet.contains(r"\[l\]\(javascript:x\)"), "{sheet}");
 }
+
+/// An action one of whose values reads a variable the same action sets: the sheet marks the
+/// order it relies on as assumed, and says what to check.
+#[test]
+fn the_sheet_marks_an_action_reading_its_own_variable_as_assumed() {
+    let source = fixture(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/invalid/assignment-reads-same-action.toml"),
+    );
+    let sheet = compile(&source).sheet(&source.name, &Default::default());
+    assert!(
+        sheet.contains(
+            "set `Out` = `$(Tmp)`, `Tmp` = `new`. (*assumed: an action's values are all read before any is written*: check that `Out` gets `Tmp`'s value from before the action)"
+        ),
+        "{sheet}"
+    );
+}
