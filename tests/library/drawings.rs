@@ -228,3 +228,24 @@ fn the_sheet_marks_an_action_reading_its_own_variable_as_assumed() {
         "{sheet}"
     );
 }
+
+/// A value's line breaks show on the sheet's one line as ↵, which the sheet says once, not as
+/// spaces a person would type; a sheet with none says nothing of it.
+#[test]
+fn line_breaks_in_values_show_as_such_on_the_sheet() {
+    let source = SourceFile::new(
+        "d.toml",
+        "[flow]\nname = \"D\"\ndescription = \"a\\nb\"\n\n[trigger]\ntype = \"webhook\"\nevent = \"D\"\n\
+         sample = '{\"n\": \"1\"}'\nnext = \"end:Success\"\n\n[outcomes.Success]\ndescription = \"ok\\ndone\"\n",
+    );
+    let sheet = compile(&source).sheet(&source.name, &Default::default());
+    for part in [
+        "Values in `code` are typed as shown (a ↵ is a line break);",
+        "- Description: `a↵b`",
+        "| ok↵done |",
+    ] {
+        assert!(sheet.contains(part), "{part}\n{sheet}");
+    }
+    let plain = compile(&default_source()).sheet(wxcflow::DEFAULT_SPEC_NAME, &Default::default());
+    assert!(!plain.contains('↵') && plain.contains("Values in `code` are typed as shown;"));
+}

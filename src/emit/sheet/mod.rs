@@ -59,7 +59,19 @@ pub(crate) fn tenant_sheet(
 /// The whole sheet, with any control character a name or value holds shown as U+FFFD: a sheet is
 /// read on screens, and an escape sequence in a file name or a note would act on the terminal.
 fn render(flow: &Flow, cx: &Context) -> String {
-    crate::diagnostic::printable(&write_sheet(flow, cx)).into_owned()
+    let mut sheet = write_sheet(flow, cx);
+    if sheet.contains(text::LINE_BREAK) {
+        // Said once, where the sheet says how to read values.
+        sheet = sheet.replacen(
+            "Values in `code` are typed as shown;",
+            &format!(
+                "Values in `code` are typed as shown (a {} is a line break);",
+                text::LINE_BREAK
+            ),
+            1,
+        );
+    }
+    crate::diagnostic::printable(&sheet).into_owned()
 }
 
 fn write_sheet(flow: &Flow, cx: &Context) -> String {

@@ -13,6 +13,16 @@ pub fn code(text: &str) -> String {
     span(text, true)
 }
 
+/// How a line break in a value shows on the sheet's one line (Markdown keeps none in a span or
+/// a table cell): as a sign a person types as a line break, not as a space.
+pub const LINE_BREAK: char = '↵';
+
+/// `text` on one line: each line break (CRLF, LF or CR) as [`LINE_BREAK`].
+fn one_line(text: &str) -> String {
+    text.replace("\r\n", "\n")
+        .replace(['\r', '\n'], &LINE_BREAK.to_string())
+}
+
 /// Text as a Markdown code span outside tables, where a `\|` would show its backslash.
 pub fn code_inline(text: &str) -> String {
     span(text, false)
@@ -31,7 +41,7 @@ fn span(text: &str, in_table: bool) -> String {
     } else {
         ""
     };
-    let mut body = crate::diagnostic::printable(&text.replace(['\r', '\n'], " ")).into_owned();
+    let mut body = crate::diagnostic::printable(&one_line(text)).into_owned();
     if in_table {
         body = body.replace('|', "\\|");
     }
@@ -45,7 +55,7 @@ fn span(text: &str, in_table: bool) -> String {
 /// a code span, math or a table column; and at the start, what would begin a block (`#`, `-`,
 /// `+`, `=`, a list number's `.`).
 pub fn cell(text: &str) -> String {
-    let flat = text.replace(['\r', '\n'], " ");
+    let flat = one_line(text);
     let printable = crate::diagnostic::printable(&flat);
     let mut out = String::with_capacity(printable.len());
     let chars: Vec<char> = printable.chars().collect();
@@ -144,7 +154,7 @@ mod tests {
         assert_eq!(code("a|b`c``d"), "```a\\|b`c``d```");
         assert_eq!(code_inline("A | B"), "`A | B`");
         assert_eq!(code("`x`"), "`` `x` ``");
-        assert_eq!(code_inline("one\ntwo"), "`one two`");
+        assert_eq!(code_inline("one\ntwo\r\nthree"), "`one↵two↵three`");
         assert_eq!(code(""), "(empty)");
     }
 
@@ -154,7 +164,7 @@ mod tests {
         assert_eq!(cell("[l](javascript:x)"), "\\[l\\]\\(javascript:x\\)");
         assert_eq!(cell("_a_ A_B https://x"), "\\_a\\_ A_B https\\://x");
         assert_eq!(cell("<script>"), "\\<script\\>");
-        assert_eq!(cell("one\ntwo `x`"), "one two \\`x\\`");
+        assert_eq!(cell("one\ntwo `x`"), "one↵two \\`x\\`");
         assert_eq!(paragraph("# one\n\n    two"), "\\# one\\\ntwo");
         assert_eq!(
             cell("1. www.example.com, a@b.c."),
