@@ -664,12 +664,13 @@ pub enum NameProblem {
         /// The rule it breaks.
         rule: String,
     },
-    /// Two names that are one file on a case-insensitive disk.
+    /// Two names that are one file (on a case-insensitive disk, or anywhere when they are the
+    /// same: `acme.toml` and `acme.TOML`).
     Collision {
-        /// The name seen first.
-        first: String,
-        /// The name that collides with it.
-        second: String,
+        /// The name seen first, and its file as shown.
+        first: (String, String),
+        /// The name that collides with it, and its file as shown.
+        second: (String, String),
     },
 }
 
@@ -680,10 +681,17 @@ impl std::fmt::Display for NameProblem {
                 f,
                 "tenant name `{name}` ({file}) is not a safe file name: {rule}"
             ),
-            NameProblem::Collision { first, second } => write!(
-                f,
-                "tenants `{first}` and `{second}` would write the same file on a case-insensitive disk"
-            ),
+            NameProblem::Collision { first, second } => {
+                let disk = match first.0 == second.0 {
+                    true => "",
+                    false => " on a case-insensitive disk",
+                };
+                write!(
+                    f,
+                    "tenants `{}` ({}) and `{}` ({}) would write the same file{disk}",
+                    first.0, first.1, second.0, second.1
+                )
+            }
         }
     }
 }
@@ -702,10 +710,10 @@ pub fn check_names<'n>(
                 rule,
             });
         }
-        if let Some(other) = seen.insert(name.to_lowercase(), name) {
+        if let Some((other, other_file)) = seen.insert(name.to_lowercase(), (name, file.clone())) {
             return Err(NameProblem::Collision {
-                first: other.to_string(),
-                second: name.to_string(),
+                first: (other.to_string(), other_file),
+                second: (name.to_string(), file),
             });
         }
     }

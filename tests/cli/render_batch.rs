@@ -647,7 +647,19 @@ mod tally {
         assert_eq!(
             names(&["Acme", "acme"]),
             Err(
-                "tenants `Acme` and `acme` would write the same file on a case-insensitive disk"
+                "tenants `Acme` (t/Acme.toml) and `acme` (t/acme.toml) would write the same file on a case-insensitive disk"
+                    .into()
+            )
+        );
+        // The same name from two files (`acme.toml`, `acme.TOML`): their files tell them apart.
+        let same = check_names([
+            ("acme", "t/acme.toml".into()),
+            ("acme", "t/acme.TOML".into()),
+        ]);
+        assert_eq!(
+            same.map_err(|p| p.to_string()),
+            Err(
+                "tenants `acme` (t/acme.toml) and `acme` (t/acme.TOML) would write the same file"
                     .into()
             )
         );
