@@ -4,6 +4,7 @@ mod analysis;
 mod assumptions;
 mod names;
 mod paths;
+pub(crate) use paths::nodes_on_loops;
 mod secrets;
 pub(crate) mod typed;
 

@@ -314,6 +314,19 @@ pub fn endless_loops(flow: &Flow, origins: &Origins, cx: &mut Ctx) {
     }
 }
 
+/// The nodes a run can enter more than once: those on a loop (a strongly connected component
+/// of more than one node, or a node leading to itself).
+pub(crate) fn nodes_on_loops(flow: &Flow) -> std::collections::BTreeSet<NodeId> {
+    let graph = Graph::new(flow);
+    strongly_connected(&graph.successors)
+        .into_iter()
+        .filter(|c| c.len() > 1 || graph.successors[c[0]].contains(&c[0]))
+        .flatten()
+        .filter(|&v| v != 0)
+        .map(|v| graph.ids[v])
+        .collect()
+}
+
 /// Tarjan's algorithm, iteratively; components in no particular order, each sorted.
 fn strongly_connected(successors: &[Vec<usize>]) -> Vec<Vec<usize>> {
     let n = successors.len();

@@ -285,6 +285,8 @@ struct Lowering<'a> {
     pending: std::collections::VecDeque<NodeId>,
     /// [`timeout_only_nodes`] of the flow, found once.
     timeout_only: std::collections::BTreeSet<NodeId>,
+    /// The nodes a run can enter more than once ([`crate::check::nodes_on_loops`]), found once.
+    on_loops: std::collections::BTreeSet<NodeId>,
     /// The values the flow assigns to secret variables, gathered on first use.
     secret_values: Option<Vec<String>>,
 }
@@ -307,6 +309,7 @@ impl<'a> Lowering<'a> {
             pending: std::collections::VecDeque::new(),
             ends: BTreeMap::new(),
             timeout_only: timeout_only_nodes(flow),
+            on_loops: crate::check::nodes_on_loops(flow),
             secret_values: None,
         }
     }

@@ -947,3 +947,31 @@ fn a_markdown_diff_keeps_every_name_inside_its_code_span() {
         assert!(!outside.contains('<'), "{row}");
     }
 }
+
+/// An HTTP node that a loop runs again keeps, in Flow Designer, an output a later reply lacks
+/// (its variable is left as it was), where a Webex Connect run reads the last reply's: built
+/// with a warning saying so, at the node's outputs; a node no loop reaches again is not warned.
+#[test]
+fn outputs_of_a_request_run_again_in_a_loop_are_warned_of() {
+    let source = fixture(&root().join("fixtures/flow-designer/approximated/polling-loop.toml"));
+    let build = lowered(&source, None);
+    assert!(build.output.is_some());
+    let approximated: Vec<String> = build
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == Code::Approximated)
+        .map(|d| format!("{}:{}", d.message, d.span.as_ref().map_or(0, |s| s.line)))
+        .collect();
+    assert_eq!(approximated.len(), 1, "{approximated:?}");
+    assert!(
+        approximated[0].starts_with("`fetch` can run again in a loop")
+            && approximated[0].ends_with(":19"),
+        "{approximated:?}"
+    );
+    let plain = SourceFile::new(wxcflow::DEFAULT_SPEC_NAME, wxcflow::DEFAULT_SPEC);
+    let build = lowered(&plain, None);
+    assert!(!build
+        .diagnostics
+        .iter()
+        .any(|d| d.message.contains("in a loop")));
+}

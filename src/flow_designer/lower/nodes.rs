@@ -155,6 +155,18 @@ impl Lowering<'_> {
             headers.insert(name.clone(), json!(v));
         }
         let body = h.body.as_ref().map(|b| self.text(node, "body", b));
+        if !h.outputs.is_empty() && self.on_loops.contains(&node.id) {
+            let span = self.at_field(&node.key, "outputs");
+            self.report(
+                Code::Approximated,
+                format!(
+                    "`{}` can run again in a loop, and its outputs land in variables: a later reply without a field leaves the variable holding an earlier reply's value [assumed: a JSONPath that finds nothing sets nothing], where Webex Connect reads the last reply's (empty)",
+                    node.key
+                ),
+                span,
+                Some("read each output only right after its reply, or give the loop a check that tells the replies apart"),
+            );
+        }
         let mut outputs = Vec::new();
         for (output, path) in &h.outputs {
             let var = output_variable(&node.key, output);
