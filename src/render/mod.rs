@@ -102,10 +102,9 @@ impl Tenant {
                 .and_then(|r| source.text.get(r))
                 .is_some_and(|text| {
                     let digits = text.trim().replace('_', "");
-                    digits
-                        .trim_start_matches(['+', '-'])
-                        .bytes()
-                        .all(|b| b.is_ascii_digit())
+                    let unsigned = digits.trim_start_matches(['+', '-']);
+                    !unsigned.is_empty()
+                        && unsigned.bytes().all(|b| b.is_ascii_digit())
                         && digits.parse::<i64>().is_err()
                 });
             let why = match too_large {
