@@ -615,9 +615,11 @@ fn readable_reference(flow: &Flow, name: &str) -> String {
 
 /// Whether a request URL is one a secret may be sent to: the same, or below it (`allowed`
 /// followed by `/`, `?` or `#`). Scheme and host are compared without case and a port the
-/// scheme implies (`HTTPS://Jds.example:443` is `https://jds.example`); the rest as text.
+/// scheme implies (`HTTPS://Jds.example:443` is `https://jds.example`); the rest as text. A
+/// path with a `.` or `..` segment (`/v1/../admin`, `/v1/%2e%2e/admin`) is below nothing:
+/// servers resolve it elsewhere than it reads.
 pub(crate) fn url_allowed(url: &str, allowed: &str) -> bool {
-    if allowed.is_empty() {
+    if allowed.is_empty() || has_dot_segment(url) {
         return false;
     }
     let (url, allowed) = (origin_normalized(url), origin_normalized(allowed));
@@ -626,6 +628,18 @@ pub(crate) fn url_allowed(url: &str, allowed: &str) -> bool {
         || url
             .strip_prefix(allowed)
             .is_some_and(|rest| allowed.ends_with(['/', '?']) || rest.starts_with(['/', '?', '#']))
+}
+
+/// Whether the path of `url` has a `.` or `..` segment, written or percent-encoded (`%2e`).
+fn has_dot_segment(url: &str) -> bool {
+    let path = url
+        .split_once("://")
+        .map_or(url, |(_, rest)| rest.find('/').map_or("", |at| &rest[at..]));
+    let path = path.split(['?', '#']).next().unwrap_or("");
+    path.split(['/', '\\']).any(|segment| {
+        let decoded = segment.to_ascii_lowercase().replace("%2e", ".");
+        decoded == "." || decoded == ".."
+    })
 }
 
 /// `url` with its scheme and host in lower case and the port its scheme implies left out, when
@@ -707,6 +721,22 @@ mod tests {
         assert!(!url_allowed("http://jds.example/v1", "https://jds.example"));
         assert!(!url_allowed(
             "https://jds.example/V1",
+            "https://jds.example/v1"
+        ));
+        // Dot segments lead elsewhere than they read.
+        for elsewhere in [
+            "https://jds.example/v1/../admin",
+            "https://jds.example/v1/%2e%2E/admin",
+            "https://jds.example/v1/./x",
+            "https://jds.example/v1/..",
+        ] {
+            assert!(
+                !url_allowed(elsewhere, "https://jds.example/v1"),
+                "{elsewhere}"
+            );
+        }
+        assert!(url_allowed(
+            "https://jds.example/v1/a..b?x=..",
             "https://jds.example/v1"
         ));
     }

@@ -601,6 +601,19 @@ pub(crate) fn check_url(url: &S<String>, what: &str, cx: &mut Ctx) {
     }
     // A template read as text (`{{ base }}/x`) is checked once it is rendered for a tenant.
     let template = cx.template_text && u.starts_with("{{");
+    let scheme = u.split_once("://").map(|(s, _)| s);
+    if let Some(s) = scheme.filter(|s| {
+        (s.eq_ignore_ascii_case("http") || s.eq_ignore_ascii_case("https"))
+            && !matches!(*s, "http" | "https")
+    }) {
+        cx.report(
+            Code::InvalidUrl,
+            format!("{what} `{shown}` writes its scheme `{s}` in capitals"),
+            cx.span(url),
+        )
+        .help(format!("write `{}://`", s.to_ascii_lowercase()));
+        return;
+    }
     if !(u.starts_with("https://") || u.starts_with("http://") || u.starts_with("$(") || template) {
         cx.report(
             Code::InvalidUrl,
