@@ -2634,3 +2634,58 @@ fn a_url_parameter_credential_is_shown_nowhere_it_is_substituted() {
         );
     }
 }
+
+/// A request no HTTP client can make (a secret with a non-ASCII character in a header) is not
+/// taken for a failed connection, whose onError path would tell that secret from another: the
+/// run stops at the node, in words that hold nothing of the request; one that can be made runs
+/// on. Mocked and live alike (the client never sees it).
+#[test]
+fn a_request_that_cannot_be_made_stops_the_run_without_telling_why() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("auth.toml"),
+        "[params.key]\ntype = \"string\"\nsecret = true\ndefault = \"\"\n\n\
+         [flow]\nname = \"AuthSend\"\ncredential_headers = [\"Authorization\"]\n\n\
+         [trigger]\ntype = \"webhook\"\nevent = \"E\"\nsample = '{\"a\": \"1\"}'\nnext = \"call\"\n\n\
+         [variables.Key]\ndefault = \"{{ key }}\"\nsecret = true\nsend_to = [\"https://api.example.com/api\"]\n\n\
+         [nodes.call]\ntype = \"http\"\nmethod = \"GET\"\nurl = \"https://api.example.com/api\"\n\
+         headers = { Authorization = \"Bearer $(Key)\" }\n\
+         next = { onSuccess = \"end:Success\", onError = \"end:Error\", onTimeout = \"end:Error\" }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("mock.toml"),
+        "[[http]]\nurl = \"https://api.example.com/api\"\nbody = '{\"ok\": 1}'\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("t.toml"), "key = { env = \"KEY\" }\n").unwrap();
+    let run = |key: &str| {
+        Command::new(env!("CARGO_BIN_EXE_wxcflow"))
+            .args([
+                "run",
+                "auth.toml",
+                "--values",
+                "t.toml",
+                "--mock",
+                "mock.toml",
+            ])
+            .env("KEY", key)
+            .current_dir(dir.path())
+            .output()
+            .unwrap()
+    };
+    let plain = run("a");
+    assert_eq!(plain.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&plain.stdout).contains("outcome: Success"));
+    for key in ["\u{e9}", "caf\u{e9}-\u{3042}"] {
+        let out = run(key);
+        let text = common::transcript(&out);
+        assert_eq!(out.status.code(), Some(1), "{text}");
+        assert!(
+            text.contains("stopped: node `call`: the request cannot be made: a header or the URL holds a character HTTP does not allow; the run stops here"),
+            "{text}"
+        );
+        assert!(!text.contains("onError") && !text.contains(key), "{text}");
+        assert_eq!(text, common::transcript(&run("\u{e9}")));
+    }
+}

@@ -1103,6 +1103,14 @@ impl Machine<'_> {
         let outputs = view.outputs();
         // A reply that fills a secret variable is secret whole, as in Connect runs.
         let secret_reply = outputs.iter().any(|(v, _)| frame.secret_names.contains(*v));
+        // As in Connect runs: what Flow Designer would do with it is not known, so the run
+        // stops, in words that hold nothing of what the request carries.
+        if request.cannot_be_made() {
+            return Err(Stop::Refused(
+                a.name.clone(),
+                Request::CANNOT_BE_MADE.to_string(),
+            ));
+        }
         let reply = self.http.send(&request, &mut redirects);
         let reply = reply.tainted_by(secret_reply).with_locations_shown();
         if let Reply::Refused { reason } = &reply {

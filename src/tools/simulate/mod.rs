@@ -54,6 +54,21 @@ pub struct Request {
 }
 
 impl Request {
+    /// Why a request that [`Request::cannot_be_made`] fails, the same whatever it holds.
+    pub const CANNOT_BE_MADE: &'static str =
+        "the request cannot be made: a header or the URL holds a character HTTP does not allow";
+
+    /// Whether the request cannot be made as written: a header value with a byte other than
+    /// tab or visible ASCII and space, or a URL with a space, a control or a non-ASCII byte
+    /// (HTTP's rules for header values and URLs, which the HTTP library these runs use
+    /// enforces; what Webex Connect or Flow Designer would send instead is not documented).
+    /// Told before any client sees it, so that a mocked and a live run agree.
+    pub fn cannot_be_made(&self) -> bool {
+        let header = |v: &str| v.bytes().any(|b| b != b'\t' && !(0x20..=0x7e).contains(&b));
+        let url = |u: &str| u.bytes().any(|b| !(0x21..=0x7e).contains(&b));
+        url(self.url.expose()) || self.headers.values().any(|v| header(v.expose()))
+    }
+
     /// Whether a header carries a credential, so that no hop to another origin gets it: one the
     /// flow names (`credential_headers`), one whose value is secret (it reads a secret or is a
     /// credential typed in clear), one HTTP itself uses for credentials, or one whose name says
@@ -536,6 +551,15 @@ impl Machine<'_> {
                     };
                     let mut redirects = Vec::new();
                     let secret_reply = !h.secret_outputs.is_empty();
+                    // What the platform would do with it is not known: the run stops there,
+                    // saying why in words that hold nothing of what the request carries (a
+                    // secret whose characters made it so would otherwise choose the way).
+                    if req.cannot_be_made() {
+                        return Err(Stop::Refused(
+                            node.key.clone(),
+                            Request::CANNOT_BE_MADE.to_string(),
+                        ));
+                    }
                     let reply = self
                         .http
                         .send(&req, &mut redirects)
