@@ -2074,3 +2074,36 @@ next = {{ Blue = "end:Success", {second} = "end:Error", none = "end:Error", onEr
         }
     }
 }
+
+/// Pebble the runner does not model (a filter, test or function Pebble has, such as `title`)
+/// stops the run at the activity, exit 1, instead of failing the expression and taking its
+/// error port, which would be a guess of what Flow Designer does.
+#[test]
+fn pebble_the_runner_does_not_model_stops_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    for (expr, what) in [
+        ("{{ T | title }}", "unknown filter"),
+        ("{{ T is odd }}", "unknown test"),
+        ("{{ max(1, 2) }}", "unknown function"),
+    ] {
+        let spec = format!(
+            "[flow_designer]\nname = \"Title\"\ntype = \"SUBFLOW\"\n\n[variables.T]\nvalue = \"hello world\"\n\n\
+             [variables.R]\n\n[activities.Start]\ntype = \"NewSubFlowStart\"\nnext = {{ out = \"Set\" }}\n\n\
+             [activities.Set]\ntype = \"set-variable\"\nnext = {{ out = \"Done\", error = \"Failed\" }}\n\n\
+             [activities.Set.settings]\nsrcVariable = \"R\"\nexpr = '{expr}'\n\n\
+             [activities.Done]\ntype = \"end-subflow\"\n\n[activities.Failed]\ntype = \"end-subflow\"\n"
+        );
+        std::fs::write(dir.path().join("title.toml"), spec).unwrap();
+        let out = wxcflow(dir.path(), &["run", "title.toml"]);
+        let text = transcript(&out);
+        assert_eq!(out.status.code(), Some(1), "{expr}: {text}");
+        assert!(
+            text.contains(&format!("stopped: activity `Set` ({what}")),
+            "{expr}: {text}"
+        );
+        assert!(
+            !text.contains("Failed") && !text.contains("error port"),
+            "{expr}: {text}"
+        );
+    }
+}

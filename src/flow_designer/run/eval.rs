@@ -28,6 +28,21 @@ use std::collections::BTreeMap;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct EvalError(pub String);
 
+impl EvalError {
+    /// Whether the template uses what Pebble has and this runner does not (a filter, test,
+    /// function or method it does not know): then the run cannot tell what the activity does.
+    pub(crate) fn is_not_modelled(&self) -> bool {
+        [
+            "unknown filter",
+            "unknown test",
+            "unknown function",
+            "unknown method",
+        ]
+        .iter()
+        .any(|kind| self.0.starts_with(kind))
+    }
+}
+
 impl std::fmt::Display for EvalError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)

@@ -422,6 +422,8 @@ struct Machine<'a> {
     fuel_left: u64,
     /// A run-wide bound passed, told at the end of the activity that passed it.
     exhausted: Option<Exhausted>,
+    /// What a template used that the runner does not model ([`Exhausted::NotModelled`]).
+    not_modelled: Option<String>,
     /// The first activity that chose its way on a secret value, as the path shows it.
     secret_choice: Option<(String, Cut)>,
     path: Vec<String>,
@@ -448,6 +450,7 @@ pub(crate) fn run(
         held_left: MAX_RUN_HELD_BYTES,
         fuel_left: MAX_RUN_FUEL,
         exhausted: None,
+        not_modelled: None,
         secret_choice: None,
         path: Vec::new(),
         events: Vec::new(),
@@ -734,6 +737,9 @@ impl Machine<'_> {
         self.exhausted.take().map(|bound| match bound {
             Exhausted::Held => Stop::TooMuch(at.to_string()),
             Exhausted::Fuel => Stop::OutOfFuel(at.to_string()),
+            Exhausted::NotModelled => {
+                Stop::Unsupported(at.to_string(), self.not_modelled.take().unwrap_or_default())
+            }
         })
     }
 
@@ -793,7 +799,18 @@ impl Machine<'_> {
                 self.exhausted.get_or_insert(Exhausted::Fuel);
             }
         }
-        let (value, _) = rendered?;
+        let (value, _) = match rendered {
+            Ok(rendered) => rendered,
+            Err(why) => {
+                // Pebble has it and the runner does not: the run stops at the activity, as for
+                // an activity it does not run (taking its error port would be a guess too).
+                if why.is_not_modelled() {
+                    self.not_modelled.get_or_insert_with(|| why.0.clone());
+                    self.exhausted.get_or_insert(Exhausted::NotModelled);
+                }
+                return Err(why);
+            }
+        };
         self.spend(value.len());
         if !reads_secret {
             return Ok(Text::plain(value));
@@ -1016,6 +1033,10 @@ impl Machine<'_> {
         setting: &str,
         why: EvalError,
     ) -> Result<Next, Stop> {
+        // The run stops at the end of the activity (see [`Machine::exhausted_at`]): no port.
+        if self.exhausted == Some(Exhausted::NotModelled) {
+            return Ok(Next::Port("error".into()));
+        }
         if frame
             .index
             .links_from(&a.name)
@@ -1348,11 +1369,13 @@ enum Next {
     Port(String),
 }
 
-/// Which run-wide bound a run passed.
+/// Which run-wide bound a run passed, or what stops it at the end of the activity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Exhausted {
     Held,
     Fuel,
+    /// A template used what the runner does not model.
+    NotModelled,
 }
 
 /// The bytes a JSON value holds as a run keeps it: text as it is, anything else as written.
