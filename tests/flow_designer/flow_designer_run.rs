@@ -2107,3 +2107,33 @@ fn pebble_the_runner_does_not_model_stops_the_run() {
         );
     }
 }
+
+/// An input takes its variable's type: `Code = 10` for a STRING variable is the text "10", as
+/// the trace shows it, so it runs as `Code = "10"` does (it compared as a number before, and
+/// the two runs showed the same value and ended apart).
+#[test]
+fn an_input_holds_its_variables_type() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("cmp.toml"),
+        "[flow_designer]\nname = \"Cmp\"\ntype = \"SUBFLOW\"\n\n[variables.Code]\nsource = \"SUBFLOW_INPUT\"\n\n\
+         [activities.Start]\ntype = \"NewSubFlowStart\"\nnext = { out = \"IsTen\" }\n\n\
+         [activities.IsTen]\ntype = \"condition-activity\"\nnext = { true = \"Ten\", false = \"NotTen\" }\n\n\
+         [activities.IsTen.settings]\nexpression = \"{{ Code == 10 }}\"\n\n\
+         [activities.Ten]\ntype = \"end-subflow\"\n\n[activities.NotTen]\ntype = \"end-subflow\"\n",
+    )
+    .unwrap();
+    let mut transcripts = Vec::new();
+    for (file, value) in [("number.toml", "10"), ("text.toml", "\"10\"")] {
+        std::fs::write(dir.path().join(file), format!("Code = {value}\n")).unwrap();
+        let out = wxcflow(dir.path(), &["run", "cmp.toml", "--inputs", file]);
+        assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+        transcripts.push(String::from_utf8_lossy(&out.stdout).into_owned());
+    }
+    assert_eq!(transcripts[0], transcripts[1]);
+    assert!(
+        transcripts[0].contains("Code = \"10\""),
+        "{}",
+        transcripts[0]
+    );
+}

@@ -51,13 +51,15 @@ pub(crate) fn read_inputs(
         if let Some(v) = flow.variables.iter().find(|v| &v.name == name) {
             let json = to_json(value.get_ref());
             match typed(&v.kind, &json) {
-                Some(_)
+                // As its variable holds it: `Code = 10` is the text "10" in a STRING, as the
+                // trace shows it (a number there compared unlike the text it showed as).
+                Some(held)
                     if !matches!(
                         value.get_ref(),
                         toml::Value::Table(_) | toml::Value::Array(_)
                     ) || v.kind == "JSON" =>
                 {
-                    inputs.variables.insert(name.clone(), json);
+                    inputs.variables.insert(name.clone(), held);
                 }
                 _ => problems.push(
                     Diagnostic::new(
