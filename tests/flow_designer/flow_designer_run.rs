@@ -2137,3 +2137,32 @@ fn an_input_holds_its_variables_type() {
         transcripts[0]
     );
 }
+
+/// `test --target flow-designer` gives the subflow the webhook's fields as the Connect run reads
+/// them: a JSON `null` is empty text on both sides (it was the text "null" in the subflow, and
+/// the harness failed a flow both targets run alike).
+#[test]
+fn a_null_webhook_field_is_empty_text_in_both_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("nullfield.toml"),
+        "[flow]\nname = \"NullField\"\n\n[trigger]\ntype = \"webhook\"\nevent = \"NullField\"\n\
+         sample = '{\"v\": \"s\"}'\nnext = \"b\"\n\n[variables.X]\ndefault = \"\"\nresult = true\n\n\
+         [nodes.b]\ntype = \"branch\"\non_enter = [{ set = { X = \"[$(start.inboundWebhook.v)]\" } }]\n\
+         branches = [ { name = \"Yes\", all = [{ variable = \"$(X)\", operator = \"equals\", value = \"[]\" }] } ]\n\
+         next = { Yes = \"end:Success\", none = \"end:Error\", onError = \"end:Error\" }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("scenario.toml"),
+        "name = \"null webhook field\"\nspec = \"nullfield.toml\"\ntrigger = '{\"v\": null}'\n\n\
+         [expect]\noutcome = \"Success\"\nvariables = { X = \"[]\" }\n",
+    )
+    .unwrap();
+    for target in [&[][..], &["--target", "flow-designer"]] {
+        let mut args = vec!["test", "scenario.toml"];
+        args.extend_from_slice(target);
+        let out = wxcflow(dir.path(), &args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", transcript(&out));
+    }
+}

@@ -168,8 +168,11 @@ pub fn inputs_for(
     for (path, value) in crate::flow::webhook_outputs(trigger) {
         let name = fd_name(&path);
         if has(&name) {
+            // As the Connect run reads the field: text as it is, null as empty text, anything
+            // else as its JSON.
             let value = match value {
                 serde_json::Value::String(_) => value.clone(),
+                serde_json::Value::Null => serde_json::Value::String(String::new()),
                 other => serde_json::Value::String(other.to_string()),
             };
             inputs.variables.insert(name, value);
