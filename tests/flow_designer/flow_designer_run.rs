@@ -2166,3 +2166,23 @@ fn a_null_webhook_field_is_empty_text_in_both_runs() {
         assert_eq!(out.status.code(), Some(0), "{args:?}: {}", transcript(&out));
     }
 }
+
+/// A `[flow_designer] differs` name the spec does not have (a typo) fails the scenario: it
+/// would excuse nothing, and passed silently.
+#[test]
+fn a_differs_name_the_spec_does_not_have_fails_the_scenario() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("d.toml"),
+        "name = \"typo\"\n[values]\nstatic_token = \"st\"\n[expect]\noutcome = \"Success\"\n\
+         [flow_designer]\ndiffers = { NoSuchVariable = \"typo of TokenMessage\" }\n",
+    )
+    .unwrap();
+    let out = wxcflow(dir.path(), &["test", "d.toml", "--target", "flow-designer"]);
+    let text = transcript(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("[flow_designer] differs: expected a variable of the spec, or FlowOutcome, got `NoSuchVariable`, which the spec does not have"),
+        "{text}"
+    );
+}

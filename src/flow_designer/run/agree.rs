@@ -39,6 +39,17 @@ pub fn check_both(
     side: &FlowDesigner,
 ) -> Vec<Failure> {
     let mut out = Vec::new();
+    // A name `differs` gives that the spec does not have (a typo) would excuse nothing, and
+    // pass silently.
+    for name in side.differs.keys() {
+        if name != OUTCOME_VARIABLE && !flow.variables.iter().any(|v| &v.name == name) {
+            out.push(failure(
+                "[flow_designer] differs",
+                format!("a variable of the spec, or {OUTCOME_VARIABLE}"),
+                format!("`{name}`, which the spec does not have"),
+            ));
+        }
+    }
     if let Some(stop) = &fd.stop {
         out.push(failure(
             "Flow Designer run",
