@@ -280,6 +280,18 @@ fn run_scenario(
         Some(p) => read_source(s, p).map_err(|e| e.message)?,
         None => SourceFile::new(wxcflow::DEFAULT_SPEC_NAME, wxcflow::DEFAULT_SPEC),
     };
+    // A scenario runs a Webex Connect spec (and, with --target flow-designer, the subflow
+    // lowered from it): a Flow Designer file is said to be one, not read as a broken spec.
+    if let Some(kind) = wxcflow::InputKind::flow_designer(spec_source.text.as_bytes()) {
+        let what = match kind {
+            wxcflow::InputKind::FlowDesignerSpec => "a Flow Designer spec",
+            _ => "a Flow Designer export",
+        };
+        return Err(format!(
+            "its spec {} is {what}: scenarios run Webex Connect specs (with --target flow-designer, the subflow built from one too); run a Flow Designer file with `wxcflow run FILE --inputs VALUES --mock MOCKS`",
+            spec_source.name
+        ));
+    }
     // A scenario that expects nothing passes whatever the flow does: a mistake, not a test.
     if scenario.expect.is_empty() {
         return Err("it expects nothing: give [expect] an outcome, variables, visited nodes, requests or an error".into());

@@ -2186,3 +2186,39 @@ fn a_differs_name_the_spec_does_not_have_fails_the_scenario() {
         "{text}"
     );
 }
+
+/// A scenario whose spec is a Flow Designer file is told so, with what to run instead, not
+/// read as a broken Webex Connect spec (`invalid TOML`, `unknown key 'activities'`).
+#[test]
+fn a_scenario_naming_a_flow_designer_file_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = wxcflow(
+        dir.path(),
+        &["build", "--target", "flow-designer", "-o", "g.fd.json"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/flow-designer/specs/subflow.toml"),
+        dir.path().join("fd-spec.toml"),
+    )
+    .unwrap();
+    for (spec, what) in [
+        ("g.fd.json", "a Flow Designer export"),
+        ("fd-spec.toml", "a Flow Designer spec"),
+    ] {
+        std::fs::write(
+            dir.path().join("s.toml"),
+            format!("name = \"fd\"\nspec = \"{spec}\"\n[expect]\noutcome = \"Error\"\n"),
+        )
+        .unwrap();
+        let out = wxcflow(dir.path(), &["test", "s.toml"]);
+        let text = transcript(&out);
+        assert_eq!(out.status.code(), Some(1), "{text}");
+        assert!(
+            text.contains(&format!(
+                "its spec {spec} is {what}: scenarios run Webex Connect specs"
+            )),
+            "{text}"
+        );
+    }
+}
