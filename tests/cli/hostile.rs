@@ -459,18 +459,19 @@ fn a_variable_note_changes_as_its_text() {
     );
 }
 
-/// A line break in a request's header value (or any value the trace shows) is shown as U+FFFD in the text trace: a
-/// value cannot forge a line of its own (`set Forged = ...`). Typed in the header, it is refused
-/// (HTTP cannot carry it); read from a variable at run time, it reaches the trace.
+/// A line break in a value the trace shows (a request's body) is shown as U+FFFD in the text
+/// trace: a value cannot forge a line of its own (`set Forged = ...`). Typed in a header, it is
+/// refused (HTTP cannot carry it); read into a header at run time, the request cannot be made
+/// and the run stops, saying nothing of the value; read into the body, it reaches the trace.
 #[test]
 fn a_value_cannot_forge_a_line_of_the_run_trace() {
     let dir = tempfile::tempdir().unwrap();
     let spec = |header: &str, variables: &str| {
         format!(
             "[flow]\nname = \"F\"\n\n[trigger]\ntype = \"webhook\"\nevent = \"F\"\nsample = '{{\"id\": \"1\"}}'\n\
-             next = \"c\"\n\n{variables}[nodes.c]\ntype = \"http\"\nmethod = \"GET\"\n\
+             next = \"c\"\n\n{variables}[nodes.c]\ntype = \"http\"\nmethod = \"POST\"\n\
              url = \"https://h.example.com/x\"\n\
-             headers = {{ Accept = \"{header}\" }}\n\
+             headers = {{ Accept = \"{header}\" }}\nbody = \"$(Kind)\"\n\
              next = {{ onSuccess = \"end:Success\", onError = \"end:Error\", onTimeout = \"end:Error\" }}\n"
         )
     };
@@ -498,17 +499,35 @@ fn a_value_cannot_forge_a_line_of_the_run_trace() {
     .unwrap();
     let out = wxcflow(dir.path(), &["run", "f.toml", "--mock", "/dev/null"]);
     let trace = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{}", transcript(&out));
     assert!(
-        trace.contains("Accept: json\u{fffd}set Forged = 2"),
+        trace.contains("stopped: node `c`: the request cannot be made: a header or the URL holds a character HTTP does not allow; the run stops here"),
         "{}",
         transcript(&out)
     );
+    std::fs::write(
+        dir.path().join("body.toml"),
+        spec(
+            "json",
+            "[variables.Kind]\ndefault = \"json\\nset Forged = 2\"\n\n",
+        ),
+    )
+    .unwrap();
+    let out = wxcflow(dir.path(), &["run", "body.toml", "--mock", "/dev/null"]);
+    let trace = String::from_utf8_lossy(&out.stdout);
     assert!(
-        !trace
-            .lines()
-            .any(|l| l.trim_start().starts_with("set Forged")),
-        "{trace}"
+        trace.contains("body: json\u{fffd}set Forged = 2"),
+        "{}",
+        transcript(&out)
     );
+    for trace in [trace, String::from_utf8_lossy(&out.stderr)] {
+        assert!(
+            !trace
+                .lines()
+                .any(|l| l.trim_start().starts_with("set Forged")),
+            "{trace}"
+        );
+    }
 }
 
 #[test]
