@@ -1143,11 +1143,13 @@ mod temporary_name_tests {
             assert_eq!(name.len(), target.min(16), "{name}");
             assert!(name.starts_with('.'));
         }
-        // Every one is known as such, so that a render removes those a stopped run left.
-        for target in 1..300 {
+        // Every one a render writes (a document, 11 bytes or more; the manifest) is known as
+        // such, so that a render removes those a stopped run left.
+        for target in 11..300 {
             let name = files.temporary_name(target);
             assert!(wxcflow::render::batch::is_temporary_name(&name), "{name}");
         }
+        assert!(!wxcflow::render::batch::is_temporary_name(".cafe"));
         assert_ne!(files.temporary_name(255), files.temporary_name(255));
     }
 }

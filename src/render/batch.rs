@@ -618,12 +618,15 @@ fn provenance_mismatch(manifest: &Manifest, entry: &ManifestEntry, bytes: &[u8])
     None
 }
 
-/// Whether a file name is one wxcflow gives a file it is writing before renaming it into place
-/// (`.` and 1 to 15 lowercase hex digits): one found in a render folder under its lock is what a
-/// stopped run left.
+/// Whether a file name is one a render gives a file it is writing before renaming it into
+/// place: `.` and as many lowercase hex digits as the target's name is long less one, at most
+/// 15; a render writes only documents (`NAME.flow.json`, 11 bytes or more) and its manifest, so
+/// 10 to 15 digits. One found in a render folder under its lock is what a stopped run left; a
+/// shorter name (`.cafe`) is never taken for one.
 pub fn is_temporary_name(name: &str) -> bool {
     name.strip_prefix('.').is_some_and(|hex| {
-        (1..=15).contains(&hex.len()) && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        (10..=15).contains(&hex.len())
+            && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
     })
 }
 
@@ -645,7 +648,7 @@ pub fn unlisted(manifest: &Manifest, names: &[String]) -> Vec<Finding> {
             true => Finding::new(
                 Problem::Unlisted,
                 n,
-                "a temporary file a stopped run left; the next render removes it",
+                "named as a temporary file a stopped run leaves; the next render removes it if it is a regular file",
             ),
             false => Finding::new(Problem::Unlisted, n, "a file the manifest does not list"),
         })

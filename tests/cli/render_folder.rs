@@ -1153,14 +1153,16 @@ fn a_temporary_file_a_stopped_render_left_is_removed_by_the_next() {
     let dir = batch(&[("a.toml", OFF)]);
     assert_eq!(render(dir.path(), &[]).status.code(), Some(0));
     std::fs::write(dir.path().join("out/.68d8dcc078f229"), "").unwrap();
-    // A file of another name is the user's: listed, never removed.
+    // A file of another name is the user's (a short hex one too): listed, never removed.
     std::fs::write(dir.path().join("out/.notes"), "mine").unwrap();
+    std::fs::write(dir.path().join("out/.cafe"), "mine").unwrap();
     assert_eq!(
         verify(dir.path()),
         (
             Some(1),
-            "unlisted: .68d8dcc078f229: a temporary file a stopped run left; the next render removes it\n\
-             unlisted: .notes: a file the manifest does not list\nout: 2 problems\n"
+            "unlisted: .68d8dcc078f229: named as a temporary file a stopped run leaves; the next render removes it if it is a regular file\n\
+             unlisted: .cafe: a file the manifest does not list\n\
+             unlisted: .notes: a file the manifest does not list\nout: 3 problems\n"
                 .to_string()
         )
     );
@@ -1172,6 +1174,11 @@ fn a_temporary_file_a_stopped_render_left_is_removed_by_the_next() {
         stderr(&out)
     );
     assert!(!dir.path().join("out/.68d8dcc078f229").exists());
+    assert_eq!(
+        std::fs::read(dir.path().join("out/.cafe")).unwrap(),
+        b"mine"
+    );
     std::fs::remove_file(dir.path().join("out/.notes")).unwrap();
+    std::fs::remove_file(dir.path().join("out/.cafe")).unwrap();
     assert_eq!(verify(dir.path()).0, Some(0), "{}", verify(dir.path()).1);
 }
