@@ -263,6 +263,15 @@ impl<'a> Side<'a> {
             }
         }
         for (when, actions) in [("on_enter", &node.on_enter), ("on_leave", &node.on_leave)] {
+            // Each action sees what the ones before it set: the order of a list of more than
+            // one is a fact (`Out; Tmp`: two actions, `Out, Tmp`: one setting both).
+            if actions.len() > 1 {
+                let order: Vec<String> = actions
+                    .iter()
+                    .map(|a| a.set.keys().cloned().collect::<Vec<_>>().join(", "))
+                    .collect();
+                out.insert(format!("{when}.order"), order.join("; "));
+            }
             for a in actions {
                 let scope = a
                     .outcome
