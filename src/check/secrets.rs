@@ -638,7 +638,9 @@ fn has_dot_segment(url: &str) -> bool {
     let path = path.split(['?', '#']).next().unwrap_or("");
     path.split(['/', '\\']).any(|segment| {
         let decoded = segment.to_ascii_lowercase().replace("%2e", ".");
-        decoded == "." || decoded == ".."
+        // A path parameter after `;` is dropped by some servers (`/..;/admin` is `/admin`).
+        let name = decoded.split(';').next().unwrap_or("");
+        name == "." || name == ".."
     })
 }
 
@@ -655,9 +657,17 @@ fn origin_normalized(url: &str) -> String {
         return url.to_string();
     }
     let mut authority = authority.to_ascii_lowercase();
-    let implied = if scheme == "https" { ":443" } else { ":80" };
-    if let Some(host) = authority.strip_suffix(implied) {
-        authority = host.to_string();
+    // The port as a number: empty or zero-padded (`h:`, `h:0443`) is the same port.
+    let implied = if scheme == "https" { 443 } else { 80 };
+    let port_of = |(host, port): &(&str, &str)| {
+        port.bytes().all(|b| b.is_ascii_digit())
+            && !host.is_empty()
+            && (!host.starts_with('[') || host.ends_with(']'))
+    };
+    if let Some((host, port)) = authority.rsplit_once(':').filter(port_of) {
+        if port.is_empty() || port.parse::<u32>() == Ok(implied) {
+            authority = host.to_string();
+        }
     }
     format!("{scheme}://{authority}{tail}")
 }
@@ -737,6 +747,28 @@ mod tests {
         }
         assert!(url_allowed(
             "https://jds.example/v1/a..b?x=..",
+            "https://jds.example/v1"
+        ));
+        assert!(!url_allowed(
+            "https://jds.example/v1/..;/admin",
+            "https://jds.example/v1"
+        ));
+        assert!(!url_allowed(
+            "https://jds.example/v1/.;x/a",
+            "https://jds.example/v1"
+        ));
+        // The port as a number.
+        assert!(url_allowed(
+            "https://jds.example:/v1/x",
+            "https://jds.example/v1"
+        ));
+        assert!(url_allowed(
+            "https://jds.example:0443/v1/x",
+            "https://jds.example/v1"
+        ));
+        assert!(url_allowed("https://[::1]:443/v1/x", "https://[::1]/v1"));
+        assert!(!url_allowed(
+            "https://jds.example:4430/v1/x",
             "https://jds.example/v1"
         ));
     }
