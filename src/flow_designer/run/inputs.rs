@@ -53,11 +53,13 @@ pub(crate) fn read_inputs(
             match typed(&v.kind, &json) {
                 // As its variable holds it: `Code = 10` is the text "10" in a STRING, as the
                 // trace shows it (a number there compared unlike the text it showed as).
+                // nan and inf are no number a variable holds (JSON has none either).
                 Some(held)
-                    if !matches!(
-                        value.get_ref(),
-                        toml::Value::Table(_) | toml::Value::Array(_)
-                    ) || v.kind == "JSON" =>
+                    if !matches!(value.get_ref(), toml::Value::Float(f) if !f.is_finite())
+                        && (!matches!(
+                            value.get_ref(),
+                            toml::Value::Table(_) | toml::Value::Array(_)
+                        ) || v.kind == "JSON") =>
                 {
                     inputs.variables.insert(name.clone(), held);
                 }
