@@ -2136,6 +2136,23 @@ fn an_input_holds_its_variables_type() {
         "{}",
         transcripts[0]
     );
+    // nan and inf are no number a DECIMAL holds: refused, not read as empty.
+    let spec = std::fs::read_to_string(dir.path().join("cmp.toml")).unwrap();
+    let decimal = spec.replace(
+        "[variables.Code]\n",
+        "[variables.Code]\ntype = \"DECIMAL\"\n",
+    );
+    std::fs::write(dir.path().join("dec.toml"), decimal).unwrap();
+    for value in ["nan", "inf", "-inf"] {
+        std::fs::write(dir.path().join("in.toml"), format!("Code = {value}\n")).unwrap();
+        let out = wxcflow(dir.path(), &["run", "dec.toml", "--inputs", "in.toml"]);
+        assert_eq!(out.status.code(), Some(1), "{value}: {}", transcript(&out));
+        assert!(
+            transcript(&out).contains("error[wxc::invalid-inputs]: variable `Code` is a DECIMAL"),
+            "{value}: {}",
+            transcript(&out)
+        );
+    }
 }
 
 /// `test --target flow-designer` gives the subflow the webhook's fields as the Connect run reads
