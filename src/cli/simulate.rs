@@ -262,7 +262,7 @@ fn run_scenario(
     flows: &[PathBuf],
     flow_designer: bool,
 ) -> Result<(String, Vec<wxcflow::tools::simulate::scenario::Failure>), String> {
-    let source = read_source(s, file).map_err(|e| e.message)?;
+    let source = read_source(s, file).map_err(unread)?;
     let scenario: wxcflow::tools::simulate::scenario::Scenario = toml::from_str(&source.text)
         .map_err(|e| {
             let at = e
@@ -277,7 +277,7 @@ fn run_scenario(
     let base = file.parent().unwrap_or(Path::new("."));
     let spec_path = scenario.spec.as_ref().map(|s| base.join(s));
     let spec_source = match &spec_path {
-        Some(p) => read_source(s, p).map_err(|e| e.message)?,
+        Some(p) => read_source(s, p).map_err(unread)?,
         None => SourceFile::new(wxcflow::DEFAULT_SPEC_NAME, wxcflow::DEFAULT_SPEC),
     };
     // A scenario runs a Webex Connect spec (and, with --target flow-designer, the subflow
@@ -370,4 +370,22 @@ fn errors(diagnostics: &[Diagnostic]) -> String {
         .map(|d| format!("{}: {}", d.code.as_str(), d.message))
         .collect();
     errors.join("; ")
+}
+
+/// A scenario's file that could not be read, as its failure line says it: one that is not UTF-8
+/// by its code and line, as every command tells it.
+fn unread(e: super::io::ReadError) -> String {
+    match e.not_text.as_deref() {
+        Some((_, d)) => match &d.span {
+            Some(at) => format!(
+                "{}: {} at {}:{}",
+                d.code.as_str(),
+                d.message,
+                at.file,
+                at.line
+            ),
+            None => format!("{}: {}", d.code.as_str(), d.message),
+        },
+        None => e.message,
+    }
 }

@@ -2239,3 +2239,23 @@ fn a_scenario_naming_a_flow_designer_file_says_so() {
         );
     }
 }
+
+/// A scenario that is not UTF-8 fails with the code and line every command tells it by.
+#[test]
+fn a_scenario_that_is_not_utf8_is_told_by_its_code_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("s.toml"),
+        b"name = \"caf\xe9\"\n[expect]\noutcome = \"Error\"\n",
+    )
+    .unwrap();
+    let out = wxcflow(dir.path(), &["test", "s.toml"]);
+    let text = transcript(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains(
+            "FAIL  s.toml: wxc::toml-syntax: invalid TOML file: not UTF-8 text at s.toml:1"
+        ),
+        "{text}"
+    );
+}
