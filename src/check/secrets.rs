@@ -473,11 +473,34 @@ fn request(
     for (header, text, spanned) in credentials {
         for secret in secrets_read(flow, text) {
             let span = span_of(cx, spanned, &secret, text);
+            let allowed_by = secret.variable.as_ref().and_then(|v| {
+                v.send_to
+                    .iter()
+                    .find(|allowed| url_allowed(&http.url, allowed))
+                    .cloned()
+            });
+            if let Some(allowed) = allowed_by {
+                // Past the send_to URL, what a reference holds decides where the request goes
+                // too (`/v1/$(Seg)` with Seg `../admin`): a fixed value is known and refused;
+                // one the run chooses (an id from the webhook, as REST paths take) is warned of.
+                if let Some((code, why)) =
+                    url_leaves_by_reference(flow, setters, &http.url, &allowed)
+                {
+                    cx.report(
+                        code,
+                        format!(
+                            "{} is sent in header `{header}` of `{}`, whose URL `{}` {why}",
+                            secret.described,
+                            node.key,
+                            readable_url(flow, &http.url)
+                        ),
+                        span,
+                    )
+                    .help("make sure the service rejects a value such as `../admin`, or write that part of the path as text or through variables that nothing sets while the flow runs and hold no `.` or `..` segment");
+                }
+                continue;
+            }
             match &secret.variable {
-                Some(v)
-                    if v.send_to
-                        .iter()
-                        .any(|allowed| url_allowed(&http.url, allowed)) => {}
                 Some(v) => {
                     let allowed = if v.send_to.is_empty() {
                         "it names no destination (`send_to`)".to_string()
@@ -511,6 +534,46 @@ fn request(
             }
         }
     }
+}
+
+/// Why a request URL that `allowed` (a `send_to` URL) admits may still lead elsewhere through
+/// a reference past it, with the code to tell it by: fixed values that put a `.` or `..` segment
+/// in the path (an error), or one whose value the run chooses (a warning); `None` when none
+/// does.
+fn url_leaves_by_reference(
+    flow: &Flow,
+    setters: &Setters,
+    url: &str,
+    allowed: &str,
+) -> Option<(Code, String)> {
+    let references = refs::references(url).unwrap_or_default();
+    // The send_to URL may be a reference itself (`$(Base)`): its own value is send_to's check.
+    let past: Vec<_> = references
+        .iter()
+        .filter(|r| url[r.range.clone()] != *allowed)
+        .collect();
+    // Fixed values, as the run would fill them in.
+    let filled = refs::substitute(url, |name| {
+        let fixed = past.iter().any(|r| r.name == name);
+        let variable = flow.variables.iter().find(|v| v.name == name)?;
+        (fixed && chosen_at_run_time(setters, name).is_none()).then(|| variable.default.clone())
+    });
+    if has_dot_segment(&filled) {
+        return Some((
+            Code::SecretToOtherDestination,
+            "puts a `.` or `..` segment in its path through a variable's value: a server resolves it elsewhere".to_string(),
+        ));
+    }
+    past.iter().find_map(|r| {
+        let chosen = chosen_at_run_time(setters, r.name)?;
+        Some((
+            Code::PathChosenAtRunTime,
+            format!(
+                "reads `$({})` past its send_to URL, {chosen}: a value such as `../admin` would lead the request elsewhere",
+                readable_reference(flow, r.name)
+            ),
+        ))
+    })
 }
 
 /// What makes the value `$(name)` one the run chooses: a node's output or the trigger's
