@@ -577,6 +577,15 @@ impl<'s> Renderer<'s> {
             .filter(|p| values.get(&p.name).is_some_and(|v| p.carries_credential(v)))
             .map(|p| p.name.as_str())
             .collect();
+        // Those whose credential URL does not begin the value: no URL place reads them whole.
+        let further_in: BTreeSet<&str> = (self.params.iter())
+            .filter(|p| {
+                values
+                    .get(&p.name)
+                    .is_some_and(|v| p.carries_credential_further_in(v))
+            })
+            .map(|p| p.name.as_str())
+            .collect();
         visit_strings(&mut spec, &mut |s, place| {
             if let Some(compiled) = self.templated.get(&index) {
                 let bound = compiled.shape.bound(&values);
@@ -617,7 +626,10 @@ impl<'s> Renderer<'s> {
                     .filter(|name| credentials.contains(name))
                     .collect();
                 if !carried.is_empty() {
-                    let leading = compiled.shape.leading_once();
+                    let leading = compiled
+                        .shape
+                        .leading_once()
+                        .filter(|lead| !further_in.contains(lead));
                     diagnostics.extend(self.credential_misplaced(
                         s,
                         &place(),

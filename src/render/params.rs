@@ -134,12 +134,23 @@ impl Param {
     /// URL, so it may go only where the URL is read whole. A secret parameter's value is secret
     /// whole instead, and follows that rule.
     pub(super) fn carries_credential(&self, value: &Value) -> bool {
-        use crate::secret::names::{url_credentials, CONNECT_REFERENCES};
+        use crate::secret::names::{text_carries_url_credential, CONNECT_REFERENCES};
         !self.secret
             && matches!(self.kind, ParamType::String | ParamType::Url)
             && value
                 .as_str()
-                .is_some_and(|text| !url_credentials(text, CONNECT_REFERENCES).is_empty())
+                .is_some_and(|text| text_carries_url_credential(text, CONNECT_REFERENCES))
+    }
+
+    /// Whether `value` carries a credential URL ([`Param::carries_credential`]) that does not
+    /// begin it (`see https://u:pw@h`): no reader takes the value as that URL, so it may go
+    /// only into a secret variable's default.
+    pub(super) fn carries_credential_further_in(&self, value: &Value) -> bool {
+        use crate::secret::names::{url_credentials, CONNECT_REFERENCES};
+        self.carries_credential(value)
+            && value
+                .as_str()
+                .is_some_and(|text| url_credentials(text, CONNECT_REFERENCES).is_empty())
     }
 }
 

@@ -289,6 +289,23 @@ pub(crate) fn url_credentials(url: &str, delimiters: &[(&str, &str)]) -> Vec<Str
     found
 }
 
+/// Whether `text` carries a URL with a credential typed in clear anywhere in it: at its start
+/// ([`url_credentials`]), or further in (`see https://user:pass@host`), as a person reading the
+/// text would take it.
+pub(crate) fn text_carries_url_credential(text: &str, delimiters: &[(&str, &str)]) -> bool {
+    !url_credentials(text, delimiters).is_empty()
+        || text.match_indices("://").any(|(at, _)| {
+            // The scheme's first letter: back over letters, digits, `+`, `-` and `.`.
+            let start = text[..at]
+                .char_indices()
+                .rev()
+                .take_while(|(_, c)| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+                .last()
+                .map_or(at, |(i, _)| i);
+            start > 0 && !url_credentials(&text[start..], delimiters).is_empty()
+        })
+}
+
 /// A URL as a diagnostic's message quotes it: a Webex Connect URL with each credential typed
 /// in clear shown as [`super::MASK`] ([`url_with_credentials_masked`]). Text that is no URL
 /// to a browser (a message is often about such text: `http s://user:pass@host`) still has what
@@ -423,6 +440,25 @@ pub(crate) fn url_userinfo(url: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_credential_url_further_in_a_text_is_one() {
+        let r = CONNECT_REFERENCES;
+        assert!(text_carries_url_credential("https://u:pw@h.example/", r));
+        assert!(text_carries_url_credential(
+            "see https://u:pw@h.example/ now",
+            r
+        ));
+        assert!(text_carries_url_credential(
+            "ping (https://h.example/?apikey=K1)",
+            r
+        ));
+        assert!(!text_carries_url_credential(
+            "see https://h.example/ now",
+            r
+        ));
+        assert!(!text_carries_url_credential("no URL here: a@b", r));
+    }
 
     #[test]
     fn url_user_information_is_read_as_browsers_read_the_url() {

@@ -80,8 +80,13 @@ fn template_errors_point_into_the_template() {
 /// [variables.U] table) renders for a tenant whose `url` is `value`, or is refused with
 /// `wxc::credential-outside-url`.
 fn credential_refused(value: &str, flow_line: &str, variable: &str) -> bool {
+    credential_refused_as("url", value, flow_line, variable)
+}
+
+/// As [`credential_refused`], the parameter of type `kind` (`url` or `string`).
+fn credential_refused_as(kind: &str, value: &str, flow_line: &str, variable: &str) -> bool {
     let template = format!(
-        "[params.url]\ntype = \"url\"\nrequired = true\n\n[params.base]\ntype = \"string\"\n\
+        "[params.url]\ntype = \"{kind}\"\nrequired = true\n\n[params.base]\ntype = \"string\"\n\
          default = \"https://b.example/\"\n\n[flow]\nname = \"P\"\n{flow_line}\n\n\
          [trigger]\ntype = \"webhook\"\nevent = \"P\"\nsample = '{{\"id\": \"1\"}}'\nnext = \"ping\"\n\n\
          [variables.U]\n{variable}\n\n[nodes.ping]\ntype = \"http\"\nmethod = \"GET\"\n\
@@ -137,6 +142,25 @@ fn a_url_credential_fills_only_the_start_of_a_url_read_whole() {
             let got = credential_refused(credential, flow_line, variable);
             assert_eq!(got, refused, "{credential}: {flow_line} / {variable}");
         }
+    }
+    // A credential URL further in a value (`see https://...`) is no URL a reader takes whole:
+    // refused wherever it goes but into a secret variable's default.
+    let further_in = "see https://user:pw@ping.example.com/";
+    for (flow_line, variable, refused) in [
+        ("description = \"Pings.\"", "default = \"{{ url }}\"", true),
+        (
+            "description = \"Pings {{ url }}.\"",
+            "default = \"x\"",
+            true,
+        ),
+        (
+            "description = \"Pings.\"",
+            "secret = true\ndefault = \"{{ url }}\"",
+            false,
+        ),
+    ] {
+        let got = credential_refused_as("string", further_in, flow_line, variable);
+        assert_eq!(got, refused, "{further_in}: {flow_line} / {variable}");
     }
     // The same URL without a credential goes anywhere.
     for (flow_line, variable, _) in cases {
