@@ -347,6 +347,21 @@ pub struct Action {
     pub set: BTreeMap<String, String>,
 }
 
+impl Action {
+    /// Each variable whose value reads another variable this action sets, with the first one it
+    /// reads: it gets that variable's value from before the action, since an action's values
+    /// are all read before any is written [assumed: Cisco documents no order].
+    pub(crate) fn reads_own_variables(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.set.iter().filter_map(|(variable, value)| {
+            let reads = refs::references(value).unwrap_or_default();
+            let read = reads
+                .into_iter()
+                .find(|r| r.name != variable && self.set.contains_key(r.name))?;
+            Some((variable.as_str(), read.name))
+        })
+    }
+}
+
 /// The HTTP Request node's methods.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[allow(missing_docs)] // the HTTP methods, as named

@@ -228,32 +228,6 @@ pub(super) fn lower_actions(
         let mut set = BTreeMap::new();
         for (var, value) in &action.set {
             let name = var.get_ref();
-            // One action's values are all read before any is written [assumed: Cisco documents
-            // no order; the run and the Flow Designer lowering read them so]: one reading
-            // another variable of the same action gets its value from before the action, which a
-            // reader of `{ A = "new", B = "$(A)" }` may not expect.
-            let reads_sibling = crate::flow::refs::references(value.get_ref())
-                .unwrap_or_default()
-                .into_iter()
-                .find(|r| {
-                    r.name != name
-                        && action.set.keys().any(|k| k.get_ref() == r.name)
-                        && scope.variables.iter().any(|v| v.name == r.name)
-                });
-            if let Some(read) = reads_sibling {
-                cx.report(
-                    Code::Assumption,
-                    format!(
-                        "`{name}` reads `{0}`, which the same action sets: it gets `{0}`'s value from before the action (an action's values are all read before any is written, assumed: Cisco documents no order)",
-                        read.name
-                    ),
-                    cx.span(value),
-                )
-                .help(format!(
-                    "to read the new value, set `{}` in an earlier action (a separate {{ set = ... }} in the list)",
-                    read.name
-                ));
-            }
             if !scope.variables.iter().any(|v| &v.name == name) {
                 let (message, help) = if name.contains('.')
                     || SYSTEM_VARIABLES.contains(&name.as_str())
@@ -277,10 +251,29 @@ pub(super) fn lower_actions(
                 scope.rewrite(value.get_ref(), Some(value), cx),
             );
         }
-        lowered.push(Action {
+        let lowered_action = Action {
             outcome: action.outcome.as_ref().map(|o| o.get_ref().clone()),
             set,
-        });
+        };
+        // A value reading a custom variable its own action sets gets that variable's value from
+        // before the action, which a reader of `{ A = "new", B = "$(A)" }` may not expect.
+        for (variable, read) in lowered_action.reads_own_variables() {
+            if !scope.variables.iter().any(|v| v.name == read) {
+                continue;
+            }
+            let value = action.set.iter().find(|(k, _)| k.get_ref() == variable);
+            cx.report(
+                Code::Assumption,
+                format!(
+                    "`{variable}` reads `{read}`, which the same action sets: it gets `{read}`'s value from before the action (an action's values are all read before any is written, assumed: Cisco documents no order)"
+                ),
+                value.and_then(|(_, v)| cx.span(v)),
+            )
+            .help(format!(
+                "to read the new value, set `{read}` in an earlier action (a separate {{ set = ... }} in the list)"
+            ));
+        }
+        lowered.push(lowered_action);
     }
     lowered
 }

@@ -247,19 +247,12 @@ fn actions(out: &mut String, when: &str, list: &[Action], node: &Node) {
             .map(|(k, v)| format!("{} = {}", code_inline(k), code_inline(v)))
             .collect();
         // A value reading a variable of the same action: its earlier value, as the run reads it.
-        let reads_own = action.set.iter().find_map(|(k, v)| {
-            let refs = crate::flow::refs::references(v).unwrap_or_default();
-            let read = refs
-                .iter()
-                .find(|r| r.name != k && action.set.contains_key(r.name))?;
-            Some((k, read.name.to_string()))
-        });
-        let order = match reads_own {
-            Some((k, read)) => format!(
+        let order = match action.reads_own_variables().next() {
+            Some((variable, read)) => format!(
                 " ({}: check that {} gets {}'s value from before the action)",
                 assumed("an action's values are all read before any is written"),
-                code_inline(k),
-                code_inline(&read)
+                code_inline(variable),
+                code_inline(read)
             ),
             None => String::new(),
         };
