@@ -262,10 +262,6 @@ impl Renderer<'_> {
                         // A url parameter's value may carry credentials (a password, an
                         // `?apikey=`): quoted with them masked, never whole, and hidden in
                         // quoted lines (its place, so the length of nothing in it shows).
-                        // Text carrying a URL credential, typed where a number or a boolean
-                        // belongs, is hidden as a url parameter's is.
-                        let typed_credential = matches!(&raw, toml::Value::String(text)
-                            if !crate::secret::names::url_credentials(text, crate::secret::names::CONNECT_REFERENCES).is_empty());
                         let shown = match (&raw, param.kind) {
                             _ if param.secret => String::new(),
                             (toml::Value::String(url), ParamType::Url) => {
@@ -278,10 +274,7 @@ impl Renderer<'_> {
                             (toml::Value::String(_), _) => String::new(),
                             _ => format!(" ({})", show(&raw)),
                         };
-                        if param.kind == ParamType::Url
-                            || typed_credential
-                            || matches!(raw, toml::Value::String(_))
-                        {
+                        if param.kind == ParamType::Url || matches!(raw, toml::Value::String(_)) {
                             secret_spans.extend(value_span.clone());
                         }
                         out.push(
