@@ -68,9 +68,6 @@ impl Report<'_> {
         input: &str,
         heading: Option<String>,
     ) {
-        let hidden = SourceFile::hiding(sources, secret);
-        let sources: Vec<&SourceFile> = hidden.iter().collect();
-        let sources = sources.as_slice();
         let new: Vec<Diagnostic> = found
             .into_iter()
             .filter(|d| !self.diagnostics[self.spec_start..].contains(d))
@@ -78,6 +75,9 @@ impl Report<'_> {
         if new.is_empty() {
             return;
         }
+        let hidden = SourceFile::hiding(sources, secret);
+        let sources: Vec<&SourceFile> = hidden.iter().map(AsRef::as_ref).collect();
+        let sources = sources.as_slice();
         if let Some(heading) = heading {
             self.human.push_str(&diagnostic::printable_name(&heading));
             self.human.push('\n');

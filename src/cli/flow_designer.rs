@@ -186,7 +186,7 @@ fn side(s: &Session, path: &Path) -> Result<FdFlow, Failure> {
     };
     let sources: Vec<&SourceFile> = source.iter().collect();
     let hidden = SourceFile::hiding(&sources, &lowered.secrets.spans);
-    let sources: Vec<&SourceFile> = hidden.iter().collect();
+    let sources: Vec<&SourceFile> = hidden.iter().map(AsRef::as_ref).collect();
     print_diagnostics(
         s,
         &lowered.build.diagnostics,
@@ -364,8 +364,7 @@ pub(super) fn lint_file(s: &Session, path: &Path) -> Result<Option<Linted>, supe
     let Some(kind) = InputKind::flow_designer(&bytes) else {
         return Ok(None);
     };
-    drop(bytes);
-    let source = read_fd_source(s, path)?;
+    let source = fd_source(path, super::io::text_of(path, bytes)?);
     let (d, quoted) = s.compiler().check_flow_designer(kind, source);
     // Excerpts only when every line, as shown, is readable (most exports are one long line).
     let readable = quoted.lines_within(240);
@@ -437,8 +436,10 @@ fn build_fd(
             let mut sources = vec![source];
             sources.extend(tenant.map(|t| t.source));
             // The spec and the tenant file quoted with the secrets they hold literally hidden.
-            let refs: Vec<&SourceFile> = sources.iter().collect();
-            SourceFile::hiding(&refs, &built.secrets.spans)
+            for source in &mut sources {
+                source.hide_spans(&built.secrets.spans);
+            }
+            sources
         }
     };
     let refs: Vec<&SourceFile> = sources.iter().collect();

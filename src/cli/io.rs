@@ -107,10 +107,20 @@ impl Files {
             }
             once = !meta.is_file();
         }
-        let mut bytes = Vec::new();
-        file.take(limit as u64 + 1)
-            .read_to_end(&mut bytes)
-            .map_err(io_error)?;
+        let bytes = match once {
+            // A regular file's size is known: read into a buffer of that size.
+            false => {
+                let mut bytes = Vec::new();
+                file.take(limit as u64 + 1)
+                    .read_to_end(&mut bytes)
+                    .map_err(io_error)?;
+                bytes
+            }
+            true => match read_in_chunks(file, limit).map_err(io_error)? {
+                Some(bytes) => bytes,
+                None => return Err(too_large(&path.display().to_string(), limit)),
+            },
+        };
         if bytes.len() > limit {
             return Err(too_large(&path.display().to_string(), limit));
         }
@@ -124,17 +134,49 @@ impl Files {
 
     /// Reads a UTF-8 text file of at most `limit` bytes.
     pub fn read_text(&self, path: &Path, limit: usize) -> Result<String, ReadError> {
-        let bytes = self.read_bounded(path, limit)?;
-        // Told by its line only: where on the line would tell how long a value before it is.
-        String::from_utf8(bytes).map_err(|e| {
-            let before = &e.as_bytes()[..e.utf8_error().valid_up_to()];
-            let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
-            ReadError::failed(format!(
-                "{} is not UTF-8 text (line {line})",
-                path.display()
-            ))
-        })
+        text_of(path, self.read_bounded(path, limit)?)
     }
+}
+
+/// The bytes read from `path` as UTF-8 text.
+pub fn text_of(path: &Path, bytes: Vec<u8>) -> Result<String, ReadError> {
+    // Told by its line only: where on the line would tell how long a value before it is.
+    String::from_utf8(bytes).map_err(|e| {
+        let before = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
+        ReadError::failed(format!(
+            "{} is not UTF-8 text (line {line})",
+            path.display()
+        ))
+    })
+}
+
+/// An input of unknown size (a pipe, a device) if it is at most `limit` bytes, read in chunks
+/// joined once at the end; `None` if it is larger. A buffer grown by doubling holds the input
+/// twice or more while it grows (`/dev/zero` took 800 MB to be refused); chunks hold a too
+/// large input once.
+fn read_in_chunks(input: impl std::io::Read, limit: usize) -> std::io::Result<Option<Vec<u8>>> {
+    const CHUNK: u64 = 1 << 20;
+    let mut input = input.take(limit as u64 + 1);
+    let mut chunks: Vec<Vec<u8>> = Vec::new();
+    let mut total = 0;
+    loop {
+        let mut chunk = Vec::with_capacity(CHUNK as usize);
+        (&mut input).take(CHUNK).read_to_end(&mut chunk)?;
+        if chunk.is_empty() {
+            break;
+        }
+        total += chunk.len();
+        chunks.push(chunk);
+        if total > limit {
+            return Ok(None);
+        }
+    }
+    let mut bytes = Vec::with_capacity(total);
+    for chunk in chunks {
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(Some(bytes))
 }
 
 /// The refusal of an input over `limit` bytes.

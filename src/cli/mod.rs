@@ -819,7 +819,7 @@ fn compile_as(
     let mut sources = vec![&source];
     sources.extend(tenant.as_ref().map(|t| &t.source));
     let hidden = SourceFile::hiding(&sources, &result.secret_spans);
-    let sources: Vec<&SourceFile> = hidden.iter().collect();
+    let sources: Vec<&SourceFile> = hidden.iter().map(AsRef::as_ref).collect();
     print_diagnostics(s, &result.diagnostics, &sources, format, false);
     let holds_secret = result.holds_secret();
     match result.output {

@@ -324,7 +324,7 @@ pub(super) fn render(
             print_diagnostics(
                 s,
                 diagnostics,
-                &hidden.iter().collect::<Vec<_>>(),
+                &hidden.iter().map(AsRef::as_ref).collect::<Vec<_>>(),
                 Format::Human,
                 false,
             );

@@ -116,7 +116,7 @@ fn compiled_revision(
     print_diagnostics(
         s,
         &new,
-        &hidden.iter().collect::<Vec<_>>(),
+        &hidden.iter().map(AsRef::as_ref).collect::<Vec<_>>(),
         Format::Human,
         false,
     );

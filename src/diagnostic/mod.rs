@@ -359,18 +359,30 @@ impl SourceFile {
         &self.secret
     }
 
-    /// Copies of `sources` with the spans in `secret` hidden, each in the file it names.
-    pub fn hiding(sources: &[&SourceFile], secret: &[Span]) -> Vec<SourceFile> {
+    /// `sources` with the spans in `secret` hidden, each in the file it names: a copy of a file
+    /// holding one, the file itself otherwise (an export can be hundreds of megabytes).
+    pub fn hiding<'a>(
+        sources: &[&'a SourceFile],
+        secret: &[Span],
+    ) -> Vec<std::borrow::Cow<'a, SourceFile>> {
         sources
             .iter()
-            .map(|s| {
-                let mut copy = (*s).clone();
-                for span in secret.iter().filter(|span| span.file == s.name) {
-                    copy.hide(span.bytes.clone());
+            .map(|&s| match secret.iter().any(|span| span.file == s.name) {
+                true => {
+                    let mut copy = s.clone();
+                    copy.hide_spans(secret);
+                    std::borrow::Cow::Owned(copy)
                 }
-                copy
+                false => std::borrow::Cow::Borrowed(s),
             })
             .collect()
+    }
+
+    /// Hides the spans of `secret` that are in this file.
+    pub fn hide_spans(&mut self, secret: &[Span]) {
+        for span in secret.iter().filter(|span| span.file == self.name) {
+            self.secret.push(span.bytes.clone());
+        }
     }
 
     /// The span of `inner` (a byte range of `value`) inside the string literal at `outer`,

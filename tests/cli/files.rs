@@ -14,12 +14,13 @@ use std::process::{Command, Output, Stdio};
 
 const BIN: &str = env!("CARGO_BIN_EXE_wxcflow");
 
-/// Runs the binary with its address space limited to 1.5 GB, as `ulimit -v 1500000` does: an
-/// unbounded read or allocation dies (SIGABRT, exit 134) instead of passing.
+/// Runs the binary with its address space limited to 800 MB, as `ulimit -v 800000` does: an
+/// unbounded read or allocation, or one holding the largest input (256 MiB) twice or more, dies
+/// (SIGABRT, exit 134) or fails instead of passing.
 fn wxcflow_limited(dir: &Path, args: &[&str]) -> Output {
     Command::new("sh")
         .arg("-c")
-        .arg("ulimit -v 1500000 && exec \"$0\" \"$@\"")
+        .arg("ulimit -v 800000 && exec \"$0\" \"$@\"")
         .arg(BIN)
         .args(args)
         .current_dir(dir)

@@ -53,7 +53,10 @@ fn every_tenant_error_names_the_tenant_file_and_key() {
                 }
                 // As the CLI quotes them: secrets written literally are hidden.
                 let hidden = SourceFile::hiding(&[&template, &t.source], &build.secret_spans);
-                Diagnostic::render_human(&build.diagnostics, &hidden.iter().collect::<Vec<_>>())
+                Diagnostic::render_human(
+                    &build.diagnostics,
+                    &hidden.iter().map(AsRef::as_ref).collect::<Vec<_>>(),
+                )
             }
         };
         insta::assert_snapshot!(report);
@@ -71,7 +74,7 @@ fn template_errors_point_into_the_template() {
         let hidden = SourceFile::hiding(&[&template, &t.source], &build.secret_spans);
         insta::assert_snapshot!(Diagnostic::render_human(
             &build.diagnostics,
-            &hidden.iter().collect::<Vec<_>>()
+            &hidden.iter().map(AsRef::as_ref).collect::<Vec<_>>()
         ));
     });
 }
