@@ -12,7 +12,8 @@
 //! - `is empty` (null, empty text, empty list or map), `is null`, `is defined`;
 //! - an attribute of something that does not exist reads as null (Pebble's non-strict mode),
 //!   through minijinja's chainable undefined;
-//! - how values print: `true` / `false` (minijinja: `True`), null as nothing;
+//! - how values print: `true` / `false` (minijinja: `True`), null as nothing, in `~` too
+//!   (Pebble's `ConcatenateExpression` skips a null side; minijinja's `~` prints `none`);
 //! - the filters `slice`, `default`, `capitalize`, `urlencode` (Pebble's own meanings), and
 //!   `lower`, `upper`, `trim`, `length`, `abs`, `first`, `last`, `join` (the same in both).
 //!
@@ -211,6 +212,9 @@ impl Pebble {
         env.set_formatter(|out, _state, value| out.write_str(&text_of(value)).map_err(Error::from));
         env.add_function("__cmp", compare);
         env.add_function("__mul", multiply);
+        // Pebble's `~` joins the text of each side, a null side adding nothing
+        // (`ConcatenateExpression`); minijinja's would print null as `none`.
+        env.add_function("__cat", |a: Value, b: Value| text_of(&a) + &text_of(&b));
         env.add_function("__name", |state: &minijinja::State, name: &str| {
             state.lookup(name).unwrap_or(Value::UNDEFINED)
         });
@@ -680,23 +684,26 @@ fn ends_operand(t: &Tok) -> bool {
         || matches!(t.text.as_str(), ")" | "]" | "}")
 }
 
-/// Sums (`+`, `-`, `~`) of products.
+/// Sums (`+`, `-`) and joins (`~`) of products, left to right; `~` is wxcflow's own `__cat`.
 fn term(toks: &[Tok]) -> Result<String, EvalError> {
     empty_operand(toks)?;
     let binary = |i: usize, t: &Tok| {
         matches!(t.text.as_str(), "+" | "-" | "~") && i > 0 && ends_operand(&toks[i - 1])
     };
     let at = top_level(toks, binary)?;
-    let mut out = String::new();
-    let mut from = 0;
-    for i in at.into_iter().chain([toks.len()]) {
-        out.push_str(&product(&toks[from..i])?);
-        if i < toks.len() {
-            out.push_str(&format!(" {} ", toks[i].text));
-        }
-        from = i + 1;
+    let Some(&first) = at.first() else {
+        return product(toks);
+    };
+    let mut acc = product(&toks[..first])?;
+    for (n, &i) in at.iter().enumerate() {
+        let end = at.get(n + 1).copied().unwrap_or(toks.len());
+        let right = product(&toks[i + 1..end])?;
+        acc = match toks[i].text.as_str() {
+            "~" => format!("__cat({acc}, {right})"),
+            op => format!("({acc} {op} {right})"),
+        };
     }
-    Ok(out)
+    Ok(acc)
 }
 
 /// Products (`*`, `%`), left to right; `*` is wxcflow's own `__mul`, numbers only.
@@ -858,6 +865,21 @@ mod tests {
             render("{{ True == 'T' and TRUE == true }}", &named).unwrap(),
             "true"
         );
+    }
+
+    #[test]
+    fn a_join_adds_nothing_for_null_and_keeps_left_to_right_order_with_sums() {
+        let v = [
+            ("n", Value::from(())),
+            ("x", Value::from(2)),
+            ("b", Value::from(true)),
+        ];
+        assert_eq!(render("{{ null ~ 'x' }}", &v).unwrap(), "x");
+        assert_eq!(render("{{ n ~ 'x' ~ missing.field }}", &v).unwrap(), "x");
+        assert_eq!(render("{{ 'a' ~ b ~ x }}", &v).unwrap(), "atrue2");
+        // `+` and `~` bind alike, left to right: (1 + 2) ~ 3.
+        assert_eq!(render("{{ 1 + x ~ 3 }}", &v).unwrap(), "33");
+        assert_eq!(render("{{ \"n=#{n}.\" }}", &v).unwrap(), "n=.");
     }
 
     #[test]
