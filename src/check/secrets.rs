@@ -745,10 +745,9 @@ fn quoted(list: &[String]) -> String {
 /// A URL with node references spelled by key.
 /// With its typed credentials hidden, as a message quotes it.
 fn readable_url(flow: &Flow, url: &str) -> String {
+    // Spelled as the message names each read (`start.…` included).
     let url = refs::rewrite(url, |name| {
-        let (id, out) = name.split_once('.')?;
-        let node = NodeId::parse(id).and_then(|id| flow.node(id))?;
-        Some(format!("{}.{out}", node.key))
+        name.contains('.').then(|| readable_reference(flow, name))
     });
     crate::secret::names::url_in_message(&url)
 }
