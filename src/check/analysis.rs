@@ -7,7 +7,7 @@ use crate::flow::walk::breadth_first;
 use crate::flow::*;
 use crate::lower::Origins;
 use crate::spec::context::{Ctx, Help};
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// `origins` tells where the spec wrote each part of the flow, for locating what is found.
 pub fn analyse(flow: &Flow, origins: &Origins, cx: &mut Ctx) {
@@ -81,13 +81,32 @@ fn node_strings(node: &Node) -> Vec<&str> {
     out
 }
 
-fn reads(text: &str, name: &str) -> bool {
-    refs::references(text).is_ok_and(|found| found.iter().any(|r| r.name == name))
-}
-
 /// An HTTP node whose outputs are read must have its status code checked on the success path:
 /// the platform sends 4xx and 5xx replies through onSuccess.
 fn unchecked_status(flow: &Flow, origins: &Origins, cx: &mut Ctx) {
+    // Which nodes check a status (a branch condition or a script reading
+    // `$(nN.https.statusCode)`), by the reference, found once: a search from each HTTP node
+    // for its checker walked the whole rest of a chain of unchecked requests (quadratic).
+    let mut checkers: HashMap<&str, BTreeSet<NodeId>> = HashMap::new();
+    for n in &flow.nodes {
+        let texts: Vec<&str> = match &n.kind {
+            NodeKind::Branch(b) => b
+                .branches
+                .iter()
+                .flat_map(|a| &a.conditions)
+                .flat_map(|c| [c.variable.as_str(), c.value.as_str()])
+                .collect(),
+            NodeKind::Evaluate(e) => vec![e.script.as_str()],
+            _ => continue,
+        };
+        for text in texts {
+            for r in refs::references(text).unwrap_or_default() {
+                if r.name.ends_with(".https.statusCode") {
+                    checkers.entry(r.name).or_default().insert(n.id);
+                }
+            }
+        }
+    }
     for node in &flow.nodes {
         let NodeKind::Http(http) = &node.kind else {
             continue;
@@ -99,16 +118,11 @@ fn unchecked_status(flow: &Flow, origins: &Origins, cx: &mut Ctx) {
             continue;
         };
         let status = format!("{}.https.statusCode", node.id);
-        // Usually the check is the next node, so the search ends at once.
-        let checked = any_reachable(flow, &success.target, |n| match &n.kind {
-            NodeKind::Branch(b) => b
-                .branches
-                .iter()
-                .flat_map(|a| &a.conditions)
-                .any(|c| reads(&c.variable, &status) || reads(&c.value, &status)),
-            NodeKind::Evaluate(e) => reads(&e.script, &status),
-            _ => false,
-        });
+        // Usually the check is the next node, so the search ends at once; with no checker
+        // anywhere there is nothing to search for.
+        let checked = checkers
+            .get(status.as_str())
+            .is_some_and(|ids| any_reachable(flow, &success.target, |n| ids.contains(&n.id)));
         if !checked {
             cx.report(
                 Code::UncheckedStatus,
