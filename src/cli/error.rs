@@ -57,6 +57,17 @@ pub(super) enum Failure {
 }
 
 impl Failure {
+    /// This failure as `diff` ends on it: exit 1 means "changes" to diff(1) users, so any
+    /// trouble with a side is 2, said as it would be otherwise.
+    pub(super) fn of_diff_side(self) -> Failure {
+        match self {
+            Failure::Problems { summary } => Failure::Unusable(summary),
+            Failure::Input(message) => Failure::Unusable(Some(format!("error: {message}"))),
+            Failure::Read(e) if e.is_input_problem() => Failure::Unusable(Some(describe_read(&e))),
+            other => other,
+        }
+    }
+
     /// Problems already reported, with no closing line.
     pub(super) fn problems() -> Failure {
         Failure::Problems { summary: None }

@@ -283,7 +283,7 @@ pub(super) fn diff(s: &Session, old: &Path, new: &Path, format: DiffFormat) -> O
     }
     let (a, b) = match (side(s, old), side(s, new)) {
         (Ok(a), Ok(b)) => (a, b),
-        (Err(failure), _) | (_, Err(failure)) => return Some(Err(failure)),
+        (Err(failure), _) | (_, Err(failure)) => return Some(Err(failure.of_diff_side())),
     };
     let changes = a.diff(&b);
     let text = match format {

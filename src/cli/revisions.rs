@@ -173,8 +173,7 @@ pub(super) fn diff(s: &Session, old: &Path, new: &Path, format: DiffFormat) -> O
     for (path, bytes) in [old, new].into_iter().zip(reads) {
         let bytes = match bytes {
             Ok(b) => b,
-            // Exit 1 means "changes" to diff(1) users: any trouble with a side is 2.
-            Err(e) => return Err(Failure::Unusable(Some(error::describe_read(&e)))),
+            Err(e) => return Err(Failure::Read(e).of_diff_side()),
         };
         match load_flow(s, path, &bytes, compiled.next().flatten(), &mut told) {
             Ok(side) => sides.push(side),

@@ -227,7 +227,15 @@ fn endless_inputs_are_refused_as_too_large_within_bounded_memory() {
     )
     .unwrap();
     std::fs::write(dir.path().join("scenario.toml"), "spec = \"/dev/zero\"\n").unwrap();
-    let cases: [(&[&str], i32, &str); 10] = [
+    std::fs::copy(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/flow-designer/exports/token-subflow.json"
+        ),
+        dir.path().join("fd.json"),
+    )
+    .unwrap();
+    let cases: [(&[&str], i32, &str); 12] = [
         (
             &["check", "/dev/zero"],
             1,
@@ -250,6 +258,17 @@ fn endless_inputs_are_refused_as_too_large_within_bounded_memory() {
         (&["decompile", "/dev/zero"], 1, "error[wxc::too-large]"),
         // diff says trouble with 2: 1 means "changes".
         (&["diff", "/dev/zero", "s.toml"], 2, "error[wxc::too-large]"),
+        // Beside a Flow Designer file too, either way round.
+        (
+            &["diff", "/dev/zero", "fd.json"],
+            2,
+            "error[wxc::too-large]",
+        ),
+        (
+            &["diff", "fd.json", "/dev/zero"],
+            2,
+            "error[wxc::too-large]",
+        ),
         (&["textconv", "/dev/zero"], 1, "error[wxc::too-large]"),
         (&["fmt", "zero.toml"], 1, "error[wxc::too-large]"),
     ];
