@@ -34,6 +34,18 @@ fn build_chains(c: &mut Criterion) {
         });
     }
     group.finish();
+    // Requests whose status nobody checks: each draws a warning, linear since the checkers of
+    // each status are found once (a search from every request was quadratic).
+    let mut group = c.benchmark_group("build/unchecked");
+    group.sample_size(10);
+    for nodes in [1000, 4000] {
+        let source = SourceFile::new("requests.toml", chain::unchecked_spec(nodes));
+        group.throughput(Throughput::Elements(nodes as u64));
+        group.bench_with_input(BenchmarkId::from_parameter(nodes), &source, |b, source| {
+            b.iter(|| compiler.build(black_box(source)))
+        });
+    }
+    group.finish();
 }
 
 /// `n` tenants of GetOAuthToken, each with its own URL, passphrase and debug switch.

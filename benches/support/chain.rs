@@ -1,7 +1,32 @@
 //! Generates large specs for benchmarks and scale tests: a chain of HTTP nodes, each followed by
-//! a branch on its status code, `nodes` nodes in all (rounded down to an even number).
+//! a branch on its status code, `nodes` nodes in all (rounded down to an even number); and a
+//! chain of requests whose status nobody checks.
 
 use std::fmt::Write as _;
+
+/// `nodes` HTTP requests in a chain, each reading its reply, none checking a status code: every
+/// node draws `wxc::unchecked-status`, whose search once walked the rest of the chain.
+#[allow(dead_code)]
+pub fn unchecked_spec(nodes: usize) -> String {
+    let mut spec = String::from(
+        "[flow]\nname = \"Requests\"\n\n[trigger]\ntype = \"webhook\"\nevent = \"Requests\"\n\
+         sample = '{\"id\": \"1\"}'\nnext = \"call_0\"\n\n",
+    );
+    for i in 0..nodes.max(1) {
+        let next = if i + 1 == nodes.max(1) {
+            "end:Success".to_string()
+        } else {
+            format!("call_{}", i + 1)
+        };
+        let _ = write!(
+            spec,
+            "[nodes.call_{i}]\ntype = \"http\"\nmethod = \"GET\"\nurl = \"https://api.example.com/items/{i}\"\n\
+             outputs = {{ value = \"$.value\" }}\n\
+             next = {{ onSuccess = \"{next}\", onError = \"end:Error\", onTimeout = \"end:Error\" }}\n\n"
+        );
+    }
+    spec
+}
 
 pub fn chain_spec(nodes: usize) -> String {
     let pairs = (nodes / 2).max(1);
