@@ -1,8 +1,11 @@
 //! Pebble templates evaluated for a run. minijinja renders them where it agrees with Pebble's
 //! documented behaviour (names, attribute and index access, literals, `+ - %` (`*` is own code:
 //! numbers only; `/` is refused),
-//! `and` / `or` / `not`, `~`, filters and tests by name); wxcflow's own code does what it does
+//! `and` / `or` / `not`, filters and tests by name); wxcflow's own code does what it does
 //! not:
+//!
+//! - `~`: each side's text joined (Pebble's `ConcatenateExpression`); beside a looser operator
+//!   or a filter without brackets it stops the run, Pebble joining first;
 //!
 //! - the conditional `a ? b : c` (minijinja has none): rewritten to `(b if a else c)`;
 //! - comparisons (`==`, `!=`, `<`, `>`, `<=`, `>=`, `equals`, `contains`): own functions with
@@ -893,7 +896,7 @@ mod tests {
     }
 
     #[test]
-    fn a_join_adds_nothing_for_null_and_keeps_left_to_right_order_with_sums() {
+    fn a_join_adds_nothing_for_null_and_bracketed_sides_read_as_written() {
         let v = [
             ("n", Value::from(())),
             ("x", Value::from(2)),
