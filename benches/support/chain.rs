@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 
 /// `nodes` HTTP requests in a chain, each reading its reply, none checking a status code: every
 /// node draws `wxc::unchecked-status`, whose search once walked the rest of the chain.
+// Not every bench that includes this file uses it.
 #[allow(dead_code)]
 pub fn unchecked_spec(nodes: usize) -> String {
     let mut spec = String::from(

@@ -746,9 +746,7 @@ fn quoted(list: &[String]) -> String {
 /// With its typed credentials hidden, as a message quotes it.
 fn readable_url(flow: &Flow, url: &str) -> String {
     // Spelled as the message names each read (`start.…` included).
-    let url = refs::rewrite(url, |name| {
-        name.contains('.').then(|| readable_reference(flow, name))
-    });
+    let url = refs::rewrite(url, |name| Some(readable_reference(flow, name)));
     crate::secret::names::url_in_message(&url)
 }
 
