@@ -464,7 +464,7 @@ fn front(
     } else {
         // Handed over: compiled without a copy.
         let rendered = render::Renderer::owning(spec, Some(source))
-            .map(|renderer| renderer.render(tenant, store));
+            .map(|renderer| renderer.render_once(tenant, store));
         (rendered, None)
     };
     let (checked, mut secrets) = match rendered {

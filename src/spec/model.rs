@@ -18,7 +18,7 @@ pub use super::spanned::S;
 pub(crate) use super::spanned::{Shifted, SpannedMap};
 
 /// A whole flow spec.
-#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Spec {
     /// Template parameters: values that differ per tenant, given in a tenant file.
@@ -78,7 +78,7 @@ pub(crate) enum Switch {
 }
 
 /// `[flow]`: the flow settings Cisco documents under the gear icon.
-#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct FlowSection {
     /// The flow's name in Flow Builder.
@@ -97,7 +97,7 @@ pub(crate) struct FlowSection {
 }
 
 /// `[trigger]`: the Start node. Only the inbound webhook trigger is modelled today.
-#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct TriggerSpec {
     #[serde(rename = "type")]

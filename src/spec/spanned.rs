@@ -240,6 +240,12 @@ impl<T> S<T> {
     }
 }
 
+impl<T: Default> Default for S<T> {
+    fn default() -> Self {
+        S::new(0..0, T::default())
+    }
+}
+
 impl<T> Deref for S<T> {
     type Target = Spanned<T>;
     fn deref(&self) -> &Spanned<T> {
