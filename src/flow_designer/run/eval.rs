@@ -6,6 +6,8 @@
 //!
 //! - `~`: each side's text joined (Pebble's `ConcatenateExpression`); beside a looser operator
 //!   or a filter without brackets it stops the run, Pebble joining first;
+//! - `+` with text on either side: both sides' text joined, null as `null` (Pebble's
+//!   `OperatorUtils`; minijinja refuses it);
 //!
 //! - the conditional `a ? b : c` (minijinja has none): rewritten to `(b if a else c)`;
 //! - comparisons (`==`, `!=`, `<`, `>`, `<=`, `>=`, `equals`, `contains`): own functions with
@@ -219,6 +221,7 @@ impl Pebble {
         env.set_formatter(|out, _state, value| out.write_str(&text_of(value)).map_err(Error::from));
         env.add_function("__cmp", compare);
         env.add_function("__mul", multiply);
+        env.add_function("__add", add);
         // Pebble's `~` joins the text of each side, a null side adding nothing
         // (`ConcatenateExpression`); minijinja's would print null as `none`.
         env.add_function("__cat", |a: Value, b: Value| text_of(&a) + &text_of(&b));
@@ -356,6 +359,39 @@ pub(crate) fn too_large() -> EvalError {
     EvalError(format!(
         "the value would be larger than {MAX_RUN_VALUE_BYTES} bytes, the most a run keeps (a value growing in a loop?)"
     ))
+}
+
+/// `+` as Pebble has it (`OperatorUtils.add`, not its documentation): text on either side
+/// joins the two sides' text, a null side written `null` (Java's `String.valueOf`; `~` skips
+/// it); a list gains the other side's items, or the other side; otherwise numbers only.
+fn add(a: Value, b: Value) -> Result<Value, Error> {
+    let text = |v: &Value| match is_null(v) {
+        true => "null".to_string(),
+        false => text_of(v),
+    };
+    if a.kind() == ValueKind::String || b.kind() == ValueKind::String {
+        return Ok(Value::from(text(&a) + &text(&b)));
+    }
+    if a.kind() == ValueKind::Seq {
+        let mut items: Vec<Value> = a.try_iter()?.collect();
+        match b.kind() {
+            ValueKind::Seq => items.extend(b.try_iter()?),
+            _ => items.push(b),
+        }
+        return Ok(Value::from(items));
+    }
+    match (a.as_i64(), b.as_i64()) {
+        (Some(x), Some(y)) if is_number(&a) && is_number(&b) => {
+            if let Some(sum) = x.checked_add(y) {
+                return Ok(Value::from(sum));
+            }
+        }
+        _ => {}
+    }
+    match (is_number(&a) && is_number(&b), as_f64(&a), as_f64(&b)) {
+        (true, Some(x), Some(y)) => Ok(Value::from(x + y)),
+        _ => Err(invalid("`+` adds numbers, or joins text")),
+    }
 }
 
 /// `*` as Pebble has it: numbers only (minijinja would also repeat text, as often as asked).
@@ -691,7 +727,8 @@ fn ends_operand(t: &Tok) -> bool {
         || matches!(t.text.as_str(), ")" | "]" | "}")
 }
 
-/// Sums (`+`, `-`) and joins (`~`) of products, left to right; `~` is wxcflow's own `__cat`.
+/// Sums (`+`, `-`) and joins (`~`) of products, left to right; `~` and `+` are wxcflow's own
+/// `__cat` and `__add`.
 fn term(toks: &[Tok]) -> Result<String, EvalError> {
     empty_operand(toks)?;
     let binary = |i: usize, t: &Tok| {
@@ -728,6 +765,7 @@ fn term(toks: &[Tok]) -> Result<String, EvalError> {
         let right = product(&toks[i + 1..end])?;
         acc = match toks[i].text.as_str() {
             "~" => format!("__cat({acc}, {right})"),
+            "+" => format!("__add({acc}, {right})"),
             op => format!("({acc} {op} {right})"),
         };
     }
@@ -944,6 +982,32 @@ mod tests {
         // Single quotes, and a `#` not before `{`, are text.
         assert_eq!(render("{{ '#{x}' }}", &x).unwrap(), "#{x}");
         assert_eq!(render("{{ \"# {x}\" }}", &x).unwrap(), "# {x}");
+    }
+
+    #[test]
+    fn a_sum_with_text_joins_as_pebble_does() {
+        let v = [
+            ("n", Value::from(())),
+            ("x", Value::from(2)),
+            ("S", Value::from("s")),
+            ("L", Value::from(vec![1, 2])),
+        ];
+        assert_eq!(render("{{ S + 1 }}", &v).unwrap(), "s1");
+        assert_eq!(render("{{ 1 + x + S }}", &v).unwrap(), "3s");
+        assert_eq!(render("{{ S + x + 1 }}", &v).unwrap(), "s21");
+        assert_eq!(
+            render("{{ n + 'x' }}|{{ 'a' + true }}", &v).unwrap(),
+            "nullx|atrue"
+        );
+        assert_eq!(render("{{ missing.field + 'x' }}", &v).unwrap(), "nullx");
+        assert_eq!(render("{{ 1.5 + 'x' }}", &v).unwrap(), "1.5x");
+        assert_eq!(render("{{ x + 2 }}|{{ 0.5 + x }}", &v).unwrap(), "4|2.5");
+        assert_eq!(
+            render("{{ L + 3 }}|{{ L + L }}", &v).unwrap(),
+            "[1, 2, 3]|[1, 2, 1, 2]"
+        );
+        assert!(render("{{ n + 1 }}", &v).is_err());
+        assert!(render("{{ true + 1 }}", &v).is_err());
     }
 
     #[test]
