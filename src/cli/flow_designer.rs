@@ -151,8 +151,20 @@ fn side(s: &Session, path: &Path) -> Result<FdFlow, Failure> {
     if let Some(f) = read_fd(s, path)? {
         return read_checked(s, f, Failure::Unusable(None));
     }
-    let bytes = s.files.read_bounded(path, wxcflow::MAX_INPUT_BYTES)?;
+    // Read as `diff` reads either side of two Webex Connect files: up to an export's limit, the
+    // largest kind; a spec or document is held to its own limit once recognised.
+    let bytes = s.files.read_bounded(path, workflow::Export::MAX_BYTES)?;
     let kind = InputKind::detect(&bytes);
+    if kind == InputKind::Workflow {
+        return Err(Failure::usage(format!(
+            "{}: cannot compare a Flow Designer flow with a Webex Connect .workflow export: its flow is encrypted",
+            path.display()
+        )));
+    }
+    if let Some(d) = wxcflow::flow::limits::too_large(&path.display().to_string(), bytes.len()) {
+        print_diagnostics(s, &[d], &[], Format::Human, false);
+        return Err(Failure::Unusable(None));
+    }
     let children =
         |flow: &wxcflow::flow::Flow| children(s, Some(path), &[], flow, Default::default());
     let (lowered, source) = match kind {

@@ -509,6 +509,41 @@ fn fmt_says_when_line_endings_change() {
 }
 
 #[test]
+fn a_side_beside_a_flow_designer_file_is_read_as_beside_a_spec() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/flow-designer/exports/token-subflow.json"
+        ),
+        dir.path().join("fd.json"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("s.toml"), "[flow]\nname = \"A\"\n").unwrap();
+    std::fs::write(dir.path().join("spaces.toml"), " ".repeat(11_000_000)).unwrap();
+    // Over 10 MiB, under the 24 MiB of an export: a side is read as either could be.
+    let blocks = crate::common::blocks(7, 24_000);
+    std::fs::write(
+        dir.path().join("big.workflow"),
+        crate::common::export(&blocks),
+    )
+    .unwrap();
+    let too_large = "error[wxc::too-large]: spaces.toml is 11000000 bytes; wxcflow reads at most 10485760 (10 MB, the platform's flow size limit)\n\n";
+    let encrypted = "error: big.workflow: cannot compare a Flow Designer flow with a Webex Connect .workflow export: its flow is encrypted\n";
+    for (args, stderr) in [
+        (["diff", "spaces.toml", "s.toml"], too_large),
+        (["diff", "spaces.toml", "fd.json"], too_large),
+        (["diff", "fd.json", "spaces.toml"], too_large),
+        (["diff", "big.workflow", "fd.json"], encrypted),
+        (["diff", "fd.json", "big.workflow"], encrypted),
+    ] {
+        let out = wxcflow(dir.path(), &args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", transcript(&out));
+        assert_eq!(String::from_utf8_lossy(&out.stderr), stderr, "{args:?}");
+    }
+}
+
+#[test]
 fn a_zip_member_over_its_limit_is_refused_within_bounded_memory() {
     use std::io::Write as _;
     let dir = tempfile::tempdir().unwrap();

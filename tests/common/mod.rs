@@ -325,3 +325,30 @@ pub fn under_file_size_limit(dir: &Path, blocks: u32, arguments: &str) -> std::p
         .output()
         .unwrap()
 }
+
+/// Deterministic pseudo-random blocks (xorshift), each below the bound like a real RSA block.
+pub fn blocks(seed: u64, count: usize) -> Vec<[u8; 256]> {
+    let mut state = seed.max(1);
+    (0..count)
+        .map(|_| {
+            let mut block = [0u8; 256];
+            for byte in block.iter_mut() {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                *byte = (state >> 24) as u8;
+            }
+            block[0] %= 0xab; // below the bound's leading byte
+            block
+        })
+        .collect()
+}
+
+/// A `.workflow` export of `blocks`: hex, as Webex Connect writes them.
+pub fn export(blocks: &[[u8; 256]]) -> Vec<u8> {
+    blocks
+        .iter()
+        .flat_map(|b| b.iter())
+        .flat_map(|byte| format!("{byte:02x}").into_bytes())
+        .collect()
+}

@@ -10,31 +10,7 @@ use std::io::Write as _;
 use std::process::Command;
 use wxcflow::tools::workflow::{Export, Inspection, Rejection};
 
-/// Deterministic pseudo-random blocks (xorshift), each below the bound like a real RSA block.
-fn blocks(seed: u64, count: usize) -> Vec<[u8; 256]> {
-    let mut state = seed.max(1);
-    (0..count)
-        .map(|_| {
-            let mut block = [0u8; 256];
-            for byte in block.iter_mut() {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                *byte = (state >> 24) as u8;
-            }
-            block[0] %= 0xab; // below the bound's leading byte
-            block
-        })
-        .collect()
-}
-
-fn export(blocks: &[[u8; 256]]) -> Vec<u8> {
-    blocks
-        .iter()
-        .flat_map(|b| b.iter())
-        .flat_map(|byte| format!("{byte:02x}").into_bytes())
-        .collect()
-}
+use common::{blocks, export};
 
 fn report(bytes: &[u8]) -> String {
     Inspection::of(bytes).render("flow.workflow")
