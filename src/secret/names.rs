@@ -417,8 +417,20 @@ fn without_tabs_or_newlines(text: &str) -> std::borrow::Cow<'_, str> {
 /// `/` does, and the last `@` before its end ends the user information
 /// (`HTTPS:/\user:pass@host` has the user information `user:pass`). Leading spaces and control
 /// characters are passed over, and a web scheme's authority needs no slash (`https:user:pass@host`).
+/// A scheme-relative URL (`//user:pass@host/`, any two of `/` and `\`) takes the scheme of the
+/// page or request it is resolved against: its user information is sent all the same.
 pub(crate) fn url_userinfo(url: &str) -> Option<&str> {
     let url = url.trim_start_matches(|c: char| c <= ' ');
+    fn authority_of(after: &str) -> &str {
+        after.split(['/', '\\', '?', '#']).next().unwrap_or("")
+    }
+    let slashes = without_tabs_or_newlines(url.get(..4).unwrap_or(url));
+    if slashes.starts_with(['/', '\\']) && slashes[1..].starts_with(['/', '\\']) {
+        let after = url.trim_start_matches(['/', '\\', '\t', '\n', '\r']);
+        return authority_of(after)
+            .rsplit_once('@')
+            .map(|(userinfo, _)| userinfo);
+    }
     let (scheme, rest) = url.split_once(':')?;
     // Tabs and line breaks are left out wherever they are, as browsers do.
     let scheme = without_tabs_or_newlines(scheme);
@@ -433,8 +445,9 @@ pub(crate) fn url_userinfo(url: &str) -> Option<&str> {
     if !scheme_like || (after.len() == rest.len() && !web) {
         return None;
     }
-    let authority = after.split(['/', '\\', '?', '#']).next().unwrap_or("");
-    authority.rsplit_once('@').map(|(userinfo, _)| userinfo)
+    authority_of(after)
+        .rsplit_once('@')
+        .map(|(userinfo, _)| userinfo)
 }
 
 #[cfg(test)]
@@ -474,6 +487,9 @@ mod tests {
             "HTTP:\\u:PW@h.example.com/",
             "ht\ttps://u:PW@h.example.com/",
             "https:/\n/u:PW@h.example.com/",
+            "//u:PW@h.example.com/",
+            " \\\\u:PW@h.example.com",
+            "/\t/u:PW@h.example.com/x@y",
         ] {
             assert_eq!(url_userinfo(url), Some("u:PW"), "{url}");
             assert!(!url_in_message(url).contains("PW"), "{url}");
@@ -495,6 +511,8 @@ mod tests {
             "mailto:u:PW@h.example.com",
             "https://h.example.com/?next=a:b@c",
             "a b:/u:p@h",
+            "/u:p@h/",
+            "/path/x@y",
         ] {
             assert_eq!(url_userinfo(url), None, "{url}");
         }

@@ -1955,8 +1955,8 @@ fn a_spec_or_document_that_does_not_build_shows_no_typed_credential() {
 }
 
 /// A diagnostic's message that quotes a URL quotes it with its typed credentials hidden (an
-/// uppercase scheme, a control character, a backslash after the scheme: each refused, each
-/// still a URL with a password to a browser), in text, JSON and SARIF; and a Flow Designer build
+/// uppercase scheme, a control character, a backslash after the scheme, no scheme at all: each
+/// refused, each still a URL with a password to a browser), in text, JSON and SARIF; and a Flow Designer build
 /// of a Webex Connect spec quotes the proxy and notify URL lines it refuses with theirs hidden.
 #[test]
 fn messages_and_quoted_lines_hide_the_credentials_of_the_urls_they_quote() {
@@ -1982,6 +1982,12 @@ fn messages_and_quoted_lines_hide_the_credentials_of_the_urls_they_quote() {
         (
             "backslash.toml",
             spec("'https:/\\u:URLPW@h.example.com/'", ""),
+        ),
+        // No scheme: the page's or request's, its user information sent all the same.
+        ("relative.toml", spec("\"//u:URLPW@h.example.com/\"", "")),
+        (
+            "relative-backslash.toml",
+            spec("'\\\\u:URLPW@h.example.com'", ""),
         ),
     ];
     for (name, text) in &files {
