@@ -1,20 +1,21 @@
-//! Pebble templates evaluated for a run. minijinja renders them where it agrees with Pebble's
-//! documented behaviour (names, attribute and index access, literals, `+ - %` (`*` is own code:
-//! numbers only; `/` is refused),
-//! `and` / `or` / `not`, filters and tests by name); wxcflow's own code does what it does
-//! not:
+//! Pebble templates evaluated for a run. minijinja renders them where it agrees with Pebble
+//! (names, attribute and index access, literals, `-`, filters and tests by name, `if`, `for`,
+//! `set`); wxcflow's own code does what it does not (docs/flow-designer.md has the table):
 //!
 //! - `~`: each side's text joined (Pebble's `ConcatenateExpression`); beside a looser operator
 //!   or a filter without brackets it stops the run, Pebble joining first;
 //! - `+` with text on either side: both sides' text joined, null as `null` (Pebble's
-//!   `OperatorUtils`; minijinja refuses it);
-//!
+//!   `OperatorUtils`; minijinja refuses it); `*` and `%` numbers only, `%` as Java's remainder;
+//! - `and`, `or`, `not`, `? :` and `{% if %}` read each side as Pebble reads a boolean
+//!   (`TypeUtils`) and give booleans; `not`, and an `is` test, beside another operator without
+//!   brackets stop the run (Pebble's `not` takes one operand, its `is` all before it);
 //! - the conditional `a ? b : c` (minijinja has none): rewritten to `(b if a else c)`;
 //! - comparisons (`==`, `!=`, `<`, `>`, `<=`, `>=`, `equals`, `contains`): own functions with
 //!   Pebble's rules [assumed: Java's `equals`, numbers widened]: numbers compare as numbers
 //!   whatever their type, a number never equals text, and ordering text or text with a number
 //!   is an error [assumed: Pebble's `OperatorUtils` orders numbers only];
 //! - `is empty` (null, empty text, empty list or map), `is null`, `is defined`;
+//! - `loop.index` and `loop.revindex` count from 0, as in Pebble;
 //! - an attribute of something that does not exist reads as null (Pebble's non-strict mode),
 //!   through minijinja's chainable undefined;
 //! - how values print: `true` / `false` (minijinja: `True`), null as nothing, in `~` too
@@ -22,8 +23,9 @@
 //! - the filters `slice`, `default`, `capitalize`, `urlencode` (Pebble's own meanings), and
 //!   `lower`, `upper`, `trim`, `length`, `abs`, `first`, `last`, `join` (the same in both).
 //!
-//! Anything else (another filter, test or function, `/`, a tag other than `if`, `for`, `set`) does not
-//! render: the caller stops the run at the activity, never guessing.
+//! Anything else (another filter, test or function, `/`, `..`, minijinja's `in`, inline `if`
+//! and slices, a tag other than `if`, `for`, `set`) does not render: the caller stops the run at
+//! the activity, never guessing.
 
 use crate::flow::limits::MAX_RUN_VALUE_BYTES;
 use minijinja::value::{Kwargs, Value, ValueKind};
@@ -222,6 +224,8 @@ impl Pebble {
         env.add_function("__cmp", compare);
         env.add_function("__mul", multiply);
         env.add_function("__add", add);
+        env.add_function("__mod", remainder);
+        env.add_function("__bool", truth);
         // Pebble's `~` joins the text of each side, a null side adding nothing
         // (`ConcatenateExpression`); minijinja's would print null as `none`.
         env.add_function("__cat", |a: Value, b: Value| text_of(&a) + &text_of(&b));
@@ -394,6 +398,42 @@ fn add(a: Value, b: Value) -> Result<Value, Error> {
     }
 }
 
+/// A value where Pebble wants a boolean (`and`, `or`, `not`, `? :`, `{% if %}`; its
+/// `TypeUtils.compatibleCast`): null is false, a number is true unless zero, text unless empty
+/// [assumed: Pebble 3.2's reading; older versions refuse text there]; a list or a map is an
+/// error, as in Pebble.
+fn truth(v: Value) -> Result<bool, Error> {
+    if is_null(&v) {
+        return Ok(false);
+    }
+    match v.kind() {
+        ValueKind::Bool => Ok(v.is_true()),
+        ValueKind::Number => Ok(as_f64(&v).is_some_and(|x| x != 0.0 && !x.is_nan())),
+        ValueKind::String => Ok(v.as_str().is_some_and(|s| !s.is_empty())),
+        other => Err(invalid(format!(
+            "a {other} where a boolean is wanted (Pebble takes a boolean, number or text)"
+        ))),
+    }
+}
+
+/// `%` as Pebble has it: Java's remainder, with the sign of the dividend (`-7 % 3` is `-1`;
+/// minijinja's is Python's, `2`), numbers only; a whole number by zero is an error.
+fn remainder(a: Value, b: Value) -> Result<Value, Error> {
+    match (a.as_i64(), b.as_i64()) {
+        (Some(x), Some(y)) if is_number(&a) && is_number(&b) => {
+            return x
+                .checked_rem(y)
+                .map(Value::from)
+                .ok_or_else(|| invalid("`%` by zero"));
+        }
+        _ => {}
+    }
+    match (is_number(&a) && is_number(&b), as_f64(&a), as_f64(&b)) {
+        (true, Some(x), Some(y)) => Ok(Value::from(x % y)),
+        _ => Err(invalid("`%` takes numbers only")),
+    }
+}
+
 /// `*` as Pebble has it: numbers only (minijinja would also repeat text, as often as asked).
 fn multiply(a: Value, b: Value) -> Result<Value, Error> {
     match (a.as_i64(), b.as_i64()) {
@@ -429,6 +469,9 @@ fn describe(e: &Error) -> String {
 pub(crate) fn translate(template: &str) -> Result<String, EvalError> {
     let mut out = String::new();
     let mut rest = template;
+    // How many `for` loops the text at hand is in: there `loop` is Pebble's loop variables.
+    let mut loops = 0usize;
+    let tokens_at = |text: &str, loops: usize| loop_variables(tokens(text)?, loops > 0);
     loop {
         // One pass for either opening (looking for each apart is quadratic in the blocks).
         let open =
@@ -467,21 +510,31 @@ pub(crate) fn translate(template: &str) -> Result<String, EvalError> {
                 .collect();
             let after = &trimmed[word.len()..];
             let translated = match word.as_str() {
-                "if" => format!(" if {} ", expression(&tokens(after)?)?),
-                "elseif" => format!(" elif {} ", expression(&tokens(after)?)?),
+                "if" => format!(" if __bool({}) ", expression(&tokens_at(after, loops)?)?),
+                "elseif" => format!(" elif __bool({}) ", expression(&tokens_at(after, loops)?)?),
                 "set" => {
                     let Some((name, value)) = after.split_once('=') else {
                         return Err(EvalError("`set` without `=`".into()));
                     };
-                    format!(" set {} = {} ", name.trim(), expression(&tokens(value)?)?)
+                    format!(
+                        " set {} = {} ",
+                        name.trim(),
+                        expression(&tokens_at(value, loops)?)?
+                    )
                 }
                 "for" => {
                     let Some((names, items)) = after.split_once(" in ") else {
                         return Err(EvalError("`for` without `in`".into()));
                     };
-                    format!(" for {} in {} ", names.trim(), expression(&tokens(items)?)?)
+                    let items = expression(&tokens_at(items, loops)?)?;
+                    loops += 1;
+                    format!(" for {} in {items} ", names.trim())
                 }
-                "else" | "endif" | "endfor" => body.to_string(),
+                "endfor" => {
+                    loops = loops.saturating_sub(1);
+                    body.to_string()
+                }
+                "else" | "endif" => body.to_string(),
                 other => {
                     return Err(EvalError(format!(
                         "the tag `{other}` is not evaluated by the simulator"
@@ -492,7 +545,7 @@ pub(crate) fn translate(template: &str) -> Result<String, EvalError> {
         } else {
             out.push_str(&format!(
                 "{{{{{lead} {} {trail}}}}}",
-                expression(&tokens(body)?)?
+                expression(&tokens_at(body, loops)?)?
             ));
         }
         rest = &rest[end + 2..];
@@ -548,6 +601,34 @@ fn tokens(text: &str) -> Result<Vec<Tok>, EvalError> {
         });
     }
     Ok(out)
+}
+
+/// Within a loop, Pebble's loop variables as minijinja names them: `loop.index` and
+/// `loop.revindex` count from 0 in Pebble (its `ForNode`), from 1 in minijinja (whose
+/// `index0`, `revindex0` count from 0); `first`, `last` and `length` are alike. Any other
+/// member of `loop` (minijinja has more) stops the run.
+fn loop_variables(mut toks: Vec<Tok>, in_loop: bool) -> Result<Vec<Tok>, EvalError> {
+    if !in_loop {
+        return Ok(toks);
+    }
+    for i in 2..toks.len() {
+        let after_loop =
+            is(&toks[i - 1], ".") && is(&toks[i - 2], "loop") && (i < 3 || !is(&toks[i - 3], "."));
+        if !after_loop {
+            continue;
+        }
+        toks[i].text = match toks[i].text.as_str() {
+            "index" => "index0".to_string(),
+            "revindex" => "revindex0".to_string(),
+            "first" | "last" | "length" => continue,
+            other => {
+                return Err(EvalError(format!(
+                    "{NOT_MODELLED}: `loop.{other}` (Pebble's loop has index, revindex, first, last and length)"
+                )))
+            }
+        };
+    }
+    Ok(toks)
 }
 
 /// A double-quoted string that interpolates (`"PIN #{Pin}!"`, from the quote at `start` to the
@@ -650,7 +731,7 @@ fn expression(toks: &[Tok]) -> Result<String, EvalError> {
         return Err(EvalError("a `?` without its `:`".into()));
     };
     Ok(format!(
-        "(({}) if ({}) else ({}))",
+        "(({}) if __bool({}) else ({}))",
         expression(&toks[q + 1..c])?,
         or(&toks[..q])?,
         expression(&toks[c + 1..])?
@@ -667,10 +748,12 @@ fn split_join(
     if at.is_empty() {
         return next(toks);
     }
+    // Each side as Pebble reads it where it wants a boolean: minijinja's `and` and `or` give
+    // back a side itself (`true and "x"` is `x`), Pebble's a boolean.
     let mut parts = Vec::new();
     let mut from = 0;
     for i in at.into_iter().chain([toks.len()]) {
-        parts.push(format!("({})", next(&toks[from..i])?));
+        parts.push(format!("__bool({})", next(&toks[from..i])?));
         from = i + 1;
     }
     Ok(parts.join(&format!(" {word} ")))
@@ -687,9 +770,55 @@ fn and(toks: &[Tok]) -> Result<String, EvalError> {
 fn not(toks: &[Tok]) -> Result<String, EvalError> {
     empty_operand(toks)?;
     if is(&toks[0], "not") {
-        return Ok(format!("not ({})", not(&toks[1..])?));
+        // Pebble's `not` binds tighter than any operator (500 in its CoreExtension): `not a ==
+        // b` is `(not a) == b`. Where that order would matter, the run stops.
+        if !binary_operators(&toks[1..])?.is_empty() {
+            return Err(EvalError(format!(
+                "{NOT_MODELLED}: `not` before an operator without brackets (Pebble's `not` takes the first operand alone); bracket what is meant"
+            )));
+        }
+        return Ok(format!("not __bool({})", not(&toks[1..])?));
     }
-    comparison(toks)
+    test(toks)
+}
+
+/// The positions of the binary operators at this level below `and` and `or`: those of
+/// [`BINARY`], each after an operand.
+fn binary_operators(toks: &[Tok]) -> Result<Vec<usize>, EvalError> {
+    top_level(toks, |i, t| {
+        BINARY.contains(&t.text.as_str()) && i > 0 && ends_operand(&toks[i - 1])
+    })
+}
+
+/// Pebble's binary operators below `and` and `or`, as the tokens spell them.
+const BINARY: [&str; 16] = [
+    "is", "contains", "==", "equals", "!=", "<", ">", "<=", ">=", "+", "-", "*", "/", "%", "|", "~",
+];
+
+/// A test (`x is empty`, `x is not null`): Pebble tests everything before `is` (20 in its
+/// CoreExtension, below comparisons, sums and joins: `a ~ b is empty` is `(a ~ b) is empty`), and
+/// goes on after the test's name (`x is empty == false`); minijinja tests the last operand.
+/// Where the two would differ (another operator on either side without brackets), the run
+/// stops.
+fn test(toks: &[Tok]) -> Result<String, EvalError> {
+    let at = top_level(toks, |i, t| {
+        is(t, "is") && i > 0 && ends_operand(&toks[i - 1])
+    })?;
+    let Some(&i) = at.first() else {
+        return comparison(toks);
+    };
+    let (operand, named) = (&toks[..i], &toks[i + 1..]);
+    empty_operand(operand)?;
+    let negated = named.first().is_some_and(|t| is(t, "not"));
+    let name = &named[usize::from(negated)..];
+    let plain_name = name.len() == 1 && ends_operand(&name[0]);
+    if at.len() > 1 || !binary_operators(operand)?.is_empty() || !plain_name {
+        return Err(EvalError(format!(
+            "{NOT_MODELLED}: `is` beside another operator without brackets (Pebble tests everything before `is`); bracket what is meant"
+        )));
+    }
+    let not = if negated { "not " } else { "" };
+    Ok(format!("({}) is {not}{}", factor(operand)?, name[0].text))
 }
 
 const COMPARISONS: [&str; 8] = ["==", "!=", "<", ">", "<=", ">=", "equals", "contains"];
@@ -772,7 +901,7 @@ fn term(toks: &[Tok]) -> Result<String, EvalError> {
     Ok(acc)
 }
 
-/// Products (`*`, `%`), left to right; `*` is wxcflow's own `__mul`, numbers only.
+/// Products (`*`, `%`), left to right; wxcflow's own `__mul` and `__mod`, numbers only.
 fn product(toks: &[Tok]) -> Result<String, EvalError> {
     empty_operand(toks)?;
     let binary = |i: usize, t: &Tok| {
@@ -789,7 +918,7 @@ fn product(toks: &[Tok]) -> Result<String, EvalError> {
         acc = if is(&toks[i], "*") {
             format!("__mul({acc}, {right})")
         } else {
-            format!("({acc} % {right})")
+            format!("__mod({acc}, {right})")
         };
     }
     Ok(acc)
@@ -803,6 +932,16 @@ fn factor(toks: &[Tok]) -> Result<String, EvalError> {
     let mut i = 0;
     while i < toks.len() {
         let t = &toks[i];
+        // Words and operators Pebble does not have, which minijinja would evaluate: the
+        // inline `a if b else c`, `in`, and Pebble's own range `a..b`.
+        let after_dot = i > 0 && is(&toks[i - 1], ".");
+        let unknown_word = matches!(t.text.as_str(), "if" | "else" | "in") && !after_dot;
+        if unknown_word || (is(t, ".") && toks.get(i + 1).is_some_and(|u| is(u, "."))) {
+            let what = if unknown_word { t.text.as_str() } else { ".." };
+            return Err(EvalError(format!(
+                "{NOT_MODELLED}: `{what}` (minijinja reads it, Pebble does not or reads it otherwise)"
+            )));
+        }
         if t.text == "/" {
             return Err(EvalError(
                 "`/` is not evaluated: Pebble divides integers as integers, minijinja does not"
@@ -844,6 +983,11 @@ fn factor(toks: &[Tok]) -> Result<String, EvalError> {
                     // A map entry `key: value` is two expressions.
                     let colon = top_level(item, |_, u| is(u, ":"))?;
                     match (t.text.as_str(), colon.first()) {
+                        ("[", Some(_)) => {
+                            return Err(EvalError(format!(
+                                "{NOT_MODELLED}: `[a:b]` is minijinja's slice, not Pebble's (Pebble has the `slice` filter)"
+                            )))
+                        }
                         ("{", Some(&k)) => items.push(format!(
                             "{}: {}",
                             expression(&item[..k])?,
@@ -1008,6 +1152,109 @@ mod tests {
         );
         assert!(render("{{ n + 1 }}", &v).is_err());
         assert!(render("{{ true + 1 }}", &v).is_err());
+    }
+
+    #[test]
+    fn a_test_beside_another_operator_without_brackets_is_not_modelled() {
+        // Pebble tests everything before `is` (`("x" ~ E) is empty`); minijinja the last operand.
+        let v = [("E", Value::from("")), ("x", Value::from(2))];
+        for template in [
+            "{{ \"x\" ~ E is empty }}",
+            "{{ x + 1 is null }}",
+            "{{ x == 2 is null }}",
+            "{{ E is empty == true }}",
+            "{{ E is empty is null }}",
+            "{{ not E is empty }}",
+            "{{ not x == 2 }}",
+        ] {
+            let e = render(template, &v).unwrap_err();
+            assert!(e.is_not_modelled(), "{template}: {e}");
+        }
+        assert_eq!(render("{{ (\"x\" ~ E) is empty }}", &v).unwrap(), "false");
+        assert_eq!(
+            render("{{ E is not empty or x.y is null }}", &v).unwrap(),
+            "true"
+        );
+        assert_eq!(
+            render("{{ not (x == 2) }}|{{ not E }}", &v).unwrap(),
+            "false|true"
+        );
+    }
+
+    #[test]
+    fn booleans_are_read_as_pebble_reads_them() {
+        let v = [("L", Value::from(vec![1])), ("E", Value::from(""))];
+        assert_eq!(
+            render("{{ true and 'x' }}|{{ 0 or 'b' }}", &v).unwrap(),
+            "true|true"
+        );
+        assert_eq!(
+            render("{{ '' or 0 }}|{{ E or missing }}", &v).unwrap(),
+            "false|false"
+        );
+        assert_eq!(
+            render("{{ 2 ? 'y' : 'n' }}|{{ E ? 'y' : 'n' }}", &v).unwrap(),
+            "y|n"
+        );
+        assert_eq!(
+            render("{% if 'a' %}y{% endif %}{% if 0 %}n{% endif %}", &v).unwrap(),
+            "y"
+        );
+        assert!(render("{{ L and true }}", &v).is_err());
+        assert!(render("{% if L %}y{% endif %}", &v).is_err());
+    }
+
+    #[test]
+    fn a_remainder_has_the_sign_of_the_dividend_as_in_java() {
+        assert_eq!(
+            render("{{ -7 % 3 }}|{{ 7 % -3 }}|{{ 7 % 3 }}", &[]).unwrap(),
+            "-1|1|1"
+        );
+        assert_eq!(render("{{ -7.5 % 2 }}", &[]).unwrap(), "-1.5");
+        assert!(render("{{ 7 % 0 }}", &[]).is_err());
+        assert!(render("{{ 'a' % 2 }}", &[]).is_err());
+    }
+
+    #[test]
+    fn what_pebble_does_not_have_is_not_modelled() {
+        let v = [("x", Value::from("xyz")), ("L", Value::from(vec![1, 2, 3]))];
+        for template in [
+            "{{ 1..3 }}",
+            "{{ (1..3) | length }}",
+            "{{ 'a' if true else 'b' }}",
+            "{{ 'x' in x }}",
+            "{{ L[0:2] }}",
+            "{% for i in L %}{{ loop.index0 }}{% endfor %}",
+            "{% for i in L %}{{ loop.cycle('a', 'b') }}{% endfor %}",
+        ] {
+            let e = render(template, &v).unwrap_err();
+            assert!(e.is_not_modelled(), "{template}: {e}");
+        }
+        // A member of that name is a member.
+        let m = [(
+            "m",
+            Value::from_serialize(serde_json::json!({"in": 1, "if": 2})),
+        )];
+        assert_eq!(render("{{ m.in }}{{ m.if }}", &m).unwrap(), "12");
+    }
+
+    #[test]
+    fn loop_variables_count_from_zero_as_in_pebble() {
+        let v = [("L", Value::from(vec![7, 8, 9]))];
+        assert_eq!(
+            render(
+                "{% for i in L %}{{ loop.index }}{{ loop.revindex }}{{ loop.first }}{{ loop.last }}{{ loop.length }};{% endfor %}",
+                &v
+            )
+            .unwrap(),
+            "02truefalse3;11falsefalse3;20falsetrue3;"
+        );
+        // Outside a loop, `loop` is a name like any other.
+        let named = [(
+            "loop",
+            Value::from_serialize(serde_json::json!({"index": 5})),
+        )];
+        assert_eq!(render("{{ loop.index }}", &named).unwrap(), "5");
     }
 
     #[test]
