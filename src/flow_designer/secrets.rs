@@ -406,19 +406,27 @@ pub(crate) fn credentials(a: &Activity, secret_variables: &BTreeSet<String>) -> 
             }
         }
     }
-    for (name, value) in members("httpRequestHeaders") {
+    // A header or query parameter of any name that types a URL with a credential in clear
+    // (`Referer: https://user:pass@host/`) carries it as well.
+    let credential = |name: &str, value: &Value, what: &str| {
         if is_credential_header(name) && typed(value) {
+            return Some(format!("{what} `{name}`"));
+        }
+        typed_url_credential(Some(value)).map(|place| format!("{place} in {what} `{name}`"))
+    };
+    for (name, value) in members("httpRequestHeaders") {
+        if let Some(place) = credential(name, value, "header") {
             found.push(Credential {
-                place: format!("header `{name}`"),
+                place,
                 setting: setting(&["httpRequestHeaders", name]),
             });
         }
     }
     // A query parameter is named as a credential as one in the URL is (`key`, `apikey`).
     for (name, value) in members("httpQueryParameters") {
-        if is_credential_header(name) && typed(value) {
+        if let Some(place) = credential(name, value, "query parameter") {
             found.push(Credential {
-                place: format!("query parameter `{name}`"),
+                place,
                 setting: setting(&["httpQueryParameters", name]),
             });
         }

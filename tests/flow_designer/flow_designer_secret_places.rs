@@ -130,6 +130,27 @@ fn credential_shapes() -> Vec<(&'static str, Value, &'static str)> {
         set_property(&mut export, "Lookup", &["httpRequestUrl"], json!(url));
         cases.push((what, export, secret));
     }
+    // A header or query parameter of any name carries a URL's credential all the same.
+    for (what, key, name, url, secret) in [
+        (
+            "a URL's password in an ordinary header",
+            "httpRequestHeaders",
+            "Referer",
+            "https://u:REFERER-PW-3141@ref.example.com/",
+            "REFERER-PW-3141",
+        ),
+        (
+            "a URL's credential parameter in an ordinary query parameter",
+            "httpQueryParameters",
+            "next",
+            "https://ref.example.com/?apikey=NEXT-KEY-2718",
+            "NEXT-KEY-2718",
+        ),
+    ] {
+        let mut export = voice_lookup();
+        set_property(&mut export, "Lookup", &[key, name], json!(url));
+        cases.push((what, export, secret));
+    }
     let mut lines = voice_lookup();
     set_property(
         &mut lines,
