@@ -5,12 +5,14 @@
 //! - `~`: each side's text joined (Pebble's `ConcatenateExpression`); beside a looser operator
 //!   or a filter without brackets it stops the run, Pebble joining first;
 //! - `+` with text on either side: both sides' text joined, null as `null` (Pebble's
-//!   `OperatorUtils`; minijinja refuses it); `*` and `%` numbers only, `%` as Java's remainder;
+//!   `OperatorUtils`; minijinja refuses it); `+ - * %` of numbers as Java's widening
+//!   arithmetic (a `long` wraps), `%` as Java's remainder;
 //! - `and`, `or`, `not`, `? :` and `{% if %}` read each side as Pebble reads a boolean
 //!   (`TypeUtils`) and give booleans; `not`, and an `is` test, beside another operator without
 //!   brackets stop the run (Pebble's `not` takes one operand, its `is` all before it);
 //! - the conditional `a ? b : c` (minijinja has none): rewritten to `(b if a else c)`;
-//! - comparisons (`==`, `!=`, `<`, `>`, `<=`, `>=`, `equals`, `contains`): own functions with
+//! - comparisons (`==`, `!=`, `<`, `>`, `<=`, `>=`, `equals`, grouped from the left;
+//!   `contains` below them, as Pebble's `ContainsExpression`): own functions with
 //!   Pebble's rules [assumed: Java's `equals`, numbers widened]: numbers compare as numbers
 //!   whatever their type, a number never equals text, and ordering text or text with a number
 //!   is an error [assumed: Pebble's `OperatorUtils` orders numbers only];
@@ -18,10 +20,14 @@
 //! - `loop.index` and `loop.revindex` count from 0, as in Pebble;
 //! - an attribute of something that does not exist reads as null (Pebble's non-strict mode),
 //!   through minijinja's chainable undefined;
-//! - how values print: `true` / `false` (minijinja: `True`), null as nothing, in `~` too
-//!   (Pebble's `ConcatenateExpression` skips a null side; minijinja's `~` prints `none`);
+//! - how values print, as Java's `toString`: `true` / `false` (minijinja: `True`), null as
+//!   nothing, in `~` too (Pebble's `ConcatenateExpression` skips a null side), a decimal as
+//!   `Double.toString`, a list as `[a, null]`; a map is not modelled;
+//! - `is empty` and `default` take text of blanks as empty; `{% for %}` goes through a list
+//!   (null: nothing; text: an error; a map: not modelled);
 //! - the filters `slice`, `default`, `capitalize`, `urlencode` (Pebble's own meanings), and
-//!   `lower`, `upper`, `trim`, `length`, `abs`, `first`, `last`, `join` (the same in both).
+//!   `lower`, `upper`, `trim`, `length`, `abs`, `first`, `last` (the same in both), `join`
+//!   (a list only, null items as `null`).
 //!
 //! Anything else (another filter, test or function, `/`, `..`, minijinja's `in`, inline `if`
 //! and slices, a tag other than `if`, `for`, `set`) does not render: the caller stops the run at
@@ -150,7 +156,10 @@ fn empty(v: &Value) -> bool {
         return true;
     }
     match v.kind() {
-        ValueKind::String => v.as_str().is_some_and(str::is_empty),
+        // Pebble's EmptyTest: text of blanks is empty (Java's `trim`).
+        ValueKind::String => v
+            .as_str()
+            .is_some_and(|s| s.trim_matches(|c| c <= ' ').is_empty()),
         ValueKind::Seq | ValueKind::Map => v.len() == Some(0),
         _ => false,
     }
@@ -203,14 +212,61 @@ pub(crate) fn urlencode(v: Value) -> String {
     out
 }
 
-fn text_of(v: &Value) -> String {
+/// A value as Pebble prints it (Java's `toString`): null as nothing, `true` / `false`, a
+/// decimal as Java's `Double.toString` (`3.0`, `1.0E7`), a list as `[a, null, 1]`. A map's
+/// text depends on the Java map behind it, which a run cannot know: not modelled.
+fn text_of(v: &Value) -> Result<String, Error> {
     if is_null(v) {
-        String::new()
-    } else if v.kind() == ValueKind::Bool {
-        v.is_true().to_string()
-    } else {
-        v.to_string()
+        return Ok(String::new());
     }
+    java_text(v)
+}
+
+/// [`text_of`], but null as `null` (Java's `String.valueOf`, as `+` and `join` write it).
+fn java_text(v: &Value) -> Result<String, Error> {
+    Ok(match v.kind() {
+        _ if is_null(v) => "null".to_string(),
+        ValueKind::Bool => v.is_true().to_string(),
+        ValueKind::Number if !v.is_integer() => java_double(as_f64(v).unwrap_or(f64::NAN)),
+        ValueKind::Seq => {
+            let items: Result<Vec<String>, Error> = v.try_iter()?.map(|x| java_text(&x)).collect();
+            format!("[{}]", items?.join(", "))
+        }
+        ValueKind::Map => {
+            return Err(not_modelled(
+                "printing a map (Java prints it as its map type does)",
+            ))
+        }
+        _ => v.to_string(),
+    })
+}
+
+/// A decimal as Java's `Double.toString` writes it: the shortest digits that read back [assumed:
+/// Java 19's, as Rust's], at least one after the point, in scientific form (`1.0E7`, `1.0E-5`)
+/// below 10^-3 and from 10^7.
+fn java_double(x: f64) -> String {
+    if x.is_nan() {
+        return "NaN".to_string();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { "Infinity" } else { "-Infinity" }.to_string();
+    }
+    let with_point = |digits: String| match digits.contains('.') {
+        true => digits,
+        false => digits + ".0",
+    };
+    let size = x.abs();
+    if size == 0.0 || (1e-3..1e7).contains(&size) {
+        return with_point(format!("{x}"));
+    }
+    let scientific = format!("{x:e}");
+    let (mantissa, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));
+    format!("{}E{exponent}", with_point(mantissa.to_string()))
+}
+
+/// An error that stops the run as not modelled: Pebble would do something the run cannot tell.
+fn not_modelled(what: &str) -> Error {
+    invalid(format!("{NOT_MODELLED}: {what}"))
 }
 
 impl Pebble {
@@ -220,7 +276,9 @@ impl Pebble {
         env.set_undefined_behavior(UndefinedBehavior::Chainable);
         // Loops within loops cannot run for ever: a render stops past this much work.
         env.set_fuel(Some(crate::flow::limits::MAX_TEMPLATE_FUEL));
-        env.set_formatter(|out, _state, value| out.write_str(&text_of(value)).map_err(Error::from));
+        env.set_formatter(|out, _state, value| {
+            out.write_str(&text_of(value)?).map_err(Error::from)
+        });
         env.add_function("__cmp", compare);
         env.add_function("__mul", multiply);
         env.add_function("__add", add);
@@ -228,7 +286,12 @@ impl Pebble {
         env.add_function("__bool", truth);
         // Pebble's `~` joins the text of each side, a null side adding nothing
         // (`ConcatenateExpression`); minijinja's would print null as `none`.
-        env.add_function("__cat", |a: Value, b: Value| text_of(&a) + &text_of(&b));
+        env.add_function("__cat", |a: Value, b: Value| {
+            Ok::<_, Error>(text_of(&a)? + &text_of(&b)?)
+        });
+        env.add_function("__sub", subtract);
+        env.add_function("__contains", contains);
+        env.add_function("__iterable", iterable);
         env.add_function("__name", |state: &minijinja::State, name: &str| {
             state.lookup(name).unwrap_or(Value::UNDEFINED)
         });
@@ -241,17 +304,23 @@ impl Pebble {
             "default",
             |v: Value, d: Value| if empty(&v) { d } else { v },
         );
-        env.add_filter("capitalize", |v: Value| {
-            let s = text_of(&v);
+        env.add_filter("capitalize", |v: Value| -> Result<String, Error> {
+            let s = text_of(&v)?;
             let mut chars = s.chars();
-            match chars.next() {
+            Ok(match chars.next() {
                 Some(c) => c.to_uppercase().collect::<String>() + chars.as_str(),
                 None => String::new(),
-            }
+            })
         });
-        env.add_filter("lower", |v: Value| text_of(&v).to_lowercase());
-        env.add_filter("upper", |v: Value| text_of(&v).to_uppercase());
-        env.add_filter("trim", |v: Value| text_of(&v).trim().to_string());
+        env.add_filter("lower", |v: Value| {
+            Ok::<_, Error>(text_of(&v)?.to_lowercase())
+        });
+        env.add_filter("upper", |v: Value| {
+            Ok::<_, Error>(text_of(&v)?.to_uppercase())
+        });
+        env.add_filter("trim", |v: Value| {
+            Ok::<_, Error>(text_of(&v)?.trim().to_string())
+        });
         env.add_filter("length", |v: Value| -> Result<usize, Error> {
             if let Some(s) = v.as_str() {
                 return Ok(s.chars().count());
@@ -284,9 +353,18 @@ impl Pebble {
         });
         env.add_filter(
             "join",
+            // Pebble's JoinFilter: a list only (text or a map is an error), each item as
+            // Java's StringBuilder appends it (null as `null`); null joins to nothing.
             |v: Value, sep: Option<String>, _: Kwargs| -> Result<String, Error> {
-                let parts: Vec<String> = v.try_iter()?.map(|x| text_of(&x)).collect();
-                Ok(parts.join(sep.as_deref().unwrap_or("")))
+                if is_null(&v) {
+                    return Ok(String::new());
+                }
+                if v.kind() != ValueKind::Seq {
+                    return Err(invalid(format!("`join` takes a list, not {}", v.kind())));
+                }
+                let parts: Result<Vec<String>, Error> =
+                    v.try_iter()?.map(|x| java_text(&x)).collect();
+                Ok(parts?.join(sep.as_deref().unwrap_or("")))
             },
         );
         Pebble { env }
@@ -369,12 +447,8 @@ pub(crate) fn too_large() -> EvalError {
 /// joins the two sides' text, a null side written `null` (Java's `String.valueOf`; `~` skips
 /// it); a list gains the other side's items, or the other side; otherwise numbers only.
 fn add(a: Value, b: Value) -> Result<Value, Error> {
-    let text = |v: &Value| match is_null(v) {
-        true => "null".to_string(),
-        false => text_of(v),
-    };
     if a.kind() == ValueKind::String || b.kind() == ValueKind::String {
-        return Ok(Value::from(text(&a) + &text(&b)));
+        return Ok(Value::from(java_text(&a)? + &java_text(&b)?));
     }
     if a.kind() == ValueKind::Seq {
         let mut items: Vec<Value> = a.try_iter()?.collect();
@@ -384,18 +458,89 @@ fn add(a: Value, b: Value) -> Result<Value, Error> {
         }
         return Ok(Value::from(items));
     }
-    match (a.as_i64(), b.as_i64()) {
-        (Some(x), Some(y)) if is_number(&a) && is_number(&b) => {
-            if let Some(sum) = x.checked_add(y) {
-                return Ok(Value::from(sum));
+    arithmetic(&a, &b, i64::wrapping_add, |x, y| x + y)
+        .ok_or_else(|| invalid("`+` adds numbers, or joins text"))
+}
+
+/// `-` as Pebble has it: numbers only [assumed: a list less an item, which Pebble also does, is
+/// not modelled].
+fn subtract(a: Value, b: Value) -> Result<Value, Error> {
+    if a.kind() == ValueKind::Seq {
+        return Err(not_modelled("`-` on a list"));
+    }
+    arithmetic(&a, &b, i64::wrapping_sub, |x, y| x - y)
+        .ok_or_else(|| invalid("`-` takes numbers only"))
+}
+
+/// Pebble's `contains` (its `ContainsExpression`): null contains nothing; a list contains an
+/// item equal to the right side, or every item of a list there; a map contains a key; text
+/// contains the right side's text (`"a1" contains 1`); anything else is an error. Items are
+/// equal as Java's `equals` has them: of one kind and value, a whole number never equal to a
+/// decimal [assumed: whole numbers are of one Java type].
+fn contains(a: Value, b: Value) -> Result<bool, Error> {
+    let same = |x: &Value, y: &Value| {
+        (is_null(x) && is_null(y))
+            || (x.kind() == y.kind() && x.is_integer() == y.is_integer() && x == y)
+    };
+    if is_null(&a) {
+        return Ok(false);
+    }
+    match a.kind() {
+        ValueKind::Seq => {
+            let items: Vec<Value> = a.try_iter()?.collect();
+            let holds = |wanted: &Value| items.iter().any(|item| same(item, wanted));
+            if b.kind() == ValueKind::Seq {
+                let mut all = true;
+                for wanted in b.try_iter()? {
+                    all &= holds(&wanted);
+                }
+                return Ok(all);
             }
+            Ok(holds(&b))
         }
-        _ => {}
+        ValueKind::Map => Ok(b
+            .as_str()
+            .is_some_and(|key| a.get_attr(key).is_ok_and(|v| !v.is_undefined()))),
+        ValueKind::String => Ok(a.as_str().unwrap_or("").contains(&java_text(&b)?)),
+        other => Err(invalid(format!(
+            "`contains` takes a list, a map or text, not {other}"
+        ))),
     }
-    match (is_number(&a) && is_number(&b), as_f64(&a), as_f64(&b)) {
-        (true, Some(x), Some(y)) => Ok(Value::from(x + y)),
-        _ => Err(invalid("`+` adds numbers, or joins text")),
+}
+
+/// What `{% for %}` goes through, as Pebble's `ForNode` takes it: a list; null as nothing. A
+/// map (Pebble goes through its entries, printed as `key=value`) is not modelled, and text is
+/// no list (an error, as in Pebble).
+fn iterable(v: Value) -> Result<Value, Error> {
+    if is_null(&v) {
+        return Ok(Value::from(Vec::<Value>::new()));
     }
+    match v.kind() {
+        ValueKind::Seq => Ok(v),
+        ValueKind::Map => Err(not_modelled(
+            "`for` over a map (Pebble goes through its entries)",
+        )),
+        other => Err(invalid(format!("`for` goes through a list, not {other}"))),
+    }
+}
+
+/// Two numbers as Java's widening arithmetic takes them (Pebble's `OperatorUtils`): whole
+/// numbers as `long`, wrapping past its range as Java's does, anything else as `double`. `None`
+/// when either is not a number.
+fn arithmetic(
+    a: &Value,
+    b: &Value,
+    whole: fn(i64, i64) -> i64,
+    decimal: fn(f64, f64) -> f64,
+) -> Option<Value> {
+    if !(is_number(a) && is_number(b)) {
+        return None;
+    }
+    if let (true, true, Some(x), Some(y)) = (a.is_integer(), b.is_integer(), a.as_i64(), b.as_i64())
+    {
+        return Some(Value::from(whole(x, y)));
+    }
+    Some(Value::from(decimal(as_f64(a)?, as_f64(b)?)))
 }
 
 /// A value where Pebble wants a boolean (`and`, `or`, `not`, `? :`, `{% if %}`; its
@@ -419,35 +564,17 @@ fn truth(v: Value) -> Result<bool, Error> {
 /// `%` as Pebble has it: Java's remainder, with the sign of the dividend (`-7 % 3` is `-1`;
 /// minijinja's is Python's, `2`), numbers only; a whole number by zero is an error.
 fn remainder(a: Value, b: Value) -> Result<Value, Error> {
-    match (a.as_i64(), b.as_i64()) {
-        (Some(x), Some(y)) if is_number(&a) && is_number(&b) => {
-            return x
-                .checked_rem(y)
-                .map(Value::from)
-                .ok_or_else(|| invalid("`%` by zero"));
-        }
-        _ => {}
+    if a.is_integer() && b.is_integer() && b.as_i64() == Some(0) {
+        return Err(invalid("`%` by zero"));
     }
-    match (is_number(&a) && is_number(&b), as_f64(&a), as_f64(&b)) {
-        (true, Some(x), Some(y)) => Ok(Value::from(x % y)),
-        _ => Err(invalid("`%` takes numbers only")),
-    }
+    arithmetic(&a, &b, i64::wrapping_rem, |x, y| x % y)
+        .ok_or_else(|| invalid("`%` takes numbers only"))
 }
 
 /// `*` as Pebble has it: numbers only (minijinja would also repeat text, as often as asked).
 fn multiply(a: Value, b: Value) -> Result<Value, Error> {
-    match (a.as_i64(), b.as_i64()) {
-        (Some(x), Some(y)) if is_number(&a) && is_number(&b) => {
-            if let Some(product) = x.checked_mul(y) {
-                return Ok(Value::from(product));
-            }
-        }
-        _ => {}
-    }
-    match (is_number(&a) && is_number(&b), as_f64(&a), as_f64(&b)) {
-        (true, Some(x), Some(y)) => Ok(Value::from(x * y)),
-        _ => Err(invalid("`*` multiplies numbers only")),
-    }
+    arithmetic(&a, &b, i64::wrapping_mul, |x, y| x * y)
+        .ok_or_else(|| invalid("`*` multiplies numbers only"))
 }
 
 /// An error as one line: its kind and detail, without minijinja's excerpt.
@@ -459,6 +586,7 @@ fn describe(e: &Error) -> String {
         );
     }
     match e.detail() {
+        Some(detail) if detail.starts_with(NOT_MODELLED) => detail.to_string(),
         Some(detail) => format!("{}: {detail}", e.kind()),
         None => e.kind().to_string(),
     }
@@ -526,7 +654,7 @@ pub(crate) fn translate(template: &str) -> Result<String, EvalError> {
                     let Some((names, items)) = after.split_once(" in ") else {
                         return Err(EvalError("`for` without `in`".into()));
                     };
-                    let items = expression(&tokens_at(items, loops)?)?;
+                    let items = format!("__iterable({})", expression(&tokens_at(items, loops)?)?);
                     loops += 1;
                     format!(" for {} in {items} ", names.trim())
                 }
@@ -805,7 +933,11 @@ fn test(toks: &[Tok]) -> Result<String, EvalError> {
         is(t, "is") && i > 0 && ends_operand(&toks[i - 1])
     })?;
     let Some(&i) = at.first() else {
-        return comparison(toks);
+        // `contains` is at the level of `is`, below comparisons (`a contains b == c` is
+        // `a contains (b == c)`).
+        return left_to_right(toks, &["contains"], comparison, |acc, _, right| {
+            format!("__contains({acc}, {right})")
+        });
     };
     let (operand, named) = (&toks[..i], &toks[i + 1..]);
     empty_operand(operand)?;
@@ -821,25 +953,38 @@ fn test(toks: &[Tok]) -> Result<String, EvalError> {
     Ok(format!("({}) is {not}{}", factor(operand)?, name[0].text))
 }
 
-const COMPARISONS: [&str; 8] = ["==", "!=", "<", ">", "<=", ">=", "equals", "contains"];
+const COMPARISONS: [&str; 7] = ["==", "!=", "<", ">", "<=", ">=", "equals"];
 
-/// The first comparison at this level, as a call of wxcflow's own `__cmp`.
+/// Comparisons, left to right as Pebble groups them (`a == b == c` is `(a == b) == c`), as
+/// calls of wxcflow's own `__cmp`.
 fn comparison(toks: &[Tok]) -> Result<String, EvalError> {
-    let at = top_level(toks, |_, t| COMPARISONS.contains(&t.text.as_str()))?;
-    let Some(&i) = at.first() else {
-        return term(toks);
+    left_to_right(toks, &COMPARISONS, term, |acc, op, right| {
+        let op = if op == "equals" { "==" } else { op };
+        format!("__cmp({acc}, \"{op}\", {right})")
+    })
+}
+
+/// `toks` split at the operators `ops` (each after an operand, outside brackets), each part
+/// read by `operand` and joined from the left by `join(left, operator, right)`.
+fn left_to_right(
+    toks: &[Tok],
+    ops: &[&str],
+    operand: fn(&[Tok]) -> Result<String, EvalError>,
+    join: impl Fn(String, &str, String) -> String,
+) -> Result<String, EvalError> {
+    empty_operand(toks)?;
+    let at = top_level(toks, |i, t| {
+        ops.contains(&t.text.as_str()) && i > 0 && ends_operand(&toks[i - 1])
+    })?;
+    let Some(&first) = at.first() else {
+        return operand(toks);
     };
-    let op = if is(&toks[i], "equals") {
-        "=="
-    } else {
-        toks[i].text.as_str()
-    };
-    empty_operand(&toks[..i])?;
-    Ok(format!(
-        "__cmp({}, \"{op}\", {})",
-        term(&toks[..i])?,
-        comparison(&toks[i + 1..])?
-    ))
+    let mut acc = operand(&toks[..first])?;
+    for (n, &i) in at.iter().enumerate() {
+        let end = at.get(n + 1).copied().unwrap_or(toks.len());
+        acc = join(acc, &toks[i].text, operand(&toks[i + 1..end])?);
+    }
+    Ok(acc)
 }
 
 /// Whether a token ends an operand, so that a `+`, `-`, `*` or `%` after it is binary.
@@ -895,7 +1040,7 @@ fn term(toks: &[Tok]) -> Result<String, EvalError> {
         acc = match toks[i].text.as_str() {
             "~" => format!("__cat({acc}, {right})"),
             "+" => format!("__add({acc}, {right})"),
-            op => format!("({acc} {op} {right})"),
+            _ => format!("__sub({acc}, {right})"),
         };
     }
     Ok(acc)
@@ -941,6 +1086,21 @@ fn factor(toks: &[Tok]) -> Result<String, EvalError> {
             return Err(EvalError(format!(
                 "{NOT_MODELLED}: `{what}` (minijinja reads it, Pebble does not or reads it otherwise)"
             )));
+        }
+        // Pebble's lexer reads a number as digits with an optional decimal part, a whole one
+        // as a Java `long`: `1e3` is `1` and a name, `9223372036854775808` no number.
+        if t.text.starts_with(|c: char| c.is_ascii_digit()) && !after_dot {
+            let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+            let number = match t.text.split_once('.') {
+                Some((whole, fraction)) => digits(whole) && digits(fraction),
+                None => t.text.parse::<i64>().is_ok(),
+            };
+            if !number {
+                return Err(EvalError(format!(
+                    "`{}` is no number Pebble reads (digits with an optional decimal part, a whole number within Java's long)",
+                    t.text
+                )));
+            }
         }
         if t.text == "/" {
             return Err(EvalError(
@@ -1255,6 +1415,97 @@ mod tests {
             Value::from_serialize(serde_json::json!({"index": 5})),
         )];
         assert_eq!(render("{{ loop.index }}", &named).unwrap(), "5");
+    }
+
+    #[test]
+    fn comparisons_group_from_the_left_and_contains_sits_below_them() {
+        let v = [("T", Value::from("gold"))];
+        assert_eq!(
+            render("{{ 1 == 1 == true }}|{{ 2 == 2 != false }}", &v).unwrap(),
+            "true|true"
+        );
+        assert_eq!(
+            render("{{ 1 != 2 != true }}|{{ 1 < 2 == true }}", &v).unwrap(),
+            "false|true"
+        );
+        assert_eq!(render("{{ T == 'gold' == true }}", &v).unwrap(), "true");
+        assert_eq!(
+            render("{{ 'xfalse' contains 'b' == false }}", &v).unwrap(),
+            "true"
+        );
+    }
+
+    #[test]
+    fn contains_as_pebble_has_it() {
+        for (template, expected) in [
+            ("{{ [1, 2] contains [1] }}", "true"),
+            ("{{ [[1]] contains [1] }}", "false"),
+            ("{{ [1, 2] contains 1.0 }}", "false"),
+            ("{{ 'a12' contains 1 }}", "true"),
+            ("{{ 'a1.0' contains 1.0 }}", "true"),
+            ("{{ 'atrue' contains true }}", "true"),
+            ("{{ {'k': 1} contains 'k' }}", "true"),
+            ("{{ missing contains 'k' }}", "false"),
+        ] {
+            assert_eq!(render(template, &[]).unwrap(), expected, "{template}");
+        }
+        assert!(render("{{ 5 contains 5 }}", &[]).is_err());
+    }
+
+    #[test]
+    fn values_print_as_java_prints_them() {
+        for (template, expected) in [
+            (
+                "{{ 2.0 + 1.0 }}|{{ 1.0 * 1 }}|{{ 100.0 + 0 }}",
+                "3.0|1.0|100.0",
+            ),
+            (
+                "{{ 'a' + (1.0 + 1.0) }}|{{ \"a #{1.0 + 1.0} b\" }}",
+                "a2.0|a 2.0 b",
+            ),
+            (
+                "{{ 10000000.0 }}|{{ 12345678.9 }}|{{ 0.00001 }}",
+                "1.0E7|1.23456789E7|1.0E-5",
+            ),
+            (
+                "{{ 100.0 * 100000 }}|{{ 0.001 }}|{{ 1.5 - 1.5 }}",
+                "1.0E7|0.001|0.0",
+            ),
+            ("{{ ['x', null, true, 1.5] }}", "[x, null, true, 1.5]"),
+            ("{{ 9223372036854775807 + 1 }}", "-9223372036854775808"),
+            (
+                "{{ 9223372036854775807 * 2 }}|{{ -9223372036854775807 - 2 }}",
+                "-2|9223372036854775807",
+            ),
+        ] {
+            assert_eq!(render(template, &[]).unwrap(), expected, "{template}");
+        }
+        assert!(render("{{ {'a': 1} }}", &[]).unwrap_err().is_not_modelled());
+        assert!(render("{{ 1e3 }}", &[]).is_err());
+        assert!(render("{{ 9223372036854775808 }}", &[]).is_err());
+    }
+
+    #[test]
+    fn join_empty_default_and_for_as_pebble_has_them() {
+        let v = [("B", Value::from("  ")), ("S", Value::from("abc"))];
+        assert_eq!(
+            render("{{ [1, null, 'a'] | join(',') }}", &v).unwrap(),
+            "1,null,a"
+        );
+        assert!(render("{{ 'x' | join(',') }}", &v).is_err());
+        assert!(render("{{ {'a': 1} | join(',') }}", &v).is_err());
+        assert_eq!(
+            render("{{ B is empty }}|{{ B | default('d') }}", &v).unwrap(),
+            "true|d"
+        );
+        assert!(render("{% for x in {'a': 1} %}{{ x }}{% endfor %}", &v)
+            .unwrap_err()
+            .is_not_modelled());
+        assert!(render("{% for x in S %}{{ x }}{% endfor %}", &v).is_err());
+        assert_eq!(
+            render("{% for x in missing %}{{ x }}{% endfor %}.", &v).unwrap(),
+            "."
+        );
     }
 
     #[test]
