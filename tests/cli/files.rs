@@ -227,14 +227,7 @@ fn endless_inputs_are_refused_as_too_large_within_bounded_memory() {
     )
     .unwrap();
     std::fs::write(dir.path().join("scenario.toml"), "spec = \"/dev/zero\"\n").unwrap();
-    std::fs::copy(
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/fixtures/flow-designer/exports/token-subflow.json"
-        ),
-        dir.path().join("fd.json"),
-    )
-    .unwrap();
+    copy_flow_designer_export(dir.path());
     let cases: [(&[&str], i32, &str); 12] = [
         (
             &["check", "/dev/zero"],
@@ -508,17 +501,19 @@ fn fmt_says_when_line_endings_change() {
     );
 }
 
+/// A Flow Designer export of the fixtures, as `fd.json` in `dir`.
+fn copy_flow_designer_export(dir: &Path) {
+    let export = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/flow-designer/exports/token-subflow.json"
+    );
+    std::fs::copy(export, dir.join("fd.json")).unwrap();
+}
+
 #[test]
 fn a_side_beside_a_flow_designer_file_is_read_as_beside_a_spec() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/fixtures/flow-designer/exports/token-subflow.json"
-        ),
-        dir.path().join("fd.json"),
-    )
-    .unwrap();
+    copy_flow_designer_export(dir.path());
     std::fs::write(dir.path().join("s.toml"), "[flow]\nname = \"A\"\n").unwrap();
     std::fs::write(dir.path().join("spaces.toml"), " ".repeat(11_000_000)).unwrap();
     // Over 10 MiB, under the 24 MiB of an export: a side is read as either could be.
