@@ -18,8 +18,9 @@
 //!   is an error [assumed: Pebble's `OperatorUtils` orders numbers only];
 //! - `is empty` (null, empty text, empty list or map), `is null`, `is defined`;
 //! - `loop.index` and `loop.revindex` count from 0, as in Pebble;
-//! - an attribute of something that does not exist reads as null (Pebble's non-strict mode),
-//!   through minijinja's chainable undefined;
+//! - members and items (`a.b`, `a['k']`, `a[0]`) as Pebble's attribute resolver reads a map,
+//!   a list and null (`__member`, `__item`); where Pebble may call a Java method (a member of
+//!   text or a list) the run stops;
 //! - how values print, as Java's `toString`: `true` / `false` (minijinja: `True`), null as
 //!   nothing, in `~` too (Pebble's `ConcatenateExpression` skips a null side), a decimal as
 //!   `Double.toString`, a list as `[a, null]`; a map is not modelled;
@@ -30,8 +31,8 @@
 //!   (a list only, null items as `null`).
 //!
 //! Anything else (another filter, test or function, `/`, `..`, minijinja's `in`, inline `if`
-//! and slices, a tag other than `if`, `for`, `set`) does not render: the caller stops the run at
-//! the activity, never guessing.
+//! and slices, a tag other than `if`, `for`, `set`, a `set` inside a loop) does not render: the
+//! caller stops the run at the activity, never guessing.
 
 use crate::flow::limits::MAX_RUN_VALUE_BYTES;
 use minijinja::value::{Kwargs, Value, ValueKind};
@@ -97,15 +98,45 @@ fn is_null(v: &Value) -> bool {
     v.is_undefined() || v.is_none()
 }
 
-/// Pebble's `==`: numbers by value, null equals null, otherwise equal values of one kind.
+/// Pebble's `==`: numbers by value, null equals null, otherwise equal values of one kind;
+/// inside a list or a map as Java's `equals` (a whole number never equals a decimal).
 fn equal(a: &Value, b: &Value) -> bool {
     if is_number(a) && is_number(b) {
         return as_f64(a) == as_f64(b);
     }
+    java_equals(a, b)
+}
+
+/// Java's `equals` [assumed: whole numbers are of one Java type, decimals of another]: of one
+/// kind and value, lists item by item, maps key by key.
+fn java_equals(a: &Value, b: &Value) -> bool {
     if is_null(a) || is_null(b) {
         return is_null(a) && is_null(b);
     }
-    a.kind() == b.kind() && a == b
+    if a.kind() != b.kind() || a.is_integer() != b.is_integer() {
+        return false;
+    }
+    match a.kind() {
+        ValueKind::Seq => {
+            let (Ok(x), Ok(y)) = (a.try_iter(), b.try_iter()) else {
+                return false;
+            };
+            let (x, y): (Vec<Value>, Vec<Value>) = (x.collect(), y.collect());
+            x.len() == y.len() && x.iter().zip(&y).all(|(i, j)| java_equals(i, j))
+        }
+        ValueKind::Map => {
+            let (Ok(keys), Some(size)) = (a.try_iter(), b.len()) else {
+                return false;
+            };
+            let keys: Vec<Value> = keys.collect();
+            keys.len() == size
+                && keys.iter().all(|k| match (a.get_item(k), b.get_item(k)) {
+                    (Ok(p), Ok(q)) => !q.is_undefined() && java_equals(&p, &q),
+                    _ => false,
+                })
+        }
+        _ => a == b,
+    }
 }
 
 fn compare(a: Value, op: String, b: Value) -> Result<bool, Error> {
@@ -130,6 +161,8 @@ fn compare(a: Value, op: String, b: Value) -> Result<bool, Error> {
                 false
             }
         }
+        // Pebble orders nothing against null: false (its `wideningConversionBinaryComparison`).
+        _ if is_null(&a) || is_null(&b) => false,
         _ => {
             let (Some(x), Some(y)) = (
                 as_f64(&a).filter(|_| is_number(&a)),
@@ -174,9 +207,14 @@ fn slice(v: Value, from: usize, to: Option<usize>) -> Result<Value, Error> {
         invalid(format!("slice({asked}) goes beyond the value"))
     };
     if let Some(s) = v.as_str() {
+        // Java counts text in UTF-16 units: a character past U+FFFF is two, and a slice may
+        // cut one in half.
+        if !s.chars().all(|c| c.len_utf16() == 1) {
+            return Err(not_modelled("`slice` of text with a character past U+FFFF"));
+        }
         let chars: Vec<char> = s.chars().collect();
         let end = to.unwrap_or(chars.len());
-        if from > end || end > chars.len() {
+        if from >= end || end > chars.len() {
             return Err(beyond());
         }
         return Ok(Value::from(chars[from..end].iter().collect::<String>()));
@@ -186,7 +224,8 @@ fn slice(v: Value, from: usize, to: Option<usize>) -> Result<Value, Error> {
     }
     let items: Vec<Value> = v.try_iter()?.collect();
     let end = to.unwrap_or(items.len());
-    if from > end || end > items.len() {
+    // Pebble's SliceFilter: the end must be past the start.
+    if from >= end || end > items.len() {
         return Err(beyond());
     }
     Ok(Value::from(items[from..end].to_vec()))
@@ -264,6 +303,41 @@ fn java_double(x: f64) -> String {
     format!("{}E{exponent}", with_point(mantissa.to_string()))
 }
 
+/// A filter's input that Pebble casts to text: text, or null (`None`); anything else is an
+/// error, as Java's cast would be.
+fn text_only(v: &Value, filter: &str) -> Result<Option<String>, Error> {
+    if is_null(v) {
+        return Ok(None);
+    }
+    match v.as_str() {
+        Some(text) if v.kind() == ValueKind::String => Ok(Some(text.to_string())),
+        _ => Err(invalid(format!("`{filter}` takes text, not {}", v.kind()))),
+    }
+}
+
+/// Pebble's CapitalizeFilter: the first character that is not a blank in title case, the rest
+/// as written. A character whose title case Rust cannot give as Java does (`ǆ`, one that
+/// upper-cases to two) is not modelled.
+fn capitalize(v: Value) -> Result<String, Error> {
+    let text = text_only(&v, "capitalize")?.unwrap_or_default();
+    let Some((at, c)) = text.char_indices().find(|(_, c)| !c.is_whitespace()) else {
+        return Ok(text);
+    };
+    let upper: Vec<char> = c.to_uppercase().collect();
+    let digraph = matches!(c as u32, 0x1C4..=0x1CC | 0x1F1..=0x1F3);
+    if upper.len() != 1 || digraph {
+        return Err(not_modelled(
+            "`capitalize` of a character Java title-cases otherwise",
+        ));
+    }
+    Ok(format!(
+        "{}{}{}",
+        &text[..at],
+        upper[0],
+        &text[at + c.len_utf8()..]
+    ))
+}
+
 /// An error that stops the run as not modelled: Pebble would do something the run cannot tell.
 fn not_modelled(what: &str) -> Error {
     invalid(format!("{NOT_MODELLED}: {what}"))
@@ -292,6 +366,8 @@ impl Pebble {
         env.add_function("__sub", subtract);
         env.add_function("__contains", contains);
         env.add_function("__iterable", iterable);
+        env.add_function("__member", member);
+        env.add_function("__item", item);
         env.add_function("__name", |state: &minijinja::State, name: &str| {
             state.lookup(name).unwrap_or(Value::UNDEFINED)
         });
@@ -299,37 +375,36 @@ impl Pebble {
         env.add_test("null", |v: Value| is_null(&v));
         env.add_test("defined", |v: Value| !v.is_undefined());
         env.add_filter("slice", slice);
-        env.add_filter("urlencode", urlencode);
+        env.add_filter("urlencode", |v: Value| -> Result<String, Error> {
+            text_only(&v, "urlencode")?;
+            Ok(urlencode(v))
+        });
         env.add_filter(
             "default",
             |v: Value, d: Value| if empty(&v) { d } else { v },
         );
-        env.add_filter("capitalize", |v: Value| -> Result<String, Error> {
-            let s = text_of(&v)?;
-            let mut chars = s.chars();
-            Ok(match chars.next() {
-                Some(c) => c.to_uppercase().collect::<String>() + chars.as_str(),
-                None => String::new(),
-            })
-        });
+        env.add_filter("capitalize", capitalize);
         env.add_filter("lower", |v: Value| {
             Ok::<_, Error>(text_of(&v)?.to_lowercase())
         });
         env.add_filter("upper", |v: Value| {
             Ok::<_, Error>(text_of(&v)?.to_uppercase())
         });
-        env.add_filter("trim", |v: Value| {
-            Ok::<_, Error>(text_of(&v)?.trim().to_string())
+        // Java's `trim`: characters up to U+0020 off both ends; text only.
+        env.add_filter("trim", |v: Value| -> Result<String, Error> {
+            let text = text_only(&v, "trim")?.unwrap_or_default();
+            Ok(text.trim_matches(|c| c <= ' ').to_string())
         });
-        env.add_filter("length", |v: Value| -> Result<usize, Error> {
+        // Pebble's LengthFilter: text in UTF-16 units, a list's or map's items, 0 for null
+        // and for anything else.
+        env.add_filter("length", |v: Value| -> usize {
             if let Some(s) = v.as_str() {
-                return Ok(s.chars().count());
+                return s.encode_utf16().count();
             }
-            if is_null(&v) {
-                return Ok(0);
+            match v.kind() {
+                ValueKind::Seq | ValueKind::Map => v.len().unwrap_or(0),
+                _ => 0,
             }
-            v.len()
-                .ok_or_else(|| invalid(format!("length of {}", v.kind())))
         });
         env.add_filter("abs", |v: Value| -> Result<Value, Error> {
             match v.as_i64() {
@@ -339,15 +414,21 @@ impl Pebble {
                     .ok_or_else(|| invalid("abs of something not a number")),
             }
         });
+        // Of text, Pebble's `first` and `last` give a Java Character, which equals no text: not
+        // modelled.
         env.add_filter("first", |v: Value| -> Result<Value, Error> {
-            if let Some(s) = v.as_str() {
-                return Ok(s.chars().next().map(Value::from).unwrap_or_default());
+            if v.kind() == ValueKind::String {
+                return Err(not_modelled(
+                    "`first` of text (Pebble gives a Java Character)",
+                ));
             }
             Ok(v.try_iter()?.next().unwrap_or_default())
         });
         env.add_filter("last", |v: Value| -> Result<Value, Error> {
-            if let Some(s) = v.as_str() {
-                return Ok(s.chars().last().map(Value::from).unwrap_or_default());
+            if v.kind() == ValueKind::String {
+                return Err(not_modelled(
+                    "`last` of text (Pebble gives a Java Character)",
+                ));
             }
             Ok(v.try_iter()?.last().unwrap_or_default())
         });
@@ -355,7 +436,16 @@ impl Pebble {
             "join",
             // Pebble's JoinFilter: a list only (text or a map is an error), each item as
             // Java's StringBuilder appends it (null as `null`); null joins to nothing.
-            |v: Value, sep: Option<String>, _: Kwargs| -> Result<String, Error> {
+            |v: Value, sep: Option<Value>, _: Kwargs| -> Result<String, Error> {
+                let sep = match &sep {
+                    None => None,
+                    Some(sep) => Some(sep.as_str().ok_or_else(|| {
+                        invalid(format!(
+                            "`join` takes text to join with, not {}",
+                            sep.kind()
+                        ))
+                    })?),
+                };
                 if is_null(&v) {
                     return Ok(String::new());
                 }
@@ -364,7 +454,7 @@ impl Pebble {
                 }
                 let parts: Result<Vec<String>, Error> =
                     v.try_iter()?.map(|x| java_text(&x)).collect();
-                Ok(parts?.join(sep.as_deref().unwrap_or("")))
+                Ok(parts?.join(sep.unwrap_or("")))
             },
         );
         Pebble { env }
@@ -445,18 +535,14 @@ pub(crate) fn too_large() -> EvalError {
 
 /// `+` as Pebble has it (`OperatorUtils.add`, not its documentation): text on either side
 /// joins the two sides' text, a null side written `null` (Java's `String.valueOf`; `~` skips
-/// it); a list gains the other side's items, or the other side; otherwise numbers only.
+/// it); a list is not modelled (Pebble changes the list itself); otherwise numbers only.
 fn add(a: Value, b: Value) -> Result<Value, Error> {
     if a.kind() == ValueKind::String || b.kind() == ValueKind::String {
         return Ok(Value::from(java_text(&a)? + &java_text(&b)?));
     }
     if a.kind() == ValueKind::Seq {
-        let mut items: Vec<Value> = a.try_iter()?.collect();
-        match b.kind() {
-            ValueKind::Seq => items.extend(b.try_iter()?),
-            _ => items.push(b),
-        }
-        return Ok(Value::from(items));
+        // Pebble adds to the list itself (every name for it sees the change).
+        return Err(not_modelled("`+` on a list"));
     }
     arithmetic(&a, &b, i64::wrapping_add, |x, y| x + y)
         .ok_or_else(|| invalid("`+` adds numbers, or joins text"))
@@ -505,6 +591,74 @@ fn contains(a: Value, b: Value) -> Result<bool, Error> {
         other => Err(invalid(format!(
             "`contains` takes a list, a map or text, not {other}"
         ))),
+    }
+}
+
+/// `x.name` as Pebble reads it (its `DefaultAttributeResolver`): null has nothing (null); a
+/// map gives its member, or null; anything else, and a name a Java map answers as a method
+/// (`size`, `empty`, ...), may reach a Java method of that name (`"abc".length` is 3 in
+/// Pebble): not modelled.
+fn member(v: Value, name: String) -> Result<Value, Error> {
+    if is_null(&v) {
+        return Ok(Value::from(()));
+    }
+    // A map, or the loop's own variables (an object of minijinja's).
+    if !matches!(v.kind(), ValueKind::Map | ValueKind::Plain) {
+        return Err(not_modelled(&format!(
+            "`.{name}` of {} (Pebble may call a Java method of that name)",
+            v.kind()
+        )));
+    }
+    let found = v.get_attr(&name).unwrap_or_default();
+    const MAP_METHODS: [&str; 10] = [
+        "size", "empty", "isempty", "class", "getclass", "hashcode", "tostring", "keyset",
+        "values", "entryset",
+    ];
+    if found.is_undefined() && MAP_METHODS.contains(&name.to_ascii_lowercase().as_str()) {
+        return Err(not_modelled(&format!(
+            "`.{name}` of a map without that member (Pebble calls the Java map's method)"
+        )));
+    }
+    Ok(if found.is_undefined() {
+        Value::from(())
+    } else {
+        found
+    })
+}
+
+/// `x[key]` as Pebble reads it: null has nothing; a list takes a whole number, or text that
+/// reads as one (`l['1']`), and gives null past either end (`l[-1]` too); a map takes text (a
+/// number is an error); text has no items (null) but what `.name` would reach.
+fn item(v: Value, key: Value) -> Result<Value, Error> {
+    if is_null(&v) {
+        return Ok(Value::from(()));
+    }
+    match v.kind() {
+        ValueKind::Seq => {
+            let index = match key.as_str() {
+                Some(text) if key.kind() == ValueKind::String => text
+                    .trim()
+                    .parse::<i64>()
+                    .map_err(|_| invalid("a list's index is a whole number"))?,
+                _ if key.is_integer() => key.as_i64().unwrap_or(-1),
+                _ => return Err(not_modelled(&format!("a list indexed by {}", key.kind()))),
+            };
+            let found = usize::try_from(index)
+                .ok()
+                .and_then(|i| v.get_item_by_index(i).ok());
+            Ok(found
+                .filter(|f| !f.is_undefined())
+                .unwrap_or(Value::from(())))
+        }
+        ValueKind::Map => match key.as_str() {
+            Some(name) if key.kind() == ValueKind::String => member(v, name.to_string()),
+            _ => Err(invalid(format!("a map's key is text, not {}", key.kind()))),
+        },
+        ValueKind::String if key.is_integer() => Ok(Value::from(())),
+        _ => match key.as_str() {
+            Some(name) => member(v, name.to_string()),
+            None => Err(not_modelled(&format!("an item of {}", v.kind()))),
+        },
     }
 }
 
@@ -601,9 +755,18 @@ pub(crate) fn translate(template: &str) -> Result<String, EvalError> {
     let mut loops = 0usize;
     let tokens_at = |text: &str, loops: usize| loop_variables(tokens(text)?, loops > 0);
     loop {
-        // One pass for either opening (looking for each apart is quadratic in the blocks).
-        let open =
-            (rest.as_bytes().windows(2)).position(|w| w[0] == b'{' && matches!(w[1], b'{' | b'%'));
+        // One pass for any opening (looking for each apart is quadratic in the blocks).
+        let open = (rest.as_bytes().windows(2))
+            .position(|w| w[0] == b'{' && matches!(w[1], b'{' | b'%' | b'#'));
+        // A comment is never evaluated, in either: kept as written, whatever it holds.
+        if let Some(a) = open.filter(|&a| rest.as_bytes()[a + 1] == b'#') {
+            let Some(end) = rest[a + 2..].find("#}") else {
+                return Err(EvalError("`{#` without its closing `#}`".into()));
+            };
+            out.push_str(&rest[..a + 2 + end + 2]);
+            rest = &rest[a + 2 + end + 2..];
+            continue;
+        }
         let (open, close, is_tag) = match open {
             Some(a) if rest.as_bytes()[a + 1] == b'%' => (a, "%}", true),
             Some(a) => (a, "}}", false),
@@ -640,6 +803,13 @@ pub(crate) fn translate(template: &str) -> Result<String, EvalError> {
             let translated = match word.as_str() {
                 "if" => format!(" if __bool({}) ", expression(&tokens_at(after, loops)?)?),
                 "elseif" => format!(" elif __bool({}) ", expression(&tokens_at(after, loops)?)?),
+                // Pebble's `set` in a loop changes a name set before the loop (its scope
+                // chain), minijinja's makes a name of the loop's own.
+                "set" if loops > 0 => {
+                    return Err(EvalError(format!(
+                        "{NOT_MODELLED}: `set` inside `for` (Pebble changes a name set before the loop, minijinja does not)"
+                    )))
+                }
                 "set" => {
                     let Some((name, value)) = after.split_once('=') else {
                         return Err(EvalError("`set` without `=`".into()));
@@ -1074,9 +1244,51 @@ fn product(toks: &[Tok]) -> Result<String, EvalError> {
 fn factor(toks: &[Tok]) -> Result<String, EvalError> {
     empty_operand(toks)?;
     let mut out = String::new();
+    // Where the operand that a `.name` or `[key]` after it reads from starts in `out`, and
+    // whether it is a list or map written out (Pebble reads no member or item of one).
+    let mut operand: Option<usize> = None;
+    let mut written_out = false;
     let mut i = 0;
     while i < toks.len() {
         let t = &toks[i];
+        let after_operand = i > 0 && ends_operand(&toks[i - 1]);
+        // A member or an item, as Pebble reads it: wxcflow's own `__member` and `__item`.
+        let postfix = match t.text.as_str() {
+            "." => toks
+                .get(i + 1)
+                .filter(|u| ends_operand(u) && !u.text.starts_with(['"', '\''])),
+            "[" if after_operand => Some(t),
+            _ => None,
+        };
+        if let Some(next) = postfix {
+            let Some(from) = operand.filter(|_| !written_out) else {
+                return Err(EvalError(format!(
+                    "{NOT_MODELLED}: a member or item of this (Pebble reads none of a list or map written out, or of a filter's result)"
+                )));
+            };
+            let base = out.split_off(from);
+            if is(t, ".") {
+                if toks.get(i + 2).is_some_and(|u| is(u, "(")) {
+                    return Err(EvalError(format!(
+                        "{NOT_MODELLED}: `.{}(...)` calls a Java method in Pebble",
+                        next.text
+                    )));
+                }
+                out.push_str(&format!("__member({base}, \"{}\")", next.text));
+                i += 2;
+                continue;
+            }
+            let end = closing(toks, i)?;
+            let key = expression(&toks[i + 1..end])?;
+            if !top_level(&toks[i + 1..end], |_, u| is(u, ":") || is(u, ","))?.is_empty() {
+                return Err(EvalError(format!(
+                    "{NOT_MODELLED}: `[a:b]` is minijinja's slice, not Pebble's (Pebble has the `slice` filter)"
+                )));
+            }
+            out.push_str(&format!("__item({base}, {key})"));
+            i = end + 1;
+            continue;
+        }
         // Words and operators Pebble does not have, which minijinja would evaluate: the
         // inline `a if b else c`, `in`, and Pebble's own range `a..b`.
         let after_dot = i > 0 && is(&toks[i - 1], ".");
@@ -1109,6 +1321,11 @@ fn factor(toks: &[Tok]) -> Result<String, EvalError> {
             ));
         }
         if matches!(t.text.as_str(), "(" | "[" | "{") {
+            // A group that starts an operand (not a call's arguments).
+            if !(is(t, "(") && after_operand) {
+                operand = Some(out.len());
+                written_out = !is(t, "(");
+            }
             let close = match t.text.as_str() {
                 "(" => ")",
                 "[" => "]",
@@ -1174,12 +1391,33 @@ fn factor(toks: &[Tok]) -> Result<String, EvalError> {
             || (before(1) == Some("not") && before(2) == Some("is"));
         if named_by_position {
             out.push_str(&t.text);
+            operand = None;
         } else {
+            if ends_operand(t) {
+                operand = Some(out.len());
+                written_out = false;
+            }
             out.push_str(&pebble_word(&t.text));
         }
         i += 1;
     }
     Ok(out)
+}
+
+/// The position of the bracket that closes the one at `open`.
+fn closing(toks: &[Tok], open: usize) -> Result<usize, EvalError> {
+    let mut depth = 0;
+    for (j, u) in toks.iter().enumerate().skip(open) {
+        if matches!(u.text.as_str(), "(" | "[" | "{") {
+            depth += 1;
+        } else if matches!(u.text.as_str(), ")" | "]" | "}") {
+            depth -= 1;
+            if depth == 0 {
+                return Ok(j);
+            }
+        }
+    }
+    Err(EvalError("an unclosed bracket".into()))
 }
 
 /// A word standing where Pebble reads a name or a literal, as minijinja must read it to mean
@@ -1306,10 +1544,8 @@ mod tests {
         assert_eq!(render("{{ missing.field + 'x' }}", &v).unwrap(), "nullx");
         assert_eq!(render("{{ 1.5 + 'x' }}", &v).unwrap(), "1.5x");
         assert_eq!(render("{{ x + 2 }}|{{ 0.5 + x }}", &v).unwrap(), "4|2.5");
-        assert_eq!(
-            render("{{ L + 3 }}|{{ L + L }}", &v).unwrap(),
-            "[1, 2, 3]|[1, 2, 1, 2]"
-        );
+        // Pebble adds to the list itself, seen by every name for it: not modelled.
+        assert!(render("{{ L + 3 }}", &v).unwrap_err().is_not_modelled());
         assert!(render("{{ n + 1 }}", &v).is_err());
         assert!(render("{{ true + 1 }}", &v).is_err());
     }
@@ -1332,7 +1568,7 @@ mod tests {
         }
         assert_eq!(render("{{ (\"x\" ~ E) is empty }}", &v).unwrap(), "false");
         assert_eq!(
-            render("{{ E is not empty or x.y is null }}", &v).unwrap(),
+            render("{{ E is not empty or missing.y is null }}", &v).unwrap(),
             "true"
         );
         assert_eq!(
@@ -1506,6 +1742,122 @@ mod tests {
             render("{% for x in missing %}{{ x }}{% endfor %}.", &v).unwrap(),
             "."
         );
+    }
+
+    #[test]
+    fn filters_take_what_pebble_s_take() {
+        let v = [("N", Value::from(12)), ("E", Value::from(""))];
+        for (template, expected) in [
+            (
+                "{{ ' hello' | capitalize }}|{{ 'ab' | capitalize }}",
+                " Hello|Ab",
+            ),
+            (
+                "{{ '\u{2003}a' | trim | length }}|{{ '\u{1}a' | trim }}",
+                "2|a",
+            ),
+            (
+                "{{ '\u{1F600}' | length }}|{{ 123 | length }}|{{ true | length }}",
+                "2|0|0",
+            ),
+            (
+                "{{ ['a', 1] | join('-') }}|{{ 'abc' | slice(1, 3) }}",
+                "a-1|bc",
+            ),
+            ("{{ [1, 2] | first }}{{ [1, 2] | last }}", "12"),
+        ] {
+            assert_eq!(render(template, &v).unwrap(), expected, "{template}");
+        }
+        for template in [
+            "{{ N | capitalize }}",
+            "{{ N | trim }}",
+            "{{ N | urlencode }}",
+            "{{ 'abc' | slice(2, 2) }}",
+            "{{ [1, 'a'] | join(1) }}",
+        ] {
+            let e = render(template, &v).unwrap_err();
+            assert!(
+                !e.is_not_modelled(),
+                "{template}: an error, as in Pebble: {e}"
+            );
+        }
+        for template in [
+            "{{ 'abc' | first }}",
+            "{{ E | last }}",
+            "{{ '\u{1F600}a' | slice(0, 1) }}",
+            "{{ '\u{1C6}a' | capitalize }}",
+        ] {
+            let e = render(template, &v).unwrap_err();
+            assert!(e.is_not_modelled(), "{template}: {e}");
+        }
+    }
+
+    #[test]
+    fn comparisons_with_null_and_of_lists_as_pebble_has_them() {
+        let v = [("N", Value::from(()))];
+        assert_eq!(
+            render("{{ null < 1 }}|{{ missing > 3 }}|{{ N >= 0 }}", &v).unwrap(),
+            "false|false|false"
+        );
+        assert_eq!(
+            render("{{ [1] == [1.0] }}|{{ [1, 'a'] == [1, 'a'] }}", &v).unwrap(),
+            "false|true"
+        );
+        assert_eq!(
+            render(
+                "{{ {'a': 1} == {'a': 1} }}|{{ {'a': 1} == {'a': 1.0} }}",
+                &v
+            )
+            .unwrap(),
+            "true|false"
+        );
+        assert_eq!(render("{{ 1 == 1.0 }}", &v).unwrap(), "true");
+    }
+
+    #[test]
+    fn a_comment_is_never_evaluated_and_a_set_in_a_loop_is_not_modelled() {
+        assert_eq!(render("{{ 'a' }}{# {{ 1/0 }} #}b", &[]).unwrap(), "ab");
+        let e = render(
+            "{% set x = 1 %}{% for i in [1, 2] %}{% set x = x + i %}{% endfor %}{{ x }}",
+            &[],
+        )
+        .unwrap_err();
+        assert!(e.is_not_modelled(), "{e}");
+    }
+
+    #[test]
+    fn members_and_items_as_pebble_reads_them() {
+        let v = [
+            ("L", Value::from(vec![1, 2])),
+            ("S", Value::from("abc")),
+            (
+                "M",
+                Value::from_serialize(serde_json::json!({"a": {"b": 5}, "size": 7})),
+            ),
+        ];
+        for (template, expected) in [
+            (
+                "{{ M.a.b }}|{{ M['a']['b'] }}|{{ M.size }}|{{ M.x }}",
+                "5|5|7|",
+            ),
+            ("{{ L[0] }}|{{ L['1'] }}|{{ L[-1] }}|{{ L[5] }}", "1|2||"),
+            ("{{ S[0] }}|{{ missing.a.b }}|{{ missing[0] }}", "||"),
+            ("{% for i in L %}{{ loop.index }}{% endfor %}", "01"),
+        ] {
+            assert_eq!(render(template, &v).unwrap(), expected, "{template}");
+        }
+        for template in [
+            "{{ S.length }}",
+            "{{ L.size }}",
+            "{{ M.a.isEmpty }}",
+            "{{ S.toUpperCase() }}",
+            "{{ [1, 2][0] }}",
+            "{{ {'a': 1}.a }}",
+        ] {
+            let e = render(template, &v).unwrap_err();
+            assert!(e.is_not_modelled(), "{template}: {e}");
+        }
+        assert!(!render("{{ M[1] }}", &v).unwrap_err().is_not_modelled());
     }
 
     #[test]
