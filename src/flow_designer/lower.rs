@@ -339,11 +339,7 @@ impl<'a> Lowering<'a> {
         &'a crate::spec::model::S<String>,
         &'a crate::spec::model::NodeSpec,
     )> {
-        self.located?
-            .0
-            .nodes
-            .iter()
-            .find(|(k, _)| k.get_ref() == key)
+        self.located?.0.nodes.get_key_value(key)
     }
 
     fn at_node(&self, key: &str) -> Option<Span> {

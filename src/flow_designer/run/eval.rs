@@ -564,17 +564,13 @@ fn subtract(a: Value, b: Value) -> Result<Value, Error> {
 /// equal as Java's `equals` has them: of one kind and value, a whole number never equal to a
 /// decimal [assumed: whole numbers are of one Java type].
 fn contains(a: Value, b: Value) -> Result<bool, Error> {
-    let same = |x: &Value, y: &Value| {
-        (is_null(x) && is_null(y))
-            || (x.kind() == y.kind() && x.is_integer() == y.is_integer() && x == y)
-    };
     if is_null(&a) {
         return Ok(false);
     }
     match a.kind() {
         ValueKind::Seq => {
             let items: Vec<Value> = a.try_iter()?.collect();
-            let holds = |wanted: &Value| items.iter().any(|item| same(item, wanted));
+            let holds = |wanted: &Value| items.iter().any(|item| java_equals(item, wanted));
             if b.kind() == ValueKind::Seq {
                 let mut all = true;
                 for wanted in b.try_iter()? {
