@@ -88,7 +88,8 @@ fn is_number(v: &Value) -> bool {
 }
 
 fn as_f64(v: &Value) -> Option<f64> {
-    if let Some(i) = v.as_i64() {
+    // A decimal read as one (`-0.0` is no whole number).
+    if let (true, Some(i)) = (v.is_integer(), v.as_i64()) {
         return Some(i as f64);
     }
     f64::try_from(v.clone()).ok()
@@ -199,12 +200,27 @@ fn empty(v: &Value) -> bool {
 }
 
 /// Pebble's `slice(from, to)`: characters of text, items of a list; `to` defaults to the end.
-/// A range beyond the value is an error that names the range asked for, never the value's
-/// length (which would tell a secret's).
-fn slice(v: Value, from: usize, to: Option<usize>) -> Result<Value, Error> {
+/// Its `SliceFilter` takes each index's whole part (`1.7` is 1) and wants a given end past the
+/// start. A range beyond the value is an error that names the range asked for, never the
+/// value's length (which would tell a secret's).
+fn slice(v: Value, from: Value, to: Option<Value>) -> Result<Value, Error> {
+    let index = |n: &Value| {
+        (as_f64(n).filter(|x| is_number(n) && *x >= 0.0 && *x < 1e15))
+            .map(|x| x.trunc() as usize)
+            .ok_or_else(|| invalid("`slice` takes whole numbers from 0"))
+    };
+    let (from, to) = (index(&from)?, to.as_ref().map(index).transpose()?);
     let beyond = || {
         let asked = to.map_or(format!("{from}"), |t| format!("{from}, {t}"));
         invalid(format!("slice({asked}) goes beyond the value"))
+    };
+    let range = |len: usize| {
+        let end = to.unwrap_or(len);
+        let empty_asked = to.is_some_and(|t| from >= t);
+        match empty_asked || from > end || end > len {
+            true => Err(beyond()),
+            false => Ok(from..end),
+        }
     };
     if let Some(s) = v.as_str() {
         // Java counts text in UTF-16 units: a character past U+FFFF is two, and a slice may
@@ -213,22 +229,15 @@ fn slice(v: Value, from: usize, to: Option<usize>) -> Result<Value, Error> {
             return Err(not_modelled("`slice` of text with a character past U+FFFF"));
         }
         let chars: Vec<char> = s.chars().collect();
-        let end = to.unwrap_or(chars.len());
-        if from >= end || end > chars.len() {
-            return Err(beyond());
-        }
-        return Ok(Value::from(chars[from..end].iter().collect::<String>()));
+        return Ok(Value::from(
+            chars[range(chars.len())?].iter().collect::<String>(),
+        ));
     }
     if is_null(&v) {
         return Ok(Value::from(()));
     }
-    let items: Vec<Value> = v.try_iter()?.collect();
-    let end = to.unwrap_or(items.len());
-    // Pebble's SliceFilter: the end must be past the start.
-    if from >= end || end > items.len() {
-        return Err(beyond());
-    }
-    Ok(Value::from(items[from..end].to_vec()))
+    let items: Vec<Value> = list_items(&v, "slice")?.collect();
+    Ok(Value::from(items[range(items.len())?].to_vec()))
 }
 
 /// Java's `URLEncoder` (Pebble's `urlencode`): form encoding, a space as `+`.
@@ -301,6 +310,21 @@ fn java_double(x: f64) -> String {
     let scientific = format!("{x:e}");
     let (mantissa, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));
     format!("{}E{exponent}", with_point(mantissa.to_string()))
+}
+
+/// The items of a list a filter takes (Pebble casts to a Java Collection: a map is an error);
+/// none of null.
+fn list_items(v: &Value, filter: &str) -> Result<std::vec::IntoIter<Value>, Error> {
+    if is_null(v) {
+        return Ok(Vec::new().into_iter());
+    }
+    if v.kind() != ValueKind::Seq {
+        return Err(invalid(format!(
+            "`{filter}` takes a list, not {}",
+            v.kind()
+        )));
+    }
+    Ok(v.try_iter()?.collect::<Vec<_>>().into_iter())
 }
 
 /// A filter's input that Pebble casts to text: text, or null (`None`); anything else is an
@@ -422,7 +446,7 @@ impl Pebble {
                     "`first` of text (Pebble gives a Java Character)",
                 ));
             }
-            Ok(v.try_iter()?.next().unwrap_or_default())
+            Ok(list_items(&v, "first")?.next().unwrap_or_default())
         });
         env.add_filter("last", |v: Value| -> Result<Value, Error> {
             if v.kind() == ValueKind::String {
@@ -430,7 +454,7 @@ impl Pebble {
                     "`last` of text (Pebble gives a Java Character)",
                 ));
             }
-            Ok(v.try_iter()?.last().unwrap_or_default())
+            Ok(list_items(&v, "last")?.last().unwrap_or_default())
         });
         env.add_filter(
             "join",
@@ -648,7 +672,27 @@ fn item(v: Value, key: Value) -> Result<Value, Error> {
         }
         ValueKind::Map => match key.as_str() {
             Some(name) if key.kind() == ValueKind::String => member(v, name.to_string()),
-            _ => Err(invalid(format!("a map's key is text, not {}", key.kind()))),
+            // Pebble's MapResolver: nothing in an empty map; a number looked up among keys
+            // that are numbers; among text keys, an error.
+            _ if is_number(&key) => {
+                let first = v.try_iter()?.next();
+                match first {
+                    None => Ok(Value::from(())),
+                    Some(k) if is_number(&k) => {
+                        let found = v.get_item(&key).unwrap_or_default();
+                        Ok(if found.is_undefined() {
+                            Value::from(())
+                        } else {
+                            found
+                        })
+                    }
+                    Some(_) => Err(invalid("a map with text keys takes text, not a number")),
+                }
+            }
+            _ => Err(invalid(format!(
+                "a map's key is text or a number, not {}",
+                key.kind()
+            ))),
         },
         ValueKind::String if key.is_integer() => Ok(Value::from(())),
         _ => match key.as_str() {
@@ -1250,12 +1294,20 @@ fn factor(toks: &[Tok]) -> Result<String, EvalError> {
         let after_operand = i > 0 && ends_operand(&toks[i - 1]);
         // A member or an item, as Pebble reads it: wxcflow's own `__member` and `__item`.
         let postfix = match t.text.as_str() {
-            "." => toks
-                .get(i + 1)
-                .filter(|u| ends_operand(u) && !u.text.starts_with(['"', '\''])),
+            // A name (Pebble's NAME token: a letter or `_` first), keywords too (`m.in`).
+            "." => toks.get(i + 1).filter(|u| {
+                u.text
+                    .starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            }),
             "[" if after_operand => Some(t),
             _ => None,
         };
+        let range = toks.get(i + 1).is_some_and(|u| is(u, "."));
+        if is(t, ".") && postfix.is_none() && !range {
+            return Err(EvalError(
+                "a `.` without a name after it (Pebble reads `1.` as `1` and a member)".into(),
+            ));
+        }
         if let Some(next) = postfix {
             let Some(from) = operand.filter(|_| !written_out) else {
                 return Err(EvalError(format!(
@@ -1854,6 +1906,35 @@ mod tests {
             assert!(e.is_not_modelled(), "{template}: {e}");
         }
         assert!(!render("{{ M[1] }}", &v).unwrap_err().is_not_modelled());
+    }
+
+    #[test]
+    fn negative_zero_slices_map_items_and_bare_points_as_pebble_has_them() {
+        for (template, expected) in [
+            ("{{ -0.0 }}|{{ 0.0 * -1 }}|{{ 0 * -1.0 }}", "-0.0|-0.0|-0.0"),
+            ("{{ 'abc' | slice(3) }}|{{ 'abc' | slice(1.7, 3) }}", "|bc"),
+            ("{{ [1, 2, 3] | slice(1.9) }}", "[2, 3]"),
+            (
+                "{% set m = {1: 'x', 2: 'y'} %}{{ m[2] }}|{% set e = {} %}{{ e[1] }}",
+                "y|",
+            ),
+        ] {
+            assert_eq!(render(template, &[]).unwrap(), expected, "{template}");
+        }
+        for template in [
+            "{{ 'abc' | slice(4) }}",
+            "{{ 1. }}",
+            "{{ [1, 2].0 }}",
+            "{{ {'k': 1} | first }}",
+            "{{ {'a': 1} | last }}",
+            "{% set m = {'a': 1} %}{{ m[1] }}",
+        ] {
+            let e = render(template, &[]).unwrap_err();
+            assert!(
+                !e.is_not_modelled(),
+                "{template}: an error, as in Pebble: {e}"
+            );
+        }
     }
 
     #[test]
