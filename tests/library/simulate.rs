@@ -147,6 +147,48 @@ fn all_fifteen_operators_hold_where_they_should() {
     assert_eq!(result.steps[0].outcome, "none");
 }
 
+/// Ordering reads decimal text as numbers; `inf`, `NaN`, hex and empty text are none.
+#[test]
+fn numeric_comparisons_read_only_decimal_text_as_numbers() {
+    for (n, operator, value, holds) in [
+        ("5", "less_than", "1e2", true),
+        ("-2.5", "less_than", "0", true),
+        ("5", "less_than", "inf", false),
+        ("5", "greater_than", "-infinity", false),
+        ("NaN", "less_or_equal", "1", false),
+        ("0x10", "greater_than", "1", false),
+        ("", "less_than", "1", false),
+        ("1e400", "greater_than", "1", false),
+    ] {
+        let c = cond("$(start.inboundWebhook.n)", operator, value);
+        let flow = flow_of(
+            &FlowBuilder::new("Numbers")
+                .webhook("Numbers", r#"{"n": "1"}"#, "b")
+                .node(
+                    "b",
+                    branch()
+                        .branch("Yes", JoinWith::All, vec![c])
+                        .next("Yes", "end:Success")
+                        .next("none", "end:Error")
+                        .next("onError", "end:Error"),
+                )
+                .build(),
+        );
+        let result = wxcflow::flow::Flow::simulate(
+            &flow,
+            &json!({ "n": n }),
+            &mut MockClient { exchanges: vec![] },
+            &NoChildren,
+        );
+        let expected = if holds { "Success" } else { "Error" };
+        assert_eq!(
+            result.outcome.as_deref(),
+            Some(expected),
+            "{n} {operator} {value}"
+        );
+    }
+}
+
 #[test]
 fn an_invalid_regex_leaves_through_on_error() {
     // Written out, the check refuses it; taken from a variable, the run meets it.

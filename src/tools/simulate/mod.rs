@@ -756,8 +756,7 @@ impl Machine<'_> {
             self.compared_secret = true;
         }
         let (left, right) = (left.expose(), right.expose());
-        let numbers =
-            |a: &str, b: &str| Some((a.trim().parse::<f64>().ok()?, b.trim().parse::<f64>().ok()?));
+        let numbers = |a: &str, b: &str| Some((decimal(a)?, decimal(b)?));
         let list = |r: &str| {
             r.split(',')
                 .map(str::trim)
@@ -794,6 +793,20 @@ impl Machine<'_> {
             }
         })
     }
+}
+
+/// Text a numeric comparison reads as a number: decimal digits with an optional sign, point
+/// and exponent (`-2.5`, `1e2`), within a double [assumed: Cisco documents no reading];
+/// `inf`, `NaN`, `0x10` and empty text are no numbers, so the comparison does not hold.
+fn decimal(text: &str) -> Option<f64> {
+    let text = text.trim();
+    let decimal_text = text.bytes().any(|b| b.is_ascii_digit())
+        && (text.bytes())
+            .all(|b| b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.' | b'e' | b'E'));
+    decimal_text
+        .then(|| text.parse::<f64>().ok())
+        .flatten()
+        .filter(|x| x.is_finite())
 }
 
 /// A branch condition's regular expression does not compile: the branch leaves via onError.
