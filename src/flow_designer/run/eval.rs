@@ -1486,6 +1486,25 @@ fn pebble_word(word: &str) -> std::borrow::Cow<'_, str> {
 mod tests {
     use super::*;
 
+    /// Each template stops the run, as not modelled.
+    fn stops(templates: &[&str], vars: &[(&str, Value)]) {
+        for template in templates {
+            let e = render(template, vars).unwrap_err();
+            assert!(e.is_not_modelled(), "{template}: {e}");
+        }
+    }
+
+    /// Each template is an error, as in Pebble (the activity's error port), not a stop.
+    fn fails(templates: &[&str], vars: &[(&str, Value)]) {
+        for template in templates {
+            let e = render(template, vars).unwrap_err();
+            assert!(
+                !e.is_not_modelled(),
+                "{template}: an error, as in Pebble: {e}"
+            );
+        }
+    }
+
     fn render(template: &str, vars: &[(&str, Value)]) -> Result<String, EvalError> {
         let context = vars
             .iter()
@@ -1546,18 +1565,18 @@ mod tests {
         // Pebble joins first (`~` at 110 against `|` 100, `*` `%` 60, `+` `-` 40): `1 + 2 ~ 3`
         // is `1 + "23"`, `'a' ~ 'b' | upper` is `AB`.
         let v = [("x", Value::from(2))];
-        for template in [
-            "{{ 1 + x ~ 3 }}",
-            "{{ 1 ~ x + 3 }}",
-            "{{ 10 - 3 ~ 1 }}",
-            "{{ 'a' ~ x * 3 }}",
-            "{{ 'a' ~ x % 3 }}",
-            "{{ 'a' ~ 'b' | upper }}",
-            "{{ 'a' | upper ~ 'b' }}",
-        ] {
-            let e = render(template, &v).unwrap_err();
-            assert!(e.is_not_modelled(), "{template}: {e}");
-        }
+        stops(
+            &[
+                "{{ 1 + x ~ 3 }}",
+                "{{ 1 ~ x + 3 }}",
+                "{{ 10 - 3 ~ 1 }}",
+                "{{ 'a' ~ x * 3 }}",
+                "{{ 'a' ~ x % 3 }}",
+                "{{ 'a' ~ 'b' | upper }}",
+                "{{ 'a' | upper ~ 'b' }}",
+            ],
+            &v,
+        );
     }
 
     #[test]
@@ -1602,18 +1621,18 @@ mod tests {
     fn a_test_beside_another_operator_without_brackets_is_not_modelled() {
         // Pebble tests everything before `is` (`("x" ~ E) is empty`); minijinja the last operand.
         let v = [("E", Value::from("")), ("x", Value::from(2))];
-        for template in [
-            "{{ \"x\" ~ E is empty }}",
-            "{{ x + 1 is null }}",
-            "{{ x == 2 is null }}",
-            "{{ E is empty == true }}",
-            "{{ E is empty is null }}",
-            "{{ not E is empty }}",
-            "{{ not x == 2 }}",
-        ] {
-            let e = render(template, &v).unwrap_err();
-            assert!(e.is_not_modelled(), "{template}: {e}");
-        }
+        stops(
+            &[
+                "{{ \"x\" ~ E is empty }}",
+                "{{ x + 1 is null }}",
+                "{{ x == 2 is null }}",
+                "{{ E is empty == true }}",
+                "{{ E is empty is null }}",
+                "{{ not E is empty }}",
+                "{{ not x == 2 }}",
+            ],
+            &v,
+        );
         assert_eq!(render("{{ (\"x\" ~ E) is empty }}", &v).unwrap(), "false");
         assert_eq!(
             render("{{ E is not empty or missing.y is null }}", &v).unwrap(),
@@ -1662,18 +1681,18 @@ mod tests {
     #[test]
     fn what_pebble_does_not_have_is_not_modelled() {
         let v = [("x", Value::from("xyz")), ("L", Value::from(vec![1, 2, 3]))];
-        for template in [
-            "{{ 1..3 }}",
-            "{{ (1..3) | length }}",
-            "{{ 'a' if true else 'b' }}",
-            "{{ 'x' in x }}",
-            "{{ L[0:2] }}",
-            "{% for i in L %}{{ loop.index0 }}{% endfor %}",
-            "{% for i in L %}{{ loop.cycle('a', 'b') }}{% endfor %}",
-        ] {
-            let e = render(template, &v).unwrap_err();
-            assert!(e.is_not_modelled(), "{template}: {e}");
-        }
+        stops(
+            &[
+                "{{ 1..3 }}",
+                "{{ (1..3) | length }}",
+                "{{ 'a' if true else 'b' }}",
+                "{{ 'x' in x }}",
+                "{{ L[0:2] }}",
+                "{% for i in L %}{{ loop.index0 }}{% endfor %}",
+                "{% for i in L %}{{ loop.cycle('a', 'b') }}{% endfor %}",
+            ],
+            &v,
+        );
         // A member of that name is a member.
         let m = [(
             "m",
@@ -1816,28 +1835,25 @@ mod tests {
         ] {
             assert_eq!(render(template, &v).unwrap(), expected, "{template}");
         }
-        for template in [
-            "{{ N | capitalize }}",
-            "{{ N | trim }}",
-            "{{ N | urlencode }}",
-            "{{ 'abc' | slice(2, 2) }}",
-            "{{ [1, 'a'] | join(1) }}",
-        ] {
-            let e = render(template, &v).unwrap_err();
-            assert!(
-                !e.is_not_modelled(),
-                "{template}: an error, as in Pebble: {e}"
-            );
-        }
-        for template in [
-            "{{ 'abc' | first }}",
-            "{{ E | last }}",
-            "{{ '\u{1F600}a' | slice(0, 1) }}",
-            "{{ '\u{1C6}a' | capitalize }}",
-        ] {
-            let e = render(template, &v).unwrap_err();
-            assert!(e.is_not_modelled(), "{template}: {e}");
-        }
+        fails(
+            &[
+                "{{ N | capitalize }}",
+                "{{ N | trim }}",
+                "{{ N | urlencode }}",
+                "{{ 'abc' | slice(2, 2) }}",
+                "{{ [1, 'a'] | join(1) }}",
+            ],
+            &v,
+        );
+        stops(
+            &[
+                "{{ 'abc' | first }}",
+                "{{ E | last }}",
+                "{{ '\u{1F600}a' | slice(0, 1) }}",
+                "{{ '\u{1C6}a' | capitalize }}",
+            ],
+            &v,
+        );
     }
 
     #[test]
@@ -1894,17 +1910,17 @@ mod tests {
         ] {
             assert_eq!(render(template, &v).unwrap(), expected, "{template}");
         }
-        for template in [
-            "{{ S.length }}",
-            "{{ L.size }}",
-            "{{ M.a.isEmpty }}",
-            "{{ S.toUpperCase() }}",
-            "{{ [1, 2][0] }}",
-            "{{ {'a': 1}.a }}",
-        ] {
-            let e = render(template, &v).unwrap_err();
-            assert!(e.is_not_modelled(), "{template}: {e}");
-        }
+        stops(
+            &[
+                "{{ S.length }}",
+                "{{ L.size }}",
+                "{{ M.a.isEmpty }}",
+                "{{ S.toUpperCase() }}",
+                "{{ [1, 2][0] }}",
+                "{{ {'a': 1}.a }}",
+            ],
+            &v,
+        );
         assert!(!render("{{ M[1] }}", &v).unwrap_err().is_not_modelled());
     }
 
@@ -1921,20 +1937,17 @@ mod tests {
         ] {
             assert_eq!(render(template, &[]).unwrap(), expected, "{template}");
         }
-        for template in [
-            "{{ 'abc' | slice(4) }}",
-            "{{ 1. }}",
-            "{{ [1, 2].0 }}",
-            "{{ {'k': 1} | first }}",
-            "{{ {'a': 1} | last }}",
-            "{% set m = {'a': 1} %}{{ m[1] }}",
-        ] {
-            let e = render(template, &[]).unwrap_err();
-            assert!(
-                !e.is_not_modelled(),
-                "{template}: an error, as in Pebble: {e}"
-            );
-        }
+        fails(
+            &[
+                "{{ 'abc' | slice(4) }}",
+                "{{ 1. }}",
+                "{{ [1, 2].0 }}",
+                "{{ {'k': 1} | first }}",
+                "{{ {'a': 1} | last }}",
+                "{% set m = {'a': 1} %}{{ m[1] }}",
+            ],
+            &[],
+        );
     }
 
     #[test]
