@@ -49,19 +49,18 @@ pub fn validate(spec: &Spec, cx: &mut Ctx) {
         }
     }
     for (name, v) in &spec.variables {
-        // As a secret from the environment or a file: a value no header can carry would fail
-        // its request, and which way the request went would tell the value apart.
-        let typed = v.default.as_ref().filter(|d| {
-            v.secret
-                && d.get_ref()
-                    .chars()
-                    .any(|c| c.is_control() || c == '\u{feff}')
-        });
-        if let Some(default) = typed {
+        // Typed, or filled from the environment or a file: a secret is sent in a header only,
+        // and a value no header can carry (HTTP's header text: visible ASCII and space) would
+        // fail its request, where which way the request went would tell the value apart.
+        let uncarried = v
+            .default
+            .as_ref()
+            .filter(|d| v.secret && d.get_ref().chars().any(|c| !(' '..='~').contains(&c)));
+        if let Some(default) = uncarried {
             cx.report(
                 Code::SecretValueInvalid,
                 format!(
-                    "the default of secret `{}` holds a byte order mark, NUL or other control character (tab and newline included)",
+                    "the value of secret `{}` holds a character a request header cannot carry: a header takes visible ASCII and spaces only (no control character, byte order mark or letter beyond ASCII)",
                     name.get_ref()
                 ),
                 cx.span(default),

@@ -2641,12 +2641,13 @@ fn a_url_parameter_credential_is_shown_nowhere_it_is_substituted() {
     }
 }
 
-/// A request no HTTP client can make (a secret with a non-ASCII character in a header) is not
-/// taken for a failed connection, whose onError path would tell that secret from another: the
-/// run stops at the node, in words that hold nothing of the request; one that can be made runs
-/// on. Mocked and live alike (the client never sees it).
+/// A secret no request header can carry (a non-ASCII character) would make a request no HTTP
+/// client can make, whose failure would tell that secret from another: it is refused before
+/// the run, in words that hold nothing of it, the same whatever it is; one a header carries
+/// runs on. (A request that cannot be made for a value that is not secret stops the run at the
+/// node: tests/cli/hostile.rs.)
 #[test]
-fn a_request_that_cannot_be_made_stops_the_run_without_telling_why() {
+fn a_secret_no_header_can_carry_is_refused_before_the_run_the_same_whatever_it_is() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("auth.toml"),
@@ -2688,7 +2689,7 @@ fn a_request_that_cannot_be_made_stops_the_run_without_telling_why() {
         let text = common::transcript(&out);
         assert_eq!(out.status.code(), Some(1), "{text}");
         assert!(
-            text.contains("stopped: node `call`: the request cannot be made: a header or the URL holds a character HTTP does not allow; the run stops here"),
+            text.contains("error[wxc::secret-value-invalid]: the value of secret `Key` holds a character a request header cannot carry"),
             "{text}"
         );
         assert!(!text.contains("onError") && !text.contains(key), "{text}");
