@@ -203,11 +203,10 @@ impl Renderer<'_> {
                     toml::Value::Table(table) => match secret_reference(table) {
                         Some(reference) => resolve_secret(&reference, store),
                         None => {
-                            // Whatever it holds may be the secret, written in the wrong shape
-                            // (a URL, its credentials).
-                            if param.secret || param.kind == ParamType::Url {
-                                secret_spans.extend(value_span.clone());
-                            }
+                            // Whatever it holds may be a secret, written in the wrong shape or
+                            // under the wrong key (a URL, its credentials, a token): hidden, as
+                            // a value of the wrong type is.
+                            secret_spans.extend(value_span.clone());
                             out.push(
                                 Diagnostic::new(Code::ParamType, format!("{}: `{}` is a table; give a value, {{ env = \"NAME\" }} or {{ file = \"PATH\" }}", t.source.name, param.name))
                                     .with_span(value_span)
@@ -262,21 +261,17 @@ impl Renderer<'_> {
                         // A url parameter's value may carry credentials (a password, an
                         // `?apikey=`): quoted with them masked, never whole, and hidden in
                         // quoted lines (its place, so the length of nothing in it shows).
+                        // A value of the wrong type may be a secret typed under the wrong key
+                        // (a token pasted into `retries`, alone or in a list): not quoted, and
+                        // hidden in quoted lines; its type says what is wrong.
                         let shown = match (&raw, param.kind) {
                             _ if param.secret => String::new(),
                             (toml::Value::String(url), ParamType::Url) => {
                                 format!(" (URL `{}`)", crate::secret::names::url_in_message(url))
                             }
-                            (_, ParamType::Url) => String::new(),
-                            // Text where a number or a boolean belongs may be a secret typed
-                            // under the wrong key (a token pasted into `retries`): not quoted,
-                            // and hidden in quoted lines; its type says what is wrong.
-                            (toml::Value::String(_), _) => String::new(),
-                            _ => format!(" ({})", show(&raw)),
+                            _ => String::new(),
                         };
-                        if param.kind == ParamType::Url || matches!(raw, toml::Value::String(_)) {
-                            secret_spans.extend(value_span.clone());
-                        }
+                        secret_spans.extend(value_span.clone());
                         out.push(
                             Diagnostic::new(
                                 Code::ParamType,
@@ -391,10 +386,6 @@ fn resolve_secret(reference: &SecretRef, store: &dyn SecretStore) -> Resolved {
         ),
         Err((code, why, help)) => Resolved::Unavailable(code, why, help),
     }
-}
-
-fn show(value: &toml::Value) -> String {
-    value.to_string()
 }
 
 pub(super) enum SecretRef {
