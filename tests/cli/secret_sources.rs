@@ -255,42 +255,32 @@ fn a_value_with_a_control_character_is_refused_and_never_shown() {
     }
     assert!(shown.windows(2).all(|w| w[0] == w[1]), "{shown:#?}");
     insta::assert_snapshot!(shown[0]);
-    // The environment: a NUL cannot be set, a byte order mark or an escape can.
-    let mut shown = Vec::new();
-    for value in [
+    // From the environment, each group refused alike, the value never shown.
+    let refused_from_environment = |values: &[&str]| {
+        let mut shown = Vec::new();
+        for value in values {
+            let (code, err, document) = build_with(
+                d,
+                "{ env = \"WXCFLOW_TEST_VALUE\" }",
+                &[],
+                &[("WXCFLOW_TEST_VALUE", value)],
+            );
+            assert_eq!(code, Some(1), "{value:?}: {err}");
+            assert_eq!(document, None);
+            assert!(err.contains("error[wxc::secret-value-invalid]"), "{err}");
+            assert_value_not_shown(value, &err);
+            shown.push(err);
+        }
+        assert!(shown.windows(2).all(|w| w[0] == w[1]), "{shown:#?}");
+    };
+    // A NUL cannot be set, a byte order mark or an escape can.
+    refused_from_environment(&[
         "\u{feff}bom-secret-3Gx",
         "esc\u{1b}[2Jsecret-9Ke",
         "tab\tsecret-4Lm",
-    ] {
-        let (code, err, document) = build_with(
-            d,
-            "{ env = \"WXCFLOW_TEST_VALUE\" }",
-            &[],
-            &[("WXCFLOW_TEST_VALUE", value)],
-        );
-        assert_eq!(code, Some(1), "{value:?}: {err}");
-        assert_eq!(document, None);
-        assert!(err.contains("error[wxc::secret-value-invalid]"), "{err}");
-        assert_value_not_shown(value, &err);
-        shown.push(err);
-    }
-    assert!(shown.windows(2).all(|w| w[0] == w[1]), "{shown:#?}");
+    ]);
     // A letter beyond ASCII: no header carries it, so no secret may hold it.
-    let mut shown = Vec::new();
-    for value in ["pässword-6Rr", "ünïcödé-secret-2Qq", "emoji-\u{1F600}-4Vv"] {
-        let (code, err, document) = build_with(
-            d,
-            "{ env = \"WXCFLOW_TEST_VALUE\" }",
-            &[],
-            &[("WXCFLOW_TEST_VALUE", value)],
-        );
-        assert_eq!(code, Some(1), "{value:?}: {err}");
-        assert_eq!(document, None);
-        assert!(err.contains("error[wxc::secret-value-invalid]"), "{err}");
-        assert_value_not_shown(value, &err);
-        shown.push(err);
-    }
-    assert!(shown.windows(2).all(|w| w[0] == w[1]), "{shown:#?}");
+    refused_from_environment(&["pässword-6Rr", "ünïcödé-secret-2Qq", "emoji-\u{1F600}-4Vv"]);
     // Not UTF-8: refused without the offset of the first bad byte.
     std::fs::write(d.join("tenants/keys/value.txt"), b"abc\xffdef").unwrap();
     let (code, err, _) = build_with(d, "{ file = \"keys/value.txt\" }", &[], &[]);
