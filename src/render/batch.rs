@@ -576,7 +576,9 @@ pub fn verify_document(
     if let Some(mode) = mode.filter(|&m| (secret || entry.private) && m & 0o7777 != 0o600) {
         let why = match secret {
             true => "it holds secrets",
-            false => "its provenance records the digest of a tenant file that types a secret",
+            false => {
+                "its provenance records the digest of a tenant file or template that types a secret"
+            }
         };
         found.push(Finding::new(
             Problem::NotPrivate,

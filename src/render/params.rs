@@ -126,6 +126,10 @@ pub(super) struct Param {
     pub(super) default: Option<Value>,
     pub(super) secret: bool,
     pub(super) declared: Option<Span>,
+    /// Where the template types a secret as this parameter's default ([`default_is_secret`]):
+    /// hidden in quoted lines, and the document built from the template is private whatever
+    /// the tenant gives (its provenance holds the template's digest).
+    pub(super) secret_default: Option<Span>,
 }
 
 impl Param {
@@ -169,6 +173,7 @@ impl Renderer<'_> {
         // Parameters whose tenant value was wrong: reported once, not again as missing.
         let mut failed: BTreeSet<String> = BTreeSet::new();
         let names: Vec<&str> = self.params.iter().map(|p| p.name.as_str()).collect();
+        secret_spans.extend(self.params.iter().filter_map(|p| p.secret_default.clone()));
         if let Some(t) = tenant {
             for (key, value) in &t.values {
                 let span = Some(t.source.span(key.span()));
@@ -199,6 +204,9 @@ impl Renderer<'_> {
                         .with_optional_help(help.map(str::to_string))
                         .with_related(param.declared.clone(), DECLARED)
                 };
+                // A value read from the environment or a file may be a secret given under
+                // the wrong key: never quoted, whatever its parameter (its origin says so).
+                let read_from_store = matches!(value.get_ref(), toml::Value::Table(_));
                 let resolved = match value.get_ref() {
                     toml::Value::Table(table) => match secret_reference(table) {
                         Some(reference) => resolve_secret(&reference, store),
@@ -262,10 +270,11 @@ impl Renderer<'_> {
                         // `?apikey=`): quoted with them masked, never whole, and hidden in
                         // quoted lines (its place, so the length of nothing in it shows).
                         // A value of the wrong type may be a secret typed under the wrong key
-                        // (a token pasted into `retries`, alone or in a list): not quoted, and
-                        // hidden in quoted lines; its type says what is wrong.
+                        // (a token pasted into `retries`, alone or in a list), and one read
+                        // from the environment or a file may be one: not quoted, and hidden in
+                        // quoted lines; its type says what is wrong.
                         let shown = match (&raw, param.kind) {
-                            _ if param.secret => String::new(),
+                            _ if param.secret || read_from_store => String::new(),
                             (toml::Value::String(url), ParamType::Url) => {
                                 format!(" (URL `{}`)", crate::secret::names::url_in_message(url))
                             }
@@ -517,5 +526,8 @@ pub(super) fn declare(
         default,
         secret: p.secret,
         declared: span(name.span()),
+        secret_default: (p.default.as_ref())
+            .filter(|_| default_is_secret(p))
+            .and_then(|d| span(d.span())),
     })
 }

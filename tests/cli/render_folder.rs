@@ -202,11 +202,30 @@ fn a_manifest_digesting_a_typed_secret_is_private() {
         verify(dir.path()),
         (
             Some(1),
-            "not-private: a.flow.json: its provenance records the digest of a tenant file that \
-             types a secret and its mode is 0644 (it must be 0600 exactly)\nout: 1 problem\n"
+            "not-private: a.flow.json: its provenance records the digest of a tenant file or \
+             template that types a secret and its mode is 0644 (it must be 0600 exactly)\nout: 1 \
+             problem\n"
                 .to_string()
         )
     );
+    // A password typed in the template's default, which the tenant overrides: the template's
+    // digest is in the provenance, so the document is private all the same.
+    let template = wxcflow::DEFAULT_SPEC.replace(
+        "[params.debug_url]\ntype = \"url\"\ndefault = \"\"",
+        "[params.debug_url]\ntype = \"url\"\ndefault = \"https://u:hunter2@d.example.com/\"",
+    );
+    assert_ne!(template, wxcflow::DEFAULT_SPEC);
+    std::fs::write(dir.path().join("t.toml"), template).unwrap();
+    std::fs::write(
+        dir.path().join("tenants/a.toml"),
+        "debug_url = \"https://d.example.com/x\"\n",
+    )
+    .unwrap();
+    let out = render(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+    common::assert_private(&document);
+    common::assert_private(&manifest);
+    assert_eq!(verify(dir.path()).0, Some(0), "{}", verify(dir.path()).1);
 }
 
 #[test]

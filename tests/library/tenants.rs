@@ -59,6 +59,13 @@ fn every_tenant_error_names_the_tenant_file_and_key() {
                 )
             }
         };
+        // A value read from the environment or a file is never quoted, whatever the key.
+        for value in store.0.values().filter(|v| v.len() > 3) {
+            assert!(
+                !report.contains(value.trim_start_matches('\u{feff}')),
+                "{report}"
+            );
+        }
         insta::assert_snapshot!(report);
     });
 }
