@@ -741,6 +741,18 @@ pub(super) fn push(s: &Session, args: &Push) -> Outcome {
         e.message = e.message.replace(&raw_name, &shown_name);
         e
     })?;
+    // JSON that breaks off or breaks is told as `check` tells it: where, and exit 1.
+    let parsed = serde_json::from_str::<serde_json::Value>(&source.text);
+    if parsed.is_err() && source.text.trim_start().starts_with('{') {
+        let (found, quoted) = s
+            .compiler()
+            .check_flow_designer(InputKind::FlowDesignerExport, source.clone());
+        let errors: Vec<Diagnostic> = found.into_iter().filter(Diagnostic::is_error).collect();
+        print_problems(s, &errors, &quoted);
+        return Err(Failure::problems_with(
+            "push sends only files that read as JSON",
+        ));
+    }
     // Only an export goes to flows:import: a flow document or a spec would be refused by the
     // schema key by key, when the one thing to say is what the file is.
     if InputKind::flow_designer(source.text.as_bytes()) != Some(InputKind::FlowDesignerExport) {
@@ -749,7 +761,7 @@ pub(super) fn push(s: &Session, args: &Push) -> Outcome {
             shown_name
         )));
     }
-    let mut value: serde_json::Value = match serde_json::from_str(&source.text) {
+    let mut value: serde_json::Value = match parsed {
         Ok(v) => v,
         Err(e) => {
             return Err(Failure::input(format!(

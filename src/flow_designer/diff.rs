@@ -22,7 +22,7 @@ use crate::tools::diff::merge::{merge_keyed, Pair};
 use crate::tools::diff::ChangeKind::*;
 pub use crate::tools::diff::{render_json, render_text, Change, ChangeKind};
 use serde_json::Value;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
 /// Every logic change from `old` to `new`.
@@ -36,11 +36,6 @@ pub(crate) fn diff(old: &FdFlow, new: &FdFlow) -> Vec<Change> {
         FlowChanged,
         &mut out,
     );
-    let variables = |f: &FdFlow, s: &Secrets| -> Vec<(String, Fields)> {
-        (f.variables.iter())
-            .map(|v| (v.name.clone(), variable_fields(v, s)))
-            .collect()
-    };
     compare_keyed(
         variables(old, &secrets.0),
         variables(new, &secrets.1),
@@ -104,7 +99,29 @@ fn flow_fields(f: &FdFlow) -> Fields {
         let all = Value::Array(f.runtime_variables.clone()).to_string();
         m.insert("runtime_variables".into(), Text::plain(all));
     }
+    // The flow's settings as the file written from it carries them (`flowDecryptAccess`
+    // decides whether its activities may read secure values): one fact a setting, by name.
+    let settings = f.kept.top.get("settings").cloned();
+    let settings = settings.unwrap_or_else(|| super::emit::default_settings(f));
+    for (i, setting) in settings.as_array().into_iter().flatten().enumerate() {
+        let mut setting = setting.clone();
+        let name = match setting.as_object_mut().map(|s| s.remove("name")) {
+            Some(Some(Value::String(name))) => name,
+            _ => i.to_string(),
+        };
+        m.insert(format!("settings.{name}"), Text::plain(setting.to_string()));
+    }
     m
+}
+
+/// Each variable's facts, by name.
+fn variables(f: &FdFlow, secrets: &Secrets) -> Vec<(String, Fields)> {
+    (f.variables.iter())
+        .map(|v| {
+            let kept = f.kept.variables.get(&v.name);
+            (v.name.clone(), variable_fields(v, kept, secrets))
+        })
+        .collect()
 }
 
 fn events(f: &FdFlow) -> Fields {
@@ -121,7 +138,15 @@ fn events(f: &FdFlow) -> Fields {
     m
 }
 
-fn variable_fields(v: &Variable, secrets: &Secrets) -> Fields {
+/// A variable's facts: its value, type and flags, `isExternalized` as the file written from it
+/// carries it (`kept`: the members an export gave beside the model's).
+fn variable_fields(
+    v: &Variable,
+    kept: Option<&BTreeMap<String, Value>>,
+    secrets: &Secrets,
+) -> Fields {
+    let externalized = kept.and_then(|k| k.get("isExternalized"));
+    let externalized = externalized.map_or_else(|| "false".to_string(), Value::to_string);
     let value = secrets
         .variable_value(v)
         .unwrap_or_else(|| Text::plain("\"\""));
@@ -140,6 +165,7 @@ fn variable_fields(v: &Variable, secrets: &Secrets) -> Fields {
     ] {
         put(name, on.to_string());
     }
+    put("isExternalized", externalized);
     m
 }
 
@@ -309,39 +335,24 @@ pub(crate) fn render_lines(flow: &FdFlow) -> String {
     // Names and kinds come from the file: a line break in one would forge a line of its own.
     let n = |text: &str| crate::diagnostic::printable_name(text).into_owned();
     let mut out = String::new();
-    let _ = writeln!(out, "flow.name = {:?}", flow.name);
-    if !flow.description.is_empty() {
-        let _ = writeln!(out, "flow.description = {:?}", flow.description);
+    // The flow's and its variables' lines are the facts the diff compares, one a line; an
+    // empty text or a flag that is off goes without a line (its line comes when it changes).
+    let unset = |value: &Text| matches!(value.shown(), "\"\"" | "false");
+    for (path, value) in flow_fields(flow) {
+        if !unset(&value) {
+            let _ = writeln!(out, "flow.{} = {}", n(&path), n(value.shown()));
+        }
     }
-    if !flow.comment.is_empty() {
-        let _ = writeln!(out, "flow.comment = {:?}", flow.comment);
-    }
-    if let Some(t) = &flow.flow_type {
-        let _ = writeln!(out, "flow.type = {}", n(t));
-    }
-    let mut variables: Vec<&Variable> = flow.variables.iter().collect();
-    variables.sort_by(|a, b| a.name.cmp(&b.name));
-    for v in variables {
-        let value = secrets.variable_value(v);
-        let value = value.as_ref().map_or("null", |t| t.shown());
-        let flags = crate::tools::diff::lines::flags(&[
-            ("secure", v.is_secure),
-            ("cad", v.is_cad),
-            ("agent-editable", v.is_agent_editable),
-            ("reportable", v.is_reportable),
-            ("overwrite", v.overwrite),
-        ]);
-        let source = if v.source.is_empty() {
-            "local"
-        } else {
-            v.source.as_str()
-        };
-        let comma = if flags.is_empty() { "" } else { ", " };
-        let (name, kind, source) = (n(&v.name), n(&v.kind), n(source));
-        let _ = writeln!(
-            out,
-            "variables.{name} = {kind} {value} [{source}{comma}{flags}]"
-        );
+    let mut variables = variables(flow, &secrets);
+    variables.sort_by(|a, b| a.0.cmp(&b.0));
+    for (name, mut facts) in variables {
+        let name = n(&name);
+        if let Some(kind) = facts.remove("type") {
+            let _ = writeln!(out, "variables.{name} = {}", n(kind.shown()));
+        }
+        for (path, value) in facts.iter().filter(|(_, value)| !unset(value)) {
+            let _ = writeln!(out, "variables.{name}.{path} = {}", n(value.shown()));
+        }
     }
     for (scope, process) in processes(flow) {
         let prefix = match &scope {

@@ -132,18 +132,22 @@ fn emit_with(flow: &FdFlow, plans: &[Plan], mut marked: Option<&mut Marked>) -> 
             .clone()
             .unwrap_or_else(empty_variable_orders),
     );
-    // Cisco's 2026 subflows carry the decryption setting on (their activities read secure
-    // values); other flow settings (the activity-wait prompt) are left to the editor's defaults.
-    let settings = if subflow {
-        json!([{ "name": "flowDecryptAccess", "value": "true", "type": "BOOLEAN", "group": "decryption" }])
-    } else {
-        json!([])
-    };
-    put("settings", settings);
+    put("settings", default_settings(flow));
     put("associatedChannels", json!([]));
     put("flowOutcome", Value::Null);
     // What an export carried beside the logic (ids, stamps, newer members), as it came.
     kept_over(Value::Object(top), Some(&flow.kept.top))
+}
+
+/// The flow settings written where an export gave none. Cisco's 2026 subflows carry the
+/// decryption setting on (their activities read secure values); other flow settings (the
+/// activity-wait prompt) are left to the editor's defaults.
+pub(crate) fn default_settings(flow: &FdFlow) -> Value {
+    if flow.flow_type.as_deref() == Some("SUBFLOW") {
+        json!([{ "name": "flowDecryptAccess", "value": "true", "type": "BOOLEAN", "group": "decryption" }])
+    } else {
+        json!([])
+    }
 }
 
 /// `value` (an object) with the kept members over its own: a key is a member's name, or a JSON

@@ -2,7 +2,7 @@
 //! activities whose failure nothing tests, activities nothing reaches, links from ports the
 //! activity does not have. Messages name places, never credential values.
 
-use super::locate::{Places, SpanCell, Step};
+use super::locate::{gives_a_key_twice, is_json, Places, SpanCell, Step};
 use super::model::*;
 use super::quote::Quoted;
 use super::secrets::{
@@ -12,19 +12,66 @@ use crate::diagnostic::{Code, Diagnostic, SourceFile, Span};
 use crate::flow::walk::breadth_first;
 use serde_json::Value;
 use std::collections::BTreeSet;
+use std::ops::Range;
 
 /// Every diagnostic for a flow; `source` is the file it was read from (an export or a spec), for
 /// locations.
 pub(crate) fn lint(flow: &FdFlow, source: Option<&SourceFile>) -> Vec<Diagnostic> {
     let cell = SpanCell::default();
     let places = Places::new(source.map_or("", |s| s.text.as_str()), &cell);
-    lint_in(flow, source, places)
+    let mut found = lint_in(flow, source, places);
+    if let Some(source) = source.filter(|s| is_json(&s.text) && gives_a_key_twice(&s.text)) {
+        let given: Vec<(Vec<Step>, Range<usize>)> = (Places::new(&source.text, &cell))
+            .given_twice()
+            .into_iter()
+            .map(|(path, at)| (path, at.range))
+            .collect();
+        found.extend(keys_given_twice(source, &given));
+    }
+    found
 }
 
 /// [`lint`] of a flow read with [`super::read_quoted`]: located in the quoted file, with the
 /// spans its reading kept (scanned once, and only if a diagnostic is located).
 pub(crate) fn lint_quoted(flow: &FdFlow, quoted: &Quoted) -> Vec<Diagnostic> {
-    lint_in(flow, Some(&quoted.source), quoted.places())
+    let mut found = lint_in(flow, Some(&quoted.source), quoted.places());
+    found.extend(keys_given_twice(&quoted.source, quoted.given_twice()));
+    found
+}
+
+/// An error for each member of a JSON object that the object gives more than once (`given`:
+/// each time, its path and value's bytes in `source`): wxcflow reads the last (as serde_json
+/// does), Flow Designer's reading is not documented, and a review of one copy says nothing of
+/// the others. Located at the last, the one read.
+fn keys_given_twice(source: &SourceFile, given: &[(Vec<Step>, Range<usize>)]) -> Vec<Diagnostic> {
+    // Each path once, in the file's order: how many times it is given, and the last.
+    let mut paths: Vec<(&[Step], usize, &Range<usize>)> = Vec::new();
+    let mut seen: std::collections::HashMap<&[Step], usize> = Default::default();
+    for (path, range) in given {
+        match seen.get(path.as_slice()) {
+            Some(&i) => (paths[i].1, paths[i].2) = (paths[i].1 + 1, range),
+            None => {
+                seen.insert(path, paths.len());
+                paths.push((path, 1, range));
+            }
+        }
+    }
+    let told = "wxcflow reads the last, and which one Flow Designer keeps is not documented";
+    let help = "keep one of them and delete the others, so that what is reviewed is what Flow Designer imports";
+    (paths.into_iter())
+        .map(|(path, times, last)| {
+            let pointer: String = (path.iter())
+                .map(|step| {
+                    let step = step.to_string().replace('~', "~0").replace('/', "~1");
+                    format!("/{}", crate::diagnostic::printable_name(&step))
+                })
+                .collect();
+            let message = format!("`{pointer}` is given {times} times; {told}");
+            Diagnostic::new(Code::KeyGivenTwice, message)
+                .with_span(Some(source.span(last.clone())))
+                .with_help(help)
+        })
+        .collect()
 }
 
 fn lint_in(flow: &FdFlow, source: Option<&SourceFile>, places: Places) -> Vec<Diagnostic> {

@@ -29,6 +29,9 @@ pub struct Quoted {
     hidden: Vec<Range<usize>>,
     /// Where the file's values sit, scanned once for whatever needed them first.
     spans: SpanCell,
+    /// Each member of a JSON object whose key the object gives more than once, each time it
+    /// is given: its path, and its value's bytes.
+    given_twice: Vec<(Vec<Step>, Range<usize>)>,
 }
 
 /// The file `source` as diagnostics may quote it (`flow` is what it reads as), with the spans
@@ -93,6 +96,7 @@ pub fn unreadable(mut source: SourceFile) -> Quoted {
         source,
         hidden,
         spans: SpanCell::default(),
+        given_twice: Vec::new(),
     }
 }
 
@@ -207,6 +211,7 @@ fn quote(mut source: SourceFile, flow: Option<&FdFlow>, unsure: bool, spans: Spa
             source,
             hidden: vec![all],
             spans,
+            given_twice: Vec::new(),
         };
     }
     let secret: HashSet<Vec<Step>> = match flow {
@@ -243,12 +248,14 @@ fn quote(mut source: SourceFile, flow: Option<&FdFlow>, unsure: bool, spans: Spa
     // A key given twice in JSON: the reader kept the last value, so the model tells nothing of
     // the others (nor of the place, when the last is a reference and an earlier one typed):
     // every value of such a key is hidden when its place could hold a secret.
+    let mut given_twice = Vec::new();
     if json && gives_a_key_twice(&source.text) {
         let places = Places::new(&source.text, &spans);
         for (path, at) in places.given_twice() {
             if secret.contains(&path) || may_hold_secret(&path, &mut || places.string(&at)) {
-                ranges.push(at.range);
+                ranges.push(at.range.clone());
             }
+            given_twice.push((path, at.range));
         }
     }
     // TOML that does not read: its recovered tree leaves out what the parser refused (a key
@@ -269,10 +276,17 @@ fn quote(mut source: SourceFile, flow: Option<&FdFlow>, unsure: bool, spans: Spa
         source,
         hidden,
         spans,
+        given_twice,
     }
 }
 
 impl Quoted {
+    /// Each member of a JSON object whose key the object gives more than once, each time it
+    /// is given: its path, and its value's bytes.
+    pub(crate) fn given_twice(&self) -> &[(Vec<Step>, Range<usize>)] {
+        &self.given_twice
+    }
+
     /// Where the file's values sit, for locating diagnostics in it.
     pub fn places(&self) -> Places<'_> {
         Places::new(&self.source.text, &self.spans)

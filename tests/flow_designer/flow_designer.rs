@@ -342,6 +342,9 @@ fn diff_fixtures_in_every_format() {
             .to_string_lossy()
             .into_owned();
         assert_eq!(changes.is_empty(), case == "noise-only", "{case}");
+        // textconv shows a change wherever diff finds one (`git diff` through it agrees).
+        let lines = |p: &Path| read(p).textconv();
+        assert_eq!(lines(old) == lines(&new), changes.is_empty(), "{case}");
         let text = format!(
             "--- text ---\n{}--- markdown ---\n{}--- json ---\n{}",
             fd::diff::render_text(&changes, false),
