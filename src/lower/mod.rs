@@ -89,6 +89,8 @@ pub fn lower<'s>(spec: &'s Spec, cx: &mut Ctx) -> Lowered<'s> {
         wire(node, &resolve, cx);
     }
     let ids = assign_ids(&nodes, start_next.as_ref(), cx);
+    // Each node's lowered settings move into its finished node rather than being copied.
+    let mut kinds: Vec<Option<NodeKind>> = nodes.iter_mut().map(|n| n.kind.take()).collect();
 
     let scope = Scope {
         variables: &variables,
@@ -100,9 +102,12 @@ pub fn lower<'s>(spec: &'s Spec, cx: &mut Ctx) -> Lowered<'s> {
     let mut by_id: Vec<Node> = nodes
         .iter()
         .enumerate()
-        .map(|(i, pending)| finish_node(pending, ids[i], &scope, cx))
+        .map(|(i, pending)| finish_node(pending, kinds[i].take(), ids[i], &scope, cx))
         .collect();
-    by_id.sort_by_key(|n| n.id);
+    drop(kinds);
+    // By id, then key (the nodes' order, should an id be pinned twice): as a stable sort by
+    // id, without its buffer of half the nodes.
+    by_id.sort_unstable_by(|a, b| (a.id, &a.key).cmp(&(b.id, &b.key)));
 
     let to_target = |t: &Option<KeyTarget>| match t {
         Some(KeyTarget::Node(i)) => Target::Node(ids[*i]),

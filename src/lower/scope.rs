@@ -103,12 +103,23 @@ impl Scope<'_, '_> {
     }
 }
 
-pub(super) fn finish_node(p: &Pending, id: NodeId, scope: &Scope, cx: &mut Ctx) -> Node {
+/// The node `p` lowers to, its settings `kind` (taken from `p`) with their references
+/// rewritten.
+pub(super) fn finish_node(
+    p: &Pending,
+    kind: Option<NodeKind>,
+    id: NodeId,
+    scope: &Scope,
+    cx: &mut Ctx,
+) -> Node {
     let s = p.spec;
     let rw = |value: &S<String>, cx: &mut Ctx| scope.rewrite(value.get_ref(), Some(value), cx);
-    let kind = match &p.kind {
+    let kind = match kind {
         Some(NodeKind::Http(h)) => {
-            let url = s.url.as_ref().map_or_else(|| h.url.clone(), |u| rw(u, cx));
+            let url = match &s.url {
+                Some(u) => rw(u, cx),
+                None => h.url,
+            };
             let headers = s
                 .headers
                 .iter()
@@ -122,18 +133,15 @@ pub(super) fn finish_node(p: &Pending, id: NodeId, scope: &Scope, cx: &mut Ctx) 
                 headers,
                 body,
                 proxy,
-                ..h.clone()
+                ..h
             }))
         }
         Some(NodeKind::Branch(b)) => {
             let arm_specs = s.branches.iter().flatten();
-            let branches = b
-                .branches
-                .iter()
-                .zip(arm_specs)
+            let branches = (b.branches.into_iter().zip(arm_specs))
                 .map(|(arm, arm_spec)| BranchArm {
                     conditions: conditions_of(arm_spec)
-                        .zip(&arm.conditions)
+                        .zip(arm.conditions)
                         .map(|(cs, c)| Condition {
                             variable: rw(&cs.variable, cx),
                             value: cs.value.as_ref().map_or_else(String::new, |v| rw(v, cx)),
@@ -141,25 +149,19 @@ pub(super) fn finish_node(p: &Pending, id: NodeId, scope: &Scope, cx: &mut Ctx) 
                             operator: c.operator,
                         })
                         .collect(),
-                    ..arm.clone()
+                    ..arm
                 })
                 .collect();
-            Some(NodeKind::Branch(Branch {
-                branches,
-                ..b.clone()
-            }))
+            Some(NodeKind::Branch(Branch { branches, ..b }))
         }
         Some(NodeKind::Evaluate(e)) => {
-            let script = s
-                .script
-                .as_ref()
-                .map_or_else(|| e.script.clone(), |v| rw(v, cx));
-            Some(NodeKind::Evaluate(Evaluate {
-                script,
-                ..e.clone()
-            }))
+            let script = match &s.script {
+                Some(v) => rw(v, cx),
+                None => e.script,
+            };
+            Some(NodeKind::Evaluate(Evaluate { script, ..e }))
         }
-        other => other.clone(),
+        other => other,
     };
     let on_enter = lower_actions(p, s.on_enter.as_deref(), false, scope, cx);
     let on_leave = lower_actions(p, s.on_leave.as_deref(), true, scope, cx);
