@@ -5,6 +5,7 @@
 //! they do a secret default; whether the spec checks or not does not matter.
 
 use crate::diagnostic::{SourceFile, Span};
+use crate::flow::typed_whole;
 use crate::secret::names::{connect_header_types_credential, CONNECT_REFERENCES};
 use crate::secret::names::{credential_parameters, url_part_typed, url_userinfo};
 use crate::spec::model::{Spec, S};
@@ -33,6 +34,23 @@ pub(crate) fn typed_credential_spans(spec: &Spec, source: &SourceFile) -> Vec<Sp
             if connect_header_types_credential(name.get_ref(), value.get_ref(), &declared) {
                 spans.push(source.span(value.span()));
             }
+        }
+    }
+    // What a transition action assigns: a URL's credentials, and text typed whole for a secret
+    // variable (a template's text is the tenant's to fill, not a secret of the spec's).
+    let secret = |name: &S<String>| spec.variables.get(name).is_some_and(|v| v.secret);
+    let actions = (spec.nodes.values()).flat_map(|node| {
+        node.on_enter
+            .iter()
+            .flatten()
+            .chain(node.on_leave.iter().flatten())
+    });
+    for (name, value) in actions.flat_map(|action| action.set.iter()) {
+        let text = value.get_ref();
+        if secret(name) && typed_whole(text) && !crate::spec::is_template(text) {
+            spans.push(source.span(value.span()));
+        } else {
+            spans.extend(url_credential_spans(value, source));
         }
     }
     spans

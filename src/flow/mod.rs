@@ -617,16 +617,38 @@ pub mod outcome_names {
     pub(crate) const CALL_FLOW: [&str; 2] = ["onSuccess", "onError"];
 }
 
+/// Whether `value` is text typed whole: not blank, and reading no `$(...)` reference (a value
+/// that reads one, `Bearer $(Token)`, is an expression, shown as written).
+pub(crate) fn typed_whole(value: &str) -> bool {
+    !value.trim().is_empty() && refs::references(value).is_ok_and(|r| r.is_empty())
+}
+
 impl Flow {
     /// The secret variables, by declaration.
     pub fn secret_variables(&self) -> impl Iterator<Item = &Variable> {
         self.variables.iter().filter(|v| v.secret)
     }
 
-    /// Whether the document holds a secret value anywhere. Rendering lets secret values land only
-    /// in secret variables' defaults, so this is exact.
+    /// Whether the document holds a secret value anywhere: a secret variable's default, or a
+    /// value a transition action assigns that is secret ([`Flow::assignment_is_secret`]).
+    /// Rendering lets a tenant's secret values land only in secret variables' defaults; a spec
+    /// may type one in an action.
     pub fn holds_secret(&self) -> bool {
         self.variables.iter().any(Variable::holds_secret)
+            || (self.nodes.iter())
+                .flat_map(|n| n.on_enter.iter().chain(&n.on_leave))
+                .flat_map(|a| &a.set)
+                .any(|(variable, value)| self.assignment_is_secret(variable, value))
+    }
+
+    /// Whether `value`, assigned to `variable` by a transition action, is secret: text typed
+    /// whole for a secret variable ([`typed_whole`]; what a reference reads is the read
+    /// variable's), or a URL carrying a credential typed in clear.
+    pub fn assignment_is_secret(&self, variable: &str, value: &str) -> bool {
+        use crate::secret::names::{url_credentials, CONNECT_REFERENCES};
+        let secret_variable = (self.variables.iter()).any(|v| v.secret && v.name == variable);
+        (secret_variable && typed_whole(value))
+            || !url_credentials(value, CONNECT_REFERENCES).is_empty()
     }
 
     /// Adds to `names` the names `text`'s `$(...)` references read.

@@ -6,6 +6,7 @@
 //! flow's structure. Node switches (`enabled` / `bypass`) are the one declared way structure varies.
 
 use crate::diagnostic::{did_you_mean, Code, Diagnostic, Related, SourceFile, Span};
+use crate::spec::is_template;
 use crate::spec::model::{NodeSpec, ParamSpec, Spec, Switch, S};
 use minijinja::{Environment, UndefinedBehavior, Value};
 use std::borrow::Cow;
@@ -359,10 +360,6 @@ pub(crate) fn escape(text: &str) -> String {
         }
     }
     out
-}
-
-fn is_template(text: &str) -> bool {
-    text.contains("{{") || text.contains("{%") || text.contains("{#")
 }
 
 impl<'s> Renderer<'s> {

@@ -11,3 +11,9 @@ pub use model::Spec;
 pub(crate) use parse::parse_spec;
 pub(crate) use parse::{parse_in_parts, parse_toml, shape_error, spec_from_toml, workflow_given};
 pub(crate) use shape::Shaped;
+
+/// Whether a string holds template syntax (`{{`, `{%`, `{#`): a template's text, filled for
+/// each tenant.
+pub(crate) fn is_template(text: &str) -> bool {
+    text.contains("{{") || text.contains("{%") || text.contains("{#")
+}

@@ -240,6 +240,61 @@ fn setup(dir: &Path, template: &str) {
     std::fs::write(dir.join("tenants/acme.toml"), TENANT).unwrap();
 }
 
+/// A spec whose transition action types a value for a secret variable, and a URL with a
+/// password and a key for a plain one.
+const ACTION_LITERALS: &str = r#"[flow]
+name = "Sec"
+credential_headers = ["Authorization"]
+[trigger]
+type = "webhook"
+event = "E"
+sample = '{"a": "1"}'
+next = "call"
+[variables.Tok]
+default = ""
+secret = true
+send_to = ["https://api.example.com"]
+[variables.Where]
+default = ""
+result = true
+[nodes.call]
+type = "http"
+method = "GET"
+url = "https://api.example.com/v1"
+headers = { Authorization = "Bearer $(Tok)" }
+on_enter = [{ set = { Tok = "TYPEDSECRET", Where = "https://bob:TYPEDPASSWORD@api.example.com/?apikey=TYPEDKEY", Nope = "x" } }]
+next = { onSuccess = "end:Success", onError = "end:Error", onTimeout = "end:Error" }
+"#;
+
+#[test]
+fn values_an_action_types_as_secrets_are_shown_nowhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = ACTION_LITERALS.replace(", Nope = \"x\"", "");
+    std::fs::write(dir.path().join("a.toml"), &spec).unwrap();
+    std::fs::write(dir.path().join("bad.toml"), ACTION_LITERALS).unwrap();
+    let changed = spec.replace("TYPEDSECRET", "OTHERSECRET");
+    std::fs::write(dir.path().join("b.toml"), changed).unwrap();
+    let commands: &[&[&str]] = &[
+        &["build", "a.toml", "-o", "a.json"],
+        &["build", "a.toml", "-o", "-"],
+        &["check", "bad.toml"],
+        &["textconv", "a.toml"],
+        &["textconv", "a.json"],
+        &["sheet", "a.toml"],
+        &["diff", "a.toml", "b.toml"],
+        &["diff", "a.toml", "b.toml", "--format", "json"],
+        &["decompile", "a.json"],
+    ];
+    let out = transcripts(dir.path(), commands, ("unused", "unused"));
+    for typed in ["TYPEDSECRET", "OTHERSECRET", "TYPEDPASSWORD", "TYPEDKEY"] {
+        assert!(!out.contains(typed), "{typed} shown:\n{out}");
+    }
+    // The change is still told, masked; the check's error still quotes its line.
+    assert!(out.contains("call.on_enter.set.Tok: ••• → •••"), "{out}");
+    assert!(out.contains("`Nope` is not a custom variable"), "{out}");
+    common::assert_private(&dir.path().join("a.json"));
+}
+
 #[test]
 fn no_command_prints_anything_that_depends_on_a_secret() {
     for (variant, template) in variants() {

@@ -232,3 +232,31 @@ fn a_file_diffed_with_itself_tells_each_warning_once() {
     assert!(!warnings.is_empty());
     assert_eq!(warnings.len(), unique.len(), "{stderr}");
 }
+
+/// textconv (what `git diff` compares) shows a line changed wherever `diff` finds a change:
+/// each edit of one fact of the fixture, the notify URL and a variable's note included.
+#[test]
+fn textconv_changes_wherever_diff_finds_a_change() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let path = root.join("fixtures/valid/every-node-type.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let (old, _) = compile(&path);
+    let edits = [
+        ("hooks.example.com/escalated", "hooks.example.com/other"),
+        ("Set from the evaluate node.", "Set elsewhere."),
+    ];
+    for (from, to) in edits {
+        assert!(text.contains(from), "{from}");
+        let dir = tempfile::tempdir().unwrap();
+        let edited = dir.path().join("every-node-type.toml");
+        std::fs::write(&edited, text.replace(from, to)).unwrap();
+        let (new, _) = compile(&edited);
+        assert!(!diff(&old, &new).is_empty(), "{from}");
+        let lines = wxcflow::tools::diff::render_lines;
+        assert_ne!(
+            lines(&old),
+            lines(&new),
+            "textconv does not show {from} -> {to}"
+        );
+    }
+}

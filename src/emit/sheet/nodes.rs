@@ -225,11 +225,11 @@ pub fn node_section(out: &mut String, flow: &Flow, node: &Node) {
         );
     }
     out.push('\n');
-    actions(out, "on enter", &node.on_enter, node);
-    actions(out, "on leave", &node.on_leave, node);
+    actions(out, "on enter", &node.on_enter, flow, node);
+    actions(out, "on leave", &node.on_leave, flow, node);
 }
 
-fn actions(out: &mut String, when: &str, list: &[Action], node: &Node) {
+fn actions(out: &mut String, when: &str, list: &[Action], flow: &Flow, node: &Node) {
     for action in list {
         // Flow Builder documents no choice of outcome for an action: an on-leave action runs
         // whichever outcome the node leaves by. A spec may opt into per-outcome actions.
@@ -244,7 +244,15 @@ fn actions(out: &mut String, when: &str, list: &[Action], node: &Node) {
         let sets: Vec<String> = action
             .set
             .iter()
-            .map(|(k, v)| format!("{} = {}", code_inline(k), code_inline(v)))
+            .map(|(k, v)| {
+                // Text typed whole for a secret variable, or a URL's credential, is the spec's to
+                // hold: the sheet says where it is, never what.
+                let v = match flow.assignment_is_secret(k, v) {
+                    true => TYPED_CREDENTIAL.to_string(),
+                    false => code_inline(v),
+                };
+                format!("{} = {v}", code_inline(k))
+            })
             .collect();
         // A value reading a variable of the same action: its earlier value, as the run reads it.
         let order = match action.reads_own_variables().next() {

@@ -34,6 +34,9 @@ pub fn render_lines(flow: &Flow) -> String {
             ("result", v.result),
         ]);
         let _ = writeln!(out, "variables.{} = {default} [{flags}]", v.name);
+        if let Some(note) = &v.note {
+            let _ = writeln!(out, "variables.{}.note = {note:?}", v.name);
+        }
         if !v.send_to.is_empty() {
             let _ = writeln!(
                 out,
@@ -45,6 +48,10 @@ pub fn render_lines(flow: &Flow) -> String {
     }
     for o in &flow.outcomes {
         let _ = writeln!(out, "outcomes.{} = {} {:?}", o.name, o.code, o.description);
+        if let Some(url) = &o.notify_url {
+            let url = notify_url_text(url);
+            let _ = writeln!(out, "outcomes.{}.notify_url = {}", o.name, url.shown());
+        }
     }
     for node in &flow.nodes {
         let _ = writeln!(out, "{} = {} {}", node.key, node.kind.type_name(), node.id);

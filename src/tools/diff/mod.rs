@@ -7,7 +7,7 @@
 use crate::flow::refs;
 use crate::flow::*;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use crate::secret::{names, Text};
@@ -155,10 +155,12 @@ impl<'a> Side<'a> {
     /// URL's user information or credential parameter, in the URL, the proxy address) is secret by its
     /// place: compared as written, shown as the mask.
     fn fields(&self, node: &Node) -> Fields {
-        let mut out: Fields = self
-            .plain_fields(node)
-            .into_iter()
-            .map(|(k, v)| (k, Text::plain(v)))
+        let (plain, assigned_secrets) = self.plain_fields(node);
+        let mut out: Fields = (plain.into_iter())
+            .map(|(k, v)| {
+                let secret = assigned_secrets.contains(&k);
+                (k, Text::new(v, secret))
+            })
             .collect();
         if let NodeKind::Http(h) = &node.kind {
             let mut typed = |path: String, secret: bool| {
@@ -180,9 +182,11 @@ impl<'a> Side<'a> {
         out
     }
 
-    /// A node's settings as written, before any is told secret by its place.
-    fn plain_fields(&self, node: &Node) -> BTreeMap<String, String> {
+    /// A node's settings as written, before any is told secret by its place; with the paths of
+    /// the values its transition actions assign that are secret ([`Flow::assignment_is_secret`]).
+    fn plain_fields(&self, node: &Node) -> (BTreeMap<String, String>, BTreeSet<String>) {
         let mut out = BTreeMap::new();
+        let mut assigned_secrets = BTreeSet::new();
         let q = |s: &str| format!("{:?}", self.text(s));
         if let Some(n) = &node.note {
             out.insert("note".into(), format!("{n:?}"));
@@ -277,9 +281,9 @@ impl<'a> Side<'a> {
                     .outcome
                     .as_deref()
                     .map_or(String::new(), |o| format!("[{o}]"));
-                // An assignment is an expression written in the spec (`$(StaticToken)`): secret
-                // values never reach node fields (rendering keeps them in secret variables'
-                // defaults), so it is shown and compared as written.
+                // An assignment is an expression written in the spec (`$(StaticToken)`), shown
+                // and compared as written; but text typed whole for a secret variable, or a URL's
+                // credential, is secret (compared as written, shown as the mask).
                 for (var, value) in &a.set {
                     // A later action setting the same variable again is a fact of its own
                     // (`...set.Out#2`): the first value may be read in between.
@@ -290,11 +294,14 @@ impl<'a> Side<'a> {
                         nth += 1;
                         unique = format!("{key}#{nth}");
                     }
+                    if self.flow.assignment_is_secret(var, value) {
+                        assigned_secrets.insert(unique.clone());
+                    }
                     out.insert(unique, q(value));
                 }
             }
         }
-        out
+        (out, assigned_secrets)
     }
 
     fn exits(&self, node: &Node) -> BTreeMap<String, String> {
@@ -438,23 +445,27 @@ fn diff_variables(old: &Flow, new: &Flow, changes: &mut Vec<Change>) {
     compare_keyed(facts(old), facts(new), "variables.", kinds, None, changes);
 }
 
+/// An outcome's notify URL as the diff and textconv show it: secret when it carries a
+/// credential typed in clear.
+fn notify_url_text(url: &str) -> Text {
+    Text::new(format!("{url:?}"), url_types_credential(url))
+}
+
 fn diff_outcomes(old: &Flow, new: &Flow, changes: &mut Vec<Change>) {
     fn facts(f: &Flow) -> Vec<(&str, Fields)> {
         let each = |o: &FlowOutcome| {
-            Fields::from([
+            let mut fields = Fields::from([
                 ("code".into(), Text::plain(o.code.to_string())),
                 (
                     "description".into(),
                     Text::plain(format!("{:?}", o.description)),
                 ),
-                (
-                    "notify_url".into(),
-                    Text::new(
-                        format!("{:?}", o.notify_url),
-                        o.notify_url.as_deref().is_some_and(url_types_credential),
-                    ),
-                ),
-            ])
+            ]);
+            // As a node's: absent is no fact (shown "(none)" when the other side has one).
+            if let Some(url) = &o.notify_url {
+                fields.insert("notify_url".into(), notify_url_text(url));
+            }
+            fields
         };
         f.outcomes
             .iter()
