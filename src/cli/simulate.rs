@@ -265,14 +265,13 @@ fn run_scenario(
     let source = read_source(s, file).map_err(unread)?;
     let scenario: wxcflow::tools::simulate::scenario::Scenario = toml::from_str(&source.text)
         .map_err(|e| {
-            let at = e
-                .span()
-                .map(|r| source.span(r))
-                .map_or(String::new(), |s| format!(" at {}:{}", s.line, s.column));
-            format!(
-                "invalid scenario{at}: {}",
-                diagnostic::in_toml_terms(e.message().trim_end())
-            )
+            // Told by its line only, as a tenant file is: where on the line reading stopped
+            // would tell how long a value before it is (its `[values]` may hold secrets).
+            let at = (e.span().map(|r| source.span(r))).map_or(String::new(), |at| {
+                format!("{}:{}:1: ", source.name, at.line)
+            });
+            let why = diagnostic::in_toml_terms(e.message().trim_end());
+            format!("{at}invalid scenario: {why}")
         })?;
     let base = file.parent().unwrap_or(Path::new("."));
     let spec_path = scenario.spec.as_ref().map(|s| base.join(s));

@@ -875,7 +875,7 @@ pub(crate) fn translate(template: &str) -> Result<String, EvalError> {
                 "else" | "endif" => body.to_string(),
                 other => {
                     return Err(EvalError(format!(
-                        "the tag `{other}` is not evaluated by the simulator"
+                        "{NOT_MODELLED}: the tag `{other}` (the run evaluates `if`, `for` and `set`)"
                     )))
                 }
             };
@@ -1292,6 +1292,10 @@ fn factor(toks: &[Tok]) -> Result<String, EvalError> {
     while i < toks.len() {
         let t = &toks[i];
         let after_operand = i > 0 && ends_operand(&toks[i - 1]);
+        // Pebble's unary `+` (OperatorUtils.unaryPlus), which minijinja has not.
+        if t.text == "+" && !after_operand {
+            return Err(EvalError(format!("{NOT_MODELLED}: unary `+`")));
+        }
         // A member or an item, as Pebble reads it: wxcflow's own `__member` and `__item`.
         let postfix = match t.text.as_str() {
             // A name (Pebble's NAME token: a letter or `_` first), keywords too (`m.in`).
@@ -1690,6 +1694,13 @@ mod tests {
                 "{{ L[0:2] }}",
                 "{% for i in L %}{{ loop.index0 }}{% endfor %}",
                 "{% for i in L %}{{ loop.cycle('a', 'b') }}{% endfor %}",
+                // Pebble has these; the run does not evaluate them.
+                "{{ +x }}",
+                "{{ 5 == +5 }}",
+                "{{ 1 + +2 }}",
+                "{% verbatim %}a{% endverbatim %}",
+                "{% macro m() %}a{% endmacro %}",
+                "{% autoescape 'html' %}a{% endautoescape %}",
             ],
             &v,
         );
