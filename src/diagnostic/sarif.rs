@@ -273,15 +273,25 @@ fn artifact_uri_on(file: &str, backslash_separates: bool) -> String {
     while let Some(rest) = path.strip_prefix("./") {
         path = rest.to_string();
     }
-    let windows_drive =
-        path.len() >= 2 && path.as_bytes()[1] == b':' && path.as_bytes()[0].is_ascii_alphabetic();
+    // A drive (`C:`) only where there are drives: elsewhere `c:/x.toml` is a relative path.
+    let windows_drive = backslash_separates
+        && path.len() >= 2
+        && path.as_bytes()[1] == b':'
+        && path.as_bytes()[0].is_ascii_alphabetic();
     let encoded = encode(&path);
     if path.starts_with('/') {
         format!("file://{encoded}")
     } else if windows_drive {
         format!("file:///{encoded}")
     } else {
-        encoded
+        // A colon in a relative reference's first segment would read as a scheme (`http:/x`,
+        // RFC 3986 section 4.2): encoded there.
+        let first = encoded.find('/').unwrap_or(encoded.len());
+        format!(
+            "{}{}",
+            encoded[..first].replace(':', "%3A"),
+            &encoded[first..]
+        )
     }
 }
 
@@ -318,6 +328,11 @@ mod tests {
         assert_eq!(artifact_uri("/tmp/a b.toml"), "file:///tmp/a%20b.toml");
         assert_eq!(windows("C:\\flows\\a.toml"), "file:///C:/flows/a.toml");
         assert_eq!(artifact_uri("../a%.toml"), "../a%25.toml");
+        // Relative paths whose first segment holds a colon: no scheme, no drive off Windows.
+        assert_eq!(posix("c:/x.toml"), "c%3A/x.toml");
+        assert_eq!(posix("http:/x.toml"), "http%3A/x.toml");
+        assert_eq!(posix("ab:y.toml"), "ab%3Ay.toml");
+        assert_eq!(posix("d/ab:y.toml"), "d/ab:y.toml");
     }
 
     #[test]
