@@ -642,7 +642,7 @@ impl Flow {
     }
 
     /// Whether `value`, assigned to `variable` by a transition action, is secret: text typed
-    /// whole for a secret variable ([`typed_whole`]; what a reference reads is the read
+    /// whole for a secret variable (no `$(...)` reference: what a reference reads is the read
     /// variable's), or a URL carrying a credential typed in clear.
     pub fn assignment_is_secret(&self, variable: &str, value: &str) -> bool {
         use crate::secret::names::{url_credentials, CONNECT_REFERENCES};
