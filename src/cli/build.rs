@@ -29,12 +29,28 @@ pub(super) fn sheet(
     write_text(s, output, &text, None)
 }
 
+/// Whether `path` names a `.workflow` export, or is a link that leads to one (an output is
+/// written through links, see docs/safety.md).
 pub(super) fn is_workflow_path(path: &Path) -> bool {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_lowercase())
-        .unwrap_or_default();
-    name.ends_with(".workflow") || name.ends_with(".workflow.zip")
+    let named = |path: &Path| {
+        let name = (path.file_name())
+            .map(|n| n.to_string_lossy().to_lowercase())
+            .unwrap_or_default();
+        name.ends_with(".workflow") || name.ends_with(".workflow.zip")
+    };
+    // Followed by hand: a link to a file not yet written leads to the name it would get.
+    let mut at = path.to_path_buf();
+    for _ in 0..40 {
+        if named(&at) {
+            return true;
+        }
+        match std::fs::read_link(&at) {
+            // A relative target is read from the link's folder; an absolute one replaces it.
+            Ok(target) => at = at.parent().unwrap_or(Path::new("")).join(target),
+            Err(_) => return false,
+        }
+    }
+    false
 }
 
 pub(super) fn build(

@@ -74,6 +74,14 @@ fn build_refuses_to_write_a_workflow_file() {
         0,
         "nothing is written"
     );
+    // Nor through a link that leads to one, written or not.
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink("flow.workflow", dir.path().join("link.json")).unwrap();
+        let out = wxcflow(dir.path(), &["build", "-o", "link.json"]);
+        assert_eq!(out.status.code(), Some(2), "{}", transcript(&out));
+        assert!(!dir.path().join("flow.workflow").exists());
+    }
 }
 
 #[test]
