@@ -573,6 +573,21 @@ pub fn in_toml_terms(message: &str) -> String {
     text
 }
 
+/// What a whole number past TOML's 64 bits is told as (the reader calls it a wrong type).
+pub(crate) const INTEGER_TOO_LARGE: &str =
+    "an integer too large (TOML integers are 64-bit: at most 9223372036854775807)";
+
+/// Whether `text` (the TOML a reader's error points at) is a whole number past 64 bits.
+pub(crate) fn integer_too_large(text: Option<&str>) -> bool {
+    text.is_some_and(|text| {
+        let digits = text.trim().replace('_', "");
+        let unsigned = digits.trim_start_matches(['+', '-']);
+        !unsigned.is_empty()
+            && unsigned.bytes().all(|b| b.is_ascii_digit())
+            && digits.parse::<i64>().is_err()
+    })
+}
+
 /// A wrong-type message ("invalid type: integer `12345678`, expected a string") with the value
 /// found left out ("invalid type: integer, expected a string"). The value may stand where a
 /// secret belongs (a secret variable's default, a secret parameter, a secret input), and which

@@ -98,21 +98,9 @@ impl Tenant {
         }
         let values = toml::from_str(&source.text).map_err(|e| {
             // An integer past 64 bits reads as a value of no type: said as what it is.
-            let too_large = e
-                .span()
-                .and_then(|r| source.text.get(r))
-                .is_some_and(|text| {
-                    let digits = text.trim().replace('_', "");
-                    let unsigned = digits.trim_start_matches(['+', '-']);
-                    !unsigned.is_empty()
-                        && unsigned.bytes().all(|b| b.is_ascii_digit())
-                        && digits.parse::<i64>().is_err()
-                });
-            let why = match too_large {
-                true => {
-                    "an integer too large (TOML integers are 64-bit: at most 9223372036854775807)"
-                        .to_string()
-                }
+            let spanned = e.span().and_then(|r| source.text.get(r));
+            let why = match crate::diagnostic::integer_too_large(spanned) {
+                true => crate::diagnostic::INTEGER_TOO_LARGE.to_string(),
                 false => crate::diagnostic::without_value(e.message().trim_end()),
             };
             Diagnostic::new(Code::TomlSyntax, format!("invalid tenant file: {why}"))

@@ -222,12 +222,14 @@ pub(crate) fn shape_error<M: Shaped>(e: &toml::de::Error, source: &SourceFile) -
         ),
         // A wrong type ("invalid type: ...", "invalid value: ..."): what was found and what was
         // expected live only in serde's message, which speaks of Rust types.
-        None => located(
-            Code::WrongType,
-            e,
-            source,
-            crate::diagnostic::in_toml_terms(e.message().trim_end()),
-        ),
+        None => {
+            let spanned = e.span().and_then(|r| source.text.get(r));
+            let why = match crate::diagnostic::integer_too_large(spanned) {
+                true => crate::diagnostic::INTEGER_TOO_LARGE.to_string(),
+                false => crate::diagnostic::in_toml_terms(e.message().trim_end()),
+            };
+            located(Code::WrongType, e, source, why)
+        }
     }
 }
 

@@ -38,8 +38,9 @@ fn comment_lines(text: &str) -> Vec<String> {
 fn formatting_is_idempotent_and_keeps_logic_and_comments() {
     for source in specs() {
         let Ok(once) = Spec::format(&source) else {
+            // Not TOML: a syntax error, an integer past 64 bits.
             assert!(
-                source.name.contains("toml-syntax"),
+                source.name.contains("toml-syntax") || source.name.contains("integer-too-large"),
                 "{} should format",
                 source.name
             );
