@@ -37,6 +37,13 @@ fn every_revision_pair_in_every_format() {
             .to_string_lossy()
             .into_owned();
         assert_eq!(changes.is_empty(), case == "layout-only", "{case}");
+        // textconv (what `git diff` compares) shows a change wherever diff finds one.
+        let lines = |flow: &Flow, spec: &wxcflow::spec::Spec| {
+            wxcflow::tools::diff::param_lines(spec) + &wxcflow::tools::diff::render_lines(flow)
+        };
+        if !changes.is_empty() {
+            assert_ne!(lines(&a, &spec_a), lines(&b, &spec_b), "{case}");
+        }
         let text = format!(
             "--- text ---\n{}--- markdown ---\n{}--- json ---\n{}",
             render_text(&changes, false),
