@@ -117,6 +117,22 @@ impl Compiler {
             };
             vec![invalid(&e).with_span(Some(at))]
         })?;
+        // A key given twice: which value counts depends on the reader (wxcflow reads the
+        // last), and a review of one copy says nothing of the other (`"secret": false` after
+        // `true`).
+        if let Some(text) = std::str::from_utf8(bytes)
+            .ok()
+            .filter(|text| fd::locate::gives_a_key_twice(text))
+        {
+            let source = SourceFile::new(name, text);
+            let cell = fd::locate::SpanCell::default();
+            let given: Vec<_> = (fd::locate::Places::new(text, &cell).given_twice())
+                .into_iter()
+                .map(|(path, at)| (path, at.range))
+                .collect();
+            let told = "wxcflow reads the last; write the document again with `wxcflow build`";
+            return Err(fd::lint::keys_given_twice(&source, &given, told));
+        }
         let secret = secret_variable_paths(&value);
         let violations = self.validator.validate(&value);
         if !violations.is_empty() {

@@ -300,16 +300,32 @@ fn diff_process(old: &Flat, new: &Flat, prefix: &str, out: &mut Vec<Change>) {
             now,
         ));
     }
-    // Links by (source, port), old names spelled as their new names.
+    // Links by (source, port), old names spelled as their new names; a port may lead to more
+    // than one activity (each target, in order of name, joined).
     let spell = |name: &'_ str| -> String {
         (old.by_name.get(name).and_then(|&i| to[i]))
             .map_or(name.to_string(), |j| news[j].name.clone())
     };
+    fn by_port<'p>(
+        links: impl Iterator<Item = ((String, &'p str), String)>,
+    ) -> Vec<((String, &'p str), String)> {
+        let mut ports: BTreeMap<(String, &str), Vec<String>> = BTreeMap::new();
+        for (port, target) in links {
+            ports.entry(port).or_default().push(target);
+        }
+        (ports.into_iter())
+            .map(|(port, mut targets)| {
+                targets.sort();
+                targets.dedup();
+                (port, targets.join(", "))
+            })
+            .collect()
+    }
     let old_links =
         (old.process.links.iter()).map(|l| ((spell(&l.source), l.port.as_str()), spell(&l.target)));
     let new_links =
         (new.process.links.iter()).map(|l| ((l.source.clone(), l.port.as_str()), l.target.clone()));
-    for ((source, port), pair) in merge_keyed(old_links, new_links) {
+    for ((source, port), pair) in merge_keyed(by_port(old_links), by_port(new_links)) {
         let path = format!("{prefix}{source}.{port}");
         let (kind, a, b) = match pair {
             Pair::Both(a, b) if a != b => (LinkRewired, Some(a), Some(b)),
@@ -354,15 +370,15 @@ pub(crate) fn render_lines(flow: &FdFlow) -> String {
             let _ = writeln!(out, "variables.{name}.{path} = {}", n(value.shown()));
         }
     }
+    let event_facts = events(flow);
     for (scope, process) in processes(flow) {
         let prefix = match &scope {
             Scope::Main => String::new(),
             Scope::Event(key) => {
-                if let Some(e) = flow.event_flows.iter().find(|e| &e.key == key) {
-                    for (event, handler) in &e.on_events {
-                        let (key, event, handler) = (n(key), n(event), n(handler));
-                        let _ = writeln!(out, "event_flows.{key}.on.{event} -> {handler}");
-                    }
+                // The event flow's facts as the diff reads them: name, description, handlers.
+                let at = format!("event_flows.{key}.");
+                for (path, value) in event_facts.iter().filter(|(p, _)| p.starts_with(&at)) {
+                    let _ = writeln!(out, "{} = {}", n(path), n(value.shown()));
                 }
                 format!("event_flows.{}.", n(key))
             }
@@ -377,7 +393,7 @@ pub(crate) fn render_lines(flow: &FdFlow) -> String {
             let shown = n(&name);
             let _ = writeln!(out, "{prefix}{shown} = {}", n(a.type_name()));
             for (path, value) in &flat.facts[i] {
-                if matches!(path.as_str(), "type" | "group" | "activityId") {
+                if matches!(path.as_str(), "type" | "activityId") {
                     continue;
                 }
                 let _ = writeln!(out, "{prefix}{shown}.{} = {}", n(path), n(value.shown()));

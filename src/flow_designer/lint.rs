@@ -26,7 +26,7 @@ pub(crate) fn lint(flow: &FdFlow, source: Option<&SourceFile>) -> Vec<Diagnostic
             .into_iter()
             .map(|(path, at)| (path, at.range))
             .collect();
-        found.extend(keys_given_twice(source, &given));
+        found.extend(keys_given_twice(source, &given, FLOW_DESIGNER_READS));
     }
     found
 }
@@ -35,15 +35,27 @@ pub(crate) fn lint(flow: &FdFlow, source: Option<&SourceFile>) -> Vec<Diagnostic
 /// spans its reading kept (scanned once, and only if a diagnostic is located).
 pub(crate) fn lint_quoted(flow: &FdFlow, quoted: &Quoted) -> Vec<Diagnostic> {
     let mut found = lint_in(flow, Some(&quoted.source), quoted.places());
-    found.extend(keys_given_twice(&quoted.source, quoted.given_twice()));
+    found.extend(keys_given_twice(
+        &quoted.source,
+        quoted.given_twice(),
+        FLOW_DESIGNER_READS,
+    ));
     found
 }
+
+/// What [`keys_given_twice`] says of an export's reading.
+const FLOW_DESIGNER_READS: &str =
+    "wxcflow reads the last, and which one Flow Designer keeps is not documented";
 
 /// An error for each member of a JSON object that the object gives more than once (`given`:
 /// each time, its path and value's bytes in `source`): wxcflow reads the last (as serde_json
 /// does), Flow Designer's reading is not documented, and a review of one copy says nothing of
 /// the others. Located at the last, the one read.
-fn keys_given_twice(source: &SourceFile, given: &[(Vec<Step>, Range<usize>)]) -> Vec<Diagnostic> {
+pub(crate) fn keys_given_twice(
+    source: &SourceFile,
+    given: &[(Vec<Step>, Range<usize>)],
+    told: &str,
+) -> Vec<Diagnostic> {
     // Each path once, in the file's order: how many times it is given, and the last.
     let mut paths: Vec<(&[Step], usize, &Range<usize>)> = Vec::new();
     let mut seen: std::collections::HashMap<&[Step], usize> = Default::default();
@@ -56,8 +68,7 @@ fn keys_given_twice(source: &SourceFile, given: &[(Vec<Step>, Range<usize>)]) ->
             }
         }
     }
-    let told = "wxcflow reads the last, and which one Flow Designer keeps is not documented";
-    let help = "keep one of them and delete the others, so that what is reviewed is what Flow Designer imports";
+    let help = "keep one of them and delete the others, so that what is reviewed is what is read";
     (paths.into_iter())
         .map(|(path, times, last)| {
             let pointer: String = (path.iter())

@@ -261,3 +261,29 @@ fn appending_provenance_to_the_json_gives_the_bytes_of_serialising_it() {
 fn template_only() -> wxcflow::flow::Source {
     wxcflow::flow::Source::of("t.toml", b"")
 }
+
+/// A flow document whose JSON gives a key twice (`"secret": true, "secret": false`) is refused,
+/// located at the copy read: which one counts depends on the reader.
+#[test]
+fn a_document_giving_a_key_twice_is_refused() {
+    let compiler = common::compiler();
+    let built = compiler.build(&wxcflow::diagnostic::SourceFile::new(
+        wxcflow::DEFAULT_SPEC_NAME,
+        wxcflow::DEFAULT_SPEC,
+    ));
+    let (_, json) = built.output.expect("builds");
+    assert!(compiler.read_document("d.json", json.as_bytes()).is_ok());
+    let twice = json.replacen("\"secret\": true", "\"secret\": true, \"secret\": false", 1);
+    assert_ne!(twice, json);
+    let problems = compiler
+        .read_document("d.json", twice.as_bytes())
+        .unwrap_err();
+    let codes: Vec<&str> = problems.iter().map(|d| d.code.as_str()).collect();
+    assert_eq!(codes, ["wxc::key-given-twice"]);
+    assert!(
+        problems[0].message.contains("/flow/variables/"),
+        "{}",
+        problems[0].message
+    );
+    assert!(problems[0].span.is_some());
+}
