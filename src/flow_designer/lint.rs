@@ -44,7 +44,7 @@ pub(crate) fn lint_quoted(flow: &FdFlow, quoted: &Quoted) -> Vec<Diagnostic> {
 }
 
 /// What [`keys_given_twice`] says of an export's reading.
-const FLOW_DESIGNER_READS: &str =
+pub(crate) const FLOW_DESIGNER_READS: &str =
     "wxcflow reads the last, and which one Flow Designer keeps is not documented";
 
 /// An error for each member of a JSON object that the object gives more than once (`given`:

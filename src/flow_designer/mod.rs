@@ -59,6 +59,19 @@ fn read_any_in(source: &SourceFile, spans: &locate::SpanCell) -> (Option<FdFlow>
     read::read_export_in(source, spans)
 }
 
+/// A reading refused where its file's JSON gives a key twice, with the errors `check` gives.
+fn refusing_keys_given_twice(
+    (read, quoted): (Result<FdFlow, Vec<Diagnostic>>, quote::Quoted),
+) -> (Result<FdFlow, Vec<Diagnostic>>, quote::Quoted) {
+    if read.is_err() || quoted.given_twice().is_empty() {
+        return (read, quoted);
+    }
+    let told = lint::FLOW_DESIGNER_READS;
+    let mut found = lint::keys_given_twice(&quoted.source, quoted.given_twice(), told);
+    quoted.place(&mut found);
+    (Err(found), quoted)
+}
+
 /// Whether a file is read as a Flow Designer spec rather than as an export.
 fn is_spec_text(source: &SourceFile) -> bool {
     !locate::is_json(&source.text)
@@ -565,16 +578,18 @@ impl FdFlow {
         spec::read_spec(source)
     }
 
-    /// Reads either kind of file, with the file as its diagnostics may quote it.
+    /// Reads either kind of file, with the file as its diagnostics may quote it. An export
+    /// whose JSON gives a key twice is refused (`wxc::key-given-twice`): which value counts
+    /// depends on the reader, and a secure flag given twice would show a secret.
     pub fn read_quoted(source: &SourceFile) -> (Result<FdFlow, Vec<Diagnostic>>, quote::Quoted) {
-        read_quoted(source)
+        refusing_keys_given_twice(read_quoted(source))
     }
 
     /// [`FdFlow::read_quoted`] of a file handed over (the quote keeps it rather than a copy).
     pub fn read_quoted_owned(
         source: SourceFile,
     ) -> (Result<FdFlow, Vec<Diagnostic>>, quote::Quoted) {
-        read_quoted_owned(source)
+        refusing_keys_given_twice(read_quoted_owned(source))
     }
 
     /// The flow as a Flow Designer spec (TOML); `origin` names where it was read from.

@@ -846,3 +846,36 @@ fn an_export_with_a_byte_order_mark_is_read_as_an_export() {
         assert!(!outputs[1].contains("TOML"), "{args:?}: {}", outputs[1]);
     }
 }
+
+/// An export whose JSON gives a key twice is refused by every command that reads it, located;
+/// textconv shows it as a file that does not read: a secure flag given twice (`true`, then
+/// `false`) shows no value.
+#[test]
+fn an_export_giving_a_key_twice_is_refused_and_its_values_hidden() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(fd_fixture("exports/token-subflow.json")).unwrap();
+    let twice = text.replacen(
+        r#""value":null,"isCAD":false,"desktopLabel":"","isAgentEditable":false,"source":"SUBFLOW_INPUT","isReportable":false,"overwrite":false,"isSecure":true"#,
+        r#""value":"open-sesame","isCAD":false,"desktopLabel":"","isAgentEditable":false,"source":"SUBFLOW_INPUT","isReportable":false,"overwrite":false,"isSecure":true,"isSecure":false"#,
+        1,
+    );
+    assert_ne!(twice, text);
+    std::fs::write(dir.path().join("twice.json"), twice).unwrap();
+    let old = fd_fixture("exports/token-subflow.json");
+    let old = old.to_str().unwrap();
+    for args in [
+        &["diff", old, "twice.json"][..],
+        &["run", "twice.json"],
+        &["decompile", "twice.json", "-o", "t.toml"],
+        &["inspect", "twice.json"],
+    ] {
+        let out = wxcflow(dir.path(), args);
+        let all = shown(&out);
+        assert_ne!(out.status.code(), Some(0), "{args:?}: {all}");
+        assert!(all.contains("wxc::key-given-twice"), "{args:?}: {all}");
+        assert!(!all.contains("open-sesame"), "{args:?}: {all}");
+    }
+    let out = wxcflow(dir.path(), &["textconv", "twice.json"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(!shown(&out).contains("open-sesame"), "{}", shown(&out));
+}
