@@ -353,9 +353,14 @@ pub(crate) fn render_lines(flow: &FdFlow) -> String {
     let mut out = String::new();
     // The flow's and its variables' lines are the facts the diff compares, one a line; an
     // empty text or a flag that is off goes without a line (its line comes when it changes).
-    let unset = |value: &Text| matches!(value.shown(), "\"\"" | "false");
+    // (A value `false` is a value: only a flag's is left out.)
+    let unset = |path: &str, value: &Text| match value.shown() {
+        "\"\"" => true,
+        "false" => path != "value",
+        _ => false,
+    };
     for (path, value) in flow_fields(flow) {
-        if !unset(&value) {
+        if !unset(&path, &value) {
             let _ = writeln!(out, "flow.{} = {}", n(&path), n(value.shown()));
         }
     }
@@ -366,7 +371,7 @@ pub(crate) fn render_lines(flow: &FdFlow) -> String {
         if let Some(kind) = facts.remove("type") {
             let _ = writeln!(out, "variables.{name} = {}", n(kind.shown()));
         }
-        for (path, value) in facts.iter().filter(|(_, value)| !unset(value)) {
+        for (path, value) in facts.iter().filter(|(path, value)| !unset(path, value)) {
             let _ = writeln!(out, "variables.{name}.{path} = {}", n(value.shown()));
         }
     }
