@@ -245,17 +245,30 @@ fn a_file_diffed_with_itself_tells_each_warning_once() {
 #[test]
 fn textconv_changes_wherever_diff_finds_a_change() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let path = root.join("fixtures/valid/every-node-type.toml");
-    let text = std::fs::read_to_string(&path).unwrap();
-    let (old, _) = compile(&path);
     let edits = [
-        ("hooks.example.com/escalated", "hooks.example.com/other"),
-        ("Set from the evaluate node.", "Set elsewhere."),
+        (
+            "every-node-type",
+            "hooks.example.com/escalated",
+            "hooks.example.com/other",
+        ),
+        (
+            "every-node-type",
+            "Set from the evaluate node.",
+            "Set elsewhere.",
+        ),
+        (
+            "every-node-type",
+            "[flow]\n",
+            "[flow]\nper_outcome_actions = true\n",
+        ),
     ];
-    for (from, to) in edits {
+    for (fixture, from, to) in edits {
+        let path = root.join(format!("fixtures/valid/{fixture}.toml"));
+        let text = std::fs::read_to_string(&path).unwrap();
+        let (old, _) = compile(&path);
         assert!(text.contains(from), "{from}");
         let dir = tempfile::tempdir().unwrap();
-        let edited = dir.path().join("every-node-type.toml");
+        let edited = dir.path().join(format!("{fixture}.toml"));
         std::fs::write(&edited, text.replace(from, to)).unwrap();
         let (new, _) = compile(&edited);
         assert!(!diff(&old, &new).is_empty(), "{from}");

@@ -21,6 +21,9 @@ pub fn render_lines(flow: &Flow) -> String {
             flow.credential_headers.join(", ")
         );
     }
+    if flow.per_outcome_actions {
+        let _ = writeln!(out, "flow.per_outcome_actions = true");
+    }
     let _ = writeln!(out, "trigger.event = {}", flow.trigger.event);
     for (path, value) in flatten_json(&flow.trigger.sample) {
         let _ = writeln!(out, "trigger.sample{path} = {value}");

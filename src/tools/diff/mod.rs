@@ -340,6 +340,8 @@ pub fn diff(old: &Flow, new: &Flow) -> Vec<Change> {
             .collect();
         let headers = Text::plain(f.credential_headers.join(", "));
         m.insert("credential_headers".into(), headers);
+        let per_outcome = Text::plain(f.per_outcome_actions.to_string());
+        m.insert("per_outcome_actions".into(), per_outcome);
         m
     };
     compare(
