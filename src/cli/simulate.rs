@@ -164,16 +164,18 @@ pub(super) fn load_mock(
     let source = read_source(s, path)?;
     match toml::from_str::<wxcflow::tools::simulate::mock::MockFile>(&source.text) {
         Ok(file) => Ok(file.http),
+        // A mock may hold a credential header's expected value or a reply's token: a file
+        // that does not read is told by its line only, none of it quoted, as a tenant file.
         Err(e) => {
             let d = Diagnostic::new(
-                Code::WrongType,
+                Code::TomlSyntax,
                 format!(
                     "invalid mock file: {}",
                     diagnostic::in_toml_terms(e.message().trim_end())
                 ),
             )
             .with_span(e.span().map(|r| source.span(r)));
-            print_diagnostics(s, &[d], &[&source], Format::Human, false);
+            print_diagnostics(s, &[d], &[&source.values_hidden()], Format::Human, false);
             Err(Failure::problems())
         }
     }

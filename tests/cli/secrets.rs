@@ -2751,3 +2751,22 @@ fn a_secret_no_header_can_carry_is_refused_before_the_run_the_same_whatever_it_i
         assert_eq!(text, common::transcript(&run("\u{e9}")));
     }
 }
+
+/// A mock file that breaks after a credential header's value is told by its line alone: the
+/// column where reading stopped would tell the value's length, and no line of it is quoted.
+#[test]
+fn a_mock_file_that_does_not_read_is_told_by_its_line_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let mock = "[[http]]\nurl = \"https://api.example.com/*\"\nheaders = { x-token-passphrase = \"MOCKSECRET\" } x\n";
+    std::fs::write(dir.path().join("mock.toml"), mock).unwrap();
+    let out = run(
+        dir.path(),
+        &["run", "--mock", "mock.toml"],
+        ("unused", "unused"),
+    );
+    let all = common::transcript(&out);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(all.contains("mock.toml:3:1"), "{all}");
+    assert!(all.contains("wxc::toml-syntax"), "{all}");
+    assert!(!all.contains("MOCKSECRET"), "{all}");
+}
