@@ -179,6 +179,25 @@ fn secrets_read(flow: &Flow, text: &str) -> Vec<Secret> {
     out
 }
 
+/// The values a string reads that no choice may be made on: its secrets ([`secrets_read`]),
+/// and the plain variables a request sends as a credential (`sent`: by where they go, or their
+/// defaults by where they land, [`Flow::credential_defaults`]), which runs hold as secrets.
+fn choice_secrets_read(flow: &Flow, sent: &BTreeSet<String>, text: &str) -> Vec<Secret> {
+    let mut out = secrets_read(flow, text);
+    for r in refs::references(text).unwrap_or_default() {
+        if !sent.contains(r.name) || out.iter().any(|s| s.reference == r.name) {
+            continue;
+        }
+        let mut secret = Secret::of(flow, r.name, r.range.clone());
+        secret.described = format!(
+            "variable `{}`, which a request sends as a credential,",
+            r.name
+        );
+        out.push(secret);
+    }
+    out
+}
+
 /// One secret a string reads.
 struct Secret {
     /// As written in the document: `x-token-passphrase` or `n4.token`.
@@ -273,6 +292,9 @@ pub fn analyse(flow: &Flow, origins: &Origins, cx: &mut Ctx) {
         }
     }
     let setters = setters(flow);
+    // Plain variables sent as credentials, which runs hold as secrets: no choice on them either.
+    let mut sent = flow.credential_variables();
+    sent.extend(flow.credential_defaults());
     for node in &flow.nodes {
         let Some(node_spec) = origins.node(node.id).map(|origin| origin.spec) else {
             continue;
@@ -282,8 +304,8 @@ pub fn analyse(flow: &Flow, origins: &Origins, cx: &mut Ctx) {
             NodeKind::Http(http) => {
                 request(flow, node, http, node_spec, (&credential, &setters), cx)
             }
-            NodeKind::Branch(branch) => conditions(flow, node, branch, node_spec, cx),
-            NodeKind::Evaluate(evaluate) => script(flow, node, evaluate, node_spec, cx),
+            NodeKind::Branch(branch) => conditions(flow, &sent, (node, branch), node_spec, cx),
+            NodeKind::Evaluate(evaluate) => script(flow, &sent, (node, evaluate), node_spec, cx),
             NodeKind::CallFlow(_) => {}
         }
     }
@@ -291,7 +313,13 @@ pub fn analyse(flow: &Flow, origins: &Origins, cx: &mut Ctx) {
 
 /// Which branch a flow takes is shown everywhere (traces, logs, the flow's outcome): a branch
 /// may test whether a secret is set, and nothing else of it.
-fn conditions(flow: &Flow, node: &Node, branch: &Branch, node_spec: &NodeSpec, cx: &mut Ctx) {
+fn conditions(
+    flow: &Flow,
+    sent: &BTreeSet<String>,
+    (node, branch): (&Node, &Branch),
+    node_spec: &NodeSpec,
+    cx: &mut Ctx,
+) {
     let arms = node_spec.branches.iter().flatten();
     for (arm, arm_spec) in branch.branches.iter().zip(arms) {
         let specs = arm_spec.all.iter().chain(arm_spec.any.iter()).flatten();
@@ -314,7 +342,7 @@ fn conditions(flow: &Flow, node: &Node, branch: &Branch, node_spec: &NodeSpec, c
                 if emptiness && other.is_empty() && whole_reference {
                     continue;
                 }
-                for secret in secrets_read(flow, text) {
+                for secret in choice_secrets_read(flow, sent, text) {
                     let span = span_of(cx, spanned, &secret, text);
                     cx.report(
                         Code::SecretInCondition,
@@ -332,8 +360,14 @@ fn conditions(flow: &Flow, node: &Node, branch: &Branch, node_spec: &NodeSpec, c
 }
 
 /// An Evaluate node's choice is its outcome, shown like a branch: no secret may decide it.
-fn script(flow: &Flow, node: &Node, evaluate: &Evaluate, node_spec: &NodeSpec, cx: &mut Ctx) {
-    for secret in secrets_read(flow, &evaluate.script) {
+fn script(
+    flow: &Flow,
+    sent: &BTreeSet<String>,
+    (node, evaluate): (&Node, &Evaluate),
+    node_spec: &NodeSpec,
+    cx: &mut Ctx,
+) {
+    for secret in choice_secrets_read(flow, sent, &evaluate.script) {
         let span = span_of(cx, node_spec.script.as_ref(), &secret, &evaluate.script);
         cx.report(
             Code::SecretInCondition,

@@ -6,7 +6,10 @@
 
 use crate::diagnostic::{SourceFile, Span};
 use crate::flow::typed_whole;
-use crate::secret::names::{connect_header_types_credential, CONNECT_REFERENCES};
+use crate::flow::Flow;
+use crate::secret::names::{
+    connect_header_types_credential, is_credential_place, CONNECT_REFERENCES,
+};
 use crate::secret::names::{credential_parameters, url_part_typed, url_userinfo};
 use crate::spec::model::{Spec, S};
 
@@ -28,6 +31,50 @@ pub(crate) fn typed_credential_spans(spec: &Spec, source: &SourceFile) -> Vec<Sp
     for variable in spec.variables.values() {
         variable.default.iter().for_each(&mut url);
         variable.send_to.iter().flatten().for_each(&mut url);
+    }
+    // A plain variable's default a request sends as a credential, whole: read in a credential
+    // header's value or a URL's credential (`pin = "$(Pin)"`, `?apikey=$(Key)`), or landing in
+    // one when put in place (`Host` = `bob:pw@api.example.com` read as `https://$(Host)/v1`).
+    let mut sent = std::collections::BTreeSet::new();
+    let default = |name: &str| {
+        Some(
+            spec.variables
+                .get(name)?
+                .default
+                .as_ref()?
+                .get_ref()
+                .clone(),
+        )
+    };
+    let urls = (spec.nodes.values()).flat_map(|node| node.url.iter().chain(&node.proxy));
+    let notify = spec.outcomes.values().flat_map(|o| o.notify_url.iter());
+    for template in urls.chain(notify) {
+        let text = template.get_ref();
+        let credentials = credential_parameters(text).into_iter().map(|(_, v)| v);
+        for part in credentials.chain(url_userinfo(text)) {
+            Flow::add_references(part, &mut sent);
+        }
+        let landing = crate::flow::refs::credential_sources(text, default);
+        sent.extend(landing.into_iter().map(String::from));
+    }
+    for node in spec.nodes.values() {
+        for (name, value) in node.headers.iter().flat_map(|h| h.iter()) {
+            let listed = declared
+                .iter()
+                .any(|d| d.eq_ignore_ascii_case(name.get_ref()));
+            if listed || is_credential_place(name.get_ref()) {
+                Flow::add_references(value.get_ref(), &mut sent);
+            }
+        }
+    }
+    for name in &sent {
+        let variable = spec.variables.get(name.as_str());
+        if let Some(value) = variable
+            .filter(|v| !v.secret)
+            .and_then(|v| v.default.as_ref())
+        {
+            spans.push(source.span(value.span()));
+        }
     }
     for node in spec.nodes.values() {
         for (name, value) in node.headers.iter().flat_map(|h| h.iter()) {
@@ -82,6 +129,7 @@ mod tests {
             [trigger]\ntype = \"webhook\"\nevent = \"F\"\nsample = '{}'\nnext = \"a\"\n\
             [outcomes.Bad]\ncode = 400\nnotify_url = \"https://n.example.com/?token=NSEK\"\n\
             [variables.K]\nsecret = true\nsend_to = [\"https://u:SSEK@h.example.com/p\"]\n\
+            [variables.Key]\ndefault = \"KSEK\"\n[variables.Typo]\ndefault = \"path\"\n\
             [nodes.a]\ntype = \"http\"\nmethod = \"GET\"\n\
             url = \"https://u:USEK@h.example.com/$(Typo)?apikey=$(Key)\"\n\
             headers = { pin = \"PSEK\", X-Auth = \"Bearer ASEK\", Accept = \"json\", \
@@ -99,6 +147,7 @@ mod tests {
             found,
             [
                 "\"Bearer ASEK\"",
+                "\"KSEK\"",
                 "\"PSEK\"",
                 "NSEK",
                 "u:SSEK",

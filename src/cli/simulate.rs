@@ -297,21 +297,27 @@ fn run_scenario(
     if scenario.expect.is_empty() {
         return Err("it expects nothing: give [expect] an outcome, variables, visited nodes, requests or an error".into());
     }
-    let values = toml::to_string(&scenario.values).map_err(|e| e.to_string())?;
-    let tenant = wxcflow::render::Tenant::parse(
-        "scenario",
-        SourceFile::new(format!("{} [values]", source.name), values),
-    )
-    .map_err(|d| d.message)?;
+    let values = scenario.values_source(&source);
+    let tenant = wxcflow::render::Tenant::parse("scenario", values).map_err(|d| located(&d))?;
     let store = FsSecrets::beside(s, Some(file));
     let build = s
         .compiler()
         .build_tenant(&spec_source, Some(&tenant), &store);
     let Some((document, _)) = &build.output else {
-        return Err(format!(
-            "the spec does not build: {}",
-            errors(&build.diagnostics)
-        ));
+        // Its own `[values]` the scenario's fault, told as such; the spec's, the spec's.
+        let in_values = (build.diagnostics.iter())
+            .filter(|d| d.is_error())
+            .all(|d| {
+                d.span
+                    .as_ref()
+                    .is_some_and(|at| at.file.starts_with(&source.name))
+            });
+        let whose = if in_values {
+            "its [values] do not fit the spec"
+        } else {
+            "the spec does not build"
+        };
+        return Err(format!("{whose}: {}", errors(&build.diagnostics)));
     };
     let body: serde_json::Value = match &scenario.trigger {
         None => document.flow.trigger.sample.clone(),
@@ -363,14 +369,23 @@ fn run_scenario(
     Ok((label, failures))
 }
 
-/// A build's errors on one line: `code: message; ...`.
+/// A build's errors on one line: `file:line:column: code: message (help); ...`, each located
+/// where it has a place.
 fn errors(diagnostics: &[Diagnostic]) -> String {
-    let errors: Vec<String> = diagnostics
-        .iter()
+    let errors: Vec<String> = (diagnostics.iter())
         .filter(|d| d.is_error())
-        .map(|d| format!("{}: {}", d.code.as_str(), d.message))
+        .map(located)
         .collect();
     errors.join("; ")
+}
+
+/// One diagnostic on one line: `file:line:column: code: message (help)`.
+fn located(d: &Diagnostic) -> String {
+    let at = (d.span.as_ref()).map_or(String::new(), |at| {
+        format!("{}:{}:{}: ", at.file, at.line, at.column)
+    });
+    let help = d.help.as_ref().map_or(String::new(), |h| format!(" ({h})"));
+    format!("{at}{}: {}{help}", d.code.as_str(), d.message)
 }
 
 /// A scenario's file that could not be read, as its failure line says it: one that is not UTF-8

@@ -291,7 +291,8 @@ const TYPED: &str = "(secret: typed in the template or the tenant file)";
 
 /// Every credential `flow` holds typed in clear, by its place, replaced: in a URL (a variable's
 /// default, an outcome's notify URL, a node's URL or proxy) each password and credential
-/// parameter's value by `•••`, the rest of the URL kept; a credential header's value by
+/// parameter's value by `•••`, the rest of the URL kept; a variable's default a request sends
+/// as a credential ([`crate::flow::Flow::credential_defaults`]) whole; a credential header's value by
 /// [`TYPED`]. What makes a document private besides its secret variables
 /// (`Flow::holds_typed_credential`), gone from it.
 fn typed_credentials_replaced(flow: &mut crate::flow::Flow) {
@@ -299,8 +300,11 @@ fn typed_credentials_replaced(flow: &mut crate::flow::Flow) {
         connect_header_types_credential, url_with_credentials_masked, CONNECT_REFERENCES,
     };
     let mask = |url: &mut String| *url = url_with_credentials_masked(url, CONNECT_REFERENCES);
+    let sent_as_credentials = flow.credential_defaults();
     for variable in &mut flow.variables {
-        if !variable.holds_secret() {
+        if sent_as_credentials.contains(&variable.name) {
+            variable.default = crate::secret::MASK.to_string();
+        } else if !variable.holds_secret() {
             mask(&mut variable.default);
         }
     }

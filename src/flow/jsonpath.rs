@@ -216,6 +216,97 @@ pub fn parse_reply(text: &str) -> Option<serde_json::Value> {
     }
 }
 
+/// A JSON value as the text a flow variable takes [assumed: as JavaScript makes it, the reading
+/// `parse_reply` assumes]: a string as it is, `null` as empty text, a number as JavaScript
+/// writes a double (`1E2` and `100.0` are `100`, `1.50` is `1.5`, an integer past 2^53 loses
+/// its last digits as a double does), a list or table as `JSON.stringify` writes it.
+pub(crate) fn text_as_javascript(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => String::new(),
+        other => {
+            let mut out = String::new();
+            write_javascript_json(other, &mut out);
+            out
+        }
+    }
+}
+
+/// `value` as `JSON.stringify` writes it, compact, numbers as JavaScript writes doubles.
+fn write_javascript_json(value: &serde_json::Value, out: &mut String) {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) => out.push_str(&javascript_number(n)),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_javascript_json(item, out);
+            }
+            out.push(']');
+        }
+        Value::Object(members) => {
+            out.push('{');
+            for (i, (key, item)) in members.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(key.clone()).to_string());
+                out.push(':');
+                write_javascript_json(item, out);
+            }
+            out.push('}');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+/// A JSON number as JavaScript's `Number.prototype.toString()` writes the double it reads
+/// (ECMAScript's Number::toString): the shortest digits that read back as the same double,
+/// without a point for a whole number, in exponent form from 1e21 and below 1e-6.
+fn javascript_number(n: &serde_json::Number) -> String {
+    const EXACT: u64 = 1 << 53;
+    if let Some(i) = n.as_i64().filter(|i| i.unsigned_abs() <= EXACT) {
+        return i.to_string();
+    }
+    let Some(x) = n.as_f64().filter(|x| x.is_finite()) else {
+        return "null".to_string();
+    };
+    if x == 0.0 {
+        return "0".to_string();
+    }
+    let sign = if x < 0.0 { "-" } else { "" };
+    // Rust's exponent form gives the shortest digits that read back as the same double.
+    let shortest = format!("{:e}", x.abs());
+    let (mantissa, exponent) = shortest.split_once('e').unwrap_or((&shortest, "0"));
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let count = digits.len() as i64;
+    // The point stands after the first `point` digits (before them when not positive).
+    let point = exponent.parse::<i64>().unwrap_or(0) + 1;
+    let body = if count <= point && point <= 21 {
+        format!("{digits}{}", "0".repeat((point - count) as usize))
+    } else if 0 < point && point <= 21 {
+        let (whole, fraction) = digits.split_at(point as usize);
+        format!("{whole}.{fraction}")
+    } else if -6 < point && point <= 0 {
+        format!("0.{}{digits}", "0".repeat((-point) as usize))
+    } else {
+        let e = point - 1;
+        let e = if e < 0 {
+            format!("-{}", -e)
+        } else {
+            format!("+{e}")
+        };
+        match digits.split_at(1) {
+            (first, "") => format!("{first}e{e}"),
+            (first, rest) => format!("{first}.{rest}e{e}"),
+        }
+    };
+    format!("{sign}{body}")
+}
+
 /// `text` with each number outside strings that no double holds written `null`; `None` when
 /// there is none.
 fn overflowing_numbers_as_null(text: &str) -> Option<String> {
@@ -307,6 +398,38 @@ fn descendant<'v>(value: &'v serde_json::Value, name: &str) -> Option<&'v serde_
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn numbers_read_as_javascript_writes_them() {
+        let text = |json: &str| super::text_as_javascript(&serde_json::from_str(json).unwrap());
+        for (json, js) in [
+            ("100", "100"),
+            ("1E2", "100"),
+            ("100.0", "100"),
+            ("1.50", "1.5"),
+            ("-0.0", "0"),
+            ("-2.5e-3", "-0.0025"),
+            ("0.000001", "0.000001"),
+            ("1e-7", "1e-7"),
+            ("1.25e-7", "1.25e-7"),
+            ("123456789012345680000", "123456789012345680000"),
+            ("1e21", "1e+21"),
+            ("1.5e300", "1.5e+300"),
+            ("9007199254740992", "9007199254740992"),
+            ("12345678901234567890", "12345678901234567000"),
+            ("-9223372036854775808", "-9223372036854776000"),
+            ("0.1", "0.1"),
+            ("\"1E2\"", "1E2"),
+            ("null", ""),
+            ("true", "true"),
+            (
+                r#"{"a": 1E2, "b": [1.50, "x\u0001", null]}"#,
+                r#"{"a":100,"b":[1.5,"x\u0001",null]}"#,
+            ),
+        ] {
+            assert_eq!(text(json), js, "{json}");
+        }
+    }
+
     #[test]
     fn a_number_no_double_holds_reads_as_null_and_leaves_the_rest_readable() {
         use super::parse_reply;

@@ -10,7 +10,7 @@ pub(crate) mod refs;
 pub(crate) mod walk;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 /// The document format this build writes. Bump on any incompatible change.
@@ -649,6 +649,86 @@ impl Flow {
         let secret_variable = (self.variables.iter()).any(|v| v.secret && v.name == variable);
         (secret_variable && typed_whole(value))
             || !url_credentials(value, CONNECT_REFERENCES).is_empty()
+    }
+
+    /// The variables whose values a request carries as a credential, by the flow's uses: read in
+    /// a credential header's value (`pin = "$(Pin)"`, `Authorization = "Bearer $(Token)"`), a
+    /// credential query parameter's value or a URL's user information (in a node's URL or proxy,
+    /// or an outcome's notify URL); then, over the assignments, every variable whose value one
+    /// of them takes. Told by where a value goes, never by the value.
+    pub(crate) fn credential_variables(&self) -> BTreeSet<String> {
+        use crate::secret::names::{credential_parameters, is_credential_place, url_userinfo};
+        let mut found = BTreeSet::new();
+        let read = Flow::add_references;
+        let url = |url: &str, found: &mut BTreeSet<String>| {
+            for (_, value) in credential_parameters(url) {
+                read(value, found);
+            }
+            if let Some(userinfo) = url_userinfo(url) {
+                read(userinfo, found);
+            }
+        };
+        for notify in self.outcomes.iter().filter_map(|o| o.notify_url.as_deref()) {
+            url(notify, &mut found);
+        }
+        for node in &self.nodes {
+            let NodeKind::Http(h) = &node.kind else {
+                continue;
+            };
+            url(&h.url, &mut found);
+            if let Some(proxy) = &h.proxy {
+                url(proxy, &mut found);
+            }
+            for (name, value) in &h.headers {
+                let declared = self.credential_headers.iter();
+                if is_credential_place(name)
+                    || declared.into_iter().any(|d| d.eq_ignore_ascii_case(name))
+                {
+                    read(value, &mut found);
+                }
+            }
+        }
+        // What a credential variable takes is sent as one too: follow assignments back.
+        self.add_assigned_from(&mut found);
+        found.retain(|name| self.variables.iter().any(|v| &v.name == name));
+        found
+    }
+
+    /// The plain variables whose defaults a request sends as a credential: read where one goes
+    /// ([`Flow::credential_variables`]: `pin = "$(Pin)"`), or landing in one when put in place
+    /// in a URL the flow sends (a node's URL or proxy, an outcome's notify URL: user
+    /// information, a credential query parameter's value, [`refs::credential_sources`]):
+    /// `Host = "bob:pw@api.example.com"` read as `https://$(Host)/v1`. Secret by that place, as
+    /// a credential typed in clear in a header or URL is: a file holding one is private, and
+    /// every reader shows it as the mask. Empty defaults, and defaults that are themselves URLs
+    /// with a credential (masked where they carry it, [`Variable::default_types_credential`]),
+    /// are left out.
+    pub(crate) fn credential_defaults(&self) -> BTreeSet<String> {
+        let defaults: std::collections::HashMap<&str, &str> = (self.variables.iter())
+            .map(|v| (v.name.as_str(), v.default.as_str()))
+            .collect();
+        let notify = self.outcomes.iter().filter_map(|o| o.notify_url.as_deref());
+        let requests = self.nodes.iter().filter_map(|n| match &n.kind {
+            NodeKind::Http(h) => Some(std::iter::once(h.url.as_str()).chain(h.proxy.as_deref())),
+            _ => None,
+        });
+        let mut found = self.credential_variables();
+        for url in notify.chain(requests.flatten()) {
+            let value = |name: &str| defaults.get(name).map(|d| d.to_string());
+            found.extend(
+                refs::credential_sources(url, value)
+                    .into_iter()
+                    .map(String::from),
+            );
+        }
+        let plain_typed =
+            |v: &Variable| !v.secret && !v.default.is_empty() && !v.default_types_credential();
+        let plain_typed: BTreeSet<&str> = (self.variables.iter())
+            .filter(|v| plain_typed(v))
+            .map(|v| v.name.as_str())
+            .collect();
+        found.retain(|name| plain_typed.contains(name.as_str()));
+        found
     }
 
     /// Adds to `names` the names `text`'s `$(...)` references read.

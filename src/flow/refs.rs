@@ -52,6 +52,22 @@ pub fn substitute(text: &str, mut value: impl FnMut(&str) -> Option<String>) -> 
     splice(text, |r| value(r.name).unwrap_or_default())
 }
 
+/// The names whose values, put in place of their references in the URL `template`, land in
+/// what the URL made sends as a credential (its user information, a credential query
+/// parameter's value: [`crate::secret::names::credential_ranges`]): `Host` in
+/// `https://$(Host)/v1` when `Host` holds `bob:pw@api.example.com`. Told by where each value
+/// lands in the URL, whatever it holds; a name with no value puts nothing in place.
+pub(crate) fn credential_sources(
+    template: &str,
+    value: impl FnMut(&str) -> Option<String>,
+) -> Vec<&str> {
+    let Ok(refs) = references(template) else {
+        return Vec::new();
+    };
+    let places = refs.into_iter().map(|r| (r.name, r.range)).collect();
+    crate::secret::names::credential_sources(template, places, value)
+}
+
 /// Replaces each whole `$(...)` with what `with` makes of it.
 fn splice(text: &str, mut with: impl FnMut(&Reference) -> String) -> String {
     if !text.contains("$(") {
@@ -93,6 +109,35 @@ pub fn split_node_reference(name: &str) -> Option<(&str, &str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn credential_sources_are_the_values_landing_in_a_credential() {
+        let values = |name: &str| {
+            let value = match name {
+                "Host" => "bob:pw@api.example.com",
+                "Plain" => "api.example.com",
+                "Query" => "a=1&apikey=k",
+                "Path" => "v1",
+                _ => return None,
+            };
+            Some(value.to_string())
+        };
+        let sources = |url| credential_sources(url, values);
+        assert_eq!(
+            sources("https://$(Host)/$(Path)?$(Query)"),
+            ["Host", "Query"]
+        );
+        assert_eq!(
+            sources("https://$(Plain)/$(Path)?a=$(Path)"),
+            Vec::<&str>::new()
+        );
+        // A value that adds a parameter of its own after `&` sends it.
+        assert_eq!(sources("https://$(Plain)/?b=$(Query)"), ["Query"]);
+        // A reference with no value puts nothing in place, and moves nothing.
+        assert_eq!(sources("https://$(None)$(Plain)/?key=$(Path)"), ["Path"]);
+        assert_eq!(sources("https://u:pw@$(Plain)/"), Vec::<&str>::new());
+        assert_eq!(sources("$(Host"), Vec::<&str>::new());
+    }
 
     #[test]
     fn finds_references_with_ranges() {

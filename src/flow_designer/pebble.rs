@@ -205,6 +205,34 @@ pub fn syntax_error(text: &str) -> Option<(Range<usize>, &'static str)> {
     None
 }
 
+/// The `{{ name }}` blocks of `text` that print one name whole, each with the byte range of the
+/// whole block: what a value put in its place replaces. Blocks that compute (`{{ a | upper }}`,
+/// `{{ a ~ b }}`) and tags are left out: what they print is not one value.
+pub(crate) fn whole_reads(text: &str) -> Vec<(&str, Range<usize>)> {
+    let mut found = Vec::new();
+    let mut at = 0;
+    while let Some(open) = next_open(text, at) {
+        let close = if text[open..].starts_with("{{") {
+            "}}"
+        } else {
+            "%}"
+        };
+        let Some(end) = block_end(text, open + 2, close) else {
+            break;
+        };
+        let inner = text[open + 2..end].trim();
+        let name = !inner.is_empty()
+            && inner
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        if close == "}}" && name {
+            found.push((inner, open..end + 2));
+        }
+        at = end + 2;
+    }
+    found
+}
+
 fn next_open(text: &str, from: usize) -> Option<usize> {
     // One pass for either opening: looking for each apart scans the rest of a text with many
     // of one and none of the other again for every block.

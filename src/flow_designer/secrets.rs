@@ -36,12 +36,15 @@ impl Secrets {
     /// The secret places of a flow.
     pub fn of(flow: &FdFlow) -> Secrets {
         let holders = secret_variables(flow);
+        let sent_as_credentials = url_credential_values(flow);
         let mut secrets = Secrets {
             variables: flow
                 .variables
                 .iter()
                 .filter(|v| {
-                    (holders.contains(&v.name) && v.has_value()) || value_types_url_credential(v)
+                    (holders.contains(&v.name) && v.has_value())
+                        || value_types_url_credential(v)
+                        || sent_as_credentials.contains(&v.name)
                 })
                 .map(|v| v.name.clone())
                 .collect(),
@@ -169,6 +172,35 @@ pub(crate) fn credential_variables(flow: &FdFlow) -> BTreeSet<String> {
         }
     }
     found.retain(|name| flow.variables.iter().any(|v| &v.name == name));
+    found
+}
+
+/// The variables whose values, put in place in a request's URL (`https://{{Host}}/v1`), land in
+/// what it sends as a credential (user information, a credential query parameter's value:
+/// [`crate::secret::names::credential_sources`]): secret by that place, whatever they are called
+/// or marked, as a Webex Connect variable's default is
+/// ([`crate::flow::Flow::credential_defaults`]).
+pub(crate) fn url_credential_values(flow: &FdFlow) -> BTreeSet<String> {
+    let values: BTreeMap<&str, String> = (flow.variables.iter())
+        .filter_map(|v| {
+            let text = match &v.value {
+                Value::Null => return None,
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            Some((v.name.as_str(), text))
+        })
+        .collect();
+    let mut found = BTreeSet::new();
+    for (_, process) in processes(flow) {
+        for http in process.activities.iter().filter_map(Activity::http) {
+            let url = http.url();
+            let places = super::pebble::whole_reads(url);
+            let value = |name: &str| values.get(name).cloned();
+            let sources = crate::secret::names::credential_sources(url, places, value);
+            found.extend(sources.into_iter().map(String::from));
+        }
+    }
     found
 }
 

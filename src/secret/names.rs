@@ -289,6 +289,59 @@ pub(crate) fn url_credentials(url: &str, delimiters: &[(&str, &str)]) -> Vec<Str
     found
 }
 
+/// The byte ranges of `url` a request sends as a credential: its user information and each
+/// credential query parameter's value ([`url_userinfo`], [`credential_parameters`]), empty
+/// ones left out.
+pub(crate) fn credential_ranges(url: &str) -> Vec<std::ops::Range<usize>> {
+    // Both readers give slices of `url` itself: where each lies is its offset from the start.
+    let range = |part: &str| {
+        let start = (part.as_ptr() as usize).wrapping_sub(url.as_ptr() as usize);
+        start..start + part.len()
+    };
+    let parameters = credential_parameters(url)
+        .into_iter()
+        .map(|(_, value)| value);
+    (parameters.chain(url_userinfo(url)))
+        .filter(|part| !part.is_empty())
+        .map(range)
+        .collect()
+}
+
+/// The names whose values, put in `template` in place of what they stand for (`places`: each
+/// name with the byte range it replaces, in order), land in what the URL made sends as a
+/// credential ([`credential_ranges`]). A name with no value puts nothing in place.
+pub(crate) fn credential_sources<'t>(
+    template: &str,
+    places: Vec<(&'t str, std::ops::Range<usize>)>,
+    mut value: impl FnMut(&str) -> Option<String>,
+) -> Vec<&'t str> {
+    if places.is_empty() {
+        return Vec::new();
+    }
+    let mut url = String::with_capacity(template.len());
+    let mut placed = Vec::with_capacity(places.len());
+    let mut last = 0;
+    for (name, range) in places {
+        url.push_str(template.get(last..range.start).unwrap_or_default());
+        let start = url.len();
+        url.push_str(&value(name).unwrap_or_default());
+        placed.push((name, start..url.len()));
+        last = range.end;
+    }
+    url.push_str(template.get(last..).unwrap_or_default());
+    let credentials = credential_ranges(&url);
+    let overlaps = |at: &std::ops::Range<usize>| {
+        !at.is_empty() && (credentials.iter()).any(|c| at.start < c.end && c.start < at.end)
+    };
+    let mut sources: Vec<&str> = (placed.into_iter())
+        .filter(|(_, at)| overlaps(at))
+        .map(|(name, _)| name)
+        .collect();
+    sources.sort_unstable();
+    sources.dedup();
+    sources
+}
+
 /// Whether `text` carries a URL with a credential typed in clear anywhere in it: at its start
 /// ([`url_credentials`]), or further in (`see https://user:pass@host`), as a person reading the
 /// text would take it.

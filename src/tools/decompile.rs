@@ -237,7 +237,8 @@ fn write_node(o: &mut SpecWriter, w: &Keys, node: &Node, pin_id: bool) {
 impl Flow {
     /// Whether a request of the flow carries a credential typed in clear: a credential
     /// header's value (the flow's `credential_headers` included), or a URL's user information or
-    /// credential parameter (in a node's URL or proxy, or an outcome's notify URL). Such a value
+    /// credential parameter (in a node's URL or proxy, or an outcome's notify URL), or a
+    /// plain variable's default a request sends as one. Such a value
     /// is secret by its place, as a secret variable's default is: a spec or document holding one
     /// is written only to a private file.
     pub fn holds_typed_credential(&self) -> bool {
@@ -248,6 +249,7 @@ impl Flow {
             .iter()
             .any(|v| v.default_types_credential() || v.send_to_text().is_secret())
             || outcomes.into_iter().any(url_types_credential)
+            || !self.credential_defaults().is_empty()
             || self.nodes.iter().any(|node| match &node.kind {
                 NodeKind::Http(h) => {
                     url_types_credential(&h.url)

@@ -447,3 +447,170 @@ fn every_command_reads_a_flow_document_one_way() {
     let out = wxcflow(dir.path(), &["decompile", "bom.json"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }
+
+/// A mock's `fail` and `status` take only what they can mean: a misspelt failure was taken for
+/// a refused connection, and a status past 16 bits was told as "expected an integer".
+#[test]
+fn a_mock_says_what_its_failure_and_status_may_be() {
+    let dir = tempfile::tempdir().unwrap();
+    let values = "token_service_url = \"https://token.example.com/ts\"\n\
+                  token_passphrase = \"p\"\nstatic_token = \"\"\ndebug_url = \"\"\n";
+    std::fs::write(dir.path().join("tenant.toml"), values).unwrap();
+    let mock = |answer: &str| {
+        let text = format!("[[http]]\nurl = \"https://token.example.com/*\"\n{answer}\n");
+        std::fs::write(dir.path().join("mock.toml"), text).unwrap();
+        let out = wxcflow(
+            dir.path(),
+            &["run", "--values", "tenant.toml", "--mock", "mock.toml"],
+        );
+        (out.status.code(), transcript(&out))
+    };
+    let (code, out) = mock("fail = \"timeout\"");
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("<- timed out"), "{out}");
+    assert!(out.contains("fetch_token -> onTimeout"), "{out}");
+    let (code, out) = mock("fail = \"conection\"");
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("mock.toml:3:1"), "{out}");
+    assert!(
+        out.contains("`fail` is \"connection\" or \"timeout\", not \"conection\""),
+        "{out}"
+    );
+    for (status, told) in [
+        ("70000", "not 70000"),
+        ("42", "not 42"),
+        ("\"200\"", "100 to 999"),
+    ] {
+        let (code, out) = mock(&format!("status = {status}"));
+        assert_eq!(code, Some(1), "{out}");
+        assert!(out.contains("mock.toml:3:1"), "{out}");
+        assert!(out.contains(told), "{status}: {out}");
+        assert!(!out.contains("expected an integer"), "{out}");
+    }
+}
+
+/// A number in a reply reads as JavaScript writes the double (`1E2` and `100.0` are `100`),
+/// not as serde writes a float (`100.0`), so a branch on it goes the platform's way.
+#[test]
+fn a_reply_number_reads_as_javascript_writes_it() {
+    let spec = r#"
+[flow]
+name = "Num"
+[trigger]
+type = "webhook"
+event = "Num"
+sample = '{"id": "1"}'
+next = "call"
+[variables.Count]
+default = ""
+result = true
+[nodes.call]
+type = "http"
+method = "GET"
+url = "https://api.example.com/count"
+outputs = { count = "$.count" }
+on_leave = [{ set = { Count = "$(call.count)" } }]
+next = { onSuccess = "chk", onError = "end:Error", onTimeout = "end:Error" }
+[nodes.chk]
+type = "branch"
+branches = [{ name = "Hundred", all = [{ variable = "$(Count)", operator = "equals", value = "100" }] }]
+next = { Hundred = "end:Success", none = "end:Error", onError = "end:Error" }
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("n.toml"), spec).unwrap();
+    for (reply, count, outcome) in [
+        ("100", "100", "Success"),
+        ("1E2", "100", "Success"),
+        ("100.0", "100", "Success"),
+        ("1.50", "1.5", "Error"),
+        ("12345678901234567890", "12345678901234567000", "Error"),
+    ] {
+        let mock = format!(
+            "[[http]]\nurl = \"https://api.example.com/count\"\nbody = '{{\"count\": {reply}}}'\n"
+        );
+        std::fs::write(dir.path().join("m.toml"), mock).unwrap();
+        let out = wxcflow(dir.path(), &["run", "n.toml", "--mock", "m.toml"]);
+        let out = transcript(&out);
+        assert!(
+            out.contains(&format!("set Count = \"{count}\"")),
+            "{reply}: {out}"
+        );
+        assert!(
+            out.contains(&format!("outcome: {outcome}")),
+            "{reply}: {out}"
+        );
+    }
+}
+
+/// A run's trace lists a node's on-enter assignments before its request, the on-leave ones
+/// after, as they ran; the JSON says how many came on enter.
+#[test]
+fn a_trace_shows_assignments_where_they_ran() {
+    let spec = r#"
+[flow]
+name = "Order"
+[trigger]
+type = "webhook"
+event = "Order"
+sample = '{"id": "1"}'
+next = "call"
+[variables.X]
+default = ""
+result = true
+[nodes.call]
+type = "http"
+method = "GET"
+url = "https://api.example.com/$(X)"
+on_enter = [{ set = { X = "entered" } }]
+on_leave = [{ set = { X = "left-$(call.https.statusCode)" } }]
+next = { onSuccess = "end:Success", onError = "end:Error", onTimeout = "end:Error" }
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("o.toml"), spec).unwrap();
+    std::fs::write(
+        dir.path().join("m.toml"),
+        "[[http]]\nurl = \"https://api.example.com/entered\"\nstatus = 204\n",
+    )
+    .unwrap();
+    let out = wxcflow(dir.path(), &["run", "o.toml", "--mock", "m.toml"]);
+    let text = transcript(&out);
+    let lines: Vec<&str> = text.lines().map(str::trim).collect();
+    let at = |line: &str| lines.iter().position(|l| *l == line);
+    let entered = at("set X = \"entered\"").expect(&text);
+    let request = at("GET https://api.example.com/entered").expect(&text);
+    let left = at("set X = \"left-204\"").expect(&text);
+    assert!(entered < request && request < left, "{text}");
+    let out = wxcflow(
+        dir.path(),
+        &["run", "o.toml", "--mock", "m.toml", "--format", "json"],
+    );
+    let run: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(run["steps"][0]["assigned_on_enter"], 1, "{run}");
+}
+
+/// A scenario's `[values]` are read as a tenant file is: a problem with one is located at the
+/// scenario's own line and column, with the same help, and blamed on the scenario.
+#[test]
+fn a_scenarios_values_are_located_in_the_scenario() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario =
+        "name = \"misspelt\"\n[values]\ntoken_pasphrase = \"x\"\n[expect]\noutcome = \"Success\"\n";
+    std::fs::write(dir.path().join("sc.toml"), scenario).unwrap();
+    let inline =
+        "name = \"inline\"\nvalues = { static_token = 5 }\n[expect]\noutcome = \"Success\"\n";
+    std::fs::write(dir.path().join("inline.toml"), inline).unwrap();
+    let out = wxcflow(dir.path(), &["test", "sc.toml"]);
+    let text = transcript(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains(
+            "FAIL  sc.toml: its [values] do not fit the spec: sc.toml:3:1: wxc::unknown-param:"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("did you mean `token_passphrase`?"), "{text}");
+    let out = wxcflow(dir.path(), &["test", "inline.toml"]);
+    let text = transcript(&out);
+    assert!(text.contains("inline.toml:2:"), "{text}");
+    assert!(!text.contains("the spec does not build"), "{text}");
+}

@@ -295,6 +295,143 @@ fn values_an_action_types_as_secrets_are_shown_nowhere() {
     common::assert_private(&dir.path().join("a.json"));
 }
 
+/// Plain variables whose values a request's URL sends as its credential: `Host` in the user
+/// information, `Query` as `?apikey=`, and a webhook field as the user information.
+const URL_CREDENTIAL_SOURCES: &str = r#"
+[flow]
+name = "HostCred"
+
+[trigger]
+type = "webhook"
+event = "HostCred"
+sample = '{"host": "h"}'
+next = "call"
+
+[variables.Host]
+default = "bob:VARPASS@api.example.com"
+
+[variables.Query]
+default = "apikey=KEYVAL123"
+
+[variables.Seen]
+default = ""
+result = true
+
+[nodes.call]
+type = "http"
+method = "GET"
+url = "https://$(Host)/v1?$(Query)"
+next = { onSuccess = "report", onError = "report", onTimeout = "end:Error" }
+
+[nodes.report]
+type = "http"
+method = "POST"
+url = "https://log.example.com/r"
+body = '{"host": "$(Host)", "q": "$(Query)"}'
+next = { onSuccess = "echo", onError = "echo", onTimeout = "end:Error" }
+
+[nodes.echo]
+type = "http"
+method = "GET"
+url = "http://$(start.inboundWebhook.host)/echo"
+on_leave = [{ set = { Seen = "$(start.inboundWebhook.host)" } }]
+next = { onSuccess = "end:Success", onError = "end:Success", onTimeout = "end:Error" }
+"#;
+
+#[test]
+fn values_a_url_sends_as_its_credential_are_shown_nowhere() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.toml"), URL_CREDENTIAL_SOURCES).unwrap();
+    let changed = URL_CREDENTIAL_SOURCES.replace("VARPASS", "OTHERPASS");
+    std::fs::write(dir.path().join("b.toml"), changed).unwrap();
+    let trigger = r#"{"host": "bob:TRIGPASS@127.0.0.1:9"}"#;
+    let commands: &[&[&str]] = &[
+        &["build", "a.toml", "-o", "a.json"],
+        &["build", "a.toml", "-o", "-"],
+        &["run", "a.toml", "--trigger", trigger],
+        &["run", "a.toml", "--trigger", trigger, "--format", "json"],
+        &["textconv", "a.toml"],
+        &["textconv", "a.json"],
+        &["sheet", "a.toml"],
+        &["diff", "a.toml", "b.toml"],
+        &["diff", "a.toml", "b.toml", "--format", "json"],
+        &[
+            "build",
+            "a.toml",
+            "--target",
+            "flow-designer",
+            "-o",
+            "a.fd.json",
+        ],
+        &["textconv", "a.fd.json"],
+        &["check", "a.fd.json", "--format", "json"],
+        &["inspect", "a.fd.json"],
+        &["run", "a.fd.json"],
+        &["run", "a.fd.json", "--format", "json"],
+    ];
+    let out = transcripts(dir.path(), commands, ("unused", "unused"));
+    for sent in ["VARPASS", "OTHERPASS", "KEYVAL123", "TRIGPASS"] {
+        assert!(!out.contains(sent), "{sent} shown:\n{out}");
+    }
+    // The change is still told, masked; the run still shows where it went.
+    assert!(out.contains("variables.Host.default: ••• → •••"), "{out}");
+    assert!(out.contains("set Seen = \"•••\""), "{out}");
+    common::assert_private(&dir.path().join("a.json"));
+    common::assert_private(&dir.path().join("a.fd.json"));
+}
+
+/// A plain variable sent in a credential header: the run holds it as a secret, so `check`
+/// refuses a choice on it as on a declared secret, and no reader shows its default.
+#[test]
+fn a_plain_variable_sent_as_a_credential_is_a_secret_for_check_and_every_reader() {
+    let spec = r#"
+[flow]
+name = "Pb"
+[trigger]
+type = "webhook"
+event = "Pb"
+sample = '{"pin": "0000"}'
+next = "chk"
+[variables.Pin]
+default = "PINVALUE"
+[nodes.chk]
+type = "branch"
+branches = [{ name = "Right", all = [{ variable = "$(Pin)", operator = "equals", value = "4711" }] }]
+next = { Right = "ok", none = "end:Error", onError = "end:Error" }
+[nodes.ok]
+type = "http"
+method = "GET"
+url = "https://api.example.com/v1"
+headers = { pin = "$(Pin)" }
+next = { onSuccess = "end:Success", onError = "end:Success", onTimeout = "end:Error" }
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("choice.toml"), spec).unwrap();
+    let set = spec.replace(
+        r#"operator = "equals", value = "4711""#,
+        r#"operator = "not_equals", value = """#,
+    );
+    std::fs::write(dir.path().join("set.toml"), set).unwrap();
+    let out = run(dir.path(), &["check", "choice.toml"], ("unused", "unused"));
+    let all = common::transcript(&out);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(
+        all.contains("error[wxc::secret-in-condition]: variable `Pin`, which a request sends as a credential, is compared in branch `Right` of `chk`"),
+        "{all}"
+    );
+    let commands: &[&[&str]] = &[
+        &["check", "choice.toml"],
+        &["check", "set.toml"],
+        &["build", "set.toml", "-o", "set.json"],
+        &["sheet", "set.toml"],
+        &["textconv", "set.toml"],
+        &["run", "set.toml"],
+    ];
+    let out = transcripts(dir.path(), commands, ("unused", "unused"));
+    assert!(!out.contains("PINVALUE"), "{out}");
+    common::assert_private(&dir.path().join("set.json"));
+}
+
 #[test]
 fn no_command_prints_anything_that_depends_on_a_secret() {
     for (variant, template) in variants() {

@@ -741,3 +741,35 @@ fn a_connect_run_hides_the_path_after_a_branch_chosen_on_a_secret() {
     let run = set("4711");
     assert!(!run.path_hidden && run.outcome.as_deref() == Some("Success"));
 }
+
+/// A run cut in a loop names the node it would have run next, which the trace does not show:
+/// the last step shown is the other one.
+#[test]
+fn a_run_cut_in_a_loop_names_the_node_it_did_not_run() {
+    let spec = FlowBuilder::new("Loop")
+        .webhook("Loop", "{}", "a")
+        .node(
+            "a",
+            branch()
+                .branch("Never", JoinWith::All, vec![cond("1", "equals", "2")])
+                .next("Never", "end:Success")
+                .next("none", "b")
+                .next("onError", "end:Error"),
+        )
+        .node(
+            "b",
+            branch()
+                .branch("Never", JoinWith::All, vec![cond("1", "equals", "2")])
+                .next("Never", "end:Success")
+                .next("none", "a")
+                .next("onError", "end:Error"),
+        )
+        .build();
+    let result = run_without_http(&flow_of(&spec), &NoChildren);
+    let error = result.error.as_ref().unwrap().to_string();
+    assert_eq!(
+        error,
+        "cut after 1000 steps: the flow loops without reaching an end (the next node would be n3, not run)"
+    );
+    assert_eq!(result.visited().last().map(String::as_str), Some("b"));
+}

@@ -20,6 +20,8 @@ struct Context<'a> {
     spec_name: &'a str,
     tenant: Option<&'a str>,
     origins: &'a BTreeMap<String, Vec<String>>,
+    /// The variables whose defaults a request sends as a credential ([`Flow::credential_defaults`]).
+    credential_defaults: std::collections::BTreeSet<String>,
 }
 
 /// Renders the sheet. `spec_name` says where the flow came from; `origins` says, for secret
@@ -35,6 +37,7 @@ pub(crate) fn sheet(
             spec_name,
             tenant: None,
             origins,
+            credential_defaults: flow.credential_defaults(),
         },
     )
 }
@@ -52,6 +55,7 @@ pub(crate) fn tenant_sheet(
             spec_name,
             tenant: Some(tenant),
             origins,
+            credential_defaults: flow.credential_defaults(),
         },
     )
 }
@@ -208,7 +212,7 @@ fn custom_variables(w: &mut String, flow: &Flow, cx: &Context) {
             w,
             "| {} | {} | {} | {} |",
             code(&v.name),
-            default_text(v, cx.origins),
+            default_text(v, cx.origins, cx.credential_defaults.contains(&v.name)),
             if v.externalize { "yes" } else { "no" },
             variable_notes(v)
         );
@@ -389,7 +393,7 @@ fn make_live(w: &mut String, flow: &Flow, cx: &Context) {
             w,
             "   | {} | {} |",
             code(&v.name),
-            default_text(v, cx.origins)
+            default_text(v, cx.origins, cx.credential_defaults.contains(&v.name))
         );
     }
     w.push('\n');

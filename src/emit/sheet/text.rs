@@ -108,8 +108,14 @@ pub fn fence(text: &str) -> String {
     "`".repeat(3.max(longest + 1))
 }
 
-/// A variable's default as the sheet shows it; secrets only as a placeholder naming their source.
-pub fn default_text(v: &Variable, origins: &BTreeMap<String, Vec<String>>) -> String {
+/// A variable's default as the sheet shows it; secrets only as a placeholder naming their source,
+/// a default a request sends as a credential (`credential`: [`crate::flow::Flow::credential_defaults`])
+/// as the mask.
+pub fn default_text(
+    v: &Variable,
+    origins: &BTreeMap<String, Vec<String>>,
+    credential: bool,
+) -> String {
     match (v.secret, v.default.is_empty()) {
         (true, false) => match origins.get(&v.name).filter(|o| !o.is_empty()) {
             Some(from) => format!(
@@ -122,6 +128,8 @@ pub fn default_text(v: &Variable, origins: &BTreeMap<String, Vec<String>>) -> St
             ),
         },
         (true, true) => "(empty; secret)".into(),
+        // Sent as a credential, by where it lands in a request's URL: nothing of it is shown.
+        _ if credential => code(crate::secret::MASK),
         // A URL carrying a credential typed in clear: where it goes, its credentials masked.
         _ if v.default_types_credential() => {
             use crate::secret::names::{url_with_credentials_masked, CONNECT_REFERENCES};

@@ -18,7 +18,7 @@ use super::model::*;
 use super::pebble;
 use super::secrets::{
     covers, credential_variables, holds_url_credential, is_credential_header, secret_variables,
-    Secrets,
+    url_credential_values, Secrets,
 };
 use crate::flow::jsonpath;
 use crate::flow::limits::{MAX_RUN_HELD_BYTES, MAX_RUN_VALUE_BYTES, MAX_TEMPLATE_FUEL};
@@ -527,6 +527,7 @@ impl<'f> Frame<'f> {
         // as a credential (a header, a query parameter, a URL's user information), by its uses.
         let mut secret_names = secret_variables(flow);
         secret_names.extend(credential_variables(flow));
+        secret_names.extend(url_credential_values(flow));
         let vars = flow
             .variables
             .iter()

@@ -29,8 +29,11 @@ pub fn render_lines(flow: &Flow) -> String {
         let _ = writeln!(out, "trigger.sample{path} = {value}");
     }
     let _ = writeln!(out, "start.next -> {}", side.target(&flow.trigger.next));
+    let credential_defaults = flow.credential_defaults();
     for v in &flow.variables {
-        let default = format!("{:?}", v.default_text());
+        let default = v.default_text();
+        let credential = credential_defaults.contains(&v.name);
+        let default = format!("{:?}", default.tainted_by(credential));
         let flags = flags(&[
             ("externalize", v.externalize),
             ("secret", v.secret),

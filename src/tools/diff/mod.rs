@@ -416,6 +416,7 @@ fn flatten_json(value: &serde_json::Value) -> BTreeMap<String, String> {
 
 fn diff_variables(old: &Flow, new: &Flow, changes: &mut Vec<Change>) {
     fn facts(f: &Flow) -> Vec<(&str, Fields)> {
+        let credential_defaults = f.credential_defaults();
         let each = |v: &Variable| {
             let value = |x: String| Text::plain(x);
             let mut fields = Fields::from([
@@ -423,7 +424,9 @@ fn diff_variables(old: &Flow, new: &Flow, changes: &mut Vec<Change>) {
                     "default".into(),
                     Text::new(
                         format!("{:?}", v.default),
-                        v.secret || v.default_types_credential(),
+                        v.secret
+                            || v.default_types_credential()
+                            || credential_defaults.contains(&v.name),
                     ),
                 ),
                 ("externalize".into(), value(v.externalize.to_string())),

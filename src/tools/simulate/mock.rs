@@ -17,8 +17,8 @@ pub struct MockExchange {
     /// Headers the request must carry, with these values.
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
-    /// The reply's status code; 200 when absent.
-    #[serde(default = "ok")]
+    /// The reply's status code, 100 to 999; 200 when absent.
+    #[serde(default = "ok", deserialize_with = "status_code")]
     pub status: u16,
     /// The reply's reason phrase (`Not Found`); the code's standard one when absent.
     pub status_text: Option<String>,
@@ -30,12 +30,39 @@ pub struct MockExchange {
     pub body: String,
     /// How long the reply takes; at or past the node's request timeout it times out.
     pub delay_ms: Option<u32>,
-    /// `"connection"`: the connection fails (refused, unreachable).
+    /// `"connection"`: the connection fails (refused, unreachable); `"timeout"`: no answer
+    /// comes before the node's request timeout, whatever it is.
+    #[serde(default, deserialize_with = "failure")]
     pub fail: Option<String>,
 }
 
 fn ok() -> u16 {
     200
+}
+
+/// What `fail` may say: a misspelt failure would otherwise be taken for one of them.
+const FAILURES: [&str; 2] = ["connection", "timeout"];
+
+fn failure<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let text = String::deserialize(d)?;
+    if FAILURES.contains(&text.as_str()) {
+        return Ok(Some(text));
+    }
+    Err(serde::de::Error::custom(format!(
+        "`fail` is \"connection\" or \"timeout\", not {text:?}"
+    )))
+}
+
+/// A status code as HTTP writes one: three digits.
+fn status_code<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u16, D::Error> {
+    let value = i64::deserialize(d)
+        .map_err(|_| serde::de::Error::custom("a status code is a whole number, 100 to 999"))?;
+    match u16::try_from(value) {
+        Ok(code) if (100..=999).contains(&code) => Ok(code),
+        _ => Err(serde::de::Error::custom(format!(
+            "a status code is a whole number, 100 to 999, not {value}"
+        ))),
+    }
 }
 
 /// A mock file: `[[http]]` exchanges.
@@ -86,10 +113,14 @@ impl HttpClient for MockClient {
                 )),
             };
         };
-        if x.fail.is_some() {
-            return Reply::ConnectionFailed {
-                reason: Text::plain("connection refused (mocked)"),
-            };
+        match x.fail.as_deref() {
+            Some("timeout") => return Reply::Timeout,
+            Some(_) => {
+                return Reply::ConnectionFailed {
+                    reason: Text::plain("connection refused (mocked)"),
+                }
+            }
+            None => {}
         }
         let limit = request
             .request_timeout_ms

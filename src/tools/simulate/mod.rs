@@ -17,7 +17,7 @@ use crate::flow::*;
 use crate::secret::Text;
 use serde::Serialize;
 use std::cell::Cell;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
 pub(crate) use render::exchange_lines;
@@ -248,7 +248,7 @@ pub enum Stop {
 impl std::fmt::Display for Stop {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Stop::Loop(id) => write!(f, "cut after {STEP_LIMIT} steps: the flow loops without reaching an end (last node {id})"),
+            Stop::Loop(id) => write!(f, "cut after {STEP_LIMIT} steps: the flow loops without reaching an end (the next node would be {id}, not run)"),
             Stop::MissingNode(id) => write!(f, "edge to missing node {id}"),
             Stop::Evaluate(key, id) => write!(f, "node `{key}` ({id}) is an Evaluate node: its JavaScript is not supported in simulation"),
             Stop::TooDeep(key) => write!(f, "Call Flow nested deeper than {CALL_DEPTH_LIMIT} at `{key}`"),
@@ -293,8 +293,12 @@ pub struct Step {
     /// JSON.
     #[serde(serialize_with = "empty_as_null")]
     pub outcome: String,
-    /// Custom variables assigned by the node's transition actions, in order.
+    /// Custom variables assigned by the node's transition actions, in order: on enter, then on
+    /// leave.
     pub assigned: Vec<(String, Text)>,
+    /// How many of `assigned` the on-enter actions made (they come first): those ran before the
+    /// node did (its request), the rest after.
+    pub assigned_on_enter: usize,
     /// The HTTP exchange, for an HTTP Request node.
     pub request: Option<Exchange>,
 }
@@ -416,6 +420,7 @@ impl Run {
             // Which variables were assigned can tell the outcome (an on-leave action for one
             // outcome), so none is listed.
             step.assigned.clear();
+            step.assigned_on_enter = 0;
         }
         let key = self.steps[at].node.key_path();
         self.outcome = self.outcome.map(|_| crate::secret::MASK.to_string());
@@ -468,6 +473,14 @@ impl Machine<'_> {
         for (path, value) in webhook_outputs(trigger) {
             outputs.insert(format!("{START_ID}.{path}"), Text::plain(text_of(value)));
         }
+        // What a request would carry as a credential, made from the values held at the start
+        // (variables, the webhook's fields): secret from the first step on, before any of it is
+        // assigned or sent elsewhere.
+        for node in &flow.nodes {
+            if let NodeKind::Http(h) = &node.kind {
+                hold_credential_sources(h, vars, &mut outputs);
+            }
+        }
         let flid = SIMULATED_FLID.to_string();
         let mut at = flow.trigger.next.clone();
         loop {
@@ -509,6 +522,11 @@ impl Machine<'_> {
                 None,
             );
             stop_if_too_large()?;
+            // Values taken since the start (replies, assignments) that this request carries as
+            // a credential: secret from here on.
+            if let NodeKind::Http(h) = &node.kind {
+                hold_credential_sources(h, vars, &mut outputs);
+            }
             let scope = Scope {
                 vars: &*vars,
                 outputs: &outputs,
@@ -615,6 +633,7 @@ impl Machine<'_> {
                     steps.push(Step {
                         node: label,
                         outcome: String::new(),
+                        assigned_on_enter: assigned.len(),
                         assigned,
                         request: None,
                     });
@@ -636,6 +655,7 @@ impl Machine<'_> {
                         node: label.clone(),
                         outcome: String::new(),
                         assigned: Vec::new(),
+                        assigned_on_enter: 0,
                         request: None,
                     });
                     let inner_chain = [call_chain, std::slice::from_ref(&c.flow)].concat();
@@ -653,11 +673,13 @@ impl Machine<'_> {
                 Some(&outcome),
             );
             stop_if_too_large()?;
+            let assigned_on_enter = assigned.len();
             assigned.extend(leaving);
             let step = Step {
                 node: label,
                 outcome: outcome.clone(),
                 assigned,
+                assigned_on_enter,
                 request,
             };
             match call_step {
@@ -865,11 +887,7 @@ fn record_http(id: NodeId, h: &Http, reply: &Reply, outputs: &mut Outputs) -> St
 /// documents neither; so a reply's `"token": null` is no token, as a missing one is, and as
 /// the Flow Designer run reads it], everything else as JSON text.
 fn text_of(value: &serde_json::Value) -> String {
-    match value {
-        serde_json::Value::String(s) => s.clone(),
-        serde_json::Value::Null => String::new(),
-        other => other.to_string(),
-    }
+    jsonpath::text_as_javascript(value)
 }
 
 struct Scope<'a> {
@@ -984,57 +1002,36 @@ fn run_actions(
     assigned
 }
 
-/// The variables whose values a request carries as a credential, by the flow's uses: read in a
-/// credential header's value (`pin = "$(Pin)"`, `Authorization = "Bearer $(Token)"`), a
-/// credential query parameter's value or a URL's user information (in a node's URL or proxy, or an
-/// outcome's notify URL); then, over the assignments, every variable whose value one of them
-/// takes. Told by where a value goes, never by the value.
-pub(crate) fn credential_variables(flow: &Flow) -> BTreeSet<String> {
-    use crate::secret::names::{credential_parameters, is_credential_place, url_userinfo};
-    let mut found = BTreeSet::new();
-    let read = Flow::add_references;
-    let url = |url: &str, found: &mut BTreeSet<String>| {
-        for (_, value) in credential_parameters(url) {
-            read(value, found);
-        }
-        if let Some(userinfo) = url_userinfo(url) {
-            read(userinfo, found);
-        }
-    };
-    for o in &flow.outcomes {
-        if let Some(notify) = &o.notify_url {
-            url(notify, &mut found);
-        }
-    }
-    for node in &flow.nodes {
-        if let NodeKind::Http(h) = &node.kind {
-            url(&h.url, &mut found);
-            if let Some(proxy) = &h.proxy {
-                url(proxy, &mut found);
-            }
-            for (name, value) in &h.headers {
-                let declared = flow.credential_headers.iter();
-                if is_credential_place(name)
-                    || declared.into_iter().any(|d| d.eq_ignore_ascii_case(name))
-                {
-                    read(value, &mut found);
-                }
-            }
+/// Holds secret each value that the request of `h`, made from the values held now, carries as a
+/// credential: a variable or a node's output put in place in its URL's (or proxy's) user
+/// information or a credential parameter's value ([`refs::credential_sources`]), as
+/// `Host = "bob:pw@api.example.com"` in `https://$(Host)/v1`. Told by where each value lands.
+fn hold_credential_sources(h: &Http, vars: &mut Vars, outputs: &mut Outputs) {
+    for url in std::iter::once(&h.url).chain(&h.proxy) {
+        let value = |name: &str| {
+            let held = vars.get(name).or_else(|| outputs.get(name))?;
+            Some(held.expose().to_string())
+        };
+        for name in refs::credential_sources(url, value) {
+            let held = match vars.get_mut(name) {
+                Some(held) => held,
+                None => match outputs.get_mut(name) {
+                    Some(held) => held,
+                    None => continue,
+                },
+            };
+            *held = std::mem::take(held).tainted_by(true);
         }
     }
-    // What a credential variable takes is sent as one too: follow assignments back.
-    flow.add_assigned_from(&mut found);
-    found.retain(|name| flow.variables.iter().any(|v| &v.name == name));
-    found
 }
 
 /// The flow as a run reads it: each variable a request carries as a credential
-/// ([`credential_variables`]), or whose value is a URL with user information or a credential query
+/// ([`Flow::credential_variables`]), or whose value is a URL with user information or a credential query
 /// parameter, held as a secret, as if
 /// declared one, so that every printer shows its value, and whatever is made from it, as the
 /// mask.
 fn with_credential_variables_secret(flow: &Flow) -> std::borrow::Cow<'_, Flow> {
-    let credentials = credential_variables(flow);
+    let credentials = flow.credential_variables();
     let secret = |v: &crate::flow::Variable| {
         !v.secret && (credentials.contains(&v.name) || holds_url_credential(v.default.as_str()))
     };

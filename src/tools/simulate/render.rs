@@ -15,6 +15,12 @@ impl Run {
                 "" => writeln!(out, "  {} (the run stopped here)", step.node),
                 outcome => writeln!(out, "  {} -> {outcome}", step.node),
             };
+            // On-enter assignments ran before the request, on-leave ones after it.
+            let entered = step.assigned_on_enter.min(step.assigned.len());
+            let (on_enter, on_leave) = step.assigned.split_at(entered);
+            for (k, v) in on_enter {
+                let _ = writeln!(out, "      set {k} = {v:?}");
+            }
             if let Some(x) = &step.request {
                 let _ = writeln!(
                     out,
@@ -24,7 +30,7 @@ impl Run {
                 );
                 exchange_lines(&mut out, "        ", "      ", x);
             }
-            for (k, v) in &step.assigned {
+            for (k, v) in on_leave {
                 let _ = writeln!(out, "      set {k} = {v:?}");
             }
         }

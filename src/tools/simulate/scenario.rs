@@ -31,6 +31,45 @@ pub struct Scenario {
     pub flow_designer: FlowDesigner,
 }
 
+impl Scenario {
+    /// The scenario's `[values]` as a tenant file to read (`source`: the scenario file it was
+    /// read from). Where each value is written as a line of a `[values]` table (`key = value`),
+    /// the text is the scenario's own with everything else blanked, lines kept, so that what
+    /// a tenant's values are told by (an unknown parameter, a wrong type, an unset `env`)
+    /// points at the scenario's line and column; otherwise (an inline table, dotted keys) the
+    /// values written anew, under `FILE [values]`, where only the key can tell the place.
+    pub fn values_source(&self, source: &crate::SourceFile) -> crate::SourceFile {
+        if let Some(text) = values_in_place(&source.text, &self.values) {
+            return crate::SourceFile::new(source.name.clone(), text);
+        }
+        let written = toml::to_string(&self.values).unwrap_or_default();
+        crate::SourceFile::new(format!("{} [values]", source.name), written)
+    }
+}
+
+/// `text` with every byte but line breaks blanked, except each `[values]` entry, kept where it
+/// stands; `None` unless that text reads back as `values` exactly (an entry that is not a
+/// line of its own does not).
+fn values_in_place(text: &str, values: &toml::Table) -> Option<String> {
+    use toml::de::{DeTable, DeValue};
+    let root = DeTable::parse(text).ok()?;
+    let entry = root.get_ref().get("values")?;
+    let DeValue::Table(table) = entry.get_ref() else {
+        return None;
+    };
+    let mut out: Vec<u8> = (text.bytes())
+        .map(|b| if b == b'\n' { b } else { b' ' })
+        .collect();
+    for (key, value) in table {
+        let kept = key.span().start..value.span().end;
+        let bytes = text.as_bytes().get(kept.clone())?;
+        out.get_mut(kept)?.copy_from_slice(bytes);
+    }
+    let out = String::from_utf8(out).ok()?;
+    let read: toml::Table = toml::from_str(&out).ok()?;
+    (&read == values).then_some(out)
+}
+
 /// The Flow Designer side of a scenario. Without it, the subflow must end with the same flow
 /// outcome (its `FlowOutcome`) and every variable of the spec with the same value as the
 /// Webex Connect run, and meet `[expect]` but for `visited`.
