@@ -9,7 +9,9 @@
 //! flags; event flows by their handlers. UUIDs (of activities, and of each `setVariablesArray`
 //! entry), diagram coordinates, `_renderRequestTimestamp`, created/modified stamps and the UI's
 //! `X:type` / `X_type` twins are never a change; nor is a setting that is absent on one side
-//! and the kind's default (or null) on the other. Secret values (secure variables, credentials
+//! and the kind's default (or null) on the other: an activity's `activityVersionNumber` (the
+//! catalog version that runs) is a change when its number differs, or is given on one side
+//! only, and no change when it is null or absent on both. Secret values (secure variables, credentials
 //! typed in clear: see [`super::secrets`]) show as `•••`, on both sides when either side's is.
 
 use super::layout::breadth_first;

@@ -434,15 +434,14 @@ pub(crate) fn known_ports(kind: Kind, settings: &BTreeMap<String, Value>) -> Opt
 }
 
 /// Whether a property key is noise for comparisons: render timestamps, the palette's
-/// `activityType` and `activityVersionNumber`, the UI's `X:type`,
-/// `X_type` and `X:name` twins, and the underscore copy `X_Y` of a colon key `X:Y` (`menuLinks_input`).
+/// `activityType`, the UI's `X:type`, `X_type` and `X:name` twins, and the underscore copy
+/// `X_Y` of a colon key `X:Y` (`menuLinks_input`). `activityVersionNumber` is not noise: it
+/// says which catalog version of the activity runs (`323` on a 2026 queue-contact).
 pub(crate) fn is_noise_key(key: &str, settings: &BTreeMap<String, Value>) -> bool {
     // `:name` twins (2026 exports) repeat a picked value, as `:type` ones annotate it.
-    // `activityType` / `activityVersionNumber` (2026): the palette's label for the kind and
-    // its catalog version, not logic.
+    // `activityType` (2026): the palette's label for the kind, which `activityName` decides.
     if key == "_renderRequestTimestamp"
         || key == "activityType"
-        || key == "activityVersionNumber"
         || key.ends_with(":type")
         || key.ends_with("_type")
         || key.ends_with(":name")

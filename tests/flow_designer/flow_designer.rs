@@ -344,7 +344,11 @@ fn diff_fixtures_in_every_format() {
         assert_eq!(changes.is_empty(), case == "noise-only", "{case}");
         // textconv shows a change wherever diff finds one (`git diff` through it agrees).
         let lines = |p: &Path| read(p).textconv();
-        assert_eq!(lines(old) == lines(&new), changes.is_empty(), "{case}");
+        let (old_lines, new_lines) = (lines(old), lines(&new));
+        assert_eq!(old_lines == new_lines, changes.is_empty(), "{case}");
+        for change in &changes {
+            textconv_shows(change, &old_lines, &new_lines, &case);
+        }
         let text = format!(
             "--- text ---\n{}--- markdown ---\n{}--- json ---\n{}",
             fd::diff::render_text(&changes, false),
@@ -358,6 +362,39 @@ fn diff_fixtures_in_every_format() {
         assert!(!text.contains("open-sesame"), "credentials are masked");
         insta::assert_snapshot!(text);
     });
+}
+
+/// Asserts that textconv shows `change` as diff does: a fact's line on each side holds the
+/// value diff gives that side (no line where it gives none, nor where textconv leaves an empty text
+/// or a flag that is off without one); a rename or a link, the lines about its path differ.
+fn textconv_shows(change: &fd::diff::Change, old: &str, new: &str, case: &str) {
+    use fd::diff::ChangeKind::*;
+    let path = change.path.as_str();
+    let about = |text: &'_ str| -> Vec<String> {
+        (text.lines())
+            .filter(|l| {
+                (l.strip_prefix(path)).is_some_and(|rest| rest.starts_with([' ', '.', '[']))
+            })
+            .map(String::from)
+            .collect()
+    };
+    match change.kind {
+        ActivityRenamed | LinkAdded | LinkRemoved | LinkRewired => {
+            assert_ne!(about(old), about(new), "{case}: {path}");
+        }
+        _ => {
+            for (value, text) in [(&change.old, old), (&change.new, new)] {
+                let line = text
+                    .lines()
+                    .find_map(|l| l.strip_prefix(path)?.strip_prefix(" = "));
+                match (value.as_ref().map(|v| v.shown()), line) {
+                    (Some(v), Some(line)) => assert_eq!(line, v, "{case}: {path}"),
+                    (Some("\"\"" | "false") | None, None) => {}
+                    (v, line) => panic!("{case}: {path}: diff shows {v:?}, textconv {line:?}"),
+                }
+            }
+        }
+    }
 }
 
 /// Export -> Flow Designer spec -> export: no logic change, and the file passes the schema.
