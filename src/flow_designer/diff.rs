@@ -11,8 +11,10 @@
 //! `X:type` / `X_type` twins are never a change; nor is a setting that is absent on one side
 //! and the kind's default (or null) on the other: an activity's `activityVersionNumber` (the
 //! catalog version that runs) is a change when its number differs, or is given on one side
-//! only, and no change when it is null or absent on both. Secret values (secure variables, credentials
-//! typed in clear: see [`super::secrets`]) show as `•••`, on both sides when either side's is.
+//! only, and no change when it is null or absent on both. An activity's `properties.name`
+//! shows as the file held it, its name where it repeats it. Secret values (secure variables,
+//! credentials typed in clear: see [`super::secrets`]) show as `•••`, on both sides when either
+//! side's is.
 
 use super::layout::breadth_first;
 use super::model::*;
@@ -244,6 +246,25 @@ pub(crate) fn facts(a: &Activity, secrets: &Secrets, scope: &Scope) -> Fields {
     out
 }
 
+/// The setting `properties.name`: the reader keeps it only where it differs from the
+/// activity's name (see `read.rs`), so an activity's facts hold it only then.
+const NAME: &str = "name";
+
+/// `properties.name` as the file holds it where the reader folded it away: the activity's own
+/// name, quoted as every text setting is.
+fn held_name(a: &Activity) -> Text {
+    Text::plain(format!("{:?}", a.name))
+}
+
+/// An activity's facts with the `properties.name` the file held, where the reader folded it.
+fn with_held_name(facts: &Fields, a: &Activity) -> Fields {
+    let mut facts = facts.clone();
+    facts
+        .entry(NAME.to_string())
+        .or_insert_with(|| held_name(a));
+    facts
+}
+
 /// Settings that exports write as a number in some files and as the same number in text in
 /// others, which Flow Designer therefore reads alike: `1` and `"1"` are one value for these,
 /// and for no other key (a number that became text elsewhere is a change).
@@ -289,7 +310,20 @@ fn diff_process(old: &Flat, new: &Flat, prefix: &str, out: &mut Vec<Change>) {
             }
             Some(j) => {
                 let at = format!("{prefix}{}.", news[j].name);
-                compare(&old.facts[i], &new.facts[j], &at, ActivityChanged, out);
+                let (was, now) = (&old.facts[i], &new.facts[j]);
+                // A side whose `properties.name` the reader folded away held the activity's
+                // name there: against a side that holds another, that is its old or new value.
+                match (was.contains_key(NAME), now.contains_key(NAME)) {
+                    (false, true) => {
+                        let was = with_held_name(was, &olds[i]);
+                        compare(&was, now, &at, ActivityChanged, out);
+                    }
+                    (true, false) => {
+                        let now = with_held_name(now, &news[j]);
+                        compare(was, &now, &at, ActivityChanged, out);
+                    }
+                    _ => compare(was, now, &at, ActivityChanged, out),
+                }
             }
         }
     }
@@ -345,7 +379,8 @@ fn diff_process(old: &Flat, new: &Flat, prefix: &str, out: &mut Vec<Change>) {
 }
 
 /// The flow's lines, one fact each, in a stable order: what `git diff` compares (textconv).
-/// Activities come in breadth-first order, settings by path as the diff reads them, links as
+/// Activities come in breadth-first order, settings by path as the diff reads them
+/// (`properties.name` too where it repeats the activity's name), links as
 /// `source.port -> target`; UUIDs, the diagram and render stamps left out, secret values
 /// shown as `•••`, whole.
 pub(crate) fn render_lines(flow: &FdFlow) -> String {
@@ -399,8 +434,20 @@ pub(crate) fn render_lines(flow: &FdFlow) -> String {
             let a = &process.activities[i];
             let shown = n(&name);
             let _ = writeln!(out, "{prefix}{shown} = {}", n(a.type_name()));
-            for (path, value) in &flat.facts[i] {
-                if matches!(path.as_str(), "type" | "activityId") {
+            // `properties.name` has a line even where it repeats the name: a change of it then
+            // shows its old value, as diff does.
+            let held = (!flat.facts[i].contains_key(NAME)).then(|| held_name(a));
+            let mut facts: Vec<(&str, &Text)> = (flat.facts[i].iter())
+                .map(|(path, value)| (path.as_str(), value))
+                .collect();
+            if let Some(held) = &held {
+                facts.insert(
+                    facts.partition_point(|(path, _)| *path < NAME),
+                    (NAME, held),
+                );
+            }
+            for (path, value) in facts {
+                if matches!(path, "type" | "activityId") {
                     continue;
                 }
                 let _ = writeln!(out, "{prefix}{shown}.{} = {}", n(path), n(value.shown()));
