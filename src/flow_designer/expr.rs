@@ -114,6 +114,24 @@ impl std::fmt::Display for Unresolved {
     }
 }
 
+/// What a literal written as a Pebble string is in its expression, as a refusal names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Literal {
+    /// A value a condition compares (`{{ T == "x" }}`).
+    Compared,
+    /// A value a Set Variable assigns (`{{ "x" }}`).
+    Assigned,
+}
+
+impl std::fmt::Display for Literal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Literal::Compared => "a compared value",
+            Literal::Assigned => "an assigned value",
+        })
+    }
+}
+
 /// Why a Webex Connect text or condition has no Flow Designer equivalent; `Display` says it for
 /// the diagnostic that refuses it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -122,10 +140,10 @@ pub enum Inexpressible {
     Unclosed,
     /// Literal text holding `{{`, `{%` or `{#`.
     TemplateMarker(&'static str),
-    /// A backslash in a compared value.
-    Backslash,
-    /// A compared value holding both `"` and `'`.
-    BothQuotes,
+    /// A backslash in a literal value.
+    Backslash(Literal),
+    /// A literal value holding both `"` and `'`.
+    BothQuotes(Literal),
     /// An operand that mixes references and text.
     Mixed(String),
     /// A literal compared with a number that is not an integer.
@@ -148,11 +166,13 @@ impl std::fmt::Display for Inexpressible {
                 f,
                 "the text holds `{m}`, which Flow Designer would read as a template"
             ),
-            Inexpressible::Backslash => write!(
+            Inexpressible::Backslash(literal) => write!(
                 f,
-                "a backslash in a compared value (Pebble's escaping is not documented by Cisco)"
+                "a backslash in {literal} (Pebble's escaping is not documented by Cisco)"
             ),
-            Inexpressible::BothQuotes => write!(f, "a compared value holding both kinds of quote"),
+            Inexpressible::BothQuotes(literal) => {
+                write!(f, "{literal} holding both kinds of quote")
+            }
             Inexpressible::Mixed(text) => write!(
                 f,
                 "`{text}` mixes references and text; Flow Designer conditions compare one value"
@@ -240,10 +260,10 @@ pub fn template(text: &str, resolver: &mut dyn Resolver) -> Result<String> {
 /// the text holds a double quote or `#{` (in double quotes Pebble reads `#{...}` as an
 /// interpolation, an expression whose value it writes in: `"#{x}"` is `x`'s value); text with
 /// both `#{` and a single quote is joined from double-quoted parts split between `#` and `{`
-/// (`("a #" ~ "{x} it's")`).
-pub fn string_literal(text: &str) -> Result<String> {
+/// (`("a #" ~ "{x} it's")`). `literal` says what the text is, for a refusal.
+pub fn string_literal(text: &str, literal: Literal) -> Result<String> {
     if text.contains('\\') {
-        return Err(Inexpressible::Backslash);
+        return Err(Inexpressible::Backslash(literal));
     }
     let interpolates = text.contains("#{");
     if !text.contains('"') && !interpolates {
@@ -253,7 +273,7 @@ pub fn string_literal(text: &str) -> Result<String> {
     } else if !text.contains('"') {
         Ok(format!("(\"{}\")", text.replace("#{", "#\" ~ \"{")))
     } else {
-        Err(Inexpressible::BothQuotes)
+        Err(Inexpressible::BothQuotes(literal))
     }
 }
 
@@ -262,7 +282,10 @@ pub fn string_literal(text: &str) -> Result<String> {
 pub fn assignment(text: &str, resolver: &mut dyn Resolver) -> Result<String> {
     let found = references(text)?;
     match found.as_slice() {
-        [] => Ok(format!("{{{{ {} }}}}", string_literal(text)?)),
+        [] => Ok(format!(
+            "{{{{ {} }}}}",
+            string_literal(text, Literal::Assigned)?
+        )),
         [only] if only.range == (0..text.len()) => Ok(format!(
             "{{{{{}}}}}",
             resolve(resolver, only.name)?.expression
@@ -296,7 +319,7 @@ fn side(o: &Operand, numeric: bool) -> Result<String> {
             .parse::<i64>()
             .map(|n| n.to_string())
             .map_err(|_| Inexpressible::NotAnInteger(text.clone())),
-        Operand::Literal(text) => string_literal(text),
+        Operand::Literal(text) => string_literal(text, Literal::Compared),
     }
 }
 
@@ -378,7 +401,7 @@ fn comparison(c: &Condition, resolver: &mut dyn Resolver) -> Result<String> {
         }
         Operator::EqualsIgnoreCase if !numeric && !right_numeric => {
             let r = match &right {
-                Operand::Literal(t) => string_literal(&t.to_lowercase())?,
+                Operand::Literal(t) => string_literal(&t.to_lowercase(), Literal::Compared)?,
                 Operand::Expression(r) => format!("{} | lower", r.expression),
             };
             format!("{l} | lower == {r}")
@@ -480,16 +503,22 @@ mod tests {
 
     #[test]
     fn a_literal_is_never_read_as_an_interpolation() {
-        assert_eq!(string_literal("abc").unwrap(), "\"abc\"");
-        assert_eq!(string_literal("a#{x}").unwrap(), "'a#{x}'");
+        assert_eq!(string_literal("abc", Literal::Compared).unwrap(), "\"abc\"");
         assert_eq!(
-            string_literal("it's #{x}").unwrap(),
+            string_literal("a#{x}", Literal::Compared).unwrap(),
+            "'a#{x}'"
+        );
+        assert_eq!(
+            string_literal("it's #{x}", Literal::Compared).unwrap(),
             "(\"it's #\" ~ \"{x}\")"
         );
         // What the runner makes of each is the text.
         let pebble = crate::flow_designer::run::eval::Pebble::new();
         for text in ["a#{x}", "it's #{x} and #{y}", "##{"] {
-            let template = format!("{{{{ {} }}}}", string_literal(text).unwrap());
+            let template = format!(
+                "{{{{ {} }}}}",
+                string_literal(text, Literal::Assigned).unwrap()
+            );
             let context = [("x".to_string(), minijinja::Value::from(1))].into();
             assert_eq!(pebble.render(&template, &context).unwrap(), text);
         }
@@ -579,6 +608,30 @@ mod tests {
         }
         let mixed = refused(cond("x $(T)", Operator::Equals, "3"));
         assert_eq!(mixed, Inexpressible::Mixed("x $(T)".into()));
+    }
+
+    #[test]
+    fn a_refused_literal_is_told_as_compared_or_assigned() {
+        let r = &mut Names;
+        for (text, why) in [
+            (
+                "C:\\temp",
+                "a backslash in an assigned value (Pebble's escaping is not documented by Cisco)",
+            ),
+            (
+                "it's \"x\"",
+                "an assigned value holding both kinds of quote",
+            ),
+        ] {
+            let assigned = assignment(text, r).unwrap_err();
+            assert_eq!(assigned.to_string(), why, "{text:?}");
+            let compared = why.replace("an assigned value", "a compared value");
+            for operator in [Operator::Equals, Operator::EqualsIgnoreCase] {
+                let c = cond("$(T)", operator, text);
+                let refused = condition(Join::All, &[c], r).unwrap_err();
+                assert_eq!(refused.to_string(), compared, "{text:?}");
+            }
+        }
     }
 
     #[test]

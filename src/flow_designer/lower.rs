@@ -870,7 +870,7 @@ impl<'a> Lowering<'a> {
             SET_VARIABLE,
             vec![
                 ("description", json!(format!("Webex Connect flow outcome {outcome} (status code {code}: {meaning}), returned to the parent in {OUTCOME_VARIABLE}."))),
-                ("setVariablesArray", json!([tidy::assignment(OUTCOME_VARIABLE, &format!("{{{{ {} }}}}", expr::string_literal(outcome).unwrap_or_default()))])),
+                ("setVariablesArray", json!([tidy::assignment(OUTCOME_VARIABLE, &format!("{{{{ {} }}}}", expr::string_literal(outcome, expr::Literal::Assigned).unwrap_or_default()))])),
             ],
             None,
         );

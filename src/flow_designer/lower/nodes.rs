@@ -508,7 +508,8 @@ impl Lowering<'_> {
         match outcome {
             Some(var) => {
                 let check = format!("{}_succeeded", node.key);
-                let success = expr::string_literal("Success").unwrap_or_default();
+                let success =
+                    expr::string_literal("Success", expr::Literal::Compared).unwrap_or_default();
                 self.add(
                     check.clone(),
                     CONDITION,
