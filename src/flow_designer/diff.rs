@@ -380,7 +380,8 @@ fn diff_process(old: &Flat, new: &Flat, prefix: &str, out: &mut Vec<Change>) {
 
 /// The flow's lines, one fact each, in a stable order: what `git diff` compares (textconv).
 /// Activities come in breadth-first order, settings by path as the diff reads them
-/// (`properties.name` too where it repeats the activity's name), links as
+/// (`properties.name` too where it repeats the activity's name; `activityId` where it is not
+/// the type shown), links as
 /// `source.port -> target`; UUIDs, the diagram and render stamps left out, secret values
 /// shown as `•••`, whole.
 pub(crate) fn render_lines(flow: &FdFlow) -> String {
@@ -447,7 +448,10 @@ pub(crate) fn render_lines(flow: &FdFlow) -> String {
                 );
             }
             for (path, value) in facts {
-                if matches!(path, "type" | "activityId") {
+                // The type is the activity's own line; `activityId` has one where that line
+                // does not show it (a voice activity's catalog id), as diff compares it.
+                let shown_above = a.activity_id.as_deref() == Some(a.type_name());
+                if path == "type" || (path == "activityId" && shown_above) {
                     continue;
                 }
                 let _ = writeln!(out, "{prefix}{shown}.{} = {}", n(path), n(value.shown()));

@@ -383,10 +383,14 @@ fn textconv_shows(change: &fd::diff::Change, old: &str, new: &str, case: &str) {
             assert_ne!(about(old), about(new), "{case}: {path}");
         }
         _ => {
+            // An activity's type is its own line (`Fetch = http-request-v2`), and so is an
+            // `activityId` that is its type.
+            let header = (path.strip_suffix(".type")).or_else(|| path.strip_suffix(".activityId"));
             for (value, text) in [(&change.old, old), (&change.new, new)] {
-                let line = text
-                    .lines()
-                    .find_map(|l| l.strip_prefix(path)?.strip_prefix(" = "));
+                let find =
+                    |at: &str| (text.lines()).find_map(|l| l.strip_prefix(at)?.strip_prefix(" = "));
+                let header = header.filter(|_| value.is_some());
+                let line = find(path).or_else(|| header.and_then(find));
                 match (value.as_ref().map(|v| v.shown()), line) {
                     (Some(v), Some(line)) => assert_eq!(line, v, "{case}: {path}"),
                     (Some("\"\"" | "false") | None, None) => {}
