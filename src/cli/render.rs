@@ -11,7 +11,7 @@ type LoadedTenant = Result<wxcflow::render::Tenant, TenantFailure>;
 
 enum TenantFailure {
     Unreadable(io::ReadError),
-    Invalid(SourceFile, Diagnostic),
+    Invalid(Box<SourceFile>, Diagnostic),
 }
 
 /// A tenant file found in the folder: its path and its name (the file stem), or why it is
@@ -202,12 +202,12 @@ pub(super) fn render(
                     // Not its whole text, so no digest of it.
                     Err(TenantUnread::NotUtf8(not_utf8)) => {
                         let (src, d) = *not_utf8;
-                        (name, None, Err(TenantFailure::Invalid(src, d)))
+                        (name, None, Err(TenantFailure::Invalid(Box::new(src), d)))
                     }
                     Ok(src) => {
                         let stamp = wxcflow::flow::Source::of(&src.name, src.text.as_bytes());
                         let tenant = wxcflow::render::Tenant::parse(name.clone(), src.clone())
-                            .map_err(|d| TenantFailure::Invalid(src, d));
+                            .map_err(|d| TenantFailure::Invalid(Box::new(src), d));
                         (name, Some(stamp), tenant)
                     }
                 }

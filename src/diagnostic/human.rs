@@ -121,8 +121,8 @@ fn shown_line(source: &SourceFile, span: &Span) -> Option<ShownLine> {
             // A byte order mark: not shown, as editors do not show it.
             continue;
         }
-        if let Some(secret) = source.secret.iter().find(|r| r.contains(&at)) {
-            masked_until = secret.end;
+        if let Some(secret_end) = source.secret_at(at) {
+            masked_until = secret_end;
             text.push_str(crate::secret::MASK);
         } else if c.is_control() && c != '\t' {
             text.push('\u{fffd}');

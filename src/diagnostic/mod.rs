@@ -247,12 +247,22 @@ pub struct SourceFile {
     /// Byte ranges that hold secret values (a secret written literally): a quoted line shows
     /// them as the mask.
     secret: Vec<Range<usize>>,
+    /// `secret` sorted for lookups ([`SourceFile::secret_at`]), made when first needed after a
+    /// change: a file with thousands of hidden values and as many diagnostics stays linear.
+    secret_index: std::sync::OnceLock<Box<SecretIndex>>,
     /// The last string literal [`SourceFile::span_in_string`] read, as [`literal_places`] reads
     /// it: a check reporting many places in one long string reads the string once.
     last_literal: std::sync::Arc<std::sync::Mutex<Option<LastLiteral>>>,
     /// No line of it is quoted at all, and its places are told as they are in the file (see
     /// [`SourceFile::values_hidden`]).
     unquoted: bool,
+}
+
+/// Hidden ranges by start, with the furthest end of any range starting at or before each.
+#[derive(Clone, Debug, Default)]
+struct SecretIndex {
+    starts: Vec<usize>,
+    furthest_ends: Vec<usize>,
 }
 
 /// A literal's byte range in the file, and how it reads ([`literal_places`]).
@@ -273,6 +283,7 @@ impl SourceFile {
             text,
             line_starts,
             secret: Vec::new(),
+            secret_index: Default::default(),
             last_literal: Default::default(),
             unquoted: false,
         }
@@ -315,12 +326,12 @@ impl SourceFile {
             at = '\u{feff}'.len_utf8();
         }
         while at < target {
-            if let Some(hidden) = self.secret.iter().find(|r| r.contains(&at)) {
-                if hidden.end > target {
+            if let Some(hidden_end) = self.secret_at(at) {
+                if hidden_end > target {
                     break;
                 }
                 column += mask_width;
-                at = hidden.end;
+                at = hidden_end;
                 continue;
             }
             at += self.text[at..].chars().next().map_or(1, char::len_utf8);
@@ -353,6 +364,30 @@ impl SourceFile {
     /// Marks a byte range as holding a secret value: never quoted.
     pub fn hide(&mut self, range: Range<usize>) {
         self.secret.push(range);
+        self.secret_index = Default::default();
+    }
+
+    /// Where the hidden text around byte `at` ends, when `at` is hidden: the furthest end of
+    /// the hidden ranges that hold it.
+    pub(crate) fn secret_at(&self, at: usize) -> Option<usize> {
+        let index = self.secret_index.get_or_init(|| {
+            let mut ranges = self.secret.clone();
+            ranges.sort_unstable_by_key(|r| r.start);
+            let mut furthest = 0;
+            let furthest_ends = (ranges.iter())
+                .map(|r| {
+                    furthest = furthest.max(r.end);
+                    furthest
+                })
+                .collect();
+            Box::new(SecretIndex {
+                starts: ranges.iter().map(|r| r.start).collect(),
+                furthest_ends,
+            })
+        });
+        let before = index.starts.partition_point(|&start| start <= at);
+        let end = *index.furthest_ends.get(before.checked_sub(1)?)?;
+        (end > at).then_some(end)
     }
 
     /// The byte ranges marked as holding secret values, in the order they were marked.
@@ -384,6 +419,7 @@ impl SourceFile {
         for span in secret.iter().filter(|span| span.file == self.name) {
             self.secret.push(span.bytes.clone());
         }
+        self.secret_index = Default::default();
     }
 
     /// The span of `inner` (a byte range of `value`) inside the string literal at `outer`,
@@ -714,6 +750,40 @@ impl Diagnostic {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_hidden_place_ends_where_the_furthest_range_holding_it_ends() {
+        let mut source = super::SourceFile::new("f", "0123456789abcdef");
+        for range in [8..10, 2..4, 3..7, 12..13] {
+            source.hide(range);
+        }
+        let ends: Vec<Option<usize>> = (0..15).map(|at| source.secret_at(at)).collect();
+        let hidden = |end| Some(end);
+        assert_eq!(
+            ends,
+            [
+                None,
+                None,
+                // 3..7 starts past 2: from 2, 2..4 alone is known to hold it.
+                hidden(4),
+                hidden(7),
+                hidden(7),
+                hidden(7),
+                hidden(7),
+                None,
+                hidden(10),
+                hidden(10),
+                None,
+                None,
+                hidden(13),
+                None,
+                None
+            ]
+        );
+        // A range hidden after a lookup counts at once.
+        source.hide(0..1);
+        assert_eq!(source.secret_at(0), Some(1));
+    }
+
     use super::*;
 
     #[test]

@@ -158,6 +158,41 @@ impl Param {
     }
 }
 
+/// Every key and value a tenant file writes inside each top-level table or list, by the
+/// top-level key (`api_key.value = "..."`, `[api_key]` and the lines below it): its span alone
+/// may be only the key's, and whatever it holds may be a secret given in the wrong shape.
+fn nested_places(text: &str) -> BTreeMap<String, Vec<std::ops::Range<usize>>> {
+    use toml::de::{DeTable, DeValue};
+    fn walk(value: &DeValue, out: &mut Vec<std::ops::Range<usize>>) {
+        match value {
+            DeValue::Table(table) => {
+                for (key, inner) in table.iter() {
+                    out.push(key.span());
+                    out.push(inner.span());
+                    walk(inner.get_ref(), out);
+                }
+            }
+            DeValue::Array(items) => {
+                for item in items.iter() {
+                    out.push(item.span());
+                    walk(item.get_ref(), out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let Ok(root) = DeTable::parse(text) else {
+        return BTreeMap::new();
+    };
+    (root.get_ref().iter())
+        .map(|(key, value)| {
+            let mut places = Vec::new();
+            walk(value.get_ref(), &mut places);
+            (key.get_ref().to_string(), places)
+        })
+        .collect()
+}
+
 impl Renderer<'_> {
     /// Parameter values: the tenant's, else defaults; checked for name, type and presence.
     /// `origins` receives, for each secret parameter, where its value came from.
@@ -175,11 +210,25 @@ impl Renderer<'_> {
         let names: Vec<&str> = self.params.iter().map(|p| p.name.as_str()).collect();
         secret_spans.extend(self.params.iter().filter_map(|p| p.secret_default.clone()));
         if let Some(t) = tenant {
+            // What a table or list value holds, by its key: read once, when first needed.
+            let mut nested: Option<BTreeMap<String, Vec<std::ops::Range<usize>>>> = None;
+            let mut hide_value = |key: &str, value: &toml::Spanned<toml::Value>| {
+                let mut spans = vec![t.source.span(value.span())];
+                if matches!(
+                    value.get_ref(),
+                    toml::Value::Table(_) | toml::Value::Array(_)
+                ) {
+                    let inside = nested.get_or_insert_with(|| nested_places(&t.source.text));
+                    let places = inside.get(key).into_iter().flatten();
+                    spans.extend(places.map(|at| t.source.span(at.clone())));
+                }
+                spans
+            };
             for (key, value) in &t.values {
                 let span = Some(t.source.span(key.span()));
                 let Some(param) = self.params.iter().find(|p| &p.name == key.get_ref()) else {
                     // Not used, and possibly a secret typed under a misspelt name: not shown.
-                    secret_spans.push(t.source.span(value.span()));
+                    secret_spans.extend(hide_value(key.get_ref(), value));
                     out.push(
                         Diagnostic::new(
                             Code::UnknownParam,
@@ -213,8 +262,8 @@ impl Renderer<'_> {
                         None => {
                             // Whatever it holds may be a secret, written in the wrong shape or
                             // under the wrong key (a URL, its credentials, a token): hidden, as
-                            // a value of the wrong type is.
-                            secret_spans.extend(value_span.clone());
+                            // a value of the wrong type is, and all it holds.
+                            secret_spans.extend(hide_value(key.get_ref(), value));
                             out.push(
                                 Diagnostic::new(Code::ParamType, format!("{}: `{}` is a table; give a value, {{ env = \"NAME\" }} or {{ file = \"PATH\" }}", t.source.name, param.name))
                                     .with_span(value_span)
@@ -280,7 +329,7 @@ impl Renderer<'_> {
                             }
                             _ => String::new(),
                         };
-                        secret_spans.extend(value_span.clone());
+                        secret_spans.extend(hide_value(key.get_ref(), value));
                         out.push(
                             Diagnostic::new(
                                 Code::ParamType,

@@ -174,7 +174,9 @@ pub(crate) const HTTP_CREDENTIAL_HEADERS: [&str; 3] =
 /// by its name (one of HTTP's own, or [`is_credential_header`]: `x-api-key`, `pin`), whatever it
 /// was made from. Both runners show requests through it.
 pub(crate) fn header_value_shown(name: &str, value: super::Text) -> super::Text {
-    value.tainted_by(is_credential_place(name))
+    // A header of any name that carries a URL with a credential carries the credential.
+    let url = text_carries_url_credential(value.expose(), &[]);
+    value.tainted_by(is_credential_place(name) || url)
 }
 
 /// A request URL as a run shows it: secret whole also when a query parameter named as a
@@ -262,7 +264,9 @@ pub(crate) fn header_types_credential(
 }
 
 /// As [`header_types_credential`], for a Webex Connect request: the headers its flow lists in
-/// `[flow] credential_headers` (`declared`) carry credentials too.
+/// `[flow] credential_headers` (`declared`) carry credentials too, and a header of any name
+/// whose value types a URL with a credential in clear (`Referer: https://user:pass@host/`), as
+/// in a Flow Designer request.
 pub(crate) fn connect_header_types_credential(
     name: &str,
     value: &str,
@@ -271,6 +275,7 @@ pub(crate) fn connect_header_types_credential(
     let declared = declared.iter().any(|d| d.eq_ignore_ascii_case(name));
     header_types_credential(name, value, CONNECT_REFERENCES)
         || (declared && !literal_part(value, CONNECT_REFERENCES).is_empty())
+        || text_carries_url_credential(value, CONNECT_REFERENCES)
 }
 
 /// Where a URL, as written, carries a credential in clear: a credential-named query parameter
@@ -343,20 +348,39 @@ pub(crate) fn credential_sources<'t>(
 }
 
 /// Whether `text` carries a URL with a credential typed in clear anywhere in it: at its start
-/// ([`url_credentials`]), or further in (`see https://user:pass@host`), as a person reading the
-/// text would take it.
+/// ([`url_credentials`]), or further in, as a person reading the text would take it: from any
+/// scheme followed by a slash or backslash (`see https://user:pass@host`, `HTTPS:\\u:p@h`), or
+/// from a web scheme with none (`see https:user:pass@host`), read up to the next space.
 pub(crate) fn text_carries_url_credential(text: &str, delimiters: &[(&str, &str)]) -> bool {
-    !url_credentials(text, delimiters).is_empty()
-        || text.match_indices("://").any(|(at, _)| {
+    if !url_credentials(text, delimiters).is_empty() {
+        return true;
+    }
+    // Words, as far as a space: a browser drops tabs and line breaks inside a URL.
+    for word in text.split(' ') {
+        let mut read = 0;
+        for (at, _) in word.match_indices(':') {
             // The scheme's first letter: back over letters, digits, `+`, `-` and `.`.
-            let start = text[..at]
+            let start = word[..at]
                 .char_indices()
                 .rev()
                 .take_while(|(_, c)| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
                 .last()
                 .map_or(at, |(i, _)| i);
-            start > 0 && !url_credentials(&text[start..], delimiters).is_empty()
-        })
+            let scheme = &word[start..at];
+            let slashed = word[at + 1..].starts_with(['/', '\\']);
+            let web = WEB_SCHEMES.iter().any(|w| scheme.eq_ignore_ascii_case(w));
+            if scheme.is_empty() || !(slashed || web) {
+                continue;
+            }
+            // Each reading runs to the word's end: past a bound, a word this full of schemes
+            // is taken for one that carries a credential, rather than read for ever.
+            read += 1;
+            if read > 64 || !url_credentials(&word[start..], delimiters).is_empty() {
+                return true;
+            }
+        }
+    }
+    false
 }
 
 /// A URL as a diagnostic's message quotes it: a Webex Connect URL with each credential typed
@@ -462,6 +486,9 @@ fn without_tabs_or_newlines(text: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// The schemes whose URLs need no slash before their authority (WHATWG's special schemes).
+const WEB_SCHEMES: [&str; 5] = ["http", "https", "ws", "wss", "ftp"];
+
 /// The user information of a URL (`https://user:pass@host/` gives `user:pass`,
 /// `https://TOKEN@host/` gives `TOKEN`), when it has one: a credential whole, with or without a
 /// password, since an HTTP client sends it as Basic authentication (`run --live` does).
@@ -492,9 +519,7 @@ pub(crate) fn url_userinfo(url: &str) -> Option<&str> {
         && !scheme.contains(['/', '\\', '?', '#', '@'])
         && !scheme.contains(char::is_whitespace);
     let after = rest.trim_start_matches(['/', '\\', '\t', '\n', '\r']);
-    let web = ["http", "https", "ws", "wss", "ftp"]
-        .iter()
-        .any(|s| scheme.eq_ignore_ascii_case(s));
+    let web = WEB_SCHEMES.iter().any(|s| scheme.eq_ignore_ascii_case(s));
     if !scheme_like || (after.len() == rest.len() && !web) {
         return None;
     }
@@ -524,6 +549,17 @@ mod tests {
             r
         ));
         assert!(!text_carries_url_credential("no URL here: a@b", r));
+        // A web scheme needs no slash; any scheme may take backslashes.
+        assert!(text_carries_url_credential(
+            "see https:bob:pw@h.example/",
+            r
+        ));
+        assert!(text_carries_url_credential("see HTTPS:\\bob:pw@h/", r));
+        assert!(text_carries_url_credential("see x-app:/\\bob:pw@h/", r));
+        assert!(!text_carries_url_credential("note: call bob:pw@h later", r));
+        assert!(!text_carries_url_credential("see https:h.example/", r));
+        // A word too full of schemes to read is taken for one that carries a credential.
+        assert!(text_carries_url_credential(&"http:".repeat(100_000), r));
     }
 
     #[test]

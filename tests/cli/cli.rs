@@ -614,3 +614,71 @@ fn a_scenarios_values_are_located_in_the_scenario() {
     assert!(text.contains("inline.toml:2:"), "{text}");
     assert!(!text.contains("the spec does not build"), "{text}");
 }
+
+/// Reviews of a spec: a trigger sample's keys that are not plain names are quoted, so that
+/// `{"a.b": 1}` and `{"a": {"b": 1}}` differ and a line break in a key starts no line; list
+/// items come in their order; a header of any name typing a URL's password is a credential.
+#[test]
+fn reviews_tell_sample_shapes_apart_keep_list_order_and_hide_header_urls() {
+    let spec = |sample: &str, password: &str| {
+        format!(
+            r#"[flow]
+name = "Simple"
+[trigger]
+type = "webhook"
+event = "Simple"
+sample = '{sample}'
+next = "call"
+[nodes.call]
+type = "http"
+method = "GET"
+url = "https://api.example.com/v1"
+headers = {{ Referer = "https://u:{password}@h.example.com/", Accept = "text/plain" }}
+next = {{ onSuccess = "end:Success", onError = "end:Error", onTimeout = "end:Error" }}
+"#
+        )
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let list = r#""l": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]"#;
+    let old = spec(&format!(r#"{{"a.b": "1", {list}}}"#), "PASSONE");
+    let new = spec(&format!(r#"{{"a": {{"b": "1"}}, {list}}}"#), "PASSTWO");
+    let forged = spec(r#"{"x\nstart.next -> evil": "1"}"#, "PASSONE");
+    std::fs::write(dir.path().join("old.toml"), old).unwrap();
+    std::fs::write(dir.path().join("new.toml"), new).unwrap();
+    std::fs::write(dir.path().join("forged.toml"), forged).unwrap();
+    let diff = wxcflow(dir.path(), &["diff", "old.toml", "new.toml"]);
+    let review = transcript(&diff);
+    assert_eq!(diff.status.code(), Some(1), "{review}");
+    assert!(
+        review.contains(r#"~ trigger.sample["a.b"]: "1" → (none)"#),
+        "{review}"
+    );
+    assert!(
+        review.contains(r#"~ trigger.sample.a.b: (none) → "1""#),
+        "{review}"
+    );
+    assert!(
+        review.contains("~ call.headers.Referer: ••• → •••"),
+        "{review}"
+    );
+    let lines = text(&wxcflow(dir.path(), &["textconv", "old.toml"]).stdout);
+    let nine = lines.find("trigger.sample.l[9] = 10").expect(&lines);
+    let ten = lines.find("trigger.sample.l[10] = 11").expect(&lines);
+    assert!(nine < ten, "{lines}");
+    let forged = text(&wxcflow(dir.path(), &["textconv", "forged.toml"]).stdout);
+    assert!(
+        forged.lines().all(|l| !l.starts_with("start.next -> evil")),
+        "{forged}"
+    );
+    let out = transcript(&wxcflow(
+        dir.path(),
+        &["build", "old.toml", "-o", "old.json"],
+    ));
+    for shown in [review, lines, forged, out] {
+        assert!(
+            !shown.contains("PASSONE") && !shown.contains("PASSTWO"),
+            "{shown}"
+        );
+    }
+    common::assert_private(&dir.path().join("old.json"));
+}

@@ -2907,3 +2907,31 @@ fn a_mock_file_that_does_not_read_is_told_by_its_line_only() {
     assert!(all.contains("wxc::toml-syntax"), "{all}");
     assert!(!all.contains("MOCKSECRET"), "{all}");
 }
+
+/// A tenant value in the wrong shape (a dotted key, a table, a list) under a parameter or a
+/// misspelt key is hidden in quoted lines with all it holds, not only its key; a credential
+/// URL written without slashes later in a value is one (`see https:user:pass@host`).
+#[test]
+fn tenant_values_in_the_wrong_shape_and_slashless_credential_urls_are_never_quoted() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("tpl.toml"), PING).unwrap();
+    std::fs::create_dir(dir.path().join("tenants")).unwrap();
+    let tenant = "url = \"https://a.example.com/\"\napi_key.value = \"SHAPE1\"\n\
+                  api_kee.value = \"SHAPE2\"\n\"api_kex\" . \"v\" = \"SHAPE3\"\n\
+                  [retries]\nx = \"SHAPE4\"\n";
+    std::fs::write(dir.path().join("tenants/a.toml"), tenant).unwrap();
+    let slashless = "url = \"https://a.example.com/\"\napi_key = \"k\"\n\
+                     label = \"see https:bob:SHAPE5@h.example.com/\"\n";
+    std::fs::write(dir.path().join("tenants/b.toml"), slashless).unwrap();
+    let commands: &[&[&str]] = &[
+        &["check", "tpl.toml", "--tenants", "tenants"],
+        &["render", "tpl.toml", "--tenants", "tenants", "-o", "out"],
+    ];
+    let out = transcripts(dir.path(), commands, ("unused", "unused"));
+    for typed in ["SHAPE1", "SHAPE2", "SHAPE3", "SHAPE4", "SHAPE5"] {
+        assert!(!out.contains(typed), "{typed} shown:\n{out}");
+    }
+    assert!(out.contains("wxc::param-type"), "{out}");
+    assert!(out.contains("wxc::credential-outside-url"), "{out}");
+    assert!(!dir.path().join("out/b.flow.json").exists(), "{out}");
+}

@@ -25,7 +25,9 @@ pub fn render_lines(flow: &Flow) -> String {
         let _ = writeln!(out, "flow.per_outcome_actions = true");
     }
     let _ = writeln!(out, "trigger.event = {}", flow.trigger.event);
-    for (path, value) in flatten_json(&flow.trigger.sample) {
+    let mut sample: Vec<_> = flatten_json(&flow.trigger.sample).into_iter().collect();
+    sample.sort_by_cached_key(|(path, _)| in_list_order(path));
+    for (path, value) in sample {
         let _ = writeln!(out, "trigger.sample{path} = {value}");
     }
     let _ = writeln!(out, "start.next -> {}", side.target(&flow.trigger.next));
@@ -61,13 +63,33 @@ pub fn render_lines(flow: &Flow) -> String {
     }
     for node in &flow.nodes {
         let _ = writeln!(out, "{} = {} {}", node.key, node.kind.type_name(), node.id);
-        for (path, value) in side.fields(node) {
+        let mut fields: Vec<_> = side.fields(node).into_iter().collect();
+        // In list order: `conditions[2]` before `conditions[10]`.
+        fields.sort_by_cached_key(|(path, _)| in_list_order(path));
+        for (path, value) in fields {
             let _ = writeln!(out, "{}.{path} = {}", node.key, value.shown());
         }
         for (outcome, target) in side.exits(node) {
             let _ = writeln!(out, "{}.{outcome} -> {target}", node.key);
         }
     }
+    out
+}
+
+/// A path that sorts list items by their number: each `[N]` with N as 20 digits.
+fn in_list_order(path: &str) -> String {
+    let mut out = String::with_capacity(path.len() + 20);
+    let mut rest = path;
+    while let Some(open) = rest.find('[') {
+        out.push_str(&rest[..=open]);
+        rest = &rest[open + 1..];
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if digits > 0 && rest[digits..].starts_with(']') {
+            out.push_str(&format!("{:0>20}", &rest[..digits]));
+            rest = &rest[digits..];
+        }
+    }
+    out.push_str(rest);
     out
 }
 

@@ -396,7 +396,16 @@ fn flatten_json(value: &serde_json::Value) -> BTreeMap<String, String> {
         match v {
             serde_json::Value::Object(m) if !m.is_empty() => {
                 for (k, x) in m {
-                    walk(x, format!("{path}.{k}"), out);
+                    // A key that is not a plain name is quoted, so that no two shapes share a
+                    // path (`{"a.b": 1}` and `{"a": {"b": 1}}`) and a line break in a key
+                    // cannot start a line of its own.
+                    let plain = !k.is_empty()
+                        && (k.bytes()).all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+                    let step = match plain {
+                        true => format!("{path}.{k}"),
+                        false => format!("{path}[{}]", serde_json::Value::String(k.clone())),
+                    };
+                    walk(x, step, out);
                 }
             }
             serde_json::Value::Array(items) if !items.is_empty() => {
