@@ -279,7 +279,8 @@ pub(super) fn fmt(s: &Session, specs: &[PathBuf], check_only: bool) -> Outcome {
         // Formatting writes LF line endings and no byte order mark; either change is told, not
         // made silently.
         let mut told: Vec<&str> = Vec::new();
-        if source.text.contains("\r\n") && !formatted.contains("\r\n") {
+        // Those kept inside a multi-line string are its text; any other turned into LF is told.
+        if source.text.matches("\r\n").count() > formatted.matches("\r\n").count() {
             told.push("line endings: CRLF to LF");
         }
         if source.text.starts_with('\u{feff}') && !formatted.starts_with('\u{feff}') {

@@ -482,6 +482,14 @@ fn fmt_formats_files_in_place_and_only_checks_a_pipe() {
 #[test]
 fn fmt_says_when_line_endings_change() {
     let dir = tempfile::tempdir().unwrap();
+    // CRLF kept inside a multi-line string (its text) and turned into LF around it: told.
+    let mixed = "[flow]\r\nname = \"S\"\r\ndescription = \"\"\"a\r\nb\"\"\"\r\n";
+    std::fs::write(dir.path().join("m.toml"), mixed).unwrap();
+    let out = wxcflow(dir.path(), &["fmt", "m.toml"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "formatted m.toml (line endings: CRLF to LF)\n"
+    );
     std::fs::write(dir.path().join("a.toml"), "[flow]\r\nname = \"A\"\r\n").unwrap();
     let check = wxcflow(dir.path(), &["fmt", "--check", "a.toml"]);
     assert_eq!(check.status.code(), Some(1));
