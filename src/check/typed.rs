@@ -65,6 +65,12 @@ pub(crate) fn typed_credential_spans(spec: &Spec, source: &SourceFile) -> Vec<Sp
             if listed || is_credential_place(name.get_ref()) {
                 Flow::add_references(value.get_ref(), &mut sent);
             }
+            // A URL a header of any name holds sends its credential.
+            let text = value.get_ref();
+            let credentials = credential_parameters(text).into_iter().map(|(_, v)| v);
+            for part in credentials.chain(url_userinfo(text)) {
+                Flow::add_references(part, &mut sent);
+            }
         }
     }
     for name in &sent {
@@ -98,6 +104,86 @@ pub(crate) fn typed_credential_spans(spec: &Spec, source: &SourceFile) -> Vec<Sp
             spans.push(source.span(value.span()));
         } else {
             spans.extend(url_credential_spans(value, source));
+        }
+    }
+    spans
+}
+
+/// As [`typed_credential_spans`], for a spec that reads as TOML but not as a spec (a value of
+/// the wrong type beside a credential): each string that types a credential in clear where a
+/// spec sends one (a node's `url` or `proxy`, an outcome's `notify_url`, a variable's `default`
+/// or `send_to`, a request header), hidden whole, in tables and inline tables alike.
+pub(crate) fn typed_credential_spans_in(
+    root: &toml::Spanned<toml::de::DeTable<'_>>,
+    source: &SourceFile,
+) -> Vec<Span> {
+    use toml::de::{DeTable, DeValue};
+    fn table<'t, 'i>(value: &'t toml::Spanned<DeValue<'i>>) -> Option<&'t DeTable<'i>> {
+        match value.get_ref() {
+            DeValue::Table(t) => Some(t),
+            _ => None,
+        }
+    }
+    fn entry<'t, 'i>(t: &'t DeTable<'i>, key: &str) -> Option<&'t toml::Spanned<DeValue<'i>>> {
+        t.iter().find(|(k, _)| k.get_ref() == key).map(|(_, v)| v)
+    }
+    let declared: Vec<String> = (entry(root.get_ref(), "flow").and_then(table))
+        .and_then(|flow| entry(flow, "credential_headers"))
+        .map(|v| match v.get_ref() {
+            DeValue::Array(items) => (items.iter())
+                .filter_map(|i| match i.get_ref() {
+                    DeValue::String(s) => Some(s.to_string()),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        })
+        .unwrap_or_default();
+    let mut spans = Vec::new();
+    let mut url = |value: &toml::Spanned<DeValue<'_>>| {
+        let strings: Vec<&toml::Spanned<DeValue<'_>>> = match value.get_ref() {
+            DeValue::Array(items) => items.iter().collect(),
+            _ => vec![value],
+        };
+        for string in strings {
+            if let DeValue::String(text) = string.get_ref() {
+                if !crate::secret::names::url_credentials(text, CONNECT_REFERENCES).is_empty() {
+                    spans.push(source.span(string.span()));
+                }
+            }
+        }
+    };
+    let each = |section: &str| {
+        (entry(root.get_ref(), section).and_then(table).into_iter())
+            .flat_map(|t| t.iter().filter_map(|(_, v)| table(v)))
+            .collect::<Vec<_>>()
+    };
+    for node in each("nodes") {
+        entry(node, "url")
+            .into_iter()
+            .chain(entry(node, "proxy"))
+            .for_each(&mut url);
+    }
+    for outcome in each("outcomes") {
+        entry(outcome, "notify_url").into_iter().for_each(&mut url);
+    }
+    for variable in each("variables") {
+        entry(variable, "default")
+            .into_iter()
+            .chain(entry(variable, "send_to"))
+            .for_each(&mut url);
+    }
+    for node in each("nodes") {
+        for (name, value) in entry(node, "headers")
+            .and_then(table)
+            .into_iter()
+            .flat_map(|h| h.iter())
+        {
+            if let DeValue::String(text) = value.get_ref() {
+                if connect_header_types_credential(name.get_ref(), text, &declared) {
+                    spans.push(source.span(value.span()));
+                }
+            }
         }
     }
     spans

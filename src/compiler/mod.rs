@@ -556,7 +556,11 @@ fn parse(source: &SourceFile) -> Result<(Spec, Vec<diagnostic::Span>), Box<Build
         return Ok(typed(parsed));
     }
     let toml = spec::parse_toml(source).map_err(|d| Box::new(failed(vec![d])))?;
-    let literal = render::literal_secrets_in(&toml, source);
+    let mut literal = render::literal_secrets_in(&toml, source);
+    // Read from the TOML alone: the spec may not read whole.
+    literal.extend(crate::check::typed::typed_credential_spans_in(
+        &toml, source,
+    ));
     match spec::spec_from_toml(toml, source) {
         Ok(spec) => Ok(typed((spec, literal))),
         Err(diagnostic) => Err(Box::new(failed(vec![diagnostic]).hiding(literal))),

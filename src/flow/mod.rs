@@ -654,7 +654,7 @@ impl Flow {
     /// The variables whose values a request carries as a credential, by the flow's uses: read in
     /// a credential header's value (`pin = "$(Pin)"`, `Authorization = "Bearer $(Token)"`), a
     /// credential query parameter's value or a URL's user information (in a node's URL or proxy,
-    /// or an outcome's notify URL); then, over the assignments, every variable whose value one
+    /// an outcome's notify URL, or a URL a header of any name holds); then, over the assignments, every variable whose value one
     /// of them takes. Told by where a value goes, never by the value.
     pub(crate) fn credential_variables(&self) -> BTreeSet<String> {
         use crate::secret::names::{credential_parameters, is_credential_place, url_userinfo};
@@ -686,6 +686,9 @@ impl Flow {
                 {
                     read(value, &mut found);
                 }
+                // A header of any name whose value is a URL sends that URL's credential
+                // (`Referer = "https://$(User):$(Pass)@host/"`).
+                url(value, &mut found);
             }
         }
         // What a credential variable takes is sent as one too: follow assignments back.

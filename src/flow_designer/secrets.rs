@@ -145,6 +145,11 @@ pub(crate) fn credential_variables(flow: &FdFlow) -> BTreeSet<String> {
                 if is_credential_place(name) {
                     read(value, &mut found);
                 }
+                // A header of any name whose value is a URL sends that URL's credential.
+                let credentials = credential_parameters(value).into_iter().map(|(_, v)| v);
+                for part in credentials.chain(url_userinfo(value)) {
+                    read(part, &mut found);
+                }
             }
             for (name, value) in http.query() {
                 if is_credential_header(name) {

@@ -2935,3 +2935,96 @@ fn tenant_values_in_the_wrong_shape_and_slashless_credential_urls_are_never_quot
     assert!(out.contains("wxc::credential-outside-url"), "{out}");
     assert!(!dir.path().join("out/b.flow.json").exists(), "{out}");
 }
+
+/// A spec that reads as TOML but not as a spec hides its typed credentials in quoted lines in
+/// inline tables as in tables; a variable read in the URL a header of any name holds
+/// (`Referer = "https://$(U):$(K)@host/"`, `X-Origin = "...?apikey=$(K)"`) is a credential.
+#[test]
+fn inline_table_credentials_and_header_url_variables_are_never_shown() {
+    let head = "[flow]\nname = \"Q\"\n[trigger]\ntype = \"webhook\"\nevent = \"Ping\"\n\
+                sample = '{\"id\": \"1\"}'\nnext = \"call\"\n";
+    let broken = format!(
+        "{head}[variables]\nU = {{ default = \"https://bob:INLINE1@api.example.com/\", externalize = \"yes\" }}\n\
+         [nodes]\ncall = {{ type = \"http\", url = \"https://bob:INLINE2@api.example.com/\", method = 5, \
+         headers = {{ pin = \"INLINE3\" }}, next = {{ onSuccess = \"end:Success\", onError = \"end:Error\", onTimeout = \"end:Error\" }} }}\n"
+    );
+    let header = |headers: &str| {
+        format!(
+            "{head}[variables.U]\ndefault = \"bob\"\n[variables.K]\ndefault = \"HEADERKEY\"\n\
+             [nodes.call]\ntype = \"http\"\nmethod = \"GET\"\nurl = \"https://api.example.com/v1\"\n\
+             headers = {{ {headers} }}\n\
+             next = {{ onSuccess = \"end:Success\", onError = \"end:Error\", onTimeout = \"end:Error\" }}\n"
+        )
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("broken.toml"), broken).unwrap();
+    let referer = header(r#"Referer = "https://$(U):$(K)@api.example.com/""#);
+    std::fs::write(dir.path().join("referer.toml"), referer).unwrap();
+    let origin = header(r#"X-Origin = "https://api.example.com/?apikey=$(K)""#);
+    std::fs::write(dir.path().join("origin.toml"), origin).unwrap();
+    let mut commands: Vec<Vec<&str>> = vec![vec!["check", "broken.toml"]];
+    for spec in ["referer.toml", "origin.toml"] {
+        commands.push(vec!["run", spec]);
+        commands.push(vec!["textconv", spec]);
+        commands.push(vec!["sheet", spec]);
+    }
+    commands.push(vec!["build", "origin.toml", "-o", "origin.json"]);
+    let commands: Vec<&[&str]> = commands.iter().map(Vec::as_slice).collect();
+    let out = transcripts(dir.path(), &commands, ("unused", "unused"));
+    for typed in ["INLINE1", "INLINE2", "INLINE3", "HEADERKEY"] {
+        assert!(!out.contains(typed), "{typed} shown:\n{out}");
+    }
+    assert!(out.contains("wxc::wrong-type"), "{out}");
+    common::assert_private(&dir.path().join("origin.json"));
+}
+
+/// A value a transition action types, which a request's URL then sends as its credential
+/// (`set = { H = "bob:pw@host" }` read as `https://$(H)/v1`), is secret in both runners'
+/// traces and in a scenario's failures, from the start of the run.
+#[test]
+fn a_typed_value_a_url_sends_as_its_credential_is_secret_in_runs() {
+    let spec = r#"
+[flow]
+name = "E3"
+[trigger]
+type = "webhook"
+event = "Ping"
+sample = '{"id": "1"}'
+next = "call"
+[variables.H]
+default = "api.example.com"
+[variables.Copy]
+default = ""
+result = true
+[nodes.call]
+type = "http"
+method = "GET"
+url = 'https://$(H)/v1'
+on_enter = [{ set = { H = "bob:TYPEDHOST@api.example.com" } }]
+on_leave = [{ set = { Copy = "$(H)" } }]
+next = { onSuccess = "end:Success", onError = "end:Error", onTimeout = "end:Error" }
+"#;
+    let scenario =
+        "name = \"host\"\nspec = \"e3.toml\"\n[[http]]\nmethod = \"GET\"\nurl = \"https://*\"\n\
+                    [expect]\noutcome = \"Success\"\nvariables = { H = \"x\", Copy = \"x\" }\n";
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("e3.toml"), spec).unwrap();
+    std::fs::write(dir.path().join("s1.toml"), scenario).unwrap();
+    let commands: &[&[&str]] = &[
+        &["run", "e3.toml"],
+        &["run", "e3.toml", "--format", "json"],
+        &["test", "s1.toml", "--target", "flow-designer"],
+        &[
+            "build",
+            "e3.toml",
+            "--target",
+            "flow-designer",
+            "-o",
+            "e3.fd.json",
+        ],
+        &["run", "e3.fd.json"],
+    ];
+    let out = transcripts(dir.path(), commands, ("unused", "unused"));
+    assert!(!out.contains("TYPEDHOST"), "{out}");
+    assert!(out.contains("Flow Designer variable H"), "{out}");
+}

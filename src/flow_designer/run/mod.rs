@@ -1067,6 +1067,17 @@ impl Machine<'_> {
             return Err(Stop::TooManyRequests(a.name.clone()));
         }
         let name = a.name.clone();
+        // A variable whose value this request's URL sends as its credential (`Host` holding
+        // `bob:pw@host` in `https://{{Host}}/v1`): secret from here on, whatever set it.
+        let value_of = |name: &str| Some(text_of(&frame.vars.get(name)?.value));
+        let places = super::pebble::whole_reads(view.url());
+        let sources = crate::secret::names::credential_sources(view.url(), places, value_of);
+        for source in sources {
+            if let Some(slot) = frame.vars.get_mut(source) {
+                slot.taint.secret = true;
+                frame.secret_names.insert(source.to_string());
+            }
+        }
         // A setting renders secret when it reads a secret or holds a credential typed in clear.
         let render = |m: &mut Self, path: &[&str], text: &str| {
             m.render(frame, &name, text)
