@@ -294,7 +294,7 @@ pub fn analyse(flow: &Flow, origins: &Origins, cx: &mut Ctx) {
     let setters = setters(flow);
     // Plain variables sent as credentials, which runs hold as secrets: no choice on them either.
     let mut sent = flow.credential_variables();
-    sent.extend(flow.credential_defaults());
+    sent.extend(flow.credential_defaults_of(sent.clone()));
     for node in &flow.nodes {
         let Some(node_spec) = origins.node(node.id).map(|origin| origin.spec) else {
             continue;

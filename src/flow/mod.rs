@@ -687,8 +687,10 @@ impl Flow {
                     read(value, &mut found);
                 }
                 // A header of any name whose value is a URL sends that URL's credential
-                // (`Referer = "https://$(User):$(Pass)@host/"`).
-                url(value, &mut found);
+                // (`Referer = "https://$(User):$(Pass)@host/"`): one with a user or a query.
+                if value.contains(['@', '?']) {
+                    url(value, &mut found);
+                }
             }
         }
         // What a credential variable takes is sent as one too: follow assignments back.
@@ -707,6 +709,11 @@ impl Flow {
     /// with a credential (masked where they carry it, [`Variable::default_types_credential`]),
     /// are left out.
     pub(crate) fn credential_defaults(&self) -> BTreeSet<String> {
+        self.credential_defaults_of(self.credential_variables())
+    }
+
+    /// [`Flow::credential_defaults`], given [`Flow::credential_variables`].
+    pub(crate) fn credential_defaults_of(&self, sent: BTreeSet<String>) -> BTreeSet<String> {
         let defaults: std::collections::HashMap<&str, &str> = (self.variables.iter())
             .map(|v| (v.name.as_str(), v.default.as_str()))
             .collect();
@@ -715,7 +722,7 @@ impl Flow {
             NodeKind::Http(h) => Some(std::iter::once(h.url.as_str()).chain(h.proxy.as_deref())),
             _ => None,
         });
-        let mut found = self.credential_variables();
+        let mut found = sent;
         for url in notify.chain(requests.flatten()) {
             let value = |name: &str| defaults.get(name).map(|d| d.to_string());
             found.extend(

@@ -108,6 +108,28 @@ pub(crate) fn is_secret_name(name: &str) -> bool {
 /// redirect as it does `Authorization`). Told of the name as the server reads it: a query
 /// parameter written percent-encoded (`ke%79`) is `key` to it.
 pub(crate) fn is_credential_header(name: &str) -> bool {
+    // Asked of the same few names (`id`, `Accept`) for every request of a flow: remembered.
+    thread_local! {
+        static KNOWN: std::cell::RefCell<std::collections::HashMap<String, bool>> =
+            Default::default();
+    }
+    if let Some(known) = KNOWN.with(|k| k.borrow().get(name).copied()) {
+        return known;
+    }
+    let answer = credential_header_words(name);
+    KNOWN.with(|k| {
+        let mut known = k.borrow_mut();
+        // Bounded: names are a flow's few, but a file may hold many.
+        if known.len() >= 4096 {
+            known.clear();
+        }
+        known.insert(name.to_string(), answer);
+    });
+    answer
+}
+
+/// [`is_credential_header`], worked out.
+fn credential_header_words(name: &str) -> bool {
     let name = percent_decoded(name);
     // Header names are read in any case (`PiN` is `pin` to a server): the name is also read
     // lowercased whole, where its humps would split it (`PiN` -> pi, n).
