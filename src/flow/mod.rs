@@ -654,8 +654,9 @@ impl Flow {
     /// The variables whose values a request carries as a credential, by the flow's uses: read in
     /// a credential header's value (`pin = "$(Pin)"`, `Authorization = "Bearer $(Token)"`), a
     /// credential query parameter's value or a URL's user information (in a node's URL or proxy,
-    /// an outcome's notify URL, or a URL a header of any name holds); then, over the assignments, every variable whose value one
-    /// of them takes. Told by where a value goes, never by the value.
+    /// an outcome's notify URL, or a URL a header of any name holds); then, over the
+    /// assignments, every variable whose value one of them takes. Told by where a value goes,
+    /// never by the value.
     pub(crate) fn credential_variables(&self) -> BTreeSet<String> {
         use crate::secret::names::{credential_parameters, is_credential_place, url_userinfo};
         let mut found = BTreeSet::new();

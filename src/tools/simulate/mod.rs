@@ -886,7 +886,8 @@ fn record_http(id: NodeId, h: &Http, reply: &Reply, outputs: &mut Outputs) -> St
 
 /// A JSON value as a flow variable holds it: strings bare, `null` as nothing [assumed: Cisco
 /// documents neither; so a reply's `"token": null` is no token, as a missing one is, and as
-/// the Flow Designer run reads it], everything else as JSON text.
+/// the Flow Designer run reads it], everything else as JSON text with numbers as JavaScript
+/// writes them ([`jsonpath::text_as_javascript`]).
 fn text_of(value: &serde_json::Value) -> String {
     jsonpath::text_as_javascript(value)
 }
