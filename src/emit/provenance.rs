@@ -293,7 +293,8 @@ const TYPED: &str = "(secret: typed in the template or the tenant file)";
 /// default, an outcome's notify URL, a node's URL or proxy) each password and credential
 /// parameter's value by `•••`, the rest of the URL kept; a variable's default a request sends
 /// as a credential ([`crate::flow::Flow::credential_defaults`]) whole; a credential header's value by
-/// [`TYPED`]. What makes a document private besides its secret variables
+/// [`TYPED`]; what a transition action types that is secret by the variable or by where a URL
+/// sends it, by `•••`. What makes a document private besides its secret variables
 /// (`Flow::holds_typed_credential`), gone from it.
 fn typed_credentials_replaced(flow: &mut crate::flow::Flow) {
     use crate::secret::names::{
@@ -312,6 +313,25 @@ fn typed_credentials_replaced(flow: &mut crate::flow::Flow) {
         .iter_mut()
         .filter_map(|o| o.notify_url.as_mut())
         .for_each(mask);
+    // What actions type that is secret: for a secret variable, a URL's credential, or text a
+    // URL would send as its credential once put in place.
+    let landing = flow.credential_assignments();
+    let secret_assignments: std::collections::BTreeSet<(String, String)> = (flow.nodes.iter())
+        .flat_map(|n| n.on_enter.iter().chain(&n.on_leave))
+        .flat_map(|a| &a.set)
+        .filter(|(k, v)| {
+            flow.assignment_is_secret(k, v) || landing.contains(&((*k).clone(), (*v).clone()))
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    for action in (flow.nodes.iter_mut()).flat_map(|n| n.on_enter.iter_mut().chain(&mut n.on_leave))
+    {
+        for (k, v) in &mut action.set {
+            if secret_assignments.contains(&(k.clone(), v.clone())) {
+                *v = crate::secret::MASK.to_string();
+            }
+        }
+    }
     let declared = flow.credential_headers.clone();
     for node in &mut flow.nodes {
         let crate::flow::NodeKind::Http(http) = &mut node.kind else {

@@ -639,6 +639,7 @@ impl Flow {
                 .flat_map(|n| n.on_enter.iter().chain(&n.on_leave))
                 .flat_map(|a| &a.set)
                 .any(|(variable, value)| self.assignment_is_secret(variable, value))
+            || !self.credential_assignments().is_empty()
     }
 
     /// Whether `value`, assigned to `variable` by a transition action, is secret: text typed
@@ -740,6 +741,26 @@ impl Flow {
             .collect();
         found.retain(|name| plain_typed.contains(name.as_str()));
         found
+    }
+
+    /// What transition actions type (variable, text typed whole) that a URL the flow sends
+    /// would carry as its credential once put in place (`set = { Host = "bob:pw@h" }` with
+    /// `https://$(Host)/v1`; [`refs::credential_assignments`], other references taking their
+    /// defaults): secret by that place, as [`Flow::assignment_is_secret`]'s are.
+    pub(crate) fn credential_assignments(&self) -> BTreeSet<(String, String)> {
+        let defaults: std::collections::HashMap<&str, &str> = (self.variables.iter())
+            .map(|v| (v.name.as_str(), v.default.as_str()))
+            .collect();
+        let notify = self.outcomes.iter().filter_map(|o| o.notify_url.as_deref());
+        let requests = self.nodes.iter().filter_map(|n| match &n.kind {
+            NodeKind::Http(h) => Some(std::iter::once(h.url.as_str()).chain(h.proxy.as_deref())),
+            _ => None,
+        });
+        let assignments = (self.nodes.iter())
+            .flat_map(|n| n.on_enter.iter().chain(&n.on_leave))
+            .flat_map(|a| a.set.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        let value = |name: &str| defaults.get(name).map(|d| d.to_string());
+        refs::credential_assignments(notify.chain(requests.flatten()), assignments, value)
     }
 
     /// Adds to `names` the names `text`'s `$(...)` references read.

@@ -68,6 +68,44 @@ pub(crate) fn credential_sources(
     crate::secret::names::credential_sources(template, places, value)
 }
 
+/// The assignments (variable, text typed whole) whose text, put in place of the variable in
+/// one of `urls`, lands in what that URL sends as a credential ([`credential_sources`]), the
+/// URL's other references taking `value` (`set = { Host = "bob:pw@h" }` with
+/// `https://$(Host)/v1`). Each URL is read once, and only against what is assigned to the
+/// variables it reads.
+pub(crate) fn credential_assignments<'a>(
+    urls: impl Iterator<Item = &'a str>,
+    assignments: impl Iterator<Item = (&'a str, &'a str)>,
+    value: impl Fn(&str) -> Option<String>,
+) -> std::collections::BTreeSet<(String, String)> {
+    let mut typed: std::collections::HashMap<&str, Vec<&str>> = Default::default();
+    for (variable, text) in assignments {
+        let whole = !text.trim().is_empty() && references(text).is_ok_and(|r| r.is_empty());
+        if whole {
+            typed.entry(variable).or_default().push(text);
+        }
+    }
+    let mut found = std::collections::BTreeSet::new();
+    if typed.is_empty() {
+        return found;
+    }
+    for url in urls {
+        let read = references(url).unwrap_or_default();
+        for variable in read.iter().map(|r| r.name) {
+            for &text in typed.get(variable).into_iter().flatten() {
+                let put = |name: &str| match name == variable {
+                    true => Some(text.to_string()),
+                    false => value(name),
+                };
+                if credential_sources(url, put).contains(&variable) {
+                    found.insert((variable.to_string(), text.to_string()));
+                }
+            }
+        }
+    }
+    found
+}
+
 /// Replaces each whole `$(...)` with what `with` makes of it.
 fn splice(text: &str, mut with: impl FnMut(&Reference) -> String) -> String {
     if !text.contains("$(") {

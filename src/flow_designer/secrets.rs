@@ -35,8 +35,11 @@ pub(crate) struct Credential {
 impl Secrets {
     /// The secret places of a flow.
     pub fn of(flow: &FdFlow) -> Secrets {
-        let holders = secret_variables(flow);
+        // A variable whose value, or a value a set-variable types into it, a request's URL
+        // sends as its credential holds a secret as a secure one does.
         let sent_as_credentials = url_credential_values(flow);
+        let mut holders = secret_variables(flow);
+        holders.extend(sent_as_credentials.iter().cloned());
         let mut secrets = Secrets {
             variables: flow
                 .variables
@@ -180,8 +183,9 @@ pub(crate) fn credential_variables(flow: &FdFlow) -> BTreeSet<String> {
     found
 }
 
-/// The variables whose values, put in place in a request's URL (`https://{{Host}}/v1`), land in
-/// what it sends as a credential (user information, a credential query parameter's value:
+/// The variables whose values, or the text a set-variable types into them, put in place in a
+/// request's URL (`https://{{Host}}/v1`), land in what it sends as a credential (user
+/// information, a credential query parameter's value:
 /// [`crate::secret::names::credential_sources`]): secret by that place, whatever they are called
 /// or marked, as a Webex Connect variable's default is
 /// ([`crate::flow::Flow::credential_defaults`]).
@@ -196,14 +200,43 @@ pub(crate) fn url_credential_values(flow: &FdFlow) -> BTreeSet<String> {
             Some((v.name.as_str(), text))
         })
         .collect();
-    let mut found = BTreeSet::new();
+    // What each variable may hold: its value, and the text a set-variable types into it (as
+    // written, or as its Pebble literals write it out: `{{ "bob:pw@h" }}`).
+    let mut candidates: BTreeMap<String, Vec<String>> = (values.iter())
+        .map(|(name, value)| (name.to_string(), vec![value.clone()]))
+        .collect();
+    let mut urls = Vec::new();
     for (_, process) in processes(flow) {
-        for http in process.activities.iter().filter_map(Activity::http) {
-            let url = http.url();
-            let places = super::pebble::whole_reads(url);
-            let value = |name: &str| values.get(name).cloned();
-            let sources = crate::secret::names::credential_sources(url, places, value);
-            found.extend(sources.into_iter().map(String::from));
+        for a in &process.activities {
+            if a.kind() == Kind::SetVariable {
+                for (variable, text, _) in a.assignments() {
+                    let readings = match typed_readings(&text) {
+                        none if none.is_empty() => vec![text],
+                        readings => readings,
+                    };
+                    let typed = readings.into_iter().filter(|r| !r.trim().is_empty());
+                    candidates.entry(variable).or_default().extend(typed);
+                }
+            }
+            if let Some(http) = a.http() {
+                urls.push(http.url().to_string());
+            }
+        }
+    }
+    let mut found = BTreeSet::new();
+    for url in &urls {
+        let places = super::pebble::whole_reads(url);
+        for (variable, _) in &places {
+            for candidate in candidates.get(*variable).into_iter().flatten() {
+                let value = |name: &str| match name == *variable {
+                    true => Some(candidate.clone()),
+                    false => values.get(name).cloned(),
+                };
+                let sources = crate::secret::names::credential_sources(url, places.clone(), value);
+                if sources.contains(variable) {
+                    found.insert(variable.to_string());
+                }
+            }
         }
     }
     found

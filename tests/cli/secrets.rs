@@ -2980,9 +2980,10 @@ fn inline_table_credentials_and_header_url_variables_are_never_shown() {
 
 /// A value a transition action types, which a request's URL then sends as its credential
 /// (`set = { H = "bob:pw@host" }` read as `https://$(H)/v1`), is secret in both runners'
-/// traces and in a scenario's failures, from the start of the run.
+/// traces (from the start of the run) and in a scenario's failures, in every reader, and its
+/// documents are private; so is the value a Flow Designer set-variable types so.
 #[test]
-fn a_typed_value_a_url_sends_as_its_credential_is_secret_in_runs() {
+fn a_typed_value_a_url_sends_as_its_credential_is_secret_everywhere() {
     let spec = r#"
 [flow]
 name = "E3"
@@ -3023,8 +3024,22 @@ next = { onSuccess = "end:Success", onError = "end:Error", onTimeout = "end:Erro
             "e3.fd.json",
         ],
         &["run", "e3.fd.json"],
+        &["textconv", "e3.fd.json"],
+        &["check", "e3.fd.json"],
+        &["textconv", "e3.toml"],
+        &["sheet", "e3.toml"],
+        &["diff", "e3.toml", "other.toml", "--format", "json"],
+        &["build", "e3.toml", "-o", "e3.json"],
+        &["textconv", "e3.json"],
     ];
+    let other = spec.replace("TYPEDHOST", "OTHERHOST");
+    std::fs::write(dir.path().join("other.toml"), other).unwrap();
     let out = transcripts(dir.path(), commands, ("unused", "unused"));
-    assert!(!out.contains("TYPEDHOST"), "{out}");
+    assert!(
+        !out.contains("TYPEDHOST") && !out.contains("OTHERHOST"),
+        "{out}"
+    );
     assert!(out.contains("Flow Designer variable H"), "{out}");
+    common::assert_private(&dir.path().join("e3.json"));
+    common::assert_private(&dir.path().join("e3.fd.json"));
 }

@@ -22,6 +22,9 @@ struct Context<'a> {
     origins: &'a BTreeMap<String, Vec<String>>,
     /// The variables whose defaults a request sends as a credential ([`Flow::credential_defaults`]).
     credential_defaults: std::collections::BTreeSet<String>,
+    /// What transition actions type that a URL would send as its credential
+    /// ([`Flow::credential_assignments`]).
+    credential_assignments: std::collections::BTreeSet<(String, String)>,
 }
 
 /// Renders the sheet. `spec_name` says where the flow came from; `origins` says, for secret
@@ -38,6 +41,7 @@ pub(crate) fn sheet(
             tenant: None,
             origins,
             credential_defaults: flow.credential_defaults(),
+            credential_assignments: flow.credential_assignments(),
         },
     )
 }
@@ -56,6 +60,7 @@ pub(crate) fn tenant_sheet(
             tenant: Some(tenant),
             origins,
             credential_defaults: flow.credential_defaults(),
+            credential_assignments: flow.credential_assignments(),
         },
     )
 }
@@ -113,7 +118,7 @@ fn write_sheet(flow: &Flow, cx: &Context) -> String {
         "Add the nodes in this order (from the palette on the left, dropped on the canvas), then connect each outcome as its table says.\n"
     );
     for node in &flow.nodes {
-        node_section(w, flow, node);
+        node_section(w, flow, node, &cx.credential_assignments);
     }
     ends(w, flow);
     flow_outcomes(w, flow);

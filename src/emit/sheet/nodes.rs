@@ -37,7 +37,12 @@ pub fn target_text(flow: &Flow, target: &Target) -> String {
     }
 }
 
-pub fn node_section(out: &mut String, flow: &Flow, node: &Node) {
+pub fn node_section(
+    out: &mut String,
+    flow: &Flow,
+    node: &Node,
+    credential_assignments: &std::collections::BTreeSet<(String, String)>,
+) {
     let type_name = match &node.kind {
         NodeKind::Http(_) => "HTTP Request",
         NodeKind::Branch(_) => "Branch",
@@ -225,11 +230,18 @@ pub fn node_section(out: &mut String, flow: &Flow, node: &Node) {
         );
     }
     out.push('\n');
-    actions(out, "on enter", &node.on_enter, flow, node);
-    actions(out, "on leave", &node.on_leave, flow, node);
+    let at = (flow, node);
+    actions(out, "on enter", &node.on_enter, at, credential_assignments);
+    actions(out, "on leave", &node.on_leave, at, credential_assignments);
 }
 
-fn actions(out: &mut String, when: &str, list: &[Action], flow: &Flow, node: &Node) {
+fn actions(
+    out: &mut String,
+    when: &str,
+    list: &[Action],
+    (flow, node): (&Flow, &Node),
+    credential_assignments: &std::collections::BTreeSet<(String, String)>,
+) {
     for action in list {
         // Flow Builder documents no choice of outcome for an action: an on-leave action runs
         // whichever outcome the node leaves by. A spec may opt into per-outcome actions.
@@ -247,7 +259,8 @@ fn actions(out: &mut String, when: &str, list: &[Action], flow: &Flow, node: &No
             .map(|(k, v)| {
                 // Text typed whole for a secret variable, or a URL's credential, is the spec's to
                 // hold: the sheet says where it is, never what.
-                let v = match flow.assignment_is_secret(k, v) {
+                let landing = credential_assignments.contains(&(k.clone(), v.clone()));
+                let v = match landing || flow.assignment_is_secret(k, v) {
                     true => TYPED_CREDENTIAL.to_string(),
                     false => code_inline(v),
                 };

@@ -125,6 +125,9 @@ fn change(
 struct Side<'a> {
     flow: &'a Flow,
     keys: BTreeMap<NodeId, &'a str>,
+    /// What transition actions type that a URL would send as its credential
+    /// ([`Flow::credential_assignments`]).
+    credential_assignments: BTreeSet<(String, String)>,
 }
 
 impl<'a> Side<'a> {
@@ -132,6 +135,7 @@ impl<'a> Side<'a> {
         Side {
             flow,
             keys: flow.nodes.iter().map(|n| (n.id, n.key.as_str())).collect(),
+            credential_assignments: flow.credential_assignments(),
         }
     }
 
@@ -294,7 +298,9 @@ impl<'a> Side<'a> {
                         nth += 1;
                         unique = format!("{key}#{nth}");
                     }
-                    if self.flow.assignment_is_secret(var, value) {
+                    let landing = (self.credential_assignments)
+                        .contains(&(var.to_string(), value.to_string()));
+                    if landing || self.flow.assignment_is_secret(var, value) {
                         assigned_secrets.insert(unique.clone());
                     }
                     out.insert(unique, q(value));

@@ -1032,42 +1032,7 @@ fn hold_credential_sources(h: &Http, vars: &mut Vars, outputs: &mut Outputs) {
 /// `https://$(Host)/v1`): every value it holds is then secret (see [`apply`]), before the
 /// assignment is shown.
 fn hold_assigned_credentials(flow: &Flow, vars: &mut Vars) {
-    let mut typed: HashMap<&str, Vec<&str>> = HashMap::new();
-    let actions = (flow.nodes.iter()).flat_map(|n| n.on_enter.iter().chain(&n.on_leave));
-    for (variable, value) in actions.flat_map(|a| &a.set) {
-        if typed_whole(value) {
-            typed
-                .entry(variable.as_str())
-                .or_default()
-                .push(value.as_str());
-        }
-    }
-    if typed.is_empty() {
-        return;
-    }
-    let urls = (flow.nodes.iter()).filter_map(|n| match &n.kind {
-        NodeKind::Http(h) => Some(std::iter::once(&h.url).chain(&h.proxy)),
-        _ => None,
-    });
-    let mut found = Vec::new();
-    for url in urls.flatten() {
-        let read: Vec<&str> = (refs::references(url).unwrap_or_default().into_iter())
-            .map(|r| r.name)
-            .filter(|name| typed.contains_key(name))
-            .collect();
-        for variable in read {
-            for literal in typed.get(variable).into_iter().flatten() {
-                let value = |name: &str| match name == variable {
-                    true => Some(literal.to_string()),
-                    false => Some(vars.get(name)?.expose().to_string()),
-                };
-                if refs::credential_sources(url, value).contains(&variable) {
-                    found.push(variable.to_string());
-                }
-            }
-        }
-    }
-    for variable in found {
+    for (variable, _) in flow.credential_assignments() {
         if let Some(held) = vars.get_mut(&variable) {
             *held = std::mem::take(held).tainted_by(true);
         }
