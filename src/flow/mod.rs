@@ -716,16 +716,9 @@ impl Flow {
 
     /// [`Flow::credential_defaults`], given [`Flow::credential_variables`].
     pub(crate) fn credential_defaults_of(&self, sent: BTreeSet<String>) -> BTreeSet<String> {
-        let defaults: std::collections::HashMap<&str, &str> = (self.variables.iter())
-            .map(|v| (v.name.as_str(), v.default.as_str()))
-            .collect();
-        let notify = self.outcomes.iter().filter_map(|o| o.notify_url.as_deref());
-        let requests = self.nodes.iter().filter_map(|n| match &n.kind {
-            NodeKind::Http(h) => Some(std::iter::once(h.url.as_str()).chain(h.proxy.as_deref())),
-            _ => None,
-        });
+        let defaults = self.defaults();
         let mut found = sent;
-        for url in notify.chain(requests.flatten()) {
+        for url in self.sent_urls() {
             let value = |name: &str| defaults.get(name).map(|d| d.to_string());
             found.extend(
                 refs::credential_sources(url, value)
@@ -748,19 +741,29 @@ impl Flow {
     /// `https://$(Host)/v1`; [`refs::credential_assignments`], other references taking their
     /// defaults): secret by that place, as [`Flow::assignment_is_secret`]'s are.
     pub(crate) fn credential_assignments(&self) -> BTreeSet<(String, String)> {
-        let defaults: std::collections::HashMap<&str, &str> = (self.variables.iter())
+        let defaults = self.defaults();
+        let assignments = (self.nodes.iter())
+            .flat_map(|n| n.on_enter.iter().chain(&n.on_leave))
+            .flat_map(|a| a.set.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        let value = |name: &str| defaults.get(name).map(|d| d.to_string());
+        refs::credential_assignments(self.sent_urls(), assignments, value)
+    }
+
+    /// Each variable's default, by name.
+    fn defaults(&self) -> std::collections::HashMap<&str, &str> {
+        (self.variables.iter())
             .map(|v| (v.name.as_str(), v.default.as_str()))
-            .collect();
+            .collect()
+    }
+
+    /// The URLs the flow sends requests to: outcomes' notify URLs, nodes' URLs and proxies.
+    fn sent_urls(&self) -> impl Iterator<Item = &str> {
         let notify = self.outcomes.iter().filter_map(|o| o.notify_url.as_deref());
         let requests = self.nodes.iter().filter_map(|n| match &n.kind {
             NodeKind::Http(h) => Some(std::iter::once(h.url.as_str()).chain(h.proxy.as_deref())),
             _ => None,
         });
-        let assignments = (self.nodes.iter())
-            .flat_map(|n| n.on_enter.iter().chain(&n.on_leave))
-            .flat_map(|a| a.set.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-        let value = |name: &str| defaults.get(name).map(|d| d.to_string());
-        refs::credential_assignments(notify.chain(requests.flatten()), assignments, value)
+        notify.chain(requests.flatten())
     }
 
     /// Adds to `names` the names `text`'s `$(...)` references read.
