@@ -50,10 +50,7 @@ pub(crate) fn typed_credential_spans(spec: &Spec, source: &SourceFile) -> Vec<Sp
     let notify = spec.outcomes.values().flat_map(|o| o.notify_url.iter());
     for template in urls.chain(notify) {
         let text = template.get_ref();
-        let credentials = credential_parameters(text).into_iter().map(|(_, v)| v);
-        for part in credentials.chain(url_userinfo(text)) {
-            Flow::add_references(part, &mut sent);
-        }
+        Flow::add_url_credential_references(text, &mut sent);
         let landing = crate::flow::refs::credential_sources(text, default);
         sent.extend(landing.into_iter().map(String::from));
     }
@@ -66,11 +63,7 @@ pub(crate) fn typed_credential_spans(spec: &Spec, source: &SourceFile) -> Vec<Sp
                 Flow::add_references(value.get_ref(), &mut sent);
             }
             // A URL a header of any name holds sends its credential.
-            let text = value.get_ref();
-            let credentials = credential_parameters(text).into_iter().map(|(_, v)| v);
-            for part in credentials.chain(url_userinfo(text)) {
-                Flow::add_references(part, &mut sent);
-            }
+            Flow::add_url_credential_references(value.get_ref(), &mut sent);
         }
     }
     for name in &sent {

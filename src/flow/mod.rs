@@ -659,17 +659,10 @@ impl Flow {
     /// assignments, every variable whose value one of them takes. Told by where a value goes,
     /// never by the value.
     pub(crate) fn credential_variables(&self) -> BTreeSet<String> {
-        use crate::secret::names::{credential_parameters, is_credential_place, url_userinfo};
+        use crate::secret::names::is_credential_place;
         let mut found = BTreeSet::new();
         let read = Flow::add_references;
-        let url = |url: &str, found: &mut BTreeSet<String>| {
-            for (_, value) in credential_parameters(url) {
-                read(value, found);
-            }
-            if let Some(userinfo) = url_userinfo(url) {
-                read(userinfo, found);
-            }
-        };
+        let url = Flow::add_url_credential_references;
         for notify in self.outcomes.iter().filter_map(|o| o.notify_url.as_deref()) {
             url(notify, &mut found);
         }
@@ -764,6 +757,18 @@ impl Flow {
             _ => None,
         });
         notify.chain(requests.flatten())
+    }
+
+    /// Adds to `names` the names a URL's credential reads: its user information's references
+    /// and its credential query parameters' (`https://$(User):$(Pwd)@h/?apikey=$(Key)`).
+    pub(crate) fn add_url_credential_references(url: &str, names: &mut BTreeSet<String>) {
+        use crate::secret::names::{credential_parameters, url_userinfo};
+        let parameters = credential_parameters(url)
+            .into_iter()
+            .map(|(_, value)| value);
+        for part in parameters.chain(url_userinfo(url)) {
+            Flow::add_references(part, names);
+        }
     }
 
     /// Adds to `names` the names `text`'s `$(...)` references read.
