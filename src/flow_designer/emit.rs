@@ -20,6 +20,7 @@
 use super::layout::{self, PORT_STEP, PORT_TOP, WIDTH};
 use super::model::*;
 use super::schema::{FdValidator, PartRefs};
+use serde_json::ser::Formatter;
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
@@ -772,6 +773,16 @@ fn emit_process(plan: &Plan, mut marked: Option<(&mut Marked, usize)>) -> Emitte
 /// activities and widgets only through `#/definitions/activity` and `#/definitions/widget`
 /// (a unit test holds it to that).
 pub(crate) fn write_checked(flow: &FdFlow, validator: &FdValidator) -> Option<String> {
+    // A batch of parts is about 2 MB written (7.5 KB an activity).
+    write_checked_in_batches(flow, validator, 256)
+}
+
+/// [`write_checked`], the parts made and written `batch` at a time on each thread.
+fn write_checked_in_batches(
+    flow: &FdFlow,
+    validator: &FdValidator,
+    batch: usize,
+) -> Option<String> {
     if !kept_fits(&flow.kept.top) {
         return None;
     }
@@ -786,30 +797,16 @@ pub(crate) fn write_checked(flow: &FdFlow, validator: &FdValidator) -> Option<St
         marked: &marked,
         kept: &kept,
         validator,
-        outlines: std::cell::RefCell::new(
-            std::iter::repeat_with(|| None)
-                .take(marked.parts.len())
-                .collect(),
-        ),
+        batch: batch.max(1),
     };
+    let mut outlines: Vec<Option<PartRefs>> = std::iter::repeat_with(|| None)
+        .take(marked.parts.len())
+        .collect();
     // About what a file of this size takes (15 KB an activity at 10,000 nodes), so that the
     // buffer is rarely grown.
     let activities: usize = plans.iter().map(|p| p.process.activities.len()).sum();
     let mut out = Vec::with_capacity(4096 + activities * 8192);
-    {
-        let mut serializer = serde_json::Serializer::with_formatter(
-            &mut out,
-            serde_json::ser::PrettyFormatter::new(),
-        );
-        let top = At {
-            writer: &writer,
-            value: &skeleton,
-            place: Place::Top,
-            pointer: String::new(),
-        };
-        serde::Serialize::serialize(&top, &mut serializer).ok()?;
-    }
-    let outlines = writer.outlines.into_inner();
+    writer.write(&mut out, &mut outlines, &skeleton, Place::Top, "", 0)?;
     let part = |value: &Value| marker(value).and_then(|n| outlines.get(n)?.as_ref());
     if !validator.outline_is_valid(&skeleton, part)? {
         return None;
@@ -891,8 +888,8 @@ struct Writer<'w, 'f> {
     marked: &'w Marked,
     kept: &'w KeptOverParts<'f>,
     validator: &'w FdValidator,
-    /// What the cross-reference check reads of each part, by its marker, once written.
-    outlines: std::cell::RefCell<Vec<Option<PartRefs>>>,
+    /// How many parts a thread makes and writes at a time.
+    batch: usize,
 }
 
 impl Writer<'_, '_> {
@@ -916,16 +913,137 @@ impl Writer<'_, '_> {
         valid.then_some((n, value))
     }
 
-    /// Keeps what the cross-reference check reads of a written part.
-    fn keep_outline(&self, n: usize, value: &Value) {
-        let outline = match self.marked.parts.get(n) {
+    /// What the cross-reference check reads of the part at `n`, written as `value`.
+    fn outline(&self, n: usize, value: &Value) -> PartRefs {
+        match self.marked.parts.get(n) {
             Some((_, Part::Activity(_))) => PartRefs::of_activity(value),
             _ => PartRefs::of_widget(value),
-        };
-        if let Some(slot) = self.outlines.borrow_mut().get_mut(n) {
-            *slot = Some(outline);
         }
     }
+
+    /// Writes `value`, the skeleton's value at `place` and `pointer`, `depth` objects deep,
+    /// each marker in a region of parts replaced by its part, and keeps what the
+    /// cross-reference check reads of each part in `outlines`; `None` when a part is not valid.
+    fn write(
+        &self,
+        out: &mut Vec<u8>,
+        outlines: &mut [Option<PartRefs>],
+        value: &Value,
+        place: Place,
+        pointer: &str,
+        depth: usize,
+    ) -> Option<()> {
+        let map = match value {
+            Value::Object(map) if place != Place::Plain => map,
+            _ => return write_value(out, value, depth),
+        };
+        if place == Place::Parts {
+            return self.write_parts(out, outlines, map, pointer, depth);
+        }
+        let mut layout = Nested::at(depth);
+        layout.begin_object(out).ok()?;
+        for (i, (key, value)) in map.iter().enumerate() {
+            layout.begin_object_key(out, i == 0).ok()?;
+            serde_json::to_writer(&mut *out, key).ok()?;
+            layout.begin_object_value(out).ok()?;
+            let place = match (place, key.as_str()) {
+                (Place::Top | Place::EventFlow, "process") => Place::Process,
+                (Place::Top | Place::EventFlow, "diagram") => Place::Diagram,
+                (Place::Top, "eventFlows") => Place::EventFlows,
+                (Place::EventFlows, "eventsMap") => Place::EventsMap,
+                (Place::EventsMap, _) => Place::EventFlow,
+                (Place::Process, "activities") | (Place::Diagram, "widgets") => Place::Parts,
+                _ => Place::Plain,
+            };
+            let pointer = match place {
+                Place::Plain => String::new(),
+                _ => format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1")),
+            };
+            self.write(out, outlines, value, place, &pointer, depth + 1)?;
+            layout.end_object_value(out).ok()?;
+        }
+        layout.end_object(out).ok()
+    }
+
+    /// Writes a region of parts (`map`: id -> marker): each part made, checked and written on
+    /// the threads of rayon's pool, a batch at a time, and joined in the map's order, so that
+    /// the bytes are those of one thread.
+    fn write_parts(
+        &self,
+        out: &mut Vec<u8>,
+        outlines: &mut [Option<PartRefs>],
+        map: &Map<String, Value>,
+        region: &str,
+        depth: usize,
+    ) -> Option<()> {
+        use rayon::prelude::*;
+        // A round holds a few batches for each thread, written out before the next round is
+        // made, so that memory stays at a round's worth whatever the flow's size.
+        let batch_size = self.batch;
+        let round_size = batch_size * 8;
+        let entries: Vec<(&String, &Value)> = map.iter().collect();
+        let mut layout = Nested::at(depth);
+        layout.begin_object(out).ok()?;
+        for (r, round) in entries.chunks(round_size).enumerate() {
+            let written: Vec<Option<Written>> = round
+                .par_chunks(batch_size)
+                .enumerate()
+                .map(|(b, batch)| {
+                    let first = r * round_size + b * batch_size;
+                    self.write_batch(batch, first == 0, region, depth + 1)
+                })
+                .collect();
+            for batch in written {
+                let batch = batch?;
+                out.extend_from_slice(&batch.bytes);
+                for (n, refs) in batch.outlines {
+                    *outlines.get_mut(n)? = Some(refs);
+                }
+            }
+        }
+        layout.has_value = !entries.is_empty();
+        layout.end_object(out).ok()
+    }
+
+    /// One batch of [`Writer::write_parts`]: its members, each `"id": part`, as they are
+    /// written in their object at `depth` (`first`: the batch begins the object).
+    fn write_batch(
+        &self,
+        batch: &[(&String, &Value)],
+        first: bool,
+        region: &str,
+        depth: usize,
+    ) -> Option<Written> {
+        let mut written = Written {
+            bytes: Vec::with_capacity(batch.len() * 8192),
+            outlines: Vec::with_capacity(batch.len()),
+        };
+        let mut layout = Nested::at(depth);
+        for (i, (id, marker)) in batch.iter().enumerate() {
+            let (n, part) = self.part(marker, region, id)?;
+            layout
+                .begin_object_key(&mut written.bytes, first && i == 0)
+                .ok()?;
+            serde_json::to_writer(&mut written.bytes, id).ok()?;
+            layout.begin_object_value(&mut written.bytes).ok()?;
+            write_value(&mut written.bytes, &part, depth)?;
+            written.outlines.push((n, self.outline(n, &part)));
+        }
+        Some(written)
+    }
+}
+
+/// A batch of parts written: their bytes, and what the cross-reference check reads of each
+/// (by its marker).
+struct Written {
+    bytes: Vec<u8>,
+    outlines: Vec<(usize, PartRefs)>,
+}
+
+/// Writes `value` as serde_json's pretty printer does, `depth` objects or arrays deep.
+fn write_value(out: &mut Vec<u8>, value: &Value, depth: usize) -> Option<()> {
+    let mut serializer = serde_json::Serializer::with_formatter(out, Nested::at(depth));
+    serde::Serialize::serialize(value, &mut serializer).ok()
 }
 
 /// Where in the file a value is, as far as [`write_checked`] needs to know.
@@ -943,63 +1061,106 @@ enum Place {
     Plain,
 }
 
-/// A value of the skeleton at its place, written as serde_json writes a value, each marker
-/// replaced by its part.
-struct At<'a, 'w, 'f> {
-    writer: &'a Writer<'w, 'f>,
-    value: &'a Value,
-    place: Place,
-    /// The value's JSON pointer, kept down to the parts' regions.
-    pointer: String,
+/// serde_json's pretty layout (`PrettyFormatter`: two spaces an indent, `": "` after a key),
+/// starting `indent` objects or arrays deep: a value written on its own lands byte for byte
+/// as it would in the whole file, so that parts can be written apart (and on other threads)
+/// and joined.
+struct Nested {
+    indent: usize,
+    has_value: bool,
 }
 
-impl serde::Serialize for At<'_, '_, '_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::{Error, SerializeMap};
-        let map = match (self.place, self.value) {
-            (Place::Plain, value) => return value.serialize(serializer),
-            (_, Value::Object(map)) => map,
-            (_, value) => return value.serialize(serializer),
-        };
-        let mut out = serializer.serialize_map(Some(map.len()))?;
-        for (key, value) in map {
-            if self.place == Place::Parts {
-                let (n, part) = self
-                    .writer
-                    .part(value, &self.pointer, key)
-                    .ok_or_else(|| S::Error::custom("a part is not valid"))?;
-                out.serialize_entry(key, &part)?;
-                self.writer.keep_outline(n, &part);
-                continue;
-            }
-            let place = match (self.place, key.as_str()) {
-                (Place::Top | Place::EventFlow, "process") => Place::Process,
-                (Place::Top | Place::EventFlow, "diagram") => Place::Diagram,
-                (Place::Top, "eventFlows") => Place::EventFlows,
-                (Place::EventFlows, "eventsMap") => Place::EventsMap,
-                (Place::EventsMap, _) => Place::EventFlow,
-                (Place::Process, "activities") | (Place::Diagram, "widgets") => Place::Parts,
-                _ => Place::Plain,
-            };
-            let pointer = match place {
-                Place::Plain => String::new(),
-                _ => format!(
-                    "{}/{}",
-                    self.pointer,
-                    key.replace('~', "~0").replace('/', "~1")
-                ),
-            };
-            out.serialize_entry(
-                key,
-                &At {
-                    writer: self.writer,
-                    value,
-                    place,
-                    pointer,
-                },
-            )?;
+impl Nested {
+    fn at(indent: usize) -> Self {
+        Nested {
+            indent,
+            has_value: false,
         }
-        out.end()
+    }
+
+    fn newline<W: ?Sized + std::io::Write>(&self, writer: &mut W) -> std::io::Result<()> {
+        const SPACES: &[u8] = &[b' '; 64];
+        writer.write_all(b"\n")?;
+        let mut left = self.indent * 2;
+        while left > 0 {
+            let n = left.min(SPACES.len());
+            writer.write_all(&SPACES[..n])?;
+            left -= n;
+        }
+        Ok(())
+    }
+
+    fn open<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        bracket: &[u8],
+    ) -> std::io::Result<()> {
+        self.indent += 1;
+        self.has_value = false;
+        w.write_all(bracket)
+    }
+
+    fn close<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        bracket: &[u8],
+    ) -> std::io::Result<()> {
+        self.indent = self.indent.saturating_sub(1);
+        if self.has_value {
+            self.newline(w)?;
+        }
+        w.write_all(bracket)
+    }
+
+    fn member<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        if !first {
+            w.write_all(b",")?;
+        }
+        self.newline(w)
+    }
+}
+
+impl serde_json::ser::Formatter for Nested {
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.open(w, b"[")
+    }
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.close(w, b"]")
+    }
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.member(w, first)
+    }
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, _: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.open(w, b"{")
+    }
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.close(w, b"}")
+    }
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.member(w, first)
+    }
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b": ")
+    }
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, _: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
     }
 }
 
@@ -1044,7 +1205,51 @@ mod tests {
         let expected = valid.then(|| to_json(&whole));
         let written = write_checked(flow, validator);
         assert_eq!(written, expected, "{name}");
+        // Batches of one, two and three parts: many rounds, each of many batches, joined
+        // (a batch that starts the region, one that ends it, a last one cut short).
+        for batch in [1, 2, 3] {
+            let written = write_checked_in_batches(flow, validator, batch);
+            assert_eq!(written, expected, "{name} in batches of {batch}");
+        }
         valid
+    }
+
+    fn json_value() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(|n| json!(n)),
+            "[a-z\\n\"é]{0,4}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 32, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                proptest::collection::btree_map("[a-z/~]{0,3}", inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        /// A value written on its own at its depth is the bytes serde_json's pretty printer
+        /// writes for it inside the whole: at the top, in an array, two objects deep.
+        #[test]
+        fn a_value_written_at_its_depth_is_what_the_pretty_printer_writes(value in json_value()) {
+            let mut alone = Vec::new();
+            write_value(&mut alone, &value, 0).unwrap();
+            assert_eq!(String::from_utf8(alone).unwrap(), serde_json::to_string_pretty(&value).unwrap());
+            let whole = serde_json::to_string_pretty(&json!({"a": {"b": value}})).unwrap();
+            let mut nested = Vec::new();
+            write_value(&mut nested, &value, 2).unwrap();
+            let nested = String::from_utf8(nested).unwrap();
+            assert_eq!(whole, format!("{{\n  \"a\": {{\n    \"b\": {nested}\n  }}\n}}"));
+            let whole = serde_json::to_string_pretty(&json!([value])).unwrap();
+            let mut nested = Vec::new();
+            write_value(&mut nested, &value, 1).unwrap();
+            let nested = String::from_utf8(nested).unwrap();
+            assert_eq!(whole, format!("[\n  {nested}\n]"));
+        }
     }
 
     #[test]
