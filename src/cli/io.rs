@@ -98,6 +98,7 @@ impl Files {
         }
         let file = std::fs::File::open(path).map_err(io_error)?;
         let mut once = false;
+        let mut size = 0;
         if let Ok(meta) = file.metadata() {
             if meta.is_dir() {
                 return Err(io_error(std::io::Error::other("it is a directory")));
@@ -106,11 +107,13 @@ impl Files {
                 self.remember_input(path, &meta);
             }
             once = !meta.is_file();
+            size = usize::try_from(meta.len()).unwrap_or(usize::MAX);
         }
         let bytes = match once {
-            // A regular file's size is known: read into a buffer of that size.
+            // A regular file's size is known: read into a buffer of that size (`Take` hides
+            // it from `read_to_end`, which would grow the buffer by doubling, copying it).
             false => {
-                let mut bytes = Vec::new();
+                let mut bytes = Vec::with_capacity(size.min(limit).saturating_add(1));
                 file.take(limit as u64 + 1)
                     .read_to_end(&mut bytes)
                     .map_err(io_error)?;

@@ -248,15 +248,20 @@ impl Compiler {
         let (read, quoted, parsed) = fd::read_quoted_checked(source, validator);
         let diagnostics = match read {
             Ok(flow) => {
-                // What push refuses, check reports (after what the lint finds); checked first,
-                // so that the JSON kept for it is freed before the lint runs.
-                let refused = match kind {
-                    InputKind::FlowDesignerSpec => None,
-                    _ => Some(fd::export_schema_problems_parsed(
-                        &quoted, &flow, validator, parsed,
-                    )),
-                };
-                let mut found = fd::lint::lint_quoted(&flow, &quoted);
+                // What push refuses, check reports (after what the lint finds). The lint runs on
+                // another thread meanwhile; the JSON kept for the schema check is freed on this
+                // one, which made it.
+                let (refused, found) = std::thread::scope(|scope| {
+                    let lint = scope.spawn(|| fd::lint::lint_quoted(&flow, &quoted));
+                    let refused = match kind {
+                        InputKind::FlowDesignerSpec => None,
+                        _ => Some(fd::export_schema_problems_parsed(
+                            &quoted, &flow, validator, parsed,
+                        )),
+                    };
+                    (refused, lint.join())
+                });
+                let mut found = found.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
                 match refused {
                     Some(refused) => found.extend(refused),
                     None => {

@@ -275,8 +275,10 @@ impl SourceFile {
     /// A named text, indexed by line so that spans can be located.
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
         let text = text.into();
+        // memchr's search: a Flow Designer export of 150 MB has 4.8 million lines, whose
+        // starts `str::match_indices` took a tenth of a second to find.
         let line_starts = std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1))
             .collect();
         SourceFile {
             name: name.into(),

@@ -5,9 +5,9 @@
 //! are built once, when first asked for, and shared by what reads, quotes and checks it
 //! ([`SpanCell`]); a file read without a problem, a diagnostic or a secret never scans them.
 
-use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
 use std::ops::Range;
+use std::sync::{Mutex, OnceLock};
 
 /// One step of a path: an object member or an array index.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -59,23 +59,25 @@ pub fn is_json(text: &str) -> bool {
 }
 
 /// A file's spans, built when first asked for and then kept: whoever holds the cell (a read, a
-/// quote) hands it on, so that a file is scanned once whatever asks.
-#[derive(Debug, Default)]
-pub struct SpanCell(OnceCell<Spans>);
-
-impl Clone for SpanCell {
-    fn clone(&self) -> SpanCell {
-        SpanCell(match self.0.get() {
-            Some(spans) => OnceCell::from(spans.clone()),
-            None => OnceCell::new(),
-        })
-    }
+/// quote) hands it on, so that a file is scanned once whatever asks. It keeps, too, whether
+/// the file gives a key twice in an object, which a check finds beside its reading.
+#[derive(Clone, Debug, Default)]
+pub struct SpanCell {
+    spans: OnceLock<Spans>,
+    gives_a_key_twice: OnceLock<bool>,
 }
 
 impl SpanCell {
     /// The spans of `text` (the text this cell has always been asked about).
     pub fn spans(&self, text: &str) -> &Spans {
-        self.0.get_or_init(|| Spans::of(text))
+        self.spans.get_or_init(|| Spans::of(text))
+    }
+
+    /// [`gives_a_key_twice`] of `text` (the text this cell has always been asked about).
+    pub(crate) fn gives_a_key_twice(&self, text: &str) -> bool {
+        *self
+            .gives_a_key_twice
+            .get_or_init(|| gives_a_key_twice(text))
     }
 }
 
@@ -254,7 +256,27 @@ pub struct Spans {
     /// Where JSON breaks off, if it does.
     broken: Option<usize>,
     /// The members of large objects and arrays by key or index, made when first looked in.
-    members: RefCell<HashMap<u32, Members>>,
+    members: MemberIndex,
+}
+
+/// The members of large objects and arrays by their node, behind a lock: the checks of an
+/// export that read its places run on two threads.
+#[derive(Debug, Default)]
+struct MemberIndex(Mutex<HashMap<u32, Members>>);
+
+impl MemberIndex {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u32, Members>> {
+        // What a panicking holder left is an index still true of the file.
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl Clone for MemberIndex {
+    fn clone(&self) -> Self {
+        MemberIndex(Mutex::new(self.lock().clone()))
+    }
 }
 
 /// The members of one object (the last of a key given twice, as serde_json reads it) or array.
@@ -327,7 +349,7 @@ impl Spans {
         if !matches!(kind, Kind::Object | Kind::Array) {
             return None;
         }
-        if let Some(members) = self.members.borrow().get(&(node as u32)) {
+        if let Some(members) = self.members.lock().get(&(node as u32)) {
             return match (members, step) {
                 (Members::Keys(keys), Step::Key(k)) => keys.get(k).map(|&i| i as usize),
                 (Members::Items(items), Step::Index(i)) => items.get(*i).map(|&i| i as usize),
@@ -347,7 +369,7 @@ impl Spans {
                 ),
                 _ => Members::Items(children.iter().map(|&c| c as u32).collect()),
             };
-            self.members.borrow_mut().insert(node as u32, members);
+            self.members.lock().insert(node as u32, members);
             return self.child(text, node, step);
         }
         match step {

@@ -93,7 +93,13 @@ pub(crate) fn read_quoted_checked(
         let (flow, problems) = spec::read_spec_partial(&source);
         (flow, problems, None)
     } else {
-        read::read_export_checked(&source, &spans, validator)
+        // Whether the file gives a key twice (which its quote asks) is found on another thread
+        // while this one reads it: a pass of its own over the whole text. The reading stays on
+        // this thread, which frees what it made.
+        std::thread::scope(|scope| {
+            scope.spawn(|| spans.gives_a_key_twice(&source.text));
+            read::read_export_checked(&source, &spans, validator)
+        })
     };
     let (read, quoted) = quote_read(source, flow, problems, spans);
     (read, quoted, parsed)

@@ -10,7 +10,7 @@
 //! Columns are counted as the line is shown, a hidden value as wide as the mask, so that no
 //! location tells a secret's length; a span that would run into a hidden value stops before it.
 
-use super::locate::{gives_a_key_twice, is_json, Places, SpanCell, Step, Walk};
+use super::locate::{is_json, Places, SpanCell, Step, Walk};
 use super::model::{processes, Scope};
 use super::model::{Activity, FdFlow};
 use super::secrets::is_credential_header;
@@ -249,7 +249,7 @@ fn quote(mut source: SourceFile, flow: Option<&FdFlow>, unsure: bool, spans: Spa
     // the others (nor of the place, when the last is a reference and an earlier one typed):
     // every value of such a key is hidden when its place could hold a secret.
     let mut given_twice = Vec::new();
-    if json && gives_a_key_twice(&source.text) {
+    if json && spans.gives_a_key_twice(&source.text) {
         let places = Places::new(&source.text, &spans);
         for (path, at) in places.given_twice() {
             if secret.contains(&path) || may_hold_secret(&path, &mut || places.string(&at)) {
