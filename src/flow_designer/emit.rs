@@ -719,8 +719,10 @@ impl Marked {
 /// plans) a marker in each part's place. The same inserts in the same order either way, so
 /// that an id given twice leaves the same part in its place.
 fn emit_process(plan: &Plan, mut marked: Option<(&mut Marked, usize)>) -> Emitted {
-    let mut activities = Map::new();
-    let mut widgets = Map::new();
+    // Gathered in order and made maps at the end: sorted once rather than inserted one by
+    // one, with the same result (of an id given twice, the last part inserted stays).
+    let mut activities = Vec::with_capacity(plan.process.activities.len());
+    let mut widgets = Vec::with_capacity(plan.process.activities.len() + plan.process.links.len());
     for (i, a) in plan.process.activities.iter().enumerate() {
         let aid = &plan.ids[&a.name];
         let (activity, widget) = match &mut marked {
@@ -734,8 +736,8 @@ fn emit_process(plan: &Plan, mut marked: Option<(&mut Marked, usize)>) -> Emitte
                 (plan.activity(a, props), widget)
             }
         };
-        activities.insert(aid.clone(), activity);
-        widgets.insert(aid.clone(), widget);
+        activities.push((aid.clone(), activity));
+        widgets.push((aid.clone(), widget));
     }
     let mut links = Vec::new();
     for (i, l) in plan.process.links.iter().enumerate() {
@@ -747,14 +749,17 @@ fn emit_process(plan: &Plan, mut marked: Option<(&mut Marked, usize)>) -> Emitte
             Some((marked, at)) => marked.mark(*at, Part::LinkWidget(i)),
             None => plan.link_widget(i, l),
         };
-        widgets.insert(lid, widget);
+        widgets.push((lid, widget));
     }
     let mut process = Map::new();
-    process.insert("activities".into(), Value::Object(activities));
+    process.insert(
+        "activities".into(),
+        Value::Object(activities.into_iter().collect()),
+    );
     process.insert("links".into(), Value::Array(links));
     Emitted {
         process: Value::Object(process),
-        widgets,
+        widgets: widgets.into_iter().collect(),
         ids: plan.ids.clone(),
     }
 }
@@ -1340,6 +1345,28 @@ mod tests {
             assert!(!valid, "{what}: the whole file is still valid");
             agrees(what, &flow, &validator);
         }
+    }
+
+    #[test]
+    fn of_two_activities_given_one_id_the_later_is_written_under_it() {
+        let export = include_str!("../../fixtures/flow-designer/exports/token-subflow.json");
+        let mut flow = FdFlow::read(&SourceFile::new("token-subflow.json", export)).unwrap();
+        let [first, second] = [0, 1].map(|i| flow.process.activities[i].name.clone());
+        let id = flow.kept.main.activities[&first].id.clone().unwrap();
+        flow.kept.main.activities.get_mut(&second).unwrap().id = Some(id.clone());
+        let written = emit(&flow);
+        let name = |region: &str, member: &str| {
+            let at = format!(
+                "/{region}/{}/{member}",
+                id.replace('~', "~0").replace('/', "~1")
+            );
+            written.pointer(&at).cloned()
+        };
+        assert_eq!(name("process/activities", "name"), Some(json!(second)));
+        assert_eq!(
+            name("diagram/widgets", "properties/name"),
+            Some(json!(second))
+        );
     }
 
     #[test]
