@@ -56,7 +56,26 @@ fn read_any_in(source: &SourceFile, spans: &locate::SpanCell) -> (Option<FdFlow>
     if is_spec_text(source) {
         return spec::read_spec_partial(source);
     }
-    read::read_export_in(source, spans)
+    beside_key_scan(source, spans, || read::read_export_in(source, spans))
+}
+
+/// `read` of an export, with whether its JSON gives a key twice (which its quote asks) found
+/// on another thread meanwhile, for a large file: a pass of its own over the whole text. The
+/// reading stays on this thread, which frees what it made.
+fn beside_key_scan<T>(
+    source: &SourceFile,
+    spans: &locate::SpanCell,
+    read: impl FnOnce() -> T,
+) -> T {
+    // Below this, a thread costs more than the pass it runs.
+    const LARGE: usize = 1 << 20;
+    if source.text.len() < LARGE {
+        return read();
+    }
+    std::thread::scope(|scope| {
+        scope.spawn(|| spans.gives_a_key_twice(&source.text));
+        read()
+    })
 }
 
 /// A reading refused where its file's JSON gives a key twice, with the errors `check` gives.
@@ -93,11 +112,7 @@ pub(crate) fn read_quoted_checked(
         let (flow, problems) = spec::read_spec_partial(&source);
         (flow, problems, None)
     } else {
-        // Whether the file gives a key twice (which its quote asks) is found on another thread
-        // while this one reads it: a pass of its own over the whole text. The reading stays on
-        // this thread, which frees what it made.
-        std::thread::scope(|scope| {
-            scope.spawn(|| spans.gives_a_key_twice(&source.text));
+        beside_key_scan(&source, &spans, || {
             read::read_export_checked(&source, &spans, validator)
         })
     };

@@ -860,22 +860,29 @@ fn an_export_giving_a_key_twice_is_refused_and_its_values_hidden() {
         1,
     );
     assert_ne!(twice, text);
-    std::fs::write(dir.path().join("twice.json"), twice).unwrap();
+    std::fs::write(dir.path().join("twice.json"), &twice).unwrap();
+    // The same over a megabyte, whose duplicate keys are looked for on another thread while
+    // it is read.
+    let large = format!("{{{}{}", " ".repeat(1 << 20), &twice[1..]);
+    std::fs::write(dir.path().join("large.json"), large).unwrap();
     let old = fd_fixture("exports/token-subflow.json");
     let old = old.to_str().unwrap();
-    for args in [
-        &["diff", old, "twice.json"][..],
-        &["run", "twice.json"],
-        &["decompile", "twice.json", "-o", "t.toml"],
-        &["inspect", "twice.json"],
-    ] {
-        let out = wxcflow(dir.path(), args);
-        let all = shown(&out);
-        assert_ne!(out.status.code(), Some(0), "{args:?}: {all}");
-        assert!(all.contains("wxc::key-given-twice"), "{args:?}: {all}");
-        assert!(!all.contains("open-sesame"), "{args:?}: {all}");
+    for file in ["twice.json", "large.json"] {
+        for args in [
+            &["diff", old, file][..],
+            &["run", file],
+            &["decompile", file, "-o", "t.toml"],
+            &["inspect", file],
+            &["check", file],
+        ] {
+            let out = wxcflow(dir.path(), args);
+            let all = shown(&out);
+            assert_ne!(out.status.code(), Some(0), "{args:?}: {all}");
+            assert!(all.contains("wxc::key-given-twice"), "{args:?}: {all}");
+            assert!(!all.contains("open-sesame"), "{args:?}: {all}");
+        }
+        let out = wxcflow(dir.path(), &["textconv", file]);
+        assert_eq!(out.status.code(), Some(0));
+        assert!(!shown(&out).contains("open-sesame"), "{}", shown(&out));
     }
-    let out = wxcflow(dir.path(), &["textconv", "twice.json"]);
-    assert_eq!(out.status.code(), Some(0));
-    assert!(!shown(&out).contains("open-sesame"), "{}", shown(&out));
 }
