@@ -251,17 +251,15 @@ impl Compiler {
                 // What push refuses, check reports (after what the lint finds). The lint runs on
                 // another thread meanwhile; the JSON kept for the schema check is freed on this
                 // one, which made it.
-                let (refused, found) = std::thread::scope(|scope| {
-                    let lint = scope.spawn(|| fd::lint::lint_quoted(&flow, &quoted));
-                    let refused = match kind {
+                let (refused, mut found) = fd::beside(
+                    || match kind {
                         InputKind::FlowDesignerSpec => None,
                         _ => Some(fd::export_schema_problems_parsed(
                             &quoted, &flow, validator, parsed,
                         )),
-                    };
-                    (refused, lint.join())
-                });
-                let mut found = found.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                    },
+                    || fd::lint::lint_quoted(&flow, &quoted),
+                );
                 match refused {
                     Some(refused) => found.extend(refused),
                     None => {

@@ -770,11 +770,13 @@ fn emit_process(plan: &Plan, mut marked: Option<(&mut Marked, usize)>) -> Emitte
 /// say what is wrong as it always has).
 ///
 /// The file is never held as one value: its outline is (everything but the activities and the
-/// diagram widgets, which are most of its bytes), and each activity and widget is written when
-/// its place comes, checked against its definition in the schema, printed and dropped,
-/// leaving what the cross-reference check reads of it (a few strings, [`PartRefs`]). The
-/// outline is then checked against the schema with activities and widgets left to those
-/// checks, and the cross-references on those strings, as the schema's keyword reads them. A file passes both exactly when it passes the whole schema: the schema reaches
+/// diagram widgets, which are most of its bytes), and the activities and widgets are made a
+/// batch at a time (on every core, see [`Writer::write_parts`]), each checked against its
+/// definition in the schema, printed and dropped, leaving what the cross-reference check reads
+/// of it (a few strings, [`PartRefs`]); the text of a round of batches waits to be joined in
+/// order. The outline is then checked against the schema with activities and widgets left to
+/// those checks, and the cross-references on those strings, as the schema's keyword reads
+/// them. A file passes both exactly when it passes the whole schema: the schema reaches
 /// activities and widgets only through `#/definitions/activity` and `#/definitions/widget`
 /// (a unit test holds it to that).
 pub(crate) fn write_checked(flow: &FdFlow, validator: &FdValidator) -> Option<String> {
@@ -970,9 +972,10 @@ impl Writer<'_, '_> {
         layout.end_object(out).ok()
     }
 
-    /// Writes a region of parts (`map`: id -> marker): each part made, checked and written on
-    /// the threads of rayon's pool, a batch at a time, and joined in the map's order, so that
-    /// the bytes are those of one thread.
+    /// Writes a region of parts (`map`: id -> marker): each part made, checked and written a
+    /// batch at a time on this thread and on threads started beside it (one a core but this
+    /// one's, at most seven; none when none can be started), and joined in the map's order, so
+    /// that the bytes are those of one thread.
     fn write_parts(
         &self,
         out: &mut Vec<u8>,
@@ -981,24 +984,46 @@ impl Writer<'_, '_> {
         region: &str,
         depth: usize,
     ) -> Option<()> {
-        use rayon::prelude::*;
+        use std::sync::atomic::{AtomicUsize, Ordering};
         // A round holds a few batches for each thread, written out before the next round is
         // made, so that memory stays at a round's worth whatever the flow's size.
+        const ROUND: usize = 8;
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(ROUND));
         let batch_size = self.batch;
-        let round_size = batch_size * 8;
         let entries: Vec<(&String, &Value)> = map.iter().collect();
         let mut layout = Nested::at(depth);
         layout.begin_object(out).ok()?;
-        for (r, round) in entries.chunks(round_size).enumerate() {
-            let written: Vec<Option<Written>> = round
-                .par_chunks(batch_size)
-                .enumerate()
-                .map(|(b, batch)| {
-                    let first = r * round_size + b * batch_size;
-                    self.write_batch(batch, first == 0, region, depth + 1)
-                })
-                .collect();
-            for batch in written {
+        for (r, round) in entries.chunks(batch_size * ROUND).enumerate() {
+            let batches: Vec<&[(&String, &Value)]> = round.chunks(batch_size).collect();
+            // Each thread takes the next batch no thread has taken, until none is left: a
+            // thread that could not be started takes none.
+            let next = AtomicUsize::new(0);
+            let work = || {
+                let mut done = Vec::new();
+                loop {
+                    let b = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(batch) = batches.get(b) else {
+                        return done;
+                    };
+                    let first = r == 0 && b == 0;
+                    done.push((b, self.write_batch(batch, first, region, depth + 1)));
+                }
+            };
+            let mut written = std::thread::scope(|scope| {
+                let helpers: Vec<_> = (1..threads)
+                    .filter_map(|_| std::thread::Builder::new().spawn_scoped(scope, work).ok())
+                    .collect();
+                let mut done = work();
+                for helper in helpers {
+                    match helper.join() {
+                        Ok(theirs) => done.extend(theirs),
+                        Err(panic) => std::panic::resume_unwind(panic),
+                    }
+                }
+                done
+            });
+            written.sort_unstable_by_key(|(b, _)| *b);
+            for (_, batch) in written {
                 let batch = batch?;
                 out.extend_from_slice(&batch.bytes);
                 for (n, refs) in batch.outlines {

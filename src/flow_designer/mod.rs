@@ -72,9 +72,23 @@ fn beside_key_scan<T>(
     if source.text.len() < LARGE {
         return read();
     }
+    beside(read, || spans.gives_a_key_twice(&source.text)).0
+}
+
+/// `here` on this thread and `there` on a thread started beside it, at once; when no thread can
+/// be started (a process limit), `there` after `here`, on this thread.
+pub(crate) fn beside<A, B: Send>(here: impl FnOnce() -> A, there: impl Fn() -> B + Sync) -> (A, B) {
     std::thread::scope(|scope| {
-        scope.spawn(|| spans.gives_a_key_twice(&source.text));
-        read()
+        let started = std::thread::Builder::new().spawn_scoped(scope, &there);
+        let done_here = here();
+        let done_there = match started {
+            Ok(thread) => match thread.join() {
+                Ok(done) => done,
+                Err(panic) => std::panic::resume_unwind(panic),
+            },
+            Err(_) => there(),
+        };
+        (done_here, done_there)
     })
 }
 

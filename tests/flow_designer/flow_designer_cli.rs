@@ -886,3 +886,76 @@ fn an_export_giving_a_key_twice_is_refused_and_its_values_hidden() {
         assert!(!shown(&out).contains("open-sesame"), "{}", shown(&out));
     }
 }
+
+/// Where no thread can be started (a process limit), building and checking Flow Designer files
+/// do all their work on the one thread: the same output, never a panic. Run as an unprivileged
+/// user under `prlimit --nproc=1`, which root is exempt from; where the tests do not run as root
+/// this says it is skipped, and fails under CI=true.
+#[cfg(unix)]
+#[test]
+fn without_threads_flow_designer_files_are_built_and_checked_on_one() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    use std::os::unix::process::CommandExt;
+    let root_user = std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0);
+    let prlimit = Path::new("/usr/bin/prlimit");
+    if !root_user || !prlimit.exists() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI runs this as root with prlimit"
+        );
+        eprintln!("skipped: needs root and /usr/bin/prlimit");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    std::fs::copy(
+        fd_fixture("specs/subflow.toml"),
+        dir.path().join("subflow.toml"),
+    )
+    .unwrap();
+    // Over a megabyte: its keys given twice are looked for on a thread of their own.
+    let export = std::fs::read_to_string(fd_fixture("exports/token-subflow.json")).unwrap();
+    let large = format!("{{{}{}", " ".repeat(1 << 20), &export[1..]);
+    std::fs::write(dir.path().join("large.json"), large).unwrap();
+    let run = |limited: bool, args: &[&str]| {
+        let output = args.iter().position(|a| *a == "-o").map(|i| args[i + 1]);
+        if let Some(output) = output {
+            let _ = std::fs::remove_file(dir.path().join(output));
+        }
+        let mut command = match limited {
+            true => {
+                let mut c = Command::new(prlimit);
+                c.arg("--nproc=1").arg(env!("CARGO_BIN_EXE_wxcflow"));
+                c.uid(65534).gid(65534);
+                c
+            }
+            false => Command::new(env!("CARGO_BIN_EXE_wxcflow")),
+        };
+        let out = command
+            .args(args)
+            .current_dir(dir.path())
+            .env_remove("RUST_BACKTRACE")
+            .output()
+            .unwrap();
+        let written = output.and_then(|output| std::fs::read(dir.path().join(output)).ok());
+        (transcript(&out), out.status.code(), written)
+    };
+    for args in [
+        &[
+            "build",
+            "subflow.toml",
+            "--target",
+            "flow-designer",
+            "-o",
+            "out.json",
+        ][..],
+        &["check", "large.json"],
+        &["check", "subflow.toml"],
+        &["inspect", "large.json"],
+    ] {
+        let alone = run(true, args);
+        let beside = run(false, args);
+        assert!(!alone.0.contains("panicked"), "{args:?}: {}", alone.0);
+        assert_eq!(alone, beside, "{args:?}");
+    }
+}
