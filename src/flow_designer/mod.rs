@@ -67,13 +67,15 @@ fn beside_key_scan<T>(
     spans: &locate::SpanCell,
     read: impl FnOnce() -> T,
 ) -> T {
-    // Below this, a thread costs more than the pass it runs.
-    const LARGE: usize = 1 << 20;
-    if source.text.len() < LARGE {
+    if source.text.len() < LARGE_EXPORT {
         return read();
     }
     beside(read, || spans.gives_a_key_twice(&source.text)).0
 }
+
+/// The size from which an export is read with a second thread beside the reading: below it, a
+/// thread costs more than the pass it runs.
+pub(crate) const LARGE_EXPORT: usize = 1 << 20;
 
 /// `here` on this thread and `there` on a thread started beside it, at once; when no thread can
 /// be started (a process limit), `there` after `here`, on this thread.
@@ -422,6 +424,15 @@ pub(crate) fn export_schema_problems_parsed(
         let widget = serde_json::from_str::<serde_json::Value>(text).ok()?;
         Some((path, at, widget))
     };
+    let accepted = parsed.as_ref().is_some_and(|parsed| {
+        parsed.exact
+            && parsed.broken_widgets.is_empty()
+            && parsed.accepted_without_widgets == Some(true)
+    });
+    if accepted {
+        // Nothing to say (and nothing to find out of what may be shown).
+        return Vec::new();
+    }
     let parsed = parsed.filter(|parsed| parsed.exact).and_then(|parsed| {
         let broken: Option<Vec<_>> = parsed.broken_widgets.into_iter().map(reread).collect();
         Some((broken?, parsed.value))

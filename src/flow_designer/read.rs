@@ -156,6 +156,9 @@ pub(crate) struct Parsed {
     /// False when a member on the way to a widget is given twice: the JSON then holds only
     /// the last, which the widgets' checks cannot tell, so the file is checked whole.
     pub(crate) exact: bool,
+    /// Whether the schema, the widgets aside, accepts `value`, when it was found as the file
+    /// was read.
+    pub(crate) accepted_without_widgets: Option<bool>,
 }
 
 /// [`read_export_in`] for a check against the schema: with `validator`, each diagram widget is
@@ -198,11 +201,21 @@ fn read_export_with(
         places: Places::new(&source.text, spans),
         problems: Vec::new(),
     };
-    let flow = reader.flow(&value);
+    // For a check of a large export, whether the schema accepts it (widgets aside, each
+    // checked as it was read) is found on another thread while the model is read.
+    let accepts = |validator: &FdValidator| validator.accepts_without_widgets(&value);
+    let (flow, accepted) = match validator {
+        Some(validator) if source.text.len() >= super::LARGE_EXPORT => {
+            let (flow, accepted) = super::beside(|| reader.flow(&value), || accepts(validator));
+            (flow, Some(accepted))
+        }
+        _ => (reader.flow(&value), None),
+    };
     let parsed = checking.map(|checking| Parsed {
         value,
         broken_widgets: checking.broken.into_inner(),
         exact: checking.exact.get(),
+        accepted_without_widgets: accepted,
     });
     (Some(flow), reader.problems, parsed)
 }

@@ -197,6 +197,14 @@ impl FdValidator {
         violations_of(validator, value, hides)
     }
 
+    /// Whether the schema accepts `value`, its diagrams' widgets aside (checked on their own,
+    /// [`FdValidator::widget_violations`]).
+    pub(crate) fn accepts_without_widgets(&self, value: &Value) -> bool {
+        self.without_widgets
+            .get_or_init(|| without(&[WIDGETS]))
+            .is_valid(value)
+    }
+
     /// Every violation, as `instance path: message`, sorted.
     pub fn validate(&self, value: &Value) -> Vec<String> {
         self.validate_hiding(value, &|_| false)

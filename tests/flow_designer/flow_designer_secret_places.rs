@@ -378,16 +378,27 @@ fn check_reports_the_schema_violation_push_refuses_located_and_masked() {
         serde_json::to_string_pretty(&export).unwrap(),
     )
     .unwrap();
-    let check = wxcflow(dir.path(), &["check", "num.json"]);
-    assert_eq!(check.status.code(), Some(1));
-    let text = shown(&check);
-    assert!(!text.contains(secret));
-    let violation: String = text
-        .split("\n\n")
-        .find(|d| d.contains("breaks the Flow Designer schema"))
-        .unwrap_or_else(|| panic!("{text}"))
-        .to_string();
-    insta::assert_snapshot!("check_export_schema_violation", violation);
+    // The same past a megabyte, whose schema check starts beside its reading: blank lines
+    // after it, so that its lines are still short enough to be quoted, and numbered the same.
+    let text = serde_json::to_string_pretty(&export).unwrap();
+    let large = format!("{text}{}", format!("\n{}", " ".repeat(63)).repeat(1 << 14));
+    std::fs::write(dir.path().join("large.json"), large).unwrap();
+    let violation = |file: &str| {
+        let check = wxcflow(dir.path(), &["check", file]);
+        assert_eq!(check.status.code(), Some(1));
+        let text = shown(&check);
+        assert!(!text.contains(secret));
+        text.split("\n\n")
+            .find(|d| d.contains("breaks the Flow Designer schema"))
+            .unwrap_or_else(|| panic!("{text}"))
+            .to_string()
+    };
+    let small = violation("num.json");
+    assert_eq!(
+        violation("large.json").replace("large.json", "num.json"),
+        small
+    );
+    insta::assert_snapshot!("check_export_schema_violation", small);
 }
 
 /// A spec decompiled from an export holding a secure variable, with `edit` applied to it.
