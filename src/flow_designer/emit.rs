@@ -1010,7 +1010,8 @@ impl Writer<'_, '_> {
                 }
             };
             let mut written = std::thread::scope(|scope| {
-                let helpers: Vec<_> = (1..threads)
+                // No more threads than batches: a small flow's one batch is written here.
+                let helpers: Vec<_> = (1..threads.min(batches.len()))
                     .filter_map(|_| std::thread::Builder::new().spawn_scoped(scope, work).ok())
                     .collect();
                 let mut done = work();
