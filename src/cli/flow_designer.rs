@@ -35,7 +35,9 @@ fn read_fd(s: &Session, path: &Path) -> Result<Option<FdSource>, Failure> {
     let Some(kind) = InputKind::flow_designer(&bytes) else {
         return Ok(None);
     };
-    let source = read_fd_source(s, path)?;
+    // The bytes told apart are the text read: the file is read once (an export can be
+    // hundreds of megabytes, and a file read twice may have changed in between).
+    let source = fd_source(path, super::io::text_of(path, bytes)?);
     Ok(Some(FdSource { source, kind }))
 }
 
