@@ -101,7 +101,7 @@ fn shown_line(source: &SourceFile, span: &Span) -> Option<ShownLine> {
     if source.unquoted {
         return None;
     }
-    let start = *source.line_starts.get(span.line.checked_sub(1)?)?;
+    let start = *source.line_starts().get(span.line.checked_sub(1)?)?;
     let end = source.text[start..]
         .find('\n')
         .map_or(source.text.len(), |i| start + i);

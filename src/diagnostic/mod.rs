@@ -242,8 +242,10 @@ pub struct SourceFile {
     pub name: String,
     /// The whole text, as read.
     pub text: String,
-    /// Byte offset of each line's start, so that locating a span is a binary search.
-    line_starts: Vec<usize>,
+    /// Byte offset of each line's start, so that locating a span is a binary search: found
+    /// when a span is first located (a file read without a problem to place, an export of
+    /// 150 MB among them, never needs them).
+    line_starts: std::sync::OnceLock<Vec<usize>>,
     /// Byte ranges that hold secret values (a secret written literally): a quoted line shows
     /// them as the mask.
     secret: Vec<Range<usize>>,
@@ -274,21 +276,26 @@ type Read = (String, Vec<u32>);
 impl SourceFile {
     /// A named text, indexed by line so that spans can be located.
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
-        let text = text.into();
-        // memchr's search: a Flow Designer export of 150 MB has 4.8 million lines, whose
-        // starts `str::match_indices` took a tenth of a second to find.
-        let line_starts = std::iter::once(0)
-            .chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1))
-            .collect();
         SourceFile {
             name: name.into(),
-            text,
-            line_starts,
+            text: text.into(),
+            line_starts: Default::default(),
             secret: Vec::new(),
             secret_index: Default::default(),
             last_literal: Default::default(),
             unquoted: false,
         }
+    }
+
+    /// Byte offset of each line's start.
+    pub(crate) fn line_starts(&self) -> &[usize] {
+        self.line_starts.get_or_init(|| {
+            // memchr's search: a Flow Designer export of 150 MB has 4.8 million lines, whose
+            // starts `str::match_indices` took a tenth of a second to find.
+            std::iter::once(0)
+                .chain(memchr::memchr_iter(b'\n', self.text.as_bytes()).map(|i| i + 1))
+                .collect()
+        })
     }
 
     /// The text with every hidden range shown as the mask, for printing a whole file.
@@ -319,7 +326,7 @@ impl SourceFile {
         if self.unquoted {
             return (place.line, 1);
         }
-        let line_start = self.line_starts[place.line - 1];
+        let line_start = self.line_starts()[place.line - 1];
         let target = place.bytes.start;
         let mask_width = crate::secret::MASK.chars().count();
         let mut column = 1;
@@ -453,8 +460,9 @@ impl SourceFile {
     pub fn span(&self, bytes: Range<usize>) -> Span {
         let start = floor_char_boundary(&self.text, bytes.start.min(self.text.len()));
         let end = floor_char_boundary(&self.text, bytes.end.clamp(start, self.text.len()));
-        let line = self.line_starts.partition_point(|&s| s <= start);
-        let line_start = self.line_starts[line - 1];
+        let line_starts = self.line_starts();
+        let line = line_starts.partition_point(|&s| s <= start);
+        let line_start = line_starts[line - 1];
         // A byte order mark is no column: editors do not show it.
         let column = self.text[line_start..start]
             .trim_start_matches('\u{feff}')
