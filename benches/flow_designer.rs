@@ -79,13 +79,20 @@ fn read_and_check(c: &mut Criterion) {
     for nodes in [1000, 2000] {
         let source = export(nodes);
         group.throughput(Throughput::Elements(nodes as u64));
-        // What `check` does: recognise, read with the file's places, lint, place.
+        // What `check` does: read with the file's places, telling its kind from the reading,
+        // lint, place.
         let compiler = wxcflow::Compiler::new();
         group.bench_with_input(BenchmarkId::new("check", nodes), &source, |b, source| {
             b.iter(|| {
-                let kind = wxcflow::InputKind::detect(source.text.as_bytes());
-                assert_eq!(kind, wxcflow::InputKind::FlowDesignerExport);
-                compiler.check_flow_designer(kind, black_box(source.clone()))
+                let checked = compiler.check_flow_designer(None, black_box(source.clone()));
+                assert!(
+                    matches!(
+                        checked,
+                        Some((wxcflow::InputKind::FlowDesignerExport, _, _))
+                    ),
+                    "told an export"
+                );
+                checked
             })
         });
         // Every activity renamed: 1.5 unknown names an activity, each with its suggestion.
@@ -96,7 +103,7 @@ fn read_and_check(c: &mut Criterion) {
             |b, source| {
                 b.iter(|| {
                     compiler.check_flow_designer(
-                        wxcflow::InputKind::FlowDesignerExport,
+                        Some(wxcflow::InputKind::FlowDesignerExport),
                         black_box(source.clone()),
                     )
                 })

@@ -24,6 +24,15 @@ pub enum InputKind {
     Other,
 }
 
+impl From<crate::flow_designer::FileKind> for InputKind {
+    fn from(kind: crate::flow_designer::FileKind) -> InputKind {
+        match kind {
+            crate::flow_designer::FileKind::Export => InputKind::FlowDesignerExport,
+            crate::flow_designer::FileKind::Spec => InputKind::FlowDesignerSpec,
+        }
+    }
+}
+
 impl InputKind {
     /// Tells what `bytes` are: Flow Designer files first (an export is JSON, a Flow Designer
     /// spec TOML), then `.workflow` exports by their look, then flow documents and specs.

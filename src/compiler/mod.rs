@@ -236,16 +236,21 @@ impl Compiler {
 
     /// Checks a Flow Designer file (`kind` an export or a spec), read once: what the lint
     /// finds and, for a spec, what the schema refuses in the file it would write; with the file
-    /// as the diagnostics quote it (secret values hidden, columns counted as shown).
+    /// as the diagnostics quote it (secret values hidden, columns counted as shown), and its
+    /// kind. With no `kind`, the file's kind is told as it is read (an export's from the
+    /// reading's own parse, which saves telling a large one apart first), and `None` comes
+    /// back when it is no Flow Designer file; with a kind, it never does.
     pub fn check_flow_designer(
         &self,
-        kind: InputKind,
+        kind: Option<InputKind>,
         source: SourceFile,
-    ) -> (Vec<Diagnostic>, fd::quote::Quoted) {
+    ) -> Option<(InputKind, Vec<Diagnostic>, fd::quote::Quoted)> {
         let validator = self.fd_validator();
         // The quote keeps the file rather than a copy (an export can be hundreds of megabytes);
         // an export's JSON is parsed once, for the reader and the schema check.
-        let (read, quoted, parsed) = fd::read_quoted_checked(source, validator);
+        let (told, read, quoted, parsed) =
+            fd::read_quoted_checked(source, validator, kind.is_none())?;
+        let kind = kind.unwrap_or_else(|| told.into());
         let diagnostics = match read {
             Ok(flow) => {
                 // What push refuses, check reports (after what the lint finds). The lint runs on
@@ -272,7 +277,23 @@ impl Compiler {
             }
             Err(problems) => problems,
         };
-        (diagnostics, quoted)
+        Some((kind, diagnostics, quoted))
+    }
+
+    /// Reads a Flow Designer file into the model, with the file as diagnostics quote it (see
+    /// [`FdFlow::read_quoted_owned`](crate::FdFlow::read_quoted_owned)) and its kind, told as
+    /// it is read (an export's from the reading's own parse); `None` when it is no Flow
+    /// Designer file.
+    pub fn read_flow_designer(
+        &self,
+        source: SourceFile,
+    ) -> Option<(
+        InputKind,
+        Result<fd::model::FdFlow, Vec<Diagnostic>>,
+        fd::quote::Quoted,
+    )> {
+        let (kind, read, quoted) = fd::read_quoted_told(source)?;
+        Some((kind.into(), read, quoted))
     }
 
     /// Lowers the flow of a flow document read from a file to a Flow Designer SUBFLOW (there is

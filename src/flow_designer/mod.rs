@@ -53,10 +53,33 @@ pub(crate) fn read_any_partial(source: &SourceFile) -> (Option<FdFlow>, Vec<Diag
 /// as an export (no spec does), without recognising it first: the reader says what is wrong
 /// with it.
 fn read_any_in(source: &SourceFile, spans: &locate::SpanCell) -> (Option<FdFlow>, Vec<Diagnostic>) {
+    read_any_told(source, spans, false).map_or_else(
+        || (None, Vec::new()),
+        |(_, flow, problems)| (flow, problems),
+    )
+}
+
+/// What kind of Flow Designer file a file is ([`crate::InputKind::flow_designer`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FileKind {
+    Export,
+    Spec,
+}
+
+/// [`read_any_in`] of a file not told apart first (`tell`): its kind comes with the reading
+/// (an export's from the reading's own parse), `None` when it is no Flow Designer file.
+fn read_any_told(
+    source: &SourceFile,
+    spans: &locate::SpanCell,
+    tell: bool,
+) -> Option<(FileKind, Option<FdFlow>, Vec<Diagnostic>)> {
     if is_spec_text(source) {
-        return spec::read_spec_partial(source);
+        let (flow, problems) = spec::read_spec_partial(source);
+        return Some((FileKind::Spec, flow, problems));
     }
-    beside_key_scan(source, spans, || read::read_export_in(source, spans))
+    beside_key_scan(source, spans, || {
+        read::read_export_told(source, spans, tell)
+    })
 }
 
 /// `read` of an export, with whether its JSON gives a key twice (which its quote asks) found
@@ -115,26 +138,48 @@ fn is_spec_text(source: &SourceFile) -> bool {
 
 /// [`read_quoted_owned`] for a check against the schema: an export's JSON is read once, for
 /// the reader and for the schema check ([`export_schema_problems_parsed`]).
+/// `tell`: the file was not told apart first; its kind comes with the reading, and `None`
+/// when it is no Flow Designer file.
 pub(crate) fn read_quoted_checked(
     source: SourceFile,
     validator: &FdValidator,
-) -> (
+    tell: bool,
+) -> Option<CheckedRead> {
+    let spans = locate::SpanCell::default();
+    let read = if is_spec_text(&source) {
+        let (flow, problems) = spec::read_spec_partial(&source);
+        Some((FileKind::Spec, flow, problems, None))
+    } else {
+        beside_key_scan(&source, &spans, || {
+            read::read_export_checked(&source, &spans, validator, tell)
+        })
+    };
+    let (kind, flow, problems, parsed) = read?;
+    let (read, quoted) = quote_read(source, flow, problems, spans);
+    Some((kind, read, quoted, parsed))
+}
+
+/// What [`read_quoted_checked`] reads: the file's kind, the model or the problems, the file as
+/// diagnostics quote it, and an export's JSON for its schema check.
+pub(crate) type CheckedRead = (
+    FileKind,
     Result<FdFlow, Vec<Diagnostic>>,
     quote::Quoted,
     Option<read::Parsed>,
-) {
+);
+
+/// [`FdFlow::read_quoted_owned`] of a file not told apart first: its kind comes with the
+/// reading, and `None` when it is no Flow Designer file.
+pub(crate) fn read_quoted_told(source: SourceFile) -> Option<ToldRead> {
     let spans = locate::SpanCell::default();
-    let (flow, problems, parsed) = if is_spec_text(&source) {
-        let (flow, problems) = spec::read_spec_partial(&source);
-        (flow, problems, None)
-    } else {
-        beside_key_scan(&source, &spans, || {
-            read::read_export_checked(&source, &spans, validator)
-        })
-    };
-    let (read, quoted) = quote_read(source, flow, problems, spans);
-    (read, quoted, parsed)
+    let (kind, flow, problems) = read_any_told(&source, &spans, true)?;
+    let (read, quoted) = refusing_keys_given_twice(quote_read(source, flow, problems, spans));
+    Some((kind, read, quoted))
 }
+
+/// What [`read_quoted_told`] reads: the file's kind, the model or the problems, and the file
+/// as diagnostics quote it.
+pub(crate) type ToldRead = (FileKind, Result<FdFlow, Vec<Diagnostic>>, quote::Quoted);
 
 /// Reads either kind of file, with the file as diagnostics about it quote it: secret values
 /// hidden by their place, and the read problems placed in it (columns counted as shown). The
@@ -767,7 +812,7 @@ mod tests {
     fn both_ways(text: &str) -> (Vec<Diagnostic>, Vec<Diagnostic>) {
         let validator = FdValidator::new();
         let source = SourceFile::new("broken.json", text);
-        let (read, quoted, parsed) = read_quoted_checked(source, &validator);
+        let (_, read, quoted, parsed) = read_quoted_checked(source, &validator, false).unwrap();
         let flow = read.unwrap_or_else(|problems| panic!("read: {problems:?}"));
         let once = export_schema_problems_parsed(&quoted, &flow, &validator, parsed);
         let whole = export_schema_problems(&quoted, &flow, &validator);
@@ -869,12 +914,95 @@ mod tests {
         );
         let validator = FdValidator::new();
         let source = SourceFile::new("twice.json", text.as_str());
-        let (_, _, parsed) = read_quoted_checked(source, &validator);
+        let (_, _, _, parsed) = read_quoted_checked(source, &validator, false).unwrap();
         let parsed = parsed.unwrap();
         assert!(!parsed.exact);
         assert!(!parsed.broken_widgets.is_empty());
         let (once, whole) = both_ways(&text);
         assert_eq!(once, whole);
         assert!(once.is_empty());
+    }
+
+    /// What reading a file not told apart first says it is, as `InputKind::flow_designer` would.
+    fn told(text: &str) -> Option<FileKind> {
+        let source = SourceFile::new("told.json", text);
+        let spans = locate::SpanCell::default();
+        let plain = read_any_told(&source, &spans, true).map(|(kind, _, _)| kind);
+        let validator = FdValidator::new();
+        let checked = read_quoted_checked(source, &validator, true).map(|(k, ..)| k);
+        assert_eq!(plain, checked, "{text}");
+        plain
+    }
+
+    #[test]
+    fn a_file_read_untold_is_the_kind_it_is_told_apart_as() {
+        let texts = [
+            EXPORT.to_string(),
+            // Valid JSON that is no export: a flow document, a list, an object of other things.
+            r#"{"name": "f", "flow": {"nodes": []}}"#.to_string(),
+            r#"{"process": [], "diagram": {}}"#.to_string(),
+            r#"{"process": {}, "other": 1}"#.to_string(),
+            // A member given twice counts as given last.
+            r#"{"process": {}, "variables": [], "process": 1}"#.to_string(),
+            r#"{"process": 1, "variables": [], "process": {}}"#.to_string(),
+            // Broken JSON: told by what it holds.
+            EXPORT.replacen('{', "{,", 2),
+            r#"{"process": {"activities": {}}, "diagram": "#.to_string(),
+            r#"{"process": {}, "diagram": {} x"#.to_string(),
+            "{\n[flow_designer]\nname = \"x\"\n".to_string(),
+            // JSON serde_json skips but does not read (a number out of range).
+            r#"{"process": {}, "diagram": {}, "n": 1e999}"#.to_string(),
+            "[flow_designer]\nname = \"spec\"\n".to_string(),
+            "name = \"a Webex Connect spec\"\n".to_string(),
+        ];
+        for text in &texts {
+            assert_eq!(told(text), read::kind_of(text), "{text}");
+        }
+        assert_eq!(told(EXPORT), Some(FileKind::Export));
+        assert_eq!(told(r#"{"process": [], "diagram": {}}"#), None);
+    }
+
+    /// A top-level JSON object of the members that tell an export apart, each of any shape,
+    /// given twice or not, and the text perhaps cut short.
+    fn top_level() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let key = prop_oneof![
+            Just("process"),
+            Just("diagram"),
+            Just("variables"),
+            Just("activities"),
+            Just("name"),
+        ];
+        let value = prop_oneof![
+            Just("{}".to_string()),
+            Just(r#"{"activities": {"a": {"x": [1, 2]}}}"#.to_string()),
+            Just("[]".to_string()),
+            Just("1".to_string()),
+            Just(r#""process""#.to_string()),
+            Just("null".to_string()),
+        ];
+        (
+            proptest::collection::vec((key, value), 0..6),
+            proptest::option::of(0usize..200),
+        )
+            .prop_map(|(members, cut)| {
+                let members: Vec<String> = members
+                    .iter()
+                    .map(|(k, v)| format!("\"{k}\": {v}"))
+                    .collect();
+                let text = format!("{{{}}}", members.join(", "));
+                match cut {
+                    Some(at) if at < text.len() => text[..at].to_string(),
+                    _ => text,
+                }
+            })
+    }
+
+    proptest::proptest! {
+        /// Told as it is read, a file is the kind telling it apart first says it is.
+        #[test]
+        fn any_top_level_read_untold_is_told_as_before(text in top_level()) {
+            proptest::prop_assert_eq!(told(&text), read::kind_of(&text));
+        }
     }
 }

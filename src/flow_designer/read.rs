@@ -3,6 +3,7 @@
 use super::locate::{Places, SpanCell, Step};
 use super::model::*;
 use super::schema::{empty, widget_outline, FdValidator};
+use super::FileKind;
 use crate::diagnostic::{Code, Diagnostic, SourceFile};
 use crate::fd_path;
 use serde_json::{Map, Value};
@@ -139,8 +140,21 @@ pub(crate) fn read_export_in(
     source: &SourceFile,
     spans: &SpanCell,
 ) -> (Option<FdFlow>, Vec<Diagnostic>) {
-    let (flow, problems, _) = read_export_with(source, spans, None);
-    (flow, problems)
+    read_export_told(source, spans, false).map_or_else(
+        || (None, Vec::new()),
+        |(_, flow, problems)| (flow, problems),
+    )
+}
+
+/// [`read_export_in`] of a file not told apart first (`tell`): what kind of Flow Designer file
+/// it is comes with the reading, `None` when it is none (and nothing more is read of it).
+pub(crate) fn read_export_told(
+    source: &SourceFile,
+    spans: &SpanCell,
+    tell: bool,
+) -> Option<(FileKind, Option<FdFlow>, Vec<Diagnostic>)> {
+    let (kind, flow, problems, _) = read_export_with(source, spans, None, tell)?;
+    Some((kind, flow, problems))
 }
 
 /// What the schema check of an export keeps from the reader's one parse of it: the JSON the
@@ -163,37 +177,72 @@ pub(crate) struct Parsed {
 
 /// [`read_export_in`] for a check against the schema: with `validator`, each diagram widget is
 /// checked as it is read and the JSON kept for the rest of the check ([`Parsed`]).
+/// `tell`: as for [`read_export_told`].
 pub(crate) fn read_export_checked(
     source: &SourceFile,
     spans: &SpanCell,
     validator: &FdValidator,
-) -> (Option<FdFlow>, Vec<Diagnostic>, Option<Parsed>) {
-    read_export_with(source, spans, Some(validator))
+    tell: bool,
+) -> Option<ExportRead> {
+    read_export_with(source, spans, Some(validator), tell)
+}
+
+/// What reading an export gives: its kind, the model as far as it reads, its problems, and,
+/// for a check against the schema, its JSON ([`Parsed`]).
+pub(crate) type ExportRead = (FileKind, Option<FdFlow>, Vec<Diagnostic>, Option<Parsed>);
+
+/// What kind of Flow Designer file `text` is, if any, as [`crate::InputKind::flow_designer`]
+/// tells it.
+pub(crate) fn kind_of(text: &str) -> Option<FileKind> {
+    if is_export(text.as_bytes()) {
+        Some(FileKind::Export)
+    } else {
+        super::spec::is_spec(text).then_some(FileKind::Spec)
+    }
+}
+
+/// Whether JSON read whole is an export's, as [`is_export`] tells valid JSON: an object whose
+/// `process` is an object (a member given twice counts as given last, as here), with a
+/// `diagram` or `variables` member.
+fn has_export_shape(value: &Value) -> bool {
+    value.get("process").is_some_and(Value::is_object)
+        && (value.get("diagram").is_some() || value.get("variables").is_some())
 }
 
 fn read_export_with(
     source: &SourceFile,
     spans: &SpanCell,
     validator: Option<&FdValidator>,
-) -> (Option<FdFlow>, Vec<Diagnostic>, Option<Parsed>) {
+    tell: bool,
+) -> Option<ExportRead> {
+    // Told from the reading's own parse when the JSON reads (a whole pass over a file of
+    // hundreds of megabytes saved: `is_export` of JSON that reads is its shape), and as
+    // `kind_of` tells it when it does not.
+    let told = |value: Option<&Value>| match (tell, value) {
+        (false, _) => Some(FileKind::Export),
+        (true, Some(value)) if has_export_shape(value) => Some(FileKind::Export),
+        (true, Some(_)) => super::spec::is_spec(&source.text).then_some(FileKind::Spec),
+        (true, None) => kind_of(&source.text),
+    };
     if let Some(d) = crate::flow::limits::too_large_fd(&source.name, source.text.len()) {
-        return (None, vec![d], None);
+        return Some((told(None)?, None, vec![d], None));
     }
     let checking = validator.map(|validator| Checking {
         validator,
         broken: std::cell::RefCell::new(Vec::new()),
         exact: std::cell::Cell::new(true),
     });
-    let value: Value = match parse(&source.text, checking.as_ref()) {
-        Ok(value) => value,
+    let (kind, value) = match parse(&source.text, checking.as_ref()) {
+        Ok(value) => (told(Some(&value))?, value),
         Err(e) => {
+            let kind = told(None)?;
             let offset = offset_of(&source.text, e.line(), e.column());
             let d = Diagnostic::new(
                 Code::InvalidFlowDesigner,
                 format!("invalid JSON: {}", json_error(&e)),
             )
             .with_span(Some(source.span(offset..offset)));
-            return (None, vec![d], None);
+            return Some((kind, None, vec![d], None));
         }
     };
     let mut reader = Reader {
@@ -217,7 +266,7 @@ fn read_export_with(
         exact: checking.exact.get(),
         accepted_without_widgets: accepted,
     });
-    (Some(flow), reader.problems, parsed)
+    Some((kind, Some(flow), reader.problems, parsed))
 }
 
 /// An export's JSON as the reader needs it: every value, but of the diagram's widgets only each
