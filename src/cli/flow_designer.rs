@@ -67,7 +67,7 @@ fn read_fd_as(s: &Session, path: &Path, model: bool) -> Result<Option<FdSource>,
             Ok(text) => {
                 return Ok(
                     match s.compiler().read_flow_designer(fd_source(path, text)) {
-                        Some((kind, read, quoted)) => {
+                        Ok((kind, read, quoted)) => {
                             let told = FdSource {
                                 kind,
                                 file: FdFile::Read(Box::new((read, quoted))),
@@ -81,7 +81,7 @@ fn read_fd_as(s: &Session, path: &Path, model: bool) -> Result<Option<FdSource>,
                                 _ => told,
                             })
                         }
-                        None => None,
+                        Err(_) => None,
                     },
                 );
             }
@@ -161,22 +161,28 @@ fn read_model(s: &Session, f: FdSource, failure: Failure) -> Result<(FdFlow, Quo
 }
 
 pub(super) fn inspect(s: &Session, files: &[PathBuf], format: Format) -> Option<Outcome> {
-    let mut read = Vec::new();
+    // Every file is known to be a Flow Designer file before anything is said of any. One read
+    // as it was told apart is held as its summary, its model dropped, so that inspecting many
+    // large exports holds no more than their texts would.
+    let mut held = Vec::new();
     for path in files {
         match read_fd_model(s, path) {
-            Ok(Some(f)) => read.push(f),
+            Ok(Some(f)) => held.push(Inspected::of(f)),
             Ok(None) => return None,
             Err(failure) => return Some(Err(failure)),
         }
     }
     let mut reports = Vec::new();
     let mut failed = false;
-    for f in read {
-        let kind = if f.kind == InputKind::FlowDesignerSpec {
-            "spec"
-        } else {
-            "export"
+    for item in held {
+        let f = match item {
+            Inspected::Summary(name, summary) => {
+                reports.push((name, Some(summary)));
+                continue;
+            }
+            Inspected::File(f) => f,
         };
+        let kind = inspect_kind(f.kind);
         let read = match f.file {
             FdFile::Text(source) => fd::model::FdFlow::read_quoted_owned(source),
             FdFile::Read(read) => *read,
@@ -219,21 +225,84 @@ pub(super) fn inspect(s: &Session, files: &[PathBuf], format: Format) -> Option<
     })
 }
 
+/// A Flow Designer file as `inspect` holds it until every file is known to be one: the summary
+/// of one that read as it was told apart, or the file.
+enum Inspected {
+    Summary(String, fd::inspect::Summary),
+    File(FdSource),
+}
+
+impl Inspected {
+    fn of(f: FdSource) -> Inspected {
+        let kind = f.kind;
+        match f.file {
+            FdFile::Read(read) => match *read {
+                (Ok(flow), quoted) => {
+                    Inspected::Summary(quoted.source.name, flow.summary(inspect_kind(kind)))
+                }
+                read => Inspected::File(FdSource {
+                    kind,
+                    file: FdFile::Read(Box::new(read)),
+                }),
+            },
+            file => Inspected::File(FdSource { kind, file }),
+        }
+    }
+}
+
+/// How `inspect` names a Flow Designer file's kind.
+fn inspect_kind(kind: InputKind) -> &'static str {
+    if kind == InputKind::FlowDesignerSpec {
+        "spec"
+    } else {
+        "export"
+    }
+}
+
 /// `kind`: what [`InputKind::detect`] said of `bytes`.
 pub(super) fn textconv(s: &Session, path: &Path, bytes: &[u8], kind: InputKind) -> Option<Outcome> {
     if !kind.is_flow_designer() {
         return None;
     }
     let source = fd_source(path, String::from_utf8_lossy(bytes).into_owned());
-    // A file that does not read is shown as it is, as for specs, but for its secret values.
-    let shown = match fd::model::FdFlow::read_quoted(&source) {
+    Some(show_textconv(
+        s,
+        fd::model::FdFlow::read_quoted_owned(source),
+    ))
+}
+
+/// Prints what `textconv` shows of a Flow Designer file read.
+fn show_textconv(s: &Session, read: (Result<FdFlow, Vec<Diagnostic>>, Quoted)) -> Outcome {
+    let shown = match read {
         (Ok(flow), _) => flow.textconv(),
-        // Read again as text that does not read: TOML is hidden from its first broken line on
-        // (what follows cannot be told apart), over what the partial reading hid.
+        // A file that does not read is shown as it is, as for specs, but for its secret
+        // values, read again as text that does not read: TOML is hidden from its first broken
+        // line on (what follows cannot be told apart), over what the partial reading hid.
         (Err(_), quoted) => fd::quote::unreadable(quoted.source).text(),
     };
     out!(s, "{}", diagnostic::printable(&shown));
-    Some(Ok(Done::Clean))
+    Ok(Done::Clean)
+}
+
+/// `textconv` of a file that may be an export ([`may_be_export`]), told apart by reading it
+/// (see [`read_fd_model`]); the bytes back, as they were, when it is no Flow Designer file or
+/// not UTF-8.
+pub(super) fn textconv_read(s: &Session, path: &Path, bytes: Vec<u8>) -> Result<Outcome, Vec<u8>> {
+    if !may_be_export(&bytes) {
+        return Err(bytes);
+    }
+    let marked = bytes.starts_with("\u{feff}".as_bytes());
+    let text = String::from_utf8(bytes).map_err(|e| e.into_bytes())?;
+    match s.compiler().read_flow_designer(fd_source(path, text)) {
+        Ok((_, read, quoted)) => Ok(show_textconv(s, (read, quoted))),
+        Err(source) => {
+            let mut text = source.text;
+            if marked {
+                text.insert(0, '\u{feff}');
+            }
+            Err(text.into_bytes())
+        }
+    }
 }
 
 /// One side of a Flow Designer diff: a Flow Designer file, or a Webex Connect spec or document
@@ -387,10 +456,14 @@ pub(super) fn diff(s: &Session, old: &Path, new: &Path, format: DiffFormat) -> O
             .ok()
             .is_some_and(|b| InputKind::flow_designer(&b).is_some())
     };
-    if !is_fd(old) && !is_fd(new) {
-        return None;
-    }
-    let (a, b) = match (side(s, old), side(s, new)) {
+    // An old side that reads as a Flow Designer file is read once, and tells this is their
+    // diff; any other (one that cannot be read among them) is told apart as before.
+    let old_side = match read_fd_model(s, old) {
+        Ok(Some(f)) => read_checked(s, f, Failure::Unusable(None)),
+        _ if !is_fd(old) && !is_fd(new) => return None,
+        _ => side(s, old),
+    };
+    let (a, b) = match (old_side, side(s, new)) {
         (Ok(a), Ok(b)) => (a, b),
         (Err(failure), _) | (_, Err(failure)) => return Some(Err(failure.of_diff_side())),
     };

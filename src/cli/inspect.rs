@@ -80,6 +80,11 @@ pub(super) fn textconv(s: &Session, path: &Path) -> Outcome {
             super::refuse_too_many_items(&path.display().to_string(), text)?;
         }
     }
+    // What may be an export is told apart by reading it; the bytes come back when it is not.
+    let bytes = match super::flow_designer::textconv_read(s, path, bytes) {
+        Ok(code) => return code,
+        Err(bytes) => bytes,
+    };
     let kind = InputKind::detect(&bytes);
     if let Some(code) = super::flow_designer::textconv(s, path, &bytes, kind) {
         return code;

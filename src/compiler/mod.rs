@@ -14,6 +14,14 @@ use crate::validate::DocumentValidator;
 use crate::{check, emit, render};
 use std::collections::BTreeMap;
 
+/// What [`Compiler::read_flow_designer`] reads: the file's kind, the model or the problems that
+/// kept it from being made, and the file as diagnostics quote it.
+type FdRead = (
+    InputKind,
+    Result<fd::model::FdFlow, Vec<Diagnostic>>,
+    fd::quote::Quoted,
+);
+
 /// The result of building one spec.
 #[derive(Debug)]
 pub struct Build {
@@ -282,18 +290,11 @@ impl Compiler {
 
     /// Reads a Flow Designer file into the model, with the file as diagnostics quote it (see
     /// [`FdFlow::read_quoted_owned`](crate::FdFlow::read_quoted_owned)) and its kind, told as
-    /// it is read (an export's from the reading's own parse); `None` when it is no Flow
-    /// Designer file.
-    pub fn read_flow_designer(
-        &self,
-        source: SourceFile,
-    ) -> Option<(
-        InputKind,
-        Result<fd::model::FdFlow, Vec<Diagnostic>>,
-        fd::quote::Quoted,
-    )> {
+    /// it is read (an export's from the reading's own parse); the file back, as the error, when
+    /// it is no Flow Designer file.
+    pub fn read_flow_designer(&self, source: SourceFile) -> Result<FdRead, Box<SourceFile>> {
         let (kind, read, quoted) = fd::read_quoted_told(source)?;
-        Some((kind.into(), read, quoted))
+        Ok((kind.into(), read, quoted))
     }
 
     /// Lowers the flow of a flow document read from a file to a Flow Designer SUBFLOW (there is

@@ -169,12 +169,14 @@ pub(crate) type CheckedRead = (
 );
 
 /// [`FdFlow::read_quoted_owned`] of a file not told apart first: its kind comes with the
-/// reading, and `None` when it is no Flow Designer file.
-pub(crate) fn read_quoted_told(source: SourceFile) -> Option<ToldRead> {
+/// reading, and the file back when it is no Flow Designer file.
+pub(crate) fn read_quoted_told(source: SourceFile) -> Result<ToldRead, Box<SourceFile>> {
     let spans = locate::SpanCell::default();
-    let (kind, flow, problems) = read_any_told(&source, &spans, true)?;
+    let Some((kind, flow, problems)) = read_any_told(&source, &spans, true) else {
+        return Err(Box::new(source));
+    };
     let (read, quoted) = refusing_keys_given_twice(quote_read(source, flow, problems, spans));
-    Some((kind, read, quoted))
+    Ok((kind, read, quoted))
 }
 
 /// What [`read_quoted_told`] reads: the file's kind, the model or the problems, and the file
