@@ -86,6 +86,16 @@ pub(crate) fn keys_given_twice(
 }
 
 fn lint_in(flow: &FdFlow, source: Option<&SourceFile>, places: Places) -> Vec<Diagnostic> {
+    lint_beside_from(flow, source, places, LINT_BESIDE)
+}
+
+/// [`lint_in`], names looked up on a second thread from `beside_from` activities on.
+fn lint_beside_from(
+    flow: &FdFlow,
+    source: Option<&SourceFile>,
+    places: Places,
+    beside_from: usize,
+) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let place = Place { source, places };
     for v in &flow.variables {
@@ -123,24 +133,50 @@ fn lint_in(flow: &FdFlow, source: Option<&SourceFile>, places: Places) -> Vec<Di
         }
     }
     let known = known_names(flow);
-    // Indexed on the first unknown name, once for all of them; a name read in several places
-    // is looked for once.
-    let suggestions = std::cell::OnceCell::new();
-    let said: std::cell::RefCell<std::collections::HashMap<String, Option<String>>> =
-        Default::default();
-    let suggest = |name: &str| {
-        if let Some(help) = said.borrow().get(name) {
-            return help.clone();
-        }
-        let help = suggestions
-            .get_or_init(|| crate::diagnostic::Suggestions::new(known.iter().copied()))
-            .suggest(name);
-        said.borrow_mut().insert(name.to_string(), help.clone());
-        help
+    let all = processes(flow);
+    let linted = || {
+        (all.iter())
+            .map(|(scope, process)| {
+                let mut found = Vec::new();
+                lint_process(flow, scope, process, &place, &mut found);
+                found
+            })
+            .collect::<Vec<_>>()
     };
-    for (scope, process) in processes(flow) {
-        lint_process(flow, &scope, process, &place, &mut out);
-        unknown_references(&known, &suggest, &scope, process, &place, &mut out);
+    let unknown = || {
+        // Indexed on the first unknown name, once for all of them; a name read in several
+        // places is looked for once.
+        let suggestions = std::cell::OnceCell::new();
+        let said: std::cell::RefCell<std::collections::HashMap<String, Option<String>>> =
+            Default::default();
+        let suggest = |name: &str| {
+            if let Some(help) = said.borrow().get(name) {
+                return help.clone();
+            }
+            let help = suggestions
+                .get_or_init(|| crate::diagnostic::Suggestions::new(known.iter().copied()))
+                .suggest(name);
+            said.borrow_mut().insert(name.to_string(), help.clone());
+            help
+        };
+        (all.iter())
+            .map(|(scope, process)| {
+                let mut found = Vec::new();
+                unknown_references(&known, &suggest, scope, process, &place, &mut found);
+                found
+            })
+            .collect::<Vec<_>>()
+    };
+    // A large flow's references are looked up on a second thread meanwhile.
+    let activities: usize = all.iter().map(|(_, p)| p.activities.len()).sum();
+    let (linted, unknown) = match activities >= beside_from {
+        true => super::beside(linted, unknown),
+        false => (linted(), unknown()),
+    };
+    // Each process's findings, then its unknown names, as one thread found them.
+    for (linted, unknown) in linted.into_iter().zip(unknown) {
+        out.extend(linted);
+        out.extend(unknown);
     }
     // In file order; the sort is stable, so unlocated ones keep the order found.
     out.sort_by_key(|d| {
@@ -150,6 +186,10 @@ fn lint_in(flow: &FdFlow, source: Option<&SourceFile>, places: Places) -> Vec<Di
     });
     out
 }
+
+/// The activities from which a flow's names are looked up on a second thread beside the rest
+/// of its lint: below, a thread costs more than it saves.
+const LINT_BESIDE: usize = 2_000;
 
 /// Every name an expression of `flow` may read: its variables and the activities of all its
 /// processes (an event flow reads the start activity's outputs, `NewPhoneContact.ANI`).
@@ -700,6 +740,32 @@ impl Place<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lint_with_names_looked_up_beside_finds_what_one_thread_finds() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/flow-designer");
+        let mut found = 0;
+        for sub in ["lint", "exports", "run"] {
+            let entries = std::fs::read_dir(format!("{dir}/{sub}")).unwrap();
+            for path in entries.map(|e| e.unwrap().path()) {
+                if path.extension().is_none_or(|x| x != "json") {
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap();
+                let source = SourceFile::new(path.display().to_string(), text);
+                let Ok(flow) = super::super::read::read_export(&source) else {
+                    continue;
+                };
+                let spans = crate::flow_designer::locate::SpanCell::default();
+                let places = || Places::new(&source.text, &spans);
+                let alone = lint_beside_from(&flow, Some(&source), places(), usize::MAX);
+                let beside = lint_beside_from(&flow, Some(&source), places(), 0);
+                assert_eq!(alone, beside, "{}", path.display());
+                found += alone.len();
+            }
+        }
+        assert!(found >= 10, "{found} findings");
+    }
 
     #[test]
     fn credential_names_are_told_by_their_last_word() {
