@@ -114,6 +114,20 @@ fn read_and_check(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("decompile", nodes), &flow, |b, flow| {
             b.iter(|| fd::model::FdFlow::decompile(black_box(flow), "chain.fd.json"))
         });
+        // A Flow Designer spec built back (what `decompile` checks before it writes one): its
+        // links were checked against a list of names, quadratic in the activities.
+        let spec = SourceFile::new("chain.toml", flow.decompile("chain.fd.json"));
+        group.bench_with_input(BenchmarkId::new("spec_build", nodes), &spec, |b, spec| {
+            b.iter(|| {
+                compiler.build_flow_designer(
+                    wxcflow::InputKind::FlowDesignerSpec,
+                    black_box(spec),
+                    None,
+                    &wxcflow::render::NoSecrets,
+                    &|_| Default::default(),
+                )
+            })
+        });
         group.bench_with_input(BenchmarkId::new("diff", nodes), &flow, |b, flow| {
             b.iter(|| fd::model::FdFlow::diff(black_box(flow), flow))
         });

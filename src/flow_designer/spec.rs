@@ -516,10 +516,13 @@ impl Cx<'_> {
             }
         }
         let names: Vec<&str> = activities.keys().map(|k| k.get_ref().as_str()).collect();
-        for (name, spec) in activities {
-            let activity = process.activity(name.get_ref()).cloned();
+        // Looked up by name for every link: a set, not a scan of the list (quadratic).
+        let named: super::model::FastSet<&str> = names.iter().copied().collect();
+        // The activities were made in the map's order, one each: the n-th is the n-th entry's.
+        for (n, (name, spec)) in activities.iter().enumerate() {
+            let ports = process.activities.get(n).and_then(Activity::output_ports);
             for (port, target) in spec.next.iter().flatten() {
-                if !names.contains(&target.get_ref().as_str()) {
+                if !named.contains(target.get_ref().as_str()) {
                     self.problem(
                         Code::InvalidFlowDesigner,
                         target.span(),
@@ -528,8 +531,7 @@ impl Cx<'_> {
                     );
                     continue;
                 }
-                let ports = activity.as_ref().and_then(Activity::output_ports);
-                if let Some(ports) = ports.filter(|p| !p.contains(port.get_ref())) {
+                if let Some(ports) = ports.as_ref().filter(|p| !p.contains(port.get_ref())) {
                     let help = did_you_mean(port.get_ref(), ports.iter().map(String::as_str))
                         .unwrap_or_else(|| {
                             if ports.is_empty() {
