@@ -925,6 +925,15 @@ mod tests {
         assert!(once.is_empty());
     }
 
+    /// What telling a file apart first says it is (`InputKind::flow_designer`, the scan the
+    /// commands made before reading).
+    fn told_first(text: &str) -> Option<FileKind> {
+        crate::InputKind::flow_designer(text.as_bytes()).map(|kind| match kind {
+            crate::InputKind::FlowDesignerSpec => FileKind::Spec,
+            _ => FileKind::Export,
+        })
+    }
+
     /// What reading a file not told apart first says it is, as `InputKind::flow_designer` would.
     fn told(text: &str) -> Option<FileKind> {
         let source = SourceFile::new("told.json", text);
@@ -958,7 +967,7 @@ mod tests {
             "name = \"a Webex Connect spec\"\n".to_string(),
         ];
         for text in &texts {
-            assert_eq!(told(text), read::kind_of(text), "{text}");
+            assert_eq!(told(text), told_first(text), "{text}");
         }
         assert_eq!(told(EXPORT), Some(FileKind::Export));
         assert_eq!(told(r#"{"process": [], "diagram": {}}"#), None);
@@ -1001,10 +1010,12 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// Told as it is read, a file is the kind telling it apart first says it is.
+        /// Told as it is read, a file is the kind telling it apart first says it is. (JSON that
+        /// reads is told by its shape, which this holds to the scan; JSON that does not is told
+        /// by that scan itself, so the cut texts hold only the way there.)
         #[test]
         fn any_top_level_read_untold_is_told_as_before(text in top_level()) {
-            proptest::prop_assert_eq!(told(&text), read::kind_of(&text));
+            proptest::prop_assert_eq!(told(&text), told_first(&text));
         }
     }
 }
