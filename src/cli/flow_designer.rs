@@ -47,8 +47,8 @@ fn read_fd(s: &Session, path: &Path) -> Result<Option<FdSource>, Failure> {
     read_fd_as(s, path, false)
 }
 
-/// [`read_fd`] for a command that reads the file into the model next: a file that may be an
-/// export ([`may_be_export`]) is told apart by reading it (an export's kind from the reading's
+/// [`read_fd`] for a command that reads the file into the model next: a file that opens a JSON
+/// object ([`opens_object`]) is told apart by reading it (an export's kind from the reading's
 /// own parse), which saves a pass over its whole text (a tenth of a second at 150 MB).
 fn read_fd_model(s: &Session, path: &Path) -> Result<Option<FdSource>, Failure> {
     read_fd_as(s, path, true)
@@ -61,7 +61,7 @@ fn read_fd_as(s: &Session, path: &Path, model: bool) -> Result<Option<FdSource>,
         Err(e) if e.too_large => return Ok(None),
         Err(e) => return Err(e.into()),
     };
-    if model && may_be_export(&bytes) {
+    if model && opens_object(&bytes) {
         // Text that is not UTF-8 is told apart as any other file is, below.
         match String::from_utf8(bytes) {
             Ok(text) => {
@@ -100,75 +100,12 @@ fn read_fd_as(s: &Session, path: &Path, model: bool) -> Result<Option<FdSource>,
     }))
 }
 
-/// Whether bytes may be an export worth telling apart by reading it: they open a JSON object
-/// (after a byte order mark and white space), as an export does and no spec can, and within
-/// their first [`EXPORT_LOOK`] bytes a top-level member says so: `diagram` or `variables`, or a
-/// `process` that opens an object (an export's first members are short, in Cisco's files and
-/// wxcflow's alike). Any other file (a flow document, an API answer holding an export) is told
-/// apart first, as before: reading it whole as an export, to be told it is none, would be
-/// wasted.
-fn may_be_export(bytes: &[u8]) -> bool {
+/// Whether bytes open a JSON object (after a byte order mark and white space), as an export
+/// does and no spec can: such a file is handed to the reading to be told apart (which tells
+/// what is no export first, without reading it whole).
+fn opens_object(bytes: &[u8]) -> bool {
     let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
-    let head = &bytes[..bytes.len().min(EXPORT_LOOK)];
-    let found = std::cell::Cell::new(false);
-    let mut json = serde_json::Deserializer::from_slice(head);
-    // Stopped as soon as it is found, or by the end of the look: the result says nothing.
-    let _ = serde::de::Deserializer::deserialize_map(&mut json, ExportMembers(&found));
-    found.get()
-}
-
-/// How far [`may_be_export`] looks for an export's top-level members.
-const EXPORT_LOOK: usize = 64 * 1024;
-
-/// Finds whether a JSON object's members, in order, say it is an export ([`may_be_export`]).
-struct ExportMembers<'a>(&'a std::cell::Cell<bool>);
-
-impl<'de> serde::de::Visitor<'de> for ExportMembers<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a JSON object")
-    }
-
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            match key.as_ref() {
-                "diagram" | "variables" => {
-                    self.0.set(true);
-                    return Ok(());
-                }
-                "process" => map.next_value_seed(OpensObject(self.0))?,
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
-/// Marks whether a member's value opens an object, and stops there (an error ends the look).
-struct OpensObject<'a>(&'a std::cell::Cell<bool>);
-
-impl<'de> serde::de::DeserializeSeed<'de> for OpensObject<'_> {
-    type Value = ();
-
-    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
-
-impl<'de> serde::de::Visitor<'de> for OpensObject<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("an object")
-    }
-
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, _: A) -> Result<(), A::Error> {
-        self.0.set(true);
-        Ok(())
-    }
+    bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
 }
 
 /// A Flow Designer file's text, read up to [`wxcflow::MAX_FD_BYTES`].
@@ -347,11 +284,11 @@ fn show_textconv(s: &Session, read: (Result<FdFlow, Vec<Diagnostic>>, Quoted)) -
     Ok(Done::Clean)
 }
 
-/// `textconv` of a file that may be an export ([`may_be_export`]), told apart by reading it
-/// (see [`read_fd_model`]); the bytes back, as they were, when it is no Flow Designer file or
+/// `textconv` of a file that opens a JSON object ([`opens_object`]), told apart by reading
+/// it (see [`read_fd_model`]); the bytes back, as they were, when it is no Flow Designer file or
 /// not UTF-8.
 pub(super) fn textconv_read(s: &Session, path: &Path, bytes: Vec<u8>) -> Result<Outcome, Vec<u8>> {
-    if !may_be_export(&bytes) {
+    if !opens_object(&bytes) {
         return Err(bytes);
     }
     let marked = bytes.starts_with("\u{feff}".as_bytes());
@@ -606,9 +543,9 @@ pub(super) fn lint_file(s: &Session, path: &Path) -> Result<Option<Linted>, supe
         Err(e) if e.too_large => return Ok(None),
         Err(e) => return Err(e),
     };
-    // What may be an export is told apart as it is read (see `read_fd_model`); any other
-    // file first.
-    let text = match may_be_export(&bytes) {
+    // Text that opens a JSON object is told apart as it is read (see `read_fd_model`); any
+    // other file first.
+    let text = match opens_object(&bytes) {
         true => String::from_utf8(bytes).map_err(|e| e.into_bytes()),
         false => Err(bytes),
     };
@@ -1278,60 +1215,6 @@ pub(super) fn run(s: &Session, path: &Path, args: &FdRunArgs) -> Outcome {
             let d = Diagnostic::new(Code::RunStopped, stop.to_string()).with_span(span);
             print_diagnostics(s, &[d], &[&quoted.source], Format::Human, false);
             Err(Failure::problems())
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::may_be_export;
-
-    fn fixture(path: &str) -> String {
-        let root = env!("CARGO_MANIFEST_DIR");
-        std::fs::read_to_string(format!("{root}/fixtures/flow-designer/{path}")).unwrap()
-    }
-
-    /// Exports (ours and Cisco's member orders) are read straight away; other JSON, and
-    /// exports whose telling members are not where the look reaches, are told apart first
-    /// (which is exact, only slower).
-    #[test]
-    fn what_may_be_an_export_is_told_by_its_first_members() {
-        for name in ["token-subflow.json", "voice-lookup.json"] {
-            let export = fixture(&format!("exports/{name}"));
-            assert!(may_be_export(export.as_bytes()), "{name}");
-            assert!(
-                may_be_export(format!("\u{feff} \n{export}").as_bytes()),
-                "{name}"
-            );
-        }
-        let yes = [
-            r#"{"orgId": "o", "version": 1, "variables": [], "process": {}}"#,
-            r#"{"comment": "", "diagram": {}, "process": {}}"#,
-            r#"{"name": "n", "process": {"activities": {}}}"#,
-            // Broken past the members that tell: the reading says where.
-            r#"{"diagram": {"widgets": {,}}"#,
-            // Keys are read as JSON reads them.
-            r#"{"proc\u0065ss": {}}"#,
-        ];
-        for text in yes {
-            assert!(may_be_export(text.as_bytes()), "{text}");
-        }
-        let long = "x".repeat(super::EXPORT_LOOK);
-        let no = [
-            r#"{"format": "wxcflow/flow-document", "flow": {"process": {}}}"#.to_string(),
-            r#"{"process": [], "data": [{"process": {}}]}"#.to_string(),
-            r#"{"data": {"process": {}, "diagram": {}}}"#.to_string(),
-            format!(r#"{{"description": "{long}", "diagram": {{}}, "process": {{}}}}"#),
-            r#"[{"process": {}, "diagram": {}}]"#.to_string(),
-            "[flow_designer]\nname = \"spec\"\n".to_string(),
-            String::new(),
-        ];
-        for text in &no {
-            assert!(
-                !may_be_export(text.as_bytes()),
-                "{}",
-                &text[..text.len().min(80)]
-            );
         }
     }
 }

@@ -77,9 +77,22 @@ fn read_any_told(
         let (flow, problems) = spec::read_spec_partial(source);
         return Some((FileKind::Spec, flow, problems));
     }
-    beside_key_scan(source, spans, || {
+    let (tell, told) = tell_first(source, tell)?;
+    let (kind, flow, problems) = beside_key_scan(source, spans, || {
         read::read_export_told(source, spans, tell)
-    })
+    })?;
+    Some((told.unwrap_or(kind), flow, problems))
+}
+
+/// For a file not told apart first (`tell`): whether it is still to be told by its reading
+/// (its first members are an export's, [`read::may_be_export`]), or was told apart now,
+/// exactly, and of what kind (reading the whole of what is no export, to be told so, would be
+/// wasted); `None` when it is no Flow Designer file, and nothing is to be read.
+fn tell_first(source: &SourceFile, tell: bool) -> Option<(bool, Option<FileKind>)> {
+    if !tell || read::may_be_export(source.text.as_bytes()) {
+        return Some((tell, None));
+    }
+    Some((false, Some(read::kind_of(&source.text)?)))
 }
 
 /// `read` of an export, with whether its JSON gives a key twice (which its quote asks) found
@@ -150,9 +163,11 @@ pub(crate) fn read_quoted_checked(
         let (flow, problems) = spec::read_spec_partial(&source);
         Some((FileKind::Spec, flow, problems, None))
     } else {
+        let (tell, told) = tell_first(&source, tell)?;
         beside_key_scan(&source, &spans, || {
             read::read_export_checked(&source, &spans, validator, tell)
         })
+        .map(|(kind, flow, problems, parsed)| (told.unwrap_or(kind), flow, problems, parsed))
     };
     let (kind, flow, problems, parsed) = read?;
     let (read, quoted) = quote_read(source, flow, problems, spans);

@@ -17,8 +17,9 @@ pub(crate) fn is_export(bytes: &[u8]) -> bool {
     if start.map(|i| bytes[i]) != Some(b'{') {
         return false;
     }
-    match serde_json::from_slice::<TopLevel>(bytes) {
-        Ok(top) => top.process_is_object && top.diagram_or_variables,
+    let top = TopLevel::default();
+    match read_top_level(bytes, &top) {
+        Ok(()) => top.process_is_object.get() && top.diagram_or_variables.get(),
         // Broken JSON that still reads like an export: reading it reports where it breaks.
         Err(_) => {
             let text = String::from_utf8_lossy(bytes);
@@ -27,36 +28,60 @@ pub(crate) fn is_export(bytes: &[u8]) -> bool {
     }
 }
 
-/// What [`is_export`] asks of a JSON object's members, read without keeping any value. A
-/// member given twice counts as it was given last, as when the text is read whole.
+/// Whether bytes may be an export worth telling apart by reading it whole: within their first
+/// [`EXPORT_LOOK`] bytes (after a byte order mark), a JSON object's top-level members say so:
+/// `diagram` or `variables`, or a `process` that opens an object (an export's first members
+/// are short, in Cisco's files and wxcflow's alike). Any other file (a flow document, an API
+/// answer holding an export) is told apart first: reading it whole, to be told it is no
+/// export, would be wasted.
+pub(crate) fn may_be_export(bytes: &[u8]) -> bool {
+    let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
+    let top = TopLevel::default();
+    // Cut short, the reading ends in an error: what it found before is what is asked.
+    let _ = read_top_level(&bytes[..bytes.len().min(EXPORT_LOOK)], &top);
+    top.diagram_or_variables.get() || top.process_opens_object.get()
+}
+
+/// How far [`may_be_export`] looks for an export's top-level members.
+pub(crate) const EXPORT_LOOK: usize = 64 * 1024;
+
+/// Reads a JSON object's top-level members into `top`, without keeping any value.
+fn read_top_level(bytes: &[u8], top: &TopLevel) -> Result<(), serde_json::Error> {
+    let mut json = serde_json::Deserializer::from_slice(bytes);
+    serde::de::Deserializer::deserialize_map(&mut json, TopLevelVisitor(top))?;
+    json.end()
+}
+
+/// What [`is_export`] and [`may_be_export`] ask of a JSON object's members, found as they are
+/// read (a reading cut short keeps what it found). A member given twice counts as it was given
+/// last, as when the text is read whole.
 #[derive(Default)]
 struct TopLevel {
-    process_is_object: bool,
-    diagram_or_variables: bool,
+    process_is_object: std::cell::Cell<bool>,
+    /// A `process` member's value opened an object, whether or not it read to its end.
+    process_opens_object: std::cell::Cell<bool>,
+    diagram_or_variables: std::cell::Cell<bool>,
 }
 
-impl<'de> serde::Deserialize<'de> for TopLevel {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(TopLevelVisitor)
-    }
-}
+struct TopLevelVisitor<'t>(&'t TopLevel);
 
-struct TopLevelVisitor;
-
-impl<'de> serde::de::Visitor<'de> for TopLevelVisitor {
-    type Value = TopLevel;
+impl<'de> serde::de::Visitor<'de> for TopLevelVisitor<'_> {
+    type Value = ();
 
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         f.write_str("a JSON object")
     }
 
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<TopLevel, A::Error> {
-        let mut top = TopLevel::default();
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let top = self.0;
         while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
             match key.as_ref() {
-                "process" => top.process_is_object = map.next_value::<IsObject>()?.0,
+                "process" => {
+                    let is_object = map.next_value_seed(IsObject(&top.process_opens_object))?;
+                    top.process_is_object.set(is_object);
+                }
                 "diagram" | "variables" => {
-                    top.diagram_or_variables = true;
+                    top.diagram_or_variables.set(true);
                     map.next_value::<serde::de::IgnoredAny>()?;
                 }
                 _ => {
@@ -64,58 +89,65 @@ impl<'de> serde::de::Visitor<'de> for TopLevelVisitor {
                 }
             }
         }
-        Ok(top)
+        Ok(())
     }
 }
 
-/// Whether a JSON value is an object, its contents skipped.
-struct IsObject(bool);
+/// Whether a JSON value is an object, its contents skipped; `opens` is marked as soon as it
+/// opens one.
+struct IsObject<'c>(&'c std::cell::Cell<bool>);
 
-impl<'de> serde::Deserialize<'de> for IsObject {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = IsObject;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("any JSON value")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<IsObject, A::Error> {
-                while map
-                    .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
-                    .is_some()
-                {}
-                Ok(IsObject(true))
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> Result<IsObject, A::Error> {
-                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
-                Ok(IsObject(false))
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<IsObject, E> {
-                Ok(IsObject(false))
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<IsObject, E> {
-                Ok(IsObject(false))
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<IsObject, E> {
-                Ok(IsObject(false))
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<IsObject, E> {
-                Ok(IsObject(false))
-            }
-            fn visit_str<E>(self, _: &str) -> Result<IsObject, E> {
-                Ok(IsObject(false))
-            }
-            fn visit_unit<E>(self) -> Result<IsObject, E> {
-                Ok(IsObject(false))
-            }
-        }
-        deserializer.deserialize_any(Visitor)
+impl<'de> serde::de::DeserializeSeed<'de> for IsObject<'_> {
+    type Value = bool;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<bool, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for IsObject<'_> {
+    type Value = bool;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+        self.0.set(true);
+        while map
+            .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+            .is_some()
+        {}
+        Ok(true)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
+        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        Ok(false)
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<bool, E> {
+        Ok(false)
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<bool, E> {
+        Ok(false)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<bool, E> {
+        Ok(false)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<bool, E> {
+        Ok(false)
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<bool, E> {
+        Ok(false)
+    }
+
+    fn visit_unit<E>(self) -> Result<bool, E> {
+        Ok(false)
     }
 }
 
@@ -1009,4 +1041,58 @@ fn keep_process(process: &Process, value: Option<&Value>, diagram: Option<&Value
         );
     }
     kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::may_be_export;
+
+    fn fixture(path: &str) -> String {
+        let root = env!("CARGO_MANIFEST_DIR");
+        std::fs::read_to_string(format!("{root}/fixtures/flow-designer/{path}")).unwrap()
+    }
+
+    /// Exports (ours and Cisco's member orders) are read straight away; other JSON, and
+    /// exports whose telling members are not where the look reaches, are told apart first
+    /// (which is exact, only slower).
+    #[test]
+    fn what_may_be_an_export_is_told_by_its_first_members() {
+        for name in ["token-subflow.json", "voice-lookup.json"] {
+            let export = fixture(&format!("exports/{name}"));
+            assert!(may_be_export(export.as_bytes()), "{name}");
+            assert!(
+                may_be_export(format!("\u{feff} \n{export}").as_bytes()),
+                "{name}"
+            );
+        }
+        let yes = [
+            r#"{"orgId": "o", "version": 1, "variables": [], "process": {}}"#,
+            r#"{"comment": "", "diagram": {}, "process": {}}"#,
+            r#"{"name": "n", "process": {"activities": {}}}"#,
+            // Broken past the members that tell: the reading says where.
+            r#"{"diagram": {"widgets": {,}}"#,
+            // Keys are read as JSON reads them.
+            r#"{"proc\u0065ss": {}}"#,
+        ];
+        for text in yes {
+            assert!(may_be_export(text.as_bytes()), "{text}");
+        }
+        let long = "x".repeat(super::EXPORT_LOOK);
+        let no = [
+            r#"{"format": "wxcflow/flow-document", "flow": {"process": {}}}"#.to_string(),
+            r#"{"process": [], "data": [{"process": {}}]}"#.to_string(),
+            r#"{"data": {"process": {}, "diagram": {}}}"#.to_string(),
+            format!(r#"{{"description": "{long}", "diagram": {{}}, "process": {{}}}}"#),
+            r#"[{"process": {}, "diagram": {}}]"#.to_string(),
+            "[flow_designer]\nname = \"spec\"\n".to_string(),
+            String::new(),
+        ];
+        for text in &no {
+            assert!(
+                !may_be_export(text.as_bytes()),
+                "{}",
+                &text[..text.len().min(80)]
+            );
+        }
+    }
 }
