@@ -428,7 +428,7 @@ impl Compiler {
             diagnostics.push(Diagnostic::new(
                 Code::OverFlowSize,
                 format!(
-                    "the flow document is {} bytes, over the platform's documented flow size of 10 MB ({} bytes); wxcflow's check, diff, decompile and inspect read at most that much",
+                    "the flow document is {} bytes, over the platform's documented flow size of 10 MB ({} bytes); wxcflow's check, diff, graph and decompile read at most that much (inspect and textconv read it)",
                     json.len(),
                     crate::MAX_INPUT_BYTES
                 ),

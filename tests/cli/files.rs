@@ -547,6 +547,45 @@ fn a_side_beside_a_flow_designer_file_is_read_as_beside_a_spec() {
 }
 
 #[test]
+fn a_flow_document_over_the_flow_size_is_read_by_the_commands_its_warning_names() {
+    // `build` warns (wxc::over-flow-size) that check, diff, graph and decompile do not read back
+    // a document over 10 MB, and that inspect and textconv do: a document padded past it.
+    let dir = workspace();
+    let built = wxcflow(dir.path(), &["build", "s.toml", "-o", "doc.json"]);
+    assert_eq!(built.status.code(), Some(0), "{}", transcript(&built));
+    let document = std::fs::read_to_string(dir.path().join("doc.json")).unwrap();
+    let padded = document.replacen('{', &format!("{{{}", " ".repeat(11_000_000)), 1);
+    std::fs::write(dir.path().join("doc.json"), padded).unwrap();
+    let refused: [(&[&str], i32); 4] = [
+        (&["check", "doc.json"], 1),
+        (&["diff", "doc.json", "doc.json"], 2),
+        (&["graph", "doc.json"], 1),
+        (&["decompile", "doc.json"], 1),
+    ];
+    for (args, code) in refused {
+        let out = wxcflow(dir.path(), args);
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{args:?}: {}",
+            transcript(&out)
+        );
+        assert!(
+            transcript(&out).contains("error[wxc::too-large]: doc.json is"),
+            "{args:?}: {}",
+            transcript(&out)
+        );
+    }
+    let inspect = wxcflow(dir.path(), &["inspect", "doc.json"]);
+    assert_eq!(inspect.status.code(), Some(0), "{}", transcript(&inspect));
+    assert!(String::from_utf8_lossy(&inspect.stdout)
+        .contains("wxcflow flow document for `GetOAuthToken` (12 nodes)"));
+    let textconv = wxcflow(dir.path(), &["textconv", "doc.json"]);
+    assert_eq!(textconv.status.code(), Some(0), "{}", transcript(&textconv));
+    assert!(String::from_utf8_lossy(&textconv.stdout).contains("\"format\": \"wxcflow.flow/1\""));
+}
+
+#[test]
 fn a_zip_member_over_its_limit_is_refused_within_bounded_memory() {
     use std::io::Write as _;
     let dir = tempfile::tempdir().unwrap();
