@@ -31,7 +31,9 @@ use std::fmt::Write as _;
 
 /// Every logic change from `old` to `new`.
 pub(crate) fn diff(old: &FdFlow, new: &FdFlow) -> Vec<Change> {
-    let secrets = (Secrets::of(old), Secrets::of(new));
+    // The two sides are flattened beside each other (for 10,000 activities, a fifth of the
+    // diff's time each).
+    let secrets = super::beside(|| Secrets::of(old), || Secrets::of(new));
     let mut out = Vec::new();
     compare(
         &flow_fields(old),
@@ -66,9 +68,9 @@ pub(crate) fn diff(old: &FdFlow, new: &FdFlow) -> Vec<Change> {
         };
         let a = find(&old_scopes).map_or(&empty, |i| old_scopes[i].1);
         let b = find(&new_scopes).map_or(&empty, |i| new_scopes[i].1);
-        let (a, b) = (
-            Flat::new(a, &secrets.0, scope),
-            Flat::new(b, &secrets.1, scope),
+        let (a, b) = super::beside(
+            || Flat::new(a, &secrets.0, scope),
+            || Flat::new(b, &secrets.1, scope),
         );
         diff_process(&a, &b, &prefix, &mut out);
     }
