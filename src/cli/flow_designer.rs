@@ -3,7 +3,8 @@
 //! not Flow Designer's, so that the command goes on as before.
 
 use super::*;
-use wxcflow::flow_designer::{self as fd, model::FdFlow, quote::Quoted, secrets::Secrets};
+use wxcflow::flow_designer::model::{FdFlow, Keeping};
+use wxcflow::flow_designer::{self as fd, quote::Quoted, secrets::Secrets};
 use wxcflow::InputKind;
 
 /// Which target `build` and `sheet` write for.
@@ -44,29 +45,45 @@ impl FdSource {
 /// Reads a file and tells whether it is a Flow Designer export or spec. Flow Designer files are
 /// read up to [`wxcflow::MAX_FD_BYTES`], the most `build` writes.
 fn read_fd(s: &Session, path: &Path) -> Result<Option<FdSource>, Failure> {
-    read_fd_as(s, path, false)
+    read_fd_as(s, path, None)
 }
 
 /// [`read_fd`] for a command that reads the file into the model next: a file that opens a JSON
 /// object ([`opens_object`]) is told apart by reading it (an export's kind from the reading's
-/// own parse), which saves a pass over its whole text (a tenth of a second at 150 MB).
+/// own parse), which saves a pass over its whole text (a tenth of a second at 150 MB). The
+/// command only looks at the flow: an export's model keeps only the logic's part of what is
+/// beside it ([`Keeping::Logic`]).
 fn read_fd_model(s: &Session, path: &Path) -> Result<Option<FdSource>, Failure> {
-    read_fd_as(s, path, true)
+    read_fd_as(s, path, Some(Keeping::Logic))
 }
 
-fn read_fd_as(s: &Session, path: &Path, model: bool) -> Result<Option<FdSource>, Failure> {
+/// [`read_fd_model`] for a command that writes the flow back (`decompile`): an export's model
+/// keeps all that is beside the logic.
+fn read_fd_model_whole(s: &Session, path: &Path) -> Result<Option<FdSource>, Failure> {
+    read_fd_as(s, path, Some(Keeping::All))
+}
+
+/// `model`: read into the model keeping this much, or told apart only.
+fn read_fd_as(
+    s: &Session,
+    path: &Path,
+    model: Option<Keeping>,
+) -> Result<Option<FdSource>, Failure> {
     // Too large for a Flow Designer file: left to the other readers, which say why.
     let mut bytes = match s.files.read_bounded(path, wxcflow::MAX_FD_BYTES) {
         Ok(bytes) => bytes,
         Err(e) if e.too_large => return Ok(None),
         Err(e) => return Err(e.into()),
     };
-    if model && opens_object(&bytes) {
+    if let Some(keeping) = model.filter(|_| opens_object(&bytes)) {
         // Text that is not UTF-8 is told apart as any other file is, below.
         match String::from_utf8(bytes) {
             Ok(text) => {
                 return Ok(
-                    match s.compiler().read_flow_designer(fd_source(path, text)) {
+                    match s
+                        .compiler()
+                        .read_flow_designer(fd_source(path, text), keeping)
+                    {
                         Ok((kind, read, quoted)) => {
                             let told = FdSource {
                                 kind,
@@ -293,7 +310,10 @@ pub(super) fn textconv_read(s: &Session, path: &Path, bytes: Vec<u8>) -> Result<
     }
     let marked = bytes.starts_with("\u{feff}".as_bytes());
     let text = String::from_utf8(bytes).map_err(|e| e.into_bytes())?;
-    match s.compiler().read_flow_designer(fd_source(path, text)) {
+    match s
+        .compiler()
+        .read_flow_designer(fd_source(path, text), Keeping::Logic)
+    {
         Ok((_, read, quoted)) => Ok(show_textconv(s, (read, quoted))),
         Err(source) => {
             let mut text = source.text;
@@ -482,7 +502,7 @@ pub(super) fn diff(s: &Session, old: &Path, new: &Path, format: DiffFormat) -> O
 }
 
 pub(super) fn decompile(s: &Session, path: &Path, output: Option<&Path>) -> Option<Outcome> {
-    let f = match read_fd_model(s, path) {
+    let f = match read_fd_model_whole(s, path) {
         Ok(f) => f?,
         Err(failure) => return Some(Err(failure)),
     };

@@ -291,9 +291,14 @@ impl Compiler {
     /// Reads a Flow Designer file into the model, with the file as diagnostics quote it (see
     /// [`FdFlow::read_quoted_owned`](crate::FdFlow::read_quoted_owned)) and its kind, told as
     /// it is read (an export's from the reading's own parse); the file back, as the error, when
-    /// it is no Flow Designer file.
-    pub fn read_flow_designer(&self, source: SourceFile) -> Result<FdRead, Box<SourceFile>> {
-        let (kind, read, quoted) = fd::read_quoted_told(source)?;
+    /// it is no Flow Designer file. `keeping`: what an export's model keeps beside the logic
+    /// (all of it to write the flow back).
+    pub fn read_flow_designer(
+        &self,
+        source: SourceFile,
+        keeping: fd::model::Keeping,
+    ) -> Result<FdRead, Box<SourceFile>> {
+        let (kind, read, quoted) = fd::read_quoted_told(source, keeping)?;
         Ok((kind.into(), read, quoted))
     }
 

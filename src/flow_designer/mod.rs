@@ -53,7 +53,7 @@ pub(crate) fn read_any_partial(source: &SourceFile) -> (Option<FdFlow>, Vec<Diag
 /// as an export (no spec does), without recognising it first: the reader says what is wrong
 /// with it.
 fn read_any_in(source: &SourceFile, spans: &locate::SpanCell) -> (Option<FdFlow>, Vec<Diagnostic>) {
-    read_any_told(source, spans, false).map_or_else(
+    read_any_told(source, spans, false, model::Keeping::All).map_or_else(
         || (None, Vec::new()),
         |(_, flow, problems)| (flow, problems),
     )
@@ -72,6 +72,7 @@ fn read_any_told(
     source: &SourceFile,
     spans: &locate::SpanCell,
     tell: bool,
+    keeping: model::Keeping,
 ) -> Option<(FileKind, Option<FdFlow>, Vec<Diagnostic>)> {
     if is_spec_text(source) {
         let (flow, problems) = spec::read_spec_partial(source);
@@ -79,7 +80,7 @@ fn read_any_told(
     }
     let (tell, told) = tell_first(source, tell)?;
     let (kind, flow, problems) = beside_key_scan(source, spans, || {
-        read::read_export_told(source, spans, tell)
+        read::read_export_told(source, spans, tell, keeping)
     })?;
     Some((told.unwrap_or(kind), flow, problems))
 }
@@ -185,9 +186,12 @@ pub(crate) type CheckedRead = (
 
 /// [`FdFlow::read_quoted_owned`] of a file not told apart first: its kind comes with the
 /// reading, and the file back when it is no Flow Designer file.
-pub(crate) fn read_quoted_told(source: SourceFile) -> Result<ToldRead, Box<SourceFile>> {
+pub(crate) fn read_quoted_told(
+    source: SourceFile,
+    keeping: model::Keeping,
+) -> Result<ToldRead, Box<SourceFile>> {
     let spans = locate::SpanCell::default();
-    let Some((kind, flow, problems)) = read_any_told(&source, &spans, true) else {
+    let Some((kind, flow, problems)) = read_any_told(&source, &spans, true, keeping) else {
         return Err(Box::new(source));
     };
     let (read, quoted) = refusing_keys_given_twice(quote_read(source, flow, problems, spans));
@@ -953,7 +957,8 @@ mod tests {
     fn told(text: &str) -> Option<FileKind> {
         let source = SourceFile::new("told.json", text);
         let spans = locate::SpanCell::default();
-        let plain = read_any_told(&source, &spans, true).map(|(kind, _, _)| kind);
+        let plain =
+            read_any_told(&source, &spans, true, model::Keeping::All).map(|(kind, ..)| kind);
         let validator = FdValidator::new();
         let checked = read_quoted_checked(source, &validator, true).map(|(k, ..)| k);
         assert_eq!(plain, checked, "{text}");

@@ -40,6 +40,21 @@ pub struct FdFlow {
     pub(crate) kept: Kept,
 }
 
+/// How much of what an export carries beside the logic ([`Kept`]) a reading keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Keeping {
+    /// All of it: the ids, positions and left-out properties of activities and links, and each
+    /// activity's members beside its properties, so that the flow written back (`decompile`,
+    /// a build of the spec it writes) is the export.
+    All,
+    /// Only what comparing flows reads beside the logic (the flow's members, such as its
+    /// `settings`, and its variables'): for readings that look at the flow and never write it
+    /// back (check, diff, graph, inspect, run, textconv), a fifth less work on a large export.
+    /// The model's processes then keep nothing beside the logic: written back, it would not be
+    /// the export.
+    Logic,
+}
+
 /// What an export carries beside the logic, kept verbatim for writing it back. None of it is
 /// compared by `diff` (ids and positions are noise there); all of it is written by `emit`.
 #[derive(Clone, Debug, Default, PartialEq)]

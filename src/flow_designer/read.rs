@@ -172,7 +172,7 @@ pub(crate) fn read_export_in(
     source: &SourceFile,
     spans: &SpanCell,
 ) -> (Option<FdFlow>, Vec<Diagnostic>) {
-    read_export_told(source, spans, false).map_or_else(
+    read_export_told(source, spans, false, Keeping::All).map_or_else(
         || (None, Vec::new()),
         |(_, flow, problems)| (flow, problems),
     )
@@ -180,12 +180,14 @@ pub(crate) fn read_export_in(
 
 /// [`read_export_in`] of a file not told apart first (`tell`): what kind of Flow Designer file
 /// it is comes with the reading, `None` when it is none (and nothing more is read of it).
+/// `keeping`: what is kept beside the logic.
 pub(crate) fn read_export_told(
     source: &SourceFile,
     spans: &SpanCell,
     tell: bool,
+    keeping: Keeping,
 ) -> Option<(FileKind, Option<FdFlow>, Vec<Diagnostic>)> {
-    let (kind, flow, problems, _) = read_export_with(source, spans, None, tell)?;
+    let (kind, flow, problems, _) = read_export_with(source, spans, None, tell, keeping)?;
     Some((kind, flow, problems))
 }
 
@@ -209,14 +211,15 @@ pub(crate) struct Parsed {
 
 /// [`read_export_in`] for a check against the schema: with `validator`, each diagram widget is
 /// checked as it is read and the JSON kept for the rest of the check ([`Parsed`]).
-/// `tell`: as for [`read_export_told`].
+/// `tell`: as for [`read_export_told`]. A check never writes the flow back: only the logic's
+/// part of what is beside it is kept ([`Keeping::Logic`]).
 pub(crate) fn read_export_checked(
     source: &SourceFile,
     spans: &SpanCell,
     validator: &FdValidator,
     tell: bool,
 ) -> Option<ExportRead> {
-    read_export_with(source, spans, Some(validator), tell)
+    read_export_with(source, spans, Some(validator), tell, Keeping::Logic)
 }
 
 /// What reading an export gives: its kind, the model as far as it reads, its problems, and,
@@ -246,6 +249,7 @@ fn read_export_with(
     spans: &SpanCell,
     validator: Option<&FdValidator>,
     tell: bool,
+    keeping: Keeping,
 ) -> Option<ExportRead> {
     // Told from the reading's own parse when the JSON reads (a whole pass over a file of
     // hundreds of megabytes saved: `is_export` of JSON that reads is its shape), and as
@@ -281,6 +285,7 @@ fn read_export_with(
         source,
         places: Places::new(&source.text, spans),
         problems: Vec::new(),
+        keeping,
     };
     // For a check of a large export, whether the schema accepts it (widgets aside, each
     // checked as it was read) is found on another thread while the model is read.
@@ -534,6 +539,7 @@ struct Reader<'a> {
     /// Where the file's values sit, for the problems found in it.
     places: Places<'a>,
     problems: Vec<Diagnostic>,
+    keeping: Keeping,
 }
 
 impl Reader<'_> {
@@ -647,7 +653,7 @@ impl Reader<'_> {
             event_flows,
             kept: Kept::default(),
         };
-        keep_beside_logic(&mut flow, value);
+        keep_beside_logic(&mut flow, value, self.keeping);
         flow
     }
 
@@ -859,16 +865,20 @@ impl Reader<'_> {
 /// Fills `flow.kept` from the export `value` it was read from: whatever the export carries that
 /// the model does not, or that writing the model back would spell otherwise, as it came (see
 /// [`Kept`]). Generic on purpose: members a newer export adds are kept without knowing them.
-fn keep_beside_logic(flow: &mut FdFlow, value: &Value) {
+fn keep_beside_logic(flow: &mut FdFlow, value: &Value, keeping: Keeping) {
     let Some(top) = value.as_object() else {
         return;
     };
+    // Only what is written back asks for what is kept of each activity and link.
+    let parts = keeping == Keeping::All;
     // Ids, positions and absent properties first: they shape what is written.
     let event_maps = value
         .pointer("/eventFlows/eventsMap")
         .and_then(Value::as_object);
-    flow.kept.main = keep_process(&flow.process, top.get("process"), top.get("diagram"));
-    for e in &flow.event_flows {
+    if parts {
+        flow.kept.main = keep_process(&flow.process, top.get("process"), top.get("diagram"));
+    }
+    for e in flow.event_flows.iter().filter(|_| parts) {
         let map = event_maps.and_then(|m| m.get(&e.key));
         let kept = keep_process(
             &e.process,
@@ -946,7 +956,7 @@ fn keep_beside_logic(flow: &mut FdFlow, value: &Value) {
                 &e.process,
             )
         }));
-    for (at, process) in scopes {
+    for (at, process) in scopes.filter(|_| parts) {
         for a in &process.activities {
             if let Some(id) = a.origin.as_deref() {
                 let place = format!("{at}/process/activities/{}", escape(id));
@@ -1046,6 +1056,60 @@ fn keep_process(process: &Process, value: Option<&Value>, diagram: Option<&Value
 #[cfg(test)]
 mod tests {
     use super::may_be_export;
+    use super::{read_export_told, FileKind, Keeping};
+    use crate::diagnostic::SourceFile;
+    use crate::flow_designer::locate::SpanCell;
+
+    /// A reading that keeps only the logic's part of what is beside it gives the flow every
+    /// command that looks at it sees (its comparison, textconv lines, drawing, lint and
+    /// secrets), and keeps nothing of its processes beside the logic, which a reading that
+    /// keeps all keeps.
+    #[test]
+    fn a_reading_for_the_logic_sees_what_a_whole_reading_sees() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/flow-designer");
+        let mut dirs = vec![std::path::PathBuf::from(root)];
+        let mut read = 0;
+        while let Some(dir) = dirs.pop() {
+            for path in std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()) {
+                if path.is_dir() {
+                    dirs.push(path);
+                    continue;
+                }
+                let source = SourceFile::new(
+                    path.display().to_string(),
+                    std::fs::read_to_string(&path).unwrap(),
+                );
+                let reading = |keeping| {
+                    read_export_told(&source, &SpanCell::default(), true, keeping)
+                        .filter(|(kind, ..)| *kind == FileKind::Export)
+                        .map(|(_, flow, problems)| (flow, problems))
+                };
+                let (Some((Some(whole), whole_problems)), Some((Some(logic), logic_problems))) =
+                    (reading(Keeping::All), reading(Keeping::Logic))
+                else {
+                    continue;
+                };
+                let name = path.display();
+                assert_eq!(whole_problems, logic_problems, "{name}");
+                assert_eq!(whole.diff(&logic), Vec::new(), "{name}");
+                assert_eq!(whole.textconv(), logic.textconv(), "{name}");
+                assert_eq!(whole.mermaid(), logic.mermaid(), "{name}");
+                assert_eq!(whole.kept.top, logic.kept.top, "{name}");
+                assert_eq!(whole.kept.variables, logic.kept.variables, "{name}");
+                let lint = |flow| crate::flow_designer::lint::lint(flow, Some(&source));
+                assert_eq!(lint(&whole), lint(&logic), "{name}");
+                let secrets = crate::flow_designer::secrets::Secrets::of;
+                assert_eq!(secrets(&whole).any(), secrets(&logic).any(), "{name}");
+                assert_eq!(logic.kept.main, Default::default(), "{name}");
+                assert!(logic.kept.events.is_empty(), "{name}");
+                if !whole.process.activities.is_empty() {
+                    assert_ne!(whole.kept.main, Default::default(), "{name}");
+                }
+                read += 1;
+            }
+        }
+        assert!(read >= 20, "{read} exports read");
+    }
 
     fn fixture(path: &str) -> String {
         let root = env!("CARGO_MANIFEST_DIR");
