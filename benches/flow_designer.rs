@@ -10,6 +10,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use std::hint::black_box;
 use wxcflow::diagnostic::SourceFile;
 use wxcflow::flow_designer as fd;
+use wxcflow::flow_designer::model::Keeping;
 
 #[path = "support/chain.rs"]
 mod chain;
@@ -109,6 +110,14 @@ fn read_and_check(c: &mut Criterion) {
                 })
             },
         );
+        // What check (with the schema), diff, graph, inspect, run and textconv read of an
+        // export: the logic and what comparing reads beside it; and all that is beside the
+        // logic, as decompile reads it to write the flow back.
+        for (name, keeping) in [("read_logic", Keeping::Logic), ("read_whole", Keeping::All)] {
+            group.bench_with_input(BenchmarkId::new(name, nodes), &source, |b, source| {
+                b.iter(|| compiler.read_flow_designer(black_box(source.clone()), keeping))
+            });
+        }
         let (flow, _) = fd::model::FdFlow::read_quoted(&source);
         let flow = flow.unwrap();
         group.bench_with_input(BenchmarkId::new("decompile", nodes), &flow, |b, flow| {
