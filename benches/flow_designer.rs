@@ -137,6 +137,26 @@ fn read_and_check(c: &mut Criterion) {
                 )
             })
         });
+        // The same spec with every activity's id broken: a schema error an activity, each
+        // spelled with the activity's name (each name was searched for in every error).
+        let refused = SourceFile::new("chain.toml", spec.text.replace("\nid = \"", "\nid = \"x"));
+        group.bench_with_input(
+            BenchmarkId::new("spec_build_refused", nodes),
+            &refused,
+            |b, spec| {
+                b.iter(|| {
+                    let built = compiler.build_flow_designer(
+                        wxcflow::InputKind::FlowDesignerSpec,
+                        black_box(spec),
+                        None,
+                        &wxcflow::render::NoSecrets,
+                        &|_| Default::default(),
+                    );
+                    assert!(built.build.diagnostics.len() >= nodes, "refused");
+                    built
+                })
+            },
+        );
         group.bench_with_input(BenchmarkId::new("diff", nodes), &flow, |b, flow| {
             b.iter(|| fd::model::FdFlow::diff(black_box(flow), flow))
         });

@@ -306,19 +306,12 @@ fn finish_in(
         return built(flow, json, diagnostics);
     }
     let value = emit::emit(&flow);
-    // Activity ids in schema paths, spelled as the activity names people wrote.
-    let names: Vec<(String, String)> = value
-        .pointer("/process/activities")
-        .and_then(serde_json::Value::as_object)
-        .map(|m| {
-            m.iter()
-                .filter_map(|(id, a)| Some((id.clone(), a.get("name")?.as_str()?.to_string())))
-                .collect()
-        })
-        .unwrap_or_default();
     // Each activity by the id it was written with: (event flow key, or none for the main
-    // process; activity name) -> id, indexed once.
+    // process; activity name) -> id, indexed once; and each activity's name by its id, to spell
+    // the ids in schema paths as the names people wrote.
     let mut written: std::collections::HashMap<(Option<&str>, &str), &str> =
+        std::collections::HashMap::new();
+    let mut named: std::collections::HashMap<(Option<&str>, &str), &str> =
         std::collections::HashMap::new();
     let events = value
         .pointer("/eventFlows/eventsMap")
@@ -333,6 +326,7 @@ fn finish_in(
         for (id, a) in activities.into_iter().flatten() {
             if let Some(name) = a.get("name").and_then(serde_json::Value::as_str) {
                 written.entry((scope, name)).or_insert(id.as_str());
+                named.insert((scope, id.as_str()), name);
             }
         }
     }
@@ -358,9 +352,7 @@ fn finish_in(
                 let at = spec.places().locate(&path, true)?;
                 Some(spec.source.span(at))
             });
-            let v = names.iter().fold(v.to_string(), |v, (id, name)| {
-                v.replace(&format!("activities/{id}"), &format!("activities/{name}"))
-            });
+            let v = spelled_by_name(&v, &named);
             match origin {
                 Origin::Lowered => Diagnostic::new(Code::SchemaViolation, v).with_help(
                     "wxcflow wrote a Flow Designer file its own schema rejects; please report this",
@@ -376,6 +368,30 @@ fn finish_in(
     }
     let json = emit::to_json(&value);
     built(flow, json, diagnostics)
+}
+
+/// A schema violation as `pointer: message`, an activity's id in its pointer spelled as the
+/// activity's name (`named`: by event flow key, or none for the main process, and id). Each
+/// pointer names one activity at most: looked up, never searched for (an id can begin another).
+fn spelled_by_name(
+    v: &schema::Violation,
+    named: &std::collections::HashMap<(Option<&str>, &str), &str>,
+) -> String {
+    let steps: Vec<&str> = v.path.iter().map(String::as_str).collect();
+    let (scope, at) = match steps.as_slice() {
+        ["eventFlows", "eventsMap", key, "process", "activities", _, ..] => (Some(*key), 5),
+        ["process", "activities", _, ..] => (None, 2),
+        _ => return v.to_string(),
+    };
+    // The pointer's steps, after its leading empty one, are the path's, escaped.
+    let mut pointer: Vec<&str> = v.pointer.split('/').collect();
+    match named.get(&(scope, steps[at])) {
+        Some(name) if pointer.len() == steps.len() + 1 => {
+            pointer[at + 1] = name;
+            format!("{}: {}", pointer.join("/"), v.message)
+        }
+        _ => v.to_string(),
+    }
 }
 
 /// The build of `flow`, written as `json` (valid against the schema).
@@ -824,6 +840,48 @@ impl FdBuild {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An activity's id in a schema path is spelled as its name, found by the whole id in its
+    /// own scope: an id that begins another (`a` of `a-c1`) is not taken for it.
+    #[test]
+    fn an_id_in_a_violation_is_spelled_as_the_name_of_that_activity() {
+        let violation = |pointer: &str| schema::Violation {
+            pointer: pointer.to_string(),
+            path: pointer[1..].split('/').map(String::from).collect(),
+            message: "\"a-c1\" does not match".to_string(),
+        };
+        let named = std::collections::HashMap::from([
+            ((None, "a"), "First"),
+            ((None, "a-c1"), "Second"),
+            ((Some("ev"), "a-c1"), "Handler"),
+        ]);
+        let cases = [
+            (
+                "/process/activities/a-c1/id",
+                "/process/activities/Second/id: \"a-c1\" does not match",
+            ),
+            (
+                "/process/activities/a/properties/x",
+                "/process/activities/First/properties/x: \"a-c1\" does not match",
+            ),
+            (
+                "/eventFlows/eventsMap/ev/process/activities/a-c1/id",
+                "/eventFlows/eventsMap/ev/process/activities/Handler/id: \"a-c1\" does not match",
+            ),
+            // Not an activity of its scope, or not an activity: as it is.
+            (
+                "/eventFlows/eventsMap/ev/process/activities/a/id",
+                "/eventFlows/eventsMap/ev/process/activities/a/id: \"a-c1\" does not match",
+            ),
+            (
+                "/diagram/widgets/a-c1/id",
+                "/diagram/widgets/a-c1/id: \"a-c1\" does not match",
+            ),
+        ];
+        for (pointer, shown) in cases {
+            assert_eq!(spelled_by_name(&violation(pointer), &named), shown);
+        }
+    }
     use serde_json::{json, Value};
 
     const EXPORT: &str = include_str!("../../fixtures/flow-designer/exports/token-subflow.json");
