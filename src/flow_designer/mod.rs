@@ -114,11 +114,18 @@ fn beside_key_scan<T>(
 /// thread costs more than the pass it runs.
 pub(crate) const LARGE_EXPORT: usize = 1 << 20;
 
+/// The stack of a thread started [`beside`] another: the main thread's usual 8 MiB, not the
+/// 2 MiB Rust gives a thread it starts, so that work moved off the main thread goes as deep as
+/// it did there (a template nested thousands of times in a URL is read recursively).
+const BESIDE_STACK: usize = 8 << 20;
+
 /// `here` on this thread and `there` on a thread started beside it, at once; when no thread can
 /// be started (a process limit), `there` after `here`, on this thread.
 pub(crate) fn beside<A, B: Send>(here: impl FnOnce() -> A, there: impl Fn() -> B + Sync) -> (A, B) {
     std::thread::scope(|scope| {
-        let started = std::thread::Builder::new().spawn_scoped(scope, &there);
+        let started = std::thread::Builder::new()
+            .stack_size(BESIDE_STACK)
+            .spawn_scoped(scope, &there);
         let done_here = here();
         let done_there = match started {
             Ok(thread) => match thread.join() {
@@ -840,6 +847,25 @@ impl FdBuild {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What runs beside has the stack it had on the main thread: 4 MiB of frames, twice what a
+    /// thread Rust starts has.
+    #[test]
+    fn work_beside_goes_as_deep_as_on_the_main_thread() {
+        /// Recurses until `bytes` of stack below `top` are in use.
+        fn down(top: usize, bytes: usize) -> usize {
+            let frame = std::hint::black_box([0u8; 256]);
+            match top.abs_diff(frame.as_ptr() as usize) >= bytes {
+                true => 1,
+                false => 1 + down(top, bytes),
+            }
+        }
+        let deep = |bytes: usize| {
+            let top = std::hint::black_box([0u8; 1]);
+            down(top.as_ptr() as usize, bytes) > 1
+        };
+        assert_eq!(beside(|| deep(1 << 10), || deep(4 << 20)), (true, true));
+    }
 
     /// An activity's id in a schema path is spelled as its name, found by the whole id in its
     /// own scope: an id that begins another (`a` of `a-c1`) is not taken for it.
