@@ -217,6 +217,21 @@ fn an_output_through_a_symlink_replaces_the_target_and_keeps_the_link() {
         .contains("GetOAuthToken"));
 }
 
+/// Asserts that the command run with `args` exited with `code` and said `expected`.
+fn exits_saying(out: &Output, args: &[&str], code: i32, expected: &str) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{args:?}: {}",
+        transcript(out)
+    );
+    assert!(
+        transcript(out).contains(expected),
+        "{args:?}: {}",
+        transcript(out)
+    );
+}
+
 #[test]
 fn endless_inputs_are_refused_as_too_large_within_bounded_memory() {
     let dir = workspace();
@@ -266,18 +281,7 @@ fn endless_inputs_are_refused_as_too_large_within_bounded_memory() {
         (&["fmt", "zero.toml"], 1, "error[wxc::too-large]"),
     ];
     for (args, code, expected) in cases {
-        let out = wxcflow_limited(dir.path(), args);
-        assert_eq!(
-            out.status.code(),
-            Some(code),
-            "{args:?}: {}",
-            transcript(&out)
-        );
-        assert!(
-            transcript(&out).contains(expected),
-            "{args:?}: {}",
-            transcript(&out)
-        );
+        exits_saying(&wxcflow_limited(dir.path(), args), args, code, expected);
     }
     let inspect = wxcflow_limited(dir.path(), &["inspect", "/dev/zero"]);
     assert_eq!(inspect.status.code(), Some(1));
@@ -564,17 +568,7 @@ fn a_flow_document_over_the_flow_size_is_read_by_the_commands_its_warning_names(
     ];
     for (args, code) in refused {
         let out = wxcflow(dir.path(), args);
-        assert_eq!(
-            out.status.code(),
-            Some(code),
-            "{args:?}: {}",
-            transcript(&out)
-        );
-        assert!(
-            transcript(&out).contains("error[wxc::too-large]: doc.json is"),
-            "{args:?}: {}",
-            transcript(&out)
-        );
+        exits_saying(&out, args, code, "error[wxc::too-large]: doc.json is");
     }
     let inspect = wxcflow(dir.path(), &["inspect", "doc.json"]);
     assert_eq!(inspect.status.code(), Some(0), "{}", transcript(&inspect));
