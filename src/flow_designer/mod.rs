@@ -847,6 +847,7 @@ impl FdBuild {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::{json, Value};
 
     /// What runs beside has the stack it had on the main thread: 4 MiB of frames, twice what a
     /// thread Rust starts has.
@@ -908,7 +909,6 @@ mod tests {
             assert_eq!(spelled_by_name(&violation(pointer), &named), shown);
         }
     }
-    use serde_json::{json, Value};
 
     const EXPORT: &str = include_str!("../../fixtures/flow-designer/exports/token-subflow.json");
     const HTTP: &str = "099950d8-1600-46f0-9ac3-3d9c11e20b8f";

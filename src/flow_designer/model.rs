@@ -40,7 +40,7 @@ pub struct FdFlow {
     pub(crate) kept: Kept,
 }
 
-/// How much of what an export carries beside the logic ([`Kept`]) a reading keeps.
+/// How much of what an export carries beside the logic a reading keeps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Keeping {
     /// All of it: the ids, positions and left-out properties of activities and links, and each
