@@ -674,6 +674,22 @@ fn may_hold_secret_from_root(path: &[Step], string: &mut dyn FnMut() -> Option<S
     {
         return true;
     }
+    // A Flow Designer spec's members kept from its export (`[flow_designer.export]`, each by
+    // its JSON pointer, and `export_json`, each as JSON text): an activity's unknown member, or
+    // a newer export's top-level one, is no setting the model knows [assumed]. Hidden when a
+    // step of its pointer or below names a credential place, or its text holds one.
+    if key(0) == Some("flow_designer") && matches!(key(1), Some("export" | "export_json")) {
+        let pointer_names = key(2).is_some_and(|pointer| {
+            pointer
+                .split('/')
+                .any(crate::secret::names::may_name_credential_place)
+        });
+        let below_names = (3..path.len())
+            .any(|i| key(i).is_some_and(crate::secret::names::may_name_credential_place));
+        return pointer_names
+            || below_names
+            || string().is_some_and(|text| json_may_hold_credential(&text));
+    }
     (0..path.len()).any(|i| match key(i) {
         Some("properties" | "settings") => setting_may_hold(&path[i + 1..], string),
         Some("json") => {
@@ -693,6 +709,23 @@ fn may_hold_secret_from_root(path: &[Step], string: &mut dyn FnMut() -> Option<S
         }
         _ => false,
     })
+}
+
+/// Whether text (a kept member's value, JSON text or not) carries a URL with a credential typed
+/// in clear, or is JSON with a member whose name says it may carry a credential.
+fn json_may_hold_credential(text: &str) -> bool {
+    fn holds(value: &serde_json::Value) -> bool {
+        match value {
+            serde_json::Value::Object(map) => map
+                .iter()
+                .any(|(k, v)| crate::secret::names::may_name_credential_place(k) || holds(v)),
+            serde_json::Value::Array(items) => items.iter().any(holds),
+            serde_json::Value::String(text) => !url_credentials(text).is_empty(),
+            _ => false,
+        }
+    }
+    !url_credentials(text).is_empty()
+        || serde_json::from_str::<serde_json::Value>(text).is_ok_and(|v| holds(&v))
 }
 
 fn setting_may_hold(setting: &[Step], string: &mut dyn FnMut() -> Option<String>) -> bool {
@@ -818,6 +851,27 @@ mod tests {
         let broken = "name = \"x\"\nnote = \"unterminated\nkey = \"k4\"\n";
         let shown = unreadable(SourceFile::new("f.toml", broken)).text();
         assert_eq!(shown, format!("name = \"x\"\n{MASK}\n"));
+    }
+
+    #[test]
+    fn a_spec_that_does_not_read_hides_credentials_in_members_kept_from_its_export() {
+        // What `decompile` writes of an export whose activity has a member no export has shown
+        // yet; the spec does not read (an unknown port), so its text is shown, places hidden.
+        let spec = "[flow_designer]\nname = \"x\"\n\n[flow_designer.export]\n\
+            \"/diagram/properties\" = { zoom = 87.5 }\n\
+            \"/process/activities/a1/futureAuth\" = { password = \"PW1\" }\n\
+            \"/process/activities/a1/extra\" = { nested = { apiKey = \"AK2\" } }\n\
+            \"/process/activities/a1/endpoint\" = \"https://u:PW3@h.example/\"\n\n\
+            [flow_designer.export_json]\n\
+            \"/process/activities/a1/more\" = '{\"secret\": \"SE4\", \"none\": null}'\n\
+            \"/process/activities/a1/blank\" = '{\"label\": \"shown\", \"none\": null}'\n";
+        let shown = unreadable(SourceFile::new("f.toml", spec)).text();
+        for hidden in ["PW1", "AK2", "PW3", "SE4"] {
+            assert!(!shown.contains(hidden), "{hidden}: {shown}");
+        }
+        for kept in ["zoom = 87.5", "\"label\": \"shown\""] {
+            assert!(shown.contains(kept), "{kept}: {shown}");
+        }
     }
 
     #[test]
