@@ -1012,7 +1012,12 @@ impl Writer<'_, '_> {
             let mut written = std::thread::scope(|scope| {
                 // No more threads than batches: a small flow's one batch is written here.
                 let helpers: Vec<_> = (1..threads.min(batches.len()))
-                    .filter_map(|_| std::thread::Builder::new().spawn_scoped(scope, work).ok())
+                    .filter_map(|_| {
+                        std::thread::Builder::new()
+                            .stack_size(super::BESIDE_STACK)
+                            .spawn_scoped(scope, work)
+                            .ok()
+                    })
                     .collect();
                 let mut done = work();
                 for helper in helpers {

@@ -114,10 +114,11 @@ fn beside_key_scan<T>(
 /// thread costs more than the pass it runs.
 pub(crate) const LARGE_EXPORT: usize = 1 << 20;
 
-/// The stack of a thread started [`beside`] another: the main thread's usual 8 MiB, not the
-/// 2 MiB Rust gives a thread it starts, so that work moved off the main thread goes as deep as
-/// it did there (a template nested thousands of times in a URL is read recursively).
-const BESIDE_STACK: usize = 8 << 20;
+/// The stack of a thread started [`beside`] another (and of the writer's, see `emit`): the
+/// main thread's usual 8 MiB, not the 2 MiB Rust gives a thread it starts, so that work moved
+/// off the main thread goes as deep as it did there (a template nested thousands of times in a
+/// URL is read recursively).
+pub(crate) const BESIDE_STACK: usize = 8 << 20;
 
 /// `here` on this thread and `there` on a thread started beside it, at once; when no thread can
 /// be started (a process limit), `there` after `here`, on this thread.
