@@ -49,42 +49,60 @@ pub struct Read<'a> {
 /// closing quote stands (`b.len()` when there is none) and each interpolation's expression, as
 /// a byte range.
 pub(crate) fn string_literal(b: &[u8], start: usize) -> (usize, Vec<Range<usize>>) {
-    let quote = b[start];
+    // One pass with a stack of what is open, not a call per level: a string's interpolation
+    // may hold a string that interpolates, as deep as the text goes (an export's URL nested
+    // 70,000 times overflowed the stack, and each level was scanned again by the next).
     let mut parts = Vec::new();
+    let mut open = vec![Open::Text(b[start])];
     let mut i = start + 1;
-    while i < b.len() && b[i] != quote {
-        if b[i] == b'\\' {
-            i += 2;
-            continue;
-        }
-        if quote == b'"' && b[i..].starts_with(b"#{") {
-            let body = i + 2;
-            let end = interpolation_end(b, body);
-            parts.push(body..end.min(b.len()));
-            i = end + 1;
-            continue;
+    while i < b.len() {
+        let (outermost, first_interpolation) = (open.len() == 1, open.len() == 2);
+        match open.last_mut() {
+            Some(Open::Text(quote)) => {
+                let quote = *quote;
+                if b[i] == b'\\' {
+                    i += 1;
+                } else if b[i] == quote {
+                    open.pop();
+                    if outermost {
+                        return (i, parts);
+                    }
+                } else if quote == b'"' && b[i..].starts_with(b"#{") {
+                    i += 1;
+                    open.push(Open::Interpolation {
+                        depth: 0,
+                        body: i + 1,
+                    });
+                }
+            }
+            Some(Open::Interpolation { depth, body }) => match b[i] {
+                b'"' | b'\'' => open.push(Open::Text(b[i])),
+                b'(' | b'[' | b'{' => *depth += 1,
+                b'}' if *depth == 0 => {
+                    if first_interpolation {
+                        parts.push(*body..i);
+                    }
+                    open.pop();
+                }
+                b')' | b']' | b'}' => *depth = depth.saturating_sub(1),
+                _ => {}
+            },
+            None => unreachable!("the outermost string returns when it closes"),
         }
         i += 1;
     }
-    (i.min(b.len()), parts)
+    // Unclosed: an interpolation of the outermost string left open runs to the end.
+    if let Some(Open::Interpolation { body, .. }) = open.get(1) {
+        parts.push(*body..b.len());
+    }
+    (b.len(), parts)
 }
 
-/// Where an interpolation whose expression starts at `start` ends: its `}` outside brackets
-/// and strings (`b.len()` when there is none).
-fn interpolation_end(b: &[u8], start: usize) -> usize {
-    let mut depth = 0usize;
-    let mut i = start;
-    while i < b.len() {
-        match b[i] {
-            b'"' | b'\'' => i = string_literal(b, i).0,
-            b'(' | b'[' | b'{' => depth += 1,
-            b'}' if depth == 0 => return i,
-            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-        i += 1;
-    }
-    b.len()
+/// What is open at a point of a string literal: a string (its quote) or an interpolation (its
+/// brackets open, where its expression starts).
+enum Open {
+    Text(u8),
+    Interpolation { depth: usize, body: usize },
 }
 
 /// Where a `{{` or `{%` block whose body starts at `start` ends: the first `close` (`}}` or
@@ -279,37 +297,66 @@ fn is_name_char(c: u8) -> bool {
 
 /// The names read in `text[range]`.
 fn expression_reads(text: &str, range: Range<usize>) -> Vec<Read<'_>> {
-    let bytes = text.as_bytes();
+    let bytes = &text.as_bytes()[..range.end];
     let mut out = Vec::new();
+    // What is open, outermost first: the expression, then strings and the expressions they
+    // interpolate (`"#{x}"`), each with what it last read. One pass, no call per level: the
+    // nesting is as deep as the text makes it.
+    let mut open = vec![Reading::Expression(Words::default())];
     let mut i = range.start;
-    // The last significant character before a word, and the last two words.
-    let mut previous: Option<u8> = None;
-    let mut words: [&str; 2] = ["", ""];
     while i < range.end {
         let c = bytes[i];
-        if c == b'"' || c == b'\'' {
-            // A string literal: its text skipped, the expressions it interpolates (`"#{x}"`)
-            // read.
-            let (end, interpolated) = string_literal(&bytes[..range.end], i);
-            for inner in interpolated {
-                out.extend(expression_reads(text, inner));
+        let interpolated = open.len() > 1;
+        let words = match open.last_mut() {
+            Some(Reading::Text(quote)) => {
+                let quote = *quote;
+                if c == b'\\' {
+                    i += 1;
+                } else if c == quote {
+                    open.pop();
+                    if let Some(Reading::Expression(words)) = open.last_mut() {
+                        words.previous = Some(c);
+                        words.last = ["", ""];
+                    }
+                } else if quote == b'"' && bytes[i..].starts_with(b"#{") {
+                    i += 1;
+                    open.push(Reading::Expression(Words::default()));
+                }
+                i += 1;
+                continue;
             }
-            i = end + 1;
-            previous = Some(c);
-            words = ["", ""];
+            Some(Reading::Expression(words)) => words,
+            None => unreachable!("the outermost expression is never closed"),
+        };
+        if c == b'"' || c == b'\'' {
+            open.push(Reading::Text(c));
+            i += 1;
             continue;
+        }
+        if interpolated {
+            // An interpolation ends at its `}` outside brackets.
+            match c {
+                b'(' | b'[' | b'{' => words.depth += 1,
+                b'}' if words.depth == 0 => {
+                    open.pop();
+                    i += 1;
+                    continue;
+                }
+                b')' | b']' | b'}' => words.depth = words.depth.saturating_sub(1),
+                _ => {}
+            }
         }
         if c.is_ascii_digit() {
             while i < range.end && (is_name_char(bytes[i]) || bytes[i] == b'.') {
                 i += 1;
             }
-            previous = Some(b'0');
+            words.previous = Some(b'0');
             continue;
         }
         if !is_name_start(c) {
             if !c.is_ascii_whitespace() {
-                previous = Some(c);
-                words = ["", ""];
+                words.previous = Some(c);
+                words.last = ["", ""];
             }
             i += 1;
             continue;
@@ -323,8 +370,9 @@ fn expression_reads(text: &str, range: Range<usize>) -> Vec<Read<'_>> {
             .iter()
             .find(|b| !b.is_ascii_whitespace())
             .copied();
-        let member_or_filter = matches!(previous, Some(b'.') | Some(b'|'));
-        let test = words[1] == "is" || (words[1] == "not" && words[0] == "is");
+        let member_or_filter = matches!(words.previous, Some(b'.') | Some(b'|'));
+        let last = words.last;
+        let test = last[1] == "is" || (last[1] == "not" && last[0] == "is");
         let keyword = KEYWORDS.contains(&word) || is_literal(word);
         let function = next == Some(b'(');
         if !(member_or_filter || test || keyword || function) {
@@ -333,10 +381,27 @@ fn expression_reads(text: &str, range: Range<usize>) -> Vec<Read<'_>> {
                 range: start..i,
             });
         }
-        words = [words[1], word];
-        previous = Some(b'a');
+        words.last = [last[1], word];
+        words.previous = Some(b'a');
     }
     out
+}
+
+/// What is open where an expression is read: an expression (the outermost, or one a string
+/// interpolates) or a string (its quote).
+enum Reading<'a> {
+    Expression(Words<'a>),
+    Text(u8),
+}
+
+/// What an expression last read: the last significant character before a word, the last two
+/// words (for `is` and `is not`), and how many brackets are open (an interpolation's ends at
+/// its `}` outside them).
+#[derive(Default)]
+struct Words<'a> {
+    previous: Option<u8>,
+    last: [&'a str; 2],
+    depth: usize,
 }
 
 #[cfg(test)]
@@ -387,6 +452,33 @@ mod tests {
             Vec::<&str>::new()
         );
         assert_eq!(syntax_error("{{ \"#{ \"}}\" }\" }}"), None);
+    }
+
+    #[test]
+    fn strings_nested_as_deep_as_the_text_are_read_in_one_pass() {
+        // 200,000 strings, each interpolating the next, a bracket open in each: read without a
+        // call per level (a test thread's 2 MiB stack overflowed at a few thousand levels).
+        let levels = 200_000;
+        let text = format!(
+            "{{{{ {}Inner{} ~ After }}}}",
+            "\"#{[".repeat(levels),
+            "]}\"".repeat(levels)
+        );
+        assert_eq!(names(&text), ["Inner", "After"]);
+        assert_eq!(syntax_error(&text), None);
+        let quote = text.find('"').unwrap();
+        let (end, parts) = string_literal(text.as_bytes(), quote);
+        assert_eq!(end, text.rfind('"').unwrap());
+        assert_eq!(parts.len(), 1);
+        assert_eq!(parts[0], quote + 3..end - 1);
+        // Left open at every level: the outermost interpolation runs to the end.
+        let open = format!("{{{{ {}Inner", "\"#{(".repeat(levels));
+        assert_eq!(names(&open), Vec::<&str>::new());
+        assert_eq!(reads(&format!("{open} }}}}")).0.len(), 0);
+        let (end, parts) = string_literal(open.as_bytes(), 3);
+        assert_eq!((end, parts.len()), (open.len(), 1));
+        assert_eq!(parts[0], 6..open.len());
+        assert_eq!(expression(&open[3..]).len(), 1);
     }
 
     #[test]
