@@ -70,27 +70,11 @@ pub(super) fn build(
         return Err(Failure::Unusable(None));
     }
     let Compiled {
-        source,
-        tenant,
-        mut document,
-        emitted,
+        document,
+        emitted: json,
         holds_secret,
         ..
     } = compile_as(s, spec, values, Secrets::Read, format)?;
-    let template = wxcflow::flow::Source::of(&source.name, source.text.as_bytes());
-    let tenant_source = tenant
-        .as_ref()
-        .map(|t| wxcflow::flow::Source::of(&t.source.name, t.source.text.as_bytes()));
-    // The provenance is appended to the JSON already written rather than the document
-    // serialised again (the same bytes).
-    let json = match wxcflow::flow::Document::stamp_json_into(
-        emitted,
-        template.clone(),
-        tenant_source.clone(),
-    ) {
-        Some(json) => json,
-        None => wxcflow::flow::Document::stamp(&mut document, template, tenant_source),
-    };
     let target = output.map_or_else(
         || PathBuf::from(default_output_name(&document.flow.name, ".flow.json")),
         Path::to_path_buf,

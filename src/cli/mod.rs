@@ -770,13 +770,12 @@ fn load_spec(s: &Session, path: Option<&Path>) -> Result<SourceFile, Failure> {
     }
 }
 
-/// A compiled spec: its source and tenant, the document, where its secret variables' values
+/// A compiled spec: its source, the document, where its secret variables' values
 /// came from, and whether it holds one.
 struct Compiled {
     source: SourceFile,
-    tenant: Option<wxcflow::render::Tenant>,
     document: wxcflow::flow::Document,
-    /// The document's JSON as the build wrote it (without provenance).
+    /// The document's JSON as `build` writes it, stamped with its provenance.
     emitted: String,
     origins: std::collections::BTreeMap<String, Vec<String>>,
     holds_secret: bool,
@@ -815,7 +814,13 @@ fn compile_as(
         Secrets::Read => &store,
         Secrets::OriginsOnly => &wxcflow::render::OriginsOnly,
     };
-    let result = s.compiler().build_tenant(&source, tenant.as_ref(), store);
+    let mut result = s.compiler().build_tenant(&source, tenant.as_ref(), store);
+    // Stamped before its diagnostics are told: the size warning measures the bytes as written.
+    result.stamp(
+        wxcflow::flow::Source::of(&source.name, source.text.as_bytes()),
+        (tenant.as_ref())
+            .map(|t| wxcflow::flow::Source::of(&t.source.name, t.source.text.as_bytes())),
+    );
     let mut sources = vec![&source];
     sources.extend(tenant.as_ref().map(|t| &t.source));
     let hidden = SourceFile::hiding(&sources, &result.secret_spans);
@@ -825,7 +830,6 @@ fn compile_as(
     match result.output {
         Some((document, emitted)) => Ok(Compiled {
             source,
-            tenant,
             document,
             emitted,
             origins: result.secret_origins,

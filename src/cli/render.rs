@@ -269,17 +269,12 @@ pub(super) fn render(
                         return TenantOutcome::reused(sha256, entry.warnings.clone());
                     }
                 }
-                let build = groups.build(Some(tenant), &store);
+                let mut build = groups.build(Some(tenant), &store);
+                build.stamp(template_source.clone(), Some(stamp));
                 let private = build.holds_secret();
                 let written = match build.output {
                     Some((document, json)) => {
-                        let (json, places) = batch::stamped(
-                            document,
-                            &json,
-                            &build.secret_origins,
-                            template_source.clone(),
-                            stamp,
-                        );
+                        let places = batch::secret_places(&document, &build.secret_origins);
                         match out_dir {
                             Some(dir) => write_if_changed(
                                 &s.files,

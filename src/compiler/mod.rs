@@ -52,11 +52,30 @@ impl Build {
         })
     }
 
-    /// Whether any diagnostic is an error, in which case there is no document.
     /// The build, with more places that hold a secret written literally.
     fn hiding(mut self, spans: Vec<diagnostic::Span>) -> Build {
         self.secret_spans.extend(spans);
         self
+    }
+
+    /// Stamps the document with where it came from (its provenance, the JSON's last member, as
+    /// `build` and `render` write it) and measures the flow's size again on the bytes as
+    /// written: the stamp adds a couple of hundred bytes, enough to take a document over
+    /// the platform's limit.
+    pub fn stamp(&mut self, template: crate::flow::Source, tenant: Option<crate::flow::Source>) {
+        let Some((document, json)) = self.output.as_mut() else {
+            return;
+        };
+        // Appended to the JSON already written rather than the document serialised again
+        // (the same bytes).
+        *json = emit::provenance::stamp_json_into(
+            std::mem::take(json),
+            template.clone(),
+            tenant.clone(),
+        )
+        .unwrap_or_else(|| emit::provenance::stamp(document, template, tenant));
+        self.diagnostics.retain(|d| d.code != Code::OverFlowSize);
+        self.diagnostics.extend(over_flow_size(json));
     }
 
     /// Whether any diagnostic is an error.
@@ -427,18 +446,7 @@ impl Compiler {
             return failed(diagnostics);
         }
         let json = emit::document::to_json(&document);
-        // Cisco documents a 10 MB flow size; how it measures is not published, so the document
-        // as written stands in for it, and the readers' limit is the same number.
-        if json.len() > crate::MAX_INPUT_BYTES {
-            diagnostics.push(Diagnostic::new(
-                Code::OverFlowSize,
-                format!(
-                    "the flow document is {} bytes, over the platform's documented flow size of 10 MB ({} bytes); wxcflow's check, diff, graph and decompile read at most that much (inspect and textconv read it)",
-                    json.len(),
-                    crate::MAX_INPUT_BYTES
-                ),
-            ));
-        }
+        diagnostics.extend(over_flow_size(&json));
         Build {
             output: Some((document, json)),
             diagnostics,
@@ -446,6 +454,22 @@ impl Compiler {
             secret_spans: Vec::new(),
         }
     }
+}
+
+/// The warning for a flow document over the platform's size, measured on `json`: Cisco documents
+/// a 10 MB flow size; how it measures is not published, so the document as written stands in
+/// for it, and the readers' limit is the same number.
+fn over_flow_size(json: &str) -> Option<Diagnostic> {
+    (json.len() > crate::MAX_INPUT_BYTES).then(|| {
+        Diagnostic::new(
+            Code::OverFlowSize,
+            format!(
+                "the flow document is {} bytes, over the platform's documented flow size of 10 MB ({} bytes); wxcflow's check, diff, graph and decompile read at most that much (inspect and textconv read it)",
+                json.len(),
+                crate::MAX_INPUT_BYTES
+            ),
+        )
+    })
 }
 
 /// Where a build's secrets came from, and where its sources write them literally.

@@ -415,16 +415,6 @@ impl Document {
     ) -> Option<String> {
         stamp_json(document_json, template, tenant)
     }
-
-    /// As [`Document::stamp_json`], appending to the JSON given rather than to a copy; `None`
-    /// when it is not a document's canonical JSON.
-    pub fn stamp_json_into(
-        document_json: String,
-        template: Source,
-        tenant: Option<Source>,
-    ) -> Option<String> {
-        stamp_json_into(document_json, template, tenant)
-    }
 }
 
 impl Manifest {

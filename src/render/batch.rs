@@ -812,19 +812,13 @@ impl TenantOutcome {
     }
 }
 
-/// A built document as a render writes it: its JSON stamped with the template and tenant it
-/// came from, and where each secret value it holds comes from (`origins`: the build's).
-pub fn stamped(
-    mut document: crate::flow::Document,
-    json: &str,
+/// Where each secret value a built document holds comes from (`origins`: the build's), as a
+/// render's manifest records it.
+pub fn secret_places(
+    document: &crate::flow::Document,
     origins: &BTreeMap<String, Vec<String>>,
-    template: crate::flow::Source,
-    tenant: crate::flow::Source,
-) -> (String, BTreeMap<String, String>) {
-    let places = provenance::secret_places(&document, origins);
-    let json = provenance::stamp_json(json, template.clone(), Some(tenant.clone()))
-        .unwrap_or_else(|| provenance::stamp(&mut document, template, Some(tenant)));
-    (json, places)
+) -> BTreeMap<String, String> {
+    provenance::secret_places(document, origins)
 }
 
 /// The render folder as settling stale documents needs it.

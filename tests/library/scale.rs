@@ -40,3 +40,62 @@ fn a_document_over_the_platform_flow_size_is_built_with_a_warning() {
         }
     }
 }
+
+#[test]
+fn the_flow_size_is_measured_on_the_document_as_written_with_its_provenance() {
+    // A flow padded to a given length (a variable's default), built, then stamped as `build`
+    // and `render` write it: the stamp's couple of hundred bytes can take it over the limit.
+    let spec = chain::chain_spec(8000);
+    let unpadded = common::compiler()
+        .build(&wxcflow::diagnostic::SourceFile::new(
+            "chain.toml",
+            spec.clone(),
+        ))
+        .output
+        .unwrap()
+        .1
+        .len();
+    let built = |length: usize| {
+        let padding = "a".repeat(length - unpadded);
+        let padded = spec.replacen(
+            "default = \"\"\nresult",
+            &format!("default = \"{padding}\"\nresult"),
+            1,
+        );
+        let build =
+            common::compiler().build(&wxcflow::diagnostic::SourceFile::new("chain.toml", padded));
+        assert_eq!(build.output.as_ref().unwrap().1.len(), length);
+        build
+    };
+    let codes = |build: &wxcflow::Build| -> Vec<&'static str> {
+        build.diagnostics.iter().map(|d| d.code.as_str()).collect()
+    };
+    let template = wxcflow::flow::Source::of("chain.toml", b"[flow]");
+    for (under_by, over_when_stamped) in [(100, true), (1_000, false)] {
+        let mut build = built(wxcflow::MAX_INPUT_BYTES - under_by);
+        assert_eq!(codes(&build), Vec::<&str>::new(), "{under_by} under");
+        build.stamp(template.clone(), None);
+        let written = build.output.as_ref().unwrap().1.len();
+        assert_eq!(written > wxcflow::MAX_INPUT_BYTES, over_when_stamped);
+        if over_when_stamped {
+            assert_eq!(codes(&build), ["wxc::over-flow-size"]);
+            assert!(
+                build.diagnostics[0]
+                    .message
+                    .starts_with(&format!("the flow document is {written} bytes")),
+                "{}",
+                build.diagnostics[0].message
+            );
+        } else {
+            assert_eq!(codes(&build), Vec::<&str>::new());
+        }
+    }
+    // Over before the stamp: one warning, counting the bytes as written.
+    let mut build = built(wxcflow::MAX_INPUT_BYTES + 10);
+    build.stamp(template, None);
+    let written = build.output.as_ref().unwrap().1.len();
+    assert_eq!(codes(&build), ["wxc::over-flow-size"]);
+    assert!(build.diagnostics[0]
+        .message
+        .contains(&format!("{written} bytes")));
+}
