@@ -135,7 +135,7 @@ fn write_process(out: &mut SpecWriter, table: &str, process: &Process, kept: &Pr
         let kind = a.kind();
         let at = format!("{table}.{}", key(&a.name));
         out.table(&at);
-        let type_name = a.type_name();
+        let type_name = a.written_type();
         out.field("type", string(type_name));
         // The group is needed when the type alone does not tell the kind, or differs from it.
         if Kind::of(a.activity_name.as_deref(), "") != kind

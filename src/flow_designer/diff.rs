@@ -452,7 +452,7 @@ pub(crate) fn render_lines(flow: &FdFlow) -> String {
             for (path, value) in facts {
                 // The type is the activity's own line; `activityId` has one where that line
                 // does not show it (a voice activity's catalog id), as diff compares it.
-                let shown_above = a.activity_id.as_deref() == Some(a.type_name());
+                let shown_above = a.activity_id.as_deref() == Some(a.written_type());
                 if path == "type" || (path == "activityId" && shown_above) {
                     continue;
                 }

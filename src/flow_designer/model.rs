@@ -484,12 +484,33 @@ impl Activity {
         )
     }
 
-    /// The type shown to people: `activityName`, else `activityId`.
+    /// The type shown to people: `activityName`, else `activityId`; the mask when that text
+    /// carries a credential in clear (a URL with a password typed where the type stands).
     pub fn type_name(&self) -> &str {
+        if self.type_holds_credential() {
+            crate::secret::MASK
+        } else {
+            self.written_type()
+        }
+    }
+
+    /// The type as the file writes it (`activityName`, else `activityId`), for writing the
+    /// flow again: never shown, it may carry a credential.
+    pub(crate) fn written_type(&self) -> &str {
         self.activity_name
             .as_deref()
             .or(self.activity_id.as_deref())
             .unwrap_or("?")
+    }
+
+    /// Whether `activityName` or `activityId` carries a credential in clear (a URL with a
+    /// password typed where the catalog's type stands): a secret place of its own, shown as
+    /// the mask, and the file holding it kept private.
+    pub(crate) fn type_holds_credential(&self) -> bool {
+        [&self.activity_name, &self.activity_id]
+            .into_iter()
+            .flatten()
+            .any(|text| !crate::flow_designer::secrets::url_credentials(text).is_empty())
     }
 
     /// The output ports this activity has: its kind's, else those its widget drew.

@@ -440,6 +440,15 @@ fn spec_places(flow: &FdFlow) -> Vec<Vec<Step>> {
         };
         root.extend(keys(&["activities", name]));
         for setting in settings {
+            // The activity's type carries a credential: the spec writes it apart from the
+            // settings.
+            if matches!(setting.as_slice(), [key] if key == "activityName" || key == "activityId") {
+                for key in ["type", "activity_id"] {
+                    let mut place = root.clone();
+                    place.push(key.into());
+                    places.push(place);
+                }
+            }
             let mut place = root.clone();
             place.push("settings".into());
             place.extend(setting.iter().map(Step::from));
@@ -689,6 +698,14 @@ fn may_hold_secret_from_root(path: &[Step], string: &mut dyn FnMut() -> Option<S
         return pointer_names
             || below_names
             || string().is_some_and(|text| json_may_hold_credential(&text));
+    }
+    // A spec activity's type (`activityName`) or `activity_id` typed as a URL with a
+    // credential (an export's are under `properties`, below).
+    let type_at = |i: usize| key(i) == Some("activities") && path.len() == i + 3;
+    if (0..path.len()).any(|i| type_at(i) && matches!(key(i + 2), Some("type" | "activity_id")))
+        && string().is_some_and(|text| !url_credentials(&text).is_empty())
+    {
+        return true;
     }
     (0..path.len()).any(|i| match key(i) {
         Some("properties" | "settings") => setting_may_hold(&path[i + 1..], string),

@@ -60,6 +60,18 @@ impl Secrets {
                     .map(|c| c.setting)
                     .collect();
                 found.extend(unmodelled_places(a));
+                // The type typed as a URL with a credential: a place of its own.
+                for (key, text) in [
+                    ("activityName", &a.activity_name),
+                    ("activityId", &a.activity_id),
+                ] {
+                    if text
+                        .as_deref()
+                        .is_some_and(|t| !url_credentials(t).is_empty())
+                    {
+                        found.push(vec![key.into()]);
+                    }
+                }
                 if !found.is_empty() {
                     secrets
                         .settings
@@ -721,7 +733,12 @@ pub(crate) fn fields(a: &Activity, secret: &[Vec<String>]) -> BTreeMap<String, T
     let mut out = BTreeMap::new();
     out.insert("type".into(), Text::plain(a.type_name()));
     if let Some(id) = &a.activity_id {
-        out.insert("activityId".into(), Text::plain(id.as_str()));
+        let shown = if a.type_holds_credential() {
+            crate::secret::MASK
+        } else {
+            id
+        };
+        out.insert("activityId".into(), Text::plain(shown));
     }
     out.insert(
         "group".into(),

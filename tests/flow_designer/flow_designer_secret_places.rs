@@ -880,3 +880,79 @@ fn a_credential_url_in_an_unmodelled_property_is_hidden_whatever_its_name() {
         assert_eq!(spec.permissions().mode() & 0o777, 0o600);
     }
 }
+
+/// An activity's type (`activityName`, and its `activityId`) typed as a URL with a password is
+/// hidden wherever a command names the type (inspect, graph, textconv, diff, run, decompile's
+/// spec quoted by check), and the spec written from it is private.
+#[test]
+fn a_credential_url_typed_as_an_activity_s_type_is_hidden() {
+    let mut export = voice_lookup();
+    let kind = "https://svc:TYPE-PW-4@crm.example.com/kind";
+    retype(&mut export, "Lookup", kind);
+    set_property(&mut export, "GetToken", &["activityId"], json!(kind));
+    let dir = tempfile::tempdir().unwrap();
+    let text = serde_json::to_string_pretty(&export).unwrap();
+    std::fs::write(dir.path().join("new.json"), &text).unwrap();
+    std::fs::write(
+        dir.path().join("plain.json"),
+        serde_json::to_string_pretty(&voice_lookup()).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("conflict.json"),
+        format!("<<<<<<< HEAD\n{text}\n=======\n{{}}\n>>>>>>> other\n"),
+    )
+    .unwrap();
+    let decompiled = wxcflow(dir.path(), &["decompile", "new.json", "-o", "new.toml"]);
+    let spec = std::fs::read_to_string(dir.path().join("new.toml")).unwrap();
+    assert!(spec.contains(kind), "{}", shown(&decompiled));
+    // The spec broken on the type's own line: quoted by the error, the type hidden.
+    let broken = spec.replacen(
+        &format!("type = \"{kind}\""),
+        &format!("type = \"{kind}\" x"),
+        1,
+    );
+    assert_ne!(broken, spec);
+    std::fs::write(dir.path().join("broken.toml"), broken).unwrap();
+    let mut all = shown(&decompiled);
+    for args in [
+        &["inspect", "new.json"][..],
+        &["inspect", "new.json", "--format", "json"],
+        &["graph", "new.json"],
+        &["graph", "new.json", "--format", "dot"],
+        &["textconv", "new.json"],
+        &["run", "new.json"],
+        &["check", "new.json"],
+        &["diff", "plain.json", "new.json"],
+        &["diff", "plain.json", "new.json", "--format", "json"],
+        &["diff", "plain.json", "new.json", "--format", "markdown"],
+        &["decompile", "new.json"],
+        &["textconv", "new.toml"],
+        &["check", "new.toml"],
+        &["check", "broken.toml"],
+        &["textconv", "conflict.json"],
+        &["check", "conflict.json"],
+    ] {
+        let o = wxcflow(dir.path(), args);
+        let shown = shown(&o);
+        assert!(
+            !shown.contains("TYPE-PW-4"),
+            "`wxcflow {}` printed the password:\n{shown}",
+            args.join(" ")
+        );
+        all.push_str(&shown);
+    }
+    for line in [
+        "Lookup = •••",
+        "GetToken.activityId = •••",
+        "Lookup<br/>•••",
+    ] {
+        assert!(all.contains(line), "{line}: {all}");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let spec = std::fs::metadata(dir.path().join("new.toml")).unwrap();
+        assert_eq!(spec.permissions().mode() & 0o777, 0o600);
+    }
+}
