@@ -55,8 +55,9 @@ pub fn too_large_fd(name: &str, len: usize) -> Option<Diagnostic> {
 
 /// The most values one TOML file may hold: a spec (Webex Connect or Flow Designer), tenant
 /// file, scenario or mock (wxcflow's own bound). Counted by the bytes that introduce a value or a
-/// table (`=`, `,`, `[`, `{`), in strings too (so a count is never short of the truth): the
-/// 10,000-node chain spec holds 235,000, `decompile` of a 10,000-activity export about 650,000.
+/// table (`=`, `,`, `[`, `{`), in strings too (so a count is never short of the truth), and 3
+/// for each dot of a dotted key (a table, as heavy as the inline `{a=1},`): the 10,000-node
+/// chain spec holds 265,000, `decompile` of a 10,000-activity export about 845,000.
 /// TOML's parser keeps a few hundred bytes for each value, so a file under the size limit made
 /// of tiny values (`x = [{a=1},{a=1},...]`) would take gigabytes.
 pub const MAX_TOML_ITEMS: usize = 1_000_000;
@@ -68,12 +69,53 @@ pub fn too_many_items(name: &str, text: &str) -> Option<Diagnostic> {
         .bytes()
         .filter(|b| matches!(b, b'=' | b',' | b'[' | b'{'))
         .count();
-    (items > MAX_TOML_ITEMS).then(|| {
+    // A dotted key's table costs the parser what an inline table's `{a=1},` does, counted 3.
+    (items + 3 * key_dots(text) > MAX_TOML_ITEMS).then(|| {
         Diagnostic::new(
             Code::TooLarge,
-            format!("{name} holds more than {MAX_TOML_ITEMS} TOML values (counted by the `=`, `,`, `[` and `{{` before them); wxcflow reads at most that many (a flow of 10,000 nodes holds about 235,000)"),
+            format!("{name} holds more than {MAX_TOML_ITEMS} TOML values and tables (counted by the `=`, `,`, `[` and `{{` before them, and 3 for each dot of a dotted key); wxcflow reads at most that many (a flow of 10,000 nodes holds about 265,000)"),
         )
     })
+}
+
+/// The dots outside strings and comments: each part of a dotted key (`a.b.c = 1`, `[a.b]`)
+/// is a table of its own, which the parser builds as it would a value (a line of a million
+/// dots would make a million tables). A float's point is counted too: over-counting is
+/// harmless, what makes a table never goes uncounted.
+fn key_dots(text: &str) -> usize {
+    let b = text.as_bytes();
+    let mut dots = 0;
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'.' => dots += 1,
+            b'#' => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            quote @ (b'"' | b'\'') => {
+                let basic = quote == b'"';
+                if b[i..].starts_with(&[quote; 3]) {
+                    // A multi-line string: to its closing triple quote.
+                    i += 3;
+                    while i < b.len() && !b[i..].starts_with(&[quote; 3]) {
+                        i += if basic && b[i] == b'\\' { 2 } else { 1 };
+                    }
+                    i += 2;
+                } else {
+                    // A one-line string: to its closing quote, or the line's end.
+                    i += 1;
+                    while i < b.len() && b[i] != quote && b[i] != b'\n' {
+                        i += if basic && b[i] == b'\\' { 2 } else { 1 };
+                    }
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    dots
 }
 
 /// The most operators, brackets and `elif`s the tags of one template may hold (wxcflow's own

@@ -645,6 +645,59 @@ fn secrets_go_to_regular_files_or_the_null_device_only() {
     assert_eq!(mode & 0o777, 0o600);
 }
 
+/// Dotted keys make a table for each dot (`k1.a.b.c = 1`): 8 MB of them made 2.7 million tables
+/// and aborted under a 3 GB cap. Counted 3 for each dot outside strings and comments, such a
+/// spec or tenant file is refused before it is parsed; dots in strings and comments are not
+/// counted (a spec of URLs and JSONPaths reads).
+#[test]
+fn a_spec_or_tenant_file_of_dotted_keys_is_refused_before_it_is_parsed() {
+    let dir = workspace();
+    let dotted: String = (0..120_000)
+        .map(|i| format!("k{i}.a.b.c.d.e.f.g.h = 1\n"))
+        .collect();
+    let spec = format!("{}\n[extra]\n{dotted}", wxcflow::DEFAULT_SPEC);
+    assert!(spec.len() < wxcflow::MAX_INPUT_BYTES);
+    std::fs::write(dir.path().join("dots.toml"), &spec).unwrap();
+    std::fs::write(dir.path().join("dots-tenant.toml"), &dotted).unwrap();
+    for (args, file) in [
+        (&["check", "dots.toml"][..], "dots.toml"),
+        (&["build", "dots.toml", "-o", "out.flow.json"], "dots.toml"),
+        (
+            &[
+                "build",
+                "--values",
+                "dots-tenant.toml",
+                "-o",
+                "out.flow.json",
+            ],
+            "dots-tenant.toml",
+        ),
+    ] {
+        let out = wxcflow_limited(dir.path(), args);
+        let said = transcript(&out);
+        assert!(matches!(out.status.code(), Some(1 | 2)), "{args:?}: {said}");
+        assert!(
+            said.contains(&format!("{file} holds more than 1000000 TOML values")),
+            "{args:?}: {said}"
+        );
+    }
+    assert!(!dir.path().join("out.flow.json").exists());
+    // The same dots in strings and comments: read.
+    let quoted: String = (0..120_000)
+        .map(|i| format!("# k{i}.a.b.c.d.e.f.g.h\nk{i} = \"a.b.c.d.e.f.g.h\"\n"))
+        .collect();
+    let spec = format!("{}\n[extra]\n{quoted}", wxcflow::DEFAULT_SPEC);
+    assert!(spec.len() < wxcflow::MAX_INPUT_BYTES);
+    std::fs::write(dir.path().join("quoted.toml"), &spec).unwrap();
+    let out = wxcflow_limited(dir.path(), &["check", "quoted.toml"]);
+    let said = transcript(&out);
+    assert!(!said.contains("TOML values"), "{said}");
+    assert!(
+        said.contains("error[wxc::unknown-key]: unknown key `extra`"),
+        "{said}"
+    );
+}
+
 /// A spec under the size limit made of tiny values (`x = [{a=1},{a=1},...]`) took gigabytes in
 /// TOML's parser (2.1 GB for 9 MB, an abort under `ulimit -v`): text of more keys and values than
 /// a spec may hold is refused before any parser sees it, in every command that reads specs.
