@@ -180,6 +180,8 @@ pub(super) fn check(
         }
         if tenants.is_none() {
             let mut result = s.compiler().build(&source);
+            // Stamped as `build` writes it: the size warning measures the file it would write.
+            result.stamp(stamp_of(&source), None);
             if let Some((document, _)) = &result.output {
                 result
                     .diagnostics
@@ -196,7 +198,9 @@ pub(super) fn check(
         }
         for (tenant_path, tenant) in &loaded {
             let store = FsSecrets::beside(s, Some(tenant_path));
-            let result = s.compiler().build_tenant(&source, Some(tenant), &store);
+            let mut result = s.compiler().build_tenant(&source, Some(tenant), &store);
+            // As `render` writes it.
+            result.stamp(stamp_of(&source), Some(stamp_of(&tenant.source)));
             let heading = format!(
                 "{} for tenant {} ({}):",
                 source.name, tenant.name, tenant.source.name

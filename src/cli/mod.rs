@@ -817,9 +817,8 @@ fn compile_as(
     let mut result = s.compiler().build_tenant(&source, tenant.as_ref(), store);
     // Stamped before its diagnostics are told: the size warning measures the bytes as written.
     result.stamp(
-        wxcflow::flow::Source::of(&source.name, source.text.as_bytes()),
-        (tenant.as_ref())
-            .map(|t| wxcflow::flow::Source::of(&t.source.name, t.source.text.as_bytes())),
+        stamp_of(&source),
+        tenant.as_ref().map(|t| stamp_of(&t.source)),
     );
     let mut sources = vec![&source];
     sources.extend(tenant.as_ref().map(|t| &t.source));
@@ -837,6 +836,11 @@ fn compile_as(
         }),
         None => Err(build::build_failed(&result.diagnostics, format)),
     }
+}
+
+/// A source as a document's provenance names it.
+fn stamp_of(source: &SourceFile) -> wxcflow::flow::Source {
+    wxcflow::flow::Source::of(&source.name, source.text.as_bytes())
 }
 
 /// Writes a command's text to `output`, or to stdout without one. Text that holds a secret

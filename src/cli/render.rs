@@ -171,7 +171,7 @@ pub(super) fn render(
         .num_threads(threads)
         .build()
         .map_err(|e| Failure::usage(format!("cannot start {threads} jobs: {e}")))?;
-    let template_source = wxcflow::flow::Source::of(&source.name, source.text.as_bytes());
+    let template_source = stamp_of(&source);
     // The folder is locked, and its manifest marked in progress, before anything in it changes.
     let (out_dir, prune) = match target {
         Target::Folder { dir, prune } => (Some(dir), prune),
@@ -205,7 +205,7 @@ pub(super) fn render(
                         (name, None, Err(TenantFailure::Invalid(Box::new(src), d)))
                     }
                     Ok(src) => {
-                        let stamp = wxcflow::flow::Source::of(&src.name, src.text.as_bytes());
+                        let stamp = stamp_of(&src);
                         let tenant = wxcflow::render::Tenant::parse(name.clone(), src.clone())
                             .map_err(|d| TenantFailure::Invalid(Box::new(src), d));
                         (name, Some(stamp), tenant)
@@ -221,9 +221,7 @@ pub(super) fn render(
         match tenant {
             Ok(t) => {
                 // A parsed tenant was read, so it has its digest.
-                stamps.push(stamp.unwrap_or_else(|| {
-                    wxcflow::flow::Source::of(&t.source.name, t.source.text.as_bytes())
-                }));
+                stamps.push(stamp.unwrap_or_else(|| stamp_of(&t.source)));
                 tenants.push(t);
             }
             Err(TenantFailure::Unreadable(why)) => {
