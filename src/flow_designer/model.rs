@@ -474,6 +474,13 @@ pub(crate) fn is_underscore_twin(key: &str, settings: &BTreeMap<String, Value>) 
     })
 }
 
+/// Whether text typed where an activity's type stands is a URL carrying a credential in clear
+/// (its user information, or a credential parameter): as a request's URL would.
+pub(crate) fn types_url_credential(text: &str) -> bool {
+    use crate::secret::names::{url_credentials, PEBBLE_BLOCKS};
+    !url_credentials(text, PEBBLE_BLOCKS).is_empty()
+}
+
 impl Activity {
     pub(crate) fn kind(&self) -> Kind {
         Kind::of(
@@ -510,7 +517,7 @@ impl Activity {
         [&self.activity_name, &self.activity_id]
             .into_iter()
             .flatten()
-            .any(|text| !crate::flow_designer::secrets::url_credentials(text).is_empty())
+            .any(|text| types_url_credential(text))
     }
 
     /// The output ports this activity has: its kind's, else those its widget drew.

@@ -67,7 +67,7 @@ impl Secrets {
                 ] {
                     if text
                         .as_deref()
-                        .is_some_and(|t| !url_credentials(t).is_empty())
+                        .is_some_and(super::model::types_url_credential)
                     {
                         found.push(vec![key.into()]);
                     }
@@ -347,42 +347,80 @@ pub(crate) fn typed_readings(text: &str) -> Vec<String> {
 /// A template with each `{{ ... }}` block that quotes a string literal written as its literals,
 /// in order, with a reference (`{{_}}`) for whatever else stands between them (a variable, a
 /// filter); operators (`~`, `+`), brackets and blanks are left out. A block with no literal is
-/// kept as a reference.
+/// kept as a reference. A double-quoted literal's interpolation (`"#{x}K"`) is written as an
+/// expression is: its own literals, a reference for the rest (`{{_}}K`).
 fn literals_written_out(text: &str) -> String {
+    /// What is open in a block: an expression (the block's, or one a literal interpolates,
+    /// with its brackets open and whether it holds more than literals) or a literal.
+    enum Open {
+        Expression { other: bool, depth: usize },
+        Literal(char),
+    }
+    let reference = |out: &mut String, other: &mut bool| {
+        if std::mem::take(other) {
+            out.push_str("{{_}}");
+        }
+    };
     let mut out = String::new();
     let mut rest = text;
     while let Some(open) = rest.find("{{") {
         out.push_str(&rest[..open]);
         let inner = &rest[open + 2..];
         let mut end = inner.len();
-        let mut other = false;
-        let mut quote: Option<char> = None;
-        let mut chars = inner.char_indices();
+        let mut stack = vec![Open::Expression {
+            other: false,
+            depth: 0,
+        }];
+        let mut chars = inner.char_indices().peekable();
         while let Some((i, c)) = chars.next() {
-            match quote {
-                Some(q) => match c {
+            let interpolated = stack.len() > 1;
+            match stack.last_mut() {
+                Some(Open::Literal(q)) => match c {
                     '\\' => out.extend(chars.next().map(|(_, d)| d)),
-                    c if c == q => quote = None,
+                    c if c == *q => {
+                        stack.pop();
+                    }
+                    '#' if *q == '"' && chars.peek().is_some_and(|&(_, d)| d == '{') => {
+                        chars.next();
+                        stack.push(Open::Expression {
+                            other: false,
+                            depth: 0,
+                        });
+                    }
                     c => out.push(c),
                 },
-                None => match c {
-                    '"' | '\'' => {
-                        if std::mem::take(&mut other) {
-                            out.push_str("{{_}}");
+                Some(Open::Expression { other, depth }) => {
+                    // An interpolation ends at its `}` outside brackets.
+                    if interpolated {
+                        match c {
+                            '}' if *depth == 0 => {
+                                reference(&mut out, other);
+                                stack.pop();
+                                continue;
+                            }
+                            '(' | '[' | '{' => *depth += 1,
+                            ')' | ']' | '}' => *depth = depth.saturating_sub(1),
+                            _ => {}
                         }
-                        quote = Some(c);
                     }
-                    '}' if inner[i + 1..].starts_with('}') => {
-                        end = i;
-                        break;
+                    match c {
+                        '"' | '\'' => {
+                            reference(&mut out, other);
+                            stack.push(Open::Literal(c));
+                        }
+                        '}' if !interpolated && inner[i + 1..].starts_with('}') => {
+                            end = i;
+                            break;
+                        }
+                        c if c.is_whitespace() || matches!(c, '~' | '+' | '(' | ')') => {}
+                        _ => *other = true,
                     }
-                    c if c.is_whitespace() || matches!(c, '~' | '+' | '(' | ')') => {}
-                    _ => other = true,
-                },
+                }
+                None => unreachable!("the block's expression is never closed"),
             }
         }
-        if other {
-            out.push_str("{{_}}");
+        if let Some(Open::Expression { other, .. }) = stack.first_mut() {
+            reference(&mut out, other);
         }
         rest = inner.get(end + 2..).unwrap_or("");
     }
@@ -833,9 +871,20 @@ mod tests {
             "{% if a %}https://h.example/?key=K4{% endif %}",
             "{% set u = 'https://u:K5@h.example/' %}{{u}}",
             "{{ \"https://u:\" ~ Pw ~ \"@h.example/\" }}",
+            // A double-quoted literal's interpolation is an expression, not text: what it
+            // prints is a reference, and the literals it quotes are typed.
+            "https://h.example/p?apikey={{ \"#{x}K6\" }}",
+            "https://h.example/p?apikey={{ \"#{x}\" ~ \"K7\" }}",
+            "https://h.example/p?apikey={{ \"#{ \"K8\" }\" }}",
+            "{{ \"#{ 'https://u:K9@h.example/' }\" }}",
+            "{{ \"#{ \"#{ 'https://u:K10@h.example/' }\" }\" }}",
         ] {
             assert!(!url_credentials(url).is_empty(), "{url}");
         }
+        assert_eq!(
+            literals_written_out("a{{ \"#{ m['k'] ~ \"#{n}\" }x\" }}b{{ 'y#{z}' }}"),
+            "a{{_}}k{{_}}{{_}}xby#{z}"
+        );
         for url in [
             "https://h.example/?apikey={{ Key }}",
             "https://{{ Host }}/x?lang={{ 'en' }}",
