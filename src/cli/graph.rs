@@ -82,9 +82,24 @@ pub(super) fn refused(path: &Path, what: &str, why: &str) -> Failure {
 /// refuse it). A document is not run: a tenant's holds its secrets in clear, and only its spec
 /// says where they came from, which the trace needs to hide them.
 pub(super) fn refuse_built(s: &Session, spec: Option<&Path>, command: &str) -> Option<Failure> {
-    let path = spec?;
-    let bytes = s.files.read_bounded(path, wxcflow::MAX_FD_BYTES).ok()?;
-    let (what, readers) = match InputKind::detect_spec_reader(&bytes) {
+    told_or_refused(s, spec, command).err()
+}
+
+/// As [`refuse_built`], with the file's kind when it is not refused (`None` when it could not
+/// be read: the command's own reading says why), so that the command need not tell it again.
+pub(super) fn told_or_refused(
+    s: &Session,
+    spec: Option<&Path>,
+    command: &str,
+) -> Result<Option<InputKind>, Failure> {
+    let Some(path) = spec else {
+        return Ok(None);
+    };
+    let Ok(bytes) = s.files.read_bounded(path, wxcflow::MAX_FD_BYTES) else {
+        return Ok(None);
+    };
+    let kind = InputKind::detect_spec_reader(&bytes);
+    let (what, readers) = match kind {
         InputKind::Workflow => (
             "a .workflow export (its flow is encrypted with a key only Cisco holds)",
             "inspect and diff",
@@ -94,8 +109,8 @@ pub(super) fn refuse_built(s: &Session, spec: Option<&Path>, command: &str) -> O
             "a Flow Designer export",
             "check, graph, diff, run, decompile and push",
         ),
-        _ => return None,
+        _ => return Ok(Some(kind)),
     };
     let why = format!("{command} reads the spec a flow is built from (with `--values TENANT` for a template); {readers} read this file");
-    Some(refused(path, what, &why))
+    Err(refused(path, what, &why))
 }

@@ -443,11 +443,11 @@ fn run_command(s: &Session, command: Command) -> Outcome {
         Command::Run { spec, .. } => Some((spec, "run")),
         _ => None,
     };
-    if let Some((Some(spec), verb)) = built_input {
-        if let Some(refused) = graph::refuse_built(s, Some(spec), verb) {
-            return Err(refused);
-        }
-    }
+    // The kind told here is not told again (a Flow Designer export is read whole to tell it).
+    let told = match built_input {
+        Some((Some(spec), verb)) => graph::told_or_refused(s, Some(spec), verb)?,
+        _ => None,
+    };
     match command {
         Command::Render {
             template,
@@ -521,7 +521,7 @@ fn run_command(s: &Session, command: Command) -> Outcome {
             values,
             reveal_path,
             ..
-        } if flow_designer::is_fd_file(s, &spec) => {
+        } if told.map_or_else(|| flow_designer::is_fd_file(s, &spec), wxcflow::InputKind::is_flow_designer) => {
             simulate::flow_folders_exist(&flows)?;
             if trigger.is_some() || values.is_some() {
                 return Err(Failure::usage(
