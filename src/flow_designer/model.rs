@@ -481,6 +481,16 @@ pub(crate) fn types_url_credential(text: &str) -> bool {
     !url_credentials(text, PEBBLE_BLOCKS).is_empty()
 }
 
+/// A type as messages show it: the mask when it carries a credential
+/// ([`types_url_credential`]).
+pub(crate) fn shown_type(text: &str) -> &str {
+    if types_url_credential(text) {
+        crate::secret::MASK
+    } else {
+        text
+    }
+}
+
 impl Activity {
     pub(crate) fn kind(&self) -> Kind {
         Kind::of(

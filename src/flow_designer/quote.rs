@@ -700,8 +700,9 @@ fn may_hold_secret_from_root(path: &[Step], string: &mut dyn FnMut() -> Option<S
             || string().is_some_and(|text| json_may_hold_credential(&text));
     }
     // A spec activity's type (`activityName`) or `activity_id` typed as a URL with a
-    // credential (an export's are under `properties`, below).
-    let type_at = |i: usize| key(i) == Some("activities") && path.len() == i + 3;
+    // credential, or anything under them (a table or list where text should be); an export's
+    // are under `properties`, below.
+    let type_at = |i: usize| key(i) == Some("activities") && path.len() >= i + 3;
     if (0..path.len()).any(|i| type_at(i) && matches!(key(i + 2), Some("type" | "activity_id")))
         && string().is_some_and(|text| !url_credentials(&text).is_empty())
     {

@@ -428,20 +428,21 @@ fn literals_written_out(text: &str) -> String {
     out
 }
 
-/// The string literals quoted in a Pebble expression, each as written out.
+/// The string literals quoted in a Pebble expression, each as written out (an interpolation in
+/// one as [`literals_written_out`] writes it: `"#{ 'K' }"` types `K`).
 fn quoted_literals(expression: &str) -> Vec<String> {
+    let b = expression.as_bytes();
     let mut found = Vec::new();
-    let mut chars = expression.chars();
-    while let Some(q) = chars.by_ref().find(|c| matches!(c, '"' | '\'')) {
-        let mut literal = String::new();
-        while let Some(c) = chars.next() {
-            match c {
-                '\\' => literal.extend(chars.next()),
-                c if c == q => break,
-                c => literal.push(c),
-            }
+    let mut i = 0;
+    while i < b.len() {
+        if !matches!(b[i], b'"' | b'\'') {
+            i += 1;
+            continue;
         }
-        found.push(literal);
+        let (end, _) = super::pebble::string_literal(b, i);
+        let literal = &expression[i..(end + 1).min(b.len())];
+        found.push(literals_written_out(&format!("{{{{ {literal} }}}}")));
+        i = end + 1;
     }
     found
 }
@@ -878,6 +879,9 @@ mod tests {
             "https://h.example/p?apikey={{ \"#{ \"K8\" }\" }}",
             "{{ \"#{ 'https://u:K9@h.example/' }\" }}",
             "{{ \"#{ \"#{ 'https://u:K10@h.example/' }\" }\" }}",
+            // In a tag too, each literal on its own.
+            "{% if x == \"#{ 'https://u:K11@h.example/' }\" %}https://h.example/{% endif %}",
+            "{% if x == \"#{ y }https://u:K12@h.example/\" %}x{% endif %}",
         ] {
             assert!(!url_credentials(url).is_empty(), "{url}");
         }

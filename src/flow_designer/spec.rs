@@ -546,7 +546,7 @@ impl Cx<'_> {
                         format!(
                             "`{}` ({}) has no port `{}`",
                             name.get_ref(),
-                            spec.kind.get_ref(),
+                            super::model::shown_type(spec.kind.get_ref()),
                             port.get_ref()
                         ),
                         Some(help),
@@ -589,7 +589,7 @@ impl Cx<'_> {
             (Some(g), _) => g,
             (None, Some(g)) => g.to_string(),
             (None, None) => {
-                self.problem(Code::InvalidFlowDesigner, spec.kind.span(), format!("`{name}` is of type `{type_name}`, which wxcflow does not know: give its `group` too"), Some("the group Flow Designer files it under, e.g. \"action\"".into()));
+                self.problem(Code::InvalidFlowDesigner, spec.kind.span(), format!("`{name}` is of type `{}`, which wxcflow does not know: give its `group` too", super::model::shown_type(&type_name)), Some("the group Flow Designer files it under, e.g. \"action\"".into()));
                 String::new()
             }
         };

@@ -914,6 +914,19 @@ fn a_credential_url_typed_as_an_activity_s_type_is_hidden() {
     );
     assert_ne!(broken, spec);
     std::fs::write(dir.path().join("broken.toml"), broken).unwrap();
+    // Its messages name the type: without the group that says what an unknown type is, and
+    // with a port it does not have.
+    let typed = format!("type = \"{kind}\"\n");
+    let no_group = spec.replacen(&format!("{typed}group = \"action\"\n"), &typed, 1);
+    assert_ne!(no_group, spec);
+    std::fs::write(dir.path().join("no-group.toml"), no_group).unwrap();
+    let bad_port = spec.replacen(
+        "next = { default = \"TierCase\" }",
+        "next = { bogus = \"TierCase\" }",
+        1,
+    );
+    assert_ne!(bad_port, spec);
+    std::fs::write(dir.path().join("bad-port.toml"), bad_port).unwrap();
     let mut all = shown(&decompiled);
     for args in [
         &["inspect", "new.json"][..],
@@ -930,6 +943,10 @@ fn a_credential_url_typed_as_an_activity_s_type_is_hidden() {
         &["textconv", "new.toml"],
         &["check", "new.toml"],
         &["check", "broken.toml"],
+        &["check", "no-group.toml"],
+        &["graph", "no-group.toml"],
+        &["check", "bad-port.toml"],
+        &["run", "bad-port.toml"],
         &["textconv", "conflict.json"],
         &["check", "conflict.json"],
     ] {
@@ -946,6 +963,8 @@ fn a_credential_url_typed_as_an_activity_s_type_is_hidden() {
         "Lookup = •••",
         "GetToken.activityId = •••",
         "Lookup<br/>•••",
+        "`Lookup` is of type `•••`, which wxcflow does not know",
+        "`Lookup` (•••) has no port `bogus`",
     ] {
         assert!(all.contains(line), "{line}: {all}");
     }
