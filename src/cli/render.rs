@@ -270,9 +270,9 @@ pub(super) fn render(
                 let mut build = groups.build(Some(tenant), &store);
                 build.stamp(template_source.clone(), Some(stamp));
                 let private = build.holds_secret();
+                let places = build.secret_places();
                 let written = match build.output {
-                    Some((document, json)) => {
-                        let places = batch::secret_places(&document, &build.secret_origins);
+                    Some((_, json)) => {
                         match out_dir {
                             Some(dir) => write_if_changed(
                                 &s.files,

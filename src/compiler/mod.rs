@@ -78,6 +78,16 @@ impl Build {
         self.diagnostics.extend(over_flow_size(json));
     }
 
+    /// Where each secret value the document holds comes from, as a render's manifest records
+    /// it (empty without a document).
+    pub fn secret_places(&self) -> BTreeMap<String, String> {
+        self.output
+            .as_ref()
+            .map_or_else(BTreeMap::new, |(document, _)| {
+                emit::provenance::secret_places(document, &self.secret_origins)
+            })
+    }
+
     /// Whether any diagnostic is an error.
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)

@@ -812,15 +812,6 @@ impl TenantOutcome {
     }
 }
 
-/// Where each secret value a built document holds comes from (`origins`: the build's), as a
-/// render's manifest records it.
-pub fn secret_places(
-    document: &crate::flow::Document,
-    origins: &BTreeMap<String, Vec<String>>,
-) -> BTreeMap<String, String> {
-    provenance::secret_places(document, origins)
-}
-
 /// The render folder as settling stale documents needs it.
 pub trait Folder {
     /// A stale document as found there.
