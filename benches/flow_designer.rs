@@ -50,6 +50,25 @@ fn renamed(source: &SourceFile) -> SourceFile {
     )
 }
 
+/// The 2-node chain's export with its HTTP request's URL nesting a template `levels` times
+/// (`"#{` in a string in a string ...): read once a byte, where each level was read again for
+/// every level above it (40,000 levels took 26 s to check).
+fn deep(levels: usize) -> SourceFile {
+    let mut value: serde_json::Value = serde_json::from_str(&export(2).text).unwrap();
+    let url = format!(
+        "https://h/{{{{ {}x{} }}}}",
+        "\"#{".repeat(levels),
+        "}\"".repeat(levels)
+    );
+    let activities = value["process"]["activities"].as_object_mut().unwrap();
+    let http = activities
+        .values_mut()
+        .find(|a| a["properties"]["activityName"] == "http-request-v2")
+        .unwrap();
+    http["properties"]["httpRequestUrl"] = url.into();
+    SourceFile::new("deep.fd.json", serde_json::to_string(&value).unwrap())
+}
+
 /// `build --target flow-designer` of the chain spec, in memory.
 fn build(c: &mut Criterion) {
     let mut group = c.benchmark_group("flow_designer");
@@ -77,6 +96,15 @@ fn build(c: &mut Criterion) {
 fn read_and_check(c: &mut Criterion) {
     let mut group = c.benchmark_group("flow_designer");
     group.sample_size(10);
+    let compiler = wxcflow::Compiler::new();
+    for levels in [10_000, 40_000] {
+        let source = deep(levels);
+        group.bench_with_input(
+            BenchmarkId::new("check_deep_template", levels),
+            &source,
+            |b, source| b.iter(|| compiler.check_flow_designer(None, black_box(source.clone()))),
+        );
+    }
     for nodes in [1000, 2000] {
         let source = export(nodes);
         group.throughput(Throughput::Elements(nodes as u64));
