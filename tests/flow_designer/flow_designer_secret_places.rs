@@ -813,6 +813,58 @@ fn unmodelled_properties_of_a_known_kind_are_read_as_an_unknown_kinds() {
     assert_eq!(outputs("OTHER-SECRET-0815"), reference);
 }
 
+/// A folder holding `export` as `new.json`, the voice lookup export as it is as `plain.json`,
+/// and `export` in a merge conflict (a file that does not read) as `conflict.json`.
+fn beside_plain(export: &Value) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let text = serde_json::to_string_pretty(export).unwrap();
+    std::fs::write(dir.path().join("new.json"), &text).unwrap();
+    std::fs::write(
+        dir.path().join("plain.json"),
+        serde_json::to_string_pretty(&voice_lookup()).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("conflict.json"),
+        format!("<<<<<<< HEAD\n{text}\n=======\n{{}}\n>>>>>>> other\n"),
+    )
+    .unwrap();
+    dir
+}
+
+/// Runs each command in `dir`: none prints any of `secrets`; together (after `earlier`, what
+/// ran before) they print each of `lines`; and the spec decompiled there (`new.toml`) is
+/// private.
+fn shows_none_of(
+    dir: &Path,
+    commands: &[&[&str]],
+    secrets: &[&str],
+    lines: &[&str],
+    earlier: String,
+) {
+    let mut all = earlier;
+    for args in commands {
+        let shown = shown(&wxcflow(dir, args));
+        for secret in secrets {
+            assert!(
+                !shown.contains(secret),
+                "`wxcflow {}` printed {secret}:\n{shown}",
+                args.join(" ")
+            );
+        }
+        all.push_str(&shown);
+    }
+    for line in lines {
+        assert!(all.contains(line), "{line}: {all}");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let spec = std::fs::metadata(dir.join("new.toml")).unwrap();
+        assert_eq!(spec.permissions().mode() & 0o777, 0o600);
+    }
+}
+
 /// For an activity of a kind wxcflow does not model, and for a property a modelled kind
 /// carries beyond what wxcflow reads, text that is a URL carrying a credential typed in clear
 /// is hidden whatever the property is called (`endpoint`, `target`, nested or not), in a file
@@ -830,55 +882,28 @@ fn a_credential_url_in_an_unmodelled_property_is_hidden_whatever_its_name() {
     let plain = "https://crm.example.com/plain";
     set_property(&mut export, "Lookup", &["homepage"], json!(plain));
     let secrets = ["ENDPOINT-PW-1", "TARGET-KEY-2", "MIRROR-TOKEN-3"];
-    let dir = tempfile::tempdir().unwrap();
-    let text = serde_json::to_string_pretty(&export).unwrap();
-    std::fs::write(dir.path().join("new.json"), &text).unwrap();
-    std::fs::write(
-        dir.path().join("plain.json"),
-        serde_json::to_string_pretty(&voice_lookup()).unwrap(),
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("conflict.json"),
-        format!("<<<<<<< HEAD\n{text}\n=======\n{{}}\n>>>>>>> other\n"),
-    )
-    .unwrap();
-    let mut all = String::new();
-    for args in [
-        &["textconv", "new.json"][..],
-        &["diff", "plain.json", "new.json"],
-        &["diff", "plain.json", "new.json", "--format", "json"],
-        &["diff", "plain.json", "new.json", "--format", "markdown"],
-        &["decompile", "new.json", "-o", "new.toml"],
-        &["textconv", "new.toml"],
-        &["textconv", "conflict.json"],
-        &["check", "conflict.json"],
-    ] {
-        let o = wxcflow(dir.path(), args);
-        let shown = shown(&o);
-        for secret in secrets {
-            assert!(
-                !shown.contains(secret),
-                "`wxcflow {}` printed {secret}:\n{shown}",
-                args.join(" ")
-            );
-        }
-        all.push_str(&shown);
-    }
-    for line in [
-        "Lookup.endpoint = •••",
-        "Lookup.target.primary = •••",
-        "GetToken.mirror = •••",
-        "Lookup.homepage = \"https://crm.example.com/plain\"",
-    ] {
-        assert!(all.contains(line), "{line}: {all}");
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let spec = std::fs::metadata(dir.path().join("new.toml")).unwrap();
-        assert_eq!(spec.permissions().mode() & 0o777, 0o600);
-    }
+    let dir = beside_plain(&export);
+    shows_none_of(
+        dir.path(),
+        &[
+            &["textconv", "new.json"][..],
+            &["diff", "plain.json", "new.json"],
+            &["diff", "plain.json", "new.json", "--format", "json"],
+            &["diff", "plain.json", "new.json", "--format", "markdown"],
+            &["decompile", "new.json", "-o", "new.toml"],
+            &["textconv", "new.toml"],
+            &["textconv", "conflict.json"],
+            &["check", "conflict.json"],
+        ],
+        &secrets,
+        &[
+            "Lookup.endpoint = •••",
+            "Lookup.target.primary = •••",
+            "GetToken.mirror = •••",
+            "Lookup.homepage = \"https://crm.example.com/plain\"",
+        ],
+        String::new(),
+    );
 }
 
 /// An activity's type (`activityName`, and its `activityId`) typed as a URL with a password is
@@ -890,19 +915,7 @@ fn a_credential_url_typed_as_an_activity_s_type_is_hidden() {
     let kind = "https://svc:TYPE-PW-4@crm.example.com/kind";
     retype(&mut export, "Lookup", kind);
     set_property(&mut export, "GetToken", &["activityId"], json!(kind));
-    let dir = tempfile::tempdir().unwrap();
-    let text = serde_json::to_string_pretty(&export).unwrap();
-    std::fs::write(dir.path().join("new.json"), &text).unwrap();
-    std::fs::write(
-        dir.path().join("plain.json"),
-        serde_json::to_string_pretty(&voice_lookup()).unwrap(),
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("conflict.json"),
-        format!("<<<<<<< HEAD\n{text}\n=======\n{{}}\n>>>>>>> other\n"),
-    )
-    .unwrap();
+    let dir = beside_plain(&export);
     let decompiled = wxcflow(dir.path(), &["decompile", "new.json", "-o", "new.toml"]);
     let spec = std::fs::read_to_string(dir.path().join("new.toml")).unwrap();
     assert!(spec.contains(kind), "{}", shown(&decompiled));
@@ -927,51 +940,38 @@ fn a_credential_url_typed_as_an_activity_s_type_is_hidden() {
     );
     assert_ne!(bad_port, spec);
     std::fs::write(dir.path().join("bad-port.toml"), bad_port).unwrap();
-    let mut all = shown(&decompiled);
-    for args in [
-        &["inspect", "new.json"][..],
-        &["inspect", "new.json", "--format", "json"],
-        &["graph", "new.json"],
-        &["graph", "new.json", "--format", "dot"],
-        &["textconv", "new.json"],
-        &["run", "new.json"],
-        &["check", "new.json"],
-        &["diff", "plain.json", "new.json"],
-        &["diff", "plain.json", "new.json", "--format", "json"],
-        &["diff", "plain.json", "new.json", "--format", "markdown"],
-        &["decompile", "new.json"],
-        &["textconv", "new.toml"],
-        &["check", "new.toml"],
-        &["check", "broken.toml"],
-        &["check", "no-group.toml"],
-        &["graph", "no-group.toml"],
-        &["check", "bad-port.toml"],
-        &["run", "bad-port.toml"],
-        &["textconv", "conflict.json"],
-        &["check", "conflict.json"],
-    ] {
-        let o = wxcflow(dir.path(), args);
-        let shown = shown(&o);
-        assert!(
-            !shown.contains("TYPE-PW-4"),
-            "`wxcflow {}` printed the password:\n{shown}",
-            args.join(" ")
-        );
-        all.push_str(&shown);
-    }
-    for line in [
-        "Lookup = •••",
-        "GetToken.activityId = •••",
-        "Lookup<br/>•••",
-        "`Lookup` is of type `•••`, which wxcflow does not know",
-        "`Lookup` (•••) has no port `bogus`",
-    ] {
-        assert!(all.contains(line), "{line}: {all}");
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let spec = std::fs::metadata(dir.path().join("new.toml")).unwrap();
-        assert_eq!(spec.permissions().mode() & 0o777, 0o600);
-    }
+    shows_none_of(
+        dir.path(),
+        &[
+            &["inspect", "new.json"][..],
+            &["inspect", "new.json", "--format", "json"],
+            &["graph", "new.json"],
+            &["graph", "new.json", "--format", "dot"],
+            &["textconv", "new.json"],
+            &["run", "new.json"],
+            &["check", "new.json"],
+            &["diff", "plain.json", "new.json"],
+            &["diff", "plain.json", "new.json", "--format", "json"],
+            &["diff", "plain.json", "new.json", "--format", "markdown"],
+            &["decompile", "new.json"],
+            &["textconv", "new.toml"],
+            &["check", "new.toml"],
+            &["check", "broken.toml"],
+            &["check", "no-group.toml"],
+            &["graph", "no-group.toml"],
+            &["check", "bad-port.toml"],
+            &["run", "bad-port.toml"],
+            &["textconv", "conflict.json"],
+            &["check", "conflict.json"],
+        ],
+        &["TYPE-PW-4"],
+        &[
+            "Lookup = •••",
+            "GetToken.activityId = •••",
+            "Lookup<br/>•••",
+            "`Lookup` is of type `•••`, which wxcflow does not know",
+            "`Lookup` (•••) has no port `bogus`",
+        ],
+        shown(&decompiled),
+    );
 }
