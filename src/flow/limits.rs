@@ -134,8 +134,9 @@ pub const MAX_TEMPLATE_FUEL: u64 = 1_000_000;
 /// The byte range of the token in `text` (a template: `{{ }}` and `{% %}` tags in text) that
 /// takes it past [`MAX_TEMPLATE_OPERATORS`], or `None`. Counted, in tags: every punctuation
 /// character but `_`, `,` and quotes, and the words `not`, `and`, `or`, `if`, `elif`,
-/// `elseif`, `else`, `is`, `in` and `for`, outside string literals; text outside tags and
-/// comments is not counted. Over-counting is harmless; what nests is never under-counted.
+/// `elseif`, `else`, `is`, `in` and `for`, outside string literals, and each interpolation
+/// (`#{`) inside a double-quoted one; text outside tags and comments is not counted.
+/// Over-counting is harmless; what nests is never under-counted.
 pub(crate) fn template_operators_over(text: &str) -> Option<std::ops::Range<usize>> {
     const WORDS: [&str; 10] = [
         "not", "and", "or", "if", "elif", "elseif", "else", "is", "in", "for",
@@ -171,6 +172,14 @@ pub(crate) fn template_operators_over(text: &str) -> Option<std::ops::Range<usiz
             if b == b'"' || b == b'\'' {
                 at += 1;
                 while at < bytes.len() && bytes[at] != b {
+                    // A Pebble string's interpolation (`"#{x}"`) nests an expression, one call
+                    // deeper for each: counted as an operator.
+                    if b == b'"' && bytes[at..].starts_with(b"#{") {
+                        count += 1;
+                        if count > MAX_TEMPLATE_OPERATORS {
+                            return Some(at..at + 2);
+                        }
+                    }
                     at += if bytes[at] == b'\\' { 2 } else { 1 };
                 }
                 at = (at + 1).min(bytes.len());
@@ -223,5 +232,14 @@ mod tests {
         assert_eq!(template_operators_over(&names), None);
         let elifs = format!("{{% if a %}}{}{{% endif %}}", "{% elif a %}".repeat(n + 1));
         assert!(template_operators_over(&elifs).is_some());
+        // A Pebble string's interpolations nest however they are written: each counts, in a
+        // string that closes at the next quote or runs on (`"#{#{#{...`).
+        let run_on = format!("{{{{ \"{}x{} }}}}", "#{".repeat(n + 1), "}".repeat(n + 1));
+        let at = template_operators_over(&run_on).map(|r| &run_on[r]);
+        assert_eq!(at, Some("#{"));
+        let nested = format!("{{{{ {}x{} }}}}", "\"#{".repeat(n + 1), "}\"".repeat(n + 1));
+        assert!(template_operators_over(&nested).is_some());
+        let single = format!("{{{{ '{}' }}}}", "#{".repeat(n + 1));
+        assert_eq!(template_operators_over(&single), None);
     }
 }
