@@ -612,10 +612,18 @@ fn screen_pop_credentials(a: &Activity) -> Vec<Credential> {
     }
     match a.settings.get("queryParameters") {
         Some(Value::Object(members)) => {
+            // As a request's query parameters: named as a credential, or a URL carrying one.
             for (name, value) in members {
-                if is_credential_header(name) && typed(value) {
+                let what = "screen pop query parameter";
+                let place = if is_credential_header(name) && typed(value) {
+                    Some(format!("{what} `{name}`"))
+                } else {
+                    typed_url_credential(Some(value))
+                        .map(|place| format!("{place} in {what} `{name}`"))
+                };
+                if let Some(place) = place {
                     found.push(Credential {
-                        place: format!("screen pop query parameter `{name}`"),
+                        place,
                         setting: setting(&["queryParameters", name]),
                     });
                 }

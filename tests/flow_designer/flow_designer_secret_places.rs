@@ -590,7 +590,8 @@ fn screen_pop_and_unknown_kind(key: &str, pin: &str) -> Value {
     retype(&mut export, "Lookup", "screen-pop");
     let url = format!("https://crm.example.com/pop?lang=en&apikey={key}");
     set_property(&mut export, "Lookup", &["screenPopUrl"], json!(url));
-    let query = json!({"token": pin, "lang": "en"});
+    let back = format!("https://agent:{pin}@crm.example.com/back");
+    let query = json!({"token": pin, "lang": "en", "back": back});
     set_property(&mut export, "Lookup", &["queryParameters"], query);
     set_property(&mut export, "Lookup", &["target"], json!("insideDesktop"));
     retype(&mut export, "GetToken", "http-request-v3");
@@ -653,6 +654,7 @@ fn screen_pops_and_unknown_kinds_hide_their_credential_places() {
     for line in [
         "Lookup.screenPopUrl = •••",
         "Lookup.queryParameters.token = •••",
+        "Lookup.queryParameters.back = •••",
         "Lookup.queryParameters.lang = \"en\"",
         "Lookup.target = \"insideDesktop\"",
         "GetToken.requestAuth.password = •••",
@@ -722,6 +724,16 @@ fn literal_url_cases() -> Vec<(&'static str, Value, &'static str)> {
         "{% if true %}https://crm.example.com/?apikey=SET-KEY-5{% endif %}",
         "SET-KEY-5",
     );
+    // A variable's value typing a credential URL in a literal, interpolated: `run` lists it.
+    let mut export = voice_lookup();
+    let greeting = export["variables"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|v| v["name"] == "Greeting")
+        .unwrap();
+    greeting["value"] = json!("{{ \"#{ 'https://svc:VALUE-PW-6@crm.example.com/' }\" }}");
+    cases.push(("a variable's value", export, "VALUE-PW-6"));
     cases
 }
 
@@ -750,6 +762,8 @@ fn pebble_literals_in_urls_and_credential_urls_set_into_variables_are_secret_by_
             &["decompile", "typed.json", "-o", "typed.toml"],
             &["textconv", "typed.toml"],
             &["diff", "plain.json", "typed.toml"],
+            &["run", "typed.json"],
+            &["run", "typed.json", "--format", "json"],
         ] {
             let o = wxcflow(dir.path(), args);
             let text = shown(&o);

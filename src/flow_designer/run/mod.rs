@@ -528,12 +528,17 @@ impl<'f> Frame<'f> {
         let mut secret_names = secret_variables(flow);
         secret_names.extend(credential_variables(flow));
         secret_names.extend(url_credential_values(flow));
+        // A value secret by its place as other commands show it (a URL with a credential typed
+        // in a Pebble literal, `{{ 'https://u:pw@h/' }}`) is secret here too.
+        let places = Secrets::of(flow);
         let vars = flow
             .variables
             .iter()
             .map(|v| {
                 let value = typed(&v.kind, &v.value).unwrap_or_else(|| v.value.clone());
-                let secret = secret_names.contains(&v.name) || holds_url_credential(&value);
+                let secret = secret_names.contains(&v.name)
+                    || holds_url_credential(&value)
+                    || places.variable(&v.name);
                 let slot = Slot {
                     value,
                     taint: Taint::secret(secret),
@@ -547,7 +552,7 @@ impl<'f> Frame<'f> {
             vars,
             outputs: BTreeMap::new(),
             secret_names,
-            places: Secrets::of(flow),
+            places,
             prefix,
         }
     }
