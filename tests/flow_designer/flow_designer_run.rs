@@ -983,7 +983,7 @@ fn deep_or_endless_expressions_stop_the_run_located() {
     let nested = |open: &str, middle: &str, close: &str, n: usize| {
         format!("{}{middle}{}", open.repeat(n), close.repeat(n))
     };
-    let too_many = "holds more than 500 operators, brackets and `elif`s";
+    let too_many = "holds more than 500 operators, brackets, interpolations and `elif`s";
     let loop_ten = "{% for a in [0,1,2,3,4,5,6,7,8,9] %}";
     for (expr, says) in [
         // Each of these went one call deeper for every operator and took the stack.

@@ -505,7 +505,7 @@ impl Pebble {
         // Refused before it is rewritten or parsed: both go one call deeper for each.
         if crate::flow::limits::template_operators_over(template).is_some() {
             return Err(EvalError(format!(
-                "the template holds more than {} operators, brackets and `elif`s, the most wxcflow evaluates",
+                "the template holds more than {} operators, brackets, interpolations and `elif`s, the most wxcflow evaluates",
                 crate::flow::limits::MAX_TEMPLATE_OPERATORS
             )));
         }
