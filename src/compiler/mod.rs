@@ -67,13 +67,27 @@ impl Build {
             return;
         };
         // Appended to the JSON already written rather than the document serialised again
-        // (the same bytes).
-        *json = emit::provenance::stamp_json_into(
-            std::mem::take(json),
-            template.clone(),
-            tenant.clone(),
-        )
-        .unwrap_or_else(|| emit::provenance::stamp(document, template, tenant));
+        // (the same bytes); a document stamped already is written again whole, its provenance
+        // replaced, not given a second one.
+        let appended = match document.provenance {
+            None => emit::provenance::stamp_json_into(
+                std::mem::take(json),
+                template.clone(),
+                tenant.clone(),
+            ),
+            Some(_) => None,
+        };
+        match appended {
+            Some(appended) => {
+                *json = appended;
+                document.provenance = Some(crate::flow::Provenance {
+                    tool: emit::provenance::TOOL.to_string(),
+                    template,
+                    tenant,
+                });
+            }
+            None => *json = emit::provenance::stamp(document, template, tenant),
+        }
         self.diagnostics.retain(|d| d.code != Code::OverFlowSize);
         self.diagnostics.extend(over_flow_size(json));
     }

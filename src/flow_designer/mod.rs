@@ -116,8 +116,8 @@ pub(crate) const LARGE_EXPORT: usize = 1 << 20;
 
 /// The stack of a thread started [`beside`] another (and of the writer's, see `emit`): the
 /// main thread's usual 8 MiB, not the 2 MiB Rust gives a thread it starts, so that work moved
-/// off the main thread goes as deep as it did there (a template nested thousands of times in a
-/// URL is read recursively).
+/// off the main thread goes as deep as it did there (what recurses over a file's nesting:
+/// JSON values, Pebble rewritten for a run).
 pub(crate) const BESIDE_STACK: usize = 8 << 20;
 
 /// `here` on this thread and `there` on a thread started beside it, at once; when no thread can

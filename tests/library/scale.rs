@@ -92,10 +92,18 @@ fn the_flow_size_is_measured_on_the_document_as_written_with_its_provenance() {
     }
     // Over before the stamp: one warning, counting the bytes as written.
     let mut build = built(wxcflow::MAX_INPUT_BYTES + 10);
-    build.stamp(template, None);
+    build.stamp(template.clone(), None);
     let written = build.output.as_ref().unwrap().1.len();
     assert_eq!(codes(&build), ["wxc::over-flow-size"]);
     assert!(build.diagnostics[0]
         .message
         .contains(&format!("{written} bytes")));
+    // Stamped again: the provenance replaced, not a second one; the document says it too.
+    let once = build.output.as_ref().unwrap().1.clone();
+    build.stamp(template, None);
+    let (document, twice) = build.output.as_ref().unwrap();
+    assert_eq!(twice, &once);
+    assert_eq!(twice.matches("\"provenance\"").count(), 1);
+    assert!(document.provenance.is_some());
+    assert_eq!(codes(&build), ["wxc::over-flow-size"]);
 }
