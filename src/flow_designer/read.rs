@@ -7,6 +7,7 @@ use super::FileKind;
 use crate::diagnostic::{Code, Diagnostic, SourceFile};
 use crate::fd_path;
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// Whether bytes look like a Flow Designer export: a JSON object with a `process` object and a
@@ -268,7 +269,7 @@ fn read_export_with(
         broken: std::cell::RefCell::new(Vec::new()),
         exact: std::cell::Cell::new(true),
     });
-    let (kind, value) = match parse(&source.text, checking.as_ref()) {
+    let (kind, mut value) = match parse(&source.text, checking.as_ref()) {
         Ok(value) => (told(Some(&value))?, value),
         Err(e) => {
             let kind = told(None)?;
@@ -295,6 +296,9 @@ fn read_export_with(
             let (flow, accepted) = super::beside(|| reader.flow(&value), || accepts(validator));
             (flow, Some(accepted))
         }
+        // Nothing reads an activity's properties from the JSON after a reading for the logic
+        // (no schema check, nothing written back): they move into the model, not copied.
+        None if keeping == Keeping::Logic => (reader.flow_taking(&mut value), None),
         _ => (reader.flow(&value), None),
     };
     let parsed = checking.map(|checking| Parsed {
@@ -599,6 +603,31 @@ impl Reader<'_> {
     }
 
     fn flow(&mut self, value: &Value) -> FdFlow {
+        self.flow_with(value, None, BTreeMap::new())
+    }
+
+    /// [`Reader::flow`], each process taken out of `value` (left null there) and its
+    /// activities' properties moved into the model.
+    fn flow_taking(&mut self, value: &mut Value) -> FdFlow {
+        let process = value.get_mut("process").map(Value::take);
+        let events = value
+            .pointer_mut("/eventFlows/eventsMap")
+            .and_then(Value::as_object_mut)
+            .into_iter()
+            .flatten()
+            .filter_map(|(key, e)| Some((key.clone(), e.get_mut("process")?.take())))
+            .collect();
+        self.flow_with(value, process, events)
+    }
+
+    /// [`Reader::flow`], the processes given apart from `value` where they were taken out of it
+    /// (the main one, and the event flows' by key).
+    fn flow_with(
+        &mut self,
+        value: &Value,
+        process: Option<Value>,
+        mut event_processes: BTreeMap<String, Value>,
+    ) -> FdFlow {
         let top = self.object(Some(value), &[], "the export");
         let flow_type = match top.get("flowType") {
             None | Some(Value::Null) => None,
@@ -623,7 +652,11 @@ impl Reader<'_> {
                 Vec::new()
             }
         };
-        let process = self.process(top.get("process"), &fd_path!["process"], top.get("diagram"));
+        let process = match process {
+            Some(taken) => Some(Cow::Owned(taken)),
+            None => top.get("process").map(Cow::Borrowed),
+        };
+        let process = self.process(process, &fd_path!["process"], top.get("diagram"));
         let mut event_flows = Vec::new();
         if let Some(events) = top.get("eventFlows").filter(|v| !v.is_null()) {
             let events = self.object(Some(events), &fd_path!["eventFlows"], "`eventFlows`");
@@ -634,7 +667,8 @@ impl Reader<'_> {
             );
             for (key, flow) in map {
                 let at = fd_path!["eventFlows", "eventsMap", key];
-                event_flows.push(self.event_flow(key, flow, &at));
+                let process = event_processes.remove(key).map(Cow::Owned);
+                event_flows.push(self.event_flow(key, flow, process, &at));
             }
         }
         let mut flow = FdFlow {
@@ -682,21 +716,30 @@ impl Reader<'_> {
         }
     }
 
-    fn event_flow(&mut self, key: &str, value: &Value, path: &[Step]) -> EventFlow {
+    /// An event flow; `taken`: its process, where it was taken out of `value`.
+    fn event_flow(
+        &mut self,
+        key: &str,
+        value: &Value,
+        taken: Option<Cow<'_, Value>>,
+        path: &[Step],
+    ) -> EventFlow {
         let map = self.object(Some(value), path, "an event flow");
         let mut at = path.to_vec();
         at.push("process".into());
-        let process = self.process(map.get("process"), &at, map.get("diagram"));
-        let ids: BTreeMap<&str, &str> = map
-            .get("process")
+        let process = taken.or_else(|| map.get("process").map(Cow::Borrowed));
+        // Read before the process moves into the model.
+        let ids: BTreeMap<String, String> = process
+            .as_deref()
             .and_then(|p| p.get("activities"))
             .and_then(Value::as_object)
             .map(|acts| {
                 acts.iter()
-                    .filter_map(|(id, a)| Some((id.as_str(), a.get("name")?.as_str()?)))
+                    .filter_map(|(id, a)| Some((id.clone(), a.get("name")?.as_str()?.to_string())))
                     .collect()
             })
             .unwrap_or_default();
+        let process = self.process(process, &at, map.get("diagram"));
         let mut on_events = BTreeMap::new();
         for (event, id) in map
             .get("onEvents")
@@ -729,28 +772,42 @@ impl Reader<'_> {
         }
     }
 
+    /// A process, from its JSON: borrowed, or owned (its activities' properties then move into
+    /// the model).
     fn process(
         &mut self,
-        value: Option<&Value>,
+        value: Option<Cow<'_, Value>>,
         path: &[Step],
         diagram: Option<&Value>,
     ) -> Process {
-        let map = self.object(value, path, "`process`");
+        let map = self.object(value.as_deref(), path, "`process`");
         let mut at = path.to_vec();
         at.push("activities".into());
-        let activities = self.object(map.get("activities"), &at, "`process.activities`");
+        let count = self
+            .object(map.get("activities"), &at, "`process.activities`")
+            .len();
+        let mut links_at = path.to_vec();
+        links_at.push("links".into());
+        if !matches!(
+            map.get("links"),
+            Some(Value::Array(_)) | None | Some(Value::Null)
+        ) {
+            self.problem(&links_at, "`links` is not a list");
+        }
+        let (activities, links) = process_parts(value);
         let widgets = diagram
             .and_then(|d| d.get("widgets"))
             .and_then(Value::as_object)
             .unwrap_or(empty());
         // Looked up by hash: every link looks up both its ends.
-        let mut names: FastMap<&str, String> = fast_map(activities.len());
-        let mut taken: FastSet<String> = fast_set(activities.len());
+        let mut names: FastMap<String, String> = fast_map(count);
+        let mut taken: FastSet<String> = fast_set(count);
         let mut out = Process::default();
         for (id, activity) in activities {
             let mut at = at.clone();
-            at.push(id.into());
-            if let Some(a) = self.activity(id, activity, &at, widgets.get(id)) {
+            at.push(id.as_str().into());
+            let widget = widgets.get(id.as_str());
+            if let Some(a) = self.activity(&id, activity, &at, widget) {
                 let twice = names.insert(id, a.name.clone()).is_some();
                 if !taken.insert(a.name.clone()) || twice {
                     self.problem(&at, format!("two activities are named `{}`", a.name));
@@ -758,16 +815,7 @@ impl Reader<'_> {
                 out.activities.push(a);
             }
         }
-        let mut at = path.to_vec();
-        at.push("links".into());
-        let links = match map.get("links") {
-            Some(Value::Array(links)) => links.as_slice(),
-            None | Some(Value::Null) => &[],
-            Some(_) => {
-                self.problem(&at, "`links` is not a list");
-                &[]
-            }
-        };
+        let at = links_at;
         for (i, link) in links.iter().enumerate() {
             let mut at = at.clone();
             at.push(i.into());
@@ -801,14 +849,16 @@ impl Reader<'_> {
         out
     }
 
+    /// An activity, from its JSON: borrowed, or owned (its properties then move into the
+    /// model).
     fn activity(
         &mut self,
         id: &str,
-        value: &Value,
+        value: Cow<'_, Value>,
         path: &[Step],
         widget: Option<&Value>,
     ) -> Option<Activity> {
-        let map = self.object(Some(value), path, "an activity");
+        let map = self.object(Some(&value), path, "an activity");
         let mut at = path.to_vec();
         at.push("properties".into());
         let properties = self.object(map.get("properties"), &at, "the activity's `properties`");
@@ -819,10 +869,17 @@ impl Reader<'_> {
             }
             n => n,
         };
-        let mut settings: BTreeMap<String, Value> = properties
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
+        let group = self.text(map, "group", path);
+        let mut settings: BTreeMap<String, Value> = match value {
+            Cow::Owned(Value::Object(mut owned)) => match owned.remove("properties") {
+                Some(Value::Object(properties)) => properties.into_iter().collect(),
+                _ => BTreeMap::new(),
+            },
+            _ => properties
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        };
         // `properties.name` repeats the activity's name; kept as a setting only when it does not.
         if settings.get("name").and_then(Value::as_str) == Some(name.as_str()) {
             settings.remove("name");
@@ -852,13 +909,51 @@ impl Reader<'_> {
             });
         Some(Activity {
             name,
-            group: self.text(map, "group", path),
+            group,
             activity_name,
             activity_id,
             settings,
             ports,
             origin: Some(id.to_string()),
         })
+    }
+}
+
+/// A process's activities (by id) and links: moved out of it when it is owned, borrowed
+/// otherwise; none where they are not an object or a list (a problem the reader reports).
+type ProcessParts<'v> = (Vec<(String, Cow<'v, Value>)>, Cow<'v, [Value]>);
+
+fn process_parts(value: Option<Cow<'_, Value>>) -> ProcessParts<'_> {
+    match value {
+        Some(Cow::Owned(Value::Object(mut map))) => {
+            let activities = match map.remove("activities") {
+                Some(Value::Object(activities)) => activities
+                    .into_iter()
+                    .map(|(id, a)| (id, Cow::Owned(a)))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            let links = match map.remove("links") {
+                Some(Value::Array(links)) => links,
+                _ => Vec::new(),
+            };
+            (activities, Cow::Owned(links))
+        }
+        Some(Cow::Borrowed(Value::Object(map))) => {
+            let activities = match map.get("activities") {
+                Some(Value::Object(activities)) => activities
+                    .iter()
+                    .map(|(id, a)| (id.clone(), Cow::Borrowed(a)))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            let links = match map.get("links") {
+                Some(Value::Array(links)) => Cow::Borrowed(links.as_slice()),
+                _ => Cow::Owned(Vec::new()),
+            };
+            (activities, links)
+        }
+        _ => (Vec::new(), Cow::Owned(Vec::new())),
     }
 }
 
@@ -1109,6 +1204,68 @@ mod tests {
             }
         }
         assert!(read >= 20, "{read} exports read");
+    }
+
+    /// The reading for the logic moves each activity's properties into the model: on exports
+    /// broken where it moves them (activities, properties, links, an event flow's handlers), it
+    /// finds the same problems, at the same places, and reads the same flow as a reading that
+    /// copies them.
+    #[test]
+    fn moving_the_properties_reads_what_copying_them_reads() {
+        use serde_json::{json, Value};
+        type Break = fn(&mut Value);
+        const EVENT: &str = "/eventFlows/eventsMap/GLOBAL_EVENTS";
+        fn first(e: &Value, at: &str) -> String {
+            let activities = e.pointer(at).and_then(Value::as_object).unwrap();
+            format!("{at}/{}", activities.keys().next().unwrap())
+        }
+        let breaks: Vec<(&str, Break)> = vec![
+            ("nothing", |_| {}),
+            ("activities a list", |e| {
+                e["process"]["activities"] = json!([1]);
+            }),
+            ("links an object", |e| e["process"]["links"] = json!({})),
+            ("a link to nowhere", |e| {
+                e["process"]["links"][0]["targetActivityId"] = json!("nowhere");
+            }),
+            ("properties a list", |e| {
+                let at = first(e, "/process/activities");
+                e.pointer_mut(&at).unwrap()["properties"] = json!([1, 2]);
+            }),
+            ("an activity without a name", |e| {
+                let at = first(e, &format!("{EVENT}/process/activities"));
+                e.pointer_mut(&at).unwrap()["name"] = json!("");
+            }),
+            ("a handler of no activity", |e| {
+                e.pointer_mut(EVENT).unwrap()["onEvents"]["Gone"] = json!("gone");
+            }),
+            ("an event flow's process a number", |e| {
+                e.pointer_mut(EVENT).unwrap()["process"] = json!(3);
+            }),
+            ("no process", |e| {
+                e.as_object_mut().unwrap().remove("process");
+                e["diagram"] = json!({});
+            }),
+        ];
+        for (what, break_it) in breaks {
+            let mut export: Value =
+                serde_json::from_str(&fixture("exports/voice-lookup.json")).unwrap();
+            break_it(&mut export);
+            let source = SourceFile::new("broken.json", export.to_string());
+            let reading = |keeping| {
+                let (_, flow, problems) =
+                    read_export_told(&source, &SpanCell::default(), false, keeping).unwrap();
+                (flow, problems)
+            };
+            let ((copied, copied_problems), (moved, moved_problems)) =
+                (reading(Keeping::All), reading(Keeping::Logic));
+            assert_eq!(copied_problems, moved_problems, "{what}");
+            assert_eq!(what == "nothing", moved_problems.is_empty(), "{what}");
+            let (copied, moved) = (copied.unwrap(), moved.unwrap());
+            assert_eq!(copied.diff(&moved), Vec::new(), "{what}");
+            assert_eq!(copied.textconv(), moved.textconv(), "{what}");
+            assert_eq!(copied.event_flows, moved.event_flows, "{what}");
+        }
     }
 
     fn fixture(path: &str) -> String {
