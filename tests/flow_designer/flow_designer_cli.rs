@@ -963,3 +963,57 @@ fn without_threads_flow_designer_files_are_built_and_checked_on_one() {
         assert_eq!(alone, beside, "{args:?}");
     }
 }
+
+/// Two large exports are read at once, on two threads: what their readings find is said as
+/// for small ones, old side first, and a changed export is compared as it is one by one.
+#[test]
+fn large_sides_of_a_diff_say_what_small_ones_say_in_the_same_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let export: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(fd_fixture("exports/voice-lookup.json")).unwrap(),
+    )
+    .unwrap();
+    let write = |name: &str, padding: usize, link_to: &str| {
+        let mut e = export.clone();
+        e["description"] = serde_json::json!("x".repeat(padding));
+        e["process"]["links"][0]["targetActivityId"] = serde_json::json!(link_to);
+        std::fs::write(
+            dir.path().join(name),
+            serde_json::to_string_pretty(&e).unwrap(),
+        )
+        .unwrap();
+    };
+    for (size, padding) in [("small", 0), ("large", 1_500_000)] {
+        write(&format!("{size}-old.json"), padding, "gone-old");
+        write(&format!("{size}-new.json"), padding, "gone-new");
+    }
+    let diff = |size: &str| {
+        let (old, new) = (format!("{size}-old.json"), format!("{size}-new.json"));
+        let out = wxcflow(dir.path(), &["diff", &old, &new]);
+        (out.status.code(), shown(&out).replace(size, "SIZE"))
+    };
+    let (small, large) = (diff("small"), diff("large"));
+    assert_eq!(small.0, Some(2), "{}", small.1);
+    let at = |what: &str| {
+        small
+            .1
+            .find(what)
+            .unwrap_or_else(|| panic!("{what}: {}", small.1))
+    };
+    assert!(at("gone-old") < at("gone-new"), "{}", small.1);
+    assert_eq!(small, large);
+    // Mended, the large sides compare: the description is all that changed.
+    write(
+        "large-old.json",
+        1_500_000,
+        "ff7d5ec0-03b1-4fe3-91a7-258ed59a0625",
+    );
+    write(
+        "large-new.json",
+        1_500_001,
+        "ff7d5ec0-03b1-4fe3-91a7-258ed59a0625",
+    );
+    let out = wxcflow(dir.path(), &["diff", "large-old.json", "large-new.json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", shown(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("flow.description"));
+}
