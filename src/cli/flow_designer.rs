@@ -578,18 +578,16 @@ pub(super) fn decompile(s: &Session, path: &Path, output: Option<&Path>) -> Opti
     );
     drop(flow);
     // An export that breaks the Flow Designer schema decompiles (nothing is lost) into a spec
-    // that `build` refuses: said now, not at the next build.
-    let rebuilt = s.compiler().build_flow_designer(
-        InputKind::FlowDesignerSpec,
-        &SourceFile::new(origin.clone(), spec.clone()),
-        None,
-        &wxcflow::render::NoSecrets,
-        &|_| fd::lower::Children::default(),
+    // that `build` refuses: said now, not at the next build. A check of the spec finds the
+    // errors its build finds (what reading it, the lint and the schema refuse), and writes
+    // nothing.
+    let checked = s.compiler().check_flow_designer(
+        Some(InputKind::FlowDesignerSpec),
+        SourceFile::new(origin.clone(), spec.clone()),
     );
-    let errors = rebuilt
-        .build
-        .diagnostics
+    let errors = checked
         .iter()
+        .flat_map(|(_, found, _)| found)
         .filter(|d| d.is_error())
         .count();
     if errors > 0 {

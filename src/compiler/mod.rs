@@ -318,10 +318,7 @@ impl Compiler {
                 );
                 match refused {
                     Some(refused) => found.extend(refused),
-                    None => {
-                        let built = fd::finish_spec(flow, validator, &quoted);
-                        found.extend(built.diagnostics);
-                    }
+                    None => found.extend(fd::check_spec_written(flow, validator, &quoted)),
                 }
                 quoted.place(&mut found);
                 found

@@ -780,16 +780,28 @@ fn emit_process(plan: &Plan, mut marked: Option<(&mut Marked, usize)>) -> Emitte
 /// activities and widgets only through `#/definitions/activity` and `#/definitions/widget`
 /// (a unit test holds it to that).
 pub(crate) fn write_checked(flow: &FdFlow, validator: &FdValidator) -> Option<String> {
-    // A batch of parts is about 2 MB written (7.5 KB an activity).
-    write_checked_in_batches(flow, validator, 256)
+    let (bytes, _) = write_checked_in_batches(flow, validator, BATCH, true)?;
+    String::from_utf8(bytes).ok()
 }
 
-/// [`write_checked`], the parts made and written `batch` at a time on each thread.
+/// What [`write_checked`] finds, for a check that writes nothing: the length of the file it
+/// would write, when every part of it passes the schema; the parts are written only to be
+/// measured, and none is kept.
+pub(crate) fn checked_length(flow: &FdFlow, validator: &FdValidator) -> Option<usize> {
+    write_checked_in_batches(flow, validator, BATCH, false).map(|(_, length)| length)
+}
+
+/// The parts in a batch: about 2 MB written (7.5 KB an activity).
+const BATCH: usize = 256;
+
+/// [`write_checked`], the parts made and written `batch` at a time on each thread: the bytes
+/// (the parts among them when `keep`) and the whole file's length.
 fn write_checked_in_batches(
     flow: &FdFlow,
     validator: &FdValidator,
     batch: usize,
-) -> Option<String> {
+    keep: bool,
+) -> Option<(Vec<u8>, usize)> {
     if !kept_fits(&flow.kept.top) {
         return None;
     }
@@ -805,6 +817,8 @@ fn write_checked_in_batches(
         kept: &kept,
         validator,
         batch: batch.max(1),
+        keep,
+        left_out: std::sync::atomic::AtomicUsize::new(0),
     };
     let mut outlines: Vec<Option<PartRefs>> = std::iter::repeat_with(|| None)
         .take(marked.parts.len())
@@ -812,14 +826,15 @@ fn write_checked_in_batches(
     // About what a file of this size takes (15 KB an activity at 10,000 nodes), so that the
     // buffer is rarely grown.
     let activities: usize = plans.iter().map(|p| p.process.activities.len()).sum();
-    let mut out = Vec::with_capacity(4096 + activities * 8192);
+    let mut out = Vec::with_capacity(4096 + if keep { activities * 8192 } else { 0 });
     writer.write(&mut out, &mut outlines, &skeleton, Place::Top, "", 0)?;
     let part = |value: &Value| marker(value).and_then(|n| outlines.get(n)?.as_ref());
     if !validator.outline_is_valid(&skeleton, part)? {
         return None;
     }
     out.push(b'\n');
-    String::from_utf8(out).ok()
+    let length = out.len() + writer.left_out.into_inner();
+    Some((out, length))
 }
 
 /// Whether every member kept from an export (`kept`, see [`kept_over`]) lands where
@@ -897,6 +912,9 @@ struct Writer<'w, 'f> {
     validator: &'w FdValidator,
     /// How many parts a thread makes and writes at a time.
     batch: usize,
+    /// Whether the parts' bytes are kept (else only counted, in `left_out`).
+    keep: bool,
+    left_out: std::sync::atomic::AtomicUsize,
 }
 
 impl Writer<'_, '_> {
@@ -1031,7 +1049,12 @@ impl Writer<'_, '_> {
             written.sort_unstable_by_key(|(b, _)| *b);
             for (_, batch) in written {
                 let batch = batch?;
-                out.extend_from_slice(&batch.bytes);
+                if self.keep {
+                    out.extend_from_slice(&batch.bytes);
+                } else {
+                    self.left_out
+                        .fetch_add(batch.bytes.len(), Ordering::Relaxed);
+                }
                 for (n, refs) in batch.outlines {
                     *outlines.get_mut(n)? = Some(refs);
                 }
@@ -1241,11 +1264,23 @@ mod tests {
         let expected = valid.then(|| to_json(&whole));
         let written = write_checked(flow, validator);
         assert_eq!(written, expected, "{name}");
+        // A check measures what a build writes.
+        let length = expected.as_ref().map(String::len);
+        assert_eq!(checked_length(flow, validator), length, "{name}");
         // Batches of one, two and three parts: many rounds, each of many batches, joined
-        // (a batch that starts the region, one that ends it, a last one cut short).
+        // (a batch that starts the region, one that ends it, a last one cut short), kept or
+        // only measured.
         for batch in [1, 2, 3] {
-            let written = write_checked_in_batches(flow, validator, batch);
-            assert_eq!(written, expected, "{name} in batches of {batch}");
+            let written = write_checked_in_batches(flow, validator, batch, true)
+                .map(|(bytes, length)| (String::from_utf8(bytes).unwrap(), length));
+            let both = expected.clone().zip(length);
+            assert_eq!(written, both, "{name} in batches of {batch}");
+            let measured = write_checked_in_batches(flow, validator, batch, false);
+            assert_eq!(
+                measured.map(|(_, l)| l),
+                length,
+                "{name} in batches of {batch}"
+            );
         }
         valid
     }

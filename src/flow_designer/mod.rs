@@ -303,7 +303,7 @@ pub(crate) fn finish_spec(flow: FdFlow, validator: &FdValidator, spec: &quote::Q
 
 fn finish_in(
     flow: FdFlow,
-    mut diagnostics: Vec<Diagnostic>,
+    diagnostics: Vec<Diagnostic>,
     origin: Origin,
     validator: &FdValidator,
     spec: Option<&quote::Quoted>,
@@ -313,6 +313,33 @@ fn finish_in(
     if let Some(json) = emit::write_checked(&flow, validator) {
         return built(flow, json, diagnostics);
     }
+    written_whole(flow, diagnostics, origin, validator, spec)
+}
+
+/// What [`finish_spec`] finds, for a check that writes nothing: what the schema refuses in the
+/// file the spec read from `spec` would write, and a file over the readers' limit. The file
+/// is written a part at a time only to be measured (none of it kept), and whole only when it
+/// does not pass, to say why.
+pub(crate) fn check_spec_written(
+    flow: FdFlow,
+    validator: &FdValidator,
+    spec: &quote::Quoted,
+) -> Vec<Diagnostic> {
+    match emit::checked_length(&flow, validator) {
+        Some(length) => too_large_written(length).into_iter().collect(),
+        None => written_whole(flow, Vec::new(), Origin::Spec, validator, Some(spec)).diagnostics,
+    }
+}
+
+/// [`finish_in`] of a flow that does not pass the schema part by part (or whose kept members
+/// cannot be placed over its parts): written whole, and what the schema refuses in it said.
+fn written_whole(
+    flow: FdFlow,
+    mut diagnostics: Vec<Diagnostic>,
+    origin: Origin,
+    validator: &FdValidator,
+    spec: Option<&quote::Quoted>,
+) -> FdBuild {
     let value = emit::emit(&flow);
     // Each activity by the id it was written with: (event flow key, or none for the main
     // process; activity name) -> id, indexed once; and each activity's name by its id, to spell
@@ -404,11 +431,8 @@ fn spelled_by_name(
 
 /// The build of `flow`, written as `json` (valid against the schema).
 fn built(flow: FdFlow, json: String, mut diagnostics: Vec<Diagnostic>) -> FdBuild {
-    // What is written can be read back: no file over the readers' limit.
-    if let Some(d) = crate::flow::limits::too_large_fd("the Flow Designer file", json.len()) {
-        diagnostics.push(d.with_help(
-            "split the flow: build a part of it as a subflow of its own and call it (`call_flow`)",
-        ));
+    if let Some(d) = too_large_written(json.len()) {
+        diagnostics.push(d);
         return FdBuild::failed(diagnostics);
     }
     let holds_secret = secrets::Secrets::of(&flow).any();
@@ -417,6 +441,14 @@ fn built(flow: FdFlow, json: String, mut diagnostics: Vec<Diagnostic>) -> FdBuil
         diagnostics,
         holds_secret,
     }
+}
+
+/// What is written can be read back: no file over the readers' limit.
+fn too_large_written(length: usize) -> Option<Diagnostic> {
+    let d = crate::flow::limits::too_large_fd("the Flow Designer file", length)?;
+    Some(d.with_help(
+        "split the flow: build a part of it as a subflow of its own and call it (`call_flow`)",
+    ))
 }
 
 /// The place in a Flow Designer spec that wrote the value at `path` of the file built from it:
