@@ -178,19 +178,29 @@ fn write_process(out: &mut SpecWriter, table: &str, process: &Process, kept: &Pr
         };
         // What the builder writes from the settings a reader needs; every setting it would
         // write otherwise (a twin that is no copy of its colon key, ...) is written as it is.
-        let mut shown = a.clone();
-        shown.settings.retain(|k, v| readable(k, v));
+        let shown = Activity {
+            name: a.name.clone(),
+            group: a.group.clone(),
+            activity_name: a.activity_name.clone(),
+            activity_id: a.activity_id.clone(),
+            settings: (a.settings.iter())
+                .filter(|(k, v)| readable(k, v))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            ports: a.ports.clone(),
+            origin: None,
+        };
         let mut written = super::emit::properties(&shown);
         for key in absent {
             written.remove(key);
         }
-        let kept_keys: Vec<String> = a
+        let kept_keys: std::collections::BTreeSet<&str> = a
             .settings
             .iter()
             .filter(|(k, v)| written.get(*k) != Some(*v))
-            .map(|(k, _)| k.clone())
+            .map(|(k, _)| k.as_str())
             .collect();
-        let keep = |k: &str, v: &Value| readable(k, v) || kept_keys.iter().any(|x| x == k);
+        let keep = |k: &str, v: &Value| readable(k, v) || kept_keys.contains(k);
         match a.settings.get("description") {
             Some(Value::String(d)) if keep("description", &Value::String(d.clone())) => {
                 out.field("description", string(d));
