@@ -573,14 +573,22 @@ impl<'f> Frame<'f> {
     }
 
     /// The names a template sees: variables, and activities' outputs as maps.
-    fn context(&self) -> BTreeMap<String, Mj> {
-        let mut context: BTreeMap<String, Mj> = self
-            .vars
-            .iter()
-            .map(|(k, s)| (k.clone(), Mj::from_serialize(&s.value)))
-            .collect();
-        for (name, (fields, _)) in &self.outputs {
-            context.insert(name.clone(), Mj::from_serialize(fields));
+    /// The values `template` can read: those of the names it reads (an activity's outputs
+    /// over a variable of the same name), as the flow holds them now. Only those: a render
+    /// then costs what its template reads, not what the whole flow holds (every render of a
+    /// flow of 10,000 activities, each with its output variable, took the 10,000 values).
+    fn context(&self, template: &str) -> BTreeMap<String, Mj> {
+        let mut context = BTreeMap::new();
+        for read in pebble::reads(template).0 {
+            let name = read.name;
+            if context.contains_key(name) {
+                continue;
+            }
+            if let Some((fields, _)) = self.outputs.get(name) {
+                context.insert(name.to_string(), Mj::from_serialize(fields));
+            } else if let Some(slot) = self.vars.get(name) {
+                context.insert(name.to_string(), Mj::from_serialize(&slot.value));
+            }
         }
         context
     }
@@ -792,7 +800,9 @@ impl Machine<'_> {
                 "the run has done all the work, or holds all the bytes, one run may".into(),
             ));
         }
-        let rendered = self.pebble.render_counted(template, &frame.context());
+        let rendered = self
+            .pebble
+            .render_counted(template, &frame.context(template));
         // A template that fails did its work too: at least reading it.
         let work = rendered.as_ref().map_or(
             u64::try_from(template.len()).unwrap_or(u64::MAX),
