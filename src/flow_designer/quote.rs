@@ -267,6 +267,13 @@ fn quote(mut source: SourceFile, flow: Option<&FdFlow>, unsure: bool, spans: Spa
                 ranges.push(range);
             }
         }
+        // Past the first thing the parser could not read, a value's place cannot be told (a
+        // broken inline table takes the lines after it in): hidden from that line on, as
+        // `unreadable` hides it.
+        if let Some(at) = first_toml_error(&source.text) {
+            let line = source.text[..at].rfind('\n').map_or(0, |i| i + 1);
+            ranges.push(line..source.text.len());
+        }
     }
     let hidden = merged(ranges);
     for r in &hidden {

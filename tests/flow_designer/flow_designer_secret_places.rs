@@ -989,3 +989,47 @@ fn a_credential_url_typed_as_an_activity_s_type_is_hidden() {
         shown(&decompiled),
     );
 }
+
+/// A spec whose inline table breaks: the parser's recovery takes the next line into that
+/// table (a header of no credential name), so its credential URL is hidden by the line the
+/// reading broke at, not by its place.
+#[test]
+fn a_credential_after_a_broken_inline_table_is_hidden() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = "[flow_designer]\nname = \"Leak\"\ntype = \"SUBFLOW\"\n\n\
+        [activities.Start]\ntype = \"NewSubFlowStart\"\nnext = { out = \"Ask\" }\n\n\
+        [activities.Ask]\ntype = \"http-request-v2\"\nnext = { default = \"Done\" }\n\n\
+        [activities.Ask.settings]\nhttpRequestHeaders = { Accept = \"x }\n\
+        httpRequestUrl = \"https://svc:hunter2@api.example.com/\"\n\n\
+        [activities.Done]\ntype = \"end-subflow\"\n";
+    std::fs::write(dir.path().join("leak.toml"), spec).unwrap();
+    for args in [
+        &["check", "leak.toml"][..],
+        &["check", "--format", "json", "leak.toml"],
+        &["graph", "leak.toml"],
+        &["run", "leak.toml"],
+        &["sheet", "leak.toml", "--target", "flow-designer"],
+        &[
+            "build",
+            "leak.toml",
+            "--target",
+            "flow-designer",
+            "-o",
+            "x.json",
+        ],
+        &["diff", "leak.toml", "leak.toml"],
+        &["textconv", "leak.toml"],
+    ] {
+        let out = wxcflow(dir.path(), args);
+        let text = shown(&out);
+        // Every command but textconv (which shows any text) refuses the spec.
+        if args[0] != "textconv" {
+            assert_ne!(out.status.code(), Some(0), "{args:?}: {text}");
+        }
+        assert!(
+            !text.contains("hunter2"),
+            "`wxcflow {}` printed it:\n{text}",
+            args.join(" ")
+        );
+    }
+}
