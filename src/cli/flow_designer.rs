@@ -75,14 +75,10 @@ fn read_fd_as(
     }
 }
 
-/// The bytes of a file that may be a Flow Designer file; `None` when it is too large for one
-/// (left to the other readers, which say why).
+/// The bytes of a file that may be a Flow Designer file. No reader takes a larger file than
+/// a Flow Designer one, so one too large for it is refused here, with its limit.
 fn read_fd_bytes(s: &Session, path: &Path) -> Result<Option<Vec<u8>>, Failure> {
-    match s.files.read_bounded(path, wxcflow::MAX_FD_BYTES) {
-        Ok(bytes) => Ok(Some(bytes)),
-        Err(e) if e.too_large => Ok(None),
-        Err(e) => Err(e.into()),
-    }
+    Ok(Some(s.files.read_bounded(path, wxcflow::MAX_FD_BYTES)?))
 }
 
 /// [`read_fd_as`] of the bytes read from `path`.
@@ -387,7 +383,9 @@ fn side(s: &Session, path: &Path) -> Result<FdFlow, Failure> {
     // Read as `diff` reads either side of two Webex Connect files: up to an export's limit, the
     // largest kind; a spec or document is held to its own limit once recognised.
     let bytes = s.files.read_bounded(path, workflow::Export::MAX_BYTES)?;
-    let kind = InputKind::detect(&bytes);
+    // Told as the spec readers tell it: broken JSON is a flow document and other text a spec,
+    // so that what breaks it is said where it is.
+    let kind = InputKind::detect_spec_reader(&bytes);
     if kind == InputKind::Workflow {
         return Err(Failure::usage(format!(
             "{}: cannot compare a Flow Designer flow with a Webex Connect .workflow export: its flow is encrypted",
@@ -535,9 +533,15 @@ pub(super) fn diff(s: &Session, old: &Path, new: &Path, format: DiffFormat) -> O
     let (old_read, new_read) = read_both(s, old, new);
     let old_side = match old_read {
         Ok(Some(f)) => read_checked(s, f, Failure::Unusable(None)),
+        // Too large for a Flow Designer file is too large for every reader.
+        Err(Failure::Read(e)) if e.too_large => Err(Failure::Read(e)),
         _ if !is_fd(old) && !is_fd(new) => return None,
         _ => side(s, old),
     };
+    // An old side that cannot be read at all is said before anything of the new one.
+    if let Err(failure @ (Failure::Read(_) | Failure::Usage(_))) = old_side {
+        return Some(Err(failure.of_diff_side()));
+    }
     let new_side = match new_read {
         Ok(Some(f)) => read_checked(s, f, Failure::Unusable(None)),
         _ => side(s, new),
@@ -615,11 +619,8 @@ pub(super) type Linted = (Vec<Diagnostic>, Vec<SourceFile>, bool);
 /// What `check` finds in a Flow Designer export or spec: its diagnostics, and the sources to
 /// quote them from (none for an export on one long line); `None` for any other file.
 pub(super) fn lint_file(s: &Session, path: &Path) -> Result<Option<Linted>, super::io::ReadError> {
-    let bytes = match s.files.read_bounded(path, wxcflow::MAX_FD_BYTES) {
-        Ok(bytes) => bytes,
-        Err(e) if e.too_large => return Ok(None),
-        Err(e) => return Err(e),
-    };
+    // Too large for it is too large for any reader: refused with this limit.
+    let bytes = s.files.read_bounded(path, wxcflow::MAX_FD_BYTES)?;
     // Text that opens a JSON object is told apart as it is read (see `read_fd_model`); any
     // other file first.
     let text = match opens_object(&bytes) {

@@ -95,8 +95,11 @@ pub(super) fn told_or_refused(
     let Some(path) = spec else {
         return Ok(None);
     };
-    let Ok(bytes) = s.files.read_bounded(path, wxcflow::MAX_FD_BYTES) else {
-        return Ok(None);
+    let bytes = match s.files.read_bounded(path, wxcflow::MAX_FD_BYTES) {
+        Ok(bytes) => bytes,
+        // Too large for the largest reader is too large for all: said with its limit.
+        Err(e) if e.too_large => return Err(e.into()),
+        Err(_) => return Ok(None),
     };
     let kind = InputKind::detect_spec_reader(&bytes);
     let (what, readers) = match kind {

@@ -103,6 +103,11 @@ impl Files {
             if meta.is_dir() {
                 return Err(io_error(std::io::Error::other("it is a directory")));
             }
+            if let Some(stream) = own_output_pipe(&meta) {
+                return Err(io_error(std::io::Error::other(format!(
+                    "it is the pipe this command writes its {stream} to (reading it would wait for ever)"
+                ))));
+            }
             if input {
                 self.remember_input(path, &meta);
             }
@@ -925,19 +930,45 @@ pub fn standard_stream(path: &Path) -> Option<Stream> {
 /// (device, inode) of the file standard stream `stream` is open on, when it is a regular file.
 #[cfg(unix)]
 fn stream_file(stream: Stream) -> Option<(u64, u64)> {
-    use std::os::fd::AsFd as _;
     use std::os::unix::fs::MetadataExt as _;
+    let meta = stream_metadata(stream)?;
+    meta.is_file().then(|| (meta.dev(), meta.ino()))
+}
+
+#[cfg(unix)]
+fn stream_metadata(stream: Stream) -> Option<std::fs::Metadata> {
+    use std::os::fd::AsFd as _;
     let fd = match stream {
         Stream::Stdin => std::io::stdin().as_fd().try_clone_to_owned(),
         Stream::Stdout => std::io::stdout().as_fd().try_clone_to_owned(),
         Stream::Stderr => std::io::stderr().as_fd().try_clone_to_owned(),
     };
-    let meta = std::fs::File::from(fd.ok()?).metadata().ok()?;
-    meta.is_file().then(|| (meta.dev(), meta.ino()))
+    std::fs::File::from(fd.ok()?).metadata().ok()
 }
 
 #[cfg(not(unix))]
 fn stream_file(_: Stream) -> Option<(u64, u64)> {
+    None
+}
+
+/// Which of stdout and stderr an input opened as `meta` is, when it is the pipe that stream
+/// writes into (`diff a.json /dev/stdout | cat`): its reader is another process, and reading
+/// it would wait for this command's own output, which comes only once the read is done.
+#[cfg(unix)]
+fn own_output_pipe(meta: &std::fs::Metadata) -> Option<&'static str> {
+    use std::os::unix::fs::{FileTypeExt as _, MetadataExt as _};
+    if !meta.file_type().is_fifo() {
+        return None;
+    }
+    let id = (meta.dev(), meta.ino());
+    [(Stream::Stdout, "output"), (Stream::Stderr, "errors")]
+        .into_iter()
+        .find(|(stream, _)| stream_metadata(*stream).is_some_and(|m| (m.dev(), m.ino()) == id))
+        .map(|(_, what)| what)
+}
+
+#[cfg(not(unix))]
+fn own_output_pipe(_: &std::fs::Metadata) -> Option<&'static str> {
     None
 }
 

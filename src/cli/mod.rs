@@ -438,14 +438,16 @@ pub fn run() -> ExitCode {
 
 fn run_command(s: &Session, command: Command) -> Outcome {
     let built_input = match &command {
-        Command::Build { spec, .. } => Some((spec, "build")),
-        Command::Sheet { spec, .. } => Some((spec, "sheet")),
-        Command::Run { spec, .. } => Some((spec, "run")),
+        Command::Build { spec, format, .. } => Some((spec, "build", *format)),
+        Command::Sheet { spec, .. } => Some((spec, "sheet", Format::Human)),
+        Command::Run { spec, format, .. } => Some((spec, "run", *format)),
         _ => None,
     };
     // The kind told here is not told again (a Flow Designer export is read whole to tell it).
     let told = match built_input {
-        Some((Some(spec), verb)) => graph::told_or_refused(s, Some(spec), verb)?,
+        Some((Some(spec), verb, format)) => {
+            in_format(s, graph::told_or_refused(s, Some(spec), verb), format)?
+        }
         _ => None,
     };
     match command {

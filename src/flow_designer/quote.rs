@@ -68,18 +68,8 @@ pub fn unreadable(mut source: SourceFile) -> Quoted {
         true,
         SpanCell::default(),
     );
+    // `quote` of unsure TOML already hides everything from its first broken line on.
     let mut hidden = found.hidden;
-    if !is_json(&read) && !too_many_items(&read) {
-        if let Some(at) = first_toml_error(&read) {
-            let line = read[..at].rfind('\n').map_or(0, |i| i + 1);
-            hidden.retain(|r| r.start < line);
-            if let Some(last) = hidden.last_mut().filter(|r| r.end > line) {
-                last.end = read.len();
-            } else {
-                hidden.push(line..read.len());
-            }
-        }
-    }
     // Ranges the source already hides (what a model that did not build told secret) stay so.
     hidden.extend(source.hidden().iter().cloned());
     let mut hidden = merged(hidden);

@@ -283,9 +283,25 @@ fn endless_inputs_are_refused_as_too_large_within_bounded_memory() {
     for (args, code, expected) in cases {
         exits_saying(&wxcflow_limited(dir.path(), args), args, code, expected);
     }
-    let inspect = wxcflow_limited(dir.path(), &["inspect", "/dev/zero"]);
-    assert_eq!(inspect.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&inspect.stdout).contains("larger than any export"));
+    // Over what any reader takes (a Flow Designer file's 256 MiB), every command says that
+    // limit, whatever the file looks like: here a Flow Designer export, sparse past its end.
+    let huge = std::fs::read(dir.path().join("fd.json")).unwrap();
+    let file = std::fs::File::create(dir.path().join("huge.json")).unwrap();
+    (&file).write_all(&huge).unwrap();
+    file.set_len(256 * 1024 * 1024 + 1).unwrap();
+    let over = "is over 268435456 bytes: wxcflow reads at most 268435456 bytes of it";
+    for (args, code) in [
+        (&["inspect", "/dev/zero"][..], 1),
+        (&["check", "huge.json"], 1),
+        (&["graph", "huge.json"], 1),
+        (&["decompile", "huge.json"], 1),
+        (&["inspect", "huge.json"], 1),
+        (&["run", "huge.json"], 1),
+        (&["diff", "huge.json", "fd.json"], 2),
+        (&["diff", "fd.json", "huge.json"], 2),
+    ] {
+        exits_saying(&wxcflow_limited(dir.path(), args), args, code, over);
+    }
 }
 
 #[test]
@@ -389,6 +405,51 @@ fn a_spec_from_a_pipe_or_a_fifo_is_read_once() {
     };
     writer.join().unwrap();
     assert_eq!(status.code(), Some(0));
+}
+
+#[test]
+fn an_input_that_is_the_commands_own_output_pipe_is_refused_not_waited_on() {
+    let dir = workspace();
+    std::fs::write(
+        dir.path().join("d.json"),
+        wxcflow(dir.path(), &["build", "s.toml", "-o", "-"]).stdout,
+    )
+    .unwrap();
+    // `wxcflow diff d.json /dev/stdout | cat`: the pipe's reader waits for the command, which
+    // would wait for what it writes itself.
+    for (args, stream) in [
+        (&["diff", "d.json", "/dev/stdout"][..], "output"),
+        (&["check", "/dev/stdout"], "output"),
+        (&["graph", "/dev/stderr"], "errors"),
+    ] {
+        let mut child = Command::new(BIN)
+            .args(args)
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while child.try_wait().unwrap().is_none() {
+            if std::time::Instant::now() > deadline {
+                child.kill().unwrap();
+                panic!("{args:?} waits on its own output");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", transcript(&out));
+        let said = format!(
+            "cannot read {}: it is the pipe this command writes its {stream} to",
+            args[args.len() - 1]
+        );
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(&said),
+            "{args:?}: {}",
+            transcript(&out)
+        );
+    }
 }
 
 #[test]

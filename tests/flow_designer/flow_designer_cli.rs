@@ -1017,3 +1017,52 @@ fn large_sides_of_a_diff_say_what_small_ones_say_in_the_same_order() {
     assert_eq!(out.status.code(), Some(1), "{}", shown(&out));
     assert!(String::from_utf8_lossy(&out.stdout).contains("flow.description"));
 }
+
+/// A side beside a Flow Designer file that is no flow is told as the readers of its kind tell
+/// it: broken JSON as a flow document (where it breaks), other text as a spec (its TOML error).
+/// An old side that cannot be read at all is said alone, before anything of the new one.
+#[test]
+fn a_broken_side_beside_a_flow_designer_file_says_where_it_breaks() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = fd_fixture("exports/voice-lookup.json")
+        .display()
+        .to_string();
+    wxcflow(dir.path(), &["build", "-o", "doc.json"]);
+    let document = std::fs::read(dir.path().join("doc.json")).unwrap();
+    std::fs::write(dir.path().join("cut.json"), &document[..3000]).unwrap();
+    std::fs::write(dir.path().join("broken.toml"), "[flow\nname = \"A\"\n").unwrap();
+    let mut broken_export: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&export).unwrap()).unwrap();
+    broken_export["process"]["links"][0]["targetActivityId"] = serde_json::json!("gone-new");
+    std::fs::write(
+        dir.path().join("broken-export.json"),
+        serde_json::to_string_pretty(&broken_export).unwrap(),
+    )
+    .unwrap();
+    for (args, said) in [
+        (
+            ["diff", &export, "cut.json"],
+            "error[wxc::schema-violation]: cut.json is not a valid flow document: EOF while parsing",
+        ),
+        (
+            ["diff", "cut.json", &export],
+            "error[wxc::schema-violation]: cut.json is not a valid flow document: EOF while parsing",
+        ),
+        (
+            ["diff", &export, "broken.toml"],
+            "error[wxc::toml-syntax]: invalid TOML",
+        ),
+        (
+            ["diff", "missing.json", "broken-export.json"],
+            "error: cannot read missing.json",
+        ),
+    ] {
+        let out = wxcflow(dir.path(), &args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", shown(&out));
+        let text = shown(&out);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.starts_with(said), "{args:?}: {text}");
+        assert!(!text.contains("cannot compare"), "{args:?}: {text}");
+        assert!(!text.contains("gone-new"), "{args:?}: {text}");
+    }
+}
