@@ -134,15 +134,9 @@ pub(crate) fn typed_credential_spans_in(
         .unwrap_or_default();
     let mut spans = Vec::new();
     let mut url = |value: &toml::Spanned<DeValue<'_>>| {
-        let strings: Vec<&toml::Spanned<DeValue<'_>>> = match value.get_ref() {
-            DeValue::Array(items) => items.iter().collect(),
-            _ => vec![value],
-        };
-        for string in strings {
-            if let DeValue::String(text) = string.get_ref() {
-                if !crate::secret::names::url_credentials(text, CONNECT_REFERENCES).is_empty() {
-                    spans.push(source.span(string.span()));
-                }
+        for (text, at) in strings_within(value) {
+            if !crate::secret::names::url_credentials(text, CONNECT_REFERENCES).is_empty() {
+                spans.push(source.span(at));
             }
         }
     };
@@ -172,14 +166,28 @@ pub(crate) fn typed_credential_spans_in(
             .into_iter()
             .flat_map(|h| h.iter())
         {
-            if let DeValue::String(text) = value.get_ref() {
+            for (text, at) in strings_within(value) {
                 if connect_header_types_credential(name.get_ref(), text, &declared) {
-                    spans.push(source.span(value.span()));
+                    spans.push(source.span(at));
                 }
             }
         }
     }
     spans
+}
+
+/// The strings of a TOML value with their spans: the value's own, or, in a value of the wrong
+/// shape (a list, a table, one written with dotted keys as `url.x = "..."`), every one in it.
+fn strings_within<'v>(
+    value: &'v toml::Spanned<toml::de::DeValue<'_>>,
+) -> Vec<(&'v str, std::ops::Range<usize>)> {
+    use toml::de::DeValue;
+    match value.get_ref() {
+        DeValue::String(text) => vec![(text.as_ref(), value.span())],
+        DeValue::Array(items) => items.iter().flat_map(strings_within).collect(),
+        DeValue::Table(table) => table.values().flat_map(strings_within).collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// The spans of a URL's typed user information and credential parameters' values.

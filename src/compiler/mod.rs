@@ -160,13 +160,19 @@ impl Compiler {
             )
         };
         let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+            // Located as the line shows with its secrets hidden: a column counted in a
+            // secret's characters would tell its length. Text that is not UTF-8 has its line.
+            let (message, line, column) = match std::str::from_utf8(bytes) {
+                Ok(text) => fd::quote::json_break(text, &e),
+                Err(_) => (e.to_string(), e.line().max(1), 1),
+            };
             let at = diagnostic::Span {
                 file: name.to_string(),
-                line: e.line().max(1),
-                column: e.column().max(1),
+                line,
+                column,
                 bytes: 0..0,
             };
-            vec![invalid(&e).with_span(Some(at))]
+            vec![invalid(&message).with_span(Some(at))]
         })?;
         // A key given twice: which value counts depends on the reader (wxcflow reads the
         // last), and a review of one copy says nothing of the other (`"secret": false` after

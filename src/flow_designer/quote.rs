@@ -90,6 +90,38 @@ pub fn unreadable(mut source: SourceFile) -> Quoted {
     }
 }
 
+/// Where JSON that does not read breaks (`e`, from reading `text`): the parser's message
+/// without its position, and the line and column the break shows at once every place that
+/// could hold a secret is hidden as the mask ([`unreadable`]). The parser counts a secret's
+/// characters in its column, so a break just after one would tell its length.
+pub(crate) fn json_break(text: &str, e: &serde_json::Error) -> (String, usize, usize) {
+    let message = e.to_string();
+    let position = format!(" at line {} column {}", e.line(), e.column());
+    let message = message
+        .strip_suffix(&position)
+        .unwrap_or(&message)
+        .to_string();
+    let line_start: usize = (text.split_inclusive('\n'))
+        .take(e.line().saturating_sub(1))
+        .map(str::len)
+        .sum();
+    // The parser's column is the byte it stopped at, counted from 1.
+    let mut at = (line_start + e.column().saturating_sub(1)).min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    let quoted = unreadable(SourceFile::new(String::new(), text.to_string()));
+    let mut located = [
+        Diagnostic::new(crate::diagnostic::Code::SchemaViolation, "")
+            .with_span(Some(quoted.source.span(at..at))),
+    ];
+    quoted.place(&mut located);
+    match &located[0].span {
+        Some(span) => (message, span.line, span.column),
+        None => (message, e.line().max(1), 1),
+    }
+}
+
 /// `ranges` without empty ones, sorted, overlapping and touching ones joined.
 fn merged(mut ranges: Vec<Range<usize>>) -> Vec<Range<usize>> {
     ranges.retain(|r| !r.is_empty());
@@ -219,12 +251,24 @@ fn quote(mut source: SourceFile, flow: Option<&FdFlow>, unsure: bool, spans: Spa
     let mut ranges: Vec<Range<usize>> = Vec::new();
     if unsure || !secret.is_empty() {
         let places = Places::new(&source.text, &spans);
+        // A hidden table's path: a table written with dotted keys (`value.x = "..."`) spans
+        // its first key only, so what it holds is hidden value by value.
+        let mut hidden_table: Option<Vec<Step>> = None;
         let broken = places.walk(&mut |path, at| {
+            match &hidden_table {
+                Some(table) if path.starts_with(table) => {
+                    ranges.push(at.range);
+                    return Walk::Into;
+                }
+                Some(_) => hidden_table = None,
+                None => {}
+            }
             let hide = secret.contains(path)
                 || unsure && may_hold_secret(path, &mut || places.string(&at));
             if hide && at.whole {
                 ranges.push(at.range);
-                return Walk::Over;
+                hidden_table = Some(path.to_vec());
+                return Walk::Into;
             }
             if unsure || leads.contains(path) {
                 Walk::Into

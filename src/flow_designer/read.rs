@@ -22,9 +22,13 @@ pub(crate) fn is_export(bytes: &[u8]) -> bool {
     match read_top_level(bytes, &top) {
         Ok(()) => top.process_is_object.get() && top.diagram_or_variables.get(),
         // Broken JSON that still reads like an export: reading it reports where it breaks.
+        // Cut before its `process` (Cisco's exports give their variables first), an export is
+        // told by the members read before the break, as `may_be_export` tells one.
         Err(_) => {
             let text = String::from_utf8_lossy(bytes);
-            text.contains("\"process\"") && text.contains("\"activities\"")
+            top.diagram_or_variables.get()
+                || top.process_opens_object.get()
+                || text.contains("\"process\"") && text.contains("\"activities\"")
         }
     }
 }

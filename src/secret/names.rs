@@ -481,18 +481,22 @@ fn percent_decoded(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(String::from_utf8_lossy(&out).into_owned())
 }
 
-/// The query parameters of a URL whose names say they carry a credential ([`is_credential_header`]),
+/// The parameters of a URL whose names say they carry a credential ([`is_credential_header`]),
 /// as (name, value) in the order written (`?apikey=k1&pwd=p` gives both). Parameters are read
 /// as servers commonly read them [assumed]: after the first `?`, separated by `&`, by `;` or by
-/// a further `?` (`?a=1;apikey=k` and `?a=1?apikey=k` both give `apikey`), so that a credential
-/// is found whichever of these ways a server splits the query.
+/// a further `?` (`?a=1;apikey=k` and `?a=1?apikey=k` both give `apikey`), and in the path as
+/// a segment's parameters after a `;` (`/v1;apikey=k/x`), so that a credential is found
+/// whichever of these ways a server splits the URL.
 pub(crate) fn credential_parameters(url: &str) -> Vec<(&str, &str)> {
-    let Some((_, query)) = url.split_once('?') else {
-        return Vec::new();
-    };
     // A fragment is not sent, but is shown with the URL: a credential there is one all the same.
-    query
-        .split(['&', ';', '?', '#'])
+    let (path, query) = match url.split_once('?') {
+        Some(split) => split,
+        None => url.split_once('#').unwrap_or((url, "")),
+    };
+    let segments = path.split(['/', '\\', '#']);
+    let matrix = segments.flat_map(|segment| segment.split(';').skip(1));
+    matrix
+        .chain(query.split(['&', ';', '?', '#']))
         .filter_map(|pair| pair.split_once('='))
         .filter(|(name, _)| is_credential_header(&without_tabs_or_newlines(name)))
         .collect()

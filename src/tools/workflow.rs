@@ -101,7 +101,7 @@ pub enum Rejection {
     },
     /// A JSON object that breaks off or is edited wrong (text opening with `{`).
     BrokenJson {
-        /// Where and how, as the JSON parser says it (it quotes no value).
+        /// How, as the JSON parser says it (it quotes no value), and on which line.
         message: String,
     },
 }
@@ -254,8 +254,13 @@ fn recognise_other(bytes: &[u8], toml: bool) -> Option<Inspection> {
     // An object that breaks off is JSON (a flow document, an export of Flow Designer) cut or
     // edited, not hex: said where it breaks (the syntax error quotes no value).
     if let (Err(e), true) = (&json, trimmed.trim_start().starts_with('{')) {
+        // Said by its line: the parser's column counts the characters of any secret before
+        // the break, which would tell its length.
+        let message = e.to_string();
+        let position = format!(" at line {} column {}", e.line(), e.column());
+        let message = message.strip_suffix(&position).unwrap_or(&message);
         return Some(Inspection::Rejected(Rejection::BrokenJson {
-            message: e.to_string(),
+            message: format!("{message} (line {})", e.line()),
         }));
     }
     if let Ok(value) = json {

@@ -399,8 +399,49 @@ fn a_flow_document_with_a_json_syntax_error_is_told_where_it_breaks() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
-        "bad.flow.json: not a Webex Connect export: JSON that does not read: expected `:` at line 2 column 12\n"
+        "bad.flow.json: not a Webex Connect export: JSON that does not read: expected `:` (line 2)\n"
     );
+}
+
+/// A flow document that breaks just after a secret (cut there, or a stray character after it)
+/// is located as its line shows with the secret hidden: the JSON parser's column counts the
+/// secret's characters, and said as it is, it told the secret's length.
+#[test]
+fn where_a_document_breaks_after_a_secret_tells_nothing_of_its_length() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("s.toml"), wxcflow::DEFAULT_SPEC).unwrap();
+    let mut said = Vec::new();
+    for secret in ["Zq7", "Zq7Zq7Zq7Zq7Zq7Zq7Zq7Zq7Zq7"] {
+        std::fs::write(
+            dir.path().join("t.toml"),
+            format!("static_token = \"{secret}\"\n"),
+        )
+        .unwrap();
+        let out = wxcflow(
+            dir.path(),
+            &["build", "s.toml", "--values", "t.toml", "-o", "d.json"],
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+        let document = std::fs::read_to_string(dir.path().join("d.json")).unwrap();
+        let quoted = format!("\"{secret}\"");
+        let after = document.find(&quoted).unwrap() + quoted.len();
+        std::fs::write(dir.path().join("cut.json"), &document[..after]).unwrap();
+        let stray = format!("{} x{}", &document[..after], &document[after..]);
+        std::fs::write(dir.path().join("stray.json"), stray).unwrap();
+        let mut outputs = Vec::new();
+        for file in ["cut.json", "stray.json"] {
+            for command in ["check", "graph", "decompile", "inspect"] {
+                let out = wxcflow(dir.path(), &[command, file]);
+                let text = transcript(&out);
+                assert!(!text.contains(secret), "{command} {file}: {text}");
+                assert!(!text.contains(" column "), "{command} {file}: {text}");
+                outputs.push(text);
+            }
+        }
+        said.push(outputs);
+    }
+    assert_eq!(said[0], said[1]);
+    assert!(said[0][0].contains("cut.json:"), "{}", said[0][0]);
 }
 
 /// A secret too large for a template value is refused like any value, without its size or

@@ -1219,6 +1219,9 @@ fn a_misshapen_spec_hides_its_literal_secrets_and_their_length() {
         "{ secret = true, default = \"SECRET\", bogus = 1 }",
         "{ default = \"SECRET\", secret = 1 }",
         "{ default = \"SECRET\", secret = \"yes\" }",
+        // A table where text belongs, written with dotted keys: the table's span is its key's.
+        "{ secret = true, default.x = \"SECRET\" }",
+        "{ secret = true, default.x.y = [\"SECRET\"] }",
     ] {
         let reference = outputs(SECRET_SETS[0].0, declaration);
         for (secret, _) in SECRET_SETS {
@@ -3042,4 +3045,69 @@ next = { onSuccess = "end:Success", onError = "end:Error", onTimeout = "end:Erro
     assert!(out.contains("Flow Designer variable H"), "{out}");
     common::assert_private(&dir.path().join("e3.json"));
     common::assert_private(&dir.path().join("e3.fd.json"));
+}
+
+/// A table where a secret or a credential belongs, written with dotted keys (`default.x =
+/// "..."`, `url.x = "..."`): TOML gives the table the span of its key, its values lie beyond
+/// it, and each is hidden all the same: in a Webex Connect spec (a secret variable's default,
+/// a URL, a proxy, a credential header), a Flow Designer spec (a secure variable's value), and a
+/// run's inputs file.
+#[test]
+fn a_table_written_with_dotted_keys_where_a_secret_belongs_shows_none_of_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("connect.toml"),
+        "[flow]\nname = \"Dotted\"\n\n\
+        [trigger]\ntype = \"webhook\"\nevent = \"Dotted\"\nsample = '{\"id\": \"1\"}'\nnext = \"a\"\n\n\
+        [variables.Tok]\nsecret = true\ndefault.value = \"DEFAULTSEK\"\n\n\
+        [nodes.a]\ntype = \"http\"\nmethod = \"GET\"\nurl.x = \"https://u:URLSEK@h.example.com/\"\n\
+        proxy.x = \"http://u:PROXYSEK@p.example.com:3128\"\n\
+        headers.Authorization.x = \"Bearer BEARERSEK\"\n\
+        next = { onSuccess = \"end:Success\", onError = \"end:Error\", onTimeout = \"end:Error\" }\n",
+    )
+    .unwrap();
+    let export = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/flow-designer/exports/token-subflow.json"
+    );
+    let decompiled = common::wxcflow(d, &["decompile", export]);
+    let spec = String::from_utf8(decompiled.stdout).unwrap();
+    let secure = "[variables.Passphrase]\nsource = \"SUBFLOW_INPUT\"\nisSecure = true\n";
+    assert!(spec.contains(secure), "{spec}");
+    let dotted = spec.replace(secure, &format!("{secure}value.x = \"FDVALUESEK\"\n"));
+    std::fs::write(d.join("fd.toml"), dotted).unwrap();
+    std::fs::write(d.join("inputs.toml"), "Passphrase.v = \"INPUTSEK\"\n").unwrap();
+    let mut all = String::new();
+    for spec in ["connect.toml", "fd.toml"] {
+        for args in [
+            &["check", spec][..],
+            &["check", spec, "--format", "json"],
+            &["build", spec, "-o", "out.json"],
+            &["build", spec, "--target", "flow-designer", "-o", "out.json"],
+            &["graph", spec],
+            &["sheet", spec],
+            &["run", spec],
+            &["diff", spec, spec],
+            &["diff", spec, export, "--format", "json"],
+        ] {
+            all.push_str(&common::transcript(&common::wxcflow(d, args)));
+        }
+    }
+    for format in ["text", "json"] {
+        let args = ["run", export, "--inputs", "inputs.toml", "--format", format];
+        all.push_str(&common::transcript(&common::wxcflow(d, &args)));
+    }
+    assert!(all.contains("--> connect.toml:"), "{all}");
+    assert!(all.contains("inputs.toml"), "{all}");
+    for secret in [
+        "DEFAULTSEK",
+        "URLSEK",
+        "PROXYSEK",
+        "BEARERSEK",
+        "FDVALUESEK",
+        "INPUTSEK",
+    ] {
+        assert!(!all.contains(secret), "{secret}:\n{all}");
+    }
 }

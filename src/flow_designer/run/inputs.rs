@@ -16,7 +16,6 @@ pub(crate) fn read_inputs(
     source: &SourceFile,
     flow: &FdFlow,
 ) -> (Result<Inputs, Vec<Diagnostic>>, SourceFile) {
-    let mut quoted = source.clone();
     let table: BTreeMap<Spanned<String>, Spanned<toml::Value>> = match toml::from_str(&source.text)
     {
         Ok(t) => t,
@@ -34,8 +33,15 @@ pub(crate) fn read_inputs(
             return (Err(vec![d]), quoted);
         }
     };
-    for value in table.values() {
-        quoted.hide(value.span());
+    // Every value is hidden, and every value a table holds: its values (`[Activity]`, or
+    // written with dotted keys, `StaticToken.v = "..."`) lie beyond the span of its key.
+    let mut quoted = source.clone();
+    if let Ok(root) = toml::de::DeTable::parse(&source.text) {
+        for value in root.get_ref().values() {
+            for range in crate::render::spans_within(value) {
+                quoted.hide(range);
+            }
+        }
     }
     let activities: Vec<&str> = flow
         .process
