@@ -589,27 +589,41 @@ pub(super) fn decompile(s: &Session, path: &Path, output: Option<&Path>) -> Opti
         Some(InputKind::FlowDesignerSpec),
         SourceFile::new(origin.clone(), spec.clone()),
     );
-    let errors = checked
-        .iter()
+    let found: Vec<Code> = (checked.iter())
         .flat_map(|(_, found, _)| found)
         .filter(|d| d.is_error())
-        .count();
-    if errors > 0 {
-        // Counted, not quoted: a schema message can quote any value of the flow.
-        let warning = Diagnostic::new(
-            Code::NotRebuildable,
-            format!(
-                "the spec decompiled from {} does not build back as it is: `build` finds {errors} error{} in it",
-                diagnostic::printable_name(&path.display().to_string()),
-                if errors == 1 { "" } else { "s" }
-            ),
-        )
-        .with_help(
-            "the export breaks the Flow Designer schema where `wxcflow check` says; mend the spec where `wxcflow build SPEC --target flow-designer` says, or the flow in Flow Designer",
-        );
+        .map(|d| d.code)
+        .collect();
+    if !found.is_empty() {
+        let warning = not_rebuildable(&path.display().to_string(), &found);
         print_diagnostics(s, &[warning], &[], Format::Human, false);
     }
     Some(super::write_text(s, output, &spec, secret))
+}
+
+/// What `decompile` says of a spec whose build finds errors of codes `found`: counted by code,
+/// not quoted (a schema message can quote any value of the flow). The export is to blame only
+/// for what the schema or the reading refuses in it; a file too large to write is the limit of
+/// the rebuild.
+fn not_rebuildable(export: &str, found: &[Code]) -> Diagnostic {
+    let mut codes: Vec<&str> = found.iter().map(|c| c.as_str()).collect();
+    codes.sort_unstable();
+    codes.dedup();
+    let blame = match found.iter().all(|&c| c == Code::TooLarge) {
+        true => "the file it builds would be larger than wxcflow writes: split the flow in Flow Designer, or the spec into a parent and subflows",
+        false => "the export breaks the Flow Designer schema where `wxcflow check` says; mend the spec where `wxcflow build SPEC --target flow-designer` says, or the flow in Flow Designer",
+    };
+    Diagnostic::new(
+        Code::NotRebuildable,
+        format!(
+            "the spec decompiled from {} does not build back as it is: `build` finds {} error{} in it ({})",
+            diagnostic::printable_name(export),
+            found.len(),
+            if found.len() == 1 { "" } else { "s" },
+            codes.join(", ")
+        ),
+    )
+    .with_help(blame)
 }
 
 /// A Flow Designer file's diagnostics, the sources to quote them from, and whether it was an
@@ -1294,5 +1308,36 @@ pub(super) fn run(s: &Session, path: &Path, args: &FdRunArgs) -> Outcome {
             print_diagnostics(s, &[d], &[&quoted.source], Format::Human, false);
             Err(Failure::problems())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rebuild_only_too_large_does_not_blame_the_export() {
+        let large = not_rebuildable("e.json", &[Code::TooLarge]);
+        assert_eq!(
+            large.message,
+            "the spec decompiled from e.json does not build back as it is: `build` finds 1 error in it (wxc::too-large)"
+        );
+        assert!(!large.help.as_deref().unwrap_or_default().contains("breaks"));
+        let both = not_rebuildable(
+            "e.json",
+            &[
+                Code::InvalidFlowDesigner,
+                Code::TooLarge,
+                Code::InvalidFlowDesigner,
+            ],
+        );
+        assert!(both
+            .message
+            .ends_with("finds 3 errors in it (wxc::invalid-flow-designer, wxc::too-large)"));
+        assert!(both
+            .help
+            .as_deref()
+            .unwrap_or_default()
+            .contains("breaks the Flow Designer schema"));
     }
 }

@@ -246,6 +246,10 @@ pub struct SourceFile {
     /// when a span is first located (a file read without a problem to place, an export of
     /// 150 MB among them, never needs them).
     line_starts: std::sync::OnceLock<Vec<usize>>,
+    /// How many characters precede each [`CHAR_MARK`]-th byte (floored to a character's
+    /// start), found when a column is first counted on a long line: counting from the line's
+    /// start at every place made a line of many values quadratic.
+    char_marks: std::sync::OnceLock<Vec<(usize, usize)>>,
     /// Byte ranges that hold secret values (a secret written literally): a quoted line shows
     /// them as the mask.
     secret: Vec<Range<usize>>,
@@ -280,6 +284,7 @@ impl SourceFile {
             name: name.into(),
             text: text.into(),
             line_starts: Default::default(),
+            char_marks: Default::default(),
             secret: Vec::new(),
             secret_index: Default::default(),
             last_literal: Default::default(),
@@ -464,17 +469,44 @@ impl SourceFile {
         let line = line_starts.partition_point(|&s| s <= start);
         let line_start = line_starts[line - 1];
         // A byte order mark is no column: editors do not show it.
-        let column = self.text[line_start..start]
-            .trim_start_matches('\u{feff}')
-            .chars()
-            .count()
-            + 1;
+        let marks = (self.text[line_start..start].chars())
+            .take_while(|&c| c == '\u{feff}')
+            .count();
+        let column = self.chars_between(line_start, start) - marks + 1;
         Span {
             file: self.name.clone(),
             line,
             column,
             bytes: start..end,
         }
+    }
+}
+
+/// How far apart [`SourceFile::chars_between`] marks character counts.
+const CHAR_MARK: usize = 4096;
+
+impl SourceFile {
+    /// The number of characters in `text[from..to]` (both character starts).
+    fn chars_between(&self, from: usize, to: usize) -> usize {
+        if to - from <= CHAR_MARK {
+            return self.text[from..to].chars().count();
+        }
+        let marks = self.char_marks.get_or_init(|| {
+            let mut marks = Vec::with_capacity(self.text.len() / CHAR_MARK + 1);
+            let (mut at, mut count) = (0, 0);
+            for i in 0..=self.text.len() / CHAR_MARK {
+                let next = floor_char_boundary(&self.text, i * CHAR_MARK);
+                count += self.text[at..next].chars().count();
+                at = next;
+                marks.push((at, count));
+            }
+            marks
+        });
+        let before = |to: usize| {
+            let (at, count) = marks[to / CHAR_MARK];
+            count + self.text[at..to].chars().count()
+        };
+        before(to) - before(from)
     }
 }
 
@@ -792,6 +824,29 @@ mod tests {
         // A range hidden after a lookup counts at once.
         source.hide(0..1);
         assert_eq!(source.secret_at(0), Some(1));
+    }
+
+    /// Columns on lines far longer than the marks' spacing, characters of every width across
+    /// the marks, a byte order mark first: as counting the line's characters says.
+    #[test]
+    fn columns_on_long_lines_count_characters_as_the_line_does() {
+        let line: String = (0..3 * super::CHAR_MARK)
+            .map(|i| ['a', 'é', '€', '𝄞'][i % 7 % 4])
+            .collect();
+        let text = format!("\u{feff}{line}\nshort\n{line}{line}\n");
+        let source = super::SourceFile::new("f", text.clone());
+        let line_start = |at: usize| text[..at].rfind('\n').map_or(0, |i| i + 1);
+        for at in (0..text.len())
+            .step_by(997)
+            .filter(|&at| text.is_char_boundary(at))
+        {
+            let expected = text[line_start(at)..at]
+                .trim_start_matches('\u{feff}')
+                .chars()
+                .count()
+                + 1;
+            assert_eq!(source.span(at..at).column, expected, "at {at}");
+        }
     }
 
     use super::*;
