@@ -602,16 +602,16 @@ pub(super) fn decompile(s: &Session, path: &Path, output: Option<&Path>) -> Opti
 }
 
 /// What `decompile` says of a spec whose build finds errors of codes `found`: counted by code,
-/// not quoted (a schema message can quote any value of the flow). The export is to blame only
-/// for what the schema or the reading refuses in it; a file too large to write is the limit of
-/// the rebuild.
+/// not quoted (a schema message can quote any value of the flow). The export is to blame for
+/// what the schema or the checks refuse in it; a file too large to write is the limit of the
+/// rebuild.
 fn not_rebuildable(export: &str, found: &[Code]) -> Diagnostic {
     let mut codes: Vec<&str> = found.iter().map(|c| c.as_str()).collect();
     codes.sort_unstable();
     codes.dedup();
     let blame = match found.iter().all(|&c| c == Code::TooLarge) {
         true => "the file it builds would be larger than wxcflow writes: split the flow in Flow Designer, or the spec into a parent and subflows",
-        false => "the export breaks the Flow Designer schema where `wxcflow check` says; mend the spec where `wxcflow build SPEC --target flow-designer` says, or the flow in Flow Designer",
+        false => "`wxcflow check` of the export says what in it `build` refuses (the schema, the checks); mend the spec where `wxcflow build SPEC --target flow-designer` says, or the flow in Flow Designer",
     };
     Diagnostic::new(
         Code::NotRebuildable,
@@ -1322,7 +1322,7 @@ mod tests {
             large.message,
             "the spec decompiled from e.json does not build back as it is: `build` finds 1 error in it (wxc::too-large)"
         );
-        assert!(!large.help.as_deref().unwrap_or_default().contains("breaks"));
+        assert!(!large.help.as_deref().unwrap_or_default().contains("check"));
         let both = not_rebuildable(
             "e.json",
             &[
@@ -1338,6 +1338,6 @@ mod tests {
             .help
             .as_deref()
             .unwrap_or_default()
-            .contains("breaks the Flow Designer schema"));
+            .contains("`wxcflow check` of the export"));
     }
 }

@@ -247,7 +247,7 @@ fn decompile_says_when_its_spec_will_not_build_back() {
             let export = export.display();
             assert_eq!(
                 stderr,
-                format!("warning[wxc::not-rebuildable]: the spec decompiled from {export} does not build back as it is: `build` finds {errors} errors in it (wxc::invalid-flow-designer)\n |\n = help: the export breaks the Flow Designer schema where `wxcflow check` says; mend the spec where `wxcflow build SPEC --target flow-designer` says, or the flow in Flow Designer\n\n"),
+                format!("warning[wxc::not-rebuildable]: the spec decompiled from {export} does not build back as it is: `build` finds {errors} errors in it (wxc::invalid-flow-designer)\n |\n = help: `wxcflow check` of the export says what in it `build` refuses (the schema, the checks); mend the spec where `wxcflow build SPEC --target flow-designer` says, or the flow in Flow Designer\n\n"),
                 "{fixture}"
             );
         }
