@@ -196,7 +196,11 @@ pub(super) fn inspect(s: &Session, files: &[PathBuf], format: Format) -> Option<
     for path in files {
         match read_fd_model(s, path) {
             Ok(Some(f)) => held.push(Inspected::of(f)),
-            Ok(None) => return None,
+            // A file too large for any reader is a finding of the inspection, file by file.
+            Ok(None)
+            | Err(Failure::Read(super::io::ReadError {
+                too_large: true, ..
+            })) => return None,
             Err(failure) => return Some(Err(failure)),
         }
     }
@@ -544,7 +548,10 @@ pub(super) fn diff(s: &Session, old: &Path, new: &Path, format: DiffFormat) -> O
     }
     let new_side = match new_read {
         Ok(Some(f)) => read_checked(s, f, Failure::Unusable(None)),
-        _ => side(s, new),
+        Ok(None) => side(s, new),
+        // Not read again: a pipe or FIFO gives its bytes once (and one too large for a Flow
+        // Designer file is too large for every reader).
+        Err(failure) => Err(failure),
     };
     let (a, b) = match (old_side, new_side) {
         (Ok(a), Ok(b)) => (a, b),

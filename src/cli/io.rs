@@ -55,6 +55,9 @@ pub struct Files {
     /// /dev/stdin), by path: a command that reads a file again gets the same bytes instead of
     /// an empty read or a wait forever.
     read_once: Mutex<Vec<(PathBuf, Vec<u8>)>>,
+    /// Inputs that cannot be read twice and were over the limit they were read with, by path
+    /// and that limit: a second read would wait for ever (a FIFO) or read what followed.
+    too_large_once: Mutex<Vec<(PathBuf, usize)>>,
     /// The first failure to write to stdout (other than a closed pipe), reported at exit.
     stdout_failure: Mutex<Option<String>>,
     /// Temporary files named so far (a part of each temporary name).
@@ -96,6 +99,15 @@ impl Files {
                 false => Ok(bytes),
             };
         }
+        let over = self
+            .too_large_once
+            .lock()
+            .ok()
+            .and_then(|over| over.iter().find(|(p, _)| p == path).map(|(_, over)| *over));
+        if let Some(over) = over {
+            // Over `over` is over any smaller limit; a larger one cannot be told any more.
+            return Err(too_large(&path.display().to_string(), over.min(limit)));
+        }
         let file = std::fs::File::open(path).map_err(io_error)?;
         let mut once = false;
         let mut size = 0;
@@ -126,7 +138,12 @@ impl Files {
             }
             true => match read_in_chunks(file, limit).map_err(io_error)? {
                 Some(bytes) => bytes,
-                None => return Err(too_large(&path.display().to_string(), limit)),
+                None => {
+                    if let Ok(mut over) = self.too_large_once.lock() {
+                        over.push((path.to_path_buf(), limit));
+                    }
+                    return Err(too_large(&path.display().to_string(), limit));
+                }
             },
         };
         if bytes.len() > limit {

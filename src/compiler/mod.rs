@@ -164,7 +164,7 @@ impl Compiler {
             // secret's characters would tell its length. Text that is not UTF-8 has its line.
             let (message, line, column) = match std::str::from_utf8(bytes) {
                 Ok(text) => fd::quote::json_break(text, &e),
-                Err(_) => (e.to_string(), e.line().max(1), 1),
+                Err(_) => (diagnostic::json_message(&e), e.line().max(1), 1),
             };
             let at = diagnostic::Span {
                 file: name.to_string(),
@@ -188,7 +188,11 @@ impl Compiler {
                 .map(|(path, at)| (path, at.range))
                 .collect();
             let told = "wxcflow reads the last; write the document again with `wxcflow build`";
-            return Err(fd::lint::keys_given_twice(&source, &given, told));
+            let mut twice = fd::lint::keys_given_twice(&source, &given, told);
+            // Located as the lines show with every place that could hold a secret hidden: a
+            // column counted in a secret default's characters would tell its length.
+            fd::quote::unreadable(source).place(&mut twice);
+            return Err(twice);
         }
         let secret = secret_variable_paths(&value);
         let violations = self.validator.validate(&value);
@@ -636,7 +640,15 @@ fn parse(source: &SourceFile) -> Result<(Spec, Vec<diagnostic::Span>), Box<Build
     if let Some(parsed) = in_parts {
         return Ok(typed(parsed));
     }
-    let toml = spec::parse_toml(source).map_err(|d| Box::new(failed(vec![d])))?;
+    // TOML that does not read tells no secret's place: every place that could hold one is
+    // hidden in quoted lines, and everything from the line of the first error on (the parser's
+    // recovery can take the lines after a broken one into a table), as `textconv` shows it.
+    let toml = spec::parse_toml(source).map_err(|d| {
+        let quoted = fd::quote::unreadable(source.clone());
+        let hidden = quoted.source.hidden().iter();
+        let spans = hidden.map(|r| source.span(r.clone())).collect();
+        Box::new(failed(vec![d]).hiding(spans))
+    })?;
     let mut literal = render::literal_secrets_in(&toml, source);
     // Read from the TOML alone: the spec may not read whole.
     literal.extend(crate::check::typed::typed_credential_spans_in(

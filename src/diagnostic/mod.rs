@@ -623,6 +623,17 @@ pub(crate) fn breaks_a_line(c: char) -> bool {
         || ('\u{2066}'..='\u{2069}').contains(&c)
 }
 
+/// A JSON parser's message without the position it ends with (`at line 3 column 17`): the
+/// column counts the characters of any secret before it on the line, which would tell its length.
+pub(crate) fn json_message(e: &serde_json::Error) -> String {
+    let message = e.to_string();
+    let position = format!(" at line {} column {}", e.line(), e.column());
+    message
+        .strip_suffix(&position)
+        .unwrap_or(&message)
+        .to_string()
+}
+
 /// A serde message about a TOML value in TOML's words: tables and arrays rather than maps and
 /// sequences, "an integer" rather than `i64`, "a table" rather than the Rust struct that reads it.
 pub fn in_toml_terms(message: &str) -> String {

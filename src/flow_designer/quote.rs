@@ -95,12 +95,7 @@ pub fn unreadable(mut source: SourceFile) -> Quoted {
 /// could hold a secret is hidden as the mask ([`unreadable`]). The parser counts a secret's
 /// characters in its column, so a break just after one would tell its length.
 pub(crate) fn json_break(text: &str, e: &serde_json::Error) -> (String, usize, usize) {
-    let message = e.to_string();
-    let position = format!(" at line {} column {}", e.line(), e.column());
-    let message = message
-        .strip_suffix(&position)
-        .unwrap_or(&message)
-        .to_string();
+    let message = crate::diagnostic::json_message(e);
     let line_start: usize = (text.split_inclusive('\n'))
         .take(e.line().saturating_sub(1))
         .map(str::len)

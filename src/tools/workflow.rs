@@ -256,9 +256,7 @@ fn recognise_other(bytes: &[u8], toml: bool) -> Option<Inspection> {
     if let (Err(e), true) = (&json, trimmed.trim_start().starts_with('{')) {
         // Said by its line: the parser's column counts the characters of any secret before
         // the break, which would tell its length.
-        let message = e.to_string();
-        let position = format!(" at line {} column {}", e.line(), e.column());
-        let message = message.strip_suffix(&position).unwrap_or(&message);
+        let message = crate::diagnostic::json_message(e);
         return Some(Inspection::Rejected(Rejection::BrokenJson {
             message: format!("{message} (line {})", e.line()),
         }));

@@ -291,16 +291,81 @@ fn endless_inputs_are_refused_as_too_large_within_bounded_memory() {
     file.set_len(256 * 1024 * 1024 + 1).unwrap();
     let over = "is over 268435456 bytes: wxcflow reads at most 268435456 bytes of it";
     for (args, code) in [
-        (&["inspect", "/dev/zero"][..], 1),
-        (&["check", "huge.json"], 1),
+        (&["check", "huge.json"][..], 1),
         (&["graph", "huge.json"], 1),
         (&["decompile", "huge.json"], 1),
-        (&["inspect", "huge.json"], 1),
         (&["run", "huge.json"], 1),
         (&["diff", "huge.json", "fd.json"], 2),
         (&["diff", "fd.json", "huge.json"], 2),
     ] {
         exits_saying(&wxcflow_limited(dir.path(), args), args, code, over);
+    }
+    // inspect says it of each file in its report, as of any file too large for an export.
+    for args in [
+        &["inspect", "/dev/zero", "fd.json"][..],
+        &["inspect", "huge.json", "--format", "json"],
+    ] {
+        let inspect = wxcflow_limited(dir.path(), args);
+        assert_eq!(inspect.status.code(), Some(1), "{}", transcript(&inspect));
+        let report = String::from_utf8_lossy(&inspect.stdout);
+        assert!(
+            report.contains("larger than any export") || report.contains("\"too-large\""),
+            "{args:?}: {}",
+            transcript(&inspect)
+        );
+    }
+    let both = wxcflow_limited(dir.path(), &["inspect", "/dev/zero", "fd.json"]);
+    assert!(String::from_utf8_lossy(&both.stdout).contains("fd.json"));
+}
+
+/// A FIFO over every reader's limit, as either side of a diff or inspected: read once, said
+/// too large, never waited on again (a second open would wait for a writer that never comes).
+#[test]
+fn a_fifo_over_every_limit_is_read_once_and_said_too_large() {
+    let dir = workspace();
+    copy_flow_designer_export(dir.path());
+    for args in [
+        &["diff", "fd.json", "big"][..],
+        &["diff", "big", "fd.json"],
+        &["inspect", "big"],
+    ] {
+        let fifo = dir.path().join("big");
+        let _ = std::fs::remove_file(&fifo);
+        mkfifo(&fifo);
+        // The writer stops when the command closes the FIFO, having read past the limit.
+        let writer = std::thread::spawn(move || {
+            let mut pipe = std::fs::OpenOptions::new().write(true).open(fifo).unwrap();
+            let block = vec![b' '; 1 << 20];
+            let _ = pipe.write_all(b"{\"name\": \"x\",");
+            for _ in 0..300 {
+                if pipe.write_all(&block).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut child = Command::new(BIN)
+            .args(args)
+            .current_dir(dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while child.try_wait().unwrap().is_none() {
+            if std::time::Instant::now() > deadline {
+                child.kill().unwrap();
+                panic!("{args:?} waits on the FIFO");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let out = child.wait_with_output().unwrap();
+        writer.join().unwrap();
+        let said = transcript(&out);
+        assert!(
+            said.contains("is over 268435456 bytes") || said.contains("larger than any export"),
+            "{args:?}: {said}"
+        );
+        assert_ne!(out.status.code(), Some(0), "{args:?}: {said}");
     }
 }
 

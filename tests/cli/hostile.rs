@@ -428,8 +428,19 @@ fn where_a_document_breaks_after_a_secret_tells_nothing_of_its_length() {
         std::fs::write(dir.path().join("cut.json"), &document[..after]).unwrap();
         let stray = format!("{} x{}", &document[..after], &document[after..]);
         std::fs::write(dir.path().join("stray.json"), stray).unwrap();
+        // The same key again after it, and a byte that is not UTF-8.
+        let twice = format!(
+            "{}, \"default\": \"x\"{}",
+            &document[..after],
+            &document[after..]
+        );
+        std::fs::write(dir.path().join("twice.json"), twice).unwrap();
+        let mut bytes = document.as_bytes()[..after].to_vec();
+        bytes.push(0xff);
+        bytes.extend_from_slice(&document.as_bytes()[after..]);
+        std::fs::write(dir.path().join("latin.json"), bytes).unwrap();
         let mut outputs = Vec::new();
-        for file in ["cut.json", "stray.json"] {
+        for file in ["cut.json", "stray.json", "twice.json", "latin.json"] {
             for command in ["check", "graph", "decompile", "inspect"] {
                 let out = wxcflow(dir.path(), &[command, file]);
                 let text = transcript(&out);
@@ -437,6 +448,8 @@ fn where_a_document_breaks_after_a_secret_tells_nothing_of_its_length() {
                 assert!(!text.contains(" column "), "{command} {file}: {text}");
                 outputs.push(text);
             }
+            let json = wxcflow(dir.path(), &["check", file, "--format", "json"]);
+            outputs.push(transcript(&json));
         }
         said.push(outputs);
     }

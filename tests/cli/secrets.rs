@@ -3111,3 +3111,51 @@ fn a_table_written_with_dotted_keys_where_a_secret_belongs_shows_none_of_it() {
         assert!(!all.contains(secret), "{secret}:\n{all}");
     }
 }
+
+/// A Webex Connect spec that is not valid TOML tells no secret's place: a credential on the
+/// broken line (a bad escape before it), or on the next one (a broken inline table takes it
+/// in), shows in no command, beside a Flow Designer file either.
+#[test]
+fn a_spec_that_is_not_toml_shows_no_credential_on_or_after_its_broken_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let spec = |node: &str| {
+        format!(
+            "[flow]\nname = \"Broken\"\n\n[trigger]\ntype = \"webhook\"\nevent = \"Broken\"\n\
+            sample = '{{\"id\": \"1\"}}'\nnext = \"a\"\n\n[nodes.a]\ntype = \"http\"\nmethod = \"GET\"\n\
+            {node}\nnext = {{ onSuccess = \"end:Success\", onError = \"end:Error\", onTimeout = \"end:Error\" }}\n"
+        )
+    };
+    std::fs::write(
+        d.join("escape.toml"),
+        spec("url = \"https://h.example.com\\v1;apikey=ESCAPESEK\""),
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("table.toml"),
+        spec("headers = { Accept = \"x }\nurl = \"https://u:TABLESEK@h.example.com/\""),
+    )
+    .unwrap();
+    let export = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/flow-designer/exports/token-subflow.json"
+    );
+    let mut all = String::new();
+    for spec in ["escape.toml", "table.toml"] {
+        for args in [
+            &["check", spec][..],
+            &["check", spec, "--format", "json"],
+            &["build", spec, "-o", "out.json"],
+            &["graph", spec],
+            &["sheet", spec],
+            &["run", spec],
+            &["diff", spec, spec],
+            &["diff", export, spec],
+        ] {
+            all.push_str(&common::transcript(&common::wxcflow(d, args)));
+        }
+    }
+    assert!(all.contains("wxc::toml-syntax"), "{all}");
+    assert!(!all.contains("ESCAPESEK"), "{all}");
+    assert!(!all.contains("TABLESEK"), "{all}");
+}
