@@ -555,7 +555,10 @@ pub(super) fn diff(s: &Session, old: &Path, new: &Path, format: DiffFormat) -> O
     };
     let (a, b) = match (old_side, new_side) {
         (Ok(a), Ok(b)) => (a, b),
-        (Err(failure), _) | (_, Err(failure)) => return Some(Err(failure.of_diff_side())),
+        // The old side's problems are printed already: the new side's failure is said too.
+        (Err(Failure::Unusable(None)), Err(failure)) | (Err(failure), _) | (_, Err(failure)) => {
+            return Some(Err(failure.of_diff_side()))
+        }
     };
     let changes = a.diff(&b);
     let text = match format {

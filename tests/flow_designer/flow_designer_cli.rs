@@ -1065,4 +1065,14 @@ fn a_broken_side_beside_a_flow_designer_file_says_where_it_breaks() {
         assert!(!text.contains("cannot compare"), "{args:?}: {text}");
         assert!(!text.contains("gone-new"), "{args:?}: {text}");
     }
+    // An old side that reads with problems is said first, and a new side that cannot be read
+    // after it.
+    let out = wxcflow(dir.path(), &["diff", "broken-export.json", "missing.json"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{}", shown(&out));
+    let (problem, missing) = (
+        stderr.find("gone-new"),
+        stderr.find("cannot read missing.json"),
+    );
+    assert!(problem.is_some() && problem < missing, "{}", shown(&out));
 }
