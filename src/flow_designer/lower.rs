@@ -339,7 +339,11 @@ impl<'a> Lowering<'a> {
         &'a crate::spec::model::S<String>,
         &'a crate::spec::model::NodeSpec,
     )> {
-        self.located?.0.nodes.get_key_value(key)
+        self.located?
+            .0
+            .nodes
+            .get_key_value(key)
+            .map(|(k, n)| (k, &**n))
     }
 
     fn at_node(&self, key: &str) -> Option<Span> {

@@ -123,7 +123,7 @@ impl FlowBuilder {
 
     /// Adds a node under its key; edges name nodes by key.
     pub fn node(mut self, key: impl Into<String>, node: NodeBuilder) -> Self {
-        self.spec.nodes.insert(sps(key), node.0);
+        self.spec.nodes.insert(sps(key), Box::new(node.0));
         self
     }
 

@@ -36,7 +36,7 @@ pub struct Spec {
     pub(crate) outcomes: BTreeMap<S<String>, OutcomeSpec>,
     /// The nodes, by key (the name references use: `$(fetch_token.token)`).
     #[serde(default)]
-    pub(crate) nodes: BTreeMap<S<String>, NodeSpec>,
+    pub(crate) nodes: BTreeMap<S<String>, Box<NodeSpec>>,
 }
 
 impl Spec {

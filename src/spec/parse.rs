@@ -45,7 +45,7 @@ fn read_in_parts<L>(
     #[derive(serde::Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Part {
-        nodes: std::collections::BTreeMap<super::model::S<String>, super::model::NodeSpec>,
+        nodes: std::collections::BTreeMap<super::model::S<String>, Box<super::model::NodeSpec>>,
     }
     let text = source.text.as_str();
     let parts = node_parts(text, at_least)?;
