@@ -268,7 +268,12 @@ pub(super) fn fmt(s: &Session, specs: &[PathBuf], check_only: bool) -> Outcome {
         let formatted = match wxcflow::spec::Spec::format(&source) {
             Ok(f) => f,
             Err(d) => {
-                print_diagnostics(s, &[d], &[&source], Format::Human, false);
+                // A spec that does not read tells no secret's place: quoted as `check` quotes
+                // it, every place that could hold one hidden, and all from its broken line on.
+                let shown = wxcflow::flow_designer::quote::unreadable(source);
+                let mut d = [d];
+                shown.place(&mut d);
+                print_diagnostics(s, &d, &[&shown.source], Format::Human, false);
                 problems = true;
                 continue;
             }

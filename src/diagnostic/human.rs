@@ -109,11 +109,13 @@ fn shown_line(source: &SourceFile, span: &Span) -> Option<ShownLine> {
     let mut text = String::with_capacity(line.len());
     // For each byte of the line, where it lands in `text`.
     let mut shown_at = Vec::with_capacity(line.len() + 1);
-    let mut masked_until = 0;
+    // Where the mask being shown starts: a place inside a hidden value shows there, as
+    // `SourceFile::shown_position` counts it (the JSON and SARIF columns).
+    let (mut masked_until, mut mask_at) = (0, 0);
     for (offset, c) in line.char_indices() {
         let at = start + offset;
         if at < masked_until {
-            shown_at.extend(std::iter::repeat_n(text.len(), c.len_utf8()));
+            shown_at.extend(std::iter::repeat_n(mask_at, c.len_utf8()));
             continue;
         }
         shown_at.extend(std::iter::repeat_n(text.len(), c.len_utf8()));
@@ -122,7 +124,7 @@ fn shown_line(source: &SourceFile, span: &Span) -> Option<ShownLine> {
             continue;
         }
         if let Some(secret_end) = source.secret_at(at) {
-            masked_until = secret_end;
+            (masked_until, mask_at) = (secret_end, text.len());
             text.push_str(crate::secret::MASK);
         } else if c.is_control() && c != '\t' {
             text.push('\u{fffd}');

@@ -3151,10 +3151,21 @@ fn a_spec_that_is_not_toml_shows_no_credential_on_or_after_its_broken_line() {
             &["run", spec],
             &["diff", spec, spec],
             &["diff", export, spec],
+            &["fmt", "--check", spec],
+            &["fmt", spec],
         ] {
             all.push_str(&common::transcript(&common::wxcflow(d, args)));
         }
     }
+    // Located alike in every format: at the mask that shows where the line was.
+    let human = common::transcript(&common::wxcflow(d, &["check", "escape.toml"]));
+    let json = common::wxcflow(d, &["check", "escape.toml", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let (line, column) = (&json[0]["span"]["line"], &json[0]["span"]["column"]);
+    assert!(
+        human.contains(&format!("escape.toml:{line}:{column}\n")),
+        "{line}:{column} {human}"
+    );
     assert!(all.contains("wxc::toml-syntax"), "{all}");
     assert!(!all.contains("ESCAPESEK"), "{all}");
     assert!(!all.contains("TABLESEK"), "{all}");
