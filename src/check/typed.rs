@@ -160,20 +160,64 @@ pub(crate) fn typed_credential_spans_in(
             .chain(entry(variable, "send_to"))
             .for_each(&mut url);
     }
+    // What a transition action sets: a secret variable's value, for all a spec that does not
+    // read can tell (a plain variable the flow sends as a credential is secret too).
     for node in each("nodes") {
-        for (name, value) in entry(node, "headers")
-            .and_then(table)
+        for actions in ["on_enter", "on_leave"]
             .into_iter()
-            .flat_map(|h| h.iter())
+            .filter_map(|k| entry(node, k))
         {
+            spans.extend(set_values(actions).map(|(_, at)| source.span(at)));
+        }
+    }
+    for node in each("nodes") {
+        for (name, value) in entry(node, "headers").into_iter().flat_map(header_entries) {
             for (text, at) in strings_within(value) {
-                if connect_header_types_credential(name.get_ref(), text, &declared) {
+                if connect_header_types_credential(name, text, &declared) {
                     spans.push(source.span(at));
                 }
             }
         }
     }
     spans
+}
+
+/// A node's request headers as (name, value): a table's entries, or, in one of the wrong
+/// shape (`headers = [{ Authorization = "..." }]`), those of every table in it.
+fn header_entries<'v, 'i>(
+    headers: &'v toml::Spanned<toml::de::DeValue<'i>>,
+) -> Vec<(&'v str, &'v toml::Spanned<toml::de::DeValue<'i>>)> {
+    use toml::de::DeValue;
+    match headers.get_ref() {
+        DeValue::Table(table) => table
+            .iter()
+            .map(|(k, v)| (k.get_ref().as_ref(), v))
+            .collect(),
+        DeValue::Array(items) => items.iter().flat_map(header_entries).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The strings under every `set` table in a node's actions (`[{ set = { pass = "..." } }]`),
+/// whatever the shape around them.
+fn set_values<'v>(
+    actions: &'v toml::Spanned<toml::de::DeValue<'_>>,
+) -> Box<dyn Iterator<Item = (&'v str, std::ops::Range<usize>)> + 'v> {
+    use toml::de::DeValue;
+    match actions.get_ref() {
+        DeValue::Array(items) => Box::new(items.iter().flat_map(set_values)),
+        DeValue::Table(table) => {
+            Box::new(
+                table
+                    .iter()
+                    .flat_map(|(key, value)| match key.get_ref() == "set" {
+                        true => Box::new(strings_within(value).into_iter()),
+                        false => set_values(value),
+                    }),
+            )
+        }
+        _ => Box::new(std::iter::empty()),
+    }
 }
 
 /// The strings of a TOML value with their spans: the value's own, or, in a value of the wrong

@@ -280,12 +280,21 @@ fn quote(mut source: SourceFile, flow: Option<&FdFlow>, unsure: bool, spans: Spa
     let mut given_twice = Vec::new();
     if json && spans.gives_a_key_twice(&source.text) {
         let places = Places::new(&source.text, &spans);
-        for (path, at) in places.given_twice() {
-            if secret.contains(&path) || may_hold_secret(&path, &mut || places.string(&at)) {
+        let twice = places.given_twice();
+        for (i, (path, at)) in twice.iter().enumerate() {
+            // An object or array the reader did not keep (a later one of the key replaced it)
+            // is no part of the model, whose secret places say nothing of what it holds:
+            // hidden whole (`"variables"` given twice, a secure value in the first).
+            let replaced = twice[i + 1..].iter().any(|(later, _)| later == path);
+            let container = source.text[at.range.start..].starts_with(['{', '[']);
+            if replaced && container
+                || secret.contains(path)
+                || may_hold_secret(path, &mut || places.string(at))
+            {
                 ranges.push(at.range.clone());
             }
-            given_twice.push((path, at.range));
         }
+        given_twice.extend(twice.into_iter().map(|(path, at)| (path, at.range)));
     }
     // TOML that does not read: its recovered tree leaves out what the parser refused (a key
     // given twice, a table written twice, what follows a broken line), so every value its
@@ -705,6 +714,17 @@ fn may_hold_secret_from_root(path: &[Step], string: &mut dyn FnMut() -> Option<S
     if key(0) == Some("nodes")
         && (matches!(key(2), Some("url" | "proxy")) || key(2) == Some("headers") && path.len() > 3)
         || key(0) == Some("outcomes") && key(2) == Some("notify_url")
+    {
+        return true;
+    }
+    // What a node's transition action sets: a secret variable's value, for all the file can
+    // tell (which variables are secret is the model's to say).
+    if key(0) == Some("nodes")
+        && matches!(key(2), Some("on_enter" | "on_leave"))
+        && path
+            .iter()
+            .skip(3)
+            .any(|s| matches!(s, Step::Key(k) if k == "set"))
     {
         return true;
     }

@@ -258,10 +258,19 @@ pub(crate) fn literal_secrets_in(
         else {
             continue;
         };
-        for (_, declaration) in entries.iter() {
-            let DeValue::Table(declaration) = declaration.get_ref() else {
-                continue;
-            };
+        // A declaration of the wrong shape (`pass = [{ secret = true, default = "..." }]`) is
+        // looked into as well: each table in it.
+        let declarations = entries.values().flat_map(|d| match d.get_ref() {
+            DeValue::Table(t) => vec![t],
+            DeValue::Array(items) => (items.iter())
+                .filter_map(|i| match i.get_ref() {
+                    DeValue::Table(t) => Some(t),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        });
+        for declaration in declarations {
             // `secret = 1` or `"yes"` is a shape error, and still meant: only `false` is not.
             let secret = entry(declaration, "secret")
                 .is_some_and(|v| !matches!(v.get_ref(), DeValue::Boolean(false)));

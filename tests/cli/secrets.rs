@@ -3170,3 +3170,95 @@ fn a_spec_that_is_not_toml_shows_no_credential_on_or_after_its_broken_line() {
     assert!(!all.contains("ESCAPESEK"), "{all}");
     assert!(!all.contains("TABLESEK"), "{all}");
 }
+
+/// What a node's transition action sets is hidden in a spec that does not check (an unknown
+/// key beside it), does not read (a TOML error after it), or has a merge conflict: which
+/// variables are secret is the model's to say, and there is none. Same output whatever its
+/// length.
+#[test]
+fn a_value_an_action_sets_shows_nowhere_when_the_spec_does_not_check() {
+    let outputs = |secret: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let spec = |actions: &str, after: &str| {
+            format!(
+                "[flow]\nname = \"Act\"\n\n[trigger]\ntype = \"webhook\"\nevent = \"Act\"\n\
+                sample = '{{\"id\": \"1\"}}'\nnext = \"a\"\n\n\
+                [variables.pass]\nsecret = true\ndefault = \"\"\n\n\
+                [nodes.a]\ntype = \"http\"\nmethod = \"GET\"\nurl = \"https://h.example.com/\"\n\
+                {actions}\nnext = {{ onSuccess = \"end:Success\", onError = \"end:Error\", onTimeout = \"end:Error\" }}\n{after}"
+            )
+        };
+        let set = format!("on_leave = [{{ set = {{ pass = \"{secret}\" }}, typo = 1 }}]");
+        std::fs::write(d.join("typo.toml"), spec(&set, "")).unwrap();
+        let set = format!("on_enter = [ {{ set = {{ pass = '{secret}' }} }} ]");
+        std::fs::write(d.join("broken.toml"), spec(&set, "broken = \n")).unwrap();
+        let conflict = format!("<<<<<<< HEAD\n{set}\n=======\n>>>>>>> other");
+        std::fs::write(d.join("conflict.toml"), spec(&conflict, "")).unwrap();
+        let mut all = String::new();
+        for spec in ["typo.toml", "broken.toml", "conflict.toml"] {
+            for args in [
+                &["check", spec][..],
+                &["check", spec, "--format", "sarif"],
+                &["textconv", spec],
+                &["sheet", spec],
+                &["diff", spec, "typo.toml"],
+            ] {
+                all.push_str(&common::transcript(&common::wxcflow(d, args)));
+            }
+        }
+        assert!(!all.contains(secret), "{all}");
+        all
+    };
+    assert_eq!(outputs("Zq7"), outputs("Zq7-a-longer-secret-Zq7"));
+}
+
+/// Locations tell no secret's length where a secret hides in what the reader set aside or in a
+/// value of the wrong shape: a Flow Designer export that gives `variables` twice (a secure
+/// value in the first, replaced), and SARIF regions that end a line after a credential header
+/// or secret default written as a list of tables.
+#[test]
+fn replaced_and_misshapen_secrets_move_no_location() {
+    let outputs = |secret: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let export = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/flow-designer/exports/voice-lookup.json"
+        );
+        let mut e: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(export).unwrap()).unwrap();
+        e["variables"][0]["isSecure"] = serde_json::json!(true);
+        e["variables"][0]["value"] = serde_json::json!(secret);
+        let one_line = serde_json::to_string(&e).unwrap();
+        let twice = format!("{},\"variables\":[]}}", &one_line[..one_line.len() - 1]);
+        std::fs::write(d.join("twice.json"), twice).unwrap();
+        let spec = format!(
+            "[flow]\nname = \"P\"\ncredential_headers = [\"x-token-passphrase\"]\n\n\
+            [trigger]\ntype = \"webhook\"\nevent = \"E\"\nsample = '{{}}'\nnext = \"a\"\n\n\
+            [variables]\npass = [ {{ secret = true, default =\n \"{secret}\" }} ]\n\n\
+            [nodes.a]\ntype = \"http\"\nmethod = \"GET\"\nurl = \"https://h.example.com/\"\n\
+            headers = [ {{ x-token-passphrase =\n \"{secret}\" }} ]\n\
+            next = {{ onSuccess = \"end:Success\", onError = \"end:Error\", onTimeout = \"end:Error\" }}\n"
+        );
+        std::fs::write(d.join("lists.toml"), spec).unwrap();
+        let mut all = String::new();
+        for args in [
+            &["check", "twice.json"][..],
+            &["check", "twice.json", "--format", "sarif"],
+            &["graph", "twice.json"],
+            &["diff", "twice.json", export],
+            &["check", "lists.toml", "--format", "sarif"],
+            &["check", "lists.toml", "--format", "json"],
+        ] {
+            all.push_str(&common::transcript(&common::wxcflow(d, args)));
+        }
+        assert!(!all.contains(secret), "{all}");
+        assert!(all.contains("endColumn"), "{all}");
+        all
+    };
+    assert_eq!(
+        outputs("Zq7"),
+        outputs("Zq7-a-much-longer-secret-Zq7-0123456789")
+    );
+}
