@@ -69,16 +69,13 @@ fn read_fd_as(
     path: &Path,
     model: Option<Keeping>,
 ) -> Result<Option<FdSource>, Failure> {
-    match read_fd_bytes(s, path)? {
-        Some(bytes) => fd_of_bytes(s, path, bytes, model),
-        None => Ok(None),
-    }
+    fd_of_bytes(s, path, read_fd_bytes(s, path)?, model)
 }
 
 /// The bytes of a file that may be a Flow Designer file. No reader takes a larger file than
 /// a Flow Designer one, so one too large for it is refused here, with its limit.
-fn read_fd_bytes(s: &Session, path: &Path) -> Result<Option<Vec<u8>>, Failure> {
-    Ok(Some(s.files.read_bounded(path, wxcflow::MAX_FD_BYTES)?))
+fn read_fd_bytes(s: &Session, path: &Path) -> Result<Vec<u8>, Failure> {
+    Ok(s.files.read_bounded(path, wxcflow::MAX_FD_BYTES)?)
 }
 
 /// [`read_fd_as`] of the bytes read from `path`.
@@ -348,16 +345,11 @@ pub(super) fn textconv_read(s: &Session, path: &Path, bytes: Vec<u8>) -> Result<
 /// for two 10,000-activity exports, for both readings held at once, 1.7 times the memory);
 /// one after the other when no thread can be started.
 fn read_both(s: &Session, old: &Path, new: &Path) -> (FdRead, FdRead) {
-    let model = |path: &Path, bytes: Result<Option<Vec<u8>>, Failure>| match bytes {
-        Ok(Some(bytes)) => fd_of_bytes(s, path, bytes, Some(Keeping::Logic)),
-        Ok(None) => Ok(None),
-        Err(failure) => Err(failure),
+    let model = |path: &Path, bytes: Result<Vec<u8>, Failure>| {
+        fd_of_bytes(s, path, bytes?, Some(Keeping::Logic))
     };
     let (a, b) = (read_fd_bytes(s, old), read_fd_bytes(s, new));
-    let size = |bytes: &Result<Option<Vec<u8>>, Failure>| match bytes {
-        Ok(Some(bytes)) => bytes.len(),
-        _ => 0,
-    };
+    let size = |bytes: &Result<Vec<u8>, Failure>| bytes.as_ref().map_or(0, Vec::len);
     let pool = (size(&a) + size(&b) >= LARGE_SIDES).then(|| {
         rayon::ThreadPoolBuilder::new()
             .num_threads(2)

@@ -52,6 +52,28 @@ fn with_stdin(dir: &Path, args: &[&str], input: &[u8]) -> Output {
     child.wait_with_output().unwrap()
 }
 
+/// Runs the command with its stdout and stderr on pipes (stdin empty), failing the test with
+/// `waits` when it has not ended within a minute (killed: a read that would wait for ever).
+fn within_a_minute(dir: &Path, args: &[&str], waits: &str) -> Output {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("{args:?} {waits}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
 fn mkfifo(path: &Path) {
     let status = Command::new("mkfifo")
         .arg(path)
@@ -343,22 +365,7 @@ fn a_fifo_over_every_limit_is_read_once_and_said_too_large() {
                 }
             }
         });
-        let mut child = Command::new(BIN)
-            .args(args)
-            .current_dir(dir.path())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-        while child.try_wait().unwrap().is_none() {
-            if std::time::Instant::now() > deadline {
-                child.kill().unwrap();
-                panic!("{args:?} waits on the FIFO");
-            }
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
-        let out = child.wait_with_output().unwrap();
+        let out = within_a_minute(dir.path(), args, "waits on the FIFO");
         writer.join().unwrap();
         let said = transcript(&out);
         assert!(
@@ -487,23 +494,7 @@ fn an_input_that_is_the_commands_own_output_pipe_is_refused_not_waited_on() {
         (&["check", "/dev/stdout"], "output"),
         (&["graph", "/dev/stderr"], "errors"),
     ] {
-        let mut child = Command::new(BIN)
-            .args(args)
-            .current_dir(dir.path())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-        while child.try_wait().unwrap().is_none() {
-            if std::time::Instant::now() > deadline {
-                child.kill().unwrap();
-                panic!("{args:?} waits on its own output");
-            }
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
-        let out = child.wait_with_output().unwrap();
+        let out = within_a_minute(dir.path(), args, "waits on its own output");
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", transcript(&out));
         let said = format!(
             "cannot read {}: it is the pipe this command writes its {stream} to",
