@@ -1257,17 +1257,19 @@ pub(super) fn run(s: &Session, path: &Path, args: &FdRunArgs) -> Outcome {
             // Not UTF-8 is not TOML: told as a tenant file is, by its line, nothing quoted.
             let source = match super::read_tenant_source(s, path, "inputs file") {
                 Ok(source) => source,
-                Err(super::TenantUnread::Failed(e)) => return Err(e.into()),
+                Err(super::TenantUnread::Failed(e)) => {
+                    return super::in_format(s, Err(e.into()), args.format)
+                }
                 Err(super::TenantUnread::NotUtf8(not_utf8)) => {
                     let (source, d) = *not_utf8;
-                    print_diagnostics(s, &[d], &[&source.values_hidden()], Format::Human, false);
+                    print_diagnostics(s, &[d], &[&source.values_hidden()], args.format, false);
                     return Err(Failure::problems());
                 }
             };
             match fd::run::Inputs::read(&source, &flow) {
                 (Ok(inputs), _) => inputs,
                 (Err(problems), shown) => {
-                    print_diagnostics(s, &problems, &[&shown], Format::Human, false);
+                    print_diagnostics(s, &problems, &[&shown], args.format, false);
                     return Err(Failure::problems());
                 }
             }
@@ -1306,6 +1308,7 @@ pub(super) fn run(s: &Session, path: &Path, args: &FdRunArgs) -> Outcome {
         None => Ok(Done::Clean),
         Some(stop) => {
             let span = stop.locate(&flow, &quoted);
+            // The trace (JSON too) holds the stop; this tells the person where it is.
             let d = Diagnostic::new(Code::RunStopped, stop.to_string()).with_span(span);
             print_diagnostics(s, &[d], &[&quoted.source], Format::Human, false);
             Err(Failure::problems())

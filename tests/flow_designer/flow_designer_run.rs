@@ -284,6 +284,28 @@ fn bad_input_is_located() {
         );
         insta::assert_snapshot!(format!("bad_input_{name}"), shown(&out, &dir));
     }
+    // With --format json, what is wrong with the inputs is said as JSON too.
+    for inputs in ["inputs-unknown.toml", "inputs-broken.toml"] {
+        let args = [
+            "run",
+            "missing-link.toml",
+            "--inputs",
+            inputs,
+            "--format",
+            "json",
+        ];
+        let out = wxcflow(&dir, &args);
+        assert_eq!(out.status.code(), Some(1), "{}", transcript(&out));
+        // On stderr: stdout is the trace's.
+        let said: serde_json::Value = serde_json::from_slice(&out.stderr)
+            .unwrap_or_else(|e| panic!("{inputs}: not JSON ({e}): {}", transcript(&out)));
+        assert!(
+            said[0]["code"]
+                .as_str()
+                .is_some_and(|c| c.starts_with("wxc::")),
+            "{said}"
+        );
+    }
 }
 
 #[test]
