@@ -737,6 +737,11 @@ mod tests {
             "https://a.example/x?a=1?apikey=K",
             "https://a.example/x?a=1;apikey=K",
             "https://a.example/x?a=1;b=2&apikey=K",
+            // A path segment's parameters, and a fragment with no query before it.
+            "https://a.example/v1;apikey=K/x",
+            "https://a.example/v1;b=2;apikey=K",
+            "https://a.example\\v1;apikey=K",
+            "https://a.example/x#apikey=K",
         ] {
             assert_eq!(credential_parameters(url), vec![("apikey", "K")], "{url}");
             assert!(!url_in_message(url).contains('K'), "{url}");
