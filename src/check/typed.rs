@@ -160,17 +160,19 @@ pub(crate) fn typed_credential_spans_in(
             .chain(entry(variable, "send_to"))
             .for_each(&mut url);
     }
-    // What a transition action sets: a secret variable's value, for all a spec that does not
-    // read can tell (a plain variable the flow sends as a credential is secret too).
     for node in each("nodes") {
+        // What a transition action sets: a secret variable's value, for all a spec that does
+        // not read can tell (a plain variable the flow sends as a credential is secret too).
         for actions in ["on_enter", "on_leave"]
             .into_iter()
             .filter_map(|k| entry(node, k))
         {
-            spans.extend(set_values(actions).map(|(_, at)| source.span(at)));
+            spans.extend(
+                set_values(actions)
+                    .into_iter()
+                    .map(|(_, at)| source.span(at)),
+            );
         }
-    }
-    for node in each("nodes") {
         for (name, value) in entry(node, "headers").into_iter().flat_map(header_entries) {
             for (text, at) in strings_within(value) {
                 if connect_header_types_credential(name, text, &declared) {
@@ -202,21 +204,17 @@ fn header_entries<'v, 'i>(
 /// whatever the shape around them.
 fn set_values<'v>(
     actions: &'v toml::Spanned<toml::de::DeValue<'_>>,
-) -> Box<dyn Iterator<Item = (&'v str, std::ops::Range<usize>)> + 'v> {
+) -> Vec<(&'v str, std::ops::Range<usize>)> {
     use toml::de::DeValue;
     match actions.get_ref() {
-        DeValue::Array(items) => Box::new(items.iter().flat_map(set_values)),
-        DeValue::Table(table) => {
-            Box::new(
-                table
-                    .iter()
-                    .flat_map(|(key, value)| match key.get_ref() == "set" {
-                        true => Box::new(strings_within(value).into_iter()),
-                        false => set_values(value),
-                    }),
-            )
-        }
-        _ => Box::new(std::iter::empty()),
+        DeValue::Array(items) => items.iter().flat_map(set_values).collect(),
+        DeValue::Table(table) => (table.iter())
+            .flat_map(|(key, value)| match key.get_ref() == "set" {
+                true => strings_within(value),
+                false => set_values(value),
+            })
+            .collect(),
+        _ => Vec::new(),
     }
 }
 
@@ -225,13 +223,12 @@ fn set_values<'v>(
 fn strings_within<'v>(
     value: &'v toml::Spanned<toml::de::DeValue<'_>>,
 ) -> Vec<(&'v str, std::ops::Range<usize>)> {
-    use toml::de::DeValue;
-    match value.get_ref() {
-        DeValue::String(text) => vec![(text.as_ref(), value.span())],
-        DeValue::Array(items) => items.iter().flat_map(strings_within).collect(),
-        DeValue::Table(table) => table.values().flat_map(strings_within).collect(),
-        _ => Vec::new(),
-    }
+    (crate::spec::values_within(value).into_iter())
+        .filter_map(|v| match v.get_ref() {
+            toml::de::DeValue::String(text) => Some((text.as_ref(), v.span())),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The spans of a URL's typed user information and credential parameters' values.

@@ -283,25 +283,12 @@ pub(crate) fn literal_secrets_in(
                 _ => true,
             };
             if literal {
-                spans.extend(spans_within(default).map(|r| source.span(r)));
+                let within = crate::spec::values_within(default).into_iter();
+                spans.extend(within.map(|v| source.span(v.span())));
             }
         }
     }
     spans
-}
-
-/// A TOML value's span and, for a table or an array, every value's inside it: a table written
-/// with dotted keys (`default.value = "..."`) spans only its first key, its values lie beyond.
-pub(crate) fn spans_within<'v>(
-    value: &'v toml::Spanned<toml::de::DeValue<'_>>,
-) -> Box<dyn Iterator<Item = std::ops::Range<usize>> + 'v> {
-    use toml::de::DeValue;
-    let inside: Box<dyn Iterator<Item = _>> = match value.get_ref() {
-        DeValue::Table(table) => Box::new(table.values().flat_map(spans_within)),
-        DeValue::Array(items) => Box::new(items.iter().flat_map(spans_within)),
-        _ => Box::new(std::iter::empty()),
-    };
-    Box::new(std::iter::once(value.span()).chain(inside))
 }
 
 /// Puts back the template text of every string of `rendered` that `original` wrote as a

@@ -11,6 +11,7 @@ pub use model::Spec;
 pub(crate) use parse::parse_spec;
 pub(crate) use parse::{parse_in_parts, parse_toml, shape_error, spec_from_toml, workflow_given};
 pub(crate) use shape::Shaped;
+pub(crate) use spanned::values_within;
 
 /// Whether a string holds template syntax (`{{`, `{%`, `{#`): a template's text, filled for
 /// each tenant.

@@ -192,6 +192,22 @@ impl JsonSchema for SpannedMap {
     }
 }
 
+/// A TOML value and every value inside it (a table's, a list's, at any depth), the value
+/// first: a table written with dotted keys (`default.value = "..."`) spans only its first key,
+/// so what it holds is found only by looking into it.
+pub(crate) fn values_within<'v, 'i>(
+    value: &'v Spanned<toml::de::DeValue<'i>>,
+) -> Vec<&'v Spanned<toml::de::DeValue<'i>>> {
+    use toml::de::DeValue;
+    let mut values = vec![value];
+    match value.get_ref() {
+        DeValue::Table(table) => values.extend(table.values().flat_map(values_within)),
+        DeValue::Array(items) => values.extend(items.iter().flat_map(values_within)),
+        _ => {}
+    }
+    values
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

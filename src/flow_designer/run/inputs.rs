@@ -38,8 +38,8 @@ pub(crate) fn read_inputs(
     let mut quoted = source.clone();
     if let Ok(root) = toml::de::DeTable::parse(&source.text) {
         for value in root.get_ref().values() {
-            for range in crate::render::spans_within(value) {
-                quoted.hide(range);
+            for within in crate::spec::values_within(value) {
+                quoted.hide(within.span());
             }
         }
     }
