@@ -1308,7 +1308,7 @@ pub(super) fn run(s: &Session, path: &Path, args: &FdRunArgs) -> Outcome {
         None => Ok(Done::Clean),
         Some(stop) => {
             let span = stop.locate(&flow, &quoted);
-            // The trace (JSON too) holds the stop; this tells the person where it is.
+            // The trace (JSON's `stopped` too) holds the stop; this tells the person where it is.
             let d = Diagnostic::new(Code::RunStopped, stop.to_string()).with_span(span);
             print_diagnostics(s, &[d], &[&quoted.source], Format::Human, false);
             Err(Failure::problems())

@@ -220,7 +220,9 @@ pub(super) fn test(
             searched.join(", ")
         )));
     }
-    let (mut passed, mut failed) = (0, 0);
+    // A scenario (or a file it names) that cannot be read is an I/O failure, counted apart:
+    // the run ends with exit 2 as every command's does, after the others are told.
+    let (mut passed, mut failed, mut unreadable) = (0, 0, 0);
     for file in &files {
         let name = file.display().to_string();
         let name = diagnostic::printable_name(&name);
@@ -242,17 +244,50 @@ pub(super) fn test(
                     );
                 }
             }
-            Err(why) => {
+            Err(NotRun::Failed(why)) => {
                 failed += 1;
                 outln!(s, "FAIL  {name}: {}", diagnostic::printable(&why));
             }
+            Err(NotRun::Unreadable(why)) => {
+                unreadable += 1;
+                outln!(s, "ERROR {name}: {}", diagnostic::printable(&why));
+            }
         }
+    }
+    if unreadable > 0 {
+        outln!(
+            s,
+            "{passed} passed, {failed} failed, {unreadable} could not be read"
+        );
+        return Err(Failure::usage(format!(
+            "{unreadable} scenario{} could not be read",
+            if unreadable == 1 { "" } else { "s" }
+        )));
     }
     outln!(s, "{passed} passed, {failed} failed");
     if failed > 0 {
         Err(Failure::problems())
     } else {
         Ok(Done::Clean)
+    }
+}
+
+/// Why a scenario was not run to its end: it failed (exit 1), or it or its spec could not be
+/// read (an I/O failure, exit 2).
+enum NotRun {
+    Failed(String),
+    Unreadable(String),
+}
+
+impl From<String> for NotRun {
+    fn from(why: String) -> NotRun {
+        NotRun::Failed(why)
+    }
+}
+
+impl From<&str> for NotRun {
+    fn from(why: &str) -> NotRun {
+        NotRun::Failed(why.to_string())
     }
 }
 
@@ -263,7 +298,7 @@ fn run_scenario(
     file: &Path,
     flows: &[PathBuf],
     flow_designer: bool,
-) -> Result<(String, Vec<wxcflow::tools::simulate::scenario::Failure>), String> {
+) -> Result<(String, Vec<wxcflow::tools::simulate::scenario::Failure>), NotRun> {
     let source = read_source(s, file).map_err(unread)?;
     let scenario: wxcflow::tools::simulate::scenario::Scenario = toml::from_str(&source.text)
         .map_err(|e| {
@@ -291,7 +326,8 @@ fn run_scenario(
         return Err(format!(
             "its spec {} is {what}: scenarios run Webex Connect specs (with --target flow-designer, the subflow built from one too); run a Flow Designer file with `wxcflow run FILE --inputs VALUES --mock MOCKS`",
             spec_source.name
-        ));
+        )
+        .into());
     }
     // A scenario that expects nothing passes whatever the flow does: a mistake, not a test.
     if scenario.expect.is_empty() {
@@ -317,14 +353,14 @@ fn run_scenario(
         } else {
             "the spec does not build"
         };
-        return Err(format!("{whose}: {}", errors(&build.diagnostics)));
+        return Err(format!("{whose}: {}", errors(&build.diagnostics)).into());
     };
     let body: serde_json::Value = match &scenario.trigger {
         None => document.flow.trigger.sample.clone(),
         Some(text) => match serde_json::from_str::<serde_json::Value>(text) {
             Ok(v) if v.is_object() => v,
             Ok(_) => return Err("trigger must be a JSON object".into()),
-            Err(e) => return Err(format!("trigger is not JSON: {e}")),
+            Err(e) => return Err(format!("trigger is not JSON: {e}").into()),
         },
     };
     let resolver = FsFlows::new(s, spec_path.as_deref(), flows);
@@ -350,7 +386,8 @@ fn run_scenario(
             return Err(format!(
                 "the spec does not build for Flow Designer: {}",
                 errors(&lowered.diagnostics)
-            ));
+            )
+            .into());
         };
         let inputs = fd::run::agree::inputs_for(&model, &body);
         let mut http = wxcflow::tools::simulate::mock::MockClient {
@@ -389,9 +426,13 @@ fn located(d: &Diagnostic) -> String {
 }
 
 /// A scenario's file that could not be read, as its failure line says it: one that is not UTF-8
-/// by its code and line, as every command tells it.
-fn unread(e: super::io::ReadError) -> String {
-    match e.not_text.as_deref() {
+/// by its code and line, as every command tells it (a failed scenario, as any bad input); one
+/// the system would not give, unreadable.
+fn unread(e: super::io::ReadError) -> NotRun {
+    if !e.is_input_problem() {
+        return NotRun::Unreadable(e.message);
+    }
+    NotRun::Failed(match e.not_text.as_deref() {
         Some((_, d)) => match &d.span {
             Some(at) => format!(
                 "{}: {} at {}:{}",
@@ -403,5 +444,5 @@ fn unread(e: super::io::ReadError) -> String {
             None => format!("{}: {}", d.code.as_str(), d.message),
         },
         None => e.message,
-    }
+    })
 }

@@ -306,6 +306,19 @@ fn bad_input_is_located() {
             "{said}"
         );
     }
+    // A run that stops says why in its JSON trace too, as its text trace does.
+    let out = wxcflow(&dir, &["run", "missing-link.toml", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", transcript(&out));
+    let trace: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(trace["end"], serde_json::Value::Null, "{trace}");
+    let stopped = trace["stopped"].as_str().unwrap_or_default();
+    let text = wxcflow(&dir, &["run", "missing-link.toml"]);
+    assert!(
+        !stopped.is_empty()
+            && String::from_utf8_lossy(&text.stdout).contains(&format!("stopped: {stopped}")),
+        "{trace}\n{}",
+        transcript(&text)
+    );
 }
 
 #[test]

@@ -257,6 +257,13 @@ impl Stop {
     }
 }
 
+/// In a run's JSON as its text trace says it.
+impl Serialize for Stop {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
 impl std::fmt::Display for Stop {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -283,8 +290,8 @@ impl std::fmt::Display for Stop {
 
 impl std::error::Error for Stop {}
 
-/// The result of a run. Serialised (`--format json`) as `path`, `end`, `variables`, `events`,
-/// `warnings`, every value as it may be shown.
+/// The result of a run. Serialised (`--format json`) as `path`, `end` (or `stopped`),
+/// `variables`, `events`, `warnings`, every value as it may be shown.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct FdRun {
     /// The flow's name.
@@ -295,6 +302,9 @@ pub struct FdRun {
     /// The activity the run ended at (an end, end-subflow, disconnect-contact, or the music a
     /// queued contact waits on); `None` when it stopped.
     pub end: Option<String>,
+    /// Why it stopped without an end (in JSON `stopped`, as the text trace says it).
+    #[serde(rename = "stopped", skip_serializing_if = "Option::is_none")]
+    pub stop: Option<Stop>,
     /// Every variable at the end, as text (null as empty, JSON as written).
     pub variables: BTreeMap<String, Text>,
     /// What happened, in order.
@@ -302,9 +312,6 @@ pub struct FdRun {
     /// What the run relied on that Cisco does not document, and oddities met (unknown names
     /// read as empty, ...).
     pub warnings: Vec<String>,
-    /// Why it stopped without an end.
-    #[serde(skip)]
-    pub stop: Option<Stop>,
     /// The first activity that chose its way on a secret value (a condition or case reading
     /// one, other than to test whether it is empty), as the path shows it; the path from there
     /// on tells something of the value.
