@@ -606,6 +606,14 @@ impl Files {
             }
         };
         let written = (|| {
+            #[cfg(unix)]
+            if options.private {
+                use std::os::unix::fs::PermissionsExt as _;
+                // A umask narrower than 0177 (0277, 0777) would leave 0400 or 0000, which no
+                // reader of a private file expects: 0600 exactly, set before anything is
+                // written (the mode asked at creation is only ever narrowed by the umask).
+                file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+            }
             file.write_all(bytes)?;
             #[cfg(unix)]
             if options.keep_mode {

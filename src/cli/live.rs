@@ -327,15 +327,30 @@ mod real {
     /// Whether a failure can have come after the request went out (the server may have acted
     /// on it): any but failing to resolve, connect, shake hands or open a proxy's tunnel.
     fn may_have_arrived(e: &ureq::Error) -> bool {
-        !matches!(
-            e,
-            ureq::Error::HostNotFound
-                | ureq::Error::ConnectionFailed
-                | ureq::Error::Tls(_)
-                | ureq::Error::Rustls(_)
-                | ureq::Error::ConnectProxyFailed(_)
-                | ureq::Error::Timeout(ureq::Timeout::Resolve | ureq::Timeout::Connect)
-        )
+        use std::io::ErrorKind;
+        // ureq reports a refused or unroutable connection as the socket's own error: these
+        // kinds come only from connecting, before anything is sent.
+        let never_connected = |io: &std::io::Error| {
+            matches!(
+                io.kind(),
+                ErrorKind::ConnectionRefused
+                    | ErrorKind::NetworkUnreachable
+                    | ErrorKind::HostUnreachable
+                    | ErrorKind::AddrNotAvailable
+            )
+        };
+        !match e {
+            ureq::Error::Io(io) => never_connected(io),
+            _ => matches!(
+                e,
+                ureq::Error::HostNotFound
+                    | ureq::Error::ConnectionFailed
+                    | ureq::Error::Tls(_)
+                    | ureq::Error::Rustls(_)
+                    | ureq::Error::ConnectProxyFailed(_)
+                    | ureq::Error::Timeout(ureq::Timeout::Resolve | ureq::Timeout::Connect)
+            ),
+        }
     }
 
     /// Why a request could not be sent, by the kind of failure: an error's own text may quote

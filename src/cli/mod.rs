@@ -934,6 +934,8 @@ struct FsSecrets<'a> {
     allowed: Vec<PathBuf>,
     /// The run's files: a secret file read is an input no output may replace.
     files: &'a io::Files,
+    /// The canonical folder a render writes, where no secret file is read.
+    output: Option<PathBuf>,
 }
 
 impl FsSecrets<'_> {
@@ -949,6 +951,25 @@ impl FsSecrets<'_> {
             base,
             allowed,
             files: &s.files,
+            output: None,
+        }
+    }
+
+    /// The same store, refusing secret files in `dir` (a render's output folder) or below.
+    fn outside(self, dir: Option<&Path>) -> Self {
+        FsSecrets {
+            output: dir.and_then(|d| std::fs::canonicalize(d).ok()),
+            ..self
+        }
+    }
+
+    /// Where a secret file may lie, judged where it really is (`canonical`).
+    fn rules(&self, canonical: &Path) -> Result<(), wxcflow::render::sources::FileRule> {
+        use wxcflow::render::sources::{check_secret_path, FileRule};
+        check_secret_path(canonical, &self.allowed)?;
+        match &self.output {
+            Some(out) if canonical.starts_with(out) => Err(FileRule::InOutputFolder),
+            _ => Ok(()),
         }
     }
 }
@@ -963,14 +984,15 @@ impl wxcflow::render::SecretStore for FsSecrets<'_> {
     }
 
     fn file(&self, path: &str) -> Result<String, wxcflow::render::SecretFileError> {
-        use wxcflow::render::sources::{check_secret_path, FileRule};
+        use wxcflow::render::sources::FileRule;
         use wxcflow::render::SecretFileError;
         let full = self.base.join(path);
         // Where it really is, every link resolved, is what the rules judge.
         let canonical = std::fs::canonicalize(&full).map_err(|e| {
             SecretFileError::Unreadable(format!("cannot read {}: {e}", full.display()))
         })?;
-        check_secret_path(&canonical, &self.allowed).map_err(SecretFileError::NotAllowed)?;
+        self.rules(&canonical)
+            .map_err(SecretFileError::NotAllowed)?;
         // A FIFO or device would block or never end: a secret file is a regular file. The one
         // opened is checked again (a file or folder swapped for a link since is not read).
         match std::fs::metadata(&canonical) {
@@ -979,7 +1001,7 @@ impl wxcflow::render::SecretStore for FsSecrets<'_> {
             }
             _ => {}
         }
-        let rules = |real: &Path| check_secret_path(real, &self.allowed);
+        let rules = |real: &Path| self.rules(real);
         self.files
             .read_secret_file(&canonical, wxcflow::MAX_INPUT_BYTES, &rules)
             .map_err(|e| match e {

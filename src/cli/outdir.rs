@@ -76,6 +76,16 @@ pub(super) fn lock(dir: &Path) -> Result<Lock, String> {
         if !same_file(&file, &path) {
             continue;
         }
+        // A file a render left (killed before it removed it) says who held it; anything else
+        // under this name is someone's file, not taken over.
+        let mut left = String::new();
+        let _ = (&file).take(4096).read_to_string(&mut left);
+        if !(left.is_empty() || left_by_a_render(&left)) {
+            return Err(fail(&format!(
+                "{} is not a lock a render left; move it out of the folder",
+                path.display()
+            )));
+        }
         let holder = format!(
             "pid {} on {} since {}",
             std::process::id(),
@@ -138,6 +148,15 @@ pub(super) fn holder(dir: &Path) -> Option<String> {
     }
 }
 
+/// Whether `text` is what [`lock`] writes into its file: `pid N on HOST since TIME`.
+fn left_by_a_render(text: &str) -> bool {
+    text.strip_prefix("pid ")
+        .and_then(|rest| rest.split_once(" on "))
+        .is_some_and(|(pid, rest)| {
+            !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()) && rest.contains(" since ")
+        })
+}
+
 /// What a lock file says of its holder (a short line; anything else is not shown).
 fn holder_text(file: &mut std::fs::File) -> String {
     let mut text = String::new();
@@ -184,33 +203,48 @@ fn utc_now() -> String {
     )
 }
 
+/// Why the file at the manifest's name was not read as a manifest.
+pub(super) struct Unread {
+    pub(super) message: String,
+    /// It is a regular file that no wxcflow wrote (no `wxcflow.manifest/` format in it): someone's
+    /// file, not to be replaced.
+    pub(super) foreign: bool,
+}
+
 /// The manifest in the folder: `Ok(None)` when there is none, an error when there is one that
 /// this version cannot read.
-pub(super) fn read_manifest(files: &io::Files, dir: &Path) -> Result<Option<Manifest>, String> {
+pub(super) fn read_manifest(files: &io::Files, dir: &Path) -> Result<Option<Manifest>, Unread> {
+    let unread = |message: String| Unread {
+        message,
+        foreign: false,
+    };
     // A manifest lists every tenant in a few hundred bytes each: 64 MiB is ample.
     let path = dir.join(wxcflow::emit::provenance::Manifest::NAME);
     match std::fs::symlink_metadata(&path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+        Err(e) => return Err(unread(format!("cannot read {}: {e}", path.display()))),
         Ok(meta) if !meta.is_file() => {
-            return Err(format!("{} is not a regular file", path.display()))
+            return Err(unread(format!("{} is not a regular file", path.display())))
         }
         Ok(_) => {}
     }
     let bytes = files
         .read_output(&path, 64 * 1024 * 1024)
-        .map_err(|e| e.message)?;
-    std::str::from_utf8(&bytes)
+        .map_err(|e| unread(e.message))?;
+    if let Some(manifest) = std::str::from_utf8(&bytes).ok().and_then(Manifest::parse) {
+        return Ok(Some(manifest));
+    }
+    let format = serde_json::from_slice::<serde_json::Value>(&bytes)
         .ok()
-        .and_then(Manifest::parse)
-        .map(Some)
-        .ok_or_else(|| {
-            format!(
-                "{} is not a manifest this version reads ({})",
-                path.display(),
-                wxcflow::emit::provenance::Manifest::FORMAT
-            )
-        })
+        .and_then(|v| v.get("format")?.as_str().map(str::to_string));
+    Err(Unread {
+        message: format!(
+            "{} is not a manifest this version reads ({})",
+            path.display(),
+            wxcflow::emit::provenance::Manifest::FORMAT
+        ),
+        foreign: !format.is_some_and(|f| f.starts_with("wxcflow.manifest/")),
+    })
 }
 
 /// Writes the manifest atomically (a temporary file renamed over it).
@@ -314,5 +348,25 @@ impl batch::Folder for Folder<'_> {
     }
     fn remove(&self, output: &str) -> bool {
         std::fs::remove_file(self.1.join(output)).is_ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::left_by_a_render;
+
+    #[test]
+    fn only_a_holder_line_is_taken_for_a_lock_a_render_left() {
+        assert!(left_by_a_render(
+            "pid 7774 on vm since 2026-12-06T10:15:28Z"
+        ));
+        for text in [
+            "REALSECRET",
+            "pid  on vm since x",
+            "pid 12 on vm",
+            "pid x1 on vm since y",
+        ] {
+            assert!(!left_by_a_render(text), "{text}");
+        }
     }
 }

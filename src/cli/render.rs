@@ -179,7 +179,7 @@ pub(super) fn render(
     };
     let (held, previous) = match out_dir {
         Some(dir) => {
-            refuse_overlap(s, dir, tenants_dir)?;
+            refuse_overlap(s, dir, tenants_dir, template)?;
             let planned: Vec<String> = files
                 .iter()
                 .map(|f| format!("{}{}", f.name, batch::DOCUMENT_SUFFIX))
@@ -189,7 +189,7 @@ pub(super) fn render(
         }
         None => (None, None),
     };
-    let store = FsSecrets::beside(s, files.first().map(|f| f.path.as_path()));
+    let store = FsSecrets::beside(s, files.first().map(|f| f.path.as_path())).outside(out_dir);
     let progress = progress_bar(files.len());
     // Read and parse every tenant (a bad tenant file is that tenant's failure, not the batch's).
     let loaded: Vec<(String, Option<wxcflow::flow::Source>, LoadedTenant)> = pool.install(|| {
@@ -375,11 +375,18 @@ fn begin(
             wxcflow::diagnostic::printable_name(&dir.display().to_string())
         );
     }
-    // A manifest this version cannot read describes nothing it may reuse or remove.
+    // A manifest this version cannot read describes nothing it may reuse or remove; a file
+    // under its name that no wxcflow wrote is not replaced.
     let previous = match outdir::read_manifest(&s.files, dir) {
         Ok(found) => found,
+        Err(why) if why.foreign => {
+            return Err(Failure::usage(format!(
+                "{}, nor one of any version: it is not replaced; move it out of the folder",
+                why.message
+            )))
+        }
         Err(why) => {
-            reportln!("note: {why}: nothing in the folder is reused or removed; `wxcflow verify` lists what this render did not write");
+            reportln!("note: {}: nothing in the folder is reused or removed; `wxcflow verify` lists what this render did not write", why.message);
             None
         }
     };
@@ -388,11 +395,26 @@ fn begin(
     Ok((lock, previous))
 }
 
-/// Refuses an OUTDIR that is the tenants folder, lies inside it, or is a `--secrets-dir`: the
-/// render would write documents where it reads tenants or secrets. Paths are compared canonical;
-/// an OUTDIR that does not exist yet by its nearest existing ancestor.
-fn refuse_overlap(s: &Session, out_dir: &Path, tenants_dir: &Path) -> Result<(), Failure> {
+/// Refuses an OUTDIR that is the tenants folder, lies inside it, is a `--secrets-dir` or
+/// holds the template: the render would write documents where it reads tenants or secrets,
+/// or write and remove its lock, manifest and temporary files over the template. Paths are
+/// compared canonical; an OUTDIR that does not exist yet by its nearest existing ancestor.
+fn refuse_overlap(
+    s: &Session,
+    out_dir: &Path,
+    tenants_dir: &Path,
+    template: &Path,
+) -> Result<(), Failure> {
     let out = canonical_or_planned(out_dir);
+    if let (Some(out), Ok(template_at)) = (&out, std::fs::canonicalize(template)) {
+        if template_at.starts_with(out) {
+            return Err(Failure::usage(format!(
+                "the template {} lies in {}, whose files the render writes and removes; keep it outside",
+                template.display(),
+                out_dir.display()
+            )));
+        }
+    }
     let inputs = std::fs::canonicalize(tenants_dir).ok();
     if let (Some(out), Some(inputs)) = (&out, &inputs) {
         if out.starts_with(inputs) {

@@ -18,8 +18,11 @@ pub(super) fn verify(s: &Session, dir: &Path, format: Format) -> Outcome {
                 wxcflow::emit::provenance::Manifest::NAME
             )))
         }
-        Err(e) => return Err(Failure::usage(e)),
+        Err(e) => return Err(Failure::usage(e.message)),
     };
+    // What verify reads is its input: no report of it may be written over or onto it.
+    s.files
+        .protect(&dir.join(wxcflow::emit::provenance::Manifest::NAME));
     let mut findings: Vec<Finding> = Vec::new();
     if let Some(holder) = outdir::holder(dir) {
         findings.push(Finding {
@@ -61,7 +64,9 @@ pub(super) fn verify(s: &Session, dir: &Path, format: Format) -> Outcome {
             continue;
         }
         documents += usize::from(!kept);
-        let found = outdir::document(&s.files, &dir.join(&entry.output));
+        let path = dir.join(&entry.output);
+        s.files.protect(&path);
+        let found = outdir::document(&s.files, &path);
         findings.extend(batch::verify_document(&manifest, entry, kept, &found));
     }
     let names = outdir::listing(dir).map_err(Failure::usage)?;

@@ -304,6 +304,9 @@ pub(crate) enum StaleAction {
 pub(crate) const UNWRITTEN_KEPT: &str =
     "its new document could not be written, so the earlier one is kept as it was";
 
+/// What `verify` says of such a document.
+const UNWRITTEN_VERIFIED: &str = "the last render could not write its tenant's new document (see its `wxc::io`), so this earlier one was kept as it was: render again once the folder can be written";
+
 /// Why a document changed since wxcflow wrote it is kept, even with `--prune`.
 pub(crate) const CHANGED_KEPT: &str = "changed since wxcflow wrote it: remove it by hand";
 
@@ -514,8 +517,18 @@ pub fn verify_document(
         Document::File { bytes, mode } => (bytes, *mode),
     };
     if kept {
-        // What `render --prune` would do with it, said as it is.
+        // Kept because its tenant's new document could not be written (the tenant is listed
+        // failed on `wxc::io`): the next render that can write replaces it. Else what
+        // `render --prune` would do with it, said as it is.
+        let unwritten = manifest.tenants.iter().any(|t| {
+            t.output == entry.output
+                && t.status == Status::Failed
+                && t.errors
+                    .iter()
+                    .any(|c| c == crate::diagnostic::Code::Io.as_str())
+        });
         let fate = match stale_action(entry, &Found::File(bytes.clone()), true) {
+            _ if unwritten => UNWRITTEN_VERIFIED,
             StaleAction::Remove => "`render --prune` removes it",
             StaleAction::Keep(why) => why,
             StaleAction::Forget => CHANGED_KEPT,

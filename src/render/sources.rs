@@ -30,6 +30,9 @@ pub enum FileRule {
     OutsideAllowedFolders,
     /// It is not a regular file (a FIFO would block, a device never end).
     NotRegularFile,
+    /// It lies in the folder a render writes: its lock, manifest and temporary files are
+    /// written and removed there while tenants are read.
+    InOutputFolder,
 }
 
 impl FileRule {
@@ -43,6 +46,9 @@ impl FileRule {
                 "not allowed: it lies outside the tenant file's folder (and its subfolders) and every --secrets-dir folder (symbolic links followed)"
             }
             FileRule::NotRegularFile => "not a regular file (a secret file is read whole, once)",
+            FileRule::InOutputFolder => {
+                "not allowed: it lies in the render's output folder, whose files the render writes, replaces and removes"
+            }
         }
     }
 
@@ -52,6 +58,9 @@ impl FileRule {
             FileRule::OutsideAllowedFolders => Some(
                 "move the file into the tenant file's folder or below it, or give its folder with --secrets-dir DIR",
             ),
+            FileRule::InOutputFolder => {
+                Some("keep secret files out of the folder given with -o")
+            }
             FileRule::SystemFolder | FileRule::NotRegularFile => None,
         }
     }

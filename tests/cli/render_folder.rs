@@ -118,6 +118,14 @@ fn a_render_that_cannot_write_keeps_the_earlier_documents_and_exits_2() {
             .collect()
     };
     assert_eq!(documents(&after), documents(&before));
+    // verify says why they are kept, and what to do: not that --prune removes them.
+    let (code, report) = verify(dir.path());
+    assert_eq!(code, Some(1), "{report}");
+    assert!(
+        report.contains("kept: a.flow.json: a document of tenant a, which is gone or failed; the last render could not write its tenant's new document (see its `wxc::io`), so this earlier one was kept as it was: render again once the folder can be written"),
+        "{report}"
+    );
+    assert!(!report.contains("--prune"), "{report}");
     // Room again: the next render writes both.
     let again = render(dir.path(), &[]);
     assert_eq!(again.status.code(), Some(0), "{}", transcript(&again));
@@ -1069,14 +1077,14 @@ fn a_tenant_whose_secret_file_is_its_own_document_fails_alone() {
             "token_service_url = \"https://t.example.com/x\"\ntoken_passphrase = { file = \"../out/s.flow.json\" }\n",
         ),
     ]);
-    // s reads its secret from the file it would write: that tenant fails (its document cannot
-    // be written: exit 2), the others are written and the manifest says so.
+    // s reads its secret from the file it would write, in the output folder: that tenant
+    // fails (no secret file is read there), the others are written and the manifest says so.
     std::fs::create_dir(dir.path().join("out")).unwrap();
     std::fs::write(dir.path().join("out/s.flow.json"), "pass-123\n").unwrap();
     let out = render(dir.path(), &[]);
-    assert_eq!(out.status.code(), Some(2), "{}", transcript(&out));
+    assert_eq!(out.status.code(), Some(1), "{}", transcript(&out));
     assert!(
-        stderr(&out).contains("refusing to write out/s.flow.json: it is the input"),
+        stderr(&out).contains("error[wxc::secret-file-not-allowed]: tenants/s.toml: `token_passphrase` comes from file ../out/s.flow.json: not allowed: it lies in the render's output folder"),
         "{}",
         stderr(&out)
     );
@@ -1200,4 +1208,119 @@ fn a_temporary_file_a_stopped_render_left_is_removed_by_the_next() {
     std::fs::remove_file(dir.path().join("out/.notes")).unwrap();
     std::fs::remove_file(dir.path().join("out/.cafe")).unwrap();
     assert_eq!(verify(dir.path()).0, Some(0), "{}", verify(dir.path()).1);
+}
+
+/// The output folder is the render's: it writes its lock and manifest there before any tenant
+/// is read, and removes what a stopped run left. A secret file there (the folder lying in a
+/// `--secrets-dir`) is not read, and a file under the lock's or the manifest's name that no
+/// render wrote, or the template, is not written over or removed.
+#[test]
+fn nothing_a_render_reads_lies_in_its_output_folder() {
+    let secret = "REAL-SECRET-17";
+    for name in [".wxcflow-render.lock", "wxcflow-manifest.json", "s.txt"] {
+        let dir = batch(&[(
+            "a.toml",
+            &format!("static_token = {{ file = \"../out/{name}\" }}\n{OFF}"),
+        )]);
+        std::fs::create_dir(dir.path().join("out")).unwrap();
+        let planted = dir.path().join("out").join(name);
+        std::fs::write(&planted, secret).unwrap();
+        let out = render(dir.path(), &[]);
+        let text = transcript(&out);
+        assert_ne!(out.status.code(), Some(0), "{name}: {text}");
+        assert_eq!(std::fs::read_to_string(&planted).unwrap(), secret, "{name}");
+        assert!(!text.contains(secret), "{name}: {text}");
+        assert!(
+            !dir.path().join("out/a.flow.json").exists(),
+            "{name}: {text}"
+        );
+        let said = match name {
+            "s.txt" => "not allowed: it lies in the render's output folder",
+            ".wxcflow-render.lock" => "is not a lock a render left; move it out of the folder",
+            _ => "nor one of any version: it is not replaced; move it out of the folder",
+        };
+        assert!(text.contains(said), "{name}: {text}");
+    }
+    let dir = batch(&[("a.toml", OFF)]);
+    std::fs::create_dir(dir.path().join("out")).unwrap();
+    std::fs::copy(dir.path().join("t.toml"), dir.path().join("out/t.toml")).unwrap();
+    let out = wxcflow(
+        dir.path(),
+        &["render", "out/t.toml", "--tenants", "tenants", "-o", "out"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", transcript(&out));
+    assert!(
+        stderr(&out).contains(
+            "the template out/t.toml lies in out, whose files the render writes and removes"
+        ),
+        "{}",
+        transcript(&out)
+    );
+    let left: Vec<_> = std::fs::read_dir(dir.path().join("out")).unwrap().collect();
+    assert_eq!(left.len(), 1);
+}
+
+/// verify reads the manifest and the documents: its report may not be appended to them.
+#[test]
+fn verify_does_not_write_its_report_onto_what_it_reads() {
+    let dir = batch(&[("a.toml", OFF), ("s.toml", SECRET)]);
+    assert_eq!(render(dir.path(), &[]).status.code(), Some(0));
+    for target in ["out/wxcflow-manifest.json", "out/s.flow.json"] {
+        let before = std::fs::read(dir.path().join(target)).unwrap();
+        for (stream, format) in [(">>", "human"), ("2>>", "json"), (">>", "json")] {
+            let out = std::process::Command::new("sh")
+                .arg("-c")
+                .arg(format!(
+                    "exec \"$0\" verify out --format {format} {stream} {target}"
+                ))
+                .arg(env!("CARGO_BIN_EXE_wxcflow"))
+                .current_dir(dir.path())
+                .output()
+                .unwrap();
+            // Nothing goes to stderr when all is well: then nothing is refused either.
+            if stream == ">>" {
+                assert_eq!(out.status.code(), Some(2), "{target}: {}", transcript(&out));
+            }
+            assert_eq!(
+                std::fs::read(dir.path().join(target)).unwrap(),
+                before,
+                "{target}"
+            );
+        }
+    }
+    assert_eq!(verify(dir.path()).0, Some(0));
+}
+
+/// A document holding secrets, and a private manifest, are 0600 exactly whatever the umask: a
+/// narrower one (0277, 0777) would leave a mode verify refuses.
+#[test]
+fn private_files_are_0600_whatever_the_umask() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = batch(&[("s.toml", SECRET)]);
+    for umask in ["0277", "0777"] {
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "umask {umask}; exec \"$0\" render t.toml --tenants tenants -o out --secrets-dir ."
+            ))
+            .arg(env!("CARGO_BIN_EXE_wxcflow"))
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
+        for file in ["out/s.flow.json", "out/wxcflow-manifest.json"] {
+            let mode = std::fs::metadata(dir.path().join(file))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o7777, 0o600, "umask {umask}: {file}");
+        }
+        std::fs::set_permissions(
+            dir.path().join("out"),
+            std::fs::Permissions::from_mode(0o755),
+        )
+        .unwrap();
+        assert_eq!(verify(dir.path()).0, Some(0), "umask {umask}");
+        std::fs::remove_dir_all(dir.path().join("out")).unwrap();
+    }
 }

@@ -509,6 +509,26 @@ fn too_many_requests_is_retried_as_asked_then_given_up() {
     );
 }
 
+/// A refused connection is one nothing was sent over: "cannot reach", not a request that may
+/// have been acted on.
+#[test]
+fn a_refused_connection_is_said_unreachable() {
+    let dir = built();
+    // A port just bound and closed again: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    let out = push(dir.path(), &["--api-url", &url], Some(TOKEN));
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        format!("error: cannot reach {url}: connection refused\n")
+    );
+}
+
 /// An import the server received but whose answer cannot be read (a header too large to
 /// take, a body cut short) is not said to be unreachable: the flow may be in the tenant now,
 /// and a second push would need --overwrite. Nothing of the token shows.
