@@ -827,9 +827,15 @@ fn write_checked_in_batches(
     // buffer is rarely grown.
     let activities: usize = plans.iter().map(|p| p.process.activities.len()).sum();
     let mut out = Vec::with_capacity(4096 + if keep { activities * 8192 } else { 0 });
-    writer.write(&mut out, &mut outlines, &skeleton, Place::Top, "", 0)?;
+    // The outline is checked against the schema beside the writing of the parts; their
+    // cross-references once every part is written.
+    let (written, outline_valid) = super::beside(
+        || writer.write(&mut out, &mut outlines, &skeleton, Place::Top, "", 0),
+        || validator.outline_is_valid(&skeleton),
+    );
+    written?;
     let part = |value: &Value| marker(value).and_then(|n| outlines.get(n)?.as_ref());
-    if !validator.outline_is_valid(&skeleton, part)? {
+    if !(outline_valid && validator.outline_references_hold(&skeleton, part)?) {
         return None;
     }
     out.push(b'\n');

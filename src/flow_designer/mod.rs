@@ -310,8 +310,14 @@ fn finish_in(
 ) -> FdBuild {
     // Written and checked part by part, never held whole; a file the schema refuses is written
     // whole below, to say what is wrong.
-    if let Some(json) = emit::write_checked(&flow, validator) {
-        return built(flow, json, diagnostics);
+    // Whether it holds a secret is found beside the writing, which is one thread's work for
+    // most of its time (the parts are written on every core, the rest on this one).
+    let (written, holds_secret) = beside(
+        || emit::write_checked(&flow, validator),
+        || secrets::Secrets::of(&flow).any(),
+    );
+    if let Some(json) = written {
+        return built(flow, json, diagnostics, holds_secret);
     }
     written_whole(flow, diagnostics, origin, validator, spec)
 }
@@ -402,7 +408,8 @@ fn written_whole(
         return FdBuild::failed(diagnostics);
     }
     let json = emit::to_json(&value);
-    built(flow, json, diagnostics)
+    let holds_secret = secrets::Secrets::of(&flow).any();
+    built(flow, json, diagnostics, holds_secret)
 }
 
 /// A schema violation as `pointer: message`, an activity's id in its pointer spelled as the
@@ -429,13 +436,17 @@ fn spelled_by_name(
     }
 }
 
-/// The build of `flow`, written as `json` (valid against the schema).
-fn built(flow: FdFlow, json: String, mut diagnostics: Vec<Diagnostic>) -> FdBuild {
+/// The build of `flow`, written as `json` (valid against the schema), holding a secret or not.
+fn built(
+    flow: FdFlow,
+    json: String,
+    mut diagnostics: Vec<Diagnostic>,
+    holds_secret: bool,
+) -> FdBuild {
     if let Some(d) = too_large_written(json.len()) {
         diagnostics.push(d);
         return FdBuild::failed(diagnostics);
     }
-    let holds_secret = secrets::Secrets::of(&flow).any();
     FdBuild {
         output: Some((flow, json)),
         diagnostics,

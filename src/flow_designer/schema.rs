@@ -135,21 +135,25 @@ impl FdValidator {
             .is_valid(activity)
     }
 
-    /// Whether the schema accepts `outline`, a file whose activities and widgets were checked
+    /// Whether the schema accepts `outline`, a file whose activities and widgets are checked
     /// on their own ([`FdValidator::activity_is_valid`], [`FdValidator::widget_is_valid`]) and
-    /// each stand as a marker that `part` reads as the cross-reference check reads the part
-    /// ([`references_hold_in_outline`]); `None` when a marker gives nothing.
-    pub(crate) fn outline_is_valid<'a>(
+    /// each stand as a marker, but for its cross-references: those are checked on the parts'
+    /// strings, not on the markers ([`FdValidator::outline_references_hold`]).
+    pub(crate) fn outline_is_valid(&self, outline: &Value) -> bool {
+        self.without_parts
+            .get_or_init(|| without_references(&[WIDGETS, ACTIVITIES]))
+            .is_valid(outline)
+    }
+
+    /// Whether the cross-references of `outline` hold, each of its parts standing as a marker
+    /// that `part` reads as the check reads the part ([`references_hold_in_outline`]); `None`
+    /// when a marker gives nothing.
+    pub(crate) fn outline_references_hold<'a>(
         &self,
         outline: &'a Value,
         part: impl Fn(&'a Value) -> Option<&'a PartRefs>,
     ) -> Option<bool> {
-        // The cross-references are checked on the parts' strings, not on the markers.
-        let valid = self
-            .without_parts
-            .get_or_init(|| without_references(&[WIDGETS, ACTIVITIES]))
-            .is_valid(outline);
-        Some(valid && references_hold_in_outline(outline, part)?)
+        references_hold_in_outline(outline, part)
     }
 
     /// Whether the schema's widget definition accepts `widget`.
