@@ -1194,7 +1194,11 @@ pub(super) struct FsSubflows<'a> {
 }
 
 impl fd::run::SubflowLookup for FsSubflows<'_> {
+    /// The one file in the folders that gives the flow `name`: two that do (a tenant's build
+    /// beside another's) are refused, as `push` refuses two subflows of one name, rather than
+    /// one taken by the order of their names.
     fn subflow(&self, name: &str) -> Result<FdFlow, fd::run::SubflowError> {
+        let mut found: Vec<(PathBuf, FdFlow)> = Vec::new();
         for dir in &self.dirs {
             let Ok(entries) = std::fs::read_dir(dir) else {
                 continue;
@@ -1211,16 +1215,36 @@ impl fd::run::SubflowLookup for FsSubflows<'_> {
                 let Ok(Some(f)) = read_fd(self.s, &path) else {
                     continue;
                 };
+                let same = |(p, _): &(PathBuf, FdFlow)| {
+                    std::fs::canonicalize(p).ok() == std::fs::canonicalize(&path).ok()
+                };
                 match fd::model::FdFlow::read(&f.into_source()) {
-                    Ok(flow) if flow.name == name => return Ok(flow),
+                    Ok(flow) if flow.name == name && !found.iter().any(same) => {
+                        found.push((path, flow));
+                    }
                     _ => continue,
                 }
             }
         }
-        Err(fd::run::SubflowError::NotFound {
-            name: name.to_string(),
-            searched: self.dirs.iter().map(|d| d.display().to_string()).collect(),
-        })
+        match found.len() {
+            0 => Err(fd::run::SubflowError::NotFound {
+                name: name.to_string(),
+                searched: self.dirs.iter().map(|d| d.display().to_string()).collect(),
+            }),
+            1 => Ok(found.remove(0).1),
+            n => {
+                let files: Vec<String> = (found.iter())
+                    .map(|(p, _)| diagnostic::printable_name(&p.display().to_string()).into_owned())
+                    .collect();
+                Err(fd::run::SubflowError::Unusable(
+                    name.to_string(),
+                    format!(
+                        "{n} files give that name ({}): keep one in the folders given, or give --flows a folder holding one",
+                        files.join(", ")
+                    ),
+                ))
+            }
+        }
     }
 }
 

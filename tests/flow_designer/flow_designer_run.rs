@@ -220,6 +220,24 @@ fn a_voice_flow_answers_menus_with_the_digits_given() {
         ],
     );
     insta::assert_snapshot!("menu_queued", shown(&queued, tmp.path()));
+    // A field of the start the flow never reads is a misspelling, told as an unknown name is.
+    std::fs::write(
+        tmp.path().join("anii.toml"),
+        "[NewPhoneContact]\nANII = \"+14085550100\"\n",
+    )
+    .unwrap();
+    let misspelt = tmp.path().join("anii.toml");
+    let out = wxcflow(
+        &dir,
+        &["run", "menu.toml", "--inputs", misspelt.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", transcript(&out));
+    assert_eq!(
+        shown(&out, tmp.path()),
+        "exit: 1\n--- stdout ---\n--- stderr ---\n\
+         error[wxc::invalid-inputs]: the flow never reads `NewPhoneContact.ANII` (it reads ANI)\n \
+         --> $TMP/anii.toml:2:1\n  |\n2 | ANII = •••\n  | ^^^^\n  |\n  = help: did you mean `ANI`?\n\n"
+    );
     let inputs = inputs.to_str().unwrap();
     let args = [
         "run",
@@ -799,6 +817,21 @@ fn a_handoff_runs_the_subflow_found_in_flows() {
     let out = wxcflow(dir.path(), &args[..2]);
     assert_eq!(out.status.code(), Some(1), "{}", transcript(&out));
     insta::assert_snapshot!("handoff_without_subflow", shown(&out, dir.path()));
+    // Two files giving the subflow's name: neither is taken by the order of their names.
+    std::fs::copy(
+        dir.path().join("subflows/GetOAuthToken.fd.json"),
+        dir.path().join("subflows/acme.fd.json"),
+    )
+    .unwrap();
+    let out = wxcflow(dir.path(), &args);
+    assert_eq!(out.status.code(), Some(1), "{}", transcript(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(
+            "2 files give that name (subflows/GetOAuthToken.fd.json, subflows/acme.fd.json): keep one"
+        ),
+        "{}",
+        transcript(&out)
+    );
 }
 
 #[test]

@@ -36,7 +36,8 @@ pub(crate) fn read_inputs(
     // Every value is hidden, and every value a table holds: its values (`[Activity]`, or
     // written with dotted keys, `StaticToken.v = "..."`) lie beyond the span of its key.
     let mut quoted = source.clone();
-    if let Ok(root) = toml::de::DeTable::parse(&source.text) {
+    let root = toml::de::DeTable::parse(&source.text).ok();
+    if let Some(root) = &root {
         for value in root.get_ref().values() {
             for within in crate::spec::values_within(value) {
                 quoted.hide(within.span());
@@ -83,6 +84,23 @@ pub(crate) fn read_inputs(
         } else if activities.contains(&name.as_str()) {
             match value.get_ref() {
                 toml::Value::Table(fields) => {
+                    // A field no expression of the flow reads is a misspelling, or a value
+                    // that would change nothing: said, as an unknown variable is.
+                    if let Some(read) = fields_read(flow, name) {
+                        // Each field told at its own key, where the file spells it.
+                        let field_at = |field: &str| {
+                            let table = root.as_ref()?.get_ref().get(name.as_str())?;
+                            let toml::de::DeValue::Table(table) = table.get_ref() else {
+                                return None;
+                            };
+                            let (key, _) = table.get_key_value(field)?;
+                            Some(source.span(key.span()))
+                        };
+                        for field in fields.keys().filter(|f| !read.contains(f)) {
+                            let at = field_at(field).or_else(|| at.clone());
+                            problems.push(unread_field(name, field, &read, at));
+                        }
+                    }
                     let fields = fields
                         .iter()
                         .map(|(k, v)| (k.clone(), to_json(v)))
@@ -121,6 +139,80 @@ pub(crate) fn read_inputs(
         (Ok(inputs), quoted)
     } else {
         (Err(problems), quoted)
+    }
+}
+
+/// The fields of `activity` that the flow's expressions read (`NewPhoneContact.ANI` gives
+/// `ANI`), in every process; `None` when one reads the activity whole (any field may be meant).
+fn fields_read(flow: &FdFlow, activity: &str) -> Option<Vec<String>> {
+    use crate::flow_designer::pebble;
+    let mut fields = Vec::new();
+    let mut strings = Vec::new();
+    for (_, process) in crate::flow_designer::model::processes(flow) {
+        for a in &process.activities {
+            for (key, value) in &a.settings {
+                // A Parse activity names what it parses without braces.
+                if let (true, Value::String(text)) = (key == "inputVariable", value) {
+                    strings.push((text.as_str(), pebble::expression(text)));
+                }
+                strings_in(value, &mut strings);
+            }
+        }
+    }
+    for (text, reads) in strings {
+        for read in reads.into_iter().filter(|r| r.name == activity) {
+            let after = &text[read.range.end..];
+            let field: String = match after.strip_prefix('.') {
+                Some(rest) => rest
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect(),
+                None => String::new(),
+            };
+            if field.is_empty() {
+                return None;
+            }
+            fields.push(field);
+        }
+    }
+    fields.sort();
+    fields.dedup();
+    Some(fields)
+}
+
+/// Every string within `value`, with the names its templates read.
+fn strings_in<'a>(
+    value: &'a Value,
+    out: &mut Vec<(&'a str, Vec<crate::flow_designer::pebble::Read<'a>>)>,
+) {
+    match value {
+        Value::String(s) => out.push((s, crate::flow_designer::pebble::reads(s).0)),
+        Value::Array(items) => items.iter().for_each(|v| strings_in(v, out)),
+        Value::Object(map) => map.values().for_each(|v| strings_in(v, out)),
+        _ => {}
+    }
+}
+
+/// The problem with a field of `activity`'s table that the flow does not read (it reads
+/// `read`).
+fn unread_field(
+    activity: &str,
+    field: &str,
+    read: &[String],
+    at: Option<crate::diagnostic::Span>,
+) -> Diagnostic {
+    let reads = match read {
+        [] => "none of its fields".to_string(),
+        _ => read.join(", "),
+    };
+    let d = Diagnostic::new(
+        Code::InvalidInputs,
+        format!("the flow never reads `{activity}.{field}` (it reads {reads})"),
+    )
+    .with_span(at);
+    match did_you_mean(field, read.iter().map(String::as_str)) {
+        Some(help) => d.with_help(help),
+        None => d,
     }
 }
 
