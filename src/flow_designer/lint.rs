@@ -706,12 +706,45 @@ impl Place<'_> {
                     }
                 })
         } else {
-            match path.first() {
-                Some(Step::Key(key)) => self.spec_setting(scope, a, key),
+            match path {
+                [Step::Key(key)] => (self.spec_string_within(scope, a, key, inner))
+                    .or_else(|| self.spec_setting(scope, a, key)),
+                [Step::Key(key), ..] => self.spec_setting(scope, a, key),
                 _ => None,
             }
         };
         found.or_else(|| self.activity(scope, a))
+    }
+
+    /// In a spec: the bytes `inner` of a setting written as a one-line TOML string without
+    /// escapes (`"..."` or `'...'`), where they stand in the file; `None` for any other way of
+    /// writing it (the setting's line is told then).
+    fn spec_string_within(
+        &self,
+        scope: &Scope,
+        a: &Activity,
+        setting: &str,
+        inner: std::ops::Range<usize>,
+    ) -> Option<Span> {
+        let source = self.source?;
+        let mut path: Vec<Step> = Self::spec_path(scope, &a.name)
+            .into_iter()
+            .map(Step::from)
+            .collect();
+        path.extend(["settings".into(), setting.into()]);
+        let line = self.places.key_line(&path)?;
+        let key = self.places.locate(&path, true)?;
+        let rest = source.text.get(key.end..line.end)?;
+        let value = rest.trim_start().strip_prefix('=')?.trim_start();
+        let at = line.end - value.len();
+        let plain = match value.as_bytes() {
+            [b'"', b'"', b'"', ..] | [b'\'', b'\'', b'\'', ..] => false,
+            [b'"', ..] => !value.contains('\\'),
+            [b'\'', ..] => true,
+            _ => false,
+        };
+        let fits = inner.end + 2 <= value.len();
+        (plain && fits).then(|| source.span(at + 1 + inner.start..at + 1 + inner.end))
     }
 
     fn link(&self, scope: &Scope, link: &Link) -> Option<Span> {
