@@ -650,13 +650,15 @@ fn parse(source: &SourceFile) -> Result<(Spec, Vec<diagnostic::Span>), Box<Build
         Box::new(failed(vec![d]).hiding(spans))
     })?;
     let mut literal = render::literal_secrets_in(&toml, source);
-    // Read from the TOML alone: the spec may not read whole.
-    literal.extend(crate::check::typed::typed_credential_spans_in(
-        &toml, source,
-    ));
+    // A spec that does not read tells its credentials from the TOML alone, erring on the side
+    // of hiding (every value an action sets); one that reads tells them exactly, as above.
+    let from_toml = crate::check::typed::typed_credential_spans_in(&toml, source);
     match spec::spec_from_toml(toml, source) {
         Ok(spec) => Ok(typed((spec, literal))),
-        Err(diagnostic) => Err(Box::new(failed(vec![diagnostic]).hiding(literal))),
+        Err(diagnostic) => {
+            literal.extend(from_toml);
+            Err(Box::new(failed(vec![diagnostic]).hiding(literal)))
+        }
     }
 }
 

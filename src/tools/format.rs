@@ -79,7 +79,7 @@ fn rank(section: &str) -> usize {
 
 /// Gives every table header a new position: by section rank, then by its old position.
 fn reorder(root: &mut Table) {
-    let mut headers: Vec<(usize, isize, Vec<String>)> = Vec::new();
+    let mut headers: Vec<(usize, isize, Vec<HeaderStep>)> = Vec::new();
     collect_headers(root, &mut Vec::new(), &mut headers);
     headers.sort_by_key(|(rank, position, _)| (*rank, *position));
     for (new_position, (_, _, path)) in headers.into_iter().enumerate() {
@@ -89,27 +89,57 @@ fn reorder(root: &mut Table) {
     }
 }
 
-fn collect_headers(
-    table: &Table,
-    path: &mut Vec<String>,
-    out: &mut Vec<(usize, isize, Vec<String>)>,
-) {
-    for (key, item) in table.iter() {
-        if let Item::Table(sub) = item {
-            path.push(key.to_string());
-            if let Some(position) = sub.position().filter(|_| !sub.is_implicit()) {
-                out.push((rank(&path[0]), position, path.clone()));
-            }
-            collect_headers(sub, path, out);
-            path.pop();
+/// A step to a table with a header: a key, or an element of an array of tables
+/// (`[[nodes.b.on_enter]]`), which has a header of its own and moves with its section.
+#[derive(Clone)]
+enum HeaderStep {
+    Key(String),
+    Element(String, usize),
+}
+
+impl HeaderStep {
+    fn key(&self) -> &str {
+        match self {
+            HeaderStep::Key(k) | HeaderStep::Element(k, _) => k,
         }
     }
 }
 
-fn table_at<'a>(root: &'a mut Table, path: &[String]) -> Option<&'a mut Table> {
+fn collect_headers(
+    table: &Table,
+    path: &mut Vec<HeaderStep>,
+    out: &mut Vec<(usize, isize, Vec<HeaderStep>)>,
+) {
+    let mut found = |sub: &Table, step: HeaderStep, out: &mut Vec<_>| {
+        path.push(step);
+        if let Some(position) = sub.position().filter(|_| !sub.is_implicit()) {
+            out.push((rank(path[0].key()), position, path.clone()));
+        }
+        collect_headers(sub, path, out);
+        path.pop();
+    };
+    for (key, item) in table.iter() {
+        match item {
+            Item::Table(sub) => found(sub, HeaderStep::Key(key.to_string()), out),
+            Item::ArrayOfTables(array) => {
+                for (i, sub) in array.iter().enumerate() {
+                    found(sub, HeaderStep::Element(key.to_string(), i), out);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn table_at<'a>(root: &'a mut Table, path: &[HeaderStep]) -> Option<&'a mut Table> {
     let mut table = root;
-    for key in path {
-        table = table.get_mut(key)?.as_table_mut()?;
+    for step in path {
+        table = match step {
+            HeaderStep::Key(key) => table.get_mut(key)?.as_table_mut()?,
+            HeaderStep::Element(key, i) => {
+                table.get_mut(key)?.as_array_of_tables_mut()?.get_mut(*i)?
+            }
+        };
     }
     Some(table)
 }
@@ -163,13 +193,15 @@ fn normalise_table(table: &mut Table) {
                 value_decor.set_prefix(" ");
                 value_decor.set_suffix(after);
             }
-            Item::Table(_) => subtables.push(key),
+            Item::Table(_) | Item::ArrayOfTables(_) => subtables.push(key),
             _ => {}
         }
     }
     for key in subtables {
-        if let Some(sub) = table.get_mut(&key).and_then(Item::as_table_mut) {
-            normalise_table(sub);
+        match table.get_mut(&key) {
+            Some(Item::Table(sub)) => normalise_table(sub),
+            Some(Item::ArrayOfTables(array)) => array.iter_mut().for_each(normalise_table),
+            _ => {}
         }
     }
 }
@@ -196,6 +228,21 @@ mod workflow_tests {
         assert_eq!(
             formatted,
             "#:schema ./flow-spec.schema.json\n[flow]\nname = \"F\"\n\n[trigger]\ntype = \"webhook\"\n"
+        );
+        let again = super::format_spec(&SourceFile::new("s.toml", formatted.clone())).unwrap();
+        assert_eq!(again, formatted);
+    }
+
+    #[test]
+    fn arrays_of_tables_move_with_their_section_and_a_second_run_changes_nothing() {
+        let spec = SourceFile::new(
+            "s.toml",
+            "[[nodes.b.on_enter]]\n# one\nset = { X = \"2\" }\n[flow]\nname = \"P\"\n[[nodes.b.on_enter]]\nset = { X = \"3\" }\n[nodes.b]\ntype = \"branch\"\n[trigger]\ntype = \"webhook\"\n",
+        );
+        let formatted = super::format_spec(&spec).unwrap();
+        assert_eq!(
+            formatted,
+            "[flow]\nname = \"P\"\n\n[trigger]\ntype = \"webhook\"\n\n[[nodes.b.on_enter]]\n# one\nset = { X = \"2\" }\n\n[[nodes.b.on_enter]]\nset = { X = \"3\" }\n\n[nodes.b]\ntype = \"branch\"\n"
         );
         let again = super::format_spec(&SourceFile::new("s.toml", formatted.clone())).unwrap();
         assert_eq!(again, formatted);

@@ -125,3 +125,31 @@ fn the_cli_checks_and_rewrites() {
     assert_eq!(broken.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&broken.stderr).contains("c.toml:1:"));
 }
+
+/// Arrays of tables written before `[flow]` (an action list first): formatting moves them with
+/// their section, once, and the spec builds the same document either way, holding no secret
+/// (a spec that reads says its secrets exactly, whatever the order of its tables).
+#[test]
+fn a_spec_beginning_with_an_action_list_formats_once_and_builds_the_same() {
+    let text = "[[nodes.b.on_enter]]\n# one\nset = { X = \"2\" }\n[flow]\nname = \"P\"\n\
+        [[nodes.b.on_enter]]\nset = { X = \"3\" }\n[nodes.b]\ntype = \"branch\"\n\
+        branches = [{ name = \"A\", all = [{ variable = \"$(X)\", operator = \"equals\", value = \"1\" }] }]\n\
+        next = { A = \"end:Success\", none = \"end:Error\", onError = \"end:Error\" }\n\
+        [trigger]\ntype = \"webhook\"\nevent = \"P\"\nsample = '{\"x\": 1}'\nnext = \"b\"\n\
+        [variables.X]\ndefault = \"1\"\n";
+    let spec = SourceFile::new("p.toml", text);
+    let formatted = Spec::format(&spec).unwrap();
+    assert!(formatted.starts_with("[flow]\n"), "{formatted}");
+    let again = SourceFile::new("p.toml", formatted.clone());
+    assert_eq!(Spec::format(&again).unwrap(), formatted);
+    let (a, b) = (
+        common::compiler().build(&spec),
+        common::compiler().build(&again),
+    );
+    assert!(a.output.is_some(), "{:?}", a.diagnostics);
+    assert_eq!(
+        a.output.as_ref().map(|(d, _)| &d.flow),
+        b.output.as_ref().map(|(d, _)| &d.flow)
+    );
+    assert!(!a.holds_secret() && !b.holds_secret());
+}
