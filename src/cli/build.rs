@@ -30,12 +30,14 @@ pub(super) fn sheet(
 }
 
 /// Whether `path` names a `.workflow` export, or is a link that leads to one (an output is
-/// written through links, see docs/safety.md).
+/// written through links, see docs/safety.md). Trailing dots and spaces do not count: Windows
+/// drops them, so `x.workflow.` is copied there as `x.workflow`.
 pub(super) fn is_workflow_path(path: &Path) -> bool {
     let named = |path: &Path| {
         let name = (path.file_name())
             .map(|n| n.to_string_lossy().to_lowercase())
             .unwrap_or_default();
+        let name = name.trim_end_matches(['.', ' ']);
         name.ends_with(".workflow") || name.ends_with(".workflow.zip")
     };
     // Followed by hand: a link to a file not yet written leads to the name it would get.

@@ -435,6 +435,13 @@ impl Files {
         options: WriteOptions,
     ) -> Result<Written, String> {
         let fail = |e: &dyn std::fmt::Display| format!("cannot write {}: {e}", path.display());
+        // No command writes a `.workflow` export: it is Cisco's, encrypted with Cisco's key.
+        if super::build::is_workflow_path(path) {
+            return Err(format!(
+                "refusing to write {}: a .workflow file is a Webex Connect export, encrypted with a key only Cisco holds; wxcflow writes none (name the file otherwise)",
+                path.display()
+            ));
+        }
         let (target, existing) = match std::fs::symlink_metadata(path) {
             Ok(link) if link.file_type().is_symlink() && options.links == Links::Follow => {
                 // Classified by what the link leads to, as the kernel follows it (this also works for

@@ -81,7 +81,30 @@ fn build_refuses_to_write_a_workflow_file() {
         let out = wxcflow(dir.path(), &["build", "-o", "link.json"]);
         assert_eq!(out.status.code(), Some(2), "{}", transcript(&out));
         assert!(!dir.path().join("flow.workflow").exists());
+        std::fs::remove_file(dir.path().join("link.json")).unwrap();
     }
+    // Nor by a name Windows turns into one (trailing dots and spaces dropped), nor by any
+    // other command that writes a file.
+    std::fs::write(
+        dir.path().join("d.json"),
+        wxcflow(dir.path(), &["build", "-o", "-"]).stdout,
+    )
+    .unwrap();
+    for args in [
+        &["build", "-o", "x.workflow."][..],
+        &["build", "-o", "x.Workflow "],
+        &["sheet", "-o", "s.workflow"],
+        &["decompile", "d.json", "-o", "d.workflow.zip"],
+    ] {
+        let out = wxcflow(dir.path(), args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", transcript(&out));
+        assert!(
+            transcript(&out).contains("refusing to write"),
+            "{}",
+            transcript(&out)
+        );
+    }
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
 }
 
 #[test]
