@@ -137,8 +137,8 @@ impl Files {
                 bytes
             }
             true => match read_in_chunks(file, limit).map_err(io_error)? {
-                Some(bytes) => bytes,
-                None => {
+                Ok(bytes) => bytes,
+                Err(limit) => {
                     if let Ok(mut over) = self.too_large_once.lock() {
                         over.push((path.to_path_buf(), limit));
                     }
@@ -180,8 +180,19 @@ pub fn text_of(path: &Path, bytes: Vec<u8>) -> Result<String, ReadError> {
 /// joined once at the end; `None` if it is larger. A buffer grown by doubling holds the input
 /// twice or more while it grows (`/dev/zero` took 800 MB to be refused); chunks hold a too
 /// large input once.
-fn read_in_chunks(input: impl std::io::Read, limit: usize) -> std::io::Result<Option<Vec<u8>>> {
+///
+/// A stream read for a reader of Flow Designer files (`limit` [`wxcflow::MAX_FD_BYTES`]) that
+/// does not begin as one (a JSON object, or a Flow Designer spec's look in its first
+/// megabyte) is held to the largest limit of any other input, a `.workflow` export's: a pipe
+/// of a spec, or `/dev/zero`, is not read to 256 MiB to be refused at 10.
+///
+/// `Err(limit)`: over `limit`, the limit it was held to.
+fn read_in_chunks(
+    input: impl std::io::Read,
+    mut limit: usize,
+) -> std::io::Result<Result<Vec<u8>, usize>> {
     const CHUNK: u64 = 1 << 20;
+    let other = wxcflow::tools::workflow::Export::MAX_BYTES;
     let mut input = input.take(limit as u64 + 1);
     let mut chunks: Vec<Vec<u8>> = Vec::new();
     let mut total = 0;
@@ -191,17 +202,35 @@ fn read_in_chunks(input: impl std::io::Read, limit: usize) -> std::io::Result<Op
         if chunk.is_empty() {
             break;
         }
+        if chunks.is_empty() && limit == wxcflow::MAX_FD_BYTES && !may_be_flow_designer(&chunk) {
+            limit = other;
+        }
         total += chunk.len();
         chunks.push(chunk);
         if total > limit {
-            return Ok(None);
+            return Ok(Err(limit));
         }
     }
     let mut bytes = Vec::with_capacity(total);
     for chunk in chunks {
         bytes.extend_from_slice(&chunk);
     }
-    Ok(Some(bytes))
+    Ok(Ok(bytes))
+}
+
+/// Whether a file that begins with `first` may be a Flow Designer file: it opens a JSON object
+/// (after blanks and a byte order mark), or its text so far has a Flow Designer spec's look.
+fn may_be_flow_designer(first: &[u8]) -> bool {
+    let text = first.strip_prefix("\u{feff}".as_bytes()).unwrap_or(first);
+    if text.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
+        return true;
+    }
+    // A character cut at the chunk's end is left out.
+    let valid = match std::str::from_utf8(text) {
+        Ok(_) => text.len(),
+        Err(e) => e.valid_up_to(),
+    };
+    wxcflow::InputKind::flow_designer(&text[..valid]).is_some()
 }
 
 /// The refusal of an input over `limit` bytes.

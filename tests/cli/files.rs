@@ -376,6 +376,24 @@ fn a_fifo_over_every_limit_is_read_once_and_said_too_large() {
     }
 }
 
+/// A stream that does not begin as a Flow Designer file is not read to a Flow Designer file's
+/// limit (256 MiB) to be refused: it is held to the largest limit of any other input, a
+/// `.workflow` export's (24 MiB).
+#[test]
+fn a_stream_that_is_no_flow_designer_file_is_held_to_the_other_inputs_limit() {
+    let dir = workspace();
+    for args in [
+        &["check", "/dev/zero"][..],
+        &["build", "/dev/zero", "-o", "/dev/null"],
+        &["textconv", "/dev/zero"],
+    ] {
+        let out = within_a_minute(dir.path(), args, "reads /dev/zero");
+        let said = transcript(&out);
+        assert!(said.contains("is over 25165824 bytes"), "{args:?}: {said}");
+        assert_ne!(out.status.code(), Some(0), "{args:?}: {said}");
+    }
+}
+
 #[test]
 fn a_failed_write_to_stdout_is_exit_2_with_a_message() {
     let dir = workspace();
