@@ -1268,15 +1268,10 @@ fn verify_does_not_write_its_report_onto_what_it_reads() {
     for target in ["out/wxcflow-manifest.json", "out/s.flow.json"] {
         let before = std::fs::read(dir.path().join(target)).unwrap();
         for (stream, format) in [(">>", "human"), ("2>>", "json"), (">>", "json")] {
-            let out = std::process::Command::new("sh")
-                .arg("-c")
-                .arg(format!(
-                    "exec \"$0\" verify out --format {format} {stream} {target}"
-                ))
-                .arg(env!("CARGO_BIN_EXE_wxcflow"))
-                .current_dir(dir.path())
-                .output()
-                .unwrap();
+            let out = common::in_shell(
+                dir.path(),
+                &format!("exec \"$0\" verify out --format {format} {stream} {target}"),
+            );
             // Nothing goes to stderr when all is well: then nothing is refused either.
             if stream == ">>" {
                 assert_eq!(out.status.code(), Some(2), "{target}: {}", transcript(&out));
@@ -1298,15 +1293,12 @@ fn private_files_are_0600_whatever_the_umask() {
     use std::os::unix::fs::PermissionsExt as _;
     let dir = batch(&[("s.toml", SECRET)]);
     for umask in ["0277", "0777"] {
-        let out = std::process::Command::new("sh")
-            .arg("-c")
-            .arg(format!(
+        let out = common::in_shell(
+            dir.path(),
+            &format!(
                 "umask {umask}; exec \"$0\" render t.toml --tenants tenants -o out --secrets-dir ."
-            ))
-            .arg(env!("CARGO_BIN_EXE_wxcflow"))
-            .current_dir(dir.path())
-            .output()
-            .unwrap();
+            ),
+        );
         assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
         for file in ["out/s.flow.json", "out/wxcflow-manifest.json"] {
             let mode = std::fs::metadata(dir.path().join(file))

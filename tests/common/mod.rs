@@ -317,9 +317,15 @@ pub fn assert_private(path: &Path) {
 /// `ulimit -f blocks`.
 #[cfg(target_os = "linux")]
 pub fn under_file_size_limit(dir: &Path, blocks: u32, arguments: &str) -> std::process::Output {
+    in_shell(dir, &format!("ulimit -f {blocks}; exec \"$0\" {arguments}"))
+}
+
+/// `script` run by `sh -c` in `dir`, the binary as `$0` (for redirections, `umask`, `ulimit`).
+#[cfg(unix)]
+pub fn in_shell(dir: &Path, script: &str) -> std::process::Output {
     std::process::Command::new("sh")
         .arg("-c")
-        .arg(format!("ulimit -f {blocks}; exec \"$0\" {arguments}"))
+        .arg(script)
         .arg(env!("CARGO_BIN_EXE_wxcflow"))
         .current_dir(dir)
         .output()
