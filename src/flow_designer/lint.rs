@@ -737,14 +737,17 @@ impl Place<'_> {
         let rest = source.text.get(key.end..line.end)?;
         let value = rest.trim_start().strip_prefix('=')?.trim_start();
         let at = line.end - value.len();
-        let plain = match value.as_bytes() {
-            [b'"', b'"', b'"', ..] | [b'\'', b'\'', b'\'', ..] => false,
-            [b'"', ..] => !value.contains('\\'),
-            [b'\'', ..] => true,
-            _ => false,
+        let quote = match value.as_bytes() {
+            [b'"', b'"', b'"', ..] | [b'\'', b'\'', b'\'', ..] => return None,
+            [q @ (b'"' | b'\''), ..] => char::from(*q),
+            _ => return None,
         };
-        let fits = inner.end + 2 <= value.len();
-        (plain && fits).then(|| source.span(at + 1 + inner.start..at + 1 + inner.end))
+        let written = value[1..].split(quote).next()?;
+        // Written as the flow holds it (no escape, nothing made of it on reading), byte for
+        // byte: only then are its offsets the file's.
+        let held = a.settings.get(setting).and_then(Value::as_str)?;
+        (written == held && !(quote == '"' && written.contains('\\')) && inner.end <= held.len())
+            .then(|| source.span(at + 1 + inner.start..at + 1 + inner.end))
     }
 
     fn link(&self, scope: &Scope, link: &Link) -> Option<Span> {
