@@ -31,13 +31,19 @@ pub(super) fn sheet(
 
 /// Whether `path` names a `.workflow` export, or is a link that leads to one (an output is
 /// written through links, see docs/safety.md). Trailing dots and spaces do not count: Windows
-/// drops them, so `x.workflow.` is copied there as `x.workflow`.
+/// drops them, so `x.workflow.` is copied there as `x.workflow`; nor does a trailing space of
+/// another kind, or a character that shows as nothing (a listing shows `x.workflow`).
 pub(super) fn is_workflow_path(path: &Path) -> bool {
     let named = |path: &Path| {
         let name = (path.file_name())
             .map(|n| n.to_string_lossy().to_lowercase())
             .unwrap_or_default();
-        let name = name.trim_end_matches(['.', ' ']);
+        // Nor do spaces of any kind, or characters that show as nothing, after the name.
+        let name = name.trim_end_matches(|c: char| {
+            c == '.'
+                || c.is_whitespace()
+                || matches!(c, '\u{200b}'..='\u{200d}' | '\u{2060}' | '\u{feff}')
+        });
         name.ends_with(".workflow") || name.ends_with(".workflow.zip")
     };
     // Followed by hand: a link to a file not yet written leads to the name it would get.

@@ -70,6 +70,8 @@ pub struct Files {
     stdout_file: std::sync::OnceLock<Option<(u64, u64)>>,
     /// Whether anything was written to stdout yet (what a refusal says was not written).
     stdout_begun: std::sync::atomic::AtomicBool,
+    /// stdout's path when it is a file named as a `.workflow` export (`graph > x.workflow`).
+    stdout_workflow: std::sync::OnceLock<Option<PathBuf>>,
 }
 
 impl Files {
@@ -823,6 +825,15 @@ impl Files {
             ));
             return;
         }
+        // No command writes a `.workflow` export, by `-o` or by a redirection.
+        let workflow = self.stdout_workflow.get_or_init(stdout_named_workflow);
+        if let Some(path) = workflow {
+            self.fail_stdout(format!(
+                "refusing to write stdout: it is {}, named as a .workflow export (encrypted with a key only Cisco holds; wxcflow writes none); nothing was written",
+                path.display()
+            ));
+            return;
+        }
         self.stdout_begun.store(true, Ordering::SeqCst);
         let text = args.to_string();
         let text = wxcflow::diagnostic::escape_c1(text);
@@ -1010,6 +1021,14 @@ fn stream_metadata(stream: Stream) -> Option<std::fs::Metadata> {
 #[cfg(not(unix))]
 fn stream_file(_: Stream) -> Option<(u64, u64)> {
     None
+}
+
+/// stdout's path, when it is a regular file named as a `.workflow` export (Linux tells the
+/// path of an open descriptor).
+fn stdout_named_workflow() -> Option<PathBuf> {
+    stream_metadata(Stream::Stdout).filter(std::fs::Metadata::is_file)?;
+    let path = std::fs::read_link("/proc/self/fd/1").ok()?;
+    super::build::is_workflow_path(&path).then_some(path)
 }
 
 /// Which of stdout and stderr an input opened as `meta` is, when it is the pipe that stream

@@ -148,12 +148,27 @@ pub(super) fn holder(dir: &Path) -> Option<String> {
     }
 }
 
-/// Whether `text` is what [`lock`] writes into its file: `pid N on HOST since TIME`.
+/// Whether `text` is what [`lock`] writes into its file, and nothing else: `pid N on HOST
+/// since YYYY-MM-DDTHH:MM:SSZ`, on one line.
 fn left_by_a_render(text: &str) -> bool {
-    text.strip_prefix("pid ")
-        .and_then(|rest| rest.split_once(" on "))
-        .is_some_and(|(pid, rest)| {
-            !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()) && rest.contains(" since ")
+    let Some((pid, rest)) = text.strip_prefix("pid ").and_then(|r| r.split_once(" on ")) else {
+        return false;
+    };
+    let Some((host, time)) = rest.rsplit_once(" since ") else {
+        return false;
+    };
+    let shape = "0000-00-00T00:00:00Z";
+    !pid.is_empty()
+        && pid.bytes().all(|b| b.is_ascii_digit())
+        && !host.is_empty()
+        && !host.contains(['\n', '\r'])
+        && time.len() == shape.len()
+        && time.bytes().zip(shape.bytes()).all(|(t, s)| {
+            if s == b'0' {
+                t.is_ascii_digit()
+            } else {
+                t == s
+            }
         })
 }
 
@@ -223,8 +238,13 @@ pub(super) fn read_manifest(files: &io::Files, dir: &Path) -> Result<Option<Mani
     match std::fs::symlink_metadata(&path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(unread(format!("cannot read {}: {e}", path.display()))),
+        // A link (to a file, another folder's manifest, nowhere), a folder or a FIFO is
+        // someone's: not replaced.
         Ok(meta) if !meta.is_file() => {
-            return Err(unread(format!("{} is not a regular file", path.display())))
+            return Err(Unread {
+                message: format!("{} is not a regular file", path.display()),
+                foreign: true,
+            })
         }
         Ok(_) => {}
     }
@@ -362,9 +382,12 @@ mod tests {
         ));
         for text in [
             "REALSECRET",
-            "pid  on vm since x",
+            "pid  on vm since 2026-12-06T10:15:28Z",
             "pid 12 on vm",
-            "pid x1 on vm since y",
+            "pid x1 on vm since 2026-12-06T10:15:28Z",
+            "pid 1 on host since 2026",
+            "pid 1 on h since 2026-12-06T10:15:28Z\nIMPORTANT USER DATA\n",
+            "pid 1 on h since 2026-12-06T10:15:28Z IMPORTANT",
         ] {
             assert!(!left_by_a_render(text), "{text}");
         }

@@ -381,9 +381,9 @@ fn begin(
         Ok(found) => found,
         Err(why) if why.foreign => {
             return Err(Failure::usage(format!(
-                "{}, nor one of any version: it is not replaced; move it out of the folder",
-                why.message
-            )))
+            "{}: not a manifest wxcflow wrote, so it is not replaced; move it out of the folder",
+            why.message
+        )))
         }
         Err(why) => {
             reportln!("note: {}: nothing in the folder is reused or removed; `wxcflow verify` lists what this render did not write", why.message);

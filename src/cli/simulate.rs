@@ -181,14 +181,24 @@ pub(super) fn load_mock(
     }
 }
 
+/// A folder that could not be read, and why.
+type Unread = (PathBuf, String);
+
 /// Scenario files under the paths given: files as they are, a folder's `*.toml` (not its
-/// subfolders, where the flows that scenarios run can live).
-fn scenario_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+/// subfolders, where the flows that scenarios run can live); and the folders that could not be
+/// read, with why (each counted as a scenario that could not be read).
+fn scenario_files(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<Unread>), String> {
     let mut files = Vec::new();
+    let mut unreadable = Vec::new();
     for path in paths {
         if path.is_dir() {
-            let entries = std::fs::read_dir(path)
-                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let entries = match std::fs::read_dir(path) {
+                Ok(entries) => entries,
+                Err(e) => {
+                    unreadable.push((path.clone(), format!("cannot read {}: {e}", path.display())));
+                    continue;
+                }
+            };
             files.extend(
                 entries
                     .filter_map(Result::ok)
@@ -202,7 +212,7 @@ fn scenario_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
         }
     }
     files.sort();
-    Ok(files)
+    Ok((files, unreadable))
 }
 
 pub(super) fn test(
@@ -212,8 +222,8 @@ pub(super) fn test(
     flow_designer: bool,
 ) -> Outcome {
     flow_folders_exist(flows)?;
-    let files = scenario_files(paths).map_err(Failure::usage)?;
-    if files.is_empty() {
+    let (files, unread_folders) = scenario_files(paths).map_err(Failure::usage)?;
+    if files.is_empty() && unread_folders.is_empty() {
         let searched: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
         return Err(Failure::input(format!(
             "no scenario files (*.toml) in {}; nothing was tested",
@@ -223,6 +233,16 @@ pub(super) fn test(
     // A scenario (or a file it names) that cannot be read is an I/O failure, counted apart:
     // the run ends with exit 2 as every command's does, after the others are told.
     let (mut passed, mut failed, mut unreadable) = (0, 0, 0);
+    for (folder, why) in &unread_folders {
+        unreadable += 1;
+        let name = folder.display().to_string();
+        outln!(
+            s,
+            "ERROR {}: {}",
+            diagnostic::printable_name(&name),
+            diagnostic::printable(why)
+        );
+    }
     for file in &files {
         let name = file.display().to_string();
         let name = diagnostic::printable_name(&name);

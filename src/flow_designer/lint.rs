@@ -397,13 +397,19 @@ fn lint_process(
                 ),
             );
         }
+        // An assignment carries its value in `expr` and `literal` alike, and a 2026 export
+        // repeats its first one in single keys: a credential so written again is told once, at
+        // the first place (every place is hidden all the same).
+        let mut told: Vec<Diagnostic> = Vec::new();
         for found in credentials(a, &secret_variables) {
-            out.push(
-                Diagnostic::new(Code::CleartextCredential, format!("{} of `{}` holds a credential typed in clear", found.place, a.name))
-                    .with_span(place.setting(scope, a, &found.setting))
-                    .with_help("keep it in a variable marked secure (isSecure), given where the flow is configured, and write {{thatVariable}} here"),
-            );
+            let d = Diagnostic::new(Code::CleartextCredential, format!("{} of `{}` holds a credential typed in clear", found.place, a.name))
+                .with_span(place.setting(scope, a, &found.setting))
+                .with_help("keep it in a variable marked secure (isSecure), given where the flow is configured, and write {{thatVariable}} here");
+            if !told.iter().any(|t| t.message == d.message) {
+                told.push(d);
+            }
         }
+        out.extend(told);
         // The path a condition or case takes is shown (a run's trace and end, the editor's
         // debug view): one that reads a secret tells something of it, as Webex Connect's
         // `wxc::secret-in-condition` says. As there, testing only whether it is set is allowed

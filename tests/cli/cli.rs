@@ -105,6 +105,23 @@ fn build_refuses_to_write_a_workflow_file() {
         );
     }
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    // Nor through stdout: the file the shell opened stays empty.
+    for (script, name) in [
+        ("exec \"$0\" graph > g.workflow", "g.workflow"),
+        ("exec \"$0\" build -o - >> d.WorkFlow.zip", "d.WorkFlow.zip"),
+        (
+            "exec \"$0\" sheet > \"s.workflow\u{a0}\"",
+            "s.workflow\u{a0}",
+        ),
+    ] {
+        let out = common::in_shell(dir.path(), script);
+        assert_eq!(out.status.code(), Some(2), "{script}: {}", transcript(&out));
+        assert_eq!(
+            std::fs::read(dir.path().join(name)).unwrap(),
+            b"",
+            "{script}"
+        );
+    }
 }
 
 #[test]

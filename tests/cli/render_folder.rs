@@ -1237,12 +1237,32 @@ fn nothing_a_render_reads_lies_in_its_output_folder() {
         let said = match name {
             "s.txt" => "not allowed: it lies in the render's output folder",
             ".wxcflow-render.lock" => "is not a lock a render left; move it out of the folder",
-            _ => "nor one of any version: it is not replaced; move it out of the folder",
+            _ => "not a manifest wxcflow wrote, so it is not replaced; move it out of the folder",
         };
         assert!(text.contains(said), "{name}: {text}");
     }
+    // A link at the manifest's name (to a file of the user's) is not replaced either, nor a
+    // lock file holding more than a render's holder line.
     let dir = batch(&[("a.toml", OFF)]);
     std::fs::create_dir(dir.path().join("out")).unwrap();
+    std::fs::write(dir.path().join("mine"), "user").unwrap();
+    std::os::unix::fs::symlink("../mine", dir.path().join("out/wxcflow-manifest.json")).unwrap();
+    let out = render(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", transcript(&out));
+    assert!(
+        std::fs::symlink_metadata(dir.path().join("out/wxcflow-manifest.json"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    std::fs::remove_file(dir.path().join("out/wxcflow-manifest.json")).unwrap();
+    let lock = dir.path().join("out/.wxcflow-render.lock");
+    let held = "pid 1 on host since 2026-12-06T10:15:28Z\nIMPORTANT USER DATA\n";
+    std::fs::write(&lock, held).unwrap();
+    let out = render(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", transcript(&out));
+    assert_eq!(std::fs::read_to_string(&lock).unwrap(), held);
+    std::fs::remove_file(&lock).unwrap();
     std::fs::copy(dir.path().join("t.toml"), dir.path().join("out/t.toml")).unwrap();
     let out = wxcflow(
         dir.path(),

@@ -1076,3 +1076,37 @@ fn a_broken_side_beside_a_flow_designer_file_says_where_it_breaks() {
     );
     assert!(problem.is_some() && problem < missing, "{}", shown(&out));
 }
+
+/// A set-variable carries its value twice (`expr` and `literal`), and a 2026 export repeats its
+/// first assignment in single keys: a credential typed in the value is one warning, not three.
+#[test]
+fn a_credential_an_assignment_carries_twice_is_told_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = "[flow]\nname = \"E4\"\n[trigger]\ntype = \"webhook\"\nevent = \"Ping\"\n\
+        sample = '{\"id\": \"1\"}'\nnext = \"call\"\n[variables.H]\ndefault = \"\"\nresult = true\n\
+        [nodes.call]\ntype = \"http\"\nmethod = \"GET\"\nurl = \"https://api.example.com/v1\"\n\
+        on_enter = [{ set = { H = \"https://bob:TYPED@api.example.com/\" } }]\n\
+        next = { onSuccess = \"end:Success\", onError = \"end:Error\", onTimeout = \"end:Error\" }\n";
+    std::fs::write(dir.path().join("e.toml"), spec).unwrap();
+    let built = wxcflow(
+        dir.path(),
+        &[
+            "build",
+            "e.toml",
+            "--target",
+            "flow-designer",
+            "-o",
+            "e.fd.json",
+        ],
+    );
+    assert_eq!(built.status.code(), Some(0), "{}", transcript(&built));
+    let out = wxcflow(dir.path(), &["check", "e.fd.json"]);
+    let said = transcript(&out);
+    assert_eq!(
+        said.matches("URL user information in the value for `H` of `call_enter`")
+            .count(),
+        1,
+        "{said}"
+    );
+    assert!(!said.contains("TYPED"), "{said}");
+}
