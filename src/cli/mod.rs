@@ -936,6 +936,9 @@ struct FsSecrets<'a> {
     files: &'a io::Files,
     /// The canonical folder a render writes, where no secret file is read.
     output: Option<PathBuf>,
+    /// The files in that folder when the render began, by (device, inode): one of them is not
+    /// read as a secret by another name either (a hard link).
+    output_files: std::collections::HashSet<(u64, u64)>,
 }
 
 impl FsSecrets<'_> {
@@ -952,13 +955,22 @@ impl FsSecrets<'_> {
             allowed,
             files: &s.files,
             output: None,
+            output_files: std::collections::HashSet::new(),
         }
     }
 
-    /// The same store, refusing secret files in `dir` (a render's output folder) or below.
+    /// The same store, refusing secret files in `dir` (a render's output folder) or below, and
+    /// the files in it by any other name.
     fn outside(self, dir: Option<&Path>) -> Self {
+        let entries = dir.and_then(|d| std::fs::read_dir(d).ok());
+        let output_files = (entries.into_iter().flatten())
+            .filter_map(|e| e.ok()?.metadata().ok())
+            .filter(std::fs::Metadata::is_file)
+            .filter_map(|m| file_id(&m))
+            .collect();
         FsSecrets {
             output: dir.and_then(|d| std::fs::canonicalize(d).ok()),
+            output_files,
             ..self
         }
     }
@@ -967,11 +979,32 @@ impl FsSecrets<'_> {
     fn rules(&self, canonical: &Path) -> Result<(), wxcflow::render::sources::FileRule> {
         use wxcflow::render::sources::{check_secret_path, FileRule};
         check_secret_path(canonical, &self.allowed)?;
-        match &self.output {
-            Some(out) if canonical.starts_with(out) => Err(FileRule::InOutputFolder),
-            _ => Ok(()),
+        let in_output = match &self.output {
+            Some(out) => canonical.starts_with(out),
+            None => false,
+        };
+        let linked = !self.output_files.is_empty()
+            && std::fs::metadata(canonical)
+                .ok()
+                .and_then(|m| file_id(&m))
+                .is_some_and(|id| self.output_files.contains(&id));
+        match in_output || linked {
+            true => Err(FileRule::InOutputFolder),
+            false => Ok(()),
         }
     }
+}
+
+/// A file's (device, inode), where there are such.
+#[cfg(unix)]
+fn file_id(meta: &std::fs::Metadata) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt as _;
+    Some((meta.dev(), meta.ino()))
+}
+
+#[cfg(not(unix))]
+fn file_id(_: &std::fs::Metadata) -> Option<(u64, u64)> {
+    None
 }
 
 impl wxcflow::render::SecretStore for FsSecrets<'_> {

@@ -30,8 +30,9 @@ pub enum FileRule {
     OutsideAllowedFolders,
     /// It is not a regular file (a FIFO would block, a device never end).
     NotRegularFile,
-    /// It lies in the folder a render writes: its lock, manifest and temporary files are
-    /// written and removed there while tenants are read.
+    /// It lies in the folder a render writes, or is one of that folder's files by another name
+    /// (a hard link): its lock, manifest and temporary files are written and removed there
+    /// while tenants are read.
     InOutputFolder,
 }
 
@@ -47,7 +48,7 @@ impl FileRule {
             }
             FileRule::NotRegularFile => "not a regular file (a secret file is read whole, once)",
             FileRule::InOutputFolder => {
-                "not allowed: it lies in the render's output folder, whose files the render writes, replaces and removes"
+                "not allowed: it lies in the render's output folder (or is one of its files by another name), whose files the render writes, replaces and removes"
             }
         }
     }

@@ -1241,6 +1241,22 @@ fn nothing_a_render_reads_lies_in_its_output_folder() {
         };
         assert!(text.contains(said), "{name}: {text}");
     }
+    // Nor a file of the folder by another name (a hard link beside the tenants).
+    let dir = batch(&[(
+        "a.toml",
+        &format!("static_token = {{ file = \"../linked\" }}\n{OFF}"),
+    )]);
+    std::fs::create_dir(dir.path().join("out")).unwrap();
+    std::fs::write(dir.path().join("out/s.txt"), secret).unwrap();
+    std::fs::hard_link(dir.path().join("out/s.txt"), dir.path().join("linked")).unwrap();
+    let out = render(dir.path(), &[]);
+    let text = transcript(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("or is one of its files by another name"),
+        "{text}"
+    );
+    assert!(!text.contains(secret), "{text}");
     // A link at the manifest's name (to a file of the user's) is not replaced either, nor a
     // lock file holding more than a render's holder line.
     let dir = batch(&[("a.toml", OFF)]);
