@@ -305,7 +305,11 @@ fn escaped_offset(raw: &str, offset: usize) -> Option<usize> {
 }
 
 /// The strings in a setting's value, with their paths below the setting.
-fn collect_strings<'a>(value: &'a Value, path: Vec<Step>, out: &mut Vec<(Vec<Step>, &'a str)>) {
+pub(crate) fn collect_strings<'a>(
+    value: &'a Value,
+    path: Vec<Step>,
+    out: &mut Vec<(Vec<Step>, &'a str)>,
+) {
     match value {
         Value::String(s) => out.push((path, s)),
         Value::Array(items) => {

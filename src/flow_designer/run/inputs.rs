@@ -145,17 +145,23 @@ pub(crate) fn read_inputs(
 /// The fields of `activity` that the flow's expressions read (`NewPhoneContact.ANI` gives
 /// `ANI`), in every process; `None` when one reads the activity whole (any field may be meant).
 fn fields_read(flow: &FdFlow, activity: &str) -> Option<Vec<String>> {
-    use crate::flow_designer::pebble;
+    use crate::flow_designer::{lint, pebble};
     let mut fields = Vec::new();
     let mut strings = Vec::new();
     for (_, process) in crate::flow_designer::model::processes(flow) {
         for a in &process.activities {
             for (key, value) in &a.settings {
-                // A Parse activity names what it parses without braces.
-                if let (true, Value::String(text)) = (key == "inputVariable", value) {
-                    strings.push((text.as_str(), pebble::expression(text)));
+                let mut found = Vec::new();
+                lint::collect_strings(value, vec![key.as_str().into()], &mut found);
+                for (_, text) in found {
+                    let reads = pebble::reads(text).0;
+                    // A Parse activity names what it parses without braces (as the lint reads it).
+                    let reads = match key == "inputVariable" && reads.is_empty() {
+                        true => pebble::expression(text),
+                        false => reads,
+                    };
+                    strings.push((text, reads));
                 }
-                strings_in(value, &mut strings);
             }
         }
     }
@@ -178,19 +184,6 @@ fn fields_read(flow: &FdFlow, activity: &str) -> Option<Vec<String>> {
     fields.sort();
     fields.dedup();
     Some(fields)
-}
-
-/// Every string within `value`, with the names its templates read.
-fn strings_in<'a>(
-    value: &'a Value,
-    out: &mut Vec<(&'a str, Vec<crate::flow_designer::pebble::Read<'a>>)>,
-) {
-    match value {
-        Value::String(s) => out.push((s, crate::flow_designer::pebble::reads(s).0)),
-        Value::Array(items) => items.iter().for_each(|v| strings_in(v, out)),
-        Value::Object(map) => map.values().for_each(|v| strings_in(v, out)),
-        _ => {}
-    }
 }
 
 /// The problem with a field of `activity`'s table that the flow does not read (it reads
